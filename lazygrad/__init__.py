@@ -1,0 +1,26 @@
+"""lazygrad: looks eager, runs compiled. See README.md and docs/."""
+from lazygrad import dtypes
+from lazygrad.dtypes import (DType, bool_, float16, float32, float64, int8, int16, int32, int64,
+                             uint8, uint16, uint32, uint64)
+from lazygrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from lazygrad.ir.errors import (CompileError, DeviceError, DTypeError, IRParseError, LazygradError,
+                                ShapeError)
+from lazygrad.realize import stats
+from lazygrad.runtime.registry import Device_ as Device
+from lazygrad.runtime.registry import devices, register_device
+from lazygrad.tensor import Tensor, realize
+
+bool = bool_  # noqa: A001  (torch spells it lazygrad.bool)
+float = float32  # noqa: A001
+half = float16
+double = float64
+long = int64
+int = int32  # noqa: A001
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+__all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices", "stats",
+           "no_grad", "enable_grad", "register_device"]

@@ -1,0 +1,90 @@
+"""Loop IR: explicit loops, accumulators, loads and stores with symbolic index math.
+
+A LoopKernel is a name, its parameters (parameter 0 is the output) and a body of statements:
+
+    Loop(var, extent, kind, body)   for var in 0..extent-1; kind: serial | parallel | simd
+    Let(name, value)                an SSA value (Expr)
+    Acc(name, dtype, op, init)      a mutable accumulator combined with op (add or max)
+    Update(name, value)             acc = op(acc, value)
+    Store(param, index, value)      param[index] = value
+
+Renderers and the python interpreter read exactly this; nothing here knows about tensors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from lazygrad.dtypes import DType
+from lazygrad.ir.ops import Op
+from lazygrad.ir.symbolic import Expr
+
+LOOP_KINDS = ("serial", "parallel", "simd")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    dtype: DType
+    is_output: bool = False
+
+
+@dataclass(frozen=True)
+class Loop:
+    var: str
+    extent: int
+    kind: str
+    body: tuple["Stmt", ...]
+
+
+@dataclass(frozen=True)
+class Let:
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Acc:
+    name: str
+    dtype: DType
+    op: Op  # Op.ADD or Op.MAX
+    init: Expr
+
+
+@dataclass(frozen=True)
+class Update:
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Store:
+    param: str
+    index: Expr
+    value: Expr
+
+
+Stmt = Union[Loop, Let, Acc, Update, Store]
+
+
+@dataclass(frozen=True)
+class LoopKernel:
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+def walk_stmts(body: tuple[Stmt, ...]):
+    """Every statement, depth first, in program order."""
+    stack = list(reversed(body))
+    while stack:
+        s = stack.pop()
+        yield s
+        if isinstance(s, Loop):
+            stack.extend(reversed(s.body))

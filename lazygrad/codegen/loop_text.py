@@ -1,0 +1,50 @@
+"""Loop IR -> text. The grammar in loop_grammar.lark reads it back (loop_parse.py).
+
+    kernel R_64_32(out p0: float32, in p1: float32) {
+      for i0 in 0..64 parallel {
+        acc add acc0: float32 = 0.0:float32
+        for r0 in 0..32 simd {
+          v0: float32 = load<float32>(p1, i0*32 + r0)
+          acc0 += v0
+        }
+        store p0[i0] = acc0
+      }
+    }
+"""
+from __future__ import annotations
+
+from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update
+from lazygrad.ir.ops import Op
+
+UPDATE_SYMBOL = {Op.ADD: "+=", Op.MAX: "max="}
+
+
+def _stmt(st: Stmt, accs: dict[str, Acc], depth: int, out: list[str]) -> None:
+    pad = "  " * depth
+    if isinstance(st, Loop):
+        kind = "" if st.kind == "serial" else f" {st.kind}"
+        out.append(f"{pad}for {st.var} in 0..{st.extent}{kind} {{")
+        for s in st.body:
+            _stmt(s, accs, depth + 1, out)
+        out.append(f"{pad}}}")
+    elif isinstance(st, Let):
+        out.append(f"{pad}{st.name}: {st.value.dtype.name} = {st.value}")
+    elif isinstance(st, Acc):
+        accs[st.name] = st
+        out.append(f"{pad}acc {st.op.value} {st.name}: {st.dtype.name} = {st.init}")
+    elif isinstance(st, Update):
+        out.append(f"{pad}{st.name} {UPDATE_SYMBOL[accs[st.name].op]} {st.value}")
+    elif isinstance(st, Store):
+        out.append(f"{pad}store {st.param}[{st.index}] = {st.value}")
+    else:
+        raise TypeError(st)
+
+
+def print_loop_ir(kernel: LoopKernel) -> str:
+    params = ", ".join(f"{'out' if p.is_output else 'in'} {p.name}: {p.dtype.name}" for p in kernel.params)
+    out = [f"kernel {kernel.name}({params}) {{"]
+    accs: dict[str, Acc] = {}
+    for st in kernel.body:
+        _stmt(st, accs, 1, out)
+    out.append("}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,47 @@
+"""Loop IR optimization: decide which loops run in parallel or as SIMD lanes.
+
+Heuristics only for now: the outermost loop runs in parallel when the kernel does enough
+work to pay for starting threads; an innermost reduce loop is marked `simd` so the C
+renderer can let the compiler vectorize the reduction.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lazygrad.codegen.loop_ir import Loop, LoopKernel, Stmt, Update
+
+PARALLEL_MIN_WORK = 1 << 15
+
+
+def total_work(body: tuple[Stmt, ...]) -> int:
+    work = 0
+    for s in body:
+        if isinstance(s, Loop):
+            work += s.extent * max(1, total_work(s.body))
+        else:
+            work += 1
+    return work
+
+
+def _is_innermost_reduce(loop: Loop) -> bool:
+    return (not any(isinstance(s, Loop) for s in loop.body)
+            and any(isinstance(s, Update) for s in loop.body))
+
+
+def _mark_simd(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+    out = []
+    for s in body:
+        if isinstance(s, Loop):
+            kind = "simd" if s.kind == "serial" and _is_innermost_reduce(s) else s.kind
+            s = replace(s, kind=kind, body=_mark_simd(s.body))
+        out.append(s)
+    return tuple(out)
+
+
+def optimize(kernel: LoopKernel) -> LoopKernel:
+    body = _mark_simd(kernel.body)
+    if total_work(body) >= PARALLEL_MIN_WORK:
+        body = tuple(replace(s, kind="parallel") if isinstance(s, Loop) else s for s in body)
+    return replace(kernel, body=body)
+
+

@@ -1,0 +1,158 @@
+"""Data types and torch's type-promotion rules.
+
+A DType is a small immutable record; every layer (IR, renderers, runtimes) reads the same
+record, so adding a type means adding one line to the table below.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DType:
+    name: str
+    itemsize: int
+    kind: str  # "bool", "uint", "int", "float"
+    rank: int  # order used by promotion inside one kind
+    c_name: str
+    np_name: str
+
+    def __repr__(self) -> str:
+        return f"lazygrad.{self.name}"
+
+    @property
+    def np(self) -> np.dtype:
+        return np.dtype(self.np_name)
+
+    @property
+    def is_float(self) -> bool:
+        return self.kind == "float"
+
+    @property
+    def is_int(self) -> bool:
+        return self.kind in ("int", "uint")
+
+    @property
+    def is_unsigned(self) -> bool:
+        return self.kind == "uint"
+
+    @property
+    def is_bool(self) -> bool:
+        return self.kind == "bool"
+
+    @property
+    def bits(self) -> int:
+        return self.itemsize * 8
+
+
+bool_ = DType("bool", 1, "bool", 0, "unsigned char", "bool")
+uint8 = DType("uint8", 1, "uint", 1, "unsigned char", "uint8")
+int8 = DType("int8", 1, "int", 1, "signed char", "int8")
+int16 = DType("int16", 2, "int", 2, "short", "int16")
+uint16 = DType("uint16", 2, "uint", 2, "unsigned short", "uint16")
+int32 = DType("int32", 4, "int", 3, "int", "int32")
+uint32 = DType("uint32", 4, "uint", 3, "unsigned int", "uint32")
+int64 = DType("int64", 8, "int", 4, "long long", "int64")
+uint64 = DType("uint64", 8, "uint", 4, "unsigned long long", "uint64")
+float16 = DType("float16", 2, "float", 1, "_Float16", "float16")
+float32 = DType("float32", 4, "float", 3, "float", "float32")
+float64 = DType("float64", 8, "float", 4, "double", "float64")
+
+ALL_DTYPES: tuple[DType, ...] = (bool_, uint8, int8, int16, uint16, int32, uint32, int64, uint64,
+                                 float16, float32, float64)
+BY_NAME: dict[str, DType] = {d.name: d for d in ALL_DTYPES}
+BY_NAME.update({"bool_": bool_, "float": float32, "double": float64, "half": float16,
+                "int": int32, "long": int64})
+
+default_float: DType = float32
+default_int: DType = int64
+
+
+def to_dtype(x: DType | str | np.dtype | type) -> DType:
+    """Accept a lazygrad dtype, a name, a numpy dtype or a Python type."""
+    if isinstance(x, DType):
+        return x
+    if x is bool:
+        return bool_
+    if x is int:
+        return default_int
+    if x is float:
+        return default_float
+    if isinstance(x, str) and x in BY_NAME:
+        return BY_NAME[x]
+    try:
+        name = np.dtype(x).name
+    except TypeError:
+        name = None
+    if name in BY_NAME:
+        return BY_NAME[name]
+    raise TypeError(f"unknown dtype {x!r}; expected one of {', '.join(d.name for d in ALL_DTYPES)}")
+
+
+_KIND_ORDER = {"bool": 0, "uint": 1, "int": 1, "float": 2}
+
+
+def promote_types(a: DType, b: DType) -> DType:
+    """The result type of a binary op on two tensors, as torch.promote_types gives it."""
+    if a == b:
+        return a
+    ka, kb = _KIND_ORDER[a.kind], _KIND_ORDER[b.kind]
+    if ka != kb:
+        return a if ka > kb else b
+    if a.kind == "float":
+        return a if a.rank > b.rank else b
+    if a.kind == b.kind:  # both signed or both unsigned
+        return a if a.rank > b.rank else b
+    signed, unsigned = (a, b) if a.kind == "int" else (b, a)
+    if signed.rank > unsigned.rank:
+        return signed
+    # an unsigned type needs the next wider signed type (uint8 + int8 -> int16)
+    wider = {1: int16, 2: int32, 3: int64, 4: int64}[unsigned.rank]
+    return wider
+
+
+def scalar_kind(x: object) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return "bool"
+    if isinstance(x, (int, np.integer)):
+        return "int"
+    if isinstance(x, (float, np.floating)):
+        return "float"
+    raise TypeError(f"expected a Python bool, int or float, got {type(x).__name__}")
+
+
+def result_type_with_scalar(t: DType, scalar: object) -> DType:
+    """torch's rule: a Python scalar only changes the tensor's dtype when it is of a higher
+    kind (an int tensor times a float scalar is float32; a float16 tensor stays float16)."""
+    kind = scalar_kind(scalar)
+    if _KIND_ORDER[kind] <= _KIND_ORDER[t.kind]:
+        return t
+    return {"int": default_int, "float": default_float}[kind]
+
+
+def python_type(d: DType) -> type:
+    return bool if d.is_bool else float if d.is_float else int
+
+
+def cast_scalar(x: object, d: DType) -> bool | int | float:
+    """Canonical Python value of a constant of dtype d (wrapping integers like C does)."""
+    if d.is_bool:
+        return bool(x)
+    if d.is_float:
+        return float(np.array(x, dtype=np.float64).astype(d.np))
+    v = int(x)
+    mod = 1 << d.bits
+    v %= mod
+    if d.kind == "int" and v >= mod // 2:
+        v -= mod
+    return v
+
+
+def min_value(d: DType) -> bool | int | float:
+    if d.is_float:
+        return -float("inf")
+    if d.is_bool:
+        return False
+    return int(np.iinfo(d.np).min)

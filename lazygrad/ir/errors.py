@@ -1,0 +1,35 @@
+"""Exceptions a user can act on. Each names what was given and what was expected."""
+from __future__ import annotations
+
+
+class LazygradError(Exception):
+    """Base of every error lazygrad raises on purpose."""
+
+
+class ShapeError(LazygradError, ValueError):
+    pass
+
+
+class DTypeError(LazygradError, TypeError):
+    pass
+
+
+class DeviceError(LazygradError, RuntimeError):
+    pass
+
+
+class CompileError(LazygradError, RuntimeError):
+    pass
+
+
+class IRParseError(LazygradError, ValueError):
+    """A malformed IR text; `line` and `column` are 1-based."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0):
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class IRVerifyError(LazygradError, ValueError):
+    pass

@@ -1,0 +1,76 @@
+"""The meaning of every ALU op, as numpy code.
+
+This table is the reference semantics: constant folding uses it on scalars, the `python`
+runtime on whole arrays, and renderers must agree with it. Integer IDIV/MOD truncate toward
+zero (as C does); a zero divisor gives 0 instead of a trap.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from lazygrad.dtypes import DType
+from lazygrad.ir.ops import Op
+
+
+def _idiv(a, b):
+    safe = np.where(b == 0, 1, b)
+    q = np.abs(a) // np.abs(safe)
+    q = np.where((a < 0) != (safe < 0), -q, q)
+    return np.where(b == 0, 0, q).astype(np.result_type(a, b))
+
+
+def _mod(a, b):
+    return np.where(b == 0, 0, a - _idiv(a, b) * b).astype(np.result_type(a, b))
+
+
+def _max(a, b):
+    if np.issubdtype(np.result_type(a, b), np.floating):
+        return np.where(np.isnan(a) | (a > b), a, b)
+    return np.maximum(a, b)
+
+
+def _shift(fn):
+    def go(a, b):
+        return fn(a, b.astype(a.dtype) if hasattr(b, "astype") else b)
+    return go
+
+
+ALU_NUMPY: dict[Op, Callable] = {
+    Op.NEG: lambda a: np.logical_not(a) if a.dtype == np.bool_ else np.negative(a),
+    Op.EXP2: np.exp2,
+    Op.LOG2: np.log2,
+    Op.SIN: np.sin,
+    Op.SQRT: np.sqrt,
+    Op.RECIP: lambda a: np.reciprocal(a),
+    Op.ADD: lambda a, b: np.logical_or(a, b) if a.dtype == np.bool_ else a + b,
+    Op.MUL: lambda a, b: np.logical_and(a, b) if a.dtype == np.bool_ else a * b,
+    Op.MAX: _max,
+    Op.MOD: _mod,
+    Op.IDIV: _idiv,
+    Op.CMPLT: lambda a, b: a < b,
+    Op.CMPNE: lambda a, b: a != b,
+    Op.AND: lambda a, b: a & b,
+    Op.OR: lambda a, b: a | b,
+    Op.XOR: lambda a, b: a ^ b,
+    Op.SHL: _shift(np.left_shift),
+    Op.SHR: _shift(np.right_shift),
+    Op.WHERE: lambda c, a, b: np.where(c, a, b),
+}
+
+
+def exec_alu(op: Op, dtype: DType, *srcs: np.ndarray) -> np.ndarray:
+    """Apply op elementwise; the result has `dtype` (the op's output dtype)."""
+    with np.errstate(all="ignore"):
+        if op is Op.CAST:
+            src = srcs[0]
+            if dtype.is_bool:
+                return np.asarray(src != 0)
+            if dtype.is_int and np.issubdtype(src.dtype, np.floating):
+                src = np.trunc(np.nan_to_num(src, nan=0.0, posinf=0.0, neginf=0.0))
+            return np.asarray(src).astype(dtype.np)
+        if op is Op.BITCAST:
+            return np.ascontiguousarray(srcs[0]).view(dtype.np)
+        out = ALU_NUMPY[op](*srcs)
+        return np.asarray(out).astype(dtype.np, copy=False)

@@ -1,0 +1,113 @@
+"""Kernel IR: one fused expression a kernel, built from a region of the Graph IR.
+
+Movement ops disappear here: they are pushed down to the leaves and folded into the
+ViewStack each leaf carries. Leaves are `load` (a kernel parameter through a view), `const`,
+`index` (a view's position, from iota) and `valid` (a pad mask, as a bool). The root is one
+`store` of the value into parameter 0 through the output view.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from lazygrad.dtypes import bool_
+from lazygrad.ir.node import Node, make
+from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
+from lazygrad.ir.view import ViewStack
+
+
+def apply_movement(vs: ViewStack, m: Node) -> ViewStack:
+    return {Op.RESHAPE: vs.reshape, Op.PERMUTE: vs.permute, Op.EXPAND: vs.expand,
+            Op.PAD: vs.pad, Op.SHRINK: vs.shrink, Op.FLIP: vs.flip}[m.op](m.arg)
+
+
+def view_through(shape: tuple[int, ...], chain: tuple[Node, ...]) -> ViewStack:
+    """The view a leaf of `shape` is read through, given movement ops root-side first."""
+    vs = ViewStack.contiguous(shape)
+    for m in reversed(chain):
+        vs = apply_movement(vs, m)
+    return vs
+
+
+def _masked(value: Node, vs: ViewStack) -> Node:
+    if not vs.has_mask:
+        return value
+    valid = make(Op.VALID, (), vs, bool_, vs.shape, value.device, value.loc)
+    zero = make(Op.CONST, (), False if value.dtype.is_bool else 0 if value.dtype.is_int else 0.0,
+                value.dtype, vs.shape, value.device, value.loc)
+    return make(Op.WHERE, (valid, value, zero), loc=value.loc)
+
+
+class KernelBuilder:
+    """Builds the Kernel IR of one realized graph node; `is_leaf` says where to stop."""
+
+    def __init__(self, is_leaf: Callable[[Node], bool]):
+        self.is_leaf = is_leaf
+        self.params: dict[Node, int] = {}
+        self.memo: dict[tuple[Node, tuple[Node, ...]], Node] = {}
+
+    def param(self, leaf: Node) -> int:
+        if leaf not in self.params:
+            self.params[leaf] = len(self.params) + 1  # parameter 0 is the output
+        return self.params[leaf]
+
+    def build(self, node: Node, chain: tuple[Node, ...] = ()) -> Node:
+        key = (node, chain)
+        if key in self.memo:
+            return self.memo[key]
+        result = self._build(node, chain)
+        self.memo[key] = result
+        return result
+
+    def _build(self, node: Node, chain: tuple[Node, ...]) -> Node:
+        if self.is_leaf(node):
+            vs = view_through(node.shape, chain)
+            return make(Op.LOAD, (), (self.param(node), vs), node.dtype, vs.shape, node.device, node.loc)
+        if node.op is Op.CONST:
+            vs = view_through(node.shape, chain)
+            value = make(Op.CONST, (), node.arg, node.dtype, vs.shape, node.device, node.loc)
+            return _masked(value, vs)
+        if node.op is Op.IOTA:
+            vs = view_through(node.shape, chain)
+            return _masked(make(Op.INDEX, (), vs, node.dtype, vs.shape, node.device, node.loc), vs)
+        if node.op in MOVEMENT:
+            return self.build(node.srcs[0], chain + (node,))
+        if node.op in (Op.CONTIGUOUS, Op.DETACH):
+            return self.build(node.srcs[0], chain)
+        if node.op in ALU:
+            srcs = tuple(self.build(s, chain) for s in node.srcs)
+            return make(node.op, srcs, None, node.dtype if node.op in (Op.CAST, Op.BITCAST) else None,
+                        loc=node.loc)
+        if node.op in REDUCE:
+            reduced = make(node.op, (self.build(node.srcs[0]),), node.arg, loc=node.loc)
+            if not chain:
+                return reduced
+            if not all(m.op is Op.RESHAPE for m in chain):
+                raise AssertionError("a movement op above a reduce must have been realized")
+            # only reshapes that add or remove dims of size 1 reach here (see schedule)
+            return make(Op.RESHAPE, (reduced,), chain[0].shape, loc=node.loc)
+        raise AssertionError(f"cannot fuse {node.op} into a kernel")
+
+
+def kernel_name(ast: Node) -> str:
+    """A readable name: E_ (elementwise) or R_ (has a reduce) and the loop extents."""
+    reduces = [n for n in _walk(ast) if n.op in REDUCE]
+    shape = reduces[0].srcs[0].shape if reduces else ast.shape
+    dims = "_".join(str(d) for d in shape) or "1"
+    return f"{'R' if reduces else 'E'}_{dims}"
+
+
+def _walk(root: Node) -> list[Node]:
+    from lazygrad.ir.node import toposort
+    return toposort([root])
+
+
+def kernel_flops(ast: Node) -> int:
+    """ALU ops executed by the kernel (each op once per element of its shape)."""
+    total = 0
+    for n in _walk(ast):
+        if n.op in ALU and n.op not in (Op.CAST, Op.BITCAST, Op.WHERE):
+            total += math.prod(n.shape)
+        elif n.op in REDUCE:
+            total += math.prod(n.srcs[0].shape)
+    return total

@@ -1,0 +1,153 @@
+"""Graph IR nodes: immutable, hash-consed, shape- and dtype-checked on construction.
+
+Two nodes built from the same op, srcs, arg, dtype, shape and device are the same Python
+object, so structural equality is identity, hashing is O(1) even for 100k-deep graphs, and
+`parse(print(ir)) is ir` holds. Each node remembers the user's source line that first made it.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import weakref
+from typing import Any, Iterator
+
+from lazygrad.dtypes import DType
+from lazygrad.ir.errors import ShapeError
+from lazygrad.ir.infer import infer
+from lazygrad.ir.ops import Op
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CONS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def user_location() -> str:
+    """'file.py:line' of the innermost frame outside the lazygrad package."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR) and not filename.startswith("<frozen"):
+            return f"{os.path.basename(filename)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<lazygrad>"
+
+
+def _arg_key(op: Op, arg: Any) -> Any:
+    # -0.0 == 0.0 and nan != nan: key constants by their repr so that neither merges nor splits
+    if op is Op.CONST and isinstance(arg, float):
+        return ("float", repr(arg))
+    return arg
+
+
+class Node:
+    """One primitive op applied to whole tensors. Never mutate the identity fields."""
+
+    __slots__ = ("op", "dtype", "shape", "srcs", "arg", "device", "loc", "buffer", "realized",
+                 "__weakref__")
+
+    op: Op
+    dtype: DType
+    shape: tuple[int, ...]
+    srcs: tuple["Node", ...]
+    arg: Any
+    device: str
+    loc: str
+    buffer: Any  # BUFFER nodes only: the runtime buffer object
+    realized: "Node | None"  # a cache: the BUFFER node that holds this node's computed value
+
+    def __repr__(self) -> str:
+        return (f"<Node {self.op.value} {self.dtype.name}{list(self.shape)} "
+                f"srcs={len(self.srcs)} arg={self.arg!r}>")
+
+    def __reduce__(self):
+        raise TypeError("Node is not picklable; print it with lazygrad.ir.print_graph instead")
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+def make(op: Op, srcs: tuple[Node, ...] = (), arg: Any = None, dtype: DType | None = None,
+         shape: tuple[int, ...] | None = None, device: str | None = None,
+         loc: str | None = None) -> Node:
+    """Build (or find) the node for `op(srcs, arg)`; shape, dtype and device are inferred
+    from the srcs unless the op is a source. Raises ShapeError/DTypeError naming the shapes."""
+    if device is None:
+        if not srcs:
+            raise ShapeError(f"{op.value} has no srcs, so it needs an explicit device")
+        device = srcs[0].device
+        for s in srcs[1:]:
+            if s.device != device and op is not Op.COPY:
+                from lazygrad.ir.errors import DeviceError
+                raise DeviceError(f"{op.value}: expected all tensors on one device, found "
+                                  f"{device!r} and {s.device!r} (move one with .to())"
+                                  f"{_at(loc)}")
+    try:
+        dtype, shape = infer(op, srcs, arg, dtype, shape)
+    except (ShapeError, TypeError) as e:
+        where = loc or user_location()
+        raise type(e)(f"{e} (at {where})") from None
+    key = (op, dtype, shape, device, srcs, _arg_key(op, arg))
+    node = _CONS.get(key)
+    if node is not None:
+        return node
+    node = Node.__new__(Node)
+    node.op, node.dtype, node.shape, node.srcs, node.arg, node.device = op, dtype, shape, srcs, arg, device
+    node.loc = loc if loc is not None else user_location()
+    node.buffer = None
+    node.realized = None
+    _CONS[key] = node
+    return node
+
+
+def _at(loc: str | None) -> str:
+    return f" (at {loc or user_location()})"
+
+
+def replace_srcs(node: Node, srcs: tuple[Node, ...]) -> Node:
+    """The same op with other srcs (used by rewrites); keeps the original source line."""
+    if srcs == node.srcs:
+        return node
+    source_op = node.op in (Op.CONST, Op.BUFFER, Op.IOTA)
+    return make(node.op, srcs, node.arg, node.dtype if source_op or node.op in (Op.CAST, Op.BITCAST) else None,
+                node.shape if source_op else None, node.device, node.loc)
+
+
+def toposort(roots: tuple[Node, ...] | list[Node], stop=None) -> list[Node]:
+    """Every node reachable from roots, sources first. Iterative: deep graphs are fine.
+    The srcs of nodes for which stop(node) is true are not visited."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(list(roots))]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if stop is not None and stop(node):
+            continue
+        for s in reversed(node.srcs):
+            if id(s) not in seen:
+                stack.append((s, False))
+    return order
+
+
+def walk(roots: list[Node]) -> Iterator[Node]:
+    yield from toposort(roots)
+
+
+def consumers(order: list[Node]) -> dict[Node, list[Node]]:
+    """Map each node to the nodes that read it (one entry per read)."""
+    result: dict[Node, list[Node]] = {n: [] for n in order}
+    for n in order:
+        for s in n.srcs:
+            result[s].append(n)
+    return result

@@ -1,0 +1,249 @@
+"""Scheduling: decide which graph nodes get their own buffer, and build one kernel each.
+
+A node is realized (becomes the root of a kernel) when
+  - it is an output, a `contiguous`, an `assign` or a `copy`;
+  - it holds a reduce and is read by more than one op, or by anything but an elementwise op
+    (a reduce fuses with the elementwise ops that consume it at its own shape);
+  - it computes something and is read through an `expand` that grows it (recomputing it for
+    every broadcast copy would multiply its work);
+  - a `pad` reads it and its expression is not zero at zero (exp, log, recip, idiv, mod, or a
+    reduce): the padding must then be real zeros;
+  - its fused expression would exceed MAX_FUSED_OPS ops (compile time grows with it).
+Everything else is fused into the kernels that read it. `Schedule.why` records the reason
+for every realized node; networkx orders the kernels.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from lazygrad.ir.kernel import KernelBuilder, kernel_flops, kernel_name, view_through
+from lazygrad.ir.node import Node, consumers, make, toposort
+from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, ZERO_PRESERVING, Op
+from lazygrad.ir.simplify import simplify
+
+MAX_FUSED_OPS = 160
+_LEAVES = (Op.BUFFER,)
+
+
+@dataclass(eq=False)
+class ScheduledKernel:
+    """One kernel to run: `ast` is its Kernel IR (a store); `inputs` are graph nodes whose
+    buffers are parameters 1..n; `target` is the graph node whose value it computes."""
+    name: str
+    ast: Node | None  # None for a device-to-device copy
+    target: Node
+    inputs: tuple[Node, ...]
+    output: Node | None = None  # for assign: the BUFFER node written in place
+    flops: int = 0
+
+    @property
+    def kind(self) -> str:
+        return "copy" if self.ast is None else "kernel"
+
+    @property
+    def kernel_ir(self) -> str:
+        from lazygrad.ir.printer import print_graph
+        return print_graph([self.ast]) if self.ast is not None else f"copy -> {self.target.device}"
+
+    def source(self, device: str | None = None) -> str:
+        """The source code this kernel compiles to on a device (default: its own)."""
+        from lazygrad.codegen.lower import lower
+        from lazygrad.runtime.registry import get_device
+        dev = get_device(device or self.target.device)
+        return dev.render(lower(self.ast, self.name))
+
+    def __repr__(self) -> str:
+        return f"<ScheduledKernel {self.name} ({len(self.inputs)} inputs)>"
+
+
+@dataclass
+class Schedule:
+    kernels: list[ScheduledKernel]
+    targets: dict[Node, Node]  # user's node -> node of the simplified graph holding its value
+    why: dict[Node, str] = field(default_factory=dict)
+
+
+def is_unit_reshape(node: Node) -> bool:
+    """A reshape that only adds or removes dims of size 1 (free to fuse through a reduce)."""
+    return node.op is Op.RESHAPE and (
+        [d for d in node.shape if d != 1] == [d for d in node.srcs[0].shape if d != 1])
+
+
+def base_of(node: Node) -> Node:
+    while node.op in MOVEMENT:
+        node = node.srcs[0]
+    return node
+
+
+def is_view_of_buffer(node: Node) -> bool:
+    return base_of(node).op is Op.BUFFER
+
+
+def _substitute_realized(roots: list[Node]) -> list[Node]:
+    """Nodes computed by an earlier realize are replaced by the buffer that holds them."""
+    def done(n: Node) -> bool:
+        return n.realized is not None
+    order = toposort(roots, stop=done)
+    if not any(done(n) for n in order):
+        return roots
+    from lazygrad.ir.node import replace_srcs
+    new_of: dict[Node, Node] = {}
+    for n in order:
+        new_of[n] = n.realized if done(n) else replace_srcs(n, tuple(new_of[s] for s in n.srcs))
+    return [new_of[r] for r in roots]
+
+
+def _unsafe_to_pad(order: list[Node], leaf) -> dict[Node, bool]:
+    unsafe: dict[Node, bool] = {}
+    for n in order:
+        if leaf(n) or n.op in (Op.CONST, Op.IOTA):
+            unsafe[n] = False
+        else:
+            own = n.op in REDUCE or (n.op in ALU and n.op not in ZERO_PRESERVING)
+            unsafe[n] = own or any(unsafe[s] for s in n.srcs)
+    return unsafe
+
+
+def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> dict[Node, str]:
+    """Every node that gets its own buffer, with the reason."""
+    order = toposort(roots, stop=lambda n: n.op in _LEAVES)
+    readers = consumers(order)
+    why: dict[Node, str] = dict(forced or {})
+
+    def leaf(n: Node) -> bool:
+        return n.op in _LEAVES
+
+    def computes(n: Node) -> bool:
+        return not leaf(n) and n.op not in (Op.CONST, Op.IOTA) and n.op not in MOVEMENT
+
+    for r in roots:
+        if not (r.op is Op.BUFFER or (r.op is Op.RESHAPE and r.srcs[0].op is Op.BUFFER)):
+            why.setdefault(r, "output")
+    unsafe = _unsafe_to_pad(order, leaf)
+    for n in order:
+        if n.op is Op.CONTIGUOUS:
+            why.setdefault(n, "contiguous() asks for a buffer")
+        elif n.op is Op.ASSIGN:
+            why.setdefault(n, "assign writes a buffer in place")
+        elif n.op is Op.COPY:
+            why.setdefault(n, f"copy to {n.device}")
+            src = n.srcs[0]
+            if not (src.op is Op.BUFFER):
+                why.setdefault(src, f"a copy to {n.device} reads it")
+        elif n.op is Op.EXPAND and math.prod(n.shape) > math.prod(n.srcs[0].shape):
+            b = base_of(n.srcs[0])
+            if computes(b) and b.op not in (Op.DETACH,):
+                why.setdefault(b, f"read broadcast to {list(n.shape)} by an expand at {n.loc}")
+        elif n.op is Op.PAD:
+            b = base_of(n.srcs[0])
+            if computes(b) and unsafe[b]:
+                why.setdefault(b, f"a pad at {n.loc} needs real zeros around it")
+    # second pass: reduces and size limits, now that forced realizations are known
+    cost: dict[Node, int] = {}
+    has_reduce: dict[Node, bool] = {}
+    for n in order:
+        if leaf(n) or n.op in (Op.CONST, Op.IOTA):
+            cost[n], has_reduce[n] = 0, False
+            continue
+        live = [s for s in n.srcs if s not in why]
+        cost[n] = 1 + sum(cost[s] for s in live)
+        passes = n.op not in MOVEMENT or is_unit_reshape(n)
+        has_reduce[n] = n.op in REDUCE or (passes and any(has_reduce[s] for s in live))
+        if n in why:
+            continue
+        if has_reduce[n]:
+            rs = readers[n]
+            if len(rs) > 1:
+                why[n] = f"holds a reduce and is read by {len(rs)} ops"
+            elif rs and rs[0].op not in ALU and not is_unit_reshape(rs[0]):
+                why[n] = f"holds a reduce and is read by {rs[0].op.value} at {rs[0].loc}"
+        if n not in why and cost[n] > MAX_FUSED_OPS:
+            why[n] = f"its fused expression passed {MAX_FUSED_OPS} ops"
+    return why
+
+
+def create_schedule(roots: list[Node]) -> Schedule:
+    """Kernels that compute every root, in an order that respects their dependencies."""
+    user_roots = list(roots)
+    roots = simplify(_substitute_realized(user_roots))
+    forced: dict[Node, str] = {}
+    for _ in range(8):
+        why = find_realizes(roots, forced)
+        try:
+            kernels = _build_kernels(roots, why)
+            break
+        except _AssignHazard as hazard:
+            forced[hazard.value] = "an assign reads its own target through another view"
+            forced.update(why)
+    return Schedule(_order(kernels), dict(zip(user_roots, roots)), why)
+
+
+class _AssignHazard(Exception):
+    def __init__(self, value: Node):
+        self.value = value
+
+
+def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKernel]:
+    realized = set(why)
+
+    def is_leaf(n: Node) -> bool:
+        return n.op is Op.BUFFER or n in realized
+
+    kernels: list[ScheduledKernel] = []
+    for node in toposort(roots, stop=lambda n: n.op is Op.BUFFER):
+        if node not in realized:
+            continue
+        if node.op is Op.BUFFER:
+            continue
+        if node.op is Op.COPY:
+            kernels.append(ScheduledKernel(f"copy_{node.srcs[0].device}_to_{node.device}", None,
+                                           node, (node.srcs[0],)))
+            continue
+        builder = KernelBuilder(lambda n, root=node: n is not root and is_leaf(n))
+        output = None
+        if node.op is Op.ASSIGN:
+            target, value = node.srcs
+            chain = []
+            t = target
+            while t.op in MOVEMENT:
+                chain.append(t)
+                t = t.srcs[0]
+            if t.op is not Op.BUFFER:
+                raise ValueError("assign needs a realized target (a buffer or a view of one)")
+            output = t
+            out_view = view_through(t.shape, tuple(chain))
+            value_ir = builder.build(value)
+            for leaf_node, param in builder.params.items():
+                if leaf_node is t:
+                    for n in toposort([value_ir]):
+                        if n.op is Op.LOAD and n.arg[0] == param and n.arg[1] != out_view:
+                            raise _AssignHazard(value)
+        else:
+            out_view = view_through(node.shape, ())
+            value_ir = builder.build(node.srcs[0] if node.op is Op.CONTIGUOUS else node)
+        ast = make(Op.STORE, (value_ir,), (0, out_view), loc=node.loc)
+        kernels.append(ScheduledKernel(kernel_name(ast), ast, node, tuple(builder.params), output,
+                                       kernel_flops(ast)))
+    return kernels
+
+
+def _order(kernels: list[ScheduledKernel]) -> list[ScheduledKernel]:
+    """Topological order; a kernel writing a buffer in place runs after every reader of it."""
+    graph = nx.DiGraph()
+    index = {k: i for i, k in enumerate(kernels)}
+    producer = {k.target: k for k in kernels}
+    graph.add_nodes_from(range(len(kernels)))
+    for k in kernels:
+        for inp in k.inputs:
+            if inp in producer:
+                graph.add_edge(index[producer[inp]], index[k])
+    writers = [k for k in kernels if k.output is not None]
+    for w in writers:
+        for k in kernels:
+            if k is not w and w.output in k.inputs and not nx.has_path(graph, index[w], index[k]):
+                graph.add_edge(index[k], index[w])
+    order = nx.lexicographical_topological_sort(graph)
+    return [kernels[i] for i in order]

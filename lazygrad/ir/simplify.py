@@ -1,0 +1,121 @@
+"""Graph simplification: constant folding, algebraic identities and view merging, as rules.
+
+Each table is a list of (pattern, replacement) pairs; `simplify` applies them all. The rules
+never change a value: x*0 folds to 0 only for ints and bools (for floats, inf*0 is nan).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lazygrad.dtypes import cast_scalar
+from lazygrad.ir.evaluate import exec_alu
+from lazygrad.ir.node import Node, make
+from lazygrad.ir.ops import ALU, MOVEMENT, Op
+from lazygrad.ir.rewrite import Pat, Rule, rewrite_graph
+
+X = Pat(name="x")
+C = Pat(Op.CONST, name="c")
+
+
+def const_like(node: Node, value) -> Node:
+    return make(Op.CONST, (), cast_scalar(value, node.dtype), node.dtype, node.shape, node.device, node.loc)
+
+
+def is_const(node: Node, value) -> bool:
+    return node.op is Op.CONST and node.arg == value and not (
+        isinstance(node.arg, float) and np.signbit(node.arg) != np.signbit(value))
+
+
+# ---- constant folding ------------------------------------------------------------------------
+
+def fold_alu(node: Node) -> Node | None:
+    if not node.srcs or any(s.op is not Op.CONST for s in node.srcs):
+        return None
+    args = [np.array(s.arg, dtype=s.dtype.np) for s in node.srcs]
+    value = exec_alu(node.op, node.dtype, *args)
+    return const_like(node, value.item())
+
+
+def fold_movement(node: Node) -> Node | None:
+    src = node.srcs[0]
+    if src.op is Op.CONST and node.op is not Op.PAD:
+        return make(Op.CONST, (), src.arg, src.dtype, node.shape, src.device, node.loc)
+    return None
+
+
+CONSTANT_FOLDING: list[Rule] = [
+    (Pat(frozenset(ALU), name="node"), fold_alu),
+    (Pat(frozenset(MOVEMENT - {Op.PAD}), name="node"), fold_movement),
+]
+
+
+# ---- algebraic identities ----------------------------------------------------------------------
+
+def _int_like(n: Node) -> bool:
+    return not n.dtype.is_float
+
+
+IDENTITIES: list[Rule] = [
+    (Pat(Op.ADD, (X, C), commutative=True), lambda x, c: x if is_const(c, 0) and not c.dtype.is_bool else None),
+    (Pat(Op.MUL, (X, C), commutative=True), lambda x, c: x if is_const(c, 1) else None),
+    (Pat(Op.MUL, (X, C), commutative=True),
+     lambda x, c: c if is_const(c, 0) and _int_like(x) else None),
+    (Pat(Op.NEG, (Pat(Op.NEG, (X,)),)), lambda x: x),
+    (Pat(Op.WHERE, (C, Pat(name="a"), Pat(name="b"))), lambda c, a, b: a if c.arg else b),
+    (Pat(Op.WHERE, (Pat(name="cond"), X, X)), lambda cond, x: x),
+    (Pat(Op.MAX, (X, X)), lambda x: x),
+    (Pat(Op.CAST, (X,), name="node"), lambda x, node: x if x.dtype == node.dtype else None),
+    (Pat(Op.DETACH, (X,)), lambda x: x),
+]
+
+
+# ---- merging adjacent views --------------------------------------------------------------------
+
+def _compose_permute(outer: tuple[int, ...], inner: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(inner[a] for a in outer)
+
+
+def _merge_shrink(outer, inner):
+    return tuple((ib + ob, ib + oe) for (ob, oe), (ib, _) in zip(outer, inner))
+
+
+def _view(op: Op, x: Node, arg, loc: str) -> Node:
+    return make(op, (x,), arg, loc=loc)
+
+
+def _drop_noop(node: Node) -> Node | None:
+    x = node.srcs[0]
+    arg = node.arg
+    noop = {
+        Op.RESHAPE: lambda: tuple(arg) == x.shape,
+        Op.EXPAND: lambda: tuple(arg) == x.shape,
+        Op.PERMUTE: lambda: tuple(arg) == tuple(range(x.ndim)),
+        Op.PAD: lambda: all(lo == 0 and hi == 0 for lo, hi in arg),
+        Op.SHRINK: lambda: all(b == 0 and e == d for (b, e), d in zip(arg, x.shape)),
+        Op.FLIP: lambda: all(x.shape[a] == 1 for a in arg),
+    }[node.op]()
+    return x if noop else None
+
+
+VIEW_MERGING: list[Rule] = [
+    (Pat(frozenset(MOVEMENT), name="node"), _drop_noop),
+    (Pat(Op.RESHAPE, (Pat(Op.RESHAPE, (X,)),), name="node"),
+     lambda x, node: _view(Op.RESHAPE, x, node.arg, node.loc)),
+    (Pat(Op.EXPAND, (Pat(Op.EXPAND, (X,)),), name="node"),
+     lambda x, node: _view(Op.EXPAND, x, node.arg, node.loc)),
+    (Pat(Op.PERMUTE, (Pat(Op.PERMUTE, (X,), name="inner"),), name="node"),
+     lambda x, inner, node: _view(Op.PERMUTE, x, _compose_permute(node.arg, inner.arg), node.loc)),
+    (Pat(Op.SHRINK, (Pat(Op.SHRINK, (X,), name="inner"),), name="node"),
+     lambda x, inner, node: _view(Op.SHRINK, x, _merge_shrink(node.arg, inner.arg), node.loc)),
+    (Pat(Op.PAD, (Pat(Op.PAD, (X,), name="inner"),), name="node"),
+     lambda x, inner, node: _view(Op.PAD, x, tuple((a + c, b + d) for (a, b), (c, d) in zip(node.arg, inner.arg)), node.loc)),
+    (Pat(Op.FLIP, (Pat(Op.FLIP, (X,), name="inner"),), name="node"),
+     lambda x, inner, node: _view(Op.FLIP, x, tuple(sorted(set(node.arg) ^ set(inner.arg))), node.loc)),
+]
+
+ALL_RULES: list[Rule] = CONSTANT_FOLDING + IDENTITIES + VIEW_MERGING
+
+
+def simplify(roots: list[Node]) -> list[Node]:
+    """The graph with every rule applied to a fixed point (sources first)."""
+    return rewrite_graph(roots, ALL_RULES)

@@ -1,0 +1,168 @@
+"""Running a schedule: allocate outputs, lower, compile (cached), launch, count, print.
+
+Results are cached on graph nodes (`node.realized`), so a node computed once is not computed
+again while it lives. An in-place write to a buffer (assign) drops every cached result that
+was computed from that buffer, directly or through other cached results.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+from dataclasses import dataclass
+
+from lazygrad.codegen.lower import lower
+from lazygrad.ir.node import Node, make
+from lazygrad.ir.ops import Op
+from lazygrad.ir.schedule import Schedule, ScheduledKernel, create_schedule
+from lazygrad.runtime.buffer import Buffer
+from lazygrad.runtime.registry import get_device
+
+_readers: dict[int, weakref.WeakSet] = {}  # buffer id -> nodes whose cached value reads it
+_buffer_deps: dict[int, frozenset[int]] = {}  # buffer id -> user buffers its contents came from
+
+
+def debug_level() -> int:
+    try:
+        return int(os.environ.get("LAZYGRAD_DEBUG", "0"))
+    except ValueError:
+        return 0
+
+
+@dataclass
+class Stats:
+    kernels: int = 0
+    flops: int = 0
+    bytes: int = 0
+
+
+class _StatsCounter:
+    """`lg.stats()` returns the counts since `lg.stats.reset()`."""
+
+    def __init__(self) -> None:
+        self._stats = Stats()
+
+    def __call__(self) -> Stats:
+        return Stats(self._stats.kernels, self._stats.flops, self._stats.bytes)
+
+    def reset(self) -> None:
+        self._stats = Stats()
+
+    def add(self, kernels: int, flops: int, nbytes: int) -> None:
+        self._stats.kernels += kernels
+        self._stats.flops += flops
+        self._stats.bytes += nbytes
+
+
+stats = _StatsCounter()
+
+
+def buffer_node(buf: Buffer, shape: tuple[int, ...], loc: str | None = None) -> Node:
+    node = make(Op.BUFFER, (), buf.id, buf.dtype, tuple(shape), buf.device, loc)
+    node.buffer = buf
+    return node
+
+
+def _buffer_of(node: Node) -> Buffer:
+    if node.op is Op.BUFFER:
+        return node.buffer
+    return node.realized.buffer
+
+
+def _record(node: Node, out: Buffer, inputs: list[Buffer]) -> None:
+    deps = set()
+    for b in inputs:
+        deps.add(b.id)
+        deps |= _buffer_deps.get(b.id, frozenset())
+    _buffer_deps[out.id] = frozenset(deps)
+    weakref.finalize(out, _buffer_deps.pop, out.id, None)
+    for b in deps | {out.id}:
+        _readers.setdefault(b, weakref.WeakSet()).add(node)
+
+
+def invalidate(buf: Buffer) -> None:
+    """Forget cached results that read buf: it is about to change in place."""
+    buf.version += 1
+    for node in list(_readers.pop(buf.id, ())):
+        if node.realized is not None and node.realized.buffer is not buf:
+            node.realized = None
+
+
+def _print_schedule(schedule: Schedule) -> None:
+    print(f"schedule: {len(schedule.kernels)} kernels", file=sys.stderr)
+    for k in schedule.kernels:
+        reason = schedule.why.get(k.target, "")
+        print(f"  {k.name:<28} <- {k.target.op.value} at {k.target.loc}  ({reason})", file=sys.stderr)
+
+
+def run_kernel(k: ScheduledKernel, level: int) -> Buffer:
+    target = k.target
+    inputs = [_buffer_of(n) for n in k.inputs]
+    if k.ast is None:  # copy between devices
+        out = Buffer(target.device, inputs[0].size, target.dtype)
+        out.copyin(inputs[0].numpy())
+        stats.add(1, 0, out.nbytes)
+        return out
+    device = get_device(target.device)
+    loop_kernel = lower(k.ast, k.name)
+    program, source = device.get_program(loop_kernel)
+    if k.output is not None:
+        out = k.output.buffer
+        invalidate(out)
+    else:
+        out = Buffer(target.device, target.size, target.dtype)
+    seconds = program(out.handle, *(b.handle for b in inputs), timing=level >= 1)
+    nbytes = out.nbytes + sum(b.nbytes for b in inputs)
+    stats.add(1, k.flops, nbytes)
+    if level >= 1:
+        _print_kernel(k, loop_kernel, source, seconds or 0.0, nbytes, level)
+    return out
+
+
+def _print_kernel(k, loop_kernel, source: str, seconds: float, nbytes: int, level: int) -> None:
+    ms = seconds * 1e3
+    gflops = k.flops / seconds / 1e9 if seconds > 0 else 0.0
+    gbs = nbytes / seconds / 1e9 if seconds > 0 else 0.0
+    print(f"*** {k.target.device:<7} {k.name:<28} {ms:9.3f} ms {gflops:8.2f} GFLOP/s "
+          f"{gbs:8.2f} GB/s  ({k.target.loc})", file=sys.stderr)
+    if level >= 3:
+        from lazygrad.codegen.loop_text import print_loop_ir
+        print(print_loop_ir(loop_kernel), file=sys.stderr)
+    if level >= 4:
+        print(source, file=sys.stderr)
+
+
+def realize_nodes(nodes: list[Node]) -> list[Node]:
+    """Compute nodes; returns for each the BUFFER node (of the node's shape) holding it."""
+    todo = [n for n in nodes if n.op is not Op.BUFFER and n.realized is None]
+    if todo:
+        schedule = create_schedule(todo)
+        level = debug_level()
+        if level >= 2:
+            _print_schedule(schedule)
+        for k in schedule.kernels:
+            out = run_kernel(k, level)
+            if k.output is not None:
+                _record(k.target, out, [])
+                continue
+            k.target.realized = buffer_node(out, k.target.shape, k.target.loc)
+            _record(k.target, out, [_buffer_of(n) for n in k.inputs])
+        for user, node in schedule.targets.items():
+            if user.op is not Op.ASSIGN:
+                user.realized = _result_node(node, user)
+    return [n if n.op is Op.BUFFER else base_buffer(n) if n.op is Op.ASSIGN else n.realized
+            for n in nodes]
+
+
+def base_buffer(node: Node) -> Node:
+    while node.op is not Op.BUFFER:
+        node = node.srcs[0]
+    return node
+
+
+def _result_node(node: Node, user: Node) -> Node:
+    if node.op is Op.BUFFER:
+        return node if node.shape == user.shape else buffer_node(node.buffer, user.shape, user.loc)
+    if node.op is Op.RESHAPE and node.srcs[0].op is Op.BUFFER:
+        return buffer_node(node.srcs[0].buffer, user.shape, user.loc)
+    return node.realized

@@ -1,0 +1,147 @@
+"""The `c` runtime: C source -> shared library (system compiler, OpenMP when it has it) ->
+ctypes call. Buffers are numpy-owned host memory.
+
+Binaries are cached under the user's cache directory, keyed by a hash of the source, the
+compiler, its flags and the CPU; a file is written under a temporary name and renamed into
+place, so two processes compiling the same kernel never see a half-written library.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+from lazygrad.codegen.render_c import render_c
+from lazygrad.ir.errors import CompileError
+from lazygrad.runtime.device import Device
+
+
+def cache_dir() -> str:
+    base = os.environ.get("LAZYGRAD_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lazygrad")
+    os.makedirs(base, exist_ok=True)
+    return base
+
+
+@functools.lru_cache(None)
+def find_compiler() -> str | None:
+    """$CC, else the first of cc, gcc, clang on PATH."""
+    if os.environ.get("CC"):
+        return shutil.which(os.environ["CC"]) or os.environ["CC"]
+    for name in ("cc", "gcc", "clang"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@functools.lru_cache(None)
+def _cpu_tag() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        flags = ""
+    return hashlib.sha256(flags.encode()).hexdigest()[:12]
+
+
+@functools.lru_cache(None)
+def compiler_flags() -> tuple[str, ...]:
+    """-O3 for this CPU, plus -fopenmp when a test program builds with it."""
+    cc = find_compiler()
+    base = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-std=gnu11"]
+    if cc is None:
+        return tuple(base)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "t.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n")
+        for flags in (base + ["-fopenmp"], base):
+            ok = subprocess.run([cc, *flags, src, "-o", os.path.join(tmp, "t.so")],
+                                capture_output=True).returncode == 0
+            if ok:
+                return tuple(flags)
+    return tuple(base)
+
+
+def _numbered(source: str) -> str:
+    return "\n".join(f"{i:4d} | {line}" for i, line in enumerate(source.splitlines(), 1))
+
+
+def compile_c(source: str, name: str = "kernel") -> str:
+    """Path of a shared library built from source (from the disk cache when it is there)."""
+    cc = find_compiler()
+    if cc is None:
+        raise CompileError("no C compiler found: set CC or install cc, gcc or clang")
+    flags = compiler_flags()
+    key = hashlib.sha256("\0".join([source, cc, *flags, _cpu_tag()]).encode()).hexdigest()[:24]
+    path = os.path.join(cache_dir(), f"{name}-{key}.so")
+    if os.path.exists(path):
+        return path
+    fd, tmp_so = tempfile.mkstemp(suffix=".so", dir=cache_dir(), prefix=".tmp-")
+    os.close(fd)
+    try:
+        proc = subprocess.run([cc, *flags, "-x", "c", "-", "-o", tmp_so], input=source.encode(),
+                              capture_output=True)
+        if proc.returncode != 0:
+            raise CompileError(f"the C compiler {cc} failed on kernel {name}:\n"
+                               f"{proc.stderr.decode(errors='replace')}\n--- source ---\n"
+                               f"{_numbered(source)}")
+        os.replace(tmp_so, path)
+    finally:
+        if os.path.exists(tmp_so):
+            os.unlink(tmp_so)
+    return path
+
+
+class CProgram:
+    def __init__(self, name: str, lib_path: str):
+        self.name = name
+        self.lib = ctypes.CDLL(lib_path)
+        self.fn = getattr(self.lib, name)
+        self.fn.restype = None
+
+    def __call__(self, *handles, timing: bool = False) -> float | None:
+        args = [ctypes.c_void_p(h.ctypes.data) for h in handles]
+        if not timing:
+            self.fn(*args)
+            return None
+        start = time.perf_counter()
+        self.fn(*args)
+        return time.perf_counter() - start
+
+
+class HostAllocator:
+    """Host memory owned by numpy; 64-byte aligned so vector loads never split lines."""
+
+    def alloc(self, nbytes: int) -> np.ndarray:
+        raw = np.empty(nbytes + 64, dtype=np.uint8)
+        offset = (-raw.ctypes.data) % 64
+        return raw[offset: offset + nbytes]
+
+    def free(self, handle: np.ndarray) -> None:
+        pass
+
+    def copyin(self, handle: np.ndarray, data: memoryview) -> None:
+        handle[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+
+    def copyout(self, handle: np.ndarray, nbytes: int) -> np.ndarray:
+        return handle[:nbytes].copy()
+
+
+def check() -> tuple[bool, str]:
+    cc = find_compiler()
+    if cc is None:
+        return False, "no C compiler found (set CC, or install gcc or clang)"
+    return True, f"{cc} {' '.join(compiler_flags())}"
+
+
+def make_device() -> Device:
+    return Device("c", HostAllocator(), render_c, compile_c, CProgram, check)

@@ -1,0 +1,58 @@
+"""The backend interface: a device is an allocator, a renderer, a compiler and a program.
+
+    allocator.alloc(nbytes) -> handle     allocator.free(handle)
+    allocator.copyin(handle, bytes)       allocator.copyout(handle, nbytes) -> numpy uint8
+    renderer(loop_kernel) -> source       compiler(source, name) -> binary
+    program(name, binary); program(*handles) -> seconds (when timing is asked for)
+
+A backend writes these four for its hardware and registers a Device; nothing else in
+lazygrad changes. See docs/backends.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+from lazygrad.codegen.loop_ir import LoopKernel
+
+
+class Allocator(Protocol):
+    def alloc(self, nbytes: int) -> Any: ...
+    def free(self, handle: Any) -> None: ...
+    def copyin(self, handle: Any, data: memoryview) -> None: ...
+    def copyout(self, handle: Any, nbytes: int) -> np.ndarray: ...
+
+
+class Program(Protocol):
+    def __call__(self, *handles: Any, timing: bool = False) -> float | None: ...
+
+
+@dataclass
+class Device:
+    """A compiled-kernel runtime. `check()` says whether it works on this machine, and why not."""
+    name: str
+    allocator: Allocator
+    renderer: Callable[[LoopKernel], str]
+    compiler: Callable[[str, str], Any]
+    program: Callable[[str, Any], Program]
+    check: Callable[[], tuple[bool, str]] = lambda: (True, "")
+    _programs: dict[tuple[str, str], Program] = field(default_factory=dict)
+
+    def render(self, kernel: LoopKernel) -> str:
+        return self.renderer(kernel)
+
+    def get_program(self, kernel: LoopKernel) -> tuple[Program, str]:
+        """The compiled program for a Loop IR kernel (cached in memory, and on disk by the
+        compiler where it has a disk cache)."""
+        source = self.render(kernel)
+        key = (kernel.name, source)
+        prog = self._programs.get(key)
+        if prog is None:
+            prog = self.program(kernel.name, self.compiler(source, kernel.name))
+            self._programs[key] = prog
+        return prog, source
+
+    def synchronize(self) -> None:
+        pass

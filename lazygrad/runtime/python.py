@@ -1,0 +1,159 @@
+"""The `python` runtime: interprets Loop IR with numpy. Slow, obvious, and the test oracle.
+
+Every loop becomes one array axis (the loop at nesting depth d is axis d), so a whole loop
+nest is evaluated at once by broadcasting. An accumulator starts each loop at its identity;
+when the loop ends, its values are combined along that loop's axis and folded into the value
+it had before. Very large iteration spaces are cut into chunks along the outermost loop.
+
+This is also the smallest complete backend: an allocator, a "compiler" (which parses the
+Loop IR text it is given), and a program that runs it.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store, Update, walk_stmts
+from lazygrad.codegen.loop_text import print_loop_ir
+from lazygrad.ir.evaluate import exec_alu
+from lazygrad.ir.ops import Op
+from lazygrad.ir.symbolic import Expr, var_name
+from lazygrad.runtime.c import HostAllocator
+from lazygrad.runtime.device import Device
+
+CHUNK_ELEMENTS = 1 << 22
+
+
+def _depth(body, level: int = 0) -> int:
+    deepest = level
+    for s in body:
+        if isinstance(s, Loop):
+            deepest = max(deepest, _depth(s.body, level + 1))
+    return deepest
+
+
+class Interpreter:
+    def __init__(self, kernel: LoopKernel, buffers: dict[str, np.ndarray]):
+        self.kernel = kernel
+        self.buffers = buffers
+        self.ndim = max(1, _depth(kernel.body))
+        self.env: dict[str, np.ndarray] = {}
+        accs = [s for s in walk_stmts(kernel.body) if isinstance(s, Acc)]
+        self.acc_op: dict[str, Op] = {a.name: a.op for a in accs}
+        self.acc_dtype = {a.name: a.dtype for a in accs}
+
+    def shaped(self, value) -> np.ndarray:
+        a = np.asarray(value)
+        return a.reshape((1,) * (self.ndim - a.ndim) + a.shape) if a.ndim < self.ndim else a
+
+    def eval(self, e: Expr) -> np.ndarray:
+        if e.op is Op.CONST:
+            return self.shaped(np.array(e.arg, dtype=e.dtype.np))
+        if e.op is Op.VAR:
+            return self.env[var_name(e)]
+        if e.op is Op.LOAD:
+            index, valid = (self.eval(s) for s in e.srcs)
+            buf = self.buffers[e.arg]
+            safe = np.where(valid, index, 0)
+            if buf.size == 0:
+                return self.shaped(np.zeros(safe.shape, dtype=e.dtype.np))
+            values = buf[np.clip(safe, 0, buf.size - 1)]
+            return self.shaped(np.where(valid, values, np.zeros((), dtype=e.dtype.np)).astype(e.dtype.np))
+        srcs = [self.eval(s) for s in e.srcs]
+        return self.shaped(exec_alu(e.op, e.dtype, *srcs))
+
+    def run(self, body, level: int = 0) -> None:
+        for st in body:
+            if isinstance(st, Let):
+                self.env[st.name] = self.eval(st.value)
+            elif isinstance(st, Acc):
+                self.env[st.name] = self.eval(st.init)
+            elif isinstance(st, Update):
+                acc = self.env[st.name]
+                value = exec_alu(self.acc_op[st.name], self.acc_dtype[st.name], acc, self.eval(st.value))
+                self.env[st.name] = self.shaped(value)
+            elif isinstance(st, Store):
+                index, value = self.eval(st.index), self.eval(st.value)
+                index, value = np.broadcast_arrays(index, value)
+                self.buffers[st.param][index.reshape(-1)] = value.reshape(-1)
+            elif isinstance(st, Loop):
+                self.loop(st, level)
+
+    def loop(self, loop: Loop, level: int) -> None:
+        outer = [n for n in sorted({s.name for s in walk_stmts(loop.body) if isinstance(s, Update)})
+                 if n in self.env]
+        step = loop.extent if level > 0 else max(1, CHUNK_ELEMENTS // _inner_size(loop))
+        for start in range(0, loop.extent, step):
+            stop = min(loop.extent, start + step)
+            shape = [1] * self.ndim
+            shape[level] = stop - start
+            self.env[loop.var] = np.arange(start, stop, dtype=np.int64).reshape(shape)
+            before = {n: self.env[n] for n in outer}
+            for n in outer:
+                self.env[n] = self.shaped(_identity(self.acc_op[n], before[n].dtype))
+            self.run(loop.body, level + 1)
+            for n in outer:
+                full = list(np.broadcast_shapes(self.env[n].shape, tuple(shape)))
+                contrib = np.broadcast_to(self.env[n], full)
+                op = self.acc_op[n]
+                with np.errstate(all="ignore"):
+                    if op is Op.ADD:
+                        reduced = contrib.sum(axis=level, keepdims=True, dtype=contrib.dtype)
+                    else:
+                        reduced = contrib.max(axis=level, keepdims=True)
+                self.env[n] = self.shaped(exec_alu(op, self.acc_dtype[n], before[n], reduced))
+
+
+def _inner_size(loop: Loop) -> int:
+    size = 1
+    for s in walk_stmts(loop.body):
+        if isinstance(s, Loop):
+            size *= s.extent
+    return max(1, size)
+
+
+def _identity(op: Op, dtype: np.dtype):
+    if op is Op.ADD:
+        return np.zeros((), dtype=dtype)
+    if dtype.kind == "f":
+        return np.array(-np.inf, dtype=dtype)
+    if dtype.kind == "b":
+        return np.array(False)
+    return np.array(np.iinfo(dtype).min, dtype=dtype)
+
+
+_KERNELS: dict[str, LoopKernel] = {}
+
+
+def render_python(kernel: LoopKernel) -> str:
+    text = print_loop_ir(kernel)
+    _KERNELS[text] = kernel
+    return text
+
+
+def compile_python(source: str, name: str) -> LoopKernel:
+    kernel = _KERNELS.get(source)
+    if kernel is None:
+        from lazygrad.codegen.loop_parse import parse_loop_ir
+        kernel = parse_loop_ir(source)
+    return kernel
+
+
+class PythonProgram:
+    def __init__(self, name: str, kernel: LoopKernel):
+        self.name = name
+        self.kernel = kernel
+
+    def __call__(self, *handles, timing: bool = False) -> float | None:
+        start = time.perf_counter()
+        buffers = {}
+        for p, h in zip(self.kernel.params, handles):
+            n = h.size // p.dtype.itemsize
+            buffers[p.name] = h[: n * p.dtype.itemsize].view(p.dtype.np)
+        Interpreter(self.kernel, buffers).run(self.kernel.body)
+        return time.perf_counter() - start if timing else None
+
+
+def make_device() -> Device:
+    return Device("python", HostAllocator(), render_python, compile_python, PythonProgram)

@@ -1,0 +1,128 @@
+"""Which devices exist, which work here, and which one is the default.
+
+Built-in devices are created on first use. Third-party backends register a factory with
+`register_device(name, factory)` or through the `lazygrad.backends` entry-point group.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from lazygrad.ir.errors import DeviceError
+from lazygrad.runtime.device import Device
+
+_FACTORIES: dict[str, Callable[[], Device]] = {}
+_DEVICES: dict[str, Device] = {}
+_ENTRY_POINTS_LOADED = False
+DEFAULT_ORDER = ("c", "opencl", "python")
+
+
+def _builtin(name: str) -> Callable[[], Device]:
+    def factory() -> Device:
+        import importlib
+        return importlib.import_module(f"lazygrad.runtime.{name}").make_device()
+    return factory
+
+
+for _name in ("c", "python"):
+    _FACTORIES[_name] = _builtin(_name)
+
+
+def register_device(name: str, factory: Callable[[], Device]) -> None:
+    """Make `name` usable as a device; factory() builds the Device on first use."""
+    _FACTORIES[name] = factory
+    _DEVICES.pop(name, None)
+
+
+def _load_entry_points() -> None:
+    global _ENTRY_POINTS_LOADED
+    if _ENTRY_POINTS_LOADED:
+        return
+    _ENTRY_POINTS_LOADED = True
+    from importlib.metadata import entry_points
+    for ep in entry_points(group="lazygrad.backends"):
+        _FACTORIES.setdefault(ep.name, lambda ep=ep: ep.load()())
+
+
+def known_devices() -> list[str]:
+    _load_entry_points()
+    return list(_FACTORIES)
+
+
+def canonical(name: str) -> str:
+    """'C', 'cpu' and 'c:0' all name the c device; 'numpy' names python."""
+    base = name.lower().split(":")[0]
+    return {"cpu": "c", "numpy": "python", "cl": "opencl", "gpu": "opencl"}.get(base, base)
+
+
+def get_device(name: str) -> Device:
+    name = canonical(name)
+    dev = _DEVICES.get(name)
+    if dev is not None:
+        return dev
+    if name not in _FACTORIES:
+        _load_entry_points()
+    if name not in _FACTORIES:
+        raise DeviceError(f"unknown device {name!r}; known devices: {', '.join(known_devices())}")
+    dev = _FACTORIES[name]()
+    ok, reason = dev.check()
+    if not ok:
+        raise DeviceError(f"device {name!r} does not work here: {reason}")
+    _DEVICES[name] = dev
+    return dev
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    name: str
+    available: bool
+    reason: str
+
+
+def devices() -> list[DeviceInfo]:
+    """Every known device, whether it works on this machine, and why (not)."""
+    out = []
+    for name in known_devices():
+        try:
+            dev = _DEVICES.get(name) or _FACTORIES[name]()
+            ok, reason = dev.check()
+        except Exception as e:  # a broken backend must not break the listing
+            ok, reason = False, f"{type(e).__name__}: {e}"
+        out.append(DeviceInfo(name, ok, reason))
+    return out
+
+
+def default_device() -> str:
+    """The first that works of $LAZYGRAD_DEVICE, c, opencl, python."""
+    wanted = os.environ.get("LAZYGRAD_DEVICE")
+    candidates = ([canonical(wanted)] if wanted else []) + list(DEFAULT_ORDER)
+    for name in candidates:
+        try:
+            get_device(name)
+            return name
+        except DeviceError:
+            if name == (canonical(wanted) if wanted else None):
+                raise
+            continue
+    raise DeviceError("no device works here; install a C compiler or pyopencl")
+
+
+class _DeviceDefault:
+    """`lg.Device.DEFAULT`: read and set the default device."""
+
+    _default: str | None = None
+
+    @property
+    def DEFAULT(self) -> str:
+        if _DeviceDefault._default is None:
+            _DeviceDefault._default = default_device()
+        return _DeviceDefault._default
+
+    @DEFAULT.setter
+    def DEFAULT(self, name: str) -> None:
+        get_device(name)
+        _DeviceDefault._default = canonical(name)
+
+
+Device_ = _DeviceDefault()

@@ -1,0 +1,345 @@
+"""Tensor: the eager-looking front end. Every method builds Graph IR nodes; nothing is computed
+until a value is asked for (.numpy(), .tolist(), .item(), print, .realize()).
+
+This file holds construction, realization, dtype/device conversion and the primitive wrappers
+(`_unary`, `_binary`, `_reduce`, `_movement`) that every composite op is written in. The
+composite ops live in the mixins, one file a family: tensor_math.py (elementwise),
+tensor_reduce.py, tensor_shape.py (movement), tensor_index.py, tensor_linalg.py.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from lazygrad import dtypes
+from lazygrad.dtypes import DType, to_dtype
+from lazygrad.grad_mode import is_grad_enabled
+from lazygrad.ir.errors import DTypeError, ShapeError
+from lazygrad.ir.node import Node, make
+from lazygrad.ir.ops import Op
+from lazygrad.realize import buffer_node, realize_nodes
+from lazygrad.runtime.buffer import Buffer
+from lazygrad.runtime.registry import Device_, canonical, get_device
+from lazygrad.tensor_index import IndexMixin
+from lazygrad.tensor_linalg import LinalgMixin
+from lazygrad.tensor_math import MathMixin
+from lazygrad.tensor_reduce import ReduceMixin
+from lazygrad.tensor_shape import ShapeMixin
+
+Scalar = bool | int | float
+
+
+def _infer_dtype(data: Any) -> DType:
+    """torch's rules for Python data: bools -> bool, ints -> int64, floats -> float32."""
+    arr = np.asarray(data)
+    if arr.dtype == np.bool_:
+        return dtypes.bool_
+    if np.issubdtype(arr.dtype, np.integer):
+        return dtypes.default_int
+    if np.issubdtype(arr.dtype, np.floating):
+        return dtypes.default_float
+    raise DTypeError(f"cannot make a tensor from {type(data).__name__} data of numpy dtype {arr.dtype}")
+
+
+class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin):
+    """A lazily evaluated n-dimensional array on one device."""
+
+    __array_priority__ = 1000  # numpy defers to our reflected operators
+
+    def __init__(self, data: Any, dtype: DType | str | None = None, device: str | None = None,
+                 requires_grad: bool = False):
+        device = canonical(device) if device is not None else Device_.DEFAULT
+        if isinstance(data, Node):
+            node = data
+        elif isinstance(data, Tensor):
+            node = data.to(device).node if dtype is None else data.to(device).cast(to_dtype(dtype)).node
+        elif isinstance(data, (bool, int, float, np.bool_, np.integer, np.floating)) and not isinstance(data, np.ndarray):
+            dt = to_dtype(dtype) if dtype is not None else (
+                to_dtype(np.asarray(data).dtype) if isinstance(data, np.generic) else _infer_dtype(data))
+            node = make(Op.CONST, (), dtypes.cast_scalar(data, dt), dt, (), device)
+        else:
+            if isinstance(data, np.ndarray):
+                dt = to_dtype(dtype) if dtype is not None else to_dtype(data.dtype)
+                arr = data
+            else:
+                arr = np.asarray(data)
+                if arr.dtype == object:
+                    raise DTypeError(f"cannot make a tensor from ragged or non-numeric data {data!r:.60}")
+                dt = to_dtype(dtype) if dtype is not None else (
+                    _infer_dtype(data) if arr.size else dtypes.default_float)
+            buf = Buffer(device, arr.size, dt).copyin(np.asarray(arr).astype(dt.np))
+            node = buffer_node(buf, arr.shape)
+        self.node: Node = node
+        self.requires_grad: bool = bool(requires_grad)
+        self.grad: Tensor | None = None
+        if requires_grad:
+            self._make_leaf()
+
+    @classmethod
+    def _wrap(cls, node: Node, requires_grad: bool = False) -> "Tensor":
+        t = cls.__new__(cls)
+        t.node, t.requires_grad, t.grad = node, requires_grad, None
+        return t
+
+    def _make_leaf(self) -> None:
+        """A tensor that asks for gradients gets its own buffer, so it is a distinct leaf."""
+        if not self.dtype.is_float:
+            raise DTypeError(f"only floating point tensors can require gradients, got {self.dtype.name}")
+        if self.node.op is not Op.BUFFER:
+            self.node = realize_nodes([self.node])[0]
+            if self.node.op is not Op.BUFFER:
+                self.node = buffer_node(self.node.buffer, self.shape)
+
+    # ---- attributes -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.node.shape
+
+    @property
+    def dtype(self) -> DType:
+        return self.node.dtype
+
+    @property
+    def device(self) -> str:
+        return self.node.device
+
+    @property
+    def ndim(self) -> int:
+        return len(self.node.shape)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        return self.shape if dim is None else self.shape[self._axis(dim)]
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_float
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        if requires_grad:
+            self._make_leaf()
+        return self
+
+    def _axis(self, dim: int, ndim: int | None = None) -> int:
+        n = self.ndim if ndim is None else ndim
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+        lo, hi = (-n, n - 1) if n > 0 else (-1, 0)
+        if not lo <= dim <= hi:
+            raise IndexError(f"dim {dim} is out of range for a tensor of shape {list(self.shape)} "
+                             f"(expected {lo}..{hi})")
+        return int(dim) % max(n, 1)
+
+    # ---- realization --------------------------------------------------------------------------
+    def realize(self) -> "Tensor":
+        realize(self)
+        return self
+
+    def _buffer_node(self) -> Node:
+        return realize_nodes([self.node])[0]
+
+    def numpy(self) -> np.ndarray:
+        node = self._buffer_node()
+        if self.numel() == 0:
+            return np.zeros(self.shape, dtype=self.dtype.np)
+        return node.buffer.numpy()[: self.numel()].reshape(self.shape)
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def item(self) -> Scalar:
+        if self.numel() != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {list(self.shape)}")
+        return self.numpy().reshape(()).item()
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.numel()} elements is ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_float or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        extra = "" if self.dtype in (dtypes.float32, dtypes.int64, dtypes.bool_) else f", dtype=lazygrad.{self.dtype.name}"
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}{extra}, device='{self.device}'{grad})"
+
+    __str__ = __repr__
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ---- conversion ---------------------------------------------------------------------------
+    def detach(self) -> "Tensor":
+        return Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node)
+
+    def clone(self) -> "Tensor":
+        return self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
+
+    def contiguous(self) -> "Tensor":
+        if self.node.op is Op.BUFFER:
+            return self
+        return self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
+
+    def cast(self, dtype: DType | str) -> "Tensor":
+        dtype = to_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return self._derive(make(Op.CAST, (self.node,), None, dtype), self)
+
+    def type(self, dtype: DType | str) -> "Tensor":
+        return self.cast(dtype)
+
+    def bitcast(self, dtype: DType | str) -> "Tensor":
+        return self._derive(make(Op.BITCAST, (self.node,), None, to_dtype(dtype)))
+
+    def to(self, device_or_dtype: Any = None, dtype: DType | None = None, device: str | None = None) -> "Tensor":
+        out = self
+        for target in (device_or_dtype, dtype, device):
+            if target is None:
+                continue
+            if isinstance(target, str) and canonical(target) not in dtypes.BY_NAME:
+                name = canonical(target)
+                if name != out.device:
+                    get_device(name)
+                    out = out._derive(make(Op.COPY, (out.node,), name, device=name), out)
+            else:
+                out = out.cast(target)
+        return out
+
+    def float(self) -> "Tensor":
+        return self.cast(dtypes.float32)
+
+    def double(self) -> "Tensor":
+        return self.cast(dtypes.float64)
+
+    def half(self) -> "Tensor":
+        return self.cast(dtypes.float16)
+
+    def int(self) -> "Tensor":
+        return self.cast(dtypes.int32)
+
+    def long(self) -> "Tensor":
+        return self.cast(dtypes.int64)
+
+    def bool(self) -> "Tensor":
+        return self.cast(dtypes.bool_)
+
+    def cpu(self) -> "Tensor":
+        return self if self.device in ("c", "python") else self.to("c")
+
+    # ---- building nodes ------------------------------------------------------------------------
+    def _derive(self, node: Node, *parents: "Tensor") -> "Tensor":
+        """A new tensor from node; it requires grad when a parent does (and grad is on)."""
+        parents = parents or (self,)
+        needs = any(p.requires_grad for p in parents)
+        if needs and not is_grad_enabled():
+            return Tensor._wrap(make(Op.DETACH, (node,)), False)
+        return Tensor._wrap(node, needs)
+
+    def _const(self, value: Scalar, dtype: DType | None = None, shape: tuple[int, ...] | None = None) -> "Tensor":
+        dt = dtype or self.dtype
+        return Tensor._wrap(make(Op.CONST, (), dtypes.cast_scalar(value, dt), dt,
+                                 self.shape if shape is None else shape, self.device))
+
+    def _unary(self, op: Op) -> "Tensor":
+        return self._derive(make(op, (self.node,)))
+
+    def _binary(self, op: Op, other: "Tensor | Scalar", reverse: bool = False,
+                result_dtype: DType | None = None) -> "Tensor":
+        a, b = self._broadcast_pair(other, reverse, result_dtype)
+        return a._derive(make(op, (a.node, b.node)), a, b)
+
+    def _broadcast_pair(self, other: "Tensor | Scalar", reverse: bool = False,
+                        dtype: DType | None = None) -> tuple["Tensor", "Tensor"]:
+        """Both operands with one shape and one dtype, by torch's broadcasting and promotion."""
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                from lazygrad.ir.errors import DeviceError
+                raise DeviceError(f"expected all tensors on one device, found {self.device!r} and "
+                                  f"{other.device!r} (move one with .to())")
+            dt = dtype or dtypes.promote_types(self.dtype, other.dtype)
+            a, b = self.cast(dt), other.cast(dt)
+        elif isinstance(other, (bool, int, float, np.bool_, np.integer, np.floating)):
+            dt = dtype or dtypes.result_type_with_scalar(self.dtype, other)
+            a, b = self.cast(dt), self._const(other, dt, ())
+        else:
+            try:
+                other = Tensor(other, device=self.device)
+            except Exception:
+                raise TypeError(f"unsupported operand type {type(other).__name__} for a tensor op") from None
+            return self._broadcast_pair(other, reverse, dtype)
+        shape = broadcast_shape(a.shape, b.shape)
+        a, b = a._broadcast_to(shape), b._broadcast_to(shape)
+        return (b, a) if reverse else (a, b)
+
+    def _broadcast_to(self, shape: tuple[int, ...]) -> "Tensor":
+        if self.shape == shape:
+            return self
+        if self.node.op is Op.CONST and self.node.shape == ():
+            return Tensor._wrap(make(Op.CONST, (), self.node.arg, self.dtype, shape, self.device), self.requires_grad)
+        padded = (1,) * (len(shape) - self.ndim) + self.shape
+        t = self if padded == self.shape else self._movement(Op.RESHAPE, padded)
+        return t._movement(Op.EXPAND, tuple(shape))
+
+    def _movement(self, op: Op, arg: Any) -> "Tensor":
+        return self._derive(make(op, (self.node,), arg))
+
+    def _reduce(self, op: Op, axes: tuple[int, ...], keepdim: bool) -> "Tensor":
+        axes = tuple(sorted(set(axes)))
+        out = self._derive(make(op, (self.node,), axes)) if axes else self
+        if not keepdim:
+            out = out._movement(Op.RESHAPE, tuple(d for i, d in enumerate(self.shape) if i not in axes))
+        return out
+
+
+def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
+    """numpy/torch broadcasting; the error names every shape."""
+    ndim = max((len(s) for s in shapes), default=0)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    out = []
+    for dims in zip(*padded):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise ShapeError(f"shapes {' and '.join(str(list(s)) for s in shapes)} cannot be "
+                             f"broadcast together (dims {sorted(sizes)} differ)")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def realize(*tensors: Tensor) -> None:
+    """Compute several tensors in one schedule (shared work is done once)."""
+    nodes = [t.node for t in tensors]
+    results = realize_nodes(nodes)
+    for t, r in zip(tensors, results):
+        if t.node.op is Op.ASSIGN or not t.requires_grad:
+            t.node = r if r.shape == t.shape else buffer_node(r.buffer, t.shape)

@@ -1,0 +1,262 @@
+"""Elementwise ops and Python operators, written in the primitive ops.
+
+Each method is a formula over `_unary`/`_binary` (see tensor.py); none has backend code.
+"""
+from __future__ import annotations
+
+import math
+
+from lazygrad import dtypes
+from lazygrad.ir.ops import Op
+
+LOG2_E = 1.0 / math.log(2.0)
+LN_2 = math.log(2.0)
+
+
+class MathMixin:
+    # ---- arithmetic operators ------------------------------------------------------------
+    def add(self, other, alpha=1):
+        return self._binary(Op.ADD, other if alpha == 1 else other * alpha)
+
+    def __add__(self, other):
+        return self._binary(Op.ADD, other)
+
+    def __radd__(self, other):
+        return self._binary(Op.ADD, other, reverse=True)
+
+    def __neg__(self):
+        if self.dtype.is_bool:
+            raise TypeError("negation of a bool tensor is not supported; use ~ or logical_not()")
+        return self._unary(Op.NEG)
+
+    def neg(self):
+        return -self
+
+    def sub(self, other, alpha=1):
+        a, b = self._broadcast_pair(other if alpha == 1 else other * alpha)
+        return a + (-b)
+
+    def __sub__(self, other):
+        return self.sub(other)
+
+    def __rsub__(self, other):
+        a, b = self._broadcast_pair(other, reverse=True)
+        return a + (-b)
+
+    def mul(self, other):
+        return self._binary(Op.MUL, other)
+
+    def __mul__(self, other):
+        return self._binary(Op.MUL, other)
+
+    def __rmul__(self, other):
+        return self._binary(Op.MUL, other, reverse=True)
+
+    def reciprocal(self):
+        x = self if self.dtype.is_float else self.cast(dtypes.default_float)
+        return x._unary(Op.RECIP)
+
+    def div(self, other, rounding_mode=None):
+        if rounding_mode == "floor":
+            return self // other
+        a, b = self._broadcast_pair(other)
+        if not a.dtype.is_float:
+            a, b = a.cast(dtypes.default_float), b.cast(dtypes.default_float)
+        out = a * b.reciprocal()
+        if rounding_mode == "trunc":
+            out = out.trunc()
+            return out if self.dtype.is_float else out.cast(a.dtype)
+        return out
+
+    def __truediv__(self, other):
+        return self.div(other)
+
+    def __rtruediv__(self, other):
+        a, b = self._broadcast_pair(other, reverse=True)
+        return a.div(b)
+
+    def _int_floordiv(self, a, b):
+        q = a._binary(Op.IDIV, b)
+        r = a._binary(Op.MOD, b)
+        fix = (r != 0) & ((r < 0) != (b < 0))
+        return q - fix.cast(q.dtype)
+
+    def __floordiv__(self, other):
+        a, b = self._broadcast_pair(other)
+        if a.dtype.is_float:
+            return (a / b).floor()
+        return self._int_floordiv(a, b)
+
+    def __rfloordiv__(self, other):
+        a, b = self._broadcast_pair(other, reverse=True)
+        return a.__floordiv__(b)
+
+    def __mod__(self, other):
+        a, b = self._broadcast_pair(other)
+        if a.dtype.is_float:
+            return a - (a / b).floor() * b
+        r = a._binary(Op.MOD, b)
+        fix = (r != 0) & ((r < 0) != (b < 0))
+        return r + fix.where(b, 0)
+
+    def __rmod__(self, other):
+        a, b = self._broadcast_pair(other, reverse=True)
+        return a % b
+
+    def remainder(self, other):
+        return self % other
+
+    def fmod(self, other):
+        a, b = self._broadcast_pair(other)
+        if a.dtype.is_float:
+            return a - (a / b).trunc() * b
+        return a._binary(Op.MOD, b)
+
+    # ---- comparisons and logic -------------------------------------------------------------
+    def __lt__(self, other):
+        return self._binary(Op.CMPLT, other)
+
+    def __gt__(self, other):
+        return self._binary(Op.CMPLT, other, reverse=True)
+
+    def __eq__(self, other):
+        return self._binary(Op.CMPNE, other).logical_not()
+
+    def __ne__(self, other):
+        return self._binary(Op.CMPNE, other)
+
+    def __le__(self, other):
+        return (self < other) | (self == other)
+
+    def __ge__(self, other):
+        return (self > other) | (self == other)
+
+    lt, gt, eq, ne, le, ge = __lt__, __gt__, __eq__, __ne__, __le__, __ge__
+
+    def logical_not(self):
+        x = self if self.dtype.is_bool else self != 0
+        return x._binary(Op.CMPNE, True)
+
+    def _bitwise(self, op, other, reverse=False):
+        a, b = self._broadcast_pair(other, reverse)
+        if a.dtype.is_float:
+            raise TypeError(f"{op.value} needs integer or bool tensors, got {a.dtype.name}")
+        return a._binary(op, b)
+
+    def __and__(self, other):
+        return self._bitwise(Op.AND, other)
+
+    def __rand__(self, other):
+        return self._bitwise(Op.AND, other, True)
+
+    def __or__(self, other):
+        return self._bitwise(Op.OR, other)
+
+    def __ror__(self, other):
+        return self._bitwise(Op.OR, other, True)
+
+    def __xor__(self, other):
+        return self._bitwise(Op.XOR, other)
+
+    def __rxor__(self, other):
+        return self._bitwise(Op.XOR, other, True)
+
+    def __invert__(self):
+        if self.dtype.is_bool:
+            return self.logical_not()
+        if self.dtype.is_float:
+            raise TypeError("~ needs an integer or bool tensor")
+        return self ^ -1 if not self.dtype.is_unsigned else self ^ ((1 << self.dtype.bits) - 1)
+
+    def __lshift__(self, other):
+        return self._bitwise(Op.SHL, other)
+
+    def __rshift__(self, other):
+        return self._bitwise(Op.SHR, other)
+
+    def logical_and(self, other):
+        return self.bool() & (other.bool() if hasattr(other, "bool") else bool(other))
+
+    def logical_or(self, other):
+        return self.bool() | (other.bool() if hasattr(other, "bool") else bool(other))
+
+    # ---- selection ---------------------------------------------------------------------------
+    def where(self, x, y):
+        """self is the condition: self ? x : y, broadcast together."""
+        from lazygrad.tensor import Tensor, broadcast_shape
+        from lazygrad.ir.node import make
+        cond = self if self.dtype.is_bool else self != 0
+        xt = x if isinstance(x, Tensor) else None
+        yt = y if isinstance(y, Tensor) else None
+        if xt is not None and yt is not None:
+            xt, yt = xt._broadcast_pair(yt)
+        elif xt is not None:
+            xt, yt = xt._broadcast_pair(y)
+        elif yt is not None:
+            yt, xt = yt._broadcast_pair(x)
+        else:
+            dt = dtypes.promote_types(*(dtypes.result_type_with_scalar(dtypes.bool_, v) for v in (x, y)))
+            xt, yt = cond._const(x, dt, ()), cond._const(y, dt, ())
+        shape = broadcast_shape(cond.shape, xt.shape)
+        c, a, b = cond._broadcast_to(shape), xt._broadcast_to(shape), yt._broadcast_to(shape)
+        return a._derive(make(Op.WHERE, (c.node, a.node, b.node)), c, a, b)
+
+    def maximum(self, other):
+        a, b = self._broadcast_pair(other)
+        return a._binary(Op.MAX, b)
+
+    def minimum(self, other):
+        a, b = self._broadcast_pair(other)
+        if a.dtype.is_float:
+            return -((-a)._binary(Op.MAX, -b))
+        return ~((~a)._binary(Op.MAX, ~b))
+
+    def _float(self):
+        return self if self.dtype.is_float else self.cast(dtypes.default_float)
+
+    # ---- unary math ------------------------------------------------------------------------
+    def exp2(self):
+        return self._float()._unary(Op.EXP2)
+
+    def log2(self):
+        return self._float()._unary(Op.LOG2)
+
+    def exp(self):
+        return (self._float() * LOG2_E).exp2()
+
+    def log(self):
+        return self.log2() * LN_2
+
+    def sqrt(self):
+        return self._float()._unary(Op.SQRT)
+
+    def rsqrt(self):
+        return self.sqrt().reciprocal()
+
+    def sin(self):
+        return self._float()._unary(Op.SIN)
+
+    def cos(self):
+        return ((math.pi / 2) - self._float()).sin()
+
+    def tan(self):
+        return self.sin() / self.cos()
+
+    def relu(self):
+        return self.maximum(0)
+
+    def sigmoid(self):
+        return (1 + (-self._float()).exp()).reciprocal()
+
+    def tanh(self):
+        return 2.0 * (2.0 * self._float()).sigmoid() - 1.0
+
+    def abs(self):
+        if self.dtype.is_bool or self.dtype.is_unsigned:
+            return self
+        return self.maximum(-self)
+
+    __abs__ = abs
+
+    def square(self):
+        return self * self

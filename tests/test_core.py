@@ -1,0 +1,53 @@
+"""End-to-end basics: build a lazy graph, realize it on a device, compare with numpy."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+
+
+def test_add_broadcast(device, rng):
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    b = rng.standard_normal((4,)).astype(np.float32)
+    out = lg.Tensor(a, device=device) + lg.Tensor(b, device=device)
+    np.testing.assert_allclose(out.numpy(), a + b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("axes", [None, 0, 1, 2, (0, 1), (0, 2), (1, 2), (0, 1, 2)])
+def test_sum_every_axis_set(device, rng, axes):
+    a = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    out = lg.Tensor(a, device=device).sum(axes)
+    np.testing.assert_allclose(out.numpy(), a.sum(axes), rtol=1e-5, atol=1e-5)
+
+
+def test_softmax_pieces(device, rng):
+    a = rng.standard_normal((5, 7)).astype(np.float32)
+    x = lg.Tensor(a, device=device)
+    e = (x - x.amax(1, keepdim=True)).exp()
+    out = e / e.sum(1, keepdim=True)
+    ref = np.exp(a - a.max(1, keepdims=True))
+    np.testing.assert_allclose(out.numpy(), ref / ref.sum(1, keepdims=True), rtol=1e-5)
+
+
+def test_non_contiguous_views(device, rng):
+    a = rng.standard_normal((4, 6)).astype(np.float32)
+    x = lg.Tensor(a, device=device)
+    view = x.permute(1, 0)[1:5:2].reshape(2, 1, 4).expand(2, 3, 4)
+    ref = np.broadcast_to(a.T[1:5:2].reshape(2, 1, 4), (2, 3, 4))
+    np.testing.assert_allclose((view * 2).numpy(), ref * 2)
+
+
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                    ((5, 2, 3), (3, 4)), ((5, 2, 3), (5, 3, 4)), ((1, 2, 3), (4, 3, 2))])
+def test_matmul_shapes(device, rng, shapes):
+    a = rng.standard_normal(shapes[0]).astype(np.float32)
+    b = rng.standard_normal(shapes[1]).astype(np.float32)
+    out = lg.Tensor(a, device=device) @ lg.Tensor(b, device=device)
+    np.testing.assert_allclose(out.numpy(), a @ b, rtol=1e-4, atol=1e-5)
+
+
+def test_integer_floor_division_and_modulo(device):
+    a = np.array([-7, -3, 0, 3, 7], dtype=np.int64)
+    for b in (2, -2, 3):
+        x = lg.Tensor(a, device=device)
+        assert (x // b).tolist() == (a // b).tolist()
+        assert (x % b).tolist() == (a % b).tolist()
