@@ -9,6 +9,8 @@ from lazygrad.realize import stats
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
 from lazygrad.tensor import Tensor, realize
+from lazygrad.functions import *  # noqa: F401,F403  (lg.exp, lg.sum, lg.cat, ...)
+from lazygrad.factories import *  # noqa: F401,F403  (lg.zeros, lg.arange, lg.rand, ...)
 
 bool = bool_  # noqa: A001  (torch spells it lazygrad.bool)
 float = float32  # noqa: A001

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.autograd import AutogradMixin
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import DTypeError, ShapeError
@@ -43,7 +44,7 @@ def _infer_dtype(data: Any) -> DType:
     raise DTypeError(f"cannot make a tensor from {type(data).__name__} data of numpy dtype {arr.dtype}")
 
 
-class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin):
+class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, AutogradMixin):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
@@ -149,6 +150,14 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin):
     def realize(self) -> "Tensor":
         realize(self)
         return self
+
+    def schedule(self) -> list:
+        """The kernels realizing this tensor would run, without running anything. Each has
+        `.name`, `.kernel_ir` (text) and `.source(device=None)`."""
+        from lazygrad.ir.schedule import create_schedule
+        if self.node.op is Op.BUFFER or self.node.realized is not None:
+            return []
+        return create_schedule([self.node]).kernels
 
     def _buffer_node(self) -> Node:
         return realize_nodes([self.node])[0]

@@ -1,0 +1,63 @@
+"""Module-level functions as torch has them (`lg.exp(x)`, `lg.sum(x, dim=1)`, `lg.cat([...])`).
+
+Each is a thin call of the Tensor method of the same name, so there is one implementation.
+"""
+from __future__ import annotations
+
+from lazygrad.tensor import Tensor
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _method_alias(name: str):
+    def alias(input, *args, **kwargs):
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
+    alias.__name__ = name
+    alias.__qualname__ = name
+    alias.__doc__ = f"lg.{name}(x, ...) is x.{name}(...)."
+    return alias
+
+
+METHOD_ALIASES = (
+    "exp log log2 sqrt rsqrt sin cos tan tanh sigmoid relu abs sign neg reciprocal floor ceil "
+    "round trunc clamp clip maximum minimum pow isnan isinf nan_to_num lerp exp2 square erf "
+    "logical_not logical_and logical_or remainder fmod add sub mul div "
+    "sum mean max min amax amin argmax argmin prod std var logsumexp all any cumsum cumprod "
+    "reshape flatten unflatten permute transpose squeeze unsqueeze flip roll narrow chunk split "
+    "repeat_interleave tile matmul dot bmm outer gather index_select masked_fill tril triu "
+    "std_mean var_mean softmax log_softmax"
+).split()
+
+for _name in METHOD_ALIASES:
+    globals()[_name] = _method_alias(_name)
+
+
+def where(condition, input, other) -> Tensor:
+    return _as_tensor(condition).where(input, other)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    return tensors[0].cat(*tensors[1:], dim=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    return tensors[0].stack(*tensors[1:], dim=dim)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    from lazygrad.tensor_linalg import einsum as _einsum
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return _einsum(equation, *operands)
+
+
+def scatter(input, dim, index, src) -> Tensor:
+    return _as_tensor(input).scatter(dim, index, src)
+
+
+__all__ = list(METHOD_ALIASES) + ["where", "cat", "concat", "concatenate", "stack", "einsum", "scatter"]
