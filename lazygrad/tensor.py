@@ -9,6 +9,7 @@ tensor_reduce.py, tensor_shape.py (movement), tensor_index.py, tensor_linalg.py.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import DTypeError, ShapeError
 from lazygrad.ir.node import Node, make
+from lazygrad.ir.ops import MOVEMENT as MOVEMENT_OPS
 from lazygrad.ir.ops import Op
 from lazygrad.realize import buffer_node, realize_nodes
 from lazygrad.runtime.buffer import Buffer
@@ -82,7 +84,69 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, Autogr
     def _wrap(cls, node: Node, requires_grad: bool = False) -> "Tensor":
         t = cls.__new__(cls)
         t.node, t.requires_grad, t.grad = node, requires_grad, None
+        if node.op is not Op.BUFFER:
+            _LAZY.add(t)
         return t
+
+    # ---- in-place updates ------------------------------------------------------------------
+    def assign(self, value: "Tensor | Scalar") -> "Tensor":
+        """Lazily replace this tensor's contents (same shape and dtype; value broadcasts).
+        On a realized tensor the write goes into its buffer in place when realized, so every
+        view of that buffer sees it; `lg.realize` runs several assigns in one schedule."""
+        if not isinstance(value, Tensor):
+            value = Tensor(value, dtype=self.dtype, device=self.device)
+        if value.device != self.device:
+            from lazygrad.ir.errors import DeviceError
+            raise DeviceError(f"assign: value is on {value.device!r}, target on {self.device!r}")
+        value = value.cast(self.dtype)._broadcast_to(self.shape)
+        from lazygrad.ir.schedule import base_of
+        if base_of(self.node).op is Op.BUFFER and self.node.op in (Op.BUFFER,) + tuple(MOVEMENT_OPS):
+            self.node = make(Op.ASSIGN, (self.node, value.node))
+        else:  # not realized: nothing else can see its storage, so rebind functionally
+            self.node = value.node
+        self.requires_grad = self.requires_grad or value.requires_grad
+        _LAZY.add(self)
+        return self
+
+    def _inplace(self, value: "Tensor") -> "Tensor":
+        """x += y and friends: torch semantics, computed now."""
+        if value.dtype != self.dtype and dtypes.promote_types(self.dtype, value.dtype) != self.dtype:
+            raise DTypeError(f"result type {value.dtype.name} can't be cast to the in-place "
+                             f"target's dtype {self.dtype.name}")
+        return self.assign(value).realize()
+
+    def __iadd__(self, other):
+        return self._inplace(self + other)
+
+    def __isub__(self, other):
+        return self._inplace(self - other)
+
+    def __imul__(self, other):
+        return self._inplace(self * other)
+
+    def __itruediv__(self, other):
+        return self._inplace(self / other)
+
+    def add_(self, other, alpha=1):
+        return self._inplace(self.add(other, alpha=alpha))
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(self.sub(other, alpha=alpha))
+
+    def mul_(self, other):
+        return self._inplace(self * other)
+
+    def div_(self, other):
+        return self._inplace(self / other)
+
+    def zero_(self):
+        return self.assign(self._const(0)).realize()
+
+    def fill_(self, value):
+        return self.assign(self._const(value)).realize()
+
+    def copy_(self, src):
+        return self.assign(src).realize()
 
     def _make_leaf(self) -> None:
         """A tensor that asks for gradients gets its own buffer, so it is a distinct leaf."""
@@ -345,10 +409,50 @@ def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
     return tuple(out)
 
 
+class _LiveTensors:
+    """Tensors that may hold unrealized graphs, by id (a WeakSet would compare them with ==)."""
+
+    def __init__(self) -> None:
+        self.refs: dict[int, weakref.ref] = {}
+
+    def add(self, t: "Tensor") -> None:
+        key = id(t)
+        if key not in self.refs:
+            self.refs[key] = weakref.ref(t, lambda _, key=key: self.refs.pop(key, None))
+
+    def discard(self, t: "Tensor") -> None:
+        self.refs.pop(id(t), None)
+
+    def __iter__(self):
+        return iter([t for t in (r() for r in list(self.refs.values())) if t is not None])
+
+
+_LAZY = _LiveTensors()
+
+
+def _pending_readers(written: set[int], exclude: set[int]) -> list[Tensor]:
+    """Live unrealized tensors that read a buffer about to be written in place: torch computed
+    them before the write, so we must too."""
+    from lazygrad.ir.node import toposort
+    out = []
+    for t in list(_LAZY):
+        if id(t) in exclude or t.node.op is Op.BUFFER or t.node.realized is not None:
+            continue
+        for n in toposort([t.node], stop=lambda n: n.realized is not None):
+            if n.op is Op.BUFFER and n.buffer is not None and n.buffer.id in written:
+                out.append(t)
+                break
+    return out
+
+
 def realize(*tensors: Tensor) -> None:
     """Compute several tensors in one schedule (shared work is done once)."""
-    nodes = [t.node for t in tensors]
-    results = realize_nodes(nodes)
-    for t, r in zip(tensors, results):
+    from lazygrad.realize import base_buffer
+    written = {base_buffer(t.node.srcs[0]).buffer.id for t in tensors if t.node.op is Op.ASSIGN}
+    extra = _pending_readers(written, {id(t) for t in tensors}) if written else []
+    everything = list(tensors) + extra
+    results = realize_nodes([t.node for t in everything])
+    for t, r in zip(everything, results):
         if t.node.op is Op.ASSIGN or not t.requires_grad:
             t.node = r if r.shape == t.shape else buffer_node(r.buffer, t.shape)
+        _LAZY.discard(t)

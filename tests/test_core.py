@@ -51,3 +51,21 @@ def test_integer_floor_division_and_modulo(device):
         x = lg.Tensor(a, device=device)
         assert (x // b).tolist() == (a // b).tolist()
         assert (x % b).tolist() == (a % b).tolist()
+
+
+def test_inplace_add_is_visible_through_other_references(device):
+    x = lg.Tensor([1.0, 2.0, 3.0], device=device)
+    alias = x
+    view = x[1:]
+    pending = x * 10  # computed before the update, as torch would
+    x += 1
+    assert alias.tolist() == [2.0, 3.0, 4.0]
+    assert view.tolist() == [3.0, 4.0]
+    assert pending.tolist() == [10.0, 20.0, 30.0]
+
+
+def test_assign_twice_runs_twice(device):
+    x = lg.Tensor([0.0, 0.0], device=device)
+    for _ in range(3):
+        x.assign(x + 1).realize()
+    assert x.tolist() == [3.0, 3.0]
