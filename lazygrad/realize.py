@@ -133,8 +133,11 @@ def _print_kernel(k, loop_kernel, source: str, seconds: float, nbytes: int, leve
 
 
 def realize_nodes(nodes: list[Node]) -> list[Node]:
-    """Compute nodes; returns for each the BUFFER node (of the node's shape) holding it."""
+    """Compute nodes; returns for each the BUFFER node (of the node's shape) holding it.
+    Results are taken as each kernel finishes: a later in-place write in the same schedule
+    may drop the cache, but not the values it computed before the write."""
     todo = [n for n in nodes if n.op is not Op.BUFFER and n.realized is None]
+    results: dict[Node, Node] = {}
     if todo:
         schedule = create_schedule(todo)
         level = debug_level()
@@ -145,12 +148,18 @@ def realize_nodes(nodes: list[Node]) -> list[Node]:
             if k.output is not None:
                 _record(k.target, out, [])
                 continue
-            k.target.realized = buffer_node(out, k.target.shape, k.target.loc)
+            k.target.realized = results[k.target] = buffer_node(out, k.target.shape, k.target.loc)
             _record(k.target, out, [_buffer_of(n) for n in k.inputs])
         for user, node in schedule.targets.items():
-            if user.op is not Op.ASSIGN:
-                user.realized = _result_node(node, user)
-    return [n if n.op is Op.BUFFER else base_buffer(n) if n.op is Op.ASSIGN else n.realized
+            if user.op is Op.ASSIGN:
+                continue
+            result = results.get(node) or _result_node(node, user)
+            if result.shape != user.shape:
+                result = buffer_node(result.buffer, user.shape, user.loc)
+            results[user] = result
+            if node.realized is not None:
+                user.realized = result
+    return [n if n.op is Op.BUFFER else base_buffer(n) if n.op is Op.ASSIGN else results.get(n) or n.realized
             for n in nodes]
 
 

@@ -430,14 +430,20 @@ class _LiveTensors:
 _LAZY = _LiveTensors()
 
 
+def _is_view(node: Node) -> bool:
+    while node.op in MOVEMENT_OPS:
+        node = node.srcs[0]
+    return node.op is Op.BUFFER
+
+
 def _pending_readers(written: set[int], exclude: set[int]) -> list[Tensor]:
     """Live unrealized tensors that read a buffer about to be written in place: torch computed
     them before the write, so we must too."""
     from lazygrad.ir.node import toposort
     out = []
     for t in list(_LAZY):
-        if id(t) in exclude or t.node.op is Op.BUFFER or t.node.realized is not None:
-            continue
+        if id(t) in exclude or t.node.realized is not None or _is_view(t.node):
+            continue  # views of the buffer see the write, as in torch
         for n in toposort([t.node], stop=lambda n: n.realized is not None):
             if n.op is Op.BUFFER and n.buffer is not None and n.buffer.id in written:
                 out.append(t)
