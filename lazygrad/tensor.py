@@ -403,8 +403,10 @@ def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
     for dims in zip(*padded):
         sizes = {d for d in dims if d != 1}
         if len(sizes) > 1:
+            from lazygrad.ir.node import user_location
             raise ShapeError(f"shapes {' and '.join(str(list(s)) for s in shapes)} cannot be "
-                             f"broadcast together (dims {sorted(sizes)} differ)")
+                             f"broadcast together (dims {sorted(sizes)} differ) "
+                             f"(at {user_location()})")
         out.append(sizes.pop() if sizes else 1)
     return tuple(out)
 

@@ -1,0 +1,54 @@
+"""Bad input gets an error that says what was given, what was expected, and where."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+
+
+def test_broadcast_error_names_shapes_and_user_line():
+    a, b = lg.Tensor([[1.0, 2.0, 3.0]]), lg.Tensor([1.0, 2.0])
+    with pytest.raises(lg.ShapeError) as e:
+        a + b
+    msg = str(e.value)
+    assert "[1, 3]" in msg and "[2]" in msg and "test_errors.py" in msg
+
+
+def test_reshape_error_names_shapes():
+    with pytest.raises(lg.ShapeError, match=r"\[2, 3\].*\[4\]"):
+        lg.Tensor(np.zeros((2, 3), np.float32)).reshape(4)
+
+
+def test_bad_dim_names_range():
+    with pytest.raises(IndexError, match="out of range"):
+        lg.Tensor(np.zeros((2, 3), np.float32)).sum(5)
+
+
+def test_unknown_device_lists_known_ones():
+    with pytest.raises(lg.DeviceError, match="known devices: .*c.*python"):
+        lg.Tensor([1.0], device="tpu")
+
+
+def test_dtype_error_for_bitwise_on_float():
+    with pytest.raises(TypeError, match="float32"):
+        lg.Tensor([1.0]) & lg.Tensor([2.0])
+
+
+def test_compile_error_shows_source_and_compiler_message():
+    from lazygrad.runtime.c import compile_c
+    with pytest.raises(lg.CompileError) as e:
+        compile_c("void broken(float* p0) { p0[0] = undefined_name; }\n", "broken")
+    msg = str(e.value)
+    assert "undefined_name" in msg and "1 | void broken" in msg
+
+
+def test_failed_compile_leaves_no_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAZYGRAD_CACHE", str(tmp_path))
+    from lazygrad.runtime.c import compile_c
+    with pytest.raises(lg.CompileError):
+        compile_c("this is not C", "junk")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_item_of_many_elements():
+    with pytest.raises(ValueError, match=r"one element.*\[3\]"):
+        lg.Tensor([1.0, 2.0, 3.0]).item()

@@ -1,0 +1,45 @@
+"""The c runtime: compiler discovery, the on-disk cache, concurrent processes."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import lazygrad as lg
+from lazygrad.runtime import c as cruntime
+
+
+def test_cache_key_depends_on_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAZYGRAD_CACHE", str(tmp_path))
+    p1 = cruntime.compile_c("void k(float* p0) { p0[0] = 1.0f; }\n", "k")
+    p2 = cruntime.compile_c("void k(float* p0) { p0[0] = 2.0f; }\n", "k")
+    assert p1 != p2 and os.path.exists(p1) and os.path.exists(p2)
+    assert cruntime.compile_c("void k(float* p0) { p0[0] = 1.0f; }\n", "k") == p1
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]
+
+
+def test_two_processes_compile_the_same_kernel(tmp_path):
+    script = ("import numpy as np, lazygrad as lg\n"
+              "x = lg.Tensor(np.arange(1000, dtype=np.float32), device='c')\n"
+              "print(float(((x * 3.25).sin() + 7).sum().item()))\n")
+    env = dict(os.environ, LAZYGRAD_CACHE=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE)
+             for _ in range(2)]
+    outs = [p.communicate()[0].decode().strip() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert outs[0] == outs[1]
+    ref = float((np.sin(np.arange(1000, dtype=np.float32) * np.float32(3.25)) + 7).sum())
+    assert abs(float(outs[0]) - ref) < 1e-2
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]
+
+
+def test_c_and_python_devices_agree(rng):
+    a = rng.standard_normal((17, 9)).astype(np.float32)
+    outs = [((lg.Tensor(a, device=d) * 2).exp().sum(0)).numpy() for d in ("c", "python")]
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-5)
+
+
+def test_devices_lists_records():
+    infos = {d.name: d for d in lg.devices()}
+    assert infos["c"].available and infos["python"].available
+    assert all(isinstance(d.reason, str) for d in infos.values())

@@ -1,0 +1,97 @@
+"""Fusion: how many kernels a computation becomes, and why a node gets its own buffer."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+from lazygrad.ir.schedule import MAX_FUSED_OPS, create_schedule
+
+
+def _t(shape, seed=0):
+    return lg.Tensor(np.random.default_rng(seed).standard_normal(shape).astype(np.float32))
+
+
+def test_elementwise_then_reduce_is_one_kernel():
+    a, b = _t((16, 16)), _t((16, 16), 1)
+    assert len((a + b).exp().sum().schedule()) == 1
+
+
+def test_elementwise_chain_is_one_kernel():
+    a, b, c = _t((8, 8)), _t((8, 8), 1), _t((8, 8), 2)
+    assert len(((a * b) + c).relu().schedule()) == 1
+
+
+def test_reduce_fuses_with_elementwise_consumers():
+    a = _t((8, 8))
+    assert len((a.sum(1) * 2 + 1).schedule()) == 1
+
+
+def test_row_softmax_is_three_kernels():
+    """max (1), sum of exp(x - max) (2), exp(x - max) / sum (3): the max and the sum are read
+    at the full shape through a broadcast, so each is realized once instead of recomputed."""
+    x = _t((32, 64))
+    e = (x - x.amax(-1, keepdim=True)).exp()
+    kernels = (e / e.sum(-1, keepdim=True)).schedule()
+    assert len(kernels) == 3
+    assert [k.name.startswith("R") for k in kernels] == [True, True, False]
+
+
+def test_schedule_runs_nothing():
+    lg.stats.reset()
+    a = _t((4, 4))
+    kernels = (a + 1).schedule()
+    assert len(kernels) == 1 and lg.stats().kernels == 0
+    assert "add" in kernels[0].kernel_ir and "void" in kernels[0].source("c")
+
+
+def test_realized_values_are_reused():
+    a = _t((4, 4))
+    b = (a * 2).realize()
+    lg.stats.reset()
+    c = (b + 1).numpy()
+    assert lg.stats().kernels == 1
+    np.testing.assert_allclose(c, a.numpy() * 2 + 1)
+
+
+def test_expensive_broadcast_input_is_realized_once():
+    x = _t((8, 16))
+    w = _t((16, 4), 1)
+    h = x.exp()  # read 4 times by the matmul's broadcast: realize it instead of recomputing
+    sched = create_schedule([(h @ w).node])
+    assert len(sched.kernels) == 2
+    assert any("broadcast" in why for why in sched.why.values())
+
+
+def test_pad_of_unsafe_op_gets_real_zeros():
+    x = _t((4,))
+    y = x.exp()._pad(((1, 1),))
+    ref = np.pad(np.exp(x.numpy()), (1, 1))
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-6)
+
+
+def test_long_chains_are_split():
+    x = _t((4,))
+    y = x
+    for _ in range(3 * MAX_FUSED_OPS):
+        y = y * 1.001
+    assert 3 <= len(y.schedule()) <= 5
+    np.testing.assert_allclose(y.numpy(), x.numpy() * np.float32(1.001) ** (3 * MAX_FUSED_OPS), rtol=1e-3)
+
+
+def test_stats_count_kernels_flops_bytes():
+    a = _t((64, 64))
+    lg.stats.reset()
+    (a * 2).sum().realize()
+    s = lg.stats()
+    assert s.kernels == 1 and s.flops >= 2 * 64 * 64 and s.bytes >= 64 * 64 * 4
+
+
+@pytest.mark.slow
+def test_hundred_thousand_op_chain_realizes(device):
+    x = lg.Tensor(np.ones(4, dtype=np.float32), device=device)
+    y = x
+    for i in range(100_000):
+        y = y * 1.0001 if i % 2 else y + 0.5
+    ref = np.ones(4, dtype=np.float32)
+    for i in range(100_000):
+        ref = ref * np.float32(1.0001) if i % 2 else ref + np.float32(0.5)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-4)
