@@ -1,9 +1,277 @@
-"""Autograd as a graph transformation (issue #4): gradient rules per primitive, as data.
+"""Autograd as a graph transformation: gradients are new nodes in the same lazy graph.
 
-Placeholder mixin so Tensor's class layout is fixed; the rules and backward() land here.
+`GRADIENT_RULES` maps each differentiable primitive op to a small function
+`(node, grad) -> one gradient node (or None) per src`, written with `make`, so gradients are
+ordinary Graph IR: they fuse, schedule and compile like the forward pass, and they are
+themselves differentiable (higher-order gradients need no extra machinery). Ops missing from
+the table (comparisons, integer and bitwise ops, bitcast, sources) carry no gradient; DETACH
+stops it.
+
+`backward()` walks the graph once, iteratively, in reverse topological order, summing the
+gradients of nodes read several times, and maps the gradients of leaf BUFFER nodes back to the
+Tensors that own them (a registry of tensors that asked for gradients, held weakly).
 """
 from __future__ import annotations
 
+import math
+import weakref
+from typing import Callable, Sequence
+
+from lazygrad import dtypes
+from lazygrad.ir.node import Node, make, toposort
+from lazygrad.ir.ops import Op
+
+# ---- tiny node builders (the vocabulary the rules are written in) ----------------------------
+
+
+def const(like: Node, value: float) -> Node:
+    """A constant with like's shape, dtype and device."""
+    return make(Op.CONST, (), dtypes.cast_scalar(value, like.dtype), like.dtype, like.shape, like.device)
+
+
+def add(a: Node, b: Node) -> Node:
+    return make(Op.ADD, (a, b))
+
+
+def mul(a: Node, b: Node) -> Node:
+    return make(Op.MUL, (a, b))
+
+
+def neg(a: Node) -> Node:
+    return make(Op.NEG, (a,))
+
+
+def recip(a: Node) -> Node:
+    return make(Op.RECIP, (a,))
+
+
+def where(cond: Node, a: Node, b: Node) -> Node:
+    return make(Op.WHERE, (cond, a, b))
+
+
+def scale(a: Node, k: float) -> Node:
+    return mul(a, const(a, k))
+
+
+def expand(a: Node, shape: tuple[int, ...]) -> Node:
+    return a if a.shape == shape else make(Op.EXPAND, (a,), shape)
+
+
+def sum_to(g: Node, shape: tuple[int, ...]) -> Node:
+    """Undo a broadcast: sum g over the axes where shape has 1 (keeping the dims)."""
+    axes = tuple(i for i, (s, o) in enumerate(zip(shape, g.shape)) if s != o)
+    return make(Op.SUM, (g,), axes) if axes else g
+
+
+def _half_on_ties(a: Node, b: Node) -> Node:
+    """d max(a, b) / da as torch defines it: 1 where a > b, 1/2 where a == b, else 0."""
+    one, zero, half = const(a, 1.0), const(a, 0.0), const(a, 0.5)
+    return where(make(Op.CMPLT, (b, a)), one, where(make(Op.CMPNE, (a, b)), zero, half))
+
+
+def _reduce_max_grad(node: Node, g: Node) -> tuple[Node]:
+    """Ties share the gradient evenly (torch's amax/max rule)."""
+    x = node.srcs[0]
+    hit = where(make(Op.CMPNE, (x, expand(node, x.shape))), const(x, 0.0), const(x, 1.0))
+    count = make(Op.SUM, (hit,), node.arg)
+    return (mul(hit, expand(mul(g, recip(count)), x.shape)),)
+
+
+def _pad_grad(node: Node, g: Node) -> tuple[Node]:
+    return (make(Op.SHRINK, (g,), tuple((lo, lo + s) for (lo, _), s in zip(node.arg, node.srcs[0].shape))),)
+
+
+def _shrink_grad(node: Node, g: Node) -> tuple[Node]:
+    pads = tuple((b, s - e) for (b, e), s in zip(node.arg, node.srcs[0].shape))
+    return (make(Op.PAD, (g,), pads) if any(p != (0, 0) for p in pads) else g,)
+
+
+def _permute_grad(node: Node, g: Node) -> tuple[Node]:
+    inverse = tuple(sorted(range(len(node.arg)), key=lambda i: node.arg[i]))
+    return (make(Op.PERMUTE, (g,), inverse),)
+
+
+def _cast_grad(node: Node, g: Node) -> tuple[Node | None]:
+    src = node.srcs[0]
+    return (make(Op.CAST, (g,), None, src.dtype) if src.dtype.is_float else None,)
+
+
+GradRule = Callable[[Node, Node], tuple]
+LN_2 = math.log(2.0)
+
+# ---- the rules: one per primitive, (node, grad of node) -> grads of its srcs -----------------
+GRADIENT_RULES: dict[Op, GradRule] = {
+    # unary: y = f(x), dx = g * f'(x)
+    Op.NEG: lambda y, g: (neg(g),),
+    Op.EXP2: lambda y, g: (mul(g, scale(y, LN_2)),),                       # 2^x ln2
+    Op.LOG2: lambda y, g: (mul(g, scale(recip(y.srcs[0]), 1 / LN_2)),),    # 1 / (x ln2)
+    Op.SIN: lambda y, g: (mul(g, make(Op.SIN, (add(const(y, math.pi / 2), neg(y.srcs[0])),))),),  # cos x
+    Op.SQRT: lambda y, g: (mul(g, scale(recip(y), 0.5)),),                 # 1 / (2 sqrt x)
+    Op.RECIP: lambda y, g: (neg(mul(g, mul(y, y))),),                      # -1 / x^2
+    Op.CAST: _cast_grad,
+    # binary
+    Op.ADD: lambda y, g: (g, g),
+    Op.MUL: lambda y, g: (mul(g, y.srcs[1]), mul(g, y.srcs[0])),
+    Op.MAX: lambda y, g: (mul(g, _half_on_ties(*y.srcs)), mul(g, _half_on_ties(*reversed(y.srcs)))),
+    # ternary: the condition gets nothing
+    Op.WHERE: lambda y, g: (None, where(y.srcs[0], g, const(g, 0.0)), where(y.srcs[0], const(g, 0.0), g)),
+    # reduces keep their axes as size 1, so the gradient only has to be broadcast back
+    Op.SUM: lambda y, g: (expand(g, y.srcs[0].shape),),
+    Op.REDUCE_MAX: _reduce_max_grad,
+    # movement: the inverse view
+    Op.RESHAPE: lambda y, g: (make(Op.RESHAPE, (g,), y.srcs[0].shape),),
+    Op.PERMUTE: _permute_grad,
+    Op.EXPAND: lambda y, g: (sum_to(g, y.srcs[0].shape),),
+    Op.PAD: _pad_grad,
+    Op.SHRINK: _shrink_grad,
+    Op.FLIP: lambda y, g: (make(Op.FLIP, (g,), y.arg),),
+    # memory
+    Op.CONTIGUOUS: lambda y, g: (g,),
+    Op.COPY: lambda y, g: (make(Op.COPY, (g,), y.srcs[0].device, device=y.srcs[0].device),),
+    Op.ASSIGN: lambda y, g: (None, g),  # the new value flows on; the overwritten one is gone
+}
+
+
+# ---- the transformation ------------------------------------------------------------------------
+
+
+def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
+                   targets: Sequence[Node]) -> dict[Node, Node]:
+    """d(sum of roots . root_grads)/d target for every target reached, as new graph nodes.
+
+    Only nodes on a path from a target to a root get gradients; DETACH blocks the walk."""
+    order = toposort(list(roots), stop=lambda n: n.op is Op.DETACH)
+    wanted = set(targets)
+    needed: set[Node] = set()
+    for n in order:
+        if n in wanted or (n.op is not Op.DETACH and n.op in GRADIENT_RULES
+                           and any(s in needed for s in n.srcs)):
+            needed.add(n)
+    grads: dict[Node, Node] = {}
+    for r, g in zip(roots, root_grads):
+        if r in needed:
+            grads[r] = add(grads[r], g) if r in grads else g
+    for n in reversed(order):
+        g = grads.get(n)
+        if g is None or n.op not in GRADIENT_RULES or not n.srcs:
+            continue
+        for src, sg in zip(n.srcs, GRADIENT_RULES[n.op](n, g)):
+            if sg is None or src not in needed or not src.dtype.is_float:
+                continue
+            grads[src] = add(grads[src], sg) if src in grads else sg
+    return {t: grads[t] for t in targets if t in grads}
+
+
+# leaf tensors: every Tensor that was told requires_grad=True, held weakly; at backward time
+# those whose node is a BUFFER in the graph receive .grad
+_REQUIRES_GRAD: dict[int, weakref.ref] = {}
+
+
+def _register(t) -> None:
+    key = id(t)
+    if key not in _REQUIRES_GRAD:
+        _REQUIRES_GRAD[key] = weakref.ref(t, lambda _, key=key: _REQUIRES_GRAD.pop(key, None))
+
+
+def _leaf_tensors() -> dict[Node, list]:
+    by_node: dict[Node, list] = {}
+    for ref in list(_REQUIRES_GRAD.values()):
+        t = ref()
+        if t is not None and t.requires_grad and t.node.op is Op.BUFFER:
+            by_node.setdefault(t.node, []).append(t)
+    return by_node
+
+
+def _no_grad_fn(i: int) -> RuntimeError:
+    return RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+
+
+def _seed(output, given, i: int) -> Node:
+    """The gradient flowing into an output: ones for a scalar, else the one given."""
+    from lazygrad.tensor import Tensor
+    if given is None:
+        if output.numel() != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs, got shape "
+                               f"{list(output.shape)}")
+        return const(output.node, 1.0)
+    if not isinstance(given, Tensor):
+        given = Tensor(given, dtype=output.dtype, device=output.device)
+    if given.shape != output.shape:
+        raise RuntimeError(f"mismatch in shape: grad_outputs[{i}] has a shape of "
+                           f"{list(given.shape)} and output[{i}] has a shape of {list(output.shape)}")
+    return given.cast(output.dtype).node
+
+
+def _reaches_leaf(node: Node) -> bool:
+    leaves = _leaf_tensors()
+    return any(n in leaves for n in toposort([node], stop=lambda n: n.op is Op.DETACH))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
+    """torch.autograd.grad: the gradients of outputs with respect to inputs, one per input.
+    The graph is never freed here, so retain_graph is accepted and has no effect."""
+    from lazygrad.grad_mode import is_grad_enabled
+    from lazygrad.tensor import Tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    for i, o in enumerate(outputs):
+        if not o.requires_grad:
+            raise _no_grad_fn(i)
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"input {i} of grad() does not require grad")
+    seeds = [_seed(o, g, i) for i, (o, g) in enumerate(zip(outputs, grad_outputs))]
+    found = gradient_nodes([o.node for o in outputs], seeds, [x.node for x in inputs])
+    result = []
+    for x in inputs:
+        g = found.get(x.node)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                                   "in the graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+            continue
+        keep = create_graph and is_grad_enabled() and _reaches_leaf(g)
+        result.append(Tensor._wrap(g if keep else make(Op.DETACH, (g,)), keep))
+    return tuple(result)
+
 
 class AutogradMixin:
-    pass
+    """Tensor's autograd surface: requires_grad (tracked), backward()."""
+
+    @property
+    def requires_grad(self) -> bool:
+        return self.__dict__.get("_requires_grad", False)
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.__dict__["_requires_grad"] = value
+        if value:
+            _register(self)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.requires_grad or self.node.op is Op.BUFFER
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d self / d leaf into every leaf's .grad (torch semantics). The graph is
+        kept, so calling backward twice needs no retain_graph (it is accepted and ignored)."""
+        from lazygrad.grad_mode import is_grad_enabled
+        from lazygrad.tensor import Tensor
+        if not self.requires_grad:
+            raise _no_grad_fn(0)
+        seed = _seed(self, gradient, 0)
+        leaves = _leaf_tensors()
+        if inputs is not None:
+            chosen = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            leaves = {t.node: [t] for t in chosen}
+        found = gradient_nodes([self.node], [seed], list(leaves))
+        keep = create_graph and is_grad_enabled()
+        for node, g in found.items():
+            for t in leaves[node]:
+                total = g if t.grad is None else add(t.grad.node, g)
+                t.grad = Tensor._wrap(total if keep else make(Op.DETACH, (total,)), keep)
