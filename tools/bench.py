@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Benchmarks: lazygrad against numpy (and torch when it is installed), in one run.
+
+    python tools/bench.py [--device c] [--repeat 7] [--only softmax,matmul] [--json out.json]
+
+Each workload is timed as a user sees it: build the lazy graph, realize it, wait. Inputs are
+realized beforehand; compile time is excluded by a warm-up call. Medians are printed with
+GFLOP/s or GB/s and the ratio `other / lazygrad` (above 1 means lazygrad is faster).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
+import lazygrad as lg  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # torch is optional: only a comparison
+    torch = None
+
+
+@dataclass
+class Workload:
+    name: str
+    flops: float  # per call
+    nbytes: float  # minimal memory traffic per call
+    make_inputs: Callable[[np.random.Generator], list[np.ndarray]]
+    numpy_fn: Callable
+    lazygrad_fn: Callable
+    torch_fn: Callable | None = None
+
+
+def gelu_chain_np(x):
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
+
+
+def gelu_chain_lg(x):
+    return 0.5 * x * (1.0 + (0.7978845608 * (x + 0.044715 * x * x * x)).tanh())
+
+
+def softmax_np(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_lg(x):
+    e = (x - x.amax(1, keepdim=True)).exp()
+    return e / e.sum(1, keepdim=True)
+
+
+def workloads() -> list[Workload]:
+    n16 = 16 * 1024 * 1024
+    f32 = np.float32
+    return [
+        Workload("gelu chain 16M", 14 * n16, 8 * n16,
+                 lambda r: [r.standard_normal(n16, dtype=f32)], gelu_chain_np, gelu_chain_lg,
+                 lambda x: 0.5 * x * (1.0 + torch.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))),
+        Workload("softmax 4096x4096 rows", 5 * 4096 * 4096, 8 * 4096 * 4096,
+                 lambda r: [r.standard_normal((4096, 4096), dtype=f32)], softmax_np, softmax_lg,
+                 lambda x: torch.softmax(x, 1)),
+        Workload("sum 4096x4096 axis 1", 4096 * 4096, 4 * 4096 * 4096,
+                 lambda r: [r.standard_normal((4096, 4096), dtype=f32)],
+                 lambda x: x.sum(axis=1), lambda x: x.sum(1), lambda x: x.sum(1)),
+        Workload("sum 4096x4096 axis 0", 4096 * 4096, 4 * 4096 * 4096,
+                 lambda r: [r.standard_normal((4096, 4096), dtype=f32)],
+                 lambda x: x.sum(axis=0), lambda x: x.sum(0), lambda x: x.sum(0)),
+        Workload("matmul 1024", 2 * 1024 ** 3, 3 * 4 * 1024 * 1024,
+                 lambda r: [r.standard_normal((1024, 1024), dtype=f32) for _ in range(2)],
+                 lambda a, b: a @ b, lambda a, b: a @ b, lambda a, b: a @ b),
+    ]
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    fn()  # warm-up: compile, caches
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run(args) -> list[dict]:
+    rng = np.random.default_rng(0)
+    rows = []
+    for w in workloads():
+        if args.only and not any(key in w.name for key in args.only.split(",")):
+            continue
+        inputs = w.make_inputs(rng)
+        tensors = [lg.Tensor(a, device=args.device).realize() for a in inputs]
+
+        def lazy_call():
+            out = w.lazygrad_fn(*tensors)
+            out.realize()
+            return out
+
+        check = lazy_call().numpy()
+        ref = w.numpy_fn(*inputs)
+        ok = np.allclose(check, ref, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(ref).max())))
+        times = {"lazygrad": median_time(lazy_call, args.repeat),
+                 "numpy": median_time(lambda: w.numpy_fn(*inputs), args.repeat)}
+        if torch is not None and w.torch_fn is not None:
+            t_inputs = [torch.from_numpy(a) for a in inputs]
+            times["torch"] = median_time(lambda: w.torch_fn(*t_inputs), args.repeat)
+        row = {"workload": w.name, "device": args.device, "correct": bool(ok),
+               "ms": {k: v * 1e3 for k, v in times.items()},
+               "lazygrad_gflops": w.flops / times["lazygrad"] / 1e9,
+               "lazygrad_gbs": w.nbytes / times["lazygrad"] / 1e9,
+               "ratio": {k: v / times["lazygrad"] for k, v in times.items() if k != "lazygrad"}}
+        rows.append(row)
+        print_row(row)
+    return rows
+
+
+def print_header(args) -> None:
+    others = "numpy" + (", torch" if torch is not None else "")
+    print(f"lazygrad bench on device {args.device!r}; medians of {args.repeat}; ratio = {others} "
+          f"time / lazygrad time (>1: lazygrad faster)")
+    cols = ["workload", "lazygrad ms", "numpy ms"] + (["torch ms"] if torch is not None else [])
+    cols += ["GFLOP/s", "GB/s", "x numpy"] + (["x torch"] if torch is not None else []) + ["ok"]
+    print(" | ".join(cols))
+
+
+def print_row(row: dict) -> None:
+    ms, ratio = row["ms"], row["ratio"]
+    parts = [f"{row['workload']:<24}", f"{ms['lazygrad']:9.2f}", f"{ms['numpy']:9.2f}"]
+    if "torch" in ms:
+        parts.append(f"{ms['torch']:9.2f}")
+    parts += [f"{row['lazygrad_gflops']:7.1f}", f"{row['lazygrad_gbs']:6.1f}", f"{ratio['numpy']:6.2f}x"]
+    if "torch" in ratio:
+        parts.append(f"{ratio['torch']:6.2f}x")
+    parts.append("yes" if row["correct"] else "NO")
+    print(" | ".join(parts), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="c")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", default="", help="comma-separated substrings of workload names")
+    parser.add_argument("--json", default="", help="also write the results to this file")
+    args = parser.parse_args()
+    print_header(args)
+    rows = run(args)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
