@@ -3,30 +3,52 @@
 The output shape becomes a nest of loops (dims of size 1 get none). Each reduce opens an
 accumulator and its own inner loops over the reduced dims; the values it reads are computed
 inside those loops. Views turn into index expressions here, simplified by `symbolic`.
-Then `optimize` marks the loops a device may run in parallel or vectorize.
+
+Upcasting (register tiling): an output dim of extent E may be split into E/U loop iterations
+times U *lanes*. Every value is computed for all lanes at once, so a reduce runs ONE loop that
+updates U accumulators, and a load that does not depend on the lane is emitted once (identical
+expressions are shared within a block). For matmul this turns a strided dot product per
+output into a 4x8 register tile fed by contiguous loads. `heuristics.choose_upcasts` picks the
+split; `optimize` then marks the loops a device may run in parallel or vectorize.
 """
 from __future__ import annotations
 
+import itertools
+
+from lazygrad.codegen.heuristics import choose_upcasts
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
 from lazygrad.codegen.optimize import optimize
-from lazygrad.dtypes import DType
+from lazygrad.dtypes import DType, min_value
 from lazygrad.ir import symbolic as sym
 from lazygrad.ir.node import Node, toposort
 from lazygrad.ir.ops import ALU, REDUCE, REDUCE_BINARY, Op
 from lazygrad.ir.symbolic import Expr
 
-_CACHE: dict[tuple[Node, str], LoopKernel] = {}
+Lanes = tuple[tuple[Expr, ...], ...]  # one index tuple (into a node's shape) per lane
+_CACHE: dict[tuple[Node, str, tuple], LoopKernel] = {}
 
 
 def reduce_identity(op: Op, dtype: DType) -> Expr:
-    from lazygrad.dtypes import min_value
     return sym.const(0 if op is Op.SUM else min_value(dtype), dtype)
+
+
+def acc_var(name: str, dtype: DType) -> Expr:
+    """The variable of an accumulator (the parser of the text form builds the same one)."""
+    return sym.var(name, -2**62, 2**62, dtype)
+
+
+def let_var(name: str, value: Expr) -> Expr:
+    """The variable a Let defines; integer values keep their range for index simplification."""
+    if value.dtype.is_int:
+        return sym.var(name, value.vmin, value.vmax, value.dtype)
+    return sym.var(name, 0, 0, value.dtype)
 
 
 class _Lowerer:
     def __init__(self) -> None:
         self.blocks: list[list[Stmt]] = [[]]
-        self.memo: dict[tuple[Node, tuple[Expr, ...]], Expr] = {}
+        self.shared: list[dict[Expr, Expr]] = [{}]  # value -> variable, one table a block
+        self.memo: dict[tuple[Node, Lanes], tuple[Expr, ...]] = {}
         self.counts = {"v": 0, "acc": 0, "r": 0}
         self.params: dict[int, Param] = {}
 
@@ -41,110 +63,135 @@ class _Lowerer:
     def let(self, value: Expr) -> Expr:
         if value.op in (Op.CONST, Op.VAR):
             return value
+        for table in reversed(self.shared):
+            if value in table:
+                return table[value]
         name = self.fresh("v")
         self.emit(Let(name, value))
-        return sym.var(name, value.vmin if value.dtype.is_int else 0,
-                       value.vmax if value.dtype.is_int else 0, value.dtype)
+        self.shared[-1][value] = var = let_var(name, value)
+        return var
 
     def loop(self, var: str, extent: int, body_fn) -> None:
         self.blocks.append([])
+        self.shared.append({})
         body_fn()
+        self.shared.pop()
         body = self.blocks.pop()
         self.emit(Loop(var, extent, "serial", tuple(body)))
 
-    def value(self, node: Node, idx: tuple[Expr, ...]) -> Expr:
-        key = (node, idx)
-        if key in self.memo:
-            return self.memo[key]
-        result = self._value(node, idx)
-        self.memo[key] = result
-        return result
+    def value(self, node: Node, lanes: Lanes) -> tuple[Expr, ...]:
+        key = (node, lanes)
+        if key not in self.memo:
+            self.memo[key] = self._value(node, lanes)
+        return self.memo[key]
 
-    def _value(self, node: Node, idx: tuple[Expr, ...]) -> Expr:
+    def _value(self, node: Node, lanes: Lanes) -> tuple[Expr, ...]:
         op = node.op
         if op is Op.CONST:
-            return sym.const(node.arg, node.dtype)
+            return tuple(sym.const(node.arg, node.dtype) for _ in lanes)
         if op is Op.LOAD:
             param, vs = node.arg
-            self.params.setdefault(param, Param(f"p{param}", node.dtype))
-            index, valid = vs.index(list(idx))
-            if valid.op is Op.CONST and not valid.arg:
-                return sym.const(0, node.dtype)
-            return self.let(sym.load(f"p{param}", index, valid, node.dtype))
+            out = []
+            for idx in lanes:
+                index, valid = vs.index(list(idx))
+                if valid.op is Op.CONST and not valid.arg:
+                    out.append(sym.const(0, node.dtype))
+                else:
+                    out.append(self.let(sym.load(f"p{param}", index, valid, node.dtype)))
+            return tuple(out)
         if op is Op.INDEX:
-            index, _ = node.arg.index(list(idx))
-            return self.let(sym.cast(index, node.dtype))
+            return tuple(self.let(sym.cast(node.arg.index(list(idx))[0], node.dtype)) for idx in lanes)
         if op is Op.VALID:
-            _, valid = node.arg.index(list(idx))
-            return self.let(valid)
+            return tuple(self.let(node.arg.index(list(idx))[1]) for idx in lanes)
         if op in ALU:
-            srcs = [self.value(s, idx) for s in node.srcs]
-            if op in (Op.CAST, Op.BITCAST):
-                return self.let(sym.alu(op, srcs[0], dtype=node.dtype))
-            return self.let(sym.alu(op, *srcs))
+            srcs = [self.value(s, lanes) for s in node.srcs]
+            dtype = node.dtype if op in (Op.CAST, Op.BITCAST) else None
+            return tuple(self.let(sym.alu(op, *args, dtype=dtype)) for args in zip(*srcs))
         if op in REDUCE:
-            return self.reduce(node, idx)
+            return self.reduce(node, lanes)
         if op is Op.RESHAPE:  # adds or removes dims of size 1 only (see ir/schedule.py)
-            real = iter(i for i, d in zip(idx, node.shape) if d != 1)
-            return self.value(node.srcs[0], tuple(sym.const(0) if d == 1 else next(real)
-                                                  for d in node.srcs[0].shape))
+            return self.value(node.srcs[0], tuple(_unit_reshape_index(idx, node) for idx in lanes))
         raise AssertionError(f"cannot lower {op}")
 
-    def reduce(self, node: Node, idx: tuple[Expr, ...]) -> Expr:
+    def reduce(self, node: Node, lanes: Lanes) -> tuple[Expr, ...]:
         src = node.srcs[0]
-        name = self.fresh("acc")
-        self.emit(Acc(name, node.dtype, REDUCE_BINARY[op := node.op], reduce_identity(op, node.dtype)))
-        inner = list(idx)
+        combine = REDUCE_BINARY[node.op]
+        names = [self.fresh("acc") for _ in lanes]
+        for name in names:
+            self.emit(Acc(name, node.dtype, combine, reduce_identity(node.op, node.dtype)))
+        reduce_idx: dict[int, Expr] = {}
         loops: list[tuple[str, int]] = []
         for axis in node.arg:
             extent = src.shape[axis]
             if extent == 1:
-                inner[axis] = sym.const(0)
+                reduce_idx[axis] = sym.const(0)
                 continue
             var = self.fresh("r")
             loops.append((var, extent))
-            inner[axis] = sym.var(var, 0, extent - 1)
+            reduce_idx[axis] = sym.var(var, 0, extent - 1)
+        inner = tuple(tuple(reduce_idx.get(d, i) for d, i in enumerate(idx)) for idx in lanes)
 
         def body(level: int = 0) -> None:
             if level == len(loops):
-                self.emit(Update(name, self.value(src, tuple(inner))))
+                for name, value in zip(names, self.value(src, inner)):
+                    self.emit(Update(name, value))
                 return
             self.loop(loops[level][0], loops[level][1], lambda: body(level + 1))
         body()
-        return sym.var(name, -2**62, 2**62, node.dtype)
+        return tuple(acc_var(name, node.dtype) for name in names)
 
 
-def lower(ast: Node, name: str) -> LoopKernel:
+def _unit_reshape_index(idx: tuple[Expr, ...], node: Node) -> tuple[Expr, ...]:
+    real = iter(i for i, d in zip(idx, node.shape) if d != 1)
+    return tuple(sym.const(0) if d == 1 else next(real) for d in node.srcs[0].shape)
+
+
+def output_lanes(shape: tuple[int, ...], upcasts: dict[int, int]) -> tuple[list[tuple[str, int]], Lanes]:
+    """Loops over the output and the index tuple of every lane inside them."""
+    loops: list[tuple[str, int]] = []
+    per_dim: list[list[Expr]] = []
+    for d, extent in enumerate(shape):
+        factor = upcasts.get(d, 1)
+        if extent == 1:
+            per_dim.append([sym.const(0)])
+            continue
+        if extent == factor:
+            per_dim.append([sym.const(u) for u in range(factor)])
+            continue
+        var = f"i{d}"
+        loops.append((var, extent // factor))
+        v = sym.var(var, 0, extent // factor - 1)
+        per_dim.append([v * factor + u for u in range(factor)] if factor > 1 else [v])
+    return loops, tuple(itertools.product(*per_dim))
+
+
+def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None) -> LoopKernel:
     """The Loop IR of a kernel (cached: Kernel IR nodes are hash-consed)."""
-    key = (ast, name)
-    if key in _CACHE:
-        return _CACHE[key]
     if ast.op is not Op.STORE:
         raise ValueError(f"lower expects a store at the root, got {ast.op.value}")
+    if upcasts is None:
+        upcasts = choose_upcasts(ast)
+    key = (ast, name, tuple(sorted(upcasts.items())))
+    if key in _CACHE:
+        return _CACHE[key]
+    for d, factor in upcasts.items():
+        if ast.shape[d] % factor:
+            raise ValueError(f"upcast of dim {d} by {factor} does not divide its extent {ast.shape[d]}")
     lw = _Lowerer()
     _, out_view = ast.arg
-    shape = ast.shape
-    idx: list[Expr] = []
-    loops: list[tuple[str, int]] = []
-    for d, extent in enumerate(shape):
-        if extent == 1:
-            idx.append(sym.const(0))
-        else:
-            var = f"i{d}"
-            loops.append((var, extent))
-            idx.append(sym.var(var, 0, extent - 1))
+    loops, lanes = output_lanes(ast.shape, upcasts)
 
     def body(level: int = 0) -> None:
         if level == len(loops):
-            value = lw.value(ast.srcs[0], tuple(idx))
-            index, _ = out_view.index(list(idx))
-            lw.emit(Store("p0", index, value))
+            values = lw.value(ast.srcs[0], lanes)
+            for idx, value in zip(lanes, values):
+                lw.emit(Store("p0", out_view.index(list(idx))[0], value))
             return
         lw.loop(loops[level][0], loops[level][1], lambda: body(level + 1))
 
     for load in kernel_loads(ast):
         lw.params.setdefault(load.arg[0], Param(f"p{load.arg[0]}", load.dtype))
-    if 0 not in shape:
+    if 0 not in ast.shape:
         body()
     out = Param("p0", ast.dtype, True)
     params = (out,) + tuple(lw.params[k] for k in sorted(lw.params))
@@ -155,4 +202,3 @@ def lower(ast: Node, name: str) -> LoopKernel:
 
 def kernel_loads(ast: Node) -> list[Node]:
     return [n for n in toposort([ast]) if n.op is Op.LOAD]
-

@@ -24,8 +24,11 @@ def total_work(body: tuple[Stmt, ...]) -> int:
 
 
 def _is_innermost_reduce(loop: Loop) -> bool:
+    """An innermost loop feeding exactly one accumulator: vectorize along the loop. (With
+    several accumulators the lanes are upcast output elements; the compiler vectorizes
+    across them instead.)"""
     return (not any(isinstance(s, Loop) for s in loop.body)
-            and any(isinstance(s, Update) for s in loop.body))
+            and sum(isinstance(s, Update) for s in loop.body) == 1)
 
 
 def _mark_simd(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:

@@ -1,0 +1,62 @@
+"""Hand heuristics that choose how a kernel is lowered (before any search).
+
+`choose_upcasts` picks output dims to split into register lanes for reduce kernels:
+  - a *vector* dim: some input of the reduce is contiguous along it, so the lanes become
+    vector loads (16 float32: one AVX-512 or two AVX registers);
+  - a *reuse* dim: some input does not move along it (stride 0), so one load feeds several
+    lanes (for matmul: a 4x8 tile, 12 loads for 32 multiply-adds).
+Elementwise kernels need none: the compiler vectorizes their contiguous inner loop.
+"""
+from __future__ import annotations
+
+from lazygrad.ir.node import Node, toposort
+from lazygrad.ir.ops import REDUCE, Op
+
+VECTOR_LANES = 16
+WIDE_LANES = 32  # a reduce with no reuse dim is bound by loads: wider strips, fewer passes
+REUSE_LANES = 4
+MIN_REDUCE = 8
+
+
+def _reduce_dim_of_output(ast: Node, reduce: Node) -> dict[int, int] | None:
+    """Output dim -> dim of the reduce's shape, when the two differ only by size-1 dims."""
+    out_dims = [d for d, n in enumerate(ast.shape) if n != 1]
+    red_dims = [d for d, n in enumerate(reduce.shape) if n != 1]
+    if [ast.shape[d] for d in out_dims] != [reduce.shape[d] for d in red_dims]:
+        return None
+    return dict(zip(out_dims, red_dims))
+
+
+def choose_upcasts(ast: Node) -> dict[int, int]:
+    nodes = toposort([ast])
+    reduces = [n for n in nodes if n.op in REDUCE]
+    if len(reduces) != 1:
+        return {}
+    reduce = reduces[0]
+    src = reduce.srcs[0]
+    reduce_size = 1
+    for axis in reduce.arg:
+        reduce_size *= src.shape[axis]
+    if reduce_size < MIN_REDUCE:
+        return {}
+    mapping = _reduce_dim_of_output(ast, reduce)
+    if not mapping:
+        return {}
+    loads = [n for n in toposort([src]) if n.op is Op.LOAD and len(n.arg[1].views) == 1]
+    strides = [n.arg[1].top.strides for n in loads]
+    upcasts: dict[int, int] = {}
+    for out_dim, red_dim in reversed(list(mapping.items())):
+        if ast.shape[out_dim] % VECTOR_LANES == 0 and any(s[red_dim] == 1 for s in strides):
+            upcasts[out_dim] = VECTOR_LANES
+            break
+    if upcasts:
+        for out_dim, red_dim in reversed(list(mapping.items())):
+            if out_dim in upcasts or ast.shape[out_dim] % REUSE_LANES:
+                continue
+            if any(s[red_dim] == 0 for s in strides) and any(s[red_dim] != 0 for s in strides):
+                upcasts[out_dim] = REUSE_LANES
+                break
+        vector_dim = next(iter(upcasts))
+        if len(upcasts) == 1 and ast.shape[vector_dim] % WIDE_LANES == 0:
+            upcasts[vector_dim] = WIDE_LANES
+    return upcasts

@@ -1,0 +1,65 @@
+"""Lowering choices (register lanes, CSE) must never change results."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+from lazygrad.codegen.heuristics import choose_upcasts
+from lazygrad.codegen.loop_ir import Acc, walk_stmts
+from lazygrad.codegen.lower import lower
+
+
+def _kernel(t):
+    (k,) = t.schedule()
+    return k
+
+
+def test_matmul_gets_a_register_tile():
+    a = lg.Tensor(np.ones((32, 48), np.float32))
+    b = lg.Tensor(np.ones((48, 64), np.float32))
+    k = _kernel(a @ b)
+    ups = choose_upcasts(k.ast)
+    assert sorted(ups.values()) == [4, 16]
+    accs = [s for s in walk_stmts(lower(k.ast, k.name).body) if isinstance(s, Acc)]
+    assert len(accs) == 64
+
+
+@pytest.mark.parametrize("shapes", [((32, 48), (48, 64)), ((4, 16, 8), (8, 32)), ((64, 16), (16, 16))])
+def test_upcast_matmul_matches_numpy(device, rng, shapes):
+    a = rng.standard_normal(shapes[0]).astype(np.float32)
+    b = rng.standard_normal(shapes[1]).astype(np.float32)
+    out = lg.Tensor(a, device=device) @ lg.Tensor(b, device=device)
+    np.testing.assert_allclose(out.numpy(), a @ b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_upcast_column_reductions(device, rng, axis):
+    a = rng.standard_normal((24, 64)).astype(np.float32)
+    x = lg.Tensor(a, device=device)
+    np.testing.assert_allclose(x.sum(axis).numpy(), a.sum(axis), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(x.amax(axis).numpy(), a.max(axis))
+
+
+@pytest.mark.parametrize("upcasts", [{}, {0: 2}, {1: 4}, {0: 3, 1: 2}])
+def test_any_upcast_gives_the_same_numbers(rng, upcasts):
+    from lazygrad.runtime.registry import get_device
+    a = rng.standard_normal((6, 8, 5)).astype(np.float32)
+    t = (lg.Tensor(a) * 2).sum(2) + 1
+    k = _kernel(t)
+    expected = (a * 2).sum(2) + 1
+    for dev in ("c", "python"):
+        device = get_device(dev)
+        prog, _ = device.get_program(lower(k.ast, k.name, upcasts))
+        from lazygrad.runtime.buffer import Buffer
+        from lazygrad.dtypes import float32
+        out = Buffer(dev, 48, float32)
+        inp = Buffer(dev, a.size, float32).copyin(a)
+        prog(out.handle, inp.handle)
+        np.testing.assert_allclose(out.numpy().reshape(6, 8), expected, rtol=1e-5)
+
+
+def test_identical_loads_are_emitted_once():
+    x = lg.Tensor(np.ones((8, 8), np.float32))
+    k = _kernel(x * x + x)
+    text = lower(k.ast, k.name)
+    loads = [s for s in walk_stmts(text.body) if hasattr(s, "value") and s.value.op.name == "LOAD"]
+    assert len(loads) == 1
