@@ -1,65 +1,425 @@
-"""Indexing: ints, slices (any step), None, Ellipsis; gather-style integer tensors."""
+"""Indexing and gather/scatter, written in movement ops plus compare-and-select.
+
+Basic indexing (ints, slices with any step, None, ...) is a chain of views: a stepped slice is
+shrink -> pad -> reshape (count, step) -> take column 0, which the view code folds into one
+strided read. Integer tensors gather by comparing the index with a position counter (IOTA)
+and summing the single selected element (`where`, not a multiply, so inf/nan elsewhere never
+leak in). A bool mask is realized to learn how many elements it selects, since the result's
+shape must be known before anything runs.
+"""
 from __future__ import annotations
 
-from lazygrad.ir.errors import ShapeError
+import numpy as np
+
+from lazygrad import dtypes
+from lazygrad.ir.errors import DTypeError, ShapeError
+from lazygrad.ir.node import make
+from lazygrad.ir.ops import Op
+
+
+def _tensor_type():
+    from lazygrad.tensor import Tensor
+    return Tensor
+
+
+def positions(n: int, axis: int, ndim: int, device: str):
+    """0..n-1 along `axis` of an ndim-dim tensor (size 1 elsewhere), as int64."""
+    iota = _tensor_type()._wrap(make(Op.IOTA, (), None, dtypes.int64, (n,), device))
+    return iota.reshape(tuple(n if i == axis else 1 for i in range(ndim)))
+
+
+def select_sum(cond, values, axis: int):
+    """Sum over axis of where(cond, values, 0), in values' dtype. When at most one element is
+    selected along axis the result is that element, exactly, for every dtype."""
+    zero = values._const(0, values.dtype, ())
+    return cond.where(values, zero).sum(axis).cast(values.dtype)
+
+
+def _is_realized(t) -> bool:
+    node = t.node
+    return node.op is Op.BUFFER or node.realized is not None
+
+
+def _check_bounds(index, size: int, dim: int, allow_negative: bool = True) -> None:
+    """Out-of-range indices raise here when the index is already computed (a user's list or
+    array, or a realized tensor); a lazy index is not forced just to check it."""
+    if not _is_realized(index) or index.numel() == 0:
+        return
+    values = index.numpy()
+    low = -size if allow_negative else 0
+    bad = values[(values < low) | (values >= size)]
+    if bad.size:
+        raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dim {dim} with size {size}")
+
+
+def _as_index_tensor(i, device: str):
+    """Lists, numpy arrays and tensors used as indices, as tensors of int64 or bool."""
+    Tensor = _tensor_type()
+    if not isinstance(i, Tensor):
+        arr = np.asarray(i)
+        if arr.dtype == object:
+            raise IndexError(f"unsupported index {i!r:.60}")
+        if arr.size == 0:
+            arr = arr.astype(np.int64)
+        i = Tensor(arr, device=device)
+    if i.dtype.is_float:
+        raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype.name}")
+    return i if i.dtype.is_bool else i.cast(dtypes.int64)
+
+
+def _wrap_negative(index, size: int):
+    return (index < 0).where(index + size, index)
+
+
+# ---- one dim of basic indexing, forward (a view) and inverse (a zero-padded placement) ----------
+
+def _slice_forward(x, d: int, start: int, count: int, step: int):
+    """Elements start, start+step, ... (count of them) of dim d."""
+    n = x.shape[d]
+    if step < 0:
+        low = start + (count - 1) * step if count else 0
+        return _slice_forward(x, d, low, count, -step).flip(d)
+    if count == 0:
+        return x.narrow(d, 0, 0)
+    if step == 1 or count == 1:
+        return x.narrow(d, start, count)
+    cut = min(n - start, count * step)
+    y = x.narrow(d, start, cut)._pad(tuple((0, count * step - cut) if k == d else (0, 0)
+                                           for k in range(x.ndim)))
+    y = y.reshape(y.shape[:d] + (count, step) + y.shape[d + 1:])
+    return y.narrow(d + 1, 0, 1).reshape(y.shape[:d] + (count,) + y.shape[d + 2:])
+
+
+def _slice_inverse(v, d: int, n: int, start: int, count: int, step: int):
+    """v (count along d) placed where _slice_forward took it from, zeros elsewhere (size n)."""
+    if step < 0:
+        low = start + (count - 1) * step if count else 0
+        return _slice_inverse(v.flip(d), d, n, low, count, -step)
+    pads = [(0, 0)] * v.ndim
+    if step == 1 or count <= 1:
+        pads[d] = (start if count else 0, n - start - count if count else n)
+        return v._pad(tuple(pads))
+    y = v.unsqueeze(d + 1)._pad(tuple((0, step - 1) if k == d + 1 else (0, 0) for k in range(v.ndim + 1)))
+    y = y.reshape(v.shape[:d] + (count * step,) + v.shape[d + 1:])
+    pads[d] = (start, n - start - count * step)
+    return y._pad(tuple(pads))
+
+
+def _apply_plan(x, plan):
+    for step in plan:
+        kind, d = step[0], step[1]
+        if kind == "new":
+            x = x.unsqueeze(d)
+        elif kind == "int":
+            x = x.narrow(d, step[2], 1).squeeze(d)
+        else:
+            x = _slice_forward(x, d, *step[2:5])
+    return x
+
+
+def _invert_plan(v, plan):
+    for step in reversed(plan):
+        kind, d = step[0], step[1]
+        if kind == "new":
+            v = v.squeeze(d)
+        elif kind == "int":
+            v = v.unsqueeze(d)._pad(tuple((step[2], step[3] - step[2] - 1) if k == d else (0, 0)
+                                          for k in range(v.ndim + 1)))
+        else:
+            v = _slice_inverse(v, d, step[5], *step[2:5])
+    return v
+
+
+class _Parsed:
+    """An index split into a basic plan (views) and advanced indices (dim -> int tensor)."""
+
+    def __init__(self, plan, advanced):
+        self.plan = plan
+        self.advanced = advanced  # list of (dim in the viewed tensor, int64 tensor)
+
+
+def _parse(x, index) -> _Parsed:
+    Tensor = _tensor_type()
+    if not isinstance(index, tuple):
+        index = (index,)
+    items = []
+    for i in index:
+        if i is None or i is Ellipsis or isinstance(i, (slice, bool)):
+            items.append(i)
+        elif isinstance(i, (int, np.integer)):
+            items.append(int(i))
+        elif isinstance(i, (Tensor, list, np.ndarray, np.bool_)):
+            items.append(_as_index_tensor(i, x.device))
+        else:
+            raise IndexError(f"unsupported index {i!r:.60} of type {type(i).__name__}; expected "
+                             f"int, slice, None, ..., a list or an integer or bool tensor")
+
+    def consumed(i):
+        if isinstance(i, Tensor):
+            return i.ndim if i.dtype.is_bool else 1
+        return 0 if i is None or i is Ellipsis or isinstance(i, bool) else 1
+    if sum(1 for i in items if i is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(consumed(i) for i in items)
+    if used > x.ndim:
+        raise IndexError(f"too many indices for a tensor of shape {list(x.shape)}: "
+                         f"{used} dims indexed, it has {x.ndim}")
+    ellipsis = [k for k, i in enumerate(items) if i is Ellipsis]
+    if ellipsis:
+        at = ellipsis[0]
+        items[at:at + 1] = [slice(None)] * (x.ndim - used)
+    plan, advanced = [], []
+    d, src_dim = 0, 0  # d: the dim in the result so far; src_dim: the dim of x being indexed
+    for i in items:
+        if i is None or isinstance(i, bool):
+            plan.append(("new", d))
+            if i is False:
+                plan.append(("slice", d, 0, 0, 1, 1))
+            d += 1
+            continue
+        if isinstance(i, Tensor) and i.dtype.is_bool:
+            size = x.shape[src_dim:src_dim + i.ndim]
+            if i.shape != size:
+                raise IndexError(f"the mask of shape {list(i.shape)} does not match dims "
+                                 f"{src_dim}..{src_dim + i.ndim - 1} of shape {list(x.shape)}")
+            for hits in (np.nonzero(i.numpy()) if i.ndim else ()):
+                advanced.append((d, Tensor(hits.astype(np.int64), device=x.device)))
+                d += 1
+            src_dim += i.ndim
+            if i.ndim == 0:  # a 0-d mask adds a dim of size 1 or 0, as a Python bool does
+                plan.append(("new", d))
+                advanced.append((d, Tensor(np.zeros(int(i.item()), np.int64), device=x.device)))
+                d += 1
+            continue
+        size = x.shape[src_dim]
+        if isinstance(i, int):
+            if not -size <= i < size:
+                raise IndexError(f"index {i} is out of bounds for dim {src_dim} with size {size}")
+            plan.append(("int", d, i % size, size))
+        elif isinstance(i, slice):
+            start, stop, step = i.indices(size)
+            count = len(range(start, stop, step))
+            plan.append(("slice", d, start, count, step, size))
+            d += 1
+        else:
+            _check_bounds(i, size, src_dim)
+            advanced.append((d, _wrap_negative(i, size)))
+            d += 1
+        src_dim += 1
+    return _Parsed(plan, advanced)
+
+
+def _flat_index(view, advanced):
+    """The advanced indices broadcast together and combined into one index into the indexed
+    dims flattened (row-major), plus the permutation that brings those dims to the front."""
+    from lazygrad.tensor import broadcast_shape
+    dims = [d for d, _ in advanced]
+    if len(set(dims)) != len(dims):
+        raise IndexError("an index tensor and another index for the same dim")
+    shape = broadcast_shape(*(t.shape for _, t in advanced))
+    flat, stride = None, 1
+    for d, t in reversed(advanced):
+        term = t._broadcast_to(shape) * stride if stride != 1 else t._broadcast_to(shape)
+        flat = term if flat is None else flat + term
+        stride *= view.shape[d]
+    rest = [k for k in range(view.ndim) if k not in dims]
+    return flat, dims + rest, stride
+
+
+def _result_dims(dims, batch_ndim: int, rest_ndim: int) -> list[int] | None:
+    """torch puts the broadcast index dims where the indexed dims were when these are next to
+    each other, else in front. Returns the permutation from (batch, rest) order, or None."""
+    if dims != list(range(dims[0], dims[0] + len(dims))) or dims[0] == 0:
+        return None
+    first = dims[0]
+    rest = list(range(batch_ndim, batch_ndim + rest_ndim))
+    return rest[:first] + list(range(batch_ndim)) + rest[first:]
+
+
+def _gather_advanced(view, advanced):
+    flat, order, n = _flat_index(view, advanced)
+    k = len(advanced)
+    rest_shape = tuple(view.shape[d] for d in order[k:])
+    rows = view.permute(order).reshape((n,) + rest_shape)
+    b = flat.ndim
+    key = flat.reshape(flat.shape + (1,) * (1 + len(rest_shape)))
+    hit = key == positions(n, b, b + 1 + len(rest_shape), view.device)
+    out = select_sum(hit, rows.reshape((1,) * b + rows.shape), b)
+    perm = _result_dims([d for d, _ in advanced], b, len(rest_shape))
+    return out if perm is None else out.permute(perm)
+
+
+def _scatter_advanced(view, advanced, value):
+    """view with the elements that the advanced index selects replaced by value (broadcast to
+    the indexing result's shape). With repeated indices the last write wins."""
+    flat, order, n = _flat_index(view, advanced)
+    k = len(advanced)
+    rest_shape = tuple(view.shape[d] for d in order[k:])
+    b = flat.ndim
+    perm = _result_dims([d for d, _ in advanced], b, len(rest_shape))
+    result_shape = flat.shape + rest_shape
+    if perm is not None:
+        result_shape = tuple(result_shape[p] for p in perm)
+    value = value.cast(view.dtype)._broadcast_to(result_shape)
+    if perm is not None:
+        value = value.permute([perm.index(i) for i in range(len(perm))])
+    count = flat.numel()
+    key = flat.reshape(count, 1)
+    hit = key == positions(n, 1, 2, view.device)  # (count, n)
+    order_of = positions(count, 0, 2, view.device)
+    last = hit.where(order_of, -1).amax(0, keepdim=True)  # the last write to each position
+    chosen = hit & (order_of == last)
+    vals = value.reshape((count, 1) + rest_shape)
+    placed = select_sum(chosen.reshape((count, n) + (1,) * len(rest_shape)), vals, 0)
+    written = (last >= 0).reshape((n,) + (1,) * len(rest_shape))
+    rows = view.permute(order).reshape((n,) + rest_shape)
+    new_rows = written.where(placed, rows)
+    inverse = [order.index(i) for i in range(view.ndim)]
+    return new_rows.reshape(tuple(view.shape[d] for d in order)).permute(inverse)
 
 
 class IndexMixin:
     def __getitem__(self, index):
-        if not isinstance(index, tuple):
-            index = (index,)
-        n_real = sum(1 for i in index if i is not None and i is not Ellipsis)
-        if sum(1 for i in index if i is Ellipsis) > 1:
-            raise IndexError("an index can only have a single ellipsis ('...')")
-        if n_real > self.ndim:
-            raise IndexError(f"too many indices for a tensor of {self.ndim} dims: {n_real}")
-        expanded = []
-        for i in index:
-            if i is Ellipsis:
-                expanded.extend([slice(None)] * (self.ndim - n_real))
-            else:
-                expanded.append(i)
-        expanded.extend([slice(None)] * (self.ndim - sum(1 for i in expanded if i is not None)))
-        x = self
-        bounds, steps, out_shape, dim = [], [], [], 0
-        for i in expanded:
-            if i is None:
-                out_shape.append(1)
-                continue
-            size = self.shape[dim]
-            if isinstance(i, slice):
-                start, stop, step = i.indices(size)
-                count = len(range(start, stop, step))
-                steps.append(step)
-                if step > 0:
-                    bounds.append((start, start + max(count - 1, 0) * step + (1 if count else 0)))
-                else:
-                    bounds.append((start + (count - 1) * step if count else 0, start + 1 if count else 0))
-                out_shape.append(count)
-            elif isinstance(i, int) or (hasattr(i, "__index__") and not hasattr(i, "node")):
-                i = int(i)
-                if not -size <= i < size:
-                    raise IndexError(f"index {i} is out of bounds for dim {dim} with size {size}")
-                i %= size
-                bounds.append((i, i + 1))
-                steps.append(1)
-            else:
-                raise IndexError(f"unsupported index {i!r}")
-            dim += 1
-        x = x.shrink(tuple(bounds)) if any(b != (0, s) for b, s in zip(bounds, x.shape)) else x
-        if any(s != 1 for s in steps):
-            x = x.flip(tuple(d for d, s in enumerate(steps) if s < 0))
-            for d, s in enumerate(steps):
-                s = abs(s)
-                if s == 1 or x.shape[d] <= 1:
-                    continue
-                n = x.shape[d]
-                count = (n + s - 1) // s
-                x = x._pad(tuple((0, count * s - n) if k == d else (0, 0) for k in range(x.ndim)))
-                x = x.reshape(x.shape[:d] + (count, s) + x.shape[d + 1:])
-                x = x.shrink(tuple((0, 1) if k == d + 1 else (0, e) for k, e in enumerate(x.shape)))
-                x = x.reshape(x.shape[:d + 1] + x.shape[d + 2:])
-        try:
-            return x.reshape(tuple(out_shape))
-        except ShapeError:
-            raise
+        parsed = _parse(self, index)
+        view = _apply_plan(self, parsed.plan)
+        return _gather_advanced(view, parsed.advanced) if parsed.advanced else view
+
+    def __setitem__(self, index, value):
+        """x[index] = value, in place: every other reference to x, and every view of its
+        buffer, sees the new values (torch semantics)."""
+        Tensor = _tensor_type()
+        if not isinstance(value, Tensor):
+            value = Tensor(value, dtype=self.dtype, device=self.device)
+        if isinstance(index, Tensor) and index.dtype.is_bool and index.shape == self.shape[:index.ndim] \
+                and value.numel() == 1:
+            # x[mask] = scalar needs no count of the mask: one fused select
+            mask = index.reshape(index.shape + (1,) * (self.ndim - index.ndim))
+            self._write_view([], mask.where(value.cast(self.dtype).reshape(()), self))
+            return
+        parsed = _parse(self, index)
+        view = _apply_plan(self, parsed.plan)
+        if parsed.advanced:
+            value = _scatter_advanced(view, parsed.advanced, value)
+        self._write_view(parsed.plan, value)
+
+    def _write_view(self, plan, value):
+        """Write value into the view of self that plan selects."""
+        from lazygrad.ir.schedule import base_of
+        from lazygrad.ir.ops import MOVEMENT
+        from lazygrad.tensor import realize
+        view = _apply_plan(self, plan)
+        value = value.cast(self.dtype)._broadcast_to(view.shape)
+        in_place = base_of(self.node).op is Op.BUFFER and (
+            self.node.op is Op.BUFFER or self.node.op in MOVEMENT)
+        if in_place:
+            if view.numel():
+                realize(view.assign(value))
+            return
+        # a lazy tensor has no storage to write: rebind it to the updated expression
+        inner = self._const(True, dtypes.bool_, view.shape)
+        mask = _invert_plan(inner, plan)
+        self.assign(mask.where(_invert_plan(value, plan), self))
+
+    # ---- gather / scatter ------------------------------------------------------------------------
+    def _check_gather_shapes(self, what, dim, index):
+        d = self._axis(dim)
+        if index.ndim != self.ndim:
+            raise ShapeError(f"{what}: index of shape {list(index.shape)} needs as many dims as "
+                             f"the input of shape {list(self.shape)}")
+        bad = [k for k in range(self.ndim) if k != d and index.shape[k] > self.shape[k]]
+        if bad:
+            raise ShapeError(f"{what}: index of shape {list(index.shape)} is larger than the input "
+                             f"of shape {list(self.shape)} in dim {bad[0]}")
+        return d
+
+    def gather(self, dim, index, sparse_grad=False):
+        index = _as_index_tensor(index, self.device)
+        d = self._check_gather_shapes("gather", dim, index)
+        _check_bounds(index, self.shape[d], d, allow_negative=False)
+        region = self.shrink(tuple((0, self.shape[k] if k == d else index.shape[k]) for k in range(self.ndim)))
+        hit = index.unsqueeze(d + 1) == positions(self.shape[d], d + 1, self.ndim + 1, self.device)
+        return select_sum(hit, region.unsqueeze(d), d + 1)
+
+    def scatter(self, dim, index, src=None, reduce=None, value=None):
+        """out[..., index[i], ...] = src[i] along dim; elsewhere self. reduce=None (last write
+        wins for repeated indices) or "add"."""
+        Tensor = _tensor_type()
+        src = value if src is None else src
+        if src is None:
+            raise TypeError("scatter needs src (a tensor) or value (a number)")
+        index = _as_index_tensor(index, self.device)
+        d = self._check_gather_shapes("scatter", dim, index)
+        _check_bounds(index, self.shape[d], d, allow_negative=False)
+        if isinstance(src, Tensor):
+            if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
+                raise ShapeError(f"scatter: src of shape {list(src.shape)} must be at least as large "
+                                 f"as the index of shape {list(index.shape)}")
+            src = src.shrink(tuple((0, i) for i in index.shape)).cast(self.dtype)
+        else:
+            src = self._const(src, self.dtype, index.shape)
+        n, j = self.shape[d], index.shape[d]
+        hit = index.unsqueeze(d + 1) == positions(n, d + 1, self.ndim + 1, self.device)
+        src = src.unsqueeze(d + 1)
+        grow = tuple((0, self.shape[k] - index.shape[k]) if k != d else (0, 0) for k in range(self.ndim))
+        if reduce == "add":
+            added = select_sum(hit, src, d)
+            return self + added._pad(grow)
+        if reduce is not None:
+            raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
+        order_of = positions(j, d, self.ndim + 1, self.device)
+        last = hit.where(order_of, -1).amax(d, keepdim=True)
+        chosen = hit & (order_of == last)
+        placed = select_sum(chosen, src, d)._pad(grow)
+        written = (last >= 0).squeeze(d)._pad(grow)
+        return written.where(placed, self)
+
+    def scatter_add(self, dim, index, src):
+        return self.scatter(dim, index, src, reduce="add")
+
+    def index_select(self, dim, index):
+        index = _as_index_tensor(index, self.device)
+        if index.ndim > 1:
+            raise ShapeError(f"index_select: the index must be 0-d or 1-d, got shape {list(index.shape)}")
+        d = self._axis(dim)
+        return self[(slice(None),) * d + (index.reshape(-1),)]
+
+    def masked_fill(self, mask, value):
+        Tensor = _tensor_type()
+        mask = _as_index_tensor(mask, self.device)
+        if not mask.dtype.is_bool:
+            raise DTypeError(f"masked_fill: the mask must be bool, got {mask.dtype.name}")
+        from lazygrad.tensor import broadcast_shape
+        if broadcast_shape(self.shape, mask.shape) != self.shape:
+            raise ShapeError(f"masked_fill: mask of shape {list(mask.shape)} does not broadcast to "
+                             f"the input's shape {list(self.shape)}")
+        fill = value.cast(self.dtype) if isinstance(value, Tensor) else self._const(value, self.dtype, ())
+        if fill.ndim:
+            raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {list(fill.shape)}")
+        return mask.where(fill, self)
+
+    # ---- triangles and one-hot ---------------------------------------------------------------
+    def _triangle(self, what, diagonal, keep_lower):
+        if self.ndim < 2:
+            raise ShapeError(f"{what} needs at least 2 dims, got shape {list(self.shape)}")
+        rows, cols = self.shape[-2:]
+        row = positions(rows, 0, 2, self.device)
+        col = positions(cols, 1, 2, self.device)
+        keep = (col - row <= diagonal) if keep_lower else (col - row >= diagonal)
+        return keep.where(self, self._const(0, self.dtype, ()))
+
+    def tril(self, diagonal=0):
+        return self._triangle("tril", diagonal, True)
+
+    def triu(self, diagonal=0):
+        return self._triangle("triu", diagonal, False)
+
+    def one_hot(self, num_classes=-1):
+        """int64 tensor of shape self.shape + (num_classes,). num_classes=-1 means max + 1,
+        which reads the values (as torch does)."""
+        if not self.dtype.is_int:
+            raise DTypeError(f"one_hot needs an integer tensor, got {self.dtype.name}")
+        if num_classes == -1:
+            num_classes = int(self.amax().item()) + 1 if self.numel() else 0
+        _check_bounds(self, num_classes, 0, allow_negative=False)
+        hit = self.unsqueeze(-1) == positions(num_classes, self.ndim, self.ndim + 1, self.device)
+        return hit.cast(dtypes.int64)

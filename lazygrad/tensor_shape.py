@@ -1,28 +1,47 @@
-"""Movement ops (views, never copies) and shape utilities."""
+"""Movement ops (views, never copies) and the shape functions built from them.
+
+Everything here is a composition of the six movement primitives (reshape permute expand pad
+shrink flip) plus, for `cat` and non-zero padding, a `where` against a padded constant mask,
+so a consumer fuses the whole thing into its own kernel.
+"""
 from __future__ import annotations
 
 import math
 
 from lazygrad.ir.errors import ShapeError
+from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
 
 def _flat_args(args):
+    """Accept both f(2, 3) and f((2, 3)) / f([2, 3]), as torch does."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
     return tuple(args)
 
 
+def _resolve_minus_one(shape: tuple[int, ...], numel: int, given: tuple[int, ...], what: str) -> tuple[int, ...]:
+    """Fill in the one -1 of a requested shape so it holds numel elements."""
+    if shape.count(-1) > 1:
+        raise ShapeError(f"{what}: only one dim can be -1, got {list(shape)}")
+    if any(s < -1 for s in shape):
+        raise ShapeError(f"{what}: invalid size in {list(shape)}")
+    if -1 not in shape:
+        return shape
+    known = math.prod(s for s in shape if s != -1)
+    if known == 0 or numel % known:
+        raise ShapeError(f"{what}: cannot view shape {list(given)} ({numel} elements) as {list(shape)}")
+    return tuple(numel // known if s == -1 else s for s in shape)
+
+
 class ShapeMixin:
+    # ---- reshapes -------------------------------------------------------------------------
     def reshape(self, *shape):
         shape = tuple(int(s) for s in _flat_args(shape))
-        if shape.count(-1) > 1:
-            raise ShapeError(f"reshape: only one dim can be -1, got {list(shape)}")
-        if -1 in shape:
-            known = math.prod(s for s in shape if s != -1)
-            if known == 0 or self.numel() % known:
-                raise ShapeError(f"reshape: cannot view shape {list(self.shape)} as {list(shape)}")
-            shape = tuple(self.numel() // known if s == -1 else s for s in shape)
+        shape = _resolve_minus_one(shape, self.numel(), self.shape, "reshape")
+        if math.prod(shape) != self.numel():
+            raise ShapeError(f"reshape: cannot view shape {list(self.shape)} ({self.numel()} elements) "
+                             f"as {list(shape)} ({math.prod(shape)} elements)")
         if shape == self.shape:
             return self
         return self._movement(Op.RESHAPE, shape)
@@ -30,29 +49,22 @@ class ShapeMixin:
     def view(self, *shape):
         return self.reshape(*shape)
 
-    def permute(self, *dims):
-        dims = tuple(self._axis(d) for d in _flat_args(dims))
-        if sorted(dims) != list(range(self.ndim)):
-            raise ShapeError(f"permute: {list(dims)} is not a permutation of {self.ndim} dims")
-        return self._movement(Op.PERMUTE, dims)
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = self._axis(start_dim), self._axis(end_dim)
+        if s > e:
+            raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"for shape {list(self.shape)}")
+        return self.reshape(self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:])
 
-    def expand(self, *sizes):
-        sizes = _flat_args(sizes)
-        if len(sizes) < self.ndim:
-            raise ShapeError(f"expand: {list(sizes)} has fewer dims than the shape {list(self.shape)}")
-        padded = (1,) * (len(sizes) - self.ndim) + self.shape
-        target = tuple(p if s == -1 else int(s) for s, p in zip(sizes, padded))
-        return self._broadcast_to(target)
-
-    def transpose(self, dim0=-2, dim1=-1):
-        order = list(range(self.ndim))
-        a, b = self._axis(dim0), self._axis(dim1)
-        order[a], order[b] = order[b], order[a]
-        return self.permute(order)
-
-    @property
-    def T(self):
-        return self.permute(tuple(reversed(range(self.ndim))))
+    def unflatten(self, dim, sizes):
+        d = self._axis(dim)
+        sizes = _resolve_minus_one(tuple(int(s) for s in sizes), self.shape[d], self.shape, "unflatten")
+        if math.prod(sizes) != self.shape[d]:
+            raise ShapeError(f"unflatten: sizes {list(sizes)} do not multiply to dim {dim} of "
+                             f"shape {list(self.shape)} ({self.shape[d]})")
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
 
     def unsqueeze(self, dim):
         d = self._axis(dim, self.ndim + 1)
@@ -64,22 +76,291 @@ class ShapeMixin:
         dims = {self._axis(d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
 
-    def flatten(self, start_dim=0, end_dim=-1):
-        if self.ndim == 0:
-            return self.reshape(1)
-        s, e = self._axis(start_dim), self._axis(end_dim)
-        return self.reshape(self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:])
+    # ---- reorderings --------------------------------------------------------------------------
+    def permute(self, *dims):
+        dims = tuple(self._axis(d) for d in _flat_args(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise ShapeError(f"permute: {list(dims)} is not a permutation of the {self.ndim} dims "
+                             f"of shape {list(self.shape)}")
+        if dims == tuple(range(self.ndim)):
+            return self
+        return self._movement(Op.PERMUTE, dims)
+
+    def transpose(self, dim0=-2, dim1=-1):
+        if self.ndim < 2 and (dim0, dim1) == (-2, -1):
+            return self
+        order = list(range(self.ndim))
+        a, b = self._axis(dim0), self._axis(dim1)
+        order[a], order[b] = order[b], order[a]
+        return self.permute(order)
+
+    def swapaxes(self, axis0, axis1):
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
+    @property
+    def T(self):
+        return self.permute(tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise ShapeError(f"mT needs at least 2 dims, got shape {list(self.shape)}")
+        return self.transpose(-2, -1)
 
     def flip(self, *dims):
         axes = tuple(sorted({self._axis(d) for d in _flat_args(dims)}))
         return self._movement(Op.FLIP, axes) if axes else self
 
-    def shrink(self, bounds):
-        return self._movement(Op.SHRINK, tuple(bounds))
+    def roll(self, shifts, dims=None):
+        """Elements shifted along dims, wrapping around: two slices put back in swapped order."""
+        if dims is None:
+            if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
+                raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts}")
+            shift = shifts[0] if isinstance(shifts, (tuple, list)) else shifts
+            return self.flatten().roll(shift, 0).reshape(self.shape)
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if len(shifts) != len(dims):
+            raise ShapeError(f"roll: got {len(shifts)} shifts for {len(dims)} dims")
+        x = self
+        for shift, dim in zip(shifts, dims):
+            d = x._axis(dim)
+            n = x.shape[d]
+            if n == 0 or int(shift) % n == 0:
+                continue
+            k = int(shift) % n
+            x = x.narrow(d, n - k, k).cat(x.narrow(d, 0, n - k), dim=d)
+        return x
 
+    # ---- broadcasting and repetition ------------------------------------------------------------
+    def expand(self, *sizes):
+        sizes = tuple(int(s) for s in _flat_args(sizes))
+        if len(sizes) < self.ndim:
+            raise ShapeError(f"expand: the sizes {list(sizes)} have fewer dims than the shape "
+                             f"{list(self.shape)}")
+        new = len(sizes) - self.ndim
+        if any(s == -1 for s in sizes[:new]):
+            raise ShapeError(f"expand: -1 is not allowed for the new leading dims in {list(sizes)}")
+        padded = (1,) * new + self.shape
+        target = tuple(p if s == -1 else s for s, p in zip(sizes, padded))
+        bad = [i for i, (p, t) in enumerate(zip(padded, target)) if p != t and p != 1]
+        if bad:
+            raise ShapeError(f"expand: cannot expand shape {list(self.shape)} to {list(sizes)} "
+                             f"(dim {bad[0]} has size {padded[bad[0]]}, not 1)")
+        return self._broadcast_to(target)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def broadcast_to(self, shape):
+        return self.expand(shape)
+
+    def repeat(self, *sizes):
+        """torch's repeat: the whole tensor tiled sizes[i] times along dim i (numpy's tile)."""
+        sizes = tuple(int(s) for s in _flat_args(sizes))
+        if len(sizes) < self.ndim:
+            raise ShapeError(f"repeat: got {len(sizes)} repeat counts for shape {list(self.shape)}; "
+                             f"need at least {self.ndim}")
+        if any(s < 0 for s in sizes):
+            raise ShapeError(f"repeat: counts must be non-negative, got {list(sizes)}")
+        base = (1,) * (len(sizes) - self.ndim) + self.shape
+        x = self.reshape(base)
+        # one new axis of size r in front of each dim, broadcast, then merged into the dim
+        interleaved = tuple(v for d in base for v in (1, d))
+        target = tuple(v for r, d in zip(sizes, base) for v in (r, d))
+        return x.reshape(interleaved).expand(target).reshape(tuple(r * d for r, d in zip(sizes, base)))
+
+    def tile(self, *dims):
+        dims = tuple(int(s) for s in _flat_args(dims))
+        return self.repeat((1,) * (self.ndim - len(dims)) + dims)
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Each element repeated `repeats` times along dim (flattened first when dim is None).
+        `repeats` is an int; a tensor or list of per-element counts is realized to know the
+        result shape, and the elements are then picked with index_select."""
+        x = self.flatten() if dim is None else self
+        d = 0 if dim is None else x._axis(dim)
+        if isinstance(repeats, (int,)) or (hasattr(repeats, "numel") and repeats.numel() == 1
+                                           and getattr(repeats, "ndim", 1) == 0):
+            r = int(repeats)
+            if r < 0:
+                raise ShapeError(f"repeat_interleave: repeats must be non-negative, got {r}")
+            shape = x.shape
+            y = x.unsqueeze(d + 1).expand(shape[:d + 1] + (r,) + shape[d + 1:])
+            return y.reshape(shape[:d] + (shape[d] * r,) + shape[d + 1:])
+        import numpy as np
+        counts = np.asarray(repeats.numpy() if hasattr(repeats, "numpy") else repeats).reshape(-1)
+        if counts.shape[0] != x.shape[d]:
+            raise ShapeError(f"repeat_interleave: got {counts.shape[0]} repeat counts for dim {d} "
+                             f"of size {x.shape[d]} (shape {list(x.shape)})")
+        from lazygrad.tensor import Tensor
+        index = Tensor(np.repeat(np.arange(x.shape[d]), counts), device=x.device)
+        return x.index_select(d, index)
+
+    # ---- slicing ---------------------------------------------------------------------------------
+    def shrink(self, bounds):
+        bounds = tuple(bounds)
+        if all(b == (0, s) for b, s in zip(bounds, self.shape)):
+            return self
+        return self._movement(Op.SHRINK, bounds)
+
+    def narrow(self, dim, start, length):
+        d = self._axis(dim)
+        n = self.shape[d]
+        start = int(start)
+        if not -n <= start <= n:
+            raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size {n} "
+                             f"(shape {list(self.shape)})")
+        if start < 0:
+            start += n
+        length = int(length)
+        if length < 0 or start + length > n:
+            raise IndexError(f"narrow: start {start} + length {length} exceeds dim {dim} of size {n} "
+                             f"(shape {list(self.shape)})")
+        return self.shrink(tuple((start, start + length) if i == d else (0, s)
+                                 for i, s in enumerate(self.shape)))
+
+    def split(self, split_size_or_sections, dim=0):
+        d = self._axis(dim)
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, (list, tuple)):
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise ShapeError(f"split: sections {sizes} do not add up to dim {dim} of size {n} "
+                                 f"(shape {list(self.shape)})")
+        else:
+            size = int(split_size_or_sections)
+            if size <= 0:
+                raise ShapeError(f"split: split_size must be positive, got {size}")
+            sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
+        out, start = [], 0
+        for s in sizes:
+            out.append(self.narrow(d, start, s))
+            start += s
+        return tuple(out)
+
+    def chunk(self, chunks, dim=0):
+        if int(chunks) <= 0:
+            raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
+        n = self.shape[self._axis(dim)]
+        return self.split(max(1, -(-n // int(chunks))), dim)
+
+    def tensor_split(self, sections, dim=0):
+        d = self._axis(dim)
+        n = self.shape[d]
+        k = int(sections)
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        return self.split(sizes, d)
+
+    def unbind(self, dim=0):
+        d = self._axis(dim)
+        return tuple(self.narrow(d, i, 1).squeeze(d) for i in range(self.shape[d]))
+
+    # ---- padding --------------------------------------------------------------------------------
     def _pad(self, pads):
         """pads: one (before, after) pair a dim, zero filled; negative values crop."""
         crop = tuple((max(0, -lo), d - max(0, -hi)) for (lo, hi), d in zip(pads, self.shape))
-        x = self.shrink(crop) if any(c != (0, d) for c, d in zip(crop, self.shape)) else self
+        if any(b > e for b, e in crop):
+            raise ShapeError(f"pad: cropping {list(pads)} removes more than shape {list(self.shape)} has")
+        x = self.shrink(crop)
         grow = tuple((max(0, lo), max(0, hi)) for lo, hi in pads)
         return x._movement(Op.PAD, grow) if any(g != (0, 0) for g in grow) else x
+
+    def _pad_mask(self, pads):
+        """A bool tensor of the padded shape: True where the values come from self. It is a
+        padded constant, so it costs no memory and fuses as a bounds check."""
+        from lazygrad import dtypes
+        ones = make(Op.CONST, (), True, dtypes.bool_, self.shape, self.device)
+        return self._wrap(ones)._pad(pads)
+
+    def pad(self, pad, mode="constant", value=None):
+        """torch's F.pad: `pad` lists (low, high) pairs starting from the LAST dim."""
+        pad = tuple(int(p) for p in pad)
+        if len(pad) % 2 or len(pad) // 2 > self.ndim:
+            raise ShapeError(f"pad: expected an even number of values covering at most {self.ndim} "
+                             f"dims of shape {list(self.shape)}, got {list(pad)}")
+        pairs = [(0, 0)] * self.ndim
+        for i in range(len(pad) // 2):
+            pairs[self.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        if mode == "constant":
+            padded = self._pad(pairs)
+            if value is None or value == 0 or all(lo <= 0 and hi <= 0 for lo, hi in pairs):
+                return padded
+            return self._pad_mask(pairs).where(padded, padded._const(value, self.dtype, ()))
+        if mode not in ("reflect", "replicate", "circular"):
+            raise ValueError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
+                             f"'replicate' or 'circular'")
+        x = self
+        for d, (lo, hi) in enumerate(pairs):
+            if lo or hi:
+                x = x._pad_edges(d, lo, hi, mode)
+        return x
+
+    def _pad_edges(self, d, lo, hi, mode):
+        """Pad one dim with copies of its own elements (reflect, replicate, circular)."""
+        n = self.shape[d]
+        if lo < 0 or hi < 0:
+            raise ShapeError(f"pad: mode {mode!r} needs non-negative padding, got ({lo}, {hi})")
+        limit = n - 1 if mode == "reflect" else n
+        if mode != "replicate" and (lo > limit or hi > limit):
+            raise ShapeError(f"pad: {mode} padding ({lo}, {hi}) must be at most {limit} for dim "
+                             f"{d} of size {n} (shape {list(self.shape)})")
+        if mode == "replicate" and n == 0:
+            raise ShapeError(f"pad: cannot replicate an empty dim {d} (shape {list(self.shape)})")
+        if mode == "reflect":
+            left = self.narrow(d, 1, lo).flip(d)
+            right = self.narrow(d, n - 1 - hi, hi).flip(d)
+        elif mode == "replicate":
+            edge = list(self.shape)
+            left = self.narrow(d, 0, 1).expand(tuple(edge[:d] + [lo] + edge[d + 1:]))
+            right = self.narrow(d, n - 1, 1).expand(tuple(edge[:d] + [hi] + edge[d + 1:]))
+        else:
+            left, right = self.narrow(d, n - lo, lo), self.narrow(d, 0, hi)
+        return left.cat(self, right, dim=d)
+
+    # ---- joining --------------------------------------------------------------------------------
+    def cat(self, *others, dim=0):
+        """Concatenation as one fused expression: each piece is padded to the full size along
+        dim, and a `where` over its (constant, padded) mask picks it. No copy, no buffer."""
+        from lazygrad import dtypes
+        from lazygrad.tensor import Tensor
+        pieces = [self, *others]
+        for p in pieces:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"cat: expected tensors, got {type(p).__name__}")
+        # torch skips 1-D empty tensors, a legacy placeholder for "nothing"
+        real = [p for p in pieces if not (p.ndim == 1 and p.shape[0] == 0)] or pieces[:1]
+        ref = real[0]
+        d = ref._axis(dim)
+        for p in real[1:]:
+            if p.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(p.shape, ref.shape)) if i != d):
+                raise ShapeError(f"cat: shapes {' and '.join(str(list(q.shape)) for q in pieces)} "
+                                 f"must match in every dim but {dim}")
+        dtype = ref.dtype
+        for p in real[1:]:
+            dtype = dtypes.promote_types(dtype, p.dtype)
+        real = [p.cast(dtype) for p in real]
+        total = sum(p.shape[d] for p in real)
+        if len(real) == 1:
+            return real[0]
+        out, start = None, 0
+        for p in real:
+            n = p.shape[d]
+            pads = tuple((start, total - start - n) if i == d else (0, 0) for i in range(p.ndim))
+            start += n
+            if n == 0:
+                continue
+            padded = p._pad(pads)
+            out = padded if out is None else p._pad_mask(pads).where(padded, out)
+        return out if out is not None else real[0]
+
+    def stack(self, *others, dim=0):
+        pieces = [self, *others]
+        for p in pieces[1:]:
+            if p.shape != self.shape:
+                raise ShapeError(f"stack: every tensor needs the same shape, got "
+                                 f"{' and '.join(str(list(q.shape)) for q in pieces)}")
+        d = self._axis(dim, self.ndim + 1)
+        return pieces[0].unsqueeze(d).cat(*(p.unsqueeze(d) for p in pieces[1:]), dim=d)
