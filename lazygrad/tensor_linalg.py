@@ -1,24 +1,41 @@
-"""Linear algebra as broadcast multiply + sum: matmul, dot, bmm, outer, einsum."""
+"""Linear algebra as broadcast multiply + sum: matmul, dot, bmm, mv, outer, einsum.
+
+A product is one elementwise multiply over the union of the operands' dims followed by one
+sum over the contracted dims, so the scheduler fuses it into a single reduce kernel. Integer
+inputs stay integer (int @ int is int, as in torch); the sum runs in int64 and is cast back.
+"""
 from __future__ import annotations
 
+from lazygrad import dtypes
 from lazygrad.ir.errors import ShapeError
+
+
+def _contract(product, axes, dtype):
+    """Sum over axes, returning the operands' promoted dtype (sum widens ints to int64)."""
+    return product.sum(axes).cast(dtype)
+
+
+def _as_tensor(x, device=None):
+    from lazygrad.tensor import Tensor
+    return x if isinstance(x, Tensor) else Tensor(x, device=device)
 
 
 class LinalgMixin:
     def matmul(self, other):
-        a, b = self, other
+        a, b = self, _as_tensor(other, self.device)
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError("matmul: both arguments need at least 1 dim, got shapes "
                              f"{list(a.shape)} and {list(b.shape)}")
+        dtype = dtypes.promote_types(a.dtype, b.dtype)
         a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
         b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
         if a2.shape[-1] != b2.shape[-2]:
             raise ShapeError(f"matmul: shapes {list(a.shape)} and {list(b.shape)} do not match "
                              f"({a2.shape[-1]} != {b2.shape[-2]})")
-        # (..., n, k, 1) * (..., 1, k, m) summed over k
+        # (..., n, k, 1) * (..., 1, k, m) summed over k; batch dims broadcast in the multiply
         x = a2.reshape(a2.shape[:-1] + (a2.shape[-1], 1))
         y = b2.reshape(b2.shape[:-2] + (1,) + b2.shape[-2:])
-        out = (x * y).sum(-2)
+        out = _contract(x * y, -2, dtype)
         if a.ndim == 1:
             out = out.squeeze(-2)
         if b.ndim == 1:
@@ -29,5 +46,154 @@ class LinalgMixin:
         return self.matmul(other)
 
     def __rmatmul__(self, other):
-        from lazygrad.tensor import Tensor
-        return Tensor(other, device=self.device).matmul(self)
+        return _as_tensor(other, self.device).matmul(self)
+
+    def dot(self, other):
+        other = _as_tensor(other, self.device)
+        if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
+            raise ShapeError(f"dot: expected two 1-D tensors of one size, got shapes "
+                             f"{list(self.shape)} and {list(other.shape)}")
+        return self.matmul(other)
+
+    inner_1d = dot
+
+    def mv(self, vec):
+        vec = _as_tensor(vec, self.device)
+        if self.ndim != 2 or vec.ndim != 1:
+            raise ShapeError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
+                             f"{list(self.shape)} and {list(vec.shape)}")
+        return self.matmul(vec)
+
+    def mm(self, mat2):
+        mat2 = _as_tensor(mat2, self.device)
+        if self.ndim != 2 or mat2.ndim != 2:
+            raise ShapeError(f"mm: expected two 2-D tensors, got shapes {list(self.shape)} and "
+                             f"{list(mat2.shape)}")
+        return self.matmul(mat2)
+
+    def bmm(self, mat2):
+        mat2 = _as_tensor(mat2, self.device)
+        if self.ndim != 3 or mat2.ndim != 3 or self.shape[0] != mat2.shape[0]:
+            raise ShapeError(f"bmm: expected two 3-D tensors with one batch size, got shapes "
+                             f"{list(self.shape)} and {list(mat2.shape)}")
+        return self.matmul(mat2)
+
+    def outer(self, vec2):
+        vec2 = _as_tensor(vec2, self.device)
+        if self.ndim != 1 or vec2.ndim != 1:
+            raise ShapeError(f"outer: expected two 1-D tensors, got shapes {list(self.shape)} "
+                             f"and {list(vec2.shape)}")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    ger = outer
+
+
+# ---- einsum ---------------------------------------------------------------------------------
+
+_ELLIPSIS_LABELS = "0123456789"  # stand-ins for the dims an ellipsis covers (never letters)
+
+
+def _parse_equation(equation: str, operands) -> tuple[list[str], str]:
+    """Labels of each operand (ellipsis expanded, right-aligned like broadcasting) and the
+    output labels (explicit, or torch's implicit rule: ellipsis dims, then the labels seen
+    exactly once, in alphabetical order)."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ShapeError(f"einsum: the equation {equation!r} names {len(terms)} operands, "
+                         f"got {len(operands)}")
+    ell_ndim = 0
+    labels = []
+    for term, op in zip(terms, operands):
+        if term.count("...") > 1 or "." in term.replace("...", ""):
+            raise ShapeError(f"einsum: malformed term {term!r} in {equation!r}")
+        bad = [c for c in term.replace("...", "") if not c.isalpha()]
+        if bad:
+            raise ShapeError(f"einsum: invalid label {bad[0]!r} in {equation!r} (labels are letters)")
+        named = len(term.replace("...", ""))
+        if "..." in term:
+            covered = op.ndim - named
+            if covered < 0:
+                raise ShapeError(f"einsum: term {term!r} has more labels than the operand of shape "
+                                 f"{list(op.shape)} has dims")
+            ell_ndim = max(ell_ndim, covered)
+            fill = _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - covered:] if covered else ""
+            labels.append(term.replace("...", fill))
+        else:
+            if named != op.ndim:
+                raise ShapeError(f"einsum: term {term!r} has {named} labels for an operand of shape "
+                                 f"{list(op.shape)}")
+            labels.append(term)
+    ell = _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - ell_ndim:] if ell_ndim else ""
+    if arrow:
+        if rhs.count("...") > 1 or "." in rhs.replace("...", ""):
+            raise ShapeError(f"einsum: malformed output {rhs!r} in {equation!r}")
+        out = rhs.replace("...", ell)
+        if "..." not in rhs and ell:
+            raise ShapeError(f"einsum: the output of {equation!r} must contain '...' as the inputs do")
+        seen = set("".join(labels))
+        for c in out:
+            if c not in seen:
+                raise ShapeError(f"einsum: output label {c!r} of {equation!r} is in no input")
+            if out.count(c) > 1:
+                raise ShapeError(f"einsum: output label {c!r} of {equation!r} appears twice")
+    else:
+        letters = "".join(labels)
+        out = ell + "".join(sorted(c for c in set(letters) if c.isalpha() and letters.count(c) == 1))
+    return labels, out
+
+
+def _take_diagonals(x, labels: str):
+    """An operand with each repeated label reduced to its diagonal ('ii' -> 'i')."""
+    while True:
+        dup = next((c for c in labels if labels.count(c) > 1), None)
+        if dup is None:
+            return x, labels
+        i, j = labels.index(dup), labels.index(dup, labels.index(dup) + 1)
+        n = x.shape[i]
+        if x.shape[j] != n:
+            raise ShapeError(f"einsum: label {dup!r} repeats with sizes {x.shape[i]} and "
+                             f"{x.shape[j]} in an operand of shape {list(x.shape)}")
+        rest = [k for k in range(x.ndim) if k not in (i, j)]
+        y = x.permute(rest + [i, j]).flatten(-2)  # (..., n*n): the diagonal is every (n+1)th
+        y = y[..., ::n + 1] if n > 0 else y
+        x, labels = y, "".join(labels[k] for k in rest) + dup
+
+
+def einsum(equation: str, *operands):
+    """torch.einsum: explicit or implicit output, repeated labels (traces, diagonals),
+    broadcasting '...'. One multiply over all labels and one sum over the contracted ones."""
+    from lazygrad.tensor import Tensor
+    if not operands:
+        raise ShapeError(f"einsum: {equation!r} got no operands")
+    device = next((o.device for o in operands if isinstance(o, Tensor)), None)
+    operands = [_as_tensor(o, device) for o in operands]
+    labels, out = _parse_equation(equation, operands)
+    dtype = operands[0].dtype
+    for o in operands[1:]:
+        dtype = dtypes.promote_types(dtype, o.dtype)
+    sizes: dict[str, int] = {}
+    aligned_inputs = []
+    for op, lab in zip(operands, labels):
+        op, lab = _take_diagonals(op.cast(dtype), lab)
+        for c, n in zip(lab, op.shape):
+            if c in sizes and n != sizes[c] and 1 not in (n, sizes[c]):
+                raise ShapeError(f"einsum: label {c!r} has size {sizes[c]} in one operand and {n} in "
+                                 f"another (shapes {' and '.join(str(list(o.shape)) for o in operands)})")
+            if c not in sizes or sizes[c] == 1:
+                sizes[c] = n
+        aligned_inputs.append((op, lab))
+    contracted = sorted(c for c in sizes if c not in out)
+    full = out + "".join(contracted)
+    product = None
+    for op, lab in aligned_inputs:
+        order = sorted(range(len(lab)), key=lambda k: full.index(lab[k]))
+        op = op.permute(order) if order else op
+        present = {lab[k]: op.shape[i] for i, k in enumerate(order)}
+        op = op.reshape(tuple(present.get(c, 1) for c in full))
+        product = op if product is None else product * op
+    product = product._broadcast_to(tuple(sizes[c] for c in full))
+    if not contracted:
+        return product
+    return product.sum(tuple(range(len(out), len(full)))).cast(dtype)
