@@ -58,6 +58,7 @@ class DeviceTraits:
     fp16: bool = False
     fp64: bool = True
     max_work_group_size: int = 256
+    local_mem_size: int = 32768
 
 
 @dataclass
@@ -91,20 +92,18 @@ def _has_store(loop: Loop) -> bool:
     return any(isinstance(s, Store) for s in walk_stmts(loop.body))
 
 
-def _work(body: tuple[Stmt, ...]) -> int:
-    return sum(s.extent * max(1, _work(s.body)) if isinstance(s, Loop) else 1 for s in body)
-
-
 def _next_pow2(n: int) -> int:
     return 1 << max(0, (n - 1).bit_length())
 
 
-def plan_launch(kernel: LoopKernel, max_local: int = 256, local_reduce_min: int = 256) -> LaunchPlan:
+def plan_launch(kernel: LoopKernel, max_local: int = 256, local_reduce_min: int = 256,
+                local_mem: int = 32768) -> LaunchPlan:
     """Peel the output loops off the top of the kernel, then decide whether the rest runs
     in one work item or is shared by a work group (see the module docstring).
 
     max_local caps the work-group size; a reduce is shared by a work group when its loop
-    does at least local_reduce_min iterations of work."""
+    runs at least local_reduce_min iterations and its partial results fit in half of
+    local_mem bytes of local memory (a GPU runs several groups on one core)."""
     outer: list[Loop] = []
     prefix: list[list[Stmt]] = []
     body = kernel.body
@@ -125,11 +124,19 @@ def plan_launch(kernel: LoopKernel, max_local: int = 256, local_reduce_min: int 
             if s is not lp and isinstance(s, Loop) and _outer_accs(s) & _outer_accs(lp):
                 split.remove(lp)
                 break
-    if split and max(_work((lp,)) for lp in split) >= local_reduce_min:
+    if split and max(lp.extent for lp in split) >= local_reduce_min:
         local = min(_next_pow2(max(lp.extent for lp in split)), _prev_pow2(max_local))
-        return LaunchPlan(outer, prefix, body, outputs, split, max(local, 1))
+        per_item = sum(kernel_acc_itemsize(kernel, name) for lp in split for name in _outer_accs(lp))
+        while local > 1 and local * per_item > local_mem // 2:
+            local //= 2
+        if local >= 8:
+            return LaunchPlan(outer, prefix, body, outputs, split, local)
     local = min(outputs, max_local)
     return LaunchPlan(outer, prefix, body, outputs, [], max(local, 1))
+
+
+def kernel_acc_itemsize(kernel: LoopKernel, name: str) -> int:
+    return next(s.dtype.itemsize for s in walk_stmts(kernel.body) if isinstance(s, Acc) and s.name == name)
 
 
 def _prev_pow2(n: int) -> int:
@@ -228,7 +235,7 @@ class OpenCLRenderer(CStyleRenderer):
 
     # ---- the kernel ----------------------------------------------------------------------
     def render(self, kernel: LoopKernel) -> str:
-        plan = plan_launch(kernel, self.max_local, self.local_reduce_min)
+        plan = plan_launch(kernel, self.max_local, self.local_reduce_min, self.traits.local_mem_size)
         self._plan = plan
         try:
             return self._render(kernel, plan)

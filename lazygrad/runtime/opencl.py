@@ -1,0 +1,321 @@
+"""The `opencl` runtime: OpenCL C through pyopencl (PoCL on the CPU out of the box, any GPU
+driver's platform when there is one).
+
+Which OpenCL device: $LAZYGRAD_OPENCL=platform:device, each part an index or a
+case-insensitive name substring ("0:1", "nvidia", "pocl:", ":gfx"); else the first GPU of
+any platform, else the first CPU. Nothing touches OpenCL until the device is first used, so
+importing this module and calling `check()` is cheap and never fails.
+
+Binaries are cached on disk (program BINARIES), keyed by the source (which carries the
+launch geometry), the platform, the device and its driver version; a file is written under
+a temporary name and renamed into place, as the `c` runtime does.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lazygrad.codegen.loop_ir import LoopKernel
+from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry
+from lazygrad.ir.errors import CompileError, DeviceError
+from lazygrad.runtime.device import Device
+
+ENV_SELECT = "LAZYGRAD_OPENCL"
+
+
+# ---- choosing a platform and device -----------------------------------------------------------
+
+def parse_selector(text: str | None) -> tuple[int | str | None, int | str | None]:
+    """'1:0' -> (1, 0); 'nvidia' -> ('nvidia', None); ':gfx' -> (None, 'gfx'); '' -> (None, None).
+    Integers are indices, other text a case-insensitive name substring."""
+    if not text or not text.strip():
+        return None, None
+    plat, _, dev = text.strip().partition(":")
+
+    def part(s: str) -> int | str | None:
+        s = s.strip()
+        if not s:
+            return None
+        return int(s) if s.isdigit() else s.lower()
+    return part(plat), part(dev)
+
+
+def _pick(items: list, sel: int | str | None, what: str, names: list[str]):
+    if sel is None:
+        return items
+    if isinstance(sel, int):
+        if sel >= len(items):
+            raise DeviceError(f"{ENV_SELECT}: {what} index {sel} out of range; there are "
+                              f"{len(items)}: {', '.join(f'{i}={n}' for i, n in enumerate(names))}")
+        return [items[sel]]
+    found = [it for it, n in zip(items, names) if sel in n.lower()]
+    if not found:
+        raise DeviceError(f"{ENV_SELECT}: no {what} name contains {sel!r}; there are: "
+                          f"{', '.join(f'{i}={n}' for i, n in enumerate(names))}")
+    return found
+
+
+def candidate_devices(platforms: list, selector: str | None, gpu_type: int = 4, cpu_type: int = 2) -> list:
+    """The OpenCL devices to try, best first, among platforms (objects with .name and
+    .get_devices(), whose devices have .name and .type): the devices $LAZYGRAD_OPENCL names,
+    in platform order; without a selector every GPU, then every CPU, then the rest.
+    gpu_type/cpu_type are the cl.device_type bits."""
+    if not platforms:
+        raise DeviceError("no OpenCL platform found (pip install 'pyopencl[pocl]' gives a CPU one)")
+    psel, dsel = parse_selector(selector)
+    chosen_platforms = _pick(platforms, psel, "platform", [p.name for p in platforms])
+    candidates = []
+    for p in chosen_platforms:
+        devs = list(p.get_devices())
+        if dsel is not None:
+            try:
+                devs = _pick(devs, dsel, f"device of platform {p.name!r}", [d.name for d in devs])
+            except DeviceError:
+                if len(chosen_platforms) == 1:
+                    raise
+                continue
+        candidates.extend(devs)
+    if not candidates:
+        raise DeviceError(f"no OpenCL device matches {ENV_SELECT}={selector!r}" if selector
+                          else "the OpenCL platforms have no devices")
+    if dsel is not None:
+        return candidates
+
+    def rank(d) -> int:
+        return 0 if d.type & gpu_type else 1 if d.type & cpu_type else 2
+    return sorted(candidates, key=rank)  # stable: platform order within a rank
+
+
+def choose_device(platforms: list, selector: str | None, gpu_type: int = 4, cpu_type: int = 2):
+    """The first of candidate_devices (without trying to compile on it)."""
+    return candidate_devices(platforms, selector, gpu_type, cpu_type)[0]
+
+
+# ---- the context, created on first use --------------------------------------------------------
+
+@dataclass
+class CLContext:
+    cl: Any
+    device: Any
+    context: Any
+    queue: Any
+    traits: DeviceTraits
+
+    @property
+    def label(self) -> str:
+        return f"{self.device.platform.name.strip()} / {self.device.name.strip()}"
+
+
+_PROBE = "__kernel void lg_probe(__global float* a) { a[get_global_id(0)] = 1.0f; }"
+
+
+def _probe(cl, dev) -> str | None:
+    """None when dev can build and run a tiny kernel, else why not. Some OpenCL compilers
+    fail on every kernel (PoCL's LLVM 14 does not know AMD Zen 5: "unknown target CPU
+    'generic'"), and the error should show here, not at the first tensor op."""
+    try:
+        ctx = cl.Context([dev])
+        queue = cl.CommandQueue(ctx, dev)
+        prg = cl.Program(ctx, _PROBE).build()
+        buf = cl.Buffer(ctx, cl.mem_flags.READ_WRITE, 4)
+        prg.lg_probe(queue, (1,), None, buf).wait()
+        return None
+    except Exception as e:
+        lines = [ln.strip() for ln in str(e).splitlines() if "error" in ln.lower()]
+        return f"{dev.name.strip()} cannot build kernels: {lines[0] if lines else e}"
+
+
+@functools.lru_cache(None)
+def context() -> CLContext:
+    import pyopencl as cl
+    selector = os.environ.get(ENV_SELECT)
+    failures = []
+    for dev in candidate_devices(cl.get_platforms(), selector, cl.device_type.GPU, cl.device_type.CPU):
+        why = _probe(cl, dev)
+        if why is None:
+            break
+        failures.append(f"{dev.platform.name.strip()}: {why}")
+        if selector:  # the user named this device: no silent fallback
+            break
+    else:
+        dev = None
+    if failures and (dev is None or selector):
+        raise DeviceError("no usable OpenCL device: " + "; ".join(failures))
+    ctx = cl.Context([dev])
+    queue = cl.CommandQueue(ctx, dev, properties=cl.command_queue_properties.PROFILING_ENABLE)
+    ext = dev.extensions.split()
+    traits = DeviceTraits(name=dev.name.strip(), fp16="cl_khr_fp16" in ext, fp64="cl_khr_fp64" in ext,
+                          max_work_group_size=int(dev.max_work_group_size),
+                          local_mem_size=int(dev.local_mem_size))
+    return CLContext(cl, dev, ctx, queue, traits)
+
+
+def check() -> tuple[bool, str]:
+    try:
+        import pyopencl as cl
+    except ImportError as e:
+        return False, f"pyopencl is not installed ({e}); pip install 'pyopencl[pocl]'"
+    try:
+        platforms = cl.get_platforms()
+    except Exception as e:  # pyopencl raises LogicError(PLATFORM_NOT_FOUND_KHR) when none
+        return False, f"no OpenCL platform found ({e})"
+    try:
+        if not platforms:
+            raise DeviceError("no OpenCL platform found")
+        ctx = context()
+    except Exception as e:
+        return False, str(e)
+    return True, ctx.label
+
+
+# ---- allocator --------------------------------------------------------------------------------
+
+class CLAllocator:
+    """cl.Buffer objects on the chosen device. Copies are blocking, on the one in-order queue."""
+
+    def alloc(self, nbytes: int):
+        ctx = context()
+        cl = ctx.cl
+        limit = int(ctx.device.max_mem_alloc_size)
+        if nbytes > limit:
+            raise DeviceError(f"out of memory on OpenCL device {ctx.label}: asked for {nbytes} bytes, "
+                              f"the largest single buffer it allows is {limit} bytes")
+        try:
+            buf = cl.Buffer(ctx.context, cl.mem_flags.READ_WRITE, nbytes)
+            # drivers may allocate lazily: touching one byte makes a failure show here
+            cl.enqueue_fill_buffer(ctx.queue, buf, np.zeros(1, np.uint8), 0, 1).wait()
+        except cl.Error as e:
+            raise DeviceError(f"out of memory on OpenCL device {ctx.label}: could not allocate "
+                              f"{nbytes} bytes ({e})") from None
+        return buf
+
+    def free(self, handle) -> None:
+        try:
+            handle.release()
+        except Exception:  # at interpreter exit the context may already be gone
+            pass
+
+    def copyin(self, handle, data: memoryview) -> None:
+        if len(data) == 0:
+            return
+        ctx = context()
+        ctx.cl.enqueue_copy(ctx.queue, handle, np.frombuffer(data, dtype=np.uint8), is_blocking=True)
+
+    def copyout(self, handle, nbytes: int) -> np.ndarray:
+        out = np.empty(nbytes, dtype=np.uint8)
+        if nbytes:
+            ctx = context()
+            ctx.cl.enqueue_copy(ctx.queue, out, handle, is_blocking=True)
+        return out
+
+
+# ---- compiler ---------------------------------------------------------------------------------
+
+BUILD_OPTIONS: tuple[str, ...] = ()
+
+
+def cache_dir() -> str:
+    from lazygrad.runtime.c import cache_dir as base
+    path = os.path.join(base(), "opencl")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _numbered(source: str) -> str:
+    return "\n".join(f"{i:4d} | {line}" for i, line in enumerate(source.splitlines(), 1))
+
+
+@dataclass
+class CLBinary:
+    program: Any  # a built cl.Program
+    source: str
+
+
+def _cache_key(ctx: CLContext, source: str) -> str:
+    dev = ctx.device
+    ident = [source, dev.platform.name, dev.platform.version, dev.name, dev.driver_version,
+             " ".join(BUILD_OPTIONS)]
+    return hashlib.sha256("\0".join(ident).encode()).hexdigest()[:24]
+
+
+def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
+    """A built program for source; the binary comes from the disk cache when it is there."""
+    ctx = context()
+    cl = ctx.cl
+    path = os.path.join(cache_dir(), f"{name}-{_cache_key(ctx, source)}.bin")
+    if os.path.exists(path):
+        try:
+            with open(path, "rb") as f:
+                binary = f.read()
+            prg = cl.Program(ctx.context, [ctx.device], [binary]).build(options=list(BUILD_OPTIONS))
+            return CLBinary(prg, source)
+        except Exception:  # a stale or foreign binary: rebuild from source below
+            pass
+    try:
+        prg = cl.Program(ctx.context, source).build(options=list(BUILD_OPTIONS))
+    except cl.Error as e:
+        raise CompileError(f"the OpenCL compiler of {ctx.label} failed on kernel {name}:\n"
+                           f"--- build log ---\n{_build_log(e)}\n--- source ---\n{_numbered(source)}"
+                           ) from None
+    binary = prg.get_info(cl.program_info.BINARIES)[0]
+    if binary:
+        fd, tmp = tempfile.mkstemp(suffix=".bin", dir=cache_dir(), prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(binary)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return CLBinary(prg, source)
+
+
+def _build_log(error: Exception) -> str:
+    text = str(error)
+    # pyopencl puts the build log after a line "Build on <device>:"; keep it all, it is short
+    return text.strip() or type(error).__name__
+
+
+# ---- program ----------------------------------------------------------------------------------
+
+class CLProgram:
+    """One kernel of a built program, launched with the geometry its source declares."""
+
+    def __init__(self, name: str, binary: CLBinary):
+        self.name = name
+        self.kernel = getattr(binary.program, name)
+        self.global_size, self.local_size = launch_geometry(binary.source)
+
+    def __call__(self, *handles, timing: bool = False) -> float | None:
+        ctx = context()
+        cl = ctx.cl
+        try:
+            self.kernel.set_args(*handles)
+            event = cl.enqueue_nd_range_kernel(ctx.queue, self.kernel, self.global_size, self.local_size)
+            if not timing:
+                return None
+            event.wait()
+        except cl.MemoryError as e:
+            raise DeviceError(f"out of memory on OpenCL device {ctx.label} running {self.name}: {e}") from None
+        return (event.profile.end - event.profile.start) * 1e-9
+
+
+# ---- the device -------------------------------------------------------------------------------
+
+class OpenCLDevice(Device):
+    def synchronize(self) -> None:
+        context().queue.finish()
+
+
+def _render(kernel: LoopKernel) -> str:
+    return OpenCLRenderer(context().traits).render(kernel)
+
+
+def make_device() -> Device:
+    return OpenCLDevice("opencl", CLAllocator(), _render, compile_opencl, CLProgram, check)
