@@ -1,4 +1,4 @@
-"""Loop IR -> text. The grammar in loop_grammar.lark reads it back (loop_parse.py).
+"""Loop IR -> text. The grammar in loop.lark reads it back (loop_parse.py).
 
     kernel R_64_32(out p0: float32, in p1: float32) {
       for i0 in 0..64 parallel {

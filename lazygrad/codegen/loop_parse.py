@@ -1,0 +1,213 @@
+"""Text -> Loop IR: the inverse of loop_text.print_loop_ir (grammar in loop.lark).
+
+`parse_loop_ir(print_loop_ir(k)) == k`. Expressions are hash-consed, so the parser rebuilds
+exactly the tree the text spells, node for node, and gets the same objects back; it never
+re-simplifies (`x + 0` in the text stays `x + 0`). Variable references must come out as the
+same Expr too, so each name is rebuilt with the range lowering gave it (codegen/lower.py):
+
+  loop variable      int64 in [0, extent-1]
+  let name           its value's range if the value is an integer, else (0, 0)
+  accumulator        ACC_RANGE, as lower.reduce declares it
+
+The python runtime compiles Loop IR text with this parser, so a saved kernel file runs.
+"""
+from __future__ import annotations
+
+import os
+
+import lark
+
+from lazygrad import dtypes
+from lazygrad.codegen.loop_ir import LOOP_KINDS, Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
+from lazygrad.codegen.loop_text import UPDATE_SYMBOL
+from lazygrad.dtypes import DType
+from lazygrad.ir import symbolic as sym
+from lazygrad.ir.errors import IRParseError
+from lazygrad.ir.ops import BINARY, BY_NAME as OPS, TERNARY, UNARY, Op
+from lazygrad.ir.parser import number, parse_error, parse_with
+from lazygrad.ir.symbolic import Expr
+
+GRAMMAR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "loop.lark")
+ACC_RANGE = (-2**62, 2**62)  # the range lower.reduce gives an accumulator variable
+INFIX = {"bitor": Op.OR, "bitxor": Op.XOR, "bitand": Op.AND, "cmpne": Op.CMPNE, "cmplt": Op.CMPLT,
+         "shl": Op.SHL, "shr": Op.SHR, "add": Op.ADD, "mul": Op.MUL, "idiv": Op.IDIV, "mod": Op.MOD}
+ARITY = {**{op: 1 for op in UNARY}, **{op: 2 for op in BINARY}, **{op: 3 for op in TERNARY}}
+UPDATE_OP = {text: op for op, text in UPDATE_SYMBOL.items()}
+
+
+def loop_var(name: str, extent: int) -> Expr:
+    return sym.var(name, 0, extent - 1)
+
+
+def let_var(name: str, value: Expr) -> Expr:
+    if value.dtype.is_int:
+        return sym.var(name, value.vmin, value.vmax, value.dtype)
+    return sym.var(name, 0, 0, value.dtype)
+
+
+def acc_var(name: str, dtype: DType) -> Expr:
+    return sym.var(name, ACC_RANGE[0], ACC_RANGE[1], dtype)
+
+
+def literal_alu(op: Op, srcs: tuple[Expr, ...], dtype: DType | None = None) -> Expr:
+    """The Expr `op(srcs)` exactly as written. Integer division and modulo by a constant
+    get the tight range the simplifying constructor would give, when it builds this tree."""
+    if op in (Op.IDIV, Op.MOD) and all(s.dtype.is_int for s in srcs):
+        e = (sym.idiv if op is Op.IDIV else sym.mod)(*srcs)
+        if e.op is op and e.srcs == srcs:
+            return e
+    return sym.alu(op, *srcs, dtype=dtype)
+
+
+class _LoopBuilder:
+    def __init__(self, text: str):
+        self.text = text
+        self.scopes: list[dict[str, tuple[Expr, int]]] = [{}]
+        self.accs: dict[str, Acc] = {}
+        self.params: dict[str, Param] = {}
+
+    # ---- helpers ------------------------------------------------------------------------
+    def error(self, message: str, where) -> IRParseError:
+        line = getattr(where, "line", None)
+        if line is None:  # a tree: use its first position
+            line, column = where.meta.line, where.meta.column
+        else:
+            column = where.column
+        return parse_error(message, self.text, line, column)
+
+    def dtype(self, token) -> DType:
+        d = dtypes.BY_NAME.get(str(token))
+        if d is None or d.name != str(token):
+            raise self.error(f"unknown dtype {str(token)!r}", token)
+        return d
+
+    def integer(self, token) -> int:
+        v = number(token)
+        if not isinstance(v, int):
+            raise self.error(f"expected an integer, found {str(token)!r}", token)
+        return v
+
+    def define(self, token, e: Expr) -> None:
+        name = str(token)
+        for scope in self.scopes:
+            if name in scope:
+                raise self.error(f"{name} is already defined on line {scope[name][1]}", token)
+        if name in self.params:
+            raise self.error(f"{name} is already a parameter", token)
+        self.scopes[-1][name] = (e, token.line)
+
+    def lookup(self, token) -> Expr:
+        for scope in reversed(self.scopes):
+            if str(token) in scope:
+                return scope[str(token)][0]
+        raise self.error(f"{token} is not defined here", token)
+
+    def param(self, token) -> Param:
+        if str(token) not in self.params:
+            raise self.error(f"unknown parameter {str(token)!r}", token)
+        return self.params[str(token)]
+
+    # ---- statements -----------------------------------------------------------------------
+    def kernel(self, tree) -> LoopKernel:
+        name, *rest = tree.children
+        params, body = rest[:-1], rest[-1]
+        for p in params:
+            if p is None:
+                continue
+            direction, pname, ptype = p.children
+            if str(pname) in self.params:
+                raise self.error(f"parameter {pname} is declared twice", pname)
+            self.params[str(pname)] = Param(str(pname), self.dtype(ptype),
+                                            str(direction.children[0]) == "out")
+        return LoopKernel(str(name), tuple(self.params.values()), self.body(body))
+
+    def body(self, tree) -> tuple[Stmt, ...]:
+        return tuple(getattr(self, st.data)(*st.children) for st in tree.children)
+
+    def loop(self, var, start, end, kind, body) -> Loop:
+        if self.integer(start) != 0:
+            raise self.error(f"loops start at 0, found {str(start)!r}", start)
+        extent = self.integer(end)
+        kind = "serial" if kind is None else str(kind)
+        if kind not in LOOP_KINDS:
+            raise self.error(f"unknown loop kind {kind!r}; expected one of {', '.join(LOOP_KINDS)}",
+                             end if kind == "serial" else body)
+        self.define(var, loop_var(str(var), extent))
+        self.scopes.append({})
+        stmts = self.body(body)
+        self.scopes.pop()
+        del self.scopes[-1][str(var)]
+        return Loop(str(var), extent, kind, stmts)
+
+    def let(self, name, dtype, value) -> Let:
+        e = self.expr(value)
+        declared = self.dtype(dtype)
+        if e.dtype != declared:
+            raise self.error(f"{name} is declared {declared.name} but its value is {e.dtype.name}", dtype)
+        self.define(name, let_var(str(name), e))
+        return Let(str(name), e)
+
+    def acc(self, op, name, dtype, init) -> Acc:
+        combine = OPS.get(str(op))
+        if combine not in UPDATE_SYMBOL:
+            raise self.error(f"unknown accumulator op {str(op)!r}; expected one of "
+                             f"{', '.join(o.value for o in UPDATE_SYMBOL)}", op)
+        d = self.dtype(dtype)
+        stmt = Acc(str(name), d, combine, self.expr(init))
+        self.define(name, acc_var(str(name), d))
+        self.accs[str(name)] = stmt
+        return stmt
+
+    def update(self, name, symbol, value) -> Update:
+        target = self.lookup(name)
+        acc = self.accs.get(str(name))
+        if acc is None or target.op is not Op.VAR:
+            raise self.error(f"{name} is not an accumulator", name)
+        if UPDATE_OP[str(symbol)] is not acc.op:
+            raise self.error(f"{name} combines with {acc.op.value}, so it is updated with "
+                             f"{UPDATE_SYMBOL[acc.op]!r}, not {str(symbol)!r}", symbol)
+        return Update(str(name), self.expr(value))
+
+    def store(self, param, index, value) -> Store:
+        self.param(param)
+        return Store(str(param), self.expr(index), self.expr(value))
+
+    # ---- expressions ------------------------------------------------------------------------
+    def expr(self, tree) -> Expr:
+        kind = tree.data
+        if kind in INFIX:
+            return literal_alu(INFIX[kind], tuple(self.expr(c) for c in tree.children))
+        ch = tree.children
+        if kind == "const":
+            d = dtypes.int64 if ch[1] is None else self.dtype(ch[1])
+            v = number(ch[0])
+            if isinstance(v, float) and not d.is_float:
+                raise self.error(f"{str(ch[0])!r} needs a float dtype ({ch[0]}:float32)", ch[0])
+            return sym.const(v, d)
+        if kind in ("true", "false"):
+            return sym.const(kind == "true", dtypes.bool_)
+        if kind == "var":
+            return self.lookup(ch[0])
+        if kind == "call":
+            op = OPS.get(str(ch[0]))
+            if op not in ARITY or op in (Op.CAST, Op.BITCAST):
+                raise self.error(f"unknown function {str(ch[0])!r}", ch[0])
+            if len(ch) - 1 != ARITY[op]:
+                raise self.error(f"{op.value} takes {ARITY[op]} operands, found {len(ch) - 1}", ch[0])
+            return literal_alu(op, tuple(self.expr(c) for c in ch[1:]))
+        if kind == "load":
+            dtype, param, index, valid = ch
+            self.param(param)
+            return sym.load(str(param), self.expr(index),
+                            sym.TRUE if valid is None else self.expr(valid), self.dtype(dtype))
+        if kind == "convert":
+            conversion, dtype, value = ch
+            op = Op.CAST if str(conversion.children[0]) == "cast" else Op.BITCAST
+            return sym.alu(op, self.expr(value), dtype=self.dtype(dtype))
+        raise AssertionError(kind)
+
+
+def parse_loop_ir(text: str) -> LoopKernel:
+    """The LoopKernel a Loop IR text describes. Raises IRParseError naming line and column."""
+    tree = parse_with(GRAMMAR, text)
+    return _LoopBuilder(text).kernel(tree.children[0])
