@@ -7,6 +7,11 @@
 
 A backend writes these four for its hardware and registers a Device; nothing else in
 lazygrad changes. See docs/backends.md.
+
+The source is everything a program needs: a backend whose launch depends on the kernel
+(OpenCL's global and local sizes) decides it in the renderer and writes it into the source,
+e.g. as a first-line comment `// lazygrad launch: global=1024 local=256`, which its compiler
+or program reads back. So the disk cache, keyed by source, also keys the launch geometry.
 """
 from __future__ import annotations
 

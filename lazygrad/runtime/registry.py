@@ -25,7 +25,7 @@ def _builtin(name: str) -> Callable[[], Device]:
     return factory
 
 
-for _name in ("c", "python"):
+for _name in ("c", "opencl", "python"):
     _FACTORIES[_name] = _builtin(_name)
 
 
