@@ -1,8 +1,10 @@
 """Loop IR -> C99 (with GNU _Float16 and OpenMP pragmas), for the `c` runtime."""
 from __future__ import annotations
 
+from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel
+from lazygrad.dtypes import DType, float16, float32
 from lazygrad.ir.ops import Op
 
 
@@ -11,6 +13,23 @@ class CRenderer(CStyleRenderer):
 
     def prelude(self, kernel: LoopKernel) -> list[str]:
         return ["#include <math.h>", "#include <stdint.h>"]
+
+    def math_function(self, op: Op, dtype: DType, arg: str) -> str:
+        """float32 (and float16, computed in float32) use the vectorizable versions."""
+        name = c_math.FUNCTION_FOR.get(op.value)
+        if name is None or dtype not in (float32, float16):
+            return super().math_function(op, dtype, arg)
+        if dtype == float16:
+            return f"(({self.type_name(float16)}){name}((float)({arg})))"
+        return f"{name}({arg})"
+
+    def render(self, kernel: LoopKernel) -> str:
+        source = super().render(kernel)
+        helpers = c_math.definitions_used(source)
+        if not helpers:
+            return source
+        head, _, body = source.partition("#include <stdint.h>\n")
+        return head + "#include <stdint.h>\n" + "\n".join(helpers) + "\n" + body
 
     def signature(self, kernel: LoopKernel) -> str:
         params = []
