@@ -51,12 +51,19 @@ CONSTANT_FOLDING: list[Rule] = [
 
 # ---- algebraic identities ----------------------------------------------------------------------
 
+def _is_additive_identity(c: Node) -> bool:
+    if c.dtype.is_bool:
+        return False
+    return is_const(c, -0.0) if c.dtype.is_float else c.arg == 0
+
+
 def _int_like(n: Node) -> bool:
     return not n.dtype.is_float
 
 
 IDENTITIES: list[Rule] = [
-    (Pat(Op.ADD, (X, C), commutative=True), lambda x, c: x if is_const(c, 0) and not c.dtype.is_bool else None),
+    # x + 0 == x for ints; for floats only x + (-0.0) == x (-0.0 + 0.0 is +0.0)
+    (Pat(Op.ADD, (X, C), commutative=True), lambda x, c: x if _is_additive_identity(c) else None),
     (Pat(Op.MUL, (X, C), commutative=True), lambda x, c: x if is_const(c, 1) else None),
     (Pat(Op.MUL, (X, C), commutative=True),
      lambda x, c: c if is_const(c, 0) and _int_like(x) else None),

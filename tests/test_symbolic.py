@@ -1,0 +1,84 @@
+"""Index math: simplification must never change a value. Checked by brute force."""
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lazygrad.ir import symbolic as sym
+
+
+def _tdiv(a, b):
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _eval(e, env):
+    from lazygrad.ir.ops import Op
+    if e.op is Op.CONST:
+        return e.arg
+    if e.op is Op.VAR:
+        return env[sym.var_name(e)]
+    a = [_eval(s, env) for s in e.srcs]
+    return {Op.ADD: lambda: a[0] + a[1], Op.MUL: lambda: a[0] * a[1],
+            Op.IDIV: lambda: _tdiv(a[0], a[1]), Op.MOD: lambda: a[0] - _tdiv(a[0], a[1]) * a[1],
+            Op.CMPLT: lambda: a[0] < a[1], Op.AND: lambda: a[0] and a[1],
+            Op.CMPNE: lambda: a[0] != a[1]}[e.op]()
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_simplified_index_math_keeps_its_value(data):
+    names = ["a", "b"]
+    ranges = {n: data.draw(st.integers(1, 6)) for n in names}
+    variables = {n: sym.var(n, 0, r - 1) for n, r in ranges.items()}
+    expr = sym.const(data.draw(st.integers(0, 3)))
+    env_const = expr.arg
+    ops = []
+    for _ in range(data.draw(st.integers(1, 6))):
+        kind = data.draw(st.sampled_from(["add_var", "mul", "div", "mod", "add_const"]))
+        arg = data.draw(st.sampled_from(names)) if kind == "add_var" else data.draw(st.integers(1, 7))
+        coeff = data.draw(st.integers(1, 5))
+        ops.append((kind, arg, coeff))
+        if kind == "add_var":
+            expr = expr + variables[arg] * coeff
+        elif kind == "mul":
+            expr = expr * arg
+        elif kind == "div":
+            expr = expr // arg
+        elif kind == "mod":
+            expr = expr % arg
+        else:
+            expr = expr + arg
+    for values in itertools.product(*(range(ranges[n]) for n in names)):
+        env = dict(zip(names, values))
+        ref = env_const
+        for kind, arg, coeff in ops:
+            if kind == "add_var":
+                ref += env[arg] * coeff
+            elif kind == "mul":
+                ref *= arg
+            elif kind == "div":
+                ref = _tdiv(ref, arg)
+            elif kind == "mod":
+                ref = ref - _tdiv(ref, arg) * arg
+            else:
+                ref += arg
+        got = _eval(expr, env)
+        assert got == ref, f"{expr} at {env}: {got} != {ref}"
+        assert expr.vmin <= got <= expr.vmax
+
+
+def test_division_of_a_split_index_disappears():
+    i = sym.var("i", 0, 3)
+    j = sym.var("j", 0, 7)
+    flat = i * 8 + j
+    assert str(flat // 8) == "i"
+    assert str(flat % 8) == "j"
+    assert str((flat // 2) // 4) == "i"
+
+
+def test_comparisons_fold_from_ranges():
+    i = sym.var("i", 0, 3)
+    assert sym.lt(i, sym.const(4)) is sym.TRUE
+    assert sym.lt(i, sym.const(0)) is sym.FALSE
+    assert str(sym.lt(i, sym.const(2))) == "i < 2"
