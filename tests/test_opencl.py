@@ -1,0 +1,258 @@
+"""The opencl device: platform choice, launch geometry, local-memory reductions, dtypes,
+build errors, the binary cache and out-of-memory errors. Skipped only where OpenCL does not
+work on this machine (no pyopencl, no platform, or no device that can build kernels)."""
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import lazygrad as lg
+from lazygrad.codegen.lower import lower
+from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry
+from lazygrad.ir.errors import CompileError, DeviceError, DTypeError
+from lazygrad.runtime import opencl
+from lazygrad.runtime.registry import get_device
+
+OK, WHY = opencl.check()
+
+
+def loop_kernel(t: lg.Tensor):
+    (k,) = [k for k in t.schedule() if k.ast is not None]
+    return lower(k.ast, k.name)
+
+
+# ---- choosing a platform and device (no OpenCL needed) --------------------------------------
+
+GPU, CPU = 4, 2
+
+
+def fake_platform(name, *devices):
+    devs = [SimpleNamespace(name=n, type=t) for n, t in devices]
+    return SimpleNamespace(name=name, get_devices=lambda: devs)
+
+
+PLATFORMS = [fake_platform("Portable Computing Language", ("pthread-cpu", CPU)),
+             fake_platform("NVIDIA CUDA", ("GeForce A", GPU), ("GeForce B", GPU))]
+
+
+@pytest.mark.parametrize("text, expected", [
+    (None, (None, None)), ("", (None, None)), ("1", (1, None)), ("1:0", (1, 0)),
+    ("nvidia", ("nvidia", None)), (":GeForce B", (None, "geforce b")), ("pocl:", ("pocl", None)),
+])
+def test_selector_parsing(text, expected):
+    assert opencl.parse_selector(text) == expected
+
+
+@pytest.mark.parametrize("selector, chosen", [
+    (None, "GeForce A"),  # the first GPU, though the CPU platform comes first
+    ("0", "pthread-cpu"), ("portable", "pthread-cpu"), ("1:1", "GeForce B"),
+    ("nvidia:b", "GeForce B"), (":b", "GeForce B"), (":cpu", "pthread-cpu"),
+])
+def test_device_choice(selector, chosen):
+    assert opencl.choose_device(PLATFORMS, selector, GPU, CPU).name == chosen
+
+
+def test_first_cpu_when_there_is_no_gpu():
+    plats = [fake_platform("Accel", ("fpga", 8)), fake_platform("CPU one", ("cpu0", CPU))]
+    assert opencl.choose_device(plats, None, GPU, CPU).name == "cpu0"
+
+
+@pytest.mark.parametrize("selector, words", [
+    ("5", ["platform index 5", "0=Portable Computing Language", "1=NVIDIA CUDA"]),
+    ("amd", ["no platform name contains 'amd'", "NVIDIA CUDA"]),
+    ("1:7", ["device", "index 7", "GeForce B"]),
+])
+def test_bad_selector_names_what_exists(selector, words):
+    with pytest.raises(DeviceError) as e:
+        opencl.choose_device(PLATFORMS, selector, GPU, CPU)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_no_platform_is_a_device_error():
+    with pytest.raises(DeviceError, match="no OpenCL platform"):
+        opencl.choose_device([], None)
+
+
+# ---- rendering (no OpenCL needed) -----------------------------------------------------------
+
+def test_float16_needs_cl_khr_fp16():
+    k = loop_kernel(lg.Tensor(np.ones(4, np.float16), device="python") * 2)
+    with pytest.raises(DTypeError, match="cl_khr_fp16"):
+        OpenCLRenderer(DeviceTraits(name="dev", fp16=False)).render(k)
+    src = OpenCLRenderer(DeviceTraits(name="dev", fp16=True)).render(k)
+    assert "#pragma OPENCL EXTENSION cl_khr_fp16 : enable" in src
+    assert "__global half* p0" in src
+
+
+def test_float64_needs_cl_khr_fp64():
+    k = loop_kernel(lg.Tensor(np.ones(4, np.float64), device="python") * 2)
+    with pytest.raises(DTypeError, match="cl_khr_fp64"):
+        OpenCLRenderer(DeviceTraits(fp64=False)).render(k)
+    assert "cl_khr_fp64 : enable" in OpenCLRenderer(DeviceTraits(fp64=True)).render(k)
+
+
+def test_int64_is_long_and_bitcast_is_as_type():
+    x = lg.Tensor(np.arange(4), device="python")
+    src = OpenCLRenderer().render(loop_kernel(x * 3))
+    assert "__global long* p0" in src and "long long" not in src and "3L" in src
+    src = OpenCLRenderer().render(loop_kernel(lg.Tensor(np.ones(4, np.float32), device="python")
+                                              .bitcast(lg.int32)))
+    assert "as_int(" in src
+
+
+@pytest.mark.parametrize("n", [1, 7, 256, 257, 1000, 1025])
+def test_launch_geometry_covers_odd_sizes(n):
+    src = OpenCLRenderer(DeviceTraits(max_work_group_size=1024)).render(
+        loop_kernel(lg.Tensor(np.ones(n, np.float32), device="python") + 1))
+    (glob,), (local,) = launch_geometry(src)
+    assert glob % local == 0 and n <= glob < n + local and local <= 256
+    assert (f"if (lg_gid >= {n}) return;" in src) == (glob != n)
+
+
+# ---- running on the device ------------------------------------------------------------------
+
+@pytest.fixture
+def cl_device():
+    if not OK:
+        pytest.skip(f"OpenCL does not work here: {WHY}")
+    return get_device("opencl")
+
+
+@pytest.mark.parametrize("shape", [(1,), (7,), (1000,), (3, 5, 7), (33, 65)])
+def test_elementwise_odd_shapes(cl_device, rng, shape):
+    a = rng.standard_normal(shape).astype(np.float32)
+    x = lg.Tensor(a, device="opencl")
+    out = (x * 2 + 1).exp2()
+    np.testing.assert_allclose(out.numpy(), np.exp2(a * 2 + 1), rtol=1e-5)
+
+
+@pytest.fixture
+def always_local(cl_device, monkeypatch):
+    """Every reduce loop, however short, is shared by a work group."""
+    renderer = OpenCLRenderer(opencl.context().traits, local_reduce_min=1, max_local=64)
+    monkeypatch.setattr(cl_device, "renderer", renderer.render)
+    return renderer
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000])
+def test_local_memory_reduction_sizes(always_local, rng, n):
+    a = rng.standard_normal(n).astype(np.float32)
+    x = lg.Tensor(a, device="opencl")
+    src = x.sum().schedule()[0].source()
+    assert ("__local" in src) == (n > 1)  # a reduce of one element has no loop
+    np.testing.assert_allclose(x.sum().item(), a.sum(), rtol=1e-5, atol=1e-5)
+    assert x.amax().item() == a.max()
+
+
+def test_local_memory_max_propagates_nan(always_local):
+    a = np.arange(300, dtype=np.float32)
+    a[123] = np.nan
+    x = lg.Tensor(a, device="opencl")
+    assert "__local" in x.amax().schedule()[0].source()
+    assert np.isnan(x.amax().item())
+
+
+def test_local_memory_integer_reductions(always_local):
+    a = np.arange(-500, 500, dtype=np.int64) * (1 << 33)
+    a[3] = np.iinfo(np.int64).min
+    x = lg.Tensor(a, device="opencl")
+    assert x.sum().item() == int(a.sum())
+    assert x.amax().item() == int(a.max())
+    assert (x * 0 + np.iinfo(np.int64).min).amax().item() == np.iinfo(np.int64).min
+
+
+def test_row_sums_of_a_wide_matrix_use_local_memory(cl_device, rng):
+    a = rng.standard_normal((24, 4096)).astype(np.float32)  # the 4096x4096 shape, fewer rows
+    x = lg.Tensor(a, device="opencl")
+    src = x.sum(1).schedule()[0].source()
+    (glob,), (local,) = launch_geometry(src)
+    assert "__local" in src and glob == 24 * local
+    np.testing.assert_allclose(x.sum(1).numpy(), a.sum(1), rtol=1e-4, atol=1e-3)
+
+
+def test_reduce_then_elementwise_in_one_kernel(always_local, rng):
+    a = rng.standard_normal((5, 300)).astype(np.float32)
+    x = lg.Tensor(a, device="opencl")
+    out = (x - x.amax(1, keepdim=True)).exp().sum(1) * 2
+    ref = np.exp(a - a.max(1, keepdims=True)).sum(1) * 2
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5)
+
+
+def test_float16_on_this_device(cl_device):
+    x = lg.Tensor(np.array([1.5, 2.0], np.float16), device="opencl")
+    if opencl.context().traits.fp16:
+        assert (x * 2).tolist() == [3.0, 4.0]
+    else:
+        with pytest.raises(DTypeError, match="cl_khr_fp16"):
+            (x * 2).realize()
+
+
+def test_float64_computes_in_double(cl_device):
+    if not opencl.context().traits.fp64:
+        pytest.skip("this OpenCL device has no cl_khr_fp64")
+    a = np.array([1.0 + 2.0 ** -40, 3.0], np.float64)
+    x = lg.Tensor(a, device="opencl")
+    assert (x * 3).tolist() == (a * 3).tolist()
+
+
+def test_build_error_shows_numbered_source_and_log(cl_device):
+    source = "__kernel void broken(__global float* p0) {\n  p0[0] = no_such_name;\n}\n"
+    with pytest.raises(CompileError) as e:
+        opencl.compile_opencl(source, "broken")
+    text = str(e.value)
+    assert "no_such_name" in text.split("--- source ---")[0]  # the build log names it
+    assert "   2 |   p0[0] = no_such_name;" in text
+
+
+def test_binaries_are_cached_on_disk(cl_device, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAZYGRAD_CACHE", str(tmp_path))
+    source = ("// lazygrad launch: global=4 local=4\n"
+              "__kernel void twice(__global float* p0, __global const float* p1) {\n"
+              "  p0[get_global_id(0)] = 2.0f * p1[get_global_id(0)];\n}\n")
+    opencl.compile_opencl(source, "twice")
+    (cached,) = [f for f in os.listdir(tmp_path / "opencl") if not f.startswith(".")]
+    assert cached.startswith("twice-") and os.path.getsize(tmp_path / "opencl" / cached) > 0
+
+    import pyopencl as cl
+    built_from = []
+    real = cl.Program
+
+    def spy(ctx, *args):
+        built_from.append("binary" if len(args) == 2 else "source")
+        return real(ctx, *args)
+    monkeypatch.setattr(cl, "Program", spy)
+    binary = opencl.compile_opencl(source, "twice")
+    assert built_from == ["binary"]
+    alloc = cl_device.allocator
+    src_buf, out_buf = alloc.alloc(16), alloc.alloc(16)
+    alloc.copyin(src_buf, memoryview(np.arange(4, dtype=np.float32).view(np.uint8)))
+    seconds = opencl.CLProgram("twice", binary)(out_buf, src_buf, timing=True)
+    assert seconds is not None and seconds >= 0
+    assert alloc.copyout(out_buf, 16).view(np.float32).tolist() == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_out_of_memory_is_a_device_error_and_keeps_other_tensors(cl_device):
+    keep = lg.Tensor([1.0, 2.0, 3.0], device="opencl") * 2
+    keep.realize()
+    too_big = int(opencl.context().device.max_mem_alloc_size) // 4 + 16
+    huge = lg.Tensor([1.0], device="opencl").expand(too_big).contiguous()
+    with pytest.raises(DeviceError, match="out of memory"):
+        huge.realize()
+    assert keep.tolist() == [2.0, 4.0, 6.0]
+    assert (keep + 1).tolist() == [3.0, 5.0, 7.0]
+
+
+def test_selection_by_environment(cl_device, monkeypatch):
+    import pyopencl as cl
+    plats = cl.get_platforms()
+    monkeypatch.setenv(opencl.ENV_SELECT, f"{len(plats)}")
+    with pytest.raises(DeviceError, match="out of range"):
+        opencl.context.__wrapped__()
+    current = opencl.context().device
+    index = [p.int_ptr for p in plats].index(current.platform.int_ptr)
+    monkeypatch.setenv(opencl.ENV_SELECT, f"{index}:{current.name.strip()[:6]}")
+    assert opencl.context.__wrapped__().device.int_ptr == current.int_ptr
