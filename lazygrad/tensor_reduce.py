@@ -1,8 +1,24 @@
-"""Reductions (sum, max, mean, ...) written in the two primitive reduces, `sum` and `max`."""
+"""Reductions (sum, max, mean, ...) written in the two primitive reduces, `sum` and `max`.
+
+Everything else is a formula over them: min is -max(-x) (or ~max(~x) for ints), argmax finds
+the first position equal to the max, prod is a pairwise tree of multiplies over views, and
+cumsum/cumprod work on blocks of BLOCK elements so their cost stays O(n * BLOCK).
+"""
 from __future__ import annotations
+
+import math
+from typing import NamedTuple
 
 from lazygrad import dtypes
 from lazygrad.ir.ops import Op
+
+BLOCK = 32  # cumsum/cumprod: elements a block (inside a block the scan is O(BLOCK^2))
+
+
+class ValuesIndices(NamedTuple):
+    """What max/min along a dim return, like torch.return_types.max."""
+    values: object
+    indices: object
 
 
 class ReduceMixin:
@@ -15,7 +31,18 @@ class ReduceMixin:
             raise ValueError(f"dim {dim} names an axis twice")
         return axes
 
+    def _count(self, axes: tuple[int, ...]) -> int:
+        return math.prod(self.shape[a] for a in axes) if self.ndim else 1
+
+    def _nonempty(self, name: str, axes: tuple[int, ...]) -> None:
+        """max/min/argmax have no identity: torch refuses them over nothing."""
+        if self._count(axes) == 0:
+            raise IndexError(f"{name}: cannot reduce over dims {list(axes)} of size 0 of a "
+                             f"tensor of shape {list(self.shape)}")
+
+    # ---- sums --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None):
+        """bools and ints sum to int64 (as torch); float16 accumulates in float32."""
         x = self
         if dtype is not None:
             x = x.cast(dtype)
@@ -25,15 +52,273 @@ class ReduceMixin:
             return x.float()._reduce(Op.SUM, x._axes(dim), keepdim).cast(dtypes.float16)
         return x._reduce(Op.SUM, x._axes(dim), keepdim)
 
-    def amax(self, dim=None, keepdim=False):
-        return self._reduce(Op.REDUCE_MAX, self._axes(dim), keepdim)
-
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self if dtype is None else self.cast(dtype)
         if not x.dtype.is_float:
             raise TypeError(f"mean needs a floating point tensor, got {x.dtype.name} (pass dtype=)")
         axes = x._axes(dim)
-        count = 1
-        for a in axes:
-            count *= x.shape[a]
-        return x.sum(axes, keepdim) * (1.0 / count if count else float("nan"))
+        count = x._count(axes)
+        if x.dtype == dtypes.float16:
+            return x.float().mean(axes, keepdim).cast(dtypes.float16)
+        return x.sum(axes, keepdim) * (1.0 / count if count else math.nan)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """sum((x - mean)^2) / (N - correction); correction is 1 unless given (or
+        unbiased=False, which means 0). N - correction <= 0 gives inf or nan, as torch."""
+        if isinstance(dim, bool):  # torch's var(unbiased) overload
+            dim, unbiased = None, dim
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        x = self if self.dtype.is_float else self._float()
+        if x.dtype == dtypes.float16:
+            return x.float().var(dim, keepdim=keepdim, correction=correction).cast(dtypes.float16)
+        axes = x._axes(dim)
+        centered = x - x.mean(axes, keepdim=True)
+        total = (centered * centered).sum(axes, keepdim)
+        return total / float(max(0, x._count(axes) - correction))
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
+        x = self if self.dtype.is_float else self._float()
+        return x.var(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim)
+
+    def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        var, mean = self.var_mean(dim, unbiased, keepdim, correction=correction)
+        return var.sqrt(), mean
+
+    def logsumexp(self, dim=None, keepdim=False):
+        """log(sum(exp(x))) with the max taken out first, so large values do not overflow;
+        a max of +-inf is replaced by 0 so that all -inf gives -inf and +inf gives +inf."""
+        x = self._float()
+        axes = x._axes(dim)
+        m = x.amax(axes, keepdim=True)
+        m = m.isinf().where(0.0, m)
+        out = (x - m).exp().sum(axes, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(axes) if axes else out
+
+    # ---- max and min ---------------------------------------------------------------------
+    def amax(self, dim=None, keepdim=False):
+        axes = self._axes(dim)
+        self._nonempty("amax", axes)
+        return self._reduce(Op.REDUCE_MAX, axes, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        axes = self._axes(dim)
+        self._nonempty("amin", axes)
+        if self.dtype.is_float:
+            return -((-self)._reduce(Op.REDUCE_MAX, axes, keepdim))
+        return ~((~self)._reduce(Op.REDUCE_MAX, axes, keepdim))
+
+    def max(self, dim=None, keepdim=False):
+        """max() is the largest value; max(dim) is (values, indices); max(tensor) is maximum."""
+        if hasattr(dim, "node"):
+            return self.maximum(dim)
+        if dim is None:
+            return self.amax()
+        return ValuesIndices(self.amax(dim, keepdim), self.argmax(dim, keepdim))
+
+    def min(self, dim=None, keepdim=False):
+        if hasattr(dim, "node"):
+            return self.minimum(dim)
+        if dim is None:
+            return self.amin()
+        return ValuesIndices(self.amin(dim, keepdim), self.argmin(dim, keepdim))
+
+    def argmax(self, dim=None, keepdim=False):
+        """The first index of the max along dim (NaN counts as the max, as in torch); with
+        dim=None, the index into the flattened tensor."""
+        if dim is None:
+            out = self.reshape(-1).argmax(0)
+            return out.reshape((1,) * self.ndim) if keepdim else out
+        axis = self._axis(dim)
+        x = self if self.ndim else self.reshape(1)
+        x._nonempty("argmax", (axis,))
+        n = x.shape[axis]
+        hit = x == x.amax(axis, keepdim=True)
+        if x.dtype.is_float:
+            hit = hit | x.isnan()
+        # n - i for hits, 0 elsewhere: the max of that is n - (first hit)
+        position = _positions(x, axis)
+        first = n - hit.where(n - position, 0).amax(axis, keepdim=True)
+        if not keepdim:
+            first = first.squeeze(axis) if self.ndim else first.reshape(())
+        return first
+
+    def argmin(self, dim=None, keepdim=False):
+        if self.dtype.is_bool:
+            return self.logical_not().argmax(dim, keepdim)
+        flipped = -self if self.dtype.is_float else ~self
+        return flipped.argmax(dim, keepdim)
+
+    # ---- products ------------------------------------------------------------------------
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        """A pairwise tree of multiplies (exact for ints, well rounded for floats)."""
+        x = self
+        if dtype is not None:
+            x = x.cast(dtype)
+        elif x.dtype.is_bool or x.dtype.is_int:
+            x = x.cast(dtypes.int64)
+        if x.dtype == dtypes.float16:
+            return x.float().prod(dim, keepdim).cast(dtypes.float16)
+        axes = x._axes(dim)
+        kept = [a for a in range(x.ndim) if a not in axes]
+        flat = x.permute(kept + list(axes)) if x.ndim else x
+        flat = flat.reshape(tuple(x.shape[a] for a in kept) + (x._count(axes),))
+        out = _tree_product(flat)  # (..., 1)
+        shape = tuple(1 if a in axes else d for a, d in enumerate(x.shape)) if keepdim else \
+            tuple(x.shape[a] for a in kept)
+        return out.reshape(shape)
+
+    # ---- logic -------------------------------------------------------------------------
+    def any(self, dim=None, keepdim=False):
+        x = self if self.dtype.is_bool else self != 0
+        return x._reduce(Op.REDUCE_MAX, x._axes(dim), keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        x = self if self.dtype.is_bool else self != 0
+        return x.logical_not().any(dim, keepdim).logical_not()
+
+    # ---- scans ---------------------------------------------------------------------------
+    def cumsum(self, dim, dtype=None):
+        x = self if dtype is None else self.cast(dtype)
+        if dtype is None and (x.dtype.is_bool or x.dtype.is_int):
+            x = x.cast(dtypes.int64)
+        if x.dtype == dtypes.float16:
+            return x.float().cumsum(dim).cast(dtypes.float16)
+        return x._scan(dim, "sum")
+
+    def cumprod(self, dim, dtype=None):
+        x = self if dtype is None else self.cast(dtype)
+        if dtype is None and (x.dtype.is_bool or x.dtype.is_int):
+            x = x.cast(dtypes.int64)
+        if x.dtype == dtypes.float16:
+            return x.float().cumprod(dim).cast(dtypes.float16)
+        return x._scan(dim, "prod")
+
+    def _scan(self, dim, kind: str):
+        if self.ndim == 0:
+            self._axis(dim)
+            return self
+        axis = self._axis(dim)
+        last = self.transpose(axis, -1)
+        out = _blocked_scan(last, kind)
+        return out.transpose(axis, -1)
+
+    # ---- softmax ----------------------------------------------------------------------------
+    def softmax(self, dim=None, dtype=None):
+        """exp(x - max) / sum(exp(x - max)): three kernels for a row softmax (max, sum, the
+        division, which recomputes exp instead of storing it)."""
+        x = self._softmax_input(dim, dtype)
+        axis = x._axis(_softmax_dim(x, dim))
+        if x.dtype == dtypes.float16:
+            return x.float().softmax(axis).cast(dtypes.float16)
+        shifted = x - x.amax(axis, keepdim=True) if x.shape[axis] else x
+        e = shifted.exp()
+        return e / e.sum(axis, keepdim=True)
+
+    def log_softmax(self, dim=None, dtype=None):
+        x = self._softmax_input(dim, dtype)
+        axis = x._axis(_softmax_dim(x, dim))
+        if x.dtype == dtypes.float16:
+            return x.float().log_softmax(axis).cast(dtypes.float16)
+        shifted = x - x.amax(axis, keepdim=True) if x.shape[axis] else x
+        return shifted - shifted.exp().sum(axis, keepdim=True).log()
+
+    def _softmax_input(self, dim, dtype):
+        x = self if dtype is None else self.cast(dtype)
+        return x if x.dtype.is_float else x._float()
+
+
+def _softmax_dim(x, dim) -> int:
+    """torch's legacy rule when no dim is given: 0 for 0-, 1- and 3-d tensors, else 1."""
+    if dim is not None:
+        return dim
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
+def _positions(x, axis: int):
+    """0..n-1 along axis, broadcast to x's shape (int64, from the iota primitive)."""
+    from lazygrad.factories import arange
+    n = x.shape[axis]
+    index = arange(n, device=x.device)
+    return index.reshape(tuple(n if a == axis else 1 for a in range(x.ndim))).expand(x.shape)
+
+
+def _pad_last(x, size: int, value):
+    """x padded along its last dim to size with value (pad fills zeros; a mask swaps in value)."""
+    n = x.shape[-1]
+    if size == n:
+        return x
+    pads = ((0, 0),) * (x.ndim - 1) + ((0, size - n),)
+    padded = x._pad(pads)
+    if value == 0:
+        return padded
+    inside = x._const(True, dtypes.bool_)._pad(pads)
+    return inside.where(padded, value)
+
+
+def _tree_product(x):
+    """Product over the last dim by halving it: pad to even with ones, multiply the halves."""
+    if x.shape[-1] == 0:
+        return x._const(1, shape=x.shape[:-1] + (1,))
+    while x.shape[-1] > 1:
+        n = x.shape[-1]
+        half = (n + 1) // 2
+        pairs = _pad_last(x, 2 * half, 1).reshape(x.shape[:-1] + (half, 2))
+        lead = tuple((0, d) for d in pairs.shape[:-1])
+        first = pairs.shrink(lead + ((0, 1),)).reshape(x.shape[:-1] + (half,))
+        second = pairs.shrink(lead + ((1, 2),)).reshape(x.shape[:-1] + (half,))
+        x = first * second
+    return x
+
+
+def _small_scan(x, kind: str):
+    """Inclusive scan over the last dim of size n by a masked reduce over an (n, n) grid."""
+    from lazygrad.factories import arange
+    n = x.shape[-1]
+    grid = x.shape[:-1] + (n, n)
+    rows = arange(n, device=x.device).reshape((1,) * (x.ndim - 1) + (n, 1)).expand(grid)
+    cols = arange(n, device=x.device).reshape((1,) * (x.ndim - 1) + (1, n)).expand(grid)
+    upto = cols <= rows
+    spread = x.reshape(x.shape[:-1] + (1, n)).expand(grid)
+    if kind == "sum":
+        return upto.where(spread, 0).sum(-1, dtype=x.dtype)
+    return _tree_product(upto.where(spread, 1)).reshape(grid[:-1])
+
+
+def _blocked_scan(x, kind: str):
+    """Scan the last dim in blocks: scan inside each block, scan the block totals (the same
+    way, recursively), then combine each block with the total of the blocks before it."""
+    n = x.shape[-1]
+    if n <= BLOCK:
+        return _small_scan(x, kind) if n > 1 else x
+    identity = 0 if kind == "sum" else 1
+    blocks = -(-n // BLOCK)
+    padded = _pad_last(x, blocks * BLOCK, identity)
+    inner = _small_scan(padded.reshape(x.shape[:-1] + (blocks, BLOCK)), kind)
+    lead = tuple((0, d) for d in inner.shape[:-1])
+    totals = inner.shrink(lead + ((BLOCK - 1, BLOCK),)).reshape(x.shape[:-1] + (blocks,))
+    running = _blocked_scan(totals, kind)
+    # the total of the blocks before each block: the running totals moved right by one
+    before = _shift_right(running, identity)
+    before = before.reshape(x.shape[:-1] + (blocks, 1))
+    out = inner + before if kind == "sum" else inner * before
+    out = out.reshape(x.shape[:-1] + (blocks * BLOCK,))
+    return out.shrink(tuple((0, d) for d in out.shape[:-1]) + ((0, n),))
+
+
+def _shift_right(x, fill):
+    """x moved one place right along the last dim, fill coming in at position 0."""
+    n = x.shape[-1]
+    kept = x.shrink(tuple((0, d) for d in x.shape[:-1]) + ((0, n - 1),))
+    pads = ((0, 0),) * (x.ndim - 1) + ((1, 0),)
+    shifted = kept._pad(pads)
+    if fill == 0:
+        return shifted
+    inside = kept._const(True, dtypes.bool_)._pad(pads)
+    return inside.where(shifted, fill)
+

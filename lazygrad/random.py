@@ -1,0 +1,196 @@
+"""Random numbers from a counter-based generator, written in primitive ops on uint32.
+
+Element i of the k-th random tensor since `manual_seed(s)` is threefry-2x32 (20 rounds, the
+Random123 algorithm) of the counter (i, k) under the key s. No state lives on a device: a
+random tensor is an ordinary lazy expression of the IOTA primitive, so it fuses into the
+kernels that use it, and every device gives the same bits for the same seed.
+
+From the two 32-bit words of each element:
+  - rand: the top 24 bits of the first word, times 2**-24 (float32: every value in [0, 1) is a
+    multiple of 2**-24); float64 takes 53 bits from both words;
+  - randn: Box-Muller, u1 from the first word (kept away from 0), u2 from the second;
+  - randint: the two words as one 64-bit number, modulo (high - low). The modulo bias is
+    (high - low) / 2**64 at most, far below anything a test could see.
+Tensors of 2**32 elements or more would repeat counters; that is not supported.
+"""
+from __future__ import annotations
+
+import math
+
+from lazygrad import dtypes
+from lazygrad.dtypes import DType, to_dtype
+from lazygrad.ir.node import make
+from lazygrad.ir.ops import Op
+from lazygrad.runtime.registry import Device_, canonical
+
+ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
+KEY_PARITY = 0x1BD11BDA
+MASK32 = 0xFFFFFFFF
+DEFAULT_SEED = 67280421310721  # torch's default seed, so a fresh process is reproducible
+
+
+class RandomState:
+    """The seed and how many random tensors have been made since it was set."""
+
+    def __init__(self, seed: int = DEFAULT_SEED):
+        self.seed = seed
+        self.counter = 0
+
+    def next_key_and_counter(self) -> tuple[tuple[int, int], int]:
+        seed = self.seed % (1 << 64)
+        key = (seed & MASK32, seed >> 32)
+        counter = self.counter
+        self.counter += 1
+        return key, counter & MASK32
+
+    def initial_seed(self) -> int:
+        return self.seed
+
+
+_STATE = RandomState()
+
+
+def manual_seed(seed: int) -> RandomState:
+    """Restart the generator: the same seed gives the same numbers on every device."""
+    global _STATE
+    _STATE = RandomState(int(seed))
+    return _STATE
+
+
+def initial_seed() -> int:
+    return _STATE.seed
+
+
+def _rotate_left(x, r: int):
+    return (x << r) | (x >> (32 - r))
+
+
+def threefry2x32(key: tuple[int, int], x0, x1):
+    """Threefry-2x32 with 20 rounds on two uint32 tensors; key is two Python ints, so the key
+    schedule folds into constants. Returns the two output words."""
+    ks = (key[0] & MASK32, key[1] & MASK32, (KEY_PARITY ^ key[0] ^ key[1]) & MASK32)
+    x0 = x0 + ks[0]
+    x1 = x1 + ks[1]
+    for r in range(20):
+        x0 = x0 + x1
+        x1 = _rotate_left(x1, ROTATIONS[r % 8])
+        x1 = x1 ^ x0
+        if r % 4 == 3:
+            i = r // 4 + 1
+            x0 = x0 + ks[i % 3]
+            x1 = x1 + ((ks[(i + 1) % 3] + i) & MASK32)
+    return x0, x1
+
+
+def random_bits(shape: tuple[int, ...], device: str):
+    """Two uint32 words for every element of shape, from the next counter of the generator."""
+    from lazygrad.tensor import Tensor
+    key, counter = _STATE.next_key_and_counter()
+    n = math.prod(shape)
+    index = Tensor._wrap(make(Op.IOTA, (), None, dtypes.uint32, (n,), device))
+    upper = Tensor._wrap(make(Op.CONST, (), counter, dtypes.uint32, (n,), device))
+    x0, x1 = threefry2x32(key, index, upper)
+    return x0.reshape(shape), x1.reshape(shape)
+
+
+def _uniform(word0, word1, dtype: DType):
+    """[0, 1) from the top bits, exactly representable in dtype (so never rounded up to 1)."""
+    if dtype == dtypes.float64:
+        high = (word0 >> 5).cast(dtypes.float64)  # 27 bits
+        low = (word1 >> 6).cast(dtypes.float64)  # 26 bits
+        return (high * 2.0 ** 26 + low) * 2.0 ** -53
+    if dtype == dtypes.float16:
+        return ((word0 >> 21).cast(dtypes.float32) * 2.0 ** -11).cast(dtypes.float16)
+    return (word0 >> 8).cast(dtypes.float32) * 2.0 ** -24
+
+
+def _normal(word0, word1, dtype: DType):
+    """Box-Muller: sqrt(-2 log u1) cos(2 pi u2), with u1 in (0, 1] so the log is finite."""
+    work = dtypes.float64 if dtype == dtypes.float64 else dtypes.float32
+    if work == dtypes.float64:
+        u1 = (word0.cast(work) + 1.0) * 2.0 ** -32
+        u2 = word1.cast(work) * 2.0 ** -32
+    else:
+        u1 = ((word0 >> 8).cast(work) + 1.0) * 2.0 ** -24
+        u2 = (word1 >> 8).cast(work) * 2.0 ** -24
+    radius = (u1.log() * -2.0).sqrt()
+    return (radius * (u2 * (2.0 * math.pi)).cos()).cast(dtype)
+
+
+def _shape_args(size) -> tuple[int, ...]:
+    from lazygrad.factories import _size
+    return _size(size)
+
+
+def _float_dtype(dtype) -> DType:
+    dt = to_dtype(dtype) if dtype is not None else dtypes.default_float
+    if not dt.is_float:
+        raise TypeError(f"random floats need a floating point dtype, got {dt.name}")
+    return dt
+
+
+def _device(device) -> str:
+    return canonical(device) if device is not None else Device_.DEFAULT
+
+
+def _finish(t, requires_grad: bool):
+    return t.requires_grad_() if requires_grad else t
+
+
+def rand(*size, dtype: DType | None = None, device: str | None = None,
+         requires_grad: bool = False):
+    """Uniform on [0, 1)."""
+    shape = _shape_args(size)
+    dt = _float_dtype(dtype)
+    words = random_bits(shape, _device(device))
+    return _finish(_uniform(*words, dt), requires_grad)
+
+
+def randn(*size, dtype: DType | None = None, device: str | None = None,
+          requires_grad: bool = False):
+    """Standard normal."""
+    shape = _shape_args(size)
+    dt = _float_dtype(dtype)
+    words = random_bits(shape, _device(device))
+    return _finish(_normal(*words, dt), requires_grad)
+
+
+def randint(*args, size=None, low=None, high=None, dtype: DType | None = None,
+            device: str | None = None, requires_grad: bool = False):
+    """Integers in [low, high): randint(high, size) or randint(low, high, size), as torch."""
+    positional = list(args)
+    if size is None and positional and isinstance(positional[-1], (tuple, list)):
+        size = positional.pop()
+    if len(positional) == 2:
+        low, high = positional
+    elif len(positional) == 1:
+        if high is None:
+            high = positional[0]
+        else:
+            low = positional[0]
+    elif positional:
+        raise TypeError(f"randint takes (high, size) or (low, high, size), got {args!r}")
+    low = 0 if low is None else int(low)
+    if high is None or size is None:
+        raise TypeError("randint needs high and size")
+    high = int(high)
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    shape = _shape_args((tuple(size),))
+    dt = to_dtype(dtype) if dtype is not None else dtypes.default_int
+    word0, word1 = random_bits(shape, _device(device))
+    wide = (word0.cast(dtypes.uint64) << 32) | word1.cast(dtypes.uint64)
+    offset = wide._binary(Op.MOD, high - low).cast(dtypes.int64)
+    return _finish((offset + low).cast(dt), requires_grad)
+
+
+def rand_like(input, dtype: DType | None = None, device: str | None = None,
+              requires_grad: bool = False):
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, dtype: DType | None = None, device: str | None = None,
+               requires_grad: bool = False):
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
