@@ -150,6 +150,8 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
             continue
         live = [s for s in n.srcs if s not in why]
         cost[n] = 1 + sum(cost[s] for s in live)
+        if cost[n] > MAX_FUSED_OPS:  # the tree count overcounts shared nodes: count the DAG
+            cost[n] = _region_size(n, why, MAX_FUSED_OPS + 1)
         passes = n.op not in MOVEMENT or is_unit_reshape(n)
         has_reduce[n] = n.op in REDUCE or (passes and any(has_reduce[s] for s in live))
         if n in why:
@@ -163,6 +165,19 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
         if n not in why and cost[n] > MAX_FUSED_OPS:
             why[n] = f"its fused expression passed {MAX_FUSED_OPS} ops"
     return why
+
+
+def _region_size(root: Node, why: dict[Node, str], limit: int) -> int:
+    """Distinct computing nodes fused into root's kernel so far, counting stops at limit."""
+    seen: set[Node] = set()
+    stack = [root]
+    while stack and len(seen) < limit:
+        n = stack.pop()
+        if n in seen or n.op in _LEAVES or n.op in (Op.CONST, Op.IOTA) or (n in why and n is not root):
+            continue
+        seen.add(n)
+        stack.extend(n.srcs)
+    return len(seen)
 
 
 def create_schedule(roots: list[Node]) -> Schedule:
