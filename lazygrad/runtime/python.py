@@ -83,7 +83,7 @@ class Interpreter:
     def loop(self, loop: Loop, level: int) -> None:
         outer = [n for n in sorted({s.name for s in walk_stmts(loop.body) if isinstance(s, Update)})
                  if n in self.env]
-        step = loop.extent if level > 0 else max(1, CHUNK_ELEMENTS // _inner_size(loop))
+        step = max(1, loop.extent) if level > 0 else max(1, CHUNK_ELEMENTS // _inner_size(loop))
         for start in range(0, loop.extent, step):
             stop = min(loop.extent, start + step)
             shape = [1] * self.ndim
