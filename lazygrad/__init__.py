@@ -26,3 +26,6 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices", "stats",
            "no_grad", "enable_grad", "register_device"]
+from lazygrad.autograd import grad  # noqa: E402
+from lazygrad import nn, optim  # noqa: E402
+from lazygrad.serialization import save, load  # noqa: E402

@@ -1,0 +1,62 @@
+"""Activation functions (F.relu, F.gelu, ...), each a formula over Tensor methods."""
+from __future__ import annotations
+
+import math
+
+from lazygrad.nn import _compat
+from lazygrad.tensor import Tensor
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return (input > 0).where(input, input * negative_slope)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Exact: x * Phi(x) with the normal CDF via erf; "tanh": torch's tanh approximation."""
+    if approximate == "tanh":
+        inner = math.sqrt(2.0 / math.pi) * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1.0 + inner.tanh())
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * input * (1.0 + _compat.erf(input * (1.0 / math.sqrt(2.0))))
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input * input.sigmoid()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    bx = input * beta
+    soft = (1.0 + (-bx.abs()).exp()).log() * (1.0 / beta) + input.relu()
+    return (bx > threshold).where(input, soft)
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    x = input if dtype is None else input.cast(dtype)
+    dim = _default_dim(x, dim)
+    return x.softmax(dim) if _compat.has("softmax") else _compat.softmax(x, dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    x = input if dtype is None else input.cast(dtype)
+    dim = _default_dim(x, dim)
+    return x.log_softmax(dim) if _compat.has("log_softmax") else _compat.log_softmax(x, dim)
+
+
+def _default_dim(x: Tensor, dim: int | None) -> int:
+    # torch's legacy implicit dim: 0 for 0-, 1- and 3-d inputs, else 1
+    if dim is not None:
+        return dim
+    return 0 if x.ndim in (0, 1, 3) else 1

@@ -1,0 +1,210 @@
+"""Convolution, pooling and resizing as views + multiply + reduce (no backend code).
+
+Every op here pads, takes sliding windows with `windows.windows` (pure movement ops) and
+reduces over the window axes; the scheduler fuses each into one reduce kernel.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lazygrad.nn.windows import out_size, pad_dims, windows
+from lazygrad.tensor import Tensor
+
+
+def _tuple(v, n: int, name: str) -> tuple[int, ...]:
+    if isinstance(v, int):
+        return (v,) * n
+    v = tuple(int(i) for i in v)
+    if len(v) == 1:
+        return v * n
+    if len(v) != n:
+        raise ValueError(f"{name} must be an int or {n} ints, got {list(v)}")
+    return v
+
+
+def _conv_padding(padding, kernel, dilation) -> tuple[tuple[int, int], ...]:
+    if padding == "valid":
+        return tuple((0, 0) for _ in kernel)
+    if padding == "same":
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in total)
+    return tuple((p, p) for p in _tuple(padding, len(kernel), "padding"))
+
+
+def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, nd: int) -> Tensor:
+    if input.ndim != nd + 2:
+        raise ValueError(f"conv{nd}d expects a (N, C, {'*' * nd}) input of {nd + 2} dims, got shape "
+                         f"{list(input.shape)}")
+    n, c = input.shape[:2]
+    o, cg = weight.shape[:2]
+    kernel = weight.shape[2:]
+    if c != cg * groups or o % groups:
+        raise ValueError(f"conv{nd}d: input has {c} channels, weight {list(weight.shape)} expects "
+                         f"{cg * groups} (groups={groups})")
+    stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
+    pads = _conv_padding(padding, kernel, dilation)
+    if padding == "same" and any(s != 1 for s in stride):
+        raise ValueError("padding='same' is not supported for strided convolutions")
+    x = pad_dims(input, ((0, 0), (0, 0)) + pads)
+    win = windows(x, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    outs = win.shape[2:2 + nd]
+    # (N, G, 1, C/G, *out, *k) * (1, G, O/G, C/G, *1, *k), summed over C/G and the kernel
+    win = win.reshape((n, groups, 1, cg) + outs + kernel)
+    w = weight.reshape((1, groups, o // groups, cg) + (1,) * nd + kernel)
+    axes = (3,) + tuple(range(4 + nd, 4 + 2 * nd))
+    out = (win * w).sum(axes).reshape((n, o) + outs)
+    if bias is not None:
+        out = out + bias.reshape((1, o) + (1,) * nd)
+    return out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """The adjoint of conv2d: spread the input with stride-1 zeros between pixels, pad by
+    dilation*(k-1)-padding, and run a stride-1 conv with the flipped, transposed weight."""
+    if input.ndim != 4:
+        raise ValueError(f"conv_transpose2d expects a (N, C, H, W) input, got shape {list(input.shape)}")
+    stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
+    padding, output_padding = _tuple(padding, 2, "padding"), _tuple(output_padding, 2, "output_padding")
+    n, c, h, w_ = input.shape
+    cin, cout_g = weight.shape[:2]
+    kernel = weight.shape[2:]
+    if cin != c:
+        raise ValueError(f"conv_transpose2d: input has {c} channels, weight {list(weight.shape)} expects {cin}")
+    x = input
+    if any(s > 1 for s in stride):  # (H, W) -> ((H-1)*s+1, (W-1)*s+1) with zeros between
+        sh, sw = stride
+        x = pad_dims(x.reshape(n, c, h, 1, w_, 1), ((0, 0), (0, 0), (0, 0), (0, sh - 1), (0, 0), (0, sw - 1)))
+        x = x.reshape(n, c, h * sh, w_ * sw).shrink(((0, n), (0, c), (0, (h - 1) * sh + 1), (0, (w_ - 1) * sw + 1)))
+    pads = []
+    for k, d, p, op in zip(kernel, dilation, padding, output_padding):
+        edge = d * (k - 1) - p
+        pads.append((edge, edge + op))
+    x = pad_dims(x, ((0, 0), (0, 0)) + tuple(pads))
+    w = weight.reshape((groups, cin // groups, cout_g) + kernel).permute(0, 2, 1, 3, 4)
+    w = w.reshape((groups * cout_g, cin // groups) + kernel).flip(2, 3)
+    return _conv(x, w, bias, 1, 0, dilation, groups, 2)
+
+
+def _pool_args(kernel_size, stride, padding, dilation, nd=2):
+    kernel = _tuple(kernel_size, nd, "kernel_size")
+    stride = kernel if stride is None or stride == [] else _tuple(stride, nd, "stride")
+    padding = _tuple(padding, nd, "padding")
+    dilation = _tuple(dilation, nd, "dilation")
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"pad should be at most half of the effective kernel size, got padding "
+                         f"{list(padding)} for kernel {list(kernel)}")
+    return kernel, stride, padding, dilation
+
+
+def _ceil_extra(size, k, s, p, d, ceil_mode: bool) -> int:
+    """Extra padding on the high side so that ceil_mode gets its last, partial window
+    (torch drops a window that would start inside the right padding)."""
+    if not ceil_mode:
+        return 0
+    eff = d * (k - 1) + 1
+    out = -(-(size + 2 * p - eff) // s) + 1
+    if (out - 1) * s >= size + p:
+        out -= 1
+    return max(0, (out - 1) * s + eff - (size + 2 * p))
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False) -> Tensor:
+    if return_indices:
+        raise NotImplementedError("max_pool2d(return_indices=True) is not supported")
+    kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation)
+    extra = [_ceil_extra(sz, k, s, p, d, ceil_mode)
+             for sz, k, s, p, d in zip(input.shape[-2:], kernel, stride, padding, dilation)]
+    pads = ((0, 0),) * (input.ndim - 2) + tuple((p, p + e) for p, e in zip(padding, extra))
+    x = pad_dims(input, pads, value=-math.inf) if any(p != (0, 0) for p in pads) else input
+    return windows(x, kernel, stride, dilation).amax((-2, -1))
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None) -> Tensor:
+    """Mean over each window; padding counts in the divisor unless count_include_pad=False
+    (torch's default counts it). In ceil_mode the extra right padding never counts."""
+    kernel, stride, padding, _ = _pool_args(kernel_size, stride, padding, 1)
+    one = (1, 1)
+    extra = [_ceil_extra(sz, k, s, p, 1, ceil_mode)
+             for sz, k, s, p in zip(input.shape[-2:], kernel, stride, padding)]
+    lead = ((0, 0),) * (input.ndim - 2)
+    pads = lead + tuple((p, p + e) for p, e in zip(padding, extra))
+    total = windows(pad_dims(input, pads), kernel, stride, one).sum((-2, -1))
+    if divisor_override is not None:
+        return total * (1.0 / divisor_override)
+    if not any(extra) and (count_include_pad or not any(padding)):
+        return total * (1.0 / (kernel[0] * kernel[1]))
+    # per-window divisor from a window sum over a mask: 1 inside the input (and, when padding
+    # counts, inside the declared padding), 0 in ceil_mode's extra padding
+    h, w = input.shape[-2:]
+    mask = np.zeros((h + 2 * padding[0] + extra[0], w + 2 * padding[1] + extra[1]), dtype=np.float64)
+    if count_include_pad:
+        mask[: h + 2 * padding[0], : w + 2 * padding[1]] = 1
+    else:
+        mask[padding[0]: padding[0] + h, padding[1]: padding[1] + w] = 1
+    counts = windows(Tensor(mask, dtype=input.dtype, device=input.device), kernel, stride, one).sum((-2, -1))
+    return total / counts
+
+
+def _averaging_matrix(out: int, size: int) -> np.ndarray:
+    """Row i averages input[floor(i*size/out) : ceil((i+1)*size/out)] (torch's adaptive bins)."""
+    m = np.zeros((out, size))
+    for i in range(out):
+        lo, hi = (i * size) // out, -(-((i + 1) * size) // out)
+        m[i, lo:hi] = 1.0 / (hi - lo)
+    return m
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    oh, ow = _tuple(output_size, 2, "output_size")
+    h, w = input.shape[-2:]
+    oh, ow = oh or h, ow or w
+    if h % oh == 0 and w % ow == 0:
+        return avg_pool2d(input, (h // oh, w // ow))
+    ph = Tensor(_averaging_matrix(oh, h), dtype=input.dtype, device=input.device)
+    pw = Tensor(_averaging_matrix(ow, w), dtype=input.dtype, device=input.device)
+    return ph @ input @ pw.T
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor:
+    """Nearest-neighbour resize: output pixel i reads input floor(i * in / out)."""
+    if mode != "nearest":
+        raise NotImplementedError(f"interpolate: only mode='nearest' is supported, got {mode!r}")
+    nd = input.ndim - 2
+    spatial = input.shape[2:]
+    if size is not None:
+        outs = _tuple(size, nd, "size")
+    elif scale_factor is not None:
+        scales = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
+        outs = tuple(int(math.floor(i * s)) for i, s in zip(spatial, scales))
+    else:
+        raise ValueError("interpolate: give either size or scale_factor")
+    x = input
+    for d, (i, o) in enumerate(zip(spatial, outs)):
+        axis = 2 + d
+        if o == i:
+            continue
+        if o % i == 0:  # integer upscale: repeat each element o/i times, a pure view
+            r = o // i
+            shape = x.shape
+            x = x.reshape(shape[:axis + 1] + (1,) + shape[axis + 1:])
+            x = x.expand(shape[:axis + 1] + (r,) + shape[axis + 1:]).reshape(shape[:axis] + (o,) + shape[axis + 1:])
+        else:  # select with a 0/1 matrix along this axis
+            pick = np.zeros((o, i))
+            pick[np.arange(o), (np.arange(o) * i) // o] = 1.0
+            sel = Tensor(pick, dtype=x.dtype, device=x.device)
+            moved = x.transpose(axis, -1)
+            x = (moved @ sel.T).transpose(axis, -1)
+    return x

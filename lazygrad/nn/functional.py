@@ -1,0 +1,75 @@
+"""torch.nn.functional for lazygrad: every op is a composition of Tensor methods.
+
+The families live in their own files (activation, conv, norm, loss, attention); this module
+gathers them under the names torch uses and holds the few small ones.
+"""
+from __future__ import annotations
+
+from lazygrad.nn import _compat
+from lazygrad.nn.activation import (gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax,
+                                    softplus, tanh)
+from lazygrad.nn.attention import scaled_dot_product_attention
+from lazygrad.nn.conv import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d,
+                              interpolate, max_pool2d)
+from lazygrad.nn.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                              l1_loss, mse_loss, nll_loss)
+from lazygrad.nn.norm import batch_norm, group_norm, layer_norm
+from lazygrad.tensor import Tensor
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias, weight of shape (out_features, in_features)."""
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = _compat.rand(input.shape, input.device) >= p
+    return keep.where(input * (1.0 / (1.0 - p)), 0.0)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 (..., num_classes) with a 1 at each label; num_classes=-1 means max + 1."""
+    if tensor.dtype.is_float or tensor.dtype.is_bool:
+        raise TypeError(f"one_hot is only applicable to index tensors, got {tensor.dtype.name}")
+    if num_classes == -1:
+        num_classes = int(tensor.numpy().max()) + 1
+    if _compat.has("one_hot"):
+        return tensor.one_hot(num_classes)
+    return _compat.one_hot(tensor, num_classes)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of weight picked by integer indices, as a one-hot matmul so its gradient is the
+    usual scatter-add; the padding_idx row gets no gradient."""
+    if input.dtype.is_float:
+        raise TypeError(f"embedding expects integer indices, got {input.dtype.name}")
+    if max_norm is not None:
+        raise NotImplementedError("embedding(max_norm=...) is not supported")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        padding_idx = padding_idx % num
+        row = _compat.arange(num, weight.device).reshape(num, 1) == padding_idx
+        weight = row.where(weight.detach(), weight)
+    hot = _compat.one_hot(input, num, weight.dtype)
+    return hot @ weight
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
+    return input.pad(pad, mode=mode, value=value)
+
+
+__all__ = ["relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax",
+           "log_softmax", "dropout", "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
+           "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "group_norm", "embedding",
+           "pad", "interpolate", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "scaled_dot_product_attention",
+           "one_hot"]

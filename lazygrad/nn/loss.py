@@ -1,0 +1,120 @@
+"""Loss functions from torch's documented formulas (reduction: 'none' | 'mean' | 'sum')."""
+from __future__ import annotations
+
+from lazygrad.nn import _compat
+from lazygrad.nn.activation import log_softmax
+from lazygrad.tensor import Tensor
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    return _reduce((input - target).abs(), reduction)
+
+
+def _log_clamped(x: Tensor) -> Tensor:
+    return x.log().maximum(-100.0)  # torch clamps BCE's logs at -100 so 0 * log 0 stays finite
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: str = "mean") -> Tensor:
+    loss = -(target * _log_clamped(input) + (1 - target) * _log_clamped(1 - input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """(1 - t) x + (1 + (pw - 1) t) log(1 + e^-x), written stably with |x|."""
+    log_one_plus = (1 + (-input.abs()).exp()).log() + (-input).relu()  # log(1 + e^-x)
+    if pos_weight is None:
+        loss = (1 - target) * input + log_one_plus
+    else:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * log_one_plus
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _class_last(x: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N, d1, ..., C) so the class dim is last."""
+    return x if x.ndim <= 2 else x.permute((0,) + tuple(range(2, x.ndim)) + (1,))
+
+
+def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """-w[t] * input[t] per element; 'mean' divides by the summed weights of non-ignored targets."""
+    logp = _class_last(input)
+    c = logp.shape[-1]
+    if tuple(target.shape) != tuple(logp.shape[:-1]):
+        raise ValueError(f"nll_loss: target shape {list(target.shape)} does not match input shape "
+                         f"{list(input.shape)}")
+    valid = target != ignore_index
+    safe = valid.where(target, 0)
+    hot = _compat.one_hot(safe, c, logp.dtype)
+    w = hot if weight is None else hot * weight
+    w = w * valid.unsqueeze(-1).cast(logp.dtype)
+    loss = -(logp * w).sum(-1)
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax + nll_loss; targets are class indices or class probabilities. With label
+    smoothing the loss is (1 - e) * nll + e / C * sum_c(-w_c log p_c), as torch defines it."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    dim = 1 if input.ndim >= 2 else 0
+    logp = log_softmax(input, dim)
+    c = input.shape[dim]
+    if target.dtype.is_float:  # probabilities over classes, same shape as input
+        if target.shape != input.shape:
+            raise ValueError(f"cross_entropy: probability targets need the input's shape "
+                             f"{list(input.shape)}, got {list(target.shape)}")
+        t = target * (1 - label_smoothing) + label_smoothing / c if label_smoothing else target
+        lp = logp if weight is None else logp * weight.reshape((c,) + (1,) * (input.ndim - 2))
+        loss = -(lp * t).sum(dim)
+        if reduction == "mean":
+            return loss.sum() / (loss.numel() if input.ndim >= 2 else 1)
+        return _reduce(loss, reduction)
+    if input.ndim == 1:
+        logp, target = logp.unsqueeze(0), target.unsqueeze(0)
+        out = cross_entropy_indices(logp, target, weight, ignore_index, reduction, label_smoothing)
+        return out.squeeze(0) if reduction == "none" else out
+    return cross_entropy_indices(logp, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def cross_entropy_indices(logp: Tensor, target: Tensor, weight, ignore_index: int, reduction: str,
+                          label_smoothing: float) -> Tensor:
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    if not label_smoothing:
+        return nll
+    lp = _class_last(logp)
+    c = lp.shape[-1]
+    valid = (target != ignore_index).cast(lp.dtype)
+    smooth = -(lp if weight is None else lp * weight).sum(-1) * valid
+    if reduction == "mean":
+        if weight is None:
+            denom = valid.sum()
+        else:
+            denom = (_compat.one_hot((target != ignore_index).where(target, 0), c, lp.dtype) * weight).sum(-1)
+            denom = (denom * valid).sum()
+        smooth = smooth.sum() / denom
+    else:
+        smooth = _reduce(smooth, reduction)
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)

@@ -1,0 +1,84 @@
+"""BatchNorm1d/2d, LayerNorm, GroupNorm: affine weights start at 1 and 0, as in torch."""
+from __future__ import annotations
+
+import numpy as np
+
+from lazygrad.nn import functional as F
+from lazygrad.nn import init
+from lazygrad.nn.modules.linear import empty_param
+from lazygrad.nn.modules.module import Module
+from lazygrad.tensor import Tensor
+
+
+class _BatchNorm(Module):
+    _dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = init.ones_(empty_param((num_features,), device, dtype)) if affine else None
+        self.bias = empty_param((num_features,), device, dtype) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, np.float32), device=device))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, np.float32), device=device))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64), device=device))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in self._dims:
+            raise ValueError(f"{type(self).__name__} expected a {' or '.join(f'{d}D' for d in self._dims)} "
+                             f"input, got shape {list(input.shape)}")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        use_batch = self.training or self.running_mean is None
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.assign(self.num_batches_tracked + 1).realize()
+            if self.momentum is None:  # cumulative moving average
+                momentum = 1.0 / float(self.num_batches_tracked.item())
+        track = self.training and self.track_running_stats
+        return F.batch_norm(input, self.running_mean if track or not use_batch else None,
+                            self.running_var if track or not use_batch else None, self.weight, self.bias,
+                            use_batch, momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+
+class BatchNorm1d(_BatchNorm):
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    _dims = (4,)
+
+
+class LayerNorm(Module):
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.weight = init.ones_(empty_param(shape, device, dtype)) if elementwise_affine else None
+        self.bias = empty_param(shape, device, dtype) if elementwise_affine and bias else None
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class GroupNorm(Module):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.weight = init.ones_(empty_param((num_channels,), device, dtype)) if affine else None
+        self.bias = empty_param((num_channels,), device, dtype) if affine else None
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

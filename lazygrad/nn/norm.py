@@ -1,0 +1,75 @@
+"""Normalization (batch, layer, group) from torch's formulas: biased variance normalizes,
+BatchNorm's running variance is the unbiased one."""
+from __future__ import annotations
+
+import math
+
+from lazygrad.grad_mode import no_grad
+from lazygrad.tensor import Tensor
+
+
+def _moments(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    mean = x.mean(axes, keepdim=True)
+    diff = x - mean
+    return mean, (diff * diff).mean(axes, keepdim=True)
+
+
+def _affine(y: Tensor, weight, bias, shape: tuple[int, ...]) -> Tensor:
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize over every dim but the channel dim (1). In training the batch statistics are
+    used and the running ones updated in place (mean, and the unbiased variance)."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects an input of at least 2 dims (N, C, ...), got shape {list(input.shape)}")
+    c = input.shape[1]
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = math.prod(input.shape) // c
+        if count <= 1:
+            raise ValueError(f"expected more than 1 value per channel when training, got input shape "
+                             f"{list(input.shape)}")
+        mean, var = _moments(input, axes)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                new_mean = running_mean * (1 - momentum) + mean.detach().reshape(c) * momentum
+                new_var = running_var * (1 - momentum) + var.detach().reshape(c) * (momentum * count / (count - 1))
+                running_mean.assign(new_mean)
+                running_var.assign(new_var)
+                from lazygrad.tensor import realize
+                realize(running_mean, running_var)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    y = (input - mean) * (var + eps).rsqrt()
+    return _affine(y, weight, bias, shape)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise ValueError(f"layer_norm: normalized_shape {list(normalized_shape)} does not match the "
+                         f"last dims of input shape {list(input.shape)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    mean, var = _moments(input, axes)
+    y = (input - mean) * (var + eps).rsqrt()
+    return _affine(y, weight, bias, normalized_shape)
+
+
+def group_norm(input: Tensor, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise ValueError(f"group_norm: {c} channels do not split into {num_groups} groups")
+    x = input.reshape(n, num_groups, -1)
+    mean, var = _moments(x, (2,))
+    y = ((x - mean) * (var + eps).rsqrt()).reshape(input.shape)
+    return _affine(y, weight, bias, (1, c) + (1,) * (input.ndim - 2))

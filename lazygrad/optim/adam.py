@@ -1,0 +1,52 @@
+"""Adam and AdamW (decoupled weight decay), as torch.optim documents them."""
+from __future__ import annotations
+
+import math
+
+from lazygrad.optim.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    _decoupled = False
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False):
+        if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0:
+            raise ValueError(f"invalid {type(self).__name__} hyperparameters: lr={lr}, betas={betas}, "
+                             f"eps={eps}, weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def update(self, group, p, grad, state):
+        b1, b2 = group["betas"]
+        lr, wd = group["lr"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"], state["exp_avg_sq"] = self._buffer(p), self._buffer(p)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = self._buffer(p)
+        state["step"] += 1
+        t = state["step"]
+        param = p
+        if wd and self._decoupled:
+            param = p * (1 - lr * wd)
+        elif wd:
+            grad = grad + wd * p
+        m = state["exp_avg"] * b1 + grad * (1 - b1)
+        v = state["exp_avg_sq"] * b2 + grad * grad * (1 - b2)
+        out = {state["exp_avg"]: m, state["exp_avg_sq"]: v}
+        if group["amsgrad"]:
+            v = state["max_exp_avg_sq"].maximum(v)
+            out[state["max_exp_avg_sq"]] = v
+        step_size = lr / (1 - b1 ** t)
+        denom = v.sqrt() * (1 / math.sqrt(1 - b2 ** t)) + group["eps"]
+        out[p] = param - step_size * m / denom
+        return out
+
+
+class AdamW(Adam):
+    _decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

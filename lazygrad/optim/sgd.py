@@ -1,0 +1,31 @@
+"""SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD documents it."""
+from __future__ import annotations
+
+from lazygrad.optim.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"invalid SGD hyperparameters: lr={lr}, momentum={momentum}, "
+                             f"weight_decay={weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+
+    def update(self, group, p, grad, state):
+        g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
+        out = {}
+        if group["momentum"]:
+            mu = group["momentum"]
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = self._buffer(p)
+                buf = g  # the first step starts the buffer at g
+            else:
+                buf = state["momentum_buffer"] * mu + g * (1 - group["dampening"])
+            out[state["momentum_buffer"]] = buf
+            g = g + mu * buf if group["nesterov"] else buf
+        out[p] = p - group["lr"] * g
+        return out
