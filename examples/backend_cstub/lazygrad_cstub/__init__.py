@@ -1,0 +1,144 @@
+"""The `cstub` device: lazygrad's Loop IR as C, built at -O1 without OpenMP, each kernel
+called through one array of pointers (`void kernel(void **args)`).
+
+The four pieces of a backend, in the order lazygrad uses them:
+
+    renderer   Loop IR -> C source         (CStubRenderer, on lazygrad's CStyleRenderer)
+    compiler   C source -> shared library  (compile_cstub, cached on disk)
+    program    shared library -> callable  (CStubProgram)
+    allocator  host memory owned by numpy  (HostMemory)
+
+make_device() puts them together; pyproject.toml registers it with lazygrad.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+from lazygrad.codegen.cstyle import CStyleRenderer
+from lazygrad.codegen.loop_ir import LoopKernel
+from lazygrad.ir.errors import CompileError
+from lazygrad.runtime.device import Device
+
+FLAGS = ("-O1", "-fPIC", "-shared", "-std=gnu11", "-fno-math-errno")
+
+
+# ---- allocator --------------------------------------------------------------------------------
+
+class HostMemory:
+    """Buffers are numpy byte arrays; a handle is the array itself."""
+
+    def alloc(self, nbytes: int) -> np.ndarray:
+        return np.zeros(nbytes, dtype=np.uint8)
+
+    def free(self, handle: np.ndarray) -> None:
+        pass  # numpy frees the memory when the last reference goes
+
+    def copyin(self, handle: np.ndarray, data: memoryview) -> None:
+        handle[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+
+    def copyout(self, handle: np.ndarray, nbytes: int) -> np.ndarray:
+        return handle[:nbytes].copy()
+
+
+# ---- renderer ---------------------------------------------------------------------------------
+
+class CStubRenderer(CStyleRenderer):
+    """Statements and expressions come from CStyleRenderer; this class only says how a
+    kernel begins: one `void **` parameter, unpacked into typed pointers."""
+    language = "c"
+
+    def prelude(self, kernel: LoopKernel) -> list[str]:
+        return ["#include <math.h>", "#include <stdint.h>"]
+
+    def signature(self, kernel: LoopKernel) -> str:
+        return f"void {kernel.name}(void **args)"
+
+    def unpack(self, kernel: LoopKernel) -> list[str]:
+        lines = []
+        for i, p in enumerate(kernel.params):
+            t = ("" if p.is_output else "const ") + self.type_name(p.dtype)
+            lines.append(f"{self.indent_unit}{t}* {p.name} = ({t}*)args[{i}];")
+        return lines
+
+    def render(self, kernel: LoopKernel) -> str:
+        head = self.signature(kernel) + " {\n"
+        before, _, body = super().render(kernel).partition(head)
+        return before + head + "\n".join(self.unpack(kernel)) + "\n" + body
+
+
+def render_cstub(kernel: LoopKernel) -> str:
+    return CStubRenderer().render(kernel)
+
+
+# ---- compiler ---------------------------------------------------------------------------------
+
+def find_cc() -> str | None:
+    return shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
+
+
+def cache_dir() -> str:
+    from lazygrad.runtime.c import cache_dir as lazygrad_cache
+    path = os.path.join(lazygrad_cache(), "cstub")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def compile_cstub(source: str, name: str) -> str:
+    """Path of a shared library built from source; built once, then read from the cache."""
+    cc = find_cc()
+    if cc is None:
+        raise CompileError("cstub: no C compiler found (set CC, or install gcc or clang)")
+    key = hashlib.sha256("\0".join([source, cc, *FLAGS]).encode()).hexdigest()[:24]
+    path = os.path.join(cache_dir(), f"{name}-{key}.so")
+    if os.path.exists(path):
+        return path
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=cache_dir(), prefix=".tmp-")
+    os.close(fd)
+    try:
+        proc = subprocess.run([cc, *FLAGS, "-x", "c", "-", "-o", tmp, "-lm"],
+                              input=source.encode(), capture_output=True)
+        if proc.returncode != 0:
+            numbered = "\n".join(f"{i:4d} | {ln}" for i, ln in enumerate(source.splitlines(), 1))
+            raise CompileError(f"cstub: {cc} failed on kernel {name}:\n"
+                               f"{proc.stderr.decode(errors='replace')}\n--- source ---\n{numbered}")
+        os.replace(tmp, path)  # atomic: other processes never see half a library
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+# ---- program ----------------------------------------------------------------------------------
+
+class CStubProgram:
+    def __init__(self, name: str, library: str):
+        self.fn = getattr(ctypes.CDLL(library), name)
+        self.fn.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+        self.fn.restype = None
+
+    def __call__(self, *handles: np.ndarray, timing: bool = False) -> float | None:
+        args = (ctypes.c_void_p * len(handles))(*(h.ctypes.data for h in handles))
+        start = time.perf_counter()
+        self.fn(args)
+        return time.perf_counter() - start if timing else None
+
+
+# ---- the device -------------------------------------------------------------------------------
+
+def check() -> tuple[bool, str]:
+    cc = find_cc()
+    if cc is None:
+        return False, "no C compiler found (set CC, or install gcc or clang)"
+    return True, f"{cc} {' '.join(FLAGS)}, void **args calls"
+
+
+def make_device() -> Device:
+    return Device("cstub", HostMemory(), render_cstub, compile_cstub, CStubProgram, check)
