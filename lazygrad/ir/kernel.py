@@ -89,9 +89,9 @@ class KernelBuilder:
         raise AssertionError(f"cannot fuse {node.op} into a kernel")
 
 
-def kernel_name(ast: Node) -> str:
+def kernel_name(ast: Node, nodes: list[Node] | None = None) -> str:
     """A readable name: E_ (elementwise) or R_ (has a reduce) and the loop extents."""
-    reduces = [n for n in _walk(ast) if n.op in REDUCE]
+    reduces = [n for n in (nodes or _walk(ast)) if n.op in REDUCE]
     shape = reduces[0].srcs[0].shape if reduces else ast.shape
     dims = "_".join(str(d) for d in shape) or "1"
     return f"{'R' if reduces else 'E'}_{dims}"
@@ -102,10 +102,10 @@ def _walk(root: Node) -> list[Node]:
     return toposort([root])
 
 
-def kernel_flops(ast: Node) -> int:
+def kernel_flops(ast: Node, nodes: list[Node] | None = None) -> int:
     """ALU ops executed by the kernel (each op once per element of its shape)."""
     total = 0
-    for n in _walk(ast):
+    for n in nodes or _walk(ast):
         if n.op in ALU and n.op not in (Op.CAST, Op.BITCAST, Op.WHERE):
             total += math.prod(n.shape)
         elif n.op in REDUCE:

@@ -62,6 +62,9 @@ class Op(Enum):
     def __repr__(self) -> str:
         return f"Op.{self.name}"
 
+    # members are singletons: identity hashing in C, not Enum's Python-level hash of the name
+    __hash__ = object.__hash__
+
 
 UNARY = frozenset({Op.NEG, Op.EXP2, Op.LOG2, Op.SIN, Op.SQRT, Op.RECIP, Op.CAST, Op.BITCAST})
 BINARY = frozenset({Op.ADD, Op.MUL, Op.MAX, Op.MOD, Op.IDIV, Op.CMPLT, Op.CMPNE, Op.AND, Op.OR,

@@ -76,9 +76,15 @@ def apply_rules(node: Node, by_op: dict[Op | None, list[Rule]], limit: int = 64)
     return node
 
 
+_INDEXED: dict[int, tuple[list[Rule], dict]] = {}
+
+
 def rewrite_graph(roots: list[Node], rules: list[Rule]) -> list[Node]:
     """Rewrite every node reachable from roots, sources first; returns the new roots."""
-    by_op = index_rules(rules)
+    cached = _INDEXED.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        cached = _INDEXED[id(rules)] = (rules, index_rules(rules))
+    by_op = cached[1]
     new_of: dict[Node, Node] = {}
     for node in toposort(roots):
         rebuilt = replace_srcs(node, tuple(new_of[s] for s in node.srcs))

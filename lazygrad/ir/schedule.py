@@ -240,13 +240,16 @@ def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKer
             out_view = view_through(node.shape, ())
             value_ir = builder.build(node.srcs[0] if node.op is Op.CONTIGUOUS else node)
         ast = make(Op.STORE, (value_ir,), (0, out_view), loc=node.loc)
-        kernels.append(ScheduledKernel(kernel_name(ast), ast, node, tuple(builder.params), output,
-                                       kernel_flops(ast)))
+        nodes = toposort([ast])
+        kernels.append(ScheduledKernel(kernel_name(ast, nodes), ast, node, tuple(builder.params),
+                                       output, kernel_flops(ast, nodes)))
     return kernels
 
 
 def _order(kernels: list[ScheduledKernel]) -> list[ScheduledKernel]:
     """Topological order; a kernel writing a buffer in place runs after every reader of it."""
+    if len(kernels) <= 1:
+        return kernels
     graph = nx.DiGraph()
     index = {k: i for i, k in enumerate(kernels)}
     producer = {k.target: k for k in kernels}

@@ -8,6 +8,7 @@ stack into one simplified index expression and one validity expression.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ class View:
     mask: tuple[tuple[int, int], ...] | None = None
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)
     def contiguous(shape: tuple[int, ...]) -> "View":
         return View(tuple(shape), contiguous_strides(tuple(shape)), 0, None)
 
@@ -160,6 +162,7 @@ class ViewStack:
     views: tuple[View, ...]
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)
     def contiguous(shape: tuple[int, ...]) -> "ViewStack":
         return ViewStack((View.contiguous(tuple(shape)),))
 

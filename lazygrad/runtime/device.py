@@ -44,6 +44,7 @@ class Device:
     program: Callable[[str, Any], Program]
     check: Callable[[], tuple[bool, str]] = lambda: (True, "")
     _programs: dict[tuple[str, str], Program] = field(default_factory=dict)
+    _by_kernel: dict[int, tuple[LoopKernel, Program, str]] = field(default_factory=dict)
 
     def render(self, kernel: LoopKernel) -> str:
         return self.renderer(kernel)
@@ -51,12 +52,16 @@ class Device:
     def get_program(self, kernel: LoopKernel) -> tuple[Program, str]:
         """The compiled program for a Loop IR kernel (cached in memory, and on disk by the
         compiler where it has a disk cache)."""
+        hit = self._by_kernel.get(id(kernel))
+        if hit is not None and hit[0] is kernel:  # lowered kernels are cached, so this is hot
+            return hit[1], hit[2]
         source = self.render(kernel)
         key = (kernel.name, source)
         prog = self._programs.get(key)
         if prog is None:
             prog = self.program(kernel.name, self.compiler(source, kernel.name))
             self._programs[key] = prog
+        self._by_kernel[id(kernel)] = (kernel, prog, source)
         return prog, source
 
     def synchronize(self) -> None:
