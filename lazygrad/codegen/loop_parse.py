@@ -128,10 +128,10 @@ class _LoopBuilder:
         if self.integer(start) != 0:
             raise self.error(f"loops start at 0, found {str(start)!r}", start)
         extent = self.integer(end)
+        if kind is not None and str(kind) not in LOOP_KINDS:
+            raise self.error(f"unknown loop kind {str(kind)!r}; expected one of {', '.join(LOOP_KINDS)}",
+                             kind)
         kind = "serial" if kind is None else str(kind)
-        if kind not in LOOP_KINDS:
-            raise self.error(f"unknown loop kind {kind!r}; expected one of {', '.join(LOOP_KINDS)}",
-                             end if kind == "serial" else body)
         self.define(var, loop_var(str(var), extent))
         self.scopes.append({})
         stmts = self.body(body)
