@@ -18,6 +18,7 @@ from lazygrad.ir.schedule import Schedule, ScheduledKernel, create_schedule
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import get_device
 
+_captures: list = []  # active lg.jit captures; each gets record(kernel, program, out, inputs)
 _readers: dict[int, weakref.WeakSet] = {}  # buffer id -> nodes whose cached value reads it
 _buffer_deps: dict[int, frozenset[int]] = {}  # buffer id -> user buffers its contents came from
 
@@ -102,6 +103,8 @@ def run_kernel(k: ScheduledKernel, level: int) -> Buffer:
         out = Buffer(target.device, inputs[0].size, target.dtype)
         out.copyin(inputs[0].numpy())
         stats.add(1, 0, out.nbytes)
+        if _captures:
+            _captures[-1].record(k, None, out, inputs)
         return out
     device = get_device(target.device)
     loop_kernel = lower(k.ast, k.name)
@@ -112,6 +115,8 @@ def run_kernel(k: ScheduledKernel, level: int) -> Buffer:
     else:
         out = Buffer(target.device, target.size, target.dtype)
     seconds = program(out.handle, *(b.handle for b in inputs), timing=level >= 1)
+    if _captures:
+        _captures[-1].record(k, program, out, inputs)
     nbytes = out.nbytes + sum(b.nbytes for b in inputs)
     stats.add(1, k.flops, nbytes)
     if level >= 1:
