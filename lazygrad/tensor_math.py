@@ -332,9 +332,10 @@ class MathMixin:
         return self._in_float(f)
 
     def abs(self):
+        """A select rather than max(x, -x), which would turn +0.0 into -0.0."""
         if self.dtype.is_bool or self.dtype.is_unsigned:
             return self
-        return self.maximum(-self)
+        return (self < 0).where(-self, self)
 
     __abs__ = abs
 
@@ -530,7 +531,8 @@ def _int_pow(base, exp):
         k = k >> 1
     odd = (exp & 1) != 0
     unit = (base == 1) | (base == -1)
-    unit_power = (base == 1).where(1, odd.where(-1, 1))
+    one, minus_one = base._const(1), base._const(-1)
+    unit_power = (base == 1).where(one, odd.where(minus_one, one))
     large = exp >= (1 << bits)
     out = large.where((base == 0).where(0, result), result)
     out = ((exp < 0) | large).where(unit.where(unit_power, (exp < 0).where(0, out)), out)

@@ -1,0 +1,358 @@
+"""Elementwise math against numpy (and scipy for erf), on every device and the dtypes that
+apply. Tolerances follow the dtype: float16 results are compared at float16 precision."""
+import math
+
+import numpy as np
+import pytest
+from scipy import special
+
+import lazygrad as lg
+from lazygrad.ir.errors import ShapeError
+
+TOL = {"float16": (2e-3, 2e-3), "float32": (2e-6, 1e-6), "float64": (1e-12, 1e-13)}
+
+
+def close(out, ref, dtype="float32", scale=1.0):
+    rtol, atol = TOL[dtype]
+    np.testing.assert_allclose(out.numpy().astype(np.float64), np.asarray(ref, np.float64),
+                               rtol=rtol * scale, atol=atol * scale, equal_nan=True)
+
+
+def tensor(a, device):
+    return lg.Tensor(np.asarray(a), device=device)
+
+
+def sample(rng, dtype, shape=(3, 5), lo=-3.0, hi=3.0):
+    return rng.uniform(lo, hi, shape).astype(dtype)
+
+
+UNARY = [
+    # name, numpy reference, input range
+    ("exp", np.exp, (-5, 5)),
+    ("exp2", np.exp2, (-5, 5)),
+    ("log", np.log, (0.01, 10)),
+    ("log2", np.log2, (0.01, 10)),
+    ("log10", np.log10, (0.01, 10)),
+    ("log1p", np.log1p, (-0.9, 10)),
+    ("expm1", np.expm1, (-5, 5)),
+    ("sqrt", np.sqrt, (0, 10)),
+    ("rsqrt", lambda a: 1 / np.sqrt(a), (0.1, 10)),
+    ("sin", np.sin, (-6, 6)),
+    ("cos", np.cos, (-6, 6)),
+    ("tan", np.tan, (-1.4, 1.4)),
+    ("tanh", np.tanh, (-10, 10)),
+    ("sigmoid", lambda a: 1 / (1 + np.exp(-a)), (-20, 20)),
+    ("relu", lambda a: np.maximum(a, 0), (-3, 3)),
+    ("silu", lambda a: a / (1 + np.exp(-a)), (-8, 8)),
+    ("softplus", lambda a: np.log1p(np.exp(a)), (-10, 10)),
+    ("erf", special.erf, (-5, 5)),
+    ("gelu", lambda a: 0.5 * a * (1 + special.erf(a / np.sqrt(2))), (-5, 5)),
+    ("abs", np.abs, (-3, 3)),
+    ("neg", np.negative, (-3, 3)),
+    ("sign", np.sign, (-3, 3)),
+    ("reciprocal", np.reciprocal, (0.5, 3)),
+    ("square", np.square, (-3, 3)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("name,ref,domain", UNARY, ids=[u[0] for u in UNARY])
+def test_unary_float(device, rng, name, ref, domain, dtype):
+    a = sample(rng, dtype, (4, 6), *domain)
+    out = getattr(tensor(a, device), name)()
+    assert out.dtype.name == dtype
+    scale = 4.0 if name in ("tan", "expm1", "log10") else 1.0  # a few float32 roundings more
+    close(out, ref(a.astype(np.float64)), dtype, scale)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "sigmoid", "tanh", "erf", "reciprocal"])
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "bool"])
+def test_float_functions_of_ints_give_float32(device, name, dtype):
+    a = np.array([1, 2, 3, 0, 1], dtype=dtype)
+    out = getattr(tensor(a, device), name)()
+    assert out.dtype == lg.float32
+    ref = getattr(tensor(a.astype(np.float32), device), name)()
+    close(out, ref.numpy())
+
+
+def test_erf_is_accurate_to_float_precision(device):
+    x = np.linspace(-7, 7, 20001)
+    ref = special.erf(x)
+    err32 = np.abs(tensor(x.astype(np.float32), device).erf().numpy() - special.erf(x.astype(np.float32).astype(np.float64)))
+    err64 = np.abs(tensor(x, device).erf().numpy() - ref)
+    assert err32.max() < 1.5e-7
+    assert err64.max() < 1e-14
+    edges = tensor(np.array([0.0, 1e-30, -1e-20, np.inf, -np.inf, np.nan]), device).erf().numpy()
+    np.testing.assert_allclose(edges, [0.0, 1e-30 * 2 / math.sqrt(math.pi), -1e-20 * 2 / math.sqrt(math.pi),
+                                       1.0, -1.0, np.nan], rtol=1e-15, atol=0)
+    assert not np.signbit(edges[0])
+
+
+def test_gelu_forms(device, rng):
+    a = sample(rng, np.float32, (50,), -6, 6)
+    x = tensor(a, device)
+    a64 = a.astype(np.float64)
+    inner = np.sqrt(2 / np.pi) * (a64 + 0.044715 * a64 ** 3)
+    close(x.gelu(approximate="tanh"), 0.5 * a64 * (1 + np.tanh(inner)))
+    close(x.gelu(), 0.5 * a64 * (1 + special.erf(a64 / np.sqrt(2))))
+    with pytest.raises(ValueError, match="approximate"):
+        x.gelu(approximate="fast")
+
+
+def test_tanh_and_expm1_keep_relative_precision_near_zero(device):
+    a = np.array([1e-8, -3e-6, 1e-4, 0.0], dtype=np.float32)
+    x = tensor(a, device)
+    np.testing.assert_allclose(x.tanh().numpy(), np.tanh(a.astype(np.float64)), rtol=1e-6)
+    np.testing.assert_allclose(x.expm1().numpy(), np.expm1(a.astype(np.float64)), rtol=1e-6)
+    np.testing.assert_allclose(x.log1p().numpy(), np.log1p(a.astype(np.float64)), rtol=1e-6)
+
+
+def test_softplus_beta_and_threshold(device, rng):
+    a = sample(rng, np.float32, (40,), -30, 30)
+    x = tensor(a, device)
+    for beta, threshold in ((1, 20), (2.0, 5), (0.5, 1)):
+        ba = beta * a.astype(np.float64)
+        ref = np.where(ba > threshold, a, np.log1p(np.exp(ba)) / beta)
+        close(x.softplus(beta=beta, threshold=threshold), ref, scale=2)
+
+
+def test_nan_and_inf_propagate_like_torch(device):
+    a = np.array([np.nan, np.inf, -np.inf, -1.0, 0.0], dtype=np.float32)
+    x = tensor(a, device)
+    assert np.isnan(x.relu().numpy()[0])
+    assert x.relu().numpy()[1:].tolist() == [np.inf, 0.0, 0.0, 0.0]
+    assert np.isnan(x.sigmoid().numpy()[0]) and x.sigmoid().numpy()[1:3].tolist() == [1.0, 0.0]
+    assert np.isnan(x.tanh().numpy()[0]) and x.tanh().numpy()[1:3].tolist() == [1.0, -1.0]
+    assert np.isnan(x.abs().numpy()[0]) and np.isnan(x.sign().numpy()[0])
+    assert x.sign().numpy()[1:].tolist() == [1.0, -1.0, -1.0, 0.0]
+    assert np.isnan(x.maximum(0).numpy()[0]) and np.isnan(tensor(np.float32(0), device).maximum(x).numpy()[0])
+    assert np.isnan(x.minimum(5).numpy()[0])
+    assert np.isnan(x.clamp(-1, 1).numpy()[0])
+
+
+FLOAT_EDGES = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999997, -0.49999997, 2.0 ** 23 - 0.5, 2.0 ** 23,
+               2.0 ** 23 + 1, 3e38, -3e38, 1e10 + 0.5, 7.3, -7.3, 0.0, np.inf, -np.inf, np.nan]
+FLOAT64_EDGES = FLOAT_EDGES + [2.0 ** 52 + 1, 2.0 ** 52 - 0.5, -(2.0 ** 53) - 2, 1e300, 4503599627370495.5]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc"])
+def test_rounding_is_exact(device, rng, name, dtype):
+    edges = FLOAT64_EDGES if dtype == "float64" else FLOAT_EDGES
+    with np.errstate(over="ignore"):
+        a = np.concatenate([np.array(edges, dtype=dtype), sample(rng, dtype, (30,), -100, 100)])
+    out = getattr(tensor(a, device), name)().numpy()
+    ref = {"floor": np.floor, "ceil": np.ceil, "round": np.round, "trunc": np.trunc}[name](a)
+    assert out.dtype == a.dtype
+    np.testing.assert_array_equal(out, ref)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc"])
+def test_rounding_keeps_int_dtype(device, name, dtype):
+    a = np.array([0, 1, 1, 0], dtype=dtype) if dtype == "bool" else np.array([-3, 0, 7, 100], dtype=dtype) if dtype != "uint8" else np.array([0, 3, 255, 9], dtype=dtype)
+    out = getattr(tensor(a, device), name)()
+    assert out.dtype.name == dtype
+    assert out.tolist() == a.tolist()
+
+
+def test_round_decimals(device):
+    a = np.array([1.2345, -2.5551, 0.125], dtype=np.float64)
+    close(tensor(a, device).round(decimals=2), np.round(a, 2), "float64")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "int64", "uint8"])
+def test_clamp(device, rng, dtype):
+    a = (rng.uniform(-20, 20, (4, 5)) if dtype != "uint8" else rng.uniform(0, 40, (4, 5))).astype(dtype)
+    x = tensor(a, device)
+    assert x.clamp(2, 9).tolist() == np.clip(a, 2, 9).tolist()
+    assert x.clamp(min=3).tolist() == np.maximum(a, 3).tolist()
+    assert x.clip(max=5).tolist() == np.minimum(a, 5).tolist()
+    assert x.clamp(9, 2).tolist() == np.full_like(a, 2).tolist()  # min > max gives max
+    lo = (rng.uniform(0, 5, (1, 5))).astype(dtype)
+    assert x.clamp(tensor(lo, device), None).tolist() == np.maximum(a, lo).tolist()
+    assert lg.clamp(x, max=tensor(lo, device)).tolist() == np.minimum(a, lo).tolist()
+    with pytest.raises(ValueError, match="min and max"):
+        x.clamp()
+
+
+def test_clamp_int_tensor_with_float_bound_promotes(device):
+    out = tensor(np.array([1, 5, 9]), device).clamp(2.5, 7.5)
+    assert out.dtype == lg.float32 and out.tolist() == [2.5, 5.0, 7.5]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int64", "uint8", "bool"])
+def test_maximum_minimum(device, rng, dtype):
+    a = rng.integers(0, 2 if dtype == "bool" else 50, (3, 4)).astype(dtype)
+    b = rng.integers(0, 2 if dtype == "bool" else 50, (4,)).astype(dtype)
+    x, y = tensor(a, device), tensor(b, device)
+    assert x.maximum(y).tolist() == np.maximum(a, b).tolist()
+    assert x.minimum(y).tolist() == np.minimum(a, b).tolist()
+    assert lg.maximum(x, y).dtype.name == dtype
+
+
+def test_where_broadcasts_and_promotes(device, rng):
+    c = rng.integers(0, 2, (3, 1)).astype(bool)
+    a = rng.standard_normal((1, 4)).astype(np.float32)
+    b = rng.integers(0, 9, (4,))
+    out = lg.where(tensor(c, device), tensor(a, device), tensor(b, device))
+    assert out.shape == (3, 4) and out.dtype == lg.float32
+    close(out, np.where(c, a, b))
+    out2 = lg.where(tensor(c, device), 1, 2.5)
+    assert out2.dtype == lg.float32 and out2.numpy().ravel().tolist() == np.where(c, 1, 2.5).ravel().tolist()
+    out3 = lg.where(tensor(c, device), tensor(b, device), 7)
+    assert out3.dtype == lg.int64 and out3.tolist() == np.where(c, b, 7).tolist()
+
+
+@pytest.mark.parametrize("exponent", [0, 1, 2, 3, -1, -2, 0.5, 2.5, -0.5, 7, 1.0 / 3])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_pow_scalar_exponent(device, rng, exponent, dtype):
+    a = sample(rng, dtype, (3, 4), 0.2, 3.0)
+    out = tensor(a, device) ** exponent
+    assert out.dtype.name == dtype
+    close(out, a.astype(np.float64) ** exponent, dtype, scale=4)
+
+
+def test_pow_negative_bases_follow_c_pow(device):
+    base = np.array([-2.0, -2.0, -2.0, -0.5, -1.0, -1.0, 0.0, 0.0, 0.0, 1.0, np.nan, -np.inf, 2.0])
+    exp = np.array([2.0, 3.0, 0.5, -3.0, np.inf, -np.inf, 0.0, -1.0, 2.0, np.nan, 0.0, 3.0, -np.inf])
+    for dtype in ("float32", "float64"):
+        out = tensor(base.astype(dtype), device) ** tensor(exp.astype(dtype), device)
+        with np.errstate(all="ignore"):
+            ref = np.power(base.astype(dtype), exp.astype(dtype))
+        close(out, ref, dtype, scale=4)
+
+
+def test_pow_tensor_exponent_random(device, rng):
+    a = rng.uniform(-3, 3, (5, 6)).astype(np.float32)
+    e = rng.integers(-3, 4, (6,)).astype(np.float32)
+    close(tensor(a, device) ** tensor(e, device), a.astype(np.float64) ** e, scale=8)
+    p = rng.uniform(0.1, 3, (5, 6)).astype(np.float32)
+    q = rng.uniform(-2, 2, (5, 6)).astype(np.float32)
+    close(tensor(p, device).pow(tensor(q, device)), p.astype(np.float64) ** q, scale=8)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8"])
+def test_int_pow_stays_int_and_exact(device, rng, dtype):
+    a = rng.integers(0 if dtype == "uint8" else -6, 7, (4, 5)).astype(dtype)
+    e = rng.integers(0, 6, (4, 5)).astype(dtype)
+    out = tensor(a, device) ** tensor(e, device)
+    assert out.dtype.name == dtype
+    assert out.tolist() == (a ** e).tolist()
+    out3 = tensor(a, device) ** 3
+    assert out3.dtype.name == dtype and out3.tolist() == (a ** 3).tolist()
+
+
+def test_int_pow_large_and_negative_exponents(device):
+    base = np.array([1, -1, -1, 0, 2, 3, -1, 1, 5])
+    exp = np.array([100, 101, 100, 70, 62, 39, -3, -2, -1])
+    out = tensor(base, device) ** tensor(exp, device)
+    with np.errstate(all="ignore"):
+        ref = [1, -1, 1, 0, 2 ** 62, int(np.int64(3) ** np.int64(39)), -1, 1, 0]
+    assert out.tolist() == ref
+
+
+def test_rpow(device):
+    x = tensor(np.array([0, 1, 2, 5]), device)
+    out = 2 ** x
+    assert out.dtype == lg.int64 and out.tolist() == [1, 2, 4, 32]
+    outf = 2.0 ** x
+    assert outf.dtype == lg.float32 and outf.tolist() == [1.0, 2.0, 4.0, 32.0]
+    y = tensor(np.array([0.5, -1.0, 3.0], np.float32), device)
+    close(10 ** y, 10.0 ** np.array([0.5, -1.0, 3.0]), scale=4)
+    assert (tensor(np.array([1.5, 2.0], np.float32), device) ** 2).dtype == lg.float32
+    assert (tensor(np.array([1, 2]), device) ** 2.5).dtype == lg.float32
+
+
+def test_int_to_negative_int_scalar_power_is_an_error(device):
+    with pytest.raises(ValueError, match="negative integer powers"):
+        tensor(np.array([1, 2]), device) ** -1
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_isnan_isinf_isfinite_nan_to_num(device, dtype):
+    a = np.array([1.0, np.nan, np.inf, -np.inf, -0.0, 65000.0], dtype=dtype)
+    x = tensor(a, device)
+    assert x.isnan().tolist() == np.isnan(a).tolist()
+    assert x.isinf().tolist() == np.isinf(a).tolist()
+    assert x.isfinite().tolist() == np.isfinite(a).tolist()
+    assert x.nan_to_num().tolist() == np.nan_to_num(a).tolist()
+    assert x.nan_to_num(nan=-1.0, posinf=7.0, neginf=-7.0).tolist() == \
+        np.nan_to_num(a, nan=-1.0, posinf=7.0, neginf=-7.0).tolist()
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "bool"])
+def test_isnan_of_ints_is_false(device, dtype):
+    x = tensor(np.array([0, 1, 1], dtype=dtype), device)
+    assert x.isnan().tolist() == [False] * 3 and x.isinf().tolist() == [False] * 3
+    assert x.isfinite().tolist() == [True] * 3 and x.nan_to_num().tolist() == x.tolist()
+
+
+def test_lerp(device, rng):
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    b = rng.standard_normal((3, 4)).astype(np.float32)
+    w = rng.uniform(0, 1, (4,)).astype(np.float32)
+    x, y = tensor(a, device), tensor(b, device)
+    close(x.lerp(y, 0.3), a + 0.3 * (b - a))
+    close(lg.lerp(x, y, tensor(w, device)), a + w * (b - a))
+    assert x.lerp(y, 1.0).tolist() == b.tolist()  # weight 1 gives exactly end
+    assert x.lerp(y, 0.0).tolist() == a.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8"])
+def test_abs_sign_neg_of_ints(device, rng, dtype):
+    a = rng.integers(0 if dtype == "uint8" else -9, 10, (12,)).astype(dtype)
+    x = tensor(a, device)
+    assert x.abs().tolist() == np.abs(a).tolist() and x.abs().dtype.name == dtype
+    assert x.sign().tolist() == np.sign(a).tolist() and x.sign().dtype.name == dtype
+    if dtype != "uint8":
+        assert (-x).tolist() == (-a).tolist()
+
+
+def test_logical_ops(device, rng):
+    a = rng.integers(0, 3, (10,))
+    b = rng.integers(0, 2, (10,)).astype(bool)
+    x, y = tensor(a, device), tensor(b, device)
+    assert x.logical_not().tolist() == np.logical_not(a).tolist()
+    assert x.logical_and(y).tolist() == np.logical_and(a, b).tolist()
+    assert lg.logical_or(x, y).tolist() == np.logical_or(a, b).tolist()
+    assert x.logical_xor(y).tolist() == np.logical_xor(a, b).tolist()
+    assert (~y).tolist() == (~b).tolist() and (y ^ True).tolist() == (b ^ True).tolist()
+
+
+@pytest.mark.parametrize("shape_a,shape_b", [((), ()), ((), (2, 3)), ((0,), (1,)), ((0, 3), (1, 3)),
+                                             ((1,), (1,)), ((3, 1), (1, 4)), ((2, 1, 3), (4, 1)),
+                                             ((1, 1), ())])
+def test_broadcasting_corners(device, rng, shape_a, shape_b):
+    a = rng.uniform(0.5, 2, shape_a).astype(np.float32)
+    b = rng.uniform(0.5, 2, shape_b).astype(np.float32)
+    x, y = tensor(a, device), tensor(b, device)
+    for out, ref in ((x + y, a + b), (x * y, a * b), (x / y, a / b), (x - y, a - b),
+                     (x ** y, a.astype(np.float64) ** b), (x.maximum(y), np.maximum(a, b)),
+                     ((x < y), a < b)):
+        assert out.shape == ref.shape
+        close(out, ref, scale=4)
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (1,), (2, 0, 3)])
+def test_unary_on_0d_empty_and_one_element(device, rng, shape):
+    a = rng.uniform(0.5, 2, shape).astype(np.float32)
+    x = tensor(a, device)
+    for name in ("exp", "log", "erf", "floor", "round", "gelu", "sigmoid", "tanh"):
+        out = getattr(x, name)()
+        assert out.shape == shape
+    close(x.exp().log(), a)
+    close(x.erf(), special.erf(a))
+
+
+def test_scalar_operands_on_either_side(device):
+    x = tensor(np.array([1.0, 2.0, 4.0], np.float32), device)
+    assert (1 - x).tolist() == [0.0, -1.0, -3.0]
+    assert (8 / x).tolist() == [8.0, 4.0, 2.0]
+    assert (x / 2).tolist() == [0.5, 1.0, 2.0]
+    assert (3 * x).tolist() == [3.0, 6.0, 12.0]
+
+
+def test_broadcast_error_names_the_shapes(device):
+    with pytest.raises(ShapeError, match=r"\[2, 3\].*\[4\]"):
+        tensor(np.zeros((2, 3)), device) + tensor(np.zeros(4), device)
