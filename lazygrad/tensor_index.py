@@ -28,9 +28,9 @@ def positions(n: int, axis: int, ndim: int, device: str):
     return iota.reshape(tuple(n if i == axis else 1 for i in range(ndim)))
 
 
-def select_sum(cond, values, axis: int):
-    """Sum over axis of where(cond, values, 0), in values' dtype. When at most one element is
-    selected along axis the result is that element, exactly, for every dtype."""
+def select_sum(cond, values, axis):
+    """Sum over axis (an int or a tuple) of where(cond, values, 0), in values' dtype. When at
+    most one element is selected the result is that element, exactly, for every dtype."""
     zero = values._const(0, values.dtype, ())
     return cond.where(values, zero).sum(axis).cast(values.dtype)
 
@@ -40,16 +40,18 @@ def _is_realized(t) -> bool:
     return node.op is Op.BUFFER or node.realized is not None
 
 
-def _check_bounds(index, size: int, dim: int, allow_negative: bool = True) -> None:
+def _check_bounds(index, size: int, dim: int, allow_negative: bool = True) -> bool:
     """Out-of-range indices raise here when the index is already computed (a user's list or
-    array, or a realized tensor); a lazy index is not forced just to check it."""
+    array, or a realized tensor); a lazy index is not forced just to check it. Returns True
+    when the index is known to hold no negative values."""
     if not _is_realized(index) or index.numel() == 0:
-        return
+        return index.numel() == 0
     values = index.numpy()
     low = -size if allow_negative else 0
     bad = values[(values < low) | (values >= size)]
     if bad.size:
         raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dim {dim} with size {size}")
+    return bool((values >= 0).all())
 
 
 def _as_index_tensor(i, device: str):
@@ -65,6 +67,19 @@ def _as_index_tensor(i, device: str):
     if i.dtype.is_float:
         raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype.name}")
     return i if i.dtype.is_bool else i.cast(dtypes.int64)
+
+
+def _value_to(value, dtype, shape):
+    """The value of x[index] = value, cast and broadcast to the indexed region's shape."""
+    from lazygrad.tensor import broadcast_shape
+    try:
+        fits = broadcast_shape(value.shape, shape) == tuple(shape)
+    except ShapeError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"setitem: a value of shape {list(value.shape)} cannot be broadcast to "
+                         f"the indexed shape {list(shape)}")
+    return value.cast(dtype)._broadcast_to(tuple(shape))
 
 
 def _wrap_negative(index, size: int):
@@ -202,8 +217,8 @@ def _parse(x, index) -> _Parsed:
             plan.append(("slice", d, start, count, step, size))
             d += 1
         else:
-            _check_bounds(i, size, src_dim)
-            advanced.append((d, _wrap_negative(i, size)))
+            known_positive = _check_bounds(i, size, src_dim)
+            advanced.append((d, i if known_positive else _wrap_negative(i, size)))
             d += 1
         src_dim += 1
     return _Parsed(plan, advanced)
@@ -237,16 +252,32 @@ def _result_dims(dims, batch_ndim: int, rest_ndim: int) -> list[int] | None:
 
 
 def _gather_advanced(view, advanced):
-    flat, order, n = _flat_index(view, advanced)
-    k = len(advanced)
-    rest_shape = tuple(view.shape[d] for d in order[k:])
-    rows = view.permute(order).reshape((n,) + rest_shape)
-    b = flat.ndim
-    key = flat.reshape(flat.shape + (1,) * (1 + len(rest_shape)))
-    hit = key == positions(n, b, b + 1 + len(rest_shape), view.device)
-    out = select_sum(hit, rows.reshape((1,) * b + rows.shape), b)
-    perm = _result_dims([d for d, _ in advanced], b, len(rest_shape))
-    return out if perm is None else out.permute(perm)
+    """One reduce kernel: the result's dims (in torch's order) followed by one axis a
+    indexed dim; each index is compared with a position counter on its own axis, so neither
+    the indices nor the comparison need a buffer of their own."""
+    from lazygrad.tensor import broadcast_shape
+    dims = [d for d, _ in advanced]
+    if len(set(dims)) != len(dims):
+        raise IndexError("an index tensor and another index for the same dim")
+    batch = broadcast_shape(*(t.shape for _, t in advanced))
+    rest = [k for k in range(view.ndim) if k not in dims]
+    b, k = len(batch), len(dims)
+    perm = _result_dims(dims, b, len(rest))
+    layout = list(range(b + len(rest))) if perm is None else perm  # slot -> (batch, rest) axis
+    total = b + len(rest) + k
+    values_shape = tuple(1 if a < b else view.shape[rest[a - b]] for a in layout)
+    values = view.permute(rest + dims).reshape(values_shape + tuple(view.shape[d] for d in dims))
+    # compare at the full shape: a comparison made smaller and then broadcast would be
+    # computed into a buffer of its own first
+    full = tuple(batch[a] if a < b else view.shape[rest[a - b]] for a in layout) + values.shape[-k:]
+    hit = None
+    for j, (d, index) in enumerate(advanced):
+        index = index._broadcast_to(batch)
+        key = index.reshape(tuple(batch[a] if a < b else 1 for a in layout) + (1,) * k)
+        pos = positions(view.shape[d], b + len(rest) + j, total, view.device)
+        eq = key._broadcast_to(full) == pos._broadcast_to(full)
+        hit = eq if hit is None else hit & eq
+    return select_sum(hit, values, tuple(range(total - k, total)))
 
 
 def _scatter_advanced(view, advanced, value):
@@ -260,7 +291,7 @@ def _scatter_advanced(view, advanced, value):
     result_shape = flat.shape + rest_shape
     if perm is not None:
         result_shape = tuple(result_shape[p] for p in perm)
-    value = value.cast(view.dtype)._broadcast_to(result_shape)
+    value = _value_to(value, view.dtype, result_shape)
     if perm is not None:
         value = value.permute([perm.index(i) for i in range(len(perm))])
     count = flat.numel()
@@ -308,7 +339,7 @@ class IndexMixin:
         from lazygrad.ir.ops import MOVEMENT
         from lazygrad.tensor import realize
         view = _apply_plan(self, plan)
-        value = value.cast(self.dtype)._broadcast_to(view.shape)
+        value = _value_to(value, self.dtype, view.shape)
         in_place = base_of(self.node).op is Op.BUFFER and (
             self.node.op is Op.BUFFER or self.node.op in MOVEMENT)
         if in_place:
@@ -402,8 +433,8 @@ class IndexMixin:
         if self.ndim < 2:
             raise ShapeError(f"{what} needs at least 2 dims, got shape {list(self.shape)}")
         rows, cols = self.shape[-2:]
-        row = positions(rows, 0, 2, self.device)
-        col = positions(cols, 1, 2, self.device)
+        row = positions(rows, self.ndim - 2, self.ndim, self.device)._broadcast_to(self.shape)
+        col = positions(cols, self.ndim - 1, self.ndim, self.device)._broadcast_to(self.shape)
         keep = (col - row <= diagonal) if keep_lower else (col - row >= diagonal)
         return keep.where(self, self._const(0, self.dtype, ()))
 

@@ -1,0 +1,334 @@
+"""Indexing, setitem, gather/scatter, masks, triangles and one_hot against numpy."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+
+
+def T(a, device):
+    return lg.Tensor(a, device=device)
+
+
+@pytest.fixture
+def a456(rng):
+    return rng.standard_normal((4, 5, 6)).astype(np.float32)
+
+
+# ---- basic indexing ----------------------------------------------------------------------------
+
+BASIC = [
+    1, -1, (2, 3), (0, -1, 5), slice(1, 3), slice(None, None, 2), slice(None, None, -1),
+    slice(3, 0, -2), slice(-2, None), slice(10, 20), slice(None, None, 4),
+    (slice(None), slice(1, None, 3)), (Ellipsis, slice(None, None, -3)), (1, Ellipsis, 2),
+    (None, 1), (slice(None), None, slice(None, None, -1), None), Ellipsis, (Ellipsis, None),
+    (slice(None, None, -2), 1, slice(1, None, 3)), (slice(2, 2),), (slice(5, 1),),
+]
+
+
+@pytest.mark.parametrize("index", BASIC, ids=[repr(i) for i in BASIC])
+def test_basic_indexing(device, a456, index):
+    np.testing.assert_array_equal(T(a456, device)[index].numpy(), a456[index])
+
+
+def test_basic_index_of_a_non_contiguous_view(device, a456):
+    x = T(a456, device).permute(2, 0, 1)[1:, ::-2][:, :, None].expand(5, 2, 3, 5)
+    ref = np.broadcast_to(a456.transpose(2, 0, 1)[1:, ::-2][:, :, None], (5, 2, 3, 5))
+    np.testing.assert_array_equal(x[::2, -1, 1:, ::-3].numpy(), ref[::2, -1, 1:, ::-3])
+
+
+def test_index_0d_and_one_element(device):
+    s = T(np.float32(3.0), device)
+    assert s[None].tolist() == [3.0]
+    assert s[...].item() == 3.0
+    one = T(np.array([7], np.int64), device)
+    assert one[0].item() == 7 and one[-1].item() == 7
+    assert one[1:].numpy().shape == (0,)
+
+
+def test_index_empty(device):
+    e = T(np.zeros((0, 3), np.float32), device)
+    assert e[:, 1].numpy().shape == (0,)
+    assert e[::-1].numpy().shape == (0, 3)
+    with pytest.raises(IndexError, match="index 0 is out of bounds for dim 0 with size 0"):
+        e[0]
+
+
+def test_index_errors(device, a456):
+    x = T(a456, device)
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dim 1 with size 5"):
+        x[0, 5]
+    with pytest.raises(IndexError, match="index -7 is out of bounds for dim 2 with size 6"):
+        x[:, :, -7]
+    with pytest.raises(IndexError, match="too many indices"):
+        x[0, 0, 0, 0]
+    with pytest.raises(IndexError, match="single ellipsis"):
+        x[..., 0, ...]
+    with pytest.raises(IndexError, match="unsupported index"):
+        x["a"]
+
+
+# ---- advanced indexing ---------------------------------------------------------------------
+
+ADVANCED = [
+    ([0, 2, -1],), ((slice(None), [4, 0, 0]),), (([[0, 1], [3, 2]], [0, 4]),), ((slice(None), [1, 2], [0, 5]),),
+    (([1, 3], slice(None), [2, 2]),), ((Ellipsis, [0, -1]),), ((None, [1, 0], slice(1, 4)),),
+    ((slice(None, None, -1), [[2], [3]], [0, 1, 2]),), (([],),),
+]
+
+
+@pytest.mark.parametrize("index", [i[0] for i in ADVANCED], ids=[repr(i[0]) for i in ADVANCED])
+def test_integer_array_indexing_matches_numpy(device, a456, index):
+    idx = index if isinstance(index, tuple) else (index,)
+    np_idx = tuple(np.array(i, dtype=np.int64) if isinstance(i, list) else i for i in idx)
+    np.testing.assert_array_equal(T(a456, device)[idx].numpy(), a456[np_idx])
+
+
+def test_tensor_indices_of_int_and_float_data(device, rng):
+    ints = rng.integers(-100, 100, (6, 4))
+    idx = lg.Tensor([5, 0, 3], device=device)
+    np.testing.assert_array_equal(T(ints, device)[idx].numpy(), ints[[5, 0, 3]])
+    special = np.array([np.inf, -np.inf, np.nan, 1.5], np.float32)
+    out = T(special, device)[lg.Tensor([3, 0, 1, 2], device=device)]
+    np.testing.assert_array_equal(out.numpy(), special[[3, 0, 1, 2]])  # inf/nan do not leak
+
+
+def test_int_with_tensor_index_follows_torch(device, a456):
+    # torch applies the int first, so the index dims stay in place: shape (5, 2), not (2, 5)
+    out = T(a456, device)[0, :, [1, 3]]
+    np.testing.assert_array_equal(out.numpy(), a456[0][:, [1, 3]])
+
+
+def test_lazy_index_tensor(device, a456):
+    idx = lg.Tensor([3, 1], device=device) - 1  # not yet computed
+    np.testing.assert_array_equal(T(a456, device)[:, idx].numpy(), a456[:, [2, 0]])
+
+
+def test_tensor_index_out_of_range(device, a456):
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dim 1 with size 5"):
+        T(a456, device)[:, [0, 5]]
+    with pytest.raises(IndexError, match="must be integer or bool"):
+        T(a456, device)[lg.Tensor([0.0], device=device)]
+
+
+def test_index_tensors_must_broadcast(device, a456):
+    with pytest.raises(lg.ShapeError, match=r"\[2\] and \[3\]"):
+        T(a456, device)[[0, 1], [0, 1, 2]]
+
+
+@pytest.mark.parametrize("mask_dims", [1, 2, 3])
+def test_bool_mask(device, a456, mask_dims):
+    mask = a456[(Ellipsis,) + (0,) * (3 - mask_dims)] > 0.2
+    np.testing.assert_array_equal(T(a456, device)[T(mask, device)].numpy(), a456[mask])
+
+
+def test_bool_mask_from_expression_and_list(device, a456):
+    x = T(a456, device)
+    np.testing.assert_array_equal(x[x > 0].numpy(), a456[a456 > 0])
+    np.testing.assert_array_equal(x[:, [True, False, True, False, True]].numpy(),
+                                  a456[:, [True, False, True, False, True]])
+    assert x[x > 100].numpy().shape == (0,)
+    with pytest.raises(IndexError, match=r"mask of shape \[3\].*\[4, 5, 6\]"):
+        x[T(np.array([True, False, True]), device)]
+
+
+def test_advanced_indexing_kernels(device, a456):
+    x = T(a456, device)
+    assert len(x[:, lg.Tensor([1, 2], device=device)].exp().schedule()) == 1
+    assert len(x[[0, 1], :, [[2], [3]]].schedule()) == 1
+    assert len(x[x[:, :, 0] > 0].schedule()) == 1
+
+
+# ---- setitem -------------------------------------------------------------------------------------
+
+SET_BASIC = [1, (0, 2), (slice(1, 3), slice(None, None, 2)), (Ellipsis, slice(None, None, -2)),
+             (slice(None, None, -1), 1, slice(4, 0, -3)), (None, 0), (slice(2, 2),)]
+
+
+@pytest.mark.parametrize("index", SET_BASIC, ids=[repr(i) for i in SET_BASIC])
+def test_setitem_basic_is_seen_by_references_and_views(device, a456, rng, index):
+    ref = a456.copy()
+    x = T(a456, device)
+    alias, view = x, x[1:, ::2]
+    value = rng.standard_normal(ref[index].shape).astype(np.float32)
+    x[index] = T(value, device)
+    ref[index] = value
+    np.testing.assert_array_equal(alias.numpy(), ref)
+    np.testing.assert_array_equal(view.numpy(), ref[1:, ::2])
+
+
+def test_setitem_scalar_broadcast_and_dtype(device, rng):
+    a = rng.integers(0, 10, (3, 4))
+    x = T(a, device)
+    x[1] = 7
+    x[:, -1] = lg.Tensor([1.9, 2.9, 3.9], device=device)  # cast to int64 like torch
+    a[1] = 7
+    a[:, -1] = [1, 2, 3]
+    np.testing.assert_array_equal(x.numpy(), a)
+    assert x.dtype == lg.int64
+
+
+def test_setitem_through_a_view_writes_the_base(device, a456):
+    ref = a456.copy()
+    x = T(a456, device)
+    v = x.permute(2, 0, 1)[::2]
+    v[1, :, 2] = 0.0
+    ref.transpose(2, 0, 1)[::2][1, :, 2] = 0.0
+    np.testing.assert_array_equal(x.numpy(), ref)
+    np.testing.assert_array_equal(v.numpy(), ref.transpose(2, 0, 1)[::2])
+
+
+def test_setitem_reads_own_values(device, rng):
+    a = rng.standard_normal(6).astype(np.float32)
+    x = T(a, device)
+    pending = x * 2
+    x[1:] = x[:-1]
+    ref = a.copy()
+    ref[1:] = a[:-1].copy()
+    np.testing.assert_array_equal(x.numpy(), ref)
+    np.testing.assert_array_equal(pending.numpy(), a * 2)  # computed before the write, as in torch
+
+
+def test_setitem_on_lazy_tensor(device, a456):
+    x = T(a456, device) * 2
+    x[0, 1:3] = 5.0
+    x[[1, 2], 0] = lg.Tensor(np.full((2, 6), 9.0, np.float32), device=device)
+    ref = a456 * 2
+    ref[0, 1:3] = 5.0
+    ref[[1, 2], 0] = 9.0
+    np.testing.assert_array_equal(x.numpy(), ref)
+
+
+@pytest.mark.parametrize("index", [([0, 3],), ((slice(None), [1, 1], [2, 0]),), (([2, 0], slice(None), [5, 5]),)])
+def test_setitem_advanced(device, a456, rng, index):
+    idx = index[0] if isinstance(index[0], tuple) else (index[0],)
+    np_idx = tuple(np.array(i) if isinstance(i, list) else i for i in idx)
+    ref = a456.copy()
+    x = T(a456, device)
+    alias = x
+    value = rng.standard_normal(ref[np_idx].shape).astype(np.float32)
+    x[idx] = T(value, device)
+    ref[np_idx] = value
+    np.testing.assert_array_equal(alias.numpy(), ref)
+
+
+def test_setitem_repeated_index_last_wins(device):
+    x = T(np.zeros(4, np.float32), device)
+    x[[1, 1, 2]] = lg.Tensor([5.0, 6.0, 7.0], device=device)
+    assert x.tolist() == [0.0, 6.0, 7.0, 0.0]
+
+
+def test_setitem_mask(device, a456):
+    x = T(a456, device)
+    alias = x
+    x[x > 0.5] = 0.5
+    x[x < -0.5] = T(np.float32(-0.5), device)
+    np.testing.assert_array_equal(alias.numpy(), np.clip(a456, None, 0.5).clip(-0.5))
+
+
+def test_setitem_errors(device, a456):
+    x = T(a456, device)
+    with pytest.raises(lg.ShapeError, match=r"\[3\].*\[5, 6\]"):
+        x[0] = lg.Tensor([1.0, 2.0, 3.0], device=device)
+    with pytest.raises(IndexError, match="index 4 is out of bounds for dim 0 with size 4"):
+        x[4] = 1.0
+
+
+# ---- gather / scatter / index_select / masked_fill -----------------------------------------------
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_gather(device, a456, rng, dim):
+    shape = list(a456.shape)
+    shape[dim] = 3
+    shape[(dim + 1) % 3] -= 1  # index may be smaller than the input in other dims
+    index = rng.integers(0, a456.shape[dim], shape)
+    region = a456[tuple(slice(0, s) if d != dim % 3 else slice(None) for d, s in enumerate(shape))]
+    ref = np.take_along_axis(region, index, dim)
+    np.testing.assert_array_equal(T(a456, device).gather(dim, T(index, device)).numpy(), ref)
+
+
+def test_gather_errors(device, a456):
+    x = T(a456, device)
+    with pytest.raises(IndexError, match="index 6 is out of bounds for dim 2 with size 6"):
+        x.gather(2, lg.Tensor(np.full((4, 5, 1), 6), device=device))
+    with pytest.raises(lg.ShapeError, match=r"\[2, 2\].*\[4, 5, 6\]"):
+        x.gather(0, lg.Tensor(np.zeros((2, 2), np.int64), device=device))
+
+
+def _np_scatter(base, dim, index, src, add=False):
+    out = base.copy()
+    for pos in np.ndindex(*index.shape):
+        target = list(pos)
+        target[dim] = index[pos]
+        if add:
+            out[tuple(target)] += src[pos]
+        else:
+            out[tuple(target)] = src[pos]
+    return out
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scatter_with_distinct_indices(device, a456, rng, dim):
+    shape = list(a456.shape)
+    shape[(dim + 1) % 3] -= 2
+    n = a456.shape[dim]
+    index = np.moveaxis(np.stack([rng.permutation(n)[:2] for _ in range(int(np.prod(shape)) // n)], -1)
+                        .reshape([2] + [s for d, s in enumerate(shape) if d != dim % 3]), 0, dim)
+    src = rng.standard_normal([s + 1 for s in index.shape]).astype(np.float32)
+    out = T(a456, device).scatter(dim, T(index, device), T(src, device))
+    np.testing.assert_array_equal(out.numpy(), _np_scatter(a456, dim % 3, index, src))
+
+
+def test_scatter_value_add_and_module_alias(device, rng):
+    base = rng.standard_normal((3, 4)).astype(np.float32)
+    index = np.array([[0, 1, 2, 0], [2, 2, 1, 0]])
+    out = T(base, device).scatter(0, T(index, device), 2.5)
+    np.testing.assert_array_equal(out.numpy(), _np_scatter(base, 0, index, np.full(index.shape, 2.5, np.float32)))
+    src = rng.standard_normal((2, 4)).astype(np.float32)
+    added = T(base, device).scatter_add(0, T(index, device), T(src, device))
+    np.testing.assert_allclose(added.numpy(), _np_scatter(base, 0, index, src, add=True), rtol=1e-6)
+    aliased = lg.scatter(T(base, device), 1, T(np.array([[3], [0], [1]]), device), T(src[:, :1].repeat(2, 0)[:3], device))
+    assert aliased.shape == (3, 4)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_index_select(device, a456, dim):
+    index = np.array([1, 0, 1, 3])
+    np.testing.assert_array_equal(T(a456, device).index_select(dim, T(index, device)).numpy(),
+                                  np.take(a456, index, dim))
+
+
+def test_masked_fill(device, a456):
+    x = T(a456, device)
+    out = x.masked_fill(x < 0, -np.inf)
+    np.testing.assert_array_equal(out.numpy(), np.where(a456 < 0, -np.inf, a456))
+    row_mask = T(np.array([True, False, False, True, True, False]), device)
+    np.testing.assert_array_equal(x.masked_fill(row_mask, T(np.float32(2), device)).numpy(),
+                                  np.where(row_mask.numpy(), 2.0, a456))
+    assert T(np.arange(4), device).masked_fill(T(np.array([True, False, True, False]), device), 9).tolist() == [9, 1, 9, 3]
+    with pytest.raises(lg.ShapeError, match=r"\[4, 5, 6\] and \[5\]"):
+        x.masked_fill(T(np.ones(5, bool), device), 0.0)
+
+
+# ---- triangles and one_hot -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("diagonal", [0, 1, -2, 5])
+def test_tril_triu(device, a456, diagonal):
+    x = T(a456, device)
+    np.testing.assert_array_equal(x.tril(diagonal).numpy(), np.tril(a456, diagonal))
+    np.testing.assert_array_equal(x.triu(diagonal).numpy(), np.triu(a456, diagonal))
+    np.testing.assert_array_equal(lg.tril(x[0], diagonal).numpy(), np.tril(a456[0], diagonal))
+    assert len(x.triu(diagonal).schedule()) == 1
+    with pytest.raises(lg.ShapeError, match=r"\[6\]"):
+        x[0, 0].tril()
+
+
+def test_one_hot(device, rng):
+    labels = rng.integers(0, 5, (3, 4))
+    out = T(labels, device).one_hot(6)
+    assert out.dtype == lg.int64 and out.shape == (3, 4, 6)
+    np.testing.assert_array_equal(out.numpy(), np.eye(6, dtype=np.int64)[labels])
+    inferred = T(np.array([0, 3, 1]), device).one_hot()
+    np.testing.assert_array_equal(inferred.numpy(), np.eye(4, dtype=np.int64)[[0, 3, 1]])
+    assert T(np.int64(2), device).one_hot(3).tolist() == [0, 0, 1]
+    with pytest.raises(IndexError, match="index 5 is out of bounds"):
+        T(np.array([5]), device).one_hot(3)

@@ -1,0 +1,339 @@
+"""Shape functions (views, joins, splits, padding) against numpy, on every device."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+
+
+def T(a, device):
+    return lg.Tensor(a, device=device)
+
+
+@pytest.fixture
+def a345(rng):
+    return rng.standard_normal((3, 4, 5)).astype(np.float32)
+
+
+# ---- reshapes --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(60,), (5, -1), (-1, 3, 4), (3, 4, 5), (1, 60, 1)])
+def test_reshape_and_view(device, a345, shape):
+    x = T(a345, device)
+    np.testing.assert_array_equal(x.reshape(shape).numpy(), a345.reshape(shape))
+    np.testing.assert_array_equal(x.view(*shape).numpy(), a345.reshape(shape))
+
+
+def test_reshape_of_non_contiguous_view(device, a345):
+    x = T(a345, device).permute(2, 0, 1)[1:, ::2]
+    ref = a345.transpose(2, 0, 1)[1:, ::2]
+    np.testing.assert_array_equal(x.reshape(-1).numpy(), ref.reshape(-1))
+    np.testing.assert_array_equal(x.reshape(2, 2, 8).numpy(), ref.reshape(2, 2, 8))
+
+
+def test_reshape_errors_name_the_shapes(device, a345):
+    x = T(a345, device)
+    with pytest.raises(lg.ShapeError, match=r"\[3, 4, 5\].*\[7, -1\]"):
+        x.reshape(7, -1)
+    with pytest.raises(lg.ShapeError, match=r"\[3, 4, 5\].*\[2, 2\]"):
+        x.reshape(2, 2)
+    with pytest.raises(lg.ShapeError, match="only one dim can be -1"):
+        x.reshape(-1, -1)
+
+
+def test_zero_dim_and_empty_reshapes(device):
+    s = T(np.float32(2.5), device)
+    assert s.reshape(1, 1).numpy().tolist() == [[2.5]]
+    assert s.flatten().shape == (1,)
+    e = T(np.zeros((0, 3), np.float32), device)
+    assert e.reshape(3, 0).shape == (3, 0)
+    assert e.reshape(-1, 3).shape == (0, 3)
+    assert e.flatten().numpy().shape == (0,)
+
+
+@pytest.mark.parametrize("start,end", [(0, -1), (1, 2), (0, 1), (-2, -1), (2, 2)])
+def test_flatten(device, a345, start, end):
+    x = T(a345, device)
+    s, e = start % 3, end % 3
+    ref = a345.reshape(a345.shape[:s] + (-1,) + a345.shape[e + 1:])
+    np.testing.assert_array_equal(x.flatten(start, end).numpy(), ref)
+
+
+def test_unflatten(device, a345):
+    x = T(a345, device)
+    np.testing.assert_array_equal(x.unflatten(1, (2, 2)).numpy(), a345.reshape(3, 2, 2, 5))
+    np.testing.assert_array_equal(x.unflatten(-1, (-1, 1)).numpy(), a345.reshape(3, 4, 5, 1))
+    with pytest.raises(lg.ShapeError, match=r"\[3, 3\].*\[3, 4, 5\]"):
+        x.unflatten(1, (3, 3))
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, 3, -1, -4])
+def test_unsqueeze_every_position(device, a345, dim):
+    np.testing.assert_array_equal(T(a345, device).unsqueeze(dim).numpy(), np.expand_dims(a345, dim))
+
+
+def test_squeeze(device, rng):
+    a = rng.standard_normal((1, 3, 1, 2)).astype(np.float32)
+    x = T(a, device)
+    assert x.squeeze().shape == (3, 2)
+    assert x.squeeze(0).shape == (3, 1, 2)
+    assert x.squeeze(-2).shape == (1, 3, 2)
+    assert x.squeeze(1).shape == (1, 3, 1, 2)  # a dim that is not 1 stays
+    assert x.squeeze((0, 2)).shape == (3, 2)
+    np.testing.assert_array_equal(x.squeeze().numpy(), a.squeeze())
+    with pytest.raises(IndexError, match=r"dim 4.*\[1, 3, 1, 2\]"):
+        x.squeeze(4)
+
+
+# ---- reorderings -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0), (-1, 0, 1)])
+def test_permute(device, a345, order):
+    np.testing.assert_array_equal(T(a345, device).permute(order).numpy(), a345.transpose(order))
+
+
+@pytest.mark.parametrize("d0,d1", [(0, 1), (0, 2), (-1, -2), (1, 1)])
+def test_transpose(device, a345, d0, d1):
+    np.testing.assert_array_equal(T(a345, device).transpose(d0, d1).numpy(), np.swapaxes(a345, d0, d1))
+
+
+def test_T_and_permute_errors(device, a345):
+    x = T(a345, device)
+    np.testing.assert_array_equal(x.T.numpy(), a345.T)
+    with pytest.raises(lg.ShapeError, match=r"\[0, 0, 1\].*\[3, 4, 5\]"):
+        x.permute(0, 0, 1)
+    with pytest.raises(IndexError, match="dim 3"):
+        x.transpose(0, 3)
+
+
+@pytest.mark.parametrize("dims", [0, 1, 2, -1, (0, 2), (0, 1, 2)])
+def test_flip(device, a345, dims):
+    np.testing.assert_array_equal(T(a345, device).flip(dims).numpy(), np.flip(a345, dims))
+
+
+@pytest.mark.parametrize("shifts,dims", [(1, 0), (-2, 1), (7, 2), ((1, -3), (0, 2)), (3, None), (0, 1), (5, 2)])
+def test_roll(device, a345, shifts, dims):
+    np.testing.assert_array_equal(T(a345, device).roll(shifts, dims).numpy(), np.roll(a345, shifts, dims))
+
+
+# ---- broadcasting and repetition --------------------------------------------------------------
+
+def test_expand(device, rng):
+    a = rng.standard_normal((3, 1)).astype(np.float32)
+    x = T(a, device)
+    np.testing.assert_array_equal(x.expand(2, 3, 4).numpy(), np.broadcast_to(a, (2, 3, 4)))
+    np.testing.assert_array_equal(x.expand(-1, 4).numpy(), np.broadcast_to(a, (3, 4)))
+    np.testing.assert_array_equal(x.expand_as(T(np.zeros((5, 3, 2)), device)).numpy(),
+                                  np.broadcast_to(a, (5, 3, 2)))
+    with pytest.raises(lg.ShapeError, match=r"\[3, 1\].*\[4, 4\]"):
+        x.expand(4, 4)
+    with pytest.raises(lg.ShapeError, match="fewer dims"):
+        x.expand(3)
+
+
+def test_expand_0d_and_empty(device):
+    s = T(np.float32(1.5), device)
+    np.testing.assert_array_equal(s.expand(2, 3).numpy(), np.full((2, 3), 1.5, np.float32))
+    e = T(np.zeros((0, 1), np.float32), device)
+    assert e.expand(0, 4).numpy().shape == (0, 4)
+
+
+@pytest.mark.parametrize("reps", [(2, 1, 1), (1, 2, 3), (2, 1, 1, 2), (1, 0, 1)])
+def test_repeat_is_tile(device, a345, reps):
+    np.testing.assert_array_equal(T(a345, device).repeat(*reps).numpy(), np.tile(a345, reps))
+
+
+@pytest.mark.parametrize("reps", [(2,), (2, 1), (1, 1, 1, 2)])
+def test_tile(device, a345, reps):
+    np.testing.assert_array_equal(T(a345, device).tile(reps).numpy(), np.tile(a345, reps))
+
+
+def test_repeat_needs_enough_counts(device, a345):
+    with pytest.raises(lg.ShapeError, match=r"\[3, 4, 5\]"):
+        T(a345, device).repeat(2, 2)
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+def test_repeat_interleave_int(device, a345, dim):
+    np.testing.assert_array_equal(T(a345, device).repeat_interleave(2, dim).numpy(), np.repeat(a345, 2, dim))
+
+
+def test_repeat_interleave_counts(device, a345):
+    counts = [1, 0, 3]
+    np.testing.assert_array_equal(T(a345, device).repeat_interleave(lg.Tensor(counts), 0).numpy(),
+                                  np.repeat(a345, counts, 0))
+
+
+# ---- slicing into pieces ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dim,start,length", [(0, 1, 2), (1, 0, 4), (2, -3, 2), (-1, 5, 0)])
+def test_narrow(device, a345, dim, start, length):
+    s = start % a345.shape[dim] if start < 0 else start
+    ref = np.take(a345, range(s, s + length), axis=dim)
+    np.testing.assert_array_equal(T(a345, device).narrow(dim, start, length).numpy(), ref)
+
+
+def test_narrow_out_of_range(device, a345):
+    with pytest.raises(IndexError, match=r"dim 1 of size 4"):
+        T(a345, device).narrow(1, 2, 3)
+
+
+@pytest.mark.parametrize("chunks,dim", [(2, 0), (3, 1), (2, 2), (5, 2), (7, 0)])
+def test_chunk(device, a345, chunks, dim):
+    out = T(a345, device).chunk(chunks, dim)
+    size = -(-a345.shape[dim] // chunks)
+    ref = np.split(a345, range(size, a345.shape[dim], size), axis=dim)
+    assert len(out) == len(ref)
+    for o, r in zip(out, ref):
+        np.testing.assert_array_equal(o.numpy(), r)
+
+
+@pytest.mark.parametrize("spec,dim", [(2, 1), (3, -1), ([1, 3, 1], 2), ([0, 3], 0)])
+def test_split(device, a345, spec, dim):
+    out = T(a345, device).split(spec, dim)
+    n = a345.shape[dim]
+    sizes = spec if isinstance(spec, list) else [min(spec, n - s) for s in range(0, n, spec)]
+    ref = np.split(a345, np.cumsum(sizes)[:-1], axis=dim)
+    assert [o.shape for o in out] == [r.shape for r in ref]
+    for o, r in zip(out, ref):
+        np.testing.assert_array_equal(o.numpy(), r)
+
+
+def test_split_sections_must_add_up(device, a345):
+    with pytest.raises(lg.ShapeError, match=r"\[1, 2\].*size 4"):
+        T(a345, device).split([1, 2], 1)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_unbind(device, a345, dim):
+    out = T(a345, device).unbind(dim)
+    assert len(out) == a345.shape[dim]
+    for i, o in enumerate(out):
+        np.testing.assert_array_equal(o.numpy(), np.take(a345, i, axis=dim))
+
+
+# ---- padding ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pad", [(1, 2), (0, 0, 2, 1), (1, 1, 1, 1, 1, 1), (-1, 2), (2, -2, 0, 1)])
+def test_pad_constant(device, a345, pad, value=0.0):
+    pairs = [(0, 0)] * 3
+    for i in range(len(pad) // 2):
+        pairs[2 - i] = (pad[2 * i], pad[2 * i + 1])
+    ref = a345
+    for d, (lo, hi) in enumerate(pairs):  # numpy pads only: crop negative amounts first
+        ref = np.take(ref, range(max(0, -lo), ref.shape[d] - max(0, -hi)), axis=d)
+    ref = np.pad(ref, [(max(0, lo), max(0, hi)) for lo, hi in pairs])
+    np.testing.assert_array_equal(T(a345, device).pad(pad).numpy(), ref)
+
+
+def test_pad_with_value_and_int_dtype(device, rng):
+    a = rng.integers(-9, 9, (3, 4))
+    out = T(a, device).pad((1, 2, 2, 0), value=7)
+    assert out.dtype == lg.int64
+    np.testing.assert_array_equal(out.numpy(), np.pad(a, ((2, 0), (1, 2)), constant_values=7))
+    f = rng.standard_normal((2, 3)).astype(np.float32)
+    np.testing.assert_array_equal(lg.Tensor(f, device=device).pad((1, 1), value=-np.inf).numpy(),
+                                  np.pad(f, ((0, 0), (1, 1)), constant_values=-np.inf))
+
+
+@pytest.mark.parametrize("mode,np_mode", [("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")])
+def test_pad_modes(device, a345, mode, np_mode):
+    out = T(a345, device).pad((2, 1, 0, 3), mode=mode)
+    np.testing.assert_array_equal(out.numpy(), np.pad(a345, ((0, 0), (0, 3), (2, 1)), mode=np_mode))
+
+
+def test_pad_errors(device, a345):
+    x = T(a345, device)
+    with pytest.raises(lg.ShapeError, match="even number"):
+        x.pad((1, 2, 3))
+    with pytest.raises(lg.ShapeError, match="at most 3 for dim 1 of size 4"):
+        x.pad((0, 0, 4, 0), mode="reflect")
+    with pytest.raises(ValueError, match="unknown mode"):
+        x.pad((1, 1), mode="mirror")
+
+
+def test_pad_fuses_into_consumer(device, a345):
+    out = (T(a345, device).pad((1, 1), value=2.0) * 3).relu()
+    assert len(out.schedule()) == 1
+
+
+# ---- joining ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -3])
+def test_cat_every_dim(device, rng, dim):
+    shapes = [(3, 4, 5)] * 3
+    arrays = []
+    for i, s in enumerate(shapes):
+        s = list(s)
+        s[dim] = i + 1
+        arrays.append(rng.standard_normal(s).astype(np.float32))
+    out = lg.cat([T(a, device) for a in arrays], dim)
+    np.testing.assert_array_equal(out.numpy(), np.concatenate(arrays, dim))
+
+
+def test_cat_keeps_special_values_and_promotes(device):
+    a = np.array([np.inf, -np.inf, np.nan], np.float32)
+    b = np.array([1, 2], np.int32)
+    out = lg.cat([T(a, device), T(b, device)])
+    assert out.dtype == lg.float32
+    np.testing.assert_array_equal(out.numpy(), np.concatenate([a, b.astype(np.float32)]))
+    c = lg.cat([T(np.array([True, False]), device), T(np.array([True]), device)])
+    assert c.dtype == lg.bool and c.tolist() == [True, False, True]
+
+
+def test_cat_with_empty_pieces(device, rng):
+    a = rng.standard_normal((2, 3)).astype(np.float32)
+    e = np.zeros((0, 3), np.float32)
+    out = lg.cat([T(e, device), T(a, device), T(e, device)], 0)
+    np.testing.assert_array_equal(out.numpy(), a)
+    legacy = lg.cat([T(a, device), lg.Tensor(np.zeros(0, np.float32), device=device)], 1)
+    np.testing.assert_array_equal(legacy.numpy(), a)  # torch skips 1-D empty tensors
+
+
+def test_cat_of_views(device, a345):
+    x = T(a345, device)
+    v1 = x.permute(2, 1, 0)[1:, ::2]
+    v2 = x.permute(2, 1, 0)[:2].flip(0)
+    ref = np.concatenate([a345.transpose(2, 1, 0)[1:, ::2], a345.transpose(2, 1, 0)[:2, ::2][::-1]], 0)
+    np.testing.assert_array_equal(lg.cat([v1, v2[:, ::2]], 0).numpy(), ref)
+
+
+def test_cat_shape_mismatch_names_shapes(device):
+    with pytest.raises(lg.ShapeError, match=r"\[2, 3\] and \[2, 4\]"):
+        lg.cat([T(np.zeros((2, 3)), device), T(np.zeros((2, 4)), device)], 0)
+
+
+def test_cat_then_relu_is_one_kernel(device, rng):
+    a = T(rng.standard_normal((4, 3)).astype(np.float32), device)
+    b = T(rng.standard_normal((2, 3)).astype(np.float32), device)
+    out = lg.cat([a, b]).relu()
+    assert len(out.schedule()) == 1
+    np.testing.assert_array_equal(out.numpy(), np.maximum(np.concatenate([a.numpy(), b.numpy()]), 0))
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, 3, -1])
+def test_stack(device, a345, dim):
+    b = a345 * 2
+    out = lg.stack([T(a345, device), T(b, device)], dim)
+    np.testing.assert_array_equal(out.numpy(), np.stack([a345, b], dim))
+
+
+def test_stack_of_scalars_and_errors(device):
+    out = lg.stack([T(np.float32(1), device), T(np.float32(2), device)])
+    assert out.tolist() == [1.0, 2.0]
+    with pytest.raises(lg.ShapeError, match=r"\[2\] and \[3\]"):
+        lg.stack([T(np.zeros(2), device), T(np.zeros(3), device)])
+
+
+def test_views_fuse(device, rng):
+    a = rng.standard_normal((6, 5)).astype(np.float32)
+    out = T(a, device).permute(1, 0)[1:, ::2].exp()
+    assert len(out.schedule()) == 1
+    np.testing.assert_allclose(out.numpy(), np.exp(a.T[1:, ::2]), rtol=1e-6)
+
+
+def test_module_level_aliases(device, a345):
+    x = T(a345, device)
+    np.testing.assert_array_equal(lg.flatten(x, 1).numpy(), a345.reshape(3, 20))
+    np.testing.assert_array_equal(lg.flip(x, 0).numpy(), a345[::-1])
+    np.testing.assert_array_equal(lg.roll(x, 1, 2).numpy(), np.roll(a345, 1, 2))
+    assert [c.shape for c in lg.chunk(x, 2, 1)] == [(3, 2, 5), (3, 2, 5)]
