@@ -96,9 +96,12 @@ def _print_schedule(schedule: Schedule) -> None:
         print(f"  {k.name:<28} <- {k.target.op.value} at {k.target.loc}  ({reason})", file=sys.stderr)
 
 
-def run_kernel(k: ScheduledKernel, level: int) -> Buffer:
+def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> Buffer:
+    """computed: results of earlier kernels of this schedule (an in-place write may have
+    dropped their node caches already)."""
     target = k.target
-    inputs = [_buffer_of(n) for n in k.inputs]
+    computed = computed or {}
+    inputs = [computed[n].buffer if n in computed else _buffer_of(n) for n in k.inputs]
     if k.ast is None:  # copy between devices
         out = Buffer(target.device, inputs[0].size, target.dtype)
         out.copyin(inputs[0].numpy())
@@ -149,12 +152,12 @@ def realize_nodes(nodes: list[Node]) -> list[Node]:
         if level >= 2:
             _print_schedule(schedule)
         for k in schedule.kernels:
-            out = run_kernel(k, level)
+            out = run_kernel(k, level, results)
             if k.output is not None:
                 _record(k.target, out, [])
                 continue
             k.target.realized = results[k.target] = buffer_node(out, k.target.shape, k.target.loc)
-            _record(k.target, out, [_buffer_of(n) for n in k.inputs])
+            _record(k.target, out, [results[n].buffer if n in results else _buffer_of(n) for n in k.inputs])
         for user, node in schedule.targets.items():
             if user.op is Op.ASSIGN:
                 continue

@@ -460,7 +460,8 @@ def realize(*tensors: Tensor) -> None:
     extra = _pending_readers(written, {id(t) for t in tensors}) if written else []
     everything = list(tensors) + extra
     results = realize_nodes([t.node for t in everything])
-    for t, r in zip(everything, results):
-        if t.node.op is Op.ASSIGN or not t.requires_grad:
+    for i, (t, r) in enumerate(zip(everything, results)):
+        # pending readers keep the value from before the write (their graph now reads new data)
+        if t.node.op is Op.ASSIGN or not t.requires_grad or i >= len(tensors):
             t.node = r if r.shape == t.shape else buffer_node(r.buffer, t.shape)
         _LAZY.discard(t)
