@@ -10,6 +10,7 @@ import os
 import sys
 import weakref
 from dataclasses import dataclass
+from typing import Callable
 
 from lazygrad.codegen.lower import lower
 from lazygrad.ir.node import Node, make
@@ -19,6 +20,12 @@ from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import get_device
 
 _captures: list = []  # active lg.jit captures; each gets record(kernel, program, out, inputs)
+# Observers: the hook the `lazygrad-ir` debug tool uses to see what runs. Each is called
+#   observer("schedule", schedule=s)                          before a schedule's kernels run
+#   observer("kernel_start", kernel=k, inputs=[Buffer, ...])  before each kernel runs
+#   observer("kernel_done", kernel=k, seconds=t, nbytes=n, output=Buffer)  after it ran
+# While the list is empty nothing is timed or called; append and remove your own callable.
+observers: list[Callable[..., None]] = []
 _readers: dict[int, weakref.WeakSet] = {}  # buffer id -> nodes whose cached value reads it
 _buffer_deps: dict[int, frozenset[int]] = {}  # buffer id -> user buffers its contents came from
 
@@ -89,6 +96,11 @@ def invalidate(buf: Buffer) -> None:
             node.realized = None
 
 
+def _notify(event: str, **info) -> None:
+    for observer in list(observers):
+        observer(event, **info)
+
+
 def _print_schedule(schedule: Schedule) -> None:
     print(f"schedule: {len(schedule.kernels)} kernels", file=sys.stderr)
     for k in schedule.kernels:
@@ -102,10 +114,14 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
     target = k.target
     computed = computed or {}
     inputs = [computed[n].buffer if n in computed else _buffer_of(n) for n in k.inputs]
+    if observers:
+        _notify("kernel_start", kernel=k, inputs=inputs)
     if k.ast is None:  # copy between devices
         out = Buffer(target.device, inputs[0].size, target.dtype)
         out.copyin(inputs[0].numpy())
         stats.add(1, 0, out.nbytes)
+        if observers:
+            _notify("kernel_done", kernel=k, seconds=0.0, nbytes=out.nbytes, output=out)
         if _captures:
             _captures[-1].record(k, None, out, inputs)
         return out
@@ -117,11 +133,13 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
         invalidate(out)
     else:
         out = Buffer(target.device, target.size, target.dtype)
-    seconds = program(out.handle, *(b.handle for b in inputs), timing=level >= 1)
+    seconds = program(out.handle, *(b.handle for b in inputs), timing=level >= 1 or bool(observers))
     if _captures:
         _captures[-1].record(k, program, out, inputs)
     nbytes = out.nbytes + sum(b.nbytes for b in inputs)
     stats.add(1, k.flops, nbytes)
+    if observers:
+        _notify("kernel_done", kernel=k, seconds=seconds or 0.0, nbytes=nbytes, output=out)
     if level >= 1:
         _print_kernel(k, loop_kernel, source, seconds or 0.0, nbytes, level)
     return out
@@ -151,6 +169,8 @@ def realize_nodes(nodes: list[Node]) -> list[Node]:
         level = debug_level()
         if level >= 2:
             _print_schedule(schedule)
+        if observers:
+            _notify("schedule", schedule=schedule)
         for k in schedule.kernels:
             out = run_kernel(k, level, results)
             if k.output is not None:
