@@ -256,3 +256,15 @@ def test_selection_by_environment(cl_device, monkeypatch):
     index = [p.int_ptr for p in plats].index(current.platform.int_ptr)
     monkeypatch.setenv(opencl.ENV_SELECT, f"{index}:{current.name.strip()[:6]}")
     assert opencl.context.__wrapped__().device.int_ptr == current.int_ptr
+
+
+def test_freed_buffers_are_handed_out_again(cl_device):
+    alloc = opencl.CLAllocator()
+    first = alloc.alloc(4096)
+    alloc.free(first)
+    assert alloc.alloc(4096) is first
+    assert alloc.alloc(4096) is not first  # nothing kept any more
+    other = alloc.alloc(8192)
+    alloc.free(other)
+    alloc.release_kept()
+    assert alloc.alloc(8192) is not other

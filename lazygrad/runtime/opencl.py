@@ -177,29 +177,64 @@ def check() -> tuple[bool, str]:
 # ---- allocator --------------------------------------------------------------------------------
 
 class CLAllocator:
-    """cl.Buffer objects on the chosen device. Copies are blocking, on the one in-order queue."""
+    """cl.Buffer objects on the chosen device. Copies are blocking, on the one in-order queue.
+
+    Freed buffers are kept (up to CACHE_BYTES in all) and handed out again for the same
+    size: a fresh buffer costs a driver call and, on CPU devices, a page fault for every
+    page it touches, which for a 64 MB result is more than the kernel that fills it. When
+    an allocation fails, the kept buffers are released and it is tried once more."""
+
+    CACHE_BYTES = 1 << 30
+
+    def __init__(self) -> None:
+        self._kept: dict[int, list] = {}
+        self._kept_bytes = 0
 
     def alloc(self, nbytes: int):
+        kept = self._kept.get(nbytes)
+        if kept:
+            self._kept_bytes -= nbytes
+            return kept.pop()
         ctx = context()
-        cl = ctx.cl
         limit = int(ctx.device.max_mem_alloc_size)
         if nbytes > limit:
             raise DeviceError(f"out of memory on OpenCL device {ctx.label}: asked for {nbytes} bytes, "
                               f"the largest single buffer it allows is {limit} bytes")
         try:
-            buf = cl.Buffer(ctx.context, cl.mem_flags.READ_WRITE, nbytes)
-            # drivers may allocate lazily: touching one byte makes a failure show here
-            cl.enqueue_fill_buffer(ctx.queue, buf, np.zeros(1, np.uint8), 0, 1).wait()
-        except cl.Error as e:
+            return self._new(ctx, nbytes)
+        except ctx.cl.Error:
+            self.release_kept()
+        try:
+            return self._new(ctx, nbytes)
+        except ctx.cl.Error as e:
             raise DeviceError(f"out of memory on OpenCL device {ctx.label}: could not allocate "
                               f"{nbytes} bytes ({e})") from None
+
+    @staticmethod
+    def _new(ctx: CLContext, nbytes: int):
+        cl = ctx.cl
+        buf = cl.Buffer(ctx.context, cl.mem_flags.READ_WRITE, nbytes)
+        # drivers may allocate lazily: touching one byte makes a failure show here
+        cl.enqueue_fill_buffer(ctx.queue, buf, np.zeros(1, np.uint8), 0, 1).wait()
         return buf
 
     def free(self, handle) -> None:
+        nbytes = handle.size
+        if self._kept_bytes + nbytes <= self.CACHE_BYTES:
+            self._kept.setdefault(nbytes, []).append(handle)
+            self._kept_bytes += nbytes
+            return
         try:
             handle.release()
         except Exception:  # at interpreter exit the context may already be gone
             pass
+
+    def release_kept(self) -> None:
+        for bufs in self._kept.values():
+            for buf in bufs:
+                buf.release()
+        self._kept.clear()
+        self._kept_bytes = 0
 
     def copyin(self, handle, data: memoryview) -> None:
         if len(data) == 0:
