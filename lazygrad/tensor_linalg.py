@@ -32,6 +32,12 @@ class LinalgMixin:
         if a2.shape[-1] != b2.shape[-2]:
             raise ShapeError(f"matmul: shapes {list(a.shape)} and {list(b.shape)} do not match "
                              f"({a2.shape[-1]} != {b2.shape[-2]})")
+        from lazygrad.tensor import broadcast_shape
+        try:
+            broadcast_shape(a2.shape[:-2], b2.shape[:-2])
+        except ShapeError:
+            raise ShapeError(f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} "
+                             f"do not broadcast ({list(a2.shape[:-2])} vs {list(b2.shape[:-2])})") from None
         # (..., n, k, 1) * (..., 1, k, m) summed over k; batch dims broadcast in the multiply
         x = a2.reshape(a2.shape[:-1] + (a2.shape[-1], 1))
         y = b2.reshape(b2.shape[:-2] + (1,) + b2.shape[-2:])

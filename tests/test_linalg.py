@@ -1,0 +1,173 @@
+"""matmul and friends, einsum: shapes, broadcasting, dtypes and errors against numpy."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+
+
+def T(a, device):
+    return lg.Tensor(a, device=device)
+
+
+def randn(rng, shape, dtype=np.float32):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+MATMUL_SHAPES = [
+    ((4,), (4,)), ((4,), (4, 3)), ((2, 4), (4,)), ((2, 4), (4, 3)), ((5, 2, 4), (4,)), ((4,), (5, 4, 3)),
+    ((5, 2, 4), (5, 4, 3)), ((5, 2, 4), (4, 3)), ((2, 4), (5, 4, 3)), ((1, 2, 4), (5, 4, 3)),
+    ((6, 1, 2, 4), (5, 4, 3)), ((3, 1, 2, 4), (1, 7, 4, 1)), ((1,), (1, 1)), ((2, 0), (0, 3)), ((0, 4), (4, 2)),
+]
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES, ids=[f"{a}@{b}" for a, b in MATMUL_SHAPES])
+def test_matmul_shapes_and_broadcasting(device, rng, sa, sb):
+    a, b = randn(rng, sa), randn(rng, sb)
+    out = T(a, device) @ T(b, device)
+    ref = a @ b
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_matmul_of_non_contiguous_views(device, rng):
+    a, b = randn(rng, (6, 5)), randn(rng, (3, 8))
+    x = T(a, device).T[::2, 1:].T                # (5, 3), permuted and strided
+    y = T(b, device)[:, ::-2].expand(2, 3, 4)     # flipped, strided, broadcast batch
+    ref = a.T[::2, 1:].T @ np.broadcast_to(b[:, ::-2], (2, 3, 4))
+    out = x @ y
+    assert out.shape == ref.shape == (2, 5, 4)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(lg.matmul(x[1:], y[1]).numpy(), ref[1, 1:], rtol=1e-5, atol=1e-5)
+
+
+def test_matmul_is_one_kernel(device, rng):
+    a, b = T(randn(rng, (3, 4)), device), T(randn(rng, (4, 5)), device)
+    assert len((a @ b).schedule()) == 1
+    assert len((a @ b).relu().schedule()) == 1
+
+
+@pytest.mark.parametrize("dta,dtb,expected", [
+    (np.int64, np.int64, lg.int64), (np.int32, np.int32, lg.int32), (np.int32, np.float32, lg.float32),
+    (np.float64, np.float32, lg.float64), (np.uint8, np.int8, lg.int16),
+])
+def test_matmul_type_promotion(device, rng, dta, dtb, expected):
+    a = rng.integers(-4, 5, (3, 4)).astype(dta) if np.issubdtype(dta, np.integer) else randn(rng, (3, 4), dta)
+    b = rng.integers(-4, 5, (4, 2)).astype(dtb) if np.issubdtype(dtb, np.integer) else randn(rng, (4, 2), dtb)
+    if dta == np.uint8:
+        a = np.abs(a).astype(np.uint8)
+    out = T(a, device) @ T(b, device)
+    assert out.dtype == expected
+    ref = a.astype(expected.np) @ b.astype(expected.np)
+    if expected.is_float:
+        np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5, atol=1e-5)
+    else:
+        np.testing.assert_array_equal(out.numpy(), ref)
+
+
+def test_matmul_float16(device, rng):
+    a, b = randn(rng, (4, 8), np.float16), randn(rng, (8, 3), np.float16)
+    out = T(a, device) @ T(b, device)
+    assert out.dtype == lg.float16
+    try:
+        out.realize()
+    except lg.DTypeError as e:  # e.g. an OpenCL device without cl_khr_fp16
+        pytest.skip(f"{device} cannot run float16 here: {e}")
+    np.testing.assert_allclose(out.numpy().astype(np.float32), a.astype(np.float32) @ b.astype(np.float32),
+                               rtol=2e-2, atol=2e-2)
+
+
+def test_matmul_errors_name_both_shapes(device, rng):
+    with pytest.raises(lg.ShapeError, match=r"\[2, 3\] and \[4, 5\]"):
+        T(randn(rng, (2, 3)), device) @ T(randn(rng, (4, 5)), device)
+    with pytest.raises(lg.ShapeError, match=r"\[\] and \[3\]"):
+        T(np.float32(1), device) @ T(randn(rng, (3,)), device)
+    with pytest.raises(lg.ShapeError, match=r"batch dims of shapes \[2, 2, 3\] and \[3, 3, 4\]"):
+        T(randn(rng, (2, 2, 3)), device) @ T(randn(rng, (3, 3, 4)), device)
+
+
+def test_rmatmul_with_numpy_and_lists(device, rng):
+    b = randn(rng, (3, 2))
+    out = [[1.0, 2.0, 3.0]] @ T(b, device)
+    np.testing.assert_allclose(out.numpy(), np.array([[1.0, 2.0, 3.0]], np.float32) @ b, rtol=1e-6)
+
+
+def test_dot_mv_mm_outer(device, rng):
+    v, w = randn(rng, (5,)), randn(rng, (5,))
+    m = randn(rng, (3, 5))
+    np.testing.assert_allclose(T(v, device).dot(T(w, device)).numpy(), v @ w, rtol=1e-5)
+    np.testing.assert_allclose(lg.dot(T(v, device), T(w, device)).item(), float(v @ w), rtol=1e-5)
+    np.testing.assert_allclose(T(m, device).mv(T(v, device)).numpy(), m @ v, rtol=1e-5)
+    np.testing.assert_allclose(T(m, device).mm(T(m.T.copy(), device)).numpy(), m @ m.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(T(v, device).outer(T(w[:3], device)).numpy(), np.outer(v, w[:3]))
+    np.testing.assert_array_equal(lg.outer(T(v, device), T(w, device)).numpy(), np.outer(v, w))
+    assert T(np.zeros(0, np.float32), device).dot(T(np.zeros(0, np.float32), device)).item() == 0.0
+
+
+def test_dot_mv_outer_errors(device, rng):
+    v, m = T(randn(rng, (5,)), device), T(randn(rng, (3, 5)), device)
+    with pytest.raises(lg.ShapeError, match=r"\[5\] and \[4\]"):
+        v.dot(T(randn(rng, (4,)), device))
+    with pytest.raises(lg.ShapeError, match=r"\[3, 5\] and \[3, 5\]"):
+        m.dot(m)
+    with pytest.raises(lg.ShapeError, match=r"\[5\] and \[3, 5\]"):
+        v.mv(m)
+    with pytest.raises(lg.ShapeError, match=r"\[3, 5\] and \[5\]"):
+        m.outer(v)
+
+
+def test_bmm(device, rng):
+    a, b = randn(rng, (4, 2, 3)), randn(rng, (4, 3, 5))
+    np.testing.assert_allclose(T(a, device).bmm(T(b, device)).numpy(), a @ b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(lg.bmm(T(a, device), T(b, device)).numpy(), a @ b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(lg.ShapeError, match=r"\[2, 3\] and \[4, 3, 5\]"):
+        T(a[0], device).bmm(T(b, device))
+    with pytest.raises(lg.ShapeError, match=r"\[4, 2, 3\] and \[1, 3, 5\]"):
+        T(a, device).bmm(T(b[:1], device))  # bmm does not broadcast
+
+
+# ---- einsum ------------------------------------------------------------------------------------
+
+EINSUM = [
+    ("ij,jk->ik", [(3, 4), (4, 5)]), ("ij,jk", [(3, 4), (4, 5)]), ("ii->i", [(4, 4)]), ("ii", [(4, 4)]),
+    ("ij->ji", [(3, 4)]), ("ij->", [(3, 4)]), ("ij", [(3, 4)]), ("ji", [(3, 4)]), ("i,i->", [(5,), (5,)]),
+    ("i,j->ij", [(3,), (4,)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 5)]),
+    ("...ij,jk", [(6, 2, 3, 4), (4, 5)]), ("bii->b", [(2, 3, 3)]), ("iji->j", [(3, 2, 3)]), ("ba,ca", [(3, 4), (2, 4)]),
+    ("i i , i", [(3, 3), (3,)]), ("ij,ij,ij->i", [(2, 3), (2, 3), (2, 3)]), ("...,...->...", [(2, 3), (3,)]),
+    ("a...b->...", [(2, 3, 4, 5)]), ("...i,...i->...", [(1, 3, 4), (5, 1, 4)]), ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]),
+    ("ij,kl->ijkl", [(2, 3), (1, 2)]), ("i,i", [(0,), (0,)]),
+]
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM, ids=[e for e, _ in EINSUM])
+def test_einsum_matches_numpy(device, rng, eq, shapes):
+    arrays = [randn(rng, s) for s in shapes]
+    out = lg.einsum(eq, *[T(a, device) for a in arrays])
+    ref = np.einsum(eq.replace(" ", ""), *arrays)
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_einsum_list_operands_and_ints(device, rng):
+    a, b = rng.integers(-5, 5, (3, 4)), rng.integers(-5, 5, (4,))
+    out = lg.einsum("ij,j->i", [T(a, device), T(b, device)])
+    assert out.dtype == lg.int64
+    np.testing.assert_array_equal(out.numpy(), a @ b)
+
+
+def test_einsum_is_one_kernel(device, rng):
+    a, b = T(randn(rng, (2, 3, 4)), device), T(randn(rng, (2, 4, 5)), device)
+    assert len(lg.einsum("bij,bjk->bik", a, b).schedule()) == 1
+
+
+@pytest.mark.parametrize("eq,shapes,message", [
+    ("ij,jk->ik", [(3, 4), (5, 6)], r"label 'j' has size 4.*5"),
+    ("ij->ik", [(3, 4)], "output label 'k'"),
+    ("ij->ii", [(3, 4)], "appears twice"),
+    ("ijk", [(3, 4)], r"3 labels for an operand of shape \[3, 4\]"),
+    ("ij,jk", [(3, 4)], "names 2 operands, got 1"),
+    ("ii", [(3, 4)], r"repeats with sizes 3 and 4"),
+    ("i1", [(3, 4)], "invalid label '1'"),
+])
+def test_einsum_errors(device, rng, eq, shapes, message):
+    with pytest.raises(lg.ShapeError, match=message):
+        lg.einsum(eq, *[T(randn(rng, s), device) for s in shapes])
