@@ -5,6 +5,7 @@ from lazygrad.dtypes import (DType, bool_, float16, float32, float64, int8, int1
 from lazygrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from lazygrad.ir.errors import (CompileError, DeviceError, DTypeError, IRParseError, LazygradError,
                                 ShapeError)
+from lazygrad.jit import JitError, jit
 from lazygrad.realize import stats
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device

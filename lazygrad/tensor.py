@@ -227,6 +227,12 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, Autogr
         return realize_nodes([self.node])[0]
 
     def numpy(self) -> np.ndarray:
+        from lazygrad.jit import JitError, capturing
+        if capturing():
+            from lazygrad.ir.node import user_location
+            raise JitError(f"a jitted function read a tensor's value on the host (at "
+                           f"{user_location()}); a replay would reuse the traced value. Return "
+                           "the tensor instead and read it outside the function")
         node = self._buffer_node()
         if self.numel() == 0:
             return np.zeros(self.shape, dtype=self.dtype.np)
