@@ -88,6 +88,28 @@ def test_movement_cast_where_and_several_roots(rng):
     check_kernels_roundtrip([y.node, z.node, m.node])
 
 
+def test_random_arange_gather_and_assign_roundtrip(rng):
+    noise = lg.rand(3, 4) + lg.randn(3, 4)
+    counted = lg.arange(12).reshape(3, 4).float() * 0.5
+    table = tensor(rng, 5, 4)
+    gathered = table[lg.Tensor(np.array([4, 0, 2]))]
+    text = check_graph_roundtrip([noise.node, counted.node, gathered.node])
+    assert "= iota device=c" in text and "uint32" in text
+    loops = check_kernels_roundtrip([noise.node, counted.node, gathered.node])
+    texts = "".join(print_loop_ir(k) for k in loops)
+    assert "<<" in texts and "^" in texts and ">>" in texts  # the counter-based generator
+    target = tensor(rng, 4)
+    target.assign(target * 2 + 1)
+    check_graph_roundtrip([target.node])
+    assert "= assign %" in print_graph([target.node])
+
+
+def test_no_roots_and_blank_lines():
+    assert print_graph([]) == "return\n" and parse_graph("return\n") == [] and parse_graph("") == []
+    text = "\n# a comment line\n%0 : bool[] = const true device=c   # trailing\n\n"
+    assert parse_graph(text)[0].arg is True
+
+
 def test_softmax_kernels_roundtrip(rng):
     x = tensor(rng, 5, 7)
     e = (x - x.amax(1, keepdim=True)).exp()

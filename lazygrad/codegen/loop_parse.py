@@ -67,13 +67,8 @@ class _LoopBuilder:
         self.params: dict[str, Param] = {}
 
     # ---- helpers ------------------------------------------------------------------------
-    def error(self, message: str, where) -> IRParseError:
-        line = getattr(where, "line", None)
-        if line is None:  # a tree: use its first position
-            line, column = where.meta.line, where.meta.column
-        else:
-            column = where.column
-        return parse_error(message, self.text, line, column)
+    def error(self, message: str, token) -> IRParseError:
+        return parse_error(message, self.text, token.line, token.column)
 
     def dtype(self, token) -> DType:
         d = dtypes.BY_NAME.get(str(token))

@@ -27,7 +27,10 @@ from lazygrad.ir.view import View, ViewStack
 
 # readable names for lark's terminals in "expected ..." messages
 TERMINAL_WORDS = {"SSA": "a %name", "NAME": "a name", "NUMBER": "a number", "PARAM": "a parameter (p0)",
-                  "STRING": "a string", "_NL": "end of line", "$END": "end of input"}
+                  "STRING": "a string", "_NL": "end of line", "$END": "end of input",
+                  "UPDATE": "'+=' 'max='"}
+# binary operators of Loop IR expressions: listed one by one they would drown the message
+OPERATORS = frozenset({"'+'", "'*'", "'/'", "'%'", "'<'", "'!='", "'&'", "'^'", "'|'", "'<<'", "'>>'"})
 
 
 @functools.lru_cache(maxsize=None)
@@ -35,8 +38,7 @@ def grammar(path: str) -> lark.Lark:
     """A LALR parser for a .lark file next to the code (built once; LALR gives exact
     positions and the set of expected tokens for errors)."""
     with open(path) as f:
-        return lark.Lark(f.read(), parser="lalr", lexer="contextual", maybe_placeholders=True,
-                         propagate_positions=True)
+        return lark.Lark(f.read(), parser="lalr", lexer="contextual", maybe_placeholders=True)
 
 
 def source_line(text: str, line: int, column: int) -> str:
@@ -63,6 +65,9 @@ def _expected(parser: lark.Lark, names) -> str:
             words.append(name)
             continue
         words.append(repr(pattern.value) if pattern.type == "str" else name.lower())
+    operators = [w for w in words if w in OPERATORS]
+    if len(operators) > 2:
+        words = [w for w in words if w not in OPERATORS] + ["an operator"]
     return " ".join(dict.fromkeys(words))
 
 
@@ -234,12 +239,23 @@ class _GraphBuilder:
         return [self.lookup(t) for t in tree.children if t is not None]
 
 
+def _lines(tree: lark.Tree) -> list[lark.Tree]:
+    """The node and return lines in order, unrolling the left-recursive `lines` rule."""
+    lines, last = [], tree.children[1:]
+    block = tree.children[0]
+    while block is not None and block.children:
+        block, line = block.children
+        lines.append(line)
+    lines.reverse()
+    return lines + [t for t in last if t is not None]
+
+
 def parse_graph(text: str) -> list[Node]:
     """The roots of the graph a text describes: the `return` line's nodes, or the last node."""
     tree = parse_with(GRAMMAR, text)
     builder = _GraphBuilder(text)
     roots = None
-    for line in tree.children:
+    for line in _lines(tree):
         if line.data == "node":
             if roots is not None:
                 raise builder.error("nothing may follow the return line", line.children[0])
