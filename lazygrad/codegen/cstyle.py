@@ -101,6 +101,8 @@ class CStyleRenderer:
         if op is Op.MAX:
             if e.dtype.is_float:
                 return f"lg_max_{e.dtype.name}({s[0]}, {s[1]})"
+            if e.dtype.is_bool:  # `|`, not `?:`: gcc 12 -O3 -mavx512 miscompiles the select
+                return f"({s[0]} | {s[1]})"
             return f"(({s[0]}) > ({s[1]}) ? ({s[0]}) : ({s[1]}))"
         if op is Op.WHERE:
             return f"({s[0]} ? {s[1]} : {s[2]})"
@@ -143,6 +145,8 @@ class CStyleRenderer:
     def expr_max(self, dtype: DType, a: str, b: str) -> str:
         if dtype.is_float:
             return f"lg_max_{dtype.name}({a}, {b})"
+        if dtype.is_bool:  # see expr: a bool max is an or
+            return f"({a} | {b})"
         return f"(({a}) > ({b}) ? ({a}) : ({b}))"
 
     def _acc(self, kernel: LoopKernel, name: str) -> Acc:
