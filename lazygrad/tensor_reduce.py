@@ -27,6 +27,8 @@ class ReduceMixin:
             return tuple(range(self.ndim))
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         axes = tuple(self._axis(d) for d in dims)
+        if self.ndim == 0:  # dim 0 or -1 of a 0-d tensor is allowed and reduces nothing
+            return ()
         if len(set(axes)) != len(axes):
             raise ValueError(f"dim {dim} names an axis twice")
         return axes
