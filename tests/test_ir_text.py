@@ -394,6 +394,111 @@ def test_random_tensor_programs_roundtrip_and_run_from_text(program):
     np.testing.assert_allclose(got.reshape(ref.shape), ref, rtol=1e-4, atol=1e-5)
 
 
+INT_OPS = [Op.ADD, Op.MUL, Op.MAX, Op.SHL, Op.SHR, Op.AND, Op.OR, Op.XOR, Op.IDIV, Op.MOD]
+FLOAT_UNARY = [Op.NEG, Op.EXP2, Op.LOG2, Op.SIN, Op.SQRT, Op.RECIP]
+
+
+@st.composite
+def scalar_exprs(draw, kind: str, names: dict, depth: int = 3):
+    """A random Expr of kind int (int64), float (float32) or bool over the variables in
+    names, mixing simplifying constructors with raw alu() trees the simplifier would change."""
+    leaf = depth == 0 or draw(st.integers(0, 3)) == 0
+    if kind == "int":
+        if leaf:
+            pool = names["int"]
+            return draw(st.sampled_from(pool)) if pool and draw(st.booleans()) else sym.const(draw(st.integers(-9, 9)))
+        a, b = draw(scalar_exprs("int", names, depth - 1)), draw(scalar_exprs("int", names, depth - 1))
+        how = draw(st.sampled_from(["add", "mul", "idiv", "mod", "alu", "cast"]))
+        if how == "add":
+            return sym.add(a, b)
+        if how == "mul":
+            return sym.mul(a, b)
+        if how in ("idiv", "mod"):
+            c = sym.const(draw(st.integers(1, 6)))
+            return sym.idiv(a, c) if how == "idiv" else sym.mod(a, c)
+        if how == "cast":
+            return sym.alu(Op.CAST, draw(scalar_exprs("float", names, depth - 1)), dtype=dtypes.int64)
+        return sym.alu(draw(st.sampled_from(INT_OPS)), a, b)
+    if kind == "float":
+        if leaf:
+            pool = names["float"]
+            if pool and draw(st.booleans()):
+                return draw(st.sampled_from(pool))
+            return sym.const(draw(st.floats(allow_nan=True, allow_infinity=True, width=32)), F32)
+        how = draw(st.sampled_from(["unary", "binary", "where", "cast", "load", "bitcast"]))
+        sub = scalar_exprs("float", names, depth - 1)
+        if how == "unary":
+            return sym.alu(draw(st.sampled_from(FLOAT_UNARY)), draw(sub))
+        if how == "binary":
+            return sym.alu(draw(st.sampled_from([Op.ADD, Op.MUL, Op.MAX])), draw(sub), draw(sub))
+        if how == "where":
+            return sym.alu(Op.WHERE, draw(scalar_exprs("bool", names, depth - 1)), draw(sub), draw(sub))
+        if how == "cast":
+            return sym.alu(Op.CAST, draw(scalar_exprs("int", names, depth - 1)), dtype=F32)
+        if how == "bitcast":
+            return sym.alu(Op.BITCAST, sym.alu(Op.CAST, draw(scalar_exprs("int", names, depth - 1)),
+                                                dtype=dtypes.int32), dtype=F32)
+        valid = draw(scalar_exprs("bool", names, depth - 1)) if draw(st.booleans()) else sym.TRUE
+        return sym.load("p1", draw(scalar_exprs("int", names, depth - 1)), valid, F32)
+    if leaf:
+        return sym.const(draw(st.booleans()), dtypes.bool_)
+    how = draw(st.sampled_from(["lt", "flt", "ne", "and", "not", "or"]))
+    if how == "lt":
+        return sym.lt(draw(scalar_exprs("int", names, depth - 1)), draw(scalar_exprs("int", names, depth - 1)))
+    if how == "flt":
+        return sym.alu(Op.CMPLT, draw(scalar_exprs("float", names, depth - 1)),
+                       draw(scalar_exprs("float", names, depth - 1)))
+    sub = scalar_exprs("bool", names, depth - 1)
+    if how == "ne":
+        return sym.alu(Op.CMPNE, draw(sub), draw(sub))
+    if how == "and":
+        return sym.logical_and(draw(sub), draw(sub))
+    if how == "not":
+        return sym.logical_not(draw(sub))
+    return sym.alu(draw(st.sampled_from([Op.OR, Op.XOR])), draw(sub), draw(sub))
+
+
+@st.composite
+def random_loop_kernels(draw):
+    """A loop nest with lets, an accumulator and a store, over random expressions."""
+    extents = draw(st.lists(st.integers(1, 5), min_size=1, max_size=3))
+    names = {"int": [], "float": []}
+    loop_vars = [f"i{d}" for d in range(len(extents))]
+    for v, n in zip(loop_vars, extents):
+        names["int"].append(sym.var(v, 0, n - 1))
+    body = []
+    for k in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["int", "float"]))
+        value = draw(scalar_exprs(kind, names))
+        name = f"v{k}"
+        body.append(Let(name, value))
+        names[kind].append(sym.var(name, value.vmin if value.dtype.is_int else 0,
+                                   value.vmax if value.dtype.is_int else 0, value.dtype))
+    op = draw(st.sampled_from([Op.ADD, Op.MAX]))
+    body.append(Acc("acc0", F32, op, sym.const(draw(st.floats(width=32)), F32)))
+    body.append(Loop("r0", draw(st.integers(1, 4)), draw(st.sampled_from(["serial", "simd"])),
+                     (Update("acc0", draw(scalar_exprs("float", names))),)))
+    acc = sym.var("acc0", -2**62, 2**62, F32)
+    index = draw(scalar_exprs("int", names))
+    body.append(Store("p0", index, sym.alu(Op.ADD, acc, draw(scalar_exprs("float", names)))))
+    stmts = tuple(body)
+    for v, n in reversed(list(zip(loop_vars, extents))):
+        stmts = (Loop(v, n, draw(st.sampled_from(["serial", "parallel", "simd"])), stmts),)
+    return LoopKernel("E_random", (Param("p0", F32, True), Param("p1", F32)), stmts)
+
+
+@settings(max_examples=int(os.environ.get("LAZYGRAD_IR_EXAMPLES", 80)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(random_loop_kernels())
+def test_random_loop_ir_roundtrip(kernel):
+    """Precedence, parentheses, negative and special constants, raw trees the simplifier
+    would rewrite: the text must spell exactly the tree."""
+    verify_loop(kernel)
+    text = print_loop_ir(kernel)
+    assert parse_loop_ir(text) == kernel, text
+    assert print_loop_ir(parse_loop_ir(text)) == text
+
+
 # ---- errors --------------------------------------------------------------------------------
 
 def parse_fails(parse, text) -> IRParseError:
