@@ -32,7 +32,7 @@ from lazygrad.ir.errors import DTypeError
 from lazygrad.ir.ops import Op
 
 LAUNCH_PREFIX = "// lazygrad launch:"
-_LAUNCH_RE = re.compile(r"^// lazygrad launch: global=([\d,]+) local=([\d,]+)\s*$", re.M)
+_LAUNCH_RE = re.compile(r"^// lazygrad launch: global=([\d,]+) local=([\d,]+)\s*$", re.MULTILINE)
 
 _OPENCL_TYPES = {
     "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "uint16": "ushort",

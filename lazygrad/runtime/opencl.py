@@ -126,7 +126,7 @@ def _probe(cl, dev) -> str | None:
         buf = cl.Buffer(ctx, cl.mem_flags.READ_WRITE, 4)
         prg.lg_probe(queue, (1,), None, buf).wait()
         return None
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001  (any failure means: not usable)
         lines = [ln.strip() for ln in str(e).splitlines() if "error" in ln.lower()]
         return f"{dev.name.strip()} cannot build kernels: {lines[0] if lines else e}"
 
@@ -163,13 +163,13 @@ def check() -> tuple[bool, str]:
         return False, f"pyopencl is not installed ({e}); pip install 'pyopencl[pocl]'"
     try:
         platforms = cl.get_platforms()
-    except Exception as e:  # pyopencl raises LogicError(PLATFORM_NOT_FOUND_KHR) when none
+    except Exception as e:  # noqa: BLE001  pyopencl raises LogicError(PLATFORM_NOT_FOUND_KHR) when none
         return False, f"no OpenCL platform found ({e})"
     try:
         if not platforms:
             raise DeviceError("no OpenCL platform found")
         ctx = context()
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001  (check() never raises)
         return False, str(e)
     return True, ctx.label
 
@@ -226,7 +226,7 @@ class CLAllocator:
             return
         try:
             handle.release()
-        except Exception:  # at interpreter exit the context may already be gone
+        except Exception:  # noqa: BLE001, S110  at interpreter exit the context may already be gone
             pass
 
     def release_kept(self) -> None:
@@ -290,7 +290,7 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
                 binary = f.read()
             prg = cl.Program(ctx.context, [ctx.device], [binary]).build(options=list(BUILD_OPTIONS))
             return CLBinary(prg, source)
-        except Exception:  # a stale or foreign binary: rebuild from source below
+        except Exception:  # noqa: BLE001, S110  a stale or foreign binary: rebuild from source below
             pass
     try:
         prg = cl.Program(ctx.context, source).build(options=list(BUILD_OPTIONS))
@@ -312,9 +312,14 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
 
 
 def _build_log(error: Exception) -> str:
+    """The compiler's own messages out of pyopencl's error text (which repeats the failing
+    call and adds notes on build options)."""
     text = str(error)
-    # pyopencl puts the build log after a line "Build on <device>:"; keep it all, it is short
-    return text.strip() or type(error).__name__
+    start = text.find("Build on ")
+    if start >= 0:
+        text = text[text.find("\n", start) + 1:]
+    text = text.split("\n(options:")[0]
+    return text.strip() or str(error).strip() or type(error).__name__
 
 
 # ---- program ----------------------------------------------------------------------------------
@@ -337,7 +342,8 @@ class CLProgram:
                 return None
             event.wait()
         except cl.MemoryError as e:
-            raise DeviceError(f"out of memory on OpenCL device {ctx.label} running {self.name}: {e}") from None
+            raise DeviceError(f"out of memory on OpenCL device {ctx.label} running {self.name}: "
+                              f"{e}") from None
         return (event.profile.end - event.profile.start) * 1e-9
 
 

@@ -104,7 +104,7 @@ def compile_cstub(source: str, name: str) -> str:
     os.close(fd)
     try:
         proc = subprocess.run([cc, *FLAGS, "-x", "c", "-", "-o", tmp, "-lm"],
-                              input=source.encode(), capture_output=True)
+                              input=source.encode(), capture_output=True, check=False)
         if proc.returncode != 0:
             numbered = "\n".join(f"{i:4d} | {ln}" for i, ln in enumerate(source.splitlines(), 1))
             raise CompileError(f"cstub: {cc} failed on kernel {name}:\n"
