@@ -93,7 +93,7 @@ def _slice_forward(x, d: int, start: int, count: int, step: int):
     n = x.shape[d]
     if step < 0:
         low = start + (count - 1) * step if count else 0
-        return _slice_forward(x, d, low, count, -step).flip(d)
+        return _slice_forward(x, d, low, count, -step)._flip((d,))
     if count == 0:
         return x.narrow(d, 0, 0)
     if step == 1 or count == 1:
@@ -109,7 +109,7 @@ def _slice_inverse(v, d: int, n: int, start: int, count: int, step: int):
     """v (count along d) placed where _slice_forward took it from, zeros elsewhere (size n)."""
     if step < 0:
         low = start + (count - 1) * step if count else 0
-        return _slice_inverse(v.flip(d), d, n, low, count, -step)
+        return _slice_inverse(v._flip((d,)), d, n, low, count, -step)
     pads = [(0, 0)] * v.ndim
     if step == 1 or count <= 1:
         pads[d] = (start if count else 0, n - start - count if count else n)
@@ -335,8 +335,8 @@ class IndexMixin:
 
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""
-        from lazygrad.ir.schedule import base_of
         from lazygrad.ir.ops import MOVEMENT
+        from lazygrad.ir.schedule import base_of
         from lazygrad.tensor import realize
         view = _apply_plan(self, plan)
         value = _value_to(value, self.dtype, view.shape)

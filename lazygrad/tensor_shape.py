@@ -34,6 +34,20 @@ def _resolve_minus_one(shape: tuple[int, ...], numel: int, given: tuple[int, ...
     return tuple(numel // known if s == -1 else s for s in shape)
 
 
+def _new_tensor(t):
+    """torch returns new storage from flip, roll, repeat, pad, cat, ...: an in-place write to
+    the result must not reach the input. A bare view of a realized buffer would be written
+    through (see Tensor.assign), so such a result is wrapped in an identity select, which
+    marks it as a value of its own; simplification removes it before scheduling, so it
+    costs nothing and fuses as before."""
+    from lazygrad import dtypes
+    from lazygrad.ir.ops import MOVEMENT
+    if t.node.op is not Op.BUFFER and t.node.op not in MOVEMENT:
+        return t
+    true = make(Op.CONST, (), True, dtypes.bool_, t.shape, t.device)
+    return t._derive(make(Op.WHERE, (true, t.node, t.node)))
+
+
 class ShapeMixin:
     # ---- reshapes -------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -110,7 +124,11 @@ class ShapeMixin:
         return self.transpose(-2, -1)
 
     def flip(self, *dims):
-        axes = tuple(sorted({self._axis(d) for d in _flat_args(dims)}))
+        """Reversed along dims; a new tensor, as in torch (the view is `_flip`)."""
+        return _new_tensor(self._flip(_flat_args(dims)))
+
+    def _flip(self, dims):
+        axes = tuple(sorted({self._axis(d) for d in dims}))
         return self._movement(Op.FLIP, axes) if axes else self
 
     def roll(self, shifts, dims=None):
@@ -132,7 +150,7 @@ class ShapeMixin:
                 continue
             k = int(shift) % n
             x = x.narrow(d, n - k, k).cat(x.narrow(d, 0, n - k), dim=d)
-        return x
+        return _new_tensor(x)
 
     # ---- broadcasting and repetition ------------------------------------------------------------
     def expand(self, *sizes):
@@ -170,7 +188,8 @@ class ShapeMixin:
         # one new axis of size r in front of each dim, broadcast, then merged into the dim
         interleaved = tuple(v for d in base for v in (1, d))
         target = tuple(v for r, d in zip(sizes, base) for v in (r, d))
-        return x.reshape(interleaved).expand(target).reshape(tuple(r * d for r, d in zip(sizes, base)))
+        out = x.reshape(interleaved).expand(target).reshape(tuple(r * d for r, d in zip(sizes, base)))
+        return _new_tensor(out)
 
     def tile(self, *dims):
         dims = tuple(int(s) for s in _flat_args(dims))
@@ -189,7 +208,7 @@ class ShapeMixin:
                 raise ShapeError(f"repeat_interleave: repeats must be non-negative, got {r}")
             shape = x.shape
             y = x.unsqueeze(d + 1).expand(shape[:d + 1] + (r,) + shape[d + 1:])
-            return y.reshape(shape[:d] + (shape[d] * r,) + shape[d + 1:])
+            return _new_tensor(y.reshape(shape[:d] + (shape[d] * r,) + shape[d + 1:]))
         import numpy as np
         counts = np.asarray(repeats.numpy() if hasattr(repeats, "numpy") else repeats).reshape(-1)
         if counts.shape[0] != x.shape[d]:
@@ -287,7 +306,7 @@ class ShapeMixin:
         if mode == "constant":
             padded = self._pad(pairs)
             if value is None or value == 0 or all(lo <= 0 and hi <= 0 for lo, hi in pairs):
-                return padded
+                return _new_tensor(padded)
             return self._pad_mask(pairs).where(padded, padded._const(value, self.dtype, ()))
         if mode not in ("reflect", "replicate", "circular"):
             raise ValueError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
@@ -296,7 +315,7 @@ class ShapeMixin:
         for d, (lo, hi) in enumerate(pairs):
             if lo or hi:
                 x = x._pad_edges(d, lo, hi, mode)
-        return x
+        return _new_tensor(x)
 
     def _pad_edges(self, d, lo, hi, mode):
         """Pad one dim with copies of its own elements (reflect, replicate, circular)."""
@@ -310,8 +329,8 @@ class ShapeMixin:
         if mode == "replicate" and n == 0:
             raise ShapeError(f"pad: cannot replicate an empty dim {d} (shape {list(self.shape)})")
         if mode == "reflect":
-            left = self.narrow(d, 1, lo).flip(d)
-            right = self.narrow(d, n - 1 - hi, hi).flip(d)
+            left = self.narrow(d, 1, lo)._flip((d,))
+            right = self.narrow(d, n - 1 - hi, hi)._flip((d,))
         elif mode == "replicate":
             edge = list(self.shape)
             left = self.narrow(d, 0, 1).expand(tuple(edge[:d] + [lo] + edge[d + 1:]))
@@ -344,7 +363,7 @@ class ShapeMixin:
         real = [p.cast(dtype) for p in real]
         total = sum(p.shape[d] for p in real)
         if len(real) == 1:
-            return real[0]
+            return _new_tensor(real[0])
         out, start = None, 0
         for p in real:
             n = p.shape[d]
@@ -354,7 +373,7 @@ class ShapeMixin:
                 continue
             padded = p._pad(pads)
             out = padded if out is None else p._pad_mask(pads).where(padded, out)
-        return out if out is not None else real[0]
+        return _new_tensor(out if out is not None else real[0])
 
     def stack(self, *others, dim=0):
         pieces = [self, *others]

@@ -337,3 +337,28 @@ def test_module_level_aliases(device, a345):
     np.testing.assert_array_equal(lg.flip(x, 0).numpy(), a345[::-1])
     np.testing.assert_array_equal(lg.roll(x, 1, 2).numpy(), np.roll(a345, 1, 2))
     assert [c.shape for c in lg.chunk(x, 2, 1)] == [(3, 2, 5), (3, 2, 5)]
+
+
+@pytest.mark.parametrize("op", [
+    lambda x: x.flip(0), lambda x: x.roll(1, 0), lambda x: x.roll(0, 0), lambda x: x.repeat(1, 1, 1),
+    lambda x: x.tile(1), lambda x: x.pad((0, 0)), lambda x: x.pad((1, 0), mode="replicate"),
+    lambda x: lg.cat([x]), lambda x: lg.stack([x]), lambda x: x.repeat_interleave(1, 0),
+], ids=["flip", "roll", "roll0", "repeat", "tile", "pad0", "pad_replicate", "cat1", "stack1", "repeat_interleave"])
+def test_copying_ops_return_new_tensors(device, a345, op):
+    # torch returns new storage here: writing into the result leaves the input alone
+    x = T(a345, device)
+    y = op(x)
+    before = y.numpy().copy()
+    y += 1
+    y[0] = 0.0
+    np.testing.assert_array_equal(x.numpy(), a345)
+    np.testing.assert_array_equal(y.numpy(), np.where(np.arange(len(before)).reshape((-1,) + (1,) * (before.ndim - 1)) == 0, 0.0, before + 1))
+
+
+def test_view_ops_share_storage(device, a345):
+    x = T(a345, device)
+    v = x.permute(2, 0, 1).narrow(0, 1, 2).unsqueeze(0)
+    v[0, 0] = 0.0
+    ref = a345.copy()
+    ref.transpose(2, 0, 1)[1] = 0.0
+    np.testing.assert_array_equal(x.numpy(), ref)
