@@ -53,7 +53,7 @@ def parse_error(message: str, text: str, line: int, column: int = 1) -> IRParseE
                         line, column)
 
 
-def _expected(parser: lark.Lark, names) -> str:
+def _expected(parser: lark.Lark, names) -> list[str]:
     words = []
     for name in sorted(names):
         if name in TERMINAL_WORDS:
@@ -68,7 +68,7 @@ def _expected(parser: lark.Lark, names) -> str:
     operators = [w for w in words if w in OPERATORS]
     if len(operators) > 2:
         words = [w for w in words if w not in OPERATORS] + ["an operator"]
-    return " ".join(dict.fromkeys(words))
+    return list(dict.fromkeys(words))
 
 
 def syntax_error(e: lark.exceptions.UnexpectedInput, parser: lark.Lark, text: str) -> IRParseError:
@@ -89,8 +89,9 @@ def syntax_error(e: lark.exceptions.UnexpectedInput, parser: lark.Lark, text: st
     if line <= 0:
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
-    return parse_error(f"expected one of {_expected(parser, expected)} but found {found}",
-                       text, line, column)
+    words = _expected(parser, expected)
+    what = words if len(words) == 1 else "one of " + " ".join(words)
+    return parse_error(f"expected {what} but found {found}", text, line, column)
 
 
 def parse_with(grammar_path: str, text: str) -> lark.Tree:
@@ -176,6 +177,8 @@ class _GraphBuilder:
         if dtype is None or dtype.name != str(dtype_token):
             raise self.error(f"unknown dtype {str(dtype_token)!r}", dtype_token)
         shape = tuple(self.integer(d) for d in dims if d is not None)
+        if any(d < 0 for d in shape):
+            raise self.error(f"negative dimension in {dtype.name}{list(shape)}", dtype_token)
         op = OPS.get(str(op_token))
         if op is None or op is Op.VAR:
             raise self.error(f"unknown op {str(op_token)!r}", op_token)
