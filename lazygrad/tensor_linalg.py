@@ -61,8 +61,6 @@ class LinalgMixin:
                              f"{list(self.shape)} and {list(other.shape)}")
         return self.matmul(other)
 
-    inner_1d = dot
-
     def mv(self, vec):
         vec = _as_tensor(vec, self.device)
         if self.ndim != 2 or vec.ndim != 1:
@@ -90,8 +88,6 @@ class LinalgMixin:
             raise ShapeError(f"outer: expected two 1-D tensors, got shapes {list(self.shape)} "
                              f"and {list(vec2.shape)}")
         return self.reshape(-1, 1) * vec2.reshape(1, -1)
-
-    ger = outer
 
 
 # ---- einsum ---------------------------------------------------------------------------------
@@ -162,9 +158,7 @@ def _take_diagonals(x, labels: str):
             raise ShapeError(f"einsum: label {dup!r} repeats with sizes {x.shape[i]} and "
                              f"{x.shape[j]} in an operand of shape {list(x.shape)}")
         rest = [k for k in range(x.ndim) if k not in (i, j)]
-        y = x.permute(rest + [i, j]).flatten(-2)  # (..., n*n): the diagonal is every (n+1)th
-        y = y[..., ::n + 1] if n > 0 else y
-        x, labels = y, "".join(labels[k] for k in rest) + dup
+        x, labels = x.diagonal(0, i, j), "".join(labels[k] for k in rest) + dup
 
 
 def einsum(equation: str, *operands):

@@ -113,6 +113,40 @@ class ShapeMixin:
 
     swapdims = swapaxes
 
+    def movedim(self, source, destination):
+        """Dims moved from source to destination positions; the others keep their order."""
+        src = [self._axis(d) for d in (source if isinstance(source, (tuple, list)) else (source,))]
+        dst = [self._axis(d) for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+        if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+            raise ShapeError(f"movedim: source {source} and destination {destination} must be "
+                             f"distinct dims of equal count (shape {list(self.shape)})")
+        order = [None] * self.ndim
+        for s_, d_ in zip(src, dst):
+            order[d_] = s_
+        others = iter(d for d in range(self.ndim) if d not in src)
+        return self.permute([o if o is not None else next(others) for o in order])
+
+    moveaxis = movedim
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal of the dim1 x dim2 matrices, as a view appended as the last dim: the
+        two dims are flattened and every (cols + 1)-th element taken."""
+        a, b = self._axis(dim1), self._axis(dim2)
+        if a == b:
+            raise ShapeError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
+        rest = [d for d in range(self.ndim) if d not in (a, b)]
+        x = self.permute(rest + [a, b])
+        if offset >= 0:
+            x = x.narrow(-1, min(offset, x.shape[-1]), max(0, x.shape[-1] - offset))
+        else:
+            x = x.narrow(-2, min(-offset, x.shape[-2]), max(0, x.shape[-2] + offset))
+        rows, cols = x.shape[-2:]
+        count = min(rows, cols)
+        if count == 0:
+            return x.flatten(-2).narrow(-1, 0, 0)
+        flat = x.flatten(-2)
+        return flat[(Ellipsis, slice(0, (count - 1) * (cols + 1) + 1, cols + 1))]
+
     @property
     def T(self):
         return self.permute(tuple(reversed(range(self.ndim))))

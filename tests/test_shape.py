@@ -362,3 +362,24 @@ def test_view_ops_share_storage(device, a345):
     ref = a345.copy()
     ref.transpose(2, 0, 1)[1] = 0.0
     np.testing.assert_array_equal(x.numpy(), ref)
+
+
+@pytest.mark.parametrize("src,dst", [(0, 2), (-1, 0), ((0, 1), (2, 0)), (1, 1)])
+def test_movedim(device, a345, src, dst):
+    np.testing.assert_array_equal(T(a345, device).movedim(src, dst).numpy(), np.moveaxis(a345, src, dst))
+
+
+@pytest.mark.parametrize("offset,d1,d2", [(0, 0, 1), (1, 0, 1), (-2, 0, 1), (2, 1, 2), (0, -1, 0), (9, 0, 1)])
+def test_diagonal(device, a345, offset, d1, d2):
+    out = T(a345, device).diagonal(offset, d1, d2)
+    np.testing.assert_array_equal(out.numpy(), np.diagonal(a345, offset, d1, d2))
+
+
+def test_small_torch_aliases(device, a345):
+    x = T(a345, device)
+    np.testing.assert_array_equal(x.swapaxes(0, 2).numpy(), np.swapaxes(a345, 0, 2))
+    np.testing.assert_array_equal(x.mT.numpy(), np.swapaxes(a345, -1, -2))
+    np.testing.assert_array_equal(x[0, :1].broadcast_to((2, 4, 5)).numpy(), np.broadcast_to(a345[0, :1], (2, 4, 5)))
+    parts = x.tensor_split(3, dim=2)
+    assert [p.shape[2] for p in parts] == [2, 2, 1]
+    np.testing.assert_array_equal(lg.cat(parts, 2).numpy(), a345)
