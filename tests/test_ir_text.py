@@ -209,14 +209,18 @@ def golden_loop_kernel() -> LoopKernel:
     flat = i0 * 8 + r0
     v0 = sym.load("p1", flat, sym.lt(r0, sym.const(7)), F32)
     v1 = sym.load("p2", (flat // 3) % 2, sym.TRUE, dtypes.int32)
-    cond = sym.alu(Op.CMPNE, sym.var("v1", *(v1.vmin, v1.vmax), dtype=dtypes.int32), sym.const(0, dtypes.int32))
+    v1_var = sym.var("v1", v1.vmin, v1.vmax, dtypes.int32)  # a let takes its value's range
+    cond = sym.alu(Op.CMPNE, v1_var, sym.const(0, dtypes.int32))
     v2 = sym.alu(Op.WHERE, cond, sym.var("v0", dtype=F32), sym.const(-0.0, F32))
     acc = sym.var("acc0", -2**62, 2**62, F32)
-    v3 = sym.alu(Op.ADD, sym.alu(Op.SQRT, sym.alu(Op.MUL, acc, sym.cast(i0 + 1, F32))), sym.const(math.nan, F32))
-    inner = Loop("r0", 8, "simd", (Let("v0", v0), Let("v1", v1), Let("v2", v2), Update("acc0", sym.var("v2", dtype=F32))))
+    root = sym.alu(Op.SQRT, sym.alu(Op.MUL, acc, sym.cast(i0 + 1, F32)))
+    v3 = sym.alu(Op.ADD, root, sym.const(math.nan, F32))
+    inner = Loop("r0", 8, "simd", (Let("v0", v0), Let("v1", v1), Let("v2", v2),
+                                   Update("acc0", sym.var("v2", dtype=F32))))
     outer = Loop("i0", 4, "parallel", (Acc("acc0", F32, Op.MAX, sym.const(-math.inf, F32)), inner,
                                         Let("v3", v3), Store("p0", i0, sym.var("v3", dtype=F32))))
-    return LoopKernel("R_golden", (Param("p0", F32, True), Param("p1", F32), Param("p2", dtypes.int32)), (outer,))
+    params = (Param("p0", F32, True), Param("p1", F32), Param("p2", dtypes.int32))
+    return LoopKernel("R_golden", params, (outer,))
 
 
 def test_golden_loop_text_and_roundtrip():
@@ -310,7 +314,8 @@ def _step(draw, x):
         axes = tuple(sorted(draw(st.sets(st.integers(0, nd - 1), min_size=1))))
         return make(draw(st.sampled_from([Op.SUM, Op.REDUCE_MAX])), (x,), axes)
     if choice == "reshape":
-        return make(Op.RESHAPE, (x,), tuple(draw(st.permutations(shape + (1,)))) if nd < 3 else (math.prod(shape),))
+        new = tuple(draw(st.permutations(shape + (1,)))) if nd < 3 else (math.prod(shape),)
+        return make(Op.RESHAPE, (x,), new)
     if choice == "permute":
         return make(Op.PERMUTE, (x,), tuple(draw(st.permutations(range(nd)))))
     if choice == "expand":
@@ -340,7 +345,10 @@ def random_graphs(draw):
     return [nodes[-1]] + extra
 
 
-@settings(max_examples=int(os.environ.get("LAZYGRAD_IR_EXAMPLES", 60)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = int(os.environ.get("LAZYGRAD_IR_EXAMPLES", "60"))  # raise it to search harder
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_graphs())
 def test_random_graphs_roundtrip_at_every_level(roots):
     check_graph_roundtrip(roots)
@@ -406,7 +414,9 @@ def scalar_exprs(draw, kind: str, names: dict, depth: int = 3):
     if kind == "int":
         if leaf:
             pool = names["int"]
-            return draw(st.sampled_from(pool)) if pool and draw(st.booleans()) else sym.const(draw(st.integers(-9, 9)))
+            if pool and draw(st.booleans()):
+                return draw(st.sampled_from(pool))
+            return sym.const(draw(st.integers(-9, 9)))
         a, b = draw(scalar_exprs("int", names, depth - 1)), draw(scalar_exprs("int", names, depth - 1))
         how = draw(st.sampled_from(["add", "mul", "idiv", "mod", "alu", "cast"]))
         if how == "add":
@@ -444,7 +454,8 @@ def scalar_exprs(draw, kind: str, names: dict, depth: int = 3):
         return sym.const(draw(st.booleans()), dtypes.bool_)
     how = draw(st.sampled_from(["lt", "flt", "ne", "and", "not", "or"]))
     if how == "lt":
-        return sym.lt(draw(scalar_exprs("int", names, depth - 1)), draw(scalar_exprs("int", names, depth - 1)))
+        sub = scalar_exprs("int", names, depth - 1)
+        return sym.lt(draw(sub), draw(sub))
     if how == "flt":
         return sym.alu(Op.CMPLT, draw(scalar_exprs("float", names, depth - 1)),
                        draw(scalar_exprs("float", names, depth - 1)))
@@ -487,7 +498,7 @@ def random_loop_kernels(draw):
     return LoopKernel("E_random", (Param("p0", F32, True), Param("p1", F32)), stmts)
 
 
-@settings(max_examples=int(os.environ.get("LAZYGRAD_IR_EXAMPLES", 80)), deadline=None,
+@settings(max_examples=EXAMPLES + 20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(random_loop_kernels())
 def test_random_loop_ir_roundtrip(kernel):
@@ -527,7 +538,7 @@ def test_graph_type_syntax_error():
     ("%0 : float32[4] = const 1.0 device=c\n%1 : float32[4] = frob %0\n", 2, ["unknown op 'frob'"]),
     ("%0 : float33[4] = const 1.0 device=c\n", 1, ["unknown dtype 'float33'"]),
     ("%0 : float32[4] = const 1.0 device=c\n%1 : float32[5] = const 1.0 device=c\n"
-     "%2 : float32[4] = add %0, %1\n", 3, ["add", "float32[4], float32[5]"]),
+     + "%2 : float32[4] = add %0, %1\n", 3, ["add", "float32[4], float32[5]"]),
     ("%0 : float32[4] = const 1.0 device=c\n%1 : float32[2,2] = neg %0\n", 2, ["declared float32[2, 2]"]),
     ("%0 : float32[4] = const 1.0 device=c\n%1 : float32[4] = neg %0 axes=(0,)\n", 2, ["axes="]),
     ("%0 : float32[4] = const 1.0 device=c\n%0 : float32[4] = neg %0\n", 2, ["defined twice"]),

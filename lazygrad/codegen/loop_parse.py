@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import os
 
-import lark
-
 from lazygrad import dtypes
 from lazygrad.codegen.loop_ir import LOOP_KINDS, Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
 from lazygrad.codegen.loop_text import UPDATE_SYMBOL
 from lazygrad.dtypes import DType
 from lazygrad.ir import symbolic as sym
 from lazygrad.ir.errors import IRParseError
-from lazygrad.ir.ops import BINARY, BY_NAME as OPS, TERNARY, UNARY, Op
+from lazygrad.ir.ops import BINARY, TERNARY, UNARY, Op
+from lazygrad.ir.ops import BY_NAME as OPS
 from lazygrad.ir.parser import number, parse_error, parse_with
 from lazygrad.ir.symbolic import Expr
 

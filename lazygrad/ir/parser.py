@@ -33,7 +33,7 @@ TERMINAL_WORDS = {"SSA": "a %name", "NAME": "a name", "NUMBER": "a number", "PAR
 OPERATORS = frozenset({"'+'", "'*'", "'/'", "'%'", "'<'", "'!='", "'&'", "'^'", "'|'", "'<<'", "'>>'"})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grammar(path: str) -> lark.Lark:
     """A LALR parser for a .lark file next to the code (built once; LALR gives exact
     positions and the set of expected tokens for errors)."""
@@ -233,7 +233,7 @@ class _GraphBuilder:
             arg = take("arg", device if op is Op.COPY else None)
         if keywords:
             key_token = next(iter(keywords.values()))[0]
-            raise self.error(f"{op.value} takes no argument {str(key_token)}=", key_token)
+            raise self.error(f"{op.value} takes no argument {key_token!s}=", key_token)
         if isinstance(arg, list):
             raise self.error("lists are only allowed as view stacks", op_token)
         return arg, device
