@@ -30,7 +30,7 @@ class KernelRun:
     index: int
     graph: int  # index of the Realize it belongs to
     kernel: ScheduledKernel
-    start: float = 0.0  # time.perf_counter() before launch
+    start: float = 0.0  # time.perf_counter() when the launch began (its end minus its time)
     seconds: float = 0.0  # the device's own timing of the launch
     nbytes: int = 0
     inputs: list[np.ndarray] | None = None  # copies, when Capture(snapshot=True)
@@ -111,6 +111,7 @@ class Capture:
             if run is None:
                 return
             run.seconds, run.nbytes = info["seconds"], info["nbytes"]
+            run.start = time.perf_counter() - run.seconds  # after compiling: the launch itself
             if self.snapshot:
                 run.output = info["output"].numpy()
 
