@@ -72,6 +72,8 @@ def _as_index_tensor(i, device: str):
 def _value_to(value, dtype, shape):
     """The value of x[index] = value, cast and broadcast to the indexed region's shape."""
     from lazygrad.tensor import broadcast_shape
+    while value.ndim > len(shape) and value.shape[0] == 1:  # torch drops leading 1s here
+        value = value.reshape(value.shape[1:])
     try:
         fits = broadcast_shape(value.shape, shape) == tuple(shape)
     except ShapeError:

@@ -332,3 +332,32 @@ def test_one_hot(device, rng):
     assert T(np.int64(2), device).one_hot(3).tolist() == [0, 0, 1]
     with pytest.raises(IndexError, match="index 5 is out of bounds"):
         T(np.array([5]), device).one_hot(3)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8, np.int32, np.float16, np.float64])
+def test_gather_and_setitem_keep_every_dtype_exact(device, dtype):
+    a = (np.arange(12).reshape(3, 4) * 37 % 11).astype(dtype)
+    x = T(a, device)
+    try:
+        (x[[0]] * 1).realize()
+    except lg.DTypeError as e:  # e.g. an OpenCL device without cl_khr_fp16
+        pytest.skip(f"{device} cannot run {np.dtype(dtype).name} here: {e}")
+    np.testing.assert_array_equal(x[[2, 0]].numpy(), a[[2, 0]])
+    index = np.array([[0], [3], [1]])
+    np.testing.assert_array_equal(x.gather(1, T(index, device)).numpy(), np.take_along_axis(a, index, 1))
+    x[[1]] = x[[0]]
+    ref = a.copy()
+    ref[[1]] = a[[0]]
+    assert x.dtype == lg.dtypes.to_dtype(dtype)
+    np.testing.assert_array_equal(x.numpy(), ref)
+
+
+def test_setitem_0d_and_leading_ones(device):
+    s = T(np.float32(1.0), device)
+    s[...] = 5.0
+    assert s.item() == 5.0
+    s[()] = T(np.float32(6.0), device)
+    assert s.item() == 6.0
+    x = T(np.zeros(3, np.float32), device)
+    x[:] = T(np.ones((1, 1, 3), np.float32), device)  # torch strips leading size-1 dims
+    assert x.tolist() == [1.0, 1.0, 1.0]
