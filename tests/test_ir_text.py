@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import lazygrad as lg
 from lazygrad import dtypes
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Param, Store, Update
+from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Param, Store, Update, walk_stmts
 from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.lower import lower
@@ -163,6 +163,46 @@ def test_deep_graph_roundtrip_is_iterative():
     start = time.perf_counter()
     assert parse_graph(print_graph([x]))[0] is x
     assert time.perf_counter() - start < 30
+
+
+FRESH_PROCESS = """
+import sys
+from lazygrad.codegen.loop_ir import Let, walk_stmts
+from lazygrad.codegen.loop_parse import parse_loop_ir
+from lazygrad.codegen.loop_text import print_loop_ir
+from lazygrad.ir.parser import parse_graph
+from lazygrad.ir.printer import print_graph
+graph_text, *loop_texts = sys.stdin.read().split("\\f")
+print(print_graph(parse_graph(graph_text), locs=False), end="\\f")
+for text in loop_texts:
+    kernel = parse_loop_ir(text)
+    ranges = [(s.name, s.value.vmin, s.value.vmax) for s in walk_stmts(kernel.body) if isinstance(s, Let)]
+    print(print_loop_ir(kernel), repr(ranges), sep="\\v", end="\\f")
+"""
+
+
+def test_text_parsed_in_a_fresh_process_prints_the_same(rng):
+    """Where no original exists to hash-cons into, the parser builds every node and
+    expression itself: the text must come back unchanged and the integer ranges (which name
+    let variables) must be the ones lowering computed."""
+    import subprocess
+    import sys
+    x = tensor(rng, 4, 6)
+    out = (x.permute(1, 0)[1:5].flip(1) * (lg.arange(4).float() + 1)).pad((1, 1)).amax(1)
+    counts = (lg.arange(12).reshape(3, 4).permute(1, 0) * 3 + 7).sum(1)  # integer lets with ranges
+    graph_text = print_graph([out.node, counts.node], locs=False)
+    loops = check_kernels_roundtrip([out.node, counts.node])
+    assert any(s.value.vmax == 40 for k in loops for s in walk_stmts(k.body) if isinstance(s, Let))
+    texts = [print_loop_ir(k) for k in loops]
+    result = subprocess.run([sys.executable, "-c", FRESH_PROCESS], input="\f".join([graph_text, *texts]),
+                            capture_output=True, text=True, timeout=120, check=True)
+    fresh_graph, *fresh_loops = result.stdout.split("\f")[:-1]
+    assert fresh_graph == graph_text
+    for k, text, fresh in zip(loops, texts, fresh_loops):
+        fresh_text, fresh_ranges = fresh.split("\v")
+        assert fresh_text == text
+        lets = [(s.name, s.value.vmin, s.value.vmax) for s in walk_stmts(k.body) if isinstance(s, Let)]
+        assert fresh_ranges == repr(lets)
 
 
 # ---- golden texts --------------------------------------------------------------------------
