@@ -113,6 +113,16 @@ def test_launch_geometry_covers_odd_sizes(n):
     assert (f"if (lg_gid >= {n}) return;" in src) == (glob != n)
 
 
+def test_reduce_split_follows_the_device_kind():
+    k = loop_kernel(lg.Tensor(np.ones((4, 4096), np.float32), device="python").sum(1))
+    gpu = OpenCLRenderer(DeviceTraits(max_work_group_size=1024)).render(k)
+    cpu = OpenCLRenderer(DeviceTraits(max_work_group_size=1024, cpu=True)).render(k)
+    assert launch_geometry(gpu) == ((4 * 256,), (256,)) and "+= 256) {" in gpu
+    assert launch_geometry(cpu) == ((4 * 64,), (64,)) and "= lg_lid * 64L;" in cpu
+    small = loop_kernel(lg.Tensor(np.ones((4, 100), np.float32), device="python").sum(1))
+    assert "__local" not in OpenCLRenderer().render(small)  # 100 iterations: one work item a row
+
+
 # ---- running on the device ------------------------------------------------------------------
 
 @pytest.fixture
@@ -130,10 +140,12 @@ def test_elementwise_odd_shapes(cl_device, rng, shape):
     np.testing.assert_allclose(out.numpy(), np.exp2(a * 2 + 1), rtol=1e-5)
 
 
-@pytest.fixture
-def always_local(cl_device, monkeypatch):
-    """Every reduce loop, however short, is shared by a work group."""
-    renderer = OpenCLRenderer(opencl.context().traits, local_reduce_min=1, max_local=64)
+@pytest.fixture(params=["strided", "chunked"])
+def always_local(cl_device, monkeypatch, request):
+    """Every reduce loop, however short, is shared by a work group; its work items stride
+    through the loop (as on a GPU) or take one contiguous chunk each (as on a CPU)."""
+    renderer = OpenCLRenderer(opencl.context().traits, local_reduce_min=1, max_local=64,
+                              contiguous_split=request.param == "chunked")
     monkeypatch.setattr(cl_device, "renderer", renderer.render)
     return renderer
 

@@ -8,8 +8,9 @@ The same Loop IR the C renderer reads becomes one OpenCL kernel and its launch g
   The global size is rounded up to a multiple of the work-group size, so the kernel starts
   with a bounds check.
 - when what is left for one output is a big reduce loop (a whole-tensor sum, or a row sum
-  of a wide matrix), each output gets a work group instead: the work items stride through
-  the reduce loop, then combine their partial results by a tree reduction in `__local`
+  of a wide matrix), each output gets a work group instead: the work items share the
+  reduce loop (on a GPU striding through it, on a CPU each taking a contiguous chunk), then
+  combine their partial results by a tree reduction in `__local`
   memory, and work item 0 stores the result.
 - everything else (small reduce loops, nested reduces) runs serially inside a work item.
 
@@ -59,6 +60,7 @@ class DeviceTraits:
     fp64: bool = True
     max_work_group_size: int = 256
     local_mem_size: int = 32768
+    cpu: bool = False
 
 
 @dataclass
@@ -97,11 +99,12 @@ def _next_pow2(n: int) -> int:
 
 
 def plan_launch(kernel: LoopKernel, max_local: int = 256, local_reduce_min: int = 256,
-                local_mem: int = 32768) -> LaunchPlan:
+                local_mem: int = 32768, reduce_local: int | None = None) -> LaunchPlan:
     """Peel the output loops off the top of the kernel, then decide whether the rest runs
     in one work item or is shared by a work group (see the module docstring).
 
-    max_local caps the work-group size; a reduce is shared by a work group when its loop
+    max_local caps the work-group size (reduce_local, when given, that of a shared reduce);
+    a reduce is shared by a work group when its loop
     runs at least local_reduce_min iterations and its partial results fit in half of
     local_mem bytes of local memory (a GPU runs several groups on one core)."""
     outer: list[Loop] = []
@@ -125,7 +128,8 @@ def plan_launch(kernel: LoopKernel, max_local: int = 256, local_reduce_min: int 
                 split.remove(lp)
                 break
     if split and max(lp.extent for lp in split) >= local_reduce_min:
-        local = min(_next_pow2(max(lp.extent for lp in split)), _prev_pow2(max_local))
+        cap = min(max_local, reduce_local or max_local)
+        local = min(_next_pow2(max(lp.extent for lp in split)), _prev_pow2(cap))
         per_item = sum(kernel_acc_itemsize(kernel, name) for lp in split for name in _outer_accs(lp))
         while local > 1 and local * per_item > local_mem // 2:
             local //= 2
@@ -148,10 +152,18 @@ class OpenCLRenderer(CStyleRenderer):
     index_type = "long"
 
     def __init__(self, traits: DeviceTraits | None = None, local_reduce_min: int = 256,
-                 max_local: int = 256):
+                 max_local: int = 256, reduce_local: int | None = None,
+                 contiguous_split: bool | None = None):
+        """On a CPU (traits.cpu) a shared reduce uses 64 work items, each summing one
+        contiguous chunk of the loop (a plain loop the compiler vectorizes); on a GPU, 256
+        work items stride through the loop so that neighbouring items read neighbouring
+        addresses. Both can be forced."""
         self.traits = traits or DeviceTraits()
+        cpu = self.traits.cpu
+        self.contiguous_split = cpu if contiguous_split is None else contiguous_split
         self.local_reduce_min = local_reduce_min
         self.max_local = max(1, min(max_local, self.traits.max_work_group_size))
+        self.reduce_local = reduce_local or (64 if cpu else None)
         self._plan: LaunchPlan | None = None
 
     # ---- types, constants, functions -----------------------------------------------------
@@ -204,6 +216,10 @@ class OpenCLRenderer(CStyleRenderer):
         i = loop.var
         if self._plan is not None and any(loop is lp for lp in self._plan.split):
             step = self._plan.local
+            if self.contiguous_split:
+                chunk = -(-loop.extent // step)
+                return [f"for ({self.index_type} {i} = lg_lid * {chunk}L; "
+                        f"{i} < min(lg_lid * {chunk}L + {chunk}L, {loop.extent}L); {i}++) {{"]
             return [f"for ({self.index_type} {i} = lg_lid; {i} < {loop.extent}; {i} += {step}) {{"]
         return [f"for ({self.index_type} {i} = 0; {i} < {loop.extent}; {i}++) {{"]
 
@@ -235,7 +251,8 @@ class OpenCLRenderer(CStyleRenderer):
 
     # ---- the kernel ----------------------------------------------------------------------
     def render(self, kernel: LoopKernel) -> str:
-        plan = plan_launch(kernel, self.max_local, self.local_reduce_min, self.traits.local_mem_size)
+        plan = plan_launch(kernel, self.max_local, self.local_reduce_min, self.traits.local_mem_size,
+                           self.reduce_local)
         self._plan = plan
         try:
             return self._render(kernel, plan)

@@ -152,7 +152,8 @@ def context() -> CLContext:
     ext = dev.extensions.split()
     traits = DeviceTraits(name=dev.name.strip(), fp16="cl_khr_fp16" in ext, fp64="cl_khr_fp64" in ext,
                           max_work_group_size=int(dev.max_work_group_size),
-                          local_mem_size=int(dev.local_mem_size))
+                          local_mem_size=int(dev.local_mem_size),
+                          cpu=bool(dev.type & cl.device_type.CPU))
     return CLContext(cl, dev, ctx, queue, traits)
 
 
