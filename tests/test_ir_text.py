@@ -74,6 +74,8 @@ def test_matmul_relu_sum_all_levels(rng):
     assert "sum" in text and "float32[4]" in text
     loops = check_kernels_roundtrip([out.node])
     assert loops and any("acc add" in print_loop_ir(k) for k in loops)
+    for k in out.schedule():  # what the debug tool shows is the same text
+        assert parse_graph(k.kernel_ir)[0] is k.ast and "= store %" in k.kernel_ir
 
 
 def test_movement_cast_where_and_several_roots(rng):
