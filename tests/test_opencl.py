@@ -280,3 +280,26 @@ def test_freed_buffers_are_handed_out_again(cl_device):
     alloc.free(other)
     alloc.release_kept()
     assert alloc.alloc(8192) is not other
+
+
+def test_a_device_that_cannot_build_is_skipped(cl_device, monkeypatch):
+    """PoCL's LLVM 14 fails every kernel on CPUs it does not know ("unknown target CPU
+    'generic'"); the next candidate is used, and when none works the reasons are shown."""
+    dev = opencl.context().device
+    monkeypatch.delenv(opencl.ENV_SELECT, raising=False)
+    monkeypatch.setattr(opencl, "candidate_devices", lambda *a: [dev, dev])
+    calls = []
+
+    def probe(cl, d):
+        calls.append(d)
+        return "cannot build kernels: unknown target CPU 'generic'" if len(calls) == 1 else None
+    monkeypatch.setattr(opencl, "_probe", probe)
+    assert opencl.context.__wrapped__().device.int_ptr == dev.int_ptr and len(calls) == 2
+
+    monkeypatch.setattr(opencl, "_probe", lambda cl, d: "cannot build kernels: broken")
+    with pytest.raises(DeviceError, match="no usable OpenCL device.*broken.*broken"):
+        opencl.context.__wrapped__()
+    monkeypatch.setenv(opencl.ENV_SELECT, "0")  # a device the user named: no fallback
+    with pytest.raises(DeviceError) as e:
+        opencl.context.__wrapped__()
+    assert str(e.value).count("broken") == 1
