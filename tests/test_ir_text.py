@@ -629,6 +629,26 @@ def test_variables_do_not_leak_out_of_their_loop():
     assert "v0 is not defined" in str(parse_fails(parse_loop_ir, text))
 
 
+EDIT_CHARS = "%:=,()[]<>#\n\t 0123456789.-+*/abcdefpvxyz_'\"$\u00e9{}"
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["graph", "loop"]),
+       st.lists(st.tuples(st.integers(0, 1000), st.integers(0, 3), st.text(EDIT_CHARS, max_size=3)),
+                min_size=1, max_size=3))
+def test_mangled_text_raises_only_parse_errors(level, edits):
+    """Whatever the damage, the parsers answer with an IR or an IRParseError that has a
+    position, never with some other exception from deep inside."""
+    text = GOLDEN_GRAPH if level == "graph" else GOLDEN_LOOP
+    for pos, cut, insert in edits:
+        pos %= len(text) + 1
+        text = text[:pos] + insert + text[pos + cut:]
+    try:
+        (parse_graph if level == "graph" else parse_loop_ir)(text)
+    except IRParseError as e:
+        assert e.line >= 1 and e.column >= 1 and str(e).startswith(f"line {e.line}, column {e.column}")
+
+
 # ---- verifier ------------------------------------------------------------------------------
 
 def test_verify_graph_rejects_mixed_levels_and_devices():
