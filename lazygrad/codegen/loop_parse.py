@@ -49,8 +49,9 @@ def acc_var(name: str, dtype: DType) -> Expr:
 
 
 def literal_alu(op: Op, srcs: tuple[Expr, ...], dtype: DType | None = None) -> Expr:
-    """The Expr `op(srcs)` exactly as written. Integer division and modulo by a constant
-    get the tight range the simplifying constructor would give, when it builds this tree."""
+    """The Expr `op(srcs)` exactly as written. Both paths give the same hash-consed key, so
+    an Expr that already exists comes back either way; a new integer division or modulo by a
+    constant gets the tight range sym.idiv/sym.mod would give it (sym.alu gives none)."""
     if op in (Op.IDIV, Op.MOD) and all(s.dtype.is_int for s in srcs):
         e = (sym.idiv if op is Op.IDIV else sym.mod)(*srcs)
         if e.op is op and e.srcs == srcs:
