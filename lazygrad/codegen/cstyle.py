@@ -84,6 +84,8 @@ class CStyleRenderer:
             if valid.op is Op.CONST and valid.arg:
                 return read
             return f"(({s[1]}) ? {read} : {self.const(0, e.dtype)})"
+        if op is Op.ADD and e.dtype.is_bool:  # bool + bool is or (1 + 1 must stay 1)
+            return f"({s[0]} | {s[1]})"
         if op in _INFIX:
             return f"({s[0]} {_INFIX[op]} {s[1]})"
         if op in (Op.IDIV, Op.MOD):
