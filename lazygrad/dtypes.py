@@ -113,6 +113,16 @@ def promote_types(a: DType, b: DType) -> DType:
     return wider
 
 
+def result_type(a: DType, a_is_0d: bool, b: DType, b_is_0d: bool) -> DType:
+    """torch's rule for two tensors: a 0-d tensor only changes the dtype of a tensor with
+    dims when it is of a higher kind (float16 [3] + float32 0-d stays float16; int32 [3] +
+    float64 0-d is float64); otherwise promote_types."""
+    if a_is_0d == b_is_0d:
+        return promote_types(a, b)
+    dims, zero = (a, b) if b_is_0d else (b, a)
+    return zero if _KIND_ORDER[zero.kind] > _KIND_ORDER[dims.kind] else dims
+
+
 def scalar_kind(x: object) -> str:
     if isinstance(x, (bool, np.bool_)):
         return "bool"

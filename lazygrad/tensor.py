@@ -366,7 +366,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, Autogr
                 from lazygrad.ir.errors import DeviceError
                 raise DeviceError(f"expected all tensors on one device, found {self.device!r} and "
                                   f"{other.device!r} (move one with .to())")
-            dt = dtype or dtypes.promote_types(self.dtype, other.dtype)
+            dt = dtype or dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
             a, b = self.cast(dt), other.cast(dt)
         elif isinstance(other, (bool, int, float, np.bool_, np.integer, np.floating)):
             dt = dtype or dtypes.result_type_with_scalar(self.dtype, other)
