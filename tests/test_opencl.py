@@ -123,6 +123,24 @@ def test_reduce_split_follows_the_device_kind():
     assert "__local" not in OpenCLRenderer().render(small)  # 100 iterations: one work item a row
 
 
+def test_an_accumulator_updated_outside_its_loop_is_not_shared():
+    from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel, Param, Store, Update
+    from lazygrad.codegen.render_opencl import plan_launch
+    from lazygrad.ir import symbolic as sym
+    from lazygrad.ir.ops import Op
+    f32 = lg.float32
+    read = sym.load("p1", sym.var("r0", 0, 999), sym.const(True, lg.bool), f32)
+    loop = Loop("r0", 1000, "serial", (Update("acc0", read),))
+    store = Store("p0", sym.const(0), sym.var("acc0", dtype=f32))
+    params = (Param("p0", f32, True), Param("p1", f32))
+
+    def kernel(*extra):
+        return LoopKernel("k", params, (Acc("acc0", f32, Op.ADD, sym.const(0.0, f32)), loop, *extra, store))
+    assert plan_launch(kernel()).split == [loop]
+    # each work item would add the 1.0 once: the loop must stay in one work item
+    assert plan_launch(kernel(Update("acc0", sym.const(1.0, f32)))).split == []
+
+
 # ---- running on the device ------------------------------------------------------------------
 
 @pytest.fixture

@@ -67,9 +67,10 @@ class DeviceTraits:
 class LaunchPlan:
     """How a kernel maps onto an NDRange.
 
-    outer: the flattened output loops (outermost first) and the Lets found between them;
-    body: what one output runs; split: the reduce loops (in body) shared by a work group;
-    local: work-group size; groups: number of work groups when split, else outputs."""
+    outer: the flattened output loops (outermost first); prefix: the Lets found before each;
+    body: what one output runs; outputs: how many outputs (iterations of the outer loops);
+    split: the reduce loops (in body) a work group shares, one group an output; local: the
+    work-group size."""
     outer: list[Loop]
     prefix: list[list[Stmt]]
     body: tuple[Stmt, ...]
@@ -103,10 +104,10 @@ def plan_launch(kernel: LoopKernel, max_local: int = 256, local_reduce_min: int 
     """Peel the output loops off the top of the kernel, then decide whether the rest runs
     in one work item or is shared by a work group (see the module docstring).
 
-    max_local caps the work-group size (reduce_local, when given, that of a shared reduce);
-    a reduce is shared by a work group when its loop
-    runs at least local_reduce_min iterations and its partial results fit in half of
-    local_mem bytes of local memory (a GPU runs several groups on one core)."""
+    max_local caps the work-group size (reduce_local, when given, that of a shared reduce).
+    A reduce is shared by a work group when its loop runs at least local_reduce_min
+    iterations and its partial results fit in half of local_mem bytes of local memory (a
+    GPU runs several groups on one core)."""
     outer: list[Loop] = []
     prefix: list[list[Stmt]] = []
     body = kernel.body
@@ -124,7 +125,9 @@ def plan_launch(kernel: LoopKernel, max_local: int = 256, local_reduce_min: int 
     # every update of a split accumulator must sit inside its split loop
     for lp in list(split):
         for s in body:
-            if s is not lp and isinstance(s, Loop) and _outer_accs(s) & _outer_accs(lp):
+            elsewhere = (_outer_accs(s) if isinstance(s, Loop) and s is not lp
+                         else {s.name} if isinstance(s, Update) else set())
+            if elsewhere & _outer_accs(lp):
                 split.remove(lp)
                 break
     if split and max(lp.extent for lp in split) >= local_reduce_min:
