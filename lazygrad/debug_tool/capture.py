@@ -123,12 +123,25 @@ class Capture:
         observers.remove(self)
 
 
-def use_device(device: str | None) -> None:
-    """Make `device` the default for everything the script creates."""
-    if device:
-        import lazygrad as lg
-        os.environ["LAZYGRAD_DEVICE"] = device
-        lg.Device.DEFAULT = device
+@contextlib.contextmanager
+def use_device(device: str | None):
+    """Make `device` the default for everything the script creates, and restore the old
+    default afterwards (main() may be called in-process, e.g. from tests)."""
+    if not device:
+        yield
+        return
+    from lazygrad.runtime.registry import Device_
+    saved_env, saved_default = os.environ.get("LAZYGRAD_DEVICE"), type(Device_)._default
+    os.environ["LAZYGRAD_DEVICE"] = device
+    Device_.DEFAULT = device
+    try:
+        yield
+    finally:
+        type(Device_)._default = saved_default
+        if saved_env is None:
+            os.environ.pop("LAZYGRAD_DEVICE", None)
+        else:
+            os.environ["LAZYGRAD_DEVICE"] = saved_env
 
 
 def run_script(path: str, args: list[str], snapshot: bool = False, device: str | None = None) -> Capture:
@@ -136,14 +149,13 @@ def run_script(path: str, args: list[str], snapshot: bool = False, device: str |
     traceback printed to stderr and `capture.error` set; the capture keeps what ran before."""
     if not os.path.isfile(path):
         raise SystemExit(f"lazygrad-ir: no such script: {path}")
-    use_device(device)
     capture = Capture(snapshot)
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     sys.argv = [path] + list(args)
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     start = time.perf_counter()
     try:
-        with capture, contextlib.redirect_stdout(sys.stderr):
+        with use_device(device), capture, contextlib.redirect_stdout(sys.stderr):
             runpy.run_path(path, run_name="__main__")
     except SystemExit as e:
         if e.code not in (None, 0):

@@ -56,7 +56,7 @@ def _bind(given: list[np.ndarray] | None, specs: list[tuple[str, tuple[int, ...]
     if given is None:
         return [random_array(shape, dtype, rng) for _, shape, dtype in specs]
     if len(given) != len(specs):
-        listing = ", ".join(f"{label} {dtype.name}{list(shape)}" for label, shape, dtype in specs)
+        listing = ", ".join(label for label, _, _ in specs)  # labels name the type
         raise LazygradError(f"expected {len(specs)} inputs ({listing}), got {len(given)}")
     out = []
     for a, (label, shape, dtype) in zip(given, specs):
