@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lazygrad.realize import observers
 from lazygrad.ir.node import Node, toposort, user_location
 from lazygrad.ir.ops import Op
 from lazygrad.ir.schedule import Schedule, ScheduledKernel
+from lazygrad.realize import observers
 
 
 @dataclass(eq=False)
@@ -115,7 +115,7 @@ class Capture:
             if self.snapshot:
                 run.output = info["output"].numpy()
 
-    def __enter__(self) -> "Capture":
+    def __enter__(self):
         observers.append(self)
         return self
 
@@ -161,7 +161,7 @@ def run_script(path: str, args: list[str], snapshot: bool = False, device: str |
         if e.code not in (None, 0):
             capture.error = e
             print(f"lazygrad-ir: {path} exited with status {e.code}", file=sys.stderr)
-    except Exception as e:  # the user's bug: show it as Python would, then go on
+    except Exception as e:  # noqa: BLE001  (the user's bug: show it as Python would, go on)
         capture.error = e
         _print_user_traceback(e, path)
     finally:

@@ -61,7 +61,8 @@ def have_dot() -> bool:
 
 def render(dot_text: str, fmt: str) -> bytes:
     """Run graphviz: DOT text -> svg/png bytes. Raises RuntimeError naming dot's complaint."""
-    proc = subprocess.run(["dot", f"-T{fmt}"], input=dot_text.encode(), capture_output=True, timeout=120)
+    proc = subprocess.run(["dot", f"-T{fmt}"], input=dot_text.encode(), capture_output=True, timeout=120,
+                          check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"dot failed: {proc.stderr.decode(errors='replace').strip()}")
     return proc.stdout

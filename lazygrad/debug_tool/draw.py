@@ -36,9 +36,7 @@ def add_parser(sub) -> None:
 
 def label(node: Node) -> str:
     text = f"{node.op.value}\n{type_text(node)}"
-    if node.op in MOVEMENT or node.op in (Op.SUM, Op.REDUCE_MAX):
-        text += f"\n{format_value(node.arg)}"
-    elif node.op is Op.CONST:
+    if node.op in MOVEMENT or node.op in (Op.SUM, Op.REDUCE_MAX) or node.op is Op.CONST:
         text += f"\n{format_value(node.arg)}"
     return text + f"\n{node.loc}"
 

@@ -6,8 +6,8 @@ of the level a pass gives runs after it, so a broken pass is caught where it hap
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from lazygrad.codegen.lower import lower
 from lazygrad.ir.errors import IRVerifyError

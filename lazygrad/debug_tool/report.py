@@ -69,8 +69,8 @@ def _rate(amount: float, seconds: float) -> str:
 
 
 def _schedule_table(capture: Capture, script: str) -> str:
-    rows = ["<table><tr><th>#</th><th>kernel</th><th>computes</th><th>own buffer because</th>"
-            "<th>ms</th><th>GFLOP/s</th><th>GB/s</th></tr>"]
+    rows = [("<table><tr><th>#</th><th>kernel</th><th>computes</th><th>own buffer because</th>"
+             "<th>ms</th><th>GFLOP/s</th><th>GB/s</th></tr>")]
     for r in capture.realizes:
         rows.append(f'<tr><th colspan="7" id="graph-{r.index}">graph {r.index}, realized at '
                     f'{esc(r.where)}: {len(r.kernels)} kernel(s)</th></tr>')
@@ -88,10 +88,10 @@ def _schedule_table(capture: Capture, script: str) -> str:
 def _kernel_section(k: KernelRun, script: str) -> str:
     t = k.kernel.target
     parts = [f'<section class="kernel" id="kernel-{k.index}"><h3>kernel {k.index}: {esc(k.name)}</h3>',
-             f"<p>graph {k.graph}; computes {esc(t.op.value)} {esc(t.dtype.name)}{esc(list(t.shape))} "
-             f"at {esc(t.loc)} <code>{esc(source_line(t.loc, script))}</code>; device {esc(t.device)}; "
-             f"{k.seconds * 1e3:.3f} ms, {k.flops} FLOPs ({_rate(k.flops, k.seconds)} GFLOP/s), "
-             f"{k.nbytes} bytes ({_rate(k.nbytes, k.seconds)} GB/s)</p>"]
+             (f"<p>graph {k.graph}; computes {esc(t.op.value)} {esc(t.dtype.name)}{esc(list(t.shape))} "
+              f"at {esc(t.loc)} <code>{esc(source_line(t.loc, script))}</code>; device {esc(t.device)}; "
+              f"{k.seconds * 1e3:.3f} ms, {k.flops} FLOPs ({_rate(k.flops, k.seconds)} GFLOP/s), "
+              f"{k.nbytes} bytes ({_rate(k.nbytes, k.seconds)} GB/s)</p>")]
     if k.kernel.ast is None:
         parts.append("<p>a copy between devices: no code</p></section>")
         return "\n".join(parts)
@@ -105,13 +105,13 @@ def _kernel_section(k: KernelRun, script: str) -> str:
 
 def build_report(capture: Capture, script: str) -> str:
     name = os.path.basename(script)
-    nav = [f'<nav><b>{esc(name)}</b><a href="#graph">graph</a><a href="#schedule">schedule</a>'
-           '<a href="#profile">profile</a><hr>']
+    nav = [(f'<nav><b>{esc(name)}</b><a href="#graph">graph</a><a href="#schedule">schedule</a>'
+            '<a href="#profile">profile</a><hr>')]
     nav += [f'<a href="#kernel-{k.index}">{k.index} {esc(k.name)}</a>' for k in capture.kernels]
     nav.append("</nav>")
     body = [f"<h1>lazygrad report: {esc(name)}</h1>",
-            f"<p>{len(capture.realizes)} realize(s), {len(capture.kernels)} kernel(s); "
-            f"the script ran {capture.wall * 1e3:.1f} ms</p>"]
+            (f"<p>{len(capture.realizes)} realize(s), {len(capture.kernels)} kernel(s); "
+             f"the script ran {capture.wall * 1e3:.1f} ms</p>")]
     if capture.error is not None:
         body.append(f'<p class="error">the script failed: {esc(type(capture.error).__name__)}: '
                     f"{esc(capture.error)} (what ran before the error is shown)</p>")

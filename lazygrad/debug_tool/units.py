@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 HEADER = re.compile(r"^# lgir: (\w+) (\S+)(.*)$")
 LEVELS = ("graph", "schedule", "kernel", "loop", "source")
-_KERNEL_OP = re.compile(r"=\s*(load|store)\s", re.M)
+_KERNEL_OP = re.compile(r"=\s*(load|store)\s", re.MULTILINE)
 
 
 @dataclass
@@ -45,7 +45,7 @@ def level_of(text: str) -> str:
     code = _strip_comments(text).strip()
     if code.startswith("kernel "):
         return "loop"
-    if code.startswith("%") or code.startswith("return"):
+    if code.startswith(("%", "return")):
         return "kernel" if _KERNEL_OP.search(code) else "graph"
     return "source"
 
