@@ -36,3 +36,20 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def pytest_runtest_setup(item):
+    """A test parametrized with a dtype the device cannot run (OpenCL without cl_khr_fp16) is
+    skipped with the reason; that the device then raises a clear error is tested on its own."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    device = params.get("device")
+    if device is None:
+        return
+    from lazygrad.dtypes import DType, BY_NAME
+    from lazygrad.runtime.registry import get_device
+    for value in params.values():
+        dtype = value if isinstance(value, DType) else BY_NAME.get(value) if isinstance(value, str) else None
+        if dtype is None and isinstance(value, np.dtype) or isinstance(value, type) and issubclass(value, np.generic):
+            dtype = BY_NAME.get(np.dtype(value).name)
+        if dtype is not None and not get_device(device).supports(dtype):
+            pytest.skip(f"device {device!r} has no {dtype.name} (a missing hardware extension)")

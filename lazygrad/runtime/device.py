@@ -46,6 +46,10 @@ class Device:
     _programs: dict[tuple[str, str], Program] = field(default_factory=dict)
     _by_kernel: dict[int, tuple[LoopKernel, Program, str]] = field(default_factory=dict)
 
+    def supports(self, dtype) -> bool:
+        """Whether kernels on this device can use dtype (OpenCL float16 needs cl_khr_fp16)."""
+        return True
+
     def render(self, kernel: LoopKernel) -> str:
         return self.renderer(kernel)
 

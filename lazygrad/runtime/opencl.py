@@ -354,6 +354,11 @@ class OpenCLDevice(Device):
     def synchronize(self) -> None:
         context().queue.finish()
 
+    def supports(self, dtype) -> bool:
+        traits = context().traits
+        return not ((dtype.name == "float16" and not traits.fp16) or
+                    (dtype.name == "float64" and not traits.fp64))
+
 
 def _render(kernel: LoopKernel) -> str:
     return OpenCLRenderer(context().traits).render(kernel)
