@@ -361,3 +361,19 @@ def test_setitem_0d_and_leading_ones(device):
     x = T(np.zeros(3, np.float32), device)
     x[:] = T(np.ones((1, 1, 3), np.float32), device)  # torch strips leading size-1 dims
     assert x.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_indexing_is_differentiable(device, rng):
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    x = lg.Tensor(a, device=device, requires_grad=True)
+    y = x * 2.0
+    y[0] = 0.0                               # a lazy tensor: setitem rebinds it functionally
+    y[:, [1, 3]] = y[:, [0, 2]] * 3
+    (y.sum() + x.gather(1, T(np.array([[0], [1], [3]]), device)).sum() + x[x.detach() > 0].sum()).backward()
+    ref = np.full((3, 4), 2.0, np.float32)
+    ref[0] = 0
+    ref[:, [1, 3]] = 0
+    ref[1:, [0, 2]] += 6
+    ref[[0, 1, 2], [0, 1, 3]] += 1
+    ref += a > 0
+    np.testing.assert_allclose(x.grad.numpy(), ref, rtol=1e-6)

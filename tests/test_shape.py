@@ -383,3 +383,15 @@ def test_small_torch_aliases(device, a345):
     parts = x.tensor_split(3, dim=2)
     assert [p.shape[2] for p in parts] == [2, 2, 1]
     np.testing.assert_array_equal(lg.cat(parts, 2).numpy(), a345)
+
+
+def test_shape_ops_are_differentiable(device, rng):
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    w = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x = lg.Tensor(a, device=device, requires_grad=True)
+    y = (x.flip(0) * T(w, device)).sum() + lg.cat([x, x.roll(1, 1)], 0).pad((1, 1), value=2.0).sum()
+    y = y + (x.permute(1, 0)[::-2] * 5).sum() + x.repeat(2, 1).sum()
+    y.backward()
+    ref = np.flip(w, 0) + 2.0 + 2.0
+    ref.T[::-2] += 5
+    np.testing.assert_allclose(x.grad.numpy(), ref, rtol=1e-6)
