@@ -20,6 +20,7 @@ from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr
 
 LOOP_KINDS = ("serial", "parallel", "simd")
+ACC_RANGE = (-2**62, 2**62)  # the integer range an accumulator variable is given
 
 
 @dataclass(frozen=True)

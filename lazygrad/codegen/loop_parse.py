@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from lazygrad import dtypes
-from lazygrad.codegen.loop_ir import LOOP_KINDS, Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
+from lazygrad.codegen.loop_ir import ACC_RANGE, LOOP_KINDS, Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
 from lazygrad.codegen.loop_text import UPDATE_SYMBOL
 from lazygrad.dtypes import DType
 from lazygrad.ir import symbolic as sym
@@ -27,7 +27,6 @@ from lazygrad.ir.parser import number, parse_error, parse_with
 from lazygrad.ir.symbolic import Expr
 
 GRAMMAR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "loop.lark")
-ACC_RANGE = (-2**62, 2**62)  # the range lower.reduce gives an accumulator variable
 INFIX = {"bitor": Op.OR, "bitxor": Op.XOR, "bitand": Op.AND, "cmpne": Op.CMPNE, "cmplt": Op.CMPLT,
          "shl": Op.SHL, "shr": Op.SHR, "add": Op.ADD, "mul": Op.MUL, "idiv": Op.IDIV, "mod": Op.MOD}
 ARITY = {**{op: 1 for op in UNARY}, **{op: 2 for op in BINARY}, **{op: 3 for op in TERNARY}}

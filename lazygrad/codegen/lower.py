@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 
 from lazygrad.codegen.heuristics import choose_upcasts
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
+from lazygrad.codegen.loop_ir import ACC_RANGE, Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
 from lazygrad.codegen.optimize import optimize
 from lazygrad.dtypes import DType, min_value
 from lazygrad.ir import symbolic as sym
@@ -34,7 +34,7 @@ def reduce_identity(op: Op, dtype: DType) -> Expr:
 
 def acc_var(name: str, dtype: DType) -> Expr:
     """The variable of an accumulator (the parser of the text form builds the same one)."""
-    return sym.var(name, -2**62, 2**62, dtype)
+    return sym.var(name, *ACC_RANGE, dtype)
 
 
 def let_var(name: str, value: Expr) -> Expr:

@@ -60,7 +60,7 @@ class Node:
                 f"srcs={len(self.srcs)} arg={self.arg!r}>")
 
     def __reduce__(self):
-        raise TypeError("Node is not picklable; print it with lazygrad.ir.print_graph instead")
+        raise TypeError("Node is not picklable; print it with lazygrad.ir.printer.print_graph instead")
 
     @property
     def size(self) -> int:

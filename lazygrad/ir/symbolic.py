@@ -286,6 +286,8 @@ def alu(op: Op, *srcs: Expr, dtype: DType | None = None) -> Expr:
         lo, hi = 0, 1
     elif op in (Op.ADD, Op.MUL) and dtype.is_int and all(s.vmin is not None for s in srcs):
         lo, hi = _range(op, *srcs)
+    elif op in (Op.IDIV, Op.MOD) and dtype.is_int and srcs[1].op is Op.CONST and srcs[1].arg > 0:
+        lo, hi = _range(op, *srcs)  # the same range idiv()/mod() give: the node is shared
     elif op is Op.CAST and srcs[0].dtype.is_int and dtype.is_int:
         lo, hi = srcs[0].vmin, srcs[0].vmax
     return _make(op, dtype, tuple(srcs), None, lo, hi)
