@@ -16,6 +16,7 @@ import numpy as np
 from lazygrad.debug_tool.capture import Capture, run_script
 from lazygrad.debug_tool.stages import SelectionError, stage_units
 from lazygrad.debug_tool.units import LEVELS, Unit
+from lazygrad.ir.ops import Op
 
 
 def add_script_args(p: argparse.ArgumentParser) -> None:
@@ -57,7 +58,7 @@ def _data_of(capture: Capture, name: str, stage: str):
         roots = r.user_roots if stage == "graph" else r.roots
         outputs = []
         for root in roots:
-            node = root.realized
+            node = root if root.op is Op.BUFFER else root.realized
             if node is None or node.buffer is None:
                 return inputs, []  # no longer cached (an in-place write dropped it)
             outputs.append(node.buffer.numpy()[: root.size].reshape(root.shape))

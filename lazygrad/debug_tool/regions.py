@@ -49,4 +49,4 @@ def unfused_edges(r: Realize) -> list[Edge]:
         for reader in dict.fromkeys(readers.get(value, [])):
             for index in where.get(reader, []):
                 edges.append(Edge(value, reader, index, reason))
-    return edges
+    return sorted(edges, key=lambda e: e.kernel)
