@@ -142,18 +142,41 @@ def print_row(row: dict) -> None:
     print(" | ".join(parts), flush=True)
 
 
+def graph_scaling(sizes=(1_000, 10_000, 100_000)) -> list[dict]:
+    """Building and scheduling an N-op graph must cost O(N): time per op stays flat."""
+    from lazygrad.ir.schedule import create_schedule
+    rows = []
+    x = lg.Tensor(np.ones(64, np.float32)).realize()
+    print("graph size | build ms | schedule ms | us per op (build + schedule)")
+    for n in sizes:
+        start = time.perf_counter()
+        y = x
+        for i in range(n):
+            y = y * 1.0001 if i % 2 else y + 0.5
+        built = time.perf_counter()
+        sched = create_schedule([y.node])
+        done = time.perf_counter()
+        row = {"ops": n, "build_ms": (built - start) * 1e3, "schedule_ms": (done - built) * 1e3,
+               "kernels": len(sched.kernels), "us_per_op": (done - start) / n * 1e6}
+        rows.append(row)
+        print(f"{n:>10} | {row['build_ms']:8.1f} | {row['schedule_ms']:11.1f} | {row['us_per_op']:6.1f}", flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="c")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--only", default="", help="comma-separated substrings of workload names")
     parser.add_argument("--json", default="", help="also write the results to this file")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the graph-size scaling table")
     args = parser.parse_args()
     print_header(args)
     rows = run(args)
+    scaling = [] if args.no_scaling or args.only else graph_scaling()
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
+            json.dump({"workloads": rows, "graph_scaling": scaling}, f, indent=2)
 
 
 if __name__ == "__main__":
