@@ -25,6 +25,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+from_numpy = Tensor.from_numpy
+
+
 __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices", "stats",
            "no_grad", "enable_grad", "register_device"]
 from lazygrad.autograd import grad  # noqa: E402

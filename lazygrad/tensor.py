@@ -80,6 +80,14 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, Autogr
         if requires_grad:
             self._make_leaf()
 
+    @staticmethod
+    def from_numpy(array: np.ndarray, device: str | None = None) -> "Tensor":
+        """A tensor with the array's dtype and shape (copied to the device, as every device
+        here owns its memory)."""
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+        return Tensor(array, device=device)
+
     @classmethod
     def _wrap(cls, node: Node, requires_grad: bool = False) -> "Tensor":
         t = cls.__new__(cls)

@@ -69,3 +69,17 @@ def test_assign_twice_runs_twice(device):
     for _ in range(3):
         x.assign(x + 1).realize()
     assert x.tolist() == [3.0, 3.0]
+
+
+def test_from_numpy_keeps_dtype_and_shape(device):
+    for a in (np.arange(6, dtype=np.float64).reshape(2, 3), np.array([True, False]), np.zeros((0, 2), np.int32)):
+        t = lg.Tensor.from_numpy(a, device=device) if a.size else lg.from_numpy(a, device=device)
+        assert t.dtype.name == a.dtype.name and t.shape == a.shape
+        np.testing.assert_array_equal(t.numpy(), a)
+
+
+def test_python_data_dtypes_follow_torch(device):
+    assert lg.Tensor([1, 2], device=device).dtype == lg.int64
+    assert lg.Tensor([1.0, 2], device=device).dtype == lg.float32
+    assert lg.Tensor(True, device=device).dtype == lg.bool
+    assert lg.Tensor(3, device=device).shape == ()
