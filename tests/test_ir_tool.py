@@ -114,6 +114,15 @@ def test_dump_parse_run_gives_the_script_numbers(capsys, tmp_path, script, devic
     assert close(final.reshape(expected.shape), expected)
 
 
+def test_graph_saved_on_one_device_runs_on_another(capsys, tmp_path, script, device):
+    lgir(capsys, "dump", script, "--device", "c", "-o", tmp_path / "ir", "--save-data", tmp_path / "data")
+    status, out, err = lgir(capsys, "run", tmp_path / "ir" / "graph0.lgir", "--device", device,
+                            "--inputs", tmp_path / "data" / "graph0", "--save-outputs", tmp_path / "o")
+    assert status == 0, err
+    assert f"graph IR on {device}" in out
+    assert close(np.load(tmp_path / "o" / "out0.npy"), np.load(tmp_path / "data" / "graph0" / "out0.npy"))
+
+
 def test_dump_prints_every_kernel_to_stdout_as_parseable_units(capsys, script):
     status, out, _ = lgir(capsys, "dump", script, "--stage", "loop")
     assert status == 0
@@ -310,6 +319,11 @@ def test_draw_dot_has_a_cluster_per_kernel_inside_the_graph(capsys, tmp_path, sc
     assert 'style="dashed"' in text  # the stored row sum read by the second kernel
     status, _, _ = lgir(capsys, "draw", script, "--stage", "graph", "-o", tmp_path / "g.dot")
     assert (tmp_path / "g.dot").read_text().count("subgraph cluster_") == 1
+
+
+def test_draw_unknown_graph_lists_the_valid_ones(capsys, tmp_path, script):
+    status, _, err = lgir(capsys, "draw", script, "--graph", "3", "-o", tmp_path / "s.dot")
+    assert status == 2 and "no graph 3" in err and "0 (model.py:8)" in err
 
 
 def test_draw_without_graphviz_writes_dot_and_a_hint(capsys, tmp_path, script, monkeypatch):
