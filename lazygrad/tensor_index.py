@@ -69,6 +69,15 @@ def _as_index_tensor(i, device: str):
     return i if i.dtype.is_bool else i.cast(dtypes.int64)
 
 
+def _temporary(t):
+    """Mark a tensor built here only to be written as not a pending reader: realize computes
+    live tensors that read a buffer before it is overwritten (torch computed them earlier),
+    and without this our own intermediate would be computed into a buffer of its own."""
+    from lazygrad.tensor import _LAZY
+    _LAZY.discard(t)
+    return t
+
+
 def _value_to(value, dtype, shape):
     """The value of x[index] = value, cast and broadcast to the indexed region's shape."""
     from lazygrad.tensor import broadcast_shape
@@ -226,23 +235,6 @@ def _parse(x, index) -> _Parsed:
     return _Parsed(plan, advanced)
 
 
-def _flat_index(view, advanced):
-    """The advanced indices broadcast together and combined into one index into the indexed
-    dims flattened (row-major), plus the permutation that brings those dims to the front."""
-    from lazygrad.tensor import broadcast_shape
-    dims = [d for d, _ in advanced]
-    if len(set(dims)) != len(dims):
-        raise IndexError("an index tensor and another index for the same dim")
-    shape = broadcast_shape(*(t.shape for _, t in advanced))
-    flat, stride = None, 1
-    for d, t in reversed(advanced):
-        term = t._broadcast_to(shape) * stride if stride != 1 else t._broadcast_to(shape)
-        flat = term if flat is None else flat + term
-        stride *= view.shape[d]
-    rest = [k for k in range(view.ndim) if k not in dims]
-    return flat, dims + rest, stride
-
-
 def _result_dims(dims, batch_ndim: int, rest_ndim: int) -> list[int] | None:
     """torch puts the broadcast index dims where the indexed dims were when these are next to
     each other, else in front. Returns the permutation from (batch, rest) order, or None."""
@@ -284,31 +276,42 @@ def _gather_advanced(view, advanced):
 
 def _scatter_advanced(view, advanced, value):
     """view with the elements that the advanced index selects replaced by value (broadcast to
-    the indexing result's shape). With repeated indices the last write wins."""
-    flat, order, n = _flat_index(view, advanced)
-    k = len(advanced)
-    rest_shape = tuple(view.shape[d] for d in order[k:])
-    b = flat.ndim
-    perm = _result_dims([d for d, _ in advanced], b, len(rest_shape))
-    result_shape = flat.shape + rest_shape
+    the indexing result's shape). With repeated indices the last write wins, as torch's CPU
+    kernels do. Built in view's own layout plus one axis over the index positions, so the
+    result needs one small reduce (the last write to each element) and one fused kernel."""
+    from lazygrad.tensor import broadcast_shape
+    dims = [d for d, _ in advanced]
+    if len(set(dims)) != len(dims):
+        raise IndexError("an index tensor and another index for the same dim")
+    batch = broadcast_shape(*(t.shape for _, t in advanced))
+    rest = [k for k in range(view.ndim) if k not in dims]
+    b, v = len(batch), view.ndim
+    perm = _result_dims(dims, b, len(rest))
+    result_shape = batch + tuple(view.shape[k] for k in rest)
     if perm is not None:
         result_shape = tuple(result_shape[p] for p in perm)
     value = _value_to(value, view.dtype, result_shape)
-    if perm is not None:
+    if perm is not None:  # back to (batch, rest) order
         value = value.permute([perm.index(i) for i in range(len(perm))])
-    count = flat.numel()
-    key = flat.reshape(count, 1)
-    hit = key == positions(n, 1, 2, view.device)  # (count, n)
-    order_of = positions(count, 0, 2, view.device)
-    last = hit.where(order_of, -1).amax(0, keepdim=True)  # the last write to each position
-    chosen = hit & (order_of == last)
-    vals = value.reshape((count, 1) + rest_shape)
-    placed = select_sum(chosen.reshape((count, n) + (1,) * len(rest_shape)), vals, 0)
-    written = (last >= 0).reshape((n,) + (1,) * len(rest_shape))
-    rows = view.permute(order).reshape((n,) + rest_shape)
-    new_rows = written.where(placed, rows)
-    inverse = [order.index(i) for i in range(view.ndim)]
-    return new_rows.reshape(tuple(view.shape[d] for d in order)).permute(inverse)
+    count = int(np.prod(batch))
+    value = value.permute(list(range(b, b + len(rest))) + list(range(b)))
+    value = value.reshape(tuple(1 if k in dims else view.shape[k] for k in range(v)) + (count,))
+    full = view.shape + (count,)
+    small = tuple(view.shape[k] if k in dims else 1 for k in range(v)) + (count,)
+
+    def hits(shape):
+        hit = None
+        for d, index in advanced:
+            key = index._broadcast_to(batch).reshape((1,) * v + (count,))._broadcast_to(shape)
+            eq = key == positions(view.shape[d], d, v + 1, view.device)._broadcast_to(shape)
+            hit = eq if hit is None else hit & eq
+        return hit
+    order_of = positions(count, v, v + 1, view.device)
+    last = hits(small).where(order_of._broadcast_to(small), -1).amax(v, keepdim=True)
+    chosen = hits(full) & (order_of._broadcast_to(full) == last._broadcast_to(full))
+    placed = select_sum(chosen, value._broadcast_to(full), v)
+    written = last.reshape(small[:-1])._broadcast_to(view.shape) >= 0
+    return written.where(placed, view)
 
 
 class IndexMixin:
@@ -327,12 +330,12 @@ class IndexMixin:
                 and value.numel() == 1:
             # x[mask] = scalar needs no count of the mask: one fused select
             mask = index.reshape(index.shape + (1,) * (self.ndim - index.ndim))
-            self._write_view([], mask.where(value.cast(self.dtype).reshape(()), self))
+            self._write_view([], _temporary(mask.where(value.cast(self.dtype).reshape(()), self)))
             return
         parsed = _parse(self, index)
         view = _apply_plan(self, parsed.plan)
         if parsed.advanced:
-            value = _scatter_advanced(view, parsed.advanced, value)
+            value = _temporary(_scatter_advanced(view, parsed.advanced, value))
         self._write_view(parsed.plan, value)
 
     def _write_view(self, plan, value):
