@@ -377,3 +377,28 @@ def test_indexing_is_differentiable(device, rng):
     ref[[0, 1, 2], [0, 1, 3]] += 1
     ref += a > 0
     np.testing.assert_allclose(x.grad.numpy(), ref, rtol=1e-6)
+
+
+def test_advanced_indexing_of_empty_and_one_element_tensors(device):
+    e = T(np.zeros((0, 3), np.float32), device)
+    assert e[[]].numpy().shape == (0, 3)
+    assert e[:, [0, 2]].numpy().shape == (0, 2)
+    assert e[e > 0].numpy().shape == (0,)
+    assert e.gather(1, T(np.zeros((0, 2), np.int64), device)).numpy().shape == (0, 2)
+    e[:, [0]] = 1.0  # writes nothing, raises nothing
+    o = T(np.array([[5.0]], np.float32), device)
+    assert o[[0], [0]].tolist() == [5.0] and o[o > 1].tolist() == [5.0]
+    assert o.gather(0, T(np.array([[0]]), device)).tolist() == [[5.0]]
+    o[[0]] = 2.0
+    assert o.tolist() == [[2.0]]
+
+
+def test_advanced_setitem_kernel_count(device, a456):
+    x = T(a456, device)
+    x.realize()
+    lg.stats.reset()
+    x[:, [1, 1], [2, 0]] = 0.0
+    assert lg.stats().kernels <= 3  # last write per element, select + where, the in-place store
+    ref = a456.copy()
+    ref[:, [1, 1], [2, 0]] = 0.0
+    np.testing.assert_array_equal(x.numpy(), ref)
