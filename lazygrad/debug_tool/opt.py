@@ -37,7 +37,11 @@ def list_passes() -> str:
 def print_units(units: list[IRUnit], done: list[str]) -> str:
     out = []
     for u in units:
-        note = "; ".join(x for x in (u.note, f"after {','.join(done)}" if done else "") if x)
+        parts = [x.strip() for x in u.note.split(";") if x.strip()]
+        before = [x[len("after "):] for x in parts if x.startswith("after ")]
+        passes = ",".join(before + done)
+        parts = [x for x in parts if not x.startswith("after ")] + ([f"after {passes}"] if passes else [])
+        note = "; ".join(parts)
         body = print_loop_ir(u.ir) if u.level == "loop" else print_graph(list(u.ir))
         out.append(header(u.level, u.name, note) + body)
     return "".join(out)

@@ -12,11 +12,13 @@ import html
 import os
 import sys
 
+import networkx as nx
+
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.lower import lower
 from lazygrad.debug_tool.capture import Capture, KernelRun, run_script
-from lazygrad.debug_tool.dot import have_dot, render
-from lazygrad.debug_tool.draw import picture
+from lazygrad.debug_tool.dot import have_dot, render, to_dot
+from lazygrad.debug_tool.draw import add_schedule
 from lazygrad.debug_tool.dump import add_script_args
 from lazygrad.debug_tool.profile import table
 from lazygrad.debug_tool.sources import source_line
@@ -50,10 +52,27 @@ def esc(text) -> str:
     return html.escape(str(text))
 
 
+MAX_PICTURED = 8  # realizes drawn; a training loop realizes thousands of times
+
+
 def _svg_or_dot(capture: Capture) -> str:
-    dot_text = picture(capture) if capture.realizes else ""
-    if not dot_text:
+    if not capture.realizes:
         return "<p>nothing was realized</p>"
+    shown = capture.realizes[:MAX_PICTURED]
+    dot_text = to_dot(_graph_of(shown))
+    note = (f"<p>the first {MAX_PICTURED} of {len(capture.realizes)} realizes; "
+            "<code>lazygrad-ir draw --graph N</code> draws any one</p>") if len(shown) < len(capture.realizes) else ""
+    return note + _figure(dot_text)
+
+
+def _graph_of(realizes):
+    g = nx.DiGraph()
+    for r in realizes:
+        add_schedule(g, r)
+    return g
+
+
+def _figure(dot_text: str) -> str:
     if have_dot():
         try:
             svg = render(dot_text, "svg").decode()

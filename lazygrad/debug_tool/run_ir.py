@@ -96,6 +96,8 @@ def main(args) -> int:
             print(f"  in{i} {label}: {'given' if inputs is not None else 'random'} {summary(a)}")
         for i, a in enumerate(result.outputs):
             print(f"  out{i}: {summary(a)}")
+        for k in result.kernels:
+            print(f"  kernel {k.index} {k.name}: {k.seconds * 1e3:.3f} ms")
         print(f"  time: {result.seconds * 1e3:.3f} ms ({result.what})")
         if args.save_outputs:  # one unit: DIR/out0.npy; several: DIR/UNIT/out0.npy
             folder = args.save_outputs if len(runnable) == 1 else os.path.join(args.save_outputs, unit.name)
