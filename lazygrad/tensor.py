@@ -342,7 +342,11 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, Autogr
         return self.cast(dtypes.bool_)
 
     def cpu(self) -> "Tensor":
-        return self if self.device in ("c", "python") else self.to("c")
+        """Host memory: the c device, or python where there is no C compiler."""
+        if self.device in ("c", "python"):
+            return self
+        from lazygrad.runtime import c as c_runtime
+        return self.to("c" if c_runtime.check()[0] else "python")
 
     # ---- building nodes ------------------------------------------------------------------------
     def _derive(self, node: Node, *parents: "Tensor") -> "Tensor":

@@ -68,7 +68,7 @@ def exec_alu(op: Op, dtype: DType, *srcs: np.ndarray) -> np.ndarray:
             if dtype.is_bool:
                 return np.asarray(src != 0)
             if dtype.is_int and np.issubdtype(src.dtype, np.floating):
-                src = np.trunc(np.nan_to_num(src, nan=0.0, posinf=0.0, neginf=0.0))
+                src = np.trunc(src)  # nan and out-of-range values: whatever the CPU gives, as C
             return np.asarray(src).astype(dtype.np)
         if op is Op.BITCAST:
             return np.ascontiguousarray(srcs[0]).view(dtype.np)
