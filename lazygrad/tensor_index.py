@@ -78,6 +78,16 @@ def _temporary(t):
     return t
 
 
+def _forget_cached_copies(node):
+    """A view that was read before (printed, .numpy()) caches a computed copy on its node;
+    the scheduler would then write into that copy instead of the buffer underneath. The write
+    makes the copy stale anyway, so drop it first."""
+    from lazygrad.ir.ops import MOVEMENT
+    while node.op in MOVEMENT:
+        node.realized = None
+        node = node.srcs[0]
+
+
 def _value_to(value, dtype, shape):
     """The value of x[index] = value, cast and broadcast to the indexed region's shape."""
     from lazygrad.tensor import broadcast_shape
@@ -349,7 +359,10 @@ class IndexMixin:
             self.node.op is Op.BUFFER or self.node.op in MOVEMENT)
         if in_place:
             if view.numel():
-                realize(view.assign(value))
+                # assign on a throwaway handle: realize rebinds an assigned tensor to the whole
+                # buffer, which must not happen to self when self is itself a view
+                _forget_cached_copies(view.node)
+                realize(self._wrap(view.node).assign(value))
             return
         # a lazy tensor has no storage to write: rebind it to the updated expression
         inner = self._const(True, dtypes.bool_, view.shape)

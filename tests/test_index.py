@@ -402,3 +402,57 @@ def test_advanced_setitem_kernel_count(device, a456):
     ref = a456.copy()
     ref[:, [1, 1], [2, 0]] = 0.0
     np.testing.assert_array_equal(x.numpy(), ref)
+
+
+def _random_index(r, shape):
+    index = []
+    for n in shape:
+        if r.random() < 0.25:
+            index.append(r.randrange(-n, n))
+        else:
+            start, stop = (r.choice([None, r.randrange(-n - 2, n + 2)]) for _ in range(2))
+            index.append(slice(start, stop, r.choice([1, 2, 3, -1, -2, 5])))
+    return tuple(index)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_views_get_and_set(device, seed):
+    """Random chains of permute/flip/slice, then a random basic index read and written,
+    checked against numpy views of one array (a write must land in the base)."""
+    import random
+    r = random.Random(seed)
+    for trial in range(8):
+        shape = tuple(r.randint(1, 5) for _ in range(r.randint(1, 4)))
+        base = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+        x = T(base.copy(), device)
+        view, ref_view = x, base
+        for _ in range(r.randint(1, 3)):
+            op = r.choice(["permute", "flip", "slice"])
+            if op == "permute":
+                order = list(range(view.ndim))
+                r.shuffle(order)
+                view, ref_view = view.permute(order), ref_view.transpose(order)
+            elif op == "flip":
+                d = r.randrange(view.ndim)
+                view, ref_view = view[(slice(None),) * d + (slice(None, None, -1),)], np.flip(ref_view, d)
+            else:
+                index = tuple(i if isinstance(i, slice) else slice(None) for i in _random_index(r, ref_view.shape))
+                view, ref_view = view[index], ref_view[index]
+        if ref_view.size == 0:
+            continue
+        index = _random_index(r, ref_view.shape)
+        np.testing.assert_array_equal(view[index].numpy(), ref_view[index])
+        value = np.random.default_rng(trial).standard_normal(ref_view[index].shape).astype(np.float32)
+        view[index] = T(value, device)
+        ref_view[index] = value  # ref_view is a numpy view of base
+        np.testing.assert_array_equal(x.numpy(), base, err_msg=f"shape {shape} index {index}")
+        np.testing.assert_array_equal(view.numpy(), ref_view)
+
+
+def test_setitem_through_a_view_that_was_read_before(device):
+    x = T(np.arange(6, dtype=np.float32), device)
+    v = x[1:]
+    assert v.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]  # caches a computed copy of the view
+    v[:2] = 0.0
+    assert x.tolist() == [0.0, 0.0, 0.0, 3.0, 4.0, 5.0]
+    assert v.tolist() == [0.0, 0.0, 3.0, 4.0, 5.0]
