@@ -95,3 +95,14 @@ def test_hundred_thousand_op_chain_realizes(device):
     for i in range(100_000):
         ref = ref * np.float32(1.0001) if i % 2 else ref + np.float32(0.5)
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-4)
+
+
+def test_large_full_reductions_run_in_two_stages(device, rng):
+    a = rng.standard_normal(1 << 16).astype(np.float32)
+    x = lg.Tensor(a, device=device)
+    assert len(x.sum().schedule()) == 2
+    np.testing.assert_allclose(x.sum().numpy(), a.astype(np.float64).sum(), rtol=1e-4)
+    np.testing.assert_allclose(x.amax().numpy(), a.max())
+    np.testing.assert_allclose((x * 2).reshape(256, 256).sum().numpy(), 2 * a.astype(np.float64).sum(), rtol=1e-4)
+    small = lg.Tensor(a[:1000], device=device)
+    assert len(small.sum().schedule()) == 1

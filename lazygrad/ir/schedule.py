@@ -22,6 +22,7 @@ import networkx as nx
 from lazygrad.ir.kernel import KernelBuilder, kernel_flops, kernel_name, view_through
 from lazygrad.ir.node import Node, consumers, make, toposort
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, ZERO_PRESERVING, Op
+from lazygrad.ir.rewrite import Pat, Rule, rewrite_graph
 from lazygrad.ir.simplify import simplify
 
 MAX_FUSED_OPS = 160
@@ -180,10 +181,41 @@ def _region_size(root: Node, why: dict[Node, str], limit: int) -> int:
     return len(seen)
 
 
+SPLIT_REDUCE_MIN = 1 << 15  # a full reduction of at least this many elements runs in two stages
+
+
+def _split_factor(size: int) -> int | None:
+    """The number of partial results: a divisor of size near sqrt(size), at most 1024."""
+    for f in range(min(1024, int(math.isqrt(size))), 15, -1):
+        if size % f == 0:
+            return f
+    return None
+
+
+def split_full_reduce(node: Node) -> Node | None:
+    """reduce(x) to one value -> reduce(reduce(x viewed as (f, n/f), axis 1), axis 0): the
+    first stage has f independent rows for threads or work groups; the second is tiny."""
+    src = node.srcs[0]
+    if math.prod(node.shape) != 1 or src.size < SPLIT_REDUCE_MIN:
+        return None
+    f = _split_factor(src.size)
+    if f is None:
+        return None
+    rows = make(Op.RESHAPE, (src,), (f, src.size // f), loc=node.loc)
+    partial = make(node.op, (rows,), (1,), loc=node.loc)
+    total = make(node.op, (partial,), (0,), loc=node.loc)
+    return make(Op.RESHAPE, (total,), node.shape, loc=node.loc)
+
+
+SCHEDULE_REWRITES: list[Rule] = [
+    (Pat(frozenset(REDUCE), name="node"), split_full_reduce),
+]
+
+
 def create_schedule(roots: list[Node]) -> Schedule:
     """Kernels that compute every root, in an order that respects their dependencies."""
     user_roots = list(roots)
-    roots = simplify(_substitute_realized(user_roots))
+    roots = rewrite_graph(simplify(_substitute_realized(user_roots)), SCHEDULE_REWRITES)
     forced: dict[Node, str] = {}
     for _ in range(8):
         why = find_realizes(roots, forced)
