@@ -13,10 +13,10 @@ import sys
 
 import numpy as np
 
-from lazygrad.debug_tool.capture import Capture, run_script
+from lazygrad.debug_tool.capture import Capture, buffer_leaves, run_script
 from lazygrad.debug_tool.stages import SelectionError, stage_units
 from lazygrad.debug_tool.units import LEVELS, Unit
-from lazygrad.ir.ops import Op
+from lazygrad.ir.schedule import base_of
 
 
 def add_script_args(p: argparse.ArgumentParser) -> None:
@@ -55,18 +55,31 @@ def _data_of(capture: Capture, name: str, stage: str):
     if name.startswith("graph"):
         r = capture.realizes[int(name[5:])]
         inputs = r.graph_inputs if stage == "graph" else r.schedule_inputs
-        roots = r.user_roots if stage == "graph" else r.roots
-        outputs = []
-        for root in roots:
-            node = root if root.op is Op.BUFFER else root.realized
-            if node is None or node.buffer is None:
-                return inputs, []  # no longer cached (an in-place write dropped it)
-            outputs.append(node.buffer.numpy()[: root.size].reshape(root.shape))
-        return inputs, outputs
+        if stage == "graph":
+            pairs = list(r.schedule.targets.items())
+        else:
+            pairs = [(n, n) for n in r.roots]
+        return inputs, [_value_of(r, user, node) for user, node in pairs]
     run = capture.kernels[int(name[6:])]
     if run.kernel.ast is None or run.inputs is None:
         return None, None
     return run.inputs, [run.output] if run.output is not None else []
+
+
+def _value_of(r, user, node) -> np.ndarray:
+    """What realize gave for `user` (whose value the scheduled `node` holds): the copy of the
+    kernel output taken right after that kernel ran, so later in-place writes do not show."""
+    for run in r.kernels:
+        if run.kernel.target is node and run.output is not None:
+            data = run.output
+            break
+    else:  # nothing computed it: a buffer, perhaps through a reshape
+        leaves = [n for n in buffer_leaves(r.roots)]
+        data = r.schedule_inputs[leaves.index(base_of(node))] if base_of(node) in leaves else None
+        if data is None:
+            return np.zeros(0, user.dtype.np)
+    flat = np.asarray(data).reshape(-1)
+    return flat[: user.size].reshape(user.shape) if flat.size >= user.size else flat
 
 
 def write_units(units: list[Unit], directory: str | None) -> None:
