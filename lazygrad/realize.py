@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from lazygrad.codegen.lower import lower
+from lazygrad.ir.errors import LazygradError
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import Op
 from lazygrad.ir.schedule import Schedule, ScheduledKernel, create_schedule
@@ -26,6 +27,7 @@ _captures: list = []  # active lg.jit captures; each gets record(kernel, program
 #   observer("kernel_done", kernel=k, seconds=t, nbytes=n, output=Buffer)  after it ran
 # While the list is empty nothing is timed or called; append and remove your own callable.
 observers: list[Callable[..., None]] = []
+
 _readers: dict[int, weakref.WeakSet] = {}  # buffer id -> nodes whose cached value reads it
 _buffer_deps: dict[int, frozenset[int]] = {}  # buffer id -> user buffers its contents came from
 
@@ -126,8 +128,11 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
             _captures[-1].record(k, None, out, inputs)
         return out
     device = get_device(target.device)
-    loop_kernel = lower(k.ast, k.name)
-    program, source = device.get_program(loop_kernel)
+    try:
+        loop_kernel = lower(k.ast, k.name)
+        program, source = device.get_program(loop_kernel)
+    except LazygradError as e:  # say which of the user's lines the failing kernel computes
+        raise type(e)(f"{e}\n(while compiling kernel {k.name} for {target.op.value} at {target.loc})") from e
     if k.output is not None:
         out = k.output.buffer
         invalidate(out)

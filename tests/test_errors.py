@@ -52,3 +52,15 @@ def test_failed_compile_leaves_no_files(tmp_path, monkeypatch):
 def test_item_of_many_elements():
     with pytest.raises(ValueError, match=r"one element.*\[3\]"):
         lg.Tensor([1.0, 2.0, 3.0]).item()
+
+
+def test_lazy_compile_failure_names_the_users_line(monkeypatch):
+    from lazygrad.runtime.registry import get_device
+    dev = get_device("c")
+    monkeypatch.setattr(dev, "renderer", lambda kernel: "this is not C\n")
+    dev._by_kernel.clear()
+    x = lg.Tensor(np.ones(3, np.float32), device="c")
+    y = x * 3.5 + 0.25  # the line the error must name
+    with pytest.raises(lg.CompileError, match=r"test_errors.py:\d+"):
+        y.numpy()
+    dev._by_kernel.clear()
