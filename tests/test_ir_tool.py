@@ -380,6 +380,15 @@ def test_report_is_one_page_with_an_anchor_per_kernel(capsys, tmp_path, script, 
     assert "http://" not in page.replace("http://www.w3.org", "") and "<script" not in page
 
 
+def test_report_of_a_failing_script_says_so_and_keeps_what_ran(capsys, tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text(FAILING_SCRIPT)
+    status, _, err = lgir(capsys, "report", path, "-o", tmp_path / "r.html")
+    assert status == 1 and "ShapeError" in err
+    page = (tmp_path / "r.html").read_text()
+    assert 'class="error"' in page and "ShapeError" in page and 'id="kernel-0"' in page
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -52,7 +52,10 @@ def random_array(shape: tuple[int, ...], dtype: DType, rng: np.random.Generator)
 
 def _bind(given: list[np.ndarray] | None, specs: list[tuple[str, tuple[int, ...], DType]],
           rng: np.random.Generator, exact: bool) -> list[np.ndarray]:
-    """One array per (label, shape, dtype): given ones are checked and cast, others random."""
+    """One array per (label, shape, dtype): given ones are checked and cast, others random.
+    exact: a Graph IR buffer must get exactly its number of elements. Kernel parameters
+    (exact=False) are sized from index ranges, which count masked reads past the end too,
+    so a shorter array (the real buffer `dump --save-data` saved) is padded with zeros."""
     if given is None:
         return [random_array(shape, dtype, rng) for _, shape, dtype in specs]
     if len(given) != len(specs):
