@@ -161,9 +161,31 @@ def _take_diagonals(x, labels: str):
         x, labels = x.diagonal(0, i, j), "".join(labels[k] for k in rest) + dup
 
 
+def _multiply_sum(terms, keep: str, sizes: dict[str, int], dtype):
+    """The product of terms ((tensor, labels) pairs) over the union of their labels, summed
+    over every label not in keep; the result's dims are keep, in order. One reduce kernel:
+    the product is laid out as keep + summed, so no permute follows the sum."""
+    union = "".join(dict.fromkeys("".join(lab for _, lab in terms)))
+    summed = "".join(c for c in union if c not in keep)
+    full = keep + summed
+    product = None
+    for op, lab in terms:
+        order = sorted(range(len(lab)), key=lambda k: full.index(lab[k]))
+        op = op.permute(order) if order else op
+        present = {lab[k]: op.shape[i] for i, k in enumerate(order)}
+        op = op.reshape(tuple(present.get(c, 1) for c in full))
+        product = op if product is None else product * op
+    product = product._broadcast_to(tuple(sizes[c] for c in full))
+    if not summed:
+        return product
+    return product.sum(tuple(range(len(keep), len(full)))).cast(dtype)
+
+
 def einsum(equation: str, *operands):
     """torch.einsum: explicit or implicit output, repeated labels (traces, diagonals),
-    broadcasting '...'. One multiply over all labels and one sum over the contracted ones."""
+    broadcasting '...'. Operands are contracted left to right, two at a time, each step
+    summing out the labels no later operand and not the output needs (so 'ij,jk,kl->il' never
+    builds the i*j*k*l product); each step is one multiply + sum."""
     from lazygrad.tensor import Tensor
     if not operands:
         raise ShapeError(f"einsum: {equation!r} got no operands")
@@ -174,7 +196,7 @@ def einsum(equation: str, *operands):
     for o in operands[1:]:
         dtype = dtypes.promote_types(dtype, o.dtype)
     sizes: dict[str, int] = {}
-    aligned_inputs = []
+    terms = []
     for op, lab in zip(operands, labels):
         op, lab = _take_diagonals(op.cast(dtype), lab)
         for c, n in zip(lab, op.shape):
@@ -183,17 +205,15 @@ def einsum(equation: str, *operands):
                                  f"another (shapes {' and '.join(str(list(o.shape)) for o in operands)})")
             if c not in sizes or sizes[c] == 1:
                 sizes[c] = n
-        aligned_inputs.append((op, lab))
-    contracted = sorted(c for c in sizes if c not in out)
-    full = out + "".join(contracted)
-    product = None
-    for op, lab in aligned_inputs:
-        order = sorted(range(len(lab)), key=lambda k: full.index(lab[k]))
-        op = op.permute(order) if order else op
-        present = {lab[k]: op.shape[i] for i, k in enumerate(order)}
-        op = op.reshape(tuple(present.get(c, 1) for c in full))
-        product = op if product is None else product * op
-    product = product._broadcast_to(tuple(sizes[c] for c in full))
-    if not contracted:
-        return product
-    return product.sum(tuple(range(len(out), len(full)))).cast(dtype)
+        terms.append((op, lab))
+    current = terms[0]
+    for i in range(1, len(terms)):
+        if i == len(terms) - 1:
+            keep = out
+        else:
+            later = set(out).union(*(set(lab) for _, lab in terms[i + 1:]))
+            keep = "".join(c for c in dict.fromkeys(current[1] + terms[i][1]) if c in later)
+        current = (_multiply_sum([current, terms[i]], keep, sizes, dtype), keep)
+    if len(terms) == 1:
+        return _multiply_sum(terms, out, sizes, dtype)
+    return current[0]

@@ -171,3 +171,12 @@ def test_einsum_is_one_kernel(device, rng):
 def test_einsum_errors(device, rng, eq, shapes, message):
     with pytest.raises(lg.ShapeError, match=message):
         lg.einsum(eq, *[T(randn(rng, s), device) for s in shapes])
+
+
+def test_einsum_chain_contracts_pairwise(device, rng):
+    a, b, c = randn(rng, (3, 4)), randn(rng, (4, 5)), randn(rng, (5, 2))
+    out = lg.einsum("ij,jk,kl->il", T(a, device), T(b, device), T(c, device))
+    kernels = out.schedule()
+    assert len(kernels) == 2
+    assert all("3_4_5_2" not in k.name for k in kernels)  # the 4-label product is never built
+    np.testing.assert_allclose(out.numpy(), a @ b @ c, rtol=1e-5, atol=1e-5)
