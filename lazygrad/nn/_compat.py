@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 import lazygrad as lg
+from lazygrad import random as _random
 from lazygrad.tensor import Tensor
 
 _NP_RNG = np.random.default_rng(0)
+_SEEDED_FROM = None
 
 
 def has(name: str) -> bool:
@@ -52,30 +54,30 @@ def arange(n: int, device: str, dtype=None) -> Tensor:
     return Tensor(np.arange(n), device=device, dtype=dtype)
 
 
+def _host_rng() -> np.random.Generator:
+    """nn's noise (init, dropout) is drawn on the host and uploaded as a buffer: lg.rand bakes
+    its counter into the kernel source, which would recompile a kernel on every training
+    step. The generator restarts whenever lg.manual_seed is called, so runs stay reproducible."""
+    global _NP_RNG, _SEEDED_FROM
+    state = getattr(_random, "_STATE", None)
+    if state is not None and state is not _SEEDED_FROM:
+        _SEEDED_FROM = state
+        _NP_RNG = np.random.default_rng(state.seed % (1 << 63))
+    return _NP_RNG
+
+
 def rand(shape: tuple[int, ...], device: str, dtype=None) -> Tensor:
-    """Uniform [0, 1) noise: lg.rand when the factories provide it, numpy otherwise."""
+    """Uniform [0, 1) noise of the given shape."""
     dtype = dtype or lg.float32
-    if hasattr(lg, "rand"):
-        return lg.rand(*shape, device=device).cast(dtype)
-    return Tensor(_NP_RNG.random(shape, dtype=np.float64).astype(dtype.np), device=device)
+    return Tensor(_host_rng().random(shape, dtype=np.float64).astype(dtype.np), device=device)
 
 
 def randn(shape: tuple[int, ...], device: str, dtype=None) -> Tensor:
     dtype = dtype or lg.float32
-    if hasattr(lg, "randn"):
-        return lg.randn(*shape, device=device).cast(dtype)
-    return Tensor(_NP_RNG.standard_normal(shape).astype(dtype.np), device=device)
+    return Tensor(_host_rng().standard_normal(shape).astype(dtype.np), device=device)
 
 
 def one_hot(t: Tensor, num_classes: int, dtype=None) -> Tensor:
     """Integer labels -> (..., num_classes) with a 1 at each label."""
     hot = t.unsqueeze(-1) == arange(num_classes, t.device).cast(t.dtype)
     return hot.cast(dtype or lg.int64)
-
-
-def seed(s: int) -> None:
-    global _NP_RNG
-    _NP_RNG = np.random.default_rng(s)
-
-
-

@@ -29,7 +29,7 @@ class Adam(Optimizer):
         t = state["step"]
         param = p
         if wd and self._decoupled:
-            param = p * (1 - lr * wd)
+            param = p * self.scalar(1 - lr * wd, p)
         elif wd:
             grad = grad + wd * p
         m = state["exp_avg"] * b1 + grad * (1 - b1)
@@ -38,8 +38,8 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"].maximum(v)
             out[state["max_exp_avg_sq"]] = v
-        step_size = lr / (1 - b1 ** t)
-        denom = v.sqrt() * (1 / math.sqrt(1 - b2 ** t)) + group["eps"]
+        step_size = self.scalar(lr / (1 - b1 ** t), p)
+        denom = v.sqrt() * self.scalar(1 / math.sqrt(1 - b2 ** t), p) + group["eps"]
         out[p] = param - step_size * m / denom
         return out
 

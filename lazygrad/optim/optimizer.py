@@ -50,6 +50,14 @@ class Optimizer:
         """A realized state tensor shaped like p, for in-place updates."""
         return Tensor(np.full(p.shape, value, dtype=p.dtype.np), device=p.device)
 
+    def scalar(self, value: float, like: Tensor) -> Tensor:
+        """A hyperparameter that changes between steps (lr, bias corrections) as a 0-d buffer:
+        as a constant it would be baked into the kernel source and recompile every step."""
+        key = (float(value), like.device, like.dtype)
+        if key not in self._scalars:
+            self._scalars[key] = Tensor(np.array(value, dtype=like.dtype.np), device=like.device)
+        return self._scalars[key]
+
     def update(self, group: dict, p: Tensor, grad: Tensor, state: dict) -> dict:
         raise NotImplementedError
 
@@ -60,6 +68,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         targets = []
+        self._scalars: dict = {}
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:

@@ -35,7 +35,7 @@ class RMSprop(Optimizer):
         if group["momentum"] > 0:
             buf = state["momentum_buffer"] * group["momentum"] + g / denom
             out[state["momentum_buffer"]] = buf
-            out[p] = p - group["lr"] * buf
+            out[p] = p - self.scalar(group["lr"], p) * buf
         else:
-            out[p] = p - group["lr"] * g / denom
+            out[p] = p - self.scalar(group["lr"], p) * g / denom
         return out

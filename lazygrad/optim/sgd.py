@@ -27,5 +27,5 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] * mu + g * (1 - group["dampening"])
             out[state["momentum_buffer"]] = buf
             g = g + mu * buf if group["nesterov"] else buf
-        out[p] = p - group["lr"] * g
+        out[p] = p - self.scalar(group["lr"], p) * g
         return out

@@ -1,0 +1,282 @@
+"""Autograd: every differentiable primitive against finite differences (float64), composites,
+broadcasting, views, reductions, higher order, accumulation, no_grad and detach."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+import lazygrad.nn.functional as F
+from gradcheck import check_grads
+
+R = np.random.default_rng(0)
+
+
+def pos(*shape):
+    return R.uniform(0.5, 2.0, shape)
+
+
+def any_(*shape):
+    return R.standard_normal(shape)
+
+
+PRIMITIVES = {
+    "neg": (lambda x: -x, [any_(2, 3)]),
+    "exp2": (lambda x: x.exp2(), [any_(2, 3)]),
+    "log2": (lambda x: x.log2(), [pos(2, 3)]),
+    "sin": (lambda x: x.sin(), [any_(2, 3)]),
+    "sqrt": (lambda x: x.sqrt(), [pos(2, 3)]),
+    "recip": (lambda x: x.reciprocal(), [pos(2, 3)]),
+    "cast": (lambda x: (x.float() * 3).double(), [any_(2, 3)]),
+    "add": (lambda x, y: x + y, [any_(2, 3), any_(2, 3)]),
+    "mul": (lambda x, y: x * y, [any_(2, 3), any_(2, 3)]),
+    "max": (lambda x, y: x.maximum(y), [any_(2, 3), any_(2, 3)]),
+    "where": (lambda x, y: (x > 0).where(x, y), [any_(2, 3), any_(2, 3)]),
+    "sum": (lambda x: x.sum(1), [any_(2, 3)]),
+    "sum_keepdim": (lambda x: x.sum(0, keepdim=True), [any_(2, 3)]),
+    "reduce_max": (lambda x: x.amax(1), [any_(2, 3)]),
+    "reduce_max_keepdim": (lambda x: x.amax(0, keepdim=True), [any_(2, 3)]),
+    "reshape": (lambda x: x.reshape(3, 2) * lg.Tensor(np.arange(6.0).reshape(3, 2), device=x.device), [any_(2, 3)]),
+    "permute": (lambda x: x.permute(2, 0, 1), [any_(2, 3, 2)]),
+    "expand": (lambda x: x.expand(2, 4, 3), [any_(2, 1, 3)]),
+    "pad": (lambda x: x.pad((1, 2, 0, 1)), [any_(2, 2)]),
+    "shrink": (lambda x: x[1:, 1:3], [any_(3, 4)]),
+    "flip": (lambda x: x.flip(1), [any_(2, 3)]),
+    "contiguous": (lambda x: x.contiguous() * 2, [any_(2, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_primitive_gradient_matches_finite_differences(device, name):
+    fn, arrays = PRIMITIVES[name]
+    # through float32 a step of 1e-6 is lost in rounding; the function is linear, so a big one is exact
+    check_grads(fn, arrays, device, eps=1e-2 if name == "cast" else 1e-6, atol=1e-5)
+
+
+COMPOSITES = {
+    "broadcast_add": (lambda x, y: x + y, [any_(3, 1), any_(1, 4)]),
+    "broadcast_mul_rank": (lambda x, y: x * y, [any_(2, 3), any_(3)]),
+    "div": (lambda x, y: x / y, [any_(2, 3), pos(2, 3)]),
+    "sub_scalar": (lambda x: 3.0 - x * 2.0, [any_(4)]),
+    "exp_log": (lambda x: x.exp() + x.log(), [pos(2, 3)]),
+    "tanh_sigmoid": (lambda x: x.tanh() * x.sigmoid(), [any_(2, 3)]),
+    "cos": (lambda x: x.cos(), [any_(5)]),
+    "cube": (lambda x: x * x * x, [any_(4)]),
+    "matmul": (lambda a, b: a @ b, [any_(2, 3), any_(3, 2)]),
+    "batched_matmul": (lambda a, b: a @ b, [any_(2, 2, 3), any_(3, 2)]),
+    "mean_keepdim": (lambda x: x.mean(1, keepdim=True) * x, [any_(2, 3)]),
+    "softmax": (lambda x: F.softmax(x, -1), [any_(2, 4)]),
+    "log_softmax": (lambda x: F.log_softmax(x, 0), [any_(3, 2)]),
+    "index_step": (lambda x: x[::2, ::-1], [any_(3, 3)]),
+    "index_none_ellipsis": (lambda x: x[None, ..., 1], [any_(2, 3)]),
+    "transpose_view": (lambda x: x.T.reshape(-1)[1:5], [any_(2, 3)]),
+    "relu": (lambda x: F.relu(x), [np.array([-1.5, -0.3, 0.4, 2.0])]),
+    "abs": (lambda x: x.abs(), [np.array([-1.5, -0.3, 0.4, 2.0])]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITES))
+def test_composite_gradient_matches_finite_differences(device, name):
+    fn, arrays = COMPOSITES[name]
+    check_grads(fn, arrays, device)
+
+
+NN_COMPOSITES = {
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [any_(1, 2, 4, 4), any_(2, 2, 3, 3), any_(2)]),
+    "conv2d_stride_dilation": (lambda x, w: F.conv2d(x, w, stride=2, dilation=2, padding=1),
+                               [any_(1, 1, 5, 5), any_(2, 1, 2, 2)]),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 2), [any_(1, 1, 4, 4)]),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 2, padding=1), [any_(1, 1, 3, 3)]),
+    "layer_norm": (lambda x, w, b: F.layer_norm(x, (4,), w, b), [any_(2, 4), any_(4), any_(4)]),
+    "cross_entropy": (lambda x: F.cross_entropy(x, lg.Tensor([2, 0, 1], device=x.device), label_smoothing=0.1),
+                      [any_(3, 4)]),
+    "gelu": (lambda x: F.gelu(x), [any_(5)]),
+    "embedding": (lambda w: F.embedding(lg.Tensor([[0, 2], [2, 1]], device=w.device), w), [any_(3, 2)]),
+    "attention": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                  [any_(1, 3, 2), any_(1, 3, 2), any_(1, 3, 2)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NN_COMPOSITES))
+def test_nn_gradient_matches_finite_differences_on_c(name):
+    fn, arrays = NN_COMPOSITES[name]
+    check_grads(fn, arrays, "c")
+
+
+# ---- analytic results ---------------------------------------------------------------------
+
+
+def test_polynomial_gradient_is_analytic(device):
+    x = lg.Tensor([1.0, 2.0, -3.0], device=device, requires_grad=True)
+    (x * x * x + 2 * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * np.array([1.0, 4.0, 9.0]) + 2, rtol=1e-6)
+
+
+def test_linear_layer_gradients_are_analytic(device):
+    a, w = any_(4, 3).astype(np.float32), any_(2, 3).astype(np.float32)
+    x = lg.Tensor(a, device=device)
+    wt = lg.Tensor(w, device=device, requires_grad=True)
+    b = lg.Tensor(np.zeros(2, np.float32), device=device, requires_grad=True)
+    (x @ wt.T + b).sum().backward()
+    np.testing.assert_allclose(wt.grad.numpy(), np.ones((4, 2)).T @ a, rtol=1e-5)
+    np.testing.assert_allclose(b.grad.numpy(), [4.0, 4.0])
+
+
+def test_cross_entropy_gradient_is_softmax_minus_one_hot(device):
+    logits = any_(3, 5).astype(np.float32)
+    target = np.array([4, 0, 2])
+    x = lg.Tensor(logits, device=device, requires_grad=True)
+    F.cross_entropy(x, lg.Tensor(target, device=device)).backward()
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    expected = e / e.sum(1, keepdims=True)
+    expected[np.arange(3), target] -= 1
+    np.testing.assert_allclose(x.grad.numpy(), expected / 3, atol=1e-6)
+
+
+def test_amax_splits_the_gradient_evenly_between_ties(device):
+    x = lg.Tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], device=device, requires_grad=True)
+    x.amax(1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-6)
+
+
+def test_maximum_gives_half_to_each_side_on_ties(device):
+    x = lg.Tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    y = lg.Tensor([1.0, 5.0, 0.0], device=device, requires_grad=True)
+    x.maximum(y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.0, 1.0])
+    np.testing.assert_allclose(y.grad.numpy(), [0.5, 1.0, 0.0])
+
+
+def test_broadcast_gradient_sums_over_the_broadcast_dims(device):
+    x = lg.Tensor(np.ones((3, 1), np.float32), device=device, requires_grad=True)
+    y = lg.Tensor(np.ones((1, 4), np.float32), device=device, requires_grad=True)
+    (x * y * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((3, 1), 8.0))
+    np.testing.assert_allclose(y.grad.numpy(), np.full((1, 4), 6.0))
+
+
+def test_a_tensor_read_twice_sums_both_gradients(device):
+    x = lg.Tensor([2.0, 3.0], device=device, requires_grad=True)
+    y = x * 3 + x.exp()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 + np.exp([2.0, 3.0]), rtol=1e-6)
+
+
+# ---- higher order -------------------------------------------------------------------------
+
+
+def test_second_derivative_of_cube_is_6x(device):
+    x = lg.Tensor([1.0, -2.0, 0.5], device=device, requires_grad=True)
+    (g,) = lg.grad((x * x * x).sum(), x, create_graph=True)
+    assert g.requires_grad
+    (h,) = lg.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * np.array([1.0, -2.0, 0.5]), rtol=1e-6)
+
+
+def test_third_derivative_through_backward_create_graph(device):
+    x = lg.Tensor([1.5], dtype=lg.float64, device=device, requires_grad=True)
+    (g1,) = lg.grad((x * x * x * x).sum(), x, create_graph=True)
+    (g2,) = lg.grad(g1.sum(), x, create_graph=True)
+    g2.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [24 * 1.5])
+
+
+def test_hessian_vector_product_matches_numpy(device):
+    a = any_(3, 3)
+    xv, v = any_(3), any_(3)
+    x = lg.Tensor(xv, device=device, requires_grad=True)
+    at = lg.Tensor(a, device=device)
+    f = 0.5 * (x @ (at @ x)) + (x * x * x).sum()  # Hessian: (A + A^T) / 2 + diag(6x)
+    (g,) = lg.grad(f, x, create_graph=True)
+    (hv,) = lg.grad((g * lg.Tensor(v, device=device)).sum(), x)
+    expected = 0.5 * (a + a.T) @ v + 6 * xv * v
+    np.testing.assert_allclose(hv.numpy(), expected, rtol=1e-8, atol=1e-10)
+
+
+# ---- bookkeeping ----------------------------------------------------------------------------
+
+
+def test_grad_accumulates_across_backward_calls(device):
+    x = lg.Tensor([1.0, 2.0], device=device, requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2 + 3, 4 + 3])
+
+
+def test_only_leaves_get_grad(device):
+    x = lg.Tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = x * 2
+    (y * y).sum().backward()
+    assert y.grad is None
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
+
+
+def test_grad_with_respect_to_an_intermediate(device):
+    x = lg.Tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = x * 2
+    (gy,) = lg.grad((y * y).sum(), y)
+    np.testing.assert_allclose(gy.numpy(), [4.0, 8.0])
+
+
+def test_backward_with_an_explicit_gradient(device):
+    x = lg.Tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    (x * x).backward(lg.Tensor([1.0, 0.0, -1.0], device=device))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 0.0, -6.0])
+
+
+def test_no_grad_results_do_not_require_grad(device):
+    x = lg.Tensor([1.0], device=device, requires_grad=True)
+    with lg.no_grad():
+        y = x * 2
+    assert not y.requires_grad
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad and does not have a grad_fn"):
+        y.backward()
+
+
+def test_detach_stops_the_gradient(device):
+    x = lg.Tensor([3.0], device=device, requires_grad=True)
+    (x * x.detach()).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0])
+
+
+def test_a_grad_result_is_not_differentiated_again_without_create_graph(device):
+    x = lg.Tensor([3.0], device=device, requires_grad=True)
+    (g,) = lg.grad((x * x).sum(), x)
+    assert not g.requires_grad
+    (x * g).sum().backward()  # g is a constant here: d/dx (x * 6) = 6
+    np.testing.assert_allclose(x.grad.numpy(), [6.0])
+
+
+def test_non_scalar_backward_names_the_shape(device):
+    x = lg.Tensor([[1.0, 2.0]], device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"grad can be implicitly created only for scalar outputs, got shape \[1, 2\]"):
+        (x * 2).backward()
+
+
+def test_unused_input_raises_unless_allowed(device):
+    x = lg.Tensor([1.0], device=device, requires_grad=True)
+    y = lg.Tensor([1.0], device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        lg.grad((x * 2).sum(), [x, y])
+    gx, gy = lg.grad((x * 2).sum(), [x, y], allow_unused=True)
+    assert gy is None and gx.item() == 2.0
+
+
+def test_grad_returns_a_tuple(device):
+    x = lg.Tensor([1.0], device=device, requires_grad=True)
+    out = lg.grad((x * 2).sum(), x)
+    assert isinstance(out, tuple) and len(out) == 1
+
+
+def test_gradients_are_lazy_and_fuse():
+    x = lg.Tensor(np.linspace(0.1, 1.0, 16, dtype=np.float32), requires_grad=True)
+    (g,) = lg.grad((x.exp() * x.sin()).sum(), x)
+    assert len(g.schedule()) == 1  # the whole derivative is one elementwise kernel
+    np.testing.assert_allclose(g.numpy(), np.exp(x.numpy()) * (np.sin(x.numpy()) + np.cos(x.numpy())), rtol=1e-5)
+
+
+def test_a_10k_op_chain_backpropagates():
+    x = lg.Tensor([0.5], dtype=lg.float64, requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001 ** 10_000], rtol=1e-9)
