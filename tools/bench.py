@@ -22,10 +22,13 @@ import numpy as np
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
 import lazygrad as lg  # noqa: E402
 
-try:
-    import torch
-except ImportError:  # torch is optional: only a comparison
-    torch = None
+import importlib.util
+import subprocess
+
+# torch is optional, only a comparison, and timed in a child process: its OpenMP runtime and
+# ours would otherwise spin against each other on the same cores.
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+torch = None
 
 
 @dataclass
@@ -108,9 +111,8 @@ def run(args) -> list[dict]:
         ok = np.allclose(check, ref, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(ref).max())))
         times = {"lazygrad": median_time(lazy_call, args.repeat),
                  "numpy": median_time(lambda: w.numpy_fn(*inputs), args.repeat)}
-        if torch is not None and w.torch_fn is not None:
-            t_inputs = [torch.from_numpy(a) for a in inputs]
-            times["torch"] = median_time(lambda: w.torch_fn(*t_inputs), args.repeat)
+        if HAVE_TORCH and w.torch_fn is not None:
+            times["torch"] = torch_time(w.name, args.repeat)
         row = {"workload": w.name, "device": args.device, "correct": bool(ok),
                "ms": {k: v * 1e3 for k, v in times.items()},
                "lazygrad_gflops": w.flops / times["lazygrad"] / 1e9,
@@ -121,12 +123,28 @@ def run(args) -> list[dict]:
     return rows
 
 
+def torch_time(name: str, repeat: int) -> float:
+    """Median seconds of torch eager on a workload, measured in a fresh child process."""
+    out = subprocess.run([sys.executable, __file__, "--torch-workload", name, "--repeat", str(repeat)],
+                         capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _torch_child(name: str, repeat: int) -> None:
+    global torch
+    import torch as torch_module
+    torch = torch_module
+    w = next(w for w in workloads() if w.name == name)
+    inputs = [torch.from_numpy(a) for a in w.make_inputs(np.random.default_rng(0))]
+    print(median_time(lambda: w.torch_fn(*inputs), repeat))
+
+
 def print_header(args) -> None:
-    others = "numpy" + (", torch" if torch is not None else "")
+    others = "numpy" + (", torch" if HAVE_TORCH else "")
     print(f"lazygrad bench on device {args.device!r}; medians of {args.repeat}; ratio = {others} "
           f"time / lazygrad time (>1: lazygrad faster)")
-    cols = ["workload", "lazygrad ms", "numpy ms"] + (["torch ms"] if torch is not None else [])
-    cols += ["GFLOP/s", "GB/s", "x numpy"] + (["x torch"] if torch is not None else []) + ["ok"]
+    cols = ["workload", "lazygrad ms", "numpy ms"] + (["torch ms"] if HAVE_TORCH else [])
+    cols += ["GFLOP/s", "GB/s", "x numpy"] + (["x torch"] if HAVE_TORCH else []) + ["ok"]
     print(" | ".join(cols))
 
 
@@ -170,7 +188,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated substrings of workload names")
     parser.add_argument("--json", default="", help="also write the results to this file")
     parser.add_argument("--no-scaling", action="store_true", help="skip the graph-size scaling table")
+    parser.add_argument("--torch-workload", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.torch_workload:
+        _torch_child(args.torch_workload, args.repeat)
+        return
     print_header(args)
     rows = run(args)
     scaling = [] if args.no_scaling or args.only else graph_scaling()
