@@ -14,7 +14,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.ir.errors import DTypeError, ShapeError
 from lazygrad.ir.node import make
-from lazygrad.ir.ops import Op
+from lazygrad.ir.ops import MOVEMENT, Op
 
 
 def _tensor_type():
@@ -82,7 +82,6 @@ def _forget_cached_copies(node):
     """A view that was read before (printed, .numpy()) caches a computed copy on its node;
     the scheduler would then write into that copy instead of the buffer underneath. The write
     makes the copy stale anyway, so drop it first."""
-    from lazygrad.ir.ops import MOVEMENT
     while node.op in MOVEMENT:
         node.realized = None
         node = node.srcs[0]
@@ -350,7 +349,6 @@ class IndexMixin:
 
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""
-        from lazygrad.ir.ops import MOVEMENT
         from lazygrad.ir.schedule import base_of
         from lazygrad.tensor import realize
         view = _apply_plan(self, plan)

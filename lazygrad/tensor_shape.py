@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
+from lazygrad import dtypes
 from lazygrad.ir.errors import ShapeError
 from lazygrad.ir.node import make
-from lazygrad.ir.ops import Op
+from lazygrad.ir.ops import MOVEMENT, Op
 
 
 def _flat_args(args):
@@ -40,8 +41,6 @@ def _new_tensor(t):
     through (see Tensor.assign), so such a result is wrapped in an identity select, which
     marks it as a value of its own; simplification removes it before scheduling, so it
     costs nothing and fuses as before."""
-    from lazygrad import dtypes
-    from lazygrad.ir.ops import MOVEMENT
     if t.node.op is not Op.BUFFER and t.node.op not in MOVEMENT:
         return t
     true = make(Op.CONST, (), True, dtypes.bool_, t.shape, t.device)
@@ -324,7 +323,6 @@ class ShapeMixin:
     def _pad_mask(self, pads):
         """A bool tensor of the padded shape: True where the values come from self. It is a
         padded constant, so it costs no memory and fuses as a bounds check."""
-        from lazygrad import dtypes
         ones = make(Op.CONST, (), True, dtypes.bool_, self.shape, self.device)
         return self._wrap(ones)._pad(pads)
 
@@ -377,7 +375,6 @@ class ShapeMixin:
     def cat(self, *others, dim=0):
         """Concatenation as one fused expression: each piece is padded to the full size along
         dim, and a `where` over its (constant, padded) mask picks it. No copy, no buffer."""
-        from lazygrad import dtypes
         from lazygrad.tensor import Tensor
         pieces = [self, *others]
         for p in pieces:
