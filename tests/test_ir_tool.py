@@ -425,3 +425,9 @@ def test_debug_level_3_prints_the_loop_ir_that_dump_prints(capsys, tmp_path, scr
     for unit in split_units(out):
         body = unit.text[unit.text.index("kernel "):]
         assert body in proc.stderr
+    # level 2's schedule lines name the kernels and reasons `dump --stage schedule` marks
+    _, sched, _ = lgir(capsys, "dump", script, "--stage", "schedule", "--device", "c")
+    listed = re.findall(r"^#\s+kernel \d+ (\S+)\s+<- (.*)$", sched, re.MULTILINE)
+    assert len(listed) == 2
+    for name, rest in listed:
+        assert re.search(rf"^  {name}\s+<- {re.escape(rest)}$", proc.stderr, re.MULTILINE)
