@@ -66,6 +66,8 @@ def _as_index_tensor(i, device: str):
         i = Tensor(arr, device=device)
     if i.dtype.is_float:
         raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype.name}")
+    if i.device != device:  # torch takes indices from the host for any device; so do we
+        i = i.to(device)
     return i if i.dtype.is_bool else i.cast(dtypes.int64)
 
 

@@ -456,3 +456,15 @@ def test_setitem_through_a_view_that_was_read_before(device):
     v[:2] = 0.0
     assert x.tolist() == [0.0, 0.0, 0.0, 3.0, 4.0, 5.0]
     assert v.tolist() == [0.0, 0.0, 3.0, 4.0, 5.0]
+
+
+def test_index_tensor_from_another_device(device, a456):
+    other = "python" if device != "python" else "c"
+    if other not in [d.name for d in lg.devices() if d.available]:
+        pytest.skip(f"{other} is not available")
+    idx = lg.Tensor([2, 0], device=other)
+    x = T(a456, device)
+    out = x[:, idx]
+    assert out.device == device
+    np.testing.assert_array_equal(out.numpy(), a456[:, [2, 0]])
+    np.testing.assert_array_equal(x.gather(0, lg.Tensor(np.zeros((1, 5, 6), np.int64), device=other)).numpy(), a456[:1])
