@@ -6,6 +6,13 @@ strided read. Integer tensors gather by comparing the index with a position coun
 and summing the single selected element (`where`, not a multiply, so inf/nan elsewhere never
 leak in). A bool mask is realized to learn how many elements it selects, since the result's
 shape must be known before anything runs.
+
+Semantics follow torch: an int index is applied first (so `x[0, :, idx]` keeps idx's dims where
+the sliced dims are, unlike numpy); index tensors broadcast together; x[idx] = v with repeated
+indices keeps the last write. Out-of-range indices raise when the index is already computed
+(lists, arrays, realized tensors); a lazy index tensor is not forced just to check it, and an
+out-of-range entry then selects zeros. Writes go into the buffer in place when x is realized
+(or a view of a realized tensor); an unrealized x is rebound to the updated expression.
 """
 from __future__ import annotations
 
