@@ -48,6 +48,7 @@ class _Plan:
     outputs: list[tuple[Buffer | None, Any, tuple[int, ...]]]  # (captured buffer or None, spec, shape)
     structure: Any  # how to rebuild the returned value from output tensors
     kernels: int
+    random_tensors: int = 0  # how many random tensors a call makes (the generator advances)
 
 
 def _flatten_outputs(value: Any) -> tuple[list, Any]:
@@ -196,22 +197,29 @@ class JitFunction:
 
     def _capture(self, key, args, kwargs, tensors):
         from lazygrad.tensor import realize
+        from lazygrad import random
         inputs = _input_buffers(tensors)
         recording = _Recording()
         _captures.append(recording)
+        random.begin_trace()
         try:
             result = self.fn(*args, **kwargs)
             outs, structure = _flatten_outputs(result)
             realize(*outs)
         finally:
             _captures.remove(recording)
+            made = random.end_trace()
         for t in outs:
             if t.node.op is not Op.BUFFER:
                 t.node = t.contiguous().realize().node
         self.plans[key] = _plan(recording, inputs, outs, structure)
+        self.plans[key].random_tensors = made
         return result
 
     def _replay(self, plan: _Plan, inputs: list[Buffer]):
+        if plan.random_tensors:
+            from lazygrad import random
+            random.before_replay(plan.random_tensors)
         outputs = [captured if captured is not None else Buffer(*spec) for captured, spec, _ in plan.outputs]
 
         def resolve(slot):

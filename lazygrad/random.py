@@ -67,7 +67,8 @@ def _rotate_left(x, r: int):
 
 def threefry2x32(key: tuple[int, int], x0, x1):
     """Threefry-2x32 with 20 rounds on two uint32 tensors; key is two Python ints, so the key
-    schedule folds into constants. Returns the two output words."""
+    schedule folds into constants (or two uint32 tensors, under lg.jit). Returns the two
+    output words."""
     ks = (key[0] & MASK32, key[1] & MASK32, (KEY_PARITY ^ key[0] ^ key[1]) & MASK32)
     x0 = x0 + ks[0]
     x1 = x1 + ks[1]
@@ -82,13 +83,55 @@ def threefry2x32(key: tuple[int, int], x0, x1):
     return x0, x1
 
 
+# lg.jit traces random ops against a per-device uint32[3] buffer (key0, key1, counter) that it
+# refills before every replay; otherwise a replay would repeat the traced numbers.
+_TRACE_STATE: dict[str, object] = {}
+_trace_base: int | None = None  # the generator's counter when the current trace began
+
+
+def begin_trace() -> None:
+    global _trace_base
+    _trace_base = _STATE.counter
+
+
+def end_trace() -> int:
+    """Stop tracing; returns how many random tensors the trace made."""
+    global _trace_base
+    made, _trace_base = _STATE.counter - (_trace_base or 0), None
+    return made
+
+
+def before_replay(made: int) -> None:
+    """Point the traced random ops at the generator's next counters, then advance it."""
+    import numpy as np
+    seed = _STATE.seed % (1 << 64)
+    for state in _TRACE_STATE.values():
+        state.node.buffer.copyin(np.array([seed & MASK32, seed >> 32, _STATE.counter & MASK32], np.uint32))
+    _STATE.counter += made
+
+
+def _traced_key_and_counter(device: str, counter: int):
+    import numpy as np
+    from lazygrad.tensor import Tensor
+    state = _TRACE_STATE.get(device)
+    if state is None:
+        state = _TRACE_STATE[device] = Tensor(np.zeros(3, np.uint32), device=device)
+    seed = _STATE.seed % (1 << 64)
+    state.node.buffer.copyin(np.array([seed & MASK32, seed >> 32, _trace_base & MASK32], np.uint32))
+    return (state[0], state[1]), state[2] + (counter - _trace_base)
+
+
 def random_bits(shape: tuple[int, ...], device: str):
     """Two uint32 words for every element of shape, from the next counter of the generator."""
     from lazygrad.tensor import Tensor
     key, counter = _STATE.next_key_and_counter()
     n = math.prod(shape)
     index = Tensor._wrap(make(Op.IOTA, (), None, dtypes.uint32, (n,), device))
-    upper = Tensor._wrap(make(Op.CONST, (), counter, dtypes.uint32, (n,), device))
+    if _trace_base is not None:
+        key, traced = _traced_key_and_counter(device, counter)
+        upper = traced.expand(n)
+    else:
+        upper = Tensor._wrap(make(Op.CONST, (), counter, dtypes.uint32, (n,), device))
     x0, x1 = threefry2x32(key, index, upper)
     return x0.reshape(shape), x1.reshape(shape)
 

@@ -114,3 +114,22 @@ def test_scratch_buffers_share_memory(device, rng):
     for _ in range(6):
         ref = ref @ w.numpy()
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-5)
+
+
+def test_random_numbers_advance_across_replays(device):
+    def noisy(x):
+        return x + lg.rand(4, device=device)
+
+    lg.manual_seed(7)
+    plain = [noisy(_t(np.zeros(4), device)).numpy() for _ in range(5)]
+    lg.manual_seed(7)
+    jitted = lg.jit(noisy)
+    traced = [jitted(_t(np.zeros(4), device)).numpy() for _ in range(5)]
+    for a, b in zip(plain, traced):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(traced[3], traced[4])
+    after_plain = lg.rand(4, device=device).numpy()
+    lg.manual_seed(7)
+    for _ in range(5):
+        lg.rand(4, device=device)
+    np.testing.assert_array_equal(after_plain, lg.rand(4, device=device).numpy())
