@@ -1,11 +1,20 @@
 """Loop IR -> C99 (with GNU _Float16 and OpenMP pragmas), for the `c` runtime."""
 from __future__ import annotations
 
+import re
+
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel
 from lazygrad.dtypes import DType, float16, float32
+from lazygrad.ir.errors import CompileError
 from lazygrad.ir.ops import Op
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_C_KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto if "
+    "inline int long register restrict return short signed sizeof static struct switch typedef "
+    "union unsigned void volatile while _Bool _Complex _Imaginary".split())
 
 
 class CRenderer(CStyleRenderer):
@@ -32,6 +41,9 @@ class CRenderer(CStyleRenderer):
         return head + "#include <stdint.h>\n" + "\n".join(helpers) + "\n" + body
 
     def signature(self, kernel: LoopKernel) -> str:
+        if not _IDENTIFIER.fullmatch(kernel.name) or kernel.name in _C_KEYWORDS:
+            raise CompileError(f"kernel name {kernel.name!r} is not a usable C function name "
+                               "(letters, digits and _, not starting with a digit, not a C keyword)")
         params = []
         for p in kernel.params:
             const = "" if p.is_output else "const "
