@@ -59,9 +59,9 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, device: str, batch:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--device", default=None)
     parser.add_argument("--checkpoint", default="digits_cnn.safetensors")
     parser.add_argument("--seed", type=int, default=0)
