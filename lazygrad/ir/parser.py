@@ -90,7 +90,7 @@ def syntax_error(e: lark.exceptions.UnexpectedInput, parser: lark.Lark, text: st
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
     words = _expected(parser, expected)
-    what = words if len(words) == 1 else "one of " + " ".join(words)
+    what = words[0] if len(words) == 1 else "one of " + " ".join(words)
     return parse_error(f"expected {what} but found {found}", text, line, column)
 
 
