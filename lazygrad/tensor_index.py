@@ -22,6 +22,7 @@ from lazygrad import dtypes
 from lazygrad.ir.errors import DTypeError, ShapeError
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
+from lazygrad.tensor_shape import _new_tensor
 
 
 def _tensor_type():
@@ -312,6 +313,8 @@ def _scatter_advanced(view, advanced, value):
     if perm is not None:  # back to (batch, rest) order
         value = value.permute([perm.index(i) for i in range(len(perm))])
     count = int(np.prod(batch))
+    if count == 0:
+        return view
     value = value.permute(list(range(b, b + len(rest))) + list(range(b)))
     value = value.reshape(tuple(1 if k in dims else view.shape[k] for k in range(v)) + (count,))
     full = view.shape + (count,)
@@ -325,7 +328,7 @@ def _scatter_advanced(view, advanced, value):
             hit = eq if hit is None else hit & eq
         return hit
     order_of = positions(count, v, v + 1, view.device)
-    last = hits(small).where(order_of._broadcast_to(small), -1).amax(v, keepdim=True)
+    last = hits(small).where(order_of._broadcast_to(small), -1)._reduce(Op.REDUCE_MAX, (v,), True)
     chosen = hits(full) & (order_of._broadcast_to(full) == last._broadcast_to(full))
     placed = select_sum(chosen, value._broadcast_to(full), v)
     written = last.reshape(small[:-1])._broadcast_to(view.shape) >= 0
@@ -414,6 +417,8 @@ class IndexMixin:
         else:
             src = self._const(src, self.dtype, index.shape)
         n, j = self.shape[d], index.shape[d]
+        if index.numel() == 0:
+            return _new_tensor(self)
         hit = index.unsqueeze(d + 1) == positions(n, d + 1, self.ndim + 1, self.device)
         src = src.unsqueeze(d + 1)
         grow = tuple((0, self.shape[k] - index.shape[k]) if k != d else (0, 0) for k in range(self.ndim))
@@ -423,7 +428,7 @@ class IndexMixin:
         if reduce is not None:
             raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
         order_of = positions(j, d, self.ndim + 1, self.device)
-        last = hit.where(order_of, -1).amax(d, keepdim=True)
+        last = hit.where(order_of, -1)._reduce(Op.REDUCE_MAX, (d,), True)
         chosen = hit & (order_of == last)
         placed = select_sum(chosen, src, d)._pad(grow)
         written = (last >= 0).squeeze(d)._pad(grow)

@@ -468,3 +468,14 @@ def test_index_tensor_from_another_device(device, a456):
     assert out.device == device
     np.testing.assert_array_equal(out.numpy(), a456[:, [2, 0]])
     np.testing.assert_array_equal(x.gather(0, lg.Tensor(np.zeros((1, 5, 6), np.int64), device=other)).numpy(), a456[:1])
+
+
+def test_writes_with_empty_indices_change_nothing(device):
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    x = T(a, device)
+    x[[]] = 1.0
+    x[:, []] = T(np.zeros((2, 0), np.float32), device)
+    np.testing.assert_array_equal(x.numpy(), a)
+    empty = T(np.zeros((2, 0), np.int64), device)
+    np.testing.assert_array_equal(x.scatter(1, empty, 5.0).numpy(), a)
+    np.testing.assert_array_equal(x.scatter_add(1, empty, T(np.zeros((2, 0), np.float32), device)).numpy(), a)
