@@ -479,3 +479,16 @@ def test_writes_with_empty_indices_change_nothing(device):
     empty = T(np.zeros((2, 0), np.int64), device)
     np.testing.assert_array_equal(x.scatter(1, empty, 5.0).numpy(), a)
     np.testing.assert_array_equal(x.scatter_add(1, empty, T(np.zeros((2, 0), np.float32), device)).numpy(), a)
+
+
+def test_setitem_from_an_overlapping_view_of_itself(device):
+    a = np.arange(9, dtype=np.float32).reshape(3, 3)
+    x = T(a, device)
+    x[:] = x.T
+    np.testing.assert_array_equal(x.numpy(), a.T)
+    y = T(np.arange(6, dtype=np.float32), device)
+    y[::2] = y[1::2]
+    assert y.tolist() == [1.0, 1.0, 3.0, 3.0, 5.0, 5.0]
+    z = T(np.arange(4, dtype=np.float32), device)
+    z[[0, 1]] = z[[1, 0]]
+    assert z.tolist() == [1.0, 0.0, 2.0, 3.0]
