@@ -163,6 +163,21 @@ def _print_kernel(k, loop_kernel, source: str, seconds: float, nbytes: int, leve
         print(source, file=sys.stderr)
 
 
+def _prepare(schedule: Schedule) -> None:
+    """Let each device compile the schedule's new kernels together (in parallel for c)."""
+    by_device: dict[str, list] = {}
+    for k in schedule.kernels:
+        if k.ast is not None:
+            by_device.setdefault(k.target.device, []).append(k)
+    for name, ks in by_device.items():
+        device = get_device(name)
+        if device.compile_threads > 1 and len(ks) > 1:
+            try:
+                device.prepare([lower(k.ast, k.name) for k in ks])
+            except LazygradError:
+                pass  # reported with the user's line when the kernel runs
+
+
 def realize_nodes(nodes: list[Node]) -> list[Node]:
     """Compute nodes; returns for each the BUFFER node (of the node's shape) holding it.
     Results are taken as each kernel finishes: a later in-place write in the same schedule
@@ -174,6 +189,7 @@ def realize_nodes(nodes: list[Node]) -> list[Node]:
         level = debug_level()
         if level >= 2:
             _print_schedule(schedule)
+        _prepare(schedule)
         if observers:
             _notify("schedule", schedule=schedule)
         for k in schedule.kernels:

@@ -144,4 +144,5 @@ def check() -> tuple[bool, str]:
 
 
 def make_device() -> Device:
-    return Device("c", HostAllocator(), render_c, compile_c, CProgram, check)
+    return Device("c", HostAllocator(), render_c, compile_c, CProgram, check,
+                  compile_threads=os.cpu_count() or 1)

@@ -43,6 +43,7 @@ class Device:
     compiler: Callable[[str, str], Any]
     program: Callable[[str, Any], Program]
     check: Callable[[], tuple[bool, str]] = lambda: (True, "")
+    compile_threads: int = 1  # >1: compile a schedule's new kernels concurrently (see prepare)
     _programs: dict[tuple[str, str], Program] = field(default_factory=dict)
     _by_kernel: dict[int, tuple[LoopKernel, Program, str]] = field(default_factory=dict)
 
@@ -67,6 +68,33 @@ class Device:
             self._programs[key] = prog
         self._by_kernel[id(kernel)] = (kernel, prog, source)
         return prog, source
+
+    def prepare(self, kernels: list[LoopKernel]) -> None:
+        """Compile the kernels not compiled yet, several at once when the compiler is an
+        outside process (the cold start of a big schedule is mostly compiler time). Errors
+        surface later, from get_program, in schedule order."""
+        todo: dict[tuple[str, str], str] = {}
+        for k in kernels:
+            hit = self._by_kernel.get(id(k))
+            if hit is not None and hit[0] is k:
+                continue
+            source = self.render(k)
+            if (k.name, source) not in self._programs:
+                todo[(k.name, source)] = k.name
+        if self.compile_threads <= 1 or len(todo) <= 1:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        def build(item):
+            (name, source) = item
+            try:
+                return item, self.compiler(source, name)
+            except Exception:
+                return item, None
+        with ThreadPoolExecutor(self.compile_threads) as pool:
+            for (name, source), binary in pool.map(build, list(todo)):
+                if binary is not None:
+                    self._programs[(name, source)] = self.program(name, binary)
 
     def synchronize(self) -> None:
         pass
