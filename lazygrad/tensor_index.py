@@ -336,6 +336,12 @@ def _scatter_advanced(view, advanced, value):
 
 
 class IndexMixin:
+    def __iter__(self):
+        """Rows along dim 0, as torch iterates (a, b = x unpacks them)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
     def __getitem__(self, index):
         parsed = _parse(self, index)
         view = _apply_plan(self, parsed.plan)

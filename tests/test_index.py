@@ -492,3 +492,14 @@ def test_setitem_from_an_overlapping_view_of_itself(device):
     z = T(np.arange(4, dtype=np.float32), device)
     z[[0, 1]] = z[[1, 0]]
     assert z.tolist() == [1.0, 0.0, 2.0, 3.0]
+
+
+def test_iteration_and_unpacking(device, a456):
+    x = T(a456, device)
+    rows = list(x)
+    assert len(rows) == 4
+    np.testing.assert_array_equal(rows[2].numpy(), a456[2])
+    _, second = x[:2]
+    np.testing.assert_array_equal(second.numpy(), a456[1])
+    with pytest.raises(TypeError, match="0-d"):
+        list(T(np.float32(1), device))
