@@ -286,8 +286,10 @@ def test_scatter_value_add_and_module_alias(device, rng):
     src = rng.standard_normal((2, 4)).astype(np.float32)
     added = T(base, device).scatter_add(0, T(index, device), T(src, device))
     np.testing.assert_allclose(added.numpy(), _np_scatter(base, 0, index, src, add=True), rtol=1e-6)
-    aliased = lg.scatter(T(base, device), 1, T(np.array([[3], [0], [1]]), device), T(src[:, :1].repeat(2, 0)[:3], device))
-    assert aliased.shape == (3, 4)
+    column = np.array([[3], [0], [1]])
+    values = np.array([[10.0], [20.0], [30.0]], np.float32)
+    aliased = lg.scatter(T(base, device), 1, T(column, device), T(values, device))
+    np.testing.assert_array_equal(aliased.numpy(), _np_scatter(base, 1, column, values))
 
 
 @pytest.mark.parametrize("dim", [0, 1, 2])
