@@ -210,17 +210,20 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, *args, **kwargs) -> "Module":
-        """Move or cast every parameter and buffer (in place, keeping the Parameter objects)."""
+        """Move or cast every parameter and buffer in place: the Parameter objects stay the
+        same (as in torch), so an optimizer made before .to() still holds them."""
         with no_grad():
             for m in self.modules():
-                for name, p in m._parameters.items():
-                    if p is not None:
-                        moved = p.to(*args, **kwargs)
-                        if moved is not p:
-                            m._parameters[name] = Parameter(moved.detach().realize(), p.requires_grad)
-                for name, b in m._buffers.items():
-                    if b is not None:
-                        m._buffers[name] = b.to(*args, **kwargs).realize()
+                for table in (m._parameters, m._buffers):
+                    for t in table.values():
+                        if t is None:
+                            continue
+                        moved = t.detach().to(*args, **kwargs)
+                        if moved.device != t.device or moved.dtype != t.dtype:
+                            if isinstance(t, Parameter) and not moved.dtype.is_float:
+                                raise TypeError(f"cannot cast a parameter to {moved.dtype.name}")
+                            t.node = moved.contiguous().realize().node
+                            t.grad = None
         return self
 
     # ---- calling -----------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""End to end: small models train for a few steps and the loss falls."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+import lazygrad.nn.functional as F
+from lazygrad import nn, optim
+
+
+def blobs(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    centers = np.array([[2, 0], [-2, 1], [0, -2]], np.float32)
+    x = centers[y] + rng.standard_normal((n, 2)).astype(np.float32) * 0.5
+    return x, y
+
+
+@pytest.mark.parametrize("make_opt", [lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9),
+                                      lambda ps: optim.Adam(ps, lr=0.05),
+                                      lambda ps: optim.AdamW(ps, lr=0.05),
+                                      lambda ps: optim.RMSprop(ps, lr=0.01)])
+def test_mlp_loss_falls(device, make_opt):
+    lg.manual_seed(0)
+    x, y = blobs()
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    opt = make_opt(model.parameters())
+    xt, yt = lg.Tensor(x, device=device), lg.Tensor(y, device=device)
+    model.to(device)
+    losses = []
+    for _ in range(8):
+        loss = F.cross_entropy(model(xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0], losses
+    acc = (model(xt).numpy().argmax(1) == y).mean()
+    assert acc > 0.9
+
+
+def test_small_cnn_with_batchnorm_and_dropout_learns():
+    lg.manual_seed(0)
+    rng = np.random.default_rng(0)
+    # two classes: a bright vertical or horizontal bar in a noisy 6x6 image
+    y = rng.integers(0, 2, 32)
+    x = rng.standard_normal((32, 1, 6, 6)).astype(np.float32) * 0.3
+    for i, label in enumerate(y):
+        if label:
+            x[i, 0, :, 2] += 2
+        else:
+            x[i, 0, 3, :] += 2
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Dropout(0.1), nn.Linear(36, 2))
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    xt, yt = lg.Tensor(x), lg.Tensor(y)
+    losses = []
+    for _ in range(10):
+        loss = F.cross_entropy(model(xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.3 * losses[0], losses
+    model.eval()
+    assert (model(xt).numpy().argmax(1) == y).mean() == 1.0
