@@ -183,8 +183,23 @@ class _Parsed:
         self.advanced = advanced  # list of (dim in the viewed tensor, int64 tensor)
 
 
+def _sequence_as_tuple(index) -> bool:
+    """torch's rule (treatSequenceAsTuple): a short list or array whose items include a
+    sequence, slice, tensor, None or ... indexes several dims, as a tuple would:
+    x[[[0, 1], [2, 0]]] is x[[0, 1], [2, 0]], while x[[0, 1]] picks two rows."""
+    Tensor = _tensor_type()
+    if not isinstance(index, (list, np.ndarray)) or (isinstance(index, np.ndarray) and index.ndim == 0):
+        return False
+    if len(index) >= 32:
+        return False
+    return any(isinstance(i, (list, tuple, np.ndarray, slice, Tensor)) or i is None or i is Ellipsis
+               for i in index)
+
+
 def _parse(x, index) -> _Parsed:
     Tensor = _tensor_type()
+    if _sequence_as_tuple(index):
+        index = tuple(index)
     if not isinstance(index, tuple):
         index = (index,)
     items = []

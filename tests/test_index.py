@@ -505,3 +505,13 @@ def test_iteration_and_unpacking(device, a456):
     np.testing.assert_array_equal(second.numpy(), a456[1])
     with pytest.raises(TypeError, match="0-d"):
         list(T(np.float32(1), device))
+
+
+def test_nested_list_index_is_a_tuple_as_in_torch(device):
+    a = np.array([[10, 20, 30], [40, 50, 60]])
+    x = T(a, device)
+    assert x[[[0, 1], [1, 0]]].tolist() == [20, 40]           # like x[[0, 1], [1, 0]]
+    assert x[[0, 1]].tolist() == a[[0, 1]].tolist()           # a flat list picks rows
+    assert x[[slice(None), 1]].tolist() == [20, 50]           # like x[:, 1]
+    out = x[T(np.array([[0, 1], [1, 0]]), device)]             # a tensor indexes dim 0 only
+    np.testing.assert_array_equal(out.numpy(), a[np.array([[0, 1], [1, 0]])])
