@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from lazygrad import dtypes
 from lazygrad.ir.errors import ShapeError
 from lazygrad.ir.node import make
@@ -230,20 +232,19 @@ class ShapeMixin:
 
     def repeat_interleave(self, repeats, dim=None):
         """Each element repeated `repeats` times along dim (flattened first when dim is None).
-        `repeats` is an int; a tensor or list of per-element counts is realized to know the
-        result shape, and the elements are then picked with index_select."""
+        One count (an int or a one-element tensor) is a pure view; per-element counts are
+        read to know the result's shape, and the elements are then picked with index_select."""
         x = self.flatten() if dim is None else self
         d = 0 if dim is None else x._axis(dim)
-        if isinstance(repeats, (int,)) or (hasattr(repeats, "numel") and repeats.numel() == 1
-                                           and getattr(repeats, "ndim", 1) == 0):
-            r = int(repeats)
-            if r < 0:
-                raise ShapeError(f"repeat_interleave: repeats must be non-negative, got {r}")
-            shape = x.shape
+        counts = np.asarray(repeats.numpy() if hasattr(repeats, "numpy") else repeats).reshape(-1)
+        if counts.dtype.kind not in "iu":
+            raise TypeError(f"repeat_interleave: repeats must be integers, got {counts.dtype}")
+        if (counts < 0).any():
+            raise ShapeError(f"repeat_interleave: repeats must be non-negative, got {counts.tolist()}")
+        if counts.size == 1:
+            r, shape = int(counts[0]), x.shape
             y = x.unsqueeze(d + 1).expand(shape[:d + 1] + (r,) + shape[d + 1:])
             return _new_tensor(y.reshape(shape[:d] + (shape[d] * r,) + shape[d + 1:]))
-        import numpy as np
-        counts = np.asarray(repeats.numpy() if hasattr(repeats, "numpy") else repeats).reshape(-1)
         if counts.shape[0] != x.shape[d]:
             raise ShapeError(f"repeat_interleave: got {counts.shape[0]} repeat counts for dim {d} "
                              f"of size {x.shape[d]} (shape {list(x.shape)})")

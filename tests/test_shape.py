@@ -161,6 +161,12 @@ def test_repeat_interleave_counts(device, a345):
     counts = [1, 0, 3]
     np.testing.assert_array_equal(T(a345, device).repeat_interleave(lg.Tensor(counts), 0).numpy(),
                                   np.repeat(a345, counts, 0))
+    np.testing.assert_array_equal(T(a345, device).repeat_interleave(np.int64(2), -1).numpy(), np.repeat(a345, 2, -1))
+    np.testing.assert_array_equal(T(a345, device).repeat_interleave(lg.Tensor([3]), 1).numpy(), np.repeat(a345, 3, 1))
+    with pytest.raises(lg.ShapeError, match=r"2 repeat counts for dim 0 of size 3"):
+        T(a345, device).repeat_interleave([1, 2], 0)
+    with pytest.raises(lg.ShapeError, match="non-negative"):
+        T(a345, device).repeat_interleave(-1)
 
 
 # ---- slicing into pieces ----------------------------------------------------------------------
