@@ -62,6 +62,12 @@ class ShapeMixin:
         return self._movement(Op.RESHAPE, shape)
 
     def view(self, *shape):
+        """reshape, or with a dtype (x.view(lg.int32)) the same bits read as another type."""
+        if len(shape) == 1 and isinstance(shape[0], dtypes.DType):
+            if shape[0].itemsize != self.dtype.itemsize:
+                raise ShapeError(f"view: {self.dtype.name} -> {shape[0].name} changes the element size; "
+                                 f"only same-size views are supported")
+            return self.bitcast(shape[0])
         return self.reshape(*shape)
 
     def flatten(self, start_dim=0, end_dim=-1):

@@ -401,3 +401,12 @@ def test_shape_ops_are_differentiable(device, rng):
     ref = np.flip(w, 0) + 2.0 + 2.0
     ref.T[::-2] += 5
     np.testing.assert_allclose(x.grad.numpy(), ref, rtol=1e-6)
+
+
+def test_view_as_another_dtype(device):
+    a = np.array([1.0, -2.5, 0.0], np.float32)
+    out = T(a, device).view(lg.int32)
+    assert out.dtype == lg.int32
+    np.testing.assert_array_equal(out.numpy(), a.view(np.int32))
+    with pytest.raises(lg.ShapeError, match="element size"):
+        T(a, device).view(lg.int64)
