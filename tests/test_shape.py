@@ -220,7 +220,7 @@ def test_unbind(device, a345, dim):
 # ---- padding ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("pad", [(1, 2), (0, 0, 2, 1), (1, 1, 1, 1, 1, 1), (-1, 2), (2, -2, 0, 1)])
-def test_pad_constant(device, a345, pad, value=0.0):
+def test_pad_constant(device, a345, pad):
     pairs = [(0, 0)] * 3
     for i in range(len(pad) // 2):
         pairs[2 - i] = (pad[2 * i], pad[2 * i + 1])
