@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from lazygrad import dtypes
 from lazygrad.ir.node import Node, make, toposort

@@ -2,10 +2,10 @@
 broadcasting, views, reductions, higher order, accumulation, no_grad and detach."""
 import numpy as np
 import pytest
+from gradcheck import check_grads
 
 import lazygrad as lg
 import lazygrad.nn.functional as F
-from gradcheck import check_grads
 
 R = np.random.default_rng(0)
 

@@ -24,7 +24,7 @@ def close(x, ref, rtol=1e-5, atol=1e-5):
 
 
 def conv2d_ref(x, w, b, stride, padding, dilation, groups):
-    n, c, h, wd = x.shape
+    n, _c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     x = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
     oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
@@ -48,7 +48,7 @@ def conv2d_ref(x, w, b, stride, padding, dilation, groups):
 
 def conv_transpose2d_ref(x, w, stride, padding, output_padding):
     """The definition: every input pixel scatters weight * value into the output."""
-    n, c, h, wd = x.shape
+    n, _c, h, wd = x.shape
     _, o, kh, kw = w.shape
     full_h, full_w = (h - 1) * stride + kh, (wd - 1) * stride + kw
     out = np.zeros((n, o, full_h + output_padding, full_w + output_padding))

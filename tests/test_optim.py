@@ -1,11 +1,11 @@
 """Optimizers against numpy implementations of torch's documented update rules."""
 import math
+import sys
 
 import numpy as np
 import pytest
 
 import lazygrad as lg
-import sys
 from lazygrad import nn, optim
 from lazygrad.ir.schedule import create_schedule
 

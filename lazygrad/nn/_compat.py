@@ -6,8 +6,6 @@ so nn works either way and switches to the shared implementation once it exists.
 """
 from __future__ import annotations
 
-
-
 import numpy as np
 
 import lazygrad as lg

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from lazygrad.nn.windows import out_size, pad_dims, windows
+from lazygrad.nn.windows import pad_dims, windows
 from lazygrad.tensor import Tensor
 
 
@@ -188,7 +188,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         outs = _tuple(size, nd, "size")
     elif scale_factor is not None:
         scales = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
-        outs = tuple(int(math.floor(i * s)) for i, s in zip(spatial, scales))
+        outs = tuple(math.floor(i * s) for i, s in zip(spatial, scales))
     else:
         raise ValueError("interpolate: give either size or scale_factor")
     x = input

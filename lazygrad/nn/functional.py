@@ -6,13 +6,25 @@ gathers them under the names torch uses and holds the few small ones.
 from __future__ import annotations
 
 from lazygrad.nn import _compat
-from lazygrad.nn.activation import (gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax,
-                                    softplus, tanh)
+from lazygrad.nn.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
 from lazygrad.nn.attention import scaled_dot_product_attention
-from lazygrad.nn.conv import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d,
-                              interpolate, max_pool2d)
-from lazygrad.nn.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                              l1_loss, mse_loss, nll_loss)
+from lazygrad.nn.conv import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    interpolate,
+    max_pool2d,
+)
+from lazygrad.nn.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
 from lazygrad.nn.norm import batch_norm, group_norm, layer_norm
 from lazygrad.tensor import Tensor
 
@@ -67,9 +79,36 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     return input.pad(pad, mode=mode, value=value)
 
 
-__all__ = ["relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax",
-           "log_softmax", "dropout", "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
-           "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "group_norm", "embedding",
-           "pad", "interpolate", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "scaled_dot_product_attention",
-           "one_hot"]
+__all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "gelu",
+    "group_norm",
+    "interpolate",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "pad",
+    "relu",
+    "scaled_dot_product_attention",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "tanh",
+]

@@ -5,4 +5,4 @@ from lazygrad.optim.optimizer import Optimizer
 from lazygrad.optim.rmsprop import RMSprop
 from lazygrad.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

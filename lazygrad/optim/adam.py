@@ -14,8 +14,8 @@ class Adam(Optimizer):
         if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0:
             raise ValueError(f"invalid {type(self).__name__} hyperparameters: lr={lr}, betas={betas}, "
                              f"eps={eps}, weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                                      "amsgrad": amsgrad, "maximize": maximize})
 
     def update(self, group, p, grad, state):
         b1, b2 = group["betas"]

@@ -12,8 +12,8 @@ class SGD(Optimizer):
                              f"weight_decay={weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+        super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
+                                      "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize})
 
     def update(self, group, p, grad, state):
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad

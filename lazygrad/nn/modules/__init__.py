@@ -1,6 +1,15 @@
 """nn modules, one family a file."""
-from lazygrad.nn.modules.activation import (GELU, Dropout, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU,
-                                            Softmax, Tanh)
+from lazygrad.nn.modules.activation import (
+                                            GELU,
+                                            Dropout,
+                                            LeakyReLU,
+                                            LogSoftmax,
+                                            ReLU,
+                                            Sigmoid,
+                                            SiLU,
+                                            Softmax,
+                                            Tanh,
+)
 from lazygrad.nn.modules.attention import MultiheadAttention
 from lazygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from lazygrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
@@ -10,9 +19,40 @@ from lazygrad.nn.modules.module import Module
 from lazygrad.nn.modules.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from lazygrad.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
-__all__ = ["Module", "Linear", "Identity", "Flatten", "Unflatten", "Embedding", "Conv1d", "Conv2d",
-           "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "ReLU", "LeakyReLU",
-           "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Sequential",
-           "ModuleList", "ModuleDict", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
-           "MultiheadAttention", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",
-           "BCEWithLogitsLoss"]
+__all__ = [
+                                            "GELU",
+                                            "AdaptiveAvgPool2d",
+                                            "AvgPool2d",
+                                            "BCELoss",
+                                            "BCEWithLogitsLoss",
+                                            "BatchNorm1d",
+                                            "BatchNorm2d",
+                                            "Conv1d",
+                                            "Conv2d",
+                                            "ConvTranspose2d",
+                                            "CrossEntropyLoss",
+                                            "Dropout",
+                                            "Embedding",
+                                            "Flatten",
+                                            "GroupNorm",
+                                            "Identity",
+                                            "L1Loss",
+                                            "LayerNorm",
+                                            "LeakyReLU",
+                                            "Linear",
+                                            "LogSoftmax",
+                                            "MSELoss",
+                                            "MaxPool2d",
+                                            "Module",
+                                            "ModuleDict",
+                                            "ModuleList",
+                                            "MultiheadAttention",
+                                            "NLLLoss",
+                                            "ReLU",
+                                            "Sequential",
+                                            "SiLU",
+                                            "Sigmoid",
+                                            "Softmax",
+                                            "Tanh",
+                                            "Unflatten",
+]
