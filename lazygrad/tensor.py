@@ -479,7 +479,9 @@ def realize(*tensors: Tensor) -> None:
     everything = list(tensors) + extra
     results = realize_nodes([t.node for t in everything])
     for i, (t, r) in enumerate(zip(everything, results)):
-        # pending readers keep the value from before the write (their graph now reads new data)
-        if t.node.op is Op.ASSIGN or not t.requires_grad or i >= len(tensors):
+        if t.node.op is Op.ASSIGN:  # the tensor stays what it was: the (view of the) buffer written
+            t.node = t.node.srcs[0]
+        elif not t.requires_grad or i >= len(tensors):
+            # pending readers keep the value from before the write (their graph reads new data)
             t.node = r if r.shape == t.shape else buffer_node(r.buffer, t.shape)
         _LAZY.discard(t)

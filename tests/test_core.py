@@ -83,3 +83,28 @@ def test_python_data_dtypes_follow_torch(device):
     assert lg.Tensor([1.0, 2], device=device).dtype == lg.float32
     assert lg.Tensor(True, device=device).dtype == lg.bool
     assert lg.Tensor(3, device=device).shape == ()
+
+
+def test_inplace_through_a_view_keeps_the_view(device):
+    x = lg.Tensor([[0.0, 1, 2], [3, 4, 5]], device=device)
+    v = x.T
+    v += 1
+    assert v.tolist() == [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]
+    assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+
+def test_inplace_into_a_view_read_before_writes_the_buffer(device):
+    x = lg.Tensor([0.0, 1, 2], device=device)
+    v = x[1:]
+    assert v.tolist() == [1.0, 2.0]
+    v += 10
+    assert x.tolist() == [0.0, 11.0, 12.0]
+    assert v.tolist() == [11.0, 12.0]
+
+
+def test_pending_reader_that_simplifies_to_the_buffer_keeps_old_value(device):
+    x = lg.Tensor([1.0, 2.0], device=device)
+    p = x * 1
+    x += 1
+    assert p.tolist() == [1.0, 2.0]
+    assert x.tolist() == [2.0, 3.0]

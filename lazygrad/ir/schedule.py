@@ -90,11 +90,34 @@ def _substitute_realized(roots: list[Node]) -> list[Node]:
     order = toposort(roots, stop=done)
     if not any(done(n) for n in order):
         return roots
+    # an assign writes through its target view into the buffer, never into a cached copy of it
+    targets = {t for n in order if n.op is Op.ASSIGN for t in _view_chain(n.srcs[0])}
     from lazygrad.ir.node import replace_srcs
     new_of: dict[Node, Node] = {}
     for n in order:
-        new_of[n] = n.realized if done(n) else replace_srcs(n, tuple(new_of[s] for s in n.srcs))
+        if n in targets:
+            new_of[n] = n
+        else:
+            new_of[n] = n.realized if done(n) else replace_srcs(n, tuple(new_of[s] for s in n.srcs))
     return [new_of[r] for r in roots]
+
+
+def _view_chain(node: Node) -> list[Node]:
+    chain = [node]
+    while node.op in MOVEMENT:
+        node = node.srcs[0]
+        chain.append(node)
+    return chain
+
+
+def _copy_overwritten_roots(roots: list[Node]) -> list[Node]:
+    """A root that simplified to (a view of) a buffer that an assign in this schedule
+    overwrites must be copied first: `p = x * 1; x += 1` keeps p's old value, as in torch."""
+    written = {base_of(r.srcs[0]) for r in roots if r.op is Op.ASSIGN}
+    if not written:
+        return roots
+    return [make(Op.CONTIGUOUS, (r,), loc=r.loc) if r.op is not Op.ASSIGN and r.op in MOVEMENT | {Op.BUFFER}
+            and base_of(r) in written else r for r in roots]
 
 
 def _unsafe_to_pad(order: list[Node], leaf) -> dict[Node, bool]:
@@ -216,6 +239,7 @@ def create_schedule(roots: list[Node]) -> Schedule:
     """Kernels that compute every root, in an order that respects their dependencies."""
     user_roots = list(roots)
     roots = rewrite_graph(simplify(_substitute_realized(user_roots)), SCHEDULE_REWRITES)
+    roots = _copy_overwritten_roots(roots)
     forced: dict[Node, str] = {}
     for _ in range(8):
         why = find_realizes(roots, forced)
