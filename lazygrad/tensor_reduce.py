@@ -12,6 +12,7 @@ from typing import NamedTuple
 from lazygrad import dtypes
 from lazygrad.ir.ops import Op
 
+TREE_LEVELS_A_KERNEL = 5  # prod: 32 inputs an output in each kernel
 BLOCK = 32  # cumsum/cumprod: elements a block (inside a block the scan is O(BLOCK^2))
 
 
@@ -264,10 +265,16 @@ def _pad_last(x, size: int, value):
 
 
 def _tree_product(x):
-    """Product over the last dim by halving it: pad to even with ones, multiply the halves."""
+    """Product over the last dim by halving it: pad to even with ones, multiply the halves.
+    Every TREE_LEVELS_A_KERNEL levels the partial products get a buffer: a fused kernel reads
+    2**levels elements for each output, and its expression grows with them."""
     if x.shape[-1] == 0:
         return x._const(1, shape=x.shape[:-1] + (1,))
+    level = 0
     while x.shape[-1] > 1:
+        if level and level % TREE_LEVELS_A_KERNEL == 0:
+            x = x.contiguous()
+        level += 1
         n = x.shape[-1]
         half = (n + 1) // 2
         pairs = _pad_last(x, 2 * half, 1).reshape(x.shape[:-1] + (half, 2))
