@@ -16,9 +16,25 @@ from lazygrad.random import manual_seed, rand, rand_like, randint, randn, randn_
 from lazygrad.runtime.registry import Device_, canonical
 from lazygrad.tensor import Tensor
 
-__all__ = ["zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like",
-           "arange", "linspace", "eye", "rand", "randn", "randint", "rand_like", "randn_like",
-           "manual_seed"]
+__all__ = [
+    "arange",
+    "empty",
+    "empty_like",
+    "eye",
+    "full",
+    "full_like",
+    "linspace",
+    "manual_seed",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "zeros",
+    "zeros_like",
+]
 
 
 def _size(size) -> tuple[int, ...]:

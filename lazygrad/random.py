@@ -112,6 +112,7 @@ def before_replay(made: int) -> None:
 
 def _traced_key_and_counter(device: str, counter: int):
     import numpy as np
+
     from lazygrad.tensor import Tensor
     state = _TRACE_STATE.get(device)
     if state is None:

@@ -188,8 +188,8 @@ class MathMixin:
     # ---- selection ---------------------------------------------------------------------------
     def where(self, x, y):
         """self is the condition: self ? x : y, broadcast together."""
-        from lazygrad.tensor import Tensor, broadcast_shape
         from lazygrad.ir.node import make
+        from lazygrad.tensor import Tensor, broadcast_shape
         cond = self if self.dtype.is_bool else self != 0
         xt = x if isinstance(x, Tensor) else None
         yt = y if isinstance(y, Tensor) else None
@@ -412,7 +412,7 @@ class MathMixin:
     def isnan(self):
         if not self.dtype.is_float:
             return self._const(False, dtypes.bool_)
-        return self != self
+        return self != self  # noqa: PLR0124  (NaN is the one value unequal to itself)
 
     def isinf(self):
         if not self.dtype.is_float:
@@ -422,7 +422,7 @@ class MathMixin:
     def isfinite(self):
         if not self.dtype.is_float:
             return self._const(True, dtypes.bool_)
-        return (self == self) & self.isinf().logical_not()
+        return self.isnan().logical_not() & self.isinf().logical_not()
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         """NaN -> nan, +inf -> posinf, -inf -> neginf; the infinities default to the largest

@@ -3,9 +3,9 @@ Python scalar (only a higher kind changes the dtype), and 0-d tensors (like scal
 with their own dtype when they are of a higher kind)."""
 import numpy as np
 import pytest
+from device_dtypes import require_dtype
 
 import lazygrad as lg
-from device_dtypes import require_dtype
 from lazygrad import dtypes
 
 D = {d.name: d for d in dtypes.ALL_DTYPES}
@@ -99,7 +99,7 @@ def test_division_and_comparison_dtypes(device):
 def test_bool_arithmetic_stays_boolean(device):
     x = lg.Tensor([True, False, True], device=device)
     assert (x + True).tolist() == [True, True, True]
-    assert ((x + x) == True).tolist() == [True, False, True]  # noqa: E712
+    assert ((x + x) == True).tolist() == [True, False, True]
     assert (x * x).tolist() == [True, False, True]
     assert (x + 1).dtype == lg.int64 and (x + 1).tolist() == [2, 1, 2]
 

@@ -2,9 +2,9 @@
 a value is needed)."""
 import numpy as np
 import pytest
+from device_dtypes import require_dtype
 
 import lazygrad as lg
-from device_dtypes import require_dtype
 from lazygrad.ir.ops import Op
 
 NAMES = ["zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "arange",

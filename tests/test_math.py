@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from device_dtypes import require_dtype
 from scipy import special
 
 import lazygrad as lg
-from device_dtypes import require_dtype
 from lazygrad.ir.errors import ShapeError
 
 TOL = {"float16": (2e-3, 2e-3), "float32": (2e-6, 1e-6), "float64": (1e-12, 1e-13)}

@@ -4,9 +4,9 @@ import time
 
 import numpy as np
 import pytest
+from device_dtypes import require_dtype
 
 import lazygrad as lg
-from device_dtypes import require_dtype
 from lazygrad.random import ROTATIONS, threefry2x32
 
 # Random123's known-answer vectors for threefry2x32 with 20 rounds: (key, counter, output)

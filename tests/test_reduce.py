@@ -4,9 +4,9 @@ import itertools
 
 import numpy as np
 import pytest
+from device_dtypes import require_dtype
 
 import lazygrad as lg
-from device_dtypes import require_dtype
 
 SHAPE = (2, 3, 4)
 AXIS_SETS = [None] + [c for r in (1, 2, 3) for c in itertools.combinations(range(3), r)]
