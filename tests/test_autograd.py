@@ -70,6 +70,19 @@ COMPOSITES = {
     "transpose_view": (lambda x: x.T.reshape(-1)[1:5], [any_(2, 3)]),
     "relu": (lambda x: F.relu(x), [np.array([-1.5, -0.3, 0.4, 2.0])]),
     "abs": (lambda x: x.abs(), [np.array([-1.5, -0.3, 0.4, 2.0])]),
+    "pow": (lambda x, y: x ** y, [pos(3), any_(3)]),
+    "std_var": (lambda x: x.std(1) + x.var(0).sum(), [any_(2, 3)]),
+    "logsumexp_keepdim": (lambda x: x.logsumexp(1, keepdim=True) * x, [any_(2, 3)]),
+    "cumsum": (lambda x: x.cumsum(1), [any_(2, 3)]),
+    "prod": (lambda x: x.prod(0), [any_(3, 2)]),
+    "min_values": (lambda x: x.min(1).values, [any_(2, 3)]),
+    "clamp": (lambda x: x.clamp(-0.5, 0.5), [np.array([-1.5, -0.3, 0.4, 2.0])]),
+    "erf": (lambda x: x.erf(), [any_(4)]),
+    "cat_stack": (lambda x, y: lg.cat([x, y], 0) * lg.stack([y, x], 1).reshape(4, 3), [any_(2, 3), any_(2, 3)]),
+    "gather": (lambda x: x.gather(1, lg.Tensor([[0, 0], [2, 1]], device=x.device)), [any_(2, 3)]),
+    "advanced_index": (lambda x: x[lg.Tensor([2, 0, 2], device=x.device)], [any_(3, 2)]),
+    "masked_fill": (lambda x: x.masked_fill(lg.Tensor([True, False, True], device=x.device), 0.0), [any_(3)]),
+    "tril_roll": (lambda x: x.tril().roll(1, 0), [any_(3, 3)]),
 }
 
 
