@@ -61,11 +61,26 @@ def test_expensive_broadcast_input_is_realized_once():
     assert any("broadcast" in why for why in sched.why.values())
 
 
-def test_pad_of_unsafe_op_gets_real_zeros():
-    x = _t((4,))
+def test_pad_of_unsafe_op_gets_real_zeros_in_one_kernel(device):
+    a = np.random.default_rng(0).standard_normal((4,)).astype(np.float32)
+    x = lg.Tensor(a, device=device)
     y = x.exp()._pad(((1, 1),))
-    ref = np.pad(np.exp(x.numpy()), (1, 1))
-    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-6)
+    assert len(y.schedule()) == 1
+    np.testing.assert_allclose(y.numpy(), np.pad(np.exp(a), (1, 1)), rtol=1e-6)
+    z = lg.cat([x.exp(), x.log2().abs()]) + 1  # cat pads each piece with zeros and adds them
+    assert len(z.schedule()) == 1
+    with np.errstate(all="ignore"):
+        ref = np.concatenate([np.exp(a), np.abs(np.log2(a))]) + 1
+    np.testing.assert_allclose(z.numpy(), ref, rtol=1e-6)
+
+
+def test_reduce_fuses_into_an_assign(device):
+    x = lg.Tensor(np.ones((4, 8), np.float32), device=device)
+    acc = lg.Tensor(np.zeros(4, np.float32), device=device)
+    acc.assign(acc + x.sum(1))
+    assert len(lg.Tensor._wrap(acc.node).schedule()) == 1
+    acc.realize()
+    assert acc.tolist() == [8.0] * 4
 
 
 def test_long_chains_are_split():

@@ -12,7 +12,7 @@ from typing import Callable
 
 from lazygrad.dtypes import bool_
 from lazygrad.ir.node import Node, make
-from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
+from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, ZERO_PRESERVING, Op
 from lazygrad.ir.view import ViewStack
 
 
@@ -45,6 +45,22 @@ class KernelBuilder:
         self.is_leaf = is_leaf
         self.params: dict[Node, int] = {}
         self.memo: dict[tuple[Node, tuple[Node, ...]], Node] = {}
+        self._unsafe: dict[Node, bool] = {}
+
+    def nonzero_at_zero(self, node: Node) -> bool:
+        """Whether node's fused expression can be nonzero where all its leaves read 0 (exp,
+        log, recip, idiv, mod): such an expression needs an explicit mask under a pad."""
+        stack, order = [node], []
+        while stack:
+            n = stack.pop()
+            if n in self._unsafe or self.is_leaf(n) or n.op in (Op.CONST, Op.IOTA):
+                continue
+            order.append(n)
+            stack.extend(n.srcs)
+        for n in reversed(order):
+            own = n.op in REDUCE or (n.op in ALU and n.op not in ZERO_PRESERVING)
+            self._unsafe[n] = own or any(self._unsafe.get(s, False) for s in n.srcs)
+        return self._unsafe.get(node, False)
 
     def param(self, leaf: Node) -> int:
         if leaf not in self.params:
@@ -70,6 +86,10 @@ class KernelBuilder:
         if node.op is Op.IOTA:
             vs = view_through(node.shape, chain)
             return _masked(make(Op.INDEX, (), vs, node.dtype, vs.shape, node.device, node.loc), vs)
+        if node.op is Op.PAD and self.nonzero_at_zero(node.srcs[0]):
+            # leaves stay masked (no read out of bounds); the where makes the padding real zeros
+            inner = self.build(node.srcs[0], chain + (node,))
+            return _masked(inner, view_through(node.srcs[0].shape, chain + (node,)))
         if node.op in MOVEMENT:
             return self.build(node.srcs[0], chain + (node,))
         if node.op in (Op.CONTIGUOUS, Op.DETACH):

@@ -6,8 +6,6 @@ A node is realized (becomes the root of a kernel) when
     (a reduce fuses with the elementwise ops that consume it at its own shape);
   - it computes something and is read through an `expand` that grows it (recomputing it for
     every broadcast copy would multiply its work);
-  - a `pad` reads it and its expression is not zero at zero (exp, log, recip, idiv, mod, or a
-    reduce): the padding must then be real zeros;
   - its fused expression would exceed MAX_FUSED_OPS ops (compile time grows with it).
 Everything else is fused into the kernels that read it. `Schedule.why` records the reason
 for every realized node; networkx orders the kernels.
@@ -21,7 +19,7 @@ import networkx as nx
 
 from lazygrad.ir.kernel import KernelBuilder, kernel_flops, kernel_name, view_through
 from lazygrad.ir.node import Node, consumers, make, toposort
-from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, ZERO_PRESERVING, Op
+from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
 from lazygrad.ir.rewrite import Pat, Rule, rewrite_graph
 from lazygrad.ir.simplify import simplify
 
@@ -120,17 +118,6 @@ def _copy_overwritten_roots(roots: list[Node]) -> list[Node]:
             and base_of(r) in written else r for r in roots]
 
 
-def _unsafe_to_pad(order: list[Node], leaf) -> dict[Node, bool]:
-    unsafe: dict[Node, bool] = {}
-    for n in order:
-        if leaf(n) or n.op in (Op.CONST, Op.IOTA):
-            unsafe[n] = False
-        else:
-            own = n.op in REDUCE or (n.op in ALU and n.op not in ZERO_PRESERVING)
-            unsafe[n] = own or any(unsafe[s] for s in n.srcs)
-    return unsafe
-
-
 def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> dict[Node, str]:
     """Every node that gets its own buffer, with the reason."""
     order = toposort(roots, stop=lambda n: n.op in _LEAVES)
@@ -146,7 +133,6 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
     for r in roots:
         if not (r.op is Op.BUFFER or (r.op is Op.RESHAPE and r.srcs[0].op is Op.BUFFER)):
             why.setdefault(r, "output")
-    unsafe = _unsafe_to_pad(order, leaf)
     for n in order:
         if n.op is Op.CONTIGUOUS:
             why.setdefault(n, "contiguous() asks for a buffer")
@@ -161,10 +147,6 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
             b = base_of(n.srcs[0])
             if computes(b) and b.op not in (Op.DETACH,):
                 why.setdefault(b, f"read broadcast to {list(n.shape)} by an expand at {n.loc}")
-        elif n.op is Op.PAD:
-            b = base_of(n.srcs[0])
-            if computes(b) and unsafe[b]:
-                why.setdefault(b, f"a pad at {n.loc} needs real zeros around it")
     # second pass: reduces and size limits, now that forced realizations are known
     cost: dict[Node, int] = {}
     has_reduce: dict[Node, bool] = {}
@@ -184,7 +166,8 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
             rs = readers[n]
             if len(rs) > 1:
                 why[n] = f"holds a reduce and is read by {len(rs)} ops"
-            elif rs and rs[0].op not in ALU and not is_unit_reshape(rs[0]):
+            elif rs and rs[0].op not in ALU and not is_unit_reshape(rs[0]) and not (
+                    rs[0].op is Op.ASSIGN and rs[0].srcs[1] is n):
                 why[n] = f"holds a reduce and is read by {rs[0].op.value} at {rs[0].loc}"
         if n not in why and cost[n] > MAX_FUSED_OPS:
             why[n] = f"its fused expression passed {MAX_FUSED_OPS} ops"
