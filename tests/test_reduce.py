@@ -150,7 +150,7 @@ def test_prod_of_ints_is_exact(device, rng):
     assert x.prod().tolist() == int(np.prod(a, dtype=np.int64))
 
 
-@pytest.mark.parametrize("n", [1, 5, 32, 33, 100, 1100])
+@pytest.mark.parametrize("n", [1, 5, 32, 33, 100, 1100, 40000])
 def test_cumsum_lengths(device, rng, n):
     a = rng.standard_normal((2, n)).astype(np.float64)
     x = tensor(a, device)
@@ -280,3 +280,35 @@ def test_mean_of_ints_needs_a_dtype(device):
     with pytest.raises(TypeError, match="int64"):
         x.mean()
     assert x.mean(dtype=lg.float32).item() == 1.5
+
+
+def test_prod_and_cumsum_of_many_elements(device, rng):
+    a = rng.uniform(0.9999, 1.0001, 70000)
+    x = tensor(a, device)
+    np.testing.assert_allclose(x.prod().item(), np.prod(a), rtol=1e-11)
+    assert len(x.prod().schedule()) <= 4  # one kernel a 5 tree levels, not one a level
+    check(x.cumsum(0), np.cumsum(a), "float64")
+
+
+REDUCE_GRADS = {
+    "softmax": lambda x: x.softmax(-1) * np.arange(4.0), "log_softmax": lambda x: x.log_softmax(0) * np.arange(4.0),
+    "prod": lambda x: x.prod(1), "cumsum": lambda x: x.cumsum(1) * x, "cumprod": lambda x: x.cumprod(1),
+    "std": lambda x: x.std(0), "logsumexp": lambda x: x.logsumexp(1), "amin": lambda x: x.amin(1),
+    "max": lambda x: x.max(1).values, "var_mean": lambda x: x.var_mean(1)[0] + x.var_mean(1)[1] ** 2,
+}
+
+
+@pytest.mark.parametrize("name", list(REDUCE_GRADS))
+def test_reductions_have_the_right_gradient(device, rng, name):
+    fn = REDUCE_GRADS[name]
+    a = rng.uniform(0.3, 1.4, (3, 4))
+    x = lg.Tensor(a, device=device, requires_grad=True)
+    (grad,) = lg.grad(fn(x).sum(), [x])
+    eps = 1e-6
+    numeric = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        step = np.zeros_like(a)
+        step[idx] = eps
+        numeric[idx] = (fn(lg.Tensor(a + step, device=device)).sum().item()
+                        - fn(lg.Tensor(a - step, device=device)).sum().item()) / (2 * eps)
+    np.testing.assert_allclose(grad.numpy(), numeric, rtol=1e-6, atol=1e-7)
