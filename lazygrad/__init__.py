@@ -33,3 +33,4 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
 from lazygrad.autograd import grad  # noqa: E402
 from lazygrad import nn, optim  # noqa: E402
 from lazygrad.serialization import save, load  # noqa: E402
+__all__ += ["grad", "nn", "optim", "save", "load"]

@@ -432,3 +432,9 @@ def test_init_functions():
     assert np.abs(w.numpy()).max() <= math.sqrt(6 / 300)
     nn.init.kaiming_uniform_(w, nonlinearity="relu")
     assert np.abs(w.numpy()).max() <= math.sqrt(6 / 100)
+
+
+def test_max_pool2d_gradient_goes_to_the_first_maximum_only(device):
+    x = lg.Tensor([[[[1.0, 3.0], [3.0, 0.0]]]], device=device, requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[[[0, 1], [0, 0]]]])

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from lazygrad import dtypes
 from lazygrad.nn.windows import pad_dims, windows
 from lazygrad.tensor import Tensor
 
@@ -128,7 +129,19 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
              for sz, k, s, p, d in zip(input.shape[-2:], kernel, stride, padding, dilation)]
     pads = ((0, 0),) * (input.ndim - 2) + tuple((p, p + e) for p, e in zip(padding, extra))
     x = pad_dims(input, pads, value=-math.inf) if any(p != (0, 0) for p in pads) else input
-    return windows(x, kernel, stride, dilation).amax((-2, -1))
+    win = windows(x, kernel, stride, dilation)
+    flat = win.reshape(win.shape[:-2] + (kernel[0] * kernel[1],))
+    return _first_max(flat)
+
+
+def _first_max(x: Tensor) -> Tensor:
+    """Max over the last dim whose gradient goes to the first maximal element only, as torch's
+    max pooling routes it through its indices (a plain amax would share it among ties)."""
+    n = x.shape[-1]
+    top = x.amax(-1, keepdim=True)
+    position = Tensor(np.arange(n), device=x.device).cast(dtypes.int32)
+    first = (x == top).where(position, n).amin(-1, keepdim=True)
+    return (position == first).where(x, 0.0).sum(-1)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
