@@ -63,3 +63,28 @@ def test_small_cnn_with_batchnorm_and_dropout_learns():
     assert losses[-1] < 0.3 * losses[0], losses
     model.eval()
     assert (model(xt).numpy().argmax(1) == y).mean() == 1.0
+
+
+@pytest.mark.parametrize("name,kwargs", [("SGD", {"lr": 0.3, "momentum": 0.9, "nesterov": True}),
+                                         ("Adam", {"lr": 0.05}), ("AdamW", {"lr": 0.05}),
+                                         ("RMSprop", {"lr": 0.01, "centered": True})])
+def test_matches_torch_step_for_step(name, kwargs):
+    torch = pytest.importorskip("torch")  # the numpy references in test_optim always run
+    x, y = blobs()
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 3))
+    tmodel = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    with torch.no_grad():
+        for tp, p in zip(tmodel.parameters(), model.parameters()):
+            tp.copy_(torch.from_numpy(p.numpy()))
+    opt, topt = getattr(optim, name)(model.parameters(), **kwargs), getattr(torch.optim, name)(tmodel.parameters(), **kwargs)
+    xt, yt, tx, ty = lg.Tensor(x), lg.Tensor(y), torch.from_numpy(x), torch.from_numpy(y)
+    for _ in range(5):
+        loss = F.cross_entropy(model(xt), yt, label_smoothing=0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        tloss = torch.nn.functional.cross_entropy(tmodel(tx), ty, label_smoothing=0.1)
+        topt.zero_grad()
+        tloss.backward()
+        topt.step()
+        assert loss.item() == pytest.approx(tloss.item(), rel=1e-4, abs=1e-6)
