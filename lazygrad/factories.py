@@ -16,25 +16,9 @@ from lazygrad.random import manual_seed, rand, rand_like, randint, randn, randn_
 from lazygrad.runtime.registry import Device_, canonical
 from lazygrad.tensor import Tensor
 
-__all__ = [
-    "arange",
-    "empty",
-    "empty_like",
-    "eye",
-    "full",
-    "full_like",
-    "linspace",
-    "manual_seed",
-    "ones",
-    "ones_like",
-    "rand",
-    "rand_like",
-    "randint",
-    "randn",
-    "randn_like",
-    "zeros",
-    "zeros_like",
-]
+__all__ = ["arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "manual_seed",
+           "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "zeros",
+           "zeros_like"]
 
 
 def _size(size) -> tuple[int, ...]:
