@@ -143,9 +143,12 @@ def _uniform(word0, word1, dtype: DType):
         high = (word0 >> 5).cast(dtypes.float64)  # 27 bits
         low = (word1 >> 6).cast(dtypes.float64)  # 26 bits
         return (high * 2.0 ** 26 + low) * 2.0 ** -53
-    if dtype == dtypes.float16:
-        return ((word0 >> 21).cast(dtypes.float32) * 2.0 ** -11).cast(dtypes.float16)
-    return (word0 >> 8).cast(dtypes.float32) * 2.0 ** -24
+    bits = _PRECISION_BITS[dtype.name]
+    return ((word0 >> (32 - bits)).cast(dtypes.float32) * 2.0 ** -bits).cast(dtype)
+
+
+# significant bits of the floats narrower than float64: the uniform draws take that many
+_PRECISION_BITS = {"float32": 24, "float16": 11, "bfloat16": 8}
 
 
 def _normal(word0, word1, dtype: DType):
