@@ -438,3 +438,29 @@ def test_max_pool2d_gradient_goes_to_the_first_maximum_only(device):
     x = lg.Tensor([[[[1.0, 3.0], [3.0, 0.0]]]], device=device, requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[[[0, 1], [0, 0]]]])
+
+
+def test_layer_modules_produce_torch_shapes():
+    x4 = lg.Tensor(R.standard_normal((2, 4, 6, 6)).astype(np.float32))
+    assert nn.Conv2d(4, 6, 3, stride=2, padding=1)(x4).shape == (2, 6, 3, 3)
+    assert nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1)(x4).shape == (2, 3, 12, 12)
+    assert nn.Conv1d(4, 5, 3)(lg.Tensor(np.zeros((2, 4, 10), np.float32))).shape == (2, 5, 8)
+    assert nn.MaxPool2d(2)(x4).shape == (2, 4, 3, 3)
+    assert nn.AvgPool2d(3, stride=1, padding=1)(x4).shape == (2, 4, 6, 6)
+    assert nn.AdaptiveAvgPool2d(1)(x4).shape == (2, 4, 1, 1)
+    assert nn.GroupNorm(2, 4)(x4).shape == (2, 4, 6, 6)
+    assert nn.LayerNorm([6, 6])(x4).shape == (2, 4, 6, 6)
+    assert nn.Embedding(10, 3)(lg.Tensor([[1, 2], [3, 9]])).shape == (2, 2, 3)
+    assert F.interpolate(x4, scale_factor=2).shape == (2, 4, 12, 12)
+    assert F.pad(x4, (1, 2)).shape == (2, 4, 6, 9)
+
+
+def test_multihead_attention_key_padding_and_unbatched_input():
+    mha = nn.MultiheadAttention(4, 2)
+    x = lg.Tensor(R.standard_normal((3, 4)).astype(np.float32))  # (L, E), no batch
+    out, w = mha(x, x, x, key_padding_mask=lg.Tensor([False, False, True]))
+    assert out.shape == (3, 4) and w.shape == (3, 3)
+    np.testing.assert_allclose(w.numpy()[:, 2], 0.0)
+    np.testing.assert_allclose(w.numpy().sum(-1), 1.0, rtol=1e-6)
+    out, w = mha(x, x, x, need_weights=False)
+    assert w is None
