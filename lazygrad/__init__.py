@@ -1,6 +1,6 @@
 """lazygrad: looks eager, runs compiled. See README.md and docs/."""
 from lazygrad import dtypes
-from lazygrad.dtypes import (DType, bool_, float16, float32, float64, int8, int16, int32, int64,
+from lazygrad.dtypes import (DType, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64,
                              uint8, uint16, uint32, uint64)
 from lazygrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from lazygrad.ir.errors import (CompileError, DeviceError, DTypeError, IRParseError, LazygradError,

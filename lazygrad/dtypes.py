@@ -57,11 +57,14 @@ uint32 = DType("uint32", 4, "uint", 3, "unsigned int", "uint32")
 int64 = DType("int64", 8, "int", 4, "long long", "int64")
 uint64 = DType("uint64", 8, "uint", 4, "unsigned long long", "uint64")
 float16 = DType("float16", 2, "float", 1, "_Float16", "float16")
+# bfloat16 has no numpy or C type: values compute as float32 rounded to bfloat16 after every op,
+# and buffers hold the 16-bit patterns (storage_np). c_name and np name the compute type.
+bfloat16 = DType("bfloat16", 2, "float", 2, "float", "float32")
 float32 = DType("float32", 4, "float", 3, "float", "float32")
 float64 = DType("float64", 8, "float", 4, "double", "float64")
 
 ALL_DTYPES: tuple[DType, ...] = (bool_, uint8, int8, int16, uint16, int32, uint32, int64, uint64,
-                                 float16, float32, float64)
+                                 float16, bfloat16, float32, float64)
 BY_NAME: dict[str, DType] = {d.name: d for d in ALL_DTYPES}
 BY_NAME.update({"bool_": bool_, "float": float32, "double": float64, "half": float16,
                 "int": int32, "long": int64})
@@ -98,6 +101,8 @@ def promote_types(a: DType, b: DType) -> DType:
     """The result type of a binary op on two tensors, as torch.promote_types gives it."""
     if a == b:
         return a
+    if {a, b} == {float16, bfloat16}:  # neither holds the other: torch goes to float32
+        return float32
     ka, kb = _KIND_ORDER[a.kind], _KIND_ORDER[b.kind]
     if ka != kb:
         return a if ka > kb else b
@@ -150,6 +155,8 @@ def cast_scalar(x: object, d: DType) -> bool | int | float:
     """Canonical Python value of a constant of dtype d (wrapping integers like C does)."""
     if d.is_bool:
         return bool(x)
+    if d == bfloat16:
+        return float(round_bf16(np.array(x, dtype=np.float64).astype(np.float32)))
     if d.is_float:
         return float(np.array(x, dtype=np.float64).astype(d.np))
     v = int(x)
@@ -166,3 +173,33 @@ def min_value(d: DType) -> bool | int | float:
     if d.is_bool:
         return False
     return int(np.iinfo(d.np).min)
+
+
+# ---- bfloat16 ---------------------------------------------------------------------------------
+
+def storage_np(d: DType) -> np.dtype:
+    """How a buffer of dtype d stores its elements (differs from d.np only for bfloat16)."""
+    return np.dtype(np.uint16) if d == bfloat16 else d.np
+
+
+def is_half(d: DType) -> bool:
+    """16-bit floats: reductions accumulate them in float32, as torch does."""
+    return d in (float16, bfloat16)
+
+
+def bf16_bits(values: np.ndarray) -> np.ndarray:
+    """float32 -> bfloat16 bit patterns, rounding to nearest even; nan stays a (quiet) nan."""
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    rounded = (bits + (0x7FFF + ((bits >> 16) & 1))) >> 16
+    nan = (bits & 0x7FFFFFFF) > 0x7F800000
+    return np.where(nan, (bits >> 16) | 0x40, rounded).astype(np.uint16)
+
+
+def bf16_values(bits: np.ndarray) -> np.ndarray:
+    """bfloat16 bit patterns -> float32 (exact)."""
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
+def round_bf16(values: np.ndarray) -> np.ndarray:
+    """float32 values rounded to the nearest bfloat16, as float32."""
+    return bf16_values(bf16_bits(values)).reshape(np.shape(values))

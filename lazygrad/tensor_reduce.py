@@ -51,8 +51,8 @@ class ReduceMixin:
             x = x.cast(dtype)
         elif x.dtype.is_bool or x.dtype.is_int:
             x = x.cast(dtypes.int64)
-        if x.dtype == dtypes.float16:
-            return x.float()._reduce(Op.SUM, x._axes(dim), keepdim).cast(dtypes.float16)
+        if dtypes.is_half(x.dtype):
+            return x.float()._reduce(Op.SUM, x._axes(dim), keepdim).cast(x.dtype)
         return x._reduce(Op.SUM, x._axes(dim), keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None):
@@ -61,8 +61,8 @@ class ReduceMixin:
             raise TypeError(f"mean needs a floating point tensor, got {x.dtype.name} (pass dtype=)")
         axes = x._axes(dim)
         count = x._count(axes)
-        if x.dtype == dtypes.float16:
-            return x.float().mean(axes, keepdim).cast(dtypes.float16)
+        if dtypes.is_half(x.dtype):
+            return x.float().mean(axes, keepdim).cast(x.dtype)
         return x.sum(axes, keepdim) * (1.0 / count if count else math.nan)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -73,8 +73,8 @@ class ReduceMixin:
         if correction is None:
             correction = 0 if unbiased is False else 1
         x = self if self.dtype.is_float else self._float()
-        if x.dtype == dtypes.float16:
-            return x.float().var(dim, keepdim=keepdim, correction=correction).cast(dtypes.float16)
+        if dtypes.is_half(x.dtype):
+            return x.float().var(dim, keepdim=keepdim, correction=correction).cast(x.dtype)
         axes = x._axes(dim)
         centered = x - x.mean(axes, keepdim=True)
         total = (centered * centered).sum(axes, keepdim)
@@ -165,8 +165,8 @@ class ReduceMixin:
             x = x.cast(dtype)
         elif x.dtype.is_bool or x.dtype.is_int:
             x = x.cast(dtypes.int64)
-        if x.dtype == dtypes.float16:
-            return x.float().prod(dim, keepdim).cast(dtypes.float16)
+        if dtypes.is_half(x.dtype):
+            return x.float().prod(dim, keepdim).cast(x.dtype)
         axes = x._axes(dim)
         kept = [a for a in range(x.ndim) if a not in axes]
         flat = x.permute(kept + list(axes)) if x.ndim else x
@@ -190,16 +190,16 @@ class ReduceMixin:
         x = self if dtype is None else self.cast(dtype)
         if dtype is None and (x.dtype.is_bool or x.dtype.is_int):
             x = x.cast(dtypes.int64)
-        if x.dtype == dtypes.float16:
-            return x.float().cumsum(dim).cast(dtypes.float16)
+        if dtypes.is_half(x.dtype):
+            return x.float().cumsum(dim).cast(x.dtype)
         return x._scan(dim, "sum")
 
     def cumprod(self, dim, dtype=None):
         x = self if dtype is None else self.cast(dtype)
         if dtype is None and (x.dtype.is_bool or x.dtype.is_int):
             x = x.cast(dtypes.int64)
-        if x.dtype == dtypes.float16:
-            return x.float().cumprod(dim).cast(dtypes.float16)
+        if dtypes.is_half(x.dtype):
+            return x.float().cumprod(dim).cast(x.dtype)
         return x._scan(dim, "prod")
 
     def _scan(self, dim, kind: str):
@@ -217,8 +217,8 @@ class ReduceMixin:
         division, which recomputes exp instead of storing it)."""
         x = self._softmax_input(dim, dtype)
         axis = x._axis(_softmax_dim(x, dim))
-        if x.dtype == dtypes.float16:
-            return x.float().softmax(axis).cast(dtypes.float16)
+        if dtypes.is_half(x.dtype):
+            return x.float().softmax(axis).cast(x.dtype)
         shifted = x - x.amax(axis, keepdim=True) if x.shape[axis] else x
         e = shifted.exp()
         return e / e.sum(axis, keepdim=True)
@@ -226,8 +226,8 @@ class ReduceMixin:
     def log_softmax(self, dim=None, dtype=None):
         x = self._softmax_input(dim, dtype)
         axis = x._axis(_softmax_dim(x, dim))
-        if x.dtype == dtypes.float16:
-            return x.float().log_softmax(axis).cast(dtypes.float16)
+        if dtypes.is_half(x.dtype):
+            return x.float().log_softmax(axis).cast(x.dtype)
         shifted = x - x.amax(axis, keepdim=True) if x.shape[axis] else x
         return shifted - shifted.exp().sum(axis, keepdim=True).log()
 

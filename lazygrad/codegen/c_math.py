@@ -74,11 +74,20 @@ _SIN = f"""static inline float lg_sin_f32(float x) {{
   return huge ? (x != x ? x : NAN) : res;
 }}"""
 
-HELPERS = {"lg_exp2_f32": _EXP2, "lg_log2_f32": _LOG2, "lg_sin_f32": _SIN}
+_BF16 = """static inline float lg_bf16_to_f32(unsigned short b) { return lg_f32_from_bits((unsigned int)b << 16); }
+static inline unsigned short lg_f32_to_bf16(float f) {
+  unsigned int u = lg_bits_from_f32(f);
+  unsigned int r = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+  return (unsigned short)(((u & 0x7FFFFFFFu) > 0x7F800000u) ? ((u >> 16) | 0x40u) : r);
+}
+static inline float lg_bf16_round(float f) { return lg_bf16_to_f32(lg_f32_to_bf16(f)); }"""
+
+HELPERS = {"lg_exp2_f32": _EXP2, "lg_log2_f32": _LOG2, "lg_sin_f32": _SIN, "lg_bf16_": _BF16}
 FUNCTION_FOR = {"exp2": "lg_exp2_f32", "log2": "lg_log2_f32", "sin": "lg_sin_f32"}
+BFLOAT16_HELPERS = _BF16
 
 
 def definitions_used(source: str) -> list[str]:
     """The helper definitions a rendered kernel calls, in a valid order."""
-    used = [text for name, text in HELPERS.items() if f"{name}(" in source]
+    used = [text for name, text in HELPERS.items() if name in source]
     return [_BITS] + used if used else []

@@ -5,8 +5,8 @@ import re
 
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
-from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel
-from lazygrad.dtypes import DType, float16, float32
+from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel, Store
+from lazygrad.dtypes import DType, bfloat16, float16, float32
 from lazygrad.ir.errors import CompileError
 from lazygrad.ir.ops import Op
 
@@ -26,6 +26,8 @@ class CRenderer(CStyleRenderer):
     def math_function(self, op: Op, dtype: DType, arg: str) -> str:
         """float32 (and float16, computed in float32) use the vectorizable versions."""
         name = c_math.FUNCTION_FOR.get(op.value)
+        if dtype == bfloat16:  # bfloat16 values are floats (rounded by expr())
+            return f"{name}({arg})" if name else super().math_function(op, float32, arg)
         if name is None or dtype not in (float32, float16):
             return super().math_function(op, dtype, arg)
         if dtype == float16:
@@ -40,6 +42,25 @@ class CRenderer(CStyleRenderer):
         head, _, body = source.partition("#include <stdint.h>\n")
         return head + "#include <stdint.h>\n" + "\n".join(helpers) + "\n" + body
 
+    def expr(self, e) -> str:
+        """bfloat16: loads widen the 16-bit pattern to float, every op rounds its result."""
+        if e.op is Op.LOAD and e.dtype == bfloat16:
+            return f"lg_bf16_to_f32({super().expr(e)})"
+        if e.op is Op.BITCAST and e.dtype == bfloat16:
+            return f"lg_bf16_to_f32((unsigned short)({self.expr(e.srcs[0])}))"
+        if e.op is Op.BITCAST and e.srcs[0].dtype == bfloat16:
+            return f"(({self.type_name(e.dtype)})lg_f32_to_bf16({self.expr(e.srcs[0])}))"
+        if e.dtype == bfloat16 and e.op not in (Op.CONST, Op.VAR):
+            return f"lg_bf16_round({super().expr(e)})"
+        return super().expr(e)
+
+    def stmt(self, st, kernel: LoopKernel, depth: int, out: list[str]) -> None:
+        if isinstance(st, Store) and kernel.param(st.param).dtype == bfloat16:
+            pad = self.indent_unit * depth
+            out.append(f"{pad}{st.param}[{self.expr(st.index)}] = lg_f32_to_bf16({self.expr(st.value)});")
+            return
+        super().stmt(st, kernel, depth, out)
+
     def signature(self, kernel: LoopKernel) -> str:
         if not _IDENTIFIER.fullmatch(kernel.name) or kernel.name in _C_KEYWORDS:
             raise CompileError(f"kernel name {kernel.name!r} is not a usable C function name "
@@ -47,7 +68,8 @@ class CRenderer(CStyleRenderer):
         params = []
         for p in kernel.params:
             const = "" if p.is_output else "const "
-            params.append(f"{const}{self.type_name(p.dtype)}* {p.name}")
+            ctype = "unsigned short" if p.dtype == bfloat16 else self.type_name(p.dtype)
+            params.append(f"{const}{ctype}* {p.name}")
         return f"void {kernel.name}({', '.join(params)})"
 
     def loop_header(self, loop: Loop, kernel: LoopKernel, accs_inside: list[Acc]) -> list[str]:

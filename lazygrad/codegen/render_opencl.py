@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
-from lazygrad.dtypes import DType, float16, float64, int64, uint64
+from lazygrad.dtypes import DType, bfloat16, float16, float64, int64, uint64
 from lazygrad.ir.errors import DTypeError
 from lazygrad.ir.ops import Op
 
@@ -192,6 +192,9 @@ class OpenCLRenderer(CStyleRenderer):
     def prelude(self, kernel: LoopKernel) -> list[str]:
         used = _dtypes_used(kernel)
         lines = []
+        if bfloat16 in used:
+            raise DTypeError(f"kernel {kernel.name} uses bfloat16, which the opencl device does not "
+                             "support yet; compute in float32 (.float()) or use the c device")
         if float16 in used:
             if not self.traits.fp16:
                 raise DTypeError(

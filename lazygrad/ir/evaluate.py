@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from lazygrad.dtypes import DType
+from lazygrad.dtypes import DType, bf16_bits, bf16_values, bfloat16, round_bf16
 from lazygrad.ir.ops import Op
 
 
@@ -69,8 +69,15 @@ def exec_alu(op: Op, dtype: DType, *srcs: np.ndarray) -> np.ndarray:
                 return np.asarray(src != 0)
             if dtype.is_int and np.issubdtype(src.dtype, np.floating):
                 src = np.trunc(src)  # nan and out-of-range values: whatever the CPU gives, as C
-            return np.asarray(src).astype(dtype.np)
+            out = np.asarray(src).astype(dtype.np)
+            return round_bf16(out) if dtype == bfloat16 else out
         if op is Op.BITCAST:
-            return np.ascontiguousarray(srcs[0]).view(dtype.np)
+            src = np.ascontiguousarray(srcs[0])
+            if dtype == bfloat16:
+                return bf16_values(src.view(np.uint16)).reshape(src.shape)
+            if src.dtype == np.float32 and dtype.itemsize == 2:  # bfloat16 values -> 16 bits
+                return bf16_bits(src).reshape(src.shape).view(dtype.np)
+            return src.view(dtype.np)
         out = ALU_NUMPY[op](*srcs)
-        return np.asarray(out).astype(dtype.np, copy=False)
+        out = np.asarray(out).astype(dtype.np, copy=False)
+        return round_bf16(out) if dtype == bfloat16 else out

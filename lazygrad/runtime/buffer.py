@@ -35,7 +35,11 @@ class Buffer:
 
     def copyin(self, array: np.ndarray) -> "Buffer":
         from lazygrad.runtime.registry import get_device
-        data = np.ascontiguousarray(array, dtype=self.dtype.np).reshape(-1)
+        from lazygrad.dtypes import bf16_bits, bfloat16
+        if self.dtype == bfloat16:
+            data = bf16_bits(np.asarray(array, dtype=np.float32)).reshape(-1)
+        else:
+            data = np.ascontiguousarray(array, dtype=self.dtype.np).reshape(-1)
         if data.size != self.size:
             raise ValueError(f"copyin: expected {self.size} elements, got {data.size}")
         get_device(self.device).allocator.copyin(self.handle, memoryview(data.view(np.uint8)))
@@ -44,7 +48,9 @@ class Buffer:
     def numpy(self) -> np.ndarray:
         from lazygrad.runtime.registry import get_device
         raw = get_device(self.device).allocator.copyout(self.handle, self.nbytes)
-        return raw.view(self.dtype.np)[: self.size].copy()
+        from lazygrad.dtypes import bf16_values, bfloat16, storage_np
+        values = raw.view(storage_np(self.dtype))[: self.size].copy()
+        return bf16_values(values) if self.dtype == bfloat16 else values
 
     def __repr__(self) -> str:
         return f"<Buffer {self.id} {self.device} {self.dtype.name}[{self.size}]>"

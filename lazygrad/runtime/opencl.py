@@ -356,7 +356,7 @@ class OpenCLDevice(Device):
 
     def supports(self, dtype) -> bool:
         traits = context().traits
-        return not ((dtype.name == "float16" and not traits.fp16) or
+        return not ((dtype.name == "float16" and not traits.fp16) or dtype.name == "bfloat16" or
                     (dtype.name == "float64" and not traits.fp64))
 
 

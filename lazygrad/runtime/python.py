@@ -16,6 +16,7 @@ import numpy as np
 
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store, Update, walk_stmts
 from lazygrad.codegen.loop_text import print_loop_ir
+from lazygrad.dtypes import bf16_bits, bf16_values, bfloat16, storage_np
 from lazygrad.ir.evaluate import exec_alu
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, var_name
@@ -59,6 +60,8 @@ class Interpreter:
             if buf.size == 0:
                 return self.shaped(np.zeros(safe.shape, dtype=e.dtype.np))
             values = buf[np.clip(safe, 0, buf.size - 1)]
+            if e.dtype == bfloat16:  # buffers hold bfloat16 bit patterns
+                values = bf16_values(values).reshape(values.shape)
             return self.shaped(np.where(valid, values, np.zeros((), dtype=e.dtype.np)).astype(e.dtype.np))
         srcs = [self.eval(s) for s in e.srcs]
         return self.shaped(exec_alu(e.op, e.dtype, *srcs))
@@ -76,7 +79,10 @@ class Interpreter:
             elif isinstance(st, Store):
                 index, value = self.eval(st.index), self.eval(st.value)
                 index, value = np.broadcast_arrays(index, value)
-                self.buffers[st.param][index.reshape(-1)] = value.reshape(-1)
+                target = self.buffers[st.param]
+                if target.dtype == np.uint16 and value.dtype == np.float32:  # bfloat16
+                    value = bf16_bits(value)
+                target[index.reshape(-1)] = value.reshape(-1)
             elif isinstance(st, Loop):
                 self.loop(st, level)
 
@@ -150,7 +156,7 @@ class PythonProgram:
         buffers = {}
         for p, h in zip(self.kernel.params, handles):
             n = h.size // p.dtype.itemsize
-            buffers[p.name] = h[: n * p.dtype.itemsize].view(p.dtype.np)
+            buffers[p.name] = h[: n * p.dtype.itemsize].view(storage_np(p.dtype))
         Interpreter(self.kernel, buffers).run(self.kernel.body)
         return time.perf_counter() - start if timing else None
 
