@@ -390,3 +390,14 @@ def test_composites_have_the_right_gradient(device, rng, name):
         down = fn(lg.Tensor(a - step, device=device)).sum().item()
         numeric[idx] = (up - down) / (2 * eps)
     np.testing.assert_allclose(grad.numpy(), numeric, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_exp_keeps_relative_precision_for_large_arguments(device, dtype):
+    lo, hi = (-87.0, 88.72) if dtype == "float32" else (-700.0, 709.7)  # results stay normal
+    x = np.concatenate([np.linspace(lo, hi, 5001), [0.0, 1e-8]]).astype(dtype)
+    out = tensor(x, device).exp().numpy()
+    ref = np.exp(x.astype(np.longdouble))
+    rel = np.abs(out - ref) / ref
+    assert rel.max() < 2 * np.finfo(dtype).eps  # exp2(x * log2(e)) alone errs by up to |x| ulps
+    assert tensor(np.array([np.inf, -np.inf, np.nan], dtype), device).exp().numpy()[:2].tolist() == [np.inf, 0.0]
