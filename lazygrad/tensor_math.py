@@ -283,7 +283,13 @@ class MathMixin:
         return self._in_float(lambda x: x._unary(Op.SIN))
 
     def cos(self):
-        return self._in_float(lambda x: ((math.pi / 2) - x)._unary(Op.SIN))
+        """sin(pi/2 - x), with pi/2 as a rounded head plus the tail it lost: near pi/2 the
+        difference is exact and the tail then keeps cos's small values accurate."""
+        def f(x):
+            head = float(np.array(math.pi / 2, x.dtype.np))
+            tail = math.pi / 2 - head if x.dtype == dtypes.float32 else 6.123233995736766e-17
+            return ((head - x) + tail)._unary(Op.SIN)
+        return self._in_float(f)
 
     def tan(self):
         return self._in_float(lambda x: x.sin() / x.cos())
