@@ -66,9 +66,14 @@ def sample(model: CharTransformer, data: np.ndarray, chars: list[str], length: i
     start = rng.integers(0, len(data) - model.block)
     window = list(data[start:start + model.block])
     out = []
+
+    @lg.jit  # the window's shape never changes: after two calls the kernels just replay
+    def last_logits(idx: lg.Tensor) -> lg.Tensor:
+        return model(idx)[0, -1]
+
     with lg.no_grad():
         for _ in range(length):
-            logits = model(lg.Tensor(np.array([window]), device=device))[0, -1].numpy() / temperature
+            logits = last_logits(lg.Tensor(np.array([window]), device=device)).numpy() / temperature
             p = np.exp(logits - logits.max())
             nxt = int(rng.choice(len(p), p=p / p.sum()))
             out.append(chars[nxt])
@@ -125,8 +130,10 @@ def main() -> None:
         if step % max(1, args.steps // 10) == 0 or step == 1:
             bar.write(f"step {step:4d}  loss {value:.4f}  (uniform would be {math.log(len(chars)):.2f})  "
                       f"{time.time() - start:.1f}s")
-    print("\n--- sample (prompt|generated) ---")
-    print(sample(model, data, chars, args.sample_length, device, args.temperature, rng))
+    begin = time.time()
+    text_out = sample(model, data, chars, args.sample_length, device, args.temperature, rng)
+    print(f"\n--- sample (prompt|generated), {args.sample_length} characters in {time.time() - begin:.1f}s ---")
+    print(text_out)
 
 
 if __name__ == "__main__":
