@@ -20,6 +20,13 @@ def _as_tensor(x, device=None):
     return x if isinstance(x, Tensor) else Tensor(x, device=device)
 
 
+def _reads_transposed(t) -> bool:
+    """A permute that moves another axis last (w.T, k.transpose(-2, -1)) on a big enough tensor."""
+    from lazygrad.ir.ops import Op
+    return (t.node.op is Op.PERMUTE and t.node.arg[-1] != t.ndim - 1
+            and t.shape[-1] >= 16 and t.shape[-2] >= 16)
+
+
 class LinalgMixin:
     def matmul(self, other):
         a, b = self, _as_tensor(other, self.device)
@@ -38,6 +45,10 @@ class LinalgMixin:
         except ShapeError:
             raise ShapeError(f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} "
                              f"do not broadcast ({list(a2.shape[:-2])} vs {list(b2.shape[:-2])})") from None
+        if _reads_transposed(b2):
+            # x @ w.T reads w across its rows; one small copy lets the kernel read both inputs
+            # contiguously along the output (the 4x16 register tile of codegen/heuristics.py)
+            b2 = b2.contiguous()
         # (..., n, k, 1) * (..., 1, k, m) summed over k; batch dims broadcast in the multiply
         x = a2.reshape(a2.shape[:-1] + (a2.shape[-1], 1))
         y = b2.reshape(b2.shape[:-2] + (1,) + b2.shape[-2:])

@@ -19,10 +19,11 @@ from typing import Callable
 
 import numpy as np
 
-sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.abspath(__file__))))
 import lazygrad as lg  # noqa: E402
 
 import importlib.util
+import os
 import subprocess
 
 # torch is optional, only a comparison, and timed in a child process: its OpenMP runtime and
@@ -181,6 +182,44 @@ def graph_scaling(sizes=(1_000, 10_000, 100_000)) -> list[dict]:
     return rows
 
 
+def model_rows(args) -> list[dict]:
+    """conv2d, training steps, per-op overhead and cold start (tools/bench_models.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bench_models as bm
+    rows = []
+
+    def row(name, lazy_s, numpy_s=None, torch_s=None, note=""):
+        r = {"workload": name, "ms": {"lazygrad": lazy_s * 1e3}, "ratio": {}, "note": note}
+        for key, value in (("numpy", numpy_s), ("torch", torch_s)):
+            if value is not None:
+                r["ms"][key] = value * 1e3
+                r["ratio"][key] = value / lazy_s
+        rows.append(r)
+        ms = r["ms"]
+        cells = [f"{name:<30}", f"{ms['lazygrad']:10.3f}", f"{ms.get('numpy', float('nan')):10.3f}",
+                 f"{ms.get('torch', float('nan')):10.3f}",
+                 f"{r['ratio'].get('numpy', float('nan')):7.2f}x", f"{r['ratio'].get('torch', float('nan')):7.2f}x"]
+        print(" | ".join(cells) + (f"  {note}" if note else ""), flush=True)
+
+    print("\nmodel workload                 | lazygrad ms |   numpy ms |   torch ms | x numpy | x torch")
+    torch_of = (lambda name: bm.torch_time_in_child(name, args.repeat)) if HAVE_TORCH else (lambda name: None)
+    x, w = bm.conv_inputs()
+    row("conv2d 32x16x32x32 * 32x16x3x3", bm.conv_lazygrad(args.repeat, args.device),
+        median_time(lambda: bm.conv_numpy(x, w), args.repeat), torch_of("conv2d"))
+    row("MLP 784-256-10 step (jit)", bm.mlp_lazygrad(args.repeat, args.device),
+        bm.mlp_numpy(args.repeat), torch_of("mlp step"))
+    row("transformer step (jit)", bm.transformer_lazygrad(args.repeat, args.device), None,
+        torch_of("transformer step"))
+    tiny = bm.tiny_op_lazygrad(args.repeat, args.device)
+    torch_tiny = torch_of("tiny op")
+    for label, seconds in tiny.items():
+        row(f"tiny op, {label}", seconds, None, torch_tiny)
+    first = bm.first_call_seconds(args.device)
+    row("transformer first call, cold", first["cold"], note="(compile, empty kernel cache)")
+    row("transformer first call, warm", first["warm"], note="(new process, filled cache)")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="c")
@@ -188,6 +227,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated substrings of workload names")
     parser.add_argument("--json", default="", help="also write the results to this file")
     parser.add_argument("--no-scaling", action="store_true", help="skip the graph-size scaling table")
+    parser.add_argument("--no-models", action="store_true", help="skip the model workloads")
     parser.add_argument("--torch-workload", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch_workload:
@@ -195,10 +235,11 @@ def main() -> None:
         return
     print_header(args)
     rows = run(args)
+    models = [] if args.no_models or args.only else model_rows(args)
     scaling = [] if args.no_scaling or args.only else graph_scaling()
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"workloads": rows, "graph_scaling": scaling}, f, indent=2)
+            json.dump({"workloads": rows, "models": models, "graph_scaling": scaling}, f, indent=2)
 
 
 if __name__ == "__main__":
