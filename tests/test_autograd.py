@@ -293,3 +293,25 @@ def test_a_10k_op_chain_backpropagates():
         y = y * 1.0001
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [1.0001 ** 10_000], rtol=1e-9)
+
+
+TINY_NN = {
+    "conv2d": (lambda x, w: F.conv2d(x, w, padding=1, stride=2), [any_(1, 1, 3, 3), any_(1, 1, 2, 2)]),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 2), [any_(1, 1, 2, 4)]),
+    "layer_norm": (lambda x: F.layer_norm(x, (3,)), [any_(2, 3)]),
+    "cross_entropy": (lambda x: F.cross_entropy(x, lg.Tensor([1, 0], device=x.device)), [any_(2, 3)]),
+    "attention": (lambda q, k: F.scaled_dot_product_attention(q, k, k, is_causal=True), [any_(1, 2, 2), any_(1, 2, 2)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TINY_NN))
+def test_nn_gradient_matches_finite_differences_on_python(name):
+    fn, arrays = TINY_NN[name]
+    check_grads(fn, arrays, "python")
+
+
+def test_backward_inputs_limits_which_leaves_get_grad(device):
+    x = lg.Tensor([1.0], device=device, requires_grad=True)
+    y = lg.Tensor([2.0], device=device, requires_grad=True)
+    (x * y).sum().backward(inputs=[x])
+    assert x.grad.item() == 2.0 and y.grad is None
