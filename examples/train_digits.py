@@ -67,8 +67,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     device = args.device or lg.Device.DEFAULT
-    if hasattr(lg, "manual_seed"):
-        lg.manual_seed(args.seed)
+    lg.manual_seed(args.seed)
 
     x_train, y_train, x_test, y_test = split(args.seed)
     model = DigitsCNN().to(device)

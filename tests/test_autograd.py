@@ -315,3 +315,26 @@ def test_backward_inputs_limits_which_leaves_get_grad(device):
     y = lg.Tensor([2.0], device=device, requires_grad=True)
     (x * y).sum().backward(inputs=[x])
     assert x.grad.item() == 2.0 and y.grad is None
+
+
+def _gradient_of(f):
+    """x -> df/dx as a differentiable function (create_graph), for checking second derivatives."""
+    def grad_fn(x):
+        if not x.requires_grad:
+            x = x.requires_grad_()
+        return lg.grad(f(x), x, create_graph=True)[0]
+    return grad_fn
+
+
+SECOND_ORDER = {
+    "tanh_sin": lambda x: (x.tanh() * x.sin()).sum(),
+    "softmax": lambda x: (F.softmax(x, -1) * lg.Tensor([1.0, -2.0, 0.5], device=x.device)).sum(),
+    "log_softmax": lambda x: F.log_softmax(x, -1)[..., 0].sum(),
+    "sqrt_recip_exp": lambda x: (x * x + 1).sqrt().reciprocal().sum() + x.exp().sum(),
+    "matmul_views": lambda x: (x @ x.T).flip(0)[1:].sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_derivatives_match_finite_differences_of_the_gradient(device, name):
+    check_grads(_gradient_of(SECOND_ORDER[name]), [any_(2, 3)], device)
