@@ -464,3 +464,15 @@ def test_multihead_attention_key_padding_and_unbatched_input():
     np.testing.assert_allclose(w.numpy().sum(-1), 1.0, rtol=1e-6)
     out, w = mha(x, x, x, need_weights=False)
     assert w is None
+
+
+def test_clip_grad_norm_scales_all_gradients_together():
+    a = lg.Tensor([3.0, 0.0], requires_grad=True)
+    b = lg.Tensor([[4.0]], requires_grad=True)
+    ((a * a).sum() * 0.5 + (b * b).sum() * 0.5).backward()  # grads: [3, 0] and [[4]], norm 5
+    total = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
+    assert total.item() == pytest.approx(5.0)
+    np.testing.assert_allclose(a.grad.numpy(), [0.6, 0.0], rtol=1e-5)
+    np.testing.assert_allclose(b.grad.numpy(), [[0.8]], rtol=1e-5)
+    nn.utils.clip_grad_value_([a, b], 0.7)
+    np.testing.assert_allclose(b.grad.numpy(), [[0.7]], rtol=1e-6)
