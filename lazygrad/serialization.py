@@ -46,7 +46,11 @@ def save(obj, path, metadata: dict[str, str] | None = None) -> None:
     header: dict = {}
     blobs, offset = [], 0
     for name, t in tensors.items():
-        data = np.ascontiguousarray(t.detach().numpy()).astype(t.dtype.np.newbyteorder("<"), copy=False)
+        values = t.detach().numpy()
+        if t.dtype == dtypes.bfloat16:  # numpy has no bfloat16: store the 16-bit patterns
+            data = dtypes.bf16_bits(values).astype("<u2")
+        else:
+            data = np.ascontiguousarray(values).astype(t.dtype.np.newbyteorder("<"), copy=False)
         raw = data.tobytes()
         header[name] = {"dtype": _CODES[t.dtype.name], "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(raw)]}
@@ -89,12 +93,10 @@ def load(path, device: str | None = None) -> dict:
         if code not in _NAMES:
             raise ValueError(f"{path}: tensor {name!r} has unsupported dtype {code}")
         shape = tuple(info["shape"])
-        if code == "BF16":  # no bfloat16 here: widen to float32 exactly
-            bits = np.frombuffer(body[begin:end], dtype="<u2").astype(np.uint32) << 16
-            arr = bits.view(np.float32).reshape(shape)
+        dt = dtypes.BY_NAME[_NAMES[code]]
+        if dt == dtypes.bfloat16:  # 16-bit patterns -> exact float32 values -> bfloat16
+            arr = dtypes.bf16_values(np.frombuffer(body[begin:end], dtype="<u2")).reshape(shape)
         else:
-            dt = dtypes.BY_NAME[_NAMES[code]]
-            arr = np.frombuffer(body[begin:end], dtype=dt.np.newbyteorder("<")).reshape(shape)
-            arr = arr.astype(dt.np)
-        out[name] = Tensor(np.array(arr), device=device)
+            arr = np.frombuffer(body[begin:end], dtype=dt.np.newbyteorder("<")).reshape(shape).astype(dt.np)
+        out[name] = Tensor(np.array(arr), dtype=dt, device=device)
     return out

@@ -72,3 +72,17 @@ def test_bad_files_and_values_are_reported(tmp_path):
         lg.load(path)
     with pytest.raises(TypeError, match="not a Tensor"):
         lg.save({"x": 3}, tmp_path / "x.safetensors")
+
+
+def test_bfloat16_round_trips_as_bf16_bits(tmp_path):
+    path = tmp_path / "bf.safetensors"
+    values = np.array([1.5, -2.25, 2.0 ** 100, 0.0078125], np.float32)  # all exact in bfloat16
+    lg.save({"w": lg.Tensor(values).cast(lg.bfloat16)}, path)
+    blob = path.read_bytes()
+    (n,) = struct.unpack("<Q", blob[:8])
+    assert json.loads(blob[8:8 + n])["w"]["dtype"] == "BF16"
+    bits = np.frombuffer(blob[8 + n:], dtype="<u2")
+    np.testing.assert_array_equal(bits, values.view(np.uint32) >> 16)
+    back = lg.load(path)["w"]
+    assert back.dtype == lg.bfloat16
+    np.testing.assert_array_equal(back.float().numpy(), values)
