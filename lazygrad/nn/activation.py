@@ -1,9 +1,6 @@
 """Activation functions (F.relu, F.gelu, ...), each a formula over Tensor methods."""
 from __future__ import annotations
 
-import math
-
-from lazygrad.nn import _compat
 from lazygrad.tensor import Tensor
 
 
@@ -17,12 +14,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Exact: x * Phi(x) with the normal CDF via erf; "tanh": torch's tanh approximation."""
-    if approximate == "tanh":
-        inner = math.sqrt(2.0 / math.pi) * (input + 0.044715 * input * input * input)
-        return 0.5 * input * (1.0 + inner.tanh())
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return 0.5 * input * (1.0 + _compat.erf(input * (1.0 / math.sqrt(2.0))))
+    return input.gelu(approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -45,14 +39,12 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     x = input if dtype is None else input.cast(dtype)
-    dim = _default_dim(x, dim)
-    return x.softmax(dim) if _compat.has("softmax") else _compat.softmax(x, dim)
+    return x.softmax(_default_dim(x, dim))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     x = input if dtype is None else input.cast(dtype)
-    dim = _default_dim(x, dim)
-    return x.log_softmax(dim) if _compat.has("log_softmax") else _compat.log_softmax(x, dim)
+    return x.log_softmax(_default_dim(x, dim))
 
 
 def _default_dim(x: Tensor, dim: int | None) -> int:

@@ -5,7 +5,7 @@ gathers them under the names torch uses and holds the few small ones.
 """
 from __future__ import annotations
 
-from lazygrad.nn import _compat
+from lazygrad.nn import _shared
 from lazygrad.nn.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
 from lazygrad.nn.attention import scaled_dot_product_attention
 from lazygrad.nn.conv import (
@@ -43,7 +43,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    keep = _compat.rand(input.shape, input.device) >= p
+    keep = _shared.rand(input.shape, input.device) >= p
     return keep.where(input * (1.0 / (1.0 - p)), 0.0)
 
 
@@ -51,11 +51,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 (..., num_classes) with a 1 at each label; num_classes=-1 means max + 1."""
     if tensor.dtype.is_float or tensor.dtype.is_bool:
         raise TypeError(f"one_hot is only applicable to index tensors, got {tensor.dtype.name}")
-    if num_classes == -1:
-        num_classes = int(tensor.numpy().max()) + 1
-    if _compat.has("one_hot"):
-        return tensor.one_hot(num_classes)
-    return _compat.one_hot(tensor, num_classes)
+    return tensor.one_hot(num_classes)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
@@ -69,9 +65,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     num = weight.shape[0]
     if padding_idx is not None:
         padding_idx = padding_idx % num
-        row = _compat.arange(num, weight.device).reshape(num, 1) == padding_idx
+        row = _shared.arange(num, weight.device).reshape(num, 1) == padding_idx
         weight = row.where(weight.detach(), weight)
-    hot = _compat.one_hot(input, num, weight.dtype)
+    hot = _shared.one_hot(input, num, weight.dtype)
     return hot @ weight
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from lazygrad.grad_mode import no_grad
-from lazygrad.nn import _compat
+from lazygrad.nn import _shared
 from lazygrad.tensor import Tensor
 
 
@@ -39,12 +39,12 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    noise = _compat.rand(tensor.shape, tensor.device, tensor.dtype)
+    noise = _shared.rand(tensor.shape, tensor.device, tensor.dtype)
     return _fill(tensor, noise * (b - a) + a)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    return _fill(tensor, _compat.randn(tensor.shape, tensor.device, tensor.dtype) * std + mean)
+    return _fill(tensor, _shared.randn(tensor.shape, tensor.device, tensor.dtype) * std + mean)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

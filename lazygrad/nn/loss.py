@@ -1,7 +1,7 @@
 """Loss functions from torch's documented formulas (reduction: 'none' | 'mean' | 'sum')."""
 from __future__ import annotations
 
-from lazygrad.nn import _compat
+from lazygrad.nn import _shared
 from lazygrad.nn.activation import log_softmax
 from lazygrad.tensor import Tensor
 
@@ -64,7 +64,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -10
                          f"{list(input.shape)}")
     valid = target != ignore_index
     safe = valid.where(target, 0)
-    hot = _compat.one_hot(safe, c, logp.dtype)
+    hot = _shared.one_hot(safe, c, logp.dtype)
     w = hot if weight is None else hot * weight
     w = w * valid.unsqueeze(-1).cast(logp.dtype)
     loss = -(logp * w).sum(-1)
@@ -112,7 +112,7 @@ def cross_entropy_indices(logp: Tensor, target: Tensor, weight, ignore_index: in
         if weight is None:
             denom = valid.sum()
         else:
-            denom = (_compat.one_hot((target != ignore_index).where(target, 0), c, lp.dtype) * weight).sum(-1)
+            denom = (_shared.one_hot((target != ignore_index).where(target, 0), c, lp.dtype) * weight).sum(-1)
             denom = (denom * valid).sum()
         smooth = smooth.sum() / denom
     else:
