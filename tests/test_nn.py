@@ -476,3 +476,21 @@ def test_clip_grad_norm_scales_all_gradients_together():
     np.testing.assert_allclose(b.grad.numpy(), [[0.8]], rtol=1e-5)
     nn.utils.clip_grad_value_([a, b], 0.7)
     np.testing.assert_allclose(b.grad.numpy(), [[0.7]], rtol=1e-6)
+
+
+def test_conv_transpose2d_with_groups_and_dilation():
+    x = R.standard_normal((1, 4, 3, 3)).astype(np.float32)
+    w = R.standard_normal((4, 3, 2, 3)).astype(np.float32)  # (C_in, C_out / groups, kH, kW), groups=2
+    stride, pad, dil, groups = 2, 1, 2, 2
+    full = np.zeros((1, 6, (3 - 1) * stride + dil * (2 - 1) + 1, (3 - 1) * stride + dil * (3 - 1) + 1))
+    for c in range(4):
+        g = c // 2
+        for o in range(3):
+            for i in range(3):
+                for j in range(3):
+                    for p in range(2):
+                        for q in range(3):
+                            full[0, g * 3 + o, i * stride + p * dil, j * stride + q * dil] += x[0, c, i, j] * w[c, o, p, q]
+    ref = full[:, :, pad:full.shape[2] - pad, pad:full.shape[3] - pad]
+    out = F.conv_transpose2d(t(x), t(w), stride=stride, padding=pad, groups=groups, dilation=dil)
+    close(out, ref, 1e-4, 1e-4)
