@@ -350,7 +350,8 @@ class MathMixin:
     __abs__ = abs
 
     def sign(self):
-        """-1, 0 or 1 in the input's dtype; NaN stays NaN."""
+        """-1, 0 or 1 in the input's dtype. NaN stays NaN, as in numpy: torch gives 0, which
+        its maintainers list as a bug (pytorch/pytorch#41245), so we do not copy it."""
         if self.dtype.is_bool:
             return self
         out = (self > 0).cast(self.dtype) - (self < 0).cast(self.dtype)

@@ -178,12 +178,15 @@ class ReduceMixin:
 
     # ---- logic -------------------------------------------------------------------------
     def any(self, dim=None, keepdim=False):
+        """bool, except that uint8 gives uint8 (torch keeps that from its byte-mask days)."""
         x = self if self.dtype.is_bool else self != 0
-        return x._reduce(Op.REDUCE_MAX, x._axes(dim), keepdim)
+        out = x._reduce(Op.REDUCE_MAX, x._axes(dim), keepdim)
+        return out.cast(dtypes.uint8) if self.dtype == dtypes.uint8 else out
 
     def all(self, dim=None, keepdim=False):
         x = self if self.dtype.is_bool else self != 0
-        return x.logical_not().any(dim, keepdim).logical_not()
+        out = x.logical_not().any(dim, keepdim).logical_not()
+        return out.cast(dtypes.uint8) if self.dtype == dtypes.uint8 else out
 
     # ---- scans ---------------------------------------------------------------------------
     def cumsum(self, dim, dtype=None):

@@ -84,6 +84,7 @@ def test_reduce_dtypes(device, rng, dtype):
     check(x.argmin(2), a.argmin(2), "int64")
     check(x.any(0), a.any(0), "bool")
     check(x.all(2), a.all(2), "bool")
+    assert x.any().dtype == x.all(1).dtype == (lg.uint8 if dtype == "uint8" else lg.bool)
 
 
 def test_float16_sum_accumulates_in_float32(device):
