@@ -494,3 +494,9 @@ def test_conv_transpose2d_with_groups_and_dilation():
     ref = full[:, :, pad:full.shape[2] - pad, pad:full.shape[3] - pad]
     out = F.conv_transpose2d(t(x), t(w), stride=stride, padding=pad, groups=groups, dilation=dil)
     close(out, ref, 1e-4, 1e-4)
+
+
+def test_relu_gradient_at_zero_is_zero_as_in_torch(device):
+    x = lg.Tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)
+    F.relu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0])

@@ -5,7 +5,8 @@ from lazygrad.tensor import Tensor
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return input.relu()
+    """max(x, 0) whose gradient at exactly 0 is 0, as torch's (a plain maximum would split it)."""
+    return (input > 0).where(input, 0.0)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
