@@ -260,18 +260,27 @@ class AutogradMixin:
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         """Accumulate d self / d leaf into every leaf's .grad (torch semantics). The graph is
         kept, so calling backward twice needs no retain_graph (it is accepted and ignored)."""
-        from lazygrad.grad_mode import is_grad_enabled
-        from lazygrad.tensor import Tensor
-        if not self.requires_grad:
-            raise _no_grad_fn(0)
-        seed = _seed(self, gradient, 0)
-        leaves = _leaf_tensors()
-        if inputs is not None:
-            chosen = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            leaves = {t.node: [t] for t in chosen}
-        found = gradient_nodes([self.node], [seed], list(leaves))
-        keep = create_graph and is_grad_enabled()
-        for node, g in found.items():
-            for t in leaves[node]:
-                total = g if t.grad is None else add(t.grad.node, g)
-                t.grad = Tensor._wrap(total if keep else make(Op.DETACH, (total,)), keep)
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+    """torch.autograd.backward: several outputs at once, their gradients summed into .grad."""
+    from lazygrad.grad_mode import is_grad_enabled
+    from lazygrad.tensor import Tensor
+    outputs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(outputs) if grad_tensors is None else [grad_tensors]
+    for i, o in enumerate(outputs):
+        if not o.requires_grad:
+            raise _no_grad_fn(i)
+    seeds = [_seed(o, g, i) for i, (o, g) in enumerate(zip(outputs, grad_tensors))]
+    leaves = _leaf_tensors()
+    if inputs is not None:
+        chosen = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        leaves = {t.node: [t] for t in chosen}
+    found = gradient_nodes([o.node for o in outputs], seeds, list(leaves))
+    keep = create_graph and is_grad_enabled()
+    for node, g in found.items():
+        for t in leaves[node]:
+            total = g if t.grad is None else add(t.grad.node, g)
+            t.grad = Tensor._wrap(total if keep else make(Op.DETACH, (total,)), keep)

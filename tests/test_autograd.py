@@ -338,3 +338,9 @@ SECOND_ORDER = {
 @pytest.mark.parametrize("name", sorted(SECOND_ORDER))
 def test_second_derivatives_match_finite_differences_of_the_gradient(device, name):
     check_grads(_gradient_of(SECOND_ORDER[name]), [any_(2, 3)], device)
+
+
+def test_module_level_backward_sums_several_outputs(device):
+    x = lg.Tensor([1.0, 2.0], device=device, requires_grad=True)
+    lg.autograd.backward([(x * x).sum(), x * 3], [None, lg.Tensor([1.0, -1.0], device=device)])
+    np.testing.assert_allclose(x.grad.numpy(), [2 + 3, 4 - 3])
