@@ -39,7 +39,7 @@ def _simplify(u: IRUnit) -> list[IRUnit]:
 
 
 def _fuse(u: IRUnit) -> list[IRUnit]:
-    schedule = create_schedule(list(u.ir))
+    schedule = create_schedule(list(u.ir), reuse_realized=False)
     out = []
     for i, k in enumerate(schedule.kernels):
         why = schedule.why.get(k.target, "")

@@ -218,10 +218,13 @@ SCHEDULE_REWRITES: list[Rule] = [
 ]
 
 
-def create_schedule(roots: list[Node]) -> Schedule:
-    """Kernels that compute every root, in an order that respects their dependencies."""
+def create_schedule(roots: list[Node], reuse_realized: bool = True) -> Schedule:
+    """Kernels that compute every root, in an order that respects their dependencies.
+    reuse_realized=False schedules the graph as written, ignoring results cached on its
+    nodes by earlier realizes (for tools that show or rewrite a saved IR)."""
     user_roots = list(roots)
-    roots = rewrite_graph(simplify(_substitute_realized(user_roots)), SCHEDULE_REWRITES)
+    start = _substitute_realized(user_roots) if reuse_realized else user_roots
+    roots = rewrite_graph(simplify(start), SCHEDULE_REWRITES)
     roots = _copy_overwritten_roots(roots)
     forced: dict[Node, str] = {}
     for _ in range(8):
