@@ -352,7 +352,8 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, Autogr
     def _derive(self, node: Node, *parents: "Tensor") -> "Tensor":
         """A new tensor from node; it requires grad when a parent does (and grad is on)."""
         parents = parents or (self,)
-        needs = any(p.requires_grad for p in parents)
+        # only floating point results carry gradients (x > 0 is a bool: no grad, as torch)
+        needs = node.dtype.is_float and any(p.requires_grad for p in parents)
         if needs and not is_grad_enabled():
             return Tensor._wrap(make(Op.DETACH, (node,)), False)
         return Tensor._wrap(node, needs)

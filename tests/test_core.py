@@ -108,3 +108,10 @@ def test_pending_reader_that_simplifies_to_the_buffer_keeps_old_value(device):
     x += 1
     assert p.tolist() == [1.0, 2.0]
     assert x.tolist() == [2.0, 3.0]
+
+
+def test_non_float_results_do_not_require_grad(device):
+    x = lg.Tensor([1.0, -2.0], device=device, requires_grad=True)
+    assert (x * 2).requires_grad
+    assert not (x > 0).requires_grad
+    assert not x.argmax().requires_grad
