@@ -82,9 +82,11 @@ def is_view_of_buffer(node: Node) -> bool:
 
 
 def _substitute_realized(roots: list[Node]) -> list[Node]:
-    """Nodes computed by an earlier realize are replaced by the buffer that holds them."""
+    """Nodes computed by an earlier realize are replaced by the buffer that holds them.
+    Constants stay constants: a realized `zeros(2, 3)` must not turn every later `x + 0.0`
+    of that shape (the same hash-consed node) into a read of its buffer."""
     def done(n: Node) -> bool:
-        return n.realized is not None
+        return n.realized is not None and n.op is not Op.CONST
     order = toposort(roots, stop=done)
     if not any(done(n) for n in order):
         return roots
