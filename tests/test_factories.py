@@ -113,3 +113,12 @@ def test_bad_sizes(device):
         lg.zeros(2, -1, device=device)
     with pytest.raises(TypeError, match="ints"):
         lg.ones(2.5, device=device)
+
+
+def test_a_realized_constant_stays_a_constant_in_later_graphs(device):
+    """Factories are hash-consed CONST nodes: realizing zeros(2, 3) once must not make every
+    later constant of that shape a buffer read (which would also stop x + 0.0 folding)."""
+    lg.zeros(2, 3, device=device).numpy()
+    x = lg.Tensor(np.ones((2, 3), np.float32), device=device)
+    (kernel,) = (x + lg.zeros(2, 3, device=device) * 2).schedule()
+    assert len(kernel.inputs) == 1
