@@ -49,6 +49,7 @@ class _Plan:
     structure: Any  # how to rebuild the returned value from output tensors
     kernels: int
     random_tensors: int = 0  # how many random tensors a call makes (the generator advances)
+    random_states: list = field(default_factory=list)  # their state buffers, refilled per replay
 
 
 def _flatten_outputs(value: Any) -> tuple[list, Any]:
@@ -208,18 +209,19 @@ class JitFunction:
             realize(*outs)
         finally:
             _captures.remove(recording)
-            made = random.end_trace()
+            made, states = random.end_trace()
         for t in outs:
             if t.node.op is not Op.BUFFER:
                 t.node = t.contiguous().realize().node
         self.plans[key] = _plan(recording, inputs, outs, structure)
         self.plans[key].random_tensors = made
+        self.plans[key].random_states = states
         return result
 
     def _replay(self, plan: _Plan, inputs: list[Buffer]):
         if plan.random_tensors:
             from lazygrad import random
-            random.before_replay(plan.random_tensors)
+            random.before_replay(plan.random_tensors, plan.random_states)
         outputs = [captured if captured is not None else Buffer(*spec) for captured, spec, _ in plan.outputs]
 
         def resolve(slot):

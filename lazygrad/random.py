@@ -1,9 +1,10 @@
 """Random numbers from a counter-based generator, written in primitive ops on uint32.
 
 Element i of the k-th random tensor since `manual_seed(s)` is threefry-2x32 (20 rounds, the
-Random123 algorithm) of the counter (i, k) under the key s. No state lives on a device: a
-random tensor is an ordinary lazy expression of the IOTA primitive, so it fuses into the
-kernels that use it, and every device gives the same bits for the same seed.
+Random123 algorithm) of the counter (i, k) under the key s. A random tensor is an ordinary lazy
+expression of the IOTA primitive and a 3-word state buffer (key and k), so it fuses into the
+kernels that use it, one compiled kernel serves every call, and every device gives the same
+bits for the same seed.
 
 From the two 32-bit words of each element:
   - rand: the top 24 bits of the first word, times 2**-24 (float32: every value in [0, 1) is a
@@ -66,9 +67,8 @@ def _rotate_left(x, r: int):
 
 
 def threefry2x32(key: tuple[int, int], x0, x1):
-    """Threefry-2x32 with 20 rounds on two uint32 tensors; key is two Python ints, so the key
-    schedule folds into constants (or two uint32 tensors, under lg.jit). Returns the two
-    output words."""
+    """Threefry-2x32 with 20 rounds on two uint32 tensors; key is two Python ints or two 0-d
+    uint32 tensors (read from the call's state buffer). Returns the two output words."""
     ks = (key[0] & MASK32, key[1] & MASK32, (KEY_PARITY ^ key[0] ^ key[1]) & MASK32)
     x0 = x0 + ks[0]
     x1 = x1 + ks[1]
@@ -83,57 +83,55 @@ def threefry2x32(key: tuple[int, int], x0, x1):
     return x0, x1
 
 
-# lg.jit traces random ops against a per-device uint32[3] buffer (key0, key1, counter) that it
-# refills before every replay; otherwise a replay would repeat the traced numbers.
-_TRACE_STATE: dict[str, object] = {}
-_trace_base: int | None = None  # the generator's counter when the current trace began
+# Every call reads its key and counter from its own uint32[3] buffer (key0, key1, counter),
+# written from the host, so all calls of one shape share one compiled kernel. lg.jit records
+# the buffers a trace used and refills them before every replay, which then continues the
+# generator's sequence exactly as plain calls would.
+_trace: list | None = None  # while lg.jit traces: (state buffer, offset from the first counter)
+_trace_base = 0
 
 
 def begin_trace() -> None:
-    global _trace_base
-    _trace_base = _STATE.counter
+    global _trace, _trace_base
+    _trace, _trace_base = [], _STATE.counter
 
 
-def end_trace() -> int:
-    """Stop tracing; returns how many random tensors the trace made."""
-    global _trace_base
-    made, _trace_base = _STATE.counter - (_trace_base or 0), None
-    return made
+def end_trace() -> tuple[int, list]:
+    """Stop tracing; returns how many random tensors the trace made, and their buffers."""
+    global _trace
+    made, record, _trace = _STATE.counter - _trace_base, _trace or [], None
+    return made, record
 
 
-def before_replay(made: int) -> None:
+def before_replay(made: int, record: list) -> None:
     """Point the traced random ops at the generator's next counters, then advance it."""
-    import numpy as np
-    seed = _STATE.seed % (1 << 64)
-    for state in _TRACE_STATE.values():
-        state.node.buffer.copyin(np.array([seed & MASK32, seed >> 32, _STATE.counter & MASK32], np.uint32))
+    for state, offset in record:
+        state.node.buffer.copyin(_state_words(_STATE.counter + offset))
     _STATE.counter += made
 
 
-def _traced_key_and_counter(device: str, counter: int):
+def _state_words(counter: int):
     import numpy as np
-
-    from lazygrad.tensor import Tensor
-    state = _TRACE_STATE.get(device)
-    if state is None:
-        state = _TRACE_STATE[device] = Tensor(np.zeros(3, np.uint32), device=device)
     seed = _STATE.seed % (1 << 64)
-    state.node.buffer.copyin(np.array([seed & MASK32, seed >> 32, _trace_base & MASK32], np.uint32))
-    return (state[0], state[1]), state[2] + (counter - _trace_base)
+    return np.array([seed & MASK32, seed >> 32, counter & MASK32], np.uint32)
+
+
+def _state_tensor(device: str, counter: int):
+    from lazygrad.tensor import Tensor
+    state = Tensor(_state_words(counter), device=device)
+    if _trace is not None:
+        _trace.append((state, counter - _trace_base))
+    return state
 
 
 def random_bits(shape: tuple[int, ...], device: str):
     """Two uint32 words for every element of shape, from the next counter of the generator."""
     from lazygrad.tensor import Tensor
-    key, counter = _STATE.next_key_and_counter()
+    _, counter = _STATE.next_key_and_counter()
     n = math.prod(shape)
     index = Tensor._wrap(make(Op.IOTA, (), None, dtypes.uint32, (n,), device))
-    if _trace_base is not None:
-        key, traced = _traced_key_and_counter(device, counter)
-        upper = traced.expand(n)
-    else:
-        upper = Tensor._wrap(make(Op.CONST, (), counter, dtypes.uint32, (n,), device))
-    x0, x1 = threefry2x32(key, index, upper)
+    state = _state_tensor(device, counter)
+    x0, x1 = threefry2x32((state[0], state[1]), index, state[2].expand(n))
     return x0.reshape(shape), x1.reshape(shape)
 
 

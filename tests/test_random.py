@@ -153,3 +153,12 @@ def test_empty_and_zero_dim(device):
     assert lg.rand(0, 3, device=device).shape == (0, 3)
     assert lg.randn(device=device).shape == ()
     assert 0 <= lg.rand(device=device).item() < 1
+
+
+def test_random_calls_share_one_compiled_kernel(device):
+    from lazygrad.codegen.lower import lower
+    lg.manual_seed(3)
+    a, b = lg.rand(64, device=device), lg.rand(64, device=device)
+    (ka,), (kb,) = a.schedule(), b.schedule()
+    assert lower(ka.ast, ka.name) is lower(kb.ast, kb.name)
+    assert not np.array_equal(a.numpy(), b.numpy())

@@ -4,8 +4,8 @@ A node is realized (becomes the root of a kernel) when
   - it is an output, a `contiguous`, an `assign` or a `copy`;
   - it holds a reduce and is read by more than one op, or by anything but an elementwise op
     (a reduce fuses with the elementwise ops that consume it at its own shape);
-  - it computes something and is read through an `expand` that grows it (recomputing it for
-    every broadcast copy would multiply its work);
+  - it computes more than one value and is read through an `expand` that grows it
+    (recomputing it for every broadcast copy would multiply its work);
   - its fused expression would exceed MAX_FUSED_OPS ops (compile time grows with it).
 Everything else is fused into the kernels that read it. `Schedule.why` records the reason
 for every realized node; networkx orders the kernels.
@@ -147,7 +147,8 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
                 why.setdefault(src, f"a copy to {n.device} reads it")
         elif n.op is Op.EXPAND and math.prod(n.shape) > math.prod(n.srcs[0].shape):
             b = base_of(n.srcs[0])
-            if computes(b) and b.op not in (Op.DETACH,):
+            # a single value (a scalar's arithmetic) is cheaper to recompute than to launch
+            if computes(b) and b.op is not Op.DETACH and (b.size > 1 or b.op in REDUCE):
                 why.setdefault(b, f"read broadcast to {list(n.shape)} by an expand at {n.loc}")
     # second pass: reduces and size limits, now that forced realizations are known
     cost: dict[Node, int] = {}
