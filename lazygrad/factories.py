@@ -129,7 +129,7 @@ def linspace(start, end, steps: int, dtype: DType | None = None, device: str | N
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     up = index * step + start
     down = end - (steps - 1 - index) * step
-    out = (index < steps // 2).where(up, down)
+    out = (index < steps // 2).if_else(up, down)
     return _finish(out.cast(dt), requires_grad)
 
 

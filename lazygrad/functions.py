@@ -36,7 +36,7 @@ for _name in METHOD_ALIASES:
 
 
 def where(condition, input, other) -> Tensor:
-    return _as_tensor(condition).where(input, other)
+    return _as_tensor(condition).if_else(input, other)
 
 
 def cat(tensors, dim: int = 0) -> Tensor:

@@ -40,7 +40,7 @@ def select_sum(cond, values, axis):
     """Sum over axis (an int or a tuple) of where(cond, values, 0), in values' dtype. When at
     most one element is selected the result is that element, exactly, for every dtype."""
     zero = values._const(0, values.dtype, ())
-    return cond.where(values, zero).sum(axis).cast(values.dtype)
+    return cond.if_else(values, zero).sum(axis).cast(values.dtype)
 
 
 def _is_realized(t) -> bool:
@@ -113,7 +113,7 @@ def _value_to(value, dtype, shape):
 
 
 def _wrap_negative(index, size: int):
-    return (index < 0).where(index + size, index)
+    return (index < 0).if_else(index + size, index)
 
 
 # ---- one dim of basic indexing, forward (a view) and inverse (a zero-padded placement) ----------
@@ -343,11 +343,11 @@ def _scatter_advanced(view, advanced, value):
             hit = eq if hit is None else hit & eq
         return hit
     order_of = positions(count, v, v + 1, view.device)
-    last = hits(small).where(order_of._broadcast_to(small), -1)._reduce(Op.REDUCE_MAX, (v,), True)
+    last = hits(small).if_else(order_of._broadcast_to(small), -1)._reduce(Op.REDUCE_MAX, (v,), True)
     chosen = hits(full) & (order_of._broadcast_to(full) == last._broadcast_to(full))
     placed = select_sum(chosen, value._broadcast_to(full), v)
     written = last.reshape(small[:-1])._broadcast_to(view.shape) >= 0
-    return written.where(placed, view)
+    return written.if_else(placed, view)
 
 
 class IndexMixin:
@@ -372,7 +372,7 @@ class IndexMixin:
                 and value.numel() == 1:
             # x[mask] = scalar needs no count of the mask: one fused select
             mask = index.reshape(index.shape + (1,) * (self.ndim - index.ndim))
-            self._write_view([], _temporary(mask.where(value.cast(self.dtype).reshape(()), self)))
+            self._write_view([], _temporary(mask.if_else(value.cast(self.dtype).reshape(()), self)))
             return
         parsed = _parse(self, index)
         view = _apply_plan(self, parsed.plan)
@@ -398,7 +398,7 @@ class IndexMixin:
         # a lazy tensor has no storage to write: rebind it to the updated expression
         inner = self._const(True, dtypes.bool_, view.shape)
         mask = _invert_plan(inner, plan)
-        self.assign(mask.where(_invert_plan(value, plan), self))
+        self.assign(mask.if_else(_invert_plan(value, plan), self))
 
     # ---- gather / scatter ------------------------------------------------------------------------
     def _check_gather_shapes(self, what, dim, index):
@@ -449,11 +449,11 @@ class IndexMixin:
         if reduce is not None:
             raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
         order_of = positions(j, d, self.ndim + 1, self.device)
-        last = hit.where(order_of, -1)._reduce(Op.REDUCE_MAX, (d,), True)
+        last = hit.if_else(order_of, -1)._reduce(Op.REDUCE_MAX, (d,), True)
         chosen = hit & (order_of == last)
         placed = select_sum(chosen, src, d)._pad(grow)
         written = (last >= 0).squeeze(d)._pad(grow)
-        return written.where(placed, self)
+        return written.if_else(placed, self)
 
     def scatter_add(self, dim, index, src):
         return self.scatter(dim, index, src, reduce="add")
@@ -477,7 +477,7 @@ class IndexMixin:
         fill = value.cast(self.dtype) if isinstance(value, Tensor) else self._const(value, self.dtype, ())
         if fill.ndim:
             raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {list(fill.shape)}")
-        return mask.where(fill, self)
+        return mask.if_else(fill, self)
 
     # ---- triangles and one-hot ---------------------------------------------------------------
     def _triangle(self, what, diagonal, keep_lower):
@@ -487,7 +487,7 @@ class IndexMixin:
         row = positions(rows, self.ndim - 2, self.ndim, self.device)._broadcast_to(self.shape)
         col = positions(cols, self.ndim - 1, self.ndim, self.device)._broadcast_to(self.shape)
         keep = (col - row <= diagonal) if keep_lower else (col - row >= diagonal)
-        return keep.where(self, self._const(0, self.dtype, ()))
+        return keep.if_else(self, self._const(0, self.dtype, ()))
 
     def tril(self, diagonal=0):
         return self._triangle("tril", diagonal, True)

@@ -99,7 +99,7 @@ class MathMixin:
             return a - (a / b).floor() * b
         r = a._binary(Op.MOD, b)
         fix = (r != 0) & ((r < 0) != (b < 0))
-        return r + fix.where(b, 0)
+        return r + fix.if_else(b, 0)
 
     def __rmod__(self, other):
         a, b = self._broadcast_pair(other, reverse=True)
@@ -186,8 +186,15 @@ class MathMixin:
         return self.bool() ^ (other.bool() if hasattr(other, "bool") else bool(other))
 
     # ---- selection ---------------------------------------------------------------------------
-    def where(self, x, y):
-        """self is the condition: self ? x : y, broadcast together."""
+    def where(self, condition, other):
+        """torch's method: self where condition holds, else other (lg.where(c, x, y) is the
+        function form)."""
+        from lazygrad.tensor import Tensor
+        cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=self.device)
+        return cond.if_else(self, other)
+
+    def if_else(self, x, y):
+        """self is the condition: self ? x : y, broadcast together (the primitive `where`)."""
         from lazygrad.ir.node import make
         from lazygrad.tensor import Tensor, broadcast_shape
         cond = self if self.dtype.is_bool else self != 0
@@ -254,8 +261,8 @@ class MathMixin:
             u = x.exp()
             um1 = u - 1
             fixed = um1 * x / u.log()
-            out = (um1 == -1).where(-1.0, (u == math.inf).where(math.inf, fixed))
-            return (u == 1).where(x, out)
+            out = (um1 == -1).if_else(-1.0, (u == math.inf).if_else(math.inf, fixed))
+            return (u == 1).if_else(x, out)
         return self._in_float(f)
 
     def log1p(self):
@@ -263,7 +270,7 @@ class MathMixin:
         def f(x):
             u = x + 1
             fixed = u.log() * x / (u - 1)
-            return (u == 1).where(x, (u == math.inf).where(math.inf, fixed))
+            return (u == 1).if_else(x, (u == math.inf).if_else(math.inf, fixed))
         return self._in_float(f)
 
     def sqrt(self):
@@ -300,7 +307,7 @@ class MathMixin:
         def f(x):
             m = (x.abs() * -2).expm1()  # in (-1, 0]
             t = -m / (m + 2)
-            return (x < 0).where(-t, t)
+            return (x < 0).if_else(-t, t)
         return self._in_float(f)
 
     def silu(self):
@@ -323,7 +330,7 @@ class MathMixin:
         """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as torch)."""
         def f(x):
             bx = x * beta
-            return (bx > threshold).where(x, bx.exp().log1p() / beta)
+            return (bx > threshold).if_else(x, bx.exp().log1p() / beta)
         return self._in_float(f)
 
     def erf(self):
@@ -336,16 +343,16 @@ class MathMixin:
             y = a * _horner(t * 2 - 1, ERF_SMALL)
             for lo, mid, half, coeffs in ERF_LARGE:
                 tail = 1 - (-t).exp() * _horner((a - mid) * (1.0 / half), coeffs)
-                y = (a >= lo).where(tail, y)
-            y = (a >= 6.0).where(1.0, y)
-            return (x < 0).where(-y, y)
+                y = (a >= lo).if_else(tail, y)
+            y = (a >= 6.0).if_else(1.0, y)
+            return (x < 0).if_else(-y, y)
         return self._in_float(f)
 
     def abs(self):
         """A select rather than max(x, -x), which would turn +0.0 into -0.0."""
         if self.dtype.is_bool or self.dtype.is_unsigned:
             return self
-        return (self < 0).where(-self, self)
+        return (self < 0).if_else(-self, self)
 
     __abs__ = abs
 
@@ -355,7 +362,7 @@ class MathMixin:
         if self.dtype.is_bool:
             return self
         out = (self > 0).cast(self.dtype) - (self < 0).cast(self.dtype)
-        return self.isnan().where(self, out) if self.dtype.is_float else out
+        return self.isnan().if_else(self, out) if self.dtype.is_float else out
 
     def square(self):
         return self * self
@@ -368,8 +375,8 @@ class MathMixin:
             return self
         limit, int_type = _INTEGRAL_FROM[self.dtype.name]
         small = self.abs() < limit
-        chopped = small.where(self, 0).cast(int_type).cast(self.dtype)
-        return small.where(chopped, self)
+        chopped = small.if_else(self, 0).cast(int_type).cast(self.dtype)
+        return small.if_else(chopped, self)
 
     def floor(self):
         if not self.dtype.is_float:
@@ -443,9 +450,9 @@ class MathMixin:
         biggest = float(np.finfo(self.dtype.np).max)
         posinf = biggest if posinf is None else posinf
         neginf = -biggest if neginf is None else neginf
-        out = (self == math.inf).where(posinf, self)
-        out = (self == -math.inf).where(neginf, out)
-        return self.isnan().where(nan, out)
+        out = (self == math.inf).if_else(posinf, self)
+        out = (self == -math.inf).if_else(neginf, out)
+        return self.isnan().if_else(nan, out)
 
     def lerp(self, end, weight):
         """self + weight * (end - self), in torch's two-sided form so that weight 1 gives
@@ -454,7 +461,7 @@ class MathMixin:
         start, end = self._broadcast_pair(end)
         w = weight if isinstance(weight, Tensor) else start._const(weight, shape=())
         diff = end - start
-        return (w.abs() < 0.5).where(start + w * diff, end - diff * (1 - w))
+        return (w.abs() < 0.5).if_else(start + w * diff, end - diff * (1 - w))
 
     # ---- powers ----------------------------------------------------------------------------
     def pow(self, exponent):
@@ -521,10 +528,10 @@ def _float_pow(base, exp):
     integral = exp.trunc() == exp
     half = exp * 0.5
     odd = integral & (half.trunc() != half)
-    signed = odd.where(-magnitude, magnitude)
-    out = (base < 0).where(integral.where(signed, math.nan), magnitude)
+    signed = odd.if_else(-magnitude, magnitude)
+    out = (base < 0).if_else(integral.if_else(signed, math.nan), magnitude)
     one = (exp == 0) | (base == 1) | ((base == -1) & exp.isinf())
-    return one.where(1.0, out)
+    return one.if_else(1.0, out)
 
 
 def _int_pow(base, exp):
@@ -534,19 +541,19 @@ def _int_pow(base, exp):
     if base.dtype.is_bool:
         base, exp = base.cast(dtypes.int64), exp.cast(dtypes.int64)
     bits = base.dtype.bits.bit_length() - 1  # 64 -> 6: exponents below 64 computed exactly
-    positive = (exp < 0).where(0, exp)
+    positive = (exp < 0).if_else(0, exp)
     result, square, k = base._const(1), base, positive
     for _ in range(bits):
-        result = ((k & 1) != 0).where(result * square, result)
+        result = ((k & 1) != 0).if_else(result * square, result)
         square = square * square
         k = k >> 1
     odd = (exp & 1) != 0
     unit = (base == 1) | (base == -1)
     one, minus_one = base._const(1), base._const(-1)
-    unit_power = (base == 1).where(one, odd.where(minus_one, one))
+    unit_power = (base == 1).if_else(one, odd.if_else(minus_one, one))
     large = exp >= (1 << bits)
-    out = large.where((base == 0).where(0, result), result)
-    out = ((exp < 0) | large).where(unit.where(unit_power, (exp < 0).where(0, out)), out)
+    out = large.if_else((base == 0).if_else(0, result), result)
+    out = ((exp < 0) | large).if_else(unit.if_else(unit_power, (exp < 0).if_else(0, out)), out)
     return out
 
 

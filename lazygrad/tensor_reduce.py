@@ -99,7 +99,7 @@ class ReduceMixin:
         x = self._float()
         axes = x._axes(dim)
         m = x.amax(axes, keepdim=True)
-        m = m.isinf().where(0.0, m)
+        m = m.isinf().if_else(0.0, m)
         out = (x - m).exp().sum(axes, keepdim=True).log() + m
         return out if keepdim else out.squeeze(axes) if axes else out
 
@@ -146,7 +146,7 @@ class ReduceMixin:
             hit = hit | x.isnan()
         # n - i for hits, 0 elsewhere: the max of that is n - (first hit)
         position = _positions(x, axis)
-        first = n - hit.where(n - position, 0).amax(axis, keepdim=True)
+        first = n - hit.if_else(n - position, 0).amax(axis, keepdim=True)
         if not keepdim:
             first = first.squeeze(axis) if self.ndim else first.reshape(())
         return first
@@ -264,7 +264,7 @@ def _pad_last(x, size: int, value):
     if value == 0:
         return padded
     inside = x._const(True, dtypes.bool_)._pad(pads)
-    return inside.where(padded, value)
+    return inside.if_else(padded, value)
 
 
 def _tree_product(x):
@@ -298,8 +298,8 @@ def _small_scan(x, kind: str):
     upto = cols <= rows
     spread = x.reshape(x.shape[:-1] + (1, n)).expand(grid)
     if kind == "sum":
-        return upto.where(spread, 0).sum(-1, dtype=x.dtype)
-    return _tree_product(upto.where(spread, 1)).reshape(grid[:-1])
+        return upto.if_else(spread, 0).sum(-1, dtype=x.dtype)
+    return _tree_product(upto.if_else(spread, 1)).reshape(grid[:-1])
 
 
 def _blocked_scan(x, kind: str):
@@ -332,5 +332,5 @@ def _shift_right(x, fill):
     if fill == 0:
         return shifted
     inside = kept._const(True, dtypes.bool_)._pad(pads)
-    return inside.where(shifted, fill)
+    return inside.if_else(shifted, fill)
 

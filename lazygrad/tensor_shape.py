@@ -346,7 +346,7 @@ class ShapeMixin:
             padded = self._pad(pairs)
             if value is None or value == 0 or all(lo <= 0 and hi <= 0 for lo, hi in pairs):
                 return _new_tensor(padded)
-            return self._pad_mask(pairs).where(padded, padded._const(value, self.dtype, ()))
+            return self._pad_mask(pairs).if_else(padded, padded._const(value, self.dtype, ()))
         if mode not in ("reflect", "replicate", "circular"):
             raise ValueError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
                              f"'replicate' or 'circular'")
@@ -410,7 +410,7 @@ class ShapeMixin:
             if n == 0:
                 continue
             padded = p._pad(pads)
-            out = padded if out is None else p._pad_mask(pads).where(padded, out)
+            out = padded if out is None else p._pad_mask(pads).if_else(padded, out)
         return _new_tensor(out if out is not None else real[0])
 
     def stack(self, *others, dim=0):

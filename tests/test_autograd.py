@@ -29,7 +29,7 @@ PRIMITIVES = {
     "add": (lambda x, y: x + y, [any_(2, 3), any_(2, 3)]),
     "mul": (lambda x, y: x * y, [any_(2, 3), any_(2, 3)]),
     "max": (lambda x, y: x.maximum(y), [any_(2, 3), any_(2, 3)]),
-    "where": (lambda x, y: (x > 0).where(x, y), [any_(2, 3), any_(2, 3)]),
+    "where": (lambda x, y: (x > 0).if_else(x, y), [any_(2, 3), any_(2, 3)]),
     "sum": (lambda x: x.sum(1), [any_(2, 3)]),
     "sum_keepdim": (lambda x: x.sum(0, keepdim=True), [any_(2, 3)]),
     "reduce_max": (lambda x: x.amax(1), [any_(2, 3)]),

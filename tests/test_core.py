@@ -115,3 +115,11 @@ def test_non_float_results_do_not_require_grad(device):
     assert (x * 2).requires_grad
     assert not (x > 0).requires_grad
     assert not x.argmax().requires_grad
+
+
+def test_where_method_and_function_follow_torch(device):
+    x = lg.Tensor([1.0, -2.0, 3.0], device=device)
+    y = lg.Tensor([10.0, 20.0, 30.0], device=device)
+    assert x.where(x > 0, y).tolist() == [1.0, 20.0, 3.0]  # torch: self where cond, else other
+    assert lg.where(x > 0, x, y).tolist() == [1.0, 20.0, 3.0]
+    assert x.where(x > 0, 0.0).tolist() == [1.0, 0.0, 3.0]

@@ -81,7 +81,7 @@ def test_matmul_relu_sum_all_levels(rng):
 def test_movement_cast_where_and_several_roots(rng):
     x = tensor(rng, 3, 4)
     y = x.permute(1, 0).flip(0)[1:3].pad((2, 2, 1, 0)) * 2.0
-    z = (x > 0).where(x, -x).cast(lg.int32).sum(0)
+    z = (x > 0).if_else(x, -x).cast(lg.int32).sum(0)
     m = x.amax(1, keepdim=True).expand(3, 4) + x.reshape(4, 3).reshape(3, 4)
     text = check_graph_roundtrip([y.node, z.node, m.node, y.node])
     assert text.splitlines()[-1].startswith("return ")

@@ -6,11 +6,11 @@ from lazygrad.tensor import Tensor
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) whose gradient at exactly 0 is 0, as torch's (a plain maximum would split it)."""
-    return (input > 0).where(input, 0.0)
+    return (input > 0).if_else(input, 0.0)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return (input > 0).where(input, input * negative_slope)
+    return (input > 0).if_else(input, input * negative_slope)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -35,7 +35,7 @@ def tanh(input: Tensor) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     bx = input * beta
     soft = (1.0 + (-bx.abs()).exp()).log() * (1.0 / beta) + input.relu()
-    return (bx > threshold).where(input, soft)
+    return (bx > threshold).if_else(input, soft)
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:

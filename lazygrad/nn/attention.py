@@ -26,7 +26,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         attn_mask = causal_mask(query.shape[-2], key.shape[-2], query.device)
     if attn_mask is not None:
         if attn_mask.dtype == dtypes.bool_:
-            scores = attn_mask.where(scores, -math.inf)
+            scores = attn_mask.if_else(scores, -math.inf)
         else:
             scores = scores + attn_mask
     weights = softmax(scores, -1)

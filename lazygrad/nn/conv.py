@@ -140,8 +140,8 @@ def _first_max(x: Tensor) -> Tensor:
     n = x.shape[-1]
     top = x.amax(-1, keepdim=True)
     position = Tensor(np.arange(n), device=x.device).cast(dtypes.int32)
-    first = (x == top).where(position, n).amin(-1, keepdim=True)
-    return (position == first).where(x, 0.0).sum(-1)
+    first = (x == top).if_else(position, n).amin(-1, keepdim=True)
+    return (position == first).if_else(x, 0.0).sum(-1)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,

@@ -44,7 +44,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if p == 1.0:
         return input * 0.0
     keep = _shared.rand(input.shape, input.device) >= p
-    return keep.where(input * (1.0 / (1.0 - p)), 0.0)
+    return keep.if_else(input * (1.0 / (1.0 - p)), 0.0)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -66,7 +66,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if padding_idx is not None:
         padding_idx = padding_idx % num
         row = _shared.arange(num, weight.device).reshape(num, 1) == padding_idx
-        weight = row.where(weight.detach(), weight)
+        weight = row.if_else(weight.detach(), weight)
     hot = _shared.one_hot(input, num, weight.dtype)
     return hot @ weight
 

@@ -63,7 +63,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -10
         raise ValueError(f"nll_loss: target shape {list(target.shape)} does not match input shape "
                          f"{list(input.shape)}")
     valid = target != ignore_index
-    safe = valid.where(target, 0)
+    safe = valid.if_else(target, 0)
     hot = _shared.one_hot(safe, c, logp.dtype)
     w = hot if weight is None else hot * weight
     w = w * valid.unsqueeze(-1).cast(logp.dtype)
@@ -112,7 +112,7 @@ def cross_entropy_indices(logp: Tensor, target: Tensor, weight, ignore_index: in
         if weight is None:
             denom = valid.sum()
         else:
-            denom = (_shared.one_hot((target != ignore_index).where(target, 0), c, lp.dtype) * weight).sum(-1)
+            denom = (_shared.one_hot((target != ignore_index).if_else(target, 0), c, lp.dtype) * weight).sum(-1)
             denom = (denom * valid).sum()
         smooth = smooth.sum() / denom
     else:

@@ -64,10 +64,10 @@ class MultiheadAttention(Module):
             attn_mask = causal_mask(length, source, query.device).logical_not()
         if attn_mask is not None:
             mask = attn_mask if attn_mask.ndim == 2 else attn_mask.reshape(n, self.num_heads, length, source)
-            scores = mask.where(-math.inf, scores) if mask.dtype == dtypes.bool_ else scores + mask
+            scores = mask.if_else(-math.inf, scores) if mask.dtype == dtypes.bool_ else scores + mask
         if key_padding_mask is not None:
             pad = key_padding_mask.reshape(n, 1, 1, source)
-            scores = pad.where(-math.inf, scores) if pad.dtype == dtypes.bool_ else scores + pad
+            scores = pad.if_else(-math.inf, scores) if pad.dtype == dtypes.bool_ else scores + pad
         weights = F.softmax(scores, -1)
         weights = F.dropout(weights, self.dropout, self.training)
         out = (weights @ v).permute(0, 2, 1, 3).reshape(n, length, e)
