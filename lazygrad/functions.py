@@ -28,7 +28,8 @@ METHOD_ALIASES = (
     "reshape flatten unflatten permute transpose squeeze unsqueeze flip roll narrow chunk split "
     "repeat_interleave tile matmul dot bmm outer gather index_select masked_fill tril triu "
     "std_mean var_mean softmax log_softmax unbind movedim moveaxis diagonal swapaxes mm mv "
-    "tensor_split scatter_add broadcast_to expm1 log1p log10 isfinite"
+    "tensor_split scatter_add broadcast_to expm1 log1p log10 isfinite logical_xor clamp_min "
+    "clamp_max frac"
 ).split()
 
 for _name in METHOD_ALIASES:

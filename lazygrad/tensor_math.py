@@ -295,9 +295,11 @@ class MathMixin:
         return self._in_float(lambda x: x.sin() / x.cos())
 
     def relu(self):
+        """max(x, 0) with torch's gradient: 0 at x == 0 (the max rule would split it), and nan
+        stays nan."""
         if self.dtype.is_bool:
             return self
-        return self.maximum(0)
+        return (self <= 0).if_else(0, self)
 
     def sigmoid(self):
         return self._in_float(lambda x: (1 + (-x).exp())._unary(Op.RECIP))

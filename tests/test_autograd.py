@@ -344,3 +344,10 @@ def test_module_level_backward_sums_several_outputs(device):
     x = lg.Tensor([1.0, 2.0], device=device, requires_grad=True)
     lg.autograd.backward([(x * x).sum(), x * 3], [None, lg.Tensor([1.0, -1.0], device=device)])
     np.testing.assert_allclose(x.grad.numpy(), [2 + 3, 4 - 3])
+
+
+def test_relu_gradient_at_zero_is_zero_as_torch(device):
+    x = lg.Tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)
+    x.relu().sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0]
+    assert np.isnan(lg.Tensor([float("nan")], device=device).relu().item())
