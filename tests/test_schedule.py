@@ -121,3 +121,17 @@ def test_large_full_reductions_run_in_two_stages(device, rng):
     np.testing.assert_allclose((x * 2).reshape(256, 256).sum().numpy(), 2 * a.astype(np.float64).sum(), rtol=1e-4)
     small = lg.Tensor(a[:1000], device=device)
     assert len(small.sum().schedule()) == 1
+
+
+def test_reduce_read_by_several_ops_of_one_kernel_fuses(device, rng):
+    a = rng.standard_normal((8, 16)).astype(np.float32)
+    b = rng.standard_normal((16, 32)).astype(np.float32)
+    x, y = lg.Tensor(a, device=device), lg.Tensor(b, device=device)
+    h = x @ y
+    out = h * h.sigmoid()  # silu reads the product twice
+    assert len(out.schedule()) == 1
+    ref = a @ b
+    np.testing.assert_allclose(out.numpy(), ref / (1 + np.exp(-ref)), rtol=1e-4, atol=1e-5)
+    s = x.sum(1)
+    two = (s * 2, s + 1)  # read by two outputs: two kernels, the sum stays shared
+    assert len(create_schedule([t.node for t in two]).kernels) == 3

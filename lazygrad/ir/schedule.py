@@ -174,7 +174,23 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
                 why[n] = f"holds a reduce and is read by {rs[0].op.value} at {rs[0].loc}"
         if n not in why and cost[n] > MAX_FUSED_OPS:
             why[n] = f"its fused expression passed {MAX_FUSED_OPS} ops"
+    _fuse_shared_reduces(order, readers, why, set(roots))
     return why
+
+
+def _fuse_shared_reduces(order: list[Node], readers, why: dict[Node, str], roots: set[Node]) -> None:
+    """A reduce read by several elementwise ops that all end up in one kernel is computed in
+    that kernel (once: the kernel builder and the lowering share repeated subexpressions):
+    `(a @ b).gelu()` is one kernel although gelu reads the product four times."""
+    into: dict[Node, frozenset] = {}  # the kernels each node's computation is part of
+    for n in reversed(order):
+        into[n] = frozenset((n,)) if n in why else frozenset().union(*(into[r] for r in readers[n]))
+    for n, reason in list(why.items()):
+        rs = readers.get(n, [])
+        if n in roots or len(rs) < 2 or not reason.startswith("holds a reduce and is read by"):
+            continue
+        if all(r.op in ALU or is_unit_reshape(r) for r in rs) and len(frozenset().union(*(into[r] for r in rs))) == 1:
+            del why[n]
 
 
 def _region_size(root: Node, why: dict[Node, str], limit: int) -> int:
