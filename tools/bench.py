@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.abspath(__file__))))
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))  # bench_models
 import lazygrad as lg  # noqa: E402
 
 import importlib.util
@@ -84,13 +84,9 @@ def workloads() -> list[Workload]:
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm-up: compile, caches
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median seconds of fn after one warm-up call (compile, caches)."""
+    from bench_models import median_time as median
+    return median(fn, repeat, warmup=1)
 
 
 def run(args) -> list[dict]:

@@ -75,12 +75,13 @@ def _numbered(source: str) -> str:
     return "\n".join(f"{i:4d} | {line}" for i, line in enumerate(source.splitlines(), 1))
 
 
-def compile_c(source: str, name: str = "kernel") -> str:
-    """Path of a shared library built from source (from the disk cache when it is there)."""
+def compile_c(source: str, name: str = "kernel", flags: tuple[str, ...] | None = None) -> str:
+    """Path of a shared library built from source (from the disk cache when it is there).
+    `flags` replaces lazygrad's own compiler flags (a backend with other conventions)."""
     cc = find_compiler()
     if cc is None:
         raise CompileError("no C compiler found: set CC or install cc, gcc or clang")
-    flags = compiler_flags()
+    flags = compiler_flags() if flags is None else tuple(flags)
     key = hashlib.sha256("\0".join([source, cc, *flags, _cpu_tag()]).encode()).hexdigest()[:24]
     path = os.path.join(cache_dir(), f"{name}-{key}.so")
     if os.path.exists(path):

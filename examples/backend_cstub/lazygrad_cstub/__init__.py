@@ -13,21 +13,16 @@ make_device() puts them together; pyproject.toml registers it with lazygrad.
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 
 import numpy as np
 
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import LoopKernel
-from lazygrad.ir.errors import CompileError
+from lazygrad.runtime.c import compile_c, find_compiler
 from lazygrad.runtime.device import Device
 
-FLAGS = ("-O1", "-fPIC", "-shared", "-std=gnu11", "-fno-math-errno")
+FLAGS = ("-O1", "-fPIC", "-shared", "-std=gnu11", "-fno-math-errno", "-lm")
 
 
 # ---- allocator --------------------------------------------------------------------------------
@@ -81,39 +76,14 @@ def render_cstub(kernel: LoopKernel) -> str:
 # ---- compiler ---------------------------------------------------------------------------------
 
 def find_cc() -> str | None:
-    return shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
-
-
-def cache_dir() -> str:
-    from lazygrad.runtime.c import cache_dir as lazygrad_cache
-    path = os.path.join(lazygrad_cache(), "cstub")
-    os.makedirs(path, exist_ok=True)
-    return path
+    return find_compiler()
 
 
 def compile_cstub(source: str, name: str) -> str:
-    """Path of a shared library built from source; built once, then read from the cache."""
-    cc = find_cc()
-    if cc is None:
-        raise CompileError("cstub: no C compiler found (set CC, or install gcc or clang)")
-    key = hashlib.sha256("\0".join([source, cc, *FLAGS]).encode()).hexdigest()[:24]
-    path = os.path.join(cache_dir(), f"{name}-{key}.so")
-    if os.path.exists(path):
-        return path
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=cache_dir(), prefix=".tmp-")
-    os.close(fd)
-    try:
-        proc = subprocess.run([cc, *FLAGS, "-x", "c", "-", "-o", tmp, "-lm"],
-                              input=source.encode(), capture_output=True, check=False)
-        if proc.returncode != 0:
-            numbered = "\n".join(f"{i:4d} | {ln}" for i, ln in enumerate(source.splitlines(), 1))
-            raise CompileError(f"cstub: {cc} failed on kernel {name}:\n"
-                               f"{proc.stderr.decode(errors='replace')}\n--- source ---\n{numbered}")
-        os.replace(tmp, path)  # atomic: other processes never see half a library
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    """Path of a shared library built from source with our own flags. lazygrad's C compiler
+    driver does the rest: the disk cache keyed by source, compiler and flags, the atomic
+    rename, and the error that shows the numbered source."""
+    return compile_c(source, name, flags=FLAGS)
 
 
 # ---- program ----------------------------------------------------------------------------------
