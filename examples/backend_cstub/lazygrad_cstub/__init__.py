@@ -19,6 +19,7 @@ import numpy as np
 
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import LoopKernel
+from lazygrad.ir.errors import DTypeError
 from lazygrad.runtime.c import compile_c, find_compiler
 from lazygrad.runtime.device import Device
 
@@ -64,6 +65,9 @@ class CStubRenderer(CStyleRenderer):
         return lines
 
     def render(self, kernel: LoopKernel) -> str:
+        if any(p.dtype.name == "bfloat16" for p in kernel.params):
+            raise DTypeError(f"kernel {kernel.name}: the cstub backend has no bfloat16 "
+                             "(lazygrad's own c device has); use float32")
         head = self.signature(kernel) + " {\n"
         before, _, body = super().render(kernel).partition(head)
         return before + head + "\n".join(self.unpack(kernel)) + "\n" + body
@@ -110,5 +114,10 @@ def check() -> tuple[bool, str]:
     return True, f"{cc} {' '.join(FLAGS)}, void **args calls"
 
 
+class CStubDevice(Device):
+    def supports(self, dtype) -> bool:
+        return dtype.name != "bfloat16"  # its renderer declares no 16-bit storage for it
+
+
 def make_device() -> Device:
-    return Device("cstub", HostMemory(), render_cstub, compile_cstub, CStubProgram, check)
+    return CStubDevice("cstub", HostMemory(), render_cstub, compile_cstub, CStubProgram, check)
