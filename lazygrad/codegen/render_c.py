@@ -70,7 +70,12 @@ class CRenderer(CStyleRenderer):
             const = "" if p.is_output else "const "
             ctype = "unsigned short" if p.dtype == bfloat16 else self.type_name(p.dtype)
             params.append(f"{const}{ctype}* {p.name}")
-        return f"void {kernel.name}({', '.join(params)})"
+        prefix = ""
+        if _has_register_lanes(kernel):
+            # the lanes vectorize across accumulators (SLP); gcc's loop vectorizer would
+            # instead vectorize the reduce loop along its strided axis, 20-40x slower
+            prefix = '__attribute__((optimize("no-tree-loop-vectorize"))) '
+        return f"{prefix}void {kernel.name}({', '.join(params)})"
 
     def loop_header(self, loop: Loop, kernel: LoopKernel, accs_inside: list[Acc]) -> list[str]:
         lines = []
@@ -90,6 +95,16 @@ class CRenderer(CStyleRenderer):
         i = loop.var
         lines.append(f"for ({self.index_type} {i} = 0; {i} < {loop.extent}; {i}++) {{")
         return lines
+
+
+def _has_register_lanes(kernel: LoopKernel) -> bool:
+    """An innermost reduce loop that updates several accumulators (an upcast kernel)."""
+    from lazygrad.codegen.loop_ir import Update, walk_stmts
+    for st in walk_stmts(kernel.body):
+        if isinstance(st, Loop) and not any(isinstance(s, Loop) for s in st.body):
+            if sum(isinstance(s, Update) for s in st.body) > 1 and st.kind != "simd":
+                return True
+    return False
 
 
 def render_c(kernel: LoopKernel) -> str:
