@@ -51,7 +51,9 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
     if not mapping:
         return {}
     loads = [n for n in toposort([src]) if n.op is Op.LOAD and len(n.arg[1].views) == 1]
-    strides = [n.arg[1].top.strides for n in loads]
+    # only the streams matter: a load that stays put along the reduce (a row's max in a
+    # softmax) is read once per output and must not pull the lanes across rows
+    strides = [s for s in (n.arg[1].top.strides for n in loads) if any(s[a] != 0 for a in reduce.arg)]
     upcasts: dict[int, int] = {}
     for out_dim, red_dim in reversed(list(mapping.items())):
         if ast.shape[out_dim] % VECTOR_LANES == 0 and any(s[red_dim] == 1 for s in strides):
