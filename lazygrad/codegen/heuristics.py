@@ -26,6 +26,26 @@ REUSE_LANES = 8 if _cpu_has_avx512() else 4  # 8x16 accumulators fill 8 of 32 zm
 MIN_REDUCE = 8
 
 
+def effective_strides(vs) -> tuple:
+    """How far a view's memory index moves per step of each dim, read off its simplified
+    index expression (so a stack of views that simplifies to strides counts as strides);
+    None for a dim that enters the index through a division or modulo."""
+    from lazygrad.ir import symbolic as sym
+    variables = [sym.var(f"d{i}", 0, max(n - 1, 0)) for i, n in enumerate(vs.shape)]
+    index, _ = vs.index(variables)
+    terms, _ = sym._linear(index)
+    out = []
+    for i, v in enumerate(variables):
+        name = f"d{i}"
+        if vs.shape[i] == 1:
+            out.append(0)
+        elif any(name in sym.free_vars(t) and t is not v for t in terms):
+            out.append(None)
+        else:
+            out.append(terms.get(v, 0))
+    return tuple(out)
+
+
 def _reduce_dim_of_output(ast: Node, reduce: Node) -> dict[int, int] | None:
     """Output dim -> dim of the reduce's shape, when the two differ only by size-1 dims."""
     out_dims = [d for d, n in enumerate(ast.shape) if n != 1]
@@ -50,20 +70,23 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
     mapping = _reduce_dim_of_output(ast, reduce)
     if not mapping:
         return {}
-    loads = [n for n in toposort([src]) if n.op is Op.LOAD and len(n.arg[1].views) == 1]
+    loads = [n for n in toposort([src]) if n.op is Op.LOAD]
     # only the streams matter: a load that stays put along the reduce (a row's max in a
     # softmax) is read once per output and must not pull the lanes across rows
-    strides = [s for s in (n.arg[1].top.strides for n in loads) if any(s[a] != 0 for a in reduce.arg)]
+    strides = [s for s in (effective_strides(n.arg[1]) for n in loads) if any(s[a] != 0 for a in reduce.arg)]
     upcasts: dict[int, int] = {}
     for out_dim, red_dim in reversed(list(mapping.items())):
         if ast.shape[out_dim] % VECTOR_LANES == 0 and any(s[red_dim] == 1 for s in strides):
             upcasts[out_dim] = VECTOR_LANES
             break
     if upcasts:
+        vector_red = mapping[next(iter(upcasts))]
+        vector_loads = [s for s in strides if s[vector_red] == 1]
         for out_dim, red_dim in reversed(list(mapping.items())):
             if out_dim in upcasts or ast.shape[out_dim] % REUSE_LANES:
                 continue
-            if any(s[red_dim] == 0 for s in strides) and any(s[red_dim] != 0 for s in strides):
+            # the vector loads stay put along this dim, so each feeds REUSE_LANES rows of lanes
+            if all(s[red_dim] == 0 for s in vector_loads) and any(s[red_dim] != 0 for s in strides):
                 upcasts[out_dim] = REUSE_LANES
                 break
         vector_dim = next(iter(upcasts))
