@@ -26,6 +26,7 @@ from lazygrad.ir.symbolic import Expr
 
 Lanes = tuple[tuple[Expr, ...], ...]  # one index tuple (into a node's shape) per lane
 _CACHE: dict[tuple[Node, str, tuple], LoopKernel] = {}
+_CHOSEN: dict[tuple[Node, str], LoopKernel] = {}  # the kernel lowered with the heuristics' choice
 
 
 def reduce_identity(op: Op, dtype: DType) -> Expr:
@@ -169,10 +170,16 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None) -> LoopKe
     """The Loop IR of a kernel (cached: Kernel IR nodes are hash-consed)."""
     if ast.op is not Op.STORE:
         raise ValueError(f"lower expects a store at the root, got {ast.op.value}")
+    chosen = _CHOSEN.get((ast, name)) if upcasts is None else None
+    if chosen is not None:
+        return chosen
+    explicit = upcasts is not None
     if upcasts is None:
         upcasts = choose_upcasts(ast)
     key = (ast, name, tuple(sorted(upcasts.items())))
     if key in _CACHE:
+        if not explicit:
+            _CHOSEN[(ast, name)] = _CACHE[key]
         return _CACHE[key]
     for d, factor in upcasts.items():
         if ast.shape[d] % factor:
@@ -197,6 +204,8 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None) -> LoopKe
     params = (out,) + tuple(lw.params[k] for k in sorted(lw.params))
     kernel = optimize(LoopKernel(name, params, tuple(lw.blocks[0])))
     _CACHE[key] = kernel
+    if not explicit:
+        _CHOSEN[(ast, name)] = kernel
     return kernel
 
 

@@ -21,7 +21,7 @@ from lazygrad.ir.kernel import KernelBuilder, kernel_flops, kernel_name, view_th
 from lazygrad.ir.node import Node, consumers, make, toposort
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
 from lazygrad.ir.rewrite import Pat, Rule, rewrite_graph
-from lazygrad.ir.simplify import simplify
+from lazygrad.ir.simplify import ALL_RULES
 
 MAX_FUSED_OPS = 160
 _LEAVES = (Op.BUFFER,)
@@ -235,6 +235,7 @@ def split_full_reduce(node: Node) -> Node | None:
 SCHEDULE_REWRITES: list[Rule] = [
     (Pat(frozenset(REDUCE), name="node"), split_full_reduce),
 ]
+SIMPLIFY_AND_SCHEDULE_RULES: list[Rule] = ALL_RULES + SCHEDULE_REWRITES  # one pass over the graph
 
 
 def create_schedule(roots: list[Node], reuse_realized: bool = True) -> Schedule:
@@ -243,7 +244,7 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True) -> Schedule:
     nodes by earlier realizes (for tools that show or rewrite a saved IR)."""
     user_roots = list(roots)
     start = _substitute_realized(user_roots) if reuse_realized else user_roots
-    roots = rewrite_graph(simplify(start), SCHEDULE_REWRITES)
+    roots = rewrite_graph(start, SIMPLIFY_AND_SCHEDULE_RULES)
     roots = _copy_overwritten_roots(roots)
     forced: dict[Node, str] = {}
     for _ in range(8):
