@@ -152,10 +152,12 @@ class CStyleRenderer:
         return f"(({a}) > ({b}) ? ({a}) : ({b}))"
 
     def _acc(self, kernel: LoopKernel, name: str) -> Acc:
-        for s in walk_stmts(kernel.body):
-            if isinstance(s, Acc) and s.name == name:
-                return s
-        raise KeyError(name)
+        """The declaration of an accumulator (indexed once a kernel: tiles have hundreds)."""
+        cached = getattr(self, "_acc_index", None)
+        if cached is None or cached[0] is not kernel:
+            cached = (kernel, {s.name: s for s in walk_stmts(kernel.body) if isinstance(s, Acc)})
+            self._acc_index = cached
+        return cached[1][name]
 
     def _outer_accs(self, loop: Loop, kernel: LoopKernel) -> list[Acc]:
         """Accumulators declared outside `loop` and updated inside it."""

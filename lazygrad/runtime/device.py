@@ -46,6 +46,7 @@ class Device:
     compile_threads: int = 1  # >1: compile a schedule's new kernels concurrently (see prepare)
     _programs: dict[tuple[str, str], Program] = field(default_factory=dict)
     _by_kernel: dict[int, tuple[LoopKernel, Program, str]] = field(default_factory=dict)
+    _rendered: dict[int, tuple[LoopKernel, str]] = field(default_factory=dict)
 
     def supports(self, dtype) -> bool:
         """Whether kernels on this device can use dtype (OpenCL float16 needs cl_khr_fp16)."""
@@ -60,7 +61,8 @@ class Device:
         hit = self._by_kernel.get(id(kernel))
         if hit is not None and hit[0] is kernel:  # lowered kernels are cached, so this is hot
             return hit[1], hit[2]
-        source = self.render(kernel)
+        rendered = self._rendered.pop(id(kernel), None)
+        source = rendered[1] if rendered is not None and rendered[0] is kernel else self.render(kernel)
         key = (kernel.name, source)
         prog = self._programs.get(key)
         if prog is None:
@@ -74,13 +76,16 @@ class Device:
         outside process (the cold start of a big schedule is mostly compiler time). Errors
         surface later, from get_program, in schedule order."""
         todo: dict[tuple[str, str], str] = {}
+        sources: dict[int, tuple[LoopKernel, str]] = {}
         for k in kernels:
             hit = self._by_kernel.get(id(k))
             if hit is not None and hit[0] is k:
                 continue
             source = self.render(k)
+            sources[id(k)] = (k, source)
             if (k.name, source) not in self._programs:
                 todo[(k.name, source)] = k.name
+        self._rendered.update(sources)  # get_program does not render them again
         if self.compile_threads <= 1 or len(todo) <= 1:
             return
         from concurrent.futures import ThreadPoolExecutor
