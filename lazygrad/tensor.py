@@ -3,7 +3,8 @@ until a value is asked for (.numpy(), .tolist(), .item(), print, .realize()).
 
 This file holds construction, realization, dtype/device conversion and the primitive wrappers
 (`_unary`, `_binary`, `_reduce`, `_movement`) that every composite op is written in. The
-composite ops live in the mixins, one file a family: tensor_math.py (elementwise),
+composite ops live in the mixins, one file a family: tensor_math.py (operators),
+tensor_unary.py (unary math, rounding, powers),
 tensor_reduce.py, tensor_shape.py (movement), tensor_index.py, tensor_linalg.py.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from lazygrad.runtime.registry import Device_, canonical, get_device
 from lazygrad.tensor_index import IndexMixin
 from lazygrad.tensor_linalg import LinalgMixin
 from lazygrad.tensor_math import MathMixin
+from lazygrad.tensor_unary import UnaryMathMixin
 from lazygrad.tensor_reduce import ReduceMixin
 from lazygrad.tensor_shape import ShapeMixin
 
@@ -46,7 +48,7 @@ def _infer_dtype(data: Any) -> DType:
     raise DTypeError(f"cannot make a tensor from {type(data).__name__} data of numpy dtype {arr.dtype}")
 
 
-class Tensor(MathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, AutogradMixin):
+class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, AutogradMixin):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators

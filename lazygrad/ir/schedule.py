@@ -135,6 +135,12 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
     for r in roots:
         if not (r.op is Op.BUFFER or (r.op is Op.RESHAPE and r.srcs[0].op is Op.BUFFER)):
             why.setdefault(r, "output")
+    reduce_below: dict[Node, bool] = {}
+    for n in order:
+        reduce_below[n] = not leaf(n) and (n.op in REDUCE or any(reduce_below[s] for s in n.srcs))
+
+    def holds_reduce(n: Node) -> bool:
+        return reduce_below[n]
     for n in order:
         if n.op is Op.CONTIGUOUS:
             why.setdefault(n, "contiguous() asks for a buffer")
@@ -147,8 +153,9 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
                 why.setdefault(src, f"a copy to {n.device} reads it")
         elif n.op is Op.EXPAND and math.prod(n.shape) > math.prod(n.srcs[0].shape):
             b = base_of(n.srcs[0])
-            # a single value (a scalar's arithmetic) is cheaper to recompute than to launch
-            if computes(b) and b.op is not Op.DETACH and (b.size > 1 or b.op in REDUCE):
+            # a single value (a scalar's arithmetic) is cheaper to recompute than to launch,
+            # unless a reduce is in it: that cannot be recomputed inside another kernel
+            if computes(b) and b.op is not Op.DETACH and (b.size > 1 or holds_reduce(b)):
                 why.setdefault(b, f"read broadcast to {list(n.shape)} by an expand at {n.loc}")
     # second pass: reduces and size limits, now that forced realizations are known
     cost: dict[Node, int] = {}

@@ -1,0 +1,387 @@
+"""Unary math (exp, log, trig, activations, erf), rounding, clamping and powers.
+
+Each method is a formula in the primitive ops; transcendental functions reduce to exp2, log2
+and sin. float16/bfloat16 are computed in float32 and rounded once (`_in_float`).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lazygrad import dtypes
+from lazygrad.ir.ops import Op
+
+LOG2_E = 1.0 / math.log(2.0)
+LN_2 = math.log(2.0)
+
+
+class UnaryMathMixin:
+    # ---- unary math ------------------------------------------------------------------------
+    def exp2(self):
+        return self._in_float(lambda x: x._unary(Op.EXP2))
+
+    def log2(self):
+        return self._in_float(lambda x: x._unary(Op.LOG2))
+
+    def exp(self):
+        """exp2(x * log2(e)). The product's rounding makes the relative error grow with |x|
+        (about |x| * 1.4 ulps: 1e-6 at x = -20 in float32). Cody-Waite range reduction would
+        keep it within an ulp but reads x twice, and the scheduler then gives a reduce that
+        feeds exp (exp(a @ b), a gather) a kernel of its own; one read keeps those fused."""
+        return self._in_float(lambda x: (x * LOG2_E)._unary(Op.EXP2))
+
+    def log(self):
+        return self._in_float(lambda x: x._unary(Op.LOG2) * LN_2)
+
+    def log10(self):
+        return self._in_float(lambda x: x._unary(Op.LOG2) * (LN_2 / math.log(10.0)))
+
+    def expm1(self):
+        """exp(x) - 1 without cancellation near 0 (Kahan's trick: the rounding error of
+        exp(x) cancels in (u - 1) * x / log(u))."""
+        def f(x):
+            u = x.exp()
+            um1 = u - 1
+            fixed = um1 * x / u.log()
+            out = (um1 == -1).if_else(-1.0, (u == math.inf).if_else(math.inf, fixed))
+            return (u == 1).if_else(x, out)
+        return self._in_float(f)
+
+    def log1p(self):
+        """log(1 + x) without losing x when it is tiny (Goldberg's trick)."""
+        def f(x):
+            u = x + 1
+            fixed = u.log() * x / (u - 1)
+            return (u == 1).if_else(x, (u == math.inf).if_else(math.inf, fixed))
+        return self._in_float(f)
+
+    def sqrt(self):
+        return self._in_float(lambda x: x._unary(Op.SQRT))
+
+    def rsqrt(self):
+        return self._in_float(lambda x: x._unary(Op.SQRT)._unary(Op.RECIP))
+
+    def sin(self):
+        return self._in_float(lambda x: x._unary(Op.SIN))
+
+    def cos(self):
+        """sin(pi/2 - x), with pi/2 as a rounded head plus the tail it lost: near pi/2 the
+        difference is exact and the tail then keeps cos's small values accurate."""
+        def f(x):
+            head = float(np.array(math.pi / 2, x.dtype.np))
+            tail = math.pi / 2 - head if x.dtype == dtypes.float32 else 6.123233995736766e-17
+            return ((head - x) + tail)._unary(Op.SIN)
+        return self._in_float(f)
+
+    def tan(self):
+        return self._in_float(lambda x: x.sin() / x.cos())
+
+    def relu(self):
+        """max(x, 0) with torch's gradient: 0 at x == 0 (the max rule would split it), and nan
+        stays nan."""
+        if self.dtype.is_bool:
+            return self
+        return (self <= 0).if_else(0, self)
+
+    def sigmoid(self):
+        return self._in_float(lambda x: (1 + (-x).exp())._unary(Op.RECIP))
+
+    def tanh(self):
+        """float64: through expm1, full relative precision near 0. float32 (and the 16-bit
+        floats, computed in float32): an odd polynomial for |x| < 0.625, where 1 - 2/(e^2x + 1)
+        would cancel, and that formula beyond; both about 1 ulp, and one exp instead of the
+        exp, log and divisions of expm1 (tanh is the heart of gelu's tanh form)."""
+        def f(x):
+            a = x.abs()
+            if x.dtype == dtypes.float64:
+                m = (a * -2).expm1()  # in (-1, 0]
+                t = -m / (m + 2)
+            else:
+                a2 = a * a
+                poly = TANH_SMALL[0]
+                for c in TANH_SMALL[1:]:
+                    poly = poly * a2 + c
+                t = (a < 0.625).if_else(poly * a, 1 - 2 / ((a * 2).exp() + 1))
+            return (x < 0).if_else(-t, t)
+        return self._in_float(f)
+
+    def silu(self):
+        return self._in_float(lambda x: x * x.sigmoid())
+
+    def gelu(self, approximate="none"):
+        """x * P(N(0,1) <= x): the exact erf form by default, torch's tanh form on request."""
+        if approximate == "tanh":
+            def f(x):
+                inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
+                return 0.5 * x * (1 + inner.tanh())
+        elif approximate == "none":
+            def f(x):
+                return 0.5 * x * (1 + (x * math.sqrt(0.5)).erf())
+        else:
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return self._in_float(f)
+
+    def softplus(self, beta=1, threshold=20):
+        """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as torch)."""
+        def f(x):
+            bx = x * beta
+            return (bx > threshold).if_else(x, bx.exp().log1p() / beta)
+        return self._in_float(f)
+
+    def erf(self):
+        """erf by piecewise polynomials fitted to float64 precision (max error ~1e-15 in
+        float64, below one float32 epsilon in float32): x * P(x^2) for |x| < 1, and
+        1 - exp(-x^2) * erfcx(|x|) with erfcx fitted on three intervals up to 6."""
+        def f(x):
+            a = x.abs()
+            t = a * a
+            y = a * _horner(t * 2 - 1, ERF_SMALL)
+            for lo, mid, half, coeffs in ERF_LARGE:
+                tail = 1 - (-t).exp() * _horner((a - mid) * (1.0 / half), coeffs)
+                y = (a >= lo).if_else(tail, y)
+            y = (a >= 6.0).if_else(1.0, y)
+            return (x < 0).if_else(-y, y)
+        return self._in_float(f)
+
+    def abs(self):
+        """A select rather than max(x, -x), which would turn +0.0 into -0.0."""
+        if self.dtype.is_bool or self.dtype.is_unsigned:
+            return self
+        return (self < 0).if_else(-self, self)
+
+    __abs__ = abs
+
+    def sign(self):
+        """-1, 0 or 1 in the input's dtype. NaN stays NaN, as in numpy: torch gives 0, which
+        its maintainers list as a bug (pytorch/pytorch#41245), so we do not copy it."""
+        if self.dtype.is_bool:
+            return self
+        out = (self > 0).cast(self.dtype) - (self < 0).cast(self.dtype)
+        return self.isnan().if_else(self, out) if self.dtype.is_float else out
+
+    def square(self):
+        return self * self
+
+    # ---- rounding --------------------------------------------------------------------------
+    def trunc(self):
+        """Through a cast to an integer type; floats at or beyond 2**mantissa_bits are
+        already integral (and may not fit the integer), so they pass through unchanged."""
+        if not self.dtype.is_float:
+            return self
+        limit, int_type = _INTEGRAL_FROM[self.dtype.name]
+        small = self.abs() < limit
+        chopped = small.if_else(self, 0).cast(int_type).cast(self.dtype)
+        return small.if_else(chopped, self)
+
+    def floor(self):
+        if not self.dtype.is_float:
+            return self
+        t = self.trunc()
+        return t - (t > self).cast(self.dtype)
+
+    def ceil(self):
+        if not self.dtype.is_float:
+            return self
+        t = self.trunc()
+        return t + (t < self).cast(self.dtype)
+
+    def round(self, decimals=0):
+        """Round half to even, as torch and numpy do (2.5 -> 2, 3.5 -> 4)."""
+        if not self.dtype.is_float:
+            return self
+        if decimals:
+            scale = 10.0 ** decimals
+            return (self * scale).round() / scale
+        low = self.floor()
+        frac = self - low  # exact: low and self are within 1 of each other
+        half = low * 0.5
+        odd = half.floor() != half
+        up = (frac > 0.5) | ((frac == 0.5) & odd)
+        return low + up.cast(self.dtype)
+
+    def frac(self):
+        return self - self.trunc()
+
+    # ---- clamping and selection helpers --------------------------------------------------------
+    def clamp(self, min=None, max=None):
+        """min first, then max: where min > max every element becomes max (as torch)."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        out = self
+        if min is not None:
+            out = out.maximum(min)
+        if max is not None:
+            out = out.minimum(max)
+        return out
+
+    clip = clamp
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def isnan(self):
+        if not self.dtype.is_float:
+            return self._const(False, dtypes.bool_)
+        return self != self  # noqa: PLR0124  (NaN is the one value unequal to itself)
+
+    def isinf(self):
+        if not self.dtype.is_float:
+            return self._const(False, dtypes.bool_)
+        return (self == math.inf) | (self == -math.inf)
+
+    def isfinite(self):
+        if not self.dtype.is_float:
+            return self._const(True, dtypes.bool_)
+        return self.isnan().logical_not() & self.isinf().logical_not()
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN -> nan, +inf -> posinf, -inf -> neginf; the infinities default to the largest
+        and smallest finite values of the dtype."""
+        if not self.dtype.is_float:
+            return self
+        biggest = float(np.finfo(self.dtype.np).max)
+        posinf = biggest if posinf is None else posinf
+        neginf = -biggest if neginf is None else neginf
+        out = (self == math.inf).if_else(posinf, self)
+        out = (self == -math.inf).if_else(neginf, out)
+        return self.isnan().if_else(nan, out)
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self), in torch's two-sided form so that weight 1 gives
+        exactly end."""
+        from lazygrad.tensor import Tensor
+        start, end = self._broadcast_pair(end)
+        w = weight if isinstance(weight, Tensor) else start._const(weight, shape=())
+        diff = end - start
+        return (w.abs() < 0.5).if_else(start + w * diff, end - diff * (1 - w))
+
+    # ---- powers ----------------------------------------------------------------------------
+    def pow(self, exponent):
+        from lazygrad.tensor import Tensor
+        if isinstance(exponent, Tensor):
+            base, exp = self._broadcast_pair(exponent)
+            if not base.dtype.is_float:
+                return _int_pow(base, exp)
+            return base._in_float(lambda b: _float_pow(b, exp.cast(b.dtype)))
+        return self._pow_scalar(exponent)
+
+    def __pow__(self, exponent):
+        return self.pow(exponent)
+
+    def __rpow__(self, base):
+        """scalar ** tensor."""
+        b, e = self._broadcast_pair(base, reverse=True)
+        return b.pow(e)
+
+    def _pow_scalar(self, exponent):
+        """Integral exponents (the common x**2, x**-1, ...) by repeated squaring, which is
+        exact for ints and within a few roundings for floats; others through exp2/log2."""
+        dt = dtypes.result_type_with_scalar(self.dtype, exponent)
+        x = self.cast(dt)
+        integral = float(exponent).is_integer()
+        if not dt.is_float:
+            if exponent < 0:
+                raise ValueError(f"integers to negative integer powers are not allowed "
+                                 f"({dt.name} tensor ** {exponent})")
+            return _pow_by_squaring(x, int(exponent))
+        if integral and abs(exponent) <= 64:
+            out = _pow_by_squaring(x, int(abs(exponent)))
+            return out.reciprocal() if exponent < 0 else out
+        if exponent == 0.5:
+            return x.sqrt()
+        return x._in_float(lambda b: _float_pow(b, b._const(exponent, shape=())._broadcast_to(b.shape)))
+
+
+def _horner(u, coeffs):
+    """coeffs[0] + u * (coeffs[1] + u * (...)), the last coefficient innermost."""
+    out = u * coeffs[-1] + coeffs[-2]
+    for c in reversed(coeffs[:-2]):
+        out = out * u + c
+    return out
+
+
+def _pow_by_squaring(x, n: int):
+    """x ** n for a Python int n >= 0 with O(log n) multiplies."""
+    result = None
+    square = x
+    while n:
+        if n & 1:
+            result = square if result is None else result * square
+        n >>= 1
+        if n:
+            square = square * square
+    return x._const(1) if result is None else result
+
+
+def _float_pow(base, exp):
+    """base ** exp for floats as C's pow does: |base|**exp by exp2/log2, negative bases
+    with integral exponents get the sign of the parity, other negative bases give NaN."""
+    magnitude = (exp * base.abs().log2()).exp2()
+    integral = exp.trunc() == exp
+    half = exp * 0.5
+    odd = integral & (half.trunc() != half)
+    signed = odd.if_else(-magnitude, magnitude)
+    out = (base < 0).if_else(integral.if_else(signed, math.nan), magnitude)
+    one = (exp == 0) | (base == 1) | ((base == -1) & exp.isinf())
+    return one.if_else(1.0, out)
+
+
+def _int_pow(base, exp):
+    """Integer ** integer tensors, wrapping like C: square-and-multiply over the exponent's
+    bits up to the type's width (larger exponents overflow for |base| >= 2, and bases 0, 1
+    and -1 are handled apart). Negative exponents give 0 except for bases 1 and -1."""
+    if base.dtype.is_bool:
+        base, exp = base.cast(dtypes.int64), exp.cast(dtypes.int64)
+    bits = base.dtype.bits.bit_length() - 1  # 64 -> 6: exponents below 64 computed exactly
+    positive = (exp < 0).if_else(0, exp)
+    result, square, k = base._const(1), base, positive
+    for _ in range(bits):
+        result = ((k & 1) != 0).if_else(result * square, result)
+        square = square * square
+        k = k >> 1
+    odd = (exp & 1) != 0
+    unit = (base == 1) | (base == -1)
+    one, minus_one = base._const(1), base._const(-1)
+    unit_power = (base == 1).if_else(one, odd.if_else(minus_one, one))
+    large = exp >= (1 << bits)
+    out = large.if_else((base == 0).if_else(0, result), result)
+    out = ((exp < 0) | large).if_else(unit.if_else(unit_power, (exp < 0).if_else(0, out)), out)
+    return out
+
+
+# tanh(x) / x as a polynomial in x^2 for |x| < 0.625 (least squares on Chebyshev nodes,
+# float32 relative error 1.0e-7)
+TANH_SMALL = (-0.005709896971753089, 0.020642182487024225, -0.053739816010959854,
+              0.1333141815420877, -0.33333277654874416, 0.9999999983363927)
+
+# floats at or beyond this magnitude are integers; the integer type that holds the rest
+_INTEGRAL_FROM = {"float16": (2.0 ** 10, dtypes.int32), "bfloat16": (2.0 ** 7, dtypes.int32),
+                  "float32": (2.0 ** 23, dtypes.int32), "float64": (2.0 ** 52, dtypes.int64)}
+
+# erf(x) / x as a polynomial in u = 2 x^2 - 1, for |x| < 1 (a Chebyshev fit, max error 1e-15)
+ERF_SMALL = (0.965468738669867, -0.14053608902272158, 0.01985249668898449,
+             -0.0022854855610599852, 0.00021751715603412732, -1.7537169904346077e-05,
+             1.223382765533785e-06, -7.511464105704845e-08, 4.115752142741435e-09,
+             -2.0457161821621021e-10, 9.210082546908027e-12)
+
+# erfcx(x) = exp(x^2) erfc(x) on [lo, lo + 2 half] as a polynomial in u = (x - mid) / half
+ERF_LARGE = (
+    (1.0, 1.5, 0.5, (0.321585416454319, -0.08181145886628126, 0.019037759963736356,
+                     -0.004116363162396324, 0.0008360838116758294, -0.00016081117391916213,
+                     2.9470844874307814e-05, -5.171326032037791e-06, 8.72340197410966e-07,
+                     -1.4191833800676766e-07, 2.227644451456412e-08, -3.3974476872904888e-09,
+                     5.419077330084123e-10, -7.82361304067462e-11)),
+    (2.0, 2.75, 0.75, (0.19366209627907263, -0.04742822816987684, 0.011114208554985325,
+                       -0.002503548817029052, 0.000544086462018721, -0.00011442702060350491,
+                       2.3347505506260554e-05, -4.6321598725534585e-06, 8.951291544681369e-07,
+                       -1.679928185926421e-07, 3.093250885161491e-08, -6.190558382067465e-09,
+                       1.096449777432263e-09)),
+    (3.5, 4.75, 1.25, (0.11630270733944265, -0.029379310902437, 0.007283316024719633,
+                       -0.0017736275801285616, 0.00042468067076497783, -0.00010004084608431887,
+                       2.3056556711901802e-05, -5.261799943644748e-06, 1.3509808107916534e-06,
+                       -3.027611620816632e-07)),
+)
