@@ -21,6 +21,7 @@ import numpy as np
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.abspath(__file__))))
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))  # bench_models
 import lazygrad as lg  # noqa: E402
+from lazygrad.runtime.registry import get_device  # noqa: E402
 
 import importlib.util
 import os
@@ -98,9 +99,12 @@ def run(args) -> list[dict]:
         inputs = w.make_inputs(rng)
         tensors = [lg.Tensor(a, device=args.device).realize() for a in inputs]
 
+        device = get_device(args.device)
+
         def lazy_call():
             out = w.lazygrad_fn(*tensors)
             out.realize()
+            device.synchronize()  # OpenCL launches are asynchronous: time the finished work
             return out
 
         check = lazy_call().numpy()
