@@ -5,6 +5,10 @@
     renderer(loop_kernel) -> source       compiler(source, name) -> binary
     program(name, binary); program(*handles) -> seconds (when timing is asked for)
 
+Optionally, launch_options(loop_kernel) -> [dict, ...]: launch settings a search
+(LAZYGRAD_BEAM) may try; the renderer then gets one as keyword arguments,
+renderer(loop_kernel, **options), and must write it into the source.
+
 A backend writes these four for its hardware and registers a Device; nothing else in
 lazygrad changes. See docs/backends.md.
 
@@ -44,31 +48,32 @@ class Device:
     program: Callable[[str, Any], Program]
     check: Callable[[], tuple[bool, str]] = lambda: (True, "")
     compile_threads: int = 1  # >1: compile a schedule's new kernels concurrently (see prepare)
+    launch_options: Callable[[LoopKernel], list[dict]] = lambda kernel: []
     _programs: dict[tuple[str, str], Program] = field(default_factory=dict)
-    _by_kernel: dict[int, tuple[LoopKernel, Program, str]] = field(default_factory=dict)
+    _by_kernel: dict[int, tuple[LoopKernel, Program, str, dict | None]] = field(default_factory=dict)
     _rendered: dict[int, tuple[LoopKernel, str]] = field(default_factory=dict)
 
     def supports(self, dtype) -> bool:
         """Whether kernels on this device can use dtype (OpenCL float16 needs cl_khr_fp16)."""
         return True
 
-    def render(self, kernel: LoopKernel) -> str:
-        return self.renderer(kernel)
+    def render(self, kernel: LoopKernel, launch: dict | None = None) -> str:
+        return self.renderer(kernel, **launch) if launch else self.renderer(kernel)
 
-    def get_program(self, kernel: LoopKernel) -> tuple[Program, str]:
+    def get_program(self, kernel: LoopKernel, launch: dict | None = None) -> tuple[Program, str]:
         """The compiled program for a Loop IR kernel (cached in memory, and on disk by the
-        compiler where it has a disk cache)."""
+        compiler where it has a disk cache); launch: one of launch_options(kernel)."""
         hit = self._by_kernel.get(id(kernel))
-        if hit is not None and hit[0] is kernel:  # lowered kernels are cached, so this is hot
+        if hit is not None and hit[0] is kernel and hit[3] == launch:  # lowered kernels are cached: hot
             return hit[1], hit[2]
-        rendered = self._rendered.pop(id(kernel), None)
-        source = rendered[1] if rendered is not None and rendered[0] is kernel else self.render(kernel)
+        rendered = self._rendered.pop(id(kernel), None) if not launch else None
+        source = rendered[1] if rendered is not None and rendered[0] is kernel else self.render(kernel, launch)
         key = (kernel.name, source)
         prog = self._programs.get(key)
         if prog is None:
             prog = self.program(kernel.name, self.compiler(source, kernel.name))
             self._programs[key] = prog
-        self._by_kernel[id(kernel)] = (kernel, prog, source)
+        self._by_kernel[id(kernel)] = (kernel, prog, source, launch)
         return prog, source
 
     def prepare(self, kernels: list[LoopKernel]) -> None:
