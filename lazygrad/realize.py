@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from lazygrad.codegen.lower import lower
+from lazygrad.codegen.search import beam_width, choose as beam_choose
 from lazygrad.ir.errors import LazygradError
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import Op
@@ -129,8 +130,14 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
         return out
     device = get_device(target.device)
     try:
-        loop_kernel = lower(k.ast, k.name)
-        program, source = device.get_program(loop_kernel)
+        width = beam_width()
+        if width:
+            out_buf = k.output.buffer if k.output is not None else None
+            loop_kernel, launch = beam_choose(k.ast, k.name, device, inputs, out_buf.size if out_buf else target.size,
+                                              target.dtype, width)
+        else:
+            loop_kernel, launch = lower(k.ast, k.name), None
+        program, source = device.get_program(loop_kernel, launch)
     except LazygradError as e:  # say which of the user's lines the failing kernel computes
         raise type(e)(f"{e}\n(while compiling kernel {k.name} for {target.op.value} at {target.loc})") from e
     if k.output is not None:
@@ -165,6 +172,8 @@ def _print_kernel(k, loop_kernel, source: str, seconds: float, nbytes: int, leve
 
 def _prepare(schedule: Schedule) -> None:
     """Let each device compile the schedule's new kernels together (in parallel for c)."""
+    if len(schedule.kernels) <= 1 or beam_width():
+        return  # nothing to overlap, or the search compiles its own variants
     by_device: dict[str, list] = {}
     for k in schedule.kernels:
         if k.ast is not None:

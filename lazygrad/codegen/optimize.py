@@ -41,9 +41,11 @@ def _mark_simd(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
     return tuple(out)
 
 
-def optimize(kernel: LoopKernel) -> LoopKernel:
+def optimize(kernel: LoopKernel, parallel: bool | None = None) -> LoopKernel:
+    """parallel: run the outer loops in parallel (True), not (False), or decide by the
+    kernel's work (None, the default; a search may override it)."""
     body = _mark_simd(kernel.body)
-    if total_work(body) >= PARALLEL_MIN_WORK:
+    if parallel if parallel is not None else total_work(body) >= PARALLEL_MIN_WORK:
         body = tuple(replace(s, kind="parallel") if isinstance(s, Loop) else s for s in body)
     return replace(kernel, body=body)
 
