@@ -93,8 +93,7 @@ class _Lowerer:
         if op is Op.LOAD:
             param, vs = node.arg
             out = []
-            for idx in lanes:
-                index, valid = vs.index(list(idx))
+            for index, valid in _lane_indices(vs, lanes):
                 if valid.op is Op.CONST and not valid.arg:
                     out.append(sym.const(0, node.dtype))
                 else:
@@ -142,6 +141,50 @@ class _Lowerer:
         return tuple(acc_var(name, node.dtype) for name in names)
 
 
+def _lane_offsets(lanes: Lanes) -> list[tuple[int, ...]] | None:
+    """How far each lane's index tuple is from lane 0's, dim by dim, when every lane differs
+    from it by constants only (upcast lanes do: `i*16 + 3` against `i*16`)."""
+    base = [sym._linear(e) for e in lanes[0]]
+    out = []
+    for idx in lanes:
+        offs = []
+        for e, e0, (terms0, c0) in zip(idx, lanes[0], base):
+            if e is e0:
+                offs.append(0)
+                continue
+            terms, c = sym._linear(e)
+            if terms != terms0:
+                return None
+            offs.append(c - c0)
+        out.append(tuple(offs))
+    return out
+
+
+def _lane_indices(vs, lanes: Lanes) -> list[tuple[Expr, Expr]]:
+    """(memory index, validity) of a view at every lane. Wide register tiles have up to 256
+    lanes; for a single strided view, lane k's index is lane 0's plus a constant, which
+    is much cheaper to build than simplifying the whole index again (the warm first call of
+    a model is mostly this)."""
+    offsets = _lane_offsets(lanes) if len(lanes) > 1 and len(vs.views) == 1 else None
+    if offsets is None:
+        return [vs.index(list(idx)) for idx in lanes]
+    view = vs.views[0]
+    masked = [False] * len(view.shape) if view.mask is None else \
+        [lo > 0 or hi < d for (lo, hi), d in zip(view.mask, view.shape)]
+    index0, valid0 = vs.index(list(lanes[0]))
+    shifted: dict[int, Expr] = {0: index0}
+    out = []
+    for idx, offs in zip(lanes, offsets):
+        if any(o and m for o, m in zip(offs, masked)):  # the lane moves along a masked dim
+            out.append(vs.index(list(idx)))
+            continue
+        shift = sum(o * st for o, st in zip(offs, view.strides))
+        if shift not in shifted:
+            shifted[shift] = index0 + shift
+        out.append((shifted[shift], valid0))
+    return out
+
+
 def _unit_reshape_index(idx: tuple[Expr, ...], node: Node) -> tuple[Expr, ...]:
     real = iter(i for i, d in zip(idx, node.shape) if d != 1)
     return tuple(sym.const(0) if d == 1 else next(real) for d in node.srcs[0].shape)
@@ -166,17 +209,19 @@ def output_lanes(shape: tuple[int, ...], upcasts: dict[int, int]) -> tuple[list[
     return loops, tuple(itertools.product(*per_dim))
 
 
-def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None) -> LoopKernel:
-    """The Loop IR of a kernel (cached: Kernel IR nodes are hash-consed)."""
+def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
+          parallel: bool | None = None) -> LoopKernel:
+    """The Loop IR of a kernel (cached: Kernel IR nodes are hash-consed). upcasts and
+    parallel override the heuristics (see heuristics.choose_upcasts and optimize)."""
     if ast.op is not Op.STORE:
         raise ValueError(f"lower expects a store at the root, got {ast.op.value}")
-    chosen = _CHOSEN.get((ast, name)) if upcasts is None else None
+    chosen = _CHOSEN.get((ast, name)) if upcasts is None and parallel is None else None
     if chosen is not None:
         return chosen
-    explicit = upcasts is not None
+    explicit = upcasts is not None or parallel is not None
     if upcasts is None:
         upcasts = choose_upcasts(ast)
-    key = (ast, name, tuple(sorted(upcasts.items())))
+    key = (ast, name, tuple(sorted(upcasts.items())), parallel)
     if key in _CACHE:
         if not explicit:
             _CHOSEN[(ast, name)] = _CACHE[key]
@@ -202,7 +247,7 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None) -> LoopKe
         body()
     out = Param("p0", ast.dtype, True)
     params = (out,) + tuple(lw.params[k] for k in sorted(lw.params))
-    kernel = optimize(LoopKernel(name, params, tuple(lw.blocks[0])))
+    kernel = optimize(LoopKernel(name, params, tuple(lw.blocks[0])), parallel)
     _CACHE[key] = kernel
     if not explicit:
         _CHOSEN[(ast, name)] = kernel

@@ -13,6 +13,7 @@ for every realized node; networkx orders the kernels.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -309,10 +310,22 @@ def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKer
             out_view = view_through(node.shape, ())
             value_ir = builder.build(node.srcs[0] if node.op is Op.CONTIGUOUS else node)
         ast = make(Op.STORE, (value_ir,), (0, out_view), loc=node.loc)
-        nodes = toposort([ast])
-        kernels.append(ScheduledKernel(kernel_name(ast, nodes), ast, node, tuple(builder.params),
-                                       output, kernel_flops(ast, nodes)))
+        name, flops = _name_and_flops(ast)
+        kernels.append(ScheduledKernel(name, ast, node, tuple(builder.params), output, flops))
     return kernels
+
+
+_NAMES: "weakref.WeakKeyDictionary[Node, tuple[str, int]]" = weakref.WeakKeyDictionary()
+
+
+def _name_and_flops(ast: Node) -> tuple[str, int]:
+    """Kernel IR is hash-consed, so a kernel scheduled again (every training step) is the
+    same node: its name and flop count are remembered, not recounted."""
+    hit = _NAMES.get(ast)
+    if hit is None:
+        nodes = toposort([ast])
+        hit = _NAMES[ast] = (kernel_name(ast, nodes), kernel_flops(ast, nodes))
+    return hit
 
 
 def _order(kernels: list[ScheduledKernel]) -> list[ScheduledKernel]:
