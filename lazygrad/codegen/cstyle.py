@@ -120,13 +120,11 @@ class CStyleRenderer:
     def stmt(self, st: Stmt, kernel: LoopKernel, depth: int, out: list[str]) -> None:
         pad = self.indent_unit * depth
         if isinstance(st, Loop):
-            accs = [s for s in walk_stmts(st.body) if isinstance(s, Acc)]
             for line in self.loop_header(st, kernel, self._outer_accs(st, kernel)):
                 out.append(pad + line)
             for inner in st.body:
                 self.stmt(inner, kernel, depth + 1, out)
             out.append(pad + "}")
-            _ = accs
         elif isinstance(st, Let):
             out.append(f"{pad}{self.type_name(st.value.dtype)} {st.name} = {self.expr(st.value)};")
         elif isinstance(st, Acc):
@@ -161,8 +159,12 @@ class CStyleRenderer:
 
     def _outer_accs(self, loop: Loop, kernel: LoopKernel) -> list[Acc]:
         """Accumulators declared outside `loop` and updated inside it."""
-        inside = {s.name for s in walk_stmts(loop.body) if isinstance(s, Acc)}
-        updated = {s.name for s in walk_stmts(loop.body) if isinstance(s, Update)}
+        inside, updated = set(), set()
+        for s in walk_stmts(loop.body):
+            if isinstance(s, Acc):
+                inside.add(s.name)
+            elif isinstance(s, Update):
+                updated.add(s.name)
         return [self._acc(kernel, n) for n in sorted(updated - inside)]
 
     def helpers(self, kernel: LoopKernel) -> list[str]:

@@ -23,6 +23,7 @@ from lazygrad.ir import symbolic as sym
 from lazygrad.ir.node import Node, toposort
 from lazygrad.ir.ops import ALU, REDUCE, REDUCE_BINARY, Op
 from lazygrad.ir.symbolic import Expr
+from lazygrad.ir.view import ViewStack
 
 Lanes = tuple[tuple[Expr, ...], ...]  # one index tuple (into a node's shape) per lane
 _CACHE: dict[tuple[Node, str, tuple], LoopKernel] = {}
@@ -165,7 +166,19 @@ def _lane_indices(vs, lanes: Lanes) -> list[tuple[Expr, Expr]]:
     lanes; for a single strided view, lane k's index is lane 0's plus a constant, which
     is much cheaper to build than simplifying the whole index again (the warm first call of
     a model is mostly this)."""
-    offsets = _lane_offsets(lanes) if len(lanes) > 1 and len(vs.views) == 1 else None
+    if len(lanes) > 1 and len(vs.views) > 1:
+        # the top view is strided: shift its flat index per lane, then unflatten each distinct
+        # one through the views below once (lanes that stay put along a dim share it)
+        rest = ViewStack(vs.views[:-1])
+        below: dict[Expr, tuple[Expr, Expr]] = {}
+        out = []
+        for flat, valid in _lane_indices(ViewStack(vs.views[-1:]), lanes):
+            if flat not in below:
+                below[flat] = rest.index([flat], flat=True)
+            index, valid_below = below[flat]
+            out.append((index, sym.logical_and(valid, valid_below)))
+        return out
+    offsets = _lane_offsets(lanes) if len(lanes) > 1 else None
     if offsets is None:
         return [vs.index(list(idx)) for idx in lanes]
     view = vs.views[0]
@@ -236,8 +249,8 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
     def body(level: int = 0) -> None:
         if level == len(loops):
             values = lw.value(ast.srcs[0], lanes)
-            for idx, value in zip(lanes, values):
-                lw.emit(Store("p0", out_view.index(list(idx))[0], value))
+            for (index, _), value in zip(_lane_indices(out_view, lanes), values):
+                lw.emit(Store("p0", index, value))
             return
         lw.loop(loops[level][0], loops[level][1], lambda: body(level + 1))
 

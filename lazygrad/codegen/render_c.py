@@ -35,7 +35,11 @@ class CRenderer(CStyleRenderer):
         return f"{name}({arg})"
 
     def render(self, kernel: LoopKernel) -> str:
-        source = super().render(kernel)
+        self._exprs: dict | None = {}  # Expr -> text: subexpressions (lane 0's index) recur
+        try:
+            source = super().render(kernel)
+        finally:
+            self._exprs = None
         helpers = c_math.definitions_used(source)
         if not helpers:
             return source
@@ -43,15 +47,25 @@ class CRenderer(CStyleRenderer):
         return head + "#include <stdint.h>\n" + "\n".join(helpers) + "\n" + body
 
     def expr(self, e) -> str:
+        memo = getattr(self, "_exprs", None)
+        if memo is None:
+            return self._expr(e)
+        text = memo.get(e)
+        if text is None:
+            text = memo[e] = self._expr(e)
+        return text
+
+    def _expr(self, e) -> str:
         """bfloat16: loads widen the 16-bit pattern to float, every op rounds its result."""
-        if e.op is Op.LOAD and e.dtype == bfloat16:
-            return f"lg_bf16_to_f32({super().expr(e)})"
-        if e.op is Op.BITCAST and e.dtype == bfloat16:
-            return f"lg_bf16_to_f32((unsigned short)({self.expr(e.srcs[0])}))"
-        if e.op is Op.BITCAST and e.srcs[0].dtype == bfloat16:
+        if e.dtype == bfloat16:
+            if e.op is Op.LOAD:
+                return f"lg_bf16_to_f32({super().expr(e)})"
+            if e.op is Op.BITCAST:
+                return f"lg_bf16_to_f32((unsigned short)({self.expr(e.srcs[0])}))"
+            if e.op not in (Op.CONST, Op.VAR):
+                return f"lg_bf16_round({super().expr(e)})"
+        elif e.op is Op.BITCAST and e.srcs[0].dtype == bfloat16:
             return f"(({self.type_name(e.dtype)})lg_f32_to_bf16({self.expr(e.srcs[0])}))"
-        if e.dtype == bfloat16 and e.op not in (Op.CONST, Op.VAR):
-            return f"lg_bf16_round({super().expr(e)})"
         return super().expr(e)
 
     def stmt(self, st, kernel: LoopKernel, depth: int, out: list[str]) -> None:

@@ -206,11 +206,12 @@ class ViewStack:
             return self._replace_top(merged)
         return ViewStack(self.views + (View.contiguous(tuple(shape)),))
 
-    def index(self, idxs: list[Expr]) -> tuple[Expr, Expr]:
-        """(memory index, validity) of the element at idxs (one expression a dim of shape)."""
+    def index(self, idxs: list[Expr], flat: bool = False) -> tuple[Expr, Expr]:
+        """(memory index, validity) of the element at idxs (one expression a dim of shape);
+        flat: idxs is [the flat index into the top view] instead."""
         valid = sym.TRUE
         for level, view in enumerate(reversed(self.views)):
-            if level > 0:  # unflatten the flat index of the view above into this view's dims
+            if level > 0 or flat:  # unflatten the flat index of the view above into this view's dims
                 flat = idxs[0]
                 idxs = []
                 for d, stride in zip(view.shape, contiguous_strides(view.shape)):
