@@ -1,172 +1,168 @@
 #!/usr/bin/env python3
-"""Benchmarks: lazygrad against numpy (and torch when it is installed), in one run.
+"""Benchmarks: lazygrad against numpy, torch eager, torch.compile and tinygrad, in one run.
 
     python tools/bench.py [--device c] [--repeat 7] [--only softmax,matmul] [--json out.json]
+                          [--others torch,tinygrad | --no-others] [--no-models] [--no-scaling]
 
-Each workload is timed as a user sees it: build the lazy graph, realize it, wait. Inputs are
-realized beforehand; compile time is excluded by a warm-up call. Medians are printed with
-GFLOP/s or GB/s and the ratio `other / lazygrad` (above 1 means lazygrad is faster).
+Every workload of tools/bench_workloads.py is a row of one table: median times of lazygrad and
+of each implementation installed here, lazygrad's GFLOP/s or GB/s, the ratios `other time /
+lazygrad time` (above 1: lazygrad is faster), the performance issue's goal and whether this run
+meets it. Each call is timed as a user sees it (build the lazy graph, realize, wait); inputs are
+realized beforehand and compiling is left out by warm-up calls. torch, torch.compile and
+tinygrad run in child processes (tools/bench_others.py), one at a time, before lazygrad is
+timed; none of them is a dependency of lazygrad. A graph-size table follows: building and
+scheduling N ops must cost O(N).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.abspath(__file__))))
-sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))  # bench_models
-import lazygrad as lg  # noqa: E402
-from lazygrad.runtime.registry import get_device  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_models as bm
+import bench_others
+import bench_workloads as bw
 
-import importlib.util
-import os
-import subprocess
-
-# torch is optional, only a comparison, and timed in a child process: its OpenMP runtime and
-# ours would otherwise spin against each other on the same cores.
-HAVE_TORCH = importlib.util.find_spec("torch") is not None
-torch = None
+import lazygrad as lg
+import lazygrad.nn.functional as F
+from lazygrad.runtime.registry import get_device
 
 
-@dataclass
-class Workload:
-    name: str
-    flops: float  # per call
-    nbytes: float  # minimal memory traffic per call
-    make_inputs: Callable[[np.random.Generator], list[np.ndarray]]
-    numpy_fn: Callable
-    lazygrad_fn: Callable
-    torch_fn: Callable | None = None
-
-
-def gelu_chain_np(x):
-    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
-
-
-def gelu_chain_lg(x):
+def gelu_chain(x):
     return 0.5 * x * (1.0 + (0.7978845608 * (x + 0.044715 * x * x * x)).tanh())
 
 
-def softmax_np(x):
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def softmax_lg(x):
+def softmax_rows(x):
     e = (x - x.amax(1, keepdim=True)).exp()
     return e / e.sum(1, keepdim=True)
 
 
-def workloads() -> list[Workload]:
-    n16 = 16 * 1024 * 1024
-    f32 = np.float32
-    return [
-        Workload("gelu chain 16M", 14 * n16, 8 * n16,
-                 lambda r: [r.standard_normal(n16, dtype=f32)], gelu_chain_np, gelu_chain_lg,
-                 lambda x: 0.5 * x * (1.0 + torch.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))),
-        Workload("softmax 4096x4096 rows", 5 * 4096 * 4096, 8 * 4096 * 4096,
-                 lambda r: [r.standard_normal((4096, 4096), dtype=f32)], softmax_np, softmax_lg,
-                 lambda x: torch.softmax(x, 1)),
-        Workload("sum 4096x4096 axis 1", 4096 * 4096, 4 * 4096 * 4096,
-                 lambda r: [r.standard_normal((4096, 4096), dtype=f32)],
-                 lambda x: x.sum(axis=1), lambda x: x.sum(1), lambda x: x.sum(1)),
-        Workload("sum 4096x4096 axis 0", 4096 * 4096, 4 * 4096 * 4096,
-                 lambda r: [r.standard_normal((4096, 4096), dtype=f32)],
-                 lambda x: x.sum(axis=0), lambda x: x.sum(0), lambda x: x.sum(0)),
-        Workload("matmul 1024", 2 * 1024 ** 3, 3 * 4 * 1024 * 1024,
-                 lambda r: [r.standard_normal((1024, 1024), dtype=f32) for _ in range(2)],
-                 lambda a, b: a @ b, lambda a, b: a @ b, lambda a, b: a @ b),
-    ]
+# The lazygrad version of every kernel workload, by name (bench_workloads.KERNELS).
+LAZYGRAD_KERNELS: dict[str, Callable] = {
+    "gelu chain 16M": gelu_chain,
+    "softmax 4096x4096 rows": softmax_rows,
+    "sum 4096x4096 axis 1": lambda x: x.sum(1),
+    "sum 4096x4096 axis 0": lambda x: x.sum(0),
+    "matmul 1024": lambda a, b: a @ b,
+    "matmul 2048": lambda a, b: a @ b,
+    "conv2d 32x16x32x32 * 32x16x3x3": lambda x, w: F.conv2d(x, w, padding=1),
+}
+SHORT = {"torch.compile": "compile"}  # column headers
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    """Median seconds of fn after one warm-up call (compile, caches)."""
-    from bench_models import median_time as median
-    return median(fn, repeat, warmup=1)
+def time_kernel(w: bw.Workload, device_name: str, repeat: int) -> dict:
+    """lazygrad and numpy on one kernel workload: seconds and whether lazygrad matches numpy."""
+    inputs = w.make_inputs(np.random.default_rng(0))
+    tensors = [lg.Tensor(a, device=device_name).realize() for a in inputs]
+    device = get_device(device_name)
+    fn = LAZYGRAD_KERNELS[w.name]
+
+    def lazy_call():
+        out = fn(*tensors).realize()
+        device.synchronize()  # OpenCL launches are asynchronous: time the finished work
+        return out
+
+    out, ref = lazy_call().numpy(), w.numpy_fn(*inputs)
+    ok = bool(np.allclose(out, ref, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(ref).max()))))
+    return {"seconds": {"lazygrad": bw.median_time(lazy_call, repeat, warmup=1),
+                        "numpy": bw.median_time(lambda: w.numpy_fn(*inputs), repeat, warmup=1)},
+            "correct": ok}
 
 
-def run(args) -> list[dict]:
-    rng = np.random.default_rng(0)
-    rows = []
-    for w in workloads():
-        if args.only and not any(key in w.name for key in args.only.split(",")):
+def time_models(models: list[bw.ModelWorkload], device: str, repeat: int) -> dict[str, dict[str, float]]:
+    """lazygrad (and numpy where natural) on the selected model rows: {key: {impl: seconds}}."""
+    keys = {m.key for m in models}
+    out: dict[str, dict[str, float]] = {}
+    if "mlp step" in keys:
+        out["mlp step"] = {"lazygrad": bm.mlp_lazygrad(repeat, device), "numpy": bm.mlp_numpy(repeat)}
+    if "transformer step" in keys:
+        out["transformer step"] = {"lazygrad": bm.transformer_lazygrad(repeat, device)}
+    if keys & {"tiny op", "tiny op jit"}:
+        tiny = bm.tiny_op_lazygrad(repeat, device)
+        out["tiny op"] = {"lazygrad": tiny["tiny op"], "numpy": bm.tiny_op_numpy(repeat)}
+        out["tiny op jit"] = {"lazygrad": tiny["tiny op jit"]}
+    if keys & bw.LAZYGRAD_ONLY:
+        first = bm.first_call_seconds(device)
+        out["first call cold"], out["first call warm"] = {"lazygrad": first["cold"]}, {"lazygrad": first["warm"]}
+    return out
+
+
+def make_row(spec: bw.Workload | bw.ModelWorkload, seconds: dict[str, float], others: dict[str, dict],
+             correct: bool | None) -> dict:
+    """One table row (and JSON record): lazygrad's and numpy's seconds, the children's results,
+    and what follows from them. `correct` is None for rows without a numpy reference."""
+    name, kind = spec.name, "kernel" if isinstance(spec, bw.Workload) else "model"
+    flops, nbytes = spec.flops, getattr(spec, "nbytes", 0)
+    seconds = dict(seconds)
+    notes, correct_by = [], {"lazygrad": correct}
+    for impl, results in others.items():
+        result = results.get(name)
+        if result is None:
             continue
-        inputs = w.make_inputs(rng)
-        tensors = [lg.Tensor(a, device=args.device).realize() for a in inputs]
-
-        device = get_device(args.device)
-
-        def lazy_call():
-            out = w.lazygrad_fn(*tensors)
-            out.realize()
-            device.synchronize()  # OpenCL launches are asynchronous: time the finished work
-            return out
-
-        check = lazy_call().numpy()
-        ref = w.numpy_fn(*inputs)
-        ok = np.allclose(check, ref, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(ref).max())))
-        times = {"lazygrad": median_time(lazy_call, args.repeat),
-                 "numpy": median_time(lambda: w.numpy_fn(*inputs), args.repeat)}
-        if HAVE_TORCH and w.torch_fn is not None:
-            times["torch"] = torch_time(w.name, args.repeat)
-        row = {"workload": w.name, "device": args.device, "correct": bool(ok),
-               "ms": {k: v * 1e3 for k, v in times.items()},
-               "lazygrad_gflops": w.flops / times["lazygrad"] / 1e9,
-               "lazygrad_gbs": w.nbytes / times["lazygrad"] / 1e9,
-               "ratio": {k: v / times["lazygrad"] for k, v in times.items() if k != "lazygrad"}}
-        rows.append(row)
-        print_row(row)
-    return rows
+        if "error" in result:
+            notes.append(f"{impl}: {result['error']}")
+            continue
+        seconds[impl] = result["seconds"]
+        correct_by[impl] = result.get("correct")
+        if result.get("correct") is False:
+            notes.append(f"{impl}: output differs from numpy")
+    lazy = seconds["lazygrad"]
+    ratio = {impl: s / lazy for impl, s in seconds.items() if impl != "lazygrad"}
+    first_call = {impl: r[name]["first_call_s"] * 1e3 for impl, r in others.items() if "first_call_s" in r.get(name, {})}
+    return {"workload": name, "kind": kind, "ms": {k: v * 1e3 for k, v in seconds.items()},
+            "gflops": flops / lazy / 1e9 if flops else None, "gbs": nbytes / lazy / 1e9 if nbytes else None,
+            "ratio": ratio, "goal": spec.goal.describe(), "goal_met": spec.goal.met(lazy, ratio.get("torch")),
+            "correct": correct_by if kind == "kernel" else {}, "first_call_ms": first_call, "notes": notes}
 
 
-def torch_time(name: str, repeat: int) -> float:
-    """Median seconds of torch eager on a workload, measured in a fresh child process."""
-    out = subprocess.run([sys.executable, __file__, "--torch-workload", name, "--repeat", str(repeat)],
-                         capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+# ---- the table --------------------------------------------------------------------------------
+
+def format_time(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    if ms >= 1e3:
+        return f"{ms / 1e3:.2f} s"
+    return f"{ms:.1f} ms" if ms >= 1 else f"{ms * 1e3:.1f} us"
 
 
-def _torch_child(name: str, repeat: int) -> None:
-    global torch
-    import torch as torch_module
-    torch = torch_module
-    w = next(w for w in workloads() if w.name == name)
-    inputs = [torch.from_numpy(a) for a in w.make_inputs(np.random.default_rng(0))]
-    print(median_time(lambda: w.torch_fn(*inputs), repeat))
+def format_rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
-def print_header(args) -> None:
-    others = "numpy" + (", torch" if HAVE_TORCH else "")
-    print(f"lazygrad bench on device {args.device!r}; medians of {args.repeat}; ratio = {others} "
-          f"time / lazygrad time (>1: lazygrad faster)")
-    cols = ["workload", "lazygrad ms", "numpy ms"] + (["torch ms"] if HAVE_TORCH else [])
-    cols += ["GFLOP/s", "GB/s", "x numpy"] + (["x torch"] if HAVE_TORCH else []) + ["ok"]
-    print(" | ".join(cols))
+def table_columns(impls: list[str]) -> list[tuple[str, int, Callable[[dict], str]]]:
+    """(header, width, cell) for every column; the ratio columns are `x IMPL`."""
+    cols: list[tuple[str, int, Callable[[dict], str]]] = [("workload", 31, lambda r: r["workload"])]
+    for impl in ["lazygrad", "numpy", *impls]:
+        cols.append((SHORT.get(impl, impl), 9, lambda r, i=impl: format_time(r["ms"].get(i))))
+    cols += [("GFLOP/s", 7, lambda r: format_rate(r["gflops"])), ("GB/s", 5, lambda r: format_rate(r["gbs"]))]
+    for impl in ["numpy", *impls]:
+        header = "x " + SHORT.get(impl, impl)
+        cols.append((header, max(7, len(header)),
+                     lambda r, i=impl: f"{r['ratio'][i]:.2f}x" if i in r["ratio"] else "-"))
+    met = {True: "yes", False: "NO", None: "-"}
+    cols += [("goal", 13, lambda r: r["goal"]), ("met", 3, lambda r: met[r["goal_met"]]),
+             ("ok", 3, lambda r: met[r["correct"].get("lazygrad")])]
+    return cols
 
 
-def print_row(row: dict) -> None:
-    ms, ratio = row["ms"], row["ratio"]
-    parts = [f"{row['workload']:<24}", f"{ms['lazygrad']:9.2f}", f"{ms['numpy']:9.2f}"]
-    if "torch" in ms:
-        parts.append(f"{ms['torch']:9.2f}")
-    parts += [f"{row['lazygrad_gflops']:7.1f}", f"{row['lazygrad_gbs']:6.1f}", f"{ratio['numpy']:6.2f}x"]
-    if "torch" in ratio:
-        parts.append(f"{ratio['torch']:6.2f}x")
-    parts.append("yes" if row["correct"] else "NO")
-    print(" | ".join(parts), flush=True)
+def print_table_line(cells: list[tuple[str, int]]) -> None:
+    parts = [text.ljust(width) if i == 0 else text.rjust(width) for i, (text, width) in enumerate(cells)]
+    print(" | ".join(parts).rstrip(), flush=True)
 
 
-def graph_scaling(sizes=(1_000, 10_000, 100_000)) -> list[dict]:
+def print_scaling(sizes=(1_000, 10_000, 100_000)) -> list[dict]:
     """Building and scheduling an N-op graph must cost O(N): time per op stays flat."""
     from lazygrad.ir.schedule import create_schedule
     rows = []
     x = lg.Tensor(np.ones(64, np.float32)).realize()
-    print("graph size | build ms | schedule ms | us per op (build + schedule)")
+    print("\ngraph size | build ms | schedule ms | us per op (build + schedule)")
     for n in sizes:
         start = time.perf_counter()
         y = x
@@ -182,64 +178,99 @@ def graph_scaling(sizes=(1_000, 10_000, 100_000)) -> list[dict]:
     return rows
 
 
-def model_rows(args) -> list[dict]:
-    """conv2d, training steps, per-op overhead and cold start (tools/bench_models.py)."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import bench_models as bm
-    rows = []
-
-    def row(name, lazy_s, numpy_s=None, torch_s=None, note=""):
-        r = {"workload": name, "ms": {"lazygrad": lazy_s * 1e3}, "ratio": {}, "note": note}
-        for key, value in (("numpy", numpy_s), ("torch", torch_s)):
-            if value is not None:
-                r["ms"][key] = value * 1e3
-                r["ratio"][key] = value / lazy_s
-        rows.append(r)
-        ms = r["ms"]
-        cells = [f"{name:<30}", f"{ms['lazygrad']:10.3f}", f"{ms.get('numpy', float('nan')):10.3f}",
-                 f"{ms.get('torch', float('nan')):10.3f}",
-                 f"{r['ratio'].get('numpy', float('nan')):7.2f}x", f"{r['ratio'].get('torch', float('nan')):7.2f}x"]
-        print(" | ".join(cells) + (f"  {note}" if note else ""), flush=True)
-
-    print("\nmodel workload                 | lazygrad ms |   numpy ms |   torch ms | x numpy | x torch")
-    torch_of = (lambda name: bm.torch_time_in_child(name, args.repeat)) if HAVE_TORCH else (lambda name: None)
-    x, w = bm.conv_inputs()
-    row("conv2d 32x16x32x32 * 32x16x3x3", bm.conv_lazygrad(args.repeat, args.device),
-        median_time(lambda: bm.conv_numpy(x, w), args.repeat), torch_of("conv2d"))
-    row("MLP 784-256-10 step (jit)", bm.mlp_lazygrad(args.repeat, args.device),
-        bm.mlp_numpy(args.repeat), torch_of("mlp step"))
-    row("transformer step (jit)", bm.transformer_lazygrad(args.repeat, args.device), None,
-        torch_of("transformer step"))
-    tiny = bm.tiny_op_lazygrad(args.repeat, args.device)
-    torch_tiny = torch_of("tiny op")
-    for label, seconds in tiny.items():
-        row(f"tiny op, {label}", seconds, None, torch_tiny)
-    first = bm.first_call_seconds(args.device)
-    row("transformer first call, cold", first["cold"], note="(compile, empty kernel cache)")
-    row("transformer first call, warm", first["warm"], note="(new process, filled cache)")
-    return rows
+def grouped_notes(rows: list[dict]) -> list[str]:
+    """Each distinct note once, with the workloads it concerns (a library that cannot start
+    would otherwise say so on every row)."""
+    where: dict[str, list[str]] = {}
+    for row in rows:
+        for note in row["notes"]:
+            where.setdefault(note, []).append(row["workload"])
+    return [f"{note} [{'; '.join(names) if len(names) <= 3 else f'{len(names)} workloads'}]"
+            for note, names in where.items()]
 
 
-def main() -> None:
+# ---- the run ------------------------------------------------------------------------------------
+
+def run_others(impls: list[str], names: list[str], repeat: int) -> tuple[dict, dict]:
+    """Each implementation in its own child processes: ({impl: {name: result}}, {impl: about})."""
+    results, about = {}, {}
+    for impl in impls:
+        start = time.perf_counter()
+        print(f"timing {impl} on {len(names)} workloads in a child process ...", end=" ", flush=True)
+        results[impl], header = bench_others.time_in_child(impl, names, repeat)
+        about[impl] = header.get("about", impl)
+        print(f"{time.perf_counter() - start:.0f} s ({about[impl]})", flush=True)
+    return results, about
+
+
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="c")
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--device", default="c", help="lazygrad's device")
+    parser.add_argument("--repeat", type=int, default=7, help="timed calls a median is taken of")
     parser.add_argument("--only", default="", help="comma-separated substrings of workload names")
     parser.add_argument("--json", default="", help="also write the results to this file")
+    parser.add_argument("--others", default=",".join(bench_others.OTHERS),
+                        help="implementations to compare with, of " + ", ".join(bench_others.OTHERS))
+    parser.add_argument("--no-others", action="store_true", help="numpy only: skip the child processes")
     parser.add_argument("--no-scaling", action="store_true", help="skip the graph-size scaling table")
     parser.add_argument("--no-models", action="store_true", help="skip the model workloads")
-    parser.add_argument("--torch-workload", default="", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.torch_workload:
-        _torch_child(args.torch_workload, args.repeat)
-        return
-    print_header(args)
-    rows = run(args)
-    models = [] if args.no_models or args.only else model_rows(args)
-    scaling = [] if args.no_scaling or args.only else graph_scaling()
+    parser.add_argument("--omp-passive", action="store_true",
+                        help="OMP_WAIT_POLICY=PASSIVE for every implementation: idle OpenMP threads sleep "
+                             "instead of spinning, which distorts less on a machine others are using")
+    args = parser.parse_args(argv)
+    if args.omp_passive:  # before any kernel loads libgomp; the child processes inherit it
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+    kernels = bw.selected(bw.KERNELS, args.only)
+    models = [] if args.no_models else bw.selected(bw.MODELS, args.only)
+    asked = [] if args.no_others else [i.strip() for i in args.others.split(",") if i.strip()]
+    unknown = [i for i in asked if i not in bench_others.OTHERS]
+    if unknown:
+        parser.error(f"unknown implementation(s) {unknown}; choose from {', '.join(bench_others.OTHERS)}")
+    unavailable = {i: why for i in asked if (why := bench_others.missing(i))}
+    impls = [i for i in bench_others.OTHERS if i in asked and i not in unavailable]
+
+    names = [w.name for w in kernels] + [m.name for m in models if m.key not in bw.LAZYGRAD_ONLY]
+    others, about = run_others(impls, names, args.repeat) if names else ({}, {})
+    about = {"lazygrad": f"lazygrad on device {args.device!r}", "numpy": f"numpy {np.__version__}", **about}
+
+    wait = f"; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}" if os.environ.get("OMP_WAIT_POLICY") else ""
+    print(f"\nmedians of {args.repeat}; x IMPL = IMPL time / lazygrad time (>1: lazygrad faster); "
+          f"goals are against torch eager{wait}")
+    for impl in impls:
+        print(f"  {SHORT.get(impl, impl)} = {about.get(impl, impl)}")
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores / 2:
+        print(f"  load average {load:.1f} on {cores} cores: other processes distort these timings"
+              + ("" if args.omp_passive else " (--omp-passive distorts less)"))
+    for impl, why in unavailable.items():
+        print(f"  {impl}: not compared ({why})")
+    cols = table_columns(impls)
+    print_table_line([(header, width) for header, width, _ in cols])
+    rows = []
+
+    def emit(row: dict) -> None:
+        rows.append(row)
+        print_table_line([(cell(row), width) for _, width, cell in cols])
+
+    for w in kernels:
+        timed = time_kernel(w, args.device, args.repeat)
+        emit(make_row(w, timed["seconds"], others, timed["correct"]))
+    model_seconds = time_models(models, args.device, args.repeat)
+    for m in models:
+        emit(make_row(m, model_seconds[m.key], others, None))
+
+    notes = grouped_notes(rows)
+    if notes:
+        print("notes:\n" + "\n".join(f"  {note}" for note in notes))
+    scaling = [] if args.no_scaling or args.only else print_scaling()
+    report = {"device": args.device, "repeat": args.repeat, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+              "implementations": about, "unavailable": unavailable,
+              "rows": rows, "notes": notes, "graph_scaling": scaling}
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"workloads": rows, "models": models, "graph_scaling": scaling}, f, indent=2)
+            json.dump(report, f, indent=2)
+    return report
 
 
 if __name__ == "__main__":

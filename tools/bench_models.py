@@ -1,64 +1,36 @@
-"""Model-level benchmark workloads (issue 6): conv2d, training steps, per-op overhead, cold start.
+"""Model-level benchmark workloads in lazygrad (and numpy where natural): training steps,
+per-op overhead, the first call of a training step.
 
-Each workload has a lazygrad version, a numpy version where one is natural, and a torch version
-that tools/bench.py runs in a child process. Models are the same architecture in every library;
-training steps run under `lg.jit` for lazygrad (the replay path is what a training loop uses).
+The torch and tinygrad versions, the same architectures on the same data, are in
+tools/bench_others_models.py. Training steps run under `lg.jit` (the replay path is what a
+training loop uses). Each function returns median seconds a call.
 """
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 import lazygrad as lg
-from lazygrad import nn, optim
 import lazygrad.nn.functional as F
+from lazygrad import nn, optim
 
-D_MODEL, HEADS, SEQ, BATCH, VOCAB = 128, 4, 64, 16, 64
-
-
-def median_time(fn, repeat: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-# ---- conv2d -----------------------------------------------------------------------------------
-
-def conv_inputs():
-    rng = np.random.default_rng(0)
-    return (rng.standard_normal((32, 16, 32, 32), dtype=np.float32),
-            rng.standard_normal((32, 16, 3, 3), dtype=np.float32))
-
-
-def conv_numpy(x, w):
-    """im2col by hand: the usual numpy way."""
-    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    cols = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))  # n c h w kh kw
-    return np.einsum("nchwij,ocij->nohw", cols, w, optimize=True)
-
-
-def conv_lazygrad(repeat: int, device: str) -> float:
-    x, w = (lg.Tensor(a, device=device).realize() for a in conv_inputs())
-    return median_time(lambda: F.conv2d(x, w, padding=1).realize(), repeat)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_workloads import (
+    D_MODEL,
+    HEADS,
+    SEQ,
+    VOCAB,
+    median_time,
+    mlp_data,
+    ten_dependent_ops,
+    transformer_data,
+)
 
 # ---- MLP 784-256-10 train step ------------------------------------------------------------------
-
-def mlp_data():
-    rng = np.random.default_rng(0)
-    return rng.standard_normal((128, 784), dtype=np.float32), rng.integers(0, 10, 128)
-
 
 def mlp_lazygrad(repeat: int, device: str) -> float:
     lg.manual_seed(0)
@@ -138,12 +110,6 @@ class TinyTransformer(nn.Module):
         return self.head(self.ln(x))
 
 
-def transformer_data():
-    rng = np.random.default_rng(0)
-    tokens = rng.integers(0, VOCAB, (BATCH, SEQ + 1))
-    return tokens[:, :-1], tokens[:, 1:]
-
-
 def transformer_step_fn(device: str):
     lg.manual_seed(0)
     model = TinyTransformer().to(device)
@@ -171,16 +137,17 @@ def transformer_lazygrad(repeat: int, device: str) -> float:
 def first_call_seconds(device: str) -> dict:
     """The first training step of the transformer in a new process: cold (empty kernel cache)
     and warm (the cache the cold run filled)."""
-    code = ("import time, sys; sys.path.insert(0, %r)\n"
+    tools = os.path.dirname(os.path.abspath(__file__))
+    code = (f"import time, sys; sys.path.insert(0, {tools!r})\n"
             "import bench_models as b\n"
-            "step, (i, t) = b.transformer_step_fn(%r)\n"
-            "s = time.perf_counter(); step(i, t).numpy(); print(time.perf_counter() - s)\n"
-            % (os.path.dirname(os.path.abspath(__file__)), device))
+            f"step, (i, t) = b.transformer_step_fn({device!r})\n"
+            "s = time.perf_counter(); step(i, t).numpy(); print(time.perf_counter() - s)\n")
     out = {}
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, LAZYGRAD_CACHE=cache)
         for kind in ("cold", "warm"):
-            proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+            proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                  check=False)
             if proc.returncode != 0:
                 raise RuntimeError(proc.stderr[-2000:])
             out[kind] = float(proc.stdout.strip().splitlines()[-1])
@@ -190,77 +157,14 @@ def first_call_seconds(device: str) -> dict:
 # ---- per-op overhead ------------------------------------------------------------------------------
 
 def tiny_op_lazygrad(repeat: int, device: str) -> dict:
+    """Seconds per tiny op: `x + 1` realized alone, and ten dependent kernels replayed under jit."""
     x = lg.Tensor(np.ones(16, np.float32), device=device).realize()
-
-    @lg.jit
-    def ten_ops(x):
-        for _ in range(10):
-            x = (x * 1.5).sum(0, keepdim=True).expand(16)  # 10 dependent kernels
-        return x
+    ten_ops = lg.jit(ten_dependent_ops)
     eager = median_time(lambda: (x + 1).realize(), max(repeat, 200))
     replay = median_time(lambda: ten_ops(x), max(repeat, 100), warmup=3) / 10
-    return {"realized one at a time": eager, "replayed under lg.jit": replay}
+    return {"tiny op": eager, "tiny op jit": replay}
 
 
-# ---- torch (child process only) ---------------------------------------------------------------------
-
-def torch_time(name: str, repeat: int) -> float:
-    import torch
-    import torch.nn as tnn
-    import torch.nn.functional as tF
-    torch.manual_seed(0)
-    if name == "conv2d":
-        x, w = (torch.from_numpy(a) for a in conv_inputs())
-        return median_time(lambda: tF.conv2d(x, w, padding=1), repeat)
-    if name == "mlp step":
-        model = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 10))
-        opt = torch.optim.SGD(model.parameters(), lr=0.01)
-        x, y = (torch.from_numpy(a) for a in mlp_data())
-
-        def step():
-            opt.zero_grad()
-            tF.cross_entropy(model(x), y).backward()
-            opt.step()
-        return median_time(step, repeat)
-    if name == "transformer step":
-        class TBlock(tnn.Module):
-            def __init__(self):
-                super().__init__()
-                self.ln1, self.ln2 = tnn.LayerNorm(D_MODEL), tnn.LayerNorm(D_MODEL)
-                self.attn = tnn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
-                self.fc1, self.fc2 = tnn.Linear(D_MODEL, 4 * D_MODEL), tnn.Linear(4 * D_MODEL, D_MODEL)
-
-            def forward(self, x, mask):
-                h = self.ln1(x)
-                x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
-                return x + self.fc2(tF.gelu(self.fc1(self.ln2(x))))
-
-        tok, pos = tnn.Embedding(VOCAB, D_MODEL), tnn.Embedding(SEQ, D_MODEL)
-        blocks = tnn.ModuleList([TBlock(), TBlock()])
-        ln, head = tnn.LayerNorm(D_MODEL), tnn.Linear(D_MODEL, VOCAB)
-        params = [p for m in (tok, pos, blocks, ln, head) for p in m.parameters()]
-        opt = torch.optim.AdamW(params, lr=1e-3)
-        mask = torch.triu(torch.full((SEQ, SEQ), float("-inf")), 1)
-        positions = torch.arange(SEQ)
-        idx, targets = (torch.from_numpy(a) for a in transformer_data())
-
-        def step():
-            opt.zero_grad()
-            x = tok(idx) + pos(positions)
-            for b in blocks:
-                x = b(x, mask)
-            loss = tF.cross_entropy(head(ln(x)).reshape(-1, VOCAB), targets.reshape(-1))
-            loss.backward()
-            opt.step()
-        return median_time(step, repeat)
-    if name == "tiny op":
-        x = torch.ones(16)
-        return median_time(lambda: x + 1, max(repeat, 200))
-    raise KeyError(name)
-
-
-def torch_time_in_child(name: str, repeat: int) -> float:
-    code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
-            f"import bench_models as b; print(b.torch_time({name!r}, {repeat}))\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(proc.stdout.strip().splitlines()[-1])
+def tiny_op_numpy(repeat: int) -> float:
+    x = np.ones(16, np.float32)
+    return median_time(lambda: x + 1, max(repeat, 200))
