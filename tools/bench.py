@@ -35,10 +35,6 @@ import lazygrad.nn.functional as F
 from lazygrad.runtime.registry import get_device
 
 
-def gelu_chain(x):
-    return 0.5 * x * (1.0 + (0.7978845608 * (x + 0.044715 * x * x * x)).tanh())
-
-
 def softmax_rows(x):
     e = (x - x.amax(1, keepdim=True)).exp()
     return e / e.sum(1, keepdim=True)
@@ -46,7 +42,7 @@ def softmax_rows(x):
 
 # The lazygrad version of every kernel workload, by name (bench_workloads.KERNELS).
 LAZYGRAD_KERNELS: dict[str, Callable] = {
-    "gelu chain 16M": gelu_chain,
+    "gelu chain 16M": bw.gelu_chain_tensor,
     "softmax 4096x4096 rows": softmax_rows,
     "sum 4096x4096 axis 1": lambda x: x.sum(1),
     "sum 4096x4096 axis 0": lambda x: x.sum(0),
@@ -69,8 +65,7 @@ def time_kernel(w: bw.Workload, device_name: str, repeat: int) -> dict:
         device.synchronize()  # OpenCL launches are asynchronous: time the finished work
         return out
 
-    out, ref = lazy_call().numpy(), w.numpy_fn(*inputs)
-    ok = bool(np.allclose(out, ref, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(ref).max()))))
+    ok = bw.matches(lazy_call().numpy(), w.numpy_fn(*inputs))
     return {"seconds": {"lazygrad": bw.median_time(lazy_call, repeat, warmup=1),
                         "numpy": bw.median_time(lambda: w.numpy_fn(*inputs), repeat, warmup=1)},
             "correct": ok}
@@ -90,7 +85,8 @@ def time_models(models: list[bw.ModelWorkload], device: str, repeat: int) -> dic
         out["tiny op jit"] = {"lazygrad": tiny["tiny op jit"]}
     if keys & bw.LAZYGRAD_ONLY:
         first = bm.first_call_seconds(device)
-        out["first call cold"], out["first call warm"] = {"lazygrad": first["cold"]}, {"lazygrad": first["warm"]}
+        out["first call cold"] = {"lazygrad": first["cold"]}
+        out["first call warm"] = {"lazygrad": first["warm"]}
     return out
 
 
@@ -115,7 +111,8 @@ def make_row(spec: bw.Workload | bw.ModelWorkload, seconds: dict[str, float], ot
             notes.append(f"{impl}: output differs from numpy")
     lazy = seconds["lazygrad"]
     ratio = {impl: s / lazy for impl, s in seconds.items() if impl != "lazygrad"}
-    first_call = {impl: r[name]["first_call_s"] * 1e3 for impl, r in others.items() if "first_call_s" in r.get(name, {})}
+    first_call = {impl: r[name]["first_call_s"] * 1e3 for impl, r in others.items()
+                  if "first_call_s" in r.get(name, {})}
     return {"workload": name, "kind": kind, "ms": {k: v * 1e3 for k, v in seconds.items()},
             "gflops": flops / lazy / 1e9 if flops else None, "gbs": nbytes / lazy / 1e9 if nbytes else None,
             "ratio": ratio, "goal": spec.goal.describe(), "goal_met": spec.goal.met(lazy, ratio.get("torch")),
@@ -174,7 +171,8 @@ def print_scaling(sizes=(1_000, 10_000, 100_000)) -> list[dict]:
         row = {"ops": n, "build_ms": (built - start) * 1e3, "schedule_ms": (done - built) * 1e3,
                "kernels": len(sched.kernels), "us_per_op": (done - start) / n * 1e6}
         rows.append(row)
-        print(f"{n:>10} | {row['build_ms']:8.1f} | {row['schedule_ms']:11.1f} | {row['us_per_op']:6.1f}", flush=True)
+        print(f"{n:>10} | {row['build_ms']:8.1f} | {row['schedule_ms']:11.1f} | {row['us_per_op']:6.1f}",
+              flush=True)
     return rows
 
 
@@ -204,7 +202,8 @@ def run_others(impls: list[str], names: list[str], repeat: int) -> tuple[dict, d
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="c", help="lazygrad's device")
     parser.add_argument("--repeat", type=int, default=7, help="timed calls a median is taken of")
     parser.add_argument("--only", default="", help="comma-separated substrings of workload names")
@@ -264,9 +263,9 @@ def main(argv: list[str] | None = None) -> dict:
     if notes:
         print("notes:\n" + "\n".join(f"  {note}" for note in notes))
     scaling = [] if args.no_scaling or args.only else print_scaling()
-    report = {"device": args.device, "repeat": args.repeat, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
-              "implementations": about, "unavailable": unavailable,
-              "rows": rows, "notes": notes, "graph_scaling": scaling}
+    report = {"device": args.device, "repeat": args.repeat,
+              "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "implementations": about,
+              "unavailable": unavailable, "rows": rows, "notes": notes, "graph_scaling": scaling}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -2,8 +2,9 @@
 
     python tools/bench_others.py IMPL REPEAT NAME...    (what tools/bench.py runs)
 
-IMPL is one of OTHERS: `torch` (eager), `torch.compile` (inductor) or `tinygrad` (its best CPU
-backend that works here). A child builds the inputs of tools/bench_workloads.py from the same
+IMPL is one of OTHERS: `torch` (eager), `torch.compile` (inductor) or `tinygrad` (the first of
+its CPU backends that works here; every one of them needs `clang` on PATH; $DEV picks one, $BEAM
+turns on its kernel search). A child builds the inputs of tools/bench_workloads.py from the same
 seed, realizes them, warms each workload up (compiles it) outside the timing, checks kernel
 outputs against numpy, and prints one `BENCH {json}` line a workload. Children run one at a
 time and never beside lazygrad: their thread pools and ours would spin on the same cores.
@@ -100,7 +101,7 @@ class TorchRunner:
 
     def kernel(self, name: str, inputs: list[np.ndarray]) -> tuple[Callable, Callable]:
         torch = self.torch
-        fns = {"gelu chain 16M": lambda x: 0.5 * x * (1.0 + torch.tanh(0.7978845608 * (x + 0.044715 * x * x * x))),
+        fns = {"gelu chain 16M": bw.gelu_chain_tensor,
                "softmax 4096x4096 rows": lambda x: torch.softmax(x, 1),
                "sum 4096x4096 axis 1": lambda x: x.sum(1),
                "sum 4096x4096 axis 0": lambda x: x.sum(0),
@@ -138,10 +139,11 @@ class TinygradRunner:
             raise RuntimeError("no tinygrad CPU backend runs here (" + "; ".join(failures) + ")")
         self.tensor, self.device = Tensor, Device[Device.DEFAULT]
         version = getattr(tinygrad, "__version__", None) or _dist_version("tinygrad")
-        self.about = {"about": f"tinygrad {version} {backend}", "backend": backend}
+        beam = f"BEAM={os.environ['BEAM']}" if os.environ.get("BEAM") else "no BEAM search"
+        self.about = {"about": f"tinygrad {version} {backend}, {beam}", "backend": backend}
 
     def kernel(self, name: str, inputs: list[np.ndarray]) -> tuple[Callable, Callable]:
-        fns = {"gelu chain 16M": lambda x: 0.5 * x * (1.0 + (0.7978845608 * (x + 0.044715 * x * x * x)).tanh()),
+        fns = {"gelu chain 16M": bw.gelu_chain_tensor,
                "softmax 4096x4096 rows": lambda x: x.softmax(1),
                "sum 4096x4096 axis 1": lambda x: x.sum(1),
                "sum 4096x4096 axis 0": lambda x: x.sum(0),
@@ -175,7 +177,11 @@ def _dist_version(name: str) -> str:
     return version(name)
 
 
-def time_workload(runner, name: str, repeat: int) -> dict:
+TINY_OP_REPEAT = {"tiny op": 200, "tiny op jit": 100}  # as many calls as bench_models.tiny_op_lazygrad
+
+
+def time_workload(runner: TorchRunner | TinygradRunner, name: str, repeat: int) -> dict:
+    """One workload's median seconds (per op for the jit tiny-op row), first call and check."""
     kernels = {w.name: w for w in bw.KERNELS}
     models = {w.name: w for w in bw.MODELS}
     start = time.perf_counter()
@@ -185,19 +191,19 @@ def time_workload(runner, name: str, repeat: int) -> dict:
         call, to_numpy = runner.kernel(name, inputs)
         out = to_numpy(call())  # the first call compiles
         first = time.perf_counter() - start
-        ref = w.numpy_fn(*inputs)
-        correct = bool(np.allclose(out, ref, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(ref).max()))))
+        correct = bw.matches(out, w.numpy_fn(*inputs))
         return {"seconds": bw.median_time(call, repeat), "first_call_s": first, "correct": correct}
     key = models[name].key
     call, ops = runner.model(key)
     call()
     first = time.perf_counter() - start
-    repeat = max(repeat, 100) if key.startswith("tiny op") else repeat
+    repeat = max(repeat, TINY_OP_REPEAT.get(key, 0))
     return {"seconds": bw.median_time(call, repeat) / ops, "first_call_s": first, "correct": None}
 
 
 def child_main(impl: str, repeat: int, names: list[str]) -> None:
-    runners = {"torch": lambda: TorchRunner(compiled=False), "torch.compile": lambda: TorchRunner(compiled=True),
+    runners = {"torch": lambda: TorchRunner(compiled=False),
+               "torch.compile": lambda: TorchRunner(compiled=True),
                "tinygrad": TinygradRunner}
     if impl not in runners:
         raise SystemExit(f"unknown implementation {impl!r}; choose from {', '.join(OTHERS)}")

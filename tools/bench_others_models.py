@@ -90,7 +90,7 @@ def tinygrad_model(Tensor, device, key: str) -> tuple[Callable, int]:
         return call
 
     if key in ("mlp step", "transformer step"):
-        model, inputs = (_tinygrad_mlp(Tensor, nn) if key == "mlp step" else _tinygrad_transformer(Tensor, nn))
+        model, inputs = _tinygrad_mlp(Tensor, nn) if key == "mlp step" else _tinygrad_transformer(Tensor, nn)
         params = nn.state.get_parameters(model)
         opt = nn.optim.SGD(params, lr=0.01) if key == "mlp step" else nn.optim.AdamW(params, lr=1e-3)
 
@@ -151,14 +151,16 @@ def _tinygrad_transformer(Tensor, nn):
     class Transformer:
         def __init__(self):
             self.tok, self.pos = nn.Embedding(VOCAB, D_MODEL), nn.Embedding(SEQ, D_MODEL)
-            self.blocks, self.ln, self.head = [Block(), Block()], nn.LayerNorm(D_MODEL), nn.Linear(D_MODEL, VOCAB)
+            self.blocks = [Block(), Block()]
+            self.ln, self.head = nn.LayerNorm(D_MODEL), nn.Linear(D_MODEL, VOCAB)
             self.positions = Tensor.arange(SEQ).is_param_(False).realize()  # a constant, not trained
 
         def loss(self, idx, targets):
             x = self.tok(idx) + self.pos(self.positions)
             for block in self.blocks:
                 x = block(x)
-            return self.head(self.ln(x)).reshape(-1, VOCAB).sparse_categorical_crossentropy(targets.reshape(-1))
+            logits = self.head(self.ln(x)).reshape(-1, VOCAB)
+            return logits.sparse_categorical_crossentropy(targets.reshape(-1))
 
     idx, targets = bw.transformer_data()
     return Transformer(), (Tensor(idx.astype("int32")).realize(), Tensor(targets.astype("int32")).realize())

@@ -53,6 +53,11 @@ def gelu_chain_np(x):
     return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
 
 
+def gelu_chain_tensor(x):
+    """The same chain for a lazygrad, torch or tinygrad tensor (each has a .tanh() method)."""
+    return 0.5 * x * (1.0 + (0.7978845608 * (x + 0.044715 * x * x * x)).tanh())
+
+
 def softmax_np(x):
     e = np.exp(x - x.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -84,8 +89,9 @@ KERNELS = [
              lambda x: x.sum(axis=0), Goal(min_torch_ratio=0.8)),
     _matmul(1024),
     _matmul(2048),
-    Workload("conv2d 32x16x32x32 * 32x16x3x3", 2 * 32 * 32 * 32 * 32 * 16 * 9, 4 * (2 * 32 * 16 * 32 * 32 + 32 * 16 * 9),
-             _normal((32, 16, 32, 32), (32, 16, 3, 3)), conv_np, Goal(min_torch_ratio=0.5)),
+    Workload("conv2d 32x16x32x32 * 32x16x3x3", 2 * 32 * 32 * 32 * 32 * 16 * 9,
+             4 * (2 * 32 * 16 * 32 * 32 + 32 * 16 * 9), _normal((32, 16, 32, 32), (32, 16, 3, 3)), conv_np,
+             Goal(min_torch_ratio=0.5)),
 ]
 
 
@@ -113,7 +119,8 @@ def _transformer_step_flops() -> float:
 
 MODELS = [
     ModelWorkload("MLP 784-256-10 step (jit)", "mlp step", _mlp_step_flops(), Goal(min_torch_ratio=1)),
-    ModelWorkload("transformer step (jit)", "transformer step", _transformer_step_flops(), Goal(min_torch_ratio=0.5)),
+    ModelWorkload("transformer step (jit)", "transformer step", _transformer_step_flops(),
+                  Goal(min_torch_ratio=0.5)),
     ModelWorkload("tiny op, realized one at a time", "tiny op", 0, Goal(max_seconds=100e-6)),
     ModelWorkload("tiny op, replayed under jit", "tiny op jit", 0, Goal(max_seconds=10e-6)),
     ModelWorkload("transformer first call, cold", "first call cold", 0, Goal(max_seconds=10)),
@@ -140,6 +147,11 @@ def transformer_data() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, VOCAB, (BATCH, SEQ + 1))
     return tokens[:, :-1], tokens[:, 1:]
+
+
+def matches(out: np.ndarray, ref: np.ndarray) -> bool:
+    """Whether an implementation's output agrees with numpy's, to float32 accumulation error."""
+    return bool(np.allclose(out, ref, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(ref).max()))))
 
 
 def median_time(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float:
