@@ -110,22 +110,79 @@ def test_launch_geometry_covers_odd_sizes(n):
         loop_kernel(lg.Tensor(np.ones(n, np.float32), device="python") + 1))
     (glob,), (local,) = launch_geometry(src)
     assert glob % local == 0 and n <= glob < n + local and local <= 256
-    assert (f"if (lg_gid >= {n}) return;" in src) == (glob != n)
+    assert (f"if (lg_id0 >= {n}) return;" in src) == (glob != n)
+
+
+def test_output_loops_become_ndrange_dimensions():
+    """The innermost output loop is dimension 0, the next dimension 1, the rest dimension 2:
+    no division or modulo for the common 2-D and 3-D cases."""
+    x = lg.Tensor(np.ones((3, 5, 512, 300), np.float32), device="python")
+    k = loop_kernel(x.permute(1, 0, 3, 2) + 1)  # a transposed read: the dims do not merge
+    src = OpenCLRenderer(DeviceTraits(max_work_group_size=1024)).render(k)
+    (glob, (local, *ones)) = launch_geometry(src)
+    assert glob == (512, 300, 15) and 512 % local == 0 and ones == [1, 1]
+    assert "get_global_id(1)" in src and "get_global_id(2)" in src and "lg_id1 /" not in src
+
+
+def test_ndrange_dimensions_over_the_group_limit_are_flattened():
+    x = lg.Tensor(np.ones((512, 66000), np.int8), device="python")
+    k = loop_kernel(x.T + 1)  # loops 66000 x 512: 66000 groups along dimension 1 are too many
+    (glob,), (local,) = launch_geometry(OpenCLRenderer().render(k))
+    assert glob == 66000 * 512
+
+
+def test_index_math_is_int_unless_it_needs_64_bits():
+    small = OpenCLRenderer().render(loop_kernel(lg.Tensor(np.ones((64, 64), np.float32), device="python").T + 1))
+    assert "const int i0" in small and "long" not in small
+    wide = lg.Tensor(np.ones(1, np.float32), device="python").expand(1 << 16, 1 << 16).contiguous()
+    src = OpenCLRenderer().render(loop_kernel(wide))
+    assert "const long" in src and "65536L" in src
 
 
 def test_reduce_split_follows_the_device_kind():
+    """A GPU shares a wide row's reduce across a work group; a CPU runs a whole group on one
+    core, so there a split is only done when asked for."""
     k = loop_kernel(lg.Tensor(np.ones((4, 4096), np.float32), device="python").sum(1))
     gpu = OpenCLRenderer(DeviceTraits(max_work_group_size=1024)).render(k)
-    cpu = OpenCLRenderer(DeviceTraits(max_work_group_size=1024, cpu=True)).render(k)
+    cpu = DeviceTraits(max_work_group_size=1024, cpu=True)
     assert launch_geometry(gpu) == ((4 * 256,), (256,)) and "+= 256) {" in gpu
-    assert launch_geometry(cpu) == ((4 * 64,), (64,)) and "= lg_lid * 64L;" in cpu
+    assert "__local" not in OpenCLRenderer(cpu).render(k)
+    asked = OpenCLRenderer(cpu, split=True).render(k)
+    assert launch_geometry(asked) == ((4 * 64,), (64,)) and "= lg_lid * 64;" in asked
     small = loop_kernel(lg.Tensor(np.ones((4, 100), np.float32), device="python").sum(1))
     assert "__local" not in OpenCLRenderer().render(small)  # 100 iterations: one work item a row
 
 
+def test_a_register_tile_is_never_shared_by_a_work_group():
+    """Each accumulator of a shared reduce needs local memory and a tree reduction: a tile's
+    many accumulators make huge kernels (minutes of compile time) and gain nothing."""
+    from lazygrad.codegen.render_opencl import MAX_SPLIT_ACCS, launch_options
+    a = lg.Tensor(np.ones((8, 4096), np.float32), device="python")
+    b = lg.Tensor(np.ones((4096, 16), np.float32), device="python")
+    (k,) = [k for k in (a @ b).schedule() if k.ast is not None]
+    tiled = lower(k.ast, k.name, {0: 4, 1: 4})
+    assert 4 * 4 > MAX_SPLIT_ACCS
+    assert "__local" not in OpenCLRenderer().render(tiled)
+    assert not any(o.get("split") for o in launch_options(tiled))
+    assert any(o.get("split") for o in launch_options(lower(k.ast, k.name, {})))
+
+
+def test_launch_options_are_valid_and_bad_ones_are_refused():
+    from lazygrad.codegen.render_opencl import launch_options
+    k = loop_kernel(lg.Tensor(np.ones((4, 4096), np.float32), device="python").sum(1))
+    traits = DeviceTraits(max_work_group_size=512)
+    options = launch_options(k, traits)
+    assert 2 <= len(options) <= 8
+    for o in options:
+        OpenCLRenderer(traits).render(k, **o)
+    for bad, words in [({"local": 1024}, "from 1 to 512"), ({"tile": 2}, "unknown"),
+                       ({"split": 1}, "True or False"), ({"local": 48, "split": True}, "power of two")]:
+        with pytest.raises(ValueError, match=words):
+            OpenCLRenderer(traits).render(k, **bad)
+
+
 def test_an_accumulator_updated_outside_its_loop_is_not_shared():
     from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel, Param, Store, Update
-    from lazygrad.codegen.render_opencl import plan_launch
     from lazygrad.ir import symbolic as sym
     from lazygrad.ir.ops import Op
     f32 = lg.float32
@@ -136,9 +193,10 @@ def test_an_accumulator_updated_outside_its_loop_is_not_shared():
 
     def kernel(*extra):
         return LoopKernel("k", params, (Acc("acc0", f32, Op.ADD, sym.const(0.0, f32)), loop, *extra, store))
-    assert plan_launch(kernel()).split == [loop]
+    plan = OpenCLRenderer().plan
+    assert plan(kernel()).split == [loop]
     # each work item would add the 1.0 once: the loop must stay in one work item
-    assert plan_launch(kernel(Update("acc0", sym.const(1.0, f32)))).split == []
+    assert plan(kernel(Update("acc0", sym.const(1.0, f32)))).split == []
 
 
 # ---- running on the device ------------------------------------------------------------------
@@ -163,7 +221,7 @@ def always_local(cl_device, monkeypatch, request):
     """Every reduce loop, however short, is shared by a work group; its work items stride
     through the loop (as on a GPU) or take one contiguous chunk each (as on a CPU)."""
     renderer = OpenCLRenderer(opencl.context().traits, local_reduce_min=1, max_local=64,
-                              contiguous_split=request.param == "chunked")
+                              contiguous_split=request.param == "chunked", split=True)
     monkeypatch.setattr(cl_device, "renderer", renderer.render)
     return renderer
 
@@ -195,13 +253,56 @@ def test_local_memory_integer_reductions(always_local):
     assert (x * 0 + np.iinfo(np.int64).min).amax().item() == np.iinfo(np.int64).min
 
 
-def test_row_sums_of_a_wide_matrix_use_local_memory(cl_device, rng):
-    a = rng.standard_normal((24, 4096)).astype(np.float32)  # the 4096x4096 shape, fewer rows
+@pytest.mark.parametrize("split", [None, True, False])
+def test_row_sums_of_a_wide_matrix(cl_device, rng, monkeypatch, split):
+    """The 4096x4096 shape, fewer rows: by default shared by a work group on a GPU only."""
+    traits = opencl.context().traits
+    monkeypatch.setattr(cl_device, "renderer", OpenCLRenderer(traits, split=split).render)
+    a = rng.standard_normal((24, 4096)).astype(np.float32)
     x = lg.Tensor(a, device="opencl")
     src = x.sum(1).schedule()[0].source()
-    (glob,), (local,) = launch_geometry(src)
-    assert "__local" in src and glob == 24 * local
+    (glob, *_), (local, *_) = launch_geometry(src)
+    shared = split if split is not None else not traits.cpu
+    assert ("__local" in src) == shared and (glob == 24 * local) == shared
     np.testing.assert_allclose(x.sum(1).numpy(), a.sum(1), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("cols", [31, 32, 100, 4096])
+def test_row_maxima_keep_nan_and_the_tail(cl_device, rng, cols):
+    """On a CPU an innermost max loop keeps several partial maxima (so LLVM vectorizes it);
+    a NaN anywhere in a row, the last columns included, still wins."""
+    a = rng.standard_normal((6, cols)).astype(np.float32)
+    a[1, cols - 1] = np.nan
+    a[2, cols // 2] = np.nan
+    a[3] = -np.inf
+    a[4, -1] = 1e30
+    x = lg.Tensor(a, device="opencl")
+    np.testing.assert_array_equal(x.amax(1).numpy(), a.max(1))
+    np.testing.assert_array_equal((-x).amax(1).numpy(), (-a).max(1))
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 300, 70), (70000, 3)])
+def test_many_dimensional_outputs_compute_right(cl_device, rng, shape):
+    a = rng.standard_normal(shape).astype(np.float32)
+    x = lg.Tensor(a, device="opencl")
+    perm = tuple(reversed(range(len(shape))))
+    np.testing.assert_allclose((x.permute(*perm) * 2 + 1).numpy(), a.transpose(perm) * 2 + 1, rtol=1e-6)
+
+
+def test_every_launch_option_gives_the_same_values(cl_device, rng):
+    from lazygrad.codegen.render_opencl import launch_options
+    a = rng.standard_normal((40, 300)).astype(np.float32)
+    kernel = loop_kernel(lg.Tensor(a, device="python").sum(1))
+    alloc = cl_device.allocator
+    inp, out = alloc.alloc(a.nbytes), alloc.alloc(40 * 4)
+    alloc.copyin(inp, memoryview(a.reshape(-1).view(np.uint8)))
+    options = launch_options(kernel, opencl.context().traits)
+    assert any(o.get("split") for o in options) and any(o.get("split") is False for o in options)
+    for option in options:
+        program, _ = cl_device.get_program(kernel, option)
+        program(out, inp)
+        got = alloc.copyout(out, 40 * 4).view(np.float32)
+        np.testing.assert_allclose(got, a.sum(1), rtol=1e-5, atol=1e-4, err_msg=str(option))
 
 
 def test_reduce_then_elementwise_in_one_kernel(always_local, rng):

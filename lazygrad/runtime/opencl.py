@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from lazygrad.codegen.loop_ir import LoopKernel
-from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry
+from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry, launch_options
 from lazygrad.ir.errors import CompileError, DeviceError
 from lazygrad.runtime.device import Device
 
@@ -153,7 +153,8 @@ def context() -> CLContext:
     traits = DeviceTraits(name=dev.name.strip(), fp16="cl_khr_fp16" in ext, fp64="cl_khr_fp64" in ext,
                           max_work_group_size=int(dev.max_work_group_size),
                           local_mem_size=int(dev.local_mem_size),
-                          cpu=bool(dev.type & cl.device_type.CPU))
+                          cpu=bool(dev.type & cl.device_type.CPU),
+                          compute_units=int(dev.max_compute_units))
     return CLContext(cl, dev, ctx, queue, traits)
 
 
@@ -360,9 +361,15 @@ class OpenCLDevice(Device):
                     (dtype.name == "float64" and not traits.fp64))
 
 
-def _render(kernel: LoopKernel) -> str:
-    return OpenCLRenderer(context().traits).render(kernel)
+def _render(kernel: LoopKernel, **launch) -> str:
+    """launch: one of _launch_options(kernel), or nothing for the renderer's defaults."""
+    return OpenCLRenderer(context().traits).render(kernel, **launch)
+
+
+def _launch_options(kernel: LoopKernel) -> list[dict]:
+    return launch_options(kernel, context().traits)
 
 
 def make_device() -> Device:
-    return OpenCLDevice("opencl", CLAllocator(), _render, compile_opencl, CLProgram, check)
+    return OpenCLDevice("opencl", CLAllocator(), _render, compile_opencl, CLProgram, check,
+                        launch_options=_launch_options)
