@@ -20,6 +20,7 @@ import networkx as nx
 
 from lazygrad.ir.kernel import KernelBuilder, kernel_flops, kernel_name, view_through
 from lazygrad.ir.node import Node, consumers, make, toposort
+from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
 from lazygrad.ir.rewrite import Pat, Rule, rewrite_graph
 from lazygrad.ir.simplify import ALL_RULES
@@ -252,8 +253,13 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True) -> Schedule:
     nodes by earlier realizes (for tools that show or rewrite a saved IR)."""
     user_roots = list(roots)
     start = _substitute_realized(user_roots) if reuse_realized else user_roots
-    roots = rewrite_graph(start, SIMPLIFY_AND_SCHEDULE_RULES)
-    roots = _copy_overwritten_roots(roots)
+    remembered = schedule_cache.signature(start) if reuse_realized else None
+    if remembered is not None:
+        hit = schedule_cache.lookup(*remembered, _simplify)
+        if hit is not None:
+            kernels, why, roots = hit
+            return Schedule(kernels, dict(zip(user_roots, roots)), why)
+    roots = _simplify(start)
     forced: dict[Node, str] = {}
     for _ in range(8):
         why = find_realizes(roots, forced)
@@ -263,7 +269,14 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True) -> Schedule:
         except _AssignHazard as hazard:
             forced[hazard.value] = "an assign reads its own target through another view"
             forced.update(why)
-    return Schedule(_order(kernels), dict(zip(user_roots, roots)), why)
+    schedule = Schedule(_order(kernels), dict(zip(user_roots, roots)), why)
+    if remembered is not None:
+        schedule_cache.remember(*remembered, roots, schedule)
+    return schedule
+
+
+def _simplify(roots: list[Node]) -> list[Node]:
+    return _copy_overwritten_roots(rewrite_graph(roots, SIMPLIFY_AND_SCHEDULE_RULES))
 
 
 class _AssignHazard(Exception):

@@ -1,0 +1,93 @@
+"""Remembered schedules: a repeated graph shape over other buffers reuses its kernels, and
+anything that changes the structure (which leaves alias, constants, views, in-place writes)
+schedules anew. Every case is checked by value, the second time through the cache."""
+import numpy as np
+
+import lazygrad as lg
+from lazygrad.ir import schedule_cache
+
+
+def _arrays(seed, *shapes):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+
+
+def test_a_repeated_graph_hits_and_computes_with_the_new_buffers(device):
+    hits = schedule_cache.stats["hits"]
+    for seed in range(3):
+        a, b = _arrays(seed, (5, 7), (5, 7))
+        x, y = lg.Tensor(a, device=device), lg.Tensor(b, device=device)
+        got = ((x * 2 + y).exp().sum(1) / 3).numpy()
+        np.testing.assert_allclose(got, np.exp(a * 2 + b).sum(1) / 3, rtol=1e-5)
+    assert schedule_cache.stats["hits"] >= hits + 2
+
+
+def test_aliasing_leaves_are_part_of_the_structure(device):
+    a, b = _arrays(1, (6,), (6,))
+    x, y = lg.Tensor(a, device=device).realize(), lg.Tensor(b, device=device).realize()
+    np.testing.assert_allclose((x * y).numpy(), a * b, rtol=1e-6)
+    np.testing.assert_allclose((x * x).numpy(), a * a, rtol=1e-6)
+    np.testing.assert_allclose((y * y).numpy(), b * b, rtol=1e-6)
+    np.testing.assert_allclose((y * x).numpy(), b * a, rtol=1e-6)
+
+
+def test_constants_views_and_dtypes_are_part_of_the_structure(device):
+    (a,) = _arrays(2, (4, 6))
+    x = lg.Tensor(a, device=device).realize()
+    for c in (1.0, 2.5, -0.0, 1.0):
+        np.testing.assert_allclose((x + c).numpy(), a + c, rtol=1e-6)
+    np.testing.assert_allclose(x.T.contiguous().numpy(), a.T)
+    np.testing.assert_allclose(x[1:3, ::2].contiguous().numpy(), a[1:3, ::2])
+    np.testing.assert_allclose(x[1:3, 1::2].contiguous().numpy(), a[1:3, 1::2])
+    np.testing.assert_allclose(x.T.contiguous().numpy(), a.T)
+    np.testing.assert_array_equal((x > 0).numpy(), a > 0)
+    np.testing.assert_array_equal((x.int() + 1).numpy(), a.astype(np.int32) + 1)
+
+
+def test_in_place_writes_keep_torch_semantics_through_the_cache(device):
+    for seed in range(3):
+        (a,) = _arrays(seed, (8,))
+        x = lg.Tensor(a, device=device).realize()
+        before = x * 2  # lazy: must see x before the write
+        x += 1
+        x.mul_(3)
+        np.testing.assert_allclose(before.numpy(), a * 2, rtol=1e-6)
+        np.testing.assert_allclose(x.numpy(), (a + 1) * 3, rtol=1e-6)
+
+
+def test_results_of_a_cached_schedule_are_reused_by_later_graphs(device):
+    for seed in range(2):
+        a, b = _arrays(seed, (3, 4), (3, 4))
+        x, y = lg.Tensor(a, device=device), lg.Tensor(b, device=device)
+        s = (x + y).realize()
+        np.testing.assert_allclose((s * s).numpy(), (a + b) ** 2, rtol=1e-5)
+        np.testing.assert_allclose(s.numpy(), a + b, rtol=1e-6)
+
+
+def test_big_graphs_are_not_remembered_and_simplified_ones_hit_correctly(device):
+    (a,) = _arrays(3, (16,))
+    x = lg.Tensor(a, device=device).realize()
+    y = x
+    for _ in range(schedule_cache.MAX_NODES):
+        y = y * 1.01 + 0.1
+    assert schedule_cache.signature([y.node]) is None  # too big to be worth a key
+    expected = a.astype(np.float64)
+    for _ in range(schedule_cache.MAX_NODES):
+        expected = expected * 1.01 + 0.1
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-4)
+    hits = schedule_cache.stats["hits"]
+    for seed in range(3):  # x * 1 + 0 simplifies to x: the kernel reads the buffer directly
+        (b,) = _arrays(seed, (16,))
+        z = lg.Tensor(b, device=device).realize()
+        np.testing.assert_allclose(((z * 1) + 0).exp().numpy(), np.exp(b), rtol=1e-6)
+    assert schedule_cache.stats["hits"] >= hits + 2
+
+
+def test_signature_ignores_which_buffer_but_not_the_structure():
+    x = lg.Tensor(np.ones(4, np.float32)).realize()
+    y = lg.Tensor(np.ones(4, np.float32)).realize()
+    key = lambda t: schedule_cache.signature([t.node])[0]  # noqa: E731
+    assert key(x + 1) == key(y + 1)
+    assert key(x + 1) != key(x + 2)
+    assert key(x + y) != key(x + x)
+    assert key(x + 1) != key(x.reshape(2, 2) + 1)
