@@ -156,7 +156,7 @@ def test_reduce_split_follows_the_device_kind():
 def test_a_register_tile_is_never_shared_by_a_work_group():
     """Each accumulator of a shared reduce needs local memory and a tree reduction: a tile's
     many accumulators make huge kernels (minutes of compile time) and gain nothing."""
-    from lazygrad.codegen.render_opencl import MAX_SPLIT_ACCS, launch_options
+    from lazygrad.codegen.opencl_launch import MAX_SPLIT_ACCS, launch_options
     a = lg.Tensor(np.ones((8, 4096), np.float32), device="python")
     b = lg.Tensor(np.ones((4096, 16), np.float32), device="python")
     (k,) = [k for k in (a @ b).schedule() if k.ast is not None]

@@ -37,19 +37,24 @@ search may try instead of the defaults (`launch_options`): the work-group size `
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
+from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, launch_options: the API)
+    LAUNCH_PREFIX,
+    DeviceTraits,
+    LaunchPlan,
+    LaunchPlanner,
+    launch_geometry,
+    launch_options,
+    outer_accs,
+)
 from lazygrad.dtypes import DType, bfloat16, bool_, float16, float32, float64, int64, uint64
 from lazygrad.ir.errors import DTypeError
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, var_name
-
-LAUNCH_PREFIX = "// lazygrad launch:"
-_LAUNCH_RE = re.compile(r"^// lazygrad launch: global=([\d,]+) local=([\d,]+)\s*$", re.MULTILINE)
 
 _OPENCL_TYPES = {
     "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "uint16": "ushort",
@@ -69,137 +74,6 @@ _RINT = """#ifdef __clang__
 #endif"""
 MAX_LANES = 16  # partial maxima of an unrolled max loop (see OpenCLRenderer._max_lanes)
 INT_MAX = 2**31 - 1
-MAX_GROUPS_1_2 = 65535  # NVIDIA's limit on the groups of NDRange dimensions 1 and 2
-LAUNCH_KNOBS = ("local", "split")
-# A shared reduce keeps a __local array and a tree reduction per accumulator: a register
-# tile's 128 of them took PoCL 2 minutes to compile (32: 5 s), for no gain over the tile.
-MAX_SPLIT_ACCS = 8
-
-
-def launch_geometry(source: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(global size, local size) from the header line the renderer writes."""
-    m = _LAUNCH_RE.search(source)
-    if m is None:
-        raise ValueError(f"OpenCL source has no '{LAUNCH_PREFIX} global=... local=...' line")
-    return (tuple(int(x) for x in m.group(1).split(",")),
-            tuple(int(x) for x in m.group(2).split(",")))
-
-
-@dataclass(frozen=True)
-class DeviceTraits:
-    """What the renderer needs to know about the device it renders for."""
-    name: str = "OpenCL device"
-    fp16: bool = False
-    fp64: bool = True
-    max_work_group_size: int = 256
-    local_mem_size: int = 32768
-    cpu: bool = False
-    compute_units: int = 1
-
-
-@dataclass
-class LaunchPlan:
-    """How a kernel maps onto an NDRange.
-
-    outer: the output loops (outermost first); prefix: the Lets found before each; body:
-    what one output runs; outputs: how many outputs (iterations of the outer loops).
-    Without a split, dims lists the outer loops (indices, outermost first) of each NDRange
-    dimension, dimension 0 first. split: the reduce loops (in body) a work group shares, one
-    group an output. local: the work-group size (of dimension 0)."""
-    outer: list[Loop]
-    prefix: list[list[Stmt]]
-    body: tuple[Stmt, ...]
-    outputs: int
-    split: list[Loop] = field(default_factory=list)
-    local: int = 1
-    dims: list[list[int]] = field(default_factory=list)
-
-    def extent(self, dim: int) -> int:
-        return math.prod(self.outer[i].extent for i in self.dims[dim])
-
-    @property
-    def global_size(self) -> tuple[int, ...]:
-        if self.split:
-            return (self.outputs * self.local,)
-        if not self.dims:
-            return (self.local,)
-        sizes = [self.extent(d) for d in range(len(self.dims))]
-        return (-(-sizes[0] // self.local) * self.local, *sizes[1:])
-
-    @property
-    def local_size(self) -> tuple[int, ...]:
-        return (self.local,) + (1,) * (len(self.global_size) - 1)
-
-
-def _outer_accs(loop: Loop) -> set[str]:
-    inside = {s.name for s in walk_stmts(loop.body) if isinstance(s, Acc)}
-    updated = {s.name for s in walk_stmts(loop.body) if isinstance(s, Update)}
-    return updated - inside
-
-
-def _has_store(loop: Loop) -> bool:
-    return any(isinstance(s, Store) for s in walk_stmts(loop.body))
-
-
-def _next_pow2(n: int) -> int:
-    return 1 << max(0, (n - 1).bit_length())
-
-
-def _prev_pow2(n: int) -> int:
-    return 1 << (max(1, n).bit_length() - 1)
-
-
-def _peel(kernel: LoopKernel) -> tuple[list[Loop], list[list[Stmt]], tuple[Stmt, ...]]:
-    """The output loops at the top of the kernel, the Lets before each, and what is left."""
-    outer: list[Loop] = []
-    prefix: list[list[Stmt]] = []
-    body = kernel.body
-    while body and isinstance(body[-1], Loop) and all(isinstance(s, Let) for s in body[:-1]):
-        loop = body[-1]
-        if _outer_accs(loop) or not _has_store(loop):
-            break
-        prefix.append(list(body[:-1]))
-        outer.append(loop)
-        body = loop.body
-    return outer, prefix, body
-
-
-def _shareable(body: tuple[Stmt, ...]) -> list[Loop]:
-    """The reduce loops of body a work group may share: each feeds accumulators declared in
-    body, and every update of them sits inside it (an update outside would run once per
-    work item)."""
-    accs = {s.name for s in body if isinstance(s, Acc)}
-    loops = [s for s in body if isinstance(s, Loop) and not _has_store(s)
-             and _outer_accs(s) and _outer_accs(s) <= accs]
-    for lp in list(loops):
-        for s in body:
-            elsewhere = (_outer_accs(s) if isinstance(s, Loop) and s is not lp
-                         else {s.name} if isinstance(s, Update) else set())
-            if elsewhere & _outer_accs(lp):
-                loops.remove(lp)
-                break
-    return loops
-
-
-def _group_dims(extents: list[int], local: int) -> list[list[int]]:
-    """Outer loops (indices) for each NDRange dimension, dimension 0 first. Dimension 0 takes
-    the innermost loops until it has at least 8 work groups' worth of work items or divides
-    evenly into groups (little is wasted on rounding up); dimension 1 the next loop, and
-    dimension 2 all the others."""
-    if not extents:
-        return [[]]  # one work item
-    n = len(extents) - 1
-    dim0, size = [n], extents[n]
-    while dim0[0] > 0 and (size < local or (size % local and size < 8 * local)):
-        dim0.insert(0, dim0[0] - 1)
-        size *= extents[dim0[0]]
-    rest = list(range(dim0[0]))
-    dims = [dim0] + ([[rest[-1]]] if rest else []) + ([rest[:-1]] if len(rest) > 1 else [])
-    if any(math.prod(extents[i] for i in d) > MAX_GROUPS_1_2 for d in dims[1:]):
-        return [list(range(len(extents)))]
-    return dims
-
-
 @dataclass
 class _IndexMath:
     """Which integer expressions are index math (loop variables and constants only), and
@@ -263,69 +137,16 @@ class OpenCLRenderer(CStyleRenderer):
         self.traits = traits or DeviceTraits()
         cpu = self.traits.cpu
         self.contiguous_split = cpu if contiguous_split is None else contiguous_split
-        self.local_reduce_min = local_reduce_min
-        self.max_local = max(1, min(max_local, self.traits.max_work_group_size))
-        self.reduce_local = reduce_local or (64 if cpu else None)
-        self.split = split
+        self.planner = LaunchPlanner(self.traits, local_reduce_min, max_local,
+                                     reduce_local or (64 if cpu else None), split)
         self._plan: LaunchPlan | None = None
         self._index: _IndexMath | None = None
         self._narrow = False  # rendering index math as int
         self._lanes: dict[str, str] = {}  # accumulator -> the partial maximum updated instead
 
-    # ---- the launch plan -----------------------------------------------------------------
-    def check_launch(self, launch: dict) -> None:
-        """ValueError unless launch holds only known knobs with values this device takes."""
-        unknown = set(launch) - set(LAUNCH_KNOBS)
-        if unknown:
-            raise ValueError(f"unknown OpenCL launch option(s) {sorted(unknown)}; known: {list(LAUNCH_KNOBS)}")
-        local, split = launch.get("local"), launch.get("split")
-        limit = self.traits.max_work_group_size
-        if local is not None and (not isinstance(local, int) or isinstance(local, bool)
-                                  or not 1 <= local <= limit):
-            raise ValueError(f"OpenCL work-group size local={local!r} must be an int from 1 to "
-                             f"{limit}, the most {self.traits.name!r} allows")
-        if split is not None and not isinstance(split, bool):
-            raise ValueError(f"OpenCL launch option split={split!r} must be True or False")
-        if split and local is not None and local & (local - 1):
-            raise ValueError(f"a split reduce combines its work items pairwise: local={local} "
-                             "must be a power of two")
-
     def plan(self, kernel: LoopKernel, local: int | None = None, split: bool | None = None) -> LaunchPlan:
-        """Peel the output loops off the top of the kernel, then decide whether the rest runs
-        in one work item or is shared by a work group (see the module docstring).
-        local and split, when given, override the choices."""
-        outer, prefix, body = _peel(kernel)
-        outputs = math.prod(lp.extent for lp in outer)
-        cpu = self.traits.cpu
-        shareable = _shareable(body)
-        biggest = max((lp.extent for lp in shareable), default=0)
-        if split is None:
-            split = self.split
-        if split is None:  # the outputs alone fill the device, or the lanes are a register tile
-            busy = outputs >= 256 * self.traits.compute_units
-            split = (not cpu and biggest >= self.local_reduce_min and not busy
-                     and _split_accs(shareable) <= MAX_SPLIT_ACCS)
-        if split and shareable:
-            group = local or min(_next_pow2(biggest), _prev_pow2(min(self.max_local, self.reduce_local or 1 << 30)))
-            per_item = sum(_acc_itemsize(kernel, name) for lp in shareable for name in _outer_accs(lp))
-            while not local and group > 1 and group * per_item > self.traits.local_mem_size // 2:
-                group //= 2
-            if group * per_item <= self.traits.local_mem_size // 2 and group >= (2 if local else 8):
-                return LaunchPlan(outer, prefix, body, outputs, shareable, group)
-        if local is None:
-            local = self._default_local(outputs, body)
-        dims = _group_dims([lp.extent for lp in outer], local)
-        return LaunchPlan(outer, prefix, body, outputs, [], local, dims)
-
-    def _default_local(self, outputs: int, body: tuple[Stmt, ...]) -> int:
-        """GPU: max_local. CPU: 64 (PoCL runs a group's work items as one vectorized loop),
-        fewer for a few outputs with loops inside, so that every core gets work groups."""
-        local = self.max_local
-        if self.traits.cpu:
-            local = min(local, 64)
-            if any(isinstance(s, Loop) for s in body):
-                local = min(local, _prev_pow2(max(1, outputs // (4 * self.traits.compute_units))))
-        return max(1, min(local, _next_pow2(max(1, outputs))))
+        """How the kernel maps onto the NDRange; local and split override the defaults."""
+        return self.planner.plan(kernel, local, split)
 
     # ---- types, constants, functions -----------------------------------------------------
     def type_name(self, dtype: DType) -> str:
@@ -355,7 +176,8 @@ class OpenCLRenderer(CStyleRenderer):
             finally:
                 self._narrow = False
         if e.op in (Op.SHL, Op.SHR) and e.dtype == int64 and index.is_index(e.srcs[0]):
-            return f"(((long)({self.expr(e.srcs[0])})) {'<<' if e.op is Op.SHL else '>>'} {self.expr(e.srcs[1])})"
+            shift = "<<" if e.op is Op.SHL else ">>"
+            return f"(((long)({self.expr(e.srcs[0])})) {shift} {self.expr(e.srcs[1])})"
         return super().expr(e)
 
     def math_function(self, op: Op, dtype: DType, arg: str) -> str:
@@ -404,7 +226,8 @@ class OpenCLRenderer(CStyleRenderer):
             step = self._plan.local
             if self.contiguous_split:
                 chunk = self._int(-(-loop.extent // step))
-                return [f"for ({t} {i} = lg_lid * {chunk}; {i} < min(lg_lid * {chunk} + {chunk}, {n}); {i}++) {{"]
+                end = f"min(lg_lid * {chunk} + {chunk}, {n})"
+                return [f"for ({t} {i} = lg_lid * {chunk}; {i} < {end}; {i}++) {{"]
             return [f"for ({t} {i} = lg_lid; {i} < {n}; {i} += {step}) {{"]
         head = [f"for ({t} {i} = 0; {i} < {n}; {i}++) {{"]
         if self.traits.cpu and loop.kind == "simd":  # lets LLVM reorder the reduction
@@ -421,14 +244,15 @@ class OpenCLRenderer(CStyleRenderer):
             return
         if isinstance(st, Update) and st.name in self._lanes:
             lane = self._lanes[st.name]
-            out.append(f"{pad}{lane} = {self.expr_max(self._acc(kernel, st.name).dtype, lane, self.expr(st.value))};")
+            dtype = self._acc(kernel, st.name).dtype
+            out.append(f"{pad}{lane} = {self.expr_max(dtype, lane, self.expr(st.value))};")
             return
         if isinstance(st, Loop) and self._max_lanes(st, kernel):
             self._unrolled_max(st, kernel, depth, out)
             return
         super().stmt(st, kernel, depth, out)
         if plan is not None and isinstance(st, Loop) and any(st is lp for lp in plan.split):
-            for name in sorted(_outer_accs(st)):
+            for name in sorted(outer_accs(st)):
                 out.extend(pad + line for line in self._tree_reduce(kernel, name))
 
     def _max_lanes(self, loop: Loop, kernel: LoopKernel) -> int:
@@ -494,7 +318,7 @@ class OpenCLRenderer(CStyleRenderer):
     # ---- the kernel ----------------------------------------------------------------------
     def render(self, kernel: LoopKernel, **launch) -> str:
         """The kernel's source; launch: knobs of launch_options (ValueError when invalid)."""
-        self.check_launch(launch)
+        self.planner.check(launch)
         plan = self.plan(kernel, launch.get("local"), launch.get("split"))
         self._plan, self._index = plan, _index_math(kernel)
         self._index.fits = self._index.fits and math.prod(plan.global_size) <= INT_MAX
@@ -512,7 +336,7 @@ class OpenCLRenderer(CStyleRenderer):
         coords: dict[int, tuple[str, int]] = {}  # outer loop -> (its dimension's id, stride there)
         if plan.split:
             for lp in plan.split:
-                for name in sorted(_outer_accs(lp)):
+                for name in sorted(outer_accs(lp)):
                     acc_type = self.type_name(self._acc(kernel, name).dtype)
                     lines.append(f"{pad}__local {acc_type} lg_red_{name}[{plan.local}];")
             lines.append(f"{pad}const int lg_lid = (int)get_local_id(0);")
@@ -559,15 +383,6 @@ class OpenCLRenderer(CStyleRenderer):
         return out
 
 
-def _split_accs(loops: list[Loop]) -> int:
-    """How many accumulators sharing these loops across a work group would combine."""
-    return sum(len(_outer_accs(lp)) for lp in loops)
-
-
-def _acc_itemsize(kernel: LoopKernel, name: str) -> int:
-    return next(s.dtype.itemsize for s in walk_stmts(kernel.body) if isinstance(s, Acc) and s.name == name)
-
-
 def _opencl_spelling(c_source: str) -> str:
     for c, cl in _C_TO_OPENCL:
         c_source = c_source.replace(c, cl)
@@ -585,25 +400,6 @@ def _dtypes_used(kernel: LoopKernel) -> set[DType]:
             used.add(e.dtype)
             exprs.extend(e.srcs)
     return used
-
-
-def launch_options(kernel: LoopKernel, traits: DeviceTraits | None = None) -> list[dict]:
-    """A few launch settings worth timing against the default (at most 8): work-group sizes
-    around the default and, for a kernel with a reduce loop a work group could share, that
-    loop shared or not. Every one is valid for any lowering of the same kernel."""
-    traits = traits or DeviceTraits()
-    limit = min(traits.max_work_group_size, 1024)
-    outer, _, body = _peel(kernel)
-    outputs = math.prod(lp.extent for lp in outer)
-    sizes = [s for s in (1, 4, 16, 64, 256, 1024) if s <= limit and s <= _next_pow2(outputs)]
-    if not traits.cpu:
-        sizes = [s for s in sizes if s >= 32] or sizes[-1:]
-    options: list[dict] = [{"local": s} for s in sizes]
-    if 0 < _split_accs(_shareable(body)) <= MAX_SPLIT_ACCS:
-        shared = [s for s in (16, 64, 256) if s <= limit]
-        options = [{"local": s, "split": False} for s in sizes[-4:]]
-        options += [{"local": s, "split": True} for s in shared]
-    return options[:8]
 
 
 def render_opencl(kernel: LoopKernel, traits: DeviceTraits | None = None, **launch) -> str:
