@@ -12,7 +12,7 @@ from lazygrad import nn
 R = np.random.default_rng(0)
 
 
-def t(a, device="c"):
+def t(a, device=None):  # None: the default device, where modules put their parameters
     return lg.Tensor(np.asarray(a), device=device)
 
 

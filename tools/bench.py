@@ -51,6 +51,10 @@ LAZYGRAD_KERNELS: dict[str, Callable] = {
     "conv2d 32x16x32x32 * 32x16x3x3": lambda x, w: F.conv2d(x, w, padding=1),
 }
 SHORT = {"torch.compile": "compile"}  # column headers
+# After a call, OpenBLAS's worker threads (numpy's matmul, einsum) spin for about 0.1 s and
+# libgomp's (lazygrad's kernels) for a while too: on 2 cores a spinning pool halves the next
+# library's speed (conv2d 2.9 -> 7 ms right after numpy's einsum). Each is timed after a pause.
+IDLE_THREADS_SECONDS = 0.5
 
 
 def time_kernel(w: bw.Workload, device_name: str, repeat: int) -> dict:
@@ -66,9 +70,11 @@ def time_kernel(w: bw.Workload, device_name: str, repeat: int) -> dict:
         return out
 
     ok = bw.matches(lazy_call().numpy(), w.numpy_fn(*inputs))
-    return {"seconds": {"lazygrad": bw.median_time(lazy_call, repeat, warmup=1),
-                        "numpy": bw.median_time(lambda: w.numpy_fn(*inputs), repeat, warmup=1)},
-            "correct": ok}
+    seconds = {}
+    for impl, call in (("lazygrad", lazy_call), ("numpy", lambda: w.numpy_fn(*inputs))):
+        time.sleep(IDLE_THREADS_SECONDS)
+        seconds[impl] = bw.median_time(call, repeat, warmup=1)
+    return {"seconds": seconds, "correct": ok}
 
 
 def time_models(models: list[bw.ModelWorkload], device: str, repeat: int) -> dict[str, dict[str, float]]:
