@@ -21,6 +21,7 @@ import numpy as np
 from lazygrad.codegen.render_c import render_c
 from lazygrad.ir.errors import CompileError
 from lazygrad.runtime.device import Device
+from lazygrad.runtime.free_list import FreeList
 
 
 def cache_dir() -> str:
@@ -120,15 +121,24 @@ class CProgram:
 
 
 class HostAllocator:
-    """Host memory owned by numpy; 64-byte aligned so vector loads never split lines."""
+    """Host memory owned by numpy; 64-byte aligned so vector loads never split lines.
+    Freed buffers are kept for the same size (see runtime/free_list.py), up to KEEP_BYTES."""
+
+    KEEP_BYTES = 1 << 30
+
+    def __init__(self) -> None:
+        self._kept = FreeList(self.KEEP_BYTES)
 
     def alloc(self, nbytes: int) -> np.ndarray:
+        kept = self._kept.take(nbytes)
+        if kept is not None:
+            return kept
         raw = np.empty(nbytes + 64, dtype=np.uint8)
         offset = (-raw.ctypes.data) % 64
         return raw[offset: offset + nbytes]
 
     def free(self, handle: np.ndarray) -> None:
-        pass
+        self._kept.keep(handle, handle.nbytes)  # numpy frees what is not kept
 
     def copyin(self, handle: np.ndarray, data: memoryview) -> None:
         handle[: len(data)] = np.frombuffer(data, dtype=np.uint8)

@@ -25,6 +25,7 @@ from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry, launch_options
 from lazygrad.ir.errors import CompileError, DeviceError
 from lazygrad.runtime.device import Device
+from lazygrad.runtime.free_list import FreeList
 
 ENV_SELECT = "LAZYGRAD_OPENCL"
 
@@ -189,14 +190,12 @@ class CLAllocator:
     CACHE_BYTES = 1 << 30
 
     def __init__(self) -> None:
-        self._kept: dict[int, list] = {}
-        self._kept_bytes = 0
+        self._kept = FreeList(self.CACHE_BYTES)
 
     def alloc(self, nbytes: int):
-        kept = self._kept.get(nbytes)
-        if kept:
-            self._kept_bytes -= nbytes
-            return kept.pop()
+        kept = self._kept.take(nbytes)
+        if kept is not None:
+            return kept
         ctx = context()
         limit = int(ctx.device.max_mem_alloc_size)
         if nbytes > limit:
@@ -221,10 +220,7 @@ class CLAllocator:
         return buf
 
     def free(self, handle) -> None:
-        nbytes = handle.size
-        if self._kept_bytes + nbytes <= self.CACHE_BYTES:
-            self._kept.setdefault(nbytes, []).append(handle)
-            self._kept_bytes += nbytes
+        if self._kept.keep(handle, handle.size):
             return
         try:
             handle.release()
@@ -232,11 +228,8 @@ class CLAllocator:
             pass
 
     def release_kept(self) -> None:
-        for bufs in self._kept.values():
-            for buf in bufs:
-                buf.release()
-        self._kept.clear()
-        self._kept_bytes = 0
+        for buf in self._kept.drain():
+            buf.release()
 
     def copyin(self, handle, data: memoryview) -> None:
         if len(data) == 0:
