@@ -135,3 +135,18 @@ def test_reduce_read_by_several_ops_of_one_kernel_fuses(device, rng):
     s = x.sum(1)
     two = (s * 2, s + 1)  # read by two outputs: two kernels, the sum stays shared
     assert len(create_schedule([t.node for t in two]).kernels) == 3
+
+
+@pytest.mark.parametrize("shape, move", [((1, 2), "flip"), ((3, 4), "flip"), ((1, 1, 1), "permute"),
+                                         ((2, 3, 4), "permute")])
+def test_shared_reduce_under_a_flip_or_permute_keeps_its_buffer(device, rng, shape, move):
+    """Found by the random-program property test: s * s under a flip cannot fold the flip into
+    the reduce's loops, so the reduce is realized on its own and the values stay right."""
+    a = rng.standard_normal(shape).astype(np.float32)
+    s, ref = lg.Tensor(a, device=device).sum(0), a.sum(0)
+    if move == "flip":
+        out, expected = (s * s).flip(0), (ref * ref)[::-1]
+    else:
+        order = tuple(reversed(range(ref.ndim)))
+        out, expected = (s * s.relu()).permute(*order), (ref * np.maximum(ref, 0)).transpose(order)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)

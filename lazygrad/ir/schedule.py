@@ -198,8 +198,25 @@ def _fuse_shared_reduces(order: list[Node], readers, why: dict[Node, str], roots
         rs = readers.get(n, [])
         if n in roots or len(rs) < 2 or not reason.startswith("holds a reduce and is read by"):
             continue
-        if all(r.op in ALU or is_unit_reshape(r) for r in rs) and len(frozenset().union(*(into[r] for r in rs))) == 1:
+        if len(frozenset().union(*(into[r] for r in rs))) == 1 and _only_elementwise_above(n, readers, why):
             del why[n]
+
+
+def _only_elementwise_above(n: Node, readers, why: dict[Node, str]) -> bool:
+    """Whether every node between n and the kernel it fuses into (that kernel's root too) is
+    elementwise or a unit reshape: a flip or permute above a reduce cannot be folded into
+    the reduce's loops, so such a reduce keeps its own buffer."""
+    stack, seen = list(readers.get(n, [])), set()
+    while stack:
+        r = stack.pop()
+        if r in seen:
+            continue
+        seen.add(r)
+        if not (r.op in ALU or is_unit_reshape(r) or r.op is Op.CONTIGUOUS):
+            return False
+        if r not in why:
+            stack.extend(readers.get(r, []))
+    return True
 
 
 def _region_size(root: Node, why: dict[Node, str], limit: int) -> int:
