@@ -211,7 +211,7 @@ def test_text_parsed_in_a_fresh_process_prints_the_same(rng):
 
 GOLDEN_GRAPH = """\
 %0 : float32[4,4] = buffer id=424242 device=c     # model.py:3
-%1 : float32[4,4] = const 2.0 device=c            # model.py:4
+%1 : float32[4,4] = const 2.125 device=c          # model.py:4
 %2 : float32[4,4] = mul %0, %1                    # model.py:12
 %3 : float32[4,1] = sum %2 axes=(1,)              # model.py:13
 %4 : int32[4,1] = cast %3                         # model.py:14
@@ -221,7 +221,8 @@ return %4, %2
 
 def test_golden_graph_text():
     a = make(Op.BUFFER, (), 424242, F32, (4, 4), "c", "model.py:3")
-    two = make(Op.CONST, (), 2.0, F32, (4, 4), "c", "model.py:4")
+    # nodes are hash-consed and keep the first maker's line: a value no other test makes
+    two = make(Op.CONST, (), 2.125, F32, (4, 4), "c", "model.py:4")
     prod = make(Op.MUL, (a, two), loc="model.py:12")
     total = make(Op.SUM, (prod,), (1,), loc="model.py:13")
     as_int = make(Op.CAST, (total,), None, dtypes.int32, loc="model.py:14")
