@@ -230,7 +230,8 @@ def _acc_itemsize(kernel: LoopKernel, name: str) -> int:
 def launch_options(kernel: LoopKernel, traits: DeviceTraits | None = None) -> list[dict]:
     """A few launch settings worth timing against the default (at most 8): work-group sizes
     around the default and, for a kernel with a reduce loop a work group could share, that
-    loop shared or not. Every one is valid for any lowering of the same kernel."""
+    loop shared or not. A split is offered only when few accumulators share the loop
+    (MAX_SPLIT_ACCS), so the options depend on the lowering: ask for each one's own."""
     traits = traits or DeviceTraits()
     limit = min(traits.max_work_group_size, 1024)
     outer, _, body = _peel(kernel)

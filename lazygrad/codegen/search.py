@@ -211,9 +211,9 @@ def search(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
         best = new_best
     beam = sorted(timed, key=timed.get)[:width]
     finals = [Choice(c.upcasts, p, c.launch) for c in beam for p in (True, False)]
-    kernel = beam[0].lower(ast, name)
+    # each lowering's own options: whether a reduce may be shared depends on its tile
     finals += [_choice(dict(c.upcasts), c.parallel, launch) for c in beam
-               for launch in device.launch_options(kernel)]
+               for launch in device.launch_options(c.lower(ast, name))]
     run(finals)
     winner = min(timed, key=timed.get)
     return SearchResult(winner, timed[winner], timed[default], timed, rejected)
@@ -248,7 +248,8 @@ def beam_dir() -> str:
 
 def cache_path(ast: Node, device, width: int) -> str:
     from lazygrad.ir.printer import print_graph
-    text = "\0".join([print_graph([ast], locs=False), device_identity(device), str(width), str(SEARCH_VERSION)])
+    parts = [print_graph([ast], locs=False), device_identity(device), str(width), str(SEARCH_VERSION)]
+    text = "\0".join(parts)
     key = hashlib.sha256(text.encode()).hexdigest()[:32]
     return os.path.join(beam_dir(), f"{key}.json")
 
