@@ -150,3 +150,29 @@ def test_shared_reduce_under_a_flip_or_permute_keeps_its_buffer(device, rng, sha
         order = tuple(reversed(range(ref.ndim)))
         out, expected = (s * s.relu()).permute(*order), (ref * np.maximum(ref, 0)).transpose(order)
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_padded_conv_input_gets_its_own_buffer(device, rng):
+    """A conv's padded input is read 9 * out_channels times through its windows: it is padded
+    once into a buffer, so the conv's inner loop has no masks; values stay those of a conv
+    over a padded array."""
+    a = rng.standard_normal((4, 3, 30, 30)).astype(np.float32)
+    w = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)
+    x = lg.Tensor(a, device=device)
+    out = lg.nn.functional.conv2d(x, lg.Tensor(w, device=device), padding=1)
+    sched = create_schedule([out.node])
+    assert len(sched.kernels) == 2
+    assert sum("padded, then read" in why for why in sched.why.values()) == 1
+    padded = np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
+    ref = np.einsum("nchwij,ocij->nohw", windows, w)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_pad_read_once_stays_fused():
+    x = _t((64, 64))
+    assert len(x.pad((1, 1, 1, 1)).sum().schedule()) <= 2  # the two stages of a full sum
+    assert not any("padded" in why for why in create_schedule([(x.pad((1, 1)) * 2).node]).why.values())
+    small = _t((2, 3, 8, 8))
+    conv = lg.nn.functional.conv2d(small, _t((4, 3, 3, 3), 1), padding=1)
+    assert len(create_schedule([conv.node]).kernels) == 1  # 2*3*10*10 elements: masks are cheaper

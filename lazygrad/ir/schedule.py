@@ -6,7 +6,10 @@ A node is realized (becomes the root of a kernel) when
     (a reduce fuses with the elementwise ops that consume it at its own shape);
   - it computes more than one value and is read through an `expand` that grows it
     (recomputing it for every broadcast copy would multiply its work);
-  - its fused expression would exceed MAX_FUSED_OPS ops (compile time grows with it).
+  - its fused expression would exceed MAX_FUSED_OPS ops (compile time grows with it);
+  - it is a pad whose values are read through windows many times over (a convolution's
+    padded input): masked loads in the inner loop keep the C compiler from loading a row
+    of lanes as one vector, and a padded copy costs one pass over the input.
 Everything else is fused into the kernels that read it. `Schedule.why` records the reason
 for every realized node; networkx orders the kernels.
 """
@@ -159,6 +162,10 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
             # unless a reduce is in it: that cannot be recomputed inside another kernel
             if computes(b) and b.op is not Op.DETACH and (b.size > 1 or holds_reduce(b)):
                 why.setdefault(b, f"read broadcast to {list(n.shape)} by an expand at {n.loc}")
+        elif n.op is Op.PAD and n.size >= PAD_MIN_SIZE:
+            reads = _reads_through_views(n, readers)
+            if reads >= PAD_REUSE * n.size:
+                why.setdefault(n, f"padded, then read {reads // n.size} times over through views")
     # second pass: reduces and size limits, now that forced realizations are known
     cost: dict[Node, int] = {}
     has_reduce: dict[Node, bool] = {}
@@ -185,6 +192,23 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
             why[n] = f"its fused expression passed {MAX_FUSED_OPS} ops"
     _fuse_shared_reduces(order, readers, why, set(roots))
     return why
+
+
+PAD_REUSE = 8  # a pad read this many times over per element gets its own buffer
+PAD_MIN_SIZE = 4096  # smaller pads are cheaper to mask than to launch a copy for
+
+
+def _reads_through_views(n: Node, readers) -> int:
+    """The most elements an op reads of n through movement ops (a convolution's windows
+    expand its padded input by the kernel window and the output channels)."""
+    largest, stack = 0, [n]
+    while stack:
+        v = stack.pop()
+        views = [r for r in readers.get(v, []) if r.op in MOVEMENT]
+        if v is not n and len(views) < len(readers.get(v, [])) or not readers.get(v):
+            largest = max(largest, v.size)
+        stack.extend(views)
+    return largest
 
 
 def _fuse_shared_reduces(order: list[Node], readers, why: dict[Node, str], roots: set[Node]) -> None:
