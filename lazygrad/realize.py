@@ -31,6 +31,7 @@ observers: list[Callable[..., None]] = []
 
 _readers: dict[int, weakref.WeakSet] = {}  # buffer id -> nodes whose cached value reads it
 _buffer_deps: dict[int, frozenset[int]] = {}  # buffer id -> user buffers its contents came from
+_alive: set[int] = set()  # ids of the buffers in those two maps that still exist
 
 
 def debug_level() -> int:
@@ -83,12 +84,28 @@ def _buffer_of(node: Node) -> Buffer:
 def _record(node: Node, out: Buffer, inputs: list[Buffer]) -> None:
     deps = set()
     for b in inputs:
+        _watch(b)
         deps.add(b.id)
         deps |= _buffer_deps.get(b.id, frozenset())
+    deps &= _alive  # a freed buffer is never written again
+    _watch(out)
     _buffer_deps[out.id] = frozenset(deps)
-    weakref.finalize(out, _buffer_deps.pop, out.id, None)
     for b in deps | {out.id}:
         _readers.setdefault(b, weakref.WeakSet()).add(node)
+
+
+def _watch(buf: Buffer) -> None:
+    """Forget a buffer's entries when it is freed (each kernel run makes some: without this
+    a long training run grew by about 1 KB a kernel)."""
+    if buf.id not in _alive:
+        _alive.add(buf.id)
+        weakref.finalize(buf, _forget, buf.id)
+
+
+def _forget(buffer_id: int) -> None:
+    _alive.discard(buffer_id)
+    _readers.pop(buffer_id, None)
+    _buffer_deps.pop(buffer_id, None)
 
 
 def invalidate(buf: Buffer) -> None:
