@@ -211,7 +211,7 @@ def realize_nodes(nodes: list[Node]) -> list[Node]:
     todo = [n for n in nodes if n.op is not Op.BUFFER and n.realized is None]
     results: dict[Node, Node] = {}
     if todo:
-        schedule = create_schedule(todo)
+        schedule = create_schedule(todo, as_simplified=bool(observers))  # tools show that graph
         level = debug_level()
         if level >= 2:
             _print_schedule(schedule)

@@ -91,3 +91,32 @@ def test_signature_ignores_which_buffer_but_not_the_structure():
     assert key(x + 1) != key(x + 2)
     assert key(x + y) != key(x + x)
     assert key(x + 1) != key(x.reshape(2, 2) + 1)
+
+
+def test_a_hit_on_a_graph_that_simplifies_skips_simplifying(device, monkeypatch):
+    """A conv's windows are chains of reshapes that simplification merges, but the schedule
+    names only leaves, the padded input and the root: a hit binds them in the graph as given
+    (the root standing for its simplified self) and never simplifies again."""
+    from lazygrad.ir import schedule
+
+    def convolve(seed):
+        a, w = _arrays(seed, (2, 3, 40, 40), (4, 3, 3, 3))
+        out = lg.nn.functional.conv2d(lg.Tensor(a, device=device), lg.Tensor(w, device=device), padding=1)
+        windows = np.lib.stride_tricks.sliding_window_view(np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1))),
+                                                           (3, 3), axis=(2, 3))
+        return out, np.einsum("nchwij,ocij->nohw", windows, w)
+
+    out, ref = convolve(0)
+    fresh = schedule.create_schedule([out.node])
+    assert fresh.targets[out.node] is not out.node  # simplification changed the root
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-4)
+    calls = []
+    real_simplify = schedule._simplify
+    monkeypatch.setattr(schedule, "_simplify", lambda roots: calls.append(1) or real_simplify(roots))
+    out, ref = convolve(1)
+    hit = schedule.create_schedule([out.node])
+    assert not calls and hit.targets[out.node] is out.node
+    assert [k.ast for k in hit.kernels] == [k.ast for k in fresh.kernels]
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-4)
+    exact = schedule.create_schedule([convolve(2)[0].node], as_simplified=True)  # what tools show
+    assert calls and [k.ast for k in exact.kernels] == [k.ast for k in fresh.kernels]

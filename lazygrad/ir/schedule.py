@@ -288,15 +288,17 @@ SCHEDULE_REWRITES: list[Rule] = [
 SIMPLIFY_AND_SCHEDULE_RULES: list[Rule] = ALL_RULES + SCHEDULE_REWRITES  # one pass over the graph
 
 
-def create_schedule(roots: list[Node], reuse_realized: bool = True) -> Schedule:
+def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplified: bool = False) -> Schedule:
     """Kernels that compute every root, in an order that respects their dependencies.
     reuse_realized=False schedules the graph as written, ignoring results cached on its
-    nodes by earlier realizes (for tools that show or rewrite a saved IR)."""
+    nodes by earlier realizes (for tools that show or rewrite a saved IR). A remembered
+    schedule may name nodes of the graph as given instead of the simplified one (the same
+    values); as_simplified=True always names the simplified graph's."""
     user_roots = list(roots)
     start = _substitute_realized(user_roots) if reuse_realized else user_roots
     remembered = schedule_cache.signature(start) if reuse_realized else None
     if remembered is not None:
-        hit = schedule_cache.lookup(*remembered, _simplify)
+        hit = schedule_cache.lookup(*remembered, _simplify, as_simplified)
         if hit is not None:
             kernels, why, roots = hit
             return Schedule(kernels, dict(zip(user_roots, roots)), why)

@@ -8,8 +8,11 @@ which leaves are the same buffer. So that structure is the key, and a hit reuses
 (their Kernel IR, names and flop counts) with this graph's nodes in place of the old ones.
 
 Only small graphs (MAX_NODES) are remembered. Kernel targets and inputs are kept as
-positions in the simplified graph; when simplification changed the graph, a hit simplifies
-this one too (also a pure function of the structure) to find them, which still skips deciding
+positions in the graph as given where they are nodes of it. Simplification usually keeps the
+nodes a schedule needs (leaves, a pad, a reduce) and changes only the roots, and a root that
+a kernel computes stands for its simplified self: its value is the same. Then a hit skips
+simplification too. Otherwise positions are in the simplified graph and a hit simplifies the
+new graph (also a pure function of the structure) to find them, which still skips deciding
 what to realize and building the Kernel IR.
 """
 from __future__ import annotations
@@ -25,10 +28,24 @@ MAX_PLANS = 1024
 
 
 @dataclass(frozen=True)
-class _Plan:
-    kernels: tuple  # (name, ast, target, inputs, output, flops) with nodes as positions
+class _Placement:
+    """A schedule with its nodes as positions in one graph's toposort."""
+    kernels: tuple  # (name, ast, target, inputs, output, flops)
     why: tuple[tuple[int, str], ...]
-    simplified: bool  # positions are in the simplified graph, not the graph as given
+    roots: tuple[int, ...]  # where each user root's value is
+
+    def bind(self, order: list[Node]) -> tuple[list, dict, list[Node]]:
+        from lazygrad.ir.schedule import ScheduledKernel
+        kernels = [ScheduledKernel(name, ast, order[target], tuple(order[i] for i in inputs),
+                                   None if output is None else order[output], flops)
+                   for name, ast, target, inputs, output, flops in self.kernels]
+        return kernels, {order[i]: reason for i, reason in self.why}, [order[i] for i in self.roots]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    simplified: _Placement  # in the simplified graph: exactly what scheduling returned
+    given: _Placement | None  # in the graph as given, where every node named is one of it
 
 
 _PLANS: "OrderedDict[tuple, _Plan]" = OrderedDict()
@@ -54,39 +71,51 @@ def signature(roots: list[Node]) -> tuple[tuple, list[Node]] | None:
     return (tuple(entries), tuple(pos[r] for r in roots)), order
 
 
-def lookup(key: tuple, order: list[Node], simplify) -> tuple[list, dict, list[Node]] | None:
-    """(kernels, why, simplified roots) remembered for this structure, with this graph's
-    nodes; or None. simplify(roots) -> roots is the scheduler's own simplification."""
-    from lazygrad.ir.schedule import ScheduledKernel
+def lookup(key: tuple, order: list[Node], simplify, as_simplified: bool = False
+           ) -> tuple[list, dict, list[Node]] | None:
+    """(kernels, why, roots) remembered for this structure, with this graph's nodes; or None.
+    simplify(roots) -> roots is the scheduler's own simplification. as_simplified: name the
+    nodes of the simplified graph, as a schedule made from scratch does (for tools that show
+    it), even where the graph as given would do."""
     plan = _PLANS.get(key)
     if plan is None:
         stats["misses"] += 1
         return None
     _PLANS.move_to_end(key)
     stats["hits"] += 1
-    roots = [order[i] for i in key[1]]
-    if plan.simplified:
-        roots = simplify(roots)
-        order = toposort(roots)
-    kernels = [ScheduledKernel(name, ast, order[target], tuple(order[i] for i in inputs),
-                               None if output is None else order[output], flops)
-               for name, ast, target, inputs, output, flops in plan.kernels]
-    return kernels, {order[i]: reason for i, reason in plan.why}, roots
+    if plan.given is not None and not as_simplified:
+        return plan.given.bind(order)
+    return plan.simplified.bind(toposort(simplify([order[i] for i in key[1]])))
 
 
 def remember(key: tuple, order: list[Node], roots: list[Node], schedule) -> None:
     """Keep a schedule computed for the graph `order`, which simplified to roots."""
-    simplified = any(r is not order[i] for r, i in zip(roots, key[1]))
-    if simplified:
-        order = toposort(roots)
+    simplified = _place(toposort(roots), roots, schedule)
+    if simplified is None:
+        return  # a kernel computes a node simplification made: not a node of this graph
+    given = _place(order, roots, schedule, _stand_ins(key, order, roots, schedule))
+    _PLANS[key] = _Plan(simplified, given)
+    if len(_PLANS) > MAX_PLANS:
+        _PLANS.popitem(last=False)
+
+
+def _place(order: list[Node], roots: list[Node], schedule, stand_ins: dict | None = None) -> _Placement | None:
     pos = {n: i for i, n in enumerate(order)}
+    for n, i in (stand_ins or {}).items():
+        pos.setdefault(n, i)
     try:
         kernels = tuple((k.name, k.ast, pos[k.target], tuple(pos[n] for n in k.inputs),
                          None if k.output is None else pos[k.output], k.flops)
                         for k in schedule.kernels)
-        why = tuple((pos[n], reason) for n, reason in schedule.why.items())
+        return _Placement(kernels, tuple((pos[n], reason) for n, reason in schedule.why.items()),
+                          tuple(pos[r] for r in roots))
     except KeyError:
-        return  # a kernel computes a node simplification made: not a node of this graph
-    _PLANS[key] = _Plan(kernels, why, simplified)
-    if len(_PLANS) > MAX_PLANS:
-        _PLANS.popitem(last=False)
+        return None
+
+
+def _stand_ins(key: tuple, order: list[Node], roots: list[Node], schedule) -> dict[Node, int]:
+    """A simplified root that a kernel computes is stood in for by its user root (the same
+    value): simplification usually changes the roots only."""
+    targets = {k.target for k in schedule.kernels}
+    return {r: i for r, i in zip(roots, key[1])
+            if r in targets and Op.ASSIGN not in (r.op, order[i].op)}
