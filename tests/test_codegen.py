@@ -41,6 +41,23 @@ def test_upcast_column_reductions(device, rng, axis):
     np.testing.assert_allclose(x.amax(axis).numpy(), a.max(axis))
 
 
+@pytest.mark.parametrize("cols", [512, 4096])
+def test_column_sums_take_wide_strips_and_keep_their_values(device, rng, cols):
+    """A column sum has no reuse dim: its lanes are a strip as wide as the registers allow,
+    narrowed until the parallel loop keeps MIN_STRIPS strips (a GPU work item takes 32)."""
+    from lazygrad.codegen import heuristics as h
+    a = rng.standard_normal((33, cols)).astype(np.float32)
+    x = lg.Tensor(a, device=device)
+    (width,) = choose_upcasts(_kernel(x.sum(0)).ast).values()
+    if device == "opencl":
+        assert width == h.GPU_WIDE_LANES
+    else:
+        assert cols // width >= h.MIN_STRIPS or width == h.VECTOR_LANES
+        assert width == h.WIDE_LANES or cols // (2 * width) < h.MIN_STRIPS
+    np.testing.assert_allclose(x.sum(0).numpy(), a.sum(0), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(x.amax(0).numpy(), a.max(0))
+
+
 @pytest.mark.parametrize("upcasts", [{}, {0: 2}, {1: 4}, {0: 3, 1: 2}])
 def test_any_upcast_gives_the_same_numbers(rng, upcasts):
     from lazygrad.runtime.registry import get_device
