@@ -176,3 +176,26 @@ def test_pad_read_once_stays_fused():
     small = _t((2, 3, 8, 8))
     conv = lg.nn.functional.conv2d(small, _t((4, 3, 3, 3), 1), padding=1)
     assert len(create_schedule([conv.node]).kernels) == 1  # 2*3*10*10 elements: masks are cheaper
+
+
+@pytest.mark.parametrize("shapes", [((48, 40), (48, 32)), ((5, 7), (5, 3))])
+def test_reduce_read_through_a_permute_stores_transposed(device, rng, shapes):
+    """(a.T @ b).T, the shape of a linear layer's weight gradient: the matmul's kernel stores
+    through the permuted view, with no copy kernel after it."""
+    from lazygrad.ir.schedule import STORED_PERMUTED
+    a = rng.standard_normal(shapes[0]).astype(np.float32)
+    b = rng.standard_normal(shapes[1]).astype(np.float32)
+    out = (lg.Tensor(a, device=device).T @ lg.Tensor(b, device=device)).T
+    sched = create_schedule([out.node])
+    assert len(sched.kernels) == 1 and sched.why[sched.kernels[0].target] == STORED_PERMUTED
+    np.testing.assert_allclose(out.numpy(), (a.T @ b).T, rtol=1e-4, atol=1e-4)
+
+
+def test_linear_weight_gradient_needs_no_transpose_kernel(device, rng):
+    x = lg.Tensor(rng.standard_normal((32, 48)).astype(np.float32), device=device)
+    w = lg.Tensor(rng.standard_normal((16, 48)).astype(np.float32), device=device, requires_grad=True)
+    (x @ w.T).relu().sum().backward()
+    names = [k.name for k in w.grad.schedule()]
+    assert not any(n.startswith("E_16_48") for n in names), names
+    h = x.numpy() @ w.numpy().T
+    np.testing.assert_allclose(w.grad.numpy(), ((h > 0).astype(np.float32).T @ x.numpy()), rtol=1e-4, atol=1e-4)

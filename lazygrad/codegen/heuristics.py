@@ -87,7 +87,11 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
     # softmax) is read once per output and must not pull the lanes across rows
     strides = [s for s in (effective_strides(n.arg[1]) for n in loads) if any(s[a] != 0 for a in reduce.arg)]
     upcasts: dict[int, int] = {}
-    for out_dim, red_dim in reversed(list(mapping.items())):
+    # the lanes' stores are vectorized too: where the kernel stores through a permuted view
+    # (a weight gradient stored transposed), the dim the output is contiguous along goes first
+    out_strides = effective_strides(ast.arg[1])
+    candidates = sorted(reversed(list(mapping.items())), key=lambda m: out_strides[m[0]] != 1)
+    for out_dim, red_dim in candidates:
         if ast.shape[out_dim] % VECTOR_LANES == 0 and any(s[red_dim] == 1 for s in strides):
             upcasts[out_dim] = VECTOR_LANES
             break

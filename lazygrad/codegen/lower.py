@@ -203,8 +203,11 @@ def _unit_reshape_index(idx: tuple[Expr, ...], node: Node) -> tuple[Expr, ...]:
     return tuple(sym.const(0) if d == 1 else next(real) for d in node.srcs[0].shape)
 
 
-def output_lanes(shape: tuple[int, ...], upcasts: dict[int, int]) -> tuple[list[tuple[str, int]], Lanes]:
-    """Loops over the output and the index tuple of every lane inside them."""
+def output_lanes(shape: tuple[int, ...], upcasts: dict[int, int],
+                 fastest: int | None = None) -> tuple[list[tuple[str, int]], Lanes]:
+    """Loops over the output and the index tuple of every lane inside them. Lanes run along
+    the last dim fastest, or along `fastest`: the C compiler vectorizes runs of lanes that
+    it stores to consecutive addresses."""
     loops: list[tuple[str, int]] = []
     per_dim: list[list[Expr]] = []
     for d, extent in enumerate(shape):
@@ -219,7 +222,11 @@ def output_lanes(shape: tuple[int, ...], upcasts: dict[int, int]) -> tuple[list[
         loops.append((var, extent // factor))
         v = sym.var(var, 0, extent // factor - 1)
         per_dim.append([v * factor + u for u in range(factor)] if factor > 1 else [v])
-    return loops, tuple(itertools.product(*per_dim))
+    if fastest is None or fastest == len(shape) - 1:
+        return loops, tuple(itertools.product(*per_dim))
+    order = [d for d in range(len(shape)) if d != fastest] + [fastest]
+    return loops, tuple(tuple(idx[order.index(d)] for d in range(len(shape)))
+                        for idx in itertools.product(*(per_dim[d] for d in order)))
 
 
 def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
@@ -244,7 +251,7 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
             raise ValueError(f"upcast of dim {d} by {factor} does not divide its extent {ast.shape[d]}")
     lw = _Lowerer()
     _, out_view = ast.arg
-    loops, lanes = output_lanes(ast.shape, upcasts)
+    loops, lanes = output_lanes(ast.shape, upcasts, _store_contiguous_dim(out_view, upcasts))
 
     def body(level: int = 0) -> None:
         if level == len(loops):
@@ -265,6 +272,15 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
     if not explicit:
         _CHOSEN[(ast, name)] = kernel
     return kernel
+
+
+def _store_contiguous_dim(out_view, upcasts: dict[int, int]) -> int | None:
+    """The upcast dim the output is stored contiguously along, if not the last one (a
+    reduce stored through a permuted view)."""
+    if len(out_view.views) != 1 or not upcasts:
+        return None
+    strides = out_view.views[0].strides
+    return next((d for d in upcasts if strides[d] == 1), None)
 
 
 def kernel_loads(ast: Node) -> list[Node]:

@@ -25,8 +25,10 @@ from lazygrad.ir.kernel import KernelBuilder, kernel_flops, kernel_name, view_th
 from lazygrad.ir.node import Node, consumers, make, toposort
 from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
-from lazygrad.ir.rewrite import Pat, Rule, rewrite_graph
+from lazygrad.ir.rewrite import Rule, rewrite_graph
 from lazygrad.ir.simplify import ALL_RULES
+from lazygrad.ir.split_reduce import SCHEDULE_REWRITES
+from lazygrad.ir.view import ViewStack
 
 MAX_FUSED_OPS = 160
 _LEAVES = (Op.BUFFER,)
@@ -137,6 +139,7 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
     def computes(n: Node) -> bool:
         return not leaf(n) and n.op not in (Op.CONST, Op.IOTA) and n.op not in MOVEMENT
 
+    root_set = set(roots)
     for r in roots:
         if not (r.op is Op.BUFFER or (r.op is Op.RESHAPE and r.srcs[0].op is Op.BUFFER)):
             why.setdefault(r, "output")
@@ -185,6 +188,8 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
             rs = readers[n]
             if len(rs) > 1:
                 why[n] = f"holds a reduce and is read by {len(rs)} ops"
+            elif rs and rs[0].op is Op.PERMUTE and n not in root_set and why.get(rs[0], "output") == "output":
+                why[rs[0]] = STORED_PERMUTED  # the reduce's kernel writes the permuted layout
             elif rs and rs[0].op not in ALU and not is_unit_reshape(rs[0]) and not (
                     rs[0].op is Op.ASSIGN and rs[0].srcs[1] is n):
                 why[n] = f"holds a reduce and is read by {rs[0].op.value} at {rs[0].loc}"
@@ -194,6 +199,9 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
     return why
 
 
+# A reduce read only by a permute (a weight gradient computed as (in, out) for an (out, in)
+# weight) is stored through the permuted view by its own kernel, not copied once more.
+STORED_PERMUTED = "a permute of a reduce: the reduce's kernel stores through it"
 PAD_REUSE = 8  # a pad read this many times over per element gets its own buffer
 PAD_MIN_SIZE = 4096  # smaller pads are cheaper to mask than to launch a copy for
 
@@ -256,35 +264,6 @@ def _region_size(root: Node, why: dict[Node, str], limit: int) -> int:
     return len(seen)
 
 
-SPLIT_REDUCE_MIN = 1 << 15  # a full reduction of at least this many elements runs in two stages
-
-
-def _split_factor(size: int) -> int | None:
-    """The number of partial results: a divisor of size near sqrt(size), at most 1024."""
-    for f in range(min(1024, int(math.isqrt(size))), 15, -1):
-        if size % f == 0:
-            return f
-    return None
-
-
-def split_full_reduce(node: Node) -> Node | None:
-    """reduce(x) to one value -> reduce(reduce(x viewed as (f, n/f), axis 1), axis 0): the
-    first stage has f independent rows for threads or work groups; the second is tiny."""
-    src = node.srcs[0]
-    if math.prod(node.shape) != 1 or src.size < SPLIT_REDUCE_MIN:
-        return None
-    f = _split_factor(src.size)
-    if f is None:
-        return None
-    rows = make(Op.RESHAPE, (src,), (f, src.size // f), loc=node.loc)
-    partial = make(node.op, (rows,), (1,), loc=node.loc)
-    total = make(node.op, (partial,), (0,), loc=node.loc)
-    return make(Op.RESHAPE, (total,), node.shape, loc=node.loc)
-
-
-SCHEDULE_REWRITES: list[Rule] = [
-    (Pat(frozenset(REDUCE), name="node"), split_full_reduce),
-]
 SIMPLIFY_AND_SCHEDULE_RULES: list[Rule] = ALL_RULES + SCHEDULE_REWRITES  # one pass over the graph
 
 
@@ -362,6 +341,10 @@ def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKer
                     for n in toposort([value_ir]):
                         if n.op is Op.LOAD and n.arg[0] == param and n.arg[1] != out_view:
                             raise _AssignHazard(value)
+        elif why[node] == STORED_PERMUTED:
+            inverse = tuple(sorted(range(node.ndim), key=lambda d: node.arg[d]))
+            out_view = ViewStack.contiguous(node.shape).permute(inverse)
+            value_ir = builder.build(node.srcs[0])
         else:
             out_view = view_through(node.shape, ())
             value_ir = builder.build(node.srcs[0] if node.op is Op.CONTIGUOUS else node)

@@ -99,7 +99,8 @@ def remember(key: tuple, order: list[Node], roots: list[Node], schedule) -> None
         _PLANS.popitem(last=False)
 
 
-def _place(order: list[Node], roots: list[Node], schedule, stand_ins: dict | None = None) -> _Placement | None:
+def _place(order: list[Node], roots: list[Node], schedule,
+           stand_ins: dict | None = None) -> _Placement | None:
     pos = {n: i for i, n in enumerate(order)}
     for n, i in (stand_ins or {}).items():
         pos.setdefault(n, i)
