@@ -100,3 +100,19 @@ def test_a_transposed_store_runs_its_lanes_along_the_stored_rows():
     stores = re.findall(r"p0\[(.*)\] = acc\d+;", k.source("c"))
     offsets = [int(m.group(1)) if (m := re.search(r"\+ (\d+)LL\)$", s)) else 0 for s in stores[:4]]
     assert offsets == [0, 1, 2, 3]
+
+
+def test_float32_selects_render_as_bit_blends_and_keep_every_value(device):
+    """gcc turns `c ? a : b` into branches; several of them on one condition (erf's pieces)
+    kept the erf-GELU backward scalar. The c renderer blends the bits instead: the values
+    must stay exactly those of a select, for -0.0, infinities and NaN too."""
+    a = np.array([-0.0, 0.0, -np.inf, np.inf, np.nan, -1.5, 2.5, 1e-40], np.float32)
+    x = lg.Tensor(a, device=device)
+    neg = x < 0
+    out = lg.where(neg, -x, x * 2) + lg.where(neg, x, 1.0)
+    if device == "c":
+        assert "lg_select_f32(" in _kernel(out).source("c")
+    with np.errstate(invalid="ignore"):
+        ref = np.where(a < 0, -a, a * 2) + np.where(a < 0, a, np.float32(1.0))
+    np.testing.assert_array_equal(out.numpy(), ref)
+    np.testing.assert_array_equal(np.signbit(out.numpy()), np.signbit(ref))

@@ -66,6 +66,8 @@ class CRenderer(CStyleRenderer):
                 return f"lg_bf16_round({super().expr(e)})"
         elif e.op is Op.BITCAST and e.srcs[0].dtype == bfloat16:
             return f"(({self.type_name(e.dtype)})lg_f32_to_bf16({self.expr(e.srcs[0])}))"
+        elif e.op is Op.WHERE and e.dtype == float32:  # see c_math._SELECT
+            return f"lg_select_f32({', '.join(self.expr(s) for s in e.srcs)})"
         return super().expr(e)
 
     def stmt(self, st, kernel: LoopKernel, depth: int, out: list[str]) -> None:
