@@ -199,3 +199,18 @@ def test_linear_weight_gradient_needs_no_transpose_kernel(device, rng):
     assert not any(n.startswith("E_16_48") for n in names), names
     h = x.numpy() @ w.numpy().T
     np.testing.assert_allclose(w.grad.numpy(), ((h > 0).astype(np.float32).T @ x.numpy()), rtol=1e-4, atol=1e-4)
+
+
+def test_backward_reads_the_weight_not_its_transposed_copy(device, rng):
+    """x @ w.T copies w.T so the forward reads it contiguously; the input gradient g @ w would
+    read that copy transposed (both inputs contiguous along the reduce only). It reads w's
+    own buffer instead, and its loads run along an output dim, as the register tiles want."""
+    from lazygrad.ir.kernel_ast import vector_ready
+    a = rng.standard_normal((32, 48)).astype(np.float32)
+    wv = rng.standard_normal((64, 48)).astype(np.float32)
+    x = lg.Tensor(a, device=device, requires_grad=True)
+    w = lg.Tensor(wv, device=device, requires_grad=True)
+    (x @ w.T).square().sum().backward()
+    kernels = create_schedule([x.grad.node]).kernels
+    assert all(vector_ready(k.ast) for k in kernels if k.ast is not None)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (a @ wv.T) @ wv, rtol=1e-4, atol=1e-3)

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from lazygrad.ir.kernel import KernelBuilder, kernel_flops, kernel_name, view_through
+from lazygrad.ir.kernel import kernel_flops, kernel_name
+from lazygrad.ir.kernel_ast import STORED_PERMUTED, AssignHazard, build_kernel_ast
 from lazygrad.ir.node import Node, consumers, make, toposort
 from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
 from lazygrad.ir.rewrite import Rule, rewrite_graph
 from lazygrad.ir.simplify import ALL_RULES
 from lazygrad.ir.split_reduce import SCHEDULE_REWRITES
-from lazygrad.ir.view import ViewStack
 
 MAX_FUSED_OPS = 160
 _LEAVES = (Op.BUFFER,)
@@ -189,7 +189,9 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
             if len(rs) > 1:
                 why[n] = f"holds a reduce and is read by {len(rs)} ops"
             elif rs and rs[0].op is Op.PERMUTE and n not in root_set and why.get(rs[0], "output") == "output":
-                why[rs[0]] = STORED_PERMUTED  # the reduce's kernel writes the permuted layout
+                # a weight gradient computed as (in, out) for an (out, in) weight: the reduce's
+                # kernel writes the permuted layout instead of a copy kernel after it
+                why[rs[0]] = STORED_PERMUTED
             elif rs and rs[0].op not in ALU and not is_unit_reshape(rs[0]) and not (
                     rs[0].op is Op.ASSIGN and rs[0].srcs[1] is n):
                 why[n] = f"holds a reduce and is read by {rs[0].op.value} at {rs[0].loc}"
@@ -199,9 +201,6 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
     return why
 
 
-# A reduce read only by a permute (a weight gradient computed as (in, out) for an (out, in)
-# weight) is stored through the permuted view by its own kernel, not copied once more.
-STORED_PERMUTED = "a permute of a reduce: the reduce's kernel stores through it"
 PAD_REUSE = 8  # a pad read this many times over per element gets its own buffer
 PAD_MIN_SIZE = 4096  # smaller pads are cheaper to mask than to launch a copy for
 
@@ -288,7 +287,7 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
         try:
             kernels = _build_kernels(roots, why)
             break
-        except _AssignHazard as hazard:
+        except AssignHazard as hazard:
             forced[hazard.value] = "an assign reads its own target through another view"
             forced.update(why)
     schedule = Schedule(_order(kernels), dict(zip(user_roots, roots)), why)
@@ -299,11 +298,6 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
 
 def _simplify(roots: list[Node]) -> list[Node]:
     return _copy_overwritten_roots(rewrite_graph(roots, SIMPLIFY_AND_SCHEDULE_RULES))
-
-
-class _AssignHazard(Exception):
-    def __init__(self, value: Node):
-        self.value = value
 
 
 def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKernel]:
@@ -322,35 +316,9 @@ def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKer
             kernels.append(ScheduledKernel(f"copy_{node.srcs[0].device}_to_{node.device}", None,
                                            node, (node.srcs[0],)))
             continue
-        builder = KernelBuilder(lambda n, root=node: n is not root and is_leaf(n))
-        output = None
-        if node.op is Op.ASSIGN:
-            target, value = node.srcs
-            chain = []
-            t = target
-            while t.op in MOVEMENT:
-                chain.append(t)
-                t = t.srcs[0]
-            if t.op is not Op.BUFFER:
-                raise ValueError("assign needs a realized target (a buffer or a view of one)")
-            output = t
-            out_view = view_through(t.shape, tuple(chain))
-            value_ir = builder.build(value)
-            for leaf_node, param in builder.params.items():
-                if leaf_node is t:
-                    for n in toposort([value_ir]):
-                        if n.op is Op.LOAD and n.arg[0] == param and n.arg[1] != out_view:
-                            raise _AssignHazard(value)
-        elif why[node] == STORED_PERMUTED:
-            inverse = tuple(sorted(range(node.ndim), key=lambda d: node.arg[d]))
-            out_view = ViewStack.contiguous(node.shape).permute(inverse)
-            value_ir = builder.build(node.srcs[0])
-        else:
-            out_view = view_through(node.shape, ())
-            value_ir = builder.build(node.srcs[0] if node.op is Op.CONTIGUOUS else node)
-        ast = make(Op.STORE, (value_ir,), (0, out_view), loc=node.loc)
+        ast, inputs, output = build_kernel_ast(node, is_leaf, why[node])
         name, flops = _name_and_flops(ast)
-        kernels.append(ScheduledKernel(name, ast, node, tuple(builder.params), output, flops))
+        kernels.append(ScheduledKernel(name, ast, node, inputs, output, flops))
     return kernels
 
 

@@ -233,3 +233,22 @@ class ViewStack:
                     terms = terms + i * st
             idxs = [terms]
         return idxs[0], valid
+
+
+def effective_strides(vs) -> tuple:
+    """How far a view's memory index moves per step of each dim, read off its simplified
+    index expression (so a stack of views that simplifies to strides counts as strides);
+    None for a dim that enters the index through a division or modulo."""
+    variables = [sym.var(f"d{i}", 0, max(n - 1, 0)) for i, n in enumerate(vs.shape)]
+    index, _ = vs.index(variables)
+    terms, _ = sym._linear(index)
+    out = []
+    for i, v in enumerate(variables):
+        name = f"d{i}"
+        if vs.shape[i] == 1:
+            out.append(0)
+        elif any(name in sym.free_vars(t) and t is not v for t in terms):
+            out.append(None)
+        else:
+            out.append(terms.get(v, 0))
+    return tuple(out)
