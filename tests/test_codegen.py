@@ -8,6 +8,10 @@ from lazygrad.codegen.loop_ir import Acc, walk_stmts
 from lazygrad.codegen.lower import lower
 
 
+def _normal(rng, shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
 def _kernel(t):
     (k,) = t.schedule()
     return k
@@ -97,7 +101,7 @@ def test_a_transposed_store_runs_its_lanes_along_the_stored_rows():
     out_strides = k.ast.arg[1].views[0].strides
     vector_dim = next(d for d in ups if out_strides[d] == 1)
     assert ups[vector_dim] == 16
-    stores = re.findall(r"p0\[(.*)\] = acc\d+;", k.source("c"))
+    stores = re.findall(r"p0\[(.*)\] = acc(?:\d+|v\d+\[\d+\]);", k.source("c"))
     offsets = [int(m.group(1)) if (m := re.search(r"\+ (\d+)LL\)$", s)) else 0 for s in stores[:4]]
     assert offsets == [0, 1, 2, 3]
 
@@ -116,3 +120,28 @@ def test_float32_selects_render_as_bit_blends_and_keep_every_value(device):
         ref = np.where(a < 0, -a, a * 2) + np.where(a < 0, a, np.float32(1.0))
     np.testing.assert_array_equal(out.numpy(), ref)
     np.testing.assert_array_equal(np.signbit(out.numpy()), np.signbit(ref))
+
+
+@pytest.mark.parametrize("case", ["matmul", "conv", "padded conv", "max"])
+def test_register_tiles_render_as_vectors_where_the_lanes_line_up(device, rng, case):
+    """c renders a tile whose lanes line up (16 consecutive loads against one broadcast) with
+    lg_v16f vectors; any other tile keeps scalar lanes. The values match numpy either way."""
+    F = lg.nn.functional
+    if case == "matmul":
+        a, b = _normal(rng, (32, 48)), _normal(rng, (48, 64))
+        out, ref = lg.Tensor(a, device=device) @ lg.Tensor(b, device=device), a @ b
+    elif case in ("conv", "padded conv"):
+        pad = 1 if case == "padded conv" else 0
+        a, w = _normal(rng, (2, 3, 18, 18)), _normal(rng, (16, 3, 3, 3))
+        out = F.conv2d(lg.Tensor(a, device=device), lg.Tensor(w, device=device), padding=pad)
+        padded = np.pad(a, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
+        ref = np.einsum("nchwij,ocij->nohw", windows, w)
+    else:
+        a, b = _normal(rng, (32, 48)), _normal(rng, (48, 64))
+        out = (lg.Tensor(a, device=device).reshape(32, 48, 1) * lg.Tensor(b, device=device)).amax(1)
+        ref = (a.reshape(32, 48, 1) * b).max(1)
+    if device == "c":
+        source = out.schedule()[-1].source("c")
+        assert ("lg_v16f" in source) == (case in ("matmul", "conv")), case  # masks and max stay scalar
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-4)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import re
 
-from lazygrad.codegen import c_math
+from lazygrad.codegen import c_math, c_tiles
+from lazygrad.codegen.c_tiles import TilePlan
 from lazygrad.codegen.cstyle import CStyleRenderer
-from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel, Store
+from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store
 from lazygrad.dtypes import DType, bfloat16, float16, float32
 from lazygrad.ir.errors import CompileError
 from lazygrad.ir.ops import Op
+from lazygrad.ir.symbolic import var_name
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _C_KEYWORDS = frozenset(
@@ -36,11 +38,13 @@ class CRenderer(CStyleRenderer):
 
     def render(self, kernel: LoopKernel) -> str:
         self._exprs: dict | None = {}  # Expr -> text: subexpressions (lane 0's index) recur
+        self._tile: TilePlan | None = None
+        self._lane_text: dict[str, str] = {}
         try:
             source = super().render(kernel)
         finally:
             self._exprs = None
-        helpers = c_math.definitions_used(source)
+        helpers = c_math.definitions_used(source) + ([c_tiles.TYPEDEFS] if "lg_v16f" in source else [])
         if not helpers:
             return source
         head, _, body = source.partition("#include <stdint.h>\n")
@@ -57,6 +61,10 @@ class CRenderer(CStyleRenderer):
 
     def _expr(self, e) -> str:
         """bfloat16: loads widen the 16-bit pattern to float, every op rounds its result."""
+        if e.op is Op.VAR and self._lane_text:
+            lane = self._lane_text.get(var_name(e))
+            if lane is not None:
+                return lane
         if e.dtype == bfloat16:
             if e.op is Op.LOAD:
                 return f"lg_bf16_to_f32({super().expr(e)})"
@@ -71,11 +79,43 @@ class CRenderer(CStyleRenderer):
         return super().expr(e)
 
     def stmt(self, st, kernel: LoopKernel, depth: int, out: list[str]) -> None:
+        if isinstance(st, Loop) and self._tile is None and any(isinstance(s, Acc) for s in st.body):
+            plan = c_tiles.plan_tile(st.body, self.expr)
+            if plan is not None:
+                self._render_tile(st, plan, kernel, depth, out)
+                return
+        if self._tile is not None and st is self._tile.innermost:
+            pad = self.indent_unit * depth
+            out.extend(pad + line for line in self.loop_header(st, kernel, []))
+            for inner in st.body:
+                if isinstance(inner, Let):
+                    super().stmt(inner, kernel, depth + 1, out)
+            out.extend(pad + self.indent_unit + line for line in self._tile.vector_lines)
+            out.append(pad + "}")
+            return
         if isinstance(st, Store) and kernel.param(st.param).dtype == bfloat16:
             pad = self.indent_unit * depth
             out.append(f"{pad}{st.param}[{self.expr(st.index)}] = lg_f32_to_bf16({self.expr(st.value)});")
             return
         super().stmt(st, kernel, depth, out)
+
+    def _render_tile(self, loop: Loop, plan: TilePlan, kernel: LoopKernel, depth: int,
+                     out: list[str]) -> None:
+        """A loop whose body holds a register tile: its accumulators as lg_v16f vectors."""
+        pad = self.indent_unit * depth
+        out.extend(pad + line for line in self.loop_header(loop, kernel, self._outer_accs(loop, kernel)))
+        firsts = {group[0]: g for g, group in enumerate(plan.groups)}
+        self._tile, self._lane_text = plan, plan.lane_text
+        try:
+            for inner in loop.body:
+                if isinstance(inner, Acc):
+                    if inner.name in firsts:
+                        out.append(f"{pad}{self.indent_unit}lg_v16f accv{firsts[inner.name]} = {{0.0f}};")
+                    continue
+                self.stmt(inner, kernel, depth + 1, out)
+        finally:
+            self._tile, self._lane_text = None, {}
+        out.append(pad + "}")
 
     def signature(self, kernel: LoopKernel) -> str:
         if not _IDENTIFIER.fullmatch(kernel.name) or kernel.name in _C_KEYWORDS:
