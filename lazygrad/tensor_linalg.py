@@ -27,6 +27,34 @@ def _reads_transposed(t) -> bool:
             and t.shape[-1] >= 16 and t.shape[-2] >= 16)
 
 
+PACK = 16  # rows of A and columns of B a panel holds: the C renderer's 16x16 register tile
+PACK_MIN_WORK = 1 << 29  # multiply-adds; below this the two copies cost more than they save
+
+
+def _packs(a, b) -> bool:
+    """A big float32 2-D product on the c device multiplies packed panels (_packed_matmul)."""
+    from lazygrad import dtypes
+    if a.ndim != 2 or b.ndim != 2 or a.device != "c" or b.device != "c":
+        return False
+    (m, k), n = a.shape, b.shape[1]
+    return (a.dtype == b.dtype == dtypes.float32 and m % PACK == 0 and n % PACK == 0
+            and min(m, n, k) >= 256 and m * n * k >= PACK_MIN_WORK)
+
+
+def _packed_matmul(a, b):
+    """a @ b over panels, as BLAS libraries do: A as (m/16, k, 16) and B as (n/16, k, 16),
+    each copied once, so a 16x16 output tile reads 16 consecutive floats of each per step
+    of k. Read in place, a tile's 16 rows of A and 16-float pieces of B's rows lie a power
+    of two apart and fight over the same cache sets: measured on 2 AVX-512 cores, 2048^3
+    went from 110 to 49 ms and 1024^3 from 8.2 to 5.7 ms (at 256^3 and 512^3 the copies
+    cost more than they save). The product stores its tiles straight into a @ b's layout."""
+    (m, k), n = a.shape, b.shape[1]
+    a_panels = a.reshape(m // PACK, PACK, k).permute(0, 2, 1).contiguous()
+    b_panels = b.reshape(k, n // PACK, PACK).permute(1, 0, 2).contiguous()
+    tiles = a_panels.reshape(m // PACK, 1, k, PACK, 1) * b_panels.reshape(1, n // PACK, k, 1, PACK)
+    return tiles.sum(2).permute(0, 2, 1, 3).reshape(m, n)
+
+
 class LinalgMixin:
     def matmul(self, other):
         a, b = self, _as_tensor(other, self.device)
@@ -45,6 +73,8 @@ class LinalgMixin:
         except ShapeError:
             raise ShapeError(f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} "
                              f"do not broadcast ({list(a2.shape[:-2])} vs {list(b2.shape[:-2])})") from None
+        if _packs(a2, b2):
+            return _packed_matmul(a2, b2)
         if _reads_transposed(b2):
             # x @ w.T reads w across its rows; one small copy lets the kernel read both inputs
             # contiguously along the output (the 4x16 register tile of codegen/heuristics.py)

@@ -181,3 +181,29 @@ def test_einsum_chain_contracts_pairwise(device, rng):
     assert len(kernels) == 2
     assert all("3_4_5_2" not in k.name for k in kernels)  # the 4-label product is never built
     np.testing.assert_allclose(out.numpy(), a @ b @ c, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, transposed):
+    """On the c device a big float32 product copies A and B into 16-wide panels first (two
+    copy kernels and the product, which stores straight into the result's layout). Only c
+    packs: its kernels are the ones the panels are laid out for. Gradients flow through the
+    copies as through any view."""
+    from lazygrad.tensor_linalg import PACK_MIN_WORK
+    m, k, n = 1024, 512, 1024
+    assert m * k * n >= PACK_MIN_WORK
+    a, b = randn(rng, (m, k)), randn(rng, (n, k) if transposed else (k, n))
+    x = lg.Tensor(a, device="c", requires_grad=True)
+    w = lg.Tensor(b, device="c", requires_grad=True)
+    out = x @ (w.T if transposed else w)
+    names = [kern.name for kern in out.schedule()]
+    assert len(names) == 3 and names[-1] == f"R_{m // 16}_{n // 16}_{k}_16_16", names
+    bt = b.T if transposed else b
+    np.testing.assert_allclose(out.numpy(), a @ bt, rtol=1e-4, atol=1e-3)
+    g = randn(rng, (m, n))
+    out.backward(lg.Tensor(g, device="c"))
+    np.testing.assert_allclose(x.grad.numpy(), g @ bt.T, rtol=1e-4, atol=1e-3)
+    gw = a.T @ g
+    np.testing.assert_allclose(w.grad.numpy(), gw.T if transposed else gw, rtol=1e-4, atol=1e-3)
+    small = lg.Tensor(a[:256, :256], device="c") @ lg.Tensor(bt[:256, :256], device="c")
+    assert len(small.schedule()) == 1  # 256^3: the copies would cost more than they save

@@ -83,10 +83,13 @@ def _build(node: Node, is_leaf: Callable[[Node], bool], reason: str):
                 for n in toposort([value_ir]):
                     if n.op is Op.LOAD and n.arg[0] == param and n.arg[1] != out_view:
                         raise AssignHazard(value)
-    elif reason == STORED_PERMUTED:
-        inverse = tuple(sorted(range(node.ndim), key=lambda d: node.arg[d]))
-        out_view = ViewStack.contiguous(node.shape).permute(inverse)
-        value_ir = builder.build(node.srcs[0])
+    elif reason == STORED_PERMUTED:  # a permute of a reduce, or reshapes of that permute
+        permute = node
+        while permute.op is Op.RESHAPE:
+            permute = permute.srcs[0]
+        inverse = tuple(sorted(range(permute.ndim), key=lambda d: permute.arg[d]))
+        out_view = ViewStack.contiguous(permute.shape).permute(inverse)
+        value_ir = builder.build(permute.srcs[0])
     else:
         out_view = view_through(node.shape, ())
         value_ir = builder.build(node.srcs[0] if node.op is Op.CONTIGUOUS else node)

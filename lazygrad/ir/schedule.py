@@ -191,7 +191,7 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
             elif rs and rs[0].op is Op.PERMUTE and n not in root_set and why.get(rs[0], "output") == "output":
                 # a weight gradient computed as (in, out) for an (out, in) weight: the reduce's
                 # kernel writes the permuted layout instead of a copy kernel after it
-                why[rs[0]] = STORED_PERMUTED
+                why[_above_reshapes(rs[0], readers, root_set, why)] = STORED_PERMUTED
             elif rs and rs[0].op not in ALU and not is_unit_reshape(rs[0]) and not (
                     rs[0].op is Op.ASSIGN and rs[0].srcs[1] is n):
                 why[n] = f"holds a reduce and is read by {rs[0].op.value} at {rs[0].loc}"
@@ -199,6 +199,17 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
             why[n] = f"its fused expression passed {MAX_FUSED_OPS} ops"
     _fuse_shared_reduces(order, readers, why, set(roots))
     return why
+
+
+def _above_reshapes(p: Node, readers, roots: set[Node], why: dict[Node, str]) -> Node:
+    """The last of the reshapes that alone read p (a packed matmul's tiles, permuted back and
+    flattened): the kernel can store for that node as well as for p."""
+    while p not in roots and len(readers.get(p, [])) == 1:
+        r = readers[p][0]
+        if r.op is not Op.RESHAPE or why.get(r, "output") != "output":
+            break
+        p = r
+    return p
 
 
 PAD_REUSE = 8  # a pad read this many times over per element gets its own buffer
