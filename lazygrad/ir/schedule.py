@@ -10,8 +10,10 @@ A node is realized (becomes the root of a kernel) when
   - it is a pad whose values are read through windows many times over (a convolution's
     padded input): masked loads in the inner loop keep the C compiler from loading a row
     of lanes as one vector, and a padded copy costs one pass over the input.
-Everything else is fused into the kernels that read it. `Schedule.why` records the reason
-for every realized node; networkx orders the kernels.
+A reduce read only by a permute (and reshapes of it) is the exception to the second rule:
+the permute is realized in its place, and the reduce's kernel stores through the permuted
+view (ir/kernel_ast.py). Everything else is fused into the kernels that read it.
+`Schedule.why` records the reason for every realized node; networkx orders the kernels.
 """
 from __future__ import annotations
 
