@@ -72,9 +72,14 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
     # (a weight gradient stored transposed), the dim the output is contiguous along goes first
     out_strides = effective_strides(ast.arg[1])
     candidates = sorted(reversed(list(mapping.items())), key=lambda m: out_strides[m[0]] != 1)
-    for out_dim, red_dim in candidates:
-        if ast.shape[out_dim] % VECTOR_LANES == 0 and any(s[red_dim] == 1 for s in strides):
-            upcasts[out_dim] = VECTOR_LANES
+    # narrower vectors where no dim takes 16 (a conv's 4x4 maps late in a CNN): 8 or 4 lanes
+    # still give the reuse dim something to multiply
+    for lanes in (VECTOR_LANES, 8, 4):
+        for out_dim, red_dim in candidates:
+            if ast.shape[out_dim] % lanes == 0 and any(s[red_dim] == 1 for s in strides):
+                upcasts[out_dim] = lanes
+                break
+        if upcasts:
             break
     if upcasts:
         vector_red = mapping[next(iter(upcasts))]
@@ -88,7 +93,7 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
                 upcasts[out_dim] = rows
                 break
         vector_dim = next(iter(upcasts))
-        if len(upcasts) == 1:
+        if len(upcasts) == 1 and upcasts[vector_dim] == VECTOR_LANES:
             upcasts[vector_dim] = _strip_width(ast, vector_dim)
     return upcasts
 
