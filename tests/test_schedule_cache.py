@@ -120,3 +120,16 @@ def test_a_hit_on_a_graph_that_simplifies_skips_simplifying(device, monkeypatch)
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-4)
     exact = schedule.create_schedule([convolve(2)[0].node], as_simplified=True)  # what tools show
     assert calls and [k.ast for k in exact.kernels] == [k.ast for k in fresh.kernels]
+
+
+def test_remembered_plans_stay_within_a_node_budget(monkeypatch):
+    """Keys of big graphs are big: the oldest plans go once the keys pass the budget."""
+    monkeypatch.setattr(schedule_cache, "MAX_REMEMBERED_NODES", 200)
+    x = lg.Tensor(np.ones(8, np.float32)).realize()
+    for length in range(10, 60, 5):
+        y = x
+        for _ in range(length):
+            y = y * 1.5 + 0.25
+        y.schedule()
+        assert schedule_cache._remembered_nodes == sum(len(k[0]) for k in schedule_cache._PLANS)
+        assert schedule_cache._remembered_nodes <= 200

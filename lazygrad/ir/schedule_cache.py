@@ -7,7 +7,10 @@ of the graph's structure: ops, dtypes, shapes, devices, args, which node feeds w
 which leaves are the same buffer. So that structure is the key, and a hit reuses the kernels
 (their Kernel IR, names and flop counts) with this graph's nodes in place of the old ones.
 
-Only small graphs (MAX_NODES) are remembered. Kernel targets and inputs are kept as
+Graphs up to MAX_NODES are remembered: a whole eager training step of a small CNN is one
+(its step went from 20 to 14.5 ms), and keying a bigger one would cost more than a miss
+saves. The keys hold at most MAX_REMEMBERED_NODES nodes in all (tens of MB); the least
+recently used plans go first. Kernel targets and inputs are kept as
 positions in the graph as given where they are nodes of it. Simplification usually keeps the
 nodes a schedule needs (leaves, a pad, a reduce) and changes only the roots, and a root that
 a kernel computes stands for its simplified self: its value is the same. Then a hit skips
@@ -23,8 +26,9 @@ from dataclasses import dataclass
 from lazygrad.ir.node import Node, _arg_key, toposort
 from lazygrad.ir.ops import Op
 
-MAX_NODES = 64
+MAX_NODES = 4096
 MAX_PLANS = 1024
+MAX_REMEMBERED_NODES = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class _Plan:
 
 
 _PLANS: "OrderedDict[tuple, _Plan]" = OrderedDict()
+_remembered_nodes = 0  # entries in all the keys of _PLANS
 stats = {"hits": 0, "misses": 0}
 
 
@@ -94,9 +99,13 @@ def remember(key: tuple, order: list[Node], roots: list[Node], schedule) -> None
     if simplified is None:
         return  # a kernel computes a node simplification made: not a node of this graph
     given = _place(order, roots, schedule, _stand_ins(key, order, roots, schedule))
+    global _remembered_nodes
+    if key not in _PLANS:
+        _remembered_nodes += len(key[0])
     _PLANS[key] = _Plan(simplified, given)
-    if len(_PLANS) > MAX_PLANS:
-        _PLANS.popitem(last=False)
+    while len(_PLANS) > MAX_PLANS or _remembered_nodes > MAX_REMEMBERED_NODES:
+        old, _ = _PLANS.popitem(last=False)
+        _remembered_nodes -= len(old[0])
 
 
 def _place(order: list[Node], roots: list[Node], schedule,
