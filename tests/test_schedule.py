@@ -214,3 +214,46 @@ def test_backward_reads_the_weight_not_its_transposed_copy(device, rng):
     kernels = create_schedule([x.grad.node]).kernels
     assert all(vector_ready(k.ast) for k in kernels if k.ast is not None)
     np.testing.assert_allclose(x.grad.numpy(), 2 * (a @ wv.T) @ wv, rtol=1e-4, atol=1e-3)
+
+
+def test_conv_weight_gradient_reads_a_transposed_copy(device, rng):
+    """The weight gradient of a conv sums over batch and pixels, and both its inputs run
+    along those only: the output gradient is copied once with its channel dim last, and the
+    reduce then takes vector lanes along the output channels. A second step of the same
+    shape takes the whole schedule from the cache, copy included."""
+    from lazygrad.ir import schedule_cache
+    from lazygrad.ir.kernel_ast import TRANSPOSED_COPY, vector_ready
+    F = lg.nn.functional
+    for step in range(2):
+        a = rng.standard_normal((4, 8, 16, 16)).astype(np.float32)
+        wv = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+        g = rng.standard_normal((4, 16, 16, 16)).astype(np.float32)
+        w = lg.Tensor(wv, device=device, requires_grad=True)
+        out = F.conv2d(lg.Tensor(a, device=device), w, padding=1)
+        out.backward(lg.Tensor(g, device=device))
+        hits = schedule_cache.stats["hits"]
+        sched = create_schedule([w.grad.node])
+        assert (schedule_cache.stats["hits"] > hits) == (step == 1)
+        assert TRANSPOSED_COPY in sched.why.values()
+        assert vector_ready(sched.kernels[-1].ast)
+        windows = np.lib.stride_tricks.sliding_window_view(np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1))),
+                                                           (3, 3), axis=(2, 3))
+        np.testing.assert_allclose(w.grad.numpy(), np.einsum("nchwij,nohw->ocij", windows, g),
+                                   rtol=1e-4, atol=1e-3)
+
+
+def test_q_k_transposed_product_copies_the_side_that_lines_up_with_the_output(device, rng):
+    """q @ k.T written as a product and a sum (as gradients come out): k is copied with its rows
+    last, so the lanes run along the output's own rows (a copy of q would give lanes that
+    store 128 floats apart)."""
+    from lazygrad.ir.kernel_ast import TRANSPOSED_COPY, _lane_dims, _stored_rows
+    qa, ka = (rng.standard_normal((4, 128, 32)).astype(np.float32) for _ in range(2))
+    q, k = lg.Tensor(qa, device=device).exp(), lg.Tensor(ka, device=device).exp()
+    scores = (q.reshape(4, 128, 1, 32) * k.reshape(4, 1, 128, 32)).sum(-1).relu()  # as a backward has it
+    sched = create_schedule([scores.node])
+    copies = [n for n, why in sched.why.items() if why == TRANSPOSED_COPY]
+    assert len(copies) == 1 and copies[0].srcs[0].srcs[0] is k.node
+    product = sched.kernels[-1].ast
+    assert _lane_dims(product) & _stored_rows(product)
+    ref = np.maximum(np.exp(qa) @ np.exp(ka).transpose(0, 2, 1), 0)
+    np.testing.assert_allclose(scores.numpy(), ref, rtol=1e-4, atol=1e-3)

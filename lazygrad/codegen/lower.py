@@ -251,7 +251,7 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
             raise ValueError(f"upcast of dim {d} by {factor} does not divide its extent {ast.shape[d]}")
     lw = _Lowerer()
     _, out_view = ast.arg
-    loops, lanes = output_lanes(ast.shape, upcasts, _store_contiguous_dim(out_view, upcasts))
+    loops, lanes = output_lanes(ast.shape, upcasts, _fastest_lane_dim(out_view, upcasts))
 
     def body(level: int = 0) -> None:
         if level == len(loops):
@@ -274,13 +274,19 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
     return kernel
 
 
-def _store_contiguous_dim(out_view, upcasts: dict[int, int]) -> int | None:
-    """The upcast dim the output is stored contiguously along, if not the last one (a
-    reduce stored through a permuted view)."""
-    if len(out_view.views) != 1 or not upcasts:
+def _fastest_lane_dim(out_view, upcasts: dict[int, int]) -> int | None:
+    """The dim whose lanes run fastest: the upcast dim the output is stored contiguously
+    along (consecutive lanes store to consecutive addresses, which gcc's SLP vectorizer
+    needs), else the first one (the heuristics put the vector dim first: a conv's weight
+    gradient has it before the reuse dim)."""
+    if not upcasts:
         return None
-    strides = out_view.views[0].strides
-    return next((d for d in upcasts if strides[d] == 1), None)
+    if len(out_view.views) == 1:
+        strides = out_view.views[0].strides
+        stored = next((d for d in upcasts if strides[d] == 1), None)
+        if stored is not None:
+            return stored
+    return next(iter(upcasts))
 
 
 def kernel_loads(ast: Node) -> list[Node]:

@@ -41,8 +41,9 @@ def _masked(value: Node, vs: ViewStack) -> Node:
 class KernelBuilder:
     """Builds the Kernel IR of one realized graph node; `is_leaf` says where to stop."""
 
-    def __init__(self, is_leaf: Callable[[Node], bool]):
+    def __init__(self, is_leaf: Callable[[Node], bool], redirect: dict[Node, Node] | None = None):
         self.is_leaf = is_leaf
+        self.redirect = redirect or {}  # leaf -> a view of a copy of it to read instead
         self.params: dict[Node, int] = {}
         self.memo: dict[tuple[Node, tuple[Node, ...]], Node] = {}
         self._unsafe: dict[Node, bool] = {}
@@ -77,6 +78,8 @@ class KernelBuilder:
 
     def _build(self, node: Node, chain: tuple[Node, ...]) -> Node:
         if self.is_leaf(node):
+            if node in self.redirect:
+                return self.build(self.redirect[node], chain)
             vs = view_through(node.shape, chain)
             return make(Op.LOAD, (), (self.param(node), vs), node.dtype, vs.shape, node.device, node.loc)
         if node.op is Op.CONST:

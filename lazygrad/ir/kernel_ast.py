@@ -9,6 +9,11 @@ makes one (x @ w.T reads a copy of w.T so its inner loop is contiguous), and the
 backward pass reads the copy transposed: a product whose inputs are both contiguous along
 the reduce only, which vectorizes badly (90 GFLOP/s). Read through to the buffer instead,
 and it is contiguous along an output dim again, the layout the register tiles want (250+).
+
+Where no such copy exists (a conv's weight gradient sums over batch and pixels, and both
+of its inputs run along those only), one input is copied with one dim moved last: a single
+pass over it, and the reduce gets vector lanes. The conv2d 32x16x32x32 weight gradient went
+from 18.5 to 0.9 ms. The copy that lines the lanes up with the output's rows wins.
 """
 from __future__ import annotations
 
@@ -29,29 +34,86 @@ class AssignHazard(Exception):
         self.value = value
 
 
+TRANSPOSED_COPY = "a copy in the layout the reduce that reads it wants"
+COPY_REUSE = 8  # a transposed copy pays when the reduce reads each element this often
+MIN_COPY_WORK = 1 << 20  # and when the reduce is big enough to pay for one more launch
+_LANE_DIVISORS = (16, 8, 4)  # the vector lanes the heuristics can give a dim
+
+
 def build_kernel_ast(node: Node, is_leaf: Callable[[Node], bool], reason: str
-                     ) -> tuple[Node, tuple[Node, ...], Node | None]:
-    """(the STORE, the leaves that are its parameters 1..n, the buffer an assign writes)."""
+                     ) -> tuple[Node, tuple[Node, ...], Node | None, list[Node]]:
+    """(the STORE, the leaves that are its parameters 1..n, the buffer an assign writes,
+    the transposed copies it reads, which must be realized before it)."""
     built = _build(node, is_leaf, reason)
+    if vector_ready(built[0]):
+        return built + ([],)
     copies = [leaf for leaf in built[1] if _is_copy_of_buffer_view(leaf)]
-    if copies and not vector_ready(built[0]):
+    if copies:
         through = _build(node, lambda n: is_leaf(n) and n not in copies, reason)
         if vector_ready(through[0]):
-            return through
-    return built
+            return through + ([],)
+    return _with_transposed_copy(node, is_leaf, reason, built)
+
+
+def _with_transposed_copy(node: Node, is_leaf, reason: str, built):
+    """A reduce whose loads all run along the reduce only (a conv's weight gradient, q @ k.T)
+    gets no vector lanes. Copy one input with one of its dims moved last, if that makes it
+    contiguous along an output dim: the copy is a single pass, the reduce then runs tiled.
+    A copy that lines the loads up with the output's own rows is preferred, so the lanes
+    store to consecutive addresses too."""
+    reduce = next(n for n in toposort([built[0]]) if n.op in REDUCE)
+    if reduce.srcs[0].size < MIN_COPY_WORK:
+        return built + ([],)
+    best = None
+    for leaf in built[1]:
+        if leaf is built[2] or leaf.ndim < 2 or reduce.srcs[0].size < COPY_REUSE * leaf.size:
+            continue
+        for dim in reversed(range(leaf.ndim - 1)):
+            if not any(leaf.shape[dim] % lanes == 0 for lanes in _LANE_DIVISORS):
+                continue
+            order = tuple(d for d in range(leaf.ndim) if d != dim) + (dim,)
+            copy = transposed_copy(leaf, order)
+            back = make(Op.PERMUTE, (copy,), tuple(order.index(d) for d in range(leaf.ndim)), loc=leaf.loc)
+            candidate = _build(node, lambda n, c=copy: is_leaf(n) or n is c, reason, {leaf: back})
+            lanes = _lane_dims(candidate[0])
+            if lanes and (best is None or lanes & _stored_rows(candidate[0])):
+                best = candidate + ([copy],)
+                if lanes & _stored_rows(candidate[0]):
+                    return best
+    return best or built + ([],)
+
+
+def transposed_copy(node: Node, order: tuple[int, ...]) -> Node:
+    """A contiguous copy of node with its dims in `order` (the schedule cache rebuilds it)."""
+    return make(Op.CONTIGUOUS, (make(Op.PERMUTE, (node,), order, loc=node.loc),), loc=node.loc)
 
 
 def vector_ready(ast: Node) -> bool:
     """Whether some load of a reduce kernel is contiguous along an output dim, where the
     codegen puts its vector lanes (always true of a kernel without exactly one reduce)."""
-    nodes = toposort([ast])
-    reduces = [n for n in nodes if n.op in REDUCE]
-    if len(reduces) != 1:
-        return True
-    reduce = reduces[0]
-    kept = [d for d, n in enumerate(reduce.shape) if d not in reduce.arg and n > 1]
-    return any(any(s[d] == 1 for d in kept)
-               for s in (effective_strides(n.arg[1]) for n in toposort([reduce]) if n.op is Op.LOAD))
+    reduces = [n for n in toposort([ast]) if n.op in REDUCE]
+    return len(reduces) != 1 or bool(_lane_dims(ast))
+
+
+def _lane_dims(ast: Node) -> set[int]:
+    """Output dims of the reduce (in its shape) that take vector lanes: a lane count divides
+    them and some load is contiguous along them."""
+    reduce = next(n for n in toposort([ast]) if n.op in REDUCE)
+    kept = [d for d, n in enumerate(reduce.shape)
+            if d not in reduce.arg and any(n % lanes == 0 for lanes in _LANE_DIVISORS)]
+    strides = [effective_strides(n.arg[1]) for n in toposort([reduce]) if n.op is Op.LOAD]
+    return {d for d in kept if any(s[d] == 1 for s in strides)}
+
+
+def _stored_rows(ast: Node) -> set[int]:
+    """The reduce's dims (in its shape) that the output is stored contiguously along."""
+    reduce = next(n for n in toposort([ast]) if n.op in REDUCE)
+    out = effective_strides(ast.arg[1])
+    stored = [d for d, n in enumerate(ast.shape) if n != 1]
+    kept = [d for d, n in enumerate(reduce.shape) if n != 1 and d not in reduce.arg]
+    if len(stored) != len(kept):
+        return set()
+    return {k for s, k in zip(stored, kept) if out[s] == 1}
 
 
 def _is_copy_of_buffer_view(n: Node) -> bool:
@@ -63,8 +125,8 @@ def _is_copy_of_buffer_view(n: Node) -> bool:
     return src.op is Op.BUFFER
 
 
-def _build(node: Node, is_leaf: Callable[[Node], bool], reason: str):
-    builder = KernelBuilder(lambda n: n is not node and is_leaf(n))
+def _build(node: Node, is_leaf: Callable[[Node], bool], reason: str, redirect: dict | None = None):
+    builder = KernelBuilder(lambda n: n is not node and is_leaf(n), redirect)
     output = None
     if node.op is Op.ASSIGN:
         target, value = node.srcs

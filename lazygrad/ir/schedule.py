@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from lazygrad.ir.kernel import kernel_flops, kernel_name
-from lazygrad.ir.kernel_ast import STORED_PERMUTED, AssignHazard, build_kernel_ast
+from lazygrad.ir.kernel_ast import STORED_PERMUTED, TRANSPOSED_COPY, AssignHazard, build_kernel_ast
 from lazygrad.ir.node import Node, consumers, make, toposort
 from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
@@ -329,7 +329,12 @@ def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKer
             kernels.append(ScheduledKernel(f"copy_{node.srcs[0].device}_to_{node.device}", None,
                                            node, (node.srcs[0],)))
             continue
-        ast, inputs, output = build_kernel_ast(node, is_leaf, why[node])
+        ast, inputs, output, copies = build_kernel_ast(node, is_leaf, why[node])
+        for copy in copies:  # a transposed copy of an input, realized first
+            why[copy] = TRANSPOSED_COPY
+            copy_ast, copy_inputs, _, _ = build_kernel_ast(copy, is_leaf, TRANSPOSED_COPY)
+            copy_name, copy_flops = _name_and_flops(copy_ast)
+            kernels.append(ScheduledKernel(copy_name, copy_ast, copy, copy_inputs, None, copy_flops))
         name, flops = _name_and_flops(ast)
         kernels.append(ScheduledKernel(name, ast, node, inputs, output, flops))
     return kernels

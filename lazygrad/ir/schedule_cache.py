@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from lazygrad.ir.kernel_ast import TRANSPOSED_COPY, transposed_copy
 from lazygrad.ir.node import Node, _arg_key, toposort
 from lazygrad.ir.ops import Op
 
@@ -40,10 +41,13 @@ class _Placement:
 
     def bind(self, order: list[Node]) -> tuple[list, dict, list[Node]]:
         from lazygrad.ir.schedule import ScheduledKernel
-        kernels = [ScheduledKernel(name, ast, order[target], tuple(order[i] for i in inputs),
-                                   None if output is None else order[output], flops)
+
+        def at(i):  # a position, or (position, order) for a transposed copy of that node
+            return order[i] if isinstance(i, int) else transposed_copy(order[i[0]], i[1])
+        kernels = [ScheduledKernel(name, ast, at(target), tuple(at(i) for i in inputs),
+                                   None if output is None else at(output), flops)
                    for name, ast, target, inputs, output, flops in self.kernels]
-        return kernels, {order[i]: reason for i, reason in self.why}, [order[i] for i in self.roots]
+        return kernels, {at(i): reason for i, reason in self.why}, [at(i) for i in self.roots]
 
 
 @dataclass(frozen=True)
@@ -110,9 +114,12 @@ def remember(key: tuple, order: list[Node], roots: list[Node], schedule) -> None
 
 def _place(order: list[Node], roots: list[Node], schedule,
            stand_ins: dict | None = None) -> _Placement | None:
-    pos = {n: i for i, n in enumerate(order)}
+    pos: dict[Node, object] = {n: i for i, n in enumerate(order)}
     for n, i in (stand_ins or {}).items():
         pos.setdefault(n, i)
+    for n, reason in schedule.why.items():  # copies the scheduler made: rebuilt on a hit
+        if reason == TRANSPOSED_COPY and n not in pos and n.srcs[0].srcs[0] in pos:
+            pos[n] = (pos[n.srcs[0].srcs[0]], n.srcs[0].arg)
     try:
         kernels = tuple((k.name, k.ast, pos[k.target], tuple(pos[n] for n in k.inputs),
                          None if k.output is None else pos[k.output], k.flops)
