@@ -82,3 +82,19 @@ def test_comparisons_fold_from_ranges():
     assert sym.lt(i, sym.const(4)) is sym.TRUE
     assert sym.lt(i, sym.const(0)) is sym.FALSE
     assert str(sym.lt(i, sym.const(2))) == "i < 2"
+
+
+def test_add_const_is_add_on_the_forms_add_and_mul_build():
+    """The lowering's fast path for lane shifts must build the very node add builds."""
+    import random
+    rnd = random.Random(0)
+    variables = [sym.var(f"i{k}", 0, 31) for k in range(4)]
+    for _ in range(500):
+        e = sym.const(rnd.randint(-5, 5))
+        for _ in range(rnd.randint(0, 4)):
+            if rnd.random() < 0.7:
+                e = sym.add(e, sym.mul(rnd.choice(variables), sym.const(rnd.randint(-3, 3))))
+            else:
+                e = sym.add(e, sym.const(rnd.randint(-9, 9)))
+        c = rnd.randint(-20, 20)
+        assert sym.add_const(e, c) is sym.add(e, sym.const(c))

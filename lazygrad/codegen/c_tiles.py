@@ -86,6 +86,7 @@ class _Zipper:
         self.render = render
         self.loads: list[str] = []  # the vector loads, each once
         self._load_names: dict[tuple[str, str], str] = {}
+        self._zipped_loads: dict[tuple[Expr, ...], tuple[str, str] | None] = {}
 
     def zip(self, exprs: list[Expr]) -> tuple[str, str] | None:
         """("scalar" | "vector", C text), or None where the lanes do not line up."""
@@ -114,6 +115,12 @@ class _Zipper:
         return e
 
     def _vector_load(self, loads: list[Expr]) -> tuple[str, str] | None:
+        key = tuple(loads)  # every group of a tile reads the same vector: check it once
+        if key not in self._zipped_loads:
+            self._zipped_loads[key] = self._line_up_loads(loads)
+        return self._zipped_loads[key]
+
+    def _line_up_loads(self, loads: list[Expr]) -> tuple[str, str] | None:
         param = loads[0].arg
         if any(e.arg != param or not (e.srcs[1].op is Op.CONST and e.srcs[1].arg) for e in loads):
             return None  # a masked lane keeps the scalar code and its bounds checks

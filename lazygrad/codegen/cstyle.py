@@ -170,6 +170,7 @@ class CStyleRenderer:
     def helpers(self, kernel: LoopKernel) -> list[str]:
         """Small inline functions the body uses (float max with NaN propagation, bitcasts)."""
         used_max, used_bitcast = set(), set()
+        seen: set[int] = set()
         for st in walk_stmts(kernel.body):
             exprs = []
             if isinstance(st, (Let, Update)):
@@ -180,14 +181,15 @@ class CStyleRenderer:
                 acc = self._acc(kernel, st.name)
                 if acc.op is Op.MAX and acc.dtype.is_float:
                     used_max.add(acc.dtype)
-            stack = list(exprs)
+            stack = [e for e in exprs if id(e) not in seen]
             while stack:
                 e = stack.pop()
+                seen.add(id(e))  # lanes share subexpressions: each is looked at once
                 if e.op is Op.MAX and e.dtype.is_float:
                     used_max.add(e.dtype)
                 if e.op is Op.BITCAST:
                     used_bitcast.add((e.srcs[0].dtype, e.dtype))
-                stack.extend(e.srcs)
+                stack.extend(s for s in e.srcs if id(s) not in seen)
         lines = []
         for d in sorted(used_max, key=lambda d: d.name):
             t = self.type_name(d)

@@ -193,7 +193,7 @@ def _lane_indices(vs, lanes: Lanes) -> list[tuple[Expr, Expr]]:
             continue
         shift = sum(o * st for o, st in zip(offs, view.strides))
         if shift not in shifted:
-            shifted[shift] = index0 + shift
+            shifted[shift] = sym.add_const(index0, shift)
         out.append((shifted[shift], valid0))
     return out
 

@@ -170,6 +170,20 @@ def add(a: Expr, b: Expr) -> Expr:
     return _from_linear(ta, ca + cb)
 
 
+def add_const(a: Expr, c: int) -> Expr:
+    """add(a, const(c)) for an integer `a` in the form add and mul return (its terms, then
+    its constant last), without taking it apart: a register tile shifts one index by 256
+    constants, and the warm first call of a model is mostly this kind of work."""
+    if c == 0:
+        return a
+    if a.op is Op.CONST:
+        return const(a.arg + c, a.dtype)
+    if a.op is Op.ADD and a.srcs[1].op is Op.CONST:
+        total = a.srcs[1].arg + c
+        return a.srcs[0] if total == 0 else _raw(Op.ADD, (a.srcs[0], const(total, a.dtype)))
+    return _raw(Op.ADD, (a, const(c, a.dtype)))
+
+
 def mul(a: Expr, b: Expr) -> Expr:
     if a.dtype.is_float or b.dtype.is_float:
         return alu(Op.MUL, a, b)
