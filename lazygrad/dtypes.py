@@ -22,6 +22,15 @@ class DType:
     def __repr__(self) -> str:
         return f"lazygrad.{self.name}"
 
+    # every graph node's hash-consing key holds a dtype: the generated methods would hash
+    # and compare all six fields each time (the name alone identifies a dtype)
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __eq__(self, other) -> bool:
+        return self is other or (isinstance(other, DType) and self.name == other.name
+                                 and self.itemsize == other.itemsize and self.kind == other.kind)
+
     @property
     def np(self) -> np.dtype:
         return np.dtype(self.np_name)

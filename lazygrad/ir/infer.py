@@ -17,28 +17,39 @@ def _shapes(srcs) -> str:
     return ", ".join(f"{s.dtype.name}{list(s.shape)}" for s in srcs)
 
 
+# operand kinds an op needs: (test of the dtype, what the error says it needs)
+_OPERAND_KIND = {
+    **{op: (lambda d: d.is_int, "integer operands") for op in (Op.SHL, Op.SHR, Op.MOD, Op.IDIV)},
+    **{op: (lambda d: not d.is_float, "integer or bool operands") for op in (Op.AND, Op.OR, Op.XOR)},
+    **{op: (lambda d: d.is_float, "a float operand")
+       for op in (Op.EXP2, Op.LOG2, Op.SIN, Op.SQRT, Op.RECIP)},
+}
+
+
 def _alu(op: Op, srcs, dtype: DType | None) -> tuple[DType, tuple[int, ...]]:
+    # plain loops, not any(): every elementwise node of every graph passes here
     shape = srcs[0].shape
-    if any(s.shape != shape for s in srcs):
-        raise ShapeError(f"{op.value}: operands must have one shape, got {_shapes(srcs)}")
-    if op in (Op.CAST, Op.BITCAST):
+    for s in srcs:
+        if s.shape != shape:
+            raise ShapeError(f"{op.value}: operands must have one shape, got {_shapes(srcs)}")
+    if op is Op.CAST or op is Op.BITCAST:
         if dtype is None:
             raise DTypeError(f"{op.value} needs a target dtype")
         if op is Op.BITCAST and dtype.itemsize != srcs[0].dtype.itemsize:
             raise DTypeError(f"bitcast needs equal sizes, got {srcs[0].dtype.name} -> {dtype.name}")
         return dtype, shape
-    values = srcs[1:] if op is Op.WHERE else srcs
-    if op is Op.WHERE and not srcs[0].dtype.is_bool:
-        raise DTypeError(f"where: the condition must be bool, got {srcs[0].dtype.name}")
-    if any(s.dtype != values[0].dtype for s in values):
-        raise DTypeError(f"{op.value}: operands must have one dtype, got {_shapes(srcs)}")
+    values = srcs
+    if op is Op.WHERE:
+        if not srcs[0].dtype.is_bool:
+            raise DTypeError(f"where: the condition must be bool, got {srcs[0].dtype.name}")
+        values = srcs[1:]
     vdt = values[0].dtype
-    if op in (Op.SHL, Op.SHR, Op.MOD, Op.IDIV) and not vdt.is_int:
-        raise DTypeError(f"{op.value} needs integer operands, got {vdt.name}")
-    if op in (Op.AND, Op.OR, Op.XOR) and vdt.is_float:
-        raise DTypeError(f"{op.value} needs integer or bool operands, got {vdt.name}")
-    if op in (Op.EXP2, Op.LOG2, Op.SIN, Op.SQRT, Op.RECIP) and not vdt.is_float:
-        raise DTypeError(f"{op.value} needs a float operand, got {vdt.name}")
+    for s in values:
+        if s.dtype is not vdt and s.dtype != vdt:
+            raise DTypeError(f"{op.value}: operands must have one dtype, got {_shapes(srcs)}")
+    need = _OPERAND_KIND.get(op)
+    if need is not None and not need[0](vdt):
+        raise DTypeError(f"{op.value} needs {need[1]}, got {vdt.name}")
     return (bool_ if op in COMPARISONS else vdt), shape
 
 

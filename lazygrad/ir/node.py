@@ -21,13 +21,21 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CONS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
+_OURS: dict[str, str | None] = {}  # filename -> None for lazygrad's own, else its basename
+
+
 def user_location() -> str:
-    """'file.py:line' of the innermost frame outside the lazygrad package."""
+    """'file.py:line' of the innermost frame outside the lazygrad package (every node
+    records one, so which files are ours is remembered, not tested again)."""
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIR) and not filename.startswith("<frozen"):
-            return f"{os.path.basename(filename)}:{frame.f_lineno}"
+        base = _OURS.get(filename, "")
+        if base == "":
+            ours = filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
+            base = _OURS[filename] = None if ours else os.path.basename(filename)
+        if base is not None:
+            return f"{base}:{frame.f_lineno}"
         frame = frame.f_back
     return "<lazygrad>"
 
