@@ -246,7 +246,7 @@ def test_q_k_transposed_product_copies_the_side_that_lines_up_with_the_output(de
     """q @ k.T written as a product and a sum (as gradients come out): k is copied with its rows
     last, so the lanes run along the output's own rows (a copy of q would give lanes that
     store 128 floats apart)."""
-    from lazygrad.ir.kernel_ast import TRANSPOSED_COPY, _lane_dims, _stored_rows
+    from lazygrad.ir.kernel_ast import TRANSPOSED_COPY, _lane_dims, _stored_rows, _the_reduce
     qa, ka = (rng.standard_normal((4, 128, 32)).astype(np.float32) for _ in range(2))
     q, k = lg.Tensor(qa, device=device).exp(), lg.Tensor(ka, device=device).exp()
     scores = (q.reshape(4, 128, 1, 32) * k.reshape(4, 1, 128, 32)).sum(-1).relu()  # as a backward has it
@@ -254,6 +254,6 @@ def test_q_k_transposed_product_copies_the_side_that_lines_up_with_the_output(de
     copies = [n for n, why in sched.why.items() if why == TRANSPOSED_COPY]
     assert len(copies) == 1 and copies[0].srcs[0].srcs[0] is k.node
     product = sched.kernels[-1].ast
-    assert _lane_dims(product) & _stored_rows(product)
+    assert _lane_dims(_the_reduce(product)) & _stored_rows(product, _the_reduce(product))
     ref = np.maximum(np.exp(qa) @ np.exp(ka).transpose(0, 2, 1), 0)
     np.testing.assert_allclose(scores.numpy(), ref, rtol=1e-4, atol=1e-3)

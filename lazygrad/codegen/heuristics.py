@@ -9,6 +9,7 @@ Elementwise kernels need none: the compiler vectorizes their contiguous inner lo
 """
 from __future__ import annotations
 
+import math
 import os
 
 from lazygrad.ir.node import Node, toposort
@@ -101,9 +102,7 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
 def _strip_width(ast: Node, dim: int) -> int:
     """The widest strip (of WIDE_LANES, halving down to VECTOR_LANES) that divides the dim
     and leaves MIN_STRIPS strips to run in parallel."""
-    outputs = 1
-    for n in ast.shape:
-        outputs *= n
+    outputs = math.prod(ast.shape)
     width = GPU_WIDE_LANES if ast.device == "opencl" else WIDE_LANES
     while width > VECTOR_LANES and (ast.shape[dim] % width or outputs // width < MIN_STRIPS):
         width //= 2

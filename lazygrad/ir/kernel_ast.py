@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Callable
 
 from lazygrad.ir.kernel import KernelBuilder, view_through
-from lazygrad.ir.node import Node, make, toposort
+from lazygrad.ir.node import Node, is_view_of_buffer, make, toposort
 from lazygrad.ir.ops import MOVEMENT, REDUCE, Op
 from lazygrad.ir.view import ViewStack, effective_strides
 
@@ -37,7 +37,7 @@ class AssignHazard(Exception):
 TRANSPOSED_COPY = "a copy in the layout the reduce that reads it wants"
 COPY_REUSE = 8  # a transposed copy pays when the reduce reads each element this often
 MIN_COPY_WORK = 1 << 20  # and when the reduce is big enough to pay for one more launch
-_LANE_DIVISORS = (16, 8, 4)  # the vector lanes the heuristics can give a dim
+_LANE_DIVISORS = (16, 8, 4)  # the vector lanes codegen/heuristics.py can give a dim (ir/ cannot import it)
 
 
 def build_kernel_ast(node: Node, is_leaf: Callable[[Node], bool], reason: str
@@ -61,12 +61,12 @@ def _with_transposed_copy(node: Node, is_leaf, reason: str, built):
     contiguous along an output dim: the copy is a single pass, the reduce then runs tiled.
     A copy that lines the loads up with the output's own rows is preferred, so the lanes
     store to consecutive addresses too."""
-    reduce = next(n for n in toposort([built[0]]) if n.op in REDUCE)
-    if reduce.srcs[0].size < MIN_COPY_WORK:
+    work = _the_reduce(built[0]).srcs[0].size
+    if work < MIN_COPY_WORK:
         return built + ([],)
     best = None
     for leaf in built[1]:
-        if leaf is built[2] or leaf.ndim < 2 or reduce.srcs[0].size < COPY_REUSE * leaf.size:
+        if leaf is built[2] or leaf.ndim < 2 or work < COPY_REUSE * leaf.size:
             continue
         for dim in reversed(range(leaf.ndim - 1)):
             if not any(leaf.shape[dim] % lanes == 0 for lanes in _LANE_DIVISORS):
@@ -75,11 +75,13 @@ def _with_transposed_copy(node: Node, is_leaf, reason: str, built):
             copy = transposed_copy(leaf, order)
             back = make(Op.PERMUTE, (copy,), tuple(order.index(d) for d in range(leaf.ndim)), loc=leaf.loc)
             candidate = _build(node, lambda n, c=copy: is_leaf(n) or n is c, reason, {leaf: back})
-            lanes = _lane_dims(candidate[0])
-            if lanes and (best is None or lanes & _stored_rows(candidate[0])):
-                best = candidate + ([copy],)
-                if lanes & _stored_rows(candidate[0]):
-                    return best
+            reduce = _the_reduce(candidate[0])
+            lanes = _lane_dims(reduce)
+            if not lanes:
+                continue
+            if lanes & _stored_rows(candidate[0], reduce):
+                return candidate + ([copy],)
+            best = best or candidate + ([copy],)
     return best or built + ([],)
 
 
@@ -91,23 +93,26 @@ def transposed_copy(node: Node, order: tuple[int, ...]) -> Node:
 def vector_ready(ast: Node) -> bool:
     """Whether some load of a reduce kernel is contiguous along an output dim, where the
     codegen puts its vector lanes (always true of a kernel without exactly one reduce)."""
+    reduce = _the_reduce(ast)
+    return reduce is None or bool(_lane_dims(reduce))
+
+
+def _the_reduce(ast: Node) -> Node | None:
     reduces = [n for n in toposort([ast]) if n.op in REDUCE]
-    return len(reduces) != 1 or bool(_lane_dims(ast))
+    return reduces[0] if len(reduces) == 1 else None
 
 
-def _lane_dims(ast: Node) -> set[int]:
+def _lane_dims(reduce: Node) -> set[int]:
     """Output dims of the reduce (in its shape) that take vector lanes: a lane count divides
     them and some load is contiguous along them."""
-    reduce = next(n for n in toposort([ast]) if n.op in REDUCE)
     kept = [d for d, n in enumerate(reduce.shape)
             if d not in reduce.arg and any(n % lanes == 0 for lanes in _LANE_DIVISORS)]
     strides = [effective_strides(n.arg[1]) for n in toposort([reduce]) if n.op is Op.LOAD]
     return {d for d in kept if any(s[d] == 1 for s in strides)}
 
 
-def _stored_rows(ast: Node) -> set[int]:
+def _stored_rows(ast: Node, reduce: Node) -> set[int]:
     """The reduce's dims (in its shape) that the output is stored contiguously along."""
-    reduce = next(n for n in toposort([ast]) if n.op in REDUCE)
     out = effective_strides(ast.arg[1])
     stored = [d for d, n in enumerate(ast.shape) if n != 1]
     kept = [d for d, n in enumerate(reduce.shape) if n != 1 and d not in reduce.arg]
@@ -117,12 +122,7 @@ def _stored_rows(ast: Node) -> set[int]:
 
 
 def _is_copy_of_buffer_view(n: Node) -> bool:
-    if n.op is not Op.CONTIGUOUS:
-        return False
-    src = n.srcs[0]
-    while src.op in MOVEMENT:
-        src = src.srcs[0]
-    return src.op is Op.BUFFER
+    return n.op is Op.CONTIGUOUS and is_view_of_buffer(n.srcs[0])
 
 
 def _build(node: Node, is_leaf: Callable[[Node], bool], reason: str, redirect: dict | None = None):

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from lazygrad.dtypes import DType
 from lazygrad.ir.errors import ShapeError
 from lazygrad.ir.infer import infer
-from lazygrad.ir.ops import Op
+from lazygrad.ir.ops import MOVEMENT, Op
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CONS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
@@ -146,6 +146,17 @@ def toposort(roots: tuple[Node, ...] | list[Node], stop=None) -> list[Node]:
             if id(s) not in seen:
                 stack.append((s, False))
     return order
+
+
+def base_of(node: Node) -> Node:
+    """The node a chain of movement ops views."""
+    while node.op in MOVEMENT:
+        node = node.srcs[0]
+    return node
+
+
+def is_view_of_buffer(node: Node) -> bool:
+    return base_of(node).op is Op.BUFFER
 
 
 def walk(roots: list[Node]) -> Iterator[Node]:

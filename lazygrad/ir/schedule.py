@@ -25,7 +25,7 @@ import networkx as nx
 
 from lazygrad.ir.kernel import kernel_flops, kernel_name
 from lazygrad.ir.kernel_ast import STORED_PERMUTED, TRANSPOSED_COPY, AssignHazard, build_kernel_ast
-from lazygrad.ir.node import Node, consumers, make, toposort
+from lazygrad.ir.node import Node, base_of, consumers, is_view_of_buffer, make, toposort  # noqa: F401
 from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
 from lazygrad.ir.rewrite import Rule, rewrite_graph
@@ -78,16 +78,6 @@ def is_unit_reshape(node: Node) -> bool:
     """A reshape that only adds or removes dims of size 1 (free to fuse through a reduce)."""
     return node.op is Op.RESHAPE and (
         [d for d in node.shape if d != 1] == [d for d in node.srcs[0].shape if d != 1])
-
-
-def base_of(node: Node) -> Node:
-    while node.op in MOVEMENT:
-        node = node.srcs[0]
-    return node
-
-
-def is_view_of_buffer(node: Node) -> bool:
-    return base_of(node).op is Op.BUFFER
 
 
 def _substitute_realized(roots: list[Node]) -> list[Node]:
@@ -221,11 +211,16 @@ PAD_MIN_SIZE = 4096  # smaller pads are cheaper to mask than to launch a copy fo
 def _reads_through_views(n: Node, readers) -> int:
     """The most elements an op reads of n through movement ops (a convolution's windows
     expand its padded input by the kernel window and the output channels)."""
-    largest, stack = 0, [n]
+    largest, stack, seen = 0, [n], set()
     while stack:
         v = stack.pop()
-        views = [r for r in readers.get(v, []) if r.op in MOVEMENT]
-        if v is not n and len(views) < len(readers.get(v, [])) or not readers.get(v):
+        if v in seen:
+            continue
+        seen.add(v)
+        rs = readers.get(v, [])
+        views = [r for r in rs if r.op in MOVEMENT]
+        read_here = not rs or (v is not n and len(views) < len(rs))  # a root, or an op reads v
+        if read_here:
             largest = max(largest, v.size)
         stack.extend(views)
     return largest

@@ -10,13 +10,14 @@ which leaves are the same buffer. So that structure is the key, and a hit reuses
 Graphs up to MAX_NODES are remembered: a whole eager training step of a small CNN is one
 (its step went from 20 to 14.5 ms), and keying a bigger one would cost more than a miss
 saves. The keys hold at most MAX_REMEMBERED_NODES nodes in all (tens of MB); the least
-recently used plans go first. Kernel targets and inputs are kept as
-positions in the graph as given where they are nodes of it. Simplification usually keeps the
-nodes a schedule needs (leaves, a pad, a reduce) and changes only the roots, and a root that
-a kernel computes stands for its simplified self: its value is the same. Then a hit skips
-simplification too. Otherwise positions are in the simplified graph and a hit simplifies the
-new graph (also a pure function of the structure) to find them, which still skips deciding
-what to realize and building the Kernel IR.
+recently used plans go first.
+
+Kernel targets and inputs are kept as positions in the graph as given where they are nodes
+of it. Simplification usually keeps the nodes a schedule needs (leaves, a pad, a reduce) and
+changes only the roots, and a root that a kernel computes stands for its simplified self: its
+value is the same. Then a hit skips simplification too. Otherwise positions are in the
+simplified graph and a hit simplifies the new graph (also a pure function of the structure)
+to find them, which still skips deciding what to realize and building the Kernel IR.
 """
 from __future__ import annotations
 

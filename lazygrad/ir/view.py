@@ -235,6 +235,7 @@ class ViewStack:
         return idxs[0], valid
 
 
+@functools.lru_cache(maxsize=4096)  # the scheduler and the heuristics ask for the same views
 def effective_strides(vs) -> tuple:
     """How far a view's memory index moves per step of each dim, read off its simplified
     index expression (so a stack of views that simplifies to strides counts as strides);
