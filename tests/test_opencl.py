@@ -175,7 +175,8 @@ def test_launch_options_are_valid_and_bad_ones_are_refused():
     assert 2 <= len(options) <= 8
     for o in options:
         OpenCLRenderer(traits).render(k, **o)
-    for bad, words in [({"local": 1024}, "from 1 to 512"), ({"tile": 2}, "unknown"),
+    for bad, words in [({"local": 1024}, "from 1 to 512"), ({"colour": 2}, "unknown"),
+                       ({"tile": 2}, "True or False"), ({"tile": True, "local": 64}, "neither"),
                        ({"split": 1}, "True or False"), ({"local": 48, "split": True}, "power of two")]:
         with pytest.raises(ValueError, match=words):
             OpenCLRenderer(traits).render(k, **bad)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 
 from lazygrad.ir.node import Node, toposort
 from lazygrad.ir.ops import REDUCE, Op
@@ -40,6 +41,35 @@ REUSE_LANES = 16 if _cpu_has_avx512() else 4
 MIN_REDUCE = 8
 
 
+@dataclass(frozen=True)
+class LaneProfile:
+    """The register lanes a device's kernels get. vector: lane counts tried for the vector
+    dim, widest first; reuse: rows tried for the reuse dim; wide: the widest strip of a
+    reduce with no reuse dim (0: such a reduce gets no lanes)."""
+    vector: tuple[int, ...]
+    reuse: tuple[int, ...]
+    wide: int
+
+
+CPU_PROFILE = LaneProfile((VECTOR_LANES, 8, 4), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES)
+# A GPU runs thousands of work items, each with a few hundred registers at most: 4x4 tiles
+# (16 accumulators), which a work group shares through local memory (codegen/opencl_tiles.py),
+# and one work item a column of a column sum, so neighbouring work items read neighbours.
+GPU_PROFILE = LaneProfile((4,), (4,), 0)
+_PROFILES: dict[str, LaneProfile] = {  # PoCL, until the opencl runtime finds a GPU
+    "opencl": LaneProfile(CPU_PROFILE.vector, CPU_PROFILE.reuse, GPU_WIDE_LANES)}
+
+
+def lane_profile(device: str) -> LaneProfile:
+    return _PROFILES.get(device, CPU_PROFILE)
+
+
+def set_lane_profile(device: str, profile: LaneProfile) -> None:
+    """A runtime says what its hardware wants (the opencl runtime, once it has found a GPU).
+    Kernels lowered from then on use it."""
+    _PROFILES[device] = profile
+
+
 def _reduce_dim_of_output(ast: Node, reduce: Node) -> dict[int, int] | None:
     """Output dim -> dim of the reduce's shape, when the two differ only by size-1 dims."""
     out_dims = [d for d, n in enumerate(ast.shape) if n != 1]
@@ -50,6 +80,7 @@ def _reduce_dim_of_output(ast: Node, reduce: Node) -> dict[int, int] | None:
 
 
 def choose_upcasts(ast: Node) -> dict[int, int]:
+    profile = lane_profile(ast.device)
     nodes = toposort([ast])
     reduces = [n for n in nodes if n.op in REDUCE]
     if len(reduces) != 1:
@@ -75,7 +106,7 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
     candidates = sorted(reversed(list(mapping.items())), key=lambda m: out_strides[m[0]] != 1)
     # narrower vectors where no dim takes 16 (a conv's 4x4 maps late in a CNN): 8 or 4 lanes
     # still give the reuse dim something to multiply
-    for lanes in (VECTOR_LANES, 8, 4):
+    for lanes in profile.vector:
         for out_dim, red_dim in candidates:
             if ast.shape[out_dim] % lanes == 0 and any(s[red_dim] == 1 for s in strides):
                 upcasts[out_dim] = lanes
@@ -86,7 +117,7 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
         vector_red = mapping[next(iter(upcasts))]
         vector_loads = [s for s in strides if s[vector_red] == 1]
         for out_dim, red_dim in reversed(list(mapping.items())):
-            rows = next((r for r in (REUSE_LANES, REUSE_LANES // 2) if ast.shape[out_dim] % r == 0), 0)
+            rows = next((r for r in profile.reuse if ast.shape[out_dim] % r == 0), 0)
             if out_dim in upcasts or rows < 4:
                 continue
             # the vector loads stay put along this dim, so each feeds `rows` rows of lanes
@@ -94,16 +125,18 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
                 upcasts[out_dim] = rows
                 break
         vector_dim = next(iter(upcasts))
+        if len(upcasts) == 1 and not profile.wide:
+            return {}
         if len(upcasts) == 1 and upcasts[vector_dim] == VECTOR_LANES:
-            upcasts[vector_dim] = _strip_width(ast, vector_dim)
+            upcasts[vector_dim] = _strip_width(ast, vector_dim, profile.wide)
     return upcasts
 
 
-def _strip_width(ast: Node, dim: int) -> int:
-    """The widest strip (of WIDE_LANES, halving down to VECTOR_LANES) that divides the dim
+def _strip_width(ast: Node, dim: int, widest: int) -> int:
+    """The widest strip (of `widest` lanes, halving down to VECTOR_LANES) that divides the dim
     and leaves MIN_STRIPS strips to run in parallel."""
     outputs = math.prod(ast.shape)
-    width = GPU_WIDE_LANES if ast.device == "opencl" else WIDE_LANES
+    width = widest
     while width > VECTOR_LANES and (ast.shape[dim] % width or outputs // width < MIN_STRIPS):
         width //= 2
     return width

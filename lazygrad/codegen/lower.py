@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 
-from lazygrad.codegen.heuristics import choose_upcasts
+from lazygrad.codegen.heuristics import choose_upcasts, lane_profile
 from lazygrad.codegen.loop_ir import ACC_RANGE, Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
 from lazygrad.codegen.optimize import optimize
 from lazygrad.dtypes import DType, min_value
@@ -27,7 +27,8 @@ from lazygrad.ir.view import ViewStack
 
 Lanes = tuple[tuple[Expr, ...], ...]  # one index tuple (into a node's shape) per lane
 _CACHE: dict[tuple[Node, str, tuple], LoopKernel] = {}
-_CHOSEN: dict[tuple[Node, str], LoopKernel] = {}  # the kernel lowered with the heuristics' choice
+# the kernel lowered with the heuristics' choice (which depends on the device's lane profile)
+_CHOSEN: dict[tuple[Node, str, object], LoopKernel] = {}
 
 
 def reduce_identity(op: Op, dtype: DType) -> Expr:
@@ -235,7 +236,8 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
     parallel override the heuristics (see heuristics.choose_upcasts and optimize)."""
     if ast.op is not Op.STORE:
         raise ValueError(f"lower expects a store at the root, got {ast.op.value}")
-    chosen = _CHOSEN.get((ast, name)) if upcasts is None and parallel is None else None
+    chosen_key = (ast, name, lane_profile(ast.device))
+    chosen = _CHOSEN.get(chosen_key) if upcasts is None and parallel is None else None
     if chosen is not None:
         return chosen
     explicit = upcasts is not None or parallel is not None
@@ -244,7 +246,7 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
     key = (ast, name, tuple(sorted(upcasts.items())), parallel)
     if key in _CACHE:
         if not explicit:
-            _CHOSEN[(ast, name)] = _CACHE[key]
+            _CHOSEN[chosen_key] = _CACHE[key]
         return _CACHE[key]
     for d, factor in upcasts.items():
         if ast.shape[d] % factor:
@@ -270,7 +272,7 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
     kernel = optimize(LoopKernel(name, params, tuple(lw.blocks[0])), parallel)
     _CACHE[key] = kernel
     if not explicit:
-        _CHOSEN[(ast, name)] = kernel
+        _CHOSEN[chosen_key] = kernel
     return kernel
 
 

@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass, field
 
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
+from lazygrad.codegen.opencl_tiles import TilePlan, plan_tile
 
 LAUNCH_PREFIX = "// lazygrad launch:"
 _LAUNCH_RE = re.compile(r"^// lazygrad launch: global=([\d,]+) local=([\d,]+)\s*$", re.MULTILINE)
 MAX_GROUPS_1_2 = 65535  # NVIDIA's limit on the groups of NDRange dimensions 1 and 2
-LAUNCH_KNOBS = ("local", "split")
+LAUNCH_KNOBS = ("local", "split", "tile")
 # A shared reduce keeps a __local array and a tree reduction per accumulator: a register
 # tile's 128 of them took PoCL 2 minutes to compile (32: 5 s), for no gain over the tile.
 MAX_SPLIT_ACCS = 8
@@ -51,7 +52,8 @@ class LaunchPlan:
     what one output runs; outputs: how many outputs (iterations of the outer loops).
     Without a split, dims lists the outer loops (indices, outermost first) of each NDRange
     dimension, dimension 0 first. split: the reduce loops (in body) a work group shares, one
-    group an output. local: the work-group size (of dimension 0)."""
+    group an output. local: the work-group size (of dimension 0), local1: of dimension 1.
+    tile: the local-memory tile of the reduce loop (see opencl_tiles), or None."""
     outer: list[Loop]
     prefix: list[list[Stmt]]
     body: tuple[Stmt, ...]
@@ -59,6 +61,8 @@ class LaunchPlan:
     split: list[Loop] = field(default_factory=list)
     local: int = 1
     dims: list[list[int]] = field(default_factory=list)
+    local1: int = 1
+    tile: TilePlan | None = None
 
     def extent(self, dim: int) -> int:
         return math.prod(self.outer[i].extent for i in self.dims[dim])
@@ -74,7 +78,8 @@ class LaunchPlan:
 
     @property
     def local_size(self) -> tuple[int, ...]:
-        return (self.local,) + (1,) * (len(self.global_size) - 1)
+        rest = len(self.global_size) - 1
+        return ((self.local,) + (self.local1,) + (1,) * (rest - 1))[:rest + 1]
 
 
 def outer_accs(loop: Loop) -> set[str]:
@@ -151,11 +156,14 @@ class LaunchPlanner:
     """Launch decisions for one device. Defaults: on a GPU, 256 work items stride through a
     shared reduce loop; on a CPU a reduce is shared only when asked for (split=True).
     local_reduce_min: the fewest iterations a reduce loop needs to be shared; split: force
-    sharing on (True) or off (False) for every kernel."""
+    sharing on (True) or off (False) for every kernel; tile: local-memory tiles (on by
+    default on a GPU) on or off for every kernel."""
 
     def __init__(self, traits: DeviceTraits, local_reduce_min: int = 256, max_local: int = 256,
-                 reduce_local: int | None = None, split: bool | None = None):
+                 reduce_local: int | None = None, split: bool | None = None,
+                 tile: bool | None = None):
         self.traits = traits
+        self.tile = tile
         self.local_reduce_min = local_reduce_min
         self.max_local = max(1, min(max_local, traits.max_work_group_size))
         self.reduce_local = reduce_local
@@ -173,16 +181,23 @@ class LaunchPlanner:
                                   or not 1 <= local <= limit):
             raise ValueError(f"OpenCL work-group size local={local!r} must be an int from 1 to "
                              f"{limit}, the most {self.traits.name!r} allows")
-        if split is not None and not isinstance(split, bool):
-            raise ValueError(f"OpenCL launch option split={split!r} must be True or False")
+        tile = launch.get("tile")
+        for knob, value in (("split", split), ("tile", tile)):
+            if value is not None and not isinstance(value, bool):
+                raise ValueError(f"OpenCL launch option {knob}={value!r} must be True or False")
+        if tile and (split or local is not None):
+            raise ValueError("a local-memory tile (tile=True) picks its own work-group sizes and "
+                             "shares no reduce: it goes with neither local= nor split=True")
         if split and local is not None and local & (local - 1):
             raise ValueError(f"a split reduce combines its work items pairwise: local={local} "
                              "must be a power of two")
 
-    def plan(self, kernel: LoopKernel, local: int | None = None, split: bool | None = None) -> LaunchPlan:
+    def plan(self, kernel: LoopKernel, local: int | None = None, split: bool | None = None,
+             tile: bool | None = None) -> LaunchPlan:
         """Peel the output loops off the top of the kernel, then decide whether the rest runs
-        in one work item or is shared by a work group (see the module docstring).
-        local and split, when given, override the choices."""
+        in one work item, is shared by a work group, or runs in a work group that shares a
+        local-memory tile (see the module docstring and opencl_tiles).
+        local, split and tile, when given, override the choices."""
         outer, prefix, body = _peel(kernel)
         outputs = math.prod(lp.extent for lp in outer)
         cpu = self.traits.cpu
@@ -202,6 +217,16 @@ class LaunchPlanner:
                 group //= 2
             if group * per_item <= self.traits.local_mem_size // 2 and group >= (2 if local else 8):
                 return LaunchPlan(outer, prefix, body, outputs, shareable, group)
+        if tile is None:
+            tile = self.tile
+        if tile is None:
+            tile = not cpu and local is None
+        planned = plan_tile(outer, body, self.max_local, self.traits.local_mem_size) if tile else None
+        if planned is not None:
+            n = len(outer)
+            dims = [[n - 1], [n - 2]] + ([list(range(n - 2))] if n > 2 else [])
+            return LaunchPlan(outer, prefix, body, outputs, [], planned.sides[0], dims,
+                              planned.sides[1], planned)
         if local is None:
             local = self.default_local(outputs, body)
         dims = _group_dims([lp.extent for lp in outer], local)
@@ -228,10 +253,11 @@ def _acc_itemsize(kernel: LoopKernel, name: str) -> int:
 
 
 def launch_options(kernel: LoopKernel, traits: DeviceTraits | None = None) -> list[dict]:
-    """A few launch settings worth timing against the default (at most 8): work-group sizes
-    around the default and, for a kernel with a reduce loop a work group could share, that
-    loop shared or not. A split is offered only when few accumulators share the loop
-    (MAX_SPLIT_ACCS), so the options depend on the lowering: ask for each one's own."""
+    """A few launch settings worth timing against the default (at most 8): a local-memory
+    tile where the kernel has one, work-group sizes around the default (untiled) and, for a
+    kernel with a reduce loop a work group could share, that loop shared or not. A split is
+    offered only when few accumulators share the loop (MAX_SPLIT_ACCS), so the options depend
+    on the lowering: ask for each one's own."""
     traits = traits or DeviceTraits()
     limit = min(traits.max_work_group_size, 1024)
     outer, _, body = _peel(kernel)
@@ -244,4 +270,6 @@ def launch_options(kernel: LoopKernel, traits: DeviceTraits | None = None) -> li
         shared = [s for s in (16, 64, 256) if s <= limit]
         options = [{"local": s, "split": False} for s in sizes[-4:]]
         options += [{"local": s, "split": True} for s in shared]
+    if plan_tile(outer, body, limit, traits.local_mem_size) is not None:
+        options.insert(0, {"tile": True})
     return options[:8]

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
+from lazygrad.codegen.opencl_tiles import render_tiled_loop, tile_declarations
 from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, launch_options: the API)
     LAUNCH_PREFIX,
     DeviceTraits,
@@ -129,7 +130,8 @@ class OpenCLRenderer(CStyleRenderer):
 
     def __init__(self, traits: DeviceTraits | None = None, local_reduce_min: int = 256,
                  max_local: int = 256, reduce_local: int | None = None,
-                 contiguous_split: bool | None = None, split: bool | None = None):
+                 contiguous_split: bool | None = None, split: bool | None = None,
+                 tile: bool | None = None):
         """Defaults: on a GPU, 256 work items stride through a shared reduce loop, so that
         neighbouring items read neighbouring addresses; on a CPU, a shared reduce (only when
         asked for: split=True) uses 64 work items, each summing one contiguous chunk.
@@ -138,15 +140,16 @@ class OpenCLRenderer(CStyleRenderer):
         cpu = self.traits.cpu
         self.contiguous_split = cpu if contiguous_split is None else contiguous_split
         self.planner = LaunchPlanner(self.traits, local_reduce_min, max_local,
-                                     reduce_local or (64 if cpu else None), split)
+                                     reduce_local or (64 if cpu else None), split, tile)
         self._plan: LaunchPlan | None = None
         self._index: _IndexMath | None = None
         self._narrow = False  # rendering index math as int
         self._lanes: dict[str, str] = {}  # accumulator -> the partial maximum updated instead
 
-    def plan(self, kernel: LoopKernel, local: int | None = None, split: bool | None = None) -> LaunchPlan:
-        """How the kernel maps onto the NDRange; local and split override the defaults."""
-        return self.planner.plan(kernel, local, split)
+    def plan(self, kernel: LoopKernel, local: int | None = None, split: bool | None = None,
+             tile: bool | None = None) -> LaunchPlan:
+        """How the kernel maps onto the NDRange; local, split and tile override the defaults."""
+        return self.planner.plan(kernel, local, split, tile)
 
     # ---- types, constants, functions -----------------------------------------------------
     def type_name(self, dtype: DType) -> str:
@@ -247,6 +250,9 @@ class OpenCLRenderer(CStyleRenderer):
             dtype = self._acc(kernel, st.name).dtype
             out.append(f"{pad}{lane} = {self.expr_max(dtype, lane, self.expr(st.value))};")
             return
+        if plan is not None and plan.tile is not None and st is plan.tile.loop:
+            render_tiled_loop(self, kernel, plan.tile, depth, out)
+            return
         if isinstance(st, Loop) and self._max_lanes(st, kernel):
             self._unrolled_max(st, kernel, depth, out)
             return
@@ -319,7 +325,7 @@ class OpenCLRenderer(CStyleRenderer):
     def render(self, kernel: LoopKernel, **launch) -> str:
         """The kernel's source; launch: knobs of launch_options (ValueError when invalid)."""
         self.planner.check(launch)
-        plan = self.plan(kernel, launch.get("local"), launch.get("split"))
+        plan = self.plan(kernel, launch.get("local"), launch.get("split"), launch.get("tile"))
         self._plan, self._index = plan, _index_math(kernel)
         self._index.fits = self._index.fits and math.prod(plan.global_size) <= INT_MAX
         try:
@@ -342,6 +348,8 @@ class OpenCLRenderer(CStyleRenderer):
             lines.append(f"{pad}const int lg_lid = (int)get_local_id(0);")
             lines.append(f"{pad}const {t} lg_gid = ({t})get_group_id(0);")
             coords.update(self._strides("lg_gid", list(range(len(plan.outer))), plan))
+        if plan.tile is not None:
+            lines += [pad + line for line in tile_declarations(self, kernel, plan.tile)]
         for d, loops in enumerate(plan.dims):
             lines.append(f"{pad}const {t} lg_id{d} = ({t})get_global_id({d});")
             coords.update(self._strides(f"lg_id{d}", loops, plan))

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from lazygrad.codegen import heuristics
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry, launch_options
 from lazygrad.ir.errors import CompileError, DeviceError
@@ -156,6 +157,8 @@ def context() -> CLContext:
                           local_mem_size=int(dev.local_mem_size),
                           cpu=bool(dev.type & cl.device_type.CPU),
                           compute_units=int(dev.max_compute_units))
+    if not traits.cpu:  # small register tiles, shared through local memory
+        heuristics.set_lane_profile("opencl", heuristics.GPU_PROFILE)
     return CLContext(cl, dev, ctx, queue, traits)
 
 
