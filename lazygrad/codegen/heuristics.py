@@ -54,7 +54,8 @@ class LaneProfile:
 CPU_PROFILE = LaneProfile((VECTOR_LANES, 8, 4), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES)
 # A GPU runs thousands of work items, each with a few hundred registers at most: 4x4 tiles
 # (16 accumulators), which a work group shares through local memory (codegen/opencl_tiles.py),
-# and one work item a column of a column sum, so neighbouring work items read neighbours.
+# and no strips for a column sum (render_opencl shares its columns among work groups so that
+# neighbouring work items read neighbouring columns).
 GPU_PROFILE = LaneProfile((4,), (4,), 0)
 _PROFILES: dict[str, LaneProfile] = {  # PoCL, until the opencl runtime finds a GPU
     "opencl": LaneProfile(CPU_PROFILE.vector, CPU_PROFILE.reuse, GPU_WIDE_LANES)}

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
-from lazygrad.codegen.opencl_tiles import TilePlan, plan_tile
+from lazygrad.codegen.opencl_tiles import TilePlan, contiguous_along, plan_tile
 
 LAUNCH_PREFIX = "// lazygrad launch:"
 _LAUNCH_RE = re.compile(r"^// lazygrad launch: global=([\d,]+) local=([\d,]+)\s*$", re.MULTILINE)
@@ -63,6 +63,12 @@ class LaunchPlan:
     dims: list[list[int]] = field(default_factory=list)
     local1: int = 1
     tile: TilePlan | None = None
+    per_group: int = 1  # a split's outputs a work group (each shared by local // per_group items)
+
+    @property
+    def slices(self) -> int:
+        """How many work items share each output's reduce loop, in a split."""
+        return self.local // self.per_group
 
     def extent(self, dim: int) -> int:
         return math.prod(self.outer[i].extent for i in self.dims[dim])
@@ -70,7 +76,7 @@ class LaunchPlan:
     @property
     def global_size(self) -> tuple[int, ...]:
         if self.split:
-            return (self.outputs * self.local,)
+            return (self.outputs // self.per_group * self.local,)
         if not self.dims:
             return (self.local,)
         sizes = [self.extent(d) for d in range(len(self.dims))]
@@ -216,7 +222,8 @@ class LaunchPlanner:
             while not local and group > 1 and group * per_item > self.traits.local_mem_size // 2:
                 group //= 2
             if group * per_item <= self.traits.local_mem_size // 2 and group >= (2 if local else 8):
-                return LaunchPlan(outer, prefix, body, outputs, shareable, group)
+                per_group = _outputs_per_group(outer, shareable, group)
+                return LaunchPlan(outer, prefix, body, outputs, shareable, group, per_group=per_group)
         if tile is None:
             tile = self.tile
         if tile is None:
@@ -241,6 +248,26 @@ class LaunchPlanner:
             if any(isinstance(s, Loop) for s in body):
                 local = min(local, _prev_pow2(max(1, outputs // (4 * self.traits.compute_units))))
         return max(1, min(local, _next_pow2(max(1, outputs))))
+
+
+def _outputs_per_group(outer: list[Loop], shared: list[Loop], group: int) -> int:
+    """How many consecutive outputs a work group of a split covers. 1, unless the shared loops
+    read along the outputs rather than along the loop (a column sum): then neighbouring work
+    items take neighbouring outputs, so that they read neighbouring addresses, and up to 32
+    of them (a warp) share the group with group // 32 slices of the loop each."""
+    if not outer:
+        return 1
+    along = outer[-1].var
+    lets = [s for lp in shared for s in walk_stmts(lp.body) if isinstance(s, (Let, Update))]
+    if not any(contiguous_along(s.value, along) for s in lets):
+        return 1
+    if any(contiguous_along(s.value, lp.var) for lp in shared for s in walk_stmts(lp.body)
+           if isinstance(s, (Let, Update))):
+        return 1
+    for per_group in (32, 16, 8, 4):
+        if outer[-1].extent % per_group == 0 and group // per_group >= 2:
+            return per_group
+    return 1
 
 
 def _split_accs(loops: list[Loop]) -> int:

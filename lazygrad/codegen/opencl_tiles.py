@@ -97,7 +97,7 @@ def plan_tile(outer: list[Loop], body: tuple[Stmt, ...], max_group: int,
         free = free_vars(s.value)
         if loop.var in free and free <= names and (v0 in free) != (v1 in free):
             dim = 0 if v0 in free else 1
-            staged[s.name] = Staged(len(staged), dim, _contiguous_along(s.value, loop.var))
+            staged[s.name] = Staged(len(staged), dim, contiguous_along(s.value, loop.var))
     if not staged or min(sides) < 2:
         return None
     local_bytes = sum(chunk * (sides[st.dim] + 1) * _let(loop, name).value.dtype.itemsize
@@ -111,7 +111,7 @@ def _let(loop: Loop, name: str) -> Let:
     return next(s for s in loop.body if isinstance(s, Let) and s.name == name)
 
 
-def _contiguous_along(value: Expr, var: str) -> bool:
+def contiguous_along(value: Expr, var: str) -> bool:
     """Whether the first load in value reads consecutive addresses as `var` counts up."""
     stack = [value]
     while stack:

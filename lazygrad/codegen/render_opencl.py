@@ -12,8 +12,14 @@ The same Loop IR the C renderer reads becomes one OpenCL kernel and its launch g
   GPU busy (a whole-tensor sum, the row sums of a wide matrix), each output gets a work group
   instead (`split`): the work items share the reduce loop (on a GPU striding through it, on
   a CPU each taking a contiguous chunk), then combine their partial results by a tree
-  reduction in `__local` memory, and work item 0 stores the result. A CPU runs a whole work
-  group on one core, so there a split never adds parallelism and is not the default.
+  reduction in `__local` memory, and work item 0 stores the result. Where the loop reads
+  along the outputs instead (a column sum), a group takes 32 neighbouring outputs and its
+  work items 8 slices of each loop, so that neighbouring work items read neighbouring
+  addresses. A CPU runs a whole work group on one core, so there a split never adds
+  parallelism and is not the default.
+- on a GPU, a kernel with one innermost reduce loop whose values are shared by rows or
+  columns of outputs (a matmul) runs in 2-D work groups that stage those values in local
+  memory (`tile`, see codegen/opencl_tiles.py).
 - everything else (small reduce loops, nested reduces) runs serially inside a work item.
 
 Index math is `int` when every index expression of the kernel (and the NDRange) fits in 31
@@ -31,18 +37,18 @@ The launch geometry travels with the source, in its first line:
     // lazygrad launch: global=4096,4096 local=64,1
 
 so a source file is all a program needs to run (see `launch_geometry`). Launch settings a
-search may try instead of the defaults (`launch_options`): the work-group size `local`, and
-`split` (share the reduce loop across a work group, or not).
+search may try instead of the defaults (`launch_options`): the work-group size `local`,
+`split` (share the reduce loop across a work group, or not) and `tile` (a local-memory tile,
+or not).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
-from lazygrad.codegen.opencl_tiles import render_tiled_loop, tile_declarations
+from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel, Stmt, Store, Update
+from lazygrad.codegen.opencl_kernel_info import INT_MAX, IndexMath, dtypes_used, index_math
 from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, launch_options: the API)
     LAUNCH_PREFIX,
     DeviceTraits,
@@ -52,10 +58,11 @@ from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, la
     launch_options,
     outer_accs,
 )
+from lazygrad.codegen.opencl_tiles import render_tiled_loop, tile_declarations
 from lazygrad.dtypes import DType, bfloat16, bool_, float16, float32, float64, int64, uint64
 from lazygrad.ir.errors import DTypeError
 from lazygrad.ir.ops import Op
-from lazygrad.ir.symbolic import Expr, var_name
+from lazygrad.ir.symbolic import Expr
 
 _OPENCL_TYPES = {
     "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "uint16": "ushort",
@@ -74,54 +81,6 @@ _RINT = """#ifdef __clang__
 #define lg_rint rint
 #endif"""
 MAX_LANES = 16  # partial maxima of an unrolled max loop (see OpenCLRenderer._max_lanes)
-INT_MAX = 2**31 - 1
-@dataclass
-class _IndexMath:
-    """Which integer expressions are index math (loop variables and constants only), and
-    whether all of them fit in a 32-bit int."""
-    loop_vars: set[str]
-    pure: dict[Expr, bool] = field(default_factory=dict)
-    fits: bool = True
-
-    def is_index(self, e: Expr) -> bool:
-        hit = self.pure.get(e)
-        if hit is None:
-            if e.op is Op.CONST:
-                hit = e.dtype in (int64, bool_)
-            elif e.op is Op.VAR:
-                hit = e.dtype == int64 and var_name(e) in self.loop_vars
-            else:
-                hit = (e.op not in (Op.LOAD, Op.CAST, Op.BITCAST) and e.dtype in (int64, bool_)
-                       and all(self.is_index(s) for s in e.srcs))
-            if hit and e.dtype == int64 and e.op is not Op.CONST:
-                self.fits = self.fits and -INT_MAX - 1 <= e.vmin and e.vmax <= INT_MAX
-            self.pure[e] = hit
-        return hit
-
-
-def _stmt_exprs(st: Stmt) -> list[Expr]:
-    if isinstance(st, Acc):
-        return [st.init]
-    if isinstance(st, (Let, Update)):
-        return [st.value]
-    if isinstance(st, Store):
-        return [st.index, st.value]
-    return []
-
-
-def _index_math(kernel: LoopKernel) -> _IndexMath:
-    stmts = list(walk_stmts(kernel.body))
-    info = _IndexMath({s.var for s in stmts if isinstance(s, Loop)})
-    info.fits = all(s.extent <= INT_MAX for s in stmts if isinstance(s, Loop))
-    for st in stmts:
-        for e in _stmt_exprs(st):
-            stack = [e]
-            while stack:
-                x = stack.pop()
-                if x not in info.pure:
-                    info.is_index(x)
-                    stack.extend(x.srcs)
-    return info
 
 
 class OpenCLRenderer(CStyleRenderer):
@@ -142,7 +101,7 @@ class OpenCLRenderer(CStyleRenderer):
         self.planner = LaunchPlanner(self.traits, local_reduce_min, max_local,
                                      reduce_local or (64 if cpu else None), split, tile)
         self._plan: LaunchPlan | None = None
-        self._index: _IndexMath | None = None
+        self._index: IndexMath | None = None
         self._narrow = False  # rendering index math as int
         self._lanes: dict[str, str] = {}  # accumulator -> the partial maximum updated instead
 
@@ -195,7 +154,7 @@ class OpenCLRenderer(CStyleRenderer):
         return f"static inline {td} lg_bitcast_{src.name}_{dst.name}({ts} x) {{ return as_{td}(x); }}"
 
     def prelude(self, kernel: LoopKernel) -> list[str]:
-        used = _dtypes_used(kernel)
+        used = dtypes_used(kernel)
         lines = []
         if bfloat16 in used:
             raise DTypeError(f"kernel {kernel.name} uses bfloat16, which the opencl device does not "
@@ -226,7 +185,7 @@ class OpenCLRenderer(CStyleRenderer):
     def loop_header(self, loop: Loop, kernel: LoopKernel, accs_inside: list[Acc]) -> list[str]:
         i, n, t = loop.var, self._int(loop.extent), self._index_type()
         if self._plan is not None and any(loop is lp for lp in self._plan.split):
-            step = self._plan.local
+            step = self._plan.slices
             if self.contiguous_split:
                 chunk = self._int(-(-loop.extent // step))
                 end = f"min(lg_lid * {chunk} + {chunk}, {n})"
@@ -304,16 +263,19 @@ class OpenCLRenderer(CStyleRenderer):
 
     def _tree_reduce(self, kernel: LoopKernel, name: str) -> list[str]:
         acc = self._acc(kernel, name)
-        red = f"lg_red_{name}"
-        a, b = f"{red}[lg_lid]", f"{red}[lg_lid + s]"
+        red, per_group = f"lg_red_{name}", self._plan.per_group
+        # work item lg_item holds slice lg_lid of output lg_item % per_group
+        item = "lg_item" if per_group > 1 else "lg_lid"
+        partner = f"s * {per_group}" if per_group > 1 else "s"
+        a, b = f"{red}[{item}]", f"{red}[{item} + {partner}]"
         combined = f"{a} + {b}" if acc.op is Op.ADD else self.expr_max(acc.dtype, a, b)
-        return [f"{red}[lg_lid] = {name};",
+        return [f"{red}[{item}] = {name};",
                 "barrier(CLK_LOCAL_MEM_FENCE);",
-                f"for (int s = {self._plan.local // 2}; s > 0; s >>= 1) {{",
+                f"for (int s = {self._plan.slices // 2}; s > 0; s >>= 1) {{",
                 f"{self.indent_unit}if (lg_lid < s) {a} = {combined};",
                 f"{self.indent_unit}barrier(CLK_LOCAL_MEM_FENCE);",
                 "}",
-                f"{name} = {red}[0];"]
+                f"{name} = {red}[{'lg_item % ' + str(per_group) if per_group > 1 else '0'}];"]
 
     def _index_type(self) -> str:
         return "int" if self._index is not None and self._index.fits else "long"
@@ -326,7 +288,7 @@ class OpenCLRenderer(CStyleRenderer):
         """The kernel's source; launch: knobs of launch_options (ValueError when invalid)."""
         self.planner.check(launch)
         plan = self.plan(kernel, launch.get("local"), launch.get("split"), launch.get("tile"))
-        self._plan, self._index = plan, _index_math(kernel)
+        self._plan, self._index = plan, index_math(kernel)
         self._index.fits = self._index.fits and math.prod(plan.global_size) <= INT_MAX
         try:
             return self._render(kernel, plan)
@@ -345,8 +307,14 @@ class OpenCLRenderer(CStyleRenderer):
                 for name in sorted(outer_accs(lp)):
                     acc_type = self.type_name(self._acc(kernel, name).dtype)
                     lines.append(f"{pad}__local {acc_type} lg_red_{name}[{plan.local}];")
-            lines.append(f"{pad}const int lg_lid = (int)get_local_id(0);")
-            lines.append(f"{pad}const {t} lg_gid = ({t})get_group_id(0);")
+            if plan.per_group > 1:  # consecutive work items: consecutive outputs, one slice
+                lines.append(f"{pad}const int lg_item = (int)get_local_id(0);")
+                lines.append(f"{pad}const int lg_lid = lg_item / {plan.per_group};")
+                lines.append(f"{pad}const {t} lg_gid = ({t})get_group_id(0) * {plan.per_group}"
+                             f" + lg_item % {plan.per_group};")
+            else:
+                lines.append(f"{pad}const int lg_lid = (int)get_local_id(0);")
+                lines.append(f"{pad}const {t} lg_gid = ({t})get_group_id(0);")
             coords.update(self._strides("lg_gid", list(range(len(plan.outer))), plan))
         if plan.tile is not None:
             lines += [pad + line for line in tile_declarations(self, kernel, plan.tile)]
@@ -397,17 +365,6 @@ def _opencl_spelling(c_source: str) -> str:
     return c_source
 
 
-def _dtypes_used(kernel: LoopKernel) -> set[DType]:
-    used = {p.dtype for p in kernel.params}
-    for st in walk_stmts(kernel.body):
-        exprs = _stmt_exprs(st)
-        if isinstance(st, Acc):
-            used.add(st.dtype)
-        while exprs:
-            e = exprs.pop()
-            used.add(e.dtype)
-            exprs.extend(e.srcs)
-    return used
 
 
 def render_opencl(kernel: LoopKernel, traits: DeviceTraits | None = None, **launch) -> str:

@@ -1,7 +1,8 @@
-"""Local-memory tiles of OpenCL reduce kernels (codegen/opencl_tiles.py): when a kernel gets
-one, what its source looks like, and that tiled kernels compute what numpy does. A GPU gets
-them by default; here the tiled kernels run on whatever OpenCL device there is (PoCL on a
-CPU), asked for with tile=True and with a GPU's 4x4 register tiles."""
+"""What an OpenCL GPU gets that a CPU does not: local-memory tiles for matmul-like kernels
+(codegen/opencl_tiles.py), 4x4 register tiles, and column sums shared by work groups whose
+neighbouring work items take neighbouring columns. Which kernels get them and what their
+source looks like; then the same kernels, rendered for a GPU, run on whatever OpenCL device
+there is (PoCL on a CPU runs any valid OpenCL) and compared with numpy."""
 from __future__ import annotations
 
 import numpy as np
@@ -87,7 +88,7 @@ def test_the_gpu_profile_gives_small_tiles_and_no_column_strips():
         (mm,) = [s for s in (a @ b).schedule() if s.ast is not None]
         assert sorted(heuristics.choose_upcasts(mm.ast).values()) == [4, 4]
         (cols,) = [s for s in a.sum(0).schedule() if s.ast is not None]
-        assert heuristics.choose_upcasts(cols.ast) == {}  # one work item a column
+        assert heuristics.choose_upcasts(cols.ast) == {}  # no strips: columns are shared by work groups
     finally:
         heuristics._PROFILES.pop("python")
         if old is not None:
@@ -96,14 +97,20 @@ def test_the_gpu_profile_gives_small_tiles_and_no_column_strips():
 
 # ---- tiled kernels on the device ------------------------------------------------------------
 
+def gpu_traits() -> DeviceTraits:
+    real = opencl.context().traits
+    return DeviceTraits(name="a GPU", fp64=real.fp64, fp16=real.fp16, max_work_group_size=256,
+                        local_mem_size=49152, cpu=False, compute_units=132)
+
+
 @pytest.fixture
 def tiled(monkeypatch):
-    """Every OpenCL kernel that can be tiled is, with a GPU's register tiles."""
+    """OpenCL kernels are lowered and rendered as for a GPU (which tiles what it can)."""
     if not OK:
         pytest.skip(f"OpenCL does not work here: {WHY}")
     dev = get_device("opencl")
     monkeypatch.setitem(heuristics._PROFILES, "opencl", heuristics.GPU_PROFILE)
-    monkeypatch.setattr(dev, "renderer", OpenCLRenderer(opencl.context().traits, tile=True).render)
+    monkeypatch.setattr(dev, "renderer", OpenCLRenderer(gpu_traits()).render)
 
 
 def run_tiled(out: lg.Tensor) -> np.ndarray:
@@ -171,3 +178,44 @@ def test_tiled_max_plus_product_keeps_nan(tiled, rng):
     a[3, 17] = np.nan
     out = (cl(a).reshape(32, 48, 1) + cl(b).reshape(1, 48, 64)).amax(1)
     np.testing.assert_array_equal(run_tiled(out), (a[:, :, None] + b[None]).max(1))
+
+
+# ---- column sums on a GPU -------------------------------------------------------------------
+
+def test_a_gpu_column_sum_gives_neighbouring_columns_to_neighbouring_work_items():
+    x = lg.Tensor(np.ones((1024, 256), np.float32), device="python")
+    (kern,) = [s for s in x.sum(0).schedule() if s.ast is not None]
+    src = OpenCLRenderer(DeviceTraits(compute_units=132)).render(lower(kern.ast, kern.name, {}))
+    assert launch_geometry(src) == ((256 // 32 * 256,), (256,))  # 32 columns x 8 slices a group
+    assert "lg_gid = (int)get_group_id(0) * 32 + lg_item % 32;" in src
+    assert "r0 = lg_lid; r0 < 1024; r0 += 8)" in src
+    rows = lg.Tensor(np.ones((64, 1024), np.float32), device="python")
+    (kern,) = [s for s in rows.sum(1).schedule() if s.ast is not None]
+    src = OpenCLRenderer(DeviceTraits(compute_units=132)).render(lower(kern.ast, kern.name, {}))
+    assert "lg_item" not in src  # a row sum reads along its loop: one row a group
+
+
+@pytest.mark.parametrize("shape, axis", [((1024, 256), 0), ((4096, 64), 0), ((8, 512, 64), 1),
+                                         ((300, 40), 0), ((64, 1024), 1), ((512, 3, 24), 0)])
+def test_gpu_column_sums_and_maxima(tiled, rng, shape, axis):
+    a = rng.standard_normal(shape).astype(np.float32)
+    a[7, 1] = np.nan
+    x = cl(a)
+    np.testing.assert_allclose(x.sum(axis).numpy(), a.sum(axis), rtol=1e-4, atol=1e-3)
+    np.testing.assert_array_equal(x.amax(axis).numpy(), a.max(axis))
+    src = [s.source() for s in x.sum(axis).schedule() if s.ast is not None][-1]
+    assert "__local" in src
+
+
+def test_a_gpu_trains_the_same(tiled, rng):
+    """A linear layer's forward and backward, all kernels as for a GPU, against numpy."""
+    x = rng.standard_normal((64, 32)).astype(np.float32)
+    w = rng.standard_normal((16, 32)).astype(np.float32)
+    wt = cl(w).requires_grad_()
+    loss = (cl(x) @ wt.T).relu().sum(0).square().mean()
+    loss.backward()
+    h = np.maximum(x @ w.T, 0)
+    col = h.sum(0)
+    grad_h = (2 * col / col.size)[None, :] * (h > 0)
+    np.testing.assert_allclose(loss.item(), (col ** 2).mean(), rtol=1e-4)
+    np.testing.assert_allclose(wt.grad.numpy(), grad_h.T @ x, rtol=1e-4, atol=1e-3)
