@@ -52,12 +52,16 @@ def test_column_sums_take_wide_strips_and_keep_their_values(device, rng, cols):
     from lazygrad.codegen import heuristics as h
     a = rng.standard_normal((33, cols)).astype(np.float32)
     x = lg.Tensor(a, device=device)
-    (width,) = choose_upcasts(_kernel(x.sum(0)).ast).values()
-    if device == "opencl":
-        assert width == h.GPU_WIDE_LANES
+    upcasts = choose_upcasts(_kernel(x.sum(0)).ast)
+    widest = h.lane_profile(device).wide
+    if not widest:  # a GPU: its work groups share the columns instead
+        assert upcasts == {}
+    elif device == "opencl":
+        assert list(upcasts.values()) == [widest]
     else:
+        (width,) = upcasts.values()
         assert cols // width >= h.MIN_STRIPS or width == h.VECTOR_LANES
-        assert width == h.WIDE_LANES or cols // (2 * width) < h.MIN_STRIPS
+        assert width == widest or cols // (2 * width) < h.MIN_STRIPS
     np.testing.assert_allclose(x.sum(0).numpy(), a.sum(0), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(x.amax(0).numpy(), a.max(0))
 
@@ -157,3 +161,34 @@ def test_small_maps_get_narrow_vector_lanes(device, rng):
     padded = np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1)))
     windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
     np.testing.assert_allclose(out.numpy(), np.einsum("nchwij,ocij->nohw", windows, w), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(64, 1024), (6, 512), (8, 300), (4, 3, 256), (16, 100)])
+def test_row_reductions_update_several_rows_at_once(device, rng, shape):
+    """A reduce whose every stream runs along its own loop (a row sum) takes ROW_LANES rows
+    at once where they divide: four chains of vector adds instead of one."""
+    from lazygrad.codegen import heuristics as h
+    a = rng.standard_normal(shape).astype(np.float32)
+    a[(1,) * (len(shape) - 1) + (7,)] = np.nan
+    x = lg.Tensor(a, device=device)
+    if shape == (64, 1024):
+        rows = h.lane_profile(device).rows
+        kern = _kernel(x.sum(-1))
+        assert choose_upcasts(kern.ast) == ({0: rows} if rows else {})
+        if device == "c" and rows == 4:
+            assert "#pragma omp simd reduction(+:acc0,acc1,acc2,acc3)" in kern.source()
+    np.testing.assert_allclose(x.sum(-1).numpy(), a.sum(-1), rtol=1e-5, atol=1e-4)
+    np.testing.assert_array_equal(x.amax(-1).numpy(), a.max(-1))
+    b = np.nan_to_num(a)
+    e = np.exp(b - b.max(-1, keepdims=True))
+    np.testing.assert_allclose(lg.Tensor(b, device=device).softmax(-1).numpy(),
+                               e / e.sum(-1, keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+def test_a_reduce_with_a_strided_stream_keeps_one_row():
+    """Row lanes only where every stream runs along the loop (and the loop is long)."""
+    from lazygrad.codegen import heuristics as h
+    x = lg.Tensor(np.ones((64, 1024), np.float32), device="c")
+    assert choose_upcasts(_kernel(x.sum(1)).ast) == {0: h.lane_profile("c").rows}
+    assert choose_upcasts(_kernel(x[:, ::2].sum(1)).ast) == {}  # a stride of 2 along the loop
+    assert choose_upcasts(_kernel(x[:, :100].sum(1)).ast) == {}  # 100 < ROW_MIN_REDUCE

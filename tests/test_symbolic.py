@@ -98,3 +98,12 @@ def test_add_const_is_add_on_the_forms_add_and_mul_build():
                 e = sym.add(e, sym.const(rnd.randint(-9, 9)))
         c = rnd.randint(-20, 20)
         assert sym.add_const(e, c) is sym.add(e, sym.const(c))
+
+
+def test_step_along_is_a_variables_coefficient_in_a_linear_index():
+    i, r = sym.var("i0", 0, 63), sym.var("r0", 0, 1023)
+    index = sym.add(sym.mul(i, sym.const(4096)), sym.add(r, sym.const(8)))
+    assert sym.step_along(index, "r0") == 1 and sym.step_along(index, "i0") == 4096
+    assert sym.step_along(index, "j0") == 0  # not in the index: it stays put
+    assert sym.step_along(sym.idiv(r, sym.const(4)), "r0") is None
+    assert sym.step_along(sym.mul(r, sym.const(2)), "r0") == 2

@@ -45,13 +45,19 @@ MIN_REDUCE = 8
 class LaneProfile:
     """The register lanes a device's kernels get. vector: lane counts tried for the vector
     dim, widest first; reuse: rows tried for the reuse dim; wide: the widest strip of a
-    reduce with no reuse dim (0: such a reduce gets no lanes)."""
+    reduce with no reuse dim (0: such a reduce gets no lanes); rows: outputs a reduce that
+    streams along its own loop (a row sum) updates at once (0: one at a time)."""
     vector: tuple[int, ...]
     reuse: tuple[int, ...]
     wide: int
+    rows: int = 0
 
 
-CPU_PROFILE = LaneProfile((VECTOR_LANES, 8, 4), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES)
+# A row sum's loop is one chain of vector adds, each waiting for the last: four rows at once
+# are four chains and four streams for the prefetcher.
+ROW_LANES = 4
+ROW_MIN_REDUCE = 256
+CPU_PROFILE = LaneProfile((VECTOR_LANES, 8, 4), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES, ROW_LANES)
 # A GPU runs thousands of work items, each with a few hundred registers at most: 4x4 tiles
 # (16 accumulators), which a work group shares through local memory (codegen/opencl_tiles.py),
 # and no strips for a column sum (render_opencl shares its columns among work groups so that
@@ -114,6 +120,8 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
                 break
         if upcasts:
             break
+    if not upcasts:
+        return _row_lanes(ast, reduce, mapping, strides, reduce_size, profile.rows)
     if upcasts:
         vector_red = mapping[next(iter(upcasts))]
         vector_loads = [s for s in strides if s[vector_red] == 1]
@@ -131,6 +139,18 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
         if len(upcasts) == 1 and upcasts[vector_dim] == VECTOR_LANES:
             upcasts[vector_dim] = _strip_width(ast, vector_dim, profile.wide)
     return upcasts
+
+
+def _row_lanes(ast: Node, reduce: Node, mapping: dict[int, int], strides: list, reduce_size: int,
+               rows: int) -> dict[int, int]:
+    """Several rows at once for a reduce whose every stream runs along its innermost axis."""
+    inner = max(reduce.arg)
+    if not rows or reduce_size < ROW_MIN_REDUCE or not strides or any(s[inner] != 1 for s in strides):
+        return {}
+    for out_dim in reversed(list(mapping)):
+        if ast.shape[out_dim] % rows == 0 and math.prod(ast.shape) // rows >= MIN_STRIPS:
+            return {out_dim: rows}
+    return {}
 
 
 def _strip_width(ast: Node, dim: int, widest: int) -> int:

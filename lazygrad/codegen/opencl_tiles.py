@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Stmt, Update
 from lazygrad.ir import symbolic as sym
 from lazygrad.ir.ops import Op
-from lazygrad.ir.symbolic import Expr, free_vars, var_name
+from lazygrad.ir.symbolic import Expr, free_vars
 
 GROUP_SIDES = (16, 8, 4)  # work items along each of the group's two dims, the first that divides
 CHUNKS = (16, 8, 4)  # reduce iterations staged at once, the first that divides the loop
@@ -117,27 +117,9 @@ def contiguous_along(value: Expr, var: str) -> bool:
     while stack:
         e = stack.pop()
         if e.op is Op.LOAD:
-            index = e.srcs[0]
-            variables = {var_name(x): x for x in _vars(index)}
-            if var not in variables:
-                return False
-            at = {x: sym.const(0) for x in variables.values()}
-            step = sym.substitute(index, {**at, variables[var]: sym.const(1)})
-            base = sym.substitute(index, at)
-            return step.op is Op.CONST and base.op is Op.CONST and step.arg - base.arg == 1
+            return sym.step_along(e.srcs[0], var) == 1
         stack.extend(e.srcs)
     return False
-
-
-def _vars(e: Expr) -> list[Expr]:
-    out, stack, seen = [], [e], set()
-    while stack:
-        x = stack.pop()
-        if x.op is Op.VAR and x not in seen:
-            seen.add(x)
-            out.append(x)
-        stack.extend(x.srcs)
-    return out
 
 
 def tile_declarations(r, kernel: LoopKernel, tile: TilePlan) -> list[str]:

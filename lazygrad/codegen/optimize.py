@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lazygrad.codegen.loop_ir import Loop, LoopKernel, Stmt, Update
+from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Stmt, Update
+from lazygrad.ir import symbolic as sym
+from lazygrad.ir.ops import Op
 
 PARALLEL_MIN_WORK = 1 << 15
 
@@ -24,11 +26,26 @@ def total_work(body: tuple[Stmt, ...]) -> int:
 
 
 def _is_innermost_reduce(loop: Loop) -> bool:
-    """An innermost loop feeding exactly one accumulator: vectorize along the loop. (With
-    several accumulators the lanes are upcast output elements; the compiler vectorizes
-    across them instead.)"""
-    return (not any(isinstance(s, Loop) for s in loop.body)
-            and sum(isinstance(s, Update) for s in loop.body) == 1)
+    """An innermost loop feeding exactly one accumulator, or several whose loads all run
+    along the loop (rows of a row sum): vectorize along the loop. (Otherwise several
+    accumulators are upcast output elements; the compiler vectorizes across them.)"""
+    if any(isinstance(s, Loop) for s in loop.body):
+        return False
+    updates = sum(isinstance(s, Update) for s in loop.body)
+    return updates == 1 or updates > 1 and _streams_along(loop)
+
+
+def _streams_along(loop: Loop) -> bool:
+    """Every load in the loop reads consecutive addresses along it or stays put."""
+    steps = set()
+    for s in loop.body:
+        stack = [s.value] if isinstance(s, (Let, Update)) else []
+        while stack:
+            e = stack.pop()
+            if e.op is Op.LOAD:
+                steps.add(sym.step_along(e.srcs[0], loop.var))
+            stack.extend(e.srcs)
+    return 1 in steps and steps <= {0, 1}
 
 
 def _mark_simd(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:

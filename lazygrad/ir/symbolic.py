@@ -116,6 +116,20 @@ def _linear(e: Expr) -> tuple[dict[Expr, int], int]:
     return {e: 1}, 0
 
 
+def step_along(index: Expr, var: str) -> int | None:
+    """How far index moves when variable `var` counts up by one: its coefficient, when var
+    appears only as a linear term (0 when it does not appear); None when var sits inside
+    a division, modulo or product of variables."""
+    terms, _ = _linear(index)
+    step = 0
+    for term, k in terms.items():
+        if term.op is Op.VAR and var_name(term) == var:
+            step = k
+        elif var in free_vars(term):
+            return None
+    return step
+
+
 def _from_linear(terms: dict[Expr, int], c: int) -> Expr:
     parts = [(str(t), t, k) for t, k in terms.items() if k != 0]
     parts.sort(key=lambda p: p[0])
