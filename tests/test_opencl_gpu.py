@@ -219,3 +219,25 @@ def test_a_gpu_trains_the_same(tiled, rng):
     grad_h = (2 * col / col.size)[None, :] * (h > 0)
     np.testing.assert_allclose(loss.item(), (col ** 2).mean(), rtol=1e-4)
     np.testing.assert_allclose(wt.grad.numpy(), grad_h.T @ x, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_the_suite_passes_with_gpu_kernels(tmp_path):
+    """LAZYGRAD_OPENCL_AS=gpu: the opencl tests of the core, linear algebra, reductions, nn,
+    training, autograd and math, every kernel rendered as for a GPU, on whatever OpenCL
+    device is here."""
+    if not OK:
+        pytest.skip(f"OpenCL does not work here: {WHY}")
+    import os
+    import subprocess
+    import sys
+    here = os.path.dirname(__file__)
+    files = [os.path.join(here, f) for f in ("test_core.py", "test_linalg.py", "test_reduce.py",
+                                             "test_nn.py", "test_training.py", "test_codegen.py",
+                                             "test_autograd.py", "test_math.py")]
+    env = {**os.environ, "LAZYGRAD_OPENCL_AS": "gpu", "LAZYGRAD_TEST_DEVICES": "opencl"}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                          "-p", "no:xdist", *files], env=env, capture_output=True, text=True,
+                         cwd=tmp_path, timeout=900)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout

@@ -47,7 +47,7 @@ from lazygrad.ir.symbolic import Expr, free_vars
 
 GROUP_SIDES = (16, 8, 4)  # work items along each of the group's two dims, the first that divides
 CHUNKS = (16, 8, 4)  # reduce iterations staged at once, the first that divides the loop
-MAX_GROUPS_2 = 65535  # NVIDIA's limit on the groups of NDRange dimension 2
+MAX_GROUPS_2 = 65535  # NVIDIA's limit on the groups of NDRange dimensions 1 and 2
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ def plan_tile(outer: list[Loop], body: tuple[Stmt, ...], max_group: int,
     while sides[0] * sides[1] > max_group:
         big = 0 if sides[0] >= sides[1] else 1
         sides[big] //= 2
+    if outer[-2].extent // sides[1] > MAX_GROUPS_2:  # dimension 1 has the same limit
+        return None
     names = {lp.var for lp in outer} | {loop.var}
     v0, v1 = outer[-1].var, outer[-2].var
     staged: dict[str, Staged] = {}

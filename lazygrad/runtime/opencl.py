@@ -6,12 +6,17 @@ case-insensitive name substring ("0:1", "nvidia", "pocl:", ":gfx"); else the fir
 any platform, else the first CPU. Nothing touches OpenCL until the device is first used, so
 importing this module and calling `check()` is cheap and never fails.
 
+$LAZYGRAD_OPENCL_AS=gpu renders every kernel as for a GPU (local-memory tiles, shared
+reduces, small register tiles) whatever the device is: a CPU's OpenCL runs them too, so GPU
+kernels can be checked on a machine without a GPU.
+
 Binaries are cached on disk (program BINARIES), keyed by the source (which carries the
 launch geometry), the platform, the device and its driver version; a file is written under
 a temporary name and renamed into place, as the `c` runtime does.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -29,6 +34,7 @@ from lazygrad.runtime.device import Device
 from lazygrad.runtime.free_list import FreeList
 
 ENV_SELECT = "LAZYGRAD_OPENCL"
+ENV_AS = "LAZYGRAD_OPENCL_AS"
 
 
 # ---- choosing a platform and device -----------------------------------------------------------
@@ -157,6 +163,8 @@ def context() -> CLContext:
                           local_mem_size=int(dev.local_mem_size),
                           cpu=bool(dev.type & cl.device_type.CPU),
                           compute_units=int(dev.max_compute_units))
+    if os.environ.get(ENV_AS) == "gpu":  # GPU kernels checked on a CPU's OpenCL (PoCL)
+        traits = dataclasses.replace(traits, cpu=False)
     if not traits.cpu:  # small register tiles, shared through local memory
         heuristics.set_lane_profile("opencl", heuristics.GPU_PROFILE)
     return CLContext(cl, dev, ctx, queue, traits)
