@@ -7,6 +7,10 @@ themselves differentiable (higher-order gradients need no extra machinery). Ops 
 the table (comparisons, integer and bitwise ops, bitcast, sources) carry no gradient; DETACH
 stops it.
 
+A composite op may declare a better gradient than its primitives give (`add_gradient_path`):
+it reads its input detached and says how the input's gradient is computed from its own.
+conv2d does, so that its input gradient is a transposed convolution.
+
 `backward()` walks the graph once, iteratively, in reverse topological order, summing the
 gradients of nodes read several times, and maps the gradients of leaf BUFFER nodes back to the
 Tensors that own them (a registry of tensors that asked for gradients, held weakly).
@@ -132,6 +136,26 @@ GRADIENT_RULES: dict[Op, GradRule] = {
 }
 
 
+# ---- gradient paths: a better gradient than the one derived from primitives ------------------
+
+PathFn = Callable[[Node, Node], Node]  # (node, grad of node) -> grad of the path's target
+_PATHS: "weakref.WeakKeyDictionary[Node, dict[Node, PathFn]]" = weakref.WeakKeyDictionary()
+
+
+def add_gradient_path(node: Node, target: Node, fn: PathFn) -> None:
+    """Declare that node depends on target through a graph that reads target detached, and
+    that target's gradient is fn(node, grad of node). For a composite op whose gradient has a
+    better form than the one its primitives give: conv2d's input gradient is a transposed
+    convolution, where the primitives' rules would sum over every overlapping window.
+    Nodes are shared by identical graphs, so declaring a path twice keeps one."""
+    _PATHS.setdefault(node, {})[target] = fn
+
+
+def _paths_of(node: Node) -> tuple[Node, ...]:
+    paths = _PATHS.get(node)
+    return tuple(paths) if paths else ()
+
+
 # ---- the transformation ------------------------------------------------------------------------
 
 
@@ -140,12 +164,15 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
     """d(sum of roots . root_grads)/d target for every target reached, as new graph nodes.
 
     Only nodes on a path from a target to a root get gradients; DETACH blocks the walk."""
-    order = toposort(list(roots), stop=lambda n: n.op is Op.DETACH)
+    extra = _paths_of if len(_PATHS) else None
+    order = toposort(list(roots), stop=lambda n: n.op is Op.DETACH, extra=extra)
     wanted = set(targets)
     needed: set[Node] = set()
     for n in order:
         if n in wanted or (n.op is not Op.DETACH and n.op in GRADIENT_RULES
                            and any(s in needed for s in n.srcs)):
+            needed.add(n)
+        elif extra is not None and any(t in needed for t in extra(n)):
             needed.add(n)
     grads: dict[Node, Node] = {}
     for r, g in zip(roots, root_grads):
@@ -153,7 +180,14 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
             grads[r] = add(grads[r], g) if r in grads else g
     for n in reversed(order):
         g = grads.get(n)
-        if g is None or n.op not in GRADIENT_RULES or not n.srcs:
+        if g is None:
+            continue
+        if extra is not None:
+            for target, fn in _PATHS.get(n, {}).items():
+                if target in needed and target.dtype.is_float:
+                    tg = fn(n, g)
+                    grads[target] = add(grads[target], tg) if target in grads else tg
+        if n.op not in GRADIENT_RULES or not n.srcs:
             continue
         for src, sg in zip(n.srcs, GRADIENT_RULES[n.op](n, g)):
             if sg is None or src not in needed or not src.dtype.is_float:

@@ -96,6 +96,10 @@ NN_COMPOSITES = {
     "conv2d": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [any_(1, 2, 4, 4), any_(2, 2, 3, 3), any_(2)]),
     "conv2d_stride_dilation": (lambda x, w: F.conv2d(x, w, stride=2, dilation=2, padding=1),
                                [any_(1, 1, 5, 5), any_(2, 1, 2, 2)]),
+    "conv2d_groups_uneven": (lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=2),
+                             [any_(1, 4, 6, 5), any_(4, 2, 3, 3)]),  # the last window misses a row
+    "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+                         [any_(1, 2, 3, 3), any_(2, 3, 3, 3)]),
     "max_pool2d": (lambda x: F.max_pool2d(x, 2), [any_(1, 1, 4, 4)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 2, padding=1), [any_(1, 1, 3, 3)]),
     "layer_norm": (lambda x, w, b: F.layer_norm(x, (4,), w, b), [any_(2, 4), any_(4), any_(4)]),
@@ -351,3 +355,43 @@ def test_relu_gradient_at_zero_is_zero_as_torch(device):
     x.relu().sum().backward()
     assert x.grad.tolist() == [0.0, 0.0, 1.0]
     assert np.isnan(lg.Tensor([float("nan")], device=device).relu().item())
+
+
+def test_a_gradient_path_replaces_a_detached_use(device):
+    """add_gradient_path: y reads x detached, and declares x's gradient itself; the gradient
+    flows on from x (a non-leaf) to the leaf, adds to x's other uses, and a path declared
+    twice counts once."""
+    from lazygrad import autograd
+    x0 = lg.Tensor([1.0, 2.0], device=device, requires_grad=True)
+    x = x0 * 3
+    y = x.detach() * 5
+    y.requires_grad = True
+    for _ in range(2):
+        autograd.add_gradient_path(y.node, x.node, lambda node, g: autograd.scale(g, 7.0))
+    (y + x).sum().backward()
+    np.testing.assert_allclose(x0.grad.numpy(), [3 * (7 + 1)] * 2)
+    x0.grad = None
+    (x.detach() * 4 + x0).sum().backward()  # a detached use with no path declared: no gradient
+    np.testing.assert_allclose(x0.grad.numpy(), [1.0, 1.0])
+
+
+def test_conv2d_input_gradient_is_a_transposed_convolution():
+    """Not a sum over every overlapping window (views with div/mod index math, an extra
+    kernel): the forward conv (for the square's gradient) and one transposed conv."""
+    x = lg.Tensor(np.ones((2, 4, 8, 8), np.float32), requires_grad=True)
+    w = lg.Tensor(np.ones((6, 4, 3, 3), np.float32))
+    (F.conv2d(x, w, padding=1) ** 2).sum().backward()
+    kernels = x.grad.schedule()
+    assert len(kernels) == 2 and all(" sum " in k.kernel_ir for k in kernels)
+
+
+def test_conv2d_input_gradient_is_differentiable(device):
+    """The transposed conv is ordinary graph: a gradient of it (a gradient penalty) works."""
+    xa = np.random.default_rng(2).standard_normal((1, 2, 4, 4))
+    ga = np.random.default_rng(3).standard_normal((1, 3, 4, 4))
+
+    def input_grad(w):
+        x = lg.Tensor(xa, device=device, dtype=w.dtype, requires_grad=True)
+        out = F.conv2d(x, w, padding=1) * lg.Tensor(ga, device=device, dtype=w.dtype)
+        return lg.grad(out.sum(), x, create_graph=True)[0]
+    check_grads(input_grad, [any_(3, 2, 3, 3)], device)

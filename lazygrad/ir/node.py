@@ -125,9 +125,10 @@ def replace_srcs(node: Node, srcs: tuple[Node, ...]) -> Node:
                 node.shape if source_op else None, node.device, node.loc)
 
 
-def toposort(roots: tuple[Node, ...] | list[Node], stop=None) -> list[Node]:
+def toposort(roots: tuple[Node, ...] | list[Node], stop=None, extra=None) -> list[Node]:
     """Every node reachable from roots, sources first. Iterative: deep graphs are fine.
-    The srcs of nodes for which stop(node) is true are not visited."""
+    The srcs of nodes for which stop(node) is true are not visited; extra(node), when given,
+    names more nodes that must come before node (autograd's gradient paths)."""
     order: list[Node] = []
     seen: set[int] = set()
     stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(list(roots))]
@@ -140,9 +141,10 @@ def toposort(roots: tuple[Node, ...] | list[Node], stop=None) -> list[Node]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        if stop is not None and stop(node):
-            continue
-        for s in reversed(node.srcs):
+        before = () if stop is not None and stop(node) else node.srcs
+        if extra is not None:
+            before = tuple(before) + tuple(extra(node))
+        for s in reversed(before):
             if id(s) not in seen:
                 stack.append((s, False))
     return order

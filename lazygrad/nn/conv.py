@@ -10,6 +10,8 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.autograd import add_gradient_path
+from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.nn.windows import pad_dims, windows
 from lazygrad.tensor import Tensor
 
@@ -48,7 +50,9 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
     pads = _conv_padding(padding, kernel, dilation)
     if padding == "same" and any(s != 1 for s in stride):
         raise ValueError("padding='same' is not supported for strided convolutions")
-    x = pad_dims(input, ((0, 0), (0, 0)) + pads)
+    transposed_grad = (nd == 2 and input.requires_grad and is_grad_enabled()
+                       and all(lo == hi for lo, hi in pads))
+    x = pad_dims(input.detach() if transposed_grad else input, ((0, 0), (0, 0)) + pads)
     win = windows(x, kernel, stride, dilation)  # (N, C, *out, *kernel)
     outs = win.shape[2:2 + nd]
     # (N, G, 1, C/G, *out, *k) * (1, G, O/G, C/G, *1, *k), summed over C/G and the kernel
@@ -56,9 +60,29 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
     w = weight.reshape((1, groups, o // groups, cg) + (1,) * nd + kernel)
     axes = (3,) + tuple(range(4 + nd, 4 + 2 * nd))
     out = (win * w).sum(axes).reshape((n, o) + outs)
+    if transposed_grad:
+        out.requires_grad = True
+        _input_gradient_by_transposed_conv(out, input, weight, stride, tuple(p for p, _ in pads),
+                                           dilation, groups)
     if bias is not None:
         out = out + bias.reshape((1, o) + (1,) * nd)
     return out
+
+
+def _input_gradient_by_transposed_conv(out: Tensor, input: Tensor, weight: Tensor, stride, padding,
+                                       dilation, groups: int) -> None:
+    """The input's gradient as conv_transpose2d(grad, weight), as torch computes it: one
+    convolution over the padded gradient. The windows' own gradient would sum, for every
+    input pixel, over all the windows that overlap it, through views with division and
+    modulo in their index math (conv 32x16x32x32 fwd+bwd: most of the time)."""
+    w_node, shape = weight.node, input.shape[2:]
+    extra = tuple(i + 2 * p - d * (k - 1) - 1 - (o - 1) * s  # input rows the last window missed
+                  for i, p, d, k, o, s in zip(shape, padding, dilation, weight.shape[2:], out.shape[2:], stride))
+
+    def input_grad(node, grad):
+        g = Tensor._wrap(grad)
+        return conv_transpose2d(g, Tensor._wrap(w_node), None, stride, padding, extra, groups, dilation).node
+    add_gradient_path(out.node, input.node, input_grad)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
