@@ -149,12 +149,12 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
     try:
         width = beam_width()
         if width:
-            out_buf = k.output.buffer if k.output is not None else None
-            loop_kernel, launch = beam_choose(k.ast, k.name, device, inputs, out_buf.size if out_buf else target.size,
-                                              target.dtype, width)
-        else:
-            loop_kernel, launch = lower(k.ast, k.name), None
-        program, source = device.get_program(loop_kernel, launch)
+            size = k.output.buffer.size if k.output is not None else target.size
+            loop_kernel, launch = beam_choose(k.ast, k.name, device, inputs, size, target.dtype, width)
+            program, source = device.get_program(loop_kernel, launch)
+        else:  # the source may come from memory or disk, with no lowering (see source_cache)
+            source, loop_kernel = device.source_for(k.ast, k.name)
+            program = device.program_for(k.name, source)
     except LazygradError as e:  # say which of the user's lines the failing kernel computes
         raise type(e)(f"{e}\n(while compiling kernel {k.name} for {target.op.value} at {target.loc})") from e
     if k.output is not None:
@@ -170,7 +170,7 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
     if observers:
         _notify("kernel_done", kernel=k, seconds=seconds or 0.0, nbytes=nbytes, output=out)
     if level >= 1:
-        _print_kernel(k, loop_kernel, source, seconds or 0.0, nbytes, level)
+        _print_kernel(k, loop_kernel or lower(k.ast, k.name), source, seconds or 0.0, nbytes, level)
     return out
 
 
@@ -199,7 +199,7 @@ def _prepare(schedule: Schedule) -> None:
         device = get_device(name)
         if device.compile_threads > 1 and len(ks) > 1:
             try:
-                device.prepare([lower(k.ast, k.name) for k in ks])
+                device.prepare_sources([(k.name, device.source_for(k.ast, k.name)[0]) for k in ks])
             except LazygradError:
                 pass  # reported with the user's line when the kernel runs
 

@@ -44,6 +44,7 @@ def find_compiler() -> str | None:
 
 
 @functools.lru_cache(None)
+@functools.lru_cache(None)
 def _cpu_tag() -> str:
     try:
         with open("/proc/cpuinfo") as f:
@@ -156,4 +157,4 @@ def check() -> tuple[bool, str]:
 
 def make_device() -> Device:
     return Device("c", HostAllocator(), render_c, compile_c, CProgram, check,
-                  compile_threads=os.cpu_count() or 1)
+                  compile_threads=os.cpu_count() or 1, render_key=_cpu_tag)

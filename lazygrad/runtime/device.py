@@ -19,12 +19,16 @@ or program reads back. So the disk cache, keyed by source, also keys the launch 
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 import numpy as np
 
 from lazygrad.codegen.loop_ir import LoopKernel
+from lazygrad.codegen.lower import lower
+from lazygrad.ir.node import Node
+from lazygrad.runtime import source_cache
 
 
 class Allocator(Protocol):
@@ -49,9 +53,17 @@ class Device:
     check: Callable[[], tuple[bool, str]] = lambda: (True, "")
     compile_threads: int = 1  # >1: compile a schedule's new kernels concurrently (see prepare)
     launch_options: Callable[[LoopKernel], list[dict]] = lambda kernel: []
+    # what, besides the Loop IR, the renderer's output depends on (OpenCL device traits); None:
+    # rendered sources are not kept on disk (see runtime/source_cache.py)
+    render_key: Callable[[], str | None] = lambda: None
     _programs: dict[tuple[str, str], Program] = field(default_factory=dict)
     _by_kernel: dict[int, tuple[LoopKernel, Program, str, dict | None]] = field(default_factory=dict)
     _rendered: dict[int, tuple[LoopKernel, str]] = field(default_factory=dict)
+    # Kernel IR -> {(name, renderer): source}; held weakly, as kernels are hash-consed
+    _sources: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary)
+
+    def __post_init__(self) -> None:
+        self._own_renderer = self.renderer
 
     def supports(self, dtype) -> bool:
         """Whether kernels on this device can use dtype (OpenCL float16 needs cl_khr_fp16)."""
@@ -68,29 +80,45 @@ class Device:
             return hit[1], hit[2]
         rendered = self._rendered.pop(id(kernel), None) if not launch else None
         source = rendered[1] if rendered is not None and rendered[0] is kernel else self.render(kernel, launch)
-        key = (kernel.name, source)
-        prog = self._programs.get(key)
-        if prog is None:
-            prog = self.program(kernel.name, self.compiler(source, kernel.name))
-            self._programs[key] = prog
+        prog = self.program_for(kernel.name, source)
         self._by_kernel[id(kernel)] = (kernel, prog, source, launch)
         return prog, source
 
-    def prepare(self, kernels: list[LoopKernel]) -> None:
-        """Compile the kernels not compiled yet, several at once when the compiler is an
-        outside process (the cold start of a big schedule is mostly compiler time). Errors
-        surface later, from get_program, in schedule order."""
-        todo: dict[tuple[str, str], str] = {}
-        sources: dict[int, tuple[LoopKernel, str]] = {}
-        for k in kernels:
-            hit = self._by_kernel.get(id(k))
-            if hit is not None and hit[0] is k:
-                continue
-            source = self.render(k)
-            sources[id(k)] = (k, source)
-            if (k.name, source) not in self._programs:
-                todo[(k.name, source)] = k.name
-        self._rendered.update(sources)  # get_program does not render them again
+    def source_for(self, ast: Node, name: str) -> tuple[str, LoopKernel | None]:
+        """The source of a kernel with the default lowering, and its Loop IR when it had to
+        be lowered (None when the source came from memory or from the disk cache)."""
+        renderer = self.renderer
+        memo = self._sources.get(ast)
+        if memo is not None:
+            hit = memo.get((name, renderer))
+            if hit is not None:
+                return hit, None
+        key = None
+        if renderer == self._own_renderer:  # a replaced renderer's sources stay in memory
+            extra = self.render_key()
+            key = source_cache.source_key(f"{self.name}\0{extra}", ast, name) if extra is not None else None
+        source = source_cache.load(key) if key else None
+        loop_kernel = None
+        if source is None:
+            loop_kernel = lower(ast, name)
+            source = self.render(loop_kernel)
+            if key:
+                source_cache.store(key, source)
+        self._sources.setdefault(ast, {})[(name, renderer)] = source
+        return source, loop_kernel
+
+    def program_for(self, name: str, source: str) -> Program:
+        """The compiled program of a source (cached in memory, and on disk by the compiler)."""
+        prog = self._programs.get((name, source))
+        if prog is None:
+            prog = self.program(name, self.compiler(source, name))
+            self._programs[(name, source)] = prog
+        return prog
+
+    def prepare_sources(self, named: list[tuple[str, str]]) -> None:
+        """Compile several (name, source) pairs not compiled yet at once, when the compiler is
+        an outside process. Errors surface later, from program_for."""
+        todo = list(dict.fromkeys(item for item in named if item not in self._programs))
         if self.compile_threads <= 1 or len(todo) <= 1:
             return
         from concurrent.futures import ThreadPoolExecutor
@@ -102,9 +130,20 @@ class Device:
             except Exception:
                 return item, None
         with ThreadPoolExecutor(self.compile_threads) as pool:
-            for (name, source), binary in pool.map(build, list(todo)):
+            for (name, source), binary in pool.map(build, todo):
                 if binary is not None:
                     self._programs[(name, source)] = self.program(name, binary)
+
+    def prepare(self, kernels: list[LoopKernel]) -> None:
+        """Compile the Loop IR kernels not compiled yet, several at once when the compiler is
+        an outside process (the cold start of a search is mostly compiler time)."""
+        sources: dict[int, tuple[LoopKernel, str]] = {}
+        for k in kernels:
+            hit = self._by_kernel.get(id(k))
+            if hit is None or hit[0] is not k:
+                sources[id(k)] = (k, self.render(k))
+        self._rendered.update(sources)  # get_program does not render them again
+        self.prepare_sources([(k.name, source) for k, source in sources.values()])
 
     def synchronize(self) -> None:
         pass

@@ -376,4 +376,4 @@ def _launch_options(kernel: LoopKernel) -> list[dict]:
 
 def make_device() -> Device:
     return OpenCLDevice("opencl", CLAllocator(), _render, compile_opencl, CLProgram, check,
-                        launch_options=_launch_options)
+                        launch_options=_launch_options, render_key=lambda: repr(context().traits))
