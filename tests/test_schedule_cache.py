@@ -133,3 +133,36 @@ def test_remembered_plans_stay_within_a_node_budget(monkeypatch):
         y.schedule()
         assert schedule_cache._remembered_nodes == sum(len(k[0]) for k in schedule_cache._PLANS)
         assert schedule_cache._remembered_nodes <= 200
+
+
+def test_a_training_step_binds_in_the_graph_as_given_and_trains_the_same(device, monkeypatch):
+    """An eager conv + linear step with momentum: simplification rewrites nodes inside the
+    graph (a DETACH dropped below a conv's padded input, `2 * x` of a square's gradient, the
+    optimizer's assigns), and each stands in for what it became, so repeated steps never
+    simplify again; the parameters come out exactly as with no remembered schedules."""
+    from lazygrad import nn, optim
+    from lazygrad.ir import schedule
+    F = lg.nn.functional
+
+    def train(steps: int, count=None):
+        lg.manual_seed(0)
+        conv, lin = nn.Conv2d(2, 4, 3, padding=1).to(device), nn.Linear(4 * 6 * 6, 3).to(device)
+        opt = optim.SGD(list(conv.parameters()) + list(lin.parameters()), lr=0.05, momentum=0.9)
+        for step in range(steps):
+            (a,) = _arrays(step, (5, 2, 6, 6))
+            if count is not None and step >= 2:
+                count.clear()
+            opt.zero_grad()
+            h = conv(lg.Tensor(a, device=device)).relu().reshape(5, -1)
+            ((lin(h) ** 2).mean() + F.mse_loss(h, h * 0.5)).backward()
+            opt.step()
+        return [p.numpy() for p in list(conv.parameters()) + list(lin.parameters())]
+
+    calls: list = []
+    real_simplify = schedule._simplify
+    monkeypatch.setattr(schedule, "_simplify", lambda roots: calls.append(1) or real_simplify(roots))
+    cached = train(5, calls)
+    assert not calls  # the last steps were hits bound in the graph as given
+    monkeypatch.setattr(schedule_cache, "MAX_NODES", 0)  # nothing remembered
+    for got, expected in zip(cached, train(5)):
+        np.testing.assert_array_equal(got, expected)

@@ -81,6 +81,11 @@ _INDEXED: dict[int, tuple[list[Rule], dict]] = {}
 
 def rewrite_graph(roots: list[Node], rules: list[Rule]) -> list[Node]:
     """Rewrite every node reachable from roots, sources first; returns the new roots."""
+    return rewrite_graph_mapped(roots, rules)[0]
+
+
+def rewrite_graph_mapped(roots: list[Node], rules: list[Rule]) -> tuple[list[Node], dict[Node, Node]]:
+    """The new roots, and what every node reachable from roots became."""
     cached = _INDEXED.get(id(rules))
     if cached is None or cached[0] is not rules:
         cached = _INDEXED[id(rules)] = (rules, index_rules(rules))
@@ -89,4 +94,4 @@ def rewrite_graph(roots: list[Node], rules: list[Rule]) -> list[Node]:
     for node in toposort(roots):
         rebuilt = replace_srcs(node, tuple(new_of[s] for s in node.srcs))
         new_of[node] = apply_rules(rebuilt, by_op)
-    return [new_of[r] for r in roots]
+    return [new_of[r] for r in roots], new_of

@@ -28,7 +28,7 @@ from lazygrad.ir.kernel_ast import STORED_PERMUTED, TRANSPOSED_COPY, AssignHazar
 from lazygrad.ir.node import Node, base_of, consumers, is_view_of_buffer, make, toposort  # noqa: F401
 from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
-from lazygrad.ir.rewrite import Rule, rewrite_graph
+from lazygrad.ir.rewrite import Rule, rewrite_graph, rewrite_graph_mapped
 from lazygrad.ir.simplify import ALL_RULES
 from lazygrad.ir.split_reduce import SCHEDULE_REWRITES
 
@@ -288,7 +288,7 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
         if hit is not None:
             kernels, why, roots = hit
             return Schedule(kernels, dict(zip(user_roots, roots)), why)
-    roots = _simplify(start)
+    roots, became = _simplify_mapped(start)
     forced: dict[Node, str] = {}
     for _ in range(8):
         why = find_realizes(roots, forced)
@@ -300,12 +300,18 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
             forced.update(why)
     schedule = Schedule(_order(kernels), dict(zip(user_roots, roots)), why)
     if remembered is not None:
-        schedule_cache.remember(*remembered, roots, schedule)
+        schedule_cache.remember(*remembered, roots, schedule, became)
     return schedule
 
 
 def _simplify(roots: list[Node]) -> list[Node]:
-    return _copy_overwritten_roots(rewrite_graph(roots, SIMPLIFY_AND_SCHEDULE_RULES))
+    return _simplify_mapped(roots)[0]
+
+
+def _simplify_mapped(roots: list[Node]) -> tuple[list[Node], dict[Node, Node]]:
+    """The simplified roots, and what each node of the graph became."""
+    new_roots, became = rewrite_graph_mapped(roots, SIMPLIFY_AND_SCHEDULE_RULES)
+    return _copy_overwritten_roots(new_roots), became
 
 
 def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKernel]:

@@ -15,7 +15,8 @@ recently used plans go first.
 Kernel targets and inputs are kept as positions in the graph as given where they are nodes
 of it. Simplification usually keeps the nodes a schedule needs (leaves, a pad, a reduce) and
 changes only the roots, and a root that a kernel computes stands for its simplified self: its
-value is the same. Then a hit skips simplification too. Otherwise positions are in the
+value is the same; so does any node for what simplification made of it. Then a hit skips
+simplification too. Otherwise positions are in the
 simplified graph and a hit simplifies the new graph (also a pure function of the structure)
 to find them, which still skips deciding what to realize and building the Kernel IR.
 """
@@ -98,12 +99,15 @@ def lookup(key: tuple, order: list[Node], simplify, as_simplified: bool = False
     return plan.simplified.bind(toposort(simplify([order[i] for i in key[1]])))
 
 
-def remember(key: tuple, order: list[Node], roots: list[Node], schedule) -> None:
-    """Keep a schedule computed for the graph `order`, which simplified to roots."""
+def remember(key: tuple, order: list[Node], roots: list[Node], schedule,
+             became: dict[Node, Node] | None = None) -> None:
+    """Keep a schedule computed for the graph `order`, which simplified to roots; became:
+    what simplification made of each node of order."""
     simplified = _place(toposort(roots), roots, schedule)
     if simplified is None:
         return  # a kernel computes a node simplification made: not a node of this graph
-    given = _place(order, roots, schedule, _stand_ins(key, order, roots, schedule))
+    given = _place(order, roots, schedule, {**_stand_ins(key, order, roots, schedule),
+                                             **_simplified_selves(order, became or {})})
     global _remembered_nodes
     if key not in _PLANS:
         _remembered_nodes += len(key[0])
@@ -129,6 +133,18 @@ def _place(order: list[Node], roots: list[Node], schedule,
                           tuple(pos[r] for r in roots))
     except KeyError:
         return None
+
+
+def _simplified_selves(order: list[Node], became: dict[Node, Node]) -> dict[Node, int]:
+    """A node that simplification rebuilt (a DETACH dropped below it, `x * 2` become
+    `x + x`) is stood in for by the first node of the graph as given that became it: the
+    same value (an assign, the same write)."""
+    found: dict[Node, int] = {}
+    for i, n in enumerate(order):
+        new = became.get(n)
+        if new is not None and new is not n and (n.op is Op.ASSIGN) == (new.op is Op.ASSIGN):
+            found.setdefault(new, i)
+    return found
 
 
 def _stand_ins(key: tuple, order: list[Node], roots: list[Node], schedule) -> dict[Node, int]:
