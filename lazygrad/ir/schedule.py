@@ -28,7 +28,7 @@ from lazygrad.ir.kernel_ast import STORED_PERMUTED, TRANSPOSED_COPY, AssignHazar
 from lazygrad.ir.node import Node, base_of, consumers, is_view_of_buffer, make, toposort  # noqa: F401
 from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
-from lazygrad.ir.rewrite import Rule, rewrite_graph, rewrite_graph_mapped
+from lazygrad.ir.rewrite import Rule, rewrite_graph_mapped
 from lazygrad.ir.simplify import ALL_RULES
 from lazygrad.ir.split_reduce import SCHEDULE_REWRITES
 
