@@ -199,16 +199,16 @@ def test_transposes_copy_in_blocks_and_keep_every_value(device, rng, case):
     """An elementwise kernel that stores along one dim and reads along another takes lanes
     along both (16 read-contiguous x 4 stored) on a CPU: blocks instead of a page a load."""
     from lazygrad.codegen import heuristics as h
-    a = rng.standard_normal((64, 256)).astype(np.float32)
-    b = rng.standard_normal((256, 64)).astype(np.float32)
+    a = rng.standard_normal((256, 1024)).astype(np.float32)  # TRANSPOSE_MIN_SIZE elements
+    b = rng.standard_normal((1024, 256)).astype(np.float32)
     x, y = lg.Tensor(a, device=device), lg.Tensor(b, device=device)
     out, expected = {
         "T": lambda: (x.T.contiguous(), a.T),
-        "permute": lambda: (x.reshape(4, 16, 16, 16).permute(0, 2, 3, 1).contiguous(),
-                            a.reshape(4, 16, 16, 16).transpose(0, 2, 3, 1)),
+        "permute": lambda: (x.reshape(16, 16, 32, 32).permute(0, 2, 3, 1).contiguous(),
+                            a.reshape(16, 16, 32, 32).transpose(0, 2, 3, 1)),
         "fused": lambda: ((x.T * 2 + y).exp(), np.exp(a.T * 2 + b)),
         "padded": lambda: (x.T.pad((1, 3)), np.pad(a.T, ((0, 0), (1, 3)))),
-        "odd": lambda: (x[:, :250].T.contiguous(), a[:, :250].T),
+        "odd": lambda: (x[:, :1000].T.contiguous(), a[:, :1000].T),
     }[case]()
     kern = _kernel(out)
     lanes = choose_upcasts(kern.ast)

@@ -62,8 +62,10 @@ ROW_MIN_REDUCE = 256
 # a new page with every load. Blocks of 16 read-contiguous x 4 store-contiguous lanes keep
 # both sides in a few lines (4096x4096 transpose 50 -> 4.7 ms; a conv gradient's
 # (32,32,32,32) permute 0.50 -> 0.12 ms; 16x16, 8x8 and 32x4 blocks measured slower).
+# Below 2^18 elements gcc spends up to a second vectorizing the blocks of a small transpose's
+# short loops (128x128: 1.2 s) to save microseconds.
 TRANSPOSE_LANES = (16, 4)
-TRANSPOSE_MIN_SIZE = 1 << 14
+TRANSPOSE_MIN_SIZE = 1 << 18
 CPU_PROFILE = LaneProfile((VECTOR_LANES, 8, 4), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES, ROW_LANES, True)
 # A GPU runs thousands of work items, each with a few hundred registers at most: 4x4 tiles
 # (16 accumulators), which a work group shares through local memory (codegen/opencl_tiles.py),
