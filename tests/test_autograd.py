@@ -98,6 +98,8 @@ NN_COMPOSITES = {
                                [any_(1, 1, 5, 5), any_(2, 1, 2, 2)]),
     "conv2d_groups_uneven": (lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=2),
                              [any_(1, 4, 6, 5), any_(4, 2, 3, 3)]),  # the last window misses a row
+    "conv1d": (lambda x, w: F.conv1d(x, w, stride=2, padding=2, dilation=2, groups=2),
+               [any_(2, 4, 9), any_(6, 2, 3)]),
     "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
                          [any_(1, 2, 3, 3), any_(2, 3, 3, 3)]),
     "max_pool2d": (lambda x: F.max_pool2d(x, 2), [any_(1, 1, 4, 4)]),
@@ -382,6 +384,10 @@ def test_conv2d_input_gradient_is_a_transposed_convolution():
     w = lg.Tensor(np.ones((6, 4, 3, 3), np.float32))
     (F.conv2d(x, w, padding=1) ** 2).sum().backward()
     kernels = x.grad.schedule()
+    assert len(kernels) == 2 and all(" sum " in k.kernel_ir for k in kernels)
+    x1 = lg.Tensor(np.ones((2, 4, 32), np.float32), requires_grad=True)  # conv1d: the same, of height 1
+    (F.conv1d(x1, w[:, :, 0], padding=1) ** 2).sum().backward()
+    kernels = x1.grad.schedule()
     assert len(kernels) == 2 and all(" sum " in k.kernel_ir for k in kernels)
 
 

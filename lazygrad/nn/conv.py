@@ -50,7 +50,7 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
     pads = _conv_padding(padding, kernel, dilation)
     if padding == "same" and any(s != 1 for s in stride):
         raise ValueError("padding='same' is not supported for strided convolutions")
-    transposed_grad = (nd == 2 and input.requires_grad and is_grad_enabled()
+    transposed_grad = (nd in (1, 2) and input.requires_grad and is_grad_enabled()
                        and all(lo == hi for lo, hi in pads))
     x = pad_dims(input.detach() if transposed_grad else input, ((0, 0), (0, 0)) + pads)
     win = windows(x, kernel, stride, dilation)  # (N, C, *out, *kernel)
@@ -74,14 +74,21 @@ def _input_gradient_by_transposed_conv(out: Tensor, input: Tensor, weight: Tenso
     """The input's gradient as conv_transpose2d(grad, weight), as torch computes it: one
     convolution over the padded gradient. The windows' own gradient would sum, for every
     input pixel, over all the windows that overlap it, through views with division and
-    modulo in their index math (conv 32x16x32x32 fwd+bwd: most of the time)."""
+    modulo in their index math (conv 32x16x32x32 fwd+bwd: most of the time). A conv1d's is
+    a conv_transpose2d of height 1."""
     w_node, shape = weight.node, input.shape[2:]
-    extra = tuple(i + 2 * p - d * (k - 1) - 1 - (o - 1) * s  # input rows the last window missed
-                  for i, p, d, k, o, s in zip(shape, padding, dilation, weight.shape[2:], out.shape[2:], stride))
+    sizes = zip(shape, padding, dilation, weight.shape[2:], out.shape[2:], stride)
+    extra = tuple(i + 2 * p - d * (k - 1) - 1 - (o - 1) * s for i, p, d, k, o, s in sizes)  # rows missed
+    flat = len(shape) == 1  # conv1d: (N, C, L) as (N, C, 1, L)
+    if flat:
+        stride, padding, extra, dilation = (1, *stride), (0, *padding), (0, *extra), (1, *dilation)
 
     def input_grad(node, grad):
-        g = Tensor._wrap(grad)
-        return conv_transpose2d(g, Tensor._wrap(w_node), None, stride, padding, extra, groups, dilation).node
+        g, w = Tensor._wrap(grad), Tensor._wrap(w_node)
+        if flat:
+            g, w = g.reshape(g.shape[:2] + (1,) + g.shape[2:]), w.reshape(w.shape[:2] + (1,) + w.shape[2:])
+        dx = conv_transpose2d(g, w, None, stride, padding, extra, groups, dilation)
+        return (dx.reshape(input.shape) if flat else dx).node
     add_gradient_path(out.node, input.node, input_grad)
 
 
