@@ -91,7 +91,10 @@ def _record(node: Node, out: Buffer, inputs: list[Buffer]) -> None:
     _watch(out)
     _buffer_deps[out.id] = frozenset(deps)
     for b in deps | {out.id}:
-        _readers.setdefault(b, weakref.WeakSet()).add(node)
+        readers = _readers.get(b)
+        if readers is None:  # (setdefault would build a WeakSet on every call)
+            readers = _readers[b] = weakref.WeakSet()
+        readers.add(node)
 
 
 def _watch(buf: Buffer) -> None:

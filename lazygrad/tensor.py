@@ -463,15 +463,17 @@ def _pending_readers(written: set[int], exclude: set[int]) -> list[Tensor]:
     """Live unrealized tensors that read a buffer about to be written in place: torch computed
     them before the write, so we must too."""
     from lazygrad.ir.node import toposort
-    out = []
-    for t in list(_LAZY):
-        if id(t) in exclude or t.node.realized is not None or _is_view(t.node):
-            continue  # views of the buffer see the write, as in torch
-        for n in toposort([t.node], stop=lambda n: n.realized is not None):
-            if n.op is Op.BUFFER and n.buffer is not None and n.buffer.id in written:
-                out.append(t)
-                break
-    return out
+    # views of the buffer see the write, as in torch
+    candidates = [t for t in list(_LAZY)
+                  if id(t) not in exclude and t.node.realized is None and not _is_view(t.node)]
+    if not candidates:
+        return []
+    # one walk over all their graphs (they share most nodes), sources first, not past results
+    reads: dict[int, bool] = {}
+    for n in toposort([t.node for t in candidates], stop=lambda n: n.realized is not None):
+        reads[id(n)] = ((n.op is Op.BUFFER and n.buffer is not None and n.buffer.id in written)
+                        or (n.realized is None and any(reads[id(s)] for s in n.srcs)))
+    return [t for t in candidates if reads[id(t.node)]]
 
 
 def realize(*tensors: Tensor) -> None:
