@@ -20,8 +20,7 @@ from lazygrad.autograd import AutogradMixin
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import DTypeError, ShapeError
-from lazygrad.ir.node import Node, make
-from lazygrad.ir.ops import MOVEMENT as MOVEMENT_OPS
+from lazygrad.ir.node import Node, is_view_of_buffer, make
 from lazygrad.ir.ops import Op
 from lazygrad.realize import buffer_node, realize_nodes
 from lazygrad.runtime.buffer import Buffer
@@ -109,8 +108,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
             from lazygrad.ir.errors import DeviceError
             raise DeviceError(f"assign: value is on {value.device!r}, target on {self.device!r}")
         value = value.cast(self.dtype)._broadcast_to(self.shape)
-        from lazygrad.ir.schedule import base_of
-        if base_of(self.node).op is Op.BUFFER and self.node.op in (Op.BUFFER,) + tuple(MOVEMENT_OPS):
+        if is_view_of_buffer(self.node):
             self.node = make(Op.ASSIGN, (self.node, value.node))
         else:  # not realized: nothing else can see its storage, so rebind functionally
             self.node = value.node
@@ -453,19 +451,13 @@ class _LiveTensors:
 _LAZY = _LiveTensors()
 
 
-def _is_view(node: Node) -> bool:
-    while node.op in MOVEMENT_OPS:
-        node = node.srcs[0]
-    return node.op is Op.BUFFER
-
-
 def _pending_readers(written: set[int], exclude: set[int]) -> list[Tensor]:
     """Live unrealized tensors that read a buffer about to be written in place: torch computed
     them before the write, so we must too."""
     from lazygrad.ir.node import toposort
     # views of the buffer see the write, as in torch
     candidates = [t for t in list(_LAZY)
-                  if id(t) not in exclude and t.node.realized is None and not _is_view(t.node)]
+                  if id(t) not in exclude and t.node.realized is None and not is_view_of_buffer(t.node)]
     if not candidates:
         return []
     # one walk over all their graphs (they share most nodes), sources first, not past results

@@ -133,22 +133,21 @@ def choose_upcasts(ast: Node) -> dict[int, int]:
             break
     if not upcasts:
         return _row_lanes(ast, reduce, mapping, strides, reduce_size, profile.rows)
-    if upcasts:
-        vector_red = mapping[next(iter(upcasts))]
-        vector_loads = [s for s in strides if s[vector_red] == 1]
-        for out_dim, red_dim in reversed(list(mapping.items())):
-            rows = next((r for r in profile.reuse if ast.shape[out_dim] % r == 0), 0)
-            if out_dim in upcasts or rows < 4:
-                continue
-            # the vector loads stay put along this dim, so each feeds `rows` rows of lanes
-            if all(s[red_dim] == 0 for s in vector_loads) and any(s[red_dim] != 0 for s in strides):
-                upcasts[out_dim] = rows
-                break
-        vector_dim = next(iter(upcasts))
-        if len(upcasts) == 1 and not profile.wide:
-            return {}
-        if len(upcasts) == 1 and upcasts[vector_dim] == VECTOR_LANES:
-            upcasts[vector_dim] = _strip_width(ast, vector_dim, profile.wide)
+    vector_red = mapping[next(iter(upcasts))]
+    vector_loads = [s for s in strides if s[vector_red] == 1]
+    for out_dim, red_dim in reversed(list(mapping.items())):
+        rows = next((r for r in profile.reuse if ast.shape[out_dim] % r == 0), 0)
+        if out_dim in upcasts or rows < 4:
+            continue
+        # the vector loads stay put along this dim, so each feeds `rows` rows of lanes
+        if all(s[red_dim] == 0 for s in vector_loads) and any(s[red_dim] != 0 for s in strides):
+            upcasts[out_dim] = rows
+            break
+    vector_dim = next(iter(upcasts))
+    if len(upcasts) == 1 and not profile.wide:
+        return {}
+    if len(upcasts) == 1 and upcasts[vector_dim] == VECTOR_LANES:
+        upcasts[vector_dim] = _strip_width(ast, vector_dim, profile.wide)
     return upcasts
 
 

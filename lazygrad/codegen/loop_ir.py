@@ -17,7 +17,7 @@ from typing import Union
 
 from lazygrad.dtypes import DType
 from lazygrad.ir.ops import Op
-from lazygrad.ir.symbolic import Expr
+from lazygrad.ir.symbolic import Expr, step_along
 
 LOOP_KINDS = ("serial", "parallel", "simd")
 ACC_RANGE = (-2**62, 2**62)  # the integer range an accumulator variable is given
@@ -89,3 +89,14 @@ def walk_stmts(body: tuple[Stmt, ...]):
         yield s
         if isinstance(s, Loop):
             stack.extend(reversed(s.body))
+
+
+def load_steps(exprs, var: str):
+    """How far each load in exprs moves as `var` counts up by one (see symbolic.step_along),
+    depth first from the last expression."""
+    stack = list(exprs)
+    while stack:
+        e = stack.pop()
+        if e.op is Op.LOAD:
+            yield step_along(e.srcs[0], var)
+        stack.extend(e.srcs)

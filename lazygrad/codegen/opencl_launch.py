@@ -257,12 +257,10 @@ def _outputs_per_group(outer: list[Loop], shared: list[Loop], group: int) -> int
     of them (a warp) share the group with group // 32 slices of the loop each."""
     if not outer:
         return 1
-    along = outer[-1].var
-    lets = [s for lp in shared for s in walk_stmts(lp.body) if isinstance(s, (Let, Update))]
-    if not any(contiguous_along(s.value, along) for s in lets):
+    values = [(lp.var, s.value) for lp in shared for s in walk_stmts(lp.body) if isinstance(s, (Let, Update))]
+    if not any(contiguous_along(value, outer[-1].var) for _, value in values):
         return 1
-    if any(contiguous_along(s.value, lp.var) for lp in shared for s in walk_stmts(lp.body)
-           if isinstance(s, (Let, Update))):
+    if any(contiguous_along(value, var) for var, value in values):
         return 1
     for per_group in (32, 16, 8, 4):
         if outer[-1].extent % per_group == 0 and group // per_group >= 2:

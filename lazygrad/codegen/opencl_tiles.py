@@ -40,9 +40,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Stmt, Update
-from lazygrad.ir import symbolic as sym
-from lazygrad.ir.ops import Op
+from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Stmt, Update, load_steps
 from lazygrad.ir.symbolic import Expr, free_vars
 
 GROUP_SIDES = (16, 8, 4)  # work items along each of the group's two dims, the first that divides
@@ -56,6 +54,7 @@ class Staged:
     number: int
     dim: int  # the group dim (0 or 1) its value varies along
     reduce_fastest: bool  # the fill runs along the reduce index (its load is contiguous there)
+    value: Expr  # the Let's value
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,6 @@ class TilePlan:
     chunk: int
     vars: tuple[str, str]  # the output loop variables of dimensions 0 and 1
     staged: dict[str, Staged]  # Let name -> how it is staged
-
-    def side(self, dim: int) -> int:
-        return self.sides[dim]
 
 
 def plan_tile(outer: list[Loop], body: tuple[Stmt, ...], max_group: int,
@@ -99,38 +95,27 @@ def plan_tile(outer: list[Loop], body: tuple[Stmt, ...], max_group: int,
         free = free_vars(s.value)
         if loop.var in free and free <= names and (v0 in free) != (v1 in free):
             dim = 0 if v0 in free else 1
-            staged[s.name] = Staged(len(staged), dim, contiguous_along(s.value, loop.var))
+            staged[s.name] = Staged(len(staged), dim, contiguous_along(s.value, loop.var), s.value)
     if not staged or min(sides) < 2:
         return None
-    local_bytes = sum(chunk * (sides[st.dim] + 1) * _let(loop, name).value.dtype.itemsize
-                      for name, st in staged.items())
+    local_bytes = sum(chunk * (sides[st.dim] + 1) * st.value.dtype.itemsize for st in staged.values())
     if local_bytes > local_mem_size // 2:
         return None
     return TilePlan(loop, (sides[0], sides[1]), chunk, (v0, v1), staged)
 
 
-def _let(loop: Loop, name: str) -> Let:
-    return next(s for s in loop.body if isinstance(s, Let) and s.name == name)
-
-
 def contiguous_along(value: Expr, var: str) -> bool:
     """Whether the first load in value reads consecutive addresses as `var` counts up."""
-    stack = [value]
-    while stack:
-        e = stack.pop()
-        if e.op is Op.LOAD:
-            return sym.step_along(e.srcs[0], var) == 1
-        stack.extend(e.srcs)
-    return False
+    return next(load_steps([value], var), None) == 1
 
 
 def tile_declarations(r, kernel: LoopKernel, tile: TilePlan) -> list[str]:
     """The local arrays and the ids a tile needs, at the top of the kernel (r: the
     renderer)."""
     lines = []
-    for name, st in tile.staged.items():
-        dtype = _let(tile.loop, name).value.dtype
-        lines.append(f"__local {r.type_name(dtype)} lg_s{st.number}[{tile.chunk * (tile.side(st.dim) + 1)}];")
+    for st in tile.staged.values():
+        size = tile.chunk * (tile.sides[st.dim] + 1)
+        lines.append(f"__local {r.type_name(st.value.dtype)} lg_s{st.number}[{size}];")
     lines += ["const int lg_l0 = (int)get_local_id(0);",
               "const int lg_l1 = (int)get_local_id(1);",
               f"const int lg_flat = lg_l1 * {tile.sides[0]} + lg_l0;"]
@@ -145,15 +130,14 @@ def render_tiled_loop(r, kernel: LoopKernel, tile: TilePlan, depth: int, out: li
         out.append(f"{pad}const {t} lg_b{d} = {tile.vars[d]} - lg_l{d};")
     out.append(f"{pad}for (int lg_c = 0; lg_c < {loop.extent // chunk}; lg_c++) {{")
     group = tile.sides[0] * tile.sides[1]
-    for name, st in tile.staged.items():
-        side = tile.side(st.dim)
+    for st in tile.staged.values():
+        side = tile.sides[st.dim]
         k, item = ("lg_e % {0}", "lg_e / {0}") if st.reduce_fastest else ("lg_e / {1}", "lg_e % {1}")
         k, item = k.format(chunk, side), item.format(chunk, side)
         out.append(f"{pad}{unit}for (int lg_e = lg_flat; lg_e < {chunk * side}; lg_e += {group}) {{")
         out.append(f"{pad}{unit * 2}const {t} {loop.var} = lg_c * {chunk} + {k};")
         out.append(f"{pad}{unit * 2}const {t} {tile.vars[st.dim]} = lg_b{st.dim} + {item};")
-        value = r.expr(_let(loop, name).value)
-        out.append(f"{pad}{unit * 2}lg_s{st.number}[({k}) * {side + 1} + {item}] = {value};")
+        out.append(f"{pad}{unit * 2}lg_s{st.number}[({k}) * {side + 1} + {item}] = {r.expr(st.value)};")
         out.append(f"{pad}{unit}}}")
     out.append(f"{pad}{unit}barrier(CLK_LOCAL_MEM_FENCE);")
     out.append(f"{pad}{unit}for (int lg_k = 0; lg_k < {chunk}; lg_k++) {{")
@@ -163,7 +147,7 @@ def render_tiled_loop(r, kernel: LoopKernel, tile: TilePlan, depth: int, out: li
         if st is None:
             r.stmt(s, kernel, depth + 2, out)
             continue
-        read = f"lg_s{st.number}[lg_k * {tile.side(st.dim) + 1} + lg_l{st.dim}]"
+        read = f"lg_s{st.number}[lg_k * {tile.sides[st.dim] + 1} + lg_l{st.dim}]"
         out.append(f"{pad}{unit * 2}{r.type_name(s.value.dtype)} {s.name} = {read};")
     out.append(f"{pad}{unit}}}")
     out.append(f"{pad}{unit}barrier(CLK_LOCAL_MEM_FENCE);")

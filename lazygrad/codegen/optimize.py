@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Stmt, Update
-from lazygrad.ir import symbolic as sym
-from lazygrad.ir.ops import Op
+from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Stmt, Update, load_steps
 
 PARALLEL_MIN_WORK = 1 << 15
 
@@ -37,14 +35,7 @@ def _is_innermost_reduce(loop: Loop) -> bool:
 
 def _streams_along(loop: Loop) -> bool:
     """Every load in the loop reads consecutive addresses along it or stays put."""
-    steps = set()
-    for s in loop.body:
-        stack = [s.value] if isinstance(s, (Let, Update)) else []
-        while stack:
-            e = stack.pop()
-            if e.op is Op.LOAD:
-                steps.add(sym.step_along(e.srcs[0], loop.var))
-            stack.extend(e.srcs)
+    steps = set(load_steps([s.value for s in loop.body if isinstance(s, (Let, Update))], loop.var))
     return 1 in steps and steps <= {0, 1}
 
 

@@ -44,7 +44,6 @@ def find_compiler() -> str | None:
 
 
 @functools.lru_cache(None)
-@functools.lru_cache(None)
 def _cpu_tag() -> str:
     try:
         with open("/proc/cpuinfo") as f:

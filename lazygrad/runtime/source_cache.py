@@ -66,6 +66,7 @@ def load(key: str) -> str | None:
 
 
 def store(key: str, source: str) -> None:
+    tmp = None
     try:
         folder = _folder()
         fd, tmp = tempfile.mkstemp(suffix=".src", dir=folder, prefix=".tmp-")
@@ -73,7 +74,5 @@ def store(key: str, source: str) -> None:
             f.write(source)
         os.replace(tmp, os.path.join(folder, key + ".src"))
     except OSError:
-        try:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        except (OSError, UnboundLocalError):
-            pass
