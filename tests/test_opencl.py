@@ -391,6 +391,12 @@ def test_selection_by_environment(cl_device, monkeypatch):
     assert opencl.context.__wrapped__().device.int_ptr == current.int_ptr
 
 
+def test_an_unknown_render_mode_is_refused(cl_device, monkeypatch):
+    monkeypatch.setenv(opencl.ENV_AS, "GPU please")
+    with pytest.raises(DeviceError, match=r"LAZYGRAD_OPENCL_AS='GPU please'.*'gpu'"):
+        opencl.context.__wrapped__()
+
+
 def test_freed_buffers_are_handed_out_again(cl_device):
     alloc = opencl.CLAllocator()
     first = alloc.alloc(4096)

@@ -142,6 +142,10 @@ def _probe(cl, dev) -> str | None:
 @functools.lru_cache(None)
 def context() -> CLContext:
     import pyopencl as cl
+    render_as = os.environ.get(ENV_AS, "")
+    if render_as not in ("", "gpu"):
+        raise DeviceError(f"{ENV_AS}={render_as!r} is not understood: set it to 'gpu' (render every "
+                          f"kernel as for a GPU) or leave it unset")
     selector = os.environ.get(ENV_SELECT)
     failures = []
     for dev in candidate_devices(cl.get_platforms(), selector, cl.device_type.GPU, cl.device_type.CPU):
@@ -163,7 +167,7 @@ def context() -> CLContext:
                           local_mem_size=int(dev.local_mem_size),
                           cpu=bool(dev.type & cl.device_type.CPU),
                           compute_units=int(dev.max_compute_units))
-    if os.environ.get(ENV_AS) == "gpu":  # GPU kernels checked on a CPU's OpenCL (PoCL)
+    if render_as == "gpu":  # GPU kernels checked on a CPU's OpenCL (PoCL)
         traits = dataclasses.replace(traits, cpu=False)
     if not traits.cpu:  # small register tiles, shared through local memory
         heuristics.set_lane_profile("opencl", heuristics.GPU_PROFILE)
