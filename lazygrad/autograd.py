@@ -160,12 +160,16 @@ def _paths_of(node: Node) -> tuple[Node, ...]:
 
 
 def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
-                   targets: Sequence[Node]) -> dict[Node, Node]:
+                   targets: Sequence[Node] | Callable[[Node], bool]) -> dict[Node, Node]:
     """d(sum of roots . root_grads)/d target for every target reached, as new graph nodes.
+    targets: nodes, or a test that picks them from the graph (the BUFFER nodes of any version
+    of a leaf's storage).
 
     Only nodes on a path from a target to a root get gradients; DETACH blocks the walk."""
     extra = _paths_of if len(_PATHS) else None
     order = toposort(list(roots), stop=lambda n: n.op is Op.DETACH, extra=extra)
+    if callable(targets):
+        targets = [n for n in order if targets(n)]
     wanted = set(targets)
     needed: set[Node] = set()
     for n in order:
@@ -207,13 +211,30 @@ def _register(t) -> None:
         _REQUIRES_GRAD[key] = weakref.ref(t, lambda _, key=key: _REQUIRES_GRAD.pop(key, None))
 
 
-def _leaf_tensors() -> dict[Node, list]:
-    by_node: dict[Node, list] = {}
+def _leaf_tensors() -> dict:
+    """Leaf tensors by their storage: a graph built before an in-place write (an optimizer
+    step) reads an older version of a leaf, and its gradient is still that leaf's."""
+    by_storage: dict = {}
     for ref in list(_REQUIRES_GRAD.values()):
         t = ref()
         if t is not None and t.requires_grad and t.node.op is Op.BUFFER:
-            by_node.setdefault(t.node, []).append(t)
-    return by_node
+            by_storage.setdefault(t.node.buffer.storage, []).append(t)
+    return by_storage
+
+
+def _leaf_storage(node: Node):
+    return node.buffer.storage if node.op is Op.BUFFER and node.buffer is not None else None
+
+
+def check_gradients_current(grads) -> None:
+    """torch's version-counter check, at backward time: a gradient that reads a value an
+    in-place write has replaced since the forward pass raises now, not when it is used."""
+    from lazygrad.realize import check_current
+    def done(n: Node) -> bool:
+        return n.realized is not None and not n.realized.buffer.stale
+    grads = list(grads)
+    if grads:
+        check_current(toposort(grads, stop=done), grads[0])
 
 
 def _no_grad_fn(i: int) -> RuntimeError:
@@ -238,7 +259,7 @@ def _seed(output, given, i: int) -> Node:
 
 def _reaches_leaf(node: Node) -> bool:
     leaves = _leaf_tensors()
-    return any(n in leaves for n in toposort([node], stop=lambda n: n.op is Op.DETACH))
+    return any(_leaf_storage(n) in leaves for n in toposort([node], stop=lambda n: n.op is Op.DETACH))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
@@ -258,11 +279,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"input {i} of grad() does not require grad")
+    nodes = {x.node: x for x in inputs if x.node.op is not Op.BUFFER}
     seeds = [_seed(o, g, i) for i, (o, g) in enumerate(zip(outputs, grad_outputs))]
-    found = gradient_nodes([o.node for o in outputs], seeds, [x.node for x in inputs])
+    storages = {_leaf_storage(x.node): x for x in inputs if x.node.op is Op.BUFFER}
+    found = gradient_nodes([o.node for o in outputs], seeds,
+                           lambda n: n in nodes or _leaf_storage(n) in storages)
+    by_input: dict[int, Node] = {}
+    for n, g in found.items():
+        x = storages.get(_leaf_storage(n)) if n not in nodes else nodes[n]
+        by_input[id(x)] = add(by_input[id(x)], g) if id(x) in by_input else g
+    check_gradients_current(by_input.values())
     result = []
     for x in inputs:
-        g = found.get(x.node)
+        g = by_input.get(id(x))
         if g is None:
             if not allow_unused:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used "
@@ -311,10 +340,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     leaves = _leaf_tensors()
     if inputs is not None:
         chosen = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        leaves = {t.node: [t] for t in chosen}
-    found = gradient_nodes([o.node for o in outputs], seeds, list(leaves))
-    keep = create_graph and is_grad_enabled()
+        leaves = {_leaf_storage(t.node): [t] for t in chosen if t.node.op is Op.BUFFER}
+    found = gradient_nodes([o.node for o in outputs], seeds, lambda n: _leaf_storage(n) in leaves)
+    by_storage: dict = {}
     for node, g in found.items():
-        for t in leaves[node]:
+        st = _leaf_storage(node)
+        by_storage[st] = add(by_storage[st], g) if st in by_storage else g
+    check_gradients_current(by_storage.values())
+    keep = create_graph and is_grad_enabled()
+    for st, g in by_storage.items():
+        for t in leaves[st]:
             total = g if t.grad is None else add(t.grad.node, g)
             t.grad = Tensor._wrap(total if keep else make(Op.DETACH, (total,)), keep)

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from lazygrad.ir.errors import LazygradError
 from lazygrad.ir.ops import Op
-from lazygrad.realize import _captures, buffer_node, invalidate
+from lazygrad.realize import _captures, buffer_node
 from lazygrad.runtime.buffer import Buffer
 
 
@@ -231,15 +231,18 @@ class JitFunction:
             if kind == "output":
                 return outputs[value]
             return value
+        written: dict = {}
         for program, in_place, slots in plan.steps:
             buffers = [resolve(s) for s in slots]
             if program is None:
                 buffers[0].copyin(buffers[1].numpy())
                 continue
-            if in_place:  # results cached from the old contents are stale, as outside jit
-                invalidate(buffers[0])
             program(*(b.handle for b in buffers))
-        from lazygrad.tensor import Tensor
+            if in_place:  # a new version of the storage, as outside jit
+                written[buffers[0].storage] = buffers[0].next_version()
+        from lazygrad.tensor import Tensor, _move_views
+        if written:
+            _move_views(written)
         tensors = [Tensor._wrap(buffer_node(b, shape)) for b, (_, _, shape) in zip(outputs, plan.outputs)]
         return _rebuild(plan.structure, tensors)
 

@@ -1,21 +1,23 @@
 """Running a schedule: allocate outputs, lower, compile (cached), launch, count, print.
 
 Results are cached on graph nodes (`node.realized`), so a node computed once is not computed
-again while it lives. An in-place write to a buffer (assign) drops every cached result that
-was computed from that buffer, directly or through other cached results.
+again while it lives. That is sound because a node is a value: its leaves are buffer
+*versions* (runtime/buffer.py), and an in-place write makes a new version rather than
+changing what an old node means. The one way a cached value can go is that its own storage
+is written later (a tensor bound to it did `x += 1`): `cached` drops such an entry.
+Reading a replaced version's contents raises (`check_current`).
 """
 from __future__ import annotations
 
 import os
 import sys
-import weakref
 from dataclasses import dataclass
 from typing import Callable
 
 from lazygrad.codegen.lower import lower
 from lazygrad.codegen.search import beam_width, choose as beam_choose
-from lazygrad.ir.errors import LazygradError
-from lazygrad.ir.node import Node, make
+from lazygrad.ir.errors import InplaceModifiedError, LazygradError
+from lazygrad.ir.node import Node, base_of, make
 from lazygrad.ir.ops import Op
 from lazygrad.ir.schedule import Schedule, ScheduledKernel, create_schedule
 from lazygrad.runtime.buffer import Buffer
@@ -28,11 +30,6 @@ _captures: list = []  # active lg.jit captures; each gets record(kernel, program
 #   observer("kernel_done", kernel=k, seconds=t, nbytes=n, output=Buffer)  after it ran
 # While the list is empty nothing is timed or called; append and remove your own callable.
 observers: list[Callable[..., None]] = []
-
-_readers: dict[int, weakref.WeakSet] = {}  # buffer id -> nodes whose cached value reads it
-_buffer_deps: dict[int, frozenset[int]] = {}  # buffer id -> user buffers its contents came from
-_alive: set[int] = set()  # ids of the buffers in those two maps that still exist
-
 
 def debug_level() -> int:
     try:
@@ -81,42 +78,30 @@ def _buffer_of(node: Node) -> Buffer:
     return node.realized.buffer
 
 
-def _record(node: Node, out: Buffer, inputs: list[Buffer]) -> None:
-    deps = set()
-    for b in inputs:
-        _watch(b)
-        deps.add(b.id)
-        deps |= _buffer_deps.get(b.id, frozenset())
-    deps &= _alive  # a freed buffer is never written again
-    _watch(out)
-    _buffer_deps[out.id] = frozenset(deps)
-    for b in deps | {out.id}:
-        readers = _readers.get(b)
-        if readers is None:  # (setdefault would build a WeakSet on every call)
-            readers = _readers[b] = weakref.WeakSet()
-        readers.add(node)
+def cached(node: Node) -> Node | None:
+    """The BUFFER node holding node's value from an earlier realize, or None. A cached value
+    whose storage a tensor has since written in place is gone: dropped here, never read."""
+    r = node.realized
+    if r is not None and r.buffer.stale:
+        node.realized = r = None
+    return r
 
 
-def _watch(buf: Buffer) -> None:
-    """Forget a buffer's entries when it is freed (each kernel run makes some: without this
-    a long training run grew by about 1 KB a kernel)."""
-    if buf.id not in _alive:
-        _alive.add(buf.id)
-        weakref.finalize(buf, _forget, buf.id)
+def check_current(nodes, where: Node) -> None:
+    """Refuse to read a buffer version that an in-place write has replaced (torch's version
+    counter check): its contents are gone, and guessing them would be a silent wrong answer."""
+    for n in nodes:
+        if n.op is Op.BUFFER and n.buffer is not None and n.buffer.stale:
+            raise InplaceModifiedError(stale_message(n, where))
 
 
-def _forget(buffer_id: int) -> None:
-    _alive.discard(buffer_id)
-    _readers.pop(buffer_id, None)
-    _buffer_deps.pop(buffer_id, None)
-
-
-def invalidate(buf: Buffer) -> None:
-    """Forget cached results that read buf: it is about to change in place."""
-    buf.version += 1
-    for node in list(_readers.pop(buf.id, ())):
-        if node.realized is not None and node.realized.buffer is not buf:
-            node.realized = None
+def stale_message(n: Node, where: Node) -> str:
+    b = n.buffer
+    return (f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{b.dtype.name}{list(n.shape)}] (made at {n.loc}) is at version "
+            f"{b.storage.version}; expected version {b.version} instead. It is read by "
+            f"{where.op.value} at {where.loc}; compute what needs it before the in-place write "
+            f"(or write into a clone)")
 
 
 def _notify(event: str, **info) -> None:
@@ -162,7 +147,6 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
         raise type(e)(f"{e}\n(while compiling kernel {k.name} for {target.op.value} at {target.loc})") from e
     if k.output is not None:
         out = k.output.buffer
-        invalidate(out)
     else:
         out = Buffer(target.device, target.size, target.dtype)
     seconds = program(out.handle, *(b.handle for b in inputs), timing=level >= 1 or bool(observers))
@@ -207,14 +191,24 @@ def _prepare(schedule: Schedule) -> None:
                 pass  # reported with the user's line when the kernel runs
 
 
-def realize_nodes(nodes: list[Node]) -> list[Node]:
-    """Compute nodes; returns for each the BUFFER node (of the node's shape) holding it.
-    Results are taken as each kernel finishes: a later in-place write in the same schedule
-    may drop the cache, but not the values it computed before the write."""
-    todo = [n for n in nodes if n.op is not Op.BUFFER and n.realized is None]
+def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
+    """Compute nodes; returns for each the BUFFER node (of the node's shape) holding it (for
+    an ASSIGN, the buffer version it wrote over). written, when given, receives for every
+    storage written in place its Buffer of the new contents.
+    Results are taken as each kernel finishes: values a schedule computes before one of its
+    in-place writes stay the values from before the write."""
+    todo = [n for n in nodes if n.op is not Op.BUFFER and cached(n) is None]
     results: dict[Node, Node] = {}
+    if written is None:
+        written = {}
     if todo:
         schedule = create_schedule(todo, as_simplified=bool(observers))  # tools show that graph
+        for k in schedule.kernels:
+            check_current(k.inputs, k.target)
+            if k.output is not None:
+                check_current((k.output,), k.target)
+        for user, node in schedule.targets.items():  # a root may simplify to a buffer itself
+            check_current((base_of(node),), user)
         level = debug_level()
         if level >= 2:
             _print_schedule(schedule)
@@ -222,12 +216,13 @@ def realize_nodes(nodes: list[Node]) -> list[Node]:
         if observers:
             _notify("schedule", schedule=schedule)
         for k in schedule.kernels:
+            check_current(k.inputs, k.target)  # an earlier kernel's write must not precede a read
             out = run_kernel(k, level, results)
-            if k.output is not None:
-                _record(k.target, out, [])
+            if k.output is not None:  # in place: the storage holds a new version now
+                written[out.storage] = new = out.next_version()
+                results[k.target] = buffer_node(new, k.output.shape, k.target.loc)
                 continue
             k.target.realized = results[k.target] = buffer_node(out, k.target.shape, k.target.loc)
-            _record(k.target, out, [results[n].buffer if n in results else _buffer_of(n) for n in k.inputs])
         for user, node in schedule.targets.items():
             if user.op is Op.ASSIGN:
                 continue
@@ -237,7 +232,7 @@ def realize_nodes(nodes: list[Node]) -> list[Node]:
             results[user] = result
             if node.realized is not None:
                 user.realized = result
-    return [n if n.op is Op.BUFFER else base_buffer(n) if n.op is Op.ASSIGN else results.get(n) or n.realized
+    return [n if n.op is Op.BUFFER else base_buffer(n) if n.op is Op.ASSIGN else results.get(n) or cached(n)
             for n in nodes]
 
 
@@ -250,6 +245,9 @@ def base_buffer(node: Node) -> Node:
 def _result_node(node: Node, user: Node) -> Node:
     if node.op is Op.BUFFER:
         return node if node.shape == user.shape else buffer_node(node.buffer, user.shape, user.loc)
-    if node.op is Op.RESHAPE and node.srcs[0].op is Op.BUFFER:
-        return buffer_node(node.srcs[0].buffer, user.shape, user.loc)
-    return node.realized
+    base = node
+    while base.op is Op.RESHAPE:  # reshapes of a buffer are the buffer (a remembered schedule
+        base = base.srcs[0]       # names the root as given: [None, None] is two of them)
+    if base.op is Op.BUFFER:
+        return buffer_node(base.buffer, user.shape, user.loc)
+    return cached(node)

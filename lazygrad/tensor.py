@@ -20,8 +20,8 @@ from lazygrad.autograd import AutogradMixin
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import DTypeError, ShapeError
-from lazygrad.ir.node import Node, is_view_of_buffer, make
-from lazygrad.ir.ops import Op
+from lazygrad.ir.node import Node, is_view_of_buffer, make, replace_srcs
+from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.realize import buffer_node, realize_nodes
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
@@ -35,18 +35,6 @@ from lazygrad.tensor_shape import ShapeMixin
 Scalar = bool | int | float
 
 
-def _infer_dtype(data: Any) -> DType:
-    """torch's rules for Python data: bools -> bool, ints -> int64, floats -> float32."""
-    arr = np.asarray(data)
-    if arr.dtype == np.bool_:
-        return dtypes.bool_
-    if np.issubdtype(arr.dtype, np.integer):
-        return dtypes.default_int
-    if np.issubdtype(arr.dtype, np.floating):
-        return dtypes.default_float
-    raise DTypeError(f"cannot make a tensor from {type(data).__name__} data of numpy dtype {arr.dtype}")
-
-
 class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, AutogradMixin):
     """A lazily evaluated n-dimensional array on one device."""
 
@@ -57,25 +45,24 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         device = canonical(device) if device is not None else Device_.DEFAULT
         if isinstance(data, Node):
             node = data
-        elif isinstance(data, Tensor):
-            node = data.to(device).node if dtype is None else data.to(device).cast(to_dtype(dtype)).node
+        elif isinstance(data, Tensor):  # a copy, as torch.tensor(t) (never the same storage)
+            src = data.detach().to(device) if dtype is None else data.detach().to(device).cast(to_dtype(dtype))
+            node = make(Op.CONTIGUOUS, (src.node,))
         elif isinstance(data, (bool, int, float, np.bool_, np.integer, np.floating)) and not isinstance(data, np.ndarray):
             dt = to_dtype(dtype) if dtype is not None else (
-                to_dtype(np.asarray(data).dtype) if isinstance(data, np.generic) else _infer_dtype(data))
-            node = make(Op.CONST, (), dtypes.cast_scalar(data, dt), dt, (), device)
+                to_dtype(np.asarray(data).dtype) if isinstance(data, np.generic) else dtypes.data_dtype(data))
+            node = make(Op.CONST, (), dtypes.element_value(data, dt), dt, (), device)
         else:
             if isinstance(data, np.ndarray):
                 dt = to_dtype(dtype) if dtype is not None else to_dtype(data.dtype)
                 arr = data
             else:
-                arr = np.asarray(data)
-                if arr.dtype == object:
-                    raise DTypeError(f"cannot make a tensor from ragged or non-numeric data {data!r:.60}")
-                dt = to_dtype(dtype) if dtype is not None else (
-                    _infer_dtype(data) if arr.size else dtypes.default_float)
+                arr, dt = dtypes.array_from_data(data, to_dtype(dtype) if dtype is not None else None)
             buf = Buffer(device, arr.size, dt).copyin(np.asarray(arr).astype(dt.np))
+            buf.storage.owned = True
             node = buffer_node(buf, arr.shape)
         self.node: Node = node
+        _LAZY.add(self)
         self.requires_grad: bool = bool(requires_grad)
         self.grad: Tensor | None = None
         if requires_grad:
@@ -93,8 +80,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
     def _wrap(cls, node: Node, requires_grad: bool = False) -> "Tensor":
         t = cls.__new__(cls)
         t.node, t.requires_grad, t.grad = node, requires_grad, None
-        if node.op is not Op.BUFFER:
-            _LAZY.add(t)
+        _LAZY.add(t)
         return t
 
     # ---- in-place updates ------------------------------------------------------------------
@@ -113,7 +99,6 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         else:  # not realized: nothing else can see its storage, so rebind functionally
             self.node = value.node
         self.requires_grad = self.requires_grad or value.requires_grad
-        _LAZY.add(self)
         return self
 
     def _inplace(self, value: "Tensor") -> "Tensor":
@@ -151,6 +136,8 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return self.assign(self._const(0)).realize()
 
     def fill_(self, value):
+        if not isinstance(value, Tensor):
+            value = dtypes.checked_scalar(value, self.dtype)
         return self.assign(self._const(value)).realize()
 
     def copy_(self, src):
@@ -161,9 +148,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         if not self.dtype.is_float:
             raise DTypeError(f"only floating point tensors can require gradients, got {self.dtype.name}")
         if self.node.op is not Op.BUFFER:
-            self.node = realize_nodes([self.node])[0]
-            if self.node.op is not Op.BUFFER:
-                self.node = buffer_node(self.node.buffer, self.shape)
+            _bind(self, realize_nodes([self.node])[0])
 
     # ---- attributes -------------------------------------------------------------------------
     @property
@@ -382,6 +367,8 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
             dt = dtype or dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
             a, b = self.cast(dt), other.cast(dt)
         elif isinstance(other, (bool, int, float, np.bool_, np.integer, np.floating)):
+            if isinstance(other, int):  # x + 2**70 is torch's OverflowError, not a wrap
+                dtypes.check_int_scalar(other)
             dt = dtype or dtypes.result_type_with_scalar(self.dtype, other)
             a, b = self.cast(dt), self._const(other, dt, ())
         else:
@@ -431,7 +418,9 @@ def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
 
 
 class _LiveTensors:
-    """Tensors that may hold unrealized graphs, by id (a WeakSet would compare them with ==)."""
+    """Every live tensor, by id (a WeakSet would compare them with ==): an in-place write
+    realizes the ones that read the old contents and moves views of the storage on to the new
+    version."""
 
     def __init__(self) -> None:
         self.refs: dict[int, weakref.ref] = {}
@@ -451,34 +440,79 @@ class _LiveTensors:
 _LAZY = _LiveTensors()
 
 
-def _pending_readers(written: set[int], exclude: set[int]) -> list[Tensor]:
-    """Live unrealized tensors that read a buffer about to be written in place: torch computed
+def _storage_view(node: Node) -> Node | None:
+    """The BUFFER node under a chain of views, or None when node is not a view of a buffer."""
+    while node.op in MOVEMENT:
+        node = node.srcs[0]
+    return node if node.op is Op.BUFFER else None
+
+
+def _rebase(node: Node, base: Node) -> Node:
+    """The same chain of views over another version of the buffer under it."""
+    if node.op is Op.BUFFER:
+        return base if node.shape == base.shape else buffer_node(base.buffer, node.shape, node.loc)
+    return replace_srcs(node, (_rebase(node.srcs[0], base),) + node.srcs[1:])
+
+
+def _bind(t: Tensor, result: Node) -> None:
+    """t holds a computed value as its own storage from now on. A value some other tensor
+    already holds (a result cached on a shared node) is copied: two tensors never share
+    storage unless one is a view of the other."""
+    buf = result.buffer
+    if buf.storage.owned:
+        buf = Buffer(buf.device, buf.size, buf.dtype).copyin(buf.numpy())
+    buf.storage.owned = True
+    t.node = result if buf is result.buffer and result.shape == t.shape else buffer_node(buf, t.shape)
+
+
+def _move_views(written: dict) -> None:
+    """After in-place writes, every tensor viewing a written storage sees the new version."""
+    for t in list(_LAZY):
+        base = _storage_view(t.node)
+        if base is not None and base.buffer.storage in written and base.buffer.stale:
+            t.node = _rebase(t.node, buffer_node(written[base.buffer.storage], base.shape))
+
+
+def _pending_readers(written: set, exclude: set[int]) -> list[Tensor]:
+    """Live unrealized tensors that read a storage about to be written in place: torch computed
     them before the write, so we must too."""
     from lazygrad.ir.node import toposort
+
+    def done(n: Node) -> bool:
+        return n.realized is not None and not n.realized.buffer.stale
     # views of the buffer see the write, as in torch
     candidates = [t for t in list(_LAZY)
-                  if id(t) not in exclude and t.node.realized is None and not is_view_of_buffer(t.node)]
+                  if id(t) not in exclude and t.node.op is not Op.BUFFER and not done(t.node)
+                  and not is_view_of_buffer(t.node) and not t.__dict__.get("_temporary")]
     if not candidates:
         return []
     # one walk over all their graphs (they share most nodes), sources first, not past results
     reads: dict[int, bool] = {}
-    for n in toposort([t.node for t in candidates], stop=lambda n: n.realized is not None):
-        reads[id(n)] = ((n.op is Op.BUFFER and n.buffer is not None and n.buffer.id in written)
-                        or (n.realized is None and any(reads[id(s)] for s in n.srcs)))
+    for n in toposort([t.node for t in candidates], stop=done):
+        reads[id(n)] = ((n.op is Op.BUFFER and n.buffer is not None and n.buffer.storage in written
+                         and not n.buffer.stale)
+                        or (not done(n) and any(reads[id(s)] for s in n.srcs)))
     return [t for t in candidates if reads[id(t.node)]]
 
 
 def realize(*tensors: Tensor) -> None:
-    """Compute several tensors in one schedule (shared work is done once)."""
+    """Compute several tensors in one schedule (shared work is done once). A tensor that asks
+    for gradients keeps its graph (the value is cached on it); any other takes its value as its
+    own storage. In-place writes (assigns) run after every read of the old contents."""
     from lazygrad.realize import base_buffer
-    written = {base_buffer(t.node.srcs[0]).buffer.id for t in tensors if t.node.op is Op.ASSIGN}
-    extra = _pending_readers(written, {id(t) for t in tensors}) if written else []
-    everything = list(tensors) + extra
-    results = realize_nodes([t.node for t in everything])
-    for i, (t, r) in enumerate(zip(everything, results)):
+    written_now = {base_buffer(t.node.srcs[0]).buffer.storage for t in tensors if t.node.op is Op.ASSIGN}
+    extra = _pending_readers(written_now, {id(t) for t in tensors}) if written_now else []
+    everything = [t for t in list(tensors) + extra if not is_view_of_buffer(t.node)]
+    written: dict = {}
+    results = realize_nodes([t.node for t in everything], written)
+    for t, r in zip(everything, results):
         if t.node.op is Op.ASSIGN:  # the tensor stays what it was: the (view of the) buffer written
             t.node = t.node.srcs[0]
-        elif not t.requires_grad or i >= len(tensors):
-            # pending readers keep the value from before the write (their graph reads new data)
-            t.node = r if r.shape == t.shape else buffer_node(r.buffer, t.shape)
-        _LAZY.discard(t)
+        elif t.node.op is Op.BUFFER:
+            pass
+        elif t.requires_grad:
+            r.buffer.storage.owned = True  # its value: never another tensor's storage
+        else:
+            _bind(t, r)
+    if written:
+        _move_views(written)

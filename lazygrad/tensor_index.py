@@ -83,8 +83,8 @@ def _temporary(t):
     """Mark a tensor built here only to be written as not a pending reader: realize computes
     live tensors that read a buffer before it is overwritten (torch computed them earlier),
     and without this our own intermediate would be computed into a buffer of its own."""
-    from lazygrad.tensor import _LAZY
-    _LAZY.discard(t)
+    if t.node.op is not Op.BUFFER and t.node.op not in MOVEMENT:
+        t.__dict__["_temporary"] = True
     return t
 
 
@@ -367,6 +367,11 @@ class IndexMixin:
         buffer, sees the new values (torch semantics)."""
         Tensor = _tensor_type()
         if not isinstance(value, Tensor):
+            if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+                # torch reads the number as an int64 or a double, then checks it fits the dtype
+                if isinstance(value, int) and not dtypes.INT64_MIN <= value <= dtypes.INT64_MAX:
+                    raise ValueError("Overflow when unpacking long long")
+                value = dtypes.checked_scalar(value, self.dtype)
             value = Tensor(value, dtype=self.dtype, device=self.device)
         if isinstance(index, Tensor) and index.dtype.is_bool and index.shape == self.shape[:index.ndim] \
                 and value.numel() == 1:
@@ -436,7 +441,7 @@ class IndexMixin:
                                  f"as the index of shape {list(index.shape)}")
             src = src.shrink(tuple((0, i) for i in index.shape)).cast(self.dtype)
         else:
-            src = self._const(src, self.dtype, index.shape)
+            src = self._const(dtypes.checked_scalar(src, self.dtype), self.dtype, index.shape)
         n, j = self.shape[d], index.shape[d]
         if index.numel() == 0:
             return _new_tensor(self)
@@ -474,7 +479,8 @@ class IndexMixin:
         if broadcast_shape(self.shape, mask.shape) != self.shape:
             raise ShapeError(f"masked_fill: mask of shape {list(mask.shape)} does not broadcast to "
                              f"the input's shape {list(self.shape)}")
-        fill = value.cast(self.dtype) if isinstance(value, Tensor) else self._const(value, self.dtype, ())
+        fill = value.cast(self.dtype) if isinstance(value, Tensor) else \
+            self._const(dtypes.checked_scalar(value, self.dtype), self.dtype, ())
         if fill.ndim:
             raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {list(fill.shape)}")
         return mask.if_else(fill, self)

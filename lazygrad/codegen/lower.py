@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 
+from lazygrad.config import register_cache
 from lazygrad.codegen.heuristics import choose_upcasts, lane_profile
 from lazygrad.codegen.loop_ir import ACC_RANGE, Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
 from lazygrad.codegen.optimize import optimize
@@ -29,6 +30,16 @@ Lanes = tuple[tuple[Expr, ...], ...]  # one index tuple (into a node's shape) pe
 _CACHE: dict[tuple[Node, str, tuple], LoopKernel] = {}
 # the kernel lowered with the heuristics' choice (which depends on the device's lane profile)
 _CHOSEN: dict[tuple[Node, str, object], LoopKernel] = {}
+MAX_LOWERED = 4096
+
+
+def _clear() -> None:
+    _CACHE.clear()
+    _CHOSEN.clear()
+
+
+LOWERED = register_cache("lowered", "Loop IR of a kernel, keyed by its Kernel IR node (hash-consed: equal "
+                         "structure is one node), name, upcasts and lane profile", f"{MAX_LOWERED} kernels", _clear)
 
 
 def reduce_identity(op: Op, dtype: DType) -> Expr:
@@ -237,14 +248,15 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
     if ast.op is not Op.STORE:
         raise ValueError(f"lower expects a store at the root, got {ast.op.value}")
     chosen_key = (ast, name, lane_profile(ast.device))
-    chosen = _CHOSEN.get(chosen_key) if upcasts is None and parallel is None else None
+    chosen = (_CHOSEN.get(chosen_key) if upcasts is None and parallel is None and LOWERED.enabled
+              else None)
     if chosen is not None:
         return chosen
     explicit = upcasts is not None or parallel is not None
     if upcasts is None:
         upcasts = choose_upcasts(ast)
     key = (ast, name, tuple(sorted(upcasts.items())), parallel)
-    if key in _CACHE:
+    if key in _CACHE and LOWERED.enabled:
         if not explicit:
             _CHOSEN[chosen_key] = _CACHE[key]
         return _CACHE[key]
@@ -270,6 +282,10 @@ def lower(ast: Node, name: str, upcasts: dict[int, int] | None = None,
     out = Param("p0", ast.dtype, True)
     params = (out,) + tuple(lw.params[k] for k in sorted(lw.params))
     kernel = optimize(LoopKernel(name, params, tuple(lw.blocks[0])), parallel)
+    if not LOWERED.enabled:
+        return kernel
+    if len(_CACHE) >= MAX_LOWERED:  # keys hold their Kernel IR alive: keep the table bounded
+        _clear()
     _CACHE[key] = kernel
     if not explicit:
         _CHOSEN[chosen_key] = kernel

@@ -33,3 +33,7 @@ class IRParseError(LazygradError, ValueError):
 
 class IRVerifyError(LazygradError, ValueError):
     pass
+
+
+class InplaceModifiedError(LazygradError, RuntimeError):
+    """A value was needed after an in-place write replaced it (torch's version-counter error)."""

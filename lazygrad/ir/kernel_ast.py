@@ -28,10 +28,12 @@ STORED_PERMUTED = "a permute of a reduce: the reduce's kernel stores through it"
 
 
 class AssignHazard(Exception):
-    """An assign reads its own target through another view: its value needs a buffer first."""
+    """An assign's value cannot be computed while it writes (it reads its own target through
+    another view, or a buffer another assign writes first): the value needs a buffer first."""
 
-    def __init__(self, value: Node):
+    def __init__(self, value: Node, reason: str = "an assign reads its own target through another view"):
         self.value = value
+        self.reason = reason
 
 
 TRANSPOSED_COPY = "a copy in the layout the reduce that reads it wants"

@@ -26,6 +26,7 @@ import networkx as nx
 from lazygrad.ir.kernel import kernel_flops, kernel_name
 from lazygrad.ir.kernel_ast import STORED_PERMUTED, TRANSPOSED_COPY, AssignHazard, build_kernel_ast
 from lazygrad.ir.node import Node, base_of, consumers, is_view_of_buffer, make, toposort  # noqa: F401
+from lazygrad.config import register_cache
 from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
 from lazygrad.ir.rewrite import Rule, rewrite_graph_mapped
@@ -83,9 +84,18 @@ def is_unit_reshape(node: Node) -> bool:
 def _substitute_realized(roots: list[Node]) -> list[Node]:
     """Nodes computed by an earlier realize are replaced by the buffer that holds them.
     Constants stay constants: a realized `zeros(2, 3)` must not turn every later `x + 0.0`
-    of that shape (the same hash-consed node) into a read of its buffer."""
+    of that shape (the same hash-consed node) into a read of its buffer. A value whose
+    storage was written in place since is gone (dropped here). With the `realized` cache
+    switched off, only values that cannot be computed again (their graph reads a replaced
+    buffer version) are taken from it."""
     def done(n: Node) -> bool:
-        return n.realized is not None and n.op is not Op.CONST
+        r = n.realized
+        if r is None or n.op is Op.CONST:
+            return False
+        if r.buffer.stale:
+            n.realized = None
+            return False
+        return REALIZED_CACHE.enabled or _reads_replaced(n)
     order = toposort(roots, stop=done)
     if not any(done(n) for n in order):
         return roots
@@ -99,6 +109,24 @@ def _substitute_realized(roots: list[Node]) -> list[Node]:
         else:
             new_of[n] = n.realized if done(n) else replace_srcs(n, tuple(new_of[s] for s in n.srcs))
     return [new_of[r] for r in roots]
+
+
+def _reads_replaced(node: Node) -> bool:
+    return any(n.op is Op.BUFFER and n.buffer is not None and n.buffer.stale for n in toposort([node]))
+
+
+def _clear_realized() -> None:
+    """Drop every cached value that can be computed again (the rest are values, not caches:
+    what a tensor held before an in-place write replaced its inputs)."""
+    from lazygrad.ir.node import _CONS
+    for n in list(_CONS.values()):
+        if n.realized is not None and not _reads_replaced(n):
+            n.realized = None
+
+
+REALIZED_CACHE = register_cache(
+    "realized", "computed values on Graph IR nodes (node.realized), keyed by the node: its leaves "
+    "are buffer versions", "while the node lives", _clear_realized)
 
 
 def _view_chain(node: Node) -> list[Node]:
@@ -293,12 +321,12 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
     for _ in range(8):
         why = find_realizes(roots, forced)
         try:
-            kernels = _build_kernels(roots, why)
+            kernels = _order(_build_kernels(roots, why))
             break
         except AssignHazard as hazard:
-            forced[hazard.value] = "an assign reads its own target through another view"
+            forced[hazard.value] = hazard.reason
             forced.update(why)
-    schedule = Schedule(_order(kernels), dict(zip(user_roots, roots)), why)
+    schedule = Schedule(kernels, dict(zip(user_roots, roots)), why)
     if remembered is not None:
         schedule_cache.remember(*remembered, roots, schedule, became)
     return schedule
@@ -369,7 +397,14 @@ def _order(kernels: list[ScheduledKernel]) -> list[ScheduledKernel]:
     writers = [k for k in kernels if k.output is not None]
     for w in writers:
         for k in kernels:
-            if k is not w and w.output in k.inputs and not nx.has_path(graph, index[w], index[k]):
+            if k is w or w.output not in k.inputs:
+                continue
+            if not nx.has_path(graph, index[w], index[k]):
                 graph.add_edge(index[k], index[w])
+            elif k.target.op is Op.ASSIGN:
+                # two assigns each read what the other writes (p -= lr * m reads m, m = mu * m +
+                # wd * p reads p): the reader's new value gets a buffer of its own first
+                raise AssignHazard(k.target.srcs[1], "an assign reads a buffer that another assign "
+                                   "of the schedule writes first")
     order = nx.lexicographical_topological_sort(graph)
     return [kernels[i] for i in order]

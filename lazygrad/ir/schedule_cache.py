@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from lazygrad.config import register_cache
 from lazygrad.ir.kernel_ast import TRANSPOSED_COPY, transposed_copy
 from lazygrad.ir.node import Node, _arg_key, toposort
 from lazygrad.ir.ops import Op
@@ -63,9 +64,23 @@ _remembered_nodes = 0  # entries in all the keys of _PLANS
 stats = {"hits": 0, "misses": 0}
 
 
+def clear() -> None:
+    global _remembered_nodes
+    _PLANS.clear()
+    _remembered_nodes = 0
+
+
+CACHE = register_cache(
+    "schedules", "remembered schedules, keyed by a graph's structure (ops, dtypes, shapes, devices, "
+    "args, edges, which leaves are one buffer version)",
+    f"{MAX_PLANS} plans, {MAX_REMEMBERED_NODES} key nodes, least recently used out", clear)
+
+
 def signature(roots: list[Node]) -> tuple[tuple, list[Node]] | None:
     """(key, nodes in key order) of a graph whose realized parts are already buffers;
     None when the graph is too big to be worth remembering."""
+    if not CACHE.enabled:
+        return None
     order = toposort(roots)
     if len(order) > MAX_NODES:
         return None

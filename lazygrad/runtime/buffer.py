@@ -1,4 +1,15 @@
-"""Buffer: device memory of a fixed dtype and size, allocated on first use, freed on collection."""
+"""Storage and Buffer: device memory, and one version of its contents.
+
+A `Storage` is device memory of a fixed dtype and size, allocated on first use and freed when
+the last Buffer of it is collected. Its `version` counts in-place writes.
+
+A `Buffer` is one version of a storage: the value the storage held between two writes. A
+Graph IR BUFFER node names a Buffer (by its id), so a node is a pure value: an in-place write
+(`storage_written`) makes a new Buffer for the new contents, and the old one goes `stale`.
+Anything keyed by nodes (results cached on nodes, remembered schedules, gradients) therefore
+keys on versions by construction; reading a stale Buffer's contents is refused, not guessed
+(the engine raises torch's "modified by an inplace operation" error).
+"""
 from __future__ import annotations
 
 import itertools
@@ -11,18 +22,17 @@ from lazygrad.dtypes import DType
 _ids = itertools.count()
 
 
-class Buffer:
-    def __init__(self, device: str, size: int, dtype: DType):
-        self.id = next(_ids)
-        self.device = device
-        self.size = size
-        self.dtype = dtype
-        self.version = 0  # bumped by every in-place write, to invalidate cached results
-        self._handle = None
+class Storage:
+    """Device memory; every version of it (a Buffer) shares it."""
 
-    @property
-    def nbytes(self) -> int:
-        return self.size * self.dtype.itemsize
+    __slots__ = ("device", "nbytes", "version", "owned", "_handle", "__weakref__")
+
+    def __init__(self, device: str, nbytes: int):
+        self.device = device
+        self.nbytes = nbytes
+        self.version = 0
+        self.owned = False  # a tensor holds it as its storage (writes will go into it)
+        self._handle = None
 
     @property
     def handle(self):
@@ -32,6 +42,36 @@ class Buffer:
             self._handle = allocator.alloc(max(self.nbytes, 1))
             weakref.finalize(self, allocator.free, self._handle)
         return self._handle
+
+
+class Buffer:
+    """One version of a storage's contents (a new storage when none is given)."""
+
+    def __init__(self, device: str, size: int, dtype: DType, storage: Storage | None = None):
+        self.id = next(_ids)
+        self.device = device
+        self.size = size
+        self.dtype = dtype
+        self.storage = storage if storage is not None else Storage(device, size * dtype.itemsize)
+        self.version = self.storage.version
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def handle(self):
+        return self.storage.handle
+
+    @property
+    def stale(self) -> bool:
+        """True once the storage was written after this version: its contents are gone."""
+        return self.version != self.storage.version
+
+    def next_version(self) -> "Buffer":
+        """The storage was just written in place: a Buffer for its new contents."""
+        self.storage.version += 1
+        return Buffer(self.device, self.size, self.dtype, self.storage)
 
     def copyin(self, array: np.ndarray) -> "Buffer":
         from lazygrad.runtime.registry import get_device
@@ -53,4 +93,4 @@ class Buffer:
         return bf16_values(values) if self.dtype == bfloat16 else values
 
     def __repr__(self) -> str:
-        return f"<Buffer {self.id} {self.device} {self.dtype.name}[{self.size}]>"
+        return f"<Buffer {self.id} v{self.version} {self.device} {self.dtype.name}[{self.size}]>"
