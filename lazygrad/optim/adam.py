@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from lazygrad.optim.optimizer import Optimizer
+from lazygrad.optim.optimizer import Optimizer, check_hyperparameters
 
 
 class Adam(Optimizer):
@@ -11,9 +11,8 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False):
-        if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or weight_decay < 0:
-            raise ValueError(f"invalid {type(self).__name__} hyperparameters: lr={lr}, betas={betas}, "
-                             f"eps={eps}, weight_decay={weight_decay}")
+        check_hyperparameters([("lr", lr), ("eps", eps), ("betas", betas), ("weight_decay", weight_decay),
+                               ("betas_kind", betas)])
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                                       "amsgrad": amsgrad, "maximize": maximize})
 

@@ -7,38 +7,101 @@ handful of fused kernels however many parameters there are.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from lazygrad.grad_mode import no_grad
 from lazygrad.tensor import Tensor, realize
 
+_HYPER_MESSAGES = {"lr": "Invalid learning rate: {}", "eps": "Invalid epsilon value: {}",
+                   "momentum": "Invalid momentum value: {}", "alpha": "Invalid alpha value: {}",
+                   "weight_decay": "Invalid weight_decay value: {}"}
+
+
+def check_hyperparameters(checks: list[tuple[str, object]], *, nan_ok: bool = False) -> None:
+    """torch's argument checks, in the order each optimizer makes them: every value must be
+    >= 0 (SGD writes `x < 0`, so a nan passes there: nan_ok), a Tensor lr must hold one
+    element, each beta must lie in [0, 1), and the betas are both floats or both Tensors."""
+    for name, value in checks:
+        if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if name == "betas":
+            for i, beta in enumerate(value):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        elif name == "betas_kind":
+            if not (all(isinstance(b, float) for b in value) or all(isinstance(b, Tensor) for b in value)):
+                raise ValueError("betas must be either both floats or both Tensors")
+        elif value < 0.0 if nan_ok else not 0.0 <= value:
+            raise ValueError(_HYPER_MESSAGES[name].format(value))
+
+
+def _typename(x: object) -> str:
+    """torch.typename: builtins by their bare name, everything else qualified."""
+    if isinstance(x, Tensor):
+        return f"lazygrad.Tensor (dtype {x.dtype.name})"
+    kind = type(x)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
 
 class Optimizer:
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
-        params = list(params)
-        if not params:
-            raise ValueError("optimizer got an empty parameter list")
-        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
+                            f"dicts, but got {_typename(params)}")
         self.param_groups: list[dict] = []
         self.state: dict[Tensor, dict] = {}
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
         for g in groups:
-            self.add_param_group(dict(g))
+            self.add_param_group(g)
 
-    def add_param_group(self, group: dict) -> None:
-        ps = group["params"]
-        group["params"] = [ps] if isinstance(ps, Tensor) else list(ps)
-        for p in group["params"]:
+    def add_param_group(self, param_group: dict) -> None:
+        """Checks and fills in one group as torch does: the group dict itself is kept (and
+        completed with the defaults); params may be a tensor, a list, or (name, tensor) pairs
+        from named_parameters(); a parameter listed twice in one group is a warning (and is
+        stepped twice, as torch's loop does), in two groups an error."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        ps = param_group["params"]
+        if isinstance(ps, Tensor):
+            ps = [ps]
+        elif isinstance(ps, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list instead.")
+        ps = list(ps)
+        names = [p[0] for p in ps if isinstance(p, tuple)]
+        param_group["params"] = [p[1] if isinstance(p, tuple) else p for p in ps]
+        if names:
+            if len(names) != len(ps):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            param_group["param_names"] = names
+        for p in param_group["params"]:
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError("optimizer can only optimize tensors that require grad")
-        seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if any(id(p) in seen for p in group["params"]):
-            raise ValueError("some parameters appear in more than one parameter group")
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
         for k, v in self.defaults.items():
-            group.setdefault(k, v)
-        self.param_groups.append(group)
+            param_group.setdefault(k, v)
+        ids = [id(p) for p in param_group["params"]]
+        if len(ids) != len(set(ids)):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this "
+                          "will cause an error; see github.com/pytorch/pytorch/issues/40967 for more "
+                          "information", UserWarning, stacklevel=3)
+        for g in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in g):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if not seen.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for g in self.param_groups:
@@ -67,11 +130,21 @@ class Optimizer:
             from lazygrad.grad_mode import enable_grad
             with enable_grad():
                 loss = closure()
-        targets = []
         self._scalars: dict = {}
-        with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
+        # torch updates a parameter listed twice in a group twice, the second time from the
+        # first's result: the k-th listing of every parameter goes in round k, one realize each
+        rounds: list[list[tuple[dict, Tensor]]] = []
+        for group in self.param_groups:
+            count: dict[int, int] = {}
+            for p in group["params"]:
+                k = count[id(p)] = count.get(id(p), -1) + 1
+                if k == len(rounds):
+                    rounds.append([])
+                rounds[k].append((group, p))
+        for work in rounds:
+            targets = []
+            with no_grad():
+                for group, p in work:
                     if p.grad is None:
                         continue
                     grad = p.grad.detach()
@@ -80,8 +153,8 @@ class Optimizer:
                     state = self.state.setdefault(p, {})
                     for t, value in self.update(group, p, grad, state).items():
                         targets.append(t.assign(value))
-        if targets:
-            realize(*targets)
+            if targets:
+                realize(*targets)
         return loss
 
     # ---- saving ----------------------------------------------------------------------------------
@@ -89,17 +162,19 @@ class Optimizer:
         """{'state': {index: {name: value}}, 'param_groups': [{..., 'params': [index]}]}, torch's layout."""
         index: dict[int, int] = {}
         groups = []
+        start = 0
         for g in self.param_groups:
+            # torch's numbering: a group counts from the number of entries before it, and a
+            # parameter listed twice takes its last position
+            index.update({pid: i for i, pid in enumerate(map(id, g["params"]), start) if pid not in index})
             packed = {k: v for k, v in g.items() if k != "params"}
-            packed["params"] = []
-            for p in g["params"]:
-                index.setdefault(id(p), len(index))
-                packed["params"].append(index[id(p)])
+            packed["params"] = [index[id(p)] for p in g["params"]]
+            start += len(packed["params"])
             groups.append(packed)
         state = {}
         for g in self.param_groups:
             for p in g["params"]:
-                if p in self.state:
+                if self.state.get(p):
                     state[index[id(p)]] = dict(self.state[p])
         return {"state": state, "param_groups": groups}
 

@@ -1,15 +1,15 @@
 """RMSprop (optionally centered, with momentum), as torch.optim.RMSprop documents it."""
 from __future__ import annotations
 
-from lazygrad.optim.optimizer import Optimizer
+from lazygrad.optim.optimizer import Optimizer, check_hyperparameters
 
 
 class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
                  maximize: bool = False):
-        if lr < 0 or eps < 0 or momentum < 0 or weight_decay < 0 or alpha < 0:
-            raise ValueError(f"invalid RMSprop hyperparameters: lr={lr}, alpha={alpha}, eps={eps}")
+        check_hyperparameters([("lr", lr), ("eps", eps), ("momentum", momentum), ("weight_decay", weight_decay),
+                               ("alpha", alpha)])
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
                                       "momentum": momentum, "centered": centered, "maximize": maximize})
 

@@ -1,28 +1,34 @@
 """SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD documents it."""
 from __future__ import annotations
 
-from lazygrad.optim.optimizer import Optimizer
+from lazygrad.optim.optimizer import Optimizer, check_hyperparameters
 
 
 class SGD(Optimizer):
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"invalid SGD hyperparameters: lr={lr}, momentum={momentum}, "
-                             f"weight_decay={weight_decay}")
+        check_hyperparameters([("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)], nan_ok=True)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
                                       "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize})
+
+    def step(self, closure=None):
+        self._new_buffers: set[int] = set()
+        return super().step(closure)
 
     def update(self, group, p, grad, state):
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
         out = {}
         if group["momentum"]:
             mu = group["momentum"]
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = self._buffer(p)
-                buf = g  # the first step starts the buffer at g
+            if "momentum_buffer" not in state or id(state["momentum_buffer"]) in self._new_buffers:
+                # the first step starts the buffer at g; torch reads every buffer before the
+                # step, so a parameter listed twice starts it at g both times
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = self._buffer(p)
+                    self._new_buffers.add(id(state["momentum_buffer"]))
+                buf = g
             else:
                 buf = state["momentum_buffer"] * mu + g * (1 - group["dampening"])
             out[state["momentum_buffer"]] = buf
