@@ -211,6 +211,16 @@ def _register(t) -> None:
         _REQUIRES_GRAD[key] = weakref.ref(t, lambda _, key=key: _REQUIRES_GRAD.pop(key, None))
 
 
+def live_leaves() -> list:
+    """Every live tensor that was told requires_grad=True and is a leaf."""
+    found = []
+    for ref in list(_REQUIRES_GRAD.values()):
+        t = ref()
+        if t is not None and t.requires_grad and t.node.op is Op.BUFFER:
+            found.append(t)
+    return found
+
+
 def _leaf_tensors() -> dict:
     """Leaf tensors by their storage: a graph built before an in-place write (an optimizer
     step) reads an older version of a leaf, and its gradient is still that leaf's."""

@@ -12,20 +12,34 @@ or a buffer that already existed, like a weight, captured by reference); call 3 
 the plan without building any graph. Scratch buffers whose lifetimes do not overlap share
 memory; outputs get fresh buffers every call, so results of earlier calls keep their values.
 
-A plan is keyed by the shapes, dtypes and devices of the tensor arguments and by the values of
-the other arguments: any change retraces. What a trace cannot see raises instead of silently
-going wrong: reading a tensor on the host inside the function (`.item()`, `.numpy()`, print)
-and returning something other than tensors.
+The contract (docs/jit.md):
+- A plan is keyed by the shapes, dtypes and devices of the tensor arguments, by which of them
+  share storage (tracing f(x, x) and calling f(a, b) retraces), and by the values of the other
+  arguments: any change retraces.
+- Python values that change between calls never freeze: code that computes them on the host
+  declares them with `host_value(fn)` (a tensor refilled with fn() before every replay) and
+  its bookkeeping with `host_action(fn)` (run again before every replay, in the same order).
+  The optimizers do (step counts, lr, bias corrections), and so do lr schedulers.
+- Leaves' `.grad` are state: a replay reads each leaf's current .grad where the trace read
+  one, and sets the .grad the trace set.
+- Capture state is per thread.
+- What a trace cannot see raises JitError instead of silently going wrong: reading a tensor
+  on the host inside the function (`.item()`, `.numpy()`, print) and returning something
+  other than tensors.
 """
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
+from lazygrad.config import register_cache
 from lazygrad.ir.errors import LazygradError
 from lazygrad.ir.ops import Op
-from lazygrad.realize import _captures, buffer_node
+from lazygrad.realize import buffer_node, cached, captures
 from lazygrad.runtime.buffer import Buffer
 
 
@@ -36,9 +50,35 @@ class JitError(LazygradError, RuntimeError):
 @dataclass
 class _Recording:
     steps: list[tuple[Any, Any, Buffer, list[Buffer]]] = field(default_factory=list)
+    host: list[tuple[Buffer | None, Callable]] = field(default_factory=list)  # (buffer to refill or None, fn)
 
     def record(self, kernel, program, out: Buffer, inputs: list[Buffer]) -> None:
         self.steps.append((kernel, program, out, list(inputs)))
+
+
+def _recording() -> "_Recording | None":
+    active = [c for c in captures() if isinstance(c, _Recording)]
+    return active[-1] if active else None
+
+
+def host_value(fn: Callable[[], float], dtype, device: str):
+    """A 0-d tensor holding fn(), a value computed on the host (an lr, a bias correction).
+    Under lg.jit it is refilled with a fresh fn() before every replay instead of freezing."""
+    from lazygrad.tensor import Tensor
+    t = Tensor(np.array(fn(), dtype=dtype.np), device=device)
+    rec = _recording()
+    if rec is not None:
+        rec.host.append((t.node.buffer, fn))
+    return t
+
+
+def host_action(fn: Callable[[], None]) -> None:
+    """Run fn now, and again before every replay of a jitted function that ran it (the host
+    bookkeeping of an optimizer step or an lr scheduler), in the order the trace ran them."""
+    fn()
+    rec = _recording()
+    if rec is not None:
+        rec.host.append((None, fn))
 
 
 @dataclass
@@ -48,8 +88,11 @@ class _Plan:
     outputs: list[tuple[Buffer | None, Any, tuple[int, ...]]]  # (captured buffer or None, spec, shape)
     structure: Any  # how to rebuild the returned value from output tensors
     kernels: int
+    host: list = field(default_factory=list)  # (buffer or None, fn): refilled / run before a replay
+    grads_set: list = field(default_factory=list)  # (leaf ref, output index): .grad after a replay
     random_tensors: int = 0  # how many random tensors a call makes (the generator advances)
     random_states: list = field(default_factory=list)  # their state buffers, refilled per replay
+    grad_leaves: list = field(default_factory=list)  # weak refs to the leaves, for "grad" slots
 
 
 def _flatten_outputs(value: Any) -> tuple[list, Any]:
@@ -80,6 +123,23 @@ def _rebuild(structure: Any, tensors: list) -> Any:
         kind, parts = s
         return kind(go(p) for p in parts)
     return go(structure)
+
+
+def _storage_pattern(tensors: list) -> tuple:
+    """Which tensor arguments share storage (by position of the first sharer): a plan traced
+    with f(x, x) reads and writes one buffer, f(a, b) two."""
+    first: dict = {}
+    pattern = []
+    for i, t in enumerate(tensors):
+        node = t.node
+        while node.srcs and node.op is not Op.BUFFER and node.op.name in _VIEW_OPS:
+            node = node.srcs[0]
+        storage = node.buffer.storage if node.op is Op.BUFFER else None
+        pattern.append(i if storage is None else first.setdefault(storage, i))
+    return tuple(pattern)
+
+
+_VIEW_OPS = {"RESHAPE", "PERMUTE", "EXPAND", "PAD", "SHRINK", "FLIP", "DETACH"}
 
 
 def _arg_key(value: Any) -> Any:
@@ -119,18 +179,28 @@ def _input_buffers(tensors: list) -> list[Buffer]:
         realize(*lazy)
     out = []
     for t in tensors:
-        node = t.node if t.node.op is Op.BUFFER else t.node.realized
-        if node is None or node.op is not Op.BUFFER:
-            t.node = t.contiguous().realize().node
-            node = t.node
-        out.append(node.buffer)
+        out.append(_value_buffer(t))
     return out
 
 
-def _plan(recording: _Recording, inputs: list[Buffer], outputs: list, structure: Any) -> _Plan:
-    input_slot = {b.id: i for i, b in enumerate(inputs)}
+def _value_buffer(t) -> Buffer:
+    """The buffer holding t's value, whole and contiguous (a view is copied)."""
+    node = t.node if t.node.op is Op.BUFFER else cached(t.node)
+    if node is None or node.op is not Op.BUFFER:
+        from lazygrad.tensor import realize
+        copy = t.detach().contiguous()
+        realize(copy)
+        node = copy.node if copy.node.op is Op.BUFFER else cached(copy.node)
+    return node.buffer
+
+
+def _plan(recording: _Recording, inputs: list[Buffer], out_buffers: list[Buffer], structure: Any,
+          grads_read: dict[int, int]) -> _Plan:
+    """grads_read: storage -> index of the leaf whose .grad the trace read. Inputs and grads
+    are matched by storage: a write into an input makes a new version of it, still the input."""
+    input_slot = {b.storage: i for i, b in enumerate(inputs)}
     created = {out.id for k, _, out, _ in recording.steps if k.output is None}
-    out_index = {t.node.buffer.id: j for j, t in enumerate(outputs) if t.node.buffer.id in created}
+    out_index = {b.id: j for j, b in enumerate(out_buffers) if b.id in created}
     last_use: dict[int, int] = {}
     for i, (_, _, out, ins) in enumerate(recording.steps):
         for b in [out] + ins:
@@ -142,8 +212,10 @@ def _plan(recording: _Recording, inputs: list[Buffer], outputs: list, structure:
     for i, (kernel, program, out, ins) in enumerate(recording.steps):
         slots = []
         for b in [out] + ins:
-            if b.id in input_slot:
-                slots.append(("input", input_slot[b.id]))
+            if b.storage in input_slot:
+                slots.append(("input", input_slot[b.storage]))
+            elif b.storage in grads_read:
+                slots.append(("grad", grads_read[b.storage]))
             elif b.id in out_index:
                 slots.append(("output", out_index[b.id]))
             elif b.id in created:
@@ -164,11 +236,12 @@ def _plan(recording: _Recording, inputs: list[Buffer], outputs: list, structure:
                 free.append(assigned[b.id])
         steps.append((program, kernel.output is not None, slots))
     specs = []
-    for t in outputs:
-        b = t.node.buffer
-        fresh = b.id in created  # computed by the trace: a new buffer each call
-        specs.append((None if fresh else b, (b.device, b.size, b.dtype), t.shape))
-    return _Plan(steps, pool, specs, structure, len(steps))
+    for b, shape in zip(out_buffers, [None] * len(out_buffers)):
+        if b.storage in input_slot:  # an input returned as it is: this call's input
+            specs.append((("input", input_slot[b.storage]), (b.device, b.size, b.dtype), shape))
+        else:  # computed by the trace: a new buffer each call; else captured (a weight)
+            specs.append((None if b.id in created else b, (b.device, b.size, b.dtype), shape))
+    return _Plan(steps, pool, specs, structure, len(steps), list(recording.host))
 
 
 class JitFunction:
@@ -179,11 +252,18 @@ class JitFunction:
         self.calls: dict[Any, int] = {}
         self.plans: dict[Any, _Plan] = {}
         functools.update_wrapper(self, fn)
+        _FUNCTIONS.add(self)
 
     def __call__(self, *args, **kwargs):
-        key = (tuple(_arg_key(a) for a in args), tuple((k, _arg_key(v)) for k, v in sorted(kwargs.items())))
-        plan = self.plans.get(key)
         tensors = _tensor_args(args, kwargs)
+        key = (tuple(_arg_key(a) for a in args), tuple((k, _arg_key(v)) for k, v in sorted(kwargs.items())),
+               _storage_pattern(tensors))
+        if not CACHE.enabled:
+            result = self.fn(*args, **kwargs)
+            from lazygrad.tensor import realize
+            realize(*_flatten_outputs(result)[0])
+            return result
+        plan = self.plans.get(key)
         if plan is not None:
             return self._replay(plan, _input_buffers(tensors))
         n = self.calls.get(key, 0)
@@ -199,30 +279,61 @@ class JitFunction:
     def _capture(self, key, args, kwargs, tensors):
         from lazygrad.tensor import realize
         from lazygrad import random
+        from lazygrad.autograd import live_leaves
         inputs = _input_buffers(tensors)
+        leaves = live_leaves()
+        realize(*[leaf.grad for leaf in leaves if leaf.grad is not None])  # each .grad a buffer of its own
+        grads_before = {}
+        for i, leaf in enumerate(leaves):  # a .grad the function may read: state, not a constant
+            if leaf.grad is not None:
+                grads_before[_value_buffer(leaf.grad).storage] = i
+        before = [leaf.grad for leaf in leaves]
         recording = _Recording()
-        _captures.append(recording)
+        captures().append(recording)
         random.begin_trace()
         try:
             result = self.fn(*args, **kwargs)
             outs, structure = _flatten_outputs(result)
             realize(*outs)
+            out_buffers = [_value_buffer(t) for t in outs]
+            set_grads = [(leaf, leaf.grad) for leaf, old in zip(leaves, before)
+                         if leaf.grad is not None and leaf.grad is not old]
+            grad_buffers = [_value_buffer(g) for _, g in set_grads]
         finally:
-            _captures.remove(recording)
+            captures().remove(recording)
             made, states = random.end_trace()
-        for t in outs:
-            if t.node.op is not Op.BUFFER:
-                t.node = t.contiguous().realize().node
-        self.plans[key] = _plan(recording, inputs, outs, structure)
-        self.plans[key].random_tensors = made
-        self.plans[key].random_states = states
+        plan = _plan(recording, inputs, out_buffers + grad_buffers, structure, grads_before)
+        shapes = [t.shape for t in outs] + [g.shape for _, g in set_grads]
+        plan.outputs = [(c, spec, shape) for (c, spec, _), shape in zip(plan.outputs, shapes)]
+        plan.grads_set = [(weakref.ref(leaf), len(outs) + j) for j, (leaf, _) in enumerate(set_grads)]
+        plan.grad_leaves = [weakref.ref(leaf) for leaf in leaves]
+        plan.random_tensors = made
+        plan.random_states = states
+        self.plans[key] = plan
         return result
 
     def _replay(self, plan: _Plan, inputs: list[Buffer]):
+        for buffer, fn in plan.host:  # host values and bookkeeping, as the trace ran them
+            if buffer is None:
+                fn()
+            else:
+                buffer.copyin(np.array(fn(), dtype=buffer.dtype.np))
         if plan.random_tensors:
             from lazygrad import random
             random.before_replay(plan.random_tensors, plan.random_states)
-        outputs = [captured if captured is not None else Buffer(*spec) for captured, spec, _ in plan.outputs]
+        outputs = [inputs[captured[1]] if isinstance(captured, tuple) else
+                   captured if captured is not None else Buffer(*spec) for captured, spec, _ in plan.outputs]
+        grads: dict[int, Buffer] = {}
+
+        def grad_buffer(i: int) -> Buffer:
+            if i not in grads:
+                leaf = plan.grad_leaves[i]()
+                if leaf is None or leaf.grad is None:
+                    raise JitError("a jitted function read a parameter's .grad when it was traced, "
+                                   "and that .grad is gone now (zero_grad(set_to_none=True) outside "
+                                   "the function?): call zero_grad the same way on every call")
+                grads[i] = _value_buffer(leaf.grad)
+            return grads[i]
 
         def resolve(slot):
             kind, value = slot
@@ -230,6 +341,8 @@ class JitFunction:
                 return inputs[value]
             if kind == "output":
                 return outputs[value]
+            if kind == "grad":
+                return grad_buffer(value)
             return value
         written: dict = {}
         for program, in_place, slots in plan.steps:
@@ -244,7 +357,12 @@ class JitFunction:
         if written:
             _move_views(written)
         tensors = [Tensor._wrap(buffer_node(b, shape)) for b, (_, _, shape) in zip(outputs, plan.outputs)]
-        return _rebuild(plan.structure, tensors)
+        for ref, index in plan.grads_set:
+            leaf = ref()
+            if leaf is not None:
+                leaf.grad = tensors[index]
+        n_out = len(plan.outputs) - len(plan.grads_set)
+        return _rebuild(plan.structure, tensors[:n_out])
 
 
 def jit(fn: Callable) -> JitFunction:
@@ -253,5 +371,16 @@ def jit(fn: Callable) -> JitFunction:
 
 
 def capturing() -> bool:
-    """True while lg.jit records a function (host reads are not allowed then)."""
-    return any(isinstance(c, _Recording) for c in _captures)
+    """True while lg.jit records a function in this thread (host reads are not allowed then)."""
+    return _recording() is not None
+
+
+def _clear_plans() -> None:
+    for f in list(_FUNCTIONS):
+        f.plans.clear()
+        f.calls.clear()
+
+
+_FUNCTIONS: "weakref.WeakSet[JitFunction]" = weakref.WeakSet()
+CACHE = register_cache("jit", "each lg.jit function's recorded plans, keyed by its arguments' shapes, dtypes, "
+                       "devices, storage sharing and other values", "one plan per argument signature", _clear_plans)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -23,7 +24,16 @@ from lazygrad.ir.schedule import Schedule, ScheduledKernel, create_schedule
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import get_device
 
-_captures: list = []  # active lg.jit captures; each gets record(kernel, program, out, inputs)
+_local = threading.local()  # lg.jit captures are per thread: another thread's kernels are not ours
+
+
+def captures() -> list:
+    """This thread's active lg.jit captures; each gets record(kernel, program, out, inputs)."""
+    found = getattr(_local, "captures", None)
+    if found is None:
+        found = _local.captures = []
+    return found
+
 # Observers: the hook the `lazygrad-ir` debug tool uses to see what runs. Each is called
 #   observer("schedule", schedule=s)                          before a schedule's kernels run
 #   observer("kernel_start", kernel=k, inputs=[Buffer, ...])  before each kernel runs
@@ -130,8 +140,9 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
         stats.add(1, 0, out.nbytes)
         if observers:
             _notify("kernel_done", kernel=k, seconds=0.0, nbytes=out.nbytes, output=out)
-        if _captures:
-            _captures[-1].record(k, None, out, inputs)
+        active = captures()
+        if active:
+            active[-1].record(k, None, out, inputs)
         return out
     device = get_device(target.device)
     try:
@@ -150,8 +161,9 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
     else:
         out = Buffer(target.device, target.size, target.dtype)
     seconds = program(out.handle, *(b.handle for b in inputs), timing=level >= 1 or bool(observers))
-    if _captures:
-        _captures[-1].record(k, program, out, inputs)
+    active = captures()
+    if active:
+        active[-1].record(k, program, out, inputs)
     nbytes = out.nbytes + sum(b.nbytes for b in inputs)
     stats.add(1, k.flops, nbytes)
     if observers:

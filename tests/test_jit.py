@@ -133,3 +133,117 @@ def test_random_numbers_advance_across_replays(device):
     for _ in range(5):
         lg.rand(4, device=device)
     np.testing.assert_array_equal(after_plain, lg.rand(4, device=device).numpy())
+
+
+# ---- issue 12, case 9: what a replay must not freeze -------------------------------------------
+
+def _train(device, jitted, steps=8, scheduler=False):
+    rng = np.random.default_rng(0)
+    p = lg.nn.Parameter(_t(rng.standard_normal((4, 3)), device))
+    x = _t(rng.standard_normal((8, 4)), device)
+    opt = lg.optim.Adam([p], lr=0.1, betas=(0.8, 0.9))
+    sched = lg.optim.lr_scheduler.StepLR(opt, 2, gamma=0.5) if scheduler else None
+
+    def step(x):
+        opt.zero_grad()
+        loss = ((x @ p) ** 2).mean()
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        return loss
+    f = lg.jit(step) if jitted else step
+    losses = [f(x).item() for _ in range(steps)]
+    return losses, p.numpy()
+
+
+@pytest.mark.parametrize("scheduler", [False, True])
+def test_adam_bias_corrections_and_scheduler_lr_do_not_freeze(device, scheduler):
+    eager_losses, eager_p = _train(device, False, scheduler=scheduler)
+    jit_losses, jit_p = _train(device, True, scheduler=scheduler)
+    np.testing.assert_allclose(jit_losses, eager_losses, rtol=1e-5)
+    np.testing.assert_allclose(jit_p, eager_p, rtol=1e-5, atol=1e-6)
+
+
+def test_arguments_that_share_storage_retrace(device):
+    f = lg.jit(lambda a, b: a * 2 + b)
+    x = _t([1.0, 2.0], device)
+    for _ in range(3):
+        f(x, x)
+    assert f(_t([1.0, 1.0], device), _t([5.0, 5.0], device)).tolist() == [7.0, 7.0]
+
+
+def test_returned_input_is_this_calls_input(device):
+    f = lg.jit(lambda a: (a, a * 2))
+    for i in range(4):
+        same, double = f(_t([float(i)], device))
+        assert same.tolist() == [float(i)] and double.tolist() == [2.0 * i]
+
+
+def test_in_place_write_to_an_input_replays_on_this_calls_input(device):
+    def g(a):
+        a += 1
+        return a * 2
+    f = lg.jit(g)
+    for i in range(4):
+        a = _t([float(i)], device)
+        assert f(a).tolist() == [2.0 * (i + 1)] and a.tolist() == [i + 1.0]
+
+
+def test_grad_accumulates_across_replays(device):
+    w = _t([1.0, 2.0], device).requires_grad_()
+    f = lg.jit(lambda x: (w * x).sum().backward())
+    for _ in range(4):
+        f(_t([1.0, 3.0], device))
+    assert w.grad.tolist() == [4.0, 12.0]
+
+
+def test_dropout_mask_changes_on_every_replay(device):
+    lg.manual_seed(0)
+    f = lg.jit(lambda x: lg.nn.functional.dropout(x, 0.5, training=True))
+    masks = {tuple(f(lg.ones(64, device=device)).tolist()) for _ in range(5)}
+    assert len(masks) == 5
+
+
+def test_batchnorm_running_stats_replay_as_eager(device):
+    x = np.random.default_rng(1).standard_normal((8, 3)).astype(np.float32)
+    stats = []
+    for jitted in (False, True):
+        bn = lg.nn.BatchNorm1d(3).to(device)
+        step = (lambda t: bn(t).sum())
+        f = lg.jit(step) if jitted else step
+        for _ in range(4):
+            f(_t(x, device))
+        stats.append((bn.running_mean.numpy(), bn.running_var.numpy()))
+    np.testing.assert_allclose(stats[1][0], stats[0][0], rtol=1e-6)
+    np.testing.assert_allclose(stats[1][1], stats[0][1], rtol=1e-6)
+
+
+def test_capture_state_is_per_thread(device):
+    import threading
+    results = {}
+
+    def worker(k):
+        results[k] = _train(device, True, steps=5)[1]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    reference = _train(device, False, steps=5)[1]
+    for k in results:
+        np.testing.assert_allclose(results[k], reference, rtol=1e-5, atol=1e-6)
+
+
+def test_jit_switched_off_runs_the_function_every_call(device):
+    from lazygrad.config import caches_disabled
+    calls = []
+
+    def g(x):
+        calls.append(1)
+        return x + 1
+    f = lg.jit(g)
+    with caches_disabled("jit"):
+        for _ in range(3):
+            f(_t([1.0], device))
+    assert len(calls) == 3 and not f.plans

@@ -5,6 +5,7 @@ gathers them under the names torch uses and holds the few small ones.
 """
 from __future__ import annotations
 
+from lazygrad import random
 from lazygrad.nn import _shared
 from lazygrad.nn.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
 from lazygrad.nn.attention import scaled_dot_product_attention
@@ -43,7 +44,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    keep = _shared.rand(input.shape, input.device) >= p
+    # the device generator (lazygrad.random): lazy, seeded by manual_seed, and advanced on every
+    # lg.jit replay; host noise would be one frozen mask under jit
+    keep = random.rand(*input.shape, device=input.device) >= p
     return keep.if_else(input * (1.0 / (1.0 - p)), 0.0)
 
 

@@ -18,17 +18,16 @@ class Adam(Optimizer):
 
     def update(self, group, p, grad, state):
         b1, b2 = group["betas"]
-        lr, wd = group["lr"], group["weight_decay"]
+        wd = group["weight_decay"]
         if not state:
             state["step"] = 0
             state["exp_avg"], state["exp_avg_sq"] = self._buffer(p), self._buffer(p)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = self._buffer(p)
-        state["step"] += 1
-        t = state["step"]
+        self.count_step(state)
         param = p
         if wd and self._decoupled:
-            param = p * self.scalar(1 - lr * wd, p)
+            param = p * self.scalar(lambda: 1 - group["lr"] * group["weight_decay"], p)
         elif wd:
             grad = grad + wd * p
         m = state["exp_avg"] * b1 + grad * (1 - b1)
@@ -37,8 +36,8 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"].maximum(v)
             out[state["max_exp_avg_sq"]] = v
-        step_size = self.scalar(lr / (1 - b1 ** t), p)
-        denom = v.sqrt() * self.scalar(1 / math.sqrt(1 - b2 ** t), p) + group["eps"]
+        step_size = self.scalar(lambda: group["lr"] / (1 - b1 ** state["step"]), p)
+        denom = v.sqrt() * self.scalar(lambda: 1 / math.sqrt(1 - b2 ** state["step"]), p) + group["eps"]
         out[p] = param - step_size * m / denom
         return out
 

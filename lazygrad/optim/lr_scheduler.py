@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+from lazygrad.jit import host_action
+
 
 class LRScheduler:
     def __init__(self, optimizer, last_epoch: int = -1):
@@ -20,6 +22,10 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self, epoch: int | None = None) -> None:
+        """Advance the schedule (under lg.jit, again before every replay of a traced step)."""
+        host_action(lambda: self._advance(epoch))
+
+    def _advance(self, epoch: int | None) -> None:
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         for g, base in zip(self.optimizer.param_groups, self.base_lrs):
             g["lr"] = self.lr_at(base, self.last_epoch)

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from lazygrad.grad_mode import no_grad
+from lazygrad.jit import capturing, host_action, host_value
 from lazygrad.tensor import Tensor, realize
 
 _HYPER_MESSAGES = {"lr": "Invalid learning rate: {}", "eps": "Invalid epsilon value: {}",
@@ -113,13 +114,24 @@ class Optimizer:
         """A realized state tensor shaped like p, for in-place updates."""
         return Tensor(np.full(p.shape, value, dtype=p.dtype.np), device=p.device)
 
-    def scalar(self, value: float, like: Tensor) -> Tensor:
+    def scalar(self, value, like: Tensor) -> Tensor:
         """A hyperparameter that changes between steps (lr, bias corrections) as a 0-d buffer:
-        as a constant it would be baked into the kernel source and recompile every step."""
-        key = (float(value), like.device, like.dtype)
+        as a constant it would be baked into the kernel source and recompile every step.
+        value: a number, or a function computing it from the optimizer's state, which lg.jit
+        calls again before every replay (a number would freeze at its traced value)."""
+        fn = value if callable(value) else (lambda: value)
+        if capturing():
+            return host_value(fn, like.dtype, like.device)
+        key = (float(fn()), like.device, like.dtype)
         if key not in self._scalars:
-            self._scalars[key] = Tensor(np.array(value, dtype=like.dtype.np), device=like.device)
+            self._scalars[key] = Tensor(np.array(key[0], dtype=like.dtype.np), device=like.device)
         return self._scalars[key]
+
+    @staticmethod
+    def count_step(state: dict) -> int:
+        """state["step"] += 1, also on every lg.jit replay of a step traced with it."""
+        host_action(lambda: state.__setitem__("step", state["step"] + 1))
+        return state["step"]
 
     def update(self, group: dict, p: Tensor, grad: Tensor, state: dict) -> dict:
         raise NotImplementedError

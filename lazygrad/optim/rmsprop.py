@@ -22,7 +22,7 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = self._buffer(p)
             if group["centered"]:
                 state["grad_avg"] = self._buffer(p)
-        state["step"] += 1
+        self.count_step(state)
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
         sq = state["square_avg"] * alpha + g * g * (1 - alpha)
         out = {state["square_avg"]: sq}
@@ -35,7 +35,7 @@ class RMSprop(Optimizer):
         if group["momentum"] > 0:
             buf = state["momentum_buffer"] * group["momentum"] + g / denom
             out[state["momentum_buffer"]] = buf
-            out[p] = p - self.scalar(group["lr"], p) * buf
+            out[p] = p - self.scalar(lambda: group["lr"], p) * buf
         else:
-            out[p] = p - self.scalar(group["lr"], p) * g / denom
+            out[p] = p - self.scalar(lambda: group["lr"], p) * g / denom
         return out

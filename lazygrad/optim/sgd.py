@@ -33,5 +33,5 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] * mu + g * (1 - group["dampening"])
             out[state["momentum_buffer"]] = buf
             g = g + mu * buf if group["nesterov"] else buf
-        out[p] = p - self.scalar(group["lr"], p) * g
+        out[p] = p - self.scalar(lambda: group["lr"], p) * g
         return out
