@@ -5,9 +5,12 @@ record, so adding a type means adding one line to the table below.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from lazygrad.ir.errors import DTypeError
 
 
 @dataclass(frozen=True)
@@ -164,16 +167,161 @@ def cast_scalar(x: object, d: DType) -> bool | int | float:
     """Canonical Python value of a constant of dtype d (wrapping integers like C does)."""
     if d.is_bool:
         return bool(x)
-    if d == bfloat16:
-        return float(round_bf16(np.array(x, dtype=np.float64).astype(np.float32)))
     if d.is_float:
-        return float(np.array(x, dtype=np.float64).astype(d.np))
+        v = float(x)
+        if abs(v) > _LIMITS[d.name][1]:  # rounds to +-inf (or +-max): no numpy overflow warning
+            with np.errstate(over="ignore"):
+                return _round_float(v, d)
+        return _round_float(v, d)
     v = int(x)
     mod = 1 << d.bits
     v %= mod
     if d.kind == "int" and v >= mod // 2:
         v -= mod
     return v
+
+
+def _round_float(v: float, d: DType) -> float:
+    if d == bfloat16:
+        return float(round_bf16(np.array(v, dtype=np.float64).astype(np.float32)))
+    return float(np.array(v, dtype=np.float64).astype(d.np))
+
+
+# ---- Python scalars entering a tensor: torch's overflow checks --------------------------------
+# Three doors, three rules (each torch's own):
+# - a Python int becomes a 64-bit Scalar wherever it enters (int64, or uint64 from 2**63 up);
+#   anything wider is an OverflowError, even for x + 2**70 with a float x;
+# - an operand of a binary op then wraps to the result dtype, like C (uint8 + 300 is uint8 + 44);
+# - a value written into a tensor (full, fill_, masked_fill, clamp, where, x[i] = v, and the
+#   elements of lg.tensor(data)) must fit the dtype: c10's checked_convert, else a RuntimeError.
+
+INT64_MIN, INT64_MAX, UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
+
+# c10 names the C++ type in checked_convert's message; tensor construction names the dtype
+_CPP_NAMES = {"bool": "bool", "uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t",
+              "uint16": "uint16_t", "int32": "int", "uint32": "uint32_t", "int64": "int64_t",
+              "uint64": "uint64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "float32": "float", "float64": "double"}
+_LIMITS: dict[str, tuple[int | float, int | float]] = {
+    d.name: ((int(np.iinfo(d.np).min), int(np.iinfo(d.np).max)) if d.is_int else
+             (-3.3895313892515355e38, 3.3895313892515355e38) if d == bfloat16 else
+             (float(np.finfo(d.np).min), float(np.finfo(d.np).max)) if d.is_float else (0, 1))
+    for d in ALL_DTYPES}
+
+
+def check_int_scalar(x: int) -> int:
+    """A Python int as torch reads it into a Scalar: OverflowError outside [-2**63, 2**64)."""
+    if x > UINT64_MAX:
+        raise OverflowError("int too big to convert")
+    if x < INT64_MIN:
+        raise OverflowError("can't convert negative int to unsigned")
+    return x
+
+
+def overflows(x: object, d: DType) -> bool:
+    """c10::overflows: whether the scalar x does not fit dtype d. Bools fit everything and
+    everything fits bool; an inf fits the float types, a nan no int type; a negative int fits
+    an unsigned type down to -max (two's complement: uint8 x - 1 is x + 255); a float must
+    lie in [lowest, max] (so -0.5 does not fit uint8)."""
+    if d.is_bool or isinstance(x, (bool, np.bool_)):
+        return False
+    lo, hi = _LIMITS[d.name]
+    if isinstance(x, (int, np.integer)):
+        x = int(x)
+        return x > hi or x < (-hi if d.is_unsigned else lo)
+    x = float(x)
+    if d.is_float:
+        return not math.isinf(x) and (x < lo or x > hi)
+    return math.isnan(x) or x < float(lo) or x > float(hi)  # c10 compares in double: 2.0**63 fits int64
+
+
+def check_fits(x: object, d: DType, name: str | None = None) -> None:
+    """torch's c10::checked_convert of scalar x to dtype d, as a check: RuntimeError when x
+    does not fit (see overflows); OverflowError for an int wider than 64 bits."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        check_int_scalar(x)
+    if overflows(x, d):
+        raise RuntimeError(f"value cannot be converted to type {name or _CPP_NAMES[d.name]} without overflow")
+
+
+def checked_scalar(x: object, d: DType, name: str | None = None) -> bool | int | float:
+    """The value of scalar x written into a tensor of dtype d (full, fill_, masked_fill,
+    x[i] = v): check_fits, then cast_scalar's value."""
+    check_fits(x, d, name)
+    return cast_scalar(x, d)
+
+
+def element_value(x: object, d: DType) -> bool | int | float:
+    """One element of lg.tensor(data, dtype=d), as torch's tensor constructor stores it:
+    bool takes truthiness; float types take float(x) unchecked (1e300 is inf); uint64 takes
+    ints in [0, 2**64); other ints take an int64 (else ValueError) or a float, checked."""
+    if not isinstance(x, (bool, int, float, np.bool_, np.integer, np.floating)):
+        raise TypeError(f"cannot make a tensor element from {type(x).__name__}")
+    if d.is_bool:
+        return bool(x)
+    if d.is_float:
+        return cast_scalar(float(x), d)  # float(10**400) is Python's OverflowError, as in torch
+    if d == uint64:
+        if isinstance(x, (float, np.floating)):
+            raise TypeError("an integer is required")
+        if int(x) < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        return cast_scalar(check_int_scalar(int(x)), d)
+    if isinstance(x, (int, np.integer)) and not INT64_MIN <= int(x) <= INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
+    return checked_scalar(x, d, d.name)
+
+
+def _flat(data: object) -> list:
+    if isinstance(data, (list, tuple)):
+        return [v for item in data for v in _flat(item)]
+    if isinstance(data, np.ndarray):
+        return data.ravel().tolist()
+    return [data]
+
+
+def data_dtype(data: object) -> DType:
+    """torch's dtype for Python data: float32 if any element is a float, else int64 if any
+    is an int, else bool (numpy's own choice differs for ints beyond int64)."""
+    kinds = {scalar_kind(v) for v in _flat(data)}
+    return default_float if "float" in kinds else default_int if "int" in kinds else bool_
+
+
+def array_from_data(data: object, d: DType | None) -> tuple[np.ndarray, DType]:
+    """Nested Python lists (or a scalar) as a numpy array of dtype d (or torch's dtype for
+    the data), checked element by element as torch's constructor does. numpy reads the data
+    in one go; only data that may not fit (ints beyond int64, values outside an int target's
+    range) is walked element by element, to raise torch's error for the first bad element."""
+    arr = np.asarray(data)
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        if arr.dtype.kind not in "biufO" or not all(
+                isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in _flat(data)):
+            raise DTypeError(f"cannot make a tensor from ragged or non-numeric data {data!r:.60}")
+        return _walk(data, arr.shape, d)
+    if arr.dtype.kind == "u":
+        return _walk(data, arr.shape, d)  # ints from 2**63 up: numpy made uint64 of them
+    if d is None:
+        if arr.dtype.kind == "f" and arr.size and np.abs(arr).max() >= 2.0 ** 63:
+            return _walk(data, arr.shape, d)  # numpy makes float64 of [-1, 2**63]: torch raises
+        d = bool_ if arr.dtype.kind == "b" else default_int if arr.dtype.kind == "i" else default_float
+    if d.is_int and arr.size and arr.dtype.kind != "b" and arr.dtype != d.np:
+        lo, hi = _LIMITS[d.name]
+        if arr.dtype.kind == "f":  # floats must lie in [lowest, max] (nan never fits)
+            bad = d == uint64 or np.isnan(arr).any() or arr.min() < float(lo) or arr.max() > float(hi)
+        else:  # ints may wrap into an unsigned type from -max (uint64 takes no negatives)
+            bad = arr.min() < (0 if d == uint64 else -hi if d.is_unsigned else lo) or arr.max() > hi
+        if bad:
+            return _walk(data, arr.shape, d)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return arr.astype(d.np), d
+
+
+def _walk(data: object, shape: tuple[int, ...], d: DType | None) -> tuple[np.ndarray, DType]:
+    d = d or data_dtype(data)
+    values = [element_value(v, d) for v in _flat(data)]
+    with np.errstate(over="ignore"):
+        store = np.array(values, dtype=np.float64 if d.is_float else d.np).astype(d.np)
+    return store.reshape(shape), d
 
 
 def min_value(d: DType) -> bool | int | float:

@@ -51,7 +51,8 @@ def full(size, fill_value, dtype: DType | None = None, device: str | None = None
         dt = {"bool": dtypes.bool_, "int": dtypes.default_int, "float": dtypes.default_float}[kind]
     else:
         dt = to_dtype(dtype)
-    node = make(Op.CONST, (), dtypes.cast_scalar(fill_value, dt), dt, size, _device(device))
+    # torch checks the value against the dtype: full((2,), 300, dtype=uint8) is an error, not 44
+    node = make(Op.CONST, (), dtypes.checked_scalar(fill_value, dt), dt, size, _device(device))
     return _finish(Tensor._wrap(node), requires_grad)
 
 

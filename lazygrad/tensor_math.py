@@ -14,7 +14,7 @@ from lazygrad.ir.ops import Op
 class MathMixin:
     # ---- arithmetic operators ------------------------------------------------------------
     def add(self, other, alpha=1):
-        return self._binary(Op.ADD, other if alpha == 1 else other * alpha)
+        return self._binary(Op.ADD, other if type(alpha) is int and alpha == 1 else self._scaled(other, alpha))
 
     def __add__(self, other):
         return self._binary(Op.ADD, other)
@@ -31,8 +31,27 @@ class MathMixin:
         return -self
 
     def sub(self, other, alpha=1):
-        a, b = self._broadcast_pair(other if alpha == 1 else other * alpha)
+        a, b = self._broadcast_pair(other if type(alpha) is int and alpha == 1 else self._scaled(other, alpha))
         return a + (-b)
+
+    def _scaled(self, other, alpha):
+        """other * alpha for add/sub, computed in the result dtype (alpha takes no part in type
+        promotion), after torch's checks of alpha against that dtype."""
+        from lazygrad.tensor import Tensor
+        dt = (dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
+              if isinstance(other, Tensor) else dtypes.result_type_with_scalar(self.dtype, other))
+        if isinstance(alpha, bool) and not dt.is_bool:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+        if not dt.is_float and isinstance(alpha, float):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        dtypes.check_fits(alpha, dt)
+        if alpha == 1:
+            return other
+        if not isinstance(other, Tensor):
+            if isinstance(other, int):
+                dtypes.check_int_scalar(other)
+            return dtypes.cast_scalar(other * alpha, dt)
+        return (other.cast(dt) * alpha).cast(dt)
 
     def __sub__(self, other):
         return self.sub(other)
@@ -196,6 +215,12 @@ class MathMixin:
         cond = self if self.dtype.is_bool else self != 0
         xt = x if isinstance(x, Tensor) else None
         yt = y if isinstance(y, Tensor) else None
+        # a number is converted to the result dtype with torch's overflow check (where(c, u8,
+        # 300) is an error), except into float16 and bfloat16 (where torch gives inf)
+        if xt is not None and yt is None:
+            _check_where_scalar(y, dtypes.result_type_with_scalar(xt.dtype, y))
+        elif yt is not None and xt is None:
+            _check_where_scalar(x, dtypes.result_type_with_scalar(yt.dtype, x))
         if xt is not None and yt is not None:
             xt, yt = xt._broadcast_pair(yt)
         elif xt is not None:
@@ -204,6 +229,8 @@ class MathMixin:
             yt, xt = yt._broadcast_pair(x)
         else:
             dt = dtypes.promote_types(*(dtypes.result_type_with_scalar(dtypes.bool_, v) for v in (x, y)))
+            for v in (x, y):
+                _check_where_scalar(v, dt)
             xt, yt = cond._const(x, dt, ()), cond._const(y, dt, ())
         shape = broadcast_shape(cond.shape, xt.shape)
         c, a, b = cond._broadcast_to(shape), xt._broadcast_to(shape), yt._broadcast_to(shape)
@@ -229,3 +256,10 @@ class MathMixin:
         if dtypes.is_half(x.dtype):
             return fn(x.cast(dtypes.float32)).cast(x.dtype)
         return fn(x)
+
+
+def _check_where_scalar(value, dt) -> None:
+    if isinstance(value, int):
+        dtypes.check_int_scalar(value)
+    if not dtypes.is_half(dt):
+        dtypes.check_fits(value, dt)

@@ -208,6 +208,7 @@ class UnaryMathMixin:
         """min first, then max: where min > max every element becomes max (as torch)."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
+        _check_scalar_operands(self.dtype, min, max)
         out = self
         if min is not None:
             out = out.maximum(min)
@@ -244,8 +245,9 @@ class UnaryMathMixin:
         if not self.dtype.is_float:
             return self
         biggest = float(np.finfo(self.dtype.np).max)
-        posinf = biggest if posinf is None else posinf
-        neginf = -biggest if neginf is None else neginf
+        # as tensors of self's dtype: torch casts these without where's overflow check
+        nan, posinf, neginf = (self._const(v, shape=()) for v in (
+            nan, biggest if posinf is None else posinf, -biggest if neginf is None else neginf))
         out = (self == math.inf).if_else(posinf, self)
         out = (self == -math.inf).if_else(neginf, out)
         return self.isnan().if_else(nan, out)
@@ -255,6 +257,8 @@ class UnaryMathMixin:
         exactly end."""
         from lazygrad.tensor import Tensor
         start, end = self._broadcast_pair(end)
+        if not isinstance(weight, Tensor) and start.dtype != dtypes.float64:  # half computes in float32
+            dtypes.check_fits(weight, dtypes.float32 if dtypes.is_half(start.dtype) else start.dtype)
         w = weight if isinstance(weight, Tensor) else start._const(weight, shape=())
         diff = end - start
         return (w.abs() < 0.5).if_else(start + w * diff, end - diff * (1 - w))
@@ -281,12 +285,15 @@ class UnaryMathMixin:
         """Integral exponents (the common x**2, x**-1, ...) by repeated squaring, which is
         exact for ints and within a few roundings for floats; others through exp2/log2."""
         dt = dtypes.result_type_with_scalar(self.dtype, exponent)
+        if isinstance(exponent, int):
+            dtypes.check_int_scalar(exponent)
+        if not dt.is_float and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if not dt.is_float or dtypes.is_half(dt):  # float32 and float64 take it as a double
+            dtypes.check_fits(exponent, dt)  # torch: uint8 ** 256 is an error, as is float16 ** 1e5
         x = self.cast(dt)
         integral = float(exponent).is_integer()
         if not dt.is_float:
-            if exponent < 0:
-                raise ValueError(f"integers to negative integer powers are not allowed "
-                                 f"({dt.name} tensor ** {exponent})")
             return _pow_by_squaring(x, int(exponent))
         if integral and abs(exponent) <= 64:
             out = _pow_by_squaring(x, int(abs(exponent)))
@@ -294,6 +301,18 @@ class UnaryMathMixin:
         if exponent == 0.5:
             return x.sqrt()
         return x._in_float(lambda b: _float_pow(b, b._const(exponent, shape=())._broadcast_to(b.shape)))
+
+
+def _check_scalar_operands(dtype, *values) -> None:
+    """torch converts the Python numbers of clamp (and where) to the result dtype with its
+    overflow check: uint8 x.clamp(max=300) is an error, not a clamp at 44."""
+    from lazygrad.tensor import Tensor
+    scalars = [v for v in values if v is not None and not isinstance(v, Tensor)]
+    dt = dtype
+    for v in scalars:
+        dt = dtypes.promote_types(dt, dtypes.result_type_with_scalar(dtype, v))
+    for v in scalars:
+        dtypes.check_fits(v, dt)
 
 
 def _horner(u, coeffs):
