@@ -215,3 +215,97 @@ def test_transposes_copy_in_blocks_and_keep_every_value(device, rng, case):
     if h.lane_profile(device).transpose and case != "odd":
         assert sorted(lanes.values()) == [4, 16]
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+
+
+# ---- loops whose iterations see each other -----------------------------------------------------
+
+def _run_loop_text(text: str, device: str, *inputs: np.ndarray) -> np.ndarray:
+    from lazygrad.codegen.loop_parse import parse_loop_ir
+    from lazygrad.debug_tool.execute import run_loop
+    result = run_loop(parse_loop_ir(text), device, list(inputs), np.random.default_rng(0), 1)
+    return result.outputs[0]
+
+
+PREFIX_SUM = """
+kernel prefix(out p0: float32, in p1: float32) {
+  acc add acc0: float32 = 0.0:float32
+  for r0 in 0..12 KIND {
+    v0: float32 = load<float32>(p1, r0)
+    acc0 += v0
+    store p0[r0] = acc0
+  }
+}
+"""
+RUNNING_ROW_TOTALS = """
+kernel running(out p0: float32, in p1: float32) {
+  acc add acc0: float32 = 0.0:float32
+  for i0 in 0..3 KIND {
+    for r0 in 0..4 simd {
+      v0: float32 = load<float32>(p1, i0*4 + r0)
+      acc0 += v0
+    }
+    v1: float32 = acc0*2.0:float32
+    store p0[i0] = v1
+  }
+}
+"""
+MAX_STORED_AT_ONE_PLACE = """
+kernel last(out p0: float32, in p1: float32) {
+  acc max acc0: float32 = -inf:float32
+  for r0 in 0..12 KIND {
+    v0: float32 = load<float32>(p1, r0)
+    acc0 max= v0
+    store p0[0] = acc0
+  }
+}
+"""
+STATEFUL_LOOPS = {  # name: (Loop IR with a store reading a running accumulator, numpy)
+    "prefix_sum": (PREFIX_SUM, np.cumsum),
+    "running_row_totals": (RUNNING_ROW_TOTALS, lambda a: 2 * np.cumsum(a[:12].reshape(3, 4).sum(1))),
+    "max_stored_at_one_place": (MAX_STORED_AT_ONE_PLACE, lambda a: a.max(keepdims=True)),
+}
+
+
+@pytest.mark.parametrize("kind", ["", "simd", "parallel"])
+@pytest.mark.parametrize("name", STATEFUL_LOOPS)
+def test_a_store_inside_a_reduce_loop_sees_the_running_value(device, name, kind):
+    """A store (or a Let) that reads an accumulator inside the loop that adds to it sees the
+    total so far: the python interpreter cannot batch such a loop's iterations, nor can the C
+    renderer hand it to OpenMP as a reduction, whatever kind the loop is marked."""
+    text, reference = STATEFUL_LOOPS[name]
+    a = np.array([1, 5, -2, 3, 4, 6, -7, 8, 9, 10, 11, -12], np.float32)
+    out = _run_loop_text(text.replace("KIND", kind), device, a)
+    np.testing.assert_allclose(out, reference(a), rtol=1e-6)
+
+
+def _tile_text(second_updates: list[str]) -> str:
+    """A 2 x 16 register tile (a matmul row of 16 lanes) plus extra updates in its loop."""
+    lanes = range(16)
+    return "\n".join(
+        ["kernel tile(out p0: float32, in p1: float32, in p2: float32) {", "  for i0 in 0..2 {"]
+        + [f"    acc add acc{n}: float32 = 0.0:float32" for n in lanes]
+        + ["    for r0 in 0..8 {", "      w: float32 = load<float32>(p2, i0*8 + r0)"]
+        + [f"      x{n}: float32 = load<float32>(p1, r0*16 + {n})" for n in lanes]
+        + [f"      acc{n} += x{n}*w" for n in lanes] + [f"      {u}" for u in second_updates]
+        + ["    }"] + [f"    store p0[i0*16 + {n}] = acc{n}" for n in lanes] + ["  }", "}", ""])
+
+
+@pytest.mark.parametrize("case", ["every lane twice", "one lane twice"])
+def test_a_tile_keeps_every_update_of_an_accumulator(device, rng, case):
+    """Updates of one accumulator in one loop all count; on c a tile whose every lane is updated
+    twice is still vectors (two `accv0 +=`), one lane updated twice keeps the scalar code."""
+    from lazygrad.codegen.loop_parse import parse_loop_ir
+    from lazygrad.runtime.registry import get_device
+    p1, p2 = _normal(rng, (128,)), _normal(rng, (16,))
+    expected = p2.reshape(2, 8) @ p1.reshape(8, 16)
+    if case == "every lane twice":
+        text = _tile_text([f"acc{n} += x{n}" for n in range(16)])
+        expected += p1.reshape(8, 16).sum(0)
+    else:
+        text = _tile_text(["acc0 += x0*w"])
+        expected[:, 0] *= 2
+    if device == "c":
+        source = get_device("c").get_program(parse_loop_ir(text))[1]
+        assert source.count("accv0 +=") == (2 if case == "every lane twice" else 0)
+    out = _run_loop_text(text, device, p1, p2)
+    np.testing.assert_allclose(out.reshape(2, 16), expected, rtol=1e-5, atol=1e-5)

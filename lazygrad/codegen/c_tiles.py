@@ -10,16 +10,17 @@ broadcast their other operand straight from memory: 465 GFLOP/s, the two cores' 
 
 `plan_tile` finds such a tile in a block of statements: float32 sum accumulators in groups
 of 16, and an innermost loop whose updates, with its Lets substituted, line up lane by lane
-as vector expressions (`zip_lanes`). Anything else keeps the scalar code, which is always
-correct. The scalar Lets are still emitted (gcc drops the ones nothing reads any more), and
-the statements after the loop read lane l of group g as `accv{g}[l]`.
+as vector expressions (`_Zipper`); accumulators updated k times there (each the same k)
+become k vector updates, in program order. Anything else keeps the scalar code, which is
+always correct. The scalar Lets are still emitted (gcc drops the ones nothing reads any
+more), and the statements after the loop read lane l of group g as `accv{g}[l]`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable
 
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, Stmt, Update
+from lazygrad.codegen.loop_ir import Acc, Let, Loop, Stmt, Update, walk_stmts
 from lazygrad.dtypes import float32
 from lazygrad.ir import symbolic as sym
 from lazygrad.ir.ops import Op
@@ -58,18 +59,29 @@ def plan_tile(block: tuple[Stmt, ...], render: Callable[[Expr], str]) -> TilePla
         innermost = inner[0]
     if not all(isinstance(s, (Let, Update)) for s in innermost.body):
         return None
-    updates = {s.name: s.value for s in innermost.body if isinstance(s, Update)}
     names = [a.name for a in accs]
-    if sorted(updates) != sorted(names):
+    updates: dict[str, list[Expr]] = {n: [] for n in names}  # an acc may be updated twice
+    for s in innermost.body:
+        if isinstance(s, Update):
+            if s.name not in updates:
+                return None
+            updates[s.name].append(s.value)
+    rounds = len(updates[names[0]])
+    if not rounds or any(len(v) != rounds for v in updates.values()):
         return None
+    if sum(isinstance(s, Update) for s in walk_stmts(block)) != rounds * len(names):
+        return None  # an update outside the innermost loop would name a scalar that is gone
+    if any(sym.free_vars(s.value) & updates.keys() for s in innermost.body):
+        return None  # the vector updates come after every Let, so nothing may read an acc
     zipper = _Zipper({s.name: s.value for s in innermost.body if isinstance(s, Let)}, render)
     groups = [names[i:i + WIDTH] for i in range(0, len(names), WIDTH)]
     updates_text = []
-    for g, group in enumerate(groups):
-        lane_values = zipper.zip([updates[n] for n in group])
-        if lane_values is None:
-            return None
-        updates_text.append(f"accv{g} += {lane_values[1]};")
+    for k in range(rounds):  # the k-th update of each lane, in program order
+        for g, group in enumerate(groups):
+            lane_values = zipper.zip([updates[n][k] for n in group])
+            if lane_values is None:
+                return None
+            updates_text.append(f"accv{g} += {lane_values[1]};")
     lane_text = {n: f"accv{g}[{lane}]" for g, group in enumerate(groups) for lane, n in enumerate(group)}
     return TilePlan(groups, innermost, zipper.loads + updates_text, lane_text)
 

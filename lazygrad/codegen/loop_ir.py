@@ -17,7 +17,7 @@ from typing import Union
 
 from lazygrad.dtypes import DType
 from lazygrad.ir.ops import Op
-from lazygrad.ir.symbolic import Expr, step_along
+from lazygrad.ir.symbolic import Expr, step_along, var_name
 
 LOOP_KINDS = ("serial", "parallel", "simd")
 ACC_RANGE = (-2**62, 2**62)  # the integer range an accumulator variable is given
@@ -100,3 +100,30 @@ def load_steps(exprs, var: str):
         if e.op is Op.LOAD:
             yield step_along(e.srcs[0], var)
         stack.extend(e.srcs)
+
+
+def carries_state(body: tuple[Stmt, ...], accs: list[str]) -> bool:
+    """Whether an iteration of a loop with this body can see what an earlier one did: it reads
+    one of `accs` (accumulators declared outside the loop and updated inside) other than by
+    updating it, as a prefix sum stores its running total; or it loads from a parameter it
+    stores to. Such a loop must run its iterations in order: no batching, no reduction clause."""
+    reads, loaded, stored = set(), set(), set()
+    stack: list[Expr] = []
+    for st in walk_stmts(body):
+        if isinstance(st, Store):
+            stored.add(st.param)
+            stack += [st.index, st.value]
+        elif isinstance(st, (Let, Update)):
+            stack.append(st.value)
+        elif isinstance(st, Acc):
+            stack.append(st.init)
+    seen: set[int] = set()
+    while stack:
+        e = stack.pop()
+        if e.op is Op.VAR:
+            reads.add(var_name(e))
+        elif e.op is Op.LOAD:
+            loaded.add(e.arg)
+        seen.add(id(e))  # lanes share subexpressions: each is looked at once
+        stack.extend(s for s in e.srcs if id(s) not in seen)
+    return bool(reads.intersection(accs) or loaded & stored)

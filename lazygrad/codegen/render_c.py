@@ -6,7 +6,7 @@ import re
 from lazygrad.codegen import c_math, c_tiles
 from lazygrad.codegen.c_tiles import TilePlan
 from lazygrad.codegen.cstyle import CStyleRenderer
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store
+from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store, Update, carries_state, walk_stmts
 from lazygrad.dtypes import DType, bfloat16, float16, float32
 from lazygrad.ir.errors import CompileError
 from lazygrad.ir.ops import Op
@@ -137,6 +137,10 @@ class CRenderer(CStyleRenderer):
         return f"{prefix}void {kernel.name}({', '.join(params)})"
 
     def loop_header(self, loop: Loop, kernel: LoopKernel, accs_inside: list[Acc]) -> list[str]:
+        i = loop.var
+        header = f"for ({self.index_type} {i} = 0; {i} < {loop.extent}; {i}++) {{"
+        if carries_state(loop.body, [a.name for a in accs_inside]):
+            return [header]  # not a reduction: OpenMP would let each thread read a partial acc
         lines = []
         clause = ""
         if accs_inside:
@@ -151,14 +155,12 @@ class CRenderer(CStyleRenderer):
                 lines.append(f"#pragma omp parallel for{clause}")
         elif loop.kind == "simd" and clause and all(a.dtype.itemsize >= 4 for a in accs_inside):
             lines.append(f"#pragma omp simd{clause}")
-        i = loop.var
-        lines.append(f"for ({self.index_type} {i} = 0; {i} < {loop.extent}; {i}++) {{")
+        lines.append(header)
         return lines
 
 
 def _has_register_lanes(kernel: LoopKernel) -> bool:
     """An innermost reduce loop that updates several accumulators (an upcast kernel)."""
-    from lazygrad.codegen.loop_ir import Update, walk_stmts
     for st in walk_stmts(kernel.body):
         if isinstance(st, Loop) and not any(isinstance(s, Loop) for s in st.body):
             if sum(isinstance(s, Update) for s in st.body) > 1 and st.kind != "simd":

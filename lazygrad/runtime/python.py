@@ -4,6 +4,9 @@ Every loop becomes one array axis (the loop at nesting depth d is axis d), so a 
 nest is evaluated at once by broadcasting. An accumulator starts each loop at its identity;
 when the loop ends, its values are combined along that loop's axis and folded into the value
 it had before. Very large iteration spaces are cut into chunks along the outermost loop.
+That batching assumes the iterations are independent; a loop that `carries_state` (a store
+or a Let reads the running value of an accumulator the loop adds to) runs one iteration at a
+time instead.
 
 This is also the smallest complete backend: an allocator, a "compiler" (which parses the
 Loop IR text it is given), and a program that runs it.
@@ -14,7 +17,7 @@ import time
 
 import numpy as np
 
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store, Update, walk_stmts
+from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store, Update, carries_state, walk_stmts
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.dtypes import bf16_bits, bf16_values, bfloat16, storage_np
 from lazygrad.ir.evaluate import exec_alu
@@ -87,8 +90,15 @@ class Interpreter:
                 self.loop(st, level)
 
     def loop(self, loop: Loop, level: int) -> None:
-        outer = [n for n in sorted({s.name for s in walk_stmts(loop.body) if isinstance(s, Update)})
-                 if n in self.env]
+        inside = list(walk_stmts(loop.body))
+        declared = {s.name for s in inside if isinstance(s, Acc)}  # env may hold a stale one
+        outer = sorted({s.name for s in inside if isinstance(s, Update)} - declared)
+        if carries_state(loop.body, outer):
+            shape = [1] * self.ndim
+            for i in range(loop.extent):  # accumulators keep their running values
+                self.env[loop.var] = np.full(shape, i, dtype=np.int64)
+                self.run(loop.body, level + 1)
+            return
         step = max(1, loop.extent) if level > 0 else max(1, CHUNK_ELEMENTS // _inner_size(loop))
         for start in range(0, loop.extent, step):
             stop = min(loop.extent, start + step)
