@@ -343,6 +343,8 @@ class ShapeMixin:
         for i in range(len(pad) // 2):
             pairs[self.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
         if mode == "constant":
+            if value is not None:  # torch takes the value as a double, checked against the dtype
+                value = dtypes.checked_scalar(float(value), self.dtype)
             padded = self._pad(pairs)
             if value is None or value == 0 or all(lo <= 0 and hi <= 0 for lo, hi in pairs):
                 return _new_tensor(padded)

@@ -179,6 +179,30 @@ def test_a_tensor_read_twice_sums_both_gradients(device):
     np.testing.assert_allclose(x.grad.numpy(), 3 + np.exp([2.0, 3.0]), rtol=1e-6)
 
 
+STACKED_SCALARS = {  # name: (pieces of x, d(sum of stack)/dx for x = [1, 2, 3, 4])
+    "sum_and_mean": (lambda x: [x.sum(), x.mean()], np.full(4, 1.25)),
+    "mean_and_sum": (lambda x: [x.mean(), x.sum()], np.full(4, 1.25)),
+    "three_scalars": (lambda x: [x.sum(), x.amax(), x.mean() * 2], np.array([1.5, 1.5, 1.5, 2.5])),
+    "elements": (lambda x: [x[0], x[3], x[0]], np.array([2.0, 0.0, 0.0, 1.0])),
+}
+
+
+@pytest.mark.parametrize("name", STACKED_SCALARS)
+def test_stacked_scalars_pass_every_gradient_back(device, name):
+    """stack of 0-d tensors is a cat of padded pieces; each piece's gradient is the 0-d slice
+    of the stack's gradient, and must not read the slot of its neighbour (torch's values)."""
+    pieces, expected = STACKED_SCALARS[name]
+    x = lg.Tensor([1.0, 2.0, 3.0, 4.0], device=device, requires_grad=True)
+    lg.stack(pieces(x)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+    weights = [2.0, 3.0, 5.0][:len(pieces(x))]  # each slot its own weight: same as unstacked
+    x.grad = None
+    (lg.stack(pieces(x)) * lg.Tensor(weights, device=device)).sum().backward()
+    y = lg.Tensor([1.0, 2.0, 3.0, 4.0], device=device, requires_grad=True)
+    sum(w * p for w, p in zip(weights, pieces(y))).backward()
+    np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-6)
+
+
 # ---- higher order -------------------------------------------------------------------------
 
 

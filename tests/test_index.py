@@ -45,6 +45,42 @@ def test_index_0d_and_one_element(device):
     assert one[1:].numpy().shape == (0,)
 
 
+def _np_pad(a, pad, value):
+    """torch's F.pad in numpy: (low, high) pairs from the last dim; negative amounts crop."""
+    pairs = [(0, 0)] * a.ndim
+    for i in range(len(pad) // 2):
+        pairs[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    a = a[tuple(slice(max(0, -lo), d - max(0, -hi)) for (lo, hi), d in zip(pairs, a.shape))]
+    return np.pad(a, [(max(0, lo), max(0, hi)) for lo, hi in pairs], constant_values=value)
+
+
+PADDED_READS = [  # (shape, F.pad amounts, value, index): reads that land in the padding
+    ((4,), (1, 0), 9.0, 0), ((4,), (0, 3), 9.0, 6), ((4,), (0, 3), 9.0, -1),
+    ((4,), (0, 3), 9.0, slice(4, None)), ((4,), (2, 2), 0.0, 1), ((4,), (-1, 2), 9.0, 4),
+    ((4,), (2, -1), 9.0, 0), ((4,), (3, 3), -2.5, slice(None, None, 3)),
+    ((4,), (3, 3), 9.0, slice(None, None, -4)),
+    ((3, 4), (1, 0, 0, 2), 9.0, (4, 0)), ((3, 4), (1, 0, 0, 2), 9.0, (0, 0)),
+    ((3, 4), (1, 0, 0, 2), 9.0, 3), ((3, 4), (1, 0, 0, 2), 0.0, (slice(None), 0)),
+    ((3, 4), (1, 0, 0, 2), -2.5, (slice(None, None, 2), slice(None, None, -3))),
+    ((3, 4), (-1, 2, 1, -1), 9.0, (0, 4)), ((3, 4), (2, 0), 9.0, (None, 1, 1)),
+    ((2, 3, 4), (1, 1, 1, 1, 1, 1), 9.0, (0, 0, 0)), ((2, 3, 4), (1, 1, 1, 1, 1, 1), 0.0, (-1, 2, 5)),
+    ((2, 3, 4), (0, 0, -1, 2), 9.0, (1, 3)), ((2, 3, 4), (2, 0), 9.0, (Ellipsis, 1)),
+]
+
+
+@pytest.mark.parametrize("shape, pad, value, index", PADDED_READS, ids=[repr(c) for c in PADDED_READS])
+def test_index_into_padding_reads_the_pad_value(device, shape, pad, value, index):
+    """An int or slice that selects only padding (down to one element, a 0-d view) reads the
+    pad value, never the element of the source the padding stands next to."""
+    a = np.arange(1, np.prod(shape) + 1, dtype=np.float32).reshape(shape)
+    padded = lg.nn.functional.pad(T(a, device), pad, value=value)
+    ref = _np_pad(a, pad, value)[index]
+    np.testing.assert_array_equal(padded[index].numpy(), ref)
+    np.testing.assert_array_equal((padded * 1)[index].numpy(), ref)  # fused into a kernel, too
+    if ref.ndim == 0:
+        assert padded[index].item() == ref
+
+
 def test_index_empty(device):
     e = T(np.zeros((0, 3), np.float32), device)
     assert e[:, 1].numpy().shape == (0,)

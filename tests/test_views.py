@@ -24,10 +24,12 @@ def movement_chains(draw):
     ops = []
     cur = shape
     for _ in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(["reshape", "permute", "expand", "pad", "shrink", "flip"]))
+        kinds = ["reshape", "permute", "expand", "pad", "shrink", "flip"]
+        kind = draw(st.sampled_from(kinds)) if cur else "reshape"
         n = len(cur)
-        if kind == "reshape":
-            new = _factor(int(np.prod(cur)), draw)
+        if kind == "reshape":  # down to 0-d where one element is left, as x[i] does
+            size = int(np.prod(cur))
+            new = () if size == 1 and cur and draw(st.booleans()) else _factor(size, draw)
             ops.append(("reshape", new))
             cur = new
         elif kind == "permute":
@@ -112,6 +114,18 @@ def test_view_reshape_merges_when_strides_allow():
     assert v.reshape((24,)) is None  # flattening a transpose needs a second view
     stack = ViewStack.contiguous((4, 6)).permute((1, 0)).reshape((24,))
     assert len(stack.views) == 2
+
+
+def test_a_0d_view_of_padding_stays_invalid():
+    """Shrinking a padded view to a pad element and reshaping it to 0-d (x[0] of F.pad(x, (1, 0)))
+    must read no memory: a 0-d view has no dim to carry the empty mask, so it stacks."""
+    from lazygrad.ir import symbolic as sym
+    one = ViewStack.contiguous((4,)).pad(((1, 0),)).shrink(((0, 1),))
+    assert one.top.mask == ((0, 0),)
+    scalar = one.reshape(())
+    assert scalar.shape == () and scalar.index([])[1] is sym.FALSE
+    assert scalar.expand((3,)).index([sym.var("i", 0, 2)])[1] is sym.FALSE
+    assert ViewStack.contiguous((4,)).shrink(((2, 3),)).reshape(()).index([])[0] == sym.const(2)
 
 
 def test_view_index_is_simplified():

@@ -39,7 +39,7 @@ class View:
     @staticmethod
     def make(shape, strides, offset=0, mask=None) -> "View":
         """Canonical form: size-1 dims have stride 0; a mask covering everything is dropped;
-        an all-invalid view reads nothing."""
+        an all-invalid view reads nothing (its mask is all (0, 0), so it needs at least one dim)."""
         shape = tuple(shape)
         strides = tuple(0 if d == 1 else s for d, s in zip(shape, strides))
         if mask is not None:
@@ -109,7 +109,8 @@ class View:
         old = [(d, s, m) for d, s, m in zip(self.shape, self.strides, self.mask or [None] * len(self.shape))
                if d != 1]
         if self.mask is not None and any(m == (0, 0) for m in self.mask):
-            return View.make(shape, [0] * len(shape), 0, tuple((0, 0) for _ in shape))
+            # a 0-d view has no dim to hold the empty mask: stack it over this one instead
+            return View.make(shape, [0] * len(shape), 0, tuple((0, 0) for _ in shape)) if shape else None
         if self.mask is not None:
             if [d for d in shape if d != 1] != [d for d, _, _ in old]:
                 return None
