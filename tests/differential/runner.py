@@ -1,0 +1,211 @@
+"""Run a program on torch or lazygrad and compare what happened.
+
+An outcome is everything a user could observe: for each statement, the builtin classes of the
+exception it raised (if any) and the values it recorded with `R(x)`; at the end, every live
+tensor name's value and the `.grad` of every leaf the program names. Two outcomes agree when
+the same statements raise compatible classes, and every value has the same shape and dtype and
+close (or, for cache on/off and repeated runs, identical) numbers.
+
+    python -m differential.runner programs.json DEVICE out.npz   # used for LAZYGRAD_NO_CACHE=all
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import types
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# The classes an error is compared by: torch's classes must all be classes of lazygrad's error.
+BUILTIN_ERRORS = (RuntimeError, ValueError, TypeError, IndexError)
+NAME = re.compile(r"^(v|c|h|w|x|y|loss|out)[0-9_a-z]*$")
+
+
+@dataclass(frozen=True)
+class Program:
+    kind: str
+    lines: tuple[str, ...]
+    grads: tuple[str, ...] = ()  # leaves whose .grad is read at the end
+
+    def source(self, backend: str = "torch", device: str = "cpu") -> str:
+        """A runnable repro: the header binds the names the statements use."""
+        module = "torch" if backend == "torch" else "lazygrad"
+        jit = "lambda f: f" if backend == "torch" else "T.jit"
+        head = [f"import {module} as T", "from numpy import float32",
+                f"F, nn, optim, DEV, JIT = T.nn.functional, T.nn, T.optim, {device!r}, {jit}",
+                "R = lambda x: print(x.tolist() if hasattr(x, 'tolist') else x)"]
+        tail = [f"print({n!r}, {n}.grad)" for n in self.grads]
+        return "\n".join(head + list(self.lines) + tail)
+
+
+@dataclass
+class Outcome:
+    errors: dict[int, tuple[frozenset, str]] = field(default_factory=dict)  # line -> (classes, text)
+    reads: list[tuple[int, object]] = field(default_factory=list)  # (line, value)
+    finals: dict[str, object] = field(default_factory=dict)  # name or name.grad -> value
+
+
+def namespace(T, device: str, jit: bool = False) -> dict:
+    is_torch = T.__name__ == "torch"
+    ns = {"T": T, "F": T.nn.functional, "nn": T.nn, "optim": T.optim, "float32": np.float32,
+          "DEV": "cpu" if is_torch else device,
+          "JIT": (T.jit if jit and not is_torch else (lambda f: f))}
+    return ns
+
+
+def to_value(x):
+    """A host copy of whatever a program can hold: tensors, Python numbers, None."""
+    if x is None or isinstance(x, (bool, int, float)):
+        return x
+    if hasattr(x, "detach"):
+        x = x.detach()
+        a = x.cpu().numpy() if hasattr(x, "cpu") else x.numpy()
+        return np.array(a, copy=True)
+    if isinstance(x, (tuple, list)):
+        return [to_value(v) for v in x]
+    raise TypeError(f"cannot read a {type(x).__name__}")
+
+
+def error_classes(e: BaseException) -> frozenset:
+    return frozenset(c.__name__ for c in BUILTIN_ERRORS if isinstance(e, c))
+
+
+def exec_line(ns: dict, line: str) -> None:
+    exec(compile(line, "<program>", "exec"), ns)
+
+
+def run(program: Program, T, device: str = "cpu", jit: bool = False) -> Outcome:
+    out = Outcome()
+    ns = namespace(T, device, jit)
+    step = [0]
+    ns["R"] = lambda x: out.reads.append((step[0], to_value(x)))
+    for i, line in enumerate(program.lines):
+        step[0] = i
+        try:
+            exec_line(ns, line)
+        except Exception as e:  # noqa: BLE001 - every exception is part of the outcome
+            out.errors[i] = (error_classes(e), f"{type(e).__name__}: {e}"[:300])
+    for name in sorted(ns):
+        if NAME.match(name) and not isinstance(ns[name], (types.FunctionType, types.ModuleType)):
+            out.finals[name] = _read(lambda: to_value(ns[name]))
+    for name in program.grads:
+        if name in ns:
+            out.finals[name + ".grad"] = _read(lambda: to_value(ns[name].grad))
+    return out
+
+
+def _read(fn):
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001
+        return ReadError(f"{type(e).__name__}: {e}"[:300])
+
+
+@dataclass(frozen=True)
+class ReadError:
+    text: str
+
+
+def compare(ref: Outcome, got: Outcome, exact: bool, rtol: float = 1e-4, atol: float = 1e-4) -> list[str]:
+    """What differs between two outcomes (empty when they agree). `ref` is torch (or the first
+    lazygrad run); with `exact`, numbers must be bit-identical and error classes equal."""
+    bad = []
+    for i in sorted(set(ref.errors) | set(got.errors)):
+        r, g = ref.errors.get(i), got.errors.get(i)
+        if r is None or g is None:
+            bad.append(f"line {i}: " + (f"raises only on the reference: {r[1]}" if g is None
+                                        else f"raises only here: {g[1]}"))
+        elif not (r[0] == g[0] if exact else r[0] <= g[0]):
+            bad.append(f"line {i}: error class {sorted(g[0])} ({g[1]}) but reference {sorted(r[0])} ({r[1]})")
+    if len(ref.reads) != len(got.reads):
+        bad.append(f"{len(got.reads)} reads, reference {len(ref.reads)}")
+    for (i, r), (_, g) in zip(ref.reads, got.reads):
+        why = differ(r, g, exact, rtol, atol)
+        if why:
+            bad.append(f"R(...) at line {i}: {why}")
+    for name in sorted(set(ref.finals) | set(got.finals)):
+        if name not in got.finals or name not in ref.finals:
+            bad.append(f"{name}: " + ("missing here" if name not in got.finals else "only here"))
+            continue
+        why = differ(ref.finals[name], got.finals[name], exact, rtol, atol)
+        if why:
+            bad.append(f"{name}: {why}")
+    return bad
+
+
+def differ(r, g, exact: bool, rtol: float, atol: float) -> str | None:
+    if isinstance(r, ReadError) or isinstance(g, ReadError):
+        return None if type(r) is type(g) and (not exact or r == g) else f"read {g} (reference {r})"
+    if r is None or g is None:
+        return None if r is g else f"{g!r} (reference {r!r})"
+    if isinstance(r, list) or isinstance(g, list):
+        if not (isinstance(r, list) and isinstance(g, list) and len(r) == len(g)):
+            return f"{g!r} (reference {r!r})"
+        return next((w for w in (differ(a, b, exact, rtol, atol) for a, b in zip(r, g)) if w), None)
+    ra, ga = np.asarray(r), np.asarray(g)
+    if isinstance(r, (bool, int, float)) and not exact:  # a Python number (lr, .item())
+        ra, ga = ra.astype(np.float64), ga.astype(np.float64)
+    if ra.shape != ga.shape:
+        return f"shape {ga.shape} (reference {ra.shape})"
+    if ra.dtype != ga.dtype:
+        return f"dtype {ga.dtype} (reference {ra.dtype})"
+    if exact or ra.dtype.kind in "biu":
+        if np.array_equal(ra, ga, equal_nan=ra.dtype.kind == "f"):
+            return None
+        return f"{_show(ga)} (reference {_show(ra)})"
+    finite = np.abs(ra[np.isfinite(ra)])
+    scale = max(1.0, float(finite.max())) if finite.size else 1.0
+    if np.allclose(ga, ra, rtol=rtol, atol=atol * scale, equal_nan=True):
+        return None
+    return f"{_show(ga)} (reference {_show(ra)})"
+
+
+def _show(a: np.ndarray) -> str:
+    return np.array2string(a, precision=6, threshold=40).replace("\n", "")
+
+
+def dump(outcomes: list[Outcome]) -> dict:
+    """Outcomes as JSON-able data (numbers as lists with dtypes), for a subprocess to hand back."""
+    def enc(v):
+        if isinstance(v, np.ndarray):
+            return {"a": v.tolist(), "dtype": str(v.dtype), "shape": list(v.shape),
+                    "nan": np.isnan(v).tolist() if v.dtype.kind == "f" else None}
+        if isinstance(v, ReadError):
+            return {"read_error": v.text}
+        if isinstance(v, list):
+            return {"list": [enc(x) for x in v]}
+        return {"py": v}
+    return [{"errors": {str(k): [sorted(c), t] for k, (c, t) in o.errors.items()},
+             "reads": [[i, enc(v)] for i, v in o.reads],
+             "finals": {k: enc(v) for k, v in o.finals.items()}} for o in outcomes]
+
+
+def load(data: list) -> list[Outcome]:
+    def dec(v):
+        if "a" in v:
+            a = np.array(v["a"], dtype=v["dtype"]).reshape(v["shape"])
+            return a
+        if "read_error" in v:
+            return ReadError(v["read_error"])
+        if "list" in v:
+            return [dec(x) for x in v["list"]]
+        return v["py"]
+    return [Outcome({int(k): (frozenset(c), t) for k, (c, t) in o["errors"].items()},
+                    [(i, dec(v)) for i, v in o["reads"]],
+                    {k: dec(v) for k, v in o["finals"].items()}) for o in data]
+
+
+def main(argv: list[str]) -> None:
+    import lazygrad
+    path, device, out = argv
+    with open(path) as f:
+        programs = [Program(p["kind"], tuple(p["lines"]), tuple(p["grads"])) for p in json.load(f)]
+    outcomes = [run(p, lazygrad, device, jit=p.kind == "jit") for p in programs]
+    with open(out, "w") as f:
+        json.dump(dump(outcomes), f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

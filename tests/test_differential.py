@@ -1,0 +1,127 @@
+"""Differential tests: random programs over the public API give torch's numbers, gradients and
+error classes on every device, and identical bits when run again or with every cache off.
+
+The programs are data (tests/differential): each runs on torch and on lazygrad through one
+interpreter. A failure prints the program as a runnable script for either side.
+
+    LAZYGRAD_DIFF_EXAMPLES=20   20 times as many programs (about 30 minutes on 2 cores)
+    LAZYGRAD_DIFF_SEED=7        other programs than CI's (CI draws the same ones every run)
+    LAZYGRAD_DIFF_SHRINK=1      shrink a failing program to a minimal one (slow)
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
+
+import lazygrad  # noqa: E402
+from differential import programs, runner, training  # noqa: E402
+from lazygrad import config  # noqa: E402
+
+SCALE = float(os.environ.get("LAZYGRAD_DIFF_EXAMPLES", "1"))
+SEED = os.environ.get("LAZYGRAD_DIFF_SEED")
+PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + (
+    [Phase.shrink] if os.environ.get("LAZYGRAD_DIFF_SHRINK") else [])
+SLOW_DEVICES = {"python": 0.25}  # the reference interpreter runs a quarter as many
+
+settings.register_profile(
+    "differential", deadline=None, derandomize=SEED is None, database=None, phases=PHASES,
+    print_blob=False, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                             HealthCheck.data_too_large, HealthCheck.differing_executors])
+
+
+def examples(n: int, device: str) -> settings:
+    count = max(1, round(n * SCALE * SLOW_DEVICES.get(device, 1.0)))
+    return settings(settings.get_profile("differential"), max_examples=count)
+
+
+def differential(strategy, n: int, device: str):
+    """Decorate a check(program) so it runs on `n` drawn programs (scaled) for this device."""
+    def wrap(check):
+        fn = examples(n, device)(given(strategy)(check))
+        return seed(int(SEED))(fn) if SEED is not None else fn
+    return wrap
+
+
+def check_program(program: runner.Program, device: str, jit: bool = False) -> None:
+    """lazygrad agrees with torch; a second run and a run with every cache off give the same bits."""
+    reference = runner.run(program, torch)
+    first = runner.run(program, lazygrad, device, jit=jit)
+    again = runner.run(program, lazygrad, device, jit=jit)
+    with config.caches_disabled():
+        uncached = runner.run(program, lazygrad, device, jit=jit)
+    failures = [(what, diffs) for what, diffs in [
+        ("lazygrad vs torch", runner.compare(reference, first, exact=False)),
+        ("second run vs first (bits)", runner.compare(first, again, exact=True)),
+        ("caches off vs on (bits)", runner.compare(first, uncached, exact=True)),
+    ] if diffs]
+    if jit and failures and failures[0][0] == "lazygrad vs torch":
+        eager = runner.compare(reference, runner.run(program, lazygrad, device), exact=False)
+        failures.append(("(the same program without lg.jit vs torch)", eager or ["agrees"]))
+    if failures:
+        report = "\n".join(f"{what}:\n    " + "\n    ".join(diffs[:8]) for what, diffs in failures)
+        pytest.fail(f"on device {device!r}:\n{report}\nprogram:\n{program.source('lazygrad', device)}",
+                    pytrace=False)
+
+
+def test_op_programs_match_torch(device):
+    @differential(programs.op_programs(), 60, device)
+    def check(program):
+        check_program(program, device)
+    check()
+
+
+def test_optimizer_programs_match_torch(device):
+    @differential(training.optim_programs(), 12, device)
+    def check(program):
+        check_program(program, device)
+    check()
+
+
+def test_jit_training_replays_match_eager_torch(device):
+    @differential(training.jit_programs(), 6, device)
+    def check(program):
+        check_program(program, device, jit=True)
+    check()
+
+
+def test_jit_op_programs_match_torch(device):
+    @differential(training.jit_op_programs(), 12, device)
+    def check(program):
+        check_program(program, device, jit=True)
+    check()
+
+
+def _drawn(strategy, n: int) -> list:
+    """The first n programs a strategy draws (derandomized: the same every run)."""
+    drawn = []
+
+    @settings(settings.get_profile("differential"), max_examples=n, derandomize=True,
+              phases=[Phase.generate])
+    @given(strategy)
+    def collect(program):
+        drawn.append(program)
+    collect()
+    return drawn[:n]
+
+
+def test_no_cache_environment_gives_the_same_bits(device, tmp_path):
+    """LAZYGRAD_NO_CACHE=all in a fresh process gives the bits this process gives with caches on."""
+    progs = (_drawn(programs.op_programs(), 6) + _drawn(training.optim_programs(), 2)
+             + _drawn(training.jit_programs(), 1))
+    path = tmp_path / "programs.json"
+    path.write_text(json.dumps([{"kind": p.kind, "lines": p.lines, "grads": p.grads} for p in progs]))
+    env = dict(os.environ, LAZYGRAD_NO_CACHE="all",
+               PYTHONPATH=os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]))
+    subprocess.run([sys.executable, "-m", "differential.runner", str(path), device, str(tmp_path / "out.json")],
+                   env=env, check=True, timeout=300)
+    uncached = runner.load(json.loads((tmp_path / "out.json").read_text()))
+    for program, other in zip(progs, uncached):
+        here = runner.run(program, lazygrad, device, jit=program.kind == "jit")
+        diffs = runner.compare(here, other, exact=True)
+        assert not diffs, "\n".join(diffs[:8]) + "\nprogram:\n" + program.source("lazygrad", device)

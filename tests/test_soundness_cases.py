@@ -1,0 +1,172 @@
+"""The cases issue 12 lists as silently wrong, each as written there, run on lazygrad (every
+device) and on torch: lazygrad gives torch's numbers or torch's class of error.
+
+Each case is a function of the module `T` (torch or lazygrad) and a device, returning what a
+user would print; `same_as_torch` runs it on both sides and compares.
+"""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import lazygrad  # noqa: E402
+
+
+def same_as_torch(case, device, rtol=1e-5, atol=1e-6):
+    want = case(torch, "cpu")
+    got = case(lazygrad, device)
+    assert len(got) == len(want)
+    for name, w in want.items():
+        np.testing.assert_allclose(np.asarray(got[name], dtype=np.float64), np.asarray(w, dtype=np.float64),
+                                   rtol=rtol, atol=atol, err_msg=name)
+
+
+def host(t):
+    return t.detach().cpu().numpy() if hasattr(t, "cpu") else t.detach().numpy()
+
+
+# 1. Equal-valued tensors share storage.
+
+def test_equal_valued_parameters_are_not_tied(device):
+    def case(T, dev):
+        a = T.nn.Parameter(T.ones(3, device=dev))
+        b = T.nn.Parameter(T.ones(3, device=dev))
+        (a * T.tensor([1., 2., 3.], device=dev)).sum().backward()
+        T.optim.SGD([a, b], lr=.1).step()
+        return {"a": host(a), "b": host(b), "b.grad is None": b.grad is None}
+    same_as_torch(case, device)
+
+
+def test_in_place_add_to_a_tensor_leaves_an_equal_valued_one_alone(device):
+    def case(T, dev):
+        x = T.zeros(3, device=dev)
+        y = T.zeros(3, device=dev)
+        if T is lazygrad:
+            x, y = x.realize(), y.realize()
+        x += 1
+        return {"x": host(x), "y": host(y)}
+    same_as_torch(case, device)
+
+
+def test_equal_valued_leaves_get_their_own_gradients(device):
+    def case(T, dev):
+        p = T.zeros(3, device=dev, requires_grad=True)
+        q = T.zeros(3, device=dev, requires_grad=True)
+        (p * T.tensor([1., 2., 3.], device=dev) + q * T.tensor([4., 5., 6.], device=dev)).sum().backward()
+        r = T.zeros(3, device=dev, requires_grad=True)
+        s = T.zeros(3, device=dev, requires_grad=True)
+        (r * T.tensor([1., 2., 3.], device=dev)).sum().backward()
+        return {"p": host(p.grad), "q": host(q.grad), "r": host(r.grad), "s.grad is None": s.grad is None}
+    same_as_torch(case, device)
+
+
+# 2. Stale forward after a parameter update (a lazy input).
+
+def test_forward_sees_every_parameter_update_with_a_lazy_input(device):
+    def case(T, dev):
+        xx = T.linspace(-3, 3, 2000, device=dev).unsqueeze(-1).pow(T.tensor([1, 2, 3], device=dev))
+        lin = T.nn.Linear(3, 1, device=dev)
+        with T.no_grad():
+            lin.weight.copy_(T.tensor([[0.5, -0.25, 0.125]], device=dev))
+            lin.bias.copy_(T.tensor([0.25], device=dev))
+        opt = T.optim.SGD(lin.parameters(), lr=1e-6)
+        losses = []
+        for _ in range(5):
+            out = lin(xx).sum()
+            losses.append(out.item())
+            opt.zero_grad()
+            out.backward()
+            opt.step()
+        return {"losses": losses, "weight": host(lin.weight), "bias": host(lin.bias)}
+    same_as_torch(case, device, rtol=1e-4, atol=1e-3)
+    losses = case(lazygrad, device)["losses"]
+    assert len(set(losses)) == len(losses), f"a forward value repeats: {losses}"
+
+
+# 3. Optimizer math with several parameters.
+
+OPTIMIZERS = {
+    "adam": lambda T, ps: T.optim.Adam(ps, lr=0.05, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1),
+    "adamw": lambda T, ps: T.optim.AdamW(ps, lr=0.05, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1),
+    "rmsprop": lambda T, ps: T.optim.RMSprop(ps, lr=0.01, weight_decay=0.1),
+    "sgd": lambda T, ps: T.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_optimizer_with_two_parameters_of_different_shapes(device, optimizer):
+    rng = np.random.default_rng(0)
+    init = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (5,)]]
+    cs = [rng.uniform(0.5, 2, s).astype(np.float32) for s in [(3, 4), (5,)]]
+    ds = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (5,)]]
+
+    def case(T, dev):
+        ps = [T.tensor(p, device=dev, requires_grad=True) for p in init]
+        c = [T.tensor(x, device=dev) for x in cs]
+        d = [T.tensor(x, device=dev) for x in ds]
+        opt = OPTIMIZERS[optimizer](T, ps)
+        for _ in range(5):
+            opt.zero_grad()
+            sum((ci * p * p).sum() + (di * p).sum() for ci, di, p in zip(c, d, ps)).backward()
+            opt.step()
+        return {"p0": host(ps[0]), "p1": host(ps[1])}
+    same_as_torch(case, device)
+
+
+# 4. Results depend on what ran before in the process.
+
+def test_a_scheduler_does_not_inherit_the_previous_runs_learning_rate(device):
+    def train(T, dev, make_scheduler):
+        w = T.tensor([1.0, -2.0, 3.0], device=dev, requires_grad=True)
+        opt = T.optim.SGD([w], lr=0.1)
+        sched = make_scheduler(T, opt)
+        lrs = []
+        for _ in range(4):
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+            lrs.append(float(opt.param_groups[0]["lr"]))
+            sched.step()
+        return w, lrs
+
+    def case(T, dev):
+        w1, lrs1 = train(T, dev, lambda T, o: T.optim.lr_scheduler.StepLR(o, step_size=1, gamma=0.5))
+        w2, lrs2 = train(T, dev, lambda T, o: T.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4))
+        return {"steplr w": host(w1), "steplr lrs": lrs1, "cosine w": host(w2), "cosine lrs": lrs2}
+    same_as_torch(case, device)
+    assert case(lazygrad, device)["cosine lrs"][0] == pytest.approx(0.1)
+
+
+# 8. An in-place write between forward and backward.
+
+def raised(fn) -> BaseException | None:
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001
+        return e
+    return None
+
+
+def test_modifying_a_value_saved_for_backward_raises_a_runtime_error(device):
+    def case(T, dev):
+        w = T.tensor([1.0, 2.0], device=dev, requires_grad=True)
+        x = T.tensor([3.0, 4.0], device=dev)
+        y = (w * x).sum()
+        x += 1
+        return raised(y.backward)
+    assert isinstance(case(torch, "cpu"), RuntimeError)
+    error = case(lazygrad, device)
+    assert isinstance(error, RuntimeError), f"lazygrad raised {error!r}; torch raises a RuntimeError"
+
+
+def test_an_optimizer_step_between_a_loss_and_its_backward_raises_a_runtime_error(device):
+    def case(T, dev):
+        w = T.tensor([1.0, 2.0], device=dev, requires_grad=True)
+        opt = T.optim.SGD([w], lr=0.1)
+        (w * w).sum().backward()
+        loss = (w * w).sum()
+        opt.step()
+        return raised(loss.backward)
+    assert isinstance(case(torch, "cpu"), RuntimeError)
+    error = case(lazygrad, device)
+    assert isinstance(error, RuntimeError), f"lazygrad raised {error!r}; torch raises a RuntimeError"
