@@ -479,8 +479,14 @@ class IndexMixin:
         if broadcast_shape(self.shape, mask.shape) != self.shape:
             raise ShapeError(f"masked_fill: mask of shape {list(mask.shape)} does not broadcast to "
                              f"the input's shape {list(self.shape)}")
-        fill = value.cast(self.dtype) if isinstance(value, Tensor) else \
-            self._const(dtypes.checked_scalar(value, self.dtype), self.dtype, ())
+        if isinstance(value, Tensor):
+            if value.ndim == 0 and dtypes.promote_types(value.dtype, self.dtype) != self.dtype:
+                # torch reads a 0-d value as a number and checks it fits; only a wider dtype
+                # can fail, so only then is the value computed here
+                dtypes.check_fits(value.item(), self.dtype)
+            fill = value.cast(self.dtype)
+        else:
+            fill = self._const(dtypes.checked_scalar(value, self.dtype), self.dtype, ())
         if fill.ndim:
             raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {list(fill.shape)}")
         return mask.if_else(fill, self)

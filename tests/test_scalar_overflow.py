@@ -62,6 +62,10 @@ RAISES = [
      lambda d: lg.zeros(3, dtype=lg.uint8, device=d).masked_fill(lg.tensor(MASK, device=d), 300), over("uint8_t")),
     ("masked_fill int32 inf",
      lambda d: lg.zeros(3, dtype=lg.int32, device=d).masked_fill(lg.tensor(MASK, device=d), INF), over("int")),
+    ("masked_fill uint8 0-d int32 300", lambda d: lg.zeros(3, dtype=lg.uint8, device=d).masked_fill(
+        lg.tensor(MASK, device=d), lg.tensor(300, dtype=lg.int32, device=d)), over("uint8_t")),
+    ("masked_fill float16 0-d 1e6", lambda d: lg.zeros(3, dtype=lg.float16, device=d).masked_fill(
+        lg.tensor(MASK, device=d), lg.tensor(1e6, device=d)), over("c10::Half")),
     ("masked_fill float16 1e6",
      lambda d: lg.zeros(3, dtype=lg.float16, device=d).masked_fill(lg.tensor(MASK, device=d), 1e6), over("c10::Half")),
     ("clamp uint8 max 300", lambda d: lg.zeros(3, dtype=lg.uint8, device=d).clamp(max=300), over("uint8_t")),
@@ -154,6 +158,10 @@ ACCEPTS = [
     ("fill_ uint8 1.5", lambda d: lg.zeros(2, dtype=lg.uint8, device=d).realize().fill_(1.5), [1, 1], "uint8"),
     ("masked_fill uint8 -1",
      lambda d: lg.zeros(3, dtype=lg.uint8, device=d).masked_fill(lg.tensor(MASK, device=d), -1), [255, 0, 0], "uint8"),
+    ("masked_fill uint8 0-d -1", lambda d: lg.zeros(3, dtype=lg.uint8, device=d).masked_fill(
+        lg.tensor(MASK, device=d), lg.tensor(-1, device=d)), [255, 0, 0], "uint8"),
+    ("masked_fill int32 0-d 1.5", lambda d: lg.zeros(3, dtype=lg.int32, device=d).masked_fill(
+        lg.tensor(MASK, device=d), lg.tensor(1.5, device=d)), [1, 0, 0], "int32"),
     ("masked_fill float -inf",
      lambda d: lg.zeros(3, device=d).masked_fill(lg.tensor(MASK, device=d), -INF), [-INF, 0, 0], "float32"),
     ("clamp uint8 min -1", lambda d: lg.zeros(3, dtype=lg.uint8, device=d).clamp(min=-1), [255] * 3, "uint8"),
