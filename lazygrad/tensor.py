@@ -19,7 +19,7 @@ from lazygrad import dtypes
 from lazygrad.autograd import AutogradMixin
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.ir.errors import DTypeError, ShapeError
+from lazygrad.ir.errors import CastError, DTypeError, ShapeError
 from lazygrad.ir.node import Node, is_view_of_buffer, make, replace_srcs
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.realize import buffer_node, realize_nodes
@@ -104,7 +104,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
     def _inplace(self, value: "Tensor") -> "Tensor":
         """x += y and friends: torch semantics, computed now."""
         if value.dtype != self.dtype and dtypes.promote_types(self.dtype, value.dtype) != self.dtype:
-            raise DTypeError(f"result type {value.dtype.name} can't be cast to the in-place "
+            raise CastError(f"result type {value.dtype.name} can't be cast to the in-place "
                              f"target's dtype {self.dtype.name}")
         return self.assign(value).realize()
 

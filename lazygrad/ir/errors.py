@@ -6,8 +6,9 @@ class LazygradError(Exception):
     """Base of every error lazygrad raises on purpose."""
 
 
-class ShapeError(LazygradError, ValueError):
-    pass
+class ShapeError(LazygradError, ValueError, RuntimeError):
+    """Shapes that do not fit: torch raises RuntimeError for most (broadcasting, matmul,
+    reshape), ValueError for some, so this is both."""
 
 
 class DTypeError(LazygradError, TypeError):
@@ -37,3 +38,7 @@ class IRVerifyError(LazygradError, ValueError):
 
 class InplaceModifiedError(LazygradError, RuntimeError):
     """A value was needed after an in-place write replaced it (torch's version-counter error)."""
+
+
+class CastError(LazygradError, TypeError, RuntimeError):
+    """A result type that cannot be cast to an in-place or out= target (torch: RuntimeError)."""
