@@ -73,3 +73,11 @@ def test_opencl_says_it_has_no_bfloat16():
     x = lg.Tensor([1.0], dtype=lg.bfloat16, device="opencl")
     with pytest.raises(lg.DTypeError, match="bfloat16"):
         (x * 2).numpy()
+
+
+def test_a_kernel_that_only_stores_bfloat16_constants_compiles(device):
+    """full/zeros in bfloat16 render only the float32 -> bfloat16 conversion, whose helper
+    must be defined too (it was left out: 'undefined symbol: lg_f32_to_bf16')."""
+    _need_bfloat16(device)
+    assert lg.full((2,), 1.5, dtype=lg.bfloat16, device=device).tolist() == [1.5, 1.5]
+    assert lg.zeros(3, dtype=lg.bfloat16, device=device).tolist() == [0.0, 0.0, 0.0]

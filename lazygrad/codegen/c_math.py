@@ -92,7 +92,7 @@ _SELECT = """static inline float lg_select_f32(int c, float a, float b) {
   return lg_f32_from_bits((lg_bits_from_f32(a) & m) | (lg_bits_from_f32(b) & ~m));
 }"""
 
-HELPERS = {"lg_exp2_f32": _EXP2, "lg_log2_f32": _LOG2, "lg_sin_f32": _SIN, "lg_bf16_": _BF16,
+HELPERS = {"lg_exp2_f32": _EXP2, "lg_log2_f32": _LOG2, "lg_sin_f32": _SIN, "bf16": _BF16,  # lg_bf16_*, lg_f32_to_bf16
            "lg_select_f32": _SELECT}
 FUNCTION_FOR = {"exp2": "lg_exp2_f32", "log2": "lg_log2_f32", "sin": "lg_sin_f32"}
 BFLOAT16_HELPERS = _BF16
