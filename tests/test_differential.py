@@ -17,17 +17,19 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
+from differential import programs, runner, training
+from hypothesis import HealthCheck, Phase, given, seed, settings
 
-import lazygrad  # noqa: E402
-from differential import programs, runner, training  # noqa: E402
-from lazygrad import config  # noqa: E402
+import lazygrad
+from lazygrad import config
 
 SCALE = float(os.environ.get("LAZYGRAD_DIFF_EXAMPLES", "1"))
 SEED = os.environ.get("LAZYGRAD_DIFF_SEED")
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + (
     [Phase.shrink] if os.environ.get("LAZYGRAD_DIFF_SHRINK") else [])
-SLOW_DEVICES = {"python": 0.25}  # the reference interpreter runs a quarter as many
+# Cold kernel compiles dominate (about 0.1 s a kernel for C, 0.4 s for PoCL; the python device
+# compiles nothing and runs these small tensors fast): OpenCL runs half as many programs.
+DEVICE_SHARE = {"opencl": 0.5}
 
 settings.register_profile(
     "differential", deadline=None, derandomize=SEED is None, database=None, phases=PHASES,
@@ -36,7 +38,7 @@ settings.register_profile(
 
 
 def examples(n: int, device: str) -> settings:
-    count = max(1, round(n * SCALE * SLOW_DEVICES.get(device, 1.0)))
+    count = max(1, round(n * SCALE * DEVICE_SHARE.get(device, 1.0)))
     return settings(settings.get_profile("differential"), max_examples=count)
 
 
@@ -69,8 +71,6 @@ def check_program(program: runner.Program, device: str, jit: bool = False) -> No
                     pytrace=False)
 
 
-@pytest.mark.xfail(reason="open (issue 12): some generated programs raise another error class than torch "
-                   "(bool negation TypeError vs RuntimeError, ...); values agree; see the stop note", strict=False)
 def test_op_programs_match_torch(device):
     @differential(programs.op_programs(), 60, device)
     def check(program):
@@ -85,8 +85,6 @@ def test_optimizer_programs_match_torch(device):
     check()
 
 
-@pytest.mark.xfail(reason="open (issue 12): a jitted step mixing in-place writes and backward still "
-                   "differs from eager in some generated programs; see the stop note", strict=False)
 def test_jit_training_replays_match_eager_torch(device):
     @differential(training.jit_programs(), 6, device)
     def check(program):
@@ -94,8 +92,6 @@ def test_jit_training_replays_match_eager_torch(device):
     check()
 
 
-@pytest.mark.xfail(reason="open (issue 12): jit replays of generated programs with in-place writes "
-                   "raise the version check where eager does not; see the stop note", strict=False)
 def test_jit_op_programs_match_torch(device):
     @differential(training.jit_op_programs(), 12, device)
     def check(program):

@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import lazygrad  # noqa: E402
+import lazygrad
 
 
 def same_as_torch(case, device, rtol=1e-5, atol=1e-6):

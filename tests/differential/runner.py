@@ -73,7 +73,7 @@ def error_classes(e: BaseException) -> frozenset:
 
 
 def exec_line(ns: dict, line: str) -> None:
-    exec(compile(line, "<program>", "exec"), ns)
+    exec(compile(line, "<program>", "exec"), ns)  # noqa: S102 - the program is data we drew
 
 
 def run(program: Program, T, device: str = "cpu", jit: bool = False) -> Outcome:
@@ -89,10 +89,10 @@ def run(program: Program, T, device: str = "cpu", jit: bool = False) -> Outcome:
             out.errors[i] = (error_classes(e), f"{type(e).__name__}: {e}"[:300])
     for name in sorted(ns):
         if NAME.match(name) and not isinstance(ns[name], (types.FunctionType, types.ModuleType)):
-            out.finals[name] = _read(lambda: to_value(ns[name]))
+            out.finals[name] = _read(lambda n=name: to_value(ns[n]))
     for name in program.grads:
         if name in ns:
-            out.finals[name + ".grad"] = _read(lambda: to_value(ns[name].grad))
+            out.finals[name + ".grad"] = _read(lambda n=name: to_value(ns[n].grad))
     return out
 
 
@@ -154,7 +154,7 @@ def differ(r, g, exact: bool, rtol: float, atol: float) -> str | None:
     if exact or ra.dtype.kind in "biu":
         if np.array_equal(ra, ga, equal_nan=ra.dtype.kind == "f"):
             return None
-        return f"{_show(ga)} (reference {_show(ra)})"
+        return f"{_show(ga, 9)} (reference {_show(ra, 9)})"
     finite = np.abs(ra[np.isfinite(ra)])
     scale = max(1.0, float(finite.max())) if finite.size else 1.0
     if np.allclose(ga, ra, rtol=rtol, atol=atol * scale, equal_nan=True):
@@ -162,16 +162,15 @@ def differ(r, g, exact: bool, rtol: float, atol: float) -> str | None:
     return f"{_show(ga)} (reference {_show(ra)})"
 
 
-def _show(a: np.ndarray) -> str:
-    return np.array2string(a, precision=6, threshold=40).replace("\n", "")
+def _show(a: np.ndarray, precision: int = 6) -> str:
+    return np.array2string(a, precision=precision, threshold=40).replace("\n", "")
 
 
 def dump(outcomes: list[Outcome]) -> dict:
     """Outcomes as JSON-able data (numbers as lists with dtypes), for a subprocess to hand back."""
     def enc(v):
         if isinstance(v, np.ndarray):
-            return {"a": v.tolist(), "dtype": str(v.dtype), "shape": list(v.shape),
-                    "nan": np.isnan(v).tolist() if v.dtype.kind == "f" else None}
+            return {"a": v.tolist(), "dtype": str(v.dtype), "shape": list(v.shape)}
         if isinstance(v, ReadError):
             return {"read_error": v.text}
         if isinstance(v, list):
@@ -185,8 +184,7 @@ def dump(outcomes: list[Outcome]) -> dict:
 def load(data: list) -> list[Outcome]:
     def dec(v):
         if "a" in v:
-            a = np.array(v["a"], dtype=v["dtype"]).reshape(v["shape"])
-            return a
+            return np.array(v["a"], dtype=v["dtype"]).reshape(v["shape"])
         if "read_error" in v:
             return ReadError(v["read_error"])
         if "list" in v:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .programs import Builder, KINDS, literal, tensor_line
+from .programs import KINDS, Builder, literal, tensor_line
 from .runner import Program
 
 OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop"]
