@@ -200,7 +200,10 @@ def _plan(recording: _Recording, inputs: list[Buffer], out_buffers: list[Buffer]
     are matched by storage: a write into an input makes a new version of it, still the input."""
     input_slot = {b.storage: i for i, b in enumerate(inputs)}
     created = {out.id for k, _, out, _ in recording.steps if k.output is None}
-    out_index = {b.id: j for j, b in enumerate(out_buffers) if b.id in created}
+    out_index: dict[int, int] = {}
+    for j, b in enumerate(out_buffers):
+        if b.id in created:
+            out_index.setdefault(b.id, j)  # one buffer returned twice is one output
     last_use: dict[int, int] = {}
     for i, (_, _, out, ins) in enumerate(recording.steps):
         for b in [out] + ins:
@@ -239,6 +242,8 @@ def _plan(recording: _Recording, inputs: list[Buffer], out_buffers: list[Buffer]
     for b, shape in zip(out_buffers, [None] * len(out_buffers)):
         if b.storage in input_slot:  # an input returned as it is: this call's input
             specs.append((("input", input_slot[b.storage]), (b.device, b.size, b.dtype), shape))
+        elif out_index.get(b.id, len(specs)) < len(specs):  # the same tensor returned again
+            specs.append((("output", out_index[b.id]), (b.device, b.size, b.dtype), shape))
         else:  # computed by the trace: a new buffer each call; else captured (a weight)
             specs.append((None if b.id in created else b, (b.device, b.size, b.dtype), shape))
     return _Plan(steps, pool, specs, structure, len(steps), list(recording.host))
@@ -321,8 +326,12 @@ class JitFunction:
         if plan.random_tensors:
             from lazygrad import random
             random.before_replay(plan.random_tensors, plan.random_states)
-        outputs = [inputs[captured[1]] if isinstance(captured, tuple) else
-                   captured if captured is not None else Buffer(*spec) for captured, spec, _ in plan.outputs]
+        outputs: list[Buffer] = []
+        for captured, spec, _ in plan.outputs:
+            if isinstance(captured, tuple):  # this call's input, or an output returned again
+                outputs.append(inputs[captured[1]] if captured[0] == "input" else outputs[captured[1]])
+            else:
+                outputs.append(captured if captured is not None else Buffer(*spec))
         grads: dict[int, Buffer] = {}
 
         def grad_buffer(i: int) -> Buffer:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.ir.ops import Op
+from lazygrad.ir.errors import DTypeError
 
 
 
@@ -24,7 +25,7 @@ class MathMixin:
 
     def __neg__(self):
         if self.dtype.is_bool:
-            raise TypeError("negation of a bool tensor is not supported; use ~ or logical_not()")
+            raise DTypeError("negation of a bool tensor is not supported; use ~ or logical_not()")
         return self._unary(Op.NEG)
 
     def neg(self):
@@ -157,7 +158,7 @@ class MathMixin:
     def _bitwise(self, op, other, reverse=False):
         a, b = self._broadcast_pair(other, reverse)
         if a.dtype.is_float:
-            raise TypeError(f"{op.value} needs integer or bool tensors, got {a.dtype.name}")
+            raise DTypeError(f"{op.value} needs integer or bool tensors, got {a.dtype.name}")
         return a._binary(op, b)
 
     def __and__(self, other):
@@ -182,7 +183,7 @@ class MathMixin:
         if self.dtype.is_bool:
             return self.logical_not()
         if self.dtype.is_float:
-            raise TypeError("~ needs an integer or bool tensor")
+            raise DTypeError("~ needs an integer or bool tensor")
         return self ^ -1 if not self.dtype.is_unsigned else self ^ ((1 << self.dtype.bits) - 1)
 
     def __lshift__(self, other):

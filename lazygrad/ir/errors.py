@@ -11,8 +11,8 @@ class ShapeError(LazygradError, ValueError, RuntimeError):
     reshape), ValueError for some, so this is both."""
 
 
-class DTypeError(LazygradError, TypeError):
-    pass
+class DTypeError(LazygradError, TypeError, RuntimeError):
+    """A dtype an op cannot take: torch raises TypeError for some, RuntimeError for most."""
 
 
 class DeviceError(LazygradError, RuntimeError):

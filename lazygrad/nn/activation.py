@@ -5,8 +5,8 @@ from lazygrad.tensor import Tensor
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0) whose gradient at exactly 0 is 0, as torch's (a plain maximum would split it)."""
-    return (input > 0).if_else(input, 0.0)
+    """max(x, 0) whose gradient at exactly 0 is 0, as torch's; keeps the dtype and NaN."""
+    return input.relu()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
