@@ -95,3 +95,22 @@ def caches_disabled(*names: str) -> Iterator[None]:
                 cache._off -= 1
                 cache.clear()
                 cache.enabled = cache._off == 0 and not _off_by_environment(cache.name)
+
+
+_LOCAL = threading.local()
+
+
+@contextmanager
+def fresh_values() -> Iterator[None]:
+    """Inside the block (this thread only), values cached on graph nodes are not reused: lg.jit
+    records a function this way, so that every value it needs is computed by a kernel the plan
+    replays, from the storages as they are at replay time, never a value frozen at trace time."""
+    _LOCAL.fresh = getattr(_LOCAL, "fresh", 0) + 1
+    try:
+        yield
+    finally:
+        _LOCAL.fresh -= 1
+
+
+def values_fresh() -> bool:
+    return bool(getattr(_LOCAL, "fresh", 0))

@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from lazygrad.config import register_cache
+from lazygrad.config import fresh_values, register_cache
 from lazygrad.ir.errors import LazygradError
 from lazygrad.ir.ops import Op
 from lazygrad.realize import buffer_node, cached, captures
@@ -297,9 +297,10 @@ class JitFunction:
         captures().append(recording)
         random.begin_trace()
         try:
-            result = self.fn(*args, **kwargs)
-            outs, structure = _flatten_outputs(result)
-            realize(*outs)
+            with fresh_values():
+                result = self.fn(*args, **kwargs)
+                outs, structure = _flatten_outputs(result)
+                realize(*outs)
             out_buffers = [_value_buffer(t) for t in outs]
             set_grads = [(leaf, leaf.grad) for leaf, old in zip(leaves, before)
                          if leaf.grad is not None and leaf.grad is not old]
@@ -357,7 +358,7 @@ class JitFunction:
         for program, in_place, slots in plan.steps:
             buffers = [resolve(s) for s in slots]
             if program is None:
-                buffers[0].copyin(buffers[1].numpy())
+                buffers[0].copy_from(buffers[1])
                 continue
             program(*(b.handle for b in buffers))
             if in_place:  # a new version of the storage, as outside jit
@@ -365,13 +366,19 @@ class JitFunction:
         from lazygrad.tensor import Tensor, _move_views
         if written:
             _move_views(written)
-        tensors = [Tensor._wrap(buffer_node(b, shape)) for b, (_, _, shape) in zip(outputs, plan.outputs)]
+        # a returned input or captured storage may have been written since: its current version
+        tensors = [Tensor._wrap(buffer_node(_current(b), shape)) for b, (_, _, shape) in zip(outputs, plan.outputs)]
         for ref, index in plan.grads_set:
             leaf = ref()
             if leaf is not None:
                 leaf.grad = tensors[index]
         n_out = len(plan.outputs) - len(plan.grads_set)
         return _rebuild(plan.structure, tensors[:n_out])
+
+
+def _current(b: Buffer) -> Buffer:
+    """The storage's current version (a new Buffer for it when b was replaced)."""
+    return Buffer(b.device, b.size, b.dtype, b.storage) if b.stale else b
 
 
 def jit(fn: Callable) -> JitFunction:

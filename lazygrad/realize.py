@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from lazygrad.codegen.lower import lower
+from lazygrad.config import values_fresh
 from lazygrad.codegen.search import beam_width, choose as beam_choose
 from lazygrad.ir.errors import InplaceModifiedError, LazygradError
 from lazygrad.ir.node import Node, base_of, make
@@ -86,6 +87,23 @@ def _buffer_of(node: Node) -> Buffer:
     if node.op is Op.BUFFER:
         return node.buffer
     return node.realized.buffer
+
+
+class _HostCopy:
+    """A copy made outside a schedule, as jit records it (a step with no program)."""
+    name = "copy"
+    output = None
+    ast = None
+    flops = 0
+
+
+def copy_buffer(src: Buffer) -> Buffer:
+    """A new storage holding src's contents (recorded by lg.jit, so a replay copies too)."""
+    out = Buffer(src.device, src.size, src.dtype).copyin(src.numpy())
+    active = captures()
+    if active:
+        active[-1].record(_HostCopy, None, out, [src])
+    return out
 
 
 def cached(node: Node) -> Node | None:
@@ -209,7 +227,8 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
     storage written in place its Buffer of the new contents.
     Results are taken as each kernel finishes: values a schedule computes before one of its
     in-place writes stay the values from before the write."""
-    todo = [n for n in nodes if n.op is not Op.BUFFER and cached(n) is None]
+    fresh = values_fresh()  # lg.jit records: every value is computed again by a kernel
+    todo = [n for n in nodes if n.op is not Op.BUFFER and (fresh or cached(n) is None)]
     results: dict[Node, Node] = {}
     if written is None:
         written = {}

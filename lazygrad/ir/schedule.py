@@ -26,7 +26,7 @@ import networkx as nx
 from lazygrad.ir.kernel import kernel_flops, kernel_name
 from lazygrad.ir.kernel_ast import STORED_PERMUTED, TRANSPOSED_COPY, AssignHazard, build_kernel_ast
 from lazygrad.ir.node import Node, base_of, consumers, is_view_of_buffer, make, toposort  # noqa: F401
-from lazygrad.config import register_cache
+from lazygrad.config import register_cache, values_fresh
 from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
 from lazygrad.ir.rewrite import Rule, rewrite_graph_mapped
@@ -95,7 +95,7 @@ def _substitute_realized(roots: list[Node]) -> list[Node]:
         if r.buffer.stale:
             n.realized = None
             return False
-        return REALIZED_CACHE.enabled or _reads_replaced(n)
+        return (REALIZED_CACHE.enabled and not values_fresh()) or _reads_replaced(n)
     order = toposort(roots, stop=done)
     if not any(done(n) for n in order):
         return roots

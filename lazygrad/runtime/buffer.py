@@ -85,6 +85,16 @@ class Buffer:
         get_device(self.device).allocator.copyin(self.handle, memoryview(data.view(np.uint8)))
         return self
 
+    def copy_from(self, src: "Buffer") -> "Buffer":
+        """src's bytes into the start of this buffer (which may be bigger: a reused scratch
+        buffer), through the host when the devices differ."""
+        from lazygrad.runtime.registry import get_device
+        if src.dtype != self.dtype or src.size > self.size:
+            raise ValueError(f"copy_from: {src} does not fit {self}")
+        raw = get_device(src.device).allocator.copyout(src.handle, src.nbytes)
+        get_device(self.device).allocator.copyin(self.handle, memoryview(np.ascontiguousarray(raw)))
+        return self
+
     def numpy(self) -> np.ndarray:
         from lazygrad.runtime.registry import get_device
         raw = get_device(self.device).allocator.copyout(self.handle, self.nbytes)
