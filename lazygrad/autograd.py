@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 from lazygrad import dtypes
 from lazygrad.ir.node import Node, make, toposort
+from lazygrad.ir.errors import InplaceModifiedError
 from lazygrad.ir.ops import Op
 
 # ---- tiny node builders (the vocabulary the rules are written in) ----------------------------
@@ -151,6 +152,10 @@ def add_gradient_path(node: Node, target: Node, fn: PathFn) -> None:
     _PATHS.setdefault(node, {})[target] = fn
 
 
+def has_gradient_path(node: Node) -> bool:
+    return bool(_PATHS.get(node))
+
+
 def _paths_of(node: Node) -> tuple[Node, ...]:
     paths = _PATHS.get(node)
     return tuple(paths) if paths else ()
@@ -216,7 +221,7 @@ def live_leaves() -> list:
     found = []
     for ref in list(_REQUIRES_GRAD.values()):
         t = ref()
-        if t is not None and t.requires_grad and t.node.op is Op.BUFFER:
+        if t is not None and t.is_leaf and t.requires_grad:
             found.append(t)
     return found
 
@@ -227,13 +232,23 @@ def _leaf_tensors() -> dict:
     by_storage: dict = {}
     for ref in list(_REQUIRES_GRAD.values()):
         t = ref()
-        if t is not None and t.requires_grad and t.node.op is Op.BUFFER:
+        if t is not None and t.is_leaf and t.requires_grad:
             by_storage.setdefault(t.node.buffer.storage, []).append(t)
     return by_storage
 
 
 def _leaf_storage(node: Node):
     return node.buffer.storage if node.op is Op.BUFFER and node.buffer is not None else None
+
+
+# Values of unrealized tensors that an in-place write replaced (`y = x.exp(); y += 1` rebinds
+# y to a new expression; exp's gradient still needs the old y). A gradient that reads one raises
+# as torch's does. Held weakly: a node nothing reads any more cannot be read by a gradient.
+_OVERWRITTEN: "weakref.WeakSet[Node]" = weakref.WeakSet()
+
+
+def overwritten(node: Node) -> None:
+    _OVERWRITTEN.add(node)
 
 
 def check_gradients_current(grads) -> None:
@@ -243,8 +258,18 @@ def check_gradients_current(grads) -> None:
     def done(n: Node) -> bool:
         return n.realized is not None and not n.realized.buffer.stale
     grads = list(grads)
-    if grads:
-        check_current(toposort(grads, stop=done), grads[0])
+    if not grads:
+        return
+    order = toposort(grads, stop=done)
+    check_current(order, grads[0])
+    if _OVERWRITTEN:
+        for n in order:
+            if n in _OVERWRITTEN:
+                raise InplaceModifiedError(
+                    f"one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: [{n.dtype.name}{list(n.shape)}] (made at {n.loc}) was "
+                    "written in place after it was used; compute the gradient before the write, or "
+                    "write into a clone")
 
 
 def _no_grad_fn(i: int) -> RuntimeError:
@@ -328,7 +353,7 @@ class AutogradMixin:
 
     @property
     def is_leaf(self) -> bool:
-        return not self.requires_grad or self.node.op is Op.BUFFER
+        return not self.requires_grad or (self.node.op is Op.BUFFER and not self.__dict__.get("_nonleaf"))
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         """Accumulate d self / d leaf into every leaf's .grad (torch semantics). The graph is

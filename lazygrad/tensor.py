@@ -16,13 +16,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import AutogradMixin
+from lazygrad.autograd import AutogradMixin, add_gradient_path, gradient_nodes, has_gradient_path, overwritten
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.ir.errors import CastError, DTypeError, ShapeError
-from lazygrad.ir.node import Node, is_view_of_buffer, make, replace_srcs
+from lazygrad.ir.errors import CastError, DTypeError, InplaceViewError, ShapeError
+from lazygrad.ir.node import Node, make, replace_srcs, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
-from lazygrad.realize import buffer_node, realize_nodes
+from lazygrad.realize import buffer_node, cached, copy_buffer, realize_nodes
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
 from lazygrad.tensor_index import IndexMixin
@@ -94,9 +94,24 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
             from lazygrad.ir.errors import DeviceError
             raise DeviceError(f"assign: value is on {value.device!r}, target on {self.device!r}")
         value = value.cast(self.dtype)._broadcast_to(self.shape)
-        if is_view_of_buffer(self.node):
-            self.node = make(Op.ASSIGN, (self.node, value.node))
-        else:  # not realized: nothing else can see its storage, so rebind functionally
+        _check_inplace(self)
+        keep_history = not is_grad_enabled() and self.requires_grad and not self.is_leaf
+        if _storage_view(self.node) is None and (keep_history or _has_aliases(self)):
+            # views of a lazy tensor share its storage, and a write under no_grad keeps the
+            # tensor's gradient history (torch): either needs the tensor to have storage
+            _materialize_aliases(self)
+        base = _storage_view(self.node)
+        if base is not None:
+            self.node = make(Op.ASSIGN, (_without_detach(self.node), value.node))
+            # how realize links the new version into autograd: to the value written and what
+            # stays ("record"), or, under no_grad, as if the write never happened ("keep")
+            if is_grad_enabled() and (value.requires_grad or self.requires_grad):
+                self.__dict__["_grad_write"] = "record"
+            elif not is_grad_enabled() and has_gradient_path(base):
+                self.__dict__["_grad_write"] = "keep"
+        else:  # not realized and no views: nothing else can see its storage, so rebind functionally
+            if self.requires_grad and is_grad_enabled():
+                overwritten(self.node)  # a gradient that needs the old value must raise, as torch's
             self.node = value.node
         self.requires_grad = self.requires_grad or value.requires_grad
         return self
@@ -217,6 +232,8 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return create_schedule([self.node]).kernels
 
     def _buffer_node(self) -> Node:
+        if self.node.op is Op.ASSIGN:  # a pending in-place write: run it, then read the view
+            realize(self)
         return realize_nodes([self.node])[0]
 
     def numpy(self) -> np.ndarray:
@@ -272,7 +289,8 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
 
     # ---- conversion ---------------------------------------------------------------------------
     def detach(self) -> "Tensor":
-        return Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node)
+        """The same storage without a gradient (torch: an in-place write to either shows in both)."""
+        return _view_of(self, Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node))
 
     def clone(self) -> "Tensor":
         return self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
@@ -391,7 +409,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return t._movement(Op.EXPAND, tuple(shape))
 
     def _movement(self, op: Op, arg: Any) -> "Tensor":
-        return self._derive(make(op, (self.node,), arg))
+        return _view_of(self, self._derive(make(op, (self.node,), arg)))
 
     def _reduce(self, op: Op, axes: tuple[int, ...], keepdim: bool) -> "Tensor":
         axes = tuple(sorted(set(axes)))
@@ -440,11 +458,83 @@ class _LiveTensors:
 _LAZY = _LiveTensors()
 
 
+_VIEW_OPS = MOVEMENT | {Op.DETACH}
+
+
 def _storage_view(node: Node) -> Node | None:
-    """The BUFFER node under a chain of views, or None when node is not a view of a buffer."""
-    while node.op in MOVEMENT:
+    """The BUFFER node under a chain of views (and detaches), or None when node is not a view
+    of a buffer."""
+    while node.op in _VIEW_OPS:
         node = node.srcs[0]
     return node if node.op is Op.BUFFER else None
+
+
+def _without_detach(node: Node) -> Node:
+    """The view chain with its detaches dropped (an assign's target: autograd never reads it)."""
+    if node.op is Op.DETACH:
+        return _without_detach(node.srcs[0])
+    if node.op in MOVEMENT:
+        return replace_srcs(node, (_without_detach(node.srcs[0]),) + node.srcs[1:])
+    return node
+
+
+# Views of a lazy tensor: torch's views share storage, so an in-place write to any of them shows
+# in all. A lazy tensor has no storage yet; each view remembers the tensor it views (its base),
+# and an in-place write to a lazy member of such a group first gives the base its own storage.
+def _check_inplace(t: "Tensor") -> None:
+    """torch refuses in-place writes to a leaf that requires grad (or a view of one) while
+    gradients are recorded: the gradient would be of a value that no longer exists."""
+    root = _root(t)
+    if is_grad_enabled() and root.requires_grad and root.is_leaf:
+        raise InplaceViewError("a leaf Variable that requires grad is being used in an in-place "
+                               f"operation (at {user_location()}); wrap it in `with lg.no_grad():`")
+
+
+def _root(t: "Tensor") -> "Tensor":
+    base = t.__dict__.get("_base")
+    return t if base is None else base
+
+
+def _view_of(base: "Tensor", view: "Tensor") -> "Tensor":
+    if view is not base:
+        root = _root(base)
+        root.__dict__["_has_views"] = True
+        view.__dict__["_base"] = root
+    return view
+
+
+def _has_aliases(t: "Tensor") -> bool:
+    root = _root(t)
+    if not root.__dict__.get("_has_views") and root is t:
+        return False
+    return any(m is not t and (m is root or m.__dict__.get("_base") is root) for m in list(_LAZY))
+
+
+def _materialize_aliases(t: "Tensor") -> None:
+    """Give the base of t's view group its own storage and move every view onto it. A base
+    that requires grad keeps its gradient: its storage's first version leads back to its graph."""
+    root = _root(t)
+    old = root.node
+    if _storage_view(old) is None:
+        realize(root)
+        if root.requires_grad:  # realize kept the graph and cached the value: take that as storage
+            value = cached(old)
+            root.node = buffer_node(value.buffer, root.shape)
+            root.__dict__["_nonleaf"] = True
+            add_gradient_path(root.node, old, lambda node, g: g)
+    new = root.node
+    for m in list(_LAZY):
+        if m is not root and m.__dict__.get("_base") is root and _storage_view(m.node) is None:
+            m.node = _swap_base(m.node, old, new)
+
+
+def _swap_base(node: Node, old: Node, new: Node) -> Node:
+    """node, a chain of views over old, rebuilt over new."""
+    if node is old:
+        return new
+    if node.op in _VIEW_OPS:
+        return replace_srcs(node, (_swap_base(node.srcs[0], old, new),) + node.srcs[1:])
+    return node  # not a view of old any more (rebound since): left as it is
 
 
 def _rebase(node: Node, base: Node) -> Node:
@@ -460,17 +550,21 @@ def _bind(t: Tensor, result: Node) -> None:
     storage unless one is a view of the other."""
     buf = result.buffer
     if buf.storage.owned:
-        buf = Buffer(buf.device, buf.size, buf.dtype).copyin(buf.numpy())
+        buf = copy_buffer(buf)
     buf.storage.owned = True
     t.node = result if buf is result.buffer and result.shape == t.shape else buffer_node(buf, t.shape)
 
 
-def _move_views(written: dict) -> None:
-    """After in-place writes, every tensor viewing a written storage sees the new version."""
+def _move_views(written: dict, grad_storages=frozenset()) -> None:
+    """After in-place writes, every tensor viewing a written storage sees the new version; one
+    written with a value that requires grad now requires grad too, as a non-leaf."""
     for t in list(_LAZY):
         base = _storage_view(t.node)
         if base is not None and base.buffer.storage in written and base.buffer.stale:
             t.node = _rebase(t.node, buffer_node(written[base.buffer.storage], base.shape))
+            if base.buffer.storage in grad_storages and t.dtype.is_float:
+                t.__dict__["_nonleaf"] = True
+                t.requires_grad = True
 
 
 def _pending_readers(written: set, exclude: set[int]) -> list[Tensor]:
@@ -483,7 +577,7 @@ def _pending_readers(written: set, exclude: set[int]) -> list[Tensor]:
     # views of the buffer see the write, as in torch
     candidates = [t for t in list(_LAZY)
                   if id(t) not in exclude and t.node.op is not Op.BUFFER and not done(t.node)
-                  and not is_view_of_buffer(t.node) and not t.__dict__.get("_temporary")]
+                  and _storage_view(t.node) is None and not t.__dict__.get("_temporary")]
     if not candidates:
         return []
     # one walk over all their graphs (they share most nodes), sources first, not past results
@@ -502,11 +596,15 @@ def realize(*tensors: Tensor) -> None:
     from lazygrad.realize import base_buffer
     written_now = {base_buffer(t.node.srcs[0]).buffer.storage for t in tensors if t.node.op is Op.ASSIGN}
     extra = _pending_readers(written_now, {id(t) for t in tensors}) if written_now else []
-    everything = [t for t in list(tensors) + extra if not is_view_of_buffer(t.node)]
+    everything = [t for t in list(tensors) + extra if _storage_view(t.node) is None or t.node.op is Op.BUFFER]
     written: dict = {}
     results = realize_nodes([t.node for t in everything], written)
+    with_gradient = []
     for t, r in zip(everything, results):
         if t.node.op is Op.ASSIGN:  # the tensor stays what it was: the (view of the) buffer written
+            mode = t.__dict__.pop("_grad_write", None)
+            if mode is not None:
+                with_gradient.append((t.node, mode))
             t.node = t.node.srcs[0]
         elif t.node.op is Op.BUFFER:
             pass
@@ -514,5 +612,29 @@ def realize(*tensors: Tensor) -> None:
             r.buffer.storage.owned = True  # its value: never another tensor's storage
         else:
             _bind(t, r)
+    grad_storages = {_storage_view(a.srcs[0]).buffer.storage for a, _ in with_gradient}
     if written:
-        _move_views(written)
+        _move_views(written, grad_storages)
+    for a, mode in with_gradient:  # after the views moved: they hold the new version's nodes
+        _link_gradient(a, written, mode)
+
+
+def _link_gradient(assign: Node, written: dict, mode: str = "record"):
+    """An in-place write while gradients are recorded (`x -= w` where w requires grad, or a
+    write into a non-leaf): the storage's new version leads back to the value written (through
+    the view it was written through) and, outside that view, to the version before."""
+    target, value = assign.srcs
+    old = _storage_view(target)
+    new = buffer_node(written[old.buffer.storage], old.shape)
+    if mode == "keep":
+        add_gradient_path(new, old, lambda node, g: g)
+        return
+    add_gradient_path(new, value, lambda node, g, target=target, old=old: _swap_base(target, old, g))
+    if target is not old and has_gradient_path(old):
+        ones = make(Op.CONST, (), dtypes.cast_scalar(1, target.dtype), target.dtype, target.shape, target.device)
+        count = gradient_nodes([target], [ones], [old]).get(old)  # how often the view reads each element
+        if count is not None:
+            kept = make(Op.CMPNE, (count, make(Op.CONST, (), dtypes.cast_scalar(0, count.dtype), count.dtype,
+                                                   count.shape, count.device)))
+            add_gradient_path(new, old, lambda node, g, kept=kept: make(
+                Op.WHERE, (kept, make(Op.CONST, (), dtypes.cast_scalar(0, g.dtype), g.dtype, g.shape, g.device), g)))

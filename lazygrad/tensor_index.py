@@ -380,30 +380,36 @@ class IndexMixin:
             self._write_view([], _temporary(mask.if_else(value.cast(self.dtype).reshape(()), self)))
             return
         parsed = _parse(self, index)
-        view = _apply_plan(self, parsed.plan)
         if parsed.advanced:
-            value = _temporary(_scatter_advanced(view, parsed.advanced, value))
-        self._write_view(parsed.plan, value)
+            value = _temporary(_scatter_advanced(_apply_plan(self, parsed.plan), parsed.advanced, value))
+        self._write_view(parsed.plan, value)  # (no view of self of ours stays alive: not an alias)
 
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""
-        from lazygrad.ir.schedule import base_of
         from lazygrad.tensor import realize
+        from lazygrad.tensor import _check_inplace, _has_aliases, _materialize_aliases, _root, _storage_view
+        _check_inplace(self)
+        if _storage_view(self.node) is None and _has_aliases(self):
+            _materialize_aliases(self)  # views share storage: the write must reach them all
         view = _apply_plan(self, plan)
         value = _value_to(value, self.dtype, view.shape)
-        in_place = base_of(self.node).op is Op.BUFFER and (
-            self.node.op is Op.BUFFER or self.node.op in MOVEMENT)
+        in_place = _storage_view(self.node) is not None
         if in_place:
             if view.numel():
                 # assign on a throwaway handle: realize rebinds an assigned tensor to the whole
                 # buffer, which must not happen to self when self is itself a view
                 _forget_cached_copies(view.node)
-                realize(self._wrap(view.node).assign(value))
+                handle = self._wrap(view.node, self.requires_grad)
+                handle.__dict__["_base"] = _root(self)  # a view of self's storage: its leaf status counts
+                realize(handle.assign(value))
             return
         # a lazy tensor has no storage to write: rebind it to the updated expression
         inner = self._const(True, dtypes.bool_, view.shape)
         mask = _invert_plan(inner, plan)
         self.assign(mask.if_else(_invert_plan(value, plan), self))
+        if self.node.op is Op.ASSIGN:  # it had storage after all (views share it): write it now
+            from lazygrad.tensor import realize
+            realize(self)
 
     # ---- gather / scatter ------------------------------------------------------------------------
     def _check_gather_shapes(self, what, dim, index):

@@ -122,14 +122,25 @@ class ReduceMixin:
             return self.maximum(dim)
         if dim is None:
             return self.amax()
-        return ValuesIndices(self.amax(dim, keepdim), self.argmax(dim, keepdim))
+        return self._values_at(self.argmax(dim, keepdim=True), dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
         if hasattr(dim, "node"):
             return self.minimum(dim)
         if dim is None:
             return self.amin()
-        return ValuesIndices(self.amin(dim, keepdim), self.argmin(dim, keepdim))
+        return self._values_at(self.argmin(dim, keepdim=True), dim, keepdim)
+
+    def _values_at(self, index, dim, keepdim):
+        """(values, indices) of max/min(dim): the values gathered at the indices, so that the
+        gradient goes to the index returned, as torch's (amax shares it among ties)."""
+        if self.ndim == 0:
+            return ValuesIndices(self.clone(), index.reshape(()))
+        axis = self._axis(dim)
+        values = self.gather(axis, index)
+        if not keepdim:
+            values, index = values.squeeze(axis), index.squeeze(axis)
+        return ValuesIndices(values, index)
 
     def argmax(self, dim=None, keepdim=False):
         """The first index of the max along dim (NaN counts as the max, as in torch); with
@@ -208,7 +219,7 @@ class ReduceMixin:
     def _scan(self, dim, kind: str):
         if self.ndim == 0:
             self._axis(dim)
-            return self
+            return self.clone()
         axis = self._axis(dim)
         last = self.transpose(axis, -1)
         out = _blocked_scan(last, kind)

@@ -42,3 +42,7 @@ class InplaceModifiedError(LazygradError, RuntimeError):
 
 class CastError(LazygradError, TypeError, RuntimeError):
     """A result type that cannot be cast to an in-place or out= target (torch: RuntimeError)."""
+
+
+class InplaceViewError(LazygradError, RuntimeError):
+    """An in-place write lazygrad cannot express yet; raised rather than computed wrongly."""
