@@ -52,8 +52,11 @@ class UnaryMathMixin:
         """log(1 + x) without losing x when it is tiny (Goldberg's trick)."""
         def f(x):
             u = x + 1
-            fixed = u.log() * x / (u - 1)
-            return (u == 1).if_else(x, (u == math.inf).if_else(math.inf, fixed))
+            tiny, huge = u == 1, u == math.inf
+            # the branch not taken must stay finite: its gradient (0/0) would poison the where's
+            special = tiny | huge
+            fixed = special.if_else(2.0, u).log() * x / special.if_else(1.0, u - 1)
+            return tiny.if_else(x, huge.if_else(math.inf, fixed))
         return self._in_float(f)
 
     def sqrt(self):
@@ -81,7 +84,7 @@ class UnaryMathMixin:
         """max(x, 0) with torch's gradient: 0 at x == 0 (the max rule would split it), and nan
         stays nan."""
         if self.dtype.is_bool:
-            return self
+            return self.clone()  # a new tensor, as torch's (never an alias)
         return (self <= 0).if_else(0, self)
 
     def sigmoid(self):
@@ -147,7 +150,7 @@ class UnaryMathMixin:
     def abs(self):
         """A select rather than max(x, -x), which would turn +0.0 into -0.0."""
         if self.dtype.is_bool or self.dtype.is_unsigned:
-            return self
+            return self.clone()  # a new tensor, as torch's (never an alias)
         return (self < 0).if_else(-self, self)
 
     __abs__ = abs
@@ -156,7 +159,7 @@ class UnaryMathMixin:
         """-1, 0 or 1 in the input's dtype. NaN stays NaN, as in numpy: torch gives 0, which
         its maintainers list as a bug (pytorch/pytorch#41245), so we do not copy it."""
         if self.dtype.is_bool:
-            return self
+            return self.clone()  # a new tensor, as torch's (never an alias)
         out = (self > 0).cast(self.dtype) - (self < 0).cast(self.dtype)
         return self.isnan().if_else(self, out) if self.dtype.is_float else out
 
@@ -168,7 +171,7 @@ class UnaryMathMixin:
         """Through a cast to an integer type; floats at or beyond 2**mantissa_bits are
         already integral (and may not fit the integer), so they pass through unchanged."""
         if not self.dtype.is_float:
-            return self
+            return self.clone()  # a new tensor, as torch's (never an alias)
         limit, int_type = _INTEGRAL_FROM[self.dtype.name]
         small = self.abs() < limit
         chopped = small.if_else(self, 0).cast(int_type).cast(self.dtype)
@@ -176,20 +179,20 @@ class UnaryMathMixin:
 
     def floor(self):
         if not self.dtype.is_float:
-            return self
+            return self.clone()  # a new tensor, as torch's (never an alias)
         t = self.trunc()
         return t - (t > self).cast(self.dtype)
 
     def ceil(self):
         if not self.dtype.is_float:
-            return self
+            return self.clone()  # a new tensor, as torch's (never an alias)
         t = self.trunc()
         return t + (t < self).cast(self.dtype)
 
     def round(self, decimals=0):
         """Round half to even, as torch and numpy do (2.5 -> 2, 3.5 -> 4)."""
         if not self.dtype.is_float:
-            return self
+            return self.clone()  # a new tensor, as torch's (never an alias)
         if decimals:
             scale = 10.0 ** decimals
             return (self * scale).round() / scale
@@ -243,7 +246,7 @@ class UnaryMathMixin:
         """NaN -> nan, +inf -> posinf, -inf -> neginf; the infinities default to the largest
         and smallest finite values of the dtype."""
         if not self.dtype.is_float:
-            return self
+            return self.clone()  # a new tensor, as torch's (never an alias)
         biggest = float(np.finfo(self.dtype.np).max)
         # as tensors of self's dtype: torch casts these without where's overflow check
         nan, posinf, neginf = (self._const(v, shape=()) for v in (

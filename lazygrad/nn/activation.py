@@ -33,9 +33,8 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    bx = input * beta
-    soft = (1.0 + (-bx.abs()).exp()).log() * (1.0 / beta) + input.relu()
-    return (bx > threshold).if_else(input, soft)
+    """log(1 + exp(beta x)) / beta (x itself above the threshold); its gradient at 0 is 1/2."""
+    return input.softplus(beta, threshold)
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
