@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=0.8)
     parser.add_argument("--device", default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jit", action="store_true", help="replay the training step with lg.jit")
     args = parser.parse_args()
     device = args.device or lg.Device.DEFAULT
     lg.manual_seed(args.seed)
@@ -112,6 +113,16 @@ def main() -> None:
     print(f"{sum(p.numel() for p in model.parameters())} parameters")
     opt = optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps)
+
+    def train_step(xb: lg.Tensor, yb: lg.Tensor) -> lg.Tensor:
+        logits = model(xb)
+        loss = F.cross_entropy(logits.reshape(-1, len(chars)), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()  # under lg.jit too: the lr is recomputed before every replay
+        return loss
+    train = lg.jit(train_step) if args.jit else train_step
     start = time.time()
     bar = tqdm(range(1, args.steps + 1), unit="step")
     for step in bar:
@@ -119,13 +130,7 @@ def main() -> None:
         offsets = rng.integers(0, len(data) - args.block - 1, args.batch_size)
         xb = np.stack([data[o:o + args.block] for o in offsets])
         yb = np.stack([data[o + 1:o + args.block + 1] for o in offsets])
-        logits = model(lg.Tensor(xb, device=device))
-        loss = F.cross_entropy(logits.reshape(-1, len(chars)), lg.Tensor(yb.reshape(-1), device=device))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        value = loss.item()
+        value = train(lg.Tensor(xb, device=device), lg.Tensor(yb.reshape(-1), device=device)).item()
         bar.set_postfix(loss=f"{value:.3f}")
         if step % max(1, args.steps // 10) == 0 or step == 1:
             bar.write(f"step {step:4d}  loss {value:.4f}  (uniform would be {math.log(len(chars)):.2f})  "

@@ -1,6 +1,8 @@
 """Train a small CNN on scikit-learn's 8x8 handwritten digits (no download needed).
 
-    python examples/train_digits.py [--epochs 12] [--device c] [--checkpoint digits.safetensors]
+    python examples/train_digits.py [--epochs 12] [--device c] [--checkpoint digits.safetensors] [--jit]
+
+--jit records the training step with lg.jit and replays it: the losses are the same as without.
 
 Prints the train loss and test accuracy after every epoch, saves a checkpoint, then reloads
 it into a fresh model and evaluates that, so the saved file is known to be complete.
@@ -65,6 +67,8 @@ def main() -> None:
     parser.add_argument("--device", default=None)
     parser.add_argument("--checkpoint", default="digits_cnn.safetensors")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jit", action="store_true", help="replay the training step with lg.jit")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (tests)")
     args = parser.parse_args()
     device = args.device or lg.Device.DEFAULT
     lg.manual_seed(args.seed)
@@ -74,6 +78,15 @@ def main() -> None:
     opt = optim.Adam(model.parameters(), lr=args.lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     rng = np.random.default_rng(args.seed)
+
+    def train_step(xb: lg.Tensor, yb: lg.Tensor) -> lg.Tensor:
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    step = lg.jit(train_step) if args.jit else train_step
+    steps = 0
     start = time.time()
     for epoch in range(1, args.epochs + 1):
         model.train()
@@ -85,13 +98,13 @@ def main() -> None:
         for idx in bar:
             xb = lg.Tensor(x_train[idx], device=device)
             yb = lg.Tensor(y_train[idx], device=device)
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            value = loss.item()
+            value = step(xb, yb).item()
             total, count = total + value * len(idx), count + len(idx)
             bar.set_postfix(loss=f"{value:.3f}")
+            steps += 1
+            if args.max_steps is not None and steps >= args.max_steps:
+                print(f"step {steps}  loss {value:.6f}", flush=True)
+                return
         sched.step()
         acc = accuracy(model, x_test, y_test, device)
         print(f"epoch {epoch:2d}  train loss {total / count:.4f}  test accuracy {acc:.2%}  "
