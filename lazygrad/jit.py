@@ -199,18 +199,18 @@ def _plan(recording: _Recording, inputs: list[Buffer], out_buffers: list[Buffer]
     """grads_read: storage -> index of the leaf whose .grad the trace read. Inputs and grads
     are matched by storage: a write into an input makes a new version of it, still the input."""
     input_slot = {b.storage: i for i, b in enumerate(inputs)}
-    created = {out.id for k, _, out, _ in recording.steps if k.output is None}
-    out_index: dict[int, int] = {}
+    created = {out.storage for k, _, out, _ in recording.steps if k.output is None}  # and its versions
+    out_index: dict = {}
     for j, b in enumerate(out_buffers):
-        if b.id in created:
-            out_index.setdefault(b.id, j)  # one buffer returned twice is one output
-    last_use: dict[int, int] = {}
+        if b.storage in created:
+            out_index.setdefault(b.storage, j)  # one storage returned twice is one output
+    last_use: dict = {}
     for i, (_, _, out, ins) in enumerate(recording.steps):
         for b in [out] + ins:
-            last_use[b.id] = i
+            last_use[b.storage] = i
     pool: list[Buffer] = []
     free: list[Buffer] = []
-    assigned: dict[int, Buffer] = {}
+    assigned: dict = {}
     steps = []
     for i, (kernel, program, out, ins) in enumerate(recording.steps):
         slots = []
@@ -219,10 +219,10 @@ def _plan(recording: _Recording, inputs: list[Buffer], out_buffers: list[Buffer]
                 slots.append(("input", input_slot[b.storage]))
             elif b.storage in grads_read:
                 slots.append(("grad", grads_read[b.storage]))
-            elif b.id in out_index:
-                slots.append(("output", out_index[b.id]))
-            elif b.id in created:
-                if b.id not in assigned:  # first write: reuse a dead scratch buffer if one fits
+            elif b.storage in out_index:
+                slots.append(("output", out_index[b.storage]))
+            elif b.storage in created:
+                if b.storage not in assigned:  # first write: reuse a dead scratch buffer if one fits
                     match = next((f for f in free if f.device == b.device and f.nbytes >= b.nbytes
                                   and f.dtype == b.dtype), None)
                     if match is None:
@@ -230,22 +230,22 @@ def _plan(recording: _Recording, inputs: list[Buffer], out_buffers: list[Buffer]
                         pool.append(match)
                     else:
                         free.remove(match)
-                    assigned[b.id] = match
-                slots.append(("scratch", assigned[b.id]))
+                    assigned[b.storage] = match
+                slots.append(("scratch", assigned[b.storage]))
             else:
                 slots.append(("captured", b))
         for b in [out] + ins:  # scratch buffers whose last use is this kernel are free again
-            if b.id in assigned and last_use[b.id] == i and assigned[b.id] not in free:
-                free.append(assigned[b.id])
+            if b.storage in assigned and last_use[b.storage] == i and assigned[b.storage] not in free:
+                free.append(assigned[b.storage])
         steps.append((program, kernel.output is not None, slots))
     specs = []
     for b, shape in zip(out_buffers, [None] * len(out_buffers)):
         if b.storage in input_slot:  # an input returned as it is: this call's input
             specs.append((("input", input_slot[b.storage]), (b.device, b.size, b.dtype), shape))
-        elif out_index.get(b.id, len(specs)) < len(specs):  # the same tensor returned again
-            specs.append((("output", out_index[b.id]), (b.device, b.size, b.dtype), shape))
+        elif out_index.get(b.storage, len(specs)) < len(specs):  # the same storage returned again
+            specs.append((("output", out_index[b.storage]), (b.device, b.size, b.dtype), shape))
         else:  # computed by the trace: a new buffer each call; else captured (a weight)
-            specs.append((None if b.id in created else b, (b.device, b.size, b.dtype), shape))
+            specs.append((None if b.storage in created else b, (b.device, b.size, b.dtype), shape))
     return _Plan(steps, pool, specs, structure, len(steps), list(recording.host))
 
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.ir.ops import Op
+from lazygrad.autograd import add_gradient_path
+from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import DTypeError
+
+
+def _no_derivative(node, grad):
+    raise RuntimeError("derivative for floor_divide is not implemented (use "
+                       "div(..., rounding_mode='floor') for a zero gradient)")
 
 
 
@@ -76,7 +83,8 @@ class MathMixin:
 
     def div(self, other, rounding_mode=None):
         if rounding_mode == "floor":
-            return self // other
+            a, b = self._broadcast_pair(other)
+            return (a / b).floor() if a.dtype.is_float else self._int_floordiv(a, b)
         a, b = self._broadcast_pair(other)
         if not a.dtype.is_float:
             a, b = a.cast(dtypes.default_float), b.cast(dtypes.default_float)
@@ -100,10 +108,19 @@ class MathMixin:
         return q - fix.cast(q.dtype)
 
     def __floordiv__(self, other):
+        """torch.floor_divide: for floats it has no derivative, and backward through it raises
+        (div(rounding_mode="floor") gives a zero gradient instead)."""
         a, b = self._broadcast_pair(other)
-        if a.dtype.is_float:
-            return (a / b).floor()
-        return self._int_floordiv(a, b)
+        if not a.dtype.is_float:
+            return self._int_floordiv(a, b)
+        out = (a.detach() / b.detach()).floor()
+        sources = [t for t in (a, b) if t.requires_grad]
+        if not sources or not is_grad_enabled():
+            return out
+        out = type(out)._wrap(out.node, True)
+        for t in sources:
+            add_gradient_path(out.node, t.node, _no_derivative)
+        return out
 
     def __rfloordiv__(self, other):
         a, b = self._broadcast_pair(other, reverse=True)

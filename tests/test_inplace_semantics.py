@@ -153,3 +153,25 @@ def test_jit_returns_the_current_version_of_a_storage_it_writes(device):
     for i in range(4):
         out = f(_t([1.0], device))
         assert out.tolist() == [2.25 + i] and state.tolist() == [2.25 + i]
+
+
+def test_floor_divide_has_no_derivative_but_floor_division_does(device):
+    x = _t([1.5, 2.0], device, requires_grad=True)
+    assert (x // 2).tolist() == [0.0, 1.0]
+    with pytest.raises(RuntimeError, match="floor_divide"):
+        (x // 2).sum().backward()
+    lg.div(x, 2, rounding_mode="floor").sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_jit_output_written_in_place_inside_the_function_is_fresh_every_call(device):
+    base = lg.tensor([[1], [2], [3]], device=device)
+
+    def f(c):
+        v = base & c
+        v[1:, 0] = 7  # v is computed, then written: the plan must replay both
+        return v
+    g = lg.jit(f)
+    for i in range(4):
+        c = lg.tensor([[i], [i], [i]], device=device)
+        assert g(c).tolist() == [[1 & i], [7], [7]]
