@@ -21,6 +21,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.ir.errors import DTypeError, ShapeError
 from lazygrad.ir.node import make
+from lazygrad.jit import capturing
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.tensor_shape import _new_tensor
 
@@ -52,8 +53,8 @@ def _check_bounds(index, size: int, dim: int, allow_negative: bool = True) -> bo
     """Out-of-range indices raise here when the index is already computed (a user's list or
     array, or a realized tensor); a lazy index is not forced just to check it. Returns True
     when the index is known to hold no negative values."""
-    if not _is_realized(index) or index.numel() == 0:
-        return index.numel() == 0
+    if not _is_realized(index) or index.numel() == 0 or capturing():
+        return index.numel() == 0  # (lg.jit records: a replay's index is not known on the host)
     values = index.numpy()
     low = -size if allow_negative else 0
     bad = values[(values < low) | (values >= size)]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 
 
+import numpy as np
+
 from lazygrad import dtypes
 from lazygrad.ir.ops import Op
 from lazygrad.autograd import add_gradient_path
@@ -38,7 +40,14 @@ class MathMixin:
     def neg(self):
         return -self
 
+    def _no_bool_subtraction(self, other) -> None:
+        if self.dtype is dtypes.bool_ or isinstance(other, (bool, np.bool_)) or (
+                hasattr(other, "dtype") and getattr(other, "dtype", None) is dtypes.bool_):
+            raise DTypeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                             "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
     def sub(self, other, alpha=1):
+        self._no_bool_subtraction(other)
         a, b = self._broadcast_pair(other if type(alpha) is int and alpha == 1 else self._scaled(other, alpha))
         return a + (-b)
 
@@ -65,6 +74,7 @@ class MathMixin:
         return self.sub(other)
 
     def __rsub__(self, other):
+        self._no_bool_subtraction(other)
         a, b = self._broadcast_pair(other, reverse=True)
         return a + (-b)
 

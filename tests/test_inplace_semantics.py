@@ -175,3 +175,16 @@ def test_jit_output_written_in_place_inside_the_function_is_fresh_every_call(dev
     for i in range(4):
         c = lg.tensor([[i], [i], [i]], device=device)
         assert g(c).tolist() == [[1 & i], [7], [7]]
+
+
+def test_subtraction_with_a_bool_raises_as_torch(device):
+    for f in (lambda: _t([1], device) - _t(False, device), lambda: _t([1], device) - True,
+              lambda: True - _t([1], device), lambda: _t([True], device) - 1):
+        with pytest.raises(RuntimeError, match="Subtraction"):
+            f()
+
+
+def test_jit_indexes_with_a_tensor_made_inside_the_function(device):
+    f = lg.jit(lambda c: c[lg.tensor([0, 2], device=device)])
+    for i in range(3):
+        assert f(lg.tensor([10, 20, 30], device=device) + i).tolist() == [10 + i, 30 + i]
