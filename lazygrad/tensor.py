@@ -290,7 +290,9 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
     # ---- conversion ---------------------------------------------------------------------------
     def detach(self) -> "Tensor":
         """The same storage without a gradient (torch: an in-place write to either shows in both)."""
-        return _view_of(self, Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node))
+        out = _view_of(self, Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node))
+        out.__dict__["_detached"] = True  # in-place writes to it are allowed, leaf or not
+        return out
 
     def clone(self) -> "Tensor":
         return self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
@@ -485,7 +487,7 @@ def _check_inplace(t: "Tensor") -> None:
     """torch refuses in-place writes to a leaf that requires grad (or a view of one) while
     gradients are recorded: the gradient would be of a value that no longer exists."""
     root = _root(t)
-    if is_grad_enabled() and root.requires_grad and root.is_leaf:
+    if is_grad_enabled() and root.requires_grad and root.is_leaf and not t.__dict__.get("_detached"):
         raise InplaceViewError("a leaf Variable that requires grad is being used in an in-place "
                                f"operation (at {user_location()}); wrap it in `with lg.no_grad():`")
 
@@ -500,6 +502,8 @@ def _view_of(base: "Tensor", view: "Tensor") -> "Tensor":
         root = _root(base)
         root.__dict__["_has_views"] = True
         view.__dict__["_base"] = root
+        if base.__dict__.get("_detached"):
+            view.__dict__["_detached"] = True
     return view
 
 

@@ -21,8 +21,8 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.ir.errors import DTypeError, ShapeError
 from lazygrad.ir.node import make
-from lazygrad.jit import capturing
 from lazygrad.ir.ops import MOVEMENT, Op
+from lazygrad.jit import capturing
 from lazygrad.tensor_shape import _new_tensor
 
 
@@ -387,8 +387,14 @@ class IndexMixin:
 
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""
-        from lazygrad.tensor import realize
-        from lazygrad.tensor import _check_inplace, _has_aliases, _materialize_aliases, _root, _storage_view
+        from lazygrad.tensor import (
+            _check_inplace,
+            _has_aliases,
+            _materialize_aliases,
+            _root,
+            _storage_view,
+            realize,
+        )
         _check_inplace(self)
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all

@@ -4,15 +4,13 @@ Each method is a formula over `_unary`/`_binary` (see tensor.py); none has backe
 """
 from __future__ import annotations
 
-
-
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.ir.ops import Op
 from lazygrad.autograd import add_gradient_path
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import DTypeError
+from lazygrad.ir.ops import Op
 
 
 def _no_derivative(node, grad):

@@ -44,7 +44,7 @@ def _new_tensor(t):
     marks it as a value of its own; simplification removes it before scheduling, so it
     costs nothing and fuses as before."""
     if t.node.op is not Op.BUFFER and t.node.op not in MOVEMENT:
-        return t
+        return t._derive(t.node)  # a new tensor, never t itself nor a view: no alias of the input
     true = make(Op.CONST, (), True, dtypes.bool_, t.shape, t.device)
     return t._derive(make(Op.WHERE, (true, t.node, t.node)))
 

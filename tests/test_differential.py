@@ -50,17 +50,33 @@ def differential(strategy, n: int, device: str):
     return wrap
 
 
+# Every cache but `realized` is a pure function of its key: off, it must not change a bit.
+# `realized` holds values computed earlier; off, a value is computed again in the kernel that
+# needs it, and a value computed in another kernel can round differently in the last place
+# (fused multiply-adds, the order of a sum's lanes): off, it must agree to a few ulps.
+# `programs` (compiled binaries, a pure function of the source text) is left on in these runs:
+# off, every kernel is compiled again, which would take most of the suite's time; a test of
+# its own switches it off for a few programs.
+PURE_CACHES = [c.name for c in config.caches() if c.name not in ("realized", "programs")]
+ALL_BUT_COMPILED = [c.name for c in config.caches() if c.name != "programs"]
+ULPS = {"rtol": 4e-6, "atol": 1e-6}
+
+
 def check_program(program: runner.Program, device: str, jit: bool = False) -> None:
-    """lazygrad agrees with torch; a second run and a run with every cache off give the same bits."""
+    """lazygrad agrees with torch; a second run and a run with the pure caches off give the
+    same bits, and a run with every cache off the same numbers to a few ulps."""
     reference = runner.run(program, torch)
     first = runner.run(program, lazygrad, device, jit=jit)
     again = runner.run(program, lazygrad, device, jit=jit)
-    with config.caches_disabled():
+    with config.caches_disabled(*PURE_CACHES):
         uncached = runner.run(program, lazygrad, device, jit=jit)
+    with config.caches_disabled(*ALL_BUT_COMPILED):
+        recomputed = runner.run(program, lazygrad, device, jit=jit)
     failures = [(what, diffs) for what, diffs in [
         ("lazygrad vs torch", runner.compare(reference, first, exact=False)),
         ("second run vs first (bits)", runner.compare(first, again, exact=True)),
-        ("caches off vs on (bits)", runner.compare(first, uncached, exact=True)),
+        ("pure caches off vs on (bits)", runner.compare(first, uncached, exact=True)),
+        ("every cache off vs on (ulps)", runner.compare(first, recomputed, exact=False, **ULPS)),
     ] if diffs]
     if jit and failures and failures[0][0] == "lazygrad vs torch":
         eager = runner.compare(reference, runner.run(program, lazygrad, device), exact=False)
@@ -113,12 +129,13 @@ def _drawn(strategy, n: int) -> list:
 
 
 def test_no_cache_environment_gives_the_same_bits(device, tmp_path):
-    """LAZYGRAD_NO_CACHE=all in a fresh process gives the bits this process gives with caches on."""
+    """LAZYGRAD_NO_CACHE naming every pure cache, in a fresh process, gives the bits this process
+    gives with caches on (LAZYGRAD_NO_CACHE=all agrees to a few ulps: see PURE_CACHES)."""
     progs = (_drawn(programs.op_programs(), 6) + _drawn(training.optim_programs(), 2)
              + _drawn(training.jit_programs(), 1))
     path = tmp_path / "programs.json"
     path.write_text(json.dumps([{"kind": p.kind, "lines": p.lines, "grads": p.grads} for p in progs]))
-    env = dict(os.environ, LAZYGRAD_NO_CACHE="all",
+    env = dict(os.environ, LAZYGRAD_NO_CACHE=",".join(PURE_CACHES),
                PYTHONPATH=os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]))
     subprocess.run([sys.executable, "-m", "differential.runner", str(path), device, str(tmp_path / "out.json")],
                    env=env, check=True, timeout=300)
@@ -126,4 +143,14 @@ def test_no_cache_environment_gives_the_same_bits(device, tmp_path):
     for program, other in zip(progs, uncached):
         here = runner.run(program, lazygrad, device, jit=program.kind == "jit")
         diffs = runner.compare(here, other, exact=True)
+        assert not diffs, "\n".join(diffs[:8]) + "\nprogram:\n" + program.source("lazygrad", device)
+
+
+def test_compiling_again_gives_the_same_bits(device):
+    """The compiled-program cache off (every kernel built again) changes no bit."""
+    for program in _drawn(programs.op_programs(), 2) + _drawn(training.optim_programs(), 1):
+        first = runner.run(program, lazygrad, device)
+        with config.caches_disabled("programs"):
+            again = runner.run(program, lazygrad, device)
+        diffs = runner.compare(first, again, exact=True)
         assert not diffs, "\n".join(diffs[:8]) + "\nprogram:\n" + program.source("lazygrad", device)

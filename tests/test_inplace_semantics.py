@@ -188,3 +188,14 @@ def test_jit_indexes_with_a_tensor_made_inside_the_function(device):
     f = lg.jit(lambda c: c[lg.tensor([0, 2], device=device)])
     for i in range(3):
         assert f(lg.tensor([10, 20, 30], device=device) + i).tolist() == [10 + i, 30 + i]
+
+
+def test_a_detached_leaf_can_be_written_and_ops_that_copy_never_alias(device):
+    v = _t([1.0, 2.0], device, requires_grad=True)
+    d = v.detach()
+    d *= d  # torch allows it: detach leaves autograd, storage stays shared
+    assert v.tolist() == [1.0, 4.0]
+    s = (_t([3.0], device) * 1).softmax(-1)
+    p = F.pad(s, (0, 0))
+    p.copy_(_t([0.25], device))
+    assert s.tolist() == [1.0] and p.tolist() == [0.25]

@@ -210,7 +210,7 @@ def test_batchnorm_running_stats_replay_as_eager(device):
     stats = []
     for jitted in (False, True):
         bn = lg.nn.BatchNorm1d(3).to(device)
-        step = (lambda t: bn(t).sum())
+        step = (lambda t, bn=bn: bn(t).sum())
         f = lg.jit(step) if jitted else step
         for _ in range(4):
             f(_t(x, device))
@@ -231,8 +231,8 @@ def test_capture_state_is_per_thread(device):
     for t in threads:
         t.join()
     reference = _train(device, False, steps=5)[1]
-    for k in results:
-        np.testing.assert_allclose(results[k], reference, rtol=1e-5, atol=1e-6)
+    for found in results.values():
+        np.testing.assert_allclose(found, reference, rtol=1e-5, atol=1e-6)
 
 
 def test_jit_switched_off_runs_the_function_every_call(device):

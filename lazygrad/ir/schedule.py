@@ -34,6 +34,7 @@ from lazygrad.ir.simplify import ALL_RULES
 from lazygrad.ir.split_reduce import SCHEDULE_REWRITES
 
 MAX_FUSED_OPS = 160
+COMPUTED_AGAIN = "computed by an earlier kernel: its own kernel again (a cache is off)"
 _LEAVES = (Op.BUFFER,)
 
 
@@ -81,34 +82,68 @@ def is_unit_reshape(node: Node) -> bool:
         [d for d in node.shape if d != 1] == [d for d in node.srcs[0].shape if d != 1])
 
 
-def _substitute_realized(roots: list[Node]) -> list[Node]:
+def _substitute_realized(roots: list[Node]) -> tuple[list[Node], list[Node]]:
     """Nodes computed by an earlier realize are replaced by the buffer that holds them.
     Constants stay constants: a realized `zeros(2, 3)` must not turn every later `x + 0.0`
     of that shape (the same hash-consed node) into a read of its buffer. A value whose
-    storage was written in place since is gone (dropped here). With the `realized` cache
-    switched off, only values that cannot be computed again (their graph reads a replaced
-    buffer version) are taken from it."""
-    def done(n: Node) -> bool:
+    storage was written in place since is gone (dropped here).
+
+    With the `realized` cache switched off (or while lg.jit records), only values that cannot
+    be computed again (their graph reads a replaced buffer version) are taken from it; every
+    other one is computed again, but as a kernel of its own (returned as a boundary that the
+    scheduler realizes), as it was the first time: fused into its readers it could round
+    differently, and switching a cache off must not change a bit."""
+    reuse = REALIZED_CACHE.enabled and not values_fresh()
+
+    def cached_value(n: Node) -> bool:
         r = n.realized
         if r is None or n.op is Op.CONST:
             return False
         if r.buffer.stale:
             n.realized = None
             return False
-        return (REALIZED_CACHE.enabled and not values_fresh()) or _reads_replaced(n)
+        return True
+
+    def done(n: Node) -> bool:
+        return cached_value(n) and (reuse or _reads_replaced(n))
     order = toposort(roots, stop=done)
-    if not any(done(n) for n in order):
-        return roots
+    if not any(cached_value(n) for n in order):
+        return roots, []
     # an assign writes through its target view into the buffer, never into a cached copy of it
     targets = {t for n in order if n.op is Op.ASSIGN for t in _view_chain(n.srcs[0])}
     from lazygrad.ir.node import replace_srcs
+    root_set = set(roots)
     new_of: dict[Node, Node] = {}
+    boundaries: list[Node] = []
     for n in order:
         if n in targets:
             new_of[n] = n
+        elif done(n):
+            new_of[n] = n.realized
         else:
-            new_of[n] = n.realized if done(n) else replace_srcs(n, tuple(new_of[s] for s in n.srcs))
-    return [new_of[r] for r in roots]
+            new_of[n] = replace_srcs(n, tuple(new_of[s] for s in n.srcs))
+            if (n not in root_set and cached_value(n) and n.op not in (Op.BUFFER, Op.ASSIGN)
+                    and n.op not in MOVEMENT):  # (a view of a value: the value is the boundary)
+                new_of[n] = make(Op.CONTIGUOUS, (new_of[n],))  # opaque to simplification
+                boundaries.append(new_of[n])
+    return [new_of[r] for r in roots], boundaries
+
+
+def _unwrap_boundaries(roots: list[Node], marks: set[Node]) -> tuple[list[Node], dict[Node, str]]:
+    """After simplification, a boundary contiguous() of a computed value is that value, realized
+    (it kept rewrites from reaching across; a copy of it would be one kernel too many)."""
+    from lazygrad.ir.node import replace_srcs
+    new_of: dict[Node, Node] = {}
+    forced: dict[Node, str] = {}
+    for n in toposort(roots):
+        rebuilt = replace_srcs(n, tuple(new_of[s] for s in n.srcs))
+        inner = rebuilt.srcs[0] if rebuilt.srcs else None
+        if n in marks and n.op is Op.CONTIGUOUS and inner.op not in MOVEMENT and inner.op is not Op.BUFFER:
+            new_of[n] = inner
+            forced[inner] = COMPUTED_AGAIN
+        else:
+            new_of[n] = rebuilt
+    return [new_of[r] for r in roots], forced
 
 
 def _reads_replaced(node: Node) -> bool:
@@ -309,8 +344,8 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
     schedule may name nodes of the graph as given instead of the simplified one (the same
     values); as_simplified=True always names the simplified graph's."""
     user_roots = list(roots)
-    start = _substitute_realized(user_roots) if reuse_realized else user_roots
-    remembered = schedule_cache.signature(start) if reuse_realized else None
+    start, boundaries = _substitute_realized(user_roots) if reuse_realized else (user_roots, [])
+    remembered = schedule_cache.signature(start) if reuse_realized and not boundaries else None
     if remembered is not None:
         hit = schedule_cache.lookup(*remembered, _simplify, as_simplified)
         if hit is not None:
@@ -318,6 +353,8 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
             return Schedule(kernels, dict(zip(user_roots, roots)), why)
     roots, became = _simplify_mapped(start)
     forced: dict[Node, str] = {}
+    if boundaries:
+        roots, forced = _unwrap_boundaries(roots, {became.get(b, b) for b in boundaries})
     for _ in range(8):
         why = find_realizes(roots, forced)
         try:

@@ -8,10 +8,10 @@ stack into one simplified index expression and one validity expression.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
+from lazygrad.config import memo
 from lazygrad.ir import symbolic as sym
 from lazygrad.ir.symbolic import Expr
 
@@ -32,7 +32,7 @@ class View:
     mask: tuple[tuple[int, int], ...] | None = None
 
     @staticmethod
-    @functools.lru_cache(maxsize=4096)
+    @memo("view-contiguous", "the contiguous View of a shape, by shape")
     def contiguous(shape: tuple[int, ...]) -> "View":
         return View(tuple(shape), contiguous_strides(tuple(shape)), 0, None)
 
@@ -163,7 +163,7 @@ class ViewStack:
     views: tuple[View, ...]
 
     @staticmethod
-    @functools.lru_cache(maxsize=4096)
+    @memo("viewstack-contiguous", "the contiguous ViewStack of a shape, by shape")
     def contiguous(shape: tuple[int, ...]) -> "ViewStack":
         return ViewStack((View.contiguous(tuple(shape)),))
 
@@ -236,8 +236,8 @@ class ViewStack:
         return idxs[0], valid
 
 
-@functools.lru_cache(maxsize=4096)  # the scheduler and the heuristics ask for the same views
-def effective_strides(vs) -> tuple:
+@memo("effective-strides", "each dim's memory stride of a ViewStack (immutable), by the ViewStack")
+def effective_strides(vs) -> tuple:  # (the scheduler and the heuristics ask for the same views)
     """How far a view's memory index moves per step of each dim, read off its simplified
     index expression (so a stack of views that simplifies to strides counts as strides);
     None for a dim that enters the index through a division or modulo."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from lazygrad.codegen.render_c import render_c
 from lazygrad.ir.errors import CompileError
-from lazygrad.runtime.device import Device
+from lazygrad.runtime.device import PROGRAMS, Device
 from lazygrad.runtime.free_list import FreeList
 
 
@@ -99,7 +99,7 @@ def compile_c(source: str, name: str = "kernel", flags: tuple[str, ...] | None =
     flags = compiler_flags() if flags is None else tuple(flags)
     key = hashlib.sha256("\0".join([source, cc, *flags, _cpu_tag()]).encode()).hexdigest()[:24]
     path = os.path.join(cache_dir(), f"{name}-{key}.so")
-    if os.path.exists(path):
+    if os.path.exists(path) and PROGRAMS.enabled:  # (off: built again, replacing the file)
         return path
     fd, tmp_so = tempfile.mkstemp(suffix=".so", dir=cache_dir(), prefix=".tmp-")
     os.close(fd)

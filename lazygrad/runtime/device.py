@@ -26,9 +26,36 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from lazygrad.codegen.loop_ir import LoopKernel
+from lazygrad.config import register_cache
 from lazygrad.codegen.lower import lower
 from lazygrad.ir.node import Node
 from lazygrad.runtime import source_cache
+
+
+_DEVICES: "weakref.WeakSet[Device]" = weakref.WeakSet()
+
+
+def _clear_sources() -> None:
+    for d in list(_DEVICES):
+        d._sources.clear()
+        d._rendered.clear()
+
+
+def _clear_programs() -> None:
+    for d in list(_DEVICES):
+        d._programs.clear()
+        d._by_kernel.clear()
+
+
+# Switched off, these read nothing from disk (a process lowers, renders and compiles every
+# kernel itself, once: its in-memory tables are keyed by the exact Kernel IR node and source).
+SOURCES = register_cache(
+    "sources", "rendered kernel sources, in memory by Kernel IR node and on disk by a hash of the Kernel "
+    "IR text, name, device render key, lane profile and lazygrad's code generator",
+    "in memory: while the Kernel IR lives; on disk: unbounded", _clear_sources)
+PROGRAMS = register_cache(
+    "programs", "compiled programs, in memory by (name, source) and on disk (c) by a hash of source, "
+    "compiler, flags and CPU", "in memory: one per kernel source; on disk: unbounded", _clear_programs)
 
 
 class Allocator(Protocol):
@@ -64,6 +91,9 @@ class Device:
 
     def __post_init__(self) -> None:
         self._own_renderer = self.renderer
+        _DEVICES.add(self)
+
+    __hash__ = object.__hash__  # (a dataclass with eq: devices are kept in a WeakSet by identity)
 
     def supports(self, dtype) -> bool:
         """Whether kernels on this device can use dtype (OpenCL float16 needs cl_khr_fp16)."""
@@ -94,7 +124,7 @@ class Device:
             if hit is not None:
                 return hit, None
         key = None
-        if renderer == self._own_renderer:  # a replaced renderer's sources stay in memory
+        if renderer == self._own_renderer and SOURCES.enabled:  # a replaced renderer's: in memory only
             extra = self.render_key()
             key = source_cache.source_key(f"{self.name}\0{extra}", ast, name) if extra is not None else None
         source = source_cache.load(key) if key else None
