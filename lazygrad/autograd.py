@@ -22,8 +22,8 @@ import weakref
 from collections.abc import Callable, Sequence
 
 from lazygrad import dtypes
-from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.errors import InplaceModifiedError
+from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
 
 # ---- tiny node builders (the vocabulary the rules are written in) ----------------------------

@@ -282,9 +282,9 @@ class JitFunction:
         return self._capture(key, args, kwargs, tensors)
 
     def _capture(self, key, args, kwargs, tensors):
-        from lazygrad.tensor import realize
         from lazygrad import random
         from lazygrad.autograd import live_leaves
+        from lazygrad.tensor import realize
         inputs = _input_buffers(tensors)
         leaves = live_leaves()
         realize(*[leaf.grad for leaf in leaves if leaf.grad is not None])  # each .grad a buffer of its own

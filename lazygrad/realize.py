@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from lazygrad.codegen.lower import lower
+from lazygrad.codegen.search import beam_width
+from lazygrad.codegen.search import choose as beam_choose
 from lazygrad.config import values_fresh
-from lazygrad.codegen.search import beam_width, choose as beam_choose
 from lazygrad.ir.errors import InplaceModifiedError, LazygradError
 from lazygrad.ir.node import Node, base_of, make
 from lazygrad.ir.ops import Op

@@ -28,9 +28,9 @@ from lazygrad.runtime.registry import Device_, canonical, get_device
 from lazygrad.tensor_index import IndexMixin
 from lazygrad.tensor_linalg import LinalgMixin
 from lazygrad.tensor_math import MathMixin
-from lazygrad.tensor_unary import UnaryMathMixin
 from lazygrad.tensor_reduce import ReduceMixin
 from lazygrad.tensor_shape import ShapeMixin
+from lazygrad.tensor_unary import UnaryMathMixin
 
 Scalar = bool | int | float
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import itertools
 
-from lazygrad.config import register_cache
 from lazygrad.codegen.heuristics import choose_upcasts, lane_profile
 from lazygrad.codegen.loop_ir import ACC_RANGE, Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
 from lazygrad.codegen.optimize import optimize
+from lazygrad.config import register_cache
 from lazygrad.dtypes import DType, min_value
 from lazygrad.ir import symbolic as sym
 from lazygrad.ir.node import Node, toposort

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from lazygrad.config import register_cache, values_fresh
+from lazygrad.ir import schedule_cache
 from lazygrad.ir.kernel import kernel_flops, kernel_name
 from lazygrad.ir.kernel_ast import STORED_PERMUTED, TRANSPOSED_COPY, AssignHazard, build_kernel_ast
 from lazygrad.ir.node import Node, base_of, consumers, is_view_of_buffer, make, toposort  # noqa: F401
-from lazygrad.config import register_cache, values_fresh
-from lazygrad.ir import schedule_cache
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
 from lazygrad.ir.rewrite import Rule, rewrite_graph_mapped
 from lazygrad.ir.simplify import ALL_RULES

@@ -26,11 +26,10 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from lazygrad.codegen.loop_ir import LoopKernel
-from lazygrad.config import register_cache
 from lazygrad.codegen.lower import lower
+from lazygrad.config import register_cache
 from lazygrad.ir.node import Node
 from lazygrad.runtime import source_cache
-
 
 _DEVICES: "weakref.WeakSet[Device]" = weakref.WeakSet()
 
