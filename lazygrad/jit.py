@@ -363,7 +363,8 @@ class JitFunction:
             program(*(b.handle for b in buffers))
             if in_place:  # a new version of the storage, as outside jit
                 written[buffers[0].storage] = buffers[0].next_version()
-        from lazygrad.tensor import Tensor, _move_views
+        from lazygrad.tensor import Tensor
+        from lazygrad.tensor_storage import _move_views
         if written:
             _move_views(written)
         # a returned input or captured storage may have been written since: its current version

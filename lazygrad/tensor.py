@@ -10,19 +10,18 @@ tensor_reduce.py, tensor_shape.py (movement), tensor_index.py, tensor_linalg.py.
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Any, Sequence
 
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import AutogradMixin, add_gradient_path, gradient_nodes, has_gradient_path, overwritten
+from lazygrad.autograd import AutogradMixin, has_gradient_path, overwritten
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.ir.errors import CastError, DTypeError, InplaceViewError, ShapeError
-from lazygrad.ir.node import Node, make, replace_srcs, user_location
-from lazygrad.ir.ops import MOVEMENT, Op
-from lazygrad.realize import buffer_node, cached, copy_buffer, realize_nodes
+from lazygrad.ir.errors import CastError, DTypeError, ShapeError
+from lazygrad.ir.node import Node, make
+from lazygrad.ir.ops import Op
+from lazygrad.realize import buffer_node, realize_nodes
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
 from lazygrad.tensor_index import IndexMixin
@@ -30,6 +29,17 @@ from lazygrad.tensor_linalg import LinalgMixin
 from lazygrad.tensor_math import MathMixin
 from lazygrad.tensor_reduce import ReduceMixin
 from lazygrad.tensor_shape import ShapeMixin
+from lazygrad.tensor_storage import (
+    _LAZY,
+    _bind,
+    _check_inplace,
+    _has_aliases,
+    _materialize_aliases,
+    _storage_view,
+    _view_of,
+    _without_detach,
+    realize,
+)
 from lazygrad.tensor_unary import UnaryMathMixin
 
 Scalar = bool | int | float
@@ -435,210 +445,3 @@ def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
                              f"(at {user_location()})")
         out.append(sizes.pop() if sizes else 1)
     return tuple(out)
-
-
-class _LiveTensors:
-    """Every live tensor, by id (a WeakSet would compare them with ==): an in-place write
-    realizes the ones that read the old contents and moves views of the storage on to the new
-    version."""
-
-    def __init__(self) -> None:
-        self.refs: dict[int, weakref.ref] = {}
-
-    def add(self, t: "Tensor") -> None:
-        key = id(t)
-        if key not in self.refs:
-            self.refs[key] = weakref.ref(t, lambda _, key=key: self.refs.pop(key, None))
-
-    def discard(self, t: "Tensor") -> None:
-        self.refs.pop(id(t), None)
-
-    def __iter__(self):
-        return iter([t for t in (r() for r in list(self.refs.values())) if t is not None])
-
-
-_LAZY = _LiveTensors()
-
-
-_VIEW_OPS = MOVEMENT | {Op.DETACH}
-
-
-def _storage_view(node: Node) -> Node | None:
-    """The BUFFER node under a chain of views (and detaches), or None when node is not a view
-    of a buffer."""
-    while node.op in _VIEW_OPS:
-        node = node.srcs[0]
-    return node if node.op is Op.BUFFER else None
-
-
-def _without_detach(node: Node) -> Node:
-    """The view chain with its detaches dropped (an assign's target: autograd never reads it)."""
-    if node.op is Op.DETACH:
-        return _without_detach(node.srcs[0])
-    if node.op in MOVEMENT:
-        return replace_srcs(node, (_without_detach(node.srcs[0]),) + node.srcs[1:])
-    return node
-
-
-# Views of a lazy tensor: torch's views share storage, so an in-place write to any of them shows
-# in all. A lazy tensor has no storage yet; each view remembers the tensor it views (its base),
-# and an in-place write to a lazy member of such a group first gives the base its own storage.
-def _check_inplace(t: "Tensor") -> None:
-    """torch refuses in-place writes to a leaf that requires grad (or a view of one) while
-    gradients are recorded: the gradient would be of a value that no longer exists."""
-    root = _root(t)
-    if is_grad_enabled() and root.requires_grad and root.is_leaf and not t.__dict__.get("_detached"):
-        raise InplaceViewError("a leaf Variable that requires grad is being used in an in-place "
-                               f"operation (at {user_location()}); wrap it in `with lg.no_grad():`")
-
-
-def _root(t: "Tensor") -> "Tensor":
-    base = t.__dict__.get("_base")
-    return t if base is None else base
-
-
-def _view_of(base: "Tensor", view: "Tensor") -> "Tensor":
-    if view is not base:
-        root = _root(base)
-        root.__dict__["_has_views"] = True
-        view.__dict__["_base"] = root
-        if base.__dict__.get("_detached"):
-            view.__dict__["_detached"] = True
-    return view
-
-
-def _has_aliases(t: "Tensor") -> bool:
-    root = _root(t)
-    if not root.__dict__.get("_has_views") and root is t:
-        return False
-    return any(m is not t and (m is root or m.__dict__.get("_base") is root) for m in list(_LAZY))
-
-
-def _materialize_aliases(t: "Tensor") -> None:
-    """Give the base of t's view group its own storage and move every view onto it. A base
-    that requires grad keeps its gradient: its storage's first version leads back to its graph."""
-    root = _root(t)
-    old = root.node
-    if _storage_view(old) is None:
-        realize(root)
-        if root.requires_grad:  # realize kept the graph and cached the value: take that as storage
-            value = cached(old)
-            root.node = buffer_node(value.buffer, root.shape)
-            root.__dict__["_nonleaf"] = True
-            add_gradient_path(root.node, old, lambda node, g: g)
-    new = root.node
-    for m in list(_LAZY):
-        if m is not root and m.__dict__.get("_base") is root and _storage_view(m.node) is None:
-            m.node = _swap_base(m.node, old, new)
-
-
-def _swap_base(node: Node, old: Node, new: Node) -> Node:
-    """node, a chain of views over old, rebuilt over new."""
-    if node is old:
-        return new
-    if node.op in _VIEW_OPS:
-        return replace_srcs(node, (_swap_base(node.srcs[0], old, new),) + node.srcs[1:])
-    return node  # not a view of old any more (rebound since): left as it is
-
-
-def _rebase(node: Node, base: Node) -> Node:
-    """The same chain of views over another version of the buffer under it."""
-    if node.op is Op.BUFFER:
-        return base if node.shape == base.shape else buffer_node(base.buffer, node.shape, node.loc)
-    return replace_srcs(node, (_rebase(node.srcs[0], base),) + node.srcs[1:])
-
-
-def _bind(t: Tensor, result: Node) -> None:
-    """t holds a computed value as its own storage from now on. A value some other tensor
-    already holds (a result cached on a shared node) is copied: two tensors never share
-    storage unless one is a view of the other."""
-    buf = result.buffer
-    if buf.storage.owned:
-        buf = copy_buffer(buf)
-    buf.storage.owned = True
-    t.node = result if buf is result.buffer and result.shape == t.shape else buffer_node(buf, t.shape)
-
-
-def _move_views(written: dict, grad_storages=frozenset()) -> None:
-    """After in-place writes, every tensor viewing a written storage sees the new version; one
-    written with a value that requires grad now requires grad too, as a non-leaf."""
-    for t in list(_LAZY):
-        base = _storage_view(t.node)
-        if base is not None and base.buffer.storage in written and base.buffer.stale:
-            t.node = _rebase(t.node, buffer_node(written[base.buffer.storage], base.shape))
-            if base.buffer.storage in grad_storages and t.dtype.is_float:
-                t.__dict__["_nonleaf"] = True
-                t.requires_grad = True
-
-
-def _pending_readers(written: set, exclude: set[int]) -> list[Tensor]:
-    """Live unrealized tensors that read a storage about to be written in place: torch computed
-    them before the write, so we must too."""
-    from lazygrad.ir.node import toposort
-
-    def done(n: Node) -> bool:
-        return n.realized is not None and not n.realized.buffer.stale
-    # views of the buffer see the write, as in torch
-    candidates = [t for t in list(_LAZY)
-                  if id(t) not in exclude and t.node.op is not Op.BUFFER and not done(t.node)
-                  and _storage_view(t.node) is None and not t.__dict__.get("_temporary")]
-    if not candidates:
-        return []
-    # one walk over all their graphs (they share most nodes), sources first, not past results
-    reads: dict[int, bool] = {}
-    for n in toposort([t.node for t in candidates], stop=done):
-        reads[id(n)] = ((n.op is Op.BUFFER and n.buffer is not None and n.buffer.storage in written
-                         and not n.buffer.stale)
-                        or (not done(n) and any(reads[id(s)] for s in n.srcs)))
-    return [t for t in candidates if reads[id(t.node)]]
-
-
-def realize(*tensors: Tensor) -> None:
-    """Compute several tensors in one schedule (shared work is done once). A tensor that asks
-    for gradients keeps its graph (the value is cached on it); any other takes its value as its
-    own storage. In-place writes (assigns) run after every read of the old contents."""
-    from lazygrad.realize import base_buffer
-    written_now = {base_buffer(t.node.srcs[0]).buffer.storage for t in tensors if t.node.op is Op.ASSIGN}
-    extra = _pending_readers(written_now, {id(t) for t in tensors}) if written_now else []
-    everything = [t for t in list(tensors) + extra if _storage_view(t.node) is None or t.node.op is Op.BUFFER]
-    written: dict = {}
-    results = realize_nodes([t.node for t in everything], written)
-    with_gradient = []
-    for t, r in zip(everything, results):
-        if t.node.op is Op.ASSIGN:  # the tensor stays what it was: the (view of the) buffer written
-            mode = t.__dict__.pop("_grad_write", None)
-            if mode is not None:
-                with_gradient.append((t.node, mode))
-            t.node = t.node.srcs[0]
-        elif t.node.op is Op.BUFFER:
-            pass
-        elif t.requires_grad:
-            r.buffer.storage.owned = True  # its value: never another tensor's storage
-        else:
-            _bind(t, r)
-    grad_storages = {_storage_view(a.srcs[0]).buffer.storage for a, _ in with_gradient}
-    if written:
-        _move_views(written, grad_storages)
-    for a, mode in with_gradient:  # after the views moved: they hold the new version's nodes
-        _link_gradient(a, written, mode)
-
-
-def _link_gradient(assign: Node, written: dict, mode: str = "record"):
-    """An in-place write while gradients are recorded (`x -= w` where w requires grad, or a
-    write into a non-leaf): the storage's new version leads back to the value written (through
-    the view it was written through) and, outside that view, to the version before."""
-    target, value = assign.srcs
-    old = _storage_view(target)
-    new = buffer_node(written[old.buffer.storage], old.shape)
-    if mode == "keep":
-        add_gradient_path(new, old, lambda node, g: g)
-        return
-    add_gradient_path(new, value, lambda node, g, target=target, old=old: _swap_base(target, old, g))
-    if target is not old and has_gradient_path(old):
-        ones = make(Op.CONST, (), dtypes.cast_scalar(1, target.dtype), target.dtype, target.shape, target.device)
-        count = gradient_nodes([target], [ones], [old]).get(old)  # how often the view reads each element
-        if count is not None:
-            kept = make(Op.CMPNE, (count, make(Op.CONST, (), dtypes.cast_scalar(0, count.dtype), count.dtype,
-                                                   count.shape, count.device)))
-            add_gradient_path(new, old, lambda node, g, kept=kept: make(
-                Op.WHERE, (kept, make(Op.CONST, (), dtypes.cast_scalar(0, g.dtype), g.dtype, g.shape, g.device), g)))

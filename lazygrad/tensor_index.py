@@ -387,7 +387,7 @@ class IndexMixin:
 
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""
-        from lazygrad.tensor import (
+        from lazygrad.tensor_storage import (
             _check_inplace,
             _has_aliases,
             _materialize_aliases,

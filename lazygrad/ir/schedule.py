@@ -25,6 +25,7 @@ import networkx as nx
 
 from lazygrad.config import register_cache, values_fresh
 from lazygrad.ir import schedule_cache
+from lazygrad.ir.errors import LazygradError
 from lazygrad.ir.kernel import kernel_flops, kernel_name
 from lazygrad.ir.kernel_ast import STORED_PERMUTED, TRANSPOSED_COPY, AssignHazard, build_kernel_ast
 from lazygrad.ir.node import Node, base_of, consumers, is_view_of_buffer, make, toposort  # noqa: F401
@@ -34,6 +35,10 @@ from lazygrad.ir.simplify import ALL_RULES
 from lazygrad.ir.split_reduce import SCHEDULE_REWRITES
 
 MAX_FUSED_OPS = 160
+class AssignOrderError(LazygradError, RuntimeError):
+    """In-place writes that read each other's targets in a way no order of kernels can honour."""
+
+
 COMPUTED_AGAIN = "computed by an earlier kernel: its own kernel again (a cache is off)"
 _LEAVES = (Op.BUFFER,)
 
@@ -363,6 +368,9 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
         except AssignHazard as hazard:
             forced[hazard.value] = hazard.reason
             forced.update(why)
+    else:  # every try found another hazard: refuse rather than order the writes wrongly
+        raise AssignOrderError(f"cannot order the in-place writes of this schedule (at {roots[0].loc}); "
+                               "realize them one at a time")
     schedule = Schedule(kernels, dict(zip(user_roots, roots)), why)
     if remembered is not None:
         schedule_cache.remember(*remembered, roots, schedule, became)
