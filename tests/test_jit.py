@@ -247,3 +247,26 @@ def test_jit_switched_off_runs_the_function_every_call(device):
         for _ in range(3):
             f(_t([1.0], device))
     assert len(calls) == 3 and not f.plans
+
+
+def test_many_optimizer_states_that_read_each_other_schedule(device):
+    """RMSprop (centered, momentum, weight decay) over four parameters writes a dozen buffers
+    that read one another in one schedule: each cycle gets a buffer, none is left unordered."""
+    def train(jitted):
+        rng = np.random.default_rng(3)
+        ps = [lg.nn.Parameter(_t(rng.standard_normal(s), device)) for s in [(3, 3), (2,), (4, 4), (3, 2)]]
+        opt = lg.optim.RMSprop(ps, lr=0.05, alpha=0.9, eps=1e-3, weight_decay=0.1, momentum=0.5, centered=True)
+        x = _t(rng.standard_normal((2, 3)), device)
+
+        def step(x):
+            opt.zero_grad()
+            loss = sum((p * p).sum() for p in ps[:3]) + (x @ ps[3]).tanh().pow(2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        f = lg.jit(step) if jitted else step
+        return [f(x).item() for _ in range(4)], [p.numpy() for p in ps]
+    (eager_losses, eager_ps), (jit_losses, jit_ps) = train(False), train(True)
+    np.testing.assert_allclose(jit_losses, eager_losses, rtol=1e-5)
+    for a, b in zip(jit_ps, eager_ps):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -360,7 +360,8 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
     forced: dict[Node, str] = {}
     if boundaries:
         roots, forced = _unwrap_boundaries(roots, {became.get(b, b) for b in boundaries})
-    for _ in range(8):
+    # each hazard gives one more value a buffer, at most one per assign (and a few views)
+    for _ in range(8 + sum(r.op is Op.ASSIGN for r in roots)):
         why = find_realizes(roots, forced)
         try:
             kernels = _order(_build_kernels(roots, why))
