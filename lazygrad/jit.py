@@ -51,6 +51,7 @@ class JitError(LazygradError, RuntimeError):
 class _Recording:
     steps: list[tuple[Any, Any, Buffer, list[Buffer]]] = field(default_factory=list)
     host: list[tuple[Buffer | None, Callable]] = field(default_factory=list)  # (buffer to refill or None, fn)
+    guards: list[tuple[Callable, Any]] = field(default_factory=list)  # (fn, its value when traced)
 
     def record(self, kernel, program, out: Buffer, inputs: list[Buffer]) -> None:
         self.steps.append((kernel, program, out, list(inputs)))
@@ -72,6 +73,15 @@ def host_value(fn: Callable[[], float], dtype, device: str):
     return t
 
 
+def guard(fn: Callable[[], Any]) -> None:
+    """Python values a trace bakes into its kernels as constants (an optimizer's momentum,
+    betas, weight decay): a replay first compares fn() with its value when traced, and traces
+    again when they differ, instead of replaying the old constants."""
+    rec = _recording()
+    if rec is not None:
+        rec.guards.append((fn, fn()))
+
+
 def host_action(fn: Callable[[], None]) -> None:
     """Run fn now, and again before every replay of a jitted function that ran it (the host
     bookkeeping of an optimizer step or an lr scheduler), in the order the trace ran them."""
@@ -89,6 +99,7 @@ class _Plan:
     structure: Any  # how to rebuild the returned value from output tensors
     kernels: int
     host: list = field(default_factory=list)  # (buffer or None, fn): refilled / run before a replay
+    guards: list = field(default_factory=list)  # (fn, traced value): a difference retraces
     grads_set: list = field(default_factory=list)  # (leaf ref, output index): .grad after a replay
     random_tensors: int = 0  # how many random tensors a call makes (the generator advances)
     random_states: list = field(default_factory=list)  # their state buffers, refilled per replay
@@ -269,6 +280,10 @@ class JitFunction:
             realize(*_flatten_outputs(result)[0])
             return result
         plan = self.plans.get(key)
+        if plan is not None and any(fn() != traced for fn, traced in plan.guards):
+            del self.plans[key]  # a value baked into its kernels changed: trace again
+            self.calls[key] = 1
+            plan = None
         if plan is not None:
             return self._replay(plan, _input_buffers(tensors))
         n = self.calls.get(key, 0)
@@ -313,6 +328,7 @@ class JitFunction:
         plan.outputs = [(c, spec, shape) for (c, spec, _), shape in zip(plan.outputs, shapes)]
         plan.grads_set = [(weakref.ref(leaf), len(outs) + j) for j, (leaf, _) in enumerate(set_grads)]
         plan.grad_leaves = [weakref.ref(leaf) for leaf in leaves]
+        plan.guards = list(recording.guards)
         plan.random_tensors = made
         plan.random_states = states
         self.plans[key] = plan

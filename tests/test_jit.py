@@ -270,3 +270,21 @@ def test_many_optimizer_states_that_read_each_other_schedule(device):
     np.testing.assert_allclose(jit_losses, eager_losses, rtol=1e-5)
     for a, b in zip(jit_ps, eager_ps):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_changing_a_hyperparameter_baked_into_the_kernels_retraces(device):
+    def train(jitted):
+        p = lg.nn.Parameter(_t([1.0, -2.0], device))
+        opt = lg.optim.SGD([p], lr=0.1, momentum=0.5)
+
+        def step():
+            opt.zero_grad()
+            (p * p).sum().backward()
+            opt.step()
+        f = lg.jit(step) if jitted else step
+        for i in range(6):
+            if i == 4:
+                opt.param_groups[0]["momentum"] = 0.9  # a constant in the traced kernels
+            f()
+        return p.numpy()
+    np.testing.assert_allclose(train(True), train(False), rtol=1e-6)

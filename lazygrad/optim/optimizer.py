@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from lazygrad.grad_mode import no_grad
-from lazygrad.jit import capturing, host_action, host_value
+from lazygrad.jit import capturing, guard, host_action, host_value
 from lazygrad.tensor import Tensor, realize
 
 _HYPER_MESSAGES = {"lr": "Invalid learning rate: {}", "eps": "Invalid epsilon value: {}",
@@ -127,6 +127,10 @@ class Optimizer:
             self._scalars[key] = Tensor(np.array(key[0], dtype=like.dtype.np), device=like.device)
         return self._scalars[key]
 
+    def _baked_hyperparameters(self) -> tuple:
+        return tuple(tuple(sorted((k, repr(v)) for k, v in g.items() if k not in ("params", "lr", "initial_lr")))
+                     for g in self.param_groups)
+
     @staticmethod
     def count_step(state: dict) -> int:
         """state["step"] += 1, also on every lg.jit replay of a step traced with it."""
@@ -143,6 +147,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._scalars: dict = {}
+        guard(self._baked_hyperparameters)  # lg.jit: lr is a host value, the rest are constants
         # torch updates a parameter listed twice in a group twice, the second time from the
         # first's result: the k-th listing of every parameter goes in round k, one realize each
         rounds: list[list[tuple[dict, Tensor]]] = []
