@@ -254,13 +254,11 @@ def overwritten(node: Node) -> None:
 def check_gradients_current(grads) -> None:
     """torch's version-counter check, at backward time: a gradient that reads a value an
     in-place write has replaced since the forward pass raises now, not when it is used."""
-    from lazygrad.realize import check_current
-    def done(n: Node) -> bool:
-        return n.realized is not None and not n.realized.buffer.stale
+    from lazygrad.realize import cached, check_current
     grads = list(grads)
     if not grads:
         return
-    order = toposort(grads, stop=done)
+    order = toposort(grads, stop=lambda n: cached(n) is not None)
     check_current(order, grads[0])
     if _OVERWRITTEN:
         for n in order:

@@ -166,7 +166,7 @@ def _pending_readers(written: set, exclude: set[int]) -> list:
     them before the write, so we must too."""
 
     def done(n: Node) -> bool:
-        return n.realized is not None and not n.realized.buffer.stale
+        return cached(n) is not None
     # views of the buffer see the write, as in torch
     candidates = [t for t in list(_LAZY)
                   if id(t) not in exclude and t.node.op is not Op.BUFFER and not done(t.node)
