@@ -121,8 +121,12 @@ def remember(key: tuple, order: list[Node], roots: list[Node], schedule,
     simplified = _place(toposort(roots), roots, schedule)
     if simplified is None:
         return  # a kernel computes a node simplification made: not a node of this graph
+    computed = {k.target for k in schedule.kernels}
+    # a root no kernel computes (a view of a buffer) is read from the buffer at the end: it
+    # must be itself, not a node of the given graph that simplified to it (x * 1 for x)
+    uncomputed = {r for r in roots if r not in computed}
     given = _place(order, roots, schedule, {**_stand_ins(key, order, roots, schedule),
-                                             **_simplified_selves(order, became or {})})
+                                             **_simplified_selves(order, became or {}, uncomputed)})
     global _remembered_nodes
     if key not in _PLANS:
         _remembered_nodes += len(key[0])
@@ -150,14 +154,15 @@ def _place(order: list[Node], roots: list[Node], schedule,
         return None
 
 
-def _simplified_selves(order: list[Node], became: dict[Node, Node]) -> dict[Node, int]:
+def _simplified_selves(order: list[Node], became: dict[Node, Node], keep: set) -> dict[Node, int]:
     """A node that simplification rebuilt (a DETACH dropped below it, `x * 2` become
     `x + x`) is stood in for by the first node of the graph as given that became it: the
-    same value (an assign, the same write)."""
+    same value (an assign, the same write). Nodes in keep are stood in for by nothing."""
     found: dict[Node, int] = {}
     for i, n in enumerate(order):
         new = became.get(n)
-        if new is not None and new is not n and (n.op is Op.ASSIGN) == (new.op is Op.ASSIGN):
+        if (new is not None and new is not n and new not in keep
+                and (n.op is Op.ASSIGN) == (new.op is Op.ASSIGN)):
             found.setdefault(new, i)
     return found
 
