@@ -165,10 +165,11 @@ def _paths_of(node: Node) -> tuple[Node, ...]:
 
 
 def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
-                   targets: Sequence[Node] | Callable[[Node], bool]) -> dict[Node, Node]:
+                   targets: Sequence[Node] | Callable[[Node], bool],
+                   through: set | None = None) -> dict[Node, Node]:
     """d(sum of roots . root_grads)/d target for every target reached, as new graph nodes.
     targets: nodes, or a test that picks them from the graph (the BUFFER nodes of any version
-    of a leaf's storage).
+    of a leaf's storage). through, if given, receives every node a gradient flows through.
 
     Only nodes on a path from a target to a root get gradients; DETACH blocks the walk."""
     extra = _paths_of if len(_PATHS) else None
@@ -191,6 +192,8 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
         g = grads.get(n)
         if g is None:
             continue
+        if through is not None:
+            through.add(n)
         if extra is not None:
             for target, fn in _PATHS.get(n, {}).items():
                 if target in needed and target.dtype.is_float:
@@ -241,33 +244,67 @@ def _leaf_storage(node: Node):
     return node.buffer.storage if node.op is Op.BUFFER and node.buffer is not None else None
 
 
-# Values of unrealized tensors that an in-place write replaced (`y = x.exp(); y += 1` rebinds
-# y to a new expression; exp's gradient still needs the old y). A gradient that reads one raises
-# as torch's does. Held weakly: a node nothing reads any more cannot be read by a gradient.
-_OVERWRITTEN: "weakref.WeakSet[Node]" = weakref.WeakSet()
+# torch's saved-variable check. torch's backward of an op keeps some of its operands or its
+# result (exp keeps its result, mul each operand for the other's gradient), and raises when one
+# of them was written in place since: the gradient would read a value that no longer exists.
+# lazygrad's gradients are built from graph nodes, which stay computable after a write to an
+# unrealized tensor, so what torch refuses would quietly work here. To fail as torch does, the
+# front end records, on an op's output node, the version counters of what torch's op keeps
+# (tensor_saved.py), and backward checks every node a gradient flows through.
+class VersionCounter:
+    """How many in-place writes a tensor and its views have seen (torch's `_version`)."""
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
 
 
-def overwritten(node: Node) -> None:
-    _OVERWRITTEN.add(node)
+# node -> one entry per time the front end built it: (op name, where, ((counter, version, what), ...)).
+# Identical expressions are one node, so a node can be built twice; it passes the check when
+# one of its builds still has everything it kept.
+_SAVED: "weakref.WeakKeyDictionary[Node, list]" = weakref.WeakKeyDictionary()
 
 
-def check_gradients_current(grads) -> None:
-    """torch's version-counter check, at backward time: a gradient that reads a value an
-    in-place write has replaced since the forward pass raises now, not when it is used."""
+def save_for_backward(node: Node, op: str, loc: str, kept: tuple) -> None:
+    """Record that the op that built node (at loc) keeps `kept`: (counter, what) pairs."""
+    entry = (op, loc, tuple((counter, counter.value, what) for counter, what in kept))
+    _SAVED.setdefault(node, []).append(entry)
+
+
+def _modified(entry) -> tuple | None:
+    return next(((v, c.value, what) for c, v, what in entry[2] if c.value != v), None)
+
+
+def check_saved_versions(nodes) -> None:
+    """Raise torch's error when a node a gradient flows through was built by an op whose kept
+    operand or result has been written in place since."""
+    if not _SAVED:
+        return
+    for n in nodes:
+        entries = _SAVED.get(n)
+        if not entries:
+            continue
+        stale = [(e, _modified(e)) for e in entries]
+        if all(m is not None for _, m in stale):
+            (op, loc, _), (version, now, what) = stale[0]
+            raise InplaceModifiedError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{n.dtype.name}{list(n.shape)}], the {what} that {op} (at {loc}) "
+                f"keeps for its gradient, is at version {now}; expected version {version} instead. "
+                "Compute the gradient before the write, or write into a clone")
+
+
+def check_gradients_current(grads, through=()) -> None:
+    """torch's version-counter check, at backward time, before anything runs: a node the
+    gradients flow `through` whose op kept a value written since raises (as torch's), and a
+    gradient that would read a replaced version of a buffer raises (it would be wrong)."""
     from lazygrad.realize import cached, check_current
+    check_saved_versions(through)
     grads = list(grads)
     if not grads:
         return
     order = toposort(grads, stop=lambda n: cached(n) is not None)
     check_current(order, grads[0])
-    if _OVERWRITTEN:
-        for n in order:
-            if n in _OVERWRITTEN:
-                raise InplaceModifiedError(
-                    f"one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{n.dtype.name}{list(n.shape)}] (made at {n.loc}) was "
-                    "written in place after it was used; compute the gradient before the write, or "
-                    "write into a clone")
 
 
 def _no_grad_fn(i: int) -> RuntimeError:
@@ -315,13 +352,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     nodes = {x.node: x for x in inputs if x.node.op is not Op.BUFFER}
     seeds = [_seed(o, g, i) for i, (o, g) in enumerate(zip(outputs, grad_outputs))]
     storages = {_leaf_storage(x.node): x for x in inputs if x.node.op is Op.BUFFER}
+    through: set = set()
     found = gradient_nodes([o.node for o in outputs], seeds,
-                           lambda n: n in nodes or _leaf_storage(n) in storages)
+                           lambda n: n in nodes or _leaf_storage(n) in storages, through)
     by_input: dict[int, Node] = {}
     for n, g in found.items():
         x = storages.get(_leaf_storage(n)) if n not in nodes else nodes[n]
         by_input[id(x)] = add(by_input[id(x)], g) if id(x) in by_input else g
-    check_gradients_current(by_input.values())
+    check_gradients_current(by_input.values(), through)
     result = []
     for x in inputs:
         g = by_input.get(id(x))
@@ -374,12 +412,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     if inputs is not None:
         chosen = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         leaves = {_leaf_storage(t.node): [t] for t in chosen if t.node.op is Op.BUFFER}
-    found = gradient_nodes([o.node for o in outputs], seeds, lambda n: _leaf_storage(n) in leaves)
+    through: set = set()
+    found = gradient_nodes([o.node for o in outputs], seeds, lambda n: _leaf_storage(n) in leaves, through)
     by_storage: dict = {}
     for node, g in found.items():
         st = _leaf_storage(node)
         by_storage[st] = add(by_storage[st], g) if st in by_storage else g
-    check_gradients_current(by_storage.values())
+    check_gradients_current(by_storage.values(), through)
     keep = create_graph and is_grad_enabled()
     for st, g in by_storage.items():
         for t in leaves[st]:

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import AutogradMixin, has_gradient_path, overwritten
+from lazygrad.autograd import AutogradMixin, has_gradient_path
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import CastError, DTypeError, ShapeError
@@ -28,6 +28,7 @@ from lazygrad.tensor_index import IndexMixin
 from lazygrad.tensor_linalg import LinalgMixin
 from lazygrad.tensor_math import MathMixin
 from lazygrad.tensor_reduce import ReduceMixin
+from lazygrad.tensor_saved import install as install_saved_values
 from lazygrad.tensor_shape import ShapeMixin
 from lazygrad.tensor_storage import (
     _LAZY,
@@ -38,7 +39,9 @@ from lazygrad.tensor_storage import (
     _storage_view,
     _view_of,
     _without_detach,
+    check_write_overlap,
     realize,
+    version_counter,
 )
 from lazygrad.tensor_unary import UnaryMathMixin
 
@@ -105,6 +108,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
             raise DeviceError(f"assign: value is on {value.device!r}, target on {self.device!r}")
         value = value.cast(self.dtype)._broadcast_to(self.shape)
         _check_inplace(self)
+        check_write_overlap(self)
         keep_history = not is_grad_enabled() and self.requires_grad and not self.is_leaf
         if _storage_view(self.node) is None and (keep_history or _has_aliases(self)):
             # views of a lazy tensor share its storage, and a write under no_grad keeps the
@@ -120,42 +124,42 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
             elif not is_grad_enabled() and has_gradient_path(base):
                 self.__dict__["_grad_write"] = "keep"
         else:  # not realized and no views: nothing else can see its storage, so rebind functionally
-            if self.requires_grad and is_grad_enabled():
-                overwritten(self.node)  # a gradient that needs the old value must raise, as torch's
             self.node = value.node
         self.requires_grad = self.requires_grad or value.requires_grad
+        version_counter(self).value += 1
         return self
 
-    def _inplace(self, value: "Tensor") -> "Tensor":
+    def _inplace(self, value: "Tensor", operand=None) -> "Tensor":
         """x += y and friends: torch semantics, computed now."""
         if value.dtype != self.dtype and dtypes.promote_types(self.dtype, value.dtype) != self.dtype:
             raise CastError(f"result type {value.dtype.name} can't be cast to the in-place "
                              f"target's dtype {self.dtype.name}")
+        check_write_overlap(self, (operand,))
         return self.assign(value).realize()
 
     def __iadd__(self, other):
-        return self._inplace(self + other)
+        return self._inplace(self + other, other)
 
     def __isub__(self, other):
-        return self._inplace(self - other)
+        return self._inplace(self - other, other)
 
     def __imul__(self, other):
-        return self._inplace(self * other)
+        return self._inplace(self * other, other)
 
     def __itruediv__(self, other):
-        return self._inplace(self / other)
+        return self._inplace(self / other, other)
 
     def add_(self, other, alpha=1):
-        return self._inplace(self.add(other, alpha=alpha))
+        return self._inplace(self.add(other, alpha=alpha), other)
 
     def sub_(self, other, alpha=1):
-        return self._inplace(self.sub(other, alpha=alpha))
+        return self._inplace(self.sub(other, alpha=alpha), other)
 
     def mul_(self, other):
-        return self._inplace(self * other)
+        return self._inplace(self * other, other)
 
     def div_(self, other):
-        return self._inplace(self / other)
+        return self._inplace(self / other, other)
 
     def zero_(self):
         return self.assign(self._const(0)).realize()
@@ -166,6 +170,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return self.assign(self._const(value)).realize()
 
     def copy_(self, src):
+        check_write_overlap(self, (src,))
         return self.assign(src).realize()
 
     def _make_leaf(self) -> None:
@@ -187,6 +192,11 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
     @property
     def device(self) -> str:
         return self.node.device
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor and its views have seen (torch's counter)."""
+        return version_counter(self).value
 
     @property
     def ndim(self) -> int:
@@ -430,6 +440,9 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
             out = out._movement(Op.RESHAPE, tuple(d for i, d in enumerate(self.shape) if i not in axes))
         return out
 
+
+
+install_saved_values(Tensor)  # torch's saved-value checks on the ops that keep values
 
 def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
     """numpy/torch broadcasting; the error names every shape."""

@@ -393,12 +393,14 @@ class IndexMixin:
             _materialize_aliases,
             _root,
             _storage_view,
+            check_write_overlap,
             realize,
         )
         _check_inplace(self)
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all
         view = _apply_plan(self, plan)
+        check_write_overlap(view, (value,))
         value = _value_to(value, self.dtype, view.shape)
         in_place = _storage_view(self.node) is not None
         if in_place:

@@ -12,8 +12,9 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.ir.errors import ShapeError
-from lazygrad.ir.node import make
+from lazygrad.ir.node import make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
+from lazygrad.tensor_storage import strided_view
 
 
 def _flat_args(args):
@@ -59,7 +60,17 @@ class ShapeMixin:
                              f"as {list(shape)} ({math.prod(shape)} elements)")
         if shape == self.shape:
             return self
+        if not self._viewable_as(shape):  # torch copies: a write to the result stays in it
+            return _new_tensor(self._movement(Op.RESHAPE, shape))
         return self._movement(Op.RESHAPE, shape)
+
+    def _viewable_as(self, shape) -> bool:
+        """Whether torch's strides can show this tensor's elements in `shape` (a transposed
+        tensor's cannot be flattened without a copy)."""
+        if self.node.op not in MOVEMENT:
+            return True
+        view = strided_view(self)
+        return view is None or view.reshape(tuple(shape)) is not None
 
     def view(self, *shape):
         """reshape, or with a dtype (x.view(lg.int32)) the same bits read as another type."""
@@ -68,6 +79,12 @@ class ShapeMixin:
                 raise ShapeError(f"view: {self.dtype.name} -> {shape[0].name} changes the element size; "
                                  f"only same-size views are supported")
             return self.bitcast(shape[0])
+        target = _resolve_minus_one(tuple(int(s) for s in _flat_args(shape)), self.numel(), self.shape, "view")
+        if math.prod(target) == self.numel() and not self._viewable_as(target):
+            raise RuntimeError(f"view size is not compatible with input tensor's size and stride (at least "
+                               f"one dimension spans across two contiguous subspaces): shape "
+                               f"{list(self.shape)} as {list(target)} (at {user_location()}). "
+                               "Use .reshape(...) instead.")
         return self.reshape(*shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
@@ -213,8 +230,20 @@ class ShapeMixin:
     def expand_as(self, other):
         return self.expand(other.shape)
 
-    def broadcast_to(self, shape):
-        return self.expand(shape)
+    def broadcast_to(self, *shape):
+        return self.expand(*shape)
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def t(self):
+        """The transpose of a matrix (a vector or scalar is returned as it is, as torch's)."""
+        if self.ndim > 2:
+            raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self.T if self.ndim == 2 else self._movement(Op.RESHAPE, self.shape)
 
     def repeat(self, *sizes):
         """torch's repeat: the whole tensor tiled sizes[i] times along dim i (numpy's tile)."""

@@ -15,12 +15,15 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from lazygrad import dtypes
-from lazygrad.autograd import add_gradient_path, gradient_nodes, has_gradient_path
+from lazygrad.autograd import VersionCounter, add_gradient_path, gradient_nodes, has_gradient_path
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import InplaceViewError
 from lazygrad.ir.node import Node, make, replace_srcs, toposort, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
+from lazygrad.ir.view import View
 from lazygrad.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
 
 if TYPE_CHECKING:  # (the Tensor class reads this module, not the other way round)
@@ -61,6 +64,91 @@ def _storage_view(node: Node) -> Node | None:
     return node if node.op is Op.BUFFER else None
 
 
+_STRIDED = {Op.RESHAPE: View.reshape, Op.PERMUTE: View.permute, Op.EXPAND: View.expand, Op.SHRINK: View.shrink}
+
+
+def strided_view(t: "Tensor") -> View | None:
+    """Where t's elements lie in the storage it views, as torch's sizes, strides and offset:
+    torch decides by them whether a reshape can be a view and whether an in-place write
+    would write one element twice. None where no strides say it (a pad or flip inside)."""
+    chain = []
+    node = t.node
+    while node.op in _VIEW_OPS:
+        if node.op is not Op.DETACH:
+            chain.append(node)
+        node = node.srcs[0]
+    view: View | None = View.contiguous(node.shape)
+    for n in reversed(chain):
+        step = _STRIDED.get(n.op)
+        view = None if step is None else step(view, n.arg)
+        if view is None:
+            return None
+    return view if view.mask is None else None
+
+
+_OVERLAP = ("unsupported operation: {what} refer to a single memory location (at {loc}). Please "
+            "clone() the tensor before performing the operation.")
+
+
+def check_write_overlap(target: "Tensor", sources=()) -> None:
+    """torch's overlap checks before an in-place write: the target may not hold one element
+    twice (an expanded view), and no source may share some but not all of its elements (a
+    shifted slice of the same storage: torch would read elements it has already written)."""
+    view = strided_view(target) if target.node.op in MOVEMENT else None
+    if view is not None and any(st == 0 and d > 1 for d, st in zip(view.shape, view.strides)):
+        raise RuntimeError(_OVERLAP.format(what="more than one element of the written-to tensor",
+                                           loc=user_location()))
+    for src in sources:
+        if getattr(src, "node", None) is None or src is target or not _same_storage(src.node, target.node):
+            continue
+        view = strided_view(target)
+        other = strided_view(src)
+        if view is None or other is None:
+            continue
+        mine, theirs = _dense_range(view), _dense_range(other)
+        if mine is None or theirs is None:
+            continue  # torch checks only tensors whose elements fill a range without gaps
+        same = mine == theirs and _squeezed(view) == _squeezed(other)
+        if not same and mine[0] < theirs[1] and theirs[0] < mine[1]:
+            raise RuntimeError(_OVERLAP.format(
+                what="some elements of the input tensor and the written-to tensor", loc=user_location()))
+
+
+def _dense_range(view: View) -> tuple[int, int] | None:
+    """[first, last + 1) of the storage a view fills, if it fills it without gaps or repeats."""
+    index = _elements(view)
+    if index.size == 0:
+        return None
+    lo, hi = int(index.min()), int(index.max())
+    if hi - lo + 1 != index.size or np.unique(index).size != index.size:
+        return None
+    return lo, hi + 1
+
+
+def _squeezed(view: View) -> tuple:
+    return tuple((d, st) for d, st in zip(view.shape, view.strides) if d != 1)
+
+
+def _same_storage(a: Node, b: Node) -> bool:
+    while a.op in _VIEW_OPS:
+        a = a.srcs[0]
+    while b.op in _VIEW_OPS:
+        b = b.srcs[0]
+    if a.op is Op.BUFFER and b.op is Op.BUFFER:
+        return a.buffer is not None and b.buffer is not None and a.buffer.storage is b.buffer.storage
+    return a is b
+
+
+def _elements(view: View):
+    """The storage index of every element of a strided view."""
+    index = np.full(view.shape, view.offset, dtype=np.int64)
+    for axis, (d, st) in enumerate(zip(view.shape, view.strides)):
+        shape = [1] * len(view.shape)
+        shape[axis] = d
+        index = index + (np.arange(d, dtype=np.int64) * st).reshape(shape)
+    return index
+
+
 def _without_detach(node: Node) -> Node:
     """The view chain with its detaches dropped (an assign's target: autograd never reads it)."""
     if node.op is Op.DETACH:
@@ -87,6 +175,15 @@ def _root(t: "Tensor") -> "Tensor":
     return t if base is None else base
 
 
+def version_counter(t: "Tensor") -> VersionCounter:
+    """The counter of in-place writes t shares with its base and every view of it (torch's)."""
+    root = _root(t)
+    counter = root.__dict__.get("_vc")
+    if counter is None:
+        counter = root.__dict__["_vc"] = VersionCounter()
+    return counter
+
+
 def _view_of(base: "Tensor", view: "Tensor") -> "Tensor":
     if view is not base:
         root = _root(base)
@@ -109,13 +206,14 @@ def _materialize_aliases(t: "Tensor") -> None:
     that requires grad keeps its gradient: its storage's first version leads back to its graph."""
     root = _root(t)
     old = root.node
-    if _storage_view(old) is None:
+    if _storage_view(old) is None and not root.requires_grad:
         realize(root)
-        if root.requires_grad:  # realize kept the graph and cached the value: take that as storage
-            value = cached(old)
-            root.node = buffer_node(value.buffer, root.shape)
-            root.__dict__["_nonleaf"] = True
-            add_gradient_path(root.node, old, lambda node, g: g)
+    elif _storage_view(old) is None:
+        # its value becomes its storage (a copy where the value is another tensor's storage, as
+        # x * 1 simplified to x is), and that storage's first version leads back to its graph
+        _bind(root, realize_nodes([old])[0])
+        root.__dict__["_nonleaf"] = True
+        add_gradient_path(root.node, old, lambda node, g: g)
     new = root.node
     for m in list(_LAZY):
         if m is not root and m.__dict__.get("_base") is root and _storage_view(m.node) is None:

@@ -170,3 +170,28 @@ def test_an_optimizer_step_between_a_loss_and_its_backward_raises_a_runtime_erro
     assert isinstance(case(torch, "cpu"), RuntimeError)
     error = case(lazygrad, device)
     assert isinstance(error, RuntimeError), f"lazygrad raised {error!r}; torch raises a RuntimeError"
+
+
+# ---- found by the long differential runs ------------------------------------------------------
+
+def test_writing_a_view_of_an_unrealized_value_that_requires_grad(device):
+    """The value becomes storage of its own first, even where it simplifies to its leaf
+    (x * 1): the write must not reach the leaf, and the gradient flows through the write."""
+    def case(T, dev):
+        leaf = T.tensor([1.0, 2.0, 3.0, 4.0], device=dev, requires_grad=True)
+        x = leaf * 1
+        y = x.reshape(2, 2)
+        y.add_(1)
+        (y * y).sum().backward()
+        return leaf.detach().tolist(), x.detach().tolist(), leaf.grad.tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_a_remembered_schedule_of_a_gradient_that_is_a_view_of_a_buffer(device):
+    """The gradient of v.view(-1) * c is c reshaped: no kernel computes it. The second run
+    hits the remembered schedule, which must name the buffer, not the product it came from."""
+    for _ in range(2):
+        v = lazygrad.tensor([[-4.0, -0.5, -0.375], [3.375, -3.0, 1.75]], device=device, requires_grad=True)
+        c = lazygrad.tensor([-3.25, 3.875, -2.875, 2.375, -3.0, -3.25], device=device)
+        (v.view(-1) * c).sum().backward()
+        assert v.grad.numpy().ravel().tolist() == c.tolist()

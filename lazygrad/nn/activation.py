@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from lazygrad.tensor import Tensor
+from lazygrad.tensor_saved import keeps
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -9,6 +10,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return input.relu()
 
 
+@keeps("self")
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     return (input > 0).if_else(input, input * negative_slope)
 
@@ -21,7 +23,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return input * input.sigmoid()
+    return input.silu()
 
 
 def sigmoid(input: Tensor) -> Tensor:

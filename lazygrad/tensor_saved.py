@@ -1,0 +1,114 @@
+"""What torch's backward of each op keeps, so that an in-place write to a kept value fails as
+torch's does.
+
+torch's ops keep some operands or their result for the gradient (derivatives.yaml) and raise at
+backward when one was written in place since. lazygrad's gradients are graph nodes, which stay
+computable after such a write, so the program would run on where torch's stops. `KEEPS` names,
+for each Tensor method, what torch's op keeps; `install` wraps those methods so that each call
+under grad mode records the kept tensors' version counters on its output node, and backward
+checks them (autograd.check_saved_versions).
+
+An entry is a tuple of items "what" or "what if cond:who", with what and who among
+`self` (the tensor), `arg` (the first argument) and `result`, and cond
+`grad` (who is a tensor that requires grad), `tensor` (who is a tensor) or `none` (who is not
+given). A method in the table is also a barrier: the methods it calls record nothing, since
+torch's op is one op whatever ours is made of (tanh keeps only its result, not the abs inside).
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+
+from lazygrad.autograd import save_for_backward
+from lazygrad.grad_mode import is_grad_enabled
+from lazygrad.tensor_storage import version_counter
+
+_MUL_LIKE = ("arg if grad:self", "self if grad:arg")  # each operand for the other's gradient
+
+KEEPS: dict[str, tuple[str, ...]] = {
+    # the result
+    **dict.fromkeys(["exp", "exp2", "expm1", "sqrt", "rsqrt", "tan", "relu", "sigmoid", "tanh",
+                     "reciprocal", "softmax", "log_softmax"], ("result",)),
+    # the input
+    **dict.fromkeys(["log", "log2", "log10", "log1p", "sin", "cos", "silu", "gelu", "softplus",
+                     "erf", "abs", "square", "clamp", "clamp_min", "clamp_max", "nan_to_num", "var",
+                     "gather"], ("self",)),
+    # both
+    **dict.fromkeys(["std", "logsumexp", "amax", "amin", "prod", "cumprod", "__rpow__"], ("self", "result")),
+    # max() and min() keep both; max(dim) only its indices; max(other) both operands
+    **dict.fromkeys(["max", "min"], ("self if none:arg", "result if none:arg", "self if tensor:arg",
+                                     "arg if tensor:arg")),
+    **dict.fromkeys(["maximum", "minimum"], ("self", "arg")),
+    **dict.fromkeys(["mul", "__mul__", "__rmul__", "matmul", "__matmul__", "__rmatmul__", "dot", "mv",
+                     "mm", "bmm", "outer"], _MUL_LIKE),
+    **dict.fromkeys(["div", "__truediv__"], ("arg", "self if grad:arg")),
+    **dict.fromkeys(["pow", "__pow__"], ("self", "arg", "result if tensor:arg")),
+    **dict.fromkeys(["fmod", "remainder", "__mod__"], ("self if grad:arg", "arg if grad:arg")),
+    # scalar / x is reciprocal(x) * scalar in torch: what it keeps is no tensor of the program's
+    **dict.fromkeys(["__rtruediv__", "__rmod__"], ()),
+}
+
+_NAMES = {"self": "input", "arg": "other operand", "result": "result"}
+
+
+class _Depth(threading.local):
+    depth = 0
+
+
+_INSIDE = _Depth()
+
+
+def _parse(item: str) -> tuple[str, str | None, str | None]:
+    what, _, cond = item.partition(" if ")
+    kind, _, who = cond.partition(":")
+    return what, kind or None, who or None
+
+
+def _holds(kind: str | None, value, tensor_cls) -> bool:
+    if kind is None:
+        return True
+    if kind == "none":
+        return value is None
+    if not isinstance(value, tensor_cls):
+        return False
+    return kind == "tensor" or value.requires_grad
+
+
+def _wrap(name: str, fn, items: tuple, tensor_cls):
+    params = list(inspect.signature(fn).parameters)
+    first = params[1] if len(params) > 1 else None
+    rules = tuple(_parse(i) for i in items)
+
+    @functools.wraps(fn)
+    def keeping(self, *args, **kwargs):
+        inside = _INSIDE
+        if inside.depth:
+            return fn(self, *args, **kwargs)
+        inside.depth += 1
+        try:
+            out = fn(self, *args, **kwargs)
+        finally:
+            inside.depth -= 1
+        if rules and isinstance(out, tensor_cls) and out.requires_grad and is_grad_enabled():
+            values = {"self": self, "arg": args[0] if args else kwargs.get(first), "result": out}
+            kept = tuple((version_counter(values[what]), _NAMES[what]) for what, kind, who in rules
+                         if isinstance(values[what], tensor_cls) and _holds(kind, values.get(who), tensor_cls))
+            if kept:
+                save_for_backward(out.node, name.strip("_"), out.node.loc, kept)
+        return out
+    return keeping
+
+
+def install(tensor_cls) -> None:
+    """Wrap every method in KEEPS (called once, on Tensor)."""
+    for name, items in KEEPS.items():
+        setattr(tensor_cls, name, _wrap(name, getattr(tensor_cls, name), items, tensor_cls))
+
+
+def keeps(*items: str):
+    """The same for a function of the functional API (its first parameter is `self`)."""
+    def decorate(fn):
+        from lazygrad.tensor import Tensor
+        return _wrap(fn.__name__, fn, items, Tensor)
+    return decorate

@@ -1,0 +1,183 @@
+"""torch's checks around in-place writes, op by op, against torch itself:
+- an op's backward raises when a value its torch counterpart keeps (an operand, its result)
+  was written in place since the forward (lazygrad/tensor_saved.py);
+- reshape copies where torch's strides cannot show the result (a write to it stays in it),
+  and view raises there;
+- a write into an expanded view, or from a partly overlapping view of the same storage,
+  raises as torch's does.
+Each case runs on torch and on every device: the same values, or an error of the same class.
+"""
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import lazygrad as lg
+
+A = [1.0, 2.0, 4.0, 0.5]
+B = [3.0, 0.25, 2.0, 1.5]
+
+UNARY = {
+    "exp": lambda T, F, x: x.exp(), "exp2": lambda T, F, x: x.exp2(), "expm1": lambda T, F, x: x.expm1(),
+    "log": lambda T, F, x: x.log(), "log2": lambda T, F, x: x.log2(), "log1p": lambda T, F, x: x.log1p(),
+    "sqrt": lambda T, F, x: x.sqrt(), "rsqrt": lambda T, F, x: x.rsqrt(), "sin": lambda T, F, x: x.sin(),
+    "cos": lambda T, F, x: x.cos(), "tan": lambda T, F, x: x.tan(), "relu": lambda T, F, x: x.relu(),
+    "sigmoid": lambda T, F, x: x.sigmoid(), "tanh": lambda T, F, x: x.tanh(), "silu": lambda T, F, x: F.silu(x),
+    "gelu": lambda T, F, x: F.gelu(x), "gelu_tanh": lambda T, F, x: F.gelu(x, approximate="tanh"),
+    "softplus": lambda T, F, x: F.softplus(x), "erf": lambda T, F, x: x.erf(), "abs": lambda T, F, x: x.abs(),
+    "sign": lambda T, F, x: x.sign(), "square": lambda T, F, x: x.square(), "floor": lambda T, F, x: x.floor(),
+    "clamp": lambda T, F, x: x.clamp(0.7, 3), "clamp_min": lambda T, F, x: x.clamp_min(0.7),
+    "pow2": lambda T, F, x: x.pow(2), "rpow": lambda T, F, x: 2 ** x, "neg": lambda T, F, x: -x,
+    "reciprocal": lambda T, F, x: x.reciprocal(), "rdiv": lambda T, F, x: 1 / x,
+    "leaky_relu": lambda T, F, x: F.leaky_relu(x, 0.1), "sum": lambda T, F, x: x.sum(),
+    "mean": lambda T, F, x: x.mean(), "var": lambda T, F, x: x.var(), "std": lambda T, F, x: x.std(),
+    "std0": lambda T, F, x: x.std(0), "logsumexp": lambda T, F, x: x.logsumexp(0),
+    "amax": lambda T, F, x: x.amax(), "amin0": lambda T, F, x: x.amin(0), "max": lambda T, F, x: x.max(),
+    "max0": lambda T, F, x: x.max(0)[0], "prod": lambda T, F, x: x.prod(), "cumsum": lambda T, F, x: x.cumsum(0),
+    "cumprod": lambda T, F, x: x.cumprod(0), "softmax": lambda T, F, x: x.softmax(0),
+    "log_softmax": lambda T, F, x: F.log_softmax(x, 0), "reshape": lambda T, F, x: x.reshape(2, 2),
+    "flip": lambda T, F, x: x.flip(0), "mul_scalar": lambda T, F, x: x * 3,
+    "masked_fill": lambda T, F, x: x.masked_fill(T.tensor([True, False, True, False]), 0.0),
+    "dot_self": lambda T, F, x: x.dot(x),
+}
+BINARY = {
+    "add": lambda T, F, a, b: a + b, "mul": lambda T, F, a, b: a * b, "div": lambda T, F, a, b: a / b,
+    "pow": lambda T, F, a, b: a ** b, "maximum": lambda T, F, a, b: T.maximum(a, b),
+    "where": lambda T, F, a, b: T.where(a > 1.5, a, b), "lerp": lambda T, F, a, b: a.lerp(b, 0.3),
+    "dot": lambda T, F, a, b: a.dot(b), "mm": lambda T, F, a, b: a.reshape(2, 2) @ b.reshape(2, 2),
+    "outer": lambda T, F, a, b: T.outer(a, b), "linear": lambda T, F, a, b: F.linear(a.reshape(1, 4), b.reshape(1, 4)),
+    "fmod": lambda T, F, a, b: T.fmod(a, b), "cat": lambda T, F, a, b: T.cat([a, b]),
+    "gather": lambda T, F, a, b: a.gather(0, T.tensor([1, 0])), "mul_bcast": lambda T, F, a, b: a * b[0],
+}
+
+
+def _libs(device):
+    yield torch, torch.nn.functional, {}
+    yield lg, lg.nn.functional, {"device": device}
+
+
+def _outcome(fn):
+    try:
+        out = fn()
+        return "ok", None if out is None else out.tolist()
+    except RuntimeError:
+        return "RuntimeError", None
+
+
+def _leaf_and_value(T, kw, values, requires_grad):
+    """A leaf and a value computed from it (which, unlike a leaf, may be written in place).
+    The caller keeps the leaf: a gradient nothing can read is not computed here."""
+    leaf = T.tensor(values, requires_grad=requires_grad, **kw)
+    return leaf, leaf * 1 if requires_grad else leaf.clone()
+
+
+def _unary_run(T, F, kw, op, written):
+    leaf, x = _leaf_and_value(T, kw, A, True)
+    y = UNARY[op](T, F, x)
+    (y if written == "result" else x).add_(1)
+    y.sum().backward()
+    return leaf.grad
+
+
+def _binary_run(T, F, kw, op, grads, written):
+    leaf_a, a = _leaf_and_value(T, kw, A, "a" in grads)
+    leaf_b, b = _leaf_and_value(T, kw, B, "b" in grads)
+    y = BINARY[op](T, F, a, b)
+    {"result": y, "a": a, "b": b}[written].add_(1)
+    y.sum().backward()
+    return leaf_a.grad if "a" in grads else leaf_b.grad
+
+
+@pytest.mark.parametrize("op", sorted(UNARY))
+def test_backward_raises_where_torch_kept_a_value_written_since(device, op):
+    for written in ("result", "input"):
+        got = [_outcome(lambda: _unary_run(T, F, kw, op, written)) for T, F, kw in _libs(device)]
+        assert got[1][0] == got[0][0], f"{op}, {written} written in place: torch {got[0][0]}, lazygrad {got[1][0]}"
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_backward_raises_where_torch_kept_an_operand(device, op):
+    for grads in ("a", "b", "ab"):
+        for written in ("result", "a", "b"):
+            got = [_outcome(lambda: _binary_run(T, F, kw, op, grads, written)) for T, F, kw in _libs(device)]
+            assert got[1][0] == got[0][0], (f"{op}, grad of {grads}, {written} written in place: "
+                                            f"torch {got[0][0]}, lazygrad {got[1][0]}")
+
+
+def test_a_twin_expression_does_not_raise_for_its_twin(device):
+    """x.exp() built twice is one graph node here; writing one result must not fail the
+    other's backward (it keeps a value that was never written)."""
+    x = lg.tensor(A, requires_grad=True, device=device)
+    a, b = x.exp(), x.exp()
+    a.add_(1)
+    b.sum().backward()
+    assert x.grad.tolist() == pytest.approx(torch.tensor(A).exp().tolist())
+
+
+def test_version_counter_is_shared_with_views(device):
+    x = lg.tensor(A, device=device) * 1
+    v = x[1:]
+    d = x.detach()
+    assert x._version == 0
+    v.add_(1)
+    d.mul_(2)
+    assert x._version == v._version == d._version == 2
+
+
+WRITES = {  # name: (fn(T, kw) -> tensor whose values are compared)
+    "reshape of a transpose is a copy": lambda T, kw: _write_result(T.tensor(A, **kw), lambda x: x.reshape(2, 2).T.reshape(4)),
+    "reshape of a slice is a view": lambda T, kw: _write_result(T.tensor(A, **kw), lambda x: x[1:].reshape(3, 1)),
+    "reshape of a column is a copy": lambda T, kw: _write_result(T.arange(6.0, **kw), lambda x: x.reshape(2, 3)[:, :2].reshape(4)),
+    "view of a transpose raises": lambda T, kw: T.tensor(A, **kw).reshape(2, 2).T.view(4),
+    "view_as": lambda T, kw: _write_result(T.tensor(A, **kw), lambda x: x.view_as(x)),
+    "t of a matrix is a view": lambda T, kw: _write_result(T.tensor(A, **kw), lambda x: x.reshape(2, 2).t()),
+    "write into an expanded view raises": lambda T, kw: _write_result(T.tensor(A, **kw), lambda x: x[None].expand(2, 4)),
+    "setitem into an expanded view raises": lambda T, kw: _setitem(T.tensor(A, **kw)[None].expand(2, 4), slice(None), 5.0),
+    "setitem into a row of an expanded view": lambda T, kw: _setitem(T.tensor(A, **kw)[None].expand(2, 4), 0, 5.0),
+    "copy from a shifted slice raises": lambda T, kw: _setitem(T.tensor(A, **kw), slice(1, 4), "self[0:3]"),
+    "copy from itself": lambda T, kw: _setitem(T.tensor(A, **kw), slice(None), "self"),
+    "copy from its transpose raises": lambda T, kw: _copy_transpose(T, kw),
+    "copy from a strided column": lambda T, kw: _setitem(T.tensor(A, **kw).reshape(2, 2), 0, "self[:, 0]"),
+    "add from a shifted slice raises": lambda T, kw: _add_shifted(T.tensor(A, **kw), 1),
+    "add from a disjoint slice": lambda T, kw: _add_shifted(T.tensor(A, **kw), 2),
+    "add itself": lambda T, kw: _add_self(T, kw),
+}
+
+
+def _write_result(x, view):
+    y = view(x)
+    y.add_(10)
+    return [x.tolist(), y.tolist()]
+
+
+def _setitem(x, index, value):
+    if isinstance(value, str):
+        value = x if value == "self" else eval(value.replace("self", "x"))
+    x[index] = value
+    return x
+
+
+def _copy_transpose(T, kw):
+    x = T.tensor(A, **kw).reshape(2, 2)
+    return x.copy_(x.T)
+
+
+def _add_shifted(x, shift):
+    x[:4 - shift].add_(x[shift:])
+    return x
+
+
+def _add_self(T, kw):
+    x = T.tensor(A, **kw)
+    return x.add_(x)
+
+
+@pytest.mark.parametrize("case", sorted(WRITES))
+def test_views_and_overlapping_writes_as_torch(device, case):
+    got = []
+    for T, _, kw in _libs(device):
+        try:
+            out = WRITES[case](T, kw)
+            got.append(("ok", out if isinstance(out, list) else out.tolist()))
+        except RuntimeError:
+            got.append(("RuntimeError", None))
+    assert got[1] == got[0], f"{case}: torch {got[0]}, lazygrad {got[1]}"
