@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from lazygrad import dtypes
 from lazygrad.ir.ops import Op
+from lazygrad.tensor_shape import _new_tensor
 
 TREE_LEVELS_A_KERNEL = 5  # prod: 32 inputs an output in each kernel
 BLOCK = 32  # cumsum/cumprod: elements a block (inside a block the scan is O(BLOCK^2))
@@ -185,7 +186,7 @@ class ReduceMixin:
         out = _tree_product(flat)  # (..., 1)
         shape = tuple(1 if a in axes else d for a, d in enumerate(x.shape)) if keepdim else \
             tuple(x.shape[a] for a in kept)
-        return out.reshape(shape)
+        return _new_tensor(out.reshape(shape))  # a product of one element is a view of it: copy
 
     # ---- logic -------------------------------------------------------------------------
     def any(self, dim=None, keepdim=False):
@@ -223,7 +224,7 @@ class ReduceMixin:
         axis = self._axis(dim)
         last = self.transpose(axis, -1)
         out = _blocked_scan(last, kind)
-        return out.transpose(axis, -1)
+        return _new_tensor(out.transpose(axis, -1))  # a scan of length 1 is its input: copy
 
     # ---- softmax ----------------------------------------------------------------------------
     def softmax(self, dim=None, dtype=None):

@@ -108,7 +108,10 @@ def check_write_overlap(target: "Tensor", sources=()) -> None:
         mine, theirs = _dense_range(view), _dense_range(other)
         if mine is None or theirs is None:
             continue  # torch checks only tensors whose elements fill a range without gaps
-        same = mine == theirs and _squeezed(view) == _squeezed(other)
+        # torch compares strides, size-1 dims included; with one element, only equal shapes
+        # give equal strides there (a broadcast source's added dims have stride 0)
+        same = mine == theirs and (view.shape == other.shape if mine[1] - mine[0] == 1
+                                   else _squeezed(view) == _squeezed(other))
         if not same and mine[0] < theirs[1] and theirs[0] < mine[1]:
             raise RuntimeError(_OVERLAP.format(
                 what="some elements of the input tensor and the written-to tensor", loc=user_location()))

@@ -140,6 +140,10 @@ WRITES = {  # name: (fn(T, kw) -> tensor whose values are compared)
     "add from a shifted slice raises": lambda T, kw: _add_shifted(T.tensor(A, **kw), 1),
     "add from a disjoint slice": lambda T, kw: _add_shifted(T.tensor(A, **kw), 2),
     "add itself": lambda T, kw: _add_self(T, kw),
+    "one element from itself unsqueezed raises": lambda T, kw: _setitem(T.tensor([True], **kw), (None, slice(None)), "self"),
+    "one element from itself": lambda T, kw: _setitem(T.tensor([1.0], **kw), slice(None), "self"),
+    "one element from a row of itself raises": lambda T, kw: _setitem(T.tensor([[1.0]], **kw), 0, "self"),
+    "two elements from themselves unsqueezed": lambda T, kw: _setitem(T.tensor([1.0, 2.0], **kw), (None, slice(None)), "self"),
 }
 
 
@@ -181,3 +185,35 @@ def test_views_and_overlapping_writes_as_torch(device, case):
         except RuntimeError:
             got.append(("RuntimeError", None))
     assert got[1] == got[0], f"{case}: torch {got[0]}, lazygrad {got[1]}"
+
+
+ALIASES = {  # an op's result is a view of its input exactly where torch's is
+    "prod of one element": lambda T, x: x[:1].prod(), "prod over a dim of 1": lambda T, x: x[None].prod(0),
+    "cumsum over a dim of 1": lambda T, x: x[None].cumsum(0), "cumprod over a dim of 1": lambda T, x: x[None].cumprod(0),
+    "cat of one": lambda T, x: T.cat([x]), "stack of one": lambda T, x: T.stack([x]), "repeat 1": lambda T, x: x.repeat(1),
+    "roll 0": lambda T, x: x.roll(0), "sum over a dim of 1": lambda T, x: x[None].sum(0),
+    "mean over a dim of 1": lambda T, x: x[None].mean(0), "amax over a dim of 1": lambda T, x: x[None].amax(0),
+    "max over a dim of 1": lambda T, x: x[None].max(0)[0], "einsum i->i": lambda T, x: T.einsum("i->i", x),
+    "einsum ij->ji": lambda T, x: T.einsum("ij->ji", x.reshape(2, 2)), "where": lambda T, x: T.where(x == x, x, x),
+    "masked_fill of nothing": lambda T, x: x.masked_fill(T.tensor([False] * 4), 0.0),
+    "clamp that changes nothing": lambda T, x: x.clamp(-100, 100), "chunk": lambda T, x: x.chunk(1)[0],
+    "split": lambda T, x: x.split(4)[0], "unbind": lambda T, x: x[None].unbind()[0], "narrow": lambda T, x: x.narrow(0, 0, 4),
+    "movedim": lambda T, x: x.reshape(2, 2).movedim(0, 1), "diagonal": lambda T, x: x.reshape(2, 2).diagonal(),
+    "flatten": lambda T, x: x.flatten(), "squeeze": lambda T, x: x[None].squeeze(),
+    "unflatten": lambda T, x: x.unflatten(0, (2, 2)), "lerp by 0": lambda T, x: x.lerp(x, 0.0),
+    "gather": lambda T, x: x.gather(0, T.arange(4)), "pad by 0": lambda T, x: T.nn.functional.pad(x, (0, 0)),
+    "dropout of 0": lambda T, x: T.nn.functional.dropout(x, 0.0), "to its own dtype": lambda T, x: x.to(x.dtype),
+    "contiguous": lambda T, x: x.contiguous(), "expand_as": lambda T, x: x.expand_as(x),
+    "tensor_split": lambda T, x: x.tensor_split(1)[0], "repeat_interleave 1": lambda T, x: x.repeat_interleave(1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ALIASES))
+def test_results_are_views_exactly_where_torchs_are(device, case):
+    seen = []
+    for T, _, kw in _libs(device):
+        x = T.tensor(A, **kw)
+        y = ALIASES[case](T, x)
+        y.add_(10)
+        seen.append(x.tolist())
+    assert seen[1] == seen[0], f"{case}: after a write to the result the input is {seen[1]}, torch's {seen[0]}"
