@@ -304,8 +304,8 @@ def reduce(b: Builder) -> None:
 
 def _index(b: Builder, shape) -> str:
     parts = []
-    for d in shape:
-        kind = b.draw(st.sampled_from(["all", "slice", "step", "int", "none"]))
+    for d in shape:  # (a dim emptied by an earlier slice has no element to pick)
+        kind = b.draw(st.sampled_from(["all", "slice", "step", "int", "none"] if d else ["all", "slice", "none"]))
         if kind == "int":
             parts.append(str(b.draw(st.integers(-d, d - 1))))
         elif kind == "slice":
@@ -358,7 +358,7 @@ def view(b: Builder) -> None:
         src = f"{x}.expand({', '.join(map(str, new))}{',' if len(new) == 1 else ''})"
     elif op == "index" and nd > 0:
         src = f"{x}[{_index(b, shape)}]"
-    elif op == "narrow" and nd > 0:
+    elif op == "narrow" and nd > 0 and 0 not in shape:
         d = b.draw(st.integers(0, nd - 1))
         start = b.draw(st.integers(0, shape[d] - 1))
         src = f"{x}.narrow({d}, {start}, {b.draw(st.integers(1, shape[d] - start))})"
@@ -372,7 +372,7 @@ def view(b: Builder) -> None:
         src = f"{x}.{op}()"
     elif op == "alias":
         src = x
-    elif op == "gather" and nd > 0:
+    elif op == "gather" and nd > 0 and shape[0] > 0:
         idx = sorted(set(b.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=3))))
         src = f"{x}[T.tensor({idx})]"
     else:
