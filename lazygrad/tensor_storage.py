@@ -292,11 +292,14 @@ def realize(*tensors) -> None:
     everything = [t for t in list(tensors) + extra if _storage_view(t.node) is None or t.node.op is Op.BUFFER]
     written: dict = {}
     results = realize_nodes([t.node for t in everything], written)
-    with_gradient = []
+    with_gradient, into_detached = [], []
     for t, r in zip(everything, results):
         if t.node.op is Op.ASSIGN:  # the tensor stays what it was: the (view of the) buffer written
             mode = t.__dict__.pop("_grad_write", None)
-            if mode is not None:
+            if mode is not None and t.__dict__.get("_detached"):
+                if mode == "record":
+                    into_detached.append((t, t.node.srcs[1]))
+            elif mode is not None:
                 with_gradient.append((t.node, mode))
             t.node = t.node.srcs[0]
         elif t.node.op is Op.BUFFER:
@@ -310,6 +313,14 @@ def realize(*tensors) -> None:
         _move_views(written, grad_storages)
     for a, mode in with_gradient:  # after the views moved: they hold the new version's nodes
         _link_gradient(a, written, mode)
+    for t, value in into_detached:
+        # written through a detach(): the tensor the write went through now leads to the value
+        # written (torch: it has a grad_fn); the storage's other tensors are not touched (a
+        # leaf stays a leaf with its own gradient)
+        t.node = make(Op.DETACH, (t.node,))
+        add_gradient_path(t.node, value, lambda node, g: g)
+        t.__dict__["_nonleaf"] = True
+        t.requires_grad = True
 
 
 def _link_gradient(assign: Node, written: dict, mode: str = "record"):

@@ -195,3 +195,19 @@ def test_a_remembered_schedule_of_a_gradient_that_is_a_view_of_a_buffer(device):
         c = lazygrad.tensor([-3.25, 3.875, -2.875, 2.375, -3.0, -3.25], device=device)
         (v.view(-1) * c).sum().backward()
         assert v.grad.numpy().ravel().tolist() == c.tolist()
+
+
+def test_a_write_that_requires_grad_through_a_detached_alias(device):
+    """The alias gets the value's gradient history; the leaf it shares storage with stays a
+    leaf with its own gradient (it became a non-leaf without .grad)."""
+    def case(T, dev):
+        w = T.tensor([-1.125, 2.0], device=dev, requires_grad=True)
+        alias = w.detach()
+        alias -= w * 3
+        state = (w.is_leaf, alias.requires_grad, alias.is_leaf, w.detach().tolist())
+        (alias * T.tensor([2.0, 5.0], device=dev)).sum().backward()
+        through_alias = w.grad.tolist()
+        w.grad = None
+        (w * T.tensor([2.0, 5.0], device=dev)).sum().backward()
+        return state, through_alias, w.grad.tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")
