@@ -76,9 +76,37 @@ def exec_line(ns: dict, line: str) -> None:
     exec(compile(line, "<program>", "exec"), ns)  # noqa: S102 - the program is data we drew
 
 
-def run(program: Program, T, device: str = "cpu", jit: bool = False) -> Outcome:
+class _Perturbed:
+    """torch whose float32 data enters a program moved by up to an ulp (T.tensor, T.linspace):
+    how far that moves the outcome is how far float32 rounding alone can move it."""
+
+    def __init__(self, T, seed: int) -> None:
+        self._T, self._rng = T, np.random.default_rng(seed)
+
+    def __getattr__(self, name):
+        return getattr(self._T, name)
+
+    def _nudge(self, t):
+        if t.dtype != self._T.float32 or not t.numel():
+            return t
+        ulps = self._rng.integers(-1, 2, size=tuple(t.shape)).astype(np.float32)
+        with self._T.no_grad():
+            t.mul_(self._T.from_numpy(1 + ulps * np.float32(2.0 ** -23)))
+        return t
+
+    def tensor(self, *args, requires_grad=False, **kwargs):
+        return self._nudge(self._T.tensor(*args, **kwargs)).requires_grad_(requires_grad)
+
+    def linspace(self, *args, requires_grad=False, **kwargs):
+        return self._nudge(self._T.linspace(*args, **kwargs)).requires_grad_(requires_grad)
+
+
+def run(program: Program, T, device: str = "cpu", jit: bool = False, perturb: int | None = None) -> Outcome:
+    """perturb: a seed; torch only: see _Perturbed."""
     out = Outcome()
     ns = namespace(T, device, jit)
+    if perturb is not None:
+        ns["T"] = _Perturbed(T, perturb)
     step = [0]
     ns["R"] = lambda x: out.reads.append((step[0], to_value(x)))
     for i, line in enumerate(program.lines):
@@ -168,34 +196,39 @@ def in_float64(program: Program) -> Program:
                    program.grads)
 
 
-def compare_to_exact(ref: Outcome, exact: Outcome, got: Outcome, rtol: float = 1e-4,
-                     atol: float = 1e-4) -> list[str]:
+def compare_to_exact(ref: Outcome, exact: Outcome, got: Outcome, nudged: Outcome | None = None,
+                     rtol: float = 1e-4, atol: float = 1e-4) -> list[str]:
     """What differs when the float64 run is the arbiter: an ill-conditioned program (Adam or
     RMSprop dividing a gradient that cancels to about 0 by its own root mean square) amplifies
     float32 rounding, torch's as much as ours. A value passes when it is no further from the
-    float64 value than torch's float32 value is (twice that, plus the usual tolerance): never
-    when torch's float32 agrees with float64 and ours does not."""
+    float64 value than torch's float32 value is, or torch's float32 value from inputs moved by
+    an ulp (`nudged`), twice that plus the usual tolerance: never when torch's float32 agrees
+    with float64, even with its inputs moved, and ours does not."""
     bad = [d for d in compare(ref, got, exact=False, rtol=rtol, atol=atol) if d.startswith("line ")]
-    pairs = [(f"R(...) at line {i}", r, e, g) for (i, r), (_, e), (_, g) in zip(ref.reads, exact.reads, got.reads)]
-    pairs += [(n, ref.finals[n], exact.finals.get(n), got.finals.get(n)) for n in sorted(ref.finals)]
-    for what, r, e, g in pairs:
+    nudged = nudged or ref
+    pairs = [(f"R(...) at line {i}", r, e, g, n) for (i, r), (_, e), (_, g), (_, n)
+             in zip(ref.reads, exact.reads, got.reads, nudged.reads)]
+    pairs += [(k, ref.finals[k], exact.finals.get(k), got.finals.get(k), nudged.finals.get(k))
+              for k in sorted(ref.finals)]
+    for what, r, e, g, n in pairs:
         why = differ(r, g, False, rtol, atol)
-        if why and not _no_further(r, e, g, rtol, atol):
+        if why and not _no_further(r, e, g, n, rtol, atol):
             bad.append(f"{what}: {why}; float64 gives {e if not isinstance(e, np.ndarray) else _show(e)}")
     return bad
 
 
-def _no_further(r, e, g, rtol: float, atol: float) -> bool:
+def _no_further(r, e, g, n, rtol: float, atol: float) -> bool:
     try:
-        ra, ea, ga = (np.asarray(v, dtype=np.float64) for v in (r, e, g))
+        ra, ea, ga, na = (np.asarray(v, dtype=np.float64) for v in (r, e, g, n))
     except (TypeError, ValueError):
         return False
-    if not (ra.shape == ea.shape == ga.shape):
+    if not (ra.shape == ea.shape == ga.shape == na.shape):
         return False
     finite = np.abs(ea[np.isfinite(ea)])
     scale = max(1.0, float(finite.max())) if finite.size else 1.0
     with np.errstate(invalid="ignore"):
-        allowed = 2 * np.abs(ra - ea) + atol * scale + rtol * np.abs(ea)
+        spread = np.fmax(np.abs(ra - ea), np.abs(na - ea))
+        allowed = 2 * spread + atol * scale + rtol * np.abs(ea)
         ok = (np.abs(ga - ea) <= allowed) | (np.isnan(ea) & np.isnan(ga)) | (ea == ga)
     return bool(np.all(ok))
 
