@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import AutogradMixin, has_gradient_path
+from lazygrad.autograd import AutogradMixin, add_gradient_path, const, has_gradient_path
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import CastError, DTypeError, ShapeError
@@ -123,6 +123,13 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
                 self.__dict__["_grad_write"] = "record"
             elif not is_grad_enabled() and has_gradient_path(base):
                 self.__dict__["_grad_write"] = "keep"
+        elif self.requires_grad and is_grad_enabled() and not value.requires_grad:
+            # a value without history (fill_, zero_, copy_ of data) replaces one with history:
+            # torch's graph still reaches the old value's leaves, which get zero gradients
+            # (not None). The new node must be one of its own to carry that path.
+            seam = make(Op.CONTIGUOUS, (value.node,))
+            add_gradient_path(seam, self.node, lambda node, g, old=self.node: const(old, 0.0))
+            self.node = seam
         else:  # not realized and no views: nothing else can see its storage, so rebind functionally
             self.node = value.node
         self.requires_grad = self.requires_grad or value.requires_grad

@@ -211,3 +211,19 @@ def test_a_write_that_requires_grad_through_a_detached_alias(device):
         (w * T.tensor([2.0, 5.0], device=dev)).sum().backward()
         return state, through_alias, w.grad.tolist()
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_overwriting_a_value_with_history_keeps_the_leaves_in_the_graph(device):
+    """fill_/zero_ of a tensor computed from a leaf: the leaf's gradient is zeros, not None."""
+    def case(T, dev):
+        w = T.tensor([[3.625], [0.875]], device=dev, requires_grad=True)
+        h = 3 * w
+        h.fill_(2.0)
+        h.add_(-1.5, alpha=0.5)
+        ((h ** 3) * T.tensor([[-3.75], [-1.5]], device=dev)).sum().backward()
+        v = T.tensor(-0.75, device=dev, requires_grad=True)
+        c = T.clamp(v, min=-1)
+        c.zero_()
+        (c * 2).backward()
+        return w.grad.tolist(), v.grad.tolist(), h.detach().tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")
