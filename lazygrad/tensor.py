@@ -108,7 +108,6 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
             raise DeviceError(f"assign: value is on {value.device!r}, target on {self.device!r}")
         value = value.cast(self.dtype)._broadcast_to(self.shape)
         _check_inplace(self)
-        check_write_overlap(self)
         keep_history = not is_grad_enabled() and self.requires_grad and not self.is_leaf
         if _storage_view(self.node) is None and (keep_history or _has_aliases(self)):
             # views of a lazy tensor share its storage, and a write under no_grad keeps the

@@ -131,6 +131,9 @@ WRITES = {  # name: (fn(T, kw) -> tensor whose values are compared)
     "view_as": lambda T, kw: _write_result(T.tensor(A, **kw), lambda x: x.view_as(x)),
     "t of a matrix is a view": lambda T, kw: _write_result(T.tensor(A, **kw), lambda x: x.reshape(2, 2).t()),
     "write into an expanded view raises": lambda T, kw: _write_result(T.tensor(A, **kw), lambda x: x[None].expand(2, 4)),
+    "fill of an expanded view": lambda T, kw: _fill(T.tensor(A, **kw)[None].expand(2, 4), 5.0),
+    "zero of an expanded view": lambda T, kw: _fill(T.tensor(A, **kw)[None].expand(2, 4), 0.0),
+    "copy into an expanded view raises": lambda T, kw: T.tensor(A, **kw)[None].expand(2, 4).copy_(T.ones(2, 4, **kw)),
     "setitem into an expanded view raises": lambda T, kw: _setitem(T.tensor(A, **kw)[None].expand(2, 4), slice(None), 5.0),
     "setitem into a row of an expanded view": lambda T, kw: _setitem(T.tensor(A, **kw)[None].expand(2, 4), 0, 5.0),
     "copy from a shifted slice raises": lambda T, kw: _setitem(T.tensor(A, **kw), slice(1, 4), "self[0:3]"),
@@ -151,6 +154,14 @@ def _write_result(x, view):
     y = view(x)
     y.add_(10)
     return [x.tolist(), y.tolist()]
+
+
+def _fill(x, value):
+    if value == 0:
+        x.zero_()
+    else:
+        x.fill_(value)
+    return x
 
 
 def _setitem(x, index, value):
