@@ -395,6 +395,7 @@ class IndexMixin:
             _storage_view,
             check_write_overlap,
             realize,
+            version_counter,
         )
         _check_inplace(self)
         if _storage_view(self.node) is None and _has_aliases(self):
@@ -411,6 +412,8 @@ class IndexMixin:
                 handle = self._wrap(view.node, self.requires_grad)
                 handle.__dict__["_base"] = _root(self)  # a view of self's storage: its leaf status counts
                 realize(handle.assign(value))
+            else:
+                version_counter(self).value += 1  # an empty write is still a write (torch)
             return
         # a lazy tensor has no storage to write: rebind it to the updated expression
         inner = self._const(True, dtypes.bool_, view.shape)

@@ -22,7 +22,7 @@ import threading
 
 from lazygrad.autograd import save_for_backward
 from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.tensor_storage import version_counter
+from lazygrad.tensor_storage import _root, version_counter
 
 _MUL_LIKE = ("arg if grad:self", "self if grad:arg")  # each operand for the other's gradient
 
@@ -95,7 +95,10 @@ def _wrap(name: str, fn, items: tuple, tensor_cls):
             kept = tuple((version_counter(values[what]), _NAMES[what]) for what, kind, who in rules
                          if isinstance(values[what], tensor_cls) and _holds(kind, values.get(who), tensor_cls))
             if kept:
-                save_for_backward(out.node, name.strip("_"), out.node.loc, kept)
+                # on the node of the value itself: a view's (amax's reshape) is not on the
+                # gradient's way once a write has given that value storage
+                node = _root(out).node
+                save_for_backward(node, name.strip("_"), out.node.loc, kept)
         return out
     return keeping
 

@@ -146,6 +146,7 @@ WRITES = {  # name: (fn(T, kw) -> tensor whose values are compared)
     "one element from itself unsqueezed raises": lambda T, kw: _setitem(T.tensor([True], **kw), (None, slice(None)), "self"),
     "one element from itself": lambda T, kw: _setitem(T.tensor([1.0], **kw), slice(None), "self"),
     "one element from a row of itself raises": lambda T, kw: _setitem(T.tensor([[1.0]], **kw), 0, "self"),
+    "one element from itself through an ellipsis": lambda T, kw: _setitem(T.tensor(3.0, **kw), Ellipsis, "self"),
     "two elements from themselves unsqueezed": lambda T, kw: _setitem(T.tensor([1.0, 2.0], **kw), (None, slice(None)), "self"),
 }
 
