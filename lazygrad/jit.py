@@ -198,11 +198,21 @@ def _value_buffer(t) -> Buffer:
     """The buffer holding t's value, whole and contiguous (a view is copied)."""
     node = t.node if t.node.op is Op.BUFFER else cached(t.node)
     if node is None or node.op is not Op.BUFFER:
+        whole = _reshaped_buffer(t.node)
+        if whole is not None and whole.buffer.size == t.numel():  # a reshape of a whole buffer: itself
+            return whole.buffer
         from lazygrad.tensor import realize
         copy = t.detach().contiguous()
         realize(copy)
         node = copy.node if copy.node.op is Op.BUFFER else cached(copy.node)
     return node.buffer
+
+
+def _reshaped_buffer(node):
+    """The BUFFER node under a chain of reshapes (and detaches), or None."""
+    while node.op in (Op.RESHAPE, Op.DETACH):
+        node = node.srcs[0]
+    return node if node.op is Op.BUFFER else None
 
 
 def _plan(recording: _Recording, inputs: list[Buffer], out_buffers: list[Buffer], structure: Any,

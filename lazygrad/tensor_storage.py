@@ -152,6 +152,12 @@ def _elements(view: View):
     return index
 
 
+def _under_views(node: Node) -> Node:
+    while node.op in _VIEW_OPS:
+        node = node.srcs[0]
+    return node
+
+
 def _without_detach(node: Node) -> Node:
     """The view chain with its detaches dropped (an assign's target: autograd never reads it)."""
     if node.op is Op.DETACH:
@@ -190,18 +196,26 @@ def version_counter(t: "Tensor") -> VersionCounter:
 def _view_of(base: "Tensor", view: "Tensor") -> "Tensor":
     if view is not base:
         root = _root(base)
-        root.__dict__["_has_views"] = True
+        views = root.__dict__.get("_views")
+        if views is None:
+            views = root.__dict__["_views"] = {}
+        key = id(view)
+        views[key] = weakref.ref(view, lambda _, key=key, views=views: views.pop(key, None))
         view.__dict__["_base"] = root
         if base.__dict__.get("_detached"):
             view.__dict__["_detached"] = True
     return view
 
 
+def _views(root: "Tensor") -> list:
+    """The live views of a group's base (the base holds them weakly)."""
+    refs = root.__dict__.get("_views")
+    return [] if not refs else [v for v in (r() for r in list(refs.values())) if v is not None]
+
+
 def _has_aliases(t: "Tensor") -> bool:
     root = _root(t)
-    if not root.__dict__.get("_has_views") and root is t:
-        return False
-    return any(m is not t and (m is root or m.__dict__.get("_base") is root) for m in list(_LAZY))
+    return root is not t or any(v is not t for v in _views(root))
 
 
 def _materialize_aliases(t: "Tensor") -> None:
@@ -209,17 +223,16 @@ def _materialize_aliases(t: "Tensor") -> None:
     that requires grad keeps its gradient: its storage's first version leads back to its graph."""
     root = _root(t)
     old = root.node
-    if _storage_view(old) is None and not root.requires_grad:
-        realize(root)
-    elif _storage_view(old) is None:
+    if _storage_view(old) is None:
         # its value becomes its storage (a copy where the value is another tensor's storage, as
-        # x * 1 simplified to x is), and that storage's first version leads back to its graph
+        # x * 1 simplified to x is)
         _bind(root, realize_nodes([old])[0])
-        root.__dict__["_nonleaf"] = True
-        add_gradient_path(root.node, old, lambda node, g: g)
+        if root.requires_grad:  # and that storage's first version leads back to its graph
+            root.__dict__["_nonleaf"] = True
+            add_gradient_path(root.node, old, lambda node, g: g)
     new = root.node
-    for m in list(_LAZY):
-        if m is not root and m.__dict__.get("_base") is root and _storage_view(m.node) is None:
+    for m in _views(root):
+        if _storage_view(m.node) is None:
             m.node = _swap_base(m.node, old, new)
 
 
@@ -289,7 +302,20 @@ def realize(*tensors) -> None:
     own storage. In-place writes (assigns) run after every read of the old contents."""
     written_now = {base_buffer(t.node.srcs[0]).buffer.storage for t in tensors if t.node.op is Op.ASSIGN}
     extra = _pending_readers(written_now, {id(t) for t in tensors}) if written_now else []
-    everything = [t for t in list(tensors) + extra if _storage_view(t.node) is None or t.node.op is Op.BUFFER]
+    # a view of an unrealized value is computed as its base, in this schedule: the base takes
+    # the value as storage and its views become views of that (never a copy each, which a
+    # later write to one would not reach)
+    roots: dict[int, tuple] = {}
+    alone = []
+    for t in list(tensors) + extra:
+        if (t.node.op is not Op.ASSIGN and _storage_view(t.node) is None and _has_aliases(t)
+                and _under_views(t.node) is _root(t).node):
+            root = _root(t)
+            roots.setdefault(id(root), (root, root.node))
+        else:
+            alone.append(t)
+    alone += [root for root, _ in roots.values() if all(root is not t for t in alone)]
+    everything = [t for t in alone if _storage_view(t.node) is None or t.node.op is Op.BUFFER]
     written: dict = {}
     results = realize_nodes([t.node for t in everything], written)
     with_gradient, into_detached = [], []
@@ -308,6 +334,11 @@ def realize(*tensors) -> None:
             r.buffer.storage.owned = True  # its value: never another tensor's storage
         else:
             _bind(t, r)
+    for root, old in roots.values():
+        if root.node is not old:  # it took its value as storage: its views are views of that
+            for m in _views(root):
+                if _storage_view(m.node) is None:
+                    m.node = _swap_base(m.node, old, root.node)
     grad_storages = {_storage_view(a.srcs[0]).buffer.storage for a, _ in with_gradient}
     if written:
         _move_views(written, grad_storages)

@@ -227,3 +227,22 @@ def test_overwriting_a_value_with_history_keeps_the_leaves_in_the_graph(device):
         (c * 2).backward()
         return w.grad.tolist(), v.grad.tolist(), h.detach().tolist()
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+@pytest.mark.parametrize("how", ["a write to an input computes both first", "the view is realized"])
+def test_a_view_of_an_unrealized_value_stays_a_view_when_computed(device, how):
+    """Computing a view of an unrealized value (because a write to what it reads comes, or
+    asked for) gives the value storage and the view a view of it, never a copy of its own:
+    a later write to the value shows in the view, as in torch."""
+    def case(T, dev):
+        c = T.tensor([[[3.125], [2.75]], [[-0.625], [0.75]]], device=dev)
+        k = T.tensor([1.0], device=dev)
+        v = c != k
+        s = v.squeeze()
+        if how.startswith("a write"):
+            k.sub_(3)
+        elif T is lazygrad:
+            s.realize()
+        v.zero_()
+        return s.tolist(), v.tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")
