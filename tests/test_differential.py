@@ -75,7 +75,7 @@ def check_program(program: runner.Program, device: str, jit: bool = False) -> No
     versus_torch = runner.compare(reference, first, exact=False)
     if versus_torch and not any(d.startswith("line ") for d in versus_torch):
         # the same errors, other numbers: let float64 say whose float32 rounding went astray
-        exact = runner.run(runner.in_float64(program), torch)
+        exact = runner.run_in_float64(program, torch)
         nudged = runner.run(program, torch, perturb=0)
         versus_torch = runner.compare_to_exact(reference, exact, first, nudged)
     failures = [(what, diffs) for what, diffs in [

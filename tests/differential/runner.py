@@ -191,9 +191,20 @@ def differ(r, g, exact: bool, rtol: float, atol: float) -> str | None:
 
 
 def in_float64(program: Program) -> Program:
-    """The same program computed in float64: the arbiter where float32 roundings differ."""
+    """The same program computed in float64 (run it on torch under `float64_default`): the
+    arbiter where float32 roundings differ."""
     return Program(program.kind, tuple(line.replace("T.float32", "T.float64") for line in program.lines),
                    program.grads)
+
+
+def run_in_float64(program: Program, torch) -> Outcome:
+    """in_float64(program) on torch with float64 as the default dtype (linspace, nn.Linear)."""
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        return run(in_float64(program), torch)
+    finally:
+        torch.set_default_dtype(default)
 
 
 def compare_to_exact(ref: Outcome, exact: Outcome, got: Outcome, nudged: Outcome | None = None,
