@@ -314,6 +314,13 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return id(self)
 
     # ---- conversion ---------------------------------------------------------------------------
+    def _path_input(self) -> "Tensor":
+        """self for a composite op that declares its own gradient (add_gradient_path): read
+        through two DETACHes. One would be the node a user's x.detach() is, and hash-consing
+        would hand the declared gradient to the user's detached graph too; x.detach().detach()
+        is one DETACH, so no program builds this node."""
+        return Tensor._wrap(make(Op.DETACH, (make(Op.DETACH, (self.node,)),)))
+
     def detach(self) -> "Tensor":
         """The same storage without a gradient (torch: an in-place write to either shows in both)."""
         out = _view_of(self, Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node))

@@ -121,7 +121,7 @@ class MathMixin:
         a, b = self._broadcast_pair(other)
         if not a.dtype.is_float:
             return self._int_floordiv(a, b)
-        out = (a.detach() / b.detach()).floor()
+        out = (a._path_input() / b._path_input()).floor()
         sources = [t for t in (a, b) if t.requires_grad]
         if not sources or not is_grad_enabled():
             return out

@@ -246,3 +246,23 @@ def test_a_view_of_an_unrealized_value_stays_a_view_when_computed(device, how):
         v.zero_()
         return s.tolist(), v.tolist()
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_a_declared_gradient_never_reaches_a_users_detached_twin(device):
+    """conv2d and float // declare their own gradients over their input read detached. The
+    same graph built by the user from x.detach() is one node by hash-consing: the declared
+    gradient must not reach x through it."""
+    rng = np.random.default_rng(0)
+    xs, ws = rng.random((1, 1, 5, 5), np.float32), rng.random((1, 1, 3, 3), np.float32)
+
+    def case(T, dev):
+        F = T.nn.functional
+        x = T.tensor(xs, device=dev, requires_grad=True)
+        w = T.tensor(ws, device=dev, requires_grad=True)
+        kept = [F.conv2d(x, w)]  # (alive: a graph nothing holds is gone, and its paths too)
+        F.conv2d(x.detach(), w).sum().backward()
+        a = T.tensor([3.0, 4.0], device=dev, requires_grad=True)
+        kept.append(a // 2)
+        ((a.detach() / 2).floor() * a).sum().backward()
+        return x.grad, a.grad.tolist(), len(kept)
+    assert case(lazygrad, device) == case(torch, "cpu")

@@ -52,7 +52,7 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
         raise ValueError("padding='same' is not supported for strided convolutions")
     transposed_grad = (nd in (1, 2) and input.requires_grad and is_grad_enabled()
                        and all(lo == hi for lo, hi in pads))
-    x = pad_dims(input.detach() if transposed_grad else input, ((0, 0), (0, 0)) + pads)
+    x = pad_dims(input._path_input() if transposed_grad else input, ((0, 0), (0, 0)) + pads)
     win = windows(x, kernel, stride, dilation)  # (N, C, *out, *kernel)
     outs = win.shape[2:2 + nd]
     # (N, G, 1, C/G, *out, *k) * (1, G, O/G, C/G, *1, *k), summed over C/G and the kernel
