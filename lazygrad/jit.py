@@ -202,7 +202,7 @@ def _value_buffer(t) -> Buffer:
         if whole is not None and whole.buffer.size == t.numel():  # a reshape of a whole buffer: itself
             return whole.buffer
         from lazygrad.tensor import realize
-        copy = t.detach().contiguous()
+        copy = t.detach()._contiguous()
         realize(copy)
         node = copy.node if copy.node.op is Op.BUFFER else cached(copy.node)
     return node.buffer

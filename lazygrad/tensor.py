@@ -20,7 +20,8 @@ from lazygrad.dtypes import DType, to_dtype
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import CastError, DTypeError, ShapeError
 from lazygrad.ir.node import Node, make
-from lazygrad.ir.ops import Op
+from lazygrad.ir.ops import MOVEMENT, Op
+from lazygrad.ir.view import contiguous_strides
 from lazygrad.realize import buffer_node, realize_nodes
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
@@ -41,6 +42,7 @@ from lazygrad.tensor_storage import (
     _without_detach,
     check_write_overlap,
     realize,
+    strided_view,
     version_counter,
 )
 from lazygrad.tensor_unary import UnaryMathMixin
@@ -331,6 +333,17 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
 
     def contiguous(self) -> "Tensor":
+        """self where torch's strides are already contiguous (a computed value, a row of a
+        matrix), as torch returns it; else a copy (a transpose, an expand, a column)."""
+        if self.node.op not in MOVEMENT and self.node.op is not Op.DETACH:
+            return self
+        view = strided_view(self)
+        if view is not None and view.mask is None and view.strides == contiguous_strides(view.shape):
+            return self
+        return self._contiguous()
+
+    def _contiguous(self) -> "Tensor":
+        """A new value in a buffer of its own (a kernel boundary), whatever self is."""
         if self.node.op is Op.BUFFER:
             return self
         return self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)

@@ -49,8 +49,8 @@ def _packed_matmul(a, b):
     went from 110 to 49 ms and 1024^3 from 8.2 to 5.7 ms (at 256^3 and 512^3 the copies
     cost more than they save). The product stores its tiles straight into a @ b's layout."""
     (m, k), n = a.shape, b.shape[1]
-    a_panels = a.reshape(m // PACK, PACK, k).permute(0, 2, 1).contiguous()
-    b_panels = b.reshape(k, n // PACK, PACK).permute(1, 0, 2).contiguous()
+    a_panels = a.reshape(m // PACK, PACK, k).permute(0, 2, 1)._contiguous()
+    b_panels = b.reshape(k, n // PACK, PACK).permute(1, 0, 2)._contiguous()
     tiles = a_panels.reshape(m // PACK, 1, k, PACK, 1) * b_panels.reshape(1, n // PACK, k, 1, PACK)
     return tiles.sum(2).permute(0, 2, 1, 3).reshape(m, n)
 
@@ -78,7 +78,7 @@ class LinalgMixin:
         if _reads_transposed(b2):
             # x @ w.T reads w across its rows; one small copy lets the kernel read both inputs
             # contiguously along the output (the 4x16 register tile of codegen/heuristics.py)
-            b2 = b2.contiguous()
+            b2 = b2._contiguous()
         # (..., n, k, 1) * (..., 1, k, m) summed over k; batch dims broadcast in the multiply
         x = a2.reshape(a2.shape[:-1] + (a2.shape[-1], 1))
         y = b2.reshape(b2.shape[:-2] + (1,) + b2.shape[-2:])

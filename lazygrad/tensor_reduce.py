@@ -288,7 +288,7 @@ def _tree_product(x):
     level = 0
     while x.shape[-1] > 1:
         if level and level % TREE_LEVELS_A_KERNEL == 0:
-            x = x.contiguous()
+            x = x._contiguous()
         level += 1
         n = x.shape[-1]
         half = (n + 1) // 2

@@ -215,7 +215,9 @@ ALIASES = {  # an op's result is a view of its input exactly where torch's is
     "unflatten": lambda T, x: x.unflatten(0, (2, 2)), "lerp by 0": lambda T, x: x.lerp(x, 0.0),
     "gather": lambda T, x: x.gather(0, T.arange(4)), "pad by 0": lambda T, x: T.nn.functional.pad(x, (0, 0)),
     "dropout of 0": lambda T, x: T.nn.functional.dropout(x, 0.0), "to its own dtype": lambda T, x: x.to(x.dtype),
-    "contiguous": lambda T, x: x.contiguous(), "expand_as": lambda T, x: x.expand_as(x),
+    "contiguous": lambda T, x: x.contiguous(), "contiguous of a row": lambda T, x: x.reshape(2, 2)[1].contiguous(),
+    "contiguous of a transpose": lambda T, x: x.reshape(2, 2).T.contiguous(),
+    "contiguous of a column": lambda T, x: x.reshape(2, 2)[:, 1].contiguous(), "expand_as": lambda T, x: x.expand_as(x),
     "tensor_split": lambda T, x: x.tensor_split(1)[0], "repeat_interleave 1": lambda T, x: x.repeat_interleave(1),
 }
 

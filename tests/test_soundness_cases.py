@@ -266,3 +266,18 @@ def test_a_declared_gradient_never_reaches_a_users_detached_twin(device):
         ((a.detach() / 2).floor() * a).sum().backward()
         return x.grad, a.grad.tolist(), len(kept)
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_contiguous_of_a_contiguous_tensor_is_the_tensor(device):
+    """torch returns self: a write through the result is a write to the tensor (a number made
+    into a tensor, a computed value, a row of a matrix)."""
+    def case(T, dev):
+        c = T.tensor(3.375, device=dev)
+        c.contiguous().copy_(T.tensor(-1.0, device=dev))
+        v = T.tensor([1.0, 2.0], device=dev) * 2
+        v.contiguous().add_(1)
+        m = T.tensor([[1.0, 2.0], [3.0, 4.0]], device=dev)
+        m[1].contiguous().mul_(10)
+        m.T.contiguous().mul_(10)
+        return c.item(), v.tolist(), m.tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")

@@ -222,7 +222,7 @@ class Module:
                         if moved.device != t.device or moved.dtype != t.dtype:
                             if isinstance(t, Parameter) and not moved.dtype.is_float:
                                 raise TypeError(f"cannot cast a parameter to {moved.dtype.name}")
-                            t.node = moved.contiguous().realize().node
+                            t.node = moved._contiguous().realize().node
                             t.grad = None
         return self
 
