@@ -30,6 +30,7 @@ from lazygrad.tensor_linalg import LinalgMixin
 from lazygrad.tensor_math import MathMixin
 from lazygrad.tensor_reduce import ReduceMixin
 from lazygrad.tensor_saved import install as install_saved_values
+from lazygrad.tensor_saved import writing_into
 from lazygrad.tensor_shape import ShapeMixin
 from lazygrad.tensor_storage import (
     _LAZY,
@@ -137,8 +138,12 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         version_counter(self).value += 1
         return self
 
-    def _inplace(self, value: "Tensor", operand=None) -> "Tensor":
-        """x += y and friends: torch semantics, computed now."""
+    def _inplace(self, compute, operand=None) -> "Tensor":
+        """x += y and friends: torch semantics, computed now. compute() gives the new value;
+        torch's in-place ops keep a copy of the target where their backward needs it, so
+        what the op keeps of the target is not checked (tensor_saved.writing_into)."""
+        with writing_into(self):
+            value = compute()
         if value.dtype != self.dtype and dtypes.promote_types(self.dtype, value.dtype) != self.dtype:
             raise CastError(f"result type {value.dtype.name} can't be cast to the in-place "
                              f"target's dtype {self.dtype.name}")
@@ -146,28 +151,28 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return self.assign(value).realize()
 
     def __iadd__(self, other):
-        return self._inplace(self + other, other)
+        return self._inplace(lambda: self + other, other)
 
     def __isub__(self, other):
-        return self._inplace(self - other, other)
+        return self._inplace(lambda: self - other, other)
 
     def __imul__(self, other):
-        return self._inplace(self * other, other)
+        return self._inplace(lambda: self * other, other)
 
     def __itruediv__(self, other):
-        return self._inplace(self / other, other)
+        return self._inplace(lambda: self / other, other)
 
     def add_(self, other, alpha=1):
-        return self._inplace(self.add(other, alpha=alpha), other)
+        return self._inplace(lambda: self.add(other, alpha=alpha), other)
 
     def sub_(self, other, alpha=1):
-        return self._inplace(self.sub(other, alpha=alpha), other)
+        return self._inplace(lambda: self.sub(other, alpha=alpha), other)
 
     def mul_(self, other):
-        return self._inplace(self * other, other)
+        return self._inplace(lambda: self * other, other)
 
     def div_(self, other):
-        return self._inplace(self / other, other)
+        return self._inplace(lambda: self / other, other)
 
     def zero_(self):
         return self.assign(self._const(0)).realize()

@@ -10,6 +10,7 @@ from lazygrad import dtypes
 from lazygrad.autograd import add_gradient_path
 from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.errors import DTypeError
+from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
 
@@ -125,7 +126,7 @@ class MathMixin:
         sources = [t for t in (a, b) if t.requires_grad]
         if not sources or not is_grad_enabled():
             return out
-        out = type(out)._wrap(out.node, True)
+        out = type(out)._wrap(make(Op.DETACH, (out.node,)), True)  # (only the paths below)
         for t in sources:
             add_gradient_path(out.node, t.node, _no_derivative)
         return out

@@ -16,6 +16,7 @@ torch's op is one op whatever ours is made of (tanh keeps only its result, not t
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import threading
@@ -54,6 +55,20 @@ _NAMES = {"self": "input", "arg": "other operand", "result": "result"}
 
 class _Depth(threading.local):
     depth = 0
+    target = None  # the tensor an in-place op is computing the new value of
+
+
+@contextlib.contextmanager
+def writing_into(target):
+    """While an in-place op computes its value: torch's in-place ops keep a copy of their
+    target's old value where the backward needs it, so that kept value is never stale (the
+    other operand is kept as usual: x.mul_(x) fails its backward)."""
+    inside = _INSIDE
+    before, inside.target = inside.target, target
+    try:
+        yield
+    finally:
+        inside.target = before
 
 
 _INSIDE = _Depth()
@@ -92,8 +107,10 @@ def _wrap(name: str, fn, items: tuple, tensor_cls):
             inside.depth -= 1
         if rules and isinstance(out, tensor_cls) and out.requires_grad and is_grad_enabled():
             values = {"self": self, "arg": args[0] if args else kwargs.get(first), "result": out}
+            target = inside.target
             kept = tuple((version_counter(values[what]), _NAMES[what]) for what, kind, who in rules
-                         if isinstance(values[what], tensor_cls) and _holds(kind, values.get(who), tensor_cls))
+                         if isinstance(values[what], tensor_cls) and _holds(kind, values.get(who), tensor_cls)
+                         and not (what == "self" and values[what] is target))
             if kept:
                 # on the node of the value itself: a view's (amax's reshape) is not on the
                 # gradient's way once a write has given that value storage

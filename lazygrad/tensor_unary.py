@@ -10,6 +10,8 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.autograd import add_gradient_path
+from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
 LOG2_E = 1.0 / math.log(2.0)
@@ -208,10 +210,31 @@ class UnaryMathMixin:
 
     # ---- clamping and selection helpers --------------------------------------------------------
     def clamp(self, min=None, max=None):
-        """min first, then max: where min > max every element becomes max (as torch)."""
+        """min first, then max: where min > max every element becomes max (as torch).
+        The gradient is torch's: x's passes where min <= x <= max, bounds included (the max
+        and min rules would halve it at a bound), a tensor bound's where it is the value."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
         _check_scalar_operands(self.dtype, min, max)
+        from lazygrad.grad_mode import is_grad_enabled
+        from lazygrad.tensor import Tensor
+        if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+            raise TypeError(f"clamp: min and max must both be tensors or both numbers, got "
+                            f"{type(min).__name__} and {type(max).__name__}")
+        given = [t for t in (self, min, max) if isinstance(t, Tensor) and t.requires_grad]
+        if not given or not is_grad_enabled() or not self.dtype.is_float:
+            return self._clamp_values(min, max)
+        detached = [t._path_input() if isinstance(t, Tensor) and t.requires_grad else t for t in (self, min, max)]
+        # behind a DETACH of its own: the gradient flows only through the declared paths, never
+        # into the graph computed from the detached inputs (another clamp's inner max is a node
+        # of it, whose paths it would also run)
+        out = Tensor._wrap(make(Op.DETACH, (detached[0]._clamp_values(*detached[1:]).node,)), True)
+        for which, t in enumerate((self, min, max)):
+            if isinstance(t, Tensor) and t.requires_grad:
+                add_gradient_path(out.node, t.node, _clamp_gradient(which, self, min, max))
+        return out
+
+    def _clamp_values(self, min, max):
         out = self
         if min is not None:
             out = out.maximum(min)
@@ -304,6 +327,36 @@ class UnaryMathMixin:
         if exponent == 0.5:
             return x.sqrt()
         return x._in_float(lambda b: _float_pow(b, b._const(exponent, shape=())._broadcast_to(b.shape)))
+
+
+def _clamp_gradient(which: int, x, lo, hi):
+    """The gradient of clamp(x, lo, hi) for x (which 0), lo (1) or hi (2), as torch's."""
+    from lazygrad.tensor import Tensor
+
+    def grad(node, g):
+        g = Tensor._wrap(g)
+        if which == 0:
+            keep = None
+            if lo is not None:
+                keep = x >= lo
+            if hi is not None:
+                keep = (x <= hi) if keep is None else keep & (x <= hi)
+        elif which == 1:
+            keep = (x < lo) if hi is None else (x < lo) & (lo < hi)
+        else:
+            keep = (x > hi) if lo is None else (x > hi) | (hi < lo)
+        target = (x, lo, hi)[which]
+        return _unbroadcast(keep.if_else(g, 0.0), target.shape).node
+    return grad
+
+
+def _unbroadcast(t, shape: tuple[int, ...]):
+    """t summed back to a shape it was broadcast from."""
+    extra = t.ndim - len(shape)
+    if extra:
+        t = t.sum(tuple(range(extra)))
+    axes = tuple(i for i, (a, b) in enumerate(zip(t.shape, shape)) if b == 1 and a != 1)
+    return t.sum(axes, keepdim=True) if axes else t
 
 
 def _check_scalar_operands(dtype, *values) -> None:

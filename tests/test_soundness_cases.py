@@ -281,3 +281,30 @@ def test_contiguous_of_a_contiguous_tensor_is_the_tensor(device):
         m.T.contiguous().mul_(10)
         return c.item(), v.tolist(), m.tolist()
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_clamp_gradient_at_the_bounds_is_torchs(device):
+    """x's gradient passes where min <= x <= max, bounds included; a tensor bound gets it
+    where it is the value (the max/min rules would halve it at a tie)."""
+    def case(T, dev):
+        x = T.tensor([-2.375, -0.5, -1.0, 0.25], device=dev, requires_grad=True)
+        lo = T.tensor([-1.0, -0.5, -3.0, 0.25], device=dev, requires_grad=True)
+        hi = T.tensor([-2.0, 0.0, -1.0, 1.0], device=dev, requires_grad=True)
+        w = T.tensor([1.0, 2.0, 3.0, 4.0], device=dev)
+        ((x.clamp(-1, -0.5) + x.clamp(lo, hi) + x.clamp(min=lo)) * w).sum().backward()
+        return x.grad.tolist(), lo.grad.tolist(), hi.grad.tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_an_inplace_op_keeps_its_targets_old_value_as_torch(device):
+    """x *= w keeps what the gradient needs of x's old value (torch keeps a copy); x *= x
+    still fails its backward, as torch's does."""
+    def case(T, dev):
+        w = T.tensor([1.5, -2.0], device=dev, requires_grad=True)
+        x = T.tensor([3.0, 4.0], device=dev, requires_grad=True) * 1
+        x *= w
+        (x * 2).sum().backward()
+        y = w * 1
+        y *= y
+        return w.grad.tolist(), raised(lambda: y.sum().backward()).__class__.__mro__[-3]
+    assert case(lazygrad, device) == case(torch, "cpu")
