@@ -255,6 +255,9 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
                 results[k.target] = buffer_node(new, k.output.shape, k.target.loc)
                 continue
             k.target.realized = results[k.target] = buffer_node(out, k.target.shape, k.target.loc)
+            given = schedule.stand_ins.get(k.target)
+            if given is not None:
+                given.realized = k.target.realized
         for user, node in schedule.targets.items():
             if user.op is Op.ASSIGN:
                 continue

@@ -160,3 +160,26 @@ def test_compiling_again_gives_the_same_bits(device):
             again = runner.run(program, lazygrad, device)
         diffs = runner.compare(first, again, exact=True)
         assert not diffs, "\n".join(diffs[:8]) + "\nprogram:\n" + program.source("lazygrad", device)
+
+
+def test_a_remembered_schedule_caches_what_a_new_one_caches(device):
+    """A second Adam step hits the schedule remembered from the first: the values cached on
+    the way (the loss read between) must be those a schedule made anew caches, or the next
+    schedule fuses differently and rounds differently (the schedules cache was not pure)."""
+    lines = ("w0 = T.tensor([[1.125], [1.75]], dtype=T.float32, device=DEV, requires_grad=True)",
+             "c0 = T.tensor([[0.875], [0.875]], dtype=T.float32, device=DEV)",
+             "y0 = T.tensor([[-0.125], [2.0]], dtype=T.float32, device=DEV)",
+             "w1 = T.tensor([1.875], dtype=T.float32, device=DEV, requires_grad=True)",
+             "c1 = T.tensor([1.375], dtype=T.float32, device=DEV)",
+             "y1 = T.tensor([0.5], dtype=T.float32, device=DEV)",
+             "opt = optim.Adam([w0, w1], lr=0.1, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.1)")
+    step = ("opt.zero_grad()",
+            "loss = (c0 * w0 * w0).sum() + (y0 * w0).sum() + (c1 * w1 * w1).sum() + (y1 * w1).sum()"
+            " + 0.1 * w0.sum() * w1.mean()",
+            "R(loss)", "loss.backward()", "opt.step()", "R(opt.param_groups[0]['lr'])")
+    program = runner.Program("optim", lines + step + step, ("w0", "w1"))
+    first = runner.run(program, lazygrad, device)
+    with config.caches_disabled("schedules"):
+        again = runner.run(program, lazygrad, device)
+    diffs = runner.compare(first, again, exact=True)
+    assert not diffs, "\n".join(diffs)

@@ -79,6 +79,11 @@ class Schedule:
     kernels: list[ScheduledKernel]
     targets: dict[Node, Node]  # user's node -> node of the simplified graph holding its value
     why: dict[Node, str] = field(default_factory=dict)
+    # kernel target -> the node of the graph as given that simplified to it (the same value):
+    # realize caches the value on both, as a remembered schedule, which names the given
+    # node, does; otherwise what is cached, and so what later schedules fuse, would depend
+    # on whether the schedule was remembered
+    stand_ins: dict[Node, Node] = field(default_factory=dict)
 
 
 def is_unit_reshape(node: Node) -> bool:
@@ -372,10 +377,23 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
     else:  # every try found another hazard: refuse rather than order the writes wrongly
         raise AssignOrderError(f"cannot order the in-place writes of this schedule (at {roots[0].loc}); "
                                "realize them one at a time")
-    schedule = Schedule(kernels, dict(zip(user_roots, roots)), why)
+    schedule = Schedule(kernels, dict(zip(user_roots, roots)), why, _stand_ins(start, became, kernels))
     if remembered is not None:
         schedule_cache.remember(*remembered, roots, schedule, became)
     return schedule
+
+
+def _stand_ins(given: list[Node], became: dict[Node, Node], kernels) -> dict[Node, Node]:
+    """For each kernel target that simplification made of a node of the graph as given, the
+    first such node (the one a remembered schedule would name)."""
+    targets = {k.target for k in kernels}
+    found: dict[Node, Node] = {}
+    for n in toposort(given):
+        new = became.get(n)
+        if (new is not None and new is not n and new in targets and new not in found
+                and (n.op is Op.ASSIGN) == (new.op is Op.ASSIGN) and n.shape == new.shape):
+            found[new] = n
+    return found
 
 
 def _simplify(roots: list[Node]) -> list[Node]:

@@ -4,7 +4,7 @@ An eager loop or a training step without lg.jit builds the same small graphs aga
 (`x + 1` on a fresh tensor is new nodes every time). Scheduling them (simplify, decide what
 to realize, build each kernel's Kernel IR) is most of a tiny op's cost. It is a pure function
 of the graph's structure: ops, dtypes, shapes, devices, args, which node feeds which, and
-which leaves are the same buffer. So that structure is the key, and a hit reuses the kernels
+which leaves are the same buffer (or versions of one storage). So that structure is the key, and a hit reuses the kernels
 (their Kernel IR, names and flop counts) with this graph's nodes in place of the old ones.
 
 Graphs up to MAX_NODES are remembered: a whole eager training step of a small CNN is one
@@ -72,7 +72,7 @@ def clear() -> None:
 
 CACHE = register_cache(
     "schedules", "remembered schedules, keyed by a graph's structure (ops, dtypes, shapes, devices, "
-    "args, edges, which leaves are one buffer version)",
+    "args, edges, which leaves are one buffer version, which are versions of one storage)",
     f"{MAX_PLANS} plans, {MAX_REMEMBERED_NODES} key nodes, least recently used out", clear)
 
 
@@ -86,11 +86,16 @@ def signature(roots: list[Node]) -> tuple[tuple, list[Node]] | None:
         return None
     pos: dict[Node, int] = {}
     same_buffer: dict = {}
+    same_storage: dict = {}
     entries = []
     for i, n in enumerate(order):
         pos[n] = i
-        if n.op is Op.BUFFER:  # which buffer does not matter, only which leaves share one
-            entries.append((n.op, n.dtype, n.shape, n.device, same_buffer.setdefault(n.arg, i)))
+        if n.op is Op.BUFFER:  # which buffer does not matter, only which leaves share one,
+            # and which are versions of one storage (an in-place write to one orders the
+            # kernels that read the others: two storages or one schedule differently)
+            storage = n.buffer.storage if n.buffer is not None else n.arg
+            entries.append((n.op, n.dtype, n.shape, n.device, same_buffer.setdefault(n.arg, i),
+                            same_storage.setdefault(id(storage), i)))
         else:
             entries.append((n.op, n.dtype, n.shape, n.device, _arg_key(n.op, n.arg),
                             tuple(pos[s] for s in n.srcs)))
