@@ -4,6 +4,8 @@ Each method is a formula over `_unary`/`_binary` (see tensor.py); none has backe
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lazygrad import dtypes
@@ -18,6 +20,10 @@ def _no_derivative(node, grad):
     raise RuntimeError("derivative for floor_divide is not implemented (use "
                        "div(..., rounding_mode='floor') for a zero gradient)")
 
+
+def _no_remainder_derivative(node, grad):
+    raise RuntimeError("derivative for remainder of a number by a tensor is not implemented (as "
+                       "in torch; detach the tensor, or make the number a tensor)")
 
 
 class MathMixin:
@@ -93,7 +99,7 @@ class MathMixin:
     def div(self, other, rounding_mode=None):
         if rounding_mode == "floor":
             a, b = self._broadcast_pair(other)
-            return (a / b).floor() if a.dtype.is_float else self._int_floordiv(a, b)
+            return self._float_floordiv(a, b) if a.dtype.is_float else self._int_floordiv(a, b)
         a, b = self._broadcast_pair(other)
         if not a.dtype.is_float:
             a, b = a.cast(dtypes.default_float), b.cast(dtypes.default_float)
@@ -110,6 +116,36 @@ class MathMixin:
         a, b = self._broadcast_pair(other, reverse=True)
         return a.div(b)
 
+    @staticmethod
+    def _float_fmod(a, b):
+        """a - trunc(a / b) * b, exact as C's fmod: a * (1 / b) can round just below a whole
+        number (x // x gave 0 for some x), so the remainder is corrected into [0, |b|) with
+        a's sign; fmod(inf, b) and fmod(a, 0) are nan, fmod(a, inf) is a."""
+        q = (a * b.reciprocal()).trunc()
+        r = a - q * b
+        mag, size = r.abs(), b.abs()
+        r = (mag >= size).if_else(r - (r > 0).if_else(size, -size), r)  # one too few
+        r = ((r != 0) & ((r < 0) != (a < 0))).if_else(r + (a < 0).if_else(-size, size), r)  # too many
+        r = (size == math.inf).if_else(a, r)
+        return ((a.abs() == math.inf) | (b == 0)).if_else(math.nan, r)
+
+    @staticmethod
+    def _float_floordiv(a, b):
+        """torch's floor_divide for floats (from the exact fmod, so a whole quotient is whole)."""
+        mod = MathMixin._float_fmod(a, b)
+        div = (a - mod) / b
+        div = ((mod != 0) & ((b < 0) != (mod < 0))).if_else(div - 1, div)
+        floor = div.floor()
+        floor = (div - floor > 0.5).if_else(floor + 1, floor)
+        zero = (a / b < 0).if_else(-0.0, 0.0)
+        return (b == 0).if_else(a / b, (div != 0).if_else(floor, zero))
+
+    @staticmethod
+    def _float_remainder(a, b):
+        """torch's remainder for floats: fmod moved to b's sign."""
+        mod = MathMixin._float_fmod(a, b)
+        return ((mod != 0) & ((b < 0) != (mod < 0))).if_else(mod + b, mod)
+
     def _int_floordiv(self, a, b):
         q = a._binary(Op.IDIV, b)
         r = a._binary(Op.MOD, b)
@@ -122,7 +158,7 @@ class MathMixin:
         a, b = self._broadcast_pair(other)
         if not a.dtype.is_float:
             return self._int_floordiv(a, b)
-        out = (a._path_input() / b._path_input()).floor()
+        out = self._float_floordiv(a._path_input(), b._path_input())
         sources = [t for t in (a, b) if t.requires_grad]
         if not sources or not is_grad_enabled():
             return out
@@ -138,14 +174,20 @@ class MathMixin:
     def __mod__(self, other):
         a, b = self._broadcast_pair(other)
         if a.dtype.is_float:
-            return a - (a / b).floor() * b
+            return self._float_remainder(a, b)
         r = a._binary(Op.MOD, b)
         fix = (r != 0) & ((r < 0) != (b < 0))
         return r + fix.if_else(b, 0)
 
     def __rmod__(self, other):
+        """number % tensor: torch has no derivative for it (its backward raises)."""
         a, b = self._broadcast_pair(other, reverse=True)
-        return a % b
+        if not (b.dtype.is_float and b.requires_grad and is_grad_enabled()):
+            return a % b
+        out = self._float_remainder(a, b._path_input())
+        out = type(out)._wrap(make(Op.DETACH, (out.node,)), True)  # (only the path below)
+        add_gradient_path(out.node, b.node, _no_remainder_derivative)
+        return out
 
     def remainder(self, other):
         return self % other
@@ -153,7 +195,7 @@ class MathMixin:
     def fmod(self, other):
         a, b = self._broadcast_pair(other)
         if a.dtype.is_float:
-            return a - (a / b).trunc() * b
+            return self._float_fmod(a, b)
         return a._binary(Op.MOD, b)
 
     # ---- comparisons and logic -------------------------------------------------------------

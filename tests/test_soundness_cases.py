@@ -308,3 +308,33 @@ def test_an_inplace_op_keeps_its_targets_old_value_as_torch(device):
         y *= y
         return w.grad.tolist(), raised(lambda: y.sum().backward()).__class__.__mro__[-3]
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_float_floor_division_and_remainders_are_torchs(device):
+    """a * (1 / b) can round just below a whole number: x // x was 0 for some x. The exact
+    fmod decides, as torch's floor_divide, remainder and fmod do (infinities and 0 too)."""
+    rng = np.random.default_rng(3)
+    a = np.concatenate([rng.uniform(-50, 50, 300), rng.integers(-20, 20, 100),
+                        [47.265625, 9.765625, -3.0, 0.0, -0.0, np.inf, -np.inf, np.nan, 5.0, -5.0, 7.0]])
+    b = np.concatenate([rng.uniform(-50, 50, 300), rng.integers(-7, 7, 100),
+                        [47.265625, 9.765625, 1.5, 2.0, 3.0, 2.0, 2.0, 1.0, np.inf, np.inf, 0.0]])
+    a, b = a.astype(np.float32), b.astype(np.float32)
+
+    def case(T, dev):
+        x, y = T.tensor(a, device=dev), T.tensor(b, device=dev)
+        whole = [x // y, x.div(y, rounding_mode="floor"), x // x, x % x]
+        return (np.array([v.tolist() for v in whole], np.float32),
+                np.array([v.tolist() for v in (x % y, T.fmod(x, y))], np.float32))
+    (whole, rest), (want_whole, want_rest) = case(lazygrad, device), case(torch, "cpu")
+    np.testing.assert_array_equal(whole, want_whole)  # whole numbers: exact
+    # a remainder is a - q * b: q * b rounds (torch's fmod is exact), a few ulps of |a|
+    np.testing.assert_allclose(rest, want_rest, rtol=0, atol=4e-6 * 50)
+
+
+def test_a_number_remainder_a_tensor_has_no_derivative(device):
+    x = lazygrad.tensor([5.0, -7.0], device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match="remainder"):
+        (2 % x).sum().backward()
+    y = lazygrad.tensor([3.0, 2.0], device=device, requires_grad=True)
+    (x % y).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0] and y.grad.tolist() == [-1.0, 4.0]  # torch's
