@@ -133,7 +133,9 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
             add_gradient_path(seam, self.node, lambda node, g, old=self.node: const(old, 0.0))
             self.node = seam
         else:  # not realized and no views: nothing else can see its storage, so rebind functionally
-            self.node = value.node
+            # (to a value of its own: a view of another tensor's storage, x.copy_(c) of a
+            # number tensor c, would make it that tensor's alias)
+            self.node = value.node if _storage_view(value.node) is None else make(Op.CONTIGUOUS, (value.node,))
         self.requires_grad = self.requires_grad or value.requires_grad
         version_counter(self).value += 1
         return self

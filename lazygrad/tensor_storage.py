@@ -110,8 +110,9 @@ def check_write_overlap(target: "Tensor", sources=()) -> None:
             continue  # torch checks only tensors whose elements fill a range without gaps
         # torch compares strides, size-1 dims included, which strides here do not keep (a
         # size-1 dim's step is 0): with one element, only the same view is surely the same
-        same = mine == theirs and (_without_detach(target.node) is _without_detach(src.node)
-                                   if mine[1] - mine[0] == 1 else _squeezed(view) == _squeezed(other))
+        same = mine == theirs and (view.shape == other.shape == () or _without_detach(target.node)
+                                   is _without_detach(src.node) if mine[1] - mine[0] == 1
+                                   else _squeezed(view) == _squeezed(other))
         if not same and mine[0] < theirs[1] and theirs[0] < mine[1]:
             raise RuntimeError(_OVERLAP.format(
                 what="some elements of the input tensor and the written-to tensor", loc=user_location()))

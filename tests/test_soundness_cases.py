@@ -338,3 +338,30 @@ def test_a_number_remainder_a_tensor_has_no_derivative(device):
     y = lazygrad.tensor([3.0, 2.0], device=device, requires_grad=True)
     (x % y).sum().backward()
     assert x.grad.tolist() == [1.0, 1.0] and y.grad.tolist() == [-1.0, 4.0]  # torch's
+
+
+def test_copy_of_a_number_tensor_into_a_value_is_no_alias(device):
+    """x.copy_(c) for an unrealized x and a 0-dim c: x holds c's value broadcast, never a view
+    of c (a later write to x raised as a write into an expanded view, under lg.jit too)."""
+    def f(T, x, c):
+        v = T.maximum(x, x)
+        v.copy_(c)
+        with T.no_grad():
+            v.sub_(x)
+        return v
+    c = lazygrad.tensor(0.875, device=device)
+    jitted = lazygrad.jit(lambda x: f(lazygrad, x, c))
+    for values in ([[-0.25, -3.625, 2.5, 3.25]], [[-0.25, 3.25, 2.5, -3.625]], [[1.0, 2.0, 3.0, 4.0]]):
+        want = f(torch, torch.tensor(values), torch.tensor(0.875)).tolist()
+        assert f(lazygrad, lazygrad.tensor(values, device=device), c).tolist() == want
+        assert jitted(lazygrad.tensor(values, device=device)).tolist() == want
+        assert c.item() == 0.875
+
+
+def test_a_zero_dim_write_from_itself_through_a_view(device):
+    def case(T, dev):
+        v = T.tensor(True, device=dev)
+        w = v.unsqueeze(-1)
+        w[-1] = v
+        return w.tolist(), v.item()
+    assert case(lazygrad, device) == case(torch, "cpu")
