@@ -401,7 +401,7 @@ class IndexMixin:
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all
         view = _apply_plan(self, plan)
-        check_write_overlap(view, (value,))
+        check_write_overlap(view, (value,), broadcast=True)
         value = _value_to(value, self.dtype, view.shape)
         in_place = _storage_view(self.node) is not None
         if in_place:

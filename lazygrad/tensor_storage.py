@@ -90,7 +90,7 @@ _OVERLAP = ("unsupported operation: {what} refer to a single memory location (at
             "clone() the tensor before performing the operation.")
 
 
-def check_write_overlap(target: "Tensor", sources=()) -> None:
+def check_write_overlap(target: "Tensor", sources=(), broadcast: bool = False) -> None:
     """torch's overlap checks before an in-place write: the target may not hold one element
     twice (an expanded view), and no source may share some but not all of its elements (a
     shifted slice of the same storage: torch would read elements it has already written)."""
@@ -109,10 +109,12 @@ def check_write_overlap(target: "Tensor", sources=()) -> None:
         if mine is None or theirs is None:
             continue  # torch checks only tensors whose elements fill a range without gaps
         # torch compares strides, size-1 dims included, which strides here do not keep (a
-        # size-1 dim's step is 0): with one element, only the same view is surely the same
+        # size-1 dim's step is 0). An op compares its operand as given, so another shape is
+        # another view; slice assignment broadcasts the value first (broadcast=True).
         same = mine == theirs and (view.shape == other.shape == () or _without_detach(target.node)
                                    is _without_detach(src.node) if mine[1] - mine[0] == 1
-                                   else _squeezed(view) == _squeezed(other))
+                                   else _squeezed(view) == _squeezed(other)
+                                   and (broadcast or view.shape == other.shape))
         if not same and mine[0] < theirs[1] and theirs[0] < mine[1]:
             raise RuntimeError(_OVERLAP.format(
                 what="some elements of the input tensor and the written-to tensor", loc=user_location()))

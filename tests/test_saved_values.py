@@ -143,6 +143,8 @@ WRITES = {  # name: (fn(T, kw) -> tensor whose values are compared)
     "add from a shifted slice raises": lambda T, kw: _add_shifted(T.tensor(A, **kw), 1),
     "add from a disjoint slice": lambda T, kw: _add_shifted(T.tensor(A, **kw), 2),
     "add itself": lambda T, kw: _add_self(T, kw),
+    "subtract itself seen in another shape raises": lambda T, kw: _sub_reshaped(T, kw),
+    "copy from itself seen unsqueezed raises": lambda T, kw: _copy_unsqueezed(T, kw),
     "one element from itself unsqueezed raises": lambda T, kw: _setitem(T.tensor([True], **kw), (None, slice(None)), "self"),
     "one element from itself": lambda T, kw: _setitem(T.tensor([1.0], **kw), slice(None), "self"),
     "one element from a row of itself raises": lambda T, kw: _setitem(T.tensor([[1.0]], **kw), 0, "self"),
@@ -179,6 +181,18 @@ def _copy_transpose(T, kw):
 
 def _add_shifted(x, shift):
     x[:4 - shift].add_(x[shift:])
+    return x
+
+
+def _sub_reshaped(T, kw):
+    x = T.tensor(A, **kw)
+    x.view(1, 4).sub_(x)
+    return x
+
+
+def _copy_unsqueezed(T, kw):
+    x = T.tensor(A, **kw)
+    x[None].copy_(x)
     return x
 
 
