@@ -176,8 +176,8 @@ def test_a_remembered_schedule_caches_what_a_new_one_caches(device):
              "y1 = T.tensor([0.5], dtype=T.float32, device=DEV)",
              "opt = optim.Adam([w0, w1], lr=0.1, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.1)")
     step = ("opt.zero_grad()",
-            "loss = (c0 * w0 * w0).sum() + (y0 * w0).sum() + (c1 * w1 * w1).sum() + (y1 * w1).sum()"
-            " + 0.1 * w0.sum() * w1.mean()",
+            ("loss = (c0 * w0 * w0).sum() + (y0 * w0).sum() + (c1 * w1 * w1).sum() + (y1 * w1).sum()"
+             " + 0.1 * w0.sum() * w1.mean()"),
             "R(loss)", "loss.backward()", "opt.step()", "R(opt.param_groups[0]['lr'])")
     program = runner.Program("optim", lines + step + step, ("w0", "w1"))
     first = runner.run(program, lazygrad, device)

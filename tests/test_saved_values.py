@@ -90,7 +90,7 @@ def _binary_run(T, F, kw, op, grads, written):
 @pytest.mark.parametrize("op", sorted(UNARY))
 def test_backward_raises_where_torch_kept_a_value_written_since(device, op):
     for written in ("result", "input"):
-        got = [_outcome(lambda: _unary_run(T, F, kw, op, written)) for T, F, kw in _libs(device)]
+        got = [_outcome(lambda T=T, F=F, kw=kw, written=written: _unary_run(T, F, kw, op, written)) for T, F, kw in _libs(device)]
         assert got[1][0] == got[0][0], f"{op}, {written} written in place: torch {got[0][0]}, lazygrad {got[1][0]}"
 
 
@@ -98,7 +98,8 @@ def test_backward_raises_where_torch_kept_a_value_written_since(device, op):
 def test_binary_backward_raises_where_torch_kept_an_operand(device, op):
     for grads in ("a", "b", "ab"):
         for written in ("result", "a", "b"):
-            got = [_outcome(lambda: _binary_run(T, F, kw, op, grads, written)) for T, F, kw in _libs(device)]
+            got = [_outcome(lambda T=T, F=F, kw=kw, grads=grads, written=written: _binary_run(T, F, kw, op, grads, written))
+                   for T, F, kw in _libs(device)]
             assert got[1][0] == got[0][0], (f"{op}, grad of {grads}, {written} written in place: "
                                             f"torch {got[0][0]}, lazygrad {got[1][0]}")
 
@@ -220,7 +221,7 @@ ALIASES = {  # an op's result is a view of its input exactly where torch's is
     "roll 0": lambda T, x: x.roll(0), "sum over a dim of 1": lambda T, x: x[None].sum(0),
     "mean over a dim of 1": lambda T, x: x[None].mean(0), "amax over a dim of 1": lambda T, x: x[None].amax(0),
     "max over a dim of 1": lambda T, x: x[None].max(0)[0], "einsum i->i": lambda T, x: T.einsum("i->i", x),
-    "einsum ij->ji": lambda T, x: T.einsum("ij->ji", x.reshape(2, 2)), "where": lambda T, x: T.where(x == x, x, x),
+    "einsum ij->ji": lambda T, x: T.einsum("ij->ji", x.reshape(2, 2)), "where": lambda T, x: T.where(x == x, x, x),  # noqa: PLR0124
     "masked_fill of nothing": lambda T, x: x.masked_fill(T.tensor([False] * 4), 0.0),
     "clamp that changes nothing": lambda T, x: x.clamp(-100, 100), "chunk": lambda T, x: x.chunk(1)[0],
     "split": lambda T, x: x.split(4)[0], "unbind": lambda T, x: x[None].unbind()[0], "narrow": lambda T, x: x.narrow(0, 0, 4),
