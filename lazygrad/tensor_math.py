@@ -123,7 +123,7 @@ class MathMixin:
         a's sign; fmod(inf, b) and fmod(a, 0) are nan, fmod(a, inf) is a."""
         q = (a * b.reciprocal()).trunc()
         r = a - q * b
-        mag, size = r.abs(), b.abs()
+        mag, size = r._magnitude(), b._magnitude()
         r = (mag >= size).if_else(r - (r > 0).if_else(size, -size), r)  # one too few
         r = ((r != 0) & ((r < 0) != (a < 0))).if_else(r + (a < 0).if_else(-size, size), r)  # too many
         r = (size == math.inf).if_else(a, r)

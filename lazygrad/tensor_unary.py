@@ -98,7 +98,7 @@ class UnaryMathMixin:
         would cancel, and that formula beyond; both about 1 ulp, and one exp instead of the
         exp, log and divisions of expm1 (tanh is the heart of gelu's tanh form)."""
         def f(x):
-            a = x.abs()
+            a = x._magnitude()
             if x.dtype == dtypes.float64:
                 m = (a * -2).expm1()  # in (-1, 0]
                 t = -m / (m + 2)
@@ -139,7 +139,7 @@ class UnaryMathMixin:
         float64, below one float32 epsilon in float32): x * P(x^2) for |x| < 1, and
         1 - exp(-x^2) * erfcx(|x|) with erfcx fitted on three intervals up to 6."""
         def f(x):
-            a = x.abs()
+            a = x._magnitude()
             t = a * a
             y = a * _horner(t * 2 - 1, ERF_SMALL)
             for lo, mid, half, coeffs in ERF_LARGE:
@@ -150,12 +150,21 @@ class UnaryMathMixin:
         return self._in_float(f)
 
     def abs(self):
-        """A select rather than max(x, -x), which would turn +0.0 into -0.0."""
+        """A select rather than max(x, -x), which would turn +0.0 into -0.0. Zeros and NaN
+        are constants of their own branch: torch's gradient there is 0, not 1."""
         if self.dtype.is_bool or self.dtype.is_unsigned:
             return self.clone()  # a new tensor, as torch's (never an alias)
-        return (self < 0).if_else(-self, self)
+        if not self.dtype.is_float:
+            return (self < 0).if_else(-self, self)
+        rest = (self != self).if_else(self._const(math.nan), self._const(0.0))  # noqa: PLR0124  (NaN)
+        return (self > 0).if_else(self, (self < 0).if_else(-self, rest))
 
     __abs__ = abs
+
+    def _magnitude(self):
+        """|x| whose gradient is the select's (1 at 0): for formulas of odd or even functions
+        (tanh, erf, pow) whose own gradient at 0 is not abs's."""
+        return (self < 0).if_else(-self, self)
 
     def sign(self):
         """-1, 0 or 1 in the input's dtype. NaN stays NaN, as in numpy: torch gives 0, which
@@ -395,7 +404,7 @@ def _pow_by_squaring(x, n: int):
 def _float_pow(base, exp):
     """base ** exp for floats as C's pow does: |base|**exp by exp2/log2, negative bases
     with integral exponents get the sign of the parity, other negative bases give NaN."""
-    magnitude = (exp * base.abs().log2()).exp2()
+    magnitude = (exp * base._magnitude().log2()).exp2()
     integral = exp.trunc() == exp
     half = exp * 0.5
     odd = integral & (half.trunc() != half)

@@ -365,3 +365,12 @@ def test_a_zero_dim_write_from_itself_through_a_view(device):
         w[-1] = v
         return w.tolist(), v.item()
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_abs_gradient_at_zero_and_nan_is_torchs(device):
+    def case(T, dev):
+        x = T.tensor([1.375, 0.0, -0.0, -3.5, float("inf"), float("nan")], device=dev, requires_grad=True)
+        y = x.abs()
+        y.sum().backward()
+        return str(y.tolist()), x.grad.tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")

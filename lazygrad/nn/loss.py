@@ -39,7 +39,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """(1 - t) x + (1 + (pw - 1) t) log(1 + e^-x), written stably with |x|."""
-    log_one_plus = (1 + (-input.abs()).exp()).log() + (-input).relu()  # log(1 + e^-x)
+    log_one_plus = (1 + (-input._magnitude()).exp()).log() + (-input).relu()  # log(1 + e^-x)
     if pos_weight is None:
         loss = (1 - target) * input + log_one_plus
     else:
