@@ -59,8 +59,7 @@ _VIEW_OPS = MOVEMENT | {Op.DETACH}
 def _storage_view(node: Node) -> Node | None:
     """The BUFFER node under a chain of views (and detaches), or None when node is not a view
     of a buffer."""
-    while node.op in _VIEW_OPS:
-        node = node.srcs[0]
+    node = _under_views(node)
     return node if node.op is Op.BUFFER else None
 
 
@@ -136,10 +135,7 @@ def _squeezed(view: View) -> tuple:
 
 
 def _same_storage(a: Node, b: Node) -> bool:
-    while a.op in _VIEW_OPS:
-        a = a.srcs[0]
-    while b.op in _VIEW_OPS:
-        b = b.srcs[0]
+    a, b = _under_views(a), _under_views(b)
     if a.op is Op.BUFFER and b.op is Op.BUFFER:
         return a.buffer is not None and b.buffer is not None and a.buffer.storage is b.buffer.storage
     return a is b
@@ -156,6 +152,7 @@ def _elements(view: View):
 
 
 def _under_views(node: Node) -> Node:
+    """The node under a chain of views and detaches (ir.node.base_of stops at a DETACH)."""
     while node.op in _VIEW_OPS:
         node = node.srcs[0]
     return node
