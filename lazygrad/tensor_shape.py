@@ -225,7 +225,10 @@ class ShapeMixin:
         if bad:
             raise ShapeError(f"expand: cannot expand shape {list(self.shape)} to {list(sizes)} "
                              f"(dim {bad[0]} has size {padded[bad[0]]}, not 1)")
-        return self._broadcast_to(target)
+        # a view of self's storage, as torch's, never _broadcast_to's shortcuts (a new constant, or
+        # self itself): a write through it must reach self, or raise where elements repeat
+        t = self if padded == self.shape else self._movement(Op.RESHAPE, padded)
+        return t._movement(Op.EXPAND, target) if target != padded else t._movement(Op.RESHAPE, target)
 
     def expand_as(self, other):
         return self.expand(other.shape)

@@ -374,3 +374,21 @@ def test_abs_gradient_at_zero_and_nan_is_torchs(device):
         y.sum().backward()
         return str(y.tolist()), x.grad.tolist()
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_expand_of_a_number_tensor_is_a_view_of_it(device):
+    """expand of a 0-dim tensor made from a number is a view, as every expand: a write through it
+    reaches the number's tensor, or raises where elements repeat (it was a fresh constant)."""
+    def case(T, dev):
+        seen = []
+        for write in (lambda e: e.mul_(3), lambda e: e.fill_(5), lambda e: e.add_(1)):
+            for sizes in ((1, 1), (3,)):
+                c = T.tensor(2.0, device=dev)
+                e = c.expand(*sizes)
+                try:
+                    write(e)
+                    seen.append((c.item(), e.tolist(), e is c))
+                except RuntimeError:
+                    seen.append("RuntimeError")
+        return seen
+    assert case(lazygrad, device) == case(torch, "cpu")
