@@ -4,7 +4,6 @@ Each method is a formula over `_unary`/`_binary` (see tensor.py); none has backe
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -101,33 +100,27 @@ class MathMixin:
             a, b = self._broadcast_pair(other)
             return self._float_floordiv(a, b) if a.dtype.is_float else self._int_floordiv(a, b)
         a, b = self._broadcast_pair(other)
+        if rounding_mode == "trunc" and a.dtype.is_int:
+            return a._binary(Op.IDIV, b)  # C's division, exact for every int64
         if not a.dtype.is_float:
             a, b = a.cast(dtypes.default_float), b.cast(dtypes.default_float)
-        out = a * b.reciprocal()
-        if rounding_mode == "trunc":
-            out = out.trunc()
-            return out if self.dtype.is_float else out.cast(a.dtype)
-        return out
+        out = a._binary(Op.DIV, b)  # correctly rounded, as torch's (a * (1 / b) gave 41 / 41 < 1)
+        return out.trunc() if rounding_mode == "trunc" else out
 
     def __truediv__(self, other):
         return self.div(other)
 
     def __rtruediv__(self, other):
+        """number / tensor is torch's reciprocal(tensor) * number (so 41 / t(41.) < 1 there too)."""
+        if isinstance(other, (int, float, bool)):
+            return self.reciprocal() * other
         a, b = self._broadcast_pair(other, reverse=True)
         return a.div(b)
 
     @staticmethod
     def _float_fmod(a, b):
-        """a - trunc(a / b) * b, exact as C's fmod: a * (1 / b) can round just below a whole
-        number (x // x gave 0 for some x), so the remainder is corrected into [0, |b|) with
-        a's sign; fmod(inf, b) and fmod(a, 0) are nan, fmod(a, inf) is a."""
-        q = (a * b.reciprocal()).trunc()
-        r = a - q * b
-        mag, size = r._magnitude(), b._magnitude()
-        r = (mag >= size).if_else(r - (r > 0).if_else(size, -size), r)  # one too few
-        r = ((r != 0) & ((r < 0) != (a < 0))).if_else(r + (a < 0).if_else(-size, size), r)  # too many
-        r = (size == math.inf).if_else(a, r)
-        return ((a.abs() == math.inf) | (b == 0)).if_else(math.nan, r)
+        """C's fmod, as torch's: exact, with a's sign (a - trunc(a / b) * b rounds twice)."""
+        return a._binary(Op.MOD, b)
 
     @staticmethod
     def _float_floordiv(a, b):
@@ -137,7 +130,8 @@ class MathMixin:
         div = ((mod != 0) & ((b < 0) != (mod < 0))).if_else(div - 1, div)
         floor = div.floor()
         floor = (div - floor > 0.5).if_else(floor + 1, floor)
-        zero = (a / b < 0).if_else(-0.0, 0.0)
+        quotient = a / b
+        zero = ((quotient < 0) | (quotient.reciprocal() < 0)).if_else(-0.0, 0.0)  # its sign bit
         return (b == 0).if_else(a / b, (div != 0).if_else(floor, zero))
 
     @staticmethod

@@ -64,7 +64,7 @@ class ReduceMixin:
         count = x._count(axes)
         if dtypes.is_half(x.dtype):
             return x.float().mean(axes, keepdim).cast(x.dtype)
-        return x.sum(axes, keepdim) * (1.0 / count if count else math.nan)
+        return x.sum(axes, keepdim) / float(count)  # torch's sum / n (0 / 0 is nan for none)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """sum((x - mean)^2) / (N - correction); correction is 1 unless given (or

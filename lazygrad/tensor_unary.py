@@ -180,39 +180,43 @@ class UnaryMathMixin:
     # ---- rounding --------------------------------------------------------------------------
     def trunc(self):
         """Through a cast to an integer type; floats at or beyond 2**mantissa_bits are
-        already integral (and may not fit the integer), so they pass through unchanged."""
+        already integral (and may not fit the integer), so they pass through unchanged. A zero
+        keeps self's sign, as C's trunc (-0.5 -> -0.0)."""
         if not self.dtype.is_float:
             return self.clone()  # a new tensor, as torch's (never an alias)
         limit, int_type = _INTEGRAL_FROM[self.dtype.name]
         small = self.abs() < limit
         chopped = small.if_else(self, 0).cast(int_type).cast(self.dtype)
-        return small.if_else(chopped, self)
+        return small.if_else((chopped == 0).if_else(self * 0, chopped), self)
 
     def floor(self):
         if not self.dtype.is_float:
             return self.clone()  # a new tensor, as torch's (never an alias)
         t = self.trunc()
-        return t - (t > self).cast(self.dtype)
+        return (t > self).if_else(t - 1, t)  # a select, not t - 0: -0.0 stays -0.0
 
     def ceil(self):
         if not self.dtype.is_float:
             return self.clone()  # a new tensor, as torch's (never an alias)
-        t = self.trunc()
-        return t + (t < self).cast(self.dtype)
+        return -(-self).floor()  # so ceil(-0.5) is -0.0, as C's
 
     def round(self, decimals=0):
-        """Round half to even, as torch and numpy do (2.5 -> 2, 3.5 -> 4)."""
+        """Round half to even, as torch and numpy do (2.5 -> 2, 3.5 -> 4); a zero keeps self's
+        sign (-0.4 -> -0.0). With decimals, torch's formula: round(x * 10^d) / 10^d, or
+        round(x / 10^-d) * 10^-d for d < 0."""
         if not self.dtype.is_float:
             return self.clone()  # a new tensor, as torch's (never an alias)
-        if decimals:
-            scale = 10.0 ** decimals
-            return (self * scale).round() / scale
+        if decimals > 0:
+            return (self * 10.0 ** decimals).round() / 10.0 ** decimals
+        if decimals < 0:
+            return (self / 10.0 ** -decimals).round() * 10.0 ** -decimals
         low = self.floor()
         frac = self - low  # exact: low and self are within 1 of each other
         half = low * 0.5
         odd = half.floor() != half
         up = (frac > 0.5) | ((frac == 0.5) & odd)
-        return low + up.cast(self.dtype)
+        out = up.if_else(low + 1, low)
+        return (out == 0).if_else(self * 0, out)
 
     def frac(self):
         return self - self.trunc()

@@ -151,6 +151,60 @@ def test_rounding_is_exact(device, rng, name, dtype):
     ref = {"floor": np.floor, "ceil": np.ceil, "round": np.round, "trunc": np.trunc}[name](a)
     assert out.dtype == a.dtype
     np.testing.assert_array_equal(out, ref)
+    number = ~np.isnan(ref)
+    np.testing.assert_array_equal(np.signbit(out[number]), np.signbit(ref[number]))  # -0.5 -> -0.0
+
+
+def _division_operands(dtype):
+    """Every pair of a grid: whole numbers (their quotients are often whole), random values,
+    zeros of both signs, infinities, nan and subnormals."""
+    rng = np.random.default_rng(3)
+    tiny = np.finfo(dtype).tiny / 4
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, tiny, 3.0e38 if dtype == "float32" else 1e300]
+    a = np.concatenate([np.arange(-60, 60), rng.standard_normal(60) * 100, special]).astype(dtype)
+    b = np.concatenate([np.arange(1, 61) * np.where(np.arange(60) % 2, 1, -1), rng.standard_normal(60) * 7,
+                        special]).astype(dtype)
+    return np.repeat(a, b.size), np.tile(b, a.size)
+
+
+def _bits(x):
+    return np.where(np.isnan(x), np.nan, x).view(np.uint64 if x.dtype == np.float64 else np.uint32)
+
+
+def _torch_remainder(a, b):
+    """torch's: fmod moved to b's sign (numpy's remainder makes its zeros +0.0)."""
+    m = np.fmod(a, b)
+    return np.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
+
+
+DIVISIONS = {  # torch's, in numpy: correctly rounded a / b, C's fmod, and floor_divide built on it
+    "a / b": (lambda x, y: x / y, np.divide),
+    "fmod": (lambda x, y: x.fmod(y), np.fmod),
+    "a % b": (lambda x, y: x % y, _torch_remainder),
+    "a // b": (lambda x, y: x // y, np.floor_divide),
+    "div trunc": (lambda x, y: x.div(y, rounding_mode="trunc"), lambda a, b: np.trunc(a / b)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(DIVISIONS))
+def test_division_and_remainders_are_exact_to_the_bit(device, dtype, name):
+    """Division is IEEE's correctly rounded one, not a * (1 / b), which is off by one ulp for
+    about a quarter of quotients (41 / 41 gave 0.99999994, so .long() gave 0)."""
+    require_dtype(device, dtype)
+    a, b = _division_operands(dtype)
+    ours, theirs = DIVISIONS[name]
+    with np.errstate(all="ignore"):
+        ref = theirs(a, b)
+    out = ours(tensor(a, device), tensor(b, device)).numpy()
+    bad = np.flatnonzero(_bits(out) != _bits(ref))
+    assert bad.size == 0, [(a[i], b[i], out[i], ref[i]) for i in bad[:5]]
+
+
+def test_a_number_divided_by_a_tensor_is_torchs_reciprocal_times_the_number(device):
+    """torch computes 41 / t as reciprocal(t) * 41 (so it is 0.99999994 for t = 41 there)."""
+    t = tensor(np.array([41.0, 3.0], np.float32), device)
+    assert (41 / t).numpy().tolist() == (np.float32(1) / np.array([41.0, 3.0], np.float32) * np.float32(41)).tolist()
 
 
 @pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "bool"])

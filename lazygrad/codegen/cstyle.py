@@ -13,7 +13,7 @@ from lazygrad.dtypes import DType, float16, float32, float64, int64
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, var_name
 
-_INFIX = {Op.ADD: "+", Op.MUL: "*", Op.CMPLT: "<", Op.CMPNE: "!=", Op.AND: "&", Op.OR: "|",
+_INFIX = {Op.ADD: "+", Op.MUL: "*", Op.DIV: "/", Op.CMPLT: "<", Op.CMPNE: "!=", Op.AND: "&", Op.OR: "|",
           Op.XOR: "^", Op.SHL: "<<", Op.SHR: ">>"}
 _MATH = {Op.EXP2: "exp2", Op.LOG2: "log2", Op.SIN: "sin", Op.SQRT: "sqrt"}
 
@@ -34,6 +34,14 @@ class CStyleRenderer:
         if dtype == float16:
             return f"(({self.type_name(float16)}){name}f((float)({arg})))"
         return f"{name}({arg})"
+
+    def float_mod(self, dtype: DType, a: str, b: str) -> str:
+        """C's fmod (the float MOD): float16 computes in float, as the math functions do."""
+        if dtype == float64:
+            return f"fmod({a}, {b})"
+        if dtype == float16:
+            return f"(({self.type_name(float16)})fmodf((float)({a}), (float)({b})))"
+        return f"fmodf({a}, {b})"
 
     def prelude(self, kernel: LoopKernel) -> list[str]:
         return []
@@ -88,6 +96,8 @@ class CStyleRenderer:
             return f"({s[0]} | {s[1]})"
         if op in _INFIX:
             return f"({s[0]} {_INFIX[op]} {s[1]})"
+        if op is Op.MOD and e.dtype.is_float:
+            return self.float_mod(e.dtype, s[0], s[1])
         if op in (Op.IDIV, Op.MOD):
             sym = "/" if op is Op.IDIV else "%"
             divisor = e.srcs[1]

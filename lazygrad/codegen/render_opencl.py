@@ -149,6 +149,9 @@ class OpenCLRenderer(CStyleRenderer):
                 return f"{name}({arg})"
         return f"{_MATH[op]}({arg})"  # overloaded for half, float and double
 
+    def float_mod(self, dtype: DType, a: str, b: str) -> str:
+        return f"fmod({a}, {b})"  # overloaded, exact as C's
+
     def bitcast_helper(self, src: DType, dst: DType) -> str:
         ts, td = self.type_name(src), self.type_name(dst)
         return f"static inline {td} lg_bitcast_{src.name}_{dst.name}({ts} x) {{ return as_{td}(x); }}"

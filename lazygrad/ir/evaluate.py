@@ -2,7 +2,8 @@
 
 This table is the reference semantics: constant folding uses it on scalars, the `python`
 runtime on whole arrays, and renderers must agree with it. Integer IDIV/MOD truncate toward
-zero (as C does); a zero divisor gives 0 instead of a trap.
+zero (as C does); a zero divisor gives 0 instead of a trap. Float DIV is IEEE division and float
+MOD is C's fmod, both exact as the hardware's.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def _idiv(a, b):
 
 
 def _mod(a, b):
+    if np.issubdtype(np.result_type(a, b), np.floating):
+        return np.fmod(a, b)  # C's fmod: exact, with a's sign; nan for b == 0 or an infinite a
     return np.where(b == 0, 0, a - _idiv(a, b) * b).astype(np.result_type(a, b))
 
 
@@ -46,6 +49,7 @@ ALU_NUMPY: dict[Op, Callable] = {
     Op.RECIP: lambda a: np.reciprocal(a),
     Op.ADD: lambda a, b: np.logical_or(a, b) if a.dtype == np.bool_ else a + b,
     Op.MUL: lambda a, b: np.logical_and(a, b) if a.dtype == np.bool_ else a * b,
+    Op.DIV: lambda a, b: np.divide(a, b),
     Op.MAX: _max,
     Op.MOD: _mod,
     Op.IDIV: _idiv,

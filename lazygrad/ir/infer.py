@@ -19,10 +19,12 @@ def _shapes(srcs) -> str:
 
 # operand kinds an op needs: (test of the dtype, what the error says it needs)
 _OPERAND_KIND = {
-    **{op: (lambda d: d.is_int, "integer operands") for op in (Op.SHL, Op.SHR, Op.MOD, Op.IDIV)},
+    **{op: (lambda d: d.is_int, "integer operands") for op in (Op.SHL, Op.SHR, Op.IDIV)},
+    Op.MOD: (lambda d: d.is_int or d.is_float, "integer or float operands"),
     **{op: (lambda d: not d.is_float, "integer or bool operands") for op in (Op.AND, Op.OR, Op.XOR)},
     **{op: (lambda d: d.is_float, "a float operand")
        for op in (Op.EXP2, Op.LOG2, Op.SIN, Op.SQRT, Op.RECIP)},
+    Op.DIV: (lambda d: d.is_float, "float operands"),
 }
 
 

@@ -25,6 +25,7 @@ class Op(Enum):
     # binary
     ADD = "add"
     MUL = "mul"
+    DIV = "div"  # float a / b, correctly rounded (IDIV is the integer one)
     MAX = "max"
     MOD = "mod"
     IDIV = "idiv"
@@ -67,7 +68,7 @@ class Op(Enum):
 
 
 UNARY = frozenset({Op.NEG, Op.EXP2, Op.LOG2, Op.SIN, Op.SQRT, Op.RECIP, Op.CAST, Op.BITCAST})
-BINARY = frozenset({Op.ADD, Op.MUL, Op.MAX, Op.MOD, Op.IDIV, Op.CMPLT, Op.CMPNE, Op.AND, Op.OR,
+BINARY = frozenset({Op.ADD, Op.MUL, Op.DIV, Op.MAX, Op.MOD, Op.IDIV, Op.CMPLT, Op.CMPNE, Op.AND, Op.OR,
                     Op.XOR, Op.SHL, Op.SHR})
 TERNARY = frozenset({Op.WHERE})
 ALU = UNARY | BINARY | TERNARY

@@ -187,9 +187,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     pads = lead + tuple((p, p + e) for p, e in zip(padding, extra))
     total = windows(pad_dims(input, pads), kernel, stride, one).sum((-2, -1))
     if divisor_override is not None:
-        return total * (1.0 / divisor_override)
+        return total / float(divisor_override)
     if not any(extra) and (count_include_pad or not any(padding)):
-        return total * (1.0 / (kernel[0] * kernel[1]))
+        return total / float(kernel[0] * kernel[1])
     # per-window divisor from a window sum over a mask: 1 inside the input (and, when padding
     # counts, inside the declared padding), 0 in ceil_mode's extra padding
     h, w = input.shape[-2:]

@@ -263,6 +263,15 @@ class CLAllocator:
 # ---- compiler ---------------------------------------------------------------------------------
 
 BUILD_OPTIONS: tuple[str, ...] = ()
+# OpenCL lets float `/` and sqrt be off by 2.5 and 3 ulps; torch's are correctly rounded, so
+# ask for that wherever the device can do it (CPUs do it anyway)
+_CORRECT_DIVIDE = "-cl-fp32-correctly-rounded-divide-sqrt"
+
+
+def build_options(ctx: CLContext) -> list[str]:
+    config = ctx.device.single_fp_config
+    exact = config & ctx.cl.device_fp_config.CORRECTLY_ROUNDED_DIVIDE_SQRT
+    return list(BUILD_OPTIONS) + ([_CORRECT_DIVIDE] if exact else [])
 
 
 def cache_dir() -> str:
@@ -285,7 +294,7 @@ class CLBinary:
 def _cache_key(ctx: CLContext, source: str) -> str:
     dev = ctx.device
     ident = [source, dev.platform.name, dev.platform.version, dev.name, dev.driver_version,
-             " ".join(BUILD_OPTIONS)]
+             " ".join(build_options(ctx))]
     return hashlib.sha256("\0".join(ident).encode()).hexdigest()[:24]
 
 
@@ -298,12 +307,12 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
         try:
             with open(path, "rb") as f:
                 binary = f.read()
-            prg = cl.Program(ctx.context, [ctx.device], [binary]).build(options=list(BUILD_OPTIONS))
+            prg = cl.Program(ctx.context, [ctx.device], [binary]).build(options=build_options(ctx))
             return CLBinary(prg, source)
         except Exception:  # noqa: BLE001, S110  a stale or foreign binary: rebuild from source below
             pass
     try:
-        prg = cl.Program(ctx.context, source).build(options=list(BUILD_OPTIONS))
+        prg = cl.Program(ctx.context, source).build(options=build_options(ctx))
     except cl.Error as e:
         raise CompileError(f"the OpenCL compiler of {ctx.label} failed on kernel {name}:\n"
                            f"--- build log ---\n{_build_log(e)}\n--- source ---\n{_numbered(source)}"
