@@ -401,7 +401,8 @@ class IndexMixin:
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all
         view = _apply_plan(self, plan)
-        check_write_overlap(view, (value,), broadcast=True)
+        # a 0-dim value is torch's fill_, which reads it first: no overlap with it is checked
+        check_write_overlap(view, (value,) if getattr(value, "ndim", 0) else (), broadcast=True)
         value = _value_to(value, self.dtype, view.shape)
         in_place = _storage_view(self.node) is not None
         if in_place:

@@ -365,7 +365,12 @@ def _link_gradient(assign: Node, written: dict, mode: str = "record"):
         add_gradient_path(new, old, lambda node, g: g)
         return
     add_gradient_path(new, value, lambda node, g, target=target, old=old: _swap_base(target, old, g))
-    if target is not old and has_gradient_path(old):
+    if target is old and has_gradient_path(old):
+        # the whole storage written: torch's graph still reaches the old version's leaves,
+        # which get zero gradients (not None)
+        add_gradient_path(new, old, lambda node, g: make(
+            Op.CONST, (), dtypes.cast_scalar(0, g.dtype), g.dtype, g.shape, g.device))
+    elif target is not old and has_gradient_path(old):
         ones = make(Op.CONST, (), dtypes.cast_scalar(1, target.dtype), target.dtype, target.shape, target.device)
         count = gradient_nodes([target], [ones], [old]).get(old)  # how often the view reads each element
         if count is not None:

@@ -392,3 +392,31 @@ def test_expand_of_a_number_tensor_is_a_view_of_it(device):
                     seen.append("RuntimeError")
         return seen
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+@pytest.mark.parametrize("views", [1, 2])
+def test_writing_all_of_a_value_through_a_view_leaves_zero_gradients(device, views):
+    """A write of a value without history over the whole of one with history (here through a
+    view that covers it, while another view is alive): the old value's leaves still get
+    gradients, zeros, as torch's (they were None)."""
+    def case(T, dev):
+        x = T.tensor([-3.5], device=dev, requires_grad=True)
+        y = T.nn.functional.gelu(x)
+        alive = [y.view(-1), y.unsqueeze(1)][:views]
+        alive[0].copy_(T.tensor(2.0, device=dev))
+        (y * 3.75).sum().backward()
+        return {"x.grad": x.grad, "y": y.detach()}
+    same_as_torch(case, device)
+
+
+def test_slice_assignment_of_a_zero_dim_value_from_the_same_storage(device):
+    """x[None][0:1] = x for a 0-dim x is torch's fill_ (which reads the value first), not a
+    copy with an overlap check: it raised."""
+    def case(T, dev):
+        x = T.tensor(True, device=dev)
+        v = x.unsqueeze(0)
+        v[0::1] = x
+        y = T.tensor([1.0, 2.0], device=dev)
+        y[0:1] = y[1]
+        return v.tolist(), y.tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")
