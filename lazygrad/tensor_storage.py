@@ -93,6 +93,8 @@ def check_write_overlap(target: "Tensor", sources=(), broadcast: bool = False) -
     """torch's overlap checks before an in-place write: the target may not hold one element
     twice (an expanded view), and no source may share some but not all of its elements (a
     shifted slice of the same storage: torch would read elements it has already written)."""
+    if target.numel() == 0:
+        return  # nothing is written
     view = strided_view(target) if target.node.op in MOVEMENT else None
     if view is not None and any(st == 0 and d > 1 for d, st in zip(view.shape, view.strides)):
         raise RuntimeError(_OVERLAP.format(what="more than one element of the written-to tensor",

@@ -420,3 +420,15 @@ def test_slice_assignment_of_a_zero_dim_value_from_the_same_storage(device):
         y[0:1] = y[1]
         return v.tolist(), y.tolist()
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_an_empty_slice_assignment_raises_no_overlap_error(device):
+    """An empty target writes nothing, so it holds no element twice (it raised torch's
+    internal-overlap error when None dims stood beside the empty one)."""
+    def case(T, dev):
+        c = T.tensor([[[1.375], [2.75], [4.0]], [[-0.875], [-3.5], [3.25]]], device=dev)
+        c[None, :, 3:3, None, :] = -1
+        e = T.tensor([1.0], device=dev).expand(3)
+        e[1:1] = 5
+        return c.tolist(), e.tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")
