@@ -136,9 +136,11 @@ class MathMixin:
 
     @staticmethod
     def _float_remainder(a, b):
-        """torch's remainder for floats: fmod moved to b's sign."""
+        """torch's remainder for floats: fmod moved to b's sign. The select picks what is added
+        (b or -0.0, which leaves every mod as it is), so a's gradient reads nothing of b: torch's
+        keeps b only when b requires grad."""
         mod = MathMixin._float_fmod(a, b)
-        return ((mod != 0) & ((b < 0) != (mod < 0))).if_else(mod + b, mod)
+        return mod + ((mod != 0) & ((b < 0) != (mod < 0))).if_else(b, -0.0)
 
     def _int_floordiv(self, a, b):
         q = a._binary(Op.IDIV, b)

@@ -432,3 +432,16 @@ def test_an_empty_slice_assignment_raises_no_overlap_error(device):
         e[1:1] = 5
         return c.tolist(), e.tolist()
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_remainder_gradient_reads_nothing_of_a_divisor_without_grad(device):
+    """x % d: torch keeps d only when d requires grad, so writing d in place before backward is
+    fine there; here the gradient read d through remainder's select and raised."""
+    def case(T, dev):
+        x = T.tensor([-1.75, 2.5], device=dev, requires_grad=True)
+        d = T.tensor([1, 2], device=dev)
+        y = x % d
+        d *= T.tensor([-4, -3], device=dev)
+        (y * T.tensor([1.375, 3.375], device=dev)).sum().backward()
+        return {"y": y.detach(), "x.grad": x.grad}
+    same_as_torch(case, device)

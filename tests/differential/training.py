@@ -148,8 +148,11 @@ def jit_op_programs(draw) -> Program:
         draw(st.sampled_from(body_kinds))(b)
     made = [n for n in b.names if n not in inputs] or inputs[:1]
     kept = [(i, ln) for i, ln in enumerate(b.lines) if i >= first and i not in b.raised]
-    consts = [ln for _, ln in kept if ln.startswith("c")]  # literals made on the way: captured
-    body = [ln for _, ln in kept if not ln.startswith("c")]
+    # literals made on the way are captured; an in-place write to an input (c2.sub_(3)) is the
+    # body's (moved out, it changed the traced values but not the replayed ones)
+    made_here = [ln.startswith("c") and ln.split(" = ", 1)[0].isidentifier() for _, ln in kept]
+    consts = [ln for (_, ln), const in zip(kept, made_here) if const]
+    body = [ln for (_, ln), const in zip(kept, made_here) if not const]
     lines = b.lines[:first] + consts
     lines.append("\n".join([f"def f({', '.join(inputs)}):"] + ["    " + ln for ln in body]
                            + [f"    return [{', '.join(made)}]"]))
