@@ -3,8 +3,8 @@ from lazygrad import dtypes
 from lazygrad.dtypes import (DType, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64,
                              uint8, uint16, uint32, uint64)
 from lazygrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from lazygrad.ir.errors import (CompileError, DeviceError, DTypeError, IRParseError, LazygradError,
-                                ShapeError)
+from lazygrad.errors import (CompileError, DeviceError, DTypeError, IRParseError, LazygradError,
+                             ShapeError)
 from lazygrad.jit import JitError, jit
 from lazygrad.realize import stats
 from lazygrad.runtime.registry import Device_ as Device

@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable, Sequence
 
 from lazygrad import dtypes
-from lazygrad.ir.errors import InplaceModifiedError
+from lazygrad.errors import InplaceModifiedError
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
 

@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from lazygrad.config import fresh_values, register_cache
-from lazygrad.ir.errors import LazygradError
+from lazygrad.errors import LazygradError
 from lazygrad.ir.ops import Op
 from lazygrad.realize import buffer_node, cached, captures
 from lazygrad.runtime.buffer import Buffer

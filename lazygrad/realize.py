@@ -19,7 +19,7 @@ from lazygrad.codegen.lower import lower
 from lazygrad.codegen.search import beam_width
 from lazygrad.codegen.search import choose as beam_choose
 from lazygrad.config import values_fresh
-from lazygrad.ir.errors import InplaceModifiedError, LazygradError
+from lazygrad.errors import InplaceModifiedError, LazygradError
 from lazygrad.ir.node import Node, base_of, make
 from lazygrad.ir.ops import Op
 from lazygrad.ir.schedule import Schedule, ScheduledKernel, create_schedule

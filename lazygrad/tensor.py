@@ -17,8 +17,8 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.autograd import AutogradMixin, add_gradient_path, const, has_gradient_path
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.errors import CastError, DTypeError, ShapeError
 from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.ir.errors import CastError, DTypeError, ShapeError
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import contiguous_strides
@@ -107,7 +107,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         if not isinstance(value, Tensor):
             value = Tensor(value, dtype=self.dtype, device=self.device)
         if value.device != self.device:
-            from lazygrad.ir.errors import DeviceError
+            from lazygrad.errors import DeviceError
             raise DeviceError(f"assign: value is on {value.device!r}, target on {self.device!r}")
         value = value.cast(self.dtype)._broadcast_to(self.shape)
         _check_inplace(self)
@@ -434,7 +434,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         """Both operands with one shape and one dtype, by torch's broadcasting and promotion."""
         if isinstance(other, Tensor):
             if other.device != self.device:
-                from lazygrad.ir.errors import DeviceError
+                from lazygrad.errors import DeviceError
                 raise DeviceError(f"expected all tensors on one device, found {self.device!r} and "
                                   f"{other.device!r} (move one with .to())")
             dt = dtype or dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.ir.errors import DTypeError, ShapeError
+from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.jit import capturing

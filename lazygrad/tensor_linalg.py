@@ -7,7 +7,7 @@ inputs stay integer (int @ int is int, as in torch); the sum runs in int64 and i
 from __future__ import annotations
 
 from lazygrad import dtypes
-from lazygrad.ir.errors import ShapeError
+from lazygrad.errors import ShapeError
 
 
 def _contract(product, axes, dtype):

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.ir.errors import ShapeError
+from lazygrad.errors import ShapeError
 from lazygrad.ir.node import make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.tensor_storage import strided_view

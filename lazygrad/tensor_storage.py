@@ -19,8 +19,8 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.autograd import VersionCounter, add_gradient_path, gradient_nodes, has_gradient_path
+from lazygrad.errors import InplaceViewError
 from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.ir.errors import InplaceViewError
 from lazygrad.ir.node import Node, make, replace_srcs, toposort, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import View

@@ -18,8 +18,8 @@ from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Param, Store, U
 from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.lower import lower
+from lazygrad.errors import IRParseError, IRVerifyError
 from lazygrad.ir import symbolic as sym
-from lazygrad.ir.errors import IRParseError, IRVerifyError
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 from lazygrad.ir.parser import parse_graph

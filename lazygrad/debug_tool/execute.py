@@ -19,7 +19,7 @@ from lazygrad.codegen.lower import lower
 from lazygrad.debug_tool.capture import Capture, buffer_leaves
 from lazygrad.debug_tool.units import Unit, pad_lines
 from lazygrad.dtypes import DType
-from lazygrad.ir.errors import IRParseError, LazygradError
+from lazygrad.errors import IRParseError, LazygradError
 from lazygrad.ir.kernel import kernel_name
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op

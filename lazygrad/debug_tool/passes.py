@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lazygrad.codegen.lower import lower
-from lazygrad.ir.errors import IRVerifyError
+from lazygrad.errors import IRVerifyError
 from lazygrad.ir.kernel import kernel_name
 from lazygrad.ir.schedule import create_schedule
 from lazygrad.ir.simplify import simplify

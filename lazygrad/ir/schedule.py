@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from lazygrad.config import register_cache, values_fresh
+from lazygrad.errors import LazygradError
 from lazygrad.ir import schedule_cache
-from lazygrad.ir.errors import LazygradError
 from lazygrad.ir.kernel import kernel_flops, kernel_name
 from lazygrad.ir.kernel_ast import STORED_PERMUTED, TRANSPOSED_COPY, AssignHazard, build_kernel_ast
 from lazygrad.ir.node import Node, base_of, consumers, is_view_of_buffer, make, toposort  # noqa: F401

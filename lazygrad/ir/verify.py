@@ -7,7 +7,7 @@ names the offending node or statement.
 """
 from __future__ import annotations
 
-from lazygrad.ir.errors import IRVerifyError
+from lazygrad.errors import IRVerifyError
 from lazygrad.ir.infer import infer
 from lazygrad.ir.node import Node, toposort
 from lazygrad.ir.ops import MOVEMENT, Op

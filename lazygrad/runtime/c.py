@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from lazygrad.codegen.render_c import render_c
-from lazygrad.ir.errors import CompileError
+from lazygrad.errors import CompileError
 from lazygrad.runtime.device import PROGRAMS, Device
 from lazygrad.runtime.free_list import FreeList
 

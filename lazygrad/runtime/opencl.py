@@ -29,7 +29,7 @@ import numpy as np
 from lazygrad.codegen import heuristics
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry, launch_options
-from lazygrad.ir.errors import CompileError, DeviceError
+from lazygrad.errors import CompileError, DeviceError
 from lazygrad.runtime.device import Device
 from lazygrad.runtime.free_list import FreeList
 
