@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
 from lazygrad.errors import IRVerifyError
 from lazygrad.ir.kernel import kernel_name
 from lazygrad.ir.schedule import create_schedule
 from lazygrad.ir.simplify import simplify
-from lazygrad.ir.verify import verify_graph, verify_loop
+from lazygrad.ir.verify import verify_graph
 
 
 @dataclass
