@@ -22,9 +22,9 @@ from lazygrad.config import values_fresh
 from lazygrad.errors import InplaceModifiedError, LazygradError
 from lazygrad.ir.node import Node, base_of, make
 from lazygrad.ir.ops import Op
-from lazygrad.ir.schedule import Schedule, ScheduledKernel, create_schedule
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import get_device
+from lazygrad.schedule.schedule import Schedule, ScheduledKernel, create_schedule
 
 _local = threading.local()  # lg.jit captures are per thread: another thread's kernels are not ours
 

@@ -261,7 +261,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
     def schedule(self) -> list:
         """The kernels realizing this tensor would run, without running anything. Each has
         `.name`, `.kernel_ir` (text) and `.source(device=None)`."""
-        from lazygrad.ir.schedule import create_schedule
+        from lazygrad.schedule.schedule import create_schedule
         if self.node.op is Op.BUFFER or self.node.realized is not None:
             return []
         return create_schedule([self.node]).kernels

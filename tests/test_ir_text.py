@@ -25,11 +25,11 @@ from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 from lazygrad.ir.parser import parse_graph
 from lazygrad.ir.printer import print_graph
-from lazygrad.ir.schedule import create_schedule
 from lazygrad.ir.verify import verify_graph
 from lazygrad.ir.view import View, ViewStack
 from lazygrad.runtime import python as python_runtime
 from lazygrad.runtime.python import Interpreter
+from lazygrad.schedule.schedule import create_schedule
 
 F32 = dtypes.float32
 

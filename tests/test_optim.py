@@ -7,7 +7,7 @@ import pytest
 
 import lazygrad as lg
 from lazygrad import nn, optim
-from lazygrad.ir.schedule import create_schedule
+from lazygrad.schedule.schedule import create_schedule
 
 lg_tensor = sys.modules["lazygrad.tensor_storage"]
 

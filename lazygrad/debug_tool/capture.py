@@ -20,8 +20,8 @@ import numpy as np
 
 from lazygrad.ir.node import Node, toposort, user_location
 from lazygrad.ir.ops import Op
-from lazygrad.ir.schedule import Schedule, ScheduledKernel
 from lazygrad.realize import observers
+from lazygrad.schedule.schedule import Schedule, ScheduledKernel
 
 
 @dataclass(eq=False)

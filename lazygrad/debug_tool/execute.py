@@ -21,7 +21,6 @@ from lazygrad.debug_tool.capture import Capture, buffer_leaves
 from lazygrad.debug_tool.units import Unit, pad_lines
 from lazygrad.dtypes import DType
 from lazygrad.errors import IRParseError, LazygradError
-from lazygrad.ir.kernel import kernel_name
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
 from lazygrad.ir.parser import parse_graph
@@ -31,6 +30,7 @@ from lazygrad.ir.verify import verify_graph
 from lazygrad.realize import buffer_node, realize_nodes
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
+from lazygrad.schedule.kernel import kernel_name
 
 
 @dataclass
