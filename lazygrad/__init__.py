@@ -6,7 +6,7 @@ from lazygrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_e
 from lazygrad.errors import (CompileError, DeviceError, DTypeError, IRParseError, LazygradError,
                              ShapeError)
 from lazygrad.jit import JitError, jit
-from lazygrad.realize import stats
+from lazygrad.engine.realize import stats
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
 from lazygrad.tensor import Tensor, realize

@@ -298,7 +298,7 @@ def check_gradients_current(grads, through=()) -> None:
     """torch's version-counter check, at backward time, before anything runs: a node the
     gradients flow `through` whose op kept a value written since raises (as torch's), and a
     gradient that would read a replaced version of a buffer raises (it would be wrong)."""
-    from lazygrad.realize import cached, check_current
+    from lazygrad.engine.realize import cached, check_current
     check_saved_versions(through)
     grads = list(grads)
     if not grads:

@@ -37,9 +37,9 @@ from typing import Any, Callable
 import numpy as np
 
 from lazygrad.config import fresh_values, register_cache
+from lazygrad.engine.realize import buffer_node, cached, captures
 from lazygrad.errors import LazygradError
 from lazygrad.ir.ops import Op
-from lazygrad.realize import buffer_node, cached, captures
 from lazygrad.runtime.buffer import Buffer
 
 

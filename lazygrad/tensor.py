@@ -22,7 +22,7 @@ from lazygrad.grad_mode import is_grad_enabled
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import contiguous_strides
-from lazygrad.realize import buffer_node, realize_nodes
+from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
 from lazygrad.tensor_index import IndexMixin

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lazygrad.engine.realize import observers
 from lazygrad.ir.node import Node, toposort, user_location
 from lazygrad.ir.ops import Op
-from lazygrad.realize import observers
 from lazygrad.schedule.schedule import Schedule, ScheduledKernel
 
 

@@ -20,6 +20,7 @@ from lazygrad.codegen.lower import lower
 from lazygrad.debug_tool.capture import Capture, buffer_leaves
 from lazygrad.debug_tool.units import Unit, pad_lines
 from lazygrad.dtypes import DType
+from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import IRParseError, LazygradError
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
@@ -27,7 +28,6 @@ from lazygrad.ir.parser import parse_graph
 from lazygrad.ir.printer import type_text
 from lazygrad.ir.symbolic import Expr
 from lazygrad.ir.verify import verify_graph
-from lazygrad.realize import buffer_node, realize_nodes
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
 from lazygrad.schedule.kernel import kernel_name
