@@ -15,14 +15,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import AutogradMixin, add_gradient_path, const, has_gradient_path
+from lazygrad.autograd import AutogradMixin
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import CastError, DTypeError, ShapeError
 from lazygrad.grad_mode import is_grad_enabled
+from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import contiguous_strides
-from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
 from lazygrad.tensor_index import IndexMixin

@@ -9,9 +9,9 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import add_gradient_path
 from lazygrad.errors import DTypeError
 from lazygrad.grad_mode import is_grad_enabled
+from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 

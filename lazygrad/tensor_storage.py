@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import VersionCounter, add_gradient_path, gradient_nodes, has_gradient_path
+from lazygrad.autograd import VersionCounter
 from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
 from lazygrad.errors import InplaceViewError
 from lazygrad.grad_mode import is_grad_enabled
+from lazygrad.ir.gradient import add_gradient_path, gradient_nodes, has_gradient_path
 from lazygrad.ir.node import Node, make, replace_srcs, toposort, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import View

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import add_gradient_path
+from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
