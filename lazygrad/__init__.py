@@ -2,16 +2,16 @@
 from lazygrad import dtypes
 from lazygrad.dtypes import (DType, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64,
                              uint8, uint16, uint32, uint64)
-from lazygrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from lazygrad.frontend.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from lazygrad.errors import (CompileError, DeviceError, DTypeError, IRParseError, LazygradError,
                              ShapeError)
-from lazygrad.jit import JitError, jit
+from lazygrad.engine.jit import JitError, jit
 from lazygrad.engine.realize import stats
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
-from lazygrad.tensor import Tensor, realize
-from lazygrad.functions import *  # noqa: F401,F403  (lg.exp, lg.sum, lg.cat, ...)
-from lazygrad.factories import *  # noqa: F401,F403  (lg.zeros, lg.arange, lg.rand, ...)
+from lazygrad.frontend.tensor import Tensor, realize
+from lazygrad.frontend.functions import *  # noqa: F401,F403  (lg.exp, lg.sum, lg.cat, ...)
+from lazygrad.frontend.factories import *  # noqa: F401,F403  (lg.zeros, lg.arange, lg.rand, ...)
 
 bool = bool_  # noqa: A001  (torch spells it lazygrad.bool)
 float = float32  # noqa: A001
@@ -30,7 +30,8 @@ from_numpy = Tensor.from_numpy
 
 __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices", "stats",
            "no_grad", "enable_grad", "register_device"]
-from lazygrad.autograd import grad  # noqa: E402
+from lazygrad.frontend import autograd, random  # noqa: E402  (torch.autograd, torch.random)
+from lazygrad.frontend.autograd import grad  # noqa: E402
 from lazygrad import nn, optim  # noqa: E402
-from lazygrad.serialization import save, load  # noqa: E402
+from lazygrad.frontend.serialization import save, load  # noqa: E402
 __all__ += ["grad", "nn", "optim", "save", "load"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 import lazygrad as lg
-from lazygrad import random as _random
-from lazygrad.tensor import Tensor
+from lazygrad.frontend import random as _random
+from lazygrad.frontend.tensor import Tensor
 
 _NP_RNG = np.random.default_rng(0)
 _SEEDED_FROM = None

@@ -6,8 +6,8 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.activation import softmax
-from lazygrad.tensor import Tensor
 
 
 def causal_mask(length: int, source_length: int, device: str) -> Tensor:

@@ -5,7 +5,8 @@ gathers them under the names torch uses and holds the few small ones.
 """
 from __future__ import annotations
 
-from lazygrad import random
+from lazygrad.frontend import random
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
 from lazygrad.nn.attention import scaled_dot_product_attention
@@ -27,7 +28,6 @@ from lazygrad.nn.loss import (
     nll_loss,
 )
 from lazygrad.nn.norm import batch_norm, group_norm, layer_norm
-from lazygrad.tensor import Tensor
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -16,7 +16,7 @@ def _contract(product, axes, dtype):
 
 
 def _as_tensor(x, device=None):
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     return x if isinstance(x, Tensor) else Tensor(x, device=device)
 
 
@@ -67,7 +67,7 @@ class LinalgMixin:
         if a2.shape[-1] != b2.shape[-2]:
             raise ShapeError(f"matmul: shapes {list(a.shape)} and {list(b.shape)} do not match "
                              f"({a2.shape[-1]} != {b2.shape[-2]})")
-        from lazygrad.tensor import broadcast_shape
+        from lazygrad.frontend.tensor import broadcast_shape
         try:
             broadcast_shape(a2.shape[:-2], b2.shape[:-2])
         except ShapeError:
@@ -227,7 +227,7 @@ def einsum(equation: str, *operands):
     broadcasting '...'. Operands are contracted left to right, two at a time, each step
     summing out the labels no later operand and not the output needs (so 'ij,jk,kl->il' never
     builds the i*j*k*l product); each step is one multiply + sum."""
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     if not operands:
         raise ShapeError(f"einsum: {equation!r} got no operands")
     device = next((o.device for o in operands if isinstance(o, Tensor)), None)

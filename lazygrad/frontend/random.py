@@ -117,7 +117,7 @@ def _state_words(counter: int):
 
 
 def _state_tensor(device: str, counter: int):
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     state = Tensor(_state_words(counter), device=device)
     if _trace is not None:
         _trace.append((state, counter - _trace_base))
@@ -126,7 +126,7 @@ def _state_tensor(device: str, counter: int):
 
 def random_bits(shape: tuple[int, ...], device: str):
     """Two uint32 words for every element of shape, from the next counter of the generator."""
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     _, counter = _STATE.next_key_and_counter()
     n = math.prod(shape)
     index = Tensor._wrap(make(Op.IOTA, (), None, dtypes.uint32, (n,), device))
@@ -163,7 +163,7 @@ def _normal(word0, word1, dtype: DType):
 
 
 def _shape_args(size) -> tuple[int, ...]:
-    from lazygrad.factories import _size
+    from lazygrad.frontend.factories import _size
     return _size(size)
 
 

@@ -23,7 +23,7 @@ _NAMES = {code: name for name, code in _CODES.items()}
 
 
 def _tensors_of(obj) -> dict:
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     if hasattr(obj, "state_dict") and callable(obj.state_dict) and not isinstance(obj, dict):
         obj = obj.state_dict()
     if isinstance(obj, Tensor):
@@ -71,7 +71,7 @@ def save(obj, path, metadata: dict[str, str] | None = None) -> None:
 
 def load(path, device: str | None = None) -> dict:
     """Read a safetensors file into a dict of realized tensors (in the file's order)."""
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     with open(path, "rb") as f:
         blob = f.read()
     if len(blob) < 8:

@@ -4,7 +4,7 @@ Each is a thin call of the Tensor method of the same name, so there is one imple
 """
 from __future__ import annotations
 
-from lazygrad.tensor import Tensor
+from lazygrad.frontend.tensor import Tensor
 
 
 def _as_tensor(x) -> Tensor:
@@ -52,7 +52,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def einsum(equation: str, *operands) -> Tensor:
-    from lazygrad.tensor_linalg import einsum as _einsum
+    from lazygrad.frontend.tensor_linalg import einsum as _einsum
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     return _einsum(equation, *operands)

@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import VersionCounter
 from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
 from lazygrad.errors import InplaceViewError
-from lazygrad.grad_mode import is_grad_enabled
+from lazygrad.frontend.autograd import VersionCounter
+from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.ir.gradient import add_gradient_path, gradient_nodes, has_gradient_path
 from lazygrad.ir.node import Node, make, replace_srcs, toposort, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import View
 
 if TYPE_CHECKING:  # (the Tensor class reads this module, not the other way round)
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
 
 
 class _LiveTensors:

@@ -10,11 +10,11 @@ import math
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.frontend.random import manual_seed, rand, rand_like, randint, randn, randn_like
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
-from lazygrad.random import manual_seed, rand, rand_like, randint, randn, randn_like
 from lazygrad.runtime.registry import Device_, canonical
-from lazygrad.tensor import Tensor
 
 __all__ = ["arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "manual_seed",
            "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "zeros",

@@ -120,7 +120,7 @@ def _no_grad_fn(i: int) -> RuntimeError:
 
 def _seed(output, given, i: int) -> Node:
     """The gradient flowing into an output: ones for a scalar, else the one given."""
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     if given is None:
         if output.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs, got shape "
@@ -143,8 +143,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
          allow_unused: bool = False) -> tuple:
     """torch.autograd.grad: the gradients of outputs with respect to inputs, one per input.
     The graph is never freed here, so retain_graph is accepted and has no effect."""
-    from lazygrad.grad_mode import is_grad_enabled
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.grad_mode import is_grad_enabled
+    from lazygrad.frontend.tensor import Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -206,8 +206,8 @@ class AutogradMixin:
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
     """torch.autograd.backward: several outputs at once, their gradients summed into .grad."""
-    from lazygrad.grad_mode import is_grad_enabled
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.grad_mode import is_grad_enabled
+    from lazygrad.frontend.tensor import Tensor
     outputs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(outputs) if grad_tensors is None else [grad_tensors]

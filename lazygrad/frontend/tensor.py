@@ -15,25 +15,19 @@ from typing import Any, Sequence
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import AutogradMixin
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import CastError, DTypeError, ShapeError
-from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path
-from lazygrad.ir.node import Node, make
-from lazygrad.ir.ops import MOVEMENT, Op
-from lazygrad.ir.view import contiguous_strides
-from lazygrad.runtime.buffer import Buffer
-from lazygrad.runtime.registry import Device_, canonical, get_device
-from lazygrad.tensor_index import IndexMixin
-from lazygrad.tensor_linalg import LinalgMixin
-from lazygrad.tensor_math import MathMixin
-from lazygrad.tensor_reduce import ReduceMixin
-from lazygrad.tensor_saved import install as install_saved_values
-from lazygrad.tensor_saved import writing_into
-from lazygrad.tensor_shape import ShapeMixin
-from lazygrad.tensor_storage import (
+from lazygrad.frontend.autograd import AutogradMixin
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_index import IndexMixin
+from lazygrad.frontend.tensor_linalg import LinalgMixin
+from lazygrad.frontend.tensor_math import MathMixin
+from lazygrad.frontend.tensor_reduce import ReduceMixin
+from lazygrad.frontend.tensor_saved import install as install_saved_values
+from lazygrad.frontend.tensor_saved import writing_into
+from lazygrad.frontend.tensor_shape import ShapeMixin
+from lazygrad.frontend.tensor_storage import (
     _LAZY,
     _bind,
     _check_inplace,
@@ -47,7 +41,13 @@ from lazygrad.tensor_storage import (
     strided_view,
     version_counter,
 )
-from lazygrad.tensor_unary import UnaryMathMixin
+from lazygrad.frontend.tensor_unary import UnaryMathMixin
+from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path
+from lazygrad.ir.node import Node, make
+from lazygrad.ir.ops import MOVEMENT, Op
+from lazygrad.ir.view import contiguous_strides
+from lazygrad.runtime.buffer import Buffer
+from lazygrad.runtime.registry import Device_, canonical, get_device
 
 Scalar = bool | int | float
 
@@ -273,7 +273,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return realize_nodes([self.node])[0]
 
     def numpy(self) -> np.ndarray:
-        from lazygrad.jit import JitError, capturing
+        from lazygrad.engine.jit import JitError, capturing
         if capturing():
             from lazygrad.ir.node import user_location
             raise JitError(f"a jitted function read a tensor's value on the host (at "

@@ -65,7 +65,7 @@ def _recording() -> "_Recording | None":
 def host_value(fn: Callable[[], float], dtype, device: str):
     """A 0-d tensor holding fn(), a value computed on the host (an lr, a bias correction).
     Under lg.jit it is refilled with a fresh fn() before every replay instead of freezing."""
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     t = Tensor(np.array(fn(), dtype=dtype.np), device=device)
     rec = _recording()
     if rec is not None:
@@ -107,7 +107,7 @@ class _Plan:
 
 
 def _flatten_outputs(value: Any) -> tuple[list, Any]:
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     if isinstance(value, Tensor):
         return [value], "tensor"
     if isinstance(value, (tuple, list)):
@@ -154,7 +154,7 @@ _VIEW_OPS = {"RESHAPE", "PERMUTE", "EXPAND", "PAD", "SHRINK", "FLIP", "DETACH"}
 
 
 def _arg_key(value: Any) -> Any:
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     if isinstance(value, Tensor):
         return ("tensor", value.shape, value.dtype.name, value.device)
     if isinstance(value, (list, tuple)):
@@ -168,7 +168,7 @@ def _arg_key(value: Any) -> Any:
 
 
 def _tensor_args(args: tuple, kwargs: dict) -> list:
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     found = []
 
     def go(v):
@@ -186,7 +186,7 @@ def _input_buffers(tensors: list) -> list[Buffer]:
     """Realize the inputs; each must be a whole buffer (a view is made contiguous)."""
     lazy = [t for t in tensors if t.node.op is not Op.BUFFER]
     if lazy:
-        from lazygrad.tensor import realize
+        from lazygrad.frontend.tensor import realize
         realize(*lazy)
     out = []
     for t in tensors:
@@ -201,7 +201,7 @@ def _value_buffer(t) -> Buffer:
         whole = _reshaped_buffer(t.node)
         if whole is not None and whole.buffer.size == t.numel():  # a reshape of a whole buffer: itself
             return whole.buffer
-        from lazygrad.tensor import realize
+        from lazygrad.frontend.tensor import realize
         copy = t.detach()._contiguous()
         realize(copy)
         node = copy.node if copy.node.op is Op.BUFFER else cached(copy.node)
@@ -286,7 +286,7 @@ class JitFunction:
                _storage_pattern(tensors))
         if not CACHE.enabled:
             result = self.fn(*args, **kwargs)
-            from lazygrad.tensor import realize
+            from lazygrad.frontend.tensor import realize
             realize(*_flatten_outputs(result)[0])
             return result
         plan = self.plans.get(key)
@@ -301,15 +301,15 @@ class JitFunction:
         if n == 0:
             result = self.fn(*args, **kwargs)
             outs, _ = _flatten_outputs(result)
-            from lazygrad.tensor import realize
+            from lazygrad.frontend.tensor import realize
             realize(*outs)
             return result
         return self._capture(key, args, kwargs, tensors)
 
     def _capture(self, key, args, kwargs, tensors):
-        from lazygrad import random
-        from lazygrad.autograd import live_leaves
-        from lazygrad.tensor import realize
+        from lazygrad.frontend import random
+        from lazygrad.frontend.autograd import live_leaves
+        from lazygrad.frontend.tensor import realize
         inputs = _input_buffers(tensors)
         leaves = live_leaves()
         realize(*[leaf.grad for leaf in leaves if leaf.grad is not None])  # each .grad a buffer of its own
@@ -351,7 +351,7 @@ class JitFunction:
             else:
                 buffer.copyin(np.array(fn(), dtype=buffer.dtype.np))
         if plan.random_tensors:
-            from lazygrad import random
+            from lazygrad.frontend import random
             random.before_replay(plan.random_tensors, plan.random_states)
         outputs: list[Buffer] = []
         for captured, spec, _ in plan.outputs:
@@ -389,8 +389,8 @@ class JitFunction:
             program(*(b.handle for b in buffers))
             if in_place:  # a new version of the storage, as outside jit
                 written[buffers[0].storage] = buffers[0].next_version()
-        from lazygrad.tensor import Tensor
-        from lazygrad.tensor_storage import _move_views
+        from lazygrad.frontend.tensor import Tensor
+        from lazygrad.frontend.tensor_storage import _move_views
         if written:
             _move_views(written)
         # a returned input or captured storage may have been written since: its current version

@@ -10,7 +10,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError
-from lazygrad.grad_mode import is_grad_enabled
+from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -59,7 +59,7 @@ class MathMixin:
     def _scaled(self, other, alpha):
         """other * alpha for add/sub, computed in the result dtype (alpha takes no part in type
         promotion), after torch's checks of alpha against that dtype."""
-        from lazygrad.tensor import Tensor
+        from lazygrad.frontend.tensor import Tensor
         dt = (dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
               if isinstance(other, Tensor) else dtypes.result_type_with_scalar(self.dtype, other))
         if isinstance(alpha, bool) and not dt.is_bool:
@@ -273,14 +273,14 @@ class MathMixin:
     def where(self, condition, other):
         """torch's method: self where condition holds, else other (lg.where(c, x, y) is the
         function form)."""
-        from lazygrad.tensor import Tensor
+        from lazygrad.frontend.tensor import Tensor
         cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=self.device)
         return cond.if_else(self, other)
 
     def if_else(self, x, y):
         """self is the condition: self ? x : y, broadcast together (the primitive `where`)."""
+        from lazygrad.frontend.tensor import Tensor, broadcast_shape
         from lazygrad.ir.node import make
-        from lazygrad.tensor import Tensor, broadcast_shape
         cond = self if self.dtype.is_bool else self != 0
         xt = x if isinstance(x, Tensor) else None
         yt = y if isinstance(y, Tensor) else None

@@ -12,9 +12,9 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend.tensor_storage import strided_view
 from lazygrad.ir.node import make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
-from lazygrad.tensor_storage import strided_view
 
 
 def _flat_args(args):
@@ -286,7 +286,7 @@ class ShapeMixin:
         if counts.shape[0] != x.shape[d]:
             raise ShapeError(f"repeat_interleave: got {counts.shape[0]} repeat counts for dim {d} "
                              f"of size {x.shape[d]} (shape {list(x.shape)})")
-        from lazygrad.tensor import Tensor
+        from lazygrad.frontend.tensor import Tensor
         index = Tensor(np.repeat(np.arange(x.shape[d]), counts), device=x.device)
         return x.index_select(d, index)
 
@@ -416,7 +416,7 @@ class ShapeMixin:
     def cat(self, *others, dim=0):
         """Concatenation as one fused expression: each piece is padded to the full size along
         dim, and a `where` over its (constant, padded) mask picks it. No copy, no buffer."""
-        from lazygrad.tensor import Tensor
+        from lazygrad.frontend.tensor import Tensor
         pieces = [self, *others]
         for p in pieces:
             if not isinstance(p, Tensor):

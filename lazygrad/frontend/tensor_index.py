@@ -19,15 +19,15 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.engine.jit import capturing
 from lazygrad.errors import DTypeError, ShapeError
+from lazygrad.frontend.tensor_shape import _new_tensor
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
-from lazygrad.jit import capturing
-from lazygrad.tensor_shape import _new_tensor
 
 
 def _tensor_type():
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     return Tensor
 
 
@@ -100,7 +100,7 @@ def _forget_cached_copies(node):
 
 def _value_to(value, dtype, shape):
     """The value of x[index] = value, cast and broadcast to the indexed region's shape."""
-    from lazygrad.tensor import broadcast_shape
+    from lazygrad.frontend.tensor import broadcast_shape
     while value.ndim > len(shape) and value.shape[0] == 1:  # torch drops leading 1s here
         value = value.reshape(value.shape[1:])
     try:
@@ -284,7 +284,7 @@ def _gather_advanced(view, advanced):
     """One reduce kernel: the result's dims (in torch's order) followed by one axis a
     indexed dim; each index is compared with a position counter on its own axis, so neither
     the indices nor the comparison need a buffer of their own."""
-    from lazygrad.tensor import broadcast_shape
+    from lazygrad.frontend.tensor import broadcast_shape
     dims = [d for d, _ in advanced]
     if len(set(dims)) != len(dims):
         raise IndexError("an index tensor and another index for the same dim")
@@ -314,7 +314,7 @@ def _scatter_advanced(view, advanced, value):
     the indexing result's shape). With repeated indices the last write wins, as torch's CPU
     kernels do. Built in view's own layout plus one axis over the index positions, so the
     result needs one small reduce (the last write to each element) and one fused kernel."""
-    from lazygrad.tensor import broadcast_shape
+    from lazygrad.frontend.tensor import broadcast_shape
     dims = [d for d, _ in advanced]
     if len(set(dims)) != len(dims):
         raise IndexError("an index tensor and another index for the same dim")
@@ -387,7 +387,7 @@ class IndexMixin:
 
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""
-        from lazygrad.tensor_storage import (
+        from lazygrad.frontend.tensor_storage import (
             _check_inplace,
             _has_aliases,
             _materialize_aliases,
@@ -420,7 +420,7 @@ class IndexMixin:
         mask = _invert_plan(inner, plan)
         self.assign(mask.if_else(_invert_plan(value, plan), self))
         if self.node.op is Op.ASSIGN:  # it had storage after all (views share it): write it now
-            from lazygrad.tensor import realize
+            from lazygrad.frontend.tensor import realize
             realize(self)
 
     # ---- gather / scatter ------------------------------------------------------------------------
@@ -493,7 +493,7 @@ class IndexMixin:
         mask = _as_index_tensor(mask, self.device)
         if not mask.dtype.is_bool:
             raise DTypeError(f"masked_fill: the mask must be bool, got {mask.dtype.name}")
-        from lazygrad.tensor import broadcast_shape
+        from lazygrad.frontend.tensor import broadcast_shape
         if broadcast_shape(self.shape, mask.shape) != self.shape:
             raise ShapeError(f"masked_fill: mask of shape {list(mask.shape)} does not broadcast to "
                              f"the input's shape {list(self.shape)}")

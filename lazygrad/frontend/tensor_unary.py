@@ -225,8 +225,8 @@ class UnaryMathMixin:
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
         _check_scalar_operands(self.dtype, min, max)
-        from lazygrad.grad_mode import is_grad_enabled
-        from lazygrad.tensor import Tensor
+        from lazygrad.frontend.grad_mode import is_grad_enabled
+        from lazygrad.frontend.tensor import Tensor
         if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
             raise TypeError(f"clamp: min and max must both be tensors or both numbers, got "
                             f"{type(min).__name__} and {type(max).__name__}")
@@ -290,7 +290,7 @@ class UnaryMathMixin:
     def lerp(self, end, weight):
         """self + weight * (end - self), in torch's two-sided form so that weight 1 gives
         exactly end."""
-        from lazygrad.tensor import Tensor
+        from lazygrad.frontend.tensor import Tensor
         start, end = self._broadcast_pair(end)
         if not isinstance(weight, Tensor) and start.dtype != dtypes.float64:  # half computes in float32
             dtypes.check_fits(weight, dtypes.float32 if dtypes.is_half(start.dtype) else start.dtype)
@@ -300,7 +300,7 @@ class UnaryMathMixin:
 
     # ---- powers ----------------------------------------------------------------------------
     def pow(self, exponent):
-        from lazygrad.tensor import Tensor
+        from lazygrad.frontend.tensor import Tensor
         if isinstance(exponent, Tensor):
             base, exp = self._broadcast_pair(exponent)
             if not base.dtype.is_float:
@@ -340,7 +340,7 @@ class UnaryMathMixin:
 
 def _clamp_gradient(which: int, x, lo, hi):
     """The gradient of clamp(x, lo, hi) for x (which 0), lo (1) or hi (2), as torch's."""
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
 
     def grad(node, g):
         g = Tensor._wrap(g)
@@ -371,7 +371,7 @@ def _unbroadcast(t, shape: tuple[int, ...]):
 def _check_scalar_operands(dtype, *values) -> None:
     """torch converts the Python numbers of clamp (and where) to the result dtype with its
     overflow check: uint8 x.clamp(max=300) is an error, not a clamp at 44."""
-    from lazygrad.tensor import Tensor
+    from lazygrad.frontend.tensor import Tensor
     scalars = [v for v in values if v is not None and not isinstance(v, Tensor)]
     dt = dtype
     for v in scalars:

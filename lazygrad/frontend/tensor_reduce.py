@@ -10,8 +10,8 @@ import math
 from typing import NamedTuple
 
 from lazygrad import dtypes
+from lazygrad.frontend.tensor_shape import _new_tensor
 from lazygrad.ir.ops import Op
-from lazygrad.tensor_shape import _new_tensor
 
 TREE_LEVELS_A_KERNEL = 5  # prod: 32 inputs an output in each kernel
 BLOCK = 32  # cumsum/cumprod: elements a block (inside a block the scan is O(BLOCK^2))
@@ -260,7 +260,7 @@ def _softmax_dim(x, dim) -> int:
 
 def _positions(x, axis: int):
     """0..n-1 along axis, broadcast to x's shape (int64, from the iota primitive)."""
-    from lazygrad.factories import arange
+    from lazygrad.frontend.factories import arange
     n = x.shape[axis]
     index = arange(n, device=x.device)
     return index.reshape(tuple(n if a == axis else 1 for a in range(x.ndim))).expand(x.shape)
@@ -302,7 +302,7 @@ def _tree_product(x):
 
 def _small_scan(x, kind: str):
     """Inclusive scan over the last dim of size n by a masked reduce over an (n, n) grid."""
-    from lazygrad.factories import arange
+    from lazygrad.frontend.factories import arange
     n = x.shape[-1]
     grid = x.shape[:-1] + (n, n)
     rows = arange(n, device=x.device).reshape((1,) * (x.ndim - 1) + (n, 1)).expand(grid)
