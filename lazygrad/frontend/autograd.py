@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import weakref
 
+from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.ir.gradient import add, const, gradient_nodes
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
@@ -105,7 +108,6 @@ def check_gradients_current(grads, through=()) -> None:
     """torch's version-counter check, at backward time, before anything runs: a node the
     gradients flow `through` whose op kept a value written since raises (as torch's), and a
     gradient that would read a replaced version of a buffer raises (it would be wrong)."""
-    from lazygrad.engine.realize import cached, check_current
     check_saved_versions(through)
     grads = list(grads)
     if not grads:
@@ -120,14 +122,13 @@ def _no_grad_fn(i: int) -> RuntimeError:
 
 def _seed(output, given, i: int) -> Node:
     """The gradient flowing into an output: ones for a scalar, else the one given."""
-    from lazygrad.frontend.tensor import Tensor
     if given is None:
         if output.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs, got shape "
                                f"{list(output.shape)}")
         return const(output.node, 1.0)
-    if not isinstance(given, Tensor):
-        given = Tensor(given, dtype=output.dtype, device=output.device)
+    if not isinstance(given, TensorBase):
+        given = output._from_data(given, dtype=output.dtype, device=output.device)
     if given.shape != output.shape:
         raise RuntimeError(f"mismatch in shape: grad_outputs[{i}] has a shape of "
                            f"{list(given.shape)} and output[{i}] has a shape of {list(output.shape)}")
@@ -143,12 +144,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
          allow_unused: bool = False) -> tuple:
     """torch.autograd.grad: the gradients of outputs with respect to inputs, one per input.
     The graph is never freed here, so retain_graph is accepted and has no effect."""
-    from lazygrad.frontend.grad_mode import is_grad_enabled
-    from lazygrad.frontend.tensor import Tensor
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, TensorBase) else list(outputs)
+    single = isinstance(inputs, TensorBase)
     inputs = [inputs] if single else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    if grad_outputs is None or isinstance(grad_outputs, TensorBase):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     for i, o in enumerate(outputs):
         if not o.requires_grad:
@@ -177,7 +176,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             result.append(None)
             continue
         keep = create_graph and is_grad_enabled() and _reaches_leaf(g)
-        result.append(Tensor._wrap(g if keep else make(Op.DETACH, (g,)), keep))
+        result.append(x._new(g if keep else make(Op.DETACH, (g,)), keep))
     return tuple(result)
 
 
@@ -206,10 +205,8 @@ class AutogradMixin:
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
     """torch.autograd.backward: several outputs at once, their gradients summed into .grad."""
-    from lazygrad.frontend.grad_mode import is_grad_enabled
-    from lazygrad.frontend.tensor import Tensor
-    outputs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+    outputs = [tensors] if isinstance(tensors, TensorBase) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, TensorBase):
         grad_tensors = [grad_tensors] * len(outputs) if grad_tensors is None else [grad_tensors]
     for i, o in enumerate(outputs):
         if not o.requires_grad:
@@ -217,7 +214,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     seeds = [_seed(o, g, i) for i, (o, g) in enumerate(zip(outputs, grad_tensors))]
     leaves = _leaf_tensors()
     if inputs is not None:
-        chosen = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        chosen = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
         leaves = {_leaf_storage(t.node): [t] for t in chosen if t.node.op is Op.BUFFER}
     through: set = set()
     found = gradient_nodes([o.node for o in outputs], seeds, lambda n: _leaf_storage(n) in leaves, through)
@@ -230,4 +227,4 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     for st, g in by_storage.items():
         for t in leaves[st]:
             total = g if t.grad is None else add(t.grad.node, g)
-            t.grad = Tensor._wrap(total if keep else make(Op.DETACH, (total,)), keep)
+            t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)

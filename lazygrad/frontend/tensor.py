@@ -10,23 +10,25 @@ tensor_reduce.py, tensor_shape.py (movement), tensor_index.py, tensor_linalg.py.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.engine.jit import JitError, capturing
 from lazygrad.engine.realize import buffer_node, realize_nodes
-from lazygrad.errors import CastError, DTypeError, ShapeError
+from lazygrad.errors import CastError, DeviceError, DTypeError
 from lazygrad.frontend.autograd import AutogradMixin
 from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_index import IndexMixin
 from lazygrad.frontend.tensor_linalg import LinalgMixin
 from lazygrad.frontend.tensor_math import MathMixin
 from lazygrad.frontend.tensor_reduce import ReduceMixin
 from lazygrad.frontend.tensor_saved import install as install_saved_values
 from lazygrad.frontend.tensor_saved import writing_into
-from lazygrad.frontend.tensor_shape import ShapeMixin
+from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_storage import (
     _LAZY,
     _bind,
@@ -43,16 +45,19 @@ from lazygrad.frontend.tensor_storage import (
 )
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
 from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path
-from lazygrad.ir.node import Node, make
+from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import contiguous_strides
+from lazygrad.runtime import c as c_runtime
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
+from lazygrad.schedule.schedule import create_schedule
 
 Scalar = bool | int | float
 
 
-class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, AutogradMixin):
+class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, AutogradMixin,
+             TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
@@ -100,6 +105,16 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         _LAZY.add(t)
         return t
 
+    # how Tensor's parts make tensors: they cannot import this module, which imports them
+    # (tensor_base.py)
+    @staticmethod
+    def _new(node: Node, requires_grad: bool = False) -> "Tensor":
+        return Tensor._wrap(node, requires_grad)
+
+    @staticmethod
+    def _from_data(data: Any, dtype: DType | str | None = None, device: str | None = None) -> "Tensor":
+        return Tensor(data, dtype=dtype, device=device)
+
     # ---- in-place updates ------------------------------------------------------------------
     def assign(self, value: "Tensor | Scalar") -> "Tensor":
         """Lazily replace this tensor's contents (same shape and dtype; value broadcasts).
@@ -108,7 +123,6 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         if not isinstance(value, Tensor):
             value = Tensor(value, dtype=self.dtype, device=self.device)
         if value.device != self.device:
-            from lazygrad.errors import DeviceError
             raise DeviceError(f"assign: value is on {value.device!r}, target on {self.device!r}")
         value = value.cast(self.dtype)._broadcast_to(self.shape)
         _check_inplace(self)
@@ -262,7 +276,6 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
     def schedule(self) -> list:
         """The kernels realizing this tensor would run, without running anything. Each has
         `.name`, `.kernel_ir` (text) and `.source(device=None)`."""
-        from lazygrad.schedule.schedule import create_schedule
         if self.node.op is Op.BUFFER or self.node.realized is not None:
             return []
         return create_schedule([self.node]).kernels
@@ -273,9 +286,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return realize_nodes([self.node])[0]
 
     def numpy(self) -> np.ndarray:
-        from lazygrad.engine.jit import JitError, capturing
         if capturing():
-            from lazygrad.ir.node import user_location
             raise JitError(f"a jitted function read a tensor's value on the host (at "
                            f"{user_location()}); a replay would reuse the traced value. Return "
                            "the tensor instead and read it outside the function")
@@ -404,7 +415,6 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         """Host memory: the c device, or python where there is no C compiler."""
         if self.device in ("c", "python"):
             return self
-        from lazygrad.runtime import c as c_runtime
         return self.to("c" if c_runtime.check()[0] else "python")
 
     # ---- building nodes ------------------------------------------------------------------------
@@ -435,8 +445,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         """Both operands with one shape and one dtype, by torch's broadcasting and promotion."""
         if isinstance(other, Tensor):
             if other.device != self.device:
-                from lazygrad.errors import DeviceError
-                raise DeviceError(f"expected all tensors on one device, found {self.device!r} and "
+                    raise DeviceError(f"expected all tensors on one device, found {self.device!r} and "
                                   f"{other.device!r} (move one with .to())")
             dt = dtype or dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
             a, b = self.cast(dt), other.cast(dt)
@@ -475,20 +484,4 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return out
 
 
-
 install_saved_values(Tensor)  # torch's saved-value checks on the ops that keep values
-
-def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
-    """numpy/torch broadcasting; the error names every shape."""
-    ndim = max((len(s) for s in shapes), default=0)
-    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
-    out = []
-    for dims in zip(*padded):
-        sizes = {d for d in dims if d != 1}
-        if len(sizes) > 1:
-            from lazygrad.ir.node import user_location
-            raise ShapeError(f"shapes {' and '.join(str(list(s)) for s in shapes)} cannot be "
-                             f"broadcast together (dims {sorted(sizes)} differ) "
-                             f"(at {user_location()})")
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)

@@ -21,19 +21,25 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.engine.jit import capturing
 from lazygrad.errors import DTypeError, ShapeError
-from lazygrad.frontend.tensor_shape import _new_tensor
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_shape import _new_tensor, broadcast_shape
+from lazygrad.frontend.tensor_storage import (
+    _check_inplace,
+    _has_aliases,
+    _materialize_aliases,
+    _root,
+    _storage_view,
+    check_write_overlap,
+    realize,
+    version_counter,
+)
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
 
 
-def _tensor_type():
-    from lazygrad.frontend.tensor import Tensor
-    return Tensor
-
-
-def positions(n: int, axis: int, ndim: int, device: str):
-    """0..n-1 along `axis` of an ndim-dim tensor (size 1 elsewhere), as int64."""
-    iota = _tensor_type()._wrap(make(Op.IOTA, (), None, dtypes.int64, (n,), device))
+def positions(like, n: int, axis: int, ndim: int):
+    """0..n-1 along `axis` of an ndim-dim tensor (size 1 elsewhere), as int64, on like's device."""
+    iota = like._new(make(Op.IOTA, (), None, dtypes.int64, (n,), like.device))
     return iota.reshape(tuple(n if i == axis else 1 for i in range(ndim)))
 
 
@@ -63,16 +69,17 @@ def _check_bounds(index, size: int, dim: int, allow_negative: bool = True) -> bo
     return bool((values >= 0).all())
 
 
-def _as_index_tensor(i, device: str):
-    """Lists, numpy arrays and tensors used as indices, as tensors of int64 or bool."""
-    Tensor = _tensor_type()
-    if not isinstance(i, Tensor):
+def _as_index_tensor(x, i):
+    """Lists, numpy arrays and tensors used as indices of x, as tensors of int64 or bool on
+    x's device."""
+    device = x.device
+    if not isinstance(i, TensorBase):
         arr = np.asarray(i)
         if arr.dtype == object:
             raise IndexError(f"unsupported index {i!r:.60}")
         if arr.size == 0:
             arr = arr.astype(np.int64)
-        i = Tensor(arr, device=device)
+        i = x._from_data(arr, device=device)
     if i.dtype.is_float:
         raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype.name}")
     if i.device != device:  # torch takes indices from the host for any device; so do we
@@ -100,7 +107,6 @@ def _forget_cached_copies(node):
 
 def _value_to(value, dtype, shape):
     """The value of x[index] = value, cast and broadcast to the indexed region's shape."""
-    from lazygrad.frontend.tensor import broadcast_shape
     while value.ndim > len(shape) and value.shape[0] == 1:  # torch drops leading 1s here
         value = value.reshape(value.shape[1:])
     try:
@@ -188,17 +194,15 @@ def _sequence_as_tuple(index) -> bool:
     """torch's rule (treatSequenceAsTuple): a short list or array whose items include a
     sequence, slice, tensor, None or ... indexes several dims, as a tuple would:
     x[[[0, 1], [2, 0]]] is x[[0, 1], [2, 0]], while x[[0, 1]] picks two rows."""
-    Tensor = _tensor_type()
     if not isinstance(index, (list, np.ndarray)) or (isinstance(index, np.ndarray) and index.ndim == 0):
         return False
     if len(index) >= 32:
         return False
-    return any(isinstance(i, (list, tuple, np.ndarray, slice, Tensor)) or i is None or i is Ellipsis
+    return any(isinstance(i, (list, tuple, np.ndarray, slice, TensorBase)) or i is None or i is Ellipsis
                for i in index)
 
 
 def _parse(x, index) -> _Parsed:
-    Tensor = _tensor_type()
     if _sequence_as_tuple(index):
         index = tuple(index)
     if not isinstance(index, tuple):
@@ -209,14 +213,14 @@ def _parse(x, index) -> _Parsed:
             items.append(i)
         elif isinstance(i, (int, np.integer)):
             items.append(int(i))
-        elif isinstance(i, (Tensor, list, np.ndarray, np.bool_)):
-            items.append(_as_index_tensor(i, x.device))
+        elif isinstance(i, (TensorBase, list, np.ndarray, np.bool_)):
+            items.append(_as_index_tensor(x, i))
         else:
             raise IndexError(f"unsupported index {i!r:.60} of type {type(i).__name__}; expected "
                              f"int, slice, None, ..., a list or an integer or bool tensor")
 
     def consumed(i):
-        if isinstance(i, Tensor):
+        if isinstance(i, TensorBase):
             return i.ndim if i.dtype.is_bool else 1
         return 0 if i is None or i is Ellipsis or isinstance(i, bool) else 1
     if sum(1 for i in items if i is Ellipsis) > 1:
@@ -238,18 +242,18 @@ def _parse(x, index) -> _Parsed:
                 plan.append(("slice", d, 0, 0, 1, 1))
             d += 1
             continue
-        if isinstance(i, Tensor) and i.dtype.is_bool:
+        if isinstance(i, TensorBase) and i.dtype.is_bool:
             size = x.shape[src_dim:src_dim + i.ndim]
             if i.shape != size:
                 raise IndexError(f"the mask of shape {list(i.shape)} does not match dims "
                                  f"{src_dim}..{src_dim + i.ndim - 1} of shape {list(x.shape)}")
             for hits in (np.nonzero(i.numpy()) if i.ndim else ()):
-                advanced.append((d, Tensor(hits.astype(np.int64), device=x.device)))
+                advanced.append((d, x._from_data(hits.astype(np.int64), device=x.device)))
                 d += 1
             src_dim += i.ndim
             if i.ndim == 0:  # a 0-d mask adds a dim of size 1 or 0, as a Python bool does
                 plan.append(("new", d))
-                advanced.append((d, Tensor(np.zeros(int(i.item()), np.int64), device=x.device)))
+                advanced.append((d, x._from_data(np.zeros(int(i.item()), np.int64), device=x.device)))
                 d += 1
             continue
         size = x.shape[src_dim]
@@ -284,7 +288,6 @@ def _gather_advanced(view, advanced):
     """One reduce kernel: the result's dims (in torch's order) followed by one axis a
     indexed dim; each index is compared with a position counter on its own axis, so neither
     the indices nor the comparison need a buffer of their own."""
-    from lazygrad.frontend.tensor import broadcast_shape
     dims = [d for d, _ in advanced]
     if len(set(dims)) != len(dims):
         raise IndexError("an index tensor and another index for the same dim")
@@ -303,7 +306,7 @@ def _gather_advanced(view, advanced):
     for j, (d, index) in enumerate(advanced):
         index = index._broadcast_to(batch)
         key = index.reshape(tuple(batch[a] if a < b else 1 for a in layout) + (1,) * k)
-        pos = positions(view.shape[d], b + len(rest) + j, total, view.device)
+        pos = positions(view, view.shape[d], b + len(rest) + j, total)
         eq = key._broadcast_to(full) == pos._broadcast_to(full)
         hit = eq if hit is None else hit & eq
     return select_sum(hit, values, tuple(range(total - k, total)))
@@ -314,7 +317,6 @@ def _scatter_advanced(view, advanced, value):
     the indexing result's shape). With repeated indices the last write wins, as torch's CPU
     kernels do. Built in view's own layout plus one axis over the index positions, so the
     result needs one small reduce (the last write to each element) and one fused kernel."""
-    from lazygrad.frontend.tensor import broadcast_shape
     dims = [d for d, _ in advanced]
     if len(set(dims)) != len(dims):
         raise IndexError("an index tensor and another index for the same dim")
@@ -340,10 +342,10 @@ def _scatter_advanced(view, advanced, value):
         hit = None
         for d, index in advanced:
             key = index._broadcast_to(batch).reshape((1,) * v + (count,))._broadcast_to(shape)
-            eq = key == positions(view.shape[d], d, v + 1, view.device)._broadcast_to(shape)
+            eq = key == positions(view, view.shape[d], d, v + 1)._broadcast_to(shape)
             hit = eq if hit is None else hit & eq
         return hit
-    order_of = positions(count, v, v + 1, view.device)
+    order_of = positions(view, count, v, v + 1)
     last = hits(small).if_else(order_of._broadcast_to(small), -1)._reduce(Op.REDUCE_MAX, (v,), True)
     chosen = hits(full) & (order_of._broadcast_to(full) == last._broadcast_to(full))
     placed = select_sum(chosen, value._broadcast_to(full), v)
@@ -366,15 +368,14 @@ class IndexMixin:
     def __setitem__(self, index, value):
         """x[index] = value, in place: every other reference to x, and every view of its
         buffer, sees the new values (torch semantics)."""
-        Tensor = _tensor_type()
-        if not isinstance(value, Tensor):
+        if not isinstance(value, TensorBase):
             if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
                 # torch reads the number as an int64 or a double, then checks it fits the dtype
                 if isinstance(value, int) and not dtypes.INT64_MIN <= value <= dtypes.INT64_MAX:
                     raise ValueError("Overflow when unpacking long long")
                 value = dtypes.checked_scalar(value, self.dtype)
-            value = Tensor(value, dtype=self.dtype, device=self.device)
-        if isinstance(index, Tensor) and index.dtype.is_bool and index.shape == self.shape[:index.ndim] \
+            value = self._from_data(value, dtype=self.dtype, device=self.device)
+        if isinstance(index, TensorBase) and index.dtype.is_bool and index.shape == self.shape[:index.ndim] \
                 and value.numel() == 1:
             # x[mask] = scalar needs no count of the mask: one fused select
             mask = index.reshape(index.shape + (1,) * (self.ndim - index.ndim))
@@ -387,16 +388,6 @@ class IndexMixin:
 
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""
-        from lazygrad.frontend.tensor_storage import (
-            _check_inplace,
-            _has_aliases,
-            _materialize_aliases,
-            _root,
-            _storage_view,
-            check_write_overlap,
-            realize,
-            version_counter,
-        )
         _check_inplace(self)
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all
@@ -420,7 +411,6 @@ class IndexMixin:
         mask = _invert_plan(inner, plan)
         self.assign(mask.if_else(_invert_plan(value, plan), self))
         if self.node.op is Op.ASSIGN:  # it had storage after all (views share it): write it now
-            from lazygrad.frontend.tensor import realize
             realize(self)
 
     # ---- gather / scatter ------------------------------------------------------------------------
@@ -436,24 +426,23 @@ class IndexMixin:
         return d
 
     def gather(self, dim, index, sparse_grad=False):
-        index = _as_index_tensor(index, self.device)
+        index = _as_index_tensor(self, index)
         d = self._check_gather_shapes("gather", dim, index)
         _check_bounds(index, self.shape[d], d, allow_negative=False)
         region = self.shrink(tuple((0, self.shape[k] if k == d else index.shape[k]) for k in range(self.ndim)))
-        hit = index.unsqueeze(d + 1) == positions(self.shape[d], d + 1, self.ndim + 1, self.device)
+        hit = index.unsqueeze(d + 1) == positions(self, self.shape[d], d + 1, self.ndim + 1)
         return select_sum(hit, region.unsqueeze(d), d + 1)
 
     def scatter(self, dim, index, src=None, reduce=None, value=None):
         """out[..., index[i], ...] = src[i] along dim; elsewhere self. reduce=None (last write
         wins for repeated indices) or "add"."""
-        Tensor = _tensor_type()
         src = value if src is None else src
         if src is None:
             raise TypeError("scatter needs src (a tensor) or value (a number)")
-        index = _as_index_tensor(index, self.device)
+        index = _as_index_tensor(self, index)
         d = self._check_gather_shapes("scatter", dim, index)
         _check_bounds(index, self.shape[d], d, allow_negative=False)
-        if isinstance(src, Tensor):
+        if isinstance(src, TensorBase):
             if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
                 raise ShapeError(f"scatter: src of shape {list(src.shape)} must be at least as large "
                                  f"as the index of shape {list(index.shape)}")
@@ -463,7 +452,7 @@ class IndexMixin:
         n, j = self.shape[d], index.shape[d]
         if index.numel() == 0:
             return _new_tensor(self)
-        hit = index.unsqueeze(d + 1) == positions(n, d + 1, self.ndim + 1, self.device)
+        hit = index.unsqueeze(d + 1) == positions(self, n, d + 1, self.ndim + 1)
         src = src.unsqueeze(d + 1)
         grow = tuple((0, self.shape[k] - index.shape[k]) if k != d else (0, 0) for k in range(self.ndim))
         if reduce == "add":
@@ -471,7 +460,7 @@ class IndexMixin:
             return self + added._pad(grow)
         if reduce is not None:
             raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
-        order_of = positions(j, d, self.ndim + 1, self.device)
+        order_of = positions(self, j, d, self.ndim + 1)
         last = hit.if_else(order_of, -1)._reduce(Op.REDUCE_MAX, (d,), True)
         chosen = hit & (order_of == last)
         placed = select_sum(chosen, src, d)._pad(grow)
@@ -482,22 +471,20 @@ class IndexMixin:
         return self.scatter(dim, index, src, reduce="add")
 
     def index_select(self, dim, index):
-        index = _as_index_tensor(index, self.device)
+        index = _as_index_tensor(self, index)
         if index.ndim > 1:
             raise ShapeError(f"index_select: the index must be 0-d or 1-d, got shape {list(index.shape)}")
         d = self._axis(dim)
         return self[(slice(None),) * d + (index.reshape(-1),)]
 
     def masked_fill(self, mask, value):
-        Tensor = _tensor_type()
-        mask = _as_index_tensor(mask, self.device)
+        mask = _as_index_tensor(self, mask)
         if not mask.dtype.is_bool:
             raise DTypeError(f"masked_fill: the mask must be bool, got {mask.dtype.name}")
-        from lazygrad.frontend.tensor import broadcast_shape
         if broadcast_shape(self.shape, mask.shape) != self.shape:
             raise ShapeError(f"masked_fill: mask of shape {list(mask.shape)} does not broadcast to "
                              f"the input's shape {list(self.shape)}")
-        if isinstance(value, Tensor):
+        if isinstance(value, TensorBase):
             if value.ndim == 0 and dtypes.promote_types(value.dtype, self.dtype) != self.dtype:
                 # torch reads a 0-d value as a number and checks it fits; only a wider dtype
                 # can fail, so only then is the value computed here
@@ -514,8 +501,8 @@ class IndexMixin:
         if self.ndim < 2:
             raise ShapeError(f"{what} needs at least 2 dims, got shape {list(self.shape)}")
         rows, cols = self.shape[-2:]
-        row = positions(rows, self.ndim - 2, self.ndim, self.device)._broadcast_to(self.shape)
-        col = positions(cols, self.ndim - 1, self.ndim, self.device)._broadcast_to(self.shape)
+        row = positions(self, rows, self.ndim - 2, self.ndim)._broadcast_to(self.shape)
+        col = positions(self, cols, self.ndim - 1, self.ndim)._broadcast_to(self.shape)
         keep = (col - row <= diagonal) if keep_lower else (col - row >= diagonal)
         return keep.if_else(self, self._const(0, self.dtype, ()))
 
@@ -533,5 +520,5 @@ class IndexMixin:
         if num_classes == -1:
             num_classes = int(self.amax().item()) + 1 if self.numel() else 0
         _check_bounds(self, num_classes, 0, allow_negative=False)
-        hit = self.unsqueeze(-1) == positions(num_classes, self.ndim, self.ndim + 1, self.device)
+        hit = self.unsqueeze(-1) == positions(self, num_classes, self.ndim, self.ndim + 1)
         return hit.cast(dtypes.int64)

@@ -7,11 +7,13 @@ so a consumer fuses the whole thing into its own kernel.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import strided_view
 from lazygrad.ir.node import make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
@@ -36,6 +38,21 @@ def _resolve_minus_one(shape: tuple[int, ...], numel: int, given: tuple[int, ...
     if known == 0 or numel % known:
         raise ShapeError(f"{what}: cannot view shape {list(given)} ({numel} elements) as {list(shape)}")
     return tuple(numel // known if s == -1 else s for s in shape)
+
+
+def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
+    """numpy/torch broadcasting; the error names every shape."""
+    ndim = max((len(s) for s in shapes), default=0)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    out = []
+    for dims in zip(*padded):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise ShapeError(f"shapes {' and '.join(str(list(s)) for s in shapes)} cannot be "
+                             f"broadcast together (dims {sorted(sizes)} differ) "
+                             f"(at {user_location()})")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
 
 
 def _new_tensor(t):
@@ -286,8 +303,7 @@ class ShapeMixin:
         if counts.shape[0] != x.shape[d]:
             raise ShapeError(f"repeat_interleave: got {counts.shape[0]} repeat counts for dim {d} "
                              f"of size {x.shape[d]} (shape {list(x.shape)})")
-        from lazygrad.frontend.tensor import Tensor
-        index = Tensor(np.repeat(np.arange(x.shape[d]), counts), device=x.device)
+        index = x._from_data(np.repeat(np.arange(x.shape[d]), counts), device=x.device)
         return x.index_select(d, index)
 
     # ---- slicing ---------------------------------------------------------------------------------
@@ -416,10 +432,9 @@ class ShapeMixin:
     def cat(self, *others, dim=0):
         """Concatenation as one fused expression: each piece is padded to the full size along
         dim, and a `where` over its (constant, padded) mask picks it. No copy, no buffer."""
-        from lazygrad.frontend.tensor import Tensor
         pieces = [self, *others]
         for p in pieces:
-            if not isinstance(p, Tensor):
+            if not isinstance(p, TensorBase):
                 raise TypeError(f"cat: expected tensors, got {type(p).__name__}")
         # torch skips 1-D empty tensors, a legacy placeholder for "nothing"
         real = [p for p in pieces if not (p.ndim == 1 and p.shape[0] == 0)] or pieces[:1]

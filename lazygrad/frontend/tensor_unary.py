@@ -10,6 +10,8 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -225,21 +227,20 @@ class UnaryMathMixin:
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
         _check_scalar_operands(self.dtype, min, max)
-        from lazygrad.frontend.grad_mode import is_grad_enabled
-        from lazygrad.frontend.tensor import Tensor
-        if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+        if min is not None and max is not None and isinstance(min, TensorBase) != isinstance(max, TensorBase):
             raise TypeError(f"clamp: min and max must both be tensors or both numbers, got "
                             f"{type(min).__name__} and {type(max).__name__}")
-        given = [t for t in (self, min, max) if isinstance(t, Tensor) and t.requires_grad]
+        given = [t for t in (self, min, max) if isinstance(t, TensorBase) and t.requires_grad]
         if not given or not is_grad_enabled() or not self.dtype.is_float:
             return self._clamp_values(min, max)
-        detached = [t._path_input() if isinstance(t, Tensor) and t.requires_grad else t for t in (self, min, max)]
+        detached = [t._path_input() if isinstance(t, TensorBase) and t.requires_grad else t
+                    for t in (self, min, max)]
         # behind a DETACH of its own: the gradient flows only through the declared paths, never
         # into the graph computed from the detached inputs (another clamp's inner max is a node
         # of it, whose paths it would also run)
-        out = Tensor._wrap(make(Op.DETACH, (detached[0]._clamp_values(*detached[1:]).node,)), True)
+        out = self._new(make(Op.DETACH, (detached[0]._clamp_values(*detached[1:]).node,)), True)
         for which, t in enumerate((self, min, max)):
-            if isinstance(t, Tensor) and t.requires_grad:
+            if isinstance(t, TensorBase) and t.requires_grad:
                 add_gradient_path(out.node, t.node, _clamp_gradient(which, self, min, max))
         return out
 
@@ -290,18 +291,16 @@ class UnaryMathMixin:
     def lerp(self, end, weight):
         """self + weight * (end - self), in torch's two-sided form so that weight 1 gives
         exactly end."""
-        from lazygrad.frontend.tensor import Tensor
         start, end = self._broadcast_pair(end)
-        if not isinstance(weight, Tensor) and start.dtype != dtypes.float64:  # half computes in float32
+        if not isinstance(weight, TensorBase) and start.dtype != dtypes.float64:  # half computes in float32
             dtypes.check_fits(weight, dtypes.float32 if dtypes.is_half(start.dtype) else start.dtype)
-        w = weight if isinstance(weight, Tensor) else start._const(weight, shape=())
+        w = weight if isinstance(weight, TensorBase) else start._const(weight, shape=())
         diff = end - start
         return (w.abs() < 0.5).if_else(start + w * diff, end - diff * (1 - w))
 
     # ---- powers ----------------------------------------------------------------------------
     def pow(self, exponent):
-        from lazygrad.frontend.tensor import Tensor
-        if isinstance(exponent, Tensor):
+        if isinstance(exponent, TensorBase):
             base, exp = self._broadcast_pair(exponent)
             if not base.dtype.is_float:
                 return _int_pow(base, exp)
@@ -340,10 +339,9 @@ class UnaryMathMixin:
 
 def _clamp_gradient(which: int, x, lo, hi):
     """The gradient of clamp(x, lo, hi) for x (which 0), lo (1) or hi (2), as torch's."""
-    from lazygrad.frontend.tensor import Tensor
 
     def grad(node, g):
-        g = Tensor._wrap(g)
+        g = x._new(g)
         if which == 0:
             keep = None
             if lo is not None:
@@ -371,8 +369,7 @@ def _unbroadcast(t, shape: tuple[int, ...]):
 def _check_scalar_operands(dtype, *values) -> None:
     """torch converts the Python numbers of clamp (and where) to the result dtype with its
     overflow check: uint8 x.clamp(max=300) is an error, not a clamp at 44."""
-    from lazygrad.frontend.tensor import Tensor
-    scalars = [v for v in values if v is not None and not isinstance(v, Tensor)]
+    scalars = [v for v in values if v is not None and not isinstance(v, TensorBase)]
     dt = dtype
     for v in scalars:
         dt = dtypes.promote_types(dt, dtypes.result_type_with_scalar(dtype, v))
