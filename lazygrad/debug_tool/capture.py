@@ -21,6 +21,7 @@ import numpy as np
 from lazygrad.engine.realize import observers
 from lazygrad.ir.node import Node, toposort, user_location
 from lazygrad.ir.ops import Op
+from lazygrad.runtime.registry import Device_
 from lazygrad.schedule.schedule import Schedule, ScheduledKernel
 
 
@@ -130,7 +131,6 @@ def use_device(device: str | None):
     if not device:
         yield
         return
-    from lazygrad.runtime.registry import Device_
     saved_env, saved_default = os.environ.get("LAZYGRAD_DEVICE"), type(Device_)._default
     os.environ["LAZYGRAD_DEVICE"] = device
     Device_.DEFAULT = device
