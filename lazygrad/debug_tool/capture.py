@@ -1,5 +1,5 @@
 """Run a user's script and record every schedule that realize runs (the observer hook in
-lazygrad/realize.py), with each kernel's time and, when asked, copies of the data it read.
+lazygrad/engine/realize.py), with each kernel's time and, when asked, copies of the data it read.
 
 Every subcommand that takes a SCRIPT.py starts here. The script runs in this process (runpy)
 with `sys.argv` set as if it were run directly; what it prints goes to stderr so that the IR
