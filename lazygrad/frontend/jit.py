@@ -11,8 +11,9 @@ plan: each kernel's buffers become slots (an input of this call, a scratch buffe
 or a buffer that already existed, like a weight, captured by reference); call 3 on replays
 the plan without building any graph. Scratch buffers whose lifetimes do not overlap share
 memory; outputs get fresh buffers every call, so results of earlier calls keep their values.
-This is the tensor side (arguments, results, .grad, random state); recording and replaying
-kernels on buffers is the engine's (engine/jit.py).
+This is the tensor side (arguments, results, .grad, random state, host_value); recording
+and replaying kernels on buffers is the engine's (engine/jit.py, with host_action and guard,
+which touch no tensor).
 
 The contract (docs/jit.md):
 - A plan is keyed by the shapes, dtypes and devices of the tensor arguments, by which of them
