@@ -25,7 +25,8 @@ from lazygrad.dtypes import (
 from lazygrad.engine.jit import JitError
 from lazygrad.engine.realize import stats
 from lazygrad.errors import CompileError, DeviceError, DTypeError, IRParseError, LazygradError, ShapeError
-from lazygrad.frontend import autograd, random
+from lazygrad.frontend import autograd as autograd  # torch.autograd
+from lazygrad.frontend import random as random  # torch.random
 from lazygrad.frontend.autograd import grad
 from lazygrad.frontend.factories import *  # noqa: F403  (lg.zeros, lg.arange, ...)
 from lazygrad.frontend.functions import *  # noqa: F403  (lg.exp, lg.sum, lg.cat, ...)
