@@ -1,17 +1,42 @@
-"""lazygrad: looks eager, runs compiled. See README.md and docs/."""
-from lazygrad import dtypes
-from lazygrad.dtypes import (DType, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64,
-                             uint8, uint16, uint32, uint64)
-from lazygrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from lazygrad.ir.errors import (CompileError, DeviceError, DTypeError, IRParseError, LazygradError,
-                                ShapeError)
-from lazygrad.jit import JitError, jit
-from lazygrad.realize import stats
+"""lazygrad: looks eager, runs compiled. See README.md and docs/.
+
+The public names, gathered from the layers (README's "How it is built"): the front end
+(frontend/, nn/, optim/), the engine (lg.jit, lg.stats) and the runtime (devices). Nothing
+inside lazygrad imports this module; `lg.autograd` and `lg.random` are the front end's modules
+of those names (torch.autograd.backward, torch.random.manual_seed).
+"""
+from lazygrad import dtypes, nn, optim
+from lazygrad.dtypes import (
+    DType,
+    bfloat16,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from lazygrad.engine.jit import JitError
+from lazygrad.engine.realize import stats
+from lazygrad.errors import CompileError, DeviceError, DTypeError, IRParseError, LazygradError, ShapeError
+from lazygrad.frontend import autograd as autograd  # torch.autograd
+from lazygrad.frontend import random as random  # torch.random
+from lazygrad.frontend.autograd import grad
+from lazygrad.frontend.factories import *  # noqa: F403  (lg.zeros, lg.arange, ...)
+from lazygrad.frontend.functions import *  # noqa: F403  (lg.exp, lg.sum, lg.cat, ...)
+from lazygrad.frontend.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from lazygrad.frontend.jit import jit
+from lazygrad.frontend.random import *  # noqa: F403  (lg.rand, lg.manual_seed, ...)
+from lazygrad.frontend.serialization import load, save
+from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
-from lazygrad.tensor import Tensor, realize
-from lazygrad.functions import *  # noqa: F401,F403  (lg.exp, lg.sum, lg.cat, ...)
-from lazygrad.factories import *  # noqa: F401,F403  (lg.zeros, lg.arange, lg.rand, ...)
 
 bool = bool_  # noqa: A001  (torch spells it lazygrad.bool)
 float = float32  # noqa: A001
@@ -29,8 +54,4 @@ from_numpy = Tensor.from_numpy
 
 
 __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices", "stats",
-           "no_grad", "enable_grad", "register_device"]
-from lazygrad.autograd import grad  # noqa: E402
-from lazygrad import nn, optim  # noqa: E402
-from lazygrad.serialization import save, load  # noqa: E402
-__all__ += ["grad", "nn", "optim", "save", "load"]
+           "no_grad", "enable_grad", "register_device", "grad", "nn", "optim", "save", "load"]

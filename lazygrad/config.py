@@ -114,3 +114,19 @@ def fresh_values() -> Iterator[None]:
 
 def values_fresh() -> bool:
     return bool(getattr(_LOCAL, "fresh", 0))
+
+
+def debug_level() -> int:
+    """LAZYGRAD_DEBUG=1..4: how much the engine prints about what runs (0: nothing)."""
+    try:
+        return int(os.environ.get("LAZYGRAD_DEBUG", "0"))
+    except ValueError:
+        return 0
+
+
+def cache_dir() -> str:
+    """Where caches on disk live: $LAZYGRAD_CACHE, else lazygrad/ under the user's cache folder."""
+    base = os.environ.get("LAZYGRAD_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lazygrad")
+    os.makedirs(base, exist_ok=True)
+    return base

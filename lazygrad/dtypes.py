@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lazygrad.ir.errors import DTypeError
+from lazygrad.errors import DTypeError
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,12 @@ import pytest
 
 import lazygrad as lg
 
+# A test that runs a script in a subprocess (an example, a tool, a script in tmp_path) gets the
+# script's folder first on sys.path, then wherever lazygrad is installed, which need not be
+# this tree: point such subprocesses at the lazygrad under test.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)
+
 
 def pytest_addoption(parser):
     parser.addoption("--device", action="append", default=None,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import lazygrad as lg
-from lazygrad.codegen import search
 from lazygrad.codegen.heuristics import choose_upcasts
 from lazygrad.codegen.lower import lower
+from lazygrad.engine import search
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ def test_live_tensor_registry_does_not_grow_with_kernels_run(device):
     a collected tensor's entry goes with it, so an eager loop of many steps does not grow."""
     import gc
     import sys
-    tensor_module = sys.modules["lazygrad.tensor_storage"]
+    tensor_module = sys.modules["lazygrad.frontend.tensor_storage"]
     x = lg.Tensor(np.arange(8, dtype=np.float32), device=device)
     for _ in range(5):
         (x * 2 + 1).realize()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import lazygrad as lg
-from lazygrad.ir.errors import DeviceError
+from lazygrad.errors import DeviceError
 from lazygrad.runtime import registry
 from lazygrad.runtime.device import Device
 

@@ -17,18 +17,19 @@ from lazygrad import dtypes
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Param, Store, Update, walk_stmts
 from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.codegen.loop_text import print_loop_ir
+from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
+from lazygrad.errors import IRParseError, IRVerifyError
 from lazygrad.ir import symbolic as sym
-from lazygrad.ir.errors import IRParseError, IRVerifyError
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 from lazygrad.ir.parser import parse_graph
 from lazygrad.ir.printer import print_graph
-from lazygrad.ir.schedule import create_schedule
-from lazygrad.ir.verify import verify_graph, verify_loop
+from lazygrad.ir.verify import verify_graph
 from lazygrad.ir.view import View, ViewStack
 from lazygrad.runtime import python as python_runtime
 from lazygrad.runtime.python import Interpreter
+from lazygrad.schedule.schedule import create_schedule
 
 F32 = dtypes.float32
 

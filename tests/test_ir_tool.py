@@ -17,9 +17,9 @@ from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.debug_tool import dot
 from lazygrad.debug_tool.cli import main
 from lazygrad.debug_tool.units import split_units
+from lazygrad.engine.realize import observers
 from lazygrad.ir.parser import parse_graph
 from lazygrad.ir.printer import print_graph
-from lazygrad.realize import observers
 
 # two kernels: the row sum is broadcast into the matmul's output, so it gets its own buffer
 SCRIPT = """\

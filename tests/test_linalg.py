@@ -189,7 +189,7 @@ def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, transposed):
     copy kernels and the product, which stores straight into the result's layout). Only c
     packs: its kernels are the ones the panels are laid out for. Gradients flow through the
     copies as through any view."""
-    from lazygrad.tensor_linalg import PACK_MIN_WORK
+    from lazygrad.frontend.tensor_linalg import PACK_MIN_WORK
     m, k, n = 1024, 512, 1024
     assert m * k * n >= PACK_MIN_WORK
     a, b = randn(rng, (m, k)), randn(rng, (n, k) if transposed else (k, n))

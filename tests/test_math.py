@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 from device_dtypes import require_dtype
+from gradcheck import numerical_grads
 from scipy import special
 
 import lazygrad as lg
-from gradcheck import numerical_grads
-from lazygrad.ir.errors import ShapeError
+from lazygrad.errors import ShapeError
 
 TOL = {"float16": (2e-3, 2e-3), "float32": (2e-6, 1e-6), "float64": (1e-12, 1e-13)}
 

@@ -12,7 +12,7 @@ import pytest
 import lazygrad as lg
 from lazygrad.codegen.lower import lower
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry
-from lazygrad.ir.errors import CompileError, DeviceError, DTypeError
+from lazygrad.errors import CompileError, DeviceError, DTypeError
 from lazygrad.runtime import opencl
 from lazygrad.runtime.registry import get_device
 

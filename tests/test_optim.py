@@ -7,9 +7,9 @@ import pytest
 
 import lazygrad as lg
 from lazygrad import nn, optim
-from lazygrad.ir.schedule import create_schedule
+from lazygrad.schedule.schedule import create_schedule
 
-lg_tensor = sys.modules["lazygrad.tensor_storage"]
+lg_tensor = sys.modules["lazygrad.frontend.tensor_storage"]
 
 R = np.random.default_rng(0)
 P0 = R.standard_normal((3, 4))

@@ -7,7 +7,7 @@ import pytest
 from device_dtypes import require_dtype
 
 import lazygrad as lg
-from lazygrad.random import ROTATIONS, threefry2x32
+from lazygrad.frontend.random import ROTATIONS, threefry2x32
 
 # Random123's known-answer vectors for threefry2x32 with 20 rounds: (key, counter, output)
 KNOWN_ANSWERS = [

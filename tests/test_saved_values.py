@@ -1,6 +1,6 @@
 """torch's checks around in-place writes, op by op, against torch itself:
 - an op's backward raises when a value its torch counterpart keeps (an operand, its result)
-  was written in place since the forward (lazygrad/tensor_saved.py);
+  was written in place since the forward (lazygrad/frontend/tensor_saved.py);
 - reshape copies where torch's strides cannot show the result (a write to it stays in it),
   and view raises there;
 - a write into an expanded view, or from a partly overlapping view of the same storage,

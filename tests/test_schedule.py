@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import lazygrad as lg
-from lazygrad.ir.schedule import MAX_FUSED_OPS, create_schedule
+from lazygrad.schedule.fusion import MAX_FUSED_OPS
+from lazygrad.schedule.schedule import create_schedule
 
 
 def _t(shape, seed=0):
@@ -182,7 +183,7 @@ def test_pad_read_once_stays_fused():
 def test_reduce_read_through_a_permute_stores_transposed(device, rng, shapes):
     """(a.T @ b).T, the shape of a linear layer's weight gradient: the matmul's kernel stores
     through the permuted view, with no copy kernel after it."""
-    from lazygrad.ir.schedule import STORED_PERMUTED
+    from lazygrad.schedule.kernel_ast import STORED_PERMUTED
     a = rng.standard_normal(shapes[0]).astype(np.float32)
     b = rng.standard_normal(shapes[1]).astype(np.float32)
     out = (lg.Tensor(a, device=device).T @ lg.Tensor(b, device=device)).T
@@ -205,7 +206,7 @@ def test_backward_reads_the_weight_not_its_transposed_copy(device, rng):
     """x @ w.T copies w.T so the forward reads it contiguously; the input gradient g @ w would
     read that copy transposed (both inputs contiguous along the reduce only). It reads w's
     own buffer instead, and its loads run along an output dim, as the register tiles want."""
-    from lazygrad.ir.kernel_ast import vector_ready
+    from lazygrad.schedule.kernel_ast import vector_ready
     a = rng.standard_normal((32, 48)).astype(np.float32)
     wv = rng.standard_normal((64, 48)).astype(np.float32)
     x = lg.Tensor(a, device=device, requires_grad=True)
@@ -221,8 +222,8 @@ def test_conv_weight_gradient_reads_a_transposed_copy(device, rng):
     along those only: the output gradient is copied once with its channel dim last, and the
     reduce then takes vector lanes along the output channels. A second step of the same
     shape takes the whole schedule from the cache, copy included."""
-    from lazygrad.ir import schedule_cache
-    from lazygrad.ir.kernel_ast import TRANSPOSED_COPY, vector_ready
+    from lazygrad.schedule import schedule_cache
+    from lazygrad.schedule.kernel_ast import TRANSPOSED_COPY, vector_ready
     F = lg.nn.functional
     for step in range(2):
         a = rng.standard_normal((4, 8, 16, 16)).astype(np.float32)
@@ -246,7 +247,7 @@ def test_q_k_transposed_product_copies_the_side_that_lines_up_with_the_output(de
     """q @ k.T written as a product and a sum (as gradients come out): k is copied with its rows
     last, so the lanes run along the output's own rows (a copy of q would give lanes that
     store 128 floats apart)."""
-    from lazygrad.ir.kernel_ast import TRANSPOSED_COPY, _lane_dims, _stored_rows, _the_reduce
+    from lazygrad.schedule.kernel_ast import TRANSPOSED_COPY, _lane_dims, _stored_rows, _the_reduce
     qa, ka = (rng.standard_normal((4, 128, 32)).astype(np.float32) for _ in range(2))
     q, k = lg.Tensor(qa, device=device).exp(), lg.Tensor(ka, device=device).exp()
     scores = (q.reshape(4, 128, 1, 32) * k.reshape(4, 1, 128, 32)).sum(-1).relu()  # as a backward has it

@@ -4,7 +4,7 @@ schedules anew. Every case is checked by value, the second time through the cach
 import numpy as np
 
 import lazygrad as lg
-from lazygrad.ir import schedule_cache
+from lazygrad.schedule import schedule_cache
 
 
 def _arrays(seed, *shapes):
@@ -97,7 +97,7 @@ def test_a_hit_on_a_graph_that_simplifies_skips_simplifying(device, monkeypatch)
     """A conv's windows are chains of reshapes that simplification merges, but the schedule
     names only leaves, the padded input and the root: a hit binds them in the graph as given
     (the root standing for its simplified self) and never simplifies again."""
-    from lazygrad.ir import schedule
+    from lazygrad.schedule import schedule
 
     def convolve(seed):
         a, w = _arrays(seed, (2, 3, 40, 40), (4, 3, 3, 3))
@@ -141,7 +141,7 @@ def test_a_training_step_binds_in_the_graph_as_given_and_trains_the_same(device,
     optimizer's assigns), and each stands in for what it became, so repeated steps never
     simplify again; the parameters come out exactly as with no remembered schedules."""
     from lazygrad import nn, optim
-    from lazygrad.ir import schedule
+    from lazygrad.schedule import schedule
     F = lg.nn.functional
 
     def train(steps: int, count=None):

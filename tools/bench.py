@@ -162,7 +162,7 @@ def print_table_line(cells: list[tuple[str, int]]) -> None:
 
 def print_scaling(sizes=(1_000, 10_000, 100_000)) -> list[dict]:
     """Building and scheduling an N-op graph must cost O(N): time per op stays flat."""
-    from lazygrad.ir.schedule import create_schedule
+    from lazygrad.schedule.schedule import create_schedule
     rows = []
     x = lg.Tensor(np.ones(64, np.float32)).realize()
     print("\ngraph size | build ms | schedule ms | us per op (build + schedule)")

@@ -16,11 +16,22 @@ from __future__ import annotations
 import os
 
 from lazygrad import dtypes
-from lazygrad.codegen.loop_ir import ACC_RANGE, LOOP_KINDS, Acc, Let, Loop, LoopKernel, Param, Stmt, Store, Update
+from lazygrad.codegen.loop_ir import (
+    ACC_RANGE,
+    LOOP_KINDS,
+    Acc,
+    Let,
+    Loop,
+    LoopKernel,
+    Param,
+    Stmt,
+    Store,
+    Update,
+)
 from lazygrad.codegen.loop_text import UPDATE_SYMBOL
 from lazygrad.dtypes import DType
+from lazygrad.errors import IRParseError
 from lazygrad.ir import symbolic as sym
-from lazygrad.ir.errors import IRParseError
 from lazygrad.ir.ops import BINARY, TERNARY, UNARY, Op
 from lazygrad.ir.ops import BY_NAME as OPS
 from lazygrad.ir.parser import number, parse_error, parse_with

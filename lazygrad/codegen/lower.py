@@ -122,7 +122,7 @@ class _Lowerer:
             return tuple(self.let(sym.alu(op, *args, dtype=dtype)) for args in zip(*srcs))
         if op in REDUCE:
             return self.reduce(node, lanes)
-        if op is Op.RESHAPE:  # adds or removes dims of size 1 only (see ir/schedule.py)
+        if op is Op.RESHAPE:  # adds or removes dims of size 1 only (see schedule/fusion.py)
             return self.value(node.srcs[0], tuple(_unit_reshape_index(idx, node) for idx in lanes))
         raise AssertionError(f"cannot lower {op}")
 

@@ -8,7 +8,7 @@ from lazygrad.codegen.c_tiles import TilePlan
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store, Update, carries_state, walk_stmts
 from lazygrad.dtypes import DType, bfloat16, float16, float32
-from lazygrad.ir.errors import CompileError
+from lazygrad.errors import CompileError
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import var_name
 

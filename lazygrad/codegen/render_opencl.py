@@ -60,7 +60,7 @@ from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, la
 )
 from lazygrad.codegen.opencl_tiles import render_tiled_loop, tile_declarations
 from lazygrad.dtypes import DType, bfloat16, bool_, float16, float32, float64, int64, uint64
-from lazygrad.ir.errors import DTypeError
+from lazygrad.errors import DTypeError
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr
 

@@ -1,5 +1,5 @@
 """Run a user's script and record every schedule that realize runs (the observer hook in
-lazygrad/realize.py), with each kernel's time and, when asked, copies of the data it read.
+lazygrad/engine/realize.py), with each kernel's time and, when asked, copies of the data it read.
 
 Every subcommand that takes a SCRIPT.py starts here. The script runs in this process (runpy)
 with `sys.argv` set as if it were run directly; what it prints goes to stderr so that the IR
@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lazygrad.engine.realize import observers
 from lazygrad.ir.node import Node, toposort, user_location
 from lazygrad.ir.ops import Op
-from lazygrad.ir.schedule import Schedule, ScheduledKernel
-from lazygrad.realize import observers
+from lazygrad.runtime.registry import Device_
+from lazygrad.schedule.schedule import Schedule, ScheduledKernel
 
 
 @dataclass(eq=False)
@@ -130,7 +131,6 @@ def use_device(device: str | None):
     if not device:
         yield
         return
-    from lazygrad.runtime.registry import Device_
     saved_env, saved_default = os.environ.get("LAZYGRAD_DEVICE"), type(Device_)._default
     os.environ["LAZYGRAD_DEVICE"] = device
     Device_.DEFAULT = device

@@ -16,7 +16,7 @@ import numpy as np
 from lazygrad.debug_tool.capture import Capture, buffer_leaves, run_script
 from lazygrad.debug_tool.stages import SelectionError, stage_units
 from lazygrad.debug_tool.units import LEVELS, Unit
-from lazygrad.ir.schedule import base_of
+from lazygrad.ir.node import base_of
 
 
 def add_script_args(p: argparse.ArgumentParser) -> None:

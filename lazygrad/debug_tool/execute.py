@@ -15,21 +15,22 @@ import numpy as np
 
 from lazygrad.codegen.loop_ir import Acc, Let, LoopKernel, Store, Update, walk_stmts
 from lazygrad.codegen.loop_parse import parse_loop_ir
+from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
 from lazygrad.debug_tool.capture import Capture, buffer_leaves
 from lazygrad.debug_tool.units import Unit, pad_lines
 from lazygrad.dtypes import DType
-from lazygrad.ir.errors import IRParseError, LazygradError
-from lazygrad.ir.kernel import kernel_name
+from lazygrad.engine.realize import buffer_node, realize_nodes
+from lazygrad.errors import IRParseError, LazygradError
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
 from lazygrad.ir.parser import parse_graph
 from lazygrad.ir.printer import type_text
 from lazygrad.ir.symbolic import Expr
-from lazygrad.ir.verify import verify_graph, verify_loop
-from lazygrad.realize import buffer_node, realize_nodes
+from lazygrad.ir.verify import verify_graph
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
+from lazygrad.schedule.kernel import kernel_name
 
 
 @dataclass

@@ -13,7 +13,7 @@ from lazygrad.debug_tool.execute import parse_unit
 from lazygrad.debug_tool.passes import PASSES, IRUnit, apply, verify
 from lazygrad.debug_tool.run_ir import read_units
 from lazygrad.debug_tool.units import header
-from lazygrad.ir.errors import LazygradError
+from lazygrad.errors import LazygradError
 from lazygrad.ir.printer import print_graph
 
 

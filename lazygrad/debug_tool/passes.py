@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
-from lazygrad.ir.errors import IRVerifyError
-from lazygrad.ir.kernel import kernel_name
-from lazygrad.ir.schedule import create_schedule
+from lazygrad.errors import IRVerifyError
 from lazygrad.ir.simplify import simplify
-from lazygrad.ir.verify import verify_graph, verify_loop
+from lazygrad.ir.verify import verify_graph
+from lazygrad.schedule.kernel import kernel_name
+from lazygrad.schedule.schedule import create_schedule
 
 
 @dataclass
@@ -65,7 +66,7 @@ PASSES: dict[str, Pass] = {p.name: p for p in [
     Pass("simplify", ("graph",), "graph", _simplify,
          "constant folding, algebraic identities, merging adjacent views (ir/simplify.py)"),
     Pass("fuse", ("graph",), "kernel", _fuse,
-         "schedule: split the graph into fused kernels, one Kernel IR unit each (ir/schedule.py)"),
+         "schedule: split the graph into fused kernels, one Kernel IR unit each (schedule/schedule.py)"),
     Pass("lower", ("kernel",), "loop", _lower,
          "Kernel IR -> Loop IR with the default upcasts and loop marks (codegen/lower.py)"),
     Pass("lower-plain", ("kernel",), "loop", lambda u: _lower(u, {}),

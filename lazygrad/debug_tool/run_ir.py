@@ -17,7 +17,7 @@ import numpy as np
 
 from lazygrad.debug_tool import execute
 from lazygrad.debug_tool.units import Unit, split_units
-from lazygrad.ir.errors import LazygradError
+from lazygrad.errors import LazygradError
 
 
 def add_parser(sub) -> None:

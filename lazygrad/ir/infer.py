@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from lazygrad.dtypes import DType, bool_
-from lazygrad.ir.errors import DTypeError, ShapeError
+from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.ir.ops import ALU, COMPARISONS, MOVEMENT, REDUCE, Op
 
 

@@ -13,7 +13,7 @@ import weakref
 from typing import Any, Iterator
 
 from lazygrad.dtypes import DType
-from lazygrad.ir.errors import ShapeError
+from lazygrad.errors import DeviceError, ShapeError
 from lazygrad.ir.infer import infer
 from lazygrad.ir.ops import MOVEMENT, Op
 
@@ -90,7 +90,6 @@ def make(op: Op, srcs: tuple[Node, ...] = (), arg: Any = None, dtype: DType | No
         device = srcs[0].device
         for s in srcs[1:]:
             if s.device != device and op is not Op.COPY:
-                from lazygrad.ir.errors import DeviceError
                 raise DeviceError(f"{op.value}: expected all tensors on one device, found "
                                   f"{device!r} and {s.device!r} (move one with .to())"
                                   f"{_at(loc)}")

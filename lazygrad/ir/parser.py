@@ -18,7 +18,7 @@ import os
 import lark
 
 from lazygrad import dtypes
-from lazygrad.ir.errors import IRParseError, LazygradError
+from lazygrad.errors import IRParseError, LazygradError
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import BY_NAME as OPS
 from lazygrad.ir.ops import Op

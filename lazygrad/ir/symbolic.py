@@ -12,7 +12,8 @@ import math
 import weakref
 from typing import Any
 
-from lazygrad.dtypes import DType, bool_, int64
+from lazygrad.dtypes import DType, bool_, cast_scalar, int64
+from lazygrad.ir.expr_text import expr_to_text
 from lazygrad.ir.ops import Op
 
 _CONS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
@@ -33,7 +34,6 @@ class Expr:
 
     def __str__(self) -> str:
         if self._text is None:
-            from lazygrad.ir.expr_text import expr_to_text
             self._text = expr_to_text(self)
         return self._text
 
@@ -330,7 +330,6 @@ def cast(e: Expr, dtype: DType) -> Expr:
     if e.dtype == dtype:
         return e
     if e.op is Op.CONST:
-        from lazygrad.dtypes import cast_scalar
         return const(cast_scalar(e.arg, dtype), dtype)
     return alu(Op.CAST, e, dtype=dtype)
 

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-import lazygrad as lg
-from lazygrad import random as _random
-from lazygrad.tensor import Tensor
+from lazygrad import dtypes
+from lazygrad.frontend import factories
+from lazygrad.frontend import random as _random
+from lazygrad.frontend.tensor import Tensor
 
 _NP_RNG = np.random.default_rng(0)
 _SEEDED_FROM = None
 
 
 def arange(n: int, device: str, dtype=None) -> Tensor:
-    out = lg.arange(n, device=device)
+    out = factories.arange(n, device=device)
     return out if dtype is None else out.cast(dtype)
 
 
@@ -30,16 +31,16 @@ def _host_rng() -> np.random.Generator:
 
 def rand(shape: tuple[int, ...], device: str, dtype=None) -> Tensor:
     """Uniform [0, 1) noise of the given shape."""
-    dtype = dtype or lg.float32
+    dtype = dtype or dtypes.float32
     return Tensor(_host_rng().random(shape, dtype=np.float64).astype(dtype.np), device=device)
 
 
 def randn(shape: tuple[int, ...], device: str, dtype=None) -> Tensor:
-    dtype = dtype or lg.float32
+    dtype = dtype or dtypes.float32
     return Tensor(_host_rng().standard_normal(shape).astype(dtype.np), device=device)
 
 
 def one_hot(t: Tensor, num_classes: int, dtype=None) -> Tensor:
     """Integer labels -> (..., num_classes) with a 1 at each label."""
     hot = t.unsqueeze(-1) == arange(num_classes, t.device).cast(t.dtype)
-    return hot.cast(dtype or lg.int64)
+    return hot.cast(dtype or dtypes.int64)

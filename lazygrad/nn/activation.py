@@ -1,8 +1,8 @@
 """Activation functions (F.relu, F.gelu, ...), each a formula over Tensor methods."""
 from __future__ import annotations
 
-from lazygrad.tensor import Tensor
-from lazygrad.tensor_saved import keeps
+from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_saved import keeps
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

@@ -6,8 +6,9 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.activation import softmax
-from lazygrad.tensor import Tensor
+from lazygrad.nn.dropout import dropout
 
 
 def causal_mask(length: int, source_length: int, device: str) -> Tensor:
@@ -31,6 +32,5 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             scores = scores + attn_mask
     weights = softmax(scores, -1)
     if dropout_p > 0.0:
-        from lazygrad.nn.functional import dropout
         weights = dropout(weights, dropout_p, True)
     return weights @ value

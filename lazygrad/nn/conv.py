@@ -10,10 +10,10 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import add_gradient_path
-from lazygrad.grad_mode import is_grad_enabled
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor import Tensor
+from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.nn.windows import pad_dims, windows
-from lazygrad.tensor import Tensor
 
 
 def _tuple(v, n: int, name: str) -> tuple[int, ...]:

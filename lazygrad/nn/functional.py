@@ -1,11 +1,11 @@
 """torch.nn.functional for lazygrad: every op is a composition of Tensor methods.
 
-The families live in their own files (activation, conv, norm, loss, attention); this module
+The families live in their own files (activation, conv, norm, loss, attention, dropout); this module
 gathers them under the names torch uses and holds the few small ones.
 """
 from __future__ import annotations
 
-from lazygrad import random
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
 from lazygrad.nn.attention import scaled_dot_product_attention
@@ -18,6 +18,7 @@ from lazygrad.nn.conv import (
     interpolate,
     max_pool2d,
 )
+from lazygrad.nn.dropout import dropout
 from lazygrad.nn.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -27,27 +28,12 @@ from lazygrad.nn.loss import (
     nll_loss,
 )
 from lazygrad.nn.norm import batch_norm, group_norm, layer_norm
-from lazygrad.tensor import Tensor
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, weight of shape (out_features, in_features)."""
     out = input @ weight.T
     return out if bias is None else out + bias
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1/(1-p) (training only)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0.0
-    # the device generator (lazygrad.random): lazy, seeded by manual_seed, and advanced on every
-    # lg.jit replay; host noise would be one frozen mask under jit
-    keep = random.rand(*input.shape, device=input.device) >= p
-    return keep.if_else(input * (1.0 / (1.0 - p)), 0.0)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

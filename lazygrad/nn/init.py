@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import math
 
-from lazygrad.grad_mode import no_grad
+from lazygrad.frontend.grad_mode import no_grad
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
-from lazygrad.tensor import Tensor
 
 
 def _fill(tensor: Tensor, value) -> Tensor:

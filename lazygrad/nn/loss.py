@@ -1,9 +1,9 @@
 """Loss functions from torch's documented formulas (reduction: 'none' | 'mean' | 'sum')."""
 from __future__ import annotations
 
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.activation import log_softmax
-from lazygrad.tensor import Tensor
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from lazygrad.grad_mode import no_grad
-from lazygrad.tensor import Tensor
+from lazygrad.frontend.grad_mode import no_grad
+from lazygrad.frontend.tensor import Tensor, realize
 
 
 def _moments(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
@@ -43,7 +43,6 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
                 new_var = running_var * (1 - momentum) + var.detach().reshape(c) * (momentum * count / (count - 1))
                 running_mean.assign(new_mean)
                 running_var.assign(new_var)
-                from lazygrad.tensor import realize
                 realize(running_mean, running_var)
     else:
         if running_mean is None or running_var is None:

@@ -1,7 +1,7 @@
 """Parameter: a leaf tensor that a Module registers as trainable."""
 from __future__ import annotations
 
-from lazygrad.tensor import Tensor
+from lazygrad.frontend.tensor import Tensor
 
 
 class Parameter(Tensor):

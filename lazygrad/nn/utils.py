@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from lazygrad.grad_mode import no_grad
-from lazygrad.tensor import Tensor
+from lazygrad.frontend.grad_mode import no_grad
+from lazygrad.frontend.tensor import Tensor
 
 
 def _with_grads(parameters) -> list[Tensor]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from lazygrad.jit import host_action
+from lazygrad.engine.jit import host_action
 
 
 class LRScheduler:

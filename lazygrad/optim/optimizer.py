@@ -11,9 +11,10 @@ import warnings
 
 import numpy as np
 
-from lazygrad.grad_mode import no_grad
-from lazygrad.jit import capturing, guard, host_action, host_value
-from lazygrad.tensor import Tensor, realize
+from lazygrad.engine.jit import capturing, guard, host_action
+from lazygrad.frontend.grad_mode import enable_grad, no_grad
+from lazygrad.frontend.jit import host_value
+from lazygrad.frontend.tensor import Tensor, realize
 
 _HYPER_MESSAGES = {"lr": "Invalid learning rate: {}", "eps": "Invalid epsilon value: {}",
                    "momentum": "Invalid momentum value: {}", "alpha": "Invalid alpha value: {}",
@@ -143,7 +144,6 @@ class Optimizer:
     def step(self, closure=None):
         loss = None
         if closure is not None:
-            from lazygrad.grad_mode import enable_grad
             with enable_grad():
                 loss = closure()
         self._scalars: dict = {}

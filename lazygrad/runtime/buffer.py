@@ -17,7 +17,8 @@ import weakref
 
 import numpy as np
 
-from lazygrad.dtypes import DType
+from lazygrad.dtypes import DType, bf16_bits, bf16_values, bfloat16, storage_np
+from lazygrad.runtime.registry import get_device
 
 _ids = itertools.count()
 
@@ -37,7 +38,6 @@ class Storage:
     @property
     def handle(self):
         if self._handle is None:
-            from lazygrad.runtime.registry import get_device
             allocator = get_device(self.device).allocator
             self._handle = allocator.alloc(max(self.nbytes, 1))
             weakref.finalize(self, allocator.free, self._handle)
@@ -74,8 +74,6 @@ class Buffer:
         return Buffer(self.device, self.size, self.dtype, self.storage)
 
     def copyin(self, array: np.ndarray) -> "Buffer":
-        from lazygrad.runtime.registry import get_device
-        from lazygrad.dtypes import bf16_bits, bfloat16
         if self.dtype == bfloat16:
             data = bf16_bits(np.asarray(array, dtype=np.float32)).reshape(-1)
         else:
@@ -88,7 +86,6 @@ class Buffer:
     def copy_from(self, src: "Buffer") -> "Buffer":
         """src's bytes into the start of this buffer (which may be bigger: a reused scratch
         buffer), through the host when the devices differ."""
-        from lazygrad.runtime.registry import get_device
         if src.dtype != self.dtype or src.size > self.size:
             raise ValueError(f"copy_from: {src} does not fit {self}")
         raw = get_device(src.device).allocator.copyout(src.handle, src.nbytes)
@@ -96,9 +93,7 @@ class Buffer:
         return self
 
     def numpy(self) -> np.ndarray:
-        from lazygrad.runtime.registry import get_device
         raw = get_device(self.device).allocator.copyout(self.handle, self.nbytes)
-        from lazygrad.dtypes import bf16_values, bfloat16, storage_np
         values = raw.view(storage_np(self.dtype))[: self.size].copy()
         return bf16_values(values) if self.dtype == bfloat16 else values
 

@@ -19,16 +19,10 @@ import time
 import numpy as np
 
 from lazygrad.codegen.render_c import render_c
-from lazygrad.ir.errors import CompileError
+from lazygrad.config import cache_dir
+from lazygrad.errors import CompileError
 from lazygrad.runtime.device import PROGRAMS, Device
 from lazygrad.runtime.free_list import FreeList
-
-
-def cache_dir() -> str:
-    base = os.environ.get("LAZYGRAD_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lazygrad")
-    os.makedirs(base, exist_ok=True)
-    return base
 
 
 @functools.lru_cache(None)

@@ -29,7 +29,8 @@ import numpy as np
 from lazygrad.codegen import heuristics
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry, launch_options
-from lazygrad.ir.errors import CompileError, DeviceError
+from lazygrad.config import cache_dir as base_cache_dir
+from lazygrad.errors import CompileError, DeviceError
 from lazygrad.runtime.device import Device
 from lazygrad.runtime.free_list import FreeList
 
@@ -275,8 +276,7 @@ def build_options(ctx: CLContext) -> list[str]:
 
 
 def cache_dir() -> str:
-    from lazygrad.runtime.c import cache_dir as base
-    path = os.path.join(base(), "opencl")
+    path = os.path.join(base_cache_dir(), "opencl")
     os.makedirs(path, exist_ok=True)
     return path
 

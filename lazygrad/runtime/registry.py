@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-from lazygrad.ir.errors import DeviceError
+from lazygrad.errors import DeviceError
 from lazygrad.runtime.device import Device
 
 _FACTORIES: dict[str, Callable[[], Device]] = {}

@@ -21,6 +21,7 @@ import os
 import tempfile
 
 from lazygrad.codegen import heuristics
+from lazygrad.config import cache_dir
 from lazygrad.ir.node import Node
 from lazygrad.ir.printer import print_graph
 
@@ -51,7 +52,6 @@ def source_key(render_key: str, ast: Node, name: str) -> str:
 
 
 def _folder() -> str:
-    from lazygrad.runtime.c import cache_dir
     path = os.path.join(cache_dir(), "sources")
     os.makedirs(path, exist_ok=True)
     return path

@@ -19,7 +19,7 @@ import numpy as np
 
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import LoopKernel
-from lazygrad.ir.errors import DTypeError
+from lazygrad.errors import DTypeError
 from lazygrad.runtime.c import compile_c, find_compiler
 from lazygrad.runtime.device import Device
 

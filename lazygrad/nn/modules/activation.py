@@ -1,9 +1,9 @@
 """Activation and dropout modules: thin wrappers over nn.functional."""
 from __future__ import annotations
 
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn.modules.module import Module
-from lazygrad.tensor import Tensor
 
 
 class ReLU(Module):

@@ -7,12 +7,12 @@ from __future__ import annotations
 import math
 
 from lazygrad import dtypes
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.attention import causal_mask
 from lazygrad.nn.modules.linear import Linear, empty_param
 from lazygrad.nn.modules.module import Module
-from lazygrad.tensor import Tensor
 
 
 class MultiheadAttention(Module):

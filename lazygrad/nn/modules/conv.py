@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.conv import _tuple
 from lazygrad.nn.modules.linear import empty_param
 from lazygrad.nn.modules.module import Module
-from lazygrad.tensor import Tensor
 
 
 class _ConvNd(Module):

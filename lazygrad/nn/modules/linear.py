@@ -4,11 +4,11 @@ from __future__ import annotations
 import math
 
 from lazygrad import dtypes
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.modules.module import Module
 from lazygrad.nn.parameter import Parameter
-from lazygrad.tensor import Tensor
 
 
 def empty_param(shape: tuple[int, ...], device=None, dtype=None) -> Parameter:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
-from lazygrad.grad_mode import no_grad
+from lazygrad.frontend.grad_mode import no_grad
+from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.nn.parameter import Parameter
-from lazygrad.tensor import Tensor, realize
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 

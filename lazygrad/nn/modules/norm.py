@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.modules.linear import empty_param
 from lazygrad.nn.modules.module import Module
-from lazygrad.tensor import Tensor
 
 
 class _BatchNorm(Module):

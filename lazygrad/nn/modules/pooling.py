@@ -1,9 +1,9 @@
 """Pooling modules over nn.functional's window views."""
 from __future__ import annotations
 
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn.modules.module import Module
-from lazygrad.tensor import Tensor
 
 
 class MaxPool2d(Module):

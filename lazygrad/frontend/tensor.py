@@ -4,54 +4,59 @@ until a value is asked for (.numpy(), .tolist(), .item(), print, .realize()).
 This file holds construction, realization, dtype/device conversion and the primitive wrappers
 (`_unary`, `_binary`, `_reduce`, `_movement`) that every composite op is written in. The
 composite ops live in the mixins, one file a family: tensor_math.py (operators),
-tensor_unary.py (unary math, rounding, powers),
-tensor_reduce.py, tensor_shape.py (movement), tensor_index.py, tensor_linalg.py.
+tensor_unary.py (unary math, rounding, clamping), tensor_pow.py, tensor_reduce.py,
+tensor_shape.py (movement), tensor_slice.py (slicing, padding, joining), tensor_index.py,
+tensor_gather.py, tensor_linalg.py, tensor_inplace.py (in-place updates) and autograd.py
+(requires_grad, backward). They import neither this module nor each other's classes: they
+make tensors through self (tensor_base.py). Storage and views are tensor_storage.py's.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import AutogradMixin, add_gradient_path, const, has_gradient_path
 from lazygrad.dtypes import DType, to_dtype
-from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.ir.errors import CastError, DTypeError, ShapeError
-from lazygrad.ir.node import Node, make
-from lazygrad.ir.ops import MOVEMENT, Op
-from lazygrad.ir.view import contiguous_strides
-from lazygrad.realize import buffer_node, realize_nodes
-from lazygrad.runtime.buffer import Buffer
-from lazygrad.runtime.registry import Device_, canonical, get_device
-from lazygrad.tensor_index import IndexMixin
-from lazygrad.tensor_linalg import LinalgMixin
-from lazygrad.tensor_math import MathMixin
-from lazygrad.tensor_reduce import ReduceMixin
-from lazygrad.tensor_saved import install as install_saved_values
-from lazygrad.tensor_saved import writing_into
-from lazygrad.tensor_shape import ShapeMixin
-from lazygrad.tensor_storage import (
+from lazygrad.engine.jit import JitError, capturing
+from lazygrad.engine.realize import buffer_node, realize_nodes
+from lazygrad.errors import DeviceError, DTypeError
+from lazygrad.frontend.autograd import AutogradMixin
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_gather import GatherMixin
+from lazygrad.frontend.tensor_index import IndexMixin
+from lazygrad.frontend.tensor_inplace import InplaceMixin
+from lazygrad.frontend.tensor_linalg import LinalgMixin
+from lazygrad.frontend.tensor_math import MathMixin
+from lazygrad.frontend.tensor_pow import PowMixin
+from lazygrad.frontend.tensor_reduce import ReduceMixin
+from lazygrad.frontend.tensor_saved import install as install_saved_values
+from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
+from lazygrad.frontend.tensor_slice import SliceMixin
+from lazygrad.frontend.tensor_storage import (
     _LAZY,
     _bind,
-    _check_inplace,
-    _has_aliases,
-    _materialize_aliases,
-    _storage_view,
     _view_of,
-    _without_detach,
-    check_write_overlap,
     realize,
     strided_view,
     version_counter,
 )
-from lazygrad.tensor_unary import UnaryMathMixin
+from lazygrad.frontend.tensor_unary import UnaryMathMixin
+from lazygrad.ir.node import Node, make, user_location
+from lazygrad.ir.ops import MOVEMENT, Op
+from lazygrad.ir.view import contiguous_strides
+from lazygrad.runtime import c as c_runtime
+from lazygrad.runtime.buffer import Buffer
+from lazygrad.runtime.registry import Device_, canonical, get_device
+from lazygrad.schedule.schedule import create_schedule
 
 Scalar = bool | int | float
 
 
-class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, LinalgMixin, AutogradMixin):
+class Tensor(MathMixin, UnaryMathMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
+             GatherMixin, LinalgMixin, InplaceMixin, AutogradMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
@@ -99,94 +104,15 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         _LAZY.add(t)
         return t
 
-    # ---- in-place updates ------------------------------------------------------------------
-    def assign(self, value: "Tensor | Scalar") -> "Tensor":
-        """Lazily replace this tensor's contents (same shape and dtype; value broadcasts).
-        On a realized tensor the write goes into its buffer in place when realized, so every
-        view of that buffer sees it; `lg.realize` runs several assigns in one schedule."""
-        if not isinstance(value, Tensor):
-            value = Tensor(value, dtype=self.dtype, device=self.device)
-        if value.device != self.device:
-            from lazygrad.ir.errors import DeviceError
-            raise DeviceError(f"assign: value is on {value.device!r}, target on {self.device!r}")
-        value = value.cast(self.dtype)._broadcast_to(self.shape)
-        _check_inplace(self)
-        keep_history = not is_grad_enabled() and self.requires_grad and not self.is_leaf
-        if _storage_view(self.node) is None and (keep_history or _has_aliases(self)):
-            # views of a lazy tensor share its storage, and a write under no_grad keeps the
-            # tensor's gradient history (torch): either needs the tensor to have storage
-            _materialize_aliases(self)
-        base = _storage_view(self.node)
-        if base is not None:
-            self.node = make(Op.ASSIGN, (_without_detach(self.node), value.node))
-            # how realize links the new version into autograd: to the value written and what
-            # stays ("record"), or, under no_grad, as if the write never happened ("keep")
-            if is_grad_enabled() and (value.requires_grad or self.requires_grad):
-                self.__dict__["_grad_write"] = "record"
-            elif not is_grad_enabled() and has_gradient_path(base):
-                self.__dict__["_grad_write"] = "keep"
-        elif self.requires_grad and is_grad_enabled() and not value.requires_grad:
-            # a value without history (fill_, zero_, copy_ of data) replaces one with history:
-            # torch's graph still reaches the old value's leaves, which get zero gradients
-            # (not None). The new node must be one of its own to carry that path.
-            seam = make(Op.CONTIGUOUS, (value.node,))
-            add_gradient_path(seam, self.node, lambda node, g, old=self.node: const(old, 0.0))
-            self.node = seam
-        else:  # not realized and no views: nothing else can see its storage, so rebind functionally
-            # (to a value of its own: a view of another tensor's storage, x.copy_(c) of a
-            # number tensor c, would make it that tensor's alias)
-            self.node = value.node if _storage_view(value.node) is None else make(Op.CONTIGUOUS, (value.node,))
-        self.requires_grad = self.requires_grad or value.requires_grad
-        version_counter(self).value += 1
-        return self
+    # how Tensor's parts make tensors: they cannot import this module, which imports them
+    # (tensor_base.py)
+    @staticmethod
+    def _new(node: Node, requires_grad: bool = False) -> "Tensor":
+        return Tensor._wrap(node, requires_grad)
 
-    def _inplace(self, compute, operand=None) -> "Tensor":
-        """x += y and friends: torch semantics, computed now. compute() gives the new value;
-        torch's in-place ops keep a copy of the target where their backward needs it, so
-        what the op keeps of the target is not checked (tensor_saved.writing_into)."""
-        with writing_into(self):
-            value = compute()
-        if value.dtype != self.dtype and dtypes.promote_types(self.dtype, value.dtype) != self.dtype:
-            raise CastError(f"result type {value.dtype.name} can't be cast to the in-place "
-                             f"target's dtype {self.dtype.name}")
-        check_write_overlap(self, (operand,))
-        return self.assign(value).realize()
-
-    def __iadd__(self, other):
-        return self._inplace(lambda: self + other, other)
-
-    def __isub__(self, other):
-        return self._inplace(lambda: self - other, other)
-
-    def __imul__(self, other):
-        return self._inplace(lambda: self * other, other)
-
-    def __itruediv__(self, other):
-        return self._inplace(lambda: self / other, other)
-
-    def add_(self, other, alpha=1):
-        return self._inplace(lambda: self.add(other, alpha=alpha), other)
-
-    def sub_(self, other, alpha=1):
-        return self._inplace(lambda: self.sub(other, alpha=alpha), other)
-
-    def mul_(self, other):
-        return self._inplace(lambda: self * other, other)
-
-    def div_(self, other):
-        return self._inplace(lambda: self / other, other)
-
-    def zero_(self):
-        return self.assign(self._const(0)).realize()
-
-    def fill_(self, value):
-        if not isinstance(value, Tensor):
-            value = dtypes.checked_scalar(value, self.dtype)
-        return self.assign(self._const(value)).realize()
-
-    def copy_(self, src):
-        check_write_overlap(self, (src,))
-        return self.assign(src).realize()
+    @staticmethod
+    def _from_data(data: Any, dtype: DType | str | None = None, device: str | None = None) -> "Tensor":
+        return Tensor(data, dtype=dtype, device=device)
 
     def _make_leaf(self) -> None:
         """A tensor that asks for gradients gets its own buffer, so it is a distinct leaf."""
@@ -261,7 +187,6 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
     def schedule(self) -> list:
         """The kernels realizing this tensor would run, without running anything. Each has
         `.name`, `.kernel_ir` (text) and `.source(device=None)`."""
-        from lazygrad.ir.schedule import create_schedule
         if self.node.op is Op.BUFFER or self.node.realized is not None:
             return []
         return create_schedule([self.node]).kernels
@@ -272,9 +197,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return realize_nodes([self.node])[0]
 
     def numpy(self) -> np.ndarray:
-        from lazygrad.jit import JitError, capturing
         if capturing():
-            from lazygrad.ir.node import user_location
             raise JitError(f"a jitted function read a tensor's value on the host (at "
                            f"{user_location()}); a replay would reuse the traced value. Return "
                            "the tensor instead and read it outside the function")
@@ -403,7 +326,6 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         """Host memory: the c device, or python where there is no C compiler."""
         if self.device in ("c", "python"):
             return self
-        from lazygrad.runtime import c as c_runtime
         return self.to("c" if c_runtime.check()[0] else "python")
 
     # ---- building nodes ------------------------------------------------------------------------
@@ -434,8 +356,7 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         """Both operands with one shape and one dtype, by torch's broadcasting and promotion."""
         if isinstance(other, Tensor):
             if other.device != self.device:
-                from lazygrad.ir.errors import DeviceError
-                raise DeviceError(f"expected all tensors on one device, found {self.device!r} and "
+                    raise DeviceError(f"expected all tensors on one device, found {self.device!r} and "
                                   f"{other.device!r} (move one with .to())")
             dt = dtype or dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
             a, b = self.cast(dt), other.cast(dt)
@@ -474,20 +395,4 @@ class Tensor(MathMixin, UnaryMathMixin, ReduceMixin, ShapeMixin, IndexMixin, Lin
         return out
 
 
-
 install_saved_values(Tensor)  # torch's saved-value checks on the ops that keep values
-
-def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
-    """numpy/torch broadcasting; the error names every shape."""
-    ndim = max((len(s) for s in shapes), default=0)
-    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
-    out = []
-    for dims in zip(*padded):
-        sizes = {d for d in dims if d != 1}
-        if len(sizes) > 1:
-            from lazygrad.ir.node import user_location
-            raise ShapeError(f"shapes {' and '.join(str(list(s)) for s in shapes)} cannot be "
-                             f"broadcast together (dims {sorted(sizes)} differ) "
-                             f"(at {user_location()})")
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)

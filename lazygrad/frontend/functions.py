@@ -4,7 +4,8 @@ Each is a thin call of the Tensor method of the same name, so there is one imple
 """
 from __future__ import annotations
 
-from lazygrad.tensor import Tensor
+from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_linalg import einsum as _einsum
 
 
 def _as_tensor(x) -> Tensor:
@@ -52,10 +53,11 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def einsum(equation: str, *operands) -> Tensor:
-    from lazygrad.tensor_linalg import einsum as _einsum
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    return _einsum(equation, *operands)
+    # an operand that is not a tensor (a list, an array) goes to the first tensor's device
+    device = next((o.device for o in operands if isinstance(o, Tensor)), None)
+    return _einsum(equation, *(o if isinstance(o, Tensor) else Tensor(o, device=device) for o in operands))
 
 
 def scatter(input, dim, index, src) -> Tensor:

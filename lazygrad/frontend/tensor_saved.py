@@ -21,9 +21,10 @@ import functools
 import inspect
 import threading
 
-from lazygrad.autograd import save_for_backward
-from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.tensor_storage import _root, version_counter
+from lazygrad.frontend.autograd import save_for_backward
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_storage import _root, version_counter
 
 _MUL_LIKE = ("arg if grad:self", "self if grad:arg")  # each operand for the other's gradient
 
@@ -129,6 +130,5 @@ def install(tensor_cls) -> None:
 def keeps(*items: str):
     """The same for a function of the functional API (its first parameter is `self`)."""
     def decorate(fn):
-        from lazygrad.tensor import Tensor
-        return _wrap(fn.__name__, fn, items, Tensor)
+        return _wrap(fn.__name__, fn, items, TensorBase)
     return decorate

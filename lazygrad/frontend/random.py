@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.frontend.factories import _size
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 from lazygrad.runtime.registry import Device_, canonical
@@ -111,13 +115,11 @@ def before_replay(made: int, record: list) -> None:
 
 
 def _state_words(counter: int):
-    import numpy as np
     seed = _STATE.seed % (1 << 64)
     return np.array([seed & MASK32, seed >> 32, counter & MASK32], np.uint32)
 
 
 def _state_tensor(device: str, counter: int):
-    from lazygrad.tensor import Tensor
     state = Tensor(_state_words(counter), device=device)
     if _trace is not None:
         _trace.append((state, counter - _trace_base))
@@ -126,7 +128,6 @@ def _state_tensor(device: str, counter: int):
 
 def random_bits(shape: tuple[int, ...], device: str):
     """Two uint32 words for every element of shape, from the next counter of the generator."""
-    from lazygrad.tensor import Tensor
     _, counter = _STATE.next_key_and_counter()
     n = math.prod(shape)
     index = Tensor._wrap(make(Op.IOTA, (), None, dtypes.uint32, (n,), device))
@@ -163,7 +164,6 @@ def _normal(word0, word1, dtype: DType):
 
 
 def _shape_args(size) -> tuple[int, ...]:
-    from lazygrad.factories import _size
     return _size(size)
 
 
@@ -239,3 +239,8 @@ def randn_like(input, dtype: DType | None = None, device: str | None = None,
                requires_grad: bool = False):
     return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
                  requires_grad=requires_grad)
+
+
+__all__ = ["manual_seed", "rand", "rand_like", "randint", "randn", "randn_like"]
+for _name in __all__:  # Tensor.rand, ..., as torch has them (factories.py does the same)
+    setattr(Tensor, _name, staticmethod(globals()[_name]))

@@ -1,11 +1,11 @@
-"""Indexing and gather/scatter, written in movement ops plus compare-and-select.
+"""Indexing (x[i], x[i] = v), written in movement ops plus compare-and-select.
 
 Basic indexing (ints, slices with any step, None, ...) is a chain of views: a stepped slice is
 shrink -> pad -> reshape (count, step) -> take column 0, which the view code folds into one
 strided read. Integer tensors gather by comparing the index with a position counter (IOTA)
-and summing the single selected element (`where`, not a multiply, so inf/nan elsewhere never
-leak in). A bool mask is realized to learn how many elements it selects, since the result's
-shape must be known before anything runs.
+and summing the single selected element (positions and select_sum, from tensor_gather.py). A
+bool mask is realized to learn how many elements it selects, since the result's shape must be
+known before anything runs.
 
 Semantics follow torch: an int index is applied first (so `x[0, :, idx]` keeps idx's dims where
 the sliced dims are, unlike numpy); index tensors broadcast together; x[idx] = v with repeated
@@ -19,65 +19,21 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.ir.errors import DTypeError, ShapeError
-from lazygrad.ir.node import make
+from lazygrad.errors import ShapeError
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_gather import _as_index_tensor, _check_bounds, positions, select_sum
+from lazygrad.frontend.tensor_shape import broadcast_shape
+from lazygrad.frontend.tensor_storage import (
+    _check_inplace,
+    _has_aliases,
+    _materialize_aliases,
+    _root,
+    _storage_view,
+    check_write_overlap,
+    realize,
+    version_counter,
+)
 from lazygrad.ir.ops import MOVEMENT, Op
-from lazygrad.jit import capturing
-from lazygrad.tensor_shape import _new_tensor
-
-
-def _tensor_type():
-    from lazygrad.tensor import Tensor
-    return Tensor
-
-
-def positions(n: int, axis: int, ndim: int, device: str):
-    """0..n-1 along `axis` of an ndim-dim tensor (size 1 elsewhere), as int64."""
-    iota = _tensor_type()._wrap(make(Op.IOTA, (), None, dtypes.int64, (n,), device))
-    return iota.reshape(tuple(n if i == axis else 1 for i in range(ndim)))
-
-
-def select_sum(cond, values, axis):
-    """Sum over axis (an int or a tuple) of where(cond, values, 0), in values' dtype. When at
-    most one element is selected the result is that element, exactly, for every dtype."""
-    zero = values._const(0, values.dtype, ())
-    return cond.if_else(values, zero).sum(axis).cast(values.dtype)
-
-
-def _is_realized(t) -> bool:
-    node = t.node
-    return node.op is Op.BUFFER or node.realized is not None
-
-
-def _check_bounds(index, size: int, dim: int, allow_negative: bool = True) -> bool:
-    """Out-of-range indices raise here when the index is already computed (a user's list or
-    array, or a realized tensor); a lazy index is not forced just to check it. Returns True
-    when the index is known to hold no negative values."""
-    if not _is_realized(index) or index.numel() == 0 or capturing():
-        return index.numel() == 0  # (lg.jit records: a replay's index is not known on the host)
-    values = index.numpy()
-    low = -size if allow_negative else 0
-    bad = values[(values < low) | (values >= size)]
-    if bad.size:
-        raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dim {dim} with size {size}")
-    return bool((values >= 0).all())
-
-
-def _as_index_tensor(i, device: str):
-    """Lists, numpy arrays and tensors used as indices, as tensors of int64 or bool."""
-    Tensor = _tensor_type()
-    if not isinstance(i, Tensor):
-        arr = np.asarray(i)
-        if arr.dtype == object:
-            raise IndexError(f"unsupported index {i!r:.60}")
-        if arr.size == 0:
-            arr = arr.astype(np.int64)
-        i = Tensor(arr, device=device)
-    if i.dtype.is_float:
-        raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype.name}")
-    if i.device != device:  # torch takes indices from the host for any device; so do we
-        i = i.to(device)
-    return i if i.dtype.is_bool else i.cast(dtypes.int64)
 
 
 def _temporary(t):
@@ -100,7 +56,6 @@ def _forget_cached_copies(node):
 
 def _value_to(value, dtype, shape):
     """The value of x[index] = value, cast and broadcast to the indexed region's shape."""
-    from lazygrad.tensor import broadcast_shape
     while value.ndim > len(shape) and value.shape[0] == 1:  # torch drops leading 1s here
         value = value.reshape(value.shape[1:])
     try:
@@ -188,17 +143,15 @@ def _sequence_as_tuple(index) -> bool:
     """torch's rule (treatSequenceAsTuple): a short list or array whose items include a
     sequence, slice, tensor, None or ... indexes several dims, as a tuple would:
     x[[[0, 1], [2, 0]]] is x[[0, 1], [2, 0]], while x[[0, 1]] picks two rows."""
-    Tensor = _tensor_type()
     if not isinstance(index, (list, np.ndarray)) or (isinstance(index, np.ndarray) and index.ndim == 0):
         return False
     if len(index) >= 32:
         return False
-    return any(isinstance(i, (list, tuple, np.ndarray, slice, Tensor)) or i is None or i is Ellipsis
+    return any(isinstance(i, (list, tuple, np.ndarray, slice, TensorBase)) or i is None or i is Ellipsis
                for i in index)
 
 
 def _parse(x, index) -> _Parsed:
-    Tensor = _tensor_type()
     if _sequence_as_tuple(index):
         index = tuple(index)
     if not isinstance(index, tuple):
@@ -209,14 +162,14 @@ def _parse(x, index) -> _Parsed:
             items.append(i)
         elif isinstance(i, (int, np.integer)):
             items.append(int(i))
-        elif isinstance(i, (Tensor, list, np.ndarray, np.bool_)):
-            items.append(_as_index_tensor(i, x.device))
+        elif isinstance(i, (TensorBase, list, np.ndarray, np.bool_)):
+            items.append(_as_index_tensor(x, i))
         else:
             raise IndexError(f"unsupported index {i!r:.60} of type {type(i).__name__}; expected "
                              f"int, slice, None, ..., a list or an integer or bool tensor")
 
     def consumed(i):
-        if isinstance(i, Tensor):
+        if isinstance(i, TensorBase):
             return i.ndim if i.dtype.is_bool else 1
         return 0 if i is None or i is Ellipsis or isinstance(i, bool) else 1
     if sum(1 for i in items if i is Ellipsis) > 1:
@@ -238,18 +191,18 @@ def _parse(x, index) -> _Parsed:
                 plan.append(("slice", d, 0, 0, 1, 1))
             d += 1
             continue
-        if isinstance(i, Tensor) and i.dtype.is_bool:
+        if isinstance(i, TensorBase) and i.dtype.is_bool:
             size = x.shape[src_dim:src_dim + i.ndim]
             if i.shape != size:
                 raise IndexError(f"the mask of shape {list(i.shape)} does not match dims "
                                  f"{src_dim}..{src_dim + i.ndim - 1} of shape {list(x.shape)}")
             for hits in (np.nonzero(i.numpy()) if i.ndim else ()):
-                advanced.append((d, Tensor(hits.astype(np.int64), device=x.device)))
+                advanced.append((d, x._from_data(hits.astype(np.int64), device=x.device)))
                 d += 1
             src_dim += i.ndim
             if i.ndim == 0:  # a 0-d mask adds a dim of size 1 or 0, as a Python bool does
                 plan.append(("new", d))
-                advanced.append((d, Tensor(np.zeros(int(i.item()), np.int64), device=x.device)))
+                advanced.append((d, x._from_data(np.zeros(int(i.item()), np.int64), device=x.device)))
                 d += 1
             continue
         size = x.shape[src_dim]
@@ -284,7 +237,6 @@ def _gather_advanced(view, advanced):
     """One reduce kernel: the result's dims (in torch's order) followed by one axis a
     indexed dim; each index is compared with a position counter on its own axis, so neither
     the indices nor the comparison need a buffer of their own."""
-    from lazygrad.tensor import broadcast_shape
     dims = [d for d, _ in advanced]
     if len(set(dims)) != len(dims):
         raise IndexError("an index tensor and another index for the same dim")
@@ -303,7 +255,7 @@ def _gather_advanced(view, advanced):
     for j, (d, index) in enumerate(advanced):
         index = index._broadcast_to(batch)
         key = index.reshape(tuple(batch[a] if a < b else 1 for a in layout) + (1,) * k)
-        pos = positions(view.shape[d], b + len(rest) + j, total, view.device)
+        pos = positions(view, view.shape[d], b + len(rest) + j, total)
         eq = key._broadcast_to(full) == pos._broadcast_to(full)
         hit = eq if hit is None else hit & eq
     return select_sum(hit, values, tuple(range(total - k, total)))
@@ -314,7 +266,6 @@ def _scatter_advanced(view, advanced, value):
     the indexing result's shape). With repeated indices the last write wins, as torch's CPU
     kernels do. Built in view's own layout plus one axis over the index positions, so the
     result needs one small reduce (the last write to each element) and one fused kernel."""
-    from lazygrad.tensor import broadcast_shape
     dims = [d for d, _ in advanced]
     if len(set(dims)) != len(dims):
         raise IndexError("an index tensor and another index for the same dim")
@@ -340,10 +291,10 @@ def _scatter_advanced(view, advanced, value):
         hit = None
         for d, index in advanced:
             key = index._broadcast_to(batch).reshape((1,) * v + (count,))._broadcast_to(shape)
-            eq = key == positions(view.shape[d], d, v + 1, view.device)._broadcast_to(shape)
+            eq = key == positions(view, view.shape[d], d, v + 1)._broadcast_to(shape)
             hit = eq if hit is None else hit & eq
         return hit
-    order_of = positions(count, v, v + 1, view.device)
+    order_of = positions(view, count, v, v + 1)
     last = hits(small).if_else(order_of._broadcast_to(small), -1)._reduce(Op.REDUCE_MAX, (v,), True)
     chosen = hits(full) & (order_of._broadcast_to(full) == last._broadcast_to(full))
     placed = select_sum(chosen, value._broadcast_to(full), v)
@@ -366,15 +317,14 @@ class IndexMixin:
     def __setitem__(self, index, value):
         """x[index] = value, in place: every other reference to x, and every view of its
         buffer, sees the new values (torch semantics)."""
-        Tensor = _tensor_type()
-        if not isinstance(value, Tensor):
+        if not isinstance(value, TensorBase):
             if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
                 # torch reads the number as an int64 or a double, then checks it fits the dtype
                 if isinstance(value, int) and not dtypes.INT64_MIN <= value <= dtypes.INT64_MAX:
                     raise ValueError("Overflow when unpacking long long")
                 value = dtypes.checked_scalar(value, self.dtype)
-            value = Tensor(value, dtype=self.dtype, device=self.device)
-        if isinstance(index, Tensor) and index.dtype.is_bool and index.shape == self.shape[:index.ndim] \
+            value = self._from_data(value, dtype=self.dtype, device=self.device)
+        if isinstance(index, TensorBase) and index.dtype.is_bool and index.shape == self.shape[:index.ndim] \
                 and value.numel() == 1:
             # x[mask] = scalar needs no count of the mask: one fused select
             mask = index.reshape(index.shape + (1,) * (self.ndim - index.ndim))
@@ -387,16 +337,6 @@ class IndexMixin:
 
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""
-        from lazygrad.tensor_storage import (
-            _check_inplace,
-            _has_aliases,
-            _materialize_aliases,
-            _root,
-            _storage_view,
-            check_write_overlap,
-            realize,
-            version_counter,
-        )
         _check_inplace(self)
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all
@@ -421,118 +361,4 @@ class IndexMixin:
         mask = _invert_plan(inner, plan)
         self.assign(mask.if_else(_invert_plan(value, plan), self))
         if self.node.op is Op.ASSIGN:  # it had storage after all (views share it): write it now
-            from lazygrad.tensor import realize
             realize(self)
-
-    # ---- gather / scatter ------------------------------------------------------------------------
-    def _check_gather_shapes(self, what, dim, index):
-        d = self._axis(dim)
-        if index.ndim != self.ndim:
-            raise ShapeError(f"{what}: index of shape {list(index.shape)} needs as many dims as "
-                             f"the input of shape {list(self.shape)}")
-        bad = [k for k in range(self.ndim) if k != d and index.shape[k] > self.shape[k]]
-        if bad:
-            raise ShapeError(f"{what}: index of shape {list(index.shape)} is larger than the input "
-                             f"of shape {list(self.shape)} in dim {bad[0]}")
-        return d
-
-    def gather(self, dim, index, sparse_grad=False):
-        index = _as_index_tensor(index, self.device)
-        d = self._check_gather_shapes("gather", dim, index)
-        _check_bounds(index, self.shape[d], d, allow_negative=False)
-        region = self.shrink(tuple((0, self.shape[k] if k == d else index.shape[k]) for k in range(self.ndim)))
-        hit = index.unsqueeze(d + 1) == positions(self.shape[d], d + 1, self.ndim + 1, self.device)
-        return select_sum(hit, region.unsqueeze(d), d + 1)
-
-    def scatter(self, dim, index, src=None, reduce=None, value=None):
-        """out[..., index[i], ...] = src[i] along dim; elsewhere self. reduce=None (last write
-        wins for repeated indices) or "add"."""
-        Tensor = _tensor_type()
-        src = value if src is None else src
-        if src is None:
-            raise TypeError("scatter needs src (a tensor) or value (a number)")
-        index = _as_index_tensor(index, self.device)
-        d = self._check_gather_shapes("scatter", dim, index)
-        _check_bounds(index, self.shape[d], d, allow_negative=False)
-        if isinstance(src, Tensor):
-            if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
-                raise ShapeError(f"scatter: src of shape {list(src.shape)} must be at least as large "
-                                 f"as the index of shape {list(index.shape)}")
-            src = src.shrink(tuple((0, i) for i in index.shape)).cast(self.dtype)
-        else:
-            src = self._const(dtypes.checked_scalar(src, self.dtype), self.dtype, index.shape)
-        n, j = self.shape[d], index.shape[d]
-        if index.numel() == 0:
-            return _new_tensor(self)
-        hit = index.unsqueeze(d + 1) == positions(n, d + 1, self.ndim + 1, self.device)
-        src = src.unsqueeze(d + 1)
-        grow = tuple((0, self.shape[k] - index.shape[k]) if k != d else (0, 0) for k in range(self.ndim))
-        if reduce == "add":
-            added = select_sum(hit, src, d)
-            return self + added._pad(grow)
-        if reduce is not None:
-            raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
-        order_of = positions(j, d, self.ndim + 1, self.device)
-        last = hit.if_else(order_of, -1)._reduce(Op.REDUCE_MAX, (d,), True)
-        chosen = hit & (order_of == last)
-        placed = select_sum(chosen, src, d)._pad(grow)
-        written = (last >= 0).squeeze(d)._pad(grow)
-        return written.if_else(placed, self)
-
-    def scatter_add(self, dim, index, src):
-        return self.scatter(dim, index, src, reduce="add")
-
-    def index_select(self, dim, index):
-        index = _as_index_tensor(index, self.device)
-        if index.ndim > 1:
-            raise ShapeError(f"index_select: the index must be 0-d or 1-d, got shape {list(index.shape)}")
-        d = self._axis(dim)
-        return self[(slice(None),) * d + (index.reshape(-1),)]
-
-    def masked_fill(self, mask, value):
-        Tensor = _tensor_type()
-        mask = _as_index_tensor(mask, self.device)
-        if not mask.dtype.is_bool:
-            raise DTypeError(f"masked_fill: the mask must be bool, got {mask.dtype.name}")
-        from lazygrad.tensor import broadcast_shape
-        if broadcast_shape(self.shape, mask.shape) != self.shape:
-            raise ShapeError(f"masked_fill: mask of shape {list(mask.shape)} does not broadcast to "
-                             f"the input's shape {list(self.shape)}")
-        if isinstance(value, Tensor):
-            if value.ndim == 0 and dtypes.promote_types(value.dtype, self.dtype) != self.dtype:
-                # torch reads a 0-d value as a number and checks it fits; only a wider dtype
-                # can fail, so only then is the value computed here
-                dtypes.check_fits(value.item(), self.dtype)
-            fill = value.cast(self.dtype)
-        else:
-            fill = self._const(dtypes.checked_scalar(value, self.dtype), self.dtype, ())
-        if fill.ndim:
-            raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {list(fill.shape)}")
-        return mask.if_else(fill, self)
-
-    # ---- triangles and one-hot ---------------------------------------------------------------
-    def _triangle(self, what, diagonal, keep_lower):
-        if self.ndim < 2:
-            raise ShapeError(f"{what} needs at least 2 dims, got shape {list(self.shape)}")
-        rows, cols = self.shape[-2:]
-        row = positions(rows, self.ndim - 2, self.ndim, self.device)._broadcast_to(self.shape)
-        col = positions(cols, self.ndim - 1, self.ndim, self.device)._broadcast_to(self.shape)
-        keep = (col - row <= diagonal) if keep_lower else (col - row >= diagonal)
-        return keep.if_else(self, self._const(0, self.dtype, ()))
-
-    def tril(self, diagonal=0):
-        return self._triangle("tril", diagonal, True)
-
-    def triu(self, diagonal=0):
-        return self._triangle("triu", diagonal, False)
-
-    def one_hot(self, num_classes=-1):
-        """int64 tensor of shape self.shape + (num_classes,). num_classes=-1 means max + 1,
-        which reads the values (as torch does)."""
-        if not self.dtype.is_int:
-            raise DTypeError(f"one_hot needs an integer tensor, got {self.dtype.name}")
-        if num_classes == -1:
-            num_classes = int(self.amax().item()) + 1 if self.numel() else 0
-        _check_bounds(self, num_classes, 0, allow_negative=False)
-        hit = self.unsqueeze(-1) == positions(num_classes, self.ndim, self.ndim + 1, self.device)
-        return hit.cast(dtypes.int64)

@@ -1,8 +1,8 @@
 """Tensor factories (zeros, ones, arange, eye, rand, ...), lazy like everything else.
 
-Constant fills are one CONST node (no memory until something needs it), positions come from
-the IOTA primitive, and random numbers from lazygrad/random.py. Each is a module-level
-function (`lg.zeros`) and a static method of Tensor (`Tensor.zeros`), as in torch.
+Constant fills are one CONST node (no memory until something needs it) and positions come
+from the IOTA primitive; random numbers are random.py's. Each is a module-level function
+(`lg.zeros`) and a static method of Tensor (`Tensor.zeros`), as in torch.
 """
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ import math
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
-from lazygrad.random import manual_seed, rand, rand_like, randint, randn, randn_like
 from lazygrad.runtime.registry import Device_, canonical
-from lazygrad.tensor import Tensor
 
-__all__ = ["arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "manual_seed",
-           "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "zeros",
-           "zeros_like"]
+__all__ = ["arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "ones", "ones_like",
+           "zeros", "zeros_like"]
 
 
 def _size(size) -> tuple[int, ...]:

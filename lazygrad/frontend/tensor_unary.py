@@ -1,4 +1,4 @@
-"""Unary math (exp, log, trig, activations, erf), rounding, clamping and powers.
+"""Unary math (exp, log, trig, activations, erf), rounding and clamping (powers: tensor_pow.py).
 
 Each method is a formula in the primitive ops; transcendental functions reduce to exp2, log2
 and sin. float16/bfloat16 are computed in float32 and rounded once (`_in_float`).
@@ -10,7 +10,9 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import add_gradient_path
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
@@ -229,21 +231,20 @@ class UnaryMathMixin:
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
         _check_scalar_operands(self.dtype, min, max)
-        from lazygrad.grad_mode import is_grad_enabled
-        from lazygrad.tensor import Tensor
-        if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+        if min is not None and max is not None and isinstance(min, TensorBase) != isinstance(max, TensorBase):
             raise TypeError(f"clamp: min and max must both be tensors or both numbers, got "
                             f"{type(min).__name__} and {type(max).__name__}")
-        given = [t for t in (self, min, max) if isinstance(t, Tensor) and t.requires_grad]
+        given = [t for t in (self, min, max) if isinstance(t, TensorBase) and t.requires_grad]
         if not given or not is_grad_enabled() or not self.dtype.is_float:
             return self._clamp_values(min, max)
-        detached = [t._path_input() if isinstance(t, Tensor) and t.requires_grad else t for t in (self, min, max)]
+        detached = [t._path_input() if isinstance(t, TensorBase) and t.requires_grad else t
+                    for t in (self, min, max)]
         # behind a DETACH of its own: the gradient flows only through the declared paths, never
         # into the graph computed from the detached inputs (another clamp's inner max is a node
         # of it, whose paths it would also run)
-        out = Tensor._wrap(make(Op.DETACH, (detached[0]._clamp_values(*detached[1:]).node,)), True)
+        out = self._new(make(Op.DETACH, (detached[0]._clamp_values(*detached[1:]).node,)), True)
         for which, t in enumerate((self, min, max)):
-            if isinstance(t, Tensor) and t.requires_grad:
+            if isinstance(t, TensorBase) and t.requires_grad:
                 add_gradient_path(out.node, t.node, _clamp_gradient(which, self, min, max))
         return out
 
@@ -294,60 +295,19 @@ class UnaryMathMixin:
     def lerp(self, end, weight):
         """self + weight * (end - self), in torch's two-sided form so that weight 1 gives
         exactly end."""
-        from lazygrad.tensor import Tensor
         start, end = self._broadcast_pair(end)
-        if not isinstance(weight, Tensor) and start.dtype != dtypes.float64:  # half computes in float32
+        if not isinstance(weight, TensorBase) and start.dtype != dtypes.float64:  # half computes in float32
             dtypes.check_fits(weight, dtypes.float32 if dtypes.is_half(start.dtype) else start.dtype)
-        w = weight if isinstance(weight, Tensor) else start._const(weight, shape=())
+        w = weight if isinstance(weight, TensorBase) else start._const(weight, shape=())
         diff = end - start
         return (w.abs() < 0.5).if_else(start + w * diff, end - diff * (1 - w))
-
-    # ---- powers ----------------------------------------------------------------------------
-    def pow(self, exponent):
-        from lazygrad.tensor import Tensor
-        if isinstance(exponent, Tensor):
-            base, exp = self._broadcast_pair(exponent)
-            if not base.dtype.is_float:
-                return _int_pow(base, exp)
-            return base._in_float(lambda b: _float_pow(b, exp.cast(b.dtype)))
-        return self._pow_scalar(exponent)
-
-    def __pow__(self, exponent):
-        return self.pow(exponent)
-
-    def __rpow__(self, base):
-        """scalar ** tensor."""
-        b, e = self._broadcast_pair(base, reverse=True)
-        return b.pow(e)
-
-    def _pow_scalar(self, exponent):
-        """Integral exponents (the common x**2, x**-1, ...) by repeated squaring, which is
-        exact for ints and within a few roundings for floats; others through exp2/log2."""
-        dt = dtypes.result_type_with_scalar(self.dtype, exponent)
-        if isinstance(exponent, int):
-            dtypes.check_int_scalar(exponent)
-        if not dt.is_float and exponent < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if not dt.is_float or dtypes.is_half(dt):  # float32 and float64 take it as a double
-            dtypes.check_fits(exponent, dt)  # torch: uint8 ** 256 is an error, as is float16 ** 1e5
-        x = self.cast(dt)
-        integral = float(exponent).is_integer()
-        if not dt.is_float:
-            return _pow_by_squaring(x, int(exponent))
-        if integral and abs(exponent) <= 64:
-            out = _pow_by_squaring(x, int(abs(exponent)))
-            return out.reciprocal() if exponent < 0 else out
-        if exponent == 0.5:
-            return x.sqrt()
-        return x._in_float(lambda b: _float_pow(b, b._const(exponent, shape=())._broadcast_to(b.shape)))
 
 
 def _clamp_gradient(which: int, x, lo, hi):
     """The gradient of clamp(x, lo, hi) for x (which 0), lo (1) or hi (2), as torch's."""
-    from lazygrad.tensor import Tensor
 
     def grad(node, g):
-        g = Tensor._wrap(g)
+        g = x._new(g)
         if which == 0:
             keep = None
             if lo is not None:
@@ -375,8 +335,7 @@ def _unbroadcast(t, shape: tuple[int, ...]):
 def _check_scalar_operands(dtype, *values) -> None:
     """torch converts the Python numbers of clamp (and where) to the result dtype with its
     overflow check: uint8 x.clamp(max=300) is an error, not a clamp at 44."""
-    from lazygrad.tensor import Tensor
-    scalars = [v for v in values if v is not None and not isinstance(v, Tensor)]
+    scalars = [v for v in values if v is not None and not isinstance(v, TensorBase)]
     dt = dtype
     for v in scalars:
         dt = dtypes.promote_types(dt, dtypes.result_type_with_scalar(dtype, v))
@@ -389,55 +348,6 @@ def _horner(u, coeffs):
     out = u * coeffs[-1] + coeffs[-2]
     for c in reversed(coeffs[:-2]):
         out = out * u + c
-    return out
-
-
-def _pow_by_squaring(x, n: int):
-    """x ** n for a Python int n >= 0 with O(log n) multiplies."""
-    result = None
-    square = x
-    while n:
-        if n & 1:
-            result = square if result is None else result * square
-        n >>= 1
-        if n:
-            square = square * square
-    return x._const(1) if result is None else result
-
-
-def _float_pow(base, exp):
-    """base ** exp for floats as C's pow does: |base|**exp by exp2/log2, negative bases
-    with integral exponents get the sign of the parity, other negative bases give NaN."""
-    magnitude = (exp * base._magnitude().log2()).exp2()
-    integral = exp.trunc() == exp
-    half = exp * 0.5
-    odd = integral & (half.trunc() != half)
-    signed = odd.if_else(-magnitude, magnitude)
-    out = (base < 0).if_else(integral.if_else(signed, math.nan), magnitude)
-    one = (exp == 0) | (base == 1) | ((base == -1) & exp.isinf())
-    return one.if_else(1.0, out)
-
-
-def _int_pow(base, exp):
-    """Integer ** integer tensors, wrapping like C: square-and-multiply over the exponent's
-    bits up to the type's width (larger exponents overflow for |base| >= 2, and bases 0, 1
-    and -1 are handled apart). Negative exponents give 0 except for bases 1 and -1."""
-    if base.dtype.is_bool:
-        base, exp = base.cast(dtypes.int64), exp.cast(dtypes.int64)
-    bits = base.dtype.bits.bit_length() - 1  # 64 -> 6: exponents below 64 computed exactly
-    positive = (exp < 0).if_else(0, exp)
-    result, square, k = base._const(1), base, positive
-    for _ in range(bits):
-        result = ((k & 1) != 0).if_else(result * square, result)
-        square = square * square
-        k = k >> 1
-    odd = (exp & 1) != 0
-    unit = (base == 1) | (base == -1)
-    one, minus_one = base._const(1), base._const(-1)
-    unit_power = (base == 1).if_else(one, odd.if_else(minus_one, one))
-    large = exp >= (1 << bits)
-    out = large.if_else((base == 0).if_else(0, result), result)
-    out = ((exp < 0) | large).if_else(unit.if_else(unit_power, (exp < 0).if_else(0, out)), out)
     return out
 
 

@@ -15,6 +15,7 @@ import struct
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.frontend.tensor import Tensor
 
 _CODES = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "int16": "I16", "uint16": "U16",
           "int32": "I32", "uint32": "U32", "int64": "I64", "uint64": "U64", "float16": "F16",
@@ -23,7 +24,6 @@ _NAMES = {code: name for name, code in _CODES.items()}
 
 
 def _tensors_of(obj) -> dict:
-    from lazygrad.tensor import Tensor
     if hasattr(obj, "state_dict") and callable(obj.state_dict) and not isinstance(obj, dict):
         obj = obj.state_dict()
     if isinstance(obj, Tensor):
@@ -71,7 +71,6 @@ def save(obj, path, metadata: dict[str, str] | None = None) -> None:
 
 def load(path, device: str | None = None) -> dict:
     """Read a safetensors file into a dict of realized tensors (in the file's order)."""
-    from lazygrad.tensor import Tensor
     with open(path, "rb") as f:
         blob = f.read()
     if len(blob) < 8:

@@ -7,7 +7,10 @@ inputs stay integer (int @ int is int, as in torch); the sum runs in int64 and i
 from __future__ import annotations
 
 from lazygrad import dtypes
-from lazygrad.ir.errors import ShapeError
+from lazygrad.errors import ShapeError
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_shape import broadcast_shape
+from lazygrad.ir.ops import Op
 
 
 def _contract(product, axes, dtype):
@@ -15,14 +18,13 @@ def _contract(product, axes, dtype):
     return product.sum(axes).cast(dtype)
 
 
-def _as_tensor(x, device=None):
-    from lazygrad.tensor import Tensor
-    return x if isinstance(x, Tensor) else Tensor(x, device=device)
+def _as_tensor(like, x):
+    """x, or a tensor of x's data on like's device."""
+    return x if isinstance(x, TensorBase) else like._from_data(x, device=like.device)
 
 
 def _reads_transposed(t) -> bool:
     """A permute that moves another axis last (w.T, k.transpose(-2, -1)) on a big enough tensor."""
-    from lazygrad.ir.ops import Op
     return (t.node.op is Op.PERMUTE and t.node.arg[-1] != t.ndim - 1
             and t.shape[-1] >= 16 and t.shape[-2] >= 16)
 
@@ -33,7 +35,6 @@ PACK_MIN_WORK = 1 << 29  # multiply-adds; below this the two copies cost more th
 
 def _packs(a, b) -> bool:
     """A big float32 2-D product on the c device multiplies packed panels (_packed_matmul)."""
-    from lazygrad import dtypes
     if a.ndim != 2 or b.ndim != 2 or a.device != "c" or b.device != "c":
         return False
     (m, k), n = a.shape, b.shape[1]
@@ -57,7 +58,7 @@ def _packed_matmul(a, b):
 
 class LinalgMixin:
     def matmul(self, other):
-        a, b = self, _as_tensor(other, self.device)
+        a, b = self, _as_tensor(self, other)
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError("matmul: both arguments need at least 1 dim, got shapes "
                              f"{list(a.shape)} and {list(b.shape)}")
@@ -67,7 +68,6 @@ class LinalgMixin:
         if a2.shape[-1] != b2.shape[-2]:
             raise ShapeError(f"matmul: shapes {list(a.shape)} and {list(b.shape)} do not match "
                              f"({a2.shape[-1]} != {b2.shape[-2]})")
-        from lazygrad.tensor import broadcast_shape
         try:
             broadcast_shape(a2.shape[:-2], b2.shape[:-2])
         except ShapeError:
@@ -93,38 +93,38 @@ class LinalgMixin:
         return self.matmul(other)
 
     def __rmatmul__(self, other):
-        return _as_tensor(other, self.device).matmul(self)
+        return _as_tensor(self, other).matmul(self)
 
     def dot(self, other):
-        other = _as_tensor(other, self.device)
+        other = _as_tensor(self, other)
         if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
             raise ShapeError(f"dot: expected two 1-D tensors of one size, got shapes "
                              f"{list(self.shape)} and {list(other.shape)}")
         return self.matmul(other)
 
     def mv(self, vec):
-        vec = _as_tensor(vec, self.device)
+        vec = _as_tensor(self, vec)
         if self.ndim != 2 or vec.ndim != 1:
             raise ShapeError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
                              f"{list(self.shape)} and {list(vec.shape)}")
         return self.matmul(vec)
 
     def mm(self, mat2):
-        mat2 = _as_tensor(mat2, self.device)
+        mat2 = _as_tensor(self, mat2)
         if self.ndim != 2 or mat2.ndim != 2:
             raise ShapeError(f"mm: expected two 2-D tensors, got shapes {list(self.shape)} and "
                              f"{list(mat2.shape)}")
         return self.matmul(mat2)
 
     def bmm(self, mat2):
-        mat2 = _as_tensor(mat2, self.device)
+        mat2 = _as_tensor(self, mat2)
         if self.ndim != 3 or mat2.ndim != 3 or self.shape[0] != mat2.shape[0]:
             raise ShapeError(f"bmm: expected two 3-D tensors with one batch size, got shapes "
                              f"{list(self.shape)} and {list(mat2.shape)}")
         return self.matmul(mat2)
 
     def outer(self, vec2):
-        vec2 = _as_tensor(vec2, self.device)
+        vec2 = _as_tensor(self, vec2)
         if self.ndim != 1 or vec2.ndim != 1:
             raise ShapeError(f"outer: expected two 1-D tensors, got shapes {list(self.shape)} "
                              f"and {list(vec2.shape)}")
@@ -226,12 +226,11 @@ def einsum(equation: str, *operands):
     """torch.einsum: explicit or implicit output, repeated labels (traces, diagonals),
     broadcasting '...'. Operands are contracted left to right, two at a time, each step
     summing out the labels no later operand and not the output needs (so 'ij,jk,kl->il' never
-    builds the i*j*k*l product); each step is one multiply + sum."""
-    from lazygrad.tensor import Tensor
+    builds the i*j*k*l product); each step is one multiply + sum. Operands are tensors
+    (lg.einsum makes tensors of the others)."""
     if not operands:
         raise ShapeError(f"einsum: {equation!r} got no operands")
-    device = next((o.device for o in operands if isinstance(o, Tensor)), None)
-    operands = [_as_tensor(o, device) for o in operands]
+    operands = list(operands)
     labels, out = _parse_equation(equation, operands)
     dtype = operands[0].dtype
     for o in operands[1:]:

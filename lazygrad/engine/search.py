@@ -34,7 +34,10 @@ import numpy as np
 from lazygrad.codegen.heuristics import choose_upcasts
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.lower import lower
+from lazygrad.config import cache_dir, debug_level
 from lazygrad.ir.node import Node
+from lazygrad.ir.printer import print_graph
+from lazygrad.runtime.buffer import Buffer
 
 SEARCH_VERSION = 1  # bump when the candidates or the cache format change
 MAX_LANES = 256  # register lanes a candidate may hold (8x32 float32: 16 AVX-512 registers)
@@ -136,7 +139,6 @@ class _Timer:
     """Compiles and times candidates of one kernel on one device with the real inputs."""
 
     def __init__(self, ast: Node, name: str, device, inputs: list, out_size: int, out_dtype):
-        from lazygrad.runtime.buffer import Buffer
         self.ast, self.name, self.device, self.inputs = ast, name, device, inputs
         self.out = Buffer(device.name, out_size, out_dtype)
         self.reference: np.ndarray | None = None
@@ -242,12 +244,10 @@ def device_identity(device) -> str:
 
 
 def beam_dir() -> str:
-    from lazygrad.runtime.c import cache_dir
     return os.path.join(cache_dir(), "beam")
 
 
 def cache_path(ast: Node, device, width: int) -> str:
-    from lazygrad.ir.printer import print_graph
     parts = [print_graph([ast], locs=False), device_identity(device), str(width), str(SEARCH_VERSION)]
     text = "\0".join(parts)
     key = hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -293,7 +293,6 @@ def choose(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
             result = search(ast, name, device, inputs, out_size, out_dtype, width)
             choice = result.choice
             save_result(path, name, result)
-            from lazygrad.realize import debug_level
             if debug_level() >= 1:
                 print(f"beam {name}: {choice} {result.seconds * 1e6:.1f} us (default "
                       f"{result.default_seconds * 1e6:.1f} us), {len(result.timed)} variants in "

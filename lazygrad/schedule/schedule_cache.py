@@ -26,9 +26,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from lazygrad.config import register_cache
-from lazygrad.ir.kernel_ast import TRANSPOSED_COPY, transposed_copy
 from lazygrad.ir.node import Node, _arg_key, toposort
 from lazygrad.ir.ops import Op
+from lazygrad.schedule.kernel_ast import TRANSPOSED_COPY, transposed_copy
 
 MAX_NODES = 4096
 MAX_PLANS = 1024
@@ -43,12 +43,11 @@ class _Placement:
     roots: tuple[int, ...]  # where each user root's value is
 
     def bind(self, order: list[Node]) -> tuple[list, dict, list[Node]]:
-        from lazygrad.ir.schedule import ScheduledKernel
-
+        """(kernels as (name, ast, target, inputs, output, flops), why, roots) with order's nodes."""
         def at(i):  # a position, or (position, order) for a transposed copy of that node
             return order[i] if isinstance(i, int) else transposed_copy(order[i[0]], i[1])
-        kernels = [ScheduledKernel(name, ast, at(target), tuple(at(i) for i in inputs),
-                                   None if output is None else at(output), flops)
+        kernels = [(name, ast, at(target), tuple(at(i) for i in inputs),
+                    None if output is None else at(output), flops)
                    for name, ast, target, inputs, output, flops in self.kernels]
         return kernels, {at(i): reason for i, reason in self.why}, [at(i) for i in self.roots]
 
@@ -105,6 +104,7 @@ def signature(roots: list[Node]) -> tuple[tuple, list[Node]] | None:
 def lookup(key: tuple, order: list[Node], simplify, as_simplified: bool = False
            ) -> tuple[list, dict, list[Node]] | None:
     """(kernels, why, roots) remembered for this structure, with this graph's nodes; or None.
+    Each kernel is the fields of a ScheduledKernel, (name, ast, target, inputs, output, flops).
     simplify(roots) -> roots is the scheduler's own simplification. as_simplified: name the
     nodes of the simplified graph, as a schedule made from scratch does (for tools that show
     it), even where the graph as given would do."""

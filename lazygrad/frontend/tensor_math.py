@@ -8,9 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import add_gradient_path
-from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.ir.errors import DTypeError
+from lazygrad.errors import DTypeError
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_shape import broadcast_shape
+from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
@@ -58,9 +60,8 @@ class MathMixin:
     def _scaled(self, other, alpha):
         """other * alpha for add/sub, computed in the result dtype (alpha takes no part in type
         promotion), after torch's checks of alpha against that dtype."""
-        from lazygrad.tensor import Tensor
         dt = (dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
-              if isinstance(other, Tensor) else dtypes.result_type_with_scalar(self.dtype, other))
+              if isinstance(other, TensorBase) else dtypes.result_type_with_scalar(self.dtype, other))
         if isinstance(alpha, bool) and not dt.is_bool:
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
         if not dt.is_float and isinstance(alpha, float):
@@ -68,7 +69,7 @@ class MathMixin:
         dtypes.check_fits(alpha, dt)
         if alpha == 1:
             return other
-        if not isinstance(other, Tensor):
+        if not isinstance(other, TensorBase):
             if isinstance(other, int):
                 dtypes.check_int_scalar(other)
             return dtypes.cast_scalar(other * alpha, dt)
@@ -269,17 +270,14 @@ class MathMixin:
     def where(self, condition, other):
         """torch's method: self where condition holds, else other (lg.where(c, x, y) is the
         function form)."""
-        from lazygrad.tensor import Tensor
-        cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=self.device)
+        cond = condition if isinstance(condition, TensorBase) else self._from_data(condition, device=self.device)
         return cond.if_else(self, other)
 
     def if_else(self, x, y):
         """self is the condition: self ? x : y, broadcast together (the primitive `where`)."""
-        from lazygrad.ir.node import make
-        from lazygrad.tensor import Tensor, broadcast_shape
         cond = self if self.dtype.is_bool else self != 0
-        xt = x if isinstance(x, Tensor) else None
-        yt = y if isinstance(y, Tensor) else None
+        xt = x if isinstance(x, TensorBase) else None
+        yt = y if isinstance(y, TensorBase) else None
         # a number is converted to the result dtype with torch's overflow check (where(c, u8,
         # 300) is an error), except into float16 and bfloat16 (where torch gives inf)
         if xt is not None and yt is None:

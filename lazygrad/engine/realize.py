@@ -9,22 +9,22 @@ Reading a replaced version's contents raises (`check_current`).
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.lower import lower
-from lazygrad.codegen.search import beam_width
-from lazygrad.codegen.search import choose as beam_choose
-from lazygrad.config import values_fresh
-from lazygrad.ir.errors import InplaceModifiedError, LazygradError
+from lazygrad.config import debug_level, values_fresh
+from lazygrad.engine.search import beam_width
+from lazygrad.engine.search import choose as beam_choose
+from lazygrad.errors import InplaceModifiedError, LazygradError
 from lazygrad.ir.node import Node, base_of, make
 from lazygrad.ir.ops import Op
-from lazygrad.ir.schedule import Schedule, ScheduledKernel, create_schedule
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import get_device
+from lazygrad.schedule.schedule import Schedule, ScheduledKernel, create_schedule
 
 _local = threading.local()  # lg.jit captures are per thread: another thread's kernels are not ours
 
@@ -42,12 +42,6 @@ def captures() -> list:
 #   observer("kernel_done", kernel=k, seconds=t, nbytes=n, output=Buffer)  after it ran
 # While the list is empty nothing is timed or called; append and remove your own callable.
 observers: list[Callable[..., None]] = []
-
-def debug_level() -> int:
-    try:
-        return int(os.environ.get("LAZYGRAD_DEBUG", "0"))
-    except ValueError:
-        return 0
 
 
 @dataclass
@@ -199,7 +193,6 @@ def _print_kernel(k, loop_kernel, source: str, seconds: float, nbytes: int, leve
     print(f"*** {k.target.device:<7} {k.name:<28} {ms:9.3f} ms {gflops:8.2f} GFLOP/s "
           f"{gbs:8.2f} GB/s  ({k.target.loc})", file=sys.stderr)
     if level >= 3:
-        from lazygrad.codegen.loop_text import print_loop_ir
         print(print_loop_ir(loop_kernel), file=sys.stderr)
     if level >= 4:
         print(source, file=sys.stderr)

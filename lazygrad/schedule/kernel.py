@@ -11,7 +11,7 @@ import math
 from typing import Callable
 
 from lazygrad.dtypes import bool_
-from lazygrad.ir.node import Node, make
+from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, ZERO_PRESERVING, Op
 from lazygrad.ir.view import ViewStack
 
@@ -121,7 +121,6 @@ def kernel_name(ast: Node, nodes: list[Node] | None = None) -> str:
 
 
 def _walk(root: Node) -> list[Node]:
-    from lazygrad.ir.node import toposort
     return toposort([root])
 
 

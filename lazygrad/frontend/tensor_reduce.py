@@ -10,8 +10,9 @@ import math
 from typing import NamedTuple
 
 from lazygrad import dtypes
+from lazygrad.frontend.tensor_shape import _new_tensor
+from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
-from lazygrad.tensor_shape import _new_tensor
 
 TREE_LEVELS_A_KERNEL = 5  # prod: 32 inputs an output in each kernel
 BLOCK = 32  # cumsum/cumprod: elements a block (inside a block the scan is O(BLOCK^2))
@@ -258,11 +259,15 @@ def _softmax_dim(x, dim) -> int:
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
+def _arange(x, n: int):
+    """0..n-1 on x's device: lg.arange(n, device=x.device), from the iota primitive."""
+    return x._new(make(Op.IOTA, (), None, dtypes.default_int, (n,), x.device))
+
+
 def _positions(x, axis: int):
     """0..n-1 along axis, broadcast to x's shape (int64, from the iota primitive)."""
-    from lazygrad.factories import arange
     n = x.shape[axis]
-    index = arange(n, device=x.device)
+    index = _arange(x, n)
     return index.reshape(tuple(n if a == axis else 1 for a in range(x.ndim))).expand(x.shape)
 
 
@@ -302,11 +307,10 @@ def _tree_product(x):
 
 def _small_scan(x, kind: str):
     """Inclusive scan over the last dim of size n by a masked reduce over an (n, n) grid."""
-    from lazygrad.factories import arange
     n = x.shape[-1]
     grid = x.shape[:-1] + (n, n)
-    rows = arange(n, device=x.device).reshape((1,) * (x.ndim - 1) + (n, 1)).expand(grid)
-    cols = arange(n, device=x.device).reshape((1,) * (x.ndim - 1) + (1, n)).expand(grid)
+    rows = _arange(x, n).reshape((1,) * (x.ndim - 1) + (n, 1)).expand(grid)
+    cols = _arange(x, n).reshape((1,) * (x.ndim - 1) + (1, n)).expand(grid)
     upto = cols <= rows
     spread = x.reshape(x.shape[:-1] + (1, n)).expand(grid)
     if kind == "sum":

@@ -13,21 +13,19 @@ docs/soundness.md.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.autograd import VersionCounter, add_gradient_path, gradient_nodes, has_gradient_path
-from lazygrad.grad_mode import is_grad_enabled
-from lazygrad.ir.errors import InplaceViewError
+from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
+from lazygrad.errors import InplaceViewError
+from lazygrad.frontend.autograd import VersionCounter
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.ir.gradient import add_gradient_path, gradient_nodes, has_gradient_path
 from lazygrad.ir.node import Node, make, replace_srcs, toposort, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import View
-from lazygrad.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
-
-if TYPE_CHECKING:  # (the Tensor class reads this module, not the other way round)
-    from lazygrad.tensor import Tensor
 
 
 class _LiveTensors:
@@ -38,12 +36,12 @@ class _LiveTensors:
     def __init__(self) -> None:
         self.refs: dict[int, weakref.ref] = {}
 
-    def add(self, t: "Tensor") -> None:
+    def add(self, t: TensorBase) -> None:
         key = id(t)
         if key not in self.refs:
             self.refs[key] = weakref.ref(t, lambda _, key=key: self.refs.pop(key, None))
 
-    def discard(self, t: "Tensor") -> None:
+    def discard(self, t: TensorBase) -> None:
         self.refs.pop(id(t), None)
 
     def __iter__(self):
@@ -66,7 +64,7 @@ def _storage_view(node: Node) -> Node | None:
 _STRIDED = {Op.RESHAPE: View.reshape, Op.PERMUTE: View.permute, Op.EXPAND: View.expand, Op.SHRINK: View.shrink}
 
 
-def strided_view(t: "Tensor") -> View | None:
+def strided_view(t: TensorBase) -> View | None:
     """Where t's elements lie in the storage it views, as torch's sizes, strides and offset:
     torch decides by them whether a reshape can be a view and whether an in-place write
     would write one element twice. None where no strides say it (a pad or flip inside)."""
@@ -89,7 +87,7 @@ _OVERLAP = ("unsupported operation: {what} refer to a single memory location (at
             "clone() the tensor before performing the operation.")
 
 
-def check_write_overlap(target: "Tensor", sources=(), broadcast: bool = False) -> None:
+def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False) -> None:
     """torch's overlap checks before an in-place write: the target may not hold one element
     twice (an expanded view), and no source may share some but not all of its elements (a
     shifted slice of the same storage: torch would read elements it has already written)."""
@@ -172,7 +170,7 @@ def _without_detach(node: Node) -> Node:
 # Views of a lazy tensor: torch's views share storage, so an in-place write to any of them shows
 # in all. A lazy tensor has no storage yet; each view remembers the tensor it views (its base),
 # and an in-place write to a lazy member of such a group first gives the base its own storage.
-def _check_inplace(t: "Tensor") -> None:
+def _check_inplace(t: TensorBase) -> None:
     """torch refuses in-place writes to a leaf that requires grad (or a view of one) while
     gradients are recorded: the gradient would be of a value that no longer exists."""
     root = _root(t)
@@ -181,12 +179,12 @@ def _check_inplace(t: "Tensor") -> None:
                                f"operation (at {user_location()}); wrap it in `with lg.no_grad():`")
 
 
-def _root(t: "Tensor") -> "Tensor":
+def _root(t: TensorBase) -> TensorBase:
     base = t.__dict__.get("_base")
     return t if base is None else base
 
 
-def version_counter(t: "Tensor") -> VersionCounter:
+def version_counter(t: TensorBase) -> VersionCounter:
     """The counter of in-place writes t shares with its base and every view of it (torch's)."""
     root = _root(t)
     counter = root.__dict__.get("_vc")
@@ -195,7 +193,7 @@ def version_counter(t: "Tensor") -> VersionCounter:
     return counter
 
 
-def _view_of(base: "Tensor", view: "Tensor") -> "Tensor":
+def _view_of(base: TensorBase, view: TensorBase) -> TensorBase:
     if view is not base:
         root = _root(base)
         views = root.__dict__.get("_views")
@@ -209,18 +207,18 @@ def _view_of(base: "Tensor", view: "Tensor") -> "Tensor":
     return view
 
 
-def _views(root: "Tensor") -> list:
+def _views(root: TensorBase) -> list:
     """The live views of a group's base (the base holds them weakly)."""
     refs = root.__dict__.get("_views")
     return [] if not refs else [v for v in (r() for r in list(refs.values())) if v is not None]
 
 
-def _has_aliases(t: "Tensor") -> bool:
+def _has_aliases(t: TensorBase) -> bool:
     root = _root(t)
     return root is not t or any(v is not t for v in _views(root))
 
 
-def _materialize_aliases(t: "Tensor") -> None:
+def _materialize_aliases(t: TensorBase) -> None:
     """Give the base of t's view group its own storage and move every view onto it. A base
     that requires grad keeps its gradient: its storage's first version leads back to its graph."""
     root = _root(t)
@@ -254,7 +252,7 @@ def _rebase(node: Node, base: Node) -> Node:
     return replace_srcs(node, (_rebase(node.srcs[0], base),) + node.srcs[1:])
 
 
-def _bind(t: "Tensor", result: Node) -> None:
+def _bind(t: TensorBase, result: Node) -> None:
     """t holds a computed value as its own storage from now on. A value some other tensor
     already holds (a result cached on a shared node) is copied: two tensors never share
     storage unless one is a view of the other."""

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from lazygrad.ir.kernel import KernelBuilder, view_through
+from lazygrad.codegen.heuristics import CPU_PROFILE
 from lazygrad.ir.node import Node, is_view_of_buffer, make, toposort
 from lazygrad.ir.ops import MOVEMENT, REDUCE, Op
 from lazygrad.ir.view import ViewStack, effective_strides
+from lazygrad.schedule.kernel import KernelBuilder, view_through
 
 STORED_PERMUTED = "a permute of a reduce: the reduce's kernel stores through it"
 
@@ -39,7 +40,7 @@ class AssignHazard(Exception):
 TRANSPOSED_COPY = "a copy in the layout the reduce that reads it wants"
 COPY_REUSE = 8  # a transposed copy pays when the reduce reads each element this often
 MIN_COPY_WORK = 1 << 20  # and when the reduce is big enough to pay for one more launch
-_LANE_DIVISORS = (16, 8, 4)  # the vector lanes codegen/heuristics.py can give a dim (ir/ cannot import it)
+_LANE_DIVISORS = CPU_PROFILE.vector  # the vector lanes codegen/heuristics.py can give a dim
 
 
 def build_kernel_ast(node: Node, is_leaf: Callable[[Node], bool], reason: str

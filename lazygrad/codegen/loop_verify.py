@@ -1,0 +1,75 @@
+"""Invariant checks for Loop IR, for tests and hand-written IR (Graph IR and Kernel IR:
+ir/verify.py).
+
+It checks what only the whole kernel shows: that every name is defined where it is used,
+that loads and stores name real parameters. Each failure is an IRVerifyError that names the
+offending statement. It lives next to Loop IR's definition, as ir/ imports no layer above it.
+"""
+from __future__ import annotations
+
+from lazygrad.codegen.loop_ir import LOOP_KINDS, Acc, Let, Loop, Store, Update
+from lazygrad.errors import IRVerifyError
+from lazygrad.ir.ops import Op
+from lazygrad.ir.symbolic import Expr, var_name
+
+
+def verify_loop(kernel) -> None:
+    """Loop IR: unique parameter names; every variable is defined in an
+    enclosing scope before it is read; names are assigned once; loads and stores name
+    parameters (stores only outputs) and agree with their dtypes; updates name accumulators."""
+    params = {p.name: p for p in kernel.params}
+    if len(params) != len(kernel.params):
+        raise IRVerifyError(f"kernel {kernel.name}: parameter names repeat")
+    assigned: set[str] = set(params)
+    accs: set[str] = set()
+
+    def check(e: Expr, scope: set[str], what: str) -> None:
+        stack = [e]
+        while stack:
+            x = stack.pop()
+            if x.op is Op.VAR and var_name(x) not in scope:
+                raise IRVerifyError(f"{what}: {var_name(x)} is not defined here")
+            if x.op is Op.LOAD:
+                p = params.get(x.arg)
+                if p is None:
+                    raise IRVerifyError(f"{what}: loads from unknown parameter {x.arg!r}")
+                if p.dtype != x.dtype:
+                    raise IRVerifyError(f"{what}: loads {x.dtype.name} from {p.name}: {p.dtype.name}")
+            stack.extend(x.srcs)
+
+    def block(body, scope: set[str]) -> None:
+        scope = set(scope)
+        for st in body:
+            name = getattr(st, "name", None) or getattr(st, "var", None)
+            what = f"kernel {kernel.name}: {type(st).__name__.lower()} {name or getattr(st, 'param', '')}"
+            if isinstance(st, (Let, Acc, Loop)):
+                new = st.var if isinstance(st, Loop) else st.name
+                if new in assigned:
+                    raise IRVerifyError(f"{what}: {new} is assigned twice")
+                assigned.add(new)
+            if isinstance(st, Let):
+                check(st.value, scope, what)
+                scope.add(st.name)
+            elif isinstance(st, Acc):
+                check(st.init, scope, what)
+                scope.add(st.name)
+                accs.add(st.name)
+            elif isinstance(st, Update):
+                if st.name not in scope or st.name not in accs:
+                    raise IRVerifyError(f"{what}: {st.name} is not an accumulator in scope")
+                check(st.value, scope, what)
+            elif isinstance(st, Store):
+                p = params.get(st.param)
+                if p is None or not p.is_output:
+                    raise IRVerifyError(f"{what}: {st.param} is not an output parameter")
+                if st.value.dtype != p.dtype:
+                    raise IRVerifyError(f"{what}: stores {st.value.dtype.name} into {p.dtype.name}")
+                check(st.index, scope, what)
+                check(st.value, scope, what)
+            elif isinstance(st, Loop):
+                if st.kind not in LOOP_KINDS or st.extent < 0:
+                    raise IRVerifyError(f"{what}: bad loop kind {st.kind!r} or extent {st.extent}")
+                block(st.body, scope | {st.var})
+            else:
+                raise IRVerifyError(f"kernel {kernel.name}: unknown statement {st!r}")
+    block(kernel.body, set())

@@ -1,0 +1,230 @@
+"""Autograd, the tensor-facing half: which tensors receive gradients, and torch's checks.
+
+The gradients themselves are Graph IR built by a pure transform (ir/gradient.py:
+GRADIENT_RULES, gradient_nodes). Here: `backward()` and `grad()` seed it from outputs, map the
+gradients of leaf BUFFER nodes back to the Tensors that own them (a registry of tensors that
+asked for gradients, held weakly), and check, before anything runs, that no value a gradient
+needs was written in place since (version counters, saved values).
+"""
+from __future__ import annotations
+
+import weakref
+
+from lazygrad.engine.realize import cached, check_current
+from lazygrad.errors import InplaceModifiedError
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.ir.gradient import add, const, gradient_nodes
+from lazygrad.ir.node import Node, make, toposort
+from lazygrad.ir.ops import Op
+
+# leaf tensors: every Tensor that was told requires_grad=True, held weakly; at backward time
+# those whose node is a BUFFER in the graph receive .grad
+_REQUIRES_GRAD: dict[int, weakref.ref] = {}
+
+
+def _register(t) -> None:
+    key = id(t)
+    if key not in _REQUIRES_GRAD:
+        _REQUIRES_GRAD[key] = weakref.ref(t, lambda _, key=key: _REQUIRES_GRAD.pop(key, None))
+
+
+def live_leaves() -> list:
+    """Every live tensor that was told requires_grad=True and is a leaf."""
+    found = []
+    for ref in list(_REQUIRES_GRAD.values()):
+        t = ref()
+        if t is not None and t.is_leaf and t.requires_grad:
+            found.append(t)
+    return found
+
+
+def _leaf_tensors() -> dict:
+    """Leaf tensors by their storage: a graph built before an in-place write (an optimizer
+    step) reads an older version of a leaf, and its gradient is still that leaf's."""
+    by_storage: dict = {}
+    for ref in list(_REQUIRES_GRAD.values()):
+        t = ref()
+        if t is not None and t.is_leaf and t.requires_grad:
+            by_storage.setdefault(t.node.buffer.storage, []).append(t)
+    return by_storage
+
+
+def _leaf_storage(node: Node):
+    return node.buffer.storage if node.op is Op.BUFFER and node.buffer is not None else None
+
+
+# torch's saved-variable check. torch's backward of an op keeps some of its operands or its
+# result (exp keeps its result, mul each operand for the other's gradient), and raises when one
+# of them was written in place since: the gradient would read a value that no longer exists.
+# lazygrad's gradients are built from graph nodes, which stay computable after a write to an
+# unrealized tensor, so what torch refuses would quietly work here. To fail as torch does, the
+# front end records, on an op's output node, the version counters of what torch's op keeps
+# (tensor_saved.py), and backward checks every node a gradient flows through.
+class VersionCounter:
+    """How many in-place writes a tensor and its views have seen (torch's `_version`)."""
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+# node -> one entry per time the front end built it: (op name, where, ((counter, version, what), ...)).
+# Identical expressions are one node, so a node can be built twice; it passes the check when
+# one of its builds still has everything it kept.
+_SAVED: "weakref.WeakKeyDictionary[Node, list]" = weakref.WeakKeyDictionary()
+
+
+def save_for_backward(node: Node, op: str, loc: str, kept: tuple) -> None:
+    """Record that the op that built node (at loc) keeps `kept`: (counter, what) pairs."""
+    entry = (op, loc, tuple((counter, counter.value, what) for counter, what in kept))
+    _SAVED.setdefault(node, []).append(entry)
+
+
+def _modified(entry) -> tuple | None:
+    return next(((v, c.value, what) for c, v, what in entry[2] if c.value != v), None)
+
+
+def check_saved_versions(nodes) -> None:
+    """Raise torch's error when a node a gradient flows through was built by an op whose kept
+    operand or result has been written in place since."""
+    if not _SAVED:
+        return
+    for n in nodes:
+        entries = _SAVED.get(n)
+        if not entries:
+            continue
+        stale = [(e, _modified(e)) for e in entries]
+        if all(m is not None for _, m in stale):
+            (op, loc, _), (version, now, what) = stale[0]
+            raise InplaceModifiedError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{n.dtype.name}{list(n.shape)}], the {what} that {op} (at {loc}) "
+                f"keeps for its gradient, is at version {now}; expected version {version} instead. "
+                "Compute the gradient before the write, or write into a clone")
+
+
+def check_gradients_current(grads, through=()) -> None:
+    """torch's version-counter check, at backward time, before anything runs: a node the
+    gradients flow `through` whose op kept a value written since raises (as torch's), and a
+    gradient that would read a replaced version of a buffer raises (it would be wrong)."""
+    check_saved_versions(through)
+    grads = list(grads)
+    if not grads:
+        return
+    order = toposort(grads, stop=lambda n: cached(n) is not None)
+    check_current(order, grads[0])
+
+
+def _no_grad_fn(i: int) -> RuntimeError:
+    return RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+
+
+def _seed(output, given, i: int) -> Node:
+    """The gradient flowing into an output: ones for a scalar, else the one given."""
+    if given is None:
+        if output.numel() != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs, got shape "
+                               f"{list(output.shape)}")
+        return const(output.node, 1.0)
+    if not isinstance(given, TensorBase):
+        given = output._from_data(given, dtype=output.dtype, device=output.device)
+    if given.shape != output.shape:
+        raise RuntimeError(f"mismatch in shape: grad_outputs[{i}] has a shape of "
+                           f"{list(given.shape)} and output[{i}] has a shape of {list(output.shape)}")
+    return given.cast(output.dtype).node
+
+
+def _reaches_leaf(node: Node) -> bool:
+    leaves = _leaf_tensors()
+    return any(_leaf_storage(n) in leaves for n in toposort([node], stop=lambda n: n.op is Op.DETACH))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
+    """torch.autograd.grad: the gradients of outputs with respect to inputs, one per input.
+    The graph is never freed here, so retain_graph is accepted and has no effect."""
+    outputs = [outputs] if isinstance(outputs, TensorBase) else list(outputs)
+    single = isinstance(inputs, TensorBase)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, TensorBase):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    for i, o in enumerate(outputs):
+        if not o.requires_grad:
+            raise _no_grad_fn(i)
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"input {i} of grad() does not require grad")
+    nodes = {x.node: x for x in inputs if x.node.op is not Op.BUFFER}
+    seeds = [_seed(o, g, i) for i, (o, g) in enumerate(zip(outputs, grad_outputs))]
+    storages = {_leaf_storage(x.node): x for x in inputs if x.node.op is Op.BUFFER}
+    through: set = set()
+    found = gradient_nodes([o.node for o in outputs], seeds,
+                           lambda n: n in nodes or _leaf_storage(n) in storages, through)
+    by_input: dict[int, Node] = {}
+    for n, g in found.items():
+        x = storages.get(_leaf_storage(n)) if n not in nodes else nodes[n]
+        by_input[id(x)] = add(by_input[id(x)], g) if id(x) in by_input else g
+    check_gradients_current(by_input.values(), through)
+    result = []
+    for x in inputs:
+        g = by_input.get(id(x))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                                   "in the graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+            continue
+        keep = create_graph and is_grad_enabled() and _reaches_leaf(g)
+        result.append(x._new(g if keep else make(Op.DETACH, (g,)), keep))
+    return tuple(result)
+
+
+class AutogradMixin:
+    """Tensor's autograd surface: requires_grad (tracked), backward()."""
+
+    @property
+    def requires_grad(self) -> bool:
+        return self.__dict__.get("_requires_grad", False)
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.__dict__["_requires_grad"] = value
+        if value:
+            _register(self)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.requires_grad or (self.node.op is Op.BUFFER and not self.__dict__.get("_nonleaf"))
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d self / d leaf into every leaf's .grad (torch semantics). The graph is
+        kept, so calling backward twice needs no retain_graph (it is accepted and ignored)."""
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+    """torch.autograd.backward: several outputs at once, their gradients summed into .grad."""
+    outputs = [tensors] if isinstance(tensors, TensorBase) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, TensorBase):
+        grad_tensors = [grad_tensors] * len(outputs) if grad_tensors is None else [grad_tensors]
+    for i, o in enumerate(outputs):
+        if not o.requires_grad:
+            raise _no_grad_fn(i)
+    seeds = [_seed(o, g, i) for i, (o, g) in enumerate(zip(outputs, grad_tensors))]
+    leaves = _leaf_tensors()
+    if inputs is not None:
+        chosen = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
+        leaves = {_leaf_storage(t.node): [t] for t in chosen if t.node.op is Op.BUFFER}
+    through: set = set()
+    found = gradient_nodes([o.node for o in outputs], seeds, lambda n: _leaf_storage(n) in leaves, through)
+    by_storage: dict = {}
+    for node, g in found.items():
+        st = _leaf_storage(node)
+        by_storage[st] = add(by_storage[st], g) if st in by_storage else g
+    check_gradients_current(by_storage.values(), through)
+    keep = create_graph and is_grad_enabled()
+    for st, g in by_storage.items():
+        for t in leaves[st]:
+            total = g if t.grad is None else add(t.grad.node, g)
+            t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)

@@ -1,0 +1,116 @@
+"""In-place updates: assign, x += y and friends, fill_, zero_, copy_.
+
+torch semantics on lazy tensors: a write into a realized tensor goes into its buffer (every
+view of that storage sees it, tensor_storage.py says how); a lazy tensor with no views is
+rebound to the new value. Autograd is told what the write did (the value written carries the
+gradient on; under no_grad the old history is kept), and in-place ops are computed now, as
+torch's are, after torch's checks (dtype, overlap, leaves that require grad).
+"""
+from __future__ import annotations
+
+from lazygrad import dtypes
+from lazygrad.errors import CastError, DeviceError
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_saved import writing_into
+from lazygrad.frontend.tensor_storage import (
+    _check_inplace,
+    _has_aliases,
+    _materialize_aliases,
+    _storage_view,
+    _without_detach,
+    check_write_overlap,
+    version_counter,
+)
+from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path
+from lazygrad.ir.node import make
+from lazygrad.ir.ops import Op
+
+
+class InplaceMixin:
+    def assign(self, value):
+        """Lazily replace this tensor's contents (same shape and dtype; value broadcasts).
+        On a realized tensor the write goes into its buffer in place when realized, so every
+        view of that buffer sees it; `lg.realize` runs several assigns in one schedule."""
+        if not isinstance(value, TensorBase):
+            value = self._from_data(value, dtype=self.dtype, device=self.device)
+        if value.device != self.device:
+            raise DeviceError(f"assign: value is on {value.device!r}, target on {self.device!r}")
+        value = value.cast(self.dtype)._broadcast_to(self.shape)
+        _check_inplace(self)
+        keep_history = not is_grad_enabled() and self.requires_grad and not self.is_leaf
+        if _storage_view(self.node) is None and (keep_history or _has_aliases(self)):
+            # views of a lazy tensor share its storage, and a write under no_grad keeps the
+            # tensor's gradient history (torch): either needs the tensor to have storage
+            _materialize_aliases(self)
+        base = _storage_view(self.node)
+        if base is not None:
+            self.node = make(Op.ASSIGN, (_without_detach(self.node), value.node))
+            # how realize links the new version into autograd: to the value written and what
+            # stays ("record"), or, under no_grad, as if the write never happened ("keep")
+            if is_grad_enabled() and (value.requires_grad or self.requires_grad):
+                self.__dict__["_grad_write"] = "record"
+            elif not is_grad_enabled() and has_gradient_path(base):
+                self.__dict__["_grad_write"] = "keep"
+        elif self.requires_grad and is_grad_enabled() and not value.requires_grad:
+            # a value without history (fill_, zero_, copy_ of data) replaces one with history:
+            # torch's graph still reaches the old value's leaves, which get zero gradients
+            # (not None). The new node must be one of its own to carry that path.
+            seam = make(Op.CONTIGUOUS, (value.node,))
+            add_gradient_path(seam, self.node, lambda node, g, old=self.node: const(old, 0.0))
+            self.node = seam
+        else:  # not realized and no views: nothing else can see its storage, so rebind functionally
+            # (to a value of its own: a view of another tensor's storage, x.copy_(c) of a
+            # number tensor c, would make it that tensor's alias)
+            self.node = value.node if _storage_view(value.node) is None else make(Op.CONTIGUOUS, (value.node,))
+        self.requires_grad = self.requires_grad or value.requires_grad
+        version_counter(self).value += 1
+        return self
+
+    def _inplace(self, compute, operand=None):
+        """x += y and friends: torch semantics, computed now. compute() gives the new value;
+        torch's in-place ops keep a copy of the target where their backward needs it, so
+        what the op keeps of the target is not checked (tensor_saved.writing_into)."""
+        with writing_into(self):
+            value = compute()
+        if value.dtype != self.dtype and dtypes.promote_types(self.dtype, value.dtype) != self.dtype:
+            raise CastError(f"result type {value.dtype.name} can't be cast to the in-place "
+                             f"target's dtype {self.dtype.name}")
+        check_write_overlap(self, (operand,))
+        return self.assign(value).realize()
+
+    def __iadd__(self, other):
+        return self._inplace(lambda: self + other, other)
+
+    def __isub__(self, other):
+        return self._inplace(lambda: self - other, other)
+
+    def __imul__(self, other):
+        return self._inplace(lambda: self * other, other)
+
+    def __itruediv__(self, other):
+        return self._inplace(lambda: self / other, other)
+
+    def add_(self, other, alpha=1):
+        return self._inplace(lambda: self.add(other, alpha=alpha), other)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(lambda: self.sub(other, alpha=alpha), other)
+
+    def mul_(self, other):
+        return self._inplace(lambda: self * other, other)
+
+    def div_(self, other):
+        return self._inplace(lambda: self / other, other)
+
+    def zero_(self):
+        return self.assign(self._const(0)).realize()
+
+    def fill_(self, value):
+        if not isinstance(value, TensorBase):
+            value = dtypes.checked_scalar(value, self.dtype)
+        return self.assign(self._const(value)).realize()
+
+    def copy_(self, src):
+        check_write_overlap(self, (src,))
+        return self.assign(src).realize()

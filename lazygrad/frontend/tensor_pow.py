@@ -1,0 +1,100 @@
+"""Powers: x ** y for tensors and numbers on either side, with torch's types and checks.
+
+Integral exponents (the common x**2, x**-1, ...) go by repeated squaring, exact for ints and
+within a few roundings for floats; other float powers through exp2/log2 with C pow's signs
+and special cases; integer tensors to integer tensors wrap as C does.
+"""
+from __future__ import annotations
+
+import math
+
+from lazygrad import dtypes
+from lazygrad.frontend.tensor_base import TensorBase
+
+
+class PowMixin:
+    def pow(self, exponent):
+        if isinstance(exponent, TensorBase):
+            base, exp = self._broadcast_pair(exponent)
+            if not base.dtype.is_float:
+                return _int_pow(base, exp)
+            return base._in_float(lambda b: _float_pow(b, exp.cast(b.dtype)))
+        return self._pow_scalar(exponent)
+
+    def __pow__(self, exponent):
+        return self.pow(exponent)
+
+    def __rpow__(self, base):
+        """scalar ** tensor."""
+        b, e = self._broadcast_pair(base, reverse=True)
+        return b.pow(e)
+
+    def _pow_scalar(self, exponent):
+        """Integral exponents (the common x**2, x**-1, ...) by repeated squaring, which is
+        exact for ints and within a few roundings for floats; others through exp2/log2."""
+        dt = dtypes.result_type_with_scalar(self.dtype, exponent)
+        if isinstance(exponent, int):
+            dtypes.check_int_scalar(exponent)
+        if not dt.is_float and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if not dt.is_float or dtypes.is_half(dt):  # float32 and float64 take it as a double
+            dtypes.check_fits(exponent, dt)  # torch: uint8 ** 256 is an error, as is float16 ** 1e5
+        x = self.cast(dt)
+        integral = float(exponent).is_integer()
+        if not dt.is_float:
+            return _pow_by_squaring(x, int(exponent))
+        if integral and abs(exponent) <= 64:
+            out = _pow_by_squaring(x, int(abs(exponent)))
+            return out.reciprocal() if exponent < 0 else out
+        if exponent == 0.5:
+            return x.sqrt()
+        return x._in_float(lambda b: _float_pow(b, b._const(exponent, shape=())._broadcast_to(b.shape)))
+
+
+def _pow_by_squaring(x, n: int):
+    """x ** n for a Python int n >= 0 with O(log n) multiplies."""
+    result = None
+    square = x
+    while n:
+        if n & 1:
+            result = square if result is None else result * square
+        n >>= 1
+        if n:
+            square = square * square
+    return x._const(1) if result is None else result
+
+
+def _float_pow(base, exp):
+    """base ** exp for floats as C's pow does: |base|**exp by exp2/log2, negative bases
+    with integral exponents get the sign of the parity, other negative bases give NaN."""
+    magnitude = (exp * base._magnitude().log2()).exp2()
+    integral = exp.trunc() == exp
+    half = exp * 0.5
+    odd = integral & (half.trunc() != half)
+    signed = odd.if_else(-magnitude, magnitude)
+    out = (base < 0).if_else(integral.if_else(signed, math.nan), magnitude)
+    one = (exp == 0) | (base == 1) | ((base == -1) & exp.isinf())
+    return one.if_else(1.0, out)
+
+
+def _int_pow(base, exp):
+    """Integer ** integer tensors, wrapping like C: square-and-multiply over the exponent's
+    bits up to the type's width (larger exponents overflow for |base| >= 2, and bases 0, 1
+    and -1 are handled apart). Negative exponents give 0 except for bases 1 and -1."""
+    if base.dtype.is_bool:
+        base, exp = base.cast(dtypes.int64), exp.cast(dtypes.int64)
+    bits = base.dtype.bits.bit_length() - 1  # 64 -> 6: exponents below 64 computed exactly
+    positive = (exp < 0).if_else(0, exp)
+    result, square, k = base._const(1), base, positive
+    for _ in range(bits):
+        result = ((k & 1) != 0).if_else(result * square, result)
+        square = square * square
+        k = k >> 1
+    odd = (exp & 1) != 0
+    unit = (base == 1) | (base == -1)
+    one, minus_one = base._const(1), base._const(-1)
+    unit_power = (base == 1).if_else(one, odd.if_else(minus_one, one))
+    large = exp >= (1 << bits)
+    out = large.if_else((base == 0).if_else(0, result), result)
+    out = ((exp < 0) | large).if_else(unit.if_else(unit_power, (exp < 0).if_else(0, out)), out)
+    return out

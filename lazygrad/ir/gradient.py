@@ -1,0 +1,207 @@
+"""Gradients as a graph transformation: gradient nodes are new nodes in the same lazy graph.
+
+`GRADIENT_RULES` maps each differentiable primitive op to a small function
+`(node, grad) -> one gradient node (or None) per src`, written with `make`, so gradients are
+ordinary Graph IR: they fuse, schedule and compile like the forward pass, and they are
+themselves differentiable (higher-order gradients need no extra machinery). Ops missing from
+the table (comparisons, integer and bitwise ops, bitcast, sources) carry no gradient; DETACH
+stops it.
+
+A composite op may declare a better gradient than its primitives give (`add_gradient_path`):
+it reads its input detached and says how the input's gradient is computed from its own.
+conv2d does, so that its input gradient is a transposed convolution.
+
+`gradient_nodes` walks the graph once, iteratively, in reverse topological order, summing the
+gradients of nodes read several times. It is a pure Node -> Node transform: which tensors
+receive the gradients is the front end's business (frontend/autograd.py).
+"""
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Callable, Sequence
+
+from lazygrad import dtypes
+from lazygrad.ir.node import Node, make, toposort
+from lazygrad.ir.ops import Op
+
+# ---- tiny node builders (the vocabulary the rules are written in) ----------------------------
+
+
+def const(like: Node, value: float) -> Node:
+    """A constant with like's shape, dtype and device."""
+    return make(Op.CONST, (), dtypes.cast_scalar(value, like.dtype), like.dtype, like.shape, like.device)
+
+
+def add(a: Node, b: Node) -> Node:
+    return make(Op.ADD, (a, b))
+
+
+def mul(a: Node, b: Node) -> Node:
+    return make(Op.MUL, (a, b))
+
+
+def neg(a: Node) -> Node:
+    return make(Op.NEG, (a,))
+
+
+def recip(a: Node) -> Node:
+    return make(Op.RECIP, (a,))
+
+
+def where(cond: Node, a: Node, b: Node) -> Node:
+    return make(Op.WHERE, (cond, a, b))
+
+
+def scale(a: Node, k: float) -> Node:
+    return mul(a, const(a, k))
+
+
+def expand(a: Node, shape: tuple[int, ...]) -> Node:
+    return a if a.shape == shape else make(Op.EXPAND, (a,), shape)
+
+
+def sum_to(g: Node, shape: tuple[int, ...]) -> Node:
+    """Undo a broadcast: sum g over the axes where shape has 1 (keeping the dims)."""
+    axes = tuple(i for i, (s, o) in enumerate(zip(shape, g.shape)) if s != o)
+    return make(Op.SUM, (g,), axes) if axes else g
+
+
+def _half_on_ties(a: Node, b: Node) -> Node:
+    """d max(a, b) / da as torch defines it: 1 where a > b, 1/2 where a == b, else 0."""
+    one, zero, half = const(a, 1.0), const(a, 0.0), const(a, 0.5)
+    return where(make(Op.CMPLT, (b, a)), one, where(make(Op.CMPNE, (a, b)), zero, half))
+
+
+def _reduce_max_grad(node: Node, g: Node) -> tuple[Node]:
+    """Ties share the gradient evenly (torch's amax/max rule)."""
+    x = node.srcs[0]
+    hit = where(make(Op.CMPNE, (x, expand(node, x.shape))), const(x, 0.0), const(x, 1.0))
+    count = make(Op.SUM, (hit,), node.arg)
+    return (mul(hit, expand(mul(g, recip(count)), x.shape)),)
+
+
+def _pad_grad(node: Node, g: Node) -> tuple[Node]:
+    return (make(Op.SHRINK, (g,), tuple((lo, lo + s) for (lo, _), s in zip(node.arg, node.srcs[0].shape))),)
+
+
+def _shrink_grad(node: Node, g: Node) -> tuple[Node]:
+    pads = tuple((b, s - e) for (b, e), s in zip(node.arg, node.srcs[0].shape))
+    return (make(Op.PAD, (g,), pads) if any(p != (0, 0) for p in pads) else g,)
+
+
+def _permute_grad(node: Node, g: Node) -> tuple[Node]:
+    inverse = tuple(sorted(range(len(node.arg)), key=lambda i: node.arg[i]))
+    return (make(Op.PERMUTE, (g,), inverse),)
+
+
+def _cast_grad(node: Node, g: Node) -> tuple[Node | None]:
+    src = node.srcs[0]
+    return (make(Op.CAST, (g,), None, src.dtype) if src.dtype.is_float else None,)
+
+
+GradRule = Callable[[Node, Node], tuple]
+LN_2 = math.log(2.0)
+
+# ---- the rules: one per primitive, (node, grad of node) -> grads of its srcs -----------------
+GRADIENT_RULES: dict[Op, GradRule] = {
+    # unary: y = f(x), dx = g * f'(x)
+    Op.NEG: lambda y, g: (neg(g),),
+    Op.EXP2: lambda y, g: (mul(g, scale(y, LN_2)),),                       # 2^x ln2
+    Op.LOG2: lambda y, g: (mul(g, scale(recip(y.srcs[0]), 1 / LN_2)),),    # 1 / (x ln2)
+    Op.SIN: lambda y, g: (mul(g, make(Op.SIN, (add(const(y, math.pi / 2), neg(y.srcs[0])),))),),  # cos x
+    Op.SQRT: lambda y, g: (mul(g, scale(recip(y), 0.5)),),                 # 1 / (2 sqrt x)
+    Op.RECIP: lambda y, g: (neg(mul(g, mul(y, y))),),                      # -1 / x^2
+    Op.CAST: _cast_grad,
+    # binary
+    Op.ADD: lambda y, g: (g, g),
+    Op.MUL: lambda y, g: (mul(g, y.srcs[1]), mul(g, y.srcs[0])),
+    Op.MAX: lambda y, g: (mul(g, _half_on_ties(*y.srcs)), mul(g, _half_on_ties(*reversed(y.srcs)))),
+    # ternary: the condition gets nothing
+    Op.WHERE: lambda y, g: (None, where(y.srcs[0], g, const(g, 0.0)), where(y.srcs[0], const(g, 0.0), g)),
+    # reduces keep their axes as size 1, so the gradient only has to be broadcast back
+    Op.SUM: lambda y, g: (expand(g, y.srcs[0].shape),),
+    Op.REDUCE_MAX: _reduce_max_grad,
+    # movement: the inverse view
+    Op.RESHAPE: lambda y, g: (make(Op.RESHAPE, (g,), y.srcs[0].shape),),
+    Op.PERMUTE: _permute_grad,
+    Op.EXPAND: lambda y, g: (sum_to(g, y.srcs[0].shape),),
+    Op.PAD: _pad_grad,
+    Op.SHRINK: _shrink_grad,
+    Op.FLIP: lambda y, g: (make(Op.FLIP, (g,), y.arg),),
+    # memory
+    Op.CONTIGUOUS: lambda y, g: (g,),
+    Op.COPY: lambda y, g: (make(Op.COPY, (g,), y.srcs[0].device, device=y.srcs[0].device),),
+    Op.ASSIGN: lambda y, g: (None, g),  # the new value flows on; the overwritten one is gone
+}
+
+
+# ---- gradient paths: a better gradient than the one derived from primitives ------------------
+
+PathFn = Callable[[Node, Node], Node]  # (node, grad of node) -> grad of the path's target
+_PATHS: "weakref.WeakKeyDictionary[Node, dict[Node, PathFn]]" = weakref.WeakKeyDictionary()
+
+
+def add_gradient_path(node: Node, target: Node, fn: PathFn) -> None:
+    """Declare that node depends on target through a graph that reads target detached, and
+    that target's gradient is fn(node, grad of node). For a composite op whose gradient has a
+    better form than the one its primitives give: conv2d's input gradient is a transposed
+    convolution, where the primitives' rules would sum over every overlapping window.
+    Nodes are shared by identical graphs, so declaring a path twice keeps one."""
+    _PATHS.setdefault(node, {})[target] = fn
+
+
+def has_gradient_path(node: Node) -> bool:
+    return bool(_PATHS.get(node))
+
+
+def _paths_of(node: Node) -> tuple[Node, ...]:
+    paths = _PATHS.get(node)
+    return tuple(paths) if paths else ()
+
+
+# ---- the transformation ------------------------------------------------------------------------
+
+
+def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
+                   targets: Sequence[Node] | Callable[[Node], bool],
+                   through: set | None = None) -> dict[Node, Node]:
+    """d(sum of roots . root_grads)/d target for every target reached, as new graph nodes.
+    targets: nodes, or a test that picks them from the graph (the BUFFER nodes of any version
+    of a leaf's storage). through, if given, receives every node a gradient flows through.
+
+    Only nodes on a path from a target to a root get gradients; DETACH blocks the walk."""
+    extra = _paths_of if len(_PATHS) else None
+    order = toposort(list(roots), stop=lambda n: n.op is Op.DETACH, extra=extra)
+    if callable(targets):
+        targets = [n for n in order if targets(n)]
+    wanted = set(targets)
+    needed: set[Node] = set()
+    for n in order:
+        if n in wanted or (n.op is not Op.DETACH and n.op in GRADIENT_RULES
+                           and any(s in needed for s in n.srcs)):
+            needed.add(n)
+        elif extra is not None and any(t in needed for t in extra(n)):
+            needed.add(n)
+    grads: dict[Node, Node] = {}
+    for r, g in zip(roots, root_grads):
+        if r in needed:
+            grads[r] = add(grads[r], g) if r in grads else g
+    for n in reversed(order):
+        g = grads.get(n)
+        if g is None:
+            continue
+        if through is not None:
+            through.add(n)
+        if extra is not None:
+            for target, fn in _PATHS.get(n, {}).items():
+                if target in needed and target.dtype.is_float:
+                    tg = fn(n, g)
+                    grads[target] = add(grads[target], tg) if target in grads else tg
+        if n.op not in GRADIENT_RULES or not n.srcs:
+            continue
+        for src, sg in zip(n.srcs, GRADIENT_RULES[n.op](n, g)):
+            if sg is None or src not in needed or not src.dtype.is_float:
+                continue
+            grads[src] = add(grads[src], sg) if src in grads else sg
+    return {t: grads[t] for t in targets if t in grads}
