@@ -445,3 +445,18 @@ def test_remainder_gradient_reads_nothing_of_a_divisor_without_grad(device):
         (y * T.tensor([1.375, 3.375], device=dev)).sum().backward()
         return {"y": y.detach(), "x.grad": x.grad}
     same_as_torch(case, device)
+
+
+@pytest.mark.parametrize("op", ["floor", "ceil", "trunc", "round", "sign", "frac"])
+def test_step_functions_keep_nothing_for_backward(device, op):
+    """torch's backward of floor, ceil, trunc, round and sign is zeros and keeps nothing, so
+    the input may be written in place before backward; here their select formulas read it
+    and backward raised."""
+    def case(T, dev):
+        x = T.tensor([-3.125, 0.5, 2.5], device=dev, requires_grad=True)
+        y = getattr(x, op)()
+        with T.no_grad():
+            x.squeeze().sub_(1.5)
+        ((y * 1.5).sum() + (x * 2).sum()).backward()
+        return {"y": y.detach(), "x.grad": x.grad, "requires_grad": y.requires_grad}
+    same_as_torch(case, device)

@@ -32,6 +32,7 @@ from lazygrad.frontend.tensor_linalg import LinalgMixin
 from lazygrad.frontend.tensor_math import MathMixin
 from lazygrad.frontend.tensor_pow import PowMixin
 from lazygrad.frontend.tensor_reduce import ReduceMixin
+from lazygrad.frontend.tensor_rounding import RoundingMixin
 from lazygrad.frontend.tensor_saved import install as install_saved_values
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
@@ -55,7 +56,7 @@ from lazygrad.schedule.schedule import create_schedule
 Scalar = bool | int | float
 
 
-class Tensor(MathMixin, UnaryMathMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
+class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
              GatherMixin, LinalgMixin, InplaceMixin, AutogradMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 

@@ -1,4 +1,5 @@
-"""Unary math (exp, log, trig, activations, erf), rounding and clamping (powers: tensor_pow.py).
+"""Unary math (exp, log, trig, activations, erf) and clamping (powers: tensor_pow.py; rounding:
+tensor_rounding.py).
 
 Each method is a formula in the primitive ops; transcendental functions reduce to exp2, log2
 and sin. float16/bfloat16 are computed in float32 and rounded once (`_in_float`).
@@ -168,60 +169,8 @@ class UnaryMathMixin:
         (tanh, erf, pow) whose own gradient at 0 is not abs's."""
         return (self < 0).if_else(-self, self)
 
-    def sign(self):
-        """-1, 0 or 1 in the input's dtype. NaN stays NaN, as in numpy: torch gives 0, which
-        its maintainers list as a bug (pytorch/pytorch#41245), so we do not copy it."""
-        if self.dtype.is_bool:
-            return self.clone()  # a new tensor, as torch's (never an alias)
-        out = (self > 0).cast(self.dtype) - (self < 0).cast(self.dtype)
-        return self.isnan().if_else(self, out) if self.dtype.is_float else out
-
     def square(self):
         return self * self
-
-    # ---- rounding --------------------------------------------------------------------------
-    def trunc(self):
-        """Through a cast to an integer type; floats at or beyond 2**mantissa_bits are
-        already integral (and may not fit the integer), so they pass through unchanged. A zero
-        keeps self's sign, as C's trunc (-0.5 -> -0.0)."""
-        if not self.dtype.is_float:
-            return self.clone()  # a new tensor, as torch's (never an alias)
-        limit, int_type = _INTEGRAL_FROM[self.dtype.name]
-        small = self.abs() < limit
-        chopped = small.if_else(self, 0).cast(int_type).cast(self.dtype)
-        return small.if_else((chopped == 0).if_else(self * 0, chopped), self)
-
-    def floor(self):
-        if not self.dtype.is_float:
-            return self.clone()  # a new tensor, as torch's (never an alias)
-        t = self.trunc()
-        return (t > self).if_else(t - 1, t)  # a select, not t - 0: -0.0 stays -0.0
-
-    def ceil(self):
-        if not self.dtype.is_float:
-            return self.clone()  # a new tensor, as torch's (never an alias)
-        return -(-self).floor()  # so ceil(-0.5) is -0.0, as C's
-
-    def round(self, decimals=0):
-        """Round half to even, as torch and numpy do (2.5 -> 2, 3.5 -> 4); a zero keeps self's
-        sign (-0.4 -> -0.0). With decimals, torch's formula: round(x * 10^d) / 10^d, or
-        round(x / 10^-d) * 10^-d for d < 0."""
-        if not self.dtype.is_float:
-            return self.clone()  # a new tensor, as torch's (never an alias)
-        if decimals > 0:
-            return (self * 10.0 ** decimals).round() / 10.0 ** decimals
-        if decimals < 0:
-            return (self / 10.0 ** -decimals).round() * 10.0 ** -decimals
-        low = self.floor()
-        frac = self - low  # exact: low and self are within 1 of each other
-        half = low * 0.5
-        odd = half.floor() != half
-        up = (frac > 0.5) | ((frac == 0.5) & odd)
-        out = up.if_else(low + 1, low)
-        return (out == 0).if_else(self * 0, out)
-
-    def frac(self):
-        return self - self.trunc()
 
     # ---- clamping and selection helpers --------------------------------------------------------
     def clamp(self, min=None, max=None):
@@ -355,10 +304,6 @@ def _horner(u, coeffs):
 # float32 relative error 1.0e-7)
 TANH_SMALL = (-0.005709896971753089, 0.020642182487024225, -0.053739816010959854,
               0.1333141815420877, -0.33333277654874416, 0.9999999983363927)
-
-# floats at or beyond this magnitude are integers; the integer type that holds the rest
-_INTEGRAL_FROM = {"float16": (2.0 ** 10, dtypes.int32), "bfloat16": (2.0 ** 7, dtypes.int32),
-                  "float32": (2.0 ** 23, dtypes.int32), "float64": (2.0 ** 52, dtypes.int64)}
 
 # erf(x) / x as a polynomial in u = 2 x^2 - 1, for |x| < 1 (a Chebyshev fit, max error 1e-15)
 ERF_SMALL = (0.965468738669867, -0.14053608902272158, 0.01985249668898449,

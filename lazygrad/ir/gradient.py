@@ -49,6 +49,10 @@ def recip(a: Node) -> Node:
     return make(Op.RECIP, (a,))
 
 
+def div(a: Node, b: Node) -> Node:
+    return make(Op.DIV, (a, b))
+
+
 def where(cond: Node, a: Node, b: Node) -> Node:
     return make(Op.WHERE, (cond, a, b))
 
@@ -116,6 +120,8 @@ GRADIENT_RULES: dict[Op, GradRule] = {
     # binary
     Op.ADD: lambda y, g: (g, g),
     Op.MUL: lambda y, g: (mul(g, y.srcs[1]), mul(g, y.srcs[0])),
+    Op.DIV: lambda y, g: (div(g, y.srcs[1]), neg(mul(g, div(y, y.srcs[1])))),  # 1 / b, -(a / b) / b
+    Op.MOD: lambda y, g: (g, neg(mul(g, div(add(y.srcs[0], neg(y)), y.srcs[1])))),  # fmod: 1, -trunc(a / b)
     Op.MAX: lambda y, g: (mul(g, _half_on_ties(*y.srcs)), mul(g, _half_on_ties(*reversed(y.srcs)))),
     # ternary: the condition gets nothing
     Op.WHERE: lambda y, g: (None, where(y.srcs[0], g, const(g, 0.0)), where(y.srcs[0], const(g, 0.0), g)),

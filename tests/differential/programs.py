@@ -161,6 +161,13 @@ class Builder:
 
 
 def _bounded(t: torch.Tensor) -> bool:
+    try:
+        return _bounded_values(t)
+    except RuntimeError:  # a view torch cannot regenerate ("Autograd not support dtype: Long")
+        return False  # not used again
+
+
+def _bounded_values(t: torch.Tensor) -> bool:
     if not t.is_floating_point():
         return bool((t.abs() <= 10**6).all()) if t.dtype == torch.int64 else True
     t = t.detach()
