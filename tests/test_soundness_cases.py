@@ -460,3 +460,31 @@ def test_step_functions_keep_nothing_for_backward(device, op):
         ((y * 1.5).sum() + (x * 2).sum()).backward()
         return {"y": y.detach(), "x.grad": x.grad, "requires_grad": y.requires_grad}
     same_as_torch(case, device)
+
+
+def test_one_element_taken_with_a_step_is_another_view_for_overlap_checks(device):
+    """torch's stride of x[0::3] on one element is 3, so writing x into it is a partial overlap
+    there (strides differ) and raises; it was allowed here, where a size-1 dim has no stride."""
+    writes = [lambda x: x.__setitem__(slice(0, None, 3), x),
+              lambda x: x.__setitem__(slice(0, None, 3), x[0::3]),
+              lambda x: x.__setitem__(slice(0, None, 2), x[0::3]),
+              lambda x: x.__setitem__(slice(0, None, 1), x),
+              lambda x: x[0::3].copy_(x),
+              lambda x: x.add_(x[0::3])]
+
+    def case(T, dev):
+        seen = []
+        for write in writes:
+            x = T.tensor([2.0], device=dev)
+            try:
+                write(x)
+                seen.append(x.tolist())
+            except RuntimeError:
+                seen.append("RuntimeError")
+        y = T.tensor([[1.375, -3.25]], device=dev)
+        try:
+            y[0::2, ..., 0::1] = y
+        except RuntimeError:
+            seen.append("RuntimeError")
+        return seen
+    assert case(lazygrad, device) == case(torch, "cpu")

@@ -107,6 +107,7 @@ def _slice_inverse(v, d: int, n: int, start: int, count: int, step: int):
 
 
 def _apply_plan(x, plan):
+    source, unit_steps = x, list(x.__dict__.get("_unit_steps", ()))
     for step in plan:
         kind, d = step[0], step[1]
         if kind == "new":
@@ -115,6 +116,14 @@ def _apply_plan(x, plan):
             x = x.narrow(d, step[2], 1).squeeze(d)
         else:
             x = _slice_forward(x, d, *step[2:5])
+            if step[3] == 1 and abs(step[4]) != 1:
+                unit_steps.append(abs(step[4]))
+    if unit_steps:
+        # one element taken with a step: torch's stride there is the step times the old one,
+        # which a view here does not keep (a size-1 dim has no stride); overlap checks compare it
+        if x is source:
+            x = x._movement(Op.RESHAPE, x.shape)  # a view of its own to carry it
+        x.__dict__["_unit_steps"] = tuple(sorted(unit_steps))
     return x
 
 
