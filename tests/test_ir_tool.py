@@ -316,6 +316,7 @@ def test_why_gives_each_reason_with_the_source_line(capsys, script):
     assert "not fused:" in out
     assert re.search(r"sum at model.py:6.*\n\s+-> expand at model.py:7", out)
     assert "because: read broadcast to [3, 2] by an expand at model.py:7" in out
+    assert "own buffer because: read broadcast to [3, 2] by an expand at model.py:7 [rule: broadcast-read]" in out
 
 
 def test_profile_table_counts_calls_and_writes_a_chrome_trace(capsys, tmp_path):

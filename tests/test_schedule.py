@@ -1,9 +1,12 @@
 """Fusion: how many kernels a computation becomes, and why a node gets its own buffer."""
+import pathlib
+
 import numpy as np
 import pytest
 
 import lazygrad as lg
 from lazygrad.schedule.fusion import MAX_FUSED_OPS
+from lazygrad.schedule.realize_rules import REALIZE_RULES
 from lazygrad.schedule.schedule import create_schedule
 
 
@@ -258,3 +261,37 @@ def test_q_k_transposed_product_copies_the_side_that_lines_up_with_the_output(de
     assert _lane_dims(_the_reduce(product)) & _stored_rows(product, _the_reduce(product))
     ref = np.maximum(np.exp(qa) @ np.exp(ka).transpose(0, 2, 1), 0)
     np.testing.assert_allclose(scores.numpy(), ref, rtol=1e-4, atol=1e-3)
+
+
+def _rule_cases():
+    """One computation per rule of REALIZE_RULES, with the rule it must make a boundary by."""
+    x, y = _t((16, 16)), _t((16, 16), 1)
+    deep = x
+    for _ in range(MAX_FUSED_OPS + 10):
+        deep = deep.sin()
+    conv = lg.nn.functional.conv2d(_t((4, 3, 30, 30)), _t((8, 3, 3, 3), 1), padding=1)
+    s = x.sum(0)
+    return {
+        "output": [(x + y).node],
+        "buffer-op": [(x.T.contiguous() * 2).node],
+        "broadcast-read": [(x - x.sum(1, keepdim=True)).node],
+        "reused-pad": [conv.node],
+        "reduce-read-twice": [(s + 1).node, (s * s.exp()).sum().node],
+        "stored-permuted": [(x.T @ y).T.node],
+        "reduce-read-by-view": [(x.sum(1).flip(0) + 1).node],
+        "too-many-ops": [deep.node],
+    }
+
+
+@pytest.mark.parametrize("rule", [r.name for r in REALIZE_RULES])
+def test_every_realize_rule_names_itself_in_why(rule):
+    """Schedule.why says which rule of REALIZE_RULES made each boundary (docs/scheduling.md
+    numbers them), and every rule in the table is one a computation can meet."""
+    sched = create_schedule(_rule_cases()[rule])
+    assert rule in {getattr(why, "rule", None) for why in sched.why.values()}, dict(sched.why)
+
+
+def test_every_realize_rule_is_numbered_in_the_docs():
+    doc = (pathlib.Path(__file__).parent.parent / "docs" / "scheduling.md").read_text()
+    for rule in REALIZE_RULES:
+        assert f"`{rule.name}`" in doc, f"docs/scheduling.md does not name rule {rule.name}"

@@ -16,6 +16,7 @@ from lazygrad.debug_tool.capture import Capture, KernelRun, Realize
 from lazygrad.debug_tool.units import LEVELS, Unit, header
 from lazygrad.ir.node import toposort
 from lazygrad.ir.printer import print_graph
+from lazygrad.schedule.realize_rules import labelled
 
 KERNEL_STAGES = ("kernel", "loop", "source")
 
@@ -38,7 +39,7 @@ def schedule_lines(r: Realize) -> list[str]:
     """The kernel list LAZYGRAD_DEBUG=2 prints, as comment lines."""
     lines = [f"# schedule: {len(r.schedule.kernels)} kernels"]
     for k in r.kernels or []:
-        reason = r.schedule.why.get(k.kernel.target, "")
+        reason = labelled(r.schedule.why.get(k.kernel.target, ""))
         lines.append(f"#   kernel {k.index} {k.name:<24} <- {k.kernel.target.op.value} at "
                      f"{k.kernel.target.loc}  ({reason})")
     return lines

@@ -15,6 +15,7 @@ from lazygrad.debug_tool.dump import add_script_args
 from lazygrad.debug_tool.regions import unfused_edges
 from lazygrad.debug_tool.sources import source_line
 from lazygrad.ir.node import Node
+from lazygrad.schedule.realize_rules import labelled
 
 
 def add_parser(sub) -> None:
@@ -38,7 +39,7 @@ def explain(capture: Capture, script: str) -> str:
         entries += [("buffer", n) for n in r.schedule.why if id(n) not in targets]
         for label, node in entries:
             lines.append(f"  {label}: {_at(node, script)}")
-            lines.append(f"    own buffer because: {r.schedule.why.get(node, 'scheduled')}")
+            lines.append(f"    own buffer because: {labelled(r.schedule.why.get(node, 'scheduled'))}")
         edges = unfused_edges(r)
         if edges:
             lines.append("  not fused:")

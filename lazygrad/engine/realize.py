@@ -24,6 +24,7 @@ from lazygrad.ir.node import Node, base_of, make
 from lazygrad.ir.ops import Op
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import get_device
+from lazygrad.schedule.realize_rules import labelled
 from lazygrad.schedule.schedule import Schedule, ScheduledKernel, create_schedule
 
 _local = threading.local()  # lg.jit captures are per thread: another thread's kernels are not ours
@@ -135,7 +136,7 @@ def _notify(event: str, **info) -> None:
 def _print_schedule(schedule: Schedule) -> None:
     print(f"schedule: {len(schedule.kernels)} kernels", file=sys.stderr)
     for k in schedule.kernels:
-        reason = schedule.why.get(k.target, "")
+        reason = labelled(schedule.why.get(k.target, ""))
         print(f"  {k.name:<28} <- {k.target.op.value} at {k.target.loc}  ({reason})", file=sys.stderr)
 
 

@@ -27,6 +27,7 @@ from lazygrad.schedule import schedule_cache
 from lazygrad.schedule.fusion import find_realizes
 from lazygrad.schedule.kernel import kernel_flops, kernel_name
 from lazygrad.schedule.kernel_ast import TRANSPOSED_COPY, AssignHazard, build_kernel_ast
+from lazygrad.schedule.realize_rules import TRANSPOSED, Reason
 from lazygrad.schedule.split_reduce import SCHEDULE_REWRITES
 
 
@@ -254,7 +255,7 @@ def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKer
             continue
         ast, inputs, output, copies = build_kernel_ast(node, is_leaf, why[node])
         for copy in copies:  # a transposed copy of an input, realized first
-            why[copy] = TRANSPOSED_COPY
+            why[copy] = Reason(TRANSPOSED_COPY, TRANSPOSED)
             copy_ast, copy_inputs, _, _ = build_kernel_ast(copy, is_leaf, TRANSPOSED_COPY)
             copy_name, copy_flops = _name_and_flops(copy_ast)
             kernels.append(ScheduledKernel(copy_name, copy_ast, copy, copy_inputs, None, copy_flops))
