@@ -488,3 +488,33 @@ def test_one_element_taken_with_a_step_is_another_view_for_overlap_checks(device
             seen.append("RuntimeError")
         return seen
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+@pytest.mark.parametrize("op", ["__imul__", "__itruediv__", "mul_", "div_", "__iadd__", "sub_"])
+def test_an_in_place_op_of_data_by_a_tensor_with_grad(device, op):
+    """buf *= w: w's gradient reads buf before the write, which replaces buf's storage; torch
+    keeps a copy of it for the backward, and so do we now (it raised, a view of buf alive)."""
+    def case(T, dev):
+        w = T.tensor([2.0, -1.5], device=dev, requires_grad=True)
+        buf = T.tensor([3.0, 4.0], device=dev)
+        view = buf[0:1]
+        getattr(buf, op)(w)
+        (buf * T.tensor([1.0, 2.0], device=dev)).sum().backward()
+        return {"buf": buf.detach(), "w.grad": w.grad, "view": view.detach()}
+    same_as_torch(case, device)
+
+
+@pytest.mark.parametrize("form", ["function", "method"])
+def test_where_keeps_its_condition_for_backward(device, form):
+    """torch's where keeps its condition: writing it in place before backward raises there."""
+    def case(T, dev):
+        x = T.tensor([0.5, 1.875], device=dev, requires_grad=True)
+        c = T.tensor(False, device=dev)
+        y = T.where(c, x, x) if form == "function" else x.where(c, x * 2)
+        c[...] = c
+        try:
+            (y * 2).sum().backward()
+        except RuntimeError:
+            return "RuntimeError"
+        return x.grad.tolist()
+    assert case(lazygrad, device) == case(torch, "cpu")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_linalg import einsum as _einsum
+from lazygrad.frontend.tensor_saved import keeps
 
 
 def _as_tensor(x) -> Tensor:
@@ -37,6 +38,7 @@ for _name in METHOD_ALIASES:
     globals()[_name] = _method_alias(_name)
 
 
+@keeps("self")  # the condition, as torch's where keeps it for the gradient
 def where(condition, input, other) -> Tensor:
     return _as_tensor(condition).if_else(input, other)
 

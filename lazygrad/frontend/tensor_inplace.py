@@ -72,12 +72,27 @@ class InplaceMixin:
         torch's in-place ops keep a copy of the target where their backward needs it, so
         what the op keeps of the target is not checked (tensor_saved.writing_into)."""
         with writing_into(self):
-            value = compute()
+            value = self._from_old_copy(compute) if self._old_value_needed(operand) else compute()
         if value.dtype != self.dtype and dtypes.promote_types(self.dtype, value.dtype) != self.dtype:
             raise CastError(f"result type {value.dtype.name} can't be cast to the in-place "
                              f"target's dtype {self.dtype.name}")
         check_write_overlap(self, (operand,))
         return self.assign(value).realize()
+
+    def _old_value_needed(self, operand) -> bool:
+        """buf *= w with w requiring grad: w's gradient reads buf's contents before the write,
+        which the write replaces in buf's storage (a tensor with history keeps its graph)."""
+        return (isinstance(operand, TensorBase) and operand.requires_grad and is_grad_enabled()
+                and not self.requires_grad and _storage_view(self.node) is not None)
+
+    def _from_old_copy(self, compute):
+        """compute() reading a copy of self, as torch's in-place ops keep one for the backward."""
+        copy = self._new(make(Op.CONTIGUOUS, (self.node,))).realize()  # a buffer of its own
+        old, self.node = self.node, copy.node
+        try:
+            return compute()
+        finally:
+            self.node = old
 
     def __iadd__(self, other):
         return self._inplace(lambda: self + other, other)

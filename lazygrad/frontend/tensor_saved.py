@@ -47,6 +47,8 @@ KEEPS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(["div", "__truediv__"], ("arg", "self if grad:arg")),
     **dict.fromkeys(["pow", "__pow__"], ("self", "arg", "result if tensor:arg")),
     **dict.fromkeys(["fmod", "remainder", "__mod__"], ("self if grad:arg", "arg if grad:arg")),
+    # where keeps its condition (x.where(condition, y); lg.where(condition, x, y) in functions.py)
+    "where": ("arg",),
     # scalar / x is reciprocal(x) * scalar in torch: what it keeps is no tensor of the program's
     **dict.fromkeys(["__rtruediv__", "__rmod__"], ()),
 }
