@@ -518,3 +518,22 @@ def test_where_keeps_its_condition_for_backward(device, form):
             return "RuntimeError"
         return x.grad.tolist()
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+def test_one_element_views_overlap_as_torchs_strides_say(device):
+    """Every view of a one-element storage has torch strides of 1, so c.T.mul_(c) is a full
+    overlap (fine); one element of a larger storage keeps that storage's strides, so a[:1, :1]
+    and its transpose overlap partly (an error). The first raised here."""
+    def case(T, dev):
+        seen = []
+        for write in (lambda: T.tensor([[2]], device=dev), lambda: T.zeros(2, 3, device=dev)):
+            c = write()
+            try:
+                c[0:1, 0:1].transpose(0, 1).mul_(c[0:1, 0:1])
+                seen.append(c.tolist())
+            except RuntimeError:
+                seen.append("RuntimeError")
+        x = T.tensor([2.0], device=dev)
+        x.unsqueeze(0).add_(x.unsqueeze(1))
+        return seen + [x.tolist()]
+    assert case(lazygrad, device) == case(torch, "cpu")

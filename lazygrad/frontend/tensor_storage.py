@@ -110,11 +110,14 @@ def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False)
         # torch compares strides, size-1 dims included, which strides here do not keep (a
         # size-1 dim's step is 0). An op compares its operand as given, so another shape is
         # another view; slice assignment broadcasts the value first (broadcast=True). One element
-        # taken with a step (x[0::3]) carries that step, as torch's stride (_apply_plan).
-        same = mine == theirs and (view.shape == other.shape == () or _without_detach(target.node)
-                                   is _without_detach(src.node) if mine[1] - mine[0] == 1
-                                   else _squeezed(view) == _squeezed(other)
-                                   and (broadcast or view.shape == other.shape))
+        # taken with a step (x[0::3]) carries that step, as torch's stride (_apply_plan). Every
+        # view of a one-element storage has torch strides of 1 (c.T.mul_(c) is fine there).
+        if mine[1] - mine[0] == 1:
+            same = (view.shape == other.shape == () or _without_detach(target.node) is _without_detach(src.node)
+                    or view.shape == other.shape and _root(target).numel() == 1)
+        else:
+            same = _squeezed(view) == _squeezed(other) and (broadcast or view.shape == other.shape)
+        same = same and mine == theirs
         same = same and target.__dict__.get("_unit_steps") == src.__dict__.get("_unit_steps")
         if not same and mine[0] < theirs[1] and theirs[0] < mine[1]:
             raise RuntimeError(_OVERLAP.format(
