@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import pathlib
 import time
 
 import numpy as np
@@ -19,9 +20,10 @@ from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
+from lazygrad.debug_tool import op_card
 from lazygrad.errors import IRParseError, IRVerifyError
 from lazygrad.ir import symbolic as sym
-from lazygrad.ir.node import make
+from lazygrad.ir.node import make, toposort
 from lazygrad.ir.ops import Op
 from lazygrad.ir.parser import parse_graph
 from lazygrad.ir.printer import print_graph
@@ -687,3 +689,20 @@ def test_verify_loop_catches_scopes_params_and_updates():
         broken = Loop(outer.var, outer.extent, outer.kind, outer.body + extra)
         with pytest.raises(IRVerifyError, match=message):
             verify_loop(LoopKernel(good.name, good.params, (broken,)))
+
+
+def test_the_op_card_in_the_docs_is_the_generated_one():
+    """docs/ir.md's op card is `lazygrad-ir ops` output, so it cannot drift from the tables."""
+    doc = (pathlib.Path(__file__).parent.parent / "docs" / "ir.md").read_text()
+    start = doc.index("<!-- op card:")
+    copy = doc[doc.index("\n", start) + 1:doc.index("<!-- end of op card -->")]
+    assert copy == op_card.card(), "docs/ir.md's op card is stale: put `lazygrad-ir ops` between its markers"
+
+
+@pytest.mark.parametrize("op", sorted(op_card.SPELLING, key=lambda o: o.value))
+def test_each_front_end_spelling_on_the_op_card_builds_its_op(op):
+    names = {"lg": lg, "F": lg.nn.functional, "x": lg.tensor([1.5, 2.0]), "y": lg.tensor([0.5, 4.0]),
+             "i": lg.tensor([3, 12]), "j": lg.tensor([1, 2]), "c": lg.tensor([True, False]),
+             "w": lg.tensor([1.5, 2.0], requires_grad=True)}
+    out = eval(op_card.SPELLING[op], names)  # noqa: S307  (the card's own spellings)
+    assert op in {n.op for n in toposort([out.node])}, op_card.SPELLING[op]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from lazygrad.codegen import c_math, c_tiles
 from lazygrad.codegen.c_tiles import TilePlan
@@ -21,6 +23,9 @@ _C_KEYWORDS = frozenset(
 
 class CRenderer(CStyleRenderer):
     language = "c"
+    # outside render() (an expression spelled alone, as the op card does): no tile, no memo
+    _tile: TilePlan | None = None
+    _lane_text: Mapping[str, str] = MappingProxyType({})
 
     def prelude(self, kernel: LoopKernel) -> list[str]:
         return ["#include <math.h>", "#include <stdint.h>"]

@@ -7,6 +7,7 @@
     lazygrad-ir why SCRIPT.py
     lazygrad-ir profile SCRIPT.py [--trace out.json]
     lazygrad-ir report SCRIPT.py -o report.html
+    lazygrad-ir ops
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import argparse
 import importlib
 import sys
 
-SUBCOMMANDS = ("dump", "draw", "run", "opt", "why", "profile", "report")
-MODULE = {"run": "run_ir"}  # modules whose name differs from the subcommand
+SUBCOMMANDS = ("dump", "draw", "run", "opt", "why", "profile", "report", "ops")
+MODULE = {"run": "run_ir", "ops": "op_card"}  # modules whose name differs from the subcommand
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ MOD is C's fmod, both exact as the hardware's.
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
@@ -35,6 +36,7 @@ def _max(a, b):
 
 
 def _shift(fn):
+    @functools.wraps(fn)  # named as numpy's, for the op card
     def go(a, b):
         return fn(a, b.astype(a.dtype) if hasattr(b, "astype") else b)
     return go

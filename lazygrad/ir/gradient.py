@@ -105,40 +105,48 @@ def _cast_grad(node: Node, g: Node) -> tuple[Node | None]:
 
 
 GradRule = Callable[[Node, Node], tuple]
+
+
+def _max_grad(y: Node, g: Node) -> tuple:
+    return mul(g, _half_on_ties(*y.srcs)), mul(g, _half_on_ties(*reversed(y.srcs)))
+
+
+def _where_grad(y: Node, g: Node) -> tuple:
+    return None, where(y.srcs[0], g, const(g, 0.0)), where(y.srcs[0], const(g, 0.0), g)
 LN_2 = math.log(2.0)
 
 # ---- the rules: one per primitive, (node, grad of node) -> grads of its srcs -----------------
 GRADIENT_RULES: dict[Op, GradRule] = {
     # unary: y = f(x), dx = g * f'(x)
-    Op.NEG: lambda y, g: (neg(g),),
+    Op.NEG: lambda y, g: (neg(g),),                                        # -1
     Op.EXP2: lambda y, g: (mul(g, scale(y, LN_2)),),                       # 2^x ln2
     Op.LOG2: lambda y, g: (mul(g, scale(recip(y.srcs[0]), 1 / LN_2)),),    # 1 / (x ln2)
     Op.SIN: lambda y, g: (mul(g, make(Op.SIN, (add(const(y, math.pi / 2), neg(y.srcs[0])),))),),  # cos x
     Op.SQRT: lambda y, g: (mul(g, scale(recip(y), 0.5)),),                 # 1 / (2 sqrt x)
     Op.RECIP: lambda y, g: (neg(mul(g, mul(y, y))),),                      # -1 / x^2
-    Op.CAST: _cast_grad,
+    Op.CAST: _cast_grad,                                                   # 1, cast back to x's float type
     # binary
-    Op.ADD: lambda y, g: (g, g),
-    Op.MUL: lambda y, g: (mul(g, y.srcs[1]), mul(g, y.srcs[0])),
+    Op.ADD: lambda y, g: (g, g),                                           # 1, 1
+    Op.MUL: lambda y, g: (mul(g, y.srcs[1]), mul(g, y.srcs[0])),           # b, a
     Op.DIV: lambda y, g: (div(g, y.srcs[1]), neg(mul(g, div(y, y.srcs[1])))),  # 1 / b, -(a / b) / b
     Op.MOD: lambda y, g: (g, neg(mul(g, div(add(y.srcs[0], neg(y)), y.srcs[1])))),  # fmod: 1, -trunc(a / b)
-    Op.MAX: lambda y, g: (mul(g, _half_on_ties(*y.srcs)), mul(g, _half_on_ties(*reversed(y.srcs)))),
+    Op.MAX: _max_grad,                                                     # a > b, b > a (1/2 on ties)
     # ternary: the condition gets nothing
-    Op.WHERE: lambda y, g: (None, where(y.srcs[0], g, const(g, 0.0)), where(y.srcs[0], const(g, 0.0), g)),
+    Op.WHERE: _where_grad,                                                 # -, c, not c
     # reduces keep their axes as size 1, so the gradient only has to be broadcast back
-    Op.SUM: lambda y, g: (expand(g, y.srcs[0].shape),),
-    Op.REDUCE_MAX: _reduce_max_grad,
+    Op.SUM: lambda y, g: (expand(g, y.srcs[0].shape),),                    # g broadcast back
+    Op.REDUCE_MAX: _reduce_max_grad,                                       # at the max, shared by ties
     # movement: the inverse view
-    Op.RESHAPE: lambda y, g: (make(Op.RESHAPE, (g,), y.srcs[0].shape),),
-    Op.PERMUTE: _permute_grad,
-    Op.EXPAND: lambda y, g: (sum_to(g, y.srcs[0].shape),),
-    Op.PAD: _pad_grad,
-    Op.SHRINK: _shrink_grad,
-    Op.FLIP: lambda y, g: (make(Op.FLIP, (g,), y.arg),),
+    Op.RESHAPE: lambda y, g: (make(Op.RESHAPE, (g,), y.srcs[0].shape),),   # reshape back
+    Op.PERMUTE: _permute_grad,                                             # the inverse permutation
+    Op.EXPAND: lambda y, g: (sum_to(g, y.srcs[0].shape),),                 # summed over the broadcast dims
+    Op.PAD: _pad_grad,                                                     # the padding shrunk off
+    Op.SHRINK: _shrink_grad,                                               # zeros padded back
+    Op.FLIP: lambda y, g: (make(Op.FLIP, (g,), y.arg),),                   # flipped back
     # memory
-    Op.CONTIGUOUS: lambda y, g: (g,),
-    Op.COPY: lambda y, g: (make(Op.COPY, (g,), y.srcs[0].device, device=y.srcs[0].device),),
-    Op.ASSIGN: lambda y, g: (None, g),  # the new value flows on; the overwritten one is gone
+    Op.CONTIGUOUS: lambda y, g: (g,),                                      # 1
+    Op.COPY: lambda y, g: (make(Op.COPY, (g,), y.srcs[0].device, device=y.srcs[0].device),),  # copied back
+    Op.ASSIGN: lambda y, g: (None, g),  # -, 1: the new value flows on; the overwritten one is gone
 }
 
 
