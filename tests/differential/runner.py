@@ -155,7 +155,8 @@ def compare(ref: Outcome, got: Outcome, exact: bool, rtol: float = 1e-4, atol: f
             bad.append(f"R(...) at line {i}: {why}")
     # a backward that raised on both sides may have filled some .grad first on torch's (its
     # engine runs in its own order until the failing node): those are not compared
-    failed_backward = any("modified by an inplace operation" in text and i in got.errors
+    backward_errors = ("modified by an inplace operation", "derivative for")
+    failed_backward = any(any(e in text for e in backward_errors) and i in got.errors
                           for i, (_, text) in ref.errors.items())
     for name in sorted(set(ref.finals) | set(got.finals)):
         if failed_backward and name.endswith(".grad"):
