@@ -537,3 +537,18 @@ def test_one_element_views_overlap_as_torchs_strides_say(device):
         x.unsqueeze(0).add_(x.unsqueeze(1))
         return seen + [x.tolist()]
     assert case(lazygrad, device) == case(torch, "cpu")
+
+
+@pytest.mark.parametrize("case_name", ["2 ** x", "0 ** x", "x ** 2.5", "x ** y", "x ** 0"])
+def test_power_gradients_at_the_special_cases_are_torchs(device, case_name):
+    """The pow formula selects 1 where the exponent is 0 or the base 1 (C pow's special cases);
+    the select zeroed the gradients there, so d 2**x / dx at x = 0 was 0, not ln 2 (found by a
+    seeded run). torch's gradients are declared instead."""
+    def case(T, dev):
+        x = T.tensor([0.0, 1.0, -0.0, -1.5, 2.0], device=dev, requires_grad=True)
+        y = T.tensor([0.0, 1.5, 2.0, 3.0, 0.0], device=dev, requires_grad=True)
+        out = {"2 ** x": lambda: 2 ** x, "0 ** x": lambda: 0.0 ** x, "x ** 2.5": lambda: x ** 2.5,
+               "x ** y": lambda: x ** y, "x ** 0": lambda: x ** 0.0}[case_name]()
+        (out * T.tensor([1.0, 2.0, 3.0, 4.0, 5.0], device=dev)).sum().backward()
+        return {"out": out.detach(), "x.grad": x.grad, "y.grad": y.grad if y.grad is not None else 0.0}
+    same_as_torch(case, device)

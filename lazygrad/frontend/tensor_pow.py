@@ -9,7 +9,11 @@ from __future__ import annotations
 import math
 
 from lazygrad import dtypes
+from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.ir.gradient import add_gradient_path
+from lazygrad.ir.node import make
+from lazygrad.ir.ops import Op
 
 
 class PowMixin:
@@ -18,7 +22,7 @@ class PowMixin:
             base, exp = self._broadcast_pair(exponent)
             if not base.dtype.is_float:
                 return _int_pow(base, exp)
-            return base._in_float(lambda b: _float_pow(b, exp.cast(b.dtype)))
+            return _declared_pow(base, exp)
         return self._pow_scalar(exponent)
 
     def __pow__(self, exponent):
@@ -43,12 +47,12 @@ class PowMixin:
         integral = float(exponent).is_integer()
         if not dt.is_float:
             return _pow_by_squaring(x, int(exponent))
-        if integral and abs(exponent) <= 64:
+        if integral and 0 < abs(exponent) <= 64:  # (x ** 0 is 1 with a zero gradient: below)
             out = _pow_by_squaring(x, int(abs(exponent)))
             return out.reciprocal() if exponent < 0 else out
         if exponent == 0.5:
             return x.sqrt()
-        return x._in_float(lambda b: _float_pow(b, b._const(exponent, shape=())._broadcast_to(b.shape)))
+        return _declared_pow(x, float(exponent))
 
 
 def _pow_by_squaring(x, n: int):
@@ -62,6 +66,47 @@ def _pow_by_squaring(x, n: int):
         if n:
             square = square * square
     return x._const(1) if result is None else result
+
+
+def _declared_pow(base, exp):
+    """Float base ** exp (a tensor of base's shape, or a number) with torch's gradients,
+    declared: the formula's selects for C pow's special cases (exp == 0 or base == 1 give 1)
+    would zero them where torch's are not zero (d 2**x / dx at x = 0 is ln 2)."""
+    given = [(which, t) for which, t in enumerate((base, exp)) if isinstance(t, TensorBase) and t.requires_grad]
+    if not given or not is_grad_enabled():
+        return base._in_float(lambda b: _float_pow(b, _exponent_like(exp, b)))
+    b, e = (t._path_input() if isinstance(t, TensorBase) and t.requires_grad else t for t in (base, exp))
+    value = b._in_float(lambda x: _float_pow(x, _exponent_like(e, x)))
+    out = base._new(make(Op.DETACH, (value.node,)), True)  # only the declared paths lead on
+    sources: dict = {}  # x ** x: one path, both gradients summed
+    for which, t in given:
+        sources.setdefault(t.node, []).append(which)
+    for node, which in sources.items():
+        add_gradient_path(out.node, node, _pow_gradient(which, b, e, value))
+    return out
+
+
+def _exponent_like(exp, b):
+    return exp.cast(b.dtype) if isinstance(exp, TensorBase) else b._const(exp, shape=())._broadcast_to(b.shape)
+
+
+def _pow_gradient(which: list[int], b, e, result):
+    """torch's: e * b ** (e - 1) for the base (0 where e == 0), result * log(b) for the
+    exponent (0 where b == 0 and e >= 0); summed where one tensor is both (which: 0, 1)."""
+    def grad(node, g):
+        g = b._new(g)
+        total = None
+        for w in which:
+            if w == 0 and not isinstance(e, TensorBase) and e == 0:
+                d = g._const(0.0, shape=())._broadcast_to(g.shape)
+            elif w == 0:
+                d = g * e * b ** (e - 1)
+                d = (e == 0).if_else(0.0, d) if isinstance(e, TensorBase) else d
+            else:
+                d = ((b == 0) & (e >= 0)).if_else(0.0, g * result * b.log())
+            total = d if total is None else total + d
+        return total.node
+    return grad
 
 
 def _float_pow(base, exp):
