@@ -72,7 +72,8 @@ def _declared_pow(base, exp):
     """Float base ** exp (a tensor of base's shape, or a number) with torch's gradients,
     declared: the formula's selects for C pow's special cases (exp == 0 or base == 1 give 1)
     would zero them where torch's are not zero (d 2**x / dx at x = 0 is ln 2)."""
-    given = [(which, t) for which, t in enumerate((base, exp)) if isinstance(t, TensorBase) and t.requires_grad]
+    given = [(which, t) for which, t in enumerate((base, exp))
+             if isinstance(t, TensorBase) and t.requires_grad]
     if not given or not is_grad_enabled():
         return base._in_float(lambda b: _float_pow(b, _exponent_like(exp, b)))
     b, e = (t._path_input() if isinstance(t, TensorBase) and t.requires_grad else t for t in (base, exp))
@@ -87,7 +88,9 @@ def _declared_pow(base, exp):
 
 
 def _exponent_like(exp, b):
-    return exp.cast(b.dtype) if isinstance(exp, TensorBase) else b._const(exp, shape=())._broadcast_to(b.shape)
+    if isinstance(exp, TensorBase):
+        return exp.cast(b.dtype)
+    return b._const(exp, shape=())._broadcast_to(b.shape)
 
 
 def _pow_gradient(which: list[int], b, e, result):
