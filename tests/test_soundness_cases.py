@@ -552,3 +552,18 @@ def test_power_gradients_at_the_special_cases_are_torchs(device, case_name):
         (out * T.tensor([1.0, 2.0, 3.0, 4.0, 5.0], device=dev)).sum().backward()
         return {"out": out.detach(), "x.grad": x.grad, "y.grad": y.grad if y.grad is not None else 0.0}
     same_as_torch(case, device)
+
+
+@pytest.mark.parametrize("op", ["sigmoid", "tanh", "softmax", "log_softmax"])
+def test_ops_that_keep_their_result_allow_writing_their_input(device, op):
+    """torch's sigmoid, tanh, softmax and log_softmax keep only their result, so their input
+    may be written in place (under no_grad) before backward; here the gradients read the
+    input's replaced contents and raised. They are written from the result now."""
+    def case(T, dev):
+        w = T.tensor([[1.0, 2.0, 3.0], [-0.5, 0.25, 4.0]], device=dev, requires_grad=True)
+        y = getattr(T.nn.functional, op)(w, -1) if "softmax" in op else getattr(T, op)(w)
+        with T.no_grad():
+            w.add_(1)
+        (y * T.tensor([1.0, 2.0, 3.0], device=dev)).sum().backward()
+        return {"y": y.detach(), "w.grad": w.grad}
+    same_as_torch(case, device)

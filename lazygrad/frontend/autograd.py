@@ -14,7 +14,7 @@ from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.ir.gradient import add, const, gradient_nodes
+from lazygrad.ir.gradient import add, const, gradient_nodes, path_targets
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
 
@@ -136,8 +136,19 @@ def _seed(output, given, i: int) -> Node:
 
 
 def _reaches_leaf(node: Node) -> bool:
+    """Whether a gradient leads on to a leaf: through the graph, and past a DETACH only along
+    the gradient paths declared on it (a gradient written from its op's result)."""
     leaves = _leaf_tensors()
-    return any(_leaf_storage(n) in leaves for n in toposort([node], stop=lambda n: n.op is Op.DETACH))
+    stack, seen = [node], set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if _leaf_storage(n) in leaves:
+            return True
+        stack.extend(path_targets(n) if n.op is Op.DETACH else n.srcs)
+    return False
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,

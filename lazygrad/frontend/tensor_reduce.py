@@ -10,6 +10,7 @@ import math
 from typing import NamedTuple
 
 from lazygrad import dtypes
+from lazygrad.frontend.tensor_declared import result_gradient
 from lazygrad.frontend.tensor_shape import _new_tensor
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -235,17 +236,21 @@ class ReduceMixin:
         axis = x._axis(_softmax_dim(x, dim))
         if dtypes.is_half(x.dtype):
             return x.float().softmax(axis).cast(x.dtype)
-        shifted = x - x.amax(axis, keepdim=True) if x.shape[axis] else x
-        e = shifted.exp()
-        return e / e.sum(axis, keepdim=True)
+        def compute(v):
+            shifted = v - v.amax(axis, keepdim=True) if v.shape[axis] else v
+            e = shifted.exp()
+            return e / e.sum(axis, keepdim=True)
+        return result_gradient(x, compute, lambda y, g: (g - (g * y).sum(axis, keepdim=True)) * y)
 
     def log_softmax(self, dim=None, dtype=None):
         x = self._softmax_input(dim, dtype)
         axis = x._axis(_softmax_dim(x, dim))
         if dtypes.is_half(x.dtype):
             return x.float().log_softmax(axis).cast(x.dtype)
-        shifted = x - x.amax(axis, keepdim=True) if x.shape[axis] else x
-        return shifted - shifted.exp().sum(axis, keepdim=True).log()
+        def compute(v):
+            shifted = v - v.amax(axis, keepdim=True) if v.shape[axis] else v
+            return shifted - shifted.exp().sum(axis, keepdim=True).log()
+        return result_gradient(x, compute, lambda y, g: g - y.exp() * g.sum(axis, keepdim=True))
 
     def _softmax_input(self, dim, dtype):
         x = self if dtype is None else self.cast(dtype)

@@ -13,6 +13,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_declared import result_gradient
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -93,7 +94,8 @@ class UnaryMathMixin:
         return (self <= 0).if_else(0, self)
 
     def sigmoid(self):
-        return self._in_float(lambda x: (1 + (-x).exp())._unary(Op.RECIP))
+        return self._in_float(lambda x: result_gradient(x, lambda v: (1 + (-v).exp())._unary(Op.RECIP),
+                                                        lambda y, g: g * (1 - y) * y))
 
     def tanh(self):
         """float64: through expm1, full relative precision near 0. float32 (and the 16-bit
@@ -112,7 +114,7 @@ class UnaryMathMixin:
                     poly = poly * a2 + c
                 t = (a < 0.625).if_else(poly * a, 1 - 2 / ((a * 2).exp() + 1))
             return (x < 0).if_else(-t, t)
-        return self._in_float(f)
+        return self._in_float(lambda x: result_gradient(x, f, lambda y, g: g * (1 - y * y)))
 
     def silu(self):
         return self._in_float(lambda x: x * x.sigmoid())

@@ -174,6 +174,9 @@ def _paths_of(node: Node) -> tuple[Node, ...]:
     return tuple(paths) if paths else ()
 
 
+path_targets = _paths_of  # the nodes a node's declared gradient paths lead to
+
+
 # ---- the transformation ------------------------------------------------------------------------
 
 
