@@ -14,8 +14,8 @@ from lazygrad.engine import search
 
 
 @pytest.fixture
-def beam(monkeypatch, tmp_path):
-    monkeypatch.setenv("LAZYGRAD_BEAM", "2")
+def beam(monkeypatch, tmp_path, override):
+    override(beam=2)
     monkeypatch.setattr(search, "beam_dir", lambda: str(tmp_path / "beam"))
     monkeypatch.setattr(search, "MAX_ROUNDS", 2)
     monkeypatch.setattr(search, "_WINNERS", {})

@@ -89,13 +89,13 @@ class _FakeDevice(Device):
 
 
 @pytest.fixture
-def fake_registry(monkeypatch):
+def fake_registry(monkeypatch, override):
     """Replace the registry's devices by fakes: set(name, works) adds one."""
     factories: dict = {}
     monkeypatch.setattr(registry, "_FACTORIES", factories)
     monkeypatch.setattr(registry, "_DEVICES", {})
     monkeypatch.setattr(registry, "_ENTRY_POINTS_LOADED", True)
-    monkeypatch.delenv("LAZYGRAD_DEVICE", raising=False)
+    override(device=None)
 
     def set_(name: str, works: bool) -> None:
         factories[name] = lambda: _FakeDevice(name, works)
@@ -113,10 +113,10 @@ def test_default_is_the_first_that_works_of_c_opencl_python(fake_registry, worki
     assert listed == {name: name in working for name in BUILTIN}
 
 
-def test_lazygrad_device_comes_first(fake_registry, monkeypatch):
+def test_lazygrad_device_comes_first(fake_registry, override):
     for name in BUILTIN:
         fake_registry(name, True)
-    monkeypatch.setenv("LAZYGRAD_DEVICE", "python")
+    override(device="python")
     assert registry.default_device() == "python"
 
 

@@ -18,8 +18,8 @@ CACHED = ["c", "opencl"]  # the built-in devices whose renderers say what they d
 
 
 @pytest.fixture
-def empty_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("LAZYGRAD_CACHE", str(tmp_path))
+def empty_cache(tmp_path, override):
+    override(cache=str(tmp_path))
     return tmp_path
 
 

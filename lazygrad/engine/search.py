@@ -34,7 +34,7 @@ import numpy as np
 from lazygrad.codegen.heuristics import choose_upcasts
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.lower import lower
-from lazygrad.config import cache_dir, debug_level
+from lazygrad.config import cache_dir, settings
 from lazygrad.ir.node import Node
 from lazygrad.ir.printer import print_graph
 from lazygrad.runtime.buffer import Buffer
@@ -50,10 +50,7 @@ MIN_GAIN = 0.02  # a round must beat the best by 2% to go on
 
 def beam_width() -> int:
     """n of LAZYGRAD_BEAM=n (0: no search)."""
-    try:
-        return max(0, int(os.environ.get("LAZYGRAD_BEAM", "0") or 0))
-    except ValueError:
-        return 0
+    return settings.beam
 
 
 @dataclass(frozen=True)
@@ -293,7 +290,7 @@ def choose(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
             result = search(ast, name, device, inputs, out_size, out_dtype, width)
             choice = result.choice
             save_result(path, name, result)
-            if debug_level() >= 1:
+            if settings.debug >= 1:
                 print(f"beam {name}: {choice} {result.seconds * 1e6:.1f} us (default "
                       f"{result.default_seconds * 1e6:.1f} us), {len(result.timed)} variants in "
                       f"{time.perf_counter() - start:.2f} s", file=sys.stderr)

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from lazygrad.codegen.render_c import render_c
-from lazygrad.config import cache_dir
+from lazygrad.config import cache_dir, settings
 from lazygrad.errors import CompileError
 from lazygrad.runtime.device import PROGRAMS, Device
 from lazygrad.runtime.free_list import FreeList
@@ -28,8 +28,8 @@ from lazygrad.runtime.free_list import FreeList
 @functools.lru_cache(None)
 def find_compiler() -> str | None:
     """$CC, else the first of cc, gcc, clang on PATH."""
-    if os.environ.get("CC"):
-        return shutil.which(os.environ["CC"]) or os.environ["CC"]
+    if settings.cc:
+        return shutil.which(settings.cc) or settings.cc
     for name in ("cc", "gcc", "clang"):
         path = shutil.which(name)
         if path:

@@ -30,12 +30,13 @@ from lazygrad.codegen import heuristics
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry, launch_options
 from lazygrad.config import cache_dir as base_cache_dir
+from lazygrad.config import settings
 from lazygrad.errors import CompileError, DeviceError
 from lazygrad.runtime.device import Device
 from lazygrad.runtime.free_list import FreeList
 
-ENV_SELECT = "LAZYGRAD_OPENCL"
-ENV_AS = "LAZYGRAD_OPENCL_AS"
+ENV_SELECT = "LAZYGRAD_OPENCL"  # (config.settings.opencl: named in messages)
+ENV_AS = "LAZYGRAD_OPENCL_AS"  # (config.settings.opencl_as)
 
 
 # ---- choosing a platform and device -----------------------------------------------------------
@@ -143,11 +144,11 @@ def _probe(cl, dev) -> str | None:
 @functools.lru_cache(None)
 def context() -> CLContext:
     import pyopencl as cl
-    render_as = os.environ.get(ENV_AS, "")
+    render_as = settings.opencl_as
     if render_as not in ("", "gpu"):
         raise DeviceError(f"{ENV_AS}={render_as!r} is not understood: set it to 'gpu' (render every "
                           f"kernel as for a GPU) or leave it unset")
-    selector = os.environ.get(ENV_SELECT)
+    selector = settings.opencl
     failures = []
     for dev in candidate_devices(cl.get_platforms(), selector, cl.device_type.GPU, cl.device_type.CPU):
         why = _probe(cl, dev)
