@@ -1,5 +1,5 @@
-"""What lazygrad runs with, each declared here once: the environment variables it reads and
-every cache it keeps.
+"""What lazygrad runs with, each declared here once: the environment variables it reads, the
+machine it runs on, and every cache it keeps.
 
 Settings. Every environment variable lazygrad reads is a `Setting` in SETTINGS (name, type,
 default, meaning; docs/configuration.md shows the table, and a test keeps the two equal), and
@@ -11,6 +11,9 @@ setting for a block without writing os.environ:
         ...
 
 The environment is read once; a program that edits os.environ itself calls `reload()`.
+
+The machine. `cpu()` describes the CPU (model and feature flags: /proc/cpuinfo, or what the
+platform module says where there is none), for the heuristics and for cache keys.
 
 Caches. A cache is sound only if its key holds everything its value depends on;
 docs/soundness.md says, for each registered cache, what it is keyed by and why that is enough.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -261,6 +265,42 @@ def caches_disabled(*names: str) -> Iterator[None]:
                 cache.enabled = cache._off == 0 and not _off_by_settings(cache.name)
 
 
+# ---- the machine -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CPU:
+    model: str  # "AMD EPYC 9R14 96-Core Processor"; where the system does not say, platform's words
+    flags: tuple[str, ...]  # feature flags as Linux lists them ("avx2", "avx512f"); () elsewhere
+
+    def has(self, feature: str) -> bool:
+        return feature in self.flags
+
+
+@memo("cpu", "the CPU's model and feature flags, read from /proc/cpuinfo (no key: one machine)", 1)
+def cpu() -> CPU:
+    """This machine's CPU (see describe_cpu)."""
+    return describe_cpu("/proc/cpuinfo")
+
+
+def describe_cpu(path: str) -> CPU:
+    """The CPU a cpuinfo file describes. Without the file (macOS, Windows), the platform
+    module's processor name and no flags: the heuristics then assume no AVX-512."""
+    model, flags = "", ""
+    try:
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and not model:
+                    model = value.strip()
+                elif key in ("flags", "Features") and not flags:  # Features: ARM's word for them
+                    flags = value
+    except OSError:
+        pass
+    return CPU(model or platform.processor() or platform.machine(), tuple(flags.split()))
+
+
 # ---- per-thread modes --------------------------------------------------------------------------
 
 _LOCAL = threading.local()
@@ -280,10 +320,3 @@ def fresh_values() -> Iterator[None]:
 
 def values_fresh() -> bool:
     return bool(getattr(_LOCAL, "fresh", 0))
-
-
-def cache_dir() -> str:
-    """Where caches on disk live: $LAZYGRAD_CACHE, else lazygrad/ under the user's cache folder."""
-    base = settings.cache or os.path.join(settings.xdg_cache_home or os.path.expanduser("~/.cache"), "lazygrad")
-    os.makedirs(base, exist_ok=True)
-    return base

@@ -20,12 +20,10 @@ CPU and n, so a second process, or a later run, skips the search.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -34,10 +32,11 @@ import numpy as np
 from lazygrad.codegen.heuristics import choose_upcasts
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.lower import lower
-from lazygrad.config import cache_dir, settings
+from lazygrad.config import cpu, settings
 from lazygrad.ir.node import Node
 from lazygrad.ir.printer import print_graph
 from lazygrad.runtime.buffer import Buffer
+from lazygrad.runtime.disk_cache import atomic_write, cache_dir
 
 SEARCH_VERSION = 1  # bump when the candidates or the cache format change
 MAX_LANES = 256  # register lanes a candidate may hold (8x32 float32: 16 AVX-512 registers)
@@ -220,15 +219,6 @@ def search(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
 
 # ---- the disk cache -------------------------------------------------------------------------
 
-@functools.lru_cache(None)
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        return ""
-
-
 _IDENTITIES: dict[str, str] = {}
 
 
@@ -236,7 +226,7 @@ def device_identity(device) -> str:
     """What a timing depends on besides the kernel: the device, its compiler or driver, the CPU."""
     if device.name not in _IDENTITIES:
         ok, reason = device.check()
-        _IDENTITIES[device.name] = f"{device.name}|{reason}|{_cpu_model()}"
+        _IDENTITIES[device.name] = f"{device.name}|{reason}|{cpu().model}"
     return _IDENTITIES[device.name]
 
 
@@ -264,14 +254,8 @@ def save_result(path: str, name: str, result: SearchResult) -> None:
     record = {"kernel": name, "choice": result.choice.to_json(), "seconds": result.seconds,
               "default_seconds": result.default_seconds, "candidates": len(result.timed),
               "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # not durable: load_choice reads a file cut short by a power failure as a miss
+    atomic_write(path, json.dumps(record, indent=1), durable=False)
 
 
 def choose(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
