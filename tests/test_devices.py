@@ -152,3 +152,13 @@ def test_broken_backend_does_not_break_the_listing(monkeypatch):
     lg.register_device("broken", factory)
     record = {d.name: d for d in lg.devices()}["broken"]
     assert not record.available and "driver exploded" in record.reason
+
+
+def test_a_device_keeps_a_bounded_number_of_programs(monkeypatch):
+    from lazygrad.runtime import device as device_module
+    monkeypatch.setattr(device_module, "MAX_PROGRAMS", 2)
+    dev = registry.get_device("python")
+    x = lg.Tensor(np.arange(6, dtype=np.float32), device="python")
+    for k in range(5):  # five kernels, each its own source
+        assert (x * k + k).tolist() == [k * v + k for v in range(6)]
+        assert len(dev._programs) <= 2 and len(dev._by_kernel) <= 2
