@@ -18,7 +18,7 @@ platform module says where there is none), for the heuristics and for cache keys
 Caches. A cache is sound only if its key holds everything its value depends on;
 docs/soundness.md says, for each registered cache, what it is keyed by and why that is enough.
 The switches exist to prove it: with any or all caches off, every program must give the same
-bits (the differential tests run both ways). `caches()` lists them.
+bits (the differential tests run both ways). `caches()` (also `lg.caches()`) lists them.
 
     LAZYGRAD_NO_CACHE=all            switch every cache off for the process
     LAZYGRAD_NO_CACHE=realized,jit   only these
@@ -31,6 +31,7 @@ import functools
 import os
 import platform
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -224,6 +225,45 @@ def memo(name: str, what: str, maxsize: int | None = 4096, depends: tuple[str, .
         call.cache_clear = cached.cache_clear
         return call
     return wrap
+
+
+class Table:
+    """A registered memo table: a dict kept to `maxsize` entries, the least recently used
+    dropped first. Switched off, it finds nothing and keeps nothing."""
+
+    def __init__(self, name: str, what: str, maxsize: int, depends: tuple[str, ...] = ()) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict = OrderedDict()
+        self.record = register_cache(name, what, f"{maxsize} entries, least recently used out",
+                                     self.clear, size=self.__len__, depends=depends)
+
+    def get(self, key, default=None):
+        if self.record.enabled:
+            try:
+                value = self._data[key]
+                self._data.move_to_end(key)
+                return value
+            except KeyError:  # absent (or dropped by another thread meanwhile)
+                pass
+        return default
+
+    def put(self, key, value):
+        """Keep value under key (when switched on); returns value."""
+        if self.record.enabled:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                try:
+                    self._data.popitem(last=False)
+                except KeyError:
+                    break
+        return value
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 register_cache("settings", "the parsed value of each setting (environment variable), by setting",

@@ -32,7 +32,7 @@ import numpy as np
 from lazygrad.codegen.heuristics import choose_upcasts
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.lower import lower
-from lazygrad.config import cpu, settings
+from lazygrad.config import Table, cpu, settings
 from lazygrad.ir.node import Node
 from lazygrad.ir.printer import print_graph
 from lazygrad.runtime.buffer import Buffer
@@ -92,7 +92,8 @@ class SearchResult:
     from_cache: bool = False
 
 
-_WINNERS: dict[tuple[Node, str, str, int], Choice] = {}
+WINNERS = Table("beam-winners", "the lowering and launch a search chose (or read from disk), keyed by "
+                "(Kernel IR node, kernel name, device name, beam width)", 4096)
 stats = {"searches": 0, "candidates": 0, "cache_hits": 0}
 
 
@@ -219,15 +220,17 @@ def search(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
 
 # ---- the disk cache -------------------------------------------------------------------------
 
-_IDENTITIES: dict[str, str] = {}
+IDENTITIES = Table("device-identities", "what a timing depends on besides the kernel (the device's "
+                   "check(): its compiler or driver; the CPU's model), by device name", 64)
 
 
 def device_identity(device) -> str:
     """What a timing depends on besides the kernel: the device, its compiler or driver, the CPU."""
-    if device.name not in _IDENTITIES:
+    identity = IDENTITIES.get(device.name)
+    if identity is None:
         ok, reason = device.check()
-        _IDENTITIES[device.name] = f"{device.name}|{reason}|{cpu().model}"
-    return _IDENTITIES[device.name]
+        identity = IDENTITIES.put(device.name, f"{device.name}|{reason}|{cpu().model}")
+    return identity
 
 
 def beam_dir() -> str:
@@ -263,7 +266,7 @@ def choose(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
     """The Loop IR and launch settings to run a kernel with under LAZYGRAD_BEAM=width:
     remembered in memory, else read from the disk cache, else searched (and saved)."""
     key = (ast, name, device.name, width)
-    choice = _WINNERS.get(key)
+    choice = WINNERS.get(key)
     if choice is None:
         path = cache_path(ast, device, width)
         choice = load_choice(path)
@@ -278,5 +281,5 @@ def choose(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
                 print(f"beam {name}: {choice} {result.seconds * 1e6:.1f} us (default "
                       f"{result.default_seconds * 1e6:.1f} us), {len(result.timed)} variants in "
                       f"{time.perf_counter() - start:.2f} s", file=sys.stderr)
-        _WINNERS[key] = choice
+        WINNERS.put(key, choice)
     return choice.lower(ast, name), choice.launch_dict

@@ -9,7 +9,6 @@ half-written library.
 from __future__ import annotations
 
 import ctypes
-import functools
 import hashlib
 import os
 import shutil
@@ -20,14 +19,14 @@ import time
 import numpy as np
 
 from lazygrad.codegen.render_c import render_c
-from lazygrad.config import settings
+from lazygrad.config import memo, settings
 from lazygrad.errors import CompileError
 from lazygrad.runtime.device import PROGRAMS, Device
 from lazygrad.runtime.disk_cache import atomic_path, cache_dir, cpu_tag
 from lazygrad.runtime.free_list import FreeList
 
 
-@functools.lru_cache(None)
+@memo("c-compiler", "the C compiler's path, from $CC or PATH (no key: one a process)", 1, depends=("cc",))
 def find_compiler() -> str | None:
     """$CC, else the first of cc, gcc, clang on PATH."""
     if settings.cc:
@@ -53,7 +52,8 @@ def _builds(cc: str, flags: list[str], source: str, tmp: str) -> bool:
                           input=source.encode(), capture_output=True).returncode == 0
 
 
-@functools.lru_cache(None)
+@memo("c-flags", "the c device's compiler flags, probed by building test programs (no key: one a "
+      "process)", 1, depends=("cc",))
 def compiler_flags() -> tuple[str, ...]:
     """-O3 for this CPU, plus -fopenmp when a test program builds with it, minus the CPU
     features the toolchain turns on but cannot assemble (probed, never assumed)."""

@@ -15,11 +15,11 @@ empty one (what a power failure can leave of a file being written), is a miss, n
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 
 from lazygrad.codegen import heuristics
+from lazygrad.config import memo
 from lazygrad.ir.node import Node
 from lazygrad.ir.printer import print_graph
 from lazygrad.runtime.disk_cache import atomic_write, cache_dir
@@ -28,7 +28,8 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CODE_DIRS = ("codegen", "ir", "runtime")
 
 
-@functools.lru_cache(None)
+@memo("code-fingerprint", "a hash of lazygrad's code generator, part of every source's key on disk "
+      "(no key: one a process)", 1)
 def code_fingerprint() -> str:
     """A hash of the code that turns Kernel IR into source."""
     h = hashlib.sha256()
