@@ -5,7 +5,9 @@ The public names, gathered from the layers (README's "How it is built"): the fro
 inside lazygrad imports this module; `lg.autograd` and `lg.random` are the front end's modules
 of those names (torch.autograd.backward, torch.random.manual_seed).
 """
+from lazygrad import config as config
 from lazygrad import dtypes, nn, optim
+from lazygrad.config import caches
 from lazygrad.dtypes import (
     DType,
     bfloat16,
@@ -54,4 +56,4 @@ from_numpy = Tensor.from_numpy
 
 
 __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices", "stats",
-           "no_grad", "enable_grad", "register_device", "grad", "nn", "optim", "save", "load"]
+           "no_grad", "enable_grad", "register_device", "grad", "nn", "optim", "save", "load", "caches"]

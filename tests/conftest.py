@@ -6,12 +6,14 @@ every device that works on this machine, built-in or registered through the
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
 import pytest
 
 import lazygrad as lg
+from lazygrad import config
 
 # A test that runs a script in a subprocess (an example, a tool, a script in tmp_path) gets the
 # script's folder first on sys.path, then wherever lazygrad is installed, which need not be
@@ -43,6 +45,14 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def override():
+    """override(beam=2, cache=path): lazygrad.config.override for the rest of the test (what
+    monkeypatch.setenv did when lazygrad read os.environ on every use)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **values: stack.enter_context(config.override(**values))
 
 
 def pytest_runtest_setup(item):

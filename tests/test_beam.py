@@ -14,11 +14,11 @@ from lazygrad.engine import search
 
 
 @pytest.fixture
-def beam(monkeypatch, tmp_path):
-    monkeypatch.setenv("LAZYGRAD_BEAM", "2")
+def beam(monkeypatch, tmp_path, override):
+    override(beam=2)
     monkeypatch.setattr(search, "beam_dir", lambda: str(tmp_path / "beam"))
     monkeypatch.setattr(search, "MAX_ROUNDS", 2)
-    monkeypatch.setattr(search, "_WINNERS", {})
+    search.WINNERS.clear()
     for key in search.stats:
         monkeypatch.setitem(search.stats, key, 0)
     return tmp_path / "beam"
@@ -50,7 +50,7 @@ def test_beam_matches_numpy_and_caches_the_winner(device, beam):
     assert not [p for p in os.listdir(beam) if p.startswith(".tmp")], "a half-written cache file was left"
 
     # a new process: nothing in memory, the winners come from disk, no search runs
-    search._WINNERS.clear()
+    search.WINNERS.clear()
     searches = search.stats["searches"]
     for name, arrays, lg_fn, np_fn in _workloads(np.random.default_rng(1)):
         tensors = [lg.Tensor(a, device=device).realize() for a in arrays]
@@ -63,7 +63,7 @@ def test_unreadable_cache_file_is_searched_again(device, beam):
     x.sum(0).numpy()  # (realize() of the view would compute its base: another kernel)
     (path,) = beam.glob("*.json")
     path.write_text("{not json")
-    search._WINNERS.clear()
+    search.WINNERS.clear()
     np.testing.assert_allclose(x.sum(0).numpy(), np.arange(64 * 32, dtype=np.float32).reshape(64, 32).sum(0))
     assert search.stats["searches"] == 2
     assert "choice" in json.loads(path.read_text())
@@ -105,7 +105,7 @@ def test_beam_under_jit_gives_the_same_training_numbers(device, beam):
         f = lg.jit(step) if use_jit else step
         return [float(f(lg.Tensor(x, device=device)).numpy()) for x in xs], w.numpy()
     losses_jit, w_jit = train(True)
-    search._WINNERS.clear()
+    search.WINNERS.clear()
     losses, w = train(False)
     np.testing.assert_allclose(losses_jit, losses, rtol=1e-5)
     np.testing.assert_allclose(w_jit, w, rtol=1e-5)

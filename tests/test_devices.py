@@ -89,13 +89,13 @@ class _FakeDevice(Device):
 
 
 @pytest.fixture
-def fake_registry(monkeypatch):
+def fake_registry(monkeypatch, override):
     """Replace the registry's devices by fakes: set(name, works) adds one."""
     factories: dict = {}
     monkeypatch.setattr(registry, "_FACTORIES", factories)
     monkeypatch.setattr(registry, "_DEVICES", {})
     monkeypatch.setattr(registry, "_ENTRY_POINTS_LOADED", True)
-    monkeypatch.delenv("LAZYGRAD_DEVICE", raising=False)
+    override(device=None)
 
     def set_(name: str, works: bool) -> None:
         factories[name] = lambda: _FakeDevice(name, works)
@@ -113,10 +113,10 @@ def test_default_is_the_first_that_works_of_c_opencl_python(fake_registry, worki
     assert listed == {name: name in working for name in BUILTIN}
 
 
-def test_lazygrad_device_comes_first(fake_registry, monkeypatch):
+def test_lazygrad_device_comes_first(fake_registry, override):
     for name in BUILTIN:
         fake_registry(name, True)
-    monkeypatch.setenv("LAZYGRAD_DEVICE", "python")
+    override(device="python")
     assert registry.default_device() == "python"
 
 
@@ -152,3 +152,13 @@ def test_broken_backend_does_not_break_the_listing(monkeypatch):
     lg.register_device("broken", factory)
     record = {d.name: d for d in lg.devices()}["broken"]
     assert not record.available and "driver exploded" in record.reason
+
+
+def test_a_device_keeps_a_bounded_number_of_programs(monkeypatch):
+    from lazygrad.runtime import device as device_module
+    monkeypatch.setattr(device_module, "MAX_PROGRAMS", 2)
+    dev = registry.get_device("python")
+    x = lg.Tensor(np.arange(6, dtype=np.float32), device="python")
+    for k in range(5):  # five kernels, each its own source
+        assert (x * k + k).tolist() == [k * v + k for v in range(6)]
+        assert len(dev._programs) <= 2 and len(dev._by_kernel) <= 2

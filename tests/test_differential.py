@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 
 import lazygrad
 from lazygrad import config
+from lazygrad.runtime.registry import get_device
 
 SCALE = float(os.environ.get("LAZYGRAD_DIFF_EXAMPLES", "1"))
 SEED = os.environ.get("LAZYGRAD_DIFF_SEED")
@@ -59,9 +60,21 @@ def differential(strategy, n: int, device: str, share: dict = DEVICE_SHARE):
 # (fused multiply-adds, the order of a sum's lanes): off, it must agree to a few ulps.
 # `programs` (compiled binaries, a pure function of the source text) is left on in these runs:
 # off, every kernel is compiled again, which would take most of the suite's time; a test of
-# its own switches it off for a few programs.
-PURE_CACHES = [c.name for c in config.caches() if c.name not in ("realized", "programs")]
-ALL_BUT_COMPILED = [c.name for c in config.caches() if c.name != "programs"]
+# its own switches it off for a few programs. `c-flags` too: off, every compile probes the
+# compiler again (three more compiler runs a kernel). The lists are made when a test runs, not
+# when this file is imported: a device's caches are registered when it is first used.
+NOT_PURE = ("realized",)
+COMPILED = ("programs", "c-flags")
+
+
+def pure_caches() -> list[str]:
+    return [c.name for c in config.caches() if c.name not in NOT_PURE + COMPILED]
+
+
+def all_but_compiled() -> list[str]:
+    return [c.name for c in config.caches() if c.name not in COMPILED]
+
+
 ULPS = {"rtol": 4e-6, "atol": 1e-6}
 
 
@@ -71,9 +84,9 @@ def check_program(program: runner.Program, device: str, jit: bool = False) -> No
     reference = runner.run(program, torch)
     first = runner.run(program, lazygrad, device, jit=jit)
     again = runner.run(program, lazygrad, device, jit=jit)
-    with config.caches_disabled(*PURE_CACHES):
+    with config.caches_disabled(*pure_caches()):
         uncached = runner.run(program, lazygrad, device, jit=jit)
-    with config.caches_disabled(*ALL_BUT_COMPILED):
+    with config.caches_disabled(*all_but_compiled()):
         recomputed = runner.run(program, lazygrad, device, jit=jit)
     versus_torch = runner.compare(reference, first, exact=False)
     if versus_torch and not any(d.startswith("line ") for d in versus_torch):
@@ -139,12 +152,13 @@ def _drawn(strategy, n: int) -> list:
 
 def test_no_cache_environment_gives_the_same_bits(device, tmp_path):
     """LAZYGRAD_NO_CACHE naming every pure cache, in a fresh process, gives the bits this process
-    gives with caches on (LAZYGRAD_NO_CACHE=all agrees to a few ulps: see PURE_CACHES)."""
+    gives with caches on (LAZYGRAD_NO_CACHE=all agrees to a few ulps: see pure_caches)."""
     progs = (_drawn(programs.op_programs(), 6) + _drawn(training.optim_programs(), 2)
              + _drawn(training.jit_programs(), 1))
     path = tmp_path / "programs.json"
     path.write_text(json.dumps([{"kind": p.kind, "lines": p.lines, "grads": p.grads} for p in progs]))
-    env = dict(os.environ, LAZYGRAD_NO_CACHE=",".join(PURE_CACHES),
+    get_device(device)  # (its caches are registered when it is first made)
+    env = dict(os.environ, LAZYGRAD_NO_CACHE=",".join(pure_caches()),
                PYTHONPATH=os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]))
     subprocess.run([sys.executable, "-m", "differential.runner", str(path), device, str(tmp_path / "out.json")],
                    env=env, check=True, timeout=300)

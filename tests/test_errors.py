@@ -41,8 +41,8 @@ def test_compile_error_shows_source_and_compiler_message():
     assert "undefined_name" in msg and "1 | void broken" in msg
 
 
-def test_failed_compile_leaves_no_files(tmp_path, monkeypatch):
-    monkeypatch.setenv("LAZYGRAD_CACHE", str(tmp_path))
+def test_failed_compile_leaves_no_files(tmp_path, override):
+    override(cache=str(tmp_path))
     from lazygrad.runtime.c import compile_c
     with pytest.raises(lg.CompileError):
         compile_c("this is not C", "junk")

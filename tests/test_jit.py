@@ -288,3 +288,16 @@ def test_changing_a_hyperparameter_baked_into_the_kernels_retraces(device):
             f()
         return p.numpy()
     np.testing.assert_allclose(train(True), train(False), rtol=1e-6)
+
+
+def test_a_function_remembers_a_bounded_number_of_signatures(device, monkeypatch):
+    """Called with a new Python value every time, it keeps the newest signatures, not all."""
+    from lazygrad.frontend import jit as jit_module
+    monkeypatch.setattr(jit_module, "MAX_SIGNATURES", 3)
+    f = lg.jit(lambda x, k: (x * k).realize())
+    x = lg.Tensor([1.0, 2.0], device=device)
+    for k in range(6):
+        for _ in range(3):  # trace, then replay
+            assert f(x, float(k)).tolist() == [k, 2.0 * k]
+        assert len(f.calls) <= 3 and len(f.plans) <= 3
+    assert [key[0][1] for key in f.calls] == [("value", 3.0), ("value", 4.0), ("value", 5.0)]

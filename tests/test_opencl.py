@@ -341,8 +341,8 @@ def test_build_error_shows_numbered_source_and_log(cl_device):
     assert "   2 |   p0[0] = no_such_name;" in text
 
 
-def test_binaries_are_cached_on_disk(cl_device, tmp_path, monkeypatch):
-    monkeypatch.setenv("LAZYGRAD_CACHE", str(tmp_path))
+def test_binaries_are_cached_on_disk(cl_device, tmp_path, monkeypatch, override):
+    override(cache=str(tmp_path))
     source = ("// lazygrad launch: global=4 local=4\n"
               "__kernel void twice(__global float* p0, __global const float* p1) {\n"
               "  p0[get_global_id(0)] = 2.0f * p1[get_global_id(0)];\n}\n")
@@ -379,20 +379,20 @@ def test_out_of_memory_is_a_device_error_and_keeps_other_tensors(cl_device):
     assert (keep + 1).tolist() == [3.0, 5.0, 7.0]
 
 
-def test_selection_by_environment(cl_device, monkeypatch):
+def test_selection_by_environment(cl_device, override):
     import pyopencl as cl
     plats = cl.get_platforms()
-    monkeypatch.setenv(opencl.ENV_SELECT, f"{len(plats)}")
+    override(opencl=f"{len(plats)}")
     with pytest.raises(DeviceError, match="out of range"):
         opencl.context.__wrapped__()
     current = opencl.context().device
     index = [p.int_ptr for p in plats].index(current.platform.int_ptr)
-    monkeypatch.setenv(opencl.ENV_SELECT, f"{index}:{current.name.strip()[:6]}")
+    override(opencl=f"{index}:{current.name.strip()[:6]}")
     assert opencl.context.__wrapped__().device.int_ptr == current.int_ptr
 
 
-def test_an_unknown_render_mode_is_refused(cl_device, monkeypatch):
-    monkeypatch.setenv(opencl.ENV_AS, "GPU please")
+def test_an_unknown_render_mode_is_refused(cl_device, override):
+    override(opencl_as="GPU please")
     with pytest.raises(DeviceError, match=r"LAZYGRAD_OPENCL_AS='GPU please'.*'gpu'"):
         opencl.context.__wrapped__()
 
@@ -409,11 +409,11 @@ def test_freed_buffers_are_handed_out_again(cl_device):
     assert alloc.alloc(8192) is not other
 
 
-def test_a_device_that_cannot_build_is_skipped(cl_device, monkeypatch):
+def test_a_device_that_cannot_build_is_skipped(cl_device, monkeypatch, override):
     """PoCL's LLVM 14 fails every kernel on CPUs it does not know ("unknown target CPU
     'generic'"); the next candidate is used, and when none works the reasons are shown."""
     dev = opencl.context().device
-    monkeypatch.delenv(opencl.ENV_SELECT, raising=False)
+    override(opencl=None)
     monkeypatch.setattr(opencl, "candidate_devices", lambda *a: [dev, dev])
     calls = []
 
@@ -426,7 +426,7 @@ def test_a_device_that_cannot_build_is_skipped(cl_device, monkeypatch):
     monkeypatch.setattr(opencl, "_probe", lambda cl, d: "cannot build kernels: broken")
     with pytest.raises(DeviceError, match="no usable OpenCL device.*broken.*broken"):
         opencl.context.__wrapped__()
-    monkeypatch.setenv(opencl.ENV_SELECT, "0")  # a device the user named: no fallback
+    override(opencl="0")  # a device the user named: no fallback
     with pytest.raises(DeviceError) as e:
         opencl.context.__wrapped__()
     assert str(e.value).count("broken") == 1

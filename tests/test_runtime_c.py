@@ -9,8 +9,8 @@ import lazygrad as lg
 from lazygrad.runtime import c as cruntime
 
 
-def test_cache_key_depends_on_source(tmp_path, monkeypatch):
-    monkeypatch.setenv("LAZYGRAD_CACHE", str(tmp_path))
+def test_cache_key_depends_on_source(tmp_path, override):
+    override(cache=str(tmp_path))
     p1 = cruntime.compile_c("void k(float* p0) { p0[0] = 1.0f; }\n", "k")
     p2 = cruntime.compile_c("void k(float* p0) { p0[0] = 2.0f; }\n", "k")
     assert p1 != p2 and os.path.exists(p1) and os.path.exists(p2)

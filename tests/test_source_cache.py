@@ -18,8 +18,8 @@ CACHED = ["c", "opencl"]  # the built-in devices whose renderers say what they d
 
 
 @pytest.fixture
-def empty_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("LAZYGRAD_CACHE", str(tmp_path))
+def empty_cache(tmp_path, override):
+    override(cache=str(tmp_path))
     return tmp_path
 
 
@@ -101,9 +101,9 @@ def test_a_replaced_renderer_keeps_nothing_on_disk(empty_cache, monkeypatch, rng
     _forget_sources(dev)
 
 
-def test_an_unwritable_cache_is_a_miss_not_an_error(tmp_path, monkeypatch, rng):
+def test_an_unwritable_cache_is_a_miss_not_an_error(tmp_path, override, rng):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    monkeypatch.setattr(source_cache, "_folder", lambda: str(blocked / "sources"))
+    override(cache=str(blocked))
     source_cache.store("k" * 32, "int x;\n")  # no error
     assert source_cache.load("k" * 32) is None

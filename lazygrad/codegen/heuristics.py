@@ -13,31 +13,23 @@ import math
 import os
 from dataclasses import dataclass
 
+from lazygrad.config import cpu
 from lazygrad.ir.node import Node, toposort
 from lazygrad.ir.ops import REDUCE, Op
 from lazygrad.ir.view import effective_strides
-
-
-def _cpu_has_avx512() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return any(line.startswith("flags") and " avx512f" in line for line in f)
-    except OSError:
-        return False
-
 
 VECTOR_LANES = 16
 # A reduce with no reuse dim (a column sum) is bound by loads: each step of its reduce reads
 # one row of the strip, and a wider strip gives the prefetcher longer runs between jumps of a
 # row's stride. 16 zmm accumulators (8 ymm on AVX2). Measured for a 4096x4096 column sum on
 # a 2-core AVX-512 machine: strips of 32 columns 2.9 ms, 64 2.2, 128 1.7, 256 1.4.
-WIDE_LANES = 256 if _cpu_has_avx512() else 64
+WIDE_LANES = 256 if cpu().has("avx512f") else 64
 GPU_WIDE_LANES = 32  # an OpenCL work item per strip: a GPU wants many narrow ones
 MIN_STRIPS = 2 * (os.cpu_count() or 1)  # strips left for the parallel outer loop
 # 16x16 accumulators fill 16 of AVX-512's 32 zmm registers (4x16 take 8 of AVX2's 16 ymm).
 # Measured on a 2-core AVX-512 machine against 8x16: matmul 1024 13 -> 8 ms, 2048 135 -> 76-97
 # ms, conv2d 2.9 -> 2.35 ms; 32 rows spill. A dim that 16 does not divide takes 8 rows.
-REUSE_LANES = 16 if _cpu_has_avx512() else 4
+REUSE_LANES = 16 if cpu().has("avx512f") else 4
 MIN_REDUCE = 8
 
 

@@ -39,7 +39,8 @@ def _clear() -> None:
 
 
 LOWERED = register_cache("lowered", "Loop IR of a kernel, keyed by its Kernel IR node (hash-consed: equal "
-                         "structure is one node), name, upcasts and lane profile", f"{MAX_LOWERED} kernels", _clear)
+                         "structure is one node), name, upcasts and lane profile", f"{MAX_LOWERED} kernels, then cleared",
+                         _clear, size=_CACHE.__len__)
 
 
 def reduce_identity(op: Op, dtype: DType) -> Expr:

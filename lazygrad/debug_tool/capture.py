@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lazygrad.config import override
 from lazygrad.engine.realize import observers
 from lazygrad.ir.node import Node, toposort, user_location
 from lazygrad.ir.ops import Op
@@ -131,17 +132,13 @@ def use_device(device: str | None):
     if not device:
         yield
         return
-    saved_env, saved_default = os.environ.get("LAZYGRAD_DEVICE"), type(Device_)._default
-    os.environ["LAZYGRAD_DEVICE"] = device
-    Device_.DEFAULT = device
-    try:
-        yield
-    finally:
-        type(Device_)._default = saved_default
-        if saved_env is None:
-            os.environ.pop("LAZYGRAD_DEVICE", None)
-        else:
-            os.environ["LAZYGRAD_DEVICE"] = saved_env
+    saved_default = type(Device_)._default
+    with override(device=device):  # LAZYGRAD_DEVICE, as the script reads it through lazygrad
+        Device_.DEFAULT = device
+        try:
+            yield
+        finally:
+            type(Device_)._default = saved_default
 
 
 def run_script(path: str, args: list[str], snapshot: bool = False, device: str | None = None) -> Capture:

@@ -12,6 +12,8 @@ import subprocess
 
 import networkx as nx
 
+from lazygrad.runtime.disk_cache import atomic_write
+
 CLUSTER_STYLE = 'style="rounded,filled"; fillcolor="#eef3fb"; color="#4a6fa5"'
 
 
@@ -74,14 +76,11 @@ def write_picture(dot_text: str, path: str) -> str:
     base, ext = os.path.splitext(path)
     fmt = ext.lstrip(".").lower()
     if fmt in ("dot", "gv", ""):
-        with open(path if fmt else path + ".dot", "w") as f:
-            f.write(dot_text)
+        atomic_write(path if fmt else path + ".dot", dot_text, durable=False)
         return ""
     if not have_dot():
-        with open(base + ".dot", "w") as f:
-            f.write(dot_text)
+        atomic_write(base + ".dot", dot_text, durable=False)
         return (f"graphviz `dot` is not installed: wrote {base}.dot instead; install graphviz "
                 f"(apt-get install graphviz) or run `dot -T{fmt} {base}.dot -o {path}` elsewhere")
-    with open(path, "wb") as f:
-        f.write(render(dot_text, fmt))
+    atomic_write(path, render(dot_text, fmt), durable=False)
     return ""

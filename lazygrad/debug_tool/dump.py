@@ -8,6 +8,7 @@ DIR/UNIT` recomputes the same numbers.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 
@@ -17,6 +18,7 @@ from lazygrad.debug_tool.capture import Capture, buffer_leaves, run_script
 from lazygrad.debug_tool.stages import SelectionError, stage_units
 from lazygrad.debug_tool.units import LEVELS, Unit
 from lazygrad.ir.node import base_of
+from lazygrad.runtime.disk_cache import atomic_write
 
 
 def add_script_args(p: argparse.ArgumentParser) -> None:
@@ -46,9 +48,16 @@ def save_data(capture: Capture, units: list[Unit], stage: str, directory: str) -
         folder = os.path.join(directory, unit.name)
         os.makedirs(folder, exist_ok=True)
         for i, a in enumerate(arrays_in):
-            np.save(os.path.join(folder, f"in{i}.npy"), a)
+            save_npy(os.path.join(folder, f"in{i}.npy"), a)
         for i, a in enumerate(arrays_out):
-            np.save(os.path.join(folder, f"out{i}.npy"), a)
+            save_npy(os.path.join(folder, f"out{i}.npy"), a)
+
+
+def save_npy(path: str, array: np.ndarray) -> None:
+    """np.save, written atomically as every file lazygrad writes."""
+    data = io.BytesIO()
+    np.save(data, array)
+    atomic_write(path, data.getbuffer(), durable=False)
 
 
 def _data_of(capture: Capture, name: str, stage: str):
@@ -90,8 +99,7 @@ def write_units(units: list[Unit], directory: str | None) -> None:
     os.makedirs(directory, exist_ok=True)
     for unit in units:
         suffix = ".c" if unit.level == "source" else ".lgir"
-        with open(os.path.join(directory, unit.name + suffix), "w") as f:
-            f.write(unit.text)
+        atomic_write(os.path.join(directory, unit.name + suffix), unit.text, durable=False)
     print(f"lazygrad-ir: wrote {len(units)} file(s) to {directory}", file=sys.stderr)
 
 

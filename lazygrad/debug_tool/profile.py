@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from lazygrad.debug_tool.capture import Capture, KernelRun, run_script
 from lazygrad.debug_tool.dump import add_script_args
+from lazygrad.runtime.disk_cache import atomic_write
 
 
 def add_parser(sub) -> None:
@@ -110,7 +111,6 @@ def main(args) -> int:
     capture = run_script(args.script, args.script_args, device=args.device)
     sys.stdout.write(table(capture))
     if args.trace:
-        with open(args.trace, "w") as f:
-            json.dump(trace(capture), f, indent=1)
+        atomic_write(args.trace, json.dumps(trace(capture), indent=1), durable=False)
         print(f"lazygrad-ir: wrote {args.trace} (open it in https://ui.perfetto.dev)", file=sys.stderr)
     return 1 if capture.error is not None else 0

@@ -23,6 +23,7 @@ from lazygrad.debug_tool.dump import add_script_args
 from lazygrad.debug_tool.profile import table
 from lazygrad.debug_tool.sources import source_line
 from lazygrad.ir.printer import print_graph
+from lazygrad.runtime.disk_cache import atomic_write
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 0; display: flex; color: #222; }
@@ -147,7 +148,6 @@ def build_report(capture: Capture, script: str) -> str:
 def main(args) -> int:
     capture = run_script(args.script, args.script_args, device=args.device)
     page = build_report(capture, args.script)
-    with open(args.output, "w", encoding="utf-8") as f:
-        f.write(page)
+    atomic_write(args.output, page, durable=False)
     print(f"lazygrad-ir: wrote {args.output}", file=sys.stderr)
     return 1 if capture.error is not None else 0

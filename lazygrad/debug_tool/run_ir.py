@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from lazygrad.debug_tool import execute
+from lazygrad.debug_tool.dump import save_npy
 from lazygrad.debug_tool.units import Unit, split_units
 from lazygrad.errors import LazygradError
 
@@ -103,5 +104,5 @@ def main(args) -> int:
             folder = args.save_outputs if len(runnable) == 1 else os.path.join(args.save_outputs, unit.name)
             os.makedirs(folder, exist_ok=True)
             for i, a in enumerate(result.outputs):
-                np.save(os.path.join(folder, f"out{i}.npy"), a)
+                save_npy(os.path.join(folder, f"out{i}.npy"), a)
     return status

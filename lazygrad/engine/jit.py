@@ -208,5 +208,8 @@ def _clear_plans() -> None:
 
 
 _FUNCTIONS: weakref.WeakSet = weakref.WeakSet()
+MAX_SIGNATURES = 256  # argument signatures a function remembers (calls counted, plans), oldest out
 CACHE = register_cache("jit", "each lg.jit function's recorded plans, keyed by its arguments' shapes, dtypes, "
-                       "devices, storage sharing and other values", "one plan per argument signature", _clear_plans)
+                       "devices, storage sharing and other values",
+                       f"one plan per argument signature, {MAX_SIGNATURES} signatures a function, oldest out",
+                       _clear_plans, size=lambda: sum(len(f.plans) for f in list(_FUNCTIONS)))

@@ -16,7 +16,7 @@ from typing import Callable
 
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.lower import lower
-from lazygrad.config import debug_level, values_fresh
+from lazygrad.config import settings, values_fresh
 from lazygrad.engine.search import beam_width
 from lazygrad.engine.search import choose as beam_choose
 from lazygrad.errors import InplaceModifiedError, LazygradError
@@ -235,7 +235,7 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
                 check_current((k.output,), k.target)
         for user, node in schedule.targets.items():  # a root may simplify to a buffer itself
             check_current((base_of(node),), user)
-        level = debug_level()
+        level = settings.debug
         if level >= 2:
             _print_schedule(schedule)
         _prepare(schedule)

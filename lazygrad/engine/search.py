@@ -20,12 +20,10 @@ CPU and n, so a second process, or a later run, skips the search.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -34,10 +32,11 @@ import numpy as np
 from lazygrad.codegen.heuristics import choose_upcasts
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.lower import lower
-from lazygrad.config import cache_dir, debug_level
+from lazygrad.config import Table, cpu, settings
 from lazygrad.ir.node import Node
 from lazygrad.ir.printer import print_graph
 from lazygrad.runtime.buffer import Buffer
+from lazygrad.runtime.disk_cache import atomic_write, cache_dir
 
 SEARCH_VERSION = 1  # bump when the candidates or the cache format change
 MAX_LANES = 256  # register lanes a candidate may hold (8x32 float32: 16 AVX-512 registers)
@@ -50,10 +49,7 @@ MIN_GAIN = 0.02  # a round must beat the best by 2% to go on
 
 def beam_width() -> int:
     """n of LAZYGRAD_BEAM=n (0: no search)."""
-    try:
-        return max(0, int(os.environ.get("LAZYGRAD_BEAM", "0") or 0))
-    except ValueError:
-        return 0
+    return settings.beam
 
 
 @dataclass(frozen=True)
@@ -96,7 +92,8 @@ class SearchResult:
     from_cache: bool = False
 
 
-_WINNERS: dict[tuple[Node, str, str, int], Choice] = {}
+WINNERS = Table("beam-winners", "the lowering and launch a search chose (or read from disk), keyed by "
+                "(Kernel IR node, kernel name, device name, beam width)", 4096)
 stats = {"searches": 0, "candidates": 0, "cache_hits": 0}
 
 
@@ -223,24 +220,17 @@ def search(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
 
 # ---- the disk cache -------------------------------------------------------------------------
 
-@functools.lru_cache(None)
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        return ""
-
-
-_IDENTITIES: dict[str, str] = {}
+IDENTITIES = Table("device-identities", "what a timing depends on besides the kernel (the device's "
+                   "check(): its compiler or driver; the CPU's model), by device name", 64)
 
 
 def device_identity(device) -> str:
     """What a timing depends on besides the kernel: the device, its compiler or driver, the CPU."""
-    if device.name not in _IDENTITIES:
+    identity = IDENTITIES.get(device.name)
+    if identity is None:
         ok, reason = device.check()
-        _IDENTITIES[device.name] = f"{device.name}|{reason}|{_cpu_model()}"
-    return _IDENTITIES[device.name]
+        identity = IDENTITIES.put(device.name, f"{device.name}|{reason}|{cpu().model}")
+    return identity
 
 
 def beam_dir() -> str:
@@ -267,14 +257,8 @@ def save_result(path: str, name: str, result: SearchResult) -> None:
     record = {"kernel": name, "choice": result.choice.to_json(), "seconds": result.seconds,
               "default_seconds": result.default_seconds, "candidates": len(result.timed),
               "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # not durable: load_choice reads a file cut short by a power failure as a miss
+    atomic_write(path, json.dumps(record, indent=1), durable=False)
 
 
 def choose(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
@@ -282,7 +266,7 @@ def choose(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
     """The Loop IR and launch settings to run a kernel with under LAZYGRAD_BEAM=width:
     remembered in memory, else read from the disk cache, else searched (and saved)."""
     key = (ast, name, device.name, width)
-    choice = _WINNERS.get(key)
+    choice = WINNERS.get(key)
     if choice is None:
         path = cache_path(ast, device, width)
         choice = load_choice(path)
@@ -293,9 +277,9 @@ def choose(ast: Node, name: str, device, inputs: list, out_size: int, out_dtype,
             result = search(ast, name, device, inputs, out_size, out_dtype, width)
             choice = result.choice
             save_result(path, name, result)
-            if debug_level() >= 1:
+            if settings.debug >= 1:
                 print(f"beam {name}: {choice} {result.seconds * 1e6:.1f} us (default "
                       f"{result.default_seconds * 1e6:.1f} us), {len(result.timed)} variants in "
                       f"{time.perf_counter() - start:.2f} s", file=sys.stderr)
-        _WINNERS[key] = choice
+        WINNERS.put(key, choice)
     return choice.lower(ast, name), choice.launch_dict

@@ -41,6 +41,7 @@ import numpy as np
 from lazygrad.config import fresh_values
 from lazygrad.engine.jit import (
     CACHE,
+    MAX_SIGNATURES,
     JitError,
     Plan,
     Recording,
@@ -199,6 +200,10 @@ class JitFunction:
         if plan is not None:
             return self._replay(plan, _input_buffers(tensors))
         n = self.calls.get(key, 0)
+        if n == 0 and len(self.calls) >= MAX_SIGNATURES:  # a new signature: the oldest goes
+            oldest = next(iter(self.calls))
+            del self.calls[oldest]
+            self.plans.pop(oldest, None)
         self.calls[key] = n + 1
         if n == 0:
             result = self.fn(*args, **kwargs)

@@ -9,13 +9,13 @@ so with other frameworks.
 from __future__ import annotations
 
 import json
-import os
 import struct
 
 import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.runtime.disk_cache import atomic_write
 
 _CODES = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "int16": "I16", "uint16": "U16",
           "int32": "I32", "uint32": "U32", "int64": "I64", "uint64": "U64", "float16": "F16",
@@ -60,13 +60,8 @@ def save(obj, path, metadata: dict[str, str] | None = None) -> None:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
-    tmp = f"{os.fspath(path)}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for raw in blobs:
-            f.write(raw)
-    os.replace(tmp, path)
+    # durable: the old checkpoint stays whole until the new one is on disk
+    atomic_write(path, [struct.pack("<Q", len(text)), text, *blobs])
 
 
 def load(path, device: str | None = None) -> dict:

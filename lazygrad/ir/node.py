@@ -12,6 +12,7 @@ import sys
 import weakref
 from typing import Any, Iterator
 
+from lazygrad.config import register_cache
 from lazygrad.dtypes import DType
 from lazygrad.errors import DeviceError, ShapeError
 from lazygrad.ir.infer import infer
@@ -22,18 +23,25 @@ _CONS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 _OURS: dict[str, str | None] = {}  # filename -> None for lazygrad's own, else its basename
+MAX_FILES = 4096
+USER_FILES = register_cache("user-files", "whether a source file is lazygrad's own, else its base name, by "
+                            "file name (for the user's line every node records)",
+                            f"{MAX_FILES} files, then cleared", _OURS.clear, size=_OURS.__len__)
 
 
 def user_location() -> str:
     """'file.py:line' of the innermost frame outside the lazygrad package (every node
     records one, so which files are ours is remembered, not tested again)."""
     frame = sys._getframe(1)
+    ours_of = _OURS if USER_FILES.enabled else {}
     while frame is not None:
         filename = frame.f_code.co_filename
-        base = _OURS.get(filename, "")
+        base = ours_of.get(filename, "")
         if base == "":
+            if len(ours_of) >= MAX_FILES:  # (a notebook makes a file name a cell)
+                ours_of.clear()
             ours = filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
-            base = _OURS[filename] = None if ours else os.path.basename(filename)
+            base = ours_of[filename] = None if ours else os.path.basename(filename)
         if base is not None:
             return f"{base}:{frame.f_lineno}"
         frame = frame.f_back

@@ -12,12 +12,12 @@ unknown %name, op or dtype, a shape that make() rejects) carry the line of the n
 from __future__ import annotations
 
 import ast
-import functools
 import os
 
 import lark
 
 from lazygrad import dtypes
+from lazygrad.config import memo
 from lazygrad.errors import IRParseError, LazygradError
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import BY_NAME as OPS
@@ -33,7 +33,7 @@ TERMINAL_WORDS = {"SSA": "a %name", "NAME": "a name", "NUMBER": "a number", "PAR
 OPERATORS = frozenset({"'+'", "'*'", "'/'", "'%'", "'<'", "'!='", "'&'", "'^'", "'|'", "'<<'", "'>>'"})
 
 
-@functools.cache
+@memo("ir-grammars", "the LALR parser of a .lark grammar, by its path", 8)
 def grammar(path: str) -> lark.Lark:
     """A LALR parser for a .lark file next to the code (built once; LALR gives exact
     positions and the set of expected tokens for errors)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from lazygrad.config import Table
 from lazygrad.ir.node import Node, replace_srcs, toposort
 from lazygrad.ir.ops import Op
 
@@ -76,7 +77,8 @@ def apply_rules(node: Node, by_op: dict[Op | None, list[Rule]], limit: int = 64)
     return node
 
 
-_INDEXED: dict[int, tuple[list[Rule], dict]] = {}
+INDEXED = Table("rule-index", "a rule list indexed by the op at each pattern's root, by the list "
+                "(its id, checked against the list itself)", 64)
 
 
 def rewrite_graph(roots: list[Node], rules: list[Rule]) -> list[Node]:
@@ -86,9 +88,9 @@ def rewrite_graph(roots: list[Node], rules: list[Rule]) -> list[Node]:
 
 def rewrite_graph_mapped(roots: list[Node], rules: list[Rule]) -> tuple[list[Node], dict[Node, Node]]:
     """The new roots, and what every node reachable from roots became."""
-    cached = _INDEXED.get(id(rules))
+    cached = INDEXED.get(id(rules))
     if cached is None or cached[0] is not rules:
-        cached = _INDEXED[id(rules)] = (rules, index_rules(rules))
+        cached = INDEXED.put(id(rules), (rules, index_rules(rules)))
     by_op = cached[1]
     new_of: dict[Node, Node] = {}
     for node in toposort(roots):

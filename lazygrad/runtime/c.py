@@ -2,13 +2,13 @@
 ctypes call. Buffers are numpy-owned host memory.
 
 Binaries are cached under the user's cache directory, keyed by a hash of the source, the
-compiler, its flags and the CPU; a file is written under a temporary name and renamed into
-place, so two processes compiling the same kernel never see a half-written library.
+compiler, its flags and the CPU; the compiler writes a temporary file that is renamed into
+place (runtime/disk_cache.py), so two processes compiling the same kernel never see a
+half-written library.
 """
 from __future__ import annotations
 
 import ctypes
-import functools
 import hashlib
 import os
 import shutil
@@ -19,32 +19,23 @@ import time
 import numpy as np
 
 from lazygrad.codegen.render_c import render_c
-from lazygrad.config import cache_dir
+from lazygrad.config import memo, settings
 from lazygrad.errors import CompileError
 from lazygrad.runtime.device import PROGRAMS, Device
+from lazygrad.runtime.disk_cache import atomic_path, cache_dir, cpu_tag
 from lazygrad.runtime.free_list import FreeList
 
 
-@functools.lru_cache(None)
+@memo("c-compiler", "the C compiler's path, from $CC or PATH (no key: one a process)", 1, depends=("cc",))
 def find_compiler() -> str | None:
     """$CC, else the first of cc, gcc, clang on PATH."""
-    if os.environ.get("CC"):
-        return shutil.which(os.environ["CC"]) or os.environ["CC"]
+    if settings.cc:
+        return shutil.which(settings.cc) or settings.cc
     for name in ("cc", "gcc", "clang"):
         path = shutil.which(name)
         if path:
             return path
     return None
-
-
-@functools.lru_cache(None)
-def _cpu_tag() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "")
-    except OSError:
-        flags = ""
-    return hashlib.sha256(flags.encode()).hexdigest()[:12]
 
 
 # half-precision code as the renderer writes it: on some machines gcc's -march=native turns on
@@ -57,14 +48,12 @@ _HALF_PROBE = """void f(_Float16* p0, const _Float16* p1) {
 
 
 def _builds(cc: str, flags: list[str], source: str, tmp: str) -> bool:
-    src = os.path.join(tmp, "t.c")
-    with open(src, "w") as f:
-        f.write(source)
-    return subprocess.run([cc, *flags, src, "-o", os.path.join(tmp, "t.so")],
-                          capture_output=True).returncode == 0
+    return subprocess.run([cc, *flags, "-x", "c", "-", "-o", os.path.join(tmp, "t.so")],
+                          input=source.encode(), capture_output=True).returncode == 0
 
 
-@functools.lru_cache(None)
+@memo("c-flags", "the c device's compiler flags, probed by building test programs (no key: one a "
+      "process)", 1, depends=("cc",))
 def compiler_flags() -> tuple[str, ...]:
     """-O3 for this CPU, plus -fopenmp when a test program builds with it, minus the CPU
     features the toolchain turns on but cannot assemble (probed, never assumed)."""
@@ -91,23 +80,17 @@ def compile_c(source: str, name: str = "kernel", flags: tuple[str, ...] | None =
     if cc is None:
         raise CompileError("no C compiler found: set CC or install cc, gcc or clang")
     flags = compiler_flags() if flags is None else tuple(flags)
-    key = hashlib.sha256("\0".join([source, cc, *flags, _cpu_tag()]).encode()).hexdigest()[:24]
+    key = hashlib.sha256("\0".join([source, cc, *flags, cpu_tag()]).encode()).hexdigest()[:24]
     path = os.path.join(cache_dir(), f"{name}-{key}.so")
     if os.path.exists(path) and PROGRAMS.enabled:  # (off: built again, replacing the file)
         return path
-    fd, tmp_so = tempfile.mkstemp(suffix=".so", dir=cache_dir(), prefix=".tmp-")
-    os.close(fd)
-    try:
+    with atomic_path(path, ".so") as tmp_so:  # durable: a cut-short library would be loaded
         proc = subprocess.run([cc, *flags, "-x", "c", "-", "-o", tmp_so], input=source.encode(),
                               capture_output=True)
         if proc.returncode != 0:
             raise CompileError(f"the C compiler {cc} failed on kernel {name}:\n"
                                f"{proc.stderr.decode(errors='replace')}\n--- source ---\n"
                                f"{_numbered(source)}")
-        os.replace(tmp_so, path)
-    finally:
-        if os.path.exists(tmp_so):
-            os.unlink(tmp_so)
     return path
 
 
@@ -164,4 +147,4 @@ def check() -> tuple[bool, str]:
 
 def make_device() -> Device:
     return Device("c", HostAllocator(), render_c, compile_c, CProgram, check,
-                  compile_threads=os.cpu_count() or 1, render_key=_cpu_tag)
+                  compile_threads=os.cpu_count() or 1, render_key=cpu_tag)

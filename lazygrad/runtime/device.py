@@ -51,10 +51,13 @@ def _clear_programs() -> None:
 SOURCES = register_cache(
     "sources", "rendered kernel sources, in memory by Kernel IR node and on disk by a hash of the Kernel "
     "IR text, name, device render key, lane profile and lazygrad's code generator",
-    "in memory: while the Kernel IR lives; on disk: unbounded", _clear_sources)
+    "in memory: while the Kernel IR lives; on disk: unbounded", _clear_sources,
+    size=lambda: sum(len(d._sources) for d in list(_DEVICES)))
+MAX_PROGRAMS = 8192  # a device's programs in memory (by source, and by Loop IR kernel), then cleared
 PROGRAMS = register_cache(
     "programs", "compiled programs, in memory by (name, source) and on disk (c) by a hash of source, "
-    "compiler, flags and CPU", "in memory: one per kernel source; on disk: unbounded", _clear_programs)
+    "compiler, flags and CPU", f"in memory: {MAX_PROGRAMS} a device, then cleared; on disk: unbounded",
+    _clear_programs, size=lambda: sum(len(d._programs) for d in list(_DEVICES)))
 
 
 class Allocator(Protocol):
@@ -110,6 +113,8 @@ class Device:
         rendered = self._rendered.pop(id(kernel), None) if not launch else None
         source = rendered[1] if rendered is not None and rendered[0] is kernel else self.render(kernel, launch)
         prog = self.program_for(kernel.name, source)
+        if len(self._by_kernel) >= MAX_PROGRAMS:  # its keys hold Loop IR kernels alive
+            self._by_kernel.clear()
         self._by_kernel[id(kernel)] = (kernel, prog, source, launch)
         return prog, source
 
@@ -140,8 +145,13 @@ class Device:
         """The compiled program of a source (cached in memory, and on disk by the compiler)."""
         prog = self._programs.get((name, source))
         if prog is None:
-            prog = self.program(name, self.compiler(source, name))
-            self._programs[(name, source)] = prog
+            prog = self._keep((name, source), self.program(name, self.compiler(source, name)))
+        return prog
+
+    def _keep(self, key: tuple[str, str], prog: Program) -> Program:
+        if len(self._programs) >= MAX_PROGRAMS:  # (a program a plan holds stays alive with it)
+            self._programs.clear()
+        self._programs[key] = prog
         return prog
 
     def prepare_sources(self, named: list[tuple[str, str]]) -> None:
@@ -161,7 +171,7 @@ class Device:
         with ThreadPoolExecutor(self.compile_threads) as pool:
             for (name, source), binary in pool.map(build, todo):
                 if binary is not None:
-                    self._programs[(name, source)] = self.program(name, binary)
+                    self._keep((name, source), self.program(name, binary))
 
     def prepare(self, kernels: list[LoopKernel]) -> None:
         """Compile the Loop IR kernels not compiled yet, several at once when the compiler is

@@ -11,8 +11,8 @@ reduces, small register tiles) whatever the device is: a CPU's OpenCL runs them 
 kernels can be checked on a machine without a GPU.
 
 Binaries are cached on disk (program BINARIES), keyed by the source (which carries the
-launch geometry), the platform, the device and its driver version; a file is written under
-a temporary name and renamed into place, as the `c` runtime does.
+launch geometry), the platform, the device and its driver version; written atomically
+(runtime/disk_cache.py), as the `c` runtime's are.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +28,14 @@ import numpy as np
 from lazygrad.codegen import heuristics
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry, launch_options
-from lazygrad.config import cache_dir as base_cache_dir
+from lazygrad.config import settings
 from lazygrad.errors import CompileError, DeviceError
 from lazygrad.runtime.device import Device
+from lazygrad.runtime.disk_cache import atomic_write, cache_dir
 from lazygrad.runtime.free_list import FreeList
 
-ENV_SELECT = "LAZYGRAD_OPENCL"
-ENV_AS = "LAZYGRAD_OPENCL_AS"
+ENV_SELECT = "LAZYGRAD_OPENCL"  # (config.settings.opencl: named in messages)
+ENV_AS = "LAZYGRAD_OPENCL_AS"  # (config.settings.opencl_as)
 
 
 # ---- choosing a platform and device -----------------------------------------------------------
@@ -140,14 +140,17 @@ def _probe(cl, dev) -> str | None:
         return f"{dev.name.strip()} cannot build kernels: {lines[0] if lines else e}"
 
 
+# One context a process, made on first use: the device's connection, not a cache (every buffer
+# and program belongs to it, so it is never cleared or switched off; LAZYGRAD_OPENCL and
+# LAZYGRAD_OPENCL_AS are read once, when it is made)
 @functools.lru_cache(None)
 def context() -> CLContext:
     import pyopencl as cl
-    render_as = os.environ.get(ENV_AS, "")
+    render_as = settings.opencl_as
     if render_as not in ("", "gpu"):
         raise DeviceError(f"{ENV_AS}={render_as!r} is not understood: set it to 'gpu' (render every "
                           f"kernel as for a GPU) or leave it unset")
-    selector = os.environ.get(ENV_SELECT)
+    selector = settings.opencl
     failures = []
     for dev in candidate_devices(cl.get_platforms(), selector, cl.device_type.GPU, cl.device_type.CPU):
         why = _probe(cl, dev)
@@ -275,12 +278,6 @@ def build_options(ctx: CLContext) -> list[str]:
     return list(BUILD_OPTIONS) + ([_CORRECT_DIVIDE] if exact else [])
 
 
-def cache_dir() -> str:
-    path = os.path.join(base_cache_dir(), "opencl")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 def _numbered(source: str) -> str:
     return "\n".join(f"{i:4d} | {line}" for i, line in enumerate(source.splitlines(), 1))
 
@@ -302,7 +299,7 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
     """A built program for source; the binary comes from the disk cache when it is there."""
     ctx = context()
     cl = ctx.cl
-    path = os.path.join(cache_dir(), f"{name}-{_cache_key(ctx, source)}.bin")
+    path = os.path.join(cache_dir("opencl"), f"{name}-{_cache_key(ctx, source)}.bin")
     if os.path.exists(path):
         try:
             with open(path, "rb") as f:
@@ -319,14 +316,7 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
                            ) from None
     binary = prg.get_info(cl.program_info.BINARIES)[0]
     if binary:
-        fd, tmp = tempfile.mkstemp(suffix=".bin", dir=cache_dir(), prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(binary)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write(path, binary)  # durable: the driver loads a cached binary as it is
     return CLBinary(prg, source)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store, Update, carries_state, walk_stmts
 from lazygrad.codegen.loop_text import print_loop_ir
+from lazygrad.config import Table
 from lazygrad.dtypes import bf16_bits, bf16_values, bfloat16, storage_np
 from lazygrad.ir.evaluate import exec_alu
 from lazygrad.ir.ops import Op
@@ -139,17 +140,19 @@ def _identity(op: Op, dtype: np.dtype):
     return np.array(np.iinfo(dtype).min, dtype=dtype)
 
 
-_KERNELS: dict[str, LoopKernel] = {}
+# the python device's "source" is the kernel's Loop IR text, which parses back to an equal kernel
+KERNELS = Table("python-kernels", "the Loop IR kernel the python device rendered, by its text (so "
+                "compiling skips parsing it back)", 4096)
 
 
 def render_python(kernel: LoopKernel) -> str:
     text = print_loop_ir(kernel)
-    _KERNELS[text] = kernel
+    KERNELS.put(text, kernel)
     return text
 
 
 def compile_python(source: str, name: str) -> LoopKernel:
-    kernel = _KERNELS.get(source)
+    kernel = KERNELS.get(source)
     if kernel is None:
         from lazygrad.codegen.loop_parse import parse_loop_ir
         kernel = parse_loop_ir(source)

@@ -5,10 +5,10 @@ Built-in devices are created on first use. Third-party backends register a facto
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Callable
 
+from lazygrad.config import settings
 from lazygrad.errors import DeviceError
 from lazygrad.runtime.device import Device
 
@@ -95,7 +95,7 @@ def devices() -> list[DeviceInfo]:
 
 def default_device() -> str:
     """The first that works of $LAZYGRAD_DEVICE, c, opencl, python."""
-    wanted = os.environ.get("LAZYGRAD_DEVICE")
+    wanted = settings.device
     candidates = ([canonical(wanted)] if wanted else []) + list(DEFAULT_ORDER)
     for name in candidates:
         try:

@@ -10,26 +10,26 @@ rendered from:
   - the text of lazygrad's code generator, IR, runtimes and dtypes, so that any change to
     lowering or rendering misses instead of finding an old source.
 A device whose renderer was replaced (a test, a search) keeps no sources on disk. Files are
-written under a temporary name and renamed into place; a file that cannot be read or written
-is a miss, never an error.
+written atomically (runtime/disk_cache.py); a file that cannot be read or written, or an
+empty one (what a power failure can leave of a file being written), is a miss, never an error.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
-import tempfile
 
 from lazygrad.codegen import heuristics
-from lazygrad.config import cache_dir
+from lazygrad.config import memo
 from lazygrad.ir.node import Node
 from lazygrad.ir.printer import print_graph
+from lazygrad.runtime.disk_cache import atomic_write, cache_dir
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CODE_DIRS = ("codegen", "ir", "runtime")
 
 
-@functools.lru_cache(None)
+@memo("code-fingerprint", "a hash of lazygrad's code generator, part of every source's key on disk "
+      "(no key: one a process)", 1)
 def code_fingerprint() -> str:
     """A hash of the code that turns Kernel IR into source."""
     h = hashlib.sha256()
@@ -51,28 +51,16 @@ def source_key(render_key: str, ast: Node, name: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
-def _folder() -> str:
-    path = os.path.join(cache_dir(), "sources")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 def load(key: str) -> str | None:
     try:
-        with open(os.path.join(_folder(), key + ".src"), encoding="utf-8") as f:
-            return f.read()
-    except OSError:
+        with open(os.path.join(cache_dir("sources"), key + ".src"), encoding="utf-8") as f:
+            return f.read() or None
+    except (OSError, UnicodeDecodeError):
         return None
 
 
 def store(key: str, source: str) -> None:
-    tmp = None
-    try:
-        folder = _folder()
-        fd, tmp = tempfile.mkstemp(suffix=".src", dir=folder, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(source)
-        os.replace(tmp, os.path.join(folder, key + ".src"))
+    try:  # not durable: what a power failure leaves is an empty file, which load() misses
+        atomic_write(os.path.join(cache_dir("sources"), key + ".src"), source, durable=False)
     except OSError:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+        pass

@@ -265,15 +265,19 @@ def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKer
 
 
 _NAMES: "weakref.WeakKeyDictionary[Node, tuple[str, int]]" = weakref.WeakKeyDictionary()
+KERNEL_NAMES = register_cache("kernel-names", "a kernel's name and flop count, by its Kernel IR node",
+                              "one a live Kernel IR node (weak keys)", _NAMES.clear, size=_NAMES.__len__)
 
 
 def _name_and_flops(ast: Node) -> tuple[str, int]:
     """Kernel IR is hash-consed, so a kernel scheduled again (every training step) is the
     same node: its name and flop count are remembered, not recounted."""
-    hit = _NAMES.get(ast)
+    hit = _NAMES.get(ast) if KERNEL_NAMES.enabled else None
     if hit is None:
         nodes = toposort([ast])
-        hit = _NAMES[ast] = (kernel_name(ast, nodes), kernel_flops(ast, nodes))
+        hit = (kernel_name(ast, nodes), kernel_flops(ast, nodes))
+        if KERNEL_NAMES.enabled:
+            _NAMES[ast] = hit
     return hit
 
 

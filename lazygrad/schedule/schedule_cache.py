@@ -72,7 +72,8 @@ def clear() -> None:
 CACHE = register_cache(
     "schedules", "remembered schedules, keyed by a graph's structure (ops, dtypes, shapes, devices, "
     "args, edges, which leaves are one buffer version, which are versions of one storage)",
-    f"{MAX_PLANS} plans, {MAX_REMEMBERED_NODES} key nodes, least recently used out", clear)
+    f"{MAX_PLANS} plans, {MAX_REMEMBERED_NODES} key nodes, least recently used out", clear,
+    size=_PLANS.__len__)
 
 
 def signature(roots: list[Node]) -> tuple[tuple, list[Node]] | None:
