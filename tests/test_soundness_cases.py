@@ -554,7 +554,7 @@ def test_power_gradients_at_the_special_cases_are_torchs(device, case_name):
     same_as_torch(case, device)
 
 
-@pytest.mark.parametrize("op", ["sigmoid", "tanh", "softmax", "log_softmax"])
+@pytest.mark.parametrize("op", ["sigmoid", "tanh", "softmax", "log_softmax", "relu"])
 def test_ops_that_keep_their_result_allow_writing_their_input(device, op):
     """torch's sigmoid, tanh, softmax and log_softmax keep only their result, so their input
     may be written in place (under no_grad) before backward; here the gradients read the

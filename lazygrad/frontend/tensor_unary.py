@@ -91,7 +91,9 @@ class UnaryMathMixin:
         stays nan."""
         if self.dtype.is_bool:
             return self.clone()  # a new tensor, as torch's (never an alias)
-        return (self <= 0).if_else(0, self)
+        if not self.dtype.is_float:
+            return (self <= 0).if_else(0, self)
+        return result_gradient(self, lambda x: (x <= 0).if_else(0, x), lambda y, g: (y <= 0).if_else(0.0, g))
 
     def sigmoid(self):
         return self._in_float(lambda x: result_gradient(x, lambda v: (1 + (-v).exp())._unary(Op.RECIP),
