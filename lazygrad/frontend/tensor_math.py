@@ -4,7 +4,6 @@ Each method is a formula over `_unary`/`_binary` (see tensor.py); none has backe
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from lazygrad import dtypes

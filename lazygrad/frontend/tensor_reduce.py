@@ -47,13 +47,15 @@ class ReduceMixin:
                              f"tensor of shape {list(self.shape)}")
 
     # ---- sums --------------------------------------------------------------------------
+    def _accumulated(self, dtype):
+        """What sum and prod accumulate: dtype if given, else int64 for bools and ints (torch)."""
+        if dtype is not None:
+            return self.cast(dtype)
+        return self.cast(dtypes.int64) if self.dtype.is_bool or self.dtype.is_int else self
+
     def sum(self, dim=None, keepdim=False, dtype=None):
         """bools and ints sum to int64 (as torch); float16 accumulates in float32."""
-        x = self
-        if dtype is not None:
-            x = x.cast(dtype)
-        elif x.dtype.is_bool or x.dtype.is_int:
-            x = x.cast(dtypes.int64)
+        x = self._accumulated(dtype)
         if dtypes.is_half(x.dtype):
             return x.float()._reduce(Op.SUM, x._axes(dim), keepdim).cast(x.dtype)
         return x._reduce(Op.SUM, x._axes(dim), keepdim)
@@ -174,11 +176,7 @@ class ReduceMixin:
     # ---- products ------------------------------------------------------------------------
     def prod(self, dim=None, keepdim=False, dtype=None):
         """A pairwise tree of multiplies (exact for ints, well rounded for floats)."""
-        x = self
-        if dtype is not None:
-            x = x.cast(dtype)
-        elif x.dtype.is_bool or x.dtype.is_int:
-            x = x.cast(dtypes.int64)
+        x = self._accumulated(dtype)
         if dtypes.is_half(x.dtype):
             return x.float().prod(dim, keepdim).cast(x.dtype)
         axes = x._axes(dim)

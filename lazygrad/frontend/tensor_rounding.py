@@ -10,10 +10,7 @@ from __future__ import annotations
 import functools
 
 from lazygrad import dtypes
-from lazygrad.frontend.grad_mode import is_grad_enabled
-from lazygrad.ir.gradient import add_gradient_path, const
-from lazygrad.ir.node import make
-from lazygrad.ir.ops import Op
+from lazygrad.frontend.tensor_declared import result_gradient
 
 # floats at or beyond this magnitude are integers; the integer type that holds the rest
 _INTEGRAL_FROM = {"float16": (2.0 ** 10, dtypes.int32), "bfloat16": (2.0 ** 7, dtypes.int32),
@@ -21,16 +18,12 @@ _INTEGRAL_FROM = {"float16": (2.0 ** 10, dtypes.int32), "bfloat16": (2.0 ** 7, d
 
 
 def _step_function(method):
-    """method with torch's zero derivative, declared: computed from a DETACHed input, with a
-    gradient path that gives zeros and reads nothing."""
+    """method with torch's zero derivative, declared (tensor_declared.result_gradient): the
+    gradient path gives zeros and reads nothing."""
     @functools.wraps(method)
     def stepped(self, *args, **kwargs):
-        if not (self.requires_grad and is_grad_enabled() and self.dtype.is_float):
-            return method(self, *args, **kwargs)
-        out = method(self._path_input(), *args, **kwargs)
-        out = type(out)._wrap(make(Op.DETACH, (out.node,)), True)
-        add_gradient_path(out.node, self.node, lambda node, g, src=self.node: const(src, 0.0))
-        return out
+        return result_gradient(self, lambda x: method(x, *args, **kwargs),
+                               lambda y, g: g._const(0.0, shape=())._broadcast_to(g.shape))
     return stepped
 
 
