@@ -14,7 +14,7 @@ from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.ir.gradient import add, const, gradient_nodes, path_targets
+from lazygrad.ir.gradient import add, const, declare_twin, gradient_nodes, path_targets
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
 
@@ -70,15 +70,38 @@ class VersionCounter:
 
 
 # node -> one entry per time the front end built it: (op name, where, ((counter, version, what), ...)).
-# Identical expressions are one node, so a node can be built twice; it passes the check when
-# one of its builds still has everything it kept.
+# Identical expressions are one node. A second build that keeps the same tensors adds an entry
+# (the node passes the check when one of its builds still has everything it kept); one that
+# keeps other tensors gets a twin node of its own (save_for_backward).
 _SAVED: "weakref.WeakKeyDictionary[Node, list]" = weakref.WeakKeyDictionary()
 
 
-def save_for_backward(node: Node, op: str, loc: str, kept: tuple) -> None:
-    """Record that the op that built node (at loc) keeps `kept`: (counter, what) pairs."""
+def save_for_backward(node: Node, op: str, loc: str, kept: tuple, may_twin: bool = False) -> Node:
+    """Record that the op that built node (at loc) keeps `kept`: (counter, what) pairs, and
+    return the node its result should be.
+
+    torch builds a graph node per call, so after `a = x.exp(); b = x.exp(); a += 1` a backward
+    through a raises and one through b does not. Here both calls make one node, and graphs
+    built from a and from b cannot be told apart. So where an earlier build of node kept other
+    tensors (a, not b) and may_twin allows (the result is a value of its own, not a view), the
+    result becomes a twin: DETACH(node, arg=n), the smallest n no live build holds, whose
+    gradient is node's but declared straight to node's sources (gradient.declare_twin). Equal builds share n, so a loop rebuilding one expression
+    rebuilds one graph, and its schedules are remembered."""
     entry = (op, loc, tuple((counter, counter.value, what) for counter, what in kept))
+    counters = [c for c, _ in kept]
+    number = 0
+    while may_twin:
+        built = _SAVED.get(node if number == 0 else make(Op.DETACH, (node,), number))
+        if not built or any([c for c, _, _ in e[2]] == counters for e in built):
+            break
+        number += 1
+    if number:
+        twin = make(Op.DETACH, (node,), number)
+        if twin not in _SAVED:
+            declare_twin(twin, node)
+        node = twin
     _SAVED.setdefault(node, []).append(entry)
+    return node
 
 
 def _modified(entry) -> tuple | None:

@@ -24,7 +24,7 @@ import threading
 from lazygrad.frontend.autograd import save_for_backward
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.frontend.tensor_storage import _root, version_counter
+from lazygrad.frontend.tensor_storage import _root, _storage_view, version_counter
 
 _MUL_LIKE = ("arg if grad:self", "self if grad:arg")  # each operand for the other's gradient
 
@@ -117,8 +117,12 @@ def _wrap(name: str, fn, items: tuple, tensor_cls):
             if kept:
                 # on the node of the value itself: a view's (amax's reshape) is not on the
                 # gradient's way once a write has given that value storage
-                node = _root(out).node
-                save_for_backward(node, name.strip("_"), out.node.loc, kept)
+                root = _root(out)
+                node = root.node
+                twin = save_for_backward(node, name.strip("_"), out.node.loc, kept,
+                                         may_twin=root is out and _storage_view(node) is None)
+                if twin is not node:
+                    out.node = twin
         return out
     return keeping
 

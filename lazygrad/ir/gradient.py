@@ -17,6 +17,8 @@ receive the gradients is the front end's business (frontend/autograd.py).
 """
 from __future__ import annotations
 
+import functools
+
 import math
 import weakref
 from collections.abc import Callable, Sequence
@@ -175,6 +177,21 @@ def _paths_of(node: Node) -> tuple[Node, ...]:
 
 
 path_targets = _paths_of  # the nodes a node's declared gradient paths lead to
+
+
+def declare_twin(twin: Node, node: Node) -> None:
+    """Give twin, a node standing for node's value, node's own gradient as declared paths
+    straight to node's sources (and to node's declared targets), so that a gradient through
+    twin never passes node: torch's checks of what each passes keep them apart."""
+    for target, fn in _PATHS.get(node, {}).items():
+        add_gradient_path(twin, target, lambda _, g, fn=fn: fn(node, g))
+    if node.op not in GRADIENT_RULES:
+        return
+    for src in dict.fromkeys(s for s in node.srcs if s.dtype.is_float):
+        def through_node(_, g, src=src):
+            parts = [sg for s, sg in zip(node.srcs, GRADIENT_RULES[node.op](node, g)) if s is src and sg is not None]
+            return functools.reduce(add, parts) if parts else const(src, 0)
+        add_gradient_path(twin, src, through_node)
 
 
 # ---- the transformation ------------------------------------------------------------------------
