@@ -18,7 +18,6 @@ receive the gradients is the front end's business (frontend/autograd.py).
 from __future__ import annotations
 
 import functools
-
 import math
 import weakref
 from collections.abc import Callable, Sequence
