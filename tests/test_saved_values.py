@@ -114,6 +114,27 @@ def test_a_twin_expression_does_not_raise_for_its_twin(device):
     assert x.grad.tolist() == pytest.approx(torch.tensor(A).exp().tolist())
 
 
+RESULT_KEEPERS = ["exp", "exp2", "expm1", "sqrt", "rsqrt", "tan", "relu", "sigmoid", "tanh", "reciprocal",
+                  "softmax", "log_softmax"]
+
+
+@pytest.mark.parametrize("op", RESULT_KEEPERS)
+def test_an_op_that_keeps_its_result_reads_nothing_else(device, op):
+    """torch's op keeps only its result: writing a plain tensor its input was computed from
+    does not fail the backward. The gradient must be written from the result here too (the
+    formula's own would read the written tensor's replaced contents, and raise)."""
+    def run(T, kw):
+        w = T.tensor([0.5, 0.25, 1.5], requires_grad=True, **kw)
+        x = T.tensor([0.1, 0.3, -0.2], **kw)
+        y = getattr(w + x, op)(*([0] if "softmax" in op else []))
+        x.add_(1)
+        (y * T.tensor([1.0, 2.0, 3.0], **kw)).sum().backward()
+        return w.grad
+    got = [_outcome(lambda T=T, kw=kw: run(T, kw)) for T, _, kw in _libs(device)]
+    assert got[1][0] == got[0][0], f"{op}: torch {got[0][0]}, lazygrad {got[1][0]}"
+    assert got[1][1] == pytest.approx(got[0][1], rel=1e-5)
+
+
 TWINS = {  # name: (the op built twice from x, the use of each result, the result backward runs from)
     "exp, through the written one": (lambda x: x.exp(), lambda t, x: t, 0),
     "exp, through the other": (lambda x: x.exp(), lambda t, x: t, 1),

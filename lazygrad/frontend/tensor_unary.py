@@ -52,7 +52,8 @@ class UnaryMathMixin:
             fixed = um1 * x / u.log()
             out = (um1 == -1).if_else(-1.0, (u == math.inf).if_else(math.inf, fixed))
             return (u == 1).if_else(x, out)
-        return self._in_float(f)
+        # torch's gradient, from the result (the formula's own would be inexact and read x)
+        return self._in_float(lambda x: result_gradient(x, f, lambda y, g: g * (y + 1)))
 
     def log1p(self):
         """log(1 + x) without losing x when it is tiny (Goldberg's trick)."""
@@ -84,7 +85,8 @@ class UnaryMathMixin:
         return self._in_float(f)
 
     def tan(self):
-        return self._in_float(lambda x: x.sin() / x.cos())
+        return self._in_float(lambda x: result_gradient(x, lambda v: v.sin() / v.cos(),
+                                                        lambda y, g: g * (1 + y * y)))
 
     def relu(self):
         """max(x, 0) with torch's gradient: 0 at x == 0 (the max rule would split it), and nan
