@@ -504,6 +504,23 @@ def test_an_in_place_op_of_data_by_a_tensor_with_grad(device, op):
     same_as_torch(case, device)
 
 
+@pytest.mark.parametrize("op", ["__imul__", "mul_", "div_", "__iadd__"])
+def test_an_in_place_op_of_a_stored_value_with_history_by_a_tensor_with_grad(device, op):
+    """The same where buf has history and storage (a write under no_grad gave it storage):
+    its copy keeps the history, for buf's leaf, and the value, for w's gradient (it raised;
+    found by a seeded run)."""
+    def case(T, dev):
+        v = T.tensor([[-3.125], [-0.625]], device=dev, requires_grad=True)
+        buf = T.nn.functional.pad(v, (1, 2), value=9.0)
+        with T.no_grad():
+            buf.sub_(2.0)
+        w = T.tensor([[2.0], [3.0]], device=dev, requires_grad=True)
+        getattr(buf, op)(w)
+        (buf * T.arange(8.0, device=dev).reshape(2, 4)).sum().backward()
+        return {"buf": buf.detach(), "v.grad": v.grad, "w.grad": w.grad}
+    same_as_torch(case, device)
+
+
 @pytest.mark.parametrize("form", ["function", "method"])
 def test_where_keeps_its_condition_for_backward(device, form):
     """torch's where keeps its condition: writing it in place before backward raises there."""

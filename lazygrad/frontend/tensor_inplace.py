@@ -81,13 +81,14 @@ class InplaceMixin:
 
     def _old_value_needed(self, operand) -> bool:
         """buf *= w with w requiring grad: w's gradient reads buf's contents before the write,
-        which the write replaces in buf's storage (a tensor with history keeps its graph)."""
+        which the write replaces in buf's storage (buf may have history of its own too)."""
         return (isinstance(operand, TensorBase) and operand.requires_grad and is_grad_enabled()
-                and not self.requires_grad and _storage_view(self.node) is not None)
+                and _storage_view(self.node) is not None)
 
     def _from_old_copy(self, compute):
-        """compute() reading a copy of self, as torch's in-place ops keep one for the backward."""
-        copy = self._new(make(Op.CONTIGUOUS, (self.node,))).realize()  # a buffer of its own
+        """compute() reading a copy of self, as torch's in-place ops keep one for the backward.
+        A copy with history keeps it (its value is cached on its node)."""
+        copy = self._new(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad).realize()
         old, self.node = self.node, copy.node
         try:
             return compute()
