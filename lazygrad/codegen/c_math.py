@@ -92,13 +92,15 @@ _SELECT = """static inline float lg_select_f32(int c, float a, float b) {
   return lg_f32_from_bits((lg_bits_from_f32(a) & m) | (lg_bits_from_f32(b) & ~m));
 }"""
 
-HELPERS = {"lg_exp2_f32": _EXP2, "lg_log2_f32": _LOG2, "lg_sin_f32": _SIN, "bf16": _BF16,  # lg_bf16_*, lg_f32_to_bf16
-           "lg_select_f32": _SELECT}
+# each helper function by name -> the definitions that declare it (bfloat16's three share one)
+HELPERS = {"lg_exp2_f32": _EXP2, "lg_log2_f32": _LOG2, "lg_sin_f32": _SIN, "lg_bf16_to_f32": _BF16,
+           "lg_f32_to_bf16": _BF16, "lg_bf16_round": _BF16, "lg_select_f32": _SELECT}
 FUNCTION_FOR = {"exp2": "lg_exp2_f32", "log2": "lg_log2_f32", "sin": "lg_sin_f32"}
 BFLOAT16_HELPERS = _BF16
 
 
-def definitions_used(source: str) -> list[str]:
-    """The helper definitions a rendered kernel calls, in a valid order."""
-    used = [text for name, text in HELPERS.items() if name in source]
+def definitions_for(called: set[str]) -> list[str]:
+    """The definitions of the helpers a rendered kernel called (by name), in a valid order:
+    the bit casts they share first, each other definition once."""
+    used = list(dict.fromkeys(text for name, text in HELPERS.items() if name in called))
     return [_BITS] + used if used else []

@@ -7,9 +7,24 @@ read by people, but never edited.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
+from lazygrad.codegen.loop_ir import (
+    ACCUMULATORS,
+    Acc,
+    Let,
+    Loop,
+    LoopKernel,
+    Stmt,
+    Store,
+    Update,
+    VecAcc,
+    VecLoad,
+    walk_stmts,
+)
 from lazygrad.dtypes import DType, float16, float32, float64, int64
+from lazygrad.errors import CompileError
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, var_name
 
@@ -22,6 +37,10 @@ class CStyleRenderer:
     language = "c"
     index_type = "long long"
     indent_unit = "  "
+    # a VecAcc's lane names -> their text, while rendering (none outside: the op card spells
+    # expressions alone)
+    _vector_lanes: Mapping[str, str] = MappingProxyType({})
+    called: frozenset[str] = frozenset()  # the helpers a render called (a set of its own then)
 
     # ---- things a language changes -------------------------------------------------------
     def type_name(self, dtype: DType) -> str:
@@ -52,6 +71,26 @@ class CStyleRenderer:
     def loop_header(self, loop: Loop, kernel: LoopKernel, accs_inside: list[Acc]) -> list[str]:
         i = loop.var
         return [f"for ({self.index_type} {i} = 0; {i} < {loop.extent}; {i}++) {{"]
+
+    # vectors (a register tile's VecAcc and VecLoad, loop_ir.py): GCC's vector extensions,
+    # which gcc and clang compile for any target; loads go through a 4-byte-aligned type
+    def vector_type(self, dtype: DType, width: int) -> str:
+        if dtype != float32 or width & (width - 1):
+            raise CompileError(f"the {self.language} renderer has no vector of {width} x {dtype.name}")
+        return f"lg_v{width}f"
+
+    def vector_zero(self, dtype: DType, width: int) -> str:
+        return "{0.0f}"
+
+    def vector_load(self, load: VecLoad) -> str:
+        return f"*(const {self.vector_type(load.dtype, load.width)}u*)({load.param} + {self.expr(load.index)})"
+
+    def lane(self, vector: str, lane: int) -> str:
+        return f"{vector}[{lane}]"
+
+    def vector_typedefs(self, widths: list[int]) -> list[str]:
+        return [f"typedef float lg_v{w}f __attribute__((vector_size({4 * w})));\n"
+                f"typedef float lg_v{w}fu __attribute__((vector_size({4 * w}), aligned(4)));" for w in widths]
 
     # ---- constants and expressions ---------------------------------------------------------
     def const(self, value, dtype: DType) -> str:
@@ -84,7 +123,8 @@ class CStyleRenderer:
         if op is Op.CONST:
             return self.const(e.arg, e.dtype)
         if op is Op.VAR:
-            return var_name(e)
+            name = var_name(e)
+            return self._vector_lanes.get(name, name) if self._vector_lanes else name
         s = [self.expr(x) for x in e.srcs]
         if op is Op.LOAD:
             index, valid = e.srcs
@@ -139,10 +179,19 @@ class CStyleRenderer:
             out.append(f"{pad}{self.type_name(st.value.dtype)} {st.name} = {self.expr(st.value)};")
         elif isinstance(st, Acc):
             out.append(f"{pad}{self.type_name(st.dtype)} {st.name} = {self.expr(st.init)};")
+        elif isinstance(st, VecAcc):
+            out.append(f"{pad}{self.vector_type(st.dtype, len(st.lanes))} {st.name} = "
+                       f"{self.vector_zero(st.dtype, len(st.lanes))};")
+            self._vector_lanes = {**self._vector_lanes,
+                                  **{lane: self.lane(st.name, i) for i, lane in enumerate(st.lanes)}}
+        elif isinstance(st, VecLoad):
+            out.append(f"{pad}{self.vector_type(st.dtype, st.width)} {st.name} = {self.vector_load(st)};")
         elif isinstance(st, Update):
             acc = self._acc(kernel, st.name)
             value = self.expr(st.value)
-            if acc.op is Op.ADD:
+            if isinstance(acc, VecAcc):
+                out.append(f"{pad}{st.name} += {value};")
+            elif acc.op is Op.ADD:
                 out.append(f"{pad}{st.name} = {st.name} + {value};")
             else:
                 combined = self.expr_max(acc.dtype, st.name, value)
@@ -163,7 +212,7 @@ class CStyleRenderer:
         """The declaration of an accumulator (indexed once a kernel: tiles have hundreds)."""
         cached = getattr(self, "_acc_index", None)
         if cached is None or cached[0] is not kernel:
-            cached = (kernel, {s.name: s for s in walk_stmts(kernel.body) if isinstance(s, Acc)})
+            cached = (kernel, {s.name: s for s in walk_stmts(kernel.body) if isinstance(s, ACCUMULATORS)})
             self._acc_index = cached
         return cached[1][name]
 
@@ -171,7 +220,7 @@ class CStyleRenderer:
         """Accumulators declared outside `loop` and updated inside it."""
         inside, updated = set(), set()
         for s in walk_stmts(loop.body):
-            if isinstance(s, Acc):
+            if isinstance(s, ACCUMULATORS):
                 inside.add(s.name)
             elif isinstance(s, Update):
                 updated.add(s.name)
@@ -200,7 +249,9 @@ class CStyleRenderer:
                 if e.op is Op.BITCAST:
                     used_bitcast.add((e.srcs[0].dtype, e.dtype))
                 stack.extend(s for s in e.srcs if id(s) not in seen)
-        lines = []
+        widths = {s.width if isinstance(s, VecLoad) else len(s.lanes) for s in walk_stmts(kernel.body)
+                  if isinstance(s, (VecAcc, VecLoad))}
+        lines = self.vector_typedefs(sorted(widths)) if widths else []
         for d in sorted(used_max, key=lambda d: d.name):
             t = self.type_name(d)
             lines.append(f"static inline {t} lg_max_{d.name}({t} a, {t} b) "
@@ -214,10 +265,30 @@ class CStyleRenderer:
         return (f"static inline {td} lg_bitcast_{src.name}_{dst.name}({ts} x) "
                 f"{{ union {{ {ts} a; {td} b; }} u; u.a = x; return u.b; }}")
 
+    def call(self, name: str, *args: str) -> str:
+        """A call of a helper function the language defines (definitions()): recorded, so
+        that exactly the helpers the kernel calls are defined above it."""
+        if isinstance(self.called, set):  # (outside render(), an expression spelled alone)
+            self.called.add(name)
+        return f"{name}({', '.join(args)})"
+
+    def entry(self, kernel: LoopKernel) -> list[str]:
+        """Lines at the top of the kernel's body, before its statements (none here)."""
+        return []
+
+    def definitions(self, called: set[str]) -> list[str]:
+        """The definitions of the helpers called, before the kernel."""
+        return []
+
     def render(self, kernel: LoopKernel) -> str:
-        lines = self.prelude(kernel) + self.helpers(kernel)
-        lines.append(self.signature(kernel) + " {")
+        """prelude, definitions of the helpers the body calls, helpers, then the kernel: each
+        a list of lines, assembled once the body is printed."""
+        self._vector_lanes = {}
+        self.called: set[str] = set()
+        prelude = self.prelude(kernel)  # (first: it refuses what the language lacks)
+        body = [self.signature(kernel) + " {"] + [self.indent_unit + line for line in self.entry(kernel)]
         for st in kernel.body:
-            self.stmt(st, kernel, 1, lines)
-        lines.append("}")
+            self.stmt(st, kernel, 1, body)
+        body.append("}")
+        lines = prelude + self.definitions(self.called) + self.helpers(kernel) + body
         return "\n".join(lines) + "\n"

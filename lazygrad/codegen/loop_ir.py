@@ -7,6 +7,14 @@ A LoopKernel is a name, its parameters (parameter 0 is the output) and a body of
     Acc(name, dtype, op, init)      a mutable accumulator combined with op (add or max)
     Update(name, value)             acc = op(acc, value)
     Store(param, index, value)      param[index] = value
+    VecAcc(name, dtype, lanes)      a sum accumulator of len(lanes) lanes, zero at first; it
+                                    stands for the scalar accumulators `lanes` (lane l is
+                                    read by the name lanes[l]); an Update of it adds a vector
+    VecLoad(name, dtype, param, index, width)
+                                    a vector value: param[index + l] for each lane l
+
+In an Update of a VecAcc, a variable that names a VecLoad is a vector and every other
+operand is a scalar broadcast to all lanes (a register tile: codegen/register_tiles.py).
 
 Renderers and the python interpreter read exactly this; nothing here knows about tensors.
 """
@@ -65,7 +73,26 @@ class Store:
     value: Expr
 
 
-Stmt = Union[Loop, Let, Acc, Update, Store]
+@dataclass(frozen=True)
+class VecAcc:
+    name: str
+    dtype: DType
+    lanes: tuple[str, ...]
+
+    op = Op.ADD  # (a class constant: it combines as an add accumulator does)
+
+
+@dataclass(frozen=True)
+class VecLoad:
+    name: str
+    dtype: DType
+    param: str
+    index: Expr
+    width: int
+
+
+Stmt = Union[Loop, Let, Acc, Update, Store, VecAcc, VecLoad]
+ACCUMULATORS = (Acc, VecAcc)
 
 
 @dataclass(frozen=True)
@@ -117,6 +144,9 @@ def carries_state(body: tuple[Stmt, ...], accs: list[str]) -> bool:
             stack.append(st.value)
         elif isinstance(st, Acc):
             stack.append(st.init)
+        elif isinstance(st, VecLoad):
+            loaded.add(st.param)
+            stack.append(st.index)
     seen: set[int] = set()
     while stack:
         e = stack.pop()

@@ -7,7 +7,8 @@ same Expr too, so each name is rebuilt with the range lowering gave it (codegen/
 
   loop variable      int64 in [0, extent-1]
   let name           its value's range if the value is an integer, else (0, 0)
-  accumulator        ACC_RANGE, as lower.reduce declares it
+  accumulator        ACC_RANGE, as lower.reduce declares it (a vector one and its lanes too)
+  vector load        (0, 0), as a float let
 
 The python runtime compiles Loop IR text with this parser, so a saved kernel file runs.
 """
@@ -27,6 +28,8 @@ from lazygrad.codegen.loop_ir import (
     Stmt,
     Store,
     Update,
+    VecAcc,
+    VecLoad,
 )
 from lazygrad.codegen.loop_text import UPDATE_SYMBOL
 from lazygrad.dtypes import DType
@@ -73,7 +76,7 @@ class _LoopBuilder:
     def __init__(self, text: str):
         self.text = text
         self.scopes: list[dict[str, tuple[Expr, int]]] = [{}]
-        self.accs: dict[str, Acc] = {}
+        self.accs: dict[str, Acc | VecAcc] = {}
         self.params: dict[str, Param] = {}
 
     # ---- helpers ------------------------------------------------------------------------
@@ -172,6 +175,28 @@ class _LoopBuilder:
             raise self.error(f"{name} combines with {acc.op.value}, so it is updated with "
                              f"{UPDATE_SYMBOL[acc.op]!r}, not {str(symbol)!r}", symbol)
         return Update(str(name), self.expr(value))
+
+    def vacc(self, name, dtype, *lanes) -> VecAcc:
+        d = self.dtype(dtype)
+        if d != dtypes.float32:
+            raise self.error(f"vector accumulators are float32, found {d.name}", dtype)
+        stmt = VecAcc(str(name), d, tuple(str(lane) for lane in lanes))
+        self.define(name, acc_var(str(name), d))
+        for lane in lanes:  # each lane is read by its scalar accumulator's name
+            self.define(lane, acc_var(str(lane), d))
+        self.accs[str(name)] = stmt
+        return stmt
+
+    def vload(self, name, dtype, width, param, index) -> VecLoad:
+        d = self.dtype(dtype)
+        if self.param(param).dtype != d:
+            raise self.error(f"{name} loads {d.name} from {param}: {self.param(param).dtype.name}", dtype)
+        lanes = self.integer(width)
+        if lanes < 1:
+            raise self.error(f"a vector has at least one lane, found {lanes}", width)
+        stmt = VecLoad(str(name), d, str(param), self.expr(index), lanes)
+        self.define(name, sym.var(str(name), 0, 0, d))
+        return stmt
 
     def store(self, param, index, value) -> Store:
         self.param(param)

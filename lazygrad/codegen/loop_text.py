@@ -10,16 +10,22 @@
         store p0[i0] = acc0
       }
     }
+
+A register tile (codegen/register_tiles.py) declares vector accumulators and loads:
+
+    vacc accv0: float32 = lanes(acc0, acc1, ..., acc15)
+    vl0: float32[16] = vload(p2, r0*80 + i1*16)
+    accv0 += vl0 * v0
 """
 from __future__ import annotations
 
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update
+from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, VecAcc, VecLoad
 from lazygrad.ir.ops import Op
 
 UPDATE_SYMBOL = {Op.ADD: "+=", Op.MAX: "max="}
 
 
-def _stmt(st: Stmt, accs: dict[str, Acc], depth: int, out: list[str]) -> None:
+def _stmt(st: Stmt, accs: dict[str, Acc | VecAcc], depth: int, out: list[str]) -> None:
     pad = "  " * depth
     if isinstance(st, Loop):
         kind = "" if st.kind == "serial" else f" {st.kind}"
@@ -36,6 +42,11 @@ def _stmt(st: Stmt, accs: dict[str, Acc], depth: int, out: list[str]) -> None:
         out.append(f"{pad}{st.name} {UPDATE_SYMBOL[accs[st.name].op]} {st.value}")
     elif isinstance(st, Store):
         out.append(f"{pad}store {st.param}[{st.index}] = {st.value}")
+    elif isinstance(st, VecAcc):
+        accs[st.name] = st
+        out.append(f"{pad}vacc {st.name}: {st.dtype.name} = lanes({', '.join(st.lanes)})")
+    elif isinstance(st, VecLoad):
+        out.append(f"{pad}{st.name}: {st.dtype.name}[{st.width}] = vload({st.param}, {st.index})")
     else:
         raise TypeError(st)
 
@@ -43,7 +54,7 @@ def _stmt(st: Stmt, accs: dict[str, Acc], depth: int, out: list[str]) -> None:
 def print_loop_ir(kernel: LoopKernel) -> str:
     params = ", ".join(f"{'out' if p.is_output else 'in'} {p.name}: {p.dtype.name}" for p in kernel.params)
     out = [f"kernel {kernel.name}({params}) {{"]
-    accs: dict[str, Acc] = {}
+    accs: dict[str, Acc | VecAcc] = {}
     for st in kernel.body:
         _stmt(st, accs, 1, out)
     out.append("}")

@@ -7,7 +7,7 @@ offending statement. It lives next to Loop IR's definition, as ir/ imports no la
 """
 from __future__ import annotations
 
-from lazygrad.codegen.loop_ir import LOOP_KINDS, Acc, Let, Loop, Store, Update
+from lazygrad.codegen.loop_ir import LOOP_KINDS, Acc, Let, Loop, Store, Update, VecAcc, VecLoad
 from lazygrad.errors import IRVerifyError
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, var_name
@@ -42,11 +42,13 @@ def verify_loop(kernel) -> None:
         for st in body:
             name = getattr(st, "name", None) or getattr(st, "var", None)
             what = f"kernel {kernel.name}: {type(st).__name__.lower()} {name or getattr(st, 'param', '')}"
-            if isinstance(st, (Let, Acc, Loop)):
-                new = st.var if isinstance(st, Loop) else st.name
-                if new in assigned:
-                    raise IRVerifyError(f"{what}: {new} is assigned twice")
-                assigned.add(new)
+            if isinstance(st, (Let, Acc, Loop, VecAcc, VecLoad)):
+                names = [st.var if isinstance(st, Loop) else st.name]
+                names += list(st.lanes) if isinstance(st, VecAcc) else []
+                for new in names:
+                    if new in assigned:
+                        raise IRVerifyError(f"{what}: {new} is assigned twice")
+                    assigned.add(new)
             if isinstance(st, Let):
                 check(st.value, scope, what)
                 scope.add(st.name)
@@ -54,6 +56,16 @@ def verify_loop(kernel) -> None:
                 check(st.init, scope, what)
                 scope.add(st.name)
                 accs.add(st.name)
+            elif isinstance(st, VecAcc):
+                scope.update((st.name, *st.lanes))
+                accs.add(st.name)
+            elif isinstance(st, VecLoad):
+                p = params.get(st.param)
+                if p is None or p.dtype != st.dtype or st.width < 1:
+                    raise IRVerifyError(f"{what}: loads {st.width} x {st.dtype.name} from "
+                                        f"{st.param!r}, which is not such a parameter")
+                check(st.index, scope, what)
+                scope.add(st.name)
             elif isinstance(st, Update):
                 if st.name not in scope or st.name not in accs:
                     raise IRVerifyError(f"{what}: {st.name} is not an accumulator in scope")

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
+from lazygrad.codegen.loop_ir import ACCUMULATORS, Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
 from lazygrad.codegen.opencl_tiles import TilePlan, contiguous_along, plan_tile
 
 LAUNCH_PREFIX = "// lazygrad launch:"
@@ -90,7 +90,7 @@ class LaunchPlan:
 
 def outer_accs(loop: Loop) -> set[str]:
     """The accumulators declared outside loop that it updates."""
-    inside = {s.name for s in walk_stmts(loop.body) if isinstance(s, Acc)}
+    inside = {s.name for s in walk_stmts(loop.body) if isinstance(s, ACCUMULATORS)}
     updated = {s.name for s in walk_stmts(loop.body) if isinstance(s, Update)}
     return updated - inside
 

@@ -47,7 +47,7 @@ import math
 
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
-from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel, Stmt, Store, Update
+from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel, Stmt, Store, Update, VecLoad
 from lazygrad.codegen.opencl_kernel_info import INT_MAX, IndexMath, dtypes_used, index_math
 from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, launch_options: the API)
     LAUNCH_PREFIX,
@@ -60,7 +60,7 @@ from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, la
 )
 from lazygrad.codegen.opencl_tiles import render_tiled_loop, tile_declarations
 from lazygrad.dtypes import DType, bfloat16, bool_, float16, float32, float64, int64, uint64
-from lazygrad.errors import DTypeError
+from lazygrad.errors import CompileError, DTypeError
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr
 
@@ -146,11 +146,35 @@ class OpenCLRenderer(CStyleRenderer):
         if self.traits.cpu and dtype == float32 and (op is not Op.SIN or self.traits.fp64):
             name = c_math.FUNCTION_FOR.get(op.value)
             if name:
-                return f"{name}({arg})"
+                return self.call(name, arg)
         return f"{_MATH[op]}({arg})"  # overloaded for half, float and double
+
+    def definitions(self, called: set[str]) -> list[str]:
+        """lazygrad's vectorizable math (c_math.py), in OpenCL's spelling; the body's pragmas
+        and extensions come first (prelude)."""
+        helpers = [_opencl_spelling(h) for h in c_math.definitions_for(called)]
+        return [_RINT] + helpers if helpers else []
 
     def float_mod(self, dtype: DType, a: str, b: str) -> str:
         return f"fmod({a}, {b})"  # overloaded, exact as C's
+
+    # vectors: OpenCL's own (float16 is 16 floats), lanes by their hex component name
+    def vector_type(self, dtype: DType, width: int) -> str:
+        if width not in (2, 3, 4, 8, 16):
+            raise CompileError(f"OpenCL has no vector of {width} x {dtype.name}")
+        return f"{self.type_name(dtype)}{width}"
+
+    def vector_zero(self, dtype: DType, width: int) -> str:
+        return f"(({self.vector_type(dtype, width)})({self.const(0, dtype)}))"
+
+    def vector_load(self, load: VecLoad) -> str:
+        return f"vload{load.width}(0, {load.param} + {self.expr(load.index)})"
+
+    def lane(self, vector: str, lane: int) -> str:
+        return f"{vector}.s{lane:x}"
+
+    def vector_typedefs(self, widths: list[int]) -> list[str]:
+        return []  # OpenCL C has them
 
     def bitcast_helper(self, src: DType, dst: DType) -> str:
         ts, td = self.type_name(src), self.type_name(dst)
@@ -299,10 +323,11 @@ class OpenCLRenderer(CStyleRenderer):
             self._plan, self._index = None, None
 
     def _render(self, kernel: LoopKernel, plan: LaunchPlan) -> str:
+        self._vector_lanes = {}
+        self.called = set()
+        prelude = self.prelude(kernel)  # (first: it refuses what the device lacks)
         sizes = ",".join(map(str, plan.global_size)), ",".join(map(str, plan.local_size))
-        lines = [f"{LAUNCH_PREFIX} global={sizes[0]} local={sizes[1]}"]
-        lines += self.prelude(kernel) + self.helpers(kernel)
-        lines.append(self.signature(kernel) + " {")
+        lines = [self.signature(kernel) + " {"]
         pad, t = self.indent_unit, self._index_type()
         coords: dict[int, tuple[str, int]] = {}  # outer loop -> (its dimension's id, stride there)
         if plan.split:
@@ -337,18 +362,13 @@ class OpenCLRenderer(CStyleRenderer):
         for st in plan.body:
             self.stmt(st, kernel, 1, lines)
         lines.append("}")
-        source = "\n".join(lines) + "\n"
-        if "#pragma clang loop" in source:  # a loop it cannot vectorize is no user's concern
-            lines.insert(1, '#pragma clang diagnostic ignored "-Wpass-failed"')
-            source = "\n".join(lines) + "\n"
-        helpers = [_opencl_spelling(h) for h in c_math.definitions_used(source)]
-        if not helpers:
-            return source
-        helpers.insert(0, _RINT)
-        if any("double" in h for h in helpers) and "cl_khr_fp64" not in source:
-            helpers.insert(0, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
-        head, sig, tail = source.partition(self.signature(kernel))
-        return head + "\n".join(helpers) + "\n" + sig + tail
+        head = [f"{LAUNCH_PREFIX} global={sizes[0]} local={sizes[1]}"]
+        if any(line.lstrip().startswith("#pragma clang loop") for line in lines):
+            head.append('#pragma clang diagnostic ignored "-Wpass-failed"')  # (no user's concern)
+        definitions = self.definitions(self.called)
+        if any("double" in d for d in definitions) and not any("cl_khr_fp64" in p for p in prelude):
+            prelude.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
+        return "\n".join(head + prelude + self.helpers(kernel) + definitions + lines) + "\n"
 
     @staticmethod
     def _strides(name: str, loops: list[int], plan: LaunchPlan) -> dict[int, tuple[str, int, bool]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lazygrad.codegen.loop_ir import Acc, Let, LoopKernel, Store, Update, walk_stmts
+from lazygrad.codegen.loop_ir import Acc, Let, LoopKernel, Store, Update, VecLoad, walk_stmts
 from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
@@ -22,6 +22,7 @@ from lazygrad.debug_tool.units import Unit, pad_lines
 from lazygrad.dtypes import DType
 from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import IRParseError, LazygradError
+from lazygrad.ir import symbolic as sym
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
 from lazygrad.ir.parser import parse_graph
@@ -127,6 +128,8 @@ def _exprs(kernel: LoopKernel):
         elif isinstance(st, Store):
             yield st.index
             yield st.value
+        elif isinstance(st, VecLoad):
+            yield st.index
 
 
 def param_sizes(kernel: LoopKernel) -> dict[str, int]:
@@ -134,6 +137,8 @@ def param_sizes(kernel: LoopKernel) -> dict[str, int]:
     sizes = {p.name: 1 for p in kernel.params}
     stores = [st for st in walk_stmts(kernel.body) if isinstance(st, Store)]
     accesses: list[tuple[str, Expr]] = [(st.param, st.index) for st in stores]
+    accesses += [(st.param, sym.add(st.index, sym.const(st.width - 1)))  # its last lane
+                 for st in walk_stmts(kernel.body) if isinstance(st, VecLoad)]
     seen: set[int] = set()
     stack = list(_exprs(kernel))
     while stack:

@@ -22,7 +22,8 @@ def add_parser(sub) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", nargs="?", help="an IR file (.lgir)")
     p.add_argument("--passes", default="", help="comma-separated pass names, run in order")
-    p.add_argument("--list-passes", action="store_true", help="name every pass and what it does")
+    p.add_argument("--list-passes", "--list", action="store_true",
+                   help="name every pass, in the order the engine runs them, and what it does")
     p.set_defaults(func=main)
 
 

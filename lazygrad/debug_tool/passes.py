@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
+from lazygrad.codegen.pipeline import LOOP_PASSES
 from lazygrad.errors import IRVerifyError
 from lazygrad.ir.simplify import simplify
 from lazygrad.ir.verify import verify_graph
@@ -72,6 +73,10 @@ PASSES: dict[str, Pass] = {p.name: p for p in [
     Pass("lower-plain", ("kernel",), "loop", lambda u: _lower(u, {}),
          "Kernel IR -> Loop IR without upcasting (one output element per loop iteration)"),
 ]}
+# the engine's Loop IR passes (codegen/pipeline.py), each by its own name
+PASSES.update({p.name: Pass(p.name, ("loop",), "loop",
+                            lambda u, p=p: [IRUnit(u.level, u.name, p.run(u.ir), u.note)],
+                            f"{p.help}; on {', '.join(p.devices)}") for p in LOOP_PASSES})
 
 
 def verify(u: IRUnit) -> None:

@@ -15,7 +15,6 @@ import sys
 import networkx as nx
 
 from lazygrad.codegen.loop_text import print_loop_ir
-from lazygrad.codegen.lower import lower
 from lazygrad.debug_tool.capture import Capture, KernelRun, run_script
 from lazygrad.debug_tool.dot import have_dot, render, to_dot
 from lazygrad.debug_tool.draw import add_schedule
@@ -115,7 +114,7 @@ def _kernel_section(k: KernelRun, script: str) -> str:
     if k.kernel.ast is None:
         parts.append("<p>a copy between devices: no code</p></section>")
         return "\n".join(parts)
-    loop = lower(k.kernel.ast, k.name)
+    loop = k.kernel.loop_ir()
     for title, text in (("Kernel IR", print_graph([k.kernel.ast])), ("Loop IR", print_loop_ir(loop)),
                         (f"source ({t.device})", k.kernel.source())):
         parts.append(f"<h4>{esc(title)}</h4><pre>{esc(text)}</pre>")

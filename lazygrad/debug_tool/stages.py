@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from lazygrad.codegen.loop_text import print_loop_ir
-from lazygrad.codegen.lower import lower
 from lazygrad.debug_tool.capture import Capture, KernelRun, Realize
 from lazygrad.debug_tool.units import LEVELS, Unit, header
 from lazygrad.ir.node import toposort
@@ -73,7 +72,8 @@ def kernel_unit(run: KernelRun, stage: str, device: str | None = None) -> Unit:
     if stage == "kernel":
         body = print_graph([k.ast])
     elif stage == "loop":
-        body = print_loop_ir(lower(k.ast, k.name))
+        body = print_loop_ir(k.loop_ir(device))
+        note += f"; device {device or k.target.device}"
     else:
         body = k.source(device)
         note += f"; device {device or k.target.device}"

@@ -183,7 +183,8 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
     if observers:
         _notify("kernel_done", kernel=k, seconds=seconds or 0.0, nbytes=nbytes, output=out)
     if level >= 1:
-        _print_kernel(k, loop_kernel or lower(k.ast, k.name), source, seconds or 0.0, nbytes, level)
+        loop_kernel = get_device(k.target.device).loop_ir(loop_kernel or lower(k.ast, k.name))
+        _print_kernel(k, loop_kernel, source, seconds or 0.0, nbytes, level)
     return out
 
 

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from lazygrad.codegen.pipeline import loop_passes_for
 from lazygrad.codegen.render_c import render_c
 from lazygrad.config import memo, settings
 from lazygrad.errors import CompileError
@@ -147,4 +148,4 @@ def check() -> tuple[bool, str]:
 
 def make_device() -> Device:
     return Device("c", HostAllocator(), render_c, compile_c, CProgram, check,
-                  compile_threads=os.cpu_count() or 1, render_key=cpu_tag)
+                  compile_threads=os.cpu_count() or 1, render_key=cpu_tag, loop_passes=loop_passes_for("c"))

@@ -27,6 +27,7 @@ import numpy as np
 
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.lower import lower
+from lazygrad.codegen.pipeline import run_loop_passes
 from lazygrad.config import register_cache
 from lazygrad.ir.node import Node
 from lazygrad.runtime import source_cache
@@ -85,6 +86,8 @@ class Device:
     # what, besides the Loop IR, the renderer's output depends on (OpenCL device traits); None:
     # rendered sources are not kept on disk (see runtime/source_cache.py)
     render_key: Callable[[], str | None] = lambda: None
+    # Loop IR -> Loop IR passes run before the renderer (codegen/pipeline.py)
+    loop_passes: tuple = ()
     _programs: dict[tuple[str, str], Program] = field(default_factory=dict)
     _by_kernel: dict[int, tuple[LoopKernel, Program, str, dict | None]] = field(default_factory=dict)
     _rendered: dict[int, tuple[LoopKernel, str]] = field(default_factory=dict)
@@ -101,7 +104,12 @@ class Device:
         """Whether kernels on this device can use dtype (OpenCL float16 needs cl_khr_fp16)."""
         return True
 
+    def loop_ir(self, kernel: LoopKernel) -> LoopKernel:
+        """The Loop IR this device renders for a lowered kernel: after its Loop IR passes."""
+        return run_loop_passes(kernel, self.loop_passes)
+
     def render(self, kernel: LoopKernel, launch: dict | None = None) -> str:
+        kernel = self.loop_ir(kernel)
         return self.renderer(kernel, **launch) if launch else self.renderer(kernel)
 
     def get_program(self, kernel: LoopKernel, launch: dict | None = None) -> tuple[Program, str]:

@@ -17,7 +17,19 @@ import time
 
 import numpy as np
 
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Store, Update, carries_state, walk_stmts
+from lazygrad.codegen.loop_ir import (
+    ACCUMULATORS,
+    Acc,
+    Let,
+    Loop,
+    LoopKernel,
+    Store,
+    Update,
+    VecAcc,
+    VecLoad,
+    carries_state,
+    walk_stmts,
+)
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.config import Table
 from lazygrad.dtypes import bf16_bits, bf16_values, bfloat16, storage_np
@@ -44,9 +56,12 @@ class Interpreter:
         self.buffers = buffers
         self.ndim = max(1, _depth(kernel.body))
         self.env: dict[str, np.ndarray] = {}
-        accs = [s for s in walk_stmts(kernel.body) if isinstance(s, Acc)]
+        accs = [s for s in walk_stmts(kernel.body) if isinstance(s, ACCUMULATORS)]
         self.acc_op: dict[str, Op] = {a.name: a.op for a in accs}
         self.acc_dtype = {a.name: a.dtype for a in accs}
+        # a vector (VecAcc, VecLoad) is an array with its lanes on an extra leading axis, so
+        # scalars broadcast across lanes; a VecAcc's lane names read their lane
+        self.lane_of = {lane: (a.name, i) for a in accs if isinstance(a, VecAcc) for i, lane in enumerate(a.lanes)}
 
     def shaped(self, value) -> np.ndarray:
         a = np.asarray(value)
@@ -56,19 +71,24 @@ class Interpreter:
         if e.op is Op.CONST:
             return self.shaped(np.array(e.arg, dtype=e.dtype.np))
         if e.op is Op.VAR:
-            return self.env[var_name(e)]
+            name = var_name(e)
+            lane = self.lane_of.get(name)
+            return self.env[name] if lane is None else self.env[lane[0]][lane[1]]
         if e.op is Op.LOAD:
             index, valid = (self.eval(s) for s in e.srcs)
-            buf = self.buffers[e.arg]
-            safe = np.where(valid, index, 0)
-            if buf.size == 0:
-                return self.shaped(np.zeros(safe.shape, dtype=e.dtype.np))
-            values = buf[np.clip(safe, 0, buf.size - 1)]
-            if e.dtype == bfloat16:  # buffers hold bfloat16 bit patterns
-                values = bf16_values(values).reshape(values.shape)
-            return self.shaped(np.where(valid, values, np.zeros((), dtype=e.dtype.np)).astype(e.dtype.np))
+            return self.load(e.arg, e.dtype, index, valid)
         srcs = [self.eval(s) for s in e.srcs]
         return self.shaped(exec_alu(e.op, e.dtype, *srcs))
+
+    def load(self, param: str, dtype, index: np.ndarray, valid) -> np.ndarray:
+        buf = self.buffers[param]
+        safe = np.where(valid, index, 0)
+        if buf.size == 0:
+            return self.shaped(np.zeros(safe.shape, dtype=dtype.np))
+        values = buf[np.clip(safe, 0, buf.size - 1)]
+        if dtype == bfloat16:  # buffers hold bfloat16 bit patterns
+            values = bf16_values(values).reshape(values.shape)
+        return self.shaped(np.where(valid, values, np.zeros((), dtype=dtype.np)).astype(dtype.np))
 
     def run(self, body, level: int = 0) -> None:
         for st in body:
@@ -76,6 +96,12 @@ class Interpreter:
                 self.env[st.name] = self.eval(st.value)
             elif isinstance(st, Acc):
                 self.env[st.name] = self.eval(st.init)
+            elif isinstance(st, VecAcc):
+                self.env[st.name] = np.zeros((len(st.lanes),) + (1,) * self.ndim, dtype=st.dtype.np)
+            elif isinstance(st, VecLoad):
+                index = self.eval(st.index)
+                lanes = np.arange(st.width, dtype=np.int64).reshape((st.width,) + (1,) * index.ndim)
+                self.env[st.name] = self.load(st.param, st.dtype, index + lanes, True)
             elif isinstance(st, Update):
                 acc = self.env[st.name]
                 value = exec_alu(self.acc_op[st.name], self.acc_dtype[st.name], acc, self.eval(st.value))
@@ -92,7 +118,7 @@ class Interpreter:
 
     def loop(self, loop: Loop, level: int) -> None:
         inside = list(walk_stmts(loop.body))
-        declared = {s.name for s in inside if isinstance(s, Acc)}  # env may hold a stale one
+        declared = {s.name for s in inside if isinstance(s, ACCUMULATORS)}  # env may hold a stale one
         outer = sorted({s.name for s in inside if isinstance(s, Update)} - declared)
         if carries_state(loop.body, outer):
             shape = [1] * self.ndim
@@ -114,11 +140,12 @@ class Interpreter:
                 full = list(np.broadcast_shapes(self.env[n].shape, tuple(shape)))
                 contrib = np.broadcast_to(self.env[n], full)
                 op = self.acc_op[n]
+                axis = level + len(full) - self.ndim  # (past a vector's lane axis)
                 with np.errstate(all="ignore"):
                     if op is Op.ADD:
-                        reduced = contrib.sum(axis=level, keepdims=True, dtype=contrib.dtype)
+                        reduced = contrib.sum(axis=axis, keepdims=True, dtype=contrib.dtype)
                     else:
-                        reduced = contrib.max(axis=level, keepdims=True)
+                        reduced = contrib.max(axis=axis, keepdims=True)
                 self.env[n] = self.shaped(exec_alu(op, self.acc_dtype[n], before[n], reduced))
 
 

@@ -62,6 +62,11 @@ class ScheduledKernel:
         dev = get_device(device or self.target.device)
         return dev.render(lower(self.ast, self.name))
 
+    def loop_ir(self, device: str | None = None):
+        """The Loop IR a device (default: its own) renders for this kernel: lowered, then
+        after the device's Loop IR passes (codegen/pipeline.py)."""
+        return get_device(device or self.target.device).loop_ir(lower(self.ast, self.name))
+
     def __repr__(self) -> str:
         return f"<ScheduledKernel {self.name} ({len(self.inputs)} inputs)>"
 

@@ -3,7 +3,8 @@ called through one array of pointers (`void kernel(void **args)`).
 
 The four pieces of a backend, in the order lazygrad uses them:
 
-    renderer   Loop IR -> C source         (CStubRenderer, on lazygrad's CStyleRenderer)
+    renderer   Loop IR -> C source         (CStubRenderer, on lazygrad's CStyleRenderer,
+                                            after lazygrad's register-tiles Loop IR pass)
     compiler   C source -> shared library  (compile_cstub, cached on disk)
     program    shared library -> callable  (CStubProgram)
     allocator  host memory owned by numpy  (HostMemory)
@@ -18,6 +19,7 @@ import time
 import numpy as np
 
 from lazygrad.codegen.cstyle import CStyleRenderer
+from lazygrad.codegen.pipeline import loop_pass
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.errors import DTypeError
 from lazygrad.runtime.c import compile_c, find_compiler
@@ -57,20 +59,19 @@ class CStubRenderer(CStyleRenderer):
     def signature(self, kernel: LoopKernel) -> str:
         return f"void {kernel.name}(void **args)"
 
-    def unpack(self, kernel: LoopKernel) -> list[str]:
+    def entry(self, kernel: LoopKernel) -> list[str]:
+        """The pointer array unpacked into typed pointers, first thing in the body."""
         lines = []
         for i, p in enumerate(kernel.params):
             t = ("" if p.is_output else "const ") + self.type_name(p.dtype)
-            lines.append(f"{self.indent_unit}{t}* {p.name} = ({t}*)args[{i}];")
+            lines.append(f"{t}* {p.name} = ({t}*)args[{i}];")
         return lines
 
     def render(self, kernel: LoopKernel) -> str:
         if any(p.dtype.name == "bfloat16" for p in kernel.params):
             raise DTypeError(f"kernel {kernel.name}: the cstub backend has no bfloat16 "
                              "(lazygrad's own c device has); use float32")
-        head = self.signature(kernel) + " {\n"
-        before, _, body = super().render(kernel).partition(head)
-        return before + head + "\n".join(self.unpack(kernel)) + "\n" + body
+        return super().render(kernel)
 
 
 def render_cstub(kernel: LoopKernel) -> str:
@@ -120,4 +121,6 @@ class CStubDevice(Device):
 
 
 def make_device() -> Device:
-    return CStubDevice("cstub", HostMemory(), render_cstub, compile_cstub, CStubProgram, check)
+    # lazygrad's register tiles, which CStyleRenderer prints as GCC vectors
+    return CStubDevice("cstub", HostMemory(), render_cstub, compile_cstub, CStubProgram, check,
+                       loop_passes=(loop_pass("register-tiles"),))

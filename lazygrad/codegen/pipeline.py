@@ -1,0 +1,58 @@
+"""The stages a kernel goes through on its way to a device, in order, by name.
+
+    schedule        Graph IR -> Kernel IR, one kernel a fusion group (schedule/schedule.py)
+    lower           Kernel IR -> Loop IR: loops, accumulators, upcasts chosen by
+                    codegen/heuristics.py, loops marked parallel or simd (codegen/optimize.py)
+    register-tiles  Loop IR -> Loop IR, on c: a tile of accumulators as vectors
+                    (codegen/register_tiles.py)
+    render          Loop IR -> source: the device's renderer, which only prints
+    compile         source -> program (runtime/)
+
+Every optimization of a kernel's loops is a Loop IR -> Loop IR pass in LOOP_PASSES, run on
+the devices it names, so its result is Loop IR text that prints, parses back and runs on every
+device (the python device interprets vectors too). Device.render runs a device's passes
+before its renderer; `lazygrad-ir dump --stage loop` shows the Loop IR after them, and
+`lazygrad-ir opt --list-passes` lists them. OpenCL's launch plan (work groups, split reduces,
+local-memory tiles) is still decided while printing (codegen/opencl_launch.py).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lazygrad.codegen.loop_ir import LoopKernel
+from lazygrad.codegen.register_tiles import register_tiles
+
+
+@dataclass(frozen=True)
+class LoopPass:
+    name: str
+    run: Callable[[LoopKernel], LoopKernel]
+    devices: tuple[str, ...]  # the built-in devices that run it
+    help: str
+
+
+LOOP_PASSES: tuple[LoopPass, ...] = (
+    LoopPass("register-tiles", register_tiles, ("c",),
+             "a tile of float32 sum accumulators as vectors of 16 (VecAcc, VecLoad), where its "
+             "updates line up lane by lane (codegen/register_tiles.py)"),
+)
+
+
+def loop_pass(name: str) -> LoopPass:
+    """A pass by its name, for a backend of one's own (Device(..., loop_passes=(...)))."""
+    for p in LOOP_PASSES:
+        if p.name == name:
+            return p
+    raise KeyError(f"no Loop IR pass named {name!r}; there are {', '.join(p.name for p in LOOP_PASSES)}")
+
+
+def loop_passes_for(device: str) -> tuple[LoopPass, ...]:
+    """The Loop IR passes a built-in device runs, in order."""
+    return tuple(p for p in LOOP_PASSES if device in p.devices)
+
+
+def run_loop_passes(kernel: LoopKernel, passes: tuple[LoopPass, ...]) -> LoopKernel:
+    for p in passes:
+        kernel = p.run(kernel)
+    return kernel
