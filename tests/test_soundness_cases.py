@@ -584,3 +584,22 @@ def test_ops_that_keep_their_result_allow_writing_their_input(device, op):
         (y * T.tensor([1.0, 2.0, 3.0], device=dev)).sum().backward()
         return {"y": y.detach(), "w.grad": w.grad}
     same_as_torch(case, device)
+
+
+def test_slice_assignment_into_a_detach_of_a_leafs_view(device):
+    """x.view(9).detach()[i] = v writes the leaf's storage, as torch allows (it raised the
+    leaf-in-place error; found by a seeded run); a value with history written there makes the
+    detached tensor lead to it, and the leaf keeps its own gradient."""
+    def case(T, dev):
+        leaf = T.tensor([[1.625, 2.125, -2.875], [-2.75, 2.75, -2.75], [2.5, -0.375, -0.75]],
+                        device=dev, requires_grad=True)
+        d = leaf.view(9).detach()
+        d[-2] = T.tensor(-2.25, device=dev)
+        d *= 2
+        w = T.tensor([3.0, 4.0], device=dev, requires_grad=True)
+        d[0:2] = w * 2
+        (d * T.arange(9.0, device=dev)).sum().backward()
+        (leaf * 2).sum().backward()
+        return {"leaf": leaf.detach(), "d": d.detach(), "w.grad": w.grad, "leaf.grad": leaf.grad,
+                "d requires grad": d.requires_grad}
+    same_as_torch(case, device)

@@ -33,6 +33,8 @@ from lazygrad.frontend.tensor_storage import (
     realize,
     version_counter,
 )
+from lazygrad.ir.gradient import add_gradient_path
+from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
 
 
@@ -361,7 +363,18 @@ class IndexMixin:
                 _forget_cached_copies(view.node)
                 handle = self._wrap(view.node, self.requires_grad)
                 handle.__dict__["_base"] = _root(self)  # a view of self's storage: its leaf status counts
+                if self.__dict__.get("_detached"):  # ...unless self is a detach() of it (torch allows)
+                    handle.__dict__["_detached"] = True
                 realize(handle.assign(value))
+                if handle.__dict__.get("_detached") and handle.requires_grad and not self.requires_grad:
+                    # a value with history written through a detach(): self now leads to it
+                    # through the part written (torch: a CopySlices grad_fn), as the handle does
+                    # (a DETACH of its own: a plain one is a user's x.detach(), or _path_input)
+                    self.node = make(Op.DETACH, (self.node,), "written")
+                    add_gradient_path(self.node, value.node,
+                                      lambda node, g, plan=plan: _apply_plan(self._new(g), plan).node)
+                    self.__dict__["_nonleaf"] = True
+                    self.requires_grad = True
             else:
                 version_counter(self).value += 1  # an empty write is still a write (torch)
             return
