@@ -200,7 +200,8 @@ class _Zipper:
         key = (param, loads[0].srcs[0])
         vload = self._load_names.get(key)
         if vload is None:
-            vload = self._load_names[key] = VecLoad(f"vector{len(self._load_names)}", float32, param,
+            # (a name no Loop IR text can spell: register_tiles renames it once it is a tile)
+            vload = self._load_names[key] = VecLoad(f"vector.{len(self._load_names)}", float32, param,
                                                     loads[0].srcs[0], len(loads))
             self.loads.append(vload)
         return "vector", sym.var(vload.name, 0, 0, float32)
