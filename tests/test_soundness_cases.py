@@ -603,3 +603,19 @@ def test_slice_assignment_into_a_detach_of_a_leafs_view(device):
         return {"leaf": leaf.detach(), "d": d.detach(), "w.grad": w.grad, "leaf.grad": leaf.grad,
                 "d requires grad": d.requires_grad}
     same_as_torch(case, device)
+
+
+@pytest.mark.parametrize("value", ["0-dim", "row"])
+def test_a_broadcast_copy_into_a_lazy_value_then_a_write_to_it(device, value):
+    """y.copy_(s) broadcasts s into y; y stays a tensor of its own elements, so a later
+    in-place write to it is fine (it became an expanded view and raised torch's overlap
+    error; found by a seeded run)."""
+    def case(T, dev):
+        x = T.tensor([[1.0, -2.0, 3.0], [0.5, 0.25, -4.0]], device=dev, requires_grad=True)
+        y = x.clamp(-1, 1)
+        y.copy_(x.var() if value == "0-dim" else x[0] * 2)
+        y -= 1
+        y[0, 1] = 7.0
+        (y * T.arange(6.0, device=dev).reshape(2, 3)).sum().backward()
+        return {"y": y.detach(), "x.grad": x.grad}
+    same_as_torch(case, device)

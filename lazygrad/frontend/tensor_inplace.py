@@ -24,7 +24,7 @@ from lazygrad.frontend.tensor_storage import (
 )
 from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path
 from lazygrad.ir.node import make
-from lazygrad.ir.ops import Op
+from lazygrad.ir.ops import MOVEMENT, Op
 
 
 class InplaceMixin:
@@ -61,8 +61,10 @@ class InplaceMixin:
             self.node = seam
         else:  # not realized and no views: nothing else can see its storage, so rebind functionally
             # (to a value of its own: a view of another tensor's storage, x.copy_(c) of a
-            # number tensor c, would make it that tensor's alias)
-            self.node = value.node if _storage_view(value.node) is None else make(Op.CONTIGUOUS, (value.node,))
+            # number tensor c, would make it that tensor's alias, and an expand of a value,
+            # x.copy_(scalar), would make it a view holding one element many times)
+            own = _storage_view(value.node) is None and value.node.op not in MOVEMENT
+            self.node = value.node if own else make(Op.CONTIGUOUS, (value.node,))
         self.requires_grad = self.requires_grad or value.requires_grad
         version_counter(self).value += 1
         return self
