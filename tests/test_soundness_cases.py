@@ -619,3 +619,18 @@ def test_a_broadcast_copy_into_a_lazy_value_then_a_write_to_it(device, value):
         (y * T.arange(6.0, device=dev).reshape(2, 3)).sum().backward()
         return {"y": y.detach(), "x.grad": x.grad}
     same_as_torch(case, device)
+
+
+@pytest.mark.parametrize("history", [False, True])
+def test_an_empty_slice_written_with_a_value_that_has_history(device, history):
+    """c[1::3, 3:3] = w writes nothing, yet torch links c to w: backward through c works and
+    w's gradient is zeros (it raised "does not require grad"; found by a seeded run)."""
+    def case(T, dev):
+        x = T.tensor([[-4.0, -0.5, -0.375, 3.375], [-3.0, 1.75, 2.75, -1.0]], device=dev, requires_grad=True)
+        c = x * 2 if history else T.tensor([[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]], device=dev)
+        w = T.tensor(0.5, device=dev, requires_grad=True)
+        c[1::3, 3:3] = w
+        (c * T.arange(8.0, device=dev).reshape(2, 4)).sum().backward()
+        return {"c": c.detach(), "w.grad": w.grad, "c requires grad": c.requires_grad,
+                "x.grad": x.grad if history else T.zeros(2, 4)}
+    same_as_torch(case, device)

@@ -20,6 +20,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_gather import _as_index_tensor, _check_bounds, positions, select_sum
 from lazygrad.frontend.tensor_shape import broadcast_shape
@@ -33,7 +34,7 @@ from lazygrad.frontend.tensor_storage import (
     realize,
     version_counter,
 )
-from lazygrad.ir.gradient import add_gradient_path
+from lazygrad.ir.gradient import add_gradient_path, const
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
 
@@ -346,6 +347,17 @@ class IndexMixin:
             value = _temporary(_scatter_advanced(_apply_plan(self, parsed.plan), parsed.advanced, value))
         self._write_view(parsed.plan, value)  # (no view of self of ours stays alive: not an alias)
 
+    def _lead_to_empty_write(self, value):
+        """torch links a tensor written with a value that has history to that value, even
+        where nothing was written (x[:, 3:3] = w): the value's gradient is then zeros."""
+        old = self.node
+        self.node = make(Op.DETACH, (old,), "written")  # (one of its own, as below)
+        add_gradient_path(self.node, value.node, lambda node, g, v=value.node: const(v, 0.0))
+        if self.requires_grad:
+            add_gradient_path(self.node, old, lambda node, g: g)
+        self.__dict__["_nonleaf"] = True
+        self.requires_grad = True
+
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""
         _check_inplace(self)
@@ -377,6 +389,8 @@ class IndexMixin:
                     self.requires_grad = True
             else:
                 version_counter(self).value += 1  # an empty write is still a write (torch)
+                if is_grad_enabled() and value.requires_grad and self.dtype.is_float:
+                    self._lead_to_empty_write(value)
             return
         # a lazy tensor has no storage to write: rebind it to the updated expression
         inner = self._const(True, dtypes.bool_, view.shape)
