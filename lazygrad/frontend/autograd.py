@@ -85,8 +85,9 @@ def save_for_backward(node: Node, op: str, loc: str, kept: tuple, may_twin: bool
     built from a and from b cannot be told apart. So where an earlier build of node kept other
     tensors (a, not b) and may_twin allows (the result is a value of its own, not a view), the
     result becomes a twin: DETACH(node, arg=n), the smallest n no live build holds, whose
-    gradient is node's but declared straight to node's sources (gradient.declare_twin). Equal builds share n, so a loop rebuilding one expression
-    rebuilds one graph, and its schedules are remembered."""
+    gradient is node's but declared straight to node's sources (gradient.declare_twin).
+    Equal builds share n, so a loop rebuilding one expression rebuilds one graph, and its
+    schedules are remembered."""
     entry = (op, loc, tuple((counter, counter.value, what) for counter, what in kept))
     counters = [c for c, _ in kept]
     number = 0

@@ -347,12 +347,13 @@ class IndexMixin:
             value = _temporary(_scatter_advanced(_apply_plan(self, parsed.plan), parsed.advanced, value))
         self._write_view(parsed.plan, value)  # (no view of self of ours stays alive: not an alias)
 
-    def _lead_to_empty_write(self, value):
-        """torch links a tensor written with a value that has history to that value, even
-        where nothing was written (x[:, 3:3] = w): the value's gradient is then zeros."""
+    def _lead_to(self, value, path) -> None:
+        """self now leads to a value with history written into it (torch: a CopySlices
+        grad_fn), value's gradient being path(node, g), and on to its own history. The node is
+        a DETACH of its own: a plain one is a user's x.detach(), or _path_input."""
         old = self.node
-        self.node = make(Op.DETACH, (old,), "written")  # (one of its own, as below)
-        add_gradient_path(self.node, value.node, lambda node, g, v=value.node: const(v, 0.0))
+        self.node = make(Op.DETACH, (old,), "written")
+        add_gradient_path(self.node, value.node, path)
         if self.requires_grad:
             add_gradient_path(self.node, old, lambda node, g: g)
         self.__dict__["_nonleaf"] = True
@@ -379,18 +380,13 @@ class IndexMixin:
                     handle.__dict__["_detached"] = True
                 realize(handle.assign(value))
                 if handle.__dict__.get("_detached") and handle.requires_grad and not self.requires_grad:
-                    # a value with history written through a detach(): self now leads to it
-                    # through the part written (torch: a CopySlices grad_fn), as the handle does
-                    # (a DETACH of its own: a plain one is a user's x.detach(), or _path_input)
-                    self.node = make(Op.DETACH, (self.node,), "written")
-                    add_gradient_path(self.node, value.node,
-                                      lambda node, g, plan=plan: _apply_plan(self._new(g), plan).node)
-                    self.__dict__["_nonleaf"] = True
-                    self.requires_grad = True
+                    # written through a detach(): self leads to the value through the part written
+                    self._lead_to(value, lambda node, g: _apply_plan(self._new(g), plan).node)
             else:
                 version_counter(self).value += 1  # an empty write is still a write (torch)
                 if is_grad_enabled() and value.requires_grad and self.dtype.is_float:
-                    self._lead_to_empty_write(value)
+                    # torch links it to the value all the same, whose gradient is then zeros
+                    self._lead_to(value, lambda node, g, v=value.node: const(v, 0.0))
             return
         # a lazy tensor has no storage to write: rebind it to the updated expression
         inner = self._const(True, dtypes.bool_, view.shape)
