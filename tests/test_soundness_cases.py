@@ -634,3 +634,19 @@ def test_an_empty_slice_written_with_a_value_that_has_history(device, history):
         return {"c": c.detach(), "w.grad": w.grad, "c requires grad": c.requires_grad,
                 "x.grad": x.grad if history else T.zeros(2, 4)}
     same_as_torch(case, device)
+
+
+@pytest.mark.parametrize("op", ["__imul__", "div_"])
+def test_a_lazy_value_multiplied_in_place_by_a_tensor_with_grad_then_its_input_written(device, op):
+    """v = c.mean(1); v *= w; c.mul_(3): w's gradient reads v's value before the write, which
+    torch keeps a copy of. Here v's graph reads c, which the later write replaces, so v's old
+    value is computed first (it raised; found by a seeded run)."""
+    def case(T, dev):
+        c = T.tensor([[1.125], [2.375], [-3.125]], device=dev)
+        w = T.tensor(2.0, device=dev, requires_grad=True)
+        v = c.mean(dim=1)
+        getattr(v, op)(w)
+        c.mul_(3)
+        (v * T.tensor([1.125, -4.0, 1.875], device=dev)).sum().backward()
+        return {"v": v.detach(), "c": c, "w.grad": w.grad}
+    same_as_torch(case, device)

@@ -69,12 +69,14 @@ class InplaceMixin:
         version_counter(self).value += 1
         return self
 
-    def _inplace(self, compute, operand=None):
+    def _inplace(self, compute, operand=None, keeps_target: bool = False):
         """x += y and friends: torch semantics, computed now. compute() gives the new value;
-        torch's in-place ops keep a copy of the target where their backward needs it, so
-        what the op keeps of the target is not checked (tensor_saved.writing_into)."""
+        torch's in-place ops keep a copy of the target where their backward needs it
+        (keeps_target: x *= w and x /= w, for w's gradient), so what the op keeps of the
+        target is not checked (tensor_saved.writing_into)."""
         with writing_into(self):
-            value = self._from_old_copy(compute) if self._old_value_needed(operand) else compute()
+            needed = keeps_target and self._old_value_needed(operand)
+            value = self._from_old_copy(compute) if needed else compute()
         if value.dtype != self.dtype and dtypes.promote_types(self.dtype, value.dtype) != self.dtype:
             raise CastError(f"result type {value.dtype.name} can't be cast to the in-place "
                              f"target's dtype {self.dtype.name}")
@@ -82,10 +84,10 @@ class InplaceMixin:
         return self.assign(value).realize()
 
     def _old_value_needed(self, operand) -> bool:
-        """buf *= w with w requiring grad: w's gradient reads buf's contents before the write,
-        which the write replaces in buf's storage (buf may have history of its own too)."""
-        return (isinstance(operand, TensorBase) and operand.requires_grad and is_grad_enabled()
-                and _storage_view(self.node) is not None)
+        """x *= w with w requiring grad: w's gradient reads x's value before the write. Where x
+        has storage, the write replaces it; where x is lazy, its graph reads buffers that a
+        later write may replace (only x's result is computed before such a write)."""
+        return isinstance(operand, TensorBase) and operand.requires_grad and is_grad_enabled()
 
     def _from_old_copy(self, compute):
         """compute() reading a copy of self, as torch's in-place ops keep one for the backward.
@@ -104,10 +106,10 @@ class InplaceMixin:
         return self._inplace(lambda: self - other, other)
 
     def __imul__(self, other):
-        return self._inplace(lambda: self * other, other)
+        return self._inplace(lambda: self * other, other, keeps_target=True)
 
     def __itruediv__(self, other):
-        return self._inplace(lambda: self / other, other)
+        return self._inplace(lambda: self / other, other, keeps_target=True)
 
     def add_(self, other, alpha=1):
         return self._inplace(lambda: self.add(other, alpha=alpha), other)
@@ -116,10 +118,10 @@ class InplaceMixin:
         return self._inplace(lambda: self.sub(other, alpha=alpha), other)
 
     def mul_(self, other):
-        return self._inplace(lambda: self * other, other)
+        return self._inplace(lambda: self * other, other, keeps_target=True)
 
     def div_(self, other):
-        return self._inplace(lambda: self / other, other)
+        return self._inplace(lambda: self / other, other, keeps_target=True)
 
     def zero_(self):
         return self.assign(self._const(0)).realize()
