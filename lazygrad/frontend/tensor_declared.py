@@ -22,9 +22,11 @@ def result_gradient(x, compute: Callable, derivative: Callable):
         return compute(x)
     value = compute(x._path_input())
     out = x._new(make(Op.DETACH, (value.node,)), True)
+    new = x._new  # (a static constructor: the path holds no tensor, nor its own node, which
+    #             would keep the node and its cached value alive for ever; see add_gradient_path)
 
-    def grad(node, g, result=out.node):
-        # the result as the tensor with history: a second derivative goes on through it
-        return derivative(x._new(result, True), x._new(g)).node
+    def grad(node, g):
+        # the result (node) as the tensor with history: a second derivative goes on through it
+        return derivative(new(node, True), new(g)).node
     add_gradient_path(out.node, x.node, grad)
     return out

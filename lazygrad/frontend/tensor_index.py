@@ -381,7 +381,8 @@ class IndexMixin:
                 realize(handle.assign(value))
                 if handle.__dict__.get("_detached") and handle.requires_grad and not self.requires_grad:
                     # written through a detach(): self leads to the value through the part written
-                    self._lead_to(value, lambda node, g: _apply_plan(self._new(g), plan).node)
+                    new = self._new  # (the path must not hold self, whose node it is keyed by)
+                    self._lead_to(value, lambda node, g: _apply_plan(new(g), plan).node)
             else:
                 version_counter(self).value += 1  # an empty write is still a write (torch)
                 if is_grad_enabled() and value.requires_grad and self.dtype.is_float:

@@ -15,7 +15,7 @@ from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import result_gradient
 from lazygrad.ir.gradient import add_gradient_path
-from lazygrad.ir.node import make
+from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import Op
 
 LOG2_E = 1.0 / math.log(2.0)
@@ -259,10 +259,14 @@ class UnaryMathMixin:
 
 
 def _clamp_gradient(which: int, x, lo, hi):
-    """The gradient of clamp(x, lo, hi) for x (which 0), lo (1) or hi (2), as torch's."""
+    """The gradient of clamp(x, lo, hi) for x (which 0), lo (1) or hi (2), as torch's. It
+    reads the operands as they were (their nodes), and holds no tensor (see add_gradient_path)."""
+    new = x._new
+    nodes = [t.node if isinstance(t, TensorBase) else t for t in (x, lo, hi)]
 
     def grad(node, g):
-        g = x._new(g)
+        x, lo, hi = (new(n) if isinstance(n, Node) else n for n in nodes)
+        g = new(g)
         if which == 0:
             keep = None
             if lo is not None:

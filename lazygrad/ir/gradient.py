@@ -162,7 +162,11 @@ def add_gradient_path(node: Node, target: Node, fn: PathFn) -> None:
     that target's gradient is fn(node, grad of node). For a composite op whose gradient has a
     better form than the one its primitives give: conv2d's input gradient is a transposed
     convolution, where the primitives' rules would sum over every overlapping window.
-    Nodes are shared by identical graphs, so declaring a path twice keeps one."""
+    Nodes are shared by identical graphs, so declaring a path twice keeps one.
+
+    The table holds node weakly and fn strongly, so fn must not reach node (it is given it):
+    no node built from node, and no tensor, whose node may later be one. Else node, its cached
+    value and all it reads live for ever (a training loop leaked every step's activations)."""
     _PATHS.setdefault(node, {})[target] = fn
 
 

@@ -83,12 +83,14 @@ def _input_gradient_by_transposed_conv(out: Tensor, input: Tensor, weight: Tenso
     if flat:
         stride, padding, extra, dilation = (1, *stride), (0, *padding), (0, *extra), (1, *dilation)
 
+    input_shape = input.shape  # (the path holds no tensor: see add_gradient_path)
+
     def input_grad(node, grad):
         g, w = Tensor._wrap(grad), Tensor._wrap(w_node)
         if flat:
             g, w = g.reshape(g.shape[:2] + (1,) + g.shape[2:]), w.reshape(w.shape[:2] + (1,) + w.shape[2:])
         dx = conv_transpose2d(g, w, None, stride, padding, extra, groups, dilation)
-        return (dx.reshape(input.shape) if flat else dx).node
+        return (dx.reshape(input_shape) if flat else dx).node
     add_gradient_path(out.node, input.node, input_grad)
 
 
