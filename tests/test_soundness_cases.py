@@ -650,3 +650,37 @@ def test_a_lazy_value_multiplied_in_place_by_a_tensor_with_grad_then_its_input_w
         (v * T.tensor([1.125, -4.0, 1.875], device=dev)).sum().backward()
         return {"v": v.detach(), "c": c, "w.grad": w.grad}
     same_as_torch(case, device)
+
+
+def test_a_value_with_history_written_into_a_detach_of_itself(device):
+    """d = v.detach(); d[...] = v: d leads to v's value as it was written (it led to the
+    version the write made, which has no history, so the gradient stopped; found by a
+    seeded run)."""
+    def case(T, dev):
+        x = T.tensor([-0.625, -4.0], device=dev, requires_grad=True)
+        v = T.nn.functional.pad(x, (2, 1), value=0.0)
+        d = v.detach()
+        d[...] = v
+        (T.nn.functional.pad(d, (2, 2)) * T.arange(9.0, device=dev)).sum().backward()
+        return {"d": d.detach(), "x.grad": x.grad}
+    same_as_torch(case, device)
+
+
+def test_copy_of_a_tensor_onto_itself_writes_nothing(device):
+    """x.copy_(x) is a write that changes nothing, as torch's: no overlap check, even for an
+    expanded view (it raised); the version still counts it; a leaf that requires grad still
+    refuses it."""
+    def case(T, dev):
+        c = T.tensor(False, device=dev)
+        e = c.expand(2)
+        e.copy_(e)
+        y = T.tensor([1.0, 2.0], device=dev) * 3
+        y.copy_(y)
+        leaf = T.tensor([1.0], device=dev, requires_grad=True)
+        try:
+            leaf.copy_(leaf)
+            refused = 0.0
+        except RuntimeError:
+            refused = 1.0
+        return {"e": e, "e version": e._version, "y": y, "y version": y._version, "refused": refused}
+    same_as_torch(case, device)

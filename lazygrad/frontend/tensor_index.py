@@ -35,7 +35,7 @@ from lazygrad.frontend.tensor_storage import (
     version_counter,
 )
 from lazygrad.ir.gradient import add_gradient_path, const
-from lazygrad.ir.node import make
+from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import MOVEMENT, Op
 
 
@@ -347,13 +347,13 @@ class IndexMixin:
             value = _temporary(_scatter_advanced(_apply_plan(self, parsed.plan), parsed.advanced, value))
         self._write_view(parsed.plan, value)  # (no view of self of ours stays alive: not an alias)
 
-    def _lead_to(self, value, path) -> None:
+    def _lead_to(self, value: Node, path) -> None:
         """self now leads to a value with history written into it (torch: a CopySlices
         grad_fn), value's gradient being path(node, g), and on to its own history. The node is
         a DETACH of its own: a plain one is a user's x.detach(), or _path_input."""
         old = self.node
         self.node = make(Op.DETACH, (old,), "written")
-        add_gradient_path(self.node, value.node, path)
+        add_gradient_path(self.node, value, path)
         if self.requires_grad:
             add_gradient_path(self.node, old, lambda node, g: g)
         self.__dict__["_nonleaf"] = True
@@ -378,16 +378,17 @@ class IndexMixin:
                 handle.__dict__["_base"] = _root(self)  # a view of self's storage: its leaf status counts
                 if self.__dict__.get("_detached"):  # ...unless self is a detach() of it (torch allows)
                     handle.__dict__["_detached"] = True
+                written = value.node  # (value may be a view of self's storage: it moves on)
                 realize(handle.assign(value))
                 if handle.__dict__.get("_detached") and handle.requires_grad and not self.requires_grad:
                     # written through a detach(): self leads to the value through the part written
                     new = self._new  # (the path must not hold self, whose node it is keyed by)
-                    self._lead_to(value, lambda node, g: _apply_plan(new(g), plan).node)
+                    self._lead_to(written, lambda node, g: _apply_plan(new(g), plan).node)
             else:
                 version_counter(self).value += 1  # an empty write is still a write (torch)
                 if is_grad_enabled() and value.requires_grad and self.dtype.is_float:
                     # torch links it to the value all the same, whose gradient is then zeros
-                    self._lead_to(value, lambda node, g, v=value.node: const(v, 0.0))
+                    self._lead_to(value.node, lambda node, g, v=value.node: const(v, 0.0))
             return
         # a lazy tensor has no storage to write: rebind it to the updated expression
         inner = self._const(True, dtypes.bool_, view.shape)
