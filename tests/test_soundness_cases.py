@@ -684,3 +684,28 @@ def test_copy_of_a_tensor_onto_itself_writes_nothing(device):
             refused = 1.0
         return {"e": e, "e version": e._version, "y": y, "y version": y._version, "refused": refused}
     same_as_torch(case, device)
+
+
+@pytest.mark.parametrize("write", ["no_grad sub_", "sub_", "setitem", "mul_ by a tensor with grad"])
+def test_a_write_through_a_detach_keeps_the_storages_own_history(device, write):
+    """v = c * w2; d = v.detach(); d -= 1: v keeps its grad_fn in torch, so w2's gradient
+    through v is unchanged. Here v's new version had no gradient path and the gradient
+    through v was silently dropped (found by a seeded run); d does not lead to v's history."""
+    def case(T, dev):
+        w2 = T.tensor(3.0, device=dev, requires_grad=True)
+        v = T.tensor(-3.125, device=dev) * w2
+        d = v.detach()
+        w = T.tensor(2.0, device=dev, requires_grad=True)
+        if write == "no_grad sub_":
+            with T.no_grad():
+                d.sub_(d)
+        elif write == "sub_":
+            d.sub_(1.0)
+        elif write == "setitem":
+            d[...] = 7.0
+        else:
+            d.mul_(w)
+        (w2 * -3.375 + v * -2.125 + d * 1.5).sum().backward()
+        return {"v": v.detach(), "w2.grad": w2.grad, "w.grad": w.grad if w.grad is not None else T.zeros(()),
+                "d requires grad": d.requires_grad}
+    same_as_torch(case, device)

@@ -327,10 +327,17 @@ def realize(*tensors) -> None:
     for t, r in zip(everything, results):
         if t.node.op is Op.ASSIGN:  # the tensor stays what it was: the (view of the) buffer written
             mode = t.__dict__.pop("_grad_write", None)
-            if mode is not None and t.__dict__.get("_detached"):
+            if t.__dict__.get("_detached"):
+                # written through a detach(): the tensor written through leads to a value with
+                # history, and the storage's own history stays as if nothing was written (torch:
+                # the storage's other tensors keep their grad_fn)
                 if mode == "record":
                     into_detached.append((t, t.node.srcs[1]))
-            elif mode is not None:
+                if has_gradient_path(_storage_view(t.node.srcs[0])):
+                    with_gradient.append((t.node, "keep"))
+                t.node = make(Op.DETACH, (t.node.srcs[0],))  # (it stays a detach)
+                continue
+            if mode is not None:
                 with_gradient.append((t.node, mode))
             t.node = t.node.srcs[0]
         elif t.node.op is Op.BUFFER:
@@ -344,7 +351,7 @@ def realize(*tensors) -> None:
             for m in _views(root):
                 if _storage_view(m.node) is None:
                     m.node = _swap_base(m.node, old, root.node)
-    grad_storages = {_storage_view(a.srcs[0]).buffer.storage for a, _ in with_gradient}
+    grad_storages = {_storage_view(a.srcs[0]).buffer.storage for a, mode in with_gradient if mode == "record"}
     if written:
         _move_views(written, grad_storages)
     for a, mode in with_gradient:  # after the views moved: they hold the new version's nodes
@@ -352,8 +359,9 @@ def realize(*tensors) -> None:
     for t, value in into_detached:
         # written through a detach(): the tensor the write went through now leads to the value
         # written (torch: it has a grad_fn); the storage's other tensors are not touched (a
-        # leaf stays a leaf with its own gradient)
-        t.node = make(Op.DETACH, (t.node,))
+        # leaf stays a leaf with its own gradient). A DETACH of its own: a plain one is any
+        # other x.detach() of the storage, which must not lead there
+        t.node = make(Op.DETACH, (t.node,), "written")
         add_gradient_path(t.node, value, lambda node, g: g)
         t.__dict__["_nonleaf"] = True
         t.requires_grad = True
