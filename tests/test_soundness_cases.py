@@ -709,3 +709,23 @@ def test_a_write_through_a_detach_keeps_the_storages_own_history(device, write):
         return {"v": v.detach(), "w2.grad": w2.grad, "w.grad": w.grad if w.grad is not None else T.zeros(()),
                 "d requires grad": d.requires_grad}
     same_as_torch(case, device)
+
+
+def test_copy_into_a_result_an_op_kept_checks_that_op(device):
+    """y = x.relu(); y.copy_(x): torch's graph still reaches relu (with a zero gradient), so
+    its backward finds the result relu kept written, and raises. Here the copy dropped the old
+    graph, and the backward ran (found by a seeded run)."""
+    def case(T, dev):
+        x = T.tensor([2.375, -1.0], device=dev, requires_grad=True)
+        y = T.nn.functional.relu(x)
+        y.copy_(x)
+        try:
+            (y * 2.875).sum().backward()
+            raised = 0.0
+        except RuntimeError:
+            raised = 1.0
+        z = x * 2
+        z.copy_(x * 3)
+        (z * 2.875).sum().backward()
+        return {"raised": raised, "x.grad": x.grad, "z": z.detach()}
+    same_as_torch(case, device)

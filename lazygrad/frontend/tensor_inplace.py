@@ -28,10 +28,11 @@ from lazygrad.ir.ops import MOVEMENT, Op
 
 
 class InplaceMixin:
-    def assign(self, value):
+    def assign(self, value, _replaces: bool = False):
         """Lazily replace this tensor's contents (same shape and dtype; value broadcasts).
         On a realized tensor the write goes into its buffer in place when realized, so every
-        view of that buffer sees it; `lg.realize` runs several assigns in one schedule."""
+        view of that buffer sees it; `lg.realize` runs several assigns in one schedule.
+        (_replaces: the value is no function of the old contents, as copy_'s source)"""
         if not isinstance(value, TensorBase):
             value = self._from_data(value, dtype=self.dtype, device=self.device)
         if value.device != self.device:
@@ -52,10 +53,11 @@ class InplaceMixin:
                 self.__dict__["_grad_write"] = "record"
             elif not is_grad_enabled() and has_gradient_path(base):
                 self.__dict__["_grad_write"] = "keep"
-        elif self.requires_grad and is_grad_enabled() and not value.requires_grad:
-            # a value without history (fill_, zero_, copy_ of data) replaces one with history:
-            # torch's graph still reaches the old value's leaves, which get zero gradients
-            # (not None). The new node must be one of its own to carry that path.
+        elif self.requires_grad and is_grad_enabled() and (_replaces or not value.requires_grad):
+            # a value without history (fill_, zero_, copy_ of data), or one copied in, replaces
+            # one with history: torch's graph still reaches the old value (its leaves get zero
+            # gradients, not None; what its ops kept is checked). The new node must be one of
+            # its own to carry that path.
             seam = make(Op.CONTIGUOUS, (value.node,))
             add_gradient_path(seam, self.node, lambda node, g, old=self.node: const(old, 0.0))
             self.node = seam
@@ -137,4 +139,4 @@ class InplaceMixin:
             version_counter(self).value += 1
             return self
         check_write_overlap(self, (src,))
-        return self.assign(src).realize()
+        return self.assign(src, _replaces=True).realize()
