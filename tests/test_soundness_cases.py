@@ -729,3 +729,29 @@ def test_copy_into_a_result_an_op_kept_checks_that_op(device):
         (z * 2.875).sum().backward()
         return {"raised": raised, "x.grad": x.grad, "z": z.detach()}
     same_as_torch(case, device)
+
+
+@pytest.mark.parametrize("case_name", ["rows", "ellipsis", "shifted", "new dims", "size-1 dim"])
+def test_slice_assignment_of_a_broadcast_view_of_the_same_storage(device, case_name):
+    """torch expands a slice assignment's value before its overlap check, so a value that
+    broadcasts (its elements repeat) is not checked; one that does not is (x[1:] = x[:3]
+    raises). Here every partial overlap raised (found by a seeded run)."""
+    writes = {
+        "rows": (lambda y: y.reshape(2, 3), lambda y: (slice(None), slice(0, 3)), lambda y: y[0:1, 0:3]),
+        "ellipsis": (lambda y: y.reshape(3, 2), lambda y: Ellipsis, lambda y: y[1]),
+        "shifted": (lambda y: y, lambda y: slice(1, None), lambda y: y[:5]),
+        "new dims": (lambda y: y.reshape(3, 2), lambda y: (None, slice(None), None, slice(None)),
+                     lambda y: y[1:2].reshape(1, 1, 1, 2)),
+        "size-1 dim": (lambda y: y.reshape(3, 2, 1), lambda y: (slice(None),) * 3, lambda y: y[0:1]),
+    }
+    shape, index, value = writes[case_name]
+
+    def case(T, dev):
+        y = shape(T.arange(6.0, device=dev))
+        try:
+            y[index(y)] = value(y)
+            raised = 0.0
+        except RuntimeError:
+            raised = 1.0
+        return {"y": y, "raised": raised}
+    same_as_torch(case, device)

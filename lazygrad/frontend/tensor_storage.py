@@ -100,6 +100,8 @@ def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False)
     for src in sources:
         if getattr(src, "node", None) is None or src is target or not _same_storage(src.node, target.node):
             continue
+        if broadcast and src.numel() != target.numel():
+            continue  # torch expands a slice assignment's value first: repeats are not checked
         view = strided_view(target)
         other = strided_view(src)
         if view is None or other is None:
