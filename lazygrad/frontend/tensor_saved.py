@@ -56,6 +56,39 @@ KEEPS: dict[str, tuple[str, ...]] = {
 _NAMES = {"self": "input", "arg": "other operand", "result": "result"}
 
 
+def _matmul_copies(a, b) -> set[str]:
+    """Which operands of a @ b torch's matmul keeps only as a copy (a write to the original
+    then goes unseen): with 3 or more dims it folds, transposes or expands operands, and
+    keeps what that made. tensor2 batched against a 1- or 2-dim tensor1 (or one whose batch
+    is all ones) is transposed into a copy; operands broadcast to a bigger batch are copies."""
+    if not isinstance(a, TensorBase) or not isinstance(b, TensorBase) or max(a.ndim, b.ndim) <= 2:
+        return set()
+    if b.ndim <= 2 or all(d == 1 for d in b.shape[:-2]):
+        return set()  # tensor1 folded into rows: both kept as they are
+    if a.ndim <= 2 or a.shape[:-2] == (1,) and b.ndim == 3:
+        return {"b"}  # tensor2 transposed into a copy
+    if all(d == 1 for d in a.shape[:-2]):
+        return set()  # (as measured against torch 2.13: its special cases, not a principle)
+    n = max(a.ndim, b.ndim) - 2
+    a_batch, b_batch = ((1,) * (n - t.ndim + 2) + t.shape[:-2] for t in (a, b))
+    batch = tuple(max(x, y) for x, y in zip(a_batch, b_batch))
+    return {name for name, own in (("a", a_batch), ("b", b_batch)) if own != batch}
+
+
+def _copies_of_operands(a_is: str, b_is: str):
+    """x.op(y) -> the names ("self", "arg") of the operands torch keeps as copies, where a
+    (tensor1 of the matmul) is `a_is` and b is `b_is`."""
+    def kept_as_copy(x, y) -> set[str]:
+        values, names = {"self": x, "arg": y}, {"a": a_is, "b": b_is}
+        return {names[w] for w in _matmul_copies(values[a_is], values[b_is])}
+    return kept_as_copy
+
+
+# what torch's op keeps only as a copy, so that a write to the operand goes unseen there
+KEPT_AS_COPY = {"matmul": _copies_of_operands("self", "arg"), "__matmul__": _copies_of_operands("self", "arg"),
+                "__rmatmul__": _copies_of_operands("arg", "self")}
+
+
 class _Depth(threading.local):
     depth = 0
     target = None  # the tensor an in-place op is computing the new value of
@@ -111,9 +144,10 @@ def _wrap(name: str, fn, items: tuple, tensor_cls):
         if rules and isinstance(out, tensor_cls) and out.requires_grad and is_grad_enabled():
             values = {"self": self, "arg": args[0] if args else kwargs.get(first), "result": out}
             target = inside.target
+            copies = KEPT_AS_COPY[name](self, values["arg"]) if name in KEPT_AS_COPY else ()
             kept = tuple((version_counter(values[what]), _NAMES[what]) for what, kind, who in rules
                          if isinstance(values[what], tensor_cls) and _holds(kind, values.get(who), tensor_cls)
-                         and not (what == "self" and values[what] is target))
+                         and not (what == "self" and values[what] is target) and what not in copies)
             if kept:
                 # on the node of the value itself: a view's (amax's reshape) is not on the
                 # gradient's way once a write has given that value storage
