@@ -98,7 +98,7 @@ def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False)
         raise RuntimeError(_OVERLAP.format(what="more than one element of the written-to tensor",
                                            loc=user_location()))
     for src in sources:
-        if getattr(src, "node", None) is None or src is target or not _same_storage(src.node, target.node):
+        if getattr(src, "node", None) is None or src is target or not _same_storage(src, target):
             continue
         if broadcast and src.numel() != target.numel():
             continue  # torch expands a slice assignment's value first: repeats are not checked
@@ -141,11 +141,13 @@ def _squeezed(view: View) -> tuple:
     return tuple((d, st) for d, st in zip(view.shape, view.strides) if d != 1)
 
 
-def _same_storage(a: Node, b: Node) -> bool:
-    a, b = _under_views(a), _under_views(b)
-    if a.op is Op.BUFFER and b.op is Op.BUFFER:
-        return a.buffer is not None and b.buffer is not None and a.buffer.storage is b.buffer.storage
-    return a is b
+def _same_storage(a: TensorBase, b: TensorBase) -> bool:
+    """Whether two tensors are views of one storage: one buffer's, or, unrealized, one base
+    tensor's (equal lazy values are one node, yet two tensors: lg.tensor(2) twice)."""
+    na, nb = _under_views(a.node), _under_views(b.node)
+    if na.op is Op.BUFFER and nb.op is Op.BUFFER:
+        return na.buffer is not None and nb.buffer is not None and na.buffer.storage is nb.buffer.storage
+    return na is nb and _root(a) is _root(b)
 
 
 def _elements(view: View):
