@@ -56,37 +56,38 @@ KEEPS: dict[str, tuple[str, ...]] = {
 _NAMES = {"self": "input", "arg": "other operand", "result": "result"}
 
 
-def _matmul_copies(a, b) -> set[str]:
-    """Which operands of a @ b torch's matmul keeps only as a copy (a write to the original
-    then goes unseen): with 3 or more dims it folds, transposes or expands operands, and
-    keeps what that made. tensor2 batched against a 1- or 2-dim tensor1 (or one whose batch
-    is all ones) is transposed into a copy; operands broadcast to a bigger batch are copies."""
+def _matmul_copies(a, b) -> tuple[bool, bool]:
+    """Whether torch's a @ b keeps a, and b, only as a copy (a write to the original then goes
+    unseen): with 3 or more dims it folds, transposes or expands operands, and keeps what
+    that made. tensor2 batched against a 1- or 2-dim tensor1 is transposed into a copy;
+    operands broadcast to a bigger batch are copies."""
     if not isinstance(a, TensorBase) or not isinstance(b, TensorBase) or max(a.ndim, b.ndim) <= 2:
-        return set()
+        return False, False
     if b.ndim <= 2 or all(d == 1 for d in b.shape[:-2]):
-        return set()  # tensor1 folded into rows: both kept as they are
+        return False, False  # tensor1 folded into rows: both kept as they are
     if a.ndim <= 2 or a.shape[:-2] == (1,) and b.ndim == 3:
-        return {"b"}  # tensor2 transposed into a copy
+        return False, True  # tensor2 transposed into a copy
     if all(d == 1 for d in a.shape[:-2]):
-        return set()  # (as measured against torch 2.13: its special cases, not a principle)
+        return False, False  # (as measured against torch 2.13: its special cases, not a principle)
     n = max(a.ndim, b.ndim) - 2
     a_batch, b_batch = ((1,) * (n - t.ndim + 2) + t.shape[:-2] for t in (a, b))
     batch = tuple(max(x, y) for x, y in zip(a_batch, b_batch))
-    return {name for name, own in (("a", a_batch), ("b", b_batch)) if own != batch}
+    return a_batch != batch, b_batch != batch
 
 
-def _copies_of_operands(a_is: str, b_is: str):
-    """x.op(y) -> the names ("self", "arg") of the operands torch keeps as copies, where a
-    (tensor1 of the matmul) is `a_is` and b is `b_is`."""
+def _matmul_kept_as_copy(tensor1: str, tensor2: str):
+    """x.op(y) -> the names ("self", "arg") of the operands torch's matmul keeps as copies,
+    tensor1 and tensor2 naming which operand is which."""
     def kept_as_copy(x, y) -> set[str]:
-        values, names = {"self": x, "arg": y}, {"a": a_is, "b": b_is}
-        return {names[w] for w in _matmul_copies(values[a_is], values[b_is])}
+        values = {"self": x, "arg": y}
+        copies = _matmul_copies(values[tensor1], values[tensor2])
+        return {name for name, copied in zip((tensor1, tensor2), copies) if copied}
     return kept_as_copy
 
 
 # what torch's op keeps only as a copy, so that a write to the operand goes unseen there
-KEPT_AS_COPY = {"matmul": _copies_of_operands("self", "arg"), "__matmul__": _copies_of_operands("self", "arg"),
-                "__rmatmul__": _copies_of_operands("arg", "self")}
+KEPT_AS_COPY = {"matmul": _matmul_kept_as_copy("self", "arg"), "__matmul__": _matmul_kept_as_copy("self", "arg"),
+                "__rmatmul__": _matmul_kept_as_copy("arg", "self")}
 
 
 class _Depth(threading.local):
