@@ -143,6 +143,12 @@ TWINS = {  # name: (the op built twice from x, the use of each result, the resul
     "sigmoid, the other's use": (lambda x: x.sigmoid(), lambda t, x: t * 2, 1),
     "mul keeps a twin operand": (lambda x: x + 1, lambda t, x: t * x, 0),
     "mul keeps the other twin": (lambda x: x + 1, lambda t, x: t * x, 1),
+    # results that were views of the op's own intermediate (sum's reshape of its reduce)
+    "amax over a dim, through the written one": (lambda x: x.amax(-1), lambda t, x: t, 0),
+    "amax over a dim, through the other": (lambda x: x.amax(-1), lambda t, x: t, 1),
+    "max(dim), through the written one": (lambda x: x.max(-1)[0], lambda t, x: t, 0),
+    "max(dim), through the other": (lambda x: x.max(-1)[0], lambda t, x: t, 1),
+    "min(dim), through the other": (lambda x: x.min(-1)[0], lambda t, x: t, 1),
 }
 
 

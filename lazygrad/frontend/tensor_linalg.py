@@ -9,7 +9,7 @@ from __future__ import annotations
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.frontend.tensor_shape import broadcast_shape
+from lazygrad.frontend.tensor_shape import _unviewed, broadcast_shape
 from lazygrad.ir.ops import Op
 
 
@@ -53,7 +53,7 @@ def _packed_matmul(a, b):
     a_panels = a.reshape(m // PACK, PACK, k).permute(0, 2, 1)._contiguous()
     b_panels = b.reshape(k, n // PACK, PACK).permute(1, 0, 2)._contiguous()
     tiles = a_panels.reshape(m // PACK, 1, k, PACK, 1) * b_panels.reshape(1, n // PACK, k, 1, PACK)
-    return tiles.sum(2).permute(0, 2, 1, 3).reshape(m, n)
+    return _unviewed(tiles.sum(2).permute(0, 2, 1, 3).reshape(m, n))
 
 
 class LinalgMixin:
@@ -87,7 +87,7 @@ class LinalgMixin:
             out = out.squeeze(-2)
         if b.ndim == 1:
             out = out.squeeze(-1)
-        return out
+        return _unviewed(out)
 
     def __matmul__(self, other):
         return self.matmul(other)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from lazygrad import dtypes
 from lazygrad.frontend.tensor_declared import result_gradient
-from lazygrad.frontend.tensor_shape import _new_tensor
+from lazygrad.frontend.tensor_shape import _new_tensor, _unviewed
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
@@ -106,7 +106,7 @@ class ReduceMixin:
         m = x.amax(axes, keepdim=True)
         m = m.isinf().if_else(0.0, m)
         out = (x - m).exp().sum(axes, keepdim=True).log() + m
-        return out if keepdim else out.squeeze(axes) if axes else out
+        return out if keepdim else _unviewed(out.squeeze(axes)) if axes else out
 
     # ---- max and min ---------------------------------------------------------------------
     def amax(self, dim=None, keepdim=False):
@@ -144,7 +144,7 @@ class ReduceMixin:
         axis = self._axis(dim)
         values = self.gather(axis, index)
         if not keepdim:
-            values, index = values.squeeze(axis), index.squeeze(axis)
+            values, index = _unviewed(values.squeeze(axis)), _unviewed(index.squeeze(axis))
         return ValuesIndices(values, index)
 
     def argmax(self, dim=None, keepdim=False):
@@ -164,7 +164,7 @@ class ReduceMixin:
         position = _positions(x, axis)
         first = n - hit.if_else(n - position, 0).amax(axis, keepdim=True)
         if not keepdim:
-            first = first.squeeze(axis) if self.ndim else first.reshape(())
+            first = _unviewed(first.squeeze(axis) if self.ndim else first.reshape(()))
         return first
 
     def argmin(self, dim=None, keepdim=False):

@@ -13,7 +13,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
-from lazygrad.frontend.tensor_storage import strided_view
+from lazygrad.frontend.tensor_storage import _storage_view, strided_view
 from lazygrad.ir.node import make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 
@@ -64,6 +64,16 @@ def _new_tensor(t):
         return t._derive(t.node)  # a new tensor, never t itself nor a view: no alias of the input
     true = make(Op.CONST, (), True, dtypes.bool_, t.shape, t.device)
     return t._derive(make(Op.WHERE, (true, t.node, t.node)))
+
+
+def _unviewed(t):
+    """An op built from views of its own intermediates (sum's reshape of its keepdim reduce,
+    matmul's squeeze) would return a view of a tensor nobody else holds; torch's result is
+    no view (`_base` is None), and a write into it must count against what the op kept, not
+    against that hidden intermediate. A lazy view becomes a tensor of its own for free."""
+    if t.__dict__.get("_base") is None:
+        return t
+    return t._derive(t.node) if _storage_view(t.node) is None else _new_tensor(t)
 
 
 class ShapeMixin:
@@ -211,7 +221,7 @@ class ShapeMixin:
             if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
                 raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts}")
             shift = shifts[0] if isinstance(shifts, (tuple, list)) else shifts
-            return self.flatten().roll(shift, 0).reshape(self.shape)
+            return _unviewed(self.flatten().roll(shift, 0).reshape(self.shape))
         shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
         dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
         if len(shifts) != len(dims):
