@@ -773,3 +773,28 @@ def test_equal_lazy_tensors_are_not_one_storage_to_the_overlap_check(device):
             raised = 1.0
         return {"a": a, "v": v, "b": b, "raised": raised}
     same_as_torch(case, device)
+
+
+@pytest.mark.parametrize("write", ["zero_", "fill_", "copy_", "detached slice"])
+def test_two_writes_of_one_value_keep_their_own_histories(device, write):
+    """`a.zero_()` and `b.zero_()` of one shape write one value: the node that carries a's
+    link to its old value must not be b's too, or b's backward reaches a's history (here
+    floor_divide's missing derivative raised; found by a seeded run)."""
+    def case(T, dev):
+        w = T.tensor([[0.75, 3.5, -3.125, -3.875]], requires_grad=True, device=dev)
+        a, b = w // 2.0, w.sign() * w
+
+        def do(t):
+            if write == "zero_":
+                t.zero_()
+            elif write == "fill_":
+                t.fill_(2.0)
+            elif write == "copy_":
+                t.copy_(T.ones(1, 4, device=dev))
+            else:
+                t.detach()[:, 1:] = 5.0
+        do(a)
+        do(b)
+        (b * T.tensor([[1.0, 2.0, 3.0, 4.0]], device=dev)).sum().backward()
+        return {"b": host(b), "w.grad": host(w.grad)}
+    same_as_torch(case, device)

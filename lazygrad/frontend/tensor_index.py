@@ -34,7 +34,7 @@ from lazygrad.frontend.tensor_storage import (
     realize,
     version_counter,
 )
-from lazygrad.ir.gradient import add_gradient_path, const
+from lazygrad.ir.gradient import add_gradient_path, const, path_carrier
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import MOVEMENT, Op
 
@@ -352,7 +352,7 @@ class IndexMixin:
         grad_fn), value's gradient being path(node, g), and on to its own history. The node is
         a DETACH of its own: a plain one is a user's x.detach(), or _path_input."""
         old = self.node
-        self.node = make(Op.DETACH, (old,), "written")
+        self.node = path_carrier(Op.DETACH, old, "written")
         add_gradient_path(self.node, value, path)
         if self.requires_grad:
             add_gradient_path(self.node, old, lambda node, g: g)

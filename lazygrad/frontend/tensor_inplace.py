@@ -22,7 +22,7 @@ from lazygrad.frontend.tensor_storage import (
     check_write_overlap,
     version_counter,
 )
-from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path
+from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path, path_carrier
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
 
@@ -58,7 +58,7 @@ class InplaceMixin:
             # one with history: torch's graph still reaches the old value (its leaves get zero
             # gradients, not None; what its ops kept is checked). The new node must be one of
             # its own to carry that path.
-            seam = make(Op.CONTIGUOUS, (value.node,))
+            seam = path_carrier(Op.CONTIGUOUS, value.node, "replaced")
             add_gradient_path(seam, self.node, lambda node, g, old=self.node: const(old, 0.0))
             self.node = seam
         else:  # not realized and no views: nothing else can see its storage, so rebind functionally

@@ -22,7 +22,7 @@ from lazygrad.errors import InplaceViewError
 from lazygrad.frontend.autograd import VersionCounter
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.ir.gradient import add_gradient_path, gradient_nodes, has_gradient_path
+from lazygrad.ir.gradient import add_gradient_path, gradient_nodes, has_gradient_path, path_carrier
 from lazygrad.ir.node import Node, make, replace_srcs, toposort, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import View
@@ -365,7 +365,7 @@ def realize(*tensors) -> None:
         # written (torch: it has a grad_fn); the storage's other tensors are not touched (a
         # leaf stays a leaf with its own gradient). A DETACH of its own: a plain one is any
         # other x.detach() of the storage, which must not lead there
-        t.node = make(Op.DETACH, (t.node,), "written")
+        t.node = path_carrier(Op.DETACH, t.node, "written")
         add_gradient_path(t.node, value, lambda node, g: g)
         t.__dict__["_nonleaf"] = True
         t.requires_grad = True

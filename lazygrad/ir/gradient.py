@@ -174,6 +174,20 @@ def has_gradient_path(node: Node) -> bool:
     return bool(_PATHS.get(node))
 
 
+def path_carrier(op: Op, src: Node, tag: str) -> Node:
+    """A node computing op(src) that no other build shares, for the caller to declare paths
+    on. Identical structures are one node: built plainly, the node a write declares its
+    history on would also be an equal expression's (`y.clone()`) or another write's
+    (`x.zero_()` and `y.zero_()` of one shape are one node), and a gradient through either
+    would reach both histories. Its arg is (tag, n), n the smallest number no live node holds
+    (a node with no paths is dead or never built), so a loop rebuilding one write rebuilds
+    one graph, and its schedules are remembered."""
+    n = 0
+    while has_gradient_path(node := make(op, (src,), (tag, n))):
+        n += 1
+    return node
+
+
 def _paths_of(node: Node) -> tuple[Node, ...]:
     paths = _PATHS.get(node)
     return tuple(paths) if paths else ()
