@@ -5,6 +5,9 @@ source looks like; then the same kernels, rendered for a GPU, run on whatever Op
 there is (PoCL on a CPU runs any valid OpenCL) and compared with numpy."""
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import numpy as np
 import pytest
 
@@ -12,7 +15,9 @@ import lazygrad as lg
 from lazygrad.codegen import heuristics
 from lazygrad.codegen.lower import lower
 from lazygrad.codegen.opencl_launch import launch_options
+from lazygrad.codegen.pipeline import loop_pass
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry
+from lazygrad.codegen.work_groups import work_groups
 from lazygrad.runtime import opencl
 from lazygrad.runtime.registry import get_device
 
@@ -110,7 +115,10 @@ def tiled(monkeypatch):
         pytest.skip(f"OpenCL does not work here: {WHY}")
     dev = get_device("opencl")
     monkeypatch.setitem(heuristics._PROFILES, "opencl", heuristics.GPU_PROFILE)
-    monkeypatch.setattr(dev, "renderer", OpenCLRenderer(gpu_traits()).render)
+    traits = gpu_traits()
+    monkeypatch.setattr(dev, "renderer", OpenCLRenderer(traits).render)
+    plan = dataclasses.replace(loop_pass("work-groups"), run=functools.partial(work_groups, traits=traits))
+    monkeypatch.setattr(dev, "loop_passes", (plan,))
 
 
 def run_tiled(out: lg.Tensor) -> np.ndarray:

@@ -21,6 +21,7 @@ from lazygrad.codegen.loop_ir import (
     Update,
     VecAcc,
     VecLoad,
+    plain_loops,
     walk_stmts,
 )
 from lazygrad.dtypes import DType, float16, float32, float64, int64
@@ -282,7 +283,9 @@ class CStyleRenderer:
 
     def render(self, kernel: LoopKernel) -> str:
         """prelude, definitions of the helpers the body calls, helpers, then the kernel: each
-        a list of lines, assembled once the body is printed."""
+        a list of lines, assembled once the body is printed. (An OpenCL launch, which a
+        language without work groups cannot print, runs as its loops.)"""
+        kernel = plain_loops(kernel)
         self._vector_lanes = {}
         self.called: set[str] = set()
         prelude = self.prelude(kernel)  # (first: it refuses what the language lacks)

@@ -2,7 +2,8 @@
 
 A LoopKernel is a name, its parameters (parameter 0 is the output) and a body of statements:
 
-    Loop(var, extent, kind, body)   for var in 0..extent-1; kind: serial | parallel | simd
+    Loop(var, extent, kind, body)   for var in 0..extent-1; kind: serial | parallel | simd,
+                                    or on OpenCL: shared | tiled (see Grid)
     Let(name, value)                an SSA value (Expr)
     Acc(name, dtype, op, init)      a mutable accumulator combined with op (add or max)
     Update(name, value)             acc = op(acc, value)
@@ -16,6 +17,24 @@ A LoopKernel is a name, its parameters (parameter 0 is the output) and a body of
 In an Update of a VecAcc, a variable that names a VecLoad is a vector and every other
 operand is a scalar broadcast to all lanes (a register tile: codegen/register_tiles.py).
 
+An OpenCL kernel's launch (codegen/work_groups.py) is one more statement, the whole body:
+
+    Grid(dims, local, body, mode, per_group)
+                                    the body once for every value of the output loop variables
+                                    in dims (NDRange dimension 0 first; a dimension's variables
+                                    outermost first), in work groups of local[d] work items;
+                                    mode "split" or "chunks": a work group of local[0] items
+                                    shares each `shared` loop of the body (striding through it,
+                                    or a contiguous chunk each) for per_group outputs
+    Loop(..., kind="tiled", chunk)  a reduce loop run chunk iterations at a time, its Stage
+                                    values loaded once a chunk into local memory
+    Stage(name, value, dim, reduce_fastest)
+                                    a Let whose value is the same for a whole row (dim 1) or
+                                    column (dim 0) of the work group
+
+Run anywhere else they mean their plain loops (`plain_loops`): what they add is where the work
+runs, never what it computes.
+
 Renderers and the python interpreter read exactly this; nothing here knows about tensors.
 """
 from __future__ import annotations
@@ -27,7 +46,8 @@ from lazygrad.dtypes import DType
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, step_along, var_name
 
-LOOP_KINDS = ("serial", "parallel", "simd")
+LOOP_KINDS = ("serial", "parallel", "simd", "shared", "tiled")
+GRID_MODES = ("local", "split", "chunks")
 ACC_RANGE = (-2**62, 2**62)  # the integer range an accumulator variable is given
 
 
@@ -43,7 +63,8 @@ class Loop:
     var: str
     extent: int
     kind: str
-    body: tuple["Stmt", ...]
+    body: tuple[Stmt, ...]
+    chunk: int = 0  # a tiled loop's iterations a chunk
 
 
 @dataclass(frozen=True)
@@ -91,7 +112,55 @@ class VecLoad:
     width: int
 
 
-Stmt = Union[Loop, Let, Acc, Update, Store, VecAcc, VecLoad]
+@dataclass(frozen=True)
+class Stage(Let):
+    dim: int = 0  # the work-group dimension (0 or 1) the value varies along
+    reduce_fastest: bool = True  # the group fills its local copy along the reduce index
+
+
+@dataclass(frozen=True)
+class GridVar:
+    var: str
+    extent: int
+
+
+@dataclass(frozen=True)
+class Grid:
+    dims: tuple[tuple[GridVar, ...], ...]
+    local: tuple[int, ...]
+    body: tuple[Stmt, ...]
+    mode: str = "local"
+    per_group: int = 1
+
+    def extent(self, dim: int) -> int:
+        n = 1
+        for v in self.dims[dim]:
+            n *= v.extent
+        return n
+
+    @property
+    def outputs(self) -> int:
+        n = 1
+        for d in range(len(self.dims)):
+            n *= self.extent(d)
+        return n
+
+    @property
+    def global_size(self) -> tuple[int, ...]:
+        """The NDRange: dimension 0 rounded up to whole work groups (its work items past the
+        extent do nothing); a split's, one group of local[0] items per per_group outputs."""
+        if self.mode != "local":
+            return (self.outputs // self.per_group * self.local[0],)
+        sizes = [self.extent(d) for d in range(len(self.dims))]
+        return (-(-sizes[0] // self.local[0]) * self.local[0], *sizes[1:])
+
+    @property
+    def vars(self) -> list[GridVar]:
+        """The output loop variables, outermost first (the loop nest they came from)."""
+        return [v for dim in reversed(self.dims) for v in dim]
+
+
+Stmt = Union[Loop, Let, Acc, Update, Store, VecAcc, VecLoad, Grid]
 ACCUMULATORS = (Acc, VecAcc)
 
 
@@ -114,8 +183,36 @@ def walk_stmts(body: tuple[Stmt, ...]):
     while stack:
         s = stack.pop()
         yield s
-        if isinstance(s, Loop):
+        if isinstance(s, (Loop, Grid)):
             stack.extend(reversed(s.body))
+
+
+def plain_loops(kernel: LoopKernel) -> LoopKernel:
+    """The kernel without its OpenCL launch: a Grid as the loop nest of its variables (the
+    outermost parallel), shared and tiled loops as serial ones, a Stage as a Let. What runs
+    where changes; what is computed does not, so any device can run an OpenCL kernel's
+    Loop IR this way."""
+    if not any(isinstance(s, Grid) for s in kernel.body):
+        return kernel
+    return LoopKernel(kernel.name, kernel.params, _plain(kernel.body))
+
+
+def _plain(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+    out: list[Stmt] = []
+    for s in body:
+        if isinstance(s, Grid):
+            inner = _plain(s.body)
+            for k, v in reversed(list(enumerate(s.vars))):
+                inner = (Loop(v.var, v.extent, "parallel" if k == 0 else "serial", inner),)
+            out.extend(inner)
+        elif isinstance(s, Loop):
+            kind = "serial" if s.kind in ("shared", "tiled") else s.kind
+            out.append(Loop(s.var, s.extent, kind, _plain(s.body)))
+        elif isinstance(s, Stage):
+            out.append(Let(s.name, s.value))
+        else:
+            out.append(s)
+    return tuple(out)
 
 
 def load_steps(exprs, var: str):

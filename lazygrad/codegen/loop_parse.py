@@ -19,12 +19,16 @@ import os
 from lazygrad import dtypes
 from lazygrad.codegen.loop_ir import (
     ACC_RANGE,
+    GRID_MODES,
     LOOP_KINDS,
     Acc,
+    Grid,
+    GridVar,
     Let,
     Loop,
     LoopKernel,
     Param,
+    Stage,
     Stmt,
     Store,
     Update,
@@ -132,20 +136,76 @@ class _LoopBuilder:
     def body(self, tree) -> tuple[Stmt, ...]:
         return tuple(getattr(self, st.data)(*st.children) for st in tree.children)
 
-    def loop(self, var, start, end, kind, body) -> Loop:
-        if self.integer(start) != 0:
-            raise self.error(f"loops start at 0, found {str(start)!r}", start)
-        extent = self.integer(end)
+    def loop(self, var, start, end, kind, chunk, body) -> Loop:
+        extent = self.range_end(start, end)
         if kind is not None and str(kind) not in LOOP_KINDS:
             raise self.error(f"unknown loop kind {str(kind)!r}; expected one of {', '.join(LOOP_KINDS)}",
                              kind)
+        if (kind == "tiled") != (chunk is not None):
+            raise self.error("a tiled loop, and only a tiled loop, names its chunk (for r0 in 0..64 tiled 16)",
+                             chunk if chunk is not None else kind)
         kind = "serial" if kind is None else str(kind)
-        self.define(var, loop_var(str(var), extent))
+        size = 0 if chunk is None else self.integer(chunk)
+        if kind == "tiled" and not 0 < size <= extent:
+            raise self.error(f"a tiled loop's chunk is from 1 to its extent {extent}, found {size}", chunk)
+        stmts = self.scoped(body, [(var, extent)])
+        return Loop(str(var), extent, kind, stmts, size)
+
+    def range_end(self, start, end) -> int:
+        if self.integer(start) != 0:
+            raise self.error(f"loops start at 0, found {str(start)!r}", start)
+        return self.integer(end)
+
+    def scoped(self, body, variables) -> tuple[Stmt, ...]:
+        """body's statements, with loop variables defined for it alone."""
+        for var, extent in variables:
+            self.define(var, loop_var(str(var), extent))
         self.scopes.append({})
         stmts = self.body(body)
         self.scopes.pop()
-        del self.scopes[-1][str(var)]
-        return Loop(str(var), extent, kind, stmts)
+        for var, _ in variables:
+            del self.scopes[-1][str(var)]
+        return stmts
+
+    def grid(self, mode, *rest) -> Grid:
+        sizes, dims, body = rest[:-1], [], rest[-1]
+        while sizes and not hasattr(sizes[-1], "type"):  # the grid_dim trees, after the numbers
+            dims.insert(0, sizes[-1])
+            sizes = sizes[:-1]
+        if str(mode) not in GRID_MODES:
+            raise self.error(f"unknown grid mode {str(mode)!r}; expected one of {', '.join(GRID_MODES)}", mode)
+        numbers = [self.integer(n) for n in sizes]
+        if any(n < 1 for n in numbers):
+            raise self.error("work-group sizes are at least 1", sizes[0])
+        variables = []
+        for dim in dims:
+            variables.append([(v.children[0], self.range_end(*v.children[1:])) for v in dim.children if v is not None])
+        grid_dims = tuple(tuple(GridVar(str(t), n) for t, n in vs) for vs in variables)
+        if str(mode) == "local":
+            if len(numbers) != len(grid_dims):
+                raise self.error(f"local() gives one work-group size a dimension: {len(grid_dims)}, "
+                                 f"found {len(numbers)}", sizes[0])
+            local, per_group = tuple(numbers), 1
+        else:
+            if len(numbers) != 2 or len(grid_dims) != 1:
+                raise self.error(f"{mode}(group, outputs a group) has one dimension", mode)
+            (group, per_group), local = numbers, (numbers[0],)
+            outputs = 1
+            for v in grid_dims[0]:
+                outputs *= v.extent
+            if group % per_group or outputs % per_group:
+                raise self.error(f"{per_group} outputs a group must divide the group's {group} work "
+                                 f"items and the {outputs} outputs", sizes[1])
+        stmts = self.scoped(body, [v for vs in variables for v in vs])
+        return Grid(grid_dims, local, stmts, str(mode), per_group)
+
+    def stage(self, dim, along, name, dtype, value) -> Stage:
+        let = self.let(name, dtype, value)
+        if self.integer(dim) not in (0, 1):
+            raise self.error(f"a staged value varies along work-group dimension 0 or 1, found {dim}", dim)
+        if str(along) not in ("reduce", "items"):
+            raise self.error(f"a stage is filled along 'reduce' or 'items', found {str(along)!r}", along)
+        return Stage(let.name, let.value, self.integer(dim), str(along) == "reduce")
 
     def let(self, name, dtype, value) -> Let:
         e = self.expr(value)

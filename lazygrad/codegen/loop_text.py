@@ -16,10 +16,33 @@ A register tile (codegen/register_tiles.py) declares vector accumulators and loa
     vacc accv0: float32 = lanes(acc0, acc1, ..., acc15)
     vl0: float32[16] = vload(p2, r0*80 + i1*16)
     accv0 += vl0 * v0
+
+An OpenCL kernel's launch (codegen/work_groups.py) is a grid around the body, its output
+variables listed by NDRange dimension, dimension 0 first:
+
+    grid local(16, 16) [i1 in 0..512] [i0 in 0..256] {
+      acc add acc0: float32 = 0.0:float32
+      for r0 in 0..1024 tiled 16 {
+        stage(1, reduce) v0: float32 = load<float32>(p1, i0*1024 + r0)
+        ...
+    grid split(256, 1) [i0 in 0..4] {             one work group an output, sharing:
+      for r0 in 0..65536 shared {
 """
 from __future__ import annotations
 
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, VecAcc, VecLoad
+from lazygrad.codegen.loop_ir import (
+    Acc,
+    Grid,
+    Let,
+    Loop,
+    LoopKernel,
+    Stage,
+    Stmt,
+    Store,
+    Update,
+    VecAcc,
+    VecLoad,
+)
 from lazygrad.ir.ops import Op
 
 UPDATE_SYMBOL = {Op.ADD: "+=", Op.MAX: "max="}
@@ -28,11 +51,21 @@ UPDATE_SYMBOL = {Op.ADD: "+=", Op.MAX: "max="}
 def _stmt(st: Stmt, accs: dict[str, Acc | VecAcc], depth: int, out: list[str]) -> None:
     pad = "  " * depth
     if isinstance(st, Loop):
-        kind = "" if st.kind == "serial" else f" {st.kind}"
+        kind = "" if st.kind == "serial" else f" {st.kind}" + (f" {st.chunk}" if st.kind == "tiled" else "")
         out.append(f"{pad}for {st.var} in 0..{st.extent}{kind} {{")
         for s in st.body:
             _stmt(s, accs, depth + 1, out)
         out.append(f"{pad}}}")
+    elif isinstance(st, Grid):
+        sizes = st.local if st.mode == "local" else (st.local[0], st.per_group)
+        dims = " ".join("[" + ", ".join(f"{v.var} in 0..{v.extent}" for v in dim) + "]" for dim in st.dims)
+        out.append(f"{pad}grid {st.mode}({', '.join(map(str, sizes))}) {dims} {{")
+        for s in st.body:
+            _stmt(s, accs, depth + 1, out)
+        out.append(f"{pad}}}")
+    elif isinstance(st, Stage):
+        along = "reduce" if st.reduce_fastest else "items"
+        out.append(f"{pad}stage({st.dim}, {along}) {st.name}: {st.value.dtype.name} = {st.value}")
     elif isinstance(st, Let):
         out.append(f"{pad}{st.name}: {st.value.dtype.name} = {st.value}")
     elif isinstance(st, Acc):

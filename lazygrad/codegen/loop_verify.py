@@ -7,7 +7,18 @@ offending statement. It lives next to Loop IR's definition, as ir/ imports no la
 """
 from __future__ import annotations
 
-from lazygrad.codegen.loop_ir import LOOP_KINDS, Acc, Let, Loop, Store, Update, VecAcc, VecLoad
+from lazygrad.codegen.loop_ir import (
+    GRID_MODES,
+    LOOP_KINDS,
+    Acc,
+    Grid,
+    Let,
+    Loop,
+    Store,
+    Update,
+    VecAcc,
+    VecLoad,
+)
 from lazygrad.errors import IRVerifyError
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, var_name
@@ -81,7 +92,24 @@ def verify_loop(kernel) -> None:
             elif isinstance(st, Loop):
                 if st.kind not in LOOP_KINDS or st.extent < 0:
                     raise IRVerifyError(f"{what}: bad loop kind {st.kind!r} or extent {st.extent}")
+                if (st.kind == "tiled") != (st.chunk > 0) or st.chunk > max(st.extent, 1):
+                    raise IRVerifyError(f"{what}: a {st.kind} loop with chunk {st.chunk}")
                 block(st.body, scope | {st.var})
+            elif isinstance(st, Grid):
+                names = [v.var for v in st.vars]
+                if st is not kernel.body[0] or len(kernel.body) != 1:
+                    raise IRVerifyError(f"kernel {kernel.name}: a grid is the kernel's whole body")
+                if st.mode not in GRID_MODES or min(st.local, default=0) < 1 or (
+                        st.mode == "local" and len(st.local) != len(st.dims)) or (
+                        st.mode != "local" and (len(st.dims) != 1 or st.local[0] % st.per_group
+                                                or st.outputs % st.per_group)):
+                    raise IRVerifyError(f"kernel {kernel.name}: bad grid {st.mode} {st.local} "
+                                        f"({st.per_group} outputs a group) over {len(st.dims)} dims")
+                for new in names:
+                    if new in assigned:
+                        raise IRVerifyError(f"kernel {kernel.name}: grid variable {new} is assigned twice")
+                    assigned.add(new)
+                block(st.body, scope | set(names))
             else:
                 raise IRVerifyError(f"kernel {kernel.name}: unknown statement {st!r}")
     block(kernel.body, set())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lazygrad.codegen.loop_ir import Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
+from lazygrad.codegen.loop_ir import Acc, Grid, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
 from lazygrad.dtypes import DType, bool_, int64
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, var_name
@@ -50,8 +50,9 @@ def stmt_exprs(st: Stmt) -> list[Expr]:
 
 def index_math(kernel: LoopKernel) -> IndexMath:
     stmts = list(walk_stmts(kernel.body))
-    info = IndexMath({s.var for s in stmts if isinstance(s, Loop)})
-    info.fits = all(s.extent <= INT_MAX for s in stmts if isinstance(s, Loop))
+    loops = [s for s in stmts if isinstance(s, Loop)] + [v for s in stmts if isinstance(s, Grid) for v in s.vars]
+    info = IndexMath({lp.var for lp in loops})
+    info.fits = all(lp.extent <= INT_MAX for lp in loops)
     for st in stmts:
         for e in stmt_exprs(st):
             stack = [e]

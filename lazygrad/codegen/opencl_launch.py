@@ -1,8 +1,9 @@
 """How an OpenCL kernel maps onto an NDRange: work-group sizes, NDRange dimensions, and
 whether a work group shares a reduce loop (see render_opencl's docstring for the picture).
 
-The renderer asks a LaunchPlanner for a LaunchPlan and writes it into the source's first
-line (`launch_geometry` reads it back); `launch_options` lists settings a search
+The work-groups pass (codegen/work_groups.py) asks a LaunchPlanner for a LaunchPlan and
+writes it into the Loop IR as a Grid; the renderer prints the geometry into the source's
+first line (`launch_geometry` reads it back); `launch_options` lists settings a search
 (LAZYGRAD_BEAM) may time against the defaults. Nothing here writes OpenCL C.
 """
 from __future__ import annotations
@@ -163,17 +164,21 @@ class LaunchPlanner:
     shared reduce loop; on a CPU a reduce is shared only when asked for (split=True).
     local_reduce_min: the fewest iterations a reduce loop needs to be shared; split: force
     sharing on (True) or off (False) for every kernel; tile: local-memory tiles (on by
-    default on a GPU) on or off for every kernel."""
+    default on a GPU) on or off for every kernel. A shared reduce uses at most reduce_local
+    work items (on a CPU 64); contiguous_split: each takes a contiguous chunk of the loop
+    (the default on a CPU, where a group runs as a loop on one core) instead of striding
+    through it (on a GPU neighbouring items then read neighbouring addresses)."""
 
     def __init__(self, traits: DeviceTraits, local_reduce_min: int = 256, max_local: int = 256,
                  reduce_local: int | None = None, split: bool | None = None,
-                 tile: bool | None = None):
+                 tile: bool | None = None, contiguous_split: bool | None = None):
         self.traits = traits
         self.tile = tile
         self.local_reduce_min = local_reduce_min
         self.max_local = max(1, min(max_local, traits.max_work_group_size))
-        self.reduce_local = reduce_local
+        self.reduce_local = reduce_local or (64 if traits.cpu else None)
         self.split = split
+        self.contiguous_split = traits.cpu if contiguous_split is None else contiguous_split
 
     def check(self, launch: dict) -> None:
         """ValueError unless launch holds only known knobs with values this device takes."""

@@ -5,6 +5,9 @@
                     codegen/heuristics.py, loops marked parallel or simd (codegen/optimize.py)
     register-tiles  Loop IR -> Loop IR, on c: a tile of accumulators as vectors
                     (codegen/register_tiles.py)
+    work-groups     Loop IR -> Loop IR, on opencl: the NDRange and its work groups, a
+                    reduce a work group shares, values staged in local memory, as a Grid
+                    (codegen/work_groups.py); a search's launch options steer it
     render          Loop IR -> source: the device's renderer, which only prints
     compile         source -> program (runtime/)
 
@@ -12,8 +15,7 @@ Every optimization of a kernel's loops is a Loop IR -> Loop IR pass in LOOP_PASS
 the devices it names, so its result is Loop IR text that prints, parses back and runs on every
 device (the python device interprets vectors too). Device.render runs a device's passes
 before its renderer; `lazygrad-ir dump --stage loop` shows the Loop IR after them, and
-`lazygrad-ir opt --list-passes` lists them. OpenCL's launch plan (work groups, split reduces,
-local-memory tiles) is still decided while printing (codegen/opencl_launch.py).
+`lazygrad-ir opt --list-passes` lists them.
 """
 from __future__ import annotations
 
@@ -22,20 +24,26 @@ from dataclasses import dataclass
 
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.register_tiles import register_tiles
+from lazygrad.codegen.work_groups import work_groups
 
 
 @dataclass(frozen=True)
 class LoopPass:
     name: str
-    run: Callable[[LoopKernel], LoopKernel]
+    run: Callable[..., LoopKernel]  # run(kernel), or run(kernel, **launch) where takes_launch
     devices: tuple[str, ...]  # the built-in devices that run it
     help: str
+    takes_launch: bool = False  # steered by a search's launch options (Device.launch_options)
 
 
 LOOP_PASSES: tuple[LoopPass, ...] = (
     LoopPass("register-tiles", register_tiles, ("c",),
              "a tile of float32 sum accumulators as vectors of 16 (VecAcc, VecLoad), where its "
              "updates line up lane by lane (codegen/register_tiles.py)"),
+    LoopPass("work-groups", work_groups, ("opencl",),
+             "the OpenCL NDRange as a Grid: work groups, a reduce a work group shares, values "
+             "staged in local memory (codegen/work_groups.py; the opencl device plans for its "
+             "own device's traits)", takes_launch=True),
 )
 
 
@@ -52,7 +60,9 @@ def loop_passes_for(device: str) -> tuple[LoopPass, ...]:
     return tuple(p for p in LOOP_PASSES if device in p.devices)
 
 
-def run_loop_passes(kernel: LoopKernel, passes: tuple[LoopPass, ...]) -> LoopKernel:
+def run_loop_passes(kernel: LoopKernel, passes: tuple[LoopPass, ...], launch: dict | None = None) -> LoopKernel:
+    """kernel after each pass in order; launch (one of Device.launch_options) goes to the
+    passes it steers."""
     for p in passes:
-        kernel = p.run(kernel)
+        kernel = p.run(kernel, **launch) if p.takes_launch and launch else p.run(kernel)
     return kernel

@@ -1,6 +1,8 @@
 """Loop IR -> OpenCL C, for the `opencl` runtime.
 
-The same Loop IR the C renderer reads becomes one OpenCL kernel and its launch geometry:
+The Loop IR the C renderer reads, with its launch written in as a Grid by the work-groups pass
+(codegen/work_groups.py, which decides with opencl_launch.py), becomes one OpenCL kernel and
+its launch geometry; the renderer only prints what the Grid says:
 
 - the output loops at the top of the kernel (loops that hold the store and feed no outer
   accumulator) become the NDRange, one work item an output: the innermost loops dimension
@@ -47,7 +49,7 @@ import math
 
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
-from lazygrad.codegen.loop_ir import Acc, Loop, LoopKernel, Stmt, Store, Update, VecLoad
+from lazygrad.codegen.loop_ir import Acc, Grid, Loop, LoopKernel, Stage, Stmt, Store, Update, VecLoad
 from lazygrad.codegen.opencl_kernel_info import INT_MAX, IndexMath, dtypes_used, index_math
 from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, launch_options: the API)
     LAUNCH_PREFIX,
@@ -58,11 +60,12 @@ from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, la
     launch_options,
     outer_accs,
 )
-from lazygrad.codegen.opencl_tiles import render_tiled_loop, tile_declarations
+from lazygrad.codegen.opencl_tiles import Staged, TilePlan, render_tiled_loop, tile_declarations
+from lazygrad.codegen.work_groups import plan_work_groups
 from lazygrad.dtypes import DType, bfloat16, bool_, float16, float32, float64, int64, uint64
 from lazygrad.errors import CompileError, DTypeError
 from lazygrad.ir.ops import Op
-from lazygrad.ir.symbolic import Expr
+from lazygrad.ir.symbolic import Expr, free_vars
 
 _OPENCL_TYPES = {
     "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "uint16": "ushort",
@@ -96,11 +99,10 @@ class OpenCLRenderer(CStyleRenderer):
         asked for: split=True) uses 64 work items, each summing one contiguous chunk.
         local_reduce_min: the fewest iterations a reduce loop needs to be shared."""
         self.traits = traits or DeviceTraits()
-        cpu = self.traits.cpu
-        self.contiguous_split = cpu if contiguous_split is None else contiguous_split
-        self.planner = LaunchPlanner(self.traits, local_reduce_min, max_local,
-                                     reduce_local or (64 if cpu else None), split, tile)
-        self._plan: LaunchPlan | None = None
+        self.planner = LaunchPlanner(self.traits, local_reduce_min, max_local, reduce_local, split,
+                                     tile, contiguous_split)
+        self._grid: Grid | None = None
+        self._tile: TilePlan | None = None
         self._index: IndexMath | None = None
         self._narrow = False  # rendering index math as int
         self._lanes: dict[str, str] = {}  # accumulator -> the partial maximum updated instead
@@ -211,9 +213,10 @@ class OpenCLRenderer(CStyleRenderer):
     # ---- statements: split reduce loops and guarded stores --------------------------------
     def loop_header(self, loop: Loop, kernel: LoopKernel, accs_inside: list[Acc]) -> list[str]:
         i, n, t = loop.var, self._int(loop.extent), self._index_type()
-        if self._plan is not None and any(loop is lp for lp in self._plan.split):
-            step = self._plan.slices
-            if self.contiguous_split:
+        grid = self._grid
+        if loop.kind == "shared" and grid is not None and grid.mode != "local":
+            step = grid.local[0] // grid.per_group
+            if grid.mode == "chunks":
                 chunk = self._int(-(-loop.extent // step))
                 end = f"min(lg_lid * {chunk} + {chunk}, {n})"
                 return [f"for ({t} {i} = lg_lid * {chunk}; {i} < {end}; {i}++) {{"]
@@ -224,9 +227,9 @@ class OpenCLRenderer(CStyleRenderer):
         return head
 
     def stmt(self, st: Stmt, kernel: LoopKernel, depth: int, out: list[str]) -> None:
-        plan = self._plan
+        split = self._grid is not None and self._grid.mode != "local"
         pad = self.indent_unit * depth
-        if plan is not None and plan.split and isinstance(st, Store):
+        if split and isinstance(st, Store):
             inner: list[str] = []
             super().stmt(st, kernel, 0, inner)
             out.append(f"{pad}if (lg_lid == 0) {inner[0]}")
@@ -236,14 +239,14 @@ class OpenCLRenderer(CStyleRenderer):
             dtype = self._acc(kernel, st.name).dtype
             out.append(f"{pad}{lane} = {self.expr_max(dtype, lane, self.expr(st.value))};")
             return
-        if plan is not None and plan.tile is not None and st is plan.tile.loop:
-            render_tiled_loop(self, kernel, plan.tile, depth, out)
+        if isinstance(st, Loop) and st.kind == "tiled" and self._tile is not None and st is self._tile.loop:
+            render_tiled_loop(self, kernel, self._tile, depth, out)
             return
         if isinstance(st, Loop) and self._max_lanes(st, kernel):
             self._unrolled_max(st, kernel, depth, out)
             return
         super().stmt(st, kernel, depth, out)
-        if plan is not None and isinstance(st, Loop) and any(st is lp for lp in plan.split):
+        if split and isinstance(st, Loop) and st.kind == "shared":
             for name in sorted(outer_accs(st)):
                 out.extend(pad + line for line in self._tree_reduce(kernel, name))
 
@@ -252,8 +255,6 @@ class OpenCLRenderer(CStyleRenderer):
         LLVM vectorizes no NaN-propagating max reduction, but it does vectorize MAX_LANES
         independent maxima of neighbouring iterations (20 -> 2.5 ms for 4096 rows of 4096)."""
         if not self.traits.cpu or loop.kind != "simd" or self._lanes or loop.extent < 2 * MAX_LANES:
-            return 0
-        if self._plan is not None and any(loop is lp for lp in self._plan.split):
             return 0
         accs = self._outer_accs(loop, kernel)
         ok = len(accs) == 1 and accs[0].op is Op.MAX and accs[0].dtype.is_float
@@ -290,7 +291,7 @@ class OpenCLRenderer(CStyleRenderer):
 
     def _tree_reduce(self, kernel: LoopKernel, name: str) -> list[str]:
         acc = self._acc(kernel, name)
-        red, per_group = f"lg_red_{name}", self._plan.per_group
+        red, per_group = f"lg_red_{name}", self._grid.per_group
         # work item lg_item holds slice lg_lid of output lg_item % per_group
         item = "lg_item" if per_group > 1 else "lg_lid"
         partner = f"s * {per_group}" if per_group > 1 else "s"
@@ -298,7 +299,7 @@ class OpenCLRenderer(CStyleRenderer):
         combined = f"{a} + {b}" if acc.op is Op.ADD else self.expr_max(acc.dtype, a, b)
         return [f"{red}[{item}] = {name};",
                 "barrier(CLK_LOCAL_MEM_FENCE);",
-                f"for (int s = {self._plan.slices // 2}; s > 0; s >>= 1) {{",
+                f"for (int s = {self._grid.local[0] // per_group // 2}; s > 0; s >>= 1) {{",
                 f"{self.indent_unit}if (lg_lid < s) {a} = {combined};",
                 f"{self.indent_unit}barrier(CLK_LOCAL_MEM_FENCE);",
                 "}",
@@ -312,54 +313,54 @@ class OpenCLRenderer(CStyleRenderer):
 
     # ---- the kernel ----------------------------------------------------------------------
     def render(self, kernel: LoopKernel, **launch) -> str:
-        """The kernel's source; launch: knobs of launch_options (ValueError when invalid)."""
-        self.planner.check(launch)
-        plan = self.plan(kernel, launch.get("local"), launch.get("split"), launch.get("tile"))
-        self._plan, self._index = plan, index_math(kernel)
-        self._index.fits = self._index.fits and math.prod(plan.global_size) <= INT_MAX
+        """The kernel's source. A kernel without its launch gets it from the work-groups pass
+        first (launch: knobs of launch_options; ValueError when invalid)."""
+        kernel = plan_work_groups(kernel, self.planner, launch)
+        grid = kernel.body[0]
+        self._grid, self._tile, self._index = grid, _tile_of(grid), index_math(kernel)
+        self._index.fits = self._index.fits and math.prod(grid.global_size) <= INT_MAX
         try:
-            return self._render(kernel, plan)
+            return self._render(kernel, grid)
         finally:
-            self._plan, self._index = None, None
+            self._grid, self._tile, self._index = None, None, None
 
-    def _render(self, kernel: LoopKernel, plan: LaunchPlan) -> str:
+    def _render(self, kernel: LoopKernel, grid: Grid) -> str:
         self._vector_lanes = {}
         self.called = set()
         prelude = self.prelude(kernel)  # (first: it refuses what the device lacks)
-        sizes = ",".join(map(str, plan.global_size)), ",".join(map(str, plan.local_size))
+        sizes = ",".join(map(str, grid.global_size)), ",".join(map(str, grid.local))
         lines = [self.signature(kernel) + " {"]
         pad, t = self.indent_unit, self._index_type()
-        coords: dict[int, tuple[str, int]] = {}  # outer loop -> (its dimension's id, stride there)
-        if plan.split:
-            for lp in plan.split:
-                for name in sorted(outer_accs(lp)):
+        coords: dict[str, tuple[str, int, bool]] = {}  # grid variable -> its id, stride there, outermost
+        if grid.mode != "local":
+            for lp in grid.body:
+                for name in sorted(outer_accs(lp)) if isinstance(lp, Loop) and lp.kind == "shared" else ():
                     acc_type = self.type_name(self._acc(kernel, name).dtype)
-                    lines.append(f"{pad}__local {acc_type} lg_red_{name}[{plan.local}];")
-            if plan.per_group > 1:  # consecutive work items: consecutive outputs, one slice
+                    lines.append(f"{pad}__local {acc_type} lg_red_{name}[{grid.local[0]}];")
+            if grid.per_group > 1:  # consecutive work items: consecutive outputs, one slice
                 lines.append(f"{pad}const int lg_item = (int)get_local_id(0);")
-                lines.append(f"{pad}const int lg_lid = lg_item / {plan.per_group};")
-                lines.append(f"{pad}const {t} lg_gid = ({t})get_group_id(0) * {plan.per_group}"
-                             f" + lg_item % {plan.per_group};")
+                lines.append(f"{pad}const int lg_lid = lg_item / {grid.per_group};")
+                lines.append(f"{pad}const {t} lg_gid = ({t})get_group_id(0) * {grid.per_group}"
+                             f" + lg_item % {grid.per_group};")
             else:
                 lines.append(f"{pad}const int lg_lid = (int)get_local_id(0);")
                 lines.append(f"{pad}const {t} lg_gid = ({t})get_group_id(0);")
-            coords.update(self._strides("lg_gid", list(range(len(plan.outer))), plan))
-        if plan.tile is not None:
-            lines += [pad + line for line in tile_declarations(self, kernel, plan.tile)]
-        for d, loops in enumerate(plan.dims):
-            lines.append(f"{pad}const {t} lg_id{d} = ({t})get_global_id({d});")
-            coords.update(self._strides(f"lg_id{d}", loops, plan))
-        if plan.dims and plan.global_size[0] != plan.extent(0):
-            lines.append(f"{pad}if (lg_id0 >= {plan.extent(0)}) return;")
-        for k, (loop, lets) in enumerate(zip(plan.outer, plan.prefix)):
-            for st in lets:
-                self.stmt(st, kernel, 1, lines)
-            name, stride, first = coords[k]
+            coords.update(_strides("lg_gid", grid.dims[0]))
+        else:
+            if self._tile is not None:
+                lines += [pad + line for line in tile_declarations(self, kernel, self._tile)]
+            for d, dim in enumerate(grid.dims):
+                lines.append(f"{pad}const {t} lg_id{d} = ({t})get_global_id({d});")
+                coords.update(_strides(f"lg_id{d}", dim))
+            if grid.global_size[0] != grid.extent(0):
+                lines.append(f"{pad}if (lg_id0 >= {grid.extent(0)}) return;")
+        for v in grid.vars:
+            name, stride, first = coords[v.var]
             value = name if stride == 1 else f"({name} / {stride})"
             if not first:
-                value = f"({value} % {loop.extent})"
-            lines.append(f"{pad}const {t} {loop.var} = {value};")
-        for st in plan.body:
+                value = f"({value} % {v.extent})"
+            lines.append(f"{pad}const {t} {v.var} = {value};")
+        for st in grid.body:
             self.stmt(st, kernel, 1, lines)
         lines.append("}")
         head = [f"{LAUNCH_PREFIX} global={sizes[0]} local={sizes[1]}"]
@@ -370,16 +371,36 @@ class OpenCLRenderer(CStyleRenderer):
             prelude.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
         return "\n".join(head + prelude + self.helpers(kernel) + definitions + lines) + "\n"
 
-    @staticmethod
-    def _strides(name: str, loops: list[int], plan: LaunchPlan) -> dict[int, tuple[str, int, bool]]:
-        """For outer loops sharing one id (outermost first): the id, the loop's stride in it
-        and whether it is the outermost (which needs no modulo)."""
-        out, stride = {}, 1
-        for pos in reversed(range(len(loops))):
-            k = loops[pos]
-            out[k] = (name, stride, pos == 0)
-            stride *= plan.outer[k].extent
-        return out
+
+def _strides(name: str, dim) -> dict[str, tuple[str, int, bool]]:
+    """For the grid variables sharing one id (outermost first): the id, the variable's stride
+    in it and whether it is the outermost (which needs no modulo)."""
+    out, stride = {}, 1
+    for pos in reversed(range(len(dim))):
+        out[dim[pos].var] = (name, stride, pos == 0)
+        stride *= dim[pos].extent
+    return out
+
+
+def _tile_of(grid: Grid) -> TilePlan | None:
+    """The local-memory tile a grid's tiled loop asks for, as render_tiled_loop prints it."""
+    loop = next((s for s in grid.body if isinstance(s, Loop) and s.kind == "tiled"), None)
+    if loop is None:
+        return None
+    if grid.mode != "local" or len(grid.dims) < 2 or not all(len(d) == 1 for d in grid.dims[:2]) or any(
+            grid.extent(d) % grid.local[d] for d in (0, 1)):
+        raise CompileError(f"tiled loop {loop.var}: a tile needs a grid local(...) whose dimensions 0 "
+                           "and 1 are one variable each, divided evenly by their work-group sizes "
+                           "(every work item must reach the tile's barriers)")
+    stages = [s for s in loop.body if isinstance(s, Stage)]
+    for s in stages:
+        mine, other = grid.dims[s.dim][0].var, grid.dims[1 - s.dim][0].var
+        if other in free_vars(s.value) or not free_vars(s.value) <= {loop.var, mine} | {v.var for v in grid.vars}:
+            raise CompileError(f"stage {s.name}: a staged value varies along {loop.var} and {mine} "
+                               f"(work-group dimension {s.dim}) only, not {other}")
+    staged = {s.name: Staged(k, s.dim, s.reduce_fastest, s.value) for k, s in enumerate(stages)}
+    return TilePlan(loop, (grid.local[0], grid.local[1]), loop.chunk,
+                    (grid.dims[0][0].var, grid.dims[1][0].var), staged)
 
 
 def _opencl_spelling(c_source: str) -> str:

@@ -6,14 +6,14 @@
     program(name, binary); program(*handles) -> seconds (when timing is asked for)
 
 Optionally, launch_options(loop_kernel) -> [dict, ...]: launch settings a search
-(LAZYGRAD_BEAM) may try; the renderer then gets one as keyword arguments,
-renderer(loop_kernel, **options), and must write it into the source.
+(LAZYGRAD_BEAM) may try; the device's Loop IR passes that take launch options then get one
+as keyword arguments, and the renderer prints what they made (OpenCL's Grid).
 
 A backend writes these four for its hardware and registers a Device; nothing else in
 lazygrad changes. See docs/backends.md.
 
 The source is everything a program needs: a backend whose launch depends on the kernel
-(OpenCL's global and local sizes) decides it in the renderer and writes it into the source,
+(OpenCL's global and local sizes) decides it in a Loop IR pass and prints it into the source,
 e.g. as a first-line comment `// lazygrad launch: global=1024 local=256`, which its compiler
 or program reads back. So the disk cache, keyed by source, also keys the launch geometry.
 """
@@ -104,13 +104,15 @@ class Device:
         """Whether kernels on this device can use dtype (OpenCL float16 needs cl_khr_fp16)."""
         return True
 
-    def loop_ir(self, kernel: LoopKernel) -> LoopKernel:
-        """The Loop IR this device renders for a lowered kernel: after its Loop IR passes."""
-        return run_loop_passes(kernel, self.loop_passes)
+    def loop_ir(self, kernel: LoopKernel, launch: dict | None = None) -> LoopKernel:
+        """The Loop IR this device renders for a lowered kernel: after its Loop IR passes
+        (launch: one of launch_options(kernel), for the passes it steers)."""
+        return run_loop_passes(kernel, self.loop_passes, launch)
 
     def render(self, kernel: LoopKernel, launch: dict | None = None) -> str:
-        kernel = self.loop_ir(kernel)
-        return self.renderer(kernel, **launch) if launch else self.renderer(kernel)
+        if launch and not any(getattr(p, "takes_launch", False) for p in self.loop_passes):
+            return self.renderer(self.loop_ir(kernel), **launch)  # (a backend's own renderer)
+        return self.renderer(self.loop_ir(kernel, launch))
 
     def get_program(self, kernel: LoopKernel, launch: dict | None = None) -> tuple[Program, str]:
         """The compiled program for a Loop IR kernel (cached in memory, and on disk by the

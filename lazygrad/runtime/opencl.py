@@ -27,7 +27,9 @@ import numpy as np
 
 from lazygrad.codegen import heuristics
 from lazygrad.codegen.loop_ir import LoopKernel
+from lazygrad.codegen.pipeline import loop_pass
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry, launch_options
+from lazygrad.codegen.work_groups import work_groups
 from lazygrad.config import settings
 from lazygrad.errors import CompileError, DeviceError
 from lazygrad.runtime.device import Device
@@ -369,8 +371,12 @@ class OpenCLDevice(Device):
 
 
 def _render(kernel: LoopKernel, **launch) -> str:
-    """launch: one of _launch_options(kernel), or nothing for the renderer's defaults."""
+    """The kernel's source (a kernel without its Grid is planned first)."""
     return OpenCLRenderer(context().traits).render(kernel, **launch)
+
+
+def _work_groups(kernel: LoopKernel, **launch) -> LoopKernel:
+    return work_groups(kernel, context().traits, **launch)
 
 
 def _launch_options(kernel: LoopKernel) -> list[dict]:
@@ -378,5 +384,7 @@ def _launch_options(kernel: LoopKernel) -> list[dict]:
 
 
 def make_device() -> Device:
+    passes = (dataclasses.replace(loop_pass("work-groups"), run=_work_groups),)  # this device's traits
     return OpenCLDevice("opencl", CLAllocator(), _render, compile_opencl, CLProgram, check,
-                        launch_options=_launch_options, render_key=lambda: repr(context().traits))
+                        launch_options=_launch_options, render_key=lambda: repr(context().traits),
+                        loop_passes=passes)

@@ -28,6 +28,7 @@ from lazygrad.codegen.loop_ir import (
     VecAcc,
     VecLoad,
     carries_state,
+    plain_loops,
     walk_stmts,
 )
 from lazygrad.codegen.loop_text import print_loop_ir
@@ -189,7 +190,7 @@ def compile_python(source: str, name: str) -> LoopKernel:
 class PythonProgram:
     def __init__(self, name: str, kernel: LoopKernel):
         self.name = name
-        self.kernel = kernel
+        self.kernel = plain_loops(kernel)  # (an OpenCL launch runs as its loops)
 
     def __call__(self, *handles, timing: bool = False) -> float | None:
         start = time.perf_counter()
