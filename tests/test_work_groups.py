@@ -14,6 +14,7 @@ from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
+from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.opencl_launch import DeviceTraits, LaunchPlanner
 from lazygrad.codegen.render_opencl import OpenCLRenderer
 from lazygrad.codegen.work_groups import plan_work_groups, work_groups
@@ -154,7 +155,7 @@ def test_a_tiled_loop_names_its_chunk():
             "    }\n"
             "    store p0[i0] = acc0\n"
             "  }\n}\n")
-    with pytest.raises(IRParseError, match="names its chunk"):
+    with pytest.raises(IRParseError, match="names its count"):
         parse_loop_ir(text)
 
 
@@ -183,3 +184,19 @@ def test_a_stage_that_varies_along_the_other_dimension_is_refused():
     with pytest.raises(CompileError, match="varies along"):
         OpenCLRenderer(GPU).render(bad)
     assert other  # (each stage's own dimension variable was the other one's)
+
+
+def test_a_cpu_max_loop_keeps_partial_maxima_and_runs_everywhere(device):
+    """max-lanes: an innermost float max loop on an OpenCL CPU is marked `lanes n`; the
+    renderer prints n partial maxima, every other device runs the plain loop, and NaN wins."""
+    x = RNG.standard_normal((8, 1000))
+    x[3, 517] = np.nan
+    kernel = _lowered(lg.tensor(x).amax(1))
+    marked = max_lanes(plan_work_groups(kernel, LaunchPlanner(CPU), {}), CPU)
+    assert max_lanes(kernel, GPU) is kernel  # a GPU vectorizes across work items instead
+    text = print_loop_ir(marked)
+    assert "for r0 in 0..1000 lanes 8 {" in text
+    assert parse_loop_ir(text) == marked
+    assert "acc0_7" in OpenCLRenderer(CPU).render(marked)
+    result = run_loop(parse_loop_ir(text), device, [x.reshape(-1)], np.random.default_rng(0), 1)
+    np.testing.assert_array_equal(result.outputs[0][:8], x.max(1))

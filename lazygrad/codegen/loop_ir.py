@@ -3,7 +3,8 @@
 A LoopKernel is a name, its parameters (parameter 0 is the output) and a body of statements:
 
     Loop(var, extent, kind, body)   for var in 0..extent-1; kind: serial | parallel | simd,
-                                    or on OpenCL: shared | tiled (see Grid)
+                                    or on OpenCL: shared | tiled (see Grid) | lanes (a max
+                                    loop keeping `chunk` partial maxima: codegen/max_lanes.py)
     Let(name, value)                an SSA value (Expr)
     Acc(name, dtype, op, init)      a mutable accumulator combined with op (add or max)
     Update(name, value)             acc = op(acc, value)
@@ -46,7 +47,8 @@ from lazygrad.dtypes import DType
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, step_along, var_name
 
-LOOP_KINDS = ("serial", "parallel", "simd", "shared", "tiled")
+LOOP_KINDS = ("serial", "parallel", "simd", "shared", "tiled", "lanes")
+COUNTED_KINDS = ("tiled", "lanes")  # loops that name a count (Loop.chunk)
 GRID_MODES = ("local", "split", "chunks")
 ACC_RANGE = (-2**62, 2**62)  # the integer range an accumulator variable is given
 
@@ -64,7 +66,7 @@ class Loop:
     extent: int
     kind: str
     body: tuple[Stmt, ...]
-    chunk: int = 0  # a tiled loop's iterations a chunk
+    chunk: int = 0  # a tiled loop's iterations a chunk; a lanes loop's partial maxima
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _plain(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
                 inner = (Loop(v.var, v.extent, "parallel" if k == 0 else "serial", inner),)
             out.extend(inner)
         elif isinstance(s, Loop):
-            kind = "serial" if s.kind in ("shared", "tiled") else s.kind
+            kind = "serial" if s.kind in ("shared", "tiled", "lanes") else s.kind
             out.append(Loop(s.var, s.extent, kind, _plain(s.body)))
         elif isinstance(s, Stage):
             out.append(Let(s.name, s.value))

@@ -19,6 +19,7 @@ import os
 from lazygrad import dtypes
 from lazygrad.codegen.loop_ir import (
     ACC_RANGE,
+    COUNTED_KINDS,
     GRID_MODES,
     LOOP_KINDS,
     Acc,
@@ -141,13 +142,13 @@ class _LoopBuilder:
         if kind is not None and str(kind) not in LOOP_KINDS:
             raise self.error(f"unknown loop kind {str(kind)!r}; expected one of {', '.join(LOOP_KINDS)}",
                              kind)
-        if (kind == "tiled") != (chunk is not None):
-            raise self.error("a tiled loop, and only a tiled loop, names its chunk (for r0 in 0..64 tiled 16)",
+        if (kind in COUNTED_KINDS) != (chunk is not None):
+            raise self.error("a tiled or lanes loop, and no other, names its count (for r0 in 0..64 tiled 16)",
                              chunk if chunk is not None else kind)
         kind = "serial" if kind is None else str(kind)
         size = 0 if chunk is None else self.integer(chunk)
-        if kind == "tiled" and not 0 < size <= extent:
-            raise self.error(f"a tiled loop's chunk is from 1 to its extent {extent}, found {size}", chunk)
+        if kind in COUNTED_KINDS and not 0 < size <= extent:
+            raise self.error(f"a {kind} loop's count is from 1 to its extent {extent}, found {size}", chunk)
         stmts = self.scoped(body, [(var, extent)])
         return Loop(str(var), extent, kind, stmts, size)
 

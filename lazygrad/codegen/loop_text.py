@@ -31,6 +31,7 @@ variables listed by NDRange dimension, dimension 0 first:
 from __future__ import annotations
 
 from lazygrad.codegen.loop_ir import (
+    COUNTED_KINDS,
     Acc,
     Grid,
     Let,
@@ -51,7 +52,7 @@ UPDATE_SYMBOL = {Op.ADD: "+=", Op.MAX: "max="}
 def _stmt(st: Stmt, accs: dict[str, Acc | VecAcc], depth: int, out: list[str]) -> None:
     pad = "  " * depth
     if isinstance(st, Loop):
-        kind = "" if st.kind == "serial" else f" {st.kind}" + (f" {st.chunk}" if st.kind == "tiled" else "")
+        kind = "" if st.kind == "serial" else f" {st.kind}" + (f" {st.chunk}" if st.kind in COUNTED_KINDS else "")
         out.append(f"{pad}for {st.var} in 0..{st.extent}{kind} {{")
         for s in st.body:
             _stmt(s, accs, depth + 1, out)

@@ -8,6 +8,7 @@ offending statement. It lives next to Loop IR's definition, as ir/ imports no la
 from __future__ import annotations
 
 from lazygrad.codegen.loop_ir import (
+    COUNTED_KINDS,
     GRID_MODES,
     LOOP_KINDS,
     Acc,
@@ -92,7 +93,7 @@ def verify_loop(kernel) -> None:
             elif isinstance(st, Loop):
                 if st.kind not in LOOP_KINDS or st.extent < 0:
                     raise IRVerifyError(f"{what}: bad loop kind {st.kind!r} or extent {st.extent}")
-                if (st.kind == "tiled") != (st.chunk > 0) or st.chunk > max(st.extent, 1):
+                if (st.kind in COUNTED_KINDS) != (st.chunk > 0) or st.chunk > max(st.extent, 1):
                     raise IRVerifyError(f"{what}: a {st.kind} loop with chunk {st.chunk}")
                 block(st.body, scope | {st.var})
             elif isinstance(st, Grid):

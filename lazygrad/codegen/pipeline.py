@@ -8,6 +8,8 @@
     work-groups     Loop IR -> Loop IR, on opencl: the NDRange and its work groups, a
                     reduce a work group shares, values staged in local memory, as a Grid
                     (codegen/work_groups.py); a search's launch options steer it
+    max-lanes       Loop IR -> Loop IR, on an OpenCL CPU: a float max loop keeps partial
+                    maxima that LLVM vectorizes (codegen/max_lanes.py)
     render          Loop IR -> source: the device's renderer, which only prints
     compile         source -> program (runtime/)
 
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lazygrad.codegen.loop_ir import LoopKernel
+from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.register_tiles import register_tiles
 from lazygrad.codegen.work_groups import work_groups
 
@@ -44,6 +47,9 @@ LOOP_PASSES: tuple[LoopPass, ...] = (
              "the OpenCL NDRange as a Grid: work groups, a reduce a work group shares, values "
              "staged in local memory (codegen/work_groups.py; the opencl device plans for its "
              "own device's traits)", takes_launch=True),
+    LoopPass("max-lanes", max_lanes, ("opencl",),
+             "on a CPU, an innermost float max loop keeps 16 partial maxima of neighbouring "
+             "iterations, which LLVM vectorizes (codegen/max_lanes.py; needs the device's traits)"),
 )
 
 

@@ -50,6 +50,7 @@ import math
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.loop_ir import Acc, Grid, Loop, LoopKernel, Stage, Stmt, Store, Update, VecLoad
+from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.opencl_kernel_info import INT_MAX, IndexMath, dtypes_used, index_math
 from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, launch_options: the API)
     LAUNCH_PREFIX,
@@ -83,7 +84,6 @@ _RINT = """#ifdef __clang__
 #define lg_rintf rint
 #define lg_rint rint
 #endif"""
-MAX_LANES = 16  # partial maxima of an unrolled max loop (see OpenCLRenderer._max_lanes)
 
 
 class OpenCLRenderer(CStyleRenderer):
@@ -242,7 +242,7 @@ class OpenCLRenderer(CStyleRenderer):
         if isinstance(st, Loop) and st.kind == "tiled" and self._tile is not None and st is self._tile.loop:
             render_tiled_loop(self, kernel, self._tile, depth, out)
             return
-        if isinstance(st, Loop) and self._max_lanes(st, kernel):
+        if isinstance(st, Loop) and st.kind == "lanes" and not self._lanes and self._one_max(st, kernel):
             self._unrolled_max(st, kernel, depth, out)
             return
         super().stmt(st, kernel, depth, out)
@@ -250,21 +250,16 @@ class OpenCLRenderer(CStyleRenderer):
             for name in sorted(outer_accs(st)):
                 out.extend(pad + line for line in self._tree_reduce(kernel, name))
 
-    def _max_lanes(self, loop: Loop, kernel: LoopKernel) -> int:
-        """How many partial maxima an innermost float max loop keeps on a CPU (0: none).
-        LLVM vectorizes no NaN-propagating max reduction, but it does vectorize MAX_LANES
-        independent maxima of neighbouring iterations (20 -> 2.5 ms for 4096 rows of 4096)."""
-        if not self.traits.cpu or loop.kind != "simd" or self._lanes or loop.extent < 2 * MAX_LANES:
-            return 0
+    def _one_max(self, loop: Loop, kernel: LoopKernel) -> bool:
+        """A lanes loop updates one float max accumulator (else it prints as a plain loop)."""
         accs = self._outer_accs(loop, kernel)
-        ok = len(accs) == 1 and accs[0].op is Op.MAX and accs[0].dtype.is_float
-        return MAX_LANES // max(1, accs[0].dtype.itemsize // 4) if ok else 0
+        return len(accs) == 1 and isinstance(accs[0], Acc) and accs[0].op is Op.MAX and accs[0].dtype.is_float
 
     def _unrolled_max(self, loop: Loop, kernel: LoopKernel, depth: int, out: list[str]) -> None:
-        """The loop as extent // n steps of n copies of its body, copy u updating its own
-        partial maximum (initialised to the accumulator: max is idempotent), then the rest
-        of the loop, then the partial maxima combined into the accumulator."""
-        n, (acc,) = self._max_lanes(loop, kernel), self._outer_accs(loop, kernel)
+        """A lanes loop (codegen/max_lanes.py) as extent // n steps of n copies of its body,
+        copy u updating its own partial maximum (initialised to the accumulator: max is
+        idempotent), then the rest of the loop, then the partial maxima combined."""
+        n, (acc,) = loop.chunk, self._outer_accs(loop, kernel)
         pad, unit, t, i = self.indent_unit * depth, self.indent_unit, self._index_type(), loop.var
         lanes = [f"{acc.name}_{u}" for u in range(1, n)]
         out.append(pad + " ".join(f"{self.type_name(acc.dtype)} {lane} = {acc.name};" for lane in lanes))
@@ -315,7 +310,7 @@ class OpenCLRenderer(CStyleRenderer):
     def render(self, kernel: LoopKernel, **launch) -> str:
         """The kernel's source. A kernel without its launch gets it from the work-groups pass
         first (launch: knobs of launch_options; ValueError when invalid)."""
-        kernel = plan_work_groups(kernel, self.planner, launch)
+        kernel = max_lanes(plan_work_groups(kernel, self.planner, launch), self.traits)
         grid = kernel.body[0]
         self._grid, self._tile, self._index = grid, _tile_of(grid), index_math(kernel)
         self._index.fits = self._index.fits and math.prod(grid.global_size) <= INT_MAX

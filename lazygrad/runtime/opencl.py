@@ -27,6 +27,7 @@ import numpy as np
 
 from lazygrad.codegen import heuristics
 from lazygrad.codegen.loop_ir import LoopKernel
+from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.pipeline import loop_pass
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry, launch_options
 from lazygrad.codegen.work_groups import work_groups
@@ -384,7 +385,8 @@ def _launch_options(kernel: LoopKernel) -> list[dict]:
 
 
 def make_device() -> Device:
-    passes = (dataclasses.replace(loop_pass("work-groups"), run=_work_groups),)  # this device's traits
+    passes = (dataclasses.replace(loop_pass("work-groups"), run=_work_groups),  # this device's traits
+              dataclasses.replace(loop_pass("max-lanes"), run=lambda k: max_lanes(k, context().traits)))
     return OpenCLDevice("opencl", CLAllocator(), _render, compile_opencl, CLProgram, check,
                         launch_options=_launch_options, render_key=lambda: repr(context().traits),
                         loop_passes=passes)
