@@ -40,7 +40,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Stmt, Update, load_steps
+from lazygrad.codegen.loop_ir import Grid, Let, Loop, LoopKernel, Stage, Stmt, Update, load_steps
+from lazygrad.errors import CompileError
 from lazygrad.ir.symbolic import Expr, free_vars
 
 GROUP_SIDES = (16, 8, 4)  # work items along each of the group's two dims, the first that divides
@@ -158,3 +159,24 @@ def render_tiled_loop(r, kernel: LoopKernel, tile: TilePlan, depth: int, out: li
         for s in loop.body:
             r.stmt(s, kernel, depth + 1, out)
         out.append(f"{pad}}}")
+
+
+def tile_of(grid: Grid) -> TilePlan | None:
+    """The local-memory tile a grid's tiled loop asks for, as render_tiled_loop prints it."""
+    loop = next((s for s in grid.body if isinstance(s, Loop) and s.kind == "tiled"), None)
+    if loop is None:
+        return None
+    if grid.mode != "local" or len(grid.dims) < 2 or not all(len(d) == 1 for d in grid.dims[:2]) or any(
+            grid.extent(d) % grid.local[d] for d in (0, 1)):
+        raise CompileError(f"tiled loop {loop.var}: a tile needs a grid local(...) whose dimensions 0 "
+                           "and 1 are one variable each, divided evenly by their work-group sizes "
+                           "(every work item must reach the tile's barriers)")
+    stages = [s for s in loop.body if isinstance(s, Stage)]
+    for s in stages:
+        mine, other = grid.dims[s.dim][0].var, grid.dims[1 - s.dim][0].var
+        if other in free_vars(s.value) or not free_vars(s.value) <= {loop.var, mine} | {v.var for v in grid.vars}:
+            raise CompileError(f"stage {s.name}: a staged value varies along {loop.var} and {mine} "
+                               f"(work-group dimension {s.dim}) only, not {other}")
+    staged = {s.name: Staged(k, s.dim, s.reduce_fastest, s.value) for k, s in enumerate(stages)}
+    return TilePlan(loop, (grid.local[0], grid.local[1]), loop.chunk,
+                    (grid.dims[0][0].var, grid.dims[1][0].var), staged)

@@ -49,7 +49,7 @@ import math
 
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
-from lazygrad.codegen.loop_ir import Acc, Grid, Loop, LoopKernel, Stage, Stmt, Store, Update, VecLoad
+from lazygrad.codegen.loop_ir import Acc, Grid, Loop, LoopKernel, Stmt, Store, Update, VecLoad
 from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.opencl_kernel_info import INT_MAX, IndexMath, dtypes_used, index_math
 from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, launch_options: the API)
@@ -61,12 +61,12 @@ from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, la
     launch_options,
     outer_accs,
 )
-from lazygrad.codegen.opencl_tiles import Staged, TilePlan, render_tiled_loop, tile_declarations
+from lazygrad.codegen.opencl_tiles import TilePlan, render_tiled_loop, tile_declarations, tile_of
 from lazygrad.codegen.work_groups import plan_work_groups
 from lazygrad.dtypes import DType, bfloat16, bool_, float16, float32, float64, int64, uint64
 from lazygrad.errors import CompileError, DTypeError
 from lazygrad.ir.ops import Op
-from lazygrad.ir.symbolic import Expr, free_vars
+from lazygrad.ir.symbolic import Expr
 
 _OPENCL_TYPES = {
     "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "uint16": "ushort",
@@ -312,7 +312,7 @@ class OpenCLRenderer(CStyleRenderer):
         first (launch: knobs of launch_options; ValueError when invalid)."""
         kernel = max_lanes(plan_work_groups(kernel, self.planner, launch), self.traits)
         grid = kernel.body[0]
-        self._grid, self._tile, self._index = grid, _tile_of(grid), index_math(kernel)
+        self._grid, self._tile, self._index = grid, tile_of(grid), index_math(kernel)
         self._index.fits = self._index.fits and math.prod(grid.global_size) <= INT_MAX
         try:
             return self._render(kernel, grid)
@@ -375,27 +375,6 @@ def _strides(name: str, dim) -> dict[str, tuple[str, int, bool]]:
         out[dim[pos].var] = (name, stride, pos == 0)
         stride *= dim[pos].extent
     return out
-
-
-def _tile_of(grid: Grid) -> TilePlan | None:
-    """The local-memory tile a grid's tiled loop asks for, as render_tiled_loop prints it."""
-    loop = next((s for s in grid.body if isinstance(s, Loop) and s.kind == "tiled"), None)
-    if loop is None:
-        return None
-    if grid.mode != "local" or len(grid.dims) < 2 or not all(len(d) == 1 for d in grid.dims[:2]) or any(
-            grid.extent(d) % grid.local[d] for d in (0, 1)):
-        raise CompileError(f"tiled loop {loop.var}: a tile needs a grid local(...) whose dimensions 0 "
-                           "and 1 are one variable each, divided evenly by their work-group sizes "
-                           "(every work item must reach the tile's barriers)")
-    stages = [s for s in loop.body if isinstance(s, Stage)]
-    for s in stages:
-        mine, other = grid.dims[s.dim][0].var, grid.dims[1 - s.dim][0].var
-        if other in free_vars(s.value) or not free_vars(s.value) <= {loop.var, mine} | {v.var for v in grid.vars}:
-            raise CompileError(f"stage {s.name}: a staged value varies along {loop.var} and {mine} "
-                               f"(work-group dimension {s.dim}) only, not {other}")
-    staged = {s.name: Staged(k, s.dim, s.reduce_fastest, s.value) for k, s in enumerate(stages)}
-    return TilePlan(loop, (grid.local[0], grid.local[1]), loop.chunk,
-                    (grid.dims[0][0].var, grid.dims[1][0].var), staged)
 
 
 def _opencl_spelling(c_source: str) -> str:

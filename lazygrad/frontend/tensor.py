@@ -390,12 +390,11 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     def _reduce(self, op: Op, axes: tuple[int, ...], keepdim: bool) -> "Tensor":
         axes = tuple(sorted(set(axes)))
-        if not axes:
-            return self if keepdim else self._movement(Op.RESHAPE, self.shape)
-        out = self._derive(make(op, (self.node,), axes))
-        if not keepdim:  # the reduce without its kept dims; a value of its own, no view of it
-            out = out._derive(make(Op.RESHAPE, (out.node,), tuple(d for i, d in enumerate(self.shape) if i not in axes)))
-        return out
+        out = self._derive(make(op, (self.node,), axes)) if axes else self
+        if keepdim or not axes:
+            return out if keepdim else self._movement(Op.RESHAPE, self.shape)
+        # the reduce without its kept dims: a value of its own, no view of the reduce
+        return out._derive(make(Op.RESHAPE, (out.node,), tuple(d for i, d in enumerate(self.shape) if i not in axes)))
 
 
 install_saved_values(Tensor)  # torch's saved-value checks on the ops that keep values
