@@ -24,6 +24,7 @@ from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import DeviceError, DTypeError
 from lazygrad.frontend.autograd import AutogradMixin
 from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_gather import GatherMixin
 from lazygrad.frontend.tensor_index import IndexMixin
@@ -36,14 +37,7 @@ from lazygrad.frontend.tensor_rounding import RoundingMixin
 from lazygrad.frontend.tensor_saved import install as install_saved_values
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
-from lazygrad.frontend.tensor_storage import (
-    _LAZY,
-    _bind,
-    _view_of,
-    realize,
-    strided_view,
-    version_counter,
-)
+from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, strided_view, version_counter
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
 from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
@@ -193,7 +187,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return create_schedule([self.node]).kernels
 
     def _buffer_node(self) -> Node:
-        if self.node.op is Op.ASSIGN:  # a pending in-place write: run it, then read the view
+        if self.node.op is Op.ASSIGN or pending():  # a pending write or index check runs first
             realize(self)
         return realize_nodes([self.node])[0]
 

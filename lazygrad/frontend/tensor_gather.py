@@ -3,17 +3,17 @@
 An integer index selects by comparing it with a position counter (`positions`, from the IOTA
 primitive) and summing the single selected element (`select_sum`: `where`, not a multiply,
 so inf/nan elsewhere never leak in). Indexing (tensor_index.py) is written in the same two.
-Out-of-range indices raise when the index is already computed (lists, arrays, realized
-tensors); a lazy index tensor is not forced just to check it, and an out-of-range entry then
-selects zeros.
+Out-of-range indices raise torch's error: at once when the index is already computed (lists,
+arrays, realized tensors); for a lazy index tensor, at the next realize, from a small check
+computed on the device with it (index_checks.py).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.engine.jit import capturing
 from lazygrad.errors import DTypeError, ShapeError
+from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_shape import _new_tensor, broadcast_shape
 from lazygrad.ir.node import make
@@ -33,23 +33,14 @@ def select_sum(cond, values, axis):
     return cond.if_else(values, zero).sum(axis).cast(values.dtype)
 
 
-def _is_realized(t) -> bool:
-    node = t.node
-    return node.op is Op.BUFFER or node.realized is not None
-
-
-def _check_bounds(index, size: int, dim: int, allow_negative: bool = True) -> bool:
-    """Out-of-range indices raise here when the index is already computed (a user's list or
-    array, or a realized tensor); a lazy index is not forced just to check it. Returns True
+def _check_bounds(index, size: int, dim: int, allow_negative: bool = True, error: type = IndexError,
+                  describe=None) -> bool:
+    """Indices out of range raise torch's error: now when the index is computed (a user's list
+    or array, or a realized tensor), else at the next realize (index_checks.py). Returns True
     when the index is known to hold no negative values."""
-    if not _is_realized(index) or index.numel() == 0 or capturing():
-        return index.numel() == 0  # (lg.jit records: a replay's index is not known on the host)
-    values = index.numpy()
-    low = -size if allow_negative else 0
-    bad = values[(values < low) | (values >= size)]
-    if bad.size:
-        raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dim {dim} with size {size}")
-    return bool((values >= 0).all())
+    describe = describe or (lambda v: f"index {v} is out of bounds for dimension {dim} with size {size}")
+    values = check_range(index, -size if allow_negative else 0, size, describe, error)
+    return index.numel() == 0 or (values is not None and bool((values >= 0).all()))
 
 
 def _as_index_tensor(x, i):
@@ -85,7 +76,7 @@ class GatherMixin:
     def gather(self, dim, index, sparse_grad=False):
         index = _as_index_tensor(self, index)
         d = self._check_gather_shapes("gather", dim, index)
-        _check_bounds(index, self.shape[d], d, allow_negative=False)
+        _check_bounds(index, self.shape[d], d, allow_negative=False, error=RuntimeError)
         region = self.shrink(tuple((0, self.shape[k] if k == d else index.shape[k]) for k in range(self.ndim)))
         hit = index.unsqueeze(d + 1) == positions(self, self.shape[d], d + 1, self.ndim + 1)
         return select_sum(hit, region.unsqueeze(d), d + 1)
@@ -98,7 +89,7 @@ class GatherMixin:
             raise TypeError("scatter needs src (a tensor) or value (a number)")
         index = _as_index_tensor(self, index)
         d = self._check_gather_shapes("scatter", dim, index)
-        _check_bounds(index, self.shape[d], d, allow_negative=False)
+        _check_bounds(index, self.shape[d], d, allow_negative=False, error=RuntimeError)
         if isinstance(src, TensorBase):
             if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
                 raise ShapeError(f"scatter: src of shape {list(src.shape)} must be at least as large "
@@ -176,6 +167,8 @@ class GatherMixin:
             raise DTypeError(f"one_hot needs an integer tensor, got {self.dtype.name}")
         if num_classes == -1:
             num_classes = int(self.amax().item()) + 1 if self.numel() else 0
-        _check_bounds(self, num_classes, 0, allow_negative=False)
+        _check_bounds(self, num_classes, 0, allow_negative=False, error=RuntimeError, describe=lambda v: (
+            f"Class values must be non-negative: found {v}." if v < 0 else
+            f"Class values must be smaller than num_classes: found {v}, num_classes {num_classes}."))
         hit = self.unsqueeze(-1) == positions(self, num_classes, self.ndim, self.ndim + 1)
         return hit.cast(dtypes.int64)

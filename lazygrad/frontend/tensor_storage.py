@@ -21,6 +21,7 @@ from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffe
 from lazygrad.errors import InplaceViewError
 from lazygrad.frontend.autograd import VersionCounter
 from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.index_checks import raise_failed, take_pending
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.ir.gradient import add_gradient_path, gradient_nodes, has_gradient_path, path_carrier
 from lazygrad.ir.node import Node, make, replace_srcs, toposort, user_location
@@ -309,6 +310,8 @@ def realize(*tensors) -> None:
     """Compute several tensors in one schedule (shared work is done once). A tensor that asks
     for gradients keeps its graph (the value is cached on it); any other takes its value as its
     own storage. In-place writes (assigns) run after every read of the old contents."""
+    probes = take_pending()  # this thread's pending index checks: in the same schedule
+    tensors += tuple(p.value for p in probes)
     written_now = {base_buffer(t.node.srcs[0]).buffer.storage for t in tensors if t.node.op is Op.ASSIGN}
     extra = _pending_readers(written_now, {id(t) for t in tensors}) if written_now else []
     # a view of an unrealized value is computed as its base, in this schedule: the base takes
@@ -369,6 +372,7 @@ def realize(*tensors) -> None:
         add_gradient_path(t.node, value, lambda node, g: g)
         t.__dict__["_nonleaf"] = True
         t.requires_grad = True
+    raise_failed(probes)
 
 
 def _link_gradient(assign: Node, written: dict, mode: str = "record"):

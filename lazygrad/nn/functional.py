@@ -5,6 +5,7 @@ gathers them under the names torch uses and holds the few small ones.
 """
 from __future__ import annotations
 
+from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
@@ -56,6 +57,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         padding_idx = padding_idx % num
         row = _shared.arange(num, weight.device).reshape(num, 1) == padding_idx
         weight = row.if_else(weight.detach(), weight)
+    check_range(input, 0, num, lambda v: f"index out of range in self: index {v}, {num} rows")
     hot = _shared.one_hot(input, num, weight.dtype)
     return hot @ weight
 

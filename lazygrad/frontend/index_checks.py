@@ -1,0 +1,95 @@
+"""Checks of data-dependent indices, deferred to the device when the index is not computed yet.
+
+torch checks an index tensor when the op runs; a lazy index here has no values until it is
+realized, and a compare-and-select gather (tensor_gather.py) gives zeros for an index out of
+range, a plausible wrong answer. So:
+
+- an index already computed (a list, an array, a realized tensor) is checked at once, on the
+  host, and the op raises where it is called;
+- a lazy one gets a probe: one small reduce over the index, computed on the device with the
+  next realize in this thread (in the same schedule as whatever is realized), whose value says
+  whether any index is out of range and which one is furthest out. Realize then raises
+  torch's exception class naming the op, the bad value, the valid range and the user's line
+  that built the op (`raise_failed`).
+
+The probe encodes an index v against [low, high) as 0 when it is in range, 2 * (v - high + 1)
+above and 2 * (low - v) + 1 below, so that the maximum is 0 exactly when all are in range and
+otherwise decodes to the furthest bad value. Under lg.jit nothing is checked (a replay's
+indices are never on the host); see docs/differences-from-torch.md.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lazygrad import dtypes
+from lazygrad.engine.jit import capturing
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.ir.node import user_location
+from lazygrad.ir.ops import Op
+
+
+@dataclass
+class _Probe:
+    value: TensorBase  # int64 scalar: the encoded furthest index out of range, 0 if none
+    low: int
+    high: int
+    describe: Callable[[int], str]  # bad value -> what torch would say
+    error: type
+    loc: str
+
+
+_PENDING = threading.local()
+
+
+def is_computed(t: TensorBase) -> bool:
+    node = t.node
+    return node.op is Op.BUFFER or node.realized is not None
+
+
+def check_range(index: TensorBase, low: int, high: int, describe: Callable[[int], str],
+                error: type = IndexError):
+    """Every value of index must lie in [low, high); else `error(describe(value))` now (a
+    computed index) or at the next realize (a lazy one). Returns the values when they were
+    read (a computed index), else None."""
+    if index.numel() == 0 or capturing():
+        return None
+    if is_computed(index):
+        values = index.numpy()
+        bad = values[(values < low) | (values >= high)]
+        if bad.size:
+            raise error(f"{describe(int(bad.flat[0]))} (valid: {low} to {high - 1}; at {user_location()})")
+        return values
+    v = index.cast(dtypes.int64)
+    above, below = v >= high, v < low
+    code = above.if_else((v - (high - 1)) * 2, below.if_else((low - v) * 2 + 1, 0)).max()
+    probes = getattr(_PENDING, "probes", None)
+    if probes is None:
+        probes = _PENDING.probes = []
+    probes.append(_Probe(code, low, high, describe, error, user_location()))
+    return None
+
+
+def pending() -> bool:
+    """Whether index checks wait for a realize in this thread (not while lg.jit records: they
+    belong to no jitted function, and wait for the next realize outside it)."""
+    return bool(getattr(_PENDING, "probes", None)) and not capturing()
+
+
+def take_pending() -> list[_Probe]:
+    """The probes waiting for a realize in this thread (the caller realizes them)."""
+    if not pending():
+        return []
+    probes, _PENDING.probes = _PENDING.probes, []
+    return probes
+
+
+def raise_failed(probes: list[_Probe]) -> None:
+    """After the realize that computed them: torch's error for the first probe that found an
+    index out of range."""
+    for p in probes:
+        code = int(p.value.item())
+        if code:
+            bad = p.high - 1 + code // 2 if code % 2 == 0 else p.low - code // 2
+            raise p.error(f"{p.describe(bad)} (valid: {p.low} to {p.high - 1}; at {p.loc})")
