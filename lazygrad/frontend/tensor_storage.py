@@ -364,10 +364,9 @@ def realize(*tensors) -> None:
     for a, mode in with_gradient:  # after the views moved: they hold the new version's nodes
         _link_gradient(a, written, mode)
     for t, value in into_detached:
-        # written through a detach(): the tensor the write went through now leads to the value
-        # written (torch: it has a grad_fn); the storage's other tensors are not touched (a
-        # leaf stays a leaf with its own gradient). A DETACH of its own: a plain one is any
-        # other x.detach() of the storage, which must not lead there
+        # written through a detach(): the tensor written through now leads to the value written
+        # (torch: it has a grad_fn); the storage's other tensors are untouched (a leaf stays a
+        # leaf). A DETACH of its own (path_carrier): a plain one is any x.detach() of the storage
         t.node = path_carrier(Op.DETACH, t.node, "written")
         add_gradient_path(t.node, value, lambda node, g: g)
         t.__dict__["_nonleaf"] = True
