@@ -444,6 +444,7 @@ def _reads_what_it_writes(b: Builder, x: str, operand: str, index: str | None) -
     except RuntimeError:
         return False  # the line raises on torch: drawn as an error case
     writes = _addresses(view)
+    reads, writes = reads.reshape(-1), writes.reshape(-1)  # (isin needs no expanded strides)
     foreign = torch.isin(reads, writes) & (reads != writes)
     if not bool(foreign.any()):
         return False
@@ -453,7 +454,7 @@ def _reads_what_it_writes(b: Builder, x: str, operand: str, index: str | None) -
     other = torch.empty(0, dtype=source.dtype).set_(copy, source.storage_offset(), source.shape, source.stride())
     try:
         if index is None:
-            twin.add_(other)
+            twin.copy_(other)  # (every dtype; the same overlap check as add_ and mul_)
         else:
             twin[eval(f"np.s_[{index}]", {"np": np, "None": None})] = other
     except RuntimeError:
