@@ -31,6 +31,7 @@ from lazygrad.frontend.tensor_index import IndexMixin
 from lazygrad.frontend.tensor_inplace import InplaceMixin
 from lazygrad.frontend.tensor_linalg import LinalgMixin
 from lazygrad.frontend.tensor_math import MathMixin
+from lazygrad.frontend.tensor_pickle import PickleMixin
 from lazygrad.frontend.tensor_pow import PowMixin
 from lazygrad.frontend.tensor_reduce import ReduceMixin
 from lazygrad.frontend.tensor_rounding import RoundingMixin
@@ -51,7 +52,7 @@ Scalar = bool | int | float
 
 
 class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
-             GatherMixin, LinalgMixin, InplaceMixin, AutogradMixin, TensorBase):
+             GatherMixin, LinalgMixin, InplaceMixin, AutogradMixin, PickleMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
