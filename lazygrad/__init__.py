@@ -6,7 +6,7 @@ inside lazygrad imports this module; `lg.autograd` and `lg.random` are the front
 of those names (torch.autograd.backward, torch.random.manual_seed).
 """
 from lazygrad import config as config
-from lazygrad import dtypes, nn, optim
+from lazygrad import dtypes, nn, optim, utils
 from lazygrad.config import caches
 from lazygrad.dtypes import (
     DType,

@@ -4,7 +4,7 @@ Every module under lazygrad/ belongs to a layer; a module imports its own layer 
 downstream of it, never one upstream. Upstream to downstream:
 
     api        lazygrad/__init__.py: the public names, gathered from every layer
-    frontend   frontend/, nn/, optim/, debug_tool/ (a tool: it may read any layer)
+    frontend   frontend/, nn/, optim/, utils/, debug_tool/ (a tool: it may read any layer)
     engine     engine/: realize, jit's recorder, search, the caches of realized values
     schedule   schedule/: fusion decisions, Kernel IR, remembered schedules
     runtime    runtime/: devices; a device bundles its renderer, so it reads codegen/
@@ -28,7 +28,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "lazygrad"
 ORDER = ["api", "frontend", "engine", "schedule", "runtime", "codegen", "ir", "root"]
 FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug_tool": "frontend",
            "engine": "engine", "schedule": "schedule", "runtime": "runtime", "codegen": "codegen",
-           "ir": "ir"}
+           "ir": "ir", "utils": "frontend"}
 ROOT_MODULES = {"dtypes", "errors", "config"}
 MAX_LINES = 400
 
