@@ -259,7 +259,7 @@ def test_empty_reductions(device):
         e.amax(0)
     with pytest.raises(IndexError, match=r"\[0, 3\]"):
         e.argmax(0)
-    with pytest.raises(IndexError, match=r"\[0, 3\]"):
+    with pytest.raises(RuntimeError, match=r"\[0, 3\]"):  # torch's class for a whole empty tensor
         e.max()
 
 

@@ -10,6 +10,7 @@ import math
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.errors import ShapeError
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -27,7 +28,7 @@ def _size(size) -> tuple[int, ...]:
         if isinstance(s, bool) or not isinstance(s, int) and not hasattr(s, "__index__"):
             raise TypeError(f"sizes must be ints, got {list(size)}")
         if int(s) < 0:
-            raise ValueError(f"sizes must be non-negative, got {list(size)}")
+            raise ShapeError(f"Trying to create tensor with negative dimension: sizes must be non-negative, got {list(size)}")
     return tuple(int(s) for s in size)
 
 
@@ -100,7 +101,7 @@ def arange(start, end=None, step=1, dtype: DType | None = None, device: str | No
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise ShapeError("arange: step must be nonzero")
     all_int = all(isinstance(v, int) for v in (start, end, step))
     dt = to_dtype(dtype) if dtype is not None else (dtypes.default_int if all_int else dtypes.default_float)
     n = max(0, math.ceil((end - start) / step)) if not all_int else max(0, -(-(end - start) // step))

@@ -44,6 +44,8 @@ def where(condition, input, other) -> Tensor:
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
+    if not len(tensors):
+        raise ValueError("cat expects a non-empty list of tensors")
     return tensors[0].cat(*tensors[1:], dim=dim)
 
 
@@ -51,6 +53,8 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
+    if not len(tensors):
+        raise RuntimeError("stack expects a non-empty list of tensors")
     return tensors[0].stack(*tensors[1:], dim=dim)
 
 

@@ -21,7 +21,7 @@ from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.engine.jit import JitError, capturing
 from lazygrad.engine.realize import buffer_node, realize_nodes
-from lazygrad.errors import DeviceError, DTypeError
+from lazygrad.errors import DeviceError, DTypeError, ShapeError
 from lazygrad.frontend.autograd import AutogradMixin
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import pending
@@ -207,7 +207,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     def item(self) -> Scalar:
         if self.numel() != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {list(self.shape)}")
+            raise ShapeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar "
+                             f"(item() needs one element, got shape {list(self.shape)})")
         return self.numpy().reshape(()).item()
 
     def __bool__(self) -> bool:

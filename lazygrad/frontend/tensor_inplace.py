@@ -125,6 +125,9 @@ class InplaceMixin:
     def div_(self, other):
         return self._inplace(lambda: self / other, other, keeps_target=True)
 
+    def pow_(self, exponent):
+        return self._inplace(lambda: self.pow(exponent), exponent, keeps_target=True)
+
     def zero_(self):
         return self.assign(self._const(0)).realize()
 

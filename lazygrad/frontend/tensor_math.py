@@ -96,6 +96,9 @@ class MathMixin:
         return x._unary(Op.RECIP)
 
     def div(self, other, rounding_mode=None):
+        if rounding_mode not in (None, "trunc", "floor"):
+            raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                               f"but found {rounding_mode!r}")
         if rounding_mode == "floor":
             a, b = self._broadcast_pair(other)
             return self._float_floordiv(a, b) if a.dtype.is_float else self._int_floordiv(a, b)

@@ -10,6 +10,7 @@ import math
 from typing import NamedTuple
 
 from lazygrad import dtypes
+from lazygrad.errors import DTypeError
 from lazygrad.frontend.tensor_declared import result_gradient
 from lazygrad.frontend.tensor_shape import _new_tensor, _unviewed
 from lazygrad.ir.node import make
@@ -40,11 +41,13 @@ class ReduceMixin:
     def _count(self, axes: tuple[int, ...]) -> int:
         return math.prod(self.shape[a] for a in axes) if self.ndim else 1
 
-    def _nonempty(self, name: str, axes: tuple[int, ...]) -> None:
-        """max/min/argmax have no identity: torch refuses them over nothing."""
+    def _nonempty(self, name: str, axes: tuple[int, ...], whole: bool = False) -> None:
+        """max/min/argmax have no identity: torch refuses them over nothing, with IndexError
+        along a dim and RuntimeError for max()/min() of a whole empty tensor (whole)."""
         if self._count(axes) == 0:
-            raise IndexError(f"{name}: cannot reduce over dims {list(axes)} of size 0 of a "
-                             f"tensor of shape {list(self.shape)}")
+            error = RuntimeError if whole and name != "argmax" else IndexError
+            raise error(f"{name}(): cannot reduce over dims {list(axes)} of size 0 of a tensor of "
+                        f"shape {list(self.shape)}: the operation has no identity")
 
     # ---- sums --------------------------------------------------------------------------
     def _accumulated(self, dtype):
@@ -63,7 +66,7 @@ class ReduceMixin:
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self if dtype is None else self.cast(dtype)
         if not x.dtype.is_float:
-            raise TypeError(f"mean needs a floating point tensor, got {x.dtype.name} (pass dtype=)")
+            raise DTypeError(f"mean needs a floating point tensor, got {x.dtype.name} (pass dtype=)")
         axes = x._axes(dim)
         count = x._count(axes)
         if dtypes.is_half(x.dtype):
@@ -77,7 +80,9 @@ class ReduceMixin:
             dim, unbiased = None, dim
         if correction is None:
             correction = 0 if unbiased is False else 1
-        x = self if self.dtype.is_float else self._float()
+        if not self.dtype.is_float:
+            raise DTypeError(f"std and var only support floating point dtypes, got {self.dtype.name}")
+        x = self
         if dtypes.is_half(x.dtype):
             return x.float().var(dim, keepdim=keepdim, correction=correction).cast(x.dtype)
         axes = x._axes(dim)
@@ -111,12 +116,12 @@ class ReduceMixin:
     # ---- max and min ---------------------------------------------------------------------
     def amax(self, dim=None, keepdim=False):
         axes = self._axes(dim)
-        self._nonempty("amax", axes)
+        self._nonempty("amax", axes, dim is None)
         return self._reduce(Op.REDUCE_MAX, axes, keepdim)
 
     def amin(self, dim=None, keepdim=False):
         axes = self._axes(dim)
-        self._nonempty("amin", axes)
+        self._nonempty("amin", axes, dim is None)
         if self.dtype.is_float:
             return -((-self)._reduce(Op.REDUCE_MAX, axes, keepdim))
         return ~((~self)._reduce(Op.REDUCE_MAX, axes, keepdim))

@@ -212,7 +212,11 @@ class ShapeMixin:
         return _new_tensor(self._flip(_flat_args(dims)))
 
     def _flip(self, dims):
-        axes = tuple(sorted({self._axis(d) for d in dims}))
+        given = [self._axis(d) for d in dims]
+        if len(set(given)) != len(given):
+            raise RuntimeError(f"flip: dim {next(d for d in given if given.count(d) > 1)} appears "
+                               f"multiple times in the list of dims {list(dims)}")
+        axes = tuple(sorted(given))
         return self._movement(Op.FLIP, axes) if axes else self
 
     def roll(self, shifts, dims=None):

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.errors import ShapeError
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.ir.gradient import add_gradient_path
@@ -38,18 +39,18 @@ def _conv_padding(padding, kernel, dilation) -> tuple[tuple[int, int], ...]:
 
 def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, nd: int) -> Tensor:
     if input.ndim != nd + 2:
-        raise ValueError(f"conv{nd}d expects a (N, C, {'*' * nd}) input of {nd + 2} dims, got shape "
+        raise ShapeError(f"conv{nd}d expects a (N, C, {'*' * nd}) input of {nd + 2} dims, got shape "
                          f"{list(input.shape)}")
     n, c = input.shape[:2]
     o, cg = weight.shape[:2]
     kernel = weight.shape[2:]
     if c != cg * groups or o % groups:
-        raise ValueError(f"conv{nd}d: input has {c} channels, weight {list(weight.shape)} expects "
+        raise ShapeError(f"conv{nd}d: input has {c} channels, weight {list(weight.shape)} expects "
                          f"{cg * groups} (groups={groups})")
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     pads = _conv_padding(padding, kernel, dilation)
     if padding == "same" and any(s != 1 for s in stride):
-        raise ValueError("padding='same' is not supported for strided convolutions")
+        raise ShapeError("padding='same' is not supported for strided convolutions")
     transposed_grad = (nd in (1, 2) and input.requires_grad and is_grad_enabled()
                        and all(lo == hi for lo, hi in pads))
     x = pad_dims(input._path_input() if transposed_grad else input, ((0, 0), (0, 0)) + pads)
@@ -107,14 +108,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """The adjoint of conv2d: spread the input with stride-1 zeros between pixels, pad by
     dilation*(k-1)-padding, and run a stride-1 conv with the flipped, transposed weight."""
     if input.ndim != 4:
-        raise ValueError(f"conv_transpose2d expects a (N, C, H, W) input, got shape {list(input.shape)}")
+        raise ShapeError(f"conv_transpose2d expects a (N, C, H, W) input, got shape {list(input.shape)}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
     padding, output_padding = _tuple(padding, 2, "padding"), _tuple(output_padding, 2, "output_padding")
     n, c, h, w_ = input.shape
     cin, cout_g = weight.shape[:2]
     kernel = weight.shape[2:]
     if cin != c:
-        raise ValueError(f"conv_transpose2d: input has {c} channels, weight {list(weight.shape)} expects {cin}")
+        raise ShapeError(f"conv_transpose2d: input has {c} channels, weight {list(weight.shape)} expects {cin}")
     x = input
     if any(s > 1 for s in stride):  # (H, W) -> ((H-1)*s+1, (W-1)*s+1) with zeros between
         sh, sw = stride

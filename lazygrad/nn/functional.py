@@ -5,6 +5,7 @@ gathers them under the names torch uses and holds the few small ones.
 """
 from __future__ import annotations
 
+from lazygrad.errors import DTypeError
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
@@ -49,7 +50,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     """Rows of weight picked by integer indices, as a one-hot matmul so its gradient is the
     usual scatter-add; the padding_idx row gets no gradient."""
     if input.dtype.is_float:
-        raise TypeError(f"embedding expects integer indices, got {input.dtype.name}")
+        raise DTypeError(f"embedding expects integer indices, got {input.dtype.name}")
     if max_norm is not None:
         raise NotImplementedError("embedding(max_norm=...) is not supported")
     num = weight.shape[0]

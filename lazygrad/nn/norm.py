@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from lazygrad.errors import ShapeError
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
 
@@ -56,7 +57,7 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: flo
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(normalized_shape)
     if tuple(input.shape[input.ndim - k:]) != normalized_shape:
-        raise ValueError(f"layer_norm: normalized_shape {list(normalized_shape)} does not match the "
+        raise ShapeError(f"layer_norm: normalized_shape {list(normalized_shape)} does not match the "
                          f"last dims of input shape {list(input.shape)}")
     axes = tuple(range(input.ndim - k, input.ndim))
     mean, var = _moments(input, axes)
@@ -67,7 +68,7 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: flo
 def group_norm(input: Tensor, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     n, c = input.shape[:2]
     if c % num_groups:
-        raise ValueError(f"group_norm: {c} channels do not split into {num_groups} groups")
+        raise ShapeError(f"group_norm: {c} channels do not split into {num_groups} groups")
     x = input.reshape(n, num_groups, -1)
     mean, var = _moments(x, (2,))
     y = ((x - mean) * (var + eps).rsqrt()).reshape(input.shape)

@@ -18,6 +18,7 @@ import weakref
 import numpy as np
 
 from lazygrad.dtypes import DType, bf16_bits, bf16_values, bfloat16, storage_np
+from lazygrad.errors import DeviceError
 from lazygrad.runtime.registry import get_device
 
 _ids = itertools.count()
@@ -39,7 +40,12 @@ class Storage:
     def handle(self):
         if self._handle is None:
             allocator = get_device(self.device).allocator
-            self._handle = allocator.alloc(max(self.nbytes, 1))
+            try:
+                self._handle = allocator.alloc(max(self.nbytes, 1))
+            except MemoryError:  # numpy's words name an array the user never made
+                raise DeviceError(f"out of memory on the {self.device} device: a buffer would need "
+                                  f"{self.nbytes / 2**30:.4g} GiB ({self.nbytes} bytes); use smaller "
+                                  "shapes or free tensors you no longer need") from None
             weakref.finalize(self, allocator.free, self._handle)
         return self._handle
 

@@ -1,0 +1,65 @@
+"""Errors of torch's classes (issue 14, part 2): where torch raises RuntimeError, IndexError,
+ValueError or TypeError, lazygrad raises an instance of the same built-in class (its own
+classes subclass several where torch's differ between ops), so code that catches torch's
+class works unchanged."""
+from __future__ import annotations
+
+import pytest
+
+import lazygrad as lg
+
+torch = pytest.importorskip("torch")
+
+
+def _cases(T, dev):
+    def a(*s):
+        return T.ones(*s, device=dev)
+    return {
+        "matmul mismatch": lambda: a(2, 3) @ a(4, 5),
+        "reshape": lambda: a(2, 3).reshape(4),
+        "permute repeats a dim": lambda: a(2, 3).permute(0, 0),
+        "flip repeats a dim": lambda: a(2, 3).flip((0, 0)),
+        "unknown rounding_mode": lambda: T.div(a(2), a(2), rounding_mode="round"),
+        "cat of nothing": lambda: T.cat([]),
+        "stack of nothing": lambda: T.stack([]),
+        "item of many": lambda: a(3).item(),
+        "conv2d channels": lambda: T.nn.functional.conv2d(a(1, 3, 5, 5), a(2, 4, 3, 3)),
+        "layer_norm shape": lambda: T.nn.functional.layer_norm(a(2, 3), (4,)),
+        "arange step 0": lambda: T.arange(0, 10, 0, device=dev),
+        "negative size": lambda: T.zeros(-1, device=dev),
+        "pow_ of an int by a float": lambda: T.tensor([2], device=dev).pow_(0.5),
+        "embedding of floats": lambda: T.nn.functional.embedding(a(2), a(3, 2)),
+        "max of nothing": lambda: T.ones(0, device=dev).max(),
+        "max of nothing along a dim": lambda: T.ones(0, 3, device=dev).amax(0),
+        "argmax of nothing": lambda: T.ones(0, device=dev).argmax(),
+        "mean of ints": lambda: T.tensor([1, 2], device=dev).mean(),
+        "std of ints": lambda: T.tensor([1, 2], device=dev).std(),
+        "too large for int64": lambda: T.tensor([2**70], device=dev),
+        "a Python int too large": lambda: T.tensor([1], device=dev) + 2**70,
+        "300 as uint8": lambda: T.full((2,), 300, dtype=T.uint8, device=dev),
+        "grad of an unused input": lambda: T.autograd.grad((a(2).requires_grad_() * 2).sum(),
+                                                           [a(2).requires_grad_()]),
+    }
+
+
+def _raised(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the class is what is compared
+        return type(e)
+    return None
+
+
+@pytest.mark.parametrize("case", sorted(_cases(torch, "cpu")))
+def test_lazygrad_raises_an_instance_of_torchs_class(device, case):
+    want = _raised(_cases(torch, "cpu")[case])
+    got = _raised(_cases(lg, device)[case])
+    assert want is not None, f"torch accepts {case}"
+    assert got is not None and issubclass(got, want), f"{case}: torch {want.__name__}, lazygrad {got}"
+
+
+def test_a_buffer_too_large_says_how_much_it_would_need(device):
+    if device == "opencl":
+        pytest.skip("OpenCL reports its own device limit (DeviceError), tested in test_opencl")
+    with pytest.raises(RuntimeError, match=r"would need 3725 GiB"):
+        lg.ones(10**6, 10**6, device=device).realize()
