@@ -1,5 +1,22 @@
-"""Exceptions a user can act on. Each names what was given and what was expected."""
+"""Exceptions a user can act on. Each names what was given and what was expected. Warnings
+of what lazygrad worked around (a damaged cache entry, a device that does not work here) are
+given once a process for each kind (`warn_once`)."""
 from __future__ import annotations
+
+import threading
+import warnings
+
+_WARNED: set[str] = set()  # the kinds of warning given
+_LOCK = threading.Lock()
+
+
+def warn_once(kind: str, category: type[Warning], message: str) -> None:
+    """Warn, the first time this kind of thing happens in this process (later ones are silent)."""
+    with _LOCK:
+        if kind in _WARNED:
+            return
+        _WARNED.add(kind)
+    warnings.warn(message, category, stacklevel=3)
 
 
 class LazygradError(Exception):
@@ -46,3 +63,12 @@ class CastError(LazygradError, TypeError, RuntimeError):
 
 class InplaceViewError(LazygradError, RuntimeError):
     """An in-place write lazygrad cannot express yet; raised rather than computed wrongly."""
+
+
+class CacheWarning(RuntimeWarning):
+    """The disk cache could not be used as it was (a damaged entry, a folder that cannot be
+    written) and lazygrad carried on without it: given once a process for each kind."""
+
+
+class DeviceWarning(RuntimeWarning):
+    """The default device is not the first choice, because that one does not work here."""
