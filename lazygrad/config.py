@@ -44,7 +44,8 @@ from typing import Any
 class Setting:
     variable: str  # the environment variable
     name: str  # its attribute of `settings` and keyword of `override`
-    kind: str  # how its text is read: text, int, count (an int, at least 0), names (comma-separated)
+    kind: str  # how its text is read: text, int, count (an int, at least 0), names (comma-separated),
+    # size (bytes, with an optional K, M, G or T suffix; unset or unreadable: the default)
     default: str  # what holds when it is unset, as the docs say it
     meaning: str
 
@@ -60,13 +61,16 @@ SETTINGS = (
             "caches switched off: all, or names from lg.caches() separated by commas"),
     Setting("LAZYGRAD_CACHE", "cache", "text", "$XDG_CACHE_HOME/lazygrad",
             "the folder of the caches on disk: binaries, rendered sources, search winners"),
+    Setting("LAZYGRAD_CACHE_MAX", "cache_max", "size", "1G",
+            "the most the kernel cache on disk may hold; least recently used entries go first; 0: no limit"),
     Setting("XDG_CACHE_HOME", "xdg_cache_home", "text", "~/.cache",
             "the user's cache folder: the parent of the default LAZYGRAD_CACHE"),
     Setting("LAZYGRAD_OPENCL", "opencl", "text", "the first GPU, else the first CPU",
             "the OpenCL platform:device, each part an index or part of a name"),
     Setting("LAZYGRAD_OPENCL_AS", "opencl_as", "text", "as the device is",
             "gpu: render every OpenCL kernel as for a GPU, whatever the device is"),
-    Setting("CC", "cc", "text", "the first of cc, gcc, clang", "the C compiler of the c device"),
+    Setting("CC", "cc", "text", "the first of cc, gcc, clang",
+            "the C compiler of the c device, with any arguments (split as make does): gcc -O0, ccache gcc"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -78,11 +82,27 @@ def _int(text: str | None) -> int:
         return 0
 
 
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _size(text: str | None) -> int | None:
+    """Bytes, as make and ccache write them: '4096', '512M', '1G', '1.5g', '64KiB'; None when
+    unset or unreadable (the setting's default then holds)."""
+    t = (text or "").strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1:] if t[-1:] in _UNITS else ""
+    try:
+        value = float(t[: len(t) - len(unit)])
+    except ValueError:
+        return None
+    return int(value * _UNITS[unit]) if 0 <= value < 1 << 62 else None  # (not nan, inf, < 0)
+
+
 _PARSE: dict[str, Callable[[str | None], Any]] = {
     "text": lambda text: text or "",
     "int": _int,
     "count": lambda text: max(0, _int(text)),
     "names": lambda text: frozenset(n.strip() for n in (text or "").split(",") if n.strip()),
+    "size": _size,
 }
 _OVERRIDES: list[dict[str, Any]] = []  # the open override blocks, innermost last
 
@@ -91,8 +111,11 @@ def _read(setting: Setting) -> Any:
     for layer in reversed(_OVERRIDES):
         if setting.name in layer:
             value = layer[setting.name]
-            return _PARSE[setting.kind](value) if value is None or isinstance(value, str) else value
-    return _PARSE[setting.kind](os.environ.get(setting.variable))
+            value = _PARSE[setting.kind](value) if value is None or isinstance(value, str) else value
+            break
+    else:
+        value = _PARSE[setting.kind](os.environ.get(setting.variable))
+    return _PARSE[setting.kind](setting.default) if value is None else value
 
 
 class _Settings:
