@@ -101,9 +101,11 @@ def test_a_replaced_renderer_keeps_nothing_on_disk(empty_cache, monkeypatch, rng
     _forget_sources(dev)
 
 
-def test_an_unwritable_cache_is_a_miss_not_an_error(tmp_path, override, rng):
+@pytest.mark.filterwarnings("ignore::lazygrad.errors.CacheWarning")
+def test_an_unwritable_cache_is_not_an_error(tmp_path, override, rng):
+    """The process keeps its sources in a temporary folder instead (tests/test_kernel_cache.py)."""
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
     override(cache=str(blocked))
     source_cache.store("k" * 32, "int x;\n")  # no error
-    assert source_cache.load("k" * 32) is None
+    assert source_cache.load("k" * 32) == "int x;\n" and blocked.read_text() == "not a folder"

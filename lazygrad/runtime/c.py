@@ -1,17 +1,26 @@
 """The `c` runtime: C source -> shared library (system compiler, OpenMP when it has it) ->
 ctypes call. Buffers are numpy-owned host memory.
 
-Binaries are cached under the user's cache directory, keyed by a hash of the source, the
-compiler, its flags and the CPU; the compiler writes a temporary file that is renamed into
-place (runtime/disk_cache.py), so two processes compiling the same kernel never see a
-half-written library.
+The compiler is $CC, split into words as make splits it ("gcc -O0", "ccache gcc": its words
+come first, lazygrad's flags after, as make's `$(CC) $(CFLAGS)`), else the first of cc, gcc,
+clang on PATH. A compiler that is missing, or that cannot build a shared library, makes the
+device unavailable, with the reason (`lg.devices()`).
+
+Libraries are cached on disk (runtime/cache_entry.py: checked before they are loaded, kept
+under a size cap), keyed by a hash of the source, the compiler, its flags and the CPU. The
+compiler writes a temporary file in the cache folder, which is checked to be a whole library
+and then stored under its name in one rename, so two processes compiling the same kernel
+never see a half-written library.
 """
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import os
+import shlex
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -22,21 +31,48 @@ from lazygrad.codegen.pipeline import loop_passes_for
 from lazygrad.codegen.render_c import render_c
 from lazygrad.config import memo, settings
 from lazygrad.errors import CompileError
+from lazygrad.runtime import cache_entry
 from lazygrad.runtime.device import PROGRAMS, Device
-from lazygrad.runtime.disk_cache import atomic_path, cache_dir, cpu_tag
+from lazygrad.runtime.disk_cache import cpu_tag
 from lazygrad.runtime.free_list import FreeList
 
+KIND = "C library"  # (the kind of cache entry, in warnings)
 
-@memo("c-compiler", "the C compiler's path, from $CC or PATH (no key: one a process)", 1, depends=("cc",))
-def find_compiler() -> str | None:
-    """$CC, else the first of cc, gcc, clang on PATH."""
+
+@memo("c-compiler", "the C compiler's command: $CC split into words, its program found on PATH (no "
+      "key: one a process)", 1, depends=("cc",))
+def compiler_command() -> tuple[str, ...]:
+    """$CC as words, its first resolved on PATH; else the first of cc, gcc, clang on PATH; ()
+    when there is none."""
     if settings.cc:
-        return shutil.which(settings.cc) or settings.cc
+        try:
+            words = shlex.split(settings.cc)
+        except ValueError:
+            return ()
+        program = shutil.which(words[0]) if words else None
+        return (program, *words[1:]) if program else ()
     for name in ("cc", "gcc", "clang"):
         path = shutil.which(name)
         if path:
-            return path
-    return None
+            return (path,)
+    return ()
+
+
+def find_compiler() -> str | None:
+    """The C compiler's command as one line (None when there is none)."""
+    command = compiler_command()
+    return shlex.join(command) if command else None
+
+
+def _missing() -> str:
+    if not settings.cc:
+        return "no C compiler found (set CC, or install cc, gcc or clang)"
+    try:
+        program = shlex.split(settings.cc)[0]
+    except (ValueError, IndexError) as e:
+        return f"CC={settings.cc!r} cannot be split into words as a shell would ({e or 'empty'})"
+    return (f"CC={settings.cc!r}: {program!r} is not a program that can be run here (not found, or "
+            f"not executable)")
 
 
 # half-precision code as the renderer writes it: on some machines gcc's -march=native turns on
@@ -48,57 +84,127 @@ _HALF_PROBE = """void f(_Float16* p0, const _Float16* p1) {
 """
 
 
-def _builds(cc: str, flags: list[str], source: str, tmp: str) -> bool:
-    return subprocess.run([cc, *flags, "-x", "c", "-", "-o", os.path.join(tmp, "t.so")],
-                          input=source.encode(), capture_output=True).returncode == 0
+def _build(cc: tuple[str, ...], flags: list[str], source: str, tmp: str) -> str:
+    """'' when cc builds source into a loadable library, else what went wrong."""
+    out = os.path.join(tmp, "t.so")
+    try:
+        proc = subprocess.run([*cc, *flags, "-x", "c", "-", "-o", out], input=source.encode(),
+                              capture_output=True, check=False)
+        said = (proc.stderr + proc.stdout).decode(errors="replace").strip()
+        if proc.returncode != 0:
+            return said or f"exit status {proc.returncode}"
+        with open(out, "rb") as f:
+            why = not_loadable(f.read())
+        return why and f"{why}; it said: {said or '(nothing)'}"
+    except OSError as e:
+        return str(e)
 
 
-@memo("c-flags", "the c device's compiler flags, probed by building test programs (no key: one a "
-      "process)", 1, depends=("cc",))
-def compiler_flags() -> tuple[str, ...]:
-    """-O3 for this CPU, plus -fopenmp when a test program builds with it, minus the CPU
-    features the toolchain turns on but cannot assemble (probed, never assumed)."""
-    cc = find_compiler()
+@memo("c-flags", "the c device's compiler flags, probed by building test programs, and why the compiler "
+      "cannot build a library if it cannot (no key: one a process)", 1, depends=("cc",))
+def probe() -> tuple[tuple[str, ...], str]:
+    """(flags, problem): -O3 for this CPU, plus -fopenmp when a test program builds with it,
+    minus the CPU features the toolchain turns on but cannot assemble (probed, never assumed);
+    problem says why no test program builds ('' when they do)."""
+    cc = compiler_command()
     base = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-std=gnu11"]
-    if cc is None:
-        return tuple(base)
+    if not cc:
+        return tuple(base), _missing()
+    problem = ""
     with tempfile.TemporaryDirectory() as tmp:
-        if not _builds(cc, base, _HALF_PROBE, tmp) and _builds(cc, base + ["-mno-avx512fp16"], _HALF_PROBE, tmp):
-            base.append("-mno-avx512fp16")
-        if _builds(cc, base + ["-fopenmp"], "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n", tmp):
-            return tuple(base + ["-fopenmp"])
-    return tuple(base)
+        if _build(cc, base, _HALF_PROBE, tmp):
+            if not _build(cc, base + ["-mno-avx512fp16"], _HALF_PROBE, tmp):
+                base.append("-mno-avx512fp16")
+            else:  # (or no _Float16: gcc before 12) does a plain program build?
+                why = _build(cc, base, "int lg_probe(void) { return 0; }\n", tmp)
+                problem = why and f"the C compiler {shlex.join(cc)} cannot build a shared library: {why}"
+        if not problem and not _build(cc, base + ["-fopenmp"], "#include <omp.h>\nint f(void) { return "
+                                                                 "omp_get_max_threads(); }\n", tmp):
+            base.append("-fopenmp")
+    return tuple(base), problem
+
+
+def compiler_flags() -> tuple[str, ...]:
+    return probe()[0]
+
+
+def not_loadable(data: bytes) -> str:
+    """'' when data can be a shared library (ELF with its headers and segments inside the file,
+    Mach-O, PE), else why not: a compiler that exits 0 but writes garbage is caught here."""
+    if data[:4] in (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") \
+            or data[:2] == b"MZ":
+        return ""
+    if data[:4] != b"\x7fELF" or len(data) < 64 or data[4] not in (1, 2) or data[5] not in (1, 2):
+        return f"not a shared library ({len(data)} bytes starting {data[:8]!r})"
+    end, wide = "<" if data[5] == 1 else ">", data[4] == 2
+    head = struct.unpack_from(end + ("QQ6xHHHH" if wide else "II6xHHHH"), data, 32 if wide else 28)
+    phoff, shoff, phsize, phnum, shsize, shnum = head
+    if phoff + phsize * phnum > len(data) or shoff + shsize * shnum > len(data):
+        return f"an ELF file cut short ({len(data)} bytes, its headers reach further)"
+    for i in range(phnum):
+        at = phoff + i * phsize
+        kind, offset, filesz = struct.unpack_from(end + ("I4xQ16xQ" if wide else "II8xI"), data, at)
+        if kind == 1 and offset + filesz > len(data):  # (PT_LOAD: mapped, SIGBUS past the end)
+            return f"an ELF file cut short ({len(data)} bytes, a segment reaches {offset + filesz})"
+    return ""
 
 
 def _numbered(source: str) -> str:
     return "\n".join(f"{i:4d} | {line}" for i, line in enumerate(source.splitlines(), 1))
 
 
+# what a compiler says when the disk is full: the cache folder is at fault, not the source
+_DISK_FULL = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT))
+
+
 def compile_c(source: str, name: str = "kernel", flags: tuple[str, ...] | None = None) -> str:
     """Path of a shared library built from source (from the disk cache when it is there).
     `flags` replaces lazygrad's own compiler flags (a backend with other conventions)."""
-    cc = find_compiler()
-    if cc is None:
-        raise CompileError("no C compiler found: set CC or install cc, gcc or clang")
-    flags = compiler_flags() if flags is None else tuple(flags)
-    key = hashlib.sha256("\0".join([source, cc, *flags, cpu_tag()]).encode()).hexdigest()[:24]
-    path = os.path.join(cache_dir(), f"{name}-{key}.so")
-    if os.path.exists(path) and PROGRAMS.enabled:  # (off: built again, replacing the file)
-        return path
-    with atomic_path(path, ".so") as tmp_so:  # durable: a cut-short library would be loaded
-        proc = subprocess.run([cc, *flags, "-x", "c", "-", "-o", tmp_so], input=source.encode(),
-                              capture_output=True)
+    cc = compiler_command()
+    if not cc:
+        raise CompileError(_missing())
+    if flags is None:
+        flags, problem = probe()
+        if problem:
+            raise CompileError(problem)
+    flags = tuple(flags)
+    ident = [cache_entry.FORMAT, source, *cc, *flags, cpu_tag()]
+    key = hashlib.sha256("\0".join(ident).encode()).hexdigest()[:24]
+    filename = f"{name}-{key}.so"
+    if PROGRAMS.enabled:  # (off: built again, replacing the file)
+        path = cache_entry.find(filename, key, KIND)
+        if path is not None:
+            return path
+
+    def make(tmp: str) -> bytes:
+        try:
+            proc = subprocess.run([*cc, *flags, "-x", "c", "-", "-o", tmp], input=source.encode(),
+                                  capture_output=True, check=False)
+        except OSError as e:
+            raise CompileError(f"the C compiler {shlex.join(cc)} could not be run: {e}") from None
+        said = (proc.stderr + proc.stdout).decode(errors="replace")
         if proc.returncode != 0:
-            raise CompileError(f"the C compiler {cc} failed on kernel {name}:\n"
-                               f"{proc.stderr.decode(errors='replace')}\n--- source ---\n"
-                               f"{_numbered(source)}")
-    return path
+            if any(m in said for m in _DISK_FULL):
+                raise OSError(errno.ENOSPC, said.strip())
+            raise CompileError(f"the C compiler {shlex.join(cc)} failed on kernel {name}:\n{said}\n"
+                               f"--- source ---\n{_numbered(source)}")
+        with open(tmp, "rb") as f:
+            data = f.read()
+        why = not_loadable(data)
+        if why:
+            raise CompileError(f"the C compiler {shlex.join(cc)} wrote no loadable library for kernel "
+                               f"{name}: {why}; it said:\n{said.strip() or '(nothing)'}")
+        return data
+    return cache_entry.build(filename, key, KIND, make)
 
 
 class CProgram:
     def __init__(self, name: str, lib_path: str):
         self.name = name
-        self.lib = ctypes.CDLL(lib_path)
+        try:
+            self.lib = ctypes.CDLL(lib_path)
+        except OSError as e:
+            raise CompileError(f"the compiled kernel {name} could not be loaded: {e}") from None
         self.fn = getattr(self.lib, name)
         self.fn.restype = None
 
@@ -140,10 +246,12 @@ class HostAllocator:
 
 
 def check() -> tuple[bool, str]:
-    cc = find_compiler()
-    if cc is None:
-        return False, "no C compiler found (set CC, or install gcc or clang)"
-    return True, f"{cc} {' '.join(compiler_flags())}"
+    """Whether the compiler is there and builds a shared library, and which with what flags."""
+    cc = compiler_command()
+    if not cc:
+        return False, _missing()
+    flags, problem = probe()
+    return (False, problem) if problem else (True, f"{shlex.join(cc)} {' '.join(flags)}")
 
 
 def make_device() -> Device:

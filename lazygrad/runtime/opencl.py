@@ -11,15 +11,14 @@ reduces, small register tiles) whatever the device is: a CPU's OpenCL runs them 
 kernels can be checked on a machine without a GPU.
 
 Binaries are cached on disk (program BINARIES), keyed by the source (which carries the
-launch geometry), the platform, the device and its driver version; written atomically
-(runtime/disk_cache.py), as the `c` runtime's are.
+launch geometry), the platform, the device and its driver version; checked before the driver
+sees them and kept under a size cap (runtime/cache_entry.py), as the `c` runtime's are.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 import hashlib
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +32,8 @@ from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_
 from lazygrad.codegen.work_groups import work_groups
 from lazygrad.config import settings
 from lazygrad.errors import CompileError, DeviceError
-from lazygrad.runtime.device import Device
-from lazygrad.runtime.disk_cache import atomic_write, cache_dir
+from lazygrad.runtime import cache_entry
+from lazygrad.runtime.device import PROGRAMS, Device
 from lazygrad.runtime.free_list import FreeList
 
 ENV_SELECT = "LAZYGRAD_OPENCL"  # (config.settings.opencl: named in messages)
@@ -293,8 +292,8 @@ class CLBinary:
 
 def _cache_key(ctx: CLContext, source: str) -> str:
     dev = ctx.device
-    ident = [source, dev.platform.name, dev.platform.version, dev.name, dev.driver_version,
-             " ".join(build_options(ctx))]
+    ident = [cache_entry.FORMAT, source, dev.platform.name, dev.platform.version, dev.name,
+             dev.driver_version, " ".join(build_options(ctx))]
     return hashlib.sha256("\0".join(ident).encode()).hexdigest()[:24]
 
 
@@ -302,14 +301,13 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
     """A built program for source; the binary comes from the disk cache when it is there."""
     ctx = context()
     cl = ctx.cl
-    path = os.path.join(cache_dir("opencl"), f"{name}-{_cache_key(ctx, source)}.bin")
-    if os.path.exists(path):
+    key = _cache_key(ctx, source)
+    hit = cache_entry.load(f"{name}-{key}.bin", key, "OpenCL binary", "opencl") if PROGRAMS.enabled else None
+    if hit is not None:
         try:
-            with open(path, "rb") as f:
-                binary = f.read()
-            prg = cl.Program(ctx.context, [ctx.device], [binary]).build(options=build_options(ctx))
+            prg = cl.Program(ctx.context, [ctx.device], [hit[1]]).build(options=build_options(ctx))
             return CLBinary(prg, source)
-        except Exception:  # noqa: BLE001, S110  a stale or foreign binary: rebuild from source below
+        except Exception:  # noqa: BLE001, S110  a binary this driver refuses: rebuild from source below
             pass
     try:
         prg = cl.Program(ctx.context, source).build(options=build_options(ctx))
@@ -318,8 +316,11 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
                            f"--- build log ---\n{_build_log(e)}\n--- source ---\n{_numbered(source)}"
                            ) from None
     binary = prg.get_info(cl.program_info.BINARIES)[0]
-    if binary:
-        atomic_write(path, binary)  # durable: the driver loads a cached binary as it is
+    try:  # durable: the driver loads a cached binary as it is
+        if binary:
+            cache_entry.store(f"{name}-{key}.bin", key, binary, "opencl")
+    except OSError:
+        pass  # (nor a temporary folder: the program is built, only not kept)
     return CLBinary(prg, source)
 
 

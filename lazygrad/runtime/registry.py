@@ -5,11 +5,11 @@ Built-in devices are created on first use. Third-party backends register a facto
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from lazygrad.config import settings
-from lazygrad.errors import DeviceError
+from lazygrad.errors import DeviceError, DeviceWarning, warn_once
 from lazygrad.runtime.device import Device
 
 _FACTORIES: dict[str, Callable[[], Device]] = {}
@@ -66,7 +66,10 @@ def get_device(name: str) -> Device:
     if name not in _FACTORIES:
         raise DeviceError(f"unknown device {name!r}; known devices: {', '.join(known_devices())}")
     dev = _FACTORIES[name]()
-    ok, reason = dev.check()
+    try:
+        ok, reason = dev.check()
+    except Exception as e:  # noqa: BLE001  a check that raises says the device does not work
+        ok, reason = False, f"{type(e).__name__}: {e}"
     if not ok:
         raise DeviceError(f"device {name!r} does not work here: {reason}")
     _DEVICES[name] = dev
@@ -94,17 +97,22 @@ def devices() -> list[DeviceInfo]:
 
 
 def default_device() -> str:
-    """The first that works of $LAZYGRAD_DEVICE, c, opencl, python."""
-    wanted = settings.device
-    candidates = ([canonical(wanted)] if wanted else []) + list(DEFAULT_ORDER)
-    for name in candidates:
+    """The first that works of $LAZYGRAD_DEVICE, c, opencl, python; when that is not the
+    first of them, one DeviceWarning says why the ones before it do not work."""
+    wanted = canonical(settings.device) if settings.device else None
+    skipped = []
+    for name in ([wanted] if wanted else []) + [n for n in DEFAULT_ORDER if n != wanted]:
         try:
             get_device(name)
-            return name
-        except DeviceError:
-            if name == (canonical(wanted) if wanted else None):
+        except DeviceError as e:
+            if name == wanted:
                 raise
+            skipped.append(str(e))
             continue
+        if skipped:
+            why = "; ".join(skipped)
+            warn_once("default device", DeviceWarning, f"the default device is {name!r}: {why}")
+        return name
     raise DeviceError("no device works here; install a C compiler or pyopencl")
 
 

@@ -10,8 +10,8 @@ rendered from:
   - the text of lazygrad's code generator, IR, runtimes and dtypes, so that any change to
     lowering or rendering misses instead of finding an old source.
 A device whose renderer was replaced (a test, a search) keeps no sources on disk. Files are
-written atomically (runtime/disk_cache.py); a file that cannot be read or written, or an
-empty one (what a power failure can leave of a file being written), is a miss, never an error.
+cache entries (runtime/cache_entry.py), checked when read: a file that cannot be read or
+written, or a bad one (cut short by a power failure, edited), is a miss, never an error.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from lazygrad.codegen import heuristics
 from lazygrad.config import memo
 from lazygrad.ir.node import Node
 from lazygrad.ir.printer import print_graph
-from lazygrad.runtime.disk_cache import atomic_write, cache_dir
+from lazygrad.runtime import cache_entry
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CODE_DIRS = ("codegen", "ir", "runtime")
@@ -46,21 +46,21 @@ def code_fingerprint() -> str:
 
 def source_key(render_key: str, ast: Node, name: str) -> str:
     profile = heuristics.lane_profile(ast.device)
-    parts = [code_fingerprint(), render_key, repr(profile), str(heuristics.MIN_STRIPS), name,
-             print_graph([ast], locs=False)]
+    parts = [cache_entry.FORMAT, code_fingerprint(), render_key, repr(profile), str(heuristics.MIN_STRIPS),
+             name, print_graph([ast], locs=False)]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def load(key: str) -> str | None:
     try:
-        with open(os.path.join(cache_dir("sources"), key + ".src"), encoding="utf-8") as f:
-            return f.read() or None
+        hit = cache_entry.load(key + ".src", key, "kernel source", "sources")
+        return (hit[1].decode("utf-8") or None) if hit is not None else None
     except (OSError, UnicodeDecodeError):
         return None
 
 
 def store(key: str, source: str) -> None:
-    try:  # not durable: what a power failure leaves is an empty file, which load() misses
-        atomic_write(os.path.join(cache_dir("sources"), key + ".src"), source, durable=False)
+    try:  # not durable: what a power failure leaves is a bad entry, which load() misses
+        cache_entry.store(key + ".src", key, source.encode("utf-8"), "sources", durable=False)
     except OSError:
         pass
