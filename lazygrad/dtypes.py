@@ -209,6 +209,11 @@ _LIMITS: dict[str, tuple[int | float, int | float]] = {
     for d in ALL_DTYPES}
 
 
+def value_range(d: DType) -> tuple[int | float, int | float]:
+    """The smallest and largest value of a dtype (bool: 0 and 1)."""
+    return _LIMITS[d.name]
+
+
 def check_int_scalar(x: int) -> int:
     """A Python int as torch reads it into a Scalar: OverflowError outside [-2**63, 2**64)."""
     if x > UINT64_MAX:

@@ -274,6 +274,9 @@ class _LoopBuilder:
             v = number(ch[0])
             if isinstance(v, float) and not d.is_float:
                 raise self.error(f"{str(ch[0])!r} needs a float dtype ({ch[0]}:float32)", ch[0])
+            low, high = dtypes.value_range(d)
+            if not d.is_float and not low <= v <= high:
+                raise self.error(f"{v} does not fit {d.name} ({low} to {high})", ch[0])
             return sym.const(v, d)
         if kind in ("true", "false"):
             return sym.const(kind == "true", dtypes.bool_)

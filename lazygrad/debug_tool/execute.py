@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lazygrad.codegen.loop_bounds import check_bounds
 from lazygrad.codegen.loop_ir import Acc, Let, LoopKernel, Store, Update, VecLoad, walk_stmts
 from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.codegen.loop_verify import verify_loop
@@ -32,6 +33,8 @@ from lazygrad.ir.verify import verify_graph
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import Device_, canonical, get_device
 from lazygrad.schedule.kernel import kernel_name
+
+MAX_PARAM_BYTES = 1 << 32  # the largest parameter `run` makes up data for
 
 
 @dataclass
@@ -164,6 +167,13 @@ def run_loop(kernel: LoopKernel, device: str | None, given, rng, repeat: int,
     name = canonical(device) if device else Device_.DEFAULT
     dev = get_device(name)
     sizes = param_sizes(kernel)
+    check_bounds(kernel, sizes)  # hand-edited IR: nothing out of bounds reaches a compiler
+    for p in kernel.params:
+        if sizes[p.name] * p.dtype.itemsize > MAX_PARAM_BYTES:
+            raise LazygradError(f"{p.name} would need {sizes[p.name]} elements "
+                                f"({sizes[p.name] * p.dtype.itemsize / 2**30:.3g} GiB) for the "
+                                f"index range the kernel uses; the IR tool makes at most "
+                                f"{MAX_PARAM_BYTES >> 30} GiB a parameter")
     ins = [p for p in kernel.params if not p.is_output]
     outs = [p for p in kernel.params if p.is_output]
     specs = [(f"{p.name}: {p.dtype.name}[{sizes[p.name]}]", (sizes[p.name],), p.dtype) for p in ins]

@@ -10,15 +10,18 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import pathlib
 import re
 import sys
 
 import numpy as np
 
+from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.debug_tool import execute
 from lazygrad.debug_tool.dump import save_npy
 from lazygrad.debug_tool.units import Unit, split_units
-from lazygrad.errors import LazygradError
+from lazygrad.errors import IRParseError, LazygradError
+from lazygrad.ir.parser import parse_graph
 
 
 def add_parser(sub) -> None:
@@ -79,6 +82,11 @@ def main(args) -> int:
     if not runnable:
         print(f"lazygrad-ir run: {args.file} holds no runnable IR (source code runs through "
               f"its device; dump --stage loop gives IR that runs anywhere)", file=sys.stderr)
+        for grammar, parse in (("Graph or Kernel IR", parse_graph), ("Loop IR", parse_loop_ir)):
+            try:  # what each grammar says of it, with line and column
+                parse(pathlib.Path(args.file).read_text(errors="replace"))
+            except IRParseError as e:
+                print(f"  read as {grammar}: {e}", file=sys.stderr)
         return 2
     if inputs is not None and len(runnable) > 1:
         print(f"lazygrad-ir run: --inputs needs one unit; pick one with --unit "

@@ -12,7 +12,7 @@ import math
 import weakref
 from typing import Any
 
-from lazygrad.dtypes import DType, bool_, cast_scalar, int64
+from lazygrad.dtypes import DType, bool_, cast_scalar, int64, value_range
 from lazygrad.ir.expr_text import expr_to_text
 from lazygrad.ir.ops import Op
 
@@ -114,6 +114,9 @@ def _linear(e: Expr) -> tuple[dict[Expr, int], int]:
         k = e.srcs[1].arg
         return {x: v * k for x, v in t.items()}, c * k
     return {e: 1}, 0
+
+
+linear_form = _linear  # (public: Loop IR's bounds proof reads index math as linear forms)
 
 
 def step_along(index: Expr, var: str) -> int | None:
@@ -318,6 +321,10 @@ def alu(op: Op, *srcs: Expr, dtype: DType | None = None) -> Expr:
         lo, hi = _range(op, *srcs)  # the same range idiv()/mod() give: the node is shared
     elif op is Op.CAST and srcs[0].dtype.is_int and dtype.is_int:
         lo, hi = srcs[0].vmin, srcs[0].vmax
+    if dtype.is_int and not dtype.is_bool and lo is not None and math.isfinite(lo) and math.isfinite(hi):
+        low, high = value_range(dtype)
+        if lo < low or hi > high:  # it wraps: its values are no longer a range of these
+            lo, hi = -math.inf, math.inf
     return _make(op, dtype, tuple(srcs), None, lo, hi)
 
 

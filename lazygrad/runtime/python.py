@@ -36,7 +36,7 @@ from lazygrad.config import Table
 from lazygrad.dtypes import bf16_bits, bf16_values, bfloat16, storage_np
 from lazygrad.ir.evaluate import exec_alu
 from lazygrad.ir.ops import Op
-from lazygrad.ir.symbolic import Expr, var_name
+from lazygrad.ir.symbolic import Expr, linear_form, var_name
 from lazygrad.runtime.c import HostAllocator
 from lazygrad.runtime.device import Device
 
@@ -81,12 +81,23 @@ class Interpreter:
         srcs = [self.eval(s) for s in e.srcs]
         return self.shaped(exec_alu(e.op, e.dtype, *srcs))
 
+    def in_bounds(self, param: str, index: np.ndarray, valid, what: str) -> None:
+        """The oracle checks every access itself: numpy would wrap a negative index and a
+        clipped one would read a plausible wrong value."""
+        size = self.buffers[param].size
+        bad = np.logical_and(valid, (index < 0) | (index >= size))
+        if bad.any():
+            at = int(np.broadcast_to(index, bad.shape)[bad].flat[0])
+            raise IndexError(f"kernel {self.kernel.name} {what} {param} at index {at}, outside its "
+                             f"{size} elements")
+
     def load(self, param: str, dtype, index: np.ndarray, valid) -> np.ndarray:
         buf = self.buffers[param]
+        self.in_bounds(param, index, valid, "reads")
         safe = np.where(valid, index, 0)
         if buf.size == 0:
             return self.shaped(np.zeros(safe.shape, dtype=dtype.np))
-        values = buf[np.clip(safe, 0, buf.size - 1)]
+        values = buf[safe]
         if dtype == bfloat16:  # buffers hold bfloat16 bit patterns
             values = bf16_values(values).reshape(values.shape)
         return self.shaped(np.where(valid, values, np.zeros((), dtype=dtype.np)).astype(dtype.np))
@@ -110,6 +121,7 @@ class Interpreter:
             elif isinstance(st, Store):
                 index, value = self.eval(st.index), self.eval(st.value)
                 index, value = np.broadcast_arrays(index, value)
+                self.in_bounds(st.param, index, True, "writes")
                 target = self.buffers[st.param]
                 if target.dtype == np.uint16 and value.dtype == np.float32:  # bfloat16
                     value = bf16_bits(value)
@@ -121,7 +133,7 @@ class Interpreter:
         inside = list(walk_stmts(loop.body))
         declared = {s.name for s in inside if isinstance(s, ACCUMULATORS)}  # env may hold a stale one
         outer = sorted({s.name for s in inside if isinstance(s, Update)} - declared)
-        if carries_state(loop.body, outer):
+        if carries_state(loop.body, outer) or _stores_may_collide(loop.body):
             shape = [1] * self.ndim
             for i in range(loop.extent):  # accumulators keep their running values
                 self.env[loop.var] = np.full(shape, i, dtype=np.int64)
@@ -148,6 +160,25 @@ class Interpreter:
                     else:
                         reduced = contrib.max(axis=axis, keepdims=True)
                 self.env[n] = self.shaped(exec_alu(op, self.acc_dtype[n], before[n], reduced))
+
+
+def _stores_may_collide(body) -> bool:
+    """Whether two store statements to one parameter may write one element from different
+    iterations: batched, the later statement would always win, where in order the later
+    iteration does. An upcast tile's stores (one linear form, their constants apart by less
+    than its smallest stride) never do."""
+    indices: dict[str, list] = {}
+    for st in walk_stmts(body):
+        if isinstance(st, Store):
+            indices.setdefault(st.param, []).append(linear_form(st.index))
+    for forms in indices.values():
+        if len(forms) > 1:
+            terms = forms[0][0]
+            strides = [abs(k) for k in terms.values() if k]
+            constants = [c for _, c in forms]
+            if any(t != terms for t, _ in forms) or max(constants) - min(constants) >= min(strides, default=1):
+                return True
+    return False
 
 
 def _inner_size(loop: Loop) -> int:
