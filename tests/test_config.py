@@ -227,6 +227,8 @@ STATE = {
     "config.py:_REGISTRY": "the cache registry itself",
     "config.py:_OVERRIDES": "the open override blocks: settings, not a cache",
     "config.py:_LOCAL": "per thread: the depth of fresh_values blocks",
+    "frontend/index_checks.py:_PENDING": "per thread: index checks waiting for the next realize, not a cache",
+    "utils/data/_utils/worker.py:_worker_info": "per process: a DataLoader worker's own WorkerInfo, not a cache",
     "codegen/heuristics.py:_PROFILES": "a setting a runtime makes (opencl: GPU lanes once it finds a GPU)",
     "engine/realize.py:stats": "counters (lg.stats)", "engine/search.py:stats": "counters",
     "schedule/schedule_cache.py:stats": "counters",
