@@ -19,6 +19,7 @@ from lazygrad.codegen.lower import lower
 from lazygrad.debug_tool.cli import main as lgir
 from lazygrad.debug_tool.execute import run_loop
 from lazygrad.errors import IRParseError, LazygradError
+from lazygrad.ir.parser import parse_graph
 from lazygrad.runtime.python import PythonProgram
 
 STORE_BEFORE = """kernel E_4(out p0: float32, in p1: float32) {
@@ -165,3 +166,12 @@ def test_mutated_loop_ir_is_refused_or_runs_alike_on_c_and_python():
         for x, y in zip(a, b):
             np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-4, equal_nan=True, err_msg=text)
     assert tried > 10 and ran > 0, (tried, ran)
+
+
+@pytest.mark.parametrize("edit, words", [(("mul %0, %1", "neg %0, %1"), "neg takes 1 operand(s), found 2"),
+                                         (("mul %0, %1", "add %0, %1, %0"), "add takes 2 operand(s), found 3")])
+def test_graph_ir_ops_take_their_number_of_operands(tmp_path, edit, words):
+    text = _kernel_ir(tmp_path).replace(*edit, 1)
+    with pytest.raises(IRParseError, match=re.escape(words)) as err:
+        parse_graph(text)
+    assert err.value.line == 4

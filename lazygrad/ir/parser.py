@@ -20,8 +20,8 @@ from lazygrad import dtypes
 from lazygrad.config import memo
 from lazygrad.errors import IRParseError, LazygradError
 from lazygrad.ir.node import Node, make
+from lazygrad.ir.ops import BINARY, MOVEMENT, REDUCE, UNARY, Op
 from lazygrad.ir.ops import BY_NAME as OPS
-from lazygrad.ir.ops import Op
 from lazygrad.ir.printer import ARG_NAMES, type_text
 from lazygrad.ir.view import View, ViewStack
 
@@ -30,6 +30,8 @@ TERMINAL_WORDS = {"SSA": "a %name", "NAME": "a name", "NUMBER": "a number", "PAR
                   "STRING": "a string", "_NL": "end of line", "$END": "end of input",
                   "UPDATE": "'+=' 'max='"}
 # binary operators of Loop IR expressions: listed one by one they would drown the message
+# how many operands each op takes (others: whatever make() accepts)
+ARITY = {**{op: 1 for op in UNARY | REDUCE | MOVEMENT}, **{op: 2 for op in BINARY}, Op.WHERE: 3}
 OPERATORS = frozenset({"'+'", "'*'", "'/'", "'%'", "'<'", "'!='", "'&'", "'^'", "'|'", "'<<'", "'>>'"})
 
 
@@ -190,6 +192,8 @@ class _GraphBuilder:
                 raise self.error(f"{key}= is given twice", key)
             keywords[str(key)] = (key, value(val, self.text))
         arg, device = self.argument(op, op_token, positional, keywords)
+        if len(srcs) != ARITY.get(op, len(srcs)):
+            raise self.error(f"{op.value} takes {ARITY[op]} operand(s), found {len(srcs)}", op_token)
         try:
             node = make(op, srcs, arg, dtype, shape, device, f"<ir>:{ssa.line}")
         except (LazygradError, TypeError, ValueError) as e:
