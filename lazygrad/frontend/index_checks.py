@@ -32,10 +32,8 @@ from lazygrad.ir.ops import Op
 
 @dataclass
 class _Probe:
-    value: TensorBase  # int64 scalar: the encoded furthest index out of range, 0 if none
-    low: int
-    high: int
-    describe: Callable[[int], str]  # bad value -> what torch would say
+    value: TensorBase  # an int64 scalar computed on the device, 0 when all is well
+    message: Callable[[int], str]  # its value -> what torch would say
     error: type
     loc: str
 
@@ -59,16 +57,32 @@ def check_range(index: TensorBase, low: int, high: int, describe: Callable[[int]
         values = index.numpy()
         bad = values[(values < low) | (values >= high)]
         if bad.size:
-            raise error(f"{describe(int(bad.flat[0]))} (valid: {low} to {high - 1}; at {user_location()})")
+            raise error(f"{describe(int(bad.flat[0]))} (valid: {low} to {high - 1}) (at {user_location()})")
         return values
     v = index.cast(dtypes.int64)
     above, below = v >= high, v < low
     code = above.if_else((v - (high - 1)) * 2, below.if_else((low - v) * 2 + 1, 0)).max()
+
+    def message(code: int) -> str:
+        bad = high - 1 + code // 2 if code % 2 == 0 else low - code // 2
+        return f"{describe(bad)} (valid: {low} to {high - 1})"
+    _defer(_Probe(code, message, error, user_location()))
+    return None
+
+
+def check_all(ok: TensorBase, message: str, error: type = RuntimeError) -> None:
+    """Every element of the bool tensor ok must be true; else `error(message)` at the next
+    realize (ok is computed on the device, with it)."""
+    if ok.numel() and not capturing():
+        _defer(_Probe(ok.logical_not().any().cast(dtypes.int64), lambda code: message, error,
+                      user_location()))
+
+
+def _defer(probe: _Probe) -> None:
     probes = getattr(_PENDING, "probes", None)
     if probes is None:
         probes = _PENDING.probes = []
-    probes.append(_Probe(code, low, high, describe, error, user_location()))
-    return None
+    probes.append(probe)
 
 
 def pending() -> bool:
@@ -91,5 +105,4 @@ def raise_failed(probes: list[_Probe]) -> None:
     for p in probes:
         code = int(p.value.item())
         if code:
-            bad = p.high - 1 + code // 2 if code % 2 == 0 else p.low - code // 2
-            raise p.error(f"{p.describe(bad)} (valid: {p.low} to {p.high - 1}; at {p.loc})")
+            raise p.error(f"{p.message(code)} (at {p.loc})")

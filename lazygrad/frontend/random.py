@@ -22,7 +22,9 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.frontend.factories import _size
+from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -241,6 +243,49 @@ def randn_like(input, dtype: DType | None = None, device: str | None = None,
                  requires_grad=requires_grad)
 
 
-__all__ = ["manual_seed", "rand", "rand_like", "randint", "randn", "randn_like"]
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None, out=None):
+    """num_samples category indices for each row of weights (torch.multinomial). With
+    replacement, each is where a uniform draw falls in the row's cumulative weights; without,
+    the categories whose exponential race keys -log(1 - u) / w come first (one at a time, each
+    winner's key then set to inf), which draws them with torch's probabilities; once the
+    positive weights are used up, zero-weight categories follow (torch's come in an order of
+    its own; these in index order). Weights that
+    are negative, inf or nan, or a row summing to 0, raise torch's RuntimeError at the next
+    realize: they are only known on the device (frontend/index_checks.py)."""
+    if generator is not None or out is not None:
+        raise NotImplementedError("multinomial(generator=..., out=...) is not supported; seed with lg.manual_seed")
+    if not input.dtype.is_float:
+        raise DTypeError(f"multinomial only supports floating-point dtypes for input, got {input.dtype.name}")
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+        raise ShapeError(f"prob_dist must be 1 or 2 dim with at least one category, got shape {list(input.shape)}")
+    k = input.shape[-1]
+    if num_samples <= 0 or (not replacement and num_samples > k):
+        raise RuntimeError(f"cannot sample n_sample={num_samples} from {k} categories "
+                           f"{'' if replacement else 'without replacement'}".rstrip())
+    w = (input if input.ndim == 2 else input.unsqueeze(0)).float().detach()
+    n = w.shape[0]
+    check_all((w >= 0) & w.isfinite(), "probability tensor contains either `inf`, `nan` or element < 0")
+    check_all(w.sum(-1) > 0, "invalid multinomial distribution (sum of probabilities <= 0)")
+    u = rand(n, num_samples, device=input.device)
+    if replacement:
+        cdf = w.cumsum(-1)
+        drawn = u * cdf[:, -1:]
+        picked = (cdf.unsqueeze(1) <= drawn.unsqueeze(-1)).sum(-1).minimum(k - 1)
+    else:  # past the positive weights, zero ones in index order; a winner's key is inf
+        position = Tensor(np.arange(k), device=input.device)
+        race = -(1 - rand(n, k, device=input.device)).log() / w
+        keys = (w > 0).if_else(race, position.float() + 1e30)
+        chosen = []
+        for _ in range(num_samples):
+            winner = keys.argmin(-1, keepdim=True)
+            chosen.append(winner)
+            keys = (position == winner).if_else(math.inf, keys)
+        picked = chosen[0].cat(*chosen[1:], dim=-1)
+    picked = picked.cast(dtypes.int64)
+    return picked if input.ndim == 2 else picked.squeeze(0)
+
+
+__all__ = ["manual_seed", "multinomial", "rand", "rand_like", "randint", "randn", "randn_like"]
 for _name in __all__:  # Tensor.rand, ..., as torch has them (factories.py does the same)
     setattr(Tensor, _name, staticmethod(globals()[_name]))
+Tensor.multinomial = multinomial  # (a method of the weights)
