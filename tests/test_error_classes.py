@@ -63,3 +63,16 @@ def test_a_buffer_too_large_says_how_much_it_would_need(device):
         pytest.skip("OpenCL reports its own device limit (DeviceError), tested in test_opencl")
     with pytest.raises(RuntimeError, match=r"would need 3725 GiB"):
         lg.ones(10**6, 10**6, device=device).realize()
+
+
+@pytest.mark.parametrize("op", ["a // b", "a % b", "T.div(a, b, rounding_mode='trunc')", "a.fmod(b)",
+                                "a.remainder(b)", "a // 0", "a % 0", "(a * 2 - a) // (b * 2 - b)"])
+def test_integer_division_by_zero_raises_as_torchs(device, op):
+    """torch raises RuntimeError("ZeroDivisionError"); the kernel alone would give 0. A lazy
+    divisor is checked on the device with the next realize."""
+    def run(T, dev):
+        a, b = T.tensor([5, -3], device=dev), T.tensor([0, 2], device=dev)
+        return eval(op, {"a": a, "b": b, "T": T}).tolist()
+    want, got = _raised(lambda: run(torch, "cpu")), _raised(lambda: run(lg, device))
+    assert want is RuntimeError and got is not None and issubclass(got, RuntimeError), (want, got)
+    assert lg.tensor([7, -7], device=device).__floordiv__(lg.tensor([2, 2], device=device)).tolist() == [3, -4]

@@ -9,11 +9,27 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError
 from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_shape import broadcast_shape
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
-from lazygrad.ir.ops import Op
+from lazygrad.ir.ops import MOVEMENT, Op
+
+
+def _int_divisor(b):
+    """b, an integer divisor: torch raises RuntimeError("ZeroDivisionError") where it holds a 0
+    (now for a constant; for a computed value from a check on the device at the next realize,
+    frontend/index_checks.py). The quotient's kernel alone would give 0."""
+    node = b.node
+    while node.op in MOVEMENT:
+        node = node.srcs[0]
+    if node.op is Op.CONST:
+        if node.arg == 0:
+            raise RuntimeError("ZeroDivisionError: integer division or modulo by zero")
+    else:
+        check_all(b != 0, "ZeroDivisionError: integer division or modulo by zero")
+    return b
 
 
 def _no_derivative(node, grad):
@@ -104,7 +120,7 @@ class MathMixin:
             return self._float_floordiv(a, b) if a.dtype.is_float else self._int_floordiv(a, b)
         a, b = self._broadcast_pair(other)
         if rounding_mode == "trunc" and a.dtype.is_int:
-            return a._binary(Op.IDIV, b)  # C's division, exact for every int64
+            return a._binary(Op.IDIV, _int_divisor(b))  # C's division, exact for every int64
         if not a.dtype.is_float:
             a, b = a.cast(dtypes.default_float), b.cast(dtypes.default_float)
         out = a._binary(Op.DIV, b)  # correctly rounded, as torch's (a * (1 / b) gave 41 / 41 < 1)
@@ -146,7 +162,7 @@ class MathMixin:
         return mod + ((mod != 0) & ((b < 0) != (mod < 0))).if_else(b, -0.0)
 
     def _int_floordiv(self, a, b):
-        q = a._binary(Op.IDIV, b)
+        q = a._binary(Op.IDIV, _int_divisor(b))
         r = a._binary(Op.MOD, b)
         fix = (r != 0) & ((r < 0) != (b < 0))
         return q - fix.cast(q.dtype)
@@ -174,7 +190,7 @@ class MathMixin:
         a, b = self._broadcast_pair(other)
         if a.dtype.is_float:
             return self._float_remainder(a, b)
-        r = a._binary(Op.MOD, b)
+        r = a._binary(Op.MOD, _int_divisor(b))
         fix = (r != 0) & ((r < 0) != (b < 0))
         return r + fix.if_else(b, 0)
 
@@ -195,7 +211,7 @@ class MathMixin:
         a, b = self._broadcast_pair(other)
         if a.dtype.is_float:
             return self._float_fmod(a, b)
-        return a._binary(Op.MOD, b)
+        return a._binary(Op.MOD, _int_divisor(b))
 
     # ---- comparisons and logic -------------------------------------------------------------
     def __lt__(self, other):
