@@ -175,3 +175,9 @@ def test_graph_ir_ops_take_their_number_of_operands(tmp_path, edit, words):
     with pytest.raises(IRParseError, match=re.escape(words)) as err:
         parse_graph(text)
     assert err.value.line == 4
+
+
+@pytest.mark.parametrize("text", ["%0 : uint32[3] = const -16 device=c\n", "%0 : int8[3] = const 300 device=c\n"])
+def test_a_graph_ir_constant_must_fit_its_dtype(text):
+    with pytest.raises(IRParseError, match="does not fit"):
+        parse_graph(text)

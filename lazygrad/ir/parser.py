@@ -194,6 +194,9 @@ class _GraphBuilder:
         arg, device = self.argument(op, op_token, positional, keywords)
         if len(srcs) != ARITY.get(op, len(srcs)):
             raise self.error(f"{op.value} takes {ARITY[op]} operand(s), found {len(srcs)}", op_token)
+        low, high = dtypes.value_range(dtype)
+        if op is Op.CONST and not dtype.is_float and isinstance(arg, (int, float)) and not low <= arg <= high:
+            raise self.error(f"{arg} does not fit {dtype.name} ({low} to {high})", op_token)
         try:
             node = make(op, srcs, arg, dtype, shape, device, f"<ir>:{ssa.line}")
         except (LazygradError, TypeError, ValueError) as e:
