@@ -181,3 +181,46 @@ def test_graph_ir_ops_take_their_number_of_operands(tmp_path, edit, words):
 def test_a_graph_ir_constant_must_fit_its_dtype(text):
     with pytest.raises(IRParseError, match="does not fit"):
         parse_graph(text)
+
+
+def _kernel_ir_seeds():
+    lg.manual_seed(0)
+    progs = [lg.nn.functional.pad(lg.randn(3, 4), (1, 2, 1, 0)) * 2, lg.randn(5, 6).T + 1,
+             lg.randn(4, 5).flip(0).sum(1), lg.randn(2, 3, 4).permute(2, 0, 1) * lg.randn(4, 1, 1)]
+    return [k.kernel_ir for t in progs for k in t.schedule() if k.ast is not None]
+
+
+def _kernel_outcome(text: str, device: str):
+    from lazygrad.ir.ops import Op
+    from lazygrad.ir.verify import verify_graph
+    from lazygrad.schedule.kernel import kernel_name
+    try:
+        roots = parse_graph(text)
+        if len(roots) != 1 or roots[0].op is not Op.STORE:
+            return "not one store"
+        verify_graph(roots)
+        kernel = lower(roots[0], kernel_name(roots[0]))
+        r = run_loop(kernel, device, None, np.random.default_rng(0), 1)
+    except LazygradError as e:
+        return type(e).__name__
+    return [np.asarray(o, np.float64) for o in r.outputs]
+
+
+def test_mutated_kernel_ir_is_refused_or_runs_alike_on_c_and_python():
+    """Views with other strides, offsets, masks and shapes (LAZYGRAD_FUZZ_SECONDS, default 10)."""
+    budget = float(os.environ.get("LAZYGRAD_FUZZ_SECONDS", "20")) / 2
+    rng = random.Random(int(os.environ.get("LAZYGRAD_FUZZ_SEED", "0")))
+    seeds = _kernel_ir_seeds()
+    tried = ran = 0
+    end = time.monotonic() + budget
+    while time.monotonic() < end:
+        text = _mutate(rng.choice(seeds), rng)
+        a, b = _kernel_outcome(text, "python"), _kernel_outcome(text, "c")
+        tried += 1
+        if isinstance(a, str) or isinstance(b, str):
+            assert isinstance(a, str) and isinstance(b, str), (text, a, b)
+            continue
+        ran += 1
+        for x, y in zip(a, b):
+            np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-4, equal_nan=True, err_msg=text)
+    assert tried > 10 and ran > 0, (tried, ran)
