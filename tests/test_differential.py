@@ -89,6 +89,8 @@ def check_program(program: runner.Program, device: str, jit: bool = False) -> No
     with config.caches_disabled(*all_but_compiled()):
         recomputed = runner.run(program, lazygrad, device, jit=jit)
     versus_torch = runner.compare(reference, first, exact=False)
+    if any("INTERNAL ASSERT FAILED" in text for _, text in reference.errors.values()):
+        versus_torch = []  # torch's own bug (a float written into a bool tensor, then backward): no reference
     if versus_torch and not any(d.startswith("line ") for d in versus_torch):
         # the same errors, other numbers: let float64 say whose float32 rounding went astray
         exact = runner.run_in_float64(program, torch)
