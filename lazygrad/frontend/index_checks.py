@@ -47,19 +47,21 @@ def is_computed(t: TensorBase) -> bool:
 
 
 def check_range(index: TensorBase, low: int, high: int, describe: Callable[[int], str],
-                error: type = IndexError):
-    """Every value of index must lie in [low, high); else `error(describe(value))` now (a
-    computed index) or at the next realize (a lazy one). Returns the values when they were
-    read (a computed index), else None."""
+                error: type = IndexError, ignore: int | None = None):
+    """Every value of index (but `ignore`, a loss's ignore_index) must lie in [low, high); else
+    `error(describe(value))` now (a computed index) or at the next realize (a lazy one).
+    Returns the values when they were read (a computed index), else None."""
     if index.numel() == 0 or capturing():
         return None
     if is_computed(index):
         values = index.numpy()
-        bad = values[(values < low) | (values >= high)]
+        bad = values[((values < low) | (values >= high)) & (values != ignore if ignore is not None else True)]
         if bad.size:
             raise error(f"{describe(int(bad.flat[0]))} (valid: {low} to {high - 1}) (at {user_location()})")
         return values
     v = index.cast(dtypes.int64)
+    if ignore is not None:
+        v = (v == ignore).if_else(low, v)
     above, below = v >= high, v < low
     code = above.if_else((v - (high - 1)) * 2, below.if_else((low - v) * 2 + 1, 0)).max()
 

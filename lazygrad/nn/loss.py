@@ -65,7 +65,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -10
                          f"{list(input.shape)}")
     valid = target != ignore_index
     safe = valid.if_else(target, 0)
-    check_range(safe, 0, c, lambda v: f"Target {v} is out of bounds.")  # (ignored ones are 0)
+    check_range(target, 0, c, lambda v: f"Target {v} is out of bounds.", ignore=ignore_index)
     hot = _shared.one_hot(safe, c, logp.dtype)
     w = hot if weight is None else hot * weight
     w = w * valid.unsqueeze(-1).cast(logp.dtype)
