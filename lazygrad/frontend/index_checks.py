@@ -14,8 +14,9 @@ range, a plausible wrong answer. So:
 
 The probe encodes an index v against [low, high) as 0 when it is in range, 2 * (v - high + 1)
 above and 2 * (low - v) + 1 below, so that the maximum is 0 exactly when all are in range and
-otherwise decodes to the furthest bad value. Under lg.jit nothing is checked (a replay's
-indices are never on the host); see docs/differences-from-torch.md.
+otherwise decodes to the furthest bad value. `check_all` defers any other data-dependent
+condition the same way (multinomial's weights, an integer divisor of 0). Under lg.jit nothing
+is checked (a replay's values are never on the host); see docs/differences-from-torch.md.
 """
 from __future__ import annotations
 
