@@ -94,10 +94,12 @@ class OpenCLRenderer(CStyleRenderer):
                  max_local: int = 256, reduce_local: int | None = None,
                  contiguous_split: bool | None = None, split: bool | None = None,
                  tile: bool | None = None):
-        """Defaults: on a GPU, 256 work items stride through a shared reduce loop, so that
-        neighbouring items read neighbouring addresses; on a CPU, a shared reduce (only when
-        asked for: split=True) uses 64 work items, each summing one contiguous chunk.
-        local_reduce_min: the fewest iterations a reduce loop needs to be shared."""
+        """The settings of the work-groups pass this renderer runs on a kernel given without
+        its grid (opencl_launch.LaunchPlanner): on a GPU, 256 work items stride through a
+        shared reduce loop, so that neighbouring items read neighbouring addresses; on a CPU,
+        a shared reduce (only when asked for: split=True) uses 64 work items, each summing
+        one contiguous chunk. local_reduce_min: the fewest iterations a reduce loop needs to
+        be shared. A kernel that has its grid is printed as it says."""
         self.traits = traits or DeviceTraits()
         self.planner = LaunchPlanner(self.traits, local_reduce_min, max_local, reduce_local, split,
                                      tile, contiguous_split)
