@@ -91,3 +91,37 @@ def test_a_training_step_with_good_targets_still_trains(device):
     y_bad = lg.tensor([0] * 15 + [3], device=device)
     with pytest.raises(IndexError, match="Target 3 is out of bounds"):
         F.cross_entropy(model(x), y_bad).item()
+
+
+def test_a_jitted_function_checks_each_replays_indices(device):
+    """Under lg.jit the trace's checks become hidden outputs of the replayed kernels, read
+    after every replay: an index out of range in the 5th call raises as it would eagerly."""
+    x = lg.tensor(X, device=device)
+
+    @lg.jit
+    def pick(x, i):
+        return x[i] * 2
+    for idx in ([0, 1], [2, 0], [1, 1], [2, 2]):
+        np.testing.assert_array_equal(pick(x, lg.tensor(idx, device=device)).numpy(), X[idx] * 2)
+    with pytest.raises(IndexError, match="index 9 is out of bounds for dimension 0 with size 3"):
+        pick(x, lg.tensor([0, 9], device=device))
+    np.testing.assert_array_equal(pick(x, lg.tensor([1, 0], device=device)).numpy(), X[[1, 0]] * 2)
+
+
+def test_a_jitted_training_step_checks_its_targets(device):
+    lg.manual_seed(0)
+    model = lg.nn.Linear(3, 4).to(device)
+    opt = lg.optim.SGD(model.parameters(), lr=0.1)
+    x = lg.tensor(X, device=device)
+
+    @lg.jit
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    for t in ([0, 1, 2], [1, 1, 2], [3, 3, 0]):
+        assert np.isfinite(step(x, lg.tensor(t, device=device)).item())
+    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+        step(x, lg.tensor([0, 7, 1], device=device))

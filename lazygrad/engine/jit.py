@@ -91,6 +91,7 @@ class Plan:
     random_tensors: int = 0  # how many random tensors a call makes (the generator advances)
     random_states: list = field(default_factory=list)  # their state buffers, refilled per replay
     grad_leaves: list = field(default_factory=list)  # weak refs to the leaves, for "grad" slots
+    checks: list = field(default_factory=list)  # (output index, index_checks probe): checked after a replay
 
 
 def make_plan(recording: Recording, inputs: list[Buffer], out_buffers: list[Buffer], structure: Any,

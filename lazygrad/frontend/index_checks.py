@@ -15,8 +15,9 @@ range, a plausible wrong answer. So:
 The probe encodes an index v against [low, high) as 0 when it is in range, 2 * (v - high + 1)
 above and 2 * (low - v) + 1 below, so that the maximum is 0 exactly when all are in range and
 otherwise decodes to the furthest bad value. `check_all` defers any other data-dependent
-condition the same way (multinomial's weights, an integer divisor of 0). Under lg.jit nothing
-is checked (a replay's values are never on the host); see docs/differences-from-torch.md.
+condition the same way (multinomial's weights, an integer divisor of 0). Under lg.jit the
+probes a trace makes become hidden outputs of the replayed kernels, checked after every replay
+(`take_traced`, frontend/jit.py).
 """
 from __future__ import annotations
 
@@ -52,9 +53,9 @@ def check_range(index: TensorBase, low: int, high: int, describe: Callable[[int]
     """Every value of index (but `ignore`, a loss's ignore_index) must lie in [low, high); else
     `error(describe(value))` now (a computed index) or at the next realize (a lazy one).
     Returns the values when they were read (a computed index), else None."""
-    if index.numel() == 0 or capturing():
+    if index.numel() == 0:
         return None
-    if is_computed(index):
+    if is_computed(index) and not capturing():  # (a traced index is a replay's input)
         values = index.numpy()
         bad = values[((values < low) | (values >= high)) & (values != ignore if ignore is not None else True)]
         if bad.size:
@@ -76,16 +77,32 @@ def check_range(index: TensorBase, low: int, high: int, describe: Callable[[int]
 def check_all(ok: TensorBase, message: str, error: type = RuntimeError) -> None:
     """Every element of the bool tensor ok must be true; else `error(message)` at the next
     realize (ok is computed on the device, with it)."""
-    if ok.numel() and not capturing():
+    if ok.numel():
         _defer(_Probe(ok.logical_not().any().cast(dtypes.int64), lambda code: message, error,
                       user_location()))
 
 
 def _defer(probe: _Probe) -> None:
-    probes = getattr(_PENDING, "probes", None)
+    """To this thread's pending probes; while lg.jit records, to the trace's (take_traced)."""
+    key = "traced" if capturing() else "probes"
+    probes = getattr(_PENDING, key, None)
     if probes is None:
-        probes = _PENDING.probes = []
+        probes = []
+        setattr(_PENDING, key, probes)
     probes.append(probe)
+
+
+def take_traced() -> list[_Probe]:
+    """The probes a jitted function's trace made: lg.jit computes them in the trace and checks
+    their values after every replay (frontend/jit.py), as a realize checks eager ones."""
+    probes = getattr(_PENDING, "traced", None) or []
+    _PENDING.traced = []
+    return probes
+
+
+def failure(probe: _Probe, code: int) -> Exception | None:
+    """The error a probe's computed value means (None: all was well)."""
+    return probe.error(f"{probe.message(code)} (at {probe.loc})") if code else None
 
 
 def pending() -> bool:
@@ -106,6 +123,6 @@ def raise_failed(probes: list[_Probe]) -> None:
     """After the realize that computed them: torch's error for the first probe that found an
     index out of range."""
     for p in probes:
-        code = int(p.value.item())
-        if code:
-            raise p.error(f"{p.message(code)} (at {p.loc})")
+        error = failure(p, int(p.value.item()))
+        if error is not None:
+            raise error

@@ -55,6 +55,7 @@ from lazygrad.engine.jit import (
 from lazygrad.engine.realize import buffer_node, cached, captures
 from lazygrad.frontend import random
 from lazygrad.frontend.autograd import live_leaves
+from lazygrad.frontend.index_checks import failure, take_traced
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_storage import _move_views
 from lazygrad.ir.ops import Op
@@ -228,7 +229,8 @@ class JitFunction:
             with fresh_values():
                 result = self.fn(*args, **kwargs)
                 outs, structure = _flatten_outputs(result)
-                realize(*outs)
+                checks = take_traced()  # index and data checks: computed in the trace
+                realize(*outs, *[c.value for c in checks])
             out_buffers = [_value_buffer(t) for t in outs]
             set_grads = [(leaf, leaf.grad) for leaf, old in zip(leaves, before)
                          if leaf.grad is not None and leaf.grad is not old]
@@ -236,12 +238,18 @@ class JitFunction:
         finally:
             captures().remove(recording)
             made, states = random.end_trace()
-        plan = make_plan(recording, inputs, out_buffers + grad_buffers, structure, grads_before)
-        shapes = [t.shape for t in outs] + [g.shape for _, g in set_grads]
+        for c in checks:  # this call's own values (the plan is kept only when they pass)
+            error = failure(c, int(c.value.item()))
+            if error is not None:
+                raise error
+        check_buffers = [_value_buffer(c.value) for c in checks]
+        plan = make_plan(recording, inputs, out_buffers + grad_buffers + check_buffers, structure, grads_before)
+        shapes = [t.shape for t in outs] + [g.shape for _, g in set_grads] + [() for _ in checks]
         plan.outputs = [(c, spec, shape) for (c, spec, _), shape in zip(plan.outputs, shapes)]
         plan.grads_set = [(weakref.ref(leaf), len(outs) + j) for j, (leaf, _) in enumerate(set_grads)]
         plan.grad_leaves = [weakref.ref(leaf) for leaf in leaves]
         plan.guards = list(recording.guards)
+        plan.checks = [(len(outs) + len(set_grads) + j, c) for j, c in enumerate(checks)]
         plan.random_tensors = made
         plan.random_states = states
         self.plans[key] = plan
@@ -265,13 +273,17 @@ class JitFunction:
         outputs, written = run_kernels(plan, inputs, grad_buffer)
         if written:
             _move_views(written)
+        for index, check in plan.checks:  # this replay's indices and data, as realize checks them
+            error = failure(check, int(outputs[index].numpy()[0]))
+            if error is not None:
+                raise error
         # a returned input or captured storage may have been written since: its current version
         tensors = [Tensor._wrap(buffer_node(current(b), shape)) for b, (_, _, shape) in zip(outputs, plan.outputs)]
         for ref, index in plan.grads_set:
             leaf = ref()
             if leaf is not None:
                 leaf.grad = tensors[index]
-        n_out = len(plan.outputs) - len(plan.grads_set)
+        n_out = len(plan.outputs) - len(plan.grads_set) - len(plan.checks)
         return _rebuild(plan.structure, tensors[:n_out])
 
 
