@@ -41,7 +41,8 @@ PADDED = """kernel E_6(out p0: float32, in p1: float32) {
 """
 
 
-@pytest.mark.parametrize("text, where", [(STORE_BEFORE, "store into p0"), (LOAD_BEFORE, "load from p1"),
+@pytest.mark.parametrize("text, where", [(STORE_BEFORE, "line 4, column 11: kernel E_4: a store into p0"),
+                                         (LOAD_BEFORE, "line 3, column 5: kernel E_4: a load from p1"),
                                          (WRAPPING_CAST, "cannot tell how large p1")])
 def test_an_access_outside_its_buffer_is_refused_before_compiling(device, text, where):
     with pytest.raises(LazygradError, match=where):
@@ -66,7 +67,8 @@ def test_a_kernel_ir_view_reaching_outside_is_refused(tmp_path, capsys, edit):
     text = _kernel_ir(tmp_path).replace(*edit, 1)
     (tmp_path / "bad.lgir").write_text(text)
     assert lgir(["run", str(tmp_path / "bad.lgir"), "--device", "python"]) == 1
-    assert "outside p1's" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "outside p1's" in err and "line 2: kernel" in err  # the line of the load of p1 (after the header)
 
 
 def test_the_python_device_checks_every_access_itself():

@@ -73,15 +73,21 @@ def _range(index: Expr, mask: Expr | None) -> tuple[int, int] | None:
     return low, high
 
 
-def check_bounds(kernel: LoopKernel, sizes: dict[str, int]) -> None:
-    """IRVerifyError unless every access of kernel lies in [0, sizes[param]) (elements)."""
-    accesses: list[tuple[str, str, Expr, Expr | None, int]] = []  # (what, param, index, mask, lanes)
+def check_bounds(kernel: LoopKernel, sizes: dict[str, int], param_lines: dict[str, int] | None = None) -> None:
+    """IRVerifyError unless every access of kernel lies in [0, sizes[param]) (elements). The
+    error gives the statement's line and column (a kernel parsed from Loop IR text), or
+    param_lines' line of the Kernel IR op that reads or writes that parameter."""
+    accesses: list[tuple[str, str, Expr, Expr | None, int, str]] = []  # (what, param, index, mask, lanes, where)
     seen: set[int] = set()
+    lines = kernel.where or {}
     for st in walk_stmts(kernel.body):
+        at = "line {}, column {}: ".format(*lines[id(st)]) if id(st) in lines else ""
+        if not at and param_lines and getattr(st, "param", None) in param_lines:
+            at = f"line {param_lines[st.param]}: "
         if isinstance(st, Store):
-            accesses.append(("store into", st.param, st.index, None, 1))
+            accesses.append(("store into", st.param, st.index, None, 1, at))
         elif isinstance(st, VecLoad):
-            accesses.append(("vector load from", st.param, st.index, None, st.width))
+            accesses.append(("vector load from", st.param, st.index, None, st.width, at))
         stack = [e for e in (getattr(st, "value", None), getattr(st, "index", None), getattr(st, "init", None))
                  if e is not None]
         while stack:
@@ -91,12 +97,13 @@ def check_bounds(kernel: LoopKernel, sizes: dict[str, int]) -> None:
             seen.add(id(e))
             if e.op is Op.LOAD:
                 mask = e.srcs[1] if len(e.srcs) > 1 and not (e.srcs[1].op is Op.CONST and e.srcs[1].arg is True) else None
-                accesses.append(("load from", e.arg, e.srcs[0], mask, 1))
+                here = f"line {param_lines[e.arg]}: " if not lines and param_lines and e.arg in param_lines else at
+                accesses.append(("load from", e.arg, e.srcs[0], mask, 1, here))
             stack.extend(e.srcs)
-    for what, param, index, mask, lanes in accesses:
+    for what, param, index, mask, lanes, at in accesses:
         found = _range(index, mask)
         size = sizes[param]
         if found is None or found[0] < 0 or found[1] + lanes > size or abs(found[1]) > INDEX_LIMIT:
             span = "no range it can be proven to stay in" if found is None else f"index range [{found[0]}, {found[1] + lanes - 1}]"
-            raise IRVerifyError(f"kernel {kernel.name}: a {what} {param} (index {index}) has {span}, "
+            raise IRVerifyError(f"{at}kernel {kernel.name}: a {what} {param} (index {index}) has {span}, "
                                 f"outside {param}'s {size} elements [0, {size - 1}]")

@@ -40,7 +40,7 @@ Renderers and the python interpreter read exactly this; nothing here knows about
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 from lazygrad.dtypes import DType
@@ -171,6 +171,8 @@ class LoopKernel:
     name: str
     params: tuple[Param, ...]
     body: tuple[Stmt, ...]
+    # id(statement) -> (line, column) in the text it was parsed from; no part of the kernel
+    where: dict | None = field(default=None, compare=False, hash=False, repr=False)
 
     def param(self, name: str) -> Param:
         for p in self.params:

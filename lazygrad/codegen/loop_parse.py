@@ -83,6 +83,7 @@ class _LoopBuilder:
         self.scopes: list[dict[str, tuple[Expr, int]]] = [{}]
         self.accs: dict[str, Acc | VecAcc] = {}
         self.params: dict[str, Param] = {}
+        self.where: dict[int, tuple[int, int]] = {}
 
     # ---- helpers ------------------------------------------------------------------------
     def error(self, message: str, token) -> IRParseError:
@@ -132,10 +133,17 @@ class _LoopBuilder:
                 raise self.error(f"parameter {pname} is declared twice", pname)
             self.params[str(pname)] = Param(str(pname), self.dtype(ptype),
                                             str(direction.children[0]) == "out")
-        return LoopKernel(str(name), tuple(self.params.values()), self.body(body))
+        return LoopKernel(str(name), tuple(self.params.values()), self.body(body), self.where)
 
     def body(self, tree) -> tuple[Stmt, ...]:
-        return tuple(getattr(self, st.data)(*st.children) for st in tree.children)
+        out = []
+        for st in tree.children:
+            stmt = getattr(self, st.data)(*st.children)
+            token = next((t for t in st.scan_values(lambda v: hasattr(v, "line"))), None)
+            if token is not None:  # (where the statement is, for the verifiers' errors)
+                self.where[id(stmt)] = (token.line, token.column)
+            out.append(stmt)
+        return tuple(out)
 
     def loop(self, var, start, end, kind, chunk, body) -> Loop:
         extent = self.range_end(start, end)

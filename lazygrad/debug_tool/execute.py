@@ -162,12 +162,12 @@ def param_sizes(kernel: LoopKernel) -> dict[str, int]:
 
 
 def run_loop(kernel: LoopKernel, device: str | None, given, rng, repeat: int,
-             out_shape: tuple[int, ...] | None = None) -> Result:
+             out_shape: tuple[int, ...] | None = None, param_lines: dict[str, int] | None = None) -> Result:
     verify_loop(kernel)
     name = canonical(device) if device else Device_.DEFAULT
     dev = get_device(name)
     sizes = param_sizes(kernel)
-    check_bounds(kernel, sizes)  # hand-edited IR: nothing out of bounds reaches a compiler
+    check_bounds(kernel, sizes, param_lines)  # hand-edited IR: nothing out of bounds reaches a compiler
     for p in kernel.params:
         if sizes[p.name] * p.dtype.itemsize > MAX_PARAM_BYTES:
             raise LazygradError(f"{p.name} would need {sizes[p.name]} elements "
@@ -219,5 +219,7 @@ def run_unit(unit: Unit, device: str | None, given, seed: int = 0, repeat: int =
         verify_graph(ir)
         ast = ir[0]
         dev = device or ast.device
-        return run_loop(lower(ast, kernel_name(ast)), dev, given, rng, repeat, ast.shape)
+        lines = {f"p{n.arg[0]}": int(n.loc.rsplit(":", 1)[1]) for n in toposort([ast])
+                 if n.op in (Op.LOAD, Op.STORE) and n.loc.startswith("<ir>:")}  # (the parser's lines)
+        return run_loop(lower(ast, kernel_name(ast)), dev, given, rng, repeat, ast.shape, lines)
     return run_graph(ir, device, given, rng)
