@@ -76,3 +76,19 @@ def test_integer_division_by_zero_raises_as_torchs(device, op):
     want, got = _raised(lambda: run(torch, "cpu")), _raised(lambda: run(lg, device))
     assert want is RuntimeError and got is not None and issubclass(got, RuntimeError), (want, got)
     assert lg.tensor([7, -7], device=device).__floordiv__(lg.tensor([2, 2], device=device)).tolist() == [3, -4]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+def test_a_shift_by_the_width_or_more_is_torchs(device, dtype):
+    """C leaves it undefined (x86 and OpenCL shift modulo the width: 1 << 70 gave 64); torch
+    gives 0, and -1 for a negative number shifted right. Found by the IR fuzz."""
+    def run(T, dev):
+        dt = getattr(T, dtype)
+        a = T.tensor([1, 5, 100], dtype=dt, device=dev)
+        s = T.tensor([70, 1, 8], dtype=dt, device=dev)
+        out = [(a << s).tolist(), (a >> s).tolist(), (a << 33).tolist()]
+        if dtype != "uint8":
+            n = T.tensor([-8, -1], dtype=dt, device=dev)
+            out.append((n >> T.tensor([64, 3], dtype=dt, device=dev)).tolist())
+        return out
+    assert run(lg, device) == run(torch, "cpu")

@@ -34,6 +34,12 @@ _INFIX = {Op.ADD: "+", Op.MUL: "*", Op.DIV: "/", Op.CMPLT: "<", Op.CMPNE: "!=", 
 _MATH = {Op.EXP2: "exp2", Op.LOG2: "log2", Op.SIN: "sin", Op.SQRT: "sqrt"}
 
 
+def _shift_in_range(e: Expr) -> bool:
+    """Whether a shift's amount is known to lie in [0, width) (a constant, as random's are)."""
+    lo, hi = e.srcs[1].vmin, e.srcs[1].vmax
+    return lo is not None and hi is not None and 0 <= lo and hi < e.dtype.itemsize * 8
+
+
 class CStyleRenderer:
     language = "c"
     index_type = "long long"
@@ -135,6 +141,15 @@ class CStyleRenderer:
             return f"(({s[1]}) ? {read} : {self.const(0, e.dtype)})"
         if op is Op.ADD and e.dtype.is_bool:  # bool + bool is or (1 + 1 must stay 1)
             return f"({s[0]} | {s[1]})"
+        if op in (Op.SHL, Op.SHR) and not _shift_in_range(e):
+            # C leaves a shift by the width or more undefined (x86 and OpenCL take it modulo the
+            # width); torch's is 0, or -1 for a negative number shifted right
+            bits, amount = e.dtype.itemsize * 8, e.srcs[1]
+            fits = f"({s[1]}) < {bits}" if amount.dtype.is_unsigned else f"({s[1]}) >= 0 && ({s[1]}) < {bits}"
+            past = self.const(0, e.dtype)
+            if op is Op.SHR and not e.dtype.is_unsigned:
+                past = f"(({s[0]}) < 0 ? {self.const(-1, e.dtype)} : {past})"
+            return f"(({fits}) ? ({s[0]} {_INFIX[op]} {s[1]}) : {past})"
         if op in _INFIX:
             return f"({s[0]} {_INFIX[op]} {s[1]})"
         if op is Op.MOD and e.dtype.is_float:
