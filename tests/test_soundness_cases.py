@@ -676,13 +676,19 @@ def test_copy_of_a_tensor_onto_itself_writes_nothing(device):
         e.copy_(e)
         y = T.tensor([1.0, 2.0], device=dev) * 3
         y.copy_(y)
+        e[...] = e  # slice assignment of the same elements is torch's copy_ too (seed 9733)
+        x = T.tensor([[1.0, 2.0], [3.0, 4.0]], device=dev) + 0
+        x.copy_(x.view(2, 2))  # another view of the same elements: no write either
+        x[0][...] = x[0]
+        x[:, 1] = x.t()[1]
         leaf = T.tensor([1.0], device=dev, requires_grad=True)
         try:
             leaf.copy_(leaf)
             refused = 0.0
         except RuntimeError:
             refused = 1.0
-        return {"e": e, "e version": e._version, "y": y, "y version": y._version, "refused": refused}
+        return {"e": e, "e version": e._version, "y": y, "y version": y._version, "refused": refused,
+                "x": x, "x version": x._version}
     same_as_torch(case, device)
 
 

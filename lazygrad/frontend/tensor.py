@@ -22,6 +22,7 @@ from lazygrad.dtypes import DType, to_dtype
 from lazygrad.engine.jit import JitError, capturing
 from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import DeviceError, DTypeError, ShapeError
+from lazygrad.frontend import torch_layout
 from lazygrad.frontend.autograd import AutogradMixin
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import pending
@@ -40,6 +41,7 @@ from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
 from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, strided_view, version_counter
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
+from lazygrad.frontend.torch_layout import layout_of, set_layout
 from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import contiguous_strides
@@ -254,7 +256,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         """The same storage without a gradient (torch: an in-place write to either shows in both)."""
         out = _view_of(self, Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node))
         out.__dict__["_detached"] = True  # in-place writes to it are allowed, leaf or not
-        return out
+        return set_layout(out, layout_of(self))
 
     def clone(self) -> "Tensor":
         return self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
@@ -382,7 +384,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return t._movement(Op.EXPAND, tuple(shape))
 
     def _movement(self, op: Op, arg: Any) -> "Tensor":
-        return _view_of(self, self._derive(make(op, (self.node,), arg)))
+        view = _view_of(self, self._derive(make(op, (self.node,), arg)))
+        return set_layout(view, torch_layout.after(layout_of(self), op, arg))
 
     def _reduce(self, op: Op, axes: tuple[int, ...], keepdim: bool) -> "Tensor":
         axes = tuple(sorted(set(axes)))

@@ -20,6 +20,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend import torch_layout
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_gather import _as_index_tensor, _check_bounds, positions, select_sum
@@ -32,8 +33,10 @@ from lazygrad.frontend.tensor_storage import (
     _storage_view,
     check_write_overlap,
     realize,
+    same_data,
     version_counter,
 )
+from lazygrad.frontend.torch_layout import layout_of, set_layout
 from lazygrad.ir.gradient import add_gradient_path, const, path_carrier
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import MOVEMENT, Op
@@ -110,23 +113,25 @@ def _slice_inverse(v, d: int, n: int, start: int, count: int, step: int):
 
 
 def _apply_plan(x, plan):
-    source, unit_steps = x, list(x.__dict__.get("_unit_steps", ()))
+    source, layout = x, layout_of(x)
     for step in plan:
         kind, d = step[0], step[1]
         if kind == "new":
             x = x.unsqueeze(d)
+            layout = layout and torch_layout.unsqueezed(layout, d)
         elif kind == "int":
             x = x.narrow(d, step[2], 1).squeeze(d)
+            layout = layout and torch_layout.selected(layout, d, step[2])
         else:
             x = _slice_forward(x, d, *step[2:5])
-            if step[3] == 1 and abs(step[4]) != 1:
-                unit_steps.append(abs(step[4]))
-    if unit_steps:
-        # one element taken with a step: torch's stride there is the step times the old one,
-        # which a view here does not keep (a size-1 dim has no stride); overlap checks compare it
+            layout = layout and torch_layout.stepped(layout, d, *step[2:5])
+    if layout != layout_of(x):
+        # torch's strides of the whole indexing (a strided slice is several movement ops here,
+        # and one element taken with a step keeps the step as its stride: overlap checks and
+        # stride() read it)
         if x is source:
             x = x._movement(Op.RESHAPE, x.shape)  # a view of its own to carry it
-        x.__dict__["_unit_steps"] = tuple(sorted(unit_steps))
+        set_layout(x, layout)
     return x
 
 
@@ -365,6 +370,12 @@ class IndexMixin:
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all
         view = _apply_plan(self, plan)
+        if (getattr(value, "shape", None) == view.shape and same_data(view, value)
+                and not (is_grad_enabled() and value.requires_grad)):
+            # torch's copy_ onto the same elements writes nothing (a version all the same); one
+            # with history still links the target to it, which the write below does
+            version_counter(self).value += 1
+            return
         # a 0-dim value is torch's fill_, which reads it first: no overlap with it is checked
         check_write_overlap(view, (value,) if getattr(value, "ndim", 0) else (), broadcast=True)
         value = _value_to(value, self.dtype, view.shape)

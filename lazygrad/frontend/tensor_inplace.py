@@ -20,6 +20,7 @@ from lazygrad.frontend.tensor_storage import (
     _storage_view,
     _without_detach,
     check_write_overlap,
+    same_data,
     version_counter,
 )
 from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path, path_carrier
@@ -137,7 +138,9 @@ class InplaceMixin:
         return self.assign(self._const(value)).realize()
 
     def copy_(self, src):
-        if src is self:  # torch's copy_ of a tensor onto itself writes nothing, but is a write
+        if src is self or same_data(self, src) and not (is_grad_enabled() and src.requires_grad):
+            # torch's copy_ onto the same elements writes nothing, but is a write (one with
+            # history still links the target to it, which assign does)
             _check_inplace(self)
             version_counter(self).value += 1
             return self

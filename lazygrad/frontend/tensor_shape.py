@@ -13,7 +13,9 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend import torch_layout
 from lazygrad.frontend.tensor_storage import _storage_view, strided_view
+from lazygrad.frontend.torch_layout import layout_of, set_layout
 from lazygrad.ir.node import make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 
@@ -85,7 +87,10 @@ class ShapeMixin:
             raise ShapeError(f"reshape: cannot view shape {list(self.shape)} ({self.numel()} elements) "
                              f"as {list(shape)} ({math.prod(shape)} elements)")
         if shape == self.shape:
-            return self
+            layout = layout_of(self)  # torch's view recomputes a size-1 dim's stride
+            if layout is None or torch_layout.reshaped(layout, shape) == layout:
+                return self
+            return self._movement(Op.RESHAPE, shape)
         if not self._viewable_as(shape):  # torch copies: a write to the result stays in it
             return _new_tensor(self._movement(Op.RESHAPE, shape))
         return self._movement(Op.RESHAPE, shape)
@@ -132,13 +137,18 @@ class ShapeMixin:
 
     def unsqueeze(self, dim):
         d = self._axis(dim, self.ndim + 1)
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        out = self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        layout = layout_of(self)  # torch's own rule for the new dim's stride
+        return set_layout(out, layout and torch_layout.unsqueezed(layout, d))
 
     def squeeze(self, dim=None):
         if dim is None:
-            return self.reshape(tuple(s for s in self.shape if s != 1))
-        dims = {self._axis(d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
-        return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
+            dims = set(range(self.ndim))
+        else:
+            dims = {self._axis(d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        out = self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
+        layout = layout_of(self)  # torch drops the dims: the others keep their strides
+        return out if out is self else set_layout(out, layout and torch_layout.squeezed(layout, dims))
 
     # ---- reorderings --------------------------------------------------------------------------
     def permute(self, *dims):
@@ -258,7 +268,9 @@ class ShapeMixin:
         # a view of self's storage, as torch's, never _broadcast_to's shortcuts (a new constant, or
         # self itself): a write through it must reach self, or raise where elements repeat
         t = self if padded == self.shape else self._movement(Op.RESHAPE, padded)
-        return t._movement(Op.EXPAND, target) if target != padded else t._movement(Op.RESHAPE, target)
+        out = t._movement(Op.EXPAND, target) if target != padded else t._movement(Op.RESHAPE, target)
+        layout = layout_of(self)  # torch's strides for the new dims (a reshape's would differ)
+        return set_layout(out, layout and torch_layout.expanded(layout, target))
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -268,6 +280,23 @@ class ShapeMixin:
 
     def view_as(self, other):
         return self.view(other.shape)
+
+    # ---- torch's strides -------------------------------------------------------------------
+    def stride(self, dim=None):
+        """torch's strides, in elements: a view's are derived from its base's as torch derives
+        them (frontend/torch_layout.py); anything else is row-major, also where torch would keep
+        an elementwise op's input layout."""
+        strides = self._torch_layout()[1]
+        return strides if dim is None else strides[self._axis(dim)]
+
+    def storage_offset(self) -> int:
+        return self._torch_layout()[2]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return torch_layout.is_contiguous(self._torch_layout())
+
+    def _torch_layout(self):
+        return layout_of(self) or torch_layout.contiguous(self.shape)
 
     def reshape_as(self, other):
         return self.reshape(other.shape)

@@ -19,10 +19,12 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
 from lazygrad.errors import InplaceViewError
+from lazygrad.frontend import torch_layout
 from lazygrad.frontend.autograd import VersionCounter
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import raise_failed, take_pending
 from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.torch_layout import layout_of
 from lazygrad.ir.gradient import add_gradient_path, gradient_nodes, has_gradient_path, path_carrier
 from lazygrad.ir.node import Node, make, replace_srcs, toposort, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
@@ -101,30 +103,48 @@ def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False)
     for src in sources:
         if getattr(src, "node", None) is None or src is target or not _same_storage(src, target):
             continue
-        if broadcast and src.numel() != target.numel():
-            continue  # torch expands a slice assignment's value first: repeats are not checked
-        view = strided_view(target)
-        other = strided_view(src)
-        if view is None or other is None:
-            continue
-        mine, theirs = _dense_range(view), _dense_range(other)
-        if mine is None or theirs is None:
-            continue  # torch checks only tensors whose elements fill a range without gaps
-        # torch compares strides, size-1 dims included, which strides here do not keep (a
-        # size-1 dim's step is 0). An op compares its operand as given, so another shape is
-        # another view; slice assignment broadcasts the value first (broadcast=True). One element
-        # taken with a step (x[0::3]) carries that step, as torch's stride (_apply_plan). Every
-        # view of a one-element storage has torch strides of 1 (c.T.mul_(c) is fine there).
-        if mine[1] - mine[0] == 1:
-            same = (view.shape == other.shape == () or _without_detach(target.node) is _without_detach(src.node)
-                    or view.shape == other.shape and _root(target).numel() == 1)
+        theirs = layout_of(src)
+        if broadcast and theirs is not None and src.shape != target.shape:
+            # torch's slice assignment views the value without its leading 1s and expands it
+            theirs = torch_layout.expanded(torch_layout.without_leading_ones(theirs), target.shape)
+        mine = layout_of(target)
+        if mine is not None and theirs is not None:
+            partial = torch_layout.overlap(mine, theirs) == "partial"  # torch's rule, on torch's strides
         else:
-            same = _squeezed(view) == _squeezed(other) and (broadcast or view.shape == other.shape)
-        same = same and mine == theirs
-        same = same and target.__dict__.get("_unit_steps") == src.__dict__.get("_unit_steps")
-        if not same and mine[0] < theirs[1] and theirs[0] < mine[1]:
+            partial = _partial_overlap(strided_view(target), strided_view(src), broadcast)
+        if partial:
             raise RuntimeError(_OVERLAP.format(
                 what="some elements of the input tensor and the written-to tensor", loc=user_location()))
+
+
+def _partial_overlap(view: View | None, other: View | None, broadcast: bool) -> bool:
+    """The overlap check where torch has no view to compare (a flip or pad inside): by where
+    the elements lie here, size-1 dims having no stride."""
+    if view is None or other is None:
+        return False
+    mine, theirs = _dense_range(view), _dense_range(other)
+    if mine is None or theirs is None:
+        return False  # torch checks only tensors whose elements fill a range without gaps
+    if mine[1] - mine[0] == 1:
+        same = view.shape == other.shape
+    else:
+        same = _squeezed(view) == _squeezed(other) and (broadcast or view.shape == other.shape)
+    return not (same and mine == theirs) and mine[0] < theirs[1] and theirs[0] < mine[1]
+
+
+def same_data(a: TensorBase, b: TensorBase) -> bool:
+    """Whether b is a's elements exactly: one storage seen through one view (shape, strides and
+    offset) as one dtype. torch's copy_ writes nothing then, before any overlap check, so
+    `x[...] = x` of an expanded x is no error."""
+    if a is b:
+        return True
+    if getattr(b, "node", None) is None or a.dtype != b.dtype or a.shape != b.shape or not _same_storage(a, b):
+        return False
+    mine, theirs = layout_of(a), layout_of(b)
+    if mine is not None and theirs is not None:
+        return mine == theirs
+    view = strided_view(a)
+    return view is not None and view == strided_view(b)
 
 
 def _dense_range(view: View) -> tuple[int, int] | None:
@@ -166,6 +186,14 @@ def _under_views(node: Node) -> Node:
     while node.op in _VIEW_OPS:
         node = node.srcs[0]
     return node
+
+
+def _views_over(node: Node, base: Node) -> bool:
+    """Whether node is base seen through a chain of views (base may itself be a view of an
+    intermediate value, as an op's result can be: the chain stops at base, not under it)."""
+    while node is not base and node.op in _VIEW_OPS:
+        node = node.srcs[0]
+    return node is base
 
 
 def _without_detach(node: Node) -> Node:
@@ -321,7 +349,7 @@ def realize(*tensors) -> None:
     alone = []
     for t in list(tensors) + extra:
         if (t.node.op is not Op.ASSIGN and _storage_view(t.node) is None and _has_aliases(t)
-                and _under_views(t.node) is _root(t).node):
+                and _views_over(t.node, _root(t).node)):
             root = _root(t)
             roots.setdefault(id(root), (root, root.node))
         else:
