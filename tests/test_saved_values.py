@@ -7,6 +7,7 @@
   raises as torch's does.
 Each case runs on torch and on every device: the same values, or an error of the same class.
 """
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -133,6 +134,69 @@ def test_an_op_that_keeps_its_result_reads_nothing_else(device, op):
     got = [_outcome(lambda T=T, kw=kw: run(T, kw)) for T, _, kw in _libs(device)]
     assert got[1][0] == got[0][0], f"{op}: torch {got[0][0]}, lazygrad {got[1][0]}"
     assert got[1][1] == pytest.approx(got[0][1], rel=1e-5)
+
+
+INPUT_KEEPERS = {  # an op that keeps its input, built on an intermediate computed from x
+    "sin": lambda v: v.sin(), "cos": lambda v: v.cos(), "log": lambda v: (v + 2).log(),
+    "pow": lambda v: v ** 3, "mul by itself": lambda v: v * v, "abs": lambda v: v.abs(),
+    "tanh then exp": lambda v: v.tanh().exp(), "matmul": lambda v: v[None] @ v[:, None],
+}
+
+
+@pytest.mark.parametrize("op", sorted(INPUT_KEEPERS))
+@pytest.mark.parametrize("lazy_gradient", [False, True], ids=["backward at once", "the loss realized first"])
+def test_an_intermediate_an_op_keeps_outlives_a_write_to_what_it_was_computed_from(device, op, lazy_gradient):
+    """torch's sin keeps its input w + x, a tensor of its own: writing x afterwards leaves it,
+    and the backward runs. Here w + x is a graph node computed from x's buffer, so the write
+    first computes the values a backward yet to run will read (it raised, or read the new x)."""
+    def run(T, kw):
+        w = T.tensor([0.5, 0.25, 1.5], requires_grad=True, **kw)
+        x = T.tensor([0.1, 0.3, -0.2], **kw) * 1
+        if T is lg:
+            x = x.realize()
+        loss = (INPUT_KEEPERS[op](w + x) * T.tensor([1.0, 2.0, 3.0], **kw)).sum()
+        if lazy_gradient:
+            loss.item()
+        x.add_(1)
+        loss.backward()
+        return w.grad
+    got = [_outcome(lambda T=T, kw=kw: run(T, kw)) for T, _, kw in _libs(device)]
+    assert got[1][0] == got[0][0], f"{op}: torch {got[0][0]}, lazygrad {got[1][0]}"
+    assert got[1][1] == pytest.approx(got[0][1], rel=1e-5)
+
+
+@pytest.mark.parametrize("shapes", [((1, 2, 3), (2, 3, 3)), ((2, 3), (4, 3, 2)), ((3, 1, 2, 3), (2, 3, 4))])
+def test_an_operand_matmul_keeps_as_a_copy_outlives_a_write_to_it(device, shapes):
+    """torch's matmul folds or broadcasts these operands into copies and keeps those: writing
+    the plain operand afterwards leaves the backward alone (seed 9716 of the differential run).
+    Here the gradient reads the operand's buffer, so the write keeps that version as a copy."""
+    a_shape, b_shape = shapes
+
+    def run(T, kw):
+        w = T.tensor(np.linspace(-1, 1, int(np.prod(a_shape)), dtype=np.float32).reshape(a_shape),
+                     requires_grad=True, **kw)
+        b = T.tensor(np.linspace(-2, 3, int(np.prod(b_shape)), dtype=np.float32).reshape(b_shape), **kw)
+        loss = ((w.tanh() @ b) ** 2).sum()
+        b.copy_(T.full(b_shape, -1.5, **kw))
+        loss.backward()
+        return w.grad
+    got = [_outcome(lambda T=T, kw=kw: run(T, kw)) for T, _, kw in _libs(device)]
+    assert got[1][0] == got[0][0], f"torch {got[0][0]}, lazygrad {got[1][0]}"
+    np.testing.assert_allclose(got[1][1], got[0][1], rtol=1e-5)
+
+
+def test_a_backward_that_ran_releases_what_its_ops_kept(device):
+    """After a backward (without retain_graph) the intermediates are no longer kept: an
+    optimizer step's writes compute nothing more (torch frees them too)."""
+    from lazygrad.frontend.autograd import awaited_values
+    w = lg.tensor([0.5, 0.25, 1.5], requires_grad=True, device=device)
+    x = lg.tensor([0.1, 0.3, -0.2], device=device) * 1
+    loss = (w + x).sin().sum()
+    assert any(True for _ in awaited_values())
+    loss.backward(retain_graph=True)
+    assert any(True for _ in awaited_values())
+    loss.backward()
+    assert not awaited_values()
 
 
 TWINS = {  # name: (the op built twice from x, the use of each result, the result backward runs from)

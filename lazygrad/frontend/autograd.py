@@ -76,6 +76,39 @@ class VersionCounter:
 _SAVED: "weakref.WeakKeyDictionary[Node, list]" = weakref.WeakKeyDictionary()
 
 
+# node -> what its backward will read that no storage holds: (whether it reads node's own value,
+# the intermediate operand nodes it reads). torch's op keeps those tensors alive until its backward
+# runs, so an in-place write to a buffer they were computed from leaves them intact; here they are
+# computed first (tensor_storage.realize), until a backward through node has run
+# (release_saved_values). The result is a flag, never the node: a value holding its own key
+# would keep the weak table's entry alive forever.
+_AWAITING: "weakref.WeakKeyDictionary[Node, tuple]" = weakref.WeakKeyDictionary()
+
+
+def awaited_values() -> list:
+    """The values a backward that has not run yet will read: computed before an in-place write
+    that would change what they are computed from."""
+    out = []
+    for node, (result, operands, _) in list(_AWAITING.items()):
+        if result:
+            out.append(node)
+        out.extend(operands)
+    return out
+
+
+def awaited_copies() -> list:
+    """Buffer versions a backward that has not run yet will read where torch's op kept a copy
+    (matmul's folded operands): an in-place write to their storage keeps them, as copies."""
+    return [b for _, _, buffers in list(_AWAITING.values()) for b in buffers]
+
+
+def release_saved_values(nodes) -> None:
+    """A backward ran through these nodes (torch frees what they kept, unless retain_graph)."""
+    if _AWAITING:
+        for n in nodes:
+            _AWAITING.pop(n, None)
+
+
 def save_for_backward(node: Node, op: str, loc: str, kept: tuple, may_twin: bool = False) -> Node:
     """Record that the op that built node (at loc) keeps `kept`: (counter, what) pairs, and
     return the node its result should be.
@@ -103,6 +136,19 @@ def save_for_backward(node: Node, op: str, loc: str, kept: tuple, may_twin: bool
         node = twin
     _SAVED.setdefault(node, []).append(entry)
     return node
+
+
+def await_backward(node: Node, original: Node, needs: tuple) -> None:
+    """Record what a backward through node will read that no storage holds (tensor_saved._needs):
+    (its result, intermediate operands, buffer versions kept as copies). original is the node
+    before a twin was made of it: a twin's value is its node's, so that node is needed (being
+    the twin's source, it keeps no entry alive)."""
+    if not any(needs):
+        return
+    wanted = needs[1] + ((original,) if needs[0] and node is not original else ())
+    result, operands, buffers = _AWAITING.get(node, (False, (), ()))
+    _AWAITING[node] = (result or needs[0], operands + tuple(n for n in wanted if n not in operands),
+                       buffers + tuple(b for b in needs[2] if b not in buffers))
 
 
 def _modified(entry) -> tuple | None:
@@ -175,6 +221,11 @@ def _reaches_leaf(node: Node) -> bool:
     return False
 
 
+def _retains(retain_graph, create_graph: bool) -> bool:
+    """torch's retain_graph defaults to create_graph."""
+    return bool(create_graph if retain_graph is None else retain_graph)
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
          allow_unused: bool = False) -> tuple:
     """torch.autograd.grad: the gradients of outputs with respect to inputs, one per input.
@@ -201,6 +252,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         x = storages.get(_leaf_storage(n)) if n not in nodes else nodes[n]
         by_input[id(x)] = add(by_input[id(x)], g) if id(x) in by_input else g
     check_gradients_current(by_input.values(), through)
+    if not _retains(retain_graph, create_graph):
+        release_saved_values(through)
     result = []
     for x in inputs:
         g = by_input.get(id(x))
@@ -258,6 +311,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         st = _leaf_storage(node)
         by_storage[st] = add(by_storage[st], g) if st in by_storage else g
     check_gradients_current(by_storage.values(), through)
+    if not _retains(retain_graph, create_graph):
+        release_saved_values(through)
     keep = create_graph and is_grad_enabled()
     for st, g in by_storage.items():
         for t in leaves[st]:

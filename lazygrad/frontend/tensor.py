@@ -39,9 +39,10 @@ from lazygrad.frontend.tensor_rounding import RoundingMixin
 from lazygrad.frontend.tensor_saved import install as install_saved_values
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
-from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, strided_view, version_counter
+from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, version_counter
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
 from lazygrad.frontend.torch_layout import layout_of, set_layout
+from lazygrad.frontend.write_overlap import strided_view
 from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import contiguous_strides

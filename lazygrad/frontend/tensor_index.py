@@ -20,8 +20,8 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
-from lazygrad.frontend import torch_layout
 from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.index_plan import apply_plan, invert_plan
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_gather import _as_index_tensor, _check_bounds, positions, select_sum
 from lazygrad.frontend.tensor_shape import broadcast_shape
@@ -31,14 +31,12 @@ from lazygrad.frontend.tensor_storage import (
     _materialize_aliases,
     _root,
     _storage_view,
-    check_write_overlap,
     realize,
-    same_data,
     version_counter,
 )
-from lazygrad.frontend.torch_layout import layout_of, set_layout
+from lazygrad.frontend.write_overlap import check_write_overlap, same_data
 from lazygrad.ir.gradient import add_gradient_path, const, path_carrier
-from lazygrad.ir.node import Node, make
+from lazygrad.ir.node import Node
 from lazygrad.ir.ops import MOVEMENT, Op
 
 
@@ -76,76 +74,6 @@ def _value_to(value, dtype, shape):
 
 def _wrap_negative(index, size: int):
     return (index < 0).if_else(index + size, index)
-
-
-# ---- one dim of basic indexing, forward (a view) and inverse (a zero-padded placement) ----------
-
-def _slice_forward(x, d: int, start: int, count: int, step: int):
-    """Elements start, start+step, ... (count of them) of dim d."""
-    n = x.shape[d]
-    if step < 0:
-        low = start + (count - 1) * step if count else 0
-        return _slice_forward(x, d, low, count, -step)._flip((d,))
-    if count == 0:
-        return x.narrow(d, 0, 0)
-    if step == 1 or count == 1:
-        return x.narrow(d, start, count)
-    cut = min(n - start, count * step)
-    y = x.narrow(d, start, cut)._pad(tuple((0, count * step - cut) if k == d else (0, 0)
-                                           for k in range(x.ndim)))
-    y = y.reshape(y.shape[:d] + (count, step) + y.shape[d + 1:])
-    return y.narrow(d + 1, 0, 1).reshape(y.shape[:d] + (count,) + y.shape[d + 2:])
-
-
-def _slice_inverse(v, d: int, n: int, start: int, count: int, step: int):
-    """v (count along d) placed where _slice_forward took it from, zeros elsewhere (size n)."""
-    if step < 0:
-        low = start + (count - 1) * step if count else 0
-        return _slice_inverse(v._flip((d,)), d, n, low, count, -step)
-    pads = [(0, 0)] * v.ndim
-    if step == 1 or count <= 1:
-        pads[d] = (start if count else 0, n - start - count if count else n)
-        return v._pad(tuple(pads))
-    y = v.unsqueeze(d + 1)._pad(tuple((0, step - 1) if k == d + 1 else (0, 0) for k in range(v.ndim + 1)))
-    y = y.reshape(v.shape[:d] + (count * step,) + v.shape[d + 1:])
-    pads[d] = (start, n - start - count * step)
-    return y._pad(tuple(pads))
-
-
-def _apply_plan(x, plan):
-    source, layout = x, layout_of(x)
-    for step in plan:
-        kind, d = step[0], step[1]
-        if kind == "new":
-            x = x.unsqueeze(d)
-            layout = layout and torch_layout.unsqueezed(layout, d)
-        elif kind == "int":
-            x = x.narrow(d, step[2], 1).squeeze(d)
-            layout = layout and torch_layout.selected(layout, d, step[2])
-        else:
-            x = _slice_forward(x, d, *step[2:5])
-            layout = layout and torch_layout.stepped(layout, d, *step[2:5])
-    if layout != layout_of(x):
-        # torch's strides of the whole indexing (a strided slice is several movement ops here,
-        # and one element taken with a step keeps the step as its stride: overlap checks and
-        # stride() read it)
-        if x is source:
-            x = x._movement(Op.RESHAPE, x.shape)  # a view of its own to carry it
-        set_layout(x, layout)
-    return x
-
-
-def _invert_plan(v, plan):
-    for step in reversed(plan):
-        kind, d = step[0], step[1]
-        if kind == "new":
-            v = v.squeeze(d)
-        elif kind == "int":
-            v = v.unsqueeze(d)._pad(tuple((step[2], step[3] - step[2] - 1) if k == d else (0, 0)
-                                          for k in range(v.ndim + 1)))
-        else:
-            v = _slice_inverse(v, d, step[5], *step[2:5])
-    return v
 
 
 class _Parsed:
@@ -328,7 +256,7 @@ class IndexMixin:
 
     def __getitem__(self, index):
         parsed = _parse(self, index)
-        view = _apply_plan(self, parsed.plan)
+        view = apply_plan(self, parsed.plan)
         return _gather_advanced(view, parsed.advanced) if parsed.advanced else view
 
     def __setitem__(self, index, value):
@@ -349,7 +277,7 @@ class IndexMixin:
             return
         parsed = _parse(self, index)
         if parsed.advanced:
-            value = _temporary(_scatter_advanced(_apply_plan(self, parsed.plan), parsed.advanced, value))
+            value = _temporary(_scatter_advanced(apply_plan(self, parsed.plan), parsed.advanced, value))
         self._write_view(parsed.plan, value)  # (no view of self of ours stays alive: not an alias)
 
     def _lead_to(self, value: Node, path) -> None:
@@ -369,7 +297,7 @@ class IndexMixin:
         _check_inplace(self)
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all
-        view = _apply_plan(self, plan)
+        view = apply_plan(self, plan)
         if (getattr(value, "shape", None) == view.shape and same_data(view, value)
                 and not (is_grad_enabled() and value.requires_grad)):
             # torch's copy_ onto the same elements writes nothing (a version all the same); one
@@ -394,7 +322,7 @@ class IndexMixin:
                 if handle.__dict__.get("_detached") and handle.requires_grad and not self.requires_grad:
                     # written through a detach(): self leads to the value through the part written
                     new = self._new  # (the path must not hold self, whose node it is keyed by)
-                    self._lead_to(written, lambda node, g: _apply_plan(new(g), plan).node)
+                    self._lead_to(written, lambda node, g: apply_plan(new(g), plan).node)
             else:
                 version_counter(self).value += 1  # an empty write is still a write (torch)
                 if is_grad_enabled() and value.requires_grad and self.dtype.is_float:
@@ -403,7 +331,7 @@ class IndexMixin:
             return
         # a lazy tensor has no storage to write: rebind it to the updated expression
         inner = self._const(True, dtypes.bool_, view.shape)
-        mask = _invert_plan(inner, plan)
-        self.assign(mask.if_else(_invert_plan(value, plan), self))
+        mask = invert_plan(inner, plan)
+        self.assign(mask.if_else(invert_plan(value, plan), self))
         if self.node.op is Op.ASSIGN:  # it had storage after all (views share it): write it now
             realize(self)

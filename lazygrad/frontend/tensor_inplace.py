@@ -19,10 +19,9 @@ from lazygrad.frontend.tensor_storage import (
     _materialize_aliases,
     _storage_view,
     _without_detach,
-    check_write_overlap,
-    same_data,
     version_counter,
 )
+from lazygrad.frontend.write_overlap import check_write_overlap, same_data
 from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path, path_carrier
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op

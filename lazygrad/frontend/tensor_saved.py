@@ -21,7 +21,7 @@ import functools
 import inspect
 import threading
 
-from lazygrad.frontend.autograd import save_for_backward
+from lazygrad.frontend.autograd import await_backward, save_for_backward
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import _root, _storage_view, version_counter
@@ -127,6 +127,24 @@ def _holds(kind: str | None, value, tensor_cls) -> bool:
     return kind == "tensor" or value.requires_grad
 
 
+def _needs(rules, values: dict, copies, target, node, tensor_cls) -> tuple:
+    """What the backward will read that torch's op keeps apart from any storage: (its result,
+    the intermediate operands it keeps, the buffer versions it keeps only as copies). An
+    in-place write computes or copies those first (tensor_storage.realize)."""
+    kept = {what for what, kind, who in rules
+            if isinstance(values[what], tensor_cls) and _holds(kind, values.get(who), tensor_cls)}
+    operands, buffers = [], []
+    for what in ("self", "arg"):
+        if what not in kept or values[what] is target:
+            continue
+        under = _storage_view(values[what].node)
+        if under is None:
+            operands.append(values[what].node)
+        elif what in copies and under.buffer is not None:
+            buffers.append(under.buffer)
+    return "result" in kept and _storage_view(node) is None, tuple(operands), tuple(buffers)
+
+
 def _wrap(name: str, fn, items: tuple, tensor_cls):
     params = list(inspect.signature(fn).parameters)
     first = params[1] if len(params) > 1 else None
@@ -149,15 +167,16 @@ def _wrap(name: str, fn, items: tuple, tensor_cls):
             kept = tuple((version_counter(values[what]), _NAMES[what]) for what, kind, who in rules
                          if isinstance(values[what], tensor_cls) and _holds(kind, values.get(who), tensor_cls)
                          and not (what == "self" and values[what] is target) and what not in copies)
+            # on the node of the value itself: a view's (amax's reshape) is not on the
+            # gradient's way once a write has given that value storage
+            root = _root(out)
+            node = twin = root.node
             if kept:
-                # on the node of the value itself: a view's (amax's reshape) is not on the
-                # gradient's way once a write has given that value storage
-                root = _root(out)
-                node = root.node
                 twin = save_for_backward(node, name.strip("_"), out.node.loc, kept,
                                          may_twin=root is out and _storage_view(node) is None)
                 if twin is not node:
                     out.node = twin
+            await_backward(twin, node, _needs(rules, values, copies, target, node, tensor_cls))
         return out
     return keeping
 

@@ -14,8 +14,9 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend import torch_layout
-from lazygrad.frontend.tensor_storage import _storage_view, strided_view
+from lazygrad.frontend.tensor_storage import _storage_view
 from lazygrad.frontend.torch_layout import layout_of, set_layout
+from lazygrad.frontend.write_overlap import strided_view
 from lazygrad.ir.node import make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 

@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import weakref
 
-import numpy as np
-
 from lazygrad import dtypes
+from lazygrad.engine.jit import capturing
 from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
 from lazygrad.errors import InplaceViewError
-from lazygrad.frontend import torch_layout
-from lazygrad.frontend.autograd import VersionCounter
+from lazygrad.frontend.autograd import VersionCounter, awaited_copies, awaited_values
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import raise_failed, take_pending
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.frontend.torch_layout import layout_of
 from lazygrad.ir.gradient import add_gradient_path, gradient_nodes, has_gradient_path, path_carrier
 from lazygrad.ir.node import Node, make, replace_srcs, toposort, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
-from lazygrad.ir.view import View
 
 
 class _LiveTensors:
@@ -62,123 +58,6 @@ def _storage_view(node: Node) -> Node | None:
     of a buffer."""
     node = _under_views(node)
     return node if node.op is Op.BUFFER else None
-
-
-_STRIDED = {Op.RESHAPE: View.reshape, Op.PERMUTE: View.permute, Op.EXPAND: View.expand, Op.SHRINK: View.shrink}
-
-
-def strided_view(t: TensorBase) -> View | None:
-    """Where t's elements lie in the storage it views, as torch's sizes, strides and offset:
-    torch decides by them whether a reshape can be a view and whether an in-place write
-    would write one element twice. None where no strides say it (a pad or flip inside)."""
-    chain = []
-    node = t.node
-    while node.op in _VIEW_OPS:
-        if node.op is not Op.DETACH:
-            chain.append(node)
-        node = node.srcs[0]
-    view: View | None = View.contiguous(node.shape)
-    for n in reversed(chain):
-        step = _STRIDED.get(n.op)
-        view = None if step is None else step(view, n.arg)
-        if view is None:
-            return None
-    return view if view.mask is None else None
-
-
-_OVERLAP = ("unsupported operation: {what} refer to a single memory location (at {loc}). Please "
-            "clone() the tensor before performing the operation.")
-
-
-def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False) -> None:
-    """torch's overlap checks before an in-place write: the target may not hold one element
-    twice (an expanded view), and no source may share some but not all of its elements (a
-    shifted slice of the same storage: torch would read elements it has already written)."""
-    if target.numel() == 0:
-        return  # nothing is written
-    view = strided_view(target) if target.node.op in MOVEMENT else None
-    if view is not None and any(st == 0 and d > 1 for d, st in zip(view.shape, view.strides)):
-        raise RuntimeError(_OVERLAP.format(what="more than one element of the written-to tensor",
-                                           loc=user_location()))
-    for src in sources:
-        if getattr(src, "node", None) is None or src is target or not _same_storage(src, target):
-            continue
-        theirs = layout_of(src)
-        if broadcast and theirs is not None and src.shape != target.shape:
-            # torch's slice assignment views the value without its leading 1s and expands it
-            theirs = torch_layout.expanded(torch_layout.without_leading_ones(theirs), target.shape)
-        mine = layout_of(target)
-        if mine is not None and theirs is not None:
-            partial = torch_layout.overlap(mine, theirs) == "partial"  # torch's rule, on torch's strides
-        else:
-            partial = _partial_overlap(strided_view(target), strided_view(src), broadcast)
-        if partial:
-            raise RuntimeError(_OVERLAP.format(
-                what="some elements of the input tensor and the written-to tensor", loc=user_location()))
-
-
-def _partial_overlap(view: View | None, other: View | None, broadcast: bool) -> bool:
-    """The overlap check where torch has no view to compare (a flip or pad inside): by where
-    the elements lie here, size-1 dims having no stride."""
-    if view is None or other is None:
-        return False
-    mine, theirs = _dense_range(view), _dense_range(other)
-    if mine is None or theirs is None:
-        return False  # torch checks only tensors whose elements fill a range without gaps
-    if mine[1] - mine[0] == 1:
-        same = view.shape == other.shape
-    else:
-        same = _squeezed(view) == _squeezed(other) and (broadcast or view.shape == other.shape)
-    return not (same and mine == theirs) and mine[0] < theirs[1] and theirs[0] < mine[1]
-
-
-def same_data(a: TensorBase, b: TensorBase) -> bool:
-    """Whether b is a's elements exactly: one storage seen through one view (shape, strides and
-    offset) as one dtype. torch's copy_ writes nothing then, before any overlap check, so
-    `x[...] = x` of an expanded x is no error."""
-    if a is b:
-        return True
-    if getattr(b, "node", None) is None or a.dtype != b.dtype or a.shape != b.shape or not _same_storage(a, b):
-        return False
-    mine, theirs = layout_of(a), layout_of(b)
-    if mine is not None and theirs is not None:
-        return mine == theirs
-    view = strided_view(a)
-    return view is not None and view == strided_view(b)
-
-
-def _dense_range(view: View) -> tuple[int, int] | None:
-    """[first, last + 1) of the storage a view fills, if it fills it without gaps or repeats."""
-    index = _elements(view)
-    if index.size == 0:
-        return None
-    lo, hi = int(index.min()), int(index.max())
-    if hi - lo + 1 != index.size or np.unique(index).size != index.size:
-        return None
-    return lo, hi + 1
-
-
-def _squeezed(view: View) -> tuple:
-    return tuple((d, st) for d, st in zip(view.shape, view.strides) if d != 1)
-
-
-def _same_storage(a: TensorBase, b: TensorBase) -> bool:
-    """Whether two tensors are views of one storage: one buffer's, or, unrealized, one base
-    tensor's (equal lazy values are one node, yet two tensors: lg.tensor(2) twice)."""
-    na, nb = _under_views(a.node), _under_views(b.node)
-    if na.op is Op.BUFFER and nb.op is Op.BUFFER:
-        return na.buffer is not None and nb.buffer is not None and na.buffer.storage is nb.buffer.storage
-    return na is nb and _root(a) is _root(b)
-
-
-def _elements(view: View):
-    """The storage index of every element of a strided view."""
-    index = np.full(view.shape, view.offset, dtype=np.int64)
-    for axis, (d, st) in enumerate(zip(view.shape, view.strides)):
-        shape = [1] * len(view.shape)
-        shape[axis] = d
-        index = index + (np.arange(d, dtype=np.int64) * st).reshape(shape)
-    return index
 
 
 def _under_views(node: Node) -> Node:
@@ -313,9 +192,10 @@ def _move_views(written: dict, grad_storages=frozenset()) -> None:
                 t.requires_grad = True
 
 
-def _pending_readers(written: set, exclude: set[int]) -> list:
-    """Live unrealized tensors that read a storage about to be written in place: torch computed
-    them before the write, so we must too."""
+def _pending_readers(written: set, exclude: set[int]) -> tuple[list, list]:
+    """Live unrealized tensors that read a storage about to be written in place (torch computed
+    them before the write, so we must too), and the values a backward yet to run will read
+    that are computed from it (torch's ops keep those: autograd.awaited_values)."""
 
     def done(n: Node) -> bool:
         return cached(n) is not None
@@ -323,15 +203,16 @@ def _pending_readers(written: set, exclude: set[int]) -> list:
     candidates = [t for t in list(_LAZY)
                   if id(t) not in exclude and t.node.op is not Op.BUFFER and not done(t.node)
                   and _storage_view(t.node) is None and not t.__dict__.get("_temporary")]
-    if not candidates:
-        return []
+    kept = [n for n in awaited_values() if not done(n) and _storage_view(n) is None]
+    if not candidates and not kept:
+        return [], []
     # one walk over all their graphs (they share most nodes), sources first, not past results
     reads: dict[int, bool] = {}
-    for n in toposort([t.node for t in candidates], stop=done):
+    for n in toposort([t.node for t in candidates] + kept, stop=done):
         reads[id(n)] = ((n.op is Op.BUFFER and n.buffer is not None and n.buffer.storage in written
                          and not n.buffer.stale)
                         or (not done(n) and any(reads[id(s)] for s in n.srcs)))
-    return [t for t in candidates if reads[id(t.node)]]
+    return [t for t in candidates if reads[id(t.node)]], list({id(n): n for n in kept if reads[id(n)]}.values())
 
 
 def realize(*tensors) -> None:
@@ -341,7 +222,10 @@ def realize(*tensors) -> None:
     probes = take_pending()  # this thread's pending index checks: in the same schedule
     tensors += tuple(p.value for p in probes)
     written_now = {base_buffer(t.node.srcs[0]).buffer.storage for t in tensors if t.node.op is Op.ASSIGN}
-    extra = _pending_readers(written_now, {id(t) for t in tensors}) if written_now else []
+    extra, kept = _pending_readers(written_now, {id(t) for t in tensors}) if written_now else ([], [])
+    # versions a pending backward reads where torch kept a copy: copied before the write
+    copies = {id(b): (b, copy_buffer(b)) for b in awaited_copies()
+              if b.storage in written_now and not b.stale} if written_now and not capturing() else {}
     # a view of an unrealized value is computed as its base, in this schedule: the base takes
     # the value as storage and its views become views of that (never a copy each, which a
     # later write to one would not reach)
@@ -357,7 +241,10 @@ def realize(*tensors) -> None:
     alone += [root for root, _ in roots.values() if all(root is not t for t in alone)]
     everything = [t for t in alone if _storage_view(t.node) is None or t.node.op is Op.BUFFER]
     written: dict = {}
-    results = realize_nodes([t.node for t in everything], written)
+    results = realize_nodes([t.node for t in everything] + kept, written)
+    for r in results[len(everything):]:
+        r.buffer.storage.owned = True  # a kept value: never another tensor's storage
+    results = results[:len(everything)]
     with_gradient, into_detached = [], []
     for t, r in zip(everything, results):
         if t.node.op is Op.ASSIGN:  # the tensor stays what it was: the (view of the) buffer written
@@ -391,6 +278,11 @@ def realize(*tensors) -> None:
         _move_views(written, grad_storages)
     for a, mode in with_gradient:  # after the views moved: they hold the new version's nodes
         _link_gradient(a, written, mode)
+    for version, copy in copies.values():
+        # the version keeps its contents on a storage of its own: every node naming it reads
+        # the copy now (after the views above moved on to the new version)
+        copy.storage.owned = True
+        version.storage, version.version = copy.storage, copy.version
     for t, value in into_detached:
         # written through a detach(): the tensor written through now leads to the value written
         # (torch: it has a grad_fn); the storage's other tensors are untouched (a leaf stays a

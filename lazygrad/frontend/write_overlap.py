@@ -1,0 +1,135 @@
+"""torch's checks before an in-place write, on the tensors' storage and views.
+
+torch refuses a write into a view that holds one element twice (an expanded view), and one
+whose source shares some but not all of the target's elements (`x[1:] = x[:-1]` would read
+elements it has already written); a copy onto the very same elements writes nothing. It
+decides by its strides, which every view here carries (torch_layout.py); where torch has no
+such view (a flip or pad inside), by where the elements lie here (`strided_view`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lazygrad.frontend import torch_layout
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_storage import _VIEW_OPS, _root, _under_views
+from lazygrad.frontend.torch_layout import layout_of
+from lazygrad.ir.node import user_location
+from lazygrad.ir.ops import MOVEMENT, Op
+from lazygrad.ir.view import View
+
+_STRIDED = {Op.RESHAPE: View.reshape, Op.PERMUTE: View.permute, Op.EXPAND: View.expand, Op.SHRINK: View.shrink}
+
+
+def strided_view(t: TensorBase) -> View | None:
+    """Where t's elements lie in the storage it views, as torch's sizes, strides and offset:
+    torch decides by them whether a reshape can be a view and whether an in-place write
+    would write one element twice. None where no strides say it (a pad or flip inside)."""
+    chain = []
+    node = t.node
+    while node.op in _VIEW_OPS:
+        if node.op is not Op.DETACH:
+            chain.append(node)
+        node = node.srcs[0]
+    view: View | None = View.contiguous(node.shape)
+    for n in reversed(chain):
+        step = _STRIDED.get(n.op)
+        view = None if step is None else step(view, n.arg)
+        if view is None:
+            return None
+    return view if view.mask is None else None
+
+
+_OVERLAP = ("unsupported operation: {what} refer to a single memory location (at {loc}). Please "
+            "clone() the tensor before performing the operation.")
+
+
+def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False) -> None:
+    """torch's overlap checks before an in-place write: the target may not hold one element
+    twice (an expanded view), and no source may share some but not all of its elements (a
+    shifted slice of the same storage: torch would read elements it has already written)."""
+    if target.numel() == 0:
+        return  # nothing is written
+    view = strided_view(target) if target.node.op in MOVEMENT else None
+    if view is not None and any(st == 0 and d > 1 for d, st in zip(view.shape, view.strides)):
+        raise RuntimeError(_OVERLAP.format(what="more than one element of the written-to tensor",
+                                           loc=user_location()))
+    for src in sources:
+        if getattr(src, "node", None) is None or src is target or not _same_storage(src, target):
+            continue
+        theirs = layout_of(src)
+        if broadcast and theirs is not None and src.shape != target.shape:
+            # torch's slice assignment views the value without its leading 1s and expands it
+            theirs = torch_layout.expanded(torch_layout.without_leading_ones(theirs), target.shape)
+        mine = layout_of(target)
+        if mine is not None and theirs is not None:
+            partial = torch_layout.overlap(mine, theirs) == "partial"  # torch's rule, on torch's strides
+        else:
+            partial = _partial_overlap(strided_view(target), strided_view(src), broadcast)
+        if partial:
+            raise RuntimeError(_OVERLAP.format(
+                what="some elements of the input tensor and the written-to tensor", loc=user_location()))
+
+
+def _partial_overlap(view: View | None, other: View | None, broadcast: bool) -> bool:
+    """The overlap check where torch has no view to compare (a flip or pad inside): by where
+    the elements lie here, size-1 dims having no stride."""
+    if view is None or other is None:
+        return False
+    mine, theirs = _dense_range(view), _dense_range(other)
+    if mine is None or theirs is None:
+        return False  # torch checks only tensors whose elements fill a range without gaps
+    if mine[1] - mine[0] == 1:
+        same = view.shape == other.shape
+    else:
+        same = _squeezed(view) == _squeezed(other) and (broadcast or view.shape == other.shape)
+    return not (same and mine == theirs) and mine[0] < theirs[1] and theirs[0] < mine[1]
+
+
+def same_data(a: TensorBase, b: TensorBase) -> bool:
+    """Whether b is a's elements exactly: one storage seen through one view (shape, strides and
+    offset) as one dtype. torch's copy_ writes nothing then, before any overlap check, so
+    `x[...] = x` of an expanded x is no error."""
+    if a is b:
+        return True
+    if getattr(b, "node", None) is None or a.dtype != b.dtype or a.shape != b.shape or not _same_storage(a, b):
+        return False
+    mine, theirs = layout_of(a), layout_of(b)
+    if mine is not None and theirs is not None:
+        return mine == theirs
+    view = strided_view(a)
+    return view is not None and view == strided_view(b)
+
+
+def _dense_range(view: View) -> tuple[int, int] | None:
+    """[first, last + 1) of the storage a view fills, if it fills it without gaps or repeats."""
+    index = _elements(view)
+    if index.size == 0:
+        return None
+    lo, hi = int(index.min()), int(index.max())
+    if hi - lo + 1 != index.size or np.unique(index).size != index.size:
+        return None
+    return lo, hi + 1
+
+
+def _squeezed(view: View) -> tuple:
+    return tuple((d, st) for d, st in zip(view.shape, view.strides) if d != 1)
+
+
+def _same_storage(a: TensorBase, b: TensorBase) -> bool:
+    """Whether two tensors are views of one storage: one buffer's, or, unrealized, one base
+    tensor's (equal lazy values are one node, yet two tensors: lg.tensor(2) twice)."""
+    na, nb = _under_views(a.node), _under_views(b.node)
+    if na.op is Op.BUFFER and nb.op is Op.BUFFER:
+        return na.buffer is not None and nb.buffer is not None and na.buffer.storage is nb.buffer.storage
+    return na is nb and _root(a) is _root(b)
+
+
+def _elements(view: View):
+    """The storage index of every element of a strided view."""
+    index = np.full(view.shape, view.offset, dtype=np.int64)
+    for axis, (d, st) in enumerate(zip(view.shape, view.strides)):
+        shape = [1] * len(view.shape)
+        shape[axis] = d
+        index = index + (np.arange(d, dtype=np.int64) * st).reshape(shape)
+    return index
