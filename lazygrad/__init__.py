@@ -2,8 +2,8 @@
 
 The public names, gathered from the layers (README's "How it is built"): the front end
 (frontend/, nn/, optim/), the engine (lg.jit, lg.stats) and the runtime (devices). Nothing
-inside lazygrad imports this module; `lg.autograd` and `lg.random` are the front end's modules
-of those names (torch.autograd.backward, torch.random.manual_seed).
+inside lazygrad imports this module; `lg.autograd` holds torch.autograd's public names, and
+`lg.random` is the front end's module of that name (torch.random.manual_seed).
 """
 from lazygrad import config as config
 from lazygrad import dtypes, nn, optim, utils
@@ -27,7 +27,7 @@ from lazygrad.dtypes import (
 from lazygrad.engine.jit import JitError
 from lazygrad.engine.realize import stats
 from lazygrad.errors import CompileError, DeviceError, DTypeError, IRParseError, LazygradError, ShapeError
-from lazygrad.frontend import autograd as autograd  # torch.autograd
+from lazygrad import autograd as autograd  # torch.autograd: its public names only
 from lazygrad.frontend import random as random  # torch.random
 from lazygrad.frontend.autograd import grad
 from lazygrad.frontend.factories import *  # noqa: F403  (lg.zeros, lg.arange, ...)

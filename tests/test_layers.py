@@ -3,7 +3,8 @@
 Every module under lazygrad/ belongs to a layer; a module imports its own layer and the layers
 downstream of it, never one upstream. Upstream to downstream:
 
-    api        lazygrad/__init__.py: the public names, gathered from every layer
+    api        lazygrad/__init__.py: the public names, gathered from every layer; autograd.py:
+               torch.autograd's public names (`from lazygrad.autograd import Function`)
     frontend   frontend/, nn/, optim/, utils/, debug_tool/ (a tool: it may read any layer)
     engine     engine/: realize, jit's recorder, search, the caches of realized values
     schedule   schedule/: fusion decisions, Kernel IR, remembered schedules
@@ -30,6 +31,7 @@ FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug
            "engine": "engine", "schedule": "schedule", "runtime": "runtime", "codegen": "codegen",
            "ir": "ir", "utils": "frontend"}
 ROOT_MODULES = {"dtypes", "errors", "config"}
+API_MODULES = {"autograd"}  # public namespaces that torch programs import by their module path
 MAX_LINES = 400
 
 
@@ -40,7 +42,7 @@ def module_name(path: pathlib.Path) -> str:
 
 def layer_of(module: str) -> str:
     parts = module.split(".")
-    if len(parts) == 1:
+    if len(parts) == 1 or len(parts) == 2 and parts[1] in API_MODULES:
         return "api"
     if len(parts) == 2 and parts[1] in ROOT_MODULES:
         return "root"

@@ -268,6 +268,34 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     return tuple(result)
 
 
+class GradFn:
+    """What `tensor.grad_fn` shows: the op that made a tensor, named as torch names its
+    backward nodes. A write's or a custom Function's result shows the node that carries it."""
+
+    __slots__ = ("_op",)
+
+    def __init__(self, node: Node) -> None:
+        op = node.op
+        while op is Op.DETACH and node.srcs and not isinstance(node.arg, tuple):
+            node = node.srcs[0]  # a twin: the op it stands for
+            op = node.op
+        tag = node.arg[0] if op is Op.DETACH and isinstance(node.arg, tuple) else None
+        if op is Op.BUFFER:
+            tag = "written"  # a storage version with history: an in-place write made it
+        if op is Op.RESHAPE and node.srcs[0].op in (Op.SUM, Op.MAX) and not _SAVED.get(node):
+            node = node.srcs[0]  # a reduce without its kept dims
+        saved = _SAVED.get(node)
+        name = saved[0][0] if saved else node.op.value  # the front-end op that kept values, by torch's name
+        self._op = {"written": "CopySlices", "function": "BackwardFunction"}.get(tag) or \
+            "".join(part.capitalize() for part in name.split("_")) + "Backward0"
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices" if self._op == "CopySlices" else self._op  # (torch's own words)
+
+    def __repr__(self) -> str:
+        return f"<{self._op} object>"
+
+
 class AutogradMixin:
     """Tensor's autograd surface: requires_grad (tracked), backward()."""
 
@@ -284,6 +312,15 @@ class AutogradMixin:
     @property
     def is_leaf(self) -> bool:
         return not self.requires_grad or (self.node.op is Op.BUFFER and not self.__dict__.get("_nonleaf"))
+
+    @property
+    def grad_fn(self):
+        """torch's grad_fn: None for a leaf or a tensor without history, else an object naming
+        the op that made the tensor (`MulBackward0`). Read it, print it; the gradient itself is
+        a transformation of the graph, with no function objects to call."""
+        if self.is_leaf:
+            return None
+        return GradFn(self.node)
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         """Accumulate d self / d leaf into every leaf's .grad (torch semantics). The graph is

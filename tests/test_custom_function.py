@@ -1,0 +1,217 @@
+"""lg.autograd.Function: a user's forward and backward, compared with torch's on every device
+(values, gradients, which inputs get one, and the errors torch raises)."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+
+torch = pytest.importorskip("torch")
+
+
+def _functions(T):
+    """The same custom Functions, written against either library's autograd.Function."""
+
+    class Clipped(T.autograd.Function):  # the tutorial's own-ReLU pattern: save, mask the gradient
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            out = g.clone()
+            out[x < 0] = 0
+            return out
+
+    class Cubic(T.autograd.Function):  # a polynomial whose backward is written by hand
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 0.5 * (5 * x ** 3 - 3 * x)
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * 1.5 * (5 * x ** 2 - 1)
+
+    class Pair(T.autograd.Function):  # two outputs, a Python argument, a None gradient
+        @staticmethod
+        def forward(ctx, a, b, k):
+            ctx.k = k
+            ctx.save_for_backward(a, b)
+            return a * b * k, a + b
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            a, b = ctx.saved_tensors
+            return g1 * b * ctx.k + g2, g1 * a * ctx.k + g2, None
+
+    class Scaled(T.autograd.Function):  # torch's newer form: forward without ctx, setup_context
+        @staticmethod
+        def forward(x, k):
+            return x * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.k = inputs[1]
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.k, None
+
+    class Broadcasting(T.autograd.Function):  # a gradient of the broadcast shape, summed back
+        @staticmethod
+        def forward(ctx, bias, x):
+            return x + bias
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    return Clipped, Cubic, Pair, Scaled, Broadcasting
+
+
+def _run(T, device):
+    kw = {"device": device} if T is lg else {}
+    Clipped, Cubic, Pair, Scaled, Broadcasting = _functions(T)
+    x = T.tensor([-1.0, 0.5, 2.0, -0.25], requires_grad=True, **kw)
+    w = T.tensor([0.3, -0.2, 0.1, 0.7], requires_grad=True, **kw)
+    bias = T.tensor([0.5], requires_grad=True, **kw)
+    p, q = Pair.apply(x, w, 3.0)
+    loss = ((Clipped.apply(x * 2) * w).sum() + Cubic.apply(x).sum() + (p * p).sum() + q.sum()
+            + Scaled.apply(w, 4.0).sum() + (Broadcasting.apply(bias, x.reshape(2, 2)) ** 2).sum())
+    loss.backward()
+    return {"loss": loss.item(), "x": x.grad.tolist(), "w": w.grad.tolist(), "bias": bias.grad.tolist(),
+            "p requires grad": p.requires_grad}
+
+
+def test_custom_functions_give_torchs_values_and_gradients(device):
+    got, want = _run(lg, device), _run(torch, "cpu")
+    assert got.keys() == want.keys()
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-5, err_msg=name)
+
+
+def test_only_the_inputs_that_need_a_gradient_get_one_and_ctx_says_which(device):
+    seen = {}
+
+    class Probe(lg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            seen["needs"] = ctx.needs_input_grad
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g * 3
+
+    a = lg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    b = lg.tensor([3.0, 4.0], device=device)
+    Probe.apply(a, b).sum().backward()
+    assert seen["needs"] == (True, False)
+    assert a.grad.tolist() == [2.0, 2.0] and b.grad is None
+
+
+def test_a_function_without_inputs_that_need_grad_returns_plain_tensors(device):
+    Clipped = _functions(lg)[0]
+    x = lg.tensor([-1.0, 2.0], device=device)
+    y = Clipped.apply(x)
+    assert not y.requires_grad and y.tolist() == [0.0, 2.0]
+    with lg.no_grad():
+        assert not Clipped.apply(lg.tensor([1.0], requires_grad=True, device=device)).requires_grad
+
+
+def test_an_output_marked_non_differentiable_does_not_require_grad(device):
+    class ArgMaxToo(lg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            index = x.argmax()
+            ctx.mark_non_differentiable(index)
+            return x * 2, index
+
+        @staticmethod
+        def backward(ctx, g, _):
+            return g * 2
+
+    x = lg.tensor([1.0, 3.0, 2.0], requires_grad=True, device=device)
+    y, index = ArgMaxToo.apply(x)
+    assert y.requires_grad and not index.requires_grad and index.item() == 1
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("mistake", ["a saved tensor written in place", "too few gradients",
+                                     "a gradient of the wrong shape"])
+def test_mistakes_raise_torchs_errors(device, mistake):
+    def outcome(T, kw):
+        class Bad(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                ctx.save_for_backward(y)
+                return x * y
+
+            @staticmethod
+            def backward(ctx, g):
+                y, = ctx.saved_tensors
+                if mistake == "too few gradients":
+                    return (g * y,)
+                if mistake == "a gradient of the wrong shape":
+                    return g[:1], None
+                return g * y, None
+
+        x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+        y = T.tensor([3.0, 4.0], **kw) * 1
+        out = Bad.apply(x, y).sum()
+        if mistake == "a saved tensor written in place":
+            y.add_(1)
+        try:
+            out.backward()
+        except RuntimeError:
+            return "RuntimeError"
+        return x.grad.tolist()
+    assert outcome(lg, {"device": device}) == outcome(torch, {}) == "RuntimeError"
+
+
+def test_a_custom_function_trains_in_a_loop_as_torch(device):
+    """The tutorial's shape: a cubic model whose nonlinearity is a custom Function, SGD steps."""
+    def train(T, kw):
+        Cubic = _functions(T)[1]
+        x = T.tensor(np.linspace(-1, 1, 50, dtype=np.float32), **kw)
+        y = T.tensor(np.sin(np.linspace(-1, 1, 50)).astype(np.float32), **kw)
+        a = T.tensor(0.0, requires_grad=True, **kw)
+        b = T.tensor(-1.0, requires_grad=True, **kw)
+        losses = []
+        for _ in range(20):
+            loss = ((a + b * Cubic.apply(x * 0.5) - y) ** 2).sum()
+            loss.backward()
+            with T.no_grad():
+                a -= 1e-3 * a.grad
+                b -= 1e-3 * b.grad
+                a.grad = None
+                b.grad = None
+            losses.append(loss.item())
+        return losses
+    np.testing.assert_allclose(train(lg, {"device": device}), train(torch, {}), rtol=1e-4)
+
+
+def test_the_autograd_namespace_shows_torchs_names():
+    public = {n for n in dir(lg.autograd) if not n.startswith("_")}
+    assert {"Function", "Variable", "backward", "grad", "function", "no_grad", "enable_grad"} <= public
+    assert not {"AutogradMixin", "VersionCounter", "check_saved_versions", "make"} & public
+    x = lg.autograd.Variable(lg.tensor([1.0]), requires_grad=True)
+    assert x.requires_grad and isinstance(x, lg.autograd.Variable)
+    assert lg.autograd.function.FunctionCtx is not None
+
+
+@pytest.mark.parametrize("op", ["mul", "sum", "exp", "sin", "setitem", "leaf", "no grad"])
+def test_grad_fn_names_the_op_as_torch(device, op):
+    def name(T, kw):
+        x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+        y = {"mul": lambda: x * 2, "sum": lambda: x.sum(), "exp": lambda: x.exp(), "sin": lambda: x.sin(),
+             "leaf": lambda: x, "no grad": lambda: T.tensor([1.0], **kw)}.get(op, lambda: x * 1)()
+        if op == "setitem":
+            y[0] = 5.0
+        fn = y.grad_fn
+        return None if fn is None else fn.name()
+    assert name(lg, {"device": device}) == name(torch, {})
