@@ -235,6 +235,8 @@ STATE = {
     "engine/realize.py:_local": "per thread: lg.jit's captures", "engine/realize.py:observers": "debug tool hooks",
     "frontend/autograd.py:_REQUIRES_GRAD": "the leaves that asked for gradients (weak): semantics",
     "frontend/autograd.py:_SAVED": "what each op kept for backward (weak keys): torch's saved-value check",
+    "frontend/autograd.py:_AWAITING": "what a backward yet to run reads (weak keys, released by the backward): "
+                                      "torch keeps its saved values alive",
     "frontend/grad_mode.py:_state": "per thread: grad mode",
     "frontend/random.py:_STATE": "the random generator", "frontend/random.py:_trace": "lg.jit's random trace",
     "frontend/random.py:_trace_base": "lg.jit's random trace",
