@@ -24,19 +24,52 @@ from lazygrad.dtypes import (
     uint32,
     uint64,
 )
+from lazygrad.dtypes import DType as dtype  # torch.dtype: isinstance(x.dtype, lg.dtype)
 from lazygrad.engine.jit import JitError
 from lazygrad.engine.realize import stats
 from lazygrad.errors import CompileError, DeviceError, DTypeError, IRParseError, LazygradError, ShapeError
+from lazygrad.frontend import accelerator as accelerator  # torch.accelerator
 from lazygrad import autograd as autograd  # torch.autograd: its public names only
+from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
+from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random
 from lazygrad.frontend.autograd import grad
+from lazygrad.frontend.defaults import (
+    are_deterministic_algorithms_enabled,
+    get_default_device,
+    get_default_dtype,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_default_device,
+    set_default_dtype,
+    use_deterministic_algorithms,
+)
 from lazygrad.frontend.factories import *  # noqa: F403  (lg.zeros, lg.arange, ...)
 from lazygrad.frontend.functions import *  # noqa: F403  (lg.exp, lg.sum, lg.cat, ...)
-from lazygrad.frontend.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from lazygrad.frontend.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from lazygrad.frontend.jit import jit
+from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
+    BFloat16Tensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from lazygrad.frontend.random import *  # noqa: F403  (lg.rand, lg.manual_seed, ...)
 from lazygrad.frontend.serialization import load, save
 from lazygrad.frontend.tensor import Tensor, realize
+from lazygrad.frontend.torch_device import device
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
 
@@ -56,4 +89,9 @@ from_numpy = Tensor.from_numpy
 
 
 __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices", "stats",
-           "no_grad", "enable_grad", "register_device", "grad", "nn", "optim", "save", "load", "caches"]
+           "no_grad", "enable_grad", "register_device", "grad", "nn", "optim", "save", "load", "caches",
+           "device", "dtype", "inference_mode", "is_inference_mode_enabled", "set_default_dtype",
+           "get_default_dtype", "set_default_device", "get_default_device", "use_deterministic_algorithms",
+           "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
+           "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "ByteTensor", "CharTensor",
+           "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]

@@ -81,8 +81,17 @@ BY_NAME: dict[str, DType] = {d.name: d for d in ALL_DTYPES}
 BY_NAME.update({"bool_": bool_, "float": float32, "double": float64, "half": float16,
                 "int": int32, "long": int64})
 
-default_float: DType = float32
+default_float: DType = float32  # Python floats and float factories (lg.set_default_dtype)
 default_int: DType = int64
+
+
+def set_default_float(d: DType) -> None:
+    """The dtype Python floats and float factories take from now on (torch.set_default_dtype)."""
+    global default_float
+    if not isinstance(d, DType) or not d.is_float:
+        raise TypeError(f"invalid dtype object: only floating-point types are supported as the default "
+                        f"type, got {d!r}")
+    default_float = d
 
 
 def to_dtype(x: DType | str | np.dtype | type) -> DType:
@@ -93,8 +102,8 @@ def to_dtype(x: DType | str | np.dtype | type) -> DType:
         return bool_
     if x is int:
         return default_int
-    if x is float:
-        return default_float
+    if x is float:  # torch reads dtype=float as float64, whatever the default float dtype
+        return float64
     if isinstance(x, str) and x in BY_NAME:
         return BY_NAME[x]
     try:

@@ -32,6 +32,11 @@ class DTypeError(LazygradError, TypeError, RuntimeError):
     """A dtype an op cannot take: torch raises TypeError for some, RuntimeError for most."""
 
 
+class DTypeNotImplementedError(DTypeError, NotImplementedError):
+    """An op with no kernel for a dtype, where torch raises NotImplementedError ("bitwise_and_cpu"
+    not implemented for 'Float'); still a DTypeError, and the TypeError some of torch's raise."""
+
+
 class DeviceError(LazygradError, RuntimeError):
     pass
 

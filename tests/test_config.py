@@ -256,6 +256,7 @@ STATE = {
     "runtime/cache_entry.py:VERIFIED": CACHE + "verified-entries",
     "runtime/cache_entry.py:USAGE": CACHE + "cache-usage",
     "errors.py:_WARNED": "the kinds of warning given: each is given once a process",
+    "dtypes.py:default_float": "the default float dtype (lg.set_default_dtype): a setting, not a cache",
 }
 
 

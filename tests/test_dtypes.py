@@ -106,7 +106,7 @@ def test_bool_arithmetic_stays_boolean(device):
 
 @pytest.mark.parametrize("spec,expected", [("float32", "float32"), ("float", "float32"), ("half", "float16"),
                                            ("long", "int64"), (np.int32, "int32"), (bool, "bool"),
-                                           (float, "float32"), (int, "int64"), (np.dtype("uint8"), "uint8"),
+                                           (float, "float64"), (int, "int64"), (np.dtype("uint8"), "uint8"),
                                            (lg.float64, "float64")])
 def test_to_dtype_accepts_names_numpy_and_python_types(spec, expected):
     assert dtypes.to_dtype(spec).name == expected

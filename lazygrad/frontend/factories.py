@@ -2,7 +2,8 @@
 
 Constant fills are one CONST node (no memory until something needs it) and positions come
 from the IOTA primitive; random numbers are random.py's. Each is a module-level function
-(`lg.zeros`) and a static method of Tensor (`Tensor.zeros`), as in torch.
+(`lg.zeros`) and a static method of Tensor (`Tensor.zeros`), as in torch; `x.new_zeros(...)`
+and its kind are methods whose dtype and device default to x's.
 """
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
-from lazygrad.runtime.registry import Device_, canonical
 
-__all__ = ["arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "ones", "ones_like",
-           "zeros", "zeros_like"]
+__all__ = ["arange", "as_tensor", "empty", "empty_like", "eye", "full", "full_like", "linspace", "ones",
+           "ones_like", "zeros", "zeros_like"]
 
 
 def _size(size) -> tuple[int, ...]:
@@ -33,7 +34,7 @@ def _size(size) -> tuple[int, ...]:
 
 
 def _device(device) -> str:
-    return canonical(device) if device is not None else Device_.DEFAULT
+    return resolve_device(device)
 
 
 def _finish(t: Tensor, requires_grad: bool) -> Tensor:
@@ -144,5 +145,44 @@ def eye(n: int, m: int | None = None, dtype: DType | None = None, device: str | 
     return _finish(out, requires_grad)
 
 
+def as_tensor(data, dtype: DType | None = None, device: str | None = None) -> Tensor:
+    """data as a tensor, without a copy where it already is one of that dtype on that device
+    (torch also shares a numpy array's memory; every lazygrad device owns its memory, so an
+    array is copied, as by Tensor.from_numpy)."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    return Tensor(data, dtype=dtype, device=device)
+
+
+# ---- x.new_*(...): dtype and device default to x's -------------------------------------------
+def _new_full(self: Tensor, size, fill_value, *, dtype: DType | None = None, device: str | None = None,
+              requires_grad: bool = False, layout=None, pin_memory: bool = False) -> Tensor:
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    return full(_size(tuple(size)), fill_value, dtype or self.dtype, device or self.device, requires_grad)
+
+
+def _new_zeros(self: Tensor, *size, dtype: DType | None = None, device: str | None = None,
+               requires_grad: bool = False, layout=None, pin_memory: bool = False) -> Tensor:
+    return full(_size(size), 0, dtype or self.dtype, device or self.device, requires_grad)
+
+
+def _new_ones(self: Tensor, *size, dtype: DType | None = None, device: str | None = None,
+              requires_grad: bool = False, layout=None, pin_memory: bool = False) -> Tensor:
+    return full(_size(size), 1, dtype or self.dtype, device or self.device, requires_grad)
+
+
+def _new_tensor(self: Tensor, data, *, dtype: DType | None = None, device: str | None = None,
+                requires_grad: bool = False, layout=None, pin_memory: bool = False) -> Tensor:
+    """A copy of data (never its storage), as self's dtype unless given: x.new_tensor([1, 2])
+    of a float32 x is float32, as torch's."""
+    if isinstance(data, Tensor):
+        data = data.detach()
+    return _finish(Tensor(data, dtype=dtype or self.dtype, device=device or self.device), requires_grad)
+
+
 for _name in __all__:
-    setattr(Tensor, _name, staticmethod(globals()[_name]))
+    if _name != "as_tensor":  # (a module-level function only, as in torch)
+        setattr(Tensor, _name, staticmethod(globals()[_name]))
+Tensor.new_full, Tensor.new_zeros, Tensor.new_ones = _new_full, _new_zeros, _new_ones
+Tensor.new_empty, Tensor.new_tensor = _new_zeros, _new_tensor  # (lazy: empty is zeros)

@@ -31,7 +31,10 @@ METHOD_ALIASES = (
     "repeat_interleave tile matmul dot bmm outer gather index_select masked_fill tril triu "
     "std_mean var_mean softmax log_softmax unbind movedim moveaxis diagonal swapaxes mm mv "
     "tensor_split scatter_add broadcast_to expm1 log1p log10 isfinite logical_xor clamp_min "
-    "clamp_max frac"
+    "clamp_max frac "
+    "asin acos atan atan2 sinh cosh asinh acosh atanh arcsin arccos arctan arctan2 arcsinh arccosh "
+    "arctanh logaddexp logaddexp2 copysign hypot signbit bitwise_not bitwise_and bitwise_or "
+    "bitwise_xor bitwise_left_shift bitwise_right_shift isclose allclose equal diag diag_embed trace"
 ).split()
 
 for _name in METHOD_ALIASES:
@@ -70,4 +73,23 @@ def scatter(input, dim, index, src) -> Tensor:
     return _as_tensor(input).scatter(dim, index, src)
 
 
-__all__ = list(METHOD_ALIASES) + ["where", "cat", "concat", "concatenate", "stack", "einsum", "scatter"]
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def _tensor_argument(name: str, input) -> Tensor:
+    if not isinstance(input, Tensor):  # torch takes no lists here
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input
+
+
+def numel(input: Tensor) -> int:
+    return _tensor_argument("numel", input).numel()
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return _tensor_argument("is_floating_point", input).is_floating_point()
+
+
+__all__ = list(METHOD_ALIASES) + ["where", "cat", "concat", "concatenate", "stack", "einsum", "scatter",
+                                  "is_tensor", "numel", "is_floating_point"]

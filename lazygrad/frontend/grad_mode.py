@@ -1,4 +1,9 @@
-"""Whether new ops record gradients (`lg.no_grad()` turns it off, as in torch)."""
+"""Whether new ops record gradients (`lg.no_grad()` turns it off, as in torch).
+
+`no_grad`, `enable_grad` and `inference_mode` are context managers and decorators, with or
+without parentheses (`@lg.no_grad` and `@lg.no_grad()`), as torch's are. `inference_mode` is
+no_grad here: lazygrad has no separate kind of inference tensor to make cheaper.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -15,23 +20,57 @@ def set_grad_enabled(enabled: bool) -> None:
     _state.enabled = bool(enabled)
 
 
-class no_grad(contextlib.ContextDecorator):
+def is_inference_mode_enabled() -> bool:
+    return getattr(_state, "inference", False)
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Sets grad mode (and inference mode) for a block and restores both after it. Used bare as
+    a decorator (`@no_grad`), the class receives the function: it returns it decorated."""
+
+    _grad: bool | None = None  # what the block sets (None: leaves it)
+    _inference: bool | None = None
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
+            return cls()(args[0])
+        return super().__new__(cls)
+
+    def _recreate_cm(self) -> _GradMode:
+        """A fresh copy for each call of a decorated function: recursive and concurrent calls
+        each restore their own mode."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def __enter__(self) -> _GradMode:  # noqa: PYI034  (typing.Self needs Python 3.11)
+        self._prev = is_grad_enabled(), is_inference_mode_enabled()
+        if self._grad is not None:
+            set_grad_enabled(self._grad)
+        if self._inference is not None:
+            _state.inference = self._inference
+        return self
+
+    def __exit__(self, *exc) -> None:
+        set_grad_enabled(self._prev[0])
+        _state.inference = self._prev[1]
+
+
+class no_grad(_GradMode):
     """Context manager and decorator: ops inside do not require grad."""
 
-    def __enter__(self) -> "no_grad":
-        self._prev = is_grad_enabled()
-        set_grad_enabled(False)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        set_grad_enabled(self._prev)
+    _grad = False
 
 
-class enable_grad(contextlib.ContextDecorator):
-    def __enter__(self) -> "enable_grad":
-        self._prev = is_grad_enabled()
-        set_grad_enabled(True)
-        return self
+class enable_grad(_GradMode):
+    _grad = True
 
-    def __exit__(self, *exc) -> None:
-        set_grad_enabled(self._prev)
+
+class inference_mode(_GradMode):
+    """no_grad, as torch's inference_mode is for values (mode=False: changes nothing)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"inference_mode(mode) takes a bool, got {type(mode).__name__}")
+        self._grad = False if mode else None
+        self._inference = True if mode else None

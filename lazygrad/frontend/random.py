@@ -26,9 +26,9 @@ from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.frontend.factories import _size
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
-from lazygrad.runtime.registry import Device_, canonical
 
 ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
 KEY_PARITY = 0x1BD11BDA
@@ -177,7 +177,7 @@ def _float_dtype(dtype) -> DType:
 
 
 def _device(device) -> str:
-    return canonical(device) if device is not None else Device_.DEFAULT
+    return resolve_device(device)
 
 
 def _finish(t, requires_grad: bool):

@@ -37,9 +37,10 @@ from lazygrad.dtypes import DType
 from lazygrad.engine.realize import buffer_node
 from lazygrad.errors import LazygradError
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.disk_cache import atomic_path
-from lazygrad.runtime.registry import Device_, canonical, get_device
+from lazygrad.runtime.registry import get_device
 
 # the format's dtype codes; the library names dtypes as lazygrad does (TensorSpec(dtype="bfloat16"))
 _BY_CODE: dict[str, DType] = {
@@ -104,7 +105,7 @@ def _load_device(device: str | None, map_location) -> str:
             raise TypeError(f"load: map_location must be a device name, got {type(map_location).__name__} "
                             "(a dict or a function is not supported)")
         device = map_location
-    device = canonical(device) if device is not None else Device_.DEFAULT
+    device = resolve_device(device)
     get_device(device)  # (an unknown device fails here, even for a file without tensors)
     return device
 

@@ -1,12 +1,15 @@
 """Tensor: the eager-looking front end. Every method builds Graph IR nodes; nothing is computed
 until a value is asked for (.numpy(), .tolist(), .item(), print, .realize()).
 
-This file holds construction, realization, dtype/device conversion and the primitive wrappers
+This file holds construction, realization, casts and the primitive wrappers
 (`_unary`, `_binary`, `_reduce`, `_movement`) that every composite op is written in. The
 composite ops live in the mixins, one file a family: tensor_math.py (operators),
 tensor_unary.py (unary math, rounding, clamping), tensor_pow.py, tensor_reduce.py,
 tensor_shape.py (movement), tensor_slice.py (slicing, padding, joining), tensor_index.py,
-tensor_gather.py, tensor_linalg.py, tensor_inplace.py (in-place updates) and autograd.py
+tensor_gather.py, tensor_linalg.py, tensor_trig.py (inverse trig, hyperbolic),
+tensor_float_pairs.py (logaddexp, hypot, copysign), tensor_bitwise.py, tensor_compare.py
+(isclose, equal), tensor_diag.py, tensor_convert.py (to(), cpu(), .data: devices and
+dtypes as torch takes them), tensor_inplace.py (in-place updates) and autograd.py
 (requires_grad, backward). They import neither this module nor each other's classes: they
 make tensors through self (tensor_base.py). Storage and views are tensor_storage.py's.
 """
@@ -27,6 +30,11 @@ from lazygrad.frontend.autograd import AutogradMixin
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_bitwise import BitwiseMixin
+from lazygrad.frontend.tensor_compare import CompareMixin
+from lazygrad.frontend.tensor_convert import ConvertMixin
+from lazygrad.frontend.tensor_diag import DiagMixin
+from lazygrad.frontend.tensor_float_pairs import FloatPairsMixin
 from lazygrad.frontend.tensor_gather import GatherMixin
 from lazygrad.frontend.tensor_index import IndexMixin
 from lazygrad.frontend.tensor_inplace import InplaceMixin
@@ -40,29 +48,31 @@ from lazygrad.frontend.tensor_saved import install as install_saved_values
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
 from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, version_counter
+from lazygrad.frontend.tensor_trig import TrigMixin
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
+from lazygrad.frontend.torch_device import device as torch_device
+from lazygrad.frontend.torch_device import device_of, resolve_device
 from lazygrad.frontend.torch_layout import layout_of, set_layout
 from lazygrad.frontend.write_overlap import strided_view
 from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.view import contiguous_strides
-from lazygrad.runtime import c as c_runtime
 from lazygrad.runtime.buffer import Buffer
-from lazygrad.runtime.registry import Device_, canonical, get_device
 from lazygrad.schedule.schedule import create_schedule
 
 Scalar = bool | int | float
 
 
 class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
-             GatherMixin, LinalgMixin, InplaceMixin, AutogradMixin, PickleMixin, TensorBase):
+             GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, TrigMixin, FloatPairsMixin, BitwiseMixin,
+             CompareMixin, DiagMixin, AutogradMixin, PickleMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
-    def __init__(self, data: Any, dtype: DType | str | None = None, device: str | None = None,
+    def __init__(self, data: Any, dtype: DType | str | None = None, device: str | torch_device | None = None,
                  requires_grad: bool = False):
-        device = canonical(device) if device is not None else Device_.DEFAULT
+        device = resolve_device(device)
         if isinstance(data, Node):
             node = data
         elif isinstance(data, Tensor):  # a copy, as torch.tensor(t) (never the same storage)
@@ -130,8 +140,9 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return self.node.dtype
 
     @property
-    def device(self) -> str:
-        return self.node.device
+    def device(self) -> torch_device:
+        """lazygrad's device name, as an lg.device (a str with torch's .type and .index)."""
+        return device_of(self.node.device)
 
     @property
     def _version(self) -> int:
@@ -147,6 +158,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     def numel(self) -> int:
         return math.prod(self.shape)
+
+    nelement = numel  # torch's older name
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self.shape if dim is None else self.shape[self._axis(dim)]
@@ -234,7 +247,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
         extra = "" if self.dtype in (dtypes.float32, dtypes.int64, dtypes.bool_) else f", dtype=lazygrad.{self.dtype.name}"
         grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"tensor({body}{extra}, device='{self.device}'{grad})"
+        return f"tensor({body}{extra}, device='{self.node.device}'{grad})"
 
     __str__ = __repr__
 
@@ -290,20 +303,6 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     def bitcast(self, dtype: DType | str) -> "Tensor":
         return self._derive(make(Op.BITCAST, (self.node,), None, to_dtype(dtype)))
 
-    def to(self, device_or_dtype: Any = None, dtype: DType | None = None, device: str | None = None) -> "Tensor":
-        out = self
-        for target in (device_or_dtype, dtype, device):
-            if target is None:
-                continue
-            if isinstance(target, str) and canonical(target) not in dtypes.BY_NAME:
-                name = canonical(target)
-                if name != out.device:
-                    get_device(name)
-                    out = out._derive(make(Op.COPY, (out.node,), name, device=name), out)
-            else:
-                out = out.cast(target)
-        return out
-
     def float(self) -> "Tensor":
         return self.cast(dtypes.float32)
 
@@ -322,12 +321,6 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     def bool(self) -> "Tensor":
         return self.cast(dtypes.bool_)
 
-    def cpu(self) -> "Tensor":
-        """Host memory: the c device, or python where there is no C compiler."""
-        if self.device in ("c", "python"):
-            return self
-        return self.to("c" if c_runtime.check()[0] else "python")
-
     # ---- building nodes ------------------------------------------------------------------------
     def _derive(self, node: Node, *parents: "Tensor") -> "Tensor":
         """A new tensor from node; it requires grad when a parent does (and grad is on)."""
@@ -341,7 +334,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     def _const(self, value: Scalar, dtype: DType | None = None, shape: tuple[int, ...] | None = None) -> "Tensor":
         dt = dtype or self.dtype
         return Tensor._wrap(make(Op.CONST, (), dtypes.cast_scalar(value, dt), dt,
-                                 self.shape if shape is None else shape, self.device))
+                                 self.shape if shape is None else shape, self.node.device))
 
     def _unary(self, op: Op) -> "Tensor":
         return self._derive(make(op, (self.node,)))
@@ -355,9 +348,9 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
                         dtype: DType | None = None) -> tuple["Tensor", "Tensor"]:
         """Both operands with one shape and one dtype, by torch's broadcasting and promotion."""
         if isinstance(other, Tensor):
-            if other.device != self.device:
-                    raise DeviceError(f"expected all tensors on one device, found {self.device!r} and "
-                                  f"{other.device!r} (move one with .to())")
+            if other.node.device != self.node.device:
+                    raise DeviceError(f"expected all tensors on one device, found {self.node.device!r} and "
+                                  f"{other.node.device!r} (move one with .to())")
             dt = dtype or dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
             a, b = self.cast(dt), other.cast(dt)
         elif isinstance(other, (bool, int, float, np.bool_, np.integer, np.floating)):
@@ -379,7 +372,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         if self.shape == shape:
             return self
         if self.node.op is Op.CONST and self.node.shape == ():
-            return Tensor._wrap(make(Op.CONST, (), self.node.arg, self.dtype, shape, self.device), self.requires_grad)
+            return Tensor._wrap(make(Op.CONST, (), self.node.arg, self.dtype, shape, self.node.device), self.requires_grad)
         padded = (1,) * (len(shape) - self.ndim) + self.shape
         t = self if padded == self.shape else self._movement(Op.RESHAPE, padded)
         return t._movement(Op.EXPAND, tuple(shape))

@@ -1,14 +1,16 @@
-"""Gradients written in terms of an op's result, as torch's backward keeps only the result.
+"""Declared gradients: torch's closed forms in place of the ones derived from our formulas.
 
 torch's sigmoid, tanh, softmax and log_softmax keep their result for the gradient, so writing
 their input in place before backward is fine there. The gradients derived from our formulas
 would read the input (through the formula's inner nodes), and so raise. `result_gradient`
 computes the value from a DETACHed input and declares the gradient from the result alone;
 once the result is computed (it is before any write to its input) nothing else is read.
+`input_gradient` declares a gradient in terms of the inputs (and the result), for formulas
+whose own derivative is NaN or inexact where torch's closed form is finite.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.ir.gradient import add_gradient_path
@@ -29,4 +31,33 @@ def result_gradient(x, compute: Callable, derivative: Callable):
         # the result (node) as the tensor with history: a second derivative goes on through it
         return derivative(new(node, True), new(g)).node
     add_gradient_path(out.node, x.node, grad)
+    return out
+
+
+def input_gradient(inputs: tuple, compute: Callable, derivative: Callable):
+    """compute(*inputs), whose gradient is torch's formula rather than the formula's own.
+
+    For ops computed by a formula whose derivative would be wrong or costly where torch's is
+    simple and finite: a polynomial in one range and a reciprocal in another (atan) gives NaN
+    at the seam, where a select's zero meets an infinite branch; the declared gradient is the
+    closed form, as torch's backward has it. `inputs` must already have one shape and dtype
+    (broadcast and promoted: the expand and cast nodes carry the gradient back).
+    derivative(i, inputs, result, grad) gives the gradient of inputs[i] (tensors with
+    history, so a second derivative goes on through them)."""
+    if not (is_grad_enabled() and any(t.requires_grad for t in inputs)):
+        return compute(*inputs)
+    value = compute(*(t._path_input() if t.requires_grad else t for t in inputs))
+    first = inputs[0]
+    out = first._new(make(Op.DETACH, (value.node,)), True)
+    new = first._new  # (holds no tensor, as result_gradient's)
+    nodes = tuple(t.node for t in inputs)
+    wants = tuple(t.requires_grad for t in inputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            continue
+
+        def grad(node, g, i=i):
+            args = tuple(new(n, w) for n, w in zip(nodes, wants))
+            return derivative(i, args, new(node, True), new(g)).node
+        add_gradient_path(out.node, t.node, grad)
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeError
+from lazygrad.errors import DTypeError, DTypeNotImplementedError
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor_base import TensorBase
@@ -241,7 +241,7 @@ class MathMixin:
     def _bitwise(self, op, other, reverse=False):
         a, b = self._broadcast_pair(other, reverse)
         if a.dtype.is_float:
-            raise DTypeError(f"{op.value} needs integer or bool tensors, got {a.dtype.name}")
+            raise DTypeNotImplementedError(f"{op.value} needs integer or bool tensors, got {a.dtype.name}")
         return a._binary(op, b)
 
     def __and__(self, other):
@@ -266,7 +266,7 @@ class MathMixin:
         if self.dtype.is_bool:
             return self.logical_not()
         if self.dtype.is_float:
-            raise DTypeError("~ needs an integer or bool tensor")
+            raise DTypeNotImplementedError("~ needs an integer or bool tensor")
         return self ^ -1 if not self.dtype.is_unsigned else self ^ ((1 << self.dtype.bits) - 1)
 
     def __lshift__(self, other):

@@ -35,9 +35,12 @@ KEEPS: dict[str, tuple[str, ...]] = {
     # the input
     **dict.fromkeys(["log", "log2", "log10", "log1p", "sin", "cos", "silu", "gelu", "softplus",
                      "erf", "abs", "square", "clamp", "clamp_min", "clamp_max", "nan_to_num", "var",
-                     "gather"], ("self",)),
+                     "gather", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh"], ("self",)),
     # both
-    **dict.fromkeys(["std", "logsumexp", "amax", "amin", "prod", "cumprod", "__rpow__"], ("self", "result")),
+    **dict.fromkeys(["std", "logsumexp", "amax", "amin", "prod", "cumprod", "__rpow__", "copysign"],
+                    ("self", "result")),
+    **dict.fromkeys(["atan2", "logaddexp", "logaddexp2"], ("self", "arg")),
+    "hypot": ("self", "arg", "result"),
     # max() and min() keep both; max(dim) only its indices; max(other) both operands
     **dict.fromkeys(["max", "min"], ("self if none:arg", "result if none:arg", "self if tensor:arg",
                                      "arg if tensor:arg")),

@@ -189,25 +189,6 @@ class ShapeMixin:
 
     moveaxis = movedim
 
-    def diagonal(self, offset=0, dim1=0, dim2=1):
-        """The diagonal of the dim1 x dim2 matrices, as a view appended as the last dim: the
-        two dims are flattened and every (cols + 1)-th element taken."""
-        a, b = self._axis(dim1), self._axis(dim2)
-        if a == b:
-            raise ShapeError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
-        rest = [d for d in range(self.ndim) if d not in (a, b)]
-        x = self.permute(rest + [a, b])
-        if offset >= 0:
-            x = x.narrow(-1, min(offset, x.shape[-1]), max(0, x.shape[-1] - offset))
-        else:
-            x = x.narrow(-2, min(-offset, x.shape[-2]), max(0, x.shape[-2] + offset))
-        rows, cols = x.shape[-2:]
-        count = min(rows, cols)
-        if count == 0:
-            return x.flatten(-2).narrow(-1, 0, 0)
-        flat = x.flatten(-2)
-        return flat[(Ellipsis, slice(0, (count - 1) * (cols + 1) + 1, cols + 1))]
-
     @property
     def T(self):
         return self.permute(tuple(reversed(range(self.ndim))))

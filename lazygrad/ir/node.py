@@ -101,6 +101,8 @@ def make(op: Op, srcs: tuple[Node, ...] = (), arg: Any = None, dtype: DType | No
                 raise DeviceError(f"{op.value}: expected all tensors on one device, found "
                                   f"{device!r} and {s.device!r} (move one with .to())"
                                   f"{_at(loc)}")
+    elif device.__class__ is not str:  # the front end's torch-style lg.device (a str): its plain name
+        device = str.__str__(device)
     try:
         dtype, shape = infer(op, srcs, arg, dtype, shape)
     except (ShapeError, TypeError) as e:

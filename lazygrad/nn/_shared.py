@@ -31,12 +31,12 @@ def _host_rng() -> np.random.Generator:
 
 def rand(shape: tuple[int, ...], device: str, dtype=None) -> Tensor:
     """Uniform [0, 1) noise of the given shape."""
-    dtype = dtype or dtypes.float32
+    dtype = dtype or dtypes.default_float
     return Tensor(_host_rng().random(shape, dtype=np.float64).astype(dtype.np), device=device)
 
 
 def randn(shape: tuple[int, ...], device: str, dtype=None) -> Tensor:
-    dtype = dtype or dtypes.float32
+    dtype = dtype or dtypes.default_float
     return Tensor(_host_rng().standard_normal(shape).astype(dtype.np), device=device)
 
 

@@ -13,7 +13,7 @@ from lazygrad.nn.parameter import Parameter
 
 def empty_param(shape: tuple[int, ...], device=None, dtype=None) -> Parameter:
     import numpy as np
-    dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.float32
+    dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.default_float  # (lg.set_default_dtype)
     return Parameter(Tensor(np.zeros(shape, dtype=dt.np), device=device))
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
+from lazygrad import dtypes
+from lazygrad.dtypes import DType
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
+from lazygrad.frontend.tensor_convert import to_arguments
+from lazygrad.frontend.torch_device import host_device, resolve_device
 from lazygrad.nn.parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -210,21 +214,53 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, *args, **kwargs) -> Module:
-        """Move or cast every parameter and buffer in place: the Parameter objects stay the
-        same (as in torch), so an optimizer made before .to() still holds them."""
+        """Move every parameter and buffer to a device and cast the floating point ones to a
+        dtype, in place (torch's to(): integer buffers such as BatchNorm's step count keep
+        their dtype). The Parameter objects stay the same, so an optimizer made before .to()
+        still holds them."""
+        if "copy" in kwargs or len([a for a in args if isinstance(a, bool)]) > 1:
+            raise RuntimeError(".to() does not accept copy argument")
+        device, dtype, _ = to_arguments(args, kwargs)
+        if dtype is not None and not dtype.is_float:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dtype!r}")
+        return self._convert(device, dtype)
+
+    def _convert(self, device: str | None, dtype: DType | None) -> Module:
         with no_grad():
             for m in self.modules():
                 for table in (m._parameters, m._buffers):
                     for t in table.values():
                         if t is None:
                             continue
-                        moved = t.detach().to(*args, **kwargs)
+                        moved = t.detach()
+                        if device is not None:
+                            moved = moved.to(device)
+                        if dtype is not None and moved.dtype.is_float:
+                            moved = moved.cast(dtype)
                         if moved.device != t.device or moved.dtype != t.dtype:
-                            if isinstance(t, Parameter) and not moved.dtype.is_float:
-                                raise TypeError(f"cannot cast a parameter to {moved.dtype.name}")
                             t.node = moved._contiguous().realize().node
                             t.grad = None
         return self
+
+    def float(self) -> Module:
+        return self._convert(None, dtypes.float32)
+
+    def double(self) -> Module:
+        return self._convert(None, dtypes.float64)
+
+    def half(self) -> Module:
+        return self._convert(None, dtypes.float16)
+
+    def bfloat16(self) -> Module:
+        return self._convert(None, dtypes.bfloat16)
+
+    def cpu(self) -> Module:
+        return self._convert(host_device(), None)
+
+    def cuda(self, device=None) -> Module:
+        """torch's error for a machine without CUDA (lazygrad drives none)."""
+        return self._convert(resolve_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"), None)
 
     # ---- calling -----------------------------------------------------------------------------
     def forward(self, *args, **kwargs):

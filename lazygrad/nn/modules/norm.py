@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lazygrad import dtypes
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
@@ -21,8 +22,9 @@ class _BatchNorm(Module):
         self.weight = init.ones_(empty_param((num_features,), device, dtype)) if affine else None
         self.bias = empty_param((num_features,), device, dtype) if affine else None
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, np.float32), device=device))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, np.float32), device=device))
+            stats = (dtypes.to_dtype(dtype) if dtype is not None else dtypes.default_float).np
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, stats), device=device))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, stats), device=device))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64), device=device))
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None

@@ -1,0 +1,53 @@
+"""`lg.backends`: torch.backends' flags and questions, for programs that set or ask them.
+
+lazygrad runs neither cuDNN nor MPS: `is_available()` is False, and the flags (`cudnn.benchmark`,
+`cudnn.deterministic`, `cuda.matmul.allow_tf32`, ...) are plain attributes a program may set
+and read back, with torch's defaults; they change nothing here (lazygrad's float32 matmul
+never rounds to TF32, and its kernels are deterministic: see `lg.use_deterministic_algorithms`).
+"""
+from __future__ import annotations
+
+
+class _Cudnn:
+    enabled = True
+    benchmark = False
+    deterministic = False
+    allow_tf32 = True
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def version() -> None:
+        return None
+
+
+class _Mps:
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def is_built() -> bool:
+        return False
+
+
+class _Matmul:
+    allow_tf32 = False
+    allow_fp16_reduced_precision_reduction = True
+    allow_bf16_reduced_precision_reduction = True
+
+
+class _Cuda:
+    def __init__(self) -> None:
+        self.matmul = _Matmul()
+
+    @staticmethod
+    def is_built() -> bool:
+        return False
+
+
+cudnn = _Cudnn()
+mps = _Mps()
+cuda = _Cuda()
