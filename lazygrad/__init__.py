@@ -95,3 +95,19 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
            "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "ByteTensor", "CharTensor",
            "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
+
+
+_NOT_YET = {  # torch's namespaces lazygrad has no counterpart of yet: what to say instead
+    "onnx": "lazygrad has no ONNX export (torch.onnx) yet; lg.save(model.state_dict(), path) writes "
+            "safetensors, and the lazygrad-ir tool shows what a model compiles to",
+    "distributions": "lazygrad has no torch.distributions yet; sample with lg.multinomial, lg.rand and "
+                     "lg.randn, and write log_prob from lg.log_softmax",
+}
+
+
+def __getattr__(name: str):
+    """lg.onnx and other torch namespaces lazygrad lacks: an AttributeError that says so."""
+    if name in _NOT_YET:
+        raise AttributeError(f"module 'lazygrad' has no attribute '{name}': {_NOT_YET[name]}")
+    raise AttributeError(f"module 'lazygrad' has no attribute '{name}'")
+

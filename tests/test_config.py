@@ -29,7 +29,12 @@ def _import_everything() -> None:
     """Import every lazygrad module, so every cache is registered (a device's are registered
     when it is first used: the built-in runtimes import nothing they cannot do without)."""
     for info in pkgutil.walk_packages([str(PACKAGE)], "lazygrad."):
+        if info.name in _NOT_IMPORTABLE:
+            continue
         importlib.import_module(info.name)
+
+
+_NOT_IMPORTABLE = {"lazygrad.onnx"}  # torch's namespaces we lack: importing one says so
 
 
 # ---- settings: every environment variable, read through config ---------------------------------

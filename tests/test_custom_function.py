@@ -215,3 +215,12 @@ def test_grad_fn_names_the_op_as_torch(device, op):
         fn = y.grad_fn
         return None if fn is None else fn.name()
     assert name(lg, {"device": device}) == name(torch, {})
+
+
+def test_torch_namespaces_lazygrad_lacks_say_so():
+    with pytest.raises(ModuleNotFoundError, match="no ONNX export"):
+        import lazygrad.onnx  # noqa: F401
+    with pytest.raises(AttributeError, match="no torch.distributions yet"):
+        lg.distributions.Normal  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'nosuch'$"):
+        lg.nosuch  # noqa: B018

@@ -31,7 +31,7 @@ FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug
            "engine": "engine", "schedule": "schedule", "runtime": "runtime", "codegen": "codegen",
            "ir": "ir", "utils": "frontend"}
 ROOT_MODULES = {"dtypes", "errors", "config"}
-API_MODULES = {"autograd"}  # public namespaces that torch programs import by their module path
+API_MODULES = {"autograd", "onnx"}  # public namespaces that torch programs import by their module path
 MAX_LINES = 400
 
 
