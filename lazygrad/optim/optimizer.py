@@ -18,7 +18,9 @@ from lazygrad.frontend.tensor import Tensor, realize
 
 _HYPER_MESSAGES = {"lr": "Invalid learning rate: {}", "eps": "Invalid epsilon value: {}",
                    "momentum": "Invalid momentum value: {}", "alpha": "Invalid alpha value: {}",
-                   "weight_decay": "Invalid weight_decay value: {}"}
+                   "weight_decay": "Invalid weight_decay value: {}", "lr_decay": "Invalid lr_decay value: {}",
+                   "initial_accumulator_value": "Invalid initial_accumulator_value value: {}",
+                   "momentum_decay": "Invalid momentum_decay value: {}"}
 
 
 def check_hyperparameters(checks: list[tuple[str, object]], *, nan_ok: bool = False) -> None:
@@ -37,6 +39,18 @@ def check_hyperparameters(checks: list[tuple[str, object]], *, nan_ok: bool = Fa
                 raise ValueError("betas must be either both floats or both Tensors")
         elif value < 0.0 if nan_ok else not 0.0 <= value:
             raise ValueError(_HYPER_MESSAGES[name].format(value))
+
+
+def execution_options(foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+                      **more) -> dict:
+    """torch's options that choose how a step runs, not what it computes (foreach, capturable,
+    fused): kept in the param groups under torch's names, so state dicts carry the same keys.
+    A step here is always one fused realize that lg.jit can capture. differentiable=True (a
+    step autograd can see through) is refused rather than silently run without a graph."""
+    if differentiable:
+        raise NotImplementedError("differentiable=True is not supported by lazygrad's optimizers: "
+                                  "a step runs under no_grad")
+    return {"foreach": foreach, "capturable": capturable, "differentiable": differentiable, **more}
 
 
 def _typename(x: object) -> str:
