@@ -51,14 +51,20 @@ class KernelBuilder:
     def nonzero_at_zero(self, node: Node) -> bool:
         """Whether node's fused expression can be nonzero where all its leaves read 0 (exp,
         log, recip, idiv, mod): such an expression needs an explicit mask under a pad."""
-        stack, order = [node], []
+        # iterative post-order: each node once, after its sources (a DAG shares subexpressions
+        # widely, in recurrences above all; a walk per path was the scheduler's hot spot)
+        stack, order, seen = [(node, False)], [], set()
         while stack:
-            n = stack.pop()
-            if n in self._unsafe or self.is_leaf(n) or n.op in (Op.CONST, Op.IOTA):
+            n, sources_done = stack.pop()
+            if sources_done:
+                order.append(n)
                 continue
-            order.append(n)
-            stack.extend(n.srcs)
-        for n in reversed(order):
+            if n in seen or n in self._unsafe or self.is_leaf(n) or n.op in (Op.CONST, Op.IOTA):
+                continue
+            seen.add(n)
+            stack.append((n, True))
+            stack.extend((s, False) for s in n.srcs)
+        for n in order:
             own = n.op in REDUCE or (n.op in ALU and n.op not in ZERO_PRESERVING)
             self._unsafe[n] = own or any(self._unsafe.get(s, False) for s in n.srcs)
         return self._unsafe.get(node, False)

@@ -18,9 +18,13 @@ from lazygrad.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLos
 from lazygrad.nn.modules.module import Module
 from lazygrad.nn.modules.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from lazygrad.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from lazygrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
 __all__ = [
                                             "GELU",
+                                            "GRU",
+                                            "LSTM",
+                                            "RNN",
                                             "AdaptiveAvgPool2d",
                                             "AvgPool2d",
                                             "BCELoss",
@@ -34,9 +38,11 @@ __all__ = [
                                             "Dropout",
                                             "Embedding",
                                             "Flatten",
+                                            "GRUCell",
                                             "GroupNorm",
                                             "Identity",
                                             "L1Loss",
+                                            "LSTMCell",
                                             "LayerNorm",
                                             "LeakyReLU",
                                             "Linear",
@@ -48,6 +54,9 @@ __all__ = [
                                             "ModuleList",
                                             "MultiheadAttention",
                                             "NLLLoss",
+                                            "RNNBase",
+                                            "RNNCell",
+                                            "RNNCellBase",
                                             "ReLU",
                                             "Sequential",
                                             "SiLU",
