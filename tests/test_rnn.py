@@ -3,8 +3,6 @@ state dict) give the same outputs, final states and gradients of every parameter
 initial state; names, shapes and errors are torch's."""
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 import torch
@@ -70,9 +68,12 @@ def _compare(theirs, ours, device: str, x: np.ndarray, states: list[np.ndarray] 
                                    err_msg=name)
 
 
-# The whole product of layouts runs on the default device; every device runs the two corners
-# (compiling each device's kernels for all 48 layouts would take minutes on a small machine).
-LAYOUTS = list(itertools.product([1, 2], [False, True], [False, True], [False, True]))
+# Layouts that take every pair of the four options' values (num_layers, bidirectional,
+# batch_first, initial states) at least once, plus the all-on corner, run on the default device;
+# every device runs the two corners. (The whole product, 48 layouts, took minutes of compiling
+# on a 2-core machine with an empty kernel cache; the options interact only pairwise here.)
+LAYOUTS = [(1, False, False, False), (1, True, True, True), (2, False, True, True), (2, True, False, True),
+           (2, True, True, False), (2, True, True, True)]
 CORNERS = [(1, False, False, False), (2, True, True, True)]
 
 

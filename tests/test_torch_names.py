@@ -324,7 +324,7 @@ def _new_cases(lib):
         "new_ones dtype": lambda x: x.new_ones(2, dtype=lib.int64),
         "new_full": lambda x: x.new_full((2,), 3),
         "new_full float into int": lambda x: x.new_full((2,), 3.5, dtype=lib.int32),
-        "new_empty shape": lambda x: x.new_empty((2, 2)) * 0,
+        "new_empty shape": lambda x: x.new_empty((2, 2)).zero_(),  # (torch's memory is uninitialized)
         "new_tensor ints": lambda x: x.new_tensor([1, 2]),
         "new_tensor dtype": lambda x: x.new_tensor([1.5, 2.5], dtype=lib.float16),
         "type_as": lambda x: x.type_as(lib.zeros(1, dtype=lib.int32)),
