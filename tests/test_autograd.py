@@ -383,6 +383,22 @@ def test_relu_gradient_at_zero_is_zero_as_torch(device):
     assert np.isnan(lg.Tensor([float("nan")], device=device).relu().item())
 
 
+def test_relu_keeps_negative_zero_nan_and_infinities_as_torch(device):
+    """torch's relu is max(0, x): -0 stays -0 (its sign bit shows in 1 / x), nan stays nan,
+    and the gradient is the incoming one wherever the result is not <= 0 (nan included)."""
+    torch = pytest.importorskip("torch")
+    values = [-0.0, 0.0, -1.0, 2.0, float("nan"), float("inf"), -float("inf")]
+    x = lg.Tensor(values, device=device, requires_grad=True)
+    y = x.relu()
+    (y * lg.Tensor([1.0, 2, 3, 4, 5, 6, 7], device=device)).sum().backward()
+    tx = torch.tensor(values, requires_grad=True)
+    ty = tx.relu()
+    (ty * torch.tensor([1.0, 2, 3, 4, 5, 6, 7])).sum().backward()
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(np.signbit(y.numpy()), np.signbit(ty.detach().numpy()))
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
 def test_a_gradient_path_replaces_a_detached_use(device):
     """add_gradient_path: y reads x detached, and declares x's gradient itself; the gradient
     flows on from x (a non-leaf) to the leaf, adds to x's other uses, and a path declared

@@ -365,8 +365,23 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
                 raise TypeError(f"unsupported operand type {type(other).__name__} for a tensor op") from None
             return self._broadcast_pair(other, reverse, dtype)
         shape = broadcast_shape(a.shape, b.shape)
-        a, b = a._broadcast_to(shape), b._broadcast_to(shape)
+        a, b = a._broadcast_operand(shape), b._broadcast_operand(shape)
         return (b, a) if reverse else (a, b)
+
+    def _broadcast_operand(self, shape: tuple[int, ...]) -> Tensor:
+        """self broadcast to shape as an operand of an elementwise op. Unlike _broadcast_to's
+        view, it only feeds the op's node and no one keeps it (no in-place write can reach it),
+        so it is not registered with its base nor given torch's layout: half the cost of a
+        binary op on a bias or a scalar, the commonest op of a training step."""
+        if self.shape == shape:
+            return self
+        node = self.node
+        if node.op is Op.CONST and node.shape == ():
+            return Tensor._wrap(make(Op.CONST, (), node.arg, self.dtype, shape, node.device), self.requires_grad)
+        padded = (1,) * (len(shape) - self.ndim) + self.shape
+        if padded != self.shape:
+            node = make(Op.RESHAPE, (node,), padded)
+        return Tensor._wrap(make(Op.EXPAND, (node,), tuple(shape)), self.requires_grad)
 
     def _broadcast_to(self, shape: tuple[int, ...]) -> "Tensor":
         if self.shape == shape:

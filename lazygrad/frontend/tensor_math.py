@@ -221,16 +221,19 @@ class MathMixin:
         return self._binary(Op.CMPLT, other, reverse=True)
 
     def __eq__(self, other):
-        return self._binary(Op.CMPNE, other).logical_not()
+        a, b = self._broadcast_pair(other)
+        return a._derive(_not(make(Op.CMPNE, (a.node, b.node))), a, b)
 
     def __ne__(self, other):
         return self._binary(Op.CMPNE, other)
 
     def __le__(self, other):
-        return (self < other) | (self == other)
+        a, b = self._broadcast_pair(other)
+        return a._derive(_lt_or_eq(a.node, b.node), a, b)
 
     def __ge__(self, other):
-        return (self > other) | (self == other)
+        a, b = self._broadcast_pair(other)
+        return a._derive(_lt_or_eq(b.node, a.node), a, b)
 
     lt, gt, eq, ne, le, ge = __lt__, __gt__, __eq__, __ne__, __le__, __ge__
 
@@ -344,3 +347,14 @@ def _check_where_scalar(value, dt) -> None:
         dtypes.check_int_scalar(value)
     if not dtypes.is_half(dt):
         dtypes.check_fits(value, dt)
+
+
+def _not(node):
+    """not node, for a bool node: node != True (what logical_not builds)."""
+    return make(Op.CMPNE, (node, make(Op.CONST, (), True, dtypes.bool_, node.shape, node.device)))
+
+
+def _lt_or_eq(a, b):
+    """a <= b as (a < b) | (a == b) over operands already broadcast and promoted (false where
+    either is nan, as torch): the nodes `(x < y) | (x == y)` builds, with one broadcast."""
+    return make(Op.OR, (make(Op.CMPLT, (a, b)), _not(make(Op.CMPNE, (a, b)))))

@@ -95,7 +95,11 @@ class UnaryMathMixin:
             return self.clone()  # a new tensor, as torch's (never an alias)
         if not self.dtype.is_float:
             return (self <= 0).if_else(0, self)
-        return result_gradient(self, lambda x: (x <= 0).if_else(0, x), lambda y, g: (y <= 0).if_else(0.0, g))
+        # max(0, x) in one node, as torch's: nan stays nan (the max primitive keeps a nan of
+        # either side) and -0 stays -0 (max(a, b) is b unless a > b). torch's gradient is g
+        # where the result is not <= 0: the result is >= 0 or nan, so where it is not 0
+        return result_gradient(self, lambda x: x._binary(Op.MAX, 0, reverse=True),
+                               lambda y, g: (y != 0).if_else(g, 0.0))
 
     def sigmoid(self):
         return self._in_float(lambda x: result_gradient(x, lambda v: (1 + (-v).exp())._unary(Op.RECIP),

@@ -135,9 +135,12 @@ def replace_srcs(node: Node, srcs: tuple[Node, ...]) -> Node:
 
 
 def toposort(roots: tuple[Node, ...] | list[Node], stop=None, extra=None) -> list[Node]:
-    """Every node reachable from roots, sources first. Iterative: deep graphs are fine.
-    The srcs of nodes for which stop(node) is true are not visited; extra(node), when given,
-    names more nodes that must come before node (autograd's gradient paths)."""
+    """Every node reachable from roots, sources first (each node's srcs in order, depth
+    first). Iterative: deep graphs are fine. The srcs of nodes for which stop(node) is true
+    are not visited; extra(node), when given, names more nodes that must come before node
+    (autograd's gradient paths)."""
+    if extra is None:
+        return _toposort_plain(roots, stop)
     order: list[Node] = []
     seen: set[int] = set()
     stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(list(roots))]
@@ -156,6 +159,32 @@ def toposort(roots: tuple[Node, ...] | list[Node], stop=None, extra=None) -> lis
         for s in reversed(before):
             if id(s) not in seen:
                 stack.append((s, False))
+    return order
+
+
+def _toposort_plain(roots, stop=None) -> list[Node]:
+    """toposort without extra, in the same order; the hot path (every schedule and every
+    backward walks a graph), so a path of (node, its srcs' iterator) rather than a stack of
+    marked entries: about half the time. Nodes hash by identity."""
+    order: list[Node] = []
+    seen: set[Node] = set()
+
+    def srcs_of(n: Node):
+        return iter(() if stop(n) else n.srcs)
+    visit = (lambda n: iter(n.srcs)) if stop is None else srcs_of
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        path = [(root, visit(root))]
+        while path:
+            for s in path[-1][1]:
+                if s not in seen:
+                    seen.add(s)
+                    path.append((s, visit(s)))
+                    break
+            else:
+                order.append(path.pop()[0])
     return order
 
 

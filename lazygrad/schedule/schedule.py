@@ -83,8 +83,10 @@ class Schedule:
     stand_ins: dict[Node, Node] = field(default_factory=dict)
 
 
-def _substitute_realized(roots: list[Node]) -> tuple[list[Node], list[Node]]:
-    """Nodes computed by an earlier realize are replaced by the buffer that holds them.
+def _substitute_realized(roots: list[Node]) -> tuple[list[Node], list[Node], list[Node] | None]:
+    """Nodes computed by an earlier realize are replaced by the buffer that holds them;
+    returns the new roots, the boundaries, and when nothing was replaced the graph's
+    toposort (the schedule cache's key walks it; one walk instead of two).
     Constants stay constants: a realized `zeros(2, 3)` must not turn every later `x + 0.0`
     of that shape (the same hash-consed node) into a read of its buffer. A value whose
     storage was written in place since is gone (dropped here).
@@ -109,7 +111,7 @@ def _substitute_realized(roots: list[Node]) -> tuple[list[Node], list[Node]]:
         return cached_value(n) and (reuse or _reads_replaced(n))
     order = toposort(roots, stop=done)
     if not any(cached_value(n) for n in order):
-        return roots, []
+        return roots, [], order  # (no node was done: the walk went everywhere)
     # an assign writes through its target view into the buffer, never into a cached copy of it
     targets = {t for n in order if n.op is Op.ASSIGN for t in _view_chain(n.srcs[0])}
     root_set = set(roots)
@@ -126,7 +128,7 @@ def _substitute_realized(roots: list[Node]) -> tuple[list[Node], list[Node]]:
                     and n.op not in MOVEMENT):  # (a view of a value: the value is the boundary)
                 new_of[n] = make(Op.CONTIGUOUS, (new_of[n],))  # opaque to simplification
                 boundaries.append(new_of[n])
-    return [new_of[r] for r in roots], boundaries
+    return [new_of[r] for r in roots], boundaries, None
 
 
 def _unwrap_boundaries(roots: list[Node], marks: set[Node]) -> tuple[list[Node], dict[Node, str]]:
@@ -190,8 +192,8 @@ def create_schedule(roots: list[Node], reuse_realized: bool = True, as_simplifie
     schedule may name nodes of the graph as given instead of the simplified one (the same
     values); as_simplified=True always names the simplified graph's."""
     user_roots = list(roots)
-    start, boundaries = _substitute_realized(user_roots) if reuse_realized else (user_roots, [])
-    remembered = schedule_cache.signature(start) if reuse_realized and not boundaries else None
+    start, boundaries, order = _substitute_realized(user_roots) if reuse_realized else (user_roots, [], None)
+    remembered = schedule_cache.signature(start, order) if reuse_realized and not boundaries else None
     if remembered is not None:
         hit = schedule_cache.lookup(*remembered, _simplify, as_simplified)
         if hit is not None:

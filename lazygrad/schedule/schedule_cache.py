@@ -76,12 +76,14 @@ CACHE = register_cache(
     size=_PLANS.__len__)
 
 
-def signature(roots: list[Node]) -> tuple[tuple, list[Node]] | None:
+def signature(roots: list[Node], order: list[Node] | None = None) -> tuple[tuple, list[Node]] | None:
     """(key, nodes in key order) of a graph whose realized parts are already buffers;
-    None when the graph is too big to be worth remembering."""
+    None when the graph is too big to be worth remembering. order: toposort(roots), when
+    the caller has it."""
     if not CACHE.enabled:
         return None
-    order = toposort(roots)
+    if order is None:
+        order = toposort(roots)
     if len(order) > MAX_NODES:
         return None
     pos: dict[Node, int] = {}
