@@ -804,3 +804,35 @@ def test_two_writes_of_one_value_keep_their_own_histories(device, write):
         (b * T.tensor([[1.0, 2.0, 3.0, 4.0]], device=dev)).sum().backward()
         return {"b": host(b), "w.grad": host(w.grad)}
     same_as_torch(case, device)
+
+
+def _one_value_two_tensors_one_written(T, device):
+    """v2 and v3 are one value (one node); v3 is read through a copy to the host (which caches
+    the value on the node without giving it to v3 as storage), then v2 takes the value as
+    its storage and is written in place: v3 and a lazy reader of it keep the value (seed
+    9760 of the differential test: v3 raised InplaceModifiedError, on the python and opencl
+    devices)."""
+    c1 = T.tensor([[[0, 0, 2], [4, -4, -3]]], dtype=T.int64, device=device)
+    v2 = c1.max(dim=-2, keepdim=False).values
+    v3 = c1.max(dim=1, keepdim=False).values
+    host(v3)
+    w = v3 * 2
+    c1.copy_(T.full_like(c1, -1))
+    v2[0::2, None, :] = 3
+    return {"v2": host(v2), "v3": host(v3), "w": host(w), "c1": host(c1)}
+
+
+def test_a_value_two_tensors_share_survives_a_write_into_one(device):
+    same_as_torch(_one_value_two_tensors_one_written, device)
+
+
+def test_copy_takes_a_source_on_another_device(device):
+    """torch's copy_ copies across devices (and the gradient flows back through the copy)."""
+    other = "python" if device != "python" else "c"
+    source = lazygrad.tensor([1.0, 2.0, 3.0], device=other, requires_grad=True)
+    y = lazygrad.zeros(3, device=device) + 0
+    y.copy_(source)
+    (y * lazygrad.tensor([1.0, 10.0, 100.0], device=device)).sum().backward()
+    assert y.device == lazygrad.device(device)
+    assert y.tolist() == [1.0, 2.0, 3.0]
+    assert source.grad.tolist() == [1.0, 10.0, 100.0]

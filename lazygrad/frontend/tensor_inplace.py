@@ -144,4 +144,6 @@ class InplaceMixin:
             version_counter(self).value += 1
             return self
         check_write_overlap(self, (src,))
+        if isinstance(src, TensorBase) and src.device != self.device:
+            src = src.to(self.device)  # torch's copy_ takes a source on any device
         return self.assign(src, _replaces=True).realize()

@@ -192,27 +192,38 @@ def _move_views(written: dict, grad_storages=frozenset()) -> None:
                 t.requires_grad = True
 
 
-def _pending_readers(written: set, exclude: set[int]) -> tuple[list, list]:
+def _pending_readers(written: set, exclude: set[int]) -> tuple[list, list, list]:
     """Live unrealized tensors that read a storage about to be written in place (torch computed
-    them before the write, so we must too), and the values a backward yet to run will read
-    that are computed from it (torch's ops keep those: autograd.awaited_values)."""
+    them before the write, so we must too); the values a backward yet to run will read that
+    are computed from it (torch's ops keep those: autograd.awaited_values); and the computed
+    values those graphs hold (a live tensor's own, or one its graph reads) that are cached in a
+    storage about to be written. That happens when a tensor took as its storage a value cached
+    on a node it shares with others (`v2 = x.amax(1); v3 = x.amax(1)`, both one node): writing
+    v2 must not take v3's value (the caller gives those values a copy)."""
 
     def done(n: Node) -> bool:
         return cached(n) is not None
     # views of the buffer see the write, as in torch
     candidates = [t for t in list(_LAZY)
-                  if id(t) not in exclude and t.node.op is not Op.BUFFER and not done(t.node)
+                  if id(t) not in exclude and t.node.op is not Op.BUFFER
                   and _storage_view(t.node) is None and not t.__dict__.get("_temporary")]
-    kept = [n for n in awaited_values() if not done(n) and _storage_view(n) is None]
+    kept = [n for n in awaited_values() if _storage_view(n) is None]
     if not candidates and not kept:
-        return [], []
+        return [], [], []
     # one walk over all their graphs (they share most nodes), sources first, not past results
     reads: dict[int, bool] = {}
+    in_written: list[Node] = []
     for n in toposort([t.node for t in candidates] + kept, stop=done):
+        if done(n):
+            reads[id(n)] = False
+            if (n.op is not Op.BUFFER and n.realized.buffer.storage in written
+                    and _storage_view(n) is None):
+                in_written.append(n)
+            continue
         reads[id(n)] = ((n.op is Op.BUFFER and n.buffer is not None and n.buffer.storage in written
-                         and not n.buffer.stale)
-                        or (not done(n) and any(reads[id(s)] for s in n.srcs)))
-    return [t for t in candidates if reads[id(t.node)]], list({id(n): n for n in kept if reads[id(n)]}.values())
+                         and not n.buffer.stale) or any(reads[id(s)] for s in n.srcs))
+    return ([t for t in candidates if reads[id(t.node)]],
+            list({id(n): n for n in kept if reads[id(n)]}.values()), in_written)
 
 
 def realize(*tensors) -> None:
@@ -222,7 +233,10 @@ def realize(*tensors) -> None:
     probes = take_pending()  # this thread's pending index checks: in the same schedule
     tensors += tuple(p.value for p in probes)
     written_now = {base_buffer(t.node.srcs[0]).buffer.storage for t in tensors if t.node.op is Op.ASSIGN}
-    extra, kept = _pending_readers(written_now, {id(t) for t in tensors}) if written_now else ([], [])
+    extra, kept, in_written = (_pending_readers(written_now, {id(t) for t in tensors}) if written_now
+                               else ([], [], []))
+    for n in in_written:  # a value cached where a tensor's storage is about to be written: a copy
+        n.realized = buffer_node(copy_buffer(n.realized.buffer), n.realized.shape, n.realized.loc)
     # versions a pending backward reads where torch kept a copy: copied before the write
     copies = {id(b): (b, copy_buffer(b)) for b in awaited_copies()
               if b.storage in written_now and not b.stale} if written_now and not capturing() else {}
