@@ -15,6 +15,7 @@ from __future__ import annotations
 import weakref
 
 from lazygrad import dtypes
+from lazygrad.config import values_fresh
 from lazygrad.engine.jit import capturing
 from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
 from lazygrad.errors import InplaceViewError
@@ -201,8 +202,12 @@ def _pending_readers(written: set, exclude: set[int]) -> tuple[list, list, list]
     on a node it shares with others (`v2 = x.amax(1); v3 = x.amax(1)`, both one node): writing
     v2 must not take v3's value (the caller gives those values a copy)."""
 
+    # while lg.jit records, a value cached before the call is no value of the plan's (it would
+    # be replayed frozen): what reads the storage through one is computed before the write too
+    fresh = values_fresh()
+
     def done(n: Node) -> bool:
-        return cached(n) is not None
+        return not fresh and cached(n) is not None
     # views of the buffer see the write, as in torch
     candidates = [t for t in list(_LAZY)
                   if id(t) not in exclude and t.node.op is not Op.BUFFER
@@ -214,11 +219,12 @@ def _pending_readers(written: set, exclude: set[int]) -> tuple[list, list, list]
     reads: dict[int, bool] = {}
     in_written: list[Node] = []
     for n in toposort([t.node for t in candidates] + kept, stop=done):
+        value = cached(n)
+        if (value is not None and n.op is not Op.BUFFER and value.buffer.storage in written
+                and _storage_view(n) is None):
+            in_written.append(n)
         if done(n):
             reads[id(n)] = False
-            if (n.op is not Op.BUFFER and n.realized.buffer.storage in written
-                    and _storage_view(n) is None):
-                in_written.append(n)
             continue
         reads[id(n)] = ((n.op is Op.BUFFER and n.buffer is not None and n.buffer.storage in written
                          and not n.buffer.stale) or any(reads[id(s)] for s in n.srcs))
