@@ -30,6 +30,7 @@ from lazygrad.engine.realize import stats
 from lazygrad.errors import CompileError, DeviceError, DTypeError, IRParseError, LazygradError, ShapeError
 from lazygrad.frontend import accelerator as accelerator  # torch.accelerator
 from lazygrad import autograd as autograd  # torch.autograd: its public names only
+from lazygrad import distributions as distributions  # torch.distributions
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random
@@ -100,8 +101,6 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
 _NOT_YET = {  # torch's namespaces lazygrad has no counterpart of yet: what to say instead
     "onnx": "lazygrad has no ONNX export (torch.onnx) yet; lg.save(model.state_dict(), path) writes "
             "safetensors, and the lazygrad-ir tool shows what a model compiles to",
-    "distributions": "lazygrad has no torch.distributions yet; sample with lg.multinomial, lg.rand and "
-                     "lg.randn, and write log_prob from lg.log_softmax",
 }
 
 

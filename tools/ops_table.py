@@ -47,6 +47,9 @@ def _namespaces(torch):
          lg.optim.lr_scheduler),
         ("`torch.autograd`", _public(torch.autograd), lg.autograd),
         ("`torch.utils.data`", _public(torch.utils.data), lg.utils.data),
+        ("`torch.distributions`", [n for n in _public(torch.distributions)
+                                   if inspect.isclass(getattr(torch.distributions, n))
+                                   or n == "kl_divergence"], lg.distributions),
     ]
 
 

@@ -297,29 +297,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             return self
         return self._derive(make(Op.CAST, (self.node,), None, dtype), self)
 
-    def type(self, dtype: DType | str) -> "Tensor":
-        return self.cast(dtype)
-
     def bitcast(self, dtype: DType | str) -> "Tensor":
         return self._derive(make(Op.BITCAST, (self.node,), None, to_dtype(dtype)))
-
-    def float(self) -> "Tensor":
-        return self.cast(dtypes.float32)
-
-    def double(self) -> "Tensor":
-        return self.cast(dtypes.float64)
-
-    def half(self) -> "Tensor":
-        return self.cast(dtypes.float16)
-
-    def int(self) -> "Tensor":
-        return self.cast(dtypes.int32)
-
-    def long(self) -> "Tensor":
-        return self.cast(dtypes.int64)
-
-    def bool(self) -> "Tensor":
-        return self.cast(dtypes.bool_)
 
     # ---- building nodes ------------------------------------------------------------------------
     def _derive(self, node: Node, *parents: "Tensor") -> "Tensor":

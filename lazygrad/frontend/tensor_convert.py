@@ -86,6 +86,28 @@ class ConvertMixin:
             out = out.cast(dt)
         return out.clone() if copy and out is self else out
 
+    # dtype shorthands, as torch's
+    def type(self, dtype: Any) -> Any:
+        return self.cast(dtype)
+
+    def float(self) -> Any:
+        return self.cast(dtypes.float32)
+
+    def double(self) -> Any:
+        return self.cast(dtypes.float64)
+
+    def half(self) -> Any:
+        return self.cast(dtypes.float16)
+
+    def int(self) -> Any:
+        return self.cast(dtypes.int32)
+
+    def long(self) -> Any:
+        return self.cast(dtypes.int64)
+
+    def bool(self) -> Any:
+        return self.cast(dtypes.bool_)
+
     def type_as(self, other: Any) -> Any:
         """self as other's dtype (torch: `self.type(other.type())`)."""
         if not isinstance(other, TensorBase):

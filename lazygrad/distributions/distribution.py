@@ -1,0 +1,111 @@
+"""torch.distributions' base class: shapes, sampling without history, and argument checks.
+
+A distribution holds lazy tensors like any other code: nothing is computed until a value is
+read. torch checks a distribution's parameters (and a log_prob's value) as it is built; so do
+we, but on the device: a violated constraint raises torch's ValueError at the next realize
+(frontend/index_checks.py), so building a distribution in a training loop costs no sync.
+Samples come from lazygrad's own generator (lg.manual_seed), so they are not torch's numbers;
+everything else (log_prob, entropy, moments, KL) is.
+"""
+from __future__ import annotations
+
+import math
+
+from lazygrad import dtypes
+from lazygrad.frontend.grad_mode import no_grad
+from lazygrad.frontend.index_checks import check_all
+from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_shape import broadcast_shape
+
+_VALIDATE = [True]  # torch's default: __debug__
+
+
+class Distribution:
+    """batch_shape: the shape of independent distributions held; event_shape: of one draw."""
+
+    has_rsample = False
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args: bool | None = None) -> None:
+        self._batch_shape = tuple(batch_shape)
+        self._event_shape = tuple(event_shape)
+        self._validate_args = _VALIDATE[0] if validate_args is None else bool(validate_args)
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        if value not in (True, False):
+            raise ValueError("validate_args must be True or False")
+        _VALIDATE[0] = value
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        return self._batch_shape
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return self._event_shape
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.variance.sqrt()
+
+    def sample(self, sample_shape=()) -> Tensor:
+        """A draw with no gradient history (torch samples under no_grad)."""
+        with no_grad():
+            return self.rsample(sample_shape) if self.has_rsample else self._sample(tuple(sample_shape))
+
+    def sample_n(self, n: int) -> Tensor:
+        return self.sample((n,))
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no rsample: its samples are not "
+                                  "differentiable in its parameters (use sample() and log_prob())")
+
+    def _sample(self, sample_shape: tuple[int, ...]) -> Tensor:
+        raise NotImplementedError
+
+    def _extended_shape(self, sample_shape=()) -> tuple[int, ...]:
+        return tuple(sample_shape) + self._batch_shape + self._event_shape
+
+    def perplexity(self) -> Tensor:
+        return self.entropy().exp()
+
+    def _check(self, name: str, value: Tensor, ok: Tensor, constraint: str) -> None:
+        """torch's check of a parameter, made on the device."""
+        if self._validate_args:
+            check_all(ok, f"Expected parameter {name} (Tensor of shape {tuple(value.shape)}) of distribution "
+                          f"{self!r} to satisfy the constraint {constraint}, but found invalid values",
+                      ValueError)
+
+    def _check_value(self, value: Tensor, ok: Tensor, support: str) -> None:
+        if self._validate_args:
+            check_all(ok, f"Expected value argument (Tensor of shape {tuple(value.shape)}) to be within the "
+                          f"support ({support}) of the distribution {self!r}, but found invalid values",
+                      ValueError)
+
+    def __repr__(self) -> str:
+        """Parameters by shape (torch prints a one-element parameter's value: reading it would
+        compute it, and a repr must not)."""
+        params = ", ".join(f"{name}: torch.Size({list(getattr(self, name).shape)})" for name in self._param_names())
+        return f"{type(self).__name__}({params})"
+
+    def _param_names(self) -> tuple[str, ...]:
+        return ()
+
+
+def as_params(*values) -> list[Tensor]:
+    """Parameters as tensors of one shape (torch's broadcast_all): numbers take the default
+    float dtype, or the dtype and device of the tensors given with them."""
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    if not tensors:
+        return [Tensor(float(v), dtype=dtypes.default_float) for v in values]
+    like = tensors[0]
+    dt = like.dtype if like.dtype.is_float else dtypes.default_float
+    out = [v if isinstance(v, Tensor) else Tensor(float(v), dtype=dt, device=like.device) for v in values]
+    shape = ()
+    for t in out:
+        shape = broadcast_shape(shape, t.shape)
+    return [t.expand(shape) if t.shape != shape else t for t in out]
+
+
+def shape_numel(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
