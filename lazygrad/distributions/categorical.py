@@ -36,11 +36,11 @@ class Categorical(Distribution):
         super().__init__(given.shape[:-1], (), validate_args)
         if probs is not None:
             self.probs = given / given.sum(-1, keepdim=True)
-            self._check("probs", given, ((given >= 0) & (given == given)).all(-1) & (given.sum(-1) > 0),
+            self._check("probs", given, ((given >= 0) & ~given.isnan()).all(-1) & (given.sum(-1) > 0),
                         "Simplex()")
         else:
             self.logits = given - given.logsumexp(-1, keepdim=True)
-            self._check("logits", given, given == given, "IndependentConstraint(Real(), 1)")
+            self._check("logits", given, ~given.isnan(), "IndependentConstraint(Real(), 1)")
 
     def __getattr__(self, name: str):  # the other parametrization, made when first asked for
         if name == "probs":
@@ -109,7 +109,7 @@ class Bernoulli(Distribution):
             self._check("probs", given, (given >= 0) & (given <= 1), "Interval(lower_bound=0.0, upper_bound=1.0)")
         else:
             self.logits = given
-            self._check("logits", given, given == given, "Real()")
+            self._check("logits", given, ~given.isnan(), "Real()")
 
     def __getattr__(self, name: str):
         if name == "probs":

@@ -12,12 +12,11 @@ _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
 class Normal(Distribution):
     has_rsample = True
-    arg_constraints = {"loc": "Real()", "scale": "GreaterThan(lower_bound=0.0)"}
 
     def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
         self.loc, self.scale = as_params(loc, scale)
         super().__init__(self.loc.shape, (), validate_args)
-        self._check("loc", self.loc, self.loc == self.loc, "Real()")
+        self._check("loc", self.loc, ~self.loc.isnan(), "Real()")
         self._check("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
 
     def _param_names(self) -> tuple[str, ...]:
@@ -46,7 +45,7 @@ class Normal(Distribution):
 
     def log_prob(self, value) -> Tensor:
         value = value if isinstance(value, Tensor) else Tensor(float(value), dtype=self.loc.dtype, device=self.loc.device)
-        self._check_value(value, value == value, "Real()")
+        self._check_value(value, ~value.isnan(), "Real()")
         return -((value - self.loc) ** 2) / (2 * self.variance) - self.scale.log() - _LOG_SQRT_2PI
 
     def cdf(self, value) -> Tensor:
