@@ -57,6 +57,9 @@ def canonical(name: str) -> str:
 
 
 def get_device(name: str) -> Device:
+    dev = _DEVICES.get(name)  # a canonical name of a device made before: the hot path
+    if dev is not None:
+        return dev
     name = canonical(name)
     dev = _DEVICES.get(name)
     if dev is not None:
