@@ -24,6 +24,7 @@ from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.frontend.factories import _size
+from lazygrad.frontend.generator import MASK32, Generator, RandomState
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.torch_device import resolve_device
@@ -32,40 +33,43 @@ from lazygrad.ir.ops import Op
 
 ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
 KEY_PARITY = 0x1BD11BDA
-MASK32 = 0xFFFFFFFF
-DEFAULT_SEED = 67280421310721  # torch's default seed, so a fresh process is reproducible
+default_generator = Generator()
+_STATE = default_generator  # (the name nn/_shared.py reads)
 
 
-class RandomState:
-    """The seed and how many random tensors have been made since it was set."""
-
-    def __init__(self, seed: int = DEFAULT_SEED):
-        self.seed = seed
-        self.counter = 0
-
-    def next_key_and_counter(self) -> tuple[tuple[int, int], int]:
-        seed = self.seed % (1 << 64)
-        key = (seed & MASK32, seed >> 32)
-        counter = self.counter
-        self.counter += 1
-        return key, counter & MASK32
-
-    def initial_seed(self) -> int:
-        return self.seed
+def manual_seed(seed: int) -> Generator:
+    """Restart the default generator: the same seed gives the same numbers on every device."""
+    return default_generator.manual_seed(seed)
 
 
-_STATE = RandomState()
-
-
-def manual_seed(seed: int) -> RandomState:
-    """Restart the generator: the same seed gives the same numbers on every device."""
-    global _STATE
-    _STATE = RandomState(int(seed))
-    return _STATE
+def seed() -> int:
+    """Seed the default generator nondeterministically; returns the seed."""
+    return default_generator.seed()
 
 
 def initial_seed() -> int:
-    return _STATE.seed
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state) -> None:
+    default_generator.set_state(new_state)
+
+
+def _generator(generator) -> RandomState:
+    """The state a random op draws from: the default generator, or the one given (which lg.jit
+    cannot refill before a replay: refused while it records)."""
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, RandomState):
+        raise TypeError(f"generator must be a lazygrad Generator (lg.Generator()), got {type(generator).__name__}")
+    if _trace is not None and generator is not default_generator:
+        raise NotImplementedError("a random op with generator= inside lg.jit is not supported: the replays "
+                                  "could not advance that generator; use the default one (lg.manual_seed)")
+    return generator
 
 
 def _rotate_left(x, r: int):
@@ -116,24 +120,25 @@ def before_replay(made: int, record: list) -> None:
     _STATE.counter += made
 
 
-def _state_words(counter: int):
-    seed = _STATE.seed % (1 << 64)
+def _state_words(counter: int, state: RandomState = None):
+    seed = (state or default_generator).initial_seed() % (1 << 64)
     return np.array([seed & MASK32, seed >> 32, counter & MASK32], np.uint32)
 
 
-def _state_tensor(device: str, counter: int):
-    state = Tensor(_state_words(counter), device=device)
+def _state_tensor(device: str, counter: int, generator: RandomState = None):
+    state = Tensor(_state_words(counter, generator), device=device)
     if _trace is not None:
         _trace.append((state, counter - _trace_base))
     return state
 
 
-def random_bits(shape: tuple[int, ...], device: str):
+def random_bits(shape: tuple[int, ...], device: str, generator=None):
     """Two uint32 words for every element of shape, from the next counter of the generator."""
-    _, counter = _STATE.next_key_and_counter()
+    source = _generator(generator)
+    _, counter = source.next_key_and_counter()
     n = math.prod(shape)
     index = Tensor._wrap(make(Op.IOTA, (), None, dtypes.uint32, (n,), device))
-    state = _state_tensor(device, counter)
+    state = _state_tensor(device, counter, source)
     x0, x1 = threefry2x32((state[0], state[1]), index, state[2].expand(n))
     return x0.reshape(shape), x1.reshape(shape)
 
@@ -184,25 +189,25 @@ def _finish(t, requires_grad: bool):
     return t.requires_grad_() if requires_grad else t
 
 
-def rand(*size, dtype: DType | None = None, device: str | None = None,
+def rand(*size, generator=None, dtype: DType | None = None, device: str | None = None,
          requires_grad: bool = False):
     """Uniform on [0, 1)."""
     shape = _shape_args(size)
     dt = _float_dtype(dtype)
-    words = random_bits(shape, _device(device))
+    words = random_bits(shape, _device(device), generator)
     return _finish(_uniform(*words, dt), requires_grad)
 
 
-def randn(*size, dtype: DType | None = None, device: str | None = None,
+def randn(*size, generator=None, dtype: DType | None = None, device: str | None = None,
           requires_grad: bool = False):
     """Standard normal."""
     shape = _shape_args(size)
     dt = _float_dtype(dtype)
-    words = random_bits(shape, _device(device))
+    words = random_bits(shape, _device(device), generator)
     return _finish(_normal(*words, dt), requires_grad)
 
 
-def randint(*args, size=None, low=None, high=None, dtype: DType | None = None,
+def randint(*args, size=None, low=None, high=None, generator=None, dtype: DType | None = None,
             device: str | None = None, requires_grad: bool = False):
     """Integers in [low, high): randint(high, size) or randint(low, high, size), as torch."""
     positional = list(args)
@@ -225,22 +230,45 @@ def randint(*args, size=None, low=None, high=None, dtype: DType | None = None,
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     shape = _shape_args((tuple(size),))
     dt = to_dtype(dtype) if dtype is not None else dtypes.default_int
-    word0, word1 = random_bits(shape, _device(device))
-    wide = (word0.cast(dtypes.uint64) << 32) | word1.cast(dtypes.uint64)
+    wide = _wide_bits(shape, _device(device), generator)
     offset = wide._binary(Op.MOD, high - low).cast(dtypes.int64)
     return _finish((offset + low).cast(dt), requires_grad)
 
 
+def _wide_bits(shape: tuple[int, ...], device: str, generator=None):
+    """One uint64 for every element of shape: the two words of random_bits."""
+    word0, word1 = random_bits(shape, device, generator)
+    return (word0.cast(dtypes.uint64) << 32) | word1.cast(dtypes.uint64)
+
+
 def rand_like(input, dtype: DType | None = None, device: str | None = None,
-              requires_grad: bool = False):
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+              requires_grad: bool = False, *, generator=None):
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
 def randn_like(input, dtype: DType | None = None, device: str | None = None,
-               requires_grad: bool = False):
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+               requires_grad: bool = False, *, generator=None):
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
                  requires_grad=requires_grad)
+
+
+def randperm(n: int, *, generator=None, dtype: DType | None = None, device: str | None = None,
+             requires_grad: bool = False):
+    """A random order of 0..n-1: the order of n random 64-bit keys (ties, at odds of n**2 / 2**65,
+    by index), sorted on the host. So it is computed when called, and refused while lg.jit
+    records (a replay would give the same order again)."""
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    if _trace is not None:
+        raise NotImplementedError("lg.randperm inside lg.jit is not supported: its order is sorted on the host "
+                                  "when called, so a replay would repeat it; draw it outside the jitted function")
+    dt = to_dtype(dtype) if dtype is not None else dtypes.default_int
+    dev = _device(device)
+    keys = _wide_bits((n,), dev, generator).numpy() if n else np.zeros(0, np.uint64)
+    order = np.argsort(keys, kind="stable")
+    return _finish(Tensor(order.astype(dt.np), dtype=dt, device=dev), requires_grad)
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None, out=None):
@@ -252,8 +280,8 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     its own; these in index order). Weights that
     are negative, inf or nan, or a row summing to 0, raise torch's RuntimeError at the next
     realize: they are only known on the device (frontend/index_checks.py)."""
-    if generator is not None or out is not None:
-        raise NotImplementedError("multinomial(generator=..., out=...) is not supported; seed with lg.manual_seed")
+    if out is not None:
+        raise NotImplementedError("multinomial(out=...) is not supported")
     if not input.dtype.is_float:
         raise DTypeError(f"multinomial only supports floating-point dtypes for input, got {input.dtype.name}")
     if input.ndim not in (1, 2) or input.shape[-1] == 0:
@@ -266,14 +294,14 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     n = w.shape[0]
     check_all((w >= 0) & w.isfinite(), "probability tensor contains either `inf`, `nan` or element < 0")
     check_all(w.sum(-1) > 0, "invalid multinomial distribution (sum of probabilities <= 0)")
-    u = rand(n, num_samples, device=input.device)
+    u = rand(n, num_samples, device=input.device, generator=generator)
     if replacement:
         cdf = w.cumsum(-1)
         drawn = u * cdf[:, -1:]
         picked = (cdf.unsqueeze(1) <= drawn.unsqueeze(-1)).sum(-1).minimum(k - 1)
     else:  # past the positive weights, zero ones in index order; a winner's key is inf
         position = Tensor(np.arange(k), device=input.device)
-        race = -(1 - rand(n, k, device=input.device)).log() / w
+        race = -(1 - rand(n, k, device=input.device, generator=generator)).log() / w
         keys = (w > 0).if_else(race, position.float() + 1e30)
         chosen = []
         for _ in range(num_samples):
@@ -285,7 +313,9 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     return picked if input.ndim == 2 else picked.squeeze(0)
 
 
-__all__ = ["manual_seed", "multinomial", "rand", "rand_like", "randint", "randn", "randn_like"]
-for _name in __all__:  # Tensor.rand, ..., as torch has them (factories.py does the same)
+_OPS = ["manual_seed", "multinomial", "rand", "rand_like", "randint", "randn", "randn_like", "randperm"]
+for _name in _OPS:  # Tensor.rand, ..., as torch has them (factories.py does the same)
     setattr(Tensor, _name, staticmethod(globals()[_name]))
+__all__ = ["Generator", "default_generator", "get_rng_state", "initial_seed", "manual_seed", "multinomial", "rand",
+           "rand_like", "randint", "randn", "randn_like", "randperm", "seed", "set_rng_state"]
 Tensor.multinomial = multinomial  # (a method of the weights)

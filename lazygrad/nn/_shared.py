@@ -22,10 +22,10 @@ def _host_rng() -> np.random.Generator:
     its counter into the kernel source, which would recompile a kernel on every training
     step. The generator restarts whenever lg.manual_seed is called, so runs stay reproducible."""
     global _NP_RNG, _SEEDED_FROM
-    state = getattr(_random, "_STATE", None)
-    if state is not None and state is not _SEEDED_FROM:
-        _SEEDED_FROM = state
-        _NP_RNG = np.random.default_rng(state.seed % (1 << 63))
+    state = _random.default_generator
+    if (state.initial_seed(), state.reseeds) != _SEEDED_FROM:
+        _SEEDED_FROM = (state.initial_seed(), state.reseeds)
+        _NP_RNG = np.random.default_rng(state.initial_seed() % (1 << 63))
     return _NP_RNG
 
 
