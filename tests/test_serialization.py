@@ -86,3 +86,25 @@ def test_bfloat16_round_trips_as_bf16_bits(tmp_path):
     back = lg.load(path)["w"]
     assert back.dtype == lg.bfloat16
     np.testing.assert_array_equal(back.float().numpy(), values)
+
+
+def test_save_and_load_take_file_objects(tmp_path, device):
+    """torch.save(obj, f) and torch.load(f) with an open file or a BytesIO (the word language
+    model example saves its checkpoint so)."""
+    import io
+    values = {"w": lg.tensor([[1.5, -2.0]], device=device), "b": lg.tensor([1.0, 2.0], dtype=lg.bfloat16),
+              "i": lg.arange(3)}
+    buffer = io.BytesIO()
+    lg.save(values, buffer)
+    buffer.seek(0)
+    loaded = lg.load(buffer, map_location=device)
+    with open(tmp_path / "ckpt.pt", "wb") as f:
+        lg.save(values, f)
+    with open(tmp_path / "ckpt.pt", "rb") as f:
+        from_file = lg.load(f, map_location=device)
+    assert set(loaded) == set(from_file) == set(values)
+    for name, t in values.items():
+        for got in (loaded[name], from_file[name], lg.load(tmp_path / "ckpt.pt", map_location=device)[name]):
+            assert got.dtype == t.dtype and got.tolist() == t.tolist() and got.device == lg.device(device)
+    with pytest.raises(RuntimeError, match="not a safetensors"):
+        lg.load(io.BytesIO(b"not a checkpoint at all"))

@@ -21,6 +21,7 @@ and reading BF16 tensors' bytes (its numpy API has no bfloat16).
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 import numpy as np
-from safetensors import SafetensorError, TensorSpec, safe_open, serialize_file
+from safetensors import SafetensorError, TensorSpec, deserialize, safe_open, serialize, serialize_file
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType
@@ -90,6 +91,9 @@ def save(obj, path: str | os.PathLike, metadata: dict[str, str] | None = None) -
     specs = {name: TensorSpec(dtype=t.dtype.name, shape=list(t.shape), data_ptr=arrays[name].ctypes.data,
                               data_len=arrays[name].nbytes) for name, t in tensors.items()}
     meta = {str(k): str(v) for k, v in metadata.items()} if metadata else None
+    if hasattr(path, "write"):  # a file object (torch.save(obj, f)): the bytes, written to it
+        path.write(serialize(specs, metadata=meta))
+        return
     path = os.fspath(path)
     with atomic_path(path, os.path.splitext(path)[1]) as tmp:  # durable: fsync before the rename
         mode = stat.S_IMODE(os.stat(tmp).st_mode)
@@ -165,12 +169,33 @@ def _read(f, raw: BinaryIO, path: str, device: str) -> dict[str, Tensor]:
     return out
 
 
+def _read_bytes(data: bytes, name: str, device: str) -> dict[str, Tensor]:
+    """A whole safetensors file held in memory: the library checks it and hands out each
+    tensor's bytes; the header gives the file's order (and refuses a name given twice)."""
+    with _reading(name):
+        values = dict(deserialize(bytes(data)))
+    _, header = _header(io.BytesIO(data), name)
+    out = {}
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        dt = _BY_CODE.get(info["dtype"])
+        if dt is None:
+            raise CheckpointError(f"{name}: tensor {key!r} is {info['dtype']}, a dtype lazygrad does not "
+                                  f"have (it reads {', '.join(_BY_CODE)})")
+        stored = "<u2" if dt == dtypes.bfloat16 else dt.np.newbyteorder("<")
+        out[key] = _to_device(np.frombuffer(values[key]["data"], dtype=stored), dt, tuple(info["shape"]), device)
+    return out
+
+
 def load(path: str | os.PathLike, device: str | None = None, *, map_location: str | None = None,
          weights_only: bool | None = None) -> dict[str, Tensor]:
     """Read a safetensors file into a dict of realized tensors on device (default: the default
     device), in the file's order. map_location is torch's name for device. weights_only is
     accepted for torch's sake: a safetensors file holds tensors only, so both values load it."""
     device = _load_device(device, map_location)
+    if hasattr(path, "read"):  # a file object (torch.load(f)): read from where it stands
+        return _read_bytes(path.read(), getattr(path, "name", "<file object>"), device)
     path = os.fspath(path)
     for _ in range(_TRIES):
         # the file is opened twice (by us for the header, by the library for the tensors): both
