@@ -148,9 +148,8 @@ def _to_device(values: np.ndarray, dt: DType, shape: tuple[int, ...], device: st
     return Tensor(buffer_node(buf, shape))
 
 
-def _read(f, raw: BinaryIO, path: str, device: str) -> dict[str, Tensor]:
-    start, header = _header(raw, path)
-    out = {}
+def _entries(header: dict, path: str) -> Iterator[tuple[str, dict, DType]]:
+    """(name, header entry, lazygrad dtype) of each tensor, in the file's order."""
     for name, info in header.items():
         if name == "__metadata__":
             continue
@@ -158,6 +157,13 @@ def _read(f, raw: BinaryIO, path: str, device: str) -> dict[str, Tensor]:
         if dt is None:
             raise CheckpointError(f"{path}: tensor {name!r} is {info['dtype']}, a dtype lazygrad does not "
                                   f"have (it reads {', '.join(_BY_CODE)})")
+        yield name, info, dt
+
+
+def _read(f, raw: BinaryIO, path: str, device: str) -> dict[str, Tensor]:
+    start, header = _header(raw, path)
+    out = {}
+    for name, info, dt in _entries(header, path):
         if dt == dtypes.bfloat16:  # bits at the offsets the library validated
             begin, end = info["data_offsets"]
             raw.seek(start + begin)
@@ -169,22 +175,16 @@ def _read(f, raw: BinaryIO, path: str, device: str) -> dict[str, Tensor]:
     return out
 
 
-def _read_bytes(data: bytes, name: str, device: str) -> dict[str, Tensor]:
+def _read_bytes(data: bytes, path: str, device: str) -> dict[str, Tensor]:
     """A whole safetensors file held in memory: the library checks it and hands out each
     tensor's bytes; the header gives the file's order (and refuses a name given twice)."""
-    with _reading(name):
+    with _reading(path):
         values = dict(deserialize(bytes(data)))
-    _, header = _header(io.BytesIO(data), name)
+    _, header = _header(io.BytesIO(data), path)
     out = {}
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        dt = _BY_CODE.get(info["dtype"])
-        if dt is None:
-            raise CheckpointError(f"{name}: tensor {key!r} is {info['dtype']}, a dtype lazygrad does not "
-                                  f"have (it reads {', '.join(_BY_CODE)})")
+    for name, info, dt in _entries(header, path):
         stored = "<u2" if dt == dtypes.bfloat16 else dt.np.newbyteorder("<")
-        out[key] = _to_device(np.frombuffer(values[key]["data"], dtype=stored), dt, tuple(info["shape"]), device)
+        out[name] = _to_device(np.frombuffer(values[name]["data"], dtype=stored), dt, tuple(info["shape"]), device)
     return out
 
 
