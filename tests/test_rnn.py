@@ -211,12 +211,6 @@ def test_a_wrong_constructor_argument_raises_torchs_error(name, kwargs):
         getattr(nn, name)(IN, HIDDEN, **kwargs)
 
 
-def test_a_packed_sequence_is_refused_clearly():
-    packed = torch.nn.utils.rnn.pack_sequence([torch.zeros(3, IN), torch.zeros(2, IN)])
-    with pytest.raises(NotImplementedError, match="PackedSequence"):
-        nn.LSTM(IN, HIDDEN)(packed)
-
-
 def test_lstm_and_linear_trained_with_sgd_give_torchs_losses(device):
     torch.manual_seed(0)
     t_lstm, t_head = torch.nn.LSTM(IN, HIDDEN, batch_first=True), torch.nn.Linear(HIDDEN, 1)

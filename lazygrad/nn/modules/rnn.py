@@ -13,8 +13,8 @@ What a ported program relies on, and so what this file keeps exactly as torch ha
 
 There is no fused kernel: a layer is a Python loop over time steps that builds a lazy graph
 (the input projection of all steps is one matmul, then one small matmul per step), which the
-scheduler fuses and autograd differentiates like any other graph. PackedSequence is not
-supported (lazygrad has no nn.utils.rnn); passing one raises NotImplementedError.
+scheduler fuses and autograd differentiates like any other graph. A PackedSequence runs
+padded, each sequence's state held still past its end (rnn_packed.py).
 """
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.modules.linear import empty_param
+from lazygrad.nn.modules.rnn_packed import forward_packed
+from lazygrad.nn.utils.rnn import PackedSequence
 from lazygrad.nn.modules.module import Module
 
 # rows of W_ih / W_hh per hidden unit: one pre-activation a gate
@@ -52,12 +54,6 @@ def _step(mode: str, x_gates: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor,
         return (1 - z) * n + z * h, None
     pre = x_gates + h_gates
     return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
-
-
-def _reject_packed(input) -> None:
-    if not isinstance(input, Tensor) and hasattr(input, "batch_sizes"):
-        raise NotImplementedError("PackedSequence inputs are not supported by lazygrad's recurrent layers: "
-                                  "pad the sequences to one length and pass a Tensor instead")
 
 
 def _check_hidden(hx: Tensor, expected: tuple[int, ...], what: str) -> None:
@@ -147,7 +143,8 @@ class RNNBase(Module):
         return "RNN" if self.mode.startswith("RNN") else self.mode
 
     def forward(self, input: Tensor, hx=None):
-        _reject_packed(input)
+        if isinstance(input, PackedSequence):
+            return forward_packed(self, input, hx)
         lstm = self.mode == "LSTM"
         if input.ndim not in (2, 3):
             raise ValueError(f"{self._name()}: Expected input to be 2D or 3D, got {input.ndim}D instead")
@@ -198,8 +195,10 @@ class RNNBase(Module):
             c_n = c_n.squeeze(1) if lstm else None
         return (output, (h_n, c_n)) if lstm else (output, h_n)
 
-    def _layers(self, input: Tensor, h0: Tensor, c0: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
-        """Run every layer over (L, N, H_in) input; dropout between layers in training only."""
+    def _layers(self, input: Tensor, h0: Tensor, c0: Tensor | None,
+                mask: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Run every layer over (L, N, H_in) input; dropout between layers in training only.
+        mask (L, N, 1): which sequences still run at each step (the others keep their state)."""
         directions = 2 if self.bidirectional else 1
         h_n: list[Tensor] = []
         c_n: list[Tensor] = []
@@ -209,7 +208,7 @@ class RNNBase(Module):
             for direction in range(directions):
                 k = layer * directions + direction
                 out, h, c = self._direction(x, h0[k], None if c0 is None else c0[k],
-                                            self._weights(layer, direction), reverse=direction == 1)
+                                            self._weights(layer, direction), direction == 1, mask)
                 outputs.append(out)
                 h_n.append(h)
                 if c is not None:
@@ -219,14 +218,20 @@ class RNNBase(Module):
                 x = F.dropout(x, self.dropout, True)
         return x, stack(h_n), (stack(c_n) if c_n else None)
 
-    def _direction(self, x: Tensor, h: Tensor, c: Tensor | None, weights, reverse: bool):
+    def _direction(self, x: Tensor, h: Tensor, c: Tensor | None, weights, reverse: bool,
+                   mask: Tensor | None = None):
         """One layer in one direction; outputs stay in input time order when reversed."""
         w_ih, w_hh, b_ih, b_hh, w_hr = weights
         x_gates = F.linear(x, w_ih, b_ih)  # every step's input projection in one matmul
         steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
         outputs: list[Tensor | None] = [None] * x.shape[0]
         for t in steps:
-            h, c = _step(self.mode, x_gates[t], h, c, w_hh, b_hh, w_hr)
+            new_h, new_c = _step(self.mode, x_gates[t], h, c, w_hh, b_hh, w_hr)
+            if mask is None:
+                h, c = new_h, new_c
+            else:  # a sequence that has ended keeps its state (reversed: one not begun keeps h0)
+                h = mask[t].if_else(new_h, h)
+                c = None if c is None else mask[t].if_else(new_c, c)
             outputs[t] = h
         return stack(outputs), h, c
 
