@@ -27,9 +27,9 @@ from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.modules.linear import empty_param
+from lazygrad.nn.modules.module import Module
 from lazygrad.nn.modules.rnn_packed import forward_packed
 from lazygrad.nn.utils.rnn import PackedSequence
-from lazygrad.nn.modules.module import Module
 
 # rows of W_ih / W_hh per hidden unit: one pre-activation a gate
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -311,8 +311,9 @@ class RNNCellBase(Module):
 
     def _run(self, mode: str, input: Tensor, hx) -> tuple[Tensor, Tensor | None]:
         """Validate as torch does, add and later drop the batch dim of unbatched input."""
-        _reject_packed(input)
         name = type(self).__name__
+        if not isinstance(input, Tensor):  # (a PackedSequence too: cells take one step's tensor)
+            raise TypeError(f"{name}: expected input to be a Tensor, got {type(input).__name__}")
         states = [] if hx is None else (list(hx) if mode == "LSTM" else [hx])
         if input.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")

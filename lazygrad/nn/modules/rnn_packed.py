@@ -21,7 +21,7 @@ def forward_packed(rnn, packed: PackedSequence, hx):
         raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {rnn.input_size}, "
                            f"got {data.shape[-1]}")
     padded, _ = pad_packed_sequence(PackedSequence(data, packed.batch_sizes))  # (L, N, H), sorted order
-    steps, batch = padded.shape[0], padded.shape[1]
+    batch = padded.shape[1]
     directions = 2 if rnn.bidirectional else 1
     h_shape = (rnn.num_layers * directions, batch, rnn.proj_size or rnn.hidden_size)
     c_shape = (rnn.num_layers * directions, batch, rnn.hidden_size)
