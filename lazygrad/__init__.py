@@ -98,6 +98,10 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
            "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
 
 
+from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op is here)
+
+_torch_kwargs.install(Tensor, globals())  # axis=/keepdims= aliases, out=, format(t, spec)
+
 _NOT_YET = {  # torch's namespaces lazygrad has no counterpart of yet: what to say instead
     "onnx": "lazygrad has no ONNX export (torch.onnx) yet; lg.save(model.state_dict(), path) writes "
             "safetensors, and the lazygrad-ir tool shows what a model compiles to",
