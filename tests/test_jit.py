@@ -325,3 +325,29 @@ def test_a_read_of_a_global_written_in_place_is_replayed_not_frozen(device):
         view.detach().cpu().numpy()
         np.testing.assert_array_equal(v5.numpy(), x @ c)
         c = c * 1.5
+
+
+def test_a_replays_outputs_and_inputs_are_freed_when_dropped(device):
+    """No reference cycle holds a call's tensors: they are freed at once, not when the garbage
+    collector runs (the outputs lived on, and every replay wrote into fresh memory)."""
+    import gc
+    import weakref
+
+    @lg.jit
+    def f(x):
+        return (x * 2 + 1,)
+
+    for _ in range(3):
+        f(lg.ones(4, device=device))[0].realize()
+    gc.collect()
+    gc.disable()
+    try:
+        x = lg.ones(4, device=device)
+        x.realize()
+        (y,) = f(x)
+        y.realize()
+        refs = [weakref.ref(y.node.buffer.storage), weakref.ref(x.node.buffer.storage)]
+        del x, y
+        assert [r() for r in refs] == [None, None]
+    finally:
+        gc.enable()

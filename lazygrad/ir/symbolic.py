@@ -343,19 +343,18 @@ def cast(e: Expr, dtype: DType) -> Expr:
 
 def substitute(e: Expr, mapping: dict[Expr, Expr]) -> Expr:
     """Replace sub-expressions (usually variables) and re-simplify."""
-    memo: dict[Expr, Expr] = {}
+    return _substitute(e, mapping, {})
 
-    def go(x: Expr) -> Expr:
-        if x in mapping:
-            return mapping[x]
-        if x in memo:
-            return memo[x]
-        if not x.srcs:
-            return x
-        srcs = tuple(go(s) for s in x.srcs)
-        memo[x] = rebuild(x, srcs)
+
+def _substitute(x: Expr, mapping: dict[Expr, Expr], memo: dict[Expr, Expr]) -> Expr:
+    if x in mapping:
+        return mapping[x]
+    if x in memo:
         return memo[x]
-    return go(e)
+    if not x.srcs:
+        return x
+    memo[x] = rebuild(x, tuple(_substitute(s, mapping, memo) for s in x.srcs))
+    return memo[x]
 
 
 def rebuild(x: Expr, srcs: tuple[Expr, ...]) -> Expr:
