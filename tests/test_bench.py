@@ -1,6 +1,7 @@
-"""tools/bench.py end to end on a small subset: the table prints, the JSON holds every row with
-its times, ratios, goal and correctness, and comparisons that cannot run are reported, not fatal.
-None of it needs torch or tinygrad."""
+"""tools/bench.py end to end on a small subset: the CPU line and the table print, the JSON holds
+every row with its times, ratios, goal and correctness, the peak-memory table its MiB, and
+comparisons that cannot run are reported, not fatal. None of it needs torch or tinygrad; the
+torch versions of the eager steps are checked where torch is installed."""
 from __future__ import annotations
 
 import json
@@ -11,13 +12,14 @@ from pathlib import Path
 import pytest
 
 TOOLS = Path(__file__).resolve().parent.parent / "tools"
-SUBSET = ["sum 4096x4096 axis 1", "tiny op, realized one at a time", "tiny op, replayed under jit"]
+SUBSET = ["sum 4096x4096 axis 1", "MLP 784-256-10 step (eager)", "tiny op, realized one at a time",
+          "tiny op, replayed under jit"]
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> tuple[dict, str]:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
-    proc = subprocess.run([sys.executable, str(TOOLS / "bench.py"), "--only", "sum 4096x4096 axis 1,tiny op",
+    proc = subprocess.run([sys.executable, str(TOOLS / "bench.py"), "--only", "sum 4096x4096 axis 1,tiny op,MLP 784-256-10 step (eager)",
                            "--repeat", "1", "--no-others", "--json", str(out)],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -39,12 +41,13 @@ def test_rows_hold_times_ratios_and_goals(report):
         assert row["ms"]["lazygrad"] > 0
         assert all(ratio > 0 for ratio in row["ratio"].values())
         assert row["goal"]
-    kernel, tiny, replay = data["rows"]
+    kernel, eager, tiny, replay = data["rows"]
     assert kernel["ratio"]["numpy"] == pytest.approx(kernel["ms"]["numpy"] / kernel["ms"]["lazygrad"])
     assert kernel["gflops"] > 0 and kernel["gbs"] > 0
     assert kernel["goal_met"] is None  # a goal against torch cannot be judged without torch
     assert isinstance(tiny["goal_met"], bool) and isinstance(replay["goal_met"], bool)
     assert "numpy" in tiny["ms"]
+    assert eager["kind"] == "model" and eager["gflops"] > 0 and eager["goal"] == ">= 1x torch"
 
 
 def test_lazygrad_output_matches_numpy(report):
@@ -58,7 +61,66 @@ def test_table_prints_times_ratios_and_goals(report):
     header = next(line for line in stdout.splitlines() if line.startswith("workload"))
     for column in ("lazygrad", "numpy", "GFLOP/s", "GB/s", "x numpy", "goal", "met", "ok"):
         assert column in header
-    assert sum(line.startswith(name) for line in stdout.splitlines() for name in SUBSET) == len(SUBSET)
+    table = stdout.split("peak memory of")[0].splitlines()  # the memory table names rows again
+    assert sum(line.startswith(name) for line in table for name in SUBSET) == len(SUBSET)
+
+
+def test_cpu_model_and_vector_isa_head_the_table(report):
+    data, stdout = report
+    cpu = data["cpu"]
+    assert cpu["model"] and cpu["cores"] >= 1 and isinstance(cpu["isa"], list)
+    line = next(line for line in stdout.splitlines() if line.startswith("CPU: "))
+    assert line.startswith(f"CPU: {cpu['model']}, {cpu['cores']} cores")
+    assert stdout.index("CPU: ") < stdout.index("workload")
+
+
+def test_eager_steps_get_a_peak_memory_row(report):
+    data, stdout = report
+    [row] = data["memory"]
+    assert row["workload"] == "MLP 784-256-10 step (eager)" and row["steps"] > 0
+    assert set(row["mib"]) == {"lazygrad"} and row["notes"] == []
+    assert row["goal_met"] is None  # judged against torch eager only
+    assert "peak memory of" in stdout
+
+
+def test_memory_goal_is_no_more_than_torch(monkeypatch):
+    monkeypatch.syspath_prepend(str(TOOLS))
+    import bench_memory
+    row = bench_memory.memory_row("m", {"lazygrad": {"mib": 10.0}, "torch": {"mib": 20.0}}, 3)
+    assert row["ratio_torch"] == 2.0 and row["goal_met"] is True
+    row = bench_memory.memory_row("m", {"lazygrad": {"mib": 30.0}, "torch": {"error": "boom"}}, 3)
+    assert row["goal_met"] is None and row["notes"] == ["torch: boom"]
+    assert bench_memory.peak_memory("no such library", "mlp step eager", 1, "c")["error"].startswith("child died")
+
+
+def test_a_cold_first_step_runs_in_a_new_process_with_an_empty_cache(monkeypatch):
+    monkeypatch.syspath_prepend(str(TOOLS))
+    import bench_models
+    seen = []
+
+    def fake_run(argv, env, **kwargs):
+        cache = Path(env["LAZYGRAD_CACHE"])
+        seen.append((argv, cache, sorted(p.name for p in cache.iterdir())))
+        (cache / f"kernel{len(seen)}").write_text("")
+        return subprocess.CompletedProcess(argv, 0, stdout=f"{len(seen) / 10}\n", stderr="")
+    monkeypatch.setattr(bench_models.subprocess, "run", fake_run)
+    assert bench_models.first_step_seconds("cnn", "c") == {"cold": 0.1, "warm": 0.2}
+    (cold_argv, cache, cold_files), (_, warm_cache, warm_files) = seen
+    assert cold_argv[0] == sys.executable and "first_step('cnn', 'c')" in cold_argv[-1]
+    assert cold_files == [] and warm_cache == cache and warm_files == ["kernel1"]
+    assert not cache.exists()  # a temporary folder, gone afterwards
+
+
+def test_every_eager_step_has_a_torch_version():
+    torch = pytest.importorskip("torch")
+    sys.path.insert(0, str(TOOLS))
+    import bench_others_models
+    import bench_workloads as bw
+    eager = [m.key for m in bw.MODELS if m.key.endswith(" eager")]
+    assert set(eager) == set(bw.EAGER_STEPS)
+    for key in eager:
+        step, ops = bench_others_models.torch_model(torch, key, lambda fn: fn)
+        assert ops == 1 and isinstance(step(), float)
 
 
 def test_an_implementation_that_cannot_start_fails_each_workload_once(monkeypatch):

@@ -10,7 +10,9 @@ lazygrad time` (above 1: lazygrad is faster), the performance issue's goal and w
 meets it. Each call is timed as a user sees it (build the lazy graph, realize, wait); inputs are
 realized beforehand and compiling is left out by warm-up calls. torch, torch.compile and
 tinygrad run in child processes (tools/bench_others.py), one at a time, before lazygrad is
-timed; none of them is a dependency of lazygrad. A graph-size table follows: building and
+timed; none of them is a dependency of lazygrad. The CPU's model and vector ISA head the table.
+A second table follows: the peak memory of the eager training steps, lazygrad's and torch
+eager's, each in a new process (tools/bench_memory.py). Then a graph-size table: building and
 scheduling N ops must cost O(N).
 """
 from __future__ import annotations
@@ -26,12 +28,14 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_memory
 import bench_models as bm
 import bench_others
 import bench_workloads as bw
 
 import lazygrad as lg
 import lazygrad.nn.functional as F
+from lazygrad import config
 from lazygrad.runtime.registry import get_device
 
 
@@ -51,6 +55,9 @@ LAZYGRAD_KERNELS: dict[str, Callable] = {
     "conv2d 32x16x32x32 * 32x16x3x3": lambda x, w: F.conv2d(x, w, padding=1),
 }
 SHORT = {"torch.compile": "compile"}  # column headers
+# The CPU flags (Linux's names) that decide which vector code runs: x86, then ARM.
+ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "amx_tile", "amx_bf16",
+             "amx_int8", "neon", "asimd", "sve", "sve2")
 # After a call, OpenBLAS's worker threads (numpy's matmul, einsum) spin for about 0.1 s and
 # libgomp's (lazygrad's kernels) for a while too: on 2 cores a spinning pool halves the next
 # library's speed (conv2d 2.9 -> 7 ms right after numpy's einsum). Each is timed after a pause.
@@ -89,11 +96,29 @@ def time_models(models: list[bw.ModelWorkload], device: str, repeat: int) -> dic
         tiny = bm.tiny_op_lazygrad(repeat, device)
         out["tiny op"] = {"lazygrad": tiny["tiny op"], "numpy": bm.tiny_op_numpy(repeat)}
         out["tiny op jit"] = {"lazygrad": tiny["tiny op jit"]}
-    if keys & bw.LAZYGRAD_ONLY:
-        first = bm.first_call_seconds(device)
-        out["first call cold"] = {"lazygrad": first["cold"]}
-        out["first call warm"] = {"lazygrad": first["warm"]}
+    for key in keys & set(bw.EAGER_STEPS):
+        out[key] = {"lazygrad": bm.eager_step_seconds(key, repeat, device)}
+    for model, (cold, warm) in bw.FIRST_STEPS.items():
+        if keys & {cold, warm}:
+            first = bm.first_step_seconds(model, device)
+            out[cold], out[warm] = {"lazygrad": first["cold"]}, {"lazygrad": first["warm"]}
     return out
+
+
+def cpu_description() -> dict:
+    """The CPU the figures come from: model, cores and the vector ISA flags it has."""
+    cpu = config.cpu()
+    return {"model": cpu.model, "cores": os.cpu_count() or 1, "isa": [f for f in ISA_FLAGS if cpu.has(f)]}
+
+
+def time_memory(models: list[bw.ModelWorkload], impls: list[str], device: str) -> list[dict]:
+    """The peak-memory rows of the selected eager steps: lazygrad, and torch eager if compared."""
+    rows = []
+    for m in (m for m in models if m.key in bw.EAGER_STEPS):
+        results = {impl: bench_memory.peak_memory(impl, m.key, bw.MEMORY_STEPS, device)
+                   for impl in ("lazygrad", "torch") if impl == "lazygrad" or impl in impls}
+        rows.append(bench_memory.memory_row(m.name, results, bw.MEMORY_STEPS))
+    return rows
 
 
 def make_row(spec: bw.Workload | bw.ModelWorkload, seconds: dict[str, float], others: dict[str, dict],
@@ -219,6 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-others", action="store_true", help="numpy only: skip the child processes")
     parser.add_argument("--no-scaling", action="store_true", help="skip the graph-size scaling table")
     parser.add_argument("--no-models", action="store_true", help="skip the model workloads")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory table")
     parser.add_argument("--omp-passive", action="store_true",
                         help="OMP_WAIT_POLICY=PASSIVE for every implementation: idle OpenMP threads sleep "
                              "instead of spinning, which distorts less on a machine others are using")
@@ -239,8 +265,10 @@ def main(argv: list[str] | None = None) -> dict:
     others, about = run_others(impls, names, args.repeat) if names else ({}, {})
     about = {"lazygrad": f"lazygrad on device {args.device!r}", "numpy": f"numpy {np.__version__}", **about}
 
+    cpu = cpu_description()
+    print(f"\nCPU: {cpu['model']}, {cpu['cores']} cores, {' '.join(cpu['isa']) or 'no vector ISA flags known'}")
     wait = f"; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}" if os.environ.get("OMP_WAIT_POLICY") else ""
-    print(f"\nmedians of {args.repeat}; x IMPL = IMPL time / lazygrad time (>1: lazygrad faster); "
+    print(f"medians of {args.repeat}; x IMPL = IMPL time / lazygrad time (>1: lazygrad faster); "
           f"goals are against torch eager{wait}")
     for impl in impls:
         print(f"  {SHORT.get(impl, impl)} = {about.get(impl, impl)}")
@@ -268,10 +296,14 @@ def main(argv: list[str] | None = None) -> dict:
     notes = grouped_notes(rows)
     if notes:
         print("notes:\n" + "\n".join(f"  {note}" for note in notes))
+    memory = [] if args.no_memory else time_memory(models, impls, args.device)
+    if memory:
+        bench_memory.print_memory_table(memory)
     scaling = [] if args.no_scaling or args.only else print_scaling()
-    report = {"device": args.device, "repeat": args.repeat,
+    report = {"device": args.device, "repeat": args.repeat, "cpu": cpu,
               "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "implementations": about,
-              "unavailable": unavailable, "rows": rows, "notes": notes, "graph_scaling": scaling}
+              "unavailable": unavailable, "rows": rows, "notes": notes, "memory": memory,
+              "graph_scaling": scaling}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -1,9 +1,10 @@
 """Model-level benchmark workloads in lazygrad (and numpy where natural): training steps,
-per-op overhead, the first call of a training step.
+per-op overhead, the first step of a training loop.
 
 The torch and tinygrad versions, the same architectures on the same data, are in
-tools/bench_others_models.py. Training steps run under `lg.jit` (the replay path is what a
-training loop uses). Each function returns median seconds a call.
+tools/bench_others_models.py. A training step runs under `lg.jit` (the replay path a training
+loop can use) or eagerly: the step written plainly, ending in `loss.item()` so that every step
+is computed, as a loop that prints its loss does. Timing functions return median seconds a call.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,9 +23,11 @@ from lazygrad import nn, optim
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_workloads import (
     D_MODEL,
+    DIGITS_WIDTH,
     HEADS,
     SEQ,
     VOCAB,
+    digits_data,
     median_time,
     mlp_data,
     ten_dependent_ops,
@@ -32,20 +36,22 @@ from bench_workloads import (
 
 # ---- MLP 784-256-10 train step ------------------------------------------------------------------
 
-def mlp_lazygrad(repeat: int, device: str) -> float:
+def mlp_step_fn(device: str, jit: bool = True):
     lg.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(device)
     opt = optim.SGD(model.parameters(), lr=0.01)
-    x_np, y_np = mlp_data()
-    x, y = lg.Tensor(x_np, device=device), lg.Tensor(y_np, device=device)
 
-    @lg.jit
     def step(x, y):
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return loss
+    return lg.jit(step) if jit else step, [lg.Tensor(a, device=device) for a in mlp_data()]
+
+
+def mlp_lazygrad(repeat: int, device: str) -> float:
+    step, (x, y) = mlp_step_fn(device)
     return median_time(lambda: step(x, y), repeat, warmup=3)
 
 
@@ -110,14 +116,13 @@ class TinyTransformer(nn.Module):
         return self.head(self.ln(x))
 
 
-def transformer_step_fn(device: str):
+def transformer_step_fn(device: str, jit: bool = True):
     lg.manual_seed(0)
     model = TinyTransformer().to(device)
     opt = optim.AdamW(model.parameters(), lr=1e-3)
     mask = lg.Tensor(np.triu(np.full((SEQ, SEQ), -np.inf, np.float32), 1), device=device)
     positions = lg.Tensor(np.arange(SEQ), device=device)
 
-    @lg.jit
     def step(idx, targets):
         opt.zero_grad()
         logits = model(idx, positions, mask)
@@ -125,8 +130,7 @@ def transformer_step_fn(device: str):
         loss.backward()
         opt.step()
         return loss
-    inputs = [lg.Tensor(a, device=device) for a in transformer_data()]
-    return step, inputs
+    return lg.jit(step) if jit else step, [lg.Tensor(a, device=device) for a in transformer_data()]
 
 
 def transformer_lazygrad(repeat: int, device: str) -> float:
@@ -134,14 +138,71 @@ def transformer_lazygrad(repeat: int, device: str) -> float:
     return median_time(lambda: step(idx, targets), repeat, warmup=3)
 
 
-def first_call_seconds(device: str) -> dict:
-    """The first training step of the transformer in a new process: cold (empty kernel cache)
-    and warm (the cache the cold run filled)."""
+# ---- the digits CNN of examples/train_digits.py, trained eagerly as there ------------------------
+
+class DigitsCNN(nn.Module):
+    """(N, 1, 8, 8) -> conv 3x3 -> relu -> pool -> conv 3x3 -> relu -> pool -> linear -> 10 logits."""
+
+    def __init__(self, width: int = DIGITS_WIDTH) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, width, 3, padding=1)
+        self.conv2 = nn.Conv2d(width, 2 * width, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.dropout = nn.Dropout(0.1)
+        self.fc = nn.Linear(2 * width * 2 * 2, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        return self.fc(self.dropout(x.flatten(1)))
+
+
+def cnn_step_fn(device: str):
+    lg.manual_seed(0)
+    model = DigitsCNN().to(device)
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step, [lg.Tensor(a, device=device) for a in digits_data()]
+
+
+# ---- eager steps and first steps ------------------------------------------------------------------
+
+def eager_step(key: str, device: str) -> Callable[[], float]:
+    """One eager training step of the model `key` names, its loss read back as a float."""
+    builders = {"mlp step eager": lambda: mlp_step_fn(device, jit=False),
+                "transformer step eager": lambda: transformer_step_fn(device, jit=False),
+                "cnn step eager": lambda: cnn_step_fn(device)}
+    step, inputs = builders[key]()
+    return lambda: step(*inputs).item()
+
+
+def eager_step_seconds(key: str, repeat: int, device: str) -> float:
+    return median_time(eager_step(key, device), repeat, warmup=3)
+
+
+def first_step(model: str, device: str) -> Callable[[], object]:
+    """The step whose first call a first-step row times: the transformer's under lg.jit, the
+    CNN's eager (as examples/train_digits.py runs by default)."""
+    if model == "transformer":
+        step, (idx, targets) = transformer_step_fn(device)
+        return lambda: step(idx, targets).numpy()
+    return eager_step("cnn step eager", device)
+
+
+def first_step_seconds(model: str, device: str) -> dict:
+    """The first training step of `model` in a new process: cold (an empty kernel cache in a
+    new temporary folder) and warm (the cache the cold run filled)."""
     tools = os.path.dirname(os.path.abspath(__file__))
     code = (f"import time, sys; sys.path.insert(0, {tools!r})\n"
             "import bench_models as b\n"
-            f"step, (i, t) = b.transformer_step_fn({device!r})\n"
-            "s = time.perf_counter(); step(i, t).numpy(); print(time.perf_counter() - s)\n")
+            f"step = b.first_step({model!r}, {device!r})\n"
+            "s = time.perf_counter(); step(); print(time.perf_counter() - s)\n")
     out = {}
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, LAZYGRAD_CACHE=cache)

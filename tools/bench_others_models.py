@@ -4,14 +4,18 @@ Same architectures, sizes and data as the lazygrad versions in tools/bench_model
 returns `(call, ops)`: `call()` runs one step and waits for it; `ops` is how many of the row's
 units one call holds (the jit tiny-op row times ten dependent ops a call). torch.compile wraps
 whole functions, training steps included (backward and the optimizer step), the way a user
-would; tinygrad runs training steps under TinyJit, as lazygrad does under lg.jit.
+would; tinygrad runs training steps under TinyJit, as lazygrad does under lg.jit. An eager
+step (a key ending in " eager") is the same step called plainly, its loss read back with
+`.item()`: tinygrad without TinyJit, torch.compile's column still the compiled step function.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import bench_workloads as bw
-from bench_workloads import BATCH, D_MODEL, HEADS, SEQ, VOCAB
+from bench_workloads import BATCH, D_MODEL, DIGITS_WIDTH, HEADS, SEQ, VOCAB
+
+STEPS = ("mlp step", "transformer step", "cnn step")  # each also as `KEY eager`
 
 
 def torch_model(torch, key: str, wrap: Callable[[Callable], Callable]) -> tuple[Callable, int]:
@@ -19,18 +23,12 @@ def torch_model(torch, key: str, wrap: Callable[[Callable], Callable]) -> tuple[
     import torch.nn as tnn
     import torch.nn.functional as tF
     torch.manual_seed(0)
-    if key == "mlp step":
-        model = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 10))
-        opt = torch.optim.SGD(model.parameters(), lr=0.01)
-        x, y = (torch.from_numpy(a) for a in bw.mlp_data())
-
-        def mlp_step():
-            opt.zero_grad()
-            tF.cross_entropy(model(x), y).backward()
-            opt.step()
-        return wrap(mlp_step), 1
-    if key == "transformer step":
-        return wrap(_torch_transformer_step(torch, tnn, tF)), 1
+    base = key.removesuffix(" eager")
+    if base in STEPS:
+        builders = {"mlp step": _torch_mlp_step, "transformer step": _torch_transformer_step,
+                    "cnn step": _torch_cnn_step}
+        step = wrap(builders[base](torch, tnn, tF))
+        return ((lambda: step().item()) if key.endswith(" eager") else step), 1
     x = torch.ones(16)
     if key == "tiny op":
         add = wrap(lambda x: x + 1)
@@ -39,6 +37,38 @@ def torch_model(torch, key: str, wrap: Callable[[Callable], Callable]) -> tuple[
         ten = wrap(bw.ten_dependent_ops)
         return (lambda: ten(x)), 10
     raise KeyError(f"no torch version of {key!r}")
+
+
+def _torch_mlp_step(torch, tnn, tF) -> Callable:
+    model = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = (torch.from_numpy(a) for a in bw.mlp_data())
+
+    def mlp_step():
+        opt.zero_grad()
+        loss = tF.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return mlp_step
+
+
+def _torch_cnn_step(torch, tnn, tF) -> Callable:
+    """bench_models.DigitsCNN in torch.nn: the same layers, Adam at the same rate."""
+    w = DIGITS_WIDTH
+    model = tnn.Sequential(tnn.Conv2d(1, w, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+                           tnn.Conv2d(w, 2 * w, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+                           tnn.Flatten(1), tnn.Dropout(0.1), tnn.Linear(2 * w * 2 * 2, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    x, y = (torch.from_numpy(a) for a in bw.digits_data())
+
+    def cnn_step():
+        loss = tF.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return cnn_step
 
 
 def _torch_transformer_step(torch, tnn, tF) -> Callable:
@@ -71,6 +101,7 @@ def _torch_transformer_step(torch, tnn, tF) -> Callable:
         loss = tF.cross_entropy(head(ln(x)).reshape(-1, VOCAB), targets.reshape(-1))
         loss.backward()
         opt.step()
+        return loss
     return transformer_step
 
 
@@ -89,22 +120,28 @@ def tinygrad_model(Tensor, device, key: str) -> tuple[Callable, int]:
             return out
         return call
 
-    if key in ("mlp step", "transformer step"):
-        model, inputs = _tinygrad_mlp(Tensor, nn) if key == "mlp step" else _tinygrad_transformer(Tensor, nn)
+    base, eager = key.removesuffix(" eager"), key.endswith(" eager")
+    if base in STEPS:
+        builders = {"mlp step": _tinygrad_mlp, "transformer step": _tinygrad_transformer, "cnn step": _tinygrad_cnn}
+        model, inputs = builders[base](Tensor, nn)
         params = nn.state.get_parameters(model)
-        opt = nn.optim.SGD(params, lr=0.01) if key == "mlp step" else nn.optim.AdamW(params, lr=1e-3)
+        optimizers = {"mlp step": lambda: nn.optim.SGD(params, lr=0.01),
+                      "transformer step": lambda: nn.optim.AdamW(params, lr=1e-3),
+                      "cnn step": lambda: nn.optim.Adam(params, lr=1e-2)}
+        opt = optimizers[base]()
 
-        @TinyJit
         def step(x, y):
             opt.zero_grad()
             loss = model.loss(x, y)
             loss.backward()
             opt.step()
             return loss.realize()
+        jitted = step if eager else TinyJit(step)
 
         def train_step():
             with Context(TRAINING=1):
-                return step(*inputs)
+                loss = jitted(*inputs)
+                return loss.item() if eager else loss
         return waited(train_step), 1
     x = Tensor.ones(16).contiguous().realize()
     if key == "tiny op":
@@ -125,6 +162,22 @@ def _tinygrad_mlp(Tensor, nn):
 
     x, y = bw.mlp_data()
     return MLP(), (Tensor(x).realize(), Tensor(y.astype("int32")).realize())
+
+
+def _tinygrad_cnn(Tensor, nn):
+    class CNN:
+        def __init__(self):
+            w = DIGITS_WIDTH
+            self.conv1, self.conv2 = nn.Conv2d(1, w, 3, padding=1), nn.Conv2d(w, 2 * w, 3, padding=1)
+            self.fc = nn.Linear(2 * w * 2 * 2, 10)
+
+        def loss(self, x, y):
+            x = self.conv1(x).relu().max_pool2d((2, 2))
+            x = self.conv2(x).relu().max_pool2d((2, 2))
+            return self.fc(x.flatten(1).dropout(0.1)).sparse_categorical_crossentropy(y)
+
+    x, y = bw.digits_data()
+    return CNN(), (Tensor(x).realize(), Tensor(y.astype("int32")).realize())
 
 
 def _tinygrad_transformer(Tensor, nn):

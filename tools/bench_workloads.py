@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 D_MODEL, HEADS, SEQ, BATCH, VOCAB = 128, 4, 64, 16, 64  # the transformer step
+DIGITS_BATCH, DIGITS_WIDTH = 64, 16  # the CNN of examples/train_digits.py, its batch size
+MEMORY_STEPS = 10  # training steps a peak-memory child runs
 N16 = 16 * 1024 * 1024
 
 
@@ -110,6 +112,13 @@ def _mlp_step_flops() -> float:
     return 3 * forward  # backward costs about twice the forward
 
 
+def _cnn_step_flops() -> float:
+    """Two 3x3 convolutions (8x8, then 4x4 after the pool) and the linear layer."""
+    w = DIGITS_WIDTH
+    forward = 2 * DIGITS_BATCH * (8 * 8 * w * 9 + 4 * 4 * 2 * w * w * 9 + 2 * w * 4 * 10)
+    return 3 * forward
+
+
 def _transformer_step_flops() -> float:
     """Dense layers plus the two attention matmuls, forward and backward (3x forward)."""
     dense = 2 * (4 * D_MODEL * D_MODEL + 2 * D_MODEL * 4 * D_MODEL) + D_MODEL * VOCAB
@@ -121,12 +130,24 @@ MODELS = [
     ModelWorkload("MLP 784-256-10 step (jit)", "mlp step", _mlp_step_flops(), Goal(min_torch_ratio=1)),
     ModelWorkload("transformer step (jit)", "transformer step", _transformer_step_flops(),
                   Goal(min_torch_ratio=0.5)),
+    ModelWorkload("MLP 784-256-10 step (eager)", "mlp step eager", _mlp_step_flops(), Goal(min_torch_ratio=1)),
+    ModelWorkload("transformer step (eager)", "transformer step eager", _transformer_step_flops(),
+                  Goal(min_torch_ratio=1)),
+    ModelWorkload("digits CNN step (eager)", "cnn step eager", _cnn_step_flops(), Goal(min_torch_ratio=1)),
     ModelWorkload("tiny op, realized one at a time", "tiny op", 0, Goal(max_seconds=100e-6)),
     ModelWorkload("tiny op, replayed under jit", "tiny op jit", 0, Goal(max_seconds=10e-6)),
-    ModelWorkload("transformer first call, cold", "first call cold", 0, Goal(max_seconds=10)),
+    ModelWorkload("transformer first call, cold", "first call cold", 0, Goal(max_seconds=5)),
     ModelWorkload("transformer first call, warm", "first call warm", 0, Goal(max_seconds=1)),
+    ModelWorkload("digits CNN first step, cold", "cnn first step cold", 0, Goal(max_seconds=5)),
+    ModelWorkload("digits CNN first step, warm", "cnn first step warm", 0, Goal(max_seconds=1)),
 ]
-LAZYGRAD_ONLY = {"first call cold", "first call warm"}  # lazygrad's own compile path and cache
+# lazygrad's own compile path and cache: {model: (cold key, warm key)}
+FIRST_STEPS = {"transformer": ("first call cold", "first call warm"),
+               "cnn": ("cnn first step cold", "cnn first step warm")}
+LAZYGRAD_ONLY = {key for keys in FIRST_STEPS.values() for key in keys}
+# The training steps without jit: timed against torch eager, and their peak memory compared
+# with torch eager's in a second table.
+EAGER_STEPS = ("mlp step eager", "transformer step eager", "cnn step eager")
 
 
 def ten_dependent_ops(x):
@@ -140,6 +161,12 @@ def ten_dependent_ops(x):
 def mlp_data() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     return rng.standard_normal((128, 784), dtype=np.float32), rng.integers(0, 10, 128)
+
+
+def digits_data() -> tuple[np.ndarray, np.ndarray]:
+    """A batch shaped as examples/train_digits.py's: (64, 1, 8, 8) images, labels 0..9."""
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((DIGITS_BATCH, 1, 8, 8), dtype=np.float32), rng.integers(0, 10, DIGITS_BATCH)
 
 
 def transformer_data() -> tuple[np.ndarray, np.ndarray]:
