@@ -29,7 +29,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "lazygrad"
 ORDER = ["api", "frontend", "engine", "schedule", "runtime", "codegen", "ir", "root"]
 FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug_tool": "frontend",
            "engine": "engine", "schedule": "schedule", "runtime": "runtime", "codegen": "codegen",
-           "ir": "ir", "utils": "frontend"}
+           "ir": "ir", "utils": "frontend", "distributed": "frontend"}
 ROOT_MODULES = {"dtypes", "errors", "config"}
 API_MODULES = {"autograd", "onnx"}  # public namespaces that torch programs import by their module path
 MAX_LINES = 400
