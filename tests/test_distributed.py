@@ -117,3 +117,15 @@ def test_distributed_sampler_gives_torchs_index_lists(size, replicas, shuffle, d
 def test_distributed_sampler_checks_its_rank():
     with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
         DistributedSampler(list(range(5)), num_replicas=3, rank=3)
+
+
+@needs_mpi
+def test_the_ddp_example_trains_on_two_ranks_in_step():
+    """examples/train_digits_ddp.py (local batch 64, as train_digits.py's test: the same kernels)."""
+    example = Path(__file__).parent.parent / "examples" / "train_digits_ddp.py"
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(example), "--batch-size", "128",
+           "--max-steps", "2"]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    found = dict(re.findall(r"rank (\d) step 2 loss \S+ params (\S+)", out.stdout))
+    assert set(found) == {"0", "1"} and found["0"] == found["1"], out.stdout  # the same parameters

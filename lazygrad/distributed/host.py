@@ -19,10 +19,12 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad.dtypes import DType, storage_np
+from lazygrad.engine.jit import JitError, capturing
 from lazygrad.engine.realize import buffer_node
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import realize
+from lazygrad.ir.node import user_location
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import get_device
 
@@ -44,6 +46,9 @@ def send_array(tensors, keep: list) -> np.ndarray:
     """The contents of one tensor (or several, concatenated: a DDP bucket) as a flat host array
     of storage words, realized in one schedule. A realized tensor on a host device gives its
     buffer itself, no copy; a view is gathered into a contiguous buffer first."""
+    if capturing():
+        raise JitError(f"a lazygrad.distributed collective ran inside lg.jit (at {user_location()}); its MPI "
+                       "step cannot be recorded and a replay would skip it: call it outside the jitted function")
     many = not isinstance(tensors, TensorBase)
     group = list(tensors) if many else [tensors]
     flat = [t.detach().contiguous() for t in group]

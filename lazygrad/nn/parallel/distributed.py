@@ -16,6 +16,7 @@ writes the averages back (one schedule). What that overlap is worth: docs/distri
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -69,6 +70,9 @@ class DistributedDataParallel(Module):
         self.find_unused_parameters = find_unused_parameters
         self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
         self.require_backward_grad_sync = True
+        # seconds in the gradient hook ("reduce": realizing the buckets, all-reducing, writing
+        # back) and of that waiting for MPI after the last bucket started ("wait"); tools/bench_distributed.py
+        object.__setattr__(self, "timing", {"reduce": 0.0, "wait": 0.0, "steps": 0})
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         object.__setattr__(self, "_names", [n for n, _ in named])
         object.__setattr__(self, "_params", [p for _, p in named])
@@ -105,6 +109,7 @@ class DistributedDataParallel(Module):
         if not self.require_backward_grad_sync:
             return
         g, MPI = self.process_group, _mpi()
+        began = time.perf_counter()
         used = np.array([x is not None for x in grads], np.int32)
         if not used.all() and not self.find_unused_parameters:
             names = ", ".join(n for n, u in zip(self._names, used) if not u)
@@ -125,7 +130,9 @@ class DistributedDataParallel(Module):
             requests.append(g.comm.Iallreduce(words, land.words, mpi_op(MPI, ReduceOp.SUM, params[0].dtype)))
             landed.append((bucket, land))
             MPI.Request.Testall(requests)  # lets MPI progress the buckets already started
+        waiting = time.perf_counter()
         Work(g, "DistributedDataParallel gradient all-reduce", requests, keep=(keep, landed)).wait()
+        self.timing["wait"] += time.perf_counter() - waiting
         if not self.find_unused_parameters:
             everywhere = used
         writes = []
@@ -143,3 +150,5 @@ class DistributedDataParallel(Module):
                 else:
                     writes.append((p.grad, value))
         write_back(writes)
+        self.timing["reduce"] += time.perf_counter() - began
+        self.timing["steps"] += 1
