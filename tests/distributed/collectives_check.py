@@ -105,6 +105,10 @@ p = lg.tensor(base(r, lg.float32).astype(np.float32), device="python")
 dist.all_reduce(p, op=ReduceOp.MAX)
 expect(p.numpy(), np.stack([base(q, lg.float32) for q in range(n)]).max(0), "python device")
 assert p.device == "python"
+if any(d.name == "opencl" and d.available for d in lg.devices()):  # staged through the host
+    q = lg.tensor([1.0, 2.0], device="opencl") * (r + 1)
+    dist.all_reduce(q)
+    expect(q.numpy(), np.array([1.0, 2.0]) * n * (n + 1) / 2, "opencl device")
 dist.barrier()
 objs = [None] * n
 dist.all_gather_object(objs, {"rank": r})
