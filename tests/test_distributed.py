@@ -129,3 +129,25 @@ def test_the_ddp_example_trains_on_two_ranks_in_step():
     assert out.returncode == 0, out.stdout + out.stderr
     found = dict(re.findall(r"rank (\d) step 2 loss \S+ params (\S+)", out.stdout))
     assert set(found) == {"0", "1"} and found["0"] == found["1"], out.stdout  # the same parameters
+
+
+def test_multi_grad_hook_runs_once_after_backward_with_none_for_unreached():
+    """DDP's trigger (frontend/grad_hooks.py), torch.autograd.graph.register_multi_grad_hook's
+    mode="all": once per backward, this backward's gradients, None where not reached."""
+    torch = pytest.importorskip("torch")
+    from lazygrad.frontend.grad_hooks import register_multi_grad_hook
+    seen, theirs = [], []
+    a, b, c = (lg.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    ta, tb, tc = (torch.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    handle = register_multi_grad_hook([a, b, c], lambda gs: seen.append([None if g is None else g.tolist() for g in gs]))
+    torch.autograd.graph.register_multi_grad_hook(
+        [ta, tb, tc], lambda gs: theirs.append([None if g is None else g.tolist() for g in gs]))
+    (a * 3 + b * b).sum().backward()
+    (a * 2).sum().backward()
+    (ta * 3 + tb * tb).sum().backward()
+    (ta * 2).sum().backward()
+    assert seen == theirs == [[[3.0, 3.0], [2.0, 4.0], None], [[2.0, 2.0], None, None]]
+    assert a.grad.tolist() == [5.0, 5.0]  # .grad still accumulates
+    handle.remove()
+    (a * 2).sum().backward()
+    assert len(seen) == 2

@@ -10,9 +10,12 @@ wait for it, so the process aborts the MPI job when it exits (every rank then en
 from __future__ import annotations
 
 import atexit
+import sys
 import time
 
+from lazygrad.config import settings
 from lazygrad.distributed.group import DistBackendError, ProcessGroup, _mpi
+from lazygrad.ir.node import user_location
 
 
 class Work:
@@ -24,9 +27,15 @@ class Work:
         self._keep = keep  # buffers MPI reads or writes: alive until completion
         self._statuses = statuses
         self._done, self._result = False, None
+        # LAZYGRAD_DEBUG >= 1 prints each collective beside the kernels, with the user's line
+        self._debug = (time.perf_counter(), user_location()) if settings.debug >= 1 else None
 
     def _complete(self) -> None:
         self._done = True
+        if self._debug is not None:
+            began, loc = self._debug
+            print(f"*** mpi     {self.what:<28} {(time.perf_counter() - began) * 1e3:9.3f} ms on ranks "
+                  f"{self.group.ranks}  ({loc})", file=sys.stderr)
         if self._finish is not None:
             self._result = self._finish()
         self._keep = self._requests = self._finish = None
