@@ -82,6 +82,17 @@ def test_mismatched_shapes_raise_in_debug_mode(tmp_path):
         in out.stderr
 
 
+@needs_mpi
+def test_a_launcher_disagreeing_with_mpi_is_refused(tmp_path):
+    script = tmp_path / "ranks.py"
+    script.write_text("import lazygrad.distributed as dist\ndist.init_process_group('mpi')\n")
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "WORLD_SIZE": "3"})
+    assert out.returncode != 0
+    assert "ValueError: init_process_group: WORLD_SIZE=3 but MPI says 2" in out.stderr
+
+
 def test_collectives_before_init_raise_torchs_error():
     assert not dist.is_initialized()
     for call in (lambda: dist.all_reduce(lg.ones(2)), dist.get_rank, dist.get_world_size, dist.barrier,

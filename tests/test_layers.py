@@ -5,7 +5,7 @@ downstream of it, never one upstream. Upstream to downstream:
 
     api        lazygrad/__init__.py: the public names, gathered from every layer; autograd.py:
                torch.autograd's public names (`from lazygrad.autograd import Function`)
-    frontend   frontend/, nn/, optim/, utils/, debug_tool/ (a tool: it may read any layer)
+    frontend   frontend/, nn/, optim/, utils/, distributed/, debug_tool/ (a tool: it may read any layer)
     engine     engine/: realize, jit's recorder, search, the caches of realized values
     schedule   schedule/: fusion decisions, Kernel IR, remembered schedules
     runtime    runtime/: devices; a device bundles its renderer, so it reads codegen/
