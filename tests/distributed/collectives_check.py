@@ -9,7 +9,9 @@ from lazygrad.distributed import ReduceOp
 
 dist.init_process_group("mpi")
 r, n = dist.get_rank(), dist.get_world_size()
-DTYPES = [lg.bool, lg.uint8, lg.int8, lg.int16, lg.int32, lg.int64, lg.float16, lg.bfloat16, lg.float32, lg.float64]
+DTYPES = [lg.bool, lg.uint8, lg.int8, lg.int16, lg.uint16, lg.int32, lg.uint32, lg.int64, lg.uint64, lg.float16,
+          lg.bfloat16, lg.float32, lg.float64]  # every dtype lazygrad has (dtypes.ALL_DTYPES)
+assert set(DTYPES) == set(lg.dtypes.ALL_DTYPES), 'a new dtype: add it here'
 checks = 0
 
 
