@@ -101,6 +101,19 @@ def test_collectives_before_init_raise_torchs_error():
             call()
 
 
+def test_the_default_timeout_is_torchs_or_the_setting():
+    from datetime import timedelta
+
+    from lazygrad import config
+    from lazygrad.distributed.group import _default_timeout
+    with config.override(dist_timeout=None):
+        assert _default_timeout() == timedelta(minutes=30)
+    with config.override(dist_timeout="2.5"):
+        assert _default_timeout() == timedelta(seconds=2.5)
+    with config.override(dist_timeout="soon"), pytest.raises(ValueError, match="LAZYGRAD_DIST_TIMEOUT='soon'"):
+        _default_timeout()
+
+
 def test_importing_lazygrad_does_not_import_mpi():
     code = "import sys, lazygrad; assert lazygrad.distributed.ReduceOp.SUM; print('mpi4py' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -63,6 +63,22 @@ for accumulate in (False, True):
     params_equal_everywhere(ddp, f"accumulate={accumulate}")
 assert list(ddp.state_dict())[:2] == ["module.0.weight", "module.0.bias"], list(ddp.state_dict())
 
+# buffers come from rank 0 at construction and before each training forward
+bn = nn.BatchNorm1d(6)
+with lg.no_grad():
+    bn.running_mean.add_(float(r))
+wrapped = DDP(bn)
+if not np.array_equal(bn.running_mean.numpy(), np.zeros(6, np.float32)):
+    fail("buffers were not broadcast from rank 0")
+with lg.no_grad():
+    bn.running_var.add_(float(r))
+wrapped(lg.tensor(X[0, 0]))
+# rank 0's running_var (1) went into every rank's forward: all update it alike from their batch
+rows = [None] * n
+dist.all_gather_object(rows, bn.running_var.numpy().tobytes())
+if any(x != rows[0] for x in rows):
+    fail("buffers were not broadcast before the forward")
+
 
 class Branchy(nn.Module):
     def __init__(self):
