@@ -93,6 +93,14 @@ def test_a_launcher_disagreeing_with_mpi_is_refused(tmp_path):
     assert "ValueError: init_process_group: WORLD_SIZE=3 but MPI says 2" in out.stderr
 
 
+@needs_mpi
+def test_a_process_started_by_torchrun_is_told_to_use_mpi():
+    code = "import lazygrad.distributed as dist; dist.init_process_group()"
+    env = {**os.environ, "WORLD_SIZE": "2", "RANK": "1", "MASTER_ADDR": "localhost"}
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, timeout=60)
+    assert "ValueError: init_process_group: WORLD_SIZE=2 but this process is an MPI world of one" in out.stderr
+
+
 def test_collectives_before_init_raise_torchs_error():
     assert not dist.is_initialized()
     for call in (lambda: dist.all_reduce(lg.ones(2)), dist.get_rank, dist.get_world_size, dist.barrier,

@@ -135,6 +135,11 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got {type(timeout).__name__}")
     MPI = _mpi()
     comm = MPI.COMM_WORLD
+    if settings.world_size.strip() not in ("", "1") and comm.Get_size() == 1:
+        where = f" (MASTER_ADDR={settings.master_addr})" if settings.master_addr.strip() else ""
+        raise ValueError(f"init_process_group: WORLD_SIZE={settings.world_size} but this process is an MPI world of "
+                         f"one: it was started by torchrun or another launcher{where}, not by MPI. lazygrad's "
+                         "collectives run on MPI: launch with python -m lazygrad.distributed.run -n N, mpiexec or srun")
     for var, given in (("RANK", settings.rank), ("WORLD_SIZE", settings.world_size)):
         if given.strip():
             value = comm.Get_rank() if var == "RANK" else comm.Get_size()
