@@ -100,6 +100,12 @@ else:
     assert res is None and dist.get_rank(evens) == -1
     expect(t.numpy(), np.full(2, float(r)), "non-member untouched")
 # a non-contiguous input, the python device
+whole = lg.arange(12.0).reshape(3, 4).realize()
+column = whole[:, 1]  # a view: its storage is whole's, which sees the write (torch)
+dist.all_reduce(column)
+want = np.arange(12.0).reshape(3, 4)
+want[:, 1] *= n
+expect(whole.numpy(), want, "all_reduce into a view of a realized tensor")
 t = lg.arange(6.0).reshape(2, 3).T + r
 dist.all_reduce(t)
 expect(t.numpy(), sum(np.arange(6.0).reshape(2, 3).T + q for q in range(n)), "transposed input")
