@@ -183,3 +183,17 @@ def test_multi_grad_hook_runs_once_after_backward_with_none_for_unreached():
     handle.remove()
     (a * 2).sum().backward()
     assert len(seen) == 2
+
+
+def test_the_launcher_finds_mpiexec_beside_python_then_on_path_or_says_what_to_install(tmp_path, monkeypatch):
+    from lazygrad.distributed import run
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SystemExit, match=r"no mpiexec next to .*bin/python or on PATH; install one with pip install"):
+        run.find_mpiexec()
+    beside = tmp_path / "bin" / "mpiexec"
+    beside.write_text("")
+    assert run.command(["-n", "3", "train.py", "--lr", "1"]) == [str(beside), "-n", "3", sys.executable, "train.py",
+                                                                  "--lr", "1"]
+    assert run.command(["-n", "2", "-m", "pkg.train"])[3:] == [sys.executable, "-m", "pkg.train"]
