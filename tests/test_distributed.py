@@ -61,6 +61,16 @@ def test_a_rank_that_dies_ends_the_job_promptly():
 
 
 @needs_mpi
+def test_an_uncaught_exception_on_one_rank_ends_the_job_at_once_naming_the_rank():
+    start = time.monotonic()
+    out = launch(2, "dead_rank.py", "raise", timeout=60)
+    assert out.returncode != 0 and time.monotonic() - start < 20  # not the 2 s timeout: at once
+    assert "ValueError: a bug on rank 1" in out.stderr
+    assert "lazygrad.distributed: rank 1 of 2 failed (ValueError); aborting the MPI job" in out.stderr
+    assert "DistBackendError" not in out.stderr
+
+
+@needs_mpi
 def test_a_rank_that_hangs_makes_the_others_raise_within_the_timeout():
     start = time.monotonic()
     out = launch(2, "dead_rank.py", "hang", timeout=60)

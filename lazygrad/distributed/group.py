@@ -11,6 +11,7 @@ means two launchers disagree, and guessing which one is right would be a silent 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from datetime import timedelta
 from enum import Enum
 from typing import ClassVar
@@ -66,6 +67,7 @@ class ProcessGroup:
 class _World:
     """The default group, once init_process_group ran (torch's _world)."""
     default: ProcessGroup | None = None
+    excepthook = None  # sys.excepthook before init_process_group installed _abort_on_uncaught
     groups: ClassVar[list[ProcessGroup]] = []
 
 
@@ -151,11 +153,27 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     _World.default = ProcessGroup(comm, list(range(comm.Get_size())), timeout or _default_timeout(),
                                   group_name or "default_pg")
     _World.groups = [_World.default]
+    _World.excepthook = sys.excepthook
+    sys.excepthook = _abort_on_uncaught
+
+
+def _abort_on_uncaught(kind, value, traceback) -> None:
+    """An uncaught exception on one rank ends the whole MPI job at once (as torchrun stops the
+    other workers): otherwise this rank would wait in MPI_Finalize and the others in their next
+    collective, until the timeout (30 minutes by default)."""
+    (_World.excepthook or sys.__excepthook__)(kind, value, traceback)
+    MPI = _mpi()
+    sys.stderr.write(f"lazygrad.distributed: rank {MPI.COMM_WORLD.Get_rank()} of {MPI.COMM_WORLD.Get_size()} "
+                     f"failed ({kind.__name__}); aborting the MPI job so that the other ranks stop too\n")
+    sys.stderr.flush()
+    MPI.COMM_WORLD.Abort(1)
 
 
 def destroy_process_group(group: ProcessGroup | None = None) -> None:
     """Free a group's communicator; without a group, every group and the default one."""
     if group is None:
+        if sys.excepthook is _abort_on_uncaught:
+            sys.excepthook = _World.excepthook or sys.__excepthook__
         for g in _World.groups:
             if g.comm is not None:
                 g.comm.Free()

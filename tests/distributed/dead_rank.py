@@ -1,4 +1,5 @@
-"""Run under mpiexec -n 2 with argv[1] = "exit" (rank 1 dies) or "hang" (rank 1 never joins)."""
+"""Run under mpiexec -n 2 with argv[1] = "exit" (rank 1 dies), "raise" (an uncaught exception on
+rank 1) or "hang" (rank 1 never joins)."""
 import os
 import sys
 import time
@@ -13,6 +14,8 @@ dist.all_reduce(t)  # everyone joins once: a working job
 if dist.get_rank() == 1:
     if sys.argv[1] == "exit":
         os._exit(7)
+    if sys.argv[1] == "raise":
+        raise ValueError("a bug on rank 1")
     time.sleep(60)
 start = time.monotonic()
 try:
