@@ -16,14 +16,14 @@ import numpy as np
 from lazygrad.distributed.group import get_rank, get_world_size, is_available
 from lazygrad.utils.data.sampler import Sampler
 
-_RANDPERM_32 = (1 << 32) // 20  # torch switches to 64-bit draws for longer permutations
+_RANDPERM_32 = (1 << 32) // 20  # longer permutations were not checked against torch's
 
 
 def torch_randperm(n: int, seed: int) -> list[int]:
     """torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist() on the CPU."""
     if n >= _RANDPERM_32:
-        raise NotImplementedError(f"DistributedSampler: shuffling {n} indices (torch's 64-bit randperm draws) "
-                                  f"is not implemented; datasets under {_RANDPERM_32} items are")
+        raise NotImplementedError(f"DistributedSampler: shuffling {n} indices as torch.randperm does is not "
+                                  f"implemented (checked for datasets under {_RANDPERM_32} items)")
     bits = np.random.MT19937(0)
     bits._legacy_seeding(seed & 0xFFFFFFFF)  # torch's mt19937 takes the seed's low 32 bits
     draws = bits.random_raw(max(n - 1, 0)).tolist()
