@@ -23,7 +23,7 @@ def torch_randperm(n: int, seed: int) -> list[int]:
     """torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist() on the CPU."""
     if n >= _RANDPERM_32:
         raise NotImplementedError(f"DistributedSampler: shuffling {n} indices as torch.randperm does is not "
-                                  f"implemented (checked for datasets under {_RANDPERM_32} items)")
+                                  f"implemented for {_RANDPERM_32} items or more")
     bits = np.random.MT19937(0)
     bits._legacy_seeding(seed & 0xFFFFFFFF)  # torch's mt19937 takes the seed's low 32 bits
     draws = bits.random_raw(max(n - 1, 0)).tolist()
