@@ -71,6 +71,16 @@ SETTINGS = (
             "gpu: render every OpenCL kernel as for a GPU, whatever the device is"),
     Setting("CC", "cc", "text", "the first of cc, gcc, clang",
             "the C compiler of the c device, with any arguments (split as make does): gcc -O0, ccache gcc"),
+    Setting("LAZYGRAD_DIST_TIMEOUT", "dist_timeout", "text", "1800",
+            "seconds a lazygrad.distributed collective waits for its peers before it raises (torch's 30 min)"),
+    Setting("TORCH_DISTRIBUTED_DEBUG", "torch_distributed_debug", "text", "OFF",
+            "DETAIL: every collective first all-gathers shapes and dtypes and raises on a mismatch"),
+    Setting("RANK", "rank", "text", "unset",
+            "torchrun's rank of this process; under MPI it must agree with MPI's rank"),
+    Setting("WORLD_SIZE", "world_size", "text", "unset",
+            "torchrun's number of processes; under MPI it must agree with MPI's size"),
+    Setting("MASTER_ADDR", "master_addr", "text", "unset",
+            "torchrun's rendezvous host; read only to say it is not used (MPI launches the ranks)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

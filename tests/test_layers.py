@@ -5,7 +5,7 @@ downstream of it, never one upstream. Upstream to downstream:
 
     api        lazygrad/__init__.py: the public names, gathered from every layer; autograd.py:
                torch.autograd's public names (`from lazygrad.autograd import Function`)
-    frontend   frontend/, nn/, optim/, utils/, debug_tool/ (a tool: it may read any layer)
+    frontend   frontend/, nn/, optim/, utils/, distributed/, debug_tool/ (a tool: it may read any layer)
     engine     engine/: realize, jit's recorder, search, the caches of realized values
     schedule   schedule/: fusion decisions, Kernel IR, remembered schedules
     runtime    runtime/: devices; a device bundles its renderer, so it reads codegen/
@@ -29,7 +29,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "lazygrad"
 ORDER = ["api", "frontend", "engine", "schedule", "runtime", "codegen", "ir", "root"]
 FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug_tool": "frontend",
            "engine": "engine", "schedule": "schedule", "runtime": "runtime", "codegen": "codegen",
-           "ir": "ir", "utils": "frontend", "distributions": "frontend"}
+           "ir": "ir", "utils": "frontend", "distributions": "frontend", "distributed": "frontend"}
 ROOT_MODULES = {"dtypes", "errors", "config"}
 API_MODULES = {"autograd", "onnx"}  # public namespaces that torch programs import by their module path
 MAX_LINES = 400

@@ -12,6 +12,7 @@ import weakref
 
 from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
+from lazygrad.frontend.grad_hooks import run_grad_hooks
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.ir.gradient import add, const, declare_twin, gradient_nodes, path_targets
@@ -351,7 +352,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     if not _retains(retain_graph, create_graph):
         release_saved_values(through)
     keep = create_graph and is_grad_enabled()
+    made = {}
     for st, g in by_storage.items():
         for t in leaves[st]:
             total = g if t.grad is None else add(t.grad.node, g)
             t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
+            if "_multi_grad_hooks" in t.__dict__:
+                made[id(t)] = (t, t._new(g if keep else make(Op.DETACH, (g,)), keep))
+    if made:
+        run_grad_hooks(made)  # (frontend/grad_hooks.py: DistributedDataParallel starts here)

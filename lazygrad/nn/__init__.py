@@ -5,3 +5,7 @@ from lazygrad.nn.modules import __all__ as _modules_all
 from lazygrad.nn.parameter import Parameter
 
 __all__ = ["Parameter", "functional", "init", "utils"] + list(_modules_all)
+
+from lazygrad.nn import parallel  # torch.nn.parallel (imports lazygrad.distributed, never mpi4py)
+
+__all__ += ["parallel"]

@@ -22,6 +22,7 @@ from lazygrad.utils.data.dataset import (
     TensorDataset,
     random_split,
 )
+from lazygrad.utils.data.distributed import DistributedSampler
 from lazygrad.utils.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -37,6 +38,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "IterableDataset",
     "RandomSampler",
     "Sampler",

@@ -1,0 +1,56 @@
+"""lazygrad.distributed: torch.distributed's names on MPI (pip install 'lazygrad[distributed]').
+
+Launch N processes with `python -m lazygrad.distributed.run -n N script.py`, `mpiexec -n N
+python script.py` or `srun`; each calls init_process_group(). Importing this package does not
+import mpi4py (init_process_group does), so `import lazygrad` needs no MPI. How collectives
+run, what overlaps and what it costs: docs/distributed.md.
+"""
+from lazygrad.distributed.collectives import (
+    all_gather,
+    all_gather_into_tensor,
+    all_reduce,
+    broadcast,
+    reduce,
+    reduce_scatter_tensor,
+)
+from lazygrad.distributed.group import (
+    DistBackendError,
+    DistError,
+    GroupMember,
+    ProcessGroup,
+    ReduceOp,
+    destroy_process_group,
+    get_backend,
+    get_global_rank,
+    get_group_rank,
+    get_process_group_ranks,
+    get_rank,
+    get_world_size,
+    init_process_group,
+    is_available,
+    is_initialized,
+    is_mpi_available,
+    new_group,
+)
+from lazygrad.distributed.rooted import (
+    all_gather_object,
+    barrier,
+    broadcast_object_list,
+    gather,
+    irecv,
+    isend,
+    monitored_barrier,
+    recv,
+    scatter,
+    send,
+)
+from lazygrad.distributed.work import Work
+
+__all__ = [
+    "DistBackendError", "DistError", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
+    "all_gather_into_tensor", "all_gather_object", "all_reduce", "barrier", "broadcast", "broadcast_object_list",
+    "destroy_process_group", "gather", "get_backend", "get_global_rank", "get_group_rank",
+    "get_process_group_ranks", "get_rank", "get_world_size", "init_process_group", "irecv", "is_available",
+    "is_initialized", "is_mpi_available", "isend", "monitored_barrier", "new_group", "recv", "reduce",
+    "reduce_scatter_tensor", "scatter", "send",
+]

@@ -1,0 +1,98 @@
+"""Tensors as host bytes for MPI, and results written back as new versions of their storage.
+
+A collective realizes its input, hands MPI the bytes of the realized buffer and writes the
+result into the tensor with `assign` (frontend/tensor_inplace.py), the same machinery as
+`copy_`: the storage gets a new version, views of it see the result, graphs built before keep
+the old version, and a backward that saved the old value raises torch's "modified by an
+inplace operation" error. The write runs under no_grad, as torch's collectives are invisible to
+autograd.
+
+Copies: on a device whose memory is host memory (`c`, `python`: the allocator's handle is a
+numpy array) MPI reads the realized buffer and writes a fresh buffer directly, with no copy
+on either side; the one copy left is the assign kernel that moves the result into the tensor's
+own storage (MPI cannot write there: graphs may still read the old version). Elsewhere
+(`opencl`) the bytes go through the host: a copy out and a copy in.
+bfloat16 travels as its raw 16-bit words (storage_np).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lazygrad.dtypes import DType, storage_np
+from lazygrad.engine.jit import JitError, capturing
+from lazygrad.engine.realize import buffer_node
+from lazygrad.frontend.grad_mode import no_grad
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_storage import realize
+from lazygrad.ir.node import user_location
+from lazygrad.runtime.buffer import Buffer
+from lazygrad.runtime.registry import get_device
+
+
+def check_tensor(t, what: str) -> None:
+    if not isinstance(t, TensorBase):
+        raise TypeError(f"{what}: expected a Tensor, got {type(t).__name__}")
+
+
+def _host_words(buf: Buffer) -> np.ndarray | None:
+    """The buffer's memory as a numpy array of its storage words, where it lives on the host."""
+    handle = buf.handle
+    if isinstance(handle, np.ndarray) and handle.dtype == np.uint8 and handle.flags.c_contiguous:
+        return handle[: buf.nbytes].view(storage_np(buf.dtype))
+    return None
+
+
+def send_array(tensors, keep: list) -> np.ndarray:
+    """The contents of one tensor (or several, concatenated: a DDP bucket) as a flat host array
+    of storage words, realized in one schedule. A realized tensor on a host device gives its
+    buffer itself, no copy; a view is gathered into a contiguous buffer first."""
+    if capturing():
+        raise JitError(f"a lazygrad.distributed collective ran inside lg.jit (at {user_location()}); its MPI "
+                       "step cannot be recorded and a replay would skip it: call it outside the jitted function")
+    many = not isinstance(tensors, TensorBase)
+    group = list(tensors) if many else [tensors]
+    flat = [t.detach().contiguous() for t in group]
+    realize(*flat)
+    keep.extend(flat)  # MPI reads their memory until the operation completes: keep it allocated
+    parts = []
+    for t in flat:
+        buf, n = t._buffer_node().buffer, t.numel()
+        words = _host_words(buf)
+        parts.append(words[:n] if words is not None else _raw_words(buf, n))
+    if not many:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def _raw_words(buf: Buffer, n: int) -> np.ndarray:
+    """The first n storage words of a buffer off the host (one copy out)."""
+    return get_device(buf.device).allocator.copyout(buf.handle, buf.nbytes).view(storage_np(buf.dtype))[:n]
+
+
+class Landing:
+    """Where MPI writes a result: a fresh buffer on the tensor's device. `words` is the host
+    array MPI writes (the buffer itself on a host device, else a staging array)."""
+
+    def __init__(self, device: str, dtype: DType, size: int) -> None:
+        self.buffer = Buffer(device, size, dtype)
+        words = _host_words(self.buffer)
+        self.staged = words is None
+        self.words = np.empty(size, storage_np(dtype)) if self.staged else words
+
+    def tensor(self, like, shape):
+        """The landed result as a tensor of `shape` (the staging array copied in first)."""
+        if self.staged:
+            get_device(self.buffer.device).allocator.copyin(self.buffer.handle,
+                                                              memoryview(self.words.view(np.uint8)))
+        self.buffer.storage.owned = True
+        return like._new(buffer_node(self.buffer, tuple(shape)))
+
+
+def write_back(pairs) -> None:
+    """Each target takes its value as a new version of its storage (assign, as copy_ does),
+    all in one schedule."""
+    pairs = list(pairs)
+    with no_grad():
+        for target, value in pairs:
+            target.assign(value, _replaces=True)
+        realize(*[t for t, _ in pairs])

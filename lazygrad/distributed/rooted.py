@@ -1,0 +1,149 @@
+"""gather, scatter (one root), send/recv/isend/irecv (two ranks), barrier, and the object
+collectives (pickled Python objects, as torch's all_gather_object and broadcast_object_list)."""
+from __future__ import annotations
+
+import numpy as np
+
+from lazygrad.distributed import checks
+from lazygrad.distributed.collectives import _check_like, _group, _root, _sig
+from lazygrad.distributed.group import ProcessGroup, _mpi, resolve
+from lazygrad.distributed.host import Landing, check_tensor, send_array, write_back
+from lazygrad.distributed.work import start
+
+
+def gather(tensor, gather_list: list | None = None, dst: int | None = None, group: ProcessGroup | None = None,
+           async_op: bool = False, group_dst: int | None = None):
+    """dst's gather_list[r] takes rank r's tensor; the other ranks give no list."""
+    check_tensor(tensor, "gather")
+    g = _group(group)
+    if g is None:
+        return None
+    root = _root(g, 0 if dst is None and group_dst is None else dst, group_dst, "gather")
+    mine = g.rank() == root
+    if mine and (gather_list is None or len(gather_list) != g.size()):
+        raise ValueError(f"gather: the destination rank needs a gather_list of {g.size()} tensors")
+    if not mine and gather_list:
+        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
+    for t in gather_list or ():
+        _check_like(t, tensor, "gather")
+    checks.check_same(g, f"gather(dst={root})", _sig(tensor))
+    keep: list = []
+    words = send_array(tensor, keep)
+    land = Landing(tensor.device, tensor.dtype, words.size * g.size()) if mine else None
+    req = g.comm.Igather(words.view(np.uint8), land.words.view(np.uint8) if mine else None, root)
+
+    def finish():
+        if mine:
+            rows = land.tensor(tensor, (g.size(), tensor.numel()))
+            write_back((t, rows[i].reshape(t.shape)) for i, t in enumerate(gather_list))
+    return start(g, "gather", [req], finish, (keep, land), async_op)
+
+
+def scatter(tensor, scatter_list: list | None = None, src: int | None = None, group: ProcessGroup | None = None,
+            async_op: bool = False, group_src: int | None = None):
+    """Rank r's tensor takes src's scatter_list[r]."""
+    check_tensor(tensor, "scatter")
+    g = _group(group)
+    if g is None:
+        return None
+    root = _root(g, 0 if src is None and group_src is None else src, group_src, "scatter")
+    mine = g.rank() == root
+    if mine and (scatter_list is None or len(scatter_list) != g.size()):
+        raise ValueError(f"scatter: the source rank needs a scatter_list of {g.size()} tensors")
+    if not mine and scatter_list:
+        raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
+    for t in scatter_list or ():
+        _check_like(t, tensor, "scatter")
+        if t.numel() != tensor.numel():
+            raise ValueError(f"scatter: scatter_list tensors of shape {tuple(t.shape)} do not fit the output "
+                             f"of shape {tuple(tensor.shape)}")
+    checks.check_same(g, f"scatter(src={root})", _sig(tensor))
+    keep: list = []
+    words = send_array(scatter_list, keep) if mine else None
+    land = Landing(tensor.device, tensor.dtype, tensor.numel())
+    req = g.comm.Iscatter(words.view(np.uint8) if mine else None, land.words.view(np.uint8), root)
+    return start(g, "scatter", [req], lambda: write_back([(tensor, land.tensor(tensor, tensor.shape))]),
+                 (keep, land), async_op)
+
+
+def isend(tensor, dst: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
+          group_dst: int | None = None):
+    check_tensor(tensor, "isend")
+    g = _group(group)
+    if g is None:
+        return None
+    peer = _root(g, dst, group_dst, "isend")
+    keep: list = []
+    words = send_array(tensor, keep)
+    return start(g, f"send to rank {g.ranks[peer]}", [g.comm.Isend(words.view(np.uint8), peer, tag)], None, keep,
+                 async_op=True)
+
+
+def irecv(tensor, src: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
+          group_src: int | None = None):
+    """Receive into tensor from src (any rank when None); wait() then the work's result() is
+    the sender's global rank."""
+    check_tensor(tensor, "irecv")
+    g = _group(group)
+    if g is None:
+        return None
+    MPI = _mpi()
+    peer = MPI.ANY_SOURCE if src is None and group_src is None else _root(g, src, group_src, "irecv")
+    land = Landing(tensor.device, tensor.dtype, tensor.numel())
+    status = MPI.Status()
+    req = g.comm.Irecv(land.words.view(np.uint8), peer, tag)
+
+    def finish():
+        got = status.Get_count(MPI.BYTE)
+        if got != land.words.nbytes:
+            raise RuntimeError(f"recv: expected {land.words.nbytes} bytes for a tensor of shape {tuple(tensor.shape)} "
+                               f"({tensor.dtype.name}), rank {g.ranks[status.Get_source()]} sent {got}")
+        write_back([(tensor, land.tensor(tensor, tensor.shape))])
+        return g.ranks[status.Get_source()]
+    where = "any rank" if peer == MPI.ANY_SOURCE else f"rank {g.ranks[peer]}"
+    return start(g, f"recv from {where}", [req], finish, land, async_op=True, statuses=[status])
+
+
+def send(tensor, dst: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
+         group_dst: int | None = None) -> None:
+    work = isend(tensor, dst, group, tag, group_dst)
+    if work is not None:
+        work.wait()
+
+
+def recv(tensor, src: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
+         group_src: int | None = None) -> int:
+    work = irecv(tensor, src, group, tag, group_src)
+    return -1 if work is None else work.result()
+
+
+def barrier(group: ProcessGroup | None = None, async_op: bool = False, device_ids=None, timeout=None):
+    g = _group(group)
+    if g is None:
+        return None
+    work = start(g, "barrier", [g.comm.Ibarrier()], None, (), async_op=True)
+    return work if async_op else work.wait(timeout)
+
+
+def all_gather_object(object_list: list, obj, group: ProcessGroup | None = None) -> None:
+    """object_list[r] becomes rank r's obj (pickled)."""
+    g = _group(group)
+    if g is None:
+        return
+    if len(object_list) != g.size():
+        raise ValueError(f"all_gather_object: object_list has {len(object_list)} entries; the group has {g.size()}")
+    object_list[:] = g.comm.allgather(obj)
+
+
+def broadcast_object_list(object_list: list, src: int | None = None, group: ProcessGroup | None = None,
+                          device=None, group_src: int | None = None) -> None:
+    g = _group(group)
+    if g is None:
+        return
+    root = _root(g, 0 if src is None and group_src is None else src, group_src, "broadcast_object_list")
+    object_list[:] = g.comm.bcast(list(object_list), root)
+
+
+def monitored_barrier(group: ProcessGroup | None = None, timeout=None, wait_all_ranks: bool = False) -> None:
+    resolve(group)
+    barrier(group, timeout=timeout)

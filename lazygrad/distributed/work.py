@@ -1,0 +1,86 @@
+"""Work: a collective in flight (torch's async_op=True handle), waited on with a timeout.
+
+Every collective here is an MPI nonblocking call (Iallreduce, Ibcast, ...) wrapped in a Work;
+a blocking collective is one whose Work is waited on at once. Waiting polls MPI (which is
+also what makes MPI progress) up to the group's timeout, so a peer that died or hangs makes
+this rank raise DistBackendError naming itself, the group and the operation instead of
+hanging forever. After such a timeout the operation can never complete; MPI_Finalize would
+wait for it, so the process aborts the MPI job when it exits (every rank then ends non-zero).
+"""
+from __future__ import annotations
+
+import atexit
+import sys
+import time
+
+from lazygrad.config import settings
+from lazygrad.distributed.group import DistBackendError, ProcessGroup, _mpi
+from lazygrad.ir.node import user_location
+
+
+class Work:
+    """wait() / is_completed() as torch's Work. `finish` writes the results into the tensors
+    (after MPI completed) and returns what the collective returns (recv: the sender's rank)."""
+
+    def __init__(self, group: ProcessGroup, what: str, requests: list, finish=None, keep=(), statuses=None):
+        self.group, self.what, self._requests, self._finish = group, what, list(requests), finish
+        self._keep = keep  # buffers MPI reads or writes: alive until completion
+        self._statuses = statuses
+        self._done, self._result = False, None
+        # LAZYGRAD_DEBUG >= 1 prints each collective beside the kernels, with the user's line
+        self._debug = (time.perf_counter(), user_location()) if settings.debug >= 1 else None
+
+    def _complete(self) -> None:
+        self._done = True
+        if self._debug is not None:
+            began, loc = self._debug
+            print(f"*** mpi     {self.what:<28} {(time.perf_counter() - began) * 1e3:9.3f} ms on ranks "
+                  f"{self.group.ranks}  ({loc})", file=sys.stderr)
+        if self._finish is not None:
+            self._result = self._finish()
+        self._keep = self._requests = self._finish = None
+
+    def is_completed(self) -> bool:
+        if not self._done and _mpi().Request.Testall(self._requests, self._statuses):
+            self._complete()
+        return self._done
+
+    def wait(self, timeout=None) -> bool:
+        if self._done:
+            return True
+        MPI = _mpi()
+        limit = (timeout or self.group.timeout).total_seconds()
+        start = time.monotonic()
+        pause = 0.0
+        while not MPI.Request.Testall(self._requests, self._statuses):
+            waited = time.monotonic() - start
+            if waited > limit:
+                _abort_at_exit()
+                raise DistBackendError(
+                    f"[rank {MPI.COMM_WORLD.Get_rank()}] {self.what} on ranks {self.group.ranks} did not complete "
+                    f"within {limit:g} s: a peer rank died, hangs, or called a different collective. (The "
+                    "timeout is init_process_group(timeout=timedelta(...)) or LAZYGRAD_DIST_TIMEOUT seconds.)")
+            if waited > 0.001:  # a short spin first (latency), then back off so waiting costs no core
+                pause = min(max(pause * 2, 2e-5), 2e-3)
+                time.sleep(pause)
+        self._complete()
+        return True
+
+    def result(self):
+        self.wait()
+        return self._result
+
+    def get_future(self):
+        raise NotImplementedError("lazygrad.distributed Work.get_future: futures are not implemented; use wait()")
+
+
+def _abort_at_exit() -> None:
+    atexit.register(lambda: _mpi().COMM_WORLD.Abort(1))
+
+
+def start(group: ProcessGroup, what: str, requests: list, finish=None, keep=(), async_op: bool = False,
+          statuses=None):
+    work = Work(group, what, requests, finish, keep, statuses)
+    if async_op:
+        return work
+    return work.wait() and work._result

@@ -1,0 +1,26 @@
+"""Run under mpiexec -n 2 with argv[1] = "exit" (rank 1 dies), "raise" (an uncaught exception on
+rank 1) or "hang" (rank 1 never joins)."""
+import os
+import sys
+import time
+from datetime import timedelta
+
+import lazygrad as lg
+import lazygrad.distributed as dist
+
+dist.init_process_group("mpi", timeout=timedelta(seconds=2))
+t = lg.ones(4)
+dist.all_reduce(t)  # everyone joins once: a working job
+if dist.get_rank() == 1:
+    if sys.argv[1] == "exit":
+        os._exit(7)
+    if sys.argv[1] == "raise":
+        raise ValueError("a bug on rank 1")
+    time.sleep(60)
+start = time.monotonic()
+try:
+    dist.all_reduce(t)
+except dist.DistBackendError as e:
+    print(f"raised after {time.monotonic() - start:.1f}s: {e}", flush=True)
+    raise
+print("no error", flush=True)

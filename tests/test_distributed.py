@@ -1,0 +1,209 @@
+"""lazygrad.distributed, DistributedDataParallel and DistributedSampler.
+
+The multi-rank checks run as real MPI jobs: each test launches `mpiexec -n N python
+tests/distributed/<script>.py` (one launch holds many checks, since a launch costs about a
+second) and reads what the ranks printed. They need mpi4py and an mpiexec (the optional extra
+`pip install -e ".[distributed]"`, which CI installs); without mpi4py they are skipped.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import lazygrad as lg
+import lazygrad.distributed as dist
+from lazygrad.utils.data import DistributedSampler
+
+HERE = Path(__file__).parent / "distributed"
+needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
+                               reason="mpi4py is not installed (pip install -e '.[distributed]')")
+
+
+def launch(n: int, script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m lazygrad.distributed.run -n N script args` (the launcher finds mpiexec)."""
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", str(n), str(HERE / script), *args]
+    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout)
+
+
+@needs_mpi
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_every_collective_and_dtype_matches_numpy_on_n_ranks(n):
+    out = launch(n, "collectives_check.py")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert sorted(re.findall(r"ok (\d+) \d+", out.stdout)) == [str(r) for r in range(n)]  # (lines may interleave)
+
+
+@needs_mpi
+@pytest.mark.parametrize("n", [2, 4])
+def test_ddp_matches_one_process_on_the_global_batch(n):
+    """K SGD steps on N ranks with batch B/N each equal one process with batch B; also with
+    no_sync accumulation, unused parameters, and parameters bit-identical across ranks."""
+    out = launch(n, "ddp_check.py")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("ok ") == n
+
+
+@needs_mpi
+def test_a_rank_that_dies_ends_the_job_promptly():
+    start = time.monotonic()
+    out = launch(2, "dead_rank.py", "exit", timeout=60)
+    # mpiexec ends the job with the dead rank's status (and says "BAD TERMINATION" with its pid
+    # when it was killed by a signal): the survivor is stopped, it does not wait forever
+    assert out.returncode != 0 and time.monotonic() - start < 20
+    assert "no error" not in out.stdout
+
+
+@needs_mpi
+def test_an_uncaught_exception_on_one_rank_ends_the_job_at_once_naming_the_rank():
+    start = time.monotonic()
+    out = launch(2, "dead_rank.py", "raise", timeout=60)
+    assert out.returncode != 0 and time.monotonic() - start < 20  # not the 2 s timeout: at once
+    assert "ValueError: a bug on rank 1" in out.stderr
+    assert "lazygrad.distributed: rank 1 of 2 failed (ValueError); aborting the MPI job" in out.stderr
+    assert "DistBackendError" not in out.stderr
+
+
+@needs_mpi
+def test_a_rank_that_hangs_makes_the_others_raise_within_the_timeout():
+    start = time.monotonic()
+    out = launch(2, "dead_rank.py", "hang", timeout=60)
+    assert out.returncode != 0 and time.monotonic() - start < 20
+    assert "DistBackendError: [rank 0] all_reduce on ranks [0, 1] did not complete within 2 s" in out.stderr
+
+
+@needs_mpi
+def test_mismatched_shapes_raise_in_debug_mode(tmp_path):
+    script = tmp_path / "mismatch.py"
+    script.write_text("import lazygrad as lg, lazygrad.distributed as dist\n"
+                      "dist.init_process_group()\n"
+                      "dist.all_reduce(lg.ones(3 + dist.get_rank()))\n")
+    env = {"TORCH_DISTRIBUTED_DEBUG": "DETAIL"}
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+    assert out.returncode != 0
+    assert "Detected mismatch between collectives" in out.stderr and "but rank 1: all_reduce(SUM) (((4,), 'float32'),)" \
+        in out.stderr
+
+
+@needs_mpi
+def test_a_launcher_disagreeing_with_mpi_is_refused(tmp_path):
+    script = tmp_path / "ranks.py"
+    script.write_text("import lazygrad.distributed as dist\ndist.init_process_group('mpi')\n")
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "WORLD_SIZE": "3"})
+    assert out.returncode != 0
+    assert "ValueError: init_process_group: WORLD_SIZE=3 but MPI says 2" in out.stderr
+
+
+@needs_mpi
+def test_a_process_started_by_torchrun_is_told_to_use_mpi():
+    code = "import lazygrad.distributed as dist; dist.init_process_group()"
+    env = {**os.environ, "WORLD_SIZE": "2", "RANK": "1", "MASTER_ADDR": "localhost"}
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, timeout=60)
+    assert "ValueError: init_process_group: WORLD_SIZE=2 but this process is an MPI world of one" in out.stderr
+
+
+def test_collectives_before_init_raise_torchs_error():
+    assert not dist.is_initialized()
+    for call in (lambda: dist.all_reduce(lg.ones(2)), dist.get_rank, dist.get_world_size, dist.barrier,
+                 lambda: dist.broadcast(lg.ones(2), src=0)):
+        with pytest.raises(ValueError, match="Default process group has not been initialized"):
+            call()
+
+
+def test_the_default_timeout_is_torchs_or_the_setting():
+    from datetime import timedelta
+
+    from lazygrad import config
+    from lazygrad.distributed.group import _default_timeout
+    with config.override(dist_timeout=None):
+        assert _default_timeout() == timedelta(minutes=30)
+    with config.override(dist_timeout="2.5"):
+        assert _default_timeout() == timedelta(seconds=2.5)
+    with config.override(dist_timeout="soon"), pytest.raises(ValueError, match="LAZYGRAD_DIST_TIMEOUT='soon'"):
+        _default_timeout()
+
+
+def test_importing_lazygrad_does_not_import_mpi():
+    code = "import sys, lazygrad; assert lazygrad.distributed.ReduceOp.SUM; print('mpi4py' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("size, replicas, shuffle, drop_last, seed, epoch", [
+    (10, 3, True, False, 0, 0), (10, 3, True, True, 7, 2), (10, 4, False, False, 0, 0), (3, 5, True, False, 1, 1),
+    (1797, 4, True, False, 42, 3), (11, 4, False, True, 0, 0),
+])
+def test_distributed_sampler_gives_torchs_index_lists(size, replicas, shuffle, drop_last, seed, epoch):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DistributedSampler as TorchSampler
+    data = list(range(size))
+    for rank in range(replicas):
+        ours = DistributedSampler(data, num_replicas=replicas, rank=rank, shuffle=shuffle, seed=seed,
+                                  drop_last=drop_last)
+        theirs = TorchSampler(data, num_replicas=replicas, rank=rank, shuffle=shuffle, seed=seed, drop_last=drop_last)
+        ours.set_epoch(epoch)
+        theirs.set_epoch(epoch)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+    assert torch is not None
+
+
+def test_distributed_sampler_checks_its_rank():
+    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
+        DistributedSampler(list(range(5)), num_replicas=3, rank=3)
+
+
+@needs_mpi
+def test_the_ddp_example_trains_on_two_ranks_in_step():
+    """examples/train_digits_ddp.py (local batch 64, as train_digits.py's test: the same kernels)."""
+    example = Path(__file__).parent.parent / "examples" / "train_digits_ddp.py"
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(example), "--batch-size", "128",
+           "--max-steps", "2"]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    found = dict(re.findall(r"rank (\d) step 2 loss \S+ params (\S+)", out.stdout))
+    assert set(found) == {"0", "1"} and found["0"] == found["1"], out.stdout  # the same parameters
+
+
+def test_multi_grad_hook_runs_once_after_backward_with_none_for_unreached():
+    """DDP's trigger (frontend/grad_hooks.py), torch.autograd.graph.register_multi_grad_hook's
+    mode="all": once per backward, this backward's gradients, None where not reached."""
+    torch = pytest.importorskip("torch")
+    from lazygrad.frontend.grad_hooks import register_multi_grad_hook
+    seen, theirs = [], []
+    a, b, c = (lg.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    ta, tb, tc = (torch.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    handle = register_multi_grad_hook([a, b, c], lambda gs: seen.append([None if g is None else g.tolist() for g in gs]))
+    torch.autograd.graph.register_multi_grad_hook(
+        [ta, tb, tc], lambda gs: theirs.append([None if g is None else g.tolist() for g in gs]))
+    (a * 3 + b * b).sum().backward()
+    (a * 2).sum().backward()
+    (ta * 3 + tb * tb).sum().backward()
+    (ta * 2).sum().backward()
+    assert seen == theirs == [[[3.0, 3.0], [2.0, 4.0], None], [[2.0, 2.0], None, None]]
+    assert a.grad.tolist() == [5.0, 5.0]  # .grad still accumulates
+    handle.remove()
+    (a * 2).sum().backward()
+    assert len(seen) == 2
+
+
+def test_the_launcher_finds_mpiexec_beside_python_then_on_path_or_says_what_to_install(tmp_path, monkeypatch):
+    from lazygrad.distributed import run
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SystemExit, match=r"no mpiexec next to .*bin/python or on PATH; install one with pip install"):
+        run.find_mpiexec()
+    beside = tmp_path / "bin" / "mpiexec"
+    beside.write_text("")
+    assert run.command(["-n", "3", "train.py", "--lr", "1"]) == [str(beside), "-n", "3", sys.executable, "train.py",
+                                                                  "--lr", "1"]
+    assert run.command(["-n", "2", "-m", "pkg.train"])[3:] == [sys.executable, "-m", "pkg.train"]
