@@ -17,24 +17,22 @@ from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_shape import broadcast_shape
 
-_VALIDATE = [True]  # torch's default: __debug__
-
-
 class Distribution:
     """batch_shape: the shape of independent distributions held; event_shape: of one draw."""
 
     has_rsample = False
+    _validate_default = True  # torch's default (__debug__); set_default_validate_args changes it
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args: bool | None = None) -> None:
         self._batch_shape = tuple(batch_shape)
         self._event_shape = tuple(event_shape)
-        self._validate_args = _VALIDATE[0] if validate_args is None else bool(validate_args)
+        self._validate_args = Distribution._validate_default if validate_args is None else bool(validate_args)
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
         if value not in (True, False):
             raise ValueError("validate_args must be True or False")
-        _VALIDATE[0] = value
+        Distribution._validate_default = value
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
