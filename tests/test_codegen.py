@@ -309,3 +309,22 @@ def test_a_tile_keeps_every_update_of_an_accumulator(device, rng, case):
         assert source.count("accv0 +=") == (2 if case == "every lane twice" else 0)
     out = _run_loop_text(text, device, p1, p2)
     np.testing.assert_allclose(out.reshape(2, 16), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_select_over_flipped_reads_is_right_on_every_device(device):
+    """gcc 12.2 -O3 with AVX-512VL miscompiled the loop-vectorized form of this float64 kernel
+    (a select over reversed reads: reversed cumsums) on the c device: wrong numbers, no error.
+    A kernel that reads backwards is not loop-vectorized (render_c._reads_backwards)."""
+    a = np.array([[2.0, 3, 0, 5, 0, 7], [1, 2, 3, 4, 5, 6]])
+    g = np.arange(12.0).reshape(2, 6)
+
+    def reverse_cumsum(v):
+        return v.flip(1).cumsum(1).flip(1)
+    x, gt = lg.Tensor(a, device=device), lg.Tensor(g, device=device)
+    zeros = (x == 0).cumsum(1)
+    b, f = zeros == 0, zeros == 1
+    got = b.if_else(reverse_cumsum(gt) * b.if_else(x, 1.0), reverse_cumsum(f.if_else(1.0, x))).numpy()
+    zn = np.cumsum(a == 0, 1)
+    bn, fn = zn == 0, zn == 1
+    rc = lambda v: np.flip(np.cumsum(np.flip(v, 1), 1), 1)  # noqa: E731
+    np.testing.assert_array_equal(got, np.where(bn, rc(g) * np.where(bn, a, 1.0), rc(np.where(fn, 1.0, a))))
