@@ -326,5 +326,5 @@ def test_a_select_over_flipped_reads_is_right_on_every_device(device):
     got = b.if_else(reverse_cumsum(gt) * b.if_else(x, 1.0), reverse_cumsum(f.if_else(1.0, x))).numpy()
     zn = np.cumsum(a == 0, 1)
     bn, fn = zn == 0, zn == 1
-    rc = lambda v: np.flip(np.cumsum(np.flip(v, 1), 1), 1)  # noqa: E731
+    rc = lambda v: np.flip(np.cumsum(np.flip(v, 1), 1), 1)
     np.testing.assert_array_equal(got, np.where(bn, rc(g) * np.where(bn, a, 1.0), rc(np.where(fn, 1.0, a))))
