@@ -34,7 +34,8 @@ METHOD_ALIASES = (
     "clamp_max frac "
     "asin acos atan atan2 sinh cosh asinh acosh atanh arcsin arccos arctan arctan2 arcsinh arccosh "
     "arctanh logaddexp logaddexp2 copysign hypot signbit bitwise_not bitwise_and bitwise_or "
-    "bitwise_xor bitwise_left_shift bitwise_right_shift isclose allclose equal diag diag_embed trace"
+    "bitwise_xor bitwise_left_shift bitwise_right_shift isclose allclose equal diag diag_embed trace "
+    "sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive"
 ).split()
 
 for _name in METHOD_ALIASES:
