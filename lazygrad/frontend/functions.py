@@ -35,7 +35,8 @@ METHOD_ALIASES = (
     "asin acos atan atan2 sinh cosh asinh acosh atanh arcsin arccos arctan arctan2 arcsinh arccosh "
     "arctanh logaddexp logaddexp2 copysign hypot signbit bitwise_not bitwise_and bitwise_or "
     "bitwise_xor bitwise_left_shift bitwise_right_shift isclose allclose equal diag diag_embed trace "
-    "sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive"
+    "sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive "
+    "cummax cummin logcumsumexp"
 ).split()
 
 for _name in METHOD_ALIASES:

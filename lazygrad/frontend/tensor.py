@@ -45,6 +45,7 @@ from lazygrad.frontend.tensor_pow import PowMixin
 from lazygrad.frontend.tensor_reduce import ReduceMixin
 from lazygrad.frontend.tensor_rounding import RoundingMixin
 from lazygrad.frontend.tensor_saved import install as install_saved_values
+from lazygrad.frontend.tensor_scan import ScanMixin
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
 from lazygrad.frontend.tensor_sort import SortMixin
@@ -67,7 +68,7 @@ Scalar = bool | int | float
 
 class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
              GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, TrigMixin, FloatPairsMixin, BitwiseMixin,
-             CompareMixin, DiagMixin, SortMixin, UniqueMixin, AutogradMixin, PickleMixin, TensorBase):
+             CompareMixin, DiagMixin, SortMixin, UniqueMixin, ScanMixin, AutogradMixin, PickleMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
