@@ -36,7 +36,8 @@ METHOD_ALIASES = (
     "arctanh logaddexp logaddexp2 copysign hypot signbit bitwise_not bitwise_and bitwise_or "
     "bitwise_xor bitwise_left_shift bitwise_right_shift isclose allclose equal diag diag_embed trace "
     "sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive "
-    "cummax cummin logcumsumexp"
+    "cummax cummin logcumsumexp nonzero argwhere masked_select count_nonzero "
+    "scatter_reduce index_add index_copy index_fill index_put index_put_ take take_along_dim masked_scatter"
 ).split()
 
 for _name in METHOD_ALIASES:

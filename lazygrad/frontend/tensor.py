@@ -45,14 +45,12 @@ from lazygrad.frontend.tensor_pow import PowMixin
 from lazygrad.frontend.tensor_reduce import ReduceMixin
 from lazygrad.frontend.tensor_rounding import RoundingMixin
 from lazygrad.frontend.tensor_saved import install as install_saved_values
-from lazygrad.frontend.tensor_scan import ScanMixin
+from lazygrad.frontend.tensor_selection import SelectionMixin
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
-from lazygrad.frontend.tensor_sort import SortMixin
 from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, version_counter
 from lazygrad.frontend.tensor_trig import TrigMixin
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
-from lazygrad.frontend.tensor_unique import UniqueMixin
 from lazygrad.frontend.torch_device import device as torch_device
 from lazygrad.frontend.torch_device import device_of, resolve_device
 from lazygrad.frontend.torch_layout import layout_of, set_layout
@@ -68,7 +66,7 @@ Scalar = bool | int | float
 
 class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
              GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, TrigMixin, FloatPairsMixin, BitwiseMixin,
-             CompareMixin, DiagMixin, SortMixin, UniqueMixin, ScanMixin, AutogradMixin, PickleMixin, TensorBase):
+             CompareMixin, DiagMixin, SelectionMixin, AutogradMixin, PickleMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
