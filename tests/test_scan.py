@@ -48,7 +48,8 @@ def _grads(fn, a, device):
     lambda x: x.cumprod(1),  # zeros: at the first, after it, a row of them
     lambda x: x.cumsum(0),
 ], ids=["cummax", "cummin", "logcumsumexp", "cumprod", "cumsum"])
-def test_scan_gradients_match_torch(device, fn):
+def test_scan_gradients_match_torch(fn):
+    device = lg.Device.DEFAULT  # (every device: test_cumprod_second_derivative)
     a = np.array([[0.5, 2.0, 0.0, 1.5, 0.0, -3.0], [1.25, -0.5, 3.0, 0.75, 2.0, 0.5],
                   [0.0, 0.0, 2.5, -1.0, 1.0, 4.0]])
     ours, theirs = _grads(fn, a, device)
@@ -67,10 +68,11 @@ def test_cumprod_second_derivative(device):
     np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_long_cumprod_backward_is_quick(device):
+def test_long_cumprod_backward_is_quick():
     """The gradient derived from cumprod's product tree took 34 s for rows of 100."""
-    a = np.random.default_rng(0).uniform(0.9, 1.1, (2, 300))
-    a[0, 100] = 0.0
+    device = lg.Device.DEFAULT
+    a = np.random.default_rng(0).uniform(0.9, 1.1, (2, 100))
+    a[0, 40] = 0.0
     ours, theirs = _grads(lambda x: x.cumprod(1), a, device)
     np.testing.assert_allclose(ours, theirs, rtol=1e-9)
 
