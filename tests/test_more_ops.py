@@ -78,6 +78,9 @@ def test_aliases_casts_and_aminmax(device):
     assert x.absolute().nan_to_num().tolist() == t.absolute().nan_to_num().tolist() and x.positive() is x
     assert [x.byte().dtype, x.char().dtype, x.short().dtype, x.bfloat16().dtype] == \
         [lg.uint8, lg.int8, lg.int16, lg.bfloat16]
+    inf = lg.tensor([math.inf, -math.inf, math.nan, 1.0], device=device)
+    assert inf.isposinf().tolist() == [True, False, False, False] and lg.isneginf(inf).tolist()[:2] == [False, True]
+    assert lg.tensor([3, -2]).isposinf().tolist() == [False, False] and inf.sgn().tolist()[3] == 1.0
     out = x.nan_to_num().aminmax(dim=1)
     assert out.min.tolist() == [-1.5, -0.25] and out.max.tolist() == [2.0, 3.0]
     assert lg.heaviside(x, lg.tensor(0.5, dtype=lg.float64, device=device)).nan_to_num(7).tolist() == \

@@ -44,7 +44,8 @@ METHOD_ALIASES = (
     "clone detach t swapdims exp_ log_ sqrt_ sigmoid_ tanh_ relu_ clamp_ clamp_min_ clamp_max_ clip_ "
     "floor_ ceil_ round_ trunc_ frac_ neg_ negative_ reciprocal_ rsqrt_ sin_ cos_ tan_ erf_ exp2_ expm1_ "
     "log10_ log1p_ log2_ abs_ fix_ square_ sinc_ logit_ deg2rad_ rad2deg_ xlogy_ nan_to_num_ sinh_ cosh_ "
-    "asin_ acos_ atan_ asinh_ acosh_ atanh_ arcsin_ arccos_ arctan_ arcsinh_ arccosh_ arctanh_"
+    "asin_ acos_ atan_ asinh_ acosh_ atanh_ arcsin_ arccos_ arctan_ arcsinh_ arccosh_ arctanh_ sgn isposinf "
+    "isneginf"
 ).split()
 
 for _name in METHOD_ALIASES:

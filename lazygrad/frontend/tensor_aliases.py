@@ -15,7 +15,7 @@ INPLACE = [
     "arcsinh", "arctan", "arctanh", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "cos", "cosh",
     "deg2rad", "erf", "exp", "exp2", "expm1", "fix", "floor", "frac", "log", "log10", "log1p", "log2",
     "logit", "nan_to_num", "neg", "negative", "rad2deg", "reciprocal", "relu", "round", "rsqrt", "sigmoid",
-    "sign", "sin", "sinc", "sinh", "sqrt", "square", "tan", "tanh", "trunc", "tril", "triu", "eq", "ne",
+    "sign", "sgn", "sin", "sinc", "sinh", "sqrt", "square", "tan", "tanh", "trunc", "tril", "triu", "eq", "ne",
     "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "divide",
     "multiply", "subtract", "true_divide", "floor_divide", "remainder", "fmod", "lerp", "xlogy",
     "heaviside", "float_power", "hypot", "atan2", "copysign", "logical_and", "logical_or", "logical_xor",

@@ -63,6 +63,15 @@ class MoreMathMixin:
             return a.minimum(b)
         return ((a <= b) | b.isnan()).if_else(a, b)
 
+    def sgn(self):
+        return self.sign()  # (real tensors: torch's sgn is sign)
+
+    def isposinf(self):
+        return self == math.inf if self.dtype.is_float else self._const(False, dtypes.bool_, self.shape)
+
+    def isneginf(self):
+        return self == -math.inf if self.dtype.is_float else self._const(False, dtypes.bool_, self.shape)
+
     def logit(self, eps=None):
         x = self._float()
         if eps is not None:
