@@ -154,3 +154,23 @@ def test_searchsorted_and_bucketize(device):
     order = lg.Tensor([[3, 0, 2, 1]], device=device).expand(2, 4)
     shuffled = lg.Tensor(seq[:, [1, 3, 2, 0]], device=device)
     assert lg.searchsorted(shuffled, x, sorter=order).tolist() == torch.searchsorted(ts, tv).tolist()
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_quantile_and_nanquantile(interpolation):
+    device = lg.Device.DEFAULT  # (every device runs sort's kernels above; these are gathers)
+    a = np.array([[0.5, -1.5, 3.0, 2.0, 7.0], [3.0, NAN, -0.25, 1.0, NAN], [NAN] * 5])
+    q = [0.0, 0.25, 0.5, 0.9, 1.0]
+    for name, dim, keepdim in (("quantile", 1, False), ("nanquantile", 1, True), ("nanquantile", None, False)):
+        ours = getattr(lg.Tensor(a, device=device), name)(lg.tensor(q, dtype=lg.float64, device=device), dim,
+                                                          keepdim, interpolation=interpolation)
+        theirs = getattr(torch.tensor(a), name)(torch.tensor(q, dtype=torch.float64), dim, keepdim,
+                                                interpolation=interpolation)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    b = a[:1]
+    np.testing.assert_allclose(_grad(lambda x: x.quantile(0.3, dim=1), b, lg, device),
+                               _grad(lambda x: x.quantile(0.3, dim=1), b, torch), rtol=1e-12)
+    with pytest.raises(RuntimeError):
+        lg.tensor(b).quantile(1.5)
+    with pytest.raises(RuntimeError):
+        lg.tensor([1, 2]).quantile(0.5)
