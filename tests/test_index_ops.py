@@ -32,6 +32,16 @@ def test_nonzero_argwhere_count_nonzero(device):
     assert [i.tolist() for i in lg.nonzero(x, as_tuple=True)] == [i.tolist() for i in t.nonzero(as_tuple=True)]
     assert lg.tensor(5, device=device).nonzero().shape == (1, 0) and lg.zeros(2, 3).nonzero().shape == (0, 2)
     assert x.count_nonzero().item() == 4 and lg.count_nonzero(x, dim=0).tolist() == [1, 1, 2]
+    i, w = np.array([1, 3, 3, 0]), np.array([0.5, 1.0, 2.0, 3.0], np.float32)
+    ours, theirs = lg.Tensor(i, device=device), torch.tensor(i)
+    assert ours.bincount().tolist() == theirs.bincount().tolist()
+    assert lg.bincount(ours, minlength=6).tolist() == theirs.bincount(minlength=6).tolist()
+    weighted = ours.bincount(lg.Tensor(w, device=device))
+    assert weighted.dtype == lg.float32 and weighted.tolist() == theirs.bincount(torch.tensor(w)).tolist()
+    assert ours.bincount(ours).dtype == lg.float64
+    y = np.array([1.0, 2.0, 1.0, 4.0, 2.5, 5.0, -1.0], np.float32)
+    assert lg.Tensor(y, device=device).histc(4).tolist() == torch.tensor(y).histc(4).tolist()
+    assert lg.histc(lg.Tensor(y, device=device), 4, 0, 4).tolist() == torch.tensor(y).histc(4, 0, 4).tolist()
 
 
 @pytest.mark.parametrize("case", ["masked_select", "take", "take_along_dim", "masked_scatter", "index_put"])
@@ -106,6 +116,8 @@ def test_inplace_forms_write_through_views(device):
     (lambda L, x: x.take(L.tensor([6])), IndexError),
     (lambda L, x: x.masked_scatter(L.tensor(MASK), L.ones(2, dtype=x.dtype)), RuntimeError),
     (lambda L, x: x.masked_select(L.tensor([1, 0, 1])), RuntimeError),
+    (lambda L, x: L.tensor([-1, 2]).bincount(), RuntimeError),
+    (lambda L, x: x.bincount(), NotImplementedError),
 ])
 def test_errors_are_torchs(call, error):
     for lib in (lg, torch):
