@@ -57,12 +57,16 @@ class IndexOpsMixin:
         if reduce == "prod":
             base = self if include_self else self._const(1, self.dtype, ())
             return touched.if_else(hit.if_else(src, 1).prod(d, dtype=self.dtype)._pad(grow) * base, self)
-        if reduce == "amax":
-            best = hit.if_else(src, dtypes.min_value(self.dtype)).amax(d)._pad(grow)
-            return touched.if_else(best.maximum(self) if include_self else best, self)
-        high = float("inf") if self.dtype.is_float else dtypes.value_range(self.dtype)[1]
-        best = hit.if_else(src, high).amin(d)._pad(grow)
-        return touched.if_else(best.minimum(self) if include_self else best, self)
+        # amax/amin: one reduce over the values landing on each element (and self's, when
+        # included), so that ties share the gradient evenly, as torch's
+        fill = dtypes.min_value(self.dtype) if reduce == "amax" else \
+            float("inf") if self.dtype.is_float else dtypes.value_range(self.dtype)[1]
+        candidates = hit.if_else(src, fill)
+        if include_self:
+            region = self.shrink(tuple((0, self.shape[k] if k == d else index.shape[k]) for k in range(self.ndim)))
+            candidates = candidates.cat(region.unsqueeze(d), dim=d)
+        best = (candidates.amax(d) if reduce == "amax" else candidates.amin(d))._pad(grow)
+        return touched.if_else(best, self)
 
     def index_add(self, dim, index, source, *, alpha=1):
         index = _as_index_tensor(self, index).reshape(-1)
@@ -166,6 +170,36 @@ class IndexOpsMixin:
             return self._broadcast_to(shape).clone()
         k = (mask.reshape(-1).cumsum(0) - 1).clamp(min=0).reshape(shape)
         return mask.if_else(source.reshape(-1).cast(self.dtype)[k], self)
+
+    # ---- scatters of a slice, a selected row, a diagonal ------------------------------------------
+    def select_scatter(self, src, dim, index):
+        """self with self.select(dim, index) replaced by src (a new tensor)."""
+        out = self.clone()
+        out[(slice(None),) * self._axis(dim) + (index,)] = src
+        return out
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        out = self.clone()
+        out[(slice(None),) * self._axis(dim) + (slice(start, end, step),)] = src
+        return out
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        """self with self.diagonal(offset, dim1, dim2) replaced by src: on the diagonal, row i
+        takes src[..., i] (offset >= 0), or column j takes src[..., j] (offset < 0)."""
+        want = self.diagonal(offset, dim1, dim2).shape
+        if tuple(src.shape) != tuple(want):
+            raise RuntimeError(f"diagonal_scatter: src of shape {list(src.shape)} must have the diagonal's "
+                               f"shape {list(want)}")
+        d1, d2 = self._axis(dim1), self._axis(dim2)
+        x = self.movedim((d1, d2), (-2, -1))
+        rows, cols = x.shape[-2:]
+        on = positions(x, cols, 1, 2) - positions(x, rows, 0, 2) == offset  # (rows, cols)
+        length = src.shape[-1]
+        if offset >= 0:
+            placed = src.cast(self.dtype)._pad(((0, 0),) * (src.ndim - 1) + ((0, rows - length),)).unsqueeze(-1)
+        else:
+            placed = src.cast(self.dtype)._pad(((0, 0),) * (src.ndim - 1) + ((0, cols - length),)).unsqueeze(-2)
+        return on.if_else(placed, x).movedim((-2, -1), (d1, d2))
 
     # ---- in-place forms ------------------------------------------------------------------------
     def scatter_(self, dim, index, src=None, reduce=None, value=None):
