@@ -71,7 +71,7 @@ def test_scatter_reduce_matches_torch(reduce):
               X, src, device=device,
               # (torch's amax/amin gradient without self still splits with a self equal to the
               # result, losing part of it; ours gives the values that won all of it)
-              grad=reduce != "prod" and (include_self or reduce not in ("amax", "amin")))
+              grad=include_self or reduce not in ("amax", "amin"))
     if reduce not in ("mean", "amin"):
         return
     ints = X.astype(np.int64)
