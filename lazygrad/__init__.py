@@ -68,6 +68,8 @@ from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
     ShortTensor,
 )
 from lazygrad.frontend.random import *  # noqa: F403  (lg.rand, lg.manual_seed, ...)
+from lazygrad.frontend.searching import bucketize as bucketize
+from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.torch_device import device

@@ -34,7 +34,18 @@ METHOD_ALIASES = (
     "clamp_max frac "
     "asin acos atan atan2 sinh cosh asinh acosh atanh arcsin arccos arctan arctan2 arcsinh arccosh "
     "arctanh logaddexp logaddexp2 copysign hypot signbit bitwise_not bitwise_and bitwise_or "
-    "bitwise_xor bitwise_left_shift bitwise_right_shift isclose allclose equal diag diag_embed trace"
+    "bitwise_xor bitwise_left_shift bitwise_right_shift isclose allclose equal diag diag_embed trace "
+    "sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive "
+    "cummax cummin logcumsumexp nonzero argwhere masked_select count_nonzero "
+    "scatter_reduce index_add index_copy index_fill index_put index_put_ take take_along_dim masked_scatter "
+    "eq ne lt le gt ge greater greater_equal less less_equal not_equal divide multiply subtract true_divide "
+    "floor_divide negative positive absolute fix deg2rad rad2deg xlogy heaviside fmax fmin logit sinc "
+    "float_power nansum nanmean aminmax diff cross norm addmm addmv addbmm baddbmm addr addcmul addcdiv "
+    "clone detach t swapdims exp_ log_ sqrt_ sigmoid_ tanh_ relu_ clamp_ clamp_min_ clamp_max_ clip_ "
+    "floor_ ceil_ round_ trunc_ frac_ neg_ negative_ reciprocal_ rsqrt_ sin_ cos_ tan_ erf_ exp2_ expm1_ "
+    "log10_ log1p_ log2_ abs_ fix_ square_ sinc_ logit_ deg2rad_ rad2deg_ xlogy_ nan_to_num_ sinh_ cosh_ "
+    "asin_ acos_ atan_ asinh_ acosh_ atanh_ arcsin_ arccos_ arctan_ arcsinh_ arccosh_ arctanh_ sgn isposinf "
+    "isneginf quantile nanquantile bincount histc select_scatter slice_scatter diagonal_scatter"
 ).split()
 
 for _name in METHOD_ALIASES:

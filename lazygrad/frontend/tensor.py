@@ -27,6 +27,7 @@ from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import DeviceError, DTypeError, ShapeError
 from lazygrad.frontend import torch_layout
 from lazygrad.frontend.autograd import AutogradMixin
+from lazygrad.frontend.tensor_aliases import AliasMixin
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.tensor_base import TensorBase
@@ -40,11 +41,13 @@ from lazygrad.frontend.tensor_index import IndexMixin
 from lazygrad.frontend.tensor_inplace import InplaceMixin
 from lazygrad.frontend.tensor_linalg import LinalgMixin
 from lazygrad.frontend.tensor_math import MathMixin
+from lazygrad.frontend.tensor_more_math import MoreMathMixin
 from lazygrad.frontend.tensor_pickle import PickleMixin
 from lazygrad.frontend.tensor_pow import PowMixin
 from lazygrad.frontend.tensor_reduce import ReduceMixin
 from lazygrad.frontend.tensor_rounding import RoundingMixin
 from lazygrad.frontend.tensor_saved import install as install_saved_values
+from lazygrad.frontend.tensor_selection import SelectionMixin
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
 from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, version_counter
@@ -65,7 +68,7 @@ Scalar = bool | int | float
 
 class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
              GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, TrigMixin, FloatPairsMixin, BitwiseMixin,
-             CompareMixin, DiagMixin, AutogradMixin, PickleMixin, TensorBase):
+             CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, AliasMixin, AutogradMixin, PickleMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators

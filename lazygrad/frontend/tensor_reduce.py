@@ -220,6 +220,8 @@ class ReduceMixin:
             x = x.cast(dtypes.int64)
         if dtypes.is_half(x.dtype):
             return x.float().cumprod(dim).cast(x.dtype)
+        if x.dtype.is_float and x.ndim:
+            return x._cumprod_declared(dim)  # torch's gradient (tensor_scan.py)
         return x._scan(dim, "prod")
 
     def _scan(self, dim, kind: str):

@@ -1,0 +1,215 @@
+"""More of torch's elementwise and small composite ops, each a formula over existing ones:
+deg2rad, rad2deg, xlogy, heaviside, fmax, fmin, logit, sinc, float_power, nansum, nanmean,
+aminmax, diff, cross, unfold (a view), norm, and the fused-looking BLAS forms addmm, addmv,
+addbmm, baddbmm, addr, addcmul, addcdiv (beta * self + alpha * product; beta=0 ignores self,
+NaN included, as torch).
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from lazygrad import dtypes
+from lazygrad.errors import DTypeError
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_declared import input_gradient
+from lazygrad.frontend.tensor_shape import broadcast_shape
+
+
+class MinMax(NamedTuple):
+    """What aminmax returns, like torch.return_types.aminmax."""
+    min: object
+    max: object
+
+
+def _scaled_sum(self, product, beta, alpha):
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:  # torch: self is not read (its NaN and inf do not propagate)
+        return product + self._const(0, product.dtype, ())
+    return (self if beta == 1 else self * beta) + product
+
+
+class MoreMathMixin:
+    def deg2rad(self):
+        return self._float() * (math.pi / 180.0)
+
+    def rad2deg(self):
+        return self._float() * (180.0 / math.pi)
+
+    def xlogy(self, other):
+        """x * log(y), 0 where x is 0 unless y is NaN (torch). The gradient for x is log(y) at
+        x = 0 too; where x = 0 and y <= 0 the log is not taken (so no NaN leaks in)."""
+        x, y = self._float()._broadcast_pair(other._float() if isinstance(other, TensorBase) else float(other))
+        cut = (x == 0) & (y <= 0)
+        return x * cut.if_else(0.0, cut.if_else(1.0, y).log())
+
+    def heaviside(self, values):
+        if isinstance(values, TensorBase) and values.dtype != self.dtype:
+            raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+        zero = self._const(0, self.dtype, ())
+        return (self == 0).if_else(values, (self > 0).if_else(self._const(1, self.dtype, ()), zero))
+
+    def fmax(self, other):
+        """maximum, except that a NaN loses to a number; at a tie the gradient goes to self (as
+        torch's fmax, where maximum shares it)."""
+        a, b = self._broadcast_pair(other)
+        if not a.dtype.is_float:
+            return a.maximum(b)
+        return ((a >= b) | b.isnan()).if_else(a, b)
+
+    def fmin(self, other):
+        a, b = self._broadcast_pair(other)
+        if not a.dtype.is_float:
+            return a.minimum(b)
+        return ((a <= b) | b.isnan()).if_else(a, b)
+
+    def sgn(self):
+        return self.sign()  # (real tensors: torch's sgn is sign)
+
+    def isposinf(self):
+        return self == math.inf if self.dtype.is_float else self._const(False, dtypes.bool_, self.shape)
+
+    def isneginf(self):
+        return self == -math.inf if self.dtype.is_float else self._const(False, dtypes.bool_, self.shape)
+
+    def logit(self, eps=None):
+        x = self._float()
+        if eps is not None:
+            x = x.clamp(eps, 1 - eps)
+        return (x / (1 - x)).log()
+
+    def sinc(self):
+        """sin(pi x) / (pi x), 1 at 0 (gradient 0 there, as torch)."""
+        x = self._float()
+        zero = x == 0
+        px = zero.if_else(1.0, x) * math.pi
+        return zero.if_else(1.0, px.sin() / px)
+
+    def float_power(self, exponent):
+        e = exponent.cast(dtypes.float64) if isinstance(exponent, TensorBase) else float(exponent)
+        return self.cast(dtypes.float64).pow(e)
+
+    # ---- reductions ---------------------------------------------------------------------------
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        x = self if not self.dtype.is_float else self.isnan().if_else(0.0, self)
+        return x.sum(dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        x = self if dtype is None else self.cast(dtype)
+        if not x.dtype.is_float:
+            raise DTypeError(f"nanmean(): expected input to have floating point dtype but got {x.dtype.name}")
+        numbers = x.isnan().logical_not()
+        return x.nansum(dim, keepdim) / numbers.sum(dim, keepdim).cast(x.dtype)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return MinMax(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """Vector norms over dim (all of it by default): p = 2 / "fro", 1, inf, -inf, 0 or any
+        other number. The 2-norm's gradient is x / norm, 0 where the norm is 0 (as torch)."""
+        x = self if dtype is None else self.cast(dtype)
+        x = x._float()
+        if p == "fro" or p == 2:
+            axes = x._axes(dim)
+
+            def derivative(i, args, out, g):
+                return _unit(args[0], out, axes) * g.reshape(_kept(args[0], axes))
+            return input_gradient((x,), lambda v: (v * v).sum(axes, keepdim).sqrt(), derivative)
+        if isinstance(p, str):
+            raise NotImplementedError(f"norm(p={p!r}): lazygrad has vector norms and 'fro' only")
+        a = x.abs()
+        if p == math.inf:
+            return a.amax(dim, keepdim)
+        if p == -math.inf:
+            return a.amin(dim, keepdim)
+        if p == 0:
+            return (a != 0).sum(dim, keepdim).cast(x.dtype)
+        if p == 1:
+            return a.sum(dim, keepdim)
+        return a.pow(p).sum(dim, keepdim).pow(1.0 / p)
+
+    # ---- differences, cross products, windows ---------------------------------------------------
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        if self.ndim == 0:
+            raise RuntimeError("diff expects input to be at least one-dimensional")
+        d = self._axis(dim)
+        parts = [t for t in (prepend, self, append) if t is not None]
+        x = self.cat(*parts[1:], dim=d) if parts[0] is self else parts[0].cat(*parts[1:], dim=d)
+        for _ in range(n):
+            m = x.shape[d]
+            if m == 0:
+                break
+            later, earlier = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
+            x = later.logical_xor(earlier) if x.dtype.is_bool else later - earlier
+        return x
+
+    def cross(self, other, dim=None):
+        shape = broadcast_shape(self.shape, other.shape)
+        a, b = self._broadcast_pair(other)
+        if dim is None:  # torch's (deprecated) default: the first dim of size 3
+            dim = next((k for k, s in enumerate(shape) if s == 3), None)
+            if dim is None:
+                raise RuntimeError(f"no dimension of size 3 in input of shape {list(shape)}")
+        d = a._axis(dim)
+        if shape[d] != 3:
+            raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {shape[d]}")
+        ax, ay, az = (a.narrow(d, k, 1) for k in range(3))
+        bx, by, bz = (b.narrow(d, k, 1) for k in range(3))
+        return (ay * bz - az * by).cat(az * bx - ax * bz, ax * by - ay * bx, dim=d)
+
+    def unfold(self, dimension, size, step):
+        """Windows of `size` elements every `step` along dimension, as a new last dim: a view
+        (expand, reshape, shrink and pad, never a copy)."""
+        x = self.reshape(1) if self.ndim == 0 else self
+        d = x._axis(dimension)
+        n = x.shape[d]
+        if size > n:
+            raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        count = (n - size) // step + 1
+        last = x.movedim(d, -1)
+        lead = last.shape[:-1]
+        rows = last.unsqueeze(-2).expand(lead + (size + 1, n)).reshape(lead + ((size + 1) * n,))
+        # row j of the (size, n + 1) grid starts at x[j]: column t holds x[j + t]
+        grid = rows.narrow(-1, 0, size * (n + 1)).reshape(lead + (size, n + 1))
+        taken = grid.narrow(-1, 0, (count - 1) * step + 1)
+        pads = ((0, 0),) * (taken.ndim - 1) + ((0, count * step - taken.shape[-1]),)
+        windows = taken._pad(pads).reshape(lead + (size, count, step)).narrow(-1, 0, 1).squeeze(-1)
+        out = windows.transpose(-1, -2).movedim(-2, d)
+        return out if self.ndim else out.reshape(count, size)
+
+    # ---- matrix products with an addend ---------------------------------------------------------
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _scaled_sum(self, mat1 @ mat2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _scaled_sum(self, mat.mv(vec), beta, alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _scaled_sum(self, batch1.bmm(batch2).sum(0), beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _scaled_sum(self, batch1.bmm(batch2), beta, alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return _scaled_sum(self, vec1.outer(vec2), beta, alpha)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return self + tensor1 * tensor2 * value if value != 1 else self + tensor1 * tensor2
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        if not (tensor1.dtype.is_float or tensor2.dtype.is_float):
+            raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
+                               "addcdiv will perform a true division of tensor1 and tensor2.")
+        return self + tensor1 / tensor2 * value if value != 1 else self + tensor1 / tensor2
+
+
+def _kept(x, axes):
+    return tuple(1 if k in axes else s for k, s in enumerate(x.shape))
+
+
+def _unit(x, out, axes):
+    """x / its norm (0 where the norm is 0), out reshaped to keep the reduced dims."""
+    n = out.reshape(_kept(x, axes))
+    return (n == 0).if_else(0.0, x / n)
