@@ -10,6 +10,34 @@ from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
+from lazygrad.nn.activation_more import (
+    celu,
+    celu_,
+    elu,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
 from lazygrad.nn.attention import scaled_dot_product_attention
 from lazygrad.nn.conv import (
     adaptive_avg_pool2d,
@@ -99,4 +127,33 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+]
+
+__all__ += [  # the rest of torch's activations (activation_more.py)
+    "celu",
+    "celu_",
+    "elu",
+    "elu_",
+    "glu",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "hardtanh_",
+    "leaky_relu_",
+    "logsigmoid",
+    "mish",
+    "prelu",
+    "relu6",
+    "relu_",
+    "rrelu",
+    "rrelu_",
+    "selu",
+    "selu_",
+    "softmin",
+    "softshrink",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
 ]

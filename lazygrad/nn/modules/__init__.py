@@ -10,6 +10,28 @@ from lazygrad.nn.modules.activation import (
                                             Softmax,
                                             Tanh,
 )
+from lazygrad.nn.modules.activation_more import (
+                                            CELU,
+                                            ELU,
+                                            GLU,
+                                            SELU,
+                                            Hardshrink,
+                                            Hardsigmoid,
+                                            Hardswish,
+                                            Hardtanh,
+                                            LogSigmoid,
+                                            Mish,
+                                            PReLU,
+                                            ReLU6,
+                                            RReLU,
+                                            Softmax2d,
+                                            Softmin,
+                                            Softplus,
+                                            Softshrink,
+                                            Softsign,
+                                            Tanhshrink,
+                                            Threshold,
+)
 from lazygrad.nn.modules.attention import MultiheadAttention
 from lazygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from lazygrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
@@ -64,4 +86,27 @@ __all__ = [
                                             "Softmax",
                                             "Tanh",
                                             "Unflatten",
+]
+
+__all__ += [  # activation_more.py
+                                            "CELU",
+                                            "ELU",
+                                            "GLU",
+                                            "SELU",
+                                            "Hardshrink",
+                                            "Hardsigmoid",
+                                            "Hardswish",
+                                            "Hardtanh",
+                                            "LogSigmoid",
+                                            "Mish",
+                                            "PReLU",
+                                            "RReLU",
+                                            "ReLU6",
+                                            "Softmax2d",
+                                            "Softmin",
+                                            "Softplus",
+                                            "Softshrink",
+                                            "Softsign",
+                                            "Tanhshrink",
+                                            "Threshold",
 ]
