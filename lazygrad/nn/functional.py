@@ -48,6 +48,7 @@ from lazygrad.nn.conv import (
     interpolate,
     max_pool2d,
 )
+from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance
 from lazygrad.nn.dropout import dropout
 from lazygrad.nn.loss import (
     binary_cross_entropy,
@@ -56,6 +57,19 @@ from lazygrad.nn.loss import (
     l1_loss,
     mse_loss,
     nll_loss,
+)
+from lazygrad.nn.loss_more import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
 )
 from lazygrad.nn.norm import batch_norm, group_norm, layer_norm
 
@@ -156,4 +170,21 @@ __all__ += [  # the rest of torch's activations (activation_more.py)
     "tanhshrink",
     "threshold",
     "threshold_",
+]
+
+__all__ += [  # the rest of torch's losses and distances (loss_more.py, distance.py)
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "huber_loss",
+    "kl_div",
+    "margin_ranking_loss",
+    "multilabel_soft_margin_loss",
+    "normalize",
+    "pairwise_distance",
+    "poisson_nll_loss",
+    "smooth_l1_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
 ]

@@ -35,8 +35,22 @@ from lazygrad.nn.modules.activation_more import (
 from lazygrad.nn.modules.attention import MultiheadAttention
 from lazygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from lazygrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
+from lazygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from lazygrad.nn.modules.linear import Embedding, Flatten, Identity, Linear, Unflatten
 from lazygrad.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from lazygrad.nn.modules.loss_more import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
 from lazygrad.nn.modules.module import Module
 from lazygrad.nn.modules.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from lazygrad.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -109,4 +123,20 @@ __all__ += [  # activation_more.py
                                             "Softsign",
                                             "Tanhshrink",
                                             "Threshold",
+]
+
+__all__ += [  # loss_more.py, distance.py
+                                            "CosineEmbeddingLoss",
+                                            "CosineSimilarity",
+                                            "GaussianNLLLoss",
+                                            "HingeEmbeddingLoss",
+                                            "HuberLoss",
+                                            "KLDivLoss",
+                                            "MarginRankingLoss",
+                                            "MultiLabelSoftMarginLoss",
+                                            "PairwiseDistance",
+                                            "PoissonNLLLoss",
+                                            "SmoothL1Loss",
+                                            "SoftMarginLoss",
+                                            "TripletMarginLoss",
 ]
