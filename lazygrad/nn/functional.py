@@ -50,6 +50,7 @@ from lazygrad.nn.conv import (
 )
 from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance
 from lazygrad.nn.dropout import dropout
+from lazygrad.nn.dropout_more import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from lazygrad.nn.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -187,4 +188,12 @@ __all__ += [  # the rest of torch's losses and distances (loss_more.py, distance
     "smooth_l1_loss",
     "soft_margin_loss",
     "triplet_margin_loss",
+]
+
+__all__ += [  # dropout_more.py
+    "alpha_dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "feature_alpha_dropout",
 ]

@@ -36,6 +36,7 @@ from lazygrad.nn.modules.attention import MultiheadAttention
 from lazygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from lazygrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from lazygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from lazygrad.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from lazygrad.nn.modules.linear import Embedding, Flatten, Identity, Linear, Unflatten
 from lazygrad.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from lazygrad.nn.modules.loss_more import (
@@ -139,4 +140,12 @@ __all__ += [  # loss_more.py, distance.py
                                             "SmoothL1Loss",
                                             "SoftMarginLoss",
                                             "TripletMarginLoss",
+]
+
+__all__ += [  # dropout.py
+    "AlphaDropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
 ]
