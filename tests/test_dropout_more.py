@@ -15,8 +15,8 @@ from lazygrad import nn
 
 P = 0.4
 # name, input shape, the axes one draw covers (the feature forms: everything after N and C)
-CASES = [("dropout1d", (16, 32, 3), (2,)), ("dropout1d", (32, 3), (1,)), ("dropout2d", (8, 32, 2, 2), (2, 3)),
-         ("dropout3d", (4, 32, 2, 1, 2), (2, 3, 4)), ("dropout3d", (32, 2, 1, 2), (1, 2, 3)),
+CASES = [("dropout1d", (16, 32, 3), (2,)), ("dropout1d", (256, 3), (1,)), ("dropout2d", (8, 32, 2, 2), (2, 3)),
+         ("dropout3d", (4, 32, 2, 1, 2), (2, 3, 4)), ("dropout3d", (256, 2, 1, 2), (1, 2, 3)),
          ("feature_alpha_dropout", (16, 32, 3), (2,)), ("alpha_dropout", (16, 32, 3), ())]
 
 
@@ -26,6 +26,7 @@ def _values(a: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("name,shape,within", CASES)
 def test_masks_scaling_and_gradient_match_torch(name, shape, within):
+    lg.manual_seed(0)  # the same draws on every run; >= 256 draws: p is within 4 sigma of 0.12
     x = np.full(shape, 1.5, dtype=np.float32)
     ours = lg.Tensor(x, requires_grad=True)
     y = getattr(F, name)(ours, P, training=True)
