@@ -46,7 +46,6 @@ from lazygrad.nn.conv import (
     conv2d,
     conv_transpose2d,
     interpolate,
-    max_pool2d,
 )
 from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance
 from lazygrad.nn.dropout import dropout
@@ -73,6 +72,21 @@ from lazygrad.nn.loss_more import (
     triplet_margin_loss,
 )
 from lazygrad.nn.norm import batch_norm, group_norm, layer_norm
+from lazygrad.nn.pool_more import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+    avg_pool1d,
+    avg_pool3d,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -196,4 +210,19 @@ __all__ += [  # dropout_more.py
     "dropout2d",
     "dropout3d",
     "feature_alpha_dropout",
+]
+
+__all__ += [  # pool_more.py
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "avg_pool1d",
+    "avg_pool3d",
+    "max_pool1d",
+    "max_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
 ]
