@@ -47,6 +47,15 @@ from lazygrad.nn.conv import (
     conv_transpose2d,
     interpolate,
 )
+from lazygrad.nn.conv_more import (
+    conv3d,
+    conv_transpose1d,
+    conv_transpose3d,
+    fold,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+)
 from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance
 from lazygrad.nn.dropout import dropout
 from lazygrad.nn.dropout_more import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
@@ -225,4 +234,14 @@ __all__ += [  # pool_more.py
     "max_unpool1d",
     "max_unpool2d",
     "max_unpool3d",
+]
+
+__all__ += [  # conv_more.py
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose3d",
+    "fold",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "unfold",
 ]

@@ -35,6 +35,15 @@ from lazygrad.nn.modules.activation_more import (
 from lazygrad.nn.modules.attention import MultiheadAttention
 from lazygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from lazygrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
+from lazygrad.nn.modules.conv_more import (
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose3d,
+    Fold,
+    PixelShuffle,
+    PixelUnshuffle,
+    Unfold,
+)
 from lazygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from lazygrad.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from lazygrad.nn.modules.linear import Embedding, Flatten, Identity, Linear, Unflatten
@@ -192,4 +201,14 @@ __all__ += [  # pooling_more.py
     "MaxUnpool1d",
     "MaxUnpool2d",
     "MaxUnpool3d",
+]
+
+__all__ += [  # conv_more.py
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose3d",
+    "Fold",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "Unfold",
 ]
