@@ -45,7 +45,6 @@ from lazygrad.nn.conv import (
     conv1d,
     conv2d,
     conv_transpose2d,
-    interpolate,
 )
 from lazygrad.nn.conv_more import (
     conv3d,
@@ -96,6 +95,7 @@ from lazygrad.nn.pool_more import (
     max_unpool2d,
     max_unpool3d,
 )
+from lazygrad.nn.resize import interpolate, upsample, upsample_bilinear, upsample_nearest
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -244,4 +244,10 @@ __all__ += [  # conv_more.py
     "pixel_shuffle",
     "pixel_unshuffle",
     "unfold",
+]
+
+__all__ += [  # resize.py
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]

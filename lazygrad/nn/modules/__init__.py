@@ -86,6 +86,7 @@ from lazygrad.nn.modules.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from lazygrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
                                             "GELU",
@@ -211,4 +212,10 @@ __all__ += [  # conv_more.py
     "PixelShuffle",
     "PixelUnshuffle",
     "Unfold",
+]
+
+__all__ += [  # upsampling.py
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]
