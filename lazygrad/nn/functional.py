@@ -58,6 +58,7 @@ from lazygrad.nn.conv_more import (
 from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance
 from lazygrad.nn.dropout import dropout
 from lazygrad.nn.dropout_more import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
+from lazygrad.nn.layers_more import bilinear, embedding_bag, instance_norm, local_response_norm, renorm_rows_
 from lazygrad.nn.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -117,8 +118,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     usual scatter-add; the padding_idx row gets no gradient."""
     if input.dtype.is_float:
         raise DTypeError(f"embedding expects integer indices, got {input.dtype.name}")
+    if scale_grad_by_freq:
+        raise NotImplementedError("embedding(scale_grad_by_freq=True) is not supported")
     if max_norm is not None:
-        raise NotImplementedError("embedding(max_norm=...) is not supported")
+        renorm_rows_(weight, input, max_norm, norm_type)
     num = weight.shape[0]
     if padding_idx is not None:
         padding_idx = padding_idx % num
@@ -250,4 +253,11 @@ __all__ += [  # resize.py
     "upsample",
     "upsample_bilinear",
     "upsample_nearest",
+]
+
+__all__ += [  # layers_more.py
+    "bilinear",
+    "embedding_bag",
+    "instance_norm",
+    "local_response_norm",
 ]

@@ -46,6 +46,14 @@ from lazygrad.nn.modules.conv_more import (
 )
 from lazygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from lazygrad.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
+from lazygrad.nn.modules.layers_more import (
+    Bilinear,
+    EmbeddingBag,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+)
 from lazygrad.nn.modules.linear import Embedding, Flatten, Identity, Linear, Unflatten
 from lazygrad.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from lazygrad.nn.modules.loss_more import (
@@ -218,4 +226,13 @@ __all__ += [  # upsampling.py
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
+]
+
+__all__ += [  # layers_more.py
+    "Bilinear",
+    "EmbeddingBag",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
 ]
