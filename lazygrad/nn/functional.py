@@ -80,6 +80,7 @@ from lazygrad.nn.loss_more import (
     soft_margin_loss,
     triplet_margin_loss,
 )
+from lazygrad.nn.misc_more import channel_shuffle, lp_pool1d, lp_pool2d, lp_pool3d, rms_norm
 from lazygrad.nn.norm import batch_norm, group_norm, layer_norm
 from lazygrad.nn.pool_more import (
     adaptive_avg_pool1d,
@@ -260,4 +261,12 @@ __all__ += [  # layers_more.py
     "embedding_bag",
     "instance_norm",
     "local_response_norm",
+]
+
+__all__ += [  # misc_more.py
+    "channel_shuffle",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "rms_norm",
 ]
