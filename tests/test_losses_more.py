@@ -22,7 +22,8 @@ DATA = {
     "prob": np.array([[0.2, 0.0, 0.8], [0.5, 0.25, 0.25], [0.0, 0.0, 1.0], [0.1, 0.6, 0.3]]),
     "sign": np.array([1.0, -1.0, -1.0, 1.0]), "sign2": np.array([[1.0, -1.0, 1.0]] * 2 + [[-1.0, 1.0, 1.0]] * 2),
     "bits": np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0], [0.0, 1.0, 0.0]]),
-    "w3": np.array([0.5, 2.0, 1.0]), "label": np.array([2, 0, -100, 1]),
+    "w3": np.array([0.5, 2.0, 1.0]), "label": np.array([2, 0, -100, 1]), "cls": np.array([2, 0, 1, 1]),
+    "multilabel": np.array([[0, 2, -1], [1, -1, 0], [2, 1, 0], [-1, 0, 1]]),
 }
 GRAD = ("x", "x2", "x3", "var", "pos")  # the inputs whose gradients are compared
 
@@ -54,6 +55,11 @@ CASES = {
     "pairwise_distance": lambda f, d: f.pairwise_distance(d["x"], d["x2"], keepdim=True),
     "pairwise_distance_p3": lambda f, d: f.pairwise_distance(d["x"], d["x2"], 3.0),
     "pairwise_distance_inf": lambda f, d: f.pairwise_distance(d["x"], d["x2"], math.inf),
+    "multi_margin": lambda f, d: f.multi_margin_loss(d["x"], d["cls"]),
+    "multi_margin_p2_weight_none": lambda f, d: f.multi_margin_loss(d["x"], d["cls"], 2, 0.5, d["w3"], reduction="none"),
+    "multilabel_margin_none": lambda f, d: f.multilabel_margin_loss(d["x"], d["multilabel"], reduction="none"),
+    "triplet_cosine_distance_swap": lambda f, d: f.triplet_margin_with_distance_loss(
+        d["x"], d["x2"], d["x3"], distance_function=lambda a, b: 1 - f.cosine_similarity(a, b), swap=True),
     # the existing losses' options, checked here against torch too
     "nll_weight_ignore": lambda f, d: f.nll_loss(f.log_softmax(d["x"], 1), d["label"], d["w3"]),
     "cross_entropy_probs_weight_smooth": lambda f, d: f.cross_entropy(d["x"], d["prob"], d["w3"],
@@ -102,7 +108,9 @@ MODULES = [("HuberLoss", {"delta": 0.5}, 2), ("SmoothL1Loss", {"reduction": "sum
            ("TripletMarginLoss", {"swap": True}, 3), ("SoftMarginLoss", {"reduce": False}, 2),
            ("MultiLabelSoftMarginLoss", {}, 2), ("PoissonNLLLoss", {"full": True}, 2),
            ("GaussianNLLLoss", {"eps": 0.5}, 3), ("CosineSimilarity", {"dim": 0}, 2),
-           ("PairwiseDistance", {"p": 1.0}, 2)]
+           ("PairwiseDistance", {"p": 1.0}, 2), ("MultiMarginLoss", {"margin": 2.0}, 2),
+           ("MultiLabelMarginLoss", {}, 2), ("TripletMarginWithDistanceLoss", {"margin": 0.5}, 3),
+           ("NLLLoss2d", {}, 2)]
 
 
 def test_loss_modules_match_torch():
@@ -112,7 +120,10 @@ def test_loss_modules_match_torch():
     args = {"MarginRankingLoss": (x[:, 0], x2[:, 0], sign), "CosineEmbeddingLoss": (x, x2, sign),
             "HingeEmbeddingLoss": (x, np.sign(x2)), "SoftMarginLoss": (x, np.sign(x2)),
             "TripletMarginLoss": (x, x2, x2[::-1].copy()), "MultiLabelSoftMarginLoss": (x, bits),
-            "PoissonNLLLoss": (x, np.abs(x2) * 3), "GaussianNLLLoss": (x, x2, np.abs(x2))}
+            "PoissonNLLLoss": (x, np.abs(x2) * 3), "GaussianNLLLoss": (x, x2, np.abs(x2)),
+            "MultiMarginLoss": (x, np.array([0, 2, 1, 1])), "MultiLabelMarginLoss": (x, np.array([[1, -1, 0]] * 4)),
+            "TripletMarginWithDistanceLoss": (x, x2, x2[::-1].copy()),
+            "NLLLoss2d": (x.reshape(1, 4, 3, 1), np.array([[[0], [3], [1]]]))}
     outs = []
     for name, kwargs, _ in MODULES:
         a = args.get(name, (x, x2))

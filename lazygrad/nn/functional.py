@@ -67,6 +67,11 @@ from lazygrad.nn.loss import (
     mse_loss,
     nll_loss,
 )
+from lazygrad.nn.loss_margin import (
+    multi_margin_loss,
+    multilabel_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from lazygrad.nn.loss_more import (
     cosine_embedding_loss,
     gaussian_nll_loss,
@@ -269,4 +274,10 @@ __all__ += [  # misc_more.py
     "lp_pool2d",
     "lp_pool3d",
     "rms_norm",
+]
+
+__all__ += [  # loss_margin.py
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]

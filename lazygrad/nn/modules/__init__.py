@@ -63,11 +63,15 @@ from lazygrad.nn.modules.loss_more import (
                                             HuberLoss,
                                             KLDivLoss,
                                             MarginRankingLoss,
+                                            MultiLabelMarginLoss,
                                             MultiLabelSoftMarginLoss,
+                                            MultiMarginLoss,
+                                            NLLLoss2d,
                                             PoissonNLLLoss,
                                             SmoothL1Loss,
                                             SoftMarginLoss,
                                             TripletMarginLoss,
+                                            TripletMarginWithDistanceLoss,
 )
 from lazygrad.nn.modules.misc_more import (
                                             BatchNorm3d,
@@ -288,4 +292,11 @@ __all__ += [  # misc_more.py, padding.py
                                             "ZeroPad1d",
                                             "ZeroPad2d",
                                             "ZeroPad3d",
+]
+
+__all__ += [  # loss_more.py
+    "MultiLabelMarginLoss",
+    "MultiMarginLoss",
+    "NLLLoss2d",
+    "TripletMarginWithDistanceLoss",
 ]
