@@ -136,3 +136,22 @@ def test_bad_arguments_raise_torch_errors():
         nn.Hardtanh(1.0, -1.0)
     with pytest.raises(RuntimeError):
         torch.nn.functional.glu(torch.zeros(2, 3))  # the same inputs fail in torch
+
+
+def test_gumbel_softmax_samples_the_softmax_and_hard_is_straight_through():
+    logits = np.log(np.array([0.2, 0.5, 0.3], dtype=np.float32))
+    many = lg.Tensor(np.tile(logits, (4000, 1)))
+    counts = np.bincount(F.gumbel_softmax(many, tau=0.5).numpy().argmax(-1), minlength=3) / 4000
+    np.testing.assert_allclose(counts, [0.2, 0.5, 0.3], atol=0.03)  # the argmax is a categorical draw
+    x = lg.Tensor(np.tile(logits, (5, 1)), requires_grad=True)
+    w = lg.Tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+    lg.manual_seed(3)
+    soft = F.gumbel_softmax(x, tau=0.5)
+    (soft * w).sum().backward()
+    soft_grad = x.grad.numpy()
+    x.grad = None
+    lg.manual_seed(3)
+    hard = F.gumbel_softmax(x, tau=0.5, hard=True)
+    (hard * w).sum().backward()
+    np.testing.assert_array_equal(hard.numpy(), np.eye(3, dtype=np.float32)[soft.numpy().argmax(-1)])
+    np.testing.assert_allclose(x.grad.numpy(), soft_grad, rtol=1e-5, atol=1e-6)

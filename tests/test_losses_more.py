@@ -54,6 +54,8 @@ CASES = {
     "cosine_similarity": lambda f, d: f.cosine_similarity(d["x"], d["x2"][:1]),
     "pairwise_distance": lambda f, d: f.pairwise_distance(d["x"], d["x2"], keepdim=True),
     "pairwise_distance_p3": lambda f, d: f.pairwise_distance(d["x"], d["x2"], 3.0),
+    "pdist": lambda f, d: f.pdist(d["x"]),
+    "pdist_p1": lambda f, d: f.pdist(d["x2"], 1.0),
     "pairwise_distance_inf": lambda f, d: f.pairwise_distance(d["x"], d["x2"], math.inf),
     "multi_margin": lambda f, d: f.multi_margin_loss(d["x"], d["cls"]),
     "multi_margin_p2_weight_none": lambda f, d: f.multi_margin_loss(d["x"], d["cls"], 2, 0.5, d["w3"], reduction="none"),

@@ -33,6 +33,9 @@ CASES = {
     "adaptive_max_pool1d": (X1, lambda f, x: f.adaptive_max_pool1d(x, 4)),
     "adaptive_max_pool2d": (X2, lambda f, x: f.adaptive_max_pool2d(x, (3, 4))),
     "adaptive_max_pool3d": (X3, lambda f, x: f.adaptive_max_pool3d(x, 2)),
+    "adaptive_max_pool2d_indices": (X2, lambda f, x: f.adaptive_max_pool2d(x, (3, 4), return_indices=True)),
+    "adaptive_max_pool1d_with_indices": (X1, lambda f, x: f.adaptive_max_pool1d_with_indices(x, 4)),
+    "max_pool3d_with_indices": (X3, lambda f, x: f.max_pool3d_with_indices(x, 2, 1)),
     "unpool2d": (X2, lambda f, x: f.max_unpool2d(*f.max_pool2d(x, 2, return_indices=True), 2)),
     "unpool1d_size": (X1, lambda f, x: f.max_unpool1d(*f.max_pool1d(x, 3, 2, return_indices=True), 3, 2,
                                                        output_size=[9])),
@@ -87,8 +90,6 @@ def test_pooling_errors_are_torchs():
         TF.max_pool3d(torch.zeros(2, 3), 1)
     with pytest.raises(RuntimeError, match="Expected 4D or 5D"):
         F.max_pool3d(x, 1)
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        F.adaptive_max_pool2d(lg.Tensor(X2.astype(np.float32)), 2, return_indices=True)
     with pytest.raises(ValueError):
         TF.max_unpool1d(torch.zeros(1, 1, 2), torch.zeros(1, 1, 2, dtype=torch.long), 2, output_size=[9])
     with pytest.raises(ValueError, match="invalid output_size"):

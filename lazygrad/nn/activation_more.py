@@ -9,6 +9,7 @@ NaN as in torch. `inplace=True` writes the result into the input, as torch does.
 from __future__ import annotations
 
 from lazygrad.frontend import random
+from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.activation import _default_dim, leaky_relu, softmax
 
@@ -178,3 +179,23 @@ def relu_(input: Tensor) -> Tensor:
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return _apply(input, lambda x: leaky_relu(x, negative_slope), True)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau), g Gumbel(0, 1) noise from the device generator; hard: the
+    one-hot of the argmax, with the soft sample's gradient (straight-through), as torch's."""
+    u = random.rand(*logits.shape, device=logits.device).cast(logits.dtype)
+    gumbels = -(-(u.clamp_min(1e-20)).log()).log()  # -log(Exponential(1))
+    y = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y
+    d = dim % y.ndim
+    index = y.argmax(d, keepdim=True)
+    hot = (index == _positions(y, d)).cast(y.dtype)
+    return hot - y.detach() + y
+
+
+def _positions(y: Tensor, d: int) -> Tensor:
+    shape = [1] * y.ndim
+    shape[d] = y.shape[d]
+    return arange(y.shape[d], device=y.device).reshape(tuple(shape))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from lazygrad.frontend.tensor import Tensor
 
 
@@ -47,3 +49,14 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p over the last dim (torch adds eps before the norm)."""
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The p-distances between every pair of rows i < j of an (N, M) input, in row-major order
+    of the pairs: (N (N - 1) / 2,)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    rows = Tensor(i, device=input.device), Tensor(j, device=input.device)
+    return vector_norm(input[rows[0]] - input[rows[1]], p, -1)

@@ -16,6 +16,7 @@ from lazygrad.nn.activation_more import (
     elu,
     elu_,
     glu,
+    gumbel_softmax,
     hardshrink,
     hardsigmoid,
     hardswish,
@@ -55,7 +56,7 @@ from lazygrad.nn.conv_more import (
     pixel_unshuffle,
     unfold,
 )
-from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance
+from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from lazygrad.nn.dropout import dropout
 from lazygrad.nn.dropout_more import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from lazygrad.nn.layers_more import bilinear, embedding_bag, instance_norm, local_response_norm, renorm_rows_
@@ -91,13 +92,19 @@ from lazygrad.nn.pool_more import (
     adaptive_avg_pool1d,
     adaptive_avg_pool3d,
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool1d,
     avg_pool3d,
     max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
     max_pool3d,
+    max_pool3d_with_indices,
     max_unpool1d,
     max_unpool2d,
     max_unpool3d,
@@ -280,4 +287,15 @@ __all__ += [  # loss_margin.py
     "multi_margin_loss",
     "multilabel_margin_loss",
     "triplet_margin_with_distance_loss",
+]
+
+__all__ += [  # pool_more.py, distance.py, activation_more.py
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
+    "gumbel_softmax",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "pdist",
 ]

@@ -193,13 +193,13 @@ def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg(input, 3, output_size, "adaptive_avg_pool3d")
 
 
-def _adaptive_max(input: Tensor, nd: int, output_size, return_indices: bool, name: str) -> Tensor:
-    """Per axis, gather each bin's elements (short bins repeat their last element, which
+def _adaptive_max(input: Tensor, nd: int, output_size, return_indices: bool, name: str):
+    """Values only: per axis, gather each bin's elements (short bins repeat their last element, which
     changes no maximum and, coming after it, takes no gradient) and take the first maximum;
     axis by axis, that is the first maximum of the bin in row-major order, torch's choice."""
-    if return_indices:
-        raise NotImplementedError(f"{name}(return_indices=True) is not supported")
     outs = _adaptive_sizes(input, nd, output_size, name)
+    if return_indices:
+        return _adaptive_max_with_indices(input, nd, outs)
     x = input
     for a, o in enumerate(outs):
         axis, size = input.ndim - nd + a, input.shape[input.ndim - nd + a]
@@ -214,6 +214,34 @@ def _adaptive_max(input: Tensor, nd: int, output_size, return_indices: bool, nam
     return x
 
 
+def _adaptive_max_with_indices(input: Tensor, nd: int, outs: tuple[int, ...]):
+    """Every output's whole bin gathered from the flattened plane (short bins repeat their last
+    row, column, ..., after the real ones), its first maximum in row-major order, and that
+    element's flat index: torch's values and indices."""
+    spatial = tuple(input.shape[-nd:])
+    bins = [_bins(o, i) for o, i in zip(outs, spatial)]
+    widths = [max(hi - lo for lo, hi in b) for b in bins]
+    table = np.zeros(outs + tuple(widths), dtype=np.int64)
+    for pos in np.ndindex(*outs):
+        for offs in np.ndindex(*widths):
+            flat = 0
+            for a in range(nd):
+                lo, hi = bins[a][pos[a]]
+                flat = flat * spatial[a] + min(lo + offs[a], hi - 1)
+            table[pos + offs] = flat
+    k = math.prod(widths)
+    table = table.reshape(-1)
+    lead = tuple(input.shape[:-nd])
+    plane = input.reshape(lead + (math.prod(spatial),))
+    gathered = plane[..., Tensor(table, device=input.device)].reshape(lead + outs + (k,))
+    values = _first_max(gathered)
+    top = gathered.amax(-1, keepdim=True)
+    slot = Tensor(np.arange(k), device=input.device).cast(dtypes.int32)
+    first = (gathered == top).if_else(slot, k).amin(-1, keepdim=True)
+    where = Tensor(table.reshape(outs + (k,)), device=input.device)
+    return values, (slot == first).if_else(where, 0).sum(-1).detach()
+
+
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _adaptive_max(input, 1, output_size, return_indices, "adaptive_max_pool1d")
 
@@ -224,3 +252,30 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _adaptive_max(input, 3, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool3d(input, output_size, True)
