@@ -82,3 +82,14 @@ def test_embedding_max_norm_renormalizes_looked_up_rows_in_place():
                                              ("LocalResponseNorm", (4, 0.5, 0.6, 2.0), (1, 6, 2, 3))])
 def test_norms_match_torch(name, args, shape):
     _run(*_twins(name, *args), [R.standard_normal(shape)])
+
+
+def test_instance_norm_running_statistics_match_torch():
+    theirs, ours = _twins("InstanceNorm2d", 3, affine=True, track_running_stats=True, momentum=0.3)
+    for x in (R.standard_normal((2, 3, 4, 3)), R.standard_normal((3, 4, 3))):  # batched, then unbatched
+        _run(theirs, ours, [x])
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5, atol=1e-6)
+    theirs.eval()
+    ours.eval()
+    _run(theirs, ours, [R.standard_normal((2, 3, 2, 2))])

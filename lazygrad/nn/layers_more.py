@@ -93,17 +93,32 @@ def _ends(offsets: Tensor, n: int) -> Tensor:
 
 def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalize each (sample, channel) over its spatial dims (biased variance)."""
-    if running_mean is not None or running_var is not None or not use_input_stats:
-        raise NotImplementedError("instance_norm with running statistics (track_running_stats=True) is not supported")
+    """Normalize each (sample, channel) over its spatial dims (biased variance). With running
+    statistics and use_input_stats, they are updated in place by the batch average of the
+    instances' means and unbiased variances (torch's); without use_input_stats they are used."""
     if input.ndim < 3:
         raise ValueError(f"instance_norm expects an input of at least 3 dims (N, C, ...), got shape "
                          f"{list(input.shape)}")
     axes = tuple(range(2, input.ndim))
-    mean = input.mean(axes, keepdim=True)
-    diff = input - mean
-    y = diff * ((diff * diff).mean(axes, keepdim=True) + eps).rsqrt()
     shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if use_input_stats:
+        mean = input.mean(axes, keepdim=True)
+        diff = input - mean
+        var = (diff * diff).mean(axes, keepdim=True)
+        y = diff * (var + eps).rsqrt()
+        if running_mean is not None and running_var is not None:
+            count = math.prod(input.shape[2:])
+            with no_grad():
+                m_batch = mean.detach().reshape(input.shape[:2]).mean(0)
+                v_batch = (var.detach() * (count / max(count - 1, 1))).reshape(input.shape[:2]).mean(0)
+                realize_all = [running_mean.assign(running_mean * (1 - momentum) + m_batch * momentum),
+                               running_var.assign(running_var * (1 - momentum) + v_batch * momentum)]
+                for t in realize_all:
+                    t.realize()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:

@@ -54,6 +54,21 @@ from lazygrad.nn.modules.layers_more import (
                                             InstanceNorm3d,
                                             LocalResponseNorm,
 )
+from lazygrad.nn.modules.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+)
 from lazygrad.nn.modules.linear import Embedding, Flatten, Identity, Linear, Unflatten
 from lazygrad.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from lazygrad.nn.modules.loss_more import (
@@ -299,4 +314,20 @@ __all__ += [  # loss_more.py
     "MultiMarginLoss",
     "NLLLoss2d",
     "TripletMarginWithDistanceLoss",
+]
+
+__all__ += [  # lazy.py
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "LazyLinear",
 ]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from lazygrad import dtypes
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
@@ -69,23 +72,30 @@ class EmbeddingBag(Module):
 class _InstanceNorm(Module):
     _dims = 0  # spatial dims: (C, *spatial) or (N, C, *spatial)
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
                  track_running_stats: bool = False, device=None, dtype=None):
         super().__init__()
-        if track_running_stats:
-            raise NotImplementedError(f"{type(self).__name__}(track_running_stats=True) is not supported")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = init.ones_(empty_param((num_features,), device, dtype)) if affine else None
         self.bias = empty_param((num_features,), device, dtype) if affine else None
+        if track_running_stats:
+            stats = (dtypes.to_dtype(dtype) if dtype is not None else dtypes.default_float).np
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, stats), device=device))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, stats), device=device))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64), device=device))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
 
     def forward(self, input: Tensor) -> Tensor:
         d = type(self)._dims
         if input.ndim not in (d + 1, d + 2):
             raise ValueError(f"expected {d + 1}D or {d + 2}D input (got {input.ndim}D input)")
-        if input.ndim == d + 1:
-            return F.instance_norm(input.unsqueeze(0), weight=self.weight, bias=self.bias, eps=self.eps).squeeze(0)
-        return F.instance_norm(input, weight=self.weight, bias=self.bias, eps=self.eps)
+        x = input.unsqueeze(0) if input.ndim == d + 1 else input
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              self.momentum if self.momentum is not None else 0.0, self.eps)
+        return out.squeeze(0) if input.ndim == d + 1 else out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
