@@ -118,3 +118,39 @@ def test_constructor_and_input_errors_are_torchs():
         model(lg.Tensor(np.zeros((3, 2, 4), dtype=np.float32)), lg.Tensor(np.zeros((3, 2, 4), dtype=np.float32)))
     assert nn.TransformerEncoderLayer(16, 2).linear1.weight.shape == (2048, 16)  # torch's defaults
     assert len(nn.Transformer(D, HEADS, dim_feedforward=FF).decoder.layers) == 6
+
+
+@pytest.mark.parametrize("kwargs", [{"kdim": 3, "vdim": 5, "add_bias_kv": True},
+                                    {"add_zero_attn": True, "add_bias_kv": True, "batch_first": True}])
+def test_multihead_attention_kdim_vdim_bias_kv_and_zero_attn_match_torch(kwargs, rng):
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(D, HEADS, **kwargs).double()
+    ours = nn.MultiheadAttention(D, HEADS, **kwargs)
+    state = theirs.state_dict()
+    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == {k: tuple(v.shape) for k, v in state.items()}
+    ours.load_state_dict({k: v.float().numpy() for k, v in state.items()})
+    bf = kwargs.get("batch_first", False)
+    shape = (lambda length, e: (2, length, e)) if bf else (lambda length, e: (length, 2, e))
+    q, k, v = (rng.standard_normal(shape(n, e)) for n, e in ((3, D), (4, kwargs.get("kdim", D)),
+                                                            (4, kwargs.get("vdim", D))))
+    masks = {"key_padding_mask": np.array([[False, False, True, False], [False, False, False, False]]),
+             "attn_mask": np.triu(np.ones((3, 4), dtype=bool), 2)}
+
+    class Outputs(torch.nn.Module):  # (output, weights) as one tensor, for _compare
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, *args, **kw):
+            out, w = self.m(*args, **kw)
+            return torch.cat([out.flatten(), w.flatten()])
+
+    class OursOutputs(nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, *args, **kw):
+            out, w = self.m(*args, **kw)
+            return lg.cat([out.flatten(), w.flatten()])
+    _compare(Outputs(theirs), OursOutputs(ours), [q, k, v], masks, None, rng)
