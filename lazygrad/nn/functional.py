@@ -59,6 +59,7 @@ from lazygrad.nn.conv_more import (
 from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from lazygrad.nn.dropout import dropout
 from lazygrad.nn.dropout_more import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
+from lazygrad.nn.grid import affine_grid, grid_sample
 from lazygrad.nn.layers_more import bilinear, embedding_bag, instance_norm, local_response_norm, renorm_rows_
 from lazygrad.nn.loss import (
     binary_cross_entropy,
@@ -298,4 +299,9 @@ __all__ += [  # pool_more.py, distance.py, activation_more.py
     "max_pool2d_with_indices",
     "max_pool3d_with_indices",
     "pdist",
+]
+
+__all__ += [  # grid.py
+    "affine_grid",
+    "grid_sample",
 ]
