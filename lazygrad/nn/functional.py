@@ -56,6 +56,7 @@ from lazygrad.nn.conv_more import (
     pixel_unshuffle,
     unfold,
 )
+from lazygrad.nn.ctc import ctc_loss
 from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from lazygrad.nn.dropout import dropout
 from lazygrad.nn.dropout_more import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
@@ -305,3 +306,5 @@ __all__ += [  # grid.py
     "affine_grid",
     "grid_sample",
 ]
+
+__all__ += ["ctc_loss"]  # ctc.py

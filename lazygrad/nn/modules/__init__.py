@@ -73,6 +73,7 @@ from lazygrad.nn.modules.linear import Embedding, Flatten, Identity, Linear, Unf
 from lazygrad.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from lazygrad.nn.modules.loss_more import (
                                             CosineEmbeddingLoss,
+                                            CTCLoss,
                                             GaussianNLLLoss,
                                             HingeEmbeddingLoss,
                                             HuberLoss,
@@ -331,3 +332,5 @@ __all__ += [  # lazy.py
     "LazyInstanceNorm3d",
     "LazyLinear",
 ]
+
+__all__ += ["CTCLoss"]  # loss_more.py

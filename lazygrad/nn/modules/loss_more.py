@@ -147,3 +147,13 @@ class TripletMarginWithDistanceLoss(Module):
 
 class NLLLoss2d(NLLLoss):
     """torch's deprecated name for NLLLoss on (N, C, H, W) inputs."""
+
+
+class CTCLoss(Module):
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__()
+        self.blank, self.reduction, self.zero_infinity = blank, reduction, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
