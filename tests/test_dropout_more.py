@@ -67,6 +67,8 @@ def test_modules_follow_train_and_eval_and_write_in_place():
         np.testing.assert_array_equal(m(lg.Tensor(x)).numpy(), x)
     t = lg.Tensor(x) * 1
     assert nn.Dropout1d(0.5, inplace=True)(t) is t and (t.numpy() != x).any()
+    t = lg.Tensor(x) * 1
+    assert nn.Dropout(0.5, inplace=True)(t) is t and (t.numpy() != x).any()  # nn.Dropout too
     with pytest.raises(ValueError):
         nn.Dropout3d(-0.1)
 
