@@ -70,6 +70,7 @@ from lazygrad.frontend.random import *  # noqa: F403  (lg.rand, lg.manual_seed, 
 from lazygrad.frontend.serialization import load, save
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.torch_device import device
+from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
 
