@@ -94,3 +94,15 @@ def test_instance_norm_running_statistics_match_torch():
     theirs.eval()
     ours.eval()
     _run(theirs, ours, [R.standard_normal((2, 3, 2, 2))])
+
+
+def test_from_pretrained_holds_the_weights_frozen_unless_asked():
+    w = R.standard_normal((4, 3)).astype(np.float32)
+    idx = np.array([[0, 3], [2, 2]])
+    for name in ("Embedding", "EmbeddingBag"):
+        for freeze in (True, False):
+            ours = getattr(nn, name).from_pretrained(lg.Tensor(w, device=REF), freeze=freeze)
+            theirs = getattr(torch.nn, name).from_pretrained(torch.tensor(w), freeze=freeze)
+            assert ours.weight.requires_grad == theirs.weight.requires_grad == (not freeze)
+            np.testing.assert_allclose(ours(lg.Tensor(idx, device=REF)).numpy(),
+                                       theirs(torch.tensor(idx)).detach().numpy(), rtol=1e-6)
