@@ -106,3 +106,11 @@ def test_from_pretrained_holds_the_weights_frozen_unless_asked():
             assert ours.weight.requires_grad == theirs.weight.requires_grad == (not freeze)
             np.testing.assert_allclose(ours(lg.Tensor(idx, device=REF)).numpy(),
                                        theirs(torch.tensor(idx)).detach().numpy(), rtol=1e-6)
+
+
+def test_embedding_bag_rejects_out_of_range_indices():
+    bag = nn.EmbeddingBag(4, 2).to(REF)
+    with pytest.raises(RuntimeError, match="not in the valid range"):
+        bag(lg.Tensor(np.array([[0, 4]]), device=REF)).numpy()
+    with pytest.raises(RuntimeError, match="not in the valid range"):
+        torch.nn.EmbeddingBag(4, 2)(torch.tensor([[0, 4]]))

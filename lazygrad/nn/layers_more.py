@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from lazygrad.frontend.grad_mode import no_grad
+from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.distance import vector_norm
@@ -69,6 +70,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, no
         member = (pos.unsqueeze(0) >= starts.unsqueeze(1)) & (pos.unsqueeze(0) < ends.unsqueeze(1))
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    check_range(flat, 0, num, lambda v: f"embedding_bag: input takes value {v} which is not in the valid range "
+                                        f"[0, {num})", error=RuntimeError)  # torch's class here
     if padding_idx is not None:
         member = member & (flat != padding_idx % num).unsqueeze(0)
     rows = _shared.one_hot(flat, num, weight.dtype) @ weight  # (n, D), through F.embedding's gradient form
