@@ -73,6 +73,7 @@ from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.torch_device import device
+from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
 

@@ -7,11 +7,13 @@ from lazygrad.frontend.tensor_saved import keeps
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) whose gradient at exactly 0 is 0, as torch's; keeps the dtype and NaN."""
-    return input.relu()
+    return input._inplace(input.relu) if inplace else input.relu()
 
 
 @keeps("self")
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if inplace:
+        return input._inplace(lambda: leaky_relu(input, negative_slope))
     return (input > 0).if_else(input, input * negative_slope)
 
 
@@ -23,7 +25,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return input.silu()
+    return input._inplace(input.silu) if inplace else input.silu()
 
 
 def sigmoid(input: Tensor) -> Tensor:

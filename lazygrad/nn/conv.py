@@ -38,6 +38,8 @@ def _conv_padding(padding, kernel, dilation) -> tuple[tuple[int, int], ...]:
 
 
 def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, nd: int) -> Tensor:
+    if input.ndim == nd + 1:  # unbatched (C, *spatial), as torch accepts
+        return _conv(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, nd).squeeze(0)
     if input.ndim != nd + 2:
         raise ShapeError(f"conv{nd}d expects a (N, C, {'*' * nd}) input of {nd + 2} dims, got shape "
                          f"{list(input.shape)}")

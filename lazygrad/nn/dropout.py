@@ -11,6 +11,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    if inplace:  # torch writes the result into the input
+        return input._inplace(lambda: dropout(input, p, training))
     if p == 1.0:
         return input * 0.0
     # the device generator (lazygrad.random): lazy, seeded by manual_seed, and advanced on every

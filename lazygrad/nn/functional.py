@@ -10,6 +10,35 @@ from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
+from lazygrad.nn.activation_more import (
+    celu,
+    celu_,
+    elu,
+    elu_,
+    glu,
+    gumbel_softmax,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
 from lazygrad.nn.attention import scaled_dot_product_attention
 from lazygrad.nn.conv import (
     adaptive_avg_pool2d,
@@ -17,10 +46,22 @@ from lazygrad.nn.conv import (
     conv1d,
     conv2d,
     conv_transpose2d,
-    interpolate,
-    max_pool2d,
 )
+from lazygrad.nn.conv_more import (
+    conv3d,
+    conv_transpose1d,
+    conv_transpose3d,
+    fold,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+)
+from lazygrad.nn.ctc import ctc_loss
+from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from lazygrad.nn.dropout import dropout
+from lazygrad.nn.dropout_more import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
+from lazygrad.nn.grid import affine_grid, grid_sample
+from lazygrad.nn.layers_more import bilinear, embedding_bag, instance_norm, local_response_norm, renorm_rows_
 from lazygrad.nn.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -29,7 +70,48 @@ from lazygrad.nn.loss import (
     mse_loss,
     nll_loss,
 )
+from lazygrad.nn.loss_margin import (
+    multi_margin_loss,
+    multilabel_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from lazygrad.nn.loss_more import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from lazygrad.nn.misc_more import channel_shuffle, lp_pool1d, lp_pool2d, lp_pool3d, rms_norm
 from lazygrad.nn.norm import batch_norm, group_norm, layer_norm
+from lazygrad.nn.pool_more import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool1d,
+    avg_pool3d,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool2d_with_indices,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from lazygrad.nn.resize import interpolate, upsample, upsample_bilinear, upsample_nearest
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -51,8 +133,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     usual scatter-add; the padding_idx row gets no gradient."""
     if input.dtype.is_float:
         raise DTypeError(f"embedding expects integer indices, got {input.dtype.name}")
+    if scale_grad_by_freq:
+        raise NotImplementedError("embedding(scale_grad_by_freq=True) is not supported")
     if max_norm is not None:
-        raise NotImplementedError("embedding(max_norm=...) is not supported")
+        renorm_rows_(weight, input, max_norm, norm_type)
     num = weight.shape[0]
     if padding_idx is not None:
         padding_idx = padding_idx % num
@@ -100,3 +184,127 @@ __all__ = [
     "softplus",
     "tanh",
 ]
+
+__all__ += [  # the rest of torch's activations (activation_more.py)
+    "celu",
+    "celu_",
+    "elu",
+    "elu_",
+    "glu",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "hardtanh_",
+    "leaky_relu_",
+    "logsigmoid",
+    "mish",
+    "prelu",
+    "relu6",
+    "relu_",
+    "rrelu",
+    "rrelu_",
+    "selu",
+    "selu_",
+    "softmin",
+    "softshrink",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
+]
+
+__all__ += [  # the rest of torch's losses and distances (loss_more.py, distance.py)
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "huber_loss",
+    "kl_div",
+    "margin_ranking_loss",
+    "multilabel_soft_margin_loss",
+    "normalize",
+    "pairwise_distance",
+    "poisson_nll_loss",
+    "smooth_l1_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+]
+
+__all__ += [  # dropout_more.py
+    "alpha_dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "feature_alpha_dropout",
+]
+
+__all__ += [  # pool_more.py
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "avg_pool1d",
+    "avg_pool3d",
+    "max_pool1d",
+    "max_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+]
+
+__all__ += [  # conv_more.py
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose3d",
+    "fold",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "unfold",
+]
+
+__all__ += [  # resize.py
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
+]
+
+__all__ += [  # layers_more.py
+    "bilinear",
+    "embedding_bag",
+    "instance_norm",
+    "local_response_norm",
+]
+
+__all__ += [  # misc_more.py
+    "channel_shuffle",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "rms_norm",
+]
+
+__all__ += [  # loss_margin.py
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "triplet_margin_with_distance_loss",
+]
+
+__all__ += [  # pool_more.py, distance.py, activation_more.py
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
+    "gumbel_softmax",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "pdist",
+]
+
+__all__ += [  # grid.py
+    "affine_grid",
+    "grid_sample",
+]
+
+__all__ += ["ctc_loss"]  # ctc.py

@@ -3,9 +3,13 @@ from lazygrad.optim import lr_scheduler
 from lazygrad.optim.adadelta_adagrad import Adadelta, Adagrad
 from lazygrad.optim.adam import Adam, AdamW
 from lazygrad.optim.adam_variants import Adamax, NAdam, RAdam
+from lazygrad.optim.lbfgs import LBFGS
 from lazygrad.optim.optimizer import Optimizer
 from lazygrad.optim.rmsprop import RMSprop
+from lazygrad.optim.rprop_asgd import ASGD, Rprop
 from lazygrad.optim.sgd import SGD
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
            "lr_scheduler"]
+
+__all__ += ["ASGD", "LBFGS", "Rprop"]

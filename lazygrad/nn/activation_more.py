@@ -1,0 +1,201 @@
+"""The rest of torch.nn's activations (elu, selu, hardtanh, glu, prelu, rrelu, the shrinks...).
+
+Each is a select over Tensor ops whose branches are chosen so that the derivative autograd
+derives is torch's at the kinks too: the branch a boundary point falls in is the one torch's
+backward uses there (hardtanh's gradient is 0 at min and max, elu's is alpha at 0, hardswish's
+is x/3 + 1/2 on [-3, 3]). The last branch of each select is the one that reads x, so NaN stays
+NaN as in torch. `inplace=True` writes the result into the input, as torch does.
+"""
+from __future__ import annotations
+
+from lazygrad.frontend import random
+from lazygrad.frontend.factories import arange
+from lazygrad.frontend.tensor import Tensor
+from lazygrad.nn.activation import _default_dim, leaky_relu, softmax
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _apply(input: Tensor, fn, inplace: bool) -> Tensor:
+    """fn(input), or written into input (torch's checks: leaves that require grad, dtype)."""
+    if inplace:
+        return input._inplace(lambda: fn(input))
+    return fn(input)
+
+
+def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
+    # torch's elu backward takes the exp branch at x == 0: the gradient there is alpha * scale.
+    # The exp reads x only where it is chosen, so a NaN (or overflow) elsewhere cannot leak
+    # into the gradient through 0 * exp'(x).
+    neg = x <= 0
+    return neg.if_else((neg.if_else(x, 0.0) * input_scale).expm1() * (alpha * scale), x * scale)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return _apply(input, lambda x: _elu(x, alpha, 1.0, 1.0), inplace)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _apply(input, lambda x: _elu(x, SELU_ALPHA, SELU_SCALE, 1.0), inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu's alpha must not be 0")
+    return _apply(input, lambda x: _elu(x, alpha, 1.0, 1.0 / alpha), inplace)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """clamp(x, min_val, max_val) whose gradient is 0 at both ends (torch's)."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _apply(input, lambda x: (x <= min_val).if_else(min_val, (x >= max_val).if_else(max_val, x)), inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6, gradient 1/6 strictly inside (-3, 3)."""
+    def fn(x):  # x * 0: NaN stays NaN, with torch's zero gradient there
+        return ((x > -3) & (x < 3)).if_else(x / 6 + 0.5, (x <= -3).if_else(0.0, (x >= 3).if_else(1.0, x * 0)))
+    return _apply(input, fn, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6; torch's gradient is x/3 + 1/2 on the open (-3, 3), 0 at -3, 1 at 3."""
+    def fn(x):
+        inside = (x > -3) & (x < 3)
+        s = inside.if_else(x, 0.0)  # the quadratic reads x only where chosen (NaN: gradient 1)
+        return inside.if_else(s * (s + 3) / 6, (x <= -3).if_else(0.0, x))
+    return _apply(input, fn, inplace)
+
+
+def softsign(input: Tensor) -> Tensor:
+    return input / (1 + input.abs())
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    return _apply(input, lambda x: x * x.softplus().tanh(), inplace)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), a and b the two halves of input along dim."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % input.ndim
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = input.narrow(d, 0, n // 2), input.narrow(d, n // 2, n // 2)
+    return a * b.sigmoid()
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight * x; weight holds one slope or one per channel (dim 1)."""
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                           f"{weight.numel()} and channel size = {channels}.")
+    if weight.numel() == 1:
+        w = weight.reshape(())
+    else:
+        w = weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    return (input > 0).if_else(input, w * input)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky relu whose slope for x <= 0 is drawn uniformly from [lower, upper] per element in
+    training (from the device generator, as dropout's masks), and is (lower + upper) / 2 in eval."""
+    if not training:
+        return _apply(input, lambda x: (x > 0).if_else(x, x * ((lower + upper) / 2)), inplace)
+
+    def fn(x):
+        slope = random.rand(*x.shape, device=x.device).cast(x.dtype) * (upper - lower) + lower
+        return (x > 0).if_else(x, x * slope)
+    return _apply(input, fn, inplace)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), finite for large |x|."""
+    return -(-input).softplus()
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    x = input if dtype is None else input.cast(dtype)
+    return softmax(-x, _default_dim(x, dim))
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """value where x <= threshold, else x."""
+    return _apply(input, lambda x: (x <= threshold).if_else(value, x), inplace)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return ((input >= -lambd) & (input <= lambd)).if_else(0.0, input)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    inside = (input >= -lambd) & (input <= lambd)
+    return inside.if_else(input * 0, (input < -lambd).if_else(input + lambd, input - lambd))
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    return input - input.tanh()
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _apply(input, lambda x: (x <= threshold).if_else(value, x), True)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return _apply(input, lambda x: x.relu(), True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return _apply(input, lambda x: leaky_relu(x, negative_slope), True)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau), g Gumbel(0, 1) noise from the device generator; hard: the
+    one-hot of the argmax, with the soft sample's gradient (straight-through), as torch's."""
+    u = random.rand(*logits.shape, device=logits.device).cast(logits.dtype)
+    gumbels = -(-(u.clamp_min(1e-20)).log()).log()  # -log(Exponential(1))
+    y = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y
+    d = dim % y.ndim
+    index = y.argmax(d, keepdim=True)
+    hot = (index == _positions(y, d)).cast(y.dtype)
+    return hot - y.detach() + y
+
+
+def _positions(y: Tensor, d: int) -> Tensor:
+    shape = [1] * y.ndim
+    shape[d] = y.shape[d]
+    return arange(y.shape[d], device=y.device).reshape(tuple(shape))

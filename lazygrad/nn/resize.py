@@ -1,0 +1,121 @@
+"""F.interpolate in every mode torch has but antialiasing: nearest, nearest-exact, linear,
+bilinear, bicubic, trilinear, area, with align_corners and recompute_scale_factor.
+
+Every mode is separable: along each spatial axis the output is a fixed (out, in) matrix of
+weights times the input, so resizing is one matmul per axis and its gradient the transposed
+matrix, which is what torch's backward computes. The weights follow torch's source-index rule
+(area_pixel_compute_source_index): with align_corners, out i reads in i (in-1)/(out-1);
+without, (i + 1/2) / scale - 1/2, where scale is the scale_factor given (unless recomputed)
+or out/in; linear modes clamp that below at 0, bicubic takes 4 taps with A = -0.75 and clamps
+the tap indices. Nearest picks floor(i / scale) (nearest-exact: floor((i + 1/2) / scale));
+area is adaptive average pooling.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lazygrad.frontend.tensor import Tensor
+from lazygrad.nn import conv
+from lazygrad.nn.pool_more import _adaptive_avg, _along
+
+_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+CUBIC_A = -0.75
+
+
+def _cubic_weights(t: float) -> list[float]:
+    a = CUBIC_A
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _matrix(mode: str, size: int, out: int, scale, align_corners: bool) -> np.ndarray:
+    """The (out, size) weights of one axis. scale: the user's scale factor or None."""
+    m = np.zeros((out, size))
+    if mode in ("nearest", "nearest-exact"):
+        step = np.float32(1.0 / scale if scale else size / out)
+        offset = np.float32(0.5 if mode == "nearest-exact" else 0.0)
+        src = np.floor((np.arange(out, dtype=np.float32) + offset) * step).astype(np.int64)
+        m[np.arange(out), np.minimum(src, size - 1)] = 1.0
+        return m
+    if align_corners:
+        step = (size - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        step = 1.0 / scale if scale else size / out
+    for i in range(out):
+        src = step * i if align_corners else step * (i + 0.5) - 0.5
+        if mode == "bicubic":
+            lo = math.floor(src)
+            for tap, w in zip(range(lo - 1, lo + 3), _cubic_weights(src - lo)):
+                m[i, min(max(tap, 0), size - 1)] += w
+        else:
+            src = max(src, 0.0)
+            lo = min(int(src), size - 1)
+            hi = min(lo + 1, size - 1)
+            frac = src - lo
+            m[i, lo] += 1.0 - frac
+            m[i, hi] += frac
+    return m
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                recompute_scale_factor=None, antialias: bool = False) -> Tensor:
+    if mode not in _MODES:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) "
+                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not supported")
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    nd = input.ndim - 2
+    if mode in _DIMS and _DIMS[mode] != nd:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_DIMS[mode] + 2}D input")
+    if nd < 1:
+        raise ValueError(f"interpolate expects a (N, C, *spatial) input, got shape {list(input.shape)}")
+    spatial = tuple(input.shape[2:])
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        outs = conv._tuple(size, nd, "size")
+        scales = (None,) * nd
+    else:
+        scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (float(scale_factor),) * nd
+        if len(scales) != nd:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                             f"input with spatial dimensions of {list(spatial)} and scale_factor of shape "
+                             f"{list(scales)}.")
+        outs = tuple(math.floor(float(i) * s) for i, s in zip(spatial, scales))
+        if recompute_scale_factor:
+            scales = (None,) * nd
+    if mode == "area":
+        return _adaptive_avg(input, nd, outs, "interpolate")
+    if mode == "nearest" and all(s is None or (o % i == 0 and s == o // i) for s, i, o in zip(scales, spatial, outs)):
+        return conv.interpolate(input, size=outs)  # floor(i * in / out): whole repeats are views there
+    x = input
+    for a, (i, o, s) in enumerate(zip(spatial, outs, scales)):
+        if i == o and s in (None, 1.0):  # every mode's weights are the identity there
+            continue
+        mat = Tensor(_matrix(mode, i, o, s, bool(align_corners)).T, dtype=input.dtype, device=input.device)
+        x = _along(x, 2 + a, lambda t, mat=mat: t @ mat)
+    return x
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

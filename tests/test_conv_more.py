@@ -1,0 +1,76 @@
+"""conv3d, conv_transpose1d/3d, unfold/fold and pixel (un)shuffle against torch: values and
+gradients of input, weight and bias, the modules' parameter names and shapes, torch's errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import lazygrad as lg
+from lazygrad import nn
+
+R = np.random.default_rng(0)
+
+# module name, constructor arguments, input shape
+CASES = [
+    ("Conv3d", (4, 2, (2, 3, 2)), {"stride": (1, 2, 1), "padding": 1, "groups": 2}, (1, 4, 4, 5, 3)),
+    ("ConvTranspose1d", (2, 4, 3), {"stride": 2, "padding": 1, "output_padding": 1, "dilation": 2}, (2, 2, 5)),
+    ("ConvTranspose3d", (2, 2, 2), {"stride": (2, 1, 2), "padding": (0, 1, 1), "groups": 2}, (1, 2, 3, 3, 2)),
+    ("Unfold", ((2, 3),), {"dilation": (1, 2), "padding": 1, "stride": (2, 1)}, (2, 3, 5, 6)),
+    ("Fold", ((5, 6), (2, 3)), {"dilation": (1, 2), "padding": 1, "stride": (2, 1)}, (2, 18, 12)),
+    ("Fold", ((4, 4), 2), {}, (12, 9)),
+    ("PixelShuffle", (2,), {}, (1, 2, 8, 3, 2)),
+    ("PixelUnshuffle", (2,), {}, (2, 3, 4, 6)),
+]
+OTHER_DEVICES = {"ConvTranspose1d", "Unfold"}
+
+
+def test_every_module_matches_torch_on_the_reference_device():
+    """The python device compiles nothing, so the whole table is fast there."""
+    _check("python", CASES)
+
+
+def test_some_modules_match_torch_on_each_device(device):
+    _check(device, [c for c in CASES if c[0] in OTHER_DEVICES])
+
+
+def _check(device, cases):
+    results = []
+    for name, args, kwargs, shape in cases:
+        torch.manual_seed(0)
+        theirs = getattr(torch.nn, name)(*args, **kwargs).double()
+        ours = getattr(nn, name)(*args, **kwargs).to(device)
+        state = theirs.state_dict()
+        assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == {k: tuple(v.shape) for k, v in state.items()}
+        ours.load_state_dict({k: v.float().numpy() for k, v in state.items()})
+        x = R.standard_normal(shape)
+        lx = lg.Tensor(x.astype(np.float32), device=device, requires_grad=True)
+        tx = torch.tensor(x, requires_grad=True)
+        lo, to = ours(lx), theirs(tx)
+        w = R.standard_normal(tuple(to.shape))
+        (lo * lg.Tensor(w.astype(np.float32), device=device)).sum().backward()
+        (to * torch.tensor(w)).sum().backward()
+        results.append((name, lo, to, lx, tx, ours, theirs))
+    lg.realize(*(t for r in results for t in [r[1], r[3].grad] + [p.grad for p in r[5].parameters()]))
+    for name, lo, to, lx, tx, ours, theirs in results:
+        np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+        params = dict(ours.named_parameters())
+        for key, p in theirs.named_parameters():
+            np.testing.assert_allclose(params[key].grad.numpy(), p.grad.numpy(), rtol=1e-4, atol=1e-5,
+                                       err_msg=f"{name}.{key}")
+
+
+def test_errors_are_torchs():
+    for ours, theirs, error in [
+        (lambda: nn.PixelShuffle(2)(lg.Tensor(np.zeros((1, 5, 2, 2), dtype=np.float32))),
+         lambda: torch.nn.PixelShuffle(2)(torch.zeros(1, 5, 2, 2)), RuntimeError),
+        (lambda: nn.PixelUnshuffle(2)(lg.Tensor(np.zeros((1, 1, 3, 2), dtype=np.float32))),
+         lambda: torch.nn.PixelUnshuffle(2)(torch.zeros(1, 1, 3, 2)), RuntimeError),
+        (lambda: nn.Fold((4, 4), 2)(lg.Tensor(np.zeros((1, 4, 8), dtype=np.float32))),
+         lambda: torch.nn.Fold((4, 4), 2)(torch.zeros(1, 4, 8)), RuntimeError),
+    ]:
+        with pytest.raises(error):
+            theirs()
+        with pytest.raises(error):
+            ours()

@@ -1,0 +1,80 @@
+"""F.interpolate's modes against torch: values and input gradients with sizes and scale
+factors (integer and not, up and down), align_corners both ways, recompute_scale_factor; the
+Upsample modules; torch's errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import lazygrad as lg
+import lazygrad.nn.functional as F
+from lazygrad import nn
+
+R = np.random.default_rng(0)
+X1, X2, X3 = R.standard_normal((2, 2, 5)), R.standard_normal((1, 2, 4, 5)), R.standard_normal((1, 1, 3, 4, 2))
+
+# name: (input, keyword arguments of interpolate)
+CASES = {
+    "nearest_scale_1.5": (X2, {"scale_factor": 1.5}),
+    "nearest_size_down": (X2, {"size": (3, 2)}),
+    "nearest_exact": (X1, {"size": 8, "mode": "nearest-exact"}),
+    "linear": (X1, {"size": 8, "mode": "linear"}),
+    "linear_align_down": (X1, {"size": 3, "mode": "linear", "align_corners": True}),
+    "bilinear_scale": (X2, {"scale_factor": (1.7, 0.6), "mode": "bilinear"}),
+    "bilinear_align": (X2, {"size": (7, 3), "mode": "bilinear", "align_corners": True}),
+    "bilinear_recompute": (X2, {"scale_factor": 1.7, "mode": "bilinear", "recompute_scale_factor": True}),
+    "bicubic": (X2, {"size": (6, 9), "mode": "bicubic"}),
+    "bicubic_align_scale": (X2, {"scale_factor": 0.75, "mode": "bicubic", "align_corners": True}),
+    "trilinear": (X3, {"scale_factor": 2, "mode": "trilinear"}),
+    "area": (X2, {"size": (3, 2), "mode": "area"}),
+}
+OTHER_DEVICES = ["bilinear_scale", "bicubic"]
+
+
+def test_every_mode_matches_torch_on_the_reference_device():
+    """The python device compiles nothing, so the whole table is fast there."""
+    _check("python", list(CASES))
+
+
+def test_some_modes_match_torch_on_each_device(device):
+    _check(device, OTHER_DEVICES)
+
+
+def _check(device, names):
+    results = []
+    for name in names:
+        x, kwargs = CASES[name]
+        lx = lg.Tensor(x.astype(np.float32), device=device, requires_grad=True)
+        tx = torch.tensor(x, requires_grad=True)
+        lo, to = F.interpolate(lx, **kwargs), TF.interpolate(tx, **kwargs)
+        w = R.standard_normal(tuple(to.shape))
+        (lo * lg.Tensor(w.astype(np.float32), device=device)).sum().backward()
+        (to * torch.tensor(w)).sum().backward()
+        results.append((name, lo, to, lx, tx))
+    lg.realize(*(t for r in results for t in (r[1], r[3].grad)))
+    for name, lo, to, lx, tx in results:
+        np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_upsample_modules_match_torch():
+    x = X2.astype(np.float32)
+    for ours, theirs in [(nn.Upsample(scale_factor=2, mode="bilinear"), torch.nn.Upsample(scale_factor=2, mode="bilinear")),
+                         (nn.UpsamplingBilinear2d(size=(5, 7)), torch.nn.UpsamplingBilinear2d(size=(5, 7))),
+                         (nn.UpsamplingNearest2d(scale_factor=3), torch.nn.UpsamplingNearest2d(scale_factor=3))]:
+        np.testing.assert_allclose(ours(lg.Tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
+        assert repr(ours) == repr(theirs)
+
+
+def test_bad_arguments_raise_torchs_errors():
+    x, tx = lg.Tensor(X2.astype(np.float32)), torch.tensor(X2)
+    for kwargs, error in [({"size": 3, "mode": "linear"}, NotImplementedError),
+                          ({"size": 3, "align_corners": True}, ValueError),
+                          ({"size": 3, "scale_factor": 2.0}, ValueError),
+                          ({"size": 3, "mode": "cubic"}, NotImplementedError)]:
+        with pytest.raises(error):
+            TF.interpolate(tx, **kwargs)
+        with pytest.raises(error):
+            F.interpolate(x, **kwargs)

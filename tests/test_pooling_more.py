@@ -1,0 +1,106 @@
+"""Pooling in 1, 2 and 3 dims against torch: values, input gradients (ties go to the first
+maximum), torch's indices and max_unpool, the modules and their errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import lazygrad as lg
+import lazygrad.nn.functional as F
+from lazygrad import nn
+
+R = np.random.default_rng(0)
+X1 = R.standard_normal((2, 3, 9))
+X2 = np.round(R.standard_normal((2, 2, 7, 6)), 1)  # rounded: ties inside windows
+X3 = R.standard_normal((1, 2, 5, 4, 6))
+
+# name: (input, call on torch's or lazygrad's nn.functional)
+CASES = {
+    "max_pool1d": (X1, lambda f, x: f.max_pool1d(x, 3, 2, 1)),
+    "max_pool1d_ceil_dilation": (X1, lambda f, x: f.max_pool1d(x, 2, 3, 1, 2, ceil_mode=True)),
+    "max_pool2d_indices": (X2, lambda f, x: f.max_pool2d(x, 3, 2, 1, return_indices=True)),
+    "max_pool3d": (X3, lambda f, x: f.max_pool3d(x, (2, 2, 3), (1, 2, 2), (1, 0, 1))),
+    "max_pool3d_indices_ceil": (X3, lambda f, x: f.max_pool3d(x, 2, ceil_mode=True, return_indices=True)),
+    "max_pool1d_indices_unbatched": (X1[0], lambda f, x: f.max_pool1d(x, 2, return_indices=True)),
+    "avg_pool1d": (X1, lambda f, x: f.avg_pool1d(x, 3, 2, 1)),
+    "avg_pool1d_ceil_no_pad_count": (X1, lambda f, x: f.avg_pool1d(x, 2, 2, 1, True, False)),
+    "avg_pool3d": (X3, lambda f, x: f.avg_pool3d(x, 2, (1, 2, 2), 1)),
+    "avg_pool3d_divisor": (X3, lambda f, x: f.avg_pool3d(x, (3, 2, 2), divisor_override=5)),
+    "adaptive_avg_pool1d": (X1, lambda f, x: f.adaptive_avg_pool1d(x, 4)),
+    "adaptive_avg_pool3d": (X3, lambda f, x: f.adaptive_avg_pool3d(x, (3, None, 4))),
+    "adaptive_max_pool1d": (X1, lambda f, x: f.adaptive_max_pool1d(x, 4)),
+    "adaptive_max_pool2d": (X2, lambda f, x: f.adaptive_max_pool2d(x, (3, 4))),
+    "adaptive_max_pool3d": (X3, lambda f, x: f.adaptive_max_pool3d(x, 2)),
+    "adaptive_max_pool2d_indices": (X2, lambda f, x: f.adaptive_max_pool2d(x, (3, 4), return_indices=True)),
+    "adaptive_max_pool1d_with_indices": (X1, lambda f, x: f.adaptive_max_pool1d_with_indices(x, 4)),
+    "max_pool3d_with_indices": (X3, lambda f, x: f.max_pool3d_with_indices(x, 2, 1)),
+    "unpool2d": (X2, lambda f, x: f.max_unpool2d(*f.max_pool2d(x, 2, return_indices=True), 2)),
+    "unpool1d_size": (X1, lambda f, x: f.max_unpool1d(*f.max_pool1d(x, 3, 2, return_indices=True), 3, 2,
+                                                       output_size=[9])),
+}
+OTHER_DEVICES = ["max_pool2d_indices", "unpool2d"]
+
+
+def test_the_whole_table_matches_torch_on_the_reference_device():
+    """The python device compiles nothing, so the whole table is fast there."""
+    _check("python", list(CASES))
+
+
+def test_part_of_the_table_matches_torch_on_each_device(device):
+    _check(device, OTHER_DEVICES)
+
+
+def _check(device, names):
+    results = []
+    for name in names:
+        x, call = CASES[name]
+        lx = lg.Tensor(x.astype(np.float32), device=device, requires_grad=True)
+        tx = torch.tensor(x, requires_grad=True)
+        lo, to = call(F, lx), call(TF, tx)
+        li, ti = (lo[1], to[1]) if isinstance(to, tuple) else (None, None)
+        lo, to = (lo[0], to[0]) if isinstance(to, tuple) else (lo, to)
+        w = R.standard_normal(tuple(to.shape))
+        (lo * lg.Tensor(w.astype(np.float32), device=device)).sum().backward()
+        (to * torch.tensor(w)).sum().backward()
+        results.append((name, lo, to, li, ti, lx, tx))
+    lg.realize(*(t for r in results for t in (r[1], r[3], r[5].grad) if t is not None))
+    for name, lo, to, li, ti, lx, tx in results:
+        np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+        if ti is not None:
+            assert li.dtype == lg.int64
+            np.testing.assert_array_equal(li.numpy(), ti.numpy(), err_msg=name)
+
+
+def test_pooling_modules_match_torch():
+    x3 = X3.astype(np.float32)
+    x1 = X1.astype(np.float32)
+    cases = [("MaxPool1d", (3,), x1), ("MaxPool3d", (2, 1), x3), ("AvgPool1d", (2,), x1), ("AvgPool3d", (2,), x3),
+             ("AdaptiveAvgPool1d", (5,), x1), ("AdaptiveAvgPool3d", (2,), x3), ("AdaptiveMaxPool1d", (2,), x1),
+             ("AdaptiveMaxPool3d", ((1, 3, 2),), x3)]
+    outs = [(n, getattr(nn, n)(*a)(lg.Tensor(x, device="python")), getattr(torch.nn, n)(*a)(torch.tensor(x)))
+            for n, a, x in cases]  # (the python device compiles nothing)
+    lg.realize(*(o for _, o, _ in outs))
+    for name, ours, theirs in outs:
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+    pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    x = lg.Tensor(X2.astype(np.float32), device="python")
+    out, idx = pool(x)
+    t_out, t_idx = torch.nn.MaxPool2d(2, return_indices=True)(torch.tensor(X2))
+    np.testing.assert_allclose(unpool(out, idx, output_size=(7, 6)).numpy(),
+                               torch.nn.MaxUnpool2d(2)(t_out, t_idx, output_size=(7, 6)).numpy(), rtol=1e-6)
+
+
+def test_pooling_errors_are_torchs():
+    x = lg.Tensor(np.zeros((2, 3), dtype=np.float32))
+    with pytest.raises(RuntimeError):
+        TF.max_pool3d(torch.zeros(2, 3), 1)
+    with pytest.raises(RuntimeError, match="Expected 4D or 5D"):
+        F.max_pool3d(x, 1)
+    with pytest.raises(ValueError):
+        TF.max_unpool1d(torch.zeros(1, 1, 2), torch.zeros(1, 1, 2, dtype=torch.long), 2, output_size=[9])
+    with pytest.raises(ValueError, match="invalid output_size"):
+        F.max_unpool1d(lg.Tensor(np.zeros((1, 1, 2), dtype=np.float32)), lg.Tensor(np.zeros((1, 1, 2), dtype=np.int64)),
+                       2, output_size=[9])
