@@ -130,4 +130,7 @@ def install(cls, namespace: dict[str, Any]) -> None:
     cls.__format__ = tensor_format
     for name, fn in list(namespace.items()):
         if inspect.isfunction(fn) and fn.__module__ in OP_MODULES and name not in NOT_OPS:
-            namespace[name] = accept_out(accept_numpy_names(fn))
+            wrapped = namespace[name] = accept_out(accept_numpy_names(fn))
+            static = inspect.getattr_static(cls, name, None)
+            if isinstance(static, staticmethod) and static.__func__ is fn:  # Tensor.zeros is lg.zeros
+                setattr(cls, name, staticmethod(wrapped))
