@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from lazygrad import dtypes
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.modules.linear import empty_param
 from lazygrad.nn.modules.module import Module
+from lazygrad.nn.modules.norm import init_norm_state
 from lazygrad.nn.parameter import Parameter
 
 
@@ -87,17 +85,7 @@ class _InstanceNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
                  track_running_stats: bool = False, device=None, dtype=None):
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = init.ones_(empty_param((num_features,), device, dtype)) if affine else None
-        self.bias = empty_param((num_features,), device, dtype) if affine else None
-        if track_running_stats:
-            stats = (dtypes.to_dtype(dtype) if dtype is not None else dtypes.default_float).np
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, stats), device=device))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, stats), device=device))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64), device=device))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+        init_norm_state(self, num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         d = type(self)._dims

@@ -11,23 +11,29 @@ from lazygrad.nn.modules.linear import empty_param
 from lazygrad.nn.modules.module import Module
 
 
+def init_norm_state(m: Module, num_features: int, eps: float, momentum, affine: bool, track_running_stats: bool,
+                    device, dtype) -> None:
+    """A batch or instance norm's parameters (weight 1, bias 0) and running statistics."""
+    m.num_features, m.eps, m.momentum = num_features, eps, momentum
+    m.affine, m.track_running_stats = affine, track_running_stats
+    m.weight = init.ones_(empty_param((num_features,), device, dtype)) if affine else None
+    m.bias = empty_param((num_features,), device, dtype) if affine else None
+    if track_running_stats:
+        stats = (dtypes.to_dtype(dtype) if dtype is not None else dtypes.default_float).np
+        m.register_buffer("running_mean", Tensor(np.zeros(num_features, stats), device=device))
+        m.register_buffer("running_var", Tensor(np.ones(num_features, stats), device=device))
+        m.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64), device=device))
+    else:
+        m.running_mean = m.running_var = m.num_batches_tracked = None
+
+
 class _BatchNorm(Module):
     _dims: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None, dtype=None):
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = init.ones_(empty_param((num_features,), device, dtype)) if affine else None
-        self.bias = empty_param((num_features,), device, dtype) if affine else None
-        if track_running_stats:
-            stats = (dtypes.to_dtype(dtype) if dtype is not None else dtypes.default_float).np
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, stats), device=device))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, stats), device=device))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64), device=device))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+        init_norm_state(self, num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in self._dims:
