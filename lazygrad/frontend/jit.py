@@ -148,11 +148,20 @@ def _collect_tensors(v: Any, found: list) -> None:
             _collect_tensors(x, found)
 
 
-def _input_buffers(tensors: list) -> list[Buffer]:
-    """Realize the inputs; each must be a whole buffer (a view is made contiguous)."""
+def _realize_arguments(tensors: list) -> None:
+    """Every call computes on its arguments' values, as buffers, whether it is the first, a
+    recording, a replay or the jit is off: a replay reads its inputs from buffers, and were the
+    first call to fold a constant argument (lg.tensor(1.375)) into its kernels on the host, it
+    would differ from the replays in the last bit (a kernel's fused multiply-add, numpy's two
+    roundings)."""
     lazy = [t for t in tensors if t.node.op is not Op.BUFFER]
     if lazy:
         realize(*lazy)
+
+
+def _input_buffers(tensors: list) -> list[Buffer]:
+    """The inputs' buffers, realized by _realize_arguments; each must be a whole buffer (a
+    view is made contiguous)."""
     out = []
     for t in tensors:
         out.append(_value_buffer(t))
@@ -194,6 +203,7 @@ class JitFunction:
         tensors = _tensor_args(args, kwargs)
         key = (tuple(_arg_key(a) for a in args), tuple((k, _arg_key(v)) for k, v in sorted(kwargs.items())),
                _storage_pattern(tensors))
+        _realize_arguments(tensors)
         if not CACHE.enabled:
             result = self.fn(*args, **kwargs)
             realize(*_flatten_outputs(result)[0])
