@@ -25,6 +25,8 @@ from lazygrad.dtypes import (
     uint64,
 )
 from lazygrad.dtypes import DType as dtype  # torch.dtype: isinstance(x.dtype, lg.dtype)
+from lazygrad.dtypes import can_cast as can_cast
+from lazygrad.dtypes import promote_types as promote_types
 from lazygrad.engine.jit import JitError
 from lazygrad.engine.realize import stats
 from lazygrad.errors import CompileError, DeviceError, DTypeError, IRParseError, LazygradError, ShapeError
@@ -102,9 +104,11 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
            "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
 
 
+from lazygrad.frontend import result_layouts as _result_layouts
 from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op is here)
 
 _torch_kwargs.install(Tensor, globals())  # axis=/keepdims= aliases, out=, format(t, spec)
+_result_layouts.install(Tensor, globals())  # torch's strides of elementwise results (the outermost wrapper)
 
 _NOT_YET = {  # torch's namespaces lazygrad has no counterpart of yet: what to say instead
     "onnx": "lazygrad has no ONNX export (torch.onnx) yet; lg.save(model.state_dict(), path) writes "

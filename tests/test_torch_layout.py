@@ -11,11 +11,16 @@ import lazygrad
 torch = pytest.importorskip("torch")
 
 
-def _random_view(rng: random.Random, x, steps: int):
+VIEWS = ["permute", "unsqueeze", "view", "narrow", "expand", "step", "select", "squeeze", "transpose", "detach",
+         "flatten"]
+# ops whose new tensor takes its input's memory order in torch, and those that copy or view by it
+NEW_TENSORS = ["unary", "binary", "like", "reshape", "contiguous"]
+
+
+def _random_view(rng: random.Random, x, steps: int, kinds=tuple(VIEWS)):
     """The same random chain of view ops, applied by each library (x is either's tensor)."""
     for _ in range(steps):
-        kind = rng.choice(["permute", "unsqueeze", "view", "narrow", "expand", "step", "select",
-                           "squeeze", "transpose", "detach", "flatten"])
+        kind = rng.choice(kinds)
         shape = tuple(x.shape)
         if kind == "permute" and shape:
             dims = list(range(len(shape)))
@@ -50,6 +55,20 @@ def _random_view(rng: random.Random, x, steps: int):
             x = x.detach()
         elif kind == "flatten" and shape:
             x = x.reshape(-1) if x.is_contiguous() else x
+        elif kind == "unary":  # elementwise results take their input's memory order, as torch's do
+            x = rng.choice([lambda t: t.exp(), lambda t: t * 2, lambda t: t.abs(), lambda t: (t > 0).float()])(x)
+        elif kind == "binary":
+            lib = lazygrad if isinstance(x, lazygrad.Tensor) else torch
+            kw = {"device": x.device} if lib is lazygrad else {}
+            other = rng.choice([x.detach(), lib.ones(shape, **kw), lib.ones(shape[-1:], **kw)])
+            x = x + other if rng.random() < 0.5 else other + x
+        elif kind == "like":  # clone, a dtype conversion, zeros_like: a dense input's strides
+            lib = lazygrad if isinstance(x, lazygrad.Tensor) else torch
+            x = rng.choice([lambda t: t.clone(), lambda t: t.double(), lambda t, lib=lib: lib.zeros_like(t)])(x)
+        elif kind == "reshape":
+            x = x.reshape(rng.choice([(-1,), shape[::-1], (1, *shape)]))
+        elif kind == "contiguous":
+            x = x.contiguous()
     return x, "ok"
 
 
@@ -63,7 +82,7 @@ def test_view_strides_match_torch(device, seed):
             rng = random.Random(base[0])
             shape = tuple(rng.choice([1, 2, 3]) for _ in range(rng.randint(0, 3)))
             kw = {"device": device} if lib is lazygrad else {}
-            views.append(_random_view(rng, lib.zeros(shape, **kw), rng.randint(1, 5)))
+            views.append(_random_view(rng, lib.zeros(shape, **kw), rng.randint(1, 5), VIEWS + NEW_TENSORS))
         (want, want_how), (got, got_how) = views
         where = f"case {base[0]}"
         assert got_how == want_how, where
@@ -118,3 +137,29 @@ def test_the_seeded_run_case_of_a_size_1_dim(device):
             return "RuntimeError"
         return v.tolist()
     assert case(lazygrad, device) == case(torch, "cpu") == "RuntimeError"
+
+
+def test_an_elementwise_result_keeps_its_inputs_memory_order(device):
+    """Differential seed 9790: torch's ceil of a transposed tensor is transposed too, so its
+    flatten is a copy and a write into that copy leaves it alone. lazygrad's flatten was a
+    view, and the write zeroed the tensor."""
+    def run(lib, **kw):
+        v = lib.tensor([[1.125, -3.875], [-2.125, -2.875], [-4.0, -2.375], [-2.25, 2.875]], **kw)
+        out = {}
+        c = v.t().ceil()
+        flat = c.flatten()
+        flat -= flat
+        out["after a write into its flatten"] = c.tolist()
+        try:
+            c.view(-1)
+            out["view"] = "ok"
+        except RuntimeError:
+            out["view"] = "RuntimeError"
+        c.t().view(-1).mul_(2)  # transposed back it is contiguous: a view, the write reaches c
+        out["after a write through a view"] = c.tolist()
+        d = c.contiguous()
+        d += 1
+        out["after a write into its contiguous()"] = c.tolist()
+        out["strides"] = (c.stride(), (c * 2).stride(), (2 + c).stride(), c.clone().stride(), d.stride())
+        return out
+    assert run(lazygrad, device=device) == run(torch)

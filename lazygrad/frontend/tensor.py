@@ -281,12 +281,19 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     def contiguous(self) -> "Tensor":
         """self where torch's strides are already contiguous (a computed value, a row of a
         matrix), as torch returns it; else a copy (a transpose, an expand, a column)."""
+        layout = self.__dict__.get("_layout")
+        if layout is not None:  # torch's strides: a view's, or an elementwise result's (result_layouts.py)
+            return self if torch_layout.is_contiguous(layout) else self.clone()._set_row_major()
         if self.node.op not in MOVEMENT and self.node.op is not Op.DETACH:
             return self
         view = strided_view(self)
         if view is not None and view.mask is None and view.strides == contiguous_strides(view.shape):
             return self
         return self._contiguous()
+
+    def _set_row_major(self) -> Tensor:
+        self.__dict__.pop("_layout", None)
+        return self
 
     def _contiguous(self) -> "Tensor":
         """A new value in a buffer of its own (a kernel boundary), whatever self is."""

@@ -98,7 +98,10 @@ class ShapeMixin:
 
     def _viewable_as(self, shape) -> bool:
         """Whether torch's strides can show this tensor's elements in `shape` (a transposed
-        tensor's cannot be flattened without a copy)."""
+        tensor's cannot be flattened without a copy, nor an elementwise op's result of one)."""
+        layout = self.__dict__.get("_layout")
+        if layout is not None:
+            return torch_layout.reshaped(layout, tuple(shape)) is not None
         if self.node.op not in MOVEMENT:
             return True
         view = strided_view(self)

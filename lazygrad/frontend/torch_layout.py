@@ -140,8 +140,11 @@ def is_contiguous(layout: Layout) -> bool:
 
 def is_dense(layout: Layout) -> bool:
     """torch's non-overlapping-and-dense: some order of the dims (size-1 dims ignored) is
-    row-major, so the elements fill [offset, offset + numel) once each."""
+    row-major, so the elements fill [offset, offset + numel) once each. An empty tensor is
+    (torch: it is contiguous)."""
     sizes, strides, _ = layout
+    if math.prod(sizes) == 0:
+        return True
     dims = sorted((d for d in range(len(sizes)) if sizes[d] >= 2), key=lambda d: strides[d])
     expected = 1
     for d in dims:
@@ -188,3 +191,93 @@ def layout_of(t) -> Layout | None:
 def set_layout(t, layout: Layout | None):
     t.__dict__["_layout"] = layout
     return t
+
+
+# ---- the layouts torch gives new tensors ---------------------------------------------------------
+# torch's elementwise ops (TensorIterator) and empty_like(memory_format=preserve_format) (clone,
+# .to(dtype), zeros_like) give their result the memory order of their inputs: an elementwise op
+# of a transposed tensor is transposed too, so `.view(-1)` of it raises and `.reshape(-1)` copies.
+# lazygrad's own buffers are always row-major; these layouts say only what torch's strides would
+# be, for the answers that depend on them (reshape or copy, view or raise, contiguous(), stride()).
+
+_CHANNELS_LAST = {4: (1, 3, 2, 0), 5: (1, 4, 3, 2, 0)}  # N C H W (D): C fastest, then W, H, (D,) N
+
+
+def _is_channels_last(layout: Layout) -> bool:
+    """torch's is_contiguous(memory_format=channels_last(_3d)): only 4-d and 5-d tensors."""
+    sizes, strides, _ = layout
+    order = _CHANNELS_LAST.get(len(sizes))
+    if order is None:
+        return False
+    expected = 1
+    for d in order:
+        if sizes[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= sizes[d]
+    return True
+
+
+def _strides_in_order(shape: tuple[int, ...], fastest_first) -> tuple[int, ...]:
+    out, step = [0] * len(shape), 1
+    for d in fastest_first:
+        out[d] = step
+        step *= shape[d]
+    return tuple(out)
+
+
+def _broadcast_strides(layout: Layout, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """An operand's strides in the op's shape: 0 along the dims it is broadcast in."""
+    sizes, strides, _ = layout
+    lead = len(shape) - len(sizes)
+    return tuple(0 if i < lead or (sizes[i - lead] == 1 and n != 1) else strides[i - lead]
+                 for i, n in enumerate(shape))
+
+
+def iterated(layouts: list[Layout], shape: tuple[int, ...]) -> Layout:
+    """The layout of an elementwise op's result (TensorIterator): operands of the op's shape
+    that are all contiguous, all channels-last, or all dense with equal strides give it theirs;
+    otherwise its dims are ordered by the operands' strides, the first operand deciding (a
+    broadcast dim, stride 0, decides nothing; equal strides put the smaller dim inside)."""
+    shape = tuple(shape)
+    if layouts and all(lay[0] == shape for lay in layouts):
+        if all(is_contiguous(lay) for lay in layouts):
+            return contiguous(shape)
+        if all(_is_channels_last(lay) for lay in layouts):
+            return shape, _strides_in_order(shape, _CHANNELS_LAST[len(shape)]), 0
+        if all(is_dense(lay) and lay[1] == layouts[-1][1] for lay in layouts):
+            return shape, layouts[-1][1], 0
+    n = len(shape)
+    if n <= 1:
+        return contiguous(shape)
+    strides = [_broadcast_strides(lay, shape) for lay in layouts]
+
+    def after(d0: int, d1: int) -> int:  # 1: d0 goes outside d1, -1: inside, 0: undecided
+        for st in strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+    perm = list(range(n - 1, -1, -1))  # fastest first; insertion sort that stops at a "no"
+    for i in range(1, n):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            decision = after(perm[d0], perm[d1])
+            if decision > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif decision < 0:
+                break
+    if perm == list(range(n - 1, -1, -1)):
+        return contiguous(shape)
+    return shape, _strides_in_order(shape, perm), 0
+
+
+def like(layout: Layout) -> Layout:
+    """empty_like's preserve_format: a dense layout's strides, else row-major."""
+    sizes, strides, _ = layout
+    return (sizes, strides, 0) if is_dense(layout) else contiguous(sizes)

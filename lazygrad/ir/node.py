@@ -48,6 +48,18 @@ def user_location() -> str:
     return "<lazygrad>"
 
 
+def is_lazygrad_file(filename: str) -> bool:
+    """Whether a frame's file is lazygrad's own (user_location's cache)."""
+    ours_of = _OURS if USER_FILES.enabled else {}
+    base = ours_of.get(filename, "")
+    if base == "":
+        if len(ours_of) >= MAX_FILES:
+            ours_of.clear()
+        base = ours_of[filename] = None if filename.startswith((_PACKAGE_DIR, "<frozen")) else \
+            os.path.basename(filename)
+    return base is None
+
+
 def _arg_key(op: Op, arg: Any) -> Any:
     # -0.0 == 0.0 and nan != nan: key constants by their repr so that neither merges nor splits
     if op is Op.CONST and isinstance(arg, float):
