@@ -118,6 +118,15 @@ def to_dtype(x: DType | str | np.dtype | type) -> DType:
 _KIND_ORDER = {"bool": 0, "uint": 1, "int": 1, "float": 2}
 
 
+def can_cast(from_: DType, to: DType) -> bool:
+    """torch.can_cast: whether a result of dtype from_ may be written into a tensor of dtype to
+    (an in-place op, out=): only a cast to a lower category is refused (float to an integer,
+    an integer or float to bool); a narrower type of the same category is fine."""
+    def category(d: DType) -> int:
+        return 0 if d.is_bool else 2 if d.is_float else 1
+    return category(from_) <= category(to)
+
+
 def promote_types(a: DType, b: DType) -> DType:
     """The result type of a binary op on two tensors, as torch.promote_types gives it."""
     if a == b:

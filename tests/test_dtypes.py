@@ -127,3 +127,23 @@ def test_cast_scalar_wraps_like_c():
     assert dtypes.cast_scalar(-1, D["uint32"]) == 2 ** 32 - 1
     assert dtypes.cast_scalar(2 ** 31, D["int32"]) == -2 ** 31
     assert dtypes.cast_scalar(0.1, D["float16"]) == float(np.float16(0.1))
+
+
+@pytest.mark.parametrize("target", ["float32", "float16", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("source", ["float64", "int64", "bool"])
+def test_an_in_place_op_casts_as_torch_can_cast(device, target, source):
+    """torch writes a wider result of the same category (float64 into float32, int64 into
+    uint8); only a lower category (float into an integer, anything into bool) is an error.
+    lazygrad refused every wider result."""
+    torch = pytest.importorskip("torch")
+    assert lg.can_cast(getattr(lg, source), getattr(lg, target)) == torch.can_cast(getattr(torch, source),
+                                                                                  getattr(torch, target))
+
+    def write(T, **kw):
+        x = T.zeros(3, dtype=getattr(T, target), **kw)
+        try:
+            x.add_(T.ones(3, dtype=getattr(T, source), **kw))
+        except RuntimeError:
+            return "RuntimeError"
+        return x.tolist()
+    assert write(lg, device=device) == write(torch)

@@ -79,7 +79,7 @@ class InplaceMixin:
         with writing_into(self):
             needed = keeps_target and self._old_value_needed(operand)
             value = self._from_old_copy(compute) if needed else compute()
-        if value.dtype != self.dtype and dtypes.promote_types(self.dtype, value.dtype) != self.dtype:
+        if not dtypes.can_cast(value.dtype, self.dtype):
             raise CastError(f"result type {value.dtype.name} can't be cast to the in-place "
                              f"target's dtype {self.dtype.name}")
         check_write_overlap(self, (operand,))
