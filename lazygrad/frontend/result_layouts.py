@@ -72,6 +72,11 @@ def with_result_layout(name: str, fn):
     @functools.wraps(fn)
     def op(*args, **kwargs):
         result = fn(*args, **kwargs)
+        for a in (*args, *kwargs.values()) if kwargs else args:  # (a loop: no generator to call)
+            if a.__class__ is Tensor and "_layout" in a.__dict__:
+                break
+        else:
+            return result  # fresh tensors in (the common case): row-major out, nothing to decide
         if (result.__class__ is Tensor and args and kwargs.get("out") is None
                 and kwargs.get("memory_format") in (None, "preserve_format")
                 and not is_lazygrad_file(sys._getframe(1).f_code.co_filename)
