@@ -74,6 +74,7 @@ from lazygrad.frontend.random_fill import *  # (lg.normal, lg.bernoulli; install
 from lazygrad.frontend.searching import bucketize as bucketize
 from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save
+from lazygrad.frontend.size import Size as Size
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.torch_device import device
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
