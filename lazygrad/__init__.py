@@ -74,6 +74,7 @@ from lazygrad.frontend.random_fill import *  # (lg.normal, lg.bernoulli; install
 from lazygrad.frontend.searching import bucketize as bucketize
 from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save
+from lazygrad.frontend.memory_format import *  # (lg.channels_last, lg.contiguous_format, ...)
 from lazygrad.frontend.size import Size as Size
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.torch_device import device

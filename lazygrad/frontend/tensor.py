@@ -55,6 +55,7 @@ from lazygrad.frontend.tensor_trig import TrigMixin
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
 from lazygrad.frontend.torch_device import device as torch_device
 from lazygrad.frontend.torch_device import device_of, resolve_device
+from lazygrad.frontend import memory_format as formats
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.torch_layout import layout_of, set_layout
 from lazygrad.frontend.write_overlap import strided_view
@@ -276,12 +277,30 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         out.__dict__["_detached"] = True  # in-place writes to it are allowed, leaf or not
         return set_layout(out, layout_of(self))
 
-    def clone(self) -> "Tensor":
-        return self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
+    def clone(self, memory_format=None) -> "Tensor":
+        """A copy; torch's strides: memory_format's (preserve_format, the default, keeps a
+        dense tensor's own when the user's code calls it: frontend/result_layouts.py)."""
+        out = self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
+        if memory_format is not None and memory_format is not formats.preserve_format:
+            out._in_format(formats.checked(memory_format))
+        return out
 
-    def contiguous(self) -> "Tensor":
+    def _in_format(self, fmt) -> "Tensor":
+        """Give this (new) tensor torch's strides of memory format fmt."""
+        layout = formats.layout_in(fmt, self._torch_layout())
+        if layout != torch_layout.contiguous(layout[0]):
+            set_layout(self, layout)
+        else:
+            self.__dict__.pop("_layout", None)
+        return self
+
+    def contiguous(self, memory_format=None) -> "Tensor":
         """self where torch's strides are already contiguous (a computed value, a row of a
-        matrix), as torch returns it; else a copy (a transpose, an expand, a column)."""
+        matrix), as torch returns it; else a copy (a transpose, an expand, a column). With
+        memory_format=lg.channels_last, the same for channels-last strides."""
+        fmt = formats.checked(memory_format)
+        if fmt is formats.channels_last or fmt is formats.channels_last_3d:
+            return self if formats.holds(fmt, self._torch_layout()) else self.clone(memory_format=fmt)
         layout = self.__dict__.get("_layout")
         if layout is not None:  # torch's strides: a view's, or an elementwise result's (result_layouts.py)
             return self if torch_layout.is_contiguous(layout) else self.clone()._set_row_major()

@@ -12,6 +12,7 @@ from typing import Any
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.frontend import memory_format as formats
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import _bind
 from lazygrad.frontend.torch_device import HOST, device, host_device, resolve_device
@@ -84,7 +85,14 @@ class ConvertMixin:
             out = out._derive(make(Op.COPY, (out.node,), name, device=name), out)
         if dt is not None:
             out = out.cast(dt)
-        return out.clone() if copy and out is self else out
+        out = out.clone() if copy and out is self else out
+        fmt = kwargs.get("memory_format")
+        if fmt is None or fmt is formats.preserve_format:
+            return out
+        fmt = formats.checked(fmt)
+        if out is self:
+            return self if formats.holds(fmt, self._torch_layout()) else self.clone(memory_format=fmt)
+        return out._in_format(fmt)
 
     # dtype shorthands, as torch's
     def type(self, dtype: Any) -> Any:

@@ -13,6 +13,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend import memory_format as formats
 from lazygrad.frontend import torch_layout
 from lazygrad.frontend.tensor_storage import _storage_view
 from lazygrad.frontend.torch_layout import layout_of, set_layout
@@ -278,7 +279,7 @@ class ShapeMixin:
         return self._torch_layout()[2]
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return torch_layout.is_contiguous(self._torch_layout())
+        return formats.holds(formats.checked(memory_format), self._torch_layout())
 
     def _torch_layout(self):
         return layout_of(self) or torch_layout.contiguous(self.shape)

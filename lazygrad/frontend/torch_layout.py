@@ -203,7 +203,7 @@ def set_layout(t, layout: Layout | None):
 _CHANNELS_LAST = {4: (1, 3, 2, 0), 5: (1, 4, 3, 2, 0)}  # N C H W (D): C fastest, then W, H, (D,) N
 
 
-def _is_channels_last(layout: Layout) -> bool:
+def is_channels_last(layout: Layout) -> bool:
     """torch's is_contiguous(memory_format=channels_last(_3d)): only 4-d and 5-d tensors."""
     sizes, strides, _ = layout
     order = _CHANNELS_LAST.get(len(sizes))
@@ -216,6 +216,11 @@ def _is_channels_last(layout: Layout) -> bool:
                 return False
             expected *= sizes[d]
     return True
+
+
+def in_channels_last(shape: tuple[int, ...]) -> Layout:
+    """A 4-d (5-d) tensor's channels-last strides: channels fastest, then width, height, (depth,) batch."""
+    return tuple(shape), _strides_in_order(tuple(shape), _CHANNELS_LAST[len(shape)]), 0
 
 
 def _strides_in_order(shape: tuple[int, ...], fastest_first) -> tuple[int, ...]:
@@ -243,8 +248,8 @@ def iterated(layouts: list[Layout], shape: tuple[int, ...]) -> Layout:
     if layouts and all(lay[0] == shape for lay in layouts):
         if all(is_contiguous(lay) for lay in layouts):
             return contiguous(shape)
-        if all(_is_channels_last(lay) for lay in layouts):
-            return shape, _strides_in_order(shape, _CHANNELS_LAST[len(shape)]), 0
+        if all(is_channels_last(lay) for lay in layouts):
+            return in_channels_last(shape)
         if all(is_dense(lay) and lay[1] == layouts[-1][1] for lay in layouts):
             return shape, layouts[-1][1], 0
     n = len(shape)

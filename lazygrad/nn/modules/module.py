@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType
+from lazygrad.frontend import memory_format as formats
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_convert import to_arguments
@@ -224,7 +225,15 @@ class Module:
         if dtype is not None and not dtype.is_float:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype!r}")
-        return self._convert(device, dtype)
+        self._convert(device, dtype)
+        fmt = kwargs.get("memory_format")
+        if fmt is not None:  # torch's strides of the 4-d (5-d) weights; others are left as they are
+            fmt = formats.checked(fmt)
+            rank = {formats.channels_last: 4, formats.channels_last_3d: 5}.get(fmt)
+            for t in [*self.parameters(), *self.buffers()]:
+                if rank is None or t.ndim == rank:
+                    t._in_format(fmt)
+        return self
 
     def _convert(self, device: str | None, dtype: DType | None) -> Module:
         with no_grad():
