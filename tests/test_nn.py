@@ -394,6 +394,18 @@ def test_load_state_dict_round_trip_and_strict_errors():
         b.load_state_dict(sd)
 
 
+def test_load_state_dict_result_prints_as_torchs():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, lg):
+        a, b = lib.nn.Linear(2, 2), lib.nn.Linear(2, 2)
+        assert repr(b.load_state_dict(a.state_dict())) == "<All keys matched successfully>"
+        assert str(b.load_state_dict(a.state_dict())) == "<All keys matched successfully>"
+        sd = a.state_dict()
+        del sd["bias"]
+        assert repr(b.load_state_dict(sd, strict=False)) == ("_IncompatibleKeys(missing_keys=['bias'], "
+                                                              "unexpected_keys=[])")
+
+
 def test_containers():
     seq = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
     assert isinstance(seq[1], nn.Tanh) and len(seq) == 3 and len(seq[:2]) == 2
