@@ -50,10 +50,15 @@ class Module:
             return
         params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
         if isinstance(value, (Parameter, Module)):
+            # as torch: a name moves out of the other tables, and one already in its own table
+            # keeps its place there (the order of parameters(), children() and state_dict())
+            own = params if isinstance(value, Parameter) else modules
             for table in (params, buffers, modules):
-                table.pop(name, None)
+                if table is not own:
+                    table.pop(name, None)
+            self._non_persistent.discard(name)
             d.pop(name, None)
-            (params if isinstance(value, Parameter) else modules)[name] = value
+            own[name] = value
         elif name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
@@ -89,7 +94,9 @@ class Module:
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
         self.__dict__.pop(name, None)
 
