@@ -1,10 +1,11 @@
 """pytorch/examples 'word_language_model', in small: a Dictionary/Corpus tokenizer reading
 text files, batchify (narrow, view().t().contiguous()), get_batch, an RNNModel (Embedding, a
-two-layer LSTM, a Linear decoder, log_softmax), hidden states repackaged with detach(),
-clip_grad_norm_, the manual SGD update p.data.add_(p.grad, alpha=-lr), perplexity with
-math.exp and a greedy generation; then the Transformer variant (TransformerEncoder with a
-log(tril) causal mask and a sinusoidal PositionalEncoding buffer). Dropout is 0 and the
-weights are set from numpy so that torch and lazygrad compute alike."""
+two-layer LSTM, a Linear decoder with tied weights, log_softmax), hidden states repackaged
+with detach(), clip_grad_norm_, the manual SGD update p.data.add_(p.grad, alpha=-lr),
+perplexity with math.exp and a greedy generation; then the Transformer variant (a subclass of
+nn.Transformer whose encoder runs with a log(tril) causal mask after a sinusoidal
+PositionalEncoding buffer, its decoder replaced by a Linear). Dropout is 0 and the weights
+are set from numpy so that torch and lazygrad compute alike."""
 import importlib
 import math
 import os
@@ -130,17 +131,17 @@ class PositionalEncoding(nn.Module):
         return self.dropout(x)
 
 
-class TransformerModel(nn.Module):
-    """Container module with an encoder, a positional encoding, a transformer encoder and a decoder."""
+class TransformerModel(nn.Transformer):
+    """An nn.Transformer of which only the encoder runs, between an embedding with positions
+    and a Linear decoder (which takes the place of the Transformer's own decoder)."""
 
     def __init__(self, ntoken, ninp, nhead, nhid, nlayers, dropout=0.5):
-        super().__init__()
+        super().__init__(d_model=ninp, nhead=nhead, dim_feedforward=nhid, num_encoder_layers=nlayers,
+                         num_decoder_layers=1, dropout=dropout)
         self.model_type = "Transformer"
         self.src_mask = None
         self.pos_encoder = PositionalEncoding(ninp, dropout, max_len=64)
-        encoder_layers = nn.TransformerEncoderLayer(ninp, nhead, nhid, dropout)
-        self.transformer_encoder = nn.TransformerEncoder(encoder_layers, nlayers)
-        self.encoder = nn.Embedding(ntoken, ninp)
+        self.input_emb = nn.Embedding(ntoken, ninp)
         self.ninp = ninp
         self.decoder = nn.Linear(ninp, ntoken)
         self.init_weights()
@@ -150,7 +151,7 @@ class TransformerModel(nn.Module):
 
     def init_weights(self):
         initrange = 0.1
-        nn.init.uniform_(self.encoder.weight, -initrange, initrange)
+        nn.init.uniform_(self.input_emb.weight, -initrange, initrange)
         nn.init.zeros_(self.decoder.bias)
         nn.init.uniform_(self.decoder.weight, -initrange, initrange)
 
@@ -162,9 +163,9 @@ class TransformerModel(nn.Module):
                 self.src_mask = mask
         else:
             self.src_mask = None
-        src = self.encoder(src) * math.sqrt(self.ninp)
+        src = self.input_emb(src) * math.sqrt(self.ninp)
         src = self.pos_encoder(src)
-        output = self.transformer_encoder(src, self.src_mask)
+        output = self.encoder(src, mask=self.src_mask)
         output = self.decoder(output)
         return F.log_softmax(output, dim=-1)
 
@@ -276,10 +277,11 @@ criterion = nn.NLLLoss()
 
 for kind in ("LSTM", "Transformer"):
     if kind == "LSTM":
-        model = RNNModel("LSTM", ntokens, 16, 16, 2, dropout=0.0).to(device)
+        model = RNNModel("LSTM", ntokens, 16, 16, 2, dropout=0.0, tie_weights=True).to(device)
     else:
         model = TransformerModel(ntokens, 16, 2, 32, 2, dropout=0.0).to(device)
     set_weights(model, 0)
+    print("check", kind, "state_dict", *[f"{k}:{tuple(v.shape)}" for k, v in model.state_dict().items()][-6:])
     lr = 2.0 if kind == "LSTM" else 0.5
     best_val_loss = None
     for epoch in range(1, 5):
