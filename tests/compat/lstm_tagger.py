@@ -1,7 +1,8 @@
-"""'Sequence Models and Long Short-Term Memory Networks' (the NLP tutorial's part-of-speech
-tagger): nn.Embedding, nn.LSTM fed one sentence as (len, 1, -1), nn.Linear, F.log_softmax,
-NLLLoss and SGD, with scores under torch.no_grad() before and after training, on a few
-sentences of our own; the weights are set from numpy so that torch and lazygrad start alike."""
+"""'Sequence Models and Long Short-Term Memory Networks' (the NLP tutorial): an nn.LSTM run a
+step at a time and on the whole sequence, then the part-of-speech tagger: nn.Embedding,
+nn.LSTM fed one sentence as (len, 1, -1), nn.Linear, F.log_softmax, NLLLoss and SGD, with
+scores under torch.no_grad() before and after training, on a few sentences of our own; the
+weights are set from numpy so that torch and lazygrad start alike."""
 import importlib
 import os
 
@@ -11,6 +12,32 @@ torch = importlib.import_module(os.environ.get("COMPAT_TORCH", "lazygrad"))
 nn = torch.nn
 F = torch.nn.functional
 optim = torch.optim
+
+
+rng = np.random.default_rng(1)
+
+
+def randn(*shape):
+    """torch.randn's role in the tutorial, with values both libraries share."""
+    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+
+# the LSTM on its own: one step at a time, then the whole sequence at once
+lstm = nn.LSTM(3, 3)  # input dim is 3, output dim is 3
+with torch.no_grad():
+    for p in lstm.parameters():
+        p.copy_(randn(*p.shape) * 0.5)
+inputs = [randn(1, 3) for _ in range(5)]  # a sequence of length 5
+hidden = (randn(1, 1, 3), randn(1, 1, 3))
+first_hidden = hidden
+for i in inputs:
+    # one element of the sequence at a time; after each step, hidden holds the hidden state
+    out, hidden = lstm(i.view(1, 1, -1), hidden)
+print("check stepwise", *[f"{v:.5f}" for v in out.view(-1).tolist()], *[f"{v:.5f}" for v in hidden[1].view(-1).tolist()])
+inputs = torch.cat(inputs).view(len(inputs), 1, -1)
+out, hidden = lstm(inputs, first_hidden)
+print("check whole", tuple(out.shape), *[f"{v:.5f}" for v in out[-1].view(-1).tolist()],
+      *[f"{v:.5f}" for v in hidden[1].view(-1).tolist()])
 
 
 def prepare_sequence(seq, to_ix):
