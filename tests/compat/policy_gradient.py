@@ -2,13 +2,15 @@
 cart-pole physics written out here instead of gym: a Policy module (Linear, Dropout, ReLU,
 softmax), torch.distributions.Categorical(probs), m.log_prob(action), discounted returns
 normalized with (returns - returns.mean()) / (returns.std() + eps), torch.cat(policy_loss).sum()
-and Adam. For a comparable run the policy is in eval mode (no dropout) and each action is drawn
+and Adam; then actor_critic.py's two-headed model (smooth_l1_loss, torch.stack of the losses,
+a namedtuple of saved actions). For a comparable run the policy is in eval mode (no dropout) and each action is drawn
 by a fixed numpy RandomState against the probabilities read back with .tolist(), where the
 example calls m.sample(); the weights are set from numpy so that torch and lazygrad start alike."""
 import importlib
 import math
 import os
-from collections import deque
+from collections import deque, namedtuple
+from itertools import count
 
 import numpy as np
 
@@ -19,7 +21,7 @@ optim = torch.optim
 Categorical = torch.distributions.Categorical
 
 gamma = 0.99
-log_interval = 3
+log_interval = 2
 
 
 class CartPole:
@@ -95,6 +97,8 @@ def select_action(state):
     m = Categorical(probs)
     # the example draws m.sample(); a shared RandomState against the same probabilities
     # draws the same action in torch and lazygrad
+    sampled = m.sample()
+    assert tuple(sampled.shape) == (1,) and sampled.dtype == torch.int64
     action = torch.tensor([int(action_rs.random_sample() > probs.tolist()[0][0])])
     policy.saved_log_probs.append(m.log_prob(action))
     policy.entropies.append(m.entropy())
@@ -124,7 +128,7 @@ def finish_episode():
 
 
 running_reward = 10
-for i_episode in range(1, 10):
+for i_episode in range(1, 7):
     state, _ = env.reset()
     ep_reward = 0
     for t in range(1, 10000):
@@ -142,3 +146,84 @@ for i_episode in range(1, 10):
 with torch.no_grad():
     probs = policy(torch.from_numpy(env.reset()[0]).unsqueeze(0))
     print("check final_probs", *[f"{v:.5f}" for v in probs[0].tolist()])
+
+
+# actor_critic.py: one network with an action head and a value head, the critic trained with
+# smooth_l1_loss against the returns, both losses summed from torch.stack
+SavedAction = namedtuple("SavedAction", ["log_prob", "value"])
+
+
+class ActorCritic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.affine1 = nn.Linear(4, 128)
+        self.action_head = nn.Linear(128, 2)  # actor's layer
+        self.value_head = nn.Linear(128, 1)  # critic's layer
+        self.saved_actions = []
+        self.rewards = []
+
+    def forward(self, x):
+        x = F.relu(self.affine1(x))
+        action_prob = F.softmax(self.action_head(x), dim=-1)
+        state_values = self.value_head(x)
+        return action_prob, state_values
+
+
+model = ActorCritic()
+with torch.no_grad():
+    for p in model.parameters():
+        p.copy_(torch.from_numpy((rng.standard_normal(tuple(p.shape)) * 0.2).astype(np.float32)))
+optimizer = optim.Adam(model.parameters(), lr=3e-2)
+
+
+def select_action_ac(state):
+    state = torch.from_numpy(state).float()
+    probs, state_value = model(state)
+    m = Categorical(probs)
+    action = torch.tensor(int(action_rs.random_sample() > probs.tolist()[0]))
+    model.saved_actions.append(SavedAction(m.log_prob(action), state_value))
+    return action.item()
+
+
+def finish_episode_ac():
+    R = 0
+    saved_actions = model.saved_actions
+    policy_losses = []  # the actor's loss
+    value_losses = []  # the critic's loss
+    returns = []
+    for r in model.rewards[::-1]:
+        R = r + gamma * R
+        returns.insert(0, R)
+    returns = torch.tensor(returns)
+    returns = (returns - returns.mean()) / (returns.std() + eps)
+    for (log_prob, value), R in zip(saved_actions, returns):
+        advantage = R - value.item()
+        policy_losses.append(-log_prob * advantage)
+        value_losses.append(F.smooth_l1_loss(value, torch.tensor([R])))
+    optimizer.zero_grad()
+    loss = torch.stack(policy_losses).sum() + torch.stack(value_losses).sum()
+    loss.backward()
+    optimizer.step()
+    del model.rewards[:]
+    del model.saved_actions[:]
+    return loss.item()
+
+
+running_reward = 10
+for i_episode in count(1):
+    state, _ = env.reset()
+    ep_reward = 0
+    for t in range(1, 10000):
+        action = select_action_ac(state)
+        state, reward, terminated, truncated, _ = env.step(action)
+        model.rewards.append(reward)
+        ep_reward += reward
+        if terminated or truncated:
+            break
+    running_reward = 0.05 * ep_reward + (1 - 0.05) * running_reward
+    loss = finish_episode_ac()
+    if i_episode % log_interval == 0:
+        print(f"check actor_critic episode {i_episode} reward {ep_reward} running {running_reward:.4f} "
+              f"loss {loss:.5f}")
+    if i_episode == 6:
+        break
