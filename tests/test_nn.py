@@ -394,6 +394,44 @@ def test_load_state_dict_round_trip_and_strict_errors():
         b.load_state_dict(sd)
 
 
+def test_load_state_dict_result_prints_as_torchs():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, lg):
+        a, b = lib.nn.Linear(2, 2), lib.nn.Linear(2, 2)
+        assert repr(b.load_state_dict(a.state_dict())) == "<All keys matched successfully>"
+        assert str(b.load_state_dict(a.state_dict())) == "<All keys matched successfully>"
+        sd = a.state_dict()
+        del sd["bias"]
+        assert repr(b.load_state_dict(sd, strict=False)) == ("_IncompatibleKeys(missing_keys=['bias'], "
+                                                              "unexpected_keys=[])")
+
+
+def test_a_replaced_submodule_or_parameter_keeps_its_place_as_in_torch():
+    """Replacing nn.Transformer's decoder by a Linear (pytorch/examples' word language model)
+    or tying a decoder's weight to an embedding's keeps the name where it was, so
+    parameters(), children() and state_dict() come in torch's order."""
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        class Tied(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.decoder = lib.nn.Linear(4, 5)
+                self.encoder = lib.nn.Embedding(5, 4)
+                self.register_buffer("scale", lib.ones(1), persistent=False)
+                self.decoder.weight = self.encoder.weight
+                self.scale = lib.nn.Parameter(lib.ones(1))  # a buffer's name taken by a parameter
+                self.decoder = lib.nn.Linear(4, 5)
+        return Tied()
+    want, got = build(torch), build(lg)
+    assert [n for n, _ in got.named_children()] == [n for n, _ in want.named_children()] == ["decoder", "encoder"]
+    assert [n for n, _ in got.named_parameters()] == [n for n, _ in want.named_parameters()]
+    assert list(got.state_dict()) == list(want.state_dict())
+    linear = lg.nn.Linear(4, 5)
+    linear.weight = lg.nn.Parameter(lg.zeros(5, 4))
+    assert [n for n, _ in linear.named_parameters()] == ["weight", "bias"]
+
+
 def test_containers():
     seq = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
     assert isinstance(seq[1], nn.Tanh) and len(seq) == 3 and len(seq[:2]) == 2

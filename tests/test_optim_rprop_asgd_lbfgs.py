@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import lazygrad as lg
-from lazygrad import optim
 
 R = np.random.default_rng(0)
 SHAPES = [(3, 4), (5,)]
@@ -72,5 +71,46 @@ def test_bad_arguments_raise_torchs_errors():
             make(torch, tp + [torch.zeros(1, requires_grad=True)])
         with pytest.raises(error):
             make(lg, p + [lg.Tensor(np.zeros(1, np.float32), requires_grad=True)])
-    with pytest.raises(NotImplementedError, match="strong_wolfe"):
-        optim.LBFGS(p, line_search_fn="strong_wolfe")
+    for lib, params in ((torch, tp), (lg, p)):
+        opt = lib.optim.LBFGS(params, line_search_fn="backtracking")  # torch checks the name in step()
+
+        def closure(params=params, opt=opt):
+            opt.zero_grad()
+            loss = ((params[0] - 1) ** 2).sum()
+            loss.backward()
+            return loss
+        with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+            opt.step(closure)
+
+
+def _rosenbrock(lib, dtype, kw, device=None):
+    """A few LBFGS steps on a mild Rosenbrock function (b = 5) from (-1.2, 1): the losses each closure
+    returned, the final point and the evaluation counts."""
+    where = {} if lib is torch else {"device": device}
+    x = lib.tensor(np.array([-1.2, 1.0], dtype), requires_grad=True, **where)
+    opt = lib.optim.LBFGS([x], **kw)
+    losses = []
+
+    def closure():
+        opt.zero_grad()
+        loss = (1 - x[0]) ** 2 + 5 * (x[1] - x[0] ** 2) ** 2
+        loss.backward()
+        losses.append(loss.item())
+        return loss
+    for _ in range(3):
+        opt.step(closure)
+    return np.array(losses), x.detach().numpy(), opt.state[x]["func_evals"], opt.state[x]["n_iter"]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kw", [{"line_search_fn": "strong_wolfe"}, {"lr": 0.1, "max_iter": 6}],
+                         ids=["strong_wolfe", "fixed_step"])
+def test_lbfgs_matches_torch_in_the_parameters_dtype(device, dtype, kw):
+    """float64 parameters are optimized in float64 (their flat gradient is float64, as torch.cat
+    makes it), and the strong-Wolfe line search tries the steps torch's tries."""
+    want, got = _rosenbrock(torch, dtype, kw), _rosenbrock(lg, dtype, kw, device)
+    rtol, atol = (1e-8, 1e-12) if dtype == np.float64 else (1e-3, 1e-5)
+    np.testing.assert_allclose(got[0], want[0], rtol=rtol, atol=atol)
+    np.testing.assert_allclose(got[1], want[1], rtol=rtol, atol=atol)
+    assert got[1].dtype == dtype
+    assert got[2:] == want[2:]

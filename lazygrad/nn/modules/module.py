@@ -13,7 +13,20 @@ from lazygrad.frontend.tensor_convert import to_arguments
 from lazygrad.frontend.torch_device import host_device, resolve_device
 from lazygrad.nn.parameter import Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict returns, under torch's class name; printed as torch prints it (a
+    script that prints the result shows `<All keys matched successfully>` when nothing is off)."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+IncompatibleKeys = _IncompatibleKeys
 
 
 class Module:
@@ -38,10 +51,15 @@ class Module:
             return
         params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
         if isinstance(value, (Parameter, Module)):
+            # as torch: a name moves out of the other tables, and one already in its own table
+            # keeps its place there (the order of parameters(), children() and state_dict())
+            own = params if isinstance(value, Parameter) else modules
             for table in (params, buffers, modules):
-                table.pop(name, None)
+                if table is not own:
+                    table.pop(name, None)
+            self._non_persistent.discard(name)
             d.pop(name, None)
-            (params if isinstance(value, Parameter) else modules)[name] = value
+            own[name] = value
         elif name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
@@ -77,7 +95,9 @@ class Module:
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
         self.__dict__.pop(name, None)
 
