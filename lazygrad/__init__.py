@@ -81,6 +81,10 @@ from lazygrad.frontend.torch_device import device
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
+from lazygrad.runtime.threads import get_num_interop_threads as get_num_interop_threads
+from lazygrad.runtime.threads import get_num_threads as get_num_threads
+from lazygrad.runtime.threads import set_num_interop_threads as set_num_interop_threads
+from lazygrad.runtime.threads import set_num_threads as set_num_threads
 
 bool = bool_  # noqa: A001  (torch spells it lazygrad.bool)
 float = float32  # noqa: A001
