@@ -9,11 +9,11 @@ thread anyway. OpenCL devices choose their own threads.
 from __future__ import annotations
 
 import ctypes
-import os
 
 _LIBRARIES = ("libgomp.so.1", "libomp.so", "libomp.so.5", "libiomp5.so", "libgomp.1.dylib", "libomp.dylib")
 _openmp = None
 _tried = False
+_without_openmp = 1  # the count asked for, where there is no OpenMP library
 
 
 def _library():
@@ -34,17 +34,18 @@ def set_num_threads(n) -> None:
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")  # noqa: TRY004 (torch's)
     if n <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
+    global _without_openmp
     library = _library()
     if library is not None:
         library.omp_set_num_threads(ctypes.c_int(n))
-    os.environ["OMP_NUM_THREADS"] = str(n)  # (for an OpenMP library loaded only later)
+    _without_openmp = n
 
 
 def get_num_threads() -> int:
     library = _library()
     if library is not None:
         return int(library.omp_get_max_threads())
-    return int(os.environ.get("OMP_NUM_THREADS", "1"))
+    return _without_openmp
 
 
 def get_num_interop_threads() -> int:
