@@ -1,4 +1,5 @@
 """lg.save / lg.load: the safetensors layout, read back by the `safetensors` package."""
+import io
 import json
 import struct
 
@@ -70,8 +71,10 @@ def test_bad_files_and_values_are_reported(tmp_path):
     path.write_bytes(b"\x05\x00")
     with pytest.raises(ValueError, match="not a safetensors file"):
         lg.load(path)
-    with pytest.raises(TypeError, match="not a Tensor"):
-        lg.save({"x": 3}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="cannot store a Linear at m"):
+        lg.save({"m": nn.Linear(2, 2)}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="cannot store a set"):
+        lg.save({"x": {1, 2}}, tmp_path / "x.safetensors")
 
 
 def test_bfloat16_round_trips_as_bf16_bits(tmp_path):
@@ -108,3 +111,58 @@ def test_save_and_load_take_file_objects(tmp_path, device):
             assert got.dtype == t.dtype and got.tolist() == t.tolist() and got.device == lg.device(device)
     with pytest.raises(RuntimeError, match="not a safetensors"):
         lg.load(io.BytesIO(b"not a checkpoint at all"))
+
+
+def test_a_general_checkpoint_comes_back_as_saved(device, tmp_path):
+    """torch's 'saving a general checkpoint': a dict of the epoch, state dicts and the loss."""
+    model = nn.Linear(3, 2).to(device)
+    opt = lg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(lg.ones(4, 3, device=device)).sum().backward()
+    opt.step()
+    checkpoint = {"epoch": 5, "model_state_dict": model.state_dict(), "optimizer_state_dict": opt.state_dict(),
+                  "loss": 0.25, "history": [1.0, float("inf"), None, (1, "a"), True], ("a", 2): "tuple key"}
+    path = tmp_path / "checkpoint.pt"
+    lg.save(checkpoint, path)
+    back = lg.load(path, map_location=device)
+    assert list(back) == list(checkpoint)
+    assert back["epoch"] == 5 and back["loss"] == 0.25 and back[("a", 2)] == "tuple key"
+    assert back["history"] == [1.0, float("inf"), None, (1, "a"), True]
+    assert type(back["history"][4]) is bool and type(back["epoch"]) is int
+    restored = nn.Linear(3, 2).to(device)
+    restored.load_state_dict(back["model_state_dict"])
+    again = lg.optim.SGD(restored.parameters(), lr=0.5, momentum=0.9)
+    again.load_state_dict(back["optimizer_state_dict"])
+    assert again.param_groups[0]["lr"] == 0.1
+    for a, b in zip(restored.parameters(), model.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    buffers = [s["momentum_buffer"] for s in back["optimizer_state_dict"]["state"].values()]
+    assert len(buffers) == 2 and all(b.device == device for b in buffers)
+
+
+def test_a_lone_tensor_or_a_list_comes_back_as_itself(device, tmp_path):
+    t = lg.tensor([1.5, -2.0], device=device)
+    lg.save(t, tmp_path / "t.pt")
+    back = lg.load(tmp_path / "t.pt", map_location=device)
+    assert isinstance(back, lg.Tensor) and back.tolist() == [1.5, -2.0]
+    f = io.BytesIO()
+    lg.save([t, 3, {"k": t * 2}], f)
+    f.seek(0)
+    items = lg.load(f, map_location=device)
+    assert items[0].tolist() == [1.5, -2.0] and items[1] == 3 and items[2]["k"].tolist() == [3.0, -4.0]
+
+
+def test_a_checkpoints_tensors_are_plain_safetensors_entries(tmp_path):
+    from safetensors import safe_open
+    path = tmp_path / "c.safetensors"
+    lg.save({"model": {"w": lg.ones(2)}, "step": 3}, path)
+    with safe_open(str(path), framework="numpy") as f:
+        assert list(f.keys()) == ["model.w"]
+
+
+def test_a_damaged_structure_is_a_checkpoint_error(tmp_path):
+    from safetensors.numpy import save_file
+    path = tmp_path / "bad.safetensors"
+    for structure in ('["t", "missing"]', "[", '["i", "3"]', '["q"]'):
+        save_file({"w": np.ones(2, np.float32)}, str(path), metadata={"lazygrad.structure": structure})
+        with pytest.raises(ValueError, match="does not describe an object"):
+            lg.load(path)

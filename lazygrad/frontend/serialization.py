@@ -5,6 +5,9 @@ backwards or leave gaps, shapes that disagree with the bytes, trailing bytes, a 
 than the file, unknown dtypes, metadata that is not a map of strings); every such file, and
 every other file that is no checkpoint, raises CheckpointError naming the file and the fault.
 
+Anything more than a flat dict of tensors keeps its structure as JSON in the file's metadata
+(frontend/checkpoint_structure.py); its tensors are ordinary entries of the file.
+
 Saving hands each tensor's little-endian bytes to `serialize_file` with its dtype named
 (numpy has no bfloat16: its buffers' 16-bit patterns go as they are), into a temporary file
 that replaces the destination once it is on disk (runtime/disk_cache.py's atomic_path). The
@@ -37,6 +40,7 @@ from lazygrad import dtypes
 from lazygrad.dtypes import DType
 from lazygrad.engine.realize import buffer_node
 from lazygrad.errors import LazygradError
+from lazygrad.frontend.checkpoint_structure import STRUCTURE, flatten, rebuild
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.runtime.buffer import Buffer
@@ -57,22 +61,17 @@ class CheckpointError(LazygradError, ValueError, RuntimeError):
     lazygrad's own reader raised ValueError (code may catch either), so this is both."""
 
 
-def _tensors_of(obj) -> dict[str, Tensor]:
+def _tensors_of(obj) -> tuple[dict[str, Tensor], str | None]:
+    """(the tensors to write by name, the structure of anything more than a flat dict of
+    tensors: frontend/checkpoint_structure.py)."""
     if hasattr(obj, "state_dict") and callable(obj.state_dict) and not isinstance(obj, dict):
         obj = obj.state_dict()
-    if isinstance(obj, Tensor):
-        obj = {"tensor": obj}
-    if not isinstance(obj, dict):
-        raise TypeError(f"save expects a Module, a dict of tensors or a tensor, got {type(obj).__name__}")
-    for k, v in obj.items():
-        if not isinstance(k, str):
-            raise TypeError(f"save: keys must be strings, got {k!r}")
-        if not isinstance(v, Tensor):
-            raise TypeError(f"save: the value of {k!r} is a {type(v).__name__}, not a Tensor")
-        if k == "__metadata__":
+    if isinstance(obj, dict) and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items()):
+        if "__metadata__" in obj:
             raise ValueError("save: '__metadata__' is the format's own key; name the tensor otherwise "
                              "(metadata goes in save's metadata argument)")
-    return obj
+        return obj, None
+    return flatten(obj)
 
 
 def _file_bytes(t: Tensor) -> np.ndarray:
@@ -84,13 +83,18 @@ def _file_bytes(t: Tensor) -> np.ndarray:
 
 
 def save(obj, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
-    """Save a Module (its state_dict), a dict of tensors or one tensor to path, atomically: a
-    reader sees the old file or the new one, and a save that fails leaves the old one."""
-    tensors = _tensors_of(obj)
+    """Save a Module (its state_dict), a dict of tensors, or dicts, lists and tuples of tensors,
+    numbers, strings and None (torch's general checkpoint) to path, atomically: a reader sees
+    the old file or the new one, and a save that fails leaves the old one."""
+    tensors, structure = _tensors_of(obj)
     arrays = {name: _file_bytes(t) for name, t in tensors.items()}  # kept alive while written
     specs = {name: TensorSpec(dtype=t.dtype.name, shape=list(t.shape), data_ptr=arrays[name].ctypes.data,
                               data_len=arrays[name].nbytes) for name, t in tensors.items()}
     meta = {str(k): str(v) for k, v in metadata.items()} if metadata else None
+    if structure is not None:
+        if meta and STRUCTURE in meta:
+            raise ValueError(f"save: the metadata key {STRUCTURE!r} is lazygrad's own (the object's structure)")
+        meta = {**(meta or {}), STRUCTURE: structure}
     if hasattr(path, "write"):  # a file object (torch.save(obj, f)): the bytes, written to it
         path.write(serialize(specs, metadata=meta))
         return
@@ -160,7 +164,18 @@ def _entries(header: dict, path: str) -> Iterator[tuple[str, dict, DType]]:
         yield name, info, dt
 
 
-def _read(f, raw: BinaryIO, path: str, device: str) -> dict[str, Tensor]:
+def _object(header: dict, tensors: dict[str, Tensor], path: str):
+    """The saved object: its structure rebuilt, or the dict of tensors a flat file holds."""
+    structure = (header.get("__metadata__") or {}).get(STRUCTURE)
+    if structure is None:
+        return tensors
+    try:
+        return rebuild(structure, tensors, path)
+    except ValueError as e:
+        raise CheckpointError(str(e)) from None
+
+
+def _read(f, raw: BinaryIO, path: str, device: str):
     start, header = _header(raw, path)
     out = {}
     for name, info, dt in _entries(header, path):
@@ -172,10 +187,10 @@ def _read(f, raw: BinaryIO, path: str, device: str) -> dict[str, Tensor]:
             values = f.get_tensor(name)
         out[name] = _to_device(values, dt, tuple(info["shape"]), device)
         del values  # (one tensor's host copy at a time)
-    return out
+    return _object(header, out, path)
 
 
-def _read_bytes(data: bytes, path: str, device: str) -> dict[str, Tensor]:
+def _read_bytes(data: bytes, path: str, device: str):
     """A whole safetensors file held in memory: the library checks it and hands out each
     tensor's bytes; the header gives the file's order (and refuses a name given twice)."""
     with _reading(path):
@@ -185,14 +200,16 @@ def _read_bytes(data: bytes, path: str, device: str) -> dict[str, Tensor]:
     for name, info, dt in _entries(header, path):
         stored = "<u2" if dt == dtypes.bfloat16 else dt.np.newbyteorder("<")
         out[name] = _to_device(np.frombuffer(values[name]["data"], dtype=stored), dt, tuple(info["shape"]), device)
-    return out
+    return _object(header, out, path)
 
 
 def load(path: str | os.PathLike, device: str | None = None, *, map_location: str | None = None,
-         weights_only: bool | None = None) -> dict[str, Tensor]:
+         weights_only: bool | None = None):
     """Read a safetensors file into a dict of realized tensors on device (default: the default
-    device), in the file's order. map_location is torch's name for device. weights_only is
-    accepted for torch's sake: a safetensors file holds tensors only, so both values load it."""
+    device), in the file's order; a file lg.save wrote from more than a dict of tensors (a
+    general checkpoint, a list, one tensor) gives that object back. map_location is torch's
+    name for device. weights_only is accepted for torch's sake: nothing in the file is code
+    (no pickle), so both values load it."""
     device = _load_device(device, map_location)
     if hasattr(path, "read"):  # a file object (torch.load(f)): read from where it stands
         return _read_bytes(path.read(), getattr(path, "name", "<file object>"), device)

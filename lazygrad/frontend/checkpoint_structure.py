@@ -1,0 +1,108 @@
+"""What lg.save keeps of an object that is more than a dict of tensors: torch's general
+checkpoint `{"epoch": 5, "model_state_dict": ..., "optimizer_state_dict": ..., "loss": 0.3}`,
+a list of tensors, a lone tensor.
+
+The tensors go in the safetensors file as they always do, each named by its path in the object
+("model_state_dict.fc.weight", "optimizer_state_dict.state.0.momentum_buffer"), so any
+safetensors reader sees them. The rest of the object, its dicts, lists, tuples, numbers,
+strings, bools and Nones, is written as JSON in the file's metadata under STRUCTURE, with each
+tensor in it named; lg.load rebuilds the object from that. Nothing is pickled, so loading a file
+runs no code (torch's weights_only=True loads the same kinds of objects). A Module or any other
+object inside raises TypeError: save its state_dict() instead.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from lazygrad.frontend.tensor import Tensor
+
+STRUCTURE = "lazygrad.structure"
+
+
+def flatten(obj: Any) -> tuple[dict[str, Tensor], str]:
+    """(the object's tensors by path name, its structure as JSON)."""
+    tensors: dict[str, Tensor] = {}
+    return tensors, json.dumps(_encode(obj, "", tensors), separators=(",", ":"))
+
+
+def _name(path: str, tensors: dict) -> str:
+    name, n = path or "tensor", 1
+    while name in tensors or name == "__metadata__":
+        n += 1
+        name = f"{path or 'tensor'}.{n}"
+    return name
+
+
+def _scalar(value: Any, where: str) -> list:
+    if value is None:
+        return ["n"]
+    if isinstance(value, (bool, np.bool_)):
+        return ["b", bool(value)]
+    if isinstance(value, (int, np.integer)):
+        return ["i", int(value)]
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return ["f", v if math.isfinite(v) else repr(v)]
+    if isinstance(value, str):
+        return ["s", value]
+    raise TypeError(f"save: cannot store a {type(value).__name__} at {where or 'the top'}: a lazygrad checkpoint "
+                    "holds tensors, numbers, strings, bools, None, and dicts, lists and tuples of them (save a "
+                    "module's or an optimizer's state_dict(), not the object)")
+
+
+def _encode(obj: Any, path: str, tensors: dict) -> list:
+    if isinstance(obj, Tensor):
+        name = _name(path, tensors)
+        tensors[name] = obj
+        return ["t", name]
+    if isinstance(obj, dict):
+        return ["d", [[_encode_key(k, path), _encode(v, _join(path, k), tensors)] for k, v in obj.items()]]
+    if isinstance(obj, (list, tuple)):
+        kind = "l" if isinstance(obj, list) else "u"
+        return [kind, [_encode(v, _join(path, i), tensors) for i, v in enumerate(obj)]]
+    return _scalar(obj, path)
+
+
+def _encode_key(key: Any, path: str) -> list:
+    if isinstance(key, tuple):
+        return ["u", [_encode_key(k, path) for k in key]]
+    return _scalar(key, f"a key in {path or 'the top'}")
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def rebuild(structure: str, tensors: dict[str, Tensor], path: str) -> Any:
+    """The object a structure describes, its tensors taken from tensors (CheckpointError-free:
+    a malformed structure raises ValueError naming the file)."""
+    try:
+        return _decode(json.loads(structure), tensors)
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        raise ValueError(f"{path}: its {STRUCTURE!r} metadata does not describe an object ({e})") from None
+
+
+def _decode(item: list, tensors: dict) -> Any:
+    kind = item[0]
+    if kind == "t":
+        return tensors[item[1]]
+    if kind == "d":
+        return {_decode(k, tensors): _decode(v, tensors) for k, v in item[1]}
+    if kind == "l":
+        return [_decode(v, tensors) for v in item[1]]
+    if kind == "u":
+        return tuple(_decode(v, tensors) for v in item[1])
+    if kind == "n":
+        return None
+    if kind == "f":
+        return float(item[1])
+    if kind in ("b", "i", "s"):
+        expected = {"b": bool, "i": int, "s": str}[kind]
+        if type(item[1]) is not expected:
+            raise TypeError(f"{item[1]!r} is no {expected.__name__}")
+        return item[1]
+    raise ValueError(f"unknown entry kind {kind!r}")
