@@ -2,15 +2,8 @@
 from __future__ import annotations
 
 from lazygrad.nn import functional as F
-from lazygrad.nn.loss_more import legacy_reduction
-from lazygrad.nn.modules.loss import NLLLoss
+from lazygrad.nn.modules.loss import NLLLoss, _Loss
 from lazygrad.nn.modules.module import Module
-
-
-class _Loss(Module):
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
-        super().__init__()
-        self.reduction = legacy_reduction(size_average, reduce, reduction)
 
 
 class HuberLoss(Module):
