@@ -73,6 +73,7 @@ from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.torch_device import device
+from lazygrad.frontend.torch_size import Size
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
@@ -98,7 +99,7 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
            "get_default_dtype", "set_default_device", "get_default_device", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
            "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "ByteTensor", "CharTensor",
-           "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
+           "ShortTensor", "IntTensor", "LongTensor", "BoolTensor", "Size"]
 
 
 from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op is here)

@@ -56,6 +56,7 @@ from lazygrad.frontend.tensor_unary import UnaryMathMixin
 from lazygrad.frontend.torch_device import device as torch_device
 from lazygrad.frontend.torch_device import device_of, resolve_device
 from lazygrad.frontend.torch_layout import layout_of, set_layout
+from lazygrad.frontend.torch_size import Size
 from lazygrad.frontend.write_overlap import strided_view
 from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
@@ -164,8 +165,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     nelement = numel  # torch's older name
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        return self.shape if dim is None else self.shape[self._axis(dim)]
+    def size(self, dim: int | None = None) -> Size | int:
+        return Size(self.shape) if dim is None else self.shape[self._axis(dim)]
 
     def element_size(self) -> int:
         return self.dtype.itemsize

@@ -86,10 +86,7 @@ class ConvertMixin:
             out = out.cast(dt)
         return out.clone() if copy and out is self else out
 
-    # dtype shorthands, as torch's
-    def type(self, dtype: Any) -> Any:
-        return self.cast(dtype)
-
+    # dtype shorthands, as torch's (x.type() and x.type(t): legacy_tensors.py, with the legacy types)
     def float(self) -> Any:
         return self.cast(dtypes.float32)
 
