@@ -29,7 +29,9 @@ embeds = nn.Embedding(2, 5)  # 2 words in vocab, 5 dimensional embeddings
 fill_from_numpy(embeds, 0, 1.0)
 lookup_tensor = torch.tensor([word_to_ix["hello"]], dtype=torch.long)
 hello_embed = embeds(lookup_tensor)
+print(hello_embed)
 print("check hello", tuple(hello_embed.shape), *hello_embed[0].tolist())
+print("check hello_text", hello_embed.detach())
 
 CONTEXT_SIZE = 2
 EMBEDDING_DIM = 10
