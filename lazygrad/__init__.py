@@ -68,6 +68,7 @@ from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
     ShortTensor,
 )
 from lazygrad.frontend.random import *  # noqa: F403  (lg.rand, lg.manual_seed, ...)
+from lazygrad.frontend.random_fill import *  # (lg.normal, lg.bernoulli; installs x.normal_() ...)
 from lazygrad.frontend.searching import bucketize as bucketize
 from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save

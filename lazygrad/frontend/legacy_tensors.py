@@ -76,11 +76,6 @@ _BY_DTYPE = {t.dtype: t for t in (FloatTensor, DoubleTensor, HalfTensor, BFloat1
                                    ShortTensor, IntTensor, LongTensor, BoolTensor)}
 
 
-def legacy_name(dtype: DType) -> str:
-    """torch's name of a dtype in its legacy types and kernel errors: 'Float', 'Long'."""
-    return _BY_DTYPE[dtype].__name__.removesuffix("Tensor")
-
-
 def _new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
     """x.new(...): the legacy constructor of x's dtype, on x's device unless given."""
     return _construct("new", self.dtype, args, self.device if device is None else device)

@@ -22,11 +22,10 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
-from lazygrad.errors import DTypeError, DTypeNotImplementedError, ShapeError
+from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.frontend.factories import _size
 from lazygrad.frontend.generator import MASK32, Generator, RandomState
 from lazygrad.frontend.index_checks import check_all
-from lazygrad.frontend.legacy_tensors import legacy_name
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.ir.node import make
@@ -314,30 +313,6 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     return picked if input.ndim == 2 else picked.squeeze(0)
 
 
-def _float_target(t, kernel: str) -> None:
-    if not t.dtype.is_float:
-        raise DTypeNotImplementedError(f'"{kernel}" not implemented for \'{legacy_name(t.dtype)}\'')
-
-
-def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator=None):
-    """Fill self with draws from U[from, to): from + (to - from) * rand, in place."""
-    _float_target(self, "check_uniform_bounds")
-    if from_ > to:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_:g} > to={to:g}")
-    draw = rand(self.shape, generator=generator, dtype=self.dtype, device=self.device)
-    return self.assign(draw * (to - from_) + from_).realize()
-
-
-def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
-    """Fill self with draws from N(mean, std**2): mean + std * randn, in place."""
-    _float_target(self, "normal_kernel_cpu")
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    draw = randn(self.shape, generator=generator, dtype=self.dtype, device=self.device)
-    return self.assign(draw * std + mean).realize()
-
-
-Tensor.uniform_, Tensor.normal_ = uniform_, normal_  # (methods only, as in torch)
 _OPS = ["manual_seed", "multinomial", "rand", "rand_like", "randint", "randn", "randn_like", "randperm"]
 for _name in _OPS:  # Tensor.rand, ..., as torch has them (factories.py does the same)
     setattr(Tensor, _name, staticmethod(globals()[_name]))
