@@ -72,10 +72,10 @@ from lazygrad.frontend.random_fill import *  # (lg.normal, lg.bernoulli; install
 from lazygrad.frontend.searching import bucketize as bucketize
 from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save
+from lazygrad.frontend.size import Size as Size
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_print import get_printoptions, printoptions, set_printoptions
 from lazygrad.frontend.torch_device import device
-from lazygrad.frontend.torch_size import Size
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
@@ -101,7 +101,7 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
            "get_default_dtype", "set_default_device", "get_default_device", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
            "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "ByteTensor", "CharTensor",
-           "ShortTensor", "IntTensor", "LongTensor", "BoolTensor", "Size", "set_printoptions", "get_printoptions",
+           "ShortTensor", "IntTensor", "LongTensor", "BoolTensor", "set_printoptions", "get_printoptions",
            "printoptions"]
 
 

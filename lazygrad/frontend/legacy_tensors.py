@@ -17,8 +17,8 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.dtypes import DType
 from lazygrad.frontend import factories
+from lazygrad.frontend.size import Size
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.frontend.torch_size import Size
 
 
 class _LegacyType(type):

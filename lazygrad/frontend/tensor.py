@@ -56,8 +56,8 @@ from lazygrad.frontend.tensor_trig import TrigMixin
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
 from lazygrad.frontend.torch_device import device as torch_device
 from lazygrad.frontend.torch_device import device_of, resolve_device
+from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.torch_layout import layout_of, set_layout
-from lazygrad.frontend.torch_size import Size
 from lazygrad.frontend.write_overlap import strided_view
 from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import MOVEMENT, Op
@@ -137,8 +137,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     # ---- attributes -------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.node.shape
+    def shape(self) -> Size:
+        return as_size(self.node.shape)
 
     @property
     def dtype(self) -> DType:
@@ -167,7 +167,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     nelement = numel  # torch's older name
 
     def size(self, dim: int | None = None) -> Size | int:
-        return Size(self.shape) if dim is None else self.shape[self._axis(dim)]
+        return as_size(self.node.shape) if dim is None else self.node.shape[self._axis(dim)]
 
     def element_size(self) -> int:
         return self.dtype.itemsize

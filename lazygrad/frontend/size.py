@@ -1,9 +1,10 @@
-"""torch.Size: the shape a tensor's `.size()` returns, a tuple of ints that says it is a shape.
+"""lg.Size, torch.Size: what `x.shape` and `x.size()` return, a tuple of ints that says it is a
+shape.
 
 It matters where torch tells a shape from data by its type: `x.new(x.size())` and
-`lg.FloatTensor(x.size())` make a tensor of that shape, where a plain tuple is data. It is
-equal to, and hashes as, the tuple of its ints. `.shape` stays a plain tuple here (every
-layer reads shapes; docs/differences-from-torch.md).
+`lg.FloatTensor(x.shape)` make a tensor of that shape, where a plain tuple is data. It is
+equal to, and hashes as, the tuple of its ints (graph nodes keep plain tuples; only the front
+end's `shape` and `size()` hand out a Size).
 """
 from __future__ import annotations
 
@@ -57,3 +58,8 @@ class Size(tuple):
         return f"lazygrad.Size({list(self)})"
 
     __str__ = __repr__
+
+
+def as_size(shape: tuple[int, ...]) -> Size:
+    """A node's shape (a tuple of ints already) as a Size, without checking it again."""
+    return tuple.__new__(Size, shape)
