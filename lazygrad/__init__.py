@@ -77,6 +77,7 @@ from lazygrad.frontend.serialization import load, save
 from lazygrad.frontend.memory_format import *  # (lg.channels_last, lg.contiguous_format, ...)
 from lazygrad.frontend.size import Size as Size
 from lazygrad.frontend.tensor import Tensor, realize
+from lazygrad.frontend.tensor_print import get_printoptions, printoptions, set_printoptions
 from lazygrad.frontend.torch_device import device
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device
@@ -107,7 +108,8 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
            "get_default_dtype", "set_default_device", "get_default_device", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
            "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "ByteTensor", "CharTensor",
-           "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
+           "ShortTensor", "IntTensor", "LongTensor", "BoolTensor", "set_printoptions", "get_printoptions",
+           "printoptions"]
 
 
 from lazygrad.frontend import result_layouts as _result_layouts

@@ -119,6 +119,35 @@ def test_integer_array_indexing_matches_numpy(device, a456, index):
     np.testing.assert_array_equal(T(a456, device)[idx].numpy(), a456[np_idx])
 
 
+SEQUENCES = [  # a range or a tuple in an index tuple is an index tensor, as a list is (torch)
+    ((range(4), [0, 2, 4, 1]),), ((range(0, 4, 2), (1, 3)),), ((slice(None), range(3)),), ((range(0),),),
+    (((0, 3), slice(1, 3), (5, 0)),), ((Ellipsis, range(5, -1, -2)),),
+]
+
+
+@pytest.mark.parametrize("index", [i[0] for i in SEQUENCES], ids=[repr(i[0]) for i in SEQUENCES])
+def test_ranges_and_tuples_index_as_lists_do(device, a456, index):
+    np_idx = tuple(np.array(list(i), dtype=np.int64) if isinstance(i, (range, tuple)) else i for i in index)
+    np.testing.assert_array_equal(T(a456, device)[index].numpy(), a456[np_idx])
+    x = T(np.zeros((4, 5, 6), np.float32), device)
+    x[index] = 1.0
+    expected = np.zeros((4, 5, 6), np.float32)
+    expected[np_idx] = 1.0
+    np.testing.assert_array_equal(x.numpy(), expected)
+
+
+def test_the_nll_of_what_is_torch_nn_really_indexes_with_a_range(device):
+    """-input[range(target.shape[0]), target].mean(), and its gradient."""
+    logp = lg.Tensor(np.log(np.full((3, 4), 0.25, np.float32)), device=device, requires_grad=True)
+    target = lg.Tensor([3, 0, 2], device=device)
+    loss = -logp[range(target.shape[0]), target].mean()
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), np.log(4), rtol=1e-6)
+    expected = np.zeros((3, 4), np.float32)
+    expected[[0, 1, 2], [3, 0, 2]] = -1 / 3
+    np.testing.assert_allclose(logp.grad.numpy(), expected, rtol=1e-6)
+
+
 def test_tensor_indices_of_int_and_float_data(device, rng):
     ints = rng.integers(-100, 100, (6, 4))
     idx = lg.Tensor([5, 0, 3], device=device)

@@ -141,3 +141,24 @@ def test_slice_select_and_diagonal_scatter(device, case):
         "diagonal_below": lambda a, L: a[0].diagonal_scatter(a[1][0, :, :1], -1, 0, -1),
     }
     _both(fns[case], a, -a, device=device, grad=True)
+
+
+ZERO_D = {  # torch counts a 0-d operand of gather/scatter as one of shape (1,)
+    "one-hot target (Datasets tutorial)": lambda v, m: m.zeros(10, dtype=m.float64).scatter_(0, m.tensor(3), value=1),
+    "scatter 0-d src": lambda v, m: v[0].scatter(0, m.tensor(1), v[0].sum()),
+    "scatter_add 0-d": lambda v, m: v[0].scatter_add(0, m.tensor(2), v[0][1]),
+    "scatter_reduce 0-d": lambda v, m: v[0].scatter_reduce(0, m.tensor(0), v[0][2], "prod"),
+    "gather 0-d index": lambda v, m: v[0].gather(0, m.tensor(2)),
+    "0-d input": lambda v, m: v[0][1].scatter(0, m.tensor([0]), 4.0),
+}
+
+
+@pytest.mark.parametrize("case", ZERO_D)
+def test_gather_and_scatter_take_a_0d_operand_as_one_of_one_element(case, device):
+    _both(lambda v, m: ZERO_D[case](v, m), np.array([1.5, -2.0, 3.0]), device=device, grad="tutorial" not in case)
+
+
+def test_a_0d_index_into_a_matrix_still_raises():
+    for lib in (lg, torch):
+        with pytest.raises(RuntimeError):
+            lib.zeros(2, 3).scatter(0, lib.tensor(1), 1.0)

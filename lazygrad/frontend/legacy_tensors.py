@@ -1,11 +1,12 @@
 """torch's legacy typed constructors (`lg.FloatTensor`, `lg.LongTensor`, ...), still common in
 older programs, and `isinstance(x, lg.FloatTensor)`.
 
-Each is a type of tensors of one dtype. Called with ints it makes a tensor of that shape
-(uninitialized in torch; zeros here, as `lg.empty`); with a list, tuple or array, a tensor of
-that data; with a tensor of its dtype, that tensor's storage; with nothing, an empty tensor.
-`isinstance` asks only the dtype: a float32 tensor is a FloatTensor on every lazygrad device
-(torch calls a CUDA one a torch.cuda.FloatTensor).
+Each is a type of tensors of one dtype. Called with ints or an `lg.Size` it makes a tensor of
+that shape (uninitialized in torch; zeros here, as `lg.empty`); with a list, tuple or array, a
+tensor of that data; with a tensor of its dtype, that tensor's storage; with nothing, an empty
+tensor. `x.new(...)` is the constructor of x's dtype on x's device (`x.new(x.size())`), and
+`x.type()` names it. `isinstance` asks only the dtype: a float32 tensor is a FloatTensor on
+every lazygrad device (torch calls a CUDA one a torch.cuda.FloatTensor).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.dtypes import DType
 from lazygrad.frontend import factories
+from lazygrad.frontend.size import Size
 from lazygrad.frontend.tensor import Tensor
 
 
@@ -28,25 +30,31 @@ class _LegacyType(type):
         return isinstance(obj, Tensor) and obj.dtype == cls.dtype
 
     def __call__(cls, *args: Any, device: Any = None) -> Tensor:
-        if not args:
-            return factories.empty(0, dtype=cls.dtype, device=device)
-        if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-            return factories.empty(*args, dtype=cls.dtype, device=device)
-        if len(args) > 1:
-            raise TypeError(f"{cls.__name__}() takes sizes (ints) or one sequence of data, got "
-                            f"({', '.join(type(a).__name__ for a in args)})")
-        data = args[0]
-        if isinstance(data, Tensor):
-            if data.dtype != cls.dtype:
-                raise TypeError(f"{cls.__name__}() of a {data.dtype.name} tensor: expected a "
-                                f"{cls.dtype.name} one (convert it with .to(dtype))")
-            return data.detach() if device is None else data.detach().to(device)
-        if not isinstance(data, (list, tuple, np.ndarray)):
-            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-        return Tensor(data, dtype=cls.dtype, device=device)
+        return _construct(cls.__name__, cls.dtype, args, device)
 
     def __repr__(cls) -> str:
         return f"<class 'lazygrad.{cls.__name__}'>"
+
+
+def _construct(name: str, dtype: DType, args: tuple, device: Any) -> Tensor:
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])  # a shape, not data
+    if not args:
+        return factories.empty(0, dtype=dtype, device=device)
+    if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        return factories.empty(*args, dtype=dtype, device=device)
+    if len(args) > 1:
+        raise TypeError(f"{name}() takes sizes (ints) or one sequence of data, got "
+                        f"({', '.join(type(a).__name__ for a in args)})")
+    data = args[0]
+    if isinstance(data, Tensor):
+        if data.dtype != dtype:
+            raise TypeError(f"{name}() of a {data.dtype.name} tensor: expected a "
+                            f"{dtype.name} one (convert it with .to(dtype))")
+        return data.detach() if device is None else data.detach().to(device)
+    if not isinstance(data, (list, tuple, np.ndarray)):
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    return Tensor(data, dtype=dtype, device=device)
 
 
 def _legacy(name: str, dtype: DType) -> _LegacyType:
@@ -63,6 +71,35 @@ ShortTensor = _legacy("ShortTensor", dtypes.int16)
 IntTensor = _legacy("IntTensor", dtypes.int32)
 LongTensor = _legacy("LongTensor", dtypes.int64)
 BoolTensor = _legacy("BoolTensor", dtypes.bool_)
+
+_BY_DTYPE = {t.dtype: t for t in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, ByteTensor, CharTensor,
+                                   ShortTensor, IntTensor, LongTensor, BoolTensor)}
+
+
+def _new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
+    """x.new(...): the legacy constructor of x's dtype, on x's device unless given."""
+    return _construct("new", self.dtype, args, self.device if device is None else device)
+
+
+def _type(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+    """x.type(): the name of x's legacy type ('lazygrad.FloatTensor'); x.type(t) converts to t,
+    a dtype, a legacy type, or its name (with torch's prefix or ours)."""
+    if dtype is None:
+        return f"lazygrad.{_BY_DTYPE[self.dtype].__name__}"
+    if isinstance(dtype, str):
+        prefix, _, name = dtype.partition(".")
+        legacy = next((t for t in _BY_DTYPE.values() if t.__name__ == name), None)
+        if prefix not in ("torch", "lazygrad") or legacy is None:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = legacy
+    if isinstance(dtype, _LegacyType):
+        dtype = dtype.dtype
+    if not isinstance(dtype, DType):
+        raise TypeError("dtype must be a type, str, or dtype object")
+    return self.cast(dtype)
+
+
+Tensor.new, Tensor.type = _new, _type
 
 __all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
            "HalfTensor", "IntTensor", "LongTensor", "ShortTensor"]

@@ -44,6 +44,7 @@ from lazygrad.frontend.tensor_math import MathMixin
 from lazygrad.frontend.tensor_more_math import MoreMathMixin
 from lazygrad.frontend.tensor_pickle import PickleMixin
 from lazygrad.frontend.tensor_pow import PowMixin
+from lazygrad.frontend.tensor_print import tensor_repr
 from lazygrad.frontend.tensor_reduce import ReduceMixin
 from lazygrad.frontend.tensor_rounding import RoundingMixin
 from lazygrad.frontend.tensor_saved import install as install_saved_values
@@ -249,10 +250,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return int(self.item())
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extra = "" if self.dtype in (dtypes.float32, dtypes.int64, dtypes.bool_) else f", dtype=lazygrad.{self.dtype.name}"
-        grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"tensor({body}{extra}, device='{self.node.device}'{grad})"
+        return tensor_repr(self)  # torch's text (tensor_print.py)
 
     __str__ = __repr__
 

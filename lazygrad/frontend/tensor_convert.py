@@ -94,10 +94,7 @@ class ConvertMixin:
             return self if formats.holds(fmt, self._torch_layout()) else self.clone(memory_format=fmt)
         return out._in_format(fmt)
 
-    # dtype shorthands, as torch's
-    def type(self, dtype: Any) -> Any:
-        return self.cast(dtype)
-
+    # dtype shorthands, as torch's (x.type() and x.type(t): legacy_tensors.py, with the legacy types)
     def float(self) -> Any:
         return self.cast(dtypes.float32)
 

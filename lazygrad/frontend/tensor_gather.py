@@ -61,6 +61,16 @@ def _as_index_tensor(x, i):
     return i if i.dtype.is_bool else i.cast(dtypes.int64)
 
 
+def as_nonempty(*tensors) -> tuple | None:
+    """gather's and scatter's operands with each 0-d tensor as one of shape (1,), as torch counts
+    dims there (`ensure_nonempty_dim`: `zeros(10).scatter_(0, tensor(3), value=1)` is a one-hot
+    vector), where some operand is 0-d and none has more than one dim; else None."""
+    ranks = [t.ndim for t in tensors if isinstance(t, TensorBase)]
+    if 0 not in ranks or max(ranks) > 1:
+        return None
+    return tuple(t.reshape(1) if isinstance(t, TensorBase) and t.ndim == 0 else t for t in tensors)
+
+
 class GatherMixin:
     def _check_gather_shapes(self, what, dim, index):
         d = self._axis(dim)
@@ -75,6 +85,8 @@ class GatherMixin:
 
     def gather(self, dim, index, sparse_grad=False):
         index = _as_index_tensor(self, index)
+        if (vectors := as_nonempty(self, index)) is not None:
+            return vectors[0].gather(dim, vectors[1]).reshape(index.shape)
         d = self._check_gather_shapes("gather", dim, index)
         _check_bounds(index, self.shape[d], d, allow_negative=False, error=RuntimeError)
         region = self.shrink(tuple((0, self.shape[k] if k == d else index.shape[k]) for k in range(self.ndim)))
@@ -88,6 +100,8 @@ class GatherMixin:
         if src is None:
             raise TypeError("scatter needs src (a tensor) or value (a number)")
         index = _as_index_tensor(self, index)
+        if (vectors := as_nonempty(self, index, src)) is not None:
+            return vectors[0].scatter(dim, vectors[1], vectors[2], reduce).reshape(self.shape)
         d = self._check_gather_shapes("scatter", dim, index)
         _check_bounds(index, self.shape[d], d, allow_negative=False, error=RuntimeError)
         if isinstance(src, TensorBase):

@@ -92,7 +92,7 @@ def _sequence_as_tuple(index) -> bool:
         return False
     if len(index) >= 32:
         return False
-    return any(isinstance(i, (list, tuple, np.ndarray, slice, TensorBase)) or i is None or i is Ellipsis
+    return any(isinstance(i, (list, tuple, range, np.ndarray, slice, TensorBase)) or i is None or i is Ellipsis
                for i in index)
 
 
@@ -107,11 +107,13 @@ def _parse(x, index) -> _Parsed:
             items.append(i)
         elif isinstance(i, (int, np.integer)):
             items.append(int(i))
-        elif isinstance(i, (TensorBase, list, np.ndarray, np.bool_)):
-            items.append(_as_index_tensor(x, i))
+        elif isinstance(i, (TensorBase, list, tuple, range, np.ndarray, np.bool_)):
+            # a sequence in an index tuple is an index tensor, as in torch: x[range(n), target]
+            items.append(_as_index_tensor(x, list(i) if isinstance(i, range) else i))
         else:
             raise IndexError(f"unsupported index {i!r:.60} of type {type(i).__name__}; expected "
-                             f"int, slice, None, ..., a list or an integer or bool tensor")
+                             f"int, slice, None, ..., a sequence (list, tuple, range) or an integer or bool "
+                             f"tensor")
 
     def consumed(i):
         if isinstance(i, TensorBase):

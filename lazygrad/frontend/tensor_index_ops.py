@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
-from lazygrad.frontend.tensor_gather import _as_index_tensor, _check_bounds, positions
+from lazygrad.frontend.tensor_gather import _as_index_tensor, _check_bounds, as_nonempty, positions
 from lazygrad.frontend.tensor_shape import broadcast_shape
 
 REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -35,6 +35,9 @@ class IndexOpsMixin:
         if reduce not in REDUCES:
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
         index = _as_index_tensor(self, index)
+        if (vectors := as_nonempty(self, index, src)) is not None:
+            return vectors[0].scatter_reduce(dim, vectors[1], vectors[2], reduce,
+                                             include_self=include_self).reshape(self.shape)
         d = self._check_gather_shapes("scatter_reduce", dim, index)
         _check_bounds(index, self.shape[d], d, allow_negative=False, error=RuntimeError)
         if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):

@@ -1,5 +1,12 @@
-"""Loss functions from torch's documented formulas (reduction: 'none' | 'mean' | 'sum')."""
+"""Loss functions from torch's documented formulas (reduction: 'none' | 'mean' | 'sum').
+
+The signatures are torch's, positions included: size_average / reduce, torch's deprecated
+pair, still sit before `reduction` (older programs pass them: the VAE example's
+`binary_cross_entropy(..., size_average=False)`) and map to a reduction as torch maps them.
+"""
 from __future__ import annotations
+
+import warnings
 
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
@@ -17,29 +24,60 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """torch's _Reduction.legacy_get_string: either legacy flag overrides `reduction`."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    result = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.",
+                  UserWarning, stacklevel=3)
+    return result
+
+
+def _weighted(loss: Tensor, input: Tensor, weight, reduction: str) -> Tensor:
+    """mse_loss's and l1_loss's elementwise weight: 'mean' divides by the summed weights."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
     d = input - target
-    return _reduce(d * d, reduction)
+    return _weighted(d * d, input, weight, reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    return _reduce((input - target).abs(), reduction)
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    return _weighted((input - target).abs(), input, weight, reduction)
 
 
 def _log_clamped(x: Tensor) -> Tensor:
     return x.log().maximum(-100.0)  # torch clamps BCE's logs at -100 so 0 * log 0 stays finite
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
     loss = -(target * _log_clamped(input) + (1 - target) * _log_clamped(1 - input))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, reduction: str = "mean",
-                                     pos_weight=None) -> Tensor:
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None) -> Tensor:
     """(1 - t) x + (1 + (pw - 1) t) log(1 + e^-x), written stably with |x|."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     log_one_plus = (1 + (-input._magnitude()).exp()).log() + (-input).relu()  # log(1 + e^-x)
     if pos_weight is None:
         loss = (1 - target) * input + log_one_plus
@@ -55,9 +93,10 @@ def _class_last(x: Tensor) -> Tensor:
     return x if x.ndim <= 2 else x.permute((0,) + tuple(range(2, x.ndim)) + (1,))
 
 
-def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
+             reduce=None, reduction: str = "mean") -> Tensor:
     """-w[t] * input[t] per element; 'mean' divides by the summed weights of non-ignored targets."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     logp = _class_last(input)
     c = logp.shape[-1]
     if tuple(target.shape) != tuple(logp.shape[:-1]):
@@ -75,10 +114,11 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -10
     return _reduce(loss, reduction)
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
+                  reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """log_softmax + nll_loss; targets are class indices or class probabilities. With label
     smoothing the loss is (1 - e) * nll + e / C * sum_c(-w_c log p_c), as torch defines it."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     dim = 1 if input.ndim >= 2 else 0
@@ -103,7 +143,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
 
 def cross_entropy_indices(logp: Tensor, target: Tensor, weight, ignore_index: int, reduction: str,
                           label_smoothing: float) -> Tensor:
-    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if not label_smoothing:
         return nll
     lp = _class_last(logp)

@@ -1,29 +1,16 @@
 """The rest of torch.nn's losses, from torch's documented formulas (and its source where the
 formula leaves a choice: which side of a kink, where eps goes, what a zero target gives).
 
-size_average / reduce, torch's deprecated pair, map to a reduction as torch maps them.
+size_average / reduce, torch's deprecated pair, map to a reduction as loss.legacy_reduction says.
 """
 from __future__ import annotations
 
 import math
-import warnings
 
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.distance import pairwise_distance
-from lazygrad.nn.loss import _reduce
-
-
-def legacy_reduction(size_average, reduce, reduction: str) -> str:
-    """torch's _Reduction.legacy_get_string: either legacy flag overrides `reduction`."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    result = "none" if not reduce else "mean" if size_average else "sum"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.",
-                  UserWarning, stacklevel=3)
-    return result
+from lazygrad.nn.loss import _reduce, legacy_reduction
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,

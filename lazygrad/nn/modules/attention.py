@@ -11,7 +11,7 @@ from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.attention import causal_mask
-from lazygrad.nn.modules.linear import Linear, empty_param
+from lazygrad.nn.modules.linear import NonDynamicallyQuantizableLinear, empty_param
 from lazygrad.nn.modules.module import Module
 
 
@@ -44,7 +44,7 @@ class MultiheadAttention(Module):
                 init.xavier_uniform_(w)
             self.in_proj_weight = None
         self.in_proj_bias = empty_param((3 * embed_dim,), device, dtype) if bias else None
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
         if bias:
             init.zeros_(self.out_proj.bias)
         if add_bias_kv:

@@ -2,15 +2,9 @@
 from __future__ import annotations
 
 from lazygrad.nn import functional as F
-from lazygrad.nn.loss_more import legacy_reduction
-from lazygrad.nn.modules.loss import NLLLoss
+from lazygrad.nn.modules.distance import PairwiseDistance
+from lazygrad.nn.modules.loss import NLLLoss, _Loss
 from lazygrad.nn.modules.module import Module
-
-
-class _Loss(Module):
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
-        super().__init__()
-        self.reduction = legacy_reduction(size_average, reduce, reduction)
 
 
 class HuberLoss(Module):
@@ -138,7 +132,9 @@ class TripletMarginWithDistanceLoss(Module):
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
                              f"instead")
-        self.distance_function, self.margin, self.swap, self.reduction = distance_function, margin, swap, reduction
+        # (torch's default is a PairwiseDistance module, so it shows in print(loss))
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
+        self.margin, self.swap, self.reduction = margin, swap, reduction
 
     def forward(self, anchor, positive, negative):
         return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,

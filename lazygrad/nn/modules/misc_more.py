@@ -38,6 +38,9 @@ class ChannelShuffle(Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.channel_shuffle(input, self.groups)
 
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
+
 
 class _LPPool(Module):
     _fn = None
@@ -48,6 +51,10 @@ class _LPPool(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return type(self)._fn(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
 
 
 class LPPool1d(_LPPool):
