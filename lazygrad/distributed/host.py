@@ -69,21 +69,32 @@ def _raw_words(buf: Buffer, n: int) -> np.ndarray:
     return get_device(buf.device).allocator.copyout(buf.handle, buf.nbytes).view(storage_np(buf.dtype))[:n]
 
 
-class Landing:
-    """Where MPI writes a result: a fresh buffer on the tensor's device. `words` is the host
-    array MPI writes (the buffer itself on a host device, else a staging array)."""
+def buffer_words(buf: Buffer) -> np.ndarray:
+    """A realized buffer's storage words on the host: the buffer itself on a host device, else a
+    copy out."""
+    words = _host_words(buf)
+    return words[:buf.size] if words is not None else _raw_words(buf, buf.size)
 
-    def __init__(self, device: str, dtype: DType, size: int) -> None:
-        self.buffer = Buffer(device, size, dtype)
+
+class Landing:
+    """Where MPI writes a result: a buffer on the tensor's device (a fresh one, or `buffer`).
+    `words` is the host array MPI writes (the buffer itself on a host device, else a staging
+    array that `land()` copies in)."""
+
+    def __init__(self, device: str, dtype: DType, size: int, buffer: Buffer | None = None) -> None:
+        self.buffer = Buffer(device, size, dtype) if buffer is None else buffer
         words = _host_words(self.buffer)
         self.staged = words is None
-        self.words = np.empty(size, storage_np(dtype)) if self.staged else words
+        self.words = np.empty(size, storage_np(dtype)) if self.staged else words[:size]
 
-    def tensor(self, like, shape):
-        """The landed result as a tensor of `shape` (the staging array copied in first)."""
+    def land(self) -> None:
         if self.staged:
             get_device(self.buffer.device).allocator.copyin(self.buffer.handle,
                                                               memoryview(self.words.view(np.uint8)))
+
+    def tensor(self, like, shape):
+        """The landed result as a tensor of `shape` (the staging array copied in first)."""
+        self.land()
         self.buffer.storage.owned = True
         return like._new(buffer_node(self.buffer, tuple(shape)))
 

@@ -91,6 +91,11 @@ def _buffer_op(n: Node, f: Fusion) -> Marks:
         yield n, f"copy to {n.device}"
         if n.srcs[0].op is not Op.BUFFER:
             yield n.srcs[0], f"a copy to {n.device} reads it"
+    elif n.op is Op.HOST:  # the host reads and writes whole buffers
+        yield n, f"host step {n.arg.name}"
+        for s in n.srcs:
+            if base_of(s).op is not Op.BUFFER or any(v.op is not Op.RESHAPE for v in _views_down(s)):
+                yield s, f"host step {n.arg.name} reads it"
 
 
 def _broadcast_read(n: Node, f: Fusion) -> Marks:
@@ -138,7 +143,7 @@ def _too_many_ops(n: Node, f: Fusion) -> Marks:
 
 REALIZE_RULES: list[RealizeRule] = [
     RealizeRule("1", "output", "mark", _output),
-    RealizeRule("1", "buffer-op", "mark", _buffer_op),  # contiguous, assign, copy
+    RealizeRule("1", "buffer-op", "mark", _buffer_op),  # contiguous, assign, copy, host
     RealizeRule("3", "broadcast-read", "mark", _broadcast_read),
     RealizeRule("5", "reused-pad", "mark", _reused_pad),
     RealizeRule("2", "reduce-read-twice", "fuse", _reduce_read_twice),
@@ -152,6 +157,15 @@ TRANSPOSED = "transposed-copy"  # exception 3: a copy in the layout a reduce rea
 
 
 # ---- helpers -----------------------------------------------------------------------------------
+def _views_down(n: Node) -> list[Node]:
+    """The movement ops from n down to the node they view."""
+    chain = []
+    while n.op in MOVEMENT:
+        chain.append(n)
+        n = n.srcs[0]
+    return chain
+
+
 def _above_reshapes(p: Node, f: Fusion) -> Node:
     """The last of the reshapes that alone read p (a packed matmul's tiles, permuted back and
     flattened): the kernel can store for that node as well as for p."""
