@@ -78,13 +78,31 @@ def test_the_debug_listing_names_the_collective_among_the_kernels(tmp_path):
 
 
 @needs_mpi
-def test_a_rank_that_dies_ends_the_job_promptly():
+@pytest.mark.parametrize("how, said, status", [
+    ("exit", "exited with status 7", 7),
+    ("kill", "was killed by signal 9 (SIGKILL)", 128 + 9),
+])
+def test_a_rank_that_dies_ends_the_job_promptly_and_the_launcher_names_it(how, said, status):
     start = time.monotonic()
-    out = launch(2, "dead_rank.py", "exit", timeout=60)
-    # mpiexec ends the job with the dead rank's status (and says "BAD TERMINATION" with its pid
-    # when it was killed by a signal): the survivor is stopped, it does not wait forever
-    assert out.returncode != 0 and time.monotonic() - start < 20
+    out = launch(2, "dead_rank.py", how, timeout=60)
+    # mpiexec ends the job: the survivor is stopped, it does not wait forever; the launcher's
+    # rank supervisors say which rank died and how, and the launcher exits with its status
+    assert time.monotonic() - start < 20
     assert "no error" not in out.stdout
+    assert re.search(rf"lazygrad.distributed.run: rank 1 \(pid \d+\) {re.escape(said)}\n", out.stderr), out.stderr
+    assert out.stderr.count("lazygrad.distributed.run: rank") == 1  # the survivor it stopped is not a failure
+    assert out.returncode == status
+
+
+@needs_mpi
+def test_a_rank_that_dies_before_init_process_group_is_named_by_its_pid(tmp_path):
+    script = tmp_path / "early.py"
+    script.write_text("import os\nos._exit(3)\n")
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
+    assert re.search(r"lazygrad.distributed.run: a rank \(before init_process_group\) \(pid \d+\) exited with "
+                     r"status 3", out.stderr), out.stderr
+    assert out.returncode == 3
 
 
 @needs_mpi
@@ -232,6 +250,6 @@ def test_the_launcher_finds_mpiexec_beside_python_then_on_path_or_says_what_to_i
         run.find_mpiexec()
     beside = tmp_path / "bin" / "mpiexec"
     beside.write_text("")
-    assert run.command(["-n", "3", "train.py", "--lr", "1"]) == [str(beside), "-n", "3", sys.executable, "train.py",
-                                                                  "--lr", "1"]
-    assert run.command(["-n", "2", "-m", "pkg.train"])[3:] == [sys.executable, "-m", "pkg.train"]
+    assert run.command(["-n", "3", "train.py", "--lr", "1"], "/tmp/x") == [
+        str(beside), "-n", "3", sys.executable, run.SUPERVISOR, "/tmp/x", "train.py", "--lr", "1"]
+    assert run.command(["-n", "2", "-m", "pkg.train"])[3:] == [sys.executable, run.SUPERVISOR, "", "-m", "pkg.train"]

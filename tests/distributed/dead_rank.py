@@ -1,6 +1,7 @@
-"""Run under mpiexec -n 2 with argv[1] = "exit" (rank 1 dies), "raise" (an uncaught exception on
-rank 1) or "hang" (rank 1 never joins)."""
+"""Run under mpiexec -n 2 with argv[1] = "exit" (rank 1 dies), "kill" (rank 1 kills itself with
+SIGKILL), "raise" (an uncaught exception on rank 1) or "hang" (rank 1 never joins)."""
 import os
+import signal
 import sys
 import time
 from datetime import timedelta
@@ -14,6 +15,8 @@ dist.all_reduce(t)  # everyone joins once: a working job
 if dist.get_rank() == 1:
     if sys.argv[1] == "exit":
         os._exit(7)
+    if sys.argv[1] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
     if sys.argv[1] == "raise":
         raise ValueError("a bug on rank 1")
     time.sleep(60)
