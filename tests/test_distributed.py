@@ -52,6 +52,16 @@ def test_ddp_matches_one_process_on_the_global_batch(n):
 
 @needs_mpi
 @pytest.mark.parametrize("n", [1, 2])
+def test_ddp_buckets_are_all_reduced_inside_the_backwards_schedule_overlapping_it(n):
+    """One schedule: bucket k's all-reduce starts once its gradients are computed, later
+    gradients are computed while it is in flight, and no kernel is added to the backward's."""
+    out = launch(n, "ddp_steps_check.py")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert sorted(re.findall(r"ok (\d)", out.stdout)) == [str(r) for r in range(n)]
+
+
+@needs_mpi
+@pytest.mark.parametrize("n", [1, 2])
 def test_a_collective_is_a_host_step_of_the_schedule_that_lg_jit_replays(n):
     """One schedule (the input's kernel, the MPI step, the write); jit replays the MPI call;
     the result is a new version of the storage (autograd's version check)."""

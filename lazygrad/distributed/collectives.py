@@ -18,7 +18,7 @@ from lazygrad.distributed import checks
 from lazygrad.distributed.group import ProcessGroup, ReduceOp, _mpi, resolve
 from lazygrad.distributed.host import check_tensor
 from lazygrad.distributed.reduce_ops import check_op, fold, mpi_op, native, typed
-from lazygrad.distributed.steps import completed, run
+from lazygrad.distributed.steps import collective, completed, run, run_all
 from lazygrad.errors import ShapeError
 
 
@@ -77,14 +77,20 @@ def broadcast(tensor, src: int | None = None, group: ProcessGroup | None = None,
     if g is None:
         return None
     root = _root(g, src, group_src, "broadcast")
+    run_all(broadcast_pairs(tensor, g, root))
+    return _done(g, "broadcast", async_op)
+
+
+def broadcast_pairs(tensor, g: ProcessGroup, root: int) -> list:
+    """A broadcast from group rank root as graph ops (steps.collective), to run with others in
+    one schedule (DistributedDataParallel's parameters and buffers)."""
     checks.check_same(g, f"broadcast(src={root})", _sig(tensor))
     mine = g.rank() == root
 
     def launch(send, land):  # the source sends its tensor (and keeps it); the others receive
         return [g.comm.Ibcast((send[0] if mine else land).view(np.uint8), root)], None
-    run(g, f"broadcast(src={g.ranks[root]})", launch, [tensor] if mine else [], tensor, tensor.shape,
-        lambda value: [] if mine else [(tensor, value)])
-    return _done(g, "broadcast", async_op)
+    return collective(g, f"broadcast(src={g.ranks[root]})", launch, [tensor] if mine else [], tensor, tensor.shape,
+                      lambda value: [] if mine else [(tensor, value)])
 
 
 def _check_like(t, like, what: str) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 from lazygrad.distributed import checks
 from lazygrad.distributed.collectives import _check_like, _done, _group, _root, _sig
 from lazygrad.distributed.group import ProcessGroup, _mpi, resolve
-from lazygrad.distributed.host import Landing, check_tensor, send_array, write_back
+from lazygrad.distributed.host import Landing, check_tensor, refuse_in_jit, send_array, write_back
 from lazygrad.distributed.steps import run
 from lazygrad.distributed.work import start
 
@@ -96,6 +96,7 @@ def irecv(tensor, src: int | None = None, group: ProcessGroup | None = None, tag
     g = _group(group)
     if g is None:
         return None
+    refuse_in_jit("a lazygrad.distributed recv")
     MPI = _mpi()
     peer = MPI.ANY_SOURCE if src is None and group_src is None else _root(g, src, group_src, "irecv")
     land = Landing(tensor.device, tensor.dtype, tensor.numel())

@@ -1,6 +1,6 @@
 """Collectives as host steps of a schedule: `host(inputs)` is a Graph IR node whose value MPI makes.
 
-A collective call builds `value = host(input.detach().contiguous())`, whose step
+A collective call builds `value = host(input.detach())`, whose step
 (`Collective`, an ir.host_step.HostStep) hands the input buffers to an MPI nonblocking call and
 receives the result into the node's buffer, then writes the value into the output tensors with
 `assign` (as copy_: a new version of their storage, seen by every view, checked by autograd),
@@ -25,9 +25,7 @@ from lazygrad.distributed.host import Landing, buffer_words
 from lazygrad.distributed.work import Work
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor_storage import realize
-from lazygrad.ir.host_step import HostStep
-from lazygrad.ir.node import make
-from lazygrad.ir.ops import Op
+from lazygrad.ir.host_step import HostStep, host_node
 
 # launch(send, land): start MPI on the inputs' storage words (a list of host arrays) into the
 # result's words; returns the MPI requests and what to run once they completed (or None)
@@ -46,8 +44,9 @@ class Collective(HostStep):
         self.waited = 0.0  # seconds its finish waited for MPI (DistributedDataParallel.timing)
 
     def start(self, out, inputs: list):
-        send = [buffer_words(b) for b in inputs]  # on a host device: the buffers themselves
-        land = Landing(out.device, out.dtype, out.size, out)
+        # on a host device the buffers themselves (a buffer may be larger than its value)
+        send = [buffer_words(b)[:n] for b, n in zip(inputs, self.sizes)]
+        land = Landing(out.device, out.dtype, self.size, out)
         requests, after = self.launch(send, land.words)
         work = self._work = Work(self.group, self.what, requests, keep=(send, land), report=False)
 
@@ -66,19 +65,29 @@ class Collective(HostStep):
             work.is_completed()  # (MPI progresses inside the test)
 
 
-def run(group: ProcessGroup, what: str, launch: Launch, inputs: list, like, shape: tuple, writes) -> None:
-    """Run one collective now, in one schedule: host(inputs) of `shape` with like's dtype on
-    like's device, then writes(value) -> [(target, value of target's shape)], each written into
-    its target (a lazy target without views takes the value itself: no copy). With no writes
-    (a broadcast's source) the step runs alone."""
+def collective(group: ProcessGroup, what: str, launch: Launch, inputs: list, like, shape: tuple, writes) -> list:
+    """One collective as graph ops: host(inputs) of `shape` with like's dtype on like's device,
+    and writes(value) -> [(target, value of target's shape)]; returns those pairs, or
+    [(None, value)] when nothing is written (a broadcast's source: the step runs alone)."""
     step = Collective(group, what, launch)
-    srcs = tuple(t.detach().contiguous().node for t in inputs)
-    value = like._new(make(Op.HOST, srcs, step, like.dtype, tuple(shape), like.device))
-    pairs = list(writes(value))
+    srcs = tuple(t.detach().node for t in inputs)  # (the scheduler gives each a whole buffer: host-read)
+    value = like._new(host_node(step, srcs, like.dtype, shape, like.device))
+    return list(writes(value)) or [(None, value)]
+
+
+def run_all(pairs: list) -> None:
+    """Write each value into its target (a lazy target without views takes the value itself: no
+    copy) and run it all in one schedule: every step is in flight before the first waits."""
     with no_grad():
         for target, v in pairs:
-            target.assign(v, _replaces=True)
-        realize(*([t for t, _ in pairs] or [value]))
+            if target is not None:
+                target.assign(v, _replaces=True)
+        realize(*[v if target is None else target for target, v in pairs])
+
+
+def run(group: ProcessGroup, what: str, launch: Launch, inputs: list, like, shape: tuple, writes) -> None:
+    """Run one collective now, in one schedule (`collective`, then `run_all`)."""
+    run_all(collective(group, what, launch, inputs, like, shape, writes))
 
 
 def completed(group: ProcessGroup, what: str) -> Work:

@@ -16,8 +16,13 @@ in (`serial`) is the order they start in, on every rank (MPI matches collectives
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Hashable
 from typing import Any
+
+from lazygrad.dtypes import DType
+from lazygrad.ir.node import Node, make
+from lazygrad.ir.ops import Op
 
 _SERIALS = itertools.count()  # creation order (not a cache: a counter that only grows)
 
@@ -29,14 +34,18 @@ class HostStep:
 
     name: str = "host step"
     key: Hashable = None
+    sizes: tuple[int, ...] = ()  # elements of each input's value (host_node sets them)
+    size: int = 0  # elements of the step's value
 
     def __init__(self) -> None:
         self.serial = next(_SERIALS)
 
     def start(self, out: Any, inputs: list) -> Callable[[], None]:
         """Begin the step on runtime Buffers: inputs hold the srcs' values, out receives the
-        node's value. Returns the function that completes it (waits); out holds the value once
-        that returned. The inputs must stay unwritten until then."""
+        node's value. A buffer may be larger than its value (lg.jit's replays reuse scratch
+        buffers): the values are the first `sizes[i]` and `size` elements. Returns the function
+        that completes the step (waits); out holds the value once that returned. The inputs
+        must stay unwritten until then."""
         raise NotImplementedError
 
     def poll(self) -> None:
@@ -50,3 +59,10 @@ class HostStep:
         return f"<HostStep {self.name} #{self.serial}>"
 
     # identity equality and hashing (object's): a step is an event
+
+
+def host_node(step: HostStep, srcs, dtype: DType, shape: tuple[int, ...], device: str) -> Node:
+    """The Graph IR node whose value the step makes from srcs' values (the step learns their sizes)."""
+    step.sizes = tuple(src.size for src in srcs)
+    step.size = math.prod(shape)
+    return make(Op.HOST, tuple(srcs), step, dtype, tuple(shape), device)

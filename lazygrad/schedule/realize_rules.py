@@ -91,8 +91,13 @@ def _buffer_op(n: Node, f: Fusion) -> Marks:
         yield n, f"copy to {n.device}"
         if n.srcs[0].op is not Op.BUFFER:
             yield n.srcs[0], f"a copy to {n.device} reads it"
-    elif n.op is Op.HOST:  # the host reads and writes whole buffers
+    elif n.op is Op.HOST:
         yield n, f"host step {n.arg.name}"
+
+
+def _host_read(n: Node, f: Fusion) -> Marks:
+    """A host step reads whole buffers: each operand that is not one (or a reshape of one)."""
+    if n.op is Op.HOST:
         for s in n.srcs:
             if base_of(s).op is not Op.BUFFER or any(v.op is not Op.RESHAPE for v in _views_down(s)):
                 yield s, f"host step {n.arg.name} reads it"
@@ -122,10 +127,11 @@ def _reduce_read_twice(n: Node, f: Fusion) -> Marks:
 
 def _reduce_stored_permuted(n: Node, f: Fusion) -> Marks:
     """A weight gradient computed as (in, out) for an (out, in) weight: the reduce's kernel
-    writes the permuted layout instead of a copy kernel after it."""
+    writes the permuted layout instead of a copy kernel after it (for an output, or for a
+    host step that reads it: DDP's bucket all-reduce)."""
     rs = f.readers[n]
     if (f.has_reduce[n] and len(rs) == 1 and rs[0].op is Op.PERMUTE and n not in f.roots
-            and f.why.get(rs[0], "output") == "output"):
+            and (f.why.get(rs[0], "output") == "output" or getattr(f.why.get(rs[0]), "rule", "") == "host-read")):
         yield _above_reshapes(rs[0], f), STORED_PERMUTED
 
 
@@ -144,6 +150,7 @@ def _too_many_ops(n: Node, f: Fusion) -> Marks:
 REALIZE_RULES: list[RealizeRule] = [
     RealizeRule("1", "output", "mark", _output),
     RealizeRule("1", "buffer-op", "mark", _buffer_op),  # contiguous, assign, copy, host
+    RealizeRule("1", "host-read", "mark", _host_read),
     RealizeRule("3", "broadcast-read", "mark", _broadcast_read),
     RealizeRule("5", "reused-pad", "mark", _reused_pad),
     RealizeRule("2", "reduce-read-twice", "fuse", _reduce_read_twice),
