@@ -134,6 +134,17 @@ def test_a_rank_that_hangs_makes_the_others_raise_within_the_timeout():
 
 
 @needs_mpi
+def test_a_rank_that_hangs_in_a_ddp_backward_costs_one_timeout_not_one_a_bucket():
+    """The schedule's first bucket times out; the other buckets in flight fail at once (the group
+    is broken) rather than each waiting its own 2 s, and the first error is the one raised."""
+    out = launch(2, "dead_rank.py", "hang-ddp", timeout=60)
+    assert out.returncode != 0
+    found = re.search(r"raised after ([\d.]+)s: \[rank 0\] DDP bucket \d all_reduce\(SUM\) on ranks \[0, 1\] did "
+                      r"not complete within 2 s", out.stdout)
+    assert found and float(found.group(1)) < 4, out.stdout + out.stderr
+
+
+@needs_mpi
 def test_mismatched_shapes_raise_in_debug_mode(tmp_path):
     script = tmp_path / "mismatch.py"
     script.write_text("import lazygrad as lg, lazygrad.distributed as dist\n"

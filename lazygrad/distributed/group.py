@@ -49,6 +49,7 @@ class ProcessGroup:
 
     def __init__(self, comm, ranks: list[int], timeout: timedelta, name: str) -> None:
         self.comm, self.ranks, self.timeout, self.name = comm, list(ranks), timeout, name
+        self.failed = ""  # what timed out on it: the group is broken from then on (work.py)
 
     def rank(self) -> int:
         return self.comm.Get_rank() if self.comm is not None else -1

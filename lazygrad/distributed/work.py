@@ -56,8 +56,12 @@ class Work:
         pause = 0.0
         while not MPI.Request.Testall(self._requests, self._statuses):
             waited = time.monotonic() - start
+            if self.group.failed and waited > 0.001:  # (operations started before it, still in flight)
+                raise DistBackendError(f"[rank {MPI.COMM_WORLD.Get_rank()}] {self.what} on ranks {self.group.ranks} "
+                                       f"cannot complete: {self.group.failed} timed out on this group before")
             if waited > limit:
                 _abort_at_exit()
+                self.group.failed = self.what
                 raise DistBackendError(
                     f"[rank {MPI.COMM_WORLD.Get_rank()}] {self.what} on ranks {self.group.ranks} did not complete "
                     f"within {limit:g} s: a peer rank died, hangs, or called a different collective. (The "

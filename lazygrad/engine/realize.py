@@ -304,9 +304,15 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
                 given = schedule.stand_ins.get(k.target)
                 if given is not None:
                     given.realized = k.target.realized
-        finally:  # (also when a kernel failed: MPI must not write into memory freed meanwhile)
-            for finish, _ in list(in_flight.values()):
-                finish()
+            while in_flight:
+                in_flight.pop(next(iter(in_flight)))[0]()
+        except BaseException:  # MPI must not write into memory freed meanwhile: complete the
+            for finish, _ in list(in_flight.values()):  # steps in flight, but report the first error
+                try:
+                    finish()
+                except Exception:  # noqa: BLE001, S110 (a failed job: the first error is the one to read)
+                    pass
+            raise
         for user, node in schedule.targets.items():
             if user.op is Op.ASSIGN:
                 continue
