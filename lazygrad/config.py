@@ -81,8 +81,13 @@ SETTINGS = (
             "torchrun's number of processes; under MPI it must agree with MPI's size"),
     Setting("MASTER_ADDR", "master_addr", "text", "unset",
             "torchrun's rendezvous host; read only to say it is not used (MPI launches the ranks)"),
+    Setting("LAZYGRAD_DIST_RUN_DIR", "dist_run_dir", "text", "unset", "the launcher's: where ranks name themselves"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def environment(**variables: str) -> dict[str, str]:  # for a child process (the launcher's mpiexec)
+    return {**os.environ, **variables}
 
 
 def _int(text: str | None) -> int:

@@ -51,13 +51,68 @@ def test_ddp_matches_one_process_on_the_global_batch(n):
 
 
 @needs_mpi
-def test_a_rank_that_dies_ends_the_job_promptly():
+@pytest.mark.parametrize("n", [1, 2])
+def test_ddp_buckets_are_all_reduced_inside_the_backwards_schedule_overlapping_it(n):
+    """One schedule: bucket k's all-reduce starts once its gradients are computed, later
+    gradients are computed while it is in flight, and no kernel is added to the backward's."""
+    out = launch(n, "ddp_steps_check.py")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert sorted(re.findall(r"ok (\d)", out.stdout)) == [str(r) for r in range(n)]
+
+
+@needs_mpi
+@pytest.mark.parametrize("n", [1, 2])
+def test_a_collective_is_a_host_step_of_the_schedule_that_lg_jit_replays(n):
+    """One schedule (the input's kernel, the MPI step, the write); jit replays the MPI call;
+    the result is a new version of the storage (autograd's version check)."""
+    out = launch(n, "steps_check.py")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert sorted(re.findall(r"ok (\d)", out.stdout)) == [str(r) for r in range(n)]
+
+
+@needs_mpi
+def test_the_debug_listing_names_the_collective_among_the_kernels(tmp_path):
+    script = tmp_path / "listed.py"
+    script.write_text("import lazygrad as lg, lazygrad.distributed as dist\n"
+                      "dist.init_process_group()\n"
+                      "t = lg.arange(4.0) * (dist.get_rank() + 2)\n"
+                      "dist.all_reduce(t)\n"
+                      "print(t.tolist())\n")
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "LAZYGRAD_DEBUG": "2"})
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"all_reduce\(SUM\) on ranks \[0, 1\] <- host at listed.py:4", out.stderr), out.stderr
+    assert re.search(r"\*\*\* host +all_reduce\(SUM\) on ranks \[0, 1\] +[\d.]+ ms +\(listed.py:4\)", out.stderr)
+    assert out.stdout.count("[0.0, 5.0, 10.0, 15.0]") == 2
+
+
+@needs_mpi
+@pytest.mark.parametrize("how, said, status", [
+    ("exit", "exited with status 7", 7),
+    ("kill", "was killed by signal 9 (SIGKILL)", 128 + 9),
+])
+def test_a_rank_that_dies_ends_the_job_promptly_and_the_launcher_names_it(how, said, status):
     start = time.monotonic()
-    out = launch(2, "dead_rank.py", "exit", timeout=60)
-    # mpiexec ends the job with the dead rank's status (and says "BAD TERMINATION" with its pid
-    # when it was killed by a signal): the survivor is stopped, it does not wait forever
-    assert out.returncode != 0 and time.monotonic() - start < 20
+    out = launch(2, "dead_rank.py", how, timeout=60)
+    # mpiexec ends the job: the survivor is stopped, it does not wait forever; the launcher's
+    # rank supervisors say which rank died and how, and the launcher exits with its status
+    assert time.monotonic() - start < 20
     assert "no error" not in out.stdout
+    assert re.search(rf"lazygrad.distributed.run: rank 1 \(pid \d+\) {re.escape(said)}\n", out.stderr), out.stderr
+    assert out.stderr.count("lazygrad.distributed.run: rank") == 1  # the survivor it stopped is not a failure
+    assert out.returncode == status
+
+
+@needs_mpi
+def test_a_rank_that_dies_before_init_process_group_is_named_by_its_pid(tmp_path):
+    script = tmp_path / "early.py"
+    script.write_text("import os\nos._exit(3)\n")
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
+    assert re.search(r"lazygrad.distributed.run: a rank \(before init_process_group\) \(pid \d+\) exited with "
+                     r"status 3", out.stderr), out.stderr
+    assert out.returncode == 3
 
 
 @needs_mpi
@@ -75,7 +130,18 @@ def test_a_rank_that_hangs_makes_the_others_raise_within_the_timeout():
     start = time.monotonic()
     out = launch(2, "dead_rank.py", "hang", timeout=60)
     assert out.returncode != 0 and time.monotonic() - start < 20
-    assert "DistBackendError: [rank 0] all_reduce on ranks [0, 1] did not complete within 2 s" in out.stderr
+    assert "DistBackendError: [rank 0] all_reduce(SUM) on ranks [0, 1] did not complete within 2 s" in out.stderr
+
+
+@needs_mpi
+def test_a_rank_that_hangs_in_a_ddp_backward_costs_one_timeout_not_one_a_bucket():
+    """The schedule's first bucket times out; the other buckets in flight fail at once (the group
+    is broken) rather than each waiting its own 2 s, and the first error is the one raised."""
+    out = launch(2, "dead_rank.py", "hang-ddp", timeout=60)
+    assert out.returncode != 0
+    found = re.search(r"raised after ([\d.]+)s: \[rank 0\] DDP bucket \d all_reduce\(SUM\) on ranks \[0, 1\] did "
+                      r"not complete within 2 s", out.stdout)
+    assert found and float(found.group(1)) < 4, out.stdout + out.stderr
 
 
 @needs_mpi
@@ -169,7 +235,8 @@ def test_the_ddp_example_trains_on_two_ranks_in_step():
            "--max-steps", "2"]
     out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
-    found = dict(re.findall(r"rank (\d) step 2 loss \S+ params (\S+)", out.stdout))
+    # (two ranks' lines may interleave mid-line: mpiexec forwards each write as it comes)
+    found = dict(re.findall(r"rank (\d) step 2 loss [-\d.]+ params (-?\d+\.\d{6})", out.stdout))
     assert set(found) == {"0", "1"} and found["0"] == found["1"], out.stdout  # the same parameters
 
 
@@ -204,6 +271,6 @@ def test_the_launcher_finds_mpiexec_beside_python_then_on_path_or_says_what_to_i
         run.find_mpiexec()
     beside = tmp_path / "bin" / "mpiexec"
     beside.write_text("")
-    assert run.command(["-n", "3", "train.py", "--lr", "1"]) == [str(beside), "-n", "3", sys.executable, "train.py",
-                                                                  "--lr", "1"]
-    assert run.command(["-n", "2", "-m", "pkg.train"])[3:] == [sys.executable, "-m", "pkg.train"]
+    assert run.command(["-n", "3", "train.py", "--lr", "1"], "/tmp/x") == [
+        str(beside), "-n", "3", sys.executable, run.SUPERVISOR, "/tmp/x", "train.py", "--lr", "1"]
+    assert run.command(["-n", "2", "-m", "pkg.train"])[3:] == [sys.executable, run.SUPERVISOR, "", "-m", "pkg.train"]

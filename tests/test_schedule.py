@@ -5,6 +5,9 @@ import numpy as np
 import pytest
 
 import lazygrad as lg
+from lazygrad.ir.host_step import HostStep
+from lazygrad.ir.node import make
+from lazygrad.ir.ops import Op
 from lazygrad.schedule.fusion import MAX_FUSED_OPS
 from lazygrad.schedule.realize_rules import REALIZE_RULES
 from lazygrad.schedule.schedule import create_schedule
@@ -280,7 +283,13 @@ def _rule_cases():
         "stored-permuted": [(x.T @ y).T.node],
         "reduce-read-by-view": [(x.sum(1).flip(0) + 1).node],
         "too-many-ops": [deep.node],
+        "host-read": [make(Op.HOST, ((x * 2).node,), _Step(), x.dtype, x.shape, x.device)],
     }
+
+
+class _Step(HostStep):
+    """A host step (a collective's MPI call in lazygrad.distributed) that only gets scheduled."""
+    name = key = "a host step"
 
 
 @pytest.mark.parametrize("rule", [r.name for r in REALIZE_RULES])

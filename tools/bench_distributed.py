@@ -2,7 +2,7 @@
 ranks (or --ranks), and the time each step spends in DDP's gradient hook (realizing the
 gradient buckets, all-reducing them, writing the averages back) and waiting for MPI.
 
-    python tools/bench_distributed.py [--ranks 1 2] [--steps 40] [--batch-size 64]
+    python tools/bench_distributed.py [--ranks 1 2] [--steps 40] [--batch-size 64] [--bucket-cap-mb 25]
 
 It launches itself with mpiexec once per rank count; a rank-0 line per run is printed. The
 global batch is fixed, so more ranks means less work each (strong scaling). Not a test: the
@@ -34,7 +34,7 @@ def rank_main(args) -> None:
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     x, y, _, _ = split(0)
-    model = DistributedDataParallel(DigitsCNN())
+    model = DistributedDataParallel(DigitsCNN(), bucket_cap_mb=args.bucket_cap_mb)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     local = args.batch_size // world
     rng = np.random.default_rng(rank)
@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--bucket-cap-mb", type=float, default=25.0, help="DDP's buckets (the CNN's 24 KB of "
+                        "gradients is one bucket; 0.004 makes 5)")
     parser.add_argument("--rank-main", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rank_main:
@@ -78,7 +80,8 @@ def main() -> None:
     from lazygrad.distributed.run import find_mpiexec
     for n in args.ranks:
         cmd = [find_mpiexec(), "-n", str(n), sys.executable, __file__, "--rank-main", "--steps", str(args.steps),
-               "--warmup", str(args.warmup), "--batch-size", str(args.batch_size)]
+               "--warmup", str(args.warmup), "--batch-size", str(args.batch_size),
+               "--bucket-cap-mb", str(args.bucket_cap_mb)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if out.returncode != 0:
             raise SystemExit(out.stdout + out.stderr)

@@ -1,12 +1,14 @@
 """torch.distributed's collectives on MPI: all_reduce, broadcast, all_gather(_into_tensor),
-reduce_scatter_tensor, reduce, gather, scatter, barrier.
+reduce_scatter_tensor, reduce (gather and scatter: rooted.py).
 
-Each one realizes its inputs, gives MPI their bytes (host.py: no copy on a host device),
-starts the MPI nonblocking call and returns a Work (work.py); when it completes, the results
-are written into the output tensors as new versions of their storage (assign, as copy_), so
-in-place semantics, views and autograd's version checks hold as for any in-place write. Data
-that only moves travels as raw bytes (any dtype); reductions see typed values (reduce_ops.py).
-A rank outside `group` returns None at once, as torch's non-members do.
+Each one is a host step of a schedule (steps.py): the kernels computing its inputs, the MPI
+call reading their buffers (host.py: no copy on a host device), and the kernels writing the
+result into the output tensors as new versions of their storage (assign, as copy_), so
+in-place semantics, views and autograd's version checks hold as for any in-place write. The
+call runs that schedule at once (torch's order of collectives); async_op=True returns a Work
+that has completed. Data that only moves travels as raw bytes (any dtype); reductions see
+typed values (reduce_ops.py). A rank outside `group` returns None at once, as torch's
+non-members do.
 """
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ import numpy as np
 
 from lazygrad.distributed import checks
 from lazygrad.distributed.group import ProcessGroup, ReduceOp, _mpi, resolve
-from lazygrad.distributed.host import Landing, check_tensor, send_array, write_back
+from lazygrad.distributed.host import check_tensor
 from lazygrad.distributed.reduce_ops import check_op, fold, mpi_op, native, typed
-from lazygrad.distributed.work import start
+from lazygrad.distributed.steps import collective, completed, run, run_all
 from lazygrad.errors import ShapeError
 
 
@@ -37,15 +39,22 @@ def _root(g: ProcessGroup, rank, group_rank, what: str) -> int:
     return g.group_rank(int(rank), what)
 
 
-def _reduced(g, words: np.ndarray, op: ReduceOp, dtype, what: str, land: Landing, keep: list):
-    """Start an all-reduce of words into land.words; returns (requests, fold-after) ."""
+def _reduced(g, words: np.ndarray, op: ReduceOp, dtype, land: np.ndarray):
+    """Start an all-reduce of words into land; returns (requests, what to run after)."""
     MPI = _mpi()
     if native(dtype):
-        return [g.comm.Iallreduce(typed(words, dtype), typed(land.words, dtype), mpi_op(MPI, op, dtype))], None
+        return [g.comm.Iallreduce(typed(words, dtype), typed(land, dtype), mpi_op(MPI, op, dtype))], None
     rows = np.empty((g.size(), words.size), words.dtype)
-    keep.append(rows)
     req = g.comm.Iallgather(words.view(np.uint8), rows.view(np.uint8))
-    return [req], lambda: land.words.__setitem__(slice(None), fold(rows, op, dtype))
+    return [req], lambda: land.__setitem__(slice(None), fold(rows, op, dtype))
+
+
+def _averaged(value, op: ReduceOp, g: ProcessGroup):
+    return value / g.size() if op is ReduceOp.AVG and native(value.dtype) else value
+
+
+def _done(g: ProcessGroup, what: str, async_op: bool):
+    return completed(g, what) if async_op else None
 
 
 def all_reduce(tensor, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None = None, async_op: bool = False):
@@ -56,19 +65,9 @@ def all_reduce(tensor, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None =
         return None
     check_op(op, tensor.dtype, "all_reduce")
     checks.check_same(g, f"all_reduce({op.name})", _sig(tensor))
-    keep: list = []
-    words = send_array(tensor, keep)
-    land = Landing(tensor.device, tensor.dtype, words.size)
-    requests, after = _reduced(g, words, op, tensor.dtype, "all_reduce", land, keep)
-
-    def finish():
-        if after:
-            after()
-        value = land.tensor(tensor, tensor.shape)
-        if op is ReduceOp.AVG and native(tensor.dtype):
-            value = value / g.size()
-        write_back([(tensor, value)])
-    return start(g, "all_reduce", requests, finish, (keep, land), async_op)
+    run(g, f"all_reduce({op.name})", lambda send, land: _reduced(g, send[0], op, tensor.dtype, land), [tensor],
+        tensor, tensor.shape, lambda value: [(tensor, _averaged(value, op, g))])
+    return _done(g, "all_reduce", async_op)
 
 
 def broadcast(tensor, src: int | None = None, group: ProcessGroup | None = None, async_op: bool = False,
@@ -78,15 +77,20 @@ def broadcast(tensor, src: int | None = None, group: ProcessGroup | None = None,
     if g is None:
         return None
     root = _root(g, src, group_src, "broadcast")
+    run_all(broadcast_pairs(tensor, g, root))
+    return _done(g, "broadcast", async_op)
+
+
+def broadcast_pairs(tensor, g: ProcessGroup, root: int) -> list:
+    """A broadcast from group rank root as graph ops (steps.collective), to run with others in
+    one schedule (DistributedDataParallel's parameters and buffers)."""
     checks.check_same(g, f"broadcast(src={root})", _sig(tensor))
-    keep: list = []
-    if g.rank() == root:
-        words = send_array(tensor, keep)
-        return start(g, "broadcast", [g.comm.Ibcast(words.view(np.uint8), root)], None, keep, async_op)
-    land = Landing(tensor.device, tensor.dtype, tensor.numel())
-    req = g.comm.Ibcast(land.words.view(np.uint8), root)
-    return start(g, "broadcast", [req], lambda: write_back([(tensor, land.tensor(tensor, tensor.shape))]),
-                 land, async_op)
+    mine = g.rank() == root
+
+    def launch(send, land):  # the source sends its tensor (and keeps it); the others receive
+        return [g.comm.Ibcast((send[0] if mine else land).view(np.uint8), root)], None
+    return collective(g, f"broadcast(src={g.ranks[root]})", launch, [tensor] if mine else [], tensor, tensor.shape,
+                      lambda value: [] if mine else [(tensor, value)])
 
 
 def _check_like(t, like, what: str) -> None:
@@ -94,6 +98,12 @@ def _check_like(t, like, what: str) -> None:
         raise TypeError(f"{what}: tensors must have the same dtype, got {t.dtype.name} and {like.dtype.name}")
     if t.device != like.device:
         raise ValueError(f"{what}: tensors must be on the same device, got {t.device} and {like.device}")
+
+
+def _gathered(g: ProcessGroup):
+    def launch(send, land):
+        return [g.comm.Iallgather(send[0].view(np.uint8), land.view(np.uint8))], None
+    return launch
 
 
 def all_gather(tensor_list: list, tensor, group: ProcessGroup | None = None, async_op: bool = False):
@@ -111,15 +121,12 @@ def all_gather(tensor_list: list, tensor, group: ProcessGroup | None = None, asy
             raise ShapeError(f"all_gather: output of shape {tuple(t.shape)} cannot hold the input of shape "
                              f"{tuple(tensor.shape)}")
     checks.check_same(g, "all_gather", _sig(tensor))
-    keep: list = []
-    words = send_array(tensor, keep)
-    land = Landing(tensor.device, tensor.dtype, words.size * g.size())
-    req = g.comm.Iallgather(words.view(np.uint8), land.words.view(np.uint8))
 
-    def finish():
-        rows = land.tensor(tensor, (g.size(), tensor.numel()))
-        write_back((t, rows[i].reshape(t.shape)) for i, t in enumerate(tensor_list))
-    return start(g, "all_gather", [req], finish, (keep, land), async_op)
+    def writes(value):
+        rows = value.reshape(g.size(), tensor.numel())
+        return [(t, rows[i].reshape(t.shape)) for i, t in enumerate(tensor_list)]
+    run(g, "all_gather", _gathered(g), [tensor], tensor, (g.size() * tensor.numel(),), writes)
+    return _done(g, "all_gather", async_op)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group: ProcessGroup | None = None, async_op: bool = False):
@@ -135,13 +142,9 @@ def all_gather_into_tensor(output_tensor, input_tensor, group: ProcessGroup | No
                          f"size: output {tuple(output_tensor.shape)}, input {tuple(input_tensor.shape)}, "
                          f"world size {g.size()}")
     checks.check_same(g, "all_gather_into_tensor", _sig(input_tensor, output_tensor))
-    keep: list = []
-    words = send_array(input_tensor, keep)
-    land = Landing(output_tensor.device, output_tensor.dtype, output_tensor.numel())
-    req = g.comm.Iallgather(words.view(np.uint8), land.words.view(np.uint8))
-    return start(g, "all_gather_into_tensor", [req],
-                 lambda: write_back([(output_tensor, land.tensor(output_tensor, output_tensor.shape))]),
-                 (keep, land), async_op)
+    run(g, "all_gather_into_tensor", _gathered(g), [input_tensor], output_tensor, output_tensor.shape,
+        lambda value: [(output_tensor, value)])
+    return _done(g, "all_gather_into_tensor", async_op)
 
 
 def reduce_scatter_tensor(output, input, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None = None,
@@ -158,30 +161,22 @@ def reduce_scatter_tensor(output, input, op: ReduceOp = ReduceOp.SUM, group: Pro
         raise ValueError(f"reduce_scatter_tensor: input tensor must be the same size as output size times world "
                          f"size: input {tuple(input.shape)}, output {tuple(output.shape)}, world size {g.size()}")
     checks.check_same(g, f"reduce_scatter_tensor({op.name})", _sig(input, output))
-    MPI, keep = _mpi(), []
-    words = send_array(input, keep)
-    land = Landing(output.device, output.dtype, output.numel())
-    if native(input.dtype):
-        requests = [g.comm.Ireduce_scatter_block(typed(words, input.dtype), typed(land.words, input.dtype),
-                                                 mpi_op(MPI, op, input.dtype))]
-        after = None
-    else:
-        whole = Landing(input.device, input.dtype, input.numel())
-        requests, fold_all = _reduced(g, words, op, input.dtype, "reduce_scatter_tensor", whole, keep)
-        n, r = output.numel(), g.rank()
+    dtype, n, r = input.dtype, output.numel(), g.rank()
+
+    def launch(send, land):
+        if native(dtype):
+            return [g.comm.Ireduce_scatter_block(typed(send[0], dtype), typed(land, dtype),
+                                                 mpi_op(_mpi(), op, dtype))], None
+        whole = np.empty(send[0].size, send[0].dtype)  # (no MPI reduction: all of it folded here)
+        requests, fold_all = _reduced(g, send[0], op, dtype, whole)
 
         def after():
             fold_all()
-            land.words[:] = whole.words[r * n:(r + 1) * n]
-
-    def finish():
-        if after:
-            after()
-        value = land.tensor(output, output.shape)
-        if op is ReduceOp.AVG and native(input.dtype):
-            value = value / g.size()
-        write_back([(output, value)])
-    return start(g, "reduce_scatter_tensor", requests, finish, (keep, land), async_op)
+            land[:] = whole[r * n:(r + 1) * n]
+        return requests, after
+    run(g, f"reduce_scatter_tensor({op.name})", launch, [input], output, output.shape,
+        lambda value: [(output, _averaged(value, op, g))])
+    return _done(g, "reduce_scatter_tensor", async_op)
 
 
 def reduce(tensor, dst: int | None = None, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None = None,
@@ -194,16 +189,7 @@ def reduce(tensor, dst: int | None = None, op: ReduceOp = ReduceOp.SUM, group: P
     root = _root(g, dst, group_dst, "reduce")
     check_op(op, tensor.dtype, "reduce")
     checks.check_same(g, f"reduce({op.name}, dst={root})", _sig(tensor))
-    keep: list = []
-    words = send_array(tensor, keep)
-    land = Landing(tensor.device, tensor.dtype, words.size)
-    requests, after = _reduced(g, words, op, tensor.dtype, "reduce", land, keep)
-
-    def finish():
-        if g.rank() != root:
-            return
-        if after:
-            after()
-        value = land.tensor(tensor, tensor.shape)
-        write_back([(tensor, value / g.size() if op is ReduceOp.AVG and native(tensor.dtype) else value)])
-    return start(g, "reduce", requests, finish, (keep, land), async_op)
+    mine = g.rank() == root
+    run(g, f"reduce({op.name}, dst={g.ranks[root]})", lambda send, land: _reduced(g, send[0], op, tensor.dtype, land),
+        [tensor], tensor, tensor.shape, lambda value: [(tensor, _averaged(value, op, g))] if mine else [])
+    return _done(g, "reduce", async_op)

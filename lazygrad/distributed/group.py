@@ -17,6 +17,7 @@ from enum import Enum
 from typing import ClassVar
 
 from lazygrad.config import settings
+from lazygrad.distributed.supervise import announce
 
 
 class ReduceOp(Enum):
@@ -48,6 +49,7 @@ class ProcessGroup:
 
     def __init__(self, comm, ranks: list[int], timeout: timedelta, name: str) -> None:
         self.comm, self.ranks, self.timeout, self.name = comm, list(ranks), timeout, name
+        self.failed = ""  # what timed out on it: the group is broken from then on (work.py)
 
     def rank(self) -> int:
         return self.comm.Get_rank() if self.comm is not None else -1
@@ -148,6 +150,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             _check_launcher(var, int(given), value)
     _check_launcher("RANK", rank, comm.Get_rank())
     _check_launcher("WORLD_SIZE", world_size, comm.Get_size())
+    if settings.dist_run_dir.strip():  # under the launcher: its supervisor names this rank if it dies
+        announce(settings.dist_run_dir, comm.Get_rank())
     comm = comm.Dup()  # our own context: a user's MPI traffic on COMM_WORLD never meets ours
     comm.Set_errhandler(MPI.ERRORS_RETURN)
     _World.default = ProcessGroup(comm, list(range(comm.Get_size())), timeout or _default_timeout(),

@@ -1,18 +1,14 @@
 """Tensors as host bytes for MPI, and results written back as new versions of their storage.
 
-A collective realizes its input, hands MPI the bytes of the realized buffer and writes the
-result into the tensor with `assign` (frontend/tensor_inplace.py), the same machinery as
-`copy_`: the storage gets a new version, views of it see the result, graphs built before keep
-the old version, and a backward that saved the old value raises torch's "modified by an
-inplace operation" error. The write runs under no_grad, as torch's collectives are invisible to
-autograd.
+A collective's host step (steps.py) hands MPI the bytes of realized buffers (`buffer_words`)
+and receives the result into the step's output buffer (`Landing`). On a device whose memory is
+host memory (`c`, `python`: the allocator's handle is a numpy array) MPI reads and writes the
+buffers themselves, with no copy on either side; elsewhere (`opencl`) the bytes go through
+the host: a copy out and a copy in. bfloat16 travels as its raw 16-bit words (storage_np).
 
-Copies: on a device whose memory is host memory (`c`, `python`: the allocator's handle is a
-numpy array) MPI reads the realized buffer and writes a fresh buffer directly, with no copy
-on either side; the one copy left is the assign kernel that moves the result into the tensor's
-own storage (MPI cannot write there: graphs may still read the old version). Elsewhere
-(`opencl`) the bytes go through the host: a copy out and a copy in.
-bfloat16 travels as its raw 16-bit words (storage_np).
+Point-to-point traffic (send/recv, rooted.py) is not a step of a schedule: it realizes its
+input (`send_array`) and writes a received value back with `assign` (`write_back`, the
+machinery of `copy_`: a new version of the storage, seen by views, checked by autograd).
 """
 from __future__ import annotations
 
@@ -42,13 +38,19 @@ def _host_words(buf: Buffer) -> np.ndarray | None:
     return None
 
 
+def refuse_in_jit(what: str) -> None:
+    """Point-to-point traffic is not a step of a schedule (collectives are: steps.py), so lg.jit
+    cannot record it, and a replay would skip it."""
+    if capturing():
+        raise JitError(f"{what} ran inside lg.jit (at {user_location()}); it is not a step of a schedule "
+                       "and a replay would skip it: call it outside the jitted function")
+
+
 def send_array(tensors, keep: list) -> np.ndarray:
     """The contents of one tensor (or several, concatenated: a DDP bucket) as a flat host array
     of storage words, realized in one schedule. A realized tensor on a host device gives its
     buffer itself, no copy; a view is gathered into a contiguous buffer first."""
-    if capturing():
-        raise JitError(f"a lazygrad.distributed collective ran inside lg.jit (at {user_location()}); its MPI "
-                       "step cannot be recorded and a replay would skip it: call it outside the jitted function")
+    refuse_in_jit("a lazygrad.distributed send")
     many = not isinstance(tensors, TensorBase)
     group = list(tensors) if many else [tensors]
     flat = [t.detach().contiguous() for t in group]
@@ -69,21 +71,32 @@ def _raw_words(buf: Buffer, n: int) -> np.ndarray:
     return get_device(buf.device).allocator.copyout(buf.handle, buf.nbytes).view(storage_np(buf.dtype))[:n]
 
 
-class Landing:
-    """Where MPI writes a result: a fresh buffer on the tensor's device. `words` is the host
-    array MPI writes (the buffer itself on a host device, else a staging array)."""
+def buffer_words(buf: Buffer) -> np.ndarray:
+    """A realized buffer's storage words on the host: the buffer itself on a host device, else a
+    copy out."""
+    words = _host_words(buf)
+    return words[:buf.size] if words is not None else _raw_words(buf, buf.size)
 
-    def __init__(self, device: str, dtype: DType, size: int) -> None:
-        self.buffer = Buffer(device, size, dtype)
+
+class Landing:
+    """Where MPI writes a result: a buffer on the tensor's device (a fresh one, or `buffer`).
+    `words` is the host array MPI writes (the buffer itself on a host device, else a staging
+    array that `land()` copies in)."""
+
+    def __init__(self, device: str, dtype: DType, size: int, buffer: Buffer | None = None) -> None:
+        self.buffer = Buffer(device, size, dtype) if buffer is None else buffer
         words = _host_words(self.buffer)
         self.staged = words is None
-        self.words = np.empty(size, storage_np(dtype)) if self.staged else words
+        self.words = np.empty(size, storage_np(dtype)) if self.staged else words[:size]
 
-    def tensor(self, like, shape):
-        """The landed result as a tensor of `shape` (the staging array copied in first)."""
+    def land(self) -> None:
         if self.staged:
             get_device(self.buffer.device).allocator.copyin(self.buffer.handle,
                                                               memoryview(self.words.view(np.uint8)))
+
+    def tensor(self, like, shape):
+        """The landed result as a tensor of `shape` (the staging array copied in first)."""
+        self.land()
         self.buffer.storage.owned = True
         return like._new(buffer_node(self.buffer, tuple(shape)))
 

@@ -1,19 +1,25 @@
 """gather, scatter (one root), send/recv/isend/irecv (two ranks), barrier, and the object
-collectives (pickled Python objects, as torch's all_gather_object and broadcast_object_list)."""
+collectives (pickled Python objects, as torch's all_gather_object and broadcast_object_list).
+
+gather and scatter are host steps of a schedule, as collectives.py's. Point-to-point traffic is
+not: isend/irecv must stay in flight while the program goes on (a ring of isend then recv would
+deadlock if each send waited), so they start MPI directly and write the result back at wait()."""
 from __future__ import annotations
 
 import numpy as np
 
 from lazygrad.distributed import checks
-from lazygrad.distributed.collectives import _check_like, _group, _root, _sig
+from lazygrad.distributed.collectives import _check_like, _done, _group, _root, _sig
 from lazygrad.distributed.group import ProcessGroup, _mpi, resolve
-from lazygrad.distributed.host import Landing, check_tensor, send_array, write_back
+from lazygrad.distributed.host import Landing, check_tensor, refuse_in_jit, send_array, write_back
+from lazygrad.distributed.steps import run
 from lazygrad.distributed.work import start
 
 
 def gather(tensor, gather_list: list | None = None, dst: int | None = None, group: ProcessGroup | None = None,
            async_op: bool = False, group_dst: int | None = None):
-    """dst's gather_list[r] takes rank r's tensor; the other ranks give no list."""
+    """dst's gather_list[r] takes rank r's tensor; the other ranks give no list. (A host step
+    of a schedule, as collectives.py's.)"""
     check_tensor(tensor, "gather")
     g = _group(group)
     if g is None:
@@ -27,16 +33,18 @@ def gather(tensor, gather_list: list | None = None, dst: int | None = None, grou
     for t in gather_list or ():
         _check_like(t, tensor, "gather")
     checks.check_same(g, f"gather(dst={root})", _sig(tensor))
-    keep: list = []
-    words = send_array(tensor, keep)
-    land = Landing(tensor.device, tensor.dtype, words.size * g.size()) if mine else None
-    req = g.comm.Igather(words.view(np.uint8), land.words.view(np.uint8) if mine else None, root)
 
-    def finish():
-        if mine:
-            rows = land.tensor(tensor, (g.size(), tensor.numel()))
-            write_back((t, rows[i].reshape(t.shape)) for i, t in enumerate(gather_list))
-    return start(g, "gather", [req], finish, (keep, land), async_op)
+    def launch(send, land):
+        return [g.comm.Igather(send[0].view(np.uint8), land.view(np.uint8) if mine else None, root)], None
+
+    def writes(value):
+        if not mine:
+            return []
+        rows = value.reshape(g.size(), tensor.numel())
+        return [(t, rows[i].reshape(t.shape)) for i, t in enumerate(gather_list)]
+    run(g, f"gather(dst={g.ranks[root]})", launch, [tensor], tensor, ((g.size() if mine else 1) * tensor.numel(),),
+        writes)
+    return _done(g, "gather", async_op)
 
 
 def scatter(tensor, scatter_list: list | None = None, src: int | None = None, group: ProcessGroup | None = None,
@@ -58,12 +66,13 @@ def scatter(tensor, scatter_list: list | None = None, src: int | None = None, gr
             raise ValueError(f"scatter: scatter_list tensors of shape {tuple(t.shape)} do not fit the output "
                              f"of shape {tuple(tensor.shape)}")
     checks.check_same(g, f"scatter(src={root})", _sig(tensor))
-    keep: list = []
-    words = send_array(scatter_list, keep) if mine else None
-    land = Landing(tensor.device, tensor.dtype, tensor.numel())
-    req = g.comm.Iscatter(words.view(np.uint8) if mine else None, land.words.view(np.uint8), root)
-    return start(g, "scatter", [req], lambda: write_back([(tensor, land.tensor(tensor, tensor.shape))]),
-                 (keep, land), async_op)
+
+    def launch(send, land):  # (the source's list, its rows in one host array)
+        rows = np.concatenate(send) if mine else None
+        return [g.comm.Iscatter(rows.view(np.uint8) if mine else None, land.view(np.uint8), root)], None
+    run(g, f"scatter(src={g.ranks[root]})", launch, list(scatter_list) if mine else [], tensor, tensor.shape,
+        lambda value: [(tensor, value)])
+    return _done(g, "scatter", async_op)
 
 
 def isend(tensor, dst: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
@@ -87,6 +96,7 @@ def irecv(tensor, src: int | None = None, group: ProcessGroup | None = None, tag
     g = _group(group)
     if g is None:
         return None
+    refuse_in_jit("a lazygrad.distributed recv")
     MPI = _mpi()
     peer = MPI.ANY_SOURCE if src is None and group_src is None else _root(g, src, group_src, "irecv")
     land = Landing(tensor.device, tensor.dtype, tensor.numel())

@@ -1,7 +1,9 @@
 """python -m lazygrad.distributed.run -n N script.py [args...]: start N ranks with mpiexec.
 
 A thin wrapper: it finds mpiexec (next to this Python first, where the mpich wheel puts it,
-then on PATH) and runs `mpiexec -n N python script.py args...`, returning its exit status.
+then on PATH) and runs `mpiexec -n N python supervise.py script.py args...`, returning its exit
+status. The supervisor (supervise.py) runs the rank as its child and, when the rank dies, says
+which rank and how (`rank 1 (pid 4242) was killed by signal 9 (SIGKILL)`).
 On a cluster use the cluster's launcher directly (`srun python script.py`, `mpiexec -n N
 python script.py`); every rank calls lazygrad.distributed.init_process_group(). "-m module"
 runs a module instead of a script, as python -m does.
@@ -12,7 +14,13 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+from lazygrad.config import environment
+from lazygrad.distributed.supervise import how
+
+SUPERVISOR = str(Path(__file__).with_name("supervise.py"))
 
 
 def find_mpiexec() -> str:
@@ -28,7 +36,7 @@ def find_mpiexec() -> str:
                      "cluster's MPI")
 
 
-def command(argv: list[str]) -> list[str]:
+def command(argv: list[str], run_dir: str = "") -> list[str]:
     parser = argparse.ArgumentParser(prog="python -m lazygrad.distributed.run",
                                      description="run a script on N ranks with mpiexec")
     parser.add_argument("-n", "--nproc-per-node", "--nproc_per_node", dest="n", type=int, default=1,
@@ -40,12 +48,26 @@ def command(argv: list[str]) -> list[str]:
     a = parser.parse_args(argv)
     if a.n < 1:
         parser.error(f"-n must be at least 1, got {a.n}")
-    run = [sys.executable, "-m", a.target] if a.module else [sys.executable, a.target]
-    return [a.mpiexec or find_mpiexec(), "-n", str(a.n), *run, *a.args]
+    run = ["-m", a.target] if a.module else [a.target]
+    # each rank under a supervisor (supervise.py) that says which rank died, and how
+    return [a.mpiexec or find_mpiexec(), "-n", str(a.n), sys.executable, SUPERVISOR, run_dir, *run, *a.args]
 
 
 def main(argv: list[str] | None = None) -> int:
-    return subprocess.call(command(sys.argv[1:] if argv is None else argv))
+    """Run the job; when a rank died, say which and how (after mpiexec's own report) and exit
+    with its status (128 + the signal's number when a signal killed it, as a shell does)."""
+    with tempfile.TemporaryDirectory(prefix="lazygrad-run-") as run_dir:
+        code = subprocess.call(command(sys.argv[1:] if argv is None else argv, run_dir),
+                               env=environment(LAZYGRAD_DIST_RUN_DIR=run_dir))
+        failures = (Path(run_dir) / "failures").read_text().split() if (Path(run_dir) / "failures").exists() else []
+    if not failures:
+        return code
+    rank, pid, status = failures[0], failures[1], int(failures[2])  # the first to fail
+    who = f"rank {rank}" if rank != "?" else "a rank (before init_process_group)"
+    more = len(failures) // 3 - 1
+    sys.stderr.write(f"lazygrad.distributed.run: {who} (pid {pid}) {how(status)}"
+                     + (f"; {more} more rank(s) failed after it" if more else "") + "\n")
+    return status if status > 0 else 128 - status
 
 
 if __name__ == "__main__":

@@ -22,13 +22,15 @@ class Work:
     """wait() / is_completed() as torch's Work. `finish` writes the results into the tensors
     (after MPI completed) and returns what the collective returns (recv: the sender's rank)."""
 
-    def __init__(self, group: ProcessGroup, what: str, requests: list, finish=None, keep=(), statuses=None):
+    def __init__(self, group: ProcessGroup, what: str, requests: list, finish=None, keep=(), statuses=None,
+                 report: bool = True):
         self.group, self.what, self._requests, self._finish = group, what, list(requests), finish
         self._keep = keep  # buffers MPI reads or writes: alive until completion
         self._statuses = statuses
         self._done, self._result = False, None
         # LAZYGRAD_DEBUG >= 1 prints each collective beside the kernels, with the user's line
-        self._debug = (time.perf_counter(), user_location()) if settings.debug >= 1 else None
+        # (report=False: a host step of a schedule, which the engine reports among its kernels)
+        self._debug = (time.perf_counter(), user_location()) if settings.debug >= 1 and report else None
 
     def _complete(self) -> None:
         self._done = True
@@ -54,8 +56,12 @@ class Work:
         pause = 0.0
         while not MPI.Request.Testall(self._requests, self._statuses):
             waited = time.monotonic() - start
+            if self.group.failed and waited > 0.001:  # (operations started before it, still in flight)
+                raise DistBackendError(f"[rank {MPI.COMM_WORLD.Get_rank()}] {self.what} on ranks {self.group.ranks} "
+                                       f"cannot complete: {self.group.failed} timed out on this group before")
             if waited > limit:
                 _abort_at_exit()
+                self.group.failed = self.what
                 raise DistBackendError(
                     f"[rank {MPI.COMM_WORLD.Get_rank()}] {self.what} on ranks {self.group.ranks} did not complete "
                     f"within {limit:g} s: a peer rank died, hangs, or called a different collective. (The "

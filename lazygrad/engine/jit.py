@@ -5,6 +5,8 @@ This half knows buffers, kernels and programs, never tensors; the front end's lg
 realize (engine/realize.py) hands every kernel it launches, with its program and buffers, to
 this thread's active Recording (`captures()`); the host code the trace ran is recorded too:
 `host_value` buffers refilled from the host, `host_action` bookkeeping, `guard`ed constants.
+A host step of a schedule (a collective's MPI call, ir/host_step.py) is recorded as a step of
+its own and run again, on the replay's buffers, in its place among the kernels.
 `make_plan` turns a recording into a Plan: each kernel's buffers become slots (an input of
 this call, a scratch buffer, an output, a leaf's .grad, or a buffer that already existed,
 like a weight, captured by reference). Scratch buffers whose lifetimes do not overlap share
@@ -24,6 +26,7 @@ import numpy as np
 from lazygrad.config import register_cache
 from lazygrad.engine.realize import captures
 from lazygrad.errors import LazygradError
+from lazygrad.ir.host_step import HostStep
 from lazygrad.runtime.buffer import Buffer
 
 
@@ -34,7 +37,7 @@ class JitError(LazygradError, RuntimeError):
 @dataclass
 class Recording:
     """The kernels (and host code) of one traced call, in the order they ran."""
-    steps: list[tuple[Any, Any, Buffer, list[Buffer]]] = field(default_factory=list)
+    steps: list[tuple[Any, Any, Buffer, list[Buffer]]] = field(default_factory=list)  # program: or a HostStep
     host: list[tuple[Buffer | None, Callable]] = field(default_factory=list)  # (buffer to refill or None, fn)
     guards: list[tuple[Callable, Any]] = field(default_factory=list)  # (fn, its value when traced)
 
@@ -80,7 +83,7 @@ def host_action(fn: Callable[[], None]) -> None:
 @dataclass
 class Plan:
     """A recording made replayable: kernels over slots instead of buffers (see make_plan)."""
-    steps: list[tuple[Any, bool, list[tuple[str, Any]]]]  # (program or None: copy, in place?, slots)
+    steps: list[tuple[Any, bool, list[tuple[str, Any]]]]  # (program, HostStep or None: copy; in place?; slots)
     scratch: list[Buffer]
     outputs: list[tuple[Buffer | None, Any, tuple[int, ...]]]  # (captured buffer or None, spec, shape)
     structure: Any  # how to rebuild the returned value from output tensors
@@ -185,6 +188,9 @@ def run_kernels(plan: Plan, inputs: list[Buffer], grad_buffer: Callable[[int], B
         buffers = [resolve(s) for s in slots]
         if program is None:
             buffers[0].copy_from(buffers[1])
+            continue
+        if isinstance(program, HostStep):  # an MPI call: run again, on this replay's buffers
+            program.run(buffers[0], buffers[1:])
             continue
         program(*(b.handle for b in buffers))
         if in_place:  # a new version of the storage, as outside jit

@@ -6,11 +6,17 @@ again while it lives. That is sound because a node is a value: its leaves are bu
 changing what an old node means. The one way a cached value can go is that its own storage
 is written later (a tensor bound to it did `x += 1`): `cached` drops such an entry.
 Reading a replaced version's contents raises (`check_current`).
+
+A host step (Op.HOST, ir/host_step.py: a collective's MPI call) runs among the kernels: it
+starts when its turn in the schedule comes, kernels that do not need it run meanwhile, and it
+completes before the first kernel that reads its result or writes memory it reads (or at the
+schedule's end).
 """
 from __future__ import annotations
 
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -140,6 +146,38 @@ def _print_schedule(schedule: Schedule) -> None:
         print(f"  {k.name:<28} <- {k.target.op.value} at {k.target.loc}  ({reason})", file=sys.stderr)
 
 
+def start_host_step(k: ScheduledKernel, level: int, computed: dict) -> tuple[Buffer, Callable[[], None]]:
+    """Start a host step (an MPI call) on its inputs' buffers; returns its output buffer and the
+    function that completes it (waits). lg.jit records the step itself, to run it again."""
+    target = k.target
+    inputs = [computed[n].buffer if n in computed else _buffer_of(n) for n in k.inputs]
+    if observers:
+        _notify("kernel_start", kernel=k, inputs=inputs)
+    out = Buffer(target.device, target.size, target.dtype)
+    began = time.perf_counter()
+    wait = target.arg.start(out, inputs)
+    active = captures()
+    if active:
+        active[-1].record(k, target.arg, out, inputs)
+
+    def finish() -> None:
+        wait()
+        seconds = time.perf_counter() - began
+        nbytes = out.nbytes + sum(b.nbytes for b in inputs)
+        if observers:
+            _notify("kernel_done", kernel=k, seconds=seconds, nbytes=nbytes, output=out)
+        if level >= 1:
+            print(f"*** host    {k.name:<28} {seconds * 1e3:9.3f} ms  ({target.loc})", file=sys.stderr)
+    return out, finish
+
+
+def _due(k: ScheduledKernel, in_flight: dict) -> list:
+    """The host steps in flight that kernel k must wait for: it reads one's result, or writes
+    in place into memory one reads."""
+    written = k.output.buffer.storage if k.output is not None else None
+    return [s for s, (_, reads) in in_flight.items() if s.target in k.inputs or written in reads]
+
+
 def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> Buffer:
     """computed: results of earlier kernels of this schedule (an in-place write may have
     dropped their node caches already)."""
@@ -242,17 +280,39 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
         _prepare(schedule)
         if observers:
             _notify("schedule", schedule=schedule)
-        for k in schedule.kernels:
-            check_current(k.inputs, k.target)  # an earlier kernel's write must not precede a read
-            out = run_kernel(k, level, results)
-            if k.output is not None:  # in place: the storage holds a new version now
-                written[out.storage] = new = out.next_version()
-                results[k.target] = buffer_node(new, k.output.shape, k.target.loc)
-                continue
-            k.target.realized = results[k.target] = buffer_node(out, k.target.shape, k.target.loc)
-            given = schedule.stand_ins.get(k.target)
-            if given is not None:
-                given.realized = k.target.realized
+        # host steps in flight (started, not yet waited for): kernels that need none of them
+        # run meanwhile; the step's finish before the first that does, and all at the end
+        in_flight: dict[ScheduledKernel, tuple] = {}
+        try:
+            for k in schedule.kernels:
+                check_current(k.inputs, k.target)  # an earlier kernel's write must not precede a read
+                for step in _due(k, in_flight):
+                    in_flight.pop(step)[0]()
+                if k.target.op is Op.HOST:
+                    out, finish = start_host_step(k, level, results)
+                    in_flight[k] = (finish, {n.buffer.storage for n in k.inputs if n.op is Op.BUFFER}
+                                    | {results[n].buffer.storage for n in k.inputs if n in results})
+                else:
+                    out = run_kernel(k, level, results)
+                    for step in in_flight:
+                        step.target.arg.poll()
+                if k.output is not None:  # in place: the storage holds a new version now
+                    written[out.storage] = new = out.next_version()
+                    results[k.target] = buffer_node(new, k.output.shape, k.target.loc)
+                    continue
+                k.target.realized = results[k.target] = buffer_node(out, k.target.shape, k.target.loc)
+                given = schedule.stand_ins.get(k.target)
+                if given is not None:
+                    given.realized = k.target.realized
+            while in_flight:
+                in_flight.pop(next(iter(in_flight)))[0]()
+        except BaseException:  # MPI must not write into memory freed meanwhile: complete the
+            for finish, _ in list(in_flight.values()):  # steps in flight, but report the first error
+                try:
+                    finish()
+                except Exception:  # noqa: BLE001, S110 (a failed job: the first error is the one to read)
+                    pass
+            raise
         for user, node in schedule.targets.items():
             if user.op is Op.ASSIGN:
                 continue

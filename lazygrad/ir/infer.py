@@ -96,7 +96,7 @@ def _movement(op: Op, src, arg: Any) -> tuple[int, ...]:
 
 def infer(op: Op, srcs, arg: Any, dtype: DType | None,
           shape: tuple[int, ...] | None) -> tuple[DType, tuple[int, ...]]:
-    if op in (Op.CONST, Op.BUFFER, Op.IOTA):
+    if op in (Op.CONST, Op.BUFFER, Op.IOTA, Op.HOST):
         if dtype is None or shape is None:
             raise ShapeError(f"{op.value} needs an explicit dtype and shape")
         return dtype, tuple(int(d) for d in shape)

@@ -141,7 +141,7 @@ def replace_srcs(node: Node, srcs: tuple[Node, ...]) -> Node:
     """The same op with other srcs (used by rewrites); keeps the original source line."""
     if srcs == node.srcs:
         return node
-    source_op = node.op in (Op.CONST, Op.BUFFER, Op.IOTA)
+    source_op = node.op in (Op.CONST, Op.BUFFER, Op.IOTA, Op.HOST)  # (HOST: its type is given)
     return make(node.op, srcs, node.arg, node.dtype if source_op or node.op in (Op.CAST, Op.BITCAST) else None,
                 node.shape if source_op else None, node.device, node.loc)
 

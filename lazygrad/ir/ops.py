@@ -53,6 +53,7 @@ class Op(Enum):
     ASSIGN = "assign"
     CONTIGUOUS = "contiguous"  # asks for a realized buffer
     DETACH = "detach"  # identity for values; stops gradients
+    HOST = "host"  # a value the host makes between kernels (a collective): arg is an ir.host_step.HostStep
     # kernel level
     LOAD = "load"  # read a kernel parameter through a view
     STORE = "store"  # write a kernel's result through a view

@@ -184,6 +184,9 @@ class _GraphBuilder:
         op = OPS.get(str(op_token))
         if op is None or op is Op.VAR:
             raise self.error(f"unknown op {str(op_token)!r}", op_token)
+        if op is Op.HOST:  # its step is an action (an MPI call), which text cannot carry
+            raise self.error("a host step (a collective) prints but does not parse back: its MPI call "
+                             "is not text; dump the graphs before and after it instead", op_token)
         srcs = tuple(self.lookup(t) for t in operands.children) if operands is not None else ()
         keywords = {}
         for a in attrs:

@@ -71,11 +71,13 @@ def _operation(node: Node, names: dict[Node, str]) -> str:
     elif op in (Op.LOAD, Op.STORE):
         param, views = arg
         parts.append(f"p{param} view={format_value(views)}")
+    elif op is Op.HOST:  # what the step does; it does not parse back into a runnable step
+        parts.append(f"step={format_value(arg.name)}")
     elif op in ARG_NAMES:
         parts.append(f"{ARG_NAMES[op]}={format_value(arg)}")
     elif arg is not None and not (op is Op.COPY and arg == node.device):
         parts.append(f"arg={format_value(arg)}")
-    if not node.srcs or node.device != node.srcs[0].device or op is Op.COPY:
+    if not node.srcs or node.device != node.srcs[0].device or op in (Op.COPY, Op.HOST):
         parts.append(f"device={format_value(node.device)}")
     return " ".join(parts)
 

@@ -91,6 +91,16 @@ def _buffer_op(n: Node, f: Fusion) -> Marks:
         yield n, f"copy to {n.device}"
         if n.srcs[0].op is not Op.BUFFER:
             yield n.srcs[0], f"a copy to {n.device} reads it"
+    elif n.op is Op.HOST:
+        yield n, f"host step {n.arg.name}"
+
+
+def _host_read(n: Node, f: Fusion) -> Marks:
+    """A host step reads whole buffers: each operand that is not one (or a reshape of one)."""
+    if n.op is Op.HOST:
+        for s in n.srcs:
+            if base_of(s).op is not Op.BUFFER or any(v.op is not Op.RESHAPE for v in _views_down(s)):
+                yield s, f"host step {n.arg.name} reads it"
 
 
 def _broadcast_read(n: Node, f: Fusion) -> Marks:
@@ -117,10 +127,11 @@ def _reduce_read_twice(n: Node, f: Fusion) -> Marks:
 
 def _reduce_stored_permuted(n: Node, f: Fusion) -> Marks:
     """A weight gradient computed as (in, out) for an (out, in) weight: the reduce's kernel
-    writes the permuted layout instead of a copy kernel after it."""
+    writes the permuted layout instead of a copy kernel after it (for an output, or for a
+    host step that reads it: DDP's bucket all-reduce)."""
     rs = f.readers[n]
     if (f.has_reduce[n] and len(rs) == 1 and rs[0].op is Op.PERMUTE and n not in f.roots
-            and f.why.get(rs[0], "output") == "output"):
+            and (f.why.get(rs[0], "output") == "output" or getattr(f.why.get(rs[0]), "rule", "") == "host-read")):
         yield _above_reshapes(rs[0], f), STORED_PERMUTED
 
 
@@ -138,7 +149,8 @@ def _too_many_ops(n: Node, f: Fusion) -> Marks:
 
 REALIZE_RULES: list[RealizeRule] = [
     RealizeRule("1", "output", "mark", _output),
-    RealizeRule("1", "buffer-op", "mark", _buffer_op),  # contiguous, assign, copy
+    RealizeRule("1", "buffer-op", "mark", _buffer_op),  # contiguous, assign, copy, host
+    RealizeRule("1", "host-read", "mark", _host_read),
     RealizeRule("3", "broadcast-read", "mark", _broadcast_read),
     RealizeRule("5", "reused-pad", "mark", _reused_pad),
     RealizeRule("2", "reduce-read-twice", "fuse", _reduce_read_twice),
@@ -152,6 +164,15 @@ TRANSPOSED = "transposed-copy"  # exception 3: a copy in the layout a reduce rea
 
 
 # ---- helpers -----------------------------------------------------------------------------------
+def _views_down(n: Node) -> list[Node]:
+    """The movement ops from n down to the node they view."""
+    chain = []
+    while n.op in MOVEMENT:
+        chain.append(n)
+        n = n.srcs[0]
+    return chain
+
+
 def _above_reshapes(p: Node, f: Fusion) -> Node:
     """The last of the reshapes that alone read p (a packed matmul's tiles, permuted back and
     flattened): the kernel can store for that node as well as for p."""

@@ -4,11 +4,13 @@ create_schedule simplifies the graph (ir/simplify.py plus the scheduler's own re
 reuses values realized by earlier schedules, decides which nodes get a buffer (fusion.py:
 find_realizes, with the reason for each), builds one Kernel IR a realized node
 (kernel_ast.py) and orders the kernels with networkx; an in-place write runs after every
-reader of the buffer it overwrites. A schedule of the same structure is remembered
+reader of the buffer it overwrites. A host step (ir/host_step.py: a collective's MPI call) is a
+step of the schedule too, with no Kernel IR. A schedule of the same structure is remembered
 (schedule_cache.py).
 """
 from __future__ import annotations
 
+import itertools
 import weakref
 from dataclasses import dataclass, field
 
@@ -43,7 +45,7 @@ class ScheduledKernel:
     """One kernel to run: `ast` is its Kernel IR (a store); `inputs` are graph nodes whose
     buffers are parameters 1..n; `target` is the graph node whose value it computes."""
     name: str
-    ast: Node | None  # None for a device-to-device copy
+    ast: Node | None  # None for a device-to-device copy or a host step
     target: Node
     inputs: tuple[Node, ...]
     output: Node | None = None  # for assign: the BUFFER node written in place
@@ -51,10 +53,14 @@ class ScheduledKernel:
 
     @property
     def kind(self) -> str:
+        if self.target.op is Op.HOST:
+            return "host"
         return "copy" if self.ast is None else "kernel"
 
     @property
     def kernel_ir(self) -> str:
+        if self.target.op is Op.HOST:
+            return f"host {self.name}"
         return print_graph([self.ast]) if self.ast is not None else f"copy -> {self.target.device}"
 
     def source(self, device: str | None = None) -> str:
@@ -260,6 +266,11 @@ def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKer
             kernels.append(ScheduledKernel(f"copy_{node.srcs[0].device}_to_{node.device}", None,
                                            node, (node.srcs[0],)))
             continue
+        if node.op is Op.HOST:  # a step the engine hands to the host (an MPI call)
+            # (an input that is a reshape of a buffer is that buffer: the same bytes in order)
+            kernels.append(ScheduledKernel(node.arg.name, None, node,
+                                           tuple(s if s in realized else base_of(s) for s in node.srcs)))
+            continue
         ast, inputs, output, copies = build_kernel_ast(node, is_leaf, why[node])
         for copy in copies:  # a transposed copy of an input, realized first
             why[copy] = Reason(TRANSPOSED_COPY, TRANSPOSED)
@@ -289,7 +300,10 @@ def _name_and_flops(ast: Node) -> tuple[str, int]:
 
 
 def _order(kernels: list[ScheduledKernel]) -> list[ScheduledKernel]:
-    """Topological order; a kernel writing a buffer in place runs after every reader of it."""
+    """Topological order; a kernel writing a buffer in place runs after every reader of it.
+    Host steps start in the order the program made them (on every rank the same: MPI matches
+    collectives by order), each as soon as the kernels computing its inputs have run; kernels
+    reading a step's result run as late as the order allows."""
     if len(kernels) <= 1:
         return kernels
     graph = nx.DiGraph()
@@ -300,6 +314,9 @@ def _order(kernels: list[ScheduledKernel]) -> list[ScheduledKernel]:
         for inp in k.inputs:
             if inp in producer:
                 graph.add_edge(index[producer[inp]], index[k])
+    steps = sorted((k for k in kernels if k.target.op is Op.HOST), key=lambda k: k.target.arg.serial)
+    for before, after in itertools.pairwise(steps):
+        graph.add_edge(index[before], index[after])
     writers = [k for k in kernels if k.output is not None]
     for w in writers:
         for k in kernels:
@@ -312,5 +329,10 @@ def _order(kernels: list[ScheduledKernel]) -> list[ScheduledKernel]:
                 # wd * p reads p): the reader's new value gets a buffer of its own first
                 raise AssignHazard(k.target.srcs[1], "an assign reads a buffer that another assign "
                                    "of the schedule writes first")
-    order = nx.lexicographical_topological_sort(graph)
+    # among the kernels ready to run, a host step goes first and a reader of a step's result
+    # last: the step's communication overlaps the kernels between
+    results = {k.target for k in steps}
+    rank = {index[k]: 0 if k.target.op is Op.HOST else 2 if any(i in results for i in k.inputs) else 1
+            for k in kernels}
+    order = nx.lexicographical_topological_sort(graph, key=lambda i: (rank[i], i))
     return [kernels[i] for i in order]

@@ -4,7 +4,8 @@ An eager loop or a training step without lg.jit builds the same small graphs aga
 (`x + 1` on a fresh tensor is new nodes every time). Scheduling them (simplify, decide what
 to realize, build each kernel's Kernel IR) is most of a tiny op's cost. It is a pure function
 of the graph's structure: ops, dtypes, shapes, devices, args, which node feeds which, and
-which leaves are the same buffer (or versions of one storage). So that structure is the key, and a hit reuses the kernels
+which leaves are the same buffer (or versions of one storage), what each host step does and the
+order they were made in (ir/host_step.py). So that structure is the key, and a hit reuses the kernels
 (their Kernel IR, names and flop counts) with this graph's nodes in place of the old ones.
 
 Graphs up to MAX_NODES are remembered: a whole eager training step of a small CNN is one
@@ -71,7 +72,8 @@ def clear() -> None:
 
 CACHE = register_cache(
     "schedules", "remembered schedules, keyed by a graph's structure (ops, dtypes, shapes, devices, "
-    "args, edges, which leaves are one buffer version, which are versions of one storage)",
+    "args, edges, which leaves are one buffer version, which are versions of one storage, what each host "
+    "step does and their order)",
     f"{MAX_PLANS} plans, {MAX_REMEMBERED_NODES} key nodes, least recently used out", clear,
     size=_PLANS.__len__)
 
@@ -98,10 +100,12 @@ def signature(roots: list[Node], order: list[Node] | None = None) -> tuple[tuple
             storage = n.buffer.storage if n.buffer is not None else n.arg
             entries.append((n.op, n.dtype, n.shape, n.device, same_buffer.setdefault(n.arg, i),
                             same_storage.setdefault(id(storage), i)))
-        else:
-            entries.append((n.op, n.dtype, n.shape, n.device, _arg_key(n.op, n.arg),
-                            tuple(pos[s] for s in n.srcs)))
-    return (tuple(entries), tuple(pos[r] for r in roots)), order
+        else:  # a host step is keyed by what it does, not by which call made it
+            arg = n.arg.key if n.op is Op.HOST else _arg_key(n.op, n.arg)
+            entries.append((n.op, n.dtype, n.shape, n.device, arg, tuple(pos[s] for s in n.srcs)))
+    # host steps start in the order they were made (schedule._order): that order is structure too
+    steps = tuple(pos[n] for n in sorted((n for n in order if n.op is Op.HOST), key=lambda n: n.arg.serial))
+    return (tuple(entries), tuple(pos[r] for r in roots), steps), order
 
 
 def lookup(key: tuple, order: list[Node], simplify, as_simplified: bool = False

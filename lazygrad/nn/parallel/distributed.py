@@ -7,12 +7,13 @@ ranks, in buckets of bucket_cap_mb (parameters in reverse order, the first bucke
 torch's), so every rank's optimizer takes the same step and the parameters stay identical.
 
 When: lazygrad's backward is a graph transformation that sets lazy `.grad`s and computes
-nothing, so there is no moment "while backward runs" to hook into. DDP's hook
-(register_multi_grad_hook) runs when backward() has set the gradients: it realizes all of
-them in one schedule (bucket by bucket would recompute what buckets share: measured 2.5x the
-FLOPs with 12 buckets on a 6-layer MLP), starts an MPI nonblocking all-reduce (Iallreduce) per
-bucket, last layers first, waits for all and writes the averages back (one schedule). What
-overlaps, and what does not: docs/distributed.md.
+nothing. DDP's hook (register_multi_grad_hook) runs when backward() has set the gradients: it
+builds, per bucket, an all-reduce as a host step of the graph (distributed/steps.py) reading
+the bucket's gradients, and the averages written into .grad, and realizes it all in one
+schedule. The scheduler starts bucket k's all-reduce as soon as the kernels computing its
+gradients have run, and computes the other gradients while it is in flight; one schedule
+recomputes nothing (realizing bucket by bucket did: 2.5x the FLOPs with 12 buckets on a
+6-layer MLP). What overlaps, and what it measured: docs/distributed.md.
 """
 from __future__ import annotations
 
@@ -21,14 +22,14 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from lazygrad.distributed.collectives import broadcast
+from lazygrad.distributed.collectives import broadcast_pairs
 from lazygrad.distributed.group import ReduceOp, _mpi, resolve
-from lazygrad.distributed.host import Landing, send_array, write_back
+from lazygrad.distributed.host import refuse_in_jit
 from lazygrad.distributed.reduce_ops import mpi_op, native
+from lazygrad.distributed.steps import Collective, run_all
 from lazygrad.distributed.work import Work
 from lazygrad.frontend.grad_hooks import register_multi_grad_hook
-from lazygrad.frontend.grad_mode import no_grad
-from lazygrad.frontend.tensor_storage import realize
+from lazygrad.ir.host_step import host_node
 from lazygrad.nn.modules.module import Module
 
 FIRST_BUCKET_BYTES = 1 << 20  # torch's dist._DEFAULT_FIRST_BUCKET_BYTES: the first bucket starts early
@@ -84,12 +85,9 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_hook", register_multi_grad_hook(self._params, self._reduce_gradients))
 
     def _sync(self, tensors) -> None:
-        """Every tensor from the group's first rank, all broadcasts in flight together."""
+        """Every tensor from the group's first rank: one schedule, all broadcasts in flight together."""
         if self.process_group.size() > 1 and tensors:
-            with no_grad():
-                for w in [broadcast(t, src=self.process_group.ranks[0], group=self.process_group, async_op=True)
-                          for t in tensors]:
-                    w.wait()
+            run_all([pair for t in tensors for pair in broadcast_pairs(t, self.process_group, 0)])
 
     def forward(self, *inputs, **kwargs):
         if self.broadcast_buffers and self.training:
@@ -109,51 +107,58 @@ class DistributedDataParallel(Module):
     def _reduce_gradients(self, grads: list) -> None:
         if not self.require_backward_grad_sync:
             return
-        g, MPI = self.process_group, _mpi()
+        g = self.process_group
         began = time.perf_counter()
         used = np.array([x is not None for x in grads], np.int32)
         if not used.all() and not self.find_unused_parameters:
             names = ", ".join(n for n, u in zip(self._names, used) if not u)
             raise RuntimeError(_UNUSED.format(rank=g.rank(), names=names))
-        keep: list = []
-        requests, landed = [], []
-        everywhere = np.empty_like(used)
-        if self.find_unused_parameters:
-            requests.append(g.comm.Iallreduce(used, everywhere, MPI.MAX))
-        # every gradient in one schedule: realizing bucket by bucket would recompute what the
-        # buckets share (the backward through later layers, fused away inside a schedule)
-        grads_now = [p.grad.detach().contiguous() if used[i] else p.detach().mul(0)
-                     for i, p in enumerate(self._params)]
-        realize(*grads_now)
-        for bucket in self._buckets:  # then each bucket's all-reduce starts, last layers first
+        everywhere = used
+        if self.find_unused_parameters:  # which parameters some rank used (a small blocking all-reduce)
+            refuse_in_jit("DistributedDataParallel(find_unused_parameters=True)'s exchange of used parameters")
+            everywhere = np.empty_like(used)
+            Work(g, "DistributedDataParallel used parameters", [g.comm.Iallreduce(used, everywhere, _mpi().MAX)]
+                 ).wait()
+        grads_now = [p.grad if used[i] else _zeros_like(p) for i, p in enumerate(self._params)]
+        # one schedule: the backward's kernels, each bucket's all-reduce (a host step that starts
+        # as soon as the kernels computing its gradients have run, while the others go on), and
+        # the kernels writing the averages into .grad
+        writes, steps = [], []
+        for bucket in self._buckets:  # last layers first
             params = [self._params[i] for i in bucket]
-            words = send_array([grads_now[i] for i in bucket], keep)
-            land = Landing(params[0].device, params[0].dtype, words.size)
             if not native(params[0].dtype):
                 raise NotImplementedError(f"DistributedDataParallel: {params[0].dtype.name} gradients (float16 and "
                                           "bfloat16 have no MPI reduction here); use float32 parameters")
-            requests.append(g.comm.Iallreduce(words, land.words, mpi_op(MPI, ReduceOp.SUM, params[0].dtype)))
-            landed.append((bucket, land))
-            MPI.Request.Testall(requests)  # lets MPI progress the buckets already started
-        waiting = time.perf_counter()
-        Work(g, "DistributedDataParallel gradient all-reduce", requests, keep=(keep, landed)).wait()
-        self.timing["wait"] += time.perf_counter() - waiting
-        if not self.find_unused_parameters:
-            everywhere = used
-        writes = []
-        for bucket, land in landed:
-            flat = land.tensor(self._params[bucket[0]], (land.words.size,))
+            total = sum(p.numel() for p in params)
+            step = Collective(g, f"DDP bucket {len(steps)} all_reduce(SUM)", _bucket_launch(g, params[0].dtype))
+            steps.append(step)
+            srcs = tuple(grads_now[i].detach().node for i in bucket)  # (a transposed one is stored so)
+            flat = params[0]._new(host_node(step, srcs, params[0].dtype, (total,), params[0].device))
             offset = 0
-            for i in bucket:
-                p = self._params[i]
+            for i, p in zip(bucket, params):
                 value = flat[offset:offset + p.numel()].reshape(p.shape) / g.size()
                 offset += p.numel()
                 if not everywhere[i]:
                     continue  # no rank used it: its gradient stays as it was (torch)
                 if p.grad is None:
                     p.grad = value.detach()
+                    writes.append((None, p.grad))
                 else:
                     writes.append((p.grad, value))
-        write_back(writes)
+        run_all(writes)
+        self.timing["wait"] += sum(step.waited for step in steps)
         self.timing["reduce"] += time.perf_counter() - began
         self.timing["steps"] += 1
+
+
+def _zeros_like(p):
+    """The gradient of a parameter this rank did not use: zeros (it still joins the all-reduce)."""
+    return p.detach().mul(0)
+
+
+def _bucket_launch(g, dtype):
+    """A bucket's gradients, one host array (a copy unless one parameter), all-reduced into land."""
+    def launch(send, land):
+        words = send[0] if len(send) == 1 else np.concatenate(send)
+        return [g.comm.Iallreduce(words, land, mpi_op(_mpi(), ReduceOp.SUM, dtype))], None
+    return launch

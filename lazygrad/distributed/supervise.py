@@ -1,0 +1,97 @@
+"""The launcher's rank supervisor: `python -m lazygrad.distributed.run` starts each rank under one,
+so that when a rank dies the launcher can say which one and how.
+
+mpiexec starts `python .../supervise.py RUN_DIR [-m] target args...` N times; each supervisor
+starts the rank (`python target args...`) as its child, forwards the signals it gets to it, waits
+for it and ends as it did. When the rank ends abnormally (a non-zero exit status, or a signal
+that did not come through the supervisor) the supervisor appends `rank pid status` to
+RUN_DIR/failures, which the launcher reads when mpiexec has ended the job (run.py). The rank
+names itself: init_process_group writes its rank to RUN_DIR/rank-of-<its parent's pid>
+(`announce`; the launcher passes RUN_DIR to the ranks as LAZYGRAD_DIST_RUN_DIR). A rank that
+died before init_process_group is named by its pid only. Survivors that mpiexec stops after a
+failure are not failures (mpiexec kills their supervisors, and on Linux a rank dies with its
+supervisor: PR_SET_PDEATHSIG, so that none is left behind).
+
+Run as a script it imports nothing of lazygrad: a rank pays milliseconds for it, not an import
+of the package (and no module of this folder shadows a standard one it imports). `announce`
+and `how` are what the rank and the launcher import.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+
+FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+
+def announce(run_dir: str, rank: int) -> None:
+    """Called by init_process_group under the launcher: tell this rank's supervisor its rank."""
+    try:
+        with open(os.path.join(run_dir, f"rank-of-{os.getppid()}"), "w") as f:
+            f.write(str(rank))
+    except OSError:
+        pass  # (naming a dead rank is a courtesy, never a reason to fail)
+
+
+def how(status: int) -> str:
+    """A process's end in words; status as subprocess gives it (-9: killed by signal 9)."""
+    if status < 0:
+        try:
+            name = f" ({signal.Signals(-status).name})"
+        except ValueError:
+            name = ""
+        return f"was killed by signal {-status}{name}"
+    return f"exited with status {status}"
+
+
+def _die_with_parent() -> None:
+    """In the rank, before exec: on Linux, die when the supervisor dies."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def main(argv: list[str]) -> int:
+    run_dir, argv = argv[0], argv[1:]
+    forwarded: list[int] = []
+    child: list[int] = []
+
+    def forward(signum, _frame):
+        forwarded.append(signum)
+        if child:
+            os.kill(child[0], signum)
+    for name in FORWARDED:
+        signal.signal(getattr(signal, name), forward)
+    # close_fds=False: MPI's process manager talks to the rank through inherited descriptors
+    # (preexec_fn is safe here: the supervisor has one thread)
+    proc = subprocess.Popen([sys.executable, *argv], close_fds=False, preexec_fn=_die_with_parent)  # noqa: PLW1509
+    child.append(proc.pid)
+    if forwarded:  # a signal came before the child existed
+        os.kill(proc.pid, forwarded[-1])
+    status = proc.wait()
+    if status != 0 and not forwarded:
+        rank = _read(os.path.join(run_dir, f"rank-of-{os.getpid()}")) or "?"
+        try:
+            with open(os.path.join(run_dir, "failures"), "a") as f:
+                f.write(f"{rank} {proc.pid} {status}\n")
+        except OSError:
+            pass
+    if status < 0:  # end as the rank did, so that mpiexec reports the same
+        if -status not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+    return status if status >= 0 else 128 - status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
