@@ -161,5 +161,9 @@ def test_an_elementwise_result_keeps_its_inputs_memory_order(device):
         d += 1
         out["after a write into its contiguous()"] = c.tolist()
         out["strides"] = (c.stride(), (c * 2).stride(), (2 + c).stride(), c.clone().stride(), d.stride())
+        a, b = lib.zeros(3, 4, **kw).t(), lib.zeros(4, 3, **kw)
+        mask = lib.zeros(4, 3, **kw) > 0  # where's condition is its first operand
+        out["where"] = (lib.where(mask, a, b).stride(), lib.where(a > 0, b, a).stride(),
+                        a.where(mask, b).stride(), b.where(a > 0, a).stride(), lib.where(mask, a, 0.0).stride())
         return out
     assert run(lazygrad, device=device) == run(torch)

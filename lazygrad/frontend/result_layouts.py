@@ -58,11 +58,11 @@ FACTORY_FORMATS = frozenset((
 ))
 
 
-def _operands(name: str, first, args: tuple, kwargs: dict) -> list:
+def _operands(name: str, method: bool, first, args: tuple, kwargs: dict) -> list:
     """The tensors an op computes from, in torch's operand order (where's condition first)."""
     found = [a for a in args if isinstance(a, Tensor)] + [v for v in kwargs.values() if isinstance(v, Tensor)]
-    if name == "where" and found and isinstance(first, Tensor) and found[0] is not first:
-        return [found[0], first, *found[1:]]  # Tensor.where(condition, other)
+    if method and name == "where" and found and isinstance(first, Tensor):
+        return [found[0], first, *found[1:]]  # x.where(condition, other) is torch.where(condition, x, other)
     return [first, *found] if isinstance(first, Tensor) else found
 
 
@@ -79,8 +79,9 @@ def _set_result_layout(name: str, result, operands: list) -> None:
         torch_layout.set_layout(result, layout)
 
 
-def with_result_layout(name: str, fn):
-    """fn, whose result gets torch's layout when the user's code calls it."""
+def with_result_layout(name: str, fn, method: bool = True):
+    """fn (a Tensor method, or with method=False a torch.* function), whose result gets
+    torch's layout when the user's code calls it."""
     @functools.wraps(fn)
     def op(*args, **kwargs):
         if name in FACTORY_FORMATS and "memory_format" in kwargs:
@@ -95,7 +96,7 @@ def with_result_layout(name: str, fn):
                 and kwargs.get("memory_format") in (None, formats.preserve_format)
                 and not is_lazygrad_file(sys._getframe(1).f_code.co_filename)
                 and all(result is not a for a in args) and result.__dict__.get("_base") is None):
-            _set_result_layout(name, result, _operands(name, args[0], args[1:], kwargs))
+            _set_result_layout(name, result, _operands(name, method, args[0], args[1:], kwargs))
         return result
     return op
 
@@ -120,6 +121,6 @@ def install(cls, namespace: dict) -> None:
             setattr(cls, name, with_result_layout(name, method))
         function = namespace.get(name)
         if inspect.isfunction(function):
-            wrapped = namespace[name] = with_result_layout(name, function)
+            wrapped = namespace[name] = with_result_layout(name, function, method=False)
             if isinstance(method, staticmethod) and method.__func__ is function:  # Tensor.zeros_like is lg's
                 setattr(cls, name, staticmethod(wrapped))
