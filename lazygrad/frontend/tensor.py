@@ -33,6 +33,7 @@ from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_bitwise import BitwiseMixin
 from lazygrad.frontend.tensor_compare import CompareMixin
+from lazygrad.frontend.tensor_composites import CompositesMixin
 from lazygrad.frontend.tensor_convert import ConvertMixin
 from lazygrad.frontend.tensor_diag import DiagMixin
 from lazygrad.frontend.tensor_float_pairs import FloatPairsMixin
@@ -69,7 +70,7 @@ Scalar = bool | int | float
 
 class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
              GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, TrigMixin, FloatPairsMixin, BitwiseMixin,
-             CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, AliasMixin, AutogradMixin, PickleMixin, TensorBase):
+             CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, CompositesMixin, AliasMixin, AutogradMixin, PickleMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators

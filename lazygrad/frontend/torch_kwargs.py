@@ -120,8 +120,9 @@ def tensor_format(self, spec: str) -> str:
 
 # the front end's modules whose functions compute tensors (the torch.* ops), and their
 # functions that do not (no out=)
-OP_MODULES = ("lazygrad.frontend.functions", "lazygrad.frontend.factories", "lazygrad.frontend.random")
-NOT_OPS = {"manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state"}
+OP_MODULES = ("lazygrad.frontend.functions", "lazygrad.frontend.factories", "lazygrad.frontend.random",
+              "lazygrad.frontend.composite_functions")
+NOT_OPS = {"manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "is_complex", "asarray", "meshgrid"}
 
 
 def install(cls, namespace: dict[str, Any]) -> None:
