@@ -249,6 +249,11 @@ def randint_like(input: Tensor, low=0, high=None, *, dtype: DType | None = None,
                    device=device or input.device, requires_grad=requires_grad)
 
 
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """torch.polygamma(n, x): x.polygamma(n) (orders 0 and 1)."""
+    return input.polygamma(n)
+
+
 def is_complex(input: Tensor) -> bool:
     if not isinstance(input, Tensor):
         raise TypeError(f"is_complex(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
@@ -256,4 +261,4 @@ def is_complex(input: Tensor) -> bool:
 
 
 __all__ = ["asarray", "block_diag", "cartesian_prod", "cdist", "chain_matmul", "combinations", "deprecated_range",
-           "is_complex", "logspace", "meshgrid", "randint_like", "tensordot", "tril_indices", "triu_indices"]
+           "is_complex", "logspace", "meshgrid", "polygamma", "randint_like", "tensordot", "tril_indices", "triu_indices"]
