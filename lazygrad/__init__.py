@@ -34,6 +34,7 @@ from lazygrad.frontend import accelerator as accelerator  # torch.accelerator
 from lazygrad import autograd as autograd  # torch.autograd: its public names only
 from lazygrad import distributions as distributions  # torch.distributions
 from lazygrad import special as special  # torch.special
+from lazygrad import linalg as linalg  # torch.linalg
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random

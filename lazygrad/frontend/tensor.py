@@ -31,10 +31,8 @@ from lazygrad.frontend.tensor_aliases import AliasMixin
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.frontend.tensor_bits import BitsMixin
 from lazygrad.frontend.tensor_bitwise import BitwiseMixin
 from lazygrad.frontend.tensor_compare import CompareMixin
-from lazygrad.frontend.tensor_composites import CompositesMixin
 from lazygrad.frontend.tensor_convert import ConvertMixin
 from lazygrad.frontend.tensor_diag import DiagMixin
 from lazygrad.frontend.tensor_float_pairs import FloatPairsMixin
@@ -52,11 +50,10 @@ from lazygrad.frontend.tensor_saved import install as install_saved_values
 from lazygrad.frontend.tensor_selection import SelectionMixin
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
-from lazygrad.frontend.tensor_special import SpecialMixin
 from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, version_counter
+from lazygrad.frontend.tensor_torch_more import TorchMoreMixin
 from lazygrad.frontend.tensor_trig import TrigMixin
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
-from lazygrad.frontend.tensor_view_inplace import ViewInplaceMixin
 from lazygrad.frontend.torch_device import device as torch_device
 from lazygrad.frontend.torch_device import device_of, resolve_device
 from lazygrad.frontend.size import Size, as_size
@@ -73,8 +70,8 @@ Scalar = bool | int | float
 
 class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
              GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, TrigMixin, FloatPairsMixin, BitwiseMixin,
-             CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, CompositesMixin, SpecialMixin, BitsMixin,
-             ViewInplaceMixin, AliasMixin, AutogradMixin, PickleMixin, TensorBase):
+             CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, TorchMoreMixin, AliasMixin, AutogradMixin,
+             PickleMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
