@@ -48,6 +48,7 @@ from lazygrad.frontend.defaults import (
     set_default_dtype,
     use_deterministic_algorithms,
 )
+from lazygrad.frontend import composite_functions as _composite_functions
 from lazygrad.frontend.composite_functions import *  # (lg.meshgrid, lg.cdist, ...)
 from lazygrad.frontend.factories import *  # noqa: F403  (lg.zeros, lg.arange, ...)
 from lazygrad.frontend.functions import *  # noqa: F403  (lg.exp, lg.sum, lg.cat, ...)
@@ -85,7 +86,7 @@ from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
 
 bool = bool_  # noqa: A001  (torch spells it lazygrad.bool)
-range = deprecated_range  # (torch.range, deprecated there: lg.arange is Python's range)
+range = _composite_functions.deprecated_range  # (torch.range, deprecated there: lg.arange is Python's range)
 float = float32  # noqa: A001
 half = float16
 double = float64

@@ -142,3 +142,24 @@ def test_module_level_and_special_namespace_names(device):
     y = lg.tensor([0.5, 2.0], device=device)
     lg.erfc_(y)
     np.testing.assert_allclose(y.numpy(), torch.erfc(torch.tensor([0.5, 2.0])).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", SPECIALS)
+def test_writing_what_the_gradient_keeps_raises_as_torch(device, name):
+    """torch keeps the input for backward (erfinv's too: its backward recomputes erfinv):
+    writing it first raises; writing the result does not."""
+    x = lg.tensor([0.3, 0.5], device=device, requires_grad=True)
+    tx = torch.tensor([0.3, 0.5], requires_grad=True)
+    h, th = x * 1, tx * 1
+    y, ty = getattr(h, name)(), getattr(torch, name)(th)
+    y.add_(1)
+    ty.add_(1)
+    y.sum().backward(retain_graph=True)
+    ty.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+    h.add_(1)
+    th.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        ty.sum().backward()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

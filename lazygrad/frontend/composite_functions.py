@@ -260,5 +260,5 @@ def is_complex(input: Tensor) -> bool:
     return False  # (lazygrad has no complex dtypes)
 
 
-__all__ = ["asarray", "block_diag", "cartesian_prod", "cdist", "chain_matmul", "combinations", "deprecated_range",
+__all__ = ["asarray", "block_diag", "cartesian_prod", "cdist", "chain_matmul", "combinations",
            "is_complex", "logspace", "meshgrid", "polygamma", "randint_like", "tensordot", "tril_indices", "triu_indices"]

@@ -30,11 +30,12 @@ _MUL_LIKE = ("arg if grad:self", "self if grad:arg")  # each operand for the oth
 
 KEEPS: dict[str, tuple[str, ...]] = {
     # the result
-    **dict.fromkeys(["exp", "exp2", "expm1", "sqrt", "rsqrt", "tan", "relu", "sigmoid", "tanh", "erfinv",
+    **dict.fromkeys(["exp", "exp2", "expm1", "sqrt", "rsqrt", "tan", "relu", "sigmoid", "tanh",
                      "reciprocal", "softmax", "log_softmax"], ("result",)),
     # the input
     **dict.fromkeys(["log", "log2", "log10", "log1p", "sin", "cos", "silu", "gelu", "softplus",
-                     "erf", "erfc", "lgamma", "digamma", "abs", "square", "clamp", "clamp_min", "clamp_max", "nan_to_num", "var",
+                     "erf", "erfc", "erfinv", "lgamma", "digamma",
+                     "abs", "square", "clamp", "clamp_min", "clamp_max", "nan_to_num", "var",
                      "gather", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh"], ("self",)),
     # both
     **dict.fromkeys(["std", "logsumexp", "amax", "amin", "prod", "cumprod", "__rpow__", "copysign"],
