@@ -155,16 +155,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     for name, t in (("X1", x1), ("X2", x2)):
         if not t.dtype.is_float:
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
-                               f"{_torch_name(t.dtype)}")
+                               f"{dtypes.torch_name(t.dtype)}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
-
-
-def _torch_name(dt: DType) -> str:
-    from_kwargs = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                   "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-    return from_kwargs.get(dt.name, dt.name)
 
 
 def chain_matmul(*matrices) -> Tensor:
@@ -181,7 +175,7 @@ def chain_matmul(*matrices) -> Tensor:
 def _index_pairs(name: str, np_fn, row: int, col: int, offset: int, dtype, device) -> Tensor:
     dt = to_dtype(dtype) if dtype is not None else dtypes.int64
     if dt not in (dtypes.int64, dtypes.int32):
-        raise DTypeNotImplementedError(f"\"{name}\" not implemented for '{_torch_name(dt)}'")
+        raise DTypeNotImplementedError(f"\"{name}\" not implemented for '{dtypes.torch_name(dt)}'")
     if row < 0 or col < 0:
         raise RuntimeError(f"row must be non-negative, got{row}" if row < 0 else f"col must be non-negative, got{col}")
     rows, cols = np_fn(row, offset, col)

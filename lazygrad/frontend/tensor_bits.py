@@ -19,8 +19,6 @@ _LAYOUTS = {
 }
 # Euclid's steps enough for any pair of the width: F(n + 2) > 2^bits (Lame's theorem)
 _GCD_STEPS = {8: 13, 16: 24, 32: 47, 64: 93}
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 class Frexp(NamedTuple):
@@ -80,7 +78,7 @@ class BitsMixin:
         x, y = self._broadcast_pair(other)
         if not x.dtype.is_float:
             raise DTypeNotImplementedError(f'"nextafter_cpu" not implemented for '
-                                           f"'{_TORCH_NAMES.get(x.dtype.name, x.dtype.name)}'")
+                                           f"'{dtypes.torch_name(x.dtype)}'")
         ints, bits, _, smallest_normal = _LAYOUTS[x.dtype.name]
         tiny = smallest_normal * 2.0 ** -bits  # the smallest subnormal
 
@@ -118,4 +116,4 @@ class BitsMixin:
 
 def _integers(name: str, dt) -> None:
     if not dt.is_int:
-        raise DTypeNotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES.get(dt.name, dt.name)}'")
+        raise DTypeNotImplementedError(f"\"{name}_cpu\" not implemented for '{dtypes.torch_name(dt)}'")

@@ -7,10 +7,6 @@ from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.tensor_base import TensorBase
 
-# (torch's names of dtypes in messages; torch_kwargs has the same table but sits above Tensor)
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 class CompositesMixin:
     def kron(self, other):
@@ -57,8 +53,8 @@ class CompositesMixin:
             raise ShapeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
         if self.dtype != other.dtype:
             raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                               f"{_TORCH_NAMES.get(self.dtype.name, self.dtype.name)} and "
-                               f"{_TORCH_NAMES.get(other.dtype.name, other.dtype.name)}")
+                               f"{dtypes.torch_name(self.dtype)} and "
+                               f"{dtypes.torch_name(other.dtype)}")
         return self.dot(other)
 
     def ger(self, vec2):

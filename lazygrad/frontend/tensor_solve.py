@@ -16,8 +16,6 @@ from typing import NamedTuple
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError
 
-_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 class SignLogAbsDet(NamedTuple):
     """What slogdet returns, like torch.return_types.linalg_slogdet."""
@@ -33,7 +31,7 @@ def _check_square(name: str, a) -> None:
                            f"{a.shape[-2]} by {a.shape[-1]} matrices")
     if not a.dtype.is_float:
         raise DTypeError(f"{name}: Expected a floating point or complex tensor as input. "
-                         f"Got {_TORCH_NAMES.get(a.dtype.name, a.dtype.name)}")
+                         f"Got {dtypes.torch_name(a.dtype)}")
 
 
 def _eliminate(a, b=None):
@@ -138,7 +136,7 @@ def _broadcast(s: tuple, t: tuple) -> tuple:
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
     if not (x.dtype.is_float or dtype is not None):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_TORCH_NAMES.get(x.dtype.name, x.dtype.name)}")
+                           f"Got {dtypes.torch_name(x.dtype)}")
     if isinstance(ord, str):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
     if dim is None:
@@ -154,7 +152,7 @@ def matrix_norm(a, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     x = a if dtype is None else a.cast(dtype)
     if not x.dtype.is_float:
         raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_TORCH_NAMES.get(x.dtype.name, x.dtype.name)}")
+                           f"Got {dtypes.torch_name(x.dtype)}")
     d0, d1 = (x._axis(d) for d in dim)
     if ord == "fro":
         return x.norm(2, (d0, d1), keepdim)
