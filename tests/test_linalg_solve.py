@@ -135,3 +135,46 @@ def test_linalg_norm_picks_vector_or_matrix_as_torch(device):
     np.testing.assert_allclose(lg.linalg.norm(x[0], 3).numpy(), torch.linalg.norm(tx[0], 3).numpy(), rtol=1e-12)
     with pytest.raises(RuntimeError, match="must be 1D or 2D"):
         lg.linalg.norm(lg.ones(2, 2, 2, device=device), ord=2)
+
+
+def test_products_match_torch(device):
+    rng = np.random.default_rng(9)
+    a, b, c = rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rng.standard_normal((5, 2))
+    v, w = rng.standard_normal(3), rng.standard_normal(2)
+    L = lambda x: lg.tensor(x, device=device)
+    T = torch.tensor
+    cases = [(lg.linalg.multi_dot([L(a), L(b), L(c)]), torch.linalg.multi_dot([T(a), T(b), T(c)])),
+             (lg.linalg.multi_dot([L(v), L(a), L(b), L(c), L(w)]), torch.linalg.multi_dot([T(v), T(a), T(b), T(c), T(w)])),
+             (lg.linalg.multi_dot([L(v), L(v)]), torch.linalg.multi_dot([T(v), T(v)])),
+             (lg.linalg.matmul(L(a), L(b)), torch.linalg.matmul(T(a), T(b))),
+             (lg.linalg.vecdot(L(a), L(a)), torch.linalg.vecdot(T(a), T(a))),
+             (lg.linalg.vecdot(L(a), L(a), dim=0), torch.linalg.vecdot(T(a), T(a), dim=0)),
+             (lg.linalg.diagonal(L(b), offset=1), torch.linalg.diagonal(T(b), offset=1)),
+             (lg.linalg.cross(L(a[:, :3]), L(a[:, 1:])), torch.linalg.cross(T(a[:, :3]), T(a[:, 1:])))]
+    for ours, theirs in cases:
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(RuntimeError, match="expected at least 2 tensors but got 1"):
+        lg.linalg.multi_dot([L(v)])
+    with pytest.raises(RuntimeError, match="the first tensor must be 1D or 2D but got 3D"):
+        lg.linalg.multi_dot([lg.ones(2, 3, 3), lg.ones(3, 3)])
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+        lg.linalg.vecdot(lg.ones(3, dtype=lg.int64), lg.ones(3))
+
+
+@pytest.mark.parametrize("n", [-3, -1, 0, 1, 2, 5])
+def test_matrix_power_matches_torch_with_gradients(device, n):
+    a = _matrices((2, 3, 3), 10) + 2 * np.eye(3)
+    x, tx = lg.tensor(a, device=device, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ours, theirs = lg.linalg.matrix_power(x, n), torch.linalg.matrix_power(tx, n)
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-9, atol=1e-10)
+    if n != 0:
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+    ints = lg.tensor([[1, 2], [3, 4]], device=device)
+    assert lg.linalg.matrix_power(ints, 3).tolist() == torch.linalg.matrix_power(torch.tensor([[1, 2], [3, 4]]), 3).tolist()
+    with pytest.raises(RuntimeError, match="A must be batches of square matrices, but they are 2 by 3 matrices"):
+        lg.linalg.matrix_power(lg.ones(2, 3, device=device), 2)
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+        lg.linalg.matrix_power(ints, -1)
