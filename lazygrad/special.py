@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from lazygrad.frontend import tensor_special
 from lazygrad.frontend.functions import _as_tensor
 from lazygrad.frontend.tensor import Tensor
 
@@ -35,6 +36,35 @@ softmax = _method("softmax", "softmax")
 log_softmax = _method("log_softmax", "log_softmax")
 
 
+def erfcx(input) -> Tensor:
+    return tensor_special.erfcx(_as_tensor(input))
+
+
+def log_ndtr(input) -> Tensor:
+    return tensor_special.log_ndtr(_as_tensor(input))
+
+
+def ndtri(input) -> Tensor:
+    return tensor_special.ndtri(_as_tensor(input))
+
+
+def xlog1py(input, other) -> Tensor:
+    """x * log1p(y), 0 where x is 0 unless y is NaN (torch's)."""
+    x = _as_tensor(input)._float()
+    y = other if isinstance(other, Tensor) else x._const(float(other), x.dtype, ())
+    x, y = x._broadcast_pair(y._float())
+    cut = (x == 0) & ~y.isnan()
+    return cut.if_else(0.0, x * cut.if_else(0.0, y).log1p())
+
+
+def entr(input) -> Tensor:
+    """-x log x: 0 at 0, -inf below 0 (torch's)."""
+    x = _as_tensor(input)._float()
+    positive = x > 0
+    value = -x * positive.if_else(x, 1.0).log()
+    return positive.if_else(value, (x == 0).if_else(0.0, (x < 0).if_else(-math.inf, x)))
+
+
 def polygamma(n: int, input) -> Tensor:
     return _as_tensor(input).polygamma(n)
 
@@ -45,5 +75,6 @@ def ndtr(input) -> Tensor:
     return (_as_tensor(input)._float() * (-1 / math.sqrt(2))).erfc() * 0.5
 
 
-__all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p", "log_softmax",
-           "logit", "logsumexp", "ndtr", "polygamma", "psi", "round", "sinc", "softmax", "xlogy"]
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
+           "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
+           "softmax", "xlog1py", "xlogy"]

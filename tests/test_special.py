@@ -163,3 +163,47 @@ def test_writing_what_the_gradient_keeps_raises_as_torch(device, name):
         ty.sum().backward()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def _special_grid(name):
+    if name == "ndtri":
+        return np.concatenate([np.linspace(0, 1, 4001), 10.0 ** -np.linspace(1, 300, 300),
+                               1 - 10.0 ** -np.linspace(1, 16, 100), [-0.1, 1.1, math.nan, 0.5]])
+    logs = 10.0 ** np.linspace(-30, 5, 200)
+    return np.concatenate([np.linspace(-30, 30, 4001), logs, -logs[logs < 25], [0.0, -0.0, math.inf, -math.inf, math.nan]])
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float32", 1e-5), ("float64", 1e-10)])
+@pytest.mark.parametrize("name", ["erfcx", "log_ndtr", "ndtri"])
+def test_special_namespace_functions_match_torch_over_wide_ranges(device, name, dtype, rtol):
+    with np.errstate(over="ignore", under="ignore"):
+        a = _special_grid(name).astype(dtype)
+    out = getattr(lg.special, name)(lg.tensor(a, device=device)).numpy()
+    with np.errstate(over="ignore"):
+        ref = getattr(torch.special, name)(torch.tensor(a.astype(np.float64))).numpy().astype(dtype)
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
+    np.testing.assert_array_equal(out[np.isinf(ref)], ref[np.isinf(ref)])
+    finite = np.isfinite(ref)
+    np.testing.assert_allclose(out[finite], ref[finite], rtol=rtol, atol=1e-300)
+
+
+@pytest.mark.parametrize("name, points", [("erfcx", [-2.0, -0.3, 0.0, 0.7, 2.5, 8.0]),
+                                          ("log_ndtr", [-40.0, -6.0, -1.0, 0.0, 1.5, 9.0]),
+                                          ("ndtri", [1e-20, 0.01, 0.3, 0.5, 0.9, 0.999])])
+def test_special_namespace_gradients_match_torch(device, name, points):
+    x = lg.tensor(points, dtype=lg.float64, device=device, requires_grad=True)
+    tx = torch.tensor(points, dtype=torch.float64, requires_grad=True)
+    getattr(lg.special, name)(x).sum().backward()
+    getattr(torch.special, name)(tx).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-8)
+
+
+def test_xlog1py_and_entr_match_torch(device):
+    x = np.array([0.0, 1.0, 2.0, 0.0, -1.5, 3.0])
+    y = np.array([math.nan, 1.0, -1.0, -1.0, 0.5, -2.0])
+    np.testing.assert_array_equal(lg.special.xlog1py(lg.tensor(x, device=device), lg.tensor(y, device=device)).numpy(),
+                                  torch.special.xlog1py(torch.tensor(x), torch.tensor(y)).numpy())
+    assert lg.special.xlog1py(lg.tensor(x, device=device), 1.0).tolist() == torch.special.xlog1py(torch.tensor(x), 1.0).tolist()
+    e = np.array([0.0, 1.0, 2.0, -1.0, math.inf, math.nan, 1e-30])
+    np.testing.assert_array_equal(lg.special.entr(lg.tensor(e, device=device)).numpy(), torch.special.entr(torch.tensor(e)).numpy())

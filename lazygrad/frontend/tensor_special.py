@@ -1,4 +1,5 @@
-"""Special functions: erfc, erfinv, lgamma, digamma (and polygamma(1, x), digamma's gradient).
+"""Special functions: erfc, erfinv, lgamma, digamma (and polygamma(1, x), digamma's gradient),
+and torch.special's erfcx, log_ndtr and ndtri.
 
 Each is computed in float64 (where the device has it) and rounded once to the input's float
 dtype: float32's x * x is then exact, so exp(-x^2) in erfc loses nothing, and the cancellation
@@ -9,10 +10,13 @@ own derivatives (of a polynomial fit, a shifted series) would not be.
 - erfc: 1 - erf below 1; exp(-x^2) erfcx(x) above, erfcx by erf's fits up to 3.5 (3e-13
   relative) and by its continued fraction beyond (24 terms: 4e-16 from 3.5 on); 2 - erfc(-x)
   below 0.
-- erfinv: Giles' single-precision approximation, then four Newton steps on erf (on
-  log erfc for |x| > 0.5, where 1 - |x| is exact and erf's slope is tiny).
+- erfinv: Giles' single-precision approximation (an asymptotic start beyond float32's tail),
+  then four Newton steps on erf (on log erfc for |x| > 0.5, where 1 - |x| is exact and erf's
+  slope is tiny). ndtri(p) is the same from the nearer tail, with 1 - |x| = 2 min(p, 1 - p).
+- erfcx: erfc's pieces without the exp(-x^2); log_ndtr: log1p(-ndtr(-x)) above 0, through
+  erfcx far below.
 - lgamma, digamma, trigamma: the asymptotic series at x + 8, shifted down by the recurrence;
-  the reflection formula below 0 (sin and tan of pi times the fraction of x, exact).
+  the reflection formula below 0 (sin and tan of pi (x - round(x)), an exact argument).
 """
 from __future__ import annotations
 
@@ -73,24 +77,66 @@ def _erfc(x):
     return (x < 0).if_else(2 - y, y)
 
 
-def _erfinv(x):
-    a = x._magnitude()
-    w = -((1 - a) * (1 + a)).log()
+def _erfinv_magnitude(a, rest):
+    """y >= 0 with erf(y) = a, given rest = 1 - a exactly where a > 1/2 (from an ndtri's p,
+    1 - a = 2p is exact where a itself has lost it)."""
+    w = -(rest * (2 - rest)).log()
     central = _horner(w - 2.5, ERFINV_CENTRAL)
     tail = _horner(w.clamp_min(5.0).sqrt() - 3, ERFINV_TAIL)
     y = (w < 5).if_else(central, tail) * a
+    # beyond float32's tail (1 - a < 1e-16), where Giles' fit is extrapolated too far, start from
+    # erfc(y) ~ exp(-y^2) / (y sqrt(pi)): y^2 ~ w - log(sqrt(w pi))
+    y = (w >= 36).if_else((w - (w * math.pi).sqrt().log()).clamp_min(0.0).sqrt(), y)
     near_one = a > 0.5
-    rest = 1 - a  # (exact for a > 0.5)
     log_rest = near_one.if_else(rest, 1.0).log()
     for _ in range(4):
         slope = (-(y * y)).exp() * (2 / SQRT_PI)
-        tail = _erfc_positive(y)
+        scaled = _erfcx(y)
         # near 1, Newton on log erfc(y) = log(1 - a): nearly a parabola, where erfc itself
-        # falls off so fast that steps from a low start only creep
-        step = near_one.if_else((tail.log() - log_rest) * tail / slope, (a - y.erf()) / slope)
-        y = (a < 1).if_else(y + step, y)
-    y = (a == 1).if_else(math.inf, (a > 1).if_else(math.nan, y))
-    return y.copysign(x)
+        # falls off so fast that steps from a low start only creep (and erfcx, not erfc, so
+        # that nothing underflows on the way to ndtri(1e-300))
+        log_tail = scaled.log() - y * y
+        step = near_one.if_else((log_tail - log_rest) * scaled * (SQRT_PI / 2), (a - y.erf()) / slope)
+        y = (rest > 0).if_else(y + step, y)
+    return (rest == 0).if_else(math.inf, (rest < 0).if_else(math.nan, y))
+
+
+def _erfinv(x):
+    a = x._magnitude()
+    return _erfinv_magnitude(a, 1 - a).copysign(x)  # (1 - a is exact for a > 1/2)
+
+
+def _erfcx(x):
+    """exp(x^2) erfc(x) without the overflow: erf's fits and the continued fraction directly
+    from 1 on, 2 exp(x^2) - erfcx(-x) below 0."""
+    a = x._magnitude()
+    y = (a * a).exp() * (1 - a.erf())
+    for lo, mid, half, coeffs in ERF_LARGE[:2]:
+        y = (a >= lo).if_else(_horner((a - mid) * (1.0 / half), coeffs), y)
+    f = a + 0.0
+    for k in range(24, 0, -1):
+        f = a + (k / 2) / f
+    y = (a >= 3.5).if_else(1 / (f * SQRT_PI), y)
+    return (x < 0).if_else(2 * (x * x).exp() - y, y)
+
+
+def _log_ndtr(x):
+    """log of the normal distribution function: log1p(-ndtr(-x)) above 0, log(erfc(z) / 2)
+    below, through erfcx far out (z = -x / sqrt 2 > 3.5), where erfc underflows."""
+    z = x * (-1 / math.sqrt(2))
+    upper = (-_erfc(-z) * 0.5).log1p()
+    lower = (_erfc(z) * 0.5).log()
+    far = (_erfcx(z) * 0.5).log() - z * z
+    return (x > 0).if_else(upper, (z > 3.5).if_else(far, lower))
+
+
+def _ndtri(p):
+    """The normal quantile: -sqrt 2 erfcinv(2p), from the nearer tail (s = min(p, 1 - p) and
+    2s are exact)."""
+    s = (p < 0.5).if_else(p, 1 - p)
+    y = _erfinv_magnitude(1 - 2 * s, 2 * s) * math.sqrt(2)
+    out = (p < 0.5).if_else(-y, y)
+    return ((p < 0) | (p > 1)).if_else(math.nan, out)
 
 
 def _shifted(x):
@@ -164,6 +210,28 @@ def _trigamma(x):
     sin = (negative.if_else(_fraction(x), 0.5) * math.pi).sin()
     reflected = (math.pi * math.pi) / (sin * sin) - value
     return negative.if_else(reflected, value)
+
+
+def erfcx(x):
+    """torch.special.erfcx: exp(x^2) erfc(x); its gradient is 2 x erfcx(x) - 2 / sqrt(pi)."""
+    x = x._float()
+    return input_gradient((x,), lambda v: _computed(v, _erfcx),
+                          lambda i, args, out, g: g * (2 * args[0] * out - 2 / SQRT_PI))
+
+
+def log_ndtr(x):
+    """torch.special.log_ndtr: log of the standard normal distribution function."""
+    x = x._float()
+    return input_gradient((x,), lambda v: _computed(v, _log_ndtr),
+                          lambda i, args, out, g: g * (-(args[0] * args[0]) * 0.5 - out).exp()
+                          * (1 / math.sqrt(2 * math.pi)))
+
+
+def ndtri(p):
+    """torch.special.ndtri: the standard normal quantile (-inf at 0, inf at 1, NaN outside)."""
+    p = p._float()
+    return input_gradient((p,), lambda v: _computed(v, _ndtri),
+                          lambda i, args, out, g: g * (out * out * 0.5).exp() * math.sqrt(2 * math.pi))
 
 
 class SpecialMixin:
