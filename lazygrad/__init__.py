@@ -33,6 +33,8 @@ from lazygrad.errors import CompileError, DeviceError, DTypeError, IRParseError,
 from lazygrad.frontend import accelerator as accelerator  # torch.accelerator
 from lazygrad import autograd as autograd  # torch.autograd: its public names only
 from lazygrad import distributions as distributions  # torch.distributions
+from lazygrad import special as special  # torch.special
+from lazygrad import linalg as linalg  # torch.linalg
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random
@@ -46,6 +48,8 @@ from lazygrad.frontend.defaults import (
     set_default_dtype,
     use_deterministic_algorithms,
 )
+from lazygrad.frontend import composite_functions as _composite_functions
+from lazygrad.frontend.composite_functions import *  # (lg.meshgrid, lg.cdist, ...)
 from lazygrad.frontend.factories import *  # noqa: F403  (lg.zeros, lg.arange, ...)
 from lazygrad.frontend.functions import *  # noqa: F403  (lg.exp, lg.sum, lg.cat, ...)
 from lazygrad.frontend.grad_mode import (
@@ -88,6 +92,7 @@ from lazygrad.runtime.threads import set_num_interop_threads as set_num_interop_
 from lazygrad.runtime.threads import set_num_threads as set_num_threads
 
 bool = bool_  # noqa: A001  (torch spells it lazygrad.bool)
+range = _composite_functions.deprecated_range  # (torch.range, deprecated there: lg.arange is Python's range)
 float = float32  # noqa: A001
 half = float16
 double = float64

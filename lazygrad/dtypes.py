@@ -355,6 +355,16 @@ def min_value(d: DType) -> bool | int | float:
     return int(np.iinfo(d.np).min)
 
 
+# torch's scalar-type names, as its messages print them ("expected Float but found Long")
+TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+               "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "bool": "Bool"}
+
+
+def torch_name(d: DType) -> str:
+    return TORCH_NAMES.get(d.name, d.name)
+
+
 # ---- bfloat16 ---------------------------------------------------------------------------------
 
 def storage_np(d: DType) -> np.dtype:

@@ -45,6 +45,8 @@ def _namespaces(torch):
         ("`torch.optim.lr_scheduler`", [n for n in _public(torch.optim.lr_scheduler)
                                        if inspect.isclass(getattr(torch.optim.lr_scheduler, n))],
          lg.optim.lr_scheduler),
+        ("`torch.linalg`", functions(torch.linalg), lg.linalg),
+        ("`torch.special`", functions(torch.special), lg.special),
         ("`torch.autograd`", _public(torch.autograd), lg.autograd),
         ("`torch.utils.data`", _public(torch.utils.data), lg.utils.data),
         ("`torch.distributions`", [n for n in _public(torch.distributions)

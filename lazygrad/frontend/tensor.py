@@ -52,6 +52,7 @@ from lazygrad.frontend.tensor_selection import SelectionMixin
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
 from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, version_counter
+from lazygrad.frontend.tensor_torch_more import TorchMoreMixin
 from lazygrad.frontend.tensor_trig import TrigMixin
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
 from lazygrad.frontend.torch_device import device as torch_device
@@ -71,7 +72,8 @@ Scalar = bool | int | float
 
 class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
              GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, TrigMixin, FloatPairsMixin, BitwiseMixin,
-             CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, AliasMixin, AutogradMixin, PickleMixin, TensorBase):
+             CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, TorchMoreMixin, AliasMixin, AutogradMixin,
+             PickleMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators

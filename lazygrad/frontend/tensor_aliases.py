@@ -13,14 +13,14 @@ from lazygrad.frontend.tensor_base import TensorBase
 INPLACE = [
     "abs", "absolute", "acos", "acosh", "asin", "asinh", "atan", "atanh", "arccos", "arccosh", "arcsin",
     "arcsinh", "arctan", "arctanh", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "cos", "cosh",
-    "deg2rad", "erf", "exp", "exp2", "expm1", "fix", "floor", "frac", "log", "log10", "log1p", "log2",
+    "deg2rad", "erf", "erfc", "erfinv", "lgamma", "digamma", "exp", "exp2", "expm1", "fix", "floor", "frac", "log", "log10", "log1p", "log2",
     "logit", "nan_to_num", "neg", "negative", "rad2deg", "reciprocal", "relu", "round", "rsqrt", "sigmoid",
     "sign", "sgn", "sin", "sinc", "sinh", "sqrt", "square", "tan", "tanh", "trunc", "tril", "triu", "eq", "ne",
     "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "divide",
     "multiply", "subtract", "true_divide", "floor_divide", "remainder", "fmod", "lerp", "xlogy",
     "heaviside", "float_power", "hypot", "atan2", "copysign", "logical_and", "logical_or", "logical_xor",
     "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
-    "bitwise_right_shift", "addcmul", "addcdiv", "addmm", "addmv", "addbmm", "baddbmm", "addr",
+    "bitwise_right_shift", "ldexp", "gcd", "lcm", "nextafter", "addcmul", "addcdiv", "addmm", "addmv", "addbmm", "baddbmm", "addr",
 ]
 KEEPS_TARGET = {"multiply", "divide", "true_divide", "float_power", "xlogy", "addcmul", "addcdiv", "hypot",
                 "atan2", "lerp"}  # (their gradients read self's old value: torch keeps a copy)

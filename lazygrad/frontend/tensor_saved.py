@@ -34,7 +34,8 @@ KEEPS: dict[str, tuple[str, ...]] = {
                      "reciprocal", "softmax", "log_softmax"], ("result",)),
     # the input
     **dict.fromkeys(["log", "log2", "log10", "log1p", "sin", "cos", "silu", "gelu", "softplus",
-                     "erf", "abs", "square", "clamp", "clamp_min", "clamp_max", "nan_to_num", "var",
+                     "erf", "erfc", "erfinv", "lgamma", "digamma",
+                     "abs", "square", "clamp", "clamp_min", "clamp_max", "nan_to_num", "var",
                      "gather", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh"], ("self",)),
     # both
     **dict.fromkeys(["std", "logsumexp", "amax", "amin", "prod", "cumprod", "__rpow__", "copysign"],

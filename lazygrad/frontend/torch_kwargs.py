@@ -15,7 +15,7 @@ import inspect
 import warnings
 from typing import Any
 
-from lazygrad.dtypes import DType
+from lazygrad.dtypes import TORCH_NAMES, DType
 from lazygrad.engine.realize import buffer_node, copy_buffer, realize_nodes
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
@@ -61,8 +61,7 @@ def install_numpy_names(cls) -> None:
                 setattr(cls, name, wrapped)
 
 
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_TORCH_NAMES = TORCH_NAMES
 
 
 def _kind(dt: DType) -> int:
@@ -120,8 +119,9 @@ def tensor_format(self, spec: str) -> str:
 
 # the front end's modules whose functions compute tensors (the torch.* ops), and their
 # functions that do not (no out=)
-OP_MODULES = ("lazygrad.frontend.functions", "lazygrad.frontend.factories", "lazygrad.frontend.random")
-NOT_OPS = {"manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state"}
+OP_MODULES = ("lazygrad.frontend.functions", "lazygrad.frontend.factories", "lazygrad.frontend.random",
+              "lazygrad.frontend.composite_functions")
+NOT_OPS = {"manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "is_complex", "asarray", "meshgrid"}
 
 
 def install(cls, namespace: dict[str, Any]) -> None:

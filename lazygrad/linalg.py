@@ -1,0 +1,93 @@
+"""torch.linalg's basics: det, slogdet, inv, solve (Gaussian elimination with partial pivoting,
+for small matrices: frontend/tensor_solve.py), the norms (vector_norm, matrix_norm, norm), and
+products (matmul, multi_dot, matrix_power, vecdot, cross, diagonal), each with gradients from
+the ops they are written in."""
+from __future__ import annotations
+
+from functools import reduce
+
+from lazygrad import dtypes
+from lazygrad.frontend.tensor_solve import _check_square, matrix_norm, norm, solve, vector_norm
+
+
+def det(A):
+    return A.det()
+
+
+def slogdet(A):
+    return A.slogdet()
+
+
+def inv(A):
+    return A.inverse()
+
+
+def matmul(input, other):
+    return input.matmul(other)
+
+
+def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    return A.diagonal(offset, dim1, dim2)
+
+
+def cross(input, other, *, dim: int = -1):
+    return input.cross(other, dim)
+
+
+def vecdot(x, y, *, dim: int = -1):
+    """sum(x * y) over dim (real tensors: no conjugate)."""
+    for t in (x, y):
+        if not t.dtype.is_float:
+            raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. "
+                               f"Got {dtypes.torch_name(t.dtype)}")
+    return (x * y).sum(dim)
+
+
+def multi_dot(tensors):
+    """The product of the matrices, the first and last of which may be vectors (a row and a
+    column), in order from the left (torch picks the cheapest order: the same value to
+    rounding)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first, last = tensors[0], tensors[-1]
+    if first.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {first.ndim}D")
+    if last.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {last.ndim}D")
+    for i, t in enumerate(tensors[1:-1], 1):
+        if t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    mats = [first.unsqueeze(0) if first.ndim == 1 else first, *tensors[1:-1],
+            last.unsqueeze(1) if last.ndim == 1 else last]
+    out = reduce(lambda a, b: a @ b, mats)
+    if first.ndim == 1:
+        out = out.squeeze(0)
+    if last.ndim == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+def matrix_power(A, n: int):
+    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse."""
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        _check_square("linalg.matrix_power", A)  # (integers are fine, except for n < 0: inv's check)
+    if n < 0:
+        A, n = A.inverse(), -n
+    size = A.shape[-1]
+    eye = A.new_tensor(list(range(size)), dtype=dtypes.int64)
+    result = (eye.reshape(size, 1) == eye.reshape(1, size)).cast(A.dtype).expand(A.shape)
+    if n == 0:
+        return result.clone()
+    result, power = None, A
+    while n:
+        if n & 1:
+            result = power if result is None else result @ power
+        n >>= 1
+        if n:
+            power = power @ power
+    return A.clone() if result is A else result
+
+
+__all__ = ["cross", "det", "diagonal", "inv", "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm",
+           "slogdet", "solve", "vecdot", "vector_norm"]

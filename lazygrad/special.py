@@ -1,0 +1,80 @@
+"""torch.special: the special functions under their scipy-style names (lg.special.gammaln is
+lg.lgamma, lg.special.expit is lg.sigmoid, ...), each the Tensor method of the same function."""
+from __future__ import annotations
+
+import math
+
+from lazygrad.frontend import tensor_special
+from lazygrad.frontend.functions import _as_tensor
+from lazygrad.frontend.tensor import Tensor
+
+
+def _method(name: str, torch_name: str):
+    def fn(input, *args, **kwargs) -> Tensor:
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = torch_name
+    fn.__doc__ = f"torch.special.{torch_name}(x) is x.{name}()."
+    return fn
+
+
+erf = _method("erf", "erf")
+erfc = _method("erfc", "erfc")
+erfinv = _method("erfinv", "erfinv")
+digamma = _method("digamma", "digamma")
+psi = _method("digamma", "psi")
+gammaln = _method("lgamma", "gammaln")
+expit = _method("sigmoid", "expit")
+exp2 = _method("exp2", "exp2")
+expm1 = _method("expm1", "expm1")
+log1p = _method("log1p", "log1p")
+logit = _method("logit", "logit")
+logsumexp = _method("logsumexp", "logsumexp")
+round = _method("round", "round")
+sinc = _method("sinc", "sinc")
+xlogy = _method("xlogy", "xlogy")
+softmax = _method("softmax", "softmax")
+log_softmax = _method("log_softmax", "log_softmax")
+
+
+def erfcx(input) -> Tensor:
+    return tensor_special.erfcx(_as_tensor(input))
+
+
+def log_ndtr(input) -> Tensor:
+    return tensor_special.log_ndtr(_as_tensor(input))
+
+
+def ndtri(input) -> Tensor:
+    return tensor_special.ndtri(_as_tensor(input))
+
+
+def xlog1py(input, other) -> Tensor:
+    """x * log1p(y), 0 where x is 0 unless y is NaN (torch's)."""
+    x = _as_tensor(input)._float()
+    y = other if isinstance(other, Tensor) else x._const(float(other), x.dtype, ())
+    x, y = x._broadcast_pair(y._float())
+    cut = (x == 0) & ~y.isnan()
+    return cut.if_else(0.0, x * cut.if_else(0.0, y).log1p())
+
+
+def entr(input) -> Tensor:
+    """-x log x: 0 at 0, -inf below 0 (torch's)."""
+    x = _as_tensor(input)._float()
+    positive = x > 0
+    value = -x * positive.if_else(x, 1.0).log()
+    return positive.if_else(value, (x == 0).if_else(0.0, (x < 0).if_else(-math.inf, x)))
+
+
+def polygamma(n: int, input) -> Tensor:
+    return _as_tensor(input).polygamma(n)
+
+
+def ndtr(input) -> Tensor:
+    """The standard normal distribution function, (1 + erf(x / sqrt 2)) / 2, as erfc(-x / sqrt 2) / 2
+    (no cancellation in the lower tail)."""
+    return (_as_tensor(input)._float() * (-1 / math.sqrt(2))).erfc() * 0.5
+
+
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
+           "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
+           "softmax", "xlog1py", "xlogy"]
