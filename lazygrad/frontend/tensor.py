@@ -27,13 +27,15 @@ from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import DeviceError, DTypeError, ShapeError
 from lazygrad.frontend import torch_layout
 from lazygrad.frontend.autograd import AutogradMixin
-from lazygrad.frontend.tensor_aliases import AliasMixin
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import pending
+from lazygrad.frontend.size import Size, as_size
+from lazygrad.frontend.tensor_aliases import AliasMixin
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_bitwise import BitwiseMixin
 from lazygrad.frontend.tensor_compare import CompareMixin
 from lazygrad.frontend.tensor_convert import ConvertMixin
+from lazygrad.frontend.tensor_copies import CopyMixin
 from lazygrad.frontend.tensor_diag import DiagMixin
 from lazygrad.frontend.tensor_float_pairs import FloatPairsMixin
 from lazygrad.frontend.tensor_gather import GatherMixin
@@ -57,13 +59,9 @@ from lazygrad.frontend.tensor_trig import TrigMixin
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
 from lazygrad.frontend.torch_device import device as torch_device
 from lazygrad.frontend.torch_device import device_of, resolve_device
-from lazygrad.frontend import memory_format as formats
-from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.torch_layout import layout_of, set_layout
-from lazygrad.frontend.write_overlap import strided_view
 from lazygrad.ir.node import Node, make, user_location
-from lazygrad.ir.ops import MOVEMENT, Op
-from lazygrad.ir.view import contiguous_strides
+from lazygrad.ir.ops import Op
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.schedule.schedule import create_schedule
 
@@ -71,9 +69,9 @@ Scalar = bool | int | float
 
 
 class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
-             GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, TrigMixin, FloatPairsMixin, BitwiseMixin,
-             CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, TorchMoreMixin, AliasMixin, AutogradMixin,
-             PickleMixin, TensorBase):
+             GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, CopyMixin, TrigMixin, FloatPairsMixin,
+             BitwiseMixin, CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, TorchMoreMixin, AliasMixin,
+             AutogradMixin, PickleMixin, TensorBase):
     """A lazily evaluated n-dimensional array on one device."""
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
@@ -276,50 +274,6 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         out = _view_of(self, Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node))
         out.__dict__["_detached"] = True  # in-place writes to it are allowed, leaf or not
         return set_layout(out, layout_of(self))
-
-    def clone(self, memory_format=None) -> "Tensor":
-        """A copy; torch's strides: memory_format's (preserve_format, the default, keeps a
-        dense tensor's own when the user's code calls it: frontend/result_layouts.py)."""
-        out = self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
-        if memory_format is not None and memory_format is not formats.preserve_format:
-            out._in_format(formats.checked(memory_format))
-        return out
-
-    def _in_format(self, fmt) -> "Tensor":
-        """Give this (new) tensor torch's strides of memory format fmt."""
-        layout = formats.layout_in(fmt, self._torch_layout())
-        if layout != torch_layout.contiguous(layout[0]):
-            set_layout(self, layout)
-        else:
-            self.__dict__.pop("_layout", None)
-        return self
-
-    def contiguous(self, memory_format=None) -> "Tensor":
-        """self where torch's strides are already contiguous (a computed value, a row of a
-        matrix), as torch returns it; else a copy (a transpose, an expand, a column). With
-        memory_format=lg.channels_last, the same for channels-last strides."""
-        fmt = formats.checked(memory_format)
-        if fmt is formats.channels_last or fmt is formats.channels_last_3d:
-            return self if formats.holds(fmt, self._torch_layout()) else self.clone(memory_format=fmt)
-        layout = self.__dict__.get("_layout")
-        if layout is not None:  # torch's strides: a view's, or an elementwise result's (result_layouts.py)
-            return self if torch_layout.is_contiguous(layout) else self.clone()._set_row_major()
-        if self.node.op not in MOVEMENT and self.node.op is not Op.DETACH:
-            return self
-        view = strided_view(self)
-        if view is not None and view.mask is None and view.strides == contiguous_strides(view.shape):
-            return self
-        return self._contiguous()
-
-    def _set_row_major(self) -> Tensor:
-        self.__dict__.pop("_layout", None)
-        return self
-
-    def _contiguous(self) -> "Tensor":
-        """A new value in a buffer of its own (a kernel boundary), whatever self is."""
-        if self.node.op is Op.BUFFER:
-            return self
-        return self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
 
     def cast(self, dtype: DType | str) -> "Tensor":
         dtype = to_dtype(dtype)
