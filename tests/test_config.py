@@ -243,6 +243,10 @@ STATE = {
     "frontend/autograd.py:_AWAITING": "what a backward yet to run reads (weak keys, released by the backward): "
                                       "torch keeps its saved values alive",
     "frontend/grad_mode.py:_state": "per thread: grad mode",
+    "frontend/tensor_print.py:PRINT_OPTIONS": "lg.set_printoptions: settings, not a cache",
+    "runtime/threads.py:_openmp": "the process's OpenMP library (lg.set_num_threads), loaded once",
+    "runtime/threads.py:_tried": "the process's OpenMP library (lg.set_num_threads), loaded once",
+    "runtime/threads.py:_without_openmp": "lg.set_num_threads's count where there is no OpenMP: a setting",
     "frontend/random.py:_STATE": "the random generator", "frontend/random.py:_trace": "lg.jit's random trace",
     "frontend/random.py:_trace_base": "lg.jit's random trace",
     "frontend/tensor_storage.py:_LAZY": "every live tensor (weak): an in-place write reaches its readers",

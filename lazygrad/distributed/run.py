@@ -59,12 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lazygrad-run-") as run_dir:
         code = subprocess.call(command(sys.argv[1:] if argv is None else argv, run_dir),
                                env=environment(LAZYGRAD_DIST_RUN_DIR=run_dir))
-        failures = (Path(run_dir) / "failures").read_text().split() if (Path(run_dir) / "failures").exists() else []
+        failures = [f.read_text().split() for f in Path(run_dir).glob("failure-of-*")]  # time rank pid status
+    failures = sorted((f for f in failures if len(f) == 4), key=lambda f: int(f[0]))
     if not failures:
         return code
-    rank, pid, status = failures[0], failures[1], int(failures[2])  # the first to fail
+    rank, pid, status = failures[0][1], failures[0][2], int(failures[0][3])  # the first to fail
     who = f"rank {rank}" if rank != "?" else "a rank (before init_process_group)"
-    more = len(failures) // 3 - 1
+    more = len(failures) - 1
     sys.stderr.write(f"lazygrad.distributed.run: {who} (pid {pid}) {how(status)}"
                      + (f"; {more} more rank(s) failed after it" if more else "") + "\n")
     return status if status > 0 else 128 - status

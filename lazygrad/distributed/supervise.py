@@ -4,8 +4,9 @@ so that when a rank dies the launcher can say which one and how.
 mpiexec starts `python .../supervise.py RUN_DIR [-m] target args...` N times; each supervisor
 starts the rank (`python target args...`) as its child, forwards the signals it gets to it, waits
 for it and ends as it did. When the rank ends abnormally (a non-zero exit status, or a signal
-that did not come through the supervisor) the supervisor appends `rank pid status` to
-RUN_DIR/failures, which the launcher reads when mpiexec has ended the job (run.py). The rank
+that did not come through the supervisor) the supervisor writes `time rank pid status` to
+RUN_DIR/failure-of-<its pid> (atomically, through runtime/disk_cache.py: lazygrad is imported
+only then), which the launcher reads when mpiexec has ended the job (run.py). The rank
 names itself: init_process_group writes its rank to RUN_DIR/rank-of-<its parent's pid>
 (`announce`; the launcher passes RUN_DIR to the ranks as LAZYGRAD_DIST_RUN_DIR). A rank that
 died before init_process_group is named by its pid only. Survivors that mpiexec stops after a
@@ -23,15 +24,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 
 
 def announce(run_dir: str, rank: int) -> None:
     """Called by init_process_group under the launcher: tell this rank's supervisor its rank."""
+    from lazygrad.runtime.disk_cache import atomic_write  # (the rank has lazygrad loaded)
     try:
-        with open(os.path.join(run_dir, f"rank-of-{os.getppid()}"), "w") as f:
-            f.write(str(rank))
+        atomic_write(os.path.join(run_dir, f"rank-of-{os.getppid()}"), str(rank), durable=False)
     except OSError:
         pass  # (naming a dead rank is a courtesy, never a reason to fail)
 
@@ -81,10 +83,11 @@ def main(argv: list[str]) -> int:
     status = proc.wait()
     if status != 0 and not forwarded:
         rank = _read(os.path.join(run_dir, f"rank-of-{os.getpid()}")) or "?"
-        try:
-            with open(os.path.join(run_dir, "failures"), "a") as f:
-                f.write(f"{rank} {proc.pid} {status}\n")
-        except OSError:
+        try:  # one file a failure, written whole (lazygrad is imported only on this path)
+            from lazygrad.runtime.disk_cache import atomic_write
+            atomic_write(os.path.join(run_dir, f"failure-of-{os.getpid()}"),
+                         f"{time.time_ns()} {rank} {proc.pid} {status}\n", durable=False)
+        except (OSError, ImportError):
             pass
     if status < 0:  # end as the rank did, so that mpiexec reports the same
         if -status not in (signal.SIGKILL, signal.SIGSTOP):

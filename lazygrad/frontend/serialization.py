@@ -214,6 +214,11 @@ def load(path: str | os.PathLike, device: str | None = None, *, map_location: st
     if hasattr(path, "read"):  # a file object (torch.load(f)): read from where it stands
         return _read_bytes(path.read(), getattr(path, "name", "<file object>"), device)
     path = os.fspath(path)
+    with open(path, "rb") as raw:  # Linux: the library opens the very file raw holds, whatever replaces it
+        held = f"/proc/self/fd/{raw.fileno()}"
+        if os.path.exists(held):
+            with _reading(path), safe_open(held, framework="numpy", backend="pread") as f:
+                return _read(f, raw, path, device)
     for _ in range(_TRIES):
         # the file is opened twice (by us for the header, by the library for the tensors): both
         # must be the one file, not one before and one after another process's save renamed
