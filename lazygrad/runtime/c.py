@@ -14,6 +14,7 @@ never see a half-written library.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import functools
@@ -32,7 +33,7 @@ from lazygrad.codegen.pipeline import loop_passes_for
 from lazygrad.codegen.render_c import render_c
 from lazygrad.config import memo, settings
 from lazygrad.errors import CompileError
-from lazygrad.runtime import cache_entry
+from lazygrad.runtime import cache_entry, threads
 from lazygrad.runtime.device import PROGRAMS, Device
 from lazygrad.runtime.disk_cache import cpu_tag
 from lazygrad.runtime.free_list import FreeList
@@ -206,6 +207,7 @@ class CProgram:
 
     def __init__(self, name: str, lib_path: str, address_of=None):
         self.name = name
+        threads.keep_openmp_loaded()  # (kernel libraries are closed when dropped; OpenMP stays)
         try:
             self.lib = ctypes.CDLL(lib_path)
         except OSError as e:
@@ -214,6 +216,16 @@ class CProgram:
         self.fn.restype = None
         self._address_of = address_of or _ctypes_address
         self._arity = -1
+
+    def __del__(self):
+        """Close the library when the program is dropped: a process that loads every kernel
+        it ever ran, never closing one, runs out of memory maps (65530 on Linux, about 5 a
+        library): the whole test suite in one worker did."""
+        lib = self.__dict__.pop("lib", None)
+        self.fn = None
+        if lib is not None and _dlclose is not None:
+            with contextlib.suppress(Exception):  # (at interpreter exit the module may be half gone)
+                _dlclose(lib._handle)
 
     def __call__(self, *handles, timing: bool = False) -> float | None:
         if len(handles) != self._arity:  # every argument is a pointer: ctypes passes ints as such
@@ -227,6 +239,18 @@ class CProgram:
         start = time.perf_counter()
         self.fn(*args)
         return time.perf_counter() - start
+
+
+def _libdl_close():
+    try:
+        close = ctypes.CDLL(None).dlclose
+    except (OSError, AttributeError):
+        return None
+    close.argtypes = [ctypes.c_void_p]
+    return close
+
+
+_dlclose = _libdl_close()
 
 
 def _ctypes_address(handle: np.ndarray) -> int:

@@ -54,7 +54,8 @@ SOURCES = register_cache(
     "IR text, name, device render key, lane profile and lazygrad's code generator",
     "in memory: while the Kernel IR lives; on disk: unbounded", _clear_sources,
     size=lambda: sum(len(d._sources) for d in list(_DEVICES)))
-MAX_PROGRAMS = 8192  # a device's programs in memory (by source, and by Loop IR kernel), then cleared
+MAX_PROGRAMS = 2048  # a device's programs in memory (by source, and by Loop IR kernel), then cleared
+# (a loaded C library takes about 5 of the process's 65530 memory maps: two C devices' tables of 2048 each fit)
 PROGRAMS = register_cache(
     "programs", "compiled programs, in memory by (name, source) and on disk (c) by a hash of source, "
     "compiler, flags and CPU", f"in memory: {MAX_PROGRAMS} a device, then cleared; on disk: unbounded",

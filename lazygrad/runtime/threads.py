@@ -9,6 +9,7 @@ thread anyway. OpenCL devices choose their own threads.
 from __future__ import annotations
 
 import ctypes
+import os
 
 _LIBRARIES = ("libgomp.so.1", "libomp.so", "libomp.so.5", "libiomp5.so", "libgomp.1.dylib", "libomp.dylib")
 _openmp = None
@@ -22,11 +23,17 @@ def _library():
         _tried = True
         for name in _LIBRARIES:
             try:
-                _openmp = ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
+                _openmp = ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL | getattr(os, "RTLD_NODELETE", 0))
                 break
             except OSError:
                 continue
     return _openmp
+
+
+def keep_openmp_loaded() -> None:
+    """Load the OpenMP library for good (RTLD_NODELETE): the c device closes kernel libraries
+    it drops, and OpenMP's idle threads must outlive the last one that used them."""
+    _library()
 
 
 def set_num_threads(n) -> None:
