@@ -120,9 +120,26 @@ def test_an_uncaught_exception_on_one_rank_ends_the_job_at_once_naming_the_rank(
     start = time.monotonic()
     out = launch(2, "dead_rank.py", "raise", timeout=60)
     assert out.returncode != 0 and time.monotonic() - start < 20  # not the 2 s timeout: at once
-    assert "ValueError: a bug on rank 1" in out.stderr
-    assert "lazygrad.distributed: rank 1 of 2 failed (ValueError); aborting the MPI job" in out.stderr
+    first = out.stderr[out.stderr.index("lazygrad.distributed.run: the first failure, on rank 1:\n"):]
+    assert "ValueError: a bug on rank 1" in first, out.stderr
+    assert "lazygrad.distributed: rank 1 of 2 failed (ValueError); aborting the MPI job" in first
     assert "DistBackendError" not in out.stderr
+
+
+@needs_mpi
+def test_the_launcher_prints_a_ranks_traceback_even_when_its_own_output_is_lost(tmp_path):
+    """What a rank prints as it aborts the job may never reach the terminal (mpiexec tears its
+    output forwarding down): here the rank's stderr goes nowhere, and the launcher still says."""
+    script = tmp_path / "silent.py"
+    script.write_text("import os, sys\nimport lazygrad.distributed as dist\ndist.init_process_group()\n"
+                      "sys.stderr = open(os.devnull, 'w')\n"
+                      "def deep():\n    raise KeyError('only the launcher tells')\n"
+                      "if dist.get_rank() == 1:\n    deep()\ndist.barrier()\n")
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "lazygrad.distributed.run: the first failure, on rank 1:\nTraceback (most recent call last):" in out.stderr
+    assert re.search(r'silent.py", line 6, in deep\n.*\nKeyError: .only the launcher tells.', out.stderr), out.stderr
 
 
 @needs_mpi
@@ -154,8 +171,10 @@ def test_mismatched_shapes_raise_in_debug_mode(tmp_path):
     cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
     out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60, env={**os.environ, **env})
     assert out.returncode != 0
-    assert "Detected mismatch between collectives" in out.stderr and "but rank 1: all_reduce(SUM) (((4,), 'float32'),)" \
-        in out.stderr
+    # (mpiexec may cut what the ranks print as the job aborts: the launcher prints the first failure again)
+    first = out.stderr[out.stderr.index("lazygrad.distributed.run: the first failure, on rank "):]
+    assert "Detected mismatch between collectives" in first and "but rank 1: all_reduce(SUM) (((4,), 'float32'),)" \
+        in first, out.stderr
 
 
 @needs_mpi

@@ -13,11 +13,12 @@ from __future__ import annotations
 import importlib.util
 import sys
 from datetime import timedelta
+from traceback import format_exception
 from enum import Enum
 from typing import ClassVar
 
 from lazygrad.config import settings
-from lazygrad.distributed.supervise import announce
+from lazygrad.distributed.supervise import announce, record_error
 
 
 class ReduceOp(Enum):
@@ -167,9 +168,13 @@ def _abort_on_uncaught(kind, value, traceback) -> None:
     collective, until the timeout (30 minutes by default)."""
     (_World.excepthook or sys.__excepthook__)(kind, value, traceback)
     MPI = _mpi()
-    sys.stderr.write(f"lazygrad.distributed: rank {MPI.COMM_WORLD.Get_rank()} of {MPI.COMM_WORLD.Get_size()} "
-                     f"failed ({kind.__name__}); aborting the MPI job so that the other ranks stop too\n")
+    rank = MPI.COMM_WORLD.Get_rank()
+    said = (f"lazygrad.distributed: rank {rank} of {MPI.COMM_WORLD.Get_size()} failed ({kind.__name__}); "
+            "aborting the MPI job so that the other ranks stop too\n")
+    sys.stderr.write(said)
     sys.stderr.flush()
+    if settings.dist_run_dir.strip():  # under the launcher: it prints this again after the job ends
+        record_error(settings.dist_run_dir, rank, "".join(format_exception(kind, value, traceback)) + said)
     MPI.COMM_WORLD.Abort(1)
 
 

@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         code = subprocess.call(command(sys.argv[1:] if argv is None else argv, run_dir),
                                env=environment(LAZYGRAD_DIST_RUN_DIR=run_dir))
         failures = [f.read_text().split() for f in Path(run_dir).glob("failure-of-*")]  # time rank pid status
+        errors = [f.read_text() for f in Path(run_dir).glob("error-of-*")]  # time rank, then a traceback
+    _print_first_error(errors)
     failures = sorted((f for f in failures if len(f) == 4), key=lambda f: int(f[0]))
     if not failures:
         return code
@@ -69,6 +71,21 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr.write(f"lazygrad.distributed.run: {who} (pid {pid}) {how(status)}"
                      + (f"; {more} more rank(s) failed after it" if more else "") + "\n")
     return status if status > 0 else 128 - status
+
+
+def _print_first_error(errors: list[str]) -> None:
+    """The traceback of the rank that raised first, whole: mpiexec may have cut what the rank
+    printed when the job was aborted (torchrun's "Root Cause" summary)."""
+    parsed = []
+    for text in errors:
+        head, _, body = text.partition("\n")
+        fields = head.split()
+        if len(fields) == 2 and fields[0].isdigit():
+            parsed.append((int(fields[0]), fields[1], body))
+    if parsed:
+        _, rank, body = min(parsed)
+        more = f" ({len(parsed) - 1} more rank(s) raised too)" if len(parsed) > 1 else ""
+        sys.stderr.write(f"lazygrad.distributed.run: the first failure, on rank {rank}{more}:\n{body}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ RUN_DIR/failure-of-<its pid> (atomically, through runtime/disk_cache.py: lazygra
 only then), which the launcher reads when mpiexec has ended the job (run.py). The rank
 names itself: init_process_group writes its rank to RUN_DIR/rank-of-<its parent's pid>
 (`announce`; the launcher passes RUN_DIR to the ranks as LAZYGRAD_DIST_RUN_DIR). A rank that
-died before init_process_group is named by its pid only. Survivors that mpiexec stops after a
+died before init_process_group is named by its pid only. A rank that raises records its
+traceback in RUN_DIR/error-of-<its parent's pid> before it aborts the job (`record_error`, as
+torchrun's error files): mpiexec's output forwarding may lose what a rank printed just before
+the abort, so the launcher prints the first failure's traceback again, whole. Survivors that mpiexec stops after a
 failure are not failures (mpiexec kills their supervisors, and on Linux a rank dies with its
 supervisor: PR_SET_PDEATHSIG, so that none is left behind).
 
@@ -36,6 +39,17 @@ def announce(run_dir: str, rank: int) -> None:
         atomic_write(os.path.join(run_dir, f"rank-of-{os.getppid()}"), str(rank), durable=False)
     except OSError:
         pass  # (naming a dead rank is a courtesy, never a reason to fail)
+
+
+def record_error(run_dir: str, rank: int, text: str) -> None:
+    """Called by a rank's uncaught-exception hook under the launcher, before it aborts the job:
+    `time rank` on the first line, then the traceback, for the launcher to print whole."""
+    from lazygrad.runtime.disk_cache import atomic_write  # (the rank has lazygrad loaded)
+    try:
+        atomic_write(os.path.join(run_dir, f"error-of-{os.getppid()}"), f"{time.time_ns()} {rank}\n{text}",
+                     durable=False)
+    except OSError:
+        pass  # (as announce: a courtesy)
 
 
 def how(status: int) -> str:
