@@ -13,8 +13,8 @@ from __future__ import annotations
 import importlib.util
 import sys
 from datetime import timedelta
-from traceback import format_exception
 from enum import Enum
+from traceback import format_exception
 from typing import ClassVar
 
 from lazygrad.config import settings
