@@ -345,6 +345,8 @@ def test_build_error_shows_numbered_source_and_log(cl_device):
 
 def test_binaries_are_cached_on_disk(cl_device, tmp_path, monkeypatch, override):
     override(cache=str(tmp_path))
+    for switch in opencl.DRIVERS_WITH_A_KERNEL_CACHE.values():  # (as on a driver without a cache of its own)
+        monkeypatch.setenv(switch, "0")
     source = ("// lazygrad launch: global=4 local=4\n"
               "__kernel void twice(__global float* p0, __global const float* p1) {\n"
               "  p0[get_global_id(0)] = 2.0f * p1[get_global_id(0)];\n}\n")
@@ -368,6 +370,30 @@ def test_binaries_are_cached_on_disk(cl_device, tmp_path, monkeypatch, override)
     seconds = opencl.CLProgram("twice", binary)(out_buf, src_buf, timing=True)
     assert seconds is not None and seconds >= 0
     assert alloc.copyout(out_buf, 16).view(np.float32).tolist() == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_a_driver_that_caches_kernels_itself_is_not_asked_for_binaries(cl_device, tmp_path, monkeypatch,
+                                                                        override):
+    """PoCL compiles a kernel at its first launch, and again for BINARIES: lazygrad keeps no
+    binary where the driver has its own cache, and asks for none."""
+    override(cache=str(tmp_path))
+    ctx = opencl.context()
+    monkeypatch.setitem(opencl.DRIVERS_WITH_A_KERNEL_CACHE, ctx.device.platform.name, "LG_TEST_DRIVER_CACHE")
+    monkeypatch.setenv("LG_TEST_DRIVER_CACHE", "1")
+    asked = []
+    real = ctx.cl.Program.get_info
+    monkeypatch.setattr(ctx.cl.Program, "get_info", lambda self, what: asked.append(what) or real(self, what))
+    source = ("// lazygrad launch: global=4 local=4\n"
+              "__kernel void thrice(__global float* p0) {\n  p0[get_global_id(0)] = 3.0f;\n}\n")
+    binary = opencl.compile_opencl(source, "thrice")
+    assert ctx.cl.program_info.BINARIES not in asked
+    assert not (tmp_path / "opencl").exists() or not os.listdir(tmp_path / "opencl")
+    out = cl_device.allocator.alloc(16)
+    opencl.CLProgram("thrice", binary)(out)
+    assert cl_device.allocator.copyout(out, 16).view(np.float32).tolist() == [3.0] * 4
+    monkeypatch.setenv("LG_TEST_DRIVER_CACHE", "0")  # its cache switched off: lazygrad keeps the binary
+    opencl.compile_opencl(source, "thrice")
+    assert [f for f in os.listdir(tmp_path / "opencl") if f.startswith("thrice-")]
 
 
 def test_out_of_memory_is_a_device_error_and_keeps_other_tensors(cl_device):

@@ -12,13 +12,19 @@ kernels can be checked on a machine without a GPU.
 
 Binaries are cached on disk (program BINARIES), keyed by the source (which carries the
 launch geometry), the platform, the device and its driver version; checked before the driver
-sees them and kept under a size cap (runtime/cache_entry.py), as the `c` runtime's are.
+sees them and kept under a size cap (runtime/cache_entry.py), as the `c` runtime's are --
+except on a driver that caches compiled kernels itself (DRIVERS_WITH_A_KERNEL_CACHE): PoCL
+compiles a kernel lazily, at its first launch, and asking it for BINARIES compiles every
+kernel of the program a second time (about 100 ms a kernel on a 2-core Xeon, doubling the
+cost of a cold start), while its own cache (~/.cache/pocl/kcache) already makes the next
+process's build and first launch take milliseconds.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 import hashlib
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +44,10 @@ from lazygrad.runtime.free_list import FreeList
 
 ENV_SELECT = "LAZYGRAD_OPENCL"  # (config.settings.opencl: named in messages)
 ENV_AS = "LAZYGRAD_OPENCL_AS"  # (config.settings.opencl_as)
+
+# platform name substring -> the environment variable that switches the driver's own kernel
+# cache off ("0"); on these drivers lazygrad keeps no binaries of its own
+DRIVERS_WITH_A_KERNEL_CACHE = {"Portable Computing Language": "POCL_KERNEL_CACHE"}
 
 
 # ---- choosing a platform and device -----------------------------------------------------------
@@ -297,10 +307,19 @@ def _cache_key(ctx: CLContext, source: str) -> str:
     return hashlib.sha256("\0".join(ident).encode()).hexdigest()[:24]
 
 
+def driver_caches_kernels(ctx: CLContext) -> bool:
+    """Whether the driver keeps compiled kernels across processes itself (and its cache is on)."""
+    platform = ctx.device.platform.name
+    return any(name in platform and os.environ.get(switch, "1").strip() != "0"
+               for name, switch in DRIVERS_WITH_A_KERNEL_CACHE.items())
+
+
 def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
     """A built program for source; the binary comes from the disk cache when it is there."""
     ctx = context()
     cl = ctx.cl
+    if driver_caches_kernels(ctx):
+        return CLBinary(_build_source(ctx, source, name), source)
     key = _cache_key(ctx, source)
     hit = cache_entry.load(f"{name}-{key}.bin", key, "OpenCL binary", "opencl") if PROGRAMS.enabled else None
     if hit is not None:
@@ -309,12 +328,7 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
             return CLBinary(prg, source)
         except Exception:  # noqa: BLE001, S110  a binary this driver refuses: rebuild from source below
             pass
-    try:
-        prg = cl.Program(ctx.context, source).build(options=build_options(ctx))
-    except cl.Error as e:
-        raise CompileError(f"the OpenCL compiler of {ctx.label} failed on kernel {name}:\n"
-                           f"--- build log ---\n{_build_log(e)}\n--- source ---\n{_numbered(source)}"
-                           ) from None
+    prg = _build_source(ctx, source, name)
     binary = prg.get_info(cl.program_info.BINARIES)[0]
     try:  # durable: the driver loads a cached binary as it is
         if binary:
@@ -322,6 +336,16 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
     except OSError:
         pass  # (nor a temporary folder: the program is built, only not kept)
     return CLBinary(prg, source)
+
+
+def _build_source(ctx: CLContext, source: str, name: str):
+    cl = ctx.cl
+    try:
+        return cl.Program(ctx.context, source).build(options=build_options(ctx))
+    except cl.Error as e:
+        raise CompileError(f"the OpenCL compiler of {ctx.label} failed on kernel {name}:\n"
+                           f"--- build log ---\n{_build_log(e)}\n--- source ---\n{_numbered(source)}"
+                           ) from None
 
 
 def _build_log(error: Exception) -> str:
