@@ -1,4 +1,5 @@
 """Lowering choices (register lanes, CSE) must never change results."""
+import math
 import numpy as np
 import pytest
 
@@ -328,3 +329,35 @@ def test_a_select_over_flipped_reads_is_right_on_every_device(device):
     bn, fn = zn == 0, zn == 1
     rc = lambda v: np.flip(np.cumsum(np.flip(v, 1), 1), 1)
     np.testing.assert_array_equal(got, np.where(bn, rc(g) * np.where(bn, a, 1.0), rc(np.where(fn, 1.0, a))))
+
+
+def test_a_tile_with_a_costly_epilogue_gets_fewer_lanes_and_stays_right(device, rng):
+    """Every lane repeats the kernel's arithmetic in its source: a matmul tile whose epilogue
+    is long (here a sin/exp chain; in the digits CNN a recomputed dropout mask) once gave 1.3 MB
+    of C and a 16 s compile. Lanes x ops stay within UNROLL_BUDGET, and the values are right."""
+    from lazygrad.codegen import heuristics as h
+    a, b = _normal(rng, (64, 32)), _normal(rng, (32, 128))
+    out = lg.Tensor(a, device=device) @ lg.Tensor(b, device=device)
+    expected = a.astype(np.float64) @ b
+    for _ in range(4):
+        out = (out.sin() * 0.5 + out.exp().clamp(max=2.0)).tanh()
+        expected = np.tanh(np.sin(expected) * 0.5 + np.minimum(np.exp(expected), 2.0))
+    k = next(k for k in out.schedule() if k.ast is not None and any(
+        n.op in lg.ir.ops.REDUCE for n in lg.ir.node.toposort([k.ast])))
+    ops = sum(1 for n in lg.ir.node.toposort([k.ast]) if n.op in lg.ir.ops.ALU)
+    ups = choose_upcasts(k.ast)
+    assert ops > 60 and math.prod(ups.values()) * ops <= h.UNROLL_BUDGET
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("upcasts, ops, kept", [
+    ({1: 16, 0: 16}, 2, {1: 16, 0: 16}),  # a matmul's tile: 512 ops
+    ({1: 16, 0: 16}, 130, {1: 16}),  # the rows go first, then the vector halves
+    ({1: 16, 0: 16}, 600, {1: 4}),
+    ({1: 256}, 40, {1: 64}),  # a column sum's strip
+    ({1: 16}, 5000, {}),
+])
+def test_lanes_halve_rows_first_until_within_the_budget(upcasts, ops, kept):
+    from lazygrad.codegen.heuristics import UNROLL_BUDGET, within_budget
+    assert UNROLL_BUDGET == 4096
+    assert within_budget(upcasts, ops) == kept

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from lazygrad.config import cpu
 from lazygrad.ir.node import Node, toposort
-from lazygrad.ir.ops import REDUCE, Op
+from lazygrad.ir.ops import ALU, REDUCE, Op
 from lazygrad.ir.view import effective_strides
 
 VECTOR_LANES = 16
@@ -31,6 +31,10 @@ MIN_STRIPS = 2 * (os.cpu_count() or 1)  # strips left for the parallel outer loo
 # ms, conv2d 2.9 -> 2.35 ms; 32 rows spill. A dim that 16 does not divide takes 8 rows.
 REUSE_LANES = 16 if cpu().has("avx512f") else 4
 MIN_REDUCE = 8
+# Each lane repeats the kernel's arithmetic in the source: a 16x16 tile of a weight gradient
+# whose epilogue recomputes a dropout mask (130 ops) was 1.3 MB of C that gcc took 16 s to
+# compile. Lanes x fused ops stay under this (a matmul tile: 256 x 2-5 ops).
+UNROLL_BUDGET = 4096
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,24 @@ def _reduce_dim_of_output(ast: Node, reduce: Node) -> dict[int, int] | None:
 
 
 def choose_upcasts(ast: Node) -> dict[int, int]:
-    profile = lane_profile(ast.device)
     nodes = toposort([ast])
+    return within_budget(_choose_upcasts(ast, nodes), sum(1 for n in nodes if n.op in ALU))
+
+
+def within_budget(upcasts: dict[int, int], ops: int) -> dict[int, int]:
+    """Fewer lanes while lanes x ops passes UNROLL_BUDGET: the reuse rows (the second dim)
+    halve first, then the vector; a dim left with fewer than 4 lanes has none."""
+    upcasts = dict(upcasts)
+    while upcasts and math.prod(upcasts.values()) * max(ops, 1) > UNROLL_BUDGET:
+        dim = list(upcasts)[-1]
+        upcasts[dim] //= 2
+        if upcasts[dim] < 4:
+            del upcasts[dim]
+    return upcasts
+
+
+def _choose_upcasts(ast: Node, nodes: list[Node]) -> dict[int, int]:
+    profile = lane_profile(ast.device)
     reduces = [n for n in nodes if n.op in REDUCE]
     if not reduces and profile.transpose:
         return _transpose_lanes(ast, nodes)
