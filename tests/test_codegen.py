@@ -1,5 +1,6 @@
 """Lowering choices (register lanes, CSE) must never change results."""
 import math
+
 import numpy as np
 import pytest
 
@@ -77,8 +78,8 @@ def test_any_upcast_gives_the_same_numbers(rng, upcasts):
     for dev in ("c", "python"):
         device = get_device(dev)
         prog, _ = device.get_program(lower(k.ast, k.name, upcasts))
-        from lazygrad.runtime.buffer import Buffer
         from lazygrad.dtypes import float32
+        from lazygrad.runtime.buffer import Buffer
         out = Buffer(dev, 48, float32)
         inp = Buffer(dev, a.size, float32).copyin(a)
         prog(out.handle, inp.handle)
