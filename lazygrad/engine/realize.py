@@ -248,7 +248,7 @@ def _prepare(schedule: Schedule) -> None:
             by_device.setdefault(k.target.device, []).append(k)
     for name, ks in by_device.items():
         device = get_device(name)
-        if device.compile_threads > 1 and len(ks) > 1:
+        if (device.compile_threads > 1 or device.compile_together is not None) and len(ks) > 1:
             try:
                 device.prepare_sources([(k.name, device.source_for(k.ast, k.name)[0]) for k in ks])
             except LazygradError:

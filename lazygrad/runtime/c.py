@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import errno
 import functools
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import struct
@@ -159,9 +161,12 @@ def _numbered(source: str) -> str:
 _DISK_FULL = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT))
 
 
-def compile_c(source: str, name: str = "kernel", flags: tuple[str, ...] | None = None) -> str:
-    """Path of a shared library built from source (from the disk cache when it is there).
-    `flags` replaces lazygrad's own compiler flags (a backend with other conventions)."""
+def _key(source: str, cc: tuple[str, ...], flags: tuple[str, ...]) -> str:
+    ident = [cache_entry.FORMAT, source, *cc, *flags, cpu_tag()]
+    return hashlib.sha256("\0".join(ident).encode()).hexdigest()[:24]
+
+
+def _checked_flags(flags: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     cc = compiler_command()
     if not cc:
         raise CompileError(_missing())
@@ -169,35 +174,101 @@ def compile_c(source: str, name: str = "kernel", flags: tuple[str, ...] | None =
         flags, problem = probe()
         if problem:
             raise CompileError(problem)
-    flags = tuple(flags)
-    ident = [cache_entry.FORMAT, source, *cc, *flags, cpu_tag()]
-    key = hashlib.sha256("\0".join(ident).encode()).hexdigest()[:24]
+    return cc, tuple(flags)
+
+
+def _run_compiler(cc: tuple[str, ...], flags: tuple[str, ...], source: str, name: str, tmp: str) -> bytes:
+    """The library cc builds from source, checked to be one (CompileError with the compiler's
+    words and the numbered source when not)."""
+    try:
+        proc = subprocess.run([*cc, *flags, "-x", "c", "-", "-o", tmp], input=source.encode(),
+                              capture_output=True, check=False)
+    except OSError as e:
+        raise CompileError(f"the C compiler {shlex.join(cc)} could not be run: {e}") from None
+    said = (proc.stderr + proc.stdout).decode(errors="replace")
+    if proc.returncode != 0:
+        if any(m in said for m in _DISK_FULL):
+            raise OSError(errno.ENOSPC, said.strip())
+        raise CompileError(f"the C compiler {shlex.join(cc)} failed on kernel {name}:\n{said}\n"
+                           f"--- source ---\n{_numbered(source)}")
+    with open(tmp, "rb") as f:
+        data = f.read()
+    why = not_loadable(data)
+    if why:
+        raise CompileError(f"the C compiler {shlex.join(cc)} wrote no loadable library for kernel "
+                           f"{name}: {why}; it said:\n{said.strip() or '(nothing)'}")
+    return data
+
+
+def compile_c(source: str, name: str = "kernel", flags: tuple[str, ...] | None = None) -> str:
+    """Path of a shared library built from source (from the disk cache when it is there).
+    `flags` replaces lazygrad's own compiler flags (a backend with other conventions)."""
+    cc, flags = _checked_flags(flags)
+    key = _key(source, cc, flags)
     filename = f"{name}-{key}.so"
     if PROGRAMS.enabled:  # (off: built again, replacing the file)
         path = cache_entry.find(filename, key, KIND)
         if path is not None:
             return path
+    return cache_entry.build(filename, key, KIND, lambda tmp: _run_compiler(cc, flags, source, name, tmp))
 
-    def make(tmp: str) -> bytes:
-        try:
-            proc = subprocess.run([*cc, *flags, "-x", "c", "-", "-o", tmp], input=source.encode(),
-                                  capture_output=True, check=False)
-        except OSError as e:
-            raise CompileError(f"the C compiler {shlex.join(cc)} could not be run: {e}") from None
-        said = (proc.stderr + proc.stdout).decode(errors="replace")
-        if proc.returncode != 0:
-            if any(m in said for m in _DISK_FULL):
-                raise OSError(errno.ENOSPC, said.strip())
-            raise CompileError(f"the C compiler {shlex.join(cc)} failed on kernel {name}:\n{said}\n"
-                               f"--- source ---\n{_numbered(source)}")
-        with open(tmp, "rb") as f:
-            data = f.read()
-        why = not_loadable(data)
-        if why:
-            raise CompileError(f"the C compiler {shlex.join(cc)} wrote no loadable library for kernel "
-                               f"{name}: {why}; it said:\n{said.strip() or '(nothing)'}")
-        return data
-    return cache_entry.build(filename, key, KIND, make)
+
+@dataclasses.dataclass(frozen=True)
+class Symbol:
+    """A kernel compiled together with others into one library: its path and the name its
+    function has there."""
+    path: str
+    name: str
+
+
+COMBINED_FORMAT = "lgk-prefix-1"  # how combined_source names things: part of a combined library's key
+
+# a name the renderer defines at the top level of a kernel's source: its helpers, its kernel
+_DEFINED = re.compile(r"^(?:__attribute__\(\(.*?\)\)\s+)?(?:static inline|void)\s[^(=;]*?\b(\w+)\(", re.MULTILINE)
+
+
+def combined_source(named: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    """One translation unit of several kernels as render_c writes them, and the name each
+    kernel's function has in it. Each source keeps its own helpers: every name it defines at
+    the top level is renamed with a prefix of its own (#define before it, #undef after), so
+    two kernels of one name, or two copies of one helper, never meet. (Identical typedefs may
+    repeat in C11; the headers guard themselves.)"""
+    parts, symbols = [], []
+    for i, (name, source) in enumerate(named):
+        names = list(dict.fromkeys(_DEFINED.findall(source)))
+        if name not in names:
+            raise CompileError(f"kernel {name}'s source does not define it where the combiner looks")
+        parts += [f"#define {n} lgk{i}_{n}" for n in names]
+        parts += [source.rstrip("\n")]
+        parts += [f"#undef {n}" for n in names]
+        symbols.append(f"lgk{i}_{name}")
+    return "\n".join(parts) + "\n", symbols
+
+
+def compile_c_together(named: list[tuple[str, str]]) -> list[Symbol | str]:
+    """The kernels of a schedule in one compiler run (a compiler process costs 50-100 ms before
+    it reads a line; a small kernel compiles in 10): a kernel already in the disk cache on its
+    own is taken from there, the rest become one library, cached under the key of them all."""
+    cc, flags = _checked_flags(None)
+    keys = [_key(source, cc, flags) for _, source in named]
+    found: list[Symbol | str | None] = [None] * len(named)
+    if PROGRAMS.enabled:
+        for i, ((name, _), key) in enumerate(zip(named, keys)):
+            found[i] = cache_entry.find(f"{name}-{key}.so", key, KIND)
+    todo = [i for i, f in enumerate(found) if f is None]
+    if len(todo) == 1:
+        found[todo[0]] = compile_c(named[todo[0]][1], named[todo[0]][0])
+    elif todo:
+        source, symbols = combined_source([named[i] for i in todo])
+        key = hashlib.sha256("\0".join([COMBINED_FORMAT, *(keys[i] for i in todo)]).encode()).hexdigest()[:24]
+        filename = f"together-{key}.so"
+        path = cache_entry.find(filename, key, KIND) if PROGRAMS.enabled else None
+        if path is None:
+            what = f"{named[todo[0]][0]} and {len(todo) - 1} more"
+            path = cache_entry.build(filename, key, KIND, lambda tmp: _run_compiler(cc, flags, source, what, tmp))
+        for i, symbol in zip(todo, symbols):
+            found[i] = Symbol(path, symbol)
+    return found
 
 
 class CProgram:
@@ -205,14 +276,18 @@ class CProgram:
     once, when its memory is allocated (`address_of`): numpy's `.ctypes.data` costs about 1.6 us
     a read, and every launch passes every buffer."""
 
-    def __init__(self, name: str, lib_path: str, address_of=None):
+    def __init__(self, name: str, lib_path: str | Symbol, address_of=None):
         self.name = name
+        path, symbol = (lib_path.path, lib_path.name) if isinstance(lib_path, Symbol) else (lib_path, name)
         threads.keep_openmp_loaded()  # (kernel libraries are closed when dropped; OpenMP stays)
         try:
-            self.lib = ctypes.CDLL(lib_path)
+            self.lib = ctypes.CDLL(path)
         except OSError as e:
             raise CompileError(f"the compiled kernel {name} could not be loaded: {e}") from None
-        self.fn = getattr(self.lib, name)
+        try:
+            self.fn = getattr(self.lib, symbol)
+        except AttributeError:
+            raise CompileError(f"the compiled library {path} has no function {symbol} (kernel {name})") from None
         self.fn.restype = None
         self._address_of = address_of or _ctypes_address
         self._arity = -1
@@ -309,4 +384,5 @@ def check() -> tuple[bool, str]:
 def make_device() -> Device:
     allocator = HostAllocator()
     return Device("c", allocator, render_c, compile_c, functools.partial(CProgram, address_of=allocator.address_of), check,
-                  compile_threads=os.cpu_count() or 1, render_key=cpu_tag, loop_passes=loop_passes_for("c"))
+                  compile_threads=os.cpu_count() or 1, render_key=cpu_tag, loop_passes=loop_passes_for("c"),
+                  compile_together=compile_c_together)

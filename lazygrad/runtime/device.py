@@ -83,6 +83,9 @@ class Device:
     program: Callable[[str, Any], Program]
     check: Callable[[], tuple[bool, str]] = lambda: (True, "")
     compile_threads: int = 1  # >1: compile a schedule's new kernels concurrently (see prepare)
+    # [(name, source)] -> a binary for each, from one compiler run (see prepare_sources); None:
+    # the compiler runs once a kernel
+    compile_together: Callable[[list[tuple[str, str]]], list] | None = None
     launch_options: Callable[[LoopKernel], list[dict]] = lambda kernel: []
     # what, besides the Loop IR, the renderer's output depends on (OpenCL device traits); None:
     # rendered sources are not kept on disk (see runtime/source_cache.py)
@@ -97,6 +100,7 @@ class Device:
 
     def __post_init__(self) -> None:
         self._own_renderer = self.renderer
+        self._own_compiler = self.compiler
         _DEVICES.add(self)
 
     __hash__ = object.__hash__  # (a dataclass with eq: devices are kept in a WeakSet by identity)
@@ -166,23 +170,33 @@ class Device:
         return prog
 
     def prepare_sources(self, named: list[tuple[str, str]]) -> None:
-        """Compile several (name, source) pairs not compiled yet at once, when the compiler is
-        an outside process. Errors surface later, from program_for."""
+        """Compile several (name, source) pairs not compiled yet at once: in one compiler run
+        per thread where the device can (compile_together, for its own renderer and compiler),
+        else one run a kernel, compile_threads at a time. Errors surface later, from
+        program_for (a group that fails is compiled again a kernel at a time there)."""
         todo = list(dict.fromkeys(item for item in named if item not in self._programs))
-        if self.compile_threads <= 1 or len(todo) <= 1:
+        together = (self.compile_together is not None and self.renderer == self._own_renderer
+                    and self.compiler == self._own_compiler)
+        if len(todo) <= 1 or (self.compile_threads <= 1 and not together):
             return
         from concurrent.futures import ThreadPoolExecutor
+        if together:  # contiguous groups: the same schedule gives the same groups (and cache keys)
+            count = max(1, min(self.compile_threads, len(todo) // 2))
+            size = -(-len(todo) // count)
+            groups = [todo[i:i + size] for i in range(0, len(todo), size)]
+        else:
+            groups = [[item] for item in todo]
 
-        def build(item):
-            (name, source) = item
+        def build(group):
             try:
-                return item, self.compiler(source, name)
-            except Exception:
-                return item, None
-        with ThreadPoolExecutor(self.compile_threads) as pool:
-            for (name, source), binary in pool.map(build, todo):
-                if binary is not None:
-                    self._keep((name, source), self.program(name, binary))
+                binaries = self.compile_together(group) if together else [self.compiler(group[0][1], group[0][0])]
+                return [(item, self.program(item[0], b)) for item, b in zip(group, binaries)]
+            except Exception:  # noqa: BLE001  (program_for compiles it alone and says why)
+                return []
+        with ThreadPoolExecutor(max(1, min(self.compile_threads, len(groups)))) as pool:
+            for built in pool.map(build, groups):
+                for item, prog in built:
+                    self._keep(item, prog)
 
     def prepare(self, kernels: list[LoopKernel]) -> None:
         """Compile the Loop IR kernels not compiled yet, several at once when the compiler is
