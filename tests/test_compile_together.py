@@ -103,3 +103,14 @@ def test_a_library_without_the_function_is_a_compile_error(tmp_path):
     path = c_runtime.compile_c("void present(float* p0) { p0[0] = 1.0f; }\n", "present")
     with pytest.raises(CompileError, match="has no function absent"):
         c_runtime.CProgram("k", c_runtime.Symbol(path, "absent"))
+
+
+def test_groups_share_the_work_and_keep_the_schedule_order():
+    from lazygrad.runtime.device import balanced_groups
+    named = [(f"k{i}", "x" * size) for i, size in enumerate([900, 10, 10, 10, 500, 400, 10])]
+    groups = balanced_groups(named, 2)
+    assert sorted(item for g in groups for item in g) == sorted(named)
+    loads = sorted(sum(len(s) for _, s in g) for g in groups)
+    assert loads == [920, 920]
+    assert all(g == sorted(g, key=named.index) for g in groups)
+    assert balanced_groups(named, 2) == groups

@@ -73,6 +73,20 @@ class Program(Protocol):
     def __call__(self, *handles: Any, timing: bool = False) -> float | None: ...
 
 
+def balanced_groups(named: list[tuple[str, str]], count: int) -> list[list[tuple[str, str]]]:
+    """count groups of (name, source) pairs with about equal work, a source's length standing
+    for its compile time (longest first, each to the lightest group so far), each group in
+    the pairs' own order. Deterministic: the same schedule gives the same groups, and so the
+    same cache keys."""
+    groups: list[list[int]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for i in sorted(range(len(named)), key=lambda i: (-len(named[i][1]), i)):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(i)
+        loads[lightest] += len(named[i][1])
+    return [[named[i] for i in sorted(g)] for g in groups if g]
+
+
 @dataclass
 class Device:
     """A compiled-kernel runtime. `check()` says whether it works on this machine, and why not."""
@@ -180,10 +194,8 @@ class Device:
         if len(todo) <= 1 or (self.compile_threads <= 1 and not together):
             return
         from concurrent.futures import ThreadPoolExecutor
-        if together:  # contiguous groups: the same schedule gives the same groups (and cache keys)
-            count = max(1, min(self.compile_threads, len(todo) // 2))
-            size = -(-len(todo) // count)
-            groups = [todo[i:i + size] for i in range(0, len(todo), size)]
+        if together:
+            groups = balanced_groups(todo, max(1, min(self.compile_threads, len(todo) // 2)))
         else:
             groups = [[item] for item in todo]
 
