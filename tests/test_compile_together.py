@@ -1,6 +1,7 @@
 """The c device compiles a schedule's new kernels in one compiler run per thread (one
 translation unit, each kernel's names prefixed): fewer processes, the same programs."""
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -105,12 +106,41 @@ def test_a_library_without_the_function_is_a_compile_error(tmp_path):
         c_runtime.CProgram("k", c_runtime.Symbol(path, "absent"))
 
 
-def test_groups_share_the_work_and_keep_the_schedule_order():
-    from lazygrad.runtime.device import balanced_groups
-    named = [(f"k{i}", "x" * size) for i, size in enumerate([900, 10, 10, 10, 500, 400, 10])]
-    groups = balanced_groups(named, 2)
-    assert sorted(item for g in groups for item in g) == sorted(named)
-    loads = sorted(sum(len(s) for _, s in g) for g in groups)
-    assert loads == [920, 920]
-    assert all(g == sorted(g, key=named.index) for g in groups)
-    assert balanced_groups(named, 2) == groups
+def test_groups_close_at_their_size_in_the_schedules_order(monkeypatch):
+    from lazygrad.runtime import device as device_module
+    monkeypatch.setattr(device_module, "GROUP_CHARS", 1000)
+    monkeypatch.setattr(device_module, "GROUP_KERNELS", 3)
+    named = [(f"k{i}", "x" * size) for i, size in enumerate([900, 10, 200, 10, 10, 10, 10, 5])]
+    groups = list(device_module.source_groups(iter(named), True))
+    assert [[n for n, _ in g] for g in groups] == [["k0", "k1", "k2"], ["k3", "k4", "k5"], ["k6", "k7"]]
+    assert [len(g) for g in device_module.source_groups(iter(named), False)] == [1] * len(named)
+
+
+def test_a_group_compiles_while_the_next_is_rendered(monkeypatch):
+    """prepare_sources takes a generator: the first group is handed to the compiler before the
+    generator has made the last source."""
+    from lazygrad.runtime import device as device_module
+    monkeypatch.setattr(device_module, "GROUP_KERNELS", 2)
+    device = get_device("c")
+    events = []
+    real = device.compile_together
+
+    def together(group):
+        events.append(("compile", [n for n, _ in group]))
+        return real(group)
+    monkeypatch.setattr(device, "compile_together", together)
+
+    def rendered():
+        for i in range(4):
+            if i == 2:  # the first group should be compiling by now: wait for it (at most 10 s)
+                deadline = time.monotonic() + 10
+                while ("compile", ["g0", "g1"]) not in events and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            events.append(("render", f"g{i}"))
+            yield f"g{i}", f"void g{i}(float* p0) {{ p0[0] = {i}.0f; }}\n"
+    device.prepare_sources(rendered())
+    assert events.index(("compile", ["g0", "g1"])) < events.index(("render", "g2"))
+    for i in range(4):
+        value = np.zeros(1, np.float32)
+        device.program_for(f"g{i}", f"void g{i}(float* p0) {{ p0[0] = {i}.0f; }}\n")(value)
+        assert value[0] == i

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.lower import lower
@@ -239,7 +239,8 @@ def _print_kernel(k, loop_kernel, source: str, seconds: float, nbytes: int, leve
 
 
 def _prepare(schedule: Schedule) -> None:
-    """Let each device compile the schedule's new kernels together (in parallel for c)."""
+    """Let each device compile the schedule's new kernels together (in parallel for c), the
+    first ones while the rest are still rendered."""
     if len(schedule.kernels) <= 1 or beam_width():
         return  # nothing to overlap, or the search compiles its own variants
     by_device: dict[str, list] = {}
@@ -249,10 +250,17 @@ def _prepare(schedule: Schedule) -> None:
     for name, ks in by_device.items():
         device = get_device(name)
         if (device.compile_threads > 1 or device.compile_together is not None) and len(ks) > 1:
-            try:
-                device.prepare_sources([(k.name, device.source_for(k.ast, k.name)[0]) for k in ks])
-            except LazygradError:
-                pass  # reported with the user's line when the kernel runs
+            device.prepare_sources(_rendered(device, ks))
+
+
+def _rendered(device, kernels) -> Iterator[tuple[str, str]]:
+    """(name, source) of each kernel, rendered one by one; a kernel that fails to render is
+    left out (it is reported with the user's line when it runs)."""
+    for k in kernels:
+        try:
+            yield k.name, device.source_for(k.ast, k.name)[0]
+        except LazygradError:
+            continue
 
 
 def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
