@@ -13,7 +13,7 @@ import lazygrad as lg
 from lazygrad.codegen.lower import lower
 from lazygrad.codegen.render_opencl import DeviceTraits, OpenCLRenderer, launch_geometry
 from lazygrad.errors import CompileError, DeviceError, DTypeError
-from lazygrad.runtime import opencl
+from lazygrad.runtime import opencl, opencl_context
 from lazygrad.runtime.registry import get_device
 
 OK, WHY = opencl.check()
@@ -442,16 +442,16 @@ def test_a_device_that_cannot_build_is_skipped(cl_device, monkeypatch, override)
     'generic'"); the next candidate is used, and when none works the reasons are shown."""
     dev = opencl.context().device
     override(opencl=None)
-    monkeypatch.setattr(opencl, "candidate_devices", lambda *a: [dev, dev])
+    monkeypatch.setattr(opencl_context, "candidate_devices", lambda *a: [dev, dev])
     calls = []
 
     def probe(cl, d):
         calls.append(d)
         return "cannot build kernels: unknown target CPU 'generic'" if len(calls) == 1 else None
-    monkeypatch.setattr(opencl, "_probe", probe)
+    monkeypatch.setattr(opencl_context, "_probe", probe)
     assert opencl.context.__wrapped__().device.int_ptr == dev.int_ptr and len(calls) == 2
 
-    monkeypatch.setattr(opencl, "_probe", lambda cl, d: "cannot build kernels: broken")
+    monkeypatch.setattr(opencl_context, "_probe", lambda cl, d: "cannot build kernels: broken")
     with pytest.raises(DeviceError, match="no usable OpenCL device.*broken.*broken"):
         opencl.context.__wrapped__()
     override(opencl="0")  # a device the user named: no fallback
