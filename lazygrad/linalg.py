@@ -1,12 +1,17 @@
 """torch.linalg's basics: det, slogdet, inv, solve (Gaussian elimination with partial pivoting,
 for small matrices: frontend/tensor_solve.py), the norms (vector_norm, matrix_norm, norm), and
 products (matmul, multi_dot, matrix_power, vecdot, cross, diagonal), each with gradients from
-the ops they are written in."""
+the ops they are written in; and the factorizations (cholesky, qr, eigh, svd, lu) and what
+is built on them, computed by numpy's LAPACK in host steps with gradients written in lazygrad
+ops (frontend/linalg_host.py says why)."""
 from __future__ import annotations
 
 from functools import reduce
 
 from lazygrad import dtypes
+from lazygrad.errors import LinAlgError
+from lazygrad.frontend.linalg_factor import cholesky, cholesky_ex, eigh, eigvalsh, qr, svd, svdvals
+from lazygrad.frontend.linalg_triangular import solve_triangular
 from lazygrad.frontend.tensor_solve import _check_square, matrix_norm, norm, solve, vector_norm
 
 
@@ -89,5 +94,6 @@ def matrix_power(A, n: int):
     return A.clone() if result is A else result
 
 
-__all__ = ["cross", "det", "diagonal", "inv", "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm",
-           "slogdet", "solve", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+           "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm", "qr", "slogdet", "solve",
+           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
