@@ -10,9 +10,20 @@ from functools import reduce
 
 from lazygrad import dtypes
 from lazygrad.errors import LinAlgError
+from lazygrad.frontend.linalg_derived import (
+    cond,
+    lstsq,
+    matrix_exp,
+    matrix_norm,
+    matrix_rank,
+    norm,
+    pinv,
+    vander,
+)
 from lazygrad.frontend.linalg_factor import cholesky, cholesky_ex, eigh, eigvalsh, qr, svd, svdvals
+from lazygrad.frontend.linalg_lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from lazygrad.frontend.linalg_triangular import solve_triangular
-from lazygrad.frontend.tensor_solve import _check_square, matrix_norm, norm, solve, vector_norm
+from lazygrad.frontend.tensor_solve import _check_square, solve, vector_norm
 
 
 def det(A):
@@ -94,6 +105,7 @@ def matrix_power(A, n: int):
     return A.clone() if result is A else result
 
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+           "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp",
+           "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_ex", "solve_triangular", "svd", "svdvals", "vander", "vecdot", "vector_norm"]
