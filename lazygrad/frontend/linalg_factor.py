@@ -13,15 +13,18 @@ sign choice, which may differ from torch's.
 """
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.engine.jit import capturing
 from lazygrad.errors import LinAlgError
 from lazygrad.frontend.custom_function import Function
 from lazygrad.frontend.linalg_host import batch_prefix, check_matrix, host_call
 from lazygrad.frontend.linalg_triangular import solve_triangular
+from lazygrad.frontend.tensor_storage import realize
 
 
 class CholeskyEx(NamedTuple):
@@ -45,8 +48,9 @@ class SVD(NamedTuple):
     Vh: object
 
 
-def _cholesky_np(a: np.ndarray):
-    """L and info (the order of the first leading minor that is not positive-definite, 0 if none)."""
+def _cholesky_np(a: np.ndarray, raising: str | None = None):
+    """L and info (the order of the first leading minor that is not positive-definite, 0 if
+    none); with `raising` (the function's name), LinAlgError for the first such matrix."""
     n = a.shape[-1]
     flat = np.tril(a).reshape(-1, n, n)
     flat = flat + np.swapaxes(np.tril(flat, -1), -1, -2)  # (only the lower triangle is read)
@@ -56,6 +60,8 @@ def _cholesky_np(a: np.ndarray):
             low[i] = np.linalg.cholesky(m)
         except np.linalg.LinAlgError:
             info[i] = next(k for k in range(1, n + 1) if not _positive_definite(m[:k, :k]))
+    if raising:
+        _raise_not_positive_definite(raising, a.shape, info)
     return low.reshape(a.shape), info.reshape(a.shape[:-2])
 
 
@@ -74,8 +80,9 @@ def _eye_like(a, n: int):
 
 class Cholesky(Function):
     @staticmethod
-    def forward(ctx, a):
-        low, info = host_call("linalg.cholesky", _cholesky_np, [a], [a.shape, a.shape[:-2]])
+    def forward(ctx, a, raising: str | None):
+        low, info = host_call("linalg.cholesky", functools.partial(_cholesky_np, raising=raising), [a],
+                              [a.shape, a.shape[:-2]], (raising,))
         ctx.save_for_backward(low)
         return low, info
 
@@ -86,26 +93,29 @@ class Cholesky(Function):
         phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
         ga = solve_triangular(low.mT, phi, upper=True)
         ga = solve_triangular(low, ga, upper=False, left=False)
-        return 0.5 * (ga + ga.mT)
+        return 0.5 * (ga + ga.mT), None
 
 
 def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None) -> CholeskyEx:
     check_matrix("linalg.cholesky", A, square=True)
-    low, info = Cholesky.apply(A)
-    info = info.detach().cast(dtypes.int32)
-    if check_errors:
-        _raise_not_positive_definite("linalg.cholesky_ex", A.shape, info)
-    return CholeskyEx(low.mT if upper else low, info)
+    low, info = Cholesky.apply(A, "linalg.cholesky_ex" if check_errors else None)
+    if check_errors and not capturing():
+        realize(low)  # (the step raises: now, as torch's call does)
+    return CholeskyEx(low.mT if upper else low, info.detach().cast(dtypes.int32))
 
 
 def cholesky(A, *, upper: bool = False, out=None):
-    low, info = cholesky_ex(A, upper=upper)
-    _raise_not_positive_definite("linalg.cholesky", A.shape, info)
-    return low
+    """L; a matrix that is not positive-definite raises LinAlgError from the host step, which
+    runs now (inside lg.jit: when the captured or replayed call runs)."""
+    check_matrix("linalg.cholesky", A, square=True)
+    low = Cholesky.apply(A, "linalg.cholesky")[0]
+    if not capturing():
+        realize(low)
+    return low.mT if upper else low
 
 
-def _raise_not_positive_definite(name: str, shape: tuple, info) -> None:
-    flat = np.asarray(info.numpy()).reshape(-1)
+def _raise_not_positive_definite(name: str, shape: tuple, info: np.ndarray) -> None:
+    flat = info.reshape(-1)
     bad = np.nonzero(flat)[0]
     if bad.size:
         i = int(bad[0])
