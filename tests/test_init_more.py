@@ -72,3 +72,12 @@ def test_bad_shapes_raise_torchs_value_errors(device):
                           (lambda: init.sparse_(lg.empty(3, device=device), 0.5), "2 dimensions")):
         with pytest.raises(ValueError, match=message):
             call()
+
+
+def test_a_given_generator_decides_the_draw(device):
+    draws = []
+    for _ in range(2):
+        g = lg.Generator()
+        g.manual_seed(5)
+        draws.append(lg.nn.init.trunc_normal_(lg.empty(6, device=device), generator=g).numpy())
+    np.testing.assert_array_equal(draws[0], draws[1])

@@ -145,3 +145,14 @@ def test_a_factorization_stays_lazy_and_replays_under_jit(device):
         x = SQUARE[0] * (k + 1)
         want = torch.linalg.cholesky(torch.tensor(x @ x.T + 3 * np.eye(3))).sum().item()
         assert step(lg.tensor(x, device=device)).item() == pytest.approx(want, rel=1e-10)
+
+
+def test_out_arguments_receive_the_results(device):
+    a = lg.tensor(SPD, device=device)
+    low = lg.empty(2, 3, 3, device=device, dtype=lg.float64)
+    assert lg.linalg.cholesky(a, out=low) is low
+    np.testing.assert_allclose(low.numpy(), torch.linalg.cholesky(torch.tensor(SPD)).numpy(), atol=1e-12)
+    w, v = lg.empty(2, 3, device=device, dtype=lg.float64), lg.empty(2, 3, 3, device=device, dtype=lg.float64)
+    result = lg.linalg.eigh(a, out=(w, v))
+    assert result.eigenvalues is w and result.eigenvectors is v
+    np.testing.assert_allclose(w.numpy(), torch.linalg.eigvalsh(torch.tensor(SPD)).numpy(), atol=1e-12)

@@ -12,7 +12,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.frontend.custom_function import Function
 from lazygrad.frontend.linalg_factor import SVDFunction, eigh
-from lazygrad.frontend.linalg_host import check_matrix, host_call
+from lazygrad.frontend.linalg_host import check_matrix, host_call, writes_out
 from lazygrad.frontend.linalg_lu import inv_ex
 from lazygrad.frontend.tensor_solve import matrix_norm as elementwise_norm
 from lazygrad.frontend.tensor_solve import norm as _norm
@@ -41,7 +41,8 @@ def _is_zero(x) -> bool:
     return not hasattr(x, "shape") and float(x) == 0.0
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian: bool = False, out=None):
+@writes_out
+def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
     check_matrix("linalg.pinv", A)
     m, n = A.shape[-2:]
     if hermitian:
@@ -53,7 +54,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False, out=None):
     return (vh.mT * keep.if_else(1.0 / s, 0.0).unsqueeze(-2)) @ u.mT
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, tol=None, out=None):
+@writes_out
+def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, tol=None):
     check_matrix("linalg.matrix_rank", A)
     if tol is not None:
         atol, rtol = tol, 0.0
@@ -62,7 +64,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, tol=None, o
     return (s > _tolerance(s, atol, rtol, max(m, n))).cast(dtypes.int64).sum(-1)
 
 
-def cond(A, p=None, *, out=None):
+@writes_out
+def cond(A, p=None):
     """The condition number: s_max / s_min for p None or 2 (s_min / s_max for -2), else
     norm(A, p) * norm(inv(A), p) for square A."""
     check_matrix("linalg.cond", A)
@@ -100,7 +103,7 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
     return _norm(A, ord, dim, keepdim, dtype=dtype)
 
 
-def lstsq(A, B, rcond=None, *, driver=None, out=None) -> Lstsq:
+def lstsq(A, B, rcond=None, *, driver=None) -> Lstsq:
     """The least-squares (minimum-norm) solution through the pseudo-inverse. rank is given, as
     torch's default driver gives it; residuals and singular values come with driver 'gelsd'
     or 'gelss', as torch's."""

@@ -22,7 +22,7 @@ from lazygrad import dtypes
 from lazygrad.engine.jit import capturing
 from lazygrad.errors import LinAlgError
 from lazygrad.frontend.custom_function import Function
-from lazygrad.frontend.linalg_host import batch_prefix, check_matrix, host_call
+from lazygrad.frontend.linalg_host import batch_prefix, check_matrix, host_call, writes_out
 from lazygrad.frontend.linalg_triangular import solve_triangular
 from lazygrad.frontend.tensor_storage import realize
 
@@ -96,7 +96,8 @@ class Cholesky(Function):
         return 0.5 * (ga + ga.mT), None
 
 
-def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None) -> CholeskyEx:
+@writes_out
+def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False) -> CholeskyEx:
     check_matrix("linalg.cholesky", A, square=True)
     low, info = Cholesky.apply(A, "linalg.cholesky_ex" if check_errors else None)
     if check_errors and not capturing():
@@ -104,7 +105,8 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None)
     return CholeskyEx(low.mT if upper else low, info.detach().cast(dtypes.int32))
 
 
-def cholesky(A, *, upper: bool = False, out=None):
+@writes_out
+def cholesky(A, *, upper: bool = False):
     """L; a matrix that is not positive-definite raises LinAlgError from the host step, which
     runs now (inside lg.jit: when the captured or replayed call runs)."""
     check_matrix("linalg.cholesky", A, square=True)
@@ -161,7 +163,8 @@ def _qr_backward_tall(q, r, gq, gr):
     return solve_triangular(r.mT, gq - q @ copyu, upper=False, left=False)
 
 
-def qr(A, mode: str = "reduced", *, out=None) -> QR:
+@writes_out
+def qr(A, mode: str = "reduced") -> QR:
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
                            "(default), 'r', or 'complete'")
@@ -198,12 +201,14 @@ def _check_uplo(UPLO: str) -> str:
     return UPLO
 
 
-def eigh(A, UPLO: str = "L", *, out=None) -> Eigh:
+@writes_out
+def eigh(A, UPLO: str = "L") -> Eigh:
     check_matrix("linalg.eigh", A, square=True)
     return Eigh(*EighFunction.apply(A, _check_uplo(UPLO)))
 
 
-def eigvalsh(A, UPLO: str = "L", *, out=None):
+@writes_out
+def eigvalsh(A, UPLO: str = "L"):
     check_matrix("linalg.eigvalsh", A, square=True)
     return EighFunction.apply(A, _check_uplo(UPLO))[0]
 
@@ -241,11 +246,13 @@ class SVDFunction(Function):
         return ga, None
 
 
-def svd(A, full_matrices: bool = True, *, driver=None, out=None) -> SVD:
+@writes_out
+def svd(A, full_matrices: bool = True, *, driver=None) -> SVD:
     check_matrix("linalg.svd", A)
     return SVD(*SVDFunction.apply(A, bool(full_matrices)))
 
 
-def svdvals(A, *, driver=None, out=None):
+@writes_out
+def svdvals(A, *, driver=None):
     check_matrix("linalg.svdvals", A)
     return SVDFunction.apply(A, False)[1]

@@ -19,6 +19,7 @@ result at once, so the error comes from the call, as torch's does.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -28,7 +29,7 @@ from lazygrad import dtypes
 from lazygrad.errors import DTypeError, LinAlgError
 from lazygrad.ir.host_step import HostStep, host_node
 
-__all__ = ["LinAlgError", "check_matrix", "host_call"]
+__all__ = ["LinAlgError", "check_matrix", "host_call", "writes_out"]
 
 
 class NumpyStep(HostStep):
@@ -101,3 +102,22 @@ def raise_singular(name: str, shape: tuple, info: np.ndarray) -> None:
         i = int(bad[0])
         raise LinAlgError(f"{name}: {batch_prefix(shape, i)}The diagonal element {int(flat[i])} is zero, "
                           "the inversion could not be completed because the input matrix is singular.")
+
+
+def writes_out(fn: Callable) -> Callable:
+    """torch's `out=`: the result (each of a tuple's) copied into the given tensors, which are
+    returned (as the same named tuple)."""
+    @functools.wraps(fn)
+    def call(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        if isinstance(result, tuple):
+            if not isinstance(out, (tuple, list)) or len(out) != len(result):
+                raise TypeError(f"{fn.__name__}(): argument 'out' must be a tuple of {len(result)} Tensors")
+            for target, value in zip(out, result):
+                target.copy_(value)
+            return type(result)(*out)
+        out.copy_(result)
+        return out
+    return call

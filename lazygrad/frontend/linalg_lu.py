@@ -17,7 +17,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import LinAlgError
 from lazygrad.frontend.custom_function import Function
-from lazygrad.frontend.linalg_host import batch_prefix, check_matrix, host_call
+from lazygrad.frontend.linalg_host import batch_prefix, check_matrix, host_call, writes_out
 from lazygrad.frontend.linalg_triangular import solve_triangular
 from lazygrad.frontend.tensor_solve import _broadcast
 
@@ -108,7 +108,8 @@ def _identity(a, n: int):
     return (idx.reshape(n, 1) == idx.reshape(1, n)).cast(a.dtype)
 
 
-def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False, out=None) -> LUFactorEx:
+@writes_out
+def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False) -> LUFactorEx:
     check_matrix("linalg.lu_factor", A)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
@@ -119,7 +120,8 @@ def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False, out=None)
     return LUFactorEx(lu, piv.cast(dtypes.int32), info)
 
 
-def lu_factor(A, *, pivot: bool = True, out=None) -> LUFactor:
+@writes_out
+def lu_factor(A, *, pivot: bool = True) -> LUFactor:
     lu, piv, info = lu_factor_ex(A, pivot=pivot)
     _raise_zero_pivot("torch.linalg.lu_factor", A.shape, info)
     return LUFactor(lu, piv)
@@ -135,7 +137,8 @@ def _raise_zero_pivot(name: str, shape: tuple, info) -> None:
                            "consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
-def lu(A, *, pivot: bool = True, out=None) -> PLU:
+@writes_out
+def lu(A, *, pivot: bool = True) -> PLU:
     """A = P L U: L unit lower triangular (m x k), U upper triangular (k x n), k = min(m, n)."""
     check_matrix("linalg.lu", A)
     if not pivot:
@@ -163,7 +166,8 @@ def _permutation(pivots, m: int, dtype):
     return host_call("linalg.lu_solve pivots", fn, [pivots.cast(dtype)], [tuple(pivots.shape[:-1]) + (m, m)])[0]
 
 
-def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False, out=None):
+@writes_out
+def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False):
     """X with A X = B (X A = B with left=False; A^T for adjoint) where A = P L U is LU's."""
     check_matrix("linalg.lu_solve", LU, square=True, what="LU")
     if pivots.dtype != dtypes.int32:
@@ -182,7 +186,8 @@ def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False, out=Non
     return p @ solve_triangular(LU.mT, y, upper=True, unitriangular=True)  # L^T z = y, X = P z
 
 
-def inv_ex(A, *, check_errors: bool = False, out=None) -> InvEx:
+@writes_out
+def inv_ex(A, *, check_errors: bool = False) -> InvEx:
     check_matrix("linalg.inv_ex", A, square=True)
     lu_, piv, info = lu_factor_ex(A)
     eye = _identity(A, A.shape[-1]).expand(A.shape)
@@ -200,7 +205,8 @@ def _raise_singular(name: str, shape: tuple, info) -> None:
                           "inversion could not be completed because the input matrix is singular.")
 
 
-def solve_ex(A, B, *, left: bool = True, check_errors: bool = False, out=None) -> SolveEx:
+@writes_out
+def solve_ex(A, B, *, left: bool = True, check_errors: bool = False) -> SolveEx:
     """linalg.solve by LU, with info; B a batch of vectors where torch's rule says so."""
     check_matrix("linalg.solve_ex", A, square=True)
     if A.dtype != B.dtype:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad.frontend.custom_function import Function
-from lazygrad.frontend.linalg_host import check_matrix, host_call
+from lazygrad.frontend.linalg_host import check_matrix, host_call, writes_out
 from lazygrad.frontend.tensor_solve import _broadcast
 
 
@@ -60,7 +60,8 @@ class SolveTriangular(Function):
         return ga, gb, None, None, None
 
 
-def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: bool = False, out=None):
+@writes_out
+def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: bool = False):
     check_matrix("linalg.solve_triangular", A, square=True)
     check_matrix("linalg.solve_triangular", B, what="B")
     if A.dtype != B.dtype:
@@ -70,8 +71,4 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: boo
     if n != rows:
         raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
-    result = SolveTriangular.apply(A, B, bool(upper), bool(left), bool(unitriangular))
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return SolveTriangular.apply(A, B, bool(upper), bool(left), bool(unitriangular))

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from lazygrad.frontend import random as _random
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
@@ -98,6 +99,14 @@ def _fill_host(tensor: Tensor, values: np.ndarray) -> Tensor:
     return _fill(tensor, Tensor(values.astype(tensor.dtype.np).reshape(tensor.shape), device=tensor.device))
 
 
+def _host_rng(generator) -> np.random.Generator:
+    """nn's host generator, or, for a given lg.Generator, a host generator seeded by a draw
+    from it (so the values follow that generator's seed, and advance it)."""
+    if generator is None:
+        return _shared._host_rng()
+    return np.random.default_rng(int(_random.randint(0, 1 << 62, (1,), generator=generator).item()))
+
+
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None) -> Tensor:
     """Normal(mean, std) conditioned on [a, b]: draws outside are drawn again (rejection, so
@@ -105,7 +114,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    rng = _shared._host_rng()
+    rng = _host_rng(generator)
     values = rng.standard_normal(tensor.shape) * std + mean
     for _ in range(100):
         outside = (values < a) | (values > b)
@@ -126,7 +135,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _shared._host_rng().standard_normal((rows, cols))
+    flat = _host_rng(generator).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -166,7 +175,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     zeros = math.ceil(sparsity * rows)
-    rng = _shared._host_rng()
+    rng = _host_rng(generator)
     values = rng.standard_normal((rows, cols)) * std
     for c in range(cols):
         values[rng.permutation(rows)[:zeros], c] = 0.0
