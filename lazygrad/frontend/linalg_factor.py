@@ -54,12 +54,16 @@ def _cholesky_np(a: np.ndarray, raising: str | None = None):
     n = a.shape[-1]
     flat = np.tril(a).reshape(-1, n, n)
     flat = flat + np.swapaxes(np.tril(flat, -1), -1, -2)  # (only the lower triangle is read)
-    low, info = np.zeros_like(flat), np.zeros(len(flat))
-    for i, m in enumerate(flat):
-        try:
-            low[i] = np.linalg.cholesky(m)
-        except np.linalg.LinAlgError:
-            info[i] = next(k for k in range(1, n + 1) if not _positive_definite(m[:k, :k]))
+    info = np.zeros(len(flat))
+    try:
+        low = np.linalg.cholesky(flat)  # the whole batch in one call, when every matrix factors
+    except np.linalg.LinAlgError:
+        low = np.zeros_like(flat)
+        for i, m in enumerate(flat):
+            try:
+                low[i] = np.linalg.cholesky(m)
+            except np.linalg.LinAlgError:
+                info[i] = next(k for k in range(1, n + 1) if not _positive_definite(m[:k, :k]))
     if raising:
         _raise_not_positive_definite(raising, a.shape, info)
     return low.reshape(a.shape), info.reshape(a.shape[:-2])
