@@ -156,3 +156,22 @@ def test_out_arguments_receive_the_results(device):
     result = lg.linalg.eigh(a, out=(w, v))
     assert result.eigenvalues is w and result.eigenvectors is v
     np.testing.assert_allclose(w.numpy(), torch.linalg.eigvalsh(torch.tensor(SPD)).numpy(), atol=1e-12)
+
+
+SECOND_ORDER = {  # name: (function of (module, x), input): a scalar
+    "cholesky": (lambda m, x: m.linalg.cholesky(x).pow(3).sum(), SPD[0]),
+    "svdvals": (lambda m, x: m.linalg.svdvals(x).pow(3).sum(), TALL[0]),
+    "qr": (lambda m, x: sum(r.pow(3).sum() for r in m.linalg.qr(x)), TALL[0]),
+    "solve_triangular": (lambda m, x: m.linalg.solve_triangular(x, x.mT, upper=False).pow(3).sum(), SQUARE[0] + 3 * np.eye(3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_derivatives_match_torch(name, device):
+    fn, x = SECOND_ORDER[name]
+    ours, theirs = lg.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
+    g, = lg.grad(fn(lg, ours), [ours], create_graph=True)
+    gt, = torch.autograd.grad(fn(torch, theirs), [theirs], create_graph=True)
+    (g * g).sum().backward()
+    (gt * gt).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-7, atol=1e-9)

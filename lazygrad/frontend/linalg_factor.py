@@ -22,7 +22,7 @@ from lazygrad import dtypes
 from lazygrad.engine.jit import capturing
 from lazygrad.errors import LinAlgError
 from lazygrad.frontend.custom_function import Function
-from lazygrad.frontend.linalg_host import batch_prefix, check_matrix, host_call, writes_out
+from lazygrad.frontend.linalg_host import as_output, batch_prefix, check_matrix, host_call, writes_out
 from lazygrad.frontend.linalg_triangular import solve_triangular
 from lazygrad.frontend.tensor_storage import realize
 
@@ -92,7 +92,7 @@ class Cholesky(Function):
 
     @staticmethod
     def backward(ctx, g_low, g_info):
-        low, = ctx.saved_tensors
+        low = as_output(ctx.saved_tensors[0])
         phi = (low.mT @ g_low).tril()
         phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
         ga = solve_triangular(low.mT, phi, upper=True)
@@ -143,7 +143,7 @@ class QRFunction(Function):
 
     @staticmethod
     def backward(ctx, gq, gr):
-        q, r = ctx.saved_tensors
+        q, r = (as_output(t) for t in ctx.saved_tensors)
         m, n = q.shape[-2], r.shape[-1]
         if ctx.mode == "r":
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
@@ -189,7 +189,7 @@ class EighFunction(Function):
 
     @staticmethod
     def backward(ctx, gw, gv):
-        w, v = ctx.saved_tensors
+        w, v = (as_output(t) for t in ctx.saved_tensors)
         n = w.shape[-1]
         eye = _eye_like(w, n)
         gap = w.unsqueeze(-2) - w.unsqueeze(-1)  # w_j - w_i
@@ -226,13 +226,14 @@ class SVDFunction(Function):
         u, s, vh = host_call("linalg.svd", lambda x: np.linalg.svd(x, full_matrices=full_matrices), [a],
                              [a.shape[:-2] + (m, cu), a.shape[:-2] + (k,), a.shape[:-2] + (cv, n)],
                              (full_matrices,))
-        ctx.save_for_backward(u[..., :, :k], s, vh[..., :k, :])
+        ctx.save_for_backward(u, s, vh)
         return u, s, vh
 
     @staticmethod
     def backward(ctx, gu, gs, gvh):
-        u, s, vh = ctx.saved_tensors
+        u, s, vh = (as_output(t) for t in ctx.saved_tensors)
         k = s.shape[-1]
+        u, vh = u[..., :, :k], vh[..., :k, :]
         gu, gv = gu[..., :, :k], gvh[..., :k, :].mT
         v = vh.mT
         eye = (_eye_like(s, k) > 0)

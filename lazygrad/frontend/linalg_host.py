@@ -27,9 +27,12 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError, LinAlgError
+from lazygrad.ir.gradient import has_gradient_path
 from lazygrad.ir.host_step import HostStep, host_node
+from lazygrad.ir.node import make
+from lazygrad.ir.ops import Op
 
-__all__ = ["LinAlgError", "check_matrix", "host_call", "writes_out"]
+__all__ = ["LinAlgError", "as_output", "check_matrix", "host_call", "writes_out"]
 
 
 class NumpyStep(HostStep):
@@ -121,3 +124,13 @@ def writes_out(fn: Callable) -> Callable:
         out.copy_(result)
         return out
     return call
+
+
+def as_output(t):
+    """For a tensor a Function's forward returned and saved: the tensor apply gave the caller
+    (its path carrier, custom_function.py, found again by structure: nodes are hash-consed), so
+    a backward computed from it is differentiable again (create_graph), as torch's saved
+    outputs are. The forward's own tensor has no path to the inputs (a host step reads them
+    detached); a tensor apply did not wire (non-differentiable) is returned as it is."""
+    carrier = make(Op.DETACH, (t.node,), ("function", 0))
+    return t._wrap(carrier, True) if has_gradient_path(carrier) else t

@@ -17,7 +17,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import LinAlgError
 from lazygrad.frontend.custom_function import Function
-from lazygrad.frontend.linalg_host import batch_prefix, check_matrix, host_call, writes_out
+from lazygrad.frontend.linalg_host import as_output, batch_prefix, check_matrix, host_call, writes_out
 from lazygrad.frontend.linalg_triangular import solve_triangular
 from lazygrad.frontend.tensor_solve import _broadcast
 
@@ -91,6 +91,7 @@ class LUFunction(Function):
     @staticmethod
     def backward(ctx, g_lu, g_piv, g_info, g_p):
         lu, p = ctx.saved_tensors
+        lu = as_output(lu)
         m, n = lu.shape[-2:]
         if m != n:
             raise NotImplementedError("lazygrad: the gradient of linalg.lu_factor / linalg.lu is implemented "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad.frontend.custom_function import Function
-from lazygrad.frontend.linalg_host import check_matrix, host_call, writes_out
+from lazygrad.frontend.linalg_host import as_output, check_matrix, host_call, writes_out
 from lazygrad.frontend.tensor_solve import _broadcast
 
 
@@ -53,6 +53,9 @@ class SolveTriangular(Function):
     @staticmethod
     def backward(ctx, gx):
         a, x = ctx.saved_tensors
+        x = as_output(x)
+        if not gx.requires_grad:  # (apply hands it over unmarked; it may depend on the inputs: create_graph)
+            gx = gx._wrap(gx.node, True)
         upper, left, unit = ctx.options
         gb = solve_triangular(a.mT, gx, upper=not upper, left=left, unitriangular=unit)
         ga = -(gb @ x.mT if left else x.mT @ gb)
