@@ -175,3 +175,12 @@ def test_second_derivatives_match_torch(name, device):
     (g * g).sum().backward()
     (gt * gt).sum().backward()
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(2, 0, 0), (0, 3, 3)])
+def test_empty_matrices_and_batches_give_torchs_shapes(device, shape):
+    for name in ("cholesky_ex", "eigh", "qr", "svd", "lu", "inv_ex", "matrix_exp"):
+        ours = getattr(lg.linalg, name)(lg.empty(*shape, device=device))
+        theirs = getattr(torch.linalg, name)(torch.empty(*shape))
+        ours, theirs = (ours, theirs) if isinstance(theirs, tuple) else ((ours,), (theirs,))
+        assert [tuple(o.shape) for o in ours] == [tuple(t.shape) for t in theirs], name

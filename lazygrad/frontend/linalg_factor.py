@@ -14,6 +14,7 @@ sign choice, which may differ from torch's.
 from __future__ import annotations
 
 import functools
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -52,7 +53,7 @@ def _cholesky_np(a: np.ndarray, raising: str | None = None):
     """L and info (the order of the first leading minor that is not positive-definite, 0 if
     none); with `raising` (the function's name), LinAlgError for the first such matrix."""
     n = a.shape[-1]
-    flat = np.tril(a).reshape(-1, n, n)
+    flat = np.tril(a).reshape(math.prod(a.shape[:-2]), n, n)
     flat = flat + np.swapaxes(np.tril(flat, -1), -1, -2)  # (only the lower triangle is read)
     info = np.zeros(len(flat))
     try:

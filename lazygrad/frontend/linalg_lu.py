@@ -10,6 +10,7 @@ case's rule (as torch's, for m == n):
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -53,7 +54,7 @@ def getrf(a: np.ndarray):
     """numpy: (LU packed, pivots 1-based, info, P) with A = P L U, for (..., m, n)."""
     m, n = a.shape[-2:]
     k = min(m, n)
-    lu = a.reshape(-1, m, n).copy()
+    lu = a.reshape(math.prod(a.shape[:-2]), m, n).copy()
     count = len(lu)
     pivots, info = np.zeros((count, k)), np.zeros(count)
     perm = np.tile(np.arange(m), (count, 1))
@@ -155,7 +156,7 @@ def _permutation(pivots, m: int, dtype):
     """P (..., m, m) from LAPACK's 1-based row interchanges."""
     def fn(piv):
         k = piv.shape[-1]
-        flat = piv.reshape(-1, k).astype(np.int64) - 1
+        flat = piv.reshape(math.prod(piv.shape[:-1]), k).astype(np.int64) - 1
         perm = np.tile(np.arange(m), (len(flat), 1))
         every = np.arange(len(flat))
         for j in range(k):
