@@ -50,6 +50,8 @@ CASES = {  # name: (function of (module, *inputs), inputs, loss)
                                     [SQUARE, RHS], weighted),
     "lu_factor": (lambda m, a: m.linalg.lu_factor(a).LU, [SQUARE], weighted),
     "lu": (lambda m, a: m.linalg.lu(a), [SQUARE], lambda r: weighted(r[1]) + weighted(r[2])),
+    "lu_tall": (lambda m, a: m.linalg.lu(a), [TALL], lambda r: weighted(r[1]) + weighted(r[2])),
+    "lu_factor_wide": (lambda m, a: m.linalg.lu_factor(a).LU, [WIDE], weighted),
     "lu_solve_adjoint": (lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(a), b, adjoint=True),
                          [SQUARE, RHS], weighted),
     "inv_ex": (lambda m, a: m.linalg.inv_ex(a).inverse, [SQUARE], weighted),

@@ -5,8 +5,10 @@ row interchanges, info = the first zero pivot's order, the factorization carried
 run by numpy on the host (linalg_host.py says why), every matrix of a batch at once. The
 solves are two triangular solves (linalg_triangular.py) after the row permutation, so their
 gradients, for LU and B both, come from those. The factorization's own gradient is the square
-case's rule (as torch's, for m == n):
-    gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T
+case's rule,
+    gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T,
+applied to the leading square block of a tall or wide matrix after the rest's share (the
+rest is L2 = A2 U^-1 when tall, U2 = L^-1 A2 when wide), as torch's.
 """
 from __future__ import annotations
 
@@ -94,15 +96,28 @@ class LUFunction(Function):
         lu, p = ctx.saved_tensors
         lu = as_output(lu)
         m, n = lu.shape[-2:]
-        if m != n:
-            raise NotImplementedError("lazygrad: the gradient of linalg.lu_factor / linalg.lu is implemented "
-                                      f"for square matrices only, got {m} by {n}")
-        low, up = lu.tril(-1), lu.triu()
-        unit = low + _identity(lu, n)
-        inner = (unit.mT @ g_lu.tril(-1)).tril(-1) + (g_lu.triu() @ up.mT).triu()
-        inner = solve_triangular(unit.mT, inner, upper=True, unitriangular=True)
-        inner = solve_triangular(up.mT, inner, upper=False, left=False)
-        return p @ inner
+        k = min(m, n)
+        low = lu[..., :, :k].tril(-1) + _identity(lu, max(m, n))[:m, :k]
+        up = lu[..., :k, :].triu()
+        g_low, g_up = g_lu[..., :, :k].tril(-1), g_lu[..., :k, :].triu()
+        if m == n:
+            return p @ _square_lu_backward(low, up, g_low, g_up)
+        if m > n:  # [A1; A2] = [L1; L2] U: L2 = A2 U^-1
+            g_a2 = solve_triangular(up.mT, g_low[..., n:, :], upper=False, left=False)
+            g_a1 = _square_lu_backward(low[..., :n, :], up, g_low[..., :n, :],
+                                       g_up - low[..., n:, :].mT @ g_a2)
+            return p @ g_a1.cat(g_a2, dim=-2)
+        # [A1 A2] = L [U1 U2]: U2 = L^-1 A2
+        g_a2 = solve_triangular(low.mT, g_up[..., :, m:], upper=True, unitriangular=True)
+        g_a1 = _square_lu_backward(low, up[..., :, :m], g_low - g_a2 @ up[..., :, m:].mT, g_up[..., :, :m])
+        return p @ g_a1.cat(g_a2, dim=-1)
+
+
+def _square_lu_backward(low, up, g_low, g_up):
+    """The gradient of A = L U (square, no pivoting) from those of L and U."""
+    inner = (low.mT @ g_low).tril(-1) + (g_up @ up.mT).triu()
+    inner = solve_triangular(low.mT, inner, upper=True, unitriangular=True)
+    return solve_triangular(up.mT, inner, upper=False, left=False)
 
 
 def _identity(a, n: int):
