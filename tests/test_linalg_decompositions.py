@@ -186,3 +186,36 @@ def test_empty_matrices_and_batches_give_torchs_shapes(device, shape):
         theirs = getattr(torch.linalg, name)(torch.empty(*shape))
         ours, theirs = (ours, theirs) if isinstance(theirs, tuple) else ((ours,), (theirs,))
         assert [tuple(o.shape) for o in ours] == [tuple(t.shape) for t in theirs], name
+
+
+def svd_product(r):
+    """U diag(S) V^T from torch.svd's (U, S, V): V, not V^T."""
+    return (r.U * r.S.unsqueeze(-2)) @ r.V.mT
+
+
+TORCH_NAMES = {  # torch's names outside torch.linalg: name: (function of (module, *inputs), inputs)
+    "svd": (lambda m, a: svd_product(m.svd(a)), [TALL]),
+    "svd_no_uv": (lambda m, a: m.svd(a, compute_uv=False), [TALL]),
+    "qr_complete": (lambda m, a: m.qr(a, some=False), [TALL]),
+    "cholesky_upper": (lambda m, s: m.cholesky(s, upper=True), [SPD]),
+    "cholesky_solve": (lambda m, s, b: b.cholesky_solve(m.linalg.cholesky(s)), [SPD, RHS]),
+    "cholesky_inverse": (lambda m, s: m.cholesky_inverse(m.linalg.cholesky(s).mT, upper=True), [SPD]),
+    "triangular_solve": (lambda m, a, b: m.triangular_solve(b, a, upper=False, transpose=True), [SQUARE, RHS]),
+    "lu_get_infos": (lambda m, a: a.lu(get_infos=True), [SQUARE]),
+    "lu_solve": (lambda m, a, b: m.lu_solve(b, *m.linalg.lu_factor(a)), [SQUARE, RHS]),
+    "lu_unpack": (lambda m, a: m.lu_unpack(*m.linalg.lu_factor(a)), [TALL]),
+    "pinverse": (lambda m, a: a.pinverse(), [TALL]),
+    "matrix_exp": (lambda m, a: m.matrix_exp(a), [SQUARE]),
+    "vander": (lambda m, x: m.vander(x, 4), [RNG.standard_normal(3)]),
+}
+
+
+@pytest.mark.filterwarnings("ignore:torch\\.")
+@pytest.mark.parametrize("name", sorted(TORCH_NAMES))
+def test_torchs_older_names_match_torch(name, device):
+    fn, inputs = TORCH_NAMES[name]
+    ours = fn(lg, *[lg.tensor(x, device=device) for x in inputs])
+    theirs = fn(torch, *[torch.tensor(x) for x in inputs])
+    ours, theirs = (ours, theirs) if isinstance(theirs, tuple) else ((ours,), (theirs,))
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)

@@ -161,13 +161,18 @@ def lu(A, *, pivot: bool = True) -> PLU:
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     packed, _, _, p = LUFunction.apply(A)
-    m, n = A.shape[-2:]
+    return unpack(packed, p)
+
+
+def unpack(packed, p) -> PLU:
+    """P, L (unit lower, m x k) and U (upper, k x n) from the packed factors and P."""
+    m, n = packed.shape[-2:]
     k = min(m, n)
-    low = packed[..., :, :k].tril(-1) + _identity(A, max(m, n))[:m, :k]
+    low = packed[..., :, :k].tril(-1) + _identity(packed, max(m, n))[:m, :k]
     return PLU(p, low, packed[..., :k, :].triu())
 
 
-def _permutation(pivots, m: int, dtype):
+def permutation(pivots, m: int, dtype):
     """P (..., m, m) from LAPACK's 1-based row interchanges."""
     def fn(piv):
         k = piv.shape[-1]
@@ -190,7 +195,7 @@ def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False):
     if pivots.dtype != dtypes.int32:
         raise RuntimeError("linalg.lu_solve: Expected pivots to be integer tensors")
     n = LU.shape[-1]
-    p = _permutation(pivots, n, LU.dtype)
+    p = permutation(pivots, n, LU.dtype)
     if not left:  # X A = B: A^T X^T = B^T (X A^T = B: A X^T = B^T)
         return lu_solve(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
     if B.shape[-2] != n:
