@@ -18,6 +18,8 @@ from lazygrad.frontend.linalg_derived import (
     matrix_rank,
     norm,
     pinv,
+    tensorinv,
+    tensorsolve,
     vander,
 )
 from lazygrad.frontend.linalg_factor import cholesky, cholesky_ex, eigh, eigvalsh, qr, svd, svdvals
@@ -108,4 +110,5 @@ def matrix_power(A, n: int):
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
            "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp",
            "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_ex", "solve_triangular", "svd", "svdvals", "vander", "vecdot", "vector_norm"]
+           "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
+           "vector_norm"]

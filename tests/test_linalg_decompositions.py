@@ -62,6 +62,10 @@ CASES = {  # name: (function of (module, *inputs), inputs, loss)
     "matrix_norm_nuc": (lambda m, a: m.linalg.matrix_norm(a, "nuc"), [TALL], lambda r: r.sum()),
     "vander": (lambda m, x: m.linalg.vander(x, N=4), [RNG.standard_normal((2, 3))], weighted),
     "matrix_exp": (lambda m, a: m.linalg.matrix_exp(a), [SQUARE], weighted),
+    "tensorinv": (lambda m, a: m.linalg.tensorinv(a.reshape(2, 3, 6), ind=2), [RNG.standard_normal((6, 6))],
+                  weighted),
+    "tensorsolve_dims": (lambda m, a, b: m.linalg.tensorsolve(a.reshape(3, 2, 3, 2), b.reshape(2, 3), dims=(0,)),
+                         [RNG.standard_normal((6, 6)), RNG.standard_normal(6)], weighted),
 }
 
 
@@ -115,6 +119,8 @@ def test_singular_matrices_report_info_and_raise_where_torch_does(device):
         lg.linalg.solve_ex(singular, lg.ones(2, 2, device=device, dtype=lg.float32), check_errors=True)
     with pytest.raises(RuntimeError, match=r"U\[2,2\] is zero"):
         lg.linalg.lu_factor(singular)
+    with pytest.raises(lg.linalg.LinAlgError, match="singular"):
+        lg.linalg.tensorinv(singular[0], ind=1)
 
 
 def test_pivots_and_rank_match_torch(device):

@@ -1,5 +1,6 @@
 """torch.linalg functions built on the factorizations: pinv, matrix_rank, cond, lstsq (through
-the SVD, so their gradients are the SVD's), vander (graph ops), and matrix_exp (a host step:
+the SVD, so their gradients are the SVD's), tensorinv and tensorsolve (through LU), vander
+(graph ops), and matrix_exp (a host step:
 scaling and squaring of a Taylor series in float64; its gradient is the upper-right block of
 the exponential of [[A^T, G], [0, A^T]], Mathias's rule, so it is differentiable again)."""
 from __future__ import annotations
@@ -13,7 +14,7 @@ from lazygrad import dtypes
 from lazygrad.frontend.custom_function import Function
 from lazygrad.frontend.linalg_factor import SVDFunction, eigh
 from lazygrad.frontend.linalg_host import check_matrix, host_call, writes_out
-from lazygrad.frontend.linalg_lu import inv_ex
+from lazygrad.frontend.linalg_lu import inv_ex, solve_ex
 from lazygrad.frontend.tensor_solve import matrix_norm as elementwise_norm
 from lazygrad.frontend.tensor_solve import norm as _norm
 
@@ -129,6 +130,37 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Lstsq:
         if m > n:
             residuals = ((A @ x - bm) ** 2).sum(-2)
     return Lstsq(x.squeeze(-1) if vector else x, residuals, rank, values)
+
+
+def _check_square_split(a, ind: int) -> None:
+    lead, rest = math.prod(a.shape[:ind]), math.prod(a.shape[ind:])
+    if lead != rest:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {rest} != {lead}")
+
+
+@writes_out
+def tensorinv(A, ind: int = 2):
+    """The inverse of A seen as a matrix of prod(shape[:ind]) rows: shape[ind:] + shape[:ind]."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    _check_square_split(A, ind)
+    rows = math.prod(A.shape[:ind])
+    inverse = inv_ex(A.reshape(rows, rows), check_errors=True).inverse
+    return inverse.reshape(tuple(A.shape[ind:]) + tuple(A.shape[:ind]))
+
+
+@writes_out
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B: A's dims (moved last when named in dims) after
+    B.ndim are X's shape."""
+    if dims is not None:
+        moved = [A._axis(d) for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in moved], *moved)
+    _check_square_split(A, B.ndim)
+    shape = tuple(A.shape[B.ndim:])
+    rows = math.prod(shape)
+    return solve_ex(A.reshape(rows, rows), B.reshape(rows), check_errors=True).result.reshape(shape)
 
 
 def vander(x, *, N=None):
