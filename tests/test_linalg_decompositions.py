@@ -61,6 +61,8 @@ CASES = {  # name: (function of (module, *inputs), inputs, loss)
     "cond": (lambda m, a: m.linalg.cond(a), [SQUARE], lambda r: r.sum()),
     "matrix_norm_nuc": (lambda m, a: m.linalg.matrix_norm(a, "nuc"), [TALL], lambda r: r.sum()),
     "vander": (lambda m, x: m.linalg.vander(x, N=4), [RNG.standard_normal((2, 3))], weighted),
+    "householder_product": (lambda m, a, t: m.linalg.householder_product(a, t), [TALL, RNG.standard_normal((2, 2))],
+                            weighted),
     "matrix_exp": (lambda m, a: m.linalg.matrix_exp(a), [SQUARE], weighted),
     "tensorinv": (lambda m, a: m.linalg.tensorinv(a.reshape(2, 3, 6), ind=2), [RNG.standard_normal((6, 6))],
                   weighted),

@@ -1,6 +1,6 @@
 """torch.linalg functions built on the factorizations: pinv, matrix_rank, cond, lstsq (through
 the SVD, so their gradients are the SVD's), tensorinv and tensorsolve (through LU), vander
-(graph ops), and matrix_exp (a host step:
+and householder_product (graph ops), and matrix_exp (a host step:
 scaling and squaring of a Taylor series in float64; its gradient is the upper-right block of
 the exponential of [[A^T, G], [0, A^T]], Mathias's rule, so it is differentiable again)."""
 from __future__ import annotations
@@ -161,6 +161,30 @@ def tensorsolve(A, B, dims=None):
     shape = tuple(A.shape[B.ndim:])
     rows = math.prod(shape)
     return solve_ex(A.reshape(rows, rows), B.reshape(rows), check_errors=True).result.reshape(shape)
+
+
+@writes_out
+def householder_product(A, tau):
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i column i of A
+    below the diagonal and 1 on it (what geqrf's reflectors make): k rank-one updates in graph
+    ops, so gradients come from those."""
+    name = "torch.linalg.householder_product"
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    m, n = A.shape[-2:]
+    if m < n:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if n < tau.shape[-1]:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tau.ndim != A.ndim - 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got tau.ndim "
+                           f"equal to {tau.ndim} and input.ndim is equal to {A.ndim}")
+    rows = A.new_tensor(list(range(m)), dtype=dtypes.int64).reshape(m, 1)
+    q = (rows == rows.reshape(1, m)).cast(A.dtype)[:, :n].expand(tuple(A.shape))
+    for i in reversed(range(tau.shape[-1])):  # H_i (H_i+1 ... H_k I): from the right
+        v = (rows == i).if_else(1.0, (rows > i).if_else(A[..., :, i:i + 1], 0.0))  # (..., m, 1)
+        q = q - tau[..., i:i + 1].unsqueeze(-1) * v @ (v.mT @ q)
+    return q
 
 
 def vander(x, *, N=None):
