@@ -61,6 +61,7 @@ from lazygrad.frontend.grad_mode import (
     set_grad_enabled,
 )
 from lazygrad.frontend.jit import jit
+from lazygrad.frontend.linalg_torch_names import *  # (lg.svd, lg.qr, ...; installs x.svd() ...)
 from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
     BFloat16Tensor,
     BoolTensor,

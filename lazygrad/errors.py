@@ -77,3 +77,8 @@ class CacheWarning(RuntimeWarning):
 
 class DeviceWarning(RuntimeWarning):
     """The default device is not the first choice, because that one does not work here."""
+
+
+class LinAlgError(LazygradError, RuntimeError):
+    """torch.linalg.LinAlgError: a matrix a factorization cannot take (not positive-definite,
+    singular), found while computing it. A RuntimeError, as torch's."""

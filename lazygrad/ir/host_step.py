@@ -1,7 +1,8 @@
 """Host steps: a Graph IR node (Op.HOST) whose value is made by the host, not by a kernel.
 
-A collective is the one kind today: lazygrad.distributed makes `host(x)` whose step hands x's
-buffer to MPI and receives the result into the node's buffer. The scheduler realizes the node
+Two kinds today: a collective (lazygrad.distributed makes `host(x)` whose step hands x's
+buffer to MPI and receives the result into the node's buffer), and a factorization of
+lg.linalg that numpy's LAPACK computes (frontend/linalg_host.py). The scheduler realizes the node
 and its inputs and places the step after the kernels computing its inputs (schedule.py); the
 engine runs it in order between kernels and lg.jit records and replays it (engine/realize.py,
 engine/jit.py). This file is the contract between them; no layer below the front end knows
