@@ -224,3 +224,59 @@ def test_torch_namespaces_lazygrad_lacks_say_so():
         lg.onnx  # noqa: B018
     with pytest.raises(AttributeError, match="has no attribute 'nosuch'$"):
         lg.nosuch  # noqa: B018
+
+
+def _second_order_functions(T):
+    class Exp(T.autograd.Function):  # saves its output, as torch's own example does
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            y, = ctx.saved_tensors
+            return g * y
+
+    class Times(T.autograd.Function):  # g * k, with its own backward
+        @staticmethod
+        def forward(ctx, g, k):
+            ctx.save_for_backward(g, k)
+            return g * k
+
+        @staticmethod
+        def backward(ctx, h):
+            g, k = ctx.saved_tensors
+            return h * k, h * g
+
+    class Cube(T.autograd.Function):  # a backward that applies another Function to its gradient
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return Times.apply(g, 3 * x * x)
+
+    return Exp, Cube
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["saved output", "function in backward"])
+def test_second_derivatives_through_a_function_are_torchs(device, which):
+    """Silently wrong before: a saved output was read in backward as the forward's value with no
+    history (d2/dx2 of exp(x)^2 came out half of torch's), and a Function applied to the gradient
+    backward was given recorded no path."""
+    results = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        fn = _second_order_functions(T)[which]
+        x = T.tensor([0.7, -0.3, 1.1], requires_grad=True, **kw)
+        y = fn.apply(x)
+        gx, = T.autograd.grad((y * y).sum(), x, create_graph=True)
+        ggx, = T.autograd.grad((gx * gx).sum(), x)
+        results.append((gx.detach().numpy(), ggx.numpy()))
+    (got_g, got_gg), (want_g, want_gg) = results
+    np.testing.assert_allclose(got_g, want_g, rtol=1e-5)
+    np.testing.assert_allclose(got_gg, want_gg, rtol=1e-5)

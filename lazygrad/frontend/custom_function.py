@@ -11,10 +11,16 @@ torch calls backward once with every output's gradient. A path gets one output's
 a time, so backward is called once per output that receives a gradient, with zeros for the
 others, and the calls' results are summed per input: the same for any backward that is a
 vector-Jacobian product, as torch requires of it.
+
+Second derivatives go through backward as through any other ops: a saved output is read in
+backward as the output apply returned (its carrier node, so `y = exp(x)` saved and used as
+`g * y` differentiates again to `exp(x)`), and the gradients backward is given require grad
+(so a Function that backward applies records its own path).
 """
 from __future__ import annotations
 
 import functools
+import weakref
 
 from lazygrad.frontend.grad_mode import is_grad_enabled, no_grad
 from lazygrad.frontend.tensor_base import TensorBase
@@ -32,6 +38,9 @@ class FunctionCtx:
         self._saved: tuple = ()
         self._versions: tuple = ()
         self._non_differentiable: set[int] = set()
+        # saved index -> (weak ref to the carrier node of the output saved there, wrap): read in
+        # backward as the output apply returned (weak: the path table keys on the carrier weakly)
+        self._as_output: dict[int, tuple] = {}
         self.materialize_grads = True
         self.needs_input_grad: tuple = ()
 
@@ -52,7 +61,16 @@ class FunctionCtx:
                     "one of the variables needed for gradient computation has been modified by an "
                     f"inplace operation: saved tensor {i} ({t.dtype.name}{list(t.shape)}) is at version "
                     f"{seen[0].value}; expected version {seen[1]} instead")
-        return self._saved
+        if not self._as_output:
+            return self._saved
+        saved = list(self._saved)
+        for i, (carrier, wrap) in self._as_output.items():
+            node = carrier()
+            if node is not None:
+                t = wrap(node, True)
+                t.__dict__["_nonleaf"] = True
+                saved[i] = t
+        return tuple(saved)
 
     def mark_dirty(self, *tensors) -> None:
         """Accepted: forward's in-place writes are seen by every view of the storage anyway."""
@@ -116,6 +134,9 @@ class Function:
             t = o._wrap(carrier, True)
             t.__dict__["_nonleaf"] = True
             wired.append(t)
+            for j, saved in enumerate(ctx._saved):
+                if saved is o:
+                    ctx._as_output[j] = (weakref.ref(carrier), o._wrap)
         return wired[0] if single else tuple(wired)
 
 
@@ -141,8 +162,10 @@ class _Backward:
         if key not in self.results:
             grads = []
             for j, like in enumerate(self.like):
-                if j == k:
-                    grads.append(self.wrap(g))
+                if j == k:  # (requiring grad: a Function applied to it records its path)
+                    given = self.wrap(g, True)
+                    given.__dict__["_nonleaf"] = True
+                    grads.append(given)
                 elif like is None or not self.ctx.materialize_grads:
                     grads.append(None)
                 else:
