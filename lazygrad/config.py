@@ -11,15 +11,13 @@ setting for a block without writing os.environ:
         ...
 
 The environment is read once; a program that edits os.environ itself calls `reload()`.
-
 The machine. `cpu()` describes the CPU (model and feature flags: /proc/cpuinfo, or what the
 platform module says where there is none), for the heuristics and for cache keys.
 
 Caches. A cache is sound only if its key holds everything its value depends on;
 docs/soundness.md says, for each registered cache, what it is keyed by and why that is enough.
 The switches exist to prove it: with any or all caches off, every program must give the same
-bits (the differential tests run both ways). `caches()` (also `lg.caches()`) lists them.
-
+bits (the differential tests run both ways). `caches()` (also `lg.caches()`) lists them:
     LAZYGRAD_NO_CACHE=all            switch every cache off for the process
     LAZYGRAD_NO_CACHE=realized,jit   only these
     with lazygrad.config.caches_disabled():            all, for a block
@@ -69,6 +67,8 @@ SETTINGS = (
             "the OpenCL platform:device, each part an index or part of a name"),
     Setting("LAZYGRAD_OPENCL_AS", "opencl_as", "text", "as the device is",
             "gpu: render every OpenCL kernel as for a GPU, whatever the device is"),
+    Setting("POCL_KERNEL_CACHE", "pocl_kernel_cache", "text", "unset: on",
+            "0: PoCL keeps no compiled kernels, and lazygrad keeps their OpenCL binaries itself"),
     Setting("CC", "cc", "text", "the first of cc, gcc, clang",
             "the C compiler of the c device, with any arguments (split as make does): gcc -O0, ccache gcc"),
     Setting("LAZYGRAD_DIST_TIMEOUT", "dist_timeout", "text", "1800",

@@ -39,8 +39,7 @@ def cache(tmp_path, override, monkeypatch):
     """A cache folder of the test's own; warnings given again as in a new process. (PoCL's own
     kernel cache is declared off, so that lazygrad keeps OpenCL binaries there too.)"""
     monkeypatch.setattr(errors, "_WARNED", set())
-    for switch in opencl.DRIVERS_WITH_A_KERNEL_CACHE.values():
-        monkeypatch.setenv(switch, "0")
+    override(**dict.fromkeys(opencl.DRIVERS_WITH_A_KERNEL_CACHE.values(), "0"))
     folder = tmp_path / "cache"
     override(cache=str(folder))
     return folder

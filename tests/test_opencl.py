@@ -345,8 +345,7 @@ def test_build_error_shows_numbered_source_and_log(cl_device):
 
 def test_binaries_are_cached_on_disk(cl_device, tmp_path, monkeypatch, override):
     override(cache=str(tmp_path))
-    for switch in opencl.DRIVERS_WITH_A_KERNEL_CACHE.values():  # (as on a driver without a cache of its own)
-        monkeypatch.setenv(switch, "0")
+    override(**dict.fromkeys(opencl.DRIVERS_WITH_A_KERNEL_CACHE.values(), "0"))  # (as a driver without one)
     source = ("// lazygrad launch: global=4 local=4\n"
               "__kernel void twice(__global float* p0, __global const float* p1) {\n"
               "  p0[get_global_id(0)] = 2.0f * p1[get_global_id(0)];\n}\n")
@@ -378,8 +377,8 @@ def test_a_driver_that_caches_kernels_itself_is_not_asked_for_binaries(cl_device
     binary where the driver has its own cache, and asks for none."""
     override(cache=str(tmp_path))
     ctx = opencl.context()
-    monkeypatch.setitem(opencl.DRIVERS_WITH_A_KERNEL_CACHE, ctx.device.platform.name, "LG_TEST_DRIVER_CACHE")
-    monkeypatch.setenv("LG_TEST_DRIVER_CACHE", "1")
+    monkeypatch.setitem(opencl.DRIVERS_WITH_A_KERNEL_CACHE, ctx.device.platform.name, "pocl_kernel_cache")
+    override(pocl_kernel_cache=None)  # (unset: the driver's cache is on)
     asked = []
     real = ctx.cl.Program.get_info
     monkeypatch.setattr(ctx.cl.Program, "get_info", lambda self, what: asked.append(what) or real(self, what))
@@ -391,7 +390,7 @@ def test_a_driver_that_caches_kernels_itself_is_not_asked_for_binaries(cl_device
     out = cl_device.allocator.alloc(16)
     opencl.CLProgram("thrice", binary)(out)
     assert cl_device.allocator.copyout(out, 16).view(np.float32).tolist() == [3.0] * 4
-    monkeypatch.setenv("LG_TEST_DRIVER_CACHE", "0")  # its cache switched off: lazygrad keeps the binary
+    override(pocl_kernel_cache="0")  # its cache switched off: lazygrad keeps the binary
     opencl.compile_opencl(source, "thrice")
     assert [f for f in os.listdir(tmp_path / "opencl") if f.startswith("thrice-")]
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.pipeline import loop_pass
 from lazygrad.codegen.render_opencl import OpenCLRenderer, launch_geometry, launch_options
 from lazygrad.codegen.work_groups import work_groups
+from lazygrad.config import settings
 from lazygrad.errors import CompileError, DeviceError
 from lazygrad.runtime import cache_entry
 from lazygrad.runtime.device import PROGRAMS, Device
@@ -49,9 +49,9 @@ from lazygrad.runtime.opencl_context import (  # noqa: F401  (the runtime's name
     parse_selector,
 )
 
-# platform name substring -> the environment variable that switches the driver's own kernel
+# platform name substring -> the setting (lazygrad.config) that switches the driver's own kernel
 # cache off ("0"); on these drivers lazygrad keeps no binaries of its own
-DRIVERS_WITH_A_KERNEL_CACHE = {"Portable Computing Language": "POCL_KERNEL_CACHE"}
+DRIVERS_WITH_A_KERNEL_CACHE = {"Portable Computing Language": "pocl_kernel_cache"}
 
 
 # ---- allocator --------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def _cache_key(ctx: CLContext, source: str) -> str:
 def driver_caches_kernels(ctx: CLContext) -> bool:
     """Whether the driver keeps compiled kernels across processes itself (and its cache is on)."""
     platform = ctx.device.platform.name
-    return any(name in platform and os.environ.get(switch, "1").strip() != "0"
+    return any(name in platform and str(getattr(settings, switch)).strip() != "0"
                for name, switch in DRIVERS_WITH_A_KERNEL_CACHE.items())
 
 
