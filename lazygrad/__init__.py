@@ -117,9 +117,12 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
            "printoptions"]
 
 
+from lazygrad.frontend import grad_fn_records as _grad_fn_records
 from lazygrad.frontend import result_layouts as _result_layouts
 from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op is here)
 
+_grad_fn_records.install(Tensor, globals())  # what grad_fn.next_functions shows
+_grad_fn_records.install_functions(nn.functional.__dict__)
 _torch_kwargs.install(Tensor, globals())  # axis=/keepdims= aliases, out=, format(t, spec)
 _result_layouts.install(Tensor, globals())  # torch's strides of elementwise results (the outermost wrapper)
 
