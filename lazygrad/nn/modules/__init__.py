@@ -48,6 +48,7 @@ from lazygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from lazygrad.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from lazygrad.nn.modules.layers_more import (
                                             Bilinear,
+                                            CrossMapLRN2d,
                                             EmbeddingBag,
                                             InstanceNorm1d,
                                             InstanceNorm2d,
@@ -134,6 +135,7 @@ from lazygrad.nn.modules.pooling_more import (
                                             MaxUnpool3d,
 )
 from lazygrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from lazygrad.nn.modules.sync_batchnorm import SyncBatchNorm
 from lazygrad.nn.modules.transformer import (
                                             Transformer,
                                             TransformerDecoder,
@@ -275,13 +277,15 @@ __all__ += [  # upsampling.py
     "UpsamplingNearest2d",
 ]
 
-__all__ += [  # layers_more.py
+__all__ += [  # layers_more.py, sync_batchnorm.py
     "Bilinear",
+    "CrossMapLRN2d",
     "EmbeddingBag",
     "InstanceNorm1d",
     "InstanceNorm2d",
     "InstanceNorm3d",
     "LocalResponseNorm",
+    "SyncBatchNorm",
 ]
 
 __all__ += [  # misc_more.py, padding.py
