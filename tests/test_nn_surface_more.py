@@ -150,3 +150,24 @@ def test_cross_map_lrn2d_gradient_is_the_derivative_of_torchs_values(device):
         step = step.reshape(x.shape)
         numeric[i] = ((f(base + step) ** 2).sum() - (f(base - step) ** 2).sum()).item() / (2 * eps)
     np.testing.assert_allclose(xt.grad.numpy().ravel(), numeric, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_tbc_matches_torch(device):
+    rng = np.random.default_rng(2)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((5, 2, 4), (3, 4, 6), (6,)))
+    def run(T, kw):
+        xt, wt = T.tensor(x, requires_grad=True, **kw), T.tensor(w, requires_grad=True, **kw)
+        y = T.nn.functional.conv_tbc(xt, wt, T.tensor(b, **kw), 1)
+        (y * y).sum().backward()
+        return [t.detach().cpu().numpy() for t in (y, xt.grad, wt.grad)]
+    for ours, theirs in zip(run(lg, {"device": device}), run(torch, {})):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    for T in (lg, torch):
+        with pytest.raises(RuntimeError, match="Bias size must equal dim 2 in the weight tensor"):
+            T.nn.functional.conv_tbc(T.tensor(x), T.tensor(w), T.ones(5))
+
+
+def test_native_channel_shuffle_is_channel_shuffle(device):
+    x = np.arange(2 * 6 * 2, dtype=np.float32).reshape(2, 6, 2)
+    np.testing.assert_array_equal(lg.nn.functional.native_channel_shuffle(lg.tensor(x, device=device), 3).numpy(),
+                                  torch.nn.functional.native_channel_shuffle(torch.tensor(x), 3).numpy())

@@ -120,6 +120,7 @@ from lazygrad.nn.modules.padding import (
                                             ZeroPad3d,
 )
 from lazygrad.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from lazygrad.nn.modules.pooling_fractional import FractionalMaxPool2d, FractionalMaxPool3d
 from lazygrad.nn.modules.pooling_more import (
                                             AdaptiveAvgPool1d,
                                             AdaptiveAvgPool3d,
@@ -287,6 +288,8 @@ __all__ += [  # layers_more.py, sync_batchnorm.py
     "LocalResponseNorm",
     "SyncBatchNorm",
 ]
+
+__all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]  # pooling_fractional.py
 
 __all__ += [  # misc_more.py, padding.py
                                             "BatchNorm3d",
