@@ -40,6 +40,7 @@ from lazygrad.nn.activation_more import (
     threshold_,
 )
 from lazygrad.nn.attention import scaled_dot_product_attention
+from lazygrad.nn.attention_forward import multi_head_attention_forward
 from lazygrad.nn.conv import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -300,12 +301,13 @@ __all__ += [  # misc_more.py
     "rms_norm",
 ]
 
-__all__ += [  # pool_fractional.py, conv_more.py
+__all__ += [  # pool_fractional.py, conv_more.py, attention_forward.py
     "conv_tbc",
     "fractional_max_pool2d",
     "fractional_max_pool2d_with_indices",
     "fractional_max_pool3d",
     "fractional_max_pool3d_with_indices",
+    "multi_head_attention_forward",
 ]
 
 __all__ += [  # loss_margin.py
