@@ -32,6 +32,7 @@ from lazygrad.nn.modules.activation_more import (
                                             Tanhshrink,
                                             Threshold,
 )
+from lazygrad.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
 from lazygrad.nn.modules.attention import MultiheadAttention
 from lazygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from lazygrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
@@ -289,7 +290,7 @@ __all__ += [  # layers_more.py, sync_batchnorm.py
     "SyncBatchNorm",
 ]
 
-__all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]  # pooling_fractional.py
+__all__ += ["AdaptiveLogSoftmaxWithLoss", "FractionalMaxPool2d", "FractionalMaxPool3d"]  # adaptive.py, pooling_fractional.py
 
 __all__ += [  # misc_more.py, padding.py
                                             "BatchNorm3d",
