@@ -259,12 +259,6 @@ class _Depth(threading.local):
 _INSIDE = _Depth()
 
 
-def _keep(out, record) -> None:
-    if record is not None and isinstance(out, TensorBase) and out.requires_grad and is_grad_enabled() \
-            and out.node.op is not Op.BUFFER:
-        RECORDS[out.node] = record
-
-
 def _recording(fn, describe, method: bool):
     @functools.wraps(fn)
     def recorded(*args, **kwargs):
@@ -276,12 +270,13 @@ def _recording(fn, describe, method: bool):
             out = fn(*args, **kwargs)
         finally:
             inside.depth -= 1
-        if is_grad_enabled():
+        if isinstance(out, TensorBase) and out.requires_grad and is_grad_enabled() and out.node.op is not Op.BUFFER:
             try:
                 record = describe(args[0], args[1:], kwargs, out) if method else describe(*args, **kwargs)
             except (TypeError, AttributeError, IndexError):
                 record = None  # a call shape the table does not describe: the graph's own name
-            _keep(out, record)
+            if record is not None:
+                RECORDS[out.node] = record
         return out
     return recorded
 
