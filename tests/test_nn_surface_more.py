@@ -171,3 +171,18 @@ def test_native_channel_shuffle_is_channel_shuffle(device):
     x = np.arange(2 * 6 * 2, dtype=np.float32).reshape(2, 6, 2)
     np.testing.assert_array_equal(lg.nn.functional.native_channel_shuffle(lg.tensor(x, device=device), 3).numpy(),
                                   torch.nn.functional.native_channel_shuffle(torch.tensor(x), 3).numpy())
+
+
+@pytest.mark.parametrize("name, args, shape", [("LazyLinear", (3,), (2, 4)), ("LazyBatchNorm2d", (), (2, 3, 2, 2)),
+                                               ("LazyConv2d", (4, 3), (1, 2, 5, 5))])
+def test_a_lazy_module_holds_uninitialized_tensors_until_its_first_call(device, name, args, shape):
+    def run(T, kw):
+        m = getattr(T.nn, name)(*args)
+        before = (repr(m), [(k, repr(v) if T.nn.parameter.is_lazy(v) else tuple(v.shape))
+                            for k, v in m.state_dict().items()])
+        m = m.to(**kw).double()
+        params = list(m.parameters())
+        m(T.ones(*shape, dtype=T.float64, **kw))
+        after = [(type(p).__name__, tuple(p.shape), p.dtype == T.float64) for p in m.parameters()]
+        return before, after, all(p is q for p, q in zip(params, m.parameters())), type(m).__name__
+    assert run(lg, {"device": device}) == run(torch, {})

@@ -8,6 +8,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_convert import to_arguments
 
 
 class Parameter(Tensor):
@@ -89,6 +90,36 @@ class UninitializedTensorMixin:
     def shape(self):
         raise RuntimeError(_NO_SHAPE)
 
+    def detach(self):
+        """Itself: state_dict() of a lazy module lists its uninitialized tensors as they are."""
+        return self
+
+    def to(self, *args, **kwargs):
+        """Still uninitialized, on the device and of the dtype asked for (module.to() before the
+        first call: torch's moves them too)."""
+        device, dtype, _ = to_arguments(args, kwargs)
+        return self._moved(device, dtype)
+
+    def cast(self, dtype):
+        return self._moved(None, dtypes.to_dtype(dtype))
+
+    def _moved(self, device, dtype):
+        moved = type(self).__new__(type(self))
+        UninitializedTensorMixin._fresh(moved, self.requires_grad, device if device is not None else self.device,
+                                        dtype if dtype is not None else self.dtype)
+        return moved
+
+    def _fresh(self, requires_grad: bool, device, dtype) -> None:
+        Tensor.__init__(self, np.zeros((0,), (dtypes.to_dtype(dtype) if dtype is not None
+                                              else dtypes.default_float).np), device=device,
+                        requires_grad=requires_grad)
+
+    def _contiguous(self):
+        return self
+
+    def realize(self):
+        return self
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
@@ -122,9 +153,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     cls_to_become = Parameter
 
     def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
-        Tensor.__init__(self, np.zeros((0,), (dtypes.to_dtype(dtype) if dtype is not None
-                                               else dtypes.default_float).np), device=device,
-                        requires_grad=requires_grad)
+        self._fresh(requires_grad, device, dtype)
 
 
 @_refuse_every_op
@@ -134,9 +163,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     cls_to_become = Tensor
 
     def __init__(self, requires_grad: bool = False, device=None, dtype=None, persistent: bool = True) -> None:
-        Tensor.__init__(self, np.zeros((0,), (dtypes.to_dtype(dtype) if dtype is not None
-                                               else dtypes.default_float).np), device=device,
-                        requires_grad=requires_grad)
+        self._fresh(requires_grad, device, dtype)
         self.persistent = persistent
 
 
