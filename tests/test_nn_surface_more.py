@@ -163,6 +163,7 @@ def test_conv_tbc_matches_torch(device):
     for ours, theirs in zip(run(lg, {"device": device}), run(torch, {})):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
     for T in (lg, torch):
+        assert T.conv_tbc is T.nn.functional.conv_tbc
         with pytest.raises(RuntimeError, match="Bias size must equal dim 2 in the weight tensor"):
             T.nn.functional.conv_tbc(T.tensor(x), T.tensor(w), T.ones(5))
 
