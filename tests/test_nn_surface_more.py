@@ -187,3 +187,14 @@ def test_a_lazy_module_holds_uninitialized_tensors_until_its_first_call(device, 
         after = [(type(p).__name__, tuple(p.shape), p.dtype == T.float64) for p in m.parameters()]
         return before, after, all(p is q for p, q in zip(params, m.parameters())), type(m).__name__
     assert run(lg, {"device": device}) == run(torch, {})
+
+
+def test_a_lazy_module_loads_a_checkpoint_before_its_first_call(device):
+    torch.manual_seed(0)
+    trained = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU())
+    x = np.random.default_rng(3).standard_normal((2, 4)).astype(np.float32)
+    model = lg.nn.Sequential(lg.nn.LazyLinear(3), lg.nn.ReLU()).to(device)
+    model.load_state_dict({k: lg.tensor(v.numpy()) for k, v in trained.state_dict().items()})
+    np.testing.assert_allclose(model(lg.tensor(x, device=device)).numpy(), trained(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert type(model[0]).__name__ == "Linear" and tuple(model[0].weight.shape) == (3, 4)

@@ -45,20 +45,20 @@ class Buffer(Tensor, metaclass=_BufferMeta):
     def __new__(cls, data=None, *, persistent: bool = True):
         if data is None:
             data = Tensor([])
-        if not isinstance(data, Tensor):
-            raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")  # noqa: TRY004  (torch's)
+        if not isinstance(data, Tensor):  # (torch's error: it calls data.detach())
+            raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")  # noqa: TRY004
         t = data.detach().requires_grad_(data.requires_grad)
         t.persistent = persistent
         t._is_buffer = True
         return t
 
 
-_UNINITIALIZED = ("Attempted to use an uninitialized parameter in {}. This error happens when you are using a "
-                  "`LazyModule` or explicitly manipulating `lazygrad.nn.parameter.UninitializedParameter` "
+_UNINITIALIZED = ("Attempted to use an uninitialized parameter in {}. This error happens when you are using "
+                  "a `LazyModule` or explicitly manipulating `lazygrad.nn.parameter.UninitializedParameter` "
                   "objects. When using LazyModules Call `forward` with a dummy batch to initialize the "
                   "parameters before calling torch functions")
-_NO_SHAPE = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
-             "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call "
+_NO_SHAPE = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+             "in `load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call "
              "`forward` to initialize the parameters before accessing their attributes.")
 # what an uninitialized tensor still answers (torch: its device, dtype, requires_grad, data)
 _STILL_ANSWERS = frozenset(("materialize", "requires_grad", "requires_grad_", "device", "dtype", "data", "grad",
