@@ -35,6 +35,7 @@ from lazygrad import autograd as autograd  # torch.autograd: its public names on
 from lazygrad import distributions as distributions  # torch.distributions
 from lazygrad import special as special  # torch.special
 from lazygrad import linalg as linalg  # torch.linalg
+from lazygrad import return_types as return_types  # torch.return_types (max(dim)'s named tuple, ...)
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random
@@ -118,9 +119,12 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
            "printoptions"]
 
 
+from lazygrad.frontend import grad_fn_records as _grad_fn_records
 from lazygrad.frontend import result_layouts as _result_layouts
 from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op is here)
 
+_grad_fn_records.install(Tensor, globals())  # what grad_fn.next_functions shows
+_grad_fn_records.install_functions(nn.functional.__dict__)
 _torch_kwargs.install(Tensor, globals())  # axis=/keepdims= aliases, out=, format(t, spec)
 _result_layouts.install(Tensor, globals())  # torch's strides of elementwise results (the outermost wrapper)
 

@@ -12,6 +12,7 @@ import weakref
 
 from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
+from lazygrad.frontend.grad_fn_records import RECORDS, inputs_in_graph, next_functions
 from lazygrad.frontend.grad_hooks import run_grad_hooks
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
@@ -271,11 +272,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
 
 class GradFn:
     """What `tensor.grad_fn` shows: the op that made a tensor, named as torch names its
-    backward nodes. A write's or a custom Function's result shows the node that carries it."""
+    backward nodes, and the nodes of its inputs (`next_functions`). A write's or a custom
+    Function's result shows the node that carries it. The common ops record torch's name and
+    their inputs when called (grad_fn_records.py); for the others both come from the graph."""
 
-    __slots__ = ("_op",)
+    __slots__ = ("_inputs", "_node", "_op")
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node | None, record: tuple | None = None) -> None:
+        self._node, self._inputs = node, None
+        if record is None and node is not None:
+            record = RECORDS.get(node)
+        if record is not None:
+            self._op, self._inputs = record
+            return
         op = node.op
         while op is Op.DETACH and node.srcs and not isinstance(node.arg, tuple):
             node = node.srcs[0]  # a twin: the op it stands for
@@ -293,8 +302,24 @@ class GradFn:
     def name(self) -> str:
         return "torch::autograd::CopySlices" if self._op == "CopySlices" else self._op  # (torch's own words)
 
+    @property
+    def next_functions(self) -> tuple:
+        """torch's pairs (node, output index) for each input: the GradFn of an input with
+        history, an AccumulateGrad for a leaf that requires grad, None where no gradient flows."""
+        inputs = self._inputs if self._inputs is not None else inputs_in_graph(self._node, _leaf_tensor_of)
+        return next_functions(inputs, GradFn)
+
     def __repr__(self) -> str:
         return f"<{self._op} object>"
+
+
+def _leaf_tensor_of(node: Node):
+    """The leaf tensor that requires grad whose value node is, if any."""
+    storage = _leaf_storage(node)
+    if storage is None:
+        return None
+    tensors = _leaf_tensors().get(storage, [])
+    return next((t for t in tensors if t.node is node), tensors[0] if tensors else None)
 
 
 class AutogradMixin:

@@ -3,10 +3,9 @@ bits, read through a bitcast to the integer of its width), gcd and lcm (integers
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from lazygrad import dtypes
 from lazygrad.errors import DTypeNotImplementedError
+from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import input_gradient
 
@@ -19,12 +18,6 @@ _LAYOUTS = {
 }
 # Euclid's steps enough for any pair of the width: F(n + 2) > 2^bits (Lame's theorem)
 _GCD_STEPS = {8: 13, 16: 24, 32: 47, 64: 93}
-
-
-class Frexp(NamedTuple):
-    """What frexp returns, like torch.return_types.frexp."""
-    mantissa: object
-    exponent: object
 
 
 def _exponent_field(x, layout):
@@ -63,7 +56,7 @@ class BitsMixin:
         def derivative(i, args, out, g):
             x = args[0]
             return g * (x == 0).if_else(1.0, out / (x == 0).if_else(1.0, x))
-        return Frexp(input_gradient((self,), compute, derivative), exponent)
+        return return_types.frexp((input_gradient((self,), compute, derivative), exponent))
 
     def ldexp(self, other):
         """self * 2^other in the float type of both (int64 and int64 give float32), as torch's;

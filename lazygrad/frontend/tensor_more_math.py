@@ -7,19 +7,13 @@ NaN included, as torch).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError
+from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import broadcast_shape
-
-
-class MinMax(NamedTuple):
-    """What aminmax returns, like torch.return_types.aminmax."""
-    min: object
-    max: object
 
 
 def _scaled_sum(self, product, beta, alpha):
@@ -102,7 +96,7 @@ class MoreMathMixin:
         return x.nansum(dim, keepdim) / numbers.sum(dim, keepdim).cast(x.dtype)
 
     def aminmax(self, *, dim=None, keepdim=False):
-        return MinMax(self.amin(dim, keepdim), self.amax(dim, keepdim))
+        return return_types.aminmax((self.amin(dim, keepdim), self.amax(dim, keepdim)))
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """Vector norms over dim (all of it by default): p = 2 / "fro", 1, inf, -inf, 0 or any

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError
+from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_declared import result_gradient
 from lazygrad.frontend.tensor_shape import _new_tensor, _unviewed
 from lazygrad.ir.node import make
@@ -132,14 +133,14 @@ class ReduceMixin:
             return self.maximum(dim)
         if dim is None:
             return self.amax()
-        return self._values_at(self.argmax(dim, keepdim=True), dim, keepdim)
+        return return_types.max(self._values_at(self.argmax(dim, keepdim=True), dim, keepdim))
 
     def min(self, dim=None, keepdim=False):
         if hasattr(dim, "node"):
             return self.minimum(dim)
         if dim is None:
             return self.amin()
-        return self._values_at(self.argmin(dim, keepdim=True), dim, keepdim)
+        return return_types.min(self._values_at(self.argmin(dim, keepdim=True), dim, keepdim))
 
     def _values_at(self, index, dim, keepdim):
         """(values, indices) of max/min(dim): the values gathered at the indices, so that the

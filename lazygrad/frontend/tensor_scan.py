@@ -15,9 +15,9 @@ z, sum_{i>=z} g_i y'_i with y' the cumprod of x with x_z set to 1; after z, 0 (t
 from __future__ import annotations
 
 from lazygrad import dtypes
+from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_gather import positions, select_sum
-from lazygrad.frontend.tensor_reduce import ValuesIndices
 from lazygrad.frontend.tensor_shape import _unviewed
 
 
@@ -58,19 +58,19 @@ class ScanMixin:
     def cummax(self, dim):
         x, axis = self._scan_last(dim)
         if x.numel() == 0:
-            return ValuesIndices(self.clone(), self._const(0, dtypes.int64, self.shape)._contiguous())
+            return return_types.cummax((self.clone(), self._const(0, dtypes.int64, self.shape)._contiguous()))
         keys = x.cast(dtypes.uint8) if x.dtype.is_bool else x
         values, index = self._cummax_of(x, keys)
-        return ValuesIndices(self._scan_back(values, axis), self._scan_back(index, axis))
+        return return_types.cummax((self._scan_back(values, axis), self._scan_back(index, axis)))
 
     def cummin(self, dim):
         x, axis = self._scan_last(dim)
         if x.numel() == 0:
-            return ValuesIndices(self.clone(), self._const(0, dtypes.int64, self.shape)._contiguous())
+            return return_types.cummin((self.clone(), self._const(0, dtypes.int64, self.shape)._contiguous()))
         keys = x.logical_not() if x.dtype.is_bool else -x if x.dtype.is_float else ~x
         keys = keys.cast(dtypes.uint8) if x.dtype.is_bool else keys
         values, index = self._cummax_of(x, keys)
-        return ValuesIndices(self._scan_back(values, axis), self._scan_back(index, axis))
+        return return_types.cummin((self._scan_back(values, axis), self._scan_back(index, axis)))
 
     def logcumsumexp(self, dim):
         if not self.dtype.is_float:

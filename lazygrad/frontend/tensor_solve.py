@@ -11,16 +11,10 @@ built): det gives 0, inverse and solve give inf or NaN where torch raises.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError
-
-
-class SignLogAbsDet(NamedTuple):
-    """What slogdet returns, like torch.return_types.linalg_slogdet."""
-    sign: object
-    logabsdet: object
+from lazygrad.frontend import return_types
 
 
 def _check_square(name: str, a) -> None:
@@ -83,7 +77,7 @@ class SolveMixin:
         u, _, sign = _eliminate(self)
         diag = u.diagonal(0, -2, -1)
         sign = sign * diag.sign().prod(-1)
-        return SignLogAbsDet(sign, diag.abs().log().sum(-1))
+        return return_types.slogdet((sign, diag.abs().log().sum(-1)))
 
     def logdet(self):
         """log det: NaN where the determinant is negative, -inf where it is 0 (torch's)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_gather import positions, select_sum
 from lazygrad.frontend.tensor_reduce import ValuesIndices
 from lazygrad.frontend.tensor_shape import _unviewed
@@ -97,13 +98,13 @@ class SortMixin:
         x, axis = self._last(dim)
         n = x.shape[-1]
         if n == 0 or x.numel() == 0:
-            return ValuesIndices(self.clone(), self._const(0, dtypes.int64, self.shape)._contiguous())
+            return return_types.sort((self.clone(), self._const(0, dtypes.int64, self.shape)._contiguous()))
         if n > SORT_ON_HOST_ABOVE:
             index = _host_order(x, descending)
             values = x.gather(-1, index)
         else:
             values, index = _place(x, _ranks(x, descending), n)
-        return ValuesIndices(self._back(values, axis), self._back(index, axis))
+        return return_types.sort((self._back(values, axis), self._back(index, axis)))
 
     def argsort(self, dim=-1, descending=False, stable=False):
         return self.sort(dim, descending, stable=stable).indices
@@ -121,13 +122,13 @@ class SortMixin:
         if k == 0 or x.numel() == 0:
             shape = x.shape[:-1] + (k,)
             empty = ValuesIndices(x._const(0, x.dtype, shape), x._const(0, dtypes.int64, shape))
-            return ValuesIndices(*(self._back(t._contiguous(), axis) for t in empty))
+            return return_types.topk(self._back(t._contiguous(), axis) for t in empty)
         if n > SORT_ON_HOST_ABOVE:
             index = _host_order(x, largest).shrink(tuple((0, d) for d in x.shape[:-1]) + ((0, k),))
             values = x.gather(-1, index)
         else:
             values, index = _place(x, _ranks(x, largest), k)
-        return ValuesIndices(self._back(values, axis), self._back(index, axis))
+        return return_types.topk((self._back(values, axis), self._back(index, axis)))
 
     def _order_statistic(self, x, axis, target, keepdim):
         """(values, indices) of the element of ascending rank target along x's last dim."""
@@ -147,7 +148,7 @@ class SortMixin:
         if not 1 <= k <= x.shape[-1]:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis} "
                                f"(k={k}, size {x.shape[-1]})")
-        return self._order_statistic(x, axis, k - 1, keepdim)
+        return return_types.kthvalue(self._order_statistic(x, axis, k - 1, keepdim))
 
     def median(self, dim=None, keepdim=False):
         """The lower median (torch's: the element of rank (n - 1) // 2), NaN where the row has
@@ -170,7 +171,7 @@ class SortMixin:
         if x.dtype.is_float:  # a row with NaN: its first NaN, whose rank is the count of numbers
             numbers = x.isnan().logical_not().sum(-1, keepdim=True)
             target = (numbers < n).if_else(numbers, target)
-        return self._order_statistic(x, axis, target, keepdim)
+        return return_types.median(self._order_statistic(x, axis, target, keepdim))
 
     def nanmedian(self, dim=None, keepdim=False):
         """The lower median of the numbers, NaN ignored (NaN where a row has only NaN)."""
@@ -182,7 +183,7 @@ class SortMixin:
         self._nonempty_dim("nanmedian", axis)
         numbers = x.isnan().logical_not().sum(-1, keepdim=True)
         target = (numbers > 0).if_else((numbers - 1) // 2, 0)
-        return self._order_statistic(x, axis, target, keepdim)
+        return return_types.nanmedian(self._order_statistic(x, axis, target, keepdim))
 
     def mode(self, dim=-1, keepdim=False):
         """The most frequent value along dim (the smallest of equally frequent ones) and the
@@ -203,5 +204,5 @@ class SortMixin:
         values, index = _select_rank(x, index, last)
         if self.dtype.is_bool:
             values = values.cast(dtypes.bool_)
-        return ValuesIndices(self._back(values, axis, keepdim), self._back(index, axis, keepdim))
+        return return_types.mode((self._back(values, axis, keepdim), self._back(index, axis, keepdim)))
 

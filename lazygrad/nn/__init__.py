@@ -2,10 +2,12 @@
 from lazygrad.nn import functional, init, utils
 from lazygrad.nn.modules import *
 from lazygrad.nn.modules import __all__ as _modules_all
-from lazygrad.nn.parameter import Parameter
+from lazygrad.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["Parameter", "functional", "init", "utils"] + list(_modules_all)
+__all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter", "functional", "init",
+           "utils"] + list(_modules_all)
 
 from lazygrad.nn import parallel  # torch.nn.parallel (imports lazygrad.distributed, never mpi4py)
+from lazygrad.nn.parallel import DataParallel
 
-__all__ += ["parallel"]
+__all__ += ["DataParallel", "parallel"]

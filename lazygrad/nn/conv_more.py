@@ -142,3 +142,20 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = x.permute(tuple(range(nl)) + tuple(nl + a for a in (0, 2, 4, 1, 3)))
     return x.reshape(lead + (c * r * r, hr // r, wr // r))
 
+
+
+def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
+    """1-d convolution of a (time, batch, channels) input with a (kernel, in, out) weight,
+    padded by pad steps at both ends of time (torch.conv_tbc, fairseq's layout)."""
+    if input.ndim != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.ndim != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, out_channels.")
+    if bias.ndim != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    from_batch_first = _conv(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, 1, pad, 1, 1, 1)
+    return from_batch_first.permute(2, 0, 1)

@@ -40,6 +40,7 @@ from lazygrad.nn.activation_more import (
     threshold_,
 )
 from lazygrad.nn.attention import scaled_dot_product_attention
+from lazygrad.nn.attention_forward import multi_head_attention_forward
 from lazygrad.nn.conv import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -49,6 +50,7 @@ from lazygrad.nn.conv import (
 )
 from lazygrad.nn.conv_more import (
     conv3d,
+    conv_tbc,
     conv_transpose1d,
     conv_transpose3d,
     fold,
@@ -88,8 +90,21 @@ from lazygrad.nn.loss_more import (
     soft_margin_loss,
     triplet_margin_loss,
 )
-from lazygrad.nn.misc_more import channel_shuffle, lp_pool1d, lp_pool2d, lp_pool3d, rms_norm
+from lazygrad.nn.misc_more import (
+    channel_shuffle,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    native_channel_shuffle,
+    rms_norm,
+)
 from lazygrad.nn.norm import batch_norm, group_norm, layer_norm
+from lazygrad.nn.pool_fractional import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from lazygrad.nn.pool_more import (
     adaptive_avg_pool1d,
     adaptive_avg_pool3d,
@@ -282,7 +297,17 @@ __all__ += [  # misc_more.py
     "lp_pool1d",
     "lp_pool2d",
     "lp_pool3d",
+    "native_channel_shuffle",
     "rms_norm",
+]
+
+__all__ += [  # pool_fractional.py, conv_more.py, attention_forward.py
+    "conv_tbc",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
+    "multi_head_attention_forward",
 ]
 
 __all__ += [  # loss_margin.py

@@ -38,6 +38,9 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
 
 
+native_channel_shuffle = channel_shuffle  # (torch's kernel of the same shuffle)
+
+
 def _lp(pooled: Tensor, count: int, norm_type: float) -> Tensor:
     # torch: (sign(out) * relu(|out|)) * count, to the 1/p
     return ((pooled.sign() * pooled.abs().relu()) * count) ** (1.0 / norm_type)

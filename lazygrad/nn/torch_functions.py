@@ -7,7 +7,7 @@ from __future__ import annotations
 from lazygrad.nn import functional as F
 from lazygrad.nn.dropout_more import _noise_dropout
 
-conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
+conv1d, conv2d, conv3d, conv_tbc = F.conv1d, F.conv2d, F.conv3d, F.conv_tbc
 conv_transpose1d, conv_transpose2d, conv_transpose3d = F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d
 avg_pool1d, adaptive_avg_pool1d = F.avg_pool1d, F.adaptive_avg_pool1d
 max_pool1d_with_indices = F.max_pool1d_with_indices
@@ -87,7 +87,7 @@ def feature_alpha_dropout_(input, p, train):
 
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "alpha_dropout_", "avg_pool1d", "bilinear",
-           "celu", "celu_", "channel_shuffle", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "celu", "celu_", "channel_shuffle", "conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "cosine_similarity", "dropout", "dropout_", "feature_alpha_dropout",
            "feature_alpha_dropout_", "feature_dropout", "feature_dropout_", "hardshrink", "max_pool1d",
            "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "native_channel_shuffle", "pairwise_distance",

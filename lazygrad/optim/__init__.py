@@ -1,6 +1,7 @@
 """lazygrad.optim: torch's optimizers and learning-rate schedules."""
 from lazygrad.optim import lr_scheduler
 from lazygrad.optim.adadelta_adagrad import Adadelta, Adagrad
+from lazygrad.optim.adafactor import Adafactor
 from lazygrad.optim.adam import Adam, AdamW
 from lazygrad.optim.adam_variants import Adamax, NAdam, RAdam
 from lazygrad.optim.lbfgs import LBFGS
@@ -12,4 +13,4 @@ from lazygrad.optim.sgd import SGD
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
            "lr_scheduler"]
 
-__all__ += ["ASGD", "LBFGS", "Rprop"]
+__all__ += ["ASGD", "LBFGS", "Adafactor", "Rprop"]

@@ -32,6 +32,7 @@ from lazygrad.nn.modules.activation_more import (
                                             Tanhshrink,
                                             Threshold,
 )
+from lazygrad.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
 from lazygrad.nn.modules.attention import MultiheadAttention
 from lazygrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from lazygrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
@@ -48,6 +49,7 @@ from lazygrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from lazygrad.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from lazygrad.nn.modules.layers_more import (
                                             Bilinear,
+                                            CrossMapLRN2d,
                                             EmbeddingBag,
                                             InstanceNorm1d,
                                             InstanceNorm2d,
@@ -119,6 +121,7 @@ from lazygrad.nn.modules.padding import (
                                             ZeroPad3d,
 )
 from lazygrad.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from lazygrad.nn.modules.pooling_fractional import FractionalMaxPool2d, FractionalMaxPool3d
 from lazygrad.nn.modules.pooling_more import (
                                             AdaptiveAvgPool1d,
                                             AdaptiveAvgPool3d,
@@ -134,6 +137,7 @@ from lazygrad.nn.modules.pooling_more import (
                                             MaxUnpool3d,
 )
 from lazygrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from lazygrad.nn.modules.sync_batchnorm import SyncBatchNorm
 from lazygrad.nn.modules.transformer import (
                                             Transformer,
                                             TransformerDecoder,
@@ -275,14 +279,18 @@ __all__ += [  # upsampling.py
     "UpsamplingNearest2d",
 ]
 
-__all__ += [  # layers_more.py
+__all__ += [  # layers_more.py, sync_batchnorm.py
     "Bilinear",
+    "CrossMapLRN2d",
     "EmbeddingBag",
     "InstanceNorm1d",
     "InstanceNorm2d",
     "InstanceNorm3d",
     "LocalResponseNorm",
+    "SyncBatchNorm",
 ]
+
+__all__ += ["AdaptiveLogSoftmaxWithLoss", "FractionalMaxPool2d", "FractionalMaxPool3d"]  # adaptive.py, pooling_fractional.py
 
 __all__ += [  # misc_more.py, padding.py
                                             "BatchNorm3d",

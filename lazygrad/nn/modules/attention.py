@@ -4,9 +4,6 @@ batch_first; a bool attn_mask / key_padding_mask marks positions NOT allowed to 
 the returned weights are averaged over heads unless average_attn_weights=False."""
 from __future__ import annotations
 
-import math
-
-from lazygrad import dtypes
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
@@ -54,66 +51,21 @@ class MultiheadAttention(Module):
             self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
 
-    def _project(self, x: Tensor, i: int) -> Tensor:
-        e = self.embed_dim
-        if self.in_proj_weight is not None:
-            w = self.in_proj_weight[i * e:(i + 1) * e]
-        else:
-            w = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)[i]
-        b = None if self.in_proj_bias is None else self.in_proj_bias[i * e:(i + 1) * e]
-        return F.linear(x, w, b)
-
-    def _heads(self, x: Tensor) -> Tensor:
-        n, length, _ = x.shape  # (N, L, E) -> (N, H, L, hd)
-        return x.reshape(n, length, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
-
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask=None,
                 need_weights: bool = True, attn_mask=None, average_attn_weights: bool = True,
                 is_causal: bool = False):
-        unbatched = query.ndim == 2
-        if unbatched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        if not self.batch_first or unbatched:
+        """F.multi_head_attention_forward with this module's weights; is_causal without a mask
+        builds the causal one."""
+        batched_first = self.batch_first and query.ndim == 3
+        if batched_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        n, length, e = query.shape
-        source = key.shape[1]
-        q = self._heads(self._project(query, 0))
-        k, v = self._project(key, 1), self._project(value, 2)  # (N, S, E)
-        extra = 0  # key positions appended: bias_k/bias_v, then a zero key and value
-        if self.bias_k is not None:
-            k = k.cat(self.bias_k.expand(n, 1, e), dim=1)
-            v = v.cat(self.bias_v.expand(n, 1, e), dim=1)
-            extra += 1
-        if self.add_zero_attn:
-            k = k.cat(k[:, :1] * 0, dim=1)
-            v = v.cat(v[:, :1] * 0, dim=1)
-            extra += 1
-        k, v = self._heads(k), self._heads(v)
-        scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.head_dim))  # (N, H, L, S)
-        if is_causal and attn_mask is None:
-            attn_mask = causal_mask(length, source, query.device).logical_not()
-        if extra and attn_mask is not None:
-            attn_mask = attn_mask.pad((0, extra))  # the appended keys are never masked
-        if extra and key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.pad((0, extra))
-        source += extra
-        if attn_mask is not None:
-            mask = attn_mask if attn_mask.ndim == 2 else attn_mask.reshape(n, self.num_heads, length, source)
-            scores = mask.if_else(-math.inf, scores) if mask.dtype == dtypes.bool_ else scores + mask
-        if key_padding_mask is not None:
-            pad = key_padding_mask.reshape(n, 1, 1, source)
-            scores = pad.if_else(-math.inf, scores) if pad.dtype == dtypes.bool_ else scores + pad
-        weights = F.softmax(scores, -1)
-        weights = F.dropout(weights, self.dropout, self.training)
-        out = (weights @ v).permute(0, 2, 1, 3).reshape(n, length, e)
-        out = self.out_proj(out)
-        if not self.batch_first or unbatched:
-            out = out.transpose(0, 1)
-        if unbatched:
-            out = out.squeeze(1)
-        if not need_weights:
-            return out, None
-        w = weights.mean(1) if average_attn_weights else weights
-        return out, (w.squeeze(0) if unbatched else w)
+        if is_causal and attn_mask is None:  # (L, N, E) or (L, E) from here
+            attn_mask = causal_mask(query.shape[0], key.shape[0], query.device).logical_not()
+        out, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+            self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
+            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
+            attn_mask=attn_mask, use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights, is_causal=is_causal)
+        return (out.transpose(0, 1) if batched_first else out), weights

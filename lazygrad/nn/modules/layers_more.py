@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
@@ -134,6 +136,32 @@ class LocalResponseNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(Module):
+    """torch's older local response norm of 4D inputs: x / (k + alpha / size * s)^beta, s the
+    sum of x^2 over the channels within (size - 1) // 2 of each one, as torch's running-sum
+    kernel computes it; that kernel never takes channel 0 out of its sum, so s also holds
+    x_0^2 from channel (size - 1) // 2 + 1 on (torch 2.13's values, kept)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def _window(self, channels: int) -> np.ndarray:
+        reach = int((self.size - 1) / 2 + 1) - 1
+        c, j = np.arange(channels)[:, None], np.arange(channels)[None, :]
+        return ((abs(c - j) <= reach) | ((j == 0) & (c > reach))).astype(np.float32)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
+        window = Tensor(self._window(input.shape[1]), device=input.device).cast(input.dtype)
+        sums = ((input * input).permute(0, 2, 3, 1) @ window.t()).permute(0, 3, 1, 2)
+        return input * (sums * (self.alpha / self.size) + self.k) ** -self.beta
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -2,11 +2,13 @@
 the input size (in_features, in_channels, num_features) is taken from the first input, then
 the module becomes the ordinary one, as torch's do (cls_to_become).
 
-Before that first call the module holds no parameters (torch holds UninitializedParameters,
-which cannot be read or stepped either): build an optimizer after a dry run, as torch asks.
+Before that first call the module holds UninitializedParameters (and UninitializedBuffers
+for its running statistics), as torch's: they refuse every op; the first call gives them their
+shapes and initial values in place, so they stay the module's parameters.
 """
 from __future__ import annotations
 
+from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from lazygrad.nn.modules.conv_more import Conv3d, ConvTranspose1d, ConvTranspose3d
 from lazygrad.nn.modules.layers_more import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
@@ -14,6 +16,7 @@ from lazygrad.nn.modules.linear import Linear
 from lazygrad.nn.modules.misc_more import BatchNorm3d
 from lazygrad.nn.modules.module import Module
 from lazygrad.nn.modules.norm import BatchNorm1d, BatchNorm2d
+from lazygrad.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
 
 class _Lazy(Module):
@@ -23,9 +26,25 @@ class _Lazy(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
         self._lazy_args, self._lazy_kwargs = args, kwargs
+        # the module it becomes, at a stand-in size, names torch's uninitialized tensors
+        stand_in = type(self).cls_to_become(1, *args, **kwargs)
+        for name, p in stand_in._parameters.items():
+            self.register_parameter(name, None if p is None else UninitializedParameter(p.requires_grad, p.device,
+                                                                                         p.dtype))
+        for name, b in stand_in._buffers.items():
+            lazy = b is not None and b.ndim > 0  # (num_batches_tracked, a count, is whole already)
+            self.register_buffer(name, UninitializedBuffer(False, b.device, b.dtype) if lazy else b,
+                                 name not in stand_in._non_persistent)
+        for size in ("in_features", "in_channels", "num_features"):  # torch shows 0 until the first input
+            if hasattr(stand_in, size):
+                setattr(stand_in, size, 0)
+        self.__dict__["_lazy_repr"] = stand_in.extra_repr()
+
+    def extra_repr(self) -> str:
+        return self.__dict__.get("_lazy_repr", "")
 
     def has_uninitialized_params(self) -> bool:
-        return True
+        return any(is_lazy(t) for t in (*self._parameters.values(), *self._buffers.values()))
 
     def _size_of(self, input) -> int:
         if type(self).cls_to_become is Linear:
@@ -34,6 +53,17 @@ class _Lazy(Module):
 
     def forward(self, input, *rest, **kwargs):
         full = type(self).cls_to_become(self._size_of(input), *self._lazy_args, **self._lazy_kwargs)
+        # the uninitialized tensors take the new module's shapes and values, and their places
+        # in it: an optimizer built before the first call holds the module's parameters (torch)
+        with no_grad():
+            for table in ("_parameters", "_buffers"):
+                for name, lazy in getattr(self, table).items():
+                    if is_lazy(lazy):
+                        value = getattr(full, table)[name]
+                        lazy.materialize(tuple(value.shape))  # on its own device, of its dtype
+                        lazy.copy_(value.to(lazy.device).cast(lazy.dtype))
+                    if lazy is not None:  # (a whole one, num_batches_tracked, stays too)
+                        getattr(full, table)[name] = lazy
         training = self.training
         self.__dict__.clear()
         self.__dict__.update(full.__dict__)

@@ -11,7 +11,7 @@ from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_convert import to_arguments
 from lazygrad.frontend.torch_device import host_device, resolve_device
-from lazygrad.nn.parameter import Parameter
+from lazygrad.nn.parameter import Buffer, Parameter, is_lazy
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -69,10 +69,14 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
             buffers[name] = value
+            if isinstance(value, Buffer):
+                self.register_buffer(name, value, value.persistent)
         elif name in modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}'")
             modules[name] = None
+        elif isinstance(value, Buffer):  # nn.Buffer(t): a buffer by assignment (torch >= 2.5)
+            self.register_buffer(name, value, value.persistent)
         else:
             object.__setattr__(self, name, value)
 
@@ -203,6 +207,9 @@ class Module:
         """Copy values into this module's parameters and buffers in one realize. With
         strict=True a missing, unexpected or mis-shaped key raises, naming the key and shapes."""
         own = self.state_dict(keep_vars=True)
+        for k, target in own.items():  # a lazy module's tensors take the checkpoint's shapes (torch)
+            if is_lazy(target) and k in state_dict and not is_lazy(state_dict[k]):
+                target.materialize(tuple(state_dict[k].shape))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []

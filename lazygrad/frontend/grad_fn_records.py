@@ -1,0 +1,297 @@
+"""Which front-end op made a tensor, from which inputs: what `grad_fn.next_functions` walks.
+
+lazygrad's gradients are a transform of the Graph IR (ir/gradient.py), which has no backward
+nodes, and one front-end op is often several graph nodes (mean is a sum and a division), or
+the same node as another op (a.t() and a.permute(1, 0)). torch's graph has one node per ATen
+op, named after it, whose next_functions are its differentiable inputs in order: the node that
+made each, an AccumulateGrad for a leaf, None for an input that needs no gradient (a number,
+a tensor without requires_grad). So the common ops record, on their result's node, torch's
+name for their backward node and their inputs; `GradFn` (autograd.py) reads the record.
+
+A record is (name, inputs), each input one of
+  None                      no gradient flows there
+  ("leaf", tensor)          a leaf that requires grad (torch's AccumulateGrad holds it)
+  ("node", node)            the graph node of a tensor with history
+  ("made", name, inputs)    a node torch's op makes on the way (linear's TBackward0 of weight)
+Only the outermost call records: an op built from others is one op to the user, as in torch.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+import weakref
+
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.ir.node import Node
+from lazygrad.ir.ops import Op
+
+# node -> (name, inputs); weak on the node, and a record never holds its own key
+RECORDS: weakref.WeakKeyDictionary[Node, tuple] = weakref.WeakKeyDictionary()
+
+
+def _input(value) -> tuple | None:
+    """One next_functions entry for an op's operand."""
+    if not isinstance(value, TensorBase) or not value.requires_grad:
+        return None
+    if value.is_leaf:
+        return ("leaf", value)
+    return ("node", value.node)
+
+
+def _operands(*values) -> tuple:
+    return tuple(_input(v) for v in values)
+
+
+def _other(args, kwargs, key="other"):
+    return args[0] if args else kwargs.get(key)
+
+
+def _unary(name):
+    return lambda self, args, kwargs, out: (name, _operands(self))
+
+
+def _binary(name):
+    return lambda self, args, kwargs, out: (name, _operands(self, _other(args, kwargs)))
+
+
+def _by_dim(name0, name1, key="dim"):
+    """sum() and sum(dim) are two ATen overloads: SumBackward0 and SumBackward1."""
+    def record(self, args, kwargs, out):
+        given = (args and args[0] is not None) or kwargs.get(key) is not None
+        return (name1 if given else name0), _operands(self)
+    return record
+
+
+def _pow(self, args, kwargs, out):
+    exponent = _other(args, kwargs, "exponent")
+    if isinstance(exponent, TensorBase):
+        return "PowBackward1", _operands(self, exponent)
+    return "PowBackward0", _operands(self)
+
+
+def _matmul_of(a, b):
+    """torch's matmul, as the ATen ops it dispatches to for the common ranks."""
+    if not isinstance(a, TensorBase) or not isinstance(b, TensorBase):
+        return None
+    if a.ndim == 1 and b.ndim == 1:
+        return "DotBackward0", _operands(a, b)
+    if a.ndim == 2 and b.ndim == 1:
+        return "MvBackward0", _operands(a, b)
+    if a.ndim == 2 and b.ndim == 2:
+        return "MmBackward0", _operands(a, b)
+    if a.ndim >= 3 and b.ndim <= 2 and b.ndim == 2:  # the batch folded into rows
+        return "UnsafeViewBackward0", (("made", "MmBackward0", (_view(a), _input(b))),)
+    if a.ndim == 3 and b.ndim == 3:
+        return "UnsafeViewBackward0", (("made", "BmmBackward0", _operands(a, b)),)
+    return None
+
+
+def _view(value):
+    entry = _input(value)
+    return None if entry is None else ("made", "ViewBackward0", (entry,))
+
+
+def _matmul(self, args, kwargs, out):
+    return _matmul_of(self, _other(args, kwargs))
+
+
+def _rmatmul(self, args, kwargs, out):
+    return _matmul_of(args[0], self)
+
+
+def _reshape(self, args, kwargs, out):
+    if self.is_contiguous():
+        return "ViewBackward0", _operands(self)
+    return "UnsafeViewBackward0", (("made", "CloneBackward0", _operands(self)),)
+
+
+def _rtruediv(self, args, kwargs, out):
+    return "MulBackward0", (("made", "ReciprocalBackward0", _operands(self)), None) \
+        if self.requires_grad else (None, None)
+
+
+def _getitem(self, args, kwargs, out):
+    """x[i] is a select, x[a:b] a slice, x[i, a:b] one after the other (a full `:` is none)."""
+    index = args[0] if args else None
+    parts = index if isinstance(index, tuple) else (index,)
+    entry = _input(self)
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            entry = ("made", "SelectBackward0", (entry,))
+        elif isinstance(part, slice):
+            if part != slice(None):
+                entry = ("made", "SliceBackward0", (entry,))
+        else:
+            return None  # a tensor, None or ... index: the graph's own name
+    return entry[1:] if entry is not None and entry[0] == "made" else None
+
+
+def _extreme(name):
+    """max() is one ATen overload (MaxBackward1); max(dim) returns a named tuple."""
+    def record(self, args, kwargs, out):
+        return (name, _operands(self)) if not args and not kwargs else None
+    return record
+
+
+def _clamp(self, args, kwargs, out):
+    bounds = list(args) + list(kwargs.values())
+    if any(isinstance(b, TensorBase) for b in bounds):
+        return None
+    return "ClampBackward1", _operands(self)
+
+
+def _squeeze(self, args, kwargs, out):
+    given = bool(args) or kwargs.get("dim") is not None
+    return ("SqueezeBackward1" if given else "SqueezeBackward0"), _operands(self)
+
+
+_ELEMENTWISE = ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "sin", "cos", "neg",
+                "softmax", "log_softmax", "expand", "permute", "transpose", "unsqueeze", "t", "view")
+
+# Tensor method -> (self, args, kwargs, result) -> (name, inputs), or None: not recorded
+METHODS = {
+    **{name: _unary("".join(p.capitalize() for p in name.split("_")) + "Backward0") for name in _ELEMENTWISE},
+    "__neg__": _unary("NegBackward0"),
+    **dict.fromkeys(["__add__", "__radd__", "add"], _binary("AddBackward0")),
+    **dict.fromkeys(["__sub__", "sub"], _binary("SubBackward0")),
+    "__rsub__": _unary("RsubBackward1"),
+    **dict.fromkeys(["__mul__", "__rmul__", "mul"], _binary("MulBackward0")),
+    **dict.fromkeys(["__truediv__", "div"], _binary("DivBackward0")),
+    "__rtruediv__": _rtruediv,
+    **dict.fromkeys(["__matmul__", "matmul"], _matmul), "__rmatmul__": _rmatmul,
+    "mm": _binary("MmBackward0"), "mv": _binary("MvBackward0"), "dot": _binary("DotBackward0"),
+    "bmm": _binary("BmmBackward0"),
+    "sum": _by_dim("SumBackward0", "SumBackward1"), "mean": _by_dim("MeanBackward0", "MeanBackward1"),
+    **dict.fromkeys(["__pow__", "pow"], _pow),
+    "max": _extreme("MaxBackward1"), "min": _extreme("MinBackward1"),
+    **dict.fromkeys(["clamp", "clip"], _clamp),
+    "reshape": _reshape, "flatten": _reshape, "squeeze": _squeeze, "__getitem__": _getitem,
+}
+
+
+def _linear(input, weight, bias=None, *rest, **kwargs):
+    """F.linear: addmm(bias, input, weight.t()) on a matrix; the batch folded into rows and
+    viewed back on more dims (torch's decomposition)."""
+    if not isinstance(weight, TensorBase) or weight.ndim != 2 or input.ndim < 2:
+        return None
+    wt = None if not weight.requires_grad else ("made", "TBackward0", _operands(weight))
+    rows = _input(input) if input.ndim == 2 else _view(input)
+    if bias is None:
+        return ("MmBackward0", (rows, wt)) if input.ndim == 2 else None
+    inner = "AddmmBackward0", (_input(bias), rows, wt)
+    return inner if input.ndim == 2 else ("ViewBackward0", (("made", *inner),))
+
+
+def _cross_entropy(input, target, *rest, **kwargs):
+    if not isinstance(input, TensorBase) or input.ndim != 2 or target.is_floating_point():
+        return None
+    return "NllLossBackward0", (("made", "LogSoftmaxBackward0", _operands(input)) if input.requires_grad else None,)
+
+
+# function of a namespace (lazygrad.*, lazygrad.nn.functional) -> (args, kwargs) -> record
+FUNCTIONS = {
+    "matmul": lambda a, b, **kw: _matmul_of(a, b),
+    "cat": lambda tensors, *a, **kw: ("CatBackward0", _operands(*tensors)),
+    "stack": lambda tensors, *a, **kw: ("StackBackward0", _operands(*tensors)),
+    "relu": lambda x, *a, **kw: ("ReluBackward0", _operands(x)),
+    "linear": _linear,
+    "cross_entropy": _cross_entropy,
+    "mse_loss": lambda x, target, *a, **kw: ("MseLossBackward0", _operands(x, target)),
+    "softmax": lambda x, *a, **kw: ("SoftmaxBackward0", _operands(x)),
+    "log_softmax": lambda x, *a, **kw: ("LogSoftmaxBackward0", _operands(x)),
+}
+
+
+class AccumulateGrad:
+    """torch's node that adds a leaf's gradient into its .grad: the end of next_functions."""
+
+    __slots__ = ("variable",)
+    next_functions = ()
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad object>"
+
+
+def next_functions(inputs: tuple, grad_fn) -> tuple:
+    """torch's (node, output index) pairs for a record's inputs; grad_fn(node, record) makes
+    the node of an input with history (autograd.GradFn)."""
+    def node_of(entry):
+        if entry is None:
+            return None
+        if entry[0] == "leaf":
+            return AccumulateGrad(entry[1])
+        return grad_fn(entry[1]) if entry[0] == "node" else grad_fn(None, entry[1:])
+    return tuple((node_of(entry), 0) for entry in inputs)
+
+
+def inputs_in_graph(node: Node, leaf_of) -> tuple:
+    """An op the front end did not record: its inputs are the nearest recorded nodes and
+    leaves that require grad below it (leaf_of(node): the leaf tensor whose value it is), in
+    the order the graph reaches them."""
+    found, seen, stack = [], set(), list(reversed(node.srcs))
+    while stack:
+        src = stack.pop()
+        if src in seen or not src.dtype.is_float or src.op is Op.DETACH:
+            continue  # (a comparison, an index or a detached value: no gradient flows there)
+        seen.add(src)
+        if src in RECORDS:
+            found.append(("node", src))
+        elif src.op is Op.BUFFER:
+            leaf = leaf_of(src)
+            if leaf is not None:
+                found.append(("leaf", leaf))
+        else:
+            stack.extend(reversed(src.srcs))
+    return tuple(found)
+
+
+class _Depth(threading.local):
+    depth = 0
+
+
+_INSIDE = _Depth()
+
+
+def _recording(fn, describe, method: bool):
+    @functools.wraps(fn)
+    def recorded(*args, **kwargs):
+        inside = _INSIDE
+        if inside.depth:
+            return fn(*args, **kwargs)
+        inside.depth += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            inside.depth -= 1
+        if isinstance(out, TensorBase) and out.requires_grad and is_grad_enabled() and out.node.op is not Op.BUFFER:
+            try:
+                record = describe(args[0], args[1:], kwargs, out) if method else describe(*args, **kwargs)
+            except (TypeError, AttributeError, IndexError):
+                record = None  # a call shape the table does not describe: the graph's own name
+            if record is not None:
+                RECORDS[out.node] = record
+        return out
+    return recorded
+
+
+def install(tensor_cls, namespace: dict) -> None:
+    """Wrap Tensor's recorded methods and namespace's recorded functions (once each)."""
+    for name, describe in METHODS.items():
+        method = tensor_cls.__dict__.get(name) or getattr(tensor_cls, name, None)
+        if callable(method) and not isinstance(method, type):
+            setattr(tensor_cls, name, _recording(method, describe, method=True))
+    install_functions(namespace)
+
+
+def install_functions(namespace: dict) -> None:
+    for name, describe in FUNCTIONS.items():
+        fn = namespace.get(name)
+        if callable(fn) and not isinstance(fn, type):
+            namespace[name] = _recording(fn, describe, method=False)

@@ -1,0 +1,88 @@
+"""grad_fn.next_functions: the backward graph's first levels, named and shaped as torch's
+(the op that made each input, AccumulateGrad for a leaf, None where no gradient flows)."""
+import pytest
+
+import lazygrad as lg
+
+torch = pytest.importorskip("torch")
+
+
+def _tensors(T, kw):
+    g = T.Generator().manual_seed(0)
+    def make(*shape, grad=True):
+        return T.randn(*shape, generator=g).to(**kw).requires_grad_(grad)
+    return {"a": make(3, 4), "b": make(4, 2), "c": make(3, 4, grad=False), "v": make(4), "w": make(5, 4),
+            "bias": make(5), "x3": make(2, 3, 4)}
+
+
+PROGRAMS = {  # name -> program over the tensors above and the library
+    "add of a leaf and itself": lambda t, T: t["a"] + t["a"],
+    "add of a tensor without grad": lambda t, T: t["a"] + t["c"],
+    "sub of a number": lambda t, T: t["a"] - 1,
+    "number minus a tensor": lambda t, T: 1 - t["a"],
+    "number over a tensor": lambda t, T: 2 / t["a"],
+    "mul by a number": lambda t, T: t["a"] * 2,
+    "matrix product": lambda t, T: t["a"] @ t["b"],
+    "matrix-vector product": lambda t, T: t["a"] @ t["v"],
+    "dot product": lambda t, T: t["v"] @ t["v"],
+    "batched rows times a matrix": lambda t, T: t["x3"] @ t["b"],
+    "relu of a product": lambda t, T: (t["a"] @ t["b"]).relu(),
+    "functional relu": lambda t, T: T.nn.functional.relu(t["a"]),
+    "sum of squares": lambda t, T: (t["a"] * t["a"]).sum(),
+    "sum over a dim": lambda t, T: t["a"].sum(0),
+    "mean": lambda t, T: t["a"].exp().mean(),
+    "mean over a dim": lambda t, T: t["a"].mean(1),
+    "view": lambda t, T: t["a"].view(12),
+    "reshape of a transpose": lambda t, T: t["a"].t().reshape(12),
+    "squeeze of an unsqueeze": lambda t, T: t["a"].unsqueeze(0).squeeze(0),
+    "flatten": lambda t, T: t["x3"].flatten(1),
+    "permute and expand": lambda t, T: t["v"].expand(3, 4).permute(1, 0),
+    "softmax of tanh": lambda t, T: t["a"].tanh().softmax(-1),
+    "powers": lambda t, T: t["a"] ** 2 + t["a"] ** t["a"],
+    "linear with bias": lambda t, T: T.nn.functional.linear(t["a"], t["w"], t["bias"]),
+    "linear without bias": lambda t, T: T.nn.functional.linear(t["a"], t["w"]),
+    "linear over a batch": lambda t, T: T.nn.functional.linear(t["x3"], t["w"], t["bias"]),
+    "cross entropy": lambda t, T: T.nn.functional.cross_entropy(t["a"], T.tensor([0, 1, 2], device=t["a"].device)),
+    "mse loss": lambda t, T: T.nn.functional.mse_loss(t["a"], t["c"]),
+    "indexing": lambda t, T: t["a"][0].sum() + t["a"][:, 1].sum() + t["a"][1:, 0].sum(),
+    "cat and stack": lambda t, T: T.cat([t["a"], t["c"]]).sum() + T.stack([t["a"], t["a"]]).sum(),
+    "max and clamp": lambda t, T: t["a"].max() + t["a"].clamp(0, 1),
+}
+
+
+def _structure(fn, depth=3):
+    """A node as nested (name, [inputs]) to `depth` levels."""
+    if fn is None:
+        return None
+    nexts = [(_structure(f, depth - 1), i) for f, i in fn.next_functions] if depth else "..."
+    return fn.name(), nexts
+
+
+@pytest.mark.parametrize("program", list(PROGRAMS))
+def test_next_functions_walk_the_graph_as_torchs(device, program):
+    ours = PROGRAMS[program](_tensors(lg, {"device": device}), lg)
+    theirs = PROGRAMS[program](_tensors(torch, {}), torch)
+    assert _structure(ours.grad_fn) == _structure(theirs.grad_fn)
+
+
+def test_a_modules_forward_ends_in_its_layers_nodes(device):
+    def structure(T, kw):
+        T.manual_seed(0)
+        model = T.nn.Sequential(T.nn.Linear(4, 3), T.nn.ReLU(), T.nn.Linear(3, 2)).to(**kw)
+        return _structure(model(T.ones(5, 4, **kw)).sum().grad_fn, depth=5)
+    assert structure(lg, {"device": device}) == structure(torch, {})
+
+
+def test_accumulate_grad_holds_the_leaf_it_feeds(device):
+    a = lg.ones(3, device=device, requires_grad=True)
+    (fn, index), (none, _) = (a * 2).grad_fn.next_functions
+    assert fn.variable is a and index == 0 and none is None
+    assert fn.name() == "torch::autograd::AccumulateGrad" and fn.next_functions == ()
+
+
+def test_an_op_without_a_record_still_reaches_its_inputs(device):
+    a = lg.ones(3, device=device, requires_grad=True)
+    b = (a * 3).sum()
+    fn = lg.where(a > 0, a.exp(), b).grad_fn  # where: the graph's own name, its inputs from the graph
+    names = {f.name() for f, _ in fn.next_functions}
+    assert names == {"ExpBackward0", "SumBackward0"}
