@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import reduce
 
 from lazygrad import dtypes
+from lazygrad.frontend import return_types
 from lazygrad.errors import LinAlgError
 from lazygrad.frontend.linalg_derived import (
     cond,
@@ -34,7 +35,7 @@ def det(A):
 
 
 def slogdet(A):
-    return A.slogdet()
+    return return_types.linalg_slogdet(tuple(A.slogdet()))  # (torch names the linalg form apart)
 
 
 def inv(A):
