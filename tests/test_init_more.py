@@ -81,3 +81,15 @@ def test_a_given_generator_decides_the_draw(device):
         g.manual_seed(5)
         draws.append(lg.nn.init.trunc_normal_(lg.empty(6, device=device), generator=g).numpy())
     np.testing.assert_array_equal(draws[0], draws[1])
+
+
+def test_layers_without_inputs_initialize_as_torch_with_its_warning(device):
+    """nn.Linear(0, 3): torch's kaiming init warns that a zero-element tensor is left as it is
+    (its fan is 0), and the bias bound is 0."""
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        layer = lg.nn.Linear(0, 3).to(device)
+    assert tuple(layer.weight.shape) == (3, 0) and layer.bias.tolist() == [0.0, 0.0, 0.0]
+    out = layer(lg.ones(2, 0, device=device))
+    assert out.tolist() == [[0.0] * 3] * 2
+    with pytest.warns(UserWarning, match="no-op"):
+        lg.nn.init.kaiming_normal_(lg.empty(0, 4, device=device))
