@@ -13,6 +13,8 @@ import copy
 import math
 from typing import ClassVar
 
+import numpy as np
+
 from lazygrad import dtypes
 from lazygrad.distributions import constraints
 from lazygrad.frontend.grad_mode import no_grad
@@ -95,6 +97,12 @@ class Distribution:
         """A value given to log_prob/cdf/icdf as a tensor (torch asks for one; a number is let
         through as the parameters' dtype)."""
         return value if isinstance(value, Tensor) else Tensor(value, dtype=like.dtype, device=like.device)
+
+    def _checked(self, value, like: Tensor) -> Tensor:
+        """value as a tensor, validated against the support (log_prob's and cdf's argument)."""
+        value = self._value(value, like)
+        self._validate_sample(value)
+        return value
 
     def _validate_sample(self, value: Tensor) -> None:
         """torch's checks of a value: its shape at once, its support on the device."""
@@ -189,3 +197,8 @@ def as_params(*values) -> list[Tensor]:
 
 def shape_numel(shape: tuple[int, ...]) -> int:
     return math.prod(shape)
+
+
+def finfo(t: Tensor):
+    """numpy's finfo of a float tensor's dtype (eps and tiny bound the uniforms samplers use)."""
+    return np.finfo(t.dtype.np)
