@@ -37,9 +37,10 @@ class Distribution:
         self._validate_args = Distribution._validate_default if validate_args is None else bool(validate_args)
         if self._validate_args:
             for name, constraint in self.arg_constraints.items():
-                if constraints.is_dependent(constraint) or name not in self.__dict__:
+                computed = isinstance(getattr(type(self), name, None), property)  # (Chi2's df)
+                if constraints.is_dependent(constraint) or not (name in self.__dict__ or computed):
                     continue  # (not checkable alone, or the parametrization not given)
-                value = self.__dict__[name]
+                value = getattr(self, name)
                 if isinstance(value, Tensor):
                     self._check(name, value, constraint.check(value), repr(constraint))
 
