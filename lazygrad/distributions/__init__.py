@@ -1,5 +1,5 @@
 """torch.distributions: the distributions policy-gradient and variational code uses most."""
-from lazygrad.distributions import constraints
+from lazygrad.distributions import constraints, transforms
 from lazygrad.distributions.binomial import Binomial
 from lazygrad.distributions.categorical import Bernoulli, Categorical
 from lazygrad.distributions.cauchy import Cauchy, HalfCauchy
@@ -14,8 +14,22 @@ from lazygrad.distributions.normal import HalfNormal, LogNormal, Normal
 from lazygrad.distributions.one_hot_categorical import OneHotCategorical
 from lazygrad.distributions.poisson import Poisson
 from lazygrad.distributions.studentt import StudentT
+from lazygrad.distributions.transformed import Independent, TransformedDistribution
+from lazygrad.distributions.transforms import (
+                                               AbsTransform,
+                                               AffineTransform,
+                                               ComposeTransform,
+                                               ExpTransform,
+                                               PowerTransform,
+                                               SigmoidTransform,
+                                               SoftplusTransform,
+                                               TanhTransform,
+                                               Transform,
+)
 from lazygrad.distributions.uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
-           "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Laplace", "LogNormal", "Normal",
-           "OneHotCategorical", "Poisson", "StudentT", "Uniform", "constraints", "kl_divergence"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
+           "ComposeTransform", "Dirichlet", "Distribution", "ExpTransform", "Exponential", "Gamma", "Geometric",
+           "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal", "Normal", "OneHotCategorical",
+           "Poisson", "PowerTransform", "SigmoidTransform", "SoftplusTransform", "StudentT", "TanhTransform",
+           "Transform", "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "transforms"]
