@@ -10,26 +10,72 @@ from lazygrad.distributions.gamma import Chi2, Gamma
 from lazygrad.distributions.geometric import Geometric
 from lazygrad.distributions.gumbel import Gumbel
 from lazygrad.distributions.kl import kl_divergence
+from lazygrad.distributions.mixture import MixtureSameFamily
+from lazygrad.distributions.multinomial import Multinomial
 from lazygrad.distributions.normal import HalfNormal, LogNormal, Normal
 from lazygrad.distributions.one_hot_categorical import OneHotCategorical
 from lazygrad.distributions.poisson import Poisson
+from lazygrad.distributions.relaxed import (
+                                             ExpRelaxedCategorical,
+                                             LogitRelaxedBernoulli,
+                                             RelaxedBernoulli,
+                                             RelaxedOneHotCategorical,
+)
 from lazygrad.distributions.studentt import StudentT
 from lazygrad.distributions.transformed import Independent, TransformedDistribution
 from lazygrad.distributions.transforms import (
-                                               AbsTransform,
-                                               AffineTransform,
-                                               ComposeTransform,
-                                               ExpTransform,
-                                               PowerTransform,
-                                               SigmoidTransform,
-                                               SoftplusTransform,
-                                               TanhTransform,
-                                               Transform,
+                                             AbsTransform,
+                                             AffineTransform,
+                                             ComposeTransform,
+                                             ExpTransform,
+                                             PowerTransform,
+                                             SigmoidTransform,
+                                             SoftplusTransform,
+                                             TanhTransform,
+                                             Transform,
 )
 from lazygrad.distributions.uniform import Uniform
 
-__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
-           "ComposeTransform", "Dirichlet", "Distribution", "ExpTransform", "Exponential", "Gamma", "Geometric",
-           "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal", "Normal", "OneHotCategorical",
-           "Poisson", "PowerTransform", "SigmoidTransform", "SoftplusTransform", "StudentT", "TanhTransform",
-           "Transform", "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "transforms"]
+__all__ = [
+                                             "AbsTransform",
+                                             "AffineTransform",
+                                             "Bernoulli",
+                                             "Beta",
+                                             "Binomial",
+                                             "Categorical",
+                                             "Cauchy",
+                                             "Chi2",
+                                             "ComposeTransform",
+                                             "Dirichlet",
+                                             "Distribution",
+                                             "ExpRelaxedCategorical",
+                                             "ExpTransform",
+                                             "Exponential",
+                                             "Gamma",
+                                             "Geometric",
+                                             "Gumbel",
+                                             "HalfCauchy",
+                                             "HalfNormal",
+                                             "Independent",
+                                             "Laplace",
+                                             "LogNormal",
+                                             "LogitRelaxedBernoulli",
+                                             "MixtureSameFamily",
+                                             "Multinomial",
+                                             "Normal",
+                                             "OneHotCategorical",
+                                             "Poisson",
+                                             "PowerTransform",
+                                             "RelaxedBernoulli",
+                                             "RelaxedOneHotCategorical",
+                                             "SigmoidTransform",
+                                             "SoftplusTransform",
+                                             "StudentT",
+                                             "TanhTransform",
+                                             "Transform",
+                                             "TransformedDistribution",
+                                             "Uniform",
+                                             "constraints",
+                                             "kl_divergence",
+                                             "transforms",
+]
