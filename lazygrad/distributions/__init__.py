@@ -9,7 +9,7 @@ from lazygrad.distributions.exponential import Exponential, Laplace
 from lazygrad.distributions.gamma import Chi2, Gamma
 from lazygrad.distributions.geometric import Geometric
 from lazygrad.distributions.gumbel import Gumbel
-from lazygrad.distributions.kl import kl_divergence
+from lazygrad.distributions.kl import kl_divergence, register_kl
 from lazygrad.distributions.mixture import MixtureSameFamily
 from lazygrad.distributions.multinomial import Multinomial
 from lazygrad.distributions.normal import HalfNormal, LogNormal, Normal
@@ -76,6 +76,6 @@ __all__ = [
                                              "TransformedDistribution",
                                              "Uniform",
                                              "constraints",
-                                             "kl_divergence",
+                                             "kl_divergence", "register_kl",
                                              "transforms",
 ]
