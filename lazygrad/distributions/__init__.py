@@ -12,8 +12,9 @@ from lazygrad.distributions.gumbel import Gumbel
 from lazygrad.distributions.kl import kl_divergence, register_kl
 from lazygrad.distributions.mixture import MixtureSameFamily
 from lazygrad.distributions.multinomial import Multinomial
+from lazygrad.distributions.negative_binomial import NegativeBinomial
 from lazygrad.distributions.normal import HalfNormal, LogNormal, Normal
-from lazygrad.distributions.one_hot_categorical import OneHotCategorical
+from lazygrad.distributions.one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from lazygrad.distributions.poisson import Poisson
 from lazygrad.distributions.relaxed import (
                                              ExpRelaxedCategorical,
@@ -35,47 +36,13 @@ from lazygrad.distributions.transforms import (
                                              Transform,
 )
 from lazygrad.distributions.uniform import Uniform
+from lazygrad.distributions.weibull import Pareto, Weibull
 
-__all__ = [
-                                             "AbsTransform",
-                                             "AffineTransform",
-                                             "Bernoulli",
-                                             "Beta",
-                                             "Binomial",
-                                             "Categorical",
-                                             "Cauchy",
-                                             "Chi2",
-                                             "ComposeTransform",
-                                             "Dirichlet",
-                                             "Distribution",
-                                             "ExpRelaxedCategorical",
-                                             "ExpTransform",
-                                             "Exponential",
-                                             "Gamma",
-                                             "Geometric",
-                                             "Gumbel",
-                                             "HalfCauchy",
-                                             "HalfNormal",
-                                             "Independent",
-                                             "Laplace",
-                                             "LogNormal",
-                                             "LogitRelaxedBernoulli",
-                                             "MixtureSameFamily",
-                                             "Multinomial",
-                                             "Normal",
-                                             "OneHotCategorical",
-                                             "Poisson",
-                                             "PowerTransform",
-                                             "RelaxedBernoulli",
-                                             "RelaxedOneHotCategorical",
-                                             "SigmoidTransform",
-                                             "SoftplusTransform",
-                                             "StudentT",
-                                             "TanhTransform",
-                                             "Transform",
-                                             "TransformedDistribution",
-                                             "Uniform",
-                                             "constraints",
-                                             "kl_divergence", "register_kl",
-                                             "transforms",
-]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
+           "Chi2", "ComposeTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform",
+           "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
+           "Laplace", "LogNormal", "LogitRelaxedBernoulli", "MixtureSameFamily", "Multinomial",
+           "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto",
+           "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "SigmoidTransform",
+           "SoftplusTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
+           "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms"]

@@ -1,4 +1,5 @@
-"""OneHotCategorical(probs | logits): a Categorical whose draws are one-hot vectors."""
+"""OneHotCategorical(probs | logits): a Categorical whose draws are one-hot vectors, and its
+straight-through variant."""
 from __future__ import annotations
 
 from typing import ClassVar
@@ -7,6 +8,7 @@ from lazygrad.distributions import constraints
 from lazygrad.distributions.categorical import Categorical
 from lazygrad.distributions.distribution import Distribution
 from lazygrad.frontend.factories import eye
+from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor
 
 
@@ -63,3 +65,15 @@ class OneHotCategorical(Distribution):
         values = eye(n, dtype=self.probs.dtype, device=self.probs.device)
         values = values.reshape((n,) + (1,) * len(self._batch_shape) + (n,))
         return values.expand((n,) + self._batch_shape + (n,)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """rsample is a one-hot draw whose gradient is that of the probabilities (the
+    straight-through estimator, Bengio et al. 2013): draw + probs - probs.detach()."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        with no_grad():
+            drawn = self._sample(tuple(sample_shape))
+        return drawn + (self.probs - self.probs.detach())

@@ -67,23 +67,21 @@ class TransformedDistribution(Distribution):
             y = x
         return log_prob + sum_rightmost(self.base_dist.log_prob(y), event_dim - len(self.base_dist.event_shape))
 
-    def _sign(self) -> int:
+    def _monotonize(self, value: Tensor) -> Tensor:
+        """A cdf value seen through the transforms' combined sign (a tensor for a parameter's
+        sign, as a Weibull's power): flipped where the map decreases."""
         sign = 1
         for t in self.transforms:
             sign = sign * t.sign
-        if not isinstance(sign, int):
-            raise NotImplementedError("cdf/icdf need transforms of a known sign")
-        return sign
+        return value if isinstance(sign, int) and sign == 1 else sign * (value - 0.5) + 0.5
 
     def cdf(self, value) -> Tensor:
         for t in reversed(self.transforms):
             value = t.inv(value)
-        value = self.base_dist.cdf(value)
-        return value if self._sign() == 1 else 1 - value
+        return self._monotonize(self.base_dist.cdf(value))
 
     def icdf(self, value) -> Tensor:
-        value = value if self._sign() == 1 else 1 - value
-        value = self.base_dist.icdf(value)
+        value = self.base_dist.icdf(self._monotonize(value))
         for t in self.transforms:
             value = t(value)
         return value

@@ -1,0 +1,106 @@
+"""Weibull, Pareto, NegativeBinomial and OneHotCategoricalStraightThrough on lazygrad against
+torch in float64 on every device: log_prob, entropy, moments, cdf/icdf with gradients;
+supports; sample shapes and moments; the straight-through gradient; torch's ValueErrors."""
+import numpy as np
+import pytest
+
+import lazygrad as lg
+from lazygrad import distributions as D
+
+torch = pytest.importorskip("torch")
+TD = torch.distributions
+F64 = lg.float64
+
+CASES = {  # name: (module, params) -> distribution, params, a value, torch has entropy / cdf
+    "weibull": (lambda M, p: M.Weibull(p[0], p[1]), [[1.0, 2.0, 0.5], [0.5, 1.5, 3.0]], [0.3, 1.0, 2.5], True, True),
+    "pareto": (lambda M, p: M.Pareto(p[0], p[1]), [[1.0, 2.0, 0.5], [0.5, 1.5, 3.0]], [1.3, 2.0, 2.5], True, True),
+    "negative binomial probs": (lambda M, p: M.NegativeBinomial(p[0], probs=p[1]), [[1.0, 3.5, 10.0], [0.2, 0.5, 0.9]],
+                                [0.0, 3.0, 40.0], False, False),
+    "negative binomial logits": (lambda M, p: M.NegativeBinomial(p[0], logits=p[1]),
+                                 [[1.0, 3.5, 10.0], [-1.0, 0.0, 2.0]], [2.0, 0.0, 7.0], False, False),
+}
+
+
+def _pair(device, values):
+    return (lg.tensor(values, dtype=F64, device=device, requires_grad=True),
+            torch.tensor(values, dtype=torch.float64, requires_grad=True))
+
+
+def _close(ours, theirs, rtol=1e-9, atol=1e-10):
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_densities_moments_and_cdfs_match_torch_with_gradients(name, device):
+    make, params, value, has_entropy, has_cdf = CASES[name]
+    ours_p, theirs_p = zip(*[_pair(device, p) for p in params])
+    ours, theirs = make(D, ours_p), make(TD, theirs_p)
+    v, tv = lg.tensor(value, dtype=F64, device=device), torch.tensor(value, dtype=torch.float64)
+    pairs = [(ours.log_prob(v), theirs.log_prob(tv))]
+    if has_entropy:
+        pairs.append((ours.entropy(), theirs.entropy()))
+    if has_cdf:
+        pairs += [(ours.cdf(v), theirs.cdf(tv)), (ours.icdf(v * 0 + 0.3), theirs.icdf(tv * 0 + 0.3))]
+    for a, b in pairs:
+        _close(a, b)
+    sum(a.sum() for a, _ in pairs).backward()
+    sum(b.sum() for _, b in pairs).backward()
+    for a, b in zip(ours_p, theirs_p):
+        _close(a.grad, b.grad)
+    for moment in ("mean", "mode", "variance"):
+        _close(getattr(ours, moment), getattr(theirs, moment))
+    assert ours.batch_shape == tuple(theirs.batch_shape) and ours.has_rsample == theirs.has_rsample
+    if name != "pareto":  # (its support's bound is a tensor: printed by shape)
+        assert repr(ours.support) == repr(theirs.support)
+    lg.manual_seed(0)
+    drawn = ours.sample((4, 2))
+    assert drawn.shape == tuple(theirs.sample((4, 2)).shape) and ours.support.check(drawn).all().item()
+
+
+STATISTICS = {  # name: distribution, its mean and variance (numpy's)
+    "weibull": (lambda: D.Weibull(2.0, 1.5), None, None),
+    "pareto": (lambda: D.Pareto(1.0, 5.0), 1.25, 5 / (16 * 3)),
+    "negative binomial": (lambda: D.NegativeBinomial(4.0, probs=0.4), 4 * 0.4 / 0.6, 4 * 0.4 / 0.36),
+}
+
+
+@pytest.mark.parametrize("name", STATISTICS)
+def test_sample_moments_are_within_a_few_standard_errors(name):
+    make, mean, variance = STATISTICS[name]
+    if mean is None:
+        mean, variance = make().mean.item(), make().variance.item()
+    lg.manual_seed(12)
+    n = 4000
+    x = make().sample((n,)).numpy().astype(np.float64)
+    assert abs(x.mean() - mean) < 4 * np.sqrt(variance / n)
+    assert abs(x.var() / variance - 1) < 0.2
+
+
+def test_straight_through_draws_are_one_hot_with_the_probabilities_gradient(device):
+    logits = lg.tensor([[0.0, 1.0, -1.0]], device=device, requires_grad=True)
+    tlogits = torch.tensor([[0.0, 1.0, -1.0]], requires_grad=True)
+    lg.manual_seed(3)
+    drawn = D.OneHotCategoricalStraightThrough(logits=logits).rsample((5,))
+    assert drawn.shape == (5, 1, 3) and (drawn.detach().numpy().sum(-1) == 1).all()
+    weights = [[1.0, 2.0, 3.0]]
+    (drawn * lg.tensor(weights, device=device)).sum().backward()
+    (TD.OneHotCategoricalStraightThrough(logits=tlogits).rsample((5,)) * torch.tensor(weights)).sum().backward()
+    _close(logits.grad, tlogits.grad, rtol=1e-5, atol=1e-6)
+
+
+BAD = {
+    "weibull scale": lambda M, t: M.Weibull(t([-1.0]), t([1.0])),
+    "pareto alpha": lambda M, t: M.Pareto(t([1.0]), t([0.0])),
+    "pareto value below scale": lambda M, t: M.Pareto(t([1.0]), t([2.0])).log_prob(t([0.5])),
+    "negative binomial probs": lambda M, t: M.NegativeBinomial(t([2.0]), probs=t([1.0])),
+    "negative binomial value": lambda M, t: M.NegativeBinomial(t([2.0]), probs=t([0.5])).log_prob(t([1.5])),
+}
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_parameters_and_values_raise_value_error_like_torch(name, device):
+    with pytest.raises(ValueError):
+        BAD[name](TD, torch.tensor)
+    with pytest.raises(ValueError, match="Expected"):
+        out = BAD[name](D, lambda v: lg.tensor(v, device=device))
+        (out.mean if isinstance(out, D.Distribution) else out).add(0).numpy()  # (the checks run on realize)
