@@ -1,4 +1,5 @@
-"""Weibull, Pareto, NegativeBinomial and OneHotCategoricalStraightThrough on lazygrad against
+"""Weibull, Pareto, InverseGamma, FisherSnedecor, Kumaraswamy, NegativeBinomial and
+OneHotCategoricalStraightThrough on lazygrad against
 torch in float64 on every device: log_prob, entropy, moments, cdf/icdf with gradients;
 supports; sample shapes and moments; the straight-through gradient; torch's ValueErrors."""
 import numpy as np
@@ -14,6 +15,12 @@ F64 = lg.float64
 CASES = {  # name: (module, params) -> distribution, params, a value, torch has entropy / cdf
     "weibull": (lambda M, p: M.Weibull(p[0], p[1]), [[1.0, 2.0, 0.5], [0.5, 1.5, 3.0]], [0.3, 1.0, 2.5], True, True),
     "pareto": (lambda M, p: M.Pareto(p[0], p[1]), [[1.0, 2.0, 0.5], [0.5, 1.5, 3.0]], [1.3, 2.0, 2.5], True, True),
+    "inverse gamma": (lambda M, p: M.InverseGamma(p[0], p[1]), [[0.5, 2.0, 3.0], [1.0, 0.5, 3.0]], [0.3, 1.0, 2.5],
+                      True, False),
+    "fisher snedecor": (lambda M, p: M.FisherSnedecor(p[0], p[1]), [[1.0, 3.0, 7.0], [5.0, 0.5, 9.0]], [0.3, 1.0, 2.5],
+                        False, False),
+    "kumaraswamy": (lambda M, p: M.Kumaraswamy(p[0], p[1]), [[0.5, 2.0, 3.0], [1.0, 0.5, 3.0]], [0.3, 0.9, 0.5],
+                    True, True),
     "negative binomial probs": (lambda M, p: M.NegativeBinomial(p[0], probs=p[1]), [[1.0, 3.5, 10.0], [0.2, 0.5, 0.9]],
                                 [0.0, 3.0, 40.0], False, False),
     "negative binomial logits": (lambda M, p: M.NegativeBinomial(p[0], logits=p[1]),
@@ -60,6 +67,9 @@ def test_densities_moments_and_cdfs_match_torch_with_gradients(name, device):
 STATISTICS = {  # name: distribution, its mean and variance (numpy's)
     "weibull": (lambda: D.Weibull(2.0, 1.5), None, None),
     "pareto": (lambda: D.Pareto(1.0, 5.0), 1.25, 5 / (16 * 3)),
+    "inverse gamma": (lambda: D.InverseGamma(6.0, 2.0), 0.4, 4 / (25 * 4)),
+    "fisher snedecor": (lambda: D.FisherSnedecor(8.0, 20.0), 20 / 18, 2 * 400 * 26 / (8 * 324 * 16)),
+    "kumaraswamy": (lambda: D.Kumaraswamy(2.0, 3.0), None, None),
     "negative binomial": (lambda: D.NegativeBinomial(4.0, probs=0.4), 4 * 0.4 / 0.6, 4 * 0.4 / 0.36),
 }
 
@@ -93,6 +103,9 @@ BAD = {
     "pareto alpha": lambda M, t: M.Pareto(t([1.0]), t([0.0])),
     "pareto value below scale": lambda M, t: M.Pareto(t([1.0]), t([2.0])).log_prob(t([0.5])),
     "negative binomial probs": lambda M, t: M.NegativeBinomial(t([2.0]), probs=t([1.0])),
+    "inverse gamma rate": lambda M, t: M.InverseGamma(t([1.0]), t([0.0])),
+    "fisher snedecor df": lambda M, t: M.FisherSnedecor(t([-1.0]), t([1.0])),
+    "kumaraswamy value": lambda M, t: M.Kumaraswamy(t([1.0]), t([1.0])).log_prob(t([1.5])),
     "negative binomial value": lambda M, t: M.NegativeBinomial(t([2.0]), probs=t([0.5])).log_prob(t([1.5])),
 }
 

@@ -6,10 +6,11 @@ from lazygrad.distributions.cauchy import Cauchy, HalfCauchy
 from lazygrad.distributions.dirichlet import Beta, Dirichlet
 from lazygrad.distributions.distribution import Distribution
 from lazygrad.distributions.exponential import Exponential, Laplace
-from lazygrad.distributions.gamma import Chi2, Gamma
+from lazygrad.distributions.gamma import Chi2, FisherSnedecor, Gamma, InverseGamma
 from lazygrad.distributions.geometric import Geometric
 from lazygrad.distributions.gumbel import Gumbel
 from lazygrad.distributions.kl import kl_divergence, register_kl
+from lazygrad.distributions.kumaraswamy import Kumaraswamy
 from lazygrad.distributions.mixture import MixtureSameFamily
 from lazygrad.distributions.multinomial import Multinomial
 from lazygrad.distributions.negative_binomial import NegativeBinomial
@@ -40,9 +41,10 @@ from lazygrad.distributions.weibull import Pareto, Weibull
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
            "Chi2", "ComposeTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform",
-           "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-           "Laplace", "LogNormal", "LogitRelaxedBernoulli", "MixtureSameFamily", "Multinomial",
-           "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto",
-           "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "SigmoidTransform",
-           "SoftplusTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
-           "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms"]
+           "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+           "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogitRelaxedBernoulli",
+           "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "SigmoidTransform", "SoftplusTransform", "StudentT", "TanhTransform",
+           "Transform", "TransformedDistribution", "Uniform", "Weibull", "constraints", "kl_divergence",
+           "register_kl", "transforms"]
