@@ -11,6 +11,7 @@ from lazygrad.distributions.geometric import Geometric
 from lazygrad.distributions.gumbel import Gumbel
 from lazygrad.distributions.kl import kl_divergence, register_kl
 from lazygrad.distributions.kumaraswamy import Kumaraswamy
+from lazygrad.distributions.logistic_normal import LogisticNormal
 from lazygrad.distributions.mixture import MixtureSameFamily
 from lazygrad.distributions.multinomial import Multinomial
 from lazygrad.distributions.negative_binomial import NegativeBinomial
@@ -36,15 +37,22 @@ from lazygrad.distributions.transforms import (
                                              TanhTransform,
                                              Transform,
 )
+from lazygrad.distributions.transforms_vector import (
+                                             IndependentTransform,
+                                             ReshapeTransform,
+                                             SoftmaxTransform,
+                                             StickBreakingTransform,
+)
 from lazygrad.distributions.uniform import Uniform
 from lazygrad.distributions.weibull import Pareto, Weibull
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
            "Chi2", "ComposeTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform",
            "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
-           "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogitRelaxedBernoulli",
-           "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Normal", "OneHotCategorical",
-           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "SigmoidTransform", "SoftplusTransform", "StudentT", "TanhTransform",
-           "Transform", "TransformedDistribution", "Uniform", "Weibull", "constraints", "kl_divergence",
-           "register_kl", "transforms"]
+           "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
+           "LogisticNormal", "LogitRelaxedBernoulli", "MixtureSameFamily", "Multinomial", "NegativeBinomial",
+           "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
+           "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform",
+           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "StudentT",
+           "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "Weibull", "constraints",
+           "kl_divergence", "register_kl", "transforms"]

@@ -6,15 +6,14 @@ from typing import ClassVar
 
 from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution
-from lazygrad.distributions.transforms import Transform, sum_rightmost
+from lazygrad.distributions.transforms import ComposeTransform, Transform, sum_rightmost
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor
 
 
 class TransformedDistribution(Distribution):
     """y = t_n(...t_1(x)) for x from base_distribution; log_prob inverts the transforms and
-    subtracts their log-dets (expand() is the base's: it expands base_dist along). The transforms here keep shapes, so the event dims are the
-    largest of the base's and the transforms'."""
+    subtracts their log-dets (expand() is the base's: it expands base_dist along)."""
 
     arg_constraints: ClassVar[dict] = {}
 
@@ -24,8 +23,11 @@ class TransformedDistribution(Distribution):
         elif not isinstance(transforms, list) or not all(isinstance(t, Transform) for t in transforms):
             raise ValueError(f"transforms must be a Transform or a list of Transforms, got {transforms!r}")
         self.base_dist, self.transforms = base_distribution, transforms
-        shape = base_distribution.batch_shape + base_distribution.event_shape
-        event_dim = max([len(base_distribution.event_shape)] + [t.event_dim for t in transforms])
+        chain = ComposeTransform(transforms)
+        shape = chain.forward_shape(base_distribution.batch_shape + base_distribution.event_shape)
+        domain_dim = max((t.domain.event_dim for t in transforms), default=0)
+        codomain_dim = max((t.codomain.event_dim for t in transforms), default=0)
+        event_dim = codomain_dim + max(len(base_distribution.event_shape) - domain_dim, 0)
         split = len(shape) - event_dim
         super().__init__(shape[:split], shape[split:], validate_args)
 

@@ -159,6 +159,16 @@ class ComposeTransform(Transform):
             x = y_part
         return total
 
+    def forward_shape(self, shape):
+        for part in self.parts:
+            shape = part.forward_shape(shape)
+        return shape
+
+    def inverse_shape(self, shape):
+        for part in reversed(self.parts):
+            shape = part.inverse_shape(shape)
+        return shape
+
     def __repr__(self) -> str:
         return "ComposeTransform(\n    " + ",\n    ".join(repr(p) for p in self.parts) + "\n)"
 
