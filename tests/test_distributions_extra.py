@@ -117,3 +117,43 @@ def test_bad_parameters_and_values_raise_value_error_like_torch(name, device):
     with pytest.raises(ValueError, match="Expected"):
         out = BAD[name](D, lambda v: lg.tensor(v, device=device))
         (out.mean if isinstance(out, D.Distribution) else out).add(0).numpy()  # (the checks run on realize)
+
+
+FAMILY = {  # name: module -> an exponential-family distribution that gives its natural parameters
+    "normal": lambda M, t: M.Normal(t([0.0, 1.0]), t([1.0, 2.0])),
+    "exponential": lambda M, t: M.Exponential(t([0.5, 3.0])),
+    "gamma": lambda M, t: M.Gamma(t([0.5, 3.0]), t([1.0, 2.0])),
+    "bernoulli": lambda M, t: M.Bernoulli(probs=t([0.2, 0.7])),
+}
+
+
+@pytest.mark.parametrize("name", FAMILY)
+def test_exponential_family_entropy_is_the_bregman_divergence_of_the_log_normalizer(name, device):
+    ours = FAMILY[name](D, lambda v: lg.tensor(v, dtype=F64, device=device))
+    theirs = FAMILY[name](TD, lambda v: torch.tensor(v, dtype=torch.float64))
+    _close(D.ExponentialFamily.entropy(ours), TD.ExponentialFamily.entropy(theirs), rtol=1e-7)
+    _close(D.ExponentialFamily.entropy(ours), theirs.entropy(), rtol=1e-7)
+
+
+def test_the_exponential_family_is_torchs():
+    for name in D.__all__:
+        ours, theirs = getattr(D, name), getattr(TD, name, None)
+        if isinstance(ours, type) and issubclass(ours, D.Distribution) and theirs is not None:
+            assert issubclass(ours, D.ExponentialFamily) == issubclass(theirs, TD.ExponentialFamily), name
+
+
+def test_cumulative_distribution_transform_pushes_through_a_cdf_as_torch(device):
+    loc = lg.tensor([0.0, 1.0], dtype=F64, device=device, requires_grad=True)
+    tloc = torch.tensor([0.0, 1.0], dtype=torch.float64, requires_grad=True)
+    standard = D.Normal(lg.tensor(0.0, dtype=F64, device=device), lg.tensor(1.0, dtype=F64, device=device))
+    ours = D.TransformedDistribution(D.Normal(loc, 2.0), [D.CumulativeDistributionTransform(standard)])
+    theirs = TD.TransformedDistribution(TD.Normal(tloc, 2.0),
+                                        [TD.transforms.CumulativeDistributionTransform(TD.Normal(0.0, 1.0))])
+    value = [0.3, 0.9]
+    lp = ours.log_prob(lg.tensor(value, dtype=F64, device=device))
+    tlp = theirs.log_prob(torch.tensor(value, dtype=torch.float64))
+    _close(lp, tlp, rtol=1e-7)
+    lp.sum().backward()
+    tlp.sum().backward()
+    _close(loc.grad, tloc.grad, rtol=1e-7)
+    assert repr(ours.support) == repr(theirs.support)

@@ -5,6 +5,7 @@ from lazygrad.distributions.categorical import Bernoulli, Categorical
 from lazygrad.distributions.cauchy import Cauchy, HalfCauchy
 from lazygrad.distributions.dirichlet import Beta, Dirichlet
 from lazygrad.distributions.distribution import Distribution
+from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.distributions.exponential import Exponential, Laplace
 from lazygrad.distributions.gamma import Chi2, FisherSnedecor, Gamma, InverseGamma
 from lazygrad.distributions.geometric import Geometric
@@ -19,40 +20,42 @@ from lazygrad.distributions.normal import HalfNormal, LogNormal, Normal
 from lazygrad.distributions.one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from lazygrad.distributions.poisson import Poisson
 from lazygrad.distributions.relaxed import (
-                                             ExpRelaxedCategorical,
-                                             LogitRelaxedBernoulli,
-                                             RelaxedBernoulli,
-                                             RelaxedOneHotCategorical,
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
 )
 from lazygrad.distributions.studentt import StudentT
 from lazygrad.distributions.transformed import Independent, TransformedDistribution
 from lazygrad.distributions.transforms import (
-                                             AbsTransform,
-                                             AffineTransform,
-                                             ComposeTransform,
-                                             ExpTransform,
-                                             PowerTransform,
-                                             SigmoidTransform,
-                                             SoftplusTransform,
-                                             TanhTransform,
-                                             Transform,
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftplusTransform,
+    TanhTransform,
+    Transform,
 )
 from lazygrad.distributions.transforms_vector import (
-                                             IndependentTransform,
-                                             ReshapeTransform,
-                                             SoftmaxTransform,
-                                             StickBreakingTransform,
+    CumulativeDistributionTransform,
+    IndependentTransform,
+    ReshapeTransform,
+    SoftmaxTransform,
+    StickBreakingTransform,
 )
 from lazygrad.distributions.uniform import Uniform
 from lazygrad.distributions.weibull import Pareto, Weibull
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
-           "Chi2", "ComposeTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform",
-           "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
-           "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
-           "LogisticNormal", "LogitRelaxedBernoulli", "MixtureSameFamily", "Multinomial", "NegativeBinomial",
-           "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
-           "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform",
-           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "StudentT",
-           "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "Weibull", "constraints",
-           "kl_divergence", "register_kl", "transforms"]
+           "Chi2", "ComposeTransform", "CumulativeDistributionTransform", "Dirichlet", "Distribution",
+           "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor",
+           "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
+           "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli",
+           "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StickBreakingTransform", "StudentT", "TanhTransform", "Transform",
+           "TransformedDistribution", "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl",
+           "transforms"]

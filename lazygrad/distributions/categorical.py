@@ -9,6 +9,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution
+from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.frontend.random import multinomial, rand
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.loss import binary_cross_entropy_with_logits
@@ -102,7 +103,7 @@ class Categorical(Distribution):
         return values.expand((-1,) + self._batch_shape) if expand else values
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """A 0/1 draw with probability probs (or sigmoid(logits)); samples have the parameter's dtype."""
 
     arg_constraints: ClassVar[dict] = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -128,6 +129,15 @@ class Bernoulli(Distribution):
             self.logits = clamped.log() - (-clamped).log1p()
             return self.logits
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.probs.log() - (-self.probs).log1p(),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return x.exp().log1p()
+
+    _mean_carrier_measure = 0.0
 
     def _param_names(self) -> tuple[str, ...]:
         return (self._given,)

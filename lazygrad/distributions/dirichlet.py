@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from lazygrad.distributions import constraints
-from lazygrad.distributions.distribution import Distribution, as_params, finfo
+from lazygrad.distributions.distribution import as_params, finfo
+from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.distributions.sampling import rsample_standard_gamma
 from lazygrad.frontend.functions import stack
 from lazygrad.frontend.tensor import Tensor
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Density prod x_i**(c_i - 1) / B(c) on the simplex; batch_shape is concentration's
     shape but the last dim, the event that dim."""
 
@@ -65,7 +66,7 @@ class Dirichlet(Distribution):
         return c.lgamma().sum(-1) - total.lgamma() - (k - total) * total.digamma() - ((c - 1) * c.digamma()).sum(-1)
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Density x**(c1-1) (1-x)**(c0-1) / B(c1, c0) on [0, 1]."""
 
     has_rsample = True

@@ -6,12 +6,13 @@ from typing import ClassVar
 
 from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution, as_params, finfo
+from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.frontend.factories import zeros_like
 from lazygrad.frontend.random import rand
 from lazygrad.frontend.tensor import Tensor
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Density rate * exp(-rate * x) on x >= 0."""
 
     has_rsample = True
@@ -21,6 +22,15 @@ class Exponential(Distribution):
     def __init__(self, rate, validate_args: bool | None = None) -> None:
         (self.rate,) = as_params(rate)
         super().__init__(self.rate.shape, (), validate_args)
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return -(-x).log()
+
+    _mean_carrier_measure = 0.0
 
     def _param_names(self) -> tuple[str, ...]:
         return ("rate",)

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution, as_params, finfo
+from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.distributions.sampling import rsample_standard_gamma
 from lazygrad.distributions.transformed import TransformedDistribution
 from lazygrad.distributions.transforms import PowerTransform
@@ -15,7 +16,7 @@ from lazygrad.frontend.factories import full_like
 from lazygrad.frontend.tensor import Tensor
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Density rate**a x**(a-1) exp(-rate x) / Gamma(a). (torch's cdf needs the incomplete
     gamma function, which lazygrad lacks: no cdf here.)"""
 
@@ -26,6 +27,15 @@ class Gamma(Distribution):
     def __init__(self, concentration, rate, validate_args: bool | None = None) -> None:
         self.concentration, self.rate = as_params(concentration, rate)
         super().__init__(self.concentration.shape, (), validate_args)
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()
+
+    _mean_carrier_measure = 0.0
 
     def _param_names(self) -> tuple[str, ...]:
         return ("concentration", "rate")

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution, as_params
+from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.frontend.factories import zeros_like
 from lazygrad.frontend.random import randn
 from lazygrad.frontend.tensor import Tensor
@@ -14,7 +15,7 @@ from lazygrad.frontend.tensor import Tensor
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     has_rsample = True
     arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -22,6 +23,15 @@ class Normal(Distribution):
     def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
         self.loc, self.scale = as_params(loc, scale)
         super().__init__(self.loc.shape, (), validate_args)
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
+
+    _mean_carrier_measure = 0.0
 
     def _param_names(self) -> tuple[str, ...]:
         return ("loc", "scale")

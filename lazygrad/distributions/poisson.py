@@ -4,12 +4,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from lazygrad.distributions import constraints
-from lazygrad.distributions.distribution import Distribution, as_params
+from lazygrad.distributions.distribution import as_params
+from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.distributions.sampling import poisson
 from lazygrad.frontend.tensor import Tensor
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """P(k) = rate**k exp(-rate) / k!; torch gives it no entropy (nor do we)."""
 
     arg_constraints: ClassVar[dict] = {"rate": constraints.nonnegative}

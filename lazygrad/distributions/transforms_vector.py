@@ -1,5 +1,6 @@
-"""Transforms over a whole event rather than elementwise: softmax and stick-breaking onto the
-simplex, reinterpreting batch dims as event dims, reshaping events (torch's)."""
+"""Transforms over a whole event rather than elementwise (softmax and stick-breaking onto the
+simplex, reinterpreting batch dims as event dims, reshaping events) and through a
+distribution's cdf (torch's)."""
 from __future__ import annotations
 
 from lazygrad.distributions import constraints
@@ -129,3 +130,26 @@ class ReshapeTransform(Transform):
         if cut < 0 or tuple(shape[cut:]) != self.out_shape:
             raise ValueError(f"Shape mismatch: expected {tuple(shape[cut:])} but got {self.out_shape}")
         return tuple(shape[:cut]) + self.in_shape
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = distribution.cdf(x) onto [0, 1] (a copula's marginals); its log-det is the density."""
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = 1
+
+    def __init__(self, distribution, cache_size: int = 0) -> None:
+        super().__init__(cache_size)
+        self.distribution = distribution
+
+    domain = property(lambda self: self.distribution.support)
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
