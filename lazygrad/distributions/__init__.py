@@ -3,6 +3,7 @@ from lazygrad.distributions import constraints, transforms
 from lazygrad.distributions.binomial import Binomial
 from lazygrad.distributions.categorical import Bernoulli, Categorical
 from lazygrad.distributions.cauchy import Cauchy, HalfCauchy
+from lazygrad.distributions.continuous_bernoulli import ContinuousBernoulli
 from lazygrad.distributions.dirichlet import Beta, Dirichlet
 from lazygrad.distributions.distribution import Distribution
 from lazygrad.distributions.exp_family import ExponentialFamily
@@ -49,7 +50,7 @@ from lazygrad.distributions.uniform import Uniform
 from lazygrad.distributions.weibull import Pareto, Weibull
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
-           "Chi2", "ComposeTransform", "CumulativeDistributionTransform", "Dirichlet", "Distribution",
+           "Chi2", "ComposeTransform", "ContinuousBernoulli", "CumulativeDistributionTransform", "Dirichlet", "Distribution",
            "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor",
            "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
            "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli",
