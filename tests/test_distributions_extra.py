@@ -1,4 +1,4 @@
-"""Weibull, Pareto, InverseGamma, FisherSnedecor, Kumaraswamy, ContinuousBernoulli,
+"""Weibull, Pareto, GeneralizedPareto, InverseGamma, FisherSnedecor, Kumaraswamy, ContinuousBernoulli,
 NegativeBinomial, OneHotCategoricalStraightThrough, ExponentialFamily's entropy and the
 CumulativeDistributionTransform on lazygrad against torch in float64 on every device: log_prob, entropy, moments, cdf/icdf with gradients;
 supports; sample shapes and moments; the straight-through gradient; torch's ValueErrors."""
@@ -25,6 +25,9 @@ CASES = {  # name: (module, params) -> distribution, params, a value, torch has 
                                    [0.3, 0.5, 0.8], True, True),
     "continuous bernoulli logits": (lambda M, p: M.ContinuousBernoulli(logits=p[0]), [[-1.0, 0.001, 2.0]],
                                     [0.3, 0.5, 0.8], True, True),
+    "generalized pareto": (lambda M, p: M.GeneralizedPareto(p[0], p[1], p[2]),
+                           [[0.0, 1.0, -1.0, 0.5], [1.0, 2.0, 0.5, 1.0], [0.3, 0.0, -0.2, 0.45]],
+                           [0.5, 2.0, 0.0, 1.2], True, True),
     "negative binomial probs": (lambda M, p: M.NegativeBinomial(p[0], probs=p[1]), [[1.0, 3.5, 10.0], [0.2, 0.5, 0.9]],
                                 [0.0, 3.0, 40.0], False, False),
     "negative binomial logits": (lambda M, p: M.NegativeBinomial(p[0], logits=p[1]),
@@ -32,9 +35,9 @@ CASES = {  # name: (module, params) -> distribution, params, a value, torch has 
 }
 
 
-def _pair(device, values):
-    return (lg.tensor(values, dtype=F64, device=device, requires_grad=True),
-            torch.tensor(values, dtype=torch.float64, requires_grad=True))
+def _pair(device, values, double=True):
+    return (lg.tensor(values, dtype=F64 if double else lg.float32, device=device, requires_grad=True),
+            torch.tensor(values, dtype=torch.float64 if double else torch.float32, requires_grad=True))
 
 
 def _close(ours, theirs, rtol=1e-9, atol=1e-10):
@@ -44,20 +47,23 @@ def _close(ours, theirs, rtol=1e-9, atol=1e-10):
 @pytest.mark.parametrize("name", CASES)
 def test_densities_moments_and_cdfs_match_torch_with_gradients(name, device):
     make, params, value, has_entropy, has_cdf = CASES[name]
-    ours_p, theirs_p = zip(*[_pair(device, p) for p in params])
+    double = name != "generalized pareto"  # (torch's fails in float64: isclose against a float32 zero)
+    close = _close if double else lambda a, b: _close(a, b, rtol=2e-5, atol=1e-6)
+    ours_p, theirs_p = zip(*[_pair(device, p, double) for p in params])
     ours, theirs = make(D, ours_p), make(TD, theirs_p)
-    v, tv = lg.tensor(value, dtype=F64, device=device), torch.tensor(value, dtype=torch.float64)
+    v = lg.tensor(value, dtype=F64 if double else lg.float32, device=device)
+    tv = torch.tensor(value, dtype=torch.float64 if double else torch.float32)
     pairs = [(ours.log_prob(v), theirs.log_prob(tv))]
     if has_entropy:
         pairs.append((ours.entropy(), theirs.entropy()))
     if has_cdf:
         pairs += [(ours.cdf(v), theirs.cdf(tv)), (ours.icdf(v * 0 + 0.3), theirs.icdf(tv * 0 + 0.3))]
     for a, b in pairs:
-        _close(a, b)
+        close(a, b)
     sum(a.sum() for a, _ in pairs).backward()
     sum(b.sum() for _, b in pairs).backward()
     for a, b in zip(ours_p, theirs_p):
-        _close(a.grad, b.grad)
+        close(a.grad, b.grad)
     for moment in ("mean", "mode", "variance"):
         try:
             expected = getattr(theirs, moment)
@@ -65,9 +71,9 @@ def test_densities_moments_and_cdfs_match_torch_with_gradients(name, device):
             with pytest.raises(NotImplementedError):
                 getattr(ours, moment)
             continue
-        _close(getattr(ours, moment), expected)
+        close(getattr(ours, moment), expected)
     assert ours.batch_shape == tuple(theirs.batch_shape) and ours.has_rsample == theirs.has_rsample
-    if name != "pareto":  # (its support's bound is a tensor: printed by shape)
+    if name not in ("pareto", "generalized pareto"):  # (a support's tensor bound is printed by shape)
         assert repr(ours.support) == repr(theirs.support)
     lg.manual_seed(0)
     drawn = ours.sample((4, 2))
@@ -81,6 +87,7 @@ STATISTICS = {  # name: distribution, its mean and variance (numpy's)
     "fisher snedecor": (lambda: D.FisherSnedecor(8.0, 20.0), 20 / 18, 2 * 400 * 26 / (8 * 324 * 16)),
     "kumaraswamy": (lambda: D.Kumaraswamy(2.0, 3.0), None, None),
     "continuous bernoulli": (lambda: D.ContinuousBernoulli(probs=0.8), None, None),
+    "generalized pareto": (lambda: D.GeneralizedPareto(1.0, 2.0, 0.2), None, None),
     "negative binomial": (lambda: D.NegativeBinomial(4.0, probs=0.4), 4 * 0.4 / 0.6, 4 * 0.4 / 0.36),
 }
 

@@ -9,6 +9,7 @@ from lazygrad.distributions.distribution import Distribution
 from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.distributions.exponential import Exponential, Laplace
 from lazygrad.distributions.gamma import Chi2, FisherSnedecor, Gamma, InverseGamma
+from lazygrad.distributions.generalized_pareto import GeneralizedPareto
 from lazygrad.distributions.geometric import Geometric
 from lazygrad.distributions.gumbel import Gumbel
 from lazygrad.distributions.kl import kl_divergence, register_kl
@@ -52,7 +53,7 @@ from lazygrad.distributions.weibull import Pareto, Weibull
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
            "Chi2", "ComposeTransform", "ContinuousBernoulli", "CumulativeDistributionTransform", "Dirichlet", "Distribution",
            "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor",
-           "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
+           "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
            "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli",
            "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "RelaxedBernoulli",
