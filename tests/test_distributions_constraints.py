@@ -35,6 +35,11 @@ CONSTRAINTS = {  # name: constraint in module M, the values it is checked on
     "real_vector": (lambda M: M.real_vector, [[0.0, 1.0], [float("nan"), 1.0]]),
     "independent": (lambda M: M.independent(M.positive, 1), VECTORS),
     "multinomial": (lambda M: M.multinomial(3), VECTORS),
+    "cat": (lambda M: M.cat([M.positive, M.real, M.unit_interval], -1), VECTORS),
+    "stack": (lambda M: M.stack([M.positive, M.real, M.unit_interval], -1), VECTORS),
+    "lower_cholesky": (lambda M: M.lower_cholesky, [[[1.0, 0.0], [2.0, 3.0]], [[1.0, 0.5], [2.0, 3.0]],
+                                                    [[-1.0, 0.0], [2.0, 3.0]]]),
+    "lower_triangular": (lambda M: M.lower_triangular, [[[1.0, 0.0], [2.0, 3.0]], [[1.0, 0.5], [2.0, 3.0]]]),
 }
 
 

@@ -25,6 +25,9 @@ TRANSFORMS = {  # name: module -> transform, points in its domain
     "stick breaking": (lambda M: M.StickBreakingTransform(), [[0.5, -1.0, 2.0]]),
     "independent": (lambda M: M.IndependentTransform(M.ExpTransform(), 1), [[0.5, -1.0, 2.0]]),
     "reshape": (lambda M: M.ReshapeTransform((3,), (1, 3)), [[0.5, -1.0, 2.0]]),
+    "cat": (lambda M: M.CatTransform([M.ExpTransform(), M.AffineTransform(1.0, 3.0)], -1, [2, 1]), [[0.5, -1.0, 2.0]]),
+    "stack": (lambda M: M.StackTransform([M.ExpTransform(), M.SigmoidTransform(), M.TanhTransform()], -1),
+              [[0.5, -1.0, 2.0]]),
 }
 
 
@@ -153,3 +156,13 @@ def test_logistic_normal_matches_torch_on_the_simplex(device):
     lg.manual_seed(0)
     drawn = ours.rsample((4,))
     assert drawn.shape == (4, 3) and ours.support.check(drawn).all().item()
+
+
+def test_lower_cholesky_transform_maps_onto_cholesky_factors(device):
+    x = [[[0.5, 7.0], [-1.0, 2.0]]]
+    y = D.LowerCholeskyTransform()(lg.tensor(x, dtype=F64, device=device))
+    ty = T.LowerCholeskyTransform()(torch.tensor(x, dtype=torch.float64))
+    _close(y, ty)
+    _close(D.LowerCholeskyTransform().inv(y), T.LowerCholeskyTransform().inv(ty))
+    assert D.LowerCholeskyTransform().codomain.check(y).all().item()
+    assert repr(D.LowerCholeskyTransform().codomain) == repr(T.LowerCholeskyTransform().codomain)

@@ -9,12 +9,14 @@ printed by its shape, since printing its values would compute them.
 """
 from __future__ import annotations
 
+from lazygrad.frontend.functions import cat as cat_tensors
+from lazygrad.frontend.functions import stack as stack_tensors
 from lazygrad.frontend.tensor import Tensor
 
-__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq",
-           "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than",
+__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "dependent", "dependent_property",
+           "greater_than", "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
            "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_integer",
-           "real", "real_vector", "simplex", "unit_interval"]
+           "real", "real_vector", "simplex", "stack", "unit_interval"]
 
 
 def _show(bound) -> str:
@@ -141,6 +143,58 @@ class MixtureSameFamilyConstraint(Constraint):
         return f"MixtureSameFamilyConstraint({self.base_constraint!r})"
 
 
+class _Cat(Constraint):
+    """cseq[i] on the i-th slice (of lengths[i], 1 by default) along dim, the slices
+    concatenated: the domain of a CatTransform."""
+
+    def __init__(self, cseq, dim: int = 0, lengths=None) -> None:
+        self.cseq, self.dim = list(cseq), dim
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
+        if len(self.lengths) != len(self.cseq):
+            raise ValueError(f"cat constraint: {len(self.cseq)} constraints but {len(self.lengths)} lengths")
+
+    is_discrete = property(lambda self: any(c.is_discrete for c in self.cseq))
+    event_dim = property(lambda self: max(c.event_dim for c in self.cseq))
+
+    def check(self, value: Tensor) -> Tensor:
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start += length
+        return cat_tensors(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """cseq[i] on the i-th index along dim: the domain of a StackTransform."""
+
+    def __init__(self, cseq, dim: int = 0) -> None:
+        self.cseq, self.dim = list(cseq), dim
+
+    is_discrete = property(lambda self: any(c.is_discrete for c in self.cseq))
+    @property
+    def event_dim(self) -> int:
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim  # (stacking along an event dim adds one)
+
+    def check(self, value: Tensor) -> Tensor:
+        parts = [value.narrow(self.dim, i, 1).squeeze(self.dim) for i in range(value.shape[self.dim])]
+        return stack_tensors([c.check(v) for v, c in zip(parts, self.cseq)], self.dim)
+
+
+class _LowerTriangular(Constraint):
+    event_dim = 2
+
+    def check(self, value: Tensor) -> Tensor:
+        return (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
+
+
+class _LowerCholesky(_LowerTriangular):
+    """Lower triangular with a positive diagonal: a Cholesky factor."""
+
+    def check(self, value: Tensor) -> Tensor:
+        return super().check(value) & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
+
+
 class _Boolean(Constraint):
     is_discrete = True
 
@@ -253,6 +307,8 @@ class _Multinomial(Constraint):
 
 
 dependent = _Dependent()
+cat = _Cat
+stack = _Stack
 dependent_property = _DependentProperty
 independent = _IndependentConstraint
 boolean = _Boolean()
@@ -272,3 +328,5 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
+lower_triangular = _LowerTriangular()
+lower_cholesky = _LowerCholesky()
