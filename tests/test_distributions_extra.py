@@ -1,4 +1,4 @@
-"""Weibull, Pareto, GeneralizedPareto, InverseGamma, FisherSnedecor, Kumaraswamy, ContinuousBernoulli,
+"""VonMises, Weibull, Pareto, GeneralizedPareto, InverseGamma, FisherSnedecor, Kumaraswamy, ContinuousBernoulli,
 NegativeBinomial, OneHotCategoricalStraightThrough, ExponentialFamily's entropy and the
 CumulativeDistributionTransform on lazygrad against torch in float64 on every device: log_prob, entropy, moments, cdf/icdf with gradients;
 supports; sample shapes and moments; the straight-through gradient; torch's ValueErrors."""
@@ -28,6 +28,8 @@ CASES = {  # name: (module, params) -> distribution, params, a value, torch has 
     "generalized pareto": (lambda M, p: M.GeneralizedPareto(p[0], p[1], p[2]),
                            [[0.0, 1.0, -1.0, 0.5], [1.0, 2.0, 0.5, 1.0], [0.3, 0.0, -0.2, 0.45]],
                            [0.5, 2.0, 0.0, 1.2], True, True),
+    "von mises": (lambda M, p: M.VonMises(p[0], p[1]), [[0.0, 1.0, -2.0, 0.5], [0.001, 0.5, 3.75, 200.0]],
+                  [0.3, -1.0, 2.0, 0.4], False, False),
     "negative binomial probs": (lambda M, p: M.NegativeBinomial(p[0], probs=p[1]), [[1.0, 3.5, 10.0], [0.2, 0.5, 0.9]],
                                 [0.0, 3.0, 40.0], False, False),
     "negative binomial logits": (lambda M, p: M.NegativeBinomial(p[0], logits=p[1]),
@@ -175,3 +177,15 @@ def test_cumulative_distribution_transform_pushes_through_a_cdf_as_torch(device)
     tlp.sum().backward()
     _close(loc.grad, tloc.grad, rtol=1e-7)
     assert repr(ours.support) == repr(theirs.support)
+
+
+def test_von_mises_draws_have_its_circular_mean_and_variance(device):
+    lg.manual_seed(6)
+    for loc, k in ((1.0, 4.0), (-3.0, 0.3)):
+        dist = D.VonMises(lg.tensor(loc, device=device), lg.tensor(k, device=device))
+        x = dist.sample((4000,)).numpy().astype(np.float64)
+        resultant = np.exp(1j * x).mean()
+        assert ((x >= -np.pi) & (x < np.pi)).all()
+        assert abs(1 - abs(resultant) - dist.variance.item()) < 0.03
+        if k > 1:
+            assert abs(np.angle(resultant) - loc) < 0.05

@@ -50,6 +50,7 @@ from lazygrad.distributions.transforms_vector import (
     StickBreakingTransform,
 )
 from lazygrad.distributions.uniform import Uniform
+from lazygrad.distributions.von_mises import VonMises
 from lazygrad.distributions.weibull import Pareto, Weibull
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical",
@@ -62,5 +63,5 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
            "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform",
-           "Transform", "TransformedDistribution", "Uniform", "Weibull", "constraints", "kl_divergence",
+           "Transform", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "constraints", "kl_divergence",
            "register_kl", "transforms"]
