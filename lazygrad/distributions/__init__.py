@@ -1,4 +1,9 @@
-"""torch.distributions: the distributions policy-gradient and variational code uses most."""
+"""torch.distributions: distributions, their constraints and transforms, and kl_divergence.
+
+Each draws from lazygrad's generator (lg.manual_seed, lg.jit replays), checks its arguments on the
+device (distribution.py), and computes densities, moments and KL as torch does. Not here yet: the
+ones that need a Cholesky factorization (MultivariateNormal, LowRankMultivariateNormal, Wishart,
+LKJCholesky, CorrCholeskyTransform, PositiveDefiniteTransform)."""
 from lazygrad.distributions import constraints, transforms
 from lazygrad.distributions.binomial import Binomial
 from lazygrad.distributions.categorical import Bernoulli, Categorical
