@@ -1,8 +1,72 @@
-"""torch.distributions: the distributions policy-gradient and variational code uses most."""
-from lazygrad.distributions.categorical import Bernoulli, Categorical
-from lazygrad.distributions.distribution import Distribution
-from lazygrad.distributions.kl import kl_divergence
-from lazygrad.distributions.normal import Normal
-from lazygrad.distributions.uniform import Uniform
+"""torch.distributions: distributions, their constraints and transforms, and kl_divergence.
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "Uniform", "kl_divergence"]
+Each draws from lazygrad's generator (lg.manual_seed, lg.jit replays), checks its arguments on the
+device (distribution.py), and computes densities, moments and KL as torch does. Not here yet: the
+ones that need a Cholesky factorization (MultivariateNormal, LowRankMultivariateNormal, Wishart,
+LKJCholesky, CorrCholeskyTransform, PositiveDefiniteTransform)."""
+from lazygrad.distributions import constraints, transforms
+from lazygrad.distributions.binomial import Binomial
+from lazygrad.distributions.categorical import Bernoulli, Categorical
+from lazygrad.distributions.cauchy import Cauchy, HalfCauchy
+from lazygrad.distributions.continuous_bernoulli import ContinuousBernoulli
+from lazygrad.distributions.dirichlet import Beta, Dirichlet
+from lazygrad.distributions.distribution import Distribution
+from lazygrad.distributions.exp_family import ExponentialFamily
+from lazygrad.distributions.exponential import Exponential, Laplace
+from lazygrad.distributions.gamma import Chi2, FisherSnedecor, Gamma, InverseGamma
+from lazygrad.distributions.generalized_pareto import GeneralizedPareto
+from lazygrad.distributions.geometric import Geometric
+from lazygrad.distributions.gumbel import Gumbel
+from lazygrad.distributions.kl import kl_divergence, register_kl
+from lazygrad.distributions.kumaraswamy import Kumaraswamy
+from lazygrad.distributions.logistic_normal import LogisticNormal
+from lazygrad.distributions.mixture import MixtureSameFamily
+from lazygrad.distributions.multinomial import Multinomial
+from lazygrad.distributions.negative_binomial import NegativeBinomial
+from lazygrad.distributions.normal import HalfNormal, LogNormal, Normal
+from lazygrad.distributions.one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from lazygrad.distributions.poisson import Poisson
+from lazygrad.distributions.relaxed import (
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
+from lazygrad.distributions.studentt import StudentT
+from lazygrad.distributions.transformed import Independent, TransformedDistribution
+from lazygrad.distributions.transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftplusTransform,
+    TanhTransform,
+    Transform,
+)
+from lazygrad.distributions.transforms_parts import CatTransform, StackTransform
+from lazygrad.distributions.transforms_vector import (
+    CumulativeDistributionTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    ReshapeTransform,
+    SoftmaxTransform,
+    StickBreakingTransform,
+)
+from lazygrad.distributions.uniform import Uniform
+from lazygrad.distributions.von_mises import VonMises
+from lazygrad.distributions.weibull import Pareto, Weibull
+
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical",
+           "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli", "CumulativeDistributionTransform",
+           "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential",
+           "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
+           "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy",
+           "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowerCholeskyTransform",
+           "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform",
+           "Transform", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "constraints", "kl_divergence",
+           "register_kl", "transforms"]

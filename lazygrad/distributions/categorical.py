@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution
+from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.frontend.random import multinomial, rand
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.loss import binary_cross_entropy_with_logits
@@ -26,6 +29,9 @@ def _one_of(probs, logits):
 class Categorical(Distribution):
     """probs are normalized to sum to 1 along the last dim; logits to log-probabilities."""
 
+    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    has_enumerate_support = True
+
     def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:
         given = _one_of(probs, logits)
         if given.ndim < 1:
@@ -33,14 +39,15 @@ class Categorical(Distribution):
                              else "`logits` parameter must be at least one-dimensional.")
         self._num_events = given.shape[-1]
         self._given = "probs" if probs is not None else "logits"
-        super().__init__(given.shape[:-1], (), validate_args)
         if probs is not None:
             self.probs = given / given.sum(-1, keepdim=True)
-            self._check("probs", given, ((given >= 0) & ~given.isnan()).all(-1) & (given.sum(-1) > 0),
-                        "Simplex()")
         else:
             self.logits = given - given.logsumexp(-1, keepdim=True)
-            self._check("logits", given, ~given.isnan(), "IndependentConstraint(Real(), 1)")
+        super().__init__(given.shape[:-1], (), validate_args)
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self):
+        return constraints.integer_interval(0, self._num_events - 1)
 
     def __getattr__(self, name: str):  # the other parametrization, made when first asked for
         if name == "probs":
@@ -79,9 +86,8 @@ class Categorical(Distribution):
 
     def log_prob(self, value) -> Tensor:
         value = value if isinstance(value, Tensor) else Tensor(value, device=self.logits.device)
+        self._validate_sample(value)
         value = value.long()
-        self._check_value(value, (value >= 0) & (value < self._num_events),
-                          f"IntegerInterval(lower_bound=0, upper_bound={self._num_events - 1})")
         shape = tuple(np.broadcast_shapes(tuple(value.shape) + (1,), tuple(self.logits.shape)))
         index = value.unsqueeze(-1).expand(shape[:-1] + (1,))
         safe = ((index >= 0) & (index < self._num_events)).if_else(index, 0)
@@ -97,19 +103,21 @@ class Categorical(Distribution):
         return values.expand((-1,) + self._batch_shape) if expand else values
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """A 0/1 draw with probability probs (or sigmoid(logits)); samples have the parameter's dtype."""
+
+    arg_constraints: ClassVar[dict] = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:
         given = _one_of(probs, logits)
         self._given = "probs" if probs is not None else "logits"
-        super().__init__(given.shape, (), validate_args)
         if probs is not None:
             self.probs = given
-            self._check("probs", given, (given >= 0) & (given <= 1), "Interval(lower_bound=0.0, upper_bound=1.0)")
         else:
             self.logits = given
-            self._check("logits", given, ~given.isnan(), "Real()")
+        super().__init__(given.shape, (), validate_args)
 
     def __getattr__(self, name: str):
         if name == "probs":
@@ -121,6 +129,15 @@ class Bernoulli(Distribution):
             self.logits = clamped.log() - (-clamped).log1p()
             return self.logits
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.probs.log() - (-self.probs).log1p(),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return x.exp().log1p()
+
+    _mean_carrier_measure = 0.0
 
     def _param_names(self) -> tuple[str, ...]:
         return (self._given,)
@@ -145,7 +162,7 @@ class Bernoulli(Distribution):
     def log_prob(self, value) -> Tensor:
         value = value if isinstance(value, Tensor) else Tensor(value, dtype=self.logits.dtype,
                                                                 device=self.logits.device)
-        self._check_value(value, (value == 0) | (value == 1), "Boolean()")
+        self._validate_sample(value)
         shape = tuple(np.broadcast_shapes(tuple(value.shape), tuple(self.logits.shape)))
         return -binary_cross_entropy_with_logits(self.logits.expand(shape), value.cast(self.logits.dtype).expand(shape),
                                                  reduction="none")

@@ -1,6 +1,7 @@
 """Uniform(low, high) on [low, high), reparameterized, as torch."""
 from __future__ import annotations
 
+from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution, as_params
 from lazygrad.frontend.random import rand
 from lazygrad.frontend.tensor import Tensor
@@ -12,7 +13,14 @@ class Uniform(Distribution):
     def __init__(self, low, high, validate_args: bool | None = None) -> None:
         self.low, self.high = as_params(low, high)
         super().__init__(self.low.shape, (), validate_args)
-        self._check("low", self.low, self.low < self.high, "LessThan(upper_bound=high)")
+
+    @property
+    def arg_constraints(self) -> dict:
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        return constraints.interval(self.low, self.high)
 
     def _param_names(self) -> tuple[str, ...]:
         return ("low", "high")
@@ -39,14 +47,18 @@ class Uniform(Distribution):
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value) -> Tensor:
-        value = value if isinstance(value, Tensor) else Tensor(float(value), dtype=self.low.dtype, device=self.low.device)
-        self._check_value(value, (value >= self.low) & (value < self.high),
-                          "Interval(lower_bound=low, upper_bound=high)")
+        value = self._value(value, self.low)
+        self._validate_sample(value)
         inside = (self.low <= value).cast(self.low.dtype) * (value < self.high).cast(self.low.dtype)
         return inside.log() - (self.high - self.low).log()
 
     def cdf(self, value) -> Tensor:
+        value = self._value(value, self.low)
+        self._validate_sample(value)
         return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
+
+    def icdf(self, value) -> Tensor:
+        return value * (self.high - self.low) + self.low
 
     def entropy(self) -> Tensor:
         return (self.high - self.low).log()
