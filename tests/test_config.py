@@ -251,6 +251,9 @@ STATE = {
     "frontend/random.py:_trace_base": "lg.jit's random trace",
     "frontend/tensor_storage.py:_LAZY": "every live tensor (weak): an in-place write reaches its readers",
     "ir/gradient.py:_PATHS": "declared gradient paths (weak keys): semantics",
+    "frontend/grad_fn_records.py:RECORDS": "which front-end op made a node (weak keys): what "
+                                           "grad_fn.next_functions shows, not a cache",
+    "distributions/kl.py:KL_RULES": "the KL registry (register_kl): declarations, not a cache",
     "ir/node.py:_CONS": "hash-consing (weak values): equal structure is one node, and nodes compare by "
                         "identity; switched off, equal graphs would be different values",
     "ir/symbolic.py:_CONS": "hash-consing of index expressions (weak values), as ir/node.py's",
