@@ -410,3 +410,32 @@ def test_view_as_another_dtype(device):
     np.testing.assert_array_equal(out.numpy(), a.view(np.int32))
     with pytest.raises(lg.ShapeError, match="element size"):
         T(a, device).view(lg.int64)
+
+
+@pytest.mark.parametrize("dim, index", [(0, 1), (1, -1), (-1, 0), (2, 3)])
+def test_select_is_torchs_view_with_its_gradient(device, dim, index):
+    torch = pytest.importorskip("torch")
+    a = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
+    x, tx = lg.Tensor(a, device=device, requires_grad=True), torch.tensor(a, requires_grad=True)
+    got, want = x.select(dim, index), tx.select(dim, index)
+    np.testing.assert_array_equal(got.numpy(), want.detach().numpy())
+    assert got.stride() == want.stride() and lg.select(x, dim, index).tolist() == want.tolist()
+    (got * got).sum().backward()
+    (want * want).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    y = lg.Tensor(a, device=device)
+    y.select(dim, index).fill_(-1.0)  # a view: the write lands in y
+    ty = torch.tensor(a)
+    ty.select(dim, index).fill_(-1.0)
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+
+
+@pytest.mark.parametrize("shape, dim, index", [((3, 4), 0, 3), ((3, 4), 1, -5), ((3, 4), 2, 0), ((), 0, 0)])
+def test_select_refuses_what_torch_refuses(shape, dim, index):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(IndexError) as theirs:
+        torch.zeros(shape).select(dim, index)
+    with pytest.raises(IndexError) as ours:
+        lg.zeros(shape).select(dim, index)
+    if "select()" in str(theirs.value):
+        assert str(ours.value) == str(theirs.value)

@@ -27,7 +27,7 @@ METHOD_ALIASES = (
     "round trunc clamp clip maximum minimum pow isnan isinf nan_to_num lerp exp2 square erf "
     "logical_not logical_and logical_or remainder fmod add sub mul div "
     "sum mean max min amax amin argmax argmin prod std var logsumexp all any cumsum cumprod "
-    "reshape flatten unflatten permute transpose squeeze unsqueeze flip roll narrow chunk split "
+    "reshape flatten unflatten permute transpose squeeze unsqueeze flip roll narrow select chunk split "
     "repeat_interleave tile matmul dot bmm outer gather index_select masked_fill tril triu "
     "std_mean var_mean softmax log_softmax unbind movedim moveaxis diagonal swapaxes mm mv "
     "tensor_split scatter_add broadcast_to expm1 log1p log10 isfinite logical_xor clamp_min "

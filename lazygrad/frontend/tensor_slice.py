@@ -1,4 +1,4 @@
-"""Slicing, padding and joining: shrink, narrow, split, chunk, unbind, pad, cat, stack.
+"""Slicing, padding and joining: shrink, narrow, select, split, chunk, unbind, pad, cat, stack.
 
 Views where torch's are views (narrow, split, chunk, unbind: shrinks of the input); padding
 is the `pad` primitive, with a `where` against a padded constant mask for non-zero values and
@@ -39,6 +39,17 @@ class SliceMixin:
                              f"(shape {list(self.shape)})")
         return self.shrink(tuple((start, start + length) if i == d else (0, s)
                                  for i, s in enumerate(self.shape)))
+
+    def select(self, dim, index):
+        """torch.select: the slice at index along dim, without that dim (a view, as x[:, i])."""
+        if self.ndim == 0:
+            raise IndexError("select() cannot be applied to a 0-dim tensor.")
+        d = self._axis(dim)
+        n, i = self.shape[d], int(index)
+        if not -n <= i < n:
+            raise IndexError(f"select(): index {i} out of range for tensor of size {list(self.shape)} at "
+                             f"dimension {d}")
+        return self.narrow(d, i % n, 1).squeeze(d)
 
     def split(self, split_size_or_sections, dim=0):
         d = self._axis(dim)
