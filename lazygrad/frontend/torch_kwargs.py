@@ -72,8 +72,10 @@ def _write(result, out, name: str):
     if isinstance(out, (tuple, list)):
         if not isinstance(result, tuple) or len(result) != len(out):
             raise TypeError(f"{name}(): out= takes {len(result) if isinstance(result, tuple) else 1} tensors")
-        return type(result)(*(_write(r, o, name) for r, o in zip(result, out))) if hasattr(result, "_fields") \
-            else tuple(_write(r, o, name) for r, o in zip(result, out))
+        items = tuple(_write(r, o, name) for r, o in zip(result, out))
+        if hasattr(result, "_make"):  # a NamedTuple
+            return type(result)._make(items)
+        return type(result)(items) if hasattr(result, "_fields") else items  # (a return_types struct sequence)
     if not isinstance(out, Tensor) or not isinstance(result, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     if _kind(result.dtype) > _kind(out.dtype):
