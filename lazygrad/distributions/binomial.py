@@ -12,22 +12,17 @@ from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
 
 
-class Binomial(Distribution):
-    """total_count broadcasts with the probabilities and takes their float dtype. entropy and
-    enumerate_support need one total_count for the whole batch (read from the device, as
-    torch reads it)."""
+class CountAndProbs:
+    """total_count with probs or logits, as torch's Binomial and NegativeBinomial take them:
+    the parametrization given is kept, the other made when first asked for."""
 
-    arg_constraints: ClassVar[dict] = {"total_count": constraints.nonnegative_integer,
-                                       "probs": constraints.unit_interval, "logits": constraints.real}
-    has_enumerate_support = True
-
-    def __init__(self, total_count=1, probs=None, logits=None, validate_args: bool | None = None) -> None:
+    def _set_count_and_probs(self, total_count, probs, logits) -> Tensor:
         given = _one_of(probs, logits)
         self._given = "probs" if probs is not None else "logits"
         count, given = as_params(total_count, given)
         self.total_count = count.cast(given.dtype)
         setattr(self, self._given, given)
-        super().__init__(given.shape, (), validate_args)
+        return given
 
     def __getattr__(self, name: str):  # the other parametrization, made when first asked for
         if name == "probs":
@@ -40,6 +35,21 @@ class Binomial(Distribution):
 
     def _param_names(self) -> tuple[str, ...]:
         return ("total_count", self._given)
+
+
+class Binomial(CountAndProbs, Distribution):
+    """total_count broadcasts with the probabilities and takes their float dtype. entropy and
+    enumerate_support need one total_count for the whole batch (read from the device, as
+    torch reads it)."""
+
+    arg_constraints: ClassVar[dict] = {"total_count": constraints.nonnegative_integer,
+                                       "probs": constraints.unit_interval, "logits": constraints.real}
+    has_enumerate_support = True
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args: bool | None = None) -> None:
+        given = self._set_count_and_probs(total_count, probs, logits)
+        super().__init__(given.shape, (), validate_args)
+
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):

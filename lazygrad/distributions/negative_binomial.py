@@ -5,40 +5,24 @@ from __future__ import annotations
 from typing import ClassVar
 
 from lazygrad.distributions import constraints
-from lazygrad.distributions.categorical import _one_of
-from lazygrad.distributions.distribution import Distribution, as_params
+from lazygrad.distributions.binomial import CountAndProbs
+from lazygrad.distributions.distribution import Distribution
 from lazygrad.distributions.gamma import Gamma
-from lazygrad.distributions.geometric import binary_logits
 from lazygrad.distributions.sampling import poisson
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.activation import softplus
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(CountAndProbs, Distribution):
     arg_constraints: ClassVar[dict] = {"total_count": constraints.greater_than_eq(0),
                                        "probs": constraints.half_open_interval(0.0, 1.0),
                                        "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args: bool | None = None) -> None:
-        given = _one_of(probs, logits)
-        self._given = "probs" if probs is not None else "logits"
-        count, given = as_params(total_count, given)
-        self.total_count = count.cast(given.dtype)
-        setattr(self, self._given, given)
+        given = self._set_count_and_probs(total_count, probs, logits)
         super().__init__(given.shape, (), validate_args)
 
-    def __getattr__(self, name: str):  # the other parametrization, made when first asked for
-        if name == "probs":
-            self.probs = self.logits.sigmoid()
-            return self.probs
-        if name == "logits":
-            self.logits = binary_logits(self.probs)
-            return self.logits
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def _param_names(self) -> tuple[str, ...]:
-        return ("total_count", self._given)
 
     @property
     def mean(self) -> Tensor:
