@@ -692,6 +692,34 @@ def test_copy_of_a_tensor_onto_itself_writes_nothing(device):
     same_as_torch(case, device)
 
 
+def test_a_slice_assignment_of_the_expanded_source_itself_writes_nothing(device):
+    """c.expand(2)[...] = c: torch's setitem expands the value to the target's shape, finds the
+    very view it writes (storage, sizes, strides, offset) and copies nothing; it raised the
+    overlap error here (seed 9810). Any other source into that view still raises in both."""
+    def case(T, dev):
+        c = T.tensor([4], device=dev)
+        c.expand(2)[...] = c
+        r = T.tensor([[4, 5]], device=dev)
+        r.expand(3, 2)[1:] = r
+        r.expand(2, 2)[...] = r.view(1, 1, 2)  # leading 1s are dropped before the expand
+        raised = []
+        for write in (lambda: c.expand(2).copy_(c), lambda: c.expand(2).__setitem__(Ellipsis, c + 0),
+                      lambda: T.tensor(4, device=dev).expand(2).__setitem__(Ellipsis, T.tensor(4, device=dev))):
+            try:
+                write()
+                raised.append(0)
+            except RuntimeError:
+                raised.append(1)
+        z = T.tensor(4, device=dev)
+        try:
+            z.expand(2)[...] = z  # a 0-dim value is torch's fill_: no same-data exit
+            raised.append(0)
+        except RuntimeError:
+            raised.append(1)
+        return {"c": c, "r": r, "raised": T.tensor(raised)}
+    same_as_torch(case, device)
+
+
 @pytest.mark.parametrize("write", ["no_grad sub_", "sub_", "setitem", "mul_ by a tensor with grad"])
 def test_a_write_through_a_detach_keeps_the_storages_own_history(device, write):
     """v = c * w2; d = v.detach(); d -= 1: v keeps its grad_fn in torch, so w2's gradient

@@ -300,7 +300,7 @@ class IndexMixin:
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all
         view = apply_plan(self, plan)
-        if (getattr(value, "shape", None) == view.shape and same_data(view, value)
+        if (isinstance(value, TensorBase) and same_data(view, value, broadcast=True)
                 and not (is_grad_enabled() and value.requires_grad)):
             # torch's copy_ onto the same elements writes nothing (a version all the same); one
             # with history still links the target to it, which the write below does

@@ -86,15 +86,26 @@ def _partial_overlap(view: View | None, other: View | None, broadcast: bool) -> 
     return not (same and mine == theirs) and mine[0] < theirs[1] and theirs[0] < mine[1]
 
 
-def same_data(a: TensorBase, b: TensorBase) -> bool:
+def same_data(a: TensorBase, b: TensorBase, broadcast: bool = False) -> bool:
     """Whether b is a's elements exactly: one storage seen through one view (shape, strides and
     offset) as one dtype. torch's copy_ writes nothing then, before any overlap check, so
-    `x[...] = x` of an expanded x is no error."""
+    `x[...] = x` of an expanded x is no error. With broadcast (a slice assignment), b is
+    compared as torch's setitem copies it: without its leading 1s, expanded to a's shape, so
+    `x.expand(2)[...] = x` writes nothing either."""
     if a is b:
         return True
-    if getattr(b, "node", None) is None or a.dtype != b.dtype or a.shape != b.shape or not _same_storage(a, b):
+    if getattr(b, "node", None) is None or a.dtype != b.dtype or not _same_storage(a, b):
         return False
+    if a.shape != b.shape and (not broadcast or b.ndim == 0):
+        return False  # torch fills from a 0-dim value: no copy, so no same-data exit
     mine, theirs = layout_of(a), layout_of(b)
+    if a.shape != b.shape:
+        if mine is None or theirs is None:
+            return False
+        theirs = torch_layout.without_leading_ones(theirs)
+        if len(theirs[0]) > len(a.shape):
+            return False
+        theirs = torch_layout.expanded(theirs, a.shape)
     if mine is not None and theirs is not None:
         return mine == theirs
     view = strided_view(a)
