@@ -166,3 +166,31 @@ def test_a_training_step_binds_in_the_graph_as_given_and_trains_the_same(device,
     monkeypatch.setattr(schedule_cache, "MAX_NODES", 0)  # nothing remembered
     for got, expected in zip(cached, train(5)):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_a_hit_remakes_the_nodes_a_split_reduce_made_without_simplifying(device, monkeypatch):
+    """A big sum is split in two by the scheduler: its first stage is a node the graph as
+    given lacks (a reshape and a partial sum), so every hit simplified the whole graph again
+    (a fifth of an eager transformer step). A hit now remakes those two nodes from their
+    place in the graph as given, never simplifies, and gives the bits a fresh schedule gives."""
+    from lazygrad.schedule import schedule
+
+    def total(seed):
+        (a,) = _arrays(seed, (1024, 64))
+        x = lg.Tensor(a, device=device)
+        return ((x * x).sum() / 7 + x.mean()).numpy(), float((a.astype(np.float64) ** 2).sum() / 7 + a.mean())
+
+    got, expected = total(0)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    plan = next(reversed(schedule_cache._PLANS.values()))
+    assert plan.given is not None and plan.given.rebuilt  # the split reduce's stage is remade
+    calls = []
+    real_simplify = schedule._simplify
+    monkeypatch.setattr(schedule, "_simplify", lambda roots: calls.append(1) or real_simplify(roots))
+    hits = schedule_cache.stats["hits"]
+    results = [total(seed) for seed in (1, 2)]
+    assert not calls and schedule_cache.stats["hits"] == hits + 2
+    with lg.config.caches_disabled("schedules"):
+        for seed, (got, expected) in zip((1, 2), results):
+            np.testing.assert_allclose(got, expected, rtol=1e-5)
+            assert got.tobytes() == total(seed)[0].tobytes()  # the same bits as a fresh schedule

@@ -16,10 +16,13 @@ recently used plans go first.
 Kernel targets and inputs are kept as positions in the graph as given where they are nodes
 of it. Simplification usually keeps the nodes a schedule needs (leaves, a pad, a reduce) and
 changes only the roots, and a root that a kernel computes stands for its simplified self: its
-value is the same; so does any node for what simplification made of it. Then a hit skips
-simplification too. Otherwise positions are in the
-simplified graph and a hit simplifies the new graph (also a pure function of the structure)
-to find them, which still skips deciding what to realize and building the Kernel IR.
+value is the same; so does any node for what simplification made of it. A node that stands
+for none (the first stage of a split reduce, a transposed copy) is remade on a hit from the
+positions of its srcs: simplification is a pure function of the structure, so it would make
+the same node of the new graph. Then a hit skips simplification too. Where even that fails
+(an assign or a host step made anew), positions are in the simplified graph and a hit
+simplifies the new graph to find them, which still skips deciding what to realize and
+building the Kernel IR.
 """
 from __future__ import annotations
 
@@ -27,9 +30,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from lazygrad.config import register_cache
-from lazygrad.ir.node import Node, _arg_key, toposort
+from lazygrad.ir.node import Node, _arg_key, make, toposort
 from lazygrad.ir.ops import Op
-from lazygrad.schedule.kernel_ast import TRANSPOSED_COPY, transposed_copy
 
 MAX_NODES = 4096
 MAX_PLANS = 1024
@@ -38,19 +40,38 @@ MAX_REMEMBERED_NODES = 1 << 18
 
 @dataclass(frozen=True)
 class _Placement:
-    """A schedule with its nodes as positions in one graph's toposort."""
+    """A schedule with its nodes as positions in one graph's toposort. A node the graph lacks
+    (one simplification or the scheduler made: a transposed copy, a reduce moved above a
+    reshape) is a negative position -1 - j: the j-th of `rebuilt`, remade on every hit from
+    positions before it, as simplifying the new graph would make it (the same structure)."""
     kernels: tuple  # (name, ast, target, inputs, output, flops)
     why: tuple[tuple[int, str], ...]
     roots: tuple[int, ...]  # where each user root's value is
+    rebuilt: tuple = ()  # (op, arg, dtype, shape, device, loc, src positions)
 
-    def bind(self, order: list[Node]) -> tuple[list, dict, list[Node]]:
-        """(kernels as (name, ast, target, inputs, output, flops), why, roots) with order's nodes."""
-        def at(i):  # a position, or (position, order) for a transposed copy of that node
-            return order[i] if isinstance(i, int) else transposed_copy(order[i[0]], i[1])
+    def bind(self, order: list[Node]) -> tuple[list, dict, list[Node]] | None:
+        """(kernels as (name, ast, target, inputs, output, flops), why, roots) with order's
+        nodes; None if a rebuilt node does not come out as it was (then simplify)."""
+        made: list[Node] = []
+        for op, arg, dtype, shape, device, loc, srcs in self.rebuilt:
+            node = make(op, tuple(order[i] if i >= 0 else made[-1 - i] for i in srcs), arg,
+                        dtype if op in _TYPED else None, shape if op in _SOURCES else None, device, loc)
+            if node.dtype != dtype or node.shape != shape:
+                return None
+            made.append(node)
+
+        def at(i):
+            return order[i] if i >= 0 else made[-1 - i]
         kernels = [(name, ast, at(target), tuple(at(i) for i in inputs),
                     None if output is None else at(output), flops)
                    for name, ast, target, inputs, output, flops in self.kernels]
         return kernels, {at(i): reason for i, reason in self.why}, [at(i) for i in self.roots]
+
+
+_SOURCES = frozenset({Op.CONST, Op.IOTA})  # (a BUFFER, a HOST step or an ASSIGN is never rebuilt)
+_TYPED = _SOURCES | {Op.CAST, Op.BITCAST}
+_NOT_REBUILT = frozenset({Op.BUFFER, Op.HOST, Op.ASSIGN})
+MAX_REBUILT = 256  # nodes a placement may remake on a hit; more, and it simplifies instead
 
 
 @dataclass(frozen=True)
@@ -122,7 +143,9 @@ def lookup(key: tuple, order: list[Node], simplify, as_simplified: bool = False
     _PLANS.move_to_end(key)
     stats["hits"] += 1
     if plan.given is not None and not as_simplified:
-        return plan.given.bind(order)
+        bound = plan.given.bind(order)
+        if bound is not None:
+            return bound
     return plan.simplified.bind(toposort(simplify([order[i] for i in key[1]])))
 
 
@@ -150,19 +173,29 @@ def remember(key: tuple, order: list[Node], roots: list[Node], schedule,
 
 def _place(order: list[Node], roots: list[Node], schedule,
            stand_ins: dict | None = None) -> _Placement | None:
-    pos: dict[Node, object] = {n: i for i, n in enumerate(order)}
+    pos: dict[Node, int] = {n: i for i, n in enumerate(order)}
     for n, i in (stand_ins or {}).items():
         pos.setdefault(n, i)
-    for n, reason in schedule.why.items():  # copies the scheduler made: rebuilt on a hit
-        if reason == TRANSPOSED_COPY and n not in pos and n.srcs[0].srcs[0] in pos:
-            pos[n] = (pos[n.srcs[0].srcs[0]], n.srcs[0].arg)
+    rebuilt: list[tuple] = []
+
+    def place(n: Node) -> int:
+        """n's position; a node order lacks is rebuilt from its srcs (sources first)."""
+        p = pos.get(n)
+        if p is not None:
+            return p
+        if n.op in _NOT_REBUILT or len(rebuilt) >= MAX_REBUILT:
+            raise KeyError(n)
+        srcs = tuple(place(s) for s in n.srcs)
+        rebuilt.append((n.op, n.arg, n.dtype, n.shape, n.device, n.loc, srcs))
+        pos[n] = -len(rebuilt)
+        return pos[n]
     try:
-        kernels = tuple((k.name, k.ast, pos[k.target], tuple(pos[n] for n in k.inputs),
-                         None if k.output is None else pos[k.output], k.flops)
+        kernels = tuple((k.name, k.ast, place(k.target), tuple(place(n) for n in k.inputs),
+                         None if k.output is None else place(k.output), k.flops)
                         for k in schedule.kernels)
-        return _Placement(kernels, tuple((pos[n], reason) for n, reason in schedule.why.items()),
-                          tuple(pos[r] for r in roots))
-    except KeyError:
+        why = tuple((place(n), reason) for n, reason in schedule.why.items())
+        return _Placement(kernels, why, tuple(place(r) for r in roots), tuple(rebuilt))
+    except (KeyError, RecursionError):
         return None
 
 
