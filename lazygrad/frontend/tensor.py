@@ -320,7 +320,9 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             if isinstance(other, int):  # x + 2**70 is torch's OverflowError, not a wrap
                 dtypes.check_int_scalar(other)
             dt = dtype or dtypes.result_type_with_scalar(self.dtype, other)
-            a, b = self.cast(dt), self._const(other, dt, ())
+            a = self.cast(dt)  # a scalar broadcasts to self's shape: made so at once
+            b = Tensor._wrap(make(Op.CONST, (), dtypes.cast_scalar(other, dt), dt, a.shape, a.node.device))
+            return (b, a) if reverse else (a, b)
         else:
             try:
                 other = Tensor(other, device=self.device)
