@@ -2,8 +2,8 @@
 tests/compat/, each run whole in a new process under each library, as a user runs a script.
 
 Issue #16's goal: a program of a few hundred elements an op is not slower than torch at one
-thread by more than 1.5x. A program's time is its process's wall time less that of a process
-that only imports the library, so start-up is not counted; lazygrad runs each program once
+thread by more than 1.5x. A program's time is its run in a new process that has imported the
+library already, so start-up is not counted; lazygrad runs each program once
 first to fill its kernel cache (a warm start, as every run after a user's first). Both
 libraries get OMP_NUM_THREADS=1. Ratios above 1: lazygrad is slower.
 
@@ -17,7 +17,6 @@ import pathlib
 import statistics
 import subprocess
 import sys
-import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROGRAMS = sorted((ROOT / "tests" / "compat").glob("*.py"))
@@ -25,21 +24,21 @@ LIBRARIES = ("lazygrad", "torch")
 GOAL = 1.5
 
 
-def _run(args: list[str], module: str) -> float:
+_CHILD = ("import importlib, runpy, sys, time\n"
+          "importlib.import_module(sys.argv[1])\n"
+          "start = time.perf_counter()\n"
+          "runpy.run_path(sys.argv[2], run_name='__main__')\n"
+          "print('seconds', time.perf_counter() - start)\n")
+
+
+def program_seconds(program: pathlib.Path, module: str) -> float:
+    """The program's run in a new process that imported the library first (start-up apart)."""
     env = dict(os.environ, COMPAT_TORCH=module, OMP_NUM_THREADS="1")
-    start = time.perf_counter()
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900, check=False)
-    seconds = time.perf_counter() - start
+    proc = subprocess.run([sys.executable, "-c", _CHILD, module, str(program)], env=env, capture_output=True,
+                          text=True, timeout=900, check=False)
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} under {module} failed:\n{proc.stderr[-2000:]}")
-    return seconds
-
-
-def program_seconds(program: pathlib.Path, module: str, repeat: int) -> float:
-    """Median wall time of the program less the median time to import the library."""
-    start_up = statistics.median(_run([sys.executable, "-c", f"import {module}"], module) for _ in range(repeat))
-    whole = statistics.median(_run([sys.executable, str(program)], module) for _ in range(repeat))
-    return max(whole - start_up, 1e-3)
+        raise RuntimeError(f"{program.name} under {module} failed:\n{proc.stderr[-2000:]}")
+    return float(proc.stdout.strip().splitlines()[-1].split()[1])
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -51,8 +50,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(f"{'program':<28} {'lazygrad':>10} {'torch':>10} {'ratio':>7}  (seconds, one thread; goal <= {GOAL}x)")
     rows = []
     for program in chosen:
-        _run([sys.executable, str(program)], "lazygrad")  # fill the kernel cache
-        times = {m: program_seconds(program, m, args.repeat) for m in LIBRARIES}
+        program_seconds(program, "lazygrad")  # fill the kernel cache
+        times = {m: statistics.median(program_seconds(program, m) for _ in range(args.repeat)) for m in LIBRARIES}
         ratio = times["lazygrad"] / times["torch"]
         rows.append({"program": program.stem, **times, "ratio": ratio})
         mark = "" if ratio <= GOAL else "  over the goal"
