@@ -1,9 +1,8 @@
 """torch.distributions: distributions, their constraints and transforms, and kl_divergence.
 
 Each draws from lazygrad's generator (lg.manual_seed, lg.jit replays), checks its arguments on the
-device (distribution.py), and computes densities, moments and KL as torch does. Not here yet: the
-ones that need a Cholesky factorization (MultivariateNormal, LowRankMultivariateNormal, Wishart,
-LKJCholesky, CorrCholeskyTransform, PositiveDefiniteTransform)."""
+device (distribution.py), and computes densities, moments and KL as torch does. Not here yet:
+Wishart, LKJCholesky, CorrCholeskyTransform, PositiveDefiniteTransform."""
 from lazygrad.distributions import constraints, transforms
 from lazygrad.distributions.binomial import Binomial
 from lazygrad.distributions.categorical import Bernoulli, Categorical
@@ -20,8 +19,10 @@ from lazygrad.distributions.gumbel import Gumbel
 from lazygrad.distributions.kl import kl_divergence, register_kl
 from lazygrad.distributions.kumaraswamy import Kumaraswamy
 from lazygrad.distributions.logistic_normal import LogisticNormal
+from lazygrad.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from lazygrad.distributions.mixture import MixtureSameFamily
 from lazygrad.distributions.multinomial import Multinomial
+from lazygrad.distributions.multivariate_normal import MultivariateNormal
 from lazygrad.distributions.negative_binomial import NegativeBinomial
 from lazygrad.distributions.normal import HalfNormal, LogNormal, Normal
 from lazygrad.distributions.one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
@@ -63,10 +64,10 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential",
            "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy",
-           "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowerCholeskyTransform",
-           "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Normal", "OneHotCategorical",
-           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform",
-           "Transform", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "constraints", "kl_divergence",
-           "register_kl", "transforms"]
+           "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
+           "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
+           "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto",
+           "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform",
+           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
+           "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
+           "Uniform", "VonMises", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms"]

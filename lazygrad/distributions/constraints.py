@@ -9,14 +9,22 @@ printed by its shape, since printing its values would compute them.
 """
 from __future__ import annotations
 
+from lazygrad.distributions.constraint_base import Constraint
+from lazygrad.distributions.constraints_matrix import (
+    positive_definite,
+    positive_semidefinite,
+    square,
+    symmetric,
+)
 from lazygrad.frontend.functions import cat as cat_tensors
 from lazygrad.frontend.functions import stack as stack_tensors
 from lazygrad.frontend.tensor import Tensor
 
 __all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "dependent", "dependent_property",
            "greater_than", "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
-           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_integer",
-           "real", "real_vector", "simplex", "stack", "unit_interval"]
+           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
+           "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex", "square", "stack",
+           "symmetric", "unit_interval"]
 
 
 def _show(bound) -> str:
@@ -25,23 +33,6 @@ def _show(bound) -> str:
 
 def _is_integral(value: Tensor) -> Tensor:
     return value % 1 == 0
-
-
-class Constraint:
-    """is_discrete: whether the set is countable; event_dim: how many rightmost dims one
-    element of the set spans (1 for a simplex)."""
-
-    is_discrete = False
-    event_dim = 0
-
-    def check(self, value: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def _bounds(self) -> str:
-        return ""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__[1:]}({self._bounds()})"
 
 
 class _Dependent(Constraint):
