@@ -76,6 +76,10 @@ def gammaincc(input, other) -> Tensor:
     return _as_tensor(input).igammac(other)
 
 
+def multigammaln(input, p: int) -> Tensor:
+    return _as_tensor(input).mvlgamma(p)
+
+
 def xlog1py(input, other) -> Tensor:
     """x * log1p(y), 0 where x is 0 unless y is NaN (torch's)."""
     x = _as_tensor(input)._float()
@@ -105,5 +109,5 @@ def ndtr(input) -> Tensor:
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "i0", "i0e", "i1", "i1e", "log1p",
-           "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
+           "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
            "softmax", "xlog1py", "xlogy"]

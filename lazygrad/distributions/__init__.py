@@ -2,7 +2,7 @@
 
 Each draws from lazygrad's generator (lg.manual_seed, lg.jit replays), checks its arguments on the
 device (distribution.py), and computes densities, moments and KL as torch does. Not here yet:
-Wishart, LKJCholesky, CorrCholeskyTransform, PositiveDefiniteTransform."""
+LKJCholesky, CorrCholeskyTransform, PositiveDefiniteTransform."""
 from lazygrad.distributions import constraints, transforms
 from lazygrad.distributions.binomial import Binomial
 from lazygrad.distributions.categorical import Bernoulli, Categorical
@@ -58,6 +58,7 @@ from lazygrad.distributions.transforms_vector import (
 from lazygrad.distributions.uniform import Uniform
 from lazygrad.distributions.von_mises import VonMises
 from lazygrad.distributions.weibull import Pareto, Weibull
+from lazygrad.distributions.wishart import Wishart
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical",
            "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli", "CumulativeDistributionTransform",
@@ -70,4 +71,4 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform",
            "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
            "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
-           "Uniform", "VonMises", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms"]
+           "Uniform", "VonMises", "Weibull", "Wishart", "constraints", "kl_divergence", "register_kl", "transforms"]

@@ -67,6 +67,22 @@ def precision_to_scale_tril(precision: Tensor) -> Tensor:
     return solve_triangular(inverse_tril, identity, upper=False)
 
 
+def covariance_factor(dist, name: str, matrix: Tensor) -> Tensor:
+    """The lower Cholesky factor of the covariance, given it or the precision (`name`) for dist.
+
+    The factorization runs now, on the host, before dist's pending argument checks; a matrix
+    that is not positive-definite must raise that check's ValueError (torch's), not the
+    factorization's LinAlgError (which also drops the pending checks: the realize that failed
+    had taken them)."""
+    try:
+        return cholesky(matrix) if name == "covariance_matrix" else precision_to_scale_tril(matrix)
+    except LinAlgError:
+        constraint = dist.arg_constraints[name]
+        if dist._validate_args and not constraint.check(matrix).all().item():
+            raise ValueError(dist._invalid_parameter(name, matrix, repr(constraint))) from None
+        raise
+
+
 class MultivariateNormal(Distribution):
     has_rsample = True
     arg_constraints: ClassVar[dict] = {"loc": constraints.real_vector,
@@ -91,20 +107,7 @@ class MultivariateNormal(Distribution):
         self.__dict__[name] = matrix.expand(batch_shape + tuple(matrix.shape[-2:]))
         self.loc = loc.expand(batch_shape + tuple(loc.shape[-1:]))
         super().__init__(batch_shape, tuple(self.loc.shape[-1:]), validate_args)
-        self._unbroadcasted_scale_tril = matrix if name == "scale_tril" else self._factor(name, matrix)
-
-    def _factor(self, name: str, matrix: Tensor) -> Tensor:
-        """The covariance's Cholesky factor. The factorization runs now, on the host, before
-        the pending argument check; a matrix that is not positive-definite must raise that
-        check's ValueError (torch's), not the factorization's LinAlgError (which also
-        drops the pending checks: the realize that failed had taken them)."""
-        try:
-            return cholesky(matrix) if name == "covariance_matrix" else precision_to_scale_tril(matrix)
-        except LinAlgError:
-            constraint = self.arg_constraints[name]
-            if self._validate_args and not constraint.check(matrix).all().item():
-                raise ValueError(self._invalid_parameter(name, matrix, repr(constraint))) from None
-            raise
+        self._unbroadcasted_scale_tril = matrix if name == "scale_tril" else covariance_factor(self, name, matrix)
 
     def _param_names(self) -> tuple[str, ...]:
         """The parametrizations held (torch's repr: the given one, and any read since)."""
