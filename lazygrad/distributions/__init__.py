@@ -2,7 +2,7 @@
 
 Each draws from lazygrad's generator (lg.manual_seed, lg.jit replays), checks its arguments on the
 device (distribution.py), and computes densities, moments and KL as torch does. Not here yet:
-LKJCholesky, CorrCholeskyTransform, PositiveDefiniteTransform."""
+CorrCholeskyTransform, PositiveDefiniteTransform."""
 from lazygrad.distributions import constraints, transforms
 from lazygrad.distributions.binomial import Binomial
 from lazygrad.distributions.categorical import Bernoulli, Categorical
@@ -18,6 +18,7 @@ from lazygrad.distributions.geometric import Geometric
 from lazygrad.distributions.gumbel import Gumbel
 from lazygrad.distributions.kl import kl_divergence, register_kl
 from lazygrad.distributions.kumaraswamy import Kumaraswamy
+from lazygrad.distributions.lkj_cholesky import LKJCholesky
 from lazygrad.distributions.logistic_normal import LogisticNormal
 from lazygrad.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from lazygrad.distributions.mixture import MixtureSameFamily
@@ -65,10 +66,11 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential",
            "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy",
-           "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
-           "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
-           "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto",
-           "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform",
-           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
-           "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
-           "Uniform", "VonMises", "Weibull", "Wishart", "constraints", "kl_divergence", "register_kl", "transforms"]
+           "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli",
+           "LowRankMultivariateNormal", "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial",
+           "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform",
+           "Transform", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "constraints",
+           "kl_divergence", "register_kl", "transforms"]

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from lazygrad.distributions.constraint_base import Constraint
 from lazygrad.distributions.constraints_matrix import (
+    corr_cholesky,
+    lower_cholesky,
+    lower_triangular,
     positive_definite,
     positive_semidefinite,
     square,
@@ -20,7 +23,7 @@ from lazygrad.frontend.functions import cat as cat_tensors
 from lazygrad.frontend.functions import stack as stack_tensors
 from lazygrad.frontend.tensor import Tensor
 
-__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "dependent", "dependent_property",
+__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
            "greater_than", "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
            "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
            "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex", "square", "stack",
@@ -172,20 +175,6 @@ class _Stack(Constraint):
         return stack_tensors([c.check(v) for v, c in zip(parts, self.cseq)], self.dim)
 
 
-class _LowerTriangular(Constraint):
-    event_dim = 2
-
-    def check(self, value: Tensor) -> Tensor:
-        return (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
-
-
-class _LowerCholesky(_LowerTriangular):
-    """Lower triangular with a positive diagonal: a Cholesky factor."""
-
-    def check(self, value: Tensor) -> Tensor:
-        return super().check(value) & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
-
-
 class _Boolean(Constraint):
     is_discrete = True
 
@@ -319,5 +308,3 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
-lower_triangular = _LowerTriangular()
-lower_cholesky = _LowerCholesky()
