@@ -4,6 +4,7 @@ Each draws from lazygrad's generator (lg.manual_seed, lg.jit replays), checks it
 device (distribution.py), and computes densities, moments and KL as torch does. Not here yet:
 CorrCholeskyTransform, PositiveDefiniteTransform."""
 from lazygrad.distributions import constraints, transforms
+from lazygrad.distributions import kl_families as kl_families  # (registers the cross-family rules)
 from lazygrad.distributions.binomial import Binomial
 from lazygrad.distributions.categorical import Bernoulli, Categorical
 from lazygrad.distributions.cauchy import Cauchy, HalfCauchy

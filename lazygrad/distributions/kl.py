@@ -1,5 +1,6 @@
 """kl_divergence(p, q) in closed form for the pairs torch registers between two distributions
-of one family (of those lazygrad has), and register_kl to add more.
+of one family (of those lazygrad has; kl_families.py has the pairs across families), and
+register_kl to add more.
 
 A pair is looked up by the classes' MROs, most specific first (p's class before q's), so a
 rule for (Gamma, Gamma) serves Chi2 too, as in torch.
