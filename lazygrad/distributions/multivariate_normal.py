@@ -83,7 +83,32 @@ def covariance_factor(dist, name: str, matrix: Tensor) -> Tensor:
         raise
 
 
-class MultivariateNormal(Distribution):
+class CholeskyMatrices:
+    """scale_tril, covariance_matrix and precision_matrix of a distribution held by the lower
+    Cholesky factor `_unbroadcasted_scale_tril` of its covariance (MultivariateNormal, Wishart):
+    each computed when first read, broadcast to the batch."""
+
+    def _matrix_shape(self) -> tuple[int, ...]:
+        return self._batch_shape + tuple(self._unbroadcasted_scale_tril.shape[-2:])
+
+    @cached_property
+    def scale_tril(self) -> Tensor:
+        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
+
+    @cached_property
+    def covariance_matrix(self) -> Tensor:
+        tril = self._unbroadcasted_scale_tril
+        return (tril @ tril.mT).expand(self._matrix_shape())
+
+    @cached_property
+    def precision_matrix(self) -> Tensor:
+        tril = self._unbroadcasted_scale_tril
+        identity = eye(tril.shape[-1], dtype=tril.dtype, device=tril.device)
+        inverse = solve_triangular(tril, identity, upper=False)
+        return (inverse.mT @ inverse).expand(self._matrix_shape())
+
+
+class MultivariateNormal(CholeskyMatrices, Distribution):
     has_rsample = True
     arg_constraints: ClassVar[dict] = {"loc": constraints.real_vector,
                                        "covariance_matrix": constraints.positive_definite,
@@ -118,25 +143,6 @@ class MultivariateNormal(Distribution):
         new = super().expand(batch_shape, _instance)
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
         return new
-
-    def _matrix_shape(self) -> tuple[int, ...]:
-        return self._batch_shape + self._event_shape + self._event_shape
-
-    @cached_property
-    def scale_tril(self) -> Tensor:
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
-
-    @cached_property
-    def covariance_matrix(self) -> Tensor:
-        tril = self._unbroadcasted_scale_tril
-        return (tril @ tril.mT).expand(self._matrix_shape())
-
-    @cached_property
-    def precision_matrix(self) -> Tensor:
-        tril = self._unbroadcasted_scale_tril
-        identity = eye(tril.shape[-1], dtype=tril.dtype, device=tril.device)
-        inverse = solve_triangular(tril, identity, upper=False)
-        return (inverse.mT @ inverse).expand(self._matrix_shape())
 
     @property
     def mean(self) -> Tensor:

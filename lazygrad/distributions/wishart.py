@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import cached_property
 
 from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import finfo
 from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.distributions.gamma import Chi2
-from lazygrad.distributions.multivariate_normal import covariance_factor, half_log_det
-from lazygrad.frontend.factories import arange, eye
+from lazygrad.distributions.multivariate_normal import CholeskyMatrices, covariance_factor, half_log_det
+from lazygrad.frontend.factories import arange
 from lazygrad.frontend.linalg_torch_names import cholesky_solve
 from lazygrad.frontend.random import randn
 from lazygrad.frontend.tensor import Tensor
@@ -28,7 +27,7 @@ from lazygrad.frontend.tensor_shape import broadcast_shape
 _LOG_2 = math.log(2)
 
 
-class Wishart(ExponentialFamily):
+class Wishart(CholeskyMatrices, ExponentialFamily):
     has_rsample = True
     support = constraints.positive_definite
     _mean_carrier_measure = 0
@@ -77,24 +76,6 @@ class Wishart(ExponentialFamily):
         if self.df.ndim == 0:
             new.df = self.df.expand(tuple(batch_shape))
         return new
-
-    def _matrix_shape(self) -> tuple[int, ...]:
-        return self._batch_shape + self._event_shape
-
-    @cached_property
-    def scale_tril(self) -> Tensor:
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
-
-    @cached_property
-    def covariance_matrix(self) -> Tensor:
-        tril = self._unbroadcasted_scale_tril
-        return (tril @ tril.mT).expand(self._matrix_shape())
-
-    @cached_property
-    def precision_matrix(self) -> Tensor:
-        tril = self._unbroadcasted_scale_tril
-        identity = eye(tril.shape[-1], dtype=tril.dtype, device=tril.device)
-        return cholesky_solve(identity, tril).expand(self._matrix_shape())
 
     def _df_matrix(self) -> Tensor:
         return self.df.expand(self._batch_shape).reshape(self._batch_shape + (1, 1))
