@@ -2,7 +2,7 @@
 
 Each draws from lazygrad's generator (lg.manual_seed, lg.jit replays), checks its arguments on the
 device (distribution.py), and computes densities, moments and KL as torch does. Not here yet:
-CorrCholeskyTransform, PositiveDefiniteTransform."""
+biject_to, transform_to, identity_transform."""
 from lazygrad.distributions import constraints, transforms
 from lazygrad.distributions import kl_families as kl_families  # (registers the cross-family rules)
 from lazygrad.distributions.binomial import Binomial
@@ -48,6 +48,7 @@ from lazygrad.distributions.transforms import (
     TanhTransform,
     Transform,
 )
+from lazygrad.distributions.transforms_matrix import CorrCholeskyTransform, PositiveDefiniteTransform
 from lazygrad.distributions.transforms_parts import CatTransform, StackTransform
 from lazygrad.distributions.transforms_vector import (
     CumulativeDistributionTransform,
@@ -63,15 +64,16 @@ from lazygrad.distributions.weibull import Pareto, Weibull
 from lazygrad.distributions.wishart import Wishart
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical",
-           "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli", "CumulativeDistributionTransform",
-           "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential",
-           "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
-           "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy",
-           "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli",
-           "LowRankMultivariateNormal", "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial",
-           "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
-           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform",
-           "Transform", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "constraints",
-           "kl_divergence", "register_kl", "transforms"]
+           "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical",
+           "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto",
+           "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
+           "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal",
+           "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "LowerCholeskyTransform",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
+           "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
+           "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
+           "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
+           "Uniform", "VonMises", "Weibull", "Wishart", "constraints", "kl_divergence", "register_kl",
+           "transforms"]
