@@ -1,13 +1,13 @@
 """torch.distributions: distributions, their constraints and transforms, and kl_divergence.
 
 Each draws from lazygrad's generator (lg.manual_seed, lg.jit replays), checks its arguments on the
-device (distribution.py), and computes densities, moments and KL as torch does. Not here yet:
-biject_to, transform_to, identity_transform."""
+device (distribution.py), and computes densities, moments and KL as torch does."""
 from lazygrad.distributions import constraints, transforms
 from lazygrad.distributions import kl_families as kl_families  # (registers the cross-family rules)
 from lazygrad.distributions.binomial import Binomial
 from lazygrad.distributions.categorical import Bernoulli, Categorical
 from lazygrad.distributions.cauchy import Cauchy, HalfCauchy
+from lazygrad.distributions.constraint_registry import biject_to, transform_to
 from lazygrad.distributions.continuous_bernoulli import ContinuousBernoulli
 from lazygrad.distributions.dirichlet import Beta, Dirichlet
 from lazygrad.distributions.distribution import Distribution
@@ -47,6 +47,7 @@ from lazygrad.distributions.transforms import (
     SoftplusTransform,
     TanhTransform,
     Transform,
+    identity_transform,
 )
 from lazygrad.distributions.transforms_matrix import CorrCholeskyTransform, PositiveDefiniteTransform
 from lazygrad.distributions.transforms_parts import CatTransform, StackTransform
@@ -75,5 +76,5 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
            "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
-           "Uniform", "VonMises", "Weibull", "Wishart", "constraints", "kl_divergence", "register_kl",
-           "transforms"]
+           "Uniform", "VonMises", "Weibull", "Wishart", "biject_to", "constraints", "identity_transform",
+           "kl_divergence", "register_kl", "transform_to", "transforms"]
