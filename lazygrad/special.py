@@ -66,6 +66,20 @@ def i1e(input) -> Tensor:
     return tensor_bessel.i1e(_as_tensor(input))
 
 
+def modified_bessel_i0(input) -> Tensor:
+    """I0 as torch.special.modified_bessel_i0 gives it: the value of i0, with no gradient."""
+    return tensor_bessel.i0(_as_tensor(input).detach())
+
+
+def modified_bessel_i1(input) -> Tensor:
+    """I1 as torch.special.modified_bessel_i1 gives it: the value of i1, with no gradient."""
+    return tensor_bessel.i1(_as_tensor(input).detach())
+
+
+def spherical_bessel_j0(input) -> Tensor:
+    return tensor_bessel.spherical_j0(_as_tensor(input))
+
+
 def gammainc(input, other) -> Tensor:
     """The regularized lower incomplete gamma function P(input, other) (torch.igamma)."""
     return _as_tensor(input).igamma(other)
@@ -107,7 +121,7 @@ def ndtr(input) -> Tensor:
     return (_as_tensor(input)._float() * (-1 / math.sqrt(2))).erfc() * 0.5
 
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
-           "gammaln", "i0", "i0e", "i1", "i1e", "log1p",
-           "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
-           "softmax", "xlog1py", "xlogy"]
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc",
+           "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit",
+           "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri",
+           "polygamma", "psi", "round", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy"]

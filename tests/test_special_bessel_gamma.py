@@ -121,3 +121,14 @@ def test_gamma_cdf_matches_torch_with_its_gradient_in_the_value(make, device):
     cdf.sum().backward()
     tcdf.sum().backward()
     np.testing.assert_allclose(value.grad.numpy(), tvalue.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0"])
+def test_gradient_free_bessel_names_match_torch_and_carry_no_gradient_as_torch(name, device):
+    values = [0.0, -0.0, 1e-8, 0.5, -3.0, 29.5, 31.0, -100.0, 1e10, math.inf, -math.inf, math.nan]
+    values = values if name == "spherical_bessel_j0" else values[:-4]  # (1e10 and inf overflow I0, I1)
+    x = lg.tensor(values, dtype=lg.float64, device=device, requires_grad=True)
+    out = getattr(lg.special, name)(x)
+    ref = getattr(torch.special, name)(torch.tensor(values, dtype=torch.float64, requires_grad=True))
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12, atol=1e-300)
+    assert not out.requires_grad and not ref.requires_grad

@@ -10,7 +10,7 @@ Computed in float64 where the device has it (tensor_special.py's _computed), fro
 The scaled forms take the expansion without its e^x (no overflow for any x); I0 and I1 are
 e^x / sqrt(2 pi x) times the sum, inf from x = 709.8 on where e^x overflows, and NaN at +-inf,
 as torch's (cephes') are.
-Gradients are torch's closed forms: I0' = I1, I1' = I0 - I1 / x (1/2 at 0), and for the scaled
+spherical_j0 is sin(x) / x. Gradients are torch's closed forms: I0' = I1, I1' = I0 - I1 / x (1/2 at 0), and for the scaled
 ones i0e' = i1e - sign(x) i0e, i1e' = i0e - i1e (sign(x) + 1/x).
 """
 from __future__ import annotations
@@ -87,6 +87,17 @@ def i1e(x):
         inner = i0e(v) - out * (v.sign() + 1 / (v == 0).if_else(1.0, v))
         return g * (v == 0).if_else(0.5, inner)
     return input_gradient((x,), lambda v: _computed(v, lambda w: _bessel(w, 1, True)), derivative)
+
+
+def _sinc_unnormalized(w):
+    value = w.sin() / (w == 0).if_else(1.0, w)
+    return (w == 0).if_else(1.0, w.isinf().if_else(0.0, value))
+
+
+def spherical_j0(x):
+    """The spherical Bessel function j0(x) = sin(x) / x (1 at 0, 0 at +-inf); like torch's,
+    without a gradient."""
+    return _computed(x._float().detach(), _sinc_unnormalized)
 
 
 class BesselMixin:
