@@ -100,3 +100,22 @@ def test_mvlgamma_matches_torch_with_gradients(p, device):
         lg.mvlgamma(x, 0)
     with pytest.raises(RuntimeError, match="p has to be"):
         torch.mvlgamma(tx, 0)
+
+
+def test_kl_between_wisharts_is_torchs_bregman_divergence_with_gradients(device):
+    """(torch differentiates only through q: p's natural parameters are detached in the
+    Bregman divergence, and so are they here)"""
+    ours, theirs, leaves = [], [], []
+    for df, cov in ((4.0, [[1.0, 0.2], [0.2, 1.0]]), (5.0, [[2.0, 0.0], [0.0, 2.0]])):
+        o = [lg.tensor(v, dtype=lg.float64, device=device, requires_grad=True) for v in (df, cov)]
+        t = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (df, cov)]
+        ours.append(D.Wishart(o[0], covariance_matrix=o[1]))
+        theirs.append(TD.Wishart(t[0], covariance_matrix=t[1]))
+        leaves += list(zip(o, t))
+    kl, tkl = D.kl_divergence(*ours), TD.kl_divergence(*theirs)
+    _close(kl, tkl)
+    kl.backward()
+    tkl.backward()
+    assert [a.grad is None for a, _ in leaves] == [b.grad is None for _, b in leaves] == [True, True, False, False]
+    for a, b in leaves[2:]:
+        _close(a.grad, b.grad, rtol=1e-7)

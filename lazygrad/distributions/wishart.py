@@ -123,3 +123,14 @@ class Wishart(CholeskyMatrices, ExponentialFamily):
         mvdigamma = (half.unsqueeze(-1) - offsets).digamma().sum(-1)
         return ((p + 1) * (p * _LOG_2 / 2 + half_log_det(self._unbroadcasted_scale_tril)) + half.mvlgamma(p)
                 - (nu - p - 1) / 2 * mvdigamma + nu * p / 2)
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        """(-P / 2, (df - p - 1) / 2): KL between Wisharts is their Bregman divergence
+        (kl_families.py), as torch's."""
+        return -self.precision_matrix / 2, (self.df - self._event_shape[-1] - 1) / 2
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        p = self._event_shape[-1]
+        return (y + (p + 1) / 2) * (-(-2 * x).slogdet()[1] + _LOG_2 * p) + (y + (p + 1) / 2).mvlgamma(p)
+
