@@ -42,11 +42,6 @@ class LKJCholesky(Distribution):
     def _param_names(self) -> tuple[str, ...]:
         return ("concentration",)
 
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape, _instance)
-        new._beta = self._beta.expand(tuple(batch_shape) + (self.dim,))
-        return new
-
     def sample(self, sample_shape=()) -> Tensor:
         with no_grad():
             y = self._beta.sample(sample_shape).unsqueeze(-1)

@@ -73,8 +73,6 @@ class Wishart(CholeskyMatrices, ExponentialFamily):
     def expand(self, batch_shape, _instance=None):
         new = super().expand(batch_shape, _instance)
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
-        if self.df.ndim == 0:
-            new.df = self.df.expand(tuple(batch_shape))
         return new
 
     def _df_matrix(self) -> Tensor:
