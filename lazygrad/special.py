@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from lazygrad.frontend import tensor_special
+from lazygrad.frontend import tensor_bessel, tensor_special
 from lazygrad.frontend.functions import _as_tensor
 from lazygrad.frontend.tensor import Tensor
 
@@ -48,6 +48,52 @@ def ndtri(input) -> Tensor:
     return tensor_special.ndtri(_as_tensor(input))
 
 
+def i0(input) -> Tensor:
+    return tensor_bessel.i0(_as_tensor(input))
+
+
+def i0e(input) -> Tensor:
+    """exp(-|x|) I0(x), without the overflow of I0."""
+    return tensor_bessel.i0e(_as_tensor(input))
+
+
+def i1(input) -> Tensor:
+    return tensor_bessel.i1(_as_tensor(input))
+
+
+def i1e(input) -> Tensor:
+    """exp(-|x|) I1(x), without the overflow of I1."""
+    return tensor_bessel.i1e(_as_tensor(input))
+
+
+def modified_bessel_i0(input) -> Tensor:
+    """I0 as torch.special.modified_bessel_i0 gives it: the value of i0, with no gradient."""
+    return tensor_bessel.i0(_as_tensor(input).detach())
+
+
+def modified_bessel_i1(input) -> Tensor:
+    """I1 as torch.special.modified_bessel_i1 gives it: the value of i1, with no gradient."""
+    return tensor_bessel.i1(_as_tensor(input).detach())
+
+
+def spherical_bessel_j0(input) -> Tensor:
+    return tensor_bessel.spherical_j0(_as_tensor(input))
+
+
+def gammainc(input, other) -> Tensor:
+    """The regularized lower incomplete gamma function P(input, other) (torch.igamma)."""
+    return _as_tensor(input).igamma(other)
+
+
+def gammaincc(input, other) -> Tensor:
+    """The regularized upper incomplete gamma function Q(input, other) (torch.igammac)."""
+    return _as_tensor(input).igammac(other)
+
+
+def multigammaln(input, p: int) -> Tensor:
+    return _as_tensor(input).mvlgamma(p)
+
+
 def xlog1py(input, other) -> Tensor:
     """x * log1p(y), 0 where x is 0 unless y is NaN (torch's)."""
     x = _as_tensor(input)._float()
@@ -75,6 +121,7 @@ def ndtr(input) -> Tensor:
     return (_as_tensor(input)._float() * (-1 / math.sqrt(2))).erfc() * 0.5
 
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
-           "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
-           "softmax", "xlog1py", "xlogy"]
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc",
+           "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit",
+           "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri",
+           "polygamma", "psi", "round", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy"]

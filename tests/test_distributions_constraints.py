@@ -40,6 +40,16 @@ CONSTRAINTS = {  # name: constraint in module M, the values it is checked on
     "lower_cholesky": (lambda M: M.lower_cholesky, [[[1.0, 0.0], [2.0, 3.0]], [[1.0, 0.5], [2.0, 3.0]],
                                                     [[-1.0, 0.0], [2.0, 3.0]]]),
     "lower_triangular": (lambda M: M.lower_triangular, [[[1.0, 0.0], [2.0, 3.0]], [[1.0, 0.5], [2.0, 3.0]]]),
+    "corr_cholesky": (lambda M: M.corr_cholesky, [[[1.0, 0.0], [0.6, 0.8]], [[1.0, 0.0], [0.6, 0.7]],
+                                                  [[1.0, 0.1], [0.6, 0.8]]]),
+    "square": (lambda M: M.square, [[[1.0, 0.0, 2.0], [2.0, 3.0, 1.0]]]),
+    "symmetric": (lambda M: M.symmetric, [[[1.0, 2.0], [2.0, 3.0]], [[1.0, 0.5], [2.0, 3.0]]]),
+    # (all symmetric: torch factorizes only when every matrix of the batch is)
+    "positive_definite": (lambda M: M.positive_definite, [[[2.0, 1.0], [1.0, 2.0]], [[1.0, 2.0], [2.0, 1.0]],
+                                                          [[1.0, 1.0], [1.0, 1.0]]]),
+    "positive_semidefinite": (lambda M: M.positive_semidefinite, [[[2.0, 1.0], [1.0, 2.0]],
+                                                                  [[1.0, 2.0], [2.0, 1.0]],
+                                                                  [[1.0, 1.0], [1.0, 1.0]]]),
 }
 
 

@@ -9,14 +9,25 @@ printed by its shape, since printing its values would compute them.
 """
 from __future__ import annotations
 
+from lazygrad.distributions.constraint_base import Constraint
+from lazygrad.distributions.constraints_matrix import (
+    corr_cholesky,
+    lower_cholesky,
+    lower_triangular,
+    positive_definite,
+    positive_semidefinite,
+    square,
+    symmetric,
+)
 from lazygrad.frontend.functions import cat as cat_tensors
 from lazygrad.frontend.functions import stack as stack_tensors
 from lazygrad.frontend.tensor import Tensor
 
-__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "dependent", "dependent_property",
+__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
            "greater_than", "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
-           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_integer",
-           "real", "real_vector", "simplex", "stack", "unit_interval"]
+           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
+           "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex", "square", "stack",
+           "symmetric", "unit_interval"]
 
 
 def _show(bound) -> str:
@@ -25,23 +36,6 @@ def _show(bound) -> str:
 
 def _is_integral(value: Tensor) -> Tensor:
     return value % 1 == 0
-
-
-class Constraint:
-    """is_discrete: whether the set is countable; event_dim: how many rightmost dims one
-    element of the set spans (1 for a simplex)."""
-
-    is_discrete = False
-    event_dim = 0
-
-    def check(self, value: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def _bounds(self) -> str:
-        return ""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__[1:]}({self._bounds()})"
 
 
 class _Dependent(Constraint):
@@ -181,20 +175,6 @@ class _Stack(Constraint):
         return stack_tensors([c.check(v) for v, c in zip(parts, self.cseq)], self.dim)
 
 
-class _LowerTriangular(Constraint):
-    event_dim = 2
-
-    def check(self, value: Tensor) -> Tensor:
-        return (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
-
-
-class _LowerCholesky(_LowerTriangular):
-    """Lower triangular with a positive diagonal: a Cholesky factor."""
-
-    def check(self, value: Tensor) -> Tensor:
-        return super().check(value) & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
-
-
 class _Boolean(Constraint):
     is_discrete = True
 
@@ -328,5 +308,3 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
-lower_triangular = _LowerTriangular()
-lower_cholesky = _LowerCholesky()

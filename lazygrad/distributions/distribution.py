@@ -161,9 +161,11 @@ class Distribution:
     def _check(self, name: str, value: Tensor, ok: Tensor, constraint: str) -> None:
         """torch's check of a parameter, made on the device."""
         if self._validate_args:
-            check_all(ok, f"Expected parameter {name} (Tensor of shape {tuple(value.shape)}) of distribution "
-                          f"{self!r} to satisfy the constraint {constraint}, but found invalid values",
-                      ValueError)
+            check_all(ok, self._invalid_parameter(name, value, constraint), ValueError)
+
+    def _invalid_parameter(self, name: str, value: Tensor, constraint: str) -> str:
+        return (f"Expected parameter {name} (Tensor of shape {tuple(value.shape)}) of distribution {self!r} "
+                f"to satisfy the constraint {constraint}, but found invalid values")
 
     def _check_value(self, value: Tensor, ok: Tensor, support: str) -> None:
         if self._validate_args:

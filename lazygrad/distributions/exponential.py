@@ -7,6 +7,7 @@ from typing import ClassVar
 from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution, as_params, finfo
 from lazygrad.distributions.exp_family import ExponentialFamily
+from lazygrad.distributions.loc_scale import LocationScale
 from lazygrad.frontend.factories import zeros_like
 from lazygrad.frontend.random import rand
 from lazygrad.frontend.tensor import Tensor
@@ -70,26 +71,11 @@ class Exponential(ExponentialFamily):
         return 1.0 - self.rate.log()
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale, Distribution):
     """Density exp(-|x - loc| / scale) / (2 * scale)."""
-
-    has_rsample = True
-    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = as_params(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
-
-    def _param_names(self) -> tuple[str, ...]:
-        return ("loc", "scale")
 
     @property
     def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
         return self.loc
 
     @property

@@ -17,8 +17,8 @@ from lazygrad.frontend.tensor import Tensor
 
 
 class Gamma(ExponentialFamily):
-    """Density rate**a x**(a-1) exp(-rate x) / Gamma(a). (torch's cdf needs the incomplete
-    gamma function, which lazygrad lacks: no cdf here.)"""
+    """Density rate**a x**(a-1) exp(-rate x) / Gamma(a); its cdf is the regularized incomplete
+    gamma function P(a, rate x), differentiable in rate and x only (as torch's)."""
 
     has_rsample = True
     arg_constraints: ClassVar[dict] = {"concentration": constraints.positive, "rate": constraints.positive}
@@ -61,6 +61,10 @@ class Gamma(ExponentialFamily):
         value = self._checked(value, self.concentration)
         a, rate = self.concentration, self.rate
         return a.xlogy(rate) + (a - 1).xlogy(value) - rate * value - a.lgamma()
+
+    def cdf(self, value) -> Tensor:
+        value = self._checked(value, self.concentration)
+        return self.concentration.igamma(self.rate * value)
 
     def entropy(self) -> Tensor:
         a = self.concentration

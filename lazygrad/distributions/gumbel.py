@@ -2,37 +2,21 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
-from lazygrad.distributions import constraints
-from lazygrad.distributions.distribution import Distribution, as_params, finfo
+from lazygrad.distributions.distribution import Distribution, finfo
+from lazygrad.distributions.loc_scale import LocationScale
 from lazygrad.frontend.random import rand
 from lazygrad.frontend.tensor import Tensor
 
 EULER_GAMMA = 0.57721566490153286061
 
 
-class Gumbel(Distribution):
+class Gumbel(LocationScale, Distribution):
     """Density exp(-(z + exp(-z))) / scale with z = (x - loc) / scale."""
-
-    has_rsample = True
-    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = as_params(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
-
-    def _param_names(self) -> tuple[str, ...]:
-        return ("loc", "scale")
 
     @property
     def mean(self) -> Tensor:
         return self.loc + self.scale * EULER_GAMMA
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:

@@ -1,5 +1,6 @@
 """kl_divergence(p, q) in closed form for the pairs torch registers between two distributions
-of one family (of those lazygrad has), and register_kl to add more.
+of one family (of those lazygrad has; kl_families.py has the pairs across families), and
+register_kl to add more.
 
 A pair is looked up by the classes' MROs, most specific first (p's class before q's), so a
 rule for (Gamma, Gamma) serves Chi2 too, as in torch.
@@ -16,12 +17,25 @@ from lazygrad.distributions.exponential import Exponential, Laplace
 from lazygrad.distributions.gamma import Gamma
 from lazygrad.distributions.geometric import Geometric
 from lazygrad.distributions.gumbel import EULER_GAMMA, Gumbel
+from lazygrad.distributions.lowrank_multivariate_normal import (
+    LowRankMultivariateNormal,
+    lowrank_log_det,
+    lowrank_mahalanobis,
+)
+from lazygrad.distributions.multivariate_normal import (
+    MultivariateNormal,
+    batch_mahalanobis,
+    gaussian_kl,
+    half_log_det,
+    trace_xxt,
+)
 from lazygrad.distributions.normal import HalfNormal, LogNormal, Normal
 from lazygrad.distributions.one_hot_categorical import OneHotCategorical
 from lazygrad.distributions.poisson import Poisson
 from lazygrad.distributions.transformed import Independent, TransformedDistribution
 from lazygrad.distributions.transforms import sum_rightmost
 from lazygrad.distributions.uniform import Uniform
+from lazygrad.frontend.linalg_triangular import solve_triangular
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.activation import softplus
 
@@ -51,6 +65,66 @@ def _normal_normal(p, q):
     var_ratio = (p.scale / q.scale).pow(2)
     t1 = ((p.loc - q.loc) / q.scale).pow(2)
     return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _mvn_mvn(p, q):
+    _same_events(p, q)
+    return gaussian_kl(p.loc, p._unbroadcasted_scale_tril, q.loc, q._unbroadcasted_scale_tril)
+
+
+def _same_events(p, q) -> None:
+    if p.event_shape != q.event_shape:
+        raise ValueError(f"KL-divergence between two (Low Rank) Multivariate Normals with different event shapes "
+                         f"cannot be computed: {tuple(p.event_shape)} and {tuple(q.event_shape)}")
+
+
+def _lowrank_terms(q):
+    """For q = N(., W W^T + D): log det of its covariance, and A = Lc^-1 W^T D^-1, whose
+    A^T A is what Woodbury's identity subtracts from D^-1 to give the precision."""
+    factor, diag, cap = q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
+    return lowrank_log_det(factor, diag, cap), solve_triangular(cap, factor.mT / diag.unsqueeze(-2), upper=False)
+
+
+def _lowrank_distance(p, q):
+    """(q.loc - p.loc)^T Sigma_q^-1 (q.loc - p.loc), q low-rank."""
+    return lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q.loc - p.loc,
+                               q._capacitance_tril)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _lowrank_lowrank(p, q):
+    """(log det Sq - log det Sp + tr(Sq^-1 Sp) + distance - n) / 2, the trace split over Sp's
+    two parts and Woodbury's two terms: tr((D^-1 - A^T A)(Wp Wp^T + Dp))."""
+    _same_events(p, q)
+    q_log_det, a = _lowrank_terms(q)
+    p_factor, p_diag, q_diag = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, q._unbroadcasted_cov_diag
+    trace = ((p_diag / q_diag).sum(-1) + trace_xxt(p_factor * q_diag.rsqrt().unsqueeze(-1))
+             - trace_xxt(a * p_diag.sqrt().unsqueeze(-2)) - trace_xxt(a @ p_factor))
+    p_log_det = lowrank_log_det(p_factor, p_diag, p._capacitance_tril)
+    return 0.5 * (q_log_det - p_log_det + trace + _lowrank_distance(p, q) - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _mvn_lowrank(p, q):
+    """As above with Sp = Lp Lp^T: tr((D^-1 - A^T A) Lp Lp^T)."""
+    _same_events(p, q)
+    q_log_det, a = _lowrank_terms(q)
+    p_tril, q_diag = p._unbroadcasted_scale_tril, q._unbroadcasted_cov_diag
+    trace = trace_xxt(p_tril * q_diag.rsqrt().unsqueeze(-1)) - trace_xxt(a @ p_tril)
+    return 0.5 * (q_log_det - 2 * half_log_det(p_tril) + trace + _lowrank_distance(p, q) - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _lowrank_mvn(p, q):
+    """tr(Sq^-1 (Wp Wp^T + Dp)) = |Lq^-1 Wp|_F^2 + |Lq^-1 Dp^1/2|_F^2."""
+    _same_events(p, q)
+    q_tril, p_factor, p_diag = q._unbroadcasted_scale_tril, p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag
+    trace = (trace_xxt(solve_triangular(q_tril, p_factor, upper=False))
+             + trace_xxt(solve_triangular(q_tril, p_diag.sqrt().diag_embed(), upper=False)))
+    p_log_det = lowrank_log_det(p_factor, p_diag, p._capacitance_tril)
+    distance = batch_mahalanobis(q_tril, q.loc - p.loc)
+    return 0.5 * (2 * half_log_det(q_tril) - p_log_det + trace + distance - p.event_shape[0])
 
 
 @register_kl(LogNormal, LogNormal)

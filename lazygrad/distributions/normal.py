@@ -8,22 +8,14 @@ from typing import ClassVar
 from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution, as_params
 from lazygrad.distributions.exp_family import ExponentialFamily
-from lazygrad.frontend.factories import zeros_like
+from lazygrad.distributions.loc_scale import HalfDistribution, LocationScale
 from lazygrad.frontend.random import randn
 from lazygrad.frontend.tensor import Tensor
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
 
-class Normal(ExponentialFamily):
-    has_rsample = True
-    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = as_params(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
-
+class Normal(LocationScale, ExponentialFamily):
     @property
     def _natural_params(self) -> tuple[Tensor, Tensor]:
         return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
@@ -33,15 +25,8 @@ class Normal(ExponentialFamily):
 
     _mean_carrier_measure = 0.0
 
-    def _param_names(self) -> tuple[str, ...]:
-        return ("loc", "scale")
-
     @property
     def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
         return self.loc
 
     @property
@@ -75,49 +60,18 @@ class Normal(ExponentialFamily):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
 
 
-class HalfNormal(Distribution):
-    """The Normal(0, scale) folded onto x >= 0: twice its density there."""
+class HalfNormal(HalfDistribution):
+    """The Normal(0, scale) folded onto x >= 0."""
 
-    has_rsample = True
-    arg_constraints: ClassVar[dict] = {"scale": constraints.positive}
-    support = constraints.nonnegative
-
-    def __init__(self, scale, validate_args: bool | None = None) -> None:
-        (self.scale,) = as_params(scale)
-        self.base_dist = Normal(zeros_like(self.scale), self.scale, validate_args=False)
-        super().__init__(self.scale.shape, (), validate_args)
-
-    def _param_names(self) -> tuple[str, ...]:
-        return ("scale",)
+    base_family = Normal
 
     @property
     def mean(self) -> Tensor:
         return self.scale * math.sqrt(2 / math.pi)
 
     @property
-    def mode(self) -> Tensor:
-        return zeros_like(self.scale)
-
-    @property
     def variance(self) -> Tensor:
         return self.scale.pow(2) * (1 - 2 / math.pi)
-
-    def rsample(self, sample_shape=()) -> Tensor:
-        return self.base_dist.rsample(sample_shape).abs()
-
-    def log_prob(self, value) -> Tensor:
-        value = self._checked(value, self.scale)
-        return (value >= 0).if_else(self.base_dist.log_prob(value) + math.log(2), -math.inf)
-
-    def cdf(self, value) -> Tensor:
-        value = self._checked(value, self.scale)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob) -> Tensor:
-        return self.base_dist.icdf((self._value(prob, self.scale) + 1) / 2)
-
-    def entropy(self) -> Tensor:
-        return self.base_dist.entropy() - math.log(2)
 
 
 class LogNormal(Distribution):

@@ -46,7 +46,7 @@ METHOD_ALIASES = (
     "log10_ log1p_ log2_ abs_ fix_ square_ sinc_ logit_ deg2rad_ rad2deg_ xlogy_ nan_to_num_ sinh_ cosh_ "
     "asin_ acos_ atan_ asinh_ acosh_ atanh_ arcsin_ arccos_ arctan_ arcsinh_ arccosh_ arctanh_ sgn isposinf "
     "isneginf quantile nanquantile bincount histc select_scatter slice_scatter diagonal_scatter "
-    "kron rot90 ravel diagflat vdot ger isin erfc erfc_ erfinv lgamma digamma "
+    "kron rot90 ravel diagflat vdot ger isin erfc erfc_ erfinv lgamma digamma i0 i0_ igamma igammac mvlgamma "
     "frexp ldexp ldexp_ gcd gcd_ lcm lcm_ nextafter det slogdet logdet inverse"
 ).split()
 

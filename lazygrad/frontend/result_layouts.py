@@ -29,7 +29,7 @@ ITERATED = frozenset((
     "abs", "absolute", "neg", "negative", "positive", "exp", "exp2", "expm1", "log", "log2", "log10",
     "log1p", "sqrt", "rsqrt", "square", "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos",
     "arctan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh",
-    "sigmoid", "logit", "erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "ldexp", "gcd", "lcm",
+    "sigmoid", "logit", "erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "i0", "igamma", "igammac", "ldexp", "gcd", "lcm",
     "nextafter", "sinc", "ceil", "floor", "round", "trunc", "fix", "frac", "sign", "sgn",
     "signbit", "reciprocal", "relu", "nan_to_num", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
     "logical_not", "bitwise_not", "deg2rad", "rad2deg", "clamp", "clip", "clamp_min", "clamp_max", "pow",

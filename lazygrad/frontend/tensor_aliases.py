@@ -13,7 +13,7 @@ from lazygrad.frontend.tensor_base import TensorBase
 INPLACE = [
     "abs", "absolute", "acos", "acosh", "asin", "asinh", "atan", "atanh", "arccos", "arccosh", "arcsin",
     "arcsinh", "arctan", "arctanh", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "cos", "cosh",
-    "deg2rad", "erf", "erfc", "erfinv", "lgamma", "digamma", "exp", "exp2", "expm1", "fix", "floor", "frac", "log", "log10", "log1p", "log2",
+    "deg2rad", "erf", "erfc", "erfinv", "lgamma", "digamma", "i0", "igamma", "igammac", "mvlgamma", "exp", "exp2", "expm1", "fix", "floor", "frac", "log", "log10", "log1p", "log2",
     "logit", "nan_to_num", "neg", "negative", "rad2deg", "reciprocal", "relu", "round", "rsqrt", "sigmoid",
     "sign", "sgn", "sin", "sinc", "sinh", "sqrt", "square", "tan", "tanh", "trunc", "tril", "triu", "eq", "ne",
     "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "divide",

@@ -271,3 +271,14 @@ class SpecialMixin:
         if n < 0:
             raise RuntimeError("polygamma(n, x) does not support negative n.")
         raise NotImplementedError(f"polygamma(n={n}): lazygrad has orders 0 and 1 only")
+
+    def mvlgamma(self, p: int):
+        """The multivariate log-gamma function: p(p - 1)/4 log(pi) + sum_{i<p} lgamma(x - i/2)
+        (torch.special.multigammaln; a Wishart's normalizer)."""
+        if p < 1:
+            raise RuntimeError("p has to be greater than or equal to 1")
+        x = self._float()
+        total = x.lgamma()
+        for i in range(1, p):
+            total = total + (x - i / 2).lgamma()
+        return total + p * (p - 1) / 4 * math.log(math.pi)
