@@ -280,3 +280,34 @@ def test_second_derivatives_through_a_function_are_torchs(device, which):
     (got_g, got_gg), (want_g, want_gg) = results
     np.testing.assert_allclose(got_g, want_g, rtol=1e-5)
     np.testing.assert_allclose(got_gg, want_gg, rtol=1e-5)
+
+
+def _ignores_its_first_input(T):
+    class SecondTimesTwo(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return b * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return None, g * 2
+
+    return SecondTimesTwo
+
+
+def test_a_none_from_backward_is_no_gradient_not_a_zero_one(device):
+    """Was zeros: an input whose only path returned None got .grad zeros, and autograd.grad gave
+    zeros where torch raises "not been used" (or gives None with allow_unused). Differential
+    fuzzer, higher-order programs."""
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        fn = _ignores_its_first_input(T)
+        x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+        c = T.tensor([3.0, 4.0], requires_grad=True, **kw)
+        fn.apply(x, c).sum().backward()
+        unused = T.autograd.grad(fn.apply(x, c).sum(), [x, c], allow_unused=True)
+        with pytest.raises(RuntimeError, match="not have been used in the graph"):
+            T.autograd.grad(fn.apply(x, c).sum(), [x])
+        used_elsewhere, = T.autograd.grad((fn.apply(x, c) + x).sum(), [x])
+        seen.append((x.grad, c.grad.tolist(), unused[0], unused[1].tolist(), used_elsewhere.tolist()))
+    assert seen[0] == seen[1]

@@ -157,7 +157,7 @@ class _Backward:
         self.wrap = next(type(a) for a in args if isinstance(a, TensorBase))._wrap
         self.results: dict[tuple[int, int], tuple] = {}
 
-    def grad_of(self, k: int, i: int, node: Node, g: Node) -> Node:
+    def grad_of(self, k: int, i: int, node: Node, g: Node) -> Node | None:
         key = (k, id(g))
         if key not in self.results:
             grads = []
@@ -178,8 +178,8 @@ class _Backward:
                                f"gradients (expected {len(self.ctx.needs_input_grad)}, got {len(result)})")
         shape, dtype = self.inputs[i]
         grad = result[i]
-        if grad is None:
-            return make(Op.CONST, (), 0.0, dtype, shape, g.device)
+        if grad is None:  # torch: no gradient, not a zero one (an input reached only here keeps .grad None)
+            return None
         if not isinstance(grad, TensorBase):
             raise TypeError(f"function {self.cls.__name__}Backward returned a {type(grad).__name__} as "
                             f"gradient {i}; expected a tensor or None")

@@ -153,7 +153,7 @@ GRADIENT_RULES: dict[Op, GradRule] = {
 
 # ---- gradient paths: a better gradient than the one derived from primitives ------------------
 
-PathFn = Callable[[Node, Node], Node]  # (node, grad of node) -> grad of the path's target
+PathFn = Callable[[Node, Node], "Node | None"]  # (node, grad of node) -> grad of the path's target, or none
 _PATHS: "weakref.WeakKeyDictionary[Node, dict[Node, PathFn]]" = weakref.WeakKeyDictionary()
 
 
@@ -246,8 +246,8 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
             through.add(n)
         if extra is not None:
             for target, fn in _PATHS.get(n, {}).items():
-                if target in needed and target.dtype.is_float:
-                    tg = fn(n, g)
+                tg = fn(n, g) if target in needed and target.dtype.is_float else None
+                if tg is not None:  # (None: no gradient along this path, as a Function's None)
                     grads[target] = add(grads[target], tg) if target in grads else tg
         if n.op not in GRADIENT_RULES or not n.srcs:
             continue
