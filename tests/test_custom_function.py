@@ -311,3 +311,42 @@ def test_a_none_from_backward_is_no_gradient_not_a_zero_one(device):
         used_elsewhere, = T.autograd.grad((fn.apply(x, c) + x).sum(), [x])
         seen.append((x.grad, c.grad.tolist(), unused[0], unused[1].tolist(), used_elsewhere.tolist()))
     assert seen[0] == seen[1]
+
+
+def _once_differentiable_square(T):
+    class Square(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @T.autograd.function.once_differentiable
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return 2 * x * g
+
+    return Square
+
+
+def _second_derivative_outcome(T, kw, how: str):
+    x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+    a = T.tensor([0.5, -1.5], requires_grad=True, **kw)
+    y = _once_differentiable_square(T).apply(x * a)
+    loss = y.sum() if how == "linear" else (y * y).sum()
+    try:
+        gx, = T.autograd.grad(loss, x, create_graph=True)
+        if how == "grad":  # the second derivative's only other path is through a: x by mul's
+            return [t.tolist() for t in T.autograd.grad((gx * gx).sum(), [x, a])]
+        (gx * gx).sum().backward()
+        return [None if t.grad is None else t.grad.tolist() for t in (x, a)]
+    except RuntimeError as e:
+        return next(why for why in ("differentiate twice", "not have been used", "") if why in str(e))
+
+
+@pytest.mark.parametrize("how", ["linear", "backward", "grad"])
+def test_a_once_differentiable_backward_is_a_constant_to_a_second_derivative(device, how):
+    """Was differentiated again: a second derivative went through the backward's ops, where torch
+    raises on `.backward()` (and treats its results as constants in autograd.grad, and gives
+    no history at all where the gradients it was given had none). Differential fuzzer."""
+    assert _second_derivative_outcome(lg, {"device": device}, how) == _second_derivative_outcome(torch, {}, how)

@@ -22,6 +22,9 @@ from __future__ import annotations
 import functools
 import weakref
 
+import numpy as np
+
+from lazygrad.frontend.autograd import reaches_leaf
 from lazygrad.frontend.grad_mode import is_grad_enabled, no_grad
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import version_counter
@@ -141,8 +144,38 @@ class Function:
 
 
 def once_differentiable(fn):
-    """torch's decorator for a backward that is not itself differentiable: accepted as is."""
-    return fn
+    """torch's decorator for a backward that is not itself differentiable. backward runs
+    without recording, so a second derivative taken by autograd.grad sees its results as
+    constants; where a gradient it was given has a history, each result also carries a path to
+    a leaf of its own (torch's DelayedError with its stand-in leaves), so that a `.backward()`,
+    which seeks every leaf, raises torch's error on reaching it, while autograd.grad, which
+    seeks the inputs it is given, never does (torch's engine runs no node off those paths)."""
+    @functools.wraps(fn)
+    def backward(ctx, *grads):
+        with no_grad():
+            result = fn(ctx, *grads)
+        if not is_grad_enabled() or not any(isinstance(g, TensorBase) and reaches_leaf(g.node) for g in grads):
+            return result
+        many = isinstance(result, tuple)
+        refused = tuple(_refusing_second_backward(r) for r in (result if many else (result,)))
+        return refused if many else refused[0]
+    return backward
+
+
+def _refusing_second_backward(result):
+    if not isinstance(result, TensorBase) or not result.dtype.is_float:
+        return result
+    carrier = path_carrier(Op.DETACH, result.node, "function")
+    stand_in = type(result).from_numpy(np.zeros((), np.float32), result.node.device).requires_grad_()
+    add_gradient_path(carrier, stand_in.node, functools.partial(_refuse, stand_in))
+    t = result._wrap(carrier, True)
+    t.__dict__["_nonleaf"] = True
+    return t
+
+
+def _refuse(stand_in, node: Node, g: Node) -> Node:
+    """(stand_in: held here, so that it lives as long as the path and a backward seeks it)"""
+    raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 class _Backward:
