@@ -18,6 +18,8 @@ left at the broadcast shape for autograd to sum, torch's newer `setup_context` f
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from hypothesis import strategies as st
 
@@ -151,58 +153,17 @@ def function(b: Builder) -> None:
     earlier = [s[0] for s in fwd.steps[:-1]]
     if earlier and draw(st.booleans()):
         outputs.append(draw(st.sampled_from(earlier)))
-    non_diff = draw(st.integers(0, 3)) == 0
-    materialize = draw(st.integers(0, 2)) > 0
-    save_out = fwd.steps[-1][1] in READS_OUTPUT and draw(st.booleans())
-    newer = draw(st.integers(0, 3)) == 0  # forward(*args) with setup_context(ctx, inputs, output)
-    once = draw(st.integers(0, 5)) == 0
-    reduce_inputs = draw(st.booleans())
-    params = list(values) + (["k"] if scalar else [])
-    returned = outputs + (["nd"] if non_diff else [])
-
-    # the context: what forward (or setup_context) tells backward
-    ctx_lines = [] if materialize else ["ctx.set_materialize_grads(False)"]
-    saved = list(values) + (["out"] if save_out else [])
-    ctx_lines.append(f"ctx.save_for_backward({', '.join(saved)})")
-    if scalar:
-        ctx_lines.append("ctx.k = k")
-    if non_diff:
-        ctx_lines.append("ctx.mark_non_differentiable(nd)")
-    body = [f"{name} = {source}" for name, _, _, source in fwd.steps]
-    body += (["nd = " + last + " * 2"] if non_diff else [])
-    if newer:
-        out_of = {n: (f"output[{i}]" if len(returned) > 1 else "output") for i, n in enumerate(returned)}
-        setup = [f"{', '.join(params)}, = inputs", f"out, nd = {out_of[last]}, {out_of.get('nd', 'None')}"]
-        forward = ["@staticmethod", f"def forward({', '.join(params)}):", *_indent(body + [_return(returned)]),
-                   "@staticmethod", "def setup_context(ctx, inputs, output):", *_indent(setup + ctx_lines)]
-    else:
-        forward = ["@staticmethod", f"def forward(ctx, {', '.join(params)}):",
-                   *_indent(body + [f"out = {last}"] + ctx_lines + [_return(returned)])]
-
-    # backward: the given gradients, the forward recomputed, reverse accumulation
-    gnames = [f"g{i}" for i in range(len(returned))]
-    bwd = [f"{', '.join(saved)}, = ctx.saved_tensors"] + (["k = ctx.k"] if scalar else [])
-    bwd += ["y = out"] if save_out else []
-    bwd += [f"{name} = {source}" for name, _, _, source in fwd.steps]
-    grads: dict[str, list[str]] = {}
-    for g, n in zip(gnames, outputs):
-        if not materialize:
-            bwd.append(f"{g} = T.zeros_like({n}) if {g} is None else {g}")
-        grads.setdefault(n, []).append(g)
-    lines, of = fwd.backward(grads, last if save_out else None, reduce_inputs)
-    bwd += lines
-    results = [f"({of[n]} if ctx.needs_input_grad[{i}] else None)" if n in of else "None"
-               for i, n in enumerate(values)] + (["None"] if scalar else [])
-    bwd.append(f"return {', '.join(results)}")
-    backward = ["@staticmethod"] + (["@T.autograd.function.once_differentiable"] if once else []) + [
-        f"def backward(ctx, {', '.join(gnames)}):", *_indent(bwd)]
-
+    how = _Style(
+        non_diff=draw(st.integers(0, 3)) == 0, materialize=draw(st.integers(0, 2)) > 0,
+        save_out=fwd.steps[-1][1] in READS_OUTPUT and draw(st.booleans()),
+        newer=draw(st.integers(0, 3)) == 0, once=draw(st.integers(0, 5)) == 0,
+        reduce_inputs=draw(st.booleans()), scalar=scalar)
+    body = _forward_source(fwd, outputs, how) + _backward_source(fwd, outputs, how)
     b.fresh()
     cls = f"Fn{b.count}"
-    source = "\n".join([f"class {cls}(T.autograd.Function):"] + _indent(forward + backward))
-    if not b.try_line(source):
+    if not b.try_line("\n".join([f"class {cls}(T.autograd.Function):"] + _indent(body))):
         return
-    names = [b.fresh() for _ in returned]
+    names = [b.fresh() for _ in outputs + (["nd"] if how.non_diff else [])]
     call = f"{cls}.apply({', '.join(args)}{', ' + repr(k) if scalar else ''})"
     if not b.try_line(f"{', '.join(names)}{',' if len(names) > 1 else ''} = {call}", may_raise=True):
         return
@@ -212,12 +173,60 @@ def function(b: Builder) -> None:
         b.try_line(f"R([{', '.join(n + '.requires_grad' for n in names)}])")
 
 
-def _indent(lines: list[str], levels: int = 1) -> list[str]:
-    return ["    " * levels + ln for ln in "\n".join(lines).split("\n")]
+@dataclass(frozen=True)
+class _Style:
+    """How a Function is written, beside its steps."""
+    non_diff: bool  # a third output, marked non-differentiable
+    materialize: bool  # else set_materialize_grads(False): backward may be given None
+    save_out: bool  # the output saved, and read by backward for the last step's gradient
+    newer: bool  # forward(*args) with setup_context(ctx, inputs, output)
+    once: bool  # backward decorated once_differentiable
+    reduce_inputs: bool  # else an input's gradient is left at the broadcast shape for autograd
+    scalar: bool  # a Python float k among the arguments (its gradient: None)
 
 
-def _return(names: list[str]) -> str:
-    return f"return {', '.join(names)}" if len(names) > 1 else f"return {names[0]}"
+def _forward_source(fwd: _Forward, outputs: list[str], how: _Style) -> list[str]:
+    last = outputs[0]
+    params = list(fwd.inputs) + (["k"] if how.scalar else [])
+    returned = outputs + (["nd"] if how.non_diff else [])
+    ctx_lines = [] if how.materialize else ["ctx.set_materialize_grads(False)"]
+    ctx_lines.append(f"ctx.save_for_backward({', '.join(_saved(fwd, how))})")
+    ctx_lines += (["ctx.k = k"] if how.scalar else []) + (["ctx.mark_non_differentiable(nd)"] if how.non_diff else [])
+    body = [f"{name} = {source}" for name, _, _, source in fwd.steps] + ([f"nd = {last} * 2"] if how.non_diff else [])
+    ret = f"return {', '.join(returned)}"
+    if not how.newer:
+        return ["@staticmethod", f"def forward(ctx, {', '.join(params)}):",
+                *_indent(body + [f"out = {last}"] + ctx_lines + [ret])]
+    out_of = {n: (f"output[{i}]" if len(returned) > 1 else "output") for i, n in enumerate(returned)}
+    setup = [f"{', '.join(params)}, = inputs", f"out, nd = {out_of[last]}, {out_of.get('nd', 'None')}"]
+    return ["@staticmethod", f"def forward({', '.join(params)}):", *_indent(body + [ret]),
+            "@staticmethod", "def setup_context(ctx, inputs, output):", *_indent(setup + ctx_lines)]
+
+
+def _saved(fwd: _Forward, how: _Style) -> list[str]:
+    return list(fwd.inputs) + (["out"] if how.save_out else [])
+
+
+def _backward_source(fwd: _Forward, outputs: list[str], how: _Style) -> list[str]:
+    """The given gradients, the forward recomputed, reverse accumulation."""
+    gnames = [f"g{i}" for i in range(len(outputs) + how.non_diff)]
+    bwd = [f"{', '.join(_saved(fwd, how))}, = ctx.saved_tensors"] + (["k = ctx.k"] if how.scalar else [])
+    bwd += ["y = out"] if how.save_out else []
+    bwd += [f"{name} = {source}" for name, _, _, source in fwd.steps]
+    grads: dict[str, list[str]] = {}
+    for g, n in zip(gnames, outputs):
+        if not how.materialize:
+            bwd.append(f"{g} = T.zeros_like({n}) if {g} is None else {g}")
+        grads.setdefault(n, []).append(g)
+    lines, of = fwd.backward(grads, outputs[0] if how.save_out else None, how.reduce_inputs)
+    results = [f"({of[n]} if ctx.needs_input_grad[{i}] else None)" if n in of else "None"
+               for i, n in enumerate(fwd.inputs)] + (["None"] if how.scalar else [])
+    return ["@staticmethod"] + (["@T.autograd.function.once_differentiable"] if how.once else []) + [
+        f"def backward(ctx, {', '.join(gnames)}):", *_indent(bwd + lines + [f"return {', '.join(results)}"])]
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + ln for ln in "\n".join(lines).split("\n")]
 
 
 def _broadcasts(shape: tuple, to: tuple) -> bool:
