@@ -350,3 +350,37 @@ def test_a_once_differentiable_backward_is_a_constant_to_a_second_derivative(dev
     raises on `.backward()` (and treats its results as constants in autograd.grad, and gives
     no history at all where the gradients it was given had none). Differential fuzzer."""
     assert _second_derivative_outcome(lg, {"device": device}, how) == _second_derivative_outcome(torch, {}, how)
+
+
+def _through(T, inner: str):
+    """x's way into _ignores_its_first_input: a built-in op, or a Function of its own."""
+    if inner == "op":
+        return lambda x: x * 2
+
+    class Twice(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.set_materialize_grads(inner == "function")
+            ctx.save_for_backward(a)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            a, = ctx.saved_tensors
+            return T.zeros_like(a) if g is None else g * 2
+
+    return Twice.apply
+
+
+@pytest.mark.parametrize("inner", ["op", "function", "function without materialized grads"])
+def test_a_function_reached_only_by_a_none_still_runs_its_backward_as_torch(device, inner):
+    """torch calls a Function's backward even when only undefined gradients reached it (None,
+    or zeros where it materializes them), and what it returns is a gradient; a built-in op
+    passes the undefined gradient on. Was: no backward call, and x.grad None."""
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+        c = T.tensor([3.0, 4.0], requires_grad=True, **kw)
+        _ignores_its_first_input(T).apply(_through(T, inner)(x), c).sum().backward()
+        seen.append((None if x.grad is None else x.grad.tolist(), c.grad.tolist()))
+    assert seen[0] == seen[1]

@@ -28,7 +28,7 @@ from lazygrad.frontend.autograd import reaches_leaf
 from lazygrad.frontend.grad_mode import is_grad_enabled, no_grad
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import version_counter
-from lazygrad.ir.gradient import add_gradient_path, path_carrier, sum_to
+from lazygrad.ir.gradient import NO_GRADIENT, add_gradient_path, path_carrier, sum_to
 from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import Op
 
@@ -133,7 +133,9 @@ class Function:
                 continue
             carrier = path_carrier(Op.DETACH, o.node, "function")
             for i, a in inputs:
-                add_gradient_path(carrier, a.node, functools.partial(backward.grad_of, k, i))
+                path = functools.partial(backward.grad_of, k, i)
+                path.takes_no_gradient = True  # (backward runs with None or zeros: see NO_GRADIENT)
+                add_gradient_path(carrier, a.node, path)
             t = o._wrap(carrier, True)
             t.__dict__["_nonleaf"] = True
             wired.append(t)
@@ -195,7 +197,7 @@ class _Backward:
         if key not in self.results:
             grads = []
             for j, like in enumerate(self.like):
-                if j == k:  # (requiring grad: a Function applied to it records its path)
+                if j == k and g is not NO_GRADIENT:  # (requiring grad: a Function applied to it records its path)
                     given = self.wrap(g, True)
                     given.__dict__["_nonleaf"] = True
                     grads.append(given)
