@@ -384,3 +384,26 @@ def test_a_function_reached_only_by_a_none_still_runs_its_backward_as_torch(devi
         _ignores_its_first_input(T).apply(_through(T, inner)(x), c).sum().backward()
         seen.append((None if x.grad is None else x.grad.tolist(), c.grad.tolist()))
     assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("twice", ["one tensor", "equal tensors"])
+def test_a_tensor_given_to_a_function_twice_gets_both_gradients(device, twice):
+    """Was one: each input declared its path to the same node, and the second replaced the
+    first (Fn.apply(x, x.float()) gave x no gradient at all). Differential fuzzer, seed 1."""
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        class Mul(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                ctx.save_for_backward(a, b)
+                return a * b
+
+            @staticmethod
+            def backward(ctx, g):
+                a, b = ctx.saved_tensors
+                return g * b, g * a * 10
+
+        x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+        Mul.apply(*((x, x) if twice == "one tensor" else (x * 2, x * 2))).sum().backward()
+        seen.append(x.grad.tolist())
+    assert seen[0] == seen[1]

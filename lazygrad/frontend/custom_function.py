@@ -28,7 +28,7 @@ from lazygrad.frontend.autograd import reaches_leaf
 from lazygrad.frontend.grad_mode import is_grad_enabled, no_grad
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import version_counter
-from lazygrad.ir.gradient import NO_GRADIENT, add_gradient_path, path_carrier, sum_to
+from lazygrad.ir.gradient import NO_GRADIENT, add, add_gradient_path, path_carrier, sum_to
 from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import Op
 
@@ -126,16 +126,19 @@ class Function:
         outputs = (out,) if single else out
         inputs = [(i, a) for i, a in enumerate(args) if ctx.needs_input_grad[i]]
         backward = _Backward(cls, ctx, outputs, args)
+        by_node: dict[Node, tuple[int, ...]] = {}  # one path a node: Fn.apply(x, x) sums both
+        for i, a in inputs:
+            by_node[a.node] = by_node.get(a.node, ()) + (i,)
         wired = []
         for k, o in enumerate(outputs):
             if not isinstance(o, TensorBase) or not o.dtype.is_float or id(o) in ctx._non_differentiable:
                 wired.append(o)
                 continue
             carrier = path_carrier(Op.DETACH, o.node, "function")
-            for i, a in inputs:
-                path = functools.partial(backward.grad_of, k, i)
+            for node, which in by_node.items():
+                path = functools.partial(backward.grad_of_all, k, which)
                 path.takes_no_gradient = True  # (backward runs with None or zeros: see NO_GRADIENT)
-                add_gradient_path(carrier, a.node, path)
+                add_gradient_path(carrier, node, path)
             t = o._wrap(carrier, True)
             t.__dict__["_nonleaf"] = True
             wired.append(t)
@@ -191,6 +194,11 @@ class _Backward:
         self.inputs = {i: (a.shape, a.dtype) for i, a in enumerate(args) if isinstance(a, TensorBase)}
         self.wrap = next(type(a) for a in args if isinstance(a, TensorBase))._wrap
         self.results: dict[tuple[int, int], tuple] = {}
+
+    def grad_of_all(self, k: int, which: tuple[int, ...], node: Node, g: Node) -> Node | None:
+        """The gradient of the inputs `which` (one tensor, or equal ones, given several times)."""
+        parts = [p for p in (self.grad_of(k, i, node, g) for i in which) if p is not None]
+        return functools.reduce(add, parts) if parts else None
 
     def grad_of(self, k: int, i: int, node: Node, g: Node) -> Node | None:
         key = (k, id(g))
