@@ -441,3 +441,24 @@ def test_conv2d_input_gradient_is_differentiable(device):
         out = F.conv2d(x, w, padding=1) * lg.Tensor(ga, device=device, dtype=w.dtype)
         return lg.grad(out.sum(), x, create_graph=True)[0]
     check_grads(input_grad, [any_(3, 2, 3, 3)], device)
+
+
+POWERS = {"number ** x": lambda x, y: 2 ** x, "x ** 1.5": lambda x, y: x ** 1.5,
+          "x ** y": lambda x, y: x ** y, "x ** x": lambda x, y: x.pow(x)}
+
+
+@pytest.mark.parametrize("name", sorted(POWERS))
+def test_second_derivatives_of_powers_are_torchs(device, name):
+    """Were missing: pow's declared gradient read its operands detached, so it had no history
+    (2 ** x: the first gradient did not require grad; x ** y: the second derivative lacked the
+    terms through the gradient's own operands). Differential fuzzer, seed 2."""
+    torch = pytest.importorskip("torch")
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        x = T.tensor([0.375, 1.5, 2.0], requires_grad=True, **kw)
+        y = T.tensor([1.25, -0.5, 3.0], requires_grad=True, **kw)
+        out = POWERS[name](x, y)
+        gx, = T.autograd.grad((out * out).sum(), x, create_graph=True)
+        seen.append([g.tolist() for g in T.autograd.grad((gx * gx).sum(), [x, y], allow_unused=True)
+                     if g is not None] + [gx.tolist()])
+    np.testing.assert_allclose(np.array(seen[0]), np.array(seen[1]), rtol=1e-5)

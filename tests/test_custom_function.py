@@ -280,3 +280,130 @@ def test_second_derivatives_through_a_function_are_torchs(device, which):
     (got_g, got_gg), (want_g, want_gg) = results
     np.testing.assert_allclose(got_g, want_g, rtol=1e-5)
     np.testing.assert_allclose(got_gg, want_gg, rtol=1e-5)
+
+
+def _ignores_its_first_input(T):
+    class SecondTimesTwo(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return b * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return None, g * 2
+
+    return SecondTimesTwo
+
+
+def test_a_none_from_backward_is_no_gradient_not_a_zero_one(device):
+    """Was zeros: an input whose only path returned None got .grad zeros, and autograd.grad gave
+    zeros where torch raises "not been used" (or gives None with allow_unused). Differential
+    fuzzer, higher-order programs."""
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        fn = _ignores_its_first_input(T)
+        x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+        c = T.tensor([3.0, 4.0], requires_grad=True, **kw)
+        fn.apply(x, c).sum().backward()
+        unused = T.autograd.grad(fn.apply(x, c).sum(), [x, c], allow_unused=True)
+        with pytest.raises(RuntimeError, match="not have been used in the graph"):
+            T.autograd.grad(fn.apply(x, c).sum(), [x])
+        used_elsewhere, = T.autograd.grad((fn.apply(x, c) + x).sum(), [x])
+        seen.append((x.grad, c.grad.tolist(), unused[0], unused[1].tolist(), used_elsewhere.tolist()))
+    assert seen[0] == seen[1]
+
+
+def _once_differentiable_square(T):
+    class Square(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @T.autograd.function.once_differentiable
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return 2 * x * g
+
+    return Square
+
+
+def _second_derivative_outcome(T, kw, how: str):
+    x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+    a = T.tensor([0.5, -1.5], requires_grad=True, **kw)
+    y = _once_differentiable_square(T).apply(x * a)
+    loss = y.sum() if how == "linear" else (y * y).sum()
+    try:
+        gx, = T.autograd.grad(loss, x, create_graph=True)
+        if how == "grad":  # the second derivative's only other path is through a: x by mul's
+            return [t.tolist() for t in T.autograd.grad((gx * gx).sum(), [x, a])]
+        (gx * gx).sum().backward()
+        return [None if t.grad is None else t.grad.tolist() for t in (x, a)]
+    except RuntimeError as e:
+        return next(why for why in ("differentiate twice", "not have been used", "") if why in str(e))
+
+
+@pytest.mark.parametrize("how", ["linear", "backward", "grad"])
+def test_a_once_differentiable_backward_is_a_constant_to_a_second_derivative(device, how):
+    """Was differentiated again: a second derivative went through the backward's ops, where torch
+    raises on `.backward()` (and treats its results as constants in autograd.grad, and gives
+    no history at all where the gradients it was given had none). Differential fuzzer."""
+    assert _second_derivative_outcome(lg, {"device": device}, how) == _second_derivative_outcome(torch, {}, how)
+
+
+def _through(T, inner: str):
+    """x's way into _ignores_its_first_input: a built-in op, or a Function of its own."""
+    if inner == "op":
+        return lambda x: x * 2
+
+    class Twice(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.set_materialize_grads(inner == "function")
+            ctx.save_for_backward(a)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            a, = ctx.saved_tensors
+            return T.zeros_like(a) if g is None else g * 2
+
+    return Twice.apply
+
+
+@pytest.mark.parametrize("inner", ["op", "function", "function without materialized grads"])
+def test_a_function_reached_only_by_a_none_still_runs_its_backward_as_torch(device, inner):
+    """torch calls a Function's backward even when only undefined gradients reached it (None,
+    or zeros where it materializes them), and what it returns is a gradient; a built-in op
+    passes the undefined gradient on. Was: no backward call, and x.grad None."""
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+        c = T.tensor([3.0, 4.0], requires_grad=True, **kw)
+        _ignores_its_first_input(T).apply(_through(T, inner)(x), c).sum().backward()
+        seen.append((None if x.grad is None else x.grad.tolist(), c.grad.tolist()))
+    assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("twice", ["one tensor", "equal tensors"])
+def test_a_tensor_given_to_a_function_twice_gets_both_gradients(device, twice):
+    """Was one: each input declared its path to the same node, and the second replaced the
+    first (Fn.apply(x, x.float()) gave x no gradient at all). Differential fuzzer, seed 1."""
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        class Mul(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                ctx.save_for_backward(a, b)
+                return a * b
+
+            @staticmethod
+            def backward(ctx, g):
+                a, b = ctx.saved_tensors
+                return g * b, g * a * 10
+
+        x = T.tensor([1.0, 2.0], requires_grad=True, **kw)
+        Mul.apply(*((x, x) if twice == "one tensor" else (x * 2, x * 2))).sum().backward()
+        seen.append(x.grad.tolist())
+    assert seen[0] == seen[1]

@@ -17,7 +17,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from differential import programs, runner, training
+from differential import higher_order, programs, runner, training
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 import lazygrad
@@ -113,6 +113,14 @@ def check_program(program: runner.Program, device: str, jit: bool = False) -> No
 
 def test_op_programs_match_torch(device):
     @differential(programs.op_programs(), 60, device, OP_SHARE)
+    def check(program):
+        check_program(program, device)
+    check()
+
+
+def test_functions_and_second_derivatives_match_torch(device):
+    """Custom autograd.Functions and double backward (higher_order.py)."""
+    @differential(higher_order.higher_order_programs(), 8, device)
     def check(program):
         check_program(program, device)
     check()

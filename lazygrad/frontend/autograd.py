@@ -207,7 +207,7 @@ def _seed(output, given, i: int) -> Node:
     return given.cast(output.dtype).node
 
 
-def _reaches_leaf(node: Node) -> bool:
+def reaches_leaf(node: Node) -> bool:
     """Whether a gradient leads on to a leaf: through the graph, and past a DETACH only along
     the gradient paths declared on it (a gradient written from its op's result)."""
     leaves = _leaf_tensors()
@@ -265,7 +265,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
                                    "in the graph. Set allow_unused=True if this is the desired behavior.")
             result.append(None)
             continue
-        keep = create_graph and is_grad_enabled() and _reaches_leaf(g)
+        keep = create_graph and is_grad_enabled() and reaches_leaf(g)
         result.append(x._new(g if keep else make(Op.DETACH, (g,)), keep))
     return tuple(result)
 

@@ -22,10 +22,13 @@ from __future__ import annotations
 import functools
 import weakref
 
+import numpy as np
+
+from lazygrad.frontend.autograd import reaches_leaf
 from lazygrad.frontend.grad_mode import is_grad_enabled, no_grad
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import version_counter
-from lazygrad.ir.gradient import add_gradient_path, path_carrier, sum_to
+from lazygrad.ir.gradient import NO_GRADIENT, add, add_gradient_path, path_carrier, sum_to
 from lazygrad.ir.node import Node, make, user_location
 from lazygrad.ir.ops import Op
 
@@ -123,14 +126,19 @@ class Function:
         outputs = (out,) if single else out
         inputs = [(i, a) for i, a in enumerate(args) if ctx.needs_input_grad[i]]
         backward = _Backward(cls, ctx, outputs, args)
+        by_node: dict[Node, tuple[int, ...]] = {}  # one path a node: Fn.apply(x, x) sums both
+        for i, a in inputs:
+            by_node[a.node] = by_node.get(a.node, ()) + (i,)
         wired = []
         for k, o in enumerate(outputs):
             if not isinstance(o, TensorBase) or not o.dtype.is_float or id(o) in ctx._non_differentiable:
                 wired.append(o)
                 continue
             carrier = path_carrier(Op.DETACH, o.node, "function")
-            for i, a in inputs:
-                add_gradient_path(carrier, a.node, functools.partial(backward.grad_of, k, i))
+            for node, which in by_node.items():
+                path = functools.partial(backward.grad_of_all, k, which)
+                path.takes_no_gradient = True  # (backward runs with None or zeros: see NO_GRADIENT)
+                add_gradient_path(carrier, node, path)
             t = o._wrap(carrier, True)
             t.__dict__["_nonleaf"] = True
             wired.append(t)
@@ -141,8 +149,38 @@ class Function:
 
 
 def once_differentiable(fn):
-    """torch's decorator for a backward that is not itself differentiable: accepted as is."""
-    return fn
+    """torch's decorator for a backward that is not itself differentiable. backward runs
+    without recording, so a second derivative taken by autograd.grad sees its results as
+    constants; where a gradient it was given has a history, each result also carries a path to
+    a leaf of its own (torch's DelayedError with its stand-in leaves), so that a `.backward()`,
+    which seeks every leaf, raises torch's error on reaching it, while autograd.grad, which
+    seeks the inputs it is given, never does (torch's engine runs no node off those paths)."""
+    @functools.wraps(fn)
+    def backward(ctx, *grads):
+        with no_grad():
+            result = fn(ctx, *grads)
+        if not is_grad_enabled() or not any(isinstance(g, TensorBase) and reaches_leaf(g.node) for g in grads):
+            return result
+        many = isinstance(result, tuple)
+        refused = tuple(_refusing_second_backward(r) for r in (result if many else (result,)))
+        return refused if many else refused[0]
+    return backward
+
+
+def _refusing_second_backward(result):
+    if not isinstance(result, TensorBase) or not result.dtype.is_float:
+        return result
+    carrier = path_carrier(Op.DETACH, result.node, "function")
+    stand_in = type(result).from_numpy(np.zeros((), np.float32), result.node.device).requires_grad_()
+    add_gradient_path(carrier, stand_in.node, functools.partial(_refuse, stand_in))
+    t = result._wrap(carrier, True)
+    t.__dict__["_nonleaf"] = True
+    return t
+
+
+def _refuse(stand_in, node: Node, g: Node) -> Node:
+    """(stand_in: held here, so that it lives as long as the path and a backward seeks it)"""
+    raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 class _Backward:
@@ -157,12 +195,17 @@ class _Backward:
         self.wrap = next(type(a) for a in args if isinstance(a, TensorBase))._wrap
         self.results: dict[tuple[int, int], tuple] = {}
 
-    def grad_of(self, k: int, i: int, node: Node, g: Node) -> Node:
+    def grad_of_all(self, k: int, which: tuple[int, ...], node: Node, g: Node) -> Node | None:
+        """The gradient of the inputs `which` (one tensor, or equal ones, given several times)."""
+        parts = [p for p in (self.grad_of(k, i, node, g) for i in which) if p is not None]
+        return functools.reduce(add, parts) if parts else None
+
+    def grad_of(self, k: int, i: int, node: Node, g: Node) -> Node | None:
         key = (k, id(g))
         if key not in self.results:
             grads = []
             for j, like in enumerate(self.like):
-                if j == k:  # (requiring grad: a Function applied to it records its path)
+                if j == k and g is not NO_GRADIENT:  # (requiring grad: a Function applied to it records its path)
                     given = self.wrap(g, True)
                     given.__dict__["_nonleaf"] = True
                     grads.append(given)
@@ -178,8 +221,8 @@ class _Backward:
                                f"gradients (expected {len(self.ctx.needs_input_grad)}, got {len(result)})")
         shape, dtype = self.inputs[i]
         grad = result[i]
-        if grad is None:
-            return make(Op.CONST, (), 0.0, dtype, shape, g.device)
+        if grad is None:  # torch: no gradient, not a zero one (an input reached only here keeps .grad None)
+            return None
         if not isinstance(grad, TensorBase):
             raise TypeError(f"function {self.cls.__name__}Backward returned a {type(grad).__name__} as "
                             f"gradient {i}; expected a tensor or None")

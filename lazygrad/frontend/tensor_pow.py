@@ -82,8 +82,11 @@ def _declared_pow(base, exp):
     sources: dict = {}  # x ** x: one path, both gradients summed
     for which, t in given:
         sources.setdefault(t.node, []).append(which)
+    # the gradient is written from base and exp as they came (nodes: a later in-place write
+    # rebinds a tensor), so that it has their history and differentiates again
+    operands = tuple((t.node, t.requires_grad) if isinstance(t, TensorBase) else t for t in (base, exp))
     for node, which in sources.items():
-        add_gradient_path(out.node, node, _pow_gradient(which, b, e, value))
+        add_gradient_path(out.node, node, _pow_gradient(which, operands, base._new))
     return out
 
 
@@ -93,11 +96,14 @@ def _exponent_like(exp, b):
     return b._const(exp, shape=())._broadcast_to(b.shape)
 
 
-def _pow_gradient(which: list[int], b, e, result):
-    """torch's: e * b ** (e - 1) for the base (0 where e == 0), result * log(b) for the
-    exponent (0 where b == 0 and e >= 0); summed where one tensor is both (which: 0, 1)."""
+def _pow_gradient(which: list[int], operands: tuple, new):
+    """torch's: e * b ** (e - 1) for the base (0 where e == 0), b ** e * log(b) for the
+    exponent (0 where b == 0 and e >= 0); summed where one tensor is both (which: 0, 1).
+    operands: base and exponent, each a number or (node, requires_grad); new: Tensor._new."""
     def grad(node, g):
-        g = b._new(g)
+        g = new(g)
+        b, e = (new(*o) if isinstance(o, tuple) else o for o in operands)
+        result = _declared_pow(b, e)
         total = None
         for w in which:
             if w == 0 and not isinstance(e, TensorBase) and e == 0:

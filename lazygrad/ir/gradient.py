@@ -153,7 +153,21 @@ GRADIENT_RULES: dict[Op, GradRule] = {
 
 # ---- gradient paths: a better gradient than the one derived from primitives ------------------
 
-PathFn = Callable[[Node, Node], Node]  # (node, grad of node) -> grad of the path's target
+PathFn = Callable[[Node, Node], "Node | None"]  # (node, grad of node) -> grad of the path's target, or none
+
+
+class _NoGradient:
+    """A node's gradient when the only gradients that reached it were none (torch's undefined
+    gradient: a custom Function's backward returned None). It flows on as itself, so that a
+    custom Function further on still runs its backward (given None, or zeros if it
+    materializes), as torch's engine calls it; a target it alone reaches gets no gradient.
+    A path function marked `takes_no_gradient` is called with it; others pass it on."""
+
+    def __repr__(self) -> str:
+        return "NO_GRADIENT"
+
+
+NO_GRADIENT = _NoGradient()
 _PATHS: "weakref.WeakKeyDictionary[Node, dict[Node, PathFn]]" = weakref.WeakKeyDictionary()
 
 
@@ -234,25 +248,32 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
             needed.add(n)
         elif extra is not None and any(t in needed for t in extra(n)):
             needed.add(n)
-    grads: dict[Node, Node] = {}
+    grads: dict[Node, Node | _NoGradient] = {}
+
+    def accumulate(node: Node, g) -> None:
+        old = grads.get(node)
+        grads[node] = g if old is None or old is NO_GRADIENT else old if g is NO_GRADIENT else add(old, g)
+
     for r, g in zip(roots, root_grads):
         if r in needed:
-            grads[r] = add(grads[r], g) if r in grads else g
+            accumulate(r, g)
     for n in reversed(order):
         g = grads.get(n)
         if g is None:
             continue
-        if through is not None:
+        if through is not None and g is not NO_GRADIENT:
             through.add(n)
         if extra is not None:
             for target, fn in _PATHS.get(n, {}).items():
-                if target in needed and target.dtype.is_float:
-                    tg = fn(n, g)
-                    grads[target] = add(grads[target], tg) if target in grads else tg
+                if target not in needed or not target.dtype.is_float:
+                    continue
+                tg = fn(n, g) if g is not NO_GRADIENT or getattr(fn, "takes_no_gradient", False) else g
+                accumulate(target, NO_GRADIENT if tg is None else tg)  # (None: as a Function's None)
         if n.op not in GRADIENT_RULES or not n.srcs:
             continue
-        for src, sg in zip(n.srcs, GRADIENT_RULES[n.op](n, g)):
+        rule = GRADIENT_RULES[n.op](n, g) if g is not NO_GRADIENT else (NO_GRADIENT,) * len(n.srcs)
+        for src, sg in zip(n.srcs, rule):
             if sg is None or src not in needed or not src.dtype.is_float:
                 continue
-            grads[src] = add(grads[src], sg) if src in grads else sg
-    return {t: grads[t] for t in targets if t in grads}
+            accumulate(src, sg)
+    return {t: grads[t] for t in targets if t in grads and grads[t] is not NO_GRADIENT}
