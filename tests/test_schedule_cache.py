@@ -194,3 +194,23 @@ def test_a_hit_remakes_the_nodes_a_split_reduce_made_without_simplifying(device,
         for seed, (got, expected) in zip((1, 2), results):
             np.testing.assert_allclose(got, expected, rtol=1e-5)
             assert got.tobytes() == total(seed)[0].tobytes()  # the same bits as a fresh schedule
+
+
+def test_remembering_a_schedule_keeps_no_node_of_its_graph_alive(device):
+    """A plan holds positions, never nodes: once the tensors are gone, their graph's nodes
+    (and the values cached on them) go at once, without waiting for the cycle collector (a
+    recursive closure in the placement kept them until it ran, and a later equal graph then
+    found a stale-free but needless cached value)."""
+    import gc
+    import weakref
+    (a,) = _arrays(4, (1024, 64))
+    gc.disable()
+    try:
+        x = lg.Tensor(a, device=device)
+        y = (x * x).sum() / 7  # a split reduce: the plan rebuilds its first stage
+        watched = [weakref.ref(n) for n in (y.node, y.node.srcs[0])]
+        y.numpy()
+        del x, y
+        assert all(w() is None for w in watched)
+    finally:
+        gc.enable()

@@ -177,19 +177,9 @@ def _place(order: list[Node], roots: list[Node], schedule,
     for n, i in (stand_ins or {}).items():
         pos.setdefault(n, i)
     rebuilt: list[tuple] = []
-
-    def place(n: Node) -> int:
-        """n's position; a node order lacks is rebuilt from its srcs (sources first)."""
-        p = pos.get(n)
-        if p is not None:
-            return p
-        if n.op in _NOT_REBUILT or len(rebuilt) >= MAX_REBUILT:
-            raise KeyError(n)
-        srcs = tuple(place(s) for s in n.srcs)
-        rebuilt.append((n.op, n.arg, n.dtype, n.shape, n.device, n.loc, srcs))
-        pos[n] = -len(rebuilt)
-        return pos[n]
     try:
+        def place(n: Node) -> int:
+            return _position(n, pos, rebuilt)
         kernels = tuple((k.name, k.ast, place(k.target), tuple(place(n) for n in k.inputs),
                          None if k.output is None else place(k.output), k.flops)
                         for k in schedule.kernels)
@@ -197,6 +187,21 @@ def _place(order: list[Node], roots: list[Node], schedule,
         return _Placement(kernels, why, tuple(place(r) for r in roots), tuple(rebuilt))
     except (KeyError, RecursionError):
         return None
+
+
+def _position(n: Node, pos: dict[Node, int], rebuilt: list[tuple]) -> int:
+    """n's position; a node the graph lacks is appended to rebuilt, after its srcs (a plain
+    function: a closure calling itself is a reference cycle that would keep every node of
+    the graph, and the values cached on them, alive until the cycle collector runs)."""
+    p = pos.get(n)
+    if p is not None:
+        return p
+    if n.op in _NOT_REBUILT or len(rebuilt) >= MAX_REBUILT:
+        raise KeyError(n)
+    srcs = tuple(_position(s, pos, rebuilt) for s in n.srcs)
+    rebuilt.append((n.op, n.arg, n.dtype, n.shape, n.device, n.loc, srcs))
+    pos[n] = -len(rebuilt)
+    return pos[n]
 
 
 def _simplified_selves(order: list[Node], became: dict[Node, Node], keep: set) -> dict[Node, int]:
