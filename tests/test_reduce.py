@@ -308,3 +308,32 @@ def test_reductions_have_the_right_gradient(device, rng, name):
     (grad,) = lg.grad(fn(x).sum(), [x])
     (numeric,) = numerical_grads(fn, [a], device, 1.0)
     np.testing.assert_allclose(grad.numpy(), numeric, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("size", [(3, 1), (2, 1, 4), (4,), (1, 1, 1), (2, 3, 4)])
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+def test_sum_to_size_sums_what_expand_would_repeat(device, size, dtype):
+    """torch's sum_to_size: leading dims summed away, size-1 dims kept; ints and bools sum to
+    int64; the same size is the tensor itself; its gradient expands back."""
+    torch = pytest.importorskip("torch")
+    a = data(np.random.default_rng(3), dtype)
+    x = tensor(a, device)
+    got, expected = x.sum_to_size(*size), torch.tensor(a).sum_to_size(size)
+    assert got.dtype.name == str(expected.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)
+    assert (x.sum_to_size(lg.Size(size)) is x) == (size == SHAPE)
+    if dtype == "float32":
+        w = lg.tensor(a, device=device, requires_grad=True)
+        (w.sum_to_size(size) * lg.arange(float(np.prod(size)), device=device).reshape(size)).sum().backward()
+        tw = torch.tensor(a, requires_grad=True)
+        (tw.sum_to_size(size) * torch.arange(float(np.prod(size))).reshape(size)).sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy())
+
+
+@pytest.mark.parametrize("size", [(5,), (2, 3, 4, 1), (1, 2, 3, 4), (3, 2)])
+def test_sum_to_size_refuses_a_size_it_cannot_expand_from(device, size):
+    x = tensor(np.ones(SHAPE, np.float32), device)
+    with pytest.raises(RuntimeError, match=r"is not expandable to size \{\[2, 3, 4\]\}"):
+        x.sum_to_size(size)
+    with pytest.raises(TypeError, match="size"):
+        x.sum_to_size()

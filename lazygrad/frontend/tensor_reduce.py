@@ -13,7 +13,7 @@ from lazygrad import dtypes
 from lazygrad.errors import DTypeError
 from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_declared import result_gradient
-from lazygrad.frontend.tensor_shape import _new_tensor, _unviewed
+from lazygrad.frontend.tensor_shape import _flat_args, _new_tensor, _unviewed
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
@@ -63,6 +63,22 @@ class ReduceMixin:
         if dtypes.is_half(x.dtype):
             return x.float()._reduce(Op.SUM, x._axes(dim), keepdim).cast(x.dtype)
         return x._reduce(Op.SUM, x._axes(dim), keepdim)
+
+    def sum_to_size(self, *size):
+        """Sum down to a shape self can be expanded from (the inverse of expand, as a gradient
+        of a broadcast is): leading dims summed away, dims of size 1 summed keeping them.
+        The same shape is self itself, as torch's."""
+        if not size:
+            raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
+        shape = tuple(int(d) for d in _flat_args(size))
+        lead = self.ndim - len(shape)
+        if lead < 0 or any(d != 1 and d != s for d, s in zip(shape, self.shape[lead:])):
+            raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(self.shape)}}}.")
+        if shape == self.shape:
+            return self
+        kept = tuple(lead + i for i, d in enumerate(shape) if d == 1 and self.shape[lead + i] != 1)
+        out = self.sum(tuple(range(lead)) + kept, keepdim=True)
+        return out.reshape(shape)
 
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self if dtype is None else self.cast(dtype)
