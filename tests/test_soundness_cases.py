@@ -692,6 +692,26 @@ def test_copy_of_a_tensor_onto_itself_writes_nothing(device):
     same_as_torch(case, device)
 
 
+@pytest.mark.parametrize("write", ["add_", "fill_", "mul_", "copy_", "setitem", "zero_"])
+def test_a_detached_expanded_view_refuses_a_write_as_torch(device, write):
+    """v = x.expand(2, 4, -1, -1).permute(3, 2, 0, 1).detach(); v.add_(v): torch refuses to
+    write one element twice; here the detach hid the view and the write went through, x
+    silently became 1.5x (seed 9830). Whether each write raises, and x, as torch."""
+    def case(T, dev):
+        x = T.tensor([[1.0, -2.0], [3.0, 0.5]], device=dev, requires_grad=True)
+        v = x.expand(2, 2, -1).permute(2, 1, 0).detach()
+        writes = {"add_": lambda: v.add_(v, alpha=0.5), "fill_": lambda: v.fill_(2.0),
+                  "mul_": lambda: v.mul_(3.0), "copy_": lambda: v.copy_(v + 1),
+                  "setitem": lambda: v.__setitem__(0, 7.0), "zero_": lambda: v.zero_()}
+        try:
+            writes[write]()
+            raised = 0.0
+        except RuntimeError:
+            raised = 1.0
+        return {"raised": raised, "x": x.detach()}
+    same_as_torch(case, device)
+
+
 def test_a_slice_assignment_of_the_expanded_source_itself_writes_nothing(device):
     """c.expand(2)[...] = c: torch's setitem expands the value to the target's shape, finds the
     very view it writes (storage, sizes, strides, offset) and copies nothing; it raised the

@@ -15,7 +15,7 @@ from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import _VIEW_OPS, _root, _under_views
 from lazygrad.frontend.torch_layout import layout_of
 from lazygrad.ir.node import user_location
-from lazygrad.ir.ops import MOVEMENT, Op
+from lazygrad.ir.ops import Op
 from lazygrad.ir.view import View
 
 _STRIDED = {Op.RESHAPE: View.reshape, Op.PERMUTE: View.permute, Op.EXPAND: View.expand, Op.SHRINK: View.shrink}
@@ -50,7 +50,8 @@ def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False)
     shifted slice of the same storage: torch would read elements it has already written)."""
     if target.numel() == 0:
         return  # nothing is written
-    view = strided_view(target) if target.node.op in MOVEMENT else None
+    # (a detach() of a view is the view: x.expand(2, 3).detach().add_(1) writes one element twice)
+    view = strided_view(target) if target.node.op in _VIEW_OPS else None
     if view is not None and any(st == 0 and d > 1 for d, st in zip(view.shape, view.strides)):
         raise RuntimeError(_OVERLAP.format(what="more than one element of the written-to tensor",
                                            loc=user_location()))
