@@ -464,3 +464,51 @@ def test_second_derivatives_of_powers_are_torchs(device, name):
     # (float32: x ** x's second derivative at 0.375 sums log terms of both signs; opencl's GPU
     # kernels, with their own log and exp, came 1.3e-5 relative from torch there)
     np.testing.assert_allclose(np.array(seen[0]), np.array(seen[1]), rtol=1e-4)
+
+
+PIECEWISE_LINEAR = {  # torch computes their gradients by backward ops with a zero derivative for x
+    "relu": lambda F, x: x.relu(), "hardtanh": lambda F, x: F.hardtanh(x, -1.0, 1.5),
+    "relu6": lambda F, x: F.relu6(x * 4), "leaky_relu": lambda F, x: F.leaky_relu(x, 0.1),
+    "threshold": lambda F, x: F.threshold(x, 0.25, -2.0), "hardshrink": lambda F, x: F.hardshrink(x, 0.5),
+    "softshrink": lambda F, x: F.softshrink(x, 0.5), "max_pool1d": lambda F, x: F.max_pool1d(x.reshape(1, 1, 6), 2),
+    "max_pool2d": lambda F, x: F.max_pool2d(x.reshape(1, 2, 3), 2, 1),
+    "prelu": lambda F, x: F.prelu(x.reshape(2, 3), x.detach()[:3] * 0 + 0.25),
+    "abs": lambda F, x: x.abs(), "l1_loss": lambda F, x: F.l1_loss(x, x.detach() * 0 + 0.5, reduction="none"),
+}
+MASKED = {  # torch's gradient is a select by a mask of x: it does not require grad
+    "clamp": lambda T, x: x.clamp(-1.0, 1.5), "clamp_min": lambda T, x: x.clamp(min=0.0),
+    "maximum": lambda T, x: T.maximum(x, x * 0.5), "masked_fill": lambda T, x: x.masked_fill(x > 1, 0.0),
+    "amax": lambda T, x: x.reshape(2, 3).amax(1), "max": lambda T, x: x.max(), "topk": lambda T, x: x.topk(2)[0],
+    "median": lambda T, x: x.median(), "cummax": lambda T, x: x.cummax(0)[0],
+}
+XS = [-1.5, 2.0, 3.0, 0.25, -0.5, 1.0]
+
+
+@pytest.mark.parametrize("name", sorted(PIECEWISE_LINEAR))
+def test_gradients_of_piecewise_linear_ops_have_torchs_zero_second_derivative(device, name):
+    """Were "not used" errors: the gradient, a select by a mask of x, had no link to x, where
+    torch's threshold_backward (and kin) has one of zero derivative: its gradient requires
+    grad and differentiates to zeros."""
+    torch = pytest.importorskip("torch")
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        x = T.tensor(XS, requires_grad=True, **kw)
+        g, = T.autograd.grad((PIECEWISE_LINEAR[name](T.nn.functional, x) * 3).sum(), x, create_graph=True)
+        second, = T.autograd.grad((g * g).sum(), x)
+        second = second + 0  # (torch's abs gives a ZeroTensor, which has no list of its own)
+        seen.append((g.requires_grad, g.tolist(), second.tolist()))
+    assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("name", sorted(MASKED))
+def test_a_gradient_that_reads_x_only_through_a_mask_does_not_require_grad(device, name):
+    """Was requires_grad=True, so differentiating it again said "not used" (or gave None with
+    allow_unused) where torch says it does not require grad: requires_grad now follows the
+    edges a gradient flows along, never a comparison's."""
+    torch = pytest.importorskip("torch")
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        x = T.tensor(XS, requires_grad=True, **kw)
+        g, = T.autograd.grad(MASKED[name](T, x).sum(), x, create_graph=True)
+        assert not g.requires_grad, T.__name__
+        with pytest.raises(RuntimeError, match="does not require grad"):
+            T.autograd.grad((g * g).sum(), x, allow_unused=True)

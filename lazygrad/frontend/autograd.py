@@ -16,7 +16,8 @@ from lazygrad.frontend.grad_fn_records import RECORDS, inputs_in_graph, next_fun
 from lazygrad.frontend.grad_hooks import run_grad_hooks
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.ir.gradient import add, const, declare_twin, gradient_nodes, path_targets
+from lazygrad.frontend.tensor_declared import ZERO_LINK
+from lazygrad.ir.gradient import add, const, declare_twin, gradient_nodes, gradient_sources
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
 
@@ -208,8 +209,9 @@ def _seed(output, given, i: int) -> Node:
 
 
 def reaches_leaf(node: Node) -> bool:
-    """Whether a gradient leads on to a leaf: through the graph, and past a DETACH only along
-    the gradient paths declared on it (a gradient written from its op's result)."""
+    """Whether a gradient leads on to a leaf along the edges a gradient of it would flow:
+    through differentiable ops, and past a DETACH only along the gradient paths declared on
+    it (a gradient written from its op's result). torch's requires_grad of the result."""
     leaves = _leaf_tensors()
     stack, seen = [node], set()
     while stack:
@@ -219,7 +221,7 @@ def reaches_leaf(node: Node) -> bool:
         seen.add(n)
         if _leaf_storage(n) in leaves:
             return True
-        stack.extend(path_targets(n) if n.op is Op.DETACH else n.srcs)
+        stack.extend(gradient_sources(n))
     return False
 
 
@@ -286,8 +288,8 @@ class GradFn:
             self._op, self._inputs = record
             return
         op = node.op
-        while op is Op.DETACH and node.srcs and not isinstance(node.arg, tuple):
-            node = node.srcs[0]  # a twin: the op it stands for
+        while op is Op.DETACH and node.srcs and (not isinstance(node.arg, tuple) or node.arg[0] == ZERO_LINK):
+            node = node.srcs[0]  # a twin, or a gradient's zero link: the op it stands for
             op = node.op
         tag = node.arg[0] if op is Op.DETACH and isinstance(node.arg, tuple) else None
         if op is Op.BUFFER:

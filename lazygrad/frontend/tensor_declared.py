@@ -7,13 +7,19 @@ computes the value from a DETACHed input and declares the gradient from the resu
 once the result is computed (it is before any write to its input) nothing else is read.
 `input_gradient` declares a gradient in terms of the inputs (and the result), for formulas
 whose own derivative is NaN or inexact where torch's closed form is finite.
+
+torch computes the gradient of relu, hardtanh, leaky_relu, max pooling and the other piecewise
+linear ops by a backward op of its own (threshold_backward, ...) that takes the input as a
+differentiable argument with a zero derivative. So that gradient requires grad, and its own
+gradient for the input is zeros, where a select by a mask (clamp's, where's) carries none.
+`piecewise_linear` and `zero_linked` give ours the same link.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from lazygrad.frontend.grad_mode import is_grad_enabled
-from lazygrad.ir.gradient import add_gradient_path
+from lazygrad.ir.gradient import add_gradient_path, const, gradient_nodes
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
@@ -60,4 +66,40 @@ def input_gradient(inputs: tuple, compute: Callable, derivative: Callable):
             args = tuple(new(n, w) for n, w in zip(nodes, wants))
             return derivative(i, args, new(node, True), new(g)).node
         add_gradient_path(out.node, t.node, grad)
+    return out
+
+
+ZERO_LINK = "zero_link"  # the tag of a gradient's node that links it to an input with a zero derivative
+
+
+def zero_linked(value, source):
+    """value (a gradient computed from masks of source) with a gradient path to source that
+    gives it zeros: torch's threshold_backward(grad, source) and its kin, whose derivative
+    for source is zeros. The node is plain (no per-build number, as `path_carrier` gives):
+    its paths are a function of value's node and source's alone, so any build sharing it
+    declares the same ones, and a training loop rebuilds one graph."""
+    if not source.requires_grad or not source.dtype.is_float:
+        return value
+    carrier = make(Op.DETACH, (value.node,), (ZERO_LINK, 0))
+    target = source.node
+    add_gradient_path(carrier, value.node, lambda _, g: g)
+    add_gradient_path(carrier, target, lambda _, g: const(target, 0.0))
+    return value._new(carrier, True)
+
+
+def piecewise_linear(x, compute: Callable):
+    """compute(x) for a compute that is linear in x between the points where its masks of x
+    change (relu's kin, abs, max pooling): the gradient its own rules give, which reads x
+    only through those masks, zero-linked to x as torch's backward ops are."""
+    if not (x.requires_grad and is_grad_enabled()):
+        return compute(x)
+    inner = x._path_input()
+    value = compute(inner)
+    out = x._new(make(Op.DETACH, (value.node,)), True)
+    value_node, inner_node, x_node, new = value.node, inner.node, x.node, x._new  # (no tensor: see result_gradient)
+
+    def grad(node, g):
+        found = gradient_nodes([value_node], [g], [inner_node]).get(inner_node, const(x_node, 0.0))
+        return zero_linked(new(found), new(x_node, True)).node
+    add_gradient_path(out.node, x_node, grad)
     return out

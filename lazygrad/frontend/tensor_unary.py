@@ -13,7 +13,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.frontend.tensor_declared import input_gradient, result_gradient
+from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, result_gradient, zero_linked
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import Op
@@ -99,7 +99,7 @@ class UnaryMathMixin:
         # either side) and -0 stays -0 (max(a, b) is b unless a > b). torch's gradient is g
         # where the result is not <= 0: the result is >= 0 or nan, so where it is not 0
         return result_gradient(self, lambda x: x._binary(Op.MAX, 0, reverse=True),
-                               lambda y, g: (y != 0).if_else(g, 0.0))
+                               lambda y, g: zero_linked((y != 0).if_else(g, 0.0), y))  # threshold_backward
 
     def sigmoid(self):
         return self._in_float(lambda x: result_gradient(x, lambda v: (1 + (-v).exp())._unary(Op.RECIP),
@@ -175,8 +175,10 @@ class UnaryMathMixin:
             return self.clone()  # a new tensor, as torch's (never an alias)
         if not self.dtype.is_float:
             return (self < 0).if_else(-self, self)
-        rest = (self != self).if_else(self._const(math.nan), self._const(0.0))  # noqa: PLR0124  (NaN)
-        return (self > 0).if_else(self, (self < 0).if_else(-self, rest))
+        def f(x):
+            rest = (x != x).if_else(x._const(math.nan), x._const(0.0))  # noqa: PLR0124  (NaN)
+            return (x > 0).if_else(x, (x < 0).if_else(-x, rest))
+        return piecewise_linear(self, f)  # torch's g * sgn(x), whose sgn has a zero derivative
 
     __abs__ = abs
 

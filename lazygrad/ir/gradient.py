@@ -209,6 +209,22 @@ def _paths_of(node: Node) -> tuple[Node, ...]:
 
 path_targets = _paths_of  # the nodes a node's declared gradient paths lead to
 
+# srcs a rule gives no gradient, whatever flows in: a WHERE's condition, an ASSIGN's overwritten value
+_SRCS_WITHOUT_GRADIENT: dict[Op, frozenset[int]] = {Op.WHERE: frozenset({0}), Op.ASSIGN: frozenset({0})}
+
+
+def gradient_sources(node: Node) -> tuple[Node, ...]:
+    """The nodes a gradient of node flows on to, as `gradient_nodes` walks: its declared
+    paths' targets, and the float srcs its rule differentiates (none past a DETACH, none
+    from an op without a rule: a comparison's result carries no gradient to its operands).
+    torch's requires_grad follows the same edges, so a gradient that reaches a leaf only
+    through a mask (clamp's, max's) does not require grad there either."""
+    paths = _paths_of(node)
+    if node.op is Op.DETACH or node.op not in GRADIENT_RULES:
+        return paths
+    skip = _SRCS_WITHOUT_GRADIENT.get(node.op, ())
+    return paths + tuple(s for i, s in enumerate(node.srcs) if i not in skip and s.dtype.is_float)
+
 
 def declare_twin(twin: Node, node: Node) -> None:
     """Give twin, a node standing for node's value, node's own gradient as declared paths

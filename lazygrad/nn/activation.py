@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_declared import piecewise_linear
 from lazygrad.frontend.tensor_saved import keeps
 
 
@@ -14,7 +15,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     if inplace:
         return input._inplace(lambda: leaky_relu(input, negative_slope))
-    return (input > 0).if_else(input, input * negative_slope)
+    return piecewise_linear(input, lambda x: (x > 0).if_else(x, x * negative_slope))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

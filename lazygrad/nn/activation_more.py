@@ -11,6 +11,7 @@ from __future__ import annotations
 from lazygrad.frontend import random
 from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, zero_linked
 from lazygrad.nn.activation import _default_dim, leaky_relu, softmax
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -50,7 +51,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """clamp(x, min_val, max_val) whose gradient is 0 at both ends (torch's)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _apply(input, lambda x: (x <= min_val).if_else(min_val, (x >= max_val).if_else(max_val, x)), inplace)
+    return _apply(input, lambda x: piecewise_linear(
+        x, lambda v: (v <= min_val).if_else(min_val, (v >= max_val).if_else(max_val, v))), inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -61,7 +63,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6, gradient 1/6 strictly inside (-3, 3)."""
     def fn(x):  # x * 0: NaN stays NaN, with torch's zero gradient there
         return ((x > -3) & (x < 3)).if_else(x / 6 + 0.5, (x <= -3).if_else(0.0, (x >= 3).if_else(1.0, x * 0)))
-    return _apply(input, fn, inplace)
+    return _apply(input, lambda x: piecewise_linear(x, fn), inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -103,7 +105,12 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         w = weight.reshape(())
     else:
         w = weight.reshape((channels,) + (1,) * (input.ndim - 2))
-    return (input > 0).if_else(input, w * input)
+
+    def derivative(i, args, result, g):  # torch's: the input's gradient has a zero link to it
+        x, slope = args
+        return zero_linked((x > 0).if_else(g, slope * g), x) if i == 0 else (x > 0).if_else(0.0, g * x)
+    return input_gradient((input, w.expand(input.shape)), lambda x, slope: (x > 0).if_else(x, slope * x),
+                          derivative)
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
@@ -131,18 +138,20 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """value where x <= threshold, else x."""
-    return _apply(input, lambda x: (x <= threshold).if_else(value, x), inplace)
+    return _apply(input, lambda x: piecewise_linear(x, lambda v: (v <= threshold).if_else(value, v)), inplace)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    return ((input >= -lambd) & (input <= lambd)).if_else(0.0, input)
+    return piecewise_linear(input, lambda x: ((x >= -lambd) & (x <= lambd)).if_else(0.0, x))
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    inside = (input >= -lambd) & (input <= lambd)
-    return inside.if_else(input * 0, (input < -lambd).if_else(input + lambd, input - lambd))
+    def f(x):
+        inside = (x >= -lambd) & (x <= lambd)
+        return inside.if_else(x * 0, (x < -lambd).if_else(x + lambd, x - lambd))
+    return piecewise_linear(input, f)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -170,7 +179,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    return _apply(input, lambda x: (x <= threshold).if_else(value, x), True)
+    return _apply(input, lambda x: piecewise_linear(x, lambda v: (v <= threshold).if_else(value, v)), True)
 
 
 def relu_(input: Tensor) -> Tensor:

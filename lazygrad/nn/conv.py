@@ -13,6 +13,7 @@ from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_declared import piecewise_linear
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.nn.windows import pad_dims, windows
 
@@ -172,12 +173,15 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def _first_max(x: Tensor) -> Tensor:
     """Max over the last dim whose gradient goes to the first maximal element only, as torch's
-    max pooling routes it through its indices (a plain amax would share it among ties)."""
+    max pooling routes it through its indices (a plain amax would share it among ties).
+    Linear in x between the points where the maximum moves: torch's gradient takes x too."""
     n = x.shape[-1]
-    top = x.amax(-1, keepdim=True)
     position = Tensor(np.arange(n), device=x.device).cast(dtypes.int32)
-    first = (x == top).if_else(position, n).amin(-1, keepdim=True)
-    return (position == first).if_else(x, 0.0).sum(-1)
+
+    def first_max(v):
+        first = (v == v.amax(-1, keepdim=True)).if_else(position, n).amin(-1, keepdim=True)
+        return (position == first).if_else(v, 0.0).sum(-1)
+    return piecewise_linear(x, first_max)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
