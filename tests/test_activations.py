@@ -164,3 +164,31 @@ def test_gumbel_softmax_samples_the_softmax_and_hard_is_straight_through():
     (hard * w).sum().backward()
     np.testing.assert_array_equal(hard.numpy(), np.eye(3, dtype=np.float32)[soft.numpy().argmax(-1)])
     np.testing.assert_allclose(x.grad.numpy(), soft_grad, rtol=1e-5, atol=1e-6)
+
+
+INTEGER_CASES = {
+    "hardtanh": lambda f, x: f.hardtanh(x, -1.7, 2.7), "hardtanh_inside": lambda f, x: f.hardtanh(x, -0.5, 1.5),
+    "relu6": lambda f, x: f.relu6(x), "threshold": lambda f, x: f.threshold(x, 1.5, 2),
+    "threshold_low_value": lambda f, x: f.threshold(x, 0.5, -2.5), **CASES,
+}
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("name", sorted(INTEGER_CASES))
+def test_integer_and_bool_inputs_keep_their_dtype_or_raise_as_torch(device, name, dtype):
+    """Were computed in float for every dtype: torch keeps an integer input's dtype in hardtanh,
+    relu6 and threshold (the numbers truncated to it) and has no integer kernel for the rest."""
+    def run(T, f, **kw):
+        x = T.tensor([3, -2, 0, 1, 7], **kw).to(getattr(T, dtype))
+        try:
+            out = INTEGER_CASES[name](f, x)
+        except (RuntimeError, NotImplementedError, TypeError) as e:
+            return type(e).__mro__
+        return str(out.dtype).split(".")[-1], out.tolist()
+    ours, theirs = run(lg, F, device=device), run(torch, TF)
+    if isinstance(theirs, tuple) and isinstance(theirs[0], type):
+        assert isinstance(ours, tuple) and isinstance(ours[0], type), ours
+        assert theirs[0] in ours, (ours, theirs)  # torch's class, or one of its subclasses
+    else:
+        assert ours[0] == theirs[0]
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)

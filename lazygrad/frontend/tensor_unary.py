@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, result_gradient, zero_linked
@@ -171,7 +172,9 @@ class UnaryMathMixin:
     def abs(self):
         """A select rather than max(x, -x), which would turn +0.0 into -0.0. Zeros and NaN
         are constants of their own branch: torch's gradient there is 0, not 1."""
-        if self.dtype.is_bool or self.dtype.is_unsigned:
+        if self.dtype.is_bool:
+            raise DTypeNotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+        if self.dtype.is_unsigned:
             return self.clone()  # a new tensor, as torch's (never an alias)
         if not self.dtype.is_float:
             return (self < 0).if_else(-self, self)

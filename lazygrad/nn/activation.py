@@ -4,6 +4,7 @@ from __future__ import annotations
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import piecewise_linear
 from lazygrad.frontend.tensor_saved import keeps
+from lazygrad.nn.float_kernels import floats_only
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -11,6 +12,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return input._inplace(input.relu) if inplace else input.relu()
 
 
+@floats_only
 @keeps("self")
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     if inplace:
@@ -18,6 +20,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return piecewise_linear(input, lambda x: (x > 0).if_else(x, x * negative_slope))
 
 
+@floats_only
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Exact: x * Phi(x) with the normal CDF via erf; "tanh": torch's tanh approximation."""
     if approximate not in ("none", "tanh"):
@@ -25,6 +28,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return input.gelu(approximate)
 
 
+@floats_only
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     return input._inplace(input.silu) if inplace else input.silu()
 
@@ -37,6 +41,7 @@ def tanh(input: Tensor) -> Tensor:
     return input.tanh()
 
 
+@floats_only
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta (x itself above the threshold); its gradient at 0 is 1/2."""
     return input.softplus(beta, threshold)

@@ -8,11 +8,14 @@ NaN as in torch. `inplace=True` writes the result into the input, as torch does.
 """
 from __future__ import annotations
 
+from lazygrad import dtypes
+from lazygrad.errors import DTypeError, DTypeNotImplementedError
 from lazygrad.frontend import random
 from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, zero_linked
 from lazygrad.nn.activation import _default_dim, leaky_relu, softmax
+from lazygrad.nn.float_kernels import floats_only
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -33,14 +36,17 @@ def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
     return neg.if_else((neg.if_else(x, 0.0) * input_scale).expm1() * (alpha * scale), x * scale)
 
 
+@floats_only
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _apply(input, lambda x: _elu(x, alpha, 1.0, 1.0), inplace)
 
 
+@floats_only
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return _apply(input, lambda x: _elu(x, SELU_ALPHA, SELU_SCALE, 1.0), inplace)
 
 
+@floats_only
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu's alpha must not be 0")
@@ -51,6 +57,13 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """clamp(x, min_val, max_val) whose gradient is 0 at both ends (torch's)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype.is_bool:
+        raise DTypeError("Bool inputs not supported for hardtanh")
+    if not input.dtype.is_float:  # torch's integer kernel: the limits truncated to the dtype
+        min_val, max_val = int(min_val), int(max_val)
+        if input.dtype.is_unsigned and min_val < 0:
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+        return _apply(input, lambda x: x.clamp(min_val, max_val), inplace)
     return _apply(input, lambda x: piecewise_linear(
         x, lambda v: (v <= min_val).if_else(min_val, (v >= max_val).if_else(max_val, v))), inplace)
 
@@ -59,6 +72,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@floats_only
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6, gradient 1/6 strictly inside (-3, 3)."""
     def fn(x):  # x * 0: NaN stays NaN, with torch's zero gradient there
@@ -66,6 +80,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     return _apply(input, lambda x: piecewise_linear(x, fn), inplace)
 
 
+@floats_only
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6; torch's gradient is x/3 + 1/2 on the open (-3, 3), 0 at -3, 1 at 3."""
     def fn(x):
@@ -79,6 +94,7 @@ def softsign(input: Tensor) -> Tensor:
     return input / (1 + input.abs())
 
 
+@floats_only
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return _apply(input, lambda x: x * x.softplus().tanh(), inplace)
 
@@ -97,6 +113,11 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, else weight * x; weight holds one slope or one per channel (dim 1)."""
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {dtypes.torch_name(input.dtype)} and "
+                           f"{dtypes.torch_name(weight.dtype)}")
+    if not input.dtype.is_float:
+        raise DTypeNotImplementedError(f"\"prelu_cpu\" not implemented for '{dtypes.torch_name(input.dtype)}'")
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() != 1 and weight.numel() != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
@@ -113,6 +134,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                           derivative)
 
 
+@floats_only
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
     """Leaky relu whose slope for x <= 0 is drawn uniformly from [lower, upper] per element in
@@ -126,6 +148,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     return _apply(input, fn, inplace)
 
 
+@floats_only
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for large |x|."""
     return -(-input).softplus()
@@ -137,14 +160,26 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """value where x <= threshold, else x."""
+    """value where x <= threshold, else x. An integer input keeps its dtype: torch converts
+    both numbers to it (truncating; one that does not fit raises)."""
+    if input.dtype.is_bool:
+        raise DTypeNotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    if not input.dtype.is_float:
+        for number in (threshold, value):
+            dtypes.check_fits(number, input.dtype)
+        threshold, value = int(threshold), int(value)
     return _apply(input, lambda x: piecewise_linear(x, lambda v: (v <= threshold).if_else(value, v)), inplace)
 
 
+_threshold = threshold  # (for threshold_, whose argument has its name)
+
+
+@floats_only
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return piecewise_linear(input, lambda x: ((x >= -lambd) & (x <= lambd)).if_else(0.0, x))
 
 
+@floats_only
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
@@ -179,7 +214,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    return _apply(input, lambda x: piecewise_linear(x, lambda v: (v <= threshold).if_else(value, v)), True)
+    return _threshold(input, threshold, value, True)
 
 
 def relu_(input: Tensor) -> Tensor:

@@ -295,6 +295,7 @@ def higher_order_programs(draw, max_steps: int = 6) -> Program:
     if not hs:
         return Program("higher", tuple(b.lines), tuple(leaves))
     b.try_line(f"R([{', '.join(hs)}])")
+    b.try_line(f"R([{', '.join(h + '.requires_grad' for h in hs)}])")  # (torch's: along differentiable edges)
     for _ in range(draw(st.integers(0, 2))):
         draw(st.sampled_from(ORDINARY))(b)
     terms = [_second_loss_term(b, h, x) for h, x in zip(hs, wrt)]

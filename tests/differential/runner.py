@@ -61,6 +61,8 @@ def to_value(x):
         return x
     if hasattr(x, "detach"):
         x = x.detach()
+        if getattr(x, "_is_zerotensor", None) is not None and x._is_zerotensor():
+            x = x.new_zeros(x.shape)  # (torch's ZeroTensor, abs's second derivative: numpy cannot read it)
         a = x.cpu().numpy() if hasattr(x, "cpu") else x.numpy()
         return np.array(a, copy=True)
     if isinstance(x, (tuple, list)):
