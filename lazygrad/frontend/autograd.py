@@ -17,6 +17,17 @@ from lazygrad.frontend.grad_hooks import run_grad_hooks
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import ZERO_LINK
+from lazygrad.frontend.tensor_hooks import (
+    RETAINED,
+    check_hooked_sources,
+    hooks_of,
+    register_hook,
+    register_post_accumulate_grad_hook,
+    retain_grad,
+    retained_gradient,
+    retains_grad,
+    start_backward,
+)
 from lazygrad.ir.gradient import add, const, declare_twin, gradient_nodes, gradient_sources
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
@@ -248,9 +259,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     nodes = {x.node: x for x in inputs if x.node.op is not Op.BUFFER}
     seeds = [_seed(o, g, i) for i, (o, g) in enumerate(zip(outputs, grad_outputs))]
     storages = {_leaf_storage(x.node): x for x in inputs if x.node.op is Op.BUFFER}
+    roots = [o.node for o in outputs]
+    check_hooked_sources(roots)
     through: set = set()
-    found = gradient_nodes([o.node for o in outputs], seeds,
-                           lambda n: n in nodes or _leaf_storage(n) in storages, through)
+    found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through)
     by_input: dict[int, Node] = {}
     for n, g in found.items():
         x = storages.get(_leaf_storage(n)) if n not in nodes else nodes[n]
@@ -267,6 +279,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
                                    "in the graph. Set allow_unused=True if this is the desired behavior.")
             result.append(None)
             continue
+        hooks = hooks_of(x)
+        if hooks is not None and hooks.fns:  # (a leaf's hooks; a non-leaf's hooked node is the target)
+            g = hooks.run(x._new(g)).node
         keep = create_graph and is_grad_enabled() and reaches_leaf(g)
         result.append(x._new(g if keep else make(Op.DETACH, (g,)), keep))
     return tuple(result)
@@ -350,6 +365,11 @@ class AutogradMixin:
             return None
         return GradFn(self.node)
 
+    register_hook = register_hook
+    register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
+    retain_grad = retain_grad
+    retains_grad = property(retains_grad)
+
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         """Accumulate d self / d leaf into every leaf's .grad (torch semantics). The graph is
         kept, so calling backward twice needs no retain_graph (it is accepted and ignored)."""
@@ -369,10 +389,19 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     if inputs is not None:
         chosen = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
         leaves = {_leaf_storage(t.node): [t] for t in chosen if t.node.op is Op.BUFFER}
+    roots = [o.node for o in outputs]
+    check_hooked_sources(roots)
+    retained = RETAINED if inputs is None else {}
+    start_backward()
     through: set = set()
-    found = gradient_nodes([o.node for o in outputs], seeds, lambda n: _leaf_storage(n) in leaves, through)
+    found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in retained, through)
     by_storage: dict = {}
+    kept = []  # (retained non-leaf, its gradient)
     for node, g in found.items():
+        if node in retained:
+            if (pair := retained_gradient(node, g)) is not None:
+                kept.append(pair)
+            continue
         st = _leaf_storage(node)
         by_storage[st] = add(by_storage[st], g) if st in by_storage else g
     check_gradients_current(by_storage.values(), through)
@@ -382,9 +411,20 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     made = {}
     for st, g in by_storage.items():
         for t in leaves[st]:
+            hooks = hooks_of(t)
+            if hooks is not None and hooks.fns:  # torch's tensor hooks: before the gradient is accumulated
+                g = hooks.run(t._new(g if keep else make(Op.DETACH, (g,)), keep)).node
             total = g if t.grad is None else add(t.grad.node, g)
             t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
             if "_multi_grad_hooks" in t.__dict__:
                 made[id(t)] = (t, t._new(g if keep else make(Op.DETACH, (g,)), keep))
+    for t, g in kept:
+        total = g if t.grad is None else add(t.grad.node, g)
+        t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
+    for st in by_storage:
+        for t in leaves[st]:
+            hooks = hooks_of(t)
+            for fn in list(hooks.post.values()) if hooks is not None else ():
+                fn(t)
     if made:
         run_grad_hooks(made)  # (frontend/grad_hooks.py: DistributedDataParallel starts here)
