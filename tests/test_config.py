@@ -243,6 +243,10 @@ STATE = {
     "frontend/autograd.py:_AWAITING": "what a backward yet to run reads (weak keys, released by the backward): "
                                       "torch keeps its saved values alive",
     "frontend/grad_mode.py:_state": "per thread: grad mode",
+    "frontend/tensor_hooks.py:HOOKED": "hooked tensors' nodes and the nodes they stood for (weak keys): semantics",
+    "frontend/tensor_hooks.py:HOOKS_OF": "hooked tensors' nodes and their hooks (weak keys): semantics",
+    "frontend/tensor_hooks.py:RETAINED": "the tensors that retain their gradient (weak): semantics",
+    "frontend/tensor_hooks.py:REACHED": "the hooked nodes the running backward reaches: per backward",
     "frontend/tensor_print.py:PRINT_OPTIONS": "lg.set_printoptions: settings, not a cache",
     "runtime/threads.py:_openmp": "the process's OpenMP library (lg.set_num_threads), loaded once",
     "runtime/threads.py:_tried": "the process's OpenMP library (lg.set_num_threads), loaded once",

@@ -12,20 +12,15 @@ import weakref
 
 from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
-from lazygrad.frontend.grad_fn_records import RECORDS, inputs_in_graph, next_functions
 from lazygrad.frontend.grad_hooks import run_grad_hooks
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.frontend.tensor_declared import ZERO_LINK
 from lazygrad.frontend.tensor_hooks import (
-    RETAINED,
+    HOOKS_OF,
     check_hooked_sources,
+    hooked_gradient,
     hooks_of,
-    register_hook,
-    register_post_accumulate_grad_hook,
-    retain_grad,
-    retained_gradient,
-    retains_grad,
+    retained_tensor,
     start_backward,
 )
 from lazygrad.ir.gradient import add, const, declare_twin, gradient_nodes, gradient_sources
@@ -87,7 +82,7 @@ class VersionCounter:
 # Identical expressions are one node. A second build that keeps the same tensors adds an entry
 # (the node passes the check when one of its builds still has everything it kept); one that
 # keeps other tensors gets a twin node of its own (save_for_backward).
-_SAVED: "weakref.WeakKeyDictionary[Node, list]" = weakref.WeakKeyDictionary()
+_SAVED: weakref.WeakKeyDictionary[Node, list] = weakref.WeakKeyDictionary()
 
 
 # node -> what its backward will read that no storage holds: (whether it reads node's own value,
@@ -96,7 +91,7 @@ _SAVED: "weakref.WeakKeyDictionary[Node, list]" = weakref.WeakKeyDictionary()
 # computed first (tensor_storage.realize), until a backward through node has run
 # (release_saved_values). The result is a flag, never the node: a value holding its own key
 # would keep the weak table's entry alive forever.
-_AWAITING: "weakref.WeakKeyDictionary[Node, tuple]" = weakref.WeakKeyDictionary()
+_AWAITING: weakref.WeakKeyDictionary[Node, tuple] = weakref.WeakKeyDictionary()
 
 
 def awaited_values() -> list:
@@ -261,10 +256,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     storages = {_leaf_storage(x.node): x for x in inputs if x.node.op is Op.BUFFER}
     roots = [o.node for o in outputs]
     check_hooked_sources(roots)
+    start_backward()
     through: set = set()
+    # (only what the inputs need runs, hooks too, as torch's engine)
     found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through)
     by_input: dict[int, Node] = {}
     for n, g in found.items():
+        if n in HOOKS_OF:
+            g = hooked_gradient(n, g)
         x = storages.get(_leaf_storage(n)) if n not in nodes else nodes[n]
         by_input[id(x)] = add(by_input[id(x)], g) if id(x) in by_input else g
     check_gradients_current(by_input.values(), through)
@@ -280,100 +279,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             result.append(None)
             continue
         hooks = hooks_of(x)
-        if hooks is not None and hooks.fns:  # (a leaf's hooks; a non-leaf's hooked node is the target)
+        if hooks is not None and hooks.fns and x.node not in HOOKS_OF:  # a leaf's (a non-leaf's ran above)
             g = hooks.run(x._new(g)).node
         keep = create_graph and is_grad_enabled() and reaches_leaf(g)
         result.append(x._new(g if keep else make(Op.DETACH, (g,)), keep))
     return tuple(result)
-
-
-class GradFn:
-    """What `tensor.grad_fn` shows: the op that made a tensor, named as torch names its
-    backward nodes, and the nodes of its inputs (`next_functions`). A write's or a custom
-    Function's result shows the node that carries it. The common ops record torch's name and
-    their inputs when called (grad_fn_records.py); for the others both come from the graph."""
-
-    __slots__ = ("_inputs", "_node", "_op")
-
-    def __init__(self, node: Node | None, record: tuple | None = None) -> None:
-        self._node, self._inputs = node, None
-        if record is None and node is not None:
-            record = RECORDS.get(node)
-        if record is not None:
-            self._op, self._inputs = record
-            return
-        op = node.op
-        while op is Op.DETACH and node.srcs and (not isinstance(node.arg, tuple) or node.arg[0] == ZERO_LINK):
-            node = node.srcs[0]  # a twin, or a gradient's zero link: the op it stands for
-            op = node.op
-        tag = node.arg[0] if op is Op.DETACH and isinstance(node.arg, tuple) else None
-        if op is Op.BUFFER:
-            tag = "written"  # a storage version with history: an in-place write made it
-        if op is Op.RESHAPE and node.srcs[0].op in (Op.SUM, Op.MAX) and not _SAVED.get(node):
-            node = node.srcs[0]  # a reduce without its kept dims
-        saved = _SAVED.get(node)
-        name = saved[0][0] if saved else node.op.value  # the front-end op that kept values, by torch's name
-        self._op = {"written": "CopySlices", "function": "BackwardFunction"}.get(tag) or \
-            "".join(part.capitalize() for part in name.split("_")) + "Backward0"
-
-    def name(self) -> str:
-        return "torch::autograd::CopySlices" if self._op == "CopySlices" else self._op  # (torch's own words)
-
-    @property
-    def next_functions(self) -> tuple:
-        """torch's pairs (node, output index) for each input: the GradFn of an input with
-        history, an AccumulateGrad for a leaf that requires grad, None where no gradient flows."""
-        inputs = self._inputs if self._inputs is not None else inputs_in_graph(self._node, _leaf_tensor_of)
-        return next_functions(inputs, GradFn)
-
-    def __repr__(self) -> str:
-        return f"<{self._op} object>"
-
-
-def _leaf_tensor_of(node: Node):
-    """The leaf tensor that requires grad whose value node is, if any."""
-    storage = _leaf_storage(node)
-    if storage is None:
-        return None
-    tensors = _leaf_tensors().get(storage, [])
-    return next((t for t in tensors if t.node is node), tensors[0] if tensors else None)
-
-
-class AutogradMixin:
-    """Tensor's autograd surface: requires_grad (tracked), backward()."""
-
-    @property
-    def requires_grad(self) -> bool:
-        return self.__dict__.get("_requires_grad", False)
-
-    @requires_grad.setter
-    def requires_grad(self, value: bool) -> None:
-        self.__dict__["_requires_grad"] = value
-        if value:
-            _register(self)
-
-    @property
-    def is_leaf(self) -> bool:
-        return not self.requires_grad or (self.node.op is Op.BUFFER and not self.__dict__.get("_nonleaf"))
-
-    @property
-    def grad_fn(self):
-        """torch's grad_fn: None for a leaf or a tensor without history, else an object naming
-        the op that made the tensor (`MulBackward0`). Read it, print it; the gradient itself is
-        a transformation of the graph, with no function objects to call."""
-        if self.is_leaf:
-            return None
-        return GradFn(self.node)
-
-    register_hook = register_hook
-    register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
-    retain_grad = retain_grad
-    retains_grad = property(retains_grad)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
-        """Accumulate d self / d leaf into every leaf's .grad (torch semantics). The graph is
-        kept, so calling backward twice needs no retain_graph (it is accepted and ignored)."""
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
@@ -391,16 +301,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         leaves = {_leaf_storage(t.node): [t] for t in chosen if t.node.op is Op.BUFFER}
     roots = [o.node for o in outputs]
     check_hooked_sources(roots)
-    retained = RETAINED if inputs is None else {}
+    hooked = HOOKS_OF if inputs is None else {}
     start_backward()
     through: set = set()
-    found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in retained, through)
+    found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through)
     by_storage: dict = {}
     kept = []  # (retained non-leaf, its gradient)
     for node, g in found.items():
-        if node in retained:
-            if (pair := retained_gradient(node, g)) is not None:
-                kept.append(pair)
+        if node in hooked:
+            g = hooked_gradient(node, g)
+            if (t := retained_tensor(node)) is not None:
+                kept.append((t, g))
             continue
         st = _leaf_storage(node)
         by_storage[st] = add(by_storage[st], g) if st in by_storage else g

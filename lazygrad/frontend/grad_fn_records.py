@@ -6,7 +6,7 @@ the same node as another op (a.t() and a.permute(1, 0)). torch's graph has one n
 op, named after it, whose next_functions are its differentiable inputs in order: the node that
 made each, an AccumulateGrad for a leaf, None for an input that needs no gradient (a number,
 a tensor without requires_grad). So the common ops record, on their result's node, torch's
-name for their backward node and their inputs; `GradFn` (autograd.py) reads the record.
+name for their backward node and their inputs; `GradFn` (tensor_autograd.py) reads the record.
 
 A record is (name, inputs), each input one of
   None                      no gradient flows there
@@ -221,7 +221,7 @@ class AccumulateGrad:
 
 def next_functions(inputs: tuple, grad_fn) -> tuple:
     """torch's (node, output index) pairs for a record's inputs; grad_fn(node, record) makes
-    the node of an input with history (autograd.GradFn)."""
+    the node of an input with history (tensor_autograd.GradFn)."""
     def node_of(entry):
         if entry is None:
             return None

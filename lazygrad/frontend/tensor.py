@@ -26,7 +26,7 @@ from lazygrad.engine.jit import JitError, capturing
 from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import DeviceError, DTypeError, ShapeError
 from lazygrad.frontend import torch_layout
-from lazygrad.frontend.autograd import AutogradMixin
+from lazygrad.frontend.tensor_autograd import AutogradMixin
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.size import Size, as_size

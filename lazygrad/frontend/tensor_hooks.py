@@ -19,23 +19,18 @@ from lazygrad.ir.gradient import add_gradient_path, gradient_sources, path_carri
 from lazygrad.ir.node import Node
 from lazygrad.ir.ops import Op
 
-HOOK_TAG = "hooked"
-# a hooked non-leaf's node -> the node it stood for before (what its declared path leads to)
-HOOKED: weakref.WeakKeyDictionary[Node, Node] = weakref.WeakKeyDictionary()
-# a non-leaf's hooked node -> the tensor that retains its gradient (both weakly)
-RETAINED: weakref.WeakKeyDictionary[Node, weakref.ref] = weakref.WeakKeyDictionary()
-
 
 class Hooks:
     """A tensor's hooks in the order registered, and the gradient they made in this backward
     (`last`, for retain_grad: torch's retained gradient is the one its hooks returned)."""
 
-    __slots__ = ("__weakref__", "fns", "last", "post")
+    __slots__ = ("__weakref__", "fns", "last", "new", "post")
 
-    def __init__(self) -> None:
+    def __init__(self, new: Callable) -> None:
         self.fns: dict[int, Callable] = {}
         self.post: dict[int, Callable] = {}
         self.last: Node | None = None
+        self.new = new  # Tensor._new (a static constructor: no tensor held)
 
     def run(self, grad):
         """grad (a Tensor) through every hook in turn; a hook returning None leaves it."""
@@ -51,6 +46,19 @@ class Hooks:
                                    f"expected {grad.dtype}, got {out.dtype}")
             grad = out
         return grad
+
+
+HOOK_TAG = "hooked"
+ALIAS_TAG = "alias"  # a node of its own for a value, whose gradient goes straight to it (module hooks)
+# a hooked non-leaf's node -> the node it stood for before (what its declared path leads to)
+HOOKED: weakref.WeakKeyDictionary[Node, Node] = weakref.WeakKeyDictionary()
+# a hooked non-leaf's node -> its hooks (backward makes these nodes targets: a hook runs even
+# where nothing past it needs the gradient, as torch's)
+HOOKS_OF: weakref.WeakKeyDictionary[Node, Hooks] = weakref.WeakKeyDictionary()
+# a non-leaf's hooked node -> the tensor that retains its gradient (both weakly)
+RETAINED: weakref.WeakKeyDictionary[Node, weakref.ref] = weakref.WeakKeyDictionary()
+# the ids of the hooked nodes the running backward's gradient reaches (check_hooked_sources)
+REACHED: set[int] = set()
 
 
 class RemovableHandle:
@@ -82,20 +90,14 @@ def attach(t) -> Hooks:
     hooks = t.__dict__.get("_hooks")
     if hooks is not None:
         return hooks
-    hooks = t.__dict__["_hooks"] = Hooks()
+    hooks = t.__dict__["_hooks"] = Hooks(t._new)
     if not t.is_leaf:
         old = t.node
-        new, ref = t._new, weakref.ref(hooks)  # (no tensor and no strong hooks: see add_gradient_path)
-
-        def through(_, g):
-            h = ref()
-            if h is None or not h.fns:
-                return g
-            h.last = h.run(new(g)).node
-            return h.last
         carrier = path_carrier(Op.DETACH, old, HOOK_TAG)
-        add_gradient_path(carrier, old, through)
-        HOOKED[carrier] = old
+        # (the path holds no tensor, see add_gradient_path; it holds the hooks, as torch's
+        # grad_fn does: they run even once the tensor itself is gone)
+        add_gradient_path(carrier, old, lambda node, g: hooked_gradient(node, g, hooks))
+        HOOKED[carrier], HOOKS_OF[carrier] = old, hooks
         t.node = carrier
     return hooks
 
@@ -136,6 +138,7 @@ def check_hooked_sources(roots) -> None:
     """Raise where a gradient from roots would reach a hooked tensor's old node other than
     through its hooked node: a use made before the hook (or retain_grad), or an identical
     expression, whose gradient would skip the hook."""
+    REACHED.clear()
     if not HOOKED:
         return
     sources = {id(old): old for old in HOOKED.values()}
@@ -151,27 +154,30 @@ def check_hooked_sources(roots) -> None:
                 "through a use made before the hook was registered, or through an identical expression "
                 "computed elsewhere; register the hook (or call retain_grad) right after the tensor is "
                 f"made, before it is used (the tensor was made at {n.loc or 'an unknown line'})")
-        if n in HOOKED:
-            continue  # its old node is reached through its hooks, as it should be
+        if n in HOOKED:  # on past its old node, which is reached through its hooks, as it should be
+            REACHED.add(id(n))
+            stack.extend(gradient_sources(HOOKED[n]))
+            continue
         stack.extend(gradient_sources(n))
 
 
 def start_backward() -> None:
-    """Forget what the hooks of retained tensors made in an earlier backward."""
-    for ref in list(RETAINED.values()):
-        t = ref()
-        hooks = None if t is None else hooks_of(t)
-        if hooks is not None:
-            hooks.last = None
+    """Forget what the hooks made of the gradients of an earlier backward."""
+    for hooks in list(HOOKS_OF.values()):
+        hooks.last = None
 
 
-def retained_gradient(node: Node, g: Node):
-    """(tensor, its gradient after its hooks) for a retained tensor's node that got g, else None."""
+def hooked_gradient(node: Node, g: Node, hooks: Hooks | None = None) -> Node:
+    """A hooked node's gradient g after its hooks, which run once a backward: on the way (its
+    declared path), or after it for a node whose old node no target needed."""
+    hooks = HOOKS_OF[node] if hooks is None else hooks
+    if hooks.last is None:
+        hooks.last = hooks.run(hooks.new(g)).node if hooks.fns else g
+    return hooks.last
+
+
+def retained_tensor(node: Node):
+    """The live tensor that retains node's gradient, if any."""
     ref = RETAINED.get(node)
     t = None if ref is None else ref()
-    if t is None or t.node is not node:
-        return None
-    hooks = hooks_of(t)
-    if hooks.last is not None:
-        return t, hooks.last
-    return t, hooks.run(t._new(g)).node  # (its old node was not on the way to a leaf)
+    return t if t is not None and t.node is node else None

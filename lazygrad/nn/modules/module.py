@@ -11,6 +11,8 @@ from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_convert import to_arguments
 from lazygrad.frontend.torch_device import host_device, resolve_device
+from lazygrad.nn.modules.module_hooks import ModuleHooksMixin, call_with_hooks, has_hooks
+from lazygrad.nn.modules.module_paths import ModulePathsMixin
 from lazygrad.nn.parameter import Buffer, Parameter, is_lazy
 
 
@@ -29,7 +31,7 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 IncompatibleKeys = _IncompatibleKeys
 
 
-class Module:
+class Module(ModuleHooksMixin, ModulePathsMixin):
     """Subclasses set Parameters, Modules and buffers as attributes and define forward()."""
 
     training: bool
@@ -303,6 +305,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if has_hooks(self):
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     def extra_repr(self) -> str:

@@ -1,0 +1,110 @@
+"""Tensor's autograd surface (requires_grad, is_leaf, grad_fn, backward, the tensor hooks) and
+the GradFn objects `grad_fn` shows. The machinery is autograd.py's; this is what a Tensor wears.
+"""
+from __future__ import annotations
+
+from lazygrad.frontend.autograd import _SAVED, _leaf_storage, _leaf_tensors, _register, backward
+from lazygrad.frontend.grad_fn_records import RECORDS, inputs_in_graph, next_functions
+from lazygrad.frontend.tensor_declared import ZERO_LINK
+from lazygrad.frontend.tensor_hooks import (
+    ALIAS_TAG,
+    HOOK_TAG,
+    register_hook,
+    register_post_accumulate_grad_hook,
+    retain_grad,
+    retains_grad,
+)
+from lazygrad.ir.node import Node
+from lazygrad.ir.ops import Op
+
+_STANDS_FOR = (ZERO_LINK, HOOK_TAG, ALIAS_TAG)  # tags of DETACH nodes that show the op under them
+
+class GradFn:
+    """What `tensor.grad_fn` shows: the op that made a tensor, named as torch names its
+    backward nodes, and the nodes of its inputs (`next_functions`). A write's or a custom
+    Function's result shows the node that carries it. The common ops record torch's name and
+    their inputs when called (grad_fn_records.py); for the others both come from the graph."""
+
+    __slots__ = ("_inputs", "_node", "_op")
+
+    def __init__(self, node: Node | None, record: tuple | None = None) -> None:
+        while node is not None and node.op is Op.DETACH and isinstance(node.arg, tuple) and node.arg[0] in _STANDS_FOR:
+            node = node.srcs[0]  # a gradient's zero link, a hooked tensor: the op it stands for
+        self._node, self._inputs = node, None
+        if record is None and node is not None:
+            record = RECORDS.get(node)
+        if record is not None:
+            self._op, self._inputs = record
+            return
+        op = node.op
+        while op is Op.DETACH and node.srcs and not isinstance(node.arg, tuple):
+            node = node.srcs[0]  # a twin: the op it stands for
+            op = node.op
+        tag = node.arg[0] if op is Op.DETACH and isinstance(node.arg, tuple) else None
+        if op is Op.BUFFER:
+            tag = "written"  # a storage version with history: an in-place write made it
+        if op is Op.RESHAPE and node.srcs[0].op in (Op.SUM, Op.MAX) and not _SAVED.get(node):
+            node = node.srcs[0]  # a reduce without its kept dims
+        saved = _SAVED.get(node)
+        name = saved[0][0] if saved else node.op.value  # the front-end op that kept values, by torch's name
+        self._op = {"written": "CopySlices", "function": "BackwardFunction"}.get(tag) or \
+            "".join(part.capitalize() for part in name.split("_")) + "Backward0"
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices" if self._op == "CopySlices" else self._op  # (torch's own words)
+
+    @property
+    def next_functions(self) -> tuple:
+        """torch's pairs (node, output index) for each input: the GradFn of an input with
+        history, an AccumulateGrad for a leaf that requires grad, None where no gradient flows."""
+        inputs = self._inputs if self._inputs is not None else inputs_in_graph(self._node, _leaf_tensor_of)
+        return next_functions(inputs, GradFn)
+
+    def __repr__(self) -> str:
+        return f"<{self._op} object>"
+
+
+def _leaf_tensor_of(node: Node):
+    """The leaf tensor that requires grad whose value node is, if any."""
+    storage = _leaf_storage(node)
+    if storage is None:
+        return None
+    tensors = _leaf_tensors().get(storage, [])
+    return next((t for t in tensors if t.node is node), tensors[0] if tensors else None)
+
+
+class AutogradMixin:
+    """Tensor's autograd surface: requires_grad (tracked), backward()."""
+
+    @property
+    def requires_grad(self) -> bool:
+        return self.__dict__.get("_requires_grad", False)
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.__dict__["_requires_grad"] = value
+        if value:
+            _register(self)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.requires_grad or (self.node.op is Op.BUFFER and not self.__dict__.get("_nonleaf"))
+
+    @property
+    def grad_fn(self):
+        """torch's grad_fn: None for a leaf or a tensor without history, else an object naming
+        the op that made the tensor (`MulBackward0`). Read it, print it; the gradient itself is
+        a transformation of the graph, with no function objects to call."""
+        if self.is_leaf:
+            return None
+        return GradFn(self.node)
+
+    register_hook = register_hook
+    register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
+    retain_grad = retain_grad
+    retains_grad = property(retains_grad)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d self / d leaf into every leaf's .grad (torch semantics). The graph is
+        kept, so calling backward twice needs no retain_graph (it is accepted and ignored)."""
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
