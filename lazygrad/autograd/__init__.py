@@ -3,12 +3,15 @@
 modes. The machinery lives in frontend/autograd.py and frontend/custom_function.py."""
 from types import SimpleNamespace
 
+from lazygrad.autograd import functional
 from lazygrad.frontend.autograd import backward, grad
 from lazygrad.frontend.custom_function import Function, FunctionCtx, once_differentiable
-from lazygrad.frontend.grad_mode import enable_grad, no_grad, set_grad_enabled
+from lazygrad.frontend.grad_hooks import register_multi_grad_hook
+from lazygrad.frontend.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 
 function = SimpleNamespace(Function=Function, FunctionCtx=FunctionCtx, once_differentiable=once_differentiable)
+graph = SimpleNamespace(register_multi_grad_hook=register_multi_grad_hook)
 
 
 class _VariableType(type):
@@ -26,4 +29,5 @@ class Variable(metaclass=_VariableType):
         return data
 
 
-__all__ = ["Function", "Variable", "backward", "enable_grad", "function", "grad", "no_grad", "set_grad_enabled"]
+__all__ = ["Function", "Variable", "backward", "enable_grad", "function", "functional", "grad", "graph",
+           "inference_mode", "no_grad", "set_grad_enabled"]
