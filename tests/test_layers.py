@@ -3,9 +3,10 @@
 Every module under lazygrad/ belongs to a layer; a module imports its own layer and the layers
 downstream of it, never one upstream. Upstream to downstream:
 
-    api        lazygrad/__init__.py: the public names, gathered from every layer; autograd.py,
-               special.py, linalg.py, return_types.py: torch.autograd's, torch.special's,
-               torch.linalg's and torch.return_types' public names (`from lazygrad.autograd import Function`)
+    api        lazygrad/__init__.py: the public names, gathered from every layer; autograd/,
+               special.py, linalg.py, return_types.py, func.py: torch.autograd's (with
+               autograd.functional), torch.special's, torch.linalg's, torch.return_types' and
+               torch.func's public names (`from lazygrad.autograd import Function`)
     frontend   frontend/, nn/, optim/, utils/, distributed/, debug_tool/ (a tool: it may read any layer)
     engine     engine/: realize, jit's recorder, search, the caches of realized values
     schedule   schedule/: fusion decisions, Kernel IR, remembered schedules
@@ -32,7 +33,7 @@ FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug
            "engine": "engine", "schedule": "schedule", "runtime": "runtime", "codegen": "codegen",
            "ir": "ir", "utils": "frontend", "distributions": "frontend", "distributed": "frontend"}
 ROOT_MODULES = {"dtypes", "errors", "config"}
-API_MODULES = {"autograd", "onnx", "special", "linalg", "return_types"}  # public namespaces that torch programs import by their module path
+API_MODULES = {"autograd", "onnx", "special", "linalg", "return_types", "func"}  # public namespaces that torch programs import by their module path
 MAX_LINES = 400
 
 
@@ -43,7 +44,7 @@ def module_name(path: pathlib.Path) -> str:
 
 def layer_of(module: str) -> str:
     parts = module.split(".")
-    if len(parts) == 1 or len(parts) == 2 and parts[1] in API_MODULES:
+    if len(parts) == 1 or parts[1] in API_MODULES:
         return "api"
     if len(parts) == 2 and parts[1] in ROOT_MODULES:
         return "root"

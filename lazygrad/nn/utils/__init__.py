@@ -1,5 +1,22 @@
-"""torch.nn.utils: gradient clipping, and rnn (packed and padded sequences)."""
-from lazygrad.nn.utils import rnn
-from lazygrad.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
+"""torch.nn.utils: gradient clipping and norms, rnn (packed and padded sequences), parameters
+as one vector, conv/linear + batch-norm fusion, functional_call (stateless), skip_init."""
+from lazygrad.nn.utils import fusion, rnn, stateless
+from lazygrad.nn.utils.clip_grad import (
+    clip_grad_norm,
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
+from lazygrad.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from lazygrad.nn.utils.fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from lazygrad.nn.utils.init import skip_init
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
+__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "fuse_conv_bn_eval",
+           "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "fusion", "get_total_norm",
+           "parameters_to_vector", "rnn", "skip_init", "stateless", "vector_to_parameters"]

@@ -1,0 +1,187 @@
+"""torch.func: functional_call, grad, grad_and_value, vjp, jacrev, jacfwd, hessian and vmap.
+
+torch's function transforms run one program over batched or dual tensors. lazygrad gives the
+same values with the tools it has: the derivatives come from autograd.grad on the function's
+outputs (keeping the graph where an argument already has one, so transforms compose:
+grad(grad(f)), vmap(grad(f))), and vmap calls the function once per batch element and stacks
+the results (the graph is lazy, so the calls still fuse into few kernels). randomness follows
+torch's modes: "error" raises when the function draws random numbers, "different" gives each
+element its own draws, "same" gives every element the draws of the first.
+"""
+from __future__ import annotations
+
+from lazygrad.autograd.functional import jacobian
+from lazygrad.frontend import random
+from lazygrad.frontend.autograd import grad as autograd_grad
+from lazygrad.frontend.factories import zeros_like
+from lazygrad.frontend.functions import stack
+from lazygrad.frontend.grad_mode import enable_grad
+from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.nn.utils.stateless import functional_call
+
+
+def _argnums(argnums, n: int) -> tuple[bool, tuple[int, ...]]:
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise RuntimeError("argnums must be non-empty")
+    for a in nums:
+        if not isinstance(a, int):
+            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(a).__name__}")  # noqa: TRY004 (torch's)
+        if not -n <= a < n:
+            raise RuntimeError(f"Got argnums={a}, but only {n} positional inputs")
+    return single, tuple(a % n for a in nums)
+
+
+def _differentiable(x):
+    """x itself where it has a graph (an outer transform differentiates through it), else a
+    detached copy that requires grad."""
+    if not isinstance(x, TensorBase):
+        raise RuntimeError(f"Expected argument to be a Tensor, got {type(x).__name__}")  # noqa: TRY004 (torch's)
+    return x if x.requires_grad else x.detach().requires_grad_(True)
+
+
+def _split_aux(out, has_aux: bool, fn: str):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{fn}(f, ...)(*args): output of function f should be a tuple: (output, aux) "
+                           "if has_aux is True")
+    return out
+
+
+def grad_and_value(func, argnums=0, has_aux: bool = False):
+    """A function returning (gradient of func's scalar output for the argnums arguments, value)."""
+    def wrapper(*args, **kwargs):
+        single, nums = _argnums(argnums, len(args))
+        with enable_grad():
+            nested = any(isinstance(args[i], TensorBase) and args[i].requires_grad for i in nums)
+            args = tuple(_differentiable(a) if i in nums else a for i, a in enumerate(args))
+            out, aux = _split_aux(func(*args, **kwargs), has_aux, "grad_and_value")
+            if not isinstance(out, TensorBase):
+                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "  # noqa: TRY004 (torch's)
+                                   f"{type(out).__name__}")
+            if out.numel() != 1 or out.ndim != 0:
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
+                                   f"tensor with {out.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
+                                   "instead?")
+            xs = [args[i] for i in nums]
+            gs = autograd_grad(out, xs, create_graph=nested, allow_unused=True) if out.requires_grad else \
+                (None,) * len(xs)
+            gs = tuple(zeros_like(x) if g is None else g for g, x in zip(gs, xs))
+            value = out if nested else out.detach()
+        result = gs[0] if single else gs
+        return (result, (value, aux)) if has_aux else (result, value)
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux: bool = False):
+    """A function returning the gradient of func's scalar output for the argnums arguments."""
+    both = grad_and_value(func, argnums, has_aux)
+
+    def wrapper(*args, **kwargs):
+        g, value = both(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+    return wrapper
+
+
+def vjp(func, *primals, has_aux: bool = False):
+    """(func(*primals), vjp_fn): vjp_fn(cotangents) gives the gradient of the outputs weighted
+    by the cotangents, one per primal."""
+    with enable_grad():
+        nested = any(isinstance(p, TensorBase) and p.requires_grad for p in primals)
+        xs = tuple(_differentiable(p) for p in primals)
+        out, aux = _split_aux(func(*xs), has_aux, "vjp")
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+
+    def vjp_fn(*cotangents):
+        cts = cotangents[0] if len(cotangents) == 1 and isinstance(out, (tuple, list)) else cotangents
+        if len(cts) != len(outs):
+            raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
+                               f"outputs to the function: {len(outs)} outputs, {len(cts)} cotangents")
+        used = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
+        with enable_grad():
+            gs = autograd_grad([o for o, _ in used], xs, [c for _, c in used], retain_graph=True,
+                               create_graph=nested, allow_unused=True) if used else (None,) * len(xs)
+        return tuple(zeros_like(x) if g is None else g for g, x in zip(gs, xs))
+    shown = out if nested else (tuple(o.detach() for o in outs) if isinstance(out, tuple) else out.detach())
+    return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)
+
+
+def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _preallocate_and_copy: bool = False):
+    """A function returning the jacobian of func's outputs for the argnums arguments."""
+    def wrapper(*args, **kwargs):
+        single, nums = _argnums(argnums, len(args))
+        nested = any(isinstance(args[i], TensorBase) and args[i].requires_grad for i in nums)
+        aux_box = []
+
+        def of_chosen(*chosen):
+            full = list(args)
+            for i, c in zip(nums, chosen):
+                full[i] = c
+            out, aux = _split_aux(func(*full, **kwargs), has_aux, "jacrev")
+            aux_box.append(aux)
+            return out
+        chosen = tuple(args[i] for i in nums)
+        result = jacobian(of_chosen, chosen[0] if single else chosen, create_graph=nested)
+        return (result, aux_box[0]) if has_aux else result
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+    """The jacobian, as jacrev computes it (the values of forward mode are the same)."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func, argnums=0):
+    """The jacobian of the jacobian of func's output for the argnums arguments."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
+    """func mapped over a dimension of its arguments (in_dims: one per argument, None for one
+    not mapped), its results stacked along out_dims."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+    def wrapper(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
+                             f"structure of `inputs`. in_dims has structure {len(dims)} but inputs has {len(args)}.")
+        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None and isinstance(a, TensorBase)}
+        if not any(d is not None for d in dims):
+            raise ValueError("vmap(f, in_dims=..., ...)(<inputs>): at least one input must be mapped (in_dims "
+                             "all None)")
+        if len(sizes) != 1:
+            raise ValueError("vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                             f"{sorted(sizes)} for the mapped dimension")
+        n, = sizes
+        results, start = [], random.get_rng_state()
+        for k in range(n):
+            if randomness == "same":
+                random.set_rng_state(start)
+            before = random.default_generator.counter
+            out = func(*(a.select(d, k) if d is not None else a for a, d in zip(args, dims)), **kwargs)
+            if randomness == "error" and random.default_generator.counter != before:
+                raise RuntimeError("vmap: called random operation while in randomness error mode. Please either "
+                                   "use the 'same' or 'different' randomness flags on vmap or perform the "
+                                   "randomness operation out of vmap")
+            results.append(out)
+        return _stacked(results, out_dims)
+    return wrapper
+
+
+def _stacked(results: list, out_dims):
+    first = results[0]
+    if isinstance(first, (tuple, list)):
+        dims = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
+        return type(first)(_stacked([r[i] for r in results], d) for i, d in enumerate(dims))
+    if not isinstance(first, TensorBase):
+        raise ValueError(f"vmap: `{type(first).__name__}` returned by the function is not a Tensor")  # noqa: TRY004 (torch's)
+    if out_dims is None:
+        return first
+    return stack(results, out_dims)
+
+
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "vjp", "vmap"]
