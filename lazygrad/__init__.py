@@ -84,6 +84,7 @@ from lazygrad.frontend.memory_format import *  # (lg.channels_last, lg.contiguou
 from lazygrad.frontend.size import Size as Size
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_print import get_printoptions, printoptions, set_printoptions
+from lazygrad.frontend.tensor_stacking import *  # (lg.hstack, lg.hsplit, ...; installs x.fliplr() ...)
 from lazygrad.frontend.torch_device import device
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device

@@ -4,8 +4,11 @@ alias), fill/rsub/scalar_tensor, the complex-number names on real tensors, and t
 program asks of a tensor (is_nonzero, nbytes, layout, data_ptr, is_inference, detach_ ...)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
+from test_torch_names import raised, same_class
 
 import lazygrad as lg
 
@@ -33,9 +36,113 @@ SHAPES = [(), (3,), (2, 3), (2, 3, 4), (1, 2, 3, 1)]
 
 
 # ---- stacks, atleast_*, flips, splits --------------------------------------------------------
+@pytest.mark.parametrize("name", ["hstack", "vstack", "row_stack", "dstack", "column_stack"])
+@pytest.mark.parametrize("shape", [(), (3,), (3, 1), (3, 2, 2)])
+def test_the_stacks_join_as_torchs(device, name, shape):
+    a = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    (x, tx), (y, ty) = pair(a, device), pair(a * 2, device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.row_stack's deprecation
+        try:
+            want = getattr(torch, name)([tx, ty])
+        except RuntimeError:
+            same_class(lambda: getattr(lg, name)([x, y]), lambda: getattr(torch, name)([tx, ty]))
+            return
+    same(getattr(lg, name)([x, y]), want)
+
+
+def test_a_stack_takes_out_and_refuses_no_tensors(device):
+    x, tx = pair(A[0], device)
+    out, tout = lg.empty(0, device=device), torch.empty(0)
+    assert lg.hstack((x, x), out=out) is out
+    same(out, torch.hstack((tx, tx), out=tout))
+    same_class(lambda: lg.vstack([]), lambda: torch.vstack([]))
+    same_class(lambda: lg.hstack(x), lambda: torch.hstack(tx))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_atleast_nd_views_as_torchs(device, n, shape):
+    a = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    x, tx = pair(a, device)
+    fn, tfn = getattr(lg, f"atleast_{n}d"), getattr(torch, f"atleast_{n}d")
+    same(fn(x), tfn(tx))
+    assert (fn(x) is x) == (tfn(tx) is tx)
+    same(fn(x, x), tfn(tx, tx))
+    same(fn([x, x]), tfn([tx, tx]))
+    assert fn() == tfn() == ()
+
+
+def test_broadcast_shapes_and_tensors_are_torchs(device):
+    for shapes in [((2, 1), (3,)), (3, (2, 1)), (), ((0,), (1,)), ((5, 1, 4), (1, 3, 1), (4,))]:
+        ours = lg.broadcast_shapes(*shapes) if isinstance(shapes, tuple) else lg.broadcast_shapes(shapes)
+        assert tuple(ours) == tuple(torch.broadcast_shapes(*shapes)) and isinstance(ours, lg.Size)
+    for bad in [((2, 3), (3, 2)), ((-1,), (2,))]:
+        same_class(lambda bad=bad: lg.broadcast_shapes(*bad), lambda bad=bad: torch.broadcast_shapes(*bad))
+    (x, tx), (y, ty) = pair(A[0, :, :1], device), pair(A[1, 0], device)
+    same(lg.broadcast_tensors(x, y), torch.broadcast_tensors(tx, ty))
+    assert lg.broadcast_tensors() == torch.broadcast_tensors() == ()
+    same_class(lambda: lg.broadcast_tensors(x, lg.ones(2, 2, device=device)),
+               lambda: torch.broadcast_tensors(tx, torch.ones(2, 2)))
+    same_class(lambda: lg.broadcast_tensors([x, y]), lambda: torch.broadcast_tensors([tx, ty]))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_fliplr_and_flipud_are_torchs(device, shape):
+    a = np.arange(np.prod(shape), dtype=np.int32).reshape(shape)
+    x, tx = pair(a, device)
+    for name in ("fliplr", "flipud"):
+        if raised(lambda name=name: getattr(torch, name)(tx)):
+            same_class(lambda name=name: getattr(lg, name)(x), lambda name=name: getattr(torch, name)(tx))
+            continue
+        same(getattr(lg, name)(x), getattr(torch, name)(tx))
+        same(getattr(x, name)(), getattr(tx, name)())
+
+
+@pytest.mark.parametrize("name", ["hsplit", "vsplit", "dsplit"])
+@pytest.mark.parametrize("shape", [(), (4,), (4, 6), (2, 4, 6)])
+@pytest.mark.parametrize("sections", [2, 3, [1, 3], (0, 5)])
+def test_the_numpy_splits_are_torchs(device, name, shape, sections):
+    a = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    x, tx = pair(a, device)
+    if raised(lambda: getattr(torch, name)(tx, sections)):
+        same_class(lambda: getattr(lg, name)(x, sections), lambda: getattr(torch, name)(tx, sections))
+        return
+    same(getattr(lg, name)(x, sections), getattr(torch, name)(tx, sections))
+    same(getattr(x, name)(sections), getattr(tx, name)(sections))
+
+
 @pytest.mark.parametrize("indices", [[1, 3], (3, 1), [-1], (0, 5), [], [2, 2]])
 def test_tensor_split_at_indices_is_torchs(device, indices):
     x, tx = pair(A, device)
     same(lg.tensor_split(x, indices, dim=2), torch.tensor_split(tx, indices, dim=2))
     same(x.tensor_split(lg.tensor(indices, dtype=lg.int64), 1), tx.tensor_split(torch.tensor(indices,
                                                                                               dtype=torch.int64), 1))
+
+
+def test_split_with_sizes_views_as_torchs(device):
+    x, tx = pair(A, device)
+    same(lg.split_with_sizes(x, [1, 2], dim=1), torch.split_with_sizes(tx, [1, 2], dim=1))
+    same(x.split_with_sizes([3, 0, 1], -1), tx.split_with_sizes([3, 0, 1], -1))
+    for sizes in ([1, 2], [3, -1]):
+        same_class(lambda sizes=sizes: x.split_with_sizes(sizes), lambda sizes=sizes: tx.split_with_sizes(sizes))
+    parts = x.realize().split_with_sizes([1, 1])
+    parts[0].add_(100)
+    assert x.numpy()[0, 0, 0] == 100  # views, as torch's
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (4,), 6, (3, 1, 2), ()])
+def test_unravel_index_is_torchs(device, shape):
+    idx = np.array([[0, 4], [5, -1]], dtype=np.int64)
+    x, tx = pair(idx, device)
+    same(lg.unravel_index(x, shape), torch.unravel_index(tx, shape))
+    same(lg.unravel_index(x.int(), shape), torch.unravel_index(tx.int(), shape))
+    same(lg.unravel_index(x[0, 1], shape), torch.unravel_index(tx[0, 1], shape))
+
+
+def test_unravel_index_raises_torchs_errors(device):
+    x = lg.tensor([1], device=device)
+    for args in [(x.float(), (2, 3)), (x.bool(), (2, 3)), (x, (2, -1)), (x, (2, 0)), (x, "ab")]:
+        targs = (torch.tensor(args[0].numpy()), args[1])
+        same_class(lambda args=args: lg.unravel_index(*args), lambda targs=targs: torch.unravel_index(*targs))
+
