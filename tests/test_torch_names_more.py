@@ -146,3 +146,73 @@ def test_unravel_index_raises_torchs_errors(device):
         targs = (torch.tensor(args[0].numpy()), args[1])
         same_class(lambda args=args: lg.unravel_index(*args), lambda targs=targs: torch.unravel_index(*targs))
 
+
+# ---- finfo, iinfo, result_type, is_signed, typename ------------------------------------------
+FLOATS = ["float16", "bfloat16", "float32", "float64"]
+INTS = ["uint8", "int8", "int16", "int32", "int64", "uint16", "uint32", "uint64"]
+
+
+@pytest.mark.parametrize("name", FLOATS)
+def test_finfo_is_torchs(name):
+    ours, theirs = lg.finfo(getattr(lg, name)), torch.finfo(getattr(torch, name))
+    for attr in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+        assert getattr(ours, attr) == getattr(theirs, attr), attr
+    assert repr(ours) == repr(theirs)
+    assert ours == lg.finfo(getattr(lg, name))
+
+
+@pytest.mark.parametrize("name", INTS)
+def test_iinfo_is_torchs(name):
+    ours, theirs = lg.iinfo(getattr(lg, name)), torch.iinfo(getattr(torch, name))
+    assert (ours.bits, ours.max, ours.min, ours.dtype) == (theirs.bits, theirs.max, theirs.min, theirs.dtype)
+    assert repr(ours) == repr(theirs)
+
+
+def test_finfo_defaults_to_the_default_dtype_and_the_wrong_kind_raises_type_error():
+    assert lg.finfo().dtype == torch.finfo().dtype == "float32"
+    lg.set_default_dtype(lg.float64)
+    try:
+        assert lg.finfo().dtype == "float64"
+    finally:
+        lg.set_default_dtype(lg.float32)
+    for ours, theirs in [(lambda: lg.finfo(lg.int32), lambda: torch.finfo(torch.int32)),
+                         (lambda: lg.finfo(lg.bool), lambda: torch.finfo(torch.bool)),
+                         (lambda: lg.iinfo(lg.float32), lambda: torch.iinfo(torch.float32)),
+                         (lambda: lg.iinfo(lg.bool), lambda: torch.iinfo(torch.bool)),
+                         (lambda: lg.finfo("float32"), lambda: torch.finfo("float32"))]:
+        same_class(ours, theirs)
+
+
+RESULT_TYPE_CASES = [((2,), "int32", 2.5), ((2,), "float16", (), "float64"), ((), "int32", (2,), "uint8"),
+                     ((2,), "bool", True), ((2,), "uint8", -3), ((), "int8", 1.0), ((2,), "int64", (2,), "float16")]
+
+
+@pytest.mark.parametrize("case", RESULT_TYPE_CASES, ids=str)
+def test_result_type_is_torchs(device, case):
+    def make(lib, shape, name):
+        return lib.ones(shape, dtype=getattr(lib, name)) if lib is torch else lg.ones(shape, dtype=getattr(lg, name),
+                                                                                      device=device)
+    ours = [make(lg, case[0], case[1]), *(case[2:] if len(case) == 3 else [make(lg, case[2], case[3])])]
+    theirs = [make(torch, case[0], case[1]), *(case[2:] if len(case) == 3 else [make(torch, case[2], case[3])])]
+    assert repr(lg.result_type(*ours)).split(".")[-1] == repr(torch.result_type(*theirs)).split(".")[-1]
+    assert repr(lg.result_type(*ours[::-1])).split(".")[-1] == repr(torch.result_type(*theirs[::-1])).split(".")[-1]
+
+
+def test_result_type_of_two_numbers_is_torchs():
+    for a, b in [(2, 3.0), (True, 2), (True, False), (1.5, 2.5)]:
+        assert repr(lg.result_type(a, b)).split(".")[-1] == repr(torch.result_type(a, b)).split(".")[-1]
+
+
+@pytest.mark.parametrize("name", [*FLOATS, "uint8", "int8", "int32", "int64", "bool"])
+def test_is_signed_is_torchs(device, name):
+    x, tx = lg.zeros(1, dtype=getattr(lg, name), device=device), torch.zeros(1, dtype=getattr(torch, name))
+    assert lg.is_signed(x) == torch.is_signed(tx) == x.is_signed() == tx.is_signed()
+
+
+def test_typename_is_torchs_with_lazygrads_module_names():
+    assert lg.typename(lg.ones(2)) == "lazygrad.FloatTensor" and torch.typename(torch.ones(2)) == "torch.FloatTensor"
+    assert lg.typename(lg.ones(2, dtype=lg.int64)) == "lazygrad.LongTensor"
+    assert lg.typename(1) == torch.typename(1) == "int"
+    assert lg.typename(lg.nn.Linear) == "lazygrad.nn." + lg.nn.Linear.__module__.split("lazygrad.nn.")[1] + ".Linear"
+    assert lg.typename(np.float32(1)) == torch.typename(np.float32(1))
+
