@@ -87,6 +87,7 @@ from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_print import get_printoptions, printoptions, set_printoptions
 from lazygrad.frontend.tensor_stacking import *  # (lg.hstack, lg.hsplit, ...; installs x.fliplr() ...)
 from lazygrad.frontend.torch_device import device
+from lazygrad.frontend.view_copies import *  # (lg.view_copy, lg.permute_copy, ...; installs x.narrow_copy())
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device

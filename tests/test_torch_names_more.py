@@ -216,3 +216,67 @@ def test_typename_is_torchs_with_lazygrads_module_names():
     assert lg.typename(lg.nn.Linear) == "lazygrad.nn." + lg.nn.Linear.__module__.split("lazygrad.nn.")[1] + ".Linear"
     assert lg.typename(np.float32(1)) == torch.typename(np.float32(1))
 
+
+# ---- *_copy: the view op's result in new storage ---------------------------------------------
+COPIES = [("view_copy", ([4, 6],)), ("view_copy", ([-1],)), ("permute_copy", ((2, 0, 1),)),
+          ("expand_copy", ((3, 2, 3, 4),)), ("transpose_copy", (0, 2)), ("squeeze_copy", ()),
+          ("unsqueeze_copy", (1,)), ("select_copy", (1, -1)), ("slice_copy", (2, 1, None, 2)),
+          ("slice_copy", (1, -10, 10)), ("diagonal_copy", (1, 1, 2)), ("detach_copy", ()), ("alias_copy", ()),
+          ("unfold_copy", (2, 2, 1)), ("narrow_copy", (2, 1, 2))]
+
+
+@pytest.mark.parametrize("name,args", COPIES, ids=[f"{n}{a}" for n, a in COPIES])
+def test_a_view_copy_is_the_views_values_in_new_storage(device, name, args):
+    x, tx = pair(A, device)
+    x.realize()
+    ours, theirs = getattr(lg, name)(x, *args), getattr(torch, name)(tx, *args)
+    same(ours, theirs)
+    assert ours.stride() == theirs.stride() and ours.is_contiguous()
+    before = A.copy()
+    ours.add_(1)
+    np.testing.assert_array_equal(x.numpy(), before)  # never an alias
+    out, tout = lg.empty(0, device=device), torch.empty(0)
+    assert getattr(lg, name)(x, *args, out=out) is out
+    same(out, getattr(torch, name)(tx, *args, out=tout))
+
+
+def test_the_matrix_copies_take_torchs_arguments(device):
+    (m, tm), (v, tv) = pair(A[0], device), pair(A[0, 0], device)
+    same(lg.t_copy(m), torch.t_copy(tm))
+    same(lg.t_copy(v), torch.t_copy(tv))
+    same(lg.view_copy(m, lg.int32), torch.view_copy(tm, torch.int32))
+    same(lg.squeeze_copy(m.reshape(1, 3, 1, 4), (0, 2)), torch.squeeze_copy(tm.reshape(1, 3, 1, 4), (0, 2)))
+    same(lg.view_copy(m.T, [12]), torch.view_copy(tm.T, [12]))  # no view gives it: a reshape, as torch's
+    same(m.narrow_copy(1, 1, 2), tm.narrow_copy(1, 1, 2))
+    same_class(lambda: lg.slice_copy(m, 1, 0, None, 0), lambda: torch.slice_copy(tm, 1, 0, None, 0))
+    same_class(lambda: lg.select_copy(m, 0, 5), lambda: torch.select_copy(tm, 0, 5))
+
+
+@pytest.mark.parametrize("name,args", [("unbind_copy", (1,)), ("split_copy", (2, 2)),
+                                       ("split_with_sizes_copy", ([1, 3], 2))])
+def test_the_list_copies_are_torchs_and_fill_an_out_list(device, name, args):
+    x, tx = pair(A, device)
+    ours, theirs = getattr(lg, name)(x, *args), getattr(torch, name)(tx, *args)
+    same(ours, theirs)
+    outs = [lg.empty(0 if name != "split_copy" else t.shape, device=device) for t in ours]
+    touts = [torch.empty(0 if name != "split_copy" else t.shape) for t in theirs]
+    assert getattr(lg, name)(x, *args, out=outs) is None and getattr(torch, name)(tx, *args, out=touts) is None
+    same(tuple(outs), touts)
+    same_class(lambda: getattr(lg, name)(x, *args, out=outs[:1]), lambda: getattr(torch, name)(tx, *args, out=touts[:1]))
+    if name == "split_copy":  # torch's split_copy copies into out as it is (no resizing an empty one)
+        same_class(lambda: lg.split_copy(x, *args, out=[lg.empty(0, device=device) for _ in ours]),
+                   lambda: torch.split_copy(tx, *args, out=[torch.empty(0) for _ in theirs]))
+    wrong = [lg.empty(0, dtype=lg.int64, device=device) for _ in ours]
+    twrong = [torch.empty(0, dtype=torch.int64) for _ in theirs]
+    same_class(lambda: getattr(lg, name)(x, *args, out=wrong), lambda: getattr(torch, name)(tx, *args, out=twrong))
+
+
+def test_a_copy_carries_the_gradient_of_its_view(device):
+    x = lg.tensor(A, device=device, requires_grad=True)
+    tx = torch.tensor(A, requires_grad=True)
+    (lg.permute_copy(x, (2, 0, 1)) * lg.tensor(np.arange(24.0, dtype=np.float32).reshape(4, 2, 3),
+                                               device=device)).sum().backward()
+    (torch.permute_copy(tx, (2, 0, 1)) * torch.arange(24.0).reshape(4, 2, 3)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    assert not lg.detach_copy(x).requires_grad and lg.alias_copy(x).requires_grad
+
