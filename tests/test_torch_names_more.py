@@ -280,3 +280,70 @@ def test_a_copy_carries_the_gradient_of_its_view(device):
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
     assert not lg.detach_copy(x).requires_grad and lg.alias_copy(x).requires_grad
 
+
+# ---- what a program asks of a tensor ---------------------------------------------------------
+def test_is_nonzero_and_is_same_size_are_torchs(device):
+    for a in ([0.0], [[2]], float("nan"), [True], 0):
+        x, tx = lg.tensor(a, device=device), torch.tensor(a)
+        assert lg.is_nonzero(x) == torch.is_nonzero(tx) == x.is_nonzero()
+    for a in ([1, 2], []):
+        same_class(lambda a=a: lg.is_nonzero(lg.tensor(a, device=device)), lambda a=a: torch.is_nonzero(torch.tensor(a)))
+    x, tx = pair(A[0], device)
+    assert lg.is_same_size(x, x.T) == torch.is_same_size(tx, tx.T) and x.is_same_size(x + 1)
+
+
+def test_sizes_flags_and_layout_are_torchs(device):
+    x, tx = pair(A, device)
+    for name in ("ndimension",):
+        assert getattr(x, name)() == getattr(tx, name)()
+    assert (x.nbytes, x.itemsize) == (tx.nbytes, tx.itemsize)
+    assert (x.half().nbytes, x.long().itemsize) == (tx.half().nbytes, tx.long().itemsize)
+    for name in ("is_meta", "is_sparse", "is_quantized", "is_mkldnn", "is_nested", "is_xpu", "is_mps", "is_ipu",
+                 "is_xla", "is_vulkan", "is_maia", "is_mtia", "is_sparse_csr"):
+        assert getattr(x, name) is False and getattr(tx, name) is False, name
+    assert x.is_pinned() is False and x.is_shared() is False
+    assert x.share_memory_() is x
+    same_class(x.pin_memory, tx.pin_memory)  # torch without an accelerator, as lazygrad
+    assert x.layout is lg.strided and repr(lg.strided) == "lazygrad.strided"
+    assert lg.get_device(x) == x.get_device() == (-1 if x.is_cpu else 0)
+
+
+def test_data_ptr_is_equal_exactly_for_the_same_storage_and_offset(device):
+    x = lg.tensor(A, device=device)
+    y = x.clone()
+    ptrs = {x.data_ptr(), y.data_ptr(), x[1].data_ptr(), x[0, 1].data_ptr()}
+    assert len(ptrs) == 4
+    assert x[0].data_ptr() == x.data_ptr() == x.permute(2, 0, 1).data_ptr() == x.detach().data_ptr()
+    assert x[1].data_ptr() - x.data_ptr() == 12 * 4 and x[0, 1].data_ptr() - x.data_ptr() == 4 * 4
+    lazy = lg.ones(3, 4, device=device) * 2
+    row = lazy[1]
+    assert row.data_ptr() - lazy.data_ptr() == 4 * 4  # a lazy view group shares its base's storage
+    before = x.data_ptr()
+    x.add_(1)
+    assert x.data_ptr() == before  # an in-place write keeps the storage
+    assert lg.ones(0, device=device).data_ptr() == 0 == torch.ones(0).data_ptr()
+
+
+def test_is_inference_is_torchs(device):
+    x, tx = lg.ones(2, 3, device=device), torch.ones(2, 3)
+    with lg.inference_mode():
+        ours = [lg.ones(2, device=device), x[0], x + 1, x.detach()]
+    with torch.inference_mode():
+        theirs = [torch.ones(2), tx[0], tx + 1, tx.detach()]
+    ours += [ours[0] + 1, ours[0][0]]
+    theirs += [theirs[0] + 1, theirs[0][0]]
+    assert [t.is_inference() for t in ours] == [t.is_inference() for t in theirs] == [True, False, True, False,
+                                                                                     False, True]
+    assert lg.is_inference(ours[0]) and not lg.is_inference(x)
+
+
+def test_detach_in_place_is_torchs(device):
+    y, ty = lg.ones(2, device=device, requires_grad=True), torch.ones(2, requires_grad=True)
+    z, tz = y * 2, ty * 2
+    assert z.detach_() is z and tz.detach_() is tz
+    assert (z.requires_grad, z.grad_fn, z.is_leaf) == (tz.requires_grad, tz.grad_fn, tz.is_leaf) == (False, None, True)
+    np.testing.assert_array_equal(z.numpy(), tz.numpy())
+    same_class(lambda: y[0:1].detach_(), lambda: ty[0:1].detach_())
+    same_class(lambda: lg.ones(3, device=device)[1:].detach_(), lambda: torch.ones(3)[1:].detach_())
+    d, td = lg.ones(3, device=device).detach(), torch.ones(3).detach()
+    assert d.detach_() is d and td.detach_() is td

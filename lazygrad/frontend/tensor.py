@@ -27,7 +27,7 @@ from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import DeviceError, DTypeError, ShapeError
 from lazygrad.frontend import torch_layout
 from lazygrad.frontend.autograd import AutogradMixin
-from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
@@ -99,6 +99,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             node = buffer_node(buf, arr.shape)
         self.node: Node = node
         _LAZY.add(self)
+        if is_inference_mode_enabled():
+            self.__dict__["_inference"] = True  # an inference tensor (x.is_inference())
         self.requires_grad: bool = bool(requires_grad)
         self.grad: Tensor | None = None
         if requires_grad:
@@ -117,6 +119,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         t = cls.__new__(cls)
         t.node, t.requires_grad, t.grad = node, requires_grad, None
         _LAZY.add(t)
+        if is_inference_mode_enabled():
+            t.__dict__["_inference"] = True  # made in inference mode: torch's inference tensor
         return t
 
     # how Tensor's parts make tensors: they cannot import this module, which imports them
