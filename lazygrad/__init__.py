@@ -53,6 +53,7 @@ from lazygrad.frontend import composite_functions as _composite_functions
 from lazygrad.frontend.composite_functions import *  # (lg.meshgrid, lg.cdist, ...)
 from lazygrad.frontend.dtype_info import *  # (lg.finfo, lg.iinfo, lg.result_type, ...)
 from lazygrad.frontend.factories import *  # noqa: F403  (lg.zeros, lg.arange, ...)
+from lazygrad.frontend.fill_functions import *  # (lg.scalar_tensor, lg.fill, lg.rsub, ...)
 from lazygrad.frontend.functions import *  # noqa: F403  (lg.exp, lg.sum, lg.cat, ...)
 from lazygrad.frontend.grad_mode import (
     enable_grad,

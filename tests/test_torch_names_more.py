@@ -281,6 +281,54 @@ def test_a_copy_carries_the_gradient_of_its_view(device):
     assert not lg.detach_copy(x).requires_grad and lg.alias_copy(x).requires_grad
 
 
+# ---- fill, rsub, scalar_tensor ---------------------------------------------------------------
+def test_scalar_tensor_is_torchs(device):
+    for value, dtype in [(3, None), (True, None), (2.5, None), (3, "int64"), (7, "uint8")]:
+        ours = lg.scalar_tensor(value, dtype=None if dtype is None else getattr(lg, dtype), device=device)
+        same(ours, torch.scalar_tensor(value, dtype=None if dtype is None else getattr(torch, dtype)))
+        assert ours.device == device
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+def test_fill_is_out_of_place_and_torchs(device, dtype):
+    x = lg.tensor(A[0], device=device).to(getattr(lg, dtype)).realize()
+    tx = torch.tensor(A[0]).to(getattr(torch, dtype))
+    for value in (2, 0.0, True):
+        same(lg.fill(x, value), torch.fill(tx, value))
+    same(lg.fill(x, lg.tensor(3.7, device=device)), torch.fill(tx, torch.tensor(3.7)))
+    same(x, tx)  # untouched
+    same_class(lambda: lg.fill(x, lg.ones(1, device=device)), lambda: torch.fill(tx, torch.ones(1)))
+    same(lg.fill_(x, 5), torch.fill_(tx, 5))
+    same(x, tx)
+    same(lg.zero_(x), torch.zero_(tx))
+
+
+def test_fill_passes_the_value_tensors_gradient_and_none_to_input(device):
+    x, tx = lg.ones(2, 3, device=device, requires_grad=True), torch.ones(2, 3, requires_grad=True)
+    v, tv = lg.tensor(2.0, device=device, requires_grad=True), torch.tensor(2.0, requires_grad=True)
+    (lg.fill(x, v) * 3).sum().backward()
+    (torch.fill(tx, tv) * 3).sum().backward()
+    assert v.grad.item() == tv.grad.item() == 18.0
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+RSUB_CASES = [("float32", 2.5, 1), ("int32", 3, 2), ("int64", 2.5, 1), ("float16", 2, 0.5), ("int32", 3, 2.5),
+              ("bool", True, 1), ("uint8", 2, 1)]
+
+
+@pytest.mark.parametrize("dtype,other,alpha", RSUB_CASES)
+def test_rsub_is_torchs(device, dtype, other, alpha):
+    x = lg.tensor([[1, 2, 3], [4, 0, 1]], device=device).to(getattr(lg, dtype))
+    tx = torch.tensor([[1, 2, 3], [4, 0, 1]]).to(getattr(torch, dtype))
+    if raised(lambda: torch.rsub(tx, other, alpha=alpha)):
+        same_class(lambda: lg.rsub(x, other, alpha=alpha), lambda: torch.rsub(tx, other, alpha=alpha))
+        return
+    same(lg.rsub(x, other, alpha=alpha), torch.rsub(tx, other, alpha=alpha))
+    y, ty = lg.tensor([10.0, 20.0, 30.0], device=device), torch.tensor([10.0, 20.0, 30.0])
+    if not raised(lambda: torch.rsub(tx, ty, alpha=alpha)):
+        same(lg.rsub(x, y, alpha=alpha), torch.rsub(tx, ty, alpha=alpha))
+
+
 # ---- what a program asks of a tensor ---------------------------------------------------------
 def test_is_nonzero_and_is_same_size_are_torchs(device):
     for a in ([0.0], [[2]], float("nan"), [True], 0):
