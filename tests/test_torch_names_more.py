@@ -329,6 +329,53 @@ def test_rsub_is_torchs(device, dtype, other, alpha):
         same(lg.rsub(x, y, alpha=alpha), torch.rsub(tx, ty, alpha=alpha))
 
 
+# ---- complex names on real tensors -----------------------------------------------------------
+def test_conj_and_its_kin_return_the_tensor_itself(device):
+    x = lg.tensor(A, device=device)
+    for name in ("conj", "resolve_conj", "resolve_neg", "conj_physical"):
+        assert getattr(x, name)() is x and getattr(lg, name)(x) is x
+    assert x.real is x and lg.real(x) is x
+    assert x.is_conj() is False and lg.is_neg(x) is False and x.is_neg() is False
+    same_class(lambda: x.imag, lambda: torch.tensor(A).imag)
+    same_class(lambda: lg.imag(x), lambda: torch.imag(torch.tensor(A)))
+    same(lg.isreal(x), torch.isreal(torch.tensor(A)))
+    same(lg.tensor(3, device=device).isreal(), torch.tensor(3).isreal())
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_h_mh_and_adjoint_transpose_as_torchs(device, shape):
+    a = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    x, tx = pair(a, device)
+    for ours, theirs in [(lambda: x.H, lambda: tx.H), (lambda: x.mH, lambda: tx.mH),
+                         (lambda: x.adjoint(), lambda: tx.adjoint()), (lambda: lg.adjoint(x), lambda: torch.adjoint(tx))]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # 0-d: torch's deprecation warning (once a process, as ours)
+            if raised(theirs):
+                same_class(ours, theirs)
+                continue
+            same(ours(), theirs())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int64", "uint8", "bool"])
+def test_angle_is_torchs(device, dtype):
+    values = [-2.0, -0.0, 0.0, 3.0, float("nan"), float("inf"), -float("inf")]
+    x = lg.tensor(values if dtype.startswith("float") else [-2, 0, 3, 1], device=device).to(getattr(lg, dtype))
+    tx = torch.tensor(x.numpy())
+    same(lg.angle(x), torch.angle(tx))
+    same(x.angle(), tx.angle())
+    out, tout = lg.empty(0, dtype=lg.angle(x).dtype, device=device), torch.empty(0, dtype=torch.angle(tx).dtype)
+    same(lg.angle(x, out=out), torch.angle(tx, out=tout))
+
+
+def test_angle_has_a_zero_gradient(device):
+    x = lg.tensor([-1.0, 2.0, float("nan")], device=device, requires_grad=True)
+    tx = torch.tensor([-1.0, 2.0, float("nan")], requires_grad=True)
+    lg.angle(x).sum().backward()
+    torch.angle(tx).sum().backward()
+    assert lg.angle(x).requires_grad
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
 # ---- what a program asks of a tensor ---------------------------------------------------------
 def test_is_nonzero_and_is_same_size_are_torchs(device):
     for a in ([0.0], [[2]], float("nan"), [True], 0):
