@@ -52,7 +52,9 @@ from lazygrad.frontend.defaults import (
 )
 from lazygrad.frontend import composite_functions as _composite_functions
 from lazygrad.frontend.composite_functions import *  # (lg.meshgrid, lg.cdist, ...)
+from lazygrad.frontend.dtype_info import *  # (lg.finfo, lg.iinfo, lg.result_type, ...)
 from lazygrad.frontend.factories import *  # noqa: F403  (lg.zeros, lg.arange, ...)
+from lazygrad.frontend.fill_functions import *  # (lg.scalar_tensor, lg.fill, lg.rsub, ...)
 from lazygrad.frontend.functions import *  # noqa: F403  (lg.exp, lg.sum, lg.cat, ...)
 from lazygrad.frontend.grad_mode import (
     enable_grad,
@@ -84,8 +86,12 @@ from lazygrad.frontend.serialization import load, save
 from lazygrad.frontend.memory_format import *  # (lg.channels_last, lg.contiguous_format, ...)
 from lazygrad.frontend.size import Size as Size
 from lazygrad.frontend.tensor import Tensor, realize
+from lazygrad.frontend.tensor_complex_names import *  # (lg.conj, lg.angle, ...; installs x.H, x.real ...)
 from lazygrad.frontend.tensor_print import get_printoptions, printoptions, set_printoptions
+from lazygrad.frontend.tensor_queries import *  # (lg.strided, lg.is_nonzero, ...; installs x.data_ptr() ...)
+from lazygrad.frontend.tensor_stacking import *  # (lg.hstack, lg.hsplit, ...; installs x.fliplr() ...)
 from lazygrad.frontend.torch_device import device
+from lazygrad.frontend.view_copies import *  # (lg.view_copy, lg.permute_copy, ...; installs x.narrow_copy())
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device

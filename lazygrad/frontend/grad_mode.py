@@ -2,7 +2,8 @@
 
 `no_grad`, `enable_grad` and `inference_mode` are context managers and decorators, with or
 without parentheses (`@lg.no_grad` and `@lg.no_grad()`), as torch's are. `inference_mode` is
-no_grad here: lazygrad has no separate kind of inference tensor to make cheaper.
+no_grad here: lazygrad has no separate kind of inference tensor to make cheaper (tensors made in
+it only answer `is_inference()` True, as torch's: see frontend/tensor_queries.py).
 """
 from __future__ import annotations
 

@@ -12,7 +12,9 @@ from lazygrad.frontend import torch_layout
 from lazygrad.frontend.torch_layout import Layout
 
 
-class memory_format:
+class NamedConstant:
+    """One of torch's named constants (lg.channels_last, lg.strided): printed and pickled by name."""
+
     __slots__ = ("name",)
 
     def __init__(self, name: str):
@@ -23,6 +25,10 @@ class memory_format:
 
     def __reduce__(self):
         return self.name
+
+
+class memory_format(NamedConstant):
+    __slots__ = ()
 
 
 contiguous_format = memory_format("contiguous_format")

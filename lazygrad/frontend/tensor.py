@@ -26,11 +26,11 @@ from lazygrad.engine.jit import JitError, capturing
 from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import DeviceError, DTypeError, ShapeError
 from lazygrad.frontend import torch_layout
-from lazygrad.frontend.tensor_autograd import AutogradMixin
-from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
+from lazygrad.frontend.tensor_autograd import AutogradMixin
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_bitwise import BitwiseMixin
 from lazygrad.frontend.tensor_compare import CompareMixin
@@ -99,13 +99,15 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             node = buffer_node(buf, arr.shape)
         self.node: Node = node
         _LAZY.add(self)
+        if is_inference_mode_enabled():
+            self.__dict__["_inference"] = True  # an inference tensor (x.is_inference())
         self.requires_grad: bool = bool(requires_grad)
         self.grad: Tensor | None = None
         if requires_grad:
             self._make_leaf()
 
     @staticmethod
-    def from_numpy(array: np.ndarray, device: str | None = None) -> "Tensor":
+    def from_numpy(array: np.ndarray, device: str | None = None) -> Tensor:
         """A tensor with the array's dtype and shape (copied to the device, as every device
         here owns its memory)."""
         if not isinstance(array, np.ndarray):
@@ -113,20 +115,22 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return Tensor(array, device=device)
 
     @classmethod
-    def _wrap(cls, node: Node, requires_grad: bool = False) -> "Tensor":
+    def _wrap(cls, node: Node, requires_grad: bool = False) -> Tensor:
         t = cls.__new__(cls)
         t.node, t.requires_grad, t.grad = node, requires_grad, None
         _LAZY.add(t)
+        if is_inference_mode_enabled():
+            t.__dict__["_inference"] = True  # made in inference mode: torch's inference tensor
         return t
 
     # how Tensor's parts make tensors: they cannot import this module, which imports them
     # (tensor_base.py)
     @staticmethod
-    def _new(node: Node, requires_grad: bool = False) -> "Tensor":
+    def _new(node: Node, requires_grad: bool = False) -> Tensor:
         return Tensor._wrap(node, requires_grad)
 
     @staticmethod
-    def _from_data(data: Any, dtype: DType | str | None = None, device: str | None = None) -> "Tensor":
+    def _from_data(data: Any, dtype: DType | str | None = None, device: str | None = None) -> Tensor:
         return Tensor(data, dtype=dtype, device=device)
 
     def _make_leaf(self) -> None:
@@ -181,7 +185,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     def is_floating_point(self) -> bool:
         return self.dtype.is_float
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
         if requires_grad:
             self._make_leaf()
@@ -198,7 +202,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return int(dim) % max(n, 1)
 
     # ---- realization --------------------------------------------------------------------------
-    def realize(self) -> "Tensor":
+    def realize(self) -> Tensor:
         realize(self)
         return self
 
@@ -262,30 +266,30 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return id(self)
 
     # ---- conversion ---------------------------------------------------------------------------
-    def _path_input(self) -> "Tensor":
+    def _path_input(self) -> Tensor:
         """self for a composite op that declares its own gradient (add_gradient_path): read
         through two DETACHes. One would be the node a user's x.detach() is, and hash-consing
         would hand the declared gradient to the user's detached graph too; x.detach().detach()
         is one DETACH, so no program builds this node."""
         return Tensor._wrap(make(Op.DETACH, (make(Op.DETACH, (self.node,)),)))
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same storage without a gradient (torch: an in-place write to either shows in both)."""
         out = _view_of(self, Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node))
         out.__dict__["_detached"] = True  # in-place writes to it are allowed, leaf or not
         return set_layout(out, layout_of(self))
 
-    def cast(self, dtype: DType | str) -> "Tensor":
+    def cast(self, dtype: DType | str) -> Tensor:
         dtype = to_dtype(dtype)
         if dtype == self.dtype:
             return self
         return self._derive(make(Op.CAST, (self.node,), None, dtype), self)
 
-    def bitcast(self, dtype: DType | str) -> "Tensor":
+    def bitcast(self, dtype: DType | str) -> Tensor:
         return self._derive(make(Op.BITCAST, (self.node,), None, to_dtype(dtype)))
 
     # ---- building nodes ------------------------------------------------------------------------
-    def _derive(self, node: Node, *parents: "Tensor") -> "Tensor":
+    def _derive(self, node: Node, *parents: Tensor) -> Tensor:
         """A new tensor from node; it requires grad when a parent does (and grad is on)."""
         parents = parents or (self,)
         # only floating point results carry gradients (x > 0 is a bool: no grad, as torch)
@@ -294,21 +298,21 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             return Tensor._wrap(make(Op.DETACH, (node,)), False)
         return Tensor._wrap(node, needs)
 
-    def _const(self, value: Scalar, dtype: DType | None = None, shape: tuple[int, ...] | None = None) -> "Tensor":
+    def _const(self, value: Scalar, dtype: DType | None = None, shape: tuple[int, ...] | None = None) -> Tensor:
         dt = dtype or self.dtype
         return Tensor._wrap(make(Op.CONST, (), dtypes.cast_scalar(value, dt), dt,
                                  self.shape if shape is None else shape, self.node.device))
 
-    def _unary(self, op: Op) -> "Tensor":
+    def _unary(self, op: Op) -> Tensor:
         return self._derive(make(op, (self.node,)))
 
-    def _binary(self, op: Op, other: "Tensor | Scalar", reverse: bool = False,
-                result_dtype: DType | None = None) -> "Tensor":
+    def _binary(self, op: Op, other: Tensor | Scalar, reverse: bool = False,
+                result_dtype: DType | None = None) -> Tensor:
         a, b = self._broadcast_pair(other, reverse, result_dtype)
         return a._derive(make(op, (a.node, b.node)), a, b)
 
-    def _broadcast_pair(self, other: "Tensor | Scalar", reverse: bool = False,
-                        dtype: DType | None = None) -> tuple["Tensor", "Tensor"]:
+    def _broadcast_pair(self, other: Tensor | Scalar, reverse: bool = False,
+                        dtype: DType | None = None) -> tuple[Tensor, Tensor]:
         """Both operands with one shape and one dtype, by torch's broadcasting and promotion."""
         if isinstance(other, Tensor):
             if other.node.device != self.node.device:
@@ -348,7 +352,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             node = make(Op.RESHAPE, (node,), padded)
         return Tensor._wrap(make(Op.EXPAND, (node,), tuple(shape)), self.requires_grad)
 
-    def _broadcast_to(self, shape: tuple[int, ...]) -> "Tensor":
+    def _broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         if self.shape == shape:
             return self
         if self.node.op is Op.CONST and self.node.shape == ():
@@ -357,11 +361,11 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         t = self if padded == self.shape else self._movement(Op.RESHAPE, padded)
         return t._movement(Op.EXPAND, tuple(shape))
 
-    def _movement(self, op: Op, arg: Any) -> "Tensor":
+    def _movement(self, op: Op, arg: Any) -> Tensor:
         view = _view_of(self, self._derive(make(op, (self.node,), arg)))
         return set_layout(view, torch_layout.after(layout_of(self), op, arg))
 
-    def _reduce(self, op: Op, axes: tuple[int, ...], keepdim: bool) -> "Tensor":
+    def _reduce(self, op: Op, axes: tuple[int, ...], keepdim: bool) -> Tensor:
         axes = tuple(sorted(set(axes)))
         out = self._derive(make(op, (self.node,), axes)) if axes else self
         if keepdim or not axes:

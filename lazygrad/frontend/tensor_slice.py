@@ -8,6 +8,8 @@ torch, pad and cat return new storage (tensor_shape._new_tensor).
 """
 from __future__ import annotations
 
+import itertools
+
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.tensor_base import TensorBase
@@ -77,8 +79,15 @@ class SliceMixin:
         return self.split(max(1, -(-n // int(chunks))), dim)
 
     def tensor_split(self, sections, dim=0):
+        """Views: k near-equal pieces for an int k, or the pieces between indices (a list, tuple
+        or 1-d tensor of them), cut as Python slices are: x[:i0], x[i0:i1], ..., x[i_last:]."""
         d = self._axis(dim)
         n = self.shape[d]
+        if isinstance(sections, TensorBase):
+            sections = sections.tolist() if sections.ndim == 1 else sections.item()
+        if isinstance(sections, (list, tuple)):
+            bounds = [None, *(int(i) for i in sections), None]
+            return tuple(self[(slice(None),) * d + (slice(lo, hi),)] for lo, hi in itertools.pairwise(bounds))
         k = int(sections)
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
         return self.split(sizes, d)

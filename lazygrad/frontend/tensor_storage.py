@@ -122,6 +122,10 @@ def _view_of(base: TensorBase, view: TensorBase) -> TensorBase:
         view.__dict__["_base"] = root
         if base.__dict__.get("_detached"):
             view.__dict__["_detached"] = True
+        if base.__dict__.get("_inference"):  # a view is an inference tensor when its base is (torch's)
+            view.__dict__["_inference"] = True
+        else:
+            view.__dict__.pop("_inference", None)
     return view
 
 
