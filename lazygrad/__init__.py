@@ -80,6 +80,7 @@ from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
 )
 from lazygrad.frontend.random import *  # noqa: F403  (lg.rand, lg.manual_seed, ...)
 from lazygrad.frontend.random_fill import *  # (lg.normal, lg.bernoulli; installs x.normal_() ...)
+from lazygrad.frontend.process_settings import *  # (lg.set_float32_matmul_precision, ...)
 from lazygrad.frontend.searching import bucketize as bucketize
 from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save
@@ -92,6 +93,7 @@ from lazygrad.frontend.tensor_queries import *  # (lg.strided, lg.is_nonzero, ..
 from lazygrad.frontend.tensor_stacking import *  # (lg.hstack, lg.hsplit, ...; installs x.fliplr() ...)
 from lazygrad.frontend.torch_device import device
 from lazygrad.frontend.view_copies import *  # (lg.view_copy, lg.permute_copy, ...; installs x.narrow_copy())
+from lazygrad.nn.compiled import compile as compile  # (torch.compile)
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
@@ -114,6 +116,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 from_numpy = Tensor.from_numpy
+vmap = func.vmap  # (torch.vmap is torch.func.vmap)
 
 
 __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices", "stats",

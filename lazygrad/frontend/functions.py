@@ -47,7 +47,8 @@ METHOD_ALIASES = (
     "asin_ acos_ atan_ asinh_ acosh_ atanh_ arcsin_ arccos_ arctan_ arcsinh_ arccosh_ arctanh_ sgn isposinf "
     "isneginf quantile nanquantile bincount histc select_scatter slice_scatter diagonal_scatter "
     "kron rot90 ravel diagflat vdot ger isin erfc erfc_ erfinv lgamma digamma i0 i0_ igamma igammac mvlgamma "
-    "frexp ldexp ldexp_ gcd gcd_ lcm lcm_ nextafter det slogdet logdet inverse"
+    "frexp ldexp ldexp_ gcd gcd_ lcm lcm_ nextafter det slogdet logdet inverse unsafe_chunk unsafe_split "
+    "unsafe_split_with_sizes"
 ).split()
 
 for _name in METHOD_ALIASES:

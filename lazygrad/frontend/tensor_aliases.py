@@ -81,6 +81,15 @@ class AliasMixin:
     def fix(self):
         return self.trunc()
 
+    def unsafe_chunk(self, chunks, dim=0):
+        return self.chunk(chunks, dim)  # (torch's: chunk without its view checks; the same values)
+
+    def unsafe_split(self, split_size, dim=0):
+        return self.split(split_size, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        return self.split_with_sizes(split_sizes, dim)
+
     def byte(self):
         return self.cast("uint8")
 
