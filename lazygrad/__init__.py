@@ -86,6 +86,7 @@ from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_print import get_printoptions, printoptions, set_printoptions
 from lazygrad.frontend.torch_device import device
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
+from lazygrad.frontend.statistics import *  # (lg.cov, lg.corrcoef, lg.histogram; installs x.cov() ...)
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
 from lazygrad.runtime.threads import get_num_interop_threads as get_num_interop_threads
