@@ -88,6 +88,7 @@ from lazygrad.frontend.torch_device import device
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.frontend.statistics import *  # (lg.cov, lg.corrcoef, lg.histogram; installs x.cov() ...)
 from lazygrad.frontend.integration import *  # (lg.trapezoid, lg.cumulative_trapezoid, lg.gradient)
+from lazygrad.frontend.window_functions import *  # (lg.hann_window, lg.kaiser_window, ...)
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
 from lazygrad.runtime.threads import get_num_interop_threads as get_num_interop_threads
