@@ -90,6 +90,7 @@ from lazygrad.frontend.statistics import *  # (lg.cov, lg.corrcoef, lg.histogram
 from lazygrad.frontend.integration import *  # (lg.trapezoid, lg.cumulative_trapezoid, lg.gradient)
 from lazygrad.frontend.window_functions import *  # (lg.hann_window, lg.kaiser_window, ...)
 from lazygrad.frontend.tensor_measures import *  # (lg.inner, lg.dist, lg.renorm; installs x.inner() ...)
+from lazygrad.frontend.random_counts import *  # (lg.poisson, lg.binomial)
 from lazygrad.linalg import matrix_power as matrix_power  # torch.matrix_power (and x.matrix_power(n) below)
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
