@@ -86,6 +86,7 @@ from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_print import get_printoptions, printoptions, set_printoptions
 from lazygrad.frontend.torch_device import device
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
+from lazygrad.nn.torch_level import *  # torch.layer_norm, torch.kl_div, torch.lstm_cell, ... (aten's signatures)
 from lazygrad.frontend.statistics import *  # (lg.cov, lg.corrcoef, lg.histogram; installs x.cov() ...)
 from lazygrad.frontend.integration import *  # (lg.trapezoid, lg.cumulative_trapezoid, lg.gradient)
 from lazygrad.frontend.window_functions import *  # (lg.hann_window, lg.kaiser_window, ...)
