@@ -202,6 +202,16 @@ def test_histogram_matches_torch(device):
             np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-6, atol=1e-6, err_msg=name)
 
 
+def test_histogram_requires_grad_as_torchs_and_has_no_derivative():
+    x = lg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    bins = lg.tensor([0.0, 1.5, 3.0])
+    hist, edges = lg.histogram(x, bins)
+    assert hist.requires_grad and edges.requires_grad and edges is not bins
+    with pytest.raises(RuntimeError, match="derivative for aten::histogram is not implemented"):
+        hist.sum().backward()
+    assert not lg.histogram(x.detach(), 2).hist.requires_grad
+
+
 def test_in_place_forms_write_their_targets(device):
     x = lg.tensor(A, device=device)
     t = torch.tensor(A)
@@ -297,6 +307,7 @@ ERRORS = {
     "histogram_int": lambda m: m.histogram(m.tensor([1, 2]), 3),
     "histogram_bins_dtype": lambda m: m.histogram(m.tensor([1.0, 2.0]), m.tensor([0, 1, 2])),
     "histogram_range": lambda m: m.histogram(m.tensor([1.0, 2.0]), 3, range=(2.0, 1.0)),
+    "histogram_weight_dtype": lambda m: m.histogram(m.ones(3), 2, weight=m.ones(3, dtype=m.float64)),
     "histogram_no_bins": lambda m: m.histogram(m.tensor([1.0, 2.0]), 0),
     "trapezoid_x_length": lambda m: m.trapezoid(m.ones(4), m.ones(3)),
     "trapezoid_bool": lambda m: m.trapezoid(m.tensor([True, False])),

@@ -17,6 +17,7 @@ from lazygrad.frontend import return_types
 from lazygrad.frontend.factories import linspace
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_gather import positions
 
 
@@ -105,7 +106,7 @@ def _edges(input: Tensor, bins, range_) -> Tensor:
         if bins.numel() == 0:
             raise RuntimeError("torch.histogramdd: bins tensor should have at least 1 element, but got 0 elements "
                                "in the bins tensor for dimension 0")
-        return bins
+        return bins.detach().clone()  # (a copy, as torch's)
     bins = int(bins)
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
@@ -133,6 +134,9 @@ def histogram(input: Tensor, bins, *, range=None, weight: Tensor | None = None, 
         raise NotImplementedError("histogram(out=...) is not supported")
     if not input.dtype.is_float:
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{dtypes.torch_name(input.dtype)}'")
+    if weight is not None and weight.dtype != input.dtype:
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
+                           f"have the same dtype, but got input({input.dtype.name}), and weight({weight.dtype.name})")
     if weight is not None and weight.shape != input.shape:
         raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
                            f"input tensor excluding its innermost dimension, but got input with shape "
@@ -146,10 +150,19 @@ def histogram(input: Tensor, bins, *, range=None, weight: Tensor | None = None, 
     if weight is None:
         hist = inside.sum(0).cast(input.dtype)
     else:
-        hist = inside.if_else(weight.detach().reshape(-1, 1).cast(input.dtype), 0.0).sum(0)
+        hist = inside.if_else(weight.detach().reshape(-1, 1), 0.0).sum(0)
     if density:
         hist = hist / (hist.sum() * (hi - lo))
-    return return_types.histogram((hist, edges))
+    sources = [t for t in (input, weight, bins) if isinstance(t, Tensor)]
+    return return_types.histogram(tuple(_no_derivative(t, sources) for t in (hist, edges)))
+
+
+def _no_derivative(value: Tensor, sources: list) -> Tensor:
+    """value, requiring grad where a source does, whose backward raises as torch's (aten has no
+    derivative for histogram)."""
+    def refuse(i, args, result, grad):
+        raise RuntimeError("derivative for aten::histogram is not implemented")
+    return input_gradient(tuple(sources), lambda *_: value, refuse)
 
 
 def _histogram_method(self, bins, *, range=None, weight=None, density=False):
