@@ -95,6 +95,13 @@ from lazygrad.frontend.torch_device import device
 from lazygrad.frontend.view_copies import *  # (lg.view_copy, lg.permute_copy, ...; installs x.narrow_copy())
 from lazygrad.nn.compiled import compile as compile  # (torch.compile)
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
+from lazygrad.nn.torch_level import *  # torch.layer_norm, torch.kl_div, torch.lstm_cell, ... (aten's signatures)
+from lazygrad.frontend.statistics import *  # (lg.cov, lg.corrcoef, lg.histogram; installs x.cov() ...)
+from lazygrad.frontend.integration import *  # (lg.trapezoid, lg.cumulative_trapezoid, lg.gradient)
+from lazygrad.frontend.window_functions import *  # (lg.hann_window, lg.kaiser_window, ...)
+from lazygrad.frontend.tensor_measures import *  # (lg.inner, lg.dist, lg.renorm; installs x.inner() ...)
+from lazygrad.frontend.random_counts import *  # (lg.poisson, lg.binomial)
+from lazygrad.linalg import matrix_power as matrix_power  # torch.matrix_power (and x.matrix_power(n) below)
 from lazygrad.runtime.registry import Device_ as Device
 from lazygrad.runtime.registry import devices, register_device
 from lazygrad.runtime.threads import get_num_interop_threads as get_num_interop_threads
@@ -117,6 +124,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 from_numpy = Tensor.from_numpy
 vmap = func.vmap  # (torch.vmap is torch.func.vmap)
+Tensor.matrix_power = matrix_power
 
 
 __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices", "stats",

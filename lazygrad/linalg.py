@@ -27,6 +27,7 @@ from lazygrad.frontend.linalg_derived import (
 from lazygrad.frontend.linalg_factor import cholesky, cholesky_ex, eigh, eigvalsh, qr, svd, svdvals
 from lazygrad.frontend.linalg_lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from lazygrad.frontend.linalg_triangular import solve_triangular
+from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_solve import _check_square, solve, vector_norm
 
 
@@ -97,8 +98,8 @@ def matrix_power(A, n: int):
     size = A.shape[-1]
     eye = A.new_tensor(list(range(size)), dtype=dtypes.int64)
     result = (eye.reshape(size, 1) == eye.reshape(1, size)).cast(A.dtype).expand(A.shape)
-    if n == 0:
-        return result.clone()
+    if n == 0:  # (torch's identity is a copy into A's clone: a zero gradient, not none)
+        return input_gradient((A,), lambda a: result.clone(), lambda i, args, out, grad: grad.new_zeros(grad.shape))
     result, power = None, A
     while n:
         if n & 1:

@@ -59,6 +59,7 @@ aminmax = _struct_seq("aminmax", ("min", "max"))
 frexp = _struct_seq("frexp", ("mantissa", "exponent"))
 slogdet = _struct_seq("slogdet", ("sign", "logabsdet"))
 linalg_slogdet = _struct_seq("linalg_slogdet", ("sign", "logabsdet"))
+histogram = _struct_seq("histogram", ("hist", "bin_edges"))
 
-__all__ = ["aminmax", "cummax", "cummin", "frexp", "kthvalue", "linalg_slogdet", "max", "median", "min", "mode",
+__all__ = ["aminmax", "cummax", "cummin", "frexp", "histogram", "kthvalue", "linalg_slogdet", "max", "median", "min", "mode",
            "nanmedian", "slogdet", "sort", "topk"]

@@ -21,6 +21,7 @@ INPLACE = [
     "heaviside", "float_power", "hypot", "atan2", "copysign", "logical_and", "logical_or", "logical_xor",
     "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
     "bitwise_right_shift", "ldexp", "gcd", "lcm", "nextafter", "addcmul", "addcdiv", "addmm", "addmv", "addbmm", "baddbmm", "addr",
+    "polygamma", "renorm",
 ]
 KEEPS_TARGET = {"multiply", "divide", "true_divide", "float_power", "xlogy", "addcmul", "addcdiv", "hypot",
                 "atan2", "lerp"}  # (their gradients read self's old value: torch keeps a copy)
