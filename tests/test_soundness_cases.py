@@ -740,6 +740,28 @@ def test_a_slice_assignment_of_the_expanded_source_itself_writes_nothing(device)
     same_as_torch(case, device)
 
 
+@pytest.mark.parametrize("value", ["itself", "a view of it", "itself times one", "its first element"])
+def test_a_tensor_with_a_live_view_assigned_to_itself_keeps_its_gradient(device, value):
+    """v3 = v2 * 2; v4 = v3.view(1, -1); v3[...] = v3: the live view made v3 a buffer, and the
+    write from a value that was its own target lost the link to v2, whose gradient came out 0
+    where torch's is 6 (seed 9852, a silent wrong gradient)."""
+    def case(T, dev):
+        v2 = T.tensor([-2.5, 1.0], device=dev, requires_grad=True)
+        v3 = v2 * 2
+        v4 = v3.view(1, -1)
+        if value == "itself":
+            v3[...] = v3
+        elif value == "a view of it":
+            v3[...] = v4.view(-1)
+        elif value == "itself times one":
+            v3[...] = v3 * 1
+        else:
+            v3[0] = v3[0]
+        (v3 * 3).sum().backward()
+        return {"v2.grad": host(v2.grad), "v4": host(v4), "v3": host(v3)}
+    same_as_torch(case, device)
+
+
 @pytest.mark.parametrize("write", ["no_grad sub_", "sub_", "setitem", "mul_ by a tensor with grad"])
 def test_a_write_through_a_detach_keeps_the_storages_own_history(device, write):
     """v = c * w2; d = v.detach(); d -= 1: v keeps its grad_fn in torch, so w2's gradient

@@ -300,10 +300,12 @@ class IndexMixin:
         if _storage_view(self.node) is None and _has_aliases(self):
             _materialize_aliases(self)  # views share storage: the write must reach them all
         view = apply_plan(self, plan)
-        if (isinstance(value, TensorBase) and same_data(view, value, broadcast=True)
-                and not (is_grad_enabled() and value.requires_grad)):
+        if isinstance(value, TensorBase) and same_data(view, value, broadcast=True) \
+                and (value is self or not (is_grad_enabled() and value.requires_grad)):
             # torch's copy_ onto the same elements writes nothing (a version all the same); one
-            # with history still links the target to it, which the write below does
+            # with history still links the target to it, which the write below does. x[...] = x
+            # itself needs no link: x's history is the value's (and the write below, from a
+            # value that is its own target, lost it once x's views had made x a buffer)
             version_counter(self).value += 1
             return
         # a 0-dim value is torch's fill_, which reads it first: no overlap with it is checked
