@@ -102,22 +102,22 @@ def attach(t) -> Hooks:
     return hooks
 
 
-def register_hook(t, hook: Callable) -> RemovableHandle:
-    if not t.requires_grad:
-        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    table = attach(t).fns
+def _added(table: dict, hook: Callable) -> RemovableHandle:
     handle = RemovableHandle(table)
     table[handle.id] = hook
     return handle
+
+
+def register_hook(t, hook: Callable) -> RemovableHandle:
+    if not t.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    return _added(attach(t).fns, hook)
 
 
 def register_post_accumulate_grad_hook(t, hook: Callable) -> RemovableHandle:
     if not t.is_leaf:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-    table = attach(t).post
-    handle = RemovableHandle(table)
-    table[handle.id] = hook
-    return handle
+    return _added(attach(t).post, hook)
 
 
 def retain_grad(t) -> None:

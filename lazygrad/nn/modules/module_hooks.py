@@ -180,11 +180,7 @@ class _BackwardHooks:
         for hook, _ in list(_table(self.module, "_backward_pre_hooks").values()):
             out = hook(self.module, grads)
             if out is not None:
-                new = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-                if len(new) != len(grads):
-                    raise RuntimeError(f"backward pre hook returned an invalid number of grad_output, got "
-                                       f"{len(new)}, but expected {len(grads)}")
-                grads = new
+                grads = _replacement(out, grads, "backward pre hook", "grad_output")
                 self._check_flowed(i, grads, self.outputs, "grad_output")
         self.grad_output = grads
         self.outputs = {}
@@ -208,11 +204,7 @@ class _BackwardHooks:
         for hook, _ in list(_table(self.module, "_backward_hooks").values()):
             out = hook(self.module, grads, grad_output)
             if out is not None:
-                new = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-                if len(new) != len(grads):
-                    raise RuntimeError(f"backward hook returned an invalid number of grad_input, got {len(new)}, "
-                                       f"but expected {len(grads)}")
-                grads = new
+                grads = _replacement(out, grads, "backward hook", "grad_input")
         return grads
 
     @staticmethod
@@ -223,3 +215,11 @@ class _BackwardHooks:
                     f"lazygrad: a module backward hook replaced {what}[{j}], whose gradient had already flowed "
                     f"on (lazygrad's backward is one pass over the graph); only {what}[{last}], the last to "
                     "arrive, can be replaced")
+
+
+def _replacement(out, grads: tuple, hook: str, what: str) -> tuple:
+    """A hook's returned gradients, as many as it was given (torch's error otherwise)."""
+    new = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    if len(new) != len(grads):
+        raise RuntimeError(f"{hook} returned an invalid number of {what}, got {len(new)}, but expected {len(grads)}")
+    return new

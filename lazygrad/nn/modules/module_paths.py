@@ -15,7 +15,7 @@ class ModulePathsMixin:
                 raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
             module = getattr(module, part)
             if not isinstance(module, ModulePathsMixin):
-                raise AttributeError(f"`{part}` is not an nn.Module")
+                raise AttributeError(f"`{part}` is not an nn.Module")  # noqa: TRY004 (torch's)
         return module
 
     def set_submodule(self, target: str, module, strict: bool = False) -> None:
@@ -28,25 +28,21 @@ class ModulePathsMixin:
         if hasattr(parent, name) and not isinstance(getattr(parent, name), ModulePathsMixin):
             raise AttributeError(f"`{name}` is not an nn.Module")
         if not isinstance(module, ModulePathsMixin):
-            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")  # noqa: TRY004 (torch's)
         setattr(parent, name, module)
 
     def get_parameter(self, target: str):
-        owner, name = self._owner_of(target)
-        if not hasattr(owner, name):
-            raise AttributeError(f"{type(owner).__name__} has no attribute `{name}`")
-        if name not in owner._parameters:
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return owner._parameters[name]
+        return self._named_in(target, "_parameters", "an nn.Parameter")
 
     def get_buffer(self, target: str):
-        owner, name = self._owner_of(target)
+        return self._named_in(target, "_buffers", "a buffer")
+
+    def _named_in(self, target: str, table: str, what: str):
+        """The object target names, which its module must hold in table."""
+        path, _, name = target.rpartition(".")
+        owner = self.get_submodule(path)
         if not hasattr(owner, name):
             raise AttributeError(f"{type(owner).__name__} has no attribute `{name}`")
-        if name not in owner._buffers:
-            raise AttributeError(f"`{name}` is not a buffer")
-        return owner._buffers[name]
-
-    def _owner_of(self, target: str):
-        path, _, name = target.rpartition(".")
-        return self.get_submodule(path), name
+        if name not in getattr(owner, table):
+            raise AttributeError(f"`{name}` is not {what}")
+        return getattr(owner, table)[name]
