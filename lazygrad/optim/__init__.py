@@ -1,5 +1,5 @@
 """lazygrad.optim: torch's optimizers and learning-rate schedules."""
-from lazygrad.optim import lr_scheduler
+from lazygrad.optim import lr_scheduler, swa_utils
 from lazygrad.optim.adadelta_adagrad import Adadelta, Adagrad
 from lazygrad.optim.adafactor import Adafactor
 from lazygrad.optim.adam import Adam, AdamW
@@ -11,6 +11,6 @@ from lazygrad.optim.rprop_asgd import ASGD, Rprop
 from lazygrad.optim.sgd import SGD
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
-           "lr_scheduler"]
+           "lr_scheduler", "swa_utils"]
 
 __all__ += ["ASGD", "LBFGS", "Adafactor", "Rprop"]

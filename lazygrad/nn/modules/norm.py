@@ -35,6 +35,19 @@ class _BatchNorm(Module):
         super().__init__()
         init_norm_state(self, num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
+    def reset_running_stats(self) -> None:
+        """Running mean 0, variance 1 and no batches counted (torch's; swa_utils.update_bn uses it)."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in self._dims:
             raise ValueError(f"{type(self).__name__} expected a {' or '.join(f'{d}D' for d in self._dims)} "
