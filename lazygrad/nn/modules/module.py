@@ -11,6 +11,7 @@ from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_convert import to_arguments
 from lazygrad.frontend.torch_device import host_device, resolve_device
+from lazygrad.nn.modules.module_extras import ModuleExtrasMixin
 from lazygrad.nn.modules.module_hooks import ModuleHooksMixin, call_with_hooks, has_hooks
 from lazygrad.nn.modules.module_paths import ModulePathsMixin
 from lazygrad.nn.parameter import Buffer, Parameter, is_lazy
@@ -31,7 +32,7 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 IncompatibleKeys = _IncompatibleKeys
 
 
-class Module(ModuleHooksMixin, ModulePathsMixin):
+class Module(ModuleHooksMixin, ModulePathsMixin, ModuleExtrasMixin):
     """Subclasses set Parameters, Modules and buffers as attributes and define forward()."""
 
     training: bool
