@@ -34,7 +34,6 @@ class ModuleExtrasMixin:
 
     def compile(self, *args, **kwargs) -> None:
         """torch compiles the module's forward in place: lazygrad compiles every call anyway."""
-        return None
 
     def xpu(self, device=None):
         raise AssertionError("Torch not compiled with XPU enabled")
