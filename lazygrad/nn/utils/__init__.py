@@ -16,7 +16,9 @@ from lazygrad.nn.utils.fusion import (
     fuse_linear_bn_weights,
 )
 from lazygrad.nn.utils.init import skip_init
+from lazygrad.nn.utils.weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "fusion", "get_total_norm",
-           "parameters_to_vector", "rnn", "skip_init", "stateless", "vector_to_parameters"]
+           "parameters_to_vector", "remove_spectral_norm", "remove_weight_norm", "rnn", "skip_init", "spectral_norm",
+           "stateless", "vector_to_parameters", "weight_norm"]
