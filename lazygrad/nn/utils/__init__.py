@@ -1,6 +1,6 @@
 """torch.nn.utils: gradient clipping and norms, rnn (packed and padded sequences), parameters
 as one vector, conv/linear + batch-norm fusion, functional_call (stateless), skip_init."""
-from lazygrad.nn.utils import fusion, rnn, stateless
+from lazygrad.nn.utils import fusion, parametrizations, parametrize, rnn, stateless
 from lazygrad.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -18,7 +18,26 @@ from lazygrad.nn.utils.fusion import (
 from lazygrad.nn.utils.init import skip_init
 from lazygrad.nn.utils.weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
-__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "fuse_conv_bn_eval",
-           "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "fusion", "get_total_norm",
-           "parameters_to_vector", "remove_spectral_norm", "remove_weight_norm", "rnn", "skip_init", "spectral_norm",
-           "stateless", "vector_to_parameters", "weight_norm"]
+__all__ = [
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
+    "fusion",
+    "get_total_norm",
+    "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
+    "rnn",
+    "skip_init",
+    "spectral_norm",
+    "stateless",
+    "vector_to_parameters",
+    "weight_norm",
+]
