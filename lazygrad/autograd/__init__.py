@@ -4,6 +4,7 @@ modes. The machinery lives in frontend/autograd.py and frontend/custom_function.
 from types import SimpleNamespace
 
 from lazygrad.autograd import functional
+from lazygrad.autograd.gradcheck import gradcheck, gradgradcheck
 from lazygrad.frontend.autograd import backward, grad
 from lazygrad.frontend.custom_function import Function, FunctionCtx, once_differentiable
 from lazygrad.frontend.grad_hooks import register_multi_grad_hook
@@ -29,5 +30,5 @@ class Variable(metaclass=_VariableType):
         return data
 
 
-__all__ = ["Function", "Variable", "backward", "enable_grad", "function", "functional", "grad", "graph",
-           "inference_mode", "no_grad", "set_grad_enabled"]
+__all__ = ["Function", "Variable", "backward", "enable_grad", "function", "functional", "grad", "gradcheck",
+           "gradgradcheck", "graph", "inference_mode", "no_grad", "set_grad_enabled"]
