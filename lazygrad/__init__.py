@@ -5,6 +5,8 @@ The public names, gathered from the layers (README's "How it is built"): the fro
 inside lazygrad imports this module; `lg.autograd` holds torch.autograd's public names, and
 `lg.random` is the front end's module of that name (torch.random.manual_seed).
 """
+from types import SimpleNamespace as _SimpleNamespace
+
 from lazygrad import config as config
 from lazygrad import dtypes, nn, optim, utils
 from lazygrad.config import caches
@@ -36,6 +38,7 @@ from lazygrad import distributions as distributions  # torch.distributions
 from lazygrad import special as special  # torch.special
 from lazygrad import linalg as linalg  # torch.linalg
 from lazygrad import func as func  # torch.func (function transforms)
+from lazygrad import amp as amp  # torch.amp (autocast, GradScaler)
 from lazygrad import return_types as return_types  # torch.return_types (max(dim)'s named tuple, ...)
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
@@ -124,6 +127,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 from_numpy = Tensor.from_numpy
 vmap = func.vmap  # (torch.vmap is torch.func.vmap)
+autocast, is_autocast_enabled = amp.autocast, amp.is_autocast_enabled
+cuda.amp = _SimpleNamespace(GradScaler=amp._cuda_gradscaler, autocast=amp._cuda_autocast)  # (torch.cuda.amp)
 Tensor.matrix_power = matrix_power
 
 
