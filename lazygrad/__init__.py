@@ -83,6 +83,8 @@ from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
 )
 from lazygrad.frontend.random import *  # noqa: F403  (lg.rand, lg.manual_seed, ...)
 from lazygrad.frontend.random_fill import *  # (lg.normal, lg.bernoulli; installs x.normal_() ...)
+from lazygrad.frontend.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from lazygrad.frontend.anomaly_mode import set_detect_anomaly as set_anomaly_enabled
 from lazygrad.frontend.process_settings import *  # (lg.set_float32_matmul_precision, ...)
 from lazygrad.frontend.searching import bucketize as bucketize
 from lazygrad.frontend.searching import searchsorted as searchsorted

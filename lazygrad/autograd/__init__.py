@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 from lazygrad.autograd import functional
 from lazygrad.autograd.gradcheck import gradcheck, gradgradcheck
+from lazygrad.frontend.anomaly_mode import detect_anomaly, set_detect_anomaly
 from lazygrad.frontend.autograd import backward, grad
 from lazygrad.frontend.custom_function import Function, FunctionCtx, once_differentiable
 from lazygrad.frontend.grad_hooks import register_multi_grad_hook
@@ -30,5 +31,20 @@ class Variable(metaclass=_VariableType):
         return data
 
 
-__all__ = ["Function", "Variable", "backward", "enable_grad", "function", "functional", "grad", "gradcheck",
-           "gradgradcheck", "graph", "inference_mode", "no_grad", "set_grad_enabled"]
+__all__ = [
+    "Function",
+    "Variable",
+    "backward",
+    "detect_anomaly",
+    "enable_grad",
+    "function",
+    "functional",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "graph",
+    "inference_mode",
+    "no_grad",
+    "set_detect_anomaly",
+    "set_grad_enabled",
+]

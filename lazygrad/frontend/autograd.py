@@ -12,6 +12,7 @@ import weakref
 
 from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
+from lazygrad.frontend import anomaly_mode
 from lazygrad.frontend.grad_hooks import run_grad_hooks
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
@@ -231,6 +232,15 @@ def reaches_leaf(node: Node) -> bool:
     return False
 
 
+def _check_anomalies(made: list | None, like) -> None:
+    """Anomaly mode's NaN check of every gradient backward made (anomaly_mode.py)."""
+    def op_name(node: Node) -> str:
+        fn = like._new(node, True).grad_fn
+        return fn.name() if fn is not None else node.op.value
+    if made is not None:
+        anomaly_mode.check_gradients(made, lambda g: bool(like._new(g).isnan().any().item()), op_name)
+
+
 def _retains(retain_graph, create_graph: bool) -> bool:
     """torch's retain_graph defaults to create_graph."""
     return bool(create_graph if retain_graph is None else retain_graph)
@@ -259,7 +269,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     start_backward()
     through: set = set()
     # (only what the inputs need runs, hooks too, as torch's engine)
-    found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through)
+    made = [] if anomaly_mode.checking() else None
+    found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through, made)
+    _check_anomalies(made, outputs[0])
     by_input: dict[int, Node] = {}
     for n, g in found.items():
         if n in HOOKS_OF:
@@ -304,7 +316,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     hooked = HOOKS_OF if inputs is None else {}
     start_backward()
     through: set = set()
-    found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through)
+    made = [] if anomaly_mode.checking() else None
+    found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through, made)
+    _check_anomalies(made, outputs[0])
     by_storage: dict = {}
     kept = []  # (retained non-leaf, its gradient)
     for node, g in found.items():

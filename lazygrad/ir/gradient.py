@@ -246,7 +246,7 @@ def declare_twin(twin: Node, node: Node) -> None:
 
 def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
                    targets: Sequence[Node] | Callable[[Node], bool],
-                   through: set | None = None) -> dict[Node, Node]:
+                   through: set | None = None, every: list | None = None) -> dict[Node, Node]:
     """d(sum of roots . root_grads)/d target for every target reached, as new graph nodes.
     targets: nodes, or a test that picks them from the graph (the BUFFER nodes of any version
     of a leaf's storage). through, if given, receives every node a gradient flows through.
@@ -292,4 +292,6 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
             if sg is None or src not in needed or not src.dtype.is_float:
                 continue
             accumulate(src, sg)
+    if every is not None:  # (anomaly mode: every node's gradient, in the order they were made)
+        every.extend((n, grads[n]) for n in reversed(order) if n in grads and grads[n] is not NO_GRADIENT)
     return {t: grads[t] for t in targets if t in grads and grads[t] is not NO_GRADIENT}
