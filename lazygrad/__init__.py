@@ -94,6 +94,7 @@ from lazygrad.frontend.size import Size as Size
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_complex_names import *  # (lg.conj, lg.angle, ...; installs x.H, x.real ...)
 from lazygrad.frontend.tensor_print import get_printoptions, printoptions, set_printoptions
+from lazygrad.frontend.tensor_resize import *  # (lg.resize_as_; installs x.resize_(), x.resize_as_())
 from lazygrad.frontend.tensor_queries import *  # (lg.strided, lg.is_nonzero, ...; installs x.data_ptr() ...)
 from lazygrad.frontend.tensor_stacking import *  # (lg.hstack, lg.hsplit, ...; installs x.fliplr() ...)
 from lazygrad.frontend.torch_device import device
