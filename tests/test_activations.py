@@ -192,3 +192,31 @@ def test_integer_and_bool_inputs_keep_their_dtype_or_raise_as_torch(device, name
     else:
         assert ours[0] == theirs[0]
         np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+
+
+KEEPING = {  # activations whose torch backward reads the input: a write to it before backward raises
+    "threshold": lambda f, x: f.threshold(x, 0.2, -1.0), "hardtanh": lambda f, x: f.hardtanh(x),
+    "relu6": lambda f, x: f.relu6(x), "hardshrink": lambda f, x: f.hardshrink(x),
+    "softshrink": lambda f, x: f.softshrink(x), "hardsigmoid": lambda f, x: f.hardsigmoid(x),
+    "hardswish": lambda f, x: f.hardswish(x), "elu": lambda f, x: f.elu(x), "mish": lambda f, x: f.mish(x),
+    "logsigmoid": lambda f, x: f.logsigmoid(x), "leaky_relu": lambda f, x: f.leaky_relu(x), "relu": lambda f, x: f.relu(x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEEPING))
+def test_writing_an_activations_input_before_backward_raises_as_torch(device, name):
+    """threshold, hardtanh and kin keep their input for backward in torch, which raises when
+    it was written in place since; here the gradient was computed from the old values (seed
+    9872). relu keeps its result, so writing its input is fine in both."""
+    outcome = []
+    for T, f, kw in ((lg, F, {"device": device}), (torch, TF, {})):
+        leaf = T.tensor([-1.0, 0.3, 2.0], requires_grad=True, **kw)
+        x = leaf * 1
+        y = KEEPING[name](f, x)
+        x += 0.25
+        try:
+            y.sum().backward()
+            outcome.append(None)
+        except RuntimeError as e:
+            outcome.append("modified by an inplace operation" in str(e))
+    assert outcome[0] == outcome[1], outcome

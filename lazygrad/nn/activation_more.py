@@ -14,6 +14,7 @@ from lazygrad.frontend import random
 from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, zero_linked
+from lazygrad.frontend.tensor_saved import keeps
 from lazygrad.nn.activation import _default_dim, leaky_relu, softmax
 from lazygrad.nn.float_kernels import floats_only
 
@@ -37,6 +38,7 @@ def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
 
 
 @floats_only
+@keeps("self")
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _apply(input, lambda x: _elu(x, alpha, 1.0, 1.0), inplace)
 
@@ -53,6 +55,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _apply(input, lambda x: _elu(x, alpha, 1.0, 1.0 / alpha), inplace)
 
 
+@keeps("self")  # (torch's hardtanh_backward reads the input)
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """clamp(x, min_val, max_val) whose gradient is 0 at both ends (torch's)."""
     if min_val > max_val:
@@ -73,6 +76,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 @floats_only
+@keeps("self")
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6, gradient 1/6 strictly inside (-3, 3)."""
     def fn(x):  # x * 0: NaN stays NaN, with torch's zero gradient there
@@ -81,6 +85,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 @floats_only
+@keeps("self")
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6; torch's gradient is x/3 + 1/2 on the open (-3, 3), 0 at -3, 1 at 3."""
     def fn(x):
@@ -95,6 +100,7 @@ def softsign(input: Tensor) -> Tensor:
 
 
 @floats_only
+@keeps("self")
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return _apply(input, lambda x: x * x.softplus().tanh(), inplace)
 
@@ -149,6 +155,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
 
 
 @floats_only
+@keeps("self")
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for large |x|."""
     return -(-input).softplus()
@@ -159,6 +166,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     return softmax(-x, _default_dim(x, dim))
 
 
+@keeps("self")  # (torch's threshold_backward reads the input)
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """value where x <= threshold, else x. An integer input keeps its dtype: torch converts
     both numbers to it (truncating; one that does not fit raises)."""
@@ -175,11 +183,13 @@ _threshold = threshold  # (for threshold_, whose argument has its name)
 
 
 @floats_only
+@keeps("self")
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return piecewise_linear(input, lambda x: ((x >= -lambd) & (x <= lambd)).if_else(0.0, x))
 
 
 @floats_only
+@keeps("self")
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")

@@ -256,7 +256,8 @@ def _wrt(b: Builder, loss: str, leaves: list[str]) -> list[str]:
     """Leaves to differentiate loss by: mostly those it reaches (else grad raises "not used")."""
     try:
         grads = torch.autograd.grad(b.t(loss), [b.t(x) for x in leaves], retain_graph=True, allow_unused=True)
-    except RuntimeError:  # (no derivative for an op on the way: the grad line raises on purpose)
+    except (RuntimeError, IndexError, ValueError, TypeError):  # (no derivative for an op on the way, or a
+        # drawn backward that fails for its shapes: the grad line raises on purpose)
         grads = (None,) * len(leaves)
     reached = [x for x, g in zip(leaves, grads) if g is not None]
     pool = reached if reached and b.draw(st.integers(0, 4)) else leaves
