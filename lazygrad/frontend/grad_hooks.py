@@ -10,18 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-
-class RemovableHandle:
-    """What register_multi_grad_hook returns: `remove()` unhooks it (torch's handle)."""
-
-    def __init__(self, tensors: list, fn: Callable) -> None:
-        self.tensors, self.fn = tensors, fn
-
-    def remove(self) -> None:
-        for t in self.tensors:
-            hooks = t.__dict__.get("_multi_grad_hooks", [])
-            if self in hooks:
-                hooks.remove(self)
+from lazygrad.frontend.tensor_hooks import RemovableHandle
 
 
 def register_multi_grad_hook(tensors, fn: Callable, *, mode: str = "all") -> RemovableHandle:
@@ -31,23 +20,21 @@ def register_multi_grad_hook(tensors, fn: Callable, *, mode: str = "all") -> Rem
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
     tensors = list(tensors)
-    handle = RemovableHandle(tensors, fn)
-    handle.mode = mode
-    for t in tensors:
-        t.__dict__.setdefault("_multi_grad_hooks", []).append(handle)
+    tables = [t.__dict__.setdefault("_multi_grad_hooks", {}) for t in tensors]
+    handle = RemovableHandle(*tables)
+    for table in tables:
+        table[handle.id] = (tensors, fn, mode)
     return handle
 
 
 def run_grad_hooks(made: dict) -> None:
     """Called by backward() with {id(leaf tensor): (tensor, its gradient from this backward)}."""
-    seen = []
+    hooks = {}  # handle id -> (tensors, fn, mode), each hook once, in the order first reached
     for t, _ in made.values():
-        for h in t.__dict__.get("_multi_grad_hooks", ()):
-            if all(h is not s for s in seen):
-                seen.append(h)
-    for h in seen:
-        grads = [made[id(t)][1] if id(t) in made else None for t in h.tensors]
-        if h.mode == "all":
-            h.fn(grads)
+        hooks.update(t.__dict__.get("_multi_grad_hooks", {}))
+    for tensors, fn, mode in hooks.values():
+        grads = [made[id(t)][1] if id(t) in made else None for t in tensors]
+        if mode == "all":
+            fn(grads)
         else:
-            h.fn(next(g for g in grads if g is not None))
+            fn(next(g for g in grads if g is not None))

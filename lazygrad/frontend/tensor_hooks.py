@@ -62,17 +62,19 @@ REACHED: set[int] = set()
 
 
 class RemovableHandle:
-    """What register_hook returns: `remove()` takes the hook off (torch's handle)."""
+    """What register_hook (and the module and multi-grad hooks) return: `remove()` takes the hook
+    out of every table it was put in under `id` (torch's handle)."""
 
     _next = 0
 
-    def __init__(self, table: dict) -> None:
+    def __init__(self, *tables: dict) -> None:
         RemovableHandle._next += 1
         self.id = RemovableHandle._next
-        self._table = table
+        self._tables = tables
 
     def remove(self) -> None:
-        self._table.pop(self.id, None)
+        for table in self._tables:
+            table.pop(self.id, None)
 
     def __enter__(self) -> Self:
         return self
