@@ -70,6 +70,18 @@ def _check_v(v, outputs: tuple, fn: str, name: str = "v") -> tuple:
     return vs
 
 
+def element_gradients(out, inputs: tuple, create_graph: bool = False):
+    """For each element of out in order, its gradients with respect to inputs (None where it does
+    not reach one): reverse mode builds a jacobian one row, one backward, at a time."""
+    if not out.requires_grad:
+        yield from ((None,) * len(inputs) for _ in range(out.numel()))
+        return
+    seeds = eye(out.numel(), dtype=out.dtype, device=out.device)
+    for k in range(out.numel()):
+        yield grad(out, inputs, seeds[k].reshape(out.shape), retain_graph=True, create_graph=create_graph,
+                   allow_unused=True)
+
+
 def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vectorize: bool = False,
              strategy: str = "reverse-mode"):
     """d func(inputs) / d inputs: for an output of shape O and an input of shape I, a tensor of
@@ -88,13 +100,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vec
         result = []
         for i, out in enumerate(outputs):
             rows: list[list] = [[] for _ in inputs]
-            seeds = eye(out.numel(), dtype=out.dtype, device=out.device) if out.requires_grad else None
-            for k in range(out.numel()):
-                if seeds is not None:
-                    gs = grad(out, inputs, seeds[k].reshape(out.shape), retain_graph=True, create_graph=create_graph,
-                              allow_unused=True)
-                else:
-                    gs = (None,) * len(inputs)
+            for gs in element_gradients(out, inputs, create_graph):
                 for j, g in enumerate(_grads_or_zeros(gs, inputs, strict, i)):
                     rows[j].append(g)
             per_input = tuple(
