@@ -7,11 +7,16 @@ parametrization module, advanced in training mode only."""
 from __future__ import annotations
 
 from lazygrad.frontend.grad_mode import no_grad
-from lazygrad.frontend.random import randn
 from lazygrad.nn.functional import normalize
 from lazygrad.nn.modules.module import Module
 from lazygrad.nn.utils import parametrize
-from lazygrad.nn.utils.weight_norm import norm_except_dim
+from lazygrad.nn.utils.weight_norm import (
+    check_power_iterations,
+    norm_except_dim,
+    start_vectors,
+    weight_matrix,
+    weight_normed,
+)
 
 
 class _WeightNorm(Module):
@@ -20,7 +25,7 @@ class _WeightNorm(Module):
         self.dim = -1 if dim is None else dim
 
     def forward(self, weight_g, weight_v):
-        return weight_v * (weight_g / norm_except_dim(weight_v, 2, self.dim))
+        return weight_normed(weight_g, weight_v, self.dim)
 
     def right_inverse(self, weight):
         return norm_except_dim(weight, 2, self.dim), weight
@@ -34,25 +39,16 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 class _SpectralNorm(Module):
     def __init__(self, weight, n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12) -> None:
         super().__init__()
-        if n_power_iterations <= 0:
-            raise ValueError("Expected n_power_iterations to be positive, but got "
-                             f"n_power_iterations={n_power_iterations}")
+        check_power_iterations(n_power_iterations)
         ndim = weight.ndim
         self.dim = dim if dim >= 0 else dim + ndim
         self.eps, self.n_power_iterations = eps, n_power_iterations
         if ndim > 1:
-            mat = self._matrix(weight)
-            with no_grad():
-                u = normalize(randn(mat.shape[0], dtype=weight.dtype, device=weight.device), dim=0, eps=eps)
-                v = normalize(randn(mat.shape[1], dtype=weight.dtype, device=weight.device), dim=0, eps=eps)
+            mat = weight_matrix(weight, self.dim)
+            u, v = start_vectors(mat, eps)
             self.register_buffer("_u", u)
             self.register_buffer("_v", v)
             self._power_method(mat, 15)  # torch's start: vectors close to the singular ones
-
-    def _matrix(self, weight):
-        if self.dim != 0:
-            weight = weight.movedim(self.dim, 0)
-        return weight.reshape(weight.shape[0], -1)
 
     def _power_method(self, mat, iterations: int) -> None:
         with no_grad():
@@ -63,7 +59,7 @@ class _SpectralNorm(Module):
     def forward(self, weight):
         if weight.ndim == 1:
             return normalize(weight, dim=0, eps=self.eps)
-        mat = self._matrix(weight)
+        mat = weight_matrix(weight, self.dim)
         if self.training:
             self._power_method(mat, self.n_power_iterations)
         u, v = self._u.clone(), self._v.clone()

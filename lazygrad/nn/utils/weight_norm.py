@@ -24,13 +24,37 @@ def norm_except_dim(v, pow: float = 2, dim: int = 0):
     return v.norm(pow, dim=tuple(i for i in range(v.ndim) if i != d), keepdim=True)
 
 
+def weight_normed(g, v, dim: int | None):
+    """weight = v * g / ||v||, the norm over every dim of v but dim (both weight norm forms)."""
+    return v * (g / norm_except_dim(v, 2, dim))
+
+
+def check_power_iterations(n: int) -> None:
+    if n <= 0:
+        raise ValueError(f"Expected n_power_iterations to be positive, but got n_power_iterations={n}")
+
+
+def weight_matrix(weight, dim: int):
+    """weight as a matrix whose rows run along dim: the matrix whose largest singular value
+    spectral norm divides by."""
+    if dim != 0:
+        weight = weight.movedim(dim, 0)
+    return weight.reshape(weight.shape[0], -1)
+
+
+def start_vectors(mat, eps: float) -> tuple:
+    """Random unit vectors u (rows) and v (columns) that power iteration starts from."""
+    with no_grad():
+        return tuple(normalize(randn(n, dtype=mat.dtype, device=mat.device), dim=0, eps=eps) for n in mat.shape)
+
+
 class _WeightNorm:
     def __init__(self, name: str, dim: int) -> None:
         self.name, self.dim = name, dim
 
     def compute(self, module):
         g, v = getattr(module, self.name + "_g"), getattr(module, self.name + "_v")
-        return v * (g / norm_except_dim(v, 2, self.dim))
+        return weight_normed(g, v, self.dim)
 
     def __call__(self, module, args) -> None:
         object.__setattr__(module, self.name, self.compute(module))
@@ -58,20 +82,13 @@ def remove_weight_norm(module, name: str = "weight"):
 
 class _SpectralNorm:
     def __init__(self, name: str, n_power_iterations: int, dim: int, eps: float) -> None:
-        if n_power_iterations <= 0:
-            raise ValueError("Expected n_power_iterations to be positive, but got "
-                             f"n_power_iterations={n_power_iterations}")
+        check_power_iterations(n_power_iterations)
         self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
-
-    def matrix(self, weight):
-        if self.dim != 0:
-            weight = weight.movedim(self.dim, 0)
-        return weight.reshape(weight.shape[0], -1)
 
     def compute(self, module, do_power_iteration: bool):
         weight = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
-        mat = self.matrix(weight)
+        mat = weight_matrix(weight, self.dim)
         if do_power_iteration:
             with no_grad():
                 for _ in range(self.n_power_iterations):
@@ -94,10 +111,7 @@ def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps
         dim = 1 if type(module).__name__.startswith("ConvTranspose") else 0
     fn = _SpectralNorm(name, n_power_iterations, dim, eps)
     weight = module._parameters[name]
-    with no_grad():
-        mat = fn.matrix(weight)
-        u = normalize(randn(mat.shape[0], dtype=weight.dtype, device=weight.device), dim=0, eps=eps)
-        v = normalize(randn(mat.shape[1], dtype=weight.dtype, device=weight.device), dim=0, eps=eps)
+    u, v = start_vectors(weight_matrix(weight, dim), eps)
     del module._parameters[name]
     module.register_parameter(name + "_orig", weight)
     object.__setattr__(module, name, weight.detach())
