@@ -10,7 +10,7 @@ element its own draws, "same" gives every element the draws of the first.
 """
 from __future__ import annotations
 
-from lazygrad.autograd.functional import jacobian
+from lazygrad.autograd.functional import jacobian, weighted_gradients
 from lazygrad.frontend import random
 from lazygrad.frontend.autograd import grad as autograd_grad
 from lazygrad.frontend.factories import zeros_like
@@ -99,10 +99,8 @@ def vjp(func, *primals, has_aux: bool = False):
         if len(cts) != len(outs):
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
                                f"outputs to the function: {len(outs)} outputs, {len(cts)} cotangents")
-        used = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
         with enable_grad():
-            gs = autograd_grad([o for o, _ in used], xs, [c for _, c in used], retain_graph=True,
-                               create_graph=nested, allow_unused=True) if used else (None,) * len(xs)
+            gs = weighted_gradients(outs, xs, cts, retain_graph=True, create_graph=nested)
         return tuple(zeros_like(x) if g is None else g for g, x in zip(gs, xs))
     shown = out if nested else (tuple(o.detach() for o in outs) if isinstance(out, tuple) else out.detach())
     return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)

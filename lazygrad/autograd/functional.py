@@ -70,6 +70,15 @@ def _check_v(v, outputs: tuple, fn: str, name: str = "v") -> tuple:
     return vs
 
 
+def weighted_gradients(outputs, inputs: tuple, weights, **kwargs) -> tuple:
+    """The gradient of sum(weight * output) for each input, None where it does not reach one.
+    Outputs that are None or do not require grad add nothing (grad itself would refuse them)."""
+    used = [(o, w) for o, w in zip(outputs, weights) if o is not None and o.requires_grad]
+    if not used:
+        return (None,) * len(inputs)
+    return grad([o for o, _ in used], inputs, [w for _, w in used], allow_unused=True, **kwargs)
+
+
 def element_gradients(out, inputs: tuple, create_graph: bool = False):
     """For each element of out in order, its gradients with respect to inputs (None where it does
     not reach one): reverse mode builds a jacobian one row, one backward, at a time."""
@@ -133,9 +142,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         inputs = _prepare(inputs, create_graph)
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "vjp")
         vs = _default_v(v, outputs, "vjp", "returns a single Tensor with a single element")
-        used = [(o, w) for o, w in zip(outputs, vs) if o.requires_grad]
-        gs = grad([o for o, _ in used], inputs, [w for _, w in used], create_graph=create_graph,
-                  allow_unused=True) if used else (None,) * len(inputs)
+        gs = weighted_gradients(outputs, inputs, vs, create_graph=create_graph)
         result = _grads_or_zeros(gs, inputs, strict, 0)
     return _nest(_finish(outputs, create_graph), out_tuple), _nest(_finish(result, create_graph), in_tuple)
 
@@ -148,15 +155,11 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         vs = _default_v(v, inputs, "jvp", "input is a single Tensor with a single element", name="inputs")
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "jvp")
         cotangents = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
-        used = [(o, u) for o, u in zip(outputs, cotangents) if o.requires_grad]
-        gs = grad([o for o, _ in used], inputs, [u for _, u in used], create_graph=True,
-                  allow_unused=True) if used else (None,) * len(inputs)
-        pairs = [(g, w) for g, w in zip(gs, vs) if g is not None and g.requires_grad]
-        if strict and len(pairs) != len(inputs):
+        gs = weighted_gradients(outputs, inputs, cotangents, create_graph=True)
+        if strict and not all(g is not None and g.requires_grad for g in gs):
             raise RuntimeError("The gradient with respect to the input is independent of the inputs of the "
                                "user-provided function. This is not allowed in strict mode.")
-        result = grad([g for g, _ in pairs], cotangents, [w for _, w in pairs], create_graph=create_graph,
-                      allow_unused=True) if pairs else (None,) * len(outputs)
+        result = weighted_gradients(gs, cotangents, vs, create_graph=create_graph)
         result = tuple(zeros_like(o) if r is None else r for r, o in zip(result, outputs))
     return _nest(_finish(outputs, create_graph), out_tuple), _nest(_finish(result, create_graph), out_tuple)
 
