@@ -6,6 +6,7 @@ from lazygrad.frontend.return_types import (
     cummax,
     cummin,
     frexp,
+    geqrf,
     histogram,
     kthvalue,
     linalg_slogdet,
@@ -19,5 +20,5 @@ from lazygrad.frontend.return_types import (
     topk,
 )
 
-__all__ = ["StructSeq", "aminmax", "cummax", "cummin", "frexp", "histogram", "kthvalue", "linalg_slogdet", "max",
+__all__ = ["StructSeq", "aminmax", "cummax", "cummin", "frexp", "geqrf", "histogram", "kthvalue", "linalg_slogdet", "max",
            "median", "min", "mode", "nanmedian", "slogdet", "sort", "topk"]

@@ -1,6 +1,6 @@
 """torch's older linear-algebra names outside torch.linalg (torch.svd, torch.qr, torch.cholesky,
 torch.pinverse, torch.matrix_exp, torch.cholesky_solve, torch.cholesky_inverse,
-torch.triangular_solve, torch.lu, torch.lu_solve, torch.lu_unpack, torch.vander) and the Tensor methods of the same names, as torch 2.13 defines them, on
+torch.triangular_solve, torch.lu, torch.lu_solve, torch.lu_unpack, torch.vander, torch.geqrf) and the Tensor methods of the same names, as torch 2.13 defines them, on
 top of lg.linalg's functions. They keep the old conventions: torch.svd returns V, not V^T;
 triangular_solve takes (B, A) and returns a copy of A too; vander's powers decrease unless
 increasing=True. The ones torch marks deprecated warn once a process (UserWarning), as torch's."""
@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from lazygrad.errors import warn_once
+import numpy as np
+
+from lazygrad import dtypes
+from lazygrad.errors import DTypeNotImplementedError, warn_once
+from lazygrad.frontend import return_types
 from lazygrad.frontend.linalg_derived import matrix_exp, pinv
 from lazygrad.frontend.linalg_derived import vander as _linalg_vander
 from lazygrad.frontend.linalg_factor import cholesky as _linalg_cholesky
 from lazygrad.frontend.linalg_factor import qr as _linalg_qr
 from lazygrad.frontend.linalg_factor import svd as _linalg_svd
+from lazygrad.frontend.linalg_host import host_call
 from lazygrad.frontend.linalg_lu import lu_factor_ex, permutation, unpack
 from lazygrad.frontend.linalg_lu import lu_solve as _linalg_lu_solve
 from lazygrad.frontend.linalg_triangular import solve_triangular
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_declared import input_gradient
 
 
 class SVDResult(NamedTuple):
@@ -125,16 +131,45 @@ def vander(x, N=None, increasing: bool = False):
     return out if increasing else out.flip(-1)
 
 
+def geqrf(input, *, out=None):
+    """LAPACK's geqrf (numpy's QR in "raw" mode, in a host step): R on and above the diagonal
+    of `a`, the Householder vectors below it, and their scales `tau`, as torch.linalg's
+    householder_product takes them. Like torch, it has no derivative."""
+    if input.ndim < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    if input.dtype not in (dtypes.float32, dtypes.float64):
+        raise DTypeNotImplementedError(f'"geqrf_cpu" not implemented for \'{dtypes.torch_name(input.dtype)}\'')
+    m, n = input.shape[-2:]
+    lead = tuple(input.shape[:-2])
+
+    def lapack(x):
+        h, tau = np.linalg.qr(x, mode="raw")  # (h holds geqrf's result transposed)
+        return np.swapaxes(h, -1, -2), tau
+    if input.numel() == 0:
+        a, tau = input.detach().clone(), input.new_zeros(lead + (min(m, n),))
+    else:
+        a, tau = host_call("geqrf", lapack, [input.detach()], [tuple(input.shape), lead + (min(m, n),)])
+
+    def refuse(i, args, result, grad):
+        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+    result = tuple(input_gradient((input,), lambda *_, v=v: v, refuse) for v in (a, tau))
+    if out is not None:
+        for target, value in zip(out, result):
+            target.copy_(value)
+        return return_types.geqrf(tuple(out))
+    return return_types.geqrf(result)
+
+
 def _tensor_lu(self, pivot: bool = True, get_infos: bool = False):
     return lu(self, pivot, get_infos)
 
 
 _METHODS = {"cholesky": cholesky, "qr": qr, "svd": svd, "pinverse": pinverse, "matrix_exp": matrix_exp,
             "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
-            "triangular_solve": triangular_solve, "lu_solve": lu_solve, "lu": _tensor_lu}
+            "triangular_solve": triangular_solve, "lu_solve": lu_solve, "lu": _tensor_lu, "geqrf": geqrf}
 for _name, _fn in _METHODS.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
 
-__all__ = ["cholesky", "cholesky_inverse", "cholesky_solve", "lu", "lu_solve", "lu_unpack", "matrix_exp",
+__all__ = ["cholesky", "cholesky_inverse", "cholesky_solve", "geqrf", "lu", "lu_solve", "lu_unpack", "matrix_exp",
            "pinverse", "qr", "svd", "triangular_solve", "vander"]

@@ -60,6 +60,7 @@ frexp = _struct_seq("frexp", ("mantissa", "exponent"))
 slogdet = _struct_seq("slogdet", ("sign", "logabsdet"))
 linalg_slogdet = _struct_seq("linalg_slogdet", ("sign", "logabsdet"))
 histogram = _struct_seq("histogram", ("hist", "bin_edges"))
+geqrf = _struct_seq("geqrf", ("a", "tau"))
 
-__all__ = ["aminmax", "cummax", "cummin", "frexp", "histogram", "kthvalue", "linalg_slogdet", "max", "median", "min", "mode",
+__all__ = ["aminmax", "cummax", "cummin", "frexp", "geqrf", "histogram", "kthvalue", "linalg_slogdet", "max", "median", "min", "mode",
            "nanmedian", "slogdet", "sort", "topk"]

@@ -1,5 +1,5 @@
 """nn.utils.parametrizations: weight_norm and spectral_norm as parametrizations (torch's
-current forms; the hook-based ones are weight_norm.py's). orthogonal is not here yet.
+current forms; the hook-based ones are weight_norm.py's), and orthogonal (orthogonal.py).
 
 weight_norm keeps `parametrizations.<name>.original0` (g) and `original1` (v); spectral_norm
 keeps the weight as `original` and its power-iteration vectors `_u`, `_v` in the
@@ -10,6 +10,7 @@ from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.nn.functional import normalize
 from lazygrad.nn.modules.module import Module
 from lazygrad.nn.utils import parametrize
+from lazygrad.nn.utils.orthogonal import orthogonal
 from lazygrad.nn.utils.weight_norm import (
     check_power_iterations,
     norm_except_dim,
@@ -80,4 +81,4 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     return module
 
 
-__all__ = ["spectral_norm", "weight_norm"]
+__all__ = ["orthogonal", "spectral_norm", "weight_norm"]

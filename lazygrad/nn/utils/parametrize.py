@@ -40,8 +40,13 @@ class ParametrizationList(ModuleList):
         super().__init__(modules)
         self.unsafe = unsafe
         first = modules[0]
-        with no_grad():
-            value = first.right_inverse(original) if hasattr(first, "right_inverse") else original
+        value = original
+        if hasattr(first, "right_inverse"):
+            try:
+                with no_grad():
+                    value = first.right_inverse(original)
+            except NotImplementedError:  # (torch's: such a right_inverse counts as the identity here)
+                value = original
         self.is_tensor = isinstance(value, Tensor)
         self.ntensors = 1 if self.is_tensor else len(value)
         if self.is_tensor:
