@@ -67,7 +67,7 @@ from lazygrad.frontend.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from lazygrad.frontend.jit import jit
+from lazygrad import jit as jit  # (callable: lg.jit(fn) records and replays; also torch.jit's names)
 from lazygrad.frontend.linalg_torch_names import *  # (lg.svd, lg.qr, ...; installs x.svd() ...)
 from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
     BFloat16Tensor,
