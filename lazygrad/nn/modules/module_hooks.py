@@ -23,6 +23,9 @@ from lazygrad.ir.gradient import add_gradient_path, path_carrier
 from lazygrad.ir.ops import Op
 
 TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+# every table a module's hooks may be in (those above and module_state.py's), and the flag
+HOOK_STATE = (*TABLES, "_state_dict_pre_hooks", "_state_dict_hooks", "_load_state_dict_pre_hooks",
+              "_load_state_dict_post_hooks", "_has_hooks")
 
 
 def _table(module, name: str) -> OrderedDict:
