@@ -11,7 +11,7 @@ from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.modules.linear import empty_param
 from lazygrad.nn.modules.module import Module
-from lazygrad.nn.modules.norm import init_norm_state
+from lazygrad.nn.modules.norm import _NormBase, init_norm_state
 from lazygrad.nn.parameter import Parameter
 
 
@@ -94,7 +94,7 @@ class EmbeddingBag(Module):
                                self.padding_idx)
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     _dims = 0  # spatial dims: (C, *spatial) or (N, C, *spatial)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,

@@ -15,6 +15,7 @@ from lazygrad.nn.modules.layers_more import InstanceNorm1d, InstanceNorm2d, Inst
 from lazygrad.nn.modules.linear import Linear
 from lazygrad.nn.modules.misc_more import BatchNorm3d
 from lazygrad.nn.modules.module import Module
+from lazygrad.nn.modules.module_hooks import HOOK_STATE
 from lazygrad.nn.modules.norm import BatchNorm1d, BatchNorm2d
 from lazygrad.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
@@ -65,8 +66,10 @@ class _Lazy(Module):
                     if lazy is not None:  # (a whole one, num_batches_tracked, stays too)
                         getattr(full, table)[name] = lazy
         training = self.training
+        hooks = {k: v for k, v in self.__dict__.items() if k in HOOK_STATE}  # (they stay, as torch's)
         self.__dict__.clear()
         self.__dict__.update(full.__dict__)
+        self.__dict__.update(hooks)
         self.__class__ = type(full)
         self.train(training)
         return self.forward(input, *rest, **kwargs)

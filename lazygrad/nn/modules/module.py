@@ -1,41 +1,29 @@
 """Module: the container of parameters, buffers and submodules (torch.nn.Module's API)."""
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType
 from lazygrad.frontend import memory_format as formats
 from lazygrad.frontend.grad_mode import no_grad
-from lazygrad.frontend.tensor import Tensor, realize
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_convert import to_arguments
 from lazygrad.frontend.torch_device import host_device, resolve_device
 from lazygrad.nn.modules.module_extras import ModuleExtrasMixin
 from lazygrad.nn.modules.module_hooks import ModuleHooksMixin, call_with_hooks, has_hooks
 from lazygrad.nn.modules.module_paths import ModulePathsMixin
-from lazygrad.nn.parameter import Buffer, Parameter, is_lazy
+from lazygrad.nn.modules.module_state import IncompatibleKeys, ModuleStateMixin, _IncompatibleKeys  # noqa: F401 (torch's)
+from lazygrad.nn.parameter import Buffer, Parameter
 
 
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What load_state_dict returns, under torch's class name; printed as torch prints it (a
-    script that prints the result shows `<All keys matched successfully>` when nothing is off)."""
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-IncompatibleKeys = _IncompatibleKeys
-
-
-class Module(ModuleHooksMixin, ModulePathsMixin, ModuleExtrasMixin):
+class Module(ModuleHooksMixin, ModuleStateMixin, ModulePathsMixin, ModuleExtrasMixin):
     """Subclasses set Parameters, Modules and buffers as attributes and define forward()."""
 
     training: bool
+    dump_patches: bool = False  # (torch's; unused there too)
+    call_super_init: bool = False  # (torch's: whether Module.__init__ passes its arguments on)
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -140,15 +128,21 @@ class Module(ModuleHooksMixin, ModulePathsMixin, ModuleExtrasMixin):
         for _, m in self.named_children():
             yield m
 
-    def _named(self, table: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
+    def _named_members(self, get_members_fn, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """(dotted name, member) for the (name, member) pairs get_members_fn gives of each module
+        (torch's helper; with remove_duplicate=False a shared one comes under each of its names)."""
         seen = set()
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mod_prefix, m in mods:
-            for name, t in m.__dict__[table].items():
-                if t is None or (remove_duplicate and id(t) in seen):
+            for name, v in get_members_fn(m):
+                if v is None or id(v) in seen:
                     continue
-                seen.add(id(t))
-                yield (f"{mod_prefix}.{name}" if mod_prefix else name), t
+                if remove_duplicate:
+                    seen.add(id(v))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), v
+
+    def _named(self, table: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
+        return self._named_members(lambda m: m.__dict__[table].items(), prefix, recurse, remove_duplicate)
 
     def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         yield from self._named("_parameters", prefix, recurse, remove_duplicate)
@@ -190,59 +184,6 @@ class Module(ModuleHooksMixin, ModulePathsMixin, ModuleExtrasMixin):
         for p in self.parameters():
             if p.grad is not None:
                 p.grad = None if set_to_none else p.grad.detach() * 0
-
-    # ---- state -------------------------------------------------------------------------------
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name, as torch orders them."""
-        out = OrderedDict() if destination is None else destination
-        for name, p in self._parameters.items():
-            if p is not None:
-                out[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent:
-                out[prefix + name] = b if keep_vars else b.detach()
-        for name, m in self._modules.items():
-            if m is not None:
-                m.state_dict(out, prefix + name + ".", keep_vars)
-        return out
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> IncompatibleKeys:
-        """Copy values into this module's parameters and buffers in one realize. With
-        strict=True a missing, unexpected or mis-shaped key raises, naming the key and shapes."""
-        own = self.state_dict(keep_vars=True)
-        for k, target in own.items():  # a lazy module's tensors take the checkpoint's shapes (torch)
-            if is_lazy(target) and k in state_dict and not is_lazy(state_dict[k]):
-                target.materialize(tuple(state_dict[k].shape))
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for k, target in own.items():
-            if k in state_dict:
-                src = state_dict[k]
-                shape = tuple(src.shape)
-                if shape != tuple(target.shape):
-                    errors.append(f"size mismatch for {k}: copying a param with shape {list(shape)} from "
-                                  f"checkpoint, the shape in current model is {list(target.shape)}.")
-        if strict:
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(
-                    f'"{k}" (expected shape {list(own[k].shape)}, not in the checkpoint)' for k in missing) + ".")
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(
-                    f'"{k}" (shape {list(state_dict[k].shape)})' for k in unexpected) + ".")
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
-        written = []
-        with no_grad():
-            for k, target in own.items():
-                if k in state_dict:
-                    src = state_dict[k]
-                    if not isinstance(src, Tensor):
-                        src = Tensor(src, device=target.device)
-                    written.append(target.assign(src.detach().to(target.device).cast(target.dtype)))
-        if written:
-            realize(*written)
-        return IncompatibleKeys(missing, unexpected)
 
     def to(self, *args, **kwargs) -> Module:
         """Move every parameter and buffer to a device and cast the floating point ones to a
@@ -312,6 +253,9 @@ class Module(ModuleHooksMixin, ModulePathsMixin, ModuleExtrasMixin):
 
     def extra_repr(self) -> str:
         return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
 
     def __repr__(self) -> str:
         """torch's layout: a one-line extra_repr alone stays on the name's line; with children,

@@ -23,6 +23,9 @@ from lazygrad.ir.gradient import add_gradient_path, path_carrier
 from lazygrad.ir.ops import Op
 
 TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+# every table a module's hooks may be in (those above and module_state.py's), and the flag
+HOOK_STATE = (*TABLES, "_state_dict_pre_hooks", "_state_dict_hooks", "_load_state_dict_pre_hooks",
+              "_load_state_dict_post_hooks", "_has_hooks")
 
 
 def _table(module, name: str) -> OrderedDict:
@@ -33,14 +36,25 @@ def _table(module, name: str) -> OrderedDict:
     return table
 
 
-def _add(module, name: str, hook, prepend: bool, **flags) -> RemovableHandle:
-    object.__setattr__(module, "_has_hooks", True)  # (Module.__call__'s one check)
+def add_hook(module, name: str, entry: tuple, prepend: bool = False) -> RemovableHandle:
+    """entry ((hook, flags)) into the module's table `name`, made on first use; the handle removes it."""
     table = _table(module, name)
     handle = RemovableHandle(table)
-    table[handle.id] = (hook, flags)
+    table[handle.id] = entry
     if prepend:
         table.move_to_end(handle.id, last=False)
     return handle
+
+
+def hooks_in(module, name: str) -> list:
+    """The (hook, flags) entries of the module's table `name`, in order (none if never made)."""
+    table = module.__dict__.get(name)
+    return list(table.values()) if table else []
+
+
+def _add(module, name: str, hook, prepend: bool, **flags) -> RemovableHandle:
+    object.__setattr__(module, "_has_hooks", True)  # (Module.__call__'s one check)
+    return add_hook(module, name, (hook, flags), prepend)
 
 
 def has_hooks(module) -> bool:

@@ -27,7 +27,23 @@ def init_norm_state(m: Module, num_features: int, eps: float, momentum, affine: 
         m.running_mean = m.running_var = m.num_batches_tracked = None
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """Batch and instance norm's state_dict version (torch's _NormBase): version 2 added
+    num_batches_tracked, so a checkpoint from before (or without metadata) that lacks it loads
+    with the module's own count."""
+    _version = 2
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        version = local_metadata.get("version")
+        if (version is None or version < 2) and self.track_running_stats:
+            state_dict.setdefault(prefix + "num_batches_tracked", self.num_batches_tracked
+                                  if self.num_batches_tracked is not None else Tensor(np.array(0, np.int64)))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+
+class _BatchNorm(_NormBase):
     _dims: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
