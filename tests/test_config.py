@@ -250,6 +250,8 @@ STATE = {
     "frontend/tensor_print.py:PRINT_OPTIONS": "lg.set_printoptions: settings, not a cache",
     "nn/utils/parametrize.py:_cache": "torch's parametrize.cached(): the user's block-scoped values, None outside",
     "frontend/anomaly_mode.py:_state": "torch's anomaly detection switch (a setting, not a cache)",
+    "optim/optimizer_hooks.py:_GLOBAL_PRE": "torch's global optimizer step hooks: the user's, not a cache",
+    "optim/optimizer_hooks.py:_GLOBAL_POST": "torch's global optimizer step hooks: the user's, not a cache",
     "frontend/process_settings.py:_settings": "torch's process-wide settings (matmul precision, ...): read back only",
     "runtime/threads.py:_openmp": "the process's OpenMP library (lg.set_num_threads), loaded once",
     "runtime/threads.py:_tried": "the process's OpenMP library (lg.set_num_threads), loaded once",

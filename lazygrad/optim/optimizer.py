@@ -15,6 +15,14 @@ from lazygrad.engine.jit import capturing, guard, host_action
 from lazygrad.frontend.grad_mode import enable_grad, no_grad
 from lazygrad.frontend.jit import host_value
 from lazygrad.frontend.tensor import Tensor, realize
+from lazygrad.optim.optimizer_hooks import (
+    OptimizerHooksMixin,
+    load_state_dict_with_hooks,
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+    state_dict_with_hooks,
+    with_step_hooks,
+)
 
 _HYPER_MESSAGES = {"lr": "Invalid learning rate: {}", "eps": "Invalid epsilon value: {}",
                    "momentum": "Invalid momentum value: {}", "alpha": "Invalid alpha value: {}",
@@ -61,7 +69,13 @@ def _typename(x: object) -> str:
     return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
-class Optimizer:
+class Optimizer(OptimizerHooksMixin):
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A subclass's own step runs the step hooks too (optimizer_hooks.py)."""
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = with_step_hooks(cls.__dict__["step"])
+
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
         if isinstance(params, Tensor):
@@ -155,12 +169,18 @@ class Optimizer:
     def update(self, group: dict, p: Tensor, grad: Tensor, state: dict) -> dict:
         raise NotImplementedError
 
+    def _start_step(self) -> None:
+        """What a subclass resets at the start of each step (a step of its own would run the
+        step hooks twice: torch's SGD.step is the only step it runs)."""
+
+    @with_step_hooks
     def step(self, closure=None):
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         self._scalars: dict = {}
+        self._start_step()
         guard(self._baked_hyperparameters)  # lg.jit: lr is a host value, the rest are constants
         # torch updates a parameter listed twice in a group twice, the second time from the
         # first's result: the k-th listing of every parameter goes in round k, one realize each
@@ -189,6 +209,7 @@ class Optimizer:
         return loss
 
     # ---- saving ----------------------------------------------------------------------------------
+    @state_dict_with_hooks
     def state_dict(self) -> dict:
         """{'state': {index: {name: value}}, 'param_groups': [{..., 'params': [index]}]}, torch's layout."""
         index: dict[int, int] = {}
@@ -209,6 +230,7 @@ class Optimizer:
                     state[index[id(p)]] = dict(self.state[p])
         return {"state": state, "param_groups": groups}
 
+    @load_state_dict_with_hooks
     def load_state_dict(self, state_dict: dict) -> None:
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
@@ -232,3 +254,7 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+__all__ = ["Optimizer", "check_hyperparameters", "execution_options", "register_optimizer_step_post_hook",
+           "register_optimizer_step_pre_hook"]

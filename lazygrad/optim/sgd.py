@@ -13,9 +13,8 @@ class SGD(Optimizer):
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
                                       "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize})
 
-    def step(self, closure=None):
+    def _start_step(self) -> None:
         self._new_buffers: set[int] = set()
-        return super().step(closure)
 
     def update(self, group, p, grad, state):
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
