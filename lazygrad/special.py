@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from lazygrad.frontend import tensor_bessel, tensor_polynomials, tensor_special
+from lazygrad.frontend import tensor_bessel, tensor_polynomials, tensor_special, tensor_zeta
 from lazygrad.frontend.functions import _as_tensor
 from lazygrad.frontend.tensor import Tensor
 
@@ -92,6 +92,7 @@ hermite_polynomial_h = tensor_polynomials.hermite_polynomial_h
 hermite_polynomial_he = tensor_polynomials.hermite_polynomial_he
 laguerre_polynomial_l = tensor_polynomials.laguerre_polynomial_l
 legendre_polynomial_p = tensor_polynomials.legendre_polynomial_p
+zeta = tensor_zeta.zeta
 
 
 def gammainc(input, other) -> Tensor:
@@ -141,4 +142,4 @@ __all__ = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polyno
            "laguerre_polynomial_l", "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
            "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
            "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
-           "shifted_chebyshev_polynomial_w", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy"]
+           "shifted_chebyshev_polynomial_w", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]

@@ -39,7 +39,8 @@ HERMITE_LIMIT = {"float32": 128, "float64": 512}
 
 
 def operands(name: str, x, n) -> tuple[Tensor, Tensor, float | None]:
-    """x and n as float tensors of one shape and torch's result dtype, and n when it is a number."""
+    """x and n as float tensors of one shape and torch's result dtype, and n when it is a number
+    (torch's binary special functions: one of the two may be a Python number)."""
     if not isinstance(x, Tensor) and not isinstance(n, Tensor):
         raise TypeError(f"special_{name}() received an invalid combination of arguments - got "
                         f"({type(x).__name__}, {type(n).__name__}): one of x and n must be a Tensor")
@@ -52,7 +53,7 @@ def operands(name: str, x, n) -> tuple[Tensor, Tensor, float | None]:
     like = x if isinstance(x, Tensor) else n
     x = x.cast(dt) if isinstance(x, Tensor) else like._const(float(x), dt, ())
     n = n.cast(dt) if isinstance(n, Tensor) else like._const(float(n), dt, ())
-    x, n = x.detach()._broadcast_pair(n.detach())
+    x, n = x._broadcast_pair(n)
     return x, n, number
 
 
@@ -137,6 +138,7 @@ def _evaluated(name: str, compute: Callable, x, n) -> Tensor:
     """compute(x, n, n as a number or None, result dtype) in float64 where the device has it,
     rounded once to torch's result dtype."""
     x, n, number = operands(name, x, n)
+    x, n = x.detach(), n.detach()  # (no gradient in torch)
     return compute(_wide(x), _wide(n), number, x.dtype).cast(x.dtype)
 
 
