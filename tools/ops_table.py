@@ -47,6 +47,7 @@ def _namespaces(torch):
          lg.optim.lr_scheduler),
         ("`torch.linalg`", functions(torch.linalg), lg.linalg),
         ("`torch.special`", functions(torch.special), lg.special),
+        ("`torch.testing`", functions(torch.testing), lg.testing),
         ("`torch.autograd`", _public(torch.autograd), lg.autograd),
         ("`torch.utils.data`", _public(torch.utils.data), lg.utils.data),
         ("`torch.distributions`", [n for n in _public(torch.distributions)
