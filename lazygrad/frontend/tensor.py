@@ -30,7 +30,7 @@ from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabl
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
-from lazygrad.frontend.tensor_autograd import AutogradMixin
+from lazygrad.frontend.tensor_autograd import DETACH_INSTEAD, NOT_A_LEAF, AutogradMixin
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_bitwise import BitwiseMixin
 from lazygrad.frontend.tensor_compare import CompareMixin
@@ -101,7 +101,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         _LAZY.add(self)
         if is_inference_mode_enabled():
             self.__dict__["_inference"] = True  # an inference tensor (x.is_inference())
-        self.requires_grad: bool = bool(requires_grad)
+        self._mark_requires_grad(bool(requires_grad))
         self.grad: Tensor | None = None
         if requires_grad:
             self._make_leaf()
@@ -117,7 +117,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     @classmethod
     def _wrap(cls, node: Node, requires_grad: bool = False) -> Tensor:
         t = cls.__new__(cls)
-        t.node, t.requires_grad, t.grad = node, requires_grad, None
+        t.node, t.grad = node, None
+        t._mark_requires_grad(requires_grad)
         _LAZY.add(t)
         if is_inference_mode_enabled():
             t.__dict__["_inference"] = True  # made in inference mode: torch's inference tensor
@@ -186,7 +187,14 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return self.dtype.is_float
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        self.requires_grad = requires_grad
+        """torch's: a tensor that did not require grad becomes a leaf that does; one that
+        already requires grad stays what it is (a non-leaf keeps its history); a non-leaf
+        cannot be turned off."""
+        if not requires_grad and not self.is_leaf:
+            raise RuntimeError(NOT_A_LEAF + DETACH_INSTEAD)
+        if requires_grad and self.requires_grad:
+            return self
+        self._mark_requires_grad(requires_grad)
         if requires_grad:
             self._make_leaf()
         return self

@@ -73,6 +73,11 @@ def _leaf_tensor_of(node: Node):
     return next((t for t in tensors if t.node is node), tensors[0] if tensors else None)
 
 
+NOT_A_LEAF = "you can only change requires_grad flags of leaf variables."  # (torch's words)
+DETACH_INSTEAD = (" If you want to use a computed variable in a subgraph that doesn't require differentiation use "
+                  "var_no_grad = var.detach().")
+
+
 class AutogradMixin:
     """Tensor's autograd surface: requires_grad (tracked), backward()."""
 
@@ -82,6 +87,17 @@ class AutogradMixin:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        """torch's `t.requires_grad = True`: a tensor without history (a view of one that asks
+        for no gradient, or an expression of such) becomes a leaf, as requires_grad_() makes it."""
+        if not self.is_leaf:
+            raise RuntimeError(NOT_A_LEAF + ("" if value else DETACH_INSTEAD))
+        if value and not self.requires_grad:
+            self.requires_grad_(True)
+        else:
+            self._mark_requires_grad(value)
+
+    def _mark_requires_grad(self, value: bool) -> None:
+        """Set the flag alone: for the ops that mark their result (a non-leaf) as requiring grad."""
         self.__dict__["_requires_grad"] = value
         if value:
             _register(self)

@@ -292,7 +292,7 @@ class IndexMixin:
         if self.requires_grad:
             add_gradient_path(self.node, old, lambda node, g: g)
         self.__dict__["_nonleaf"] = True
-        self.requires_grad = True
+        self._mark_requires_grad(True)
 
     def _write_view(self, plan, value):
         """Write value into the view of self that plan selects."""

@@ -67,7 +67,7 @@ class InplaceMixin:
             # x.copy_(scalar), would make it a view holding one element many times)
             own = _storage_view(value.node) is None and value.node.op not in MOVEMENT
             self.node = value.node if own else make(Op.CONTIGUOUS, (value.node,))
-        self.requires_grad = self.requires_grad or value.requires_grad
+        self._mark_requires_grad(self.requires_grad or value.requires_grad)
         version_counter(self).value += 1
         return self
 

@@ -71,7 +71,7 @@ def _detach_(self) -> Tensor:
         raise RuntimeError("Can't detach views in-place. Use detach() instead.")
     if self.requires_grad:
         self.node = make(Op.DETACH, (self.node,))
-        self.requires_grad = False
+        self._mark_requires_grad(False)
         self.__dict__.pop("_nonleaf", None)
     return self
 

@@ -194,7 +194,7 @@ def _move_views(written: dict, grad_storages=frozenset()) -> None:
             t.node = _rebase(t.node, buffer_node(written[base.buffer.storage], base.shape))
             if base.buffer.storage in grad_storages and t.dtype.is_float:
                 t.__dict__["_nonleaf"] = True
-                t.requires_grad = True
+                t._mark_requires_grad(True)
 
 
 def _pending_readers(written: set, exclude: set[int]) -> tuple[list, list, list]:
@@ -314,7 +314,7 @@ def realize(*tensors) -> None:
         t.node = path_carrier(Op.DETACH, t.node, "written")
         add_gradient_path(t.node, value, lambda node, g: g)
         t.__dict__["_nonleaf"] = True
-        t.requires_grad = True
+        t._mark_requires_grad(True)
     raise_failed(probes)
 
 

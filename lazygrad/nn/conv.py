@@ -65,7 +65,7 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
     axes = (3,) + tuple(range(4 + nd, 4 + 2 * nd))
     out = (win * w).sum(axes).reshape((n, o) + outs)
     if transposed_grad:
-        out.requires_grad = True
+        out._mark_requires_grad(True)
         _input_gradient_by_transposed_conv(out, input, weight, stride, tuple(p for p, _ in pads),
                                            dilation, groups)
     if bias is not None:

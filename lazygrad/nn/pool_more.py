@@ -97,7 +97,7 @@ def _max_unpool(input: Tensor, indices: Tensor, nd: int, kernel_size, stride, pa
         # torch's backward gathers the output gradient at every index, so two windows that
         # share a maximum (overlapping windows) both get its gradient; a scatter's own
         # gradient would give it to the one write that stays
-        out.requires_grad = True
+        out._mark_requires_grad(True)
         index_node, input_shape = flat_index.node, tuple(input.shape)  # no tensors: see add_gradient_path
 
         def input_grad(node, grad):
