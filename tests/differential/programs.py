@@ -417,6 +417,12 @@ def inplace(b: Builder) -> None:
     fill = b.draw(st.sampled_from(SCALARS))
     if operand in b.ns and _reads_what_it_writes(b, x, operand, index if op == "setitem" else None):
         return
+    if operand in b.ns and not b.t(x).dtype.is_floating_point and b.t(operand).requires_grad:
+        # torch marks an integer tensor written through a view by a value that requires grad
+        # (`c[None, :] = v`, not `c[0] = v` or `c.copy_(v)`) as requiring grad, and raises
+        # "Autograd not support dtype" at its next op; lazygrad keeps it out of autograd
+        # (docs/differences-from-torch.md): not drawn
+        return
     line = {"+=": f"{x} += {operand}", "-=": f"{x} -= {operand}", "*=": f"{x} *= {operand}",
             "add_": f"{x}.add_({operand})", "sub_": f"{x}.sub_({operand})", "mul_": f"{x}.mul_({operand})",
             "add_alpha": f"{x}.add_({operand}, alpha=0.5)", "zero_": f"{x}.zero_()",
