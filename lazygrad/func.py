@@ -106,6 +106,60 @@ def vjp(func, *primals, has_aux: bool = False):
     return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)
 
 
+def _forward(func, primals: tuple, has_aux: bool, what: str):
+    """func(*primals) on differentiable copies, and the vjp of its outputs as a function of
+    cotangents that require grad: the derivative of sum(tangent . vjp) with respect to those
+    cotangents is J . tangent (forward mode by the double-backward trick, which needs no
+    forward-mode rules of its own)."""
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{what}: Expected primals to be a tuple. "  # noqa: TRY004 (torch's)
+                           "E.g. it should be valid to call f(*primals).")
+    with enable_grad():
+        nested = any(isinstance(p, TensorBase) and p.requires_grad for p in primals)
+        xs = tuple(_differentiable(p) for p in primals)
+        out, aux = _split_aux(func(*xs), has_aux, what.split("(")[0])
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        cotangents = tuple(zeros_like(o).requires_grad_(True) for o in outs)
+        vjps = weighted_gradients(outs, xs, cotangents, create_graph=True)
+    shown = out if nested else (type(out)(o.detach() for o in outs) if isinstance(out, (tuple, list)) else
+                                out.detach())
+
+    def push(tangents: tuple):
+        for i, (x, t) in enumerate(zip(xs, tangents)):
+            if tuple(t.shape) != tuple(x.shape):
+                raise RuntimeError(f"tangent:{i} with shape {t.shape} in flattened pytree doesn't match the shape "
+                                   f"{x.shape} of the corresponding primal.")
+        with enable_grad():
+            got = weighted_gradients(vjps, cotangents, tangents, retain_graph=True, create_graph=nested)
+        pushed = tuple(zeros_like(o) if g is None else g for g, o in zip(got, outs))
+        return type(out)(pushed) if isinstance(out, (tuple, list)) else pushed[0]
+    return shown, aux, push
+
+
+def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+    """(func(*primals), J . tangents): the outputs' change along tangents, one per primal."""
+    what = "jvp(f, primals, tangents)"
+    if isinstance(primals, tuple) and (not isinstance(tangents, tuple) or len(tangents) != len(primals)):
+        raise RuntimeError(f"{what}: Expected primals and tangents to have the same python structure. For example, "
+                           "if primals is a tuple of 3 tensors, tangents also must be.")
+    shown, aux, push = _forward(func, primals, has_aux, what)
+    result = push(tangents)
+    return (shown, result, aux) if has_aux else (shown, result)
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn): jvp_fn(*tangents) gives J . tangents at primals, the graph
+    built once."""
+    shown, _, push = _forward(func, primals, False, "linearize(func, *primals)")
+
+    def jvp_fn(*tangents):
+        if len(tangents) != len(primals):
+            raise RuntimeError(f"Expected the tangents to have the structure of the primals: {len(primals)} "
+                               f"tensors, got {len(tangents)}")
+        return push(tangents)
+    return shown, jvp_fn
+
+
 def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _preallocate_and_copy: bool = False):
     """A function returning the jacobian of func's outputs for the argnums arguments."""
     def wrapper(*args, **kwargs):
@@ -182,4 +236,5 @@ def _stacked(results: list, out_dims):
     return stack(results, out_dims)
 
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp",
+           "vmap"]

@@ -1,5 +1,5 @@
 """torch.func against torch, on every device: grad and grad_and_value (argnums, has_aux,
-composed with itself), vjp, jacrev, jacfwd, hessian, vmap (in_dims, out_dims, composed with
+composed with itself), vjp, jvp, linearize, jacrev, jacfwd, hessian, vmap (in_dims, out_dims, composed with
 grad for per-sample gradients, its three randomness modes) and their errors."""
 from __future__ import annotations
 
@@ -36,7 +36,18 @@ CASES = {
     "per-sample grads": lambda F, T, w, x: F.vmap(F.grad(lambda ww, xi: (xi @ ww).pow(2).sum()),
                                                   in_dims=(None, 0))(w, x),
     "functional_call": lambda F, T, w, x: F.functional_call(T.nn.Linear(3, 2), {"weight": w.T, "bias": w[0]}, (x,)),
+    "jvp": lambda F, T, w, x: F.jvp(lambda a: (a.sin() * a, a.relu().sum()), (x[0],), (x[1],)),
+    "jvp two primals": lambda F, T, w, x: F.jvp(lambda a, b: (a @ b).tanh(), (x, w), (x * 0.5, w.flip(0))),
+    "jvp has_aux": lambda F, T, w, x: F.jvp(lambda a: (a.exp(), a.mean()), (x[1],), (x[0],), has_aux=True),
+    "jvp of grad": lambda F, T, w, x: F.jvp(F.grad(lambda a: (a ** 3).sum()), (x[0],), (x[1],)),
+    "linearize": lambda F, T, w, x: _linearized(F.linearize(lambda a: (a @ w).sigmoid(), x[0]), x),
 }
+
+
+def _linearized(out_and_fn, x):
+    """linearize's output and its jvp_fn at two tangents (the one graph used twice)."""
+    out, fn = out_and_fn
+    return out, fn(x[1]), fn(x[0] * 2)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -59,6 +70,13 @@ def _randomness_and_errors(T, kw) -> None:
         T.func.vmap(lambda a, b: a + b)(T.ones(3, **kw), T.ones(4, **kw))
     with pytest.raises(RuntimeError, match="scalar"):
         T.func.grad(lambda a: a * 2)(T.ones(3, **kw))
+    with pytest.raises(RuntimeError, match=r"jvp\(f, primals, tangents\): Expected primals to be a tuple"):
+        T.func.jvp(T.sin, T.ones(3, **kw), (T.ones(3, **kw),))
+    with pytest.raises(RuntimeError, match="Expected primals and tangents to have the same python structure"):
+        T.func.jvp(T.sin, (T.ones(3, **kw),), (T.ones(3, **kw), T.ones(3, **kw)))
+    _, jvp_fn = T.func.linearize(T.sin, T.ones(3, **kw))
+    with pytest.raises(RuntimeError, match=r"tangent:0 with shape \S+\(\[2\]\) in flattened pytree doesn't match"):
+        jvp_fn(T.ones(2, **kw))
 
 
 def test_vmap_randomness_modes_and_errors(device):
