@@ -40,6 +40,7 @@ from lazygrad import linalg as linalg  # torch.linalg
 from lazygrad import func as func  # torch.func (function transforms)
 from lazygrad import amp as amp  # torch.amp (autocast, GradScaler)
 from lazygrad import testing as testing  # torch.testing (assert_close, make_tensor)
+from lazygrad import profiler as profiler  # torch.profiler (the kernels realized in a block)
 from lazygrad import return_types as return_types  # torch.return_types (max(dim)'s named tuple, ...)
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it

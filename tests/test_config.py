@@ -237,7 +237,7 @@ STATE = {
     "codegen/heuristics.py:_PROFILES": "a setting a runtime makes (opencl: GPU lanes once it finds a GPU)",
     "engine/realize.py:stats": "counters (lg.stats)", "engine/search.py:stats": "counters",
     "schedule/schedule_cache.py:stats": "counters",
-    "engine/realize.py:_local": "per thread: lg.jit's captures", "engine/realize.py:observers": "debug tool hooks",
+    "engine/realize.py:_local": "per thread: lg.jit's captures", "engine/realize.py:observers": "debug tool and lg.profiler hooks",
     "frontend/autograd.py:_REQUIRES_GRAD": "the leaves that asked for gradients (weak): semantics",
     "frontend/autograd.py:_SAVED": "what each op kept for backward (weak keys): torch's saved-value check",
     "frontend/autograd.py:_AWAITING": "what a backward yet to run reads (weak keys, released by the backward): "

@@ -43,10 +43,11 @@ def captures() -> list:
         found = _local.captures = []
     return found
 
-# Observers: the hook the `lazygrad-ir` debug tool uses to see what runs. Each is called
+# Observers: the hook the `lazygrad-ir` debug tool and lg.profiler use to see what runs. Each is called
 #   observer("schedule", schedule=s)                          before a schedule's kernels run
 #   observer("kernel_start", kernel=k, inputs=[Buffer, ...])  before each kernel runs
 #   observer("kernel_done", kernel=k, seconds=t, nbytes=n, output=Buffer)  after it ran
+#   observer("range_start" / "range_end", name=s, span=obj)   around a lg.profiler.record_function
 # While the list is empty nothing is timed or called; append and remove your own callable.
 observers: list[Callable[..., None]] = []
 
