@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import lazygrad as lg
+import lazygrad.autograd.profiler as autograd_profiler
 from lazygrad import profiler
 from lazygrad.engine.realize import observers
 from lazygrad.profiler import ProfilerAction, profile, record_function, schedule
@@ -177,10 +178,22 @@ def test_nothing_is_recorded_after_the_block_and_the_observer_goes_even_on_error
     assert not observers and not prof2.events()
 
 
+def test_the_autograd_profiler_is_the_same_profiler():
+    a, _ = operands("python")
+    with autograd_profiler.profile(use_cuda=False, record_shapes=True) as prof, \
+            autograd_profiler.record_function("block"):
+        (a * 2).realize()
+    assert [e.kind for e in prof.function_events] == ["range", "kernel"] and "block" in prof.table()
+    with autograd_profiler.profile(enabled=False) as off:
+        (a * 2).realize()
+    assert not off.function_events and not observers
+
+
 def test_the_names_are_torchs():
     torch = pytest.importorskip("torch")
     mine = {"profile", "record_function", "schedule", "ProfilerActivity", "ProfilerAction",
             "tensorboard_trace_handler", "supported_activities", "kineto_available"}
     assert mine <= set(dir(torch.profiler)) and mine <= set(dir(lg.profiler)) and lg.profiler is profiler
+    assert {"profile", "record_function", "EventList"} <= set(dir(torch.autograd.profiler)) & set(dir(lg.autograd.profiler))
     assert list(profiler.ProfilerActivity.__members__) == list(torch.profiler.ProfilerActivity.__members__)
     assert list(ProfilerAction.__members__) == list(torch.profiler.ProfilerAction.__members__)

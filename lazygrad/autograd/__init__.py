@@ -1,9 +1,11 @@
 """torch.autograd's public names, and nothing else: `lg.autograd.grad`, `backward`, `Function`
-(with `function.FunctionCtx` and `function.once_differentiable`), `Variable`, and the grad
-modes. The machinery lives in frontend/autograd.py and frontend/custom_function.py."""
+(with `function.FunctionCtx` and `function.once_differentiable`), `Variable`, the grad
+modes, and the `profiler` module (torch.autograd.profiler's profile and record_function).
+The machinery lives in frontend/autograd.py and frontend/custom_function.py."""
 from types import SimpleNamespace
 
 from lazygrad.autograd import functional
+from lazygrad.autograd import profiler as profiler  # torch.autograd.profiler
 from lazygrad.autograd.gradcheck import gradcheck, gradgradcheck
 from lazygrad.frontend.anomaly_mode import detect_anomaly, set_detect_anomaly
 from lazygrad.frontend.autograd import backward, grad
