@@ -35,6 +35,17 @@ def test_kernels_run_in_the_block_are_events_with_their_times(device):
     assert not observers
 
 
+def test_a_copy_between_devices_is_an_event():
+    if not any(d.name == "c" and d.available for d in lg.devices()):
+        pytest.skip("no c device here (it needs a C compiler)")
+    a = lg.ones(4, device="c").realize()
+    with profile() as prof:
+        a.to("python").realize()
+    [copy] = prof.events()
+    assert copy.kind == "copy" and copy.device == "python" and copy.nbytes == 16 and copy.cpu_time_total > 0
+    assert "copy_c_to_python" in prof.key_averages().table()
+
+
 def test_the_same_kernel_run_n_times_is_one_row_of_n_calls(device):
     a, b = operands(device)
     with profile() as prof:
@@ -86,7 +97,7 @@ def test_the_table_names_the_kernels_and_sorts_by_the_key_asked():
         (a * b).sum().realize()
     rows = prof.key_averages()
     text = rows.table(sort_by="count")
-    assert all(r.key in text for r in rows) and "# of Calls" in text
+    assert all(r.key in text for r in rows) and "# of Calls" in text and "FLOPs" in text
     by_count = sorted(rows, key=lambda r: -r.count)
     assert text.index(by_count[0].key) < text.index(by_count[-1].key)
     by_time = rows.table(sort_by="self_cpu_time_total", row_limit=1)

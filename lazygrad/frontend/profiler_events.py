@@ -94,6 +94,14 @@ def _us(t: float) -> str:
     return f"{t / 1e6:.3f}s" if t >= 1e6 else f"{t / 1e3:.3f}ms" if t >= 1e3 else f"{t:.3f}us"
 
 
+def _amount(n: int) -> str:
+    """An integer count in at most 4 significant digits (1.234K, 56.78M); "--" for none known."""
+    for scale, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if n >= scale:
+            return f"{n / scale:.4g}{unit}"
+    return str(n) if n else "--"
+
+
 class EventList(list):
     """A list of events (or averages) with torch's table() and export_chrome_trace()."""
 
@@ -113,8 +121,8 @@ class EventList(list):
 
     def table(self, sort_by: str | None = None, row_limit: int = 100, header: str | None = None,
               max_name_column_width: int = 55, **_ignored) -> str:
-        """Name, calls, CPU (host) total/self/mean, kernel (launch) total/mean, device, FLOPs and
-        bytes; sorted by a torch sort_by name, descending, at most row_limit rows (-1: all)."""
+        """Name, kind, device, CPU (host) total/self/mean, kernel (launch) total/mean, calls, FLOPs
+        and bytes moved; sorted by a torch sort_by name, descending, at most row_limit rows (-1: all)."""
         rows = list(self)
         if sort_by is not None:
             attr = sort_key(sort_by)
@@ -124,11 +132,10 @@ class EventList(list):
         shapes = any(r.input_shapes for r in rows)
         width = min(max([len(r.name) for r in rows] + [4]), max_name_column_width)
         heads = ["Name", "Kind", "Device", "CPU total", "Self CPU", "CPU avg", "Kernel total",
-                 "Kernel avg", "# of Calls", "GFLOP", "MB"] + (["Input Shapes"] if shapes else [])
+                 "Kernel avg", "# of Calls", "FLOPs", "Bytes"] + (["Input Shapes"] if shapes else [])
         cells = [[r.name[:width], r.kind, r.device, _us(r.cpu_time_total), _us(r.self_cpu_time_total),
                   _us(r.cpu_time_total / r.count), _us(r.device_time_total), _us(r.device_time_total / r.count),
-                  str(r.count), f"{r.flops / 1e9:.6f}" if r.flops else "--",
-                  f"{r.nbytes / 1e6:.3f}" if r.nbytes else "--"] + ([str(r.input_shapes)] if shapes else [])
+                  str(r.count), _amount(r.flops), _amount(r.nbytes)] + ([str(r.input_shapes)] if shapes else [])
                  for r in rows]
         widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(heads)]
         line = "-" * (sum(widths) + 2 * (len(widths) - 1))
