@@ -72,6 +72,15 @@ CASES = {
     "iterative": lambda T, m: (T.nn.utils.prune.l1_unstructured(m, "weight", amount=3),
                                T.nn.utils.prune.l1_unstructured(m, "weight", amount=0.25),
                                T.nn.utils.prune.ln_structured(m, "weight", amount=1, n=2, dim=0)),
+    "l1_all": lambda T, m: T.nn.utils.prune.l1_unstructured(m, "weight", amount=1.0),
+    "structured_after_unstructured": lambda T, m: (
+        T.nn.utils.prune.l1_unstructured(m, "weight", amount=5),
+        T.nn.utils.prune.ln_structured(m, "weight", amount=1, n=1, dim=1),
+        T.nn.utils.prune.ln_structured(m, "weight", amount=1, n=float("-inf"), dim=-1)),
+    "l1_after_custom": lambda T, m: (
+        T.nn.utils.prune.custom_from_mask(m, "weight", T.arange(m.weight.numel(), device=m.weight.device)
+                                          .reshape(m.weight.shape) % 2),
+        T.nn.utils.prune.l1_unstructured(m, "weight", amount=0.5)),
     "weight_and_bias": lambda T, m: (T.nn.utils.prune.l1_unstructured(m, "bias", amount=1),
                                      T.nn.utils.prune.l1_unstructured(m, "weight", amount=2)),
     "importance_scores": lambda T, m: T.nn.utils.prune.l1_unstructured(
