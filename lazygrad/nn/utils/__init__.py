@@ -1,6 +1,6 @@
 """torch.nn.utils: gradient clipping and norms, rnn (packed and padded sequences), parameters
-as one vector, conv/linear + batch-norm fusion, functional_call (stateless), skip_init."""
-from lazygrad.nn.utils import fusion, parametrizations, parametrize, rnn, stateless
+as one vector, conv/linear + batch-norm fusion, functional_call (stateless), skip_init, pruning (prune)."""
+from lazygrad.nn.utils import fusion, parametrizations, parametrize, prune, rnn, stateless
 from lazygrad.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -32,6 +32,7 @@ __all__ = [
     "parameters_to_vector",
     "parametrizations",
     "parametrize",
+    "prune",
     "remove_spectral_norm",
     "remove_weight_norm",
     "rnn",
