@@ -1,10 +1,9 @@
 """'Pruning Tutorial', as the tutorial writes it: LeNet's conv1 pruned at random, its bias by L1,
 its weight again by L2 channels (a PruningContainer), the parameters, buffers and state_dict
 after pruning, remove, pruning in a loop over named_modules, global L1 pruning with the
-sparsity of each layer, and a pruning method of one's own. Weights are set from numpy (with no
-ties in |w|), and where the random generators differ only counts are printed. Left out: the
-tutorial's walk over `module._forward_pre_hooks.values()`, whose entries in lazygrad are
-(hook, flags) pairs."""
+sparsity of each layer, a walk over the module's forward pre-hooks to its PruningContainer, and
+a pruning method of one's own. Weights are set from numpy (with no ties in |w|), and where the
+random generators differ only counts are printed."""
 import importlib
 import os
 
@@ -65,6 +64,10 @@ print("check bias_mask", *module.bias_mask.tolist())
 prune.ln_structured(module, name="weight", amount=0.5, n=2, dim=0)
 pruned_channels = sum(1 for c in range(6) if zeros(module.weight[c]) == module.weight[c].nelement())
 print("check pruned_channels", pruned_channels)
+for hook in module._forward_pre_hooks.values():
+    if hook._tensor_name == "weight":
+        break
+print("check history", *[type(method).__name__ for method in hook])
 print("check state_dict", *model.state_dict().keys())
 
 prune.remove(module, "weight")

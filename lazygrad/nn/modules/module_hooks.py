@@ -22,10 +22,11 @@ from lazygrad.frontend.tensor_hooks import ALIAS_TAG, REACHED, RemovableHandle
 from lazygrad.ir.gradient import add_gradient_path, path_carrier
 from lazygrad.ir.ops import Op
 
-TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
-# every table a module's hooks may be in (those above and module_state.py's), and the flag
-HOOK_STATE = (*TABLES, "_state_dict_pre_hooks", "_state_dict_hooks", "_load_state_dict_pre_hooks",
-              "_load_state_dict_post_hooks", "_has_hooks")
+TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks",
+          "_state_dict_pre_hooks", "_state_dict_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
+FLAGS = "_flags"  # table + FLAGS: {handle id: the hook's options}, beside the table of bare hooks
+# every table a module's hooks may be in (those above and their options), and the flag
+HOOK_STATE = (*TABLES, *(name + FLAGS for name in TABLES), "_has_hooks")
 
 
 def _table(module, name: str) -> OrderedDict:
@@ -36,25 +37,31 @@ def _table(module, name: str) -> OrderedDict:
     return table
 
 
-def add_hook(module, name: str, entry: tuple, prepend: bool = False) -> RemovableHandle:
-    """entry ((hook, flags)) into the module's table `name`, made on first use; the handle removes it."""
-    table = _table(module, name)
-    handle = RemovableHandle(table)
-    table[handle.id] = entry
+def add_hook(module, name: str, hook, prepend: bool = False, **flags) -> RemovableHandle:
+    """hook into the module's table `name` (made on first use), its options (flags) into the
+    table beside it: the table holds the hooks themselves, as torch's does, so code that walks
+    `module._forward_pre_hooks.values()` sees them. The handle removes both."""
+    table, options = _table(module, name), _table(module, name + FLAGS)
+    handle = RemovableHandle(table, options)
+    table[handle.id] = hook
+    options[handle.id] = flags
     if prepend:
         table.move_to_end(handle.id, last=False)
     return handle
 
 
 def hooks_in(module, name: str) -> list:
-    """The (hook, flags) entries of the module's table `name`, in order (none if never made)."""
+    """The (hook, flags) of the module's table `name`, in order (none if never made)."""
     table = module.__dict__.get(name)
-    return list(table.values()) if table else []
+    if not table:
+        return []
+    options = module.__dict__.get(name + FLAGS) or {}
+    return [(hook, options.get(key, {})) for key, hook in table.items()]
 
 
 def _add(module, name: str, hook, prepend: bool, **flags) -> RemovableHandle:
     object.__setattr__(module, "_has_hooks", True)  # (Module.__call__'s one check)
-    return add_hook(module, name, (hook, flags), prepend)
+    return add_hook(module, name, hook, prepend, **flags)
 
 
 def has_hooks(module) -> bool:
@@ -90,7 +97,7 @@ class ModuleHooksMixin:
 
 
 def call_with_hooks(module, args: tuple, kwargs: dict):
-    for hook, flags in list(_table(module, "_forward_pre_hooks").values()):
+    for hook, flags in hooks_in(module, "_forward_pre_hooks"):
         if flags["with_kwargs"]:
             out = hook(module, args, kwargs)
             if out is not None:
@@ -106,7 +113,7 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
         module.__dict__.get("_backward_pre_hooks") else None
     if backward is not None:
         args = backward.wrap_inputs(args)
-    forward_hooks = list(_table(module, "_forward_hooks").values())
+    forward_hooks = hooks_in(module, "_forward_hooks")
     try:
         result = module.forward(*args, **kwargs)
     except Exception:
@@ -191,7 +198,7 @@ class _BackwardHooks:
         if len(self.outputs) < self._coming(self.out_nodes):
             return None
         grads = tuple(self.outputs.get(j) for j in range(self.n_outputs))
-        for hook, _ in list(_table(self.module, "_backward_pre_hooks").values()):
+        for hook in list(_table(self.module, "_backward_pre_hooks").values()):
             out = hook(self.module, grads)
             if out is not None:
                 grads = _replacement(out, grads, "backward pre hook", "grad_output")
@@ -215,7 +222,7 @@ class _BackwardHooks:
 
     def _call_hooks(self, grads: tuple) -> tuple:
         grad_output = getattr(self, "grad_output", (None,) * self.n_outputs)
-        for hook, _ in list(_table(self.module, "_backward_hooks").values()):
+        for hook in list(_table(self.module, "_backward_hooks").values()):
             out = hook(self.module, grads, grad_output)
             if out is not None:
                 grads = _replacement(out, grads, "backward hook", "grad_input")

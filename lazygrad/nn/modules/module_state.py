@@ -160,16 +160,16 @@ class ModuleStateMixin:
     # ---- hooks -------------------------------------------------------------------------------
     def register_state_dict_pre_hook(self, hook):
         """hook(module, prefix, keep_vars) -> None, before this module's state_dict()."""
-        return add_hook(self, "_state_dict_pre_hooks", (hook, {}))
+        return add_hook(self, "_state_dict_pre_hooks", hook)
 
     def register_state_dict_post_hook(self, hook):
         """hook(module, state_dict, prefix, local_metadata) -> None, after this module's
         state_dict(); it may edit state_dict in place."""
-        return add_hook(self, "_state_dict_hooks", (hook, {"public": True}))
+        return add_hook(self, "_state_dict_hooks", hook, public=True)
 
     def _register_state_dict_hook(self, hook):
         """The legacy post-hook: a new dict it returns is what the root's state_dict() returns."""
-        return add_hook(self, "_state_dict_hooks", (hook, {"public": False}))
+        return add_hook(self, "_state_dict_hooks", hook, public=False)
 
     def register_load_state_dict_pre_hook(self, hook):
         """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -178,12 +178,12 @@ class ModuleStateMixin:
 
     def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
         """As register_load_state_dict_pre_hook; without with_module the hook is not given the module."""
-        return add_hook(self, "_load_state_dict_pre_hooks", (hook, {"with_module": with_module}))
+        return add_hook(self, "_load_state_dict_pre_hooks", hook, with_module=with_module)
 
     def register_load_state_dict_post_hook(self, hook):
         """hook(module, incompatible_keys) -> None, once this module and its children are loaded;
         what it leaves in incompatible_keys' lists decides strict's error."""
-        return add_hook(self, "_load_state_dict_post_hooks", (hook, {}))
+        return add_hook(self, "_load_state_dict_post_hooks", hook)
 
 
 def _own_tensors(module):

@@ -29,7 +29,7 @@ from lazygrad.nn.utils.convert_parameters import parameters_to_vector
 def _pruning_hooks(module, name: str | None = None) -> list:
     """(key, method) for the module's pruning forward pre-hooks (those of tensor `name`, if given)."""
     table = module.__dict__.get("_forward_pre_hooks") or {}
-    return [(key, hook) for key, (hook, _) in table.items()
+    return [(key, hook) for key, hook in table.items()
             if isinstance(hook, BasePruningMethod) and (name is None or hook._tensor_name == name)]
 
 

@@ -63,7 +63,7 @@ class _WeightNorm:
 def weight_norm(module, name: str = "weight", dim: int | None = 0):
     warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
                   "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
-    for hook, _ in module.__dict__.get("_forward_pre_hooks", {}).values():
+    for hook in module.__dict__.get("_forward_pre_hooks", {}).values():
         if isinstance(hook, _WeightNorm) and hook.name == name:
             raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
     fn = _WeightNorm(name, -1 if dim is None else dim)
@@ -104,7 +104,7 @@ class _SpectralNorm:
 
 def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12,
                   dim: int | None = None):
-    for hook, _ in module.__dict__.get("_forward_pre_hooks", {}).values():
+    for hook in module.__dict__.get("_forward_pre_hooks", {}).values():
         if isinstance(hook, _SpectralNorm) and hook.name == name:
             raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
     if dim is None:  # a transposed convolution's output channels are its dim 1
@@ -128,7 +128,7 @@ def remove_spectral_norm(module, name: str = "weight"):
 def _remove(module, name: str, kind: type, what: str, made: tuple):
     """Undo a weight/spectral norm: the weight, as last computed, becomes a parameter again."""
     hooks = module.__dict__.get("_forward_pre_hooks", {})
-    for key, (hook, _) in list(hooks.items()):
+    for key, hook in list(hooks.items()):
         if isinstance(hook, kind) and hook.name == name:
             weight = hook.compute(module, False) if kind is _SpectralNorm else hook.compute(module)
             del hooks[key]
