@@ -1,6 +1,7 @@
 """torch's older linear-algebra names outside torch.linalg (torch.svd, torch.qr, torch.cholesky,
 torch.pinverse, torch.matrix_exp, torch.cholesky_solve, torch.cholesky_inverse,
-torch.triangular_solve, torch.lu, torch.lu_solve, torch.lu_unpack, torch.vander, torch.geqrf) and the Tensor methods of the same names, as torch 2.13 defines them, on
+torch.triangular_solve, torch.lu, torch.lu_solve, torch.lu_unpack, torch.vander, torch.geqrf, torch.orgqr,
+torch.ormqr) and the Tensor methods of the same names, as torch 2.13 defines them, on
 top of lg.linalg's functions. They keep the old conventions: torch.svd returns V, not V^T;
 triangular_solve takes (B, A) and returns a copy of A too; vander's powers decrease unless
 increasing=True. The ones torch marks deprecated warn once a process (UserWarning), as torch's."""
@@ -13,7 +14,8 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import DTypeNotImplementedError, warn_once
 from lazygrad.frontend import return_types
-from lazygrad.frontend.linalg_derived import matrix_exp, pinv
+from lazygrad.frontend.functions import cat
+from lazygrad.frontend.linalg_derived import householder_product, matrix_exp, pinv
 from lazygrad.frontend.linalg_derived import vander as _linalg_vander
 from lazygrad.frontend.linalg_factor import cholesky as _linalg_cholesky
 from lazygrad.frontend.linalg_factor import qr as _linalg_qr
@@ -160,16 +162,34 @@ def geqrf(input, *, out=None):
     return return_types.geqrf(result)
 
 
+def orgqr(input, tau):
+    """The Q of a QR from geqrf's reflectors: linalg.householder_product, under LAPACK's name."""
+    return householder_product(input, tau)
+
+
+def ormqr(input, tau, other, left: bool = True, transpose: bool = False):
+    """other multiplied by the full m x m Q of geqrf's reflectors (input, tau): Q other with
+    left, other Q without; Q^T with transpose. The reflectors past tau's count are identities."""
+    m, n = input.shape[-2:]
+    lead = tuple(input.shape[:-2])
+    square = input if n == m else cat([input[..., :, :m], input.new_zeros(lead + (m, max(m - n, 0)))], dim=-1)
+    scales = cat([tau, tau.new_zeros(lead + (m - tau.shape[-1],))], dim=-1) if tau.shape[-1] < m else tau
+    q = householder_product(square, scales)
+    q = q.mT if transpose else q
+    return q @ other if left else other @ q
+
+
 def _tensor_lu(self, pivot: bool = True, get_infos: bool = False):
     return lu(self, pivot, get_infos)
 
 
 _METHODS = {"cholesky": cholesky, "qr": qr, "svd": svd, "pinverse": pinverse, "matrix_exp": matrix_exp,
             "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
-            "triangular_solve": triangular_solve, "lu_solve": lu_solve, "lu": _tensor_lu, "geqrf": geqrf}
+            "triangular_solve": triangular_solve, "lu_solve": lu_solve, "lu": _tensor_lu, "geqrf": geqrf,
+            "orgqr": orgqr, "ormqr": ormqr}
 for _name, _fn in _METHODS.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
 
 __all__ = ["cholesky", "cholesky_inverse", "cholesky_solve", "geqrf", "lu", "lu_solve", "lu_unpack", "matrix_exp",
-           "pinverse", "qr", "svd", "triangular_solve", "vander"]
+           "orgqr", "ormqr", "pinverse", "qr", "svd", "triangular_solve", "vander"]

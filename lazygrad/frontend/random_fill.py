@@ -211,4 +211,11 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     return _zero_gradient((input,), value)
 
 
+def _bernoulli_method(self, p=None, *, generator=None):
+    """Tensor.bernoulli(): draws with self's probabilities (or p), as torch.bernoulli(self, p)."""
+    return bernoulli(self, p, generator=generator)
+
+
+Tensor.bernoulli = _bernoulli_method
+
 __all__ = ["bernoulli", "normal"]

@@ -1,4 +1,4 @@
-"""scatter_reduce, index_add/copy/fill/put, take, take_along_dim, masked_scatter, put, and
+"""scatter_reduce, index_add/copy/fill/put/reduce, take, take_along_dim, masked_scatter, put, and
 the in-place forms of these and of scatter, scatter_add, masked_fill.
 
 All are compare-and-select, as gather and scatter (tensor_gather.py): an index is compared
@@ -71,24 +71,46 @@ class IndexOpsMixin:
         best = (candidates.amax(d) if reduce == "amax" else candidates.amin(d))._pad(grow)
         return touched.if_else(best, self)
 
-    def index_add(self, dim, index, source, *, alpha=1):
-        index = _as_index_tensor(self, index).reshape(-1)
+    def _indexed_source(self, name: str, dim, index, source, error: type):
+        """index_add's and index_reduce's checks, as torch's: (the index, the dim), the index a
+        vector of one entry per slice of source along dim, each in [0, size) (else `error`)."""
+        index = _as_index_tensor(self, index)
+        if index.ndim > 1:
+            raise IndexError(f"{name}(): Index is supposed to be a vector, but got dim: {index.ndim} with type: "
+                             f"Long and size: {list(index.shape)}")
+        index = index.reshape(-1)
         d = self._axis(dim)
-        _same_dtype("index_add_", self, source)
+        _same_dtype(name, self, source)
         count = source.shape[d] if source.ndim else 1
         if count != index.numel():
-            raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to "
+            raise RuntimeError(f"{name}(): Number of indices ({index.numel()}) should be equal to "
                                f"source.size(dim): ({count}), for dim: {d}")
         if source.ndim and (source.ndim != self.ndim or
                             any(s != t for k, (s, t) in enumerate(zip(source.shape, self.shape)) if k != d)):
-            raise RuntimeError(f"index_add_(): source of shape {list(source.shape)} must have the shape of self "
+            raise RuntimeError(f"{name}(): source of shape {list(source.shape)} must have the shape of self "
                                f"{list(self.shape)} except in dim {d}")
+        if self.ndim:
+            _check_bounds(index, self.shape[d], d, allow_negative=False, error=error)
+        return index, d
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        index, d = self._indexed_source("index_add_", dim, index, source, RuntimeError)
         if self.ndim == 0:
             return self + source.reshape(()) * alpha
-        _check_bounds(index, self.shape[d], d)
-        index = (index < 0).if_else(index + self.shape[d], index)
         added = source * alpha if alpha != 1 else source
         return self.scatter(d, _spread(index, source, d), added.cast(self.dtype), reduce="add")
+
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        """Reduce source's slices into self's slices at index along dim (torch's index_reduce:
+        scatter_reduce with the index spread over the other dims)."""
+        if reduce not in ("prod", "mean", "amax", "amin"):
+            raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
+                               f"{reduce}.")
+        index, d = self._indexed_source("index_reduce_", dim, index, source, IndexError)
+        if self.ndim == 0:
+            return self.reshape(1).index_reduce(0, index, source.reshape(1), reduce,
+                                                include_self=include_self).reshape(())
+        return self.scatter_reduce(d, _spread(index, source, d), source, reduce, include_self=include_self)
 
     def index_copy(self, dim, index, source):
         index = _as_index_tensor(self, index).reshape(-1)
@@ -96,8 +118,9 @@ class IndexOpsMixin:
         _same_dtype("index_copy_", self, source)
         if self.ndim == 0:
             return source.reshape(()).clone()
-        _check_bounds(index, self.shape[d], d)
-        index = (index < 0).if_else(index + self.shape[d], index)
+        n = self.shape[d]
+        _check_bounds(index, n, d, allow_negative=False,  # (torch's: negative entries refused)
+                      describe=lambda v: f"index_copy_(): index {v} is out of bounds for dimension {d} with size {n}")
         return self.scatter(d, _spread(index, source, d), source)
 
     def index_fill(self, dim, index, value):
@@ -217,6 +240,10 @@ class IndexOpsMixin:
 
     def index_add_(self, dim, index, source, *, alpha=1):
         return self._inplace(lambda: self.index_add(dim, index, source, alpha=alpha), source)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return self._inplace(lambda: self.index_reduce(dim, index, source, reduce, include_self=include_self), source,
+                             keeps_target=reduce in ("prod", "amax", "amin"))
 
     def index_copy_(self, dim, index, source):
         return self._inplace(lambda: self.index_copy(dim, index, source), source)
