@@ -18,9 +18,31 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from lazygrad import dtypes
+from lazygrad.frontend.dtype_info import result_type
+from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import input_gradient
-from lazygrad.frontend.tensor_polynomials import operands
 from lazygrad.frontend.tensor_special import _wide
+
+
+def operands(name: str, x, n) -> tuple[Tensor, Tensor, float | None]:
+    """x and n as float tensors of one shape and torch's result dtype, and n when it is a number
+    (torch's binary special functions: one of the two may be a Python number)."""
+    if not isinstance(x, Tensor) and not isinstance(n, Tensor):
+        raise TypeError(f"special_{name}() received an invalid combination of arguments - got "
+                        f"({type(x).__name__}, {type(n).__name__}): one of x and n must be a Tensor")
+    for value in (x, n):
+        if not isinstance(value, (Tensor, int, float)):
+            raise TypeError(f"special_{name}(): expected a Tensor or a number, got {type(value).__name__}")
+    dt = result_type(x, n)
+    dt = dt if dt.is_float else dtypes.default_float
+    number = None if isinstance(n, Tensor) else float(n)
+    like = x if isinstance(x, Tensor) else n
+    x = x.cast(dt) if isinstance(x, Tensor) else like._const(float(x), dt, ())
+    n = n.cast(dt) if isinstance(n, Tensor) else like._const(float(n), dt, ())
+    x, n = x._broadcast_pair(n)
+    return x, n, number
+
 
 DIRECT = 9
 EPSILON = 1.11022302462515654042e-16
