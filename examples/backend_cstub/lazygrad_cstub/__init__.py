@@ -13,6 +13,7 @@ make_device() puts them together; pyproject.toml registers it with lazygrad.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import time
 
@@ -93,11 +94,33 @@ def compile_cstub(source: str, name: str) -> str:
 
 # ---- program ----------------------------------------------------------------------------------
 
+def _dlclose_of_libdl():
+    try:
+        close = ctypes.CDLL(None).dlclose
+    except (OSError, AttributeError):
+        return None
+    close.argtypes = [ctypes.c_void_p]
+    return close
+
+
+_DLCLOSE = _dlclose_of_libdl()
+
+
 class CStubProgram:
     def __init__(self, name: str, library: str):
-        self.fn = getattr(ctypes.CDLL(library), name)
+        self.lib = ctypes.CDLL(library)
+        self.fn = getattr(self.lib, name)
         self.fn.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
         self.fn.restype = None
+
+    def __del__(self):
+        """Close the library once the program is dropped: each open library costs a process
+        about five memory maps, and Linux allows 65530, which a long test run reaches."""
+        lib = self.__dict__.pop("lib", None)
+        self.fn = None
+        if lib is not None and _DLCLOSE is not None:
+            with contextlib.suppress(Exception):  # (at interpreter exit the module may be half gone)
+                _DLCLOSE(lib._handle)
 
     def __call__(self, *handles: np.ndarray, timing: bool = False) -> float | None:
         args = (ctypes.c_void_p * len(handles))(*(h.ctypes.data for h in handles))
