@@ -70,3 +70,30 @@ def pytest_runtest_setup(item):
             dtype = BY_NAME.get(np.dtype(value).name)
         if dtype is not None and not get_device(device).supports(dtype):
             pytest.skip(f"device {device!r} has no {dtype.name} (a missing hardware extension)")
+
+
+# Every kernel library a process loads costs it about five memory maps, and Linux allows 65530
+# (vm.max_map_count); a test worker that runs the whole suite loads more libraries than that
+# over its life. The program caches free theirs when cleared (`c`, `cstub`; PoCL keeps its own),
+# so a worker clears lazygrad's caches between tests once its maps pass MAP_HEADROOM: caches
+# are sound to clear at any time (every one is switchable off), and the next test recompiles
+# from the disk cache.
+MAP_HEADROOM = int(os.environ.get("LAZYGRAD_TEST_MAP_HEADROOM", "40000"))
+CHECK_EVERY = 50
+_teardowns = [0]
+
+
+def _maps_in_use() -> int:
+    try:
+        with open("/proc/self/maps", "rb") as maps:
+            return sum(1 for _ in maps)
+    except OSError:  # (not Linux: no such limit to watch)
+        return 0
+
+
+def pytest_runtest_teardown(item):
+    _teardowns[0] += 1
+    if _teardowns[0] % CHECK_EVERY == 0 and _maps_in_use() > MAP_HEADROOM:
+        import gc
+        config.clear_caches()
+        gc.collect()
