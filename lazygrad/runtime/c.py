@@ -298,9 +298,7 @@ class CProgram:
         library): the whole test suite in one worker did."""
         lib = self.__dict__.pop("lib", None)
         self.fn = None
-        if lib is not None and _dlclose is not None:
-            with contextlib.suppress(Exception):  # (at interpreter exit the module may be half gone)
-                _dlclose(lib._handle)
+        close_library(lib)
 
     def __call__(self, *handles, timing: bool = False) -> float | None:
         if len(handles) != self._arity:  # every argument is a pointer: ctypes passes ints as such
@@ -326,6 +324,14 @@ def _libdl_close():
 
 
 _dlclose = _libdl_close()
+
+
+def close_library(lib: ctypes.CDLL | None) -> None:
+    """dlclose a library loaded with ctypes (a backend's program calls it when dropped), so
+    its memory maps are given back; nothing where libdl has no dlclose."""
+    if lib is not None and _dlclose is not None:
+        with contextlib.suppress(Exception):  # (at interpreter exit the module may be half gone)
+            _dlclose(lib._handle)
 
 
 def _ctypes_address(handle: np.ndarray) -> int:

@@ -13,7 +13,6 @@ make_device() puts them together; pyproject.toml registers it with lazygrad.
 """
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import time
 
@@ -23,7 +22,7 @@ from lazygrad.codegen.cstyle import CStyleRenderer
 from lazygrad.codegen.pipeline import loop_pass
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.errors import DTypeError
-from lazygrad.runtime.c import compile_c, find_compiler
+from lazygrad.runtime.c import close_library, compile_c, find_compiler
 from lazygrad.runtime.device import Device
 
 FLAGS = ("-O1", "-fPIC", "-shared", "-std=gnu11", "-fno-math-errno", "-lm")
@@ -94,18 +93,6 @@ def compile_cstub(source: str, name: str) -> str:
 
 # ---- program ----------------------------------------------------------------------------------
 
-def _dlclose_of_libdl():
-    try:
-        close = ctypes.CDLL(None).dlclose
-    except (OSError, AttributeError):
-        return None
-    close.argtypes = [ctypes.c_void_p]
-    return close
-
-
-_DLCLOSE = _dlclose_of_libdl()
-
-
 class CStubProgram:
     def __init__(self, name: str, library: str):
         self.lib = ctypes.CDLL(library)
@@ -118,9 +105,7 @@ class CStubProgram:
         about five memory maps, and Linux allows 65530, which a long test run reaches."""
         lib = self.__dict__.pop("lib", None)
         self.fn = None
-        if lib is not None and _DLCLOSE is not None:
-            with contextlib.suppress(Exception):  # (at interpreter exit the module may be half gone)
-                _DLCLOSE(lib._handle)
+        close_library(lib)
 
     def __call__(self, *handles: np.ndarray, timing: bool = False) -> float | None:
         args = (ctypes.c_void_p * len(handles))(*(h.ctypes.data for h in handles))
