@@ -103,7 +103,7 @@ class _Orthogonal(Module):
                                           "parametrizations when use_trivialization=False.")
             a, tau = geqrf(q)
             signs = a.diagonal(dim1=-2, dim2=-1).sign()
-            a = _with_diagonal(a, (tau == 0.0).if_else(-signs, signs))  # (tau 0: LAPACK skipped that reflection)
+            a = a.diagonal_scatter((tau == 0.0).if_else(-signs, signs), dim1=-2, dim2=-1)  # (tau 0: LAPACK skipped that reflection)
             return a.mT if transposed else a
         if n == k:
             q = q.clone() if _is_orthogonal(q) else _make_orthogonal(q)
@@ -112,14 +112,6 @@ class _Orthogonal(Module):
             q = _make_orthogonal(cat([q, extra], dim=-1))
         self.base = q
         return _minus_identity_like(given)
-
-
-def _with_diagonal(a, values):
-    """a with its main diagonal replaced by values (a tall or square batch of matrices)."""
-    m, n = a.shape[-2:]
-    on_diagonal = eye(m, n, dtype=a.dtype, device=a.device) > 0
-    padded = values.unsqueeze(-2).expand(tuple(a.shape))  # row i, column j: values[j]
-    return on_diagonal.if_else(padded, a)
 
 
 def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None = None, *,
