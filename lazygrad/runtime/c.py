@@ -14,7 +14,6 @@ never see a half-written library.
 """
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import dataclasses
 import errno
@@ -271,6 +270,29 @@ def compile_c_together(named: list[tuple[str, str]]) -> list[Symbol | str]:
     return found
 
 
+def _libdl_close():
+    try:
+        close = ctypes.CDLL(None).dlclose
+    except (OSError, AttributeError):
+        return None
+    close.argtypes = [ctypes.c_void_p]
+    return close
+
+
+_dlclose = _libdl_close()
+
+
+def close_library(lib: ctypes.CDLL | None, _close=_dlclose) -> None:
+    """dlclose a library loaded with ctypes (a backend's program calls it when dropped), so
+    its memory maps are given back; nothing where libdl has no dlclose. What it calls is bound
+    at definition: at interpreter exit a program is dropped after the module's names are gone."""
+    if lib is not None and _close is not None:
+        try:
+            _close(lib._handle)
+        except Exception:  # noqa: BLE001, S110 (a library already closed: nothing to give back)
+            pass
+
+
 class CProgram:
     """A compiled kernel: a C function of one pointer per buffer. A buffer's address is read
     once, when its memory is allocated (`address_of`): numpy's `.ctypes.data` costs about 1.6 us
@@ -292,13 +314,14 @@ class CProgram:
         self._address_of = address_of or _ctypes_address
         self._arity = -1
 
-    def __del__(self):
+    def __del__(self, _close=close_library):
         """Close the library when the program is dropped: a process that loads every kernel
         it ever ran, never closing one, runs out of memory maps (65530 on Linux, about 5 a
-        library): the whole test suite in one worker did."""
+        library): the whole test suite in one worker did. (_close is bound here because at
+        interpreter exit the module's names may be gone before the last program is.)"""
         lib = self.__dict__.pop("lib", None)
         self.fn = None
-        close_library(lib)
+        _close(lib)
 
     def __call__(self, *handles, timing: bool = False) -> float | None:
         if len(handles) != self._arity:  # every argument is a pointer: ctypes passes ints as such
@@ -312,26 +335,6 @@ class CProgram:
         start = time.perf_counter()
         self.fn(*args)
         return time.perf_counter() - start
-
-
-def _libdl_close():
-    try:
-        close = ctypes.CDLL(None).dlclose
-    except (OSError, AttributeError):
-        return None
-    close.argtypes = [ctypes.c_void_p]
-    return close
-
-
-_dlclose = _libdl_close()
-
-
-def close_library(lib: ctypes.CDLL | None) -> None:
-    """dlclose a library loaded with ctypes (a backend's program calls it when dropped), so
-    its memory maps are given back; nothing where libdl has no dlclose."""
-    if lib is not None and _dlclose is not None:
-        with contextlib.suppress(Exception):  # (at interpreter exit the module may be half gone)
-            _dlclose(lib._handle)
 
 
 def _ctypes_address(handle: np.ndarray) -> int:

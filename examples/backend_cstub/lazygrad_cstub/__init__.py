@@ -100,12 +100,13 @@ class CStubProgram:
         self.fn.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
         self.fn.restype = None
 
-    def __del__(self):
+    def __del__(self, _close=close_library):
         """Close the library once the program is dropped: each open library costs a process
-        about five memory maps, and Linux allows 65530, which a long test run reaches."""
+        about five memory maps, and Linux allows 65530, which a long test run reaches. (_close
+        is bound here: at interpreter exit the module's names may be gone first.)"""
         lib = self.__dict__.pop("lib", None)
         self.fn = None
-        close_library(lib)
+        _close(lib)
 
     def __call__(self, *handles: np.ndarray, timing: bool = False) -> float | None:
         args = (ctypes.c_void_p * len(handles))(*(h.ctypes.data for h in handles))
