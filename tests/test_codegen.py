@@ -362,3 +362,23 @@ def test_lanes_halve_rows_first_until_within_the_budget(upcasts, ops, kept):
     from lazygrad.codegen.heuristics import UNROLL_BUDGET, within_budget
     assert UNROLL_BUDGET == 4096
     assert within_budget(upcasts, ops) == kept
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_the_smallest_integer_renders_as_a_constant_c_accepts(dtype, rng):
+    """C has no negative literals: -9223372036854775808LL is minus a constant too big for
+    long long, which gcc warns about and types as unsigned (an int64 max's start value). The
+    source a max kernel renders compiles with -Werror, and the max of the smallest numbers is
+    the smallest number."""
+    from lazygrad.runtime import c as c_runtime
+    from lazygrad.runtime.registry import get_device
+    if "c" not in [d.name for d in lg.devices() if d.available]:
+        pytest.skip("no c device here")
+    smallest = int(np.iinfo(dtype).min)
+    x = lg.Tensor(np.full(37, smallest, dtype=dtype), device="c")
+    k = _kernel(x.amax())
+    source, _ = get_device("c").source_for(k.ast, k.name)
+    assert str(smallest + 1) in source  # (the start value the source has to spell)
+    flags = (*c_runtime.compiler_flags(), "-Werror")
+    c_runtime.compile_c(source, k.name, flags=flags)
+    assert x.amax().item() == smallest

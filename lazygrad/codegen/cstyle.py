@@ -119,11 +119,14 @@ class CStyleRenderer:
             if dtype == float16:
                 return f"(({self.type_name(float16)}){body})"
             return f"({body})" if body.startswith("-") else body
-        if dtype == int64:
-            return f"{value}LL" if value >= 0 else f"({value}LL)"
         if dtype.is_unsigned:
             return f"{value}u" + ("LL" if dtype.itemsize == 8 else "")
-        return str(value) if value >= 0 else f"({value})"
+        suffix = "LL" if dtype == int64 else ""
+        if value >= 0:
+            return f"{value}{suffix}"
+        if value == -(1 << (8 * dtype.itemsize - 1)):  # C has no negative literals: -2^63 would
+            return f"({value + 1}{suffix} - 1)"  # be minus a constant too big for its type
+        return f"({value}{suffix})"
 
     def expr(self, e: Expr) -> str:
         op = e.op
