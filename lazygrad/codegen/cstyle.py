@@ -21,6 +21,7 @@ from lazygrad.codegen.loop_ir import (
     Update,
     VecAcc,
     VecLoad,
+    VecStore,
     plain_loops,
     walk_stmts,
 )
@@ -91,6 +92,10 @@ class CStyleRenderer:
 
     def vector_load(self, load: VecLoad) -> str:
         return f"*(const {self.vector_type(load.dtype, load.width)}u*)({load.param} + {self.expr(load.index)})"
+
+    def vector_store(self, store: VecStore) -> str:
+        return (f"*({self.vector_type(float32, store.width)}u*)({store.param} + {self.expr(store.index)}) = "
+                f"{self.expr(store.value)};")
 
     def lane(self, vector: str, lane: int) -> str:
         return f"{vector}[{lane}]"
@@ -217,6 +222,8 @@ class CStyleRenderer:
                 out.append(f"{pad}{st.name} = {combined};")
         elif isinstance(st, Store):
             out.append(f"{pad}{st.param}[{self.expr(st.index)}] = {self.expr(st.value)};")
+        elif isinstance(st, VecStore):
+            out.append(pad + self.vector_store(st))
         else:
             raise TypeError(st)
 
@@ -253,7 +260,7 @@ class CStyleRenderer:
             exprs = []
             if isinstance(st, (Let, Update)):
                 exprs.append(st.value)
-            if isinstance(st, Store):
+            if isinstance(st, (Store, VecStore)):
                 exprs += [st.index, st.value]
             if isinstance(st, Update):
                 acc = self._acc(kernel, st.name)
@@ -268,8 +275,8 @@ class CStyleRenderer:
                 if e.op is Op.BITCAST:
                     used_bitcast.add((e.srcs[0].dtype, e.dtype))
                 stack.extend(s for s in e.srcs if id(s) not in seen)
-        widths = {s.width if isinstance(s, VecLoad) else len(s.lanes) for s in walk_stmts(kernel.body)
-                  if isinstance(s, (VecAcc, VecLoad))}
+        widths = {len(s.lanes) if isinstance(s, VecAcc) else s.width for s in walk_stmts(kernel.body)
+                  if isinstance(s, (VecAcc, VecLoad, VecStore))}
         lines = self.vector_typedefs(sorted(widths)) if widths else []
         for d in sorted(used_max, key=lambda d: d.name):
             t = self.type_name(d)

@@ -10,7 +10,7 @@ or reaches outside [0, size) is refused before anything compiles.
 """
 from __future__ import annotations
 
-from lazygrad.codegen.loop_ir import LoopKernel, Store, VecLoad, walk_stmts
+from lazygrad.codegen.loop_ir import LoopKernel, Store, VecLoad, VecStore, walk_stmts
 from lazygrad.errors import IRVerifyError
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, linear_form
@@ -88,6 +88,8 @@ def check_bounds(kernel: LoopKernel, sizes: dict[str, int], param_lines: dict[st
             accesses.append(("store into", st.param, st.index, None, 1, at))
         elif isinstance(st, VecLoad):
             accesses.append(("vector load from", st.param, st.index, None, st.width, at))
+        elif isinstance(st, VecStore):
+            accesses.append(("vector store into", st.param, st.index, None, st.width, at))
         stack = [e for e in (getattr(st, "value", None), getattr(st, "index", None), getattr(st, "init", None))
                  if e is not None]
         while stack:

@@ -14,9 +14,12 @@ A LoopKernel is a name, its parameters (parameter 0 is the output) and a body of
                                     read by the name lanes[l]); an Update of it adds a vector
     VecLoad(name, dtype, param, index, width)
                                     a vector value: param[index + l] for each lane l
+    VecStore(param, index, value, width)
+                                    param[index + l] = lane l of value, for each lane l
 
-In an Update of a VecAcc, a variable that names a VecLoad is a vector and every other
-operand is a scalar broadcast to all lanes (a register tile: codegen/register_tiles.py).
+In an Update of a VecAcc and in the value of a VecStore, a variable that names a VecLoad or
+a VecAcc is a vector and every other operand is a scalar broadcast to all lanes (a register
+tile: codegen/register_tiles.py).
 
 An OpenCL kernel's launch (codegen/work_groups.py) is one more statement, the whole body:
 
@@ -115,6 +118,14 @@ class VecLoad:
 
 
 @dataclass(frozen=True)
+class VecStore:
+    param: str
+    index: Expr
+    value: Expr
+    width: int
+
+
+@dataclass(frozen=True)
 class Stage(Let):
     dim: int = 0  # the work-group dimension (0 or 1) the value varies along
     reduce_fastest: bool = True  # the group fills its local copy along the reduce index
@@ -162,7 +173,7 @@ class Grid:
         return [v for dim in reversed(self.dims) for v in dim]
 
 
-Stmt = Union[Loop, Let, Acc, Update, Store, VecAcc, VecLoad, Grid]
+Stmt = Union[Loop, Let, Acc, Update, Store, VecAcc, VecLoad, VecStore, Grid]
 ACCUMULATORS = (Acc, VecAcc)
 
 
@@ -238,7 +249,7 @@ def carries_state(body: tuple[Stmt, ...], accs: list[str]) -> bool:
     reads, loaded, stored = set(), set(), set()
     stack: list[Expr] = []
     for st in walk_stmts(body):
-        if isinstance(st, Store):
+        if isinstance(st, (Store, VecStore)):
             stored.add(st.param)
             stack += [st.index, st.value]
         elif isinstance(st, (Let, Update)):

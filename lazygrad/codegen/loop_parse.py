@@ -35,6 +35,7 @@ from lazygrad.codegen.loop_ir import (
     Update,
     VecAcc,
     VecLoad,
+    VecStore,
 )
 from lazygrad.codegen.loop_text import UPDATE_SYMBOL
 from lazygrad.dtypes import DType
@@ -266,6 +267,14 @@ class _LoopBuilder:
         stmt = VecLoad(str(name), d, str(param), self.expr(index), lanes)
         self.define(name, sym.var(str(name), 0, 0, d))
         return stmt
+
+    def vstore(self, width, param, index, value) -> VecStore:
+        lanes = self.integer(width)
+        if lanes < 1:
+            raise self.error(f"a vector has at least one lane, found {lanes}", width)
+        if self.param(param).dtype != dtypes.float32:
+            raise self.error(f"vector stores are float32, {param} is {self.param(param).dtype.name}", param)
+        return VecStore(str(param), self.expr(index), self.expr(value), lanes)
 
     def store(self, param, index, value) -> Store:
         self.param(param)

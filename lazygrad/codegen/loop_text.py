@@ -43,6 +43,7 @@ from lazygrad.codegen.loop_ir import (
     Update,
     VecAcc,
     VecLoad,
+    VecStore,
 )
 from lazygrad.ir.ops import Op
 
@@ -81,6 +82,8 @@ def _stmt(st: Stmt, accs: dict[str, Acc | VecAcc], depth: int, out: list[str]) -
         out.append(f"{pad}vacc {st.name}: {st.dtype.name} = lanes({', '.join(st.lanes)})")
     elif isinstance(st, VecLoad):
         out.append(f"{pad}{st.name}: {st.dtype.name}[{st.width}] = vload({st.param}, {st.index})")
+    elif isinstance(st, VecStore):
+        out.append(f"{pad}vstore[{st.width}] {st.param}[{st.index}] = {st.value}")
     else:
         raise TypeError(st)
 

@@ -19,7 +19,9 @@ from lazygrad.codegen.loop_ir import (
     Update,
     VecAcc,
     VecLoad,
+    VecStore,
 )
+from lazygrad.dtypes import float32
 from lazygrad.errors import IRVerifyError
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, var_name
@@ -82,12 +84,15 @@ def verify_loop(kernel) -> None:
                 if st.name not in scope or st.name not in accs:
                     raise IRVerifyError(f"{what}: {st.name} is not an accumulator in scope")
                 check(st.value, scope, what)
-            elif isinstance(st, Store):
+            elif isinstance(st, (Store, VecStore)):
                 p = params.get(st.param)
                 if p is None or not p.is_output:
                     raise IRVerifyError(f"{what}: {st.param} is not an output parameter")
                 if st.value.dtype != p.dtype:
                     raise IRVerifyError(f"{what}: stores {st.value.dtype.name} into {p.dtype.name}")
+                if isinstance(st, VecStore) and (st.width < 1 or p.dtype != float32):
+                    raise IRVerifyError(f"{what}: a vector store of {st.width} x {p.dtype.name} "
+                                        "(vectors are float32, of one lane or more)")
                 check(st.index, scope, what)
                 check(st.value, scope, what)
             elif isinstance(st, Loop):

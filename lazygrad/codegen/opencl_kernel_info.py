@@ -6,7 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lazygrad.codegen.loop_ir import Acc, Grid, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
+from lazygrad.codegen.loop_ir import (
+    Acc,
+    Grid,
+    Let,
+    Loop,
+    LoopKernel,
+    Stmt,
+    Store,
+    Update,
+    VecLoad,
+    VecStore,
+    walk_stmts,
+)
 from lazygrad.dtypes import DType, bool_, int64
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr, var_name
@@ -43,8 +55,10 @@ def stmt_exprs(st: Stmt) -> list[Expr]:
         return [st.init]
     if isinstance(st, (Let, Update)):
         return [st.value]
-    if isinstance(st, Store):
+    if isinstance(st, (Store, VecStore)):
         return [st.index, st.value]
+    if isinstance(st, VecLoad):
+        return [st.index]
     return []
 
 

@@ -12,7 +12,18 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from lazygrad.codegen.loop_ir import ACCUMULATORS, Acc, Let, Loop, LoopKernel, Stmt, Store, Update, walk_stmts
+from lazygrad.codegen.loop_ir import (
+    ACCUMULATORS,
+    Acc,
+    Let,
+    Loop,
+    LoopKernel,
+    Stmt,
+    Store,
+    Update,
+    VecStore,
+    walk_stmts,
+)
 from lazygrad.codegen.opencl_tiles import TilePlan, contiguous_along, plan_tile
 
 LAUNCH_PREFIX = "// lazygrad launch:"
@@ -97,7 +108,7 @@ def outer_accs(loop: Loop) -> set[str]:
 
 
 def _has_store(loop: Loop) -> bool:
-    return any(isinstance(s, Store) for s in walk_stmts(loop.body))
+    return any(isinstance(s, (Store, VecStore)) for s in walk_stmts(loop.body))
 
 
 def _next_pow2(n: int) -> int:

@@ -41,7 +41,7 @@ class LoopPass:
 
 LOOP_PASSES: tuple[LoopPass, ...] = (
     LoopPass("register-tiles", register_tiles, ("c",),
-             "a tile of float32 sum accumulators as vectors of 16 (VecAcc, VecLoad), where its "
+             "a tile of float32 sum accumulators as vectors of 16 (VecAcc, VecLoad, VecStore), where its "
              "updates line up lane by lane (codegen/register_tiles.py)"),
     LoopPass("work-groups", work_groups, ("opencl",),
              "the OpenCL NDRange as a Grid: work groups, a reduce a work group shares, values "

@@ -13,6 +13,7 @@ from lazygrad.codegen.loop_ir import (
     Store,
     Update,
     VecAcc,
+    VecStore,
     carries_state,
     load_steps,
     walk_stmts,
@@ -150,8 +151,8 @@ def _reads_backwards(kernel: LoopKernel) -> bool:
     """A load whose address goes down as a loop counts up (a flipped view)."""
     for loop in walk_stmts(kernel.body):
         if isinstance(loop, Loop):
-            values = [s.value for s in walk_stmts(loop.body) if isinstance(s, (Let, Update, Store))]
-            values += [s.index for s in walk_stmts(loop.body) if isinstance(s, Store)]
+            values = [s.value for s in walk_stmts(loop.body) if isinstance(s, (Let, Update, Store, VecStore))]
+            values += [s.index for s in walk_stmts(loop.body) if isinstance(s, (Store, VecStore))]
             if any(step is not None and step < 0 for step in load_steps(values, loop.var)):
                 return True
     return False

@@ -49,7 +49,7 @@ import math
 
 from lazygrad.codegen import c_math
 from lazygrad.codegen.cstyle import CStyleRenderer
-from lazygrad.codegen.loop_ir import Acc, Grid, Loop, LoopKernel, Stmt, Store, Update, VecLoad
+from lazygrad.codegen.loop_ir import Acc, Grid, Loop, LoopKernel, Stmt, Store, Update, VecLoad, VecStore
 from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.opencl_kernel_info import INT_MAX, IndexMath, dtypes_used, index_math
 from lazygrad.codegen.opencl_launch import (  # noqa: F401  (launch_geometry, launch_options: the API)
@@ -174,6 +174,9 @@ class OpenCLRenderer(CStyleRenderer):
     def vector_load(self, load: VecLoad) -> str:
         return f"vload{load.width}(0, {load.param} + {self.expr(load.index)})"
 
+    def vector_store(self, store: VecStore) -> str:
+        return f"vstore{store.width}({self.expr(store.value)}, 0, {store.param} + {self.expr(store.index)});"
+
     def lane(self, vector: str, lane: int) -> str:
         return f"{vector}.s{lane:x}"
 
@@ -231,7 +234,7 @@ class OpenCLRenderer(CStyleRenderer):
     def stmt(self, st: Stmt, kernel: LoopKernel, depth: int, out: list[str]) -> None:
         split = self._grid is not None and self._grid.mode != "local"
         pad = self.indent_unit * depth
-        if split and isinstance(st, Store):
+        if split and isinstance(st, (Store, VecStore)):
             inner: list[str] = []
             super().stmt(st, kernel, 0, inner)
             out.append(f"{pad}if (lg_lid == 0) {inner[0]}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lazygrad.codegen.loop_bounds import check_bounds
-from lazygrad.codegen.loop_ir import Acc, Let, LoopKernel, Store, Update, VecLoad, walk_stmts
+from lazygrad.codegen.loop_ir import Acc, Let, LoopKernel, Store, Update, VecLoad, VecStore, walk_stmts
 from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
@@ -128,7 +128,7 @@ def _exprs(kernel: LoopKernel):
             yield st.init
         elif isinstance(st, Update):
             yield st.value
-        elif isinstance(st, Store):
+        elif isinstance(st, (Store, VecStore)):
             yield st.index
             yield st.value
         elif isinstance(st, VecLoad):
@@ -141,7 +141,7 @@ def param_sizes(kernel: LoopKernel) -> dict[str, int]:
     stores = [st for st in walk_stmts(kernel.body) if isinstance(st, Store)]
     accesses: list[tuple[str, Expr]] = [(st.param, st.index) for st in stores]
     accesses += [(st.param, sym.add(st.index, sym.const(st.width - 1)))  # its last lane
-                 for st in walk_stmts(kernel.body) if isinstance(st, VecLoad)]
+                 for st in walk_stmts(kernel.body) if isinstance(st, (VecLoad, VecStore))]
     seen: set[int] = set()
     stack = list(_exprs(kernel))
     while stack:

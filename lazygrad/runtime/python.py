@@ -27,6 +27,7 @@ from lazygrad.codegen.loop_ir import (
     Update,
     VecAcc,
     VecLoad,
+    VecStore,
     carries_state,
     plain_loops,
     walk_stmts,
@@ -118,8 +119,10 @@ class Interpreter:
                 acc = self.env[st.name]
                 value = exec_alu(self.acc_op[st.name], self.acc_dtype[st.name], acc, self.eval(st.value))
                 self.env[st.name] = self.shaped(value)
-            elif isinstance(st, Store):
+            elif isinstance(st, (Store, VecStore)):
                 index, value = self.eval(st.index), self.eval(st.value)
+                if isinstance(st, VecStore):  # lane l of the value goes to index + l
+                    index = index + np.arange(st.width, dtype=np.int64).reshape((st.width,) + (1,) * index.ndim)
                 index, value = np.broadcast_arrays(index, value)
                 self.in_bounds(st.param, index, True, "writes")
                 target = self.buffers[st.param]
@@ -171,6 +174,9 @@ def _stores_may_collide(body) -> bool:
     for st in walk_stmts(body):
         if isinstance(st, Store):
             indices.setdefault(st.param, []).append(linear_form(st.index))
+        elif isinstance(st, VecStore):  # its first and its last lane
+            terms, c = linear_form(st.index)
+            indices.setdefault(st.param, []).extend([(terms, c), (terms, c + st.width - 1)])
     for forms in indices.values():
         if len(forms) > 1:
             terms = forms[0][0]
