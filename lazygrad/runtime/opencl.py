@@ -187,11 +187,18 @@ def compile_opencl(source: str, name: str = "kernel") -> CLBinary:
 def _build_source(ctx: CLContext, source: str, name: str):
     cl = ctx.cl
     try:
-        return cl.Program(ctx.context, source).build(options=build_options(ctx))
+        prg = cl.Program(ctx.context, source).build(options=build_options(ctx))
     except cl.Error as e:
         raise CompileError(f"the OpenCL compiler of {ctx.label} failed on kernel {name}:\n"
                            f"--- build log ---\n{_build_log(e)}\n--- source ---\n{_numbered(source)}"
                            ) from None
+    if "__kernel" in source and not prg.get_info(cl.program_info.KERNEL_NAMES):
+        # (PoCL on a CPU without AVX-512 builds a float16 vector kernel into nothing, saying
+        # only that the vector ABI changes)
+        log = prg.get_build_info(ctx.device, cl.program_build_info.LOG).strip()
+        raise CompileError(f"the OpenCL compiler of {ctx.label} built no kernel out of kernel {name}:\n"
+                           f"--- build log ---\n{log}\n--- source ---\n{_numbered(source)}")
+    return prg
 
 
 def _build_log(error: Exception) -> str:
