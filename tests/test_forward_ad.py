@@ -158,9 +158,8 @@ def test_levels_follow_torch():
     (lambda x: fwad.unpack_dual(3.0), TypeError, "must be Tensor"),
 ])
 def test_errors_are_torchs(call, error, message):
-    with fwad.dual_level():
-        with pytest.raises(error, match=message):
-            call(lg.ones(3))
+    with fwad.dual_level(), pytest.raises(error, match=message):
+        call(lg.ones(3))
     with pytest.raises(error, match=message):
         _torch_call(call)
 
