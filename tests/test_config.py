@@ -243,6 +243,8 @@ STATE = {
     "frontend/autograd.py:_AWAITING": "what a backward yet to run reads (weak keys, released by the backward): "
                                       "torch keeps its saved values alive",
     "frontend/grad_mode.py:_state": "per thread: grad mode",
+    "frontend/dual_levels.py:_LEVELS": "the open forward AD level and its dual tensors' tangents (weak keys): "
+                                       "semantics, forgotten when the level exits",
     "frontend/tensor_hooks.py:HOOKED": "hooked tensors' nodes and the nodes they stood for (weak keys): semantics",
     "frontend/tensor_hooks.py:HOOKS_OF": "hooked tensors' nodes and their hooks (weak keys): semantics",
     "frontend/tensor_hooks.py:RETAINED": "the tensors that retain their gradient (weak): semantics",

@@ -17,8 +17,15 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "enabled", True)
 
 
-def set_grad_enabled(enabled: bool) -> None:
+def _set_grad(enabled: bool) -> None:
     _state.enabled = bool(enabled)
+
+
+def is_multithreading_enabled() -> bool:
+    """torch's switch for running backward on worker threads. lazygrad's backward builds graph
+    nodes on the calling thread and its kernels pick their own threads, so it is only kept and
+    read back (per thread, as torch's)."""
+    return getattr(_state, "multithreading", True)
 
 
 def is_inference_mode_enabled() -> bool:
@@ -47,13 +54,13 @@ class _GradMode(contextlib.ContextDecorator):
     def __enter__(self) -> _GradMode:  # noqa: PYI034  (typing.Self needs Python 3.11)
         self._prev = is_grad_enabled(), is_inference_mode_enabled()
         if self._grad is not None:
-            set_grad_enabled(self._grad)
+            _set_grad(self._grad)
         if self._inference is not None:
             _state.inference = self._inference
         return self
 
     def __exit__(self, *exc) -> None:
-        set_grad_enabled(self._prev[0])
+        _set_grad(self._prev[0])
         _state.inference = self._prev[1]
 
 
@@ -75,3 +82,54 @@ class inference_mode(_GradMode):
             raise TypeError(f"inference_mode(mode) takes a bool, got {type(mode).__name__}")
         self._grad = False if mode else None
         self._inference = True if mode else None
+
+
+class _SetNow(contextlib.ContextDecorator):
+    """torch's switches that act when made: `set_grad_enabled(False)` alone switches, and as a
+    `with` block it switches back after. As a decorator it restores the mode at once and sets
+    it around each call."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = mode
+        self.prev = self._get()
+        self._set(mode)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> None:
+        self._set(self.prev)
+
+    def __call__(self, fn):
+        self._set(self.prev)
+        return super().__call__(fn)
+
+    def _recreate_cm(self):
+        return self.clone()
+
+    def clone(self):
+        return type(self)(self.mode)
+
+
+class set_grad_enabled(_SetNow):
+    """Grad mode on or off: as a function call, a `with` block or a decorator."""
+
+    @staticmethod
+    def _get() -> bool:
+        return is_grad_enabled()
+
+    @staticmethod
+    def _set(mode: bool) -> None:
+        _set_grad(mode)
+
+
+class set_multithreading_enabled(_SetNow):
+    """torch's multithreaded-backward switch (is_multithreading_enabled): kept, with no effect here."""
+
+    @staticmethod
+    def _get() -> bool:
+        return is_multithreading_enabled()
+
+    @staticmethod
+    def _set(mode: bool) -> None:
+        _state.multithreading = bool(mode)

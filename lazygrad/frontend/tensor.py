@@ -26,6 +26,7 @@ from lazygrad.engine.jit import JitError, capturing
 from lazygrad.engine.realize import buffer_node, realize_nodes
 from lazygrad.errors import DeviceError, DTypeError, ShapeError
 from lazygrad.frontend import torch_layout
+from lazygrad.frontend.dual_levels import carries_tangent
 from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.size import Size, as_size
@@ -283,7 +284,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     def detach(self) -> Tensor:
         """The same storage without a gradient (torch: an in-place write to either shows in both)."""
-        out = _view_of(self, Tensor._wrap(make(Op.DETACH, (self.node,)) if self.requires_grad else self.node))
+        cut = self.requires_grad or carries_tangent(self.node)  # (a forward AD tangent stops here too)
+        out = _view_of(self, Tensor._wrap(make(Op.DETACH, (self.node,)) if cut else self.node))
         out.__dict__["_detached"] = True  # in-place writes to it are allowed, leaf or not
         return set_layout(out, layout_of(self))
 

@@ -20,6 +20,7 @@ from lazygrad.engine.jit import capturing
 from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
 from lazygrad.errors import InplaceViewError
 from lazygrad.frontend.autograd import VersionCounter, awaited_copies, awaited_values
+from lazygrad.frontend.dual_levels import carries_tangent
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import raise_failed, take_pending
 from lazygrad.frontend.tensor_base import TensorBase
@@ -288,7 +289,7 @@ def realize(*tensors) -> None:
             t.node = t.node.srcs[0]
         elif t.node.op is Op.BUFFER:
             pass
-        elif t.requires_grad:
+        elif t.requires_grad or carries_tangent(t.node):  # (a tangent is computed from the graph too)
             r.buffer.storage.owned = True  # its value: never another tensor's storage
         else:
             _bind(t, r)

@@ -246,13 +246,18 @@ def declare_twin(twin: Node, node: Node) -> None:
 
 def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
                    targets: Sequence[Node] | Callable[[Node], bool],
-                   through: set | None = None, every: list | None = None) -> dict[Node, Node]:
+                   through: set | None = None, every: list | None = None,
+                   cut: Callable[[Node], bool] | None = None) -> dict[Node, Node]:
     """d(sum of roots . root_grads)/d target for every target reached, as new graph nodes.
     targets: nodes, or a test that picks them from the graph (the BUFFER nodes of any version
     of a leaf's storage). through, if given, receives every node a gradient flows through.
+    cut, if given, picks DETACH nodes whose declared paths the walk does not follow either
+    (forward mode's primals: a gradient passes them, a tangent does not, ir/tangent.py).
 
     Only nodes on a path from a target to a root get gradients; DETACH blocks the walk."""
     extra = _paths_of if len(_PATHS) else None
+    if extra is not None and cut is not None:
+        extra = lambda n: () if cut(n) else _paths_of(n)
     order = toposort(list(roots), stop=lambda n: n.op is Op.DETACH, extra=extra)
     if callable(targets):
         targets = [n for n in order if targets(n)]
@@ -280,7 +285,7 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
         if through is not None and g is not NO_GRADIENT:
             through.add(n)
         if extra is not None:
-            for target, fn in _PATHS.get(n, {}).items():
+            for target, fn in (_PATHS.get(n, {}) if cut is None or not cut(n) else {}).items():
                 if target not in needed or not target.dtype.is_float:
                     continue
                 tg = fn(n, g) if g is not NO_GRADIENT or getattr(fn, "takes_no_gradient", False) else g
