@@ -9,6 +9,8 @@ from lazygrad.frontend.return_types import (
     geqrf,
     histogram,
     kthvalue,
+    linalg_ldl_factor,
+    linalg_ldl_factor_ex,
     linalg_slogdet,
     max,
     median,
@@ -20,5 +22,5 @@ from lazygrad.frontend.return_types import (
     topk,
 )
 
-__all__ = ["StructSeq", "aminmax", "cummax", "cummin", "frexp", "geqrf", "histogram", "kthvalue", "linalg_slogdet", "max",
+__all__ = ["StructSeq", "aminmax", "cummax", "cummin", "frexp", "geqrf", "histogram", "kthvalue", "linalg_ldl_factor", "linalg_ldl_factor_ex", "linalg_slogdet", "max",
            "median", "min", "mode", "nanmedian", "slogdet", "sort", "topk"]

@@ -9,11 +9,18 @@ strings, bools and Nones, is written as JSON in the file's metadata under STRUCT
 tensor in it named; lg.load rebuilds the object from that. Nothing is pickled, so loading a file
 runs no code (torch's weights_only=True loads the same kinds of objects). A Module or any other
 object inside raises TypeError: save its state_dict() instead.
+
+A dict that carries torch's `_metadata` attribute (a state_dict: each module's prefix to its
+`{"version": ...}`, which `_load_from_state_dict` reads to convert old checkpoints) keeps it:
+the dict's entry gets a third item, the metadata, and comes back an OrderedDict with
+`_metadata` set. At the top of a flat file of tensors it is the file's METADATA entry instead
+(serialization.py), where any safetensors reader, torch's included, finds it as JSON.
 """
 from __future__ import annotations
 
 import json
 import math
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -21,6 +28,7 @@ import numpy as np
 from lazygrad.frontend.tensor import Tensor
 
 STRUCTURE = "lazygrad.structure"
+METADATA = "_metadata"  # a flat state_dict's `_metadata`, as JSON {prefix: {"version": v}}
 
 
 def flatten(obj: Any) -> tuple[dict[str, Tensor], str]:
@@ -60,7 +68,11 @@ def _encode(obj: Any, path: str, tensors: dict) -> list:
         tensors[name] = obj
         return ["t", name]
     if isinstance(obj, dict):
-        return ["d", [[_encode_key(k, path), _encode(v, _join(path, k), tensors)] for k, v in obj.items()]]
+        items = [[_encode_key(k, path), _encode(v, _join(path, k), tensors)] for k, v in obj.items()]
+        metadata = getattr(obj, "_metadata", None)
+        if metadata is None:
+            return ["d", items]
+        return ["d", items, _encode(dict(metadata), _join(path, "_metadata"), tensors)]
     if isinstance(obj, (list, tuple)):
         kind = "l" if isinstance(obj, list) else "u"
         return [kind, [_encode(v, _join(path, i), tensors) for i, v in enumerate(obj)]]
@@ -86,12 +98,30 @@ def rebuild(structure: str, tensors: dict[str, Tensor], path: str) -> Any:
         raise ValueError(f"{path}: its {STRUCTURE!r} metadata does not describe an object ({e})") from None
 
 
+def metadata_json(obj: Any) -> str | None:
+    """A dict's `_metadata` as JSON (None when it has none), for the flat file's METADATA entry."""
+    metadata = getattr(obj, "_metadata", None)
+    return None if metadata is None else json.dumps(dict(metadata), separators=(",", ":"))
+
+
+def with_metadata(items: dict, metadata: Any) -> OrderedDict:
+    """items as torch's state_dict type: an OrderedDict whose `_metadata` is an OrderedDict."""
+    if not isinstance(metadata, dict):
+        raise TypeError(f"a state_dict's _metadata must be a map, not {type(metadata).__name__}")
+    out = OrderedDict(items)
+    out._metadata = OrderedDict(metadata)
+    return out
+
+
 def _decode(item: list, tensors: dict) -> Any:
     kind = item[0]
     if kind == "t":
         return tensors[item[1]]
     if kind == "d":
-        return {_decode(k, tensors): _decode(v, tensors) for k, v in item[1]}
+        items = {_decode(k, tensors): _decode(v, tensors) for k, v in item[1]}
+        if len(item) < 3:
+            return items
+        return with_metadata(items, _decode(item[2], tensors))
     if kind == "l":
         return [_decode(v, tensors) for v in item[1]]
     if kind == "u":

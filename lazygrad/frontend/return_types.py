@@ -61,6 +61,8 @@ slogdet = _struct_seq("slogdet", ("sign", "logabsdet"))
 linalg_slogdet = _struct_seq("linalg_slogdet", ("sign", "logabsdet"))
 histogram = _struct_seq("histogram", ("hist", "bin_edges"))
 geqrf = _struct_seq("geqrf", ("a", "tau"))
+linalg_ldl_factor = _struct_seq("linalg_ldl_factor", ("LD", "pivots"))
+linalg_ldl_factor_ex = _struct_seq("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
 
-__all__ = ["aminmax", "cummax", "cummin", "frexp", "geqrf", "histogram", "kthvalue", "linalg_slogdet", "max", "median", "min", "mode",
+__all__ = ["aminmax", "cummax", "cummin", "frexp", "geqrf", "histogram", "kthvalue", "linalg_ldl_factor", "linalg_ldl_factor_ex", "linalg_slogdet", "max", "median", "min", "mode",
            "nanmedian", "slogdet", "sort", "topk"]

@@ -6,7 +6,10 @@ than the file, unknown dtypes, metadata that is not a map of strings); every suc
 every other file that is no checkpoint, raises CheckpointError naming the file and the fault.
 
 Anything more than a flat dict of tensors keeps its structure as JSON in the file's metadata
-(frontend/checkpoint_structure.py); its tensors are ordinary entries of the file.
+(frontend/checkpoint_structure.py); its tensors are ordinary entries of the file. A state_dict's
+`_metadata` (module versions) goes in the file's metadata too, as JSON under "_metadata", and
+comes back as the loaded OrderedDict's `_metadata`; torch code reading the file with the
+safetensors library finds it there (and a file torch code writes so loads here with it).
 
 Saving hands each tensor's little-endian bytes to `serialize_file` with its dtype named
 (numpy has no bfloat16: its buffers' 16-bit patterns go as they are), into a temporary file
@@ -40,7 +43,14 @@ from lazygrad import dtypes
 from lazygrad.dtypes import DType
 from lazygrad.engine.realize import buffer_node
 from lazygrad.errors import LazygradError
-from lazygrad.frontend.checkpoint_structure import STRUCTURE, flatten, rebuild
+from lazygrad.frontend.checkpoint_structure import (
+    METADATA,
+    STRUCTURE,
+    flatten,
+    metadata_json,
+    rebuild,
+    with_metadata,
+)
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.runtime.buffer import Buffer
@@ -64,8 +74,6 @@ class CheckpointError(LazygradError, ValueError, RuntimeError):
 def _tensors_of(obj) -> tuple[dict[str, Tensor], str | None]:
     """(the tensors to write by name, the structure of anything more than a flat dict of
     tensors: frontend/checkpoint_structure.py)."""
-    if hasattr(obj, "state_dict") and callable(obj.state_dict) and not isinstance(obj, dict):
-        obj = obj.state_dict()
     if isinstance(obj, dict) and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items()):
         if "__metadata__" in obj:
             raise ValueError("save: '__metadata__' is the format's own key; name the tensor otherwise "
@@ -86,15 +94,21 @@ def save(obj, path: str | os.PathLike, metadata: dict[str, str] | None = None) -
     """Save a Module (its state_dict), a dict of tensors, or dicts, lists and tuples of tensors,
     numbers, strings and None (torch's general checkpoint) to path, atomically: a reader sees
     the old file or the new one, and a save that fails leaves the old one."""
+    if hasattr(obj, "state_dict") and callable(obj.state_dict) and not isinstance(obj, dict):
+        obj = obj.state_dict()
     tensors, structure = _tensors_of(obj)
     arrays = {name: _file_bytes(t) for name, t in tensors.items()}  # kept alive while written
     specs = {name: TensorSpec(dtype=t.dtype.name, shape=list(t.shape), data_ptr=arrays[name].ctypes.data,
                               data_len=arrays[name].nbytes) for name, t in tensors.items()}
     meta = {str(k): str(v) for k, v in metadata.items()} if metadata else None
-    if structure is not None:
-        if meta and STRUCTURE in meta:
-            raise ValueError(f"save: the metadata key {STRUCTURE!r} is lazygrad's own (the object's structure)")
-        meta = {**(meta or {}), STRUCTURE: structure}
+    taken = next((k for k in (STRUCTURE, METADATA) if meta and k in meta), None)
+    if taken is not None:
+        raise ValueError(f"save: the metadata key {taken!r} is lazygrad's own (the object's "
+                         f"{'structure' if taken == STRUCTURE else 'state_dict _metadata'})")
+    own = {STRUCTURE: structure} if structure is not None else {METADATA: metadata_json(obj)}
+    own = {k: v for k, v in own.items() if v is not None}
+    if own:
+        meta = {**(meta or {}), **own}
     if hasattr(path, "write"):  # a file object (torch.save(obj, f)): the bytes, written to it
         path.write(serialize(specs, metadata=meta))
         return
@@ -166,13 +180,15 @@ def _entries(header: dict, path: str) -> Iterator[tuple[str, dict, DType]]:
 
 def _object(header: dict, tensors: dict[str, Tensor], path: str):
     """The saved object: its structure rebuilt, or the dict of tensors a flat file holds."""
-    structure = (header.get("__metadata__") or {}).get(STRUCTURE)
-    if structure is None:
-        return tensors
+    meta = header.get("__metadata__") or {}
     try:
-        return rebuild(structure, tensors, path)
-    except ValueError as e:
-        raise CheckpointError(str(e)) from None
+        if STRUCTURE in meta:
+            return rebuild(meta[STRUCTURE], tensors, path)
+        if METADATA in meta:
+            return with_metadata(tensors, json.loads(meta[METADATA]))
+    except (ValueError, TypeError) as e:  # (json's errors are ValueErrors)
+        raise CheckpointError(f"{path}: {e}" if not str(e).startswith(path) else str(e)) from None
+    return tensors
 
 
 def _read(f, raw: BinaryIO, path: str, device: str):

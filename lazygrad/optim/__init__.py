@@ -5,6 +5,7 @@ from lazygrad.optim.adafactor import Adafactor
 from lazygrad.optim.adam import Adam, AdamW
 from lazygrad.optim.adam_variants import Adamax, NAdam, RAdam
 from lazygrad.optim.lbfgs import LBFGS
+from lazygrad.optim.muon import Muon
 from lazygrad.optim.optimizer import Optimizer
 from lazygrad.optim.rmsprop import RMSprop
 from lazygrad.optim.rprop_asgd import ASGD, Rprop
@@ -13,4 +14,4 @@ from lazygrad.optim.sgd import SGD
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
            "lr_scheduler", "swa_utils"]
 
-__all__ += ["ASGD", "LBFGS", "Adafactor", "Rprop"]
+__all__ += ["ASGD", "LBFGS", "Adafactor", "Muon", "Rprop"]
