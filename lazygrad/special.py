@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import math
 
-from lazygrad.frontend import tensor_bessel, tensor_special, tensor_zeta
+from lazygrad.frontend import (
+    tensor_bessel,
+    tensor_polynomials,
+    tensor_special,
+    tensor_zeta,
+)
 from lazygrad.frontend.functions import _as_tensor
 from lazygrad.frontend.tensor import Tensor
 
@@ -80,6 +85,18 @@ def spherical_bessel_j0(input) -> Tensor:
     return tensor_bessel.spherical_j0(_as_tensor(input))
 
 
+chebyshev_polynomial_t = tensor_polynomials.chebyshev("t", shifted=False)
+chebyshev_polynomial_u = tensor_polynomials.chebyshev("u", shifted=False)
+chebyshev_polynomial_v = tensor_polynomials.chebyshev("v", shifted=False)
+chebyshev_polynomial_w = tensor_polynomials.chebyshev("w", shifted=False)
+shifted_chebyshev_polynomial_t = tensor_polynomials.chebyshev("t", shifted=True)
+shifted_chebyshev_polynomial_u = tensor_polynomials.chebyshev("u", shifted=True)
+shifted_chebyshev_polynomial_v = tensor_polynomials.chebyshev("v", shifted=True)
+shifted_chebyshev_polynomial_w = tensor_polynomials.chebyshev("w", shifted=True)
+hermite_polynomial_h = tensor_polynomials.hermite_polynomial_h
+hermite_polynomial_he = tensor_polynomials.hermite_polynomial_he
+laguerre_polynomial_l = tensor_polynomials.laguerre_polynomial_l
+legendre_polynomial_p = tensor_polynomials.legendre_polynomial_p
 zeta = tensor_zeta.zeta
 
 
@@ -124,7 +141,12 @@ def ndtr(input) -> Tensor:
     return (_as_tensor(input)._float() * (-1 / math.sqrt(2))).erfc() * 0.5
 
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
-           "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
-           "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
-           "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
+__all__ = ["chebyshev_polynomial_t",
+           "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w", "digamma", "entr", "erf",
+           "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln",
+           "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e", "laguerre_polynomial_l",
+           "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "modified_bessel_i0",
+           "modified_bessel_i1", "multigammaln", "ndtr", "ndtri",
+           "polygamma", "psi", "round",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
