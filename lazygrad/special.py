@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import math
 
-from lazygrad.frontend import tensor_bessel, tensor_special, tensor_zeta
+from lazygrad.frontend import (
+    tensor_airy,
+    tensor_bessel,
+    tensor_bessel_jyk,
+    tensor_polynomials,
+    tensor_special,
+    tensor_zeta,
+)
 from lazygrad.frontend.functions import _as_tensor
 from lazygrad.frontend.tensor import Tensor
 
@@ -80,6 +87,42 @@ def spherical_bessel_j0(input) -> Tensor:
     return tensor_bessel.spherical_j0(_as_tensor(input))
 
 
+def _gradient_free(fn, name: str, what: str):
+    def apply(input) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"special_{name}(): argument 'input' (position 1) must be Tensor, "
+                            f"not {type(input).__name__}")
+        return fn(input)
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"{what} (torch.special.{name}); like torch's, without a gradient."
+    return apply
+
+
+airy_ai = _gradient_free(tensor_airy.airy_ai, "airy_ai", "The Airy function Ai(x)")
+bessel_j0 = _gradient_free(tensor_bessel_jyk.bessel_j0, "bessel_j0", "The Bessel function of the first kind J0(x)")
+bessel_j1 = _gradient_free(tensor_bessel_jyk.bessel_j1, "bessel_j1", "The Bessel function of the first kind J1(x)")
+bessel_y0 = _gradient_free(tensor_bessel_jyk.bessel_y0, "bessel_y0", "The Bessel function of the second kind Y0(x)")
+bessel_y1 = _gradient_free(tensor_bessel_jyk.bessel_y1, "bessel_y1", "The Bessel function of the second kind Y1(x)")
+modified_bessel_k0 = _gradient_free(tensor_bessel_jyk.modified_bessel_k0, "modified_bessel_k0",
+                                    "The modified Bessel function of the second kind K0(x)")
+modified_bessel_k1 = _gradient_free(tensor_bessel_jyk.modified_bessel_k1, "modified_bessel_k1",
+                                    "The modified Bessel function of the second kind K1(x)")
+scaled_modified_bessel_k0 = _gradient_free(tensor_bessel_jyk.scaled_modified_bessel_k0, "scaled_modified_bessel_k0",
+                                           "exp(x) K0(x), without K0's underflow")
+scaled_modified_bessel_k1 = _gradient_free(tensor_bessel_jyk.scaled_modified_bessel_k1, "scaled_modified_bessel_k1",
+                                           "exp(x) K1(x), without K1's underflow")
+chebyshev_polynomial_t = tensor_polynomials.chebyshev("t", shifted=False)
+chebyshev_polynomial_u = tensor_polynomials.chebyshev("u", shifted=False)
+chebyshev_polynomial_v = tensor_polynomials.chebyshev("v", shifted=False)
+chebyshev_polynomial_w = tensor_polynomials.chebyshev("w", shifted=False)
+shifted_chebyshev_polynomial_t = tensor_polynomials.chebyshev("t", shifted=True)
+shifted_chebyshev_polynomial_u = tensor_polynomials.chebyshev("u", shifted=True)
+shifted_chebyshev_polynomial_v = tensor_polynomials.chebyshev("v", shifted=True)
+shifted_chebyshev_polynomial_w = tensor_polynomials.chebyshev("w", shifted=True)
+hermite_polynomial_h = tensor_polynomials.hermite_polynomial_h
+hermite_polynomial_he = tensor_polynomials.hermite_polynomial_he
+laguerre_polynomial_l = tensor_polynomials.laguerre_polynomial_l
+legendre_polynomial_p = tensor_polynomials.legendre_polynomial_p
 zeta = tensor_zeta.zeta
 
 
@@ -124,7 +167,12 @@ def ndtr(input) -> Tensor:
     return (_as_tensor(input)._float() * (-1 / math.sqrt(2))).erfc() * 0.5
 
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
-           "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
-           "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
-           "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
+__all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
+           "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w", "digamma", "entr", "erf",
+           "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln",
+           "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e", "laguerre_polynomial_l",
+           "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "modified_bessel_i0",
+           "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "multigammaln", "ndtr", "ndtri",
+           "polygamma", "psi", "round", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]

@@ -95,9 +95,21 @@ class _Lowerer:
         self.emit(Loop(var, extent, "serial", tuple(body)))
 
     def value(self, node: Node, lanes: Lanes) -> tuple[Expr, ...]:
+        """The values of node at every lane. Iterative over the elementwise operands (a kernel's
+        expression may be thousands of ops deep, past Python's recursion limit), visiting them
+        depth first in order, as a recursive walk would: the Lets come out in the same order."""
         key = (node, lanes)
-        if key not in self.memo:
-            self.memo[key] = self._value(node, lanes)
+        stack = [(node, lanes, False)]
+        while stack:
+            n, at, ready = stack.pop()
+            if (n, at) in self.memo:
+                continue
+            operands = _operands(n, at)
+            if not ready and operands:
+                stack.append((n, at, True))
+                stack.extend((s, s_at, False) for s, s_at in reversed(operands) if (s, s_at) not in self.memo)
+                continue
+            self.memo[(n, at)] = self._value(n, at)
         return self.memo[key]
 
     def _value(self, node: Node, lanes: Lanes) -> tuple[Expr, ...]:
@@ -153,6 +165,17 @@ class _Lowerer:
             self.loop(loops[level][0], loops[level][1], lambda: body(level + 1))
         body()
         return tuple(acc_var(name, node.dtype) for name in names)
+
+
+def _operands(node: Node, lanes: Lanes) -> list[tuple[Node, Lanes]]:
+    """What _value reads through value() before it emits node's own Lets: the operands of an
+    elementwise op at the same lanes, the source of a unit reshape at its lanes. (A reduce
+    reads its source inside the loops it opens, so it is lowered where it stands.)"""
+    if node.op in ALU:
+        return [(s, lanes) for s in node.srcs]
+    if node.op is Op.RESHAPE:
+        return [(node.srcs[0], tuple(_unit_reshape_index(idx, node) for idx in lanes))]
+    return []
 
 
 def _lane_offsets(lanes: Lanes) -> list[tuple[int, ...]] | None:
