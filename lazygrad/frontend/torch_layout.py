@@ -252,9 +252,20 @@ def iterated(layouts: list[Layout], shape: tuple[int, ...]) -> Layout:
             return in_channels_last(shape)
         if all(is_dense(lay) and lay[1] == layouts[-1][1] for lay in layouts):
             return shape, layouts[-1][1], 0
+    perm = iteration_order(layouts, shape)
+    if perm == list(range(len(shape) - 1, -1, -1)):
+        return contiguous(shape)
+    return shape, _strides_in_order(shape, perm), 0
+
+
+def iteration_order(layouts: list[Layout], shape: tuple[int, ...]) -> list[int]:
+    """TensorIterator's order of the dims, fastest first: by the operands' strides, the first
+    operand deciding (a broadcast dim, stride 0, decides nothing; equal strides put the smaller
+    dim inside); a dim no stride orders keeps its row-major place. Also Tensor.dim_order's."""
+    shape = tuple(shape)
     n = len(shape)
     if n <= 1:
-        return contiguous(shape)
+        return list(range(n - 1, -1, -1))
     strides = [_broadcast_strides(lay, shape) for lay in layouts]
 
     def after(d0: int, d1: int) -> int:  # 1: d0 goes outside d1, -1: inside, 0: undecided
@@ -277,9 +288,7 @@ def iterated(layouts: list[Layout], shape: tuple[int, ...]) -> Layout:
                 d1 = d0
             elif decision < 0:
                 break
-    if perm == list(range(n - 1, -1, -1)):
-        return contiguous(shape)
-    return shape, _strides_in_order(shape, perm), 0
+    return perm
 
 
 def like(layout: Layout) -> Layout:

@@ -8,6 +8,8 @@ such view (a flip or pad inside), by where the elements lie here (`strided_view`
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lazygrad.frontend import torch_layout
@@ -52,9 +54,16 @@ def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False)
         return  # nothing is written
     # (a detach() of a view is the view: x.expand(2, 3).detach().add_(1) writes one element twice)
     view = strided_view(target) if target.node.op in _VIEW_OPS else None
-    if view is not None and any(st == 0 and d > 1 for d, st in zip(view.shape, view.strides)):
+    mine = layout_of(target) if target.__dict__.get("_base") is not None else None
+    if ((view is not None and any(st == 0 and d > 1 for d, st in zip(view.shape, view.strides)))
+            or (mine is not None and any(st == 0 and d > 1 for d, st in zip(mine[0], mine[1])))):
         raise RuntimeError(_OVERLAP.format(what="more than one element of the written-to tensor",
                                            loc=user_location()))
+    if _holds_twice(mine):
+        # (an as_strided view): torch writes it in its loop's order, reading what it has written
+        raise RuntimeError(f"lazygrad cannot write in place into a view that holds one storage element twice "
+                           f"(strides {list(mine[1])}), as torch's result depends on the order its "
+                           f"loop visits them (at {user_location()}); write into a clone()")
     for src in sources:
         if getattr(src, "node", None) is None or src is target or not _same_storage(src, target):
             continue
@@ -70,6 +79,29 @@ def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False)
         if partial:
             raise RuntimeError(_OVERLAP.format(
                 what="some elements of the input tensor and the written-to tensor", loc=user_location()))
+
+
+def _holds_twice(layout) -> bool:
+    """Whether two indices of a view with these sizes and strides reach one storage element:
+    never where some order of the dims is row-major with room to spare (each stride passes
+    the span of the dims inside it); else counted."""
+    if layout is None:
+        return False
+    sizes, strides, _ = layout
+    if math.prod(sizes) <= 1:
+        return False
+    reach = 0
+    dims = sorted(((s, n) for n, s in zip(sizes, strides) if n > 1))
+    for s, n in dims:
+        if s <= reach:
+            break
+        reach += (n - 1) * s
+    else:
+        return False
+    pos = np.zeros((), dtype=np.int64)
+    for s, n in dims:
+        pos = np.add.outer(pos, np.arange(n, dtype=np.int64) * s)
+    return np.unique(pos).size < pos.size
 
 
 def _partial_overlap(view: View | None, other: View | None, broadcast: bool) -> bool:
