@@ -1,0 +1,97 @@
+"""The small torch names of tensor_more_names.py against torch."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import lazygrad as lg
+
+
+def test_frombuffer_reads_bytes_as_torch():
+    raw = b"\x01\x00\x00\x00\x02\x00\x00\x00"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for kw in ({}, {"count": 1, "offset": 4}):
+            assert lg.frombuffer(bytearray(raw), dtype=lg.int32, **kw).tolist() == \
+                torch.frombuffer(bytearray(raw), dtype=torch.int32, **kw).tolist()
+    for bad in (bytearray(b"\x01\x02\x03"), bytearray(b"")):
+        with pytest.raises(ValueError):
+            torch.frombuffer(bad, dtype=torch.int32)
+        with pytest.raises(ValueError):
+            lg.frombuffer(bad, dtype=lg.int32)
+
+
+@pytest.mark.parametrize("data,size,fill", [([[1, 0], [0, 1]], 3, -1), ([[1, 0], [0, 1]], 1, 5), ([1, 0, 2], 4, -7)])
+def test_nonzero_static_as_torch(device, data, size, fill):
+    got = lg.nonzero_static(lg.tensor(data, device=device), size=size, fill_value=fill)
+    want = torch.nonzero_static(torch.tensor(data), size=size, fill_value=fill)
+    assert got.tolist() == want.tolist() and got.dtype == lg.int64
+    assert lg.tensor(data, device=device).nonzero_static(size=size).shape == want.shape
+    with pytest.raises(RuntimeError, match="non-negative"):
+        lg.nonzero_static(lg.tensor(data), size=-1)
+
+
+def test_module_level_spellings_as_torch(device):
+    assert lg.put(lg.arange(6.0, device=device), lg.tensor([0, -1], device=device), lg.tensor([9.0, 8.0], device=device),
+                  accumulate=True).tolist() == \
+        torch.put(torch.arange(6.0), torch.tensor([0, -1]), torch.tensor([9.0, 8.0]), accumulate=True).tolist()
+    a, ta = lg.ones(2, device=device), torch.ones(2)
+    assert lg.addmv_(a, lg.ones(2, 3, device=device), lg.ones(3, device=device), beta=2, alpha=3) is a
+    torch.addmv_(ta, torch.ones(2, 3), torch.ones(3), beta=2, alpha=3)
+    assert a.tolist() == ta.tolist()
+    d = lg.ones(2, device=device, requires_grad=True) * 2
+    assert lg.detach_(d) is d and not d.requires_grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = torch.index_reduce(torch.ones(3, 2), 0, torch.tensor([0, 0, 2]), torch.arange(6.0).reshape(3, 2), "prod")
+    got = lg.index_reduce(lg.ones(3, 2, device=device), 0, lg.tensor([0, 0, 2], device=device),
+                          lg.arange(6.0, device=device).reshape(3, 2), "prod")
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    x = lg.ones(2, device=device)
+    assert lg.conj_physical_(x) is x and x.conj_physical_() is x
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.ones(2, 3, 4), lambda m: m.ones(2, 3).t(), lambda m: m.ones(1, 3).expand(4, 3),
+    lambda m: m.ones(2, 1, 3).permute(2, 1, 0), lambda m: m.ones(2, 3)[::2],
+    lambda m: m.ones(2, 3, 4, 5).to(memory_format=m.channels_last)])
+def test_dim_order_as_torch(make):
+    assert make(lg).dim_order() == make(torch).dim_order()
+
+
+def test_dim_order_ambiguity_check_as_torch():
+    assert lg.ones(2, 3).dim_order(ambiguity_check=True) == (0, 1)
+    with pytest.raises(RuntimeError, match="unique dim order"):
+        lg.ones(2, 1).dim_order(ambiguity_check=True)
+
+
+def test_tensor_queries_as_torch(device):
+    x = lg.ones(4, device=device)
+    assert x.name is None and x.output_nr == 0 and x.split(2)[1].output_nr == 0
+    assert x.const_data_ptr() == x.data_ptr()
+    assert not x.is_distributed() and not lg.is_distributed(x)
+    assert lg.init_num_threads() is None
+    with pytest.raises(NotImplementedError):
+        _ = (lg.ones(4, requires_grad=True) * 2).output_nr
+
+
+def test_resize_is_a_deprecated_view(device):
+    x = lg.ones(2, 3, device=device)
+    with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+        y = x.resize(3, 2)
+    assert y.shape == (3, 2)
+    y.add_(1)
+    assert x.tolist() == [[2.0] * 3] * 2
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="autograd's resize"):
+        x.resize(7)
+
+
+def test_grad_is_a_class_attribute_that_keeps_its_behaviour(device):
+    assert isinstance(lg.Tensor.grad, property)
+    w = lg.ones(2, device=device, requires_grad=True)
+    assert w.grad is None
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
+    w.grad = None
+    assert w.grad is None
