@@ -118,7 +118,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     @classmethod
     def _wrap(cls, node: Node, requires_grad: bool = False) -> Tensor:
         t = cls.__new__(cls)
-        t.node, t.grad = node, None
+        t.node = node
+        t.__dict__["grad"] = None  # (grad is a property over this slot: Tensor.grad exists, as torch's)
         t._mark_requires_grad(requires_grad)
         _LAZY.add(t)
         if is_inference_mode_enabled():
