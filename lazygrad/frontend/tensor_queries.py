@@ -76,21 +76,32 @@ def _detach_(self) -> Tensor:
     return self
 
 
-def _data_ptr(self) -> int:
-    if self.numel() == 0:
-        return 0  # torch's, for a tensor with no elements
+def realized_storage(self: Tensor):
+    """The Buffer whose storage the tensor reads (realized first; a view group gets its base's
+    storage first)."""
     if _storage_view(self.node) is None:
         if _has_aliases(self):
             _materialize_aliases(self)
         if _storage_view(self.node) is None:
             realize(self)
-    storage = _storage_view(self.node).buffer.storage
-    view = strided_view(self)
-    offset = (view.offset if view is not None else self.storage_offset()) * self.dtype.itemsize
+    return _storage_view(self.node).buffer
+
+
+def storage_address(storage) -> int:
+    """The address of a storage's first byte (host memory), else its id above every address."""
     handle = storage.handle
     if isinstance(handle, np.ndarray):
-        return int(handle.ctypes.data) + offset
-    return id(storage) * _NOT_HOST + offset
+        return int(handle.ctypes.data)
+    return id(storage) * _NOT_HOST
+
+
+def _data_ptr(self) -> int:
+    if self.numel() == 0:
+        return 0  # torch's, for a tensor with no elements
+    storage = realized_storage(self).storage
+    view = strided_view(self)
+    offset = (view.offset if view is not None else self.storage_offset()) * self.dtype.itemsize
+    return storage_address(storage) + offset
 
 
 def _pin_memory(self, device=None) -> Tensor:
