@@ -71,13 +71,25 @@ def test_a_collective_is_a_host_step_of_the_schedule_that_lg_jit_replays(n):
 
 
 @needs_mpi
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_send_and_recv_are_deferred_host_steps_that_lg_jit_replays(n):
+    """A ring of isend then recv in every dtype; the steps in the schedule (the send after its
+    input's kernel); irecv's tensor keeps its value until wait(); batch_isend_irecv; lg.jit
+    replays isend/irecv; a message of the wrong size raises."""
+    out = launch(n, "p2p_check.py")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert sorted(re.findall(r"ok (\d)", out.stdout)) == [str(r) for r in range(n)]
+
+
+@needs_mpi
 def test_the_debug_listing_names_the_collective_among_the_kernels(tmp_path):
     script = tmp_path / "listed.py"
     script.write_text("import lazygrad as lg, lazygrad.distributed as dist\n"
                       "dist.init_process_group()\n"
                       "t = lg.arange(4.0) * (dist.get_rank() + 2)\n"
                       "dist.all_reduce(t)\n"
-                      "print(t.tolist())\n")
+                      "print(t.tolist())\n"
+                      "_ = dist.send(t + 1, 1) if dist.get_rank() == 0 else dist.recv(t, 0)\n")
     cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
     out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "LAZYGRAD_DEBUG": "2"})
@@ -85,6 +97,8 @@ def test_the_debug_listing_names_the_collective_among_the_kernels(tmp_path):
     assert re.search(r"all_reduce\(SUM\) on ranks \[0, 1\] <- host at listed.py:4", out.stderr), out.stderr
     assert re.search(r"\*\*\* host +all_reduce\(SUM\) on ranks \[0, 1\] +[\d.]+ ms +\(listed.py:4\)", out.stderr)
     assert out.stdout.count("[0.0, 5.0, 10.0, 15.0]") == 2
+    assert re.search(r"send to rank 1 \(tag 0\) on ranks \[0, 1\] <- host at listed.py:6", out.stderr), out.stderr
+    assert re.search(r"\*\*\* host +recv from rank 0 \(tag 0\) on ranks \[0, 1\] +[\d.]+ ms +\(listed.py:6\)", out.stderr)
 
 
 @needs_mpi
@@ -102,6 +116,34 @@ def test_a_rank_that_dies_ends_the_job_promptly_and_the_launcher_names_it(how, s
     assert re.search(rf"lazygrad.distributed.run: rank 1 \(pid \d+\) {re.escape(said)}\n", out.stderr), out.stderr
     assert out.stderr.count("lazygrad.distributed.run: rank") == 1  # the survivor it stopped is not a failure
     assert out.returncode == status
+
+
+def _hydra() -> str | None:
+    """The venv's mpiexec when it is MPICH's Hydra (whose -disable-auto-cleanup lets the survivors run on)."""
+    from lazygrad.distributed.run import find_mpiexec
+    try:
+        mpiexec = find_mpiexec()
+        said = subprocess.run([mpiexec, "--version"], check=False, capture_output=True, text=True, timeout=30).stdout
+    except (SystemExit, OSError, subprocess.TimeoutExpired):
+        return None
+    return mpiexec if "HYDRA" in said else None
+
+
+@needs_mpi
+@pytest.mark.parametrize("how, waiting", [("exit", "all_reduce(SUM)"), ("exit-p2p", "recv from rank 1 (tag 0)")])
+def test_under_a_bare_mpiexec_the_survivors_name_a_rank_that_died(how, waiting):
+    """No launcher, and an mpiexec that lets the others run on (srun's default too): the survivor
+    sees that rank 1's process ended and says so, long before its 60 s timeout."""
+    mpiexec = _hydra()
+    if mpiexec is None:
+        pytest.skip("needs MPICH's mpiexec (Hydra)")
+    cmd = [mpiexec, "-disable-auto-cleanup", "-n", "2", sys.executable, str(HERE / "dead_rank.py"), how, "60"]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert re.search(rf"DistBackendError: \[rank 0\] {re.escape(waiting)} on ranks \[0, 1\] cannot complete: rank 1 "
+                     rf"\(pid \d+ on [^)]+\) has ended \(exited or was killed\) while this rank waited for it in "
+                     rf"{re.escape(waiting)}; the MPI job is aborted when this process exits", out.stderr), out.stderr
+    assert "no error" not in out.stdout and "did not complete within" not in out.stderr
 
 
 @needs_mpi

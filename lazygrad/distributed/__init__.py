@@ -32,23 +32,20 @@ from lazygrad.distributed.group import (
     is_mpi_available,
     new_group,
 )
+from lazygrad.distributed.p2p import P2POp, batch_isend_irecv, irecv, isend, recv, send
 from lazygrad.distributed.rooted import (
     all_gather_object,
     barrier,
     broadcast_object_list,
     gather,
-    irecv,
-    isend,
     monitored_barrier,
-    recv,
     scatter,
-    send,
 )
 from lazygrad.distributed.work import Work
 
 __all__ = [
-    "DistBackendError", "DistError", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
-    "all_gather_into_tensor", "all_gather_object", "all_reduce", "barrier", "broadcast", "broadcast_object_list",
+    "DistBackendError", "DistError", "GroupMember", "P2POp", "ProcessGroup", "ReduceOp", "Work", "all_gather",
+    "all_gather_into_tensor", "all_gather_object", "all_reduce", "barrier", "batch_isend_irecv", "broadcast", "broadcast_object_list",
     "destroy_process_group", "gather", "get_backend", "get_global_rank", "get_group_rank",
     "get_process_group_ranks", "get_rank", "get_world_size", "init_process_group", "irecv", "is_available",
     "is_initialized", "is_mpi_available", "isend", "monitored_barrier", "new_group", "recv", "reduce",

@@ -18,6 +18,7 @@ from traceback import format_exception
 from typing import ClassVar
 
 from lazygrad.config import settings
+from lazygrad.distributed.liveness import exchange
 from lazygrad.distributed.supervise import announce, record_error
 
 
@@ -48,9 +49,10 @@ class ProcessGroup:
     """A set of ranks with an MPI communicator; `ranks` are global ranks in group-rank order.
     A rank outside the group holds one too (comm None), as torch's non-members do."""
 
-    def __init__(self, comm, ranks: list[int], timeout: timedelta, name: str) -> None:
+    def __init__(self, comm, ranks: list[int], timeout: timedelta, name: str, peers: list | None = None) -> None:
         self.comm, self.ranks, self.timeout, self.name = comm, list(ranks), timeout, name
-        self.failed = ""  # what timed out on it: the group is broken from then on (work.py)
+        self.failed = ""  # why it broke (a timeout, a dead peer): broken from then on (work.py)
+        self.peers = peers or []  # every global rank's (host, pid): liveness.py names a dead one
 
     def rank(self) -> int:
         return self.comm.Get_rank() if self.comm is not None else -1
@@ -156,7 +158,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     comm = comm.Dup()  # our own context: a user's MPI traffic on COMM_WORLD never meets ours
     comm.Set_errhandler(MPI.ERRORS_RETURN)
     _World.default = ProcessGroup(comm, list(range(comm.Get_size())), timeout or _default_timeout(),
-                                  group_name or "default_pg")
+                                  group_name or "default_pg", exchange(comm))
     _World.groups = [_World.default]
     _World.excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught
@@ -210,7 +212,7 @@ def new_group(ranks=None, timeout: timedelta | None = None, backend: str | None 
     comm = None if comm == _mpi().COMM_NULL else comm
     if comm is not None:
         comm.Set_errhandler(_mpi().ERRORS_RETURN)
-    g = ProcessGroup(comm, ranks, timeout or world.timeout, group_desc or f"group{len(_World.groups)}")
+    g = ProcessGroup(comm, ranks, timeout or world.timeout, group_desc or f"group{len(_World.groups)}", world.peers)
     _World.groups.append(g)
     return g
 

@@ -6,8 +6,7 @@ host memory (`c`, `python`: the allocator's handle is a numpy array) MPI reads a
 buffers themselves, with no copy on either side; elsewhere (`opencl`) the bytes go through
 the host: a copy out and a copy in. bfloat16 travels as its raw 16-bit words (storage_np).
 
-Point-to-point traffic (send/recv, rooted.py) is not a step of a schedule: it realizes its
-input (`send_array`) and writes a received value back with `assign` (`write_back`, the
+A received value (p2p.py's irecv, at wait()) is written back with `assign` (`write_back`, the
 machinery of `copy_`: a new version of the storage, seen by views, checked by autograd).
 """
 from __future__ import annotations
@@ -16,7 +15,6 @@ import numpy as np
 
 from lazygrad.dtypes import DType, storage_np
 from lazygrad.engine.jit import JitError, capturing
-from lazygrad.engine.realize import buffer_node
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import realize
@@ -39,31 +37,11 @@ def _host_words(buf: Buffer) -> np.ndarray | None:
 
 
 def refuse_in_jit(what: str) -> None:
-    """Point-to-point traffic is not a step of a schedule (collectives are: steps.py), so lg.jit
-    cannot record it, and a replay would skip it."""
+    """For MPI traffic that is not a step of a schedule (DDP's exchange of used parameters):
+    lg.jit cannot record it, and a replay would skip it."""
     if capturing():
         raise JitError(f"{what} ran inside lg.jit (at {user_location()}); it is not a step of a schedule "
                        "and a replay would skip it: call it outside the jitted function")
-
-
-def send_array(tensors, keep: list) -> np.ndarray:
-    """The contents of one tensor (or several, concatenated: a DDP bucket) as a flat host array
-    of storage words, realized in one schedule. A realized tensor on a host device gives its
-    buffer itself, no copy; a view is gathered into a contiguous buffer first."""
-    refuse_in_jit("a lazygrad.distributed send")
-    many = not isinstance(tensors, TensorBase)
-    group = list(tensors) if many else [tensors]
-    flat = [t.detach().contiguous() for t in group]
-    realize(*flat)
-    keep.extend(flat)  # MPI reads their memory until the operation completes: keep it allocated
-    parts = []
-    for t in flat:
-        buf, n = t._buffer_node().buffer, t.numel()
-        words = _host_words(buf)
-        parts.append(words[:n] if words is not None else _raw_words(buf, n))
-    if not many:
-        return parts[0]
-    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
 def _raw_words(buf: Buffer, n: int) -> np.ndarray:
@@ -93,12 +71,6 @@ class Landing:
         if self.staged:
             get_device(self.buffer.device).allocator.copyin(self.buffer.handle,
                                                               memoryview(self.words.view(np.uint8)))
-
-    def tensor(self, like, shape):
-        """The landed result as a tensor of `shape` (the staging array copied in first)."""
-        self.land()
-        self.buffer.storage.owned = True
-        return like._new(buffer_node(self.buffer, tuple(shape)))
 
 
 def write_back(pairs) -> None:

@@ -1,17 +1,16 @@
-"""gather, scatter (one root), send/recv/isend/irecv (two ranks), barrier, and the object
-collectives (pickled Python objects, as torch's all_gather_object and broadcast_object_list).
+"""gather, scatter (one root), barrier, and the object collectives (pickled Python objects, as
+torch's all_gather_object and broadcast_object_list).
 
-gather and scatter are host steps of a schedule, as collectives.py's. Point-to-point traffic is
-not: isend/irecv must stay in flight while the program goes on (a ring of isend then recv would
-deadlock if each send waited), so they start MPI directly and write the result back at wait()."""
+gather and scatter are host steps of a schedule, as collectives.py's (send/recv: p2p.py). barrier
+and the object collectives move no tensor: they call MPI directly."""
 from __future__ import annotations
 
 import numpy as np
 
 from lazygrad.distributed import checks
 from lazygrad.distributed.collectives import _check_like, _done, _group, _root, _sig
-from lazygrad.distributed.group import ProcessGroup, _mpi, resolve
-from lazygrad.distributed.host import Landing, check_tensor, refuse_in_jit, send_array, write_back
+from lazygrad.distributed.group import ProcessGroup, resolve
+from lazygrad.distributed.host import check_tensor
 from lazygrad.distributed.steps import run
 from lazygrad.distributed.work import start
 
@@ -73,58 +72,6 @@ def scatter(tensor, scatter_list: list | None = None, src: int | None = None, gr
     run(g, f"scatter(src={g.ranks[root]})", launch, list(scatter_list) if mine else [], tensor, tensor.shape,
         lambda value: [(tensor, value)])
     return _done(g, "scatter", async_op)
-
-
-def isend(tensor, dst: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
-          group_dst: int | None = None):
-    check_tensor(tensor, "isend")
-    g = _group(group)
-    if g is None:
-        return None
-    peer = _root(g, dst, group_dst, "isend")
-    keep: list = []
-    words = send_array(tensor, keep)
-    return start(g, f"send to rank {g.ranks[peer]}", [g.comm.Isend(words.view(np.uint8), peer, tag)], None, keep,
-                 async_op=True)
-
-
-def irecv(tensor, src: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
-          group_src: int | None = None):
-    """Receive into tensor from src (any rank when None); wait() then the work's result() is
-    the sender's global rank."""
-    check_tensor(tensor, "irecv")
-    g = _group(group)
-    if g is None:
-        return None
-    refuse_in_jit("a lazygrad.distributed recv")
-    MPI = _mpi()
-    peer = MPI.ANY_SOURCE if src is None and group_src is None else _root(g, src, group_src, "irecv")
-    land = Landing(tensor.device, tensor.dtype, tensor.numel())
-    status = MPI.Status()
-    req = g.comm.Irecv(land.words.view(np.uint8), peer, tag)
-
-    def finish():
-        got = status.Get_count(MPI.BYTE)
-        if got != land.words.nbytes:
-            raise RuntimeError(f"recv: expected {land.words.nbytes} bytes for a tensor of shape {tuple(tensor.shape)} "
-                               f"({tensor.dtype.name}), rank {g.ranks[status.Get_source()]} sent {got}")
-        write_back([(tensor, land.tensor(tensor, tensor.shape))])
-        return g.ranks[status.Get_source()]
-    where = "any rank" if peer == MPI.ANY_SOURCE else f"rank {g.ranks[peer]}"
-    return start(g, f"recv from {where}", [req], finish, land, async_op=True, statuses=[status])
-
-
-def send(tensor, dst: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
-         group_dst: int | None = None) -> None:
-    work = isend(tensor, dst, group, tag, group_dst)
-    if work is not None:
-        work.wait()
-
-
-def recv(tensor, src: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
-         group_src: int | None = None) -> int:
-    work = irecv(tensor, src, group, tag, group_src)
-    return -1 if work is None else work.result()
 
 
 def barrier(group: ProcessGroup | None = None, async_op: bool = False, device_ids=None, timeout=None):

@@ -12,6 +12,10 @@ again on every replay.
 The call realizes at once, as torch's collectives run at once: MPI matches collectives by the
 order ranks start them, and a collective left lazy would start when each rank first reads its
 result, which need not be the same moment on every rank (a print on rank 0 only), or never.
+
+Point-to-point traffic (p2p.py) uses the same step, deferred (ir/host_step.py): its schedule
+starts the MPI call and returns with it in flight; the Work that isend/irecv return
+(`StepWork`) completes it at wait().
 """
 from __future__ import annotations
 
@@ -28,27 +32,30 @@ from lazygrad.frontend.tensor_storage import realize
 from lazygrad.ir.host_step import HostStep, host_node
 
 # launch(send, land): start MPI on the inputs' storage words (a list of host arrays) into the
-# result's words; returns the MPI requests and what to run once they completed (or None)
-Launch = Callable[[list, np.ndarray], tuple[list, Callable[[], None] | None]]
+# result's words; returns the MPI requests, what to run once they completed (or None), and
+# optionally the MPI.Status objects that completion fills (a recv's sender and byte count)
+Launch = Callable[[list, np.ndarray], tuple]
 
 
 class Collective(HostStep):
     """One MPI collective of `group`. `what` names it with everything that decides what it
     does besides its inputs' values (`all_reduce(SUM)`, `broadcast(src=1)`)."""
 
-    def __init__(self, group: ProcessGroup, what: str, launch: Launch) -> None:
+    def __init__(self, group: ProcessGroup, what: str, launch: Launch, deferred: bool = False) -> None:
         super().__init__()
-        self.group, self.what, self.launch = group, what, launch
+        self.group, self.what, self.launch, self.deferred = group, what, launch, deferred
         self.name = f"{what} on ranks {group.ranks}"
-        self.key = ("mpi", self.name)  # the action itself is read from each call's own step
+        self.key = ("mpi", self.name, deferred)  # the action itself is read from each call's own step
         self.waited = 0.0  # seconds its finish waited for MPI (DistributedDataParallel.timing)
+        self._work: Work | None = None
 
     def start(self, out, inputs: list):
         # on a host device the buffers themselves (a buffer may be larger than its value)
         send = [buffer_words(b)[:n] for b, n in zip(inputs, self.sizes)]
         land = Landing(out.device, out.dtype, self.size, out)
-        requests, after = self.launch(send, land.words)
-        work = self._work = Work(self.group, self.what, requests, keep=(send, land), report=False)
+        requests, after, *statuses = self.launch(send, land.words)
+        work = self._work = Work(self.group, self.what, requests, keep=(send, land),
+                                 statuses=statuses[0] if statuses else None, report=False)
 
         def finish() -> None:
             began = time.perf_counter()
@@ -60,19 +67,31 @@ class Collective(HostStep):
         return finish
 
     def poll(self) -> None:
-        work = getattr(self, "_work", None)
-        if work is not None:
-            work.is_completed()  # (MPI progresses inside the test)
+        if self._work is not None:
+            self._work.is_completed()  # (MPI progresses inside the test)
+
+    def complete(self, timeout=None) -> None:
+        """A deferred step's wait: up to `timeout` (a timedelta; default the group's)."""
+        if self.pending is not None and self._work is not None:
+            self._work.wait(timeout)
+        super().complete()
+
+    def is_completed(self) -> bool:
+        return self.pending is None or self._work is None or self._work.is_completed()
 
 
 def collective(group: ProcessGroup, what: str, launch: Launch, inputs: list, like, shape: tuple, writes) -> list:
     """One collective as graph ops: host(inputs) of `shape` with like's dtype on like's device,
     and writes(value) -> [(target, value of target's shape)]; returns those pairs, or
     [(None, value)] when nothing is written (a broadcast's source: the step runs alone)."""
-    step = Collective(group, what, launch)
-    srcs = tuple(t.detach().node for t in inputs)  # (the scheduler gives each a whole buffer: host-read)
-    value = like._new(host_node(step, srcs, like.dtype, shape, like.device))
+    value = host_value(Collective(group, what, launch), inputs, like, shape)
     return list(writes(value)) or [(None, value)]
+
+
+def host_value(step: Collective, inputs: list, like, shape: tuple):
+    """The lazy tensor host(inputs) whose value the step makes: shape, like's dtype and device."""
+    srcs = tuple(t.detach().node for t in inputs)  # (the scheduler gives each a whole buffer: host-read)
+    return like._new(host_node(step, srcs, like.dtype, shape, like.device))
 
 
 def run_all(pairs: list) -> None:
@@ -88,6 +107,27 @@ def run_all(pairs: list) -> None:
 def run(group: ProcessGroup, what: str, launch: Launch, inputs: list, like, shape: tuple, writes) -> None:
     """Run one collective now, in one schedule (`collective`, then `run_all`)."""
     run_all(collective(group, what, launch, inputs, like, shape, writes))
+
+
+class StepWork(Work):
+    """The Work of a deferred step (isend/irecv): wait() completes the step, then runs `then`
+    (irecv's write of the received value into its tensor), whose result result() returns."""
+
+    def __init__(self, step: Collective, then: Callable[[], object] | None = None) -> None:
+        super().__init__(step.group, step.what, [], report=False)
+        self.step, self._then = step, then
+
+    def is_completed(self) -> bool:
+        if not self._done and self.step.is_completed():
+            self.wait()
+        return self._done
+
+    def wait(self, timeout=None) -> bool:
+        if not self._done:
+            self.step.complete(timeout)
+            self._result = self._then() if self._then is not None else None
+            self._done, self._then = True, None
+        return True
 
 
 def completed(group: ProcessGroup, what: str) -> Work:

@@ -6,7 +6,8 @@ realize (engine/realize.py) hands every kernel it launches, with its program and
 this thread's active Recording (`captures()`); the host code the trace ran is recorded too:
 `host_value` buffers refilled from the host, `host_action` bookkeeping, `guard`ed constants.
 A host step of a schedule (a collective's MPI call, ir/host_step.py) is recorded as a step of
-its own and run again, on the replay's buffers, in its place among the kernels.
+its own and run again, on the replay's buffers, in its place among the kernels (a deferred
+step, isend/irecv's, completes before the first kernel touching its memory, or at the end).
 `make_plan` turns a recording into a Plan: each kernel's buffers become slots (an input of
 this call, a scratch buffer, an output, a leaf's .grad, or a buffer that already existed,
 like a weight, captured by reference). Scratch buffers whose lifetimes do not overlap share
@@ -108,9 +109,12 @@ def make_plan(recording: Recording, inputs: list[Buffer], out_buffers: list[Buff
         if b.storage in created:
             out_index.setdefault(b.storage, j)  # one storage returned twice is one output
     last_use: dict = {}
-    for i, (_, _, out, ins) in enumerate(recording.steps):
+    for i, (_, program, out, ins) in enumerate(recording.steps):
+        # a deferred step (isend/irecv) uses its buffers until it completes, at a wait() the
+        # recording does not see: they are never reused for another scratch buffer
+        end = len(recording.steps) if isinstance(program, HostStep) and program.deferred else i
         for b in [out] + ins:
-            last_use[b.storage] = i
+            last_use[b.storage] = max(end, last_use.get(b.storage, -1))
     pool: list[Buffer] = []
     free: list[Buffer] = []
     assigned: dict = {}
@@ -184,17 +188,29 @@ def run_kernels(plan: Plan, inputs: list[Buffer], grad_buffer: Callable[[int], B
             return grad_buffer(value)
         return value
     written: dict = {}
+    # deferred steps in flight (isend/irecv): each completes before the first kernel that
+    # touches its memory, as in realize, and all before the replay returns
+    in_flight: list[tuple[Callable[[], None], set]] = []
     for program, in_place, slots in plan.steps:
         buffers = [resolve(s) for s in slots]
+        touched = {b.storage for b in buffers}
+        for step in [s for s in in_flight if s[1] & touched]:
+            in_flight.remove(step)
+            step[0]()
         if program is None:
             buffers[0].copy_from(buffers[1])
             continue
         if isinstance(program, HostStep):  # an MPI call: run again, on this replay's buffers
-            program.run(buffers[0], buffers[1:])
+            if program.deferred:
+                in_flight.append((program.start(buffers[0], buffers[1:]), touched))
+            else:
+                program.run(buffers[0], buffers[1:])
             continue
         program(*(b.handle for b in buffers))
         if in_place:  # a new version of the storage, as outside jit
             written[buffers[0].storage] = buffers[0].next_version()
+    for finish, _ in in_flight:
+        finish()
     return outputs, written
 
 

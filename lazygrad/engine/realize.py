@@ -10,7 +10,7 @@ Reading a replaced version's contents raises (`check_current`).
 A host step (Op.HOST, ir/host_step.py: a collective's MPI call) runs among the kernels: it
 starts when its turn in the schedule comes, kernels that do not need it run meanwhile, and it
 completes before the first kernel that reads its result or writes memory it reads (or at the
-schedule's end).
+schedule's end; a deferred step, isend/irecv's, when the program waits for it).
 """
 from __future__ import annotations
 
@@ -313,8 +313,13 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
                 given = schedule.stand_ins.get(k.target)
                 if given is not None:
                     given.realized = k.target.realized
-            while in_flight:
-                in_flight.pop(next(iter(in_flight)))[0]()
+            while in_flight:  # (a deferred step stays in flight: the program completes it)
+                step = next(iter(in_flight))
+                finish = in_flight.pop(step)[0]
+                if step.target.arg.deferred:
+                    step.target.arg.defer(finish)
+                else:
+                    finish()
         except BaseException:  # MPI must not write into memory freed meanwhile: complete the
             for finish, _ in list(in_flight.values()):  # steps in flight, but report the first error
                 try:

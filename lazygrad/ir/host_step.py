@@ -13,6 +13,12 @@ whose results may differ (the other ranks' inputs changed), so a HostStep compar
 to itself and every host node is new. What is structural about it is `key` (the schedule cache
 keys on it, so a graph with the same steps schedules alike); the order the program made steps
 in (`serial`) is the order they start in, on every rank (MPI matches collectives by order).
+
+A step is `deferred` when the program, not the schedule, decides when it completes
+(lazygrad.distributed's isend/irecv: a ring of isend then recv would deadlock if each send
+waited for its receiver). Its schedule starts it and returns with it in flight, handing the
+function that completes it to `defer`; `complete()` (the Work's wait()) runs it. Kernels of its
+own schedule that read its result or write memory it reads still wait for it first.
 """
 from __future__ import annotations
 
@@ -37,9 +43,11 @@ class HostStep:
     key: Hashable = None
     sizes: tuple[int, ...] = ()  # elements of each input's value (host_node sets them)
     size: int = 0  # elements of the step's value
+    deferred: bool = False  # True: its schedule leaves it in flight (defer), complete() ends it
 
     def __init__(self) -> None:
         self.serial = next(_SERIALS)
+        self.pending: Callable[[], None] | None = None  # a deferred step's completion, until complete()
 
     def start(self, out: Any, inputs: list) -> Callable[[], None]:
         """Begin the step on runtime Buffers: inputs hold the srcs' values, out receives the
@@ -55,6 +63,16 @@ class HostStep:
 
     def run(self, out: Any, inputs: list) -> None:
         self.start(out, inputs)()
+
+    def defer(self, finish: Callable[[], None]) -> None:
+        """The engine hands a deferred step's completion here when its schedule ends."""
+        self.pending = finish
+
+    def complete(self) -> None:
+        """Complete a deferred step (wait for it); nothing when it has completed."""
+        finish, self.pending = self.pending, None
+        if finish is not None:
+            finish()
 
     def __repr__(self) -> str:
         return f"<HostStep {self.name} #{self.serial}>"
