@@ -106,6 +106,7 @@ from lazygrad.frontend.view_copies import *  # (lg.view_copy, lg.permute_copy, .
 from lazygrad.nn.compiled import compile as compile  # (torch.compile)
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.nn.torch_level import *  # torch.layer_norm, torch.kl_div, torch.lstm_cell, ... (aten's signatures)
+from lazygrad.nn.torch_norms import *  # (torch.native_batch_norm, torch.batch_norm_stats, ...: aten's norm primitives)
 from lazygrad.frontend.statistics import *  # (lg.cov, lg.corrcoef, lg.histogram; installs x.cov() ...)
 from lazygrad.frontend.integration import *  # (lg.trapezoid, lg.cumulative_trapezoid, lg.gradient)
 from lazygrad.frontend.window_functions import *  # (lg.hann_window, lg.kaiser_window, ...)
