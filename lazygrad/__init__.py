@@ -107,6 +107,7 @@ from lazygrad.nn.compiled import compile as compile  # (torch.compile)
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.nn.torch_level import *  # torch.layer_norm, torch.kl_div, torch.lstm_cell, ... (aten's signatures)
 from lazygrad.nn.torch_norms import *  # (torch.native_batch_norm, torch.batch_norm_stats, ...: aten's norm primitives)
+from lazygrad.nn.torch_rnn import *  # (torch.rnn_tanh, torch.lstm, torch.gru: the flat-weights recurrent layers)
 from lazygrad.frontend.statistics import *  # (lg.cov, lg.corrcoef, lg.histogram; installs x.cov() ...)
 from lazygrad.frontend.integration import *  # (lg.trapezoid, lg.cumulative_trapezoid, lg.gradient)
 from lazygrad.frontend.window_functions import *  # (lg.hann_window, lg.kaiser_window, ...)
