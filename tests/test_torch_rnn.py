@@ -9,7 +9,7 @@ import pytest
 import lazygrad as lg
 
 torch = pytest.importorskip("torch")
-from torch.nn.utils.rnn import pack_sequence  # noqa: E402
+from torch.nn.utils.rnn import pack_sequence
 
 CASES = [  # name, torch module, hidden states' shapes, (has_biases, num_layers, bidirectional, batch_first)
     ("rnn_tanh", lambda: torch.nn.RNN(3, 4, bidirectional=True), [(2, 2, 4)], (True, 1, True, False)),
