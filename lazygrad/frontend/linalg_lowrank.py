@@ -9,9 +9,9 @@ reproducible within lazygrad but are not torch's. Sparse A (torch's other input)
 """
 from __future__ import annotations
 
+from lazygrad.frontend.linalg_factor import qr, svd
 from lazygrad.frontend.random import randn
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.linalg import qr, svd
 
 
 def _basis(a: Tensor, q: int, niter: int) -> Tensor:
