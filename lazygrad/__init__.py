@@ -46,6 +46,7 @@ from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random
 from lazygrad.frontend.autograd import grad
+from lazygrad.frontend.autocast_state import *  # (lg.set_autocast_enabled, lg.get_autocast_dtype, ...)
 from lazygrad.frontend.defaults import (
     are_deterministic_algorithms_enabled,
     get_default_device,
@@ -108,6 +109,11 @@ from lazygrad.frontend.view_copies import *  # (lg.view_copy, lg.permute_copy, .
 from lazygrad.nn.compiled import compile as compile  # (torch.compile)
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.nn.torch_level import *  # torch.layer_norm, torch.kl_div, torch.lstm_cell, ... (aten's signatures)
+from lazygrad.nn.torch_norms import *  # (torch.native_batch_norm, torch.batch_norm_stats, ...: aten's norm primitives)
+from lazygrad.nn.torch_conv_grid import *  # (torch.convolution, torch.grid_sampler, torch.embedding_renorm_, ...)
+from lazygrad.frontend.segment_histogram import *  # (torch.segment_reduce, torch.histogramdd)
+from lazygrad.frontend.linalg_lowrank import *  # (torch.svd_lowrank, torch.pca_lowrank)
+from lazygrad.nn.torch_rnn import *  # (torch.rnn_tanh, torch.lstm, torch.gru: the flat-weights recurrent layers)
 from lazygrad.frontend.statistics import *  # (lg.cov, lg.corrcoef, lg.histogram; installs x.cov() ...)
 from lazygrad.frontend.integration import *  # (lg.trapezoid, lg.cumulative_trapezoid, lg.gradient)
 from lazygrad.frontend.window_functions import *  # (lg.hann_window, lg.kaiser_window, ...)

@@ -3,7 +3,8 @@
 autocast for "cuda" warns and does nothing, as torch without CUDA does. autocast that would
 run ops in a lower precision on lazygrad's own devices raises: lazygrad does not rewrite op
 dtypes, and a program that silently ran in float32 instead would not be the one written (cast
-the model with .half() / .bfloat16() instead). enabled=False is a no-op everywhere.
+the model with .half() / .bfloat16() instead). enabled=False only switches the state that
+autocast_state.py keeps (torch.get_autocast_dtype and the rest read it).
 
 GradScaler for "cuda" (torch's default device) is disabled with torch's warning, so its
 methods pass through, as torch's do there. For "cpu" it scales: the loss is multiplied by the
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from lazygrad.frontend import autocast_state as state
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor
 
@@ -28,6 +30,8 @@ class autocast:  # (torch's lower-case name)
 
     def __init__(self, device_type: str, dtype=None, enabled: bool = True, cache_enabled=None) -> None:
         self.device_type, self.dtype, self.enabled = _device_type(device_type), dtype, enabled
+        self.fast_dtype = dtype if dtype is not None else state.get_autocast_dtype(self.device_type)
+        self.cache_enabled = state.is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
         if not enabled:
             return
         if self.device_type == "cuda":
@@ -39,10 +43,22 @@ class autocast:  # (torch's lower-case name)
             "not change op dtypes under autocast. Use enabled=False, or cast the model and inputs (model.bfloat16())")
 
     def __enter__(self):
+        """torch's order: remember the state, switch it, count the nesting (see autocast_state)."""
+        self._prev = (state.is_autocast_cache_enabled(), state.is_autocast_enabled(self.device_type),
+                      state.get_autocast_dtype(self.device_type))
+        state.set_autocast_enabled(self.device_type, self.enabled)
+        state.set_autocast_dtype(self.device_type, self.fast_dtype)
+        state.autocast_increment_nesting()
+        state.set_autocast_cache_enabled(self.cache_enabled)
         return self
 
     def __exit__(self, *exc) -> None:
-        return None
+        if state.autocast_decrement_nesting() == 0:
+            state.clear_autocast_cache()
+        cache, enabled, dtype = self._prev
+        state.set_autocast_enabled(self.device_type, enabled)
+        state.set_autocast_dtype(self.device_type, dtype)
+        state.set_autocast_cache_enabled(cache)
 
     def __call__(self, fn):
         def wrapped(*args, **kwargs):
@@ -185,9 +201,9 @@ def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled: bool = True)
     return autocast("cuda", dtype, enabled, cache_enabled)
 
 
-def is_autocast_enabled(device_type: str | None = None) -> bool:
-    """False: lazygrad never runs ops under autocast (see the module doc)."""
-    return False
+def is_autocast_enabled(device_type: str = "cuda") -> bool:
+    """The switch of device_type ("cuda" by default, as torch); never on for "cpu" (see the module doc)."""
+    return state.is_autocast_enabled(device_type)
 
 
 __all__ = ["GradScaler", "autocast", "is_autocast_available", "is_autocast_enabled"]

@@ -243,6 +243,7 @@ STATE = {
     "frontend/autograd.py:_AWAITING": "what a backward yet to run reads (weak keys, released by the backward): "
                                       "torch keeps its saved values alive",
     "frontend/grad_mode.py:_state": "per thread: grad mode",
+    "frontend/autocast_state.py:_state": "per thread: torch's autocast switches (a setting, not a cache)",
     "frontend/dual_levels.py:_LEVELS": "the open forward AD level and its dual tensors' tangents (weak keys): "
                                        "semantics, forgotten when the level exits",
     "frontend/tensor_hooks.py:HOOKED": "hooked tensors' nodes and the nodes they stood for (weak keys): semantics",
