@@ -335,3 +335,30 @@ def test_the_launcher_finds_mpiexec_beside_python_then_on_path_or_says_what_to_i
     assert run.command(["-n", "3", "train.py", "--lr", "1"], "/tmp/x") == [
         str(beside), "-n", "3", sys.executable, run.SUPERVISOR, "/tmp/x", "train.py", "--lr", "1"]
     assert run.command(["-n", "2", "-m", "pkg.train"])[3:] == [sys.executable, run.SUPERVISOR, "", "-m", "pkg.train"]
+
+
+@needs_mpi
+def test_the_launcher_gives_each_rank_torchruns_variables(tmp_path):
+    """A torch program reads LOCAL_RANK (to pick its GPU), RANK and WORLD_SIZE from torchrun's
+    environment before init_process_group: the launcher sets them from MPI's process manager."""
+    script = tmp_path / "env.py"
+    script.write_text("import os\nimport lazygrad.distributed as dist\ndist.init_process_group('mpi')\n"
+                      "names = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE')\n"
+                      "print('env', dist.get_rank(), *(os.environ[n] for n in names), flush=True)\n"
+                      "dist.destroy_process_group()\n")
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert sorted(re.findall(r"env (\d) (\d) (\d) (\d) (\d)", out.stdout)) == [("0", "0", "2", "0", "2"),
+                                                                          ("1", "1", "2", "1", "2")]
+
+
+def test_torchruns_variables_come_from_any_process_manager_and_never_replace_given_ones():
+    from lazygrad.distributed.supervise import torch_variables
+    open_mpi = {"OMPI_COMM_WORLD_RANK": "5", "OMPI_COMM_WORLD_SIZE": "8", "OMPI_COMM_WORLD_LOCAL_RANK": "1",
+                "OMPI_COMM_WORLD_LOCAL_SIZE": "4"}
+    assert torch_variables(open_mpi) == {"RANK": "5", "WORLD_SIZE": "8", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "4"}
+    assert torch_variables({"SLURM_PROCID": "3", "SLURM_NTASKS": "4", "SLURM_LOCALID": "0"}) == {
+        "RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "0"}
+    assert torch_variables({**open_mpi, "LOCAL_RANK": "0"}).get("LOCAL_RANK") is None  # (the given one stays)
+    assert torch_variables({}) == {}
