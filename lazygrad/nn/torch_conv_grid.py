@@ -50,20 +50,22 @@ def _modes(interpolation_mode: int, padding_mode: int) -> tuple[str, str]:
     return _INTERPOLATION[interpolation_mode], _PADDING[padding_mode]
 
 
+def _sampled(ndim: int, input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
+             align_corners: bool) -> Tensor:
+    if input.ndim != ndim or grid.ndim != ndim:
+        raise RuntimeError(f"grid_sampler(): expected {ndim}D input and grid with same number of dimensions, but "
+                           f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    return F.grid_sample(input, grid, *_modes(interpolation_mode, padding_mode), align_corners)
+
+
 def grid_sampler_2d(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
                     align_corners: bool) -> Tensor:
-    if input.ndim != 4 or grid.ndim != 4:
-        raise RuntimeError(f"grid_sampler(): expected 4D input and grid with same number of dimensions, but got "
-                           f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
-    return F.grid_sample(input, grid, *_modes(interpolation_mode, padding_mode), align_corners)
+    return _sampled(4, input, grid, interpolation_mode, padding_mode, align_corners)
 
 
 def grid_sampler_3d(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
                     align_corners: bool) -> Tensor:
-    if input.ndim != 5 or grid.ndim != 5:
-        raise RuntimeError(f"grid_sampler(): expected 5D input and grid with same number of dimensions, but got "
-                           f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
-    return F.grid_sample(input, grid, *_modes(interpolation_mode, padding_mode), align_corners)
+    return _sampled(5, input, grid, interpolation_mode, padding_mode, align_corners)
 
 
 def grid_sampler(input: Tensor, grid: Tensor, interpolation_mode: int, padding_mode: int,
