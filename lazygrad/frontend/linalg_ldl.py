@@ -23,10 +23,11 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.engine.jit import capturing
-from lazygrad.errors import DTypeError, DTypeNotImplementedError
+from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend import return_types
 from lazygrad.frontend.linalg_host import batch_prefix, host_call
 from lazygrad.frontend.tensor_declared import input_gradient
+from lazygrad.frontend.tensor_solve import _check_square
 
 ALPHA = (1.0 + math.sqrt(17.0)) / 8.0  # Bunch-Kaufman's growth bound: a 1x1 pivot when |a_kk| >= ALPHA colmax
 
@@ -171,18 +172,6 @@ def _refusing(name: str, sources: tuple, value):
     return input_gradient(sources, lambda *_: value, refuse)
 
 
-def _check(name: str, a, what: str = "A") -> None:
-    """torch's order: at least 2 dims, square, a floating dtype, then one the kernel has."""
-    if a.ndim < 2:
-        raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
-    if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"{name}: {what} must be batches of square matrices, but they are "
-                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
-    if not a.dtype.is_float:
-        raise DTypeError(f"{name}: Expected a floating point or complex tensor as input. "
-                         f"Got {dtypes.torch_name(a.dtype)}")
-
-
 def _check_kernel(kernel: str, a) -> None:
     if a.dtype not in (dtypes.float32, dtypes.float64):
         raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.torch_name(a.dtype)}'")
@@ -202,7 +191,7 @@ def ldl_factor_ex(A, *, hermitian: bool = False, check_errors: bool = False, out
     """(LD, pivots, info): info[i] = k > 0 where D's k-th diagonal element is zero (the
     factorization went on past it). `hermitian` changes nothing for real matrices."""
     name = "torch.linalg.ldl_factor_ex"
-    _check(name, A)
+    _check_square(name, A)
     _check_kernel("ldl_factor_kernel_cpu", A)
     n, batch = A.shape[-1], tuple(A.shape[:-2])
     if A.numel() == 0:
@@ -241,7 +230,7 @@ def ldl_solve(LD, pivots, B, *, hermitian: bool = False, out=None):
     """X with A X = B, A = L D L^T as ldl_factor packs it; LD's batch broadcasts with B's
     (pivots must have LD's shape less its last dim)."""
     name = "torch.linalg.ldl_solve"
-    _check(name, LD)
+    _check_square(name, LD)
     if B.dtype != LD.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{dtypes.torch_name(B.dtype)} and A of type {dtypes.torch_name(LD.dtype)} instead.")
