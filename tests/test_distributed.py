@@ -150,8 +150,7 @@ def test_under_a_bare_mpiexec_the_survivors_name_a_rank_that_died(how, waiting):
 def test_a_rank_that_dies_before_init_process_group_is_named_by_its_pid(tmp_path):
     script = tmp_path / "early.py"
     script.write_text("import os\nos._exit(3)\n")
-    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
-    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
+    out = launch(2, str(script), timeout=60)  # (HERE / an absolute path is that path)
     assert re.search(r"lazygrad.distributed.run: a rank \(before init_process_group\) \(pid \d+\) exited with "
                      r"status 3", out.stderr), out.stderr
     assert out.returncode == 3
@@ -177,8 +176,7 @@ def test_the_launcher_prints_a_ranks_traceback_even_when_its_own_output_is_lost(
                       "sys.stderr = open(os.devnull, 'w')\n"
                       "def deep():\n    raise KeyError('only the launcher tells')\n"
                       "if dist.get_rank() == 1:\n    deep()\ndist.barrier()\n")
-    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
-    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
+    out = launch(2, str(script), timeout=60)  # (HERE / an absolute path is that path)
     assert out.returncode != 0
     assert "lazygrad.distributed.run: the first failure, on rank 1:\nTraceback (most recent call last):" in out.stderr
     assert re.search(r'silent.py", line 6, in deep\n.*\nKeyError: .only the launcher tells.', out.stderr), out.stderr
@@ -346,8 +344,7 @@ def test_the_launcher_gives_each_rank_torchruns_variables(tmp_path):
                       "names = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE')\n"
                       "print('env', dist.get_rank(), *(os.environ[n] for n in names), flush=True)\n"
                       "dist.destroy_process_group()\n")
-    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
-    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120)
+    out = launch(2, str(script), timeout=120)  # (HERE / an absolute path is that path)
     assert out.returncode == 0, out.stderr
     assert sorted(re.findall(r"env (\d) (\d) (\d) (\d) (\d)", out.stdout)) == [("0", "0", "2", "0", "2"),
                                                                           ("1", "1", "2", "1", "2")]
