@@ -338,12 +338,14 @@ def test_the_launcher_finds_mpiexec_beside_python_then_on_path_or_says_what_to_i
 @needs_mpi
 def test_the_launcher_gives_each_rank_torchruns_variables(tmp_path):
     """A torch program reads LOCAL_RANK (to pick its GPU), RANK and WORLD_SIZE from torchrun's
-    environment before init_process_group: the launcher sets them from MPI's process manager."""
+    environment before init_process_group: under the launcher, importing lazygrad sets them from
+    MPI's process manager's."""
     script = tmp_path / "env.py"
-    script.write_text("import os\nimport lazygrad.distributed as dist\ndist.init_process_group('mpi')\n"
+    script.write_text("import os, sys\nimport lazygrad.distributed as dist\ndist.init_process_group('mpi')\n"
                       "names = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE')\n"
-                      "print('env', dist.get_rank(), *(os.environ[n] for n in names), flush=True)\n"
-                      "dist.destroy_process_group()\n")
+                      "line = ' '.join(['env', str(dist.get_rank()), *(os.environ[n] for n in names)])\n"
+                      "sys.stdout.write(line + '\\n')  # (one write: the ranks' lines do not interleave)\n"
+                      "sys.stdout.flush()\ndist.destroy_process_group()\n")
     out = launch(2, str(script), timeout=120)  # (HERE / an absolute path is that path)
     assert out.returncode == 0, out.stderr
     assert sorted(re.findall(r"env (\d) (\d) (\d) (\d) (\d)", out.stdout)) == [("0", "0", "2", "0", "2"),
@@ -351,7 +353,7 @@ def test_the_launcher_gives_each_rank_torchruns_variables(tmp_path):
 
 
 def test_torchruns_variables_come_from_any_process_manager_and_never_replace_given_ones():
-    from lazygrad.distributed.supervise import torch_variables
+    from lazygrad.config import torch_variables
     open_mpi = {"OMPI_COMM_WORLD_RANK": "5", "OMPI_COMM_WORLD_SIZE": "8", "OMPI_COMM_WORLD_LOCAL_RANK": "1",
                 "OMPI_COMM_WORLD_LOCAL_SIZE": "4"}
     assert torch_variables(open_mpi) == {"RANK": "5", "WORLD_SIZE": "8", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "4"}

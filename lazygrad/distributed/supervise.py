@@ -14,9 +14,7 @@ traceback in RUN_DIR/error-of-<its parent's pid> before it aborts the job (`reco
 torchrun's error files): mpiexec's output forwarding may lose what a rank printed just before
 the abort, so the launcher prints the first failure's traceback again, whole. Survivors that mpiexec stops after a
 failure are not failures (mpiexec kills their supervisors, and on Linux a rank dies with its
-supervisor: PR_SET_PDEATHSIG, so that none is left behind). The rank's environment has
-torchrun's RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE, taken from the MPI process
-manager's variables, so a torch program that reads them runs unchanged.
+supervisor: PR_SET_PDEATHSIG, so that none is left behind).
 
 Run as a script it imports nothing of lazygrad: a rank pays milliseconds for it, not an import
 of the package (and no module of this folder shadows a standard one it imports). `announce`
@@ -32,26 +30,6 @@ import sys
 import time
 
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
-# torchrun's variables, which torch programs read before init_process_group (LOCAL_RANK picks
-# a GPU), from what the MPI process manager sets: MPICH's Hydra, Open MPI, PMIx, Slurm's srun
-TORCH_VARIABLES = {
-    "RANK": ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"),
-    "WORLD_SIZE": ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS"),
-    "LOCAL_RANK": ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"),
-    "LOCAL_WORLD_SIZE": ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"),
-}
-
-
-def torch_variables(environ) -> dict[str, str]:
-    """RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE as torchrun sets them, from the MPI
-    process manager's own; one already set (by the user, or torchrun) is kept as it is."""
-    out = {}
-    for name, sources in TORCH_VARIABLES.items():
-        value = next((environ[s] for s in sources if environ.get(s, "").isdigit()), None)
-        if name not in environ and value is not None:
-            out[name] = value
-    return out
-
 
 def announce(run_dir: str, rank: int) -> None:
     """Called by init_process_group under the launcher: tell this rank's supervisor its rank."""
@@ -111,9 +89,7 @@ def main(argv: list[str]) -> int:
         signal.signal(getattr(signal, name), forward)
     # close_fds=False: MPI's process manager talks to the rank through inherited descriptors
     # (preexec_fn is safe here: the supervisor has one thread)
-    env = {**os.environ, **torch_variables(os.environ)}
-    proc = subprocess.Popen([sys.executable, *argv], close_fds=False, env=env,
-                            preexec_fn=_die_with_parent)  # noqa: PLW1509
+    proc = subprocess.Popen([sys.executable, *argv], close_fds=False, preexec_fn=_die_with_parent)  # noqa: PLW1509
     child.append(proc.pid)
     if forwarded:  # a signal came before the child existed
         os.kill(proc.pid, forwarded[-1])
