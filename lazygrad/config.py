@@ -90,34 +90,10 @@ def environment(**variables: str) -> dict[str, str]:  # for a child process (the
     return {**os.environ, **variables}
 
 
-# torchrun's variables, which a torch program reads before init_process_group (LOCAL_RANK picks
-# its GPU), from what an MPI process manager sets: MPICH's Hydra, Open MPI, PMIx, Slurm's srun
-TORCH_VARIABLES = {
-    "RANK": ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"),
-    "WORLD_SIZE": ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS"),
-    "LOCAL_RANK": ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"),
-    "LOCAL_WORLD_SIZE": ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"),
-}
-
-
-def torch_variables(environ) -> dict[str, str]:
-    """RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE as torchrun sets them, from the MPI
-    process manager's own; one already set (by the user, or torchrun) is left out."""
-    out = {}
-    for name, sources in TORCH_VARIABLES.items():
-        value = next((environ[s] for s in sources if environ.get(s, "").isdigit()), None)
-        if name not in environ and value is not None:
-            out[name] = value
-    return out
-
-
-def export_torch_variables() -> dict[str, str]:
-    """In a rank that lazygrad's launcher started (LAZYGRAD_DIST_RUN_DIR set), torchrun's
-    variables go into the environment when lazygrad is imported, as torchrun gives them to
-    its workers (below: at the end of this module)."""
-    added = torch_variables(os.environ) if os.environ.get("LAZYGRAD_DIST_RUN_DIR") else {}
-    os.environ.update(added)
-    return added
+def export(variables: dict[str, str]) -> None:
+    """Put variables into this process's environment; one already set stays as it is."""
+    for name, value in variables.items():
+        os.environ.setdefault(name, value)
 
 
 def _int(text: str | None) -> int:
@@ -180,12 +156,6 @@ class _Settings:
 
 
 settings = _Settings()
-
-
-def settings_table() -> str:
-    """SETTINGS as the markdown table docs/configuration.md shows."""
-    rows = [f"| `{s.variable}` | `{s.name}` | {s.kind} | {s.default} | {s.meaning} |" for s in SETTINGS]
-    return "\n".join(["| variable | setting | type | default | meaning |", "|---|---|---|---|---|", *rows])
 
 
 @contextmanager
@@ -428,5 +398,3 @@ def fresh_values() -> Iterator[None]:
 
 def values_fresh() -> bool:
     return bool(getattr(_LOCAL, "fresh", 0))
-
-export_torch_variables()  # (a rank under lazygrad's launcher: see export_torch_variables)

@@ -353,7 +353,7 @@ def test_the_launcher_gives_each_rank_torchruns_variables(tmp_path):
 
 
 def test_torchruns_variables_come_from_any_process_manager_and_never_replace_given_ones():
-    from lazygrad.config import torch_variables
+    from lazygrad.distributed.supervise import torch_variables
     open_mpi = {"OMPI_COMM_WORLD_RANK": "5", "OMPI_COMM_WORLD_SIZE": "8", "OMPI_COMM_WORLD_LOCAL_RANK": "1",
                 "OMPI_COMM_WORLD_LOCAL_SIZE": "4"}
     assert torch_variables(open_mpi) == {"RANK": "5", "WORLD_SIZE": "8", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "4"}

@@ -5,6 +5,7 @@ python script.py` or `srun`; each calls init_process_group(). Importing this pac
 import mpi4py (init_process_group does), so `import lazygrad` needs no MPI. How collectives
 run, what overlaps and what it costs: docs/distributed.md.
 """
+from lazygrad import config
 from lazygrad.distributed.collectives import (
     all_gather,
     all_gather_into_tensor,
@@ -51,3 +52,7 @@ __all__ = [
     "is_initialized", "is_mpi_available", "isend", "monitored_barrier", "new_group", "recv", "reduce",
     "reduce_scatter_tensor", "scatter", "send",
 ]
+
+if config.settings.dist_run_dir:  # a rank lazygrad's launcher started: torchrun's variables, as
+    from lazygrad.distributed.supervise import torch_variables  # torchrun gives its workers
+    config.export(torch_variables(config.environment()))

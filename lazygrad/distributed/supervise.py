@@ -30,6 +30,26 @@ import sys
 import time
 
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+# torchrun's variables, which a torch program reads before init_process_group (LOCAL_RANK picks
+# its GPU), from what an MPI process manager sets: MPICH's Hydra, Open MPI, PMIx, Slurm's srun
+TORCH_VARIABLES = {
+    "RANK": ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"),
+    "WORLD_SIZE": ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS"),
+    "LOCAL_RANK": ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"),
+    "LOCAL_WORLD_SIZE": ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"),
+}
+
+
+def torch_variables(environ) -> dict[str, str]:
+    """RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE as torchrun sets them, from the MPI
+    process manager's own (in environ); one already set (by the user, or torchrun) is left out.
+    A rank the launcher started gets them when lazygrad is imported (distributed/__init__.py)."""
+    out = {}
+    for name, sources in TORCH_VARIABLES.items():
+        value = next((environ[s] for s in sources if environ.get(s, "").isdigit()), None)
+        if name not in environ and value is not None:
+            out[name] = value
+    return out
 
 def announce(run_dir: str, rank: int) -> None:
     """Called by init_process_group under the launcher: tell this rank's supervisor its rank."""
