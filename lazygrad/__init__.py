@@ -101,6 +101,7 @@ from lazygrad.frontend.tensor_resize import *  # (lg.resize_as_; installs x.resi
 from lazygrad.frontend.tensor_strided import *  # (lg.as_strided, lg.empty_strided, ...; installs x.as_strided())
 from lazygrad.frontend.tensor_more_names import *  # (lg.frombuffer, lg.nonzero_static, lg.put, ...; installs x.dim_order())
 from lazygrad.frontend.tensor_storages import *  # (lg.is_storage, lg.UntypedStorage; installs x.storage())
+from lazygrad.frontend.symbolic_scalars import *  # (lg.sym_int, lg.sym_max, lg.sym_ite, ...)
 from lazygrad.frontend.tensor_callbacks import *  # (installs x.apply_(), x.map_(), x.map2_())
 from lazygrad.frontend.tensor_queries import *  # (lg.strided, lg.is_nonzero, ...; installs x.data_ptr() ...)
 from lazygrad.frontend.tensor_stacking import *  # (lg.hstack, lg.hsplit, ...; installs x.fliplr() ...)
