@@ -101,6 +101,10 @@ from lazygrad.frontend.tensor_resize import *  # (lg.resize_as_; installs x.resi
 from lazygrad.frontend.tensor_strided import *  # (lg.as_strided, lg.empty_strided, ...; installs x.as_strided())
 from lazygrad.frontend.tensor_more_names import *  # (lg.frombuffer, lg.nonzero_static, lg.put, ...; installs x.dim_order())
 from lazygrad.frontend.tensor_storages import *  # (lg.is_storage, lg.UntypedStorage; installs x.storage())
+from lazygrad.frontend.symbolic_scalars import *  # (lg.sym_int, lg.sym_max, lg.sym_ite, ...)
+from lazygrad.frontend.control_flow import *  # (lg.cond, lg.while_loop: eager)
+from lazygrad.frontend.tensor_interop import *  # (lg.from_file, lg.from_dlpack, lg.to_dlpack; installs x.__dlpack__())
+from lazygrad.frontend.tensor_method_names import *  # (installs x.to_dense(), x.resize_as(), x.storage_type(), ...)
 from lazygrad.frontend.tensor_callbacks import *  # (installs x.apply_(), x.map_(), x.map2_())
 from lazygrad.frontend.tensor_queries import *  # (lg.strided, lg.is_nonzero, ...; installs x.data_ptr() ...)
 from lazygrad.frontend.tensor_stacking import *  # (lg.hstack, lg.hsplit, ...; installs x.fliplr() ...)
@@ -127,6 +131,7 @@ from lazygrad.runtime.threads import get_num_threads as get_num_threads
 from lazygrad.runtime.threads import set_num_interop_threads as set_num_interop_threads
 from lazygrad.runtime.threads import set_num_threads as set_num_threads
 
+fork, wait = jit.fork_now, jit.wait_for  # torch.fork / torch.wait (run at once)
 bool = bool_  # noqa: A001  (torch spells it lazygrad.bool)
 range = _composite_functions.deprecated_range  # (torch.range, deprecated there: lg.arange is Python's range)
 float = float32  # noqa: A001

@@ -127,11 +127,25 @@ class Future:
 
 def fork(func, *args, **kwargs) -> Future:
     _deprecated("fork")
-    return Future(func(*args, **kwargs))
+    return fork_now(func, *args, **kwargs)
 
 
 def wait(future: Future):
     _deprecated("wait")
+    return wait_for(future)
+
+
+def fork_now(func, *args, **kwargs) -> Future:
+    """torch.fork (torch.jit.fork without its deprecation warning): the call runs at once, its
+    exception raised here; the completed future holds the value."""
+    return Future(func(*args, **kwargs))
+
+
+def wait_for(future: Future):
+    """torch.wait: a future's value; anything else is torch's TypeError."""
+    if not isinstance(future, Future):
+        raise TypeError(f"wait(): incompatible function arguments. The following argument types are supported: "
+                        f"(arg0: Future) -> object; invoked with: {future!r}")
     return future.wait()
 
 
