@@ -38,13 +38,19 @@ def test_steps_match_torch(device, name):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=str(kw))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("kw", [{}, {"lr": 0.5, "max_iter": 4, "history_size": 2}])
-def test_lbfgs_matches_torch_on_a_least_squares_problem(kw):
-    a = R.standard_normal((6, 3)).astype(np.float32)
-    b = R.standard_normal(6).astype(np.float32)
+def test_lbfgs_matches_torch_on_a_least_squares_problem(kw, seed):
+    """In float64, so that the iteration counts compare exactly: in float32 the stop test
+    |loss change| < tolerance_change (1e-9) falls within rounding, and either library may take
+    one iteration more (a run of 80 float32 problems differed by one in 15, in both
+    directions; in float64, in none). The data is the test's own (no order dependence)."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((6, 3))
+    b = rng.standard_normal(6)
 
     def run(lib):
-        x = lib.tensor(np.zeros(3, np.float32), requires_grad=True)
+        x = lib.tensor(np.zeros(3), requires_grad=True)
         opt = lib.optim.LBFGS([x], **kw)
         am, bm = lib.tensor(a), lib.tensor(b)
 
@@ -56,8 +62,8 @@ def test_lbfgs_matches_torch_on_a_least_squares_problem(kw):
         losses = [float(opt.step(closure)) for _ in range(3)]
         return x.detach().numpy(), losses, opt.state[x]["func_evals"], opt.state[x]["n_iter"]
     want, got = run(torch), run(lg)
-    np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-9, atol=1e-12)
     assert got[2:] == want[2:]
 
 

@@ -75,7 +75,7 @@ def test_opencl_prints_vectors_as_its_own_types():
     from lazygrad.codegen.render_opencl import render_opencl
     source = render_opencl(register_tiles(_lowered()))
     assert "float16 accv0 = ((float16)(0.0f));" in source
-    assert "vload16(0, p2 + " in source and "accv0.sf" in source
+    assert "vload16(0, p2 + " in source and "vstore16(accv0, 0, p0 + " in source  # (the tile's stores)
 
 
 def test_dump_of_a_matmul_on_c_shows_its_register_tile(capsys, tmp_path):
