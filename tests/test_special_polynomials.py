@@ -124,11 +124,16 @@ assert deepest <= 200, deepest
 """
 
 
-def test_the_longest_recurrences_run_in_a_fresh_process_with_shallow_kernels(device):
+@pytest.mark.parametrize("where", ["c", "python"])
+def test_the_longest_recurrences_run_in_a_fresh_process_with_shallow_kernels(where):
     """Every polynomial at its longest unrolled recurrence and a blocked one (n = 1000), in a
     subprocess, so that a crash in codegen is this test's failure and not a dead worker; no
-    kernel's expression is more than 200 ops deep."""
-    run = subprocess.run([sys.executable, "-c", WORST_CASES, device, ",".join(POLYNOMIALS)],
+    kernel's expression is more than 200 ops deep. On c and python only: Kernel IR and its
+    lowering are every device's, and the tests above compare the values on every device (on
+    opencl this run alone took 80 s of CI)."""
+    if where not in [d.name for d in lg.devices() if d.available]:
+        pytest.skip(f"no {where} device here")
+    run = subprocess.run([sys.executable, "-c", WORST_CASES, where, ",".join(POLYNOMIALS)],
                          check=False, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "deepest kernel" in run.stdout
