@@ -448,3 +448,19 @@ def test_a_vector_store_past_its_buffer_is_an_error_with_its_line():
     text = VECTOR_STORE_TEXT.replace("vstore[8] p0[i0*8]", "vstore[8] p0[i0*8 + 3]")
     with pytest.raises(IRVerifyError, match=r"line 11, column 12: .*vector store into p0.*index range \[3, 18\]"):
         check_bounds(parse_loop_ir(text), {"p0": 16 + 2, "p1": 64, "p2": 16, "p3": 8})
+
+
+def test_an_epilogue_that_reads_after_it_writes_keeps_its_scalar_stores():
+    """Vector stores keep every read before every write (an in-place kernel's input may be its
+    output's memory): only an epilogue whose Lets all come before its first store is rewritten."""
+    from lazygrad.codegen.loop_ir import VecStore
+    from lazygrad.codegen.loop_parse import parse_loop_ir
+    from lazygrad.codegen.register_tiles import register_tiles
+    text = _tile_text([])
+    after = text.replace("    store p0[i0*16 + 0] = acc0\n",
+                         "    store p0[i0*16 + 0] = acc0\n    late: float32 = load<float32>(p2, 0)\n")
+    assert after != text
+
+    def vector_stores(t):
+        return sum(isinstance(s, VecStore) for s in walk_stmts(register_tiles(parse_loop_ir(t)).body))
+    assert vector_stores(text) == 1 and vector_stores(after) == 0

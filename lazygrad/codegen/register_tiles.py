@@ -150,8 +150,15 @@ def _vector_stores(epilogue: tuple[Stmt, ...], vaccs: list[VecAcc], names: _Name
     """The statements after a tile's loop with each run of WIDTH stores that line up as
     vectors written as one VecStore (at the run's last store, where every value it reads is
     defined), and the Lets only they read dropped. A run stays scalar where anything does not
-    line up, and so does every store into a parameter the epilogue also reads."""
+    line up, and so does every store into a parameter the epilogue also reads.
+
+    Reads stay before writes, so a parameter that shares memory with the output (an in-place
+    kernel) reads what the scalar code read: only an epilogue whose every Let comes before its
+    first Store is rewritten, and every vector load goes just before that first store."""
     if not all(isinstance(s, (Let, Store)) for s in epilogue):
+        return epilogue
+    first = next((i for i, s in enumerate(epilogue) if isinstance(s, Store)), len(epilogue))
+    if any(isinstance(s, Let) for s in epilogue[first:]):
         return epilogue
     lets = {s.name: s.value for s in epilogue if isinstance(s, Let)}
     zipper = _Zipper(lets, {tuple(v.lanes): v.name for v in vaccs})
@@ -171,12 +178,14 @@ def _vector_stores(epilogue: tuple[Stmt, ...], vaccs: list[VecAcc], names: _Name
         zipper.loads[known:] = loads
         zipper.rename(renamed)
         store = VecStore(run[0].param, run[0].index, sym.substitute(value[1], renamed), WIDTH)
-        replaced[id(run[-1])] = (*loads, store)
+        replaced[id(run[-1])] = (store,)
         dropped.update(id(s) for s in run)
     if not replaced:
         return epilogue
     kept = []
     for st in epilogue:
+        if st is epilogue[first]:
+            kept.extend(zipper.loads)  # (every load of the rewritten runs, before any write)
         if id(st) in replaced:
             kept.extend(replaced[id(st)])
         elif id(st) not in dropped:
