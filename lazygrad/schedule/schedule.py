@@ -19,7 +19,7 @@ import networkx as nx
 from lazygrad.codegen.lower import lower
 from lazygrad.config import register_cache, values_fresh
 from lazygrad.errors import LazygradError
-from lazygrad.ir.node import _CONS, Node, base_of, make, replace_srcs, toposort
+from lazygrad.ir.node import Node, base_of, live_nodes, make, replace_srcs, toposort
 from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.ir.printer import print_graph
 from lazygrad.ir.rewrite import Rule, rewrite_graph_mapped
@@ -160,7 +160,7 @@ def _reads_replaced(node: Node) -> bool:
 def _clear_realized() -> None:
     """Drop every cached value that can be computed again (the rest are values, not caches:
     what a tensor held before an in-place write replaced its inputs)."""
-    for n in list(_CONS.values()):
+    for n in live_nodes():
         if n.realized is not None and not _reads_replaced(n):
             n.realized = None
 
