@@ -31,8 +31,8 @@ def test_a_future_completes_once_and_runs_its_callbacks_in_order(lib):
     child = f.then(lambda fut: order.append("then") or fut.wait() + 1)
     f.set_result(5)
     assert order == [("callback", 5), "then"] and child.wait() == 6 and f.done()
-    assert _outcome(lambda: f.set_result(6)) == ("RuntimeError", "Attempting to mark a completed Future as complete "
-                                                 "again. Note that a Future can only be marked completed once.")
+    twice = "Attempting to mark a completed Future as complete again. Note that a Future can only be marked completed once."
+    assert _outcome(lambda: f.set_result(6)) == ("RuntimeError", twice)
     late = []
     f.add_done_callback(lambda fut: late.append(fut.wait()))  # already complete: runs now
     assert late == [5]
