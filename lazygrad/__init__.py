@@ -39,6 +39,7 @@ from lazygrad import special as special  # torch.special
 from lazygrad import linalg as linalg  # torch.linalg
 from lazygrad import func as func  # torch.func (function transforms)
 from lazygrad import amp as amp  # torch.amp (autocast, GradScaler)
+from lazygrad import futures as futures  # torch.futures (Future, collect_all, wait_all)
 from lazygrad import testing as testing  # torch.testing (assert_close, make_tensor)
 from lazygrad import profiler as profiler  # torch.profiler (the kernels realized in a block)
 from lazygrad import return_types as return_types  # torch.return_types (max(dim)'s named tuple, ...)

@@ -18,6 +18,7 @@ import types
 import warnings
 from typing import Final
 
+from lazygrad.frontend.futures import Future
 from lazygrad.frontend.jit import JitFunction
 from lazygrad.frontend.jit import jit as _record_and_replay
 from lazygrad.nn.modules.module import Module
@@ -109,22 +110,6 @@ def annotate(the_type, the_value):
     return the_value
 
 
-class Future:
-    """What fork returns: the call has run (lazygrad runs it at once), wait() gives its value."""
-
-    def __init__(self, value) -> None:
-        self._value = value
-
-    def wait(self):
-        return self._value
-
-    def value(self):
-        return self._value
-
-    def done(self) -> bool:
-        return True
-
-
 def fork(func, *args, **kwargs) -> Future:
     _deprecated("fork")
     return fork_now(func, *args, **kwargs)
@@ -138,7 +123,9 @@ def wait(future: Future):
 def fork_now(func, *args, **kwargs) -> Future:
     """torch.fork (torch.jit.fork without its deprecation warning): the call runs at once, its
     exception raised here; the completed future holds the value."""
-    return Future(func(*args, **kwargs))
+    future = Future()
+    future.set_result(func(*args, **kwargs))
+    return future
 
 
 def wait_for(future: Future):

@@ -4,10 +4,11 @@ Every module under lazygrad/ belongs to a layer; a module imports its own layer 
 downstream of it, never one upstream. Upstream to downstream:
 
     api        lazygrad/__init__.py: the public names, gathered from every layer; autograd/,
-               special.py, linalg.py, return_types.py, func.py, amp.py, jit.py, testing.py,
-               profiler.py: torch.autograd's (with autograd.functional and autograd.profiler),
-               torch.special's, torch.linalg's, torch.return_types', torch.func's, torch.amp's,
-               torch.jit's, torch.testing's and torch.profiler's public names
+               special.py, linalg.py, return_types.py, func.py, amp.py, futures.py, jit.py,
+               testing.py, profiler.py: torch.autograd's (with autograd.functional and
+               autograd.profiler), torch.special's, torch.linalg's, torch.return_types',
+               torch.func's, torch.amp's, torch.futures', torch.jit's, torch.testing's and
+               torch.profiler's public names
                (`from lazygrad.autograd import Function`)
     frontend   frontend/, nn/, optim/, utils/, distributed/, debug_tool/ (a tool: it may read any layer)
     engine     engine/: realize, jit's recorder, search, the caches of realized values
@@ -35,7 +36,8 @@ FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug
            "engine": "engine", "schedule": "schedule", "runtime": "runtime", "codegen": "codegen",
            "ir": "ir", "utils": "frontend", "distributions": "frontend", "distributed": "frontend"}
 ROOT_MODULES = {"dtypes", "errors", "config"}
-API_MODULES = {"autograd", "onnx", "special", "linalg", "return_types", "func", "amp", "jit", "testing", "profiler"}  # public namespaces that torch programs import by their module path
+API_MODULES = {"autograd", "onnx", "special", "linalg", "return_types", "func", "amp", "futures", "jit", "testing",
+               "profiler"}  # public namespaces that torch programs import by their module path
 MAX_LINES = 400
 
 

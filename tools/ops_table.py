@@ -48,6 +48,7 @@ def _namespaces(torch):
         ("`torch.linalg`", functions(torch.linalg), lg.linalg),
         ("`torch.special`", functions(torch.special), lg.special),
         ("`torch.testing`", functions(torch.testing), lg.testing),
+        ("`torch.futures`", list(torch.futures.__all__), lg.futures),
         ("`torch.autograd`", _public(torch.autograd), lg.autograd),
         ("`torch.utils.data`", _public(torch.utils.data), lg.utils.data),
         ("`torch.distributions`", [n for n in _public(torch.distributions)

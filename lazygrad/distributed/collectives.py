@@ -53,8 +53,8 @@ def _averaged(value, op: ReduceOp, g: ProcessGroup):
     return value / g.size() if op is ReduceOp.AVG and native(value.dtype) else value
 
 
-def _done(g: ProcessGroup, what: str, async_op: bool):
-    return completed(g, what) if async_op else None
+def _done(g: ProcessGroup, what: str, async_op: bool, outputs: list):
+    return completed(g, what, outputs) if async_op else None
 
 
 def all_reduce(tensor, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None = None, async_op: bool = False):
@@ -67,7 +67,7 @@ def all_reduce(tensor, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None =
     checks.check_same(g, f"all_reduce({op.name})", _sig(tensor))
     run(g, f"all_reduce({op.name})", lambda send, land: _reduced(g, send[0], op, tensor.dtype, land), [tensor],
         tensor, tensor.shape, lambda value: [(tensor, _averaged(value, op, g))])
-    return _done(g, "all_reduce", async_op)
+    return _done(g, "all_reduce", async_op, [tensor])
 
 
 def broadcast(tensor, src: int | None = None, group: ProcessGroup | None = None, async_op: bool = False,
@@ -78,7 +78,7 @@ def broadcast(tensor, src: int | None = None, group: ProcessGroup | None = None,
         return None
     root = _root(g, src, group_src, "broadcast")
     run_all(broadcast_pairs(tensor, g, root))
-    return _done(g, "broadcast", async_op)
+    return _done(g, "broadcast", async_op, [tensor])
 
 
 def broadcast_pairs(tensor, g: ProcessGroup, root: int) -> list:
@@ -126,7 +126,7 @@ def all_gather(tensor_list: list, tensor, group: ProcessGroup | None = None, asy
         rows = value.reshape(g.size(), tensor.numel())
         return [(t, rows[i].reshape(t.shape)) for i, t in enumerate(tensor_list)]
     run(g, "all_gather", _gathered(g), [tensor], tensor, (g.size() * tensor.numel(),), writes)
-    return _done(g, "all_gather", async_op)
+    return _done(g, "all_gather", async_op, list(tensor_list))
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group: ProcessGroup | None = None, async_op: bool = False):
@@ -144,7 +144,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group: ProcessGroup | No
     checks.check_same(g, "all_gather_into_tensor", _sig(input_tensor, output_tensor))
     run(g, "all_gather_into_tensor", _gathered(g), [input_tensor], output_tensor, output_tensor.shape,
         lambda value: [(output_tensor, value)])
-    return _done(g, "all_gather_into_tensor", async_op)
+    return _done(g, "all_gather_into_tensor", async_op, [output_tensor])
 
 
 def reduce_scatter_tensor(output, input, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None = None,
@@ -176,7 +176,7 @@ def reduce_scatter_tensor(output, input, op: ReduceOp = ReduceOp.SUM, group: Pro
         return requests, after
     run(g, f"reduce_scatter_tensor({op.name})", launch, [input], output, output.shape,
         lambda value: [(output, _averaged(value, op, g))])
-    return _done(g, "reduce_scatter_tensor", async_op)
+    return _done(g, "reduce_scatter_tensor", async_op, [output])
 
 
 def reduce(tensor, dst: int | None = None, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None = None,
@@ -192,4 +192,4 @@ def reduce(tensor, dst: int | None = None, op: ReduceOp = ReduceOp.SUM, group: P
     mine = g.rank() == root
     run(g, f"reduce({op.name}, dst={g.ranks[root]})", lambda send, land: _reduced(g, send[0], op, tensor.dtype, land),
         [tensor], tensor, tensor.shape, lambda value: [(tensor, _averaged(value, op, g))] if mine else [])
-    return _done(g, "reduce", async_op)
+    return _done(g, "reduce", async_op, [tensor])

@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from lazygrad.config import settings
 from lazygrad.distributed.liveness import exchange
+from lazygrad.distributed.roll_call import RollCall
 from lazygrad.distributed.supervise import announce, record_error
 
 
@@ -49,10 +50,13 @@ class ProcessGroup:
     """A set of ranks with an MPI communicator; `ranks` are global ranks in group-rank order.
     A rank outside the group holds one too (comm None), as torch's non-members do."""
 
-    def __init__(self, comm, ranks: list[int], timeout: timedelta, name: str, peers: list | None = None) -> None:
+    def __init__(self, comm, ranks: list[int], timeout: timedelta, name: str, peers: list | None = None,
+                 roll: RollCall | None = None) -> None:
         self.comm, self.ranks, self.timeout, self.name = comm, list(ranks), timeout, name
         self.failed = ""  # why it broke (a timeout, a dead peer): broken from then on (work.py)
         self.peers = peers or []  # every global rank's (host, pid): liveness.py names a dead one
+        self.roll = roll  # the side channel a timed-out rank asks the others on (roll_call.py)
+        self.started = 0  # operations with MPI traffic this rank started on the group (Work.seq)
 
     def rank(self) -> int:
         return self.comm.Get_rank() if self.comm is not None else -1
@@ -157,8 +161,9 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         announce(settings.dist_run_dir, comm.Get_rank())
     comm = comm.Dup()  # our own context: a user's MPI traffic on COMM_WORLD never meets ours
     comm.Set_errhandler(MPI.ERRORS_RETURN)
+    side = comm.Dup()  # (roll_call.py's own: its questions never match a collective's messages)
     _World.default = ProcessGroup(comm, list(range(comm.Get_size())), timeout or _default_timeout(),
-                                  group_name or "default_pg", exchange(comm))
+                                  group_name or "default_pg", exchange(comm), RollCall(side, MPI))
     _World.groups = [_World.default]
     _World.excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught
@@ -189,6 +194,8 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
             if g.comm is not None:
                 g.comm.Free()
                 g.comm = None
+        if _World.default is not None and _World.default.roll is not None:
+            _World.default.roll.comm.Free()
         _World.default, _World.groups = None, []
         return
     if group.comm is not None:
@@ -212,7 +219,8 @@ def new_group(ranks=None, timeout: timedelta | None = None, backend: str | None 
     comm = None if comm == _mpi().COMM_NULL else comm
     if comm is not None:
         comm.Set_errhandler(_mpi().ERRORS_RETURN)
-    g = ProcessGroup(comm, ranks, timeout or world.timeout, group_desc or f"group{len(_World.groups)}", world.peers)
+    g = ProcessGroup(comm, ranks, timeout or world.timeout, group_desc or f"group{len(_World.groups)}", world.peers,
+                     world.roll)
     _World.groups.append(g)
     return g
 

@@ -12,7 +12,8 @@ collective, at start-up only), and a rank that has waited `FIRST_LOOK` seconds f
 looks, every `EVERY` seconds after, whether the group's peers on its own host are still alive
 (`dead_peers`: reading /proc/<pid>/stat, microseconds; a zombie counts as dead). A collective that
 completes in less than FIRST_LOOK costs nothing more. A peer on another host cannot be looked
-at from here: the timeout still catches it, and its message lists those ranks as not checked.
+at from here: the timeout still catches it, and its message says what each peer answered to a
+roll call over a side channel (roll_call.py): which operation it waits in, or no answer.
 (Under MPICH's default mpiexec and Open MPI's mpirun, the launcher kills the survivors within
 milliseconds of a death and names the dead process by its pid; there is nothing left to say.
 Under lazygrad's own launcher the survivors do not look: the dead rank's supervisor names it
@@ -27,9 +28,14 @@ FIRST_LOOK = 0.5  # seconds of waiting before the first look at the peers
 EVERY = 0.5  # seconds between looks
 
 
+def this_host() -> str:
+    """This process's host name (one function, so that a test can play a rank on another host)."""
+    return socket.gethostname()
+
+
 def exchange(comm) -> list[tuple[str, int]]:
     """Every rank's (host name, pid), in rank order (a collective over comm)."""
-    return [tuple(p) for p in comm.allgather((socket.gethostname(), os.getpid()))]
+    return [tuple(p) for p in comm.allgather((this_host(), os.getpid()))]
 
 
 def alive(pid: int) -> bool:
@@ -52,12 +58,12 @@ def alive(pid: int) -> bool:
 
 def dead_peers(peers: list[tuple[str, int]], ranks: list[int]) -> list[int]:
     """The global ranks among `ranks` whose process on this host has ended."""
-    here = socket.gethostname()
+    here = this_host()
     return [r for r in ranks if r < len(peers) and peers[r][0] == here and peers[r][1] != os.getpid()
             and not alive(peers[r][1])]
 
 
 def elsewhere(peers: list[tuple[str, int]], ranks: list[int]) -> list[int]:
     """The global ranks among `ranks` on other hosts (not checked by dead_peers)."""
-    here = socket.gethostname()
+    here = this_host()
     return [r for r in ranks if r < len(peers) and peers[r][0] != here]

@@ -40,7 +40,7 @@ def _send(g: ProcessGroup, tensor, peer: int, tag: int) -> tuple:
     def launch(send, land):
         return [g.comm.Isend(send[0].view(np.uint8), peer, tag)], None
     step = Collective(g, f"send to rank {g.ranks[peer]} (tag {tag})", launch, deferred=True)
-    return host_value(step, [tensor], tensor, (0,)), StepWork(step)
+    return host_value(step, [tensor], tensor, (0,)), StepWork(step, outputs=[tensor])
 
 
 def _recv(g: ProcessGroup, tensor, peer: int, tag: int) -> tuple:
@@ -64,7 +64,7 @@ def _recv(g: ProcessGroup, tensor, peer: int, tag: int) -> tuple:
     def then() -> int:
         write_back([(tensor, value)])
         return g.ranks[status.Get_source()]
-    return value, StepWork(step, then)
+    return value, StepWork(step, then, outputs=[tensor])
 
 
 def _start(started: list) -> list:
@@ -87,7 +87,7 @@ def isend(tensor, dst: int | None = None, group: ProcessGroup | None = None, tag
 def irecv(tensor, src: int | None = None, group: ProcessGroup | None = None, tag: int = 0,
           group_src: int | None = None):
     """Receive into tensor from src (None: any rank); the Work's wait() writes it, result() is
-    the sender's rank."""
+    [tensor]."""
     check_tensor(tensor, "irecv")
     g = _group(group)
     if g is None:
@@ -107,7 +107,7 @@ def recv(tensor, src: int | None = None, group: ProcessGroup | None = None, tag:
          group_src: int | None = None) -> int:
     """Returns the sender's global rank (-1 on a rank outside group), as torch."""
     work = irecv(tensor, src, group, tag, group_src)
-    return -1 if work is None else work.result()
+    return -1 if work is None else work.returned()
 
 
 class P2POp:

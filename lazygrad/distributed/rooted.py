@@ -43,7 +43,7 @@ def gather(tensor, gather_list: list | None = None, dst: int | None = None, grou
         return [(t, rows[i].reshape(t.shape)) for i, t in enumerate(gather_list)]
     run(g, f"gather(dst={g.ranks[root]})", launch, [tensor], tensor, ((g.size() if mine else 1) * tensor.numel(),),
         writes)
-    return _done(g, "gather", async_op)
+    return _done(g, "gather", async_op, list(gather_list or ()))
 
 
 def scatter(tensor, scatter_list: list | None = None, src: int | None = None, group: ProcessGroup | None = None,
@@ -71,7 +71,7 @@ def scatter(tensor, scatter_list: list | None = None, src: int | None = None, gr
         return [g.comm.Iscatter(rows.view(np.uint8) if mine else None, land.view(np.uint8), root)], None
     run(g, f"scatter(src={g.ranks[root]})", launch, list(scatter_list) if mine else [], tensor, tensor.shape,
         lambda value: [(tensor, value)])
-    return _done(g, "scatter", async_op)
+    return _done(g, "scatter", async_op, [tensor])
 
 
 def barrier(group: ProcessGroup | None = None, async_op: bool = False, device_ids=None, timeout=None):

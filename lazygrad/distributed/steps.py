@@ -113,8 +113,8 @@ class StepWork(Work):
     """The Work of a deferred step (isend/irecv): wait() completes the step, then runs `then`
     (irecv's write of the received value into its tensor), whose result result() returns."""
 
-    def __init__(self, step: Collective, then: Callable[[], object] | None = None) -> None:
-        super().__init__(step.group, step.what, [], report=False)
+    def __init__(self, step: Collective, then: Callable[[], object] | None = None, outputs=()) -> None:
+        super().__init__(step.group, step.what, [], report=False, outputs=outputs)
         self.step, self._then = step, then
 
     def is_completed(self) -> bool:
@@ -127,11 +127,13 @@ class StepWork(Work):
             self.step.complete(timeout)
             self._result = self._then() if self._then is not None else None
             self._done, self._then = True, None
+            self._resolve()
         return True
 
 
-def completed(group: ProcessGroup, what: str) -> Work:
-    """async_op=True's handle for a collective that has run (the call realizes at once)."""
-    work = Work(group, what, [], report=False)
+def completed(group: ProcessGroup, what: str, outputs=()) -> Work:
+    """async_op=True's handle for a collective that has run (the call realizes at once);
+    `outputs`: its result tensors (result(), get_future())."""
+    work = Work(group, what, [], report=False, outputs=outputs)
     work.wait()
     return work

@@ -81,6 +81,18 @@ t = lg.full((4,), float(r + 1))
 w = dist.all_reduce(t, async_op=True)
 assert w.wait() is True and w.is_completed()
 expect(t.numpy(), np.full(4, n * (n + 1) / 2), "async all_reduce")
+# Work.result() and get_future(): the output tensors, as torch's (all_gather: its list; barrier: none)
+t = lg.full((2,), float(r))
+fut = dist.all_reduce(t, async_op=True).get_future()
+doubled = fut.then(lambda f: f.value()[0] * 2)
+assert fut.done() and fut.wait()[0] is t and len(fut.value()) == 1
+expect(doubled.wait().numpy(), np.full(2, 2.0 * sum(range(n))), "a future's then() of all_reduce")
+outs = [lg.zeros(2) for _ in range(n)]
+w = dist.all_gather(outs, lg.full((2,), float(r)), async_op=True)
+assert all(a is b for a, b in zip(w.result(), outs)) and all(a is b for a, b in zip(w.get_future().wait(), outs))
+assert dist.barrier(async_op=True).get_future().wait() == []
+assert [f.wait()[0].tolist() for f in lg.futures.collect_all(
+    [dist.broadcast(lg.full((1,), float(r)), src=0, async_op=True).get_future()]).wait()] == [[0.0]]
 # send / recv around a ring
 if n > 1:
     got = lg.zeros(3, dtype=lg.int64)

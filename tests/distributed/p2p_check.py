@@ -32,7 +32,10 @@ sw = dist.isend(x * (r + 2), dst=right, tag=3)
 observers.clear()
 assert seen[0] == [("host", f"recv from rank {left} (tag 3) on ranks {list(range(n))}")], seen
 assert [k for k, _ in seen[1]] == ["kernel", "host"] and seen[1][1][1].startswith(f"send to rank {right} (tag 3)"), seen
-assert rw.wait() is True and rw.is_completed() and sw.wait()
+seen_later = []
+rw.get_future().add_done_callback(lambda f: seen_later.append(f.value()[0].tolist()))
+assert lg.futures.wait_all([rw.get_future(), sw.get_future()])[0][0] is got and rw.is_completed()
+assert seen_later == [(np.arange(4.0) * (left + 2)).tolist()] and rw.result() == [got] and sw.wait()
 assert before.tolist() == [0.0] * 4
 np.testing.assert_array_equal(got.numpy(), np.arange(4.0) * (left + 2))
 
