@@ -18,12 +18,11 @@ Only the outermost call records: an op built from others is one op to the user, 
 from __future__ import annotations
 
 import functools
-import threading
 import weakref
 
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.ir.node import Node
+from lazygrad.ir.node import OP_SCOPE, Node
 from lazygrad.ir.ops import Op
 
 # node -> (name, inputs); weak on the node, and a record never holds its own key
@@ -252,11 +251,7 @@ def inputs_in_graph(node: Node, leaf_of) -> tuple:
     return tuple(found)
 
 
-class _Depth(threading.local):
-    depth = 0
-
-
-_INSIDE = _Depth()
+_INSIDE = OP_SCOPE  # (its depth: 0 outside a recorded op; its loc: the user's line of the outermost)
 
 
 def _recording(fn, describe, method: bool):
@@ -270,6 +265,7 @@ def _recording(fn, describe, method: bool):
             out = fn(*args, **kwargs)
         finally:
             inside.depth -= 1
+            inside.loc = None
         if isinstance(out, TensorBase) and out.requires_grad and is_grad_enabled() and out.node.op is not Op.BUFFER:
             try:
                 record = describe(args[0], args[1:], kwargs, out) if method else describe(*args, **kwargs)

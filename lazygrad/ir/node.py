@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import weakref
 from typing import Any, Iterator
 
@@ -34,10 +35,32 @@ USER_FILES = register_cache("user-files", "whether a source file is lazygrad's o
                             f"{MAX_FILES} files, then cleared", _OURS.clear, size=_OURS.__len__)
 
 
+class _OpScope(threading.local):
+    """The front-end op being built (depth > 0 inside one) and its user's line, found once:
+    every node it makes was called for by that line (erf alone makes 200), and walking the
+    stack from each was a tenth of building a training step's graph. The front end's
+    outermost op wrapper enters and leaves it (frontend/grad_fn_records.py)."""
+    depth = 0
+    loc: str | None = None
+
+
+OP_SCOPE = _OpScope()
+
+
 def user_location() -> str:
     """'file.py:line' of the innermost frame outside the lazygrad package (every node
-    records one, so which files are ours is remembered, not tested again)."""
-    frame = sys._getframe(1)
+    records one, so which files are ours is remembered, not tested again); inside a
+    front-end op, the one its first node found."""
+    scope = OP_SCOPE
+    if scope.depth:
+        loc = scope.loc
+        if loc is None:
+            loc = scope.loc = _walk(sys._getframe(1))
+        return loc
+    return _walk(sys._getframe(1))
+
+
+def _walk(frame) -> str:
     ours_of = _OURS if USER_FILES.enabled else {}
     while frame is not None:
         filename = frame.f_code.co_filename
