@@ -8,13 +8,14 @@ needs was written in place since (version counters, saved values).
 """
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
 from lazygrad.frontend import anomaly_mode
 from lazygrad.frontend.grad_hooks import run_grad_hooks
-from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.grad_mode import is_grad_enabled, no_grad
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_hooks import (
     HOOKS_OF,
@@ -241,6 +242,15 @@ def _check_anomalies(made: list | None, like) -> None:
         anomaly_mode.check_gradients(made, lambda g: bool(like._new(g).isnan().any().item()), op_name)
 
 
+# _GRAD_MODE: gradients are built with grad mode off unless create_graph, as torch's engine runs
+# each backward function under grad mode = create_graph. A declared gradient (tensor_declared.py)
+# is a formula on tensors with history; built with grad mode on, each of its ops recorded what
+# its own backward would keep (autograd.await_backward), for a second backward that cannot come
+# (the gradients are detached). Every in-place write after it (an optimizer step) computed those
+# values as roots of its schedule, kept to the schedule's end: the GPT eager step of
+# tools/bench_models.py, 13 more results, peaked at 83 MiB of resident growth; 53 without them.
+
+
 def _retains(retain_graph, create_graph: bool) -> bool:
     """torch's retain_graph defaults to create_graph."""
     return bool(create_graph if retain_graph is None else retain_graph)
@@ -270,7 +280,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     through: set = set()
     # (only what the inputs need runs, hooks too, as torch's engine)
     made = [] if anomaly_mode.checking() else None
-    found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through, made)
+    with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE
+        found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through, made)
     _check_anomalies(made, outputs[0])
     by_input: dict[int, Node] = {}
     for n, g in found.items():
@@ -317,7 +328,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     start_backward()
     through: set = set()
     made = [] if anomaly_mode.checking() else None
-    found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through, made)
+    with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE
+        found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through, made)
     _check_anomalies(made, outputs[0])
     by_storage: dict = {}
     kept = []  # (retained non-leaf, its gradient)
