@@ -42,18 +42,31 @@ class LaneProfile:
     """The register lanes a device's kernels get. vector: lane counts tried for the vector
     dim, widest first; reuse: rows tried for the reuse dim; wide: the widest strip of a
     reduce with no reuse dim (0: such a reduce gets no lanes); rows: outputs a reduce that
-    streams along its own loop (a row sum) updates at once (0: one at a time)."""
+    streams along its own loop (a row max, a softmax's sums) updates at once (0: one at a
+    time); stream_rows: the same for a sum that only streams (STREAM_OPS on one load that runs
+    along the row: a row sum, a mean, a sum of squares)."""
     vector: tuple[int, ...]
     reuse: tuple[int, ...]
     wide: int
     rows: int = 0
     transpose: bool = False  # block elementwise kernels that read across what they store
+    stream_rows: int = 0
 
 
 # A row sum's loop is one chain of vector adds, each waiting for the last: four rows at once
 # are four chains and four streams for the prefetcher.
 ROW_LANES = 4
 ROW_MIN_REDUCE = 256
+# A sum that only streams is bound by memory, not by its chain of adds, once each add takes a
+# whole 64-byte line: an AVX-512 vector (the c device's stream-lanes pass asks for 16 float32
+# lanes, which gcc's tuning for some AVX-512 CPUs would otherwise split in two). Then four
+# rows are only four streams 16 KB apart where one row is one stream through memory: 4096x4096
+# row sum on a 2-core AMD EPYC (AVX-512), the kernel alone, fastest of 40 rounds alternating
+# in one process, four runs: 0.74-0.87 ms with 4 rows, 0.56-0.65 ms with 1 (rows that fit in
+# the cache: the same either way). An AVX2 add takes half a line, and one chain falls behind
+# (the same kernels built without AVX-512: 4 rows 0.76 ms, 1 row 0.84): AVX2 keeps ROW_LANES.
+STREAM_ROWS = 1 if cpu().has("avx512f") else ROW_LANES
+STREAM_OPS = frozenset({Op.LOAD, Op.CONST, Op.CAST, Op.ADD, Op.MUL, Op.NEG})
 # An elementwise kernel that stores along one dim and reads along another (a transpose) walks
 # a new page with every load. Blocks of 16 read-contiguous x 4 store-contiguous lanes keep
 # both sides in a few lines (4096x4096 transpose 50 -> 4.7 ms; a conv gradient's
@@ -62,7 +75,8 @@ ROW_MIN_REDUCE = 256
 # short loops (128x128: 1.2 s) to save microseconds.
 TRANSPOSE_LANES = (16, 4)
 TRANSPOSE_MIN_SIZE = 1 << 18
-CPU_PROFILE = LaneProfile((VECTOR_LANES, 8, 4), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES, ROW_LANES, True)
+CPU_PROFILE = LaneProfile((VECTOR_LANES, 8, 4), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES, ROW_LANES, True,
+                         STREAM_ROWS)
 # A GPU runs thousands of work items, each with a few hundred registers at most: 4x4 tiles
 # (16 accumulators), which a work group shares through local memory (codegen/opencl_tiles.py),
 # and no strips for a column sum (render_opencl shares its columns among work groups so that
@@ -144,7 +158,8 @@ def _choose_upcasts(ast: Node, nodes: list[Node]) -> dict[int, int]:
         if upcasts:
             break
     if not upcasts:
-        return _row_lanes(ast, reduce, mapping, strides, reduce_size, profile.rows)
+        rows = profile.stream_rows if only_streams(reduce) else profile.rows
+        return _row_lanes(ast, reduce, mapping, strides, reduce_size, rows)
     vector_red = mapping[next(iter(upcasts))]
     vector_loads = [s for s in strides if s[vector_red] == 1]
     for out_dim, red_dim in reversed(list(mapping.items())):
@@ -183,11 +198,23 @@ def _transpose_lanes(ast: Node, nodes: list[Node]) -> dict[int, int]:
     return {}
 
 
+def only_streams(reduce: Node) -> bool:
+    """A sum of one load that moves along the reduce (others stay put) through STREAM_OPS, in
+    runs of at least ROW_MIN_REDUCE along its innermost axis (a short run, such as a bias
+    gradient's 4x4 pixels, is a chain of a few adds: rows keep their chains)."""
+    src = reduce.srcs[0]
+    if reduce.op is not Op.SUM or src.shape[max(reduce.arg)] < ROW_MIN_REDUCE:
+        return False
+    nodes = toposort([src])
+    moving = [n for n in nodes if n.op is Op.LOAD and any(effective_strides(n.arg[1])[a] for a in reduce.arg)]
+    return len(moving) == 1 and all(n.op in STREAM_OPS for n in nodes)
+
+
 def _row_lanes(ast: Node, reduce: Node, mapping: dict[int, int], strides: list, reduce_size: int,
                rows: int) -> dict[int, int]:
     """Several rows at once for a reduce whose every stream runs along its innermost axis."""
     inner = max(reduce.arg)
-    if not rows or reduce_size < ROW_MIN_REDUCE or not strides or any(s[inner] != 1 for s in strides):
+    if rows <= 1 or reduce_size < ROW_MIN_REDUCE or not strides or any(s[inner] != 1 for s in strides):
         return {}
     for out_dim in reversed(list(mapping)):
         if ast.shape[out_dim] % rows == 0 and math.prod(ast.shape) // rows >= MIN_STRIPS:

@@ -4,7 +4,8 @@ A LoopKernel is a name, its parameters (parameter 0 is the output) and a body of
 
     Loop(var, extent, kind, body)   for var in 0..extent-1; kind: serial | parallel | simd,
                                     or on OpenCL: shared | tiled (see Grid) | lanes (a max
-                                    loop keeping `chunk` partial maxima: codegen/max_lanes.py)
+                                    loop keeping `chunk` partial maxima: codegen/max_lanes.py;
+                                    on c, a sum's `chunk` partial sums: stream_lanes.py)
     Let(name, value)                an SSA value (Expr)
     Acc(name, dtype, op, init)      a mutable accumulator combined with op (add or max)
     Update(name, value)             acc = op(acc, value)

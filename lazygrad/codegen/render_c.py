@@ -131,6 +131,8 @@ class CRenderer(CStyleRenderer):
                 lines.append(f"#pragma omp parallel for{clause}")
         elif loop.kind == "simd" and clause and all(a.dtype.itemsize >= 4 for a in accs_inside):
             lines.append(f"#pragma omp simd{clause}")
+        elif loop.kind == "lanes" and clause:  # (codegen/stream_lanes.py)
+            lines.append(f"#pragma omp simd simdlen({loop.chunk}){clause}")
         lines.append(header)
         return lines
 
