@@ -280,32 +280,32 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     through: set = set()
     # (only what the inputs need runs, hooks too, as torch's engine)
     made = [] if anomaly_mode.checking() else None
-    with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE
+    with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE (hooks see it too, as torch's)
         found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through, made)
-    _check_anomalies(made, outputs[0])
-    by_input: dict[int, Node] = {}
-    for n, g in found.items():
-        if n in HOOKS_OF:
-            g = hooked_gradient(n, g)
-        x = storages.get(_leaf_storage(n)) if n not in nodes else nodes[n]
-        by_input[id(x)] = add(by_input[id(x)], g) if id(x) in by_input else g
-    check_gradients_current(by_input.values(), through)
-    if not _retains(retain_graph, create_graph):
-        release_saved_values(through)
-    result = []
-    for x in inputs:
-        g = by_input.get(id(x))
-        if g is None:
-            if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used "
-                                   "in the graph. Set allow_unused=True if this is the desired behavior.")
-            result.append(None)
-            continue
-        hooks = hooks_of(x)
-        if hooks is not None and hooks.fns and x.node not in HOOKS_OF:  # a leaf's (a non-leaf's ran above)
-            g = hooks.run(x._new(g)).node
-        keep = create_graph and is_grad_enabled() and reaches_leaf(g)
-        result.append(x._new(g if keep else make(Op.DETACH, (g,)), keep))
+        _check_anomalies(made, outputs[0])
+        by_input: dict[int, Node] = {}
+        for n, g in found.items():
+            if n in HOOKS_OF:
+                g = hooked_gradient(n, g)
+            x = storages.get(_leaf_storage(n)) if n not in nodes else nodes[n]
+            by_input[id(x)] = add(by_input[id(x)], g) if id(x) in by_input else g
+        check_gradients_current(by_input.values(), through)
+        if not _retains(retain_graph, create_graph):
+            release_saved_values(through)
+        result = []
+        for x in inputs:
+            g = by_input.get(id(x))
+            if g is None:
+                if not allow_unused:
+                    raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                                       "in the graph. Set allow_unused=True if this is the desired behavior.")
+                result.append(None)
+                continue
+            hooks = hooks_of(x)
+            if hooks is not None and hooks.fns and x.node not in HOOKS_OF:  # a leaf's (a non-leaf's ran above)
+                g = hooks.run(x._new(g)).node
+            keep = create_graph and is_grad_enabled() and reaches_leaf(g)
+            result.append(x._new(g if keep else make(Op.DETACH, (g,)), keep))
     return tuple(result)
 
 
@@ -328,40 +328,40 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     start_backward()
     through: set = set()
     made = [] if anomaly_mode.checking() else None
-    with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE
+    with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE (hooks see it too, as torch's)
         found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through, made)
-    _check_anomalies(made, outputs[0])
-    by_storage: dict = {}
-    kept = []  # (retained non-leaf, its gradient)
-    for node, g in found.items():
-        if node in hooked:
-            g = hooked_gradient(node, g)
-            if (t := retained_tensor(node)) is not None:
-                kept.append((t, g))
-            continue
-        st = _leaf_storage(node)
-        by_storage[st] = add(by_storage[st], g) if st in by_storage else g
-    check_gradients_current(by_storage.values(), through)
-    if not _retains(retain_graph, create_graph):
-        release_saved_values(through)
-    keep = create_graph and is_grad_enabled()
-    made = {}
-    for st, g in by_storage.items():
-        for t in leaves[st]:
-            hooks = hooks_of(t)
-            if hooks is not None and hooks.fns:  # torch's tensor hooks: before the gradient is accumulated
-                g = hooks.run(t._new(g if keep else make(Op.DETACH, (g,)), keep)).node
+        _check_anomalies(made, outputs[0])
+        by_storage: dict = {}
+        kept = []  # (retained non-leaf, its gradient)
+        for node, g in found.items():
+            if node in hooked:
+                g = hooked_gradient(node, g)
+                if (t := retained_tensor(node)) is not None:
+                    kept.append((t, g))
+                continue
+            st = _leaf_storage(node)
+            by_storage[st] = add(by_storage[st], g) if st in by_storage else g
+        check_gradients_current(by_storage.values(), through)
+        if not _retains(retain_graph, create_graph):
+            release_saved_values(through)
+        keep = create_graph and is_grad_enabled()
+        made = {}
+        for st, g in by_storage.items():
+            for t in leaves[st]:
+                hooks = hooks_of(t)
+                if hooks is not None and hooks.fns:  # torch's tensor hooks: before the gradient is accumulated
+                    g = hooks.run(t._new(g if keep else make(Op.DETACH, (g,)), keep)).node
+                total = g if t.grad is None else add(t.grad.node, g)
+                t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
+                if "_multi_grad_hooks" in t.__dict__:
+                    made[id(t)] = (t, t._new(g if keep else make(Op.DETACH, (g,)), keep))
+        for t, g in kept:
             total = g if t.grad is None else add(t.grad.node, g)
             t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
-            if "_multi_grad_hooks" in t.__dict__:
-                made[id(t)] = (t, t._new(g if keep else make(Op.DETACH, (g,)), keep))
-    for t, g in kept:
-        total = g if t.grad is None else add(t.grad.node, g)
-        t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
-    for st in by_storage:
-        for t in leaves[st]:
-            hooks = hooks_of(t)
-            for fn in list(hooks.post.values()) if hooks is not None else ():
-                fn(t)
-    if made:
-        run_grad_hooks(made)  # (frontend/grad_hooks.py: DistributedDataParallel starts here)
+        for st in by_storage:
+            for t in leaves[st]:
+                hooks = hooks_of(t)
+                for fn in list(hooks.post.values()) if hooks is not None else ():
+                    fn(t)
+        if made:
+            run_grad_hooks(made)  # (frontend/grad_hooks.py: DistributedDataParallel starts here)
