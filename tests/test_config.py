@@ -234,6 +234,7 @@ STATE = {
     "runtime/device.py:_DEVICES": CACHE + "sources and programs (the devices whose tables they clear; weak)",
     "schedule/schedule.py:_NAMES": CACHE + "kernel-names",
     "schedule/schedule_cache.py:_PLANS": CACHE + "schedules",
+    "frontend/elementwise_templates.py:_TEMPLATES": CACHE + "elementwise-templates",
     "schedule/schedule_cache.py:_remembered_nodes": CACHE + "schedules (its key nodes, for the bound)",
     "config.py:_REGISTRY": "the cache registry itself",
     "config.py:_OVERRIDES": "the open override blocks: settings, not a cache",

@@ -12,6 +12,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import DTypeNotImplementedError
+from lazygrad.frontend.elementwise_templates import templated
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, result_gradient, zero_linked
@@ -103,27 +104,14 @@ class UnaryMathMixin:
                                lambda y, g: zero_linked((y != 0).if_else(g, 0.0), y))  # threshold_backward
 
     def sigmoid(self):
-        return self._in_float(lambda x: result_gradient(x, lambda v: (1 + (-v).exp())._unary(Op.RECIP),
-                                                        lambda y, g: g * (1 - y) * y))
+        return self._in_float(lambda x: result_gradient(x, _sigmoid_value, lambda y, g: g * (1 - y) * y))
 
     def tanh(self):
         """float64: through expm1, full relative precision near 0. float32 (and the 16-bit
         floats, computed in float32): an odd polynomial for |x| < 0.625, where 1 - 2/(e^2x + 1)
         would cancel, and that formula beyond; both about 1 ulp, and one exp instead of the
         exp, log and divisions of expm1 (tanh is the heart of gelu's tanh form)."""
-        def f(x):
-            a = x._magnitude()
-            if x.dtype == dtypes.float64:
-                m = (a * -2).expm1()  # in (-1, 0]
-                t = -m / (m + 2)
-            else:
-                a2 = a * a
-                poly = TANH_SMALL[0]
-                for c in TANH_SMALL[1:]:
-                    poly = poly * a2 + c
-                t = (a < 0.625).if_else(poly * a, 1 - 2 / ((a * 2).exp() + 1))
-            return (x < 0).if_else(-t, t)
-        return self._in_float(lambda x: result_gradient(x, f, lambda y, g: g * (1 - y * y)))
+        return self._in_float(lambda x: result_gradient(x, _tanh_value, lambda y, g: g * (1 - y * y)))
 
     def silu(self):
         return self._in_float(lambda x: x * x.sigmoid())
@@ -153,21 +141,12 @@ class UnaryMathMixin:
         float64, below one float32 epsilon in float32): x * P(x^2) for |x| < 1, and
         1 - exp(-x^2) * erfcx(|x|) with erfcx fitted on three intervals up to 6. The gradient
         is torch's closed form, 2/sqrt(pi) exp(-x^2): differentiating the ~60 ops of the
-        polynomials was slower to build and to run (erf is the heart of gelu)."""
-        def f(x):
-            a = x._magnitude()
-            t = a * a
-            y = a * _horner(t * 2 - 1, ERF_SMALL)
-            for lo, mid, half, coeffs in ERF_LARGE:
-                tail = 1 - (-t).exp() * _horner((a - mid) * (1.0 / half), coeffs)
-                y = (a >= lo).if_else(tail, y)
-            y = (a >= 6.0).if_else(1.0, y)
-            return (x < 0).if_else(-y, y)
-
+        polynomials was slower to build and to run (erf is the heart of gelu). Its graph is
+        built once per dtype (elementwise_templates.py)."""
         def derivative(_, inputs, result, g):
             x = inputs[0]
             return g * ((x * x).neg().exp() * (2.0 / math.sqrt(math.pi)))
-        return self._in_float(lambda x: input_gradient((x,), f, derivative))
+        return self._in_float(lambda x: input_gradient((x,), _erf_value, derivative))
 
     def abs(self):
         """A select rather than max(x, -x), which would turn +0.0 into -0.0. Zeros and NaN
@@ -315,6 +294,40 @@ def _check_scalar_operands(dtype, *values) -> None:
         dt = dtypes.promote_types(dt, dtypes.result_type_with_scalar(dtype, v))
     for v in scalars:
         dtypes.check_fits(v, dt)
+
+
+@templated
+def _sigmoid_value(x):
+    return (1 + (-x).exp())._unary(Op.RECIP)
+
+
+@templated
+def _tanh_value(x):
+    """tanh's value (Tensor.tanh's docstring says how)."""
+    a = x._magnitude()
+    if x.dtype == dtypes.float64:
+        m = (a * -2).expm1()  # in (-1, 0]
+        t = -m / (m + 2)
+    else:
+        a2 = a * a
+        poly = TANH_SMALL[0]
+        for c in TANH_SMALL[1:]:
+            poly = poly * a2 + c
+        t = (a < 0.625).if_else(poly * a, 1 - 2 / ((a * 2).exp() + 1))
+    return (x < 0).if_else(-t, t)
+
+
+@templated
+def _erf_value(x):
+    """erf's value (Tensor.erf's docstring says how)."""
+    a = x._magnitude()
+    t = a * a
+    y = a * _horner(t * 2 - 1, ERF_SMALL)
+    for lo, mid, half, coeffs in ERF_LARGE:
+        tail = 1 - (-t).exp() * _horner((a - mid) * (1.0 / half), coeffs)
+        y = (a >= lo).if_else(tail, y)
+    y = (a >= 6.0).if_else(1.0, y)
+    return (x < 0).if_else(-y, y)
 
 
 def _horner(u, coeffs):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from lazygrad.frontend.elementwise_templates import templated
 from lazygrad.optim.optimizer import Optimizer, check_hyperparameters
 
 
@@ -30,16 +31,28 @@ class Adam(Optimizer):
             param = p * self.scalar(lambda: 1 - group["lr"] * group["weight_decay"], p)
         elif wd:
             grad = grad + wd * p
+        step_size = self.scalar(lambda: group["lr"] / (1 - b1 ** state["step"]), p)
+        correction = self.scalar(lambda: 1 / math.sqrt(1 - b2 ** state["step"]), p)
+        if not group["amsgrad"]:
+            m, v, new = _adam(param, grad, state["exp_avg"], state["exp_avg_sq"], step_size, correction,
+                              b1=b1, b2=b2, eps=group["eps"])
+            return {state["exp_avg"]: m, state["exp_avg_sq"]: v, p: new}
         m = state["exp_avg"] * b1 + grad * (1 - b1)
         v = state["exp_avg_sq"] * b2 + grad * grad * (1 - b2)
         out = {state["exp_avg"]: m, state["exp_avg_sq"]: v}
-        if group["amsgrad"]:
-            v = state["max_exp_avg_sq"].maximum(v)
-            out[state["max_exp_avg_sq"]] = v
-        step_size = self.scalar(lambda: group["lr"] / (1 - b1 ** state["step"]), p)
-        denom = v.sqrt() * self.scalar(lambda: 1 / math.sqrt(1 - b2 ** state["step"]), p) + group["eps"]
-        out[p] = param - step_size * m / denom
+        v = state["max_exp_avg_sq"].maximum(v)
+        out[state["max_exp_avg_sq"]] = v
+        out[p] = param - step_size * m / (v.sqrt() * correction + group["eps"])
         return out
+
+
+@templated
+def _adam(param, grad, m, v, step_size, correction, *, b1: float, b2: float, eps: float):
+    """The moments and the parameter after one step (one graph for every parameter: see
+    frontend/elementwise_templates.py)."""
+    m = m * b1 + grad * (1 - b1)
+    v = v * b2 + grad * grad * (1 - b2)
+    return m, v, param - step_size * m / (v.sqrt() * correction + eps)
 
 
 class AdamW(Adam):
