@@ -37,6 +37,7 @@ from lazygrad import autograd as autograd  # torch.autograd: its public names on
 from lazygrad import distributions as distributions  # torch.distributions
 from lazygrad import special as special  # torch.special
 from lazygrad import linalg as linalg  # torch.linalg
+from lazygrad import fft as fft  # torch.fft
 from lazygrad import func as func  # torch.func (function transforms)
 from lazygrad import amp as amp  # torch.amp (autocast, GradScaler)
 from lazygrad import testing as testing  # torch.testing (assert_close, make_tensor)
