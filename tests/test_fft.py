@@ -85,3 +85,24 @@ def test_bad_arguments_raise_as_torch():
     assert lg.fft.fft(lg.arange(4)).dtype == lg.complex64
     assert lg.fft.fft(lg.ones(4, dtype=lg.float64)).dtype == lg.complex128
 
+
+@pytest.mark.parametrize("kwargs", [{"n_fft": 16}, {"n_fft": 16, "hop_length": 5, "win_length": 10},
+                                    {"n_fft": 15, "center": False, "onesided": False, "normalized": True},
+                                    {"n_fft": 8, "pad_mode": "constant"}])
+def test_stft_matches_torch(device, rng, kwargs):
+    x = rng.standard_normal((2, 60)).astype(np.float32)
+    win = kwargs.get("win_length", kwargs["n_fft"])
+    lx, tx = lg.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours = lg.stft(lx, window=lg.hann_window(win, device=device), return_complex=True, **kwargs)
+    theirs = torch.stft(tx, window=torch.hann_window(win), return_complex=True, **kwargs)
+    same(ours, theirs)
+    ours.abs().sum().backward()
+    theirs.abs().sum().backward()
+    np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_stft_asks_for_return_complex():
+    with pytest.raises(RuntimeError, match="return_complex"):
+        lg.stft(lg.ones(32), 8)
+    with pytest.raises(NotImplementedError):
+        lg.stft(lg.ones(32, dtype=lg.complex64), 8, return_complex=True)
