@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from lazygrad.frontend import complex_ops as ops
+from lazygrad.frontend import complex_tensor
 from lazygrad.frontend.complex_dtypes import (
     as_complex_dtype,
     complex64,
@@ -285,6 +286,7 @@ def _refuse_chalf(self, memory_format=None):
 
 def install(tensor_cls, namespace: dict) -> None:
     """See the module docstring (run once, after every other wrapper)."""
+    complex_tensor.seal()  # again: the dunders installed on Tensor since complex_ops ran (__dlpack__, ...)
     tensor_cls.to = _to_complex_dtype(tensor_cls.to)
     tensor_cls.cfloat = lambda self: ops.to_complex(self, complex64)
     tensor_cls.cdouble = lambda self: ops.to_complex(self, complex128)

@@ -271,6 +271,14 @@ def roll(self, shifts, dims=None) -> ComplexTensor:
     return wrap(self._pair.roll(shifts, dims))
 
 
+def _inplace(op):
+    """x op= y as torch: computed, then written into x's storage (views of it see the write)."""
+    def update(self, other, *, alpha=None):
+        return copy_(self, op(self, other) if alpha is None else op(self, other, alpha=alpha))
+    update.__name__ = update.__qualname__ = op.__name__ + "_"
+    return update
+
+
 def _warn_real(self, dtype):
     warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=3)
     return self.real.to(dtype)
@@ -287,7 +295,9 @@ _METHODS = {
     "ne": ne, "isclose": isclose, "allclose": allclose, "isnan": isnan, "to": to,
     "type_as": lambda self, other: to(self, other.dtype), "__setitem__": setitem, "copy_": copy_,
     "cfloat": lambda self: to(self, complex64), "cdouble": lambda self: to(self, complex128),
-    "roll": roll, "float": lambda self: _warn_real(self, dtypes.float32), "double": lambda self: _warn_real(self, dtypes.float64),
+    "roll": roll, "add_": _inplace(add), "sub_": _inplace(sub), "mul_": _inplace(mul), "div_": _inplace(div),
+    "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul), "__itruediv__": _inplace(div),
+    "float": lambda self: _warn_real(self, dtypes.float32), "double": lambda self: _warn_real(self, dtypes.float64),
 }
 for _name, _fn in _METHODS.items():
     setattr(ComplexTensor, _name, _fn)

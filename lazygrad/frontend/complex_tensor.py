@@ -207,9 +207,11 @@ class ComplexTensor(Tensor):
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if spec:
-            return format(self.item(), spec) if self.numel() == 1 and self.ndim == 0 else unsupported("format")
-        return repr(self)
+        if not spec:
+            return repr(self)
+        if self.ndim:
+            raise unsupported("format() of a complex tensor with dims")
+        return format(self.item(), spec)
 
     def __hash__(self) -> int:
         return id(self)

@@ -103,7 +103,7 @@ def ifft(input, n: int | None = None, dim: int = -1, norm: str | None = None) ->
 def rfft(input, n: int | None = None, dim: int = -1, norm: str | None = None) -> ComplexTensor:
     """The n//2 + 1 non-negative frequencies of a real signal's transform."""
     if isinstance(input, ComplexTensor):
-        raise RuntimeError("rfft expects a real input tensor, but got ComplexFloat")
+        raise RuntimeError("rfft expects a real input tensor, but got ComplexFloat")  # noqa: TRY004 (torch's class)
     x = _prepare(input, "rfft")
     d = _dim(dim, x.ndim)
     n = _length(x, d, n, "rfft")
