@@ -290,3 +290,15 @@ def test_complex_dtypes_in_real_ops_raise():
     assert lg.promote_types(lg.complex64, lg.float64) == lg.complex128
     assert lg.result_type(lg.ones(3), lg.tensor(1j, dtype=lg.complex128)) == lg.complex64
     assert lg.result_type(lg.tensor(1.0, dtype=lg.float64), 1j) == lg.complex128
+
+
+def test_objects_that_would_misuse_complex_values_refuse_them():
+    """Optimizers (whose update rules would run as complex math), Parameters, pickling and
+    lg.where refuse complex tensors rather than compute on them."""
+    import copy
+    import pickle
+    z = lg.tensor([1 + 1j], requires_grad=True)
+    for make in (lambda: lg.optim.SGD([z], lr=0.1), lambda: lg.optim.Adam([z]), lambda: lg.nn.Parameter(z),
+                 lambda: pickle.dumps(z), lambda: copy.deepcopy(z), lambda: lg.where(lg.tensor([True]), z, z)):
+        with pytest.raises(NotImplementedError):
+            make()
