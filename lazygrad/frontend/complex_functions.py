@@ -158,7 +158,7 @@ def _factory(name: str, real):
         dtype = as_complex_dtype(kwargs.get("dtype")) if kwargs.get("dtype") is not None else None
         if name in ("tensor", "as_tensor", "from_numpy"):
             data = args[0] if args else kwargs.get("data")
-            if dtype is None and not _has_complex(data):
+            if dtype is None and not _has_complex(data) or name == "from_numpy" and not isinstance(data, np.ndarray):
                 return real(*args, **kwargs)
             if name == "as_tensor" and isinstance(data, ComplexTensor) and dtype in (None, data.dtype):
                 return data
