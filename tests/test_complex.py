@@ -332,3 +332,21 @@ def test_every_torch_function_not_written_for_complex_raises():
             answered.add(name)
     assert answered <= WRITTEN_FOR_COMPLEX, sorted(answered - WRITTEN_FOR_COMPLEX)
     assert refused > 500
+
+
+def test_promotion_matches_torch_result_type():
+    names = ["bool", "uint8", "int32", "int64", "bfloat16", "float32", "float64", "complex64", "complex128"]
+    for a in names:
+        for b in names:
+            if "complex" not in a + b:
+                continue
+            for sa, sb in (((2,), (2,)), ((), (2,)), ((2,), ())):
+                ours = lg.result_type(lg.ones(sa, dtype=getattr(lg, a)), lg.ones(sb, dtype=getattr(lg, b)))
+                theirs = torch.result_type(torch.ones(sa, dtype=getattr(torch, a)), torch.ones(sb, dtype=getattr(torch, b)))
+                assert ours.name == str(theirs).split(".")[1], (a, b, sa, sb)
+        for number in (1, 1.5, 1j):
+            if "complex" in a or isinstance(number, complex):
+                ours = lg.result_type(lg.ones(2, dtype=getattr(lg, a)), number)
+                assert ours.name == str(torch.result_type(torch.ones(2, dtype=getattr(torch, a)), number)).split(".")[1]
+    with pytest.raises(NotImplementedError, match="complex32"):
+        lg.ones(2, dtype=lg.float16) * 1j

@@ -64,13 +64,11 @@ def part_dtype(d: DType) -> DType:
 
 
 def complex_of(d: DType) -> DType:
-    """The complex dtype whose parts are d (float64 -> complex128; other reals -> complex64,
-    torch's toComplexType for float32 and below; float16's complex32 is not supported)."""
+    """The complex dtype whose parts are d (float64 -> complex128; other reals, bfloat16 too,
+    -> complex64, as torch promotes; float16's complex32 is not supported)."""
     if d.kind == "complex":
         return d
-    if d == dtypes.float16 or d == dtypes.bfloat16:
-        if d == dtypes.bfloat16:
-            raise RuntimeError("Unknown Complex ScalarType for BFloat16")
+    if d == dtypes.float16:
         raise unsupported("complex32 (chalf)")
     return complex128 if d == dtypes.float64 else complex64
 
