@@ -95,6 +95,7 @@ from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save
 from lazygrad.frontend.memory_format import *  # (lg.channels_last, lg.contiguous_format, ...)
 from lazygrad.frontend.size import Size as Size
+from lazygrad.frontend.spectral import istft as istft
 from lazygrad.frontend.spectral import stft as stft
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_complex_names import *  # (lg.conj, lg.angle, ...; installs x.H, x.real ...)

@@ -106,3 +106,21 @@ def test_stft_asks_for_return_complex():
         lg.stft(lg.ones(32), 8)
     with pytest.raises(NotImplementedError):
         lg.stft(lg.ones(32, dtype=lg.complex64), 8, return_complex=True)
+
+
+@pytest.mark.parametrize("kwargs", [{"n_fft": 16}, {"n_fft": 16, "hop_length": 5, "win_length": 10},
+                                    {"n_fft": 15, "hop_length": 4, "center": False, "normalized": True},
+                                    {"n_fft": 16, "hop_length": 6, "length": 50}, {"n_fft": 16, "onesided": False}])
+def test_istft_matches_torch(device, rng, kwargs):
+    x = rng.standard_normal((2, 60)).astype(np.float32)
+    win = kwargs.get("win_length", kwargs["n_fft"])
+    framing = {k: v for k, v in kwargs.items() if k != "length"}
+    spec = torch.stft(torch.tensor(x), window=torch.hann_window(win, periodic=False) + 0.1, return_complex=True,
+                      **framing)
+    ls, ts = lg.tensor(spec.numpy(), device=device, requires_grad=True), spec.clone().requires_grad_()
+    ours = lg.istft(ls, window=lg.hann_window(win, periodic=False, device=device) + 0.1, **kwargs)
+    theirs = torch.istft(ts, window=torch.hann_window(win, periodic=False) + 0.1, **kwargs)
+    same(ours, theirs)
+    (ours * ours).sum().backward()
+    (theirs * theirs).sum().backward()
+    np.testing.assert_allclose(ls.grad.numpy(), ts.grad.numpy(), rtol=1e-3, atol=1e-4)

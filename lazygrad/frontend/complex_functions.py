@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from lazygrad.frontend import complex_ops as ops
-from lazygrad.frontend import complex_tensor
+from lazygrad.frontend import complex_tensor, spectral
 from lazygrad.frontend.complex_dtypes import (
     as_complex_dtype,
     complex64,
@@ -220,7 +220,7 @@ COMPLEX_FUNCTIONS = {
     "real": lambda input: input.real, "imag": lambda input: input.imag, "result_type": result_type,
     "is_complex": is_complex, "view_as_real": view_as_real, "view_as_complex": view_as_complex,
     "is_tensor": lambda obj: True, "numel": lambda input: input.numel(),
-    "is_floating_point": lambda input: False,
+    "is_floating_point": lambda input: False, "istft": spectral.istft,
 }
 COMPLEX_FUNCTIONS.update({n: _method(n) for n in (
     "neg", "negative", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "abs", "absolute", "angle",

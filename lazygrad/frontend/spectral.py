@@ -10,6 +10,7 @@ otherwise); return_complex=False gives view_as_real of the result.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 from lazygrad.frontend import fft_ops
@@ -59,15 +60,7 @@ def stft(input, n_fft: int, hop_length: int | None = None, win_length: int | Non
     if window is None:
         warnings.warn("A window was not provided. A rectangular window will be applied, which is known to cause "
                       "spectral leakage.", UserWarning, stacklevel=2)
-    w = ones(win, dtype=x.dtype, device=x.device) if window is None else window
-    if w.shape[-1] != win:
-        raise RuntimeError(f"stft: expected a 1D window tensor of size equal to win_length={win}, but got window "
-                           f"with size {list(w.shape)}")
-    left = (n_fft - win) // 2
-    if win < n_fft:  # the window in the middle of n_fft zeros
-        zero = w[:1] * 0
-        w = w.cat(*[zero.expand(k) for k in (n_fft - win - left,) if k], dim=0)
-        w = zero.expand(left).cat(w, dim=0) if left else w
+    w = _padded_window(window, win, n_fft, x)
     framed = framed * w
     onesided = True if onesided is None else onesided
     norm = "ortho" if normalized else "backward"
@@ -79,6 +72,89 @@ def stft(input, n_fft: int, hop_length: int | None = None, win_length: int | Non
     return out
 
 
-Tensor.stft = stft
+def _padded_window(window, win: int, n_fft: int, like: Tensor) -> Tensor:
+    w = ones(win, dtype=like.dtype, device=like.device) if window is None else window
+    if w.ndim != 1 or w.shape[0] != win:
+        raise RuntimeError(f"expected a 1D window tensor of size equal to win_length={win}, but got window with "
+                           f"size {list(w.shape)}")
+    left = (n_fft - win) // 2
+    if win < n_fft:  # the window in the middle of n_fft zeros
+        zero = w[:1] * 0
+        w = w.cat(*[zero.expand(k) for k in (n_fft - win - left,) if k], dim=0)
+        w = zero.expand(left).cat(w, dim=0) if left else w
+    return w
 
-__all__ = ["stft"]
+
+def _overlap_add(frames: Tensor, hop: int) -> Tensor:
+    """Frames (..., F, n) summed at offsets 0, hop, 2 hop, ...: (..., n + hop (F - 1)). Cut into
+    chunks of g = gcd(hop, n), chunk c of frame f lands on block f hop/g + c; one shifted sum
+    per chunk position (n/g of them: 4 for torch's default hop of n/4)."""
+    f, n = frames.shape[-2], frames.shape[-1]
+    g = math.gcd(hop, n)
+    step, chunks = hop // g, n // g
+    blocks = step * (f - 1) + chunks
+    parts = frames.reshape(*frames.shape[:-1], chunks, g)
+    total = None
+    for c in range(chunks):
+        piece = parts[..., c, :]  # (..., F, g): frame f's chunk c, at block f step + c
+        if step > 1:  # frames land every step blocks: interleave zeros
+            piece = _spread(piece, step)
+        piece = _shift_blocks(piece, c, blocks)
+        total = piece if total is None else total + piece
+    return total.reshape(*frames.shape[:-2], blocks * g)
+
+
+def _spread(piece: Tensor, step: int) -> Tensor:
+    """(..., F, g) -> (..., (F - 1) step + 1, g): row f moved to row f step, zeros between."""
+    zeros = piece.unsqueeze(-2) * 0
+    rows = piece.unsqueeze(-2).cat(*[zeros] * (step - 1), dim=-2)  # (..., F, step, g)
+    rows = rows.reshape(*piece.shape[:-2], piece.shape[-2] * step, piece.shape[-1])
+    return rows[..., :(piece.shape[-2] - 1) * step + 1, :]
+
+
+def _shift_blocks(piece: Tensor, first: int, blocks: int) -> Tensor:
+    """piece's rows placed from row first on, zeros elsewhere: (..., blocks, g)."""
+    after = blocks - first - piece.shape[-2]
+    zero = piece[..., :1, :] * 0
+    out = [zero.expand(*piece.shape[:-2], first, piece.shape[-1])] if first else []
+    out.append(piece)
+    if after:
+        out.append(zero.expand(*piece.shape[:-2], after, piece.shape[-1]))
+    return out[0].cat(*out[1:], dim=-2) if len(out) > 1 else piece
+
+
+def istft(input, n_fft: int, hop_length: int | None = None, win_length: int | None = None, window=None,
+          center: bool = True, normalized: bool = False, onesided: bool | None = None, length: int | None = None,
+          return_complex: bool = False):
+    """The signal whose stft is input: each frame's inverse transform, windowed, overlap-added
+    and divided by the overlap-added squared window (torch's least-squares inverse)."""
+    if not isinstance(input, ComplexTensor):
+        raise RuntimeError("istft requires a complex-valued input tensor")  # noqa: TRY004 (torch's class)
+    if return_complex:
+        raise NotImplementedError("istft with return_complex=True is not implemented in lazygrad: complex support "
+                                  "is partial")
+    hop = n_fft // 4 if hop_length is None else hop_length
+    win = n_fft if win_length is None else win_length
+    onesided = input.shape[-2] != n_fft if onesided is None else onesided
+    norm = "ortho" if normalized else "backward"
+    spectra = input.transpose(-1, -2)  # (B?, F, freq)
+    if not onesided:  # a real result reads the non-negative frequencies only, as torch's
+        spectra = spectra[..., :n_fft // 2 + 1]
+    frames = fft_ops.irfft(spectra, n=n_fft, norm=norm)
+    w = _padded_window(window, win, n_fft, frames)
+    y = _overlap_add(frames * w, hop)
+    envelope = _overlap_add((w * w).expand(frames.shape[-2], n_fft), hop)
+    start = n_fft // 2 if center else 0
+    end = y.shape[-1] - (n_fft // 2 if center else 0) if length is None else min(start + length, y.shape[-1])
+    if (envelope[start:end].abs() < 1e-11).any().item():
+        raise RuntimeError("istft: window overlap add min is below 1e-11 (the window does not satisfy NOLA)")
+    out = y[..., start:end] / envelope[start:end]
+    if length is not None and out.shape[-1] < length:
+        out = out.cat(out[..., :1].expand(*out.shape[:-1], length - out.shape[-1]) * 0, dim=-1)
+    return out
+
+
+Tensor.stft = stft
+Tensor.istft = istft
+
+__all__ = ["istft", "stft"]
