@@ -134,7 +134,7 @@ def test_movement_and_indexing(device, rng):
     same(z[..., 0], t[..., 0])
     same(z[lg.tensor([1, 0], device=device)], t[torch.tensor([1, 0])])
     same(lg.cat([z, z], dim=-1), torch.cat([t, t], dim=-1))
-    same(lg.stack([z, lg.ones(2, 3, 4)], 1), torch.stack([t, torch.ones(2, 3, 4)], 1))
+    same(lg.stack([z, lg.ones(2, 3, 4, device=device)], 1), torch.stack([t, torch.ones(2, 3, 4)], 1))
     same(z.clone(), t.clone())
     same(z.contiguous(), t.contiguous())
     same(z.detach(), t.detach())
@@ -183,8 +183,10 @@ def test_gradients_of_a_real_loss(device, rng):
     x = rng.standard_normal(4).astype(np.float32)
     zx, tx = lg.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
     for ours, theirs in [
-        ((za * zx / (zb.t()[0] + 2)).exp().abs().sum() + lg.view_as_real(za @ zb).sum() + za.angle().mean(),
-         (ta * tx / (tb.t()[0] + 2)).exp().abs().sum() + torch.view_as_real(ta @ tb).sum() + ta.angle().mean())]:
+        ((za * zx / (zb.t()[0] + 2)).abs().sum() + za.exp().abs().sum() + lg.view_as_real(za @ zb).sum()
+         + za.angle().mean(),
+         (ta * tx / (tb.t()[0] + 2)).abs().sum() + ta.exp().abs().sum() + torch.view_as_real(ta @ tb).sum()
+         + ta.angle().mean())]:
         ours.backward()
         theirs.backward()
     for ours, theirs in ((za, ta), (zb, tb), (zx, tx)):
@@ -287,6 +289,7 @@ def test_complex_dtypes_in_real_ops_raise():
     with pytest.raises(NotImplementedError):
         lg.linspace(0, 1, 3, dtype=lg.complex64)
     assert lg.ones(2).to(lg.complex64).tolist() == [1, 1] and lg.ones(2).to(lg.complex64).dtype == lg.complex64
+    assert lg.ones(2).type_as(lg.tensor([1j], dtype=lg.complex128)).dtype == lg.complex128
     assert lg.promote_types(lg.complex64, lg.float64) == lg.complex128
     assert lg.result_type(lg.ones(3), lg.tensor(1j, dtype=lg.complex128)) == lg.complex64
     assert lg.result_type(lg.tensor(1.0, dtype=lg.float64), 1j) == lg.complex128

@@ -288,6 +288,7 @@ def install(tensor_cls, namespace: dict) -> None:
     """See the module docstring (run once, after every other wrapper)."""
     complex_tensor.seal()  # again: the dunders installed on Tensor since complex_ops ran (__dlpack__, ...)
     tensor_cls.to = _to_complex_dtype(tensor_cls.to)
+    tensor_cls.type_as = _taking_complex(tensor_cls.type_as, lambda self, other: ops.to_complex(self, other.dtype))
     tensor_cls.cfloat = lambda self: ops.to_complex(self, complex64)
     tensor_cls.cdouble = lambda self: ops.to_complex(self, complex128)
     tensor_cls.chalf = _refuse_chalf
