@@ -37,6 +37,7 @@ from lazygrad import autograd as autograd  # torch.autograd: its public names on
 from lazygrad import distributions as distributions  # torch.distributions
 from lazygrad import special as special  # torch.special
 from lazygrad import linalg as linalg  # torch.linalg
+from lazygrad import fft as fft  # torch.fft
 from lazygrad import func as func  # torch.func (function transforms)
 from lazygrad import amp as amp  # torch.amp (autocast, GradScaler)
 from lazygrad import futures as futures  # torch.futures (Future, collect_all, wait_all)
@@ -95,6 +96,8 @@ from lazygrad.frontend.searching import searchsorted as searchsorted
 from lazygrad.frontend.serialization import load, save
 from lazygrad.frontend.memory_format import *  # (lg.channels_last, lg.contiguous_format, ...)
 from lazygrad.frontend.size import Size as Size
+from lazygrad.frontend.spectral import istft as istft
+from lazygrad.frontend.spectral import stft as stft
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.frontend.tensor_complex_names import *  # (lg.conj, lg.angle, ...; installs x.H, x.real ...)
 from lazygrad.frontend.tensor_print import get_printoptions, printoptions, set_printoptions
@@ -163,6 +166,7 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
            "printoptions"]
 
 
+from lazygrad.frontend import complex_functions as _complex_functions
 from lazygrad.frontend import grad_fn_records as _grad_fn_records
 from lazygrad.frontend import result_layouts as _result_layouts
 from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op is here)
@@ -170,7 +174,8 @@ from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op i
 _grad_fn_records.install(Tensor, globals())  # what grad_fn.next_functions shows
 _grad_fn_records.install_functions(nn.functional.__dict__)
 _torch_kwargs.install(Tensor, globals())  # axis=/keepdims= aliases, out=, format(t, spec)
-_result_layouts.install(Tensor, globals())  # torch's strides of elementwise results (the outermost wrapper)
+_result_layouts.install(Tensor, globals())  # torch's strides of elementwise results
+_complex_functions.install(Tensor, globals())  # complex tensors: their functions, and a guard on all others (outermost)
 
 _NOT_YET = {  # torch's namespaces lazygrad has no counterpart of yet: what to say instead
     "onnx": "lazygrad has no ONNX export (torch.onnx) yet; lg.save(model.state_dict(), path) writes "

@@ -95,8 +95,12 @@ def set_default_float(d: DType) -> None:
 
 
 def to_dtype(x: DType | str | np.dtype | type) -> DType:
-    """Accept a lazygrad dtype, a name, a numpy dtype or a Python type."""
+    """Accept a lazygrad dtype, a name, a numpy dtype or a Python type. A complex dtype is
+    refused: the ops that take one (frontend/complex_*.py) ask for it before calling this."""
     if isinstance(x, DType):
+        if x.kind == "complex":
+            raise NotImplementedError(f"{x!r} is not supported by this op in lazygrad: complex support is "
+                                      "partial (see docs/differences-from-torch.md)")
         return x
     if x is bool:
         return bool_

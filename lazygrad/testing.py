@@ -25,6 +25,8 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, bfloat16, float16, float32, float64, int64
+from lazygrad.frontend import complex_dtypes
+from lazygrad.frontend.complex_dtypes import complex64, complex128
 from lazygrad.frontend.defaults import get_default_dtype
 from lazygrad.frontend.dtype_info import finfo, iinfo
 from lazygrad.frontend.factories import empty
@@ -37,7 +39,7 @@ __all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
 # torch's default (rtol, atol) per dtype; any other dtype (integers, bool) compares exactly
 PRECISIONS = MappingProxyType({float16: (0.001, 1e-5), bfloat16: (0.016, 1e-5), float32: (1.3e-6, 1e-5),
-                               float64: (1e-7, 1e-7)})
+                               float64: (1e-7, 1e-7), complex64: (1.3e-6, 1e-5), complex128: (1e-7, 1e-7)})
 ALLCLOSE_PRECISIONS = MappingProxyType({float16: (1e-3, 1e-3), float32: (1e-4, 1e-5), float64: (1e-5, 1e-8)})
 _SCALAR_DTYPES = MappingProxyType({int: int64, float: float64, complex: None})  # complex: complex128's
 _COMPLEX_PRECISION = (1e-7, 1e-7)
@@ -149,7 +151,8 @@ class _TensorLike:
             self.read = lambda: x.detach().numpy()
         else:
             array = np.asarray(x)
-            self.shape, self.dtype = Size(array.shape), dtypes.to_dtype(array.dtype)
+            self.shape = Size(array.shape)
+            self.dtype = complex_dtypes.as_complex_dtype(array.dtype) or dtypes.to_dtype(array.dtype)
             self.device, self.stride = torch_device("cpu"), tuple(s // array.itemsize for s in array.strides)
             self.read = lambda: array
 
@@ -172,7 +175,8 @@ def _tensor_check(actual, expected, where: tuple, options: dict) -> Callable[[],
         dtype = a.dtype
         values = [a.read(), e.read()]
         if a.dtype != e.dtype:
-            dtype = dtypes.promote_types(*(int64 if d.is_unsigned and d.itemsize > 1 else d for d in (a.dtype, e.dtype)))
+            dtype = complex_dtypes.promote_types(*(int64 if d.is_unsigned and d.itemsize > 1 else d
+                                                   for d in (a.dtype, e.dtype)))
             values = [_cast(v, d, dtype) for v, d in zip(values, (a.dtype, e.dtype))]
         _compare_values(*values, dtype, rtol, atol, options["equal_nan"], where)
     return check_tensors
@@ -209,6 +213,21 @@ def _rounding(dtype: DType) -> Callable[[np.ndarray], np.ndarray]:
 
 def _compare_values(a: np.ndarray, e: np.ndarray, dtype: DType, rtol, atol, equal_nan: bool, where: tuple) -> None:
     """torch.isclose, op by op in dtype; raises the mismatch message unless every element is close."""
+    if dtype.kind == "complex":  # |a - e| <= atol + rtol |e| with the modulus
+        a, e = a.astype(dtype.np, copy=False), e.astype(dtype.np, copy=False)
+        with np.errstate(all="ignore"):
+            matches = (a == e) | (np.isnan(a) & np.isnan(e) if equal_nan else False)
+            error, allowed = np.abs(a - e), atol + rtol * np.abs(e)
+            matches |= np.isfinite(error) & (error <= allowed)
+        if not matches.all():
+            error[matches] = 0
+            with np.errstate(all="ignore"):
+                relative = np.where(matches, 0, error / np.abs(e))
+            worst = [(v.flat[i].item(), tuple(int(k) for k in np.unravel_index(i, v.shape)))
+                     for v in (error, relative) for i in [int(np.argmax(v.reshape(-1)))]]
+            header = f"Mismatched elements: {int((~matches).sum())} / {matches.size}"
+            raise _Failure(AssertionError, _mismatch_message(header, *worst[0], atol, *worst[1], rtol), where)
+        return
     if dtype.is_float:
         work = np.float64 if dtype == float64 else np.float32
         a, e, rounded = a.astype(work, copy=False), e.astype(work, copy=False), _rounding(dtype)

@@ -258,6 +258,8 @@ STATE = {
     "frontend/tensor_hooks.py:RETAINED": "the tensors that retain their gradient (weak): semantics",
     "frontend/tensor_hooks.py:REACHED": "the hooked nodes the running backward reaches: per backward",
     "frontend/tensor_print.py:PRINT_OPTIONS": "lg.set_printoptions: settings, not a cache",
+    "frontend/complex_tensor.py:_OWN": "the names ComplexTensor answers itself, fixed at import (seal)",
+    "frontend/complex_functions.py:_REAL": "the real rand/randn the complex factories call, fixed at import",
     "nn/utils/parametrize.py:_cache": "torch's parametrize.cached(): the user's block-scoped values, None outside",
     "frontend/anomaly_mode.py:_state": "torch's anomaly detection switch (a setting, not a cache)",
     "optim/optimizer_hooks.py:_GLOBAL_PRE": "torch's global optimizer step hooks: the user's, not a cache",

@@ -36,8 +36,8 @@ FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug
            "engine": "engine", "schedule": "schedule", "runtime": "runtime", "codegen": "codegen",
            "ir": "ir", "utils": "frontend", "distributions": "frontend", "distributed": "frontend"}
 ROOT_MODULES = {"dtypes", "errors", "config"}
-API_MODULES = {"autograd", "onnx", "special", "linalg", "return_types", "func", "amp", "futures", "jit", "testing",
-               "profiler"}  # public namespaces that torch programs import by their module path
+API_MODULES = {"autograd", "onnx", "special", "linalg", "fft", "return_types", "func", "amp", "futures", "jit",
+               "testing", "profiler"}  # public namespaces that torch programs import by their module path
 MAX_LINES = 400
 
 

@@ -46,6 +46,7 @@ def _namespaces(torch):
                                        if inspect.isclass(getattr(torch.optim.lr_scheduler, n))],
          lg.optim.lr_scheduler),
         ("`torch.linalg`", functions(torch.linalg), lg.linalg),
+        ("`torch.fft`", functions(torch.fft), lg.fft),
         ("`torch.special`", functions(torch.special), lg.special),
         ("`torch.testing`", functions(torch.testing), lg.testing),
         ("`torch.futures`", list(torch.futures.__all__), lg.futures),

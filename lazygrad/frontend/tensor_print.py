@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.frontend.complex_dtypes import default_complex
 from lazygrad.frontend.defaults import get_default_device, get_default_dtype
 
 
@@ -113,6 +114,19 @@ class _Notation:
         return text.rjust(self.width)
 
 
+class _ComplexNotation:
+    """torch's complex elements: the real parts in one notation, right-aligned; the imaginary
+    parts in another, unpadded, with their sign and a `j` (`1.5000+2.0000e+00j`)."""
+
+    def __init__(self, shown: np.ndarray) -> None:
+        self.re, self.im = _Notation(shown.real, True), _Notation(shown.imag, True)
+        self.width = self.re.width + self.im.width + 1
+
+    def __call__(self, v) -> str:
+        imag = (self.im(v.imag) + "j").lstrip()
+        return self.re(v.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+
 def _shown(a: np.ndarray, summarize: bool) -> np.ndarray:
     """The elements a summary shows: edgeitems at each end of every dim longer than both."""
     edge = PRINT_OPTIONS.edgeitems
@@ -177,10 +191,11 @@ def tensor_repr(t) -> str:
     else:
         if not PRINT_OPTIONS.edgeitems:
             suffixes.append(f"size={tuple(a.shape)}")
-        if t.dtype not in (get_default_dtype(), dtypes.int64, dtypes.bool_):
+        if t.dtype not in (get_default_dtype(), dtypes.int64, dtypes.bool_, default_complex()):
             suffixes.append(f"dtype={t.dtype}")
         summarize = a.size > PRINT_OPTIONS.threshold
-        notation = _Notation(_shown(a, summarize), t.dtype.is_float)
+        shown = _shown(a, summarize)
+        notation = _ComplexNotation(shown) if a.dtype.kind == "c" else _Notation(shown, t.dtype.is_float)
         body = _body(a, indent, summarize, notation)
     grad_fn = t.grad_fn
     if grad_fn is not None:

@@ -116,6 +116,9 @@ class Optimizer(OptimizerHooksMixin):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
+            if p.is_complex():  # torch steps view_as_real(p); an update rule run as complex math would be wrong
+                raise NotImplementedError("optimizing complex parameters is not implemented in lazygrad: complex "
+                                          "support is partial (optimize view_as_real's tensor instead)")
         for k, v in self.defaults.items():
             param_group.setdefault(k, v)
         ids = [id(p) for p in param_group["params"]]

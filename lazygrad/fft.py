@@ -1,0 +1,26 @@
+"""torch.fft: discrete Fourier transforms of real and complex tensors (frontend/fft_ops.py
+computes them as matrix products, O(n^2) a transform: its docstring says why), the sample
+frequencies (fftfreq, rfftfreq) and fftshift/ifftshift."""
+from lazygrad.frontend.fft_ops import (
+    fft,
+    fft2,
+    fftfreq,
+    fftn,
+    fftshift,
+    hfft,
+    ifft,
+    ifft2,
+    ifftn,
+    ifftshift,
+    ihfft,
+    irfft,
+    irfft2,
+    irfftn,
+    rfft,
+    rfft2,
+    rfftfreq,
+    rfftn,
+)
+
+__all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "ifft", "ifft2", "ifftn", "ifftshift", "ihfft",
+           "irfft", "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn"]
