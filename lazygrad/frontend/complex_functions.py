@@ -225,7 +225,8 @@ COMPLEX_FUNCTIONS = {
 COMPLEX_FUNCTIONS.update({n: _method(n) for n in (
     "neg", "negative", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "abs", "absolute", "angle",
     "exp", "sum", "mean", "reshape", "flatten", "unsqueeze", "squeeze", "permute", "transpose", "swapaxes",
-    "swapdims", "t", "clone", "detach", "isnan", "roll")})
+    "swapdims", "t", "clone", "detach", "isnan", "roll", "flip", "select", "narrow", "unbind", "chunk", "split",
+    "diagonal")})
 
 
 def _involves_complex(args, kwargs) -> bool:

@@ -310,6 +310,31 @@ class ComplexTensor(Tensor):
     def expand_as(self, other) -> ComplexTensor:
         return self.expand(other.shape)
 
+    def flip(self, *dims) -> ComplexTensor:
+        return wrap(self._pair.flip(_dims(dims, self.ndim)))
+
+    def select(self, dim: int, index: int) -> ComplexTensor:
+        return wrap(self._pair.select(_dim(dim, self.ndim), index))
+
+    def narrow(self, dim: int, start: int, length: int) -> ComplexTensor:
+        return wrap(self._pair.narrow(_dim(dim, self.ndim), start, length))
+
+    def unbind(self, dim: int = 0) -> tuple:
+        return tuple(wrap(p) for p in self._pair.unbind(_dim(dim, self.ndim)))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        return tuple(wrap(p) for p in self._pair.chunk(chunks, _dim(dim, self.ndim)))
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        return tuple(wrap(p) for p in self._pair.split(split_size_or_sections, _dim(dim, self.ndim)))
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> ComplexTensor:
+        """The pair's diagonal puts the diagonal dim last, after the (real, imag) dim: moved
+        back in front of it."""
+        n = self.ndim
+        d = self._pair.diagonal(offset, _dim(dim1, n), _dim(dim2, n))
+        return wrap(d.transpose(-1, -2))
+
     def __getitem__(self, index) -> ComplexTensor:
         index = index if isinstance(index, tuple) else (index,)
         if any(isinstance(i, ComplexTensor) for i in index):
