@@ -165,20 +165,21 @@ def _plan(x, s, dim, default_all: bool = True):
     return tuple(s), dim
 
 
-def fftn(input, s=None, dim=None, norm: str | None = None) -> ComplexTensor:
+def _c2c_n(input, s, dim, norm: str | None, inverse: bool, name: str) -> ComplexTensor:
+    """A complex transform over each planned dim in turn (fftn, ifftn)."""
     s, dim = _plan(input, s, dim)
     out = input
     for n, d in zip(s, dim):
-        out = _c2c(out, d, n, norm, False, "fftn")
+        out = _c2c(out, d, n, norm, inverse, name)
     return out if isinstance(out, ComplexTensor) else ops.to_complex(out, complex_of(out.dtype))
+
+
+def fftn(input, s=None, dim=None, norm: str | None = None) -> ComplexTensor:
+    return _c2c_n(input, s, dim, norm, False, "fftn")
 
 
 def ifftn(input, s=None, dim=None, norm: str | None = None) -> ComplexTensor:
-    s, dim = _plan(input, s, dim)
-    out = input
-    for n, d in zip(s, dim):
-        out = _c2c(out, d, n, norm, True, "ifftn")
-    return out if isinstance(out, ComplexTensor) else ops.to_complex(out, complex_of(out.dtype))
+    return _c2c_n(input, s, dim, norm, True, "ifftn")
 
 
 def rfftn(input, s=None, dim=None, norm: str | None = None) -> ComplexTensor:
