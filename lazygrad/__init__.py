@@ -174,8 +174,8 @@ from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op i
 _grad_fn_records.install(Tensor, globals())  # what grad_fn.next_functions shows
 _grad_fn_records.install_functions(nn.functional.__dict__)
 _torch_kwargs.install(Tensor, globals())  # axis=/keepdims= aliases, out=, format(t, spec)
-_result_layouts.install(Tensor, globals())  # torch's strides of elementwise results
-_complex_functions.install(Tensor, globals())  # complex tensors: their functions, and a guard on all others (outermost)
+_complex_functions.install(Tensor, globals(), (nn.functional.__dict__,))  # complex tensors: their functions, a guard on all others
+_result_layouts.install(Tensor, globals())  # torch's strides of elementwise results (outermost: it reads its caller's frame)
 
 _NOT_YET = {  # torch's namespaces lazygrad has no counterpart of yet: what to say instead
     "onnx": "lazygrad has no ONNX export (torch.onnx) yet; lg.save(model.state_dict(), path) writes "

@@ -285,7 +285,7 @@ def _refuse_chalf(self, memory_format=None):
     raise unsupported("complex32 (Tensor.chalf)")
 
 
-def install(tensor_cls, namespace: dict) -> None:
+def install(tensor_cls, namespace: dict, shared: tuple[dict, ...] = ()) -> None:
     """See the module docstring (run once, after every other wrapper)."""
     complex_tensor.seal()  # again: the dunders installed on Tensor since complex_ops ran (__dlpack__, ...)
     tensor_cls.to = _to_complex_dtype(tensor_cls.to)
@@ -297,7 +297,7 @@ def install(tensor_cls, namespace: dict) -> None:
         setattr(tensor_cls, name, _taking_complex(getattr(tensor_cls, name), complex_fn))
     _REAL.update({n: namespace[n] for n in ("rand", "randn")})
     for name in FACTORIES:
-        namespace[name] = _factory(name, namespace[name])
+        _replace(tensor_cls, namespace, name, _factory(name, namespace[name]), shared)
     namespace.update(view_as_real=view_as_real, view_as_complex=view_as_complex, polar=polar, complex=complex_,
                      is_complex=is_complex, complex64=complex64, complex128=complex128, cfloat=complex64,
                      cdouble=complex128, promote_types=promote_types, result_type=_result_type(namespace))
@@ -307,7 +307,21 @@ def install(tensor_cls, namespace: dict) -> None:
         if name.startswith("_") or name in skip or not inspect.isfunction(fn):
             continue
         if getattr(fn, "__module__", "").startswith("lazygrad"):
-            namespace[name] = _guarded(name, fn)
+            _replace(tensor_cls, namespace, name, _guarded(name, fn), shared)
+
+
+def _replace(tensor_cls, namespace: dict, name: str, wrapped, shared: tuple[dict, ...]) -> None:
+    """namespace[name] becomes wrapped, and so do Tensor's static method of that name and the
+    entries of the shared namespaces where they are the same function (Tensor.zeros is
+    lg.zeros, torch.conv_tbc is torch.nn.functional.conv_tbc, as torch's)."""
+    original = namespace[name]
+    static = inspect.getattr_static(tensor_cls, name, None)
+    if isinstance(static, staticmethod) and static.__func__ is original:
+        setattr(tensor_cls, name, staticmethod(wrapped))
+    for other in shared:
+        if other.get(name) is original:
+            other[name] = wrapped
+    namespace[name] = wrapped
 
 
 def _result_type(namespace):
