@@ -126,3 +126,15 @@ def test_a_switched_off_cache_records_nothing():
         lg.randn(3).erf()
         F.gelu(lg.randn(3))
     assert not templates._TEMPLATES
+
+
+def test_constants_equal_as_numbers_but_not_as_values_get_templates_of_their_own(device):
+    """-0.0 == 0.0 and True == 1 hash alike, yet x * -0.0 is not x * 0.0."""
+    def scale(x, *, c):
+        return x * c
+
+    fn = templates.templated(scale)
+    x = lg.tensor([1.0, -2.0], device=device)
+    for c in (0.0, -0.0, 1, True):
+        assert fn(x, c=c).node is fn.__wrapped__(x, c=c).node
+    assert np.signbit(fn(x, c=-0.0).numpy()).tolist() == [True, False]

@@ -47,7 +47,8 @@ def templated(fn: Callable) -> Callable:
             return fn(*tensors, **constants)
         grad_on = is_grad_enabled()
         shape = tensors[0].node.shape
-        key = [fn, grad_on, not shape, tuple(sorted(constants.items()))]
+        # constants by type and repr: -0.0 == 0.0 and True == 1, yet each is a constant of its own
+        key = [fn, grad_on, not shape, tuple(sorted((k, type(v), repr(v)) for k, v in constants.items()))]
         for t in tensors:
             node = t.node
             if (node.shape != shape and node.shape != () or grad_on and t.requires_grad
