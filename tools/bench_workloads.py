@@ -78,7 +78,7 @@ def _normal(*shapes):
 
 def _matmul(n: int) -> Workload:
     return Workload(f"matmul {n}", 2 * n ** 3, 3 * 4 * n * n, _normal((n, n), (n, n)),
-                    lambda a, b: a @ b, Goal(min_torch_ratio=0.5))
+                    lambda a, b: a @ b, Goal(min_torch_ratio=0.9))
 
 
 KERNELS = [
@@ -93,7 +93,7 @@ KERNELS = [
     _matmul(2048),
     Workload("conv2d 32x16x32x32 * 32x16x3x3", 2 * 32 * 32 * 32 * 32 * 16 * 9,
              4 * (2 * 32 * 16 * 32 * 32 + 32 * 16 * 9), _normal((32, 16, 32, 32), (32, 16, 3, 3)), conv_np,
-             Goal(min_torch_ratio=0.5)),
+             Goal(min_torch_ratio=0.9)),
 ]
 
 
@@ -127,14 +127,14 @@ def _transformer_step_flops() -> float:
 
 
 MODELS = [
-    ModelWorkload("MLP 784-256-10 step (jit)", "mlp step", _mlp_step_flops(), Goal(min_torch_ratio=1)),
+    ModelWorkload("MLP 784-256-10 step (jit)", "mlp step", _mlp_step_flops(), Goal(min_torch_ratio=1.5)),
     ModelWorkload("transformer step (jit)", "transformer step", _transformer_step_flops(),
-                  Goal(min_torch_ratio=0.5)),
+                  Goal(min_torch_ratio=1.5)),
     ModelWorkload("MLP 784-256-10 step (eager)", "mlp step eager", _mlp_step_flops(), Goal(min_torch_ratio=1)),
     ModelWorkload("transformer step (eager)", "transformer step eager", _transformer_step_flops(),
                   Goal(min_torch_ratio=1)),
     ModelWorkload("digits CNN step (eager)", "cnn step eager", _cnn_step_flops(), Goal(min_torch_ratio=1)),
-    ModelWorkload("tiny op, realized one at a time", "tiny op", 0, Goal(max_seconds=100e-6)),
+    ModelWorkload("tiny op, realized one at a time", "tiny op", 0, Goal(max_seconds=10e-6)),
     ModelWorkload("tiny op, replayed under jit", "tiny op jit", 0, Goal(max_seconds=10e-6)),
     ModelWorkload("transformer first call, cold", "first call cold", 0, Goal(max_seconds=5)),
     ModelWorkload("transformer first call, warm", "first call warm", 0, Goal(max_seconds=1)),
