@@ -43,6 +43,15 @@ from lazygrad import dtypes
 from lazygrad.dtypes import DType
 from lazygrad.engine.realize import buffer_node
 from lazygrad.errors import LazygradError
+from lazygrad.frontend.checkpoint_pickle import (
+    OBJECT_PREFIX,
+    PICKLE,
+    PICKLE_FAILURES,
+    PICKLE_ONLY,
+    pickled,
+    refuse_weights_only,
+    unpickled,
+)
 from lazygrad.frontend.checkpoint_structure import (
     METADATA,
     STRUCTURE,
@@ -91,21 +100,35 @@ def _file_bytes(t: Tensor) -> np.ndarray:
 
 
 def save(obj, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
-    """Save a Module (its state_dict), a dict of tensors, or dicts, lists and tuples of tensors,
-    numbers, strings and None (torch's general checkpoint) to path, atomically: a reader sees
-    the old file or the new one, and a save that fails leaves the old one."""
+    """Save a Module (its state_dict, and the module itself for a weights_only=False load), a
+    dict of tensors, or dicts, lists and tuples of tensors, numbers, strings and None (torch's
+    general checkpoint), or any other object pickle can hold (frontend/checkpoint_pickle.py),
+    to path, atomically: a reader sees the old file or the new one, and a save that fails
+    leaves the old one."""
+    whole = None
     if hasattr(obj, "state_dict") and callable(obj.state_dict) and not isinstance(obj, dict):
-        obj = obj.state_dict()
-    tensors, structure = _tensors_of(obj)
+        whole, obj = obj, obj.state_dict()
+    try:
+        tensors, structure = _tensors_of(obj)
+    except TypeError as refused:  # an object inside that only pickle describes
+        tensors = {}
+        own = {PICKLE_ONLY: "1", PICKLE: _pickled(obj, tensors, {}, refused)}
+    else:
+        own = {STRUCTURE: structure} if structure is not None else {METADATA: metadata_json(obj)}
+        if whole is not None:
+            tensors = dict(tensors)
+            try:
+                own[PICKLE] = _pickled(whole, tensors, _held(whole), None)
+            except PICKLE_FAILURES:
+                pass  # (a module pickle cannot hold, a local class: its state_dict alone, as torch's weights)
     arrays = {name: _file_bytes(t) for name, t in tensors.items()}  # kept alive while written
     specs = {name: TensorSpec(dtype=t.dtype.name, shape=list(t.shape), data_ptr=arrays[name].ctypes.data,
                               data_len=arrays[name].nbytes) for name, t in tensors.items()}
     meta = {str(k): str(v) for k, v in metadata.items()} if metadata else None
-    taken = next((k for k in (STRUCTURE, METADATA) if meta and k in meta), None)
+    taken = next((k for k in (STRUCTURE, METADATA, PICKLE, PICKLE_ONLY) if meta and k in meta), None)
     if taken is not None:
         raise ValueError(f"save: the metadata key {taken!r} is lazygrad's own (the object's "
-                         f"{'structure' if taken == STRUCTURE else 'state_dict _metadata'})")
-    own = {STRUCTURE: structure} if structure is not None else {METADATA: metadata_json(obj)}
+                         f"{'state_dict _metadata' if taken == METADATA else 'structure'})")
     own = {k: v for k, v in own.items() if v is not None}
     if own:
         meta = {**(meta or {}), **own}
@@ -117,6 +140,32 @@ def save(obj, path: str | os.PathLike, metadata: dict[str, str] | None = None) -
         mode = stat.S_IMODE(os.stat(tmp).st_mode)
         serialize_file(specs, tmp, metadata=meta)
         os.chmod(tmp, mode)  # (the library renames a 0600 file of its own over tmp)
+
+
+def _held(whole) -> dict:
+    """A module's parameters and buffers as objects, by their state_dict keys (state_dict()
+    detaches them, and the pickle meets the objects); {} for an optimizer (no keep_vars)."""
+    try:
+        return whole.state_dict(keep_vars=True)
+    except TypeError:
+        return {}
+
+
+def _pickled(obj, tensors: dict[str, Tensor], held: dict, refused: TypeError | None) -> str:
+    """obj's pickle, tensors extended by the entries it names (a tensor in `tensors` or in
+    `held` under a name of the file is that entry); a pickle that fails leaves tensors as they
+    were, and raises the structure's refusal where there was one."""
+    names = {id(t): name for name, t in tensors.items()}
+    names.update({id(t): name for name, t in held.items() if isinstance(t, Tensor) and name in tensors})
+    extra: dict[str, Tensor] = {}
+    try:
+        data = pickled(obj, extra, names)
+    except PICKLE_FAILURES as e:
+        if refused is not None:
+            raise TypeError(f"{refused} (nor could it be pickled: {e})") from e
+        raise
+    tensors.update(extra)
+    return data
 
 
 def _load_device(device: str | None, map_location) -> str:
@@ -178,9 +227,16 @@ def _entries(header: dict, path: str) -> Iterator[tuple[str, dict, DType]]:
         yield name, info, dt
 
 
-def _object(header: dict, tensors: dict[str, Tensor], path: str):
-    """The saved object: its structure rebuilt, or the dict of tensors a flat file holds."""
+def _object(header: dict, tensors: dict[str, Tensor], path: str, weights_only: bool | None):
+    """The saved object: unpickled (weights_only=False), its structure rebuilt, or the dict of
+    tensors a flat file holds."""
     meta = header.get("__metadata__") or {}
+    if PICKLE in meta:
+        if weights_only is False:
+            return unpickled(meta[PICKLE], tensors, path)
+        if meta.get(PICKLE_ONLY) == "1":
+            refuse_weights_only(path)
+        tensors = {k: v for k, v in tensors.items() if not k.startswith(OBJECT_PREFIX)}
     try:
         if STRUCTURE in meta:
             return rebuild(meta[STRUCTURE], tensors, path)
@@ -191,7 +247,7 @@ def _object(header: dict, tensors: dict[str, Tensor], path: str):
     return tensors
 
 
-def _read(f, raw: BinaryIO, path: str, device: str):
+def _read(f, raw: BinaryIO, path: str, device: str, weights_only: bool | None):
     start, header = _header(raw, path)
     out = {}
     for name, info, dt in _entries(header, path):
@@ -203,10 +259,10 @@ def _read(f, raw: BinaryIO, path: str, device: str):
             values = f.get_tensor(name)
         out[name] = _to_device(values, dt, tuple(info["shape"]), device)
         del values  # (one tensor's host copy at a time)
-    return _object(header, out, path)
+    return _object(header, out, path, weights_only)
 
 
-def _read_bytes(data: bytes, path: str, device: str):
+def _read_bytes(data: bytes, path: str, device: str, weights_only: bool | None):
     """A whole safetensors file held in memory: the library checks it and hands out each
     tensor's bytes; the header gives the file's order (and refuses a name given twice)."""
     with _reading(path):
@@ -216,7 +272,7 @@ def _read_bytes(data: bytes, path: str, device: str):
     for name, info, dt in _entries(header, path):
         stored = "<u2" if dt == dtypes.bfloat16 else dt.np.newbyteorder("<")
         out[name] = _to_device(np.frombuffer(values[name]["data"], dtype=stored), dt, tuple(info["shape"]), device)
-    return _object(header, out, path)
+    return _object(header, out, path, weights_only)
 
 
 def load(path: str | os.PathLike, device: str | None = None, *, map_location: str | None = None,
@@ -224,21 +280,23 @@ def load(path: str | os.PathLike, device: str | None = None, *, map_location: st
     """Read a safetensors file into a dict of realized tensors on device (default: the default
     device), in the file's order; a file lg.save wrote from more than a dict of tensors (a
     general checkpoint, a list, one tensor) gives that object back. map_location is torch's
-    name for device. weights_only is accepted for torch's sake: nothing in the file is code
-    (no pickle), so both values load it."""
+    name for device. weights_only=False gives back an object only pickle describes (a whole
+    module, as torch.save(model) wrote it), running the code its pickle names, as torch's; by
+    default (torch's weights_only=True) nothing in the file runs: a module's file gives its
+    state_dict, and a file only a pickle describes raises pickle.UnpicklingError."""
     device = _load_device(device, map_location)
     if hasattr(path, "read"):  # a file object (torch.load(f)): read from where it stands
-        return _read_bytes(path.read(), getattr(path, "name", "<file object>"), device)
+        return _read_bytes(path.read(), getattr(path, "name", "<file object>"), device, weights_only)
     path = os.fspath(path)
     with open(path, "rb") as raw:  # Linux: the library opens the very file raw holds, whatever replaces it
         held = f"/proc/self/fd/{raw.fileno()}"
         if os.path.exists(held):
             with _reading(path), safe_open(held, framework="numpy", backend="pread") as f:
-                return _read(f, raw, path, device)
+                return _read(f, raw, path, device, weights_only)
     for _ in range(_TRIES):
         # the file is opened twice (by us for the header, by the library for the tensors): both
         # must be the one file, not one before and one after another process's save renamed
         with open(path, "rb") as raw, _reading(path), safe_open(path, framework="numpy", backend="pread") as f:
             if os.path.samestat(os.fstat(raw.fileno()), os.stat(path)):
-                return _read(f, raw, path, device)
+                return _read(f, raw, path, device, weights_only)
     raise CheckpointError(f"{path}: replaced by another save while being opened, {_TRIES} times running")
