@@ -4,18 +4,27 @@ from __future__ import annotations
 import math
 
 from lazygrad.frontend.elementwise_templates import templated
-from lazygrad.optim.optimizer import Optimizer, check_hyperparameters
+from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
 
 
 class Adam(Optimizer):
+    """Adam; with decoupled_weight_decay=True, AdamW (torch's flag, kept in each param group).
+    foreach, capturable and fused choose how torch runs a step, not what it computes: a step
+    here is one fused realize whichever is asked (optimizer.execution_options)."""
     _decoupled = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False):
         check_hyperparameters([("lr", lr), ("eps", eps), ("betas", betas), ("weight_decay", weight_decay),
                                ("betas_kind", betas)])
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
-                                      "amsgrad": amsgrad, "maximize": maximize})
+                                      "amsgrad": amsgrad, "maximize": maximize,
+                                      **execution_options(foreach, capturable, differentiable, fused=fused),
+                                      "decoupled_weight_decay": decoupled_weight_decay})
 
     def update(self, group, p, grad, state):
         b1, b2 = group["betas"]
@@ -27,7 +36,7 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = self._buffer(p)
         self.count_step(state)
         param = p
-        if wd and self._decoupled:
+        if wd and group.get("decoupled_weight_decay", self._decoupled):
             param = p * self.scalar(lambda: 1 - group["lr"] * group["weight_decay"], p)
         elif wd:
             grad = grad + wd * p
@@ -56,8 +65,13 @@ def _adam(param, grad, m, v, step_size, correction, *, b1: float, b2: float, eps
 
 
 class AdamW(Adam):
-    _decoupled = True
+    """Adam with decoupled weight decay (torch's AdamW: Adam(decoupled_weight_decay=True))."""
+    _decoupled = True  # (a param group loaded from an older state_dict may lack the flag)
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

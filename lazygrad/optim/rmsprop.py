@@ -1,17 +1,19 @@
 """RMSprop (optionally centered, with momentum), as torch.optim.RMSprop documents it."""
 from __future__ import annotations
 
-from lazygrad.optim.optimizer import Optimizer, check_hyperparameters
+from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
 
 
 class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
-                 maximize: bool = False):
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False):
         check_hyperparameters([("lr", lr), ("eps", eps), ("momentum", momentum), ("weight_decay", weight_decay),
                                ("alpha", alpha)])
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
-                                      "momentum": momentum, "centered": centered, "maximize": maximize})
+                                      "momentum": momentum, "centered": centered, "maximize": maximize,
+                                      **execution_options(foreach, capturable, differentiable)})
 
     def update(self, group, p, grad, state):
         alpha = group["alpha"]

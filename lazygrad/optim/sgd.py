@@ -1,17 +1,21 @@
 """SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD documents it."""
 from __future__ import annotations
 
-from lazygrad.optim.optimizer import Optimizer, check_hyperparameters
+from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
 
 
 class SGD(Optimizer):
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None):
         check_hyperparameters([("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)], nan_ok=True)
+        options = execution_options(foreach, differentiable=differentiable, fused=fused)
+        del options["capturable"]
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
-                                      "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize})
+                                      "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                                      **options})
 
     def _start_step(self) -> None:
         self._new_buffers: set[int] = set()
