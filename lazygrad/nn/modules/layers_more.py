@@ -98,9 +98,9 @@ class _InstanceNorm(_NormBase):
     _dims = 0  # spatial dims: (C, *spatial) or (N, C, *spatial)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, device=None, dtype=None):
+                 track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
-        init_norm_state(self, num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        init_norm_state(self, num_features, eps, momentum, affine, track_running_stats, device, dtype, bias)
 
     def forward(self, input: Tensor) -> Tensor:
         d = type(self)._dims

@@ -12,12 +12,13 @@ from lazygrad.nn.modules.module import Module
 
 
 def init_norm_state(m: Module, num_features: int, eps: float, momentum, affine: bool, track_running_stats: bool,
-                    device, dtype) -> None:
-    """A batch or instance norm's parameters (weight 1, bias 0) and running statistics."""
+                    device, dtype, bias: bool = True) -> None:
+    """A batch or instance norm's parameters (weight 1, bias 0 unless bias=False) and running
+    statistics."""
     m.num_features, m.eps, m.momentum = num_features, eps, momentum
     m.affine, m.track_running_stats = affine, track_running_stats
     m.weight = init.ones_(empty_param((num_features,), device, dtype)) if affine else None
-    m.bias = empty_param((num_features,), device, dtype) if affine else None
+    m.bias = empty_param((num_features,), device, dtype) if affine and bias else None
     if track_running_stats:
         stats = (dtypes.to_dtype(dtype) if dtype is not None else dtypes.default_float).np
         m.register_buffer("running_mean", Tensor(np.zeros(num_features, stats), device=device))
@@ -42,15 +43,6 @@ class _NormBase(Module):
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs)
 
-
-class _BatchNorm(_NormBase):
-    _dims: tuple[int, ...] = ()
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None):
-        super().__init__()
-        init_norm_state(self, num_features, eps, momentum, affine, track_running_stats, device, dtype)
-
     def reset_running_stats(self) -> None:
         """Running mean 0, variance 1 and no batches counted (torch's; swa_utils.update_bn uses it)."""
         if self.track_running_stats:
@@ -62,7 +54,18 @@ class _BatchNorm(_NormBase):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+
+class _BatchNorm(_NormBase):
+    _dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
+                 bias: bool = True):
+        super().__init__()
+        init_norm_state(self, num_features, eps, momentum, affine, track_running_stats, device, dtype, bias)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in self._dims:
@@ -111,13 +114,19 @@ class LayerNorm(Module):
 
 class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         self.weight = init.ones_(empty_param((num_channels,), device, dtype)) if affine else None
-        self.bias = empty_param((num_channels,), device, dtype) if affine else None
+        self.bias = empty_param((num_channels,), device, dtype) if affine and bias else None
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
