@@ -93,3 +93,26 @@ def test_layers_without_inputs_initialize_as_torch_with_its_warning(device):
     assert out.tolist() == [[0.0] * 3] * 2
     with pytest.warns(UserWarning, match="no-op"):
         lg.nn.init.kaiming_normal_(lg.empty(0, 4, device=device))
+
+
+@pytest.mark.parametrize("name, kwargs", [("uniform_", {"a": -2.0, "b": 3.0}), ("normal_", {"mean": 1.0, "std": 2.0}),
+                                          ("kaiming_uniform_", {"a": 5 ** 0.5}), ("kaiming_normal_", {}),
+                                          ("xavier_uniform_", {"gain": 2.0}), ("xavier_normal_", {})])
+def test_initializers_draw_from_a_given_generator(device, name, kwargs):
+    """torch's `generator=` of the initializers: the same seed gives the same values, the
+    tensor stays a leaf, and the values keep the initializer's law (bounds, spread)."""
+    init = getattr(lg.nn.init, name)
+    draws = []
+    for seed in (3, 3, 4):
+        w = lg.nn.Parameter(lg.empty(64, 32, device=device))
+        assert init(w, **kwargs, generator=lg.Generator().manual_seed(seed)) is w
+        assert w.is_leaf and w.grad_fn is None and w.requires_grad
+        draws.append(w.numpy())
+    np.testing.assert_array_equal(draws[0], draws[1])
+    assert not np.array_equal(draws[0], draws[2])
+    t = torch.empty(64, 32)
+    getattr(torch.nn.init, name)(t, **kwargs, generator=torch.Generator().manual_seed(3))
+    ref = t.numpy()
+    assert abs(draws[0].std() - ref.std()) < 0.1 * ref.std() and abs(draws[0].mean() - ref.mean()) < 0.1 * ref.std() + 0.05
+    if "uniform" in name:
+        assert draws[0].min() >= ref.min() - 0.05 * ref.std() and draws[0].max() <= ref.max() + 0.05 * ref.std()
