@@ -47,7 +47,7 @@ from lazygrad import return_types as return_types  # torch.return_types (max(dim
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random
-from lazygrad.frontend.autograd import grad
+from lazygrad.autograd._grad_options import grad
 from lazygrad.frontend.autocast_state import *  # (lg.set_autocast_enabled, lg.get_autocast_dtype, ...)
 from lazygrad.frontend.defaults import (
     are_deterministic_algorithms_enabled,

@@ -7,6 +7,7 @@ and everything else here is underscored so that dir() reads like torch's."""
 from lazygrad import profiler as _lg_profiler
 from lazygrad.autograd import anomaly_mode, forward_ad, function, functional, grad_mode, graph, variable
 from lazygrad.autograd import profiler as profiler  # torch.autograd.profiler
+from lazygrad.autograd._grad_options import backward, grad
 from lazygrad.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from lazygrad.autograd.function import Function
 from lazygrad.autograd.grad_mode import (
@@ -18,7 +19,6 @@ from lazygrad.autograd.grad_mode import (
 )
 from lazygrad.autograd.gradcheck import gradcheck, gradgradcheck
 from lazygrad.autograd.variable import Variable
-from lazygrad.frontend.autograd import backward, grad
 from lazygrad.frontend.grad_mode import is_multithreading_enabled
 from lazygrad.frontend.tensor_base import TensorBase as _TensorBase
 
