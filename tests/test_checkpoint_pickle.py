@@ -118,3 +118,20 @@ def test_a_broken_pickle_raises_unpickling_error(tmp_path):
     named = checkpoint_pickle.pickled([lg.tensor([1.0])], {}, {})
     with pytest.raises(pickle.UnpicklingError, match="does not hold"):
         checkpoint_pickle.unpickled(named, {}, str(path))
+
+
+def test_save_load_and_set_default_device_take_torchs_parameter_names(tmp_path):
+    import inspect
+
+    for name in ("save", "load", "set_default_device"):
+        theirs = inspect.signature(getattr(torch, name)).parameters
+        ours = inspect.signature(getattr(lg, name)).parameters
+        assert [p for p in theirs if p not in ours] == [], name
+    m = lg.nn.Linear(2, 2)
+    lg.save(obj=m, f=tmp_path / "m.pt", pickle_protocol=2, _use_new_zipfile_serialization=True)
+    assert type(lg.load(f=tmp_path / "m.pt", weights_only=False, mmap=False, encoding="utf-8")) is lg.nn.Linear
+    before = lg.get_default_device()
+    try:
+        lg.set_default_device(device="cpu")
+    finally:
+        lg.set_default_device(before)

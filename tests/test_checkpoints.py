@@ -124,7 +124,7 @@ def test_load_takes_torchs_keywords(tmp_path):
     assert lg.load(path, weights_only=False)["w"].tolist() == [1.0, 2.0]
     assert lg.load(path, map_location="cpu")["w"].device == "c"
     with pytest.raises(TypeError, match="device or map_location"):
-        lg.load(path, "python", map_location="cpu")
+        lg.load(path, device="python", map_location="cpu")
     with pytest.raises(TypeError, match="device name"):
         lg.load(path, map_location={"cuda:0": "cpu"})
 

@@ -35,7 +35,7 @@ OBJECT_PREFIX = "lazygrad.object."
 PICKLE_FAILURES = (pickle.PicklingError, AttributeError, TypeError, RecursionError)
 
 
-def pickled(obj, tensors: dict[str, Tensor], names: dict[int, str]) -> str:
+def pickled(obj, tensors: dict[str, Tensor], names: dict[int, str], protocol: int | None = None) -> str:
     """obj pickled, each tensor a persistent id; `names` (id of a tensor -> its entry's name)
     names the tensors already in the file, and every other tensor met is added to `tensors`."""
     held: list[Tensor] = []  # (the ids in names stay those of live objects while pickling)
@@ -58,7 +58,7 @@ def pickled(obj, tensors: dict[str, Tensor], names: dict[int, str]) -> str:
             return NotImplemented
 
     out = io.BytesIO()
-    TensorNaming(out, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    TensorNaming(out, protocol=pickle.HIGHEST_PROTOCOL if protocol is None else protocol).dump(obj)
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 

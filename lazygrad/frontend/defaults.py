@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType
-from lazygrad.frontend.torch_device import device, device_of, resolve_device
+from lazygrad.frontend.torch_device import device as _device
+from lazygrad.frontend.torch_device import device_of, resolve_device
 from lazygrad.runtime.registry import Device_, default_device
 
 
@@ -22,14 +23,14 @@ def get_default_dtype() -> DType:
     return dtypes.default_float
 
 
-def set_default_device(spec: str | device | None) -> None:
+def set_default_device(device: str | _device | None) -> None:
     """Where factories and `lg.tensor` put tensors from now on ("cpu": the host device); None
     goes back to the automatic choice ($LAZYGRAD_DEVICE, else the first that works of c,
     opencl, python). A device lazygrad has not (cuda) raises here, not at the next factory."""
-    Device_.DEFAULT = default_device() if spec is None else resolve_device(spec)
+    Device_.DEFAULT = default_device() if device is None else resolve_device(device)
 
 
-def get_default_device() -> device:
+def get_default_device() -> _device:
     return device_of(Device_.DEFAULT)
 
 

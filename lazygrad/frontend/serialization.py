@@ -99,12 +99,15 @@ def _file_bytes(t: Tensor) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=t.dtype.np.newbyteorder("<"))
 
 
-def save(obj, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
+def save(obj, f, pickle_module=None, pickle_protocol: int | None = None, _use_new_zipfile_serialization: bool = True,
+         _disable_byteorder_record: bool = False, *, metadata: dict[str, str] | None = None) -> None:
     """Save a Module (its state_dict, and the module itself for a weights_only=False load), a
     dict of tensors, or dicts, lists and tuples of tensors, numbers, strings and None (torch's
     general checkpoint), or any other object pickle can hold (frontend/checkpoint_pickle.py),
-    to path, atomically: a reader sees the old file or the new one, and a save that fails
-    leaves the old one."""
+    to f (a path or a file object), atomically: a reader sees the old file or the new one, and
+    a save that fails leaves the old one. pickle_protocol is that of the pickle inside (torch's
+    other options choose its zip layout, which a safetensors file has not)."""
+    path, protocol = f, pickle_protocol
     whole = None
     if hasattr(obj, "state_dict") and callable(obj.state_dict) and not isinstance(obj, dict):
         whole, obj = obj, obj.state_dict()
@@ -112,13 +115,13 @@ def save(obj, path: str | os.PathLike, metadata: dict[str, str] | None = None) -
         tensors, structure = _tensors_of(obj)
     except TypeError as refused:  # an object inside that only pickle describes
         tensors = {}
-        own = {PICKLE_ONLY: "1", PICKLE: _pickled(obj, tensors, {}, refused)}
+        own = {PICKLE_ONLY: "1", PICKLE: _pickled(obj, tensors, {}, refused, protocol)}
     else:
         own = {STRUCTURE: structure} if structure is not None else {METADATA: metadata_json(obj)}
         if whole is not None:
             tensors = dict(tensors)
             try:
-                own[PICKLE] = _pickled(whole, tensors, _held(whole), None)
+                own[PICKLE] = _pickled(whole, tensors, _held(whole), None, protocol)
             except PICKLE_FAILURES:
                 pass  # (a module pickle cannot hold, a local class: its state_dict alone, as torch's weights)
     arrays = {name: _file_bytes(t) for name, t in tensors.items()}  # kept alive while written
@@ -151,7 +154,7 @@ def _held(whole) -> dict:
         return {}
 
 
-def _pickled(obj, tensors: dict[str, Tensor], held: dict, refused: TypeError | None) -> str:
+def _pickled(obj, tensors: dict[str, Tensor], held: dict, refused: TypeError | None, protocol: int | None) -> str:
     """obj's pickle, tensors extended by the entries it names (a tensor in `tensors` or in
     `held` under a name of the file is that entry); a pickle that fails leaves tensors as they
     were, and raises the structure's refusal where there was one."""
@@ -159,7 +162,7 @@ def _pickled(obj, tensors: dict[str, Tensor], held: dict, refused: TypeError | N
     names.update({id(t): name for name, t in held.items() if isinstance(t, Tensor) and name in tensors})
     extra: dict[str, Tensor] = {}
     try:
-        data = pickled(obj, extra, names)
+        data = pickled(obj, extra, names, protocol)
     except PICKLE_FAILURES as e:
         if refused is not None:
             raise TypeError(f"{refused} (nor could it be pickled: {e})") from e
@@ -275,28 +278,31 @@ def _read_bytes(data: bytes, path: str, device: str, weights_only: bool | None):
     return _object(header, out, path, weights_only)
 
 
-def load(path: str | os.PathLike, device: str | None = None, *, map_location: str | None = None,
-         weights_only: bool | None = None):
+def load(f, map_location: str | None = None, pickle_module=None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, device: str | None = None, **pickle_load_args):
     """Read a safetensors file into a dict of realized tensors on device (default: the default
     device), in the file's order; a file lg.save wrote from more than a dict of tensors (a
     general checkpoint, a list, one tensor) gives that object back. map_location is torch's
     name for device. weights_only=False gives back an object only pickle describes (a whole
     module, as torch.save(model) wrote it), running the code its pickle names, as torch's; by
     default (torch's weights_only=True) nothing in the file runs: a module's file gives its
-    state_dict, and a file only a pickle describes raises pickle.UnpicklingError."""
+    state_dict, and a file only a pickle describes raises pickle.UnpicklingError. f is a path
+    or a file object; torch's pickle_module, mmap and pickle_load_args choose how torch reads
+    its zip files, and are accepted and unused here (a file is read one tensor at a time)."""
     device = _load_device(device, map_location)
+    path = f
     if hasattr(path, "read"):  # a file object (torch.load(f)): read from where it stands
         return _read_bytes(path.read(), getattr(path, "name", "<file object>"), device, weights_only)
     path = os.fspath(path)
     with open(path, "rb") as raw:  # Linux: the library opens the very file raw holds, whatever replaces it
         held = f"/proc/self/fd/{raw.fileno()}"
         if os.path.exists(held):
-            with _reading(path), safe_open(held, framework="numpy", backend="pread") as f:
-                return _read(f, raw, path, device, weights_only)
+            with _reading(path), safe_open(held, framework="numpy", backend="pread") as opened:
+                return _read(opened, raw, path, device, weights_only)
     for _ in range(_TRIES):
         # the file is opened twice (by us for the header, by the library for the tensors): both
         # must be the one file, not one before and one after another process's save renamed
-        with open(path, "rb") as raw, _reading(path), safe_open(path, framework="numpy", backend="pread") as f:
+        with open(path, "rb") as raw, _reading(path), safe_open(path, framework="numpy", backend="pread") as opened:
             if os.path.samestat(os.fstat(raw.fileno()), os.stat(path)):
-                return _read(f, raw, path, device, weights_only)
+                return _read(opened, raw, path, device, weights_only)
     raise CheckpointError(f"{path}: replaced by another save while being opened, {_TRIES} times running")
