@@ -125,6 +125,20 @@ def test_where_method_and_function_follow_torch(device):
     assert x.where(x > 0, 0.0).tolist() == [1.0, 0.0, 3.0]
 
 
+def test_where_of_a_condition_alone_gives_its_nonzero_indices_as_torch(device):
+    import torch
+    values = np.array([[1.0, -2.0, 0.0], [0.0, 5.0, -1.0]], np.float32)
+    ours = lg.where(lg.Tensor(values, device=device) > 0)
+    theirs = torch.where(torch.from_numpy(values) > 0)
+    assert isinstance(ours, tuple) and len(ours) == len(theirs) == 2
+    for a, b in zip(ours, theirs):
+        assert a.dtype == lg.int64 and a.tolist() == b.tolist()
+    with pytest.raises(TypeError):
+        torch.where(torch.from_numpy(values) > 0, torch.from_numpy(values))
+    with pytest.raises(TypeError, match="condition alone"):
+        lg.where(lg.Tensor(values, device=device) > 0, lg.Tensor(values, device=device))
+
+
 def test_live_tensor_registry_does_not_grow_with_kernels_run(device):
     """Every live tensor is registered (an in-place write moves views on to the new version);
     a collected tensor's entry goes with it, so an eager loop of many steps does not grow."""

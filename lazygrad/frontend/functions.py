@@ -56,7 +56,15 @@ for _name in METHOD_ALIASES:
 
 
 @keeps("self")  # the condition, as torch's where keeps it for the gradient
-def where(condition, input, other) -> Tensor:
+def where(condition, input=None, other=None):
+    """condition ? input : other; torch.where(condition) alone is condition.nonzero(as_tuple=True)
+    (numpy's form: a tuple of index tensors, one per dim)."""
+    if input is None and other is None:
+        return _as_tensor(condition).nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() takes a condition alone, or a condition, input and other "
+                        f"(got {'input' if other is None else 'other'} without "
+                        f"{'other' if other is None else 'input'})")
     return _as_tensor(condition).if_else(input, other)
 
 
