@@ -19,9 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.frontend.sparse_tensor import SparseBase, dim_index, indent, unsupported
+from lazygrad.frontend.sparse_tensor import SparseBase, dim_index, unsupported
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.frontend.tensor_print import _with_suffixes
 from lazygrad.frontend.tensor_queries import sparse_coo
 
 
@@ -115,12 +114,27 @@ class SparseCooTensor(SparseBase):
         to_dense), dense where the op was torch.mm or @ (their gradient is dense in torch);
         both at once add up to a dense one, as torch's accumulation does."""
         g = self._vals.grad
-        sparse = None if g is None else make_coo(self._ix, g, self._shape, self._coalesced).coalesce()
+        sparse = None if g is None else self._on_pattern(g)
         sink = self.__dict__.get("_sink")
         dense = None if sink is None else sink.grad
         if dense is None:
             return sparse
         return dense if sparse is None else dense + sparse.to_dense()
+
+    def _on_pattern(self, g: Tensor) -> SparseCooTensor:
+        """A values' gradient as torch gives it: on the coalesced pattern, each position once
+        (duplicates share one gradient: it is the loss's derivative at that position), and
+        flagged uncoalesced, as torch's is."""
+        keys, _ = self._keys()
+        unique, first = np.unique(keys, return_index=True)
+        ix = self._ix.index_select(1, Tensor(first.astype(np.int64), device=self._ix.device))
+        return make_coo(ix, g.index_select(0, Tensor(first.astype(np.int64), device=g.device)), self._shape, False)
+
+    def _keys(self) -> tuple[np.ndarray, tuple[int, ...]]:
+        """Each entry's row-major position among the sparse dims, read on the host."""
+        sdims = self._shape[:self.sparse_dim()]
+        ix = self._ix.numpy()
+        return (np.ravel_multi_index(tuple(ix), sdims) if ix.size else np.zeros(ix.shape[1], np.int64)), sdims
 
     @grad.setter
     def grad(self, value) -> None:
@@ -148,9 +162,7 @@ class SparseCooTensor(SparseBase):
         a shape); differentiable in the values."""
         if self._coalesced:
             return self
-        sdims = self._shape[:self.sparse_dim()]
-        ix = self._ix.numpy()
-        keys = np.ravel_multi_index(tuple(ix), sdims) if ix.size else np.zeros(ix.shape[1], np.int64)
+        keys, sdims = self._keys()
         unique, inverse = np.unique(keys, return_inverse=True)
         new_ix = np.stack(np.unravel_index(unique, sdims)).astype(np.int64) if sdims else np.zeros((0, len(unique)),
                                                                                                    np.int64)
@@ -311,8 +323,6 @@ class SparseCooTensor(SparseBase):
     # ---- text ------------------------------------------------------------------------------------
     def __repr__(self) -> str:
         """torch's text: the indices, the values, then size, nnz, dtype and layout."""
-        text = ("tensor(indices=" + indent(repr(self._ix.detach()), 15) + ",\n       values="
-                + indent(repr(self._vals.detach()), 14) + ",\n       size=" + str(tuple(self._shape)))
-        return _with_suffixes(text, [f"nnz={self._nnz()}", *self._suffixes()], 7)
+        return self._text([("indices", self._ix), ("values", self._vals)], newline=True)
 
     __str__ = __repr__

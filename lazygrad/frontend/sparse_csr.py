@@ -12,9 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad.frontend.sparse_coo import SparseCooTensor, make_coo
-from lazygrad.frontend.sparse_tensor import SparseBase, indent, unsupported
+from lazygrad.frontend.sparse_tensor import SparseBase, unsupported
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.frontend.tensor_print import _with_suffixes
 from lazygrad.frontend.tensor_queries import sparse_coo, sparse_csr
 
 
@@ -123,9 +122,8 @@ class SparseCsrTensor(SparseBase):
     __mul__ = __rmul__ = mul
 
     def __repr__(self) -> str:
-        text = ("tensor(crow_indices=" + indent(repr(self._crow.detach()), 20) + ",\n       col_indices="
-                + indent(repr(self._col.detach()), 19) + ",\n       values=" + indent(repr(self._vals.detach()), 14))
-        return _with_suffixes(text, [f"size={tuple(self._shape)}", f"nnz={self._nnz()}", *self._suffixes()], 7)
+        return self._text([("crow_indices", self._crow), ("col_indices", self._col), ("values", self._vals)],
+                          newline=False)
 
     __str__ = __repr__
 

@@ -128,18 +128,19 @@ def _scaled(t: Tensor, k) -> Tensor:
 
 
 def hspmm(mat1, mat2) -> SparseCooTensor:
-    """torch.hspmm: the product as a hybrid COO tensor, one entry per row of mat1 that has entries."""
+    """torch.hspmm: the product as a hybrid COO tensor, one entry per row of mat1 that has
+    entries, in row order (flagged uncoalesced, as torch's)."""
     s = _coo(mat1).coalesce()
     out = sparse_mm(s, mat2)
     rows = s._ix[0].numpy()
     keep = sorted(set(rows.tolist()))
     index = Tensor(keep, device=out.device).to(s._ix.dtype) if keep else s._ix[0][:0]
-    return make_coo(index.reshape(1, -1), out.index_select(0, index) if keep else out[:0], out.shape, True)
+    return make_coo(index.reshape(1, -1), out.index_select(0, index) if keep else out[:0], out.shape, False)
 
 
 def dsmm(mat1, mat2) -> Tensor:
-    """torch.dsmm: sparse times dense, dense result."""
-    return sparse_mm(mat1, mat2)
+    """torch.dsmm: sparse times dense, as torch.mm (a sparse leaf's gradient is dense)."""
+    return dense_mm(mat1, mat2)
 
 
 def sparse_sum(input, dim=None, dtype=None):
@@ -186,5 +187,4 @@ for _cls in (SparseCooTensor, SparseCsrTensor):
     _cls.__rmatmul__ = _rmatmul
     _cls.sum = _sum_method
     _cls.addmm = lambda self, mat1, mat2, *, beta=1, alpha=1: addmm(self, mat1, mat2, beta=beta, alpha=alpha)
-SparseCooTensor.hspmm = hspmm
 SparseCooTensor.smm = _smm

@@ -16,6 +16,7 @@ from lazygrad import dtypes
 from lazygrad.frontend.defaults import get_default_device, get_default_dtype
 from lazygrad.frontend.size import Size
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_print import _with_suffixes, tensor_repr
 
 
 class SparseNotSupported(NotImplementedError):
@@ -160,18 +161,29 @@ class SparseBase(Tensor):
     def cpu(self):
         return self
 
-    def _suffixes(self) -> list[str]:
-        """torch's tail of a sparse tensor's text after nnz: the device and dtype where not the
-        defaults, the layout, the autograd state."""
-        parts = [] if self.device == get_default_device() else [f"device='{self.device}'"]
+    def _text(self, parts: list[tuple[str, Tensor]], newline: bool) -> str:
+        """torch's text of a sparse tensor: each part as `name=tensor(...)` on its own line, then
+        the device (where not the default), size, nnz, a dtype other than the defaults, the
+        layout and the autograd state, wrapped at linewidth (COO's start on a new line)."""
+        body = ",\n       ".join(f"{name}=" + indent(_inner(t), len(name) + 8) for name, t in parts)
+        suffixes = [] if self.device == get_default_device() else [f"device='{self.device}'"]
+        suffixes += [f"size={tuple(self._shape)}", f"nnz={int(self._vals.shape[0])}"]
         if self.dtype not in (get_default_dtype(), dtypes.int64, dtypes.bool_):
-            parts.append(f"dtype={self.dtype}")
-        parts.append(f"layout={self.layout!r}")
+            suffixes.append(f"dtype={self.dtype}")
+        suffixes.append(f"layout={self.layout!r}")
         if self.grad_fn is not None:
-            parts.append(f"grad_fn=<{self.grad_fn.name().rsplit('::', 1)[-1]}>")
+            suffixes.append(f"grad_fn=<{self.grad_fn.name().rsplit('::', 1)[-1]}>")
         elif self.requires_grad:
-            parts.append("requires_grad=True")
-        return parts
+            suffixes.append("requires_grad=True")
+        if newline:
+            body, suffixes = body + ",\n       " + suffixes[0], suffixes[1:]
+        return _with_suffixes("tensor(" + body, suffixes, 7)
+
+
+def _inner(t: Tensor) -> str:
+    """An index or values tensor inside a sparse tensor's text: no suffixes but an empty one's size."""
+    text = tensor_repr(t, bare=True)
+    return text[:-1] + f", size={tuple(t.shape)})" if t.numel() == 0 else text
 
 
 _KEEP = {"__init__", "__new__", "__getattribute__", "__setattr__", "__delattr__", "__dir__", "__init_subclass__",
