@@ -215,3 +215,21 @@ def test_dense_gradient_through_to_sparse(device, rng):
     (x.to_sparse().to_dense() * 3).sum().backward()
     (y.to_sparse().to_dense() * 3).sum().backward()
     same_dense(x.grad, y.grad)
+
+
+@pytest.mark.parametrize("name", ["coalesce", "indices", "values", "is_coalesced", "crow_indices", "col_indices",
+                                  "ccol_indices", "row_indices", "_nnz", "_indices", "_values", "sparse_dim",
+                                  "dense_dim"])
+def test_sparse_methods_of_a_dense_tensor_answer_as_torchs(device, name):
+    x, y = lg.ones(2, 3, device=device), torch.ones(2, 3)
+    try:
+        expected = getattr(y, name)()
+    except (RuntimeError, NotImplementedError) as e:
+        with pytest.raises(type(e)) as ours:
+            getattr(x, name)()
+        if type(e) is NotImplementedError:
+            assert f"Could not run 'aten::{name}' with arguments from the 'CPU' backend" in str(ours.value)
+        else:
+            assert str(ours.value) == str(e)
+    else:
+        assert getattr(x, name)() == expected

@@ -204,7 +204,36 @@ def sparse_mask(self: Tensor, mask) -> SparseCooTensor:
     return make_coo(mask._ix, from_self, self.shape, mask.is_coalesced())
 
 
-METHODS = {"to_sparse": to_sparse, "to_sparse_coo": to_sparse_coo, "to_sparse_csr": to_sparse_csr,
+def _needs(layout: str, name: str):
+    """A sparse-only method on a dense tensor: torch's RuntimeError naming the layout it needs."""
+    def refused(self, *args, **kwargs):
+        raise RuntimeError(f"{name} expected {layout} tensor layout but got Strided")
+    refused.__name__ = name
+    return refused
+
+
+def _no_kernel(name: str):
+    """A sparse-only method torch has no dense kernel of: its NotImplementedError."""
+    def refused(self, *args, **kwargs):
+        raise NotImplementedError(f"Could not run 'aten::{name}' with arguments from the 'CPU' backend: {name} is "
+                                  "for sparse tensors")
+    refused.__name__ = name
+    return refused
+
+
+def _smm(self, mat2):
+    raise RuntimeError("tensor.sspaddmm(...) can only be called on sparse tensors")
+
+
+_DENSE = {"coalesce": _needs("sparse coordinate", "coalesce"), "indices": _needs("sparse coordinate", "indices"),
+          "is_coalesced": _needs("sparse coordinate", "is_coalesced"), "values": _needs("sparse", "values"),
+          "crow_indices": _needs("sparse row compressed", "crow_indices"),
+          "col_indices": _needs("sparse row compressed", "col_indices"),
+          "ccol_indices": _needs("sparse column compressed", "ccol_indices"),
+          "row_indices": _needs("sparse column compressed", "row_indices"),
+          "sparse_dim": lambda self: 0, "dense_dim": lambda self: self.ndim, "_nnz": _no_kernel("_nnz"),
+          "_indices": _no_kernel("_indices"), "_values": _no_kernel("_values"), "smm": _smm}
+METHODS = {**_DENSE, "to_sparse": to_sparse, "to_sparse_coo": to_sparse_coo, "to_sparse_csr": to_sparse_csr,
            "sparse_mask": sparse_mask, "to_sparse_csc": _refuse("csc"), "to_sparse_bsr": _refuse("bsr"),
            "to_sparse_bsc": _refuse("bsc")}
 __all__ = ["sparse_coo_tensor", "sparse_csr_tensor"]
