@@ -126,7 +126,7 @@ class SparseCooTensor(SparseBase):
         (duplicates share one gradient: it is the loss's derivative at that position), and
         flagged uncoalesced, as torch's is."""
         keys, _ = self._keys()
-        unique, first = np.unique(keys, return_index=True)
+        _, first = np.unique(keys, return_index=True)
         ix = self._ix.index_select(1, Tensor(first.astype(np.int64), device=self._ix.device))
         return make_coo(ix, g.index_select(0, Tensor(first.astype(np.int64), device=g.device)), self._shape, False)
 
