@@ -1,6 +1,8 @@
 """Sparse COO tensors against torch: construction and its errors, coalesce, conversions to and
 from dense, the questions a program asks, arithmetic that keeps the pattern, printing, and the
 whitelist: an op not written for sparse raises NotImplementedError naming it."""
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -233,3 +235,46 @@ def test_sparse_methods_of_a_dense_tensor_answer_as_torchs(device, name):
             assert str(ours.value) == str(e)
     else:
         assert getattr(x, name)() == expected
+
+
+A3 = np.where(np.arange(24).reshape(2, 3, 4) % 3 == 0, 0.0, np.arange(24).reshape(2, 3, 4) / 7).astype(np.float32)
+HYBRID = [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [4.0, 5.0, 6.0]]
+EDGE_CASES = {
+    "3-d to_sparse": lambda lib, x: x.to_sparse(),
+    "3-d to_sparse(1), hybrid": lambda lib, x: x.to_sparse(1),
+    "3-d to_sparse(2) and back": lambda lib, x: x.to_sparse(2).to_dense(),
+    "3-d sum over (0, 2)": lambda lib, x: lib.sparse.sum(x.to_sparse(), (0, 2)),
+    "3-d transpose(0, 2)": lambda lib, x: x.to_sparse().transpose(0, 2),
+    "3-d sparse_mask": lambda lib, x: (x * 2).sparse_mask(x.to_sparse()),
+    "hybrid coalesce": lambda lib, x: lib.sparse_coo_tensor([[1, 0, 1]], HYBRID, (2, 3)).coalesce(),
+    "hybrid sum over the sparse dim": lambda lib, x: lib.sparse.sum(lib.sparse_coo_tensor([[1, 0, 1]], HYBRID), 0),
+    "hybrid sum over the dense dim": lambda lib, x: lib.sparse.sum(lib.sparse_coo_tensor([[1, 0, 1]], HYBRID), 1),
+    "empty to_dense": lambda lib, x: lib.sparse_coo_tensor(lib.zeros(2, 0, dtype=lib.int64), lib.zeros(0), (2, 3)).to_dense(),
+    "empty sparse.mm": lambda lib, x: lib.sparse.mm(
+        lib.sparse_coo_tensor(lib.zeros(2, 0, dtype=lib.int64), lib.zeros(0), (2, 3)), lib.ones(3, 2)),
+    "all zeros to_sparse": lambda lib, x: (x * 0).to_sparse(),
+    "int values coalesce": lambda lib, x: lib.sparse_coo_tensor([[0, 0, 1]], [1, 2, 3]).coalesce(),
+    "1-d t()": lambda lib, x: lib.sparse_coo_tensor([[0, 2]], [1.0, 2.0]).t(),
+}
+
+
+@contextlib.contextmanager
+def _on(device):
+    """lg.* factories without a device make tensors on device (the default, set for the block)."""
+    before = lg.get_default_device()
+    lg.set_default_device(device)
+    try:
+        yield
+    finally:
+        lg.set_default_device(before)
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_shapes_dtypes_and_empty_tensors_as_torch(device, case):
+    with _on(device):
+        ours = EDGE_CASES[case](lg, lg.tensor(A3, device=device))
+    theirs = EDGE_CASES[case](torch, torch.tensor(A3))
+    if theirs.is_sparse:
+        same_sparse(ours, theirs)
+    else:
+        same_dense(ours, theirs)

@@ -146,6 +146,8 @@ def dense_to_coo(x: Tensor, sparse_dim: int | None = None) -> SparseCooTensor:
     """The entries of x whose (dense part of the) value is not all zero, in row-major order."""
     n = x.ndim
     sparse_dim = n if sparse_dim is None else sparse_dim
+    if sparse_dim == 0 and n > 0:
+        raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
     if not isinstance(sparse_dim, int) or not 0 <= sparse_dim <= n:
         raise RuntimeError(f"dense_to_sparse: sparse_dim argument must be in [0,{n}] range, but {sparse_dim} is given")
     sizes = tuple(x.shape[:sparse_dim])
@@ -155,7 +157,7 @@ def dense_to_coo(x: Tensor, sparse_dim: int | None = None) -> SparseCooTensor:
     keep = np.nonzero(np.any(a != 0, axis=1))[0].astype(np.int64)
     ix = np.stack(np.unravel_index(keep, sizes)).astype(np.int64) if sizes else np.zeros((0, len(keep)), np.int64)
     values = flat.index_select(0, Tensor(keep, device=x.device)) if len(keep) else flat[:0]
-    return make_coo(Tensor(ix.reshape(sparse_dim, -1), device=x.device), values, x.shape, True)
+    return make_coo(Tensor(ix, device=x.device), values, x.shape, True)
 
 
 def to_sparse(self: Tensor, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):

@@ -170,7 +170,7 @@ class SparseCooTensor(SparseBase):
         values = self._vals.new_zeros((len(unique),) + tuple(self._vals.shape[1:]))
         if len(keys):
             values = values.index_add(0, Tensor(inverse.reshape(-1).astype(np.int64), device=device), self._vals)
-        return make_coo(Tensor(new_ix.reshape(len(sdims), -1), device=device), values, self._shape, True)
+        return make_coo(Tensor(new_ix, device=device), values, self._shape, True)
 
     def to_dense(self, dtype=None, *, masked_grad=None) -> Tensor:
         values = self._vals if dtype is None else self._vals.to(dtype)
