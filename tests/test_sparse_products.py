@@ -136,3 +136,15 @@ def test_sparse_sum_dtype_and_mm_reduce(device):
     same(lg.sparse.sum(s, dtype=lg.float64), torch.sparse.sum(t, dtype=torch.float64))
     with pytest.raises(NotImplementedError, match="reduce"):
         lg.sparse.mm(s, lg.ones(3, 2, device=device), reduce="amax")
+
+
+@pytest.mark.parametrize("product", ["@", "sparse.mm"])
+def test_a_converted_tensor_made_to_require_grad_is_a_leaf(device, rng, product):
+    a = np.array([[0.0, 2.0, 0.0], [1.0, 0.0, 3.0]], dtype=np.float32)
+    s, t = lg.tensor(a, device=device).to_sparse().requires_grad_(), torch.tensor(a).to_sparse().requires_grad_()
+    assert s.is_leaf and t.is_leaf and s.requires_grad
+    d, e = dense(rng, device, 3, 2)
+    fn = PRODUCTS[product]
+    fn(lg, s, d).sum().backward()
+    fn(torch, t, e).sum().backward()
+    same(s.grad, t.grad)

@@ -98,6 +98,7 @@ class SparseCooTensor(SparseBase):
                 raise RuntimeError("you can only change requires_grad flags of leaf variables.")
             return self
         self._vals.requires_grad_(requires_grad)
+        self.__dict__["_derived"] = False  # its values are now a leaf of their own, so it is one
         return self
 
     @property
