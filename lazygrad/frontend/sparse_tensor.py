@@ -27,7 +27,8 @@ class SparseNotSupported(NotImplementedError):
 def unsupported(what: str, layout: str = "sparse") -> SparseNotSupported:
     return SparseNotSupported(
         f"{what} is not implemented for {layout} tensors in lazygrad: sparse support covers construction, "
-        "conversion to and from dense, coalesce, sums and products with dense matrices (see docs/ops.md); "
+        "conversion to and from dense, coalesce, sums and products with dense matrices (see "
+        "docs/differences-from-torch.md); "
         "call .to_dense() first")
 
 
