@@ -1,5 +1,5 @@
 """Products of sparse and dense matrices against torch: torch.sparse.mm, mm, matmul, @, addmm,
-spmm, hspmm, dsmm, dense @ sparse; their gradients (a sparse leaf's is sparse for sparse.mm and
+spmm, hspmm, smm, sspaddmm, dsmm, dense @ sparse; their gradients (a sparse leaf's is sparse for sparse.mm and
 addmm, dense for mm and @, as torch 2.13's) and their errors."""
 import numpy as np
 import pytest
@@ -94,6 +94,18 @@ def test_hspmm_is_a_hybrid_sparse_result(device, rng):
     ours, theirs = lg.hspmm(s, d), torch.hspmm(t, e)
     assert (ours.sparse_dim(), ours.dense_dim()) == (theirs.sparse_dim(), theirs.dense_dim()) == (1, 1)
     same(ours, theirs)
+
+
+def test_smm_and_sspaddmm_give_torchs_sparse_results(device, rng):
+    s, t = pair(device)
+    d, e = dense(rng, device, 3, 2)
+    same(lg.smm(s, d), torch.smm(t, e))
+    same(s.smm(d), t.smm(e))
+    ix, vals = [[1, 2], [0, 1]], [7.0, -1.0]
+    x = lg.sparse_coo_tensor(lg.tensor(ix, device=device), lg.tensor(vals, device=device), (3, 2))
+    y = torch.sparse_coo_tensor(torch.tensor(ix), torch.tensor(vals), (3, 2))
+    same(lg.sspaddmm(x, s, d, beta=2, alpha=3), torch.sspaddmm(y, t, e, beta=2, alpha=3))
+    same(x.sspaddmm(s, d), y.sspaddmm(t, e))
 
 
 @pytest.mark.parametrize("case", ["rows", "dtype"])

@@ -2,7 +2,7 @@
 
 `install(Tensor, namespace)` runs in lazygrad/__init__.py after the complex guard and before
 result_layouts (which must stay outermost). It adds the sparse constructors and torch's
-sparse products to the namespace (sparse_coo_tensor, sparse_csr_tensor, spmm, hspmm, dsmm),
+sparse products to the namespace (sparse_coo_tensor, sparse_csr_tensor, spmm, hspmm, smm, sspaddmm, dsmm),
 lets torch.mm / matmul / addmm and a dense tensor's mm / matmul take a sparse operand, gives
 dense tensors to_sparse* and sparse_mask, and seals the sparse classes (sparse_tensor.py) once
 every Tensor method exists, so each name they do not define raises SparseNotSupported.
@@ -41,6 +41,7 @@ def install(tensor_cls, namespace: dict) -> None:
         setattr(tensor_cls, name, fn)
     namespace.update(sparse_coo_tensor=sparse_construct.sparse_coo_tensor,
                      sparse_csr_tensor=sparse_construct.sparse_csr_tensor, spmm=sparse_products.mm,
-                     hspmm=sparse_products.hspmm, dsmm=sparse_products.dsmm)
+                     hspmm=sparse_products.hspmm, dsmm=sparse_products.dsmm, smm=sparse_products.smm,
+                     sspaddmm=sparse_products.sspaddmm)
     seal(SparseCooTensor)
     seal(SparseCsrTensor)

@@ -1,5 +1,5 @@
 """Products and sums of sparse tensors: torch.sparse.mm, torch.mm / matmul / @ with a sparse
-operand, addmm, spmm, hspmm, dsmm, torch.sparse.sum.
+operand, addmm, spmm, hspmm, smm, sspaddmm, dsmm, torch.sparse.sum.
 
 A product S @ D (S a sparse n x k matrix, D dense k x p or k) is, entry by entry, row col of D
 scaled by the value and added into row row of the result: `index_select` of D's rows by the
@@ -14,6 +14,8 @@ exactly that dense matrix (the values are then read detached, so nothing is coun
 That costs a dense product, only for a sparse leaf that requires grad while grad is enabled.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.sparse_coo import SparseCooTensor, make_coo
@@ -127,15 +129,44 @@ def _scaled(t: Tensor, k) -> Tensor:
     return t if k == 1 else t * k
 
 
+def _occupied_rows(mat1, mat2) -> tuple[Tensor, Tensor]:
+    """The rows of mat1 that have entries (sorted, int64) and sparse.mm(mat1, mat2)'s rows there."""
+    s = _coo(mat1)
+    out = sparse_mm(s, mat2)
+    keep = np.unique(s._ix[0].numpy()).astype(np.int64) if s._nnz() else np.zeros(0, np.int64)
+    index = Tensor(keep, device=out.device)
+    return index, out.index_select(0, index) if len(keep) else out[:0]
+
+
 def hspmm(mat1, mat2) -> SparseCooTensor:
     """torch.hspmm: the product as a hybrid COO tensor, one entry per row of mat1 that has
     entries, in row order (flagged uncoalesced, as torch's)."""
-    s = _coo(mat1).coalesce()
-    out = sparse_mm(s, mat2)
-    rows = s._ix[0].numpy()
-    keep = sorted(set(rows.tolist()))
-    index = Tensor(keep, device=out.device).to(s._ix.dtype) if keep else s._ix[0][:0]
-    return make_coo(index.reshape(1, -1), out.index_select(0, index) if keep else out[:0], out.shape, False)
+    index, rows = _occupied_rows(mat1, mat2)
+    return make_coo(index.reshape(1, -1), rows, (mat1.shape[0], mat2.shape[1]), False)
+
+
+def smm(input, mat2) -> SparseCooTensor:
+    """torch.smm: the product as a 2-d COO tensor, every column of each row of input that has
+    entries, row by row (flagged uncoalesced, as torch's)."""
+    index, rows = _occupied_rows(input, mat2)
+    p = int(mat2.shape[1])
+    cols = Tensor(np.arange(p, dtype=np.int64), device=index.device)
+    ix = index.reshape(-1, 1).expand(-1, p).reshape(1, -1).cat(cols.reshape(1, p).expand(len(index), p).reshape(1, -1),
+                                                               dim=0)
+    return make_coo(ix, rows.reshape(-1), (input.shape[0], p), False)
+
+
+def sspaddmm(input, mat1, mat2, *, beta=1, alpha=1) -> SparseCooTensor:
+    """torch.sspaddmm: beta * input (sparse) + alpha * smm(mat1, mat2), their entries one after
+    the other (not coalesced, as torch's)."""
+    if not isinstance(input, SparseCooTensor):
+        raise RuntimeError("sspaddmm: expected input to be a sparse COO tensor")  # noqa: TRY004 (torch's class)
+    product = smm(mat1, mat2)
+    if tuple(input.shape) != tuple(product.shape):
+        raise RuntimeError(f"sspaddmm: Argument #1: Expected dim 0 size {product.shape[0]} and dim 1 size "
+                           f"{product.shape[1]}, got {list(input.shape)}")
+    values = _scaled(input._vals, beta).cat(_scaled(product._vals, alpha), dim=0)
+    return make_coo(input._ix.cat(product._ix, dim=1), values, product.shape, False)
 
 
 def dsmm(mat1, mat2) -> Tensor:
@@ -177,14 +208,12 @@ def _matmul(self, other) -> Tensor:
     return dense_mm(self, other, vector_ok=True)
 
 
-def _smm(self, mat2) -> Tensor:
-    raise unsupported("smm (a sparse result of sparse @ dense; use hspmm or torch.sparse.mm)", self._layout_name)
-
-
 for _cls in (SparseCooTensor, SparseCsrTensor):
     _cls.__matmul__ = _cls.matmul = _matmul
     _cls.mm = lambda self, mat2: dense_mm(self, mat2)
     _cls.__rmatmul__ = _rmatmul
     _cls.sum = _sum_method
     _cls.addmm = lambda self, mat1, mat2, *, beta=1, alpha=1: addmm(self, mat1, mat2, beta=beta, alpha=alpha)
-SparseCooTensor.smm = _smm
+SparseCooTensor.smm = smm
+SparseCooTensor.sspaddmm = lambda self, mat1, mat2, *, beta=1, alpha=1: sspaddmm(self, mat1, mat2, beta=beta,
+                                                                                 alpha=alpha)
