@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lazygrad.frontend.sparse_products import sparse_addmm as addmm
 from lazygrad.frontend.sparse_products import sparse_mm as _sparse_mm
+from lazygrad.frontend.sparse_products import sparse_softmax as _sparse_softmax
 from lazygrad.frontend.sparse_products import sparse_sum as sum  # (torch.sparse.sum)
 from lazygrad.frontend.sparse_tensor import SparseNotSupported, unsupported
 
@@ -15,4 +16,14 @@ def mm(mat1, mat2, reduce: str = "sum"):
     return _sparse_mm(mat1, mat2)
 
 
-__all__ = ["SparseNotSupported", "addmm", "mm", "sum"]
+def softmax(input, dim: int, *, dtype=None):
+    """torch.sparse.softmax: over dim among the specified entries (the others count as -inf)."""
+    return _sparse_softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim: int, *, dtype=None):
+    """torch.sparse.log_softmax: over dim among the specified entries."""
+    return _sparse_softmax(input, dim, dtype, log=True)
+
+
+__all__ = ["SparseNotSupported", "addmm", "log_softmax", "mm", "softmax", "sum"]

@@ -194,6 +194,33 @@ def sparse_sum(input, dim=None, dtype=None):
     return make_coo(s._ix.index_select(0, index), values, shape, False).coalesce()
 
 
+def sparse_softmax(input, dim: int, dtype=None, *, log: bool = False) -> SparseCooTensor:
+    """torch.sparse.softmax / log_softmax: over dim, the unspecified entries counting as -inf,
+    so each group of entries that differ only in dim is normalized among itself; coalesced,
+    the input's pattern. A sparse dim's groups are found on the host (they are data)."""
+    s = _coo(input).coalesce()
+    values = s._vals if dtype is None else s._vals.to(dtype)
+    d, k = dim_index(dim, s.ndim), s.sparse_dim()
+    if d >= k:
+        out = values.log_softmax(d - k + 1) if log else values.softmax(d - k + 1)
+    elif not s._nnz():
+        out = values
+    else:
+        ix = s._ix.numpy()
+        others = [r for r in range(k) if r != d]
+        keys = np.ravel_multi_index(tuple(ix[others]), tuple(s.shape[r] for r in others)) if others else \
+            np.zeros(ix.shape[1], np.int64)
+        _, inverse = np.unique(keys, return_inverse=True)
+        group = Tensor(inverse.reshape(-1).astype(np.int64), device=values.device)
+        count = int(inverse.max()) + 1
+        top = values.new_zeros((count,) + tuple(values.shape[1:])).index_reduce(0, group, values.detach(), "amax",
+                                                                               include_self=False)
+        shifted = values - top.index_select(0, group)
+        total = values.new_zeros(top.shape).index_add(0, group, shifted.exp()).index_select(0, group)
+        out = shifted - total.log() if log else shifted.exp() / total
+    return make_coo(s._ix, out, s.shape, True)
+
+
 def _sum_method(self, dim=None, keepdim: bool = False, dtype=None):
     if keepdim:
         raise unsupported("sum(keepdim=True)", self._layout_name)
