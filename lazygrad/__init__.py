@@ -38,6 +38,7 @@ from lazygrad import distributions as distributions  # torch.distributions
 from lazygrad import special as special  # torch.special
 from lazygrad import linalg as linalg  # torch.linalg
 from lazygrad import fft as fft  # torch.fft
+from lazygrad import sparse as sparse  # torch.sparse
 from lazygrad import func as func  # torch.func (function transforms)
 from lazygrad import amp as amp  # torch.amp (autocast, GradScaler)
 from lazygrad import futures as futures  # torch.futures (Future, collect_all, wait_all)
@@ -169,12 +170,14 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
 from lazygrad.frontend import complex_functions as _complex_functions
 from lazygrad.frontend import grad_fn_records as _grad_fn_records
 from lazygrad.frontend import result_layouts as _result_layouts
+from lazygrad.frontend import sparse_functions as _sparse_functions
 from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op is here)
 
 _grad_fn_records.install(Tensor, globals())  # what grad_fn.next_functions shows
 _grad_fn_records.install_functions(nn.functional.__dict__)
 _torch_kwargs.install(Tensor, globals())  # axis=/keepdims= aliases, out=, format(t, spec)
 _complex_functions.install(Tensor, globals(), (nn.functional.__dict__,))  # complex tensors: their functions, a guard on all others
+_sparse_functions.install(Tensor, globals())  # sparse tensors: constructors, products with a sparse operand
 _result_layouts.install(Tensor, globals())  # torch's strides of elementwise results (outermost: it reads its caller's frame)
 
 _NOT_YET = {  # torch's namespaces lazygrad has no counterpart of yet: what to say instead

@@ -37,7 +37,7 @@ FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug
            "ir": "ir", "utils": "frontend", "distributions": "frontend", "distributed": "frontend"}
 ROOT_MODULES = {"dtypes", "errors", "config"}
 API_MODULES = {"autograd", "onnx", "special", "linalg", "fft", "return_types", "func", "amp", "futures", "jit",
-               "testing", "profiler"}  # public namespaces that torch programs import by their module path
+               "testing", "profiler", "sparse"}  # public namespaces that torch programs import by their module path
 MAX_LINES = 400
 
 

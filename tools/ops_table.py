@@ -47,6 +47,7 @@ def _namespaces(torch):
          lg.optim.lr_scheduler),
         ("`torch.linalg`", functions(torch.linalg), lg.linalg),
         ("`torch.fft`", functions(torch.fft), lg.fft),
+        ("`torch.sparse`", functions(torch.sparse), lg.sparse),
         ("`torch.special`", functions(torch.special), lg.special),
         ("`torch.testing`", functions(torch.testing), lg.testing),
         ("`torch.futures`", list(torch.futures.__all__), lg.futures),

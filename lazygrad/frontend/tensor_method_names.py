@@ -1,8 +1,8 @@
 """Tensor methods torch programs call that need little of lazygrad: to_dense, resize_as (torch's
 deprecated out-of-place resize), is_set_to, storage_type, and xpu/ipu/mtia.
 
-- to_dense() of a dense tensor is the tensor itself, as torch's (lazygrad has no sparse
-  layouts); with a dtype, a converted copy.
+- to_dense() of a dense tensor is the tensor itself, as torch's (a sparse tensor has its own:
+  frontend/sparse_coo.py); with a dtype, a converted copy.
 - resize_as(t) is torch's autograd resize: it warns that it is deprecated and reshapes to t's
   shape, which must hold as many elements (torch's RuntimeError else); gradients flow back.
 - is_set_to(t): self and t read the same storage from the same offset with the same shape and

@@ -174,8 +174,9 @@ def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     return "".join(parts) + ")"
 
 
-def tensor_repr(t) -> str:
-    """torch's text of tensor t (computes t)."""
+def tensor_repr(t, bare: bool = False) -> str:
+    """torch's text of tensor t (computes t); bare: without the suffixes (a sparse tensor's
+    indices and values print so inside its own text)."""
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
@@ -197,6 +198,8 @@ def tensor_repr(t) -> str:
         shown = _shown(a, summarize)
         notation = _ComplexNotation(shown) if a.dtype.kind == "c" else _Notation(shown, t.dtype.is_float)
         body = _body(a, indent, summarize, notation)
+    if bare:
+        return prefix + body + ")"
     grad_fn = t.grad_fn
     if grad_fn is not None:
         suffixes.append(f"grad_fn=<{grad_fn.name().rsplit('::', 1)[-1]}>")

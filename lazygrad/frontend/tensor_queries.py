@@ -31,12 +31,21 @@ _NOT_HOST = 2 ** 48  # above any user-space address: OpenCL storages' data_ptr i
 
 
 class layout(NamedConstant):
-    """torch.layout: lazygrad's tensors are all dense (lg.strided)."""
+    """torch.layout: dense tensors are lg.strided; sparse ones (frontend/sparse_coo.py,
+    sparse_csr.py) lg.sparse_coo and lg.sparse_csr. The other names torch has exist as objects
+    so programs that compare with them run; no tensor has them."""
 
     __slots__ = ()
 
 
 strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")
+sparse_bsc = layout("sparse_bsc")
+jagged = layout("jagged")
+_mkldnn = layout("_mkldnn")
 
 
 def is_nonzero(input: Tensor) -> bool:
@@ -124,4 +133,5 @@ for _name, _fn in _PROPERTIES.items():
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
-__all__ = ["get_device", "is_inference", "is_nonzero", "is_same_size", "layout", "strided"]
+__all__ = ["_mkldnn", "get_device", "is_inference", "is_nonzero", "is_same_size", "jagged", "layout", "sparse_bsc",
+           "sparse_bsr", "sparse_coo", "sparse_csc", "sparse_csr", "strided"]

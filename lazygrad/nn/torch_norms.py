@@ -102,7 +102,7 @@ def native_dropout(input: Tensor, p: float, train) -> tuple[Tensor, Tensor]:
 
 def native_norm(input: Tensor, p=2, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     raise NotImplementedError("Could not run 'aten::native_norm' with arguments from the 'CPU' backend: torch "
-                              "has it for sparse tensors only, and lazygrad has no sparse tensors. Use "
+                              "has it for sparse tensors only, and lazygrad's sparse tensors do not have it. Use "
                               "torch.linalg.vector_norm(input, ord, dim, keepdim, dtype=dtype)")
 
 
