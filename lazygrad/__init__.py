@@ -180,6 +180,12 @@ _complex_functions.install(Tensor, globals(), (nn.functional.__dict__,))  # comp
 _sparse_functions.install(Tensor, globals())  # sparse tensors: constructors, products with a sparse operand
 _result_layouts.install(Tensor, globals())  # torch's strides of elementwise results (outermost: it reads its caller's frame)
 
+from lazygrad import module_paths as _module_paths
+from lazygrad import version as version  # torch.version (version.cuda is None: no CUDA build)
+
+__version__ = version.__version__
+_module_paths.install()  # import torch.backends.cudnn, torch.random, torch.optim.adamw, ... (as lazygrad's)
+
 _NOT_YET = {  # torch's namespaces lazygrad has no counterpart of yet: what to say instead
     "onnx": "lazygrad has no ONNX export (torch.onnx) yet; lg.save(model.state_dict(), path) writes "
             "safetensors, and the lazygrad-ir tool shows what a model compiles to",

@@ -16,6 +16,7 @@ Tensors of 2**32 elements or more would repeat counters; that is not supported.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -57,6 +58,22 @@ def get_rng_state():
 
 def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller: str = "fork_rng", _devices_kw: str = "devices",
+             device_type: str = "cuda"):
+    """torch.random.fork_rng: the default generator's state is restored when the block ends, so
+    the random numbers drawn inside do not change what is drawn after it (devices and
+    device_type name torch's accelerator generators; lazygrad's one generator serves all)."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 def _generator(generator) -> RandomState:
