@@ -42,6 +42,7 @@ from lazygrad import sparse as sparse  # torch.sparse
 from lazygrad import func as func  # torch.func (function transforms)
 from lazygrad import amp as amp  # torch.amp (autocast, GradScaler)
 from lazygrad import futures as futures  # torch.futures (Future, collect_all, wait_all)
+from lazygrad import multiprocessing as multiprocessing  # torch.multiprocessing (spawn; tensors go by value)
 from lazygrad import testing as testing  # torch.testing (assert_close, make_tensor)
 from lazygrad import profiler as profiler  # torch.profiler (the kernels realized in a block)
 from lazygrad import return_types as return_types  # torch.return_types (max(dim)'s named tuple, ...)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,11 +123,27 @@ def _probe(cl, dev) -> str | None:
         return f"{dev.name.strip()} cannot build kernels: {lines[0] if lines else e}"
 
 
+# A process forked after its parent made the context inherits it, unusable (PoCL's threads do
+# not cross a fork: the child's first call on it hangs); the child refuses it instead.
+_INHERITED = [False]
+os.register_at_fork(after_in_child=lambda: _INHERITED.__setitem__(0, _made.cache_info().currsize > 0))
+
+
+def context() -> CLContext:
+    """This process's OpenCL context (see _made)."""
+    if _INHERITED[0]:
+        raise DeviceError("the OpenCL device was opened before this process was forked from its parent, and an "
+                          "OpenCL context does not survive a fork: start worker processes with the 'spawn' method "
+                          "(torch.multiprocessing.spawn, mp.get_context('spawn'), DataLoader(..., "
+                          "multiprocessing_context='spawn')), or use the OpenCL device only after forking")
+    return _made()
+
+
 # One context a process, made on first use: the device's connection, not a cache (every buffer
 # and program belongs to it, so it is never cleared or switched off; LAZYGRAD_OPENCL and
 # LAZYGRAD_OPENCL_AS are read once, when it is made)
 @functools.lru_cache(None)
-def context() -> CLContext:
+def _made() -> CLContext:
     import pyopencl as cl
     render_as = settings.opencl_as
     if render_as not in ("", "gpu"):

@@ -3,6 +3,8 @@ accelerator moves lazygrad has no device for (xpu, ipu, mtia: torch's error on a
 without them)."""
 from __future__ import annotations
 
+import warnings
+
 from lazygrad.frontend.grad_mode import no_grad
 
 
@@ -28,8 +30,13 @@ class ModuleExtrasMixin:
         return self.to(device)
 
     def share_memory(self):
-        """torch moves storages to shared memory for multiprocessing; lazygrad's workers get
-        copies, so there is nothing to move."""
+        """torch moves storages to shared memory, so that processes given the module update one
+        set of parameters (Hogwild training). lazygrad sends a module to another process by
+        value: each process trains its own copy, which the warning says rather than let a
+        parent's parameters stay untrained unnoticed."""
+        warnings.warn("Module.share_memory(): lazygrad cannot share a module's parameters between processes; "
+                      "each process that receives it works on its own copy, and its updates do not reach this "
+                      "process (see lazygrad/multiprocessing.py)", UserWarning, stacklevel=2)
         return self
 
     def compile(self, *args, **kwargs) -> None:
