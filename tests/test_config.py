@@ -283,7 +283,6 @@ STATE = {
     "(each owns memory and programs)", "runtime/registry.py:_ENTRY_POINTS_LOADED": "the device registry",
     "runtime/registry.py:Device_": "the default device (lg.Device.DEFAULT), chosen once or set",
     "runtime/opencl_context.py:_made": "the OpenCL context: buffers and programs belong to it",
-    "runtime/opencl_context.py:_INHERITED": "whether this process was forked from one that had an OpenCL context",
     "multiprocessing.py:_strategy": "torch's sharing strategy, as set (names only: tensors go by value)",
     "runtime/disk_cache.py:OPENED": CACHE + "cache-folders",
     "runtime/disk_cache.py:_FALLBACK": "the temporary folder a process writes its cache to once the "
