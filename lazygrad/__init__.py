@@ -74,6 +74,7 @@ from lazygrad.frontend.grad_mode import (
 )
 from lazygrad import jit as jit  # (callable: lg.jit(fn) records and replays; also torch.jit's names)
 from lazygrad.frontend.linalg_torch_names import *  # (lg.svd, lg.qr, ...; installs x.svd() ...)
+from lazygrad.frontend.removed_functions import *  # (lg.solve, lg.eig, ...: torch's removed functions, raising)
 from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
     BFloat16Tensor,
     BoolTensor,
