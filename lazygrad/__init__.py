@@ -87,6 +87,7 @@ from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
     LongTensor,
     ShortTensor,
 )
+from lazygrad.frontend.legacy_tensors import set_default_tensor_type as set_default_tensor_type
 from lazygrad.frontend.random import *  # noqa: F403  (lg.rand, lg.manual_seed, ...)
 from lazygrad.frontend.random_fill import *  # (lg.normal, lg.bernoulli; installs x.normal_() ...)
 from lazygrad.frontend.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
