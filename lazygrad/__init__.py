@@ -121,6 +121,7 @@ from lazygrad.nn.compiled import compile as compile  # (torch.compile)
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.nn.torch_level import *  # torch.layer_norm, torch.kl_div, torch.lstm_cell, ... (aten's signatures)
 from lazygrad.nn.torch_norms import *  # (torch.native_batch_norm, torch.batch_norm_stats, ...: aten's norm primitives)
+from lazygrad.nn.torch_embedding_bag import *  # (torch.embedding_bag: aten's argument order, four results)
 from lazygrad.nn.torch_conv_grid import *  # (torch.convolution, torch.grid_sampler, torch.embedding_renorm_, ...)
 from lazygrad.frontend.segment_histogram import *  # (torch.segment_reduce, torch.histogramdd)
 from lazygrad.frontend.linalg_lowrank import *  # (torch.svd_lowrank, torch.pca_lowrank)
