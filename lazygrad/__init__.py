@@ -110,6 +110,7 @@ from lazygrad.frontend.tensor_storages import *  # (lg.is_storage, lg.UntypedSto
 from lazygrad.frontend.symbolic_scalars import *  # (lg.sym_int, lg.sym_max, lg.sym_ite, ...)
 from lazygrad.frontend.control_flow import *  # (lg.cond, lg.while_loop: eager)
 from lazygrad.frontend.tensor_interop import *  # (lg.from_file, lg.from_dlpack, lg.to_dlpack; installs x.__dlpack__())
+from lazygrad.frontend.hash_tensor import *  # (lg.hash_tensor; installs x.hash_tensor())
 from lazygrad.frontend.tensor_set import *  # (installs x.set_())
 from lazygrad.frontend.tensor_method_names import *  # (installs x.to_dense(), x.resize_as(), x.storage_type(), ...)
 from lazygrad.frontend.tensor_callbacks import *  # (installs x.apply_(), x.map_(), x.map2_())
