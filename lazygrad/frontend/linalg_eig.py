@@ -29,7 +29,7 @@ from lazygrad.frontend.complex_tensor import ComplexTensor, wrap
 from lazygrad.frontend.custom_function import Function
 from lazygrad.frontend.functions import cat
 from lazygrad.frontend.linalg_host import as_output, host_call, writes_out
-from lazygrad.frontend.tensor_solve import solve
+from lazygrad.frontend.tensor_solve import check_square_shape, solve
 from lazygrad.frontend.tensor_storage import realize
 
 _PHASE = ("linalg_eig_backward: The eigenvectors in the complex case are specified up to multiplication by "
@@ -43,11 +43,7 @@ class Eig(NamedTuple):
 
 def _check(name: str, A) -> None:
     """torch's checks: a tensor of at least 2 dims, square matrices, float32/64 or complex."""
-    if A.ndim < 2:
-        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
-    if A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
-                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    check_square_shape(name, A)
     if isinstance(A, ComplexTensor):
         return
     if A.dtype in (dtypes.float16, dtypes.bfloat16):
