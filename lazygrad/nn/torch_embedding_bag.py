@@ -13,11 +13,10 @@ All three take the dtype of indices. Only 1-d indices with offsets, as aten's.
 """
 from __future__ import annotations
 
-import math
-
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.layers_more import embedding_bag as _embedding_bag
+from lazygrad.nn.layers_more import first_maximum
 
 _MODES = {0: "sum", 1: "mean", 2: "max"}
 
@@ -37,7 +36,7 @@ def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor, scale_grad_b
                            f"{indices.ndim}-d indices (F.embedding_bag takes 2-d ones)")
     output = _embedding_bag(indices, weight, offsets, None, 2, scale_grad_by_freq, _MODES[mode], sparse,
                             per_sample_weights, include_last_offset, padding_idx)
-    bags, n, itype = output.shape[0], indices.shape[0], indices.dtype
+    bags, itype = output.shape[0], indices.dtype
     if mode == 0:  # (torch's zeros are one per offset, include_last_offset or not)
         zeros = _shared.arange(offsets.shape[0], indices.device, itype) * 0
         offset2bag = (_shared.arange(0, indices.device, itype) if padding_idx is None else
@@ -50,11 +49,7 @@ def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor, scale_grad_b
     bag_size = member.cast(itype).sum(1).cast(itype)
     if mode == 1:
         return output, bag_of, bag_size, bag_size
-    rows = weight.detach()[indices]  # (n, D)
-    values = member.unsqueeze(-1).if_else(rows.unsqueeze(0), -math.inf)  # (bags, n, D)
-    hit = member.unsqueeze(-1) & (values == values.amax(1, keepdim=True))
-    first = (hit.cast(itype) * (n - _shared.arange(n, indices.device, itype)).reshape(1, n, 1)).argmax(1)
-    picked = indices[first]  # (bags, D): the row of the first maximum
+    picked = indices[first_maximum(member, weight.detach()[indices])]  # (bags, D): the row of the first maximum
     return output, bag_of, bag_size, (bag_size > 0).unsqueeze(-1).if_else(picked, 0).cast(itype)
 
 
