@@ -76,6 +76,7 @@ from lazygrad.frontend.grad_mode import (
 )
 from lazygrad import jit as jit  # (callable: lg.jit(fn) records and replays; also torch.jit's names)
 from lazygrad.frontend.linalg_torch_names import *  # (lg.svd, lg.qr, ...; installs x.svd() ...)
+from lazygrad.frontend.removed_functions import *  # (lg.solve, lg.eig, ...: torch's removed functions, raising)
 from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
     BFloat16Tensor,
     BoolTensor,
@@ -88,6 +89,7 @@ from lazygrad.frontend.legacy_tensors import (  # torch's typed constructors
     LongTensor,
     ShortTensor,
 )
+from lazygrad.frontend.legacy_tensors import set_default_tensor_type as set_default_tensor_type
 from lazygrad.frontend.random import *  # noqa: F403  (lg.rand, lg.manual_seed, ...)
 from lazygrad.frontend.random_fill import *  # (lg.normal, lg.bernoulli; installs x.normal_() ...)
 from lazygrad.frontend.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
@@ -110,6 +112,8 @@ from lazygrad.frontend.tensor_storages import *  # (lg.is_storage, lg.UntypedSto
 from lazygrad.frontend.symbolic_scalars import *  # (lg.sym_int, lg.sym_max, lg.sym_ite, ...)
 from lazygrad.frontend.control_flow import *  # (lg.cond, lg.while_loop: eager)
 from lazygrad.frontend.tensor_interop import *  # (lg.from_file, lg.from_dlpack, lg.to_dlpack; installs x.__dlpack__())
+from lazygrad.frontend.hash_tensor import *  # (lg.hash_tensor; installs x.hash_tensor())
+from lazygrad.frontend.tensor_set import *  # (installs x.set_())
 from lazygrad.frontend.tensor_method_names import *  # (installs x.to_dense(), x.resize_as(), x.storage_type(), ...)
 from lazygrad.frontend.tensor_callbacks import *  # (installs x.apply_(), x.map_(), x.map2_())
 from lazygrad.frontend.tensor_queries import *  # (lg.strided, lg.is_nonzero, ...; installs x.data_ptr() ...)
@@ -120,6 +124,7 @@ from lazygrad.nn.compiled import compile as compile  # (torch.compile)
 from lazygrad.nn.torch_functions import *  # torch.conv2d, torch.selu, torch.dropout, ...
 from lazygrad.nn.torch_level import *  # torch.layer_norm, torch.kl_div, torch.lstm_cell, ... (aten's signatures)
 from lazygrad.nn.torch_norms import *  # (torch.native_batch_norm, torch.batch_norm_stats, ...: aten's norm primitives)
+from lazygrad.nn.torch_embedding_bag import *  # (torch.embedding_bag: aten's argument order, four results)
 from lazygrad.nn.torch_conv_grid import *  # (torch.convolution, torch.grid_sampler, torch.embedding_renorm_, ...)
 from lazygrad.frontend.segment_histogram import *  # (torch.segment_reduce, torch.histogramdd)
 from lazygrad.frontend.linalg_lowrank import *  # (torch.svd_lowrank, torch.pca_lowrank)

@@ -1,7 +1,7 @@
 """torch.linalg's basics: det, slogdet, inv, solve (Gaussian elimination with partial pivoting,
 for small matrices: frontend/tensor_solve.py), the norms (vector_norm, matrix_norm, norm), and
 products (matmul, multi_dot, matrix_power, vecdot, cross, diagonal), each with gradients from
-the ops they are written in; and the factorizations (cholesky, qr, eigh, svd, lu, ldl) and what
+the ops they are written in; and the factorizations (cholesky, qr, eigh, eig, svd, lu, ldl) and what
 is built on them, computed by numpy's LAPACK in host steps with gradients written in lazygrad
 ops (frontend/linalg_host.py says why)."""
 from __future__ import annotations
@@ -24,6 +24,7 @@ from lazygrad.frontend.linalg_derived import (
     tensorsolve,
     vander,
 )
+from lazygrad.frontend.linalg_eig import eig, eigvals
 from lazygrad.frontend.linalg_factor import cholesky, cholesky_ex, eigh, eigvalsh, qr, svd, svdvals
 from lazygrad.frontend.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from lazygrad.frontend.linalg_lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
@@ -111,7 +112,7 @@ def matrix_power(A, n: int):
     return A.clone() if result is A else result
 
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh",
            "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu",
            "lu_factor", "lu_factor_ex", "lu_solve",
            "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",

@@ -351,6 +351,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
                 hooks = hooks_of(t)
                 if hooks is not None and hooks.fns:  # torch's tensor hooks: before the gradient is accumulated
                     g = hooks.run(t._new(g if keep else make(Op.DETACH, (g,)), keep)).node
+                want = t.__dict__.get("_grad_dtype", t.dtype)  # (torch's grad_dtype)
+                if want is not None and g.dtype != want:
+                    g = t._new(g, keep).cast(want).node
                 total = g if t.grad is None else add(t.grad.node, g)
                 t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
                 if "_multi_grad_hooks" in t.__dict__:

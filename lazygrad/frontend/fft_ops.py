@@ -18,12 +18,13 @@ import math
 
 from lazygrad import dtypes
 from lazygrad.frontend import complex_ops as ops
-from lazygrad.frontend.complex_dtypes import complex_of
+from lazygrad.frontend.complex_dtypes import complex64, complex128, complex_of
 from lazygrad.frontend.complex_tensor import ComplexTensor, _dim
 from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
 
 _NORMS = ("backward", "forward", "ortho")
+_C10_NAMES = {complex64: "ComplexFloat", complex128: "ComplexDouble"}
 
 
 def _scale(norm: str | None, n: int, inverse: bool) -> float:
@@ -196,6 +197,32 @@ def irfftn(input, s=None, dim=None, norm: str | None = None) -> Tensor:
     for n, d in zip(s[:-1], dim[:-1]):
         out = _c2c(out, d, n, norm, True, "irfftn")
     return irfft(out, s[-1], dim[-1], norm)
+
+
+def hfftn(input, s=None, dim=None, norm: str | None = None) -> Tensor:
+    """The real n-dim transform of a signal Hermitian-symmetric in every planned dim, given by
+    its first half along the last: irfftn of the conjugate with the norm flipped (the forward
+    transform of a conjugate is the conjugate of the inverse one, unscaled)."""
+    x = _prepare(input, "hfftn")
+    _scale(norm, 1, False)
+    return irfftn(x.conj() if isinstance(x, ComplexTensor) else x, s, dim, _FLIPPED[norm])
+
+
+def ihfftn(input, s=None, dim=None, norm: str | None = None) -> ComplexTensor:
+    """The inverse n-dim transform of a real signal, the last planned dim halved: the conjugate
+    of rfftn with the norm flipped."""
+    if isinstance(input, ComplexTensor):
+        raise RuntimeError(f"Only supports floating-point dtypes, but found: {_C10_NAMES[input.dtype]}")  # noqa: TRY004 (torch's class)
+    _scale(norm, 1, False)
+    return rfftn(input, s, dim, _FLIPPED[norm]).conj().clone()
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm: str | None = None) -> Tensor:
+    return hfftn(input, s, dim, norm)
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm: str | None = None) -> ComplexTensor:
+    return ihfftn(input, s, dim, norm)
 
 
 def fft2(input, s=None, dim=(-2, -1), norm: str | None = None) -> ComplexTensor:

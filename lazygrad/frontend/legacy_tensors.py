@@ -16,6 +16,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType
+from lazygrad.errors import warn_once
 from lazygrad.frontend import factories
 from lazygrad.frontend.size import Size
 from lazygrad.frontend.tensor import Tensor
@@ -99,7 +100,30 @@ def _type(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs:
     return self.cast(dtype)
 
 
+def set_default_tensor_type(t: Any) -> None:
+    """torch's deprecated form of set_default_dtype: a floating legacy type (lg.DoubleTensor)
+    or its name ("torch.DoubleTensor", "lazygrad.DoubleTensor") sets the default float dtype.
+    It warns once a process that it is deprecated, as torch's; an integer type, or anything
+    not a type, is torch's TypeError."""
+    warn_once("set_default_tensor_type", UserWarning,
+              "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use torch.set_default_dtype() "
+              "and torch.set_default_device() as alternatives.")
+    if isinstance(t, str):
+        module, _, name = t.rpartition(".")
+        if module not in ("torch", "lazygrad"):
+            raise ModuleNotFoundError(f"No module named '{module or name}'")
+        legacy = next((k for k in _BY_DTYPE.values() if k.__name__ == name), None)
+        if legacy is None:
+            raise AttributeError(f"module '{module}' has no attribute '{name}'")
+        t = legacy
+    if not isinstance(t, _LegacyType):
+        raise TypeError("invalid type object: only floating-point types are supported as the default type")
+    if not t.dtype.is_float:
+        raise TypeError("only floating-point types are supported as the default type")
+    dtypes.set_default_float(t.dtype)
+
+
 Tensor.new, Tensor.type = _new, _type
 
 __all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
-           "HalfTensor", "IntTensor", "LongTensor", "ShortTensor"]
+           "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "set_default_tensor_type"]

@@ -3,6 +3,7 @@ the GradFn objects `grad_fn` shows. The machinery is autograd.py's; this is what
 """
 from __future__ import annotations
 
+from lazygrad.dtypes import DType
 from lazygrad.frontend.autograd import _SAVED, _leaf_storage, _leaf_tensors, _register, backward
 from lazygrad.frontend.grad_fn_records import RECORDS, inputs_in_graph, next_functions
 from lazygrad.frontend.tensor_declared import ZERO_LINK
@@ -114,6 +115,22 @@ class AutogradMixin:
         if self.is_leaf:
             return None
         return GradFn(self.node)
+
+    @property
+    def grad_dtype(self):
+        """The dtype backward casts a leaf's gradient to (torch 2.13): self's dtype unless set;
+        None accepts a gradient of any dtype. Only a leaf has one."""
+        if not self.is_leaf:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+        return self.__dict__.get("_grad_dtype", self.dtype)
+
+    @grad_dtype.setter
+    def grad_dtype(self, value) -> None:
+        if not self.is_leaf:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+        if value is not None and not isinstance(value, DType):
+            raise RuntimeError(f"grad_dtype must be a torch.dtype or None, but got {type(value).__name__}")
+        self.__dict__["_grad_dtype"] = value
 
     register_hook = register_hook
     register_post_accumulate_grad_hook = register_post_accumulate_grad_hook

@@ -11,6 +11,12 @@ deprecated out-of-place resize), is_set_to, storage_type, and xpu/ipu/mtia.
   named as torch's; None for uint16/32/64, as torch), whose isinstance asks a storage's dtype;
   it warns as x.storage() does. The
   classes are not constructors: a storage comes from x.storage().
+- as_subclass(cls): self as an instance of cls, a Tensor subclass (its __init__ is not run, as
+  torch's): an alias sharing self's storage, whose gradient flows back to self.
+- module_load(other, assign=False): what load_state_dict swaps in for self, as torch's default:
+  other detached (assign), else self with other copied in, detached.
+- record_stream(s) tells CUDA's caching allocator a stream uses the tensor; lazygrad has no
+  streams, so no argument is one: torch's RuntimeError for a non-stream argument.
 - xpu(), ipu() and mtia() raise what torch raises on a build without those devices (its
   classes: AssertionError, RuntimeError; an int device asks for an accelerator: RuntimeError).
 """
@@ -91,6 +97,24 @@ def _no_device(message: str, error: type, named: type | None = None) -> Any:
     return method
 
 
+def _as_subclass(self: Tensor, cls: Any) -> Tensor:
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not possible. "
+                        "Make sure your class inherits from Tensor.")
+    alias = self.view(tuple(self.shape))
+    alias.__class__ = cls
+    return alias
+
+
+def _module_load(self: Tensor, other: Any, assign: bool = False) -> Tensor:
+    return other.detach() if assign else self.copy_(other).detach()
+
+
+def _record_stream(self: Tensor, s: Any) -> None:
+    raise RuntimeError("unknown parameter type")
+
+
+Tensor.as_subclass, Tensor.module_load, Tensor.record_stream = _as_subclass, _module_load, _record_stream
 Tensor.to_dense, Tensor.resize_as, Tensor.is_set_to, Tensor.storage_type = _to_dense, _resize_as, _is_set_to, _storage_type
 Tensor.xpu = _no_device("Torch not compiled with XPU enabled", AssertionError)
 Tensor.ipu = _no_device("PyTorch is not linked with support for ipu devices", RuntimeError, NotImplementedError)

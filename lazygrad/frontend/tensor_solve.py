@@ -18,14 +18,19 @@ from lazygrad.frontend import return_types
 
 
 def _check_square(name: str, a) -> None:
+    check_square_shape(name, a)
+    if not a.dtype.is_float:
+        raise DTypeError(f"{name}: Expected a floating point or complex tensor as input. "
+                         f"Got {dtypes.torch_name(a.dtype)}")
+
+
+def check_square_shape(name: str, a) -> None:
+    """torch's words for an input that is not a batch of square matrices."""
     if a.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{a.shape[-2]} by {a.shape[-1]} matrices")
-    if not a.dtype.is_float:
-        raise DTypeError(f"{name}: Expected a floating point or complex tensor as input. "
-                         f"Got {dtypes.torch_name(a.dtype)}")
 
 
 def _eliminate(a, b=None):

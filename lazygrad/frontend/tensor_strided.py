@@ -203,6 +203,11 @@ def _as_strided_(self: Tensor, size, stride, storage_offset=None) -> Tensor:
     return self
 
 
+def as_strided_(input: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """torch.as_strided_: input becomes the strided view of its storage (Tensor.as_strided_)."""
+    return input.as_strided_(size, stride, storage_offset)
+
+
 def _detach_storage(t: Tensor) -> None:
     """t's storage moves to a hidden tensor, its base from now on, and t's views follow."""
     store = Tensor._wrap(t.node, t.requires_grad)
@@ -262,4 +267,4 @@ Tensor.as_strided_ = _as_strided_
 Tensor.as_strided_scatter = as_strided_scatter
 Tensor.new_empty_strided = _new_empty_strided
 
-__all__ = ["as_strided", "as_strided_copy", "as_strided_scatter", "empty_permuted", "empty_strided"]
+__all__ = ["as_strided", "as_strided_", "as_strided_copy", "as_strided_scatter", "empty_permuted", "empty_strided"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from lazygrad import dtypes
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
@@ -78,14 +79,24 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, no
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.unsqueeze(-1)
     weights = member.cast(weight.dtype)
-    if mode == "max":
-        picked = member.unsqueeze(-1).if_else(rows.unsqueeze(0), -math.inf).amax(1)
-        return (weights.sum(1, keepdim=True) > 0).if_else(picked, 0.0)
+    if mode == "max":  # the first maximum's row, gathered: the gradient goes to it alone, as torch's
+        return (weights.sum(1, keepdim=True) > 0).if_else(rows.gather(0, first_maximum(member, rows)), 0.0)
     total = weights @ rows
     if mode == "sum":
         return total
     count = weights.sum(1, keepdim=True)
     return total / count.maximum(1.0)
+
+
+def first_maximum(member: Tensor, rows: Tensor) -> Tensor:
+    """(bags, D): for each bag (a row of member, (bags, n)) and column of rows (n, D), the
+    position of the first member whose value is the bag's largest (torch picks the first on
+    ties); 0 for an empty bag."""
+    n = rows.shape[0]
+    values = member.unsqueeze(-1).if_else(rows.detach().unsqueeze(0), -math.inf)  # (bags, n, D)
+    hit = member.unsqueeze(-1) & (values == values.amax(1, keepdim=True))
+    earlier_first = (n - _shared.arange(n, rows.device, dtypes.int64)).reshape(1, n, 1)
+    return (hit.cast(dtypes.int64) * earlier_first).argmax(1)
 
 
 def _ends(offsets: Tensor, n: int) -> Tensor:
