@@ -19,8 +19,8 @@ import math
 
 import numpy as np
 
+from lazygrad.frontend import complex_math, complex_reduce, complex_tensor, spectral
 from lazygrad.frontend import complex_ops as ops
-from lazygrad.frontend import complex_tensor, spectral
 from lazygrad.frontend.complex_dtypes import (
     as_complex_dtype,
     complex64,
@@ -227,6 +227,8 @@ COMPLEX_FUNCTIONS.update({n: _method(n) for n in (
     "exp", "sum", "mean", "reshape", "flatten", "unsqueeze", "squeeze", "permute", "transpose", "swapaxes",
     "swapdims", "t", "clone", "detach", "isnan", "roll", "flip", "select", "narrow", "unbind", "chunk", "split",
     "diagonal")})
+COMPLEX_FUNCTIONS.update(complex_math.FUNCTIONS)
+COMPLEX_FUNCTIONS.update(complex_reduce.FUNCTIONS)
 
 
 def _involves_complex(args, kwargs) -> bool:
@@ -241,7 +243,12 @@ def _involves_complex(args, kwargs) -> bool:
 
 
 def _guarded(name: str, fn):
-    complex_fn = COMPLEX_FUNCTIONS.get(name)
+    return _guarded_by(fn, COMPLEX_FUNCTIONS.get(name), name)
+
+
+def _guarded_by(fn, complex_fn, name: str = ""):
+    """fn, running complex_fn instead when handed a complex value (None: raising)."""
+    name = name or fn.__name__
 
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
@@ -295,6 +302,9 @@ def install(tensor_cls, namespace: dict, shared: tuple[dict, ...] = ()) -> None:
     tensor_cls.chalf = _refuse_chalf
     for name, complex_fn in _REAL_METHODS.items():
         setattr(tensor_cls, name, _taking_complex(getattr(tensor_cls, name), complex_fn))
+    for name in ("pow", "__pow__"):
+        setattr(tensor_cls, name, complex_math.real_pow(getattr(tensor_cls, name)))
+    tensor_cls.__rpow__ = complex_math.real_rpow(tensor_cls.__rpow__)
     _REAL.update({n: namespace[n] for n in ("rand", "randn")})
     for name in FACTORIES:
         _replace(tensor_cls, namespace, name, _factory(name, namespace[name]), shared)
@@ -308,6 +318,9 @@ def install(tensor_cls, namespace: dict, shared: tuple[dict, ...] = ()) -> None:
             continue
         if getattr(fn, "__module__", "").startswith("lazygrad"):
             _replace(tensor_cls, namespace, name, _guarded(name, fn), shared)
+    linalg = namespace["linalg"]
+    for name, complex_fn in complex_reduce.LINALG.items():
+        setattr(linalg, name, _guarded_by(getattr(linalg, name), complex_fn, f"linalg.{name}"))
 
 
 def _replace(tensor_cls, namespace: dict, name: str, wrapped, shared: tuple[dict, ...]) -> None:
