@@ -227,7 +227,7 @@ def test_llama_rotary_embedding(device, rng):
     same(lk.grad, tk.grad, rtol=1e-4, atol=1e-4)
 
 
-REFUSED_METHODS = ["max", "min", "argmax", "sort", "softmax", "relu", "asin", "acos", "atan", "logit", "erf",
+REFUSED_METHODS = ["max", "min", "argmax", "sort", "softmax", "relu", "asinh", "acosh", "atanh", "logit", "erf",
                    "__lt__", "__gt__", "__mod__", "__floordiv__", "clamp", "round", "sign", "exp2", "lgamma",
                    "gather", "scatter", "tril", "logaddexp", "sinc", "trunc", "frac", "heaviside", "nansum",
                    "zero_", "fill_", "index_select", "repeat", "diag", "bfloat16", "half", "sqrt_", "pow_",
@@ -243,7 +243,7 @@ def test_methods_not_written_for_complex_raise(name):
         attr(z) if name.startswith("__") or name in ("pow", "where", "gather", "add_", "mul_", "fill_") else attr()
 
 
-@pytest.mark.parametrize("name", ["asin", "atan", "softmax", "max", "logcumsumexp", "clamp", "float_power",
+@pytest.mark.parametrize("name", ["asinh", "atanh", "softmax", "max", "logcumsumexp", "clamp", "float_power",
                                   "einsum", "lerp", "kron", "diag", "trace", "nn.functional.linear",
                                   "nn.functional.relu", "linalg.matrix_norm", "special.erf"])
 def test_functions_not_written_for_complex_raise(name, tmp_path):
@@ -314,7 +314,8 @@ WRITTEN_FOR_COMPLEX = {
     "neg", "negative", "numel", "ones_like", "rand_like", "randn_like", "real", "resolve_conj", "resolve_neg",
     "squeeze", "stack", "sum", "t", "tensor", "view_as_real", "zeros_like", "diagonal", "flip", "unbind",
     "sqrt", "rsqrt", "reciprocal", "log", "log2", "log10", "log1p", "expm1", "square", "sin", "cos", "tan", "sinh",
-    "cosh", "tanh", "sigmoid", "sgn", "positive", "isinf", "isfinite", "prod", "var", "std", "norm"}
+    "cosh", "tanh", "sigmoid", "sgn", "positive", "isinf", "isfinite", "prod", "var", "std", "norm", "asin", "acos",
+    "atan", "arcsin", "arccos", "arctan"}
 
 
 def test_every_torch_function_not_written_for_complex_raises():

@@ -1,5 +1,5 @@
-"""Complex elementwise math (sqrt, log, pow, trigonometric, hyperbolic, sigmoid, sgn, isinf,
-isfinite), as methods and torch.* functions, against torch: values at ordinary and special
+"""Complex elementwise math (sqrt, log, pow, trigonometric and inverse trigonometric, hyperbolic,
+sigmoid, sgn, isinf, isfinite), as methods and torch.* functions, against torch: values at ordinary and special
 points (zeros of either sign, negative reals on both sides of the branch cut, infinities),
 dtypes, shapes, and the gradient of a complex leaf."""
 import math
@@ -15,12 +15,14 @@ INF, NAN = math.inf, math.nan
 SPECIAL = [0j, complex(-0.0, -0.0), complex(-4, 0), complex(-4, -0.0), complex(0, -0.0), complex(INF, 1),
            complex(1, INF), complex(NAN, 0), complex(-INF, 2), 1 + 2j, -0.3 + 0.1j, 1e-4 + 1e-5j]
 FINITE = SPECIAL[:5] + SPECIAL[9:]
+CUTS = [0j, complex(2, 0), complex(2, -0.0), complex(-2, 0), complex(-2, -0.0), complex(0, 2), complex(-0.0, 2),
+        complex(0, -2), complex(0.5, 0), 0.5 + 0.5j, -0.3 - 1.2j, 3 + 4j]  # both sides of asin's and atan's cuts
 UNARY = {  # name: the points compared (torch's own kernels disagree with C99 at some infinities)
     "sqrt": SPECIAL, "log": SPECIAL, "log2": SPECIAL, "log10": SPECIAL, "log1p": SPECIAL, "expm1": SPECIAL,
     "reciprocal": SPECIAL, "rsqrt": FINITE, "square": SPECIAL, "sin": SPECIAL, "cos": SPECIAL, "tan": SPECIAL,
     "sinh": SPECIAL, "cosh": SPECIAL, "tanh": SPECIAL, "sigmoid": SPECIAL, "sgn": SPECIAL, "positive": SPECIAL,
-    "neg": SPECIAL, "conj_physical": SPECIAL}
-SIGNED_ZEROS = ("sqrt", "log", "log1p")  # branch cuts: the sign of a zero imaginary part matters
+    "neg": SPECIAL, "conj_physical": SPECIAL, "asin": CUTS, "acos": CUTS, "atan": CUTS, "arctan": CUTS}
+SIGNED_ZEROS = ("sqrt", "log", "log1p")  # (the side of the cuts of asin, acos, atan shows in the values)  # branch cuts: the sign of a zero imaginary part matters
 
 
 def same(ours, theirs, rtol=1e-5, atol=1e-6):

@@ -172,6 +172,31 @@ def isfinite(self) -> Tensor:
     return self.real.isfinite() & self.imag.isfinite()
 
 
+# ---- inverse trigonometric functions: their logarithmic forms -----------------------------
+def asin(self) -> ComplexTensor:
+    """-i log(i z + sqrt(1 - z^2)): the cuts of sqrt and log give asin's (the real axis beyond
+    +-1, the side picked by the sign of the zero imaginary part)."""
+    iz = _times_i(self)
+    w = log(iz + sqrt(1 - square(self)))
+    return _times_i(w) * -1
+
+
+def acos(self) -> ComplexTensor:
+    """pi / 2 - asin z."""
+    return math.pi / 2 - asin(self)
+
+
+def atan(self) -> ComplexTensor:
+    """(i / 2) (log(1 - i z) - log(1 + i z))."""
+    iz = _times_i(self)
+    return _times_i(log(1 - iz) - log(1 + iz)) * 0.5
+
+
+def _times_i(z: ComplexTensor) -> ComplexTensor:
+    re, im, part, device = _split(z)
+    return pack(-im, re, part, device)
+
+
 # ---- pow -------------------------------------------------------------------------------------
 def _log_parts(r, i, part, device):
     """log of r + i i (i None: a real operand, tensor or number): its (re, im)."""
@@ -268,7 +293,8 @@ METHODS = {
     "sqrt": sqrt, "rsqrt": rsqrt, "reciprocal": reciprocal, "log": log, "log2": log2, "log10": log10,
     "log1p": log1p, "expm1": expm1, "square": square, "sin": sin, "cos": cos, "tan": tan, "sinh": sinh,
     "cosh": cosh, "tanh": tanh, "sigmoid": sigmoid, "sgn": sgn, "positive": positive, "isinf": isinf,
-    "isfinite": isfinite, "conj_physical": conj_physical, "pow": pow_, "__pow__": pow_, "__rpow__": rpow,
+    "isfinite": isfinite, "conj_physical": conj_physical, "asin": asin, "acos": acos, "atan": atan,
+    "arcsin": asin, "arccos": acos, "arctan": atan, "pow": pow_, "__pow__": pow_, "__rpow__": rpow,
 }
 FUNCTIONS = {**{n: f for n, f in METHODS.items() if not n.startswith("__") and n != "pow"}, "pow": pow_function}
 
