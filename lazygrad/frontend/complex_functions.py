@@ -19,8 +19,8 @@ import math
 
 import numpy as np
 
+from lazygrad.frontend import complex_math, complex_reduce, complex_tensor, serialization, spectral
 from lazygrad.frontend import complex_ops as ops
-from lazygrad.frontend import complex_tensor, spectral
 from lazygrad.frontend.complex_dtypes import (
     as_complex_dtype,
     complex64,
@@ -118,6 +118,26 @@ def cat(tensors, dim: int = 0) -> ComplexTensor:
 
 def stack(tensors, dim: int = 0) -> ComplexTensor:
     return _joined(tensors, dim, "stack", stack=True)
+
+
+def autograd_grad(outputs, inputs, grad_outputs=None, **kwargs) -> tuple:
+    """torch.autograd.grad with complex outputs or inputs: the real one on their (re, im)
+    pairs. A complex input's gradient is dL/dRe + i dL/dIm (torch's); a complex output needs
+    a complex grad_output, as torch's."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    seeds = []
+    for o, g in zip(outputs, grad_outputs):
+        if isinstance(o, ComplexTensor) and g is None:
+            raise RuntimeError("grad can be implicitly created only for real scalar outputs")
+        seeds.append(ops.pair_of(g, o.dtype, o.device) if isinstance(o, ComplexTensor) else g)
+    got = _REAL["grad"]([o._pair if isinstance(o, ComplexTensor) else o for o in outputs],
+                        [x._pair if isinstance(x, ComplexTensor) else x for x in inputs],
+                        None if all(g is None for g in seeds) else seeds, **kwargs)
+    return tuple(wrap(g) if isinstance(x, ComplexTensor) and g is not None else g for x, g in zip(inputs, got))
 
 
 # ---- factories -------------------------------------------------------------------------------
@@ -227,6 +247,8 @@ COMPLEX_FUNCTIONS.update({n: _method(n) for n in (
     "exp", "sum", "mean", "reshape", "flatten", "unsqueeze", "squeeze", "permute", "transpose", "swapaxes",
     "swapdims", "t", "clone", "detach", "isnan", "roll", "flip", "select", "narrow", "unbind", "chunk", "split",
     "diagonal")})
+COMPLEX_FUNCTIONS.update(complex_math.FUNCTIONS, save=serialization.save, grad=autograd_grad)
+COMPLEX_FUNCTIONS.update(complex_reduce.FUNCTIONS)
 
 
 def _involves_complex(args, kwargs) -> bool:
@@ -241,7 +263,12 @@ def _involves_complex(args, kwargs) -> bool:
 
 
 def _guarded(name: str, fn):
-    complex_fn = COMPLEX_FUNCTIONS.get(name)
+    return _guarded_by(fn, COMPLEX_FUNCTIONS.get(name), name)
+
+
+def _guarded_by(fn, complex_fn, name: str = ""):
+    """fn, running complex_fn instead when handed a complex value (None: raising)."""
+    name = name or fn.__name__
 
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
@@ -295,6 +322,9 @@ def install(tensor_cls, namespace: dict, shared: tuple[dict, ...] = ()) -> None:
     tensor_cls.chalf = _refuse_chalf
     for name, complex_fn in _REAL_METHODS.items():
         setattr(tensor_cls, name, _taking_complex(getattr(tensor_cls, name), complex_fn))
+    for name in ("pow", "__pow__"):
+        setattr(tensor_cls, name, complex_math.real_pow(getattr(tensor_cls, name)))
+    tensor_cls.__rpow__ = complex_math.real_rpow(tensor_cls.__rpow__)
     _REAL.update({n: namespace[n] for n in ("rand", "randn")})
     for name in FACTORIES:
         _replace(tensor_cls, namespace, name, _factory(name, namespace[name]), shared)
@@ -308,6 +338,12 @@ def install(tensor_cls, namespace: dict, shared: tuple[dict, ...] = ()) -> None:
             continue
         if getattr(fn, "__module__", "").startswith("lazygrad"):
             _replace(tensor_cls, namespace, name, _guarded(name, fn), shared)
+    autograd = namespace["autograd"]
+    _REAL["grad"] = autograd.grad
+    autograd.grad = _guarded_by(autograd.grad, autograd_grad, "autograd.grad")
+    linalg = namespace["linalg"]
+    for name, complex_fn in complex_reduce.LINALG.items():
+        setattr(linalg, name, _guarded_by(getattr(linalg, name), complex_fn, f"linalg.{name}"))
 
 
 def _replace(tensor_cls, namespace: dict, name: str, wrapped, shared: tuple[dict, ...]) -> None:

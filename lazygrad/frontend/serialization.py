@@ -60,6 +60,8 @@ from lazygrad.frontend.checkpoint_structure import (
     rebuild,
     with_metadata,
 )
+from lazygrad.frontend.complex_dtypes import complex64, complex128
+from lazygrad.frontend.complex_tensor import wrap
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.runtime.buffer import Buffer
@@ -71,7 +73,7 @@ _BY_CODE: dict[str, DType] = {
     "BOOL": dtypes.bool_, "U8": dtypes.uint8, "I8": dtypes.int8, "I16": dtypes.int16,
     "U16": dtypes.uint16, "I32": dtypes.int32, "U32": dtypes.uint32, "I64": dtypes.int64,
     "U64": dtypes.uint64, "F16": dtypes.float16, "BF16": dtypes.bfloat16, "F32": dtypes.float32,
-    "F64": dtypes.float64}
+    "F64": dtypes.float64, "C64": complex64}  # (the format has no complex128)
 _TRIES = 3  # opens of a file that another process's save keeps replacing (see load)
 
 
@@ -93,6 +95,9 @@ def _tensors_of(obj) -> tuple[dict[str, Tensor], str | None]:
 
 def _file_bytes(t: Tensor) -> np.ndarray:
     """A tensor's values as the file holds them: contiguous little-endian, bfloat16 as bits."""
+    if t.dtype == complex128:
+        raise TypeError("save: the safetensors format has no complex128 (it has complex64: save "
+                        "t.to(lg.complex64), or lg.view_as_real(t), a float64 tensor)")
     values = t.detach().numpy()
     if t.dtype == dtypes.bfloat16:
         return dtypes.bf16_bits(values).astype("<u2", copy=False)
@@ -210,7 +215,11 @@ def _header(raw: BinaryIO, path: str) -> tuple[int, dict]:
 
 
 def _to_device(values: np.ndarray, dt: DType, shape: tuple[int, ...], device: str) -> Tensor:
-    """One tensor's values straight into a new device buffer (Tensor(array) without its copies)."""
+    """One tensor's values straight into a new device buffer (Tensor(array) without its copies);
+    a complex tensor's as its (re, im) pairs."""
+    if dt == complex64:
+        pairs = np.ascontiguousarray(values, dtype="<c8").view("<f4")
+        return wrap(_to_device(pairs, dtypes.float32, (*shape, 2), device))
     data = np.ascontiguousarray(values, dtype=dtypes.storage_np(dt)).reshape(-1)
     buf = Buffer(device, data.size, dt)
     get_device(device).allocator.copyin(buf.handle, memoryview(data.view(np.uint8)))

@@ -7,13 +7,25 @@ import inspect
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.frontend.complex_tensor import ComplexTensor
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_convert import to_arguments
 
 
 class Parameter(Tensor):
     """A tensor that requires grad by default and that Module attributes collect. It shares
-    its data's buffer when the data is already realized, as torch shares storage."""
+    its data's buffer when the data is already realized, as torch shares storage. Complex
+    data gives a ComplexParameter (a ComplexTensor that is a Parameter)."""
+
+    def __new__(cls, data=None, *args, **kwargs):
+        if isinstance(data, ComplexTensor):
+            requires_grad = kwargs.get("requires_grad", args[0] if args else True)
+            p = object.__new__(ComplexParameter)
+            pair = data._pair
+            p.__dict__["_pair"] = Tensor(pair.detach(), dtype=pair.dtype, device=pair.device,
+                                         requires_grad=requires_grad)
+            return p
+        return super().__new__(cls)
 
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
@@ -24,6 +36,19 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+    __str__ = __repr__
+
+
+class ComplexParameter(ComplexTensor, Parameter):
+    """A complex Parameter: the (re, im) pair of its data (its buffer shared when realized, as a real Parameter), requiring grad. Its
+    methods are ComplexTensor's whitelist; optimizers step the pair (torch's view_as_real)."""
+
+    def __init__(self, *args, **kwargs):
+        """(made whole by Parameter.__new__)"""
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + ComplexTensor.__repr__(self)
 
     __str__ = __repr__
 

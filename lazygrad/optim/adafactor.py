@@ -48,9 +48,9 @@ class Adafactor(Optimizer):
         super().__init__(params, {"lr": lr, "beta2_decay": beta2_decay, "eps": eps, "d": d,
                                   "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize})
 
+    complex_refusal = RuntimeError("Adafactor does not support complex parameters")
+
     def update(self, group, p, grad, state):
-        if p.dtype.name.startswith("complex"):
-            raise RuntimeError("Adafactor does not support complex parameters")
         factored = grad.ndim > 1
         if not state:
             state["step"] = 0

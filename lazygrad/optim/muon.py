@@ -70,6 +70,9 @@ def adjusted_lr_ratio(adjust_lr_fn: str | None, shape: tuple) -> float:
 
 
 class Muon(Optimizer):
+    complex_refusal = NotImplementedError("Muon of complex parameters is not implemented in lazygrad (its "
+                                          "orthogonalization of the (re, im) pairs would not be torch's)")
+
     def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0.1, momentum: float = 0.95,
                  nesterov: bool = True, ns_coefficients: tuple = NS_COEFFICIENTS, eps: float = EPS,
                  ns_steps: int = NS_STEPS, adjust_lr_fn: str | None = None) -> None:

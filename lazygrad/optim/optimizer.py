@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from lazygrad.engine.jit import capturing, guard, host_action
+from lazygrad.frontend.complex_tensor import ComplexTensor
 from lazygrad.frontend.grad_mode import enable_grad, no_grad
 from lazygrad.frontend.jit import host_value
 from lazygrad.frontend.tensor import Tensor, realize
@@ -61,6 +62,13 @@ def execution_options(foreach: bool | None = None, capturable: bool = False, dif
     return {"foreach": foreach, "capturable": capturable, "differentiable": differentiable, **more}
 
 
+def _steppable(p: Tensor) -> Tensor:
+    """What an update rule steps: p, or for a complex p the real (..., 2) pair that holds its
+    data and gradient, as torch steps view_as_real(p) (an update rule run as complex math would
+    be wrong: Adam's grad * grad is not |grad|^2)."""
+    return p._pair if isinstance(p, ComplexTensor) else p
+
+
 def _typename(x: object) -> str:
     """torch.typename: builtins by their bare name, everything else qualified."""
     if isinstance(x, Tensor):
@@ -70,6 +78,8 @@ def _typename(x: object) -> str:
 
 
 class Optimizer(OptimizerHooksMixin):
+    complex_refusal: Exception | None = None  # what step raises for a complex parameter, where the rule has none
+
     def __init_subclass__(cls, **kwargs) -> None:
         """A subclass's own step runs the step hooks too (optimizer_hooks.py)."""
         super().__init_subclass__(**kwargs)
@@ -116,9 +126,6 @@ class Optimizer(OptimizerHooksMixin):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
-            if p.is_complex():  # torch steps view_as_real(p); an update rule run as complex math would be wrong
-                raise NotImplementedError("optimizing complex parameters is not implemented in lazygrad: complex "
-                                          "support is partial (optimize view_as_real's tensor instead)")
         for k, v in self.defaults.items():
             param_group.setdefault(k, v)
         ids = [id(p) for p in param_group["params"]]
@@ -143,7 +150,8 @@ class Optimizer(OptimizerHooksMixin):
                     p.grad = None if set_to_none else p.grad.detach() * 0
 
     def _buffer(self, p: Tensor, value: float = 0.0) -> Tensor:
-        """A realized state tensor shaped like p, for in-place updates."""
+        """A realized state tensor shaped like p (a complex p's pair), for in-place updates."""
+        p = _steppable(p)
         return Tensor(np.full(p.shape, value, dtype=p.dtype.np), device=p.device)
 
     def scalar(self, value, like: Tensor) -> Tensor:
@@ -199,13 +207,16 @@ class Optimizer(OptimizerHooksMixin):
             targets = []
             with no_grad():
                 for group, p in work:
-                    if p.grad is None:
+                    if self.complex_refusal is not None and isinstance(p, ComplexTensor):
+                        raise self.complex_refusal
+                    q = _steppable(p)
+                    if q.grad is None:
                         continue
-                    grad = p.grad.detach()
+                    grad = q.grad.detach()
                     if group.get("maximize", False):
                         grad = -grad
                     state = self.state.setdefault(p, {})
-                    for t, value in self.update(group, p, grad, state).items():
+                    for t, value in self.update(group, q, grad, state).items():
                         targets.append(t.assign(value))
             if targets:
                 realize(*targets)

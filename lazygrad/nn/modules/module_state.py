@@ -21,6 +21,7 @@ import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
+from lazygrad.frontend.complex_tensor import ComplexTensor
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.ir.ops import Op
@@ -28,6 +29,11 @@ from lazygrad.nn.modules.module_hooks import add_hook, hooks_in
 from lazygrad.nn.parameter import Parameter, is_lazy
 
 EXTRA_STATE = "_extra_state"  # the key suffix of a module's get_extra_state() value
+
+
+def _real(t):
+    """The tensor holding t's values: a complex tensor's (re, im) pair."""
+    return t._pair if isinstance(t, ComplexTensor) else t
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -109,7 +115,7 @@ class ModuleStateMixin:
         if metadata is not None:
             state_dict._metadata = metadata
         _load(self, state_dict, "", metadata, assign, (missing, unexpected, errors))
-        written = [t for m in self.modules() for t in (*m._parameters.values(), *m._buffers.values())
+        written = [t for m in self.modules() for t in map(_real, (*m._parameters.values(), *m._buffers.values()))
                    if t is not None and t.node.op is Op.ASSIGN]
         if written:
             realize(*written)
@@ -248,6 +254,8 @@ def _copy_in(module, name: str, target: Tensor, key: str, value, assign: bool) -
                     value = (value.requires_grad_(target.requires_grad) if isinstance(value, Parameter)
                              else Parameter(value, requires_grad=target.requires_grad))
                 setattr(module, name, value)
+            elif isinstance(target, ComplexTensor):  # written into its (re, im) pair
+                target._pair.assign(value.detach().to(target.device).to(target.dtype)._pair)
             else:
                 target.assign(value.detach().to(target.device).cast(target.dtype))
     except Exception as ex:  # noqa: BLE001 (torch's: reported with the other errors)
