@@ -274,6 +274,8 @@ test_data = batchify(corpus.test, eval_batch_size)
 ntokens = len(corpus.dictionary)
 print("check corpus", ntokens, *train_data.shape, *val_data.shape, train_data[:, 1].tolist())
 criterion = nn.NLLLoss()
+save_dir = tempfile.TemporaryDirectory()
+save_path = os.path.join(save_dir.name, "model.pt")
 
 for kind in ("LSTM", "Transformer"):
     if kind == "LSTM":
@@ -289,10 +291,16 @@ for kind in ("LSTM", "Transformer"):
         val_loss = evaluate(model, val_data)
         print("check", kind, "epoch", epoch, round(train_loss, 5), round(val_loss, 5), round(math.exp(val_loss), 4))
         if not best_val_loss or val_loss < best_val_loss:
+            with open(save_path, "wb") as f:  # (the example keeps the best model, whole)
+                torch.save(model, f)
             best_val_loss = val_loss
         else:
             # Anneal the learning rate if no improvement has been seen in the validation dataset.
             lr /= 4.0
+    with open(save_path, "rb") as f:  # the best model back, as the example reloads it
+        model = torch.load(f, weights_only=False)
+        if kind == "LSTM":
+            model.rnn.flatten_parameters()  # (after load the rnn params are not a continuous chunk of memory)
     test_loss = evaluate(model, test_data)
     print("check", kind, "test", round(test_loss, 5), round(math.exp(test_loss), 4))
     print("check", kind, "generated", *generate(model, 6))
