@@ -161,3 +161,17 @@ def test_bad_input_raises_torch_errors():
             theirs()
         with pytest.raises(error):
             ours()
+
+
+@pytest.mark.parametrize("dt", ["int32", "int16", "bool", "float32"])
+def test_nll_and_cross_entropy_refuse_targets_that_are_not_long_or_byte_as_torch(device, dt):
+    """(a float target of class indices was taken as its truncation: a loss where torch raises)"""
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    target = np.array([0, 1])
+    for fn in ("nll_loss", "cross_entropy"):
+        with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte") as theirs:
+            getattr(torch.nn.functional, fn)(torch.from_numpy(x), torch.from_numpy(target).to(getattr(torch, dt)))
+        if fn == "cross_entropy" and dt == "float32":
+            continue  # (cross_entropy takes a float target of class probabilities of input's shape)
+        with pytest.raises(RuntimeError, match=str(theirs.value).split(",")[0]):
+            getattr(lg.nn.functional, fn)(lg.tensor(x, device=device), lg.tensor(target, device=device).to(getattr(lg, dt)))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import warnings
 
+from lazygrad import dtypes
+from lazygrad.errors import DTypeError
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
@@ -97,6 +99,8 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
              reduce=None, reduction: str = "mean") -> Tensor:
     """-w[t] * input[t] per element; 'mean' divides by the summed weights of non-ignored targets."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if target.dtype not in (dtypes.int64, dtypes.uint8):  # (a float target would index as its truncation)
+        raise DTypeError(f"expected target dtype to be Long or Byte, but got {dtypes.torch_name(target.dtype)}")
     logp = _class_last(input)
     c = logp.shape[-1]
     if tuple(target.shape) != tuple(logp.shape[:-1]):
