@@ -3,13 +3,14 @@ import pathlib
 
 import numpy as np
 import pytest
+import torch
 
 import lazygrad as lg
 from lazygrad.ir.host_step import HostStep
-from lazygrad.ir.node import make
-from lazygrad.ir.ops import Op
+from lazygrad.ir.node import make, toposort
+from lazygrad.ir.ops import ALU, Op
 from lazygrad.schedule.fusion import MAX_FUSED_OPS
-from lazygrad.schedule.realize_rules import REALIZE_RULES
+from lazygrad.schedule.realize_rules import HEAVY_EPILOGUE, REALIZE_RULES
 from lazygrad.schedule.schedule import create_schedule
 
 
@@ -142,6 +143,37 @@ def test_reduce_read_by_several_ops_of_one_kernel_fuses(device, rng):
     s = x.sum(1)
     two = (s * 2, s + 1)  # read by two outputs: two kernels, the sum stays shared
     assert len(create_schedule([t.node for t in two]).kernels) == 3
+
+
+def _alu_ops(kernel) -> int:
+    return sum(n.op in ALU for n in toposort([kernel.ast]))
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_large_elementwise_value_is_not_a_reduce_epilogue(device, rng, shared):
+    """Rule 6 (heavy-epilogue): a matmul whose result meets erf (~130 ops) keeps a small
+    epilogue; the erf is computed in an elementwise kernel that reads the product's buffer.
+    Shared: exact gelu reads the product four times, which SHARED_REDUCE would compute in one
+    kernel. Values against torch."""
+    a = rng.standard_normal((8, 16)).astype(np.float32)
+    b = rng.standard_normal((16, 32)).astype(np.float32)
+    c = rng.standard_normal((8, 32)).astype(np.float32)
+    x, y, z = (lg.Tensor(v, device=device) for v in (a, b, c))
+    out = (x @ y).gelu() if shared else (x @ y) * (z * 0.5).erf()
+    sched = create_schedule([out.node])
+    reduces = [k for k in sched.kernels if k.name.startswith("R_")]
+    assert len(sched.kernels) == 2 and len(reduces) == 1 and _alu_ops(reduces[0]) <= 2
+    assert "heavy-epilogue" in {getattr(w, "rule", None) for w in sched.why.values()}
+    ta, tb, tc = (torch.tensor(v) for v in (a, b, c))
+    ref = torch.nn.functional.gelu(ta @ tb) if shared else (ta @ tb) * (tc * 0.5).erf()
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_small_epilogue_stays_fused():
+    """Below HEAVY_EPILOGUE ops the epilogue stays in the reduce's kernel (tanh gelu: ~40)."""
+    x, y = _t((8, 16)), _t((16, 32), 1)
+    out = lg.nn.functional.gelu(x @ y, approximate="tanh")
+    assert len(out.schedule()) == 1 and _alu_ops(out.schedule()[0]) < HEAVY_EPILOGUE
 
 
 @pytest.mark.parametrize("shape, move", [((1, 2), "flip"), ((3, 4), "flip"), ((1, 1, 1), "permute"),
@@ -283,6 +315,7 @@ def _rule_cases():
         "stored-permuted": [(x.T @ y).T.node],
         "reduce-read-by-view": [(x.sum(1).flip(0) + 1).node],
         "too-many-ops": [deep.node],
+        "heavy-epilogue": [((x @ y) * x.erf()).node],
         "host-read": [make(Op.HOST, ((x * 2).node,), _Step(), x.dtype, x.shape, x.device)],
     }
 

@@ -242,13 +242,16 @@ def _check_anomalies(made: list | None, like) -> None:
         anomaly_mode.check_gradients(made, lambda g: bool(like._new(g).isnan().any().item()), op_name)
 
 
-# _GRAD_MODE: hooks run with grad mode = create_graph, as torch's engine runs them. The gradients
-# themselves are built with grad mode on (torch's engine: off unless create_graph), so that their
-# nodes are the forward's, which they read by hash-consing: built with it off, every op on a
-# tensor that requires grad is detached, and gelu's erf was computed again, unvectorized, in a
-# matmul's epilogue (0.6 -> 9.7 ms). The cost: a declared gradient's ops keep what a second
-# backward would read, which an in-place write after it computes (13 more results of the small
-# transformer's eager step).
+# _GRAD_MODE: gradients are built with grad mode = create_graph, as torch's engine runs each
+# backward function, and hooks run under the same mode. A declared gradient (tensor_declared.py)
+# is a formula on tensors with history; built with grad mode on, each of its ops recorded what
+# its own backward would keep (autograd.await_backward), for a second backward that cannot come
+# (the gradients are detached), and every in-place write after it (an optimizer step) computed
+# those values as roots of its schedule, kept to the schedule's end: the GPT eager step of
+# tools/bench_models.py peaked at 83 MiB of resident growth, 57 without them. Built with it off,
+# its ops on tensors that require grad are detached, no longer the forward's nodes: gelu's erf is
+# computed again, and scheduler rule 6 (heavy-epilogue) keeps it out of the backward matmuls'
+# kernels (fused there, 0.6 -> 9.7 ms).
 
 
 def _retains(retain_graph, create_graph: bool) -> bool:
@@ -280,8 +283,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     through: set = set()
     # (only what the inputs need runs, hooks too, as torch's engine)
     made = [] if anomaly_mode.checking() else None
-    found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through, made)
-    with contextlib.nullcontext() if create_graph else no_grad():  # (hooks: see _GRAD_MODE)
+    with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE
+        found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through, made)
         _check_anomalies(made, outputs[0])
         by_input: dict[int, Node] = {}
         for n, g in found.items():
@@ -328,8 +331,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     start_backward()
     through: set = set()
     made = [] if anomaly_mode.checking() else None
-    found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through, made)
-    with contextlib.nullcontext() if create_graph else no_grad():  # (hooks: see _GRAD_MODE)
+    with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE
+        found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through, made)
         _check_anomalies(made, outputs[0])
         by_storage: dict = {}
         kept = []  # (retained non-leaf, its gradient)

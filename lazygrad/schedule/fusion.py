@@ -11,14 +11,18 @@ from lazygrad.ir.node import Node, consumers, toposort
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
 from lazygrad.schedule.realize_rules import (
     FORCED,
+    HEAVY_TEXT,
     MAX_FUSED_OPS,
     REALIZE_RULES,
     Fusion,
     Reason,
+    heavy_epilogue,
     is_unit_reshape,
+    region_size,
 )
 
 _MARK = [r for r in REALIZE_RULES if r.stage == "mark"]
+_OPERAND = [r for r in REALIZE_RULES if r.stage == "operand"]
 _FUSE = [r for r in REALIZE_RULES if r.stage == "fuse"]
 
 
@@ -37,12 +41,13 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
         if n.op in (Op.BUFFER, Op.CONST, Op.IOTA):
             f.cost[n], f.has_reduce[n] = 0, False
             continue
-        live = [s for s in n.srcs if s not in why]
-        f.cost[n] = 1 + sum(f.cost[s] for s in live)
-        if f.cost[n] > MAX_FUSED_OPS:  # the tree count overcounts shared nodes: count the DAG
-            f.cost[n] = _region_size(n, why, MAX_FUSED_OPS + 1)
-        passes = n.op not in MOVEMENT or is_unit_reshape(n)
-        f.has_reduce[n] = n.op in REDUCE or (passes and any(f.has_reduce[s] for s in live))
+        _fused_so_far(n, f)
+        marked = False
+        for rule in _OPERAND:  # (realizes sources of n: what fuses into n changes)
+            for node, text in rule.decide(n, f):
+                why[node], marked = Reason(text, rule.name), True
+        if marked:
+            _fused_so_far(n, f)
         for rule in _FUSE if n not in why else ():
             marks = list(rule.decide(n, f))
             for node, text in marks:
@@ -51,6 +56,16 @@ def find_realizes(roots: list[Node], forced: dict[Node, str] | None = None) -> d
                 break
     _fuse_shared_reduces(order, f.readers, why, set(roots))
     return why
+
+
+def _fused_so_far(n: Node, f: Fusion) -> None:
+    """Fusion.cost and Fusion.has_reduce of n, from its sources that are not realized."""
+    live = [s for s in n.srcs if s not in f.why]
+    f.cost[n] = 1 + sum(f.cost[s] for s in live)
+    if f.cost[n] > MAX_FUSED_OPS:  # the tree count overcounts shared nodes: count the DAG
+        f.cost[n] = region_size(n, f.why, MAX_FUSED_OPS + 1)
+    passes = n.op not in MOVEMENT or is_unit_reshape(n)
+    f.has_reduce[n] = n.op in REDUCE or (passes and any(f.has_reduce[s] for s in live))
 
 
 def _fuse_shared_reduces(order: list[Node], readers, why: dict[Node, str], roots: set[Node]) -> None:
@@ -64,8 +79,11 @@ def _fuse_shared_reduces(order: list[Node], readers, why: dict[Node, str], roots
         rs = readers.get(n, [])
         if n in roots or len(rs) < 2 or getattr(reason, "rule", None) != "reduce-read-twice":
             continue
-        if len(frozenset().union(*(into[r] for r in rs))) == 1 and _only_elementwise_above(n, readers, why):
+        kernels = frozenset().union(*(into[r] for r in rs))
+        if len(kernels) == 1 and _only_elementwise_above(n, readers, why):
             del why[n]
+            if heavy_epilogue(n, next(iter(kernels)), why):  # (taken back, it meets one: rule 6)
+                why[n] = Reason(HEAVY_TEXT, "heavy-epilogue")
 
 
 def _only_elementwise_above(n: Node, readers, why: dict[Node, str]) -> bool:
@@ -83,16 +101,3 @@ def _only_elementwise_above(n: Node, readers, why: dict[Node, str]) -> bool:
         if r not in why:
             stack.extend(readers.get(r, []))
     return True
-
-
-def _region_size(root: Node, why: dict[Node, str], limit: int) -> int:
-    """Distinct computing nodes fused into root's kernel so far, counting stops at limit."""
-    seen: set[Node] = set()
-    stack = [root]
-    while stack and len(seen) < limit:
-        n = stack.pop()
-        if n in seen or n.op in (Op.BUFFER, Op.CONST, Op.IOTA) or (n in why and n is not root):
-            continue
-        seen.add(n)
-        stack.extend(n.srcs)
-    return len(seen)

@@ -9,13 +9,15 @@ it records is a `Reason`, a string that knows its rule's name, so `Schedule.why`
 Rules of the `mark` stage see the graph and its readers only. Rules of the `fuse` stage also
 see what fuses into each node so far (`Fusion.cost`, `Fusion.has_reduce`); they run on a node
 that no rule has realized yet, and the first rule that realizes anything ends the node's turn.
+Rules of the `operand` stage run first on every elementwise node, realized or not, and realize
+some of its sources: what fuses into a kernel is decided where two fused values meet.
 `SHARED_REDUCE` then takes back the reduces that end up computed in one kernel anyway.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from lazygrad.ir.node import Node, base_of
 from lazygrad.ir.ops import ALU, MOVEMENT, REDUCE, Op
@@ -24,6 +26,7 @@ from lazygrad.schedule.kernel_ast import STORED_PERMUTED
 MAX_FUSED_OPS = 160
 PAD_REUSE = 8  # a pad read this many times over per element gets its own buffer
 PAD_MIN_SIZE = 4096  # smaller pads are cheaper to mask than to launch a copy for
+HEAVY_EPILOGUE = 64  # ops: an elementwise value this large is not computed after a reduce's loop
 
 
 class Reason(str):
@@ -49,8 +52,8 @@ Marks = Iterator[tuple[Node, str]]
 class RealizeRule:
     number: str  # the rule's number in docs/scheduling.md
     name: str
-    stage: str  # "mark" or "fuse"
-    decide: Callable[[Node, "Fusion"], Marks]
+    stage: str  # "mark", "operand" or "fuse"
+    decide: Callable[[Node, Fusion], Marks]
 
 
 class Fusion:
@@ -119,6 +122,40 @@ def _reused_pad(n: Node, f: Fusion) -> Marks:
             yield n, f"padded, then read {reads // n.size} times over through views"
 
 
+# ---- operand stage -----------------------------------------------------------------------------
+def _heavy_epilogue(n: Node, f: Fusion) -> Marks:
+    """A fused reduce's result that meets a large elementwise value at n would go on, in the
+    reduce's kernel, with hundreds of scalar ops after its loop, and those keep the reduce from
+    being tiled and vectorized: gelu's derivative (its erf is ~130 ops) in the epilogue of the
+    small transformer's backward matmul took it from 0.6 to 9.7 ms. The reduce gets a buffer
+    of its own; the elementwise ops read it in a kernel of their own."""
+    if n.op not in ALU:
+        return
+    live = [s for s in n.srcs if s not in f.why]
+    reduced = [s for s in live if f.has_reduce[s]]
+    if reduced and any(_heavy(s, f) for s in live if not f.has_reduce[s]):
+        for s in reduced:
+            yield (s if computes(s) else base_of(s)), HEAVY_TEXT
+
+
+HEAVY_TEXT = f"its kernel would go on with {HEAVY_EPILOGUE} or more elementwise ops after the reduce"
+
+
+def _heavy(s: Node, f: Fusion) -> bool:
+    """Whether s computes HEAVY_EPILOGUE or more distinct elementwise ops in what reads it."""
+    b = base_of(s)
+    # (the cost counts a tree, a shared subexpression once per use: then count the DAG)
+    return (computes(b) and b not in f.why and not f.has_reduce[b] and f.cost[b] >= HEAVY_EPILOGUE
+            and region_size(b, f.why, HEAVY_EPILOGUE) >= HEAVY_EPILOGUE)
+
+
+def heavy_epilogue(reduce: Node, kernel: Node, why: dict) -> bool:
+    """Whether the kernel of `kernel` would compute HEAVY_EPILOGUE or more ops besides what
+    fuses into `reduce` (for SHARED_REDUCE, which takes a reduce back into its readers' kernel)."""
+    own = region_size(reduce, why, 10 * HEAVY_EPILOGUE)
+    return region_size(kernel, why, own + HEAVY_EPILOGUE) - own >= HEAVY_EPILOGUE
+
+
 # ---- fuse stage ------------------------------------------------------------------------------
 def _reduce_read_twice(n: Node, f: Fusion) -> Marks:
     if f.has_reduce[n] and len(f.readers[n]) > 1:
@@ -153,6 +190,7 @@ REALIZE_RULES: list[RealizeRule] = [
     RealizeRule("1", "host-read", "mark", _host_read),
     RealizeRule("3", "broadcast-read", "mark", _broadcast_read),
     RealizeRule("5", "reused-pad", "mark", _reused_pad),
+    RealizeRule("6", "heavy-epilogue", "operand", _heavy_epilogue),
     RealizeRule("2", "reduce-read-twice", "fuse", _reduce_read_twice),
     RealizeRule("exception 1", "stored-permuted", "fuse", _reduce_stored_permuted),
     RealizeRule("2", "reduce-read-by-view", "fuse", _reduce_read_by_view),
@@ -200,3 +238,16 @@ def _reads_through_views(n: Node, readers) -> int:
             largest = max(largest, v.size)
         stack.extend(views)
     return largest
+
+
+def region_size(root: Node, why: dict, limit: int) -> int:
+    """Distinct computing nodes fused into root's kernel so far, counting stops at limit."""
+    seen: set[Node] = set()
+    stack = [root]
+    while stack and len(seen) < limit:
+        n = stack.pop()
+        if n in seen or n.op in (Op.BUFFER, Op.CONST, Op.IOTA) or (n in why and n is not root):
+            continue
+        seen.add(n)
+        stack.extend(n.srcs)
+    return len(seen)
