@@ -411,17 +411,17 @@ def test_selection_by_environment(cl_device, override):
     plats = cl.get_platforms()
     override(opencl=f"{len(plats)}")
     with pytest.raises(DeviceError, match="out of range"):
-        opencl.context.__wrapped__()
+        opencl_context._made.__wrapped__()
     current = opencl.context().device
     index = [p.int_ptr for p in plats].index(current.platform.int_ptr)
     override(opencl=f"{index}:{current.name.strip()[:6]}")
-    assert opencl.context.__wrapped__().device.int_ptr == current.int_ptr
+    assert opencl_context._made.__wrapped__().device.int_ptr == current.int_ptr
 
 
 def test_an_unknown_render_mode_is_refused(cl_device, override):
     override(opencl_as="GPU please")
     with pytest.raises(DeviceError, match=r"LAZYGRAD_OPENCL_AS='GPU please'.*'gpu'"):
-        opencl.context.__wrapped__()
+        opencl_context._made.__wrapped__()
 
 
 def test_freed_buffers_are_handed_out_again(cl_device):
@@ -448,12 +448,12 @@ def test_a_device_that_cannot_build_is_skipped(cl_device, monkeypatch, override)
         calls.append(d)
         return "cannot build kernels: unknown target CPU 'generic'" if len(calls) == 1 else None
     monkeypatch.setattr(opencl_context, "_probe", probe)
-    assert opencl.context.__wrapped__().device.int_ptr == dev.int_ptr and len(calls) == 2
+    assert opencl_context._made.__wrapped__().device.int_ptr == dev.int_ptr and len(calls) == 2
 
     monkeypatch.setattr(opencl_context, "_probe", lambda cl, d: "cannot build kernels: broken")
     with pytest.raises(DeviceError, match="no usable OpenCL device.*broken.*broken"):
-        opencl.context.__wrapped__()
+        opencl_context._made.__wrapped__()
     override(opencl="0")  # a device the user named: no fallback
     with pytest.raises(DeviceError) as e:
-        opencl.context.__wrapped__()
+        opencl_context._made.__wrapped__()
     assert str(e.value).count("broken") == 1
