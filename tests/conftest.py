@@ -7,7 +7,9 @@ every device that works on this machine, built-in or registered through the
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
+import re
 
 import numpy as np
 import pytest
@@ -97,3 +99,30 @@ def pytest_runtest_teardown(item):
         import gc
         config.clear_caches()
         gc.collect()
+
+
+# torch is the tests' reference (CI installs torch==2.13.0), not a dependency of lazygrad: where
+# it is missing, a test file that imports it at the top shows as one skipped test saying what to
+# install, instead of an import error that stops the whole collection.
+_TORCH_MISSING = importlib.util.find_spec("torch") is None
+_NEEDS_TORCH = re.compile(r"^(import torch\b|from torch\b)", re.MULTILINE)
+
+
+class _NeedsTorch(pytest.File):
+    def collect(self):
+        yield _SkipNeedsTorch.from_parent(self, name="needs torch")
+
+
+class _SkipNeedsTorch(pytest.Item):
+    def runtest(self):
+        pytest.skip("this file compares with torch, the tests' reference: "
+                    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu")
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    if _TORCH_MISSING and _NEEDS_TORCH.search(module_path.read_text()):
+        return _NeedsTorch.from_parent(parent, path=module_path)
+    return None
