@@ -60,7 +60,7 @@ def _batched(outputs, inputs, grad_outputs, retain_graph, create_graph: bool, al
                               True if b < n - 1 else retain_graph, create_graph, allow_unused)
                  for b in range(n)]
     stacked = []
-    for i, _ in enumerate(single):
+    for i in range(len(single)):
         parts = [entry[i] for entry in per_entry]
         stacked.append(None if any(p is None for p in parts) else stack(parts))
     return tuple(stacked)

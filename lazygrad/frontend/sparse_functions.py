@@ -21,8 +21,9 @@ def _taking_sparse(dense_fn, sparse_fn):
     """dense_fn, except that a sparse tensor among the first two arguments goes to sparse_fn."""
     @functools.wraps(dense_fn)
     def either(*args, **kwargs):
-        if any(isinstance(a, SparseBase) for a in args[:3]):
-            return sparse_fn(*args, **kwargs)
+        for a in args[:3]:  # (a loop, not any(): this is on every dense matmul's path)
+            if isinstance(a, SparseBase):
+                return sparse_fn(*args, **kwargs)
         return dense_fn(*args, **kwargs)
     return either
 

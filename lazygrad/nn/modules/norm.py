@@ -28,6 +28,14 @@ def init_norm_state(m: Module, num_features: int, eps: float, momentum, affine: 
         m.running_mean = m.running_var = m.num_batches_tracked = None
 
 
+def reset_affine(m: Module) -> None:
+    """An affine norm's weight back to 1 and its bias (where it has one) to 0."""
+    if m.affine:
+        init.ones_(m.weight)
+        if m.bias is not None:
+            init.zeros_(m.bias)
+
+
 class _NormBase(Module):
     """Batch and instance norm's state_dict version (torch's _NormBase): version 2 added
     num_batches_tracked, so a checkpoint from before (or without metadata) that lacks it loads
@@ -52,10 +60,7 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
 
 class _BatchNorm(_NormBase):
@@ -123,10 +128,7 @@ class GroupNorm(Module):
         self.bias = empty_param((num_channels,), device, dtype) if affine and bias else None
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
