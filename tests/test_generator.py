@@ -85,3 +85,20 @@ def test_lg_jit_refuses_what_it_could_not_replay():
     with pytest.raises(NotImplementedError, match="randperm"):
         for _ in range(3):
             shuffled(lg.zeros(3))
+
+
+def test_fork_rng_restores_every_stream_as_torchs(device):
+    """torch.random.fork_rng: what is drawn after the block is what would be drawn without it,
+    for lg.rand's generator and for nn's initial weights (a host stream of its own)."""
+    import torch
+    for lib in (torch, lg):
+        kw = {"device": device} if lib is lg else {}
+        lib.manual_seed(3)
+        lib.nn.Linear(3, 3)
+        plain = (lib.nn.Linear(3, 3).weight.tolist(), lib.rand(4, **kw).tolist())
+        lib.manual_seed(3)
+        lib.nn.Linear(3, 3)
+        with lib.random.fork_rng():
+            lib.nn.Linear(3, 3)
+            lib.rand(5, **kw)
+        assert (lib.nn.Linear(3, 3).weight.tolist(), lib.rand(4, **kw).tolist()) == plain, lib.__name__

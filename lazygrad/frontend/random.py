@@ -70,10 +70,18 @@ def fork_rng(devices=None, enabled: bool = True, _caller: str = "fork_rng", _dev
         yield
         return
     state = get_rng_state()
+    others = [(get(), put) for get, put in OTHER_STREAMS]
     try:
         yield
     finally:
         set_rng_state(state)
+        for saved, put in others:
+            put(saved)
+
+
+# the random streams other layers keep beside the default generator, as (get state, set state):
+# fork_rng restores them too (nn draws initial weights from a host stream of its own)
+OTHER_STREAMS: list[tuple] = []
 
 
 def _generator(generator) -> RandomState:

@@ -22,11 +22,32 @@ def _host_rng() -> np.random.Generator:
     its counter into the kernel source, which would recompile a kernel on every training
     step. The generator restarts whenever lg.manual_seed is called, so runs stay reproducible."""
     global _NP_RNG, _SEEDED_FROM
-    state = _random.default_generator
-    if (state.initial_seed(), state.reseeds) != _SEEDED_FROM:
-        _SEEDED_FROM = (state.initial_seed(), state.reseeds)
-        _NP_RNG = np.random.default_rng(state.initial_seed() % (1 << 63))
+    if _key() != _SEEDED_FROM:
+        _SEEDED_FROM = _key()
+        _NP_RNG = np.random.default_rng(_SEEDED_FROM[0] % (1 << 63))
     return _NP_RNG
+
+
+def _key() -> tuple:
+    state = _random.default_generator
+    return state.initial_seed(), state.reseeds
+
+
+def _host_state():
+    return _SEEDED_FROM == _key(), _NP_RNG.bit_generator.state
+
+
+def _set_host_state(saved) -> None:
+    """The stream where it stood (restoring the default generator counts as a reseed, so the
+    stream is marked as following it now); one not yet restarted for the last manual_seed
+    restarts at its next draw, as it would have."""
+    global _SEEDED_FROM
+    current, state = saved
+    _NP_RNG.bit_generator.state = state
+    _SEEDED_FROM = _key() if current else None
+
+
+_random.OTHER_STREAMS.append((_host_state, _set_host_state))  # (restored by lg.random.fork_rng)
 
 
 def rand(shape: tuple[int, ...], device: str, dtype=None) -> Tensor:
