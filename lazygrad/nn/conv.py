@@ -15,6 +15,8 @@ from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import piecewise_linear
 from lazygrad.ir.gradient import add_gradient_path
+from lazygrad.ir.node import make
+from lazygrad.ir.ops import Op
 from lazygrad.nn.windows import pad_dims, windows
 
 
@@ -176,7 +178,7 @@ def _first_max(x: Tensor) -> Tensor:
     max pooling routes it through its indices (a plain amax would share it among ties).
     Linear in x between the points where the maximum moves: torch's gradient takes x too."""
     n = x.shape[-1]
-    position = Tensor(np.arange(n), device=x.device).cast(dtypes.int32)
+    position = x._new(make(Op.IOTA, (), None, dtypes.int32, (n,), x.device))  # a lazy 0..n-1: no buffer
 
     def first_max(v):
         first = (v == v.amax(-1, keepdim=True)).if_else(position, n).amin(-1, keepdim=True)

@@ -27,6 +27,8 @@ def windows(x, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple
         raise ValueError(f"kernel {list(kernel)} (dilation {list(dilation)}) is larger than the "
                          f"input's spatial size {list(spatial)}")
     nl = len(lead)
+    if all(s == k and (d == 1 or k == 1) for k, s, d in zip(kernel, stride, dilation)):
+        return _tiles(x, lead, spatial, kernel, outs)
     reps = tuple(math.ceil(k * (i + d) / i) for i, k, d in zip(spatial, kernel, dilation))
     # (..., 1, i, 1, j) -> (..., e_i, i, e_j, j) -> (..., e_i*i, e_j*j)
     x = x.reshape(lead + sum(((1, i) for i in spatial), ()))
@@ -45,6 +47,18 @@ def windows(x, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple
     x = x.reshape(lead + tuple(v for k, o in zip(kernel, outs) for v in (k, o)))
     # (..., k_i, o_i, k_j, o_j) -> (..., o_i, o_j, k_i, k_j)
     order = tuple(range(nl)) + tuple(nl + 2 * a + 1 for a in range(nd)) + tuple(nl + 2 * a for a in range(nd))
+    return x.permute(order)
+
+
+def _tiles(x, lead: tuple, spatial: tuple, kernel: tuple, outs: tuple):
+    """Windows that tile the input (stride = kernel: 2x2 pooling, a patch embedding): a
+    reshape and a permute, where the general construction takes about ten movement ops
+    (every op is a node to build, key, differentiate and schedule in each eager step)."""
+    nl, nd = len(lead), len(kernel)
+    if any(o * k != i for i, k, o in zip(spatial, kernel, outs)):  # the rest fits no window
+        x = x.shrink(tuple((0, s) for s in lead) + tuple((0, o * k) for k, o in zip(kernel, outs)))
+    x = x.reshape(lead + tuple(v for k, o in zip(kernel, outs) for v in (o, k)))
+    order = tuple(range(nl)) + tuple(nl + 2 * a for a in range(nd)) + tuple(nl + 2 * a + 1 for a in range(nd))
     return x.permute(order)
 
 
