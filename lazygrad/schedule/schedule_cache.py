@@ -119,14 +119,28 @@ def signature(roots: list[Node], order: list[Node] | None = None) -> tuple[tuple
             # and which are versions of one storage (an in-place write to one orders the
             # kernels that read the others: two storages or one schedule differently)
             storage = n.buffer.storage if n.buffer is not None else n.arg
-            entries.append((n.op, n.dtype, n.shape, n.device, same_buffer.setdefault(n.arg, i),
+            entries.append((n.op, n.dtype.name, n.shape, n.device, same_buffer.setdefault(n.arg, i),
                             same_storage.setdefault(id(storage), i)))
         else:  # a host step is keyed by what it does, not by which call made it
             arg = n.arg.key if n.op is Op.HOST else _arg_key(n.op, n.arg)
-            entries.append((n.op, n.dtype, n.shape, n.device, arg, tuple(pos[s] for s in n.srcs)))
+            entries.append((n.op, n.dtype.name, n.shape, n.device, arg, tuple(pos[s] for s in n.srcs)))
     # host steps start in the order they were made (schedule._order): that order is structure too
     steps = tuple(pos[n] for n in sorted((n for n in order if n.op is Op.HOST), key=lambda n: n.arg.serial))
-    return (tuple(entries), tuple(pos[r] for r in roots), steps), order
+    return _Key((tuple(entries), tuple(pos[r] for r in roots), steps)), order
+
+
+class _Key(tuple):
+    """A signature, hashed once: a step's key has an entry a node (hundreds), and the
+    lookup hashes it twice (get, then move_to_end). (A dtype is keyed by its name, whose
+    hash is a C string's, not DType's Python __hash__.)"""
+
+    def __new__(cls, parts: tuple):
+        key = tuple.__new__(cls, parts)
+        key.hash = tuple.__hash__(key)
+        return key
+
+    def __hash__(self) -> int:
+        return self.hash
 
 
 def lookup(key: tuple, order: list[Node], simplify, as_simplified: bool = False
