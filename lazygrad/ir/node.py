@@ -158,7 +158,9 @@ def make(op: Op, srcs: tuple[Node, ...] = (), arg: Any = None, dtype: DType | No
     except (ShapeError, TypeError) as e:
         where = loc or user_location()
         raise type(e)(f"{e} (at {where})") from None
-    key = (op, dtype, shape, device, srcs, _arg_key(op, arg))
+    # the dtype by its name: a str's hash is C's and cached, DType's a Python call, and a key
+    # is hashed four times in a node's life (get, set; get, del)
+    key = (op, dtype.name, shape, device, srcs, _arg_key(op, arg))
     ref = _CONS.get(key)
     if ref is not None:
         node = ref()
