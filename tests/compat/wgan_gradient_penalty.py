@@ -18,10 +18,10 @@ rs = np.random.RandomState(0)
 
 
 def seeded(model, seed):
+    """The model with a state_dict of numpy draws loaded (the same draws under both libraries)."""
     r = np.random.RandomState(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.from_numpy(r.uniform(-0.3, 0.3, tuple(p.shape)).astype(np.float32)))
+    model.load_state_dict({name: torch.from_numpy(r.uniform(-0.3, 0.3, tuple(t.shape)).astype(np.float32))
+                           for name, t in model.state_dict().items()})
     return model
 
 
