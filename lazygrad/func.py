@@ -18,6 +18,7 @@ from lazygrad.frontend.functions import stack
 from lazygrad.frontend.grad_mode import enable_grad
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.nn.utils.stateless import functional_call
+from lazygrad.utils._pytree import tree_flatten, tree_unflatten
 
 
 def _argnums(argnums, n: int) -> tuple[bool, tuple[int, ...]]:
@@ -55,8 +56,10 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     def wrapper(*args, **kwargs):
         single, nums = _argnums(argnums, len(args))
         with enable_grad():
-            nested = any(isinstance(args[i], TensorBase) and args[i].requires_grad for i in nums)
-            args = tuple(_differentiable(a) if i in nums else a for i, a in enumerate(args))
+            trees = {i: tree_flatten(args[i]) for i in nums}  # an argument may be a dict or list of tensors
+            nested = any(isinstance(x, TensorBase) and x.requires_grad for i in nums for x in trees[i][0])
+            trees = {i: ([_differentiable(x) for x in leaves], spec) for i, (leaves, spec) in trees.items()}
+            args = tuple(tree_unflatten(*trees[i]) if i in nums else a for i, a in enumerate(args))
             out, aux = _split_aux(func(*args, **kwargs), has_aux, "grad_and_value")
             if not isinstance(out, TensorBase):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "  # noqa: TRY004 (torch's)
@@ -65,10 +68,11 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
                                    f"tensor with {out.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
                                    "instead?")
-            xs = [args[i] for i in nums]
+            xs = [x for i in nums for x in trees[i][0]]
             gs = autograd_grad(out, xs, create_graph=nested, allow_unused=True) if out.requires_grad else \
                 (None,) * len(xs)
-            gs = tuple(zeros_like(x) if g is None else g for g, x in zip(gs, xs))
+            gs = [zeros_like(x) if g is None else g for g, x in zip(gs, xs)]
+            gs = tuple(tree_unflatten([gs.pop(0) for _ in trees[i][0]], trees[i][1]) for i in nums)
             value = out if nested else out.detach()
         result = gs[0] if single else gs
         return (result, (value, aux)) if has_aux else (result, value)
@@ -201,8 +205,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         if len(dims) != len(args):
             raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
                              f"structure of `inputs`. in_dims has structure {len(dims)} but inputs has {len(args)}.")
-        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None and isinstance(a, TensorBase)}
-        if not any(d is not None for d in dims):
+        trees = [tree_flatten(a) for a in args]  # an argument may be a dict or list of tensors
+        flat_dims = [_leaf_dims(d, a, len(leaves), in_dims) for d, a, (leaves, _) in zip(dims, args, trees)]
+        pairs = [(x, d) for (leaves, _), ds in zip(trees, flat_dims) for x, d in zip(leaves, ds)]
+        sizes = {x.shape[d] for x, d in pairs if d is not None}
+        if not sizes:
             raise ValueError("vmap(f, in_dims=..., ...)(<inputs>): at least one input must be mapped (in_dims "
                              "all None)")
         if len(sizes) != 1:
@@ -214,7 +221,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
             if randomness == "same":
                 random.set_rng_state(start)
             before = random.default_generator.counter
-            out = func(*(a.select(d, k) if d is not None else a for a, d in zip(args, dims)), **kwargs)
+            sliced = [tree_unflatten([x.select(d, k) if d is not None else x for x, d in zip(leaves, ds)], spec)
+                      for (leaves, spec), ds in zip(trees, flat_dims)]
+            out = func(*sliced, **kwargs)
             if randomness == "error" and random.default_generator.counter != before:
                 raise RuntimeError("vmap: called random operation while in randomness error mode. Please either "
                                    "use the 'same' or 'different' randomness flags on vmap or perform the "
@@ -224,17 +233,64 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     return wrapper
 
 
+def _leaf_dims(dim, arg, n: int, in_dims) -> list:
+    """The mapped dimension of each leaf of arg: dim for all of them, or dim's own leaves where
+    dim is a tree of arg's shape."""
+    dims = [dim] * n if dim is None or isinstance(dim, int) else tree_flatten(dim)[0]
+    if len(dims) != n or not all(d is None or isinstance(d, int) for d in dims):
+        raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the structure "
+                         "of `inputs`: expected an int or None for each input, or a tree of them of the input's "
+                         "structure")
+    for x, d in zip(tree_flatten(arg)[0], dims):
+        if d is not None and not isinstance(x, TensorBase):
+            raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} for an input but the input "
+                             f"is of type {type(x)}. We cannot vmap over non-Tensor arguments, please use None as the "
+                             "respective in_dim")
+        if d is not None and not -x.ndim <= d < x.ndim:
+            raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} for some input, but that "
+                             f"input is a Tensor of dimensionality {x.ndim} so expected in_dim to satisfy "
+                             f"-{x.ndim} <= in_dim < {x.ndim}.")
+    return dims
+
+
 def _stacked(results: list, out_dims):
     first = results[0]
-    if isinstance(first, (tuple, list)):
-        dims = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-        return type(first)(_stacked([r[i] for r in results], d) for i, d in enumerate(dims))
-    if not isinstance(first, TensorBase):
-        raise ValueError(f"vmap: `{type(first).__name__}` returned by the function is not a Tensor")  # noqa: TRY004 (torch's)
-    if out_dims is None:
-        return first
-    return stack(results, out_dims)
+    if isinstance(first, (tuple, list)) and isinstance(out_dims, (tuple, list)):
+        return type(first)(_stacked([r[i] for r in results], d) for i, d in enumerate(out_dims))
+    spec = tree_flatten(first)[1]
+    columns = zip(*(tree_flatten(r)[0] for r in results))
+    stacked = []
+    for column in columns:
+        if not isinstance(column[0], TensorBase):
+            name = type(column[0]).__name__
+            raise ValueError(f"vmap: `{name}` returned by the function is not a Tensor")  # noqa: TRY004 (torch's)
+        stacked.append(column[0] if out_dims is None else stack(column, out_dims))
+    return tree_unflatten(stacked, spec)
 
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp",
-           "vmap"]
+def _stacked_leaf(tensors: tuple, name: str):
+    grads = {t.requires_grad for t in tensors}
+    if len(grads) > 1:
+        raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+    result = stack(tensors)
+    return result.detach().requires_grad_() if grads == {True} else result
+
+
+def stack_module_state(models) -> tuple[dict, dict]:
+    """(params, buffers) of M modules of one class, each name's tensors stacked along a new first
+    dimension: vmap over them with functional_call runs the ensemble as one model. The stacked
+    parameters are new leaves (an optimizer can train them), unrelated to the modules' own."""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) != 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    if len({type(m) for m in models}) != 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    tables = [[dict(m.named_parameters()) for m in models], [dict(m.named_buffers()) for m in models]]
+    params, buffers = ({k: _stacked_leaf(tuple(t[k] for t in table), k) for k in table[0]} for table in tables)
+    return params, buffers
+
+
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize",
+           "stack_module_state", "vjp", "vmap"]

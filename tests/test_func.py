@@ -14,6 +14,8 @@ torch = pytest.importorskip("torch")
 def values(r):
     if isinstance(r, (tuple, list)):
         return [values(v) for v in r]
+    if isinstance(r, dict):
+        return {k: values(v) for k, v in r.items()}
     if not hasattr(r, "tolist"):
         return r
     return (tuple(r.shape), np.round(np.array(r.detach().tolist(), dtype=np.float64), 4).tolist())
@@ -41,7 +43,44 @@ CASES = {
     "jvp has_aux": lambda F, T, w, x: F.jvp(lambda a: (a.exp(), a.mean()), (x[1],), (x[0],), has_aux=True),
     "jvp of grad": lambda F, T, w, x: F.jvp(F.grad(lambda a: (a ** 3).sum()), (x[0],), (x[1],)),
     "linearize": lambda F, T, w, x: _linearized(F.linearize(lambda a: (a @ w).sigmoid(), x[0]), x),
+    "grad of a dict": lambda F, T, w, x: F.grad(lambda p, b: (b @ p["w"] + p["b"]).tanh().sum())({"w": w, "b": w[1]}, x),
+    "vmap over dicts": lambda F, T, w, x: F.vmap(lambda p, b: {"y": b @ p["w"], "s": [p["w"].sum()]},
+                                                 in_dims=({"w": 0}, None))({"w": T.stack([w, w * 2])}, x),
+    "per-sample grads of a dict": lambda F, T, w, x: _per_sample(F, _linear(T, w), x),
+    "ensemble": lambda F, T, w, x: _ensemble(F, T, w, x),
 }
+
+
+def _linear(T, w):
+    m = T.nn.Linear(3, 2).to(w.device)
+    with T.no_grad():
+        m.weight.copy_(w.T)
+        m.bias.copy_(w[2])
+    return m
+
+
+def _per_sample(F, model, x):
+    """The per-sample-gradients recipe: grad over a dict of parameters, vmapped over samples."""
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    loss = lambda p, xi: F.functional_call(model, p, (xi,)).pow(2).sum()
+    return F.vmap(F.grad(loss), in_dims=(None, 0))(params, x)
+
+
+def _ensemble(F, T, w, x):
+    """The model-ensembling recipe: stack_module_state, vmap of functional_call over the stacked
+    parameters, and an optimizer training the stacked leaves for a few steps."""
+    models = [_linear(T, w * (i + 1) / 8) for i in range(3)]
+    params, buffers = F.stack_module_state(models)
+    run = F.vmap(lambda p, b, xs: F.functional_call(models[0], (p, b), (xs,)), in_dims=(0, 0, None))
+    opt = T.optim.SGD(params.values(), lr=0.05)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = run(params, buffers, x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss)
+    return losses, params, [p.is_leaf and p.requires_grad for p in params.values()]
 
 
 def _linearized(out_and_fn, x):
@@ -79,6 +118,46 @@ def _randomness_and_errors(T, kw) -> None:
         jvp_fn(T.ones(2, **kw))
 
 
+def _stacking_errors(T, kw) -> None:
+    with pytest.raises(RuntimeError, match="Expected at least one model, got 0"):
+        T.func.stack_module_state([])
+    with pytest.raises(RuntimeError, match="same training/eval mode"):
+        T.func.stack_module_state([T.nn.Linear(2, 2), T.nn.Linear(2, 2).eval()])
+    with pytest.raises(RuntimeError, match="same class"):
+        T.func.stack_module_state([T.nn.Linear(2, 2), T.nn.Bilinear(2, 2, 2)])
+    frozen = T.nn.Linear(2, 2).requires_grad_(False)
+    with pytest.raises(RuntimeError, match="weight from each model to have the same .requires_grad"):
+        T.func.stack_module_state([T.nn.Linear(2, 2), frozen])
+    with pytest.raises(ValueError, match="non-Tensor"):
+        T.func.vmap(lambda a, n: a * n)(T.ones(3, **kw), 2)
+    with pytest.raises(ValueError, match="in_dims is not compatible"):
+        T.func.vmap(lambda a, b: a + b, in_dims=(0,))(T.ones(3, **kw), T.ones(3, **kw))
+
+
+def test_stack_module_state_and_vmap_errors(device):
+    _stacking_errors(lg, {"device": device})
+    _stacking_errors(torch, {})
+
+
 def test_vmap_randomness_modes_and_errors(device):
     _randomness_and_errors(lg, {"device": device})
     _randomness_and_errors(torch, {})
+
+
+def _trees(T, kw):
+    """torch.utils._pytree on a nest of dicts, lists, tuples, named tuples and None."""
+    import collections
+    pytree = __import__(T.__name__ + ".utils._pytree", fromlist=["tree_map"])
+    pair = collections.namedtuple("pair", "a b")
+    tree = {"w": T.ones(2, **kw), "rest": [pair(T.zeros(1, **kw), None), (3, T.full((2,), 2.0, **kw))]}
+    leaves, spec = pytree.tree_flatten(tree)
+    rebuilt = pytree.tree_unflatten([x * 2 if hasattr(x, "shape") else x for x in leaves], spec)
+    doubled = pytree.tree_map(lambda x, y: x if y is None else (x + y if hasattr(x, "shape") else x * y), tree, tree)
+    with pytest.raises(ValueError):
+        pytree.tree_unflatten(leaves[:-1], spec)
+    return [values(x) for x in leaves], values(rebuilt["rest"][1]), type(rebuilt["rest"][0]).__name__, \
+        values(doubled["w"]), doubled["rest"][1][0], len(pytree.tree_leaves(tree)), spec.num_leaves
+
+
+def test_pytree_flattens_and_rebuilds_as_torch(device):
+    assert _trees(lg, {"device": device}) == _trees(torch, {})

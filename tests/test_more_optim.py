@@ -113,6 +113,10 @@ SCHEDULES = {
     "PolynomialLR": lambda lib, o: lib.optim.lr_scheduler.PolynomialLR(o, total_iters=20, power=2.0),
     "SequentialLR": _sequential,
     "ChainedScheduler": _chained,
+    "StepLR": lambda lib, o: lib.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.3),
+    "CosineAnnealingLR": lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+    "CosineAnnealingLR-chained": lambda lib, o: lib.optim.lr_scheduler.ChainedScheduler(
+        [lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5), lib.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)]),
     "CosineAnnealingWarmRestarts": lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(
         o, T_0=3, T_mult=2, eta_min=0.001),
     "OneCycleLR": lambda lib, o: lib.optim.lr_scheduler.OneCycleLR(o, max_lr=[0.5, 0.2], total_steps=31),
@@ -149,6 +153,24 @@ def test_schedule_gives_torchs_lr_sequence(name):
     np.testing.assert_allclose(np.array(got, dtype=float), np.array(want, dtype=float), rtol=1e-12, atol=1e-15)
 
 
+def _int_lr_reprs(lib, name):
+    o = lib.optim.SGD([lib.tensor([1.0], requires_grad=True)], lr=5)
+    sched = SCHEDULES[name](lib, o)
+    seen = [repr(sched.get_last_lr()), repr(o.param_groups[0]["lr"])]
+    for _ in range(9):
+        o.step()
+        sched.step()
+        seen.append(repr(sched.get_last_lr()))
+    return seen
+
+
+@pytest.mark.parametrize("name", ["StepLR", "CosineAnnealingLR"])
+def test_schedule_keeps_an_int_lr_and_torchs_roundings(name):
+    """The text-classification tutorial's SGD(lr=5) with StepLR prints [5], then torch's own
+    products (0.5 * 0.3, not 5 * 0.3 ** 2): each lr follows from the group's current one."""
+    assert _int_lr_reprs(lg, name) == _int_lr_reprs(torch, name)
+
+
 def test_cyclic_schedules_cycle_adams_beta1():
     for name in ("OneCycleLR", "CyclicLR"):
         want, got = lr_sequence(torch, SCHEDULES[name], use_adam=True), lr_sequence(lg, SCHEDULES[name], use_adam=True)
@@ -156,7 +178,7 @@ def test_cyclic_schedules_cycle_adams_beta1():
 
 
 @pytest.mark.parametrize("name", ["MultiStepLR", "LinearLR", "ConstantLR", "PolynomialLR", "ExponentialLR",
-                                  "CosineAnnealingWarmRestarts"])
+                                  "CosineAnnealingWarmRestarts", "StepLR", "CosineAnnealingLR"])
 def test_step_with_an_epoch_uses_the_closed_form(name):
     epochs = [3, 1, 7, 7, 0, 12, 25, 4, 9, 30]
     want = lr_sequence(torch, SCHEDULES[name], steps=10, epochs=epochs)

@@ -58,3 +58,32 @@ def test_setting_it_back_and_again_and_on_integers(device):
     assert not t.requires_grad and t.is_leaf
     with pytest.raises(lg.DTypeError, match="only floating point tensors can require gradients"):
         lg.ones(2, dtype=lg.int64, device=device).requires_grad = True
+
+
+def _detached_leaf(lib, device):
+    """x.detach().requires_grad_() of a tensor with history, trained as optimizers train it:
+    a write under no_grad, then backward again (torch.func.stack_module_state's leaves)."""
+    kw = {"device": device} if lib is lg else {}
+    p = lib.nn.Parameter(lib.ones(2, 3, **kw))
+    w = lib.stack([p, p * 2]).detach().requires_grad_()
+    seen = []
+    for _ in range(2):
+        w.grad = None
+        (w.select(0, 1) ** 2).sum().backward()
+        seen.append((w.is_leaf, w.grad_fn is None, w.grad.detach().numpy().copy()))
+        with lib.no_grad():
+            w.sub_(0.25 * w.grad)
+    refused = False
+    try:
+        w.add_(1)
+    except RuntimeError as e:
+        refused = "leaf Variable that requires grad" in str(e)
+    return seen, refused, p.grad is None
+
+
+def test_a_detach_that_asks_for_grad_stays_a_leaf_through_writes_as_torch(device):
+    ours, theirs = _detached_leaf(lg, device), _detached_leaf(torch, device)
+    assert ours[1:] == theirs[1:] == (True, True)
+    for (leaf, no_fn, g), (tleaf, tno_fn, tg) in zip(ours[0], theirs[0]):
+        assert (leaf, no_fn) == (tleaf, tno_fn) == (True, True)
+        np.testing.assert_allclose(g, tg)

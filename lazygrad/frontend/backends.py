@@ -39,9 +39,27 @@ class _Matmul:
     allow_bf16_reduced_precision_reduction = True
 
 
+def _sdp_switch(name: str):
+    """torch.backends.cuda's enable_<name>_sdp(enabled) and <name>_sdp_enabled() for one kernel."""
+    def enable(self, enabled: bool) -> None:
+        self._sdp[name] = bool(enabled)
+
+    def enabled(self) -> bool:
+        return self._sdp[name]
+    return enable, enabled
+
+
 class _Cuda:
     def __init__(self) -> None:
         self.matmul = _Matmul()
+        # scaled_dot_product_attention's kernels a program allows (torch.nn.attention.sdpa_kernel
+        # sets them): lazygrad has one implementation, which runs while math or flash is allowed
+        self._sdp = {"math": True, "flash": True, "mem_efficient": True, "cudnn": True}
+
+    enable_math_sdp, math_sdp_enabled = _sdp_switch("math")
+    enable_flash_sdp, flash_sdp_enabled = _sdp_switch("flash")
+    enable_mem_efficient_sdp, mem_efficient_sdp_enabled = _sdp_switch("mem_efficient")
+    enable_cudnn_sdp, cudnn_sdp_enabled = _sdp_switch("cudnn")
 
     @staticmethod
     def is_built() -> bool:

@@ -199,6 +199,10 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         self._mark_requires_grad(requires_grad)
         if requires_grad:
             self._make_leaf()
+            # a detach() that now asks for gradients is a leaf of its own (torch): writes to it
+            # are a leaf's (refused while grad is recorded, plain under no_grad), not a detach's
+            if self.__dict__.pop("_detached", None):
+                self.__dict__["_own_leaf"] = True
         return self
 
     def _axis(self, dim: int, ndim: int | None = None) -> int:

@@ -93,7 +93,8 @@ def _check_inplace(t: TensorBase) -> None:
     """torch refuses in-place writes to a leaf that requires grad (or a view of one) while
     gradients are recorded: the gradient would be of a value that no longer exists."""
     root = _root(t)
-    if is_grad_enabled() and root.requires_grad and root.is_leaf and not t.__dict__.get("_detached"):
+    own = t.__dict__.get("_own_leaf") and t.requires_grad  # a detach() that asked for gradients
+    if is_grad_enabled() and not t.__dict__.get("_detached") and (own or (root.requires_grad and root.is_leaf)):
         raise InplaceViewError("a leaf Variable that requires grad is being used in an in-place "
                                f"operation (at {user_location()}); wrap it in `with lg.no_grad():`")
 

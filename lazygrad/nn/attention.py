@@ -1,14 +1,58 @@
-"""Scaled dot-product attention: softmax(q k^T * scale + mask) v, from matmuls and a softmax."""
+"""Scaled dot-product attention: softmax(q k^T * scale + mask) v, from matmuls and a softmax;
+and torch.nn.attention's backend choice (SDPBackend, sdpa_kernel), which programs set around
+their attention calls. lazygrad has one implementation: it runs where torch's CPU build runs one
+(math or flash allowed) and refuses, as torch does, where only the GPU kernels are allowed."""
 from __future__ import annotations
 
+import contextlib
+import enum
 import math
 
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.frontend import backends
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.activation import softmax
 from lazygrad.nn.dropout import dropout
+
+
+class SDPBackend(enum.Enum):
+    """torch's scaled_dot_product_attention backends, by torch's names and numbers."""
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+    def __repr__(self) -> str:
+        return f"<SDPBackend.{self.name}: {self.value}>"
+
+    def __str__(self) -> str:
+        return f"SDPBackend.{self.name}"
+
+
+_FLAGS = {SDPBackend.MATH: "math", SDPBackend.FLASH_ATTENTION: "flash",
+          SDPBackend.EFFICIENT_ATTENTION: "mem_efficient", SDPBackend.CUDNN_ATTENTION: "cudnn"}
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends_, set_priority: bool = False):
+    """Within the block, scaled_dot_product_attention may use only the backends given (one or a
+    list); torch.backends.cuda's *_sdp_enabled() answer accordingly, and are restored after."""
+    chosen = [backends_] if isinstance(backends_, SDPBackend) else backends_
+    if not isinstance(chosen, (list, tuple, set)) or not all(isinstance(b, SDPBackend) for b in chosen):
+        raise AssertionError("Backend must be an instance of SDPBackend or a list of SDPBackend instances, got "
+                             f"{type(backends_).__name__}")
+    flags = backends.cuda._sdp
+    before = dict(flags)
+    flags.update({name: backend in chosen for backend, name in _FLAGS.items()})
+    try:
+        yield {}
+    finally:
+        flags.clear()
+        flags.update(before)
 
 
 def causal_mask(length: int, source_length: int, device: str) -> Tensor:
@@ -19,6 +63,9 @@ def causal_mask(length: int, source_length: int, device: str) -> Tensor:
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale=None) -> Tensor:
     """attn_mask: bool (True takes part) or float (added to the scores)."""
+    if not (backends.cuda.math_sdp_enabled() or backends.cuda.flash_sdp_enabled()):
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
+                           "turning off both the math kernel and the fused kernels.")
     if is_causal and attn_mask is not None:
         raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
@@ -34,3 +81,6 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
+__all__ = ["SDPBackend", "scaled_dot_product_attention", "sdpa_kernel"]

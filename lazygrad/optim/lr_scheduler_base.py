@@ -2,7 +2,7 @@
 
 A schedule writes `get_lr()` (the next lrs, usually from the groups' current lrs, which is
 how torch chains schedules) and may write `_get_closed_form_lr()` (lrs from base_lrs and
-last_epoch alone, used by `step(epoch)`), or only `lr_at(base_lr, epoch)` for both.
+last_epoch alone, used by `step(epoch)`).
 
 Under lg.jit a traced training step must not freeze its lr: every change to the optimizer's
 param groups runs inside a `host_action`, which lg.jit runs again before each replay. So a
@@ -48,11 +48,8 @@ class LRScheduler:
         self._step_count = 0
         host_action(lambda: self._advance(None, initial=True))
 
-    def lr_at(self, base_lr: float, epoch: int) -> float:
-        raise NotImplementedError
-
     def get_lr(self) -> list[float]:
-        return [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+        raise NotImplementedError
 
     def step(self, epoch: int | None = None) -> None:
         """Advance the schedule (under lg.jit, again before every replay of a traced step)."""

@@ -2,7 +2,7 @@
 
 Most are chainable as in torch: `get_lr` scales each group's *current* lr (so two schedules on
 one optimizer multiply), and `_get_closed_form_lr` gives the same values from base_lrs for
-`step(epoch)`. StepLR and CosineAnnealingLR use their closed forms (`lr_at`) for both."""
+`step(epoch)`."""
 from __future__ import annotations
 
 import math
@@ -14,25 +14,46 @@ from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group
 
 
 class StepLR(LRScheduler):
-    """lr = base_lr * gamma ** (epoch // step_size)."""
+    """lr = base_lr * gamma ** (epoch // step_size). Stepped, it multiplies the groups' current
+    lrs at each boundary and leaves them as they are between (an int lr stays an int until the
+    first boundary, and the products round as torch's do)."""
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
-        return base_lr * self.gamma ** (epoch // self.step_size)
+    def get_lr(self):
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._group_lrs()
+        return [lr * self.gamma for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2."""
+    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2. Stepped, each lr
+    follows from the groups' current ones (torch's recursive form: it chains with other
+    schedules, and its roundings are torch's)."""
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
-        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+    def get_lr(self):
+        t, lo, now = self.last_epoch, self.eta_min, self._group_lrs()
+        if self._is_initial:
+            return now
+        if self._step_count == 1 and t > 0:
+            return self._get_closed_form_lr()
+        if (t - 1 - self.T_max) % (2 * self.T_max) == 0:  # the bottom of a period: climb again
+            return [lr + (base - lo) * (1 - math.cos(math.pi / self.T_max)) / 2 for lr, base in zip(now, self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * t / self.T_max)) / (1 + math.cos(math.pi * (t - 1) / self.T_max))
+        return [ratio * (lr - lo) + lo for lr in now]
+
+    def _get_closed_form_lr(self):
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base in self.base_lrs]
 
 
 class _LambdaSchedule(LRScheduler):
