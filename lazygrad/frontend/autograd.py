@@ -16,6 +16,7 @@ from lazygrad.errors import InplaceModifiedError
 from lazygrad.frontend import anomaly_mode
 from lazygrad.frontend.grad_hooks import run_grad_hooks
 from lazygrad.frontend.grad_mode import is_grad_enabled, no_grad
+from lazygrad.frontend.sparse_accumulate import PENDING, accumulate_sparse, dense, sparse_parts, sparse_result
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_hooks import (
     HOOKS_OF,
@@ -298,11 +299,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         result = []
         for x in inputs:
             g = by_input.get(id(x))
+            if g is None and PENDING in x.__dict__:
+                result.append(sparse_result(None, sparse_parts(x), x))
+                continue
             if g is None:
                 if not allow_unused:
                     raise RuntimeError("One of the differentiated Tensors appears to not have been used "
                                        "in the graph. Set allow_unused=True if this is the desired behavior.")
                 result.append(None)
+                continue
+            parts = sparse_parts(x)
+            if parts:
+                result.append(sparse_result(g, parts, x))
                 continue
             hooks = hooks_of(x)
             if hooks is not None and hooks.fns and x.node not in HOOKS_OF:  # a leaf's (a non-leaf's ran above)
@@ -357,14 +365,21 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
                 want = t.__dict__.get("_grad_dtype", t.dtype)  # (torch's grad_dtype)
                 if want is not None and g.dtype != want:
                     g = t._new(g, keep).cast(want).node
-                total = g if t.grad is None else add(t.grad.node, g)
+                total = g if t.grad is None else add(dense(t.grad).node, g)
                 t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
                 if "_multi_grad_hooks" in t.__dict__:
                     made[id(t)] = (t, t._new(g if keep else make(Op.DETACH, (g,)), keep))
         for t, g in kept:
             total = g if t.grad is None else add(t.grad.node, g)
             t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
-        for st in by_storage:
+        sparse_storages = []
+        for st, ts in leaves.items():
+            for t in ts:
+                for part in sparse_parts(t):
+                    t.grad = accumulate_sparse(t.grad, part)
+                    if st not in by_storage and st not in sparse_storages:
+                        sparse_storages.append(st)
+        for st in list(by_storage) + sparse_storages:
             for t in leaves[st]:
                 hooks = hooks_of(t)
                 for fn in list(hooks.post.values()) if hooks is not None else ():

@@ -1,0 +1,46 @@
+"""Sparse gradients meeting backward: what sparse_grad.py recorded on a leaf during the gradient
+transform, turned into .grad (or autograd.grad's answer) and accumulated as torch's
+AccumulateGrad does. Duck-typed on purpose: autograd.py, below the sparse tensor classes
+(they import Tensor, which imports autograd), calls it.
+"""
+from __future__ import annotations
+
+from lazygrad.ir.node import make
+from lazygrad.ir.ops import Op
+
+PENDING = "_sparse_pending"
+
+
+def sparse_parts(t) -> list:
+    """The sparse COO gradients an embedding lookup with sparse=True recorded on t during the
+    gradient transform just run, oldest first (and t's record cleared)."""
+    return [make_part() for make_part in t.__dict__.pop(PENDING, None) or ()]
+
+
+def _is_sparse(grad) -> bool:
+    try:
+        return bool(grad.is_sparse)
+    except NotImplementedError:  # (a complex tensor answers only what it has)
+        return False
+
+
+def dense(grad):
+    return grad.to_dense() if _is_sparse(grad) else grad
+
+
+def accumulate_sparse(old, part):
+    """torch's AccumulateGrad with a sparse new gradient: kept as it is first, its entries
+    appended to a sparse one (uncoalesced), added into a dense one (the sum is dense)."""
+    if old is None:
+        return part
+    if _is_sparse(old):
+        return old.add(part)
+    return old + part.to_dense()
+
+
+def sparse_result(g, parts, x):
+    """autograd.grad's answer for an input with sparse parts (and maybe a dense gradient g)."""
+    total = None if g is None else x._new(make(Op.DETACH, (g,)))
+    for part in parts:
+        total = accumulate_sparse(total, part)
+    return total
