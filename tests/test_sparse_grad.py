@@ -215,3 +215,15 @@ def test_sparse_adam_counts_steps_as_torch(device):
     assert int(states[0][0]) == int(states[1][0]) == 2
     np.testing.assert_allclose(states[0][1], states[1][1], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(states[0][2], states[1][2], rtol=1e-5, atol=1e-7)
+
+
+def test_forward_mode_through_a_sparse_lookup_is_torchs(device):
+    """func.jvp differentiates the gradient again: there the lookup's gradient is the dense
+    one (a sparse one would be a constant), and the value is torch's."""
+    tangent = np.linspace(-1, 1, 18, dtype=np.float32).reshape(6, 3)
+    results = []
+    for mod, dev in ((lg, device), (torch, "cpu")):
+        def f(w, mod=mod, dev=dev):
+            return mod.nn.functional.embedding(mod.tensor([1, 2, 1], device=dev), w, sparse=True).pow(2).sum()
+        results.append(mod.func.jvp(f, (mod.tensor(WEIGHT, device=dev),), (mod.tensor(tangent, device=dev),))[1])
+    np.testing.assert_allclose(results[0].numpy(), results[1].numpy(), rtol=1e-5)

@@ -5,16 +5,37 @@ AccumulateGrad does. Duck-typed on purpose: autograd.py, below the sparse tensor
 """
 from __future__ import annotations
 
+import contextlib
+import threading
+
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
 PENDING = "_sparse_pending"
+# whether the gradient transform running on this thread is backward()'s or grad()'s, which take
+# the recorded sparse gradients; any other (forward-mode AD, jacobians of views) gets the dense one
+_COLLECTING = threading.local()
 
 
-def sparse_parts(t) -> list:
+@contextlib.contextmanager
+def collecting(on: bool = True):
+    before = getattr(_COLLECTING, "on", False)
+    _COLLECTING.on = on
+    try:
+        yield
+    finally:
+        _COLLECTING.on = before
+
+
+def is_collecting() -> bool:
+    return getattr(_COLLECTING, "on", False)
+
+
+def sparse_parts(t, build: bool = True) -> list:
     """The sparse COO gradients an embedding lookup with sparse=True recorded on t during the
-    gradient transform just run, oldest first (and t's record cleared)."""
-    return [make_part() for make_part in t.__dict__.pop(PENDING, None) or ()]
+    gradient transform just run, oldest first (and t's record cleared; build=False drops it)."""
+    makers = t.__dict__.pop(PENDING, None) or ()
+    return [make_part() for make_part in makers] if build else []
 
 
 def _is_sparse(grad) -> bool:

@@ -19,7 +19,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.frontend.grad_mode import is_grad_enabled
-from lazygrad.frontend.sparse_accumulate import PENDING
+from lazygrad.frontend.sparse_accumulate import PENDING, is_collecting
 from lazygrad.frontend.sparse_coo import SparseCooTensor, make_coo
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.ir.gradient import add_gradient_path, path_carrier
@@ -43,12 +43,17 @@ def sparse_rows(weight: Tensor, flat: Tensor, padding_idx: int | None = None) ->
     index_node, shape, device = flat.node, tuple(weight.shape), weight.device
 
     def record(_node, g):
+        if not is_collecting():  # (another transform: the dense gradient, rows added into zeros)
+            index, rows = Tensor._wrap(index_node), Tensor._wrap(g)
+            if padding_idx is not None:
+                rows = (index == padding_idx).reshape(-1, 1).if_else(0.0, rows)
+            return rows.new_zeros(shape).index_add(0, index, rows).node
         w = ref()
         if w is not None:
             w.__dict__.setdefault(PENDING, []).append(
                 lambda: _coo(Tensor._wrap(index_node), Tensor._wrap(make(Op.DETACH, (g,))), shape, padding_idx,
                              device))
-        # (no dense gradient: the weight's is the recorded sparse one)
+        return None  # (no dense gradient: the weight's is the recorded sparse one)
 
     add_gradient_path(carrier, weight.node, record)
     out = Tensor._wrap(carrier, True)
