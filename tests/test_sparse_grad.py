@@ -88,6 +88,15 @@ def test_embedding_bag_gradient_is_torchs_sparse_one(device, kwargs, x, offsets)
     same_sparse(ours.weight.grad, theirs.weight.grad)
 
 
+def test_embedding_bag_per_sample_weights_scale_the_sparse_gradient(device):
+    ours, theirs = pair("EmbeddingBag", device, mode="sum")
+    x, offsets, psw = [1, 2, 1, 3, 4, 0], [0, 2, 2], [0.5, -1.0, 2.0, 1.5, 0.25, 3.0]
+    ours(*(lg.tensor(a, device=device) for a in (x, offsets)), per_sample_weights=lg.tensor(psw, device=device)) \
+        .pow(2).sum().backward()
+    theirs(*(torch.tensor(a) for a in (x, offsets)), per_sample_weights=torch.tensor(psw)).pow(2).sum().backward()
+    same_sparse(ours.weight.grad, theirs.weight.grad)
+
+
 def test_embedding_bag_max_mode_refuses_sparse(device):
     with pytest.raises(ValueError, match="max mode does not support sparse weights"):
         lg.nn.EmbeddingBag(6, 3, sparse=True, mode="max", device=device)(lg.tensor([[1, 2]], device=device))
