@@ -236,3 +236,13 @@ def test_forward_mode_through_a_sparse_lookup_is_torchs(device):
             return mod.nn.functional.embedding(mod.tensor([1, 2, 1], device=dev), w, sparse=True).pow(2).sum()
         results.append(mod.func.jvp(f, (mod.tensor(WEIGHT, device=dev),), (mod.tensor(tangent, device=dev),))[1])
     np.testing.assert_allclose(results[0].numpy(), results[1].numpy(), rtol=1e-5)
+
+
+def test_a_hook_on_the_weight_runs_once_on_the_sparse_gradient(device):
+    ours, theirs = pair("Embedding", device)
+    seen = {lg: [], torch: []}
+    for m, mod in ((ours, lg), (theirs, torch)):
+        m.weight.register_hook(lambda g, mod=mod: (seen[mod].append((g.is_sparse, g._nnz())), g * 2)[1])
+        (m(mod.tensor([1, 2])).sum() + m(mod.tensor([4, 1])).pow(2).sum()).backward()
+    assert seen[lg] == seen[torch]
+    same_sparse(ours.weight.grad, theirs.weight.grad)

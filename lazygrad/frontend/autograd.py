@@ -364,8 +364,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
             release_saved_values(through)
         keep = create_graph and is_grad_enabled()
         made = {}
+        fresh = sparse.take_all(leaves)  # {id(t): (storage, t, its sparse gradient in this backward)}
         for st, g in by_storage.items():
             for t in leaves[st]:
+                if id(t) in fresh:  # a dense and a sparse gradient meet: torch's sum is dense
+                    g = add(g, fresh.pop(id(t))[2].to_dense().node)
                 hooks = hooks_of(t)
                 if hooks is not None and hooks.fns:  # torch's tensor hooks: before the gradient is accumulated
                     g = hooks.run(t._new(g if keep else make(Op.DETACH, (g,)), keep)).node
@@ -379,14 +382,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         for t, g in kept:
             total = g if t.grad is None else add(t.grad.node, g)
             t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
-        sparse_storages = []
-        for st, ts in leaves.items():
-            for t in ts:
-                for part in sparse.sparse_parts(t):
-                    t.grad = sparse.accumulate_sparse(t.grad, part)
-                    if st not in by_storage and st not in sparse_storages:
-                        sparse_storages.append(st)
-        for st in list(by_storage) + sparse_storages:
+        for _, t, g in fresh.values():
+            hooks = hooks_of(t)
+            t.grad = sparse.accumulate_sparse(t.grad, hooks.run(g) if hooks is not None and hooks.fns else g)
+        for st in dict.fromkeys([*by_storage, *(st for st, _, _ in fresh.values())]):
             for t in leaves[st]:
                 hooks = hooks_of(t)
                 for fn in list(hooks.post.values()) if hooks is not None else ():

@@ -59,9 +59,24 @@ def accumulate_sparse(old, part):
     return old + part.to_dense()
 
 
-def sparse_result(g, parts, x):
-    """autograd.grad's answer for an input with sparse parts (and maybe a dense gradient g)."""
-    total = None if g is None else x._new(make(Op.DETACH, (g,)))
+def _merged(parts, total=None):
     for part in parts:
         total = accumulate_sparse(total, part)
     return total
+
+
+def sparse_result(g, parts, x):
+    """autograd.grad's answer for an input with sparse parts (and maybe a dense gradient g)."""
+    return _merged(parts, None if g is None else x._new(make(Op.DETACH, (g,))))
+
+
+def take_all(leaves: dict) -> dict:
+    """{id(t): (storage, t, t's sparse gradient from the transform just run)} over leaves
+    ({storage: [tensor]}), each t's parts merged into one, as torch's input buffer sums them."""
+    found = {}
+    for st, ts in leaves.items():
+        for t in ts:
+            parts = sparse_parts(t)
+            if parts:
+                found[id(t)] = (st, t, _merged(parts))
+    return found
