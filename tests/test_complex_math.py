@@ -1,4 +1,4 @@
-"""Complex elementwise math (sqrt, log, pow, trigonometric and inverse trigonometric, hyperbolic,
+"""Complex elementwise math (sqrt, log, pow, trigonometric and inverse trigonometric, hyperbolic and inverse hyperbolic,
 sigmoid, sgn, isinf, isfinite), as methods and torch.* functions, against torch: values at ordinary and special
 points (zeros of either sign, negative reals on both sides of the branch cut, infinities),
 dtypes, shapes, and the gradient of a complex leaf."""
@@ -21,7 +21,8 @@ UNARY = {  # name: the points compared (torch's own kernels disagree with C99 at
     "sqrt": SPECIAL, "log": SPECIAL, "log2": SPECIAL, "log10": SPECIAL, "log1p": SPECIAL, "expm1": SPECIAL,
     "reciprocal": SPECIAL, "rsqrt": FINITE, "square": SPECIAL, "sin": SPECIAL, "cos": SPECIAL, "tan": SPECIAL,
     "sinh": SPECIAL, "cosh": SPECIAL, "tanh": SPECIAL, "sigmoid": SPECIAL, "sgn": SPECIAL, "positive": SPECIAL,
-    "neg": SPECIAL, "conj_physical": SPECIAL, "asin": CUTS, "acos": CUTS, "atan": CUTS, "arctan": CUTS}
+    "neg": SPECIAL, "conj_physical": SPECIAL, "asin": CUTS, "acos": CUTS, "atan": CUTS, "arctan": CUTS,
+    "asinh": CUTS, "acosh": CUTS, "atanh": CUTS, "arcsinh": CUTS, "arccosh": CUTS, "arctanh": CUTS}
 SIGNED_ZEROS = ("sqrt", "log", "log1p")  # (the side of the cuts of asin, acos, atan shows in the values)  # branch cuts: the sign of a zero imaginary part matters
 
 
@@ -66,6 +67,21 @@ def test_an_elementwise_function_matches_torch_at_special_points(device, name):
 def test_an_elementwise_function_has_torchs_gradient(device, name, rng):
     a = values(rng, 5) * 0.8
     check_gradient(device, lambda m, x: getattr(m, name)(x), a)
+
+
+ON_CUT = {"sqrt": lambda z: z.imag == 0 and z.real <= 0, "asin": lambda z: z.imag == 0 and abs(z.real) >= 1,
+          "asinh": lambda z: z.real == 0 and abs(z.imag) >= 1, "acosh": lambda z: z.imag == 0 and z.real <= 1,
+          "atanh": lambda z: z.imag == 0 and abs(z.real) >= 1}
+
+
+@pytest.mark.parametrize("name", sorted(ON_CUT))
+def test_gradients_on_the_axes_match_torch(device, name):
+    """Points on the axes and where a square root's argument is imaginary (Re = 0: |x|'s
+    gradient there must be x's own, not 0), off the function's own cuts (on a cut the
+    derivative is one-sided: see docs/differences-from-torch.md)."""
+    points = [1 + 2j, -1 - 0.5j, 2j, -3j, 0.5j, 0.5 + 0j, -0.5 + 0j, 1.5 - 1j, -1 + 1j]
+    a = np.array([z for z in points if not ON_CUT[name](z)], dtype=np.complex128)
+    check_gradient(device, lambda m, x: getattr(m, name)(x), a, rtol=1e-6, atol=1e-7)
 
 
 POWERS = {  # case: (fn(m, z, x), whether z and x take part)

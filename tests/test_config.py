@@ -268,6 +268,8 @@ STATE = {
     "runtime/threads.py:_openmp": "the process's OpenMP library (lg.set_num_threads), loaded once",
     "runtime/threads.py:_tried": "the process's OpenMP library (lg.set_num_threads), loaded once",
     "runtime/threads.py:_without_openmp": "lg.set_num_threads's count where there is no OpenMP: a setting",
+    "frontend/sparse_accumulate.py:_COLLECTING": "whether the running gradient transform is backward()'s (per "
+                                                 "thread): which form a sparse embedding gradient takes",
     "frontend/random.py:_STATE": "the random generator", "frontend/random.py:_trace": "lg.jit's random trace",
     "frontend/random.py:_trace_base": "lg.jit's random trace",
     "frontend/tensor_storage.py:_LAZY": "every live tensor (weak): an in-place write reaches its readers",

@@ -14,6 +14,7 @@ import weakref
 from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
 from lazygrad.frontend import anomaly_mode
+from lazygrad.frontend import sparse_accumulate as sparse
 from lazygrad.frontend.grad_hooks import run_grad_hooks
 from lazygrad.frontend.grad_mode import is_grad_enabled, no_grad
 from lazygrad.frontend.tensor_base import TensorBase
@@ -279,12 +280,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     storages = {_leaf_storage(x.node): x for x in inputs if x.node.op is Op.BUFFER}
     roots = [o.node for o in outputs]
     check_hooked_sources(roots)
+    for x in inputs:
+        sparse.sparse_parts(x, build=False)
     start_backward()
     through: set = set()
     # (only what the inputs need runs, hooks too, as torch's engine)
     made = [] if anomaly_mode.checking() else None
     with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE
-        found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through, made)
+        with sparse.collecting(not create_graph):  # (create_graph: dense, differentiable)
+            found = gradient_nodes(roots, seeds, lambda n: n in nodes or _leaf_storage(n) in storages, through, made)
         _check_anomalies(made, outputs[0])
         by_input: dict[int, Node] = {}
         for n, g in found.items():
@@ -298,11 +302,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         result = []
         for x in inputs:
             g = by_input.get(id(x))
+            if g is None and sparse.PENDING in x.__dict__:
+                result.append(sparse.sparse_result(None, sparse.sparse_parts(x), x))
+                continue
             if g is None:
                 if not allow_unused:
                     raise RuntimeError("One of the differentiated Tensors appears to not have been used "
                                        "in the graph. Set allow_unused=True if this is the desired behavior.")
                 result.append(None)
+                continue
+            parts = sparse.sparse_parts(x)
+            if parts:
+                result.append(sparse.sparse_result(g, parts, x))
                 continue
             hooks = hooks_of(x)
             if hooks is not None and hooks.fns and x.node not in HOOKS_OF:  # a leaf's (a non-leaf's ran above)
@@ -327,12 +338,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         leaves = {_leaf_storage(t.node): [t] for t in chosen if t.node.op is Op.BUFFER}
     roots = [o.node for o in outputs]
     check_hooked_sources(roots)
+    for ts in leaves.values():
+        for t in ts:
+            sparse.sparse_parts(t, build=False)  # (what an earlier transform recorded and nothing took)
     hooked = HOOKS_OF if inputs is None else {}
     start_backward()
     through: set = set()
     made = [] if anomaly_mode.checking() else None
     with contextlib.nullcontext() if create_graph else no_grad():  # see _GRAD_MODE
-        found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through, made)
+        with sparse.collecting(not create_graph):  # (create_graph: dense, differentiable)
+            found = gradient_nodes(roots, seeds, lambda n: _leaf_storage(n) in leaves or n in hooked, through, made)
         _check_anomalies(made, outputs[0])
         by_storage: dict = {}
         kept = []  # (retained non-leaf, its gradient)
@@ -349,22 +364,28 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
             release_saved_values(through)
         keep = create_graph and is_grad_enabled()
         made = {}
+        fresh = sparse.take_all(leaves)  # {id(t): (storage, t, its sparse gradient in this backward)}
         for st, g in by_storage.items():
             for t in leaves[st]:
+                if id(t) in fresh:  # a dense and a sparse gradient meet: torch's sum is dense
+                    g = add(g, fresh.pop(id(t))[2].to_dense().node)
                 hooks = hooks_of(t)
                 if hooks is not None and hooks.fns:  # torch's tensor hooks: before the gradient is accumulated
                     g = hooks.run(t._new(g if keep else make(Op.DETACH, (g,)), keep)).node
                 want = t.__dict__.get("_grad_dtype", t.dtype)  # (torch's grad_dtype)
                 if want is not None and g.dtype != want:
                     g = t._new(g, keep).cast(want).node
-                total = g if t.grad is None else add(t.grad.node, g)
+                total = g if t.grad is None else add(sparse.dense(t.grad).node, g)
                 t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
                 if "_multi_grad_hooks" in t.__dict__:
                     made[id(t)] = (t, t._new(g if keep else make(Op.DETACH, (g,)), keep))
         for t, g in kept:
             total = g if t.grad is None else add(t.grad.node, g)
             t.grad = t._new(total if keep else make(Op.DETACH, (total,)), keep)
-        for st in by_storage:
+        for _, t, g in fresh.values():
+            hooks = hooks_of(t)
+            t.grad = sparse.accumulate_sparse(t.grad, hooks.run(g) if hooks is not None and hooks.fns else g)
+        for st in dict.fromkeys([*by_storage, *(st for st, _, _ in fresh.values())]):
             for t in leaves[st]:
                 hooks = hooks_of(t)
                 for fn in list(hooks.post.values()) if hooks is not None else ():

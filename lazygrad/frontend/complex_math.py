@@ -18,7 +18,7 @@ import math
 
 from lazygrad.frontend import complex_tensor
 from lazygrad.frontend.complex_dtypes import part_dtype, result_type, unsupported
-from lazygrad.frontend.complex_ops import _div, _mul, _safe, conj, pack, parts
+from lazygrad.frontend.complex_ops import _div, _mul, _safe, conj, copy_, exp, neg, pack, parts
 from lazygrad.frontend.complex_tensor import ComplexTensor, wrap
 from lazygrad.frontend.tensor import Tensor
 
@@ -39,11 +39,12 @@ def _unary(name: str, formula):
 def _sqrt(x, y, part):
     """t = sqrt((|z| + |x|) / 2) is the larger part of the root; the other is |y| / 2t (no
     cancellation for either sign of x). An infinite y gives (inf, y), as C99's csqrt."""
-    t = ((x.hypot(y) + x.abs()) * 0.5).sqrt()
+    right = x >= 0
+    t = ((x.hypot(y) + right.if_else(x, -x)) * 0.5).sqrt()  # (|x|, with x's own gradient at x = 0)
     safe_t = (t == 0).if_else(1.0, t)
     other = y / (safe_t * 2)
-    re = (x >= 0).if_else(t, other.abs())
-    im = (x >= 0).if_else(other, t.copysign(y))
+    re = right.if_else(t, other.abs())
+    im = right.if_else(other, t.copysign(y))
     inf = y.isinf()
     return inf.if_else(math.inf, re), inf.if_else(y, im)
 
@@ -192,6 +193,22 @@ def atan(self) -> ComplexTensor:
     return _times_i(log(1 - iz) - log(1 + iz)) * 0.5
 
 
+def asinh(self) -> ComplexTensor:
+    """-i asin(i z) (C99's definition): its cuts are the imaginary axis beyond +-i."""
+    return _times_i(asin(_times_i(self))) * -1
+
+
+def acosh(self) -> ComplexTensor:
+    """log(z + sqrt(z + 1) sqrt(z - 1)) (two roots, not sqrt(z^2 - 1), keep the cut on the real
+    axis below 1 alone)."""
+    return log(self + sqrt(self + 1) * sqrt(self - 1))
+
+
+def atanh(self) -> ComplexTensor:
+    """-i atan(i z) (C99's definition): its cuts are the real axis beyond +-1."""
+    return _times_i(atan(_times_i(self))) * -1
+
+
 def _times_i(z: ComplexTensor) -> ComplexTensor:
     re, im, part, device = _split(z)
     return pack(-im, re, part, device)
@@ -294,10 +311,31 @@ METHODS = {
     "log1p": log1p, "expm1": expm1, "square": square, "sin": sin, "cos": cos, "tan": tan, "sinh": sinh,
     "cosh": cosh, "tanh": tanh, "sigmoid": sigmoid, "sgn": sgn, "positive": positive, "isinf": isinf,
     "isfinite": isfinite, "conj_physical": conj_physical, "asin": asin, "acos": acos, "atan": atan,
-    "arcsin": asin, "arccos": acos, "arctan": atan, "pow": pow_, "__pow__": pow_, "__rpow__": rpow,
+    "arcsin": asin, "arccos": acos, "arctan": atan, "asinh": asinh, "acosh": acosh, "atanh": atanh,
+    "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh, "pow": pow_, "__pow__": pow_, "__rpow__": rpow,
 }
 FUNCTIONS = {**{n: f for n, f in METHODS.items() if not n.startswith("__") and n != "pow"}, "pow": pow_function}
 
+
+
+
+def _inplace_unary(fn):
+    """z.fn_(): computed, then written into z's storage (views of it see the write), as torch's.
+    fn reads a copy of z: what its gradient keeps must outlive the write (torch keeps its result
+    or the original self)."""
+    def update(self) -> ComplexTensor:
+        return copy_(self, fn(self.clone()))
+    update.__name__ = update.__qualname__ = fn.__name__ + "_"
+    return update
+
+
+# the unary functions torch also has in place on a complex tensor
+IN_PLACE = ("sqrt", "rsqrt", "reciprocal", "log", "log2", "log10", "log1p", "expm1", "square", "sin", "cos", "tan",
+            "sinh", "cosh", "tanh", "sigmoid", "sgn", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "asinh",
+            "acosh", "atanh", "arcsinh", "arccosh", "arctanh")
+METHODS.update({n + "_": _inplace_unary(METHODS[n]) for n in IN_PLACE})
+METHODS.update({"neg_": _inplace_unary(neg), "negative_": _inplace_unary(neg), "exp_": _inplace_unary(exp),
+                "zero_": lambda self: copy_(self, 0.0), "fill_": lambda self, value: copy_(self, value)})
 
 for _name, _fn in METHODS.items():
     setattr(ComplexTensor, _name, _fn)

@@ -272,9 +272,11 @@ def roll(self, shifts, dims=None) -> ComplexTensor:
 
 
 def _inplace(op):
-    """x op= y as torch: computed, then written into x's storage (views of it see the write)."""
+    """x op= y as torch: computed from a copy of x (what the gradient keeps must outlive the
+    write, as torch's original self), then written into x's storage (views of it see the write)."""
     def update(self, other, *, alpha=None):
-        return copy_(self, op(self, other) if alpha is None else op(self, other, alpha=alpha))
+        old = self.clone()
+        return copy_(self, op(old, other) if alpha is None else op(old, other, alpha=alpha))
     update.__name__ = update.__qualname__ = op.__name__ + "_"
     return update
 

@@ -45,6 +45,27 @@ def linear_positions(indices: Tensor, shape) -> Tensor:
     return (indices * weights).sum(0)
 
 
+def _merge(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """torch's sparse + sparse: one pass over both entry lists as if each were sorted, taking
+    the smaller head (a's first on a tie, when the two heads are summed into one entry). On
+    coalesced inputs that is the coalesced sum; on others, torch's own uncoalesced order,
+    which an embedding's accumulated gradient shows. Returns the merged positions and where
+    each entry of a and of b went."""
+    out, to_a, to_b = [], np.empty(len(a), np.int64), np.empty(len(b), np.int64)
+    i = j = 0
+    while i < len(a) or j < len(b):
+        take_a = j >= len(b) or (i < len(a) and a[i] <= b[j])
+        take_b = i >= len(a) or (j < len(b) and b[j] <= a[i])
+        if take_a:
+            to_a[i] = len(out)
+            i += 1
+        if take_b:
+            to_b[j] = len(out)
+            j += 1
+        out.append(a[i - 1] if take_a else b[j - 1])
+    return np.array(out, np.int64), to_a, to_b
+
+
 class SparseCooTensor(SparseBase):
     """torch.sparse_coo (see the module docstring): only the methods defined here compute."""
 
@@ -145,6 +166,12 @@ class SparseCooTensor(SparseBase):
         sink = self.__dict__.get("_sink")
         if sink is not None:
             sink.grad = None
+
+    def zero_(self) -> SparseCooTensor:
+        """In place: no entries left (torch's sparse zero_, which zero_grad(set_to_none=False) runs)."""
+        self.__dict__.update(_ix=self._ix.new_zeros((self.sparse_dim(), 0)),
+                             _vals=self._vals.detach().new_zeros((0,) + tuple(self._vals.shape[1:])), _coalesced=True)
+        return self
 
     def detach(self) -> SparseCooTensor:
         return make_coo(self._ix, self._vals.detach(), self._shape, self._coalesced, derived=False)
@@ -296,7 +323,8 @@ class SparseCooTensor(SparseBase):
     __truediv__ = divide = div
 
     def add(self, other, *, alpha=1) -> SparseCooTensor:
-        """Sparse + sparse of one shape: both entry lists together (coalesced when both were)."""
+        """Sparse + sparse of one shape: the entry lists merged as torch merges them (`_merge`;
+        coalesced when both were)."""
         if not isinstance(other, SparseCooTensor):
             if isinstance(other, Tensor):
                 raise RuntimeError(  # noqa: TRY004 (torch's class)
@@ -309,10 +337,19 @@ class SparseCooTensor(SparseBase):
         if other.sparse_dim() != self.sparse_dim():
             raise unsupported("add of sparse tensors with different sparse dims", self._layout_name)
         theirs = other._vals * alpha if alpha != 1 else other._vals
-        ix = self._ix.cat(other._ix.to(self._ix.device), dim=1)
         dtype = dtypes.promote_types(self.dtype, theirs.dtype)
-        out = make_coo(ix, self._vals.to(dtype).cat(theirs.to(dtype), dim=0), self._shape, False)
-        return out.coalesce() if self._coalesced and other._coalesced else out
+        mine, theirs = self._vals.to(dtype), theirs.to(dtype).to(self._vals.device)
+        keys, sdims = self._keys()
+        merged, to_mine, to_theirs = _merge(keys, other._keys()[0])
+        device = self._vals.device
+        ix = np.stack(np.unravel_index(merged, sdims)).astype(np.int64) if sdims else np.zeros((0, len(merged)),
+                                                                                              np.int64)
+        values = mine.new_zeros((len(merged),) + tuple(mine.shape[1:]))
+        for dest, part in ((to_mine, mine), (to_theirs, theirs)):
+            if len(dest):
+                values = values.index_add(0, Tensor(dest, device=device), part)
+        return make_coo(Tensor(ix.reshape(len(sdims), -1), device=device), values, self._shape,
+                        self._coalesced and other._coalesced)
 
     __add__ = add
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from lazygrad.errors import DTypeError
 from lazygrad.frontend.index_checks import check_range
+from lazygrad.frontend.sparse_grad import sparse_rows, wants_sparse_grad
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
@@ -145,7 +146,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of weight picked by integer indices, as a one-hot matmul so its gradient is the
-    usual scatter-add; the padding_idx row gets no gradient."""
+    usual scatter-add; the padding_idx row gets no gradient. sparse=True gives a leaf weight
+    torch's sparse COO gradient instead (frontend/sparse_grad.py)."""
     if input.dtype.is_float:
         raise DTypeError(f"embedding expects integer indices, got {input.dtype.name}")
     if scale_grad_by_freq:
@@ -155,9 +157,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     num = weight.shape[0]
     if padding_idx is not None:
         padding_idx = padding_idx % num
+    if padding_idx is not None and not (sparse and wants_sparse_grad(weight)):
         row = _shared.arange(num, weight.device).reshape(num, 1) == padding_idx
         weight = row.if_else(weight.detach(), weight)
     check_range(input, 0, num, lambda v: f"index out of range in self: index {v}, {num} rows")
+    if sparse and wants_sparse_grad(weight):
+        rows = sparse_rows(weight, input.reshape(-1), padding_idx)
+        return rows.reshape(tuple(input.shape) + tuple(weight.shape[1:]))
     hot = _shared.one_hot(input, num, weight.dtype)
     return hot @ weight
 

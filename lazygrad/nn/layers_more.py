@@ -7,6 +7,7 @@ import math
 from lazygrad import dtypes
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.index_checks import check_range
+from lazygrad.frontend.sparse_grad import sparse_rows, wants_sparse_grad
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
 from lazygrad.nn.distance import vector_norm
@@ -71,11 +72,16 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, no
         member = (pos.unsqueeze(0) >= starts.unsqueeze(1)) & (pos.unsqueeze(0) < ends.unsqueeze(1))
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
     check_range(flat, 0, num, lambda v: f"embedding_bag: input takes value {v} which is not in the valid range "
                                         f"[0, {num})", error=RuntimeError)  # torch's class here
     if padding_idx is not None:
         member = member & (flat != padding_idx % num).unsqueeze(0)
-    rows = _shared.one_hot(flat, num, weight.dtype) @ weight  # (n, D), through F.embedding's gradient form
+    if sparse and wants_sparse_grad(weight):  # torch's sparse gradient: one entry an index
+        rows = sparse_rows(weight, flat, None if padding_idx is None else padding_idx % num)
+    else:
+        rows = _shared.one_hot(flat, num, weight.dtype) @ weight  # (n, D), through F.embedding's gradient form
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.unsqueeze(-1)
     weights = member.cast(weight.dtype)

@@ -34,7 +34,7 @@ def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor, scale_grad_b
     if indices.ndim != 1:
         raise RuntimeError(f"embedding_bag: torch.embedding_bag takes 1-d indices with offsets, got "
                            f"{indices.ndim}-d indices (F.embedding_bag takes 2-d ones)")
-    output = _embedding_bag(indices, weight, offsets, None, 2, scale_grad_by_freq, _MODES[mode], sparse,
+    output = _embedding_bag(indices, weight, offsets, None, 2, scale_grad_by_freq, _MODES[mode], sparse and mode != 2,
                             per_sample_weights, include_last_offset, padding_idx)
     bags, itype = output.shape[0], indices.dtype
     if mode == 0:  # (torch's zeros are one per offset, include_last_offset or not)

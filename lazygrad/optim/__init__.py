@@ -10,8 +10,9 @@ from lazygrad.optim.optimizer import Optimizer
 from lazygrad.optim.rmsprop import RMSprop
 from lazygrad.optim.rprop_asgd import ASGD, Rprop
 from lazygrad.optim.sgd import SGD
+from lazygrad.optim.sparse_adam import SparseAdam
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
            "lr_scheduler", "swa_utils"]
 
-__all__ += ["ASGD", "LBFGS", "Adafactor", "Muon", "Rprop"]
+__all__ += ["ASGD", "LBFGS", "Adafactor", "Muon", "Rprop", "SparseAdam"]

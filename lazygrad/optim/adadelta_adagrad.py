@@ -4,7 +4,7 @@ lr is its decayed lr, which depends on the step count and so is a `scalar` (neve
 under lg.jit)."""
 from __future__ import annotations
 
-from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
+from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options, is_sparse, touched
 
 
 class Adagrad(Optimizer):
@@ -12,6 +12,8 @@ class Adagrad(Optimizer):
 
     torch fills the state (step 0, sum = initial_accumulator_value) when the optimizer is
     made, so a state_dict taken before the first step already lists every parameter."""
+
+    sparse_refusal = None  # (its own sparse path, _sparse_update)
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
@@ -33,10 +35,22 @@ class Adagrad(Optimizer):
         if not state:  # a group added after construction
             state.update(step=0, sum=self._buffer(p, group["initial_accumulator_value"]))
         self.count_step(state)
+        clr = self.scalar(lambda: group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"]), p)
+        if is_sparse(grad):
+            return self._sparse_update(group, p, grad, state, clr)
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
         acc = state["sum"] + g * g
-        clr = self.scalar(lambda: group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"]), p)
         return {state["sum"]: acc, p: p - clr * g / (acc.sqrt() + group["eps"])}
+
+    @staticmethod
+    def _sparse_update(group, p, grad, state, clr):
+        """torch's sparse path: only the rows the gradient names change (its others would
+        read 0 / (sqrt(sum) + eps), a NaN where both are 0); no weight decay."""
+        if group["weight_decay"]:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        named, g = touched(grad), grad.to_dense()
+        acc = state["sum"] + g * g
+        return {state["sum"]: acc, p: named.if_else(p + (-clr) * (g / (acc.sqrt() + group["eps"])), p)}
 
 
 class Adadelta(Optimizer):

@@ -12,6 +12,7 @@ class Adam(Optimizer):
     foreach, capturable and fused choose how torch runs a step, not what it computes: a step
     here is one fused realize whichever is asked (optimizer.execution_options)."""
     _decoupled = False
+    sparse_refusal = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,

@@ -15,6 +15,8 @@ from lazygrad.engine.jit import capturing, guard, host_action
 from lazygrad.frontend.complex_tensor import ComplexTensor
 from lazygrad.frontend.grad_mode import enable_grad, no_grad
 from lazygrad.frontend.jit import host_value
+from lazygrad.frontend.sparse_coo import make_coo
+from lazygrad.frontend.sparse_tensor import SparseBase
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.optim.optimizer_hooks import (
     OptimizerHooksMixin,
@@ -69,6 +71,17 @@ def _steppable(p: Tensor) -> Tensor:
     return p._pair if isinstance(p, ComplexTensor) else p
 
 
+def is_sparse(grad) -> bool:
+    return isinstance(grad, SparseBase)
+
+
+def touched(grad) -> Tensor:
+    """A bool tensor of grad's shape: where a sparse gradient has an entry (the positions a
+    sparse rule updates, as torch's updates only those)."""
+    values = grad._values()
+    return make_coo(grad._indices(), values.new_ones(tuple(values.shape)), grad.shape).to_dense() > 0
+
+
 def _typename(x: object) -> str:
     """torch.typename: builtins by their bare name, everything else qualified."""
     if isinstance(x, Tensor):
@@ -79,6 +92,8 @@ def _typename(x: object) -> str:
 
 class Optimizer(OptimizerHooksMixin):
     complex_refusal: Exception | None = None  # what step raises for a complex parameter, where the rule has none
+    # what step raises (RuntimeError, torch's words) for a sparse gradient; None where the rule takes them
+    sparse_refusal: str | None = "{name} does not support sparse gradients"
 
     def __init_subclass__(cls, **kwargs) -> None:
         """A subclass's own step runs the step hooks too (optimizer_hooks.py)."""
@@ -147,7 +162,7 @@ class Optimizer(OptimizerHooksMixin):
         for g in self.param_groups:
             for p in g["params"]:
                 if p.grad is not None:
-                    p.grad = None if set_to_none else p.grad.detach() * 0
+                    p.grad = None if set_to_none else p.grad.zero_() if isinstance(p.grad, SparseBase) else p.grad.detach() * 0
 
     def _buffer(self, p: Tensor, value: float = 0.0) -> Tensor:
         """A realized state tensor shaped like p (a complex p's pair), for in-place updates."""
@@ -180,6 +195,15 @@ class Optimizer(OptimizerHooksMixin):
     def update(self, group: dict, p: Tensor, grad: Tensor, state: dict) -> dict:
         raise NotImplementedError
 
+    def _check_sparse(self) -> None:
+        """torch's refusal of a sparse gradient (nn.Embedding(sparse=True)'s), before any update."""
+        if self.sparse_refusal is None:
+            return
+        for group in self.param_groups:
+            for p in group["params"]:
+                if is_sparse(_steppable(p).grad):
+                    raise RuntimeError(self.sparse_refusal.format(name=type(self).__name__))
+
     def _start_step(self) -> None:
         """What a subclass resets at the start of each step (a step of its own would run the
         step hooks twice: torch's SGD.step is the only step it runs)."""
@@ -191,6 +215,7 @@ class Optimizer(OptimizerHooksMixin):
             with enable_grad():
                 loss = closure()
         self._scalars: dict = {}
+        self._check_sparse()
         self._start_step()
         guard(self._baked_hyperparameters)  # lg.jit: lr is a host value, the rest are constants
         # torch updates a parameter listed twice in a group twice, the second time from the

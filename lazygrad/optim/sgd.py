@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD documents it."""
 from __future__ import annotations
 
-from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
+from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options, is_sparse
 
 
 class SGD(Optimizer):
@@ -20,7 +20,13 @@ class SGD(Optimizer):
     def _start_step(self) -> None:
         self._new_buffers: set[int] = set()
 
+    sparse_refusal = None  # (a sparse gradient steps as its dense value; weight decay refuses it, as torch's)
+
     def update(self, group, p, grad, state):
+        if is_sparse(grad):
+            if group["weight_decay"]:
+                grad.add(p, alpha=group["weight_decay"])  # torch's RuntimeError: add(sparse, dense)
+            grad = grad.to_dense()
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
         out = {}
         if group["momentum"]:

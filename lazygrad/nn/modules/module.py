@@ -8,6 +8,7 @@ from lazygrad import dtypes
 from lazygrad.dtypes import DType
 from lazygrad.frontend import memory_format as formats
 from lazygrad.frontend.grad_mode import no_grad
+from lazygrad.frontend.sparse_tensor import SparseBase
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_convert import to_arguments
 from lazygrad.frontend.torch_device import host_device, resolve_device
@@ -183,7 +184,7 @@ class Module(ModuleHooksMixin, ModuleStateMixin, ModulePathsMixin, ModuleExtrasM
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
             if p.grad is not None:
-                p.grad = None if set_to_none else p.grad.detach() * 0
+                p.grad = None if set_to_none else p.grad.zero_() if isinstance(p.grad, SparseBase) else p.grad.detach() * 0
 
     def to(self, *args, **kwargs) -> Module:
         """Move every parameter and buffer to a device and cast the floating point ones to a
