@@ -65,7 +65,7 @@ COMPOSITES = {
     "mean_keepdim": (lambda x: x.mean(1, keepdim=True) * x, [any_(2, 3)]),
     "softmax": (lambda x: F.softmax(x, -1), [any_(2, 4)]),
     "log_softmax": (lambda x: F.log_softmax(x, 0), [any_(3, 2)]),
-    "index_step": (lambda x: x[::2, 1::2].flip(1), [any_(3, 3)]),
+    "index_step": (lambda x: x[::2, ::-1], [any_(3, 3)]),
     "index_none_ellipsis": (lambda x: x[None, ..., 1], [any_(2, 3)]),
     "transpose_view": (lambda x: x.T.reshape(-1)[1:5], [any_(2, 3)]),
     "relu": (lambda x: F.relu(x), [np.array([-1.5, -0.3, 0.4, 2.0])]),

@@ -396,7 +396,7 @@ def test_shape_ops_are_differentiable(device, rng):
     w = np.arange(12, dtype=np.float32).reshape(3, 4)
     x = lg.Tensor(a, device=device, requires_grad=True)
     y = (x.flip(0) * T(w, device)).sum() + lg.cat([x, x.roll(1, 1)], 0).pad((1, 1), value=2.0).sum()
-    y = y + (x.permute(1, 0).flip(0)[::2] * 5).sum() + x.repeat(2, 1).sum()
+    y = y + (x.permute(1, 0)[::-2] * 5).sum() + x.repeat(2, 1).sum()
     y.backward()
     ref = np.flip(w, 0) + 2.0 + 2.0
     ref.T[::-2] += 5

@@ -158,8 +158,6 @@ def _parse(x, index) -> _Parsed:
                 raise IndexError(f"index {i} is out of bounds for dim {src_dim} with size {size}")
             plan.append(("int", d, i % size, size))
         elif isinstance(i, slice):
-            if i.step is not None and i.step < 0:  # (torch's refusal; the plan itself takes them)
-                raise ValueError("step must be greater than zero")
             start, stop, step = i.indices(size)
             count = len(range(start, stop, step))
             plan.append(("slice", d, start, count, step, size))
