@@ -220,3 +220,27 @@ def test_writing_an_activations_input_before_backward_raises_as_torch(device, na
         except RuntimeError as e:
             outcome.append("modified by an inplace operation" in str(e))
     assert outcome[0] == outcome[1], outcome
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_a_0d_tensor_is_torchs(device, name):
+    """A 0-d tensor is its own softmax axis (dim 0 or -1): 1 and 0, gradient 0. It raised an
+    IndexError inside lazygrad (found by tinygrad's op tests)."""
+    out = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        x = T.tensor(1.5, requires_grad=True, **kw)
+        y = [getattr(x, name)(d) for d in (0, -1)]
+        out.append([v.item() for v in y] + [T.autograd.grad(y[0] * 3, x)[0].item()])
+    assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("beta", [1.0, 2.0])
+def test_softplus_gradient_far_above_the_threshold_is_torchs(device, beta):
+    """Above the threshold softplus is x, gradient 1: the unused exp branch's exp(300) = inf
+    made its gradient nan, which the select passed on (found by tinygrad's op tests)."""
+    x = np.array([300.0, 350.0, -350.0, 1.0, 25.0], dtype=np.float32)
+    ours = lg.tensor(x, requires_grad=True, device=device)
+    theirs = torch.tensor(x, requires_grad=True)
+    g = lg.autograd.grad(F.softplus(ours, beta=beta).sum(), ours)[0].numpy()
+    want = torch.autograd.grad(TF.softplus(theirs, beta=beta).sum(), theirs)[0].numpy()
+    np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-7)

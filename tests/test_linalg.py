@@ -207,3 +207,16 @@ def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, transposed):
     np.testing.assert_allclose(w.grad.numpy(), gw.T if transposed else gw, rtol=1e-4, atol=1e-3)
     small = lg.Tensor(a[:256, :256], device="c") @ lg.Tensor(bt[:256, :256], device="c")
     assert len(small.schedule()) == 1  # 256^3: the copies would cost more than they save
+
+
+@pytest.mark.parametrize("eq,shapes", [("ij...,ij...->ij", [(3, 4, 5, 2), (3, 4, 5, 2)]), ("a...b->", [(2, 3, 4)]),
+                                       ("...j->j", [(4, 2)])])
+def test_einsum_output_without_ellipsis_sums_its_dims_as_torch(device, rng, eq, shapes):
+    """torch sums the ellipsis dims when the output leaves '...' out (numpy refuses); it raised
+    here (found by tinygrad's op tests)."""
+    torch = pytest.importorskip("torch")
+    arrays = [randn(rng, s) for s in shapes]
+    out = lg.einsum(eq, *[T(a, device) for a in arrays])
+    want = torch.einsum(eq, *[torch.tensor(a) for a in arrays]).numpy()
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-5, atol=1e-5)

@@ -104,3 +104,20 @@ def test_pooling_errors_are_torchs():
     with pytest.raises(ValueError, match="invalid output_size"):
         F.max_unpool1d(lg.Tensor(np.zeros((1, 1, 2), dtype=np.float32)), lg.Tensor(np.zeros((1, 1, 2), dtype=np.int64)),
                        2, output_size=[9])
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "int8"])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_max_pool_of_integers_with_padding_is_torchs(device, dtype, nd):
+    """Integer max pooling with padding: the -inf fill overflowed int (a crash), the result
+    came back float32, and an int8 fill of -128 could tie with an element (its index). Values,
+    dtype and indices as torch's (whose 1-d integer pool exists only with indices)."""
+    x = (np.random.default_rng(3).standard_normal((2, 3, 5, 6)) * 100).astype(dtype)
+    x = {1: x[0], 2: x, 3: x[None]}[nd]
+    ours, theirs = getattr(F, f"max_pool{nd}d"), getattr(TF, f"max_pool{nd}d")
+    for indices in ([True] if nd == 1 else [False, True]):
+        o = ours(lg.tensor(x, device=device), 2, padding=1, return_indices=indices)
+        t = theirs(torch.tensor(x), 2, padding=1, return_indices=indices)
+        for a, b in zip(o if indices else [o], t if indices else [t]):
+            assert a.dtype.name == str(b.dtype).split(".")[-1]
+            np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -439,3 +439,24 @@ def test_select_refuses_what_torch_refuses(shape, dim, index):
         lg.zeros(shape).select(dim, index)
     if "select()" in str(theirs.value):
         assert str(ours.value) == str(theirs.value)
+
+
+NEGATIVE_PADS = [(-1, 2), (2, -1), (-2, -1), (-1, 2, 2, -1), (0, 0, 0, -3), (1, -3, -2, 1)]
+
+
+@pytest.mark.parametrize("mode,pad", [(m, p) for m in ("reflect", "replicate", "circular") for p in NEGATIVE_PADS]
+                         + [("reflect", (3, -4)), ("replicate", (3, -4))])  # (torch's circular reads past the end)
+def test_pad_negative_widths_in_copying_modes_are_torchs(device, mode, pad):
+    """Negative widths crop: reflect and replicate pad from the whole dim first, circular
+    crops first (torch's orders); they raised before (found by tinygrad's op tests)."""
+    torch = pytest.importorskip("torch")
+    x = np.arange(2 * 5 * 5, dtype=np.float32).reshape((2, 5, 5) if len(pad) == 2 else (1, 2, 5, 5))
+    want = torch.nn.functional.pad(torch.tensor(x), pad, mode=mode).numpy()
+    np.testing.assert_array_equal(T(x, device).pad(pad, mode=mode).numpy(), want)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+def test_pad_cropping_everything_raises_as_torch(device, mode):
+    x = T(np.ones((1, 1, 5), dtype=np.float32), device)
+    with pytest.raises(RuntimeError, match="leaves no elements"):
+        x.pad((0, -5), mode=mode)

@@ -172,9 +172,7 @@ def _parse_equation(equation: str, operands) -> tuple[list[str], str]:
     if arrow:
         if rhs.count("...") > 1 or "." in rhs.replace("...", ""):
             raise ShapeError(f"einsum: malformed output {rhs!r} in {equation!r}")
-        out = rhs.replace("...", ell)
-        if "..." not in rhs and ell:
-            raise ShapeError(f"einsum: the output of {equation!r} must contain '...' as the inputs do")
+        out = rhs.replace("...", ell)  # an output without '...' sums the ellipsis dims (as torch)
         seen = set("".join(labels))
         for c in out:
             if c not in seen:

@@ -259,7 +259,7 @@ class ReduceMixin:
         if dtypes.is_half(x.dtype):
             return x.float().softmax(axis).cast(x.dtype)
         def compute(v):
-            shifted = v - v.amax(axis, keepdim=True) if v.shape[axis] else v
+            shifted = v - v.amax(axis, keepdim=True) if _nonempty(v, axis) else v
             e = shifted.exp()
             return e / e.sum(axis, keepdim=True)
         return result_gradient(x, compute, lambda y, g: (g - (g * y).sum(axis, keepdim=True)) * y)
@@ -270,13 +270,18 @@ class ReduceMixin:
         if dtypes.is_half(x.dtype):
             return x.float().log_softmax(axis).cast(x.dtype)
         def compute(v):
-            shifted = v - v.amax(axis, keepdim=True) if v.shape[axis] else v
+            shifted = v - v.amax(axis, keepdim=True) if _nonempty(v, axis) else v
             return shifted - shifted.exp().sum(axis, keepdim=True).log()
         return result_gradient(x, compute, lambda y, g: g - y.exp() * g.sum(axis, keepdim=True))
 
     def _softmax_input(self, dim, dtype):
         x = self if dtype is None else self.cast(dtype)
         return x if x.dtype.is_float else x._float()
+
+
+def _nonempty(v, axis: int) -> bool:
+    """Whether the softmax axis has elements to take a max over (a 0-d tensor is its own axis)."""
+    return v.ndim == 0 or v.shape[axis] != 0
 
 
 def _softmax_dim(x, dim) -> int:

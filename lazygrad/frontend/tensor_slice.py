@@ -141,7 +141,7 @@ class SliceMixin:
         """Pad one dim with copies of its own elements (reflect, replicate, circular)."""
         n = self.shape[d]
         if lo < 0 or hi < 0:
-            raise ShapeError(f"pad: mode {mode!r} needs non-negative padding, got ({lo}, {hi})")
+            return self._pad_edges_cropping(d, lo, hi, mode)
         limit = n - 1 if mode == "reflect" else n
         if mode != "replicate" and (lo > limit or hi > limit):
             raise ShapeError(f"pad: {mode} padding ({lo}, {hi}) must be at most {limit} for dim "
@@ -158,6 +158,20 @@ class SliceMixin:
         else:
             left, right = self.narrow(d, n - lo, lo), self.narrow(d, 0, hi)
         return left.cat(self, right, dim=d)
+
+    def _pad_edges_cropping(self, d, lo, hi, mode):
+        """Negative widths crop, as torch: reflect and replicate pad from the whole dim and then
+        crop; circular crops first and wraps what is left (torch's order, checked against it)."""
+        n, cut_lo, cut_hi = self.shape[d], max(0, -lo), max(0, -hi)
+        grow_lo, grow_hi = max(0, lo), max(0, hi)
+        if n - cut_lo - cut_hi < 0 or (mode != "circular" and n + lo + hi <= 0):
+            raise ShapeError(f"pad: {mode} padding ({lo}, {hi}) leaves no elements of dim {d} "
+                             f"(shape {list(self.shape)})")
+        if mode == "circular":
+            x = self.narrow(d, cut_lo, n - cut_lo - cut_hi)
+            return x._pad_edges(d, grow_lo, grow_hi, mode) if grow_lo or grow_hi else x
+        x = self._pad_edges(d, grow_lo, grow_hi, mode) if grow_lo or grow_hi else self
+        return x.narrow(d, cut_lo, x.shape[d] - cut_lo - cut_hi)
 
     # ---- joining --------------------------------------------------------------------------------
     def cat(self, *others, dim=0):

@@ -130,10 +130,13 @@ class UnaryMathMixin:
         return self._in_float(f)
 
     def softplus(self, beta=1, threshold=20):
-        """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as torch)."""
+        """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as torch). The
+        exp branch sees 0 where it is not taken: exp(300) = inf would make its unused gradient
+        inf * 0 = nan, and the where would pass that nan on (a NaN x still gives NaN)."""
         def f(x):
             bx = x * beta
-            return (bx > threshold).if_else(x, bx.exp().log1p() / beta)
+            over = bx > threshold
+            return over.if_else(x, over.if_else(0.0, bx).exp().log1p() / beta)
         return self._in_float(f)
 
     def erf(self):

@@ -167,16 +167,29 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     extra = [_ceil_extra(sz, k, s, p, d, ceil_mode)
              for sz, k, s, p, d in zip(input.shape[-2:], kernel, stride, padding, dilation)]
     pads = ((0, 0),) * (input.ndim - 2) + tuple((p, p + e) for p, e in zip(padding, extra))
-    x = pad_dims(input, pads, value=-math.inf) if any(p != (0, 0) for p in pads) else input
+    x = pad_for_max(input, pads)
     win = windows(x, kernel, stride, dilation)
     flat = win.reshape(win.shape[:-2] + (kernel[0] * kernel[1],))
-    return _first_max(flat)
+    values = _first_max(flat)
+    return values if values.dtype == input.dtype else values.cast(input.dtype)
+
+
+def pad_for_max(input: Tensor, pads) -> Tensor:
+    """Pad with a value below every element, so that no window's max (nor its index) comes from
+    the padding: -inf for floats; integers narrower than 64 bits are widened to int64 and padded
+    with its minimum (an int8 fill of -128 would tie with an element of -128)."""
+    if not any(p != (0, 0) for p in pads):
+        return input
+    x = input if input.dtype.is_float or input.dtype.itemsize == 8 else input.cast(dtypes.int64)
+    return pad_dims(x, pads, value=dtypes.min_value(x.dtype))
 
 
 def _first_max(x: Tensor) -> Tensor:
     """Max over the last dim whose gradient goes to the first maximal element only, as torch's
     max pooling routes it through its indices (a plain amax would share it among ties).
     Linear in x between the points where the maximum moves: torch's gradient takes x too."""
+    if not x.dtype.is_float:  # no gradient to route: the max keeps the input's dtype
+        return x.amax(-1)
     n = x.shape[-1]
     position = x._new(make(Op.IOTA, (), None, dtypes.int32, (n,), x.device))  # a lazy 0..n-1: no buffer
 

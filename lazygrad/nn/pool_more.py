@@ -35,11 +35,12 @@ def _max_pool(input: Tensor, nd: int, kernel_size, stride, padding, dilation, ce
     extra = [_ceil_extra(sz, k, s, p, d, ceil_mode) for sz, k, s, p, d in zip(spatial, kernel, stride, padding,
                                                                                dilation)]
     pads = ((0, 0),) * (input.ndim - nd) + tuple((p, p + e) for p, e in zip(padding, extra))
-    x = pad_dims(input, pads, value=-math.inf) if any(p != (0, 0) for p in pads) else input
+    x = conv.pad_for_max(input, pads)
     win = windows(x, kernel, stride, dilation)
     outs = tuple(win.shape[-2 * nd:-nd])
     flat = win.reshape(tuple(win.shape[:-nd]) + (math.prod(kernel),))
     values = _first_max(flat)
+    values = values if values.dtype == input.dtype else values.cast(input.dtype)
     if not return_indices:
         return values
     # the flat input position of each (output, kernel offset), from the geometry alone
