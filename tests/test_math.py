@@ -468,3 +468,17 @@ def test_exp_error_stays_within_its_documented_bound(device, dtype):
     eps = np.finfo(dtype).eps
     assert (rel <= (np.abs(x) * 1.5 + 2) * eps).all()  # |x| * log2(e) ulps from the product, plus exp2's
     assert tensor(np.array([np.inf, -np.inf, np.nan], dtype), device).exp().numpy()[:2].tolist() == [np.inf, 0.0]
+
+
+@pytest.mark.parametrize("exponent", [0.3, -0.3, 3.3, -3.3, 0.5, 2.0, -3.0])
+def test_pow_of_minus_infinity_is_c_pows(device, exponent):
+    """pow(-inf, y) is +inf for y > 0 and +0 for y < 0 unless y is an odd integer (C and torch);
+    a fractional y gave nan (found by tinygrad's op tests). Gradients too."""
+    torch = pytest.importorskip("torch")
+    x = np.array([-np.inf, -2.5, 0.0, 2.0, np.inf], dtype=np.float32)
+    ours = lg.tensor(x, requires_grad=True, device=device)
+    theirs = torch.tensor(x, requires_grad=True)
+    o, t = ours ** exponent, theirs ** exponent
+    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-6)
+    g = lg.autograd.grad(o[:2].sum(), ours)[0].numpy()
+    np.testing.assert_allclose(g, torch.autograd.grad(t[:2].sum(), theirs)[0].numpy(), rtol=1e-6)

@@ -47,9 +47,11 @@ class PowMixin:
         integral = float(exponent).is_integer()
         if not dt.is_float:
             return _pow_by_squaring(x, int(exponent))
-        if integral and 0 < abs(exponent) <= 64:  # (x ** 0 is 1 with a zero gradient: below)
-            out = _pow_by_squaring(x, int(abs(exponent)))
-            return out.reciprocal() if exponent < 0 else out
+        if integral and 0 < exponent <= 64:  # (x ** 0 is 1 with a zero gradient: below)
+            return _pow_by_squaring(x, int(exponent))
+        if integral and -64 <= exponent < 0:  # 1 / x ** n, differentiated as a power: the
+            n = -int(exponent)                # reciprocal's chain gave 0 / 0 at x = 0 and inf
+            return _declared_pow(x, float(exponent), lambda b, _: _pow_by_squaring(b, n).reciprocal())
         if exponent == 0.5:
             return x.sqrt()
         return _declared_pow(x, float(exponent))
@@ -68,16 +70,20 @@ def _pow_by_squaring(x, n: int):
     return x._const(1) if result is None else result
 
 
-def _declared_pow(base, exp):
+def _declared_pow(base, exp, compute=None):
     """Float base ** exp (a tensor of base's shape, or a number) with torch's gradients,
     declared: the formula's selects for C pow's special cases (exp == 0 or base == 1 give 1)
-    would zero them where torch's are not zero (d 2**x / dx at x = 0 is ln 2)."""
+    would zero them where torch's are not zero (d 2**x / dx at x = 0 is ln 2). compute: the
+    value from the base, where it is not C pow's formula (negative integral exponents)."""
     given = [(which, t) for which, t in enumerate((base, exp))
              if isinstance(t, TensorBase) and t.requires_grad]
+    if compute is None:
+        def compute(b, e):
+            return b._in_float(lambda x: _float_pow(x, _exponent_like(e, x)))
     if not given or not is_grad_enabled():
-        return base._in_float(lambda b: _float_pow(b, _exponent_like(exp, b)))
+        return compute(base, exp)
     b, e = (t._path_input() if isinstance(t, TensorBase) and t.requires_grad else t for t in (base, exp))
-    value = b._in_float(lambda x: _float_pow(x, _exponent_like(e, x)))
+    value = compute(b, e)
     out = base._new(make(Op.DETACH, (value.node,)), True)  # only the declared paths lead on
     sources: dict = {}  # x ** x: one path, both gradients summed
     for which, t in given:
@@ -120,13 +126,14 @@ def _pow_gradient(which: list[int], operands: tuple, new):
 
 def _float_pow(base, exp):
     """base ** exp for floats as C's pow does: |base|**exp by exp2/log2, negative bases
-    with integral exponents get the sign of the parity, other negative bases give NaN."""
+    with integral exponents get the sign of the parity, other negative bases give NaN but
+    -inf, whose power is +inf (exp > 0) or +0 (exp < 0), the magnitude's."""
     magnitude = (exp * base._magnitude().log2()).exp2()
     integral = exp.trunc() == exp
     half = exp * 0.5
     odd = integral & (half.trunc() != half)
     signed = odd.if_else(-magnitude, magnitude)
-    out = (base < 0).if_else(integral.if_else(signed, math.nan), magnitude)
+    out = (base < 0).if_else(integral.if_else(signed, (base == -math.inf).if_else(magnitude, math.nan)), magnitude)
     one = (exp == 0) | (base == 1) | ((base == -1) & exp.isinf())
     return one.if_else(1.0, out)
 
