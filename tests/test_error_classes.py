@@ -39,6 +39,19 @@ def _cases(T, dev):
         "300 as uint8": lambda: T.full((2,), 300, dtype=T.uint8, device=dev),
         "grad of an unused input": lambda: T.autograd.grad((a(2).requires_grad_() * 2).sum(),
                                                            [a(2).requires_grad_()]),
+
+        "conv kernel larger than the input": lambda: T.nn.functional.conv2d(a(1, 1, 2, 2), a(1, 1, 3, 3)),
+        "pool kernel larger than the input": lambda: T.nn.functional.max_pool2d(a(1, 1, 2, 2), 3),
+        "clamp with neither bound": lambda: a(3).clamp(),
+        "cross_entropy probabilities of another shape": lambda: T.nn.functional.cross_entropy(a(3, 4), a(3, 5)),
+        "scatter of another dtype": lambda: a(3, 4).half().scatter(1, T.tensor([[0]], device=dev), a(3, 4)),
+        "scatter_reduce of another dtype": lambda: a(3, 4).half().scatter_reduce(1, T.tensor([[0]], device=dev),
+                                                                                a(3, 4), "sum"),
+        "pad in an unknown mode": lambda: T.nn.functional.pad(a(2, 3), (1, 1), mode="typo"),
+        "linspace of bools": lambda: T.linspace(5, 10, 3, dtype=T.bool, device=dev),
+        "linspace of negative steps": lambda: T.linspace(1, 2, -1, device=dev),
+        "query heads not a multiple of key heads": lambda: T.nn.functional.scaled_dot_product_attention(
+            a(1, 3, 2, 4), a(1, 2, 2, 4), a(1, 2, 2, 4), enable_gqa=True),
     }
 
 

@@ -162,3 +162,18 @@ def test_a_0d_index_into_a_matrix_still_raises():
     for lib in (lg, torch):
         with pytest.raises(RuntimeError):
             lib.zeros(2, 3).scatter(0, lib.tensor(1), 1.0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32"])
+def test_scatter_reduce_multiply_matches_torch(device, dtype):
+    """scatter(reduce="multiply") (torch's deprecated form, still accepted): repeated indices
+    multiply in; a number src too. It raised a ValueError here (found by tinygrad's op tests)."""
+    rng = np.random.default_rng(5)
+    x, src = (rng.integers(-4, 5, (3, 4, 5)).astype(dtype) for _ in range(2))
+    index = rng.integers(0, 4, (3, 2, 5))
+    for s in (src, 3):
+        ours = lg.tensor(x, device=device).scatter(1, lg.tensor(index, device=device),
+                                                   lg.tensor(s, device=device) if s is src else s, reduce="multiply")
+        theirs = torch.tensor(x).scatter(1, torch.tensor(index), torch.tensor(s) if s is src else s, reduce="multiply")
+        assert ours.dtype.name == dtype
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -250,7 +250,7 @@ def test_clamp(device, rng, dtype):
     lo = (rng.uniform(0, 5, (1, 5))).astype(dtype)
     assert x.clamp(tensor(lo, device), None).tolist() == np.maximum(a, lo).tolist()
     assert lg.clamp(x, max=tensor(lo, device)).tolist() == np.minimum(a, lo).tolist()
-    with pytest.raises(ValueError, match="min and max"):
+    with pytest.raises(RuntimeError, match="min and max"):  # torch's class
         x.clamp()
 
 

@@ -538,3 +538,19 @@ def test_relu_gradient_at_zero_is_zero_as_in_torch(device):
     x = lg.Tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)
     F.relu(x).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("kv_heads", [(2, 2), (2, 1), (4, 4)])
+def test_scaled_dot_product_attention_grouped_query_heads_match_torch(device, kv_heads):
+    """enable_gqa=True: each key/value head serves a group of query heads (torch's GQA); the
+    keyword was missing (found by tinygrad's op tests). Values and gradients."""
+    torch = pytest.importorskip("torch")
+    shapes = [(2, 4, 3, 5), (2, kv_heads[0], 3, 5), (2, kv_heads[1], 3, 5)]
+    arrays = [R.standard_normal(s).astype(np.float32) for s in shapes]
+    ours = [lg.tensor(a, requires_grad=True, device=device) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    o = F.scaled_dot_product_attention(*ours, enable_gqa=True)
+    t = torch.nn.functional.scaled_dot_product_attention(*theirs, enable_gqa=True)
+    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    for g, h in zip(lg.autograd.grad(o.sum(), ours), torch.autograd.grad(t.sum(), theirs)):
+        np.testing.assert_allclose(g.numpy(), h.numpy(), rtol=1e-4, atol=1e-5)

@@ -11,7 +11,7 @@ import math
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
-from lazygrad.errors import ShapeError
+from lazygrad.errors import DTypeNotImplementedError, ShapeError
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.ir.node import make
@@ -119,9 +119,11 @@ def linspace(start, end, steps: int, dtype: DType | None = None, device: str | N
              requires_grad: bool = False) -> Tensor:
     """steps values from start to end inclusive; like torch, the first half counts up from
     start and the second half down from end, so both ends are exact."""
-    if steps < 0:
-        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+    if steps < 0:  # (torch: RuntimeError)
+        raise ShapeError(f"linspace: steps must be non-negative, got {steps}")
     dt = to_dtype(dtype) if dtype is not None else dtypes.default_float
+    if dt.is_bool:
+        raise DTypeNotImplementedError('"linspace" is not implemented for Bool (as torch)')
     work = dt if dt.is_float else dtypes.float64
     dev = _device(device)
     if steps == 1:

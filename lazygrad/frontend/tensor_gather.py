@@ -71,6 +71,13 @@ def as_nonempty(*tensors) -> tuple | None:
     return tuple(t.reshape(1) if isinstance(t, TensorBase) and t.ndim == 0 else t for t in tensors)
 
 
+def check_src_dtype(name: str, x, src) -> None:
+    """torch's scatters take no implicit cast of a tensor src (a number is cast)."""
+    if isinstance(src, TensorBase) and src.dtype != x.dtype:
+        raise DTypeError(f"{name}(): Expected self.dtype to be equal to src.dtype, got {x.dtype.name} "
+                         f"and {src.dtype.name}")
+
+
 class GatherMixin:
     def _check_gather_shapes(self, what, dim, index):
         d = self._axis(dim)
@@ -95,10 +102,11 @@ class GatherMixin:
 
     def scatter(self, dim, index, src=None, reduce=None, value=None):
         """out[..., index[i], ...] = src[i] along dim; elsewhere self. reduce=None (last write
-        wins for repeated indices) or "add"."""
+        wins for repeated indices), "add" or "multiply"."""
         src = value if src is None else src
         if src is None:
             raise TypeError("scatter needs src (a tensor) or value (a number)")
+        check_src_dtype("scatter", self, src)
         index = _as_index_tensor(self, index)
         if (vectors := as_nonempty(self, index, src)) is not None:
             return vectors[0].scatter(dim, vectors[1], vectors[2], reduce).reshape(self.shape)
@@ -120,8 +128,11 @@ class GatherMixin:
         if reduce == "add":
             added = select_sum(hit, src, d)
             return self + added._pad(grow)
+        if reduce == "multiply":
+            factor = hit.if_else(src, src._const(1, src.dtype, ())).prod(d).cast(self.dtype)._pad(grow)
+            return hit.any(d)._pad(grow).if_else(self * factor, self)
         if reduce is not None:
-            raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
+            raise ValueError(f"scatter: reduce must be None, 'add' or 'multiply', got {reduce!r}")
         order_of = positions(self, j, d, self.ndim + 1)
         last = hit.if_else(order_of, -1)._reduce(Op.REDUCE_MAX, (d,), True)
         chosen = hit & (order_of == last)

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
-from lazygrad.frontend.tensor_gather import _as_index_tensor, _check_bounds, as_nonempty, positions
+from lazygrad.frontend.tensor_gather import (
+    _as_index_tensor,
+    _check_bounds,
+    as_nonempty,
+    check_src_dtype,
+    positions,
+)
 from lazygrad.frontend.tensor_shape import broadcast_shape
 
 REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -34,6 +40,7 @@ class IndexOpsMixin:
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         if reduce not in REDUCES:
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+        check_src_dtype("scatter_reduce", self, src)
         index = _as_index_tensor(self, index)
         if (vectors := as_nonempty(self, index, src)) is not None:
             return vectors[0].scatter_reduce(dim, vectors[1], vectors[2], reduce,

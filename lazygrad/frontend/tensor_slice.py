@@ -129,7 +129,7 @@ class SliceMixin:
                 return _new_tensor(padded)
             return self._pad_mask(pairs).if_else(padded, padded._const(value, self.dtype, ()))
         if mode not in ("reflect", "replicate", "circular"):
-            raise ValueError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
+            raise NotImplementedError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
                              f"'replicate' or 'circular'")
         x = self
         for d, (lo, hi) in enumerate(pairs):

@@ -181,7 +181,7 @@ class UnaryMathMixin:
         The gradient is torch's: x's passes where min <= x <= max, bounds included (the max
         and min rules would halve it at a bound), a tensor bound's where it is the value."""
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise RuntimeError("clamp: at least one of min and max must be given")
         _check_scalar_operands(self.dtype, min, max)
         if min is not None and max is not None and isinstance(min, TensorBase) != isinstance(max, TensorBase):
             raise TypeError(f"clamp: min and max must both be tensors or both numbers, got "

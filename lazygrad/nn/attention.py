@@ -61,13 +61,17 @@ def causal_mask(length: int, source_length: int, device: str) -> Tensor:
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
-                                 dropout_p: float = 0.0, is_causal: bool = False, scale=None) -> Tensor:
-    """attn_mask: bool (True takes part) or float (added to the scores)."""
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale=None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """attn_mask: bool (True takes part) or float (added to the scores). enable_gqa: key and
+    value may have fewer heads (dim -3) than query, each shared by a group of query heads."""
     if not (backends.cuda.math_sdp_enabled() or backends.cuda.flash_sdp_enabled()):
         raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
                            "turning off both the math kernel and the fused kernels.")
     if is_causal and attn_mask is not None:
         raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
+    if enable_gqa:
+        key, value = _grouped(query, key), _grouped(query, value)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
     if is_causal:
@@ -81,6 +85,18 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
+def _grouped(query: Tensor, kv: Tensor) -> Tensor:
+    """kv with each of its heads repeated for the query heads of its group (torch's GQA)."""
+    if query.ndim < 3 or kv.ndim < 3:
+        raise IndexError(f"scaled_dot_product_attention(enable_gqa=True): query and key need a heads "
+                         f"dim (-3), got shapes {list(query.shape)} and {list(kv.shape)}")
+    heads, kv_heads = query.shape[-3], kv.shape[-3]
+    if kv_heads == 0 or heads % kv_heads:
+        raise RuntimeError(f"Number of heads in key and value must divide the number of heads in query, "
+                           f"got {kv_heads} and {heads}")
+    return kv.repeat_interleave(heads // kv_heads, dim=-3) if heads != kv_heads else kv
 
 
 __all__ = ["SDPBackend", "scaled_dot_product_attention", "sdpa_kernel"]

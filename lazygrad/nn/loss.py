@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeError
+from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
@@ -130,7 +130,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     c = input.shape[dim]
     if target.dtype.is_float:  # probabilities over classes, same shape as input
         if target.shape != input.shape:
-            raise ValueError(f"cross_entropy: probability targets need the input's shape "
+            raise ShapeError(f"cross_entropy: probability targets need the input's shape "
                              f"{list(input.shape)}, got {list(target.shape)}")
         t = target * (1 - label_smoothing) + label_smoothing / c if label_smoothing else target
         lp = logp if weight is None else logp * weight.reshape((c,) + (1,) * (input.ndim - 2))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+from lazygrad.errors import ShapeError
+
 
 def out_size(size: int, kernel: int, stride: int, dilation: int) -> int:
     return (size - dilation * (kernel - 1) - 1) // stride + 1
@@ -24,7 +26,7 @@ def windows(x, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple
     lead, spatial = x.shape[:-nd], x.shape[-nd:]
     outs = tuple(out_size(i, k, s, d) for i, k, s, d in zip(spatial, kernel, stride, dilation))
     if any(o <= 0 for o in outs):
-        raise ValueError(f"kernel {list(kernel)} (dilation {list(dilation)}) is larger than the "
+        raise ShapeError(f"kernel {list(kernel)} (dilation {list(dilation)}) is larger than the "
                          f"input's spatial size {list(spatial)}")
     nl = len(lead)
     if all(s == k and (d == 1 or k == 1) for k, s, d in zip(kernel, stride, dilation)):
