@@ -512,3 +512,20 @@ def test_a_gradient_that_reads_x_only_through_a_mask_does_not_require_grad(devic
         assert not g.requires_grad, T.__name__
         with pytest.raises(RuntimeError, match="does not require grad"):
             T.autograd.grad((g * g).sum(), x, allow_unused=True)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_a_half_matmuls_weight_gradient_accumulates_in_float32(device, dtype):
+    """The gradient of a broadcast is a sum; in a half type it accumulated in that type, and a
+    float16 matmul's weight gradient (a sum over the 64 rows) was 10 ulps off torch's, which
+    accumulates in float32 (found by tinygrad's op tests)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b = (rng.uniform(-2, 2, (64, 64)).astype(np.float32) for _ in range(2))
+    la, lb = (lg.tensor(v, requires_grad=True, device=device) for v in (a, b))
+    ta, tb = (torch.tensor(v, requires_grad=True) for v in (a, b))
+    ours = lg.autograd.grad((la.to(getattr(lg, dtype)) @ lb.to(getattr(lg, dtype))).sum(), [la, lb])
+    theirs = torch.autograd.grad((ta.to(getattr(torch, dtype)) @ tb.to(getattr(torch, dtype))).sum(), [ta, tb])
+    rtol = 2e-3 if dtype == "float16" else 1.6e-2  # about one ulp
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=rtol, atol=rtol)

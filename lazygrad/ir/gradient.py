@@ -67,9 +67,16 @@ def expand(a: Node, shape: tuple[int, ...]) -> Node:
 
 
 def sum_to(g: Node, shape: tuple[int, ...]) -> Node:
-    """Undo a broadcast: sum g over the axes where shape has 1 (keeping the dims)."""
+    """Undo a broadcast: sum g over the axes where shape has 1 (keeping the dims). Half
+    types accumulate in float32, as Tensor.sum does (a float16 matmul's weight gradient, a sum
+    over the batch, was 10 ulps off torch's)."""
     axes = tuple(i for i, (s, o) in enumerate(zip(shape, g.shape)) if s != o)
-    return make(Op.SUM, (g,), axes) if axes else g
+    if not axes:
+        return g
+    if dtypes.is_half(g.dtype):
+        wide = make(Op.SUM, (make(Op.CAST, (g,), None, dtypes.float32),), axes)
+        return make(Op.CAST, (wide,), None, g.dtype)
+    return make(Op.SUM, (g,), axes)
 
 
 def _half_on_ties(a: Node, b: Node) -> Node:
