@@ -441,7 +441,8 @@ def test_select_refuses_what_torch_refuses(shape, dim, index):
         assert str(ours.value) == str(theirs.value)
 
 
-NEGATIVE_PADS = [(-1, 2), (2, -1), (-2, -1), (-1, 2, 2, -1), (0, 0, 0, -3), (1, -3, -2, 1)]
+NEGATIVE_PADS = [(-1, 2), (2, -1), (-2, -1), (-1, 2, 2, -1), (0, 0, 0, -3), (1, -3, -2, 1), (0, 0, 0, -5),
+                 (0, 0, -2, -3)]
 
 
 @pytest.mark.parametrize("mode,pad", [(m, p) for m in ("reflect", "replicate", "circular") for p in NEGATIVE_PADS]
@@ -457,6 +458,10 @@ def test_pad_negative_widths_in_copying_modes_are_torchs(device, mode, pad):
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate"])
 def test_pad_cropping_everything_raises_as_torch(device, mode):
+    """torch refuses an empty result of a one-dim reflect or replicate pad (two dims may be
+    empty: in NEGATIVE_PADS), and a negative size in every mode."""
     x = T(np.ones((1, 1, 5), dtype=np.float32), device)
     with pytest.raises(RuntimeError, match="leaves no elements"):
         x.pad((0, -5), mode=mode)
+    with pytest.raises(RuntimeError, match="leaves no elements"):
+        T(np.ones((1, 1, 5, 5), dtype=np.float32), device).pad((0, 0, -3, -3), mode=mode)

@@ -131,6 +131,10 @@ class SliceMixin:
         if mode not in ("reflect", "replicate", "circular"):
             raise NotImplementedError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
                              f"'replicate' or 'circular'")
+        if mode != "circular" and len(pad) == 2 and self.shape[-1] + pad[0] + pad[1] == 0:
+            # torch refuses an empty result of a one-dim reflect or replicate (not of more dims)
+            raise ShapeError(f"pad: {mode} padding {list(pad)} leaves no elements of the last dim "
+                             f"(shape {list(self.shape)})")
         x = self
         for d, (lo, hi) in enumerate(pairs):
             if lo or hi:
@@ -164,7 +168,7 @@ class SliceMixin:
         crop; circular crops first and wraps what is left (torch's order, checked against it)."""
         n, cut_lo, cut_hi = self.shape[d], max(0, -lo), max(0, -hi)
         grow_lo, grow_hi = max(0, lo), max(0, hi)
-        if n - cut_lo - cut_hi < 0 or (mode != "circular" and n + lo + hi <= 0):
+        if n - cut_lo - cut_hi < 0 or n + lo + hi < 0:
             raise ShapeError(f"pad: {mode} padding ({lo}, {hi}) leaves no elements of dim {d} "
                              f"(shape {list(self.shape)})")
         if mode == "circular":
