@@ -78,3 +78,15 @@ def test_bad_arguments_raise_torchs_errors():
             TF.interpolate(tx, **kwargs)
         with pytest.raises(error):
             F.interpolate(x, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "area"])
+def test_interpolating_integers_is_refused_not_zero(device, mode):
+    """uint8 bilinear gave all zeros (the weights cast to uint8; found by tinygrad's op tests);
+    torch's uint8 result rounds through fixed-point weights, so lazygrad refuses integers in
+    the interpolating modes (torch refuses the other integer types too). Nearest stays exact."""
+    x = lg.tensor(np.arange(64, dtype=np.uint8).reshape(1, 1, 8, 8), device=device)
+    with pytest.raises(NotImplementedError, match="not supported for uint8"):
+        F.interpolate(x, size=(5, 5), mode=mode)
+    want = TF.interpolate(torch.arange(64, dtype=torch.uint8).reshape(1, 1, 8, 8), size=(5, 5), mode="nearest")
+    np.testing.assert_array_equal(F.interpolate(x, size=(5, 5), mode="nearest").numpy(), want.numpy())

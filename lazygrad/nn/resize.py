@@ -76,6 +76,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
+    if (mode in _DIMS or mode == "area") and not input.dtype.is_float:
+        # torch refuses other integers; its uint8 bilinear and bicubic round through fixed-point
+        # weights pass by pass, which this float-weight matrix would miss by one (and cast to
+        # uint8, the weights were 0): refused rather than silently different
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported for {input.dtype.name} input "
+                                  f"(only nearest and nearest-exact are); convert it to a float type first")
     nd = input.ndim - 2
     if mode in _DIMS and _DIMS[mode] != nd:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_DIMS[mode] + 2}D input")
