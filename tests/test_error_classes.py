@@ -50,6 +50,8 @@ def _cases(T, dev):
         "pad in an unknown mode": lambda: T.nn.functional.pad(a(2, 3), (1, 1), mode="typo"),
         "linspace of bools": lambda: T.linspace(5, 10, 3, dtype=T.bool, device=dev),
         "linspace of negative steps": lambda: T.linspace(1, 2, -1, device=dev),
+        "attention with a mask and is_causal": lambda: T.nn.functional.scaled_dot_product_attention(
+            a(1, 2, 3, 4), a(1, 2, 3, 4), a(1, 2, 3, 4), attn_mask=a(3, 3).requires_grad_(), is_causal=True),
         "query heads not a multiple of key heads": lambda: T.nn.functional.scaled_dot_product_attention(
             a(1, 3, 2, 4), a(1, 2, 2, 4), a(1, 2, 2, 4), enable_gqa=True),
     }
