@@ -465,3 +465,19 @@ def test_pad_cropping_everything_raises_as_torch(device, mode):
         x.pad((0, -5), mode=mode)
     with pytest.raises(RuntimeError, match="leaves no elements"):
         T(np.ones((1, 1, 5, 5), dtype=np.float32), device).pad((0, 0, -3, -3), mode=mode)
+
+
+@pytest.mark.parametrize("shapes,dim", [([(4, 0, 3), (4, 1, 3), (4, 2, 3)], 1), ([(4, 0, 3), (4, 0, 3)], 1),
+                                        ([(0,), (2, 3), (1, 3)], 0)])
+def test_cat_gives_an_empty_piece_an_empty_gradient_as_torch(device, shapes, dim):
+    """An empty piece of a cat is still an input: torch gives it an empty gradient; here it was
+    left out of the graph ("not used", and a None gradient crashed realize; found by tinygrad's
+    op tests). Values and gradients compared with torch."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for m, kw in ((lg, {"device": device}), (torch, {})):
+        xs = [m.tensor(np.full(s, i + 1.0, dtype=np.float32), requires_grad=True, **kw) for i, s in enumerate(shapes)]
+        y = m.cat(xs, dim)
+        grads = m.autograd.grad((y * y).sum(), xs)
+        out.append((y.detach().numpy().tolist(), [list(g.shape) for g in grads], [g.numpy().tolist() for g in grads]))
+    assert out[0] == out[1]

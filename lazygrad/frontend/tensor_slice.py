@@ -12,6 +12,7 @@ import itertools
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_shape import _new_tensor
 from lazygrad.ir.node import make
@@ -209,7 +210,14 @@ class SliceMixin:
                 continue
             padded = p._pad(pads)
             out = padded if out is None else p._pad_mask(pads).if_else(padded, out)
-        return _new_tensor(out if out is not None else real[0])
+        out = out if out is not None else real[0]
+        if is_grad_enabled():
+            # an empty piece is an input all the same: torch gives it an empty gradient (not
+            # "unused"); its sum is +0, and x - 0 is x for every x, -0 and NaN included
+            for p in pieces:
+                if p.numel() == 0 and p.requires_grad:
+                    out = out - p.sum().cast(out.dtype)
+        return _new_tensor(out)
 
     def stack(self, *others, dim=0):
         pieces = [self, *others]
