@@ -31,10 +31,11 @@ def classify(e):
     if isinstance(e, TinygradOnly):
         return "n/a", msg
     if isinstance(e, AttributeError):
-        m = re.search(r"has no attribute '(\w+)'", str(e))
-        if m and not _torch_name(m.group(1)):
+        # a name missing on Tensor (or a DType, the max/min tuple) is API; on anything else, a crash
+        m = re.search(r"^'?(?:type object )?'?(Tensor|DType|max|min|tuple)'? (?:object )?has no attribute '(\w+)'", str(e))
+        if m and not _torch_name(m.group(2)):
             return "n/a", msg
-        return "missing op", msg
+        return ("missing op", msg) if m else ("crash", msg)
     if isinstance(e, NotImplementedError):
         return "missing op", msg
     s = str(e)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import sys
 
 MANUAL = {
@@ -42,9 +43,15 @@ AUTO = [  # (text in the failure, why the case does not apply)
 ]
 
 
+API_MISS = re.compile(r"^AttributeError: '?(?:type object )?'?(Tensor|DType|max|min|tuple)'? (?:object )?has no attribute")
+
+
 def classify(rows: list[dict]) -> None:
-    """Marks failing cases that do not apply (MANUAL, AUTO) as n/a, in place."""
+    """Marks failing cases that do not apply (MANUAL, AUTO) as n/a, in place; an AttributeError
+    on an internal object (not a name missing from Tensor's API) is a crash (older plugin runs)."""
     for r in rows:
+        if r["outcome"] == "n/a" and r["msg"].startswith("AttributeError") and not API_MISS.match(r["msg"]):
+            r["outcome"], r["cls"] = "fail", "crash"
         if r["outcome"] != "fail":
             continue
         why = MANUAL.get(r["test"]) or next((w for text, w in AUTO if text in r["msg"]), None)
