@@ -11,11 +11,12 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
-from lazygrad.frontend.factories import arange
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import piecewise_linear
 from lazygrad.ir.gradient import add_gradient_path
+from lazygrad.ir.node import make
+from lazygrad.ir.ops import Op
 from lazygrad.nn.windows import pad_dims, windows
 
 
@@ -190,7 +191,7 @@ def _first_max(x: Tensor) -> Tensor:
     if not x.dtype.is_float:  # no gradient to route: the max keeps the input's dtype
         return x.amax(-1)
     n = x.shape[-1]
-    position = arange(n, dtype=dtypes.int32, device=x.device)  # a lazy 0..n-1 (an iota): no buffer
+    position = x._new(make(Op.IOTA, (), None, dtypes.int32, (n,), x.device))  # a lazy 0..n-1: no buffer
 
     def first_max(v):
         first = (v == v.amax(-1, keepdim=True)).if_else(position, n).amin(-1, keepdim=True)

@@ -12,10 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad.frontend.grad_mode import enable_grad, no_grad
-from lazygrad.frontend.sparse_accumulate import dense
 from lazygrad.frontend.tensor import Tensor, realize
 from lazygrad.optim.line_search import strong_wolfe
-from lazygrad.optim.optimizer import Optimizer
+from lazygrad.optim.optimizer import Optimizer, is_sparse
+
+
+def _dense(grad):
+    """torch's LBFGS reads a sparse gradient (nn.Embedding(sparse=True)'s) as its dense value."""
+    return grad.to_dense() if is_sparse(grad) else grad
 
 
 class LBFGS(Optimizer):
@@ -41,12 +45,11 @@ class LBFGS(Optimizer):
         return np.float64 if any(p.dtype.np == np.float64 for p in self._params) else np.float32
 
     def _flat_grad(self) -> np.ndarray:
-        grads = [dense(p.grad)  # (a sparse gradient as its dense value, as torch's LBFGS reads it)
-                 for p in self._params if p.grad is not None]
+        grads = [_dense(p.grad) for p in self._params if p.grad is not None]
         realize(*grads)
         dt = self._dtype()
         return np.concatenate([np.zeros(p.numel(), dt) if p.grad is None else
-                               dense(p.grad).numpy().astype(dt).reshape(-1) for p in self._params])
+                               _dense(p.grad).numpy().astype(dt).reshape(-1) for p in self._params])
 
     def _add(self, t, d: np.ndarray) -> None:
         """params += t * d, d flat."""
