@@ -31,6 +31,7 @@ from lazygrad.ir.ops import Op
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.registry import get_device
 from lazygrad.schedule.realize_rules import labelled
+from lazygrad.schedule.lifetimes import released_after
 from lazygrad.schedule.schedule import Schedule, ScheduledKernel, create_schedule
 
 _local = threading.local()  # lg.jit captures are per thread: another thread's kernels are not ours
@@ -264,12 +265,16 @@ def _rendered(device, kernels) -> Iterator[tuple[str, str]]:
             continue
 
 
-def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
+def realize_nodes(nodes: list[Node], written: dict | None = None,
+                  held: Callable[[], set] | None = None) -> list[Node]:
     """Compute nodes; returns for each the BUFFER node (of the node's shape) holding it (for
     an ASSIGN, the buffer version it wrote over). written, when given, receives for every
     storage written in place its Buffer of the new contents.
     Results are taken as each kernel finishes: values a schedule computes before one of its
-    in-place writes stay the values from before the write."""
+    in-place writes stay the values from before the write.
+    held, when given, names the nodes whose values a program can still ask for (see
+    schedule/lifetimes.py): every other value this schedule computes is let go after its last
+    reader, so its memory serves the kernels after it."""
     fresh = values_fresh()  # lg.jit records: every value is computed again by a kernel
     todo = [n for n in nodes if n.op is not Op.BUFFER and (fresh or cached(n) is None)]
     results: dict[Node, Node] = {}
@@ -292,8 +297,9 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
         # host steps in flight (started, not yet waited for): kernels that need none of them
         # run meanwhile; the step's finish before the first that does, and all at the end
         in_flight: dict[ScheduledKernel, tuple] = {}
+        release = released_after(schedule, held) if held is not None else {}
         try:
-            for k in schedule.kernels:
+            for i, k in enumerate(schedule.kernels):
                 check_current(k.inputs, k.target)  # an earlier kernel's write must not precede a read
                 for step in _due(k, in_flight):
                     in_flight.pop(step)[0]()
@@ -313,6 +319,8 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
                 given = schedule.stand_ins.get(k.target)
                 if given is not None:
                     given.realized = k.target.realized
+                for n in release.get(i, ()):
+                    _let_go(n, results, schedule.stand_ins.get(n))
             while in_flight:  # (a deferred step stays in flight: the program completes it)
                 step = next(iter(in_flight))
                 finish = in_flight.pop(step)[0]
@@ -344,6 +352,14 @@ def base_buffer(node: Node) -> Node:
     while node.op is not Op.BUFFER:
         node = node.srcs[0]
     return node
+
+
+def _let_go(n: Node, results: dict, given: Node | None) -> None:
+    value = results.pop(n)
+    if n.realized is value:
+        n.realized = None
+    if given is not None and given.realized is value:
+        given.realized = None
 
 
 def _result_node(node: Node, user: Node) -> Node:

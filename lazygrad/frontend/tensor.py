@@ -54,7 +54,7 @@ from lazygrad.frontend.tensor_saved import install as install_saved_values
 from lazygrad.frontend.tensor_selection import SelectionMixin
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
-from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, realize, version_counter
+from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, held_nodes, realize, version_counter
 from lazygrad.frontend.tensor_torch_more import TorchMoreMixin
 from lazygrad.frontend.tensor_trig import TrigMixin
 from lazygrad.frontend.tensor_unary import UnaryMathMixin
@@ -230,7 +230,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     def _buffer_node(self) -> Node:
         if self.node.op is Op.ASSIGN or pending():  # a pending write or index check runs first
             realize(self)
-        return realize_nodes([self.node])[0]
+        return realize_nodes([self.node], held=held_nodes)[0]
 
     def numpy(self) -> np.ndarray:
         if capturing():

@@ -69,6 +69,23 @@ def _under_views(node: Node) -> Node:
     return node
 
 
+def held_nodes() -> set[Node]:
+    """The nodes whose values the program can still ask for: each live tensor's node and the
+    node its views view, and the values a backward yet to run reads (torch's saved tensors).
+    A schedule lets go of every other value it computes after its last reader
+    (engine/realize.py: _released_after)."""
+    held: set[Node] = set()
+    for t in _LAZY:
+        node = t.node
+        held.add(node)
+        if node.op in _VIEW_OPS:
+            held.add(_under_views(node))
+    for node in awaited_values():
+        held.add(node)
+        held.add(_under_views(node))
+    return held
+
+
 def _views_over(node: Node, base: Node) -> bool:
     """Whether node is base seen through a chain of views (base may itself be a view of an
     intermediate value, as an op's result can be: the chain stops at base, not under it)."""
@@ -267,7 +284,7 @@ def realize(*tensors) -> None:
     alone += [root for root, _ in roots.values() if all(root is not t for t in alone)]
     everything = [t for t in alone if _storage_view(t.node) is None or t.node.op is Op.BUFFER]
     written: dict = {}
-    results = realize_nodes([t.node for t in everything] + kept, written)
+    results = realize_nodes([t.node for t in everything] + kept, written, held_nodes)
     for r in results[len(everything):]:
         r.buffer.storage.owned = True  # a kept value: never another tensor's storage
     results = results[:len(everything)]
