@@ -29,6 +29,7 @@ from lazygrad.errors import InplaceModifiedError, LazygradError
 from lazygrad.ir.node import Node, base_of, make
 from lazygrad.ir.ops import Op
 from lazygrad.runtime.buffer import Buffer
+from lazygrad.runtime.meta import META, is_meta
 from lazygrad.runtime.registry import get_device
 from lazygrad.schedule.realize_rules import labelled
 from lazygrad.schedule.schedule import Schedule, ScheduledKernel, create_schedule
@@ -102,7 +103,9 @@ class _HostCopy:
 
 def copy_buffer(src: Buffer) -> Buffer:
     """A new storage holding src's contents (recorded by lg.jit, so a replay copies too)."""
-    out = Buffer(src.device, src.size, src.dtype).copyin(src.numpy())
+    out = Buffer(src.device, src.size, src.dtype)
+    if not is_meta(src.device):  # (a meta buffer has no contents to copy)
+        out.copyin(src.numpy())
     active = captures()
     if active:
         active[-1].record(_HostCopy, None, out, [src])
@@ -275,6 +278,9 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
     results: dict[Node, Node] = {}
     if written is None:
         written = {}
+    if todo and any(is_meta(n.device) for n in todo):  # shapes only: no schedule (runtime/meta.py)
+        _realize_meta([n for n in todo if is_meta(n.device)], results, written)
+        todo = [n for n in todo if not is_meta(n.device)]
     if todo:
         schedule = create_schedule(todo, as_simplified=bool(observers))  # tools show that graph
         for k in schedule.kernels:
@@ -338,6 +344,20 @@ def realize_nodes(nodes: list[Node], written: dict | None = None) -> list[Node]:
                 user.realized = result
     return [n if n.op is Op.BUFFER else base_buffer(n) if n.op is Op.ASSIGN else results.get(n) or cached(n)
             for n in nodes]
+
+
+def _realize_meta(nodes: list[Node], results: dict, written: dict) -> None:
+    """Meta nodes "computed": each gets a new meta buffer of its shape (no data, no kernel);
+    an in-place write gives its storage a new version, as a kernel's write does."""
+    for n in nodes:
+        if n.op is Op.ASSIGN:
+            old = base_buffer(n.srcs[0]).buffer
+            written[old.storage] = (written.get(old.storage) or old).next_version()
+            continue
+        size = 1
+        for d in n.shape:
+            size *= d
+        n.realized = results[n] = buffer_node(Buffer(META, size, n.dtype), n.shape, n.loc)
 
 
 def base_buffer(node: Node) -> Node:
