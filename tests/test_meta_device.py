@@ -289,3 +289,15 @@ def test_meta_data_pointers_are_torch_s():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert not lg.ones(1).is_meta
+
+
+def test_complex_meta_tensors(no_kernels):
+    ours, theirs = _both(lambda m: m.empty(2, 3, dtype=m.complex64, device="meta"))
+    assert ours.is_meta and ours.dtype == lg.complex64 and ours.shape == theirs.shape
+    assert repr(ours).replace("lazygrad.", "torch.") == repr(theirs)
+    assert (ours * ours).is_meta and ours.abs().dtype == lg.float32
+
+
+def test_saving_a_meta_tensor_says_it_has_no_data(tmp_path):
+    with pytest.raises(NotImplementedError, match="meta tensor has no data"):
+        lg.save({"w": lg.empty(2, device="meta")}, tmp_path / "w.safetensors")

@@ -203,7 +203,7 @@ def tensor_repr(t, bare: bool = False) -> str:
     indices and values print so inside its own text)."""
     prefix = "tensor("
     indent = len(prefix)
-    if is_meta(t.node.device):  # no values: torch prints "..." and the size
+    if is_meta(t.device):  # no values: torch prints "..." and the size (t.device: complex ones too)
         suffixes, body = meta_repr_suffixes(t, get_default_dtype()), "..."
     else:
         suffixes, body = _values_text(t, indent)
