@@ -301,3 +301,25 @@ def test_complex_meta_tensors(no_kernels):
 def test_saving_a_meta_tensor_says_it_has_no_data(tmp_path):
     with pytest.raises(NotImplementedError, match="meta tensor has no data"):
         lg.save({"w": lg.empty(2, device="meta")}, tmp_path / "w.safetensors")
+
+
+def test_a_transformer_trains_a_step_on_meta_without_a_kernel(no_kernels):
+    with lg.device("meta"):
+        model = lnn.TransformerEncoder(lnn.TransformerEncoderLayer(16, 2, 32), 2)
+        out = model(lg.randn(3, 2, 16))
+        out.sum().backward()
+        lg.optim.AdamW(model.parameters()).step()
+    assert out.is_meta and out.shape == (3, 2, 16)
+    assert all(p.grad.is_meta and p.grad.shape == p.shape for p in model.parameters())
+
+
+def test_backward_out_of_meta_raises_torch_s_class():
+    def run(m):
+        x = m.randn(3, requires_grad=True)
+        y = x.to("meta")
+        assert y.is_meta and y.requires_grad
+        y.sum().backward()
+    with pytest.raises(Exception) as theirs:
+        run(torch)
+    with pytest.raises(theirs.type, match="Cannot copy out of meta tensor; no data!"):
+        run(lg)

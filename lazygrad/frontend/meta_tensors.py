@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from lazygrad.errors import DeviceError, LazygradError
+from lazygrad.frontend.tensor_declared import result_gradient
 from lazygrad.runtime.meta import META, NO_DATA, MetaDataError, is_meta
 
 
@@ -44,6 +45,17 @@ def on_one_device(a: Any, b: Any) -> tuple[Any, Any]:
             return (a, moved) if y is b else (moved, b)
     raise DeviceError(f"expected all tensors on one device, found {a.node.device!r} and {b.node.device!r} "
                       "(move one with .to())")
+
+
+def into_meta(t: Any) -> Any:
+    """t copied onto meta when t requires grad: the value is meta, and the gradient would have
+    to come out of meta, which has no data; torch raises at backward, and so does this."""
+    return result_gradient(t, lambda x: x.to(META), _no_gradient_out)
+
+
+def _no_gradient_out(result: Any, grad: Any) -> Any:
+    raise MetaDataError(f"{NO_DATA} (backward through a copy onto the meta device: its gradient has no values "
+                        "to bring back)")
 
 
 def meta_repr_suffixes(t: Any, default_dtype: Any) -> list[str]:

@@ -13,7 +13,8 @@ from typing import Any
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.frontend import memory_format as formats
-from lazygrad.frontend.meta_tensors import refuse_meta
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.meta_tensors import into_meta, refuse_meta
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import _bind
 from lazygrad.frontend.torch_device import HOST, device, host_device, resolve_device
@@ -85,7 +86,10 @@ class ConvertMixin:
         if name is not None and name != out.node.device:
             refuse_meta(out, "copy")  # (out of meta: no data to move)
             get_device(name)
-            out = out._derive(make(Op.COPY, (out.node,), name, device=name), out)
+            if is_meta(name) and out.requires_grad and is_grad_enabled():
+                out = into_meta(out)  # (its backward raises: a gradient cannot come out of meta)
+            else:
+                out = out._derive(make(Op.COPY, (out.node,), name, device=name), out)
         if dt is not None:
             out = out.cast(dt)
         out = out.clone() if copy and out is self else out
