@@ -323,3 +323,10 @@ def test_backward_out_of_meta_raises_torch_s_class():
         run(torch)
     with pytest.raises(theirs.type, match="Cannot copy out of meta tensor; no data!"):
         run(lg)
+
+
+def test_to_empty_of_an_uninitialized_lazy_module_raises_torch_s_class():
+    with pytest.raises(ValueError):
+        torch.nn.LazyLinear(3).to_empty(device="cpu")
+    with pytest.raises(ValueError, match="uninitialized"):
+        lnn.LazyLinear(3).to_empty(device="cpu")

@@ -8,6 +8,7 @@ import warnings
 from lazygrad.frontend.factories import empty
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.torch_device import resolve_device
+from lazygrad.nn.parameter import is_lazy
 
 
 class ModuleExtrasMixin:
@@ -36,6 +37,9 @@ class ModuleExtrasMixin:
             for m in self.modules() if recurse else [self]:
                 for table in (m._parameters, m._buffers):
                     for t in table.values():
+                        if is_lazy(t):  # (torch's class: no shape to make memory for)
+                            raise ValueError("to_empty(): an uninitialized parameter of a lazy module has no shape "
+                                             "yet; call the module with a dummy batch first")
                         if t is not None:
                             t.node = empty(t.shape, dtype=t.dtype, device=name).realize().node
                             t.grad = None
