@@ -14,6 +14,7 @@ schedule's end; a deferred step, isend/irecv's, when the program waits for it).
 """
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -354,10 +355,7 @@ def _realize_meta(nodes: list[Node], results: dict, written: dict) -> None:
             old = base_buffer(n.srcs[0]).buffer
             written[old.storage] = (written.get(old.storage) or old).next_version()
             continue
-        size = 1
-        for d in n.shape:
-            size *= d
-        n.realized = results[n] = buffer_node(Buffer(META, size, n.dtype), n.shape, n.loc)
+        n.realized = results[n] = buffer_node(Buffer(META, math.prod(n.shape), n.dtype), n.shape, n.loc)
 
 
 def base_buffer(node: Node) -> Node:

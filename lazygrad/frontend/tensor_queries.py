@@ -127,8 +127,9 @@ def _false(self) -> bool:
 
 _FLAGS = ("is_sparse", "is_quantized", "is_mkldnn", "is_nested", "is_xpu", "is_mps", "is_ipu", "is_xla",
           "is_vulkan", "is_maia", "is_mtia", "is_sparse_csr")
-_PROPERTIES = {"layout": lambda self: strided, "is_meta": lambda self: is_meta(self.node.device), "nbytes": lambda self: self.numel() * self.dtype.itemsize,
-               "itemsize": lambda self: self.dtype.itemsize, **dict.fromkeys(_FLAGS, _false)}
+_PROPERTIES = {"layout": lambda self: strided, "nbytes": lambda self: self.numel() * self.dtype.itemsize,
+               "itemsize": lambda self: self.dtype.itemsize, "is_meta": lambda self: is_meta(self.node.device),
+               **dict.fromkeys(_FLAGS, _false)}
 _METHODS = {"is_pinned": _false, "is_shared": _false, "pin_memory": _pin_memory, "share_memory_": lambda self: self,
             "ndimension": _ndimension, "is_nonzero": is_nonzero, "is_inference": is_inference,
             "is_same_size": is_same_size, "detach_": _detach_, "data_ptr": _data_ptr}

@@ -1,8 +1,9 @@
 """Which devices exist, which work here, and which one is the default.
 
-Built-in devices are created on first use. The meta device (runtime/meta.py) is held here
-too, so it can be the default device, but not listed: it computes nothing. Third-party backends register a factory with
-`register_device(name, factory)` or through the `lazygrad.backends` entry-point group.
+Built-in devices are created on first use. Third-party backends register a factory with
+`register_device(name, factory)` or through the `lazygrad.backends` entry-point group. The meta
+device (runtime/meta.py) is held here too, so it can be the default device, but not listed:
+it computes nothing.
 """
 from __future__ import annotations
 
