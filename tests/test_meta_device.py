@@ -330,3 +330,12 @@ def test_to_empty_of_an_uninitialized_lazy_module_raises_torch_s_class():
         torch.nn.LazyLinear(3).to_empty(device="cpu")
     with pytest.raises(ValueError, match="uninitialized"):
         lnn.LazyLinear(3).to_empty(device="cpu")
+
+
+def test_loading_a_checkpoint_onto_meta_keeps_shapes_only(tmp_path):
+    source = _Net.make(lg)
+    lg.save(source.state_dict(), tmp_path / "net.safetensors")
+    loaded = lg.load(tmp_path / "net.safetensors", map_location="meta")
+    assert set(loaded) == set(source.state_dict())
+    for k, a in source.state_dict().items():
+        assert loaded[k].is_meta and loaded[k].shape == a.shape and loaded[k].dtype == a.dtype
