@@ -14,6 +14,7 @@ schedule's end; a deferred step, isend/irecv's, when the program waits for it).
 """
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -29,6 +30,7 @@ from lazygrad.errors import InplaceModifiedError, LazygradError
 from lazygrad.ir.node import Node, base_of, make
 from lazygrad.ir.ops import Op
 from lazygrad.runtime.buffer import Buffer
+from lazygrad.runtime.meta import META, is_meta
 from lazygrad.runtime.registry import get_device
 from lazygrad.schedule.realize_rules import labelled
 from lazygrad.schedule.lifetimes import released_after
@@ -103,7 +105,9 @@ class _HostCopy:
 
 def copy_buffer(src: Buffer) -> Buffer:
     """A new storage holding src's contents (recorded by lg.jit, so a replay copies too)."""
-    out = Buffer(src.device, src.size, src.dtype).copyin(src.numpy())
+    out = Buffer(src.device, src.size, src.dtype)
+    if not is_meta(src.device):  # (a meta buffer has no contents to copy)
+        out.copyin(src.numpy())
     active = captures()
     if active:
         active[-1].record(_HostCopy, None, out, [src])
@@ -280,6 +284,9 @@ def realize_nodes(nodes: list[Node], written: dict | None = None,
     results: dict[Node, Node] = {}
     if written is None:
         written = {}
+    if todo and any(is_meta(n.device) for n in todo):  # shapes only: no schedule (runtime/meta.py)
+        _realize_meta([n for n in todo if is_meta(n.device)], results, written)
+        todo = [n for n in todo if not is_meta(n.device)]
     if todo:
         schedule = create_schedule(todo, as_simplified=bool(observers))  # tools show that graph
         for k in schedule.kernels:
@@ -346,6 +353,17 @@ def realize_nodes(nodes: list[Node], written: dict | None = None,
                 user.realized = result
     return [n if n.op is Op.BUFFER else base_buffer(n) if n.op is Op.ASSIGN else results.get(n) or cached(n)
             for n in nodes]
+
+
+def _realize_meta(nodes: list[Node], results: dict, written: dict) -> None:
+    """Meta nodes "computed": each gets a new meta buffer of its shape (no data, no kernel);
+    an in-place write gives its storage a new version, as a kernel's write does."""
+    for n in nodes:
+        if n.op is Op.ASSIGN:
+            old = base_buffer(n.srcs[0]).buffer
+            written[old.storage] = (written.get(old.storage) or old).next_version()
+            continue
+        n.realized = results[n] = buffer_node(Buffer(META, math.prod(n.shape), n.dtype), n.shape, n.loc)
 
 
 def base_buffer(node: Node) -> Node:

@@ -105,6 +105,10 @@ class ComplexTensor(Tensor):
     def is_cuda(self) -> bool:
         return False
 
+    @property
+    def is_meta(self) -> bool:
+        return self._pair.is_meta
+
     def stride(self, dim: int | None = None):
         strides = tuple(s // 2 for s in self._pair.stride()[:-1])
         return strides if dim is None else strides[_dim(dim, len(strides))]

@@ -17,7 +17,8 @@ above and 2 * (low - v) + 1 below, so that the maximum is 0 exactly when all are
 otherwise decodes to the furthest bad value. `check_all` defers any other data-dependent
 condition the same way (multinomial's weights, an integer divisor of 0). Under lg.jit the
 probes a trace makes become hidden outputs of the replayed kernels, checked after every replay
-(`take_traced`, frontend/jit.py).
+(`take_traced`, frontend/jit.py). A meta index (runtime/meta.py) has no values: it is not
+checked, as in torch.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from lazygrad.engine.jit import capturing
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.ir.node import user_location
 from lazygrad.ir.ops import Op
+from lazygrad.runtime.meta import is_meta
 
 
 @dataclass
@@ -53,7 +55,7 @@ def check_range(index: TensorBase, low: int, high: int, describe: Callable[[int]
     """Every value of index (but `ignore`, a loss's ignore_index) must lie in [low, high); else
     `error(describe(value))` now (a computed index) or at the next realize (a lazy one).
     Returns the values when they were read (a computed index), else None."""
-    if index.numel() == 0:
+    if index.numel() == 0 or is_meta(index.node.device):  # (a meta index has no values to check)
         return None
     if is_computed(index) and not capturing():  # (a traced index is a replay's input)
         values = index.numpy()
@@ -77,7 +79,7 @@ def check_range(index: TensorBase, low: int, high: int, describe: Callable[[int]
 def check_all(ok: TensorBase, message: str, error: type = RuntimeError) -> None:
     """Every element of the bool tensor ok must be true; else `error(message)` at the next
     realize (ok is computed on the device, with it)."""
-    if ok.numel():
+    if ok.numel() and not is_meta(ok.node.device):
         _defer(_Probe(ok.logical_not().any().cast(dtypes.int64), lambda code: message, error,
                       user_location()))
 

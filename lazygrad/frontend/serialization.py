@@ -66,6 +66,7 @@ from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.disk_cache import atomic_path
+from lazygrad.runtime.meta import MetaDataError, is_meta
 from lazygrad.runtime.registry import get_device
 
 # the format's dtype codes; the library names dtypes as lazygrad does (TensorSpec(dtype="bfloat16"))
@@ -98,6 +99,9 @@ def _file_bytes(t: Tensor) -> np.ndarray:
     if t.dtype == complex128:
         raise TypeError("save: the safetensors format has no complex128 (it has complex64: save "
                         "t.to(lg.complex64), or lg.view_as_real(t), a float64 tensor)")
+    if is_meta(t.device):  # (torch.save keeps a meta tensor's shape; a safetensors entry is its bytes)
+        raise MetaDataError("save: a meta tensor has no data to write, and lazygrad's checkpoints hold values; "
+                            "give the model memory first (Module.to_empty, load_state_dict(..., assign=True))")
     values = t.detach().numpy()
     if t.dtype == dtypes.bfloat16:
         return dtypes.bf16_bits(values).astype("<u2", copy=False)

@@ -24,11 +24,12 @@ from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.engine.jit import JitError, capturing
 from lazygrad.engine.realize import buffer_node, realize_nodes
-from lazygrad.errors import DeviceError, DTypeError, ShapeError
+from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.frontend import torch_layout
 from lazygrad.frontend.dual_levels import carries_tangent
 from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from lazygrad.frontend.index_checks import pending
+from lazygrad.frontend.meta_tensors import on_one_device, refuse_meta
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
 from lazygrad.frontend.tensor_autograd import DETACH_INSTEAD, NOT_A_LEAF, AutogradMixin
@@ -237,18 +238,21 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             raise JitError(f"a jitted function read a tensor's value on the host (at "
                            f"{user_location()}); a replay would reuse the traced value. Return "
                            "the tensor instead and read it outside the function")
+        refuse_meta(self, "numpy")
         node = self._buffer_node()
         if self.numel() == 0:
             return np.zeros(self.shape, dtype=self.dtype.np)
         return node.buffer.numpy()[: self.numel()].reshape(self.shape)
 
     def tolist(self) -> Any:
+        refuse_meta(self, "copy")
         return self.numpy().tolist()
 
     def item(self) -> Scalar:
         if self.numel() != 1:
             raise ShapeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar "
                              f"(item() needs one element, got shape {list(self.shape)})")
+        refuse_meta(self, "item")
         return self.numpy().reshape(()).item()
 
     def __bool__(self) -> bool:
@@ -330,9 +334,9 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
                         dtype: DType | None = None) -> tuple[Tensor, Tensor]:
         """Both operands with one shape and one dtype, by torch's broadcasting and promotion."""
         if isinstance(other, Tensor):
-            if other.node.device != self.node.device:
-                    raise DeviceError(f"expected all tensors on one device, found {self.node.device!r} and "
-                                  f"{other.node.device!r} (move one with .to())")
+            if other.node.device != self.node.device:  # (a 0-dim host tensor joins a meta one, as in torch)
+                a, b = on_one_device(self, other)
+                return a._broadcast_pair(b, reverse, dtype)
             dt = dtype or dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
             a, b = self.cast(dt), other.cast(dt)
         elif isinstance(other, (bool, int, float, np.bool_, np.integer, np.floating)):

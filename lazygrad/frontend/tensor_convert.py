@@ -13,11 +13,14 @@ from typing import Any
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.frontend import memory_format as formats
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.meta_tensors import into_meta, refuse_meta
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_storage import _bind
 from lazygrad.frontend.torch_device import HOST, device, host_device, resolve_device
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
+from lazygrad.runtime.meta import is_meta
 from lazygrad.runtime.registry import get_device
 
 _SIGNATURES = ("to(device=None, dtype=None, non_blocking=False, copy=False), to(dtype, non_blocking=False, "
@@ -81,8 +84,12 @@ class ConvertMixin:
         if dt is not None and dt.itemsize <= self.dtype.itemsize:  # narrowing: cast, then move fewer bytes
             out, dt = out.cast(dt), None
         if name is not None and name != out.node.device:
+            refuse_meta(out, "copy")  # (out of meta: no data to move)
             get_device(name)
-            out = out._derive(make(Op.COPY, (out.node,), name, device=name), out)
+            if is_meta(name) and out.requires_grad and is_grad_enabled():
+                out = into_meta(out)  # (its backward raises: a gradient cannot come out of meta)
+            else:
+                out = out._derive(make(Op.COPY, (out.node,), name, device=name), out)
         if dt is not None:
             out = out.cast(dt)
         out = out.clone() if copy and out is self else out
@@ -136,8 +143,8 @@ class ConvertMixin:
         return self.node.device in HOST
 
     def get_device(self) -> int:
-        """torch's device index: -1 for host memory, else 0 (lazygrad drives one of each)."""
-        return -1 if self.node.device in HOST else 0
+        """torch's device index: -1 for host memory and meta, else 0 (lazygrad drives one of each)."""
+        return -1 if self.node.device in HOST or is_meta(self.node.device) else 0
 
     # ---- .data --------------------------------------------------------------------------------
     @property

@@ -24,6 +24,8 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.frontend.complex_dtypes import default_complex
 from lazygrad.frontend.defaults import get_default_device, get_default_dtype
+from lazygrad.frontend.meta_tensors import meta_repr_suffixes
+from lazygrad.runtime.meta import is_meta
 
 
 @dataclasses.dataclass
@@ -174,11 +176,8 @@ def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     return "".join(parts) + ")"
 
 
-def tensor_repr(t, bare: bool = False) -> str:
-    """torch's text of tensor t (computes t); bare: without the suffixes (a sparse tensor's
-    indices and values print so inside its own text)."""
-    prefix = "tensor("
-    indent = len(prefix)
+def _values_text(t, indent: int) -> tuple[list[str], str]:
+    """The suffixes before grad_fn (device, size, dtype) and the values' text of tensor t."""
     suffixes = []
     if t.device != get_default_device():
         suffixes.append(f"device='{t.device}'")
@@ -188,16 +187,26 @@ def tensor_repr(t, bare: bool = False) -> str:
             suffixes.append(f"size={tuple(a.shape)}")
         if t.dtype != get_default_dtype():
             suffixes.append(f"dtype={t.dtype}")
-        body = "[]"
+        return suffixes, "[]"
+    if not PRINT_OPTIONS.edgeitems:
+        suffixes.append(f"size={tuple(a.shape)}")
+    if t.dtype not in (get_default_dtype(), dtypes.int64, dtypes.bool_, default_complex()):
+        suffixes.append(f"dtype={t.dtype}")
+    summarize = a.size > PRINT_OPTIONS.threshold
+    shown = _shown(a, summarize)
+    notation = _ComplexNotation(shown) if a.dtype.kind == "c" else _Notation(shown, t.dtype.is_float)
+    return suffixes, _body(a, indent, summarize, notation)
+
+
+def tensor_repr(t, bare: bool = False) -> str:
+    """torch's text of tensor t (computes t); bare: without the suffixes (a sparse tensor's
+    indices and values print so inside its own text)."""
+    prefix = "tensor("
+    indent = len(prefix)
+    if is_meta(t.device):  # no values: torch prints "..." and the size (t.device: complex ones too)
+        suffixes, body = meta_repr_suffixes(t, get_default_dtype()), "..."
     else:
-        if not PRINT_OPTIONS.edgeitems:
-            suffixes.append(f"size={tuple(a.shape)}")
-        if t.dtype not in (get_default_dtype(), dtypes.int64, dtypes.bool_, default_complex()):
-            suffixes.append(f"dtype={t.dtype}")
-        summarize = a.size > PRINT_OPTIONS.threshold
-        shown = _shown(a, summarize)
-        notation = _ComplexNotation(shown) if a.dtype.kind == "c" else _Notation(shown, t.dtype.is_float)
-        body = _body(a, indent, summarize, notation)
+        suffixes, body = _values_text(t, indent)
     if bare:
         return prefix + body + ")"
     grad_fn = t.grad_fn

@@ -26,6 +26,7 @@ from lazygrad.frontend.tensor_storage import _has_aliases, _materialize_aliases,
 from lazygrad.frontend.write_overlap import strided_view
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
+from lazygrad.runtime.meta import is_meta
 
 _NOT_HOST = 2 ** 48  # above any user-space address: OpenCL storages' data_ptr ids
 
@@ -97,7 +98,10 @@ def realized_storage(self: Tensor):
 
 
 def storage_address(storage) -> int:
-    """The address of a storage's first byte (host memory), else its id above every address."""
+    """The address of a storage's first byte (host memory), 0 on the meta device (torch's: no
+    memory), else its id above every address."""
+    if is_meta(storage.device):
+        return 0
     handle = storage.handle
     if isinstance(handle, np.ndarray):
         return int(handle.ctypes.data)
@@ -121,10 +125,11 @@ def _false(self) -> bool:
     return False
 
 
-_FLAGS = ("is_meta", "is_sparse", "is_quantized", "is_mkldnn", "is_nested", "is_xpu", "is_mps", "is_ipu", "is_xla",
+_FLAGS = ("is_sparse", "is_quantized", "is_mkldnn", "is_nested", "is_xpu", "is_mps", "is_ipu", "is_xla",
           "is_vulkan", "is_maia", "is_mtia", "is_sparse_csr")
 _PROPERTIES = {"layout": lambda self: strided, "nbytes": lambda self: self.numel() * self.dtype.itemsize,
-               "itemsize": lambda self: self.dtype.itemsize, **dict.fromkeys(_FLAGS, _false)}
+               "itemsize": lambda self: self.dtype.itemsize, "is_meta": lambda self: is_meta(self.node.device),
+               **dict.fromkeys(_FLAGS, _false)}
 _METHODS = {"is_pinned": _false, "is_shared": _false, "pin_memory": _pin_memory, "share_memory_": lambda self: self,
             "ndimension": _ndimension, "is_nonzero": is_nonzero, "is_inference": is_inference,
             "is_same_size": is_same_size, "detach_": _detach_, "data_ptr": _data_ptr}

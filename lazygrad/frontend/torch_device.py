@@ -11,6 +11,7 @@ questions:
     lg.device("cpu", 0)   value "c"                    .type "cpu"     .index 0     str "cpu:0"
     lg.device("python")   value "python"               .type "cpu"     .index None  str "python"
     lg.device("opencl")   value "opencl"               .type "opencl"  .index None  str "opencl"
+    lg.device("meta")     value "meta" (shapes, no data: runtime/meta.py) .type "meta"  .index None
     lg.device("cuda:0")   value "cuda:0" (no lazygrad device: using it raises) .type "cuda" .index 0
 
 "cpu" names the host device: the default device when its memory is the host's (c or python),
@@ -28,6 +29,7 @@ import builtins
 
 from lazygrad.errors import DeviceError
 from lazygrad.runtime import opencl
+from lazygrad.runtime.meta import META
 from lazygrad.runtime.registry import Device_, canonical, devices, get_device, known_devices
 
 HOST = ("c", "python")  # lazygrad devices whose memory is the host's: type "cpu"
@@ -46,7 +48,7 @@ class _NotCompiledError(DeviceError, AssertionError):
 
 
 class _NotLinkedError(DeviceError, NotImplementedError):
-    """Another torch device type lazygrad has not (mps, meta, ...): torch raises RuntimeError
+    """Another torch device type lazygrad has not (mps, xla, ...): torch raises RuntimeError
     moving a tensor there and NotImplementedError making one there, a RuntimeError too."""
 
 
@@ -106,6 +108,8 @@ class device(str):
             raise DeviceError(f"Device index must not be negative, got {index}")
         if name == "cpu":
             return _make(host_device(), "cpu", index)
+        if name == META:  # shapes without data (runtime/meta.py): held, not listed among devices
+            return _make(META, META, index)
         if canonical(name) in known_devices():
             value = canonical(name)
             if index not in (None, 0) and value not in HOST:
@@ -159,6 +163,17 @@ class device(str):
 
     def __reduce__(self):
         return device, (str(self),)
+
+    def __enter__(self) -> device:  # noqa: PYI034  (Self: 3.11)
+        """`with lg.device("meta"):` makes this the default device of the block (factories,
+        new layers' parameters), as torch's device context; the one before comes back at exit."""
+        name = self.lazygrad_name()
+        self.__dict__.setdefault("_outer", []).append(Device_.DEFAULT)
+        Device_.DEFAULT = name
+        return self
+
+    def __exit__(self, *exc) -> None:
+        Device_.DEFAULT = self.__dict__["_outer"].pop()
 
     def lazygrad_name(self) -> str:
         """The lazygrad device this names (a plain str), or, for one lazygrad has not, the

@@ -1,7 +1,9 @@
 """Which devices exist, which work here, and which one is the default.
 
 Built-in devices are created on first use. Third-party backends register a factory with
-`register_device(name, factory)` or through the `lazygrad.backends` entry-point group.
+`register_device(name, factory)` or through the `lazygrad.backends` entry-point group. The meta
+device (runtime/meta.py) is held here too, so it can be the default device, but not listed:
+it computes nothing.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from lazygrad.config import settings
 from lazygrad.errors import DeviceError, DeviceWarning, warn_once
+from lazygrad.runtime import meta
 from lazygrad.runtime.device import Device
 
 _FACTORIES: dict[str, Callable[[], Device]] = {}
@@ -66,6 +69,9 @@ def get_device(name: str) -> Device:
         return dev
     if name not in _FACTORIES:
         _load_entry_points()
+    if name not in _FACTORIES and meta.is_meta(name):  # held, not listed: no compute device (runtime/meta.py)
+        dev = _DEVICES[name] = meta.make_device()
+        return dev
     if name not in _FACTORIES:
         raise DeviceError(f"unknown device {name!r}; known devices: {', '.join(known_devices())}")
     dev = _FACTORIES[name]()

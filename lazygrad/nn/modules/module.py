@@ -17,6 +17,7 @@ from lazygrad.nn.modules.module_hooks import ModuleHooksMixin, call_with_hooks, 
 from lazygrad.nn.modules.module_paths import ModulePathsMixin
 from lazygrad.nn.modules.module_state import IncompatibleKeys, ModuleStateMixin, _IncompatibleKeys  # noqa: F401 (torch's)
 from lazygrad.nn.parameter import Buffer, Parameter
+from lazygrad.runtime.meta import MetaDataError
 
 
 class Module(ModuleHooksMixin, ModuleStateMixin, ModulePathsMixin, ModuleExtrasMixin):
@@ -197,7 +198,11 @@ class Module(ModuleHooksMixin, ModuleStateMixin, ModulePathsMixin, ModuleExtrasM
         if dtype is not None and not dtype.is_float:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype!r}")
-        self._convert(device, dtype)
+        try:
+            self._convert(device, dtype)
+        except MetaDataError as e:  # (torch's hint: a meta module gets memory from to_empty)
+            raise MetaDataError(f"{e} Please use Module.to_empty() instead of Module.to() when moving a module "
+                                "from meta to a different device.") from None
         fmt = kwargs.get("memory_format")
         if fmt is not None:  # torch's strides of the 4-d (5-d) weights; others are left as they are
             fmt = formats.checked(fmt)

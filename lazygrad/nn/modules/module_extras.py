@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import warnings
 
+from lazygrad.frontend.factories import empty
 from lazygrad.frontend.grad_mode import no_grad
+from lazygrad.frontend.torch_device import resolve_device
+from lazygrad.nn.parameter import is_lazy
 
 
 class ModuleExtrasMixin:
@@ -25,9 +28,22 @@ class ModuleExtrasMixin:
         return self
 
     def to_empty(self, *, device, recurse: bool = True):
-        """The parameters and buffers on device, their values unspecified (torch allocates them
-        empty; here they keep their values, which is one of the values empty memory may hold)."""
-        return self.to(device)
+        """Every parameter and buffer (this module's own only, recurse=False) replaced by new
+        storage on device, its values unspecified (here zeros, as lg.empty): torch's way to give
+        a model built on the meta device real memory, to fill next (load_state_dict, init).
+        The Parameter objects stay the same, so an optimizer made before still holds them."""
+        name = resolve_device(device)
+        with no_grad():
+            for m in self.modules() if recurse else [self]:
+                for table in (m._parameters, m._buffers):
+                    for t in table.values():
+                        if is_lazy(t):  # (torch's class: no shape to make memory for)
+                            raise ValueError("to_empty(): an uninitialized parameter of a lazy module has no shape "
+                                             "yet; call the module with a dummy batch first")
+                        if t is not None:
+                            t.node = empty(t.shape, dtype=t.dtype, device=name).realize().node
+                            t.grad = None
+        return self
 
     def share_memory(self):
         """torch moves storages to shared memory, so that processes given the module update one

@@ -245,6 +245,12 @@ def _copy_in(module, name: str, target: Tensor, key: str, value, assign: bool) -
     if tuple(value.shape) != tuple(target.shape):
         return (f"size mismatch for {key}: copying a param with shape {list(value.shape)} from checkpoint, "
                 f"the shape in current model is {list(target.shape)}.")
+    if not assign and target.is_meta and not getattr(value, "is_meta", False):  # (nothing to write into)
+        warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a meta parameter in the "
+                      "current model, which is a no-op. (Did you mean to pass `assign=True` to assign items in the "
+                      "state dictionary to their corresponding key in the module instead of copying them in place?)",
+                      UserWarning, stacklevel=4)
+        return None
     try:
         with no_grad():
             if not isinstance(value, Tensor):
