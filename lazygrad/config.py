@@ -1,5 +1,4 @@
-"""What lazygrad runs with, each declared here once: the environment variables it reads, the
-machine it runs on, and every cache it keeps.
+"""What lazygrad runs with, declared here once: its environment variables, machine and caches.
 
 Settings. Every environment variable lazygrad reads is a `Setting` in SETTINGS (name, type,
 default, meaning; docs/configuration.md shows the table, and a test keeps the two equal), and
@@ -71,6 +70,7 @@ SETTINGS = (
             "0: PoCL keeps no compiled kernels, and lazygrad keeps their OpenCL binaries itself"),
     Setting("CC", "cc", "text", "the first of cc, gcc, clang",
             "the C compiler of the c device, with any arguments (split as make does): gcc -O0, ccache gcc"),
+    Setting("LAZYGRAD_GC_FREEZE", "gc_freeze", "text", "1", "0: objects alive at import stay in gc's scans (1: gc.freeze)"),
     Setting("LAZYGRAD_DIST_TIMEOUT", "dist_timeout", "text", "1800",
             "seconds a lazygrad.distributed collective waits for its peers before it raises (torch's 30 min)"),
     Setting("TORCH_DISTRIBUTED_DEBUG", "torch_distributed_debug", "text", "OFF",

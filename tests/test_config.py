@@ -361,3 +361,14 @@ def test_module_level_state_is_a_registered_cache_or_named_here():
     for key, why in STATE.items():
         if why.startswith(CACHE):
             assert why[len(CACHE):].split()[0] in names, key
+
+
+@pytest.mark.parametrize(("value", "frozen"), [(None, True), ("1", True), ("0", False)])
+def test_the_objects_of_the_import_leave_the_cycle_collector_unless_switched_off(value, frozen):
+    env = {k: v for k, v in os.environ.items() if k != "LAZYGRAD_GC_FREEZE"}
+    if value is not None:
+        env["LAZYGRAD_GC_FREEZE"] = value
+    script = "import gc, lazygrad; print(gc.get_freeze_count())"
+    count = int(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                               check=True).stdout)
+    assert (count > 10000) == frozen, count

@@ -45,6 +45,8 @@ def _resolve_minus_one(shape: tuple[int, ...], numel: int, given: tuple[int, ...
 
 def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
     """numpy/torch broadcasting; the error names every shape."""
+    if len(shapes) == 2 and shapes[0] == shapes[1]:  # most binary ops of a graph: no work
+        return tuple(shapes[0])
     ndim = max((len(s) for s in shapes), default=0)
     padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
     out = []
