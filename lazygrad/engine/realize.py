@@ -32,8 +32,8 @@ from lazygrad.ir.ops import Op
 from lazygrad.runtime.buffer import Buffer
 from lazygrad.runtime.meta import META, is_meta
 from lazygrad.runtime.registry import get_device
-from lazygrad.schedule.realize_rules import labelled
 from lazygrad.schedule.lifetimes import released_after
+from lazygrad.schedule.realize_rules import labelled
 from lazygrad.schedule.schedule import Schedule, ScheduledKernel, create_schedule
 
 _local = threading.local()  # lg.jit captures are per thread: another thread's kernels are not ours
