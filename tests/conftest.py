@@ -10,6 +10,7 @@ import contextlib
 import importlib.util
 import os
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def pytest_runtest_setup(item):
     device = params.get("device")
     if device is None:
         return
-    from lazygrad.dtypes import DType, BY_NAME
+    from lazygrad.dtypes import BY_NAME, DType
     from lazygrad.runtime.registry import get_device
     for value in params.values():
         dtype = value if isinstance(value, DType) else BY_NAME.get(value) if isinstance(value, str) else None
@@ -95,6 +96,12 @@ def _maps_in_use() -> int:
 
 def pytest_runtest_teardown(item):
     _teardowns[0] += 1
+    # torch's first torch.compile (a test comparing Module.compile) imports dynamo, which turns
+    # torch.distributions' argument validation off for the whole process: a later test on the
+    # same worker comparing against torch's default (validation on) would see torch not raise
+    torch = sys.modules.get("torch")
+    if torch is not None and "torch.distributions" in sys.modules:
+        torch.distributions.Distribution.set_default_validate_args(True)
     if _teardowns[0] % CHECK_EVERY == 0 and _maps_in_use() > MAP_HEADROOM:
         import gc
         config.clear_caches()
