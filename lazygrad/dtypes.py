@@ -54,6 +54,19 @@ class DType:
     def is_bool(self) -> bool:
         return self.kind == "bool"
 
+    # torch.dtype's own questions (`if p.dtype.is_floating_point:` in EMA and casting code)
+    @property
+    def is_floating_point(self) -> bool:
+        return self.kind == "float"
+
+    @property
+    def is_complex(self) -> bool:
+        return self.kind == "complex"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.kind in ("int", "float", "complex")
+
     @property
     def bits(self) -> int:
         return self.itemsize * 8
