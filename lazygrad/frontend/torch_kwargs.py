@@ -116,6 +116,8 @@ def install_keyword_names(cls, namespace: dict[str, Any]) -> None:
         fn = namespace.get(name)  # torch.zeros(size=...); torch.flip(x, dims=...) is the method's
         if inspect.isfunction(fn) and fn.__module__ in OP_MODULES and _starts_with_varargs(fn):
             namespace[name] = accept_varargs_keyword(fn, names, method=False)
+            if isinstance(static, staticmethod) and static.__func__ is fn:  # Tensor.zeros is lg.zeros
+                setattr(cls, name, staticmethod(namespace[name]))
     for name, renames in KEYWORD_RENAMES.items():
         static = inspect.getattr_static(cls, name, None)
         if inspect.isfunction(static):
