@@ -81,7 +81,7 @@ def test_foreach_ops_are_torchs(device, case, inplace):
 def test_foreach_norm_max_zero_copy_and_scalar_pow_are_torchs(device):
     seen = []
     for T in (lg, torch):
-        a, b, kw = lists(T, device)
+        a, b, _ = lists(T, device)
         row = [T._foreach_norm(a), T._foreach_norm(a, ord=float("inf")), T._foreach_max(a), T._foreach_pow(2.0, a),
                T._foreach_clone(a)]
         T._foreach_copy_(a, b)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 from device_dtypes import require_dtype
+from gradcheck import numerical_grads
 
 import lazygrad as lg
-from gradcheck import numerical_grads
 
 SHAPE = (2, 3, 4)
 AXIS_SETS = [None] + [c for r in (1, 2, 3) for c in itertools.combinations(range(3), r)]

@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 from lazygrad.frontend.tensor import Tensor
 
-UNARY = ("abs acos asin atan ceil cos cosh erf erfc exp expm1 floor frac lgamma log log10 log1p log2 neg "
-         "reciprocal round rsqrt sigmoid sign sin sinh sqrt tan tanh trunc").split()
+UNARY = ("abs", "acos", "asin", "atan", "ceil", "cos", "cosh", "erf", "erfc", "exp", "expm1", "floor", "frac",
+         "lgamma", "log", "log10", "log1p", "log2", "neg", "reciprocal", "round", "rsqrt", "sigmoid", "sign", "sin",
+         "sinh", "sqrt", "tan", "tanh", "trunc")
 BINARY = ("add", "sub", "mul", "div", "pow", "clamp_min", "clamp_max", "maximum", "minimum")
 WITH_ALPHA = ("add", "sub")
 

@@ -37,9 +37,11 @@ def accept_numpy_names(fn):
     """fn, also taking axis= for dim= and keepdims= for keepdim= (where it has those)."""
     params = _parameters(fn)
     renames = {alias: name for alias, name in NUMPY_NAMES.items() if name in params and alias not in params}
-    if not renames:
-        return fn
+    return accept_aliases(fn, renames) if renames else fn
 
+
+def accept_aliases(fn, renames: dict[str, str]):
+    """fn, also taking each keyword alias of renames (alias -> fn's own name)."""
     @functools.wraps(fn)
     def call(*args, **kwargs):
         if kwargs:
@@ -89,19 +91,6 @@ def accept_varargs_keyword(fn, names: tuple[str, ...], method: bool):
     return call
 
 
-def accept_renames(fn, renames: dict[str, str]):
-    """fn, also taking the keywords of torch's other overloads (renames: torch's -> fn's)."""
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        for alias, name in renames.items():
-            if alias in kwargs:
-                if name in kwargs:
-                    raise TypeError(f"{fn.__name__}() got both {name!r} and {alias!r}")
-                kwargs[name] = kwargs.pop(alias)
-        return fn(*args, **kwargs)
-    return call
-
-
 def _starts_with_varargs(fn) -> bool:
     first = next(iter(inspect.signature(fn).parameters.values()), None)
     return first is not None and first.kind is inspect.Parameter.VAR_POSITIONAL
@@ -121,7 +110,7 @@ def install_keyword_names(cls, namespace: dict[str, Any]) -> None:
     for name, renames in KEYWORD_RENAMES.items():
         static = inspect.getattr_static(cls, name, None)
         if inspect.isfunction(static):
-            setattr(cls, name, accept_renames(static, renames))
+            setattr(cls, name, accept_aliases(static, renames))
 
 
 _TORCH_NAMES = TORCH_NAMES
