@@ -175,6 +175,7 @@ __all__ = ["Tensor", "tensor", "realize", "dtypes", "DType", "Device", "devices"
 
 
 from lazygrad.frontend import complex_functions as _complex_functions
+from lazygrad.frontend import foreach as _foreach
 from lazygrad.frontend import grad_fn_records as _grad_fn_records
 from lazygrad.frontend import result_layouts as _result_layouts
 from lazygrad.frontend import sparse_functions as _sparse_functions
@@ -186,6 +187,7 @@ _torch_kwargs.install(Tensor, globals())  # axis=/keepdims= aliases, out=, forma
 _complex_functions.install(Tensor, globals(), (nn.functional.__dict__,))  # complex tensors: their functions, a guard on all others
 _sparse_functions.install(Tensor, globals())  # sparse tensors: constructors, products with a sparse operand
 _result_layouts.install(Tensor, globals())  # torch's strides of elementwise results (outermost: it reads its caller's frame)
+globals().update(_foreach.functions())  # torch._foreach_add_, _foreach_lerp_, ... (list-wise ops, built on the above)
 
 from lazygrad import module_paths as _module_paths
 from lazygrad import version as version  # torch.version (version.cuda is None: no CUDA build)

@@ -38,21 +38,14 @@ class DType:
     def np(self) -> np.dtype:
         return np.dtype(self.np_name)
 
-    @property
-    def is_float(self) -> bool:
-        return self.kind == "float"
-
-    @property
-    def is_int(self) -> bool:
-        return self.kind in ("int", "uint")
-
-    @property
-    def is_unsigned(self) -> bool:
-        return self.kind == "uint"
-
-    @property
-    def is_bool(self) -> bool:
-        return self.kind == "bool"
+    is_float = property(lambda self: self.kind == "float")
+    is_int = property(lambda self: self.kind in ("int", "uint"))
+    is_unsigned = property(lambda self: self.kind == "uint")
+    is_bool = property(lambda self: self.kind == "bool")
+    # torch.dtype's own questions (`if p.dtype.is_floating_point:` in EMA and casting code)
+    is_floating_point = property(lambda self: self.kind == "float")
+    is_complex = property(lambda self: self.kind == "complex")
+    is_signed = property(lambda self: self.kind in ("int", "float", "complex"))
 
     @property
     def bits(self) -> int:

@@ -41,3 +41,21 @@ def test_anomaly_detection_is_torchs(device):
     assert ours[1] == theirs[1] == "Function 'SqrtBackward0' returned nan values in its 0th output."
     assert ours[:3] + ours[4:] == theirs[:3] + theirs[4:]
     assert ours[3] == pytest.approx(theirs[3], rel=1e-6)
+
+
+def test_only_detect_anomaly_warns_as_torchs(device):
+    """torch warns when detect_anomaly() is made; set_detect_anomaly (the switch, used as a
+    context manager in training scripts) does not."""
+    counts = []
+    for T in (lg, torch):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            with T.autograd.set_detect_anomaly(True):
+                (T.ones(2, requires_grad=True) * 2).sum().backward()
+            T.autograd.set_detect_anomaly(True)
+            T.autograd.set_detect_anomaly(False)
+            quiet = len(w)
+            with T.autograd.detect_anomaly():
+                pass
+        counts.append((quiet, len(w), T.is_anomaly_enabled()))
+    assert counts[0] == counts[1] == (0, 1, False)

@@ -213,3 +213,20 @@ def test_loading_peaks_near_the_files_size(tmp_path):
     assert out.returncode == 0, out.stderr
     ratio = float(out.stdout)
     assert ratio < 1.5, f"loading a {path.stat().st_size >> 20} MB file peaked at {ratio:.2f}x its size"
+
+
+def test_a_state_dict_loads_back_in_its_own_order(tmp_path, device):
+    """The format sorts its entries by dtype and name; torch's load gives the saved order back,
+    and code zips a loaded state_dict with model.parameters(), so the order is kept."""
+    model = lg.nn.Sequential(lg.nn.Linear(2, 3), lg.nn.BatchNorm1d(3)).to(device)
+    model.register_buffer("a_scale", lg.tensor(2.0, device=device))
+    path = tmp_path / "o.safetensors"
+    lg.save(model.state_dict(), path)
+    loaded = lg.load(path, weights_only=True)
+    assert list(loaded) == list(model.state_dict()) and loaded["1.num_batches_tracked"].dtype == lg.int64
+    lg.save(model, path)
+    assert list(lg.load(path, weights_only=True)) == list(model.state_dict())
+    with safe_open(path, "np") as f:
+        assert json.loads(f.metadata()[serialization.ORDER]) == list(model.state_dict())
+    with pytest.raises(ValueError, match="lazygrad's own"):
+        lg.save({"w": lg.ones(1)}, path, metadata={serialization.ORDER: "[]"})

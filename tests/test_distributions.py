@@ -124,3 +124,14 @@ def test_bad_parameters_and_values_raise_torch_value_error(device):
             torch_build()
     quiet = D.Normal(lg.tensor([0.0], device=device), lg.tensor([-1.0], device=device), validate_args=False)
     assert np.isnan(quiet.log_prob(lg.tensor([0.0], device=device)).numpy()).all()
+
+
+def test_shapes_are_sizes_as_torchs():
+    """batch_shape, event_shape and param_shape are torch.Size, as torch's are (printed, compared
+    with a Size, and given its methods: numel())."""
+    mix = D.MixtureSameFamily(D.Categorical(logits=lg.zeros(4, 3)), D.Normal(lg.zeros(4, 3), lg.ones(4, 3)))
+    ind = D.Independent(D.Normal(lg.zeros(2, 5), lg.ones(2, 5)), 1)
+    for shape, expected in ((mix.batch_shape, (4,)), (mix.event_shape, ()), (ind.event_shape, (5,)),
+                            (mix.mixture_distribution.param_shape, (4, 3)), (ind.batch_shape, (2,))):
+        assert type(shape) is lg.Size and shape == expected
+    assert repr(ind.event_shape) == "lazygrad.Size([5])" and ind.batch_shape.numel() == 2

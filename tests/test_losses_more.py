@@ -175,3 +175,22 @@ def test_nll_and_cross_entropy_refuse_targets_that_are_not_long_or_byte_as_torch
             continue  # (cross_entropy takes a float target of class probabilities of input's shape)
         with pytest.raises(RuntimeError, match=str(theirs.value).split(",")[0]):
             getattr(lg.nn.functional, fn)(lg.tensor(x, device=device), lg.tensor(target, device=device).to(getattr(lg, dt)))
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_with_masked_minus_inf_logits_is_finite_as_torchs(device, smoothing):
+    """SimCLR's similarity matrix with its diagonal filled with -inf: the loss picks the target's
+    log-probability, so another class's -inf must not make it NaN (torch: finite; with label
+    smoothing the -inf terms count, and torch gives inf)."""
+    s = np.array([[-np.inf, 1.0, 2.0], [0.5, -np.inf, 1.0], [0.0, 3.0, -np.inf]], dtype=np.float32)
+    y = np.array([1, 2, 0])
+    ours_x = lg.tensor(s, device=device, requires_grad=True)
+    theirs_x = torch.tensor(s, requires_grad=True)
+    ours = F.cross_entropy(ours_x, lg.tensor(y, device=device), label_smoothing=smoothing)
+    theirs = TF.cross_entropy(theirs_x, torch.tensor(y), label_smoothing=smoothing)
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-6)
+    if smoothing == 0.0:
+        ours.backward(); theirs.backward()
+        np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-5, atol=1e-7)
+        ignored = F.nll_loss(F.log_softmax(ours_x.detach(), 1), lg.tensor([0, 2, 0], device=device), ignore_index=0)
+        np.testing.assert_allclose(ignored.item(), -torch.log_softmax(theirs_x.detach(), 1)[1, 2].item(), rtol=1e-6)

@@ -4,10 +4,11 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 from device_dtypes import require_dtype
+from gradcheck import numerical_grads
 
 import lazygrad as lg
-from gradcheck import numerical_grads
 
 SHAPE = (2, 3, 4)
 AXIS_SETS = [None] + [c for r in (1, 2, 3) for c in itertools.combinations(range(3), r)]
@@ -337,3 +338,18 @@ def test_sum_to_size_refuses_a_size_it_cannot_expand_from(device, size):
         x.sum_to_size(size)
     with pytest.raises(TypeError, match="size"):
         x.sum_to_size()
+
+
+@pytest.mark.parametrize("name", ["sum", "amax", "max", "mean", "nansum", "prod", "amin", "logsumexp"])
+def test_reducing_a_0d_tensor_gives_a_new_tensor_as_torchs(device, name):
+    """A 0-d tensor has no dims to reduce: torch still returns a new tensor, so a later in-place
+    write to the input (an EMA's lerp_, a copy_) leaves the result as it was."""
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        x = T.tensor(1.5, **kw)
+        out = x.logsumexp(0) if name == "logsumexp" else getattr(x, name)()
+        unrealized = x.amax() if name == "amax" else x.sum()
+        before = round(out.item(), 5)
+        x.copy_(T.tensor(5.0, **kw))
+        seen.append((before, round(out.item(), 5), unrealized.item()))
+    assert seen[0] == seen[1]

@@ -11,6 +11,7 @@ from lazygrad.distributions import constraints
 from lazygrad.distributions.distribution import Distribution
 from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.frontend.random import multinomial, rand
+from lazygrad.frontend.size import Size
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.loss import binary_cross_entropy_with_logits
 
@@ -63,8 +64,8 @@ class Categorical(Distribution):
         return (self._given,)
 
     @property
-    def param_shape(self) -> tuple[int, ...]:
-        return self._batch_shape + (self._num_events,)
+    def param_shape(self) -> Size:
+        return Size(self._batch_shape + (self._num_events,))
 
     @property
     def mean(self) -> Tensor:

@@ -15,6 +15,7 @@ from lazygrad.distributions.exp_family import ExponentialFamily
 from lazygrad.distributions.geometric import binary_logits
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.random import rand
+from lazygrad.frontend.size import Size
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_shape import broadcast_shape
 from lazygrad.nn.loss import binary_cross_entropy_with_logits
@@ -86,8 +87,8 @@ class ContinuousBernoulli(ExponentialFamily):
         return self._outside_unstable_region().if_else(exact, 1.0 / 12.0 - (1.0 / 15.0 - 128.0 / 945.0 * x) * x)
 
     @property
-    def param_shape(self) -> tuple[int, ...]:
-        return self._batch_shape
+    def param_shape(self) -> Size:
+        return Size(self._batch_shape)
 
     def rsample(self, sample_shape=()) -> Tensor:
         u = rand(*self._extended_shape(sample_shape), dtype=self.probs.dtype, device=self.probs.device)

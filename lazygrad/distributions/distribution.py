@@ -19,6 +19,7 @@ from lazygrad import dtypes
 from lazygrad.distributions import constraints
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.index_checks import check_all
+from lazygrad.frontend.size import Size
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_shape import broadcast_shape
 
@@ -126,12 +127,12 @@ class Distribution:
         Distribution._validate_default = value
 
     @property
-    def batch_shape(self) -> tuple[int, ...]:
-        return self._batch_shape
+    def batch_shape(self) -> Size:
+        return Size(self._batch_shape)
 
     @property
-    def event_shape(self) -> tuple[int, ...]:
-        return self._event_shape
+    def event_shape(self) -> Size:
+        return Size(self._event_shape)
 
     @property
     def stddev(self) -> Tensor:

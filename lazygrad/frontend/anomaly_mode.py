@@ -23,9 +23,6 @@ def is_anomaly_check_nan_enabled() -> bool:
 
 
 def _set(mode: bool, check_nan: bool) -> None:
-    if mode and not _state["enabled"]:
-        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
-                      "enabled for debugging.", stacklevel=3)
     _state["enabled"], _state["check_nan"] = bool(mode), bool(check_nan)
 
 
@@ -47,6 +44,9 @@ class detect_anomaly(contextlib.ContextDecorator):
     """Anomaly detection on inside the block (or the decorated function)."""
 
     def __init__(self, check_nan: bool = True) -> None:
+        # torch warns here, as the mode is made (set_detect_anomaly, the explicit switch, does not)
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
+                      "enabled for debugging.", stacklevel=2)
         self.check_nan = check_nan
 
     def __enter__(self):

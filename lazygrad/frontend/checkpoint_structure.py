@@ -29,6 +29,7 @@ from lazygrad.frontend.tensor import Tensor
 
 STRUCTURE = "lazygrad.structure"
 METADATA = "_metadata"  # a flat state_dict's `_metadata`, as JSON {prefix: {"version": v}}
+ORDER = "lazygrad.order"  # a flat dict's keys in its own order, as JSON (the format sorts its entries)
 
 
 def flatten(obj: Any) -> tuple[dict[str, Tensor], str]:
@@ -102,6 +103,22 @@ def metadata_json(obj: Any) -> str | None:
     """A dict's `_metadata` as JSON (None when it has none), for the flat file's METADATA entry."""
     metadata = getattr(obj, "_metadata", None)
     return None if metadata is None else json.dumps(dict(metadata), separators=(",", ":"))
+
+
+def order_json(obj: dict) -> str:
+    """The keys of a flat dict of tensors in its order (a state_dict's: torch code may zip it
+    with model.parameters()), for the file's ORDER entry."""
+    return json.dumps(list(obj), separators=(",", ":"))
+
+
+def in_order(tensors: dict, order: str | None) -> dict:
+    """tensors (in the file's order) in the saved dict's order, where the file recorded it."""
+    if order is None:
+        return tensors
+    names = json.loads(order)
+    if not isinstance(names, list) or sorted(names) != sorted(tensors):
+        raise ValueError(f"the saved key order {ORDER!r} does not name the file's tensors")
+    return {name: tensors[name] for name in names}
 
 
 def with_metadata(items: dict, metadata: Any) -> OrderedDict:

@@ -14,7 +14,8 @@ safetensors library finds it there (and a file torch code writes so loads here w
 Saving hands each tensor's little-endian bytes to `serialize_file` with its dtype named
 (numpy has no bfloat16: its buffers' 16-bit patterns go as they are), into a temporary file
 that replaces the destination once it is on disk (runtime/disk_cache.py's atomic_path). The
-library writes tensors sorted by dtype and name, so a loaded dict comes back in that order.
+library writes tensors sorted by dtype and name; a flat dict's own key order goes in the
+metadata (ORDER), so it loads back in the order it was saved in, as torch's does.
 
 Loading takes one tensor at a time from `safe_open` straight into a device buffer. Measured
 on a 201 MB file of eight float32 tensors (c, python and opencl devices alike), the peak RSS
@@ -54,9 +55,12 @@ from lazygrad.frontend.checkpoint_pickle import (
 )
 from lazygrad.frontend.checkpoint_structure import (
     METADATA,
+    ORDER,
     STRUCTURE,
     flatten,
+    in_order,
     metadata_json,
+    order_json,
     rebuild,
     with_metadata,
 )
@@ -126,7 +130,8 @@ def save(obj, f, pickle_module=None, pickle_protocol: int | None = None, _use_ne
         tensors = {}
         own = {PICKLE_ONLY: "1", PICKLE: _pickled(obj, tensors, {}, refused, protocol)}
     else:
-        own = {STRUCTURE: structure} if structure is not None else {METADATA: metadata_json(obj)}
+        own = {STRUCTURE: structure} if structure is not None else {METADATA: metadata_json(obj),
+                                                                     ORDER: order_json(obj) if len(obj) > 1 else None}
         if whole is not None:
             tensors = dict(tensors)
             try:
@@ -137,7 +142,7 @@ def save(obj, f, pickle_module=None, pickle_protocol: int | None = None, _use_ne
     specs = {name: TensorSpec(dtype=t.dtype.name, shape=list(t.shape), data_ptr=arrays[name].ctypes.data,
                               data_len=arrays[name].nbytes) for name, t in tensors.items()}
     meta = {str(k): str(v) for k, v in metadata.items()} if metadata else None
-    taken = next((k for k in (STRUCTURE, METADATA, PICKLE, PICKLE_ONLY) if meta and k in meta), None)
+    taken = next((k for k in (STRUCTURE, METADATA, ORDER, PICKLE, PICKLE_ONLY) if meta and k in meta), None)
     if taken is not None:
         raise ValueError(f"save: the metadata key {taken!r} is lazygrad's own (the object's "
                          f"{'state_dict _metadata' if taken == METADATA else 'structure'})")
@@ -256,6 +261,7 @@ def _object(header: dict, tensors: dict[str, Tensor], path: str, weights_only: b
     try:
         if STRUCTURE in meta:
             return rebuild(meta[STRUCTURE], tensors, path)
+        tensors = in_order(tensors, meta.get(ORDER))
         if METADATA in meta:
             return with_metadata(tensors, json.loads(meta[METADATA]))
     except (ValueError, TypeError) as e:  # (json's errors are ValueErrors)

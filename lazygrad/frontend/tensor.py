@@ -386,9 +386,11 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     def _reduce(self, op: Op, axes: tuple[int, ...], keepdim: bool) -> Tensor:
         axes = tuple(sorted(set(axes)))
-        out = self._derive(make(op, (self.node,), axes)) if axes else self
-        if keepdim or not axes:
-            return out if keepdim else self._movement(Op.RESHAPE, self.shape)
+        if not axes:  # (a 0-d tensor's max(), sum(), ...): a copy, as torch's, not a view of self
+            return self._derive(make(Op.CONTIGUOUS, (self.node,)))
+        out = self._derive(make(op, (self.node,), axes))
+        if keepdim:
+            return out
         # the reduce without its kept dims: a value of its own, no view of the reduce
         return out._derive(make(Op.RESHAPE, (out.node,), tuple(d for i, d in enumerate(self.shape) if i not in axes)))
 

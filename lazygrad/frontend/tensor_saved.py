@@ -155,7 +155,12 @@ def _wrap(name: str, fn, items: tuple, tensor_cls):
     rules = tuple(_parse(i) for i in items)
 
     @functools.wraps(fn)
-    def keeping(self, *args, **kwargs):
+    def keeping(*args, **kwargs):
+        if not args and params and params[0] in kwargs:  # torch.where(condition=..., input=..., other=...)
+            args = (kwargs.pop(params[0]),)
+        if not args:
+            raise TypeError(f"{name}() missing 1 required positional argument: {params[0] if params else 'self'!r}")
+        self, args = args[0], args[1:]
         inside = _INSIDE
         if inside.depth:
             return fn(self, *args, **kwargs)

@@ -7,6 +7,9 @@
   `out` of another shape is resized (with torch's warning when it held elements), a result
   that `out`'s dtype cannot hold is a RuntimeError, and out= does not record gradients.
 - `format(t, spec)` of a 0-d tensor formats its number (a tensor with dims takes no spec).
+- torch's names for a varargs op's sequence: `x.permute(dims=(1, 0))`, `torch.zeros(size=(2, 3))`,
+  `x.view(dtype=torch.int32)` (VARARGS_KEYWORDS), and the names of torch's other overloads
+  (`x.split(split_size=2)`, `x.tensor_split(indices=[1])`: KEYWORD_RENAMES).
 """
 from __future__ import annotations
 
@@ -34,9 +37,11 @@ def accept_numpy_names(fn):
     """fn, also taking axis= for dim= and keepdims= for keepdim= (where it has those)."""
     params = _parameters(fn)
     renames = {alias: name for alias, name in NUMPY_NAMES.items() if name in params and alias not in params}
-    if not renames:
-        return fn
+    return accept_aliases(fn, renames) if renames else fn
 
+
+def accept_aliases(fn, renames: dict[str, str]):
+    """fn, also taking each keyword alias of renames (alias -> fn's own name)."""
     @functools.wraps(fn)
     def call(*args, **kwargs):
         if kwargs:
@@ -59,6 +64,53 @@ def install_numpy_names(cls) -> None:
             wrapped = accept_numpy_names(static)
             if wrapped is not static:
                 setattr(cls, name, wrapped)
+
+
+# the keywords that name a varargs op's one sequence argument, as torch's signatures spell them
+VARARGS_KEYWORDS = {
+    "permute": ("dims",), "flip": ("dims",), "tile": ("dims",), "repeat": ("repeats",), "view": ("size", "dtype"),
+    "reshape": ("shape",), "expand": ("size",), "new_zeros": ("size",), "new_ones": ("size",),
+    "new_empty": ("size",), "sum_to_size": ("size",), "resize_": ("size",), "zeros": ("size",),
+    "ones": ("size",), "empty": ("size",), "rand": ("size",), "randn": ("size",)}
+# the keywords of torch's other overloads of an op, and lazygrad's name for that argument
+KEYWORD_RENAMES = {
+    "split": {"split_size": "split_size_or_sections"},
+    "tensor_split": {"indices": "sections", "tensor_indices_or_sections": "sections", "indices_or_sections": "sections"}}
+
+
+def accept_varargs_keyword(fn, names: tuple[str, ...], method: bool):
+    """fn(*sequence), also taking the sequence by one of its keyword names (after self for a method)."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        given = [n for n in names if n in kwargs]
+        if given:
+            if len(given) > 1 or len(args) > int(method):
+                raise TypeError(f"{fn.__name__}() got multiple values for argument {given[-1]!r}")
+            args = (*args, kwargs.pop(given[0]))
+        return fn(*args, **kwargs)
+    return call
+
+
+def _starts_with_varargs(fn) -> bool:
+    first = next(iter(inspect.signature(fn).parameters.values()), None)
+    return first is not None and first.kind is inspect.Parameter.VAR_POSITIONAL
+
+
+def install_keyword_names(cls, namespace: dict[str, Any]) -> None:
+    """VARARGS_KEYWORDS and KEYWORD_RENAMES over cls's methods and namespace's functions."""
+    for name, names in VARARGS_KEYWORDS.items():
+        static = inspect.getattr_static(cls, name, None)
+        if inspect.isfunction(static):
+            setattr(cls, name, accept_varargs_keyword(static, names, method=True))
+        fn = namespace.get(name)  # torch.zeros(size=...); torch.flip(x, dims=...) is the method's
+        if inspect.isfunction(fn) and fn.__module__ in OP_MODULES and _starts_with_varargs(fn):
+            namespace[name] = accept_varargs_keyword(fn, names, method=False)
+            if isinstance(static, staticmethod) and static.__func__ is fn:  # Tensor.zeros is lg.zeros
+                setattr(cls, name, staticmethod(namespace[name]))
+    for name, renames in KEYWORD_RENAMES.items():
+        static = inspect.getattr_static(cls, name, None)
+        if inspect.isfunction(static):
+            setattr(cls, name, accept_aliases(static, renames))
 
 
 _TORCH_NAMES = TORCH_NAMES
@@ -130,6 +182,7 @@ def install(cls, namespace: dict[str, Any]) -> None:
     """The conventions over Tensor's methods and a namespace's torch.* ops (lazygrad's own)."""
     install_numpy_names(cls)
     cls.__format__ = tensor_format
+    install_keyword_names(cls, namespace)
     for name, fn in list(namespace.items()):
         if inspect.isfunction(fn) and fn.__module__ in OP_MODULES and name not in NOT_OPS:
             wrapped = namespace[name] = accept_out(accept_numpy_names(fn))

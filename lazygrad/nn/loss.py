@@ -112,7 +112,9 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
     hot = _shared.one_hot(safe, c, logp.dtype)
     w = hot if weight is None else hot * weight
     w = w * valid.unsqueeze(-1).cast(logp.dtype)
-    loss = -(logp * w).sum(-1)
+    # input[t] picked, not input times the one-hot: another class's -inf (a masked logit) times 0 is NaN
+    picked = ((hot != 0) & valid.unsqueeze(-1)).if_else(logp, 0.0)
+    loss = -(picked * w).sum(-1)
     if reduction == "mean":
         return loss.sum() / w.sum()
     return _reduce(loss, reduction)

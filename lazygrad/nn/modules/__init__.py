@@ -1,4 +1,5 @@
 """nn modules, one family a file."""
+from lazygrad.nn.modules import utils as utils  # (torch.nn.modules.utils)
 from lazygrad.nn.modules.activation import (
                                             GELU,
                                             Dropout,
