@@ -51,10 +51,10 @@ def _reflected(op: str):
         if isinstance(other, SparseBase):
             raise unsupported(f"Tensor.__r{op}__ with a {type(other).__name__}", self._layout_name)
         if not isinstance(other, Tensor):  # a number: torch's errors, word for word
-            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead." if op == "add"
-                               else "add: expected 'self' and 'other' to have same size, but self has size [] while "
-                               f"other has size {list(self.shape)} (FYI: dense-sparse addition does not currently "
-                               "support broadcasting)")
+            raise RuntimeError(  # noqa: TRY004 (torch's class)
+                "add(sparse, dense) is not supported. Use add(dense, sparse) instead." if op == "add"
+                else "add: expected 'self' and 'other' to have same size, but self has size [] while other has "
+                     f"size {list(self.shape)} (FYI: dense-sparse addition does not currently support broadcasting)")
         return getattr(other, op)(self.to_dense())
     reflected.__name__ = reflected.__qualname__ = f"__r{op}__"
     return reflected
