@@ -79,8 +79,9 @@ def test_torchs_environment_switches_force_how_load_reads(tmp_path, monkeypatch,
     with config.override(force_weights_only=force, force_no_weights_only=force_no):
         for T, path in ((torch, "t.pt"), (lg, "c.pt")):
             if loads:
-                with pytest.warns(UserWarning, match="TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"):
+                with pytest.warns(UserWarning, match="TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD") as caught:
                     assert T.load(tmp_path / path, **kw).lr == 0.1
+                assert caught[0].filename == __file__  # (the program's line, as torch's)
             else:
                 with pytest.raises(pickle.UnpicklingError):
                     T.load(tmp_path / path, **kw)

@@ -33,6 +33,7 @@ import os
 import pickle
 import stat
 import struct
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -313,9 +314,18 @@ def _weights_only(weights_only: bool | None) -> bool | None:
     if force_no and weights_only is None:
         warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since the `weights_only` "
                       "argument was not explicitly passed to `torch.load`, forcing weights_only=False.",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=_user_level())
         return False
     return weights_only
+
+
+def _user_level() -> int:
+    """warnings.warn's stacklevel of the first frame outside lazygrad (load is wrapped, as every
+    lg.* function, a varying number of times), so the warning names the program's line."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("lazygrad."):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def load(f, map_location: str | None = None, pickle_module=None, *, weights_only: bool | None = None,
