@@ -47,6 +47,8 @@ from lazygrad import multiprocessing as multiprocessing  # torch.multiprocessing
 from lazygrad import testing as testing  # torch.testing (assert_close, make_tensor)
 from lazygrad import profiler as profiler  # torch.profiler (the kernels realized in a block)
 from lazygrad import return_types as return_types  # torch.return_types (max(dim)'s named tuple, ...)
+from lazygrad import onnx as onnx  # torch.onnx (importable; export raises NotImplementedError)
+from lazygrad import serialization as serialization  # torch.serialization (save, load, safe_globals)
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random
@@ -201,16 +203,3 @@ if config.settings.gc_freeze != "0":
     # as the process: those scans were a tenth of an eager transformer step (8.7 -> 2.8 ms of
     # collection a step). Frozen, they are never scanned; reference counting still frees them.
     _gc.freeze()
-
-_NOT_YET = {  # torch's namespaces lazygrad has no counterpart of yet: what to say instead
-    "onnx": "lazygrad has no ONNX export (torch.onnx) yet; lg.save(model.state_dict(), path) writes "
-            "safetensors, and the lazygrad-ir tool shows what a model compiles to",
-}
-
-
-def __getattr__(name: str):
-    """lg.onnx and other torch namespaces lazygrad lacks: an AttributeError that says so."""
-    if name in _NOT_YET:
-        raise AttributeError(f"module 'lazygrad' has no attribute '{name}': {_NOT_YET[name]}")
-    raise AttributeError(f"module 'lazygrad' has no attribute '{name}'")
-

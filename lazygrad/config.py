@@ -36,7 +36,6 @@ from typing import Any
 
 # ---- settings: every environment variable, declared once ----------------------------------------
 
-
 @dataclass(frozen=True)
 class Setting:
     variable: str  # the environment variable
@@ -81,6 +80,8 @@ SETTINGS = (
             "torchrun's number of processes; under MPI it must agree with MPI's size"),
     Setting("MASTER_ADDR", "master_addr", "text", "unset",
             "torchrun's rendezvous host; read only to say it is not used (MPI launches the ranks)"),
+    Setting("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "force_weights_only", "text", "0", "1: all loads weights-only"),
+    Setting("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "force_no_weights_only", "text", "0", "1: lg.load unpickles"),
     Setting("LAZYGRAD_DIST_RUN_DIR", "dist_run_dir", "text", "unset", "the launcher's: where ranks name themselves"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -200,7 +201,6 @@ def _changed(names) -> None:
 
 
 # ---- caches: every memo table, registered with a name, a bound and clear() --------------------
-
 
 @dataclass(repr=False)
 class Cache:

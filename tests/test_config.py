@@ -29,12 +29,7 @@ def _import_everything() -> None:
     """Import every lazygrad module, so every cache is registered (a device's are registered
     when it is first used: the built-in runtimes import nothing they cannot do without)."""
     for info in pkgutil.walk_packages([str(PACKAGE)], "lazygrad."):
-        if info.name in _NOT_IMPORTABLE:
-            continue
         importlib.import_module(info.name)
-
-
-_NOT_IMPORTABLE = {"lazygrad.onnx"}  # torch's namespaces we lack: importing one says so
 
 
 # ---- settings: every environment variable, read through config ---------------------------------
@@ -270,6 +265,7 @@ STATE = {
     "runtime/threads.py:_without_openmp": "lg.set_num_threads's count where there is no OpenMP: a setting",
     "frontend/sparse_accumulate.py:_COLLECTING": "whether the running gradient transform is backward()'s (per "
                                                  "thread): which form a sparse embedding gradient takes",
+    "frontend/safe_globals.py:_ADDED": "torch.serialization.add_safe_globals: the process's trusted globals",
     "frontend/random.py:_STATE": "the random generator", "frontend/random.py:_trace": "lg.jit's random trace",
     "frontend/random.py:_trace_base": "lg.jit's random trace",
     "frontend/tensor_storage.py:_LAZY": "every live tensor (weak): an in-place write reaches its readers",

@@ -217,11 +217,15 @@ def test_grad_fn_names_the_op_as_torch(device, op):
     assert name(lg, {"device": device}) == name(torch, {})
 
 
-def test_torch_namespaces_lazygrad_lacks_say_so():
-    with pytest.raises(ModuleNotFoundError, match="no ONNX export"):
-        import lazygrad.onnx  # noqa: F401
-    with pytest.raises(AttributeError, match="no ONNX export"):
-        lg.onnx  # noqa: B018
+def test_onnx_imports_and_its_export_says_it_is_missing():
+    import lazygrad.onnx
+
+    assert lg.onnx is lazygrad.onnx
+    assert lg.onnx.is_in_onnx_export() is torch.onnx.is_in_onnx_export() is False
+    model = lg.nn.Linear(2, 1)
+    for export in (lg.onnx.export, lg.onnx._export):
+        with pytest.raises(NotImplementedError, match=r"torch\.onnx\._?export: lazygrad has no ONNX export"):
+            export(model, (lg.zeros(1, 2),), "model.onnx")
     with pytest.raises(AttributeError, match="has no attribute 'nosuch'$"):
         lg.nosuch  # noqa: B018
 

@@ -122,3 +122,14 @@ def test_a_realized_constant_stays_a_constant_in_later_graphs(device):
     x = lg.Tensor(np.ones((2, 3), np.float32), device=device)
     (kernel,) = (x + lg.zeros(2, 3, device=device) * 2).schedule()
     assert len(kernel.inputs) == 1
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_sizes_given_as_the_size_keyword_as_torchs(name, device):
+    torch = pytest.importorskip("torch")
+    theirs = getattr(torch, name)(size=(2, 3), dtype=torch.float64)
+    ours = getattr(lg, name)(size=(2, 3), dtype=lg.float64, device=device)
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == lg.float64
+    assert tuple(getattr(lg, name)(size=[4], device=device).shape) == (4,)
+    with pytest.raises(TypeError, match="both as arguments"):
+        getattr(lg, name)(2, size=(3,))

@@ -71,3 +71,22 @@ def test_old_vae_reparameterisation_draws_a_noise_of_stds_shape(device):
     std = lg.ones(3, 4, device=device).mul(0.5).exp_()
     eps = std.data.new(std.size()).normal_()
     assert eps.shape == (3, 4) and eps.dtype == std.dtype and eps.device == device
+
+
+# ---- torch.Tensor(2, 3): the legacy constructor's sizes form (frontend/legacy_sizes.py) ----------
+
+@pytest.mark.parametrize("sizes", [(50, 16), (2, 3, 4), (1, 2, 1, 2, 1, 2), (0, 3)])
+def test_tensor_of_sizes_is_a_default_dtype_tensor_of_that_shape_as_torchs(sizes, device):
+    theirs, ours = torch.Tensor(*sizes), lg.Tensor(*sizes)
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype.name == str(theirs.dtype).split(".")[1]
+    assert not ours.requires_grad
+    w = lg.nn.Parameter(lg.Tensor(*sizes).to(device))  # as a graph convolution's kernel is made, then filled
+    lg.nn.init.ones_(w)
+    assert w.sum().item() == theirs.numel() and w.device.type == lg.device(device).type
+
+
+def test_tensor_of_a_negative_size_raises_as_torchs():
+    with pytest.raises(RuntimeError, match="negative dimension") as theirs:
+        torch.Tensor(2, -1)
+    with pytest.raises(type(theirs.value), match=str(theirs.value).replace("[", r"\[").replace("]", r"\]")):
+        lg.Tensor(2, -1)

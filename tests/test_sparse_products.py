@@ -186,3 +186,37 @@ def test_sparse_softmax_of_uncoalesced_and_hybrid_tensors(device):
     ht = torch.sparse_coo_tensor(torch.tensor([[0, 1, 0]]), torch.tensor(vals), (2, 2))
     for dim in (0, 1):
         same(lg.sparse.softmax(h, dim), torch.sparse.softmax(ht, dim))
+
+
+DENSE_PLUS_SPARSE = {  # dense first: a dense result, as torch's (a graph's self-loops: eye + adjacency)
+    "+": lambda lib, d, s: d + s, "-": lambda lib, d, s: d - s, "add alpha": lambda lib, d, s: d.add(s, alpha=2),
+    "torch.add": lambda lib, d, s: lib.add(d, s), "torch.sub other=": lambda lib, d, s: lib.sub(d, other=s),
+    "add_": lambda lib, d, s: d.clone().add_(s), "+=": lambda lib, d, s: d.clone().__iadd__(s),
+    "csr": lambda lib, d, s: d + s.to_sparse_csr(),
+    "int sparse": lambda lib, d, s: d + s.to(lib.int64),
+}
+
+
+@pytest.mark.parametrize("op", DENSE_PLUS_SPARSE)
+def test_dense_plus_sparse_is_dense_as_torch(device, op):
+    (s, t), rng = pair(device), np.random.default_rng(0)
+    d, e = dense(rng, device, 3, 3)
+    ours, theirs = DENSE_PLUS_SPARSE[op](lg, d, s), DENSE_PLUS_SPARSE[op](torch, e, t)
+    same(ours, theirs)
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(d.grad.numpy(), e.grad.numpy())
+
+
+SPARSE_FIRST = {"sparse + dense": lambda lib, s: s + lib.eye(3, device=s.device), "1 + sparse": lambda lib, s: 1 + s,
+                "1 - sparse": lambda lib, s: 1 - s}
+
+
+@pytest.mark.parametrize("op", SPARSE_FIRST)
+def test_sparse_plus_dense_and_number_plus_sparse_raise_as_torch(device, op):
+    s, t = pair(device)
+    with pytest.raises(RuntimeError) as theirs:
+        SPARSE_FIRST[op](torch, t)
+    with pytest.raises(type(theirs.value)) as ours:
+        SPARSE_FIRST[op](lg, s)
+    assert str(ours.value) == str(theirs.value)

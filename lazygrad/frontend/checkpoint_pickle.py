@@ -10,10 +10,12 @@ it holds (a cached mask, a non-persistent buffer) is an extra entry named OBJECT
 which a weights-only load leaves out. A tensor held twice (tied weights) is one entry and comes
 back as one object; two different tensors that share storage come back as two copies.
 
-Only `lg.load(..., weights_only=False)` unpickles, as torch's: unpickling runs code named in the
-file, so it is the caller's choice for a file they trust. A weights-only load of a Module's file
-gives its state_dict, as lg.load always has (API.md); of a file only the pickle describes, it
-raises pickle.UnpicklingError, as torch's does.
+`lg.load(..., weights_only=False)` unpickles anything, as torch's: unpickling runs code named in
+the file, so it is the caller's choice for a file they trust. A weights-only load (the default)
+unpickles only when every global the pickle names is trusted (frontend/safe_globals.py:
+torch.serialization.safe_globals([Net, nn.Linear]), as torch's); otherwise a Module's file gives
+its state_dict, as lg.load always has (API.md), and a file only the pickle describes raises
+pickle.UnpicklingError naming the global, as torch's does.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import pickle
 import sys
 import types
 
+from lazygrad.frontend.safe_globals import allowed, refusal, trusted
 from lazygrad.frontend.tensor import Tensor
 
 PICKLE = "lazygrad.pickle"
@@ -80,12 +83,20 @@ def _function_of(module: str, name: str):
     return getattr(importlib.import_module(module), name)
 
 
-def unpickled(data: str, tensors: dict[str, Tensor], path: str):
+def unpickled(data: str, tensors: dict[str, Tensor], path: str, weights_only: bool = False):
     """The pickled object, its tensors the file's entries (one object per name, so tied weights
-    stay tied; a Parameter comes back a Parameter that requires grad as it did)."""
+    stay tied; a Parameter comes back a Parameter that requires grad as it did). weights_only:
+    every global the pickle names must be trusted (frontend/safe_globals.py), or UnpicklingError."""
     made: dict[str, Tensor] = {}
 
     class TensorFinding(pickle.Unpickler):
+        def find_class(self, module: str, name: str):
+            if not weights_only:
+                return super().find_class(module, name)
+            if (module, name) == (__name__, _function_of.__name__):
+                return _trusted_function_of
+            return _trusted(module, name)
+
         def persistent_load(self, pid):
             kind, name, cls, requires_grad = pid
             if kind != "tensor" or name not in tensors:
@@ -103,9 +114,18 @@ def unpickled(data: str, tensors: dict[str, Tensor], path: str):
     return TensorFinding(io.BytesIO(raw)).load()
 
 
-def refuse_weights_only(path: str) -> None:
-    raise pickle.UnpicklingError(
-        f"Weights only load failed: {path} holds an object that only pickle describes (a module, an "
-        "optimizer or another object inside the checkpoint), and weights_only=True loads tensors, "
-        "numbers, strings and dicts, lists and tuples of them. Re-running load with weights_only=False "
-        "will likely succeed, but it runs code the file names: do it only for a file from a trusted source.")
+def _trusted(module: str, name: str):
+    found = allowed(module, name)
+    if found is None:
+        raise pickle.UnpicklingError(refusal(module, name))
+    return found
+
+
+def _trusted_function_of(module: str, name: str):
+    """_function_of for a weights-only load: the very function must be trusted (lg.nn.functional.
+    relu, as the program names it), or be trusted under this name."""
+    if module.startswith("lazygrad"):
+        fn = _function_of(module, name)
+        if trusted(fn):
+            return fn
+    return _trusted(module, name)

@@ -31,8 +31,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import stat
 import struct
+import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
@@ -41,6 +44,7 @@ import numpy as np
 from safetensors import SafetensorError, TensorSpec, deserialize, safe_open, serialize, serialize_file
 
 from lazygrad import dtypes
+from lazygrad.config import settings
 from lazygrad.dtypes import DType
 from lazygrad.engine.realize import buffer_node
 from lazygrad.errors import LazygradError
@@ -50,7 +54,6 @@ from lazygrad.frontend.checkpoint_pickle import (
     PICKLE_FAILURES,
     PICKLE_ONLY,
     pickled,
-    refuse_weights_only,
     unpickled,
 )
 from lazygrad.frontend.checkpoint_structure import (
@@ -255,8 +258,11 @@ def _object(header: dict, tensors: dict[str, Tensor], path: str, weights_only: b
     if PICKLE in meta:
         if weights_only is False:
             return unpickled(meta[PICKLE], tensors, path)
-        if meta.get(PICKLE_ONLY) == "1":
-            refuse_weights_only(path)
+        try:  # weights-only: the object itself when the pickle names only trusted globals
+            return unpickled(meta[PICKLE], tensors, path, weights_only=True)
+        except pickle.UnpicklingError as e:
+            if meta.get(PICKLE_ONLY) == "1":
+                raise pickle.UnpicklingError(f"{path}: {e}") from None
         tensors = {k: v for k, v in tensors.items() if not k.startswith(OBJECT_PREFIX)}
     try:
         if STRUCTURE in meta:
@@ -297,6 +303,37 @@ def _read_bytes(data: bytes, path: str, device: str, weights_only: bool | None):
     return _object(header, out, path, weights_only)
 
 
+_TRUE = ("1", "y", "yes", "true")  # torch's spellings of a set switch
+
+
+def _weights_only(weights_only: bool | None) -> bool | None:
+    """torch's environment overrides: TORCH_FORCE_WEIGHTS_ONLY_LOAD makes every load weights-only;
+    TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD makes a load that did not say weights_only a full one (and
+    warns, as torch)."""
+    force = settings.force_weights_only.lower() in _TRUE
+    force_no = settings.force_no_weights_only.lower() in _TRUE
+    if force and force_no:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` "
+                           "should be set, but both were set.")
+    if force:
+        return True
+    if force_no and weights_only is None:
+        warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since the `weights_only` "
+                      "argument was not explicitly passed to `torch.load`, forcing weights_only=False.",
+                      UserWarning, stacklevel=_user_level())
+        return False
+    return weights_only
+
+
+def _user_level() -> int:
+    """warnings.warn's stacklevel of the first frame outside lazygrad (load is wrapped, as every
+    lg.* function, a varying number of times), so the warning names the program's line."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("lazygrad."):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def load(f, map_location: str | None = None, pickle_module=None, *, weights_only: bool | None = None,
          mmap: bool | None = None, device: str | None = None, **pickle_load_args):
     """Read a safetensors file into a dict of realized tensors on device (default: the default
@@ -309,6 +346,7 @@ def load(f, map_location: str | None = None, pickle_module=None, *, weights_only
     or a file object; torch's pickle_module, mmap and pickle_load_args choose how torch reads
     its zip files, and are accepted and unused here (a file is read one tensor at a time)."""
     device = _load_device(device, map_location)
+    weights_only = _weights_only(weights_only)
     path = f
     if hasattr(path, "read"):  # a file object (torch.load(f)): read from where it stands
         return _read_bytes(path.read(), getattr(path, "name", "<file object>"), device, weights_only)

@@ -29,6 +29,7 @@ from lazygrad.frontend import torch_layout
 from lazygrad.frontend.dual_levels import carries_tangent
 from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from lazygrad.frontend.index_checks import pending
+from lazygrad.frontend.legacy_sizes import legacy_sizes
 from lazygrad.frontend.meta_tensors import on_one_device, refuse_meta
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
@@ -79,7 +80,9 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data: Any, dtype: DType | str | None = None, device: str | torch_device | None = None,
-                 requires_grad: bool = False):
+                 requires_grad: bool = False, *sizes: int):
+        if type(dtype) is int:  # torch.Tensor(2, 3): sizes, not data (frontend/legacy_sizes.py)
+            data, dtype, device, requires_grad = legacy_sizes(data, dtype, device, requires_grad, sizes)
         device = resolve_device(device)
         if isinstance(data, Node):
             node = data

@@ -6,6 +6,8 @@
 - `out=`: a module-level function writes its result into `out` and returns it. As in torch, an
   `out` of another shape is resized (with torch's warning when it held elements), a result
   that `out`'s dtype cannot hold is a RuntimeError, and out= does not record gradients.
+- `size=`: a factory that takes its sizes as `*size` (zeros, ones, empty, rand, randn) takes them
+  as one keyword too, `torch.empty(size=(3, 4))`, as torch's parser does;
 - `format(t, spec)` of a 0-d tensor formats its number (a tensor with dims takes no spec).
 - torch's names for a varargs op's sequence: `x.permute(dims=(1, 0))`, `torch.zeros(size=(2, 3))`,
   `x.view(dtype=torch.int32)` (VARARGS_KEYWORDS), and the names of torch's other overloads
@@ -51,6 +53,25 @@ def accept_aliases(fn, renames: dict[str, str]):
                         raise TypeError(f"{fn.__name__}() got both {name!r} and its alias {alias!r}")
                     kwargs[name] = kwargs.pop(alias)
         return fn(*args, **kwargs)
+    return call
+
+
+def accept_size_keyword(fn):
+    """fn(*size, ...), also taking size=(2, 3) in place of the positional sizes."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    if "size" not in params or params["size"].kind is not inspect.Parameter.VAR_POSITIONAL:
+        return fn
+
+    @functools.wraps(fn)
+    def call(*size, **kwargs):
+        if "size" in kwargs:
+            if size:
+                raise TypeError(f"{fn.__name__}() got sizes both as arguments {list(size)} and as size=")
+            size = (kwargs.pop("size"),)
+        return fn(*size, **kwargs)
     return call
 
 
@@ -185,7 +206,7 @@ def install(cls, namespace: dict[str, Any]) -> None:
     install_keyword_names(cls, namespace)
     for name, fn in list(namespace.items()):
         if inspect.isfunction(fn) and fn.__module__ in OP_MODULES and name not in NOT_OPS:
-            wrapped = namespace[name] = accept_out(accept_numpy_names(fn))
+            wrapped = namespace[name] = accept_out(accept_size_keyword(accept_numpy_names(fn)))
             static = inspect.getattr_static(cls, name, None)
             if isinstance(static, staticmethod) and static.__func__ is fn:  # Tensor.zeros is lg.zeros
                 setattr(cls, name, staticmethod(wrapped))

@@ -11,3 +11,7 @@ from lazygrad.nn import parallel  # torch.nn.parallel (imports lazygrad.distribu
 from lazygrad.nn.parallel import DataParallel
 
 __all__ += ["DataParallel", "parallel"]
+
+from lazygrad.nn.modules import torch_files as _torch_files
+
+_torch_files.install(globals())  # torch.nn.modules.dropout.Dropout, .normalization.LayerNorm, ... (torch's paths)
