@@ -69,7 +69,8 @@ def accept_size_keyword(fn):
     def call(*size, **kwargs):
         if "size" in kwargs:
             if size:
-                raise TypeError(f"{fn.__name__}() got sizes both as arguments {list(size)} and as size=")
+                raise TypeError(f"{fn.__name__}() got multiple values for argument 'size' (sizes {list(size)} "
+                                "and size=)")
             size = (kwargs.pop("size"),)
         return fn(*size, **kwargs)
     return call
@@ -91,8 +92,7 @@ def install_numpy_names(cls) -> None:
 VARARGS_KEYWORDS = {
     "permute": ("dims",), "flip": ("dims",), "tile": ("dims",), "repeat": ("repeats",), "view": ("size", "dtype"),
     "reshape": ("shape",), "expand": ("size",), "new_zeros": ("size",), "new_ones": ("size",),
-    "new_empty": ("size",), "sum_to_size": ("size",), "resize_": ("size",), "zeros": ("size",),
-    "ones": ("size",), "empty": ("size",), "rand": ("size",), "randn": ("size",)}
+    "new_empty": ("size",), "sum_to_size": ("size",), "resize_": ("size",)}  # (factories: accept_size_keyword)
 # the keywords of torch's other overloads of an op, and lazygrad's name for that argument
 KEYWORD_RENAMES = {
     "split": {"split_size": "split_size_or_sections"},
