@@ -304,7 +304,7 @@ def realize_nodes(nodes: list[Node], written: dict | None = None,
         # host steps in flight (started, not yet waited for): kernels that need none of them
         # run meanwhile; the step's finish before the first that does, and all at the end
         in_flight: dict[ScheduledKernel, tuple] = {}
-        release = released_after(schedule, held) if held is not None else {}
+        release = released_after(schedule, held) if held is not None and len(schedule.kernels) > 1 else {}
         try:
             for i, k in enumerate(schedule.kernels):
                 check_current(k.inputs, k.target)  # an earlier kernel's write must not precede a read
