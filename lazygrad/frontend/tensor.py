@@ -238,9 +238,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     def numpy(self) -> np.ndarray:
         if capturing():
-            raise JitError(f"a jitted function read a tensor's value on the host (at "
-                           f"{user_location()}); a replay would reuse the traced value. Return "
-                           "the tensor instead and read it outside the function")
+            raise JitError(f"a jitted function read a tensor's value on the host (at {user_location()}); a replay "
+                           "would reuse the traced value. Return the tensor instead and read it outside the function")
         refuse_meta(self, "numpy")
         node = self._buffer_node()
         if self.numel() == 0:
