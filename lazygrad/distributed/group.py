@@ -18,6 +18,7 @@ from traceback import format_exception
 from typing import ClassVar
 
 from lazygrad.config import settings
+from lazygrad.distributed.abort import abort_job
 from lazygrad.distributed.liveness import exchange
 from lazygrad.distributed.roll_call import RollCall
 from lazygrad.distributed.supervise import announce, record_error
@@ -179,10 +180,9 @@ def _abort_on_uncaught(kind, value, traceback) -> None:
     said = (f"lazygrad.distributed: rank {rank} of {MPI.COMM_WORLD.Get_size()} failed ({kind.__name__}); "
             "aborting the MPI job so that the other ranks stop too\n")
     sys.stderr.write(said)
-    sys.stderr.flush()
     if settings.dist_run_dir.strip():  # under the launcher: it prints this again after the job ends
         record_error(settings.dist_run_dir, rank, "".join(format_exception(kind, value, traceback)) + said)
-    MPI.COMM_WORLD.Abort(1)
+    abort_job(MPI)  # (once mpiexec has read what this rank printed: an abort loses what is unread)
 
 
 def destroy_process_group(group: ProcessGroup | None = None) -> None:

@@ -15,6 +15,7 @@ import sys
 import time
 
 from lazygrad.config import settings
+from lazygrad.distributed.abort import abort_job
 from lazygrad.distributed.group import DistBackendError, ProcessGroup, _mpi
 from lazygrad.distributed.liveness import EVERY, FIRST_LOOK, dead_peers, elsewhere
 from lazygrad.distributed.roll_call import Where, describe
@@ -166,7 +167,7 @@ class Work:
 
 
 def _abort_at_exit() -> None:
-    atexit.register(lambda: _mpi().COMM_WORLD.Abort(1))
+    atexit.register(lambda: abort_job(_mpi()))
 
 
 def start(group: ProcessGroup, what: str, requests: list, finish=None, keep=(), async_op: bool = False,
