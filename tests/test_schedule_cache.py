@@ -2,6 +2,7 @@
 anything that changes the structure (which leaves alias, constants, views, in-place writes)
 schedules anew. Every case is checked by value, the second time through the cache."""
 import numpy as np
+import pytest
 
 import lazygrad as lg
 from lazygrad.schedule import schedule_cache
@@ -64,15 +65,16 @@ def test_results_of_a_cached_schedule_are_reused_by_later_graphs(device):
         np.testing.assert_allclose(s.numpy(), a + b, rtol=1e-6)
 
 
-def test_big_graphs_are_not_remembered_and_simplified_ones_hit_correctly(device):
+def test_graphs_past_the_limit_are_not_remembered_and_simplified_ones_hit_correctly(device, monkeypatch):
+    monkeypatch.setattr(schedule_cache, "MAX_NODES", 300)
     (a,) = _arrays(3, (16,))
     x = lg.Tensor(a, device=device).realize()
     y = x
-    for _ in range(schedule_cache.MAX_NODES):
+    for _ in range(300):
         y = y * 1.01 + 0.1
-    assert schedule_cache.signature([y.node]) is None  # too big to be worth a key
+    assert schedule_cache.signature([y.node]) is None  # past the limit: no key
     expected = a.astype(np.float64)
-    for _ in range(schedule_cache.MAX_NODES):
+    for _ in range(300):
         expected = expected * 1.01 + 0.1
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-4)
     hits = schedule_cache.stats["hits"]
@@ -83,14 +85,67 @@ def test_big_graphs_are_not_remembered_and_simplified_ones_hit_correctly(device)
     assert schedule_cache.stats["hits"] >= hits + 2
 
 
-def test_signature_ignores_which_buffer_but_not_the_structure():
+def _unrolled(x, h, steps, offset=0):
+    """An RNN-like graph: a new slice of x (its offset baked in) each step."""
+    for i in range(steps):
+        h = (h * 0.5 + x[:, offset + i:offset + i + 1]).tanh()
+    return h
+
+
+def test_a_big_graph_is_packed_and_remembered_when_seen_again(device, monkeypatch):
+    """Past SMALL_KEY_NODES a key is packed; its plan is kept the second time the graph is
+    scheduled (the third is a hit), and a hit computes this graph's values, not the last's."""
+    monkeypatch.setattr(schedule_cache, "SMALL_KEY_NODES", 20)
+
+    def run(seed, offset=0):
+        xs, hs = _arrays(seed, (4, 40), (4, 1))
+        h = _unrolled(lg.Tensor(xs, device=device), lg.Tensor(hs, device=device), 12, offset)
+        expected = hs.astype(np.float64)
+        for i in range(12):
+            expected = np.tanh(expected * 0.5 + xs[:, offset + i:offset + i + 1])
+        return h, expected
+
+    h, _ = run(0)
+    key, _ = schedule_cache.signature([h.node])
+    assert schedule_cache._is_packed(key) and key == schedule_cache.signature([run(1)[0].node])[0]
+    assert key != schedule_cache.signature([run(1, offset=1)[0].node])[0]  # another slice: another graph
+    for seed in range(4):
+        hits = schedule_cache.stats["hits"]
+        h, expected = run(seed)
+        np.testing.assert_allclose(h.numpy(), expected, rtol=1e-5)
+        assert schedule_cache.stats["hits"] - hits == (seed >= 2)
+    h, expected = run(9, offset=3)  # a graph of the same size and another structure: no false hit
+    np.testing.assert_allclose(h.numpy(), expected, rtol=1e-5)
+
+
+def test_a_graph_that_grows_every_time_never_pushes_plans_out(monkeypatch):
+    """A sum never realized is a bigger graph each iteration: seen once each, never kept."""
+    monkeypatch.setattr(schedule_cache, "SMALL_KEY_NODES", 20)
+    x = lg.Tensor(np.ones(8, np.float32)).realize()
+    total = x
+    for _ in range(10):  # past SMALL_KEY_NODES already
+        total = total * 0.5 + x
+    plans = len(schedule_cache._PLANS)
+    for _ in range(30):
+        total = total * 0.5 + x
+        total.schedule()
+    assert len(schedule_cache._PLANS) == plans
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_signature_ignores_which_buffer_but_not_the_structure(packed, monkeypatch):
+    if packed:
+        monkeypatch.setattr(schedule_cache, "SMALL_KEY_NODES", 1)
     x = lg.Tensor(np.ones(4, np.float32)).realize()
     y = lg.Tensor(np.ones(4, np.float32)).realize()
     key = lambda t: schedule_cache.signature([t.node])[0]  # noqa: E731
+    assert schedule_cache._is_packed(key(x + 1)) == packed
     assert key(x + 1) == key(y + 1)
     assert key(x + 1) != key(x + 2)
     assert key(x + y) != key(x + x)
     assert key(x + 1) != key(x.reshape(2, 2) + 1)
+    assert key((x + y) * x) != key((x + y) * y)  # the same entries, wired differently
+    assert key((x + y) * x) == key((y + x) * y)
 
 
 def test_a_hit_on_a_graph_that_simplifies_skips_simplifying(device, monkeypatch):
@@ -122,17 +177,18 @@ def test_a_hit_on_a_graph_that_simplifies_skips_simplifying(device, monkeypatch)
     assert calls and [k.ast for k in exact.kernels] == [k.ast for k in fresh.kernels]
 
 
-def test_remembered_plans_stay_within_a_node_budget(monkeypatch):
+def test_remembered_plans_stay_within_a_byte_budget(monkeypatch):
     """Keys of big graphs are big: the oldest plans go once the keys pass the budget."""
-    monkeypatch.setattr(schedule_cache, "MAX_REMEMBERED_NODES", 200)
+    monkeypatch.setattr(schedule_cache, "MAX_REMEMBERED_BYTES", 200 * schedule_cache.ENTRY_BYTES)
     x = lg.Tensor(np.ones(8, np.float32)).realize()
     for length in range(10, 60, 5):
         y = x
         for _ in range(length):
             y = y * 1.5 + 0.25
         y.schedule()
-        assert schedule_cache._remembered_nodes == sum(len(k[0]) for k in schedule_cache._PLANS)
-        assert schedule_cache._remembered_nodes <= 200
+        assert schedule_cache._remembered_bytes == sum(map(schedule_cache._footprint, schedule_cache._PLANS))
+        assert schedule_cache._remembered_bytes <= 200 * schedule_cache.ENTRY_BYTES
+        assert schedule_cache._PLANS
 
 
 def test_a_training_step_binds_in_the_graph_as_given_and_trains_the_same(device, monkeypatch):

@@ -8,10 +8,17 @@ which leaves are the same buffer (or versions of one storage), what each host st
 order they were made in (ir/host_step.py). So that structure is the key, and a hit reuses the kernels
 (their Kernel IR, names and flop counts) with this graph's nodes in place of the old ones.
 
-Graphs up to MAX_NODES are remembered: a whole eager training step of a small CNN is one
-(its step went from 20 to 14.5 ms), and keying a bigger one would cost more than a miss
-saves. The keys hold at most MAX_REMEMBERED_NODES nodes in all (tens of MB); the least
-recently used plans go first.
+Keying a graph costs about a microsecond a node; scheduling it, a thousand times that (a whole
+eager training step of a small CNN is one graph: its step went from 20 to 14.5 ms). So graphs
+of any size up to MAX_NODES are remembered: an RNN unrolled over 50 steps is a 17k-node graph
+a training step, and without its plan every step scheduled it again (1.3 s a step; 0.3 s
+with it). A key is the graph's whole structure, compared in full on a hit (never trusted to a
+hash). Up to SMALL_KEY_NODES it is a tuple of one entry a node (the fast path of a tiny op);
+a bigger one is packed (`_pack`): each distinct entry once, and the graph as machine words,
+about 30 bytes a node instead of 200. The keys of all plans take at most MAX_REMEMBERED_BYTES
+(least recently used plans go first), and a packed key is remembered the second time its
+graph is seen: a graph that grows every iteration (a sum never realized) would otherwise
+push every other plan out, once per iteration, for a plan nobody asks for again.
 
 Kernel targets and inputs are kept as positions in the graph as given where they are nodes
 of it. Simplification usually keeps the nodes a schedule needs (leaves, a pad, a reduce) and
@@ -26,6 +33,7 @@ building the Kernel IR.
 """
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -33,9 +41,12 @@ from lazygrad.config import register_cache
 from lazygrad.ir.node import Node, _arg_key, make, toposort
 from lazygrad.ir.ops import Op
 
-MAX_NODES = 4096
+MAX_NODES = 1 << 20
+SMALL_KEY_NODES = 4096  # graphs up to this many nodes have a tuple key; bigger ones a packed one
 MAX_PLANS = 1024
-MAX_REMEMBERED_NODES = 1 << 18
+MAX_REMEMBERED_BYTES = 64 << 20  # about what the keys of all plans take (_footprint)
+ENTRY_BYTES = 200  # a tuple key's entry: the tuple, its srcs' tuple, and positions past 256
+MAX_SEEN_ONCE = 64  # packed keys (by hash) seen once and not yet remembered
 
 
 @dataclass(frozen=True)
@@ -78,24 +89,28 @@ MAX_REBUILT = 256  # nodes a placement may remake on a hit; more, and it simplif
 class _Plan:
     simplified: _Placement  # in the simplified graph: exactly what scheduling returned
     given: _Placement | None  # in the graph as given, where every node named is one of it
+    footprint: int  # about the bytes its key takes (_footprint)
 
 
 _PLANS: "OrderedDict[tuple, _Plan]" = OrderedDict()
-_remembered_nodes = 0  # entries in all the keys of _PLANS
+_remembered_bytes = 0  # the footprints of all the keys of _PLANS
+_seen_once: "OrderedDict[int, None]" = OrderedDict()  # hashes of packed keys seen once
 stats = {"hits": 0, "misses": 0}
 
 
 def clear() -> None:
-    global _remembered_nodes
+    global _remembered_bytes
     _PLANS.clear()
-    _remembered_nodes = 0
+    _seen_once.clear()
+    _remembered_bytes = 0
 
 
 CACHE = register_cache(
     "schedules", "remembered schedules, keyed by a graph's structure (ops, dtypes, shapes, devices, "
     "args, edges, which leaves are one buffer version, which are versions of one storage, what each host "
     "step does and their order)",
-    f"{MAX_PLANS} plans, {MAX_REMEMBERED_NODES} key nodes, least recently used out", clear,
+    f"{MAX_PLANS} plans, {MAX_REMEMBERED_BYTES >> 20} MiB of keys, least recently used out; a key of "
+    f"over {SMALL_KEY_NODES} nodes is remembered when seen twice", clear,
     size=_PLANS.__len__)
 
 
@@ -126,7 +141,35 @@ def signature(roots: list[Node], order: list[Node] | None = None) -> tuple[tuple
             entries.append((n.op, n.dtype.name, n.shape, n.device, arg, tuple(pos[s] for s in n.srcs)))
     # host steps start in the order they were made (schedule._order): that order is structure too
     steps = tuple(pos[n] for n in sorted((n for n in order if n.op is Op.HOST), key=lambda n: n.arg.serial))
-    return _Key((tuple(entries), tuple(pos[r] for r in roots), steps)), order
+    graph = tuple(entries) if len(entries) <= SMALL_KEY_NODES else _pack(entries)
+    return _Key((graph, tuple(pos[r] for r in roots), steps)), order
+
+
+def _pack(entries: list[tuple]) -> tuple[tuple, bytes]:
+    """A big graph's entries as (each distinct label once, words): one word for an entry's
+    label (op, dtype, shape, device and arg; a buffer's without arg), then a buffer's two
+    identities, or another node's srcs count and positions. Equal packs are equal graphs: a
+    label says whether a buffer's two words or a count follows."""
+    labels: dict[tuple, int] = {}
+    words = array("q")
+    for op, dtype, shape, device, what, srcs in entries:
+        if op is Op.BUFFER:
+            words.extend((labels.setdefault((op, dtype, shape, device), len(labels)), what, srcs))
+        else:
+            words.extend((labels.setdefault((op, dtype, shape, device, what), len(labels)), len(srcs)))
+            words.extend(srcs)
+    return tuple(labels), words.tobytes()
+
+
+def _footprint(key: tuple) -> int:
+    """About the bytes key takes: ENTRY_BYTES an entry of a tuple key; a packed key's words
+    and ENTRY_BYTES a label."""
+    graph = key[0]
+    return len(graph[1]) + ENTRY_BYTES * len(graph[0]) if _is_packed(key) else ENTRY_BYTES * len(graph)
+
+
+def _is_packed(key: tuple) -> bool:
+    return len(key[0]) == 2 and isinstance(key[0][1], bytes)  # (a tuple key's entries are tuples)
 
 
 class _Key(tuple):
@@ -167,6 +210,8 @@ def remember(key: tuple, order: list[Node], roots: list[Node], schedule,
              became: dict[Node, Node] | None = None) -> None:
     """Keep a schedule computed for the graph `order`, which simplified to roots; became:
     what simplification made of each node of order."""
+    if _is_packed(key) and not _seen_before(key):
+        return
     simplified = _place(toposort(roots), roots, schedule)
     if simplified is None:
         return  # a kernel computes a node simplification made: not a node of this graph
@@ -176,13 +221,27 @@ def remember(key: tuple, order: list[Node], roots: list[Node], schedule,
     uncomputed = {r for r in roots if r not in computed}
     given = _place(order, roots, schedule, {**_stand_ins(key, order, roots, schedule),
                                              **_simplified_selves(order, became or {}, uncomputed)})
-    global _remembered_nodes
-    if key not in _PLANS:
-        _remembered_nodes += len(key[0])
-    _PLANS[key] = _Plan(simplified, given)
-    while len(_PLANS) > MAX_PLANS or _remembered_nodes > MAX_REMEMBERED_NODES:
-        old, _ = _PLANS.popitem(last=False)
-        _remembered_nodes -= len(old[0])
+    footprint = _footprint(key)
+    global _remembered_bytes
+    old = _PLANS.pop(key, None)
+    _remembered_bytes += footprint - (old.footprint if old is not None else 0)
+    _PLANS[key] = _Plan(simplified, given, footprint)
+    while len(_PLANS) > 1 and (len(_PLANS) > MAX_PLANS or _remembered_bytes > MAX_REMEMBERED_BYTES):
+        _, oldest = _PLANS.popitem(last=False)
+        _remembered_bytes -= oldest.footprint
+    if _remembered_bytes > MAX_REMEMBERED_BYTES:  # one plan alone over the budget: not kept
+        clear()
+
+
+def _seen_before(key: tuple) -> bool:
+    """Whether a big key's graph was scheduled before (then remember it); if not, note it."""
+    if key.hash in _seen_once:
+        del _seen_once[key.hash]
+        return True
+    _seen_once[key.hash] = None
+    if len(_seen_once) > MAX_SEEN_ONCE:
+        _seen_once.popitem(last=False)
+    return False
 
 
 def _place(order: list[Node], roots: list[Node], schedule,
