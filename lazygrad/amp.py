@@ -1,10 +1,10 @@
 """torch.amp: autocast and GradScaler, as torch answers them on a machine without CUDA.
 
-autocast for "cuda" warns and does nothing, as torch without CUDA does. autocast that would
-run ops in a lower precision on lazygrad's own devices raises: lazygrad does not rewrite op
-dtypes, and a program that silently ran in float32 instead would not be the one written (cast
-the model with .half() / .bfloat16() instead). enabled=False only switches the state that
-autocast_state.py keeps (torch.get_autocast_dtype and the rest read it).
+autocast for "cuda" warns and does nothing, as torch without CUDA does. autocast for "cpu" (the
+type of every lazygrad device) runs torch's lists of ops in bfloat16 or float16 and others in
+float32 (frontend/autocast_policy.py); with another dtype it warns and stays off, as torch's.
+Other device types have no lazygrad tensors: autocast for them raises rather than pretend.
+enabled=False only switches the state that autocast_state.py keeps.
 
 GradScaler for "cuda" (torch's default device) is disabled with torch's warning, so its
 methods pass through, as torch's do there. For "cpu" it scales: the loss is multiplied by the
@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from lazygrad import dtypes
 from lazygrad.frontend import autocast_state as state
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor
@@ -37,6 +38,13 @@ class autocast:  # (torch's lower-case name)
         if self.device_type == "cuda":
             warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", stacklevel=2)
             self.enabled = False
+            return
+        if self.device_type == "cpu":
+            if self.fast_dtype not in (dtypes.bfloat16, dtypes.float16):
+                warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
+                              "CPU Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
+                              stacklevel=2)
+                self.enabled = False
             return
         raise NotImplementedError(
             f"autocast(device_type={device_type!r}) would run ops in {dtype or 'a lower precision'}: lazygrad does "
@@ -68,7 +76,8 @@ class autocast:  # (torch's lower-case name)
 
 
 def is_autocast_available(device_type: str) -> bool:
-    return False
+    """Whether torch has an autocast for device_type (every type it names but "meta")."""
+    return _device_type(device_type) in state._TYPES and _device_type(device_type) != "meta"
 
 
 class GradScaler:
@@ -202,7 +211,7 @@ def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled: bool = True)
 
 
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
-    """The switch of device_type ("cuda" by default, as torch); never on for "cpu" (see the module doc)."""
+    """The switch of device_type ("cuda" by default, as torch)."""
     return state.is_autocast_enabled(device_type)
 
 

@@ -11,6 +11,7 @@ from functools import reduce
 from lazygrad import dtypes
 from lazygrad.frontend import return_types
 from lazygrad.errors import LinAlgError
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.linalg_derived import (
     cond,
     householder_product,
@@ -41,6 +42,7 @@ def slogdet(A):
     return return_types.linalg_slogdet(tuple(A.slogdet()))  # (torch names the linalg form apart)
 
 
+@autocast_op("float32")
 def inv(A):
     return A.inverse()
 
@@ -57,6 +59,7 @@ def cross(input, other, *, dim: int = -1):
     return input.cross(other, dim)
 
 
+@autocast_op("lower")
 def vecdot(x, y, *, dim: int = -1):
     """sum(x * y) over dim (real tensors: no conjugate)."""
     for t in (x, y):

@@ -1,7 +1,6 @@
 """torch's autocast switches against torch: what lg.autocast enters and restores is what
 get_autocast_dtype / is_autocast_enabled / the nesting counter read back, the deprecated per-device
-spellings warn as torch's, and switching the "cpu" flag on (which would lower op precision, which
-lazygrad does not do) raises instead of silently computing in float32."""
+spellings warn as torch's, and the "cpu" flag switches CPU autocast (tests/test_autocast_cpu.py)."""
 from __future__ import annotations
 
 import warnings
@@ -64,13 +63,14 @@ def test_autocast_switches_read_back_as_torchs():
     assert script(lg) == script(torch)
 
 
-def test_switching_cpu_autocast_on_raises_and_changes_nothing():
-    with pytest.raises(NotImplementedError, match="lower precision"):
-        lg.set_autocast_enabled("cpu", True)
-    with pytest.raises(NotImplementedError), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lg.set_autocast_cpu_enabled(True)
-    assert not lg.is_autocast_enabled("cpu")
+def test_switching_cpu_autocast_on_and_off_by_the_flag():
+    x = lg.ones(2, 2)
+    lg.set_autocast_enabled("cpu", True)
+    try:
+        assert lg.is_autocast_enabled("cpu") and (x @ x).dtype == lg.bfloat16
+    finally:
+        lg.set_autocast_enabled("cpu", False)
+    assert not lg.is_autocast_enabled("cpu") and (x @ x).dtype == lg.float32
 
 
 def test_autocast_state_is_per_thread():

@@ -247,6 +247,7 @@ STATE = {
                                       "torch keeps its saved values alive",
     "frontend/grad_mode.py:_state": "per thread: grad mode",
     "frontend/autocast_state.py:_state": "per thread: torch's autocast switches (a setting, not a cache)",
+    "frontend/autocast_state.py:_CPU_EVER": "a flag: whether any thread switched CPU autocast on (a fast path, not a cache)",
     "frontend/dual_levels.py:_LEVELS": "the open forward AD level and its dual tensors' tangents (weak keys): "
                                        "semantics, forgotten when the level exits",
     "frontend/tensor_hooks.py:HOOKED": "hooked tensors' nodes and the nodes they stood for (weak keys): semantics",

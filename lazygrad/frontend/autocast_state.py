@@ -1,12 +1,11 @@
 """torch's autocast switches (torch.set_autocast_enabled, torch.get_autocast_dtype, the nesting
 counter, ...): the per-thread state that `lg.autocast` enters and restores, as torch keeps it.
 
-Why a flag can be refused: autocast on the CPU makes torch run matmuls and convolutions in a lower
-precision, and lazygrad does not rewrite op dtypes. Switching the "cpu" flag on would therefore
-claim something lazygrad does not do (a silently different number), so it raises
-NotImplementedError, as `lg.autocast("cpu")` does. Every other device type torch names has no
-lazygrad tensors, so its flag is plain state, read back as torch reads it; the dtypes, the cache
-flag and the nesting counter are plain state everywhere.
+The "cpu" switch is the one lazygrad's own tensors obey (every built-in device is of type
+"cpu", as torch's CPU tensors): while it is on, the ops of autocast_policy.py cast their inputs
+as torch's CPU autocast does. Every other device type torch names has no lazygrad tensors, so
+its flag is plain state, read back as torch reads it; the dtypes, the cache flag and the nesting
+counter are plain state everywhere.
 """
 from __future__ import annotations
 
@@ -60,11 +59,20 @@ def set_autocast_enabled(*args) -> None:
         device_type, enabled = _device_type(args[0]), _bool(args[1], "set_autocast_enabled", 2)
     else:
         raise TypeError(f"set_autocast_enabled() takes 1 or 2 arguments ({len(args)} given)")
-    if enabled and device_type == "cpu":
-        raise NotImplementedError(
-            "set_autocast_enabled('cpu', True) would run ops in a lower precision: lazygrad does not change op "
-            "dtypes under autocast. Cast the model and inputs instead (model.bfloat16())")
     _get("enabled")[device_type] = enabled
+    if enabled and device_type == "cpu":
+        _CPU_EVER[0] = True
+
+
+_CPU_EVER = [False]  # whether any thread ever switched "cpu" on: until then an op checks nothing else
+
+
+def cpu_autocast_dtype():
+    """The dtype the ops of autocast_policy.py lower to in this thread, or None (autocast off,
+    or switched off inside such an op)."""
+    if not _CPU_EVER[0] or not _get("enabled").get("cpu", False):
+        return None
+    return get_autocast_dtype("cpu")
 
 
 def get_autocast_dtype(device_type: str):

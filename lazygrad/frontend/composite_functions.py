@@ -15,6 +15,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.errors import DTypeNotImplementedError
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.factories import _device, _finish, arange, as_tensor, linspace
 from lazygrad.frontend.random import randint
 from lazygrad.frontend.tensor import Tensor
@@ -143,6 +144,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     return (left @ right).reshape(tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
 
 
+@autocast_op("float32")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distance between each row of x1 (..., P, M) and of x2 (..., R, M): (..., P, R).
     Always the direct form |x1_i - x2_j|_p, whatever compute_mode says (torch's matmul form

@@ -14,6 +14,7 @@ flattened and cut to n * n, so every (n + 1)-th element is one of the vector's, 
 from __future__ import annotations
 
 from lazygrad.errors import DTypeNotImplementedError, ShapeError
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor_shape import _new_tensor
 from lazygrad.frontend.torch_layout import layout_of, set_layout
 from lazygrad.ir.ops import Op
@@ -85,6 +86,7 @@ class DiagMixin:
             return _new_tensor(self.diagonal(diagonal))
         raise ShapeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
 
+    @autocast_op("float32")
     def trace(self):
         """The sum of a matrix's main diagonal (integers sum to int64, as sum does)."""
         if self.ndim != 2:

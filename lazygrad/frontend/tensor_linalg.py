@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_shape import _unviewed, broadcast_shape
 from lazygrad.ir.ops import Op
@@ -57,6 +58,7 @@ def _packed_matmul(a, b):
 
 
 class LinalgMixin:
+    @autocast_op("lower")
     def matmul(self, other):
         a, b = self, _as_tensor(self, other)
         if a.ndim == 0 or b.ndim == 0:
@@ -95,6 +97,7 @@ class LinalgMixin:
     def __rmatmul__(self, other):
         return _as_tensor(self, other).matmul(self)
 
+    @autocast_op("keep")
     def dot(self, other):
         other = _as_tensor(self, other)
         if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
@@ -102,6 +105,7 @@ class LinalgMixin:
                              f"{list(self.shape)} and {list(other.shape)}")
         return self.matmul(other)
 
+    @autocast_op("keep")
     def mv(self, vec):
         vec = _as_tensor(self, vec)
         if self.ndim != 2 or vec.ndim != 1:

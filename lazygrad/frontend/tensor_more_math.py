@@ -11,6 +11,7 @@ import math
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError
 from lazygrad.frontend import return_types
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import broadcast_shape
@@ -174,18 +175,23 @@ class MoreMathMixin:
         return out if self.ndim else out.reshape(count, size)
 
     # ---- matrix products with an addend ---------------------------------------------------------
+    @autocast_op("lower")
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
         return _scaled_sum(self, mat1 @ mat2, beta, alpha)
 
+    @autocast_op("keep")
     def addmv(self, mat, vec, *, beta=1, alpha=1):
         return _scaled_sum(self, mat.mv(vec), beta, alpha)
 
+    @autocast_op("lower")
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
         return _scaled_sum(self, batch1.bmm(batch2).sum(0), beta, alpha)
 
+    @autocast_op("lower")
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
         return _scaled_sum(self, batch1.bmm(batch2), beta, alpha)
 
+    @autocast_op("keep")
     def addr(self, vec1, vec2, *, beta=1, alpha=1):
         return _scaled_sum(self, vec1.outer(vec2), beta, alpha)
 

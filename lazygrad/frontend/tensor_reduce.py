@@ -12,6 +12,7 @@ from typing import NamedTuple
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError
 from lazygrad.frontend import return_types
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor_declared import result_gradient
 from lazygrad.frontend.tensor_shape import _flat_args, _new_tensor, _unviewed
 from lazygrad.ir.node import make
@@ -196,6 +197,7 @@ class ReduceMixin:
         return flipped.argmax(dim, keepdim)
 
     # ---- products ------------------------------------------------------------------------
+    @autocast_op("float32")
     def prod(self, dim=None, keepdim=False, dtype=None):
         """A pairwise tree of multiplies (exact for ints, well rounded for floats)."""
         x = self._accumulated(dtype)

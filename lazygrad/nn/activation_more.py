@@ -11,6 +11,7 @@ from __future__ import annotations
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError, DTypeNotImplementedError
 from lazygrad.frontend import random
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, zero_linked
@@ -117,6 +118,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return a * b.sigmoid()
 
 
+@autocast_op("lower")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, else weight * x; weight holds one slope or one per channel (dim 1)."""
     if input.dtype != weight.dtype:

@@ -12,6 +12,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.frontend import backends
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.activation import softmax
 from lazygrad.nn.dropout import dropout
@@ -60,6 +61,7 @@ def causal_mask(length: int, source_length: int, device: str) -> Tensor:
     return Tensor(np.tril(np.ones((length, source_length), dtype=bool)), device=device)
 
 
+@autocast_op("lower")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale=None,
                                  enable_gqa: bool = False) -> Tensor:

@@ -11,15 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad.errors import ShapeError
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.conv import _conv, _tuple, conv_transpose2d
 from lazygrad.nn.windows import pad_dims, windows
 
 
+@autocast_op("lower")
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
 
 
+@autocast_op("lower")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
     if input.ndim != 3:
@@ -32,6 +35,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out.squeeze(2)
 
 
+@autocast_op("lower")
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
     if input.ndim != 5:

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.loss import _reduce
 
@@ -31,6 +32,7 @@ def _shift(x: Tensor, k: int) -> Tensor:
     return x.pad((k, 0), value=-math.inf).narrow(-1, 0, x.shape[-1])
 
 
+@autocast_op("float32")
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     unbatched = log_probs.ndim == 2

@@ -6,6 +6,7 @@ gathers them under the names torch uses and holds the few small ones.
 from __future__ import annotations
 
 from lazygrad.errors import DTypeError
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.sparse_grad import sparse_rows, wants_sparse_grad
 from lazygrad.frontend.tensor import Tensor
@@ -130,6 +131,7 @@ from lazygrad.nn.pool_more import (
 from lazygrad.nn.resize import interpolate, upsample, upsample_bilinear, upsample_nearest
 
 
+@autocast_op("lower")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, weight of shape (out_features, in_features)."""
     out = input @ weight.T

@@ -10,6 +10,7 @@ import warnings
 
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError, ShapeError
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
@@ -50,6 +51,7 @@ def _weighted(loss: Tensor, input: Tensor, weight, reduction: str) -> Tensor:
     return _reduce(loss, reduction)
 
 
+@autocast_op("float32")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -57,6 +59,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     return _weighted(d * d, input, weight, reduction)
 
 
+@autocast_op("float32")
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -67,6 +70,7 @@ def _log_clamped(x: Tensor) -> Tensor:
     return x.log().maximum(-100.0)  # torch clamps BCE's logs at -100 so 0 * log 0 stays finite
 
 
+@autocast_op("float32")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -76,6 +80,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
     return _reduce(loss, reduction)
 
 
+@autocast_op("float32")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None) -> Tensor:
     """(1 - t) x + (1 + (pw - 1) t) log(1 + e^-x), written stably with |x|."""
@@ -95,6 +100,7 @@ def _class_last(x: Tensor) -> Tensor:
     return x if x.ndim <= 2 else x.permute((0,) + tuple(range(2, x.ndim)) + (1,))
 
 
+@autocast_op("float32")
 def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean") -> Tensor:
     """-w[t] * input[t] per element; 'mean' divides by the summed weights of non-ignored targets."""
@@ -120,6 +126,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
     return _reduce(loss, reduction)
 
 
+@autocast_op("float32")
 def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
                   reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """log_softmax + nll_loss; targets are class indices or class probabilities. With label

@@ -2,6 +2,7 @@
 documented formulas."""
 from __future__ import annotations
 
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import _shared
@@ -10,6 +11,7 @@ from lazygrad.nn.loss import _reduce
 from lazygrad.nn.loss_more import legacy_reduction
 
 
+@autocast_op("float32")
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight=None,
                       size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """sum over classes i != y of max(0, margin - x[y] + x[i])^p / C (times weight[y])."""
@@ -33,6 +35,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return _reduce(loss, reduction)
 
 
+@autocast_op("float32")
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            reduction: str = "mean") -> Tensor:
     """For each target class j (target lists them, ended by the first -1) and each non-target
