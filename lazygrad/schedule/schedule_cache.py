@@ -94,7 +94,7 @@ class _Plan:
 
 _PLANS: "OrderedDict[tuple, _Plan]" = OrderedDict()
 _remembered_bytes = 0  # the footprints of all the keys of _PLANS
-_seen_once: "OrderedDict[int, None]" = OrderedDict()  # hashes of packed keys seen once
+_seen_once: OrderedDict[int, None] = OrderedDict()  # hashes of packed keys seen once
 stats = {"hits": 0, "misses": 0}
 
 
