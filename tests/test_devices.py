@@ -166,3 +166,21 @@ def test_a_device_keeps_a_bounded_number_of_programs(monkeypatch):
         dev.get_program(lower(kernel.ast, kernel.name))  # (the search's and the tool's way in)
         assert y.tolist() == [k * v + k for v in range(6)]
         assert len(dev._programs) <= 2 and len(dev._by_kernel) <= 2
+
+
+def test_a_schedule_of_more_new_kernels_than_the_program_table_compiles_each_once(monkeypatch):
+    """The programs a schedule's new kernels were compiled into are held until it has run: a
+    full table used to drop the first ones before they ran, and each was compiled again alone."""
+    from lazygrad.frontend.tensor_storage import realize
+    from lazygrad.runtime import c as c_module
+    from lazygrad.runtime import device as device_module
+    monkeypatch.setattr(device_module, "MAX_PROGRAMS", 3)
+    runs = []
+    real = c_module._run_compiler
+    monkeypatch.setattr(c_module, "_run_compiler", lambda *a: runs.append(a[3]) or real(*a))
+    salt = float(np.random.default_rng().random())  # constants (sources) no earlier run compiled
+    x = lg.Tensor(np.arange(8, dtype=np.float32), device="c").realize()
+    outs = [(x * (salt + k)).sum() for k in range(10)]  # ten reductions: ten new kernels, one schedule
+    realize(*outs)
+    np.testing.assert_allclose([o.item() for o in outs], [28 * (salt + k) for k in range(10)], rtol=1e-6)
+    assert runs == ["R_8 and 9 more"]  # one compiler run for the ten, none again for each

@@ -244,19 +244,23 @@ def _print_kernel(k, loop_kernel, source: str, seconds: float, nbytes: int, leve
         print(source, file=sys.stderr)
 
 
-def _prepare(schedule: Schedule) -> None:
+def _prepare(schedule: Schedule) -> list:
     """Let each device compile the schedule's new kernels together (in parallel for c), the
-    first ones while the rest are still rendered."""
+    first ones while the rest are still rendered; the devices that did (to unpin once the
+    schedule has run)."""
     if len(schedule.kernels) <= 1 or beam_width():
-        return  # nothing to overlap, or the search compiles its own variants
+        return []  # nothing to overlap, or the search compiles its own variants
     by_device: dict[str, list] = {}
     for k in schedule.kernels:
         if k.ast is not None:
             by_device.setdefault(k.target.device, []).append(k)
+    prepared = []
     for name, ks in by_device.items():
         device = get_device(name)
         if (device.compile_threads > 1 or device.compile_together is not None) and len(ks) > 1:
+            prepared.append(device)
             device.prepare_sources(_rendered(device, ks))
+    return prepared
 
 
 def _rendered(device, kernels) -> Iterator[tuple[str, str]]:
@@ -298,7 +302,7 @@ def realize_nodes(nodes: list[Node], written: dict | None = None,
         level = settings.debug
         if level >= 2:
             _print_schedule(schedule)
-        _prepare(schedule)
+        prepared = _prepare(schedule)
         if observers:
             _notify("schedule", schedule=schedule)
         # host steps in flight (started, not yet waited for): kernels that need none of them
@@ -342,6 +346,9 @@ def realize_nodes(nodes: list[Node], written: dict | None = None,
                 except Exception:  # noqa: BLE001, S110 (a failed job: the first error is the one to read)
                     pass
             raise
+        finally:
+            for device in prepared:
+                device.unpin()
         for user, node in schedule.targets.items():
             if user.op is Op.ASSIGN:
                 continue

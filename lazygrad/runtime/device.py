@@ -45,6 +45,7 @@ def _clear_programs() -> None:
     for d in list(_DEVICES):
         d._programs.clear()
         d._by_kernel.clear()
+        d._pinned.clear()
 
 
 # Switched off, these read nothing from disk (a process lowers, renders and compiles every
@@ -55,6 +56,7 @@ SOURCES = register_cache(
     "in memory: while the Kernel IR lives; on disk: unbounded", _clear_sources,
     size=lambda: sum(len(d._sources) for d in list(_DEVICES)))
 MAX_PROGRAMS = 2048  # a device's programs in memory (by source, and by Loop IR kernel), then cleared
+MAX_PINNED = 16 * MAX_PROGRAMS  # programs of one schedule held until it has run (compiled together)
 # (a loaded C library takes about 5 of the process's 65530 memory maps: two C devices' tables of 2048 each fit)
 PROGRAMS = register_cache(
     "programs", "compiled programs, in memory by (name, source) and on disk (c) by a hash of source, "
@@ -120,6 +122,11 @@ class Device:
     _rendered: dict[int, tuple[LoopKernel, str]] = field(default_factory=dict)
     # Kernel IR -> {(name, renderer): source}; held weakly, as kernels are hash-consed
     _sources: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary)
+    # what prepare_sources compiled for the schedule about to run, held until it has run (unpin):
+    # a schedule of more new kernels than MAX_PROGRAMS (an RNN unrolled over hundreds of steps)
+    # would otherwise clear its first programs out of _programs before they run, and each would
+    # be compiled again, alone. Compiled together, thousands of programs share a few libraries.
+    _pinned: dict[tuple[str, str], Program] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._own_renderer = self.renderer
@@ -181,7 +188,7 @@ class Device:
 
     def program_for(self, name: str, source: str) -> Program:
         """The compiled program of a source (cached in memory, and on disk by the compiler)."""
-        prog = self._programs.get((name, source))
+        prog = self._programs.get((name, source)) or self._pinned.get((name, source))
         if prog is None:
             prog = self._keep((name, source), self.program(name, self.compiler(source, name)))
         return prog
@@ -217,11 +224,18 @@ class Device:
                 return [(item, self.program(item[0], b)) for item, b in zip(group, binaries)]
             except Exception:  # noqa: BLE001  (program_for compiles it alone and says why)
                 return []
+        pin = MAX_PINNED if together else MAX_PROGRAMS  # (a library a program: memory maps are few)
         with ThreadPoolExecutor(max(1, self.compile_threads)) as pool:
             running = [pool.submit(build, g) for g in source_groups(filter(new, named), together)]
             for future in running:
                 for item, prog in future.result():
                     self._keep(item, prog)
+                    if len(self._pinned) < pin:
+                        self._pinned[item] = prog
+
+    def unpin(self) -> None:
+        """The schedule prepare_sources compiled for has run: its programs are held as any."""
+        self._pinned.clear()
 
     def prepare(self, kernels: list[LoopKernel]) -> None:
         """Compile the Loop IR kernels not compiled yet, several at once when the compiler is
