@@ -10,7 +10,9 @@ import pytest
 
 import lazygrad as lg
 
-torch = pytest.importorskip("torch")
+
+def _torch():
+    return pytest.importorskip("torch")  # (only the comparisons need it)
 
 
 def _name(dtype) -> str:
@@ -62,6 +64,7 @@ def _inputs(T, device):
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 def test_each_op_runs_in_torchs_dtype_under_cpu_autocast(device, dtype):
+    torch = _torch()
     seen = {}
     for T, dev in ((lg, device), (torch, None)):
         args = _inputs(T, dev)
@@ -111,7 +114,7 @@ def test_a_model_trains_under_bfloat16_autocast_as_torchs(device):
         with pytest.raises(DTypeError, match="bfloat16"):
             _train(lg, device)
         return
-    (ours, our_grads, our_w), (theirs, their_grads, their_w) = _train(lg, device), _train(torch, None)
+    (ours, our_grads, our_w), (theirs, their_grads, their_w) = _train(lg, device), _train(_torch(), None)
     assert [(o, l) for _, o, l in ours] == [(o, l) for _, o, l in theirs] == [("bfloat16", "float32")] * 3
     assert our_grads == their_grads == ["float32"] * 4
     np.testing.assert_allclose([v for v, _, _ in ours], [v for v, _, _ in theirs], rtol=2e-2)
@@ -130,7 +133,7 @@ def test_nested_enabled_false_and_the_flag_restored(device):
 
 
 def test_an_unsupported_dtype_warns_and_leaves_autocast_off_as_torch():
-    for T in (lg, torch):
+    for T in (lg, _torch()):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with T.autocast("cpu", dtype=T.float32):
@@ -155,5 +158,4 @@ def test_autocast_is_per_thread():
         t = threading.Thread(target=lambda: seen.append((lg.ones(2, 2) @ lg.ones(2, 2)).dtype))
         t.start()
         t.join()
-    assert seen == [lg.float32]
-    assert lg.amp.is_autocast_available("cpu") == torch.amp.is_autocast_available("cpu")
+    assert seen == [lg.float32] and lg.amp.is_autocast_available("cpu")
