@@ -236,7 +236,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             realize(self)
         return realize_nodes([self.node], held=held_nodes)[0]
 
-    def numpy(self) -> np.ndarray:
+    def _numpy(self) -> np.ndarray:  # (numpy() without torch's requires_grad refusal: tensor_autograd.py)
         if capturing():
             raise JitError(f"a jitted function read a tensor's value on the host (at {user_location()}); a replay "
                            "would reuse the traced value. Return the tensor instead and read it outside the function")
@@ -248,14 +248,14 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     def tolist(self) -> Any:
         refuse_meta(self, "copy")
-        return self.numpy().tolist()
+        return self._numpy().tolist()
 
     def item(self) -> Scalar:
         if self.numel() != 1:
             raise ShapeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar "
                              f"(item() needs one element, got shape {list(self.shape)})")
         refuse_meta(self, "item")
-        return self.numpy().reshape(()).item()
+        return self._numpy().reshape(()).item()
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
