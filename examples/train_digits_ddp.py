@@ -63,7 +63,7 @@ def main() -> None:
             total += loss.item()
             steps += 1
             if args.max_steps is not None and steps >= args.max_steps:
-                flat = np.concatenate([p.numpy().ravel() for p in model.parameters()])
+                flat = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
                 print(f"rank {rank} step {steps} loss {loss.item():.6f} params {flat.sum():.6f}", flush=True)
                 dist.destroy_process_group()
                 return

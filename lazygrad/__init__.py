@@ -6,6 +6,7 @@ inside lazygrad imports this module; `lg.autograd` holds torch.autograd's public
 `lg.random` is the front end's module of that name (torch.random.manual_seed).
 """
 import gc as _gc
+import warnings as _warnings
 from types import SimpleNamespace as _SimpleNamespace
 
 from lazygrad import config as config
@@ -33,6 +34,7 @@ from lazygrad.dtypes import promote_types as promote_types
 from lazygrad.engine.jit import JitError
 from lazygrad.engine.realize import stats
 from lazygrad.errors import CompileError, DeviceError, DTypeError, IRParseError, LazygradError, ShapeError
+from lazygrad.errors import user_stacklevel as _user_stacklevel
 from lazygrad.frontend import accelerator as accelerator  # torch.accelerator
 from lazygrad import autograd as autograd  # torch.autograd: its public names only
 from lazygrad import distributions as distributions  # torch.distributions
@@ -64,6 +66,7 @@ from lazygrad.frontend.defaults import (
     use_deterministic_algorithms,
 )
 from lazygrad.frontend import composite_functions as _composite_functions
+from lazygrad.frontend import legacy_sizes as _legacy_sizes
 from lazygrad.frontend.composite_functions import *  # (lg.meshgrid, lg.cdist, ...)
 from lazygrad.frontend.dtype_info import *  # (lg.finfo, lg.iinfo, lg.result_type, ...)
 from lazygrad.frontend.factories import *  # noqa: F403  (lg.zeros, lg.arange, ...)
@@ -156,7 +159,11 @@ int = int32  # noqa: A001
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    if isinstance(data, Tensor):  # (torch's advice: a copy that says whether it keeps the graph)
+        _warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                       "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                       UserWarning, stacklevel=_user_stacklevel())
+    return Tensor(data, dtype=_legacy_sizes.data_dtype_of(data, dtype), device=device, requires_grad=requires_grad)
 
 
 from_numpy = Tensor.from_numpy

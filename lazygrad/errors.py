@@ -3,6 +3,7 @@ of what lazygrad worked around (a damaged cache entry, a device that does not wo
 given once a process for each kind (`warn_once`)."""
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 
@@ -17,6 +18,15 @@ def warn_once(kind: str, category: type[Warning], message: str) -> None:
             return
         _WARNED.add(kind)
     warnings.warn(message, category, stacklevel=3)
+
+
+def user_stacklevel() -> int:
+    """warnings.warn's stacklevel of the first frame outside lazygrad (an lg.* function is
+    wrapped a varying number of times), so a warning names the program's line."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "lazygrad":
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class LazygradError(Exception):

@@ -168,18 +168,26 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _prealloc
     """A function returning the jacobian of func's outputs for the argnums arguments."""
     def wrapper(*args, **kwargs):
         single, nums = _argnums(argnums, len(args))
-        nested = any(isinstance(args[i], TensorBase) and args[i].requires_grad for i in nums)
-        aux_box = []
+        trees = [tree_flatten(args[i]) for i in nums]  # an argument may be a dict of tensors (a model's params)
+        leaves = tuple(x for ls, _ in trees for x in ls)
+        nested = any(isinstance(x, TensorBase) and x.requires_grad for x in leaves)
+        aux_box, out_box = [], []
 
-        def of_chosen(*chosen):
+        def regroup(per_leaf):  # one jacobian a leaf -> the arguments' structure
+            it = iter(per_leaf)
+            groups = tuple(tree_unflatten([next(it) for _ in ls], spec) for ls, spec in trees)
+            return groups[0] if single else groups
+
+        def of_leaves(*flat):
             full = list(args)
-            for i, c in zip(nums, chosen):
-                full[i] = c
+            for i, group in zip(nums, regroup(flat) if not single else (regroup(flat),)):
+                full[i] = group
             out, aux = _split_aux(func(*full, **kwargs), has_aux, "jacrev")
             aux_box.append(aux)
+            out_box.append(out)
             return out
-        chosen = tuple(args[i] for i in nums)
-        result = jacobian(of_chosen, chosen[0] if single else chosen, create_graph=nested)
+        result = jacobian(of_leaves, leaves, create_graph=nested)
+        result = regroup(result) if isinstance(out_box[0], TensorBase) else tuple(regroup(r) for r in result)
         return (result, aux_box[0]) if has_aux else result
     return wrapper
 

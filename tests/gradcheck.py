@@ -9,7 +9,7 @@ import lazygrad as lg
 def numerical_grads(fn, arrays, device, weights, eps=1e-6):
     """d/da sum(fn(*arrays) * weights) for each array, by central differences."""
     def value(arrs):
-        out = fn(*[lg.Tensor(a, device=device) for a in arrs]).numpy()
+        out = fn(*[lg.Tensor(a, device=device) for a in arrs]).detach().numpy()
         return float((out * weights).sum())
     grads = []
     for i, a in enumerate(arrays):

@@ -54,7 +54,7 @@ def _check(device, chosen):
         theirs.append((ty, tx))
     lg.realize(*(t for y, x in ours for t in (y, x.grad)))
     for name, (ly, lx), (ty, tx) in zip(chosen, ours, theirs):
-        np.testing.assert_allclose(ly.numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(ly.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
         np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
@@ -69,7 +69,7 @@ def test_glu_softmin_and_per_channel_prelu_match_torch(device, rng):
     sum(c * o.sum() for c, (o, t) in zip(coef, [outs[0], outs[2], outs[3]])).backward()
     sum(c * t.sum() for c, (o, t) in zip(coef, [outs[0], outs[2], outs[3]])).backward()
     for ours, t in (outs[0], outs[2], outs[3]):
-        np.testing.assert_allclose(ours.numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ours.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
     assert outs[1][0].shape == (2, 4, 1)
     np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(lw.grad.numpy(), tw.grad.numpy(), rtol=1e-5, atol=1e-6)
@@ -79,12 +79,12 @@ def test_rrelu_in_training_draws_one_slope_per_negative_element_within_bounds():
     x = lg.Tensor(-np.linspace(0.5, 2.0, 400, dtype=np.float32), requires_grad=True)
     y = F.rrelu(lg.cat([x, -x]), 0.1, 0.3, training=True)
     y.sum().backward()
-    slope = y.numpy()[:400] / x.numpy()
+    slope = y.detach().numpy()[:400] / x.detach().numpy()
     assert ((slope >= 0.1) & (slope <= 0.3)).all() and slope.std() > 0.03  # random, not the mean
-    np.testing.assert_array_equal(y.numpy()[400:], -x.numpy())
+    np.testing.assert_array_equal(y.detach().numpy()[400:], -x.detach().numpy())
     np.testing.assert_allclose(x.grad.numpy(), slope - 1.0, rtol=1e-6)  # d(rrelu(x) + rrelu(-x))/dx
     m = nn.RReLU(0.1, 0.3).eval()
-    np.testing.assert_allclose(m(x).numpy(), x.numpy() * 0.2, rtol=1e-6)
+    np.testing.assert_allclose(m(x).detach().numpy(), x.detach().numpy() * 0.2, rtol=1e-6)
 
 
 MODULES = [("ELU", (0.5,)), ("SELU", ()), ("CELU", (1.5,)), ("Hardtanh", (-2.0, 2.0)), ("ReLU6", ()),
@@ -107,9 +107,9 @@ def test_modules_match_torch_and_have_its_parameters():
         outs.append((name, ours(lg.Tensor(x, device="python")), theirs(torch.tensor(x)).detach().numpy()))
     lg.realize(*(o for _, o, _ in outs))
     for name, ours, ref in outs:
-        np.testing.assert_allclose(ours.numpy(), ref, rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(ours.detach().numpy(), ref, rtol=1e-5, atol=1e-6, err_msg=name)
     assert [n for n, _ in nn.PReLU(3).named_parameters()] == ["weight"]
-    np.testing.assert_array_equal(nn.PReLU(3, init=0.5).weight.numpy(), [0.5] * 3)
+    np.testing.assert_array_equal(nn.PReLU(3, init=0.5).weight.detach().numpy(), [0.5] * 3)
 
 
 @pytest.mark.parametrize("name", ["elu", "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish",
@@ -162,7 +162,7 @@ def test_gumbel_softmax_samples_the_softmax_and_hard_is_straight_through():
     lg.manual_seed(3)
     hard = F.gumbel_softmax(x, tau=0.5, hard=True)
     (hard * w).sum().backward()
-    np.testing.assert_array_equal(hard.numpy(), np.eye(3, dtype=np.float32)[soft.numpy().argmax(-1)])
+    np.testing.assert_array_equal(hard.detach().numpy(), np.eye(3, dtype=np.float32)[soft.detach().numpy().argmax(-1)])
     np.testing.assert_allclose(x.grad.numpy(), soft_grad, rtol=1e-5, atol=1e-6)
 
 

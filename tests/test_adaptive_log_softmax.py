@@ -35,12 +35,12 @@ def test_output_loss_and_gradients_match_torch(device, head_bias):
 
 def test_log_prob_predict_and_an_unbatched_input_match_torch(device):
     ours, theirs = _pair(device)
-    np.testing.assert_allclose(ours.log_prob(lg.tensor(X, device=device)).numpy(),
+    np.testing.assert_allclose(ours.log_prob(lg.tensor(X, device=device)).detach().numpy(),
                                theirs.log_prob(torch.tensor(X)).detach().numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(ours.predict(lg.tensor(X, device=device)).numpy(),
                                   theirs.predict(torch.tensor(X)).numpy())
     one = ours(lg.tensor(X[0], device=device), lg.tensor(7, device=device))
-    np.testing.assert_allclose(one.output.numpy(), theirs(torch.tensor(X[0]), torch.tensor(7)).output.detach().numpy(),
+    np.testing.assert_allclose(one.output.detach().numpy(), theirs(torch.tensor(X[0]), torch.tensor(7)).output.detach().numpy(),
                                rtol=1e-5)
     assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
 

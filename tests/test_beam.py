@@ -103,7 +103,7 @@ def test_beam_under_jit_gives_the_same_training_numbers(device, beam):
             opt.step()
             return loss.realize()
         f = lg.jit(step) if use_jit else step
-        return [float(f(lg.Tensor(x, device=device)).numpy()) for x in xs], w.numpy()
+        return [float(f(lg.Tensor(x, device=device)).detach().numpy()) for x in xs], w.detach().numpy()
     losses_jit, w_jit = train(True)
     search.WINNERS.clear()
     losses, w = train(False)

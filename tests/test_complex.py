@@ -16,7 +16,7 @@ def same(ours, theirs, rtol=1e-5, atol=1e-5):
     if isinstance(theirs, torch.Tensor):
         assert str(theirs.dtype).split(".")[1] == ours.dtype.name
         assert tuple(ours.shape) == tuple(theirs.shape)
-        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
     else:
         assert ours == pytest.approx(theirs, rel=rtol, abs=atol)
 

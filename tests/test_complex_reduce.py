@@ -39,7 +39,7 @@ def test_a_reduction_or_selection_matches_torch(device, name):
     loss_l = loss_t = 0
     for k, (o, r) in enumerate(zip(ours, theirs)):
         assert o.dtype.name == str(r.dtype).split(".")[1] and tuple(o.shape) == tuple(r.shape), (k, o.dtype, r.dtype)
-        np.testing.assert_allclose(o.numpy(), r.detach().numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(o.detach().numpy(), r.detach().numpy(), rtol=1e-4, atol=1e-5)
         w = float(k + 1)
         loss_l = loss_l + (lg.view_as_real(o) if o.is_complex() else o).sum() * w
         loss_t = loss_t + (torch.view_as_real(r) if r.is_complex() else r).sum() * w

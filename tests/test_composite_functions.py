@@ -18,7 +18,7 @@ def _pair(a, device, requires_grad=False):
 def _same(ours, theirs, rtol=1e-6, atol=1e-6):
     assert tuple(ours.shape) == tuple(theirs.shape)
     assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
-    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("indexing", ["ij", "xy"])

@@ -53,7 +53,7 @@ def _check(device, cases):
         results.append((name, lo, to, lx, tx, ours, theirs))
     lg.realize(*(t for r in results for t in [r[1], r[3].grad] + [p.grad for p in r[5].parameters()]))
     for name, lo, to, lx, tx, ours, theirs in results:
-        np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(lo.detach().numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
         np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
         params = dict(ours.named_parameters())
         for key, p in theirs.named_parameters():

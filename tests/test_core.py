@@ -82,7 +82,7 @@ def test_python_data_dtypes_follow_torch(device):
     assert lg.Tensor([1, 2], device=device).dtype == lg.int64
     assert lg.Tensor([1.0, 2], device=device).dtype == lg.float32
     assert lg.Tensor(True, device=device).dtype == lg.bool
-    assert lg.Tensor(3, device=device).shape == ()
+    assert lg.Tensor(3, device=device).shape == (3,)  # torch.Tensor(3): three values (legacy_sizes.py)
 
 
 def test_inplace_through_a_view_keeps_the_view(device):

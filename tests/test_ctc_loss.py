@@ -35,7 +35,7 @@ def test_ctc_loss_matches_torch(reduction, concatenated, through_log_softmax):
         (loss * make(w.astype(np.float32) if lib is lg else w)).sum().backward()
         results.append((loss, x))
     (ours, ox), (theirs, tx) = results
-    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ox.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
@@ -52,6 +52,6 @@ def test_impossible_alignments_are_infinite_or_zeroed_as_torch():
                                                                *(torch.tensor(a) for a in args))
         ours.backward()
         theirs.backward()
-        np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
         if zero_infinity:
             np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), atol=1e-6)

@@ -403,7 +403,7 @@ def test_deepcopy_of_a_module_copies_its_parameters(device):
     twin = copy.deepcopy(model)
     with lg.no_grad():
         twin.weight.mul_(0.0)
-    assert isinstance(twin.weight, nn.Parameter) and np.abs(model.weight.numpy()).sum() > 0
+    assert isinstance(twin.weight, nn.Parameter) and np.abs(model.weight.detach().numpy()).sum() > 0
 
 
 # ---- DataLoader, one process -----------------------------------------------------------------

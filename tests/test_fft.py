@@ -12,7 +12,7 @@ def same(ours, theirs, tol=1e-4):
     theirs = theirs.detach().resolve_conj()
     assert str(theirs.dtype).split(".")[1] == ours.dtype.name
     assert tuple(ours.shape) == tuple(theirs.shape)
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=tol, atol=tol)
 
 
 CASES = [(None, -1, None), (5, -1, "ortho"), (11, 0, "forward"), (8, 1, "backward")]

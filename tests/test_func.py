@@ -48,7 +48,16 @@ CASES = {
                                                  in_dims=({"w": 0}, None))({"w": T.stack([w, w * 2])}, x),
     "per-sample grads of a dict": lambda F, T, w, x: _per_sample(F, _linear(T, w), x),
     "ensemble": lambda F, T, w, x: _ensemble(F, T, w, x),
+    "jacrev of a dict": lambda F, T, w, x: F.jacrev(lambda p, b: (b @ p["w"] + p["b"]).tanh())({"w": w, "b": w[1]}, x),
+    "jacrev of params": lambda F, T, w, x: _jacrev_of_params(F, _linear(T, w), x),
+    "jacrev dict and tensor, two outputs": lambda F, T, w, x: F.jacrev(
+        lambda p, b: ((b @ p["w"]).sum(0), p["w"].sin().sum()), argnums=(0, 1))({"w": w}, x),
 }
+
+
+def _jacrev_of_params(F, model, x):
+    """The neural-tangent-kernel tutorial's jacobian: of a model's output for its parameters."""
+    return F.jacrev(lambda p, b: F.functional_call(model, p, (b,)).sum(0))(dict(model.named_parameters()), x)
 
 
 def _linear(T, w):

@@ -30,8 +30,8 @@ def test_affine_grid_and_grid_sample_match_torch(mode, padding_mode, align_corne
     w = R.standard_normal(tuple(results[1][1].shape))
     (results[0][1] * lg.Tensor(w.astype(np.float32), device=REF)).sum().backward()
     (results[1][1] * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(results[0][0].numpy(), results[1][0].detach().numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(results[0][1].numpy(), results[1][1].detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(results[0][0].detach().numpy(), results[1][0].detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(results[0][1].detach().numpy(), results[1][1].detach().numpy(), rtol=1e-4, atol=1e-5)
     for ours, theirs in zip(ours_in, theirs_in):
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-4, atol=1e-4)
 

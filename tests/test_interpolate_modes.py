@@ -55,7 +55,7 @@ def _check(device, names):
         results.append((name, lo, to, lx, tx))
     lg.realize(*(t for r in results for t in (r[1], r[3].grad)))
     for name, lo, to, lx, tx in results:
-        np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(lo.detach().numpy(), to.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
         np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
 
 

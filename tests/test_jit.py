@@ -154,7 +154,7 @@ def _train(device, jitted, steps=8, scheduler=False):
         return loss
     f = lg.jit(step) if jitted else step
     losses = [f(x).item() for _ in range(steps)]
-    return losses, p.numpy()
+    return losses, p.detach().numpy()
 
 
 @pytest.mark.parametrize("scheduler", [False, True])
@@ -265,7 +265,7 @@ def test_many_optimizer_states_that_read_each_other_schedule(device):
             opt.step()
             return loss
         f = lg.jit(step) if jitted else step
-        return [f(x).item() for _ in range(4)], [p.numpy() for p in ps]
+        return [f(x).item() for _ in range(4)], [p.detach().numpy() for p in ps]
     (eager_losses, eager_ps), (jit_losses, jit_ps) = train(False), train(True)
     np.testing.assert_allclose(jit_losses, eager_losses, rtol=1e-5)
     for a, b in zip(jit_ps, eager_ps):
@@ -286,7 +286,7 @@ def test_changing_a_hyperparameter_baked_into_the_kernels_retraces(device):
             if i == 4:
                 opt.param_groups[0]["momentum"] = 0.9  # a constant in the traced kernels
             f()
-        return p.numpy()
+        return p.detach().numpy()
     np.testing.assert_allclose(train(True), train(False), rtol=1e-6)
 
 

@@ -29,4 +29,4 @@ def test_lazy_module_becomes_torchs(name, args, shape):
         theirs.eval()
         ours.eval()
         t_out = theirs(torch.tensor(x))
-    np.testing.assert_allclose(ours(lg.Tensor(x)).numpy(), t_out.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours(lg.Tensor(x)).detach().numpy(), t_out.detach().numpy(), rtol=1e-4, atol=1e-5)

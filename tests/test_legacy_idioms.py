@@ -85,8 +85,43 @@ def test_tensor_of_sizes_is_a_default_dtype_tensor_of_that_shape_as_torchs(sizes
     assert w.sum().item() == theirs.numel() and w.device.type == lg.device(device).type
 
 
+def _same_legacy_result(ours, theirs):
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype.name == str(theirs.dtype).split(".")[1]
+
+
+@pytest.mark.parametrize("form", ["int", "size", "none", "tensor"])
+def test_tensor_of_one_int_a_size_or_nothing_is_sizes_as_torchs(form, device):
+    args = {"int": lambda m: (4,), "size": lambda m: (m.Size([2, 3]),), "none": lambda m: (),
+            "tensor": lambda m: (m.ones(2, 3, dtype=m.float64),)}[form]
+    theirs, ours = torch.Tensor(*args(torch)), lg.Tensor(*args(lg), device=device)
+    _same_legacy_result(ours, theirs)
+    assert ours.device.type == lg.device(device).type
+    lg.nn.init.ones_(ours)  # (filled by an init_ function, as programs do)
+    assert ours.sum().item() == theirs.numel()
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "LongTensor", "DoubleTensor", "IntTensor"])
+@pytest.mark.parametrize("args", [(3,), (2, 3), ([4],), ((1, 2),), ()], ids=str)
+def test_typed_legacy_constructors_match_torchs(name, args):
+    _same_legacy_result(getattr(lg, name)(*args), getattr(torch, name)(*args))
+
+
+def test_one_int_with_a_dtype_and_lg_tensor_of_an_int_stay_the_number():
+    assert lg.Tensor(0, dtype=lg.int64).shape == () and lg.tensor(4).shape == () and lg.as_tensor(4).shape == ()
+    assert lg.tensor(4).item() == torch.tensor(4).item() and (lg.ones(2) + lg.tensor(3)).tolist() == [4.0, 4.0]
+
+
 def test_tensor_of_a_negative_size_raises_as_torchs():
     with pytest.raises(RuntimeError, match="negative dimension") as theirs:
         torch.Tensor(2, -1)
     with pytest.raises(type(theirs.value), match=str(theirs.value).replace("[", r"\[").replace("]", r"\]")):
         lg.Tensor(2, -1)
+
+
+def test_tensor_of_a_tensor_warns_as_torch_and_names_the_callers_line():
+    with pytest.warns(UserWarning, match="To copy construct from a tensor") as theirs:
+        torch.tensor(torch.ones(2))
+    with pytest.warns(UserWarning) as ours:
+        copy = lg.tensor(lg.ones(2))
+    assert str(ours[0].message) == str(theirs[0].message) and ours[0].filename == __file__
+    assert copy.tolist() == [1.0, 1.0]

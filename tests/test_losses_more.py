@@ -103,7 +103,7 @@ def _check(device, names):
         results.append((name, lo, to, ours, theirs))
     lg.realize(*(t for _, lo, _, ours, _ in results for t in [lo] + [ours[k].grad for k in GRAD] if t is not None))
     for name, lo, to, ours, theirs in results:
-        np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=2e-5, atol=2e-6, err_msg=name)
+        np.testing.assert_allclose(lo.detach().numpy(), to.detach().numpy(), rtol=2e-5, atol=2e-6, err_msg=name)
         for k in GRAD:
             assert (ours[k].grad is None) == (theirs[k].grad is None), f"{name}: d/d{k}"
             if theirs[k].grad is not None:

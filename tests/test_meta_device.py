@@ -228,7 +228,7 @@ def test_init_on_meta_then_load_with_assign(device):
     theirs = _Net.make(torch).eval()
     theirs.load_state_dict({k: torch.from_numpy(v.cpu().numpy()) for k, v in ref.state_dict().items()})
     got = model(lg.tensor(x, device=device))
-    np.testing.assert_allclose(got.numpy(), theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got.detach().numpy(), theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_to_empty_then_load_gives_a_real_model(device):
@@ -243,7 +243,7 @@ def test_to_empty_then_load_gives_a_real_model(device):
     source = _Net.make(lg)
     model.load_state_dict(source.state_dict())
     x = lg.randn(5, 4, device=device)
-    np.testing.assert_allclose(model(x).numpy(), source.to(device)(x).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(x).detach().numpy(), source.to(device)(x).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_to_empty_without_recurse_moves_only_the_module_s_own():

@@ -65,7 +65,7 @@ def test_state_dict_has_torchs_keys_and_resumes_the_same(name):
     tsd = topt.state_dict()
     assert set(sd["state"][0]) == set(tsd["state"][0])
     assert set(sd["param_groups"][1]) == set(tsd["param_groups"][1])
-    qs = [lg.tensor(p.numpy(), requires_grad=True) for p in ps]
+    qs = [lg.tensor(p.detach().numpy(), requires_grad=True) for p in ps]
     clone = getattr(optim, name)([{"params": qs[:2]}, {"params": qs[2:]}], lr=0.5)
     clone.load_state_dict(sd)
     assert clone.param_groups[1]["lr"] == opt.param_groups[1]["lr"]
@@ -75,7 +75,7 @@ def test_state_dict_has_torchs_keys_and_resumes_the_same(name):
             sum((p * lg.tensor(g)).sum() for p, g in zip(ts, gs)).backward()
             o.step()
     for p, q in zip(ps, qs):
-        np.testing.assert_allclose(q.numpy(), p.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6)
 
 
 def test_bad_hyperparameters_raise_torchs_errors():
@@ -244,7 +244,7 @@ def _jit_train(device, jitted, name, kw, schedule):
         sched.step()
         return loss
     f = lg.jit(step) if jitted else step
-    return [f(x).item() for _ in range(8)], p.numpy()
+    return [f(x).item() for _ in range(8)], p.detach().numpy()
 
 
 @pytest.mark.parametrize(("name", "kw", "schedule"), [

@@ -17,7 +17,7 @@ def t(a, device=None):  # None: the default device, where modules put their para
 
 
 def close(x, ref, rtol=1e-5, atol=1e-5):
-    np.testing.assert_allclose(x.numpy(), ref, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(x.detach().numpy(), ref, rtol=rtol, atol=atol)
 
 
 # ---- numpy references -------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def test_embedding_one_hot_and_linear(device):
 
 def test_embedding_padding_idx_gets_no_gradient():
     emb = nn.Embedding(4, 2, padding_idx=0)
-    np.testing.assert_array_equal(emb.weight.numpy()[0], [0, 0])
+    np.testing.assert_array_equal(emb.weight.detach().numpy()[0], [0, 0])
     emb(t(np.array([0, 1, 0]))).sum().backward()
     np.testing.assert_array_equal(emb.weight.grad.numpy(), [[0, 0], [1, 1], [0, 0], [0, 0]])
 
@@ -329,12 +329,12 @@ def test_multihead_attention_matches_numpy(batch_first):
     inp = x if batch_first else x.transpose(1, 0, 2)
     causal = ~np.tril(np.ones((length, length), bool))  # True = may NOT attend (torch's MHA convention)
     out, weights = mha(t(inp), t(inp), t(inp), attn_mask=t(causal))
-    w_in, b_in = mha.in_proj_weight.numpy(), mha.in_proj_bias.numpy()
+    w_in, b_in = mha.in_proj_weight.detach().numpy(), mha.in_proj_bias.detach().numpy()
     q, k, v = (x @ w_in[i * e:(i + 1) * e].T + b_in[i * e:(i + 1) * e] for i in range(3))
     split = [a.reshape(n, length, h, e // h).transpose(0, 2, 1, 3) for a in (q, k, v)]
     s = split[0] @ split[1].transpose(0, 1, 3, 2) / np.sqrt(e // h)
     p = softmax_ref(np.where(causal, -np.inf, s), -1)
-    o = (p @ split[2]).transpose(0, 2, 1, 3).reshape(n, length, e) @ mha.out_proj.weight.numpy().T + mha.out_proj.bias.numpy()
+    o = (p @ split[2]).transpose(0, 2, 1, 3).reshape(n, length, e) @ mha.out_proj.weight.detach().numpy().T + mha.out_proj.bias.detach().numpy()
     close(out, o if batch_first else o.transpose(1, 0, 2), 1e-4, 1e-5)
     close(weights, p.mean(1), 1e-5, 1e-6)
 
@@ -447,29 +447,29 @@ def test_containers():
 def test_default_initialization_bounds():
     lin = nn.Linear(50, 20)
     bound = 1 / math.sqrt(50)
-    assert np.abs(lin.weight.numpy()).max() <= bound and np.abs(lin.weight.numpy()).max() > 0.8 * bound
-    assert np.abs(lin.bias.numpy()).max() <= bound
+    assert np.abs(lin.weight.detach().numpy()).max() <= bound and np.abs(lin.weight.detach().numpy()).max() > 0.8 * bound
+    assert np.abs(lin.bias.detach().numpy()).max() <= bound
     conv = nn.Conv2d(3, 4, 3)
-    assert np.abs(conv.weight.numpy()).max() <= 1 / math.sqrt(27)
+    assert np.abs(conv.weight.detach().numpy()).max() <= 1 / math.sqrt(27)
     assert isinstance(lin.weight, nn.Parameter) and lin.weight.requires_grad
 
 
 def test_init_functions():
     w = nn.Parameter(lg.Tensor(np.zeros((200, 100), np.float32)))
     nn.init.ones_(w)
-    assert w.numpy().min() == 1
+    assert w.detach().numpy().min() == 1
     nn.init.zeros_(w)
-    assert w.numpy().max() == 0
+    assert w.detach().numpy().max() == 0
     nn.init.constant_(w, 0.5)
-    assert np.all(w.numpy() == 0.5)
+    assert np.all(w.detach().numpy() == 0.5)
     nn.init.uniform_(w, -2, 3)
-    assert w.numpy().min() >= -2 and w.numpy().max() < 3 and w.numpy().std() > 1
+    assert w.detach().numpy().min() >= -2 and w.detach().numpy().max() < 3 and w.detach().numpy().std() > 1
     nn.init.normal_(w, 1.0, 2.0)
-    assert abs(w.numpy().mean() - 1) < 0.1 and abs(w.numpy().std() - 2) < 0.1
+    assert abs(w.detach().numpy().mean() - 1) < 0.1 and abs(w.detach().numpy().std() - 2) < 0.1
     nn.init.xavier_uniform_(w)
-    assert np.abs(w.numpy()).max() <= math.sqrt(6 / 300)
+    assert np.abs(w.detach().numpy()).max() <= math.sqrt(6 / 300)
     nn.init.kaiming_uniform_(w, nonlinearity="relu")
-    assert np.abs(w.numpy()).max() <= math.sqrt(6 / 100)
+    assert np.abs(w.detach().numpy()).max() <= math.sqrt(6 / 100)
 
 
 def test_max_pool2d_gradient_goes_to_the_first_maximum_only(device):
@@ -498,8 +498,8 @@ def test_multihead_attention_key_padding_and_unbatched_input():
     x = lg.Tensor(R.standard_normal((3, 4)).astype(np.float32))  # (L, E), no batch
     out, w = mha(x, x, x, key_padding_mask=lg.Tensor([False, False, True]))
     assert out.shape == (3, 4) and w.shape == (3, 3)
-    np.testing.assert_allclose(w.numpy()[:, 2], 0.0)
-    np.testing.assert_allclose(w.numpy().sum(-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(w.detach().numpy()[:, 2], 0.0)
+    np.testing.assert_allclose(w.detach().numpy().sum(-1), 1.0, rtol=1e-6)
     out, w = mha(x, x, x, need_weights=False)
     assert w is None
 

@@ -32,7 +32,7 @@ def test_modules_match_torch(name, args, shape):
     w = R.standard_normal(tuple(to.shape))
     (to * torch.tensor(w)).sum().backward()
     (lo * lg.Tensor(w.astype(np.float32))).sum().backward()
-    np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(lo.detach().numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
     params = dict(ours.named_parameters())
     for key, p in theirs.named_parameters():

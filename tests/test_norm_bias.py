@@ -25,7 +25,7 @@ def test_bias_false_keeps_only_the_weight_as_torch(device, name, args, shape):
     with torch.no_grad():
         theirs.weight.copy_(torch.from_numpy(w))
     ours.weight = lg.nn.Parameter(lg.tensor(w, device=device))
-    np.testing.assert_allclose(ours(lg.tensor(x, device=device)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
+    np.testing.assert_allclose(ours(lg.tensor(x, device=device)).detach().numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-4, atol=1e-5)
     ours.reset_parameters()  # (no bias to zero)
     assert ours.bias is None

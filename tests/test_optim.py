@@ -23,7 +23,7 @@ def run(make_opt, device="c", steps=3):
         opt.zero_grad()
         (p * lg.Tensor(g, device=device)).sum().backward()
         opt.step()
-    return p.numpy()
+    return p.detach().numpy()
 
 
 def sgd_ref(lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
@@ -99,13 +99,13 @@ def test_step_updates_every_parameter_in_one_realize(monkeypatch):
     opt = optim.Adam(model.parameters(), lr=0.1)
     x = lg.Tensor(R.standard_normal((5, 4)).astype(np.float32))
     model(x).sum().backward()
-    before = [p.numpy().copy() for p in model.parameters()]
+    before = [p.detach().numpy().copy() for p in model.parameters()]
     calls = []
     real = lg_tensor.realize_nodes
     monkeypatch.setattr(lg_tensor, "realize_nodes", lambda nodes, *rest: calls.append(len(nodes)) or real(nodes, *rest))
     opt.step()
     assert len(calls) == 1
-    assert all(not np.allclose(b, p.numpy()) for b, p in zip(before, model.parameters()))
+    assert all(not np.allclose(b, p.detach().numpy()) for b, p in zip(before, model.parameters()))
 
 
 def test_changing_lr_and_bias_corrections_do_not_change_the_kernels(monkeypatch):
@@ -157,7 +157,7 @@ def test_optimizer_state_dict_round_trip():
     opt.step()
     sd = opt.state_dict()
     assert sd["param_groups"][0]["params"] == [0] and sd["state"][0]["step"] == 1
-    q = lg.Tensor(p.numpy(), requires_grad=True)
+    q = lg.Tensor(p.detach().numpy(), requires_grad=True)
     opt2 = optim.Adam([q], lr=0.5)
     opt2.load_state_dict(sd)
     assert opt2.param_groups[0]["lr"] == 0.01
@@ -165,7 +165,7 @@ def test_optimizer_state_dict_round_trip():
         o.zero_grad()
         (t * lg.Tensor(GRADS[1])).sum().backward()
         o.step()
-    np.testing.assert_allclose(q.numpy(), p.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6)
 
 
 def test_lr_schedulers_follow_the_closed_forms():

@@ -70,9 +70,9 @@ def test_param_groups_and_add_param_group_step_with_their_own_options(device):
     assert opt.param_groups[3]["momentum"] == 0.5 and opt.param_groups[0]["momentum"] == 0
     ((a + b + c) * lg.tensor(G, device=device)).sum().backward()
     opt.step()
-    np.testing.assert_allclose(a.numpy(), 1 - 0.1 * G, rtol=1e-6)
-    np.testing.assert_allclose(b.numpy(), 1 - 1.0 * G, rtol=1e-6)
-    np.testing.assert_allclose(c.numpy(), 1 - 0.1 * G, rtol=1e-6)
+    np.testing.assert_allclose(a.detach().numpy(), 1 - 0.1 * G, rtol=1e-6)
+    np.testing.assert_allclose(b.detach().numpy(), 1 - 1.0 * G, rtol=1e-6)
+    np.testing.assert_allclose(c.detach().numpy(), 1 - 0.1 * G, rtol=1e-6)
     assert frozen.numpy().tolist() == [1, 1, 1]
 
 
@@ -91,7 +91,7 @@ def _two_steps_of_one(name, device):
     (w * lg.tensor(G, device=device)).sum().backward()
     for _ in range(2):
         opt.step()
-    return w.numpy()
+    return w.detach().numpy()
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
@@ -103,7 +103,7 @@ def test_a_parameter_listed_twice_warns_and_steps_twice(device, name):
         opt = getattr(optim, name)([w, v, w], **OPTIMIZERS[name])
     ((w + v) * lg.tensor(G, device=device)).sum().backward()
     opt.step()
-    np.testing.assert_allclose(w.numpy(), _two_steps_of_one(name, device), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(w.detach().numpy(), _two_steps_of_one(name, device), rtol=1e-5, atol=1e-7)
     assert opt.state_dict()["param_groups"][0]["params"] == [2, 1, 2]  # torch's numbering
 
 
@@ -125,8 +125,8 @@ def test_duplicate_parameters_match_torch(device, name, kw):
         ((tw + tv) * torch.tensor(G)).sum().backward()
         opt.step()
         topt.step()
-    np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(v.numpy(), tv.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(v.detach().numpy(), tv.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 INVALID = [

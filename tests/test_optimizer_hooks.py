@@ -129,4 +129,4 @@ def test_a_step_with_hooks_inside_lg_jit_raises_instead_of_skipping_them_on_repl
     step(x)  # (the first call runs plainly)
     with pytest.raises(lg.JitError, match="step hooks ran inside lg.jit"):
         step(x)
-    np.testing.assert_allclose(p.numpy(), [0.9, 0.9])
+    np.testing.assert_allclose(p.detach().numpy(), [0.9, 0.9])

@@ -37,7 +37,7 @@ def _pair(shape, orthogonal_map, device, use_trivialization=True, seed=0):
                          [(m, True) for m in MAPS] + [("householder", False)])  # starts from the weight)
 def test_orthogonal_weight_and_gradient_match_torch(shape, orthogonal_map, use_trivialization, device):
     ours, theirs = _pair(shape, orthogonal_map, device, use_trivialization)
-    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), atol=1e-12)
     rng = np.random.default_rng(1)
     x, c = rng.standard_normal((4, shape[1])), rng.standard_normal((4, shape[0]))
     (ours(lg.tensor(x, device=device)) * lg.tensor(c, device=device)).sum().backward()
@@ -58,7 +58,7 @@ def test_sgd_steps_keep_the_weight_orthogonal_as_torch(orthogonal_map, device):
             kw = {"device": device} if lib is lg else {}
             (model(lib.tensor(x, **kw)).sin().sum()).backward()
             o.step()
-    w = ours.weight.numpy()
+    w = ours.weight.detach().numpy()
     np.testing.assert_allclose(w, theirs.weight.detach().numpy(), atol=1e-10)
     np.testing.assert_allclose(w.T @ w, np.eye(3), atol=1e-12)
 
@@ -71,8 +71,8 @@ def test_assigning_a_weight_goes_through_right_inverse_as_torch(orthogonal_map, 
     for value in (q, not_orthogonal):
         ours.weight = lg.tensor(value, device=device)
         theirs.weight = torch.tensor(value)
-        np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), atol=1e-12)
-        np.testing.assert_allclose(ours.parametrizations.weight.original.numpy(),
+        np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(ours.parametrizations.weight.original.detach().numpy(),
                                    theirs.parametrizations.weight.original.detach().numpy(), atol=1e-12)
 
 
@@ -92,7 +92,7 @@ def test_a_batch_of_matrices_is_made_orthogonal_matrix_by_matrix(device):
     ours = lg.nn.utils.parametrizations.orthogonal(OurHolder())
     assert type(ours.parametrizations.weight[0]).__name__ == "_Orthogonal"
     assert ours.parametrizations.weight[0].orthogonal_map == "householder"  # (not square)
-    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), atol=2e-6)
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), atol=2e-6)
     assert ours.weight.dtype == lg.float32
 
 

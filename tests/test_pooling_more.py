@@ -67,7 +67,7 @@ def _check(device, names):
         results.append((name, lo, to, li, ti, lx, tx))
     lg.realize(*(t for r in results for t in (r[1], r[3], r[5].grad) if t is not None))
     for name, lo, to, li, ti, lx, tx in results:
-        np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(lo.detach().numpy(), to.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
         np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
         if ti is not None:
             assert li.dtype == lg.int64

@@ -60,7 +60,7 @@ def _compare(theirs, ours, device: str, x: np.ndarray, states: list[np.ndarray] 
     ours_params = dict(ours.named_parameters())
     lg.realize(*l_out, *(t.grad for t in [lx] + l_states), *(p.grad for p in ours_params.values()))
     for t, ours_t in zip(t_out, l_out):
-        np.testing.assert_allclose(ours_t.numpy(), t.detach().numpy(), rtol=rtol, atol=1e-5)
+        np.testing.assert_allclose(ours_t.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=1e-5)
     for t, ours_t in zip([tx] + t_states, [lx] + l_states):
         np.testing.assert_allclose(ours_t.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=1e-5)
     for name, p in theirs.named_parameters():
@@ -139,8 +139,8 @@ def test_dropout_in_training_mode_drops_between_layers_only(device):
     # the same for any input, while the first layer's final state still depends on x
     out_a, h_a = two(x)
     out_b, h_b = two(x * 2)
-    np.testing.assert_allclose(out_a.numpy(), out_b.numpy(), rtol=1e-6)
-    assert not np.allclose(h_a[0].numpy(), h_b[0].numpy())
+    np.testing.assert_allclose(out_a.detach().numpy(), out_b.detach().numpy(), rtol=1e-6)
+    assert not np.allclose(h_a[0].detach().numpy(), h_b[0].detach().numpy())
     assert one(x)[0].shape == (SEQ, BATCH, HIDDEN)
 
 
@@ -157,7 +157,7 @@ def test_parameter_names_shapes_and_repr_are_torchs(name, kwargs):
 
 
 def test_initialization_is_uniform_within_one_over_sqrt_hidden():
-    values = np.concatenate([p.numpy().ravel() for p in nn.LSTM(8, 16, num_layers=2).parameters()])
+    values = np.concatenate([p.detach().numpy().ravel() for p in nn.LSTM(8, 16, num_layers=2).parameters()])
     bound = 1 / np.sqrt(16)
     assert values.min() >= -bound and values.max() <= bound
     assert values.min() < -0.9 * bound and values.max() > 0.9 * bound and abs(values.mean()) < 0.02

@@ -64,7 +64,7 @@ def test_cumprod_second_derivative(device):
     t = torch.tensor(a, requires_grad=True)
     (tg,) = torch.autograd.grad(t.cumprod(1).sum(), [t], create_graph=True)
     (tgg,) = torch.autograd.grad((tg * tg).sum(), [t])
-    np.testing.assert_allclose(g.numpy(), tg.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-12, atol=1e-12)
 
 

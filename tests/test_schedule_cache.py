@@ -212,7 +212,7 @@ def test_a_training_step_binds_in_the_graph_as_given_and_trains_the_same(device,
             h = conv(lg.Tensor(a, device=device)).relu().reshape(5, -1)
             ((lin(h) ** 2).mean() + F.mse_loss(h, h * 0.5)).backward()
             opt.step()
-        return [p.numpy() for p in list(conv.parameters()) + list(lin.parameters())]
+        return [p.detach().numpy() for p in list(conv.parameters()) + list(lin.parameters())]
 
     calls: list = []
     real_simplify = schedule._simplify

@@ -418,7 +418,7 @@ def test_select_is_torchs_view_with_its_gradient(device, dim, index):
     a = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
     x, tx = lg.Tensor(a, device=device, requires_grad=True), torch.tensor(a, requires_grad=True)
     got, want = x.select(dim, index), tx.select(dim, index)
-    np.testing.assert_array_equal(got.numpy(), want.detach().numpy())
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
     assert got.stride() == want.stride() and lg.select(x, dim, index).tolist() == want.tolist()
     (got * got).sum().backward()
     (want * want).sum().backward()

@@ -18,7 +18,7 @@ TIES = np.array([[3.0, NAN, 1.0, -math.inf, 2.0, 1.0],
 
 
 def _same(ours, theirs, indices=True):
-    np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())  # (NaN equals NaN here)
+    np.testing.assert_array_equal(ours[0].detach().numpy(), theirs[0].detach().numpy())  # (NaN equals NaN here)
     if indices:
         assert ours[1].tolist() == theirs[1].tolist()
         assert ours[1].dtype == lg.int64

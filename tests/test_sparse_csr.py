@@ -30,7 +30,7 @@ def same(ours, theirs):
         np.testing.assert_array_equal(ours._indices().numpy(), theirs._indices().numpy())
         np.testing.assert_allclose(ours._values().numpy(), theirs._values().detach().numpy())
     else:
-        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("size", [(3, 4), None])

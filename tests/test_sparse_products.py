@@ -26,7 +26,7 @@ def same(ours, theirs):
         assert ours.is_coalesced() == theirs.is_coalesced()
         np.testing.assert_array_equal(ours._indices().numpy(), theirs._indices().numpy())
         ours, theirs = ours._values(), theirs._values()
-    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
 def dense(rng, device, *shape):

@@ -84,7 +84,7 @@ def test_special_function_gradients_are_torchs_to_second_order(device, name):
     tx = torch.tensor(a, requires_grad=True)
     (g,) = lg.grad(getattr(x, name)().sum(), [x], create_graph=True)
     (tg,) = torch.autograd.grad(getattr(torch, name)(tx).sum(), [tx], create_graph=True)
-    np.testing.assert_allclose(g.numpy(), tg.detach().numpy(), rtol=1e-9)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-9)
     if name == "digamma":  # (its second derivative, polygamma(2, x), torch's; ours is the formula's)
         return
     (gg,) = lg.grad(g.sum(), [x])

@@ -21,7 +21,7 @@ def both(device, *arrays):
 def check(device, fn, *arrays, tol=1e-4):
     ours, theirs = both(device, *arrays)
     o, t = fn(lg, *ours), fn(torch, *theirs)
-    np.testing.assert_allclose(o.numpy(), t.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=tol, atol=tol)
     if t.requires_grad:
         g = R.standard_normal(tuple(t.shape)).astype(np.float32)
         (o * lg.tensor(g, device=device)).sum().backward()

@@ -31,7 +31,7 @@ def test_a_scripted_or_traced_model_computes_as_torchs(how, device):
     s_ours = make(lg, ours, lg.tensor(x, device=device))
     s_theirs = make(torch, theirs, torch.tensor(x))
     assert s_ours is ours  # (lazygrad compiles the model itself)
-    np.testing.assert_allclose(s_ours(lg.tensor(x, device=device)).numpy(), s_theirs(torch.tensor(x)).detach().numpy(),
+    np.testing.assert_allclose(s_ours(lg.tensor(x, device=device)).detach().numpy(), s_theirs(torch.tensor(x)).detach().numpy(),
                                rtol=1e-6, atol=1e-6)
     assert list(s_ours.state_dict()) == list(s_theirs.state_dict())
 

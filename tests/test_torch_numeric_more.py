@@ -116,7 +116,7 @@ def _check_cases(device, names):
         theirs.append((to, tx))
     for (name, lo, lx), (to, tx) in zip(ours, theirs):
         for o, t in zip(lo, to):
-            np.testing.assert_allclose(o.numpy(), t.detach().numpy(), rtol=2e-4, atol=2e-5, err_msg=name)
+            np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=2e-4, atol=2e-5, err_msg=name)
         for o, t in zip(lx, tx):
             want = np.zeros(t.shape, np.float32) if t.grad is None else t.grad.numpy()
             got = np.zeros(t.shape, np.float32) if o.grad is None else o.grad.numpy()

@@ -34,7 +34,7 @@ def test_mlp_loss_falls(device, make_opt):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0], losses
-    acc = (model(xt).numpy().argmax(1) == y).mean()
+    acc = (model(xt).detach().numpy().argmax(1) == y).mean()
     assert acc > 0.9
 
 
@@ -62,7 +62,7 @@ def test_small_cnn_with_batchnorm_and_dropout_learns():
         losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0], losses
     model.eval()
-    assert (model(xt).numpy().argmax(1) == y).mean() == 1.0
+    assert (model(xt).detach().numpy().argmax(1) == y).mean() == 1.0
 
 
 @pytest.mark.parametrize("name,kwargs", [("SGD", {"lr": 0.3, "momentum": 0.9, "nesterov": True}),
@@ -75,7 +75,7 @@ def test_matches_torch_step_for_step(name, kwargs):
     tmodel = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
     with torch.no_grad():
         for tp, p in zip(tmodel.parameters(), model.parameters()):
-            tp.copy_(torch.from_numpy(p.numpy()))
+            tp.copy_(torch.from_numpy(p.detach().numpy()))
     opt, topt = getattr(optim, name)(model.parameters(), **kwargs), getattr(torch.optim, name)(tmodel.parameters(), **kwargs)
     xt, yt, tx, ty = lg.Tensor(x), lg.Tensor(y), torch.from_numpy(x), torch.from_numpy(y)
     for _ in range(5):

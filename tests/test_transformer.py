@@ -43,7 +43,7 @@ def _compare(theirs, ours, inputs: list, masks: dict, device, rng, train: bool =
     (l_out * lg.Tensor(w.astype(np.float32), device=device)).sum().backward()
     params = dict(ours.named_parameters())
     lg.realize(l_out, *(x.grad for x in l_in), *(p.grad for p in params.values()))
-    np.testing.assert_allclose(l_out.numpy(), t_out.detach().numpy(), rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(l_out.detach().numpy(), t_out.detach().numpy(), rtol=2e-4, atol=2e-5)
     for t, l in zip(t_in, l_in):
         np.testing.assert_allclose(l.grad.numpy(), t.grad.numpy(), rtol=2e-4, atol=2e-5)
     for name, p in theirs.named_parameters():
@@ -55,7 +55,7 @@ def test_encoder_layer_on_each_device(device, rng):
     theirs, ours = _twins("TransformerEncoderLayer", D, HEADS, FF, 0.0, device=device)
     x = rng.standard_normal((3, 2, D))
     out = ours.eval()(lg.Tensor(x.astype(np.float32), device=device))
-    np.testing.assert_allclose(out.numpy(), theirs.eval()(torch.tensor(x)).detach().numpy(), rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(out.detach().numpy(), theirs.eval()(torch.tensor(x)).detach().numpy(), rtol=2e-4, atol=2e-5)
 
 
 # (norm_first, activation, batch_first, bias): each value of each option once; the second
@@ -100,12 +100,12 @@ def test_encoder_is_causal_applies_the_causal_mask(rng):
     x = rng.standard_normal((3, 1, D)).astype(np.float32)
     enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(D, HEADS, FF, 0.0), 1)
     mask = nn.Transformer.generate_square_subsequent_mask(3)
-    np.testing.assert_allclose(enc(lg.Tensor(x), is_causal=True).numpy(), enc(lg.Tensor(x), mask=mask).numpy(),
+    np.testing.assert_allclose(enc(lg.Tensor(x), is_causal=True).detach().numpy(), enc(lg.Tensor(x), mask=mask).detach().numpy(),
                                rtol=1e-6)
     changed = x.copy()
     changed[2] += 1.0  # a later position cannot change earlier outputs
-    np.testing.assert_allclose(enc(lg.Tensor(changed), is_causal=True).numpy()[:2],
-                               enc(lg.Tensor(x), is_causal=True).numpy()[:2], rtol=1e-5)
+    np.testing.assert_allclose(enc(lg.Tensor(changed), is_causal=True).detach().numpy()[:2],
+                               enc(lg.Tensor(x), is_causal=True).detach().numpy()[:2], rtol=1e-5)
 
 
 def test_constructor_and_input_errors_are_torchs():

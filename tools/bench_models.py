@@ -191,7 +191,7 @@ def first_step(model: str, device: str) -> Callable[[], object]:
     CNN's eager (as examples/train_digits.py runs by default)."""
     if model == "transformer":
         step, (idx, targets) = transformer_step_fn(device)
-        return lambda: step(idx, targets).numpy()
+        return lambda: step(idx, targets).detach().numpy()
     return eager_step("cnn step eager", device)
 
 

@@ -192,10 +192,10 @@ class ComplexTensor(Tensor):
     def item(self) -> complex:
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return complex(self.numpy().reshape(-1)[0])
+        return complex(self.numpy(force=True).reshape(-1)[0])
 
     def tolist(self):
-        return self.numpy().tolist()
+        return self.numpy(force=True).tolist()
 
     def __complex__(self) -> complex:
         return self.item()

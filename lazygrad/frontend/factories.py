@@ -12,6 +12,7 @@ import math
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.errors import DTypeNotImplementedError, ShapeError
+from lazygrad.frontend.legacy_sizes import data_dtype_of
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.torch_device import resolve_device
 from lazygrad.ir.node import make
@@ -153,7 +154,7 @@ def as_tensor(data, dtype: DType | None = None, device: str | None = None) -> Te
     array is copied, as by Tensor.from_numpy)."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
-    return Tensor(data, dtype=dtype, device=device)
+    return Tensor(data, dtype=data_dtype_of(data, dtype), device=device)
 
 
 # ---- x.new_*(...): dtype and device default to x's -------------------------------------------

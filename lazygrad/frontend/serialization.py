@@ -34,7 +34,6 @@ import os
 import pickle
 import stat
 import struct
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,7 +46,7 @@ from lazygrad import dtypes
 from lazygrad.config import settings
 from lazygrad.dtypes import DType
 from lazygrad.engine.realize import buffer_node
-from lazygrad.errors import LazygradError
+from lazygrad.errors import LazygradError, user_stacklevel
 from lazygrad.frontend.checkpoint_pickle import (
     OBJECT_PREFIX,
     PICKLE,
@@ -320,18 +319,9 @@ def _weights_only(weights_only: bool | None) -> bool | None:
     if force_no and weights_only is None:
         warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since the `weights_only` "
                       "argument was not explicitly passed to `torch.load`, forcing weights_only=False.",
-                      UserWarning, stacklevel=_user_level())
+                      UserWarning, stacklevel=user_stacklevel())
         return False
     return weights_only
-
-
-def _user_level() -> int:
-    """warnings.warn's stacklevel of the first frame outside lazygrad (load is wrapped, as every
-    lg.* function, a varying number of times), so the warning names the program's line."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("lazygrad."):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def load(f, map_location: str | None = None, pickle_module=None, *, weights_only: bool | None = None,

@@ -29,7 +29,7 @@ from lazygrad.frontend import torch_layout
 from lazygrad.frontend.dual_levels import carries_tangent
 from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from lazygrad.frontend.index_checks import pending
-from lazygrad.frontend.legacy_sizes import legacy_sizes
+from lazygrad.frontend.legacy_sizes import NO_DATA, data_dtype_of, is_legacy_sizes, legacy_sizes
 from lazygrad.frontend.meta_tensors import on_one_device, refuse_meta
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
@@ -79,9 +79,9 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
-    def __init__(self, data: Any, dtype: DType | str | None = None, device: str | torch_device | None = None,
+    def __init__(self, data: Any = NO_DATA, dtype: DType | str | None = None, device: str | torch_device | None = None,
                  requires_grad: bool = False, *sizes: int):
-        if type(dtype) is int:  # torch.Tensor(2, 3): sizes, not data (frontend/legacy_sizes.py)
+        if is_legacy_sizes(data, dtype, requires_grad, sizes):  # torch.Tensor(2, 3): sizes (legacy_sizes.py)
             data, dtype, device, requires_grad = legacy_sizes(data, dtype, device, requires_grad, sizes)
         device = resolve_device(device)
         if isinstance(data, Node):
@@ -138,7 +138,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     @staticmethod
     def _from_data(data: Any, dtype: DType | str | None = None, device: str | None = None) -> Tensor:
-        return Tensor(data, dtype=dtype, device=device)
+        return Tensor(data, dtype=data_dtype_of(data, dtype), device=device)
 
     def _make_leaf(self) -> None:
         """A tensor that asks for gradients gets its own buffer, so it is a distinct leaf."""
@@ -236,7 +236,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             realize(self)
         return realize_nodes([self.node], held=held_nodes)[0]
 
-    def numpy(self) -> np.ndarray:
+    def _numpy(self) -> np.ndarray:  # (numpy() without torch's requires_grad refusal: tensor_autograd.py)
         if capturing():
             raise JitError(f"a jitted function read a tensor's value on the host (at {user_location()}); a replay "
                            "would reuse the traced value. Return the tensor instead and read it outside the function")
@@ -248,14 +248,14 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     def tolist(self) -> Any:
         refuse_meta(self, "copy")
-        return self.numpy().tolist()
+        return self._numpy().tolist()
 
     def item(self) -> Scalar:
         if self.numel() != 1:
             raise ShapeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar "
                              f"(item() needs one element, got shape {list(self.shape)})")
         refuse_meta(self, "item")
-        return self.numpy().reshape(()).item()
+        return self._numpy().reshape(()).item()
 
     def __bool__(self) -> bool:
         if self.numel() != 1:

@@ -82,6 +82,15 @@ DETACH_INSTEAD = (" If you want to use a computed variable in a subgraph that do
 class AutogradMixin:
     """Tensor's autograd surface: requires_grad (tracked), backward()."""
 
+    def numpy(self, *, force: bool = False):
+        """The values as a numpy array. As torch, a tensor that requires grad refuses (the
+        array would leave the graph unnoticed) unless force=True; lazygrad's own reads of
+        values (tolist, item, print) go through Tensor._numpy, which never refuses."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._numpy()
+
     @property
     def requires_grad(self) -> bool:
         return self.__dict__.get("_requires_grad", False)

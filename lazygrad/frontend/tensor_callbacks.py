@@ -16,7 +16,7 @@ from lazygrad.frontend.tensor import Tensor
 def _elementwise(self: Tensor, name: str, fn, *others: Tensor) -> Tensor:
     if self.requires_grad:
         raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
-    arrays = [self.numpy()] + [np.broadcast_to(o.numpy(), tuple(self.shape)) for o in others]
+    arrays = [self.numpy()] + [np.broadcast_to(o.detach().numpy(), tuple(self.shape)) for o in others]
     results = [fn(*(a.item() for a in values)) for values in zip(*(a.reshape(-1) for a in arrays))]
     with no_grad():
         self.copy_(Tensor(np.array(results, dtype=arrays[0].dtype).reshape(tuple(self.shape)), device=self.device))

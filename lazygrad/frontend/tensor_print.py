@@ -181,7 +181,7 @@ def _values_text(t, indent: int) -> tuple[list[str], str]:
     suffixes = []
     if t.device != get_default_device():
         suffixes.append(f"device='{t.device}'")
-    a = t.numpy()
+    a = t.numpy(force=True)
     if a.size == 0:
         if a.ndim != 1:
             suffixes.append(f"size={tuple(a.shape)}")

@@ -61,7 +61,7 @@ def _fractional_max_pool(input: Tensor, dims: int, kernel_size, output_size, out
     if tuple(samples.shape[:2]) != (n, c) or samples.ndim != 3 or samples.shape[2] != dims:
         what = "batch" if samples.ndim == 3 and samples.shape[0] != n else "input channel"
         raise RuntimeError(f"Expect _random_samples.size({0 if what == 'batch' else 1}) equals to {what} size.")
-    u = samples.numpy().astype(x.dtype.np if x.dtype.is_float else np.float32)
+    u = samples.detach().numpy().astype(x.dtype.np if x.dtype.is_float else np.float32)
     # per spatial dim d (outermost first): starts (n, c, out_d)
     order = [1, 0] if dims == 2 else [0, 1, 2]  # which sample each dim uses (torch: width first in 2d)
     starts = [_starts(u[..., order[d]], spatial[d], out[d], kernel[d]) for d in range(dims)]

@@ -5,6 +5,7 @@ under lg.jit)."""
 from __future__ import annotations
 
 from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options, is_sparse, touched
+from lazygrad.optim.step_count import step_of, step_tensor
 
 
 class Adagrad(Optimizer):
@@ -29,13 +30,14 @@ class Adagrad(Optimizer):
                                   "maximize": maximize, **options})
         for group in self.param_groups:
             for p in group["params"]:
-                self.state.setdefault(p, {"step": 0, "sum": self._buffer(p, group["initial_accumulator_value"])})
+                self.state.setdefault(p, {"step": step_tensor(0),
+                                          "sum": self._buffer(p, group["initial_accumulator_value"])})
 
     def update(self, group, p, grad, state):
         if not state:  # a group added after construction
-            state.update(step=0, sum=self._buffer(p, group["initial_accumulator_value"]))
+            state.update(step=step_tensor(0), sum=self._buffer(p, group["initial_accumulator_value"]))
         self.count_step(state)
-        clr = self.scalar(lambda: group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"]), p)
+        clr = self.scalar(lambda: group["lr"] / (1 + (step_of(state) - 1) * group["lr_decay"]), p)
         if is_sparse(grad):
             return self._sparse_update(group, p, grad, state, clr)
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
@@ -72,7 +74,7 @@ class Adadelta(Optimizer):
     def update(self, group, p, grad, state):
         rho, eps = group["rho"], group["eps"]
         if not state:
-            state.update(step=0, square_avg=self._buffer(p), acc_delta=self._buffer(p))
+            state.update(step=step_tensor(0), square_avg=self._buffer(p), acc_delta=self._buffer(p))
         self.count_step(state)
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
         sq = state["square_avg"] * rho + g * g * (1 - rho)

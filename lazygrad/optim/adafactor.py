@@ -18,6 +18,7 @@ import numpy as np
 
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.optim.optimizer import Optimizer
+from lazygrad.optim.step_count import step_of, step_tensor
 
 
 def _zeros(shape, like: Tensor) -> Tensor:
@@ -53,7 +54,7 @@ class Adafactor(Optimizer):
     def update(self, group, p, grad, state):
         factored = grad.ndim > 1
         if not state:
-            state["step"] = 0
+            state["step"] = step_tensor(0)
             if factored:
                 state["row_var"] = _zeros(tuple(grad.shape[:-1]) + (1,), p)
                 state["col_var"] = _zeros(tuple(grad.shape[:-2]) + (1, grad.shape[-1]), p)
@@ -63,8 +64,8 @@ class Adafactor(Optimizer):
         eps1, eps2 = group["eps"]
         if eps1 is None:
             eps1 = float(np.finfo(p.dtype.np).eps)
-        weight = self.scalar(lambda: float(state["step"]) ** group["beta2_decay"], p)
-        rho = self.scalar(lambda: min(group["lr"], 1 / float(state["step"]) ** 0.5), p)
+        weight = self.scalar(lambda: float(step_of(state)) ** group["beta2_decay"], p)
+        rho = self.scalar(lambda: min(group["lr"], 1 / float(step_of(state)) ** 0.5), p)
         alpha = _rms(p).maximum(self.scalar(eps2, p)) * rho
         if group["weight_decay"] != 0:
             param = p * self.scalar(lambda: 1 - group["lr"] * group["weight_decay"], p)

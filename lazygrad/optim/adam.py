@@ -5,6 +5,7 @@ import math
 
 from lazygrad.frontend.elementwise_templates import templated
 from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
+from lazygrad.optim.step_count import step_of, step_tensor
 
 
 class Adam(Optimizer):
@@ -31,7 +32,7 @@ class Adam(Optimizer):
         b1, b2 = group["betas"]
         wd = group["weight_decay"]
         if not state:
-            state["step"] = 0
+            state["step"] = step_tensor(0)
             state["exp_avg"], state["exp_avg_sq"] = self._buffer(p), self._buffer(p)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = self._buffer(p)
@@ -41,8 +42,8 @@ class Adam(Optimizer):
             param = p * self.scalar(lambda: 1 - group["lr"] * group["weight_decay"], p)
         elif wd:
             grad = grad + wd * p
-        step_size = self.scalar(lambda: group["lr"] / (1 - b1 ** state["step"]), p)
-        correction = self.scalar(lambda: 1 / math.sqrt(1 - b2 ** state["step"]), p)
+        step_size = self.scalar(lambda: group["lr"] / (1 - b1 ** step_of(state)), p)
+        correction = self.scalar(lambda: 1 / math.sqrt(1 - b2 ** step_of(state)), p)
         if not group["amsgrad"]:
             m, v, new = _adam(param, grad, state["exp_avg"], state["exp_avg_sq"], step_size, correction,
                               b1=b1, b2=b2, eps=group["eps"])

@@ -13,11 +13,12 @@ import math
 
 from lazygrad.engine.jit import host_action
 from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
+from lazygrad.optim.step_count import step_of, step_tensor
 
 
 def _adam_state(optimizer: Optimizer, p, state: dict, second: str = "exp_avg_sq") -> None:
     if not state:
-        state.update({"step": 0, "exp_avg": optimizer._buffer(p), second: optimizer._buffer(p)})
+        state.update({"step": step_tensor(0), "exp_avg": optimizer._buffer(p), second: optimizer._buffer(p)})
 
 
 def _decayed(optimizer: Optimizer, group: dict, p, grad):
@@ -49,7 +50,7 @@ class Adamax(Optimizer):
         param, g = _decayed(self, group, p, grad)
         m = state["exp_avg"] * b1 + g * (1 - b1)
         u = (state["exp_inf"] * b2).maximum(g.abs() + group["eps"])
-        step_size = self.scalar(lambda: group["lr"] / (1 - b1 ** state["step"]), p)
+        step_size = self.scalar(lambda: group["lr"] / (1 - b1 ** step_of(state)), p)
         return {state["exp_avg"]: m, state["exp_inf"]: u, p: param - step_size * m / u}
 
 
@@ -77,19 +78,19 @@ class NAdam(Optimizer):
     def update(self, group, p, grad, state):
         b1, b2 = group["betas"]
         if not state:
-            state.update(step=0, mu_product=1.0, exp_avg=self._buffer(p), exp_avg_sq=self._buffer(p))
+            state.update(step=step_tensor(0), mu_product=1.0, exp_avg=self._buffer(p), exp_avg_sq=self._buffer(p))
         self.count_step(state)
-        host_action(lambda: state.__setitem__("mu_product", state["mu_product"] * self._mu(group, state["step"])))
+        host_action(lambda: state.__setitem__("mu_product", state["mu_product"] * self._mu(group, step_of(state))))
         param, g = _decayed(self, group, p, grad)
         m = state["exp_avg"] * b1 + g * (1 - b1)
         v = state["exp_avg_sq"] * b2 + g * g * (1 - b2)
-        denom = (v / self.scalar(lambda: 1 - b2 ** state["step"], p)).sqrt() + group["eps"]
+        denom = (v / self.scalar(lambda: 1 - b2 ** step_of(state), p)).sqrt() + group["eps"]
 
         def grad_coefficient():
-            return group["lr"] * (1.0 - self._mu(group, state["step"])) / (1.0 - state["mu_product"])
+            return group["lr"] * (1.0 - self._mu(group, step_of(state))) / (1.0 - state["mu_product"])
 
         def momentum_coefficient():
-            mu_next = self._mu(group, state["step"] + 1)
+            mu_next = self._mu(group, step_of(state) + 1)
             return group["lr"] * mu_next / (1.0 - state["mu_product"] * mu_next)
         new_p = param - self.scalar(grad_coefficient, p) * g / denom - self.scalar(momentum_coefficient, p) * m / denom
         return {state["exp_avg"]: m, state["exp_avg_sq"]: v, p: new_p}
@@ -128,7 +129,7 @@ class RAdam(Optimizer):
         param, g = _decayed(self, group, p, grad)
         m = state["exp_avg"] * b1 + g * (1 - b1)
         v = state["exp_avg_sq"] * b2 + g * g * (1 - b2)
-        adaptive = self.scalar(lambda: self._coefficients(group, state["step"])[0], p)
-        plain = self.scalar(lambda: self._coefficients(group, state["step"])[1], p)
+        adaptive = self.scalar(lambda: self._coefficients(group, step_of(state))[0], p)
+        plain = self.scalar(lambda: self._coefficients(group, step_of(state))[1], p)
         return {state["exp_avg"]: m, state["exp_avg_sq"]: v,
                 p: param - m * (adaptive / (v.sqrt() + group["eps"]) + plain)}

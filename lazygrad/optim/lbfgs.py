@@ -49,7 +49,7 @@ class LBFGS(Optimizer):
         realize(*grads)
         dt = self._dtype()
         return np.concatenate([np.zeros(p.numel(), dt) if p.grad is None else
-                               _dense(p.grad).numpy().astype(dt).reshape(-1) for p in self._params])
+                               _dense(p.grad).detach().numpy().astype(dt).reshape(-1) for p in self._params])
 
     def _add(self, t, d: np.ndarray) -> None:
         """params += t * d, d flat."""
@@ -132,7 +132,7 @@ class LBFGS(Optimizer):
             if line_search_fn is not None:
                 if line_search_fn != "strong_wolfe":
                     raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = [p.numpy().copy() for p in self._params]
+                x_init = [p.detach().numpy().copy() for p in self._params]
 
                 def obj_func(step, x_init=x_init, d=d):
                     self._add(step, d)

@@ -26,6 +26,7 @@ from lazygrad.optim.optimizer_hooks import (
     state_dict_with_hooks,
     with_step_hooks,
 )
+from lazygrad.optim.step_count import next_step, step_of
 
 _HYPER_MESSAGES = {"lr": "Invalid learning rate: {}", "eps": "Invalid epsilon value: {}",
                    "momentum": "Invalid momentum value: {}", "alpha": "Invalid alpha value: {}",
@@ -189,8 +190,8 @@ class Optimizer(OptimizerHooksMixin):
     @staticmethod
     def count_step(state: dict) -> int:
         """state["step"] += 1, also on every lg.jit replay of a step traced with it."""
-        host_action(lambda: state.__setitem__("step", state["step"] + 1))
-        return state["step"]
+        host_action(lambda: next_step(state))
+        return step_of(state)
 
     def update(self, group: dict, p: Tensor, grad: Tensor, state: dict) -> dict:
         raise NotImplementedError
@@ -284,7 +285,7 @@ class Optimizer(OptimizerHooksMixin):
         self.state = {}
         for i, st in state_dict["state"].items():
             p = params[int(i)]
-            self.state[p] = {k: (Tensor(v.numpy(), device=p.device) if isinstance(v, Tensor) else v)
+            self.state[p] = {k: (Tensor(v.detach().numpy(), device=p.device) if isinstance(v, Tensor) else v)
                              for k, v in st.items()}
 
     def __repr__(self) -> str:

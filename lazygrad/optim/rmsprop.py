@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
+from lazygrad.optim.step_count import step_tensor
 
 
 class RMSprop(Optimizer):
@@ -18,7 +19,7 @@ class RMSprop(Optimizer):
     def update(self, group, p, grad, state):
         alpha = group["alpha"]
         if not state:
-            state["step"] = 0
+            state["step"] = step_tensor(0)
             state["square_avg"] = self._buffer(p)
             if group["momentum"] > 0:
                 state["momentum_buffer"] = self._buffer(p)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lazygrad.engine.jit import host_action
 from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
+from lazygrad.optim.step_count import step_of, step_tensor
 
 
 class Rprop(Optimizer):
@@ -25,7 +26,7 @@ class Rprop(Optimizer):
         etaminus, etaplus = group["etas"]
         low, high = group["step_sizes"]
         if not state:
-            state.update(step=0, prev=self._buffer(p), step_size=self._buffer(p, group["lr"]))
+            state.update(step=step_tensor(0), prev=self._buffer(p), step_size=self._buffer(p, group["lr"]))
         self.count_step(state)
         product = grad * state["prev"]
         factor = (product > 0).if_else(etaplus, (product < 0).if_else(etaminus, 1.0))
@@ -44,7 +45,7 @@ class ASGD(Optimizer):
 
     def update(self, group, p, grad, state):
         if not state:
-            state.update(step=0, eta=float(group["lr"]), mu=1.0, ax=self._buffer(p))
+            state.update(step=step_tensor(0), eta=float(group["lr"]), mu=1.0, ax=self._buffer(p))
         self.count_step(state)
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
         eta = self.scalar(lambda: state["eta"], p)
@@ -54,7 +55,7 @@ class ASGD(Optimizer):
 
         def advance():  # torch's eta and mu for the next step, from this step's count and lr
             lr = group["lr"]
-            state["eta"] = lr / ((1 + group["lambd"] * lr * state["step"]) ** group["alpha"])
-            state["mu"] = 1 / max(1, state["step"] - group["t0"])
+            state["eta"] = lr / ((1 + group["lambd"] * lr * step_of(state)) ** group["alpha"])
+            state["mu"] = 1 / max(1, step_of(state) - group["t0"])
         host_action(advance)
         return {p: new_p, state["ax"]: ax}

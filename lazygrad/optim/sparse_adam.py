@@ -11,6 +11,7 @@ import math
 
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.optim.optimizer import Optimizer, is_sparse, touched
+from lazygrad.optim.step_count import step_of
 
 
 class SparseAdam(Optimizer):
@@ -60,7 +61,7 @@ class SparseAdam(Optimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m_new = named.if_else(m + (g - m) * (1 - beta1), m)
         v_new = named.if_else(v + (g * g - v) * (1 - beta2), v)
-        step_size = self.scalar(lambda: float(group["lr"]) * math.sqrt(1 - beta2 ** state["step"])
-                                / (1 - beta1 ** state["step"]), p)
+        step_size = self.scalar(lambda: float(group["lr"]) * math.sqrt(1 - beta2 ** step_of(state))
+                                / (1 - beta1 ** step_of(state)), p)
         change = (-step_size) * (m_new / (v_new.sqrt() + group["eps"]))
         return {m: m_new, v: v_new, p: named.if_else(p + change, p)}

@@ -95,7 +95,7 @@ class Embedding(Module):
             self.weight = empty_param((num_embeddings, embedding_dim), device, dtype)
             init.normal_(self.weight)
             if padding_idx is not None:
-                w = self.weight.numpy().copy()
+                w = self.weight.detach().numpy().copy()
                 w[padding_idx] = 0
                 init.constant_(self.weight, Tensor(w, device=self.weight.device))
         else:
