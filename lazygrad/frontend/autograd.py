@@ -251,8 +251,8 @@ def _check_anomalies(made: list | None, like) -> None:
 # those values as roots of its schedule, kept to the schedule's end: the GPT eager step of
 # tools/bench_models.py peaked at 83 MiB of resident growth, 57 without them. Built with it off,
 # its ops on tensors that require grad are detached, no longer the forward's nodes: gelu's erf is
-# computed again, and scheduler rule 6 (heavy-epilogue) keeps it out of the backward matmuls'
-# kernels (fused there, 0.6 -> 9.7 ms).
+# computed again, and scheduler rule 6 (heavy-epilogue) keeps float64's out of the backward
+# matmuls' kernels (fused there, 0.6 -> 9.7 ms); float32's own fit, ~40 ops, is light enough.
 
 
 def _retains(retain_graph, create_graph: bool) -> bool:

@@ -1,7 +1,7 @@
 """Elementwise composites recorded once, then remade node by node.
 
-erf is about 200 primitive ops (piecewise polynomials, tensor_unary.py), an Adam update a
-dozen a parameter. Built through Tensor ops, every one of them pays for promotion,
+erf is about 200 primitive ops in float64 and 57 in float32 (piecewise fits, erf_fits.py),
+an Adam update a dozen a parameter. Built through Tensor ops, every one of them pays for promotion,
 broadcasting, wrapping and autograd bookkeeping: the two gelus of a small transformer were a
 third of building its training step's graph. The graph of a pure elementwise function of
 tensors depends only on what it is given besides their values: their dtypes, devices,

@@ -23,8 +23,8 @@ from __future__ import annotations
 import math
 
 from lazygrad import dtypes
+from lazygrad.frontend.erf_fits import ERF_LARGE, _horner
 from lazygrad.frontend.tensor_declared import input_gradient
-from lazygrad.frontend.tensor_unary import ERF_LARGE, _horner
 from lazygrad.runtime.registry import get_device
 
 SQRT_PI = math.sqrt(math.pi)

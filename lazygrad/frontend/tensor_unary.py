@@ -13,6 +13,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.elementwise_templates import templated
+from lazygrad.frontend.erf_fits import erf_value
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, result_gradient, zero_linked
@@ -140,16 +141,15 @@ class UnaryMathMixin:
         return self._in_float(f)
 
     def erf(self):
-        """erf by piecewise polynomials fitted to float64 precision (max error ~1e-15 in
-        float64, below one float32 epsilon in float32): x * P(x^2) for |x| < 1, and
-        1 - exp(-x^2) * erfcx(|x|) with erfcx fitted on three intervals up to 6. The gradient
-        is torch's closed form, 2/sqrt(pi) exp(-x^2): differentiating the ~60 ops of the
-        polynomials was slower to build and to run (erf is the heart of gelu). Its graph is
-        built once per dtype (elementwise_templates.py)."""
+        """erf by piecewise fits, one per precision (erf_fits.py: float64's to ~1e-15, a
+        third of the nodes for float32's 1.1 ulp). The gradient is torch's closed form,
+        2/sqrt(pi) exp(-x^2): differentiating the polynomials was slower to build and to run
+        (erf is the heart of gelu), and only as accurate as the fit. Its graph is built once
+        per dtype (elementwise_templates.py)."""
         def derivative(_, inputs, result, g):
             x = inputs[0]
             return g * ((x * x).neg().exp() * (2.0 / math.sqrt(math.pi)))
-        return self._in_float(lambda x: input_gradient((x,), _erf_value, derivative))
+        return self._in_float(lambda x: input_gradient((x,), erf_value, derivative))
 
     def abs(self):
         """A select rather than max(x, -x), which would turn +0.0 into -0.0. Zeros and NaN
@@ -320,52 +320,7 @@ def _tanh_value(x):
     return (x < 0).if_else(-t, t)
 
 
-@templated
-def _erf_value(x):
-    """erf's value (Tensor.erf's docstring says how)."""
-    a = x._magnitude()
-    t = a * a
-    y = a * _horner(t * 2 - 1, ERF_SMALL)
-    for lo, mid, half, coeffs in ERF_LARGE:
-        tail = 1 - (-t).exp() * _horner((a - mid) * (1.0 / half), coeffs)
-        y = (a >= lo).if_else(tail, y)
-    y = (a >= 6.0).if_else(1.0, y)
-    return (x < 0).if_else(-y, y)
-
-
-def _horner(u, coeffs):
-    """coeffs[0] + u * (coeffs[1] + u * (...)), the last coefficient innermost."""
-    out = u * coeffs[-1] + coeffs[-2]
-    for c in reversed(coeffs[:-2]):
-        out = out * u + c
-    return out
-
-
 # tanh(x) / x as a polynomial in x^2 for |x| < 0.625 (least squares on Chebyshev nodes,
 # float32 relative error 1.0e-7)
 TANH_SMALL = (-0.005709896971753089, 0.020642182487024225, -0.053739816010959854,
               0.1333141815420877, -0.33333277654874416, 0.9999999983363927)
-
-# erf(x) / x as a polynomial in u = 2 x^2 - 1, for |x| < 1 (a Chebyshev fit, max error 1e-15)
-ERF_SMALL = (0.965468738669867, -0.14053608902272158, 0.01985249668898449,
-             -0.0022854855610599852, 0.00021751715603412732, -1.7537169904346077e-05,
-             1.223382765533785e-06, -7.511464105704845e-08, 4.115752142741435e-09,
-             -2.0457161821621021e-10, 9.210082546908027e-12)
-
-# erfcx(x) = exp(x^2) erfc(x) on [lo, lo + 2 half] as a polynomial in u = (x - mid) / half
-ERF_LARGE = (
-    (1.0, 1.5, 0.5, (0.321585416454319, -0.08181145886628126, 0.019037759963736356,
-                     -0.004116363162396324, 0.0008360838116758294, -0.00016081117391916213,
-                     2.9470844874307814e-05, -5.171326032037791e-06, 8.72340197410966e-07,
-                     -1.4191833800676766e-07, 2.227644451456412e-08, -3.3974476872904888e-09,
-                     5.419077330084123e-10, -7.82361304067462e-11)),
-    (2.0, 2.75, 0.75, (0.19366209627907263, -0.04742822816987684, 0.011114208554985325,
-                       -0.002503548817029052, 0.000544086462018721, -0.00011442702060350491,
-                       2.3347505506260554e-05, -4.6321598725534585e-06, 8.951291544681369e-07,
-                       -1.679928185926421e-07, 3.093250885161491e-08, -6.190558382067465e-09,
-                       1.096449777432263e-09)),
-    (3.5, 4.75, 1.25, (0.11630270733944265, -0.029379310902437, 0.007283316024719633,
-                       -0.0017736275801285616, 0.00042468067076497783, -0.00010004084608431887,
-                       2.3056556711901802e-05, -5.261799943644748e-06, 1.3509808107916534e-06,
-                       -3.027611620816632e-07)),
-)
