@@ -4,8 +4,8 @@ Exact gelu (nn.GELU's default, every transformer's) is built on erf, so each gel
 training step builds, simplifies, fuses and compiles erf's graph, forward and backward. A fit
 to float64 precision is about 200 nodes; float32 (and the 16-bit floats, computed in float32)
 needs far fewer terms, so it has a fit of its own of about a third of the nodes (57 against
-200; float32's exact gelu, ~45 ALU ops, is then below scheduler rule 6's HEAVY_EPILOGUE and
-fuses into a matmul's kernel as the tanh form does).
+200; float32's exact gelu is ~45 ALU ops, over scheduler rule 6's HEAVY_EPILOGUE of 40, so
+a matmul's kernel does not repeat it in every lane of its register tile: docs/scheduling.md).
 
 float64 (max error ~1e-15): erf(x) / x as a polynomial in 2 x^2 - 1 for |x| < 1 (a Chebyshev
 fit, 11 terms), and 1 - exp(-x^2) erfcx(|x|) from 1 to 6, erfcx by 10-14-term polynomials on
