@@ -83,12 +83,11 @@ class AutogradMixin:
     """Tensor's autograd surface: requires_grad (tracked), backward()."""
 
     def numpy(self, *, force: bool = False):
-        """The values as a numpy array. As torch, a tensor that requires grad refuses (the
-        array would leave the graph unnoticed) unless force=True; lazygrad's own reads of
-        values (tolist, item, print) go through Tensor._numpy, which never refuses."""
-        if self.requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
+        """The values as a numpy array, also of a tensor that requires grad, where torch raises
+        ("Can't call numpy() on Tensor that requires grad"; force=True reads it there). The
+        values are the right ones either way, and no torch program depends on the refusal;
+        programs written for other array libraries do (tinygrad's own op tests compare
+        `t.numpy()` of tensors made with requires_grad=True): docs/differences-from-torch.md."""
         return self._numpy()
 
     @property

@@ -27,7 +27,7 @@ def fail(what):
 
 
 def params_equal_everywhere(m, what):
-    flat = np.concatenate([p.numpy().ravel() for p in m.parameters()])
+    flat = np.concatenate([p.detach().numpy().ravel() for p in m.parameters()])
     rows = [None] * n
     dist.all_gather_object(rows, flat.tobytes())
     if any(x != rows[0] for x in rows):
@@ -58,7 +58,7 @@ for accumulate in (False, True):
         o_ref.step()
         o_ddp.step()
     for (name, a), b in zip(ref.named_parameters(), ddp.module.parameters()):
-        if not np.allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6):
+        if not np.allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6):
             fail(f"accumulate={accumulate}: {name} differs from one process on the global batch")
     params_equal_everywhere(ddp, f"accumulate={accumulate}")
 assert list(ddp.state_dict())[:2] == ["module.0.weight", "module.0.bias"], list(ddp.state_dict())

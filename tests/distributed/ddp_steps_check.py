@@ -76,6 +76,6 @@ for jitted in (False, True):
     f = lg.jit(train_step) if jitted else train_step
     for k in range(5):
         f(lg.tensor(X[k]), lg.tensor(Y[k]))
-    trained.append(np.concatenate([p.numpy().ravel() for p in model.parameters()]))
+    trained.append(np.concatenate([p.detach().numpy().ravel() for p in model.parameters()]))
 assert np.array_equal(trained[0], trained[1]), np.abs(trained[0] - trained[1]).max()
 print(f"ok {r}", flush=True)
