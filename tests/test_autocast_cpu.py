@@ -159,3 +159,18 @@ def test_autocast_is_per_thread():
         t.start()
         t.join()
     assert seen == [lg.float32] and lg.amp.is_autocast_available("cpu")
+
+
+def test_a_jitted_function_follows_autocast_switched_after_its_trace(device):
+    from lazygrad.runtime.registry import get_device
+    low = next((d for d in (lg.bfloat16, lg.float16) if get_device(device).supports(d)), None)
+    if low is None:
+        pytest.skip(f"{device} has neither bfloat16 nor float16")
+    a = lg.ones(3, 3, device=device)
+    step = lg.jit(lambda x: x @ x)
+    for _ in range(3):  # traced and replayed with autocast off
+        assert step(a).dtype == lg.float32
+    with lg.autocast("cpu", dtype=low):
+        assert step(a).dtype == low  # not the float32 plan replayed
+        assert step(a).dtype == low
+    assert step(a).dtype == lg.float32

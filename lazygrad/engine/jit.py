@@ -68,7 +68,7 @@ def guard(fn: Callable[[], Any]) -> None:
     betas, weight decay): a replay first compares fn() with its value when traced, and traces
     again when they differ, instead of replaying the old constants."""
     rec = _recording()
-    if rec is not None:
+    if rec is not None and all(f != fn for f, _ in rec.guards):  # (one check a trace, not one a call)
         rec.guards.append((fn, fn()))
 
 

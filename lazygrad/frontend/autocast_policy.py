@@ -11,13 +11,16 @@ matrix product inside stays in float32. "keep" only switches autocast off for th
 that torch runs as given although lazygrad builds them on matmul (dot, mv).
 
 The casts are ordinary casts in the graph, so gradients flow back to the float32 parameters
-in float32, as torch's. An op outside autocast costs one flag check.
+in float32, as torch's. An op outside autocast costs one flag check. Under lg.jit the autocast
+dtype is a guard of the trace: a plan traced with autocast off is traced again, not replayed,
+when called with it on (and the other way round).
 """
 from __future__ import annotations
 
 import functools
 
 from lazygrad import dtypes
+from lazygrad.engine.jit import guard
 from lazygrad.frontend import autocast_state as state
 from lazygrad.frontend.tensor_base import TensorBase
 
@@ -39,6 +42,7 @@ def autocast_op(policy: str):
     def decorate(fn):
         @functools.wraps(fn)
         def op(*args, **kwargs):
+            guard(state.cpu_autocast_dtype)  # lg.jit: a trace with autocast off is not replayed with it on
             lower = state.cpu_autocast_dtype()
             if lower is None:
                 return fn(*args, **kwargs)
