@@ -259,7 +259,7 @@ def _prepare(schedule: Schedule) -> list:
         device = get_device(name)
         if (device.compile_threads > 1 or device.compile_together is not None) and len(ks) > 1:
             prepared.append(device)
-            device.prepare_sources(_rendered(device, ks))
+            device.prepare_sources(_rendered(device, ks), pin=True)
     return prepared
 
 

@@ -199,7 +199,7 @@ class Device:
         self._programs[key] = prog
         return prog
 
-    def prepare_sources(self, named: Iterable[tuple[str, str]]) -> None:
+    def prepare_sources(self, named: Iterable[tuple[str, str]], pin: bool = False) -> None:
         """Compile the (name, source) pairs not compiled yet, compile_threads at a time: in one
         compiler run a group where the device can (compile_together, with its own renderer and
         compiler), else one run a kernel. named may be a generator that renders as it goes: a
@@ -224,13 +224,14 @@ class Device:
                 return [(item, self.program(item[0], b)) for item, b in zip(group, binaries)]
             except Exception:  # noqa: BLE001  (program_for compiles it alone and says why)
                 return []
-        pin = MAX_PINNED if together else MAX_PROGRAMS  # (a library a program: memory maps are few)
+        # pin: hold them until unpin (realize does, after the schedule has run)
+        limit = (MAX_PINNED if together else MAX_PROGRAMS) if pin else 0  # (a library a program: maps are few)
         with ThreadPoolExecutor(max(1, self.compile_threads)) as pool:
             running = [pool.submit(build, g) for g in source_groups(filter(new, named), together)]
             for future in running:
                 for item, prog in future.result():
                     self._keep(item, prog)
-                    if len(self._pinned) < pin:
+                    if len(self._pinned) < limit:
                         self._pinned[item] = prog
 
     def unpin(self) -> None:
