@@ -68,3 +68,20 @@ def test_later_adam_steps_compile_nothing_new(device):
         lg.realize(p)
         new.append((PROGRAMS.size - before[0], SOURCES.size - before[1]))
     assert new[1] == new[2] == (0, 0)
+
+
+@pytest.mark.parametrize("name", ["Adam", "NAdam", "Adagrad"])
+def test_a_step_written_in_place_is_the_count_the_next_step_uses(name, device):
+    """The count is remembered with the tensor's version: `state["step"].zero_()` (a reset)
+    is read, not the count from before it, as torch reads it."""
+    results = []
+    for module, dev in ((lg, device), (torch, None)):
+        p, opt = _steps(module, name, 3, dev)
+        with module.no_grad():
+            opt.state[p]["step"].zero_()
+        opt.zero_grad()
+        (p * p).sum().backward()
+        opt.step()
+        results.append((p.detach().numpy().copy(), float(opt.state[p]["step"])))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-6)
+    assert results[0][1] == results[1][1] == 1.0

@@ -6,8 +6,9 @@ load in the other.
 The count itself stays a Python number for the update's arithmetic (the bias corrections are
 host values fed to the kernels through Optimizer.scalar): reading it from the tensor would
 realize a value every step, and feeding the tensor into the update graph would make it a new
-input each step. Each step stores a fresh constant tensor that remembers its count; a tensor
-loaded from a state_dict (or an int from an older checkpoint) is read once, then remembered."""
+input each step. Each step stores a fresh constant tensor that remembers its count with the
+tensor's version; a tensor loaded from a state_dict (or an int from an older checkpoint), or one
+the program changed in place since (`state["step"].zero_()`), is read, then remembered."""
 from __future__ import annotations
 
 from lazygrad import dtypes
@@ -17,7 +18,7 @@ from lazygrad.frontend.tensor import Tensor
 def step_tensor(count: float) -> Tensor:
     """torch's step: a float32 0-d tensor of the count, which remembers the count."""
     t = Tensor(float(count), dtype=dtypes.float32)
-    t.__dict__["_step_count"] = count
+    t.__dict__["_step_count"] = (count, t._version)
     return t
 
 
@@ -26,11 +27,12 @@ def step_of(state: dict) -> int | float:
     step = state["step"]
     if not isinstance(step, Tensor):
         return step
-    count = step.__dict__.get("_step_count")
-    if count is None:  # (loaded from a state_dict: read once)
-        value = step.item()
-        count = int(value) if float(value).is_integer() else value
-        step.__dict__["_step_count"] = count
+    remembered = step.__dict__.get("_step_count")
+    if remembered is not None and remembered[1] == step._version:
+        return remembered[0]
+    value = step.item()  # (loaded from a state_dict, or written in place since: read)
+    count = int(value) if float(value).is_integer() else value
+    step.__dict__["_step_count"] = (count, step._version)
     return count
 
 
