@@ -127,7 +127,67 @@ VIEW_MERGING: list[Rule] = [
      lambda x, inner, node: _view(Op.FLIP, x, tuple(sorted(set(node.arg) ^ set(inner.arg))), node.loc)),
 ]
 
-ALL_RULES: list[Rule] = CONSTANT_FOLDING + IDENTITIES + VIEW_MERGING
+
+# ---- a shrink of a padded region ------------------------------------------------------------
+# cat joins its pieces with `where(padded mask, padded piece, rest)`, one where a piece, so
+# the gradient of piece k is a shrink of a chain of every later piece's where: an RNN's outputs
+# joined over T steps gave T gradient kernels of up to T wheres each (T = 999: minutes of
+# compiling). Inside a shrink that lies wholly inside a pad's interior, or wholly in its
+# padding, the padded value is known region-wide, so the shrink reads one side of each where.
+
+def _region(pad: Node, bounds) -> str | None:
+    """'inside' when bounds lie within pad's unpadded interior, 'outside' when wholly in its
+    padding (some dim misses the interior), else None."""
+    inside = True
+    for (b, e), (lo, hi), d in zip(bounds, pad.arg, pad.shape):
+        if b >= e:
+            return None  # an empty region: leave it to the generic rules
+        if e <= lo or b >= d - hi:
+            return "outside"
+        inside = inside and b >= lo and e <= d - hi
+    return "inside" if inside else None
+
+
+def _known_mask(cond: Node, bounds) -> bool | None:
+    """The value of a padded constant condition everywhere in bounds, when it is one value."""
+    if cond.op is not Op.PAD or cond.srcs[0].op is not Op.CONST:
+        return None
+    region = _region(cond, bounds)
+    if region is None:
+        return None
+    return bool(cond.srcs[0].arg) if region == "inside" else False  # padding is zero (False)
+
+
+def _shrink_known_wheres(node: Node) -> Node | None:
+    """shrink(where(mask, a, b)) -> shrink(a) or shrink(b), down a whole chain in one step (a
+    rule refires at most 64 times on one node; a chain of 999 wheres needs one walk)."""
+    x = node.srcs[0]
+    while x.op is Op.WHERE:
+        pick = _known_mask(x.srcs[0], node.arg)
+        if pick is None:
+            break
+        x = x.srcs[1] if pick else x.srcs[2]
+    return None if x is node.srcs[0] else _view(Op.SHRINK, x, node.arg, node.loc)
+
+
+def _shrink_pad(node: Node) -> Node | None:
+    """shrink(pad(x)) inside x is a shrink of x; wholly in the padding it is zeros."""
+    pad = node.srcs[0]
+    region = _region(pad, node.arg)
+    if region == "outside":
+        return const_like(node, False if node.dtype.is_bool else 0)
+    if region == "inside":
+        inner = tuple((b - lo, e - lo) for (b, e), (lo, _) in zip(node.arg, pad.arg))
+        return _view(Op.SHRINK, pad.srcs[0], inner, node.loc)
+    return None
+
+
+SHRINKS_OF_PADS: list[Rule] = [
+    (Pat(Op.SHRINK, (Pat(Op.WHERE),), name="node"), _shrink_known_wheres),
+    (Pat(Op.SHRINK, (Pat(Op.PAD),), name="node"), _shrink_pad),
+]
+
+ALL_RULES: list[Rule] = CONSTANT_FOLDING + IDENTITIES + VIEW_MERGING + SHRINKS_OF_PADS
 
 
 def simplify(roots: list[Node]) -> list[Node]:
