@@ -80,6 +80,13 @@ def _copy(node: Node) -> np.ndarray:
     return buf.numpy()[: node.size].reshape(node.shape)
 
 
+def from_offset(values: np.ndarray, dtype, kernel, param: int) -> np.ndarray:
+    """A parameter's buffer as the kernel sees it: from its launch offset on (the Kernel IR's
+    views are relative to it, see schedule/launch_offsets.py)."""
+    nbytes = kernel.offsets[param] if param < len(kernel.offsets) else 0
+    return values[nbytes // dtype.itemsize:] if nbytes else values
+
+
 class Capture:
     """An observer for lazygrad.realize: use as a context manager around the code to watch."""
 
@@ -103,7 +110,7 @@ class Capture:
             graph = len(self.realizes) - 1 if self.realizes else 0
             run = KernelRun(len(self.kernels), graph, k, time.perf_counter())
             if self.snapshot:
-                run.inputs = [b.numpy() for b in info["inputs"]]
+                run.inputs = [from_offset(b.numpy(), b.dtype, k, i + 1) for i, b in enumerate(info["inputs"])]
             self.kernels.append(run)
             if self.realizes:
                 self.realizes[-1].kernels.append(run)

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from lazygrad.debug_tool.capture import Capture, buffer_leaves, run_script
+from lazygrad.debug_tool.capture import Capture, buffer_leaves, from_offset, run_script
 from lazygrad.debug_tool.stages import SelectionError, stage_units
 from lazygrad.debug_tool.units import LEVELS, Unit
 from lazygrad.ir.node import base_of
@@ -72,7 +72,7 @@ def _data_of(capture: Capture, name: str, stage: str):
     run = capture.kernels[int(name[6:])]
     if run.kernel.ast is None or run.inputs is None:
         return None, None
-    return run.inputs, [run.output] if run.output is not None else []
+    return run.inputs, [from_offset(run.output, run.kernel.target.dtype, run.kernel, 0)] if run.output is not None else []
 
 
 def _value_of(r, user, node) -> np.ndarray:

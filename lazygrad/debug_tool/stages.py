@@ -67,6 +67,8 @@ def kernel_unit(run: KernelRun, stage: str, device: str | None = None) -> Unit:
     k = run.kernel
     name = f"kernel{run.index}"
     note = f"{k.name}; graph {run.graph}; {k.target.op.value} at {k.target.loc}"
+    if k.offsets:  # (its views count from there: schedule/launch_offsets.py)
+        note += f"; launched with its buffers from byte offsets {list(k.offsets)}"
     if k.ast is None:
         return Unit("source", name, header(stage, name, note) + f"# {k.kernel_ir}: a copy between devices, no code\n")
     if stage == "kernel":

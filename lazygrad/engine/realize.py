@@ -214,6 +214,7 @@ def run_kernel(k: ScheduledKernel, level: int, computed: dict | None = None) -> 
             program = device.program_for(k.name, source)
     except LazygradError as e:  # say which of the user's lines the failing kernel computes
         raise type(e)(f"{e}\n(while compiling kernel {k.name} for {target.op.value} at {target.loc})") from e
+    program = device.at_offsets(program, k.offsets) if k.offsets else program
     if k.output is not None:
         out = k.output.buffer
     else:
@@ -237,7 +238,8 @@ def _print_kernel(k, loop_kernel, source: str, seconds: float, nbytes: int, leve
     gflops = k.flops / seconds / 1e9 if seconds > 0 else 0.0
     gbs = nbytes / seconds / 1e9 if seconds > 0 else 0.0
     print(f"*** {k.target.device:<7} {k.name:<28} {ms:9.3f} ms {gflops:8.2f} GFLOP/s "
-          f"{gbs:8.2f} GB/s  ({k.target.loc})", file=sys.stderr)
+          f"{gbs:8.2f} GB/s  ({k.target.loc})" + (f"  launched at byte offsets {list(k.offsets)}" if k.offsets else ""),
+          file=sys.stderr)
     if level >= 3:
         print(print_loop_ir(loop_kernel), file=sys.stderr)
     if level >= 4:

@@ -374,6 +374,9 @@ class HostAllocator:
             return entry[1]
         return handle.ctypes.data
 
+    def at_offset(self, handle: np.ndarray, nbytes: int) -> np.ndarray:
+        return handle[nbytes:]  # (a view: its address is nbytes on)
+
     def copyin(self, handle: np.ndarray, data: memoryview) -> None:
         handle[: len(data)] = np.frombuffer(data, dtype=np.uint8)
 

@@ -75,6 +75,19 @@ class Program(Protocol):
     def __call__(self, *handles: Any, timing: bool = False) -> float | None: ...
 
 
+class ProgramAtOffsets:
+    """A program whose buffers are passed from byte offsets on (one compiled kernel serves a
+    read at every offset); lg.jit records and replays it like any program."""
+
+    def __init__(self, program: Program, offsets: tuple[int, ...], at_offset: Callable[[Any, int], Any]):
+        self.program, self.offsets, self.at_offset = program, offsets, at_offset
+
+    def __call__(self, *handles: Any, timing: bool = False) -> float | None:
+        at, offsets = self.at_offset, self.offsets
+        moved = [at(h, offsets[i]) if i < len(offsets) and offsets[i] else h for i, h in enumerate(handles)]
+        return self.program(*moved, timing=timing)
+
+
 # A group compiled together closes at this much source (or this many kernels): big enough that
 # a compiler process's start (50-100 ms) is a small part of it, small enough that the first
 # group compiles while the rest of the schedule is still being rendered
@@ -138,6 +151,16 @@ class Device:
     def supports(self, dtype) -> bool:
         """Whether kernels on this device can use dtype (OpenCL float16 needs cl_khr_fp16)."""
         return True
+
+    @property
+    def launches_at_offsets(self) -> bool:
+        """Whether a kernel can be given a buffer from a byte offset on (the allocator's
+        at_offset): then fixed offsets move out of kernels (schedule/launch_offsets.py)."""
+        return hasattr(self.allocator, "at_offset")
+
+    def at_offsets(self, program: Program, offsets: tuple[int, ...]) -> Program:
+        """program launched with its i-th buffer from offsets[i] bytes on."""
+        return ProgramAtOffsets(program, offsets, self.allocator.at_offset)
 
     def loop_ir(self, kernel: LoopKernel, launch: dict | None = None) -> LoopKernel:
         """The Loop IR this device renders for a lowered kernel: after its Loop IR passes

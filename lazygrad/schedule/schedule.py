@@ -29,6 +29,7 @@ from lazygrad.schedule import schedule_cache
 from lazygrad.schedule.fusion import find_realizes
 from lazygrad.schedule.kernel import kernel_flops, kernel_name
 from lazygrad.schedule.kernel_ast import TRANSPOSED_COPY, AssignHazard, build_kernel_ast
+from lazygrad.schedule.launch_offsets import LAUNCH_OFFSETS, move_offsets_to_launch
 from lazygrad.schedule.realize_rules import TRANSPOSED, Reason
 from lazygrad.schedule.split_reduce import SCHEDULE_REWRITES
 
@@ -50,6 +51,9 @@ class ScheduledKernel:
     inputs: tuple[Node, ...]
     output: Node | None = None  # for assign: the BUFFER node written in place
     flops: int = 0
+    # bytes into each parameter's buffer (0: the output) the launch moves its address; () if
+    # none (schedule/launch_offsets.py)
+    offsets: tuple[int, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -275,11 +279,17 @@ def _build_kernels(roots: list[Node], why: dict[Node, str]) -> list[ScheduledKer
         for copy in copies:  # a transposed copy of an input, realized first
             why[copy] = Reason(TRANSPOSED_COPY, TRANSPOSED)
             copy_ast, copy_inputs, _, _ = build_kernel_ast(copy, is_leaf, TRANSPOSED_COPY)
-            copy_name, copy_flops = _name_and_flops(copy_ast)
-            kernels.append(ScheduledKernel(copy_name, copy_ast, copy, copy_inputs, None, copy_flops))
-        name, flops = _name_and_flops(ast)
-        kernels.append(ScheduledKernel(name, ast, node, inputs, output, flops))
+            kernels.append(_kernel(copy_ast, copy, copy_inputs, None))
+        kernels.append(_kernel(ast, node, inputs, output))
     return kernels
+
+
+def _kernel(ast: Node, target: Node, inputs: tuple[Node, ...], output: Node | None) -> ScheduledKernel:
+    offsets: tuple[int, ...] = ()
+    if LAUNCH_OFFSETS.enabled and get_device(target.device).launches_at_offsets:
+        ast, offsets = move_offsets_to_launch(ast)
+    name, flops = _name_and_flops(ast)
+    return ScheduledKernel(name, ast, target, inputs, output, flops, offsets)
 
 
 _NAMES: "weakref.WeakKeyDictionary[Node, tuple[str, int]]" = weakref.WeakKeyDictionary()

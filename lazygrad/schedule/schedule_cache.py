@@ -74,8 +74,8 @@ class _Placement:
         def at(i):
             return order[i] if i >= 0 else made[-1 - i]
         kernels = [(name, ast, at(target), tuple(at(i) for i in inputs),
-                    None if output is None else at(output), flops)
-                   for name, ast, target, inputs, output, flops in self.kernels]
+                    None if output is None else at(output), flops, offsets)
+                   for name, ast, target, inputs, output, flops, offsets in self.kernels]
         return kernels, {at(i): reason for i, reason in self.why}, [at(i) for i in self.roots]
 
 
@@ -254,7 +254,7 @@ def _place(order: list[Node], roots: list[Node], schedule,
         def place(n: Node) -> int:
             return _position(n, pos, rebuilt)
         kernels = tuple((k.name, k.ast, place(k.target), tuple(place(n) for n in k.inputs),
-                         None if k.output is None else place(k.output), k.flops)
+                         None if k.output is None else place(k.output), k.flops, k.offsets)
                         for k in schedule.kernels)
         why = tuple((place(n), reason) for n, reason in schedule.why.items())
         return _Placement(kernels, why, tuple(place(r) for r in roots), tuple(rebuilt))
