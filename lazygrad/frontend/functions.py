@@ -70,7 +70,7 @@ def where(condition, input=None, other=None):
 
 def cat(tensors, dim: int = 0) -> Tensor:
     if not len(tensors):
-        raise ValueError("cat expects a non-empty list of tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     return tensors[0].cat(*tensors[1:], dim=dim)
 
 
