@@ -1,5 +1,6 @@
 """Idioms that real PyTorch programs (probe round 6: DCGAN, siamese, actor-critic, GCN, ...)
 use, each compared with torch 2.13: values, error classes and messages."""
+import numpy as np
 import pytest
 
 import lazygrad as lg
@@ -36,3 +37,28 @@ def test_legacy_constructors_refuse_what_is_not_a_sequence_as_torch(data):
     with pytest.raises(TypeError) as ours:
         lg.LongTensor(data)
     assert str(ours.value) == str(theirs.value)
+
+
+SUBLISTS = [  # (shapes, sublist arguments with operand positions as ints)
+    ([(3, 4), (4, 2)], ["A", [0, 1], "B", [1, 2], [0, 2]]),
+    ([(3, 4), (4, 2)], ["A", [0, 1], "B", [1, 2]]),
+    ([(2, 3, 4)], ["A", [Ellipsis, 0, 1], [Ellipsis, 1, 0]]),
+    ([(2, 3, 4)], ["A", [Ellipsis, 27, 1]]),
+    ([(2, 3)], ["A", [30, 2]]),
+]
+
+
+@pytest.mark.parametrize("shapes, args", SUBLISTS)
+def test_einsum_takes_torchs_sublist_form(shapes, args, device):
+    arrays = [np.random.default_rng(i).standard_normal(s).astype(np.float32) for i, s in enumerate(shapes)]
+
+    def call(module, **kw):
+        names = {"A": 0, "B": 1}
+        return module.einsum(*(module.tensor(arrays[names[a]], **kw) if isinstance(a, str) else a for a in args))
+    np.testing.assert_allclose(call(lg, device=device).numpy(), call(torch).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_einsum_sublist_out_of_range_is_torchs_value_error():
+    for module in (torch, lg):
+        with pytest.raises(ValueError, match=r"not within the valid range \[0, 52\)"):
+            module.einsum(module.ones(2, 2), [52, 1])
