@@ -62,3 +62,53 @@ def test_einsum_sublist_out_of_range_is_torchs_value_error():
     for module in (torch, lg):
         with pytest.raises(ValueError, match=r"not within the valid range \[0, 52\)"):
             module.einsum(module.ones(2, 2), [52, 1])
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "enable_grad", "inference_mode"])
+def test_a_decorated_generator_runs_its_steps_in_the_mode_as_torch(mode, device):
+    def run(module, **kw):
+        x = module.ones(2, requires_grad=True, **kw)
+        outside = []
+
+        @getattr(module, mode)()
+        def steps():
+            for i in range(3):
+                got = yield (x * i).requires_grad, module.is_grad_enabled()
+                outside.append(got)
+            return "done"
+        with module.no_grad() if mode == "enable_grad" else module.enable_grad():
+            gen = steps()
+            seen = [next(gen)]
+            seen += [gen.send(module.is_grad_enabled()) for _ in range(2)]
+            with pytest.raises(StopIteration) as stop:
+                gen.send(None)
+        return seen, outside, stop.value.value
+    assert run(lg, device=device) == run(torch)
+
+
+@pytest.mark.parametrize("module", [torch, lg], ids=["torch", "lazygrad"])
+def test_a_decorated_generator_gets_what_is_thrown_in(module):
+    @module.no_grad()
+    def steps():
+        try:
+            yield 1
+        except KeyError:
+            yield module.is_grad_enabled()
+    gen = steps()
+    next(gen)
+    assert gen.throw(KeyError("k")) is False
+
+
+def test_an_inplace_write_to_an_inference_tensor_outside_inference_mode_is_refused_as_torch(device):
+    for module, kw in ((torch, {}), (lg, {"device": device})):
+        with module.inference_mode():
+            t = module.ones(3, **kw) * 2
+            t.add_(1)  # (inside: allowed)
+        with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+            t.add_(1)
+        with module.no_grad(), pytest.raises(RuntimeError, match="inference tensor outside InferenceMode"):
+            t[0] = 5
+        u = t.clone()  # (torch writes t before it raises; lazygrad raises first)
+        before = u.tolist()
+        u.add_(1)
+        assert u.tolist() == [v + 1 for v in before] and not u.is_inference()
