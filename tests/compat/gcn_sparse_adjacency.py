@@ -15,13 +15,6 @@ F = torch.nn.functional
 optim = torch.optim
 
 
-def set_weights(model, seed, scale=0.2):
-    """Torch's and lazygrad's random streams differ: every parameter is set from numpy."""
-    rs = np.random.RandomState(seed)
-    with torch.no_grad():
-        for _, p in model.named_parameters():
-            p.copy_(torch.from_numpy((rs.standard_normal(tuple(p.shape)) * scale).astype(np.float32)))
-
 rs = np.random.RandomState(0)
 N, FEAT, HID, C = 20, 6, 8, 3
 edges = rs.randint(0, N, (2, 40))
