@@ -70,7 +70,7 @@ def where(condition, input=None, other=None):
 
 def cat(tensors, dim: int = 0) -> Tensor:
     if not len(tensors):
-        raise ValueError("cat expects a non-empty list of tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     return tensors[0].cat(*tensors[1:], dim=dim)
 
 
@@ -83,7 +83,36 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return tensors[0].stack(*tensors[1:], dim=dim)
 
 
+def _sublist_letters(sublist) -> str:
+    """torch's sublist form of an einsum subscript: ints 0..51 name a..z, A..Z; ... is itself."""
+    letters = []
+    for s in sublist:
+        if s is Ellipsis:
+            letters.append("...")
+        elif isinstance(s, int) and 0 <= s < 52:
+            letters.append(chr(ord("a") + s) if s < 26 else chr(ord("A") + s - 26))
+        else:
+            raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+    return "".join(letters)
+
+
+def _sublist_equation(args: tuple) -> tuple[str, tuple]:
+    """einsum(op1, sublist1, op2, sublist2, ..., [sublist_out]) as (equation, operands)."""
+    operands, sublists = args[0:len(args) - len(args) % 2:2], [list(s) for s in args[1::2]]
+    inputs = [_sublist_letters(s) for s in sublists[:len(operands)]]
+    if len(args) % 2:  # (an output sublist follows the last operand's)
+        out = _sublist_letters(args[-1])
+    else:  # torch's implicit output: ... first, then the subscripts seen once, in numeric order
+        seen = [x for sub in sublists for x in sub]  # (this module's namespace holds lg.any: a list test)
+        once = sorted(x for x in set(seen) if x is not Ellipsis and seen.count(x) == 1)
+        out = ("..." if Ellipsis in seen else "") + _sublist_letters(once)
+    return ",".join(inputs) + "->" + out, operands
+
+
 def einsum(equation: str, *operands) -> Tensor:
+    """einsum(equation, *operands), or torch's sublist form einsum(op1, [0, 1], op2, [1, 2], [0, 2])."""
+    if isinstance(equation, Tensor):
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     # an operand that is not a tensor (a list, an array) goes to the first tensor's device

@@ -8,6 +8,8 @@ it only answer `is_inference()` True, as torch's: see frontend/tensor_queries.py
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import threading
 
 _state = threading.local()
@@ -50,6 +52,33 @@ class _GradMode(contextlib.ContextDecorator):
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         return clone
+
+    def __call__(self, fn):
+        """A decorated generator function runs each of its steps in the mode, and its caller's
+        code between them in the caller's (torch's); other functions, the whole call."""
+        if not inspect.isgeneratorfunction(fn):
+            return super().__call__(fn)
+
+        @functools.wraps(fn)
+        def steps(*args, **kwargs):
+            with self._recreate_cm():
+                gen = fn(*args, **kwargs)
+            resume, arg = gen.send, None
+            while True:
+                try:
+                    with self._recreate_cm():
+                        value = resume(arg)
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    resume, arg = gen.send, (yield value)
+                except GeneratorExit:
+                    with self._recreate_cm():
+                        gen.close()
+                    raise
+                except BaseException as error:  # noqa: BLE001  (thrown in: passed on to the generator)
+                    resume, arg = gen.throw, error
+        return steps
 
     def __enter__(self) -> _GradMode:  # noqa: PYI034  (typing.Self needs Python 3.11)
         self._prev = is_grad_enabled(), is_inference_mode_enabled()

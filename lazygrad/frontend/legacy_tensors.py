@@ -10,6 +10,7 @@ every lazygrad device (torch calls a CUDA one a torch.cuda.FloatTensor).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -53,9 +54,11 @@ def _construct(name: str, dtype: DType, args: tuple, device: Any) -> Tensor:
             raise TypeError(f"{name}() of a {data.dtype.name} tensor: expected a "
                             f"{dtype.name} one (convert it with .to(dtype))")
         return data.detach() if device is None else data.detach().to(device)
-    if not isinstance(data, (list, tuple, np.ndarray)):
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if not isinstance(data, (Sequence, np.ndarray)):
         raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-    return Tensor(data, dtype=dtype, device=device)
+    return Tensor(data if isinstance(data, (list, tuple, np.ndarray)) else list(data), dtype=dtype, device=device)
 
 
 def _legacy(name: str, dtype: DType) -> _LegacyType:

@@ -186,6 +186,9 @@ class SliceMixin:
         for p in pieces:
             if not isinstance(p, TensorBase):
                 raise TypeError(f"cat: expected tensors, got {type(p).__name__}")
+        for i, p in enumerate(pieces):  # (torch.stack, or unsqueeze(0) first, joins scalars)
+            if p.ndim == 0:
+                raise ShapeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
         # torch skips 1-D empty tensors, a legacy placeholder for "nothing"
         real = [p for p in pieces if not (p.ndim == 1 and p.shape[0] == 0)] or pieces[:1]
         ref = real[0]

@@ -21,7 +21,7 @@ from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffe
 from lazygrad.errors import InplaceViewError
 from lazygrad.frontend.autograd import VersionCounter, awaited_copies, awaited_values
 from lazygrad.frontend.dual_levels import carries_tangent
-from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from lazygrad.frontend.index_checks import raise_failed, take_pending
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.ir.gradient import add_gradient_path, gradient_nodes, has_gradient_path, path_carrier
@@ -108,7 +108,12 @@ def _without_detach(node: Node) -> Node:
 # and an in-place write to a lazy member of such a group first gives the base its own storage.
 def _check_inplace(t: TensorBase) -> None:
     """torch refuses in-place writes to a leaf that requires grad (or a view of one) while
-    gradients are recorded: the gradient would be of a value that no longer exists."""
+    gradients are recorded: the gradient would be of a value that no longer exists; and in-place
+    writes to an inference tensor (made in inference_mode) outside inference mode."""
+    if t.__dict__.get("_inference") and not is_inference_mode_enabled():
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make "
+                           "a clone to get a normal tensor before doing inplace update.See "
+                           "https://github.com/pytorch/rfcs/pull/17 for more details.")
     root = _root(t)
     own = t.__dict__.get("_own_leaf") and t.requires_grad  # a detach() that asked for gradients
     if is_grad_enabled() and not t.__dict__.get("_detached") and (own or (root.requires_grad and root.is_leaf)):

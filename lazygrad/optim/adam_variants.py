@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from lazygrad.engine.jit import host_action
 from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
-from lazygrad.optim.step_count import step_of, step_tensor
+from lazygrad.optim.step_count import scalar_of, scalar_tensor, step_of, step_tensor
 
 
 def _adam_state(optimizer: Optimizer, p, state: dict, second: str = "exp_avg_sq") -> None:
@@ -78,20 +80,25 @@ class NAdam(Optimizer):
     def update(self, group, p, grad, state):
         b1, b2 = group["betas"]
         if not state:
-            state.update(step=step_tensor(0), mu_product=1.0, exp_avg=self._buffer(p), exp_avg_sq=self._buffer(p))
+            state.update(step=step_tensor(0), mu_product=scalar_tensor(1.0), exp_avg=self._buffer(p),
+                         exp_avg_sq=self._buffer(p))
         self.count_step(state)
-        host_action(lambda: state.__setitem__("mu_product", state["mu_product"] * self._mu(group, step_of(state))))
+
+        def advance_product():  # torch's `mu_product *= mu`: a float32 product, kept as a 0-d tensor
+            product = np.float32(scalar_of(state, "mu_product")) * np.float32(self._mu(group, step_of(state)))
+            state["mu_product"] = scalar_tensor(product)
+        host_action(advance_product)
         param, g = _decayed(self, group, p, grad)
         m = state["exp_avg"] * b1 + g * (1 - b1)
         v = state["exp_avg_sq"] * b2 + g * g * (1 - b2)
         denom = (v / self.scalar(lambda: 1 - b2 ** step_of(state), p)).sqrt() + group["eps"]
 
         def grad_coefficient():
-            return group["lr"] * (1.0 - self._mu(group, step_of(state))) / (1.0 - state["mu_product"])
+            return group["lr"] * (1.0 - self._mu(group, step_of(state))) / (1.0 - scalar_of(state, "mu_product"))
 
         def momentum_coefficient():
             mu_next = self._mu(group, step_of(state) + 1)
-            return group["lr"] * mu_next / (1.0 - state["mu_product"] * mu_next)
+            return group["lr"] * mu_next / (1.0 - scalar_of(state, "mu_product") * mu_next)
         new_p = param - self.scalar(grad_coefficient, p) * g / denom - self.scalar(momentum_coefficient, p) * m / denom
         return {state["exp_avg"]: m, state["exp_avg_sq"]: v, p: new_p}
 

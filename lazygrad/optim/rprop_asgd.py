@@ -3,13 +3,15 @@
 Rprop uses only the sign of the gradient: each coordinate's step size grows by etaplus while
 the sign holds and shrinks by etaminus when it flips (and that step is skipped, its gradient
 remembered as 0). ASGD is SGD with a decaying step eta and an average `ax` of the iterates
-that starts after t0 steps; eta and mu are host numbers updated after each step, as torch's.
+that starts after t0 steps; eta and mu are host numbers updated after each step, kept (as
+torch keeps them) as float32 0-d tensors that remember their number, so the update reads them
+without a realize and feeds them to the kernels as 0-d buffers, not as new constants.
 """
 from __future__ import annotations
 
 from lazygrad.engine.jit import host_action
 from lazygrad.optim.optimizer import Optimizer, check_hyperparameters, execution_options
-from lazygrad.optim.step_count import step_of, step_tensor
+from lazygrad.optim.step_count import scalar_of, scalar_tensor, step_of, step_tensor
 
 
 class Rprop(Optimizer):
@@ -45,17 +47,18 @@ class ASGD(Optimizer):
 
     def update(self, group, p, grad, state):
         if not state:
-            state.update(step=step_tensor(0), eta=float(group["lr"]), mu=1.0, ax=self._buffer(p))
+            state.update(step=step_tensor(0), eta=scalar_tensor(group["lr"]), mu=scalar_tensor(1.0),
+                         ax=self._buffer(p))
         self.count_step(state)
         g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
-        eta = self.scalar(lambda: state["eta"], p)
-        mu = self.scalar(lambda: state["mu"], p)
+        eta = self.scalar(lambda: scalar_of(state, "eta"), p)
+        mu = self.scalar(lambda: scalar_of(state, "mu"), p)
         new_p = p * (1 - group["lambd"] * eta) - eta * g
         ax = (mu == 1).if_else(new_p, state["ax"] + (new_p - state["ax"]) * mu)
 
         def advance():  # torch's eta and mu for the next step, from this step's count and lr
             lr = group["lr"]
-            state["eta"] = lr / ((1 + group["lambd"] * lr * step_of(state)) ** group["alpha"])
-            state["mu"] = 1 / max(1, step_of(state) - group["t0"])
+            state["eta"] = scalar_tensor(lr / ((1 + group["lambd"] * lr * step_of(state)) ** group["alpha"]))
+            state["mu"] = scalar_tensor(1 / max(1, step_of(state) - group["t0"]))
         host_action(advance)
         return {p: new_p, state["ax"]: ax}

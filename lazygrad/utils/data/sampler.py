@@ -2,8 +2,10 @@
 (indices), a BatchSampler yields lists of them.
 
 The random ones take `generator=` (None, a lazygrad RandomState or a numpy generator:
-_utils/seeds.py) and draw one seed from it each time they are iterated, so each epoch has a
-new order and a seeded program repeats its orders. The orders are numpy's, not torch's.
+_utils/seeds.py) and draw from it each time they are iterated, as torch's do (RandomSampler:
+randperm, or randint in chunks of 32, from the generator, or from a fresh one seeded from the
+default generator when none is given), so each epoch has a new order and a seeded program
+repeats its orders. The numbers are lazygrad's random numbers, not torch's.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.utils.data._utils.seeds import numpy_rng
+from lazygrad.utils.data._utils.seeds import integers, numpy_rng, pass_generator, permutation
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -65,13 +67,15 @@ class RandomSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
-        rng = numpy_rng(self.generator)
+        generator = pass_generator(self.generator)
         if self.replacement:
-            yield from rng.integers(n, size=self.num_samples).tolist()
+            for _ in range(self.num_samples // 32):
+                yield from integers(n, 32, generator)
+            yield from integers(n, self.num_samples % 32, generator)
             return
         for _ in range(self.num_samples // n):
-            yield from rng.permutation(n).tolist()
-        yield from rng.permutation(n)[: self.num_samples % n].tolist()
+            yield from permutation(n, generator)
+        yield from permutation(n, generator)[: self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -85,7 +89,7 @@ class SubsetRandomSampler(Sampler[int]):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        for i in numpy_rng(self.generator).permutation(len(self.indices)).tolist():
+        for i in permutation(len(self.indices), self.generator):
             yield self.indices[i]
 
     def __len__(self) -> int:

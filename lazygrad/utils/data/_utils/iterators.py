@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 from lazygrad.utils.data._utils.fetch import _DatasetKind
+from lazygrad.utils.data._utils.seeds import draw_seed
 
 
 class _BaseDataLoaderIter:
@@ -23,6 +24,9 @@ class _BaseDataLoaderIter:
         self._collate_fn = loader.collate_fn
         self._persistent_workers = loader.persistent_workers
         self._sampler_iter = iter(self._index_sampler)
+        # torch draws the pass's base seed here, whatever num_workers (each worker's seed is
+        # base_seed + its id), so the loader's generator moves on at every new iterator
+        self._base_seed = draw_seed(loader.generator)
         self._num_yielded = 0
 
     def __iter__(self):

@@ -23,7 +23,6 @@ import sys
 import time
 
 from lazygrad.utils.data._utils.iterators import _BaseDataLoaderIter
-from lazygrad.utils.data._utils.seeds import draw_seed
 from lazygrad.utils.data._utils.worker import (
     IterableDatasetStopIteration,
     ResumeIteration,
@@ -45,7 +44,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._prefetch_factor = loader.prefetch_factor
         self._in_order = loader.in_order
         context = loader.multiprocessing_context or default_context()
-        self._base_seed = draw_seed(loader.generator)  # each worker's seed is base_seed + its id
         self._result_queue = context.Queue()
         self._done_event = context.Event()
         self._index_queues = []
