@@ -16,9 +16,9 @@ from lazygrad.schedule.realize_rules import (
     REALIZE_RULES,
     Fusion,
     Reason,
-    built_size,
     heavy_epilogue,
     is_unit_reshape,
+    region_size,
 )
 
 _MARK = [r for r in REALIZE_RULES if r.stage == "mark"]
@@ -62,8 +62,8 @@ def _fused_so_far(n: Node, f: Fusion) -> None:
     """Fusion.cost and Fusion.has_reduce of n, from its sources that are not realized."""
     live = [s for s in n.srcs if s not in f.why]
     f.cost[n] = 1 + sum(f.cost[s] for s in live)
-    if f.cost[n] > MAX_FUSED_OPS:  # the tree count overcounts shared nodes: count what is built
-        f.cost[n] = built_size(n, f.why, MAX_FUSED_OPS + 1)
+    if f.cost[n] > MAX_FUSED_OPS:  # the tree count overcounts shared nodes: count the DAG
+        f.cost[n] = region_size(n, f.why, MAX_FUSED_OPS + 1)
     passes = n.op not in MOVEMENT or is_unit_reshape(n)
     f.has_reduce[n] = n.op in REDUCE or (passes and any(f.has_reduce[s] for s in live))
 

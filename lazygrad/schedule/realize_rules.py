@@ -241,24 +241,6 @@ def _reads_through_views(n: Node, readers) -> int:
     return largest
 
 
-def built_size(root: Node, why: dict, limit: int) -> int:
-    """The ops root's kernel so far builds, counting stops at limit: the kernel builder
-    (schedule/kernel.py) builds a node once per chain of movement ops it is read through (a
-    reduce starts a new chain), so a node read through several views counts once per view.
-    Counting distinct nodes instead lets a loop of `cat`s of indexed elements of the previous
-    step (a Viterbi decode) pass as a few dozen ops while the kernel grows 5x a step."""
-    seen: set[tuple[Node, tuple]] = set()
-    stack: list[tuple[Node, tuple]] = [(root, ())]
-    while stack and len(seen) < limit:
-        n, chain = stack.pop()
-        if (n, chain) in seen or n.op in (Op.BUFFER, Op.CONST, Op.IOTA) or (n in why and n is not root):
-            continue
-        seen.add((n, chain))
-        inner = (*chain, n) if n.op in MOVEMENT else () if n.op in REDUCE else chain
-        stack.extend((s, inner) for s in n.srcs)
-    return len(seen)
-
-
 def region_size(root: Node, why: dict, limit: int) -> int:
     """Distinct computing nodes fused into root's kernel so far, counting stops at limit."""
     seen: set[Node] = set()
