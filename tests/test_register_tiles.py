@@ -12,7 +12,7 @@ from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.loop_verify import verify_loop
 from lazygrad.codegen.lower import lower
 from lazygrad.codegen.pipeline import loop_pass, loop_passes_for
-from lazygrad.codegen.register_tiles import register_tiles
+from lazygrad.codegen.register_tiles import WIDTH, register_tiles
 from lazygrad.debug_tool.cli import main as lgir
 from lazygrad.debug_tool.execute import run_loop
 from lazygrad.errors import IRParseError, IRVerifyError
@@ -67,15 +67,15 @@ def test_the_c_device_runs_the_pass_and_its_renderer_only_prints_it():
     assert any(isinstance(s, VecAcc) for s in walk_stmts(k.loop_ir("c").body))
     assert not any(isinstance(s, VecAcc) for s in walk_stmts(k.loop_ir("python").body))
     source = k.source("c")
-    assert "lg_v16f accv0 = {0.0f};" in source and "accv0 += " in source
+    assert f"lg_v{WIDTH}f accv0 = {{0.0f}};" in source and "accv0 += " in source
     np.testing.assert_allclose((lg.tensor(A) @ lg.tensor(B)).numpy(), A @ B, rtol=1e-4, atol=1e-4)
 
 
 def test_opencl_prints_vectors_as_its_own_types():
     from lazygrad.codegen.render_opencl import render_opencl
     source = render_opencl(register_tiles(_lowered()))
-    assert "float16 accv0 = ((float16)(0.0f));" in source
-    assert "vload16(0, p2 + " in source and "vstore16(accv0, 0, p0 + " in source  # (the tile's stores)
+    assert f"float{WIDTH} accv0 = ((float{WIDTH})(0.0f));" in source
+    assert f"vload{WIDTH}(0, p2 + " in source and f"vstore{WIDTH}(accv0, 0, p0 + " in source  # (the tile's stores)
 
 
 def test_dump_of_a_matmul_on_c_shows_its_register_tile(capsys, tmp_path):
@@ -84,7 +84,7 @@ def test_dump_of_a_matmul_on_c_shows_its_register_tile(capsys, tmp_path):
                       "(lg.randn(64, 96) @ lg.randn(96, 80)).numpy()\n")
     assert lgir(["dump", str(script), "--stage", "loop"]) == 0
     out = capsys.readouterr().out
-    assert "vacc accv0: float32 = lanes(" in out and ": float32[16] = vload(p" in out
+    assert "vacc accv0: float32 = lanes(" in out and f": float32[{WIDTH}] = vload(p" in out
 
 
 def test_opt_lists_and_runs_the_engines_loop_passes(capsys, tmp_path):
@@ -125,3 +125,20 @@ def test_the_verifier_refuses_a_vector_load_of_an_unknown_parameter():
     broken = replace(tiled, params=tiled.params[:2])  # p2, which a vload reads, is gone
     with pytest.raises(IRVerifyError):
         verify_loop(broken)
+
+
+def test_vectors_are_as_wide_as_the_cpus_registers_never_wider():
+    """gcc lowers a GNU C vector wider than the hardware's through memory (an AVX2 CPU kept a
+    matmul tile's 64-byte accumulators on the stack: 7x slower), so the width follows the
+    CPU's flags, and no vector in a tiled kernel's source is wider."""
+    import re
+
+    from lazygrad.codegen.heuristics import REGISTER_LANES, register_lanes
+    from lazygrad.config import CPU
+    assert register_lanes(CPU("x", ("sse2", "avx", "avx2", "fma", "avx512f"))) == 16
+    assert register_lanes(CPU("x", ("sse2", "avx", "avx2", "fma"))) == 8
+    assert register_lanes(CPU("x", ("neon", "asimd"))) == 4 and register_lanes(CPU("x", ())) == 4
+    assert WIDTH == REGISTER_LANES
+    (k,) = [k for k in (lg.tensor(A) @ lg.tensor(B)).schedule() if k.ast is not None]
+    sizes = {int(n) for n in re.findall(r"vector_size\((\d+)", k.source("c"))}
+    assert sizes == {4 * REGISTER_LANES}

@@ -13,12 +13,23 @@ import math
 import os
 from dataclasses import dataclass
 
-from lazygrad.config import cpu
+from lazygrad.config import CPU, cpu
 from lazygrad.ir.node import Node, toposort
 from lazygrad.ir.ops import ALU, REDUCE, Op
 from lazygrad.ir.view import effective_strides
 
 VECTOR_LANES = 16
+# float32 lanes of one vector register, the width of a register tile's vectors
+# (register_tiles.py). gcc lowers a GNU C vector wider than the hardware's through memory: on
+# an AVX2 CPU (Zen 3, 2 cores) a 4x16 matmul tile of 64-byte vectors kept its accumulators on
+# the stack, read and written at every multiply-add: matmul 1024 ran at 14 GFLOP/s, and at
+# 90-100 with the same tile as 32-byte vectors. Without flags (macOS, Windows) 4: never wider
+# than the hardware.
+def register_lanes(machine: CPU) -> int:
+    return 16 if machine.has("avx512f") else 8 if machine.has("avx") else 4
+
+
+REGISTER_LANES = register_lanes(cpu())
 # A reduce with no reuse dim (a column sum) is bound by loads: each step of its reduce reads
 # one row of the strip, and a wider strip gives the prefetcher longer runs between jumps of a
 # row's stride. 16 zmm accumulators (8 ymm on AVX2). Measured for a 4096x4096 column sum on

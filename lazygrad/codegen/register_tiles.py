@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from lazygrad.codegen.heuristics import REGISTER_LANES
 from lazygrad.codegen.loop_ir import (
     Acc,
     Let,
@@ -43,7 +44,7 @@ from lazygrad.ir import symbolic as sym
 from lazygrad.ir.ops import Op
 from lazygrad.ir.symbolic import Expr
 
-WIDTH = 16  # float32 lanes of one vector: an AVX-512 register, two AVX ones
+WIDTH = REGISTER_LANES  # float32 lanes of one vector: this CPU's register (16 on AVX-512, 8 on AVX)
 _VECTOR_OPS = (Op.ADD, Op.MUL)
 
 
