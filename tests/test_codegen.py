@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import lazygrad as lg
-from lazygrad.codegen.heuristics import choose_upcasts
+from lazygrad.codegen.heuristics import VECTOR_LANES, choose_upcasts
 from lazygrad.codegen.register_tiles import WIDTH
 from lazygrad.codegen.loop_ir import Acc, walk_stmts
 from lazygrad.codegen.lower import lower
@@ -106,7 +106,7 @@ def test_a_transposed_store_runs_its_lanes_along_the_stored_rows():
     ups = choose_upcasts(k.ast)
     out_strides = k.ast.arg[1].views[0].strides
     vector_dim = next(d for d in ups if out_strides[d] == 1)
-    assert ups[vector_dim] == 16
+    assert ups[vector_dim] == VECTOR_LANES
     source = k.source("c")
     assert not re.findall(r"p0\[(.*)\] = ", source)  # no scalar store is left
     assert source.count(f"*(lg_v{WIDTH}fu*)(p0 + ") == math.prod(ups.values()) // WIDTH

@@ -18,18 +18,20 @@ from lazygrad.ir.node import Node, toposort
 from lazygrad.ir.ops import ALU, REDUCE, Op
 from lazygrad.ir.view import effective_strides
 
-VECTOR_LANES = 16
-# float32 lanes of one vector register, the width of a register tile's vectors
-# (register_tiles.py). gcc lowers a GNU C vector wider than the hardware's through memory: on
-# an AVX2 CPU (Zen 3, 2 cores) a 4x16 matmul tile of 64-byte vectors kept its accumulators on
-# the stack, read and written at every multiply-add: matmul 1024 ran at 14 GFLOP/s, and at
-# 90-100 with the same tile as 32-byte vectors. Without flags (macOS, Windows) 4: never wider
-# than the hardware.
+
 def register_lanes(machine: CPU) -> int:
+    """float32 lanes of one vector register, the width of a register tile's vectors
+    (register_tiles.py). gcc lowers a GNU C vector wider than the hardware's through memory:
+    on an AVX2 CPU (Zen 3, 2 cores) a 4x16 matmul tile of 64-byte vectors kept its
+    accumulators on the stack, read and written at every multiply-add: matmul 1024 ran at 14
+    GFLOP/s, and at 90-100 with the same tile as 32-byte vectors. Without flags (macOS,
+    Windows) 4: never wider than the hardware."""
     return 16 if machine.has("avx512f") else 8 if machine.has("avx") else 4
 
 
 REGISTER_LANES = register_lanes(cpu())
+# A tile's vector dim is one register wide.
+VECTOR_LANES = REGISTER_LANES
 # A reduce with no reuse dim (a column sum) is bound by loads: each step of its reduce reads
 # one row of the strip, and a wider strip gives the prefetcher longer runs between jumps of a
 # row's stride. 16 zmm accumulators (8 ymm on AVX2). Measured for a 4096x4096 column sum on
@@ -37,10 +39,13 @@ REGISTER_LANES = register_lanes(cpu())
 WIDE_LANES = 256 if cpu().has("avx512f") else 64
 GPU_WIDE_LANES = 32  # an OpenCL work item per strip: a GPU wants many narrow ones
 MIN_STRIPS = 2 * (os.cpu_count() or 1)  # strips left for the parallel outer loop
-# 16x16 accumulators fill 16 of AVX-512's 32 zmm registers (4x16 take 8 of AVX2's 16 ymm).
-# Measured on a 2-core AVX-512 machine against 8x16: matmul 1024 13 -> 8 ms, 2048 135 -> 76-97
-# ms, conv2d 2.9 -> 2.35 ms; 32 rows spill. A dim that 16 does not divide takes 8 rows.
-REUSE_LANES = 16 if cpu().has("avx512f") else 4
+# The accumulators fill half the vector registers: 16 rows of 16 lanes take 16 of AVX-512's 32
+# zmm, 8 rows of 8 lanes 8 of AVX2's 16 ymm. Measured on a 2-core AVX-512 machine against 8x16:
+# matmul 1024 13 -> 8 ms, 2048 135 -> 76-97 ms, conv2d 2.9 -> 2.35 ms; 32 rows spill. On a
+# 2-core AVX2 machine (Zen 3), one thread, fastest of 9, two runs, against 4 rows of 16 lanes:
+# matmul 1024 37-38 -> 28-31 ms, 2048 346-359 -> 277-281 ms, conv2d 8-10 -> 6-8 ms; 4 rows of 8
+# lanes 53-67 ms. A dim that the rows do not divide takes half as many.
+REUSE_LANES = 16 if cpu().has("avx512f") else 8
 MIN_REDUCE = 8
 # Each lane repeats the kernel's arithmetic in the source: a 16x16 tile of a weight gradient
 # whose epilogue recomputes a dropout mask (130 ops) was 1.3 MB of C that gcc took 16 s to
@@ -86,8 +91,8 @@ STREAM_OPS = frozenset({Op.LOAD, Op.CONST, Op.CAST, Op.ADD, Op.MUL, Op.NEG})
 # short loops (128x128: 1.2 s) to save microseconds.
 TRANSPOSE_LANES = (16, 4)
 TRANSPOSE_MIN_SIZE = 1 << 18
-CPU_PROFILE = LaneProfile((VECTOR_LANES, 8, 4), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES, ROW_LANES, True,
-                         STREAM_ROWS)
+CPU_PROFILE = LaneProfile(tuple(dict.fromkeys((VECTOR_LANES, 8, 4))), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES,
+                         ROW_LANES, True, STREAM_ROWS)
 # A GPU runs thousands of work items, each with a few hundred registers at most: 4x4 tiles
 # (16 accumulators), which a work group shares through local memory (codegen/opencl_tiles.py),
 # and no strips for a column sum (render_opencl shares its columns among work groups so that
