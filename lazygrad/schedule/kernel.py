@@ -45,7 +45,12 @@ class KernelBuilder:
         self.is_leaf = is_leaf
         self.redirect = redirect or {}  # leaf -> a view of a copy of it to read instead
         self.params: dict[Node, int] = {}
-        self.memo: dict[tuple[Node, tuple[Node, ...]], Node] = {}
+        # keyed by the node and the view it is read through, not the chain of movement ops
+        # that made the view: a recurrence that reads each step's value through several
+        # chains (a Viterbi decode: a cat of indexed elements of the last step) has
+        # exponentially many chains but only a few distinct views of each node
+        self.memo: dict[tuple[Node, ViewStack | None], Node] = {}
+        self._views: dict[tuple[tuple[int, ...], tuple[Node, ...]], ViewStack] = {}
         self._unsafe: dict[Node, bool] = {}
 
     def nonzero_at_zero(self, node: Node) -> bool:
@@ -74,8 +79,18 @@ class KernelBuilder:
             self.params[leaf] = len(self.params) + 1  # parameter 0 is the output
         return self.params[leaf]
 
+    def view(self, shape: tuple[int, ...], chain: tuple[Node, ...]) -> ViewStack:
+        """view_through, remembered for the kernel being built."""
+        key = (shape, chain)
+        vs = self._views.get(key)
+        if vs is None:
+            vs = self._views[key] = view_through(shape, chain)
+        return vs
+
     def build(self, node: Node, chain: tuple[Node, ...] = ()) -> Node:
-        key = (node, chain)
+        """node's value read through the movement ops `chain` (root-side first). Two chains
+        that compose to the same view read the same values, so they share one build."""
+        key = (node, self.view(node.shape, chain) if chain else None)
         if key in self.memo:
             return self.memo[key]
         result = self._build(node, chain)
@@ -86,7 +101,7 @@ class KernelBuilder:
         if self.is_leaf(node):
             if node in self.redirect:
                 return self.build(self.redirect[node], chain)
-            vs = view_through(node.shape, chain)
+            vs = self.view(node.shape, chain)
             return make(Op.LOAD, (), (self.param(node), vs), node.dtype, vs.shape, node.device, node.loc)
         if node.op is Op.CONST:
             vs = view_through(node.shape, chain)
