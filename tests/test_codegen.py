@@ -6,9 +6,9 @@ import pytest
 
 import lazygrad as lg
 from lazygrad.codegen.heuristics import VECTOR_LANES, choose_upcasts
-from lazygrad.codegen.register_tiles import WIDTH
 from lazygrad.codegen.loop_ir import Acc, walk_stmts
 from lazygrad.codegen.lower import lower
+from lazygrad.codegen.register_tiles import WIDTH
 
 
 def _normal(rng, shape):
