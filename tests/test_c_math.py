@@ -1,4 +1,8 @@
 """The vectorizable float32 exp2/log2/sin of the C renderer against numpy, specials included."""
+import platform
+import re
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -37,3 +41,22 @@ def test_float16_uses_the_float32_path(rng):
 def test_huge_sin_argument_gives_nan_not_garbage():
     got = lg.Tensor(np.array([1e20, -3e38], np.float32), device="c").sin().numpy()
     assert np.isnan(got).all()
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="reads x86 assembly")
+@pytest.mark.parametrize("name", ["exp", "log", "sigmoid"])
+def test_math_kernels_compile_to_vector_code(name, tmp_path):
+    """The c device's flags let gcc vectorize exp2/log2's selects: without -fno-trapping-math
+    a select whose arm may raise a floating-point flag stays a branch, and on a CPU without
+    masked vector ops (AVX2) the whole loop stayed scalar (softmax 4.6x slower). Packed
+    single-precision multiplies (mulps) in the kernel's assembly say it was vectorized."""
+    from lazygrad.runtime.c import compiler_command, compiler_flags
+    if not compiler_command():
+        pytest.skip("no C compiler")
+    x = lg.Tensor(np.linspace(-3, 3, 4096, dtype=np.float32), device="c")
+    kernel = getattr(x, name)().schedule()[-1]
+    flags = [f for f in compiler_flags() if f not in ("-shared", "-fPIC")]
+    asm = tmp_path / "k.s"
+    subprocess.run([*compiler_command(), *flags, "-S", "-x", "c", "-", "-o", str(asm)],
+                   input=kernel.source("c").encode(), check=True, capture_output=True)
+    assert re.search(r"\bv?mulps\b", asm.read_text()), "the kernel's loop was not vectorized"

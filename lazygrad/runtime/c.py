@@ -108,9 +108,14 @@ def _build(cc: tuple[str, ...], flags: list[str], source: str, tmp: str) -> str:
 def probe() -> tuple[tuple[str, ...], str]:
     """(flags, problem): -O3 for this CPU, plus -fopenmp when a test program builds with it,
     minus the CPU features the toolchain turns on but cannot assemble (probed, never assumed);
-    problem says why no test program builds ('' when they do)."""
+    problem says why no test program builds ('' when they do).
+    -fno-trapping-math: no kernel reads the floating-point exception flags, and without it gcc
+    keeps a select whose arm may raise one (exp2's float-to-int conversion, a NaN test's
+    product) as a branch, so the loop stays scalar wherever the CPU has no masked vector ops
+    (AVX2): on a 2-core Zen 3, one thread, 4096x4096 softmax 130 -> 28 ms, gelu 300 -> 28,
+    log 191 -> 13. It changes no value: only whether the flags would be raised."""
     cc = compiler_command()
-    base = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-std=gnu11"]
+    base = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-std=gnu11"]
     if not cc:
         return tuple(base), _missing()
     problem = ""
