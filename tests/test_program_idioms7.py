@@ -1,6 +1,9 @@
 """Idioms that real PyTorch programs (probe round 7: ResNet, transformer LM, GRU sentiment,
 conv autoencoder, distillation, metric learning, ...) use, each compared with torch 2.13:
 values, error classes and messages."""
+import ast
+import re
+
 import numpy as np
 import pytest
 
@@ -32,3 +35,73 @@ def test_repeat_interleave_takes_torchs_output_size(device):
     assert lg.repeat_interleave(x, 2, dim=0, output_size=6).tolist() == [1, 1, 2, 2, 3, 3]
     with pytest.raises(RuntimeError, match="allocated size does not match required size"):
         x.repeat_interleave(lg.tensor([1, 2, 0]), output_size=4)
+
+
+def _copy_params(ours, theirs, device):
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        with lg.no_grad():
+            a.copy_(lg.tensor(b.detach().numpy(), device=device))
+
+
+CONV_PADDINGS = [("Conv2d", (1, 2, 4, 5), 3, 1), ("Conv2d", (1, 2, 4, 5), (3, 4), "same"),
+                 ("Conv1d", (2, 6), 4, "same"), ("Conv1d", (1, 2, 5), 3, 2), ("Conv3d", (1, 2, 3, 4, 5), 3, (1, 0, 1))]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("cls, shape, kernel, padding", CONV_PADDINGS)
+def test_conv_padding_modes_pad_then_convolve_as_torch(mode, cls, shape, kernel, padding, device):
+    theirs = getattr(torch.nn, cls)(2, 3, kernel, padding=padding, padding_mode=mode)
+    ours = getattr(lg.nn, cls)(2, 3, kernel, padding=padding, padding_mode=mode, device=device)
+    _copy_params(ours, theirs, device)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    tx, ox = torch.tensor(x, requires_grad=True), lg.tensor(x, device=device, requires_grad=True)
+    ty, oy = theirs(tx), ours(ox)
+    (ty * ty).sum().backward()
+    (oy * oy).sum().backward()
+    assert list(ours._reversed_padding_repeated_twice) == list(theirs._reversed_padding_repeated_twice)
+    np.testing.assert_allclose(oy.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ox.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("cls, kwargs", [("Conv2d", {"padding_mode": "foo"}), ("ConvTranspose2d", {"padding_mode": "reflect"}),
+                                         ("Conv2d", {"groups": 0}), ("Conv2d", {"groups": 4}),
+                                         ("ConvTranspose1d", {"groups": 4}), ("Conv2d", {"padding": "full"}),
+                                         ("Conv2d", {"padding": "same", "stride": 2})])
+def test_conv_layer_arguments_are_checked_as_torch(cls, kwargs):
+    with pytest.raises(ValueError) as theirs:
+        getattr(torch.nn, cls)(2, 4, 3, **kwargs)
+    with pytest.raises(ValueError) as ours:
+        getattr(lg.nn, cls)(2, 4, 3, **kwargs)
+    assert _sets_sorted(str(ours.value)) == _sets_sorted(str(theirs.value))
+
+
+def _sets_sorted(message: str) -> str:
+    """A message with each {...} set it prints in sorted order (a set's order varies by run)."""
+    return re.sub(r"\{[^}]*\}", lambda m: str(sorted(ast.literal_eval(m.group(0)))), message)
+
+
+TRANSPOSED = [("ConvTranspose2d", (1, 2, 4, 5), [8, 10]), ("ConvTranspose2d", (1, 2, 4, 5), (1, 3, 8, 9)),
+              ("ConvTranspose2d", (2, 4, 5), [3, 7, 10]), ("ConvTranspose1d", (1, 2, 5), [10]),
+              ("ConvTranspose3d", (1, 2, 2, 3, 3), [4, 6, 5])]
+
+
+@pytest.mark.parametrize("cls, shape, output_size", TRANSPOSED)
+def test_transposed_conv_takes_torchs_output_size(cls, shape, output_size, device):
+    theirs = getattr(torch.nn, cls)(2, 3, 3, stride=2, padding=1)
+    ours = getattr(lg.nn, cls)(2, 3, 3, stride=2, padding=1, device=device)
+    _copy_params(ours, theirs, device)
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    ty, oy = theirs(torch.tensor(x), output_size=output_size), ours(lg.tensor(x, device=device), output_size=output_size)
+    assert tuple(oy.shape) == tuple(ty.shape)
+    np.testing.assert_allclose(oy.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("output_size", [[9, 9], [6, 7], [8], [1, 1, 1]])
+def test_transposed_conv_refuses_an_output_size_it_cannot_give_as_torch(output_size):
+    theirs, ours = torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), lg.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    with pytest.raises(ValueError) as expected:
+        theirs(torch.ones(1, 2, 4, 5), output_size=output_size)
+    with pytest.raises(ValueError) as got:
+        ours(lg.ones(1, 2, 4, 5), output_size=output_size)
+    assert str(got.value) == str(expected.value).replace("torch.Size", "lazygrad.Size")
