@@ -105,3 +105,38 @@ def test_transposed_conv_refuses_an_output_size_it_cannot_give_as_torch(output_s
     with pytest.raises(ValueError) as got:
         ours(lg.ones(1, 2, 4, 5), output_size=output_size)
     assert str(got.value) == str(expected.value).replace("torch.Size", "lazygrad.Size")
+
+
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_embedding_scale_grad_by_freq_divides_each_rows_gradient_by_its_count_as_torch(padding_idx, device):
+    w = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    idx = [[1, 1, 2], [1, 0, 5]]
+    grads, values = [], []
+    for module, kw in ((torch, {}), (lg, {"device": device})):
+        weight = module.tensor(w, requires_grad=True, **kw)
+        emb = module.nn.Embedding.from_pretrained(weight, freeze=False, padding_idx=padding_idx, scale_grad_by_freq=True)
+        y = emb(module.tensor(idx, **kw))
+        (y * module.arange(3.0, **kw)).sum().backward()
+        grads.append(emb.weight.grad.numpy())
+        values.append(y.detach().numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)
+    np.testing.assert_array_equal(values[1], values[0])
+
+
+def test_embedding_scale_grad_by_freq_second_derivative_is_torchs(device):
+    w = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    results = []
+    for module, kw in ((torch, {}), (lg, {"device": device})):
+        weight = module.tensor(w, requires_grad=True, **kw)
+        y = module.nn.functional.embedding(module.tensor([[1, 1, 2], [1, 0, 5]], **kw), weight, scale_grad_by_freq=True)
+        g, = module.autograd.grad((y ** 2).sum(), weight, create_graph=True)
+        g.sum().backward()
+        results.append(weight.grad.numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
+
+
+def test_embedding_bag_max_mode_refuses_scale_grad_by_freq_as_torch():
+    for module in (torch, lg):
+        with pytest.raises(ValueError, match="max mode does not support scaling the gradient by the frequency"):
+            module.nn.functional.embedding_bag(module.tensor([1, 2]), module.ones(3, 2), module.tensor([0]), mode="max",
+                                               scale_grad_by_freq=True)
