@@ -140,3 +140,83 @@ def test_embedding_bag_max_mode_refuses_scale_grad_by_freq_as_torch():
         with pytest.raises(ValueError, match="max mode does not support scaling the gradient by the frequency"):
             module.nn.functional.embedding_bag(module.tensor([1, 2]), module.ones(3, 2), module.tensor([0]), mode="max",
                                                scale_grad_by_freq=True)
+
+
+def _schedule(module, name):
+    s = module.optim.lr_scheduler
+    opt = module.optim.SGD([module.nn.Parameter(module.ones(2))], lr=1.0, momentum=0.9)
+    make = {"StepLR": lambda: s.StepLR(opt, 2), "LambdaLR": lambda: s.LambdaLR(opt, lambda e: 0.5 ** e),
+            "OneCycleLR": lambda: s.OneCycleLR(opt, 1.0, total_steps=10),
+            "CosineAnnealingWarmRestarts": lambda: s.CosineAnnealingWarmRestarts(opt, 2),
+            "SequentialLR": lambda: s.SequentialLR(opt, [s.ConstantLR(opt, total_iters=2), s.ExponentialLR(opt, 0.9)], [2]),
+            "CyclicLR": lambda: s.CyclicLR(opt, 0.1, 1.0, step_size_up=2)}
+    return opt, make[name]()
+
+
+def _state(sched) -> dict:
+    state = sched.state_dict()
+    state.pop("lr_lambdas", None)
+    if "_schedulers" in state:
+        state["_schedulers"] = [dict(child) for child in state["_schedulers"]]
+    return state
+
+
+@pytest.mark.parametrize("name", ["StepLR", "LambdaLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "SequentialLR",
+                                  "CyclicLR"])
+def test_scheduler_state_dict_holds_what_torchs_holds(name):
+    states = []
+    for module in (torch, lg):
+        opt, sched = _schedule(module, name)
+        for _ in range(4):
+            opt.step()
+            sched.step()
+        states.append(_state(sched))
+    theirs, ours = states
+    assert _rounded(ours) == _rounded(theirs)
+
+
+def _rounded(obj):
+    """obj with its floats to 9 places and each dict as a list of items (so key order counts)."""
+    if isinstance(obj, float):
+        return round(obj, 9)
+    if isinstance(obj, dict):
+        return [(k, _rounded(v)) for k, v in obj.items()]
+    if isinstance(obj, (list, tuple)):
+        return [_rounded(v) for v in obj]
+    return obj
+
+
+@pytest.mark.parametrize("name", ["StepLR", "LambdaLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "CyclicLR"])
+def test_get_lr_outside_step_warns_as_torch(name):
+    for module in (torch, lg):
+        opt, sched = _schedule(module, name)
+        with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`"):
+            sched.get_lr()
+
+
+def _warnings_of(steps) -> list[str]:
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        steps()
+    return [str(w.message)[:40] for w in caught]
+
+
+@pytest.mark.parametrize("name", ["StepLR", "SequentialLR", "CosineAnnealingWarmRestarts"])
+@pytest.mark.parametrize("order", ["optimizer first", "scheduler first", "epoch given", "step overridden"])
+def test_scheduler_step_order_warnings_are_torchs(name, order):
+    def run(module):
+        opt, sched = _schedule(module, name)
+        if order == "step overridden":
+            opt.step = lambda closure=None: None
+        if order == "optimizer first":
+            opt.step()
+        sched.step(*([1] if order == "epoch given" and name != "SequentialLR" else []))
+        sched.step()
+    assert _warnings_of(lambda: run(lg)) == _warnings_of(lambda: run(torch))
+
+
+def test_scheduler_of_something_not_an_optimizer_is_torchs_type_error():
+    for module in (torch, lg):
+        with pytest.raises(TypeError, match="^NoneType is not an Optimizer$"):
+            module.optim.lr_scheduler.StepLR(None, 2)
