@@ -220,3 +220,13 @@ def test_scheduler_of_something_not_an_optimizer_is_torchs_type_error():
     for module in (torch, lg):
         with pytest.raises(TypeError, match="^NoneType is not an Optimizer$"):
             module.optim.lr_scheduler.StepLR(None, 2)
+
+
+def test_an_optimizer_with_a_schedule_pickles_and_copies_as_torchs():
+    import copy
+    import pickle
+    for module in (torch, lg):
+        opt, sched = _schedule(module, "StepLR")
+        opt.step()
+        for clone in (pickle.loads(pickle.dumps(opt)), copy.deepcopy(opt)):
+            assert not hasattr(clone, "_opt_called") and clone.param_groups[0]["lr"] == 1.0
