@@ -230,3 +230,49 @@ def test_an_optimizer_with_a_schedule_pickles_and_copies_as_torchs():
         opt.step()
         for clone in (pickle.loads(pickle.dumps(opt)), copy.deepcopy(opt)):
             assert not hasattr(clone, "_opt_called") and clone.param_groups[0]["lr"] == 1.0
+
+
+INFERENCE_USES = {"mul": lambda m, t, w: (w * t).sum(), "mul_rev": lambda m, t, w: (t * w).sum(),
+                  "div": lambda m, t, w: (t / w).sum(), "pow": lambda m, t, w: (w ** t).sum(),
+                  "matmul": lambda m, t, w: (w[None].expand(2, 3, 2) @ t.T).sum(),
+                  "linear": lambda m, t, w: m.nn.functional.linear(t, w), "view": lambda m, t, w: (w * t[0]).sum(),
+                  "detached": lambda m, t, w: (w * t.detach()).sum(), "maximum": lambda m, t, w: m.maximum(w, t),
+                  "add": lambda m, t, w: (w + t).sum(), "where": lambda m, t, w: m.where(t > 0, w, 0.0),
+                  "clone": lambda m, t, w: (w * t.clone()).sum(), "no_grad": lambda m, t, w: _no_grad_mul(m, t, w)}
+
+
+def _no_grad_mul(module, t, w):
+    with module.no_grad():
+        return w * t
+
+
+@pytest.mark.parametrize("use", list(INFERENCE_USES))
+def test_an_inference_tensor_kept_for_backward_is_torchs_error(use, device):
+    outcomes = []
+    for module, kw in ((torch, {}), (lg, {"device": device})):
+        with module.inference_mode():
+            t = module.ones(3, 2, **kw)
+        w = module.ones(3, 2, requires_grad=True, **kw)
+        try:
+            INFERENCE_USES[use](module, t, w)
+            outcomes.append(None)
+        except RuntimeError as e:
+            outcomes.append(str(e))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("how", ["requires_grad_", "attribute", "Parameter"])
+def test_an_inference_tensor_cannot_require_grad_outside_inference_mode_as_torch(how, device):
+    for module, kw in ((torch, {}), (lg, {"device": device})):
+        with module.inference_mode():
+            t = module.ones(2, **kw)
+            assert module.ones(2, **kw).requires_grad_().requires_grad  # (inside, it may)
+        with pytest.raises(RuntimeError, match="^Setting requires_grad=True on inference tensor outside InferenceMode "
+                                               "is not allowed.$"):
+            if how == "requires_grad_":
+                t.requires_grad_()
+            elif how == "attribute":
+                t.requires_grad = True
+            else:
+                module.nn.Parameter(t)
+        assert not t.requires_grad_(False).requires_grad

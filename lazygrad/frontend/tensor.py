@@ -200,6 +200,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             raise RuntimeError(NOT_A_LEAF + DETACH_INSTEAD)
         if requires_grad and self.requires_grad:
             return self
+        if requires_grad and self.__dict__.get("_inference") and not is_inference_mode_enabled():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._mark_requires_grad(requires_grad)
         if requires_grad:
             self._make_leaf()
