@@ -276,3 +276,31 @@ def test_an_inference_tensor_cannot_require_grad_outside_inference_mode_as_torch
             else:
                 module.nn.Parameter(t)
         assert not t.requires_grad_(False).requires_grad
+
+
+SCALAR_CONVERSIONS = {"float": lambda t: float(t.sum()), "percent": lambda t: "%.2f" % t[0],
+                      "complex": lambda t: complex(t[0]), "item": lambda t: t.sum().item(), "int": lambda t: int(t[0]),
+                      "format": lambda t: f"{t[0]:.2f}", "detached": lambda t: float(t.detach()[0])}
+
+
+@pytest.mark.parametrize("grad_mode", ["enable_grad", "no_grad"])
+@pytest.mark.parametrize("conversion", list(SCALAR_CONVERSIONS))
+def test_float_of_a_tensor_that_requires_grad_warns_as_torch(conversion, grad_mode, device):
+    caught = []
+    for module, kw in ((torch, {}), (lg, {"device": device})):
+        t = module.ones(3, requires_grad=True, **kw)
+        module.set_warn_always(True)  # (else the warning is torch's once a process)
+        try:
+            with getattr(module, grad_mode)():
+                caught.append(_warnings_of(lambda: SCALAR_CONVERSIONS[conversion](t)))
+        finally:
+            module.set_warn_always(False)
+    assert caught[1] == caught[0]
+
+
+def test_the_scalar_conversion_warning_is_given_once_a_process():
+    from lazygrad.errors import _WARNED
+    _WARNED.discard("scalar of grad tensor")
+    t = lg.ones(2, requires_grad=True)
+    assert len(_warnings_of(lambda: [float(t[0]), float(t[1])])) == 1
+    assert not _warnings_of(lambda: float(t[0]))

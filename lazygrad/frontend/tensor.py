@@ -31,6 +31,7 @@ from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabl
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.legacy_sizes import NO_DATA, data_dtype_of, is_legacy_sizes, legacy_sizes
 from lazygrad.frontend.meta_tensors import on_one_device, refuse_meta
+from lazygrad.frontend.process_settings import torch_warn_once
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
 from lazygrad.frontend.tensor_autograd import DETACH_INSTEAD, NOT_A_LEAF, AutogradMixin
@@ -265,6 +266,9 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return bool(self.item())
 
     def __float__(self) -> float:
+        if self.requires_grad and is_grad_enabled():  # (torch warns in float(), not in item() or int())
+            torch_warn_once("scalar of grad tensor", "Converting a tensor with requires_grad=True to a scalar may "
+                            "lead to unexpected behavior.\nConsider using tensor.detach() first.")
         return float(self.item())
 
     def __int__(self) -> int:
