@@ -304,3 +304,18 @@ def test_the_scalar_conversion_warning_is_given_once_a_process():
     t = lg.ones(2, requires_grad=True)
     assert len(_warnings_of(lambda: [float(t[0]), float(t[1])])) == 1
     assert not _warnings_of(lambda: float(t[0]))
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_grid_sample_bicubic_and_its_gradients_are_torchs(padding_mode, align_corners, device):
+    rng = np.random.default_rng(0)
+    x0, g0 = rng.random((2, 3, 5, 4), dtype=np.float32), rng.random((2, 6, 7, 2), dtype=np.float32) * 2.6 - 1.3
+    results = []
+    for module, kw in ((torch, {}), (lg, {"device": device})):
+        x, g = module.tensor(x0, requires_grad=True, **kw), module.tensor(g0, requires_grad=True, **kw)
+        y = module.nn.functional.grid_sample(x, g, mode="bicubic", padding_mode=padding_mode, align_corners=align_corners)
+        (y * y).sum().backward()
+        results.append([t.detach().numpy() for t in (y, x.grad, g.grad)])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
