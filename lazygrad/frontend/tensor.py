@@ -34,7 +34,7 @@ from lazygrad.frontend.meta_tensors import on_one_device, refuse_meta
 from lazygrad.frontend.process_settings import torch_warn_once
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
-from lazygrad.frontend.tensor_autograd import DETACH_INSTEAD, NOT_A_LEAF, AutogradMixin
+from lazygrad.frontend.tensor_autograd import AutogradMixin
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_bitwise import BitwiseMixin
 from lazygrad.frontend.tensor_compare import CompareMixin
@@ -192,25 +192,6 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_float
-
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """torch's: a tensor that did not require grad becomes a leaf that does; one that
-        already requires grad stays what it is (a non-leaf keeps its history); a non-leaf
-        cannot be turned off."""
-        if not requires_grad and not self.is_leaf:
-            raise RuntimeError(NOT_A_LEAF + DETACH_INSTEAD)
-        if requires_grad and self.requires_grad:
-            return self
-        if requires_grad and self.__dict__.get("_inference") and not is_inference_mode_enabled():
-            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
-        self._mark_requires_grad(requires_grad)
-        if requires_grad:
-            self._make_leaf()
-            # a detach() that now asks for gradients is a leaf of its own (torch): writes to it
-            # are a leaf's (refused while grad is recorded, plain under no_grad), not a detach's
-            if self.__dict__.pop("_detached", None):
-                self.__dict__["_own_leaf"] = True
-        return self
 
     def _axis(self, dim: int, ndim: int | None = None) -> int:
         n = self.ndim if ndim is None else ndim
