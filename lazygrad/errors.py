@@ -11,13 +11,13 @@ _WARNED: set[str] = set()  # the kinds of warning given
 _LOCK = threading.Lock()
 
 
-def warn_once(kind: str, category: type[Warning], message: str) -> None:
+def warn_once(kind: str, category: type[Warning], message: str, stacklevel: int = 3) -> None:
     """Warn, the first time this kind of thing happens in this process (later ones are silent)."""
     with _LOCK:
         if kind in _WARNED:
             return
         _WARNED.add(kind)
-    warnings.warn(message, category, stacklevel=3)
+    warnings.warn(message, category, stacklevel=stacklevel)
 
 
 def user_stacklevel() -> int:

@@ -73,7 +73,7 @@ def test_embedding_max_norm_renormalizes_looked_up_rows_in_place():
     _run(theirs, ours, [], [idx])
     np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=1e-5, atol=1e-6)
     with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
-        nn.Embedding(5, 3, scale_grad_by_freq=True).to(REF)(lg.Tensor(idx, device=REF))
+        nn.EmbeddingBag(5, 3, scale_grad_by_freq=True).to(REF)(lg.Tensor(idx, device=REF))
 
 
 @pytest.mark.parametrize("name,args,shape", [("InstanceNorm1d", (3, 1e-5, 0.1, True), (2, 3, 5)),

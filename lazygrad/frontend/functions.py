@@ -4,6 +4,9 @@ Each is a thin call of the Tensor method of the same name, so there is one imple
 """
 from __future__ import annotations
 
+from lazygrad.dtypes import torch_name
+from lazygrad.errors import DTypeNotImplementedError
+from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_linalg import einsum as _einsum
 from lazygrad.frontend.tensor_saved import keeps
@@ -28,7 +31,7 @@ METHOD_ALIASES = (
     "logical_not logical_and logical_or remainder fmod add sub mul div "
     "sum mean max min amax amin argmax argmin prod std var logsumexp all any cumsum cumprod "
     "reshape flatten unflatten permute transpose squeeze unsqueeze flip roll narrow select chunk split "
-    "repeat_interleave tile matmul dot bmm outer gather index_select masked_fill tril triu "
+    "tile matmul dot bmm outer gather index_select masked_fill tril triu "
     "std_mean var_mean softmax log_softmax unbind movedim moveaxis diagonal swapaxes mm mv "
     "tensor_split scatter_add broadcast_to expm1 log1p log10 isfinite logical_xor clamp_min "
     "clamp_max frac "
@@ -66,6 +69,23 @@ def where(condition, input=None, other=None):
                         f"(got {'input' if other is None else 'other'} without "
                         f"{'other' if other is None else 'input'})")
     return _as_tensor(condition).if_else(input, other)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """input.repeat_interleave(repeats, dim); alone, torch.repeat_interleave(counts) repeats
+    each index i counts[i] times (arange(len(counts)) repeated: the segment ids of a ragged
+    batch), in counts' dtype."""
+    if repeats is not None:
+        return _as_tensor(input).repeat_interleave(repeats, dim, output_size=output_size)
+    counts = _tensor_argument("repeat_interleave", input, "repeats")
+    if counts.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if counts.dtype.is_float or counts.dtype.is_bool:
+        raise DTypeNotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{torch_name(counts.dtype)}'")
+    if (counts < 0).any().item():
+        raise RuntimeError("repeats can not be negative")
+    ids = arange(counts.shape[0], dtype=counts.dtype, device=counts.device)
+    return ids.repeat_interleave(counts, 0, output_size=output_size)
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
@@ -128,9 +148,9 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def _tensor_argument(name: str, input) -> Tensor:
+def _tensor_argument(name: str, input, argument: str = "input") -> Tensor:
     if not isinstance(input, Tensor):  # torch takes no lists here
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{name}(): argument '{argument}' (position 1) must be Tensor, not {type(input).__name__}")
     return input
 
 
@@ -142,5 +162,5 @@ def is_floating_point(input: Tensor) -> bool:
     return _tensor_argument("is_floating_point", input).is_floating_point()
 
 
-__all__ = list(METHOD_ALIASES) + ["where", "cat", "concat", "concatenate", "stack", "einsum", "scatter",
+__all__ = list(METHOD_ALIASES) + ["repeat_interleave", "where", "cat", "concat", "concatenate", "stack", "einsum", "scatter",
                                   "is_tensor", "numel", "is_floating_point"]

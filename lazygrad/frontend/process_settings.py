@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import warnings
 
+from lazygrad.errors import user_stacklevel, warn_once
+
 _PRECISIONS = ("highest", "high", "medium")
 _DEBUG_MODES = ("default", "warn", "error")
 _settings = {"float32_matmul_precision": "highest", "deterministic_debug_mode": 0, "warn_always": False}
@@ -51,6 +53,16 @@ def set_warn_always(b: bool) -> None:
 
 def is_warn_always_enabled() -> bool:
     return _settings["warn_always"]
+
+
+def torch_warn_once(kind: str, message: str) -> None:
+    """torch's TORCH_WARN_ONCE: a UserWarning the first time in a process, or every time under
+    set_warn_always(True), naming the program's line."""
+    level = user_stacklevel()
+    if _settings["warn_always"]:
+        warnings.warn(message, UserWarning, stacklevel=level)
+    else:
+        warn_once(kind, UserWarning, message, stacklevel=level + 1)
 
 
 def set_flush_denormal(mode: bool) -> bool:

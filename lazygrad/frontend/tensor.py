@@ -31,9 +31,10 @@ from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabl
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.legacy_sizes import NO_DATA, data_dtype_of, is_legacy_sizes, legacy_sizes
 from lazygrad.frontend.meta_tensors import on_one_device, refuse_meta
+from lazygrad.frontend.process_settings import torch_warn_once
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
-from lazygrad.frontend.tensor_autograd import DETACH_INSTEAD, NOT_A_LEAF, AutogradMixin
+from lazygrad.frontend.tensor_autograd import AutogradMixin
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_bitwise import BitwiseMixin
 from lazygrad.frontend.tensor_compare import CompareMixin
@@ -192,23 +193,6 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
     def is_floating_point(self) -> bool:
         return self.dtype.is_float
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """torch's: a tensor that did not require grad becomes a leaf that does; one that
-        already requires grad stays what it is (a non-leaf keeps its history); a non-leaf
-        cannot be turned off."""
-        if not requires_grad and not self.is_leaf:
-            raise RuntimeError(NOT_A_LEAF + DETACH_INSTEAD)
-        if requires_grad and self.requires_grad:
-            return self
-        self._mark_requires_grad(requires_grad)
-        if requires_grad:
-            self._make_leaf()
-            # a detach() that now asks for gradients is a leaf of its own (torch): writes to it
-            # are a leaf's (refused while grad is recorded, plain under no_grad), not a detach's
-            if self.__dict__.pop("_detached", None):
-                self.__dict__["_own_leaf"] = True
-        return self
-
     def _axis(self, dim: int, ndim: int | None = None) -> int:
         n = self.ndim if ndim is None else ndim
         if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
@@ -263,6 +247,9 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
         return bool(self.item())
 
     def __float__(self) -> float:
+        if self.requires_grad and is_grad_enabled():  # (torch warns in float(), not in item() or int())
+            torch_warn_once("scalar of grad tensor", "Converting a tensor with requires_grad=True to a scalar may "
+                            "lead to unexpected behavior.\nConsider using tensor.detach() first.")
         return float(self.item())
 
     def __int__(self) -> int:

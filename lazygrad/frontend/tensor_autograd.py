@@ -6,6 +6,7 @@ from __future__ import annotations
 from lazygrad.dtypes import DType
 from lazygrad.frontend.autograd import _SAVED, _leaf_storage, _leaf_tensors, _register, backward
 from lazygrad.frontend.grad_fn_records import RECORDS, inputs_in_graph, next_functions
+from lazygrad.frontend.grad_mode import is_inference_mode_enabled
 from lazygrad.frontend.tensor_declared import ZERO_LINK
 from lazygrad.frontend.tensor_hooks import (
     ALIAS_TAG,
@@ -89,6 +90,25 @@ class AutogradMixin:
         programs written for other array libraries do (tinygrad's own op tests compare
         `t.numpy()` of tensors made with requires_grad=True): docs/differences-from-torch.md."""
         return self._numpy()
+
+    def requires_grad_(self, requires_grad: bool = True) -> AutogradMixin:
+        """torch's: a tensor that did not require grad becomes a leaf that does; one that
+        already requires grad stays what it is (a non-leaf keeps its history); a non-leaf
+        cannot be turned off."""
+        if not requires_grad and not self.is_leaf:
+            raise RuntimeError(NOT_A_LEAF + DETACH_INSTEAD)
+        if requires_grad and self.requires_grad:
+            return self
+        if requires_grad and self.__dict__.get("_inference") and not is_inference_mode_enabled():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
+        self._mark_requires_grad(requires_grad)
+        if requires_grad:
+            self._make_leaf()
+            # a detach() that now asks for gradients is a leaf of its own (torch): writes to it
+            # are a leaf's (refused while grad is recorded, plain under no_grad), not a detach's
+            if self.__dict__.pop("_detached", None):
+                self.__dict__["_own_leaf"] = True
+        return self
 
     @property
     def requires_grad(self) -> bool:

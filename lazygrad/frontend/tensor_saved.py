@@ -58,6 +58,11 @@ KEEPS: dict[str, tuple[str, ...]] = {
 }
 
 _NAMES = {"self": "input", "arg": "other operand", "result": "result"}
+# an inference tensor (made in inference_mode) has no version counter, so torch's ops cannot keep one
+INFERENCE_KEPT = ("Inference tensors cannot be saved for backward. Please do not use Tensors created in inference "
+                  "mode in computation tracked by autograd. To work around this, you can make a clone to get a "
+                  "normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+                  "`torch.inference_mode()`.")
 
 
 def _matmul_copies(a, b) -> tuple[bool, bool]:
@@ -173,6 +178,9 @@ def _wrap(name: str, fn, items: tuple, tensor_cls):
             values = {"self": self, "arg": args[0] if args else kwargs.get(first), "result": out}
             target = inside.target
             copies = KEPT_AS_COPY[name](self, values["arg"]) if name in KEPT_AS_COPY else ()
+            if any(isinstance(values[what], tensor_cls) and values[what].__dict__.get("_inference")
+                   and _holds(kind, values.get(who), tensor_cls) and what not in copies for what, kind, who in rules):
+                raise RuntimeError(INFERENCE_KEPT)
             kept = tuple((version_counter(values[what]), _NAMES[what]) for what, kind, who in rules
                          if isinstance(values[what], tensor_cls) and _holds(kind, values.get(who), tensor_cls)
                          and not (what == "self" and values[what] is target) and what not in copies)

@@ -315,10 +315,11 @@ class ShapeMixin:
         dims = tuple(int(s) for s in _flat_args(dims))
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
-    def repeat_interleave(self, repeats, dim=None):
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
         """Each element repeated `repeats` times along dim (flattened first when dim is None).
         One count (an int or a one-element tensor) is a pure view; per-element counts are
-        read to know the result's shape, and the elements are then picked with index_select."""
+        read to know the result's shape, and the elements are then picked with index_select.
+        output_size, torch's hint of the result's length, must be that length."""
         x = self.flatten() if dim is None else self
         d = 0 if dim is None else x._axis(dim)
         counts = np.asarray(repeats.numpy() if hasattr(repeats, "numpy") else repeats).reshape(-1)
@@ -326,12 +327,15 @@ class ShapeMixin:
             raise TypeError(f"repeat_interleave: repeats must be integers, got {counts.dtype}")
         if (counts < 0).any():
             raise ShapeError(f"repeat_interleave: repeats must be non-negative, got {counts.tolist()}")
+        if counts.size != 1 and counts.shape[0] != x.shape[d]:
+            raise ShapeError(f"repeat_interleave: got {counts.shape[0]} repeat counts for dim {d} "
+                             f"of size {x.shape[d]} (shape {list(x.shape)})")
+        length = int(counts.sum()) * (x.shape[d] if counts.size == 1 else 1)
+        if output_size is not None and output_size != length:
+            raise RuntimeError("allocated size does not match required size")
         if counts.size == 1:
             r, shape = int(counts[0]), x.shape
             y = x.unsqueeze(d + 1).expand(shape[:d + 1] + (r,) + shape[d + 1:])
             return _new_tensor(y.reshape(shape[:d] + (shape[d] * r,) + shape[d + 1:]))
-        if counts.shape[0] != x.shape[d]:
-            raise ShapeError(f"repeat_interleave: got {counts.shape[0]} repeat counts for dim {d} "
-                             f"of size {x.shape[d]} (shape {list(x.shape)})")
         index = x._from_data(np.repeat(np.arange(x.shape[d]), counts), device=x.device)
         return x.index_select(d, index)

@@ -116,6 +116,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                      dilation=1) -> Tensor:
     """The adjoint of conv2d: spread the input with stride-1 zeros between pixels, pad by
     dilation*(k-1)-padding, and run a stride-1 conv with the flipped, transposed weight."""
+    if input.ndim == 3:  # unbatched (C, H, W), as torch accepts
+        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
     if input.ndim != 4:
         raise ShapeError(f"conv_transpose2d expects a (N, C, H, W) input, got shape {list(input.shape)}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")

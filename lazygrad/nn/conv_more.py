@@ -25,6 +25,9 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 @autocast_op("lower")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
+    if input.ndim == 2:  # unbatched (C, L), as torch accepts
+        return conv_transpose1d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
     if input.ndim != 3:
         raise ShapeError(f"conv_transpose1d expects a (N, C, L) input, got shape {list(input.shape)}")
     one = lambda v, name: (1,) + _tuple(v, 1, name)
@@ -38,6 +41,9 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 @autocast_op("lower")
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
+    if input.ndim == 4:  # unbatched (C, D, H, W), as torch accepts
+        return conv_transpose3d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
     if input.ndim != 5:
         raise ShapeError(f"conv_transpose3d expects a (N, C, D, H, W) input, got shape {list(input.shape)}")
     stride, dilation = _tuple(stride, 3, "stride"), _tuple(dilation, 3, "dilation")

@@ -65,7 +65,14 @@ from lazygrad.nn.distance import cosine_similarity, normalize, pairwise_distance
 from lazygrad.nn.dropout import dropout
 from lazygrad.nn.dropout_more import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from lazygrad.nn.grid import affine_grid, grid_sample
-from lazygrad.nn.layers_more import bilinear, embedding_bag, instance_norm, local_response_norm, renorm_rows_
+from lazygrad.nn.layers_more import (
+    bilinear,
+    embedding_bag,
+    grad_scaled_by_frequency,
+    instance_norm,
+    local_response_norm,
+    renorm_rows_,
+)
 from lazygrad.nn.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -152,10 +159,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     torch's sparse COO gradient instead (frontend/sparse_grad.py)."""
     if input.dtype.is_float:
         raise DTypeError(f"embedding expects integer indices, got {input.dtype.name}")
-    if scale_grad_by_freq:
-        raise NotImplementedError("embedding(scale_grad_by_freq=True) is not supported")
     if max_norm is not None:
         renorm_rows_(weight, input, max_norm, norm_type)
+    if scale_grad_by_freq:
+        weight = grad_scaled_by_frequency(weight, input, sparse)
     num = weight.shape[0]
     if padding_idx is not None:
         padding_idx = padding_idx % num

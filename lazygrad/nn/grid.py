@@ -4,7 +4,8 @@ grid_sample reads input at the grid's normalized (x, y) in [-1, 1]: unnormalized
 coordinates (align_corners: -1 and 1 are the corner pixels' centres, else their outer edges),
 mapped by the padding mode (border clamps, reflection folds), then bilinear: the four
 neighbours gathered from the flattened plane and weighted, out-of-range ones counting 0
-(padding_mode='zeros'); nearest: the neighbour rounded half to even. The gradients follow
+(padding_mode='zeros'); nearest: the neighbour rounded half to even; bicubic: the 4x4
+neighbours, each mapped by the padding mode, weighted by Keys' cubic kernel. The gradients follow
 from the gathers and weights: for the input a scatter-add, for the grid the weights' slopes.
 """
 from __future__ import annotations
@@ -60,6 +61,30 @@ def _source(coord: Tensor, size: int, padding_mode: str, align_corners: bool) ->
     return c
 
 
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """The weights of the 4 neighbours at offsets -1, 0, 1, 2 from floor(x), t = x - floor(x):
+    Keys' cubic convolution kernel with a = -0.75, as torch's bicubic uses."""
+    a = -0.75
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _neighbour(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """A bicubic neighbour's pixel coordinate after the padding mode (zeros: as it is, read as
+    0 outside)."""
+    if padding_mode == "border":
+        return coord.clamp(0, size - 1)
+    if padding_mode == "reflection":
+        c = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
+        return c.clamp(0, size - 1)
+    return coord
+
+
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners=None) -> Tensor:
     if mode not in ("bilinear", "nearest", "bicubic"):
@@ -68,16 +93,19 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
-    if mode == "bicubic" or input.ndim != 4:
-        raise NotImplementedError("grid_sample: only 2-d (4D input) bilinear and nearest sampling are supported")
+    if input.ndim != 4:
+        raise NotImplementedError("grid_sample: only 2-d (4D input) sampling is supported")
     n, c, h, w = input.shape
     if grid.ndim != 4 or grid.shape[0] != n or grid.shape[-1] != 2:
         raise RuntimeError(f"grid_sampler(): expected grid of shape (N, H_out, W_out, 2) with N = {n}, got "
                            f"{list(grid.shape)}")
     ho, wo = grid.shape[1:3]
     align = bool(align_corners)
-    ix = _source(grid[..., 0], w, padding_mode, align)  # (N, Ho, Wo)
-    iy = _source(grid[..., 1], h, padding_mode, align)
+    if mode == "bicubic":  # (the padding mode applies to each neighbour, not to the point)
+        ix, iy = _unnormalize(grid[..., 0], w, align), _unnormalize(grid[..., 1], h, align)
+    else:
+        ix = _source(grid[..., 0], w, padding_mode, align)  # (N, Ho, Wo)
+        iy = _source(grid[..., 1], h, padding_mode, align)
     plane = input.reshape(n, c, h * w)
 
     def at(y: Tensor, x: Tensor) -> Tensor:
@@ -93,6 +121,17 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         # the grid's gradient is zero, as torch's (a zero tensor, not None): round's own
         zero_path = (rx + ry) - (rx + ry).detach()
         return at(ry.detach(), rx.detach()) + zero_path.unsqueeze(1)
+    if mode == "bicubic":
+        x0, y0 = ix.floor().detach(), iy.floor().detach()
+        wxs, wys = _cubic_weights(ix - x0), _cubic_weights(iy - y0)
+        out = 0.0
+        for j, wy in enumerate(wys):
+            y = _neighbour(y0 + (j - 1), h, padding_mode, align)
+            row = 0.0
+            for i, wx in enumerate(wxs):
+                row = row + at(y, _neighbour(x0 + (i - 1), w, padding_mode, align)) * wx.unsqueeze(1)
+            out = out + row * wy.unsqueeze(1)
+        return out
     x0, y0 = ix.floor().detach(), iy.floor().detach()
     wx1, wy1 = (ix - x0).unsqueeze(1), (iy - y0).unsqueeze(1)
     wx0, wy0 = 1 - wx1, 1 - wy1

@@ -9,6 +9,8 @@ from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.sparse_grad import sparse_rows, wants_sparse_grad
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.ir.gradient import add_gradient_path, path_carrier
+from lazygrad.ir.ops import Op
 from lazygrad.nn import _shared
 from lazygrad.nn.distance import vector_norm
 
@@ -35,6 +37,29 @@ def renorm_rows_(weight: Tensor, input: Tensor, max_norm: float, norm_type: floa
         weight.assign(weight * scale.unsqueeze(-1)).realize()
 
 
+def grad_scaled_by_frequency(weight: Tensor, input: Tensor, sparse: bool) -> Tensor:
+    """weight, under a node of its own whose gradient rows are divided by how often input looks
+    each row up: torch's scale_grad_by_freq, which keeps a frequent word's summed gradient from
+    swamping a rare one's. The value is weight's, bit for bit."""
+    if sparse and wants_sparse_grad(weight):
+        raise NotImplementedError("embedding(scale_grad_by_freq=True, sparse=True) is not supported")
+    if not weight.requires_grad:
+        return weight
+    num = weight.shape[0]
+    counts = _shared.one_hot(input.reshape(-1), num, weight.dtype).sum(0)
+    scale_node = (1.0 / counts.maximum(1.0)).reshape((num,) + (1,) * (weight.ndim - 1)).node
+
+    def scaled(_node, g):  # torch differentiates this again as if unscaled (its double backward drops the scale)
+        node = path_carrier(Op.DETACH, (Tensor._wrap(g).detach() * Tensor._wrap(scale_node)).node, "scaled_grad")
+        add_gradient_path(node, g, lambda _, gg: gg)
+        return node
+    carrier = path_carrier(Op.DETACH, weight.node, "scale_grad_by_freq")
+    add_gradient_path(carrier, weight.node, scaled)
+    out = Tensor._wrap(carrier, True)
+    out.__dict__["_nonleaf"] = True
+    return out
+
+
 def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, norm_type: float = 2,
                   scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
                   per_sample_weights=None, include_last_offset: bool = False, padding_idx=None) -> Tensor:
@@ -46,7 +71,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, no
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
                                   f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
                                   f"on GitHub.")
-    if scale_grad_by_freq:
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if scale_grad_by_freq:  # (torch's CPU embedding_bag divides by other rows' counts: not copied)
         raise NotImplementedError("embedding_bag(scale_grad_by_freq=True) is not supported")
     if max_norm is not None:
         renorm_rows_(weight, input, max_norm, norm_type)

@@ -8,6 +8,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.frontend.complex_tensor import ComplexTensor
+from lazygrad.frontend.grad_mode import is_inference_mode_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_convert import to_arguments
 
@@ -32,6 +33,8 @@ class Parameter(Tensor):
             data = Tensor([])
         if not isinstance(data, Tensor):
             data = Tensor(data)
+        if requires_grad and data.__dict__.get("_inference") and not is_inference_mode_enabled():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         super().__init__(data.detach(), dtype=data.dtype, device=data.device, requires_grad=requires_grad)
 
     def __repr__(self) -> str:

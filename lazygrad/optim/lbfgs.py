@@ -67,9 +67,11 @@ class LBFGS(Optimizer):
             targets = [p.assign(Tensor(v, device=p.device)) for p, v in zip(self._params, values)]
         realize(*targets)
 
+    @no_grad()
     def step(self, closure):
         """One call runs up to max_iter iterations, evaluating closure (which must zero the
-        gradients, compute the loss and call backward) after each; returns the first loss."""
+        gradients, compute the loss and call backward) after each; returns the first loss.
+        Outside the closure gradients are off, as in torch's (float(loss) does not warn)."""
         if closure is None:
             raise RuntimeError("LBFGS requires a closure")
         group = self.param_groups[0]

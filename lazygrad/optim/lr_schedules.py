@@ -10,7 +10,7 @@ import types
 from bisect import bisect_right
 from collections import Counter
 
-from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group
+from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group, warn_get_lr_called_outside_step
 
 
 class StepLR(LRScheduler):
@@ -23,6 +23,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
@@ -41,6 +42,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         t, lo, now = self.last_epoch, self.eta_min, self._group_lrs()
         if self._is_initial:
             return now
@@ -86,6 +88,7 @@ class LambdaLR(_LambdaSchedule):
     """lr = base_lr * lr_lambda(epoch)."""
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
@@ -99,6 +102,7 @@ class MultiplicativeLR(_LambdaSchedule):
         super().__init__(optimizer, lr_lambda, last_epoch)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         if self._is_initial:
             return self._group_lrs()
         return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
@@ -113,6 +117,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         if self.last_epoch not in self.milestones:
             return self._group_lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._group_lrs()]
@@ -132,6 +137,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._group_lrs()]
         if self.last_epoch != self.total_iters:
@@ -156,6 +162,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._group_lrs()]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -178,6 +185,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         if self._is_initial:
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
@@ -194,6 +202,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._group_lrs()
         t, n = self.last_epoch, self.total_iters

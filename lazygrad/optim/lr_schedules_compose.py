@@ -6,7 +6,7 @@ import math
 from bisect import bisect_right
 
 from lazygrad.engine.jit import JitError, capturing, host_action
-from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group
+from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group, warn_if_stepped_before_optimizer
 
 
 def _check_children(kind: str, optimizer, schedulers) -> None:
@@ -73,14 +73,19 @@ class SequentialLR(_Composite):
             scheduler.last_epoch -= 1
 
     def step(self) -> None:
+        i = bisect_right(self._milestones, self.last_epoch + 1)
+        if not (i > 0 and self._milestones[i - 1] == self.last_epoch + 1):
+            warn_if_stepped_before_optimizer(self._schedulers[i], 2)  # (as the schedule's own step would)
         host_action(self._advance)
 
     def _advance(self) -> None:
+        """A milestone restarts the next schedule at its epoch 0 (not counted as a step of its
+        own, as in torch); between milestones the current one steps."""
         self.last_epoch += 1
         i = bisect_right(self._milestones, self.last_epoch)
         s = self._schedulers[i]
         if i > 0 and self._milestones[i - 1] == self.last_epoch:
-            s._advance(0)
+            s._update_lr(0)
         else:
             s._advance(None)
         self._last_lr = s.get_last_lr()

@@ -11,7 +11,7 @@ import types
 from functools import partial
 
 from lazygrad.engine.jit import host_action
-from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group, set_momentum
+from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group, set_momentum, warn_get_lr_called_outside_step
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -31,15 +31,16 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         cos = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
         return [self.eta_min + (base - self.eta_min) * cos for base in self.base_lrs]
 
-    def _initial_step(self) -> None:
-        self._step_count = 0
-        host_action(lambda: self._advance(None))
+    def step(self, epoch=None) -> None:
+        """torch's own step: no step-order or epoch warnings, and _step_count stays 0."""
+        host_action(lambda: self._advance(epoch))
 
     def _advance(self, epoch, initial: bool = False) -> None:
-        self._step_count += 1
+        self._is_initial = initial
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -60,7 +61,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
             self.T_i = self.T_0 * self.T_mult ** n
         self.last_epoch = math.floor(epoch)
-        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._get_lr_called_within_step = True
+        try:
+            lrs = self.get_lr()
+        finally:
+            self._is_initial = self._get_lr_called_within_step = False
+        for g, lr in zip(self.optimizer.param_groups, lrs):
             g["lr"] = lr
         self._last_lr = self._group_lrs()
 
@@ -124,6 +130,7 @@ class CyclicLR(LRScheduler):
         return (self._scale_fn_custom or self._scale_fn_ref)(x)
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle  # the position in this cycle, 0..1
         rise = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
@@ -175,16 +182,19 @@ class OneCycleLR(LRScheduler):
             self.total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
-        # (last step of the phase, lr from, lr to, momentum from, momentum to): group keys
+        # each phase's last step and the group keys its lr and momentum go from and to, as dicts
+        # with torch's keys (a state_dict carries them)
         up_end = float(pct_start * self.total_steps) - 1
         if three_phase:
-            self._schedule_phases = [
-                (up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
-                (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+            phases = [(up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                      (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum",
+                       "max_momentum"),
+                      (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
         else:
-            self._schedule_phases = [(up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                                     (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+            phases = [(up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                      (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        keys = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+        self._schedule_phases = [dict(zip(keys, phase)) for phase in phases]
         if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
@@ -213,13 +223,16 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self):
+        warn_get_lr_called_outside_step(self)
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
         lrs = []
         for g in self.optimizer.param_groups:
             start = 0.0
-            for i, (end, lr_from, lr_to, m_from, m_to) in enumerate(self._schedule_phases):
+            for i, phase in enumerate(self._schedule_phases):
+                end, lr_from, lr_to, m_from, m_to = (phase[k] for k in ("end_step", "start_lr", "end_lr",
+                                                                          "start_momentum", "end_momentum"))
                 if step <= end or i == len(self._schedule_phases) - 1:
                     pct = (step - start) / (end - start)
                     lrs.append(self._anneal(g[lr_from], g[lr_to], pct))

@@ -288,6 +288,14 @@ class Optimizer(OptimizerHooksMixin):
             self.state[p] = {k: (Tensor(v.detach().numpy(), device=p.device) if isinstance(v, Tensor) else v)
                              for k, v in st.items()}
 
+    def __getstate__(self) -> dict:
+        """Pickled and deep-copied without what a schedule added (its wrapper of step, which
+        does not pickle, and the note that step ran), as torch's optimizer is."""
+        state = dict(self.__dict__)
+        state.pop("step", None)
+        state.pop("_opt_called", None)
+        return state
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, g in enumerate(self.param_groups):

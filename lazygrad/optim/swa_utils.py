@@ -13,7 +13,7 @@ from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.modules.module import Module
 from lazygrad.nn.modules.norm import _BatchNorm
-from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group
+from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group, warn_get_lr_called_outside_step
 
 
 def get_ema_avg_fn(decay: float = 0.999):
@@ -141,6 +141,7 @@ class SWALR(LRScheduler):
         return t
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_called_outside_step(self)
         # the lr the annealing started from, recovered from the current one, then moved on a step
         step = self._step_count - 1
         if self.anneal_epochs == 0:

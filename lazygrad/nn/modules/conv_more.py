@@ -15,7 +15,7 @@ class Conv3d(_ConvNd):
                          bias, False, 0, padding_mode, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(F.conv3d, input)
 
 
 class ConvTranspose1d(_ConvNd):
@@ -24,9 +24,9 @@ class ConvTranspose1d(_ConvNd):
         super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, True, output_padding, padding_mode, device, dtype)
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
         return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+                                  self._output_padding(input, output_size), self.groups, self.dilation)
 
 
 class ConvTranspose3d(_ConvNd):
@@ -35,9 +35,9 @@ class ConvTranspose3d(_ConvNd):
         super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, True, output_padding, padding_mode, device, dtype)
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
         return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+                                  self._output_padding(input, output_size), self.groups, self.dilation)
 
 
 class Unfold(Module):
