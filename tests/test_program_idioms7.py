@@ -189,7 +189,7 @@ def _rounded(obj):
 @pytest.mark.parametrize("name", ["StepLR", "LambdaLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "CyclicLR"])
 def test_get_lr_outside_step_warns_as_torch(name):
     for module in (torch, lg):
-        opt, sched = _schedule(module, name)
+        _, sched = _schedule(module, name)
         with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`"):
             sched.get_lr()
 
@@ -226,7 +226,7 @@ def test_an_optimizer_with_a_schedule_pickles_and_copies_as_torchs():
     import copy
     import pickle
     for module in (torch, lg):
-        opt, sched = _schedule(module, "StepLR")
+        opt, _ = _schedule(module, "StepLR")
         opt.step()
         for clone in (pickle.loads(pickle.dumps(opt)), copy.deepcopy(opt)):
             assert not hasattr(clone, "_opt_called") and clone.param_groups[0]["lr"] == 1.0
@@ -278,7 +278,7 @@ def test_an_inference_tensor_cannot_require_grad_outside_inference_mode_as_torch
         assert not t.requires_grad_(False).requires_grad
 
 
-SCALAR_CONVERSIONS = {"float": lambda t: float(t.sum()), "percent": lambda t: "%.2f" % t[0],
+SCALAR_CONVERSIONS = {"float": lambda t: float(t.sum()), "percent": lambda t: "%.2f" % t[0],  # noqa: UP031 (torch's %-format path)
                       "complex": lambda t: complex(t[0]), "item": lambda t: t.sum().item(), "int": lambda t: int(t[0]),
                       "format": lambda t: f"{t[0]:.2f}", "detached": lambda t: float(t.detach()[0])}
 
@@ -292,7 +292,7 @@ def test_float_of_a_tensor_that_requires_grad_warns_as_torch(conversion, grad_mo
         module.set_warn_always(True)  # (else the warning is torch's once a process)
         try:
             with getattr(module, grad_mode)():
-                caught.append(_warnings_of(lambda: SCALAR_CONVERSIONS[conversion](t)))
+                caught.append(_warnings_of(lambda t=t: SCALAR_CONVERSIONS[conversion](t)))
         finally:
             module.set_warn_always(False)
     assert caught[1] == caught[0]

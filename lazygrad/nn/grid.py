@@ -52,13 +52,7 @@ def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
 
 
 def _source(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
-    c = _unnormalize(coord, size, align_corners)
-    if padding_mode == "border":
-        return c.clamp(0, size - 1)
-    if padding_mode == "reflection":
-        c = _reflect(c, 0, 2 * (size - 1)) if align_corners else _reflect(c, -1, 2 * size - 1)
-        return c.clamp(0, size - 1)
-    return c
+    return _neighbour(_unnormalize(coord, size, align_corners), size, padding_mode, align_corners)
 
 
 def _cubic_weights(t: Tensor) -> list[Tensor]:

@@ -11,7 +11,12 @@ import types
 from functools import partial
 
 from lazygrad.engine.jit import host_action
-from lazygrad.optim.lr_scheduler_base import LRScheduler, per_group, set_momentum, warn_get_lr_called_outside_step
+from lazygrad.optim.lr_scheduler_base import (
+    LRScheduler,
+    per_group,
+    set_momentum,
+    warn_get_lr_called_outside_step,
+)
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):

@@ -106,14 +106,9 @@ def _build(cc: tuple[str, ...], flags: list[str], source: str, tmp: str) -> str:
 @memo("c-flags", "the c device's compiler flags, probed by building test programs, and why the compiler "
       "cannot build a library if it cannot (no key: one a process)", 1, depends=("cc",))
 def probe() -> tuple[tuple[str, ...], str]:
-    """(flags, problem): -O3 for this CPU, plus -fopenmp when a test program builds with it,
-    minus the CPU features the toolchain turns on but cannot assemble (probed, never assumed);
-    problem says why no test program builds ('' when they do).
-    -fno-trapping-math: no kernel reads the floating-point exception flags, and without it gcc
-    keeps a select whose arm may raise one (exp2's float-to-int conversion, a NaN test's
-    product) as a branch, so the loop stays scalar wherever the CPU has no masked vector ops
-    (AVX2): on a 2-core Zen 3, one thread, 4096x4096 softmax 130 -> 28 ms, gelu 300 -> 28,
-    log 191 -> 13. It changes no value: only whether the flags would be raised."""
+    """(flags, problem): -O3 for this CPU, -fno-trapping-math (docs/performance.md), -fopenmp
+    when a test program builds with it, minus the CPU features the toolchain turns on but cannot
+    assemble (probed, never assumed); problem says why no test program builds ('' if they do)."""
     cc = compiler_command()
     base = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-std=gnu11"]
     if not cc:

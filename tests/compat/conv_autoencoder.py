@@ -6,6 +6,7 @@ modes (bilinear align_corners, bicubic, area, linear, nearest-exact). Weights co
 so that torch and lazygrad start alike."""
 import importlib
 import os
+
 import numpy as np
 
 torch = importlib.import_module(os.environ.get("COMPAT_TORCH", "lazygrad"))

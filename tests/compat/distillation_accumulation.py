@@ -5,6 +5,7 @@ AdamW parameter groups (no weight decay on biases and norms, their own lr), regi
 state_dict, clip_grad_value_ and get_total_norm. Weights come from numpy."""
 import importlib
 import os
+
 import numpy as np
 
 torch = importlib.import_module(os.environ.get("COMPAT_TORCH", "lazygrad"))

@@ -6,6 +6,7 @@ is_causal=True, ignore_index=0 and greedy decoding. Weights come from numpy."""
 import importlib
 import math
 import os
+
 import numpy as np
 
 torch = importlib.import_module(os.environ.get("COMPAT_TORCH", "lazygrad"))

@@ -5,6 +5,7 @@ Grad-CAM (a forward hook and a full backward hook on a conv layer) and neural st
 closure). Weights come from numpy so that torch and lazygrad start alike."""
 import importlib
 import os
+
 import numpy as np
 
 torch = importlib.import_module(os.environ.get("COMPAT_TORCH", "lazygrad"))

@@ -11,7 +11,6 @@ from lazygrad.nn.conv import _tuple
 from lazygrad.nn.modules.linear import empty_param
 from lazygrad.nn.modules.module import Module
 
-
 # (torch's messages print these sets, so their order varies from run to run, there as here)
 PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 PADDING_STRINGS = {"same", "valid"}
