@@ -84,5 +84,6 @@ def test_gelu_backward_keeps_erf_out_of_the_matmul_kernels(device):
             epilogues = [sum(n.op in ALU for n in toposort([k.ast])) for k in sched.kernels if k.name.startswith("R_")]
             assert epilogues and max(epilogues) < HEAVY_EPILOGUE, epilogues
         grads[lib] = [w.grad.detach().cpu().numpy() if lib is torch else w.grad.numpy() for w in ws]
-    for ours, theirs in zip(grads[lg], grads[torch]):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    for ours, theirs in zip(grads[lg], grads[torch]):  # (float32 sums of terms up to ~90: an
+        # element that cancels to 0.13 carries their rounding, ~1e-6 of the largest)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6 * np.abs(theirs).max())
