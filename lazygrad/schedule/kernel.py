@@ -104,16 +104,16 @@ class KernelBuilder:
             vs = self.view(node.shape, chain)
             return make(Op.LOAD, (), (self.param(node), vs), node.dtype, vs.shape, node.device, node.loc)
         if node.op is Op.CONST:
-            vs = view_through(node.shape, chain)
+            vs = self.view(node.shape, chain)
             value = make(Op.CONST, (), node.arg, node.dtype, vs.shape, node.device, node.loc)
             return _masked(value, vs)
         if node.op is Op.IOTA:
-            vs = view_through(node.shape, chain)
+            vs = self.view(node.shape, chain)
             return _masked(make(Op.INDEX, (), vs, node.dtype, vs.shape, node.device, node.loc), vs)
         if node.op is Op.PAD and self.nonzero_at_zero(node.srcs[0]):
             # leaves stay masked (no read out of bounds); the where makes the padding real zeros
             inner = self.build(node.srcs[0], chain + (node,))
-            return _masked(inner, view_through(node.srcs[0].shape, chain + (node,)))
+            return _masked(inner, self.view(node.srcs[0].shape, chain + (node,)))
         if node.op in MOVEMENT:
             return self.build(node.srcs[0], chain + (node,))
         if node.op in (Op.CONTIGUOUS, Op.DETACH):
