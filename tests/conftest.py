@@ -40,9 +40,41 @@ def _devices(config) -> list[str]:
     return [d.name for d in lg.devices() if d.available]
 
 
+# The quick run (README's test command: `-m "not slow"`) runs every device test on the devices
+# that compile in milliseconds or not at all...
+EVERY_TEST_DEVICES = frozenset({"c", "python"})
+# ...and on the others (opencl: PoCL on a CPU takes about 0.3 s a kernel where gcc takes 0.07,
+# and it was half the suite's time; an out-of-tree backend such as cstub) the tests of these
+# modules: the layers a backend renders, compiles, caches and runs through, and the semantics
+# most likely to differ there (reductions, views, indexing, dtypes, in-place writes, autograd,
+# the caches). Their other runs are marked slow (`pytest -m slow` runs them); devices chosen with
+# --device or $LAZYGRAD_TEST_DEVICES run every test.
+EVERY_DEVICE_MODULES = frozenset({
+    "test_activations", "test_as_strided", "test_autograd", "test_codegen", "test_complex",
+    "test_complex_views", "test_core", "test_devices", "test_dtypes", "test_elementwise_templates",
+    "test_error_classes", "test_errors", "test_factories", "test_float_bits", "test_free_list",
+    "test_inplace_semantics", "test_kernel_cache", "test_launch_offsets", "test_layers", "test_math",
+    "test_nn", "test_opencl", "test_random", "test_random_fill", "test_reduce", "test_reduce_rows",
+    "test_released_values", "test_scalar_overflow", "test_schedule", "test_shape", "test_soundness_cases",
+    "test_tensor_storages", "test_training", "test_view_inplace", "test_views", "test_work_groups",
+})
+
+
+def _device_param(device: str, module: str, chosen: bool, slow_on: tuple[str, ...]):
+    quick = (chosen or device in EVERY_TEST_DEVICES or module in EVERY_DEVICE_MODULES) and device not in slow_on
+    return pytest.param(device, marks=() if quick else pytest.mark.slow)
+
+
 def pytest_generate_tests(metafunc):
+    """`@pytest.mark.slow_on("python")`: a test whose runs on those devices take far longer
+    than elsewhere (the numpy interpreter on a quarter-million-element kernel) is slow there."""
     if "device" in metafunc.fixturenames:
-        metafunc.parametrize("device", _devices(metafunc.config))
+        module = metafunc.module.__name__.rpartition(".")[2]
+        chosen = bool(metafunc.config.getoption("--device") or os.environ.get("LAZYGRAD_TEST_DEVICES"))
+        marker = metafunc.definition.get_closest_marker("slow_on")
+        slow_on = marker.args if marker else ()
+        metafunc.parametrize("device", [_device_param(d, module, chosen, slow_on)
+                                        for d in _devices(metafunc.config)])
 
 
 @pytest.fixture

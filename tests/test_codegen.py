@@ -196,6 +196,7 @@ def test_a_reduce_with_a_strided_stream_keeps_one_row():
     assert choose_upcasts(_kernel(x[:, :100].sum(1)).ast) == {}  # 100 < ROW_MIN_REDUCE
 
 
+@pytest.mark.slow_on("python")  # (30-55 s each there)
 @pytest.mark.parametrize("case", ["T", "permute", "fused", "padded", "odd"])
 def test_transposes_copy_in_blocks_and_keep_every_value(device, rng, case):
     """An elementwise kernel that stores along one dim and reads along another takes lanes

@@ -23,7 +23,6 @@ def _losses(script: str, args: list[str], env: dict, tmp_path) -> list[float]:
     return found
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("script, args", [
     ("train_digits.py", ["--epochs", "1", "--max-steps", "12"]),
     ("char_transformer.py", ["--steps", "6", "--sample-length", "0", "--dim", "32", "--layers", "1"]),
