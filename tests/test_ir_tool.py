@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pytest
 
+import lazygrad as lg
 from lazygrad.codegen.loop_parse import parse_loop_ir
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.debug_tool import dot
@@ -119,6 +120,23 @@ def test_dump_parse_run_gives_the_script_numbers(capsys, tmp_path, script, devic
     final = np.load(tmp_path / "results" / files[-1].stem / "out0.npy")
     expected = expected_result(script, tmp_path, device)
     assert close(final.reshape(expected.shape), expected)
+
+
+def test_a_dump_in_process_leaves_out_the_callers_pending_index_checks(capsys, tmp_path, script):
+    """An index the caller built lazily and never realized has a range check waiting for the
+    next realize in this thread: the script's first realize must not compute (and dump) it,
+    and it still waits afterwards."""
+    from lazygrad.frontend import index_checks
+    x = lg.Tensor(np.arange(4, dtype=np.float32))
+    x[lg.Tensor(np.array([0, 2])) + 1]  # (lazy: its range check is pending)
+    assert index_checks.pending()
+    files = round_trip(capsys, tmp_path, script, "kernel", "c")
+    assert len(files) == 2  # the script's two kernels, as the comment on SCRIPT says
+    final = np.load(tmp_path / "results" / files[-1].stem / "out0.npy")
+    assert close(final.reshape(3, 2), expected_result(script, tmp_path, "c"))
+    assert index_checks.pending()
+    lg.Tensor([1.0]).numpy()  # (the check runs with the caller's next realize)
+    assert not index_checks.pending()
 
 
 # in-place updates, padding, flips, a scalar: each unit rerun on its saved data

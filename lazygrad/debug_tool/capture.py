@@ -20,6 +20,7 @@ import numpy as np
 
 from lazygrad.config import override
 from lazygrad.engine.realize import observers
+from lazygrad.frontend import index_checks
 from lazygrad.ir.node import Node, toposort, user_location
 from lazygrad.ir.ops import Op
 from lazygrad.runtime.registry import Device_
@@ -159,7 +160,7 @@ def run_script(path: str, args: list[str], snapshot: bool = False, device: str |
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     start = time.perf_counter()
     try:
-        with use_device(device), capture, contextlib.redirect_stdout(sys.stderr):
+        with use_device(device), index_checks.set_aside(), capture, contextlib.redirect_stdout(sys.stderr):
             runpy.run_path(path, run_name="__main__")
     except SystemExit as e:
         if e.code not in (None, 0):

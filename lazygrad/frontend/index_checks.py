@@ -22,6 +22,7 @@ checked, as in torch.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,6 +120,19 @@ def take_pending() -> list[_Probe]:
         return []
     probes, _PENDING.probes = _PENDING.probes, []
     return probes
+
+
+@contextlib.contextmanager
+def set_aside():
+    """The probes pending before the block wait until after it, behind any the block leaves: a
+    block that captures what a script realizes (lazygrad-ir run in-process) sees the script's
+    own checks only, not a kernel for an index its caller built and never realized."""
+    before = getattr(_PENDING, "probes", None) or []
+    _PENDING.probes = []
+    try:
+        yield
+    finally:
+        _PENDING.probes = before + (getattr(_PENDING, "probes", None) or [])
 
 
 def raise_failed(probes: list[_Probe]) -> None:
