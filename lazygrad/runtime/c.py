@@ -20,7 +20,6 @@ import errno
 import functools
 import hashlib
 import os
-import re
 import shlex
 import shutil
 import struct
@@ -35,6 +34,7 @@ from lazygrad.codegen.render_c import render_c
 from lazygrad.config import memo, settings
 from lazygrad.errors import CompileError
 from lazygrad.runtime import cache_entry, threads
+from lazygrad.runtime.combine import COMBINED_FORMAT, combined_source
 from lazygrad.runtime.device import PROGRAMS, Device
 from lazygrad.runtime.disk_cache import cpu_tag
 from lazygrad.runtime.free_list import FreeList
@@ -218,30 +218,6 @@ class Symbol:
     function has there."""
     path: str
     name: str
-
-
-COMBINED_FORMAT = "lgk-prefix-1"  # how combined_source names things: part of a combined library's key
-
-# a name the renderer defines at the top level of a kernel's source: its helpers, its kernel
-_DEFINED = re.compile(r"^(?:__attribute__\(\(.*?\)\)\s+)?(?:static inline|void)\s[^(=;]*?\b(\w+)\(", re.MULTILINE)
-
-
-def combined_source(named: list[tuple[str, str]]) -> tuple[str, list[str]]:
-    """One translation unit of several kernels as render_c writes them, and the name each
-    kernel's function has in it. Each source keeps its own helpers: every name it defines at
-    the top level is renamed with a prefix of its own (#define before it, #undef after), so
-    two kernels of one name, or two copies of one helper, never meet. (Identical typedefs may
-    repeat in C11; the headers guard themselves.)"""
-    parts, symbols = [], []
-    for i, (name, source) in enumerate(named):
-        names = list(dict.fromkeys(_DEFINED.findall(source)))
-        if name not in names:
-            raise CompileError(f"kernel {name}'s source does not define it where the combiner looks")
-        parts += [f"#define {n} lgk{i}_{n}" for n in names]
-        parts += [source.rstrip("\n")]
-        parts += [f"#undef {n}" for n in names]
-        symbols.append(f"lgk{i}_{name}")
-    return "\n".join(parts) + "\n", symbols
 
 
 def compile_c_together(named: list[tuple[str, str]]) -> list[Symbol | str]:
