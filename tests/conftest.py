@@ -58,7 +58,8 @@ EVERY_DEVICE_MODULES = frozenset({
 
 
 def _device_param(device: str, module: str, chosen: bool, slow_on: tuple[str, ...]):
-    quick = (chosen or device in EVERY_TEST_DEVICES or module in EVERY_DEVICE_MODULES) and device not in slow_on
+    every = chosen or device in EVERY_TEST_DEVICES or module in EVERY_DEVICE_MODULES
+    quick = every and device not in slow_on
     return pytest.param(device, marks=() if quick else pytest.mark.slow)
 
 

@@ -52,7 +52,8 @@ def test_a_schedule_is_one_program_with_the_values_of_one_program_a_kernel(build
     np.testing.assert_array_equal(_program(x).numpy(), got)
     assert len(builds) == len(kernels)
     e = np.exp(a - a.max(1, keepdims=True))
-    np.testing.assert_allclose(got, np.exp(e / e.sum(1, keepdims=True) * 3).sum(0) + np.sin(a).max(0), rtol=1e-5)
+    expected = np.exp(e / e.sum(1, keepdims=True) * 3).sum(0) + np.sin(a).max(0)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
 def test_kernels_of_one_name_and_shared_helpers_keep_their_own_code(builds):

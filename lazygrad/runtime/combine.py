@@ -17,8 +17,8 @@ COMBINED_FORMAT = "lgk-prefix-1"  # how combined_source names things: part of a 
 
 # a name a renderer defines at the top level of a kernel's source: its helpers (`static
 # inline`), its kernel (`void name(` in C, `__kernel void name(` in OpenCL C)
-_DEFINED = re.compile(r"^(?:__attribute__\(\(.*?\)\)\s+)?(?:__kernel\s+)?(?:static inline|void)\s[^(=;]*?\b(\w+)\(",
-                      re.MULTILINE)
+_DEFINED = re.compile(r"^(?:__attribute__\(\(.*?\)\)\s+)?(?:__kernel\s+)?"
+                      r"(?:static inline|void)\s[^(=;]*?\b(\w+)\(", re.MULTILINE)
 
 
 def combined_source(named: list[tuple[str, str]]) -> tuple[str, list[str]]:

@@ -281,5 +281,5 @@ def make_device() -> Device:
     passes = (dataclasses.replace(loop_pass("work-groups"), run=_work_groups),  # this device's traits
               dataclasses.replace(loop_pass("max-lanes"), run=lambda k: max_lanes(k, context().traits)))
     return OpenCLDevice("opencl", CLAllocator(), _render, compile_opencl, CLProgram, check,
-                        compile_together=compile_opencl_together, launch_options=_launch_options, render_key=lambda: repr(context().traits),
-                        loop_passes=passes)
+                        compile_together=compile_opencl_together, launch_options=_launch_options,
+                        render_key=lambda: repr(context().traits), loop_passes=passes)
