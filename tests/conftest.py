@@ -47,11 +47,12 @@ EVERY_TEST_DEVICES = frozenset({"c", "python"})
 # and it was half the suite's time; an out-of-tree backend such as cstub) the tests of these
 # modules: the layers a backend renders, compiles, caches and runs through, and the semantics
 # most likely to differ there (elementwise math in every dtype, views, row reductions, in-place
-# writes, aliasing, the caches). Their other runs are marked slow (`pytest -m slow` runs them);
-# devices chosen with --device or $LAZYGRAD_TEST_DEVICES run every test.
+# writes, aliasing, the caches, random programs against torch and with caches off). Their other
+# runs are marked slow (`pytest -m slow` runs them); devices chosen with --device or
+# $LAZYGRAD_TEST_DEVICES run every test.
 EVERY_DEVICE_MODULES = frozenset({
-    "test_codegen", "test_core", "test_devices", "test_dtypes", "test_free_list", "test_inplace_semantics",
-    "test_kernel_cache", "test_launch_offsets", "test_math", "test_opencl", "test_reduce_rows",
+    "test_codegen", "test_core", "test_devices", "test_differential", "test_dtypes", "test_free_list",
+    "test_inplace_semantics", "test_kernel_cache", "test_launch_offsets", "test_math", "test_opencl", "test_reduce_rows",
     "test_released_values", "test_scalar_overflow", "test_shape", "test_soundness_cases", "test_training",
     "test_views", "test_work_groups",
 })
