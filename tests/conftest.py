@@ -52,9 +52,9 @@ EVERY_TEST_DEVICES = frozenset({"c", "python"})
 # $LAZYGRAD_TEST_DEVICES run every test.
 EVERY_DEVICE_MODULES = frozenset({
     "test_codegen", "test_core", "test_devices", "test_differential", "test_dtypes", "test_free_list",
-    "test_inplace_semantics", "test_kernel_cache", "test_launch_offsets", "test_math", "test_opencl", "test_reduce_rows",
-    "test_released_values", "test_scalar_overflow", "test_shape", "test_soundness_cases", "test_training",
-    "test_views", "test_work_groups",
+    "test_inplace_semantics", "test_kernel_cache", "test_launch_offsets", "test_math", "test_opencl",
+    "test_reduce_rows", "test_released_values", "test_scalar_overflow", "test_shape", "test_soundness_cases",
+    "test_training", "test_views", "test_work_groups",
 })
 
 
