@@ -69,6 +69,7 @@ SETTINGS = (
             "0: PoCL keeps no compiled kernels, and lazygrad keeps their OpenCL binaries itself"),
     Setting("CC", "cc", "text", "the first of cc, gcc, clang",
             "the C compiler of the c device, with any arguments (split as make does): gcc -O0, ccache gcc"),
+    Setting("LAZYGRAD_SHARE_CORES", "share_cores", "text", "1", "0: c kernels ignore other processes' load"),
     Setting("LAZYGRAD_GC_FREEZE", "gc_freeze", "text", "1", "0: objects alive at import stay in gc's scans (1: gc.freeze)"),
     Setting("LAZYGRAD_DIST_TIMEOUT", "dist_timeout", "text", "1800",
             "seconds a lazygrad.distributed collective waits for its peers before it raises (torch's 30 min)"),
@@ -165,8 +166,7 @@ def override(**values: Any) -> Iterator[None]:
     as the environment's would be), `device=None` (as if unset). os.environ is left alone; the
     caches that depend on a changed setting are cleared on the way in and out. Process-wide,
     as the environment it stands in for; blocks nest."""
-    unknown = [n for n in values if n not in _BY_NAME]
-    if unknown:
+    if unknown := [n for n in values if n not in _BY_NAME]:
         raise ValueError(f"unknown setting {unknown[0]!r}; the settings are {', '.join(_BY_NAME)}")
     layer = dict(values)
     with _LOCK:

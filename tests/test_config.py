@@ -265,6 +265,9 @@ STATE = {
     "runtime/threads.py:_openmp": "the process's OpenMP library (lg.set_num_threads), loaded once",
     "runtime/threads.py:_tried": "the process's OpenMP library (lg.set_num_threads), loaded once",
     "runtime/threads.py:_without_openmp": "lg.set_num_threads's count where there is no OpenMP: a setting",
+    "runtime/threads.py:_configured": "lg.set_num_threads's count: a setting",
+    "runtime/threads.py:_launching": "per thread: the OpenMP team size it last set (OpenMP's own state, mirrored)",
+    "runtime/cpu_load.py:_SAMPLER": "the last measure of other processes' load: a reading, not a cache",
     "frontend/sparse_accumulate.py:_COLLECTING": "whether the running gradient transform is backward()'s (per "
                                                  "thread): which form a sparse embedding gradient takes",
     "frontend/safe_globals.py:_ADDED": "torch.serialization.add_safe_globals: the process's trusted globals",

@@ -289,6 +289,7 @@ class CProgram:
         self.fn.restype = None
         self._address_of = address_of or _ctypes_address
         self._arity = -1
+        self.fixed_team: bool | None = None  # None: no OpenMP team; else whether its size is fixed (team_of)
 
     def __del__(self, _close=close_library):
         """Close the library when the program is dropped: a process that loads every kernel
@@ -305,6 +306,8 @@ class CProgram:
             self._arity = len(handles)
         address_of = self._address_of
         args = [address_of(h) for h in handles]
+        if self.fixed_team is not None:
+            threads.launch_team(self.fixed_team)
         if not timing:
             self.fn(*args)
             return None
@@ -369,8 +372,16 @@ def check() -> tuple[bool, str]:
     return (False, problem) if problem else (True, f"{shlex.join(cc)} {' '.join(flags)}")
 
 
+def team_of(program, source: str) -> None:
+    """A kernel with a parallel loop runs in an OpenMP team, of the size set where it sums
+    across that loop (its rounding depends on the size), else of what other processes leave
+    (runtime/threads.py). A program without a `fixed_team` attribute (a backend's own) is left."""
+    if hasattr(program, "fixed_team") and "#pragma omp parallel for" in source:
+        program.fixed_team = "#pragma omp parallel for reduction(" in source
+
+
 def make_device() -> Device:
     allocator = HostAllocator()
     return Device("c", allocator, render_c, compile_c, functools.partial(CProgram, address_of=allocator.address_of), check,
                   compile_threads=os.cpu_count() or 1, render_key=cpu_tag, loop_passes=loop_passes_for("c"),
-                  compile_together=compile_c_together)
+                  compile_together=compile_c_together, program_setup=team_of)

@@ -7,7 +7,8 @@
 
 Optionally, launch_options(loop_kernel) -> [dict, ...]: launch settings a search
 (LAZYGRAD_BEAM) may try; the device's Loop IR passes that take launch options then get one
-as keyword arguments, and the renderer prints what they made (OpenCL's Grid).
+as keyword arguments, and the renderer prints what they made (OpenCL's Grid). Optionally,
+program_setup(program, source): what a new program reads from its source (c: its OpenMP team).
 
 A backend writes these four for its hardware and registers a Device; nothing else in
 lazygrad changes. See docs/backends.md.
@@ -130,6 +131,9 @@ class Device:
     render_key: Callable[[], str | None] = lambda: None
     # Loop IR -> Loop IR passes run before the renderer (codegen/pipeline.py)
     loop_passes: tuple = ()
+    # (program, source) -> None: what a new program reads from its source besides its binary
+    # (c: whether its OpenMP team may shrink, runtime/threads.py); None: nothing
+    program_setup: Callable[[Any, str], None] | None = None
     _programs: dict[tuple[str, str], Program] = field(default_factory=dict)
     _by_kernel: dict[int, tuple[LoopKernel, Program, str, dict | None]] = field(default_factory=dict)
     _rendered: dict[int, tuple[LoopKernel, str]] = field(default_factory=dict)
@@ -213,7 +217,13 @@ class Device:
         """The compiled program of a source (cached in memory, and on disk by the compiler)."""
         prog = self._programs.get((name, source)) or self._pinned.get((name, source))
         if prog is None:
-            prog = self._keep((name, source), self.program(name, self.compiler(source, name)))
+            prog = self._keep((name, source), self._program(name, source, self.compiler(source, name)))
+        return prog
+
+    def _program(self, name: str, source: str, binary: Any) -> Program:
+        prog = self.program(name, binary)
+        if self.program_setup is not None:
+            self.program_setup(prog, source)
         return prog
 
     def _keep(self, key: tuple[str, str], prog: Program) -> Program:
@@ -244,7 +254,7 @@ class Device:
         def build(group):
             try:
                 binaries = self.compile_together(group) if together else [self.compiler(group[0][1], group[0][0])]
-                return [(item, self.program(item[0], b)) for item, b in zip(group, binaries)]
+                return [(item, self._program(item[0], item[1], b)) for item, b in zip(group, binaries)]
             except Exception:  # noqa: BLE001  (program_for compiles it alone and says why)
                 return []
         # pin: hold them until unpin (realize does, after the schedule has run)
