@@ -19,7 +19,11 @@ import os
 import time
 
 SAMPLE_SECONDS = 0.05  # a new measure at most this often: a sample costs about 20 us
-_BUSY_FIELDS = (0, 1, 2, 5, 6, 7)  # user nice system irq softirq steal (guest time is in user)
+# /proc/stat's busy fields: user system irq softirq steal (guest time is in user). Time of
+# niced processes is left out (a thread of ours that wakes takes the core from one at once),
+# unless this process is niced itself: then its own time is there.
+_BUSY_FIELDS = (0, 2, 5, 6, 7)
+_BUSY_FIELDS_NICED = (0, 1, 2, 5, 6, 7)
 _TICK = float(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100.0
 
 
@@ -35,7 +39,8 @@ class _Sampler:
         try:
             with open("/proc/stat", "rb") as f:
                 fields = f.readline().split()[1:]
-            return sum(int(fields[i]) for i in _BUSY_FIELDS if i < len(fields)) / _TICK
+            counted = _BUSY_FIELDS_NICED if _niced() else _BUSY_FIELDS
+            return sum(int(fields[i]) for i in counted if i < len(fields)) / _TICK
         except (OSError, ValueError, IndexError):
             self.readable = False
             return None
@@ -57,6 +62,13 @@ class _Sampler:
             self.others = max(0.0, (busy - self.busy) - (own - self.own)) / (now - self.at)
         self.at, self.busy, self.own = now, busy, own
         return self.others
+
+
+def _niced() -> bool:
+    try:
+        return os.nice(0) > 0
+    except (OSError, AttributeError):  # (no os.nice: Windows)
+        return False
 
 
 _SAMPLER = _Sampler()
