@@ -5,6 +5,7 @@ torch versions of the eager steps are checked where torch is installed."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -116,11 +117,38 @@ def test_every_eager_step_has_a_torch_version():
     sys.path.insert(0, str(TOOLS))
     import bench_others_models
     import bench_workloads as bw
-    eager = [m.key for m in bw.MODELS if m.key.endswith(" eager")]
-    assert set(eager) == set(bw.EAGER_STEPS)
+    eager = [m.key for m in bw.MODELS if " eager" in m.key]
+    assert set(eager) == set(bw.EAGER_STEPS + bw.BUSY_STEPS)
     for key in eager:
         step, ops = bench_others_models.torch_model(torch, key, lambda fn: fn)
         assert ops == 1 and isinstance(step(), float)
+
+
+def test_a_busy_step_is_timed_beside_a_process_spinning_on_a_core(monkeypatch):
+    monkeypatch.syspath_prepend(str(TOOLS))
+    import bench_workloads as bw
+    with bw.busy_core():
+        spinners = [p for p in child_commands() if "while True: pass" in p]
+        assert len(spinners) == 1
+    assert not [p for p in child_commands() if "while True: pass" in p]
+
+
+def child_commands() -> list[str]:
+    """The command lines of this process's live children (from /proc: Linux)."""
+    if not os.path.isdir("/proc"):
+        pytest.skip("reads /proc")
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rpartition(")")[2].split()[1])
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid():
+            found.append(cmd)
+    return found
 
 
 def test_an_implementation_that_cannot_start_fails_each_workload_once(monkeypatch):

@@ -96,7 +96,7 @@ def time_models(models: list[bw.ModelWorkload], device: str, repeat: int) -> dic
         tiny = bm.tiny_op_lazygrad(repeat, device)
         out["tiny op"] = {"lazygrad": tiny["tiny op"], "numpy": bm.tiny_op_numpy(repeat)}
         out["tiny op jit"] = {"lazygrad": tiny["tiny op jit"]}
-    for key in keys & set(bw.EAGER_STEPS):
+    for key in keys & set(bw.EAGER_STEPS + bw.BUSY_STEPS):
         out[key] = {"lazygrad": bm.eager_step_seconds(key, repeat, device)}
     for model, (cold, warm) in bw.FIRST_STEPS.items():
         if keys & {cold, warm}:

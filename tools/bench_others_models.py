@@ -15,7 +15,7 @@ from collections.abc import Callable
 import bench_workloads as bw
 from bench_workloads import BATCH, D_MODEL, DIGITS_WIDTH, HEADS, SEQ, VOCAB
 
-STEPS = ("mlp step", "transformer step", "cnn step")  # each also as `KEY eager`
+STEPS = ("mlp step", "transformer step", "cnn step")  # each also as `KEY eager` (and `KEY eager busy`)
 
 
 def torch_model(torch, key: str, wrap: Callable[[Callable], Callable]) -> tuple[Callable, int]:
@@ -23,12 +23,12 @@ def torch_model(torch, key: str, wrap: Callable[[Callable], Callable]) -> tuple[
     import torch.nn as tnn
     import torch.nn.functional as tF
     torch.manual_seed(0)
-    base = key.removesuffix(" eager")
+    base = key.removesuffix(" busy").removesuffix(" eager")
     if base in STEPS:
         builders = {"mlp step": _torch_mlp_step, "transformer step": _torch_transformer_step,
                     "cnn step": _torch_cnn_step}
         step = wrap(builders[base](torch, tnn, tF))
-        return ((lambda: step().item()) if key.endswith(" eager") else step), 1
+        return ((lambda: step().item()) if base != key else step), 1
     x = torch.ones(16)
     if key == "tiny op":
         add = wrap(lambda x: x + 1)
@@ -120,7 +120,8 @@ def tinygrad_model(Tensor, device, key: str) -> tuple[Callable, int]:
             return out
         return call
 
-    base, eager = key.removesuffix(" eager"), key.endswith(" eager")
+    base = key.removesuffix(" busy").removesuffix(" eager")
+    eager = base != key
     if base in STEPS:
         builders = {"mlp step": _tinygrad_mlp, "transformer step": _tinygrad_transformer, "cnn step": _tinygrad_cnn}
         model, inputs = builders[base](Tensor, nn)

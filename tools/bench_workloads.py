@@ -8,8 +8,11 @@ a time limit.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,6 +137,8 @@ MODELS = [
     ModelWorkload("transformer step (eager)", "transformer step eager", _transformer_step_flops(),
                   Goal(min_torch_ratio=1)),
     ModelWorkload("digits CNN step (eager)", "cnn step eager", _cnn_step_flops(), Goal(min_torch_ratio=1)),
+    ModelWorkload("digits CNN step (eager), a core busy", "cnn step eager busy", _cnn_step_flops(),
+                  Goal(min_torch_ratio=1)),
     ModelWorkload("tiny op, realized one at a time", "tiny op", 0, Goal(max_seconds=10e-6)),
     ModelWorkload("tiny op, replayed under jit", "tiny op jit", 0, Goal(max_seconds=10e-6)),
     ModelWorkload("transformer first call, cold", "first call cold", 0, Goal(max_seconds=5)),
@@ -148,6 +153,21 @@ LAZYGRAD_ONLY = {key for keys in FIRST_STEPS.values() for key in keys}
 # The training steps without jit: timed against torch eager, and their peak memory compared
 # with torch eager's in a second table.
 EAGER_STEPS = ("mlp step eager", "transformer step eager", "cnn step eager")
+# An eager step timed while another process keeps one core busy (a DataLoader's worker, a
+# second test process): an OpenMP team that waits for that core stalls a time slice a kernel.
+BUSY_STEPS = ("cnn step eager busy",)
+
+
+@contextmanager
+def busy_core() -> Iterator[None]:
+    """Another process spinning on one core for the block's length."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # (it has started spinning)
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def ten_dependent_ops(x):
