@@ -353,3 +353,25 @@ def test_reducing_a_0d_tensor_gives_a_new_tensor_as_torchs(device, name):
         x.copy_(T.tensor(5.0, **kw))
         seen.append((before, round(out.item(), 5), unrealized.item()))
     assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("shape, dim", [((4096,), None), ((3, 2048), 1)])
+def test_var_of_values_far_from_zero_is_the_exact_variance(device, shape, dim):
+    """A float32 mean of values near 1e4 is a few ulp off (each add rounds to the sum's ulp);
+    the squares of values centred on it carried that error: the variance of values spread by
+    0.01 came out 3.9x too large. The corrected two-pass sum takes it out again."""
+    a = (10000 + np.random.default_rng(0).random(shape) * 0.01).astype(np.float32)
+    want = a.astype(np.float64).var(axis=dim, ddof=1)
+    x = lg.Tensor(a, device=device)
+    np.testing.assert_allclose(x.var(dim).numpy(), want, rtol=1e-3)
+    np.testing.assert_allclose(x.std(dim, correction=0).numpy(), np.sqrt(a.astype(np.float64).var(axis=dim)),
+                               rtol=1e-3)
+
+
+def test_var_of_equal_values_is_zero_and_its_gradient_is_torchs(device):
+    x = lg.Tensor(np.full((5, 300), 0.1, np.float32), device=device)
+    assert not x.var(1).numpy().any() and not x.std().item()
+    a = np.random.default_rng(1).standard_normal((4, 50)).astype(np.float32) * 3 + 7
+    t = lg.Tensor(a, device=device, requires_grad=True)
+    t.var(1).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), 2 * (a - a.mean(1, keepdims=True)) / 49, rtol=1e-4, atol=1e-6)
