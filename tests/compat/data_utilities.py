@@ -91,6 +91,14 @@ for epoch in range(6):
     print(f"check epoch {epoch} loss {loss.item():.5f} norm {norm.item():.5f} val {vloss.item():.5f}",
           opt.param_groups[0]["lr"], plateau.get_last_lr(), norm.dtype == torch.float32)
 
+preds, scores = torch.tensor([]), []
+with torch.no_grad():
+    for x, _ in data.DataLoader(val, batch_size=2):
+        preds = torch.cat([preds, model(x).argmax(1)])  # (the accumulator's float32 wins, as in torch)
+        scores.append(model(x)[:1, 0])  # one-element tensors, made a tensor below
+print("check accumulated", str(preds.dtype).split(".")[-1], preds.tolist(), tuple(torch.tensor(scores).shape),
+      [round(v, 5) for v in torch.tensor(scores).tolist()])
+
 opt2 = torch.optim.Adam(model.parameters(), lr=0.01)
 onecycle = torch.optim.lr_scheduler.OneCycleLR(opt2, max_lr=0.1, total_steps=10)
 lrs, moms = [], []
