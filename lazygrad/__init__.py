@@ -6,6 +6,7 @@ inside lazygrad imports this module; `lg.autograd` holds torch.autograd's public
 `lg.random` is the front end's module of that name (torch.random.manual_seed).
 """
 import gc as _gc
+import math as _math
 import warnings as _warnings
 from types import SimpleNamespace as _SimpleNamespace
 
@@ -156,6 +157,9 @@ half = float16
 double = float64
 long = int64
 int = int32  # noqa: A001
+short = int16
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan  # torch.pi, torch.inf (-torch.inf masks), ...
+newaxis = None  # (x[:, torch.newaxis], numpy's spelling)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:

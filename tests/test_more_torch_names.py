@@ -95,3 +95,22 @@ def test_grad_is_a_class_attribute_that_keeps_its_behaviour(device):
     assert w.grad.tolist() == [3.0, 3.0]
     w.grad = None
     assert w.grad is None
+
+
+@pytest.mark.parametrize("name", ["pi", "e", "inf", "nan", "newaxis", "short"])
+def test_torchs_constants_and_dtype_aliases_exist(name):
+    """`torch.pi` in a positional encoding, `-torch.inf` in a mask, `torch.short`: as torch's."""
+    ours, theirs = getattr(lg, name), getattr(torch, name)
+    if isinstance(theirs, float):
+        assert ours == theirs or (np.isnan(ours) and np.isnan(theirs))
+    else:
+        assert ours is None if theirs is None else ours.name == str(theirs).removeprefix("torch.")
+
+
+def test_constants_in_use(device):
+    x = lg.tensor([1.0, 2.0, 3.0], device=device)
+    masked = x.masked_fill(x > 1, -lg.inf).softmax(0)
+    assert masked.tolist() == torch.tensor([1.0, 2.0, 3.0]).masked_fill(torch.tensor([False, True, True]),
+                                                                        -torch.inf).softmax(0).tolist()
+    assert x[:, lg.newaxis].shape == (3, 1) and (x * lg.pi).tolist() == (torch.tensor([1.0, 2.0, 3.0]) * torch.pi).tolist()
+    assert lg.ones(2, dtype=lg.short, device=device).dtype == lg.int16
