@@ -53,6 +53,8 @@ from lazygrad import return_types as return_types  # torch.return_types (max(dim
 from lazygrad import onnx as onnx  # torch.onnx (importable; export raises NotImplementedError)
 from lazygrad import serialization as serialization  # torch.serialization (save, load, safe_globals)
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
+from lazygrad.frontend import cpu as cpu  # torch.cpu (is_available, device_count, synchronize)
+from lazygrad.frontend import torch_compiler as compiler  # torch.compiler (is_compiling, disable)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random
 from lazygrad.autograd._grad_options import grad
@@ -174,6 +176,8 @@ from_numpy = Tensor.from_numpy
 vmap = func.vmap  # (torch.vmap is torch.func.vmap)
 autocast, is_autocast_enabled = amp.autocast, amp.is_autocast_enabled
 cuda.amp = _SimpleNamespace(GradScaler=amp._cuda_gradscaler, autocast=amp._cuda_autocast)  # (torch.cuda.amp)
+cpu.amp = _SimpleNamespace(autocast=amp._cpu_autocast)  # (torch.cpu.amp)
+compiler.compile = compile  # (torch.compiler.compile is torch.compile)
 Tensor.matrix_power = matrix_power
 
 
