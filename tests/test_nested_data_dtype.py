@@ -4,6 +4,8 @@ element's own dtype (a Python float the default float, an int int64), promoted b
 arrays uint8); compared with torch, on every device."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,22 @@ def test_a_tensor_of_more_elements_inside_a_list_raises_torchs_error():
         lg.tensor([lg.tensor([1.0, 2.0]), lg.tensor([3.0, 4.0])])
     with pytest.raises(ValueError, match="only one element tensors"):
         torch.tensor([torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0])])
+
+
+def test_a_tensor_that_requires_grad_inside_a_list_warns_as_torch():
+    """torch.tensor([loss, ...]) converts each tensor to a number: torch's once-a-process warning
+    when one requires grad and grad mode is on (not under no_grad)."""
+    for lib in (lg, torch):
+        a = lib.tensor([1.5], requires_grad=True) * 2
+        lib.set_warn_always(True)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with lib.no_grad():
+                    lib.tensor([a, lib.tensor(2.0)])
+                quiet = len(caught)
+                assert lib.tensor([a, lib.tensor(2.0)]).tolist() == [3.0, 2.0]
+        finally:
+            lib.set_warn_always(False)
+        assert quiet == 0 and [str(w.message).split(".")[0] for w in caught] == [
+            "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior"]

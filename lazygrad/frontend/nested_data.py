@@ -17,6 +17,8 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
+from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.process_settings import torch_warn_once
 
 _PLAIN = (bool, int, float)
 
@@ -37,6 +39,9 @@ def _tensors_as_scalars(data: object) -> object:
     if isinstance(getattr(data, "dtype", None), DType):
         if data.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if data.requires_grad and is_grad_enabled():  # (torch's warning, as float(t) gives it)
+            torch_warn_once("scalar of grad tensor", "Converting a tensor with requires_grad=True to a scalar may "
+                            "lead to unexpected behavior.\nConsider using tensor.detach() first.")
         return data.item()
     return data
 
