@@ -6,6 +6,7 @@ inside lazygrad imports this module; `lg.autograd` holds torch.autograd's public
 `lg.random` is the front end's module of that name (torch.random.manual_seed).
 """
 import gc as _gc
+import math as _math
 import warnings as _warnings
 from types import SimpleNamespace as _SimpleNamespace
 
@@ -52,6 +53,8 @@ from lazygrad import return_types as return_types  # torch.return_types (max(dim
 from lazygrad import onnx as onnx  # torch.onnx (importable; export raises NotImplementedError)
 from lazygrad import serialization as serialization  # torch.serialization (save, load, safe_globals)
 from lazygrad.frontend import backends as backends  # torch.backends (cudnn, mps, cuda flags)
+from lazygrad.frontend import cpu as cpu  # torch.cpu (is_available, device_count, synchronize)
+from lazygrad.frontend import torch_compiler as compiler  # torch.compiler (is_compiling, disable)
 from lazygrad.frontend import cuda as cuda  # torch.cuda, as torch without CUDA answers it
 from lazygrad.frontend import random as random  # torch.random
 from lazygrad.autograd._grad_options import grad
@@ -156,6 +159,9 @@ half = float16
 double = float64
 long = int64
 int = int32  # noqa: A001
+short = int16
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan  # torch.pi, torch.inf (-torch.inf masks), ...
+newaxis = None  # (x[:, torch.newaxis], numpy's spelling)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -170,6 +176,8 @@ from_numpy = Tensor.from_numpy
 vmap = func.vmap  # (torch.vmap is torch.func.vmap)
 autocast, is_autocast_enabled = amp.autocast, amp.is_autocast_enabled
 cuda.amp = _SimpleNamespace(GradScaler=amp._cuda_gradscaler, autocast=amp._cuda_autocast)  # (torch.cuda.amp)
+cpu.amp = _SimpleNamespace(autocast=amp._cpu_autocast)  # (torch.cpu.amp)
+compiler.compile = compile  # (torch.compiler.compile is torch.compile)
 Tensor.matrix_power = matrix_power
 
 

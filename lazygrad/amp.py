@@ -210,6 +210,12 @@ def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled: bool = True)
     return autocast("cuda", dtype, enabled, cache_enabled)
 
 
+def _cpu_autocast(enabled: bool = True, dtype=None, cache_enabled: bool = True) -> autocast:
+    warnings.warn("`torch.cpu.amp.autocast(args...)` is deprecated. Please use `torch.amp.autocast('cpu', "
+                  "args...)` instead.", FutureWarning, stacklevel=2)
+    return autocast("cpu", dtype if dtype is not None else dtypes.bfloat16, enabled, cache_enabled)
+
+
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
     """The switch of device_type ("cuda" by default, as torch)."""
     return state.is_autocast_enabled(device_type)

@@ -16,6 +16,7 @@ import sys
 SAME_OBJECT = {
     "accelerator": "accelerator", "backends": "backends", "backends.cuda": "backends.cuda",
     "backends.cudnn": "backends.cudnn", "backends.mps": "backends.mps", "cuda": "cuda", "cuda.amp": "cuda.amp",
+    "cpu": "cpu", "cpu.amp": "cpu.amp", "compiler": "compiler",
     "random": "random",
 }
 # torch module (after "torch.") -> a class it is named after (the module that defines it stands for it)

@@ -69,3 +69,12 @@ def test_a_tutorials_network_prints_as_torchs():
         return nn.Sequential(nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(6 * 14 * 14, 10),
                              nn.Dropout(0.25), nn.LogSoftmax(dim=1))
     assert repr(net(lg.nn)) == repr(net(torch.nn))
+
+
+def test_parameter_containers_print_their_entries_as_torchs():
+    def held(T):
+        plist = T.nn.ParameterList([T.nn.Parameter(T.ones(2)), 3, T.ones(2, 3, dtype=T.float64)])
+        pdict = T.nn.ParameterDict({"a": T.nn.Parameter(T.ones(2)), "b": T.ones(3, dtype=T.float64), "c": "x"})
+        one = T.nn.ParameterList([T.nn.Parameter(T.zeros(()))])
+        return T.nn.ModuleDict({"l": plist, "d": pdict, "one": one, "empty": T.nn.ParameterList()})
+    assert repr(held(lg)).replace("lazygrad.", "torch.") == repr(held(torch))  # (dtypes print as lazygrad's)

@@ -95,3 +95,55 @@ def test_grad_is_a_class_attribute_that_keeps_its_behaviour(device):
     assert w.grad.tolist() == [3.0, 3.0]
     w.grad = None
     assert w.grad is None
+
+
+@pytest.mark.parametrize("name", ["pi", "e", "inf", "nan", "newaxis", "short"])
+def test_torchs_constants_and_dtype_aliases_exist(name):
+    """`torch.pi` in a positional encoding, `-torch.inf` in a mask, `torch.short`: as torch's."""
+    ours, theirs = getattr(lg, name), getattr(torch, name)
+    if isinstance(theirs, float):
+        assert ours == theirs or (np.isnan(ours) and np.isnan(theirs))
+    else:
+        assert ours is None if theirs is None else ours.name == str(theirs).removeprefix("torch.")
+
+
+def test_constants_in_use(device):
+    x = lg.tensor([1.0, 2.0, 3.0], device=device)
+    masked = x.masked_fill(x > 1, -lg.inf).softmax(0)
+    assert masked.tolist() == torch.tensor([1.0, 2.0, 3.0]).masked_fill(torch.tensor([False, True, True]),
+                                                                        -torch.inf).softmax(0).tolist()
+    assert x[:, lg.newaxis].shape == (3, 1) and (x * lg.pi).tolist() == (torch.tensor([1.0, 2.0, 3.0]) * torch.pi).tolist()
+    assert lg.ones(2, dtype=lg.short, device=device).dtype == lg.int16
+
+
+@pytest.mark.parametrize("question", ["is_available", "device_count", "current_device", "is_initialized", "synchronize"])
+def test_torch_cpu_answers_as_torch(question):
+    assert getattr(lg.cpu, question)() == getattr(torch.cpu, question)()
+
+
+@pytest.mark.parametrize("dtype", [None, "float16"])
+def test_deprecated_cpu_amp_autocast_lowers_as_torchs(device, dtype):
+    kw = {} if dtype is None else {"dtype": getattr(lg, dtype)}
+    deprecated = r"torch\.cpu\.amp\.autocast\(args\.\.\.\)` is deprecated"
+    with pytest.warns(FutureWarning, match=deprecated), lg.cpu.amp.autocast(**kw):
+        ours = (lg.ones(2, 2, device=device) @ lg.ones(2, 2, device=device)).dtype
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.cpu.amp.autocast(**({} if dtype is None else {"dtype": getattr(torch, dtype)})):
+            theirs = (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
+    assert ours.name == str(theirs).removeprefix("torch.")
+
+
+def test_torch_compiler_markers_as_torch():
+    import importlib
+    assert importlib.import_module("lazygrad.compiler") is lg.compiler
+    assert importlib.import_module("lazygrad.cpu") is lg.cpu
+    assert lg.compiler.is_compiling() is torch.compiler.is_compiling() is False
+    assert lg.compiler.is_dynamo_compiling() is torch.compiler.is_dynamo_compiling()
+
+    def twice(x):
+        return x * 2
+    for lib in (lg, torch):
+        assert lib.compiler.disable(twice) is twice or lib is torch
+        assert lib.compiler.disable(twice)(3) == lib.compiler.disable(recursive=False)(twice)(3) == 6
+        assert lib.compiler.allow_in_graph(len) is len and lib.compiler.reset() is None

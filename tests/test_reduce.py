@@ -1,6 +1,7 @@
 """Reductions, scans and softmax against numpy, over every axis set, keepdim, dtypes and the
 corner shapes (0-d, empty, one element)."""
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -375,3 +376,26 @@ def test_var_of_equal_values_is_zero_and_its_gradient_is_torchs(device):
     t = lg.Tensor(a, device=device, requires_grad=True)
     t.var(1).sum().backward()
     np.testing.assert_allclose(t.grad.numpy(), 2 * (a - a.mean(1, keepdims=True)) / 49, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("call", ["std", "var", "std dim 0", "std_mean", "var_mean", "var correction 2", "std of none",
+                                  "std half", "std unbiased=False", "std of two"])
+def test_too_few_degrees_of_freedom_warn_as_torch(call, device):
+    """std of one value is nan in torch, with its 'degrees of freedom is <= 0' warning (an RL
+    script normalising the returns of a one-step episode sees it)."""
+    torch = pytest.importorskip("torch")
+    if call == "std half":
+        require_dtype(device, "float16")
+    calls = {"std": lambda T, x: x.std(), "var": lambda T, x: x.var(), "std dim 0": lambda T, x: x[None].std(0),
+             "std_mean": lambda T, x: T.std_mean(x)[0], "var_mean": lambda T, x: T.var_mean(x)[0],
+             "var correction 2": lambda T, x: T.cat([x, x]).var(correction=2), "std of none": lambda T, x: x[:0].std(),
+             "std half": lambda T, x: x.half().std(), "std unbiased=False": lambda T, x: x.std(unbiased=False),
+             "std of two": lambda T, x: T.cat([x, x * 2]).std()}
+    seen = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = calls[call](T, T.tensor([1.5], **kw)).float().tolist()
+        seen.append((value, [str(w.message).partition(" (Triggered")[0] for w in caught]))
+    np.testing.assert_equal(seen[0][0], seen[1][0])
+    assert seen[0][1] == seen[1][1]

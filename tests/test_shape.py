@@ -295,6 +295,21 @@ def test_cat_with_empty_pieces(device, rng):
     np.testing.assert_array_equal(legacy.numpy(), a)  # torch skips 1-D empty tensors
 
 
+@pytest.mark.parametrize("empty,other", [("float32", "int64"), ("float64", "int32"), ("int64", "float32"),
+                                         ("bool", "uint8"), ("float32", "bool")])
+@pytest.mark.parametrize("first", [True, False])
+def test_a_skipped_empty_piece_still_takes_part_in_cats_dtype(device, empty, other, first):
+    """`preds = torch.tensor([])`, then `preds = torch.cat([preds, batch_preds])`: torch skips the
+    empty 1-D piece's shape but not its dtype, so long predictions come out float32."""
+    torch = pytest.importorskip("torch")
+    values = np.array([[1, 0, 1], [0, 1, 1]]).astype(other)
+    pieces = [np.zeros(0, empty), values] if first else [values, np.zeros(0, empty)]
+    ours = lg.cat([lg.tensor(p, device=device) for p in pieces])
+    theirs = torch.cat([torch.tensor(p) for p in pieces])
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 def test_cat_of_views(device, a345):
     x = T(a345, device)
     v1 = x.permute(2, 1, 0)[1:, ::2]

@@ -34,6 +34,15 @@ def _cast(value, dtype):
     return value
 
 
+def lowered(*tensors) -> tuple | None:
+    """The tensors as autocast's "lower" list gets them, or None with autocast off, for an op
+    that torch lowers only in some of its cases: einsum and inner lower where torch's own
+    decomposition reaches bmm (a label summed across two operands; inner above 1-D by 1-D)."""
+    guard(state.cpu_autocast_dtype)
+    lower = state.cpu_autocast_dtype()
+    return None if lower is None else tuple(_cast(t, lower) for t in tensors)
+
+
 def autocast_op(policy: str):
     """Decorate an op with its CPU autocast policy (see the module doc)."""
     if policy not in POLICIES:

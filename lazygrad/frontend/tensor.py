@@ -31,6 +31,7 @@ from lazygrad.frontend.grad_mode import is_grad_enabled, is_inference_mode_enabl
 from lazygrad.frontend.index_checks import pending
 from lazygrad.frontend.legacy_sizes import NO_DATA, data_dtype_of, is_legacy_sizes, legacy_sizes
 from lazygrad.frontend.meta_tensors import on_one_device, refuse_meta
+from lazygrad.frontend.nested_data import nested_data
 from lazygrad.frontend.process_settings import torch_warn_once
 from lazygrad.frontend.size import Size, as_size
 from lazygrad.frontend.tensor_aliases import AliasMixin
@@ -99,7 +100,8 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
                 dt = to_dtype(dtype) if dtype is not None else to_dtype(data.dtype)
                 arr = data
             else:
-                arr, dt = dtypes.array_from_data(data, to_dtype(dtype) if dtype is not None else None)
+                data, nested = nested_data(data)  # (tensors inside are numbers; numpy's dtypes count)
+                arr, dt = dtypes.array_from_data(data, to_dtype(dtype) if dtype is not None else nested)
             buf = Buffer(device, arr.size, dt).copyin(np.asarray(arr).astype(dt.np))
             buf.storage.owned = True
             node = buffer_node(buf, arr.shape)

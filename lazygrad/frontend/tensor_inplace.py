@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.errors import CastError, DeviceError
+from lazygrad.frontend.deprecated_overloads import number_first
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_saved import writing_into
@@ -114,9 +115,13 @@ class InplaceMixin:
         return self._inplace(lambda: self / other, other, keeps_target=True)
 
     def add_(self, other, alpha=1):
+        if number_first("add_", (other, alpha)):  # add_(Number alpha, Tensor other), deprecated
+            other, alpha = alpha, other
         return self._inplace(lambda: self.add(other, alpha=alpha), other)
 
     def sub_(self, other, alpha=1):
+        if number_first("sub_", (other, alpha)):
+            other, alpha = alpha, other
         return self._inplace(lambda: self.sub(other, alpha=alpha), other)
 
     def mul_(self, other):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
-from lazygrad.frontend.autocast_policy import autocast_op
+from lazygrad.frontend.autocast_policy import autocast_op, lowered
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_shape import _unviewed, broadcast_shape
 from lazygrad.ir.ops import Op
@@ -255,7 +255,14 @@ def einsum(equation: str, *operands):
         else:
             later = set(out).union(*(set(lab) for _, lab in terms[i + 1:]))
             keep = "".join(c for c in dict.fromkeys(current[1] + terms[i][1]) if c in later)
-        current = (_multiply_sum([current, terms[i]], keep, sizes, dtype), keep)
+        pair, step_dtype = [current, terms[i]], dtype
+        if set(current[1]) & set(terms[i][1]) - set(keep):  # a contraction: torch's bmm, lowered by autocast
+            low = lowered(current[0], terms[i][0])
+            if low is not None:  # (as bmm: lowered inputs, float32 products and sums, a lowered result)
+                step_dtype = dtypes.promote_types(low[0].dtype, low[1].dtype)
+                wide = dtypes.promote_types(step_dtype, dtypes.float32)
+                pair = [(low[0].cast(wide), current[1]), (low[1].cast(wide), terms[i][1])]
+        current = (_multiply_sum(pair, keep, sizes, step_dtype), keep)
     if len(terms) == 1:
         return _multiply_sum(terms, out, sizes, dtype)
     return current[0]

@@ -8,6 +8,7 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError, DTypeNotImplementedError
+from lazygrad.frontend.deprecated_overloads import number_first
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor_base import TensorBase
@@ -45,6 +46,8 @@ def _no_remainder_derivative(node, grad):
 class MathMixin:
     # ---- arithmetic operators ------------------------------------------------------------
     def add(self, other, alpha=1):
+        if number_first("add", (other, alpha)):  # add(Number alpha, Tensor other), deprecated
+            other, alpha = alpha, other
         return self._binary(Op.ADD, other if type(alpha) is int and alpha == 1 else self._scaled(other, alpha))
 
     def __add__(self, other):
@@ -68,6 +71,8 @@ class MathMixin:
                              "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
     def sub(self, other, alpha=1):
+        if number_first("sub", (other, alpha)):  # sub(Number alpha, Tensor other), deprecated
+            other, alpha = alpha, other
         self._no_bool_subtraction(other)
         a, b = self._broadcast_pair(other if type(alpha) is int and alpha == 1 else self._scaled(other, alpha))
         return a + (-b)

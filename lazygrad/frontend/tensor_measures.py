@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.errors import warn_once
+from lazygrad.frontend.autocast_policy import lowered
 from lazygrad.frontend.linalg_derived import matrix_norm
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_gather import positions
@@ -28,9 +29,14 @@ def inner(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     if input.dtype != other.dtype:
         raise RuntimeError(f"both inputs should have same dtype (inner() got {dtypes.torch_name(input.dtype)} "
                            f"and {dtypes.torch_name(other.dtype)})")
+    dtype = input.dtype  # (a matmul's dtype: int32 stays int32)
+    low = lowered(input, other) if input.ndim > 1 or other.ndim > 1 else None
+    if low is not None:  # torch's tensordot, a matmul that autocast lowers: float32 sums of lowered inputs
+        dtype = low[0].dtype
+        input, other = (t.cast(dtypes.promote_types(dtype, dtypes.float32)) for t in low)
     a = input.reshape(input.shape[:-1] + (1,) * (other.ndim - 1) + input.shape[-1:])
     b = other.reshape((1,) * (input.ndim - 1) + other.shape)
-    return (a * b).sum(-1).cast(input.dtype)  # (a matmul's dtype: int32 stays int32)
+    return (a * b).sum(-1).cast(dtype)
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:

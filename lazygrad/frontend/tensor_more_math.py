@@ -12,6 +12,7 @@ from lazygrad import dtypes
 from lazygrad.errors import DTypeError
 from lazygrad.frontend import return_types
 from lazygrad.frontend.autocast_policy import autocast_op
+from lazygrad.frontend.deprecated_overloads import number_first
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import broadcast_shape
@@ -195,10 +196,18 @@ class MoreMathMixin:
     def addr(self, vec1, vec2, *, beta=1, alpha=1):
         return _scaled_sum(self, vec1.outer(vec2), beta, alpha)
 
-    def addcmul(self, tensor1, tensor2, *, value=1):
+    def addcmul(self, tensor1, tensor2, *deprecated, value=1):
+        if number_first("addcmul", (tensor1, tensor2, *deprecated)):  # (Number value, t1, t2)
+            value, tensor1, tensor2 = tensor1, tensor2, deprecated[0]
+        elif deprecated:
+            raise TypeError(f"addcmul() takes 2 positional arguments but {2 + len(deprecated)} were given")
         return self + tensor1 * tensor2 * value if value != 1 else self + tensor1 * tensor2
 
-    def addcdiv(self, tensor1, tensor2, *, value=1):
+    def addcdiv(self, tensor1, tensor2, *deprecated, value=1):
+        if number_first("addcdiv", (tensor1, tensor2, *deprecated)):  # (Number value, t1, t2)
+            value, tensor1, tensor2 = tensor1, tensor2, deprecated[0]
+        elif deprecated:
+            raise TypeError(f"addcdiv() takes 2 positional arguments but {2 + len(deprecated)} were given")
         if not (tensor1.dtype.is_float or tensor2.dtype.is_float):
             raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
                                "addcdiv will perform a true division of tensor1 and tensor2.")

@@ -7,10 +7,11 @@ cumsum/cumprod work on blocks of BLOCK elements so their cost stays O(n * BLOCK)
 from __future__ import annotations
 
 import math
+import warnings
 from typing import NamedTuple
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeError
+from lazygrad.errors import DTypeError, user_stacklevel
 from lazygrad.frontend import return_types
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor_declared import result_gradient
@@ -93,41 +94,24 @@ class ReduceMixin:
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """sum((x - mean)^2) / (N - correction); correction is 1 unless given (or
-        unbiased=False, which means 0). N - correction <= 0 gives inf or nan, as torch."""
-        if isinstance(dim, bool):  # torch's var(unbiased) overload
-            dim, unbiased = None, dim
-        if correction is None:
-            correction = 0 if unbiased is False else 1
-        if not self.dtype.is_float:
-            raise DTypeError(f"std and var only support floating point dtypes, got {self.dtype.name}")
-        x = self
-        if dtypes.is_half(x.dtype):
-            return x.float().var(dim, keepdim=keepdim, correction=correction).cast(x.dtype)
-        axes = x._axes(dim)
-        n = x._count(axes)
-        centered = x - x.mean(axes, keepdim=True)
-        total = (centered * centered).sum(axes, keepdim)
-        # The corrected two-pass sum: a rounded mean leaves sum(centered) = n * (its error),
-        # which added n * error^2 to the squares; taken out again. A float32 sum of 4096 values
-        # near 1e4 rounds each add to the accumulator's ulp, and its mean was 5 ulp off: the
-        # variance of values spread by 0.01 came out 3.9x torch's. In exact arithmetic the
-        # term is 0 (its gradient too). Never below 0: all-equal values have variance 0.
-        drift = centered.sum(axes, keepdim)
-        total = (total - drift * drift / float(max(n, 1))).clamp_min(0.0)
-        return total / float(max(0, n - correction))
+        unbiased=False, which means 0). N - correction <= 0 gives inf or nan, as torch, with
+        torch's warning."""
+        return _variance(self, dim, unbiased, keepdim, correction, "var")
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return _variance(self, dim, unbiased, keepdim, correction, "std").sqrt()
 
     def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if isinstance(dim, bool):
             dim, unbiased = None, dim
         x = self if self.dtype.is_float else self._float()
-        return x.var(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim)
+        return _variance(x, dim, unbiased, keepdim, correction, "var_mean"), x.mean(dim, keepdim)
 
     def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        var, mean = self.var_mean(dim, unbiased, keepdim, correction=correction)
-        return var.sqrt(), mean
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
+        x = self if self.dtype.is_float else self._float()
+        return _variance(x, dim, unbiased, keepdim, correction, "std_mean").sqrt(), x.mean(dim, keepdim)
 
     def logsumexp(self, dim=None, keepdim=False):
         """log(sum(exp(x))) with the max taken out first, so large values do not overflow;
@@ -392,3 +376,25 @@ def _shift_right(x, fill):
     inside = kept._const(True, dtypes.bool_)._pad(pads)
     return inside.if_else(shifted, fill)
 
+
+def _variance(x, dim, unbiased, keepdim: bool, correction, name: str):
+    if isinstance(dim, bool):  # torch's var(unbiased) overload
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    if not x.dtype.is_float:
+        raise DTypeError(f"std and var only support floating point dtypes, got {x.dtype.name}")
+    if dtypes.is_half(x.dtype):
+        return _variance(x.float(), dim, None, keepdim, correction, name).cast(x.dtype)
+    axes = x._axes(dim)
+    n = x._count(axes)
+    if n - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=user_stacklevel())
+    centered = x - x.mean(axes, keepdim=True)
+    total = (centered * centered).sum(axes, keepdim)
+    # corrected two-pass: a rounded mean (5 ulp off for 4096 values near 1e4) adds n * error^2
+    # to the squares, and sum(centered) = n * error takes it out; >= 0 (equal values: 0)
+    drift = centered.sum(axes, keepdim)
+    total = (total - drift * drift / float(max(n, 1))).clamp_min(0.0)
+    return total / float(max(0, n - correction))

@@ -198,7 +198,7 @@ class SliceMixin:
                 raise ShapeError(f"cat: shapes {' and '.join(str(list(q.shape)) for q in pieces)} "
                                  f"must match in every dim but {dim}")
         dtype = ref.dtype
-        for p in real[1:]:
+        for p in pieces:  # (the skipped empty ones count too: cat([tensor([]), longs]) is float32)
             dtype = dtypes.promote_types(dtype, p.dtype)
         real = [p.cast(dtype) for p in real]
         total = sum(p.shape[d] for p in real)

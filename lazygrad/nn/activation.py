@@ -1,6 +1,9 @@
 """Activation functions (F.relu, F.gelu, ...), each a formula over Tensor methods."""
 from __future__ import annotations
 
+import warnings
+
+from lazygrad.errors import user_stacklevel
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import piecewise_linear
 from lazygrad.frontend.tensor_saved import keeps
@@ -49,16 +52,18 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     x = input if dtype is None else input.cast(dtype)
-    return x.softmax(_default_dim(x, dim))
+    return x.softmax(_default_dim(x, dim, "softmax"))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     x = input if dtype is None else input.cast(dtype)
-    return x.log_softmax(_default_dim(x, dim))
+    return x.log_softmax(_default_dim(x, dim, "log_softmax"))
 
 
-def _default_dim(x: Tensor, dim: int | None) -> int:
-    # torch's legacy implicit dim: 0 for 0-, 1- and 3-d inputs, else 1
+def _default_dim(x: Tensor, dim: int | None, name: str) -> int:
+    """torch's legacy implicit dim, with its deprecation warning: 0 for 0-, 1- and 3-d inputs, else 1."""
     if dim is not None:
         return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
+                  "argument.", UserWarning, stacklevel=user_stacklevel())
     return 0 if x.ndim in (0, 1, 3) else 1

@@ -165,7 +165,7 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     x = input if dtype is None else input.cast(dtype)
-    return softmax(-x, _default_dim(x, dim))
+    return softmax(-x, _default_dim(x, dim, "softmin"))
 
 
 @keeps("self")  # (torch's threshold_backward reads the input)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 
 from lazygrad import dtypes
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.activation import softmax
 from lazygrad.nn.dropout import dropout
 
 
+@autocast_op("lower")  # (torch's F.linear: under autocast the bias is lowered too, so the result stays low)
 def _linear(x: Tensor, weight: Tensor, bias) -> Tensor:
     out = x @ weight.T
     return out if bias is None else out + bias

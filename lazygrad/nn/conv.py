@@ -242,6 +242,7 @@ def _averaging_matrix(out: int, size: int) -> np.ndarray:
     return m
 
 
+@autocast_op("keep")  # (torch runs it as given under autocast; it averages by matmul)
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
     oh, ow = _tuple(output_size, 2, "output_size")
     h, w = input.shape[-2:]

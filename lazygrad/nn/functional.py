@@ -152,6 +152,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return tensor.one_hot(num_classes)
 
 
+@autocast_op("keep")  # (torch runs it as given under autocast; lazygrad's one-hot matmul must not lower it)
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of weight picked by integer indices, as a one-hot matmul so its gradient is the

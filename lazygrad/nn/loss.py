@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeError, ShapeError
+from lazygrad.errors import DTypeError, ShapeError, user_stacklevel
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
@@ -39,6 +39,15 @@ def legacy_reduction(size_average, reduce, reduction: str) -> str:
     return result
 
 
+def warn_target_size(input: Tensor, target: Tensor) -> None:
+    """torch's warning for an elementwise loss whose target broadcasts against its input: (N, 1)
+    outputs against (N,) targets give an (N, N) loss, the classic regression-script bug."""
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=user_stacklevel())
+
+
 def _weighted(loss: Tensor, input: Tensor, weight, reduction: str) -> Tensor:
     """mse_loss's and l1_loss's elementwise weight: 'mean' divides by the summed weights."""
     if weight is None:
@@ -55,6 +64,7 @@ def _weighted(loss: Tensor, input: Tensor, weight, reduction: str) -> Tensor:
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
+    warn_target_size(input, target)
     d = input - target
     return _weighted(d * d, input, weight, reduction)
 
@@ -63,6 +73,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
+    warn_target_size(input, target)
     return _weighted((input - target).abs(), input, weight, reduction)
 
 
@@ -74,6 +85,9 @@ def _log_clamped(x: Tensor) -> Tensor:
 def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):  # (torch refuses to broadcast here)
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the input size "
+                         f"({input.size()}) is deprecated. Please ensure they have the same size.")
     loss = -(target * _log_clamped(input) + (1 - target) * _log_clamped(1 - input))
     if weight is not None:
         loss = loss * weight
@@ -85,6 +99,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
                                      reduction: str = "mean", pos_weight=None) -> Tensor:
     """(1 - t) x + (1 + (pw - 1) t) log(1 + e^-x), written stably with |x|."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):  # (torch refuses to broadcast here)
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
     log_one_plus = (1 + (-input._magnitude()).exp()).log() + (-input).relu()  # log(1 + e^-x)
     if pos_weight is None:
         loss = (1 - target) * input + log_one_plus

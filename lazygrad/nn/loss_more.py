@@ -11,7 +11,7 @@ from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.distance import pairwise_distance
-from lazygrad.nn.loss import _reduce, legacy_reduction
+from lazygrad.nn.loss import _reduce, legacy_reduction, warn_target_size
 
 
 @autocast_op("float32")
@@ -20,6 +20,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     """0.5 d^2 for |d| < delta, else delta (|d| - delta/2); d = input - target."""
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}.")
+    warn_target_size(input, target)
     d = input - target
     a = d.abs()
     loss = (a < delta).if_else(0.5 * d * d, delta * (a - 0.5 * delta))
@@ -37,6 +38,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     reduction = legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    warn_target_size(input, target)
     d = input - target
     a = d.abs()
     loss = a if beta == 0 else (a < beta).if_else(0.5 * d * d / beta, a - 0.5 * beta)

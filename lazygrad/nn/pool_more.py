@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.ir.gradient import add_gradient_path
@@ -186,10 +187,12 @@ def _adaptive_avg(input: Tensor, nd: int, output_size, name: str) -> Tensor:
     return x
 
 
+@autocast_op("keep")  # (torch runs the adaptive average pools as given; these average by matmul)
 def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg(input, 1, output_size, "adaptive_avg_pool1d")
 
 
+@autocast_op("keep")
 def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg(input, 3, output_size, "adaptive_avg_pool3d")
 

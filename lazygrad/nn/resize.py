@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import conv
 from lazygrad.nn.pool_more import _adaptive_avg, _along
@@ -65,6 +66,7 @@ def _matrix(mode: str, size: int, out: int, scale, align_corners: bool) -> np.nd
     return m
 
 
+@autocast_op("keep")  # (torch runs it as given under autocast; its resize matmuls must not lower it)
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False) -> Tensor:
     if mode not in _MODES:

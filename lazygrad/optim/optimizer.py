@@ -8,6 +8,7 @@ handful of fused kernels however many parameters there are.
 from __future__ import annotations
 
 import warnings
+from collections import defaultdict
 
 import numpy as np
 
@@ -108,7 +109,8 @@ class Optimizer(OptimizerHooksMixin):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
                             f"dicts, but got {_typename(params)}")
         self.param_groups: list[dict] = []
-        self.state: dict[Tensor, dict] = {}
+        # (a defaultdict, as torch's: custom optimizers fill `self.state[p]` when `len(state) == 0`)
+        self.state: defaultdict[Tensor, dict] = defaultdict(dict)
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -282,7 +284,7 @@ class Optimizer(OptimizerHooksMixin):
                 raise ValueError("loaded state dict contains a parameter group that doesn't match the "
                                  "size of optimizer's group")
             mine.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = {}
+        self.state = defaultdict(dict)
         for i, st in state_dict["state"].items():
             p = params[int(i)]
             self.state[p] = {k: (Tensor(v.detach().numpy(), device=p.device) if isinstance(v, Tensor) else v)

@@ -1,7 +1,12 @@
-"""Sequential, ModuleList, ModuleDict: modules that hold modules under string indices."""
+"""Sequential, ModuleList, ModuleDict: modules that hold modules under string indices.
+
+Their list operations are torch's, down to the keys: `seq[i] = m` keeps the key it replaces (a
+named Sequential keeps its name), deleting or popping renumbers every key 0..n-1 (named ones
+too), `insert` shifts the later keys up, `+` and `*` build new containers of the same modules."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Self
 
 from lazygrad.nn.modules.module import Module
 
@@ -37,6 +42,82 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def __setitem__(self, idx: int, module: Module) -> None:
+        setattr(self, list(self._modules)[_index(idx, len(self))], module)
+
+    def __delitem__(self, idx) -> None:
+        _delete(self, idx)
+
+    def pop(self, idx):
+        module = self[idx]
+        del self[idx]
+        return module
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        return _insert(self, index, module)
+
+    def extend(self, sequential) -> Sequential:
+        for m in sequential:
+            self.append(m)
+        return self
+
+    def __add__(self, other) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(  # noqa: TRY004  torch's class
+                f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other) -> Self:
+        if not isinstance(other, Sequential):
+            raise ValueError(  # noqa: TRY004  torch's class
+                f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        return self.extend(list(other))
+
+    def __mul__(self, times) -> Sequential:
+        return Sequential(*(list(self) * _factor(self, times)))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times) -> Self:
+        return self.extend(list(self) * (_factor(self, times) - 1))
+
+
+def _index(idx: int, n: int) -> int:
+    if not -n <= idx < n:
+        raise IndexError(f"index {idx} is out of range")
+    return idx % n
+
+
+def _factor(container, times) -> int:
+    if not isinstance(times, int):
+        raise TypeError(f"unsupported operand type(s) for *: {type(container)} and {type(times)}")
+    if times <= 0:
+        raise ValueError(f"Non-positive multiplication factor {times} for {type(container)}")
+    return times
+
+
+def _delete(container: Module, idx) -> None:
+    """Remove by index or slice, then number the keys 0..n-1 again, as torch does."""
+    keys = list(container._modules)
+    for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]):
+        del container._modules[key]
+    kept = list(container._modules.values())
+    container._modules.clear()
+    container._modules.update((str(i), m) for i, m in enumerate(kept))
+
+
+def _insert(container: Module, index: int, module: Module):
+    if not isinstance(module, Module):
+        raise AssertionError(f"module should be of type: {Module}")  # noqa: TRY004  torch's class
+    n = len(container._modules)
+    if not -n <= index <= n:
+        raise IndexError(f"Index out of range: {index}")
+    index = index + n if index < 0 else index
+    for i in range(n, index, -1):
+        container._modules[str(i)] = container._modules[str(i - 1)]
+    container._modules[str(index)] = module
+    return container
+
 
 class ModuleList(Module):
     def __init__(self, modules=None):
@@ -50,8 +131,34 @@ class ModuleList(Module):
         return list(self._modules.values())[idx]
 
     def __setitem__(self, idx: int, module: Module) -> None:
-        key = list(self._modules)[idx]
-        self._modules[key] = module
+        setattr(self, list(self._modules)[_index(idx, len(self))], module)
+
+    def __delitem__(self, idx) -> None:
+        _delete(self, idx)
+
+    def pop(self, idx) -> Module:
+        module = self[idx]
+        del self[idx]
+        return module
+
+    def __add__(self, other) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def __repr__(self) -> str:
+        """torch's: a run of modules that print alike prints once, as `(0-5): 6 x Block(...)`."""
+        texts = [repr(m).replace("\n", "\n  ") for m in self]
+        lines, start = [], 0
+        while start < len(texts):
+            end = start
+            while end + 1 < len(texts) and texts[end + 1] == texts[start]:
+                end += 1
+            label = f"({start})" if end == start else f"({start}-{end}): {end - start + 1} x"
+            lines.append(f"{label}: {texts[start]}" if end == start else f"{label} {texts[start]}")
+            start = end + 1
+        return f"{self._get_name()}(" + ("\n  " + "\n  ".join(lines) + "\n" if lines else "") + ")"
+
+    def __iadd__(self, modules) -> Self:
+        return self.extend(modules)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -69,11 +176,7 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
+        _insert(self, index, module)
 
 
 class ModuleDict(Module):
@@ -116,3 +219,6 @@ class ModuleDict(Module):
 
     def pop(self, key: str) -> Module:
         return self._modules.pop(key)
+
+    def clear(self) -> None:
+        self._modules.clear()

@@ -69,6 +69,14 @@ class LPPool3d(_LPPool):
     _fn = F.lp_pool3d
 
 
+def _entry_line(key, value, dtype_name) -> str:
+    """One line of print(ParameterList / ParameterDict), torch's text: kind, dtype and sizes."""
+    if not isinstance(value, Tensor):
+        return f"  ({key}): Object of type: {type(value).__name__}"
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    return f"  ({key}): {kind} containing: [{dtype_name(value)} of size {'x'.join(map(str, value.shape))}]"
+
+
 def _as_parameter(value):
     return value if isinstance(value, Parameter) or not isinstance(value, Tensor) else Parameter(value)
 
@@ -107,6 +115,9 @@ class ParameterList(Module):
         for v in values:
             self.append(v)
         return self
+
+    def extra_repr(self) -> str:  # (each entry's dtype as torch prints it: `lazygrad.float32`)
+        return "\n".join(_entry_line(i, p, lambda t: repr(t.dtype)) for i, p in enumerate(self))
 
 
 class ParameterDict(Module):
@@ -162,3 +173,6 @@ class ParameterDict(Module):
         items = parameters.items() if hasattr(parameters, "items") else parameters
         for k, v in items:
             self[k] = v
+
+    def extra_repr(self) -> str:  # (torch names a dict's entries by type: `lazygrad.FloatTensor`)
+        return "\n".join(_entry_line(k, p, lambda t: t.type()) for k, p in self.items())
