@@ -146,4 +146,7 @@ def test_torch_compiler_markers_as_torch():
     for lib in (lg, torch):
         assert lib.compiler.disable(twice) is twice or lib is torch
         assert lib.compiler.disable(twice)(3) == lib.compiler.disable(recursive=False)(twice)(3) == 6
-        assert lib.compiler.allow_in_graph(len) is len and lib.compiler.reset() is None
+        assert lib.compiler.reset() is None
+    # (torch's allow_in_graph registers the function with dynamo for the whole process: called
+    # with a builtin there, it broke every later torch.cond and torch.while_loop in the worker)
+    assert lg.compiler.allow_in_graph(twice) is twice
