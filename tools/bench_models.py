@@ -8,6 +8,7 @@ is computed, as a loop that prints its loss does. Timing functions return median
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -186,10 +187,8 @@ def eager_step(key: str, device: str) -> Callable[[], float]:
 
 def eager_step_seconds(key: str, repeat: int, device: str) -> float:
     step = eager_step(key, device)
-    if key in BUSY_STEPS:
-        with busy_core():
-            return median_time(step, repeat, warmup=3)
-    return median_time(step, repeat, warmup=3)
+    with busy_core() if key in BUSY_STEPS else contextlib.nullcontext():
+        return median_time(step, repeat, warmup=3)
 
 
 def first_step(model: str, device: str) -> Callable[[], object]:

@@ -12,6 +12,7 @@ Nothing here is a dependency of lazygrad; a missing library only drops its colum
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -198,10 +199,8 @@ def time_workload(runner: TorchRunner | TinygradRunner, name: str, repeat: int) 
     call()
     first = time.perf_counter() - start
     repeat = max(repeat, TINY_OP_REPEAT.get(key, 0))
-    if key in bw.BUSY_STEPS:
-        with bw.busy_core():
-            return {"seconds": bw.median_time(call, repeat) / ops, "first_call_s": first, "correct": None}
-    return {"seconds": bw.median_time(call, repeat) / ops, "first_call_s": first, "correct": None}
+    with bw.busy_core() if key in bw.BUSY_STEPS else contextlib.nullcontext():
+        return {"seconds": bw.median_time(call, repeat) / ops, "first_call_s": first, "correct": None}
 
 
 def child_main(impl: str, repeat: int, names: list[str]) -> None:
