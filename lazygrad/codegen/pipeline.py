@@ -3,10 +3,12 @@
     schedule        Graph IR -> Kernel IR, one kernel a fusion group (schedule/schedule.py)
     lower           Kernel IR -> Loop IR: loops, accumulators, upcasts chosen by
                     codegen/heuristics.py, loops marked parallel or simd (codegen/optimize.py)
-    register-tiles  Loop IR -> Loop IR, on c: a tile of accumulators as vectors
-                    (codegen/register_tiles.py)
     stream-lanes    Loop IR -> Loop IR, on c: a float32 sum that only streams keeps 16
                     partial sums (codegen/stream_lanes.py)
+    wide-sums       Loop IR -> Loop IR, on c and an OpenCL CPU: a float32 sum of cheap
+                    terms no other sum shares adds in float64 (codegen/wide_sums.py)
+    register-tiles  Loop IR -> Loop IR, on c: a tile of accumulators as vectors
+                    (codegen/register_tiles.py)
     work-groups     Loop IR -> Loop IR, on opencl: the NDRange and its work groups, a
                     reduce a work group shares, values staged in local memory, as a Grid
                     (codegen/work_groups.py); a search's launch options steer it
@@ -30,6 +32,7 @@ from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.register_tiles import register_tiles
 from lazygrad.codegen.stream_lanes import stream_lanes
+from lazygrad.codegen.wide_sums import wide_sums
 from lazygrad.codegen.work_groups import work_groups
 
 
@@ -43,12 +46,16 @@ class LoopPass:
 
 
 LOOP_PASSES: tuple[LoopPass, ...] = (
-    LoopPass("register-tiles", register_tiles, ("c",),
-             "a tile of float32 sum accumulators as vectors of 16 (VecAcc, VecLoad, VecStore), where its "
-             "updates line up lane by lane (codegen/register_tiles.py)"),
     LoopPass("stream-lanes", stream_lanes, ("c",),
              "a simd loop that only streams into one float32 sum keeps 16 partial sums, a 64-byte "
              "vector (codegen/stream_lanes.py)"),
+    LoopPass("wide-sums", wide_sums, ("c", "opencl"),
+             "a float32 sum of cheaply computed terms that no other sum shares adds in float64 and "
+             "rounds to float32 once, where it is read; on OpenCL, CPU devices with float64 only "
+             "(codegen/wide_sums.py)"),
+    LoopPass("register-tiles", register_tiles, ("c",),
+             "a tile of float32 sum accumulators as vectors of 16 (VecAcc, VecLoad, VecStore), where its "
+             "updates line up lane by lane (codegen/register_tiles.py)"),
     LoopPass("work-groups", work_groups, ("opencl",),
              "the OpenCL NDRange as a Grid: work groups, a reduce a work group shares, values "
              "staged in local memory (codegen/work_groups.py; the opencl device plans for its "

@@ -223,7 +223,7 @@ class ReduceMixin:
             x = x.cast(dtypes.int64)
         if dtypes.is_half(x.dtype):
             return x.float().cumsum(dim).cast(x.dtype)
-        return x._scan(dim, "sum")
+        return x._cumsum_float32(dim) if x.dtype == dtypes.float32 else x._scan(dim, "sum")
 
     def cumprod(self, dim, dtype=None):
         x = self if dtype is None else self.cast(dtype)

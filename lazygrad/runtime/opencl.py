@@ -32,6 +32,7 @@ from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.pipeline import loop_pass
 from lazygrad.codegen.render_opencl import OpenCLRenderer, launch_geometry, launch_options
+from lazygrad.codegen.wide_sums import wide_sums
 from lazygrad.codegen.work_groups import work_groups
 from lazygrad.config import settings
 from lazygrad.errors import CompileError, DeviceError
@@ -273,12 +274,20 @@ def _work_groups(kernel: LoopKernel, **launch) -> LoopKernel:
     return work_groups(kernel, context().traits, **launch)
 
 
+def _wide_sums(kernel: LoopKernel) -> LoopKernel:
+    """On a CPU with float64 only: a GPU's float64 adds run at 1/32-1/64 of its float32 rate
+    on most consumer parts, and its work groups already add a sum as a tree."""
+    traits = context().traits
+    return wide_sums(kernel) if traits.cpu and traits.fp64 else kernel
+
+
 def _launch_options(kernel: LoopKernel) -> list[dict]:
     return launch_options(kernel, context().traits)
 
 
 def make_device() -> Device:
-    passes = (dataclasses.replace(loop_pass("work-groups"), run=_work_groups),  # this device's traits
+    passes = (dataclasses.replace(loop_pass("wide-sums"), run=_wide_sums),  # this device's traits
+              dataclasses.replace(loop_pass("work-groups"), run=_work_groups),
               dataclasses.replace(loop_pass("max-lanes"), run=lambda k: max_lanes(k, context().traits)))
     return OpenCLDevice("opencl", CLAllocator(), _render, compile_opencl, CLProgram, check,
                         compile_together=compile_opencl_together, launch_options=_launch_options,

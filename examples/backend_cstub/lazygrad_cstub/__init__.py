@@ -130,6 +130,6 @@ class CStubDevice(Device):
 
 
 def make_device() -> Device:
-    # lazygrad's register tiles, which CStyleRenderer prints as GCC vectors
+    # lazygrad's float64 sums and register tiles, which CStyleRenderer prints as GCC vectors
     return CStubDevice("cstub", HostMemory(), render_cstub, compile_cstub, CStubProgram, check,
-                       loop_passes=(loop_pass("register-tiles"),))
+                       loop_passes=(loop_pass("wide-sums"), loop_pass("register-tiles")))
