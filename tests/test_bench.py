@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 TOOLS = Path(__file__).resolve().parent.parent / "tools"
@@ -158,3 +159,27 @@ def test_an_implementation_that_cannot_start_fails_each_workload_once(monkeypatc
     assert header == {}
     assert set(results) == {"gelu chain 16M", "matmul 1024"}
     assert all(r["error"].startswith("could not start: unknown implementation") for r in results.values())
+
+
+def test_bandwidth_bound_rows_are_measured_against_a_copy(monkeypatch):
+    monkeypatch.syspath_prepend(str(TOOLS))
+    import bench
+    import bench_workloads as bw
+    names = {w.name for w in bw.KERNELS}
+    assert bw.COPY in names and set(bench.LAZYGRAD_KERNELS) == names
+    rows = [{"workload": bw.COPY, "gbs": 20.0}, {"workload": bw.BANDWIDTH_BOUND[0], "gbs": 18.0},
+            {"workload": "matmul 1024", "gbs": 0.5}]
+    assert bw.copy_shares(rows) == {bw.BANDWIDTH_BOUND[0]: pytest.approx(0.9)}
+    assert bw.copy_shares(rows[1:]) == {}  # no copy row run: nothing to compare with
+
+
+def test_the_copy_row_copies_in_every_library():
+    torch = pytest.importorskip("torch")
+    sys.path.insert(0, str(TOOLS))
+    import bench_others
+    import bench_workloads as bw
+    x = np.arange(12, dtype=np.float32)
+    with torch.random.fork_rng():  # (the runner seeds torch's generator: keep this worker's)
+        call, to_numpy = bench_others.TorchRunner(compiled=False).kernel(bw.COPY, [x])
+    out = call()
+    assert np.array_equal(to_numpy(out), x) and out.data_ptr() != torch.from_numpy(x).data_ptr()

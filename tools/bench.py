@@ -50,6 +50,7 @@ LAZYGRAD_KERNELS: dict[str, Callable] = {
     "softmax 4096x4096 rows": softmax_rows,
     "sum 4096x4096 axis 1": lambda x: x.sum(1),
     "sum 4096x4096 axis 0": lambda x: x.sum(0),
+    bw.COPY: lambda x: x.clone(),
     "matmul 1024": lambda a, b: a @ b,
     "matmul 2048": lambda a, b: a @ b,
     "conv2d 32x16x32x32 * 32x16x3x3": lambda x, w: F.conv2d(x, w, padding=1),
@@ -293,6 +294,12 @@ def main(argv: list[str] | None = None) -> dict:
     for m in models:
         emit(make_row(m, model_seconds[m.key], others, None))
 
+    shares = bw.copy_shares(rows)
+    if shares:
+        copy_gbs = next(r["gbs"] for r in rows if r["workload"] == bw.COPY)
+        print(f"bandwidth: the copy moves {copy_gbs:.1f} GB/s (read + write); "
+              + ", ".join(f"{name} {share:.0%} of it" for name, share in shares.items())
+              + f" (goal >= {bw.COPY_SHARE_GOAL:.0%})")
     notes = grouped_notes(rows)
     if notes:
         print("notes:\n" + "\n".join(f"  {note}" for note in notes))
@@ -302,8 +309,8 @@ def main(argv: list[str] | None = None) -> dict:
     scaling = [] if args.no_scaling or args.only else print_scaling()
     report = {"device": args.device, "repeat": args.repeat, "cpu": cpu,
               "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "implementations": about,
-              "unavailable": unavailable, "rows": rows, "notes": notes, "memory": memory,
-              "graph_scaling": scaling}
+              "unavailable": unavailable, "rows": rows, "notes": notes, "copy_shares": shares,
+              "memory": memory, "graph_scaling": scaling}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -106,6 +106,7 @@ class TorchRunner:
                "softmax 4096x4096 rows": lambda x: torch.softmax(x, 1),
                "sum 4096x4096 axis 1": lambda x: x.sum(1),
                "sum 4096x4096 axis 0": lambda x: x.sum(0),
+               bw.COPY: lambda x: x.clone(),
                "matmul 1024": lambda a, b: a @ b,
                "matmul 2048": lambda a, b: a @ b,
                "conv2d 32x16x32x32 * 32x16x3x3": lambda x, w: torch.nn.functional.conv2d(x, w, padding=1)}
@@ -148,6 +149,7 @@ class TinygradRunner:
                "softmax 4096x4096 rows": lambda x: x.softmax(1),
                "sum 4096x4096 axis 1": lambda x: x.sum(1),
                "sum 4096x4096 axis 0": lambda x: x.sum(0),
+               bw.COPY: lambda x: x.clone(),  # (a realized tensor's contiguous() copies nothing)
                "matmul 1024": lambda a, b: a @ b,
                "matmul 2048": lambda a, b: a @ b,
                "conv2d 32x16x32x32 * 32x16x3x3": lambda x, w: x.conv2d(w, padding=1)}

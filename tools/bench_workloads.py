@@ -21,6 +21,10 @@ D_MODEL, HEADS, SEQ, BATCH, VOCAB = 128, 4, 64, 16, 64  # the transformer step
 DIGITS_BATCH, DIGITS_WIDTH = 64, 16  # the CNN of examples/train_digits.py, its batch size
 MEMORY_STEPS = 10  # training steps a peak-memory child runs
 N16 = 16 * 1024 * 1024
+N64 = 64 * 1024 * 1024
+COPY = "copy 256 MiB"  # the bandwidth the bandwidth-bound rows are measured against
+BANDWIDTH_BOUND = ("sum 4096x4096 axis 1", "sum 4096x4096 axis 0")
+COPY_SHARE_GOAL = 0.85  # of the copy's GB/s (the performance issue's goal)
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ KERNELS = [
              lambda x: x.sum(axis=1), Goal(min_torch_ratio=0.8)),
     Workload("sum 4096x4096 axis 0", 4096 * 4096, 4 * 4096 * 4096, _normal((4096, 4096)),
              lambda x: x.sum(axis=0), Goal(min_torch_ratio=0.8)),
+    Workload(COPY, 0, 2 * 4 * N64, _normal(N64), lambda x: x.copy(), Goal(min_torch_ratio=0.85)),
     _matmul(1024),
     _matmul(2048),
     Workload("conv2d 32x16x32x32 * 32x16x3x3", 2 * 32 * 32 * 32 * 32 * 16 * 9,
@@ -199,6 +204,15 @@ def transformer_data() -> tuple[np.ndarray, np.ndarray]:
 def matches(out: np.ndarray, ref: np.ndarray) -> bool:
     """Whether an implementation's output agrees with numpy's, to float32 accumulation error."""
     return bool(np.allclose(out, ref, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(ref).max()))))
+
+
+def copy_shares(rows: list[dict]) -> dict[str, float]:
+    """Each bandwidth-bound row's GB/s as a share of the copy row's (both moving the bytes
+    they must: a copy reads and writes each, a sum reads each), where both were run."""
+    gbs = {r["workload"]: r.get("gbs") for r in rows}
+    if not gbs.get(COPY):
+        return {}
+    return {name: gbs[name] / gbs[COPY] for name in BANDWIDTH_BOUND if gbs.get(name)}
 
 
 def median_time(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float:
