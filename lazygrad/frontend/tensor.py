@@ -325,6 +325,9 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
                         dtype: DType | None = None) -> tuple[Tensor, Tensor]:
         """Both operands with one shape and one dtype, by torch's broadcasting and promotion."""
         if isinstance(other, Tensor):
+            na, nb = self.node, other.node
+            if dtype is None and na.dtype is nb.dtype and na.shape == nb.shape and na.device == nb.device:
+                return (other, self) if reverse else (self, other)  # (a backward's and a step's commonest op)
             if other.node.device != self.node.device:  # (a 0-dim host tensor joins a meta one, as in torch)
                 a, b = on_one_device(self, other)
                 return a._broadcast_pair(b, reverse, dtype)
