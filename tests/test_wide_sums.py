@@ -81,14 +81,19 @@ def test_which_sums_widen_on_c():
     a = lg.tensor(rng.random((64, 96), dtype=np.float32))
     b = lg.tensor(rng.random((96, 80), dtype=np.float32))
     big = lg.tensor(rng.random((512, 512), dtype=np.float32))
+    maps = lg.tensor(rng.random((8, 64, 4, 4), dtype=np.float32))
+    weight = lg.tensor(rng.random((64, 64, 3, 3), dtype=np.float32))
     kinds = {
         "row sum": big.sum(1), "column sum": big.sum(0), "mean square": (big * big).mean(),
-        "matmul": a @ b, "softmax's sum of exp": big.exp().sum(1),
+        "var's two sums": big.var(1), "matmul": a @ b, "softmax's sum of exp": big.exp().sum(1),
+        "a conv on 4x4 maps": lg.nn.functional.conv2d(maps, weight, padding=1),
     }
     widened = {name: any(acc.dtype == float64 for acc in _accs(_kernels(t, "c")))
                for name, t in kinds.items()}
-    assert widened == {"row sum": True, "column sum": True, "mean square": True, "matmul": False,
-                       "softmax's sum of exp": False}
+    assert widened == {"row sum": True, "column sum": True, "mean square": True, "var's two sums": True,
+                       "matmul": False, "softmax's sum of exp": False, "a conv on 4x4 maps": False}
+    # (the conv's 32 scalar accumulators share its weights: a tile of products, kept float32)
+    assert all(acc.dtype == float64 for acc in _accs(_kernels(kinds["var's two sums"], "c")))
     # the matmul keeps its float32 register tile; the column sum's accumulators stay scalars
     matmul = _accs(_kernels(kinds["matmul"], "c"))
     assert any(isinstance(acc, VecAcc) and acc.dtype == float32 for acc in matmul)

@@ -15,10 +15,11 @@ Which sums widen, and why the others do not:
 - Sums of transcendental terms keep float32 (softmax's and logsumexp's exp): there the doubled
   accumulators of 4 upcast rows spilled registers and the exp-sum ran 60% slower. Their terms
   lie in (0, 1], and torch sums them in float32 too.
-- Products that share an operand across accumulators keep float32: an upcast tile of a matmul
-  or a convolution (one value read once and multiplied into many sums; the register-tiles pass
-  then writes it as vectors), where the multiply-adds are the work, as in torch's float32
-  matmul. A column sum's accumulators each read their own values, so they widen.
+- An upcast tile of products keeps float32: a matmul's or a convolution's accumulators, four or
+  more sharing an operand (one value read once and multiplied into many sums; the
+  register-tiles pass then writes most as vectors), where the multiply-adds are the work, as
+  in torch's float32 matmul. A column sum's accumulators each read their own values, and two
+  sums of one value (var's sum of squares and its drift) are no tile, so they widen.
 Max accumulators and integer sums are exact already. On c this runs before register-tiles,
 which leaves float64 accumulators as scalars that gcc vectorizes itself.
 """
@@ -44,11 +45,12 @@ from lazygrad.dtypes import float32, float64
 from lazygrad.ir import symbolic as sym
 from lazygrad.ir.ops import Op
 
+TILE_SHARING = 4  # sums reading one value that make an upcast tile of products (2: var's two sums)
 _COSTLY = frozenset({Op.EXP2, Op.LOG2, Op.SIN, Op.SQRT, Op.RECIP, Op.DIV})
 
 
 def wide_sums(kernel: LoopKernel) -> LoopKernel:
-    """The kernel with its float32 add accumulators of cheap, unshared terms kept in float64;
+    """The kernel with its float32 add accumulators of cheap terms, outside product tiles, kept in float64;
     each read of one (after its loop, or a scan's running total inside it) rounds it."""
     stmts = list(walk_stmts(kernel.body))
     sums = {s.name for s in stmts if isinstance(s, Acc) and s.op is Op.ADD and s.dtype == float32}
@@ -64,7 +66,7 @@ def wide_sums(kernel: LoopKernel) -> LoopKernel:
             for e in terms:
                 if e.op is Op.LOAD:
                     readers.setdefault(id(e), set()).add(s.name)
-    for shared in (names for names in readers.values() if len(names) > 1):
+    for shared in (names for names in readers.values() if len(names) >= TILE_SHARING):
         sums -= shared
     if not sums:
         return kernel
