@@ -13,9 +13,11 @@ area is adaptive average pooling.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from lazygrad.errors import user_stacklevel
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import conv
@@ -117,13 +119,21 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     return x
 
 
+def _deprecated(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", UserWarning,
+                  stacklevel=user_stacklevel())
+
+
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    _deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    _deprecated("upsample_nearest")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
+    _deprecated("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
