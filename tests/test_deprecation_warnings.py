@@ -15,10 +15,12 @@ torch = pytest.importorskip("torch")
 
 X = np.random.default_rng(0).normal(size=(1, 1, 3, 3)).astype(np.float32)
 CALLS = {
-    "Tensor.scatter(reduce='add')": lambda T, x: x[0, 0].scatter(0, T.tensor([[0, 2, 1]]), x[0, 0], reduce="add"),
+    "Tensor.scatter(reduce='add')": lambda T, x: x[0, 0].scatter(0, T.tensor([[0, 2, 1]]), x[0, 0],
+                                                                 reduce="add"),
     "Tensor.scatter_(reduce='multiply')": lambda T, x: x[0, 0].clone().scatter_(
         1, T.tensor([[0, 0], [1, 1]]), x[0, 0, :2, :2], reduce="multiply"),
-    "torch.scatter(reduce='add')": lambda T, x: T.scatter(x[0, 0], 1, T.tensor([[2], [0]]), x[0, 0, :2], reduce="add"),
+    "torch.scatter(reduce='add')": lambda T, x: T.scatter(x[0, 0], 1, T.tensor([[2], [0]]), x[0, 0, :2],
+                                                          reduce="add"),
     "F.upsample": lambda T, x: T.nn.functional.upsample(x, scale_factor=2),
     "F.upsample_nearest": lambda T, x: T.nn.functional.upsample_nearest(x, size=(5, 4)),
     "F.upsample_bilinear": lambda T, x: T.nn.functional.upsample_bilinear(x, scale_factor=2),
@@ -27,7 +29,8 @@ CALLS = {
                                                                                   pin_memory=True))),
 }
 QUIET = {  # the same calls without the deprecated spelling: no warning in either
-    "Tensor.scatter(value, reduce='add')": lambda T, x: x[0, 0].scatter(0, T.tensor([[0, 2, 1]]), 2.0, reduce="add"),
+    "Tensor.scatter(value, reduce='add')": lambda T, x: x[0, 0].scatter(0, T.tensor([[0, 2, 1]]), 2.0,
+                                                                        reduce="add"),
     "nn.Upsample": lambda T, x: T.nn.Upsample(scale_factor=2)(x),
     "Variable(volatile=False)": lambda T, x: T.autograd.Variable(x, volatile=False) * 2,
     "DataLoader()": lambda T, x: next(iter(T.utils.data.DataLoader(list(x[0, 0]), batch_size=3))),

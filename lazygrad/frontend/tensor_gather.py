@@ -108,9 +108,9 @@ class GatherMixin:
         if src is None:
             raise TypeError("scatter needs src (a tensor) or value (a number)")
         if reduce is not None and isinstance(src, TensorBase):
-            torch_warn_once("scatter reduce", "The reduce argument of torch.scatter with Tensor src is deprecated and "
-                            "will be removed in a future PyTorch release. Use torch.scatter_reduce instead for more "
-                            "reduction options.")
+            torch_warn_once("scatter reduce", "The reduce argument of torch.scatter with Tensor src is "
+                            "deprecated and will be removed in a future PyTorch release. Use "
+                            "torch.scatter_reduce instead for more reduction options.")
         check_src_dtype("scatter", self, src)
         index = _as_index_tensor(self, index)
         if (vectors := as_nonempty(self, index, src)) is not None:
