@@ -12,6 +12,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op
+from lazygrad.frontend.dtype_mismatch import check_conv, check_conv_weight, transposed_conv_bias
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import piecewise_linear
@@ -42,6 +43,7 @@ def _conv_padding(padding, kernel, dilation) -> tuple[tuple[int, int], ...]:
 
 
 def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, nd: int) -> Tensor:
+    check_conv(input, weight, bias)
     if input.ndim == nd + 1:  # unbatched (C, *spatial), as torch accepts
         return _conv(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, nd).squeeze(0)
     if input.ndim != nd + 2:
@@ -119,6 +121,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim == 3:  # unbatched (C, H, W), as torch accepts
         return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
+    check_conv_weight(input, weight)
+    bias = transposed_conv_bias(input, bias)
     if input.ndim != 4:
         raise ShapeError(f"conv_transpose2d expects a (N, C, H, W) input, got shape {list(input.shape)}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
