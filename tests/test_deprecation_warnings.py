@@ -63,3 +63,38 @@ def test_the_current_spellings_do_not_warn(name, device):
     theirs, their_warnings = _run(torch, QUIET[name])
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-6)
     assert our_warnings == their_warnings == []
+
+
+def _encoder(T, x):
+    layer = T.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    return T.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).to(x.device)
+
+
+def _decoder(T, x):
+    layer = T.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    return T.nn.TransformerDecoder(layer, 2).to(x.device)
+
+
+MASKS = {  # (lib, x, float mask, bool mask, padding mask): torch warns once where it first sees two types
+    "TransformerEncoder(float mask)": lambda T, x, f, b, k: _encoder(T, x)(x, mask=f, src_key_padding_mask=k),
+    "TransformerEncoder(bool mask)": lambda T, x, f, b, k: _encoder(T, x)(x, mask=b, src_key_padding_mask=k),
+    "TransformerEncoderLayer": lambda T, x, f, b, k: _encoder(T, x).layers[0](
+        x, src_mask=f, src_key_padding_mask=k),
+    "TransformerDecoder": lambda T, x, f, b, k: _decoder(T, x)(x, x, tgt_mask=f, tgt_key_padding_mask=k),
+    "MultiheadAttention": lambda T, x, f, b, k: T.nn.MultiheadAttention(8, 2, batch_first=True).to(x.device)(
+        x, x, x, attn_mask=f, key_padding_mask=k)[0],
+}
+
+
+@pytest.mark.parametrize("name", MASKS)
+def test_mismatched_mask_types_warn_as_torch(name, device):
+    found = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        x = T.zeros(2, 5, 8, **kw)
+        fm = T.nn.Transformer.generate_square_subsequent_mask(5).to(x.device)
+        kpm = T.tensor([[False] * 5, [False] * 3 + [True] * 2], **kw)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = MASKS[name](T, x, fm, fm.isinf(), kpm)
+        found.append(([str(w.message) for w in caught if "mismatched" in str(w.message)], out.shape))
+    assert found[0][0] == found[1][0] and tuple(found[0][1]) == tuple(found[1][1])
