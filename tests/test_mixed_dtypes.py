@@ -56,6 +56,16 @@ CASES = {  # name: (lib, kw) -> result
                                                                          _t(T, (2, 3, 3), F32, kw)),
     "F.conv_transpose3d": lambda T, kw: T.nn.functional.conv_transpose3d(_t(T, (1, 2, 3, 3, 3), F32, kw),
                                                                          _t(T, (2, 3, 2, 2, 2), F64, kw)),
+    "nn.MultiheadAttention": lambda T, kw: T.nn.MultiheadAttention(3, 1, **kw)(
+        *[_t(T, (1, 2, 3), F64, kw)] * 3),
+    "F.layer_norm(float64 input)": lambda T, kw: T.nn.functional.layer_norm(
+        _t(T, (2, 3), F64, kw), (3,), _t(T, (3,), F32, kw), _t(T, (3,), F32, kw)),
+    "F.layer_norm(float64 weight)": lambda T, kw: T.nn.functional.layer_norm(
+        _t(T, (2, 3), F32, kw), (3,), _t(T, (3,), F64, kw)),
+    "nn.BatchNorm1d(float64 input)": lambda T, kw: T.nn.BatchNorm1d(3, **kw)(_t(T, (2, 3), F64, kw)),
+    "F.batch_norm(bfloat16 stats)": lambda T, kw: T.nn.functional.batch_norm(
+        _t(T, (2, 3), F32, kw), _t(T, (3,), "bfloat16", kw), _t(T, (3,), "bfloat16", kw)),
+    "nn.GroupNorm(float64 input)": lambda T, kw: T.nn.GroupNorm(1, 3, **kw)(_t(T, (2, 3, 2), F64, kw)),
 }
 PROMOTING = {  # these promote (or keep one dtype) in torch, and here
     "add": lambda T, kw: _t(T, (2, 3), F32, kw) + _t(T, (2, 3), F64, kw) * 2,
@@ -66,6 +76,26 @@ PROMOTING = {  # these promote (or keep one dtype) in torch, and here
     "conv_transpose2d(float64 bias)": lambda T, kw: T.nn.functional.conv_transpose2d(
         _t(T, (1, 2, 3, 3), F32, kw), _t(T, (2, 3, 2, 2), F32, kw), _t(T, (3,), F64, kw) / 4),
 }
+
+
+HALF_NORMS = {  # a float16/bfloat16 input with float32 parameters: computed in float32, returned in its dtype
+    "layer_norm": lambda T, x: T.nn.functional.layer_norm(x, (3,), T.ones(3, device=x.device) * 1.5,
+                                                          T.zeros(3, device=x.device) + 0.1),
+    "batch_norm": lambda T, x: T.nn.functional.batch_norm(
+        x, T.zeros(3, device=x.device), T.ones(3, device=x.device), T.ones(3, device=x.device) * 1.5),
+    "batch_norm(training)": lambda T, x: T.nn.BatchNorm1d(3).to(x.device)(x),
+    "group_norm": lambda T, x: T.nn.functional.group_norm(x, 1, T.ones(3, device=x.device) * 1.5),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", HALF_NORMS)
+def test_half_inputs_with_float32_parameters_normalise_as_torch(name, dtype, device):
+    data = [[0.0, 1.0, 2.5], [3.0, 4.0, 5.5], [-1.0, 0.5, 7.0]]
+    ours = HALF_NORMS[name](lg, lg.tensor(data, device=device).to(getattr(lg, dtype)))
+    theirs = HALF_NORMS[name](torch, torch.tensor(data).to(getattr(torch, dtype)))
+    assert ours.dtype.name == dtype
+    assert ours.float().tolist() == theirs.float().tolist()
 
 
 def _error(T, call, kw):

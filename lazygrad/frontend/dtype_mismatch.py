@@ -1,4 +1,4 @@
-"""Products that take one dtype only: matmul and its forms, linear and convolution.
+"""Ops that take one dtype only: matmul and its forms, linear, convolution and the norms.
 
 Elementwise ops promote (float32 + float64 is float64), but torch's matrix products and
 convolutions run one kernel of one dtype and raise when their operands differ, the usual
@@ -97,3 +97,14 @@ def transposed_conv_bias(input, bias):
         raise DTypeError(f"result type {scalar_name(promoted)} can't be cast to the desired output type "
                          f"{scalar_name(input.dtype)}")
     return bias.to(input.dtype)
+
+
+def check_norm(input, *params) -> None:
+    """layer_norm, batch_norm, group_norm on CPU: the parameters (weight, bias, running
+    statistics) in the input's dtype, or float32 ones for a float16/bfloat16 input."""
+    for p in params:
+        if p is None or p.dtype == input.dtype or (dtypes.is_half(input.dtype) and p.dtype == dtypes.float32):
+            continue
+        if input.dtype == dtypes.float32:
+            raise DTypeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        raise DTypeError("mixed dtype (CPU): all inputs must share same datatype.")
