@@ -65,6 +65,9 @@ CASES = {  # name: (lib, kw) -> result
     "nn.BatchNorm1d(float64 input)": lambda T, kw: T.nn.BatchNorm1d(3, **kw)(_t(T, (2, 3), F64, kw)),
     "F.batch_norm(bfloat16 stats)": lambda T, kw: T.nn.functional.batch_norm(
         _t(T, (2, 3), F32, kw), _t(T, (3,), "bfloat16", kw), _t(T, (3,), "bfloat16", kw)),
+    "F.bilinear": lambda T, kw: T.nn.functional.bilinear(_t(T, (2, 3), F32, kw), _t(T, (2, 3), F64, kw),
+                                                         _t(T, (4, 3, 3), F32, kw)),
+    "nn.Bilinear(float64 inputs)": lambda T, kw: T.nn.Bilinear(3, 3, 4, **kw)(*[_t(T, (2, 3), F64, kw)] * 2),
     "nn.GroupNorm(float64 input)": lambda T, kw: T.nn.GroupNorm(1, 3, **kw)(_t(T, (2, 3, 2), F64, kw)),
 }
 PROMOTING = {  # these promote (or keep one dtype) in torch, and here

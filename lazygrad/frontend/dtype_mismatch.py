@@ -108,3 +108,11 @@ def check_norm(input, *params) -> None:
         if input.dtype == dtypes.float32:
             raise DTypeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
         raise DTypeError("mixed dtype (CPU): all inputs must share same datatype.")
+
+
+def check_bilinear(input1, input2, weight, bias) -> None:
+    named = [("input1", input1), ("input2", input2), ("weight", weight)]
+    named += [("bias", bias)] if bias is not None else []
+    if any(t.dtype != input1.dtype for _, t in named):
+        listed = ", ".join(f"{name}: {c10_name(t.dtype)}" for name, t in named)
+        raise DTypeError(f"All tensors must have the same dtype, got {listed}")
