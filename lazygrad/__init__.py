@@ -42,6 +42,7 @@ from lazygrad import distributions as distributions  # torch.distributions
 from lazygrad import special as special  # torch.special
 from lazygrad import linalg as linalg  # torch.linalg
 from lazygrad import fft as fft  # torch.fft
+from lazygrad import hub as hub  # torch.hub (local folders and cached checkpoints)
 from lazygrad import sparse as sparse  # torch.sparse
 from lazygrad import func as func  # torch.func (function transforms)
 from lazygrad import amp as amp  # torch.amp (autocast, GradScaler)

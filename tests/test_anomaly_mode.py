@@ -59,3 +59,15 @@ def test_only_detect_anomaly_warns_as_torchs(device):
                 pass
         counts.append((quiet, len(w), T.is_anomaly_enabled()))
     assert counts[0] == counts[1] == (0, 1, False)
+
+
+def test_the_with_targets_are_torchs(device):
+    """`with detect_anomaly() as x` (and set_detect_anomaly) binds what torch's __enter__ gives."""
+    bound = []
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with T.autograd.detect_anomaly() as a, T.autograd.set_detect_anomaly(True) as b:
+                (T.ones(2, requires_grad=True, **kw) * 2).sum().backward()
+        bound.append((a, b))
+    assert bound[0] == bound[1]

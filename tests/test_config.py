@@ -259,6 +259,7 @@ STATE = {
     "frontend/complex_functions.py:_REAL": "the real rand/randn the complex factories call, fixed at import",
     "nn/utils/parametrize.py:_cache": "torch's parametrize.cached(): the user's block-scoped values, None outside",
     "frontend/anomaly_mode.py:_state": "torch's anomaly detection switch (a setting, not a cache)",
+    "frontend/hub.py:_state": "torch.hub's set_dir folder (a setting, not a cache)",
     "optim/optimizer_hooks.py:_GLOBAL_PRE": "torch's global optimizer step hooks: the user's, not a cache",
     "optim/optimizer_hooks.py:_GLOBAL_POST": "torch's global optimizer step hooks: the user's, not a cache",
     "frontend/process_settings.py:_settings": "torch's process-wide settings (matmul precision, ...): read back only",

@@ -38,7 +38,7 @@ FOLDERS = {"frontend": "frontend", "nn": "frontend", "optim": "frontend", "debug
 ROOT_MODULES = {"dtypes", "errors", "config"}
 API_MODULES = {"autograd", "onnx", "special", "linalg", "fft", "return_types", "func", "amp", "futures", "jit",
                "testing", "profiler", "sparse", "version", "module_paths",
-               "multiprocessing", "serialization"}  # public namespaces that torch programs
+               "multiprocessing", "serialization", "hub"}  # public namespaces that torch programs
 # import by their module path (module_paths: the paths torch has that lazygrad keeps under other files)
 MAX_LINES = 400
 

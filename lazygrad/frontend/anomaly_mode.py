@@ -33,8 +33,8 @@ class set_detect_anomaly(contextlib.ContextDecorator):  # (torch's lower-case cl
         self.before = dict(_state)
         _set(mode, check_nan)
 
-    def __enter__(self):
-        return self
+    def __enter__(self) -> None:  # (torch's gives None: `with ... as x` binds None)
+        return None
 
     def __exit__(self, *exc) -> None:
         _state.update(self.before)
@@ -49,10 +49,9 @@ class detect_anomaly(contextlib.ContextDecorator):
                       "enabled for debugging.", stacklevel=2)
         self.check_nan = check_nan
 
-    def __enter__(self):
+    def __enter__(self) -> None:  # (None, as torch's)
         self.before = dict(_state)
         _set(True, self.check_nan)
-        return self
 
     def __exit__(self, *exc) -> None:
         _state.update(self.before)

@@ -16,6 +16,7 @@ from lazygrad import dtypes
 from lazygrad.dtypes import DType, to_dtype
 from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.autocast_policy import autocast_op
+from lazygrad.frontend.dtype_mismatch import check_tensordot
 from lazygrad.frontend.factories import _device, _finish, arange, as_tensor, linspace
 from lazygrad.frontend.random import randint
 from lazygrad.frontend.tensor import Tensor
@@ -119,6 +120,7 @@ def block_diag(*tensors) -> Tensor:
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Sums over dims of a and b: dims=n takes a's last n and b's first n; a pair of lists
     names them."""
+    check_tensordot(a, b)
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, int):

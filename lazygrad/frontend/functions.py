@@ -140,8 +140,8 @@ def einsum(equation: str, *operands) -> Tensor:
     return _einsum(equation, *(o if isinstance(o, Tensor) else Tensor(o, device=device) for o in operands))
 
 
-def scatter(input, dim, index, src) -> Tensor:
-    return _as_tensor(input).scatter(dim, index, src)
+def scatter(input, dim, index, src=None, reduce=None, *, value=None) -> Tensor:
+    return _as_tensor(input).scatter(dim, index, src, reduce, value)
 
 
 def is_tensor(obj) -> bool:

@@ -61,6 +61,17 @@ def layout_in(fmt: memory_format, layout: Layout) -> Layout:
     return torch_layout.in_channels_last(sizes)
 
 
+def suggested(layout: Layout) -> memory_format:
+    """torch's suggest_memory_format, which `.to(memory_format=)` and convolutions go by: a 4-d
+    (5-d) tensor whose strides are channels-last ones and not the contiguous ones (a C=1 tensor
+    made channels-last is; a fresh one, or one whose channels-last strides are also row-major
+    ones, is not)."""
+    sizes = layout[0]
+    if torch_layout.is_channels_last(layout) and layout != torch_layout.contiguous(sizes):
+        return channels_last if len(sizes) == 4 else channels_last_3d
+    return contiguous_format
+
+
 def holds(fmt: memory_format, layout: Layout) -> bool:
     """is_contiguous(memory_format=fmt): channels-last holds only for 4-d (5-d) tensors."""
     if fmt is contiguous_format or fmt is preserve_format:  # (torch answers preserve as contiguous)

@@ -97,8 +97,8 @@ class ConvertMixin:
         if fmt is None or fmt is formats.preserve_format:
             return out
         fmt = formats.checked(fmt)
-        if out is self:
-            return self if formats.holds(fmt, self._torch_layout()) else self.clone(memory_format=fmt)
+        if out is self:  # (torch's to() aliases where the tensor's suggested format is fmt already)
+            return self if formats.suggested(self._torch_layout()) is fmt else self.clone(memory_format=fmt)
         return out._in_format(fmt)
 
     # dtype shorthands, as torch's (x.type() and x.type(t): legacy_tensors.py, with the legacy types)

@@ -14,6 +14,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.frontend.index_checks import check_range
+from lazygrad.frontend.process_settings import torch_warn_once
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_shape import _new_tensor, broadcast_shape
 from lazygrad.ir.node import make
@@ -106,6 +107,10 @@ class GatherMixin:
         src = value if src is None else src
         if src is None:
             raise TypeError("scatter needs src (a tensor) or value (a number)")
+        if reduce is not None and isinstance(src, TensorBase):
+            torch_warn_once("scatter reduce", "The reduce argument of torch.scatter with Tensor src is "
+                            "deprecated and will be removed in a future PyTorch release. Use "
+                            "torch.scatter_reduce instead for more reduction options.")
         check_src_dtype("scatter", self, src)
         index = _as_index_tensor(self, index)
         if (vectors := as_nonempty(self, index, src)) is not None:

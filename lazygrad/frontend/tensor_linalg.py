@@ -9,6 +9,7 @@ from __future__ import annotations
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op, lowered
+from lazygrad.frontend.dtype_mismatch import check_einsum_step, check_matmul
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_shape import _unviewed, broadcast_shape
 from lazygrad.ir.ops import Op
@@ -64,6 +65,8 @@ class LinalgMixin:
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError("matmul: both arguments need at least 1 dim, got shapes "
                              f"{list(a.shape)} and {list(b.shape)}")
+        if other is b:  # (two tensors of two dtypes raise, as torch's; data given as a list or array is cast)
+            check_matmul(a, b)
         dtype = dtypes.promote_types(a.dtype, b.dtype)
         a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
         b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
@@ -248,7 +251,7 @@ def einsum(equation: str, *operands):
             if c not in sizes or sizes[c] == 1:
                 sizes[c] = n
         terms.append((op, lab))
-    current = terms[0]
+    current, current_dtype = terms[0], operands[0].dtype
     for i in range(1, len(terms)):
         if i == len(terms) - 1:
             keep = out
@@ -258,11 +261,14 @@ def einsum(equation: str, *operands):
         pair, step_dtype = [current, terms[i]], dtype
         if set(current[1]) & set(terms[i][1]) - set(keep):  # a contraction: torch's bmm, lowered by autocast
             low = lowered(current[0], terms[i][0])
+            if low is None:  # (autocast casts both, as it does bmm's operands)
+                check_einsum_step(current_dtype, operands[i].dtype)
             if low is not None:  # (as bmm: lowered inputs, float32 products and sums, a lowered result)
                 step_dtype = dtypes.promote_types(low[0].dtype, low[1].dtype)
                 wide = dtypes.promote_types(step_dtype, dtypes.float32)
                 pair = [(low[0].cast(wide), current[1]), (low[1].cast(wide), terms[i][1])]
         current = (_multiply_sum(pair, keep, sizes, step_dtype), keep)
+        current_dtype = dtypes.promote_types(current_dtype, operands[i].dtype)
     if len(terms) == 1:
         return _multiply_sum(terms, out, sizes, dtype)
     return current[0]

@@ -13,6 +13,7 @@ from lazygrad.errors import DTypeError
 from lazygrad.frontend import return_types
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.deprecated_overloads import number_first
+from lazygrad.frontend.dtype_mismatch import check_addmm
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import broadcast_shape
@@ -178,6 +179,7 @@ class MoreMathMixin:
     # ---- matrix products with an addend ---------------------------------------------------------
     @autocast_op("lower")
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        check_addmm(self, mat1, mat2)
         return _scaled_sum(self, mat1 @ mat2, beta, alpha)
 
     @autocast_op("keep")

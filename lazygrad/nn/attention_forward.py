@@ -13,6 +13,7 @@ import math
 
 from lazygrad import dtypes
 from lazygrad.frontend.autocast_policy import autocast_op
+from lazygrad.frontend.dtype_mismatch import check_linear
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.activation import softmax
 from lazygrad.nn.dropout import dropout
@@ -20,6 +21,7 @@ from lazygrad.nn.dropout import dropout
 
 @autocast_op("lower")  # (torch's F.linear: under autocast the bias is lowered too, so the result stays low)
 def _linear(x: Tensor, weight: Tensor, bias) -> Tensor:
+    check_linear(x, weight, bias)  # (F.linear's errors, as torch's projections are F.linear)
     out = x @ weight.T
     return out if bias is None else out + bias
 

@@ -11,7 +11,10 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend import memory_format as formats
+from lazygrad.frontend import torch_layout
 from lazygrad.frontend.autocast_policy import autocast_op
+from lazygrad.frontend.dtype_mismatch import check_conv, check_conv_weight, transposed_conv_bias
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import piecewise_linear
@@ -41,7 +44,17 @@ def _conv_padding(padding, kernel, dilation) -> tuple[tuple[int, int], ...]:
     return tuple((p, p) for p in _tuple(padding, len(kernel), "padding"))
 
 
+def _with_result_format(out: Tensor, input: Tensor, weight: Tensor) -> Tensor:
+    """torch's CPU convolutions write a channels-last result when the input or the weight is
+    channels-last (its strides only: lazygrad's buffer stays row-major, frontend/torch_layout.py)."""
+    if out.ndim == 4 and formats.channels_last in (formats.suggested(input._torch_layout()),
+                                                   formats.suggested(weight._torch_layout())):
+        torch_layout.set_layout(out, torch_layout.in_channels_last(tuple(out.shape)))
+    return out
+
+
 def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, nd: int) -> Tensor:
+    check_conv(input, weight, bias)
     if input.ndim == nd + 1:  # unbatched (C, *spatial), as torch accepts
         return _conv(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, nd).squeeze(0)
     if input.ndim != nd + 2:
@@ -73,7 +86,7 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
                                            dilation, groups)
     if bias is not None:
         out = out + bias.reshape((1, o) + (1,) * nd)
-    return out
+    return _with_result_format(out, input, weight)
 
 
 def _input_gradient_by_transposed_conv(out: Tensor, input: Tensor, weight: Tensor, stride, padding,
@@ -119,6 +132,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim == 3:  # unbatched (C, H, W), as torch accepts
         return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
+    check_conv_weight(input, weight)
+    bias = transposed_conv_bias(input, bias)
     if input.ndim != 4:
         raise ShapeError(f"conv_transpose2d expects a (N, C, H, W) input, got shape {list(input.shape)}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
@@ -140,7 +155,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     x = pad_dims(x, ((0, 0), (0, 0)) + tuple(pads))
     w = weight.reshape((groups, cin // groups, cout_g) + kernel).permute(0, 2, 1, 3, 4)
     w = w.reshape((groups * cout_g, cin // groups) + kernel).flip(2, 3)
-    return _conv(x, w, bias, 1, 0, dilation, groups, 2)
+    return _with_result_format(_conv(x, w, bias, 1, 0, dilation, groups, 2), input, weight)
 
 
 def _pool_args(kernel_size, stride, padding, dilation, nd=2):

@@ -12,6 +12,7 @@ import numpy as np
 
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op
+from lazygrad.frontend.dtype_mismatch import check_conv_weight, transposed_conv_bias
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn.conv import _conv, _tuple, conv_transpose2d
 from lazygrad.nn.windows import pad_dims, windows
@@ -44,6 +45,8 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim == 4:  # unbatched (C, D, H, W), as torch accepts
         return conv_transpose3d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
+    check_conv_weight(input, weight)
+    bias = transposed_conv_bias(input, bias)
     if input.ndim != 5:
         raise ShapeError(f"conv_transpose3d expects a (N, C, D, H, W) input, got shape {list(input.shape)}")
     stride, dilation = _tuple(stride, 3, "stride"), _tuple(dilation, 3, "dilation")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from lazygrad.errors import DTypeError
 from lazygrad.frontend.autocast_policy import autocast_op
+from lazygrad.frontend.dtype_mismatch import check_linear
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.sparse_grad import sparse_rows, wants_sparse_grad
 from lazygrad.frontend.tensor import Tensor
@@ -141,6 +142,7 @@ from lazygrad.nn.resize import interpolate, upsample, upsample_bilinear, upsampl
 @autocast_op("lower")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, weight of shape (out_features, in_features)."""
+    check_linear(input, weight, bias)
     out = input @ weight.T
     return out if bias is None else out + bias
 

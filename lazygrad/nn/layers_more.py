@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from lazygrad import dtypes
+from lazygrad.frontend.dtype_mismatch import check_bilinear
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.sparse_grad import sparse_rows, wants_sparse_grad
@@ -17,6 +18,7 @@ from lazygrad.nn.distance import vector_norm
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y_o = x1 . W_o . x2 + b_o, weight of shape (out, in1, in2)."""
+    check_bilinear(input1, input2, weight, bias)
     out, in1, in2 = weight.shape
     if input1.shape[-1] != in1 or input2.shape[-1] != in2:
         raise RuntimeError(f"bilinear: input1's last dim must be {in1} and input2's {in2}, got shapes "

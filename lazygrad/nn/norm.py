@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from lazygrad.errors import ShapeError
+from lazygrad.frontend.dtype_mismatch import check_norm
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
 
@@ -23,12 +24,29 @@ def _affine(y: Tensor, weight, bias, shape: tuple[int, ...]) -> Tensor:
     return y
 
 
+def _widened(input: Tensor, *params) -> Tensor:
+    """A float16/bfloat16 input with float32 parameters is normalised in float32 (and given
+    back in its own dtype by _in_dtype_of), as torch's mixed-type CPU kernels do: one rounding."""
+    check_norm(input, *params)
+    mixed = any(p is not None and p.dtype != input.dtype for p in params)
+    return input.cast(_params_dtype(params)) if mixed else input
+
+
+def _params_dtype(params):
+    return next(p.dtype for p in params if p is not None)
+
+
+def _in_dtype_of(input: Tensor, out: Tensor) -> Tensor:
+    return out if out.dtype == input.dtype else out.cast(input.dtype)
+
+
 def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalize over every dim but the channel dim (1). In training the batch statistics are
     used and the running ones updated in place (mean, and the unbiased variance)."""
     if input.ndim < 2:
         raise ValueError(f"batch_norm expects an input of at least 2 dims (N, C, ...), got shape {list(input.shape)}")
+    source, input = input, _widened(input, weight, bias, running_mean, running_var)
     c = input.shape[1]
     shape = (1, c) + (1,) * (input.ndim - 2)
     axes = (0,) + tuple(range(2, input.ndim))
@@ -50,7 +68,7 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
     y = (input - mean) * (var + eps).rsqrt()
-    return _affine(y, weight, bias, shape)
+    return _in_dtype_of(source, _affine(y, weight, bias, shape))
 
 
 def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -59,17 +77,19 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: flo
     if tuple(input.shape[input.ndim - k:]) != normalized_shape:
         raise ShapeError(f"layer_norm: normalized_shape {list(normalized_shape)} does not match the "
                          f"last dims of input shape {list(input.shape)}")
+    source, input = input, _widened(input, weight, bias)
     axes = tuple(range(input.ndim - k, input.ndim))
     mean, var = _moments(input, axes)
     y = (input - mean) * (var + eps).rsqrt()
-    return _affine(y, weight, bias, normalized_shape)
+    return _in_dtype_of(source, _affine(y, weight, bias, normalized_shape))
 
 
 def group_norm(input: Tensor, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     n, c = input.shape[:2]
     if c % num_groups:
         raise ShapeError(f"group_norm: {c} channels do not split into {num_groups} groups")
+    source, input = input, _widened(input, weight, bias)
     x = input.reshape(n, num_groups, -1)
     mean, var = _moments(x, (2,))
     y = ((x - mean) * (var + eps).rsqrt()).reshape(input.shape)
-    return _affine(y, weight, bias, (1, c) + (1,) * (input.ndim - 2))
+    return _in_dtype_of(source, _affine(y, weight, bias, (1, c) + (1,) * (input.ndim - 2)))

@@ -1,5 +1,5 @@
-"""F.interpolate in every mode torch has but antialiasing: nearest, nearest-exact, linear,
-bilinear, bicubic, trilinear, area, with align_corners and recompute_scale_factor.
+"""F.interpolate: nearest, nearest-exact, linear, bilinear, bicubic, trilinear, lanczos, area,
+with align_corners, recompute_scale_factor and (bilinear, bicubic, lanczos) antialias.
 
 Every mode is separable: along each spatial axis the output is a fixed (out, in) matrix of
 weights times the input, so resizing is one matmul per axis and its gradient the transposed
@@ -8,21 +8,29 @@ matrix, which is what torch's backward computes. The weights follow torch's sour
 without, (i + 1/2) / scale - 1/2, where scale is the scale_factor given (unless recomputed)
 or out/in; linear modes clamp that below at 0, bicubic takes 4 taps with A = -0.75 and clamps
 the tap indices. Nearest picks floor(i / scale) (nearest-exact: floor((i + 1/2) / scale));
-area is adaptive average pooling.
+area is adaptive average pooling. antialias (torch's PIL-style resampling) widens the filter
+when shrinking: out i averages the inputs within support * scale of its centre scale * (i + 1/2)
+(support 1 for bilinear's triangle, 2 for bicubic's cubic with A = -0.5, 3 for lanczos's
+sinc(x) sinc(x/3), which torch runs only antialiased), each weighted by the
+filter at its distance / scale, the weights normalised to sum to 1; growing, the filter keeps
+its own width.
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from lazygrad.errors import user_stacklevel
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import conv
 from lazygrad.nn.pool_more import _adaptive_avg, _along
 
-_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "lanczos": 2}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area")
+_FILTER_HALF_WIDTH = {"bilinear": 1.0, "bicubic": 2.0, "lanczos": 3.0}  # the antialiasing filters' support
 CUBIC_A = -0.75
 
 
@@ -66,15 +74,46 @@ def _matrix(mode: str, size: int, out: int, scale, align_corners: bool) -> np.nd
     return m
 
 
+def _antialias_matrix(mode: str, size: int, out: int, scale, align_corners: bool) -> np.ndarray:
+    """The (out, size) antialiased weights of one axis (module docstring)."""
+    if align_corners:
+        step = (size - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        step = 1.0 / scale if scale else size / out
+    half = _FILTER_HALF_WIDTH[mode]
+    support, stretch = (half * step, step) if step >= 1.0 else (half, 1.0)
+    m = np.zeros((out, size))
+    for i in range(out):
+        centre = step * (i + 0.5)
+        lo, hi = max(int(centre - support + 0.5), 0), min(int(centre + support + 0.5), size)
+        w = np.abs((np.arange(lo, hi) - centre + 0.5) / stretch)
+        if mode == "bilinear":
+            w = np.maximum(1.0 - w, 0.0)
+        elif mode == "lanczos":  # Lanczos-3: a sinc windowed by a sinc three times as wide
+            w = np.where(w < 3, np.sinc(w) * np.sinc(w / 3), 0.0)
+        else:
+            a = -0.5
+            far = np.where(w < 2, (((w - 5) * w + 8) * w - 4) * a, 0.0)
+            w = np.where(w < 1, ((a + 2) * w - (a + 3)) * w * w + 1, far)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
+def _no_such_mode(input: Tensor, mode: str) -> NotImplementedError:
+    modes = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+    return NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) "
+                               f"for the modes: {modes} (got {mode})")
+
+
 @autocast_op("keep")  # (torch runs it as given under autocast; its resize matmuls must not lower it)
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False) -> Tensor:
     if mode not in _MODES:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) "
-                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
-                                  f"nearest-exact (got {mode})")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported")
+        raise _no_such_mode(input, mode)
+    if antialias and not (mode in _FILTER_HALF_WIDTH and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+                         "requires a 4-D tensor as input")
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -85,6 +124,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported for {input.dtype.name} input "
                                   f"(only nearest and nearest-exact are); convert it to a float type first")
     nd = input.ndim - 2
+    if mode == "lanczos" and nd == 2 and align_corners:
+        raise ValueError("Lanczos mode does not support align_corners=True")
+    if mode == "lanczos" and nd == 2 and not antialias:
+        raise ValueError("Lanczos mode requires antialias=True")
+    if mode == "lanczos" and nd != 2:
+        raise _no_such_mode(input, mode)
     if mode in _DIMS and _DIMS[mode] != nd:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_DIMS[mode] + 2}D input")
     if nd < 1:
@@ -112,18 +157,27 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     for a, (i, o, s) in enumerate(zip(spatial, outs, scales)):
         if i == o and s in (None, 1.0):  # every mode's weights are the identity there
             continue
-        mat = Tensor(_matrix(mode, i, o, s, bool(align_corners)).T, dtype=input.dtype, device=input.device)
+        weights = (_antialias_matrix if antialias else _matrix)(mode, i, o, s, bool(align_corners))
+        mat = Tensor(weights.T, dtype=input.dtype, device=input.device)
         x = _along(x, 2 + a, lambda t, mat=mat: t @ mat)
     return x
 
 
+def _deprecated(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.",
+                  UserWarning, stacklevel=user_stacklevel())
+
+
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    _deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    _deprecated("upsample_nearest")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
+    _deprecated("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

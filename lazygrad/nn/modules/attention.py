@@ -4,12 +4,32 @@ batch_first; a bool attn_mask / key_padding_mask marks positions NOT allowed to 
 the returned weights are averaged over heads unless average_attn_weights=False."""
 from __future__ import annotations
 
+import math
+import warnings
+
+from lazygrad.errors import user_stacklevel
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.attention import causal_mask
 from lazygrad.nn.modules.linear import NonDynamicallyQuantizableLinear, empty_param
 from lazygrad.nn.modules.module import Module
+
+
+def canonical_masks(key_padding_mask, kpm_name: str, attn_mask, mask_name: str, dtype):
+    """torch's mask canonicalisation at the front of MultiheadAttention and the encoder layers:
+    a padding mask whose dtype differs from the attention mask's gets torch's deprecation
+    warning; both come back as float masks to add (a bool True as -inf), so the layers below
+    see one kind and warn no more, as torch's do."""
+    if key_padding_mask is not None and attn_mask is not None and key_padding_mask.dtype != attn_mask.dtype:
+        warnings.warn(f"Support for mismatched {kpm_name} and {mask_name} is deprecated. Use same type for "
+                      "both instead.", UserWarning, stacklevel=user_stacklevel())
+
+    def as_float(mask):
+        if mask is None or mask.dtype.is_float:
+            return mask
+        return mask.new_zeros(mask.shape, dtype=dtype).masked_fill(mask, -math.inf)
+    return as_float(key_padding_mask), as_float(attn_mask)
 
 
 class MultiheadAttention(Module):
@@ -56,6 +76,8 @@ class MultiheadAttention(Module):
                 is_causal: bool = False):
         """F.multi_head_attention_forward with this module's weights; is_causal without a mask
         builds the causal one."""
+        key_padding_mask, attn_mask = canonical_masks(key_padding_mask, "key_padding_mask", attn_mask,
+                                                      "attn_mask", query.dtype)
         batched_first = self.batch_first and query.ndim == 3
         if batched_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))

@@ -22,7 +22,7 @@ from lazygrad.frontend.tensor import Tensor
 from lazygrad.nn import functional as F
 from lazygrad.nn import init
 from lazygrad.nn.modules.activation import Dropout
-from lazygrad.nn.modules.attention import MultiheadAttention
+from lazygrad.nn.modules.attention import MultiheadAttention, canonical_masks
 from lazygrad.nn.modules.container import ModuleList
 from lazygrad.nn.modules.linear import Linear
 from lazygrad.nn.modules.module import Module
@@ -61,6 +61,8 @@ class TransformerEncoderLayer(Module):
         self.activation = _activation(activation)
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None, is_causal: bool = False) -> Tensor:
+        src_key_padding_mask, src_mask = canonical_masks(
+            src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", src.dtype)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -132,6 +134,8 @@ class TransformerEncoder(Module):
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
 
     def forward(self, src: Tensor, mask=None, src_key_padding_mask=None, is_causal=None) -> Tensor:
+        src_key_padding_mask, mask = canonical_masks(
+            src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype)
         out = src
         for layer in self.layers:  # is_causal: a given mask is what is applied (torch's hint)
             out = layer(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+from lazygrad.errors import user_stacklevel
 from lazygrad.utils.data._utils.fetch import _DatasetKind
 from lazygrad.utils.data._utils.seeds import draw_seed
 
@@ -28,6 +29,9 @@ class _BaseDataLoaderIter:
         # base_seed + its id), so the loader's generator moves on at every new iterator
         self._base_seed = draw_seed(loader.generator)
         self._num_yielded = 0
+        if loader.pin_memory:  # (torch warns at each new pass with no accelerator; lazygrad has none)
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device "
+                          "pinned memory won't be used.", UserWarning, stacklevel=user_stacklevel())
 
     def __iter__(self):
         return self
