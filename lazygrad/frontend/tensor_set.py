@@ -16,17 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from lazygrad.frontend.dtype_mismatch import c10_name
 from lazygrad.frontend.factories import zeros
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_storage import _check_inplace, _root, _view_of, version_counter
 from lazygrad.frontend.tensor_strided import _detach_storage
 from lazygrad.frontend.torch_layout import layout_of, set_layout
-
-# the C++ element types torch's message names
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}
 
 
 def _leave_group(t: Tensor) -> None:
@@ -57,8 +53,8 @@ def _set_(self: Tensor, source: Any = None, storage_offset: Any = None, size: An
         raise TypeError(f"set_() received an invalid combination of arguments - got ({type(source).__name__}), "
                         "but expected a Tensor or a Storage source")
     if source.dtype != self.dtype:
-        raise RuntimeError(f"Could not set tensor of type {_C_NAMES.get(source.dtype.name, source.dtype.name)} to a "
-                           f"tensor of type {_C_NAMES.get(self.dtype.name, self.dtype.name)}")
+        raise RuntimeError(f"Could not set tensor of type {c10_name(source.dtype)} to a "
+                           f"tensor of type {c10_name(self.dtype)}")
     if source.device != self.device:
         raise RuntimeError(f"Attempted to set the storage of a tensor on device \"{self.device}\" to a storage on "
                            f"different device \"{source.device}\".  This is no longer allowed; the devices must match.")
