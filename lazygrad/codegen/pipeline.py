@@ -6,7 +6,7 @@
     stream-lanes    Loop IR -> Loop IR, on c: a float32 sum that only streams keeps 16
                     partial sums (codegen/stream_lanes.py)
     wide-sums       Loop IR -> Loop IR, on c and an OpenCL CPU: a float32 sum of cheap
-                    terms no other sum shares adds in float64 (codegen/wide_sums.py)
+                    terms, outside a tile of products, adds in float64 (codegen/wide_sums.py)
     register-tiles  Loop IR -> Loop IR, on c: a tile of accumulators as vectors
                     (codegen/register_tiles.py)
     work-groups     Loop IR -> Loop IR, on opencl: the NDRange and its work groups, a
@@ -50,7 +50,7 @@ LOOP_PASSES: tuple[LoopPass, ...] = (
              "a simd loop that only streams into one float32 sum keeps 16 partial sums, a 64-byte "
              "vector (codegen/stream_lanes.py)"),
     LoopPass("wide-sums", wide_sums, ("c", "opencl"),
-             "a float32 sum of cheaply computed terms that no other sum shares adds in float64 and "
+             "a float32 sum of cheaply computed terms, outside a tile of products, adds in float64 and "
              "rounds to float32 once, where it is read; on OpenCL, CPU devices with float64 only "
              "(codegen/wide_sums.py)"),
     LoopPass("register-tiles", register_tiles, ("c",),

@@ -50,8 +50,8 @@ _COSTLY = frozenset({Op.EXP2, Op.LOG2, Op.SIN, Op.SQRT, Op.RECIP, Op.DIV})
 
 
 def wide_sums(kernel: LoopKernel) -> LoopKernel:
-    """The kernel with its float32 add accumulators of cheap terms, outside product tiles, kept in float64;
-    each read of one (after its loop, or a scan's running total inside it) rounds it."""
+    """The kernel with its float32 add accumulators of cheap terms, outside product tiles, kept
+    in float64; each read of one (after its loop, or a scan's running total inside it) rounds it."""
     stmts = list(walk_stmts(kernel.body))
     sums = {s.name for s in stmts if isinstance(s, Acc) and s.op is Op.ADD and s.dtype == float32}
     if not sums:

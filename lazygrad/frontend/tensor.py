@@ -328,7 +328,7 @@ class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, Sh
             na, nb = self.node, other.node
             if dtype is None and na.dtype is nb.dtype and na.shape == nb.shape and na.device == nb.device:
                 return (other, self) if reverse else (self, other)  # (a backward's and a step's commonest op)
-            if other.node.device != self.node.device:  # (a 0-dim host tensor joins a meta one, as in torch)
+            if nb.device != na.device:  # (a 0-dim host tensor joins a meta one, as in torch)
                 a, b = on_one_device(self, other)
                 return a._broadcast_pair(b, reverse, dtype)
             dt = dtype or dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)

@@ -19,7 +19,7 @@ from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_gather import positions, select_sum
 from lazygrad.frontend.tensor_shape import _unviewed
-from lazygrad.runtime.registry import get_device
+from lazygrad.frontend.tensor_special import _wide
 
 
 def _prefix_grid(x, fill):
@@ -37,9 +37,7 @@ class ScanMixin:
     def _cumsum_float32(self, dim):
         """As torch's, in double where the device has it: a float32 blocked scan rounds at each
         of its levels (the last of 1e5 uniform values came out 1-2 ulp off)."""
-        if get_device(self.device).supports(dtypes.float64):
-            return self.cast(dtypes.float64)._scan(dim, "sum").cast(dtypes.float32)
-        return self._scan(dim, "sum")
+        return _wide(self)._scan(dim, "sum").cast(dtypes.float32)
 
     def _scan_last(self, dim):
         axis = self._axis(dim)
