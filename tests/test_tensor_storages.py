@@ -49,3 +49,17 @@ def test_is_storage_knows_storages_from_tensors(device):
     assert lg.is_storage(x.untyped_storage()) == torch.is_storage(tx.untyped_storage()) is True
     assert lg.is_storage(x) == torch.is_storage(tx) is False
     assert lg.is_storage([1, 2]) is False
+
+
+def test_a_result_that_asks_for_gradients_has_its_storage_and_address(device):
+    """Such a tensor keeps its graph (its value is cached on it): untyped_storage() and
+    data_ptr() read the cached value's storage (they raised AttributeError)."""
+    x = lg.ones(3, 4, device=device, requires_grad=True)
+    tx = torch.ones(3, 4, requires_grad=True)
+    y, ty = (x * 2).contiguous(), (tx * 2).contiguous()
+    s, ts = y.untyped_storage(), ty.untyped_storage()
+    assert s.nbytes() == ts.nbytes() and s.data_ptr() == y.data_ptr() != 0
+    assert s.tolist() == ts.tolist() and y.requires_grad and y.grad_fn is not None
+    y.sum().backward()
+    ty.sum().backward()
+    assert x.grad.tolist() == tx.grad.tolist()

@@ -94,7 +94,10 @@ def realized_storage(self: Tensor):
             _materialize_aliases(self)
         if _storage_view(self.node) is None:
             realize(self)
-    return _storage_view(self.node).buffer
+    view = _storage_view(self.node)
+    if view is None:  # a tensor that asks for gradients keeps its graph, its value cached on it
+        view = self.node.realized
+    return view.buffer
 
 
 def storage_address(storage) -> int:
