@@ -183,20 +183,28 @@ def test_einsum_chain_contracts_pairwise(device, rng):
 
 
 @pytest.mark.parametrize("transposed", [False, True])
-def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, transposed):
-    """On the c device a big float32 product copies A and B into 16-wide panels first (two
-    copy kernels and the product, which stores straight into the result's layout). Only c
-    packs: its kernels are the ones the panels are laid out for. Gradients flow through the
-    copies as through any view."""
-    from lazygrad.frontend.tensor_linalg import PACK_MIN_WORK
-    m, k, n = 1024, 512, 1024
-    assert m * k * n >= PACK_MIN_WORK
+@pytest.mark.parametrize("m", [1008, 1000])
+def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, transposed, m):
+    """On the c device a big float32 product copies A and B into panels of the register tile's
+    rows and columns first (two copy kernels and the product, which stores straight into the
+    result's layout). Rows that the tile's do not divide are padded with zeros in A's copy and
+    left out by a copy of the result (a tensor of its own, as torch's). Only c packs: its
+    kernels are the ones the panels are laid out for. Gradients flow through the copies as
+    through any view."""
+    from lazygrad.codegen.heuristics import MATMUL_PANELS, PACKING
+    k, n = 512, 1056
+    rows, cols = MATMUL_PANELS
+    padded = -(-m // rows) * rows
+    assert m * k * n >= PACKING[0]
     a, b = randn(rng, (m, k)), randn(rng, (n, k) if transposed else (k, n))
     x = lg.Tensor(a, device="c", requires_grad=True)
     w = lg.Tensor(b, device="c", requires_grad=True)
     out = x @ (w.T if transposed else w)
     names = [kern.name for kern in out.schedule()]
-    assert len(names) == 3 and names[-1] == f"R_{m // 16}_{n // 16}_{k}_16_16", names
+    assert f"R_{padded // rows}_{n // cols}_{k}_{rows}_{cols}" in names, names
+    assert len(names) == 3 + (padded != m), names
+    assert out.shape == (m, n) and out.is_contiguous() and out.storage_offset() == 0
+    assert out.untyped_storage().nbytes() == m * n * 4
     bt = b.T if transposed else b
     np.testing.assert_allclose(out.detach().numpy(), a @ bt, rtol=1e-4, atol=1e-3)
     g = randn(rng, (m, n))
@@ -204,8 +212,8 @@ def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, transposed):
     np.testing.assert_allclose(x.grad.numpy(), g @ bt.T, rtol=1e-4, atol=1e-3)
     gw = a.T @ g
     np.testing.assert_allclose(w.grad.numpy(), gw.T if transposed else gw, rtol=1e-4, atol=1e-3)
-    small = lg.Tensor(a[:256, :256], device="c") @ lg.Tensor(bt[:256, :256], device="c")
-    assert len(small.schedule()) == 1  # 256^3: the copies would cost more than they save
+    small = lg.Tensor(a[:64, :64], device="c") @ lg.Tensor(bt[:64, :64], device="c")
+    assert len(small.schedule()) == 1  # 64^3: the copies would cost more than they save
 
 
 @pytest.mark.parametrize("eq,shapes", [("ij...,ij...->ij", [(3, 4, 5, 2), (3, 4, 5, 2)]), ("a...b->", [(2, 3, 4)]),
@@ -219,3 +227,25 @@ def test_einsum_output_without_ellipsis_sums_its_dims_as_torch(device, rng, eq, 
     want = torch.einsum(eq, *[torch.tensor(a) for a in arrays]).numpy()
     assert out.shape == want.shape
     np.testing.assert_allclose(out.numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("m", [12, 10])
+def test_packed_products_second_derivatives_match_torch(rng, monkeypatch, m):
+    """A packed product's gradients are products again (packed in turn): a second derivative
+    must see how the incoming gradient depends on the inputs. (Declared on the incoming
+    gradient, the inner products lost that: gg was off by 98 at 12x16x32.)"""
+    torch = pytest.importorskip("torch")
+    import lazygrad.frontend.tensor_linalg as tl
+    monkeypatch.setattr(tl, "PACKING", (1, 1))  # every product with whole panels packs
+    a, b = randn(rng, (m, 16)), randn(rng, (16, 32))
+    x, w = lg.Tensor(a, device="c", requires_grad=True), lg.Tensor(b, device="c", requires_grad=True)
+    tx, tw = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    assert tl._packs(x, w)
+    out, tout = x @ w, tx @ tw
+    g = lg.autograd.grad((out * out).sum(), x, create_graph=True)[0]
+    tg = torch.autograd.grad((tout * tout).sum(), tx, create_graph=True)[0]
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-4, atol=1e-3)
+    gg = lg.autograd.grad((g * g).sum() + g.sum(), w)[0]
+    tgg = torch.autograd.grad((tg * tg).sum() + tg.sum(), tw)[0]
+    np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-4, atol=1e-2)
+    assert out.grad_fn.name() == tout.grad_fn.name() == "MmBackward0"

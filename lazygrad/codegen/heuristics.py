@@ -46,6 +46,22 @@ MIN_STRIPS = 2 * (os.cpu_count() or 1)  # strips left for the parallel outer loo
 # matmul 1024 37-38 -> 28-31 ms, 2048 346-359 -> 277-281 ms, conv2d 8-10 -> 6-8 ms; 4 rows of 8
 # lanes 53-67 ms. A dim that the rows do not divide takes half as many.
 REUSE_LANES = 16 if cpu().has("avx512f") else 8
+# With 16 vector registers (AVX2 and older), 8 accumulators leave the two FMA units (4 cycles
+# of latency each) no slack: a tile of 6 rows x two vectors (12 accumulators, 2 vector loads
+# and 6 broadcasts a step) keeps them busy. Taken where the dims divide (the packed matmul
+# pads its rows to a multiple of 6: frontend/tensor_linalg.py). Measured on Zen 3 (2 cores,
+# AVX2), 128x784x256 in C, 2 threads, best of 200: 8x8 0.41-0.51 ms, 6x16 0.25-0.26; matmul
+# 1024 packed, kernel alone: 125 -> 175 GFLOP/s. AVX-512's 32 registers hold a 16x16 tile.
+WIDE_TILE: tuple[int, int] | None = None if cpu().has("avx512f") else (6, 2 * REGISTER_LANES)
+# The packed matmul's panels (frontend/tensor_linalg.py): rows of A and columns of B that one
+# register tile reads, each panel's floats consecutive per step of the sum.
+MATMUL_PANELS = WIDE_TILE or (REUSE_LANES, VECTOR_LANES)
+# (multiply-adds, smallest dim) from which a matmul packs: below, the copies cost more than
+# they save (on 2 AVX-512 cores with 16x16 tiles packing lost at 256^3 and 512^3). Smaller
+# products gained on Zen 3 (AVX2, the wide tile, forward kernels alone: 1024x128x512 3.5 ->
+# 2.0 ms, in place B's rows lie 2 KB apart), but in a transformer's step the copies of A,
+# lazy expressions of the step, took longer than the products (the eager step 2.5x slower).
+PACKING = (1 << 29, 256)
 MIN_REDUCE = 8
 # Each lane repeats the kernel's arithmetic in the source: a 16x16 tile of a weight gradient
 # whose epilogue recomputes a dropout mask (130 ops) was 1.3 MB of C that gcc took 16 s to
@@ -67,6 +83,7 @@ class LaneProfile:
     rows: int = 0
     transpose: bool = False  # block elementwise kernels that read across what they store
     stream_rows: int = 0
+    wide_tile: tuple[int, int] | None = None  # (rows, lanes) preferred where both dims divide
 
 
 # A row sum's loop is one chain of vector adds, each waiting for the last: four rows at once
@@ -92,7 +109,7 @@ STREAM_OPS = frozenset({Op.LOAD, Op.CONST, Op.CAST, Op.ADD, Op.MUL, Op.NEG})
 TRANSPOSE_LANES = (16, 4)
 TRANSPOSE_MIN_SIZE = 1 << 18
 CPU_PROFILE = LaneProfile(tuple(dict.fromkeys((VECTOR_LANES, 8, 4))), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES,
-                         ROW_LANES, True, STREAM_ROWS)
+                         ROW_LANES, True, STREAM_ROWS, WIDE_TILE)
 # A GPU runs thousands of work items, each with a few hundred registers at most: 4x4 tiles
 # (16 accumulators), which a work group shares through local memory (codegen/opencl_tiles.py),
 # and no strips for a column sum (render_opencl shares its columns among work groups so that
@@ -123,7 +140,8 @@ def _reduce_dim_of_output(ast: Node, reduce: Node) -> dict[int, int] | None:
 
 def choose_upcasts(ast: Node) -> dict[int, int]:
     nodes = toposort([ast])
-    return within_budget(_choose_upcasts(ast, nodes), sum(1 for n in nodes if n.op in ALU))
+    ops = sum(1 for n in nodes if n.op in ALU)
+    return within_budget(_choose_upcasts(ast, nodes, ops), ops)
 
 
 def within_budget(upcasts: dict[int, int], ops: int) -> dict[int, int]:
@@ -138,8 +156,12 @@ def within_budget(upcasts: dict[int, int], ops: int) -> dict[int, int]:
     return upcasts
 
 
-def _choose_upcasts(ast: Node, nodes: list[Node]) -> dict[int, int]:
+def _choose_upcasts(ast: Node, nodes: list[Node], ops: int) -> dict[int, int]:
     profile = lane_profile(ast.device)
+    # (a wide tile only where its lanes fit the budget: halved, it would lose its rows)
+    tile = profile.wide_tile
+    if tile and math.prod(tile) * max(ops, 1) > UNROLL_BUDGET:
+        tile = None
     reduces = [n for n in nodes if n.op in REDUCE]
     if not reduces and profile.transpose:
         return _transpose_lanes(ast, nodes)
@@ -178,20 +200,28 @@ def _choose_upcasts(ast: Node, nodes: list[Node]) -> dict[int, int]:
         return _row_lanes(ast, reduce, mapping, strides, reduce_size, rows)
     vector_red = mapping[next(iter(upcasts))]
     vector_loads = [s for s in strides if s[vector_red] == 1]
+    vector_dim = next(iter(upcasts))
     for out_dim, red_dim in reversed(list(mapping.items())):
         rows = next((r for r in profile.reuse if ast.shape[out_dim] % r == 0), 0)
-        if out_dim in upcasts or rows < 4:
+        wide = _wide_tile(ast, vector_dim, out_dim, tile)
+        if out_dim in upcasts or (rows < 4 and not wide):
             continue
         # the vector loads stay put along this dim, so each feeds `rows` rows of lanes
         if all(s[red_dim] == 0 for s in vector_loads) and any(s[red_dim] != 0 for s in strides):
-            upcasts[out_dim] = rows
+            upcasts = wide or {**upcasts, out_dim: rows}
             break
-    vector_dim = next(iter(upcasts))
     if len(upcasts) == 1 and not profile.wide:
         return {}
     if len(upcasts) == 1 and upcasts[vector_dim] == VECTOR_LANES:
         upcasts[vector_dim] = _strip_width(ast, vector_dim, profile.wide)
     return upcasts
+
+
+def _wide_tile(ast: Node, vector_dim: int, reuse_dim: int, tile: tuple[int, int] | None) -> dict[int, int]:
+    """The profile's wide tile (rows x lanes) over these dims where both divide, else none."""
+    if tile is None or ast.shape[vector_dim] % tile[1] or ast.shape[reuse_dim] % tile[0]:
+        return {}
+    return {vector_dim: tile[1], reuse_dim: tile[0]}
 
 
 def _transpose_lanes(ast: Node, nodes: list[Node]) -> dict[int, int]:

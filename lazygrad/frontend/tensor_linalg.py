@@ -6,11 +6,15 @@ inputs stay integer (int @ int is int, as in torch); the sum runs in int64 and i
 """
 from __future__ import annotations
 
+import math
+
 from lazygrad import dtypes
+from lazygrad.codegen.heuristics import MATMUL_PANELS, PACKING
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op, lowered
 from lazygrad.frontend.dtype_mismatch import check_einsum_step, check_matmul
 from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import _unviewed, broadcast_shape
 from lazygrad.ir.ops import Op
 
@@ -31,31 +35,57 @@ def _reads_transposed(t) -> bool:
             and t.shape[-1] >= 16 and t.shape[-2] >= 16)
 
 
-PACK = 16  # rows of A and columns of B a panel holds: the C renderer's 16x16 register tile
-PACK_MIN_WORK = 1 << 29  # multiply-adds; below this the two copies cost more than they save
-
-
 def _packs(a, b) -> bool:
-    """A big float32 2-D product on the c device multiplies packed panels (_packed_matmul)."""
-    if a.ndim != 2 or b.ndim != 2 or a.device != "c" or b.device != "c":
+    """A big enough float32 product of a 2-D B on the c device multiplies packed panels
+    (_packed_matmul); A's leading dims are its rows (nn.Linear on a batch of sequences)."""
+    if a.ndim < 2 or b.ndim != 2 or a.device != "c" or b.device != "c":
         return False
-    (m, k), n = a.shape, b.shape[1]
-    return (a.dtype == b.dtype == dtypes.float32 and m % PACK == 0 and n % PACK == 0
-            and min(m, n, k) >= 256 and m * n * k >= PACK_MIN_WORK)
+    (k, n), m = b.shape, math.prod(a.shape[:-1])
+    least_work, least_dim = PACKING
+    return (a.dtype == b.dtype == dtypes.float32 and n % MATMUL_PANELS[1] == 0
+            and min(m, n, k) >= least_dim and m * n * k >= least_work)
+
+
+def _packed(a, b):
+    """a @ b by _packed_matmul, its gradients declared as the two products torch's mm backward
+    computes (each packed in turn where it is big enough), not derived through the panels'
+    copies and pads."""
+    rows = a.reshape(-1, a.shape[-1])
+    out = input_gradient((rows, b), lambda x, y: _packed_matmul(x, y), _product_gradient)
+    return out.reshape(a.shape[:-1] + (b.shape[1],))
+
+
+def _product_gradient(i, inputs, result, grad):
+    a, b = inputs
+    return _derived_product(grad, b.t()) if i == 0 else _derived_product(a.t(), grad)
+
+
+def _derived_product(a, b):
+    """A product whose own gradient is derived (through the panels' copies where it packs):
+    `grad` comes to a declared gradient as a tensor without history, so a product declared
+    on it would drop what it depends on from a second derivative."""
+    return _packed_matmul(a, b) if _packs(a, b) else a.matmul(b)
 
 
 def _packed_matmul(a, b):
-    """a @ b over panels, as BLAS libraries do: A as (m/16, k, 16) and B as (n/16, k, 16),
-    each copied once, so a 16x16 output tile reads 16 consecutive floats of each per step
-    of k. Read in place, a tile's 16 rows of A and 16-float pieces of B's rows lie a power
-    of two apart and fight over the same cache sets: measured on 2 AVX-512 cores, 2048^3
-    went from 110 to 49 ms and 1024^3 from 8.2 to 5.7 ms (at 256^3 and 512^3 the copies
-    cost more than they save). The product stores its tiles straight into a @ b's layout."""
+    """a @ b over panels, as BLAS libraries do: A as (m/r, k, r) and B as (n/c, k, c), r x c
+    the register tile (codegen/heuristics.py MATMUL_PANELS), each copied once, so a tile
+    reads r and c consecutive floats per step of k. Read in place, a tile's rows of A and
+    pieces of B's rows lie a power of two apart and fight over the same cache sets: measured
+    on 2 AVX-512 cores, 2048^3 went from 110 to 49 ms and 1024^3 from 8.2 to 5.7 ms (at 256^3
+    and 512^3 the copies cost more than they save). A's rows are padded with zeros to a
+    multiple of r in its copy (AVX2's 6-row tile); the product stores its tiles straight into
+    a @ b's layout and the padded rows are left out of the result."""
     (m, k), n = a.shape, b.shape[1]
-    a_panels = a.reshape(m // PACK, PACK, k).permute(0, 2, 1)._contiguous()
-    b_panels = b.reshape(k, n // PACK, PACK).permute(1, 0, 2)._contiguous()
-    tiles = a_panels.reshape(m // PACK, 1, k, PACK, 1) * b_panels.reshape(1, n // PACK, k, 1, PACK)
-    return _unviewed(tiles.sum(2).permute(0, 2, 1, 3).reshape(m, n))
+    rows, cols = MATMUL_PANELS
+    padded = -(-m // rows) * rows
+    if padded != m:
+        a = a.pad((0, 0, 0, padded - m))
+    a_panels = a.reshape(padded // rows, rows, k).permute(0, 2, 1)._contiguous()
+    b_panels = b.reshape(k, n // cols, cols).permute(1, 0, 2)._contiguous()
+    tiles = a_panels.reshape(padded // rows, 1, k, rows, 1) * b_panels.reshape(1, n // cols, k, 1, cols)
+    out = tiles.sum(2).permute(0, 2, 1, 3).reshape(padded, n)
+    return _unviewed(out.narrow(0, 0, m) if padded != m else out)
 
 
 class LinalgMixin:
@@ -79,7 +109,7 @@ class LinalgMixin:
             raise ShapeError(f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} "
                              f"do not broadcast ({list(a2.shape[:-2])} vs {list(b2.shape[:-2])})") from None
         if _packs(a2, b2):
-            return _packed_matmul(a2, b2)
+            return _unviewed(_packed(a2, b2))
         if _reads_transposed(b2):
             # x @ w.T reads w across its rows; one small copy lets the kernel read both inputs
             # contiguously along the output (the 4x16 register tile of codegen/heuristics.py)
