@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import lazygrad as lg
+from lazygrad import config
 from lazygrad.frontend import hub as lg_hub
 
 torch = pytest.importorskip("torch")
@@ -114,3 +115,12 @@ def test_what_needs_the_network_says_so(repo, tmp_path, device):
 def test_the_default_folder_is_torchs(repo, monkeypatch):
     monkeypatch.delenv("TORCH_HOME", raising=False)
     assert lg.hub.get_dir() == torch.hub.get_dir()
+
+
+def test_torch_home_moves_the_folder_as_torchs(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    with config.override(torch_home=str(tmp_path / "th")):  # (settings read the environment once)
+        assert lg.hub.get_dir() == torch.hub.get_dir() == str(tmp_path / "th" / "hub")
+    monkeypatch.setenv("TORCH_HOME", "~/elsewhere")
+    with config.override(torch_home="~/elsewhere"):
+        assert lg.hub.get_dir() == torch.hub.get_dir()

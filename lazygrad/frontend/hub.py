@@ -10,7 +10,7 @@ saved the download, `get_dir()/checkpoints/<the URL's file name>`, and loads tha
 lg.load. lazygrad makes no network requests: `source='github'`, a checkpoint that is not in
 the cache and `download_url_to_file` raise NoDownloadError, which names the file to fetch and
 where to put it. The cache folder is torch's default, $XDG_CACHE_HOME/torch/hub, so a file
-torch downloaded there is found; set_dir() moves it ($TORCH_HOME is not read).
+torch downloaded there is found; $TORCH_HOME and set_dir() move it, as torch's.
 """
 from __future__ import annotations
 
@@ -36,10 +36,12 @@ class NoDownloadError(LazygradError, OSError):
 
 
 def get_dir() -> str:
-    """The hub's cache folder: set_dir's, else $XDG_CACHE_HOME/torch/hub (torch's default)."""
+    """The hub's cache folder: set_dir's, else $TORCH_HOME/hub, else $XDG_CACHE_HOME/torch/hub
+    (torch's order)."""
     if _state["dir"] is not None:
         return _state["dir"]
-    return os.path.join(os.path.expanduser(settings.xdg_cache_home or "~/.cache"), "torch", "hub")
+    home = settings.torch_home or os.path.join(settings.xdg_cache_home or "~/.cache", "torch")
+    return os.path.join(os.path.expanduser(home), "hub")
 
 
 def set_dir(d: str | os.PathLike) -> None:
