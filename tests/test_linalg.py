@@ -249,3 +249,20 @@ def test_packed_products_second_derivatives_match_torch(rng, monkeypatch, m):
     tgg = torch.autograd.grad((tg * tg).sum() + tg.sum(), tw)[0]
     np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-4, atol=1e-2)
     assert out.grad_fn.name() == tout.grad_fn.name() == "MmBackward0"
+
+
+def test_a_packed_product_of_a_batch_of_rows_matches_torch(rng, monkeypatch):
+    """nn.Linear on (batch, seq, features): A's leading dims are the panels' rows."""
+    torch = pytest.importorskip("torch")
+    import lazygrad.frontend.tensor_linalg as tl
+    monkeypatch.setattr(tl, "PACKING", (1, 1))
+    a, b, g = randn(rng, (3, 5, 16)), randn(rng, (16, 32)), randn(rng, (3, 5, 32))
+    x, w = lg.Tensor(a, device="c", requires_grad=True), lg.Tensor(b, device="c", requires_grad=True)
+    tx, tw = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out, tout = x @ w, tx @ tw
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-5)
+    out.backward(lg.Tensor(g, device="c"))
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-5, atol=1e-5)
+    assert out.grad_fn.name() == tout.grad_fn.name() and out.is_contiguous()

@@ -59,8 +59,9 @@ MATMUL_PANELS = WIDE_TILE or (REUSE_LANES, VECTOR_LANES)
 # (multiply-adds, smallest dim) from which a matmul packs: below, the copies cost more than
 # they save (on 2 AVX-512 cores with 16x16 tiles packing lost at 256^3 and 512^3). Smaller
 # products gained on Zen 3 (AVX2, the wide tile, forward kernels alone: 1024x128x512 3.5 ->
-# 2.0 ms, in place B's rows lie 2 KB apart), but in a transformer's step the copies of A,
-# lazy expressions of the step, took longer than the products (the eager step 2.5x slower).
+# 2.0 ms, in place B's rows lie 2 KB apart), but in a transformer's step the packing moved
+# kernel boundaries: lazy operands computed in the panel copies, and a bias gradient that
+# recomputed GELU's derivative, ran scalar (the eager step 1.2-2.5x slower).
 PACKING = (1 << 29, 256)
 MIN_REDUCE = 8
 # Each lane repeats the kernel's arithmetic in the source: a 16x16 tile of a weight gradient
