@@ -3,7 +3,8 @@ style of the PINN tutorials: second derivatives through torch.autograd.grad(crea
 a boundary loss weighted into Adam's objective, and the autograd tools used around such models:
 torch.autograd.functional.jacobian / hessian / jvp, torch.func.vmap, grad and jacrev, and a
 custom autograd.Function (forward and setup_context apart) whose backward a double backward goes
-through, checked by gradcheck and gradgradcheck in float64. Weights are set from numpy so that torch and lazygrad agree."""
+through, checked by gradcheck and gradgradcheck in float64. Weights are set from numpy so that
+torch and lazygrad agree."""
 
 import importlib
 import math
