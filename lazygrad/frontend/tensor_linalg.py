@@ -6,6 +6,8 @@ inputs stay integer (int @ int is int, as in torch); the sum runs in int64 and i
 """
 from __future__ import annotations
 
+import math
+
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op, lowered
@@ -58,26 +60,58 @@ def _packed_matmul(a, b):
     return _unviewed(tiles.sum(2).permute(0, 2, 1, 3).reshape(m, n))
 
 
+def _matmul_error(a: tuple, b: tuple) -> str | None:
+    """torch's words for operands matmul cannot take (None if it can), from the op its matmul
+    runs for those ranks: dot, mv, mm (a batch of rows folded into one matrix), or bmm over
+    the broadcast batch dims."""
+    if len(a) == 1 and len(b) == 1:
+        if a[0] == b[0]:
+            return None
+        return (f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the same "
+                f"number of elements, but got {a[0]} and {b[0]} elements respectively")
+    if len(b) == 1:
+        rows = math.prod(a[:-1])
+        if a[-1] == b[0]:
+            return None
+        return f"size mismatch, got input ({rows}), mat ({rows}x{a[-1]}), vec ({b[0]})"
+    if len(b) == 2:
+        rows = math.prod(a[:-1])
+        return None if a[-1] == b[0] else (f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and "
+                                           f"{b[0]}x{b[1]})")
+    batch_a, batch_b = a[:-2], b[:-2]
+    n = max(len(batch_a), len(batch_b))
+    batch_a, batch_b = (1,) * (n - len(batch_a)) + batch_a, (1,) * (n - len(batch_b)) + batch_b
+    for i, (p, q) in enumerate(zip(batch_a, batch_b)):
+        if p != q and 1 not in (p, q):
+            return (f"The size of tensor a ({p}) must match the size of tensor b ({q}) at non-singleton "
+                    f"dimension {i}")
+    count = math.prod(max(p, q) for p, q in zip(batch_a, batch_b))
+    if a[-1] == b[-2]:
+        return None
+    return (f"Expected size for first two dimensions of batch2 tensor to be: [{count}, {a[-1]}] but got: "
+            f"[{count}, {b[-2]}].")
+
+
 class LinalgMixin:
     @autocast_op("lower")
     def matmul(self, other):
         a, b = self, _as_tensor(self, other)
         if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError("matmul: both arguments need at least 1 dim, got shapes "
-                             f"{list(a.shape)} and {list(b.shape)}")
+            raise ShapeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
+                             f"{b.ndim}D")
         if other is b:  # (two tensors of two dtypes raise, as torch's; data given as a list or array is cast)
             check_matmul(a, b)
         dtype = dtypes.promote_types(a.dtype, b.dtype)
         a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
         b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
-        if a2.shape[-1] != b2.shape[-2]:
-            raise ShapeError(f"matmul: shapes {list(a.shape)} and {list(b.shape)} do not match "
-                             f"({a2.shape[-1]} != {b2.shape[-2]})")
-        try:
-            broadcast_shape(a2.shape[:-2], b2.shape[:-2])
-        except ShapeError:
-            raise ShapeError(f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} "
-                             f"do not broadcast ({list(a2.shape[:-2])} vs {list(b2.shape[:-2])})") from None
+        mismatch = a2.shape[-1] != b2.shape[-2]
+        if not mismatch:
+            try:
+                broadcast_shape(a2.shape[:-2], b2.shape[:-2])
+            except ShapeError:
+                mismatch = True
+        if mismatch:
+            raise ShapeError(_matmul_error(tuple(a.shape), tuple(b.shape)))
         if _packs(a2, b2):
             return _packed_matmul(a2, b2)
         if _reads_transposed(b2):
@@ -103,38 +137,40 @@ class LinalgMixin:
     @autocast_op("keep")
     def dot(self, other):
         other = _as_tensor(self, other)
-        if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
-            raise ShapeError(f"dot: expected two 1-D tensors of one size, got shapes "
-                             f"{list(self.shape)} and {list(other.shape)}")
+        if self.ndim != 1 or other.ndim != 1:
+            raise ShapeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
+        if self.shape != other.shape:
+            raise ShapeError(_matmul_error(tuple(self.shape), tuple(other.shape)))
         return self.matmul(other)
 
     @autocast_op("keep")
     def mv(self, vec):
         vec = _as_tensor(self, vec)
-        if self.ndim != 2 or vec.ndim != 1:
-            raise ShapeError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
-                             f"{list(self.shape)} and {list(vec.shape)}")
+        if self.ndim != 2 or vec.ndim != 1:  # (torch's words are addmv's: its first operand a vector)
+            raise ShapeError(f"vector + matrix @ vector expected, got 1, {self.ndim}, {vec.ndim}")
         return self.matmul(vec)
 
     def mm(self, mat2):
         mat2 = _as_tensor(self, mat2)
         if self.ndim != 2 or mat2.ndim != 2:
-            raise ShapeError(f"mm: expected two 2-D tensors, got shapes {list(self.shape)} and "
-                             f"{list(mat2.shape)}")
+            raise ShapeError("self must be a matrix" if self.ndim != 2 else "mat2 must be a matrix")
         return self.matmul(mat2)
 
     def bmm(self, mat2):
         mat2 = _as_tensor(self, mat2)
-        if self.ndim != 3 or mat2.ndim != 3 or self.shape[0] != mat2.shape[0]:
-            raise ShapeError(f"bmm: expected two 3-D tensors with one batch size, got shapes "
-                             f"{list(self.shape)} and {list(mat2.shape)}")
+        if self.ndim != 3 or mat2.ndim != 3:
+            raise ShapeError("batch1 must be a 3D tensor" if self.ndim != 3 else "batch2 must be a 3D tensor")
+        if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+            raise ShapeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                             f"[{self.shape[0]}, {self.shape[2]}] but got: "
+                             f"[{mat2.shape[0]}, {mat2.shape[1]}].")
         return self.matmul(mat2)
 
     def outer(self, vec2):
         vec2 = _as_tensor(self, vec2)
         if self.ndim != 1 or vec2.ndim != 1:
-            raise ShapeError(f"outer: expected two 1-D tensors, got shapes {list(self.shape)} "
-                             f"and {list(vec2.shape)}")
+            which, t = ("self", self) if self.ndim != 1 else ("vec2", vec2)
+            raise ShapeError(f"outer: Expected 1-D argument {which}, but got {t.ndim}-D")
         return self.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
