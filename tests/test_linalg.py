@@ -167,18 +167,19 @@ def test_einsum_is_one_kernel(device, rng):
     assert len(lg.einsum("bij,bjk->bik", a, b).schedule()) == 1
 
 
-@pytest.mark.parametrize("eq,shapes,message", [
-    ("ij,jk->ik", [(3, 4), (5, 6)], r"label 'j' has size 4.*5"),
-    ("ij->ik", [(3, 4)], "output label 'k'"),
-    ("ij->ii", [(3, 4)], "appears twice"),
-    ("ijk", [(3, 4)], r"3 labels for an operand of shape \[3, 4\]"),
-    ("ij,jk", [(3, 4)], "names 2 operands, got 1"),
-    ("ii", [(3, 4)], r"repeats with sizes 3 and 4"),
-    ("i1", [(3, 4)], "invalid label '1'"),
+@pytest.mark.parametrize("eq,shapes", [
+    ("ij,jk->ik", [(3, 4), (5, 6)]), ("ij->ik", [(3, 4)]), ("ij->ii", [(3, 4)]), ("ijk", [(3, 4)]),
+    ("ij,jk", [(3, 4)]), ("ij", [(3, 4), (4,)]), ("ii", [(3, 4)]), ("i1", [(3, 4)]),
+    ("i j,j 1", [(2, 3), (3, 2)]),
+    ("i...jk", [(2, 3)]), ("...ij,...jk", [(5, 2, 2, 3), (3, 3, 4)]), ("ij,ij->ij", [(2, 3), (3, 3)]),
 ])
-def test_einsum_errors(device, rng, eq, shapes, message):
-    with pytest.raises(lg.ShapeError, match=message):
-        lg.einsum(eq, *[T(randn(rng, s), device) for s in shapes])
+def test_einsum_errors_are_torchs(device, rng, eq, shapes):
+    torch = pytest.importorskip("torch")
+    arrays = [randn(rng, s) for s in shapes]
+    with pytest.raises(RuntimeError) as theirs:
+        torch.einsum(eq, *[torch.tensor(a) for a in arrays])
+    with pytest.raises(lg.ShapeError, match="^" + re.escape(str(theirs.value)) + "$"):
+        lg.einsum(eq, *[T(a, device) for a in arrays])
 
 
 def test_einsum_chain_contracts_pairwise(device, rng):

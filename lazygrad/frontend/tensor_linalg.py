@@ -186,30 +186,32 @@ def _parse_equation(equation: str, operands) -> tuple[list[str], str]:
     eq = equation.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
-    if len(terms) != len(operands):
-        raise ShapeError(f"einsum: the equation {equation!r} names {len(terms)} operands, "
-                         f"got {len(operands)}")
+    if len(terms) != len(operands):  # (torch's words for the einsum errors below too)
+        fewer = "fewer" if len(operands) < len(terms) else "more"
+        raise ShapeError(f"einsum(): {fewer} operands were provided than specified in the equation")
     ell_ndim = 0
     labels = []
-    for term, op in zip(terms, operands):
+    for k, (term, op) in enumerate(zip(terms, operands)):
         if term.count("...") > 1 or "." in term.replace("...", ""):
             raise ShapeError(f"einsum: malformed term {term!r} in {equation!r}")
         bad = [c for c in term.replace("...", "") if not c.isalpha()]
         if bad:
-            raise ShapeError(f"einsum: invalid label {bad[0]!r} in {equation!r} (labels are letters)")
+            raise ShapeError(f"einsum(): invalid subscript given at index {equation.index(bad[0])} in the "
+                             f"equation string, subscripts must be in [a-zA-Z]")
         named = len(term.replace("...", ""))
         if "..." in term:
             covered = op.ndim - named
             if covered < 0:
-                raise ShapeError(f"einsum: term {term!r} has more labels than the operand of shape "
-                                 f"{list(op.shape)} has dims")
+                raise ShapeError(f"einsum(): the number of subscripts in the equation ({named}) is more than "
+                                 f"the number of dimensions ({op.ndim}) for operand {k}")
             ell_ndim = max(ell_ndim, covered)
             fill = _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - covered:] if covered else ""
             labels.append(term.replace("...", fill))
         else:
             if named != op.ndim:
-                raise ShapeError(f"einsum: term {term!r} has {named} labels for an operand of shape "
-                                 f"{list(op.shape)}")
+                raise ShapeError(f"einsum(): the number of subscripts in the equation ({named}) does not "
+                                 f"match the number of dimensions ({op.ndim}) for operand {k} and no ellipsis "
+                                 f"was given")
             labels.append(term)
     ell = _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - ell_ndim:] if ell_ndim else ""
     if arrow:
@@ -219,17 +221,18 @@ def _parse_equation(equation: str, operands) -> tuple[list[str], str]:
         seen = set("".join(labels))
         for c in out:
             if c not in seen:
-                raise ShapeError(f"einsum: output label {c!r} of {equation!r} is in no input")
+                raise ShapeError(f"einsum(): output subscript {c} does not appear in the equation for any "
+                                 f"input operand")
             if out.count(c) > 1:
-                raise ShapeError(f"einsum: output label {c!r} of {equation!r} appears twice")
+                raise ShapeError(f"einsum(): output subscript {c} appears more than once in the output")
     else:
         letters = "".join(labels)
         out = ell + "".join(sorted(c for c in set(letters) if c.isalpha() and letters.count(c) == 1))
     return labels, out
 
 
-def _take_diagonals(x, labels: str):
-    """An operand with each repeated label reduced to its diagonal ('ii' -> 'i')."""
+def _take_diagonals(x, labels: str, k: int):
+    """Operand k with each repeated label reduced to its diagonal ('ii' -> 'i')."""
     while True:
         dup = next((c for c in labels if labels.count(c) > 1), None)
         if dup is None:
@@ -237,8 +240,8 @@ def _take_diagonals(x, labels: str):
         i, j = labels.index(dup), labels.index(dup, labels.index(dup) + 1)
         n = x.shape[i]
         if x.shape[j] != n:
-            raise ShapeError(f"einsum: label {dup!r} repeats with sizes {x.shape[i]} and "
-                             f"{x.shape[j]} in an operand of shape {list(x.shape)}")
+            raise ShapeError(f"einsum(): subscript {dup} is repeated for operand {k} but the sizes don't "
+                             f"match, {x.shape[j]} != {n}")
         rest = [k for k in range(x.ndim) if k not in (i, j)]
         x, labels = x.diagonal(0, i, j), "".join(labels[k] for k in rest) + dup
 
@@ -278,12 +281,17 @@ def einsum(equation: str, *operands):
         dtype = dtypes.promote_types(dtype, o.dtype)
     sizes: dict[str, int] = {}
     terms = []
-    for op, lab in zip(operands, labels):
-        op, lab = _take_diagonals(op.cast(dtype), lab)
+    for k, (op, lab) in enumerate(zip(operands, labels)):
+        ellipsis = [c for c in lab if not c.isalpha()]  # (this operand's, as torch counts them)
+        op, lab = _take_diagonals(op.cast(dtype), lab, k)
         for c, n in zip(lab, op.shape):
             if c in sizes and n != sizes[c] and 1 not in (n, sizes[c]):
-                raise ShapeError(f"einsum: label {c!r} has size {sizes[c]} in one operand and {n} in "
-                                 f"another (shapes {' and '.join(str(list(o.shape)) for o in operands)})")
+                if c in ellipsis:  # (torch's text, its missing space too)
+                    raise ShapeError(f"einsum(): dimension {ellipsis.index(c)} covered by ellipsis in "
+                                     f"operand {k}has size {n} which does not broadcast with previously seen "
+                                     f"ellipsis with size {sizes[c]} for the respective dimension")
+                raise ShapeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not "
+                                 f"broadcast with previously seen size {sizes[c]}")
             if c not in sizes or sizes[c] == 1:
                 sizes[c] = n
         terms.append((op, lab))
