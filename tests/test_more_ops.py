@@ -149,3 +149,22 @@ def test_cross_without_dim_warns_as_torch(recwarn):
             T.set_warn_always(False)
     ours, theirs = (str(w.message).partition(" (Triggered")[0] for w in recwarn)
     assert ours == theirs and ours.startswith("Using torch.cross without specifying the dim arg is deprecated.")
+
+
+DTYPE_ERRORS = {  # torch's class (NotImplementedError where it has no kernel for the dtype) and words
+    "histc of ints": lambda T: T.histc(T.tensor([1, 2]), bins=3),
+    "histc of bools": lambda T: T.histc(T.tensor([True]), bins=3),
+    "bincount of floats": lambda T: T.bincount(T.tensor([1.0, 2.0])),
+    "nanmean of ints": lambda T: T.tensor([1, 2]).nanmean(),
+}
+
+
+@pytest.mark.parametrize("name", DTYPE_ERRORS)
+def test_dtype_errors_are_torchs_class_and_words(name):
+    found = []
+    for T in (lg, torch):
+        with pytest.raises(RuntimeError) as info:
+            DTYPE_ERRORS[name](T)
+        found.append(info.value)
+    ours, theirs = found
+    assert isinstance(ours, type(theirs)) and str(ours) == str(theirs)

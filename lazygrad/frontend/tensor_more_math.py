@@ -95,7 +95,8 @@ class MoreMathMixin:
     def nanmean(self, dim=None, keepdim=False, *, dtype=None):
         x = self if dtype is None else self.cast(dtype)
         if not x.dtype.is_float:
-            raise DTypeError(f"nanmean(): expected input to have floating point dtype but got {x.dtype.name}")
+            raise DTypeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                             f"{dtypes.torch_name(x.dtype)}")
         numbers = x.isnan().logical_not()
         return x.nansum(dim, keepdim) / numbers.sum(dim, keepdim).cast(x.dtype)
 
