@@ -61,7 +61,7 @@ def test_two_numbers_make_a_0d_tensor_as_in_torch():
         assert ours.item() == theirs.item() and str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
 
 
-@pytest.mark.parametrize("name", ["exp", "maximum", "atan2", "sum", "abs"])
+@pytest.mark.parametrize("name", ["exp", "maximum", "atan2", "sum", "abs", "dist"])
 def test_a_number_where_torch_wants_a_tensor_is_its_type_error(name):
     x = [1.0, 2.0]
     for T in (lg, torch):
