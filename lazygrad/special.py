@@ -12,13 +12,14 @@ from lazygrad.frontend import (
     tensor_special,
     tensor_zeta,
 )
-from lazygrad.frontend.functions import _as_tensor
+from lazygrad.frontend.functions import _as_tensor, number_input
 from lazygrad.frontend.tensor import Tensor
 
 
 def _method(name: str, torch_name: str):
     def fn(input, *args, **kwargs) -> Tensor:
-        return getattr(_as_tensor(input), name)(*args, **kwargs)
+        other = args[0] if args else next(iter(kwargs.values()), None)
+        return getattr(number_input(torch_name, input, other), name)(*args, **kwargs)
     fn.__name__ = fn.__qualname__ = torch_name
     fn.__doc__ = f"torch.special.{torch_name}(x) is x.{name}()."
     return fn
@@ -142,7 +143,7 @@ def multigammaln(input, p: int) -> Tensor:
 
 def xlog1py(input, other) -> Tensor:
     """x * log1p(y), 0 where x is 0 unless y is NaN (torch's)."""
-    x = _as_tensor(input)._float()
+    x = number_input("xlog1py", input, other)._float()
     y = other if isinstance(other, Tensor) else x._const(float(other), x.dtype, ())
     x, y = x._broadcast_pair(y._float())
     cut = (x == 0) & ~y.isnan()

@@ -315,7 +315,7 @@ WRITTEN_FOR_COMPLEX = {
     "squeeze", "stack", "sum", "t", "tensor", "view_as_real", "zeros_like", "diagonal", "flip", "unbind",
     "sqrt", "rsqrt", "reciprocal", "log", "log2", "log10", "log1p", "expm1", "square", "sin", "cos", "tan", "sinh",
     "cosh", "tanh", "sigmoid", "sgn", "positive", "isinf", "isfinite", "prod", "var", "std", "norm", "asin", "acos",
-    "atan", "arcsin", "arccos", "arctan", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh"}
+    "atan", "isreal", "arcsin", "arccos", "arctan", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh"}
 
 
 def test_every_torch_function_not_written_for_complex_raises():

@@ -123,7 +123,7 @@ def test_pow_keeps_torchs_dtypes(device):
 
 def test_nonfinite_tests_match_torch(device):
     z, t = lg.tensor(SPECIAL, device=device), torch.tensor(SPECIAL)
-    for name in ("isinf", "isfinite", "isnan"):
+    for name in ("isinf", "isfinite", "isnan", "isreal"):
         assert getattr(z, name)().tolist() == getattr(t, name)().tolist()
         assert getattr(lg, name)(z).tolist() == getattr(torch, name)(t).tolist()
     assert z.positive() is z and lg.positive(z) is z

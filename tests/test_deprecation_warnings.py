@@ -31,6 +31,10 @@ CALLS = {
 QUIET = {  # the same calls without the deprecated spelling: no warning in either
     "Tensor.scatter(value, reduce='add')": lambda T, x: x[0, 0].scatter(0, T.tensor([[0, 2, 1]]), 2.0,
                                                                         reduce="add"),
+    "Tensor.scatter_add": lambda T, x: x[0, 0].scatter_add(0, T.tensor([[0, 2, 1]]), x[0, 0]),
+    "Tensor.index_add": lambda T, x: x[0, 0].index_add(1, T.tensor([2, 0]), x[0, 0, :, :2]),
+    "Tensor.index_put_(accumulate=True)": lambda T, x: x[0, 0].clone().index_put_(
+        (T.tensor([0, 0, 2]), T.tensor([1, 1, 0])), x[0, 0, 0], accumulate=True),
     "nn.Upsample": lambda T, x: T.nn.Upsample(scale_factor=2)(x),
     "Variable(volatile=False)": lambda T, x: T.autograd.Variable(x, volatile=False) * 2,
     "DataLoader()": lambda T, x: next(iter(T.utils.data.DataLoader(list(x[0, 0]), batch_size=3))),

@@ -57,6 +57,25 @@ def test_ldexp_multiplies_by_a_power_of_two_in_torchs_dtypes(device):
     assert y.ldexp_(lg.tensor([2, 2], device=device)) is y and y.tolist() == [4.0, 8.0]
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_ldexp_and_floor_divide_keep_a_half_type_as_torch_does(device, dtype):
+    exponents = {"int32": [1, 20, -3], "int64 0-d": 3, "float64 0-d": 2.0, "float32": [1.0, 2.0, 0.5]}
+    for T, kw in ((lg, {"device": device}), (torch, {})):
+        x = T.tensor([1.5e-4, -2.0, 3.0], dtype=getattr(T, dtype), **kw)
+        found = []
+        for name, e in exponents.items():
+            dt = getattr(T, name.split()[0])
+            found.append(T.ldexp(x, T.tensor(e, dtype=dt, **kw)))
+        found += [x // T.tensor([0.5, 0.0, -1.25], dtype=x.dtype, **kw), T.floor_divide(x, 0.7), 1.5 // x]
+        if T is lg:
+            ours = found
+        else:
+            theirs = found
+    for a, b in zip(ours, theirs):
+        assert a.dtype.name == str(b.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(a.float().numpy(), b.float().numpy())
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
 def test_nextafter_steps_one_float_towards_the_other(device, dtype):
     tdt = getattr(torch, dtype)

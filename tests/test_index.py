@@ -85,15 +85,15 @@ def test_index_empty(device):
     e = T(np.zeros((0, 3), np.float32), device)
     assert e[:, 1].numpy().shape == (0,)
     assert e[::-1].numpy().shape == (0, 3)
-    with pytest.raises(IndexError, match="index 0 is out of bounds for dim 0 with size 0"):
+    with pytest.raises(IndexError, match="index 0 is out of bounds for dimension 0 with size 0"):
         e[0]
 
 
 def test_index_errors(device, a456):
     x = T(a456, device)
-    with pytest.raises(IndexError, match="index 5 is out of bounds for dim 1 with size 5"):
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 1 with size 5"):
         x[0, 5]
-    with pytest.raises(IndexError, match="index -7 is out of bounds for dim 2 with size 6"):
+    with pytest.raises(IndexError, match="index -7 is out of bounds for dimension 2 with size 6"):
         x[:, :, -7]
     with pytest.raises(IndexError, match="too many indices"):
         x[0, 0, 0, 0]
@@ -296,7 +296,7 @@ def test_setitem_errors(device, a456):
     x = T(a456, device)
     with pytest.raises(lg.ShapeError, match=r"\[3\].*\[5, 6\]"):
         x[0] = lg.Tensor([1.0, 2.0, 3.0], device=device)
-    with pytest.raises(IndexError, match="index 4 is out of bounds for dim 0 with size 4"):
+    with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 0 with size 4"):
         x[4] = 1.0
 
 

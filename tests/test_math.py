@@ -348,6 +348,21 @@ def test_lerp(device, rng):
     assert x.lerp(y, 0.0).tolist() == a.tolist()
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_lerp_is_torchs_to_the_bit(device, rng, dtype):
+    """torch computes a half lerp in float32, the weight too (a number is not rounded to the
+    half type first), and rounds once."""
+    torch = pytest.importorskip("torch")
+    a, b, w = (rng.standard_normal(500).astype(np.float32) for _ in range(3))
+    for weight in (0.3, 0.7, "tensor"):
+        found = []
+        for L, kw in ((lg, {"device": device}), (torch, {})):
+            x, y = (L.tensor(v, **kw).to(getattr(L, dtype)) for v in (a, b))
+            out = L.lerp(x, y, L.tensor(w, **kw).to(getattr(L, dtype)) if weight == "tensor" else weight)
+            found.append(out.float().cpu().numpy())
+        np.testing.assert_array_equal(found[0], found[1])
+
+
 @pytest.mark.parametrize("dtype", ["int32", "int64", "uint8"])
 def test_abs_sign_neg_of_ints(device, rng, dtype):
     a = rng.integers(0 if dtype == "uint8" else -9, 10, (12,)).astype(dtype)

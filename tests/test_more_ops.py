@@ -1,6 +1,7 @@
 """torch's other names (greater, divide, fix, ...), the in-place forms (exp_, clamp_, eq_, ...),
 and deg2rad, xlogy, heaviside, fmax/fmin, logit, sinc, float_power, nansum, nanmean, aminmax,
 norm, diff, cross, unfold and addmm & co, against torch: values, gradients, error classes."""
+import contextlib
 import math
 
 import numpy as np
@@ -114,3 +115,56 @@ def test_errors_are_torchs(call, error):
     for lib in (lg, torch):
         with pytest.raises(error):
             call(lib, lib.tensor(A))
+
+
+CROSS_ERRORS = {  # torch checks the ranks and both lengths before it broadcasts
+    "ranks": lambda T: T.linalg.cross(T.ones(3), T.ones(1, 3)),
+    "ranks, torch.cross": lambda T: T.cross(T.ones(2, 3), T.ones(3), dim=-1),
+    "lengths": lambda T: T.ones(2, 4).cross(T.ones(2, 4), dim=1),
+    "a length of 1": lambda T: T.linalg.cross(T.ones(2, 1), T.ones(2, 3)),
+    "no dim of size 3": lambda T: T.cross(T.ones(2, 2), T.ones(2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", CROSS_ERRORS)
+def test_cross_errors_are_torchs_word_for_word(name):
+    messages = []
+    for T in (lg, torch):
+        with pytest.raises(RuntimeError) as info, pytest.warns() if "no dim" in name else contextlib.nullcontext():
+            T.set_warn_always(True)
+            try:
+                CROSS_ERRORS[name](T)
+            finally:
+                T.set_warn_always(False)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_cross_without_dim_warns_as_torch(recwarn):
+    for T in (lg, torch):
+        T.set_warn_always(True)
+        try:
+            T.cross(T.tensor([[1.0, 0.0, 0.0]] * 3), T.eye(3))
+        finally:
+            T.set_warn_always(False)
+    ours, theirs = (str(w.message).partition(" (Triggered")[0] for w in recwarn)
+    assert ours == theirs and ours.startswith("Using torch.cross without specifying the dim arg is deprecated.")
+
+
+DTYPE_ERRORS = {  # torch's class (NotImplementedError where it has no kernel for the dtype) and words
+    "histc of ints": lambda T: T.histc(T.tensor([1, 2]), bins=3),
+    "histc of bools": lambda T: T.histc(T.tensor([True]), bins=3),
+    "bincount of floats": lambda T: T.bincount(T.tensor([1.0, 2.0])),
+    "nanmean of ints": lambda T: T.tensor([1, 2]).nanmean(),
+}
+
+
+@pytest.mark.parametrize("name", DTYPE_ERRORS)
+def test_dtype_errors_are_torchs_class_and_words(name):
+    found = []
+    for T in (lg, torch):
+        with pytest.raises(RuntimeError) as info:
+            DTYPE_ERRORS[name](T)
+        found.append(info.value)
+    ours, theirs = found
+    assert isinstance(ours, type(theirs)) and str(ours) == str(theirs)

@@ -100,3 +100,23 @@ def test_parametrization_errors_are_torchs():
             m.weight = T.ones(2, 2)
         with pytest.raises(ValueError):
             P.remove_parametrizations(m, "bias")
+
+
+def _removed_from_a_sequence(T, kw, grad, frozen):
+    m = T.nn.utils.parametrizations.weight_norm(T.nn.Linear(3, 2).to(**kw))
+    with T.no_grad():
+        m.parametrizations.weight.original0.copy_(T.tensor([[0.5], [-2.0]], **kw))
+        m.parametrizations.weight.original1.copy_(T.arange(6.0, **kw).reshape(2, 3) - 2)
+    m.requires_grad_(not frozen)
+    with T.set_grad_enabled(grad):
+        T.nn.utils.parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+    return (type(m.weight).__name__, m.weight.requires_grad, m.weight.grad_fn is None,
+            sorted(n for n, _ in m.named_parameters()), sorted(n for n, _ in m.named_buffers()), m.weight.tolist())
+
+
+@pytest.mark.parametrize("grad, frozen", [(True, False), (False, False), (True, True)])
+def test_removing_a_sequence_parametrization_keeps_a_parameter_only_where_torch_does(device, grad, frozen):
+    ours = _removed_from_a_sequence(lg, {"device": device}, grad, frozen)
+    theirs = _removed_from_a_sequence(torch, {}, grad, frozen)
+    assert ours[:5] == theirs[:5]
+    np.testing.assert_allclose(ours[5], theirs[5], rtol=1e-6)

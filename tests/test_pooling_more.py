@@ -121,3 +121,19 @@ def test_max_pool_of_integers_with_padding_is_torchs(device, dtype, nd):
         for a, b in zip(o if indices else [o], t if indices else [t]):
             assert a.dtype.name == str(b.dtype).split(".")[-1]
             np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_max_unpool_keeps_its_gradient_when_its_output_is_read_before_backward(device, dims):
+    """(The output's value read first, as a training loop's logging does: the gradient was lost.)"""
+    x = X1 if dims == 1 else X2
+    grads = []
+    for T, f, kw in ((lg, F, {"device": device}), (torch, TF, {})):
+        t = T.tensor(x.astype(np.float32), requires_grad=True, **kw)
+        pool, unpool = getattr(f, f"max_pool{dims}d"), getattr(f, f"max_unpool{dims}d")
+        out = unpool(*pool(t, 2, return_indices=True), 2)
+        out.detach().numpy()
+        (out * T.arange(float(out.numel()), **kw).reshape(out.shape)).sum().backward()
+        grads.append(t.grad)
+    assert grads[0] is not None
+    np.testing.assert_allclose(grads[0].numpy(), grads[1].numpy())

@@ -30,13 +30,17 @@ def test_reshape_of_non_contiguous_view(device, a345):
     np.testing.assert_array_equal(x.reshape(2, 2, 8).numpy(), ref.reshape(2, 2, 8))
 
 
-def test_reshape_errors_name_the_shapes(device, a345):
+def test_reshape_errors_are_torchs(device, a345):
     x = T(a345, device)
-    with pytest.raises(lg.ShapeError, match=r"\[3, 4, 5\].*\[7, -1\]"):
+    with pytest.raises(lg.ShapeError,
+                       match=r"^shape '\[7, -1\]' is invalid for input of size 60 "
+                             r"\(input of shape \[3, 4, 5\]\)$"):
         x.reshape(7, -1)
-    with pytest.raises(lg.ShapeError, match=r"\[3, 4, 5\].*\[2, 2\]"):
+    with pytest.raises(lg.ShapeError,
+                       match=r"^shape '\[2, 2\]' is invalid for input of size 60 "
+                             r"\(input of shape \[3, 4, 5\]\)$"):
         x.reshape(2, 2)
-    with pytest.raises(lg.ShapeError, match="only one dim can be -1"):
+    with pytest.raises(lg.ShapeError, match="^only one dimension can be inferred$"):
         x.reshape(-1, -1)
 
 
@@ -62,7 +66,8 @@ def test_unflatten(device, a345):
     x = T(a345, device)
     np.testing.assert_array_equal(x.unflatten(1, (2, 2)).numpy(), a345.reshape(3, 2, 2, 5))
     np.testing.assert_array_equal(x.unflatten(-1, (-1, 1)).numpy(), a345.reshape(3, 4, 5, 1))
-    with pytest.raises(lg.ShapeError, match=r"\[3, 3\].*\[3, 4, 5\]"):
+    with pytest.raises(lg.ShapeError, match=r"^unflatten: Provided sizes \[3, 3\] don't multiply up to the "
+                                            r"size of dim 1 \(4\) in the input tensor$"):
         x.unflatten(1, (3, 3))
 
 
@@ -124,7 +129,7 @@ def test_expand(device, rng):
     np.testing.assert_array_equal(x.expand(-1, 4).numpy(), np.broadcast_to(a, (3, 4)))
     np.testing.assert_array_equal(x.expand_as(T(np.zeros((5, 3, 2)), device)).numpy(),
                                   np.broadcast_to(a, (5, 3, 2)))
-    with pytest.raises(lg.ShapeError, match=r"\[3, 1\].*\[4, 4\]"):
+    with pytest.raises(lg.ShapeError, match=r"\[4, 4\].*\[3, 1\]"):
         x.expand(4, 4)
     with pytest.raises(lg.ShapeError, match="fewer dims"):
         x.expand(3)
@@ -341,7 +346,7 @@ def test_stack(device, a345, dim):
 def test_stack_of_scalars_and_errors(device):
     out = lg.stack([T(np.float32(1), device), T(np.float32(2), device)])
     assert out.tolist() == [1.0, 2.0]
-    with pytest.raises(lg.ShapeError, match=r"\[2\] and \[3\]"):
+    with pytest.raises(lg.ShapeError, match=r"\[2\] at entry 0 and \[3\] at entry 1"):
         lg.stack([T(np.zeros(2), device), T(np.zeros(3), device)])
 
 

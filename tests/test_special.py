@@ -69,8 +69,19 @@ def test_trigamma_is_torchs_polygamma_of_order_one(device):
     np.testing.assert_allclose(out, torch.polygamma(1, torch.tensor(a)).numpy(), rtol=1e-8)
     np.testing.assert_allclose(lg.polygamma(0, lg.tensor(a, device=device)).numpy(), torch.digamma(torch.tensor(a)),
                                rtol=1e-10, atol=1e-12)
-    with pytest.raises(NotImplementedError, match="orders 0 and 1"):
-        lg.polygamma(2, lg.tensor(a))
+    with pytest.raises(RuntimeError, match="does not support negative n"):
+        lg.polygamma(-1, lg.tensor(a))
+
+
+@pytest.mark.parametrize("n", [2, 5])
+def test_higher_polygamma_orders_and_their_gradients_are_torchs(device, n):
+    a = np.concatenate([np.linspace(-4.9, 30, 71), [1e-3, 1e4]])
+    x, tx = lg.tensor(a, device=device, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out, ref = lg.special.polygamma(n, x), torch.special.polygamma(n, tx)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-9)
+    (g,), (tg,) = lg.autograd.grad(out.sum(), x), torch.autograd.grad(ref.sum(), tx)
+    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-9)
+    assert lg.polygamma(n, lg.tensor([1, 2], device=device)).dtype == lg.float32
 
 
 POINTS = {"erfc": [-3.0, -0.7, 0.0, 0.3, 1.5, 4.0], "erfinv": [-0.99, -0.5, 0.0, 0.2, 0.7, 0.999],

@@ -1,5 +1,5 @@
 """Complex elementwise functions (sqrt, log, pow, the trigonometric and hyperbolic functions,
-sigmoid, sgn, the isinf/isfinite tests) in real ops on the (re, im) pair.
+sigmoid, sgn, the isinf/isfinite/isreal tests) in real ops on the (re, im) pair.
 
 As in complex_ops.py, each function is the textbook formula in real tensor ops, so gradients
 come from the real graph (torch's convention: the gradient of a complex leaf is
@@ -173,6 +173,11 @@ def isfinite(self) -> Tensor:
     return self.real.isfinite() & self.imag.isfinite()
 
 
+def isreal(self) -> Tensor:
+    """True where the imaginary part is zero (NaN's is not: its element is not real)."""
+    return self.imag == 0
+
+
 # ---- inverse trigonometric functions: their logarithmic forms -----------------------------
 def asin(self) -> ComplexTensor:
     """-i log(i z + sqrt(1 - z^2)): the cuts of sqrt and log give asin's (the real axis beyond
@@ -310,7 +315,7 @@ METHODS = {
     "sqrt": sqrt, "rsqrt": rsqrt, "reciprocal": reciprocal, "log": log, "log2": log2, "log10": log10,
     "log1p": log1p, "expm1": expm1, "square": square, "sin": sin, "cos": cos, "tan": tan, "sinh": sinh,
     "cosh": cosh, "tanh": tanh, "sigmoid": sigmoid, "sgn": sgn, "positive": positive, "isinf": isinf,
-    "isfinite": isfinite, "conj_physical": conj_physical, "asin": asin, "acos": acos, "atan": atan,
+    "isfinite": isfinite, "isreal": isreal, "conj_physical": conj_physical, "asin": asin, "acos": acos, "atan": atan,
     "arcsin": asin, "arccos": acos, "arctan": atan, "asinh": asinh, "acosh": acosh, "atanh": atanh,
     "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh, "pow": pow_, "__pow__": pow_, "__rpow__": rpow,
 }

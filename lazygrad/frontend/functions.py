@@ -4,6 +4,9 @@ Each is a thin call of the Tensor method of the same name, so there is one imple
 """
 from __future__ import annotations
 
+import numpy as np
+
+from lazygrad import dtypes
 from lazygrad.dtypes import torch_name
 from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.factories import arange
@@ -16,9 +19,33 @@ def _as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+# torch's argument parser takes a Python number for `input` only here: add, sub, mul, div and
+# their aliases let numbers stand for tensors, the others have an overload with a Scalar self.
+# Anywhere else a number is its TypeError (not Tensor(2), the legacy constructor's 2 empty
+# elements, which gave lg.add(3, x) silent garbage).
+NUMBER_INPUT = frozenset((
+    "add", "sub", "mul", "div", "divide", "multiply", "subtract", "true_divide", "floor_divide", "pow",
+    "remainder", "float_power", "xlogy", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+    "bitwise_right_shift", "isin", "xlog1py"))
+
+
+def number_input(name: str, input, other) -> Tensor:
+    """input as a tensor for torch.<name>(input, other, ...): a Python number becomes a wrapped
+    number, a 0-d tensor of the dtype that `other`'s promotion with the number gives (as in
+    `2 - x`), so torch.add(2, x) is x's dtype."""
+    if isinstance(input, Tensor) or not isinstance(input, (bool, int, float, complex, np.number, np.bool_)):
+        return _as_tensor(input)
+    if name not in NUMBER_INPUT:
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if isinstance(other, Tensor) and not isinstance(input, (complex, np.complexfloating)):
+        return other._const(input, dtypes.result_type_with_scalar(other.dtype, input), ())
+    return Tensor._from_data(input)
+
+
 def _method_alias(name: str):
     def alias(input, *args, **kwargs):
-        return getattr(_as_tensor(input), name)(*args, **kwargs)
+        other = args[0] if args else next(iter(kwargs.values()), None)
+        return getattr(number_input(name, input, other), name)(*args, **kwargs)
     alias.__name__ = name
     alias.__qualname__ = name
     alias.__doc__ = f"lg.{name}(x, ...) is x.{name}(...)."

@@ -59,12 +59,15 @@ class BitsMixin:
         return return_types.frexp((input_gradient((self,), compute, derivative), exponent))
 
     def ldexp(self, other):
-        """self * 2^other in the float type of both (int64 and int64 give float32), as torch's;
-        the gradient is mul's."""
-        x = self._float()
-        exponent = other._float() if isinstance(other, TensorBase) else x._const(float(other), x.dtype, ())
-        dt = dtypes.promote_types(x.dtype, exponent.dtype)
-        return x.cast(dt) * exponent.cast(dt).exp2()
+        """self * 2^other in the float type torch's promotion of the two gives (a 0-d or an
+        integer exponent leaves float16 as it is; int64 and int64 give float32); half types are
+        computed in float32 and rounded once. The gradient is mul's."""
+        if not isinstance(other, TensorBase):
+            other = self._float()._const(float(other), self._float().dtype, ())
+        dt = dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
+        dt = dt if dt.is_float else dtypes.default_float
+        wide = dtypes.float32 if dtypes.is_half(dt) else dt
+        return (self.cast(wide) * other.cast(wide).exp2()).cast(dt)
 
     def nextafter(self, other):
         """The next float after self towards other (other where they are equal; NaN if either is)."""

@@ -111,10 +111,15 @@ class GatherMixin:
             torch_warn_once("scatter reduce", "The reduce argument of torch.scatter with Tensor src is "
                             "deprecated and will be removed in a future PyTorch release. Use "
                             "torch.scatter_reduce instead for more reduction options.")
+        return self._scatter(dim, index, src, reduce)
+
+    def _scatter(self, dim, index, src, reduce):
+        """scatter without the user-facing deprecation warning: scatter_add, index_add and
+        index_put(accumulate=True) are built on reduce="add" and torch does not warn for them."""
         check_src_dtype("scatter", self, src)
         index = _as_index_tensor(self, index)
         if (vectors := as_nonempty(self, index, src)) is not None:
-            return vectors[0].scatter(dim, vectors[1], vectors[2], reduce).reshape(self.shape)
+            return vectors[0]._scatter(dim, vectors[1], vectors[2], reduce).reshape(self.shape)
         d = self._check_gather_shapes("scatter", dim, index)
         _check_bounds(index, self.shape[d], d, allow_negative=False, error=RuntimeError)
         if isinstance(src, TensorBase):
@@ -146,7 +151,7 @@ class GatherMixin:
         return written.if_else(placed, self)
 
     def scatter_add(self, dim, index, src):
-        return self.scatter(dim, index, src, reduce="add")
+        return self._scatter(dim, index, src, reduce="add")
 
     def index_select(self, dim, index):
         index = _as_index_tensor(self, index)

@@ -155,7 +155,7 @@ def _parse(x, index) -> _Parsed:
         size = x.shape[src_dim]
         if isinstance(i, int):
             if not -size <= i < size:
-                raise IndexError(f"index {i} is out of bounds for dim {src_dim} with size {size}")
+                raise IndexError(f"index {i} is out of bounds for dimension {src_dim} with size {size}")
             plan.append(("int", d, i % size, size))
         elif isinstance(i, slice):
             start, stop, step = i.indices(size)

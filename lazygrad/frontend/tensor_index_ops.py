@@ -105,7 +105,7 @@ class IndexOpsMixin:
         if self.ndim == 0:
             return self + source.reshape(()) * alpha
         added = source * alpha if alpha != 1 else source
-        return self.scatter(d, _spread(index, source, d), added.cast(self.dtype), reduce="add")
+        return self._scatter(d, _spread(index, source, d), added.cast(self.dtype), reduce="add")
 
     def index_reduce(self, dim, index, source, reduce, *, include_self=True):
         """Reduce source's slices into self's slices at index along dim (torch's index_reduce:

@@ -88,26 +88,58 @@ def _packed_matmul(a, b):
     return _unviewed(out.narrow(0, 0, m) if padded != m else out)
 
 
+def _matmul_error(a: tuple, b: tuple) -> str | None:
+    """torch's words for operands matmul cannot take (None if it can), from the op its matmul
+    runs for those ranks: dot, mv, mm (a batch of rows folded into one matrix), or bmm over
+    the broadcast batch dims."""
+    if len(a) == 1 and len(b) == 1:
+        if a[0] == b[0]:
+            return None
+        return (f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the same "
+                f"number of elements, but got {a[0]} and {b[0]} elements respectively")
+    if len(b) == 1:
+        rows = math.prod(a[:-1])
+        if a[-1] == b[0]:
+            return None
+        return f"size mismatch, got input ({rows}), mat ({rows}x{a[-1]}), vec ({b[0]})"
+    if len(b) == 2:
+        rows = math.prod(a[:-1])
+        return None if a[-1] == b[0] else (f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and "
+                                           f"{b[0]}x{b[1]})")
+    batch_a, batch_b = a[:-2], b[:-2]
+    n = max(len(batch_a), len(batch_b))
+    batch_a, batch_b = (1,) * (n - len(batch_a)) + batch_a, (1,) * (n - len(batch_b)) + batch_b
+    for i, (p, q) in enumerate(zip(batch_a, batch_b)):
+        if p != q and 1 not in (p, q):
+            return (f"The size of tensor a ({p}) must match the size of tensor b ({q}) at non-singleton "
+                    f"dimension {i}")
+    count = math.prod(max(p, q) for p, q in zip(batch_a, batch_b))
+    if a[-1] == b[-2]:
+        return None
+    return (f"Expected size for first two dimensions of batch2 tensor to be: [{count}, {a[-1]}] but got: "
+            f"[{count}, {b[-2]}].")
+
+
 class LinalgMixin:
     @autocast_op("lower")
     def matmul(self, other):
         a, b = self, _as_tensor(self, other)
         if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError("matmul: both arguments need at least 1 dim, got shapes "
-                             f"{list(a.shape)} and {list(b.shape)}")
+            raise ShapeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
+                             f"{b.ndim}D")
         if other is b:  # (two tensors of two dtypes raise, as torch's; data given as a list or array is cast)
             check_matmul(a, b)
         dtype = dtypes.promote_types(a.dtype, b.dtype)
         a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
         b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
-        if a2.shape[-1] != b2.shape[-2]:
-            raise ShapeError(f"matmul: shapes {list(a.shape)} and {list(b.shape)} do not match "
-                             f"({a2.shape[-1]} != {b2.shape[-2]})")
-        try:
-            broadcast_shape(a2.shape[:-2], b2.shape[:-2])
-        except ShapeError:
-            raise ShapeError(f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} "
-                             f"do not broadcast ({list(a2.shape[:-2])} vs {list(b2.shape[:-2])})") from None
+        mismatch = a2.shape[-1] != b2.shape[-2]
+        if not mismatch:
+            try:
+                broadcast_shape(a2.shape[:-2], b2.shape[:-2])
+            except ShapeError:
+                mismatch = True
+        if mismatch:
+            raise ShapeError(_matmul_error(tuple(a.shape), tuple(b.shape)))
         if _packs(a2, b2):
             return _unviewed(_packed(a2, b2))
         if _reads_transposed(b2):
@@ -133,38 +165,40 @@ class LinalgMixin:
     @autocast_op("keep")
     def dot(self, other):
         other = _as_tensor(self, other)
-        if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
-            raise ShapeError(f"dot: expected two 1-D tensors of one size, got shapes "
-                             f"{list(self.shape)} and {list(other.shape)}")
+        if self.ndim != 1 or other.ndim != 1:
+            raise ShapeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
+        if self.shape != other.shape:
+            raise ShapeError(_matmul_error(tuple(self.shape), tuple(other.shape)))
         return self.matmul(other)
 
     @autocast_op("keep")
     def mv(self, vec):
         vec = _as_tensor(self, vec)
-        if self.ndim != 2 or vec.ndim != 1:
-            raise ShapeError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
-                             f"{list(self.shape)} and {list(vec.shape)}")
+        if self.ndim != 2 or vec.ndim != 1:  # (torch's words are addmv's: its first operand a vector)
+            raise ShapeError(f"vector + matrix @ vector expected, got 1, {self.ndim}, {vec.ndim}")
         return self.matmul(vec)
 
     def mm(self, mat2):
         mat2 = _as_tensor(self, mat2)
         if self.ndim != 2 or mat2.ndim != 2:
-            raise ShapeError(f"mm: expected two 2-D tensors, got shapes {list(self.shape)} and "
-                             f"{list(mat2.shape)}")
+            raise ShapeError("self must be a matrix" if self.ndim != 2 else "mat2 must be a matrix")
         return self.matmul(mat2)
 
     def bmm(self, mat2):
         mat2 = _as_tensor(self, mat2)
-        if self.ndim != 3 or mat2.ndim != 3 or self.shape[0] != mat2.shape[0]:
-            raise ShapeError(f"bmm: expected two 3-D tensors with one batch size, got shapes "
-                             f"{list(self.shape)} and {list(mat2.shape)}")
+        if self.ndim != 3 or mat2.ndim != 3:
+            raise ShapeError("batch1 must be a 3D tensor" if self.ndim != 3 else "batch2 must be a 3D tensor")
+        if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+            raise ShapeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                             f"[{self.shape[0]}, {self.shape[2]}] but got: "
+                             f"[{mat2.shape[0]}, {mat2.shape[1]}].")
         return self.matmul(mat2)
 
     def outer(self, vec2):
         vec2 = _as_tensor(self, vec2)
         if self.ndim != 1 or vec2.ndim != 1:
-            raise ShapeError(f"outer: expected two 1-D tensors, got shapes {list(self.shape)} "
-                             f"and {list(vec2.shape)}")
+            which, t = ("self", self) if self.ndim != 1 else ("vec2", vec2)
+            raise ShapeError(f"outer: Expected 1-D argument {which}, but got {t.ndim}-D")
         return self.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
@@ -180,30 +214,32 @@ def _parse_equation(equation: str, operands) -> tuple[list[str], str]:
     eq = equation.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
-    if len(terms) != len(operands):
-        raise ShapeError(f"einsum: the equation {equation!r} names {len(terms)} operands, "
-                         f"got {len(operands)}")
+    if len(terms) != len(operands):  # (torch's words for the einsum errors below too)
+        fewer = "fewer" if len(operands) < len(terms) else "more"
+        raise ShapeError(f"einsum(): {fewer} operands were provided than specified in the equation")
     ell_ndim = 0
     labels = []
-    for term, op in zip(terms, operands):
+    for k, (term, op) in enumerate(zip(terms, operands)):
         if term.count("...") > 1 or "." in term.replace("...", ""):
             raise ShapeError(f"einsum: malformed term {term!r} in {equation!r}")
         bad = [c for c in term.replace("...", "") if not c.isalpha()]
         if bad:
-            raise ShapeError(f"einsum: invalid label {bad[0]!r} in {equation!r} (labels are letters)")
+            raise ShapeError(f"einsum(): invalid subscript given at index {equation.index(bad[0])} in the "
+                             f"equation string, subscripts must be in [a-zA-Z]")
         named = len(term.replace("...", ""))
         if "..." in term:
             covered = op.ndim - named
             if covered < 0:
-                raise ShapeError(f"einsum: term {term!r} has more labels than the operand of shape "
-                                 f"{list(op.shape)} has dims")
+                raise ShapeError(f"einsum(): the number of subscripts in the equation ({named}) is more than "
+                                 f"the number of dimensions ({op.ndim}) for operand {k}")
             ell_ndim = max(ell_ndim, covered)
             fill = _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - covered:] if covered else ""
             labels.append(term.replace("...", fill))
         else:
             if named != op.ndim:
-                raise ShapeError(f"einsum: term {term!r} has {named} labels for an operand of shape "
-                                 f"{list(op.shape)}")
+                raise ShapeError(f"einsum(): the number of subscripts in the equation ({named}) does not "
+                                 f"match the number of dimensions ({op.ndim}) for operand {k} and no ellipsis "
+                                 f"was given")
             labels.append(term)
     ell = _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - ell_ndim:] if ell_ndim else ""
     if arrow:
@@ -213,17 +249,18 @@ def _parse_equation(equation: str, operands) -> tuple[list[str], str]:
         seen = set("".join(labels))
         for c in out:
             if c not in seen:
-                raise ShapeError(f"einsum: output label {c!r} of {equation!r} is in no input")
+                raise ShapeError(f"einsum(): output subscript {c} does not appear in the equation for any "
+                                 f"input operand")
             if out.count(c) > 1:
-                raise ShapeError(f"einsum: output label {c!r} of {equation!r} appears twice")
+                raise ShapeError(f"einsum(): output subscript {c} appears more than once in the output")
     else:
         letters = "".join(labels)
         out = ell + "".join(sorted(c for c in set(letters) if c.isalpha() and letters.count(c) == 1))
     return labels, out
 
 
-def _take_diagonals(x, labels: str):
-    """An operand with each repeated label reduced to its diagonal ('ii' -> 'i')."""
+def _take_diagonals(x, labels: str, k: int):
+    """Operand k with each repeated label reduced to its diagonal ('ii' -> 'i')."""
     while True:
         dup = next((c for c in labels if labels.count(c) > 1), None)
         if dup is None:
@@ -231,8 +268,8 @@ def _take_diagonals(x, labels: str):
         i, j = labels.index(dup), labels.index(dup, labels.index(dup) + 1)
         n = x.shape[i]
         if x.shape[j] != n:
-            raise ShapeError(f"einsum: label {dup!r} repeats with sizes {x.shape[i]} and "
-                             f"{x.shape[j]} in an operand of shape {list(x.shape)}")
+            raise ShapeError(f"einsum(): subscript {dup} is repeated for operand {k} but the sizes don't "
+                             f"match, {x.shape[j]} != {n}")
         rest = [k for k in range(x.ndim) if k not in (i, j)]
         x, labels = x.diagonal(0, i, j), "".join(labels[k] for k in rest) + dup
 
@@ -272,12 +309,17 @@ def einsum(equation: str, *operands):
         dtype = dtypes.promote_types(dtype, o.dtype)
     sizes: dict[str, int] = {}
     terms = []
-    for op, lab in zip(operands, labels):
-        op, lab = _take_diagonals(op.cast(dtype), lab)
+    for k, (op, lab) in enumerate(zip(operands, labels)):
+        ellipsis = [c for c in lab if not c.isalpha()]  # (this operand's, as torch counts them)
+        op, lab = _take_diagonals(op.cast(dtype), lab, k)
         for c, n in zip(lab, op.shape):
             if c in sizes and n != sizes[c] and 1 not in (n, sizes[c]):
-                raise ShapeError(f"einsum: label {c!r} has size {sizes[c]} in one operand and {n} in "
-                                 f"another (shapes {' and '.join(str(list(o.shape)) for o in operands)})")
+                if c in ellipsis:  # (torch's text, its missing space too)
+                    raise ShapeError(f"einsum(): dimension {ellipsis.index(c)} covered by ellipsis in "
+                                     f"operand {k}has size {n} which does not broadcast with previously seen "
+                                     f"ellipsis with size {sizes[c]} for the respective dimension")
+                raise ShapeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not "
+                                 f"broadcast with previously seen size {sizes[c]}")
             if c not in sizes or sizes[c] == 1:
                 sizes[c] = n
         terms.append((op, lab))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_gather import positions
 from lazygrad.frontend.tensor_shape import broadcast_shape
@@ -44,7 +45,8 @@ class MaskedMixin:
         """How often each value 0..max occurs (weighted: the sum of the weights), at least
         minlength bins. The length is max + 1, so the values are read (as torch does)."""
         if not (self.dtype.is_int or self.dtype.is_bool):
-            raise NotImplementedError(f'"bincount_cpu" not implemented for {self.dtype.name}')
+            name = dtypes.torch_name(self.dtype)
+            raise DTypeNotImplementedError(f'"bincount_cpu" not implemented for \'{name}\'')
         values = self.detach().numpy()
         if self.ndim != 1 or (values < 0).any():
             raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
@@ -59,7 +61,9 @@ class MaskedMixin:
         """Counts in `bins` equal bins over [min, max] (the data's range when min == max);
         values outside are not counted, max itself falls in the last bin."""
         if not self.dtype.is_float:
-            raise RuntimeError(f'"histogram_cpu" not implemented for {self.dtype.name}')
+            kernel = "linspace_cpu" if self.dtype.is_bool else "histogram_cpu"  # (torch's first failing step)
+            name = dtypes.torch_name(self.dtype)
+            raise DTypeNotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
         lo, hi = float(min), float(max)
         if lo == hi and self.numel():
             lo, hi = float(self.amin().item()), float(self.amax().item())

@@ -155,7 +155,8 @@ class MathMixin:
         floor = div.floor()
         floor = (div - floor > 0.5).if_else(floor + 1, floor)
         quotient = a / b
-        zero = ((quotient < 0) | (quotient.reciprocal() < 0)).if_else(-0.0, 0.0)  # its sign bit
+        zero = ((quotient < 0) | (quotient.reciprocal() < 0)).if_else(a._const(-0.0, shape=()),
+                                                                       a._const(0.0, shape=()))  # its sign bit
         return (b == 0).if_else(a / b, (div != 0).if_else(floor, zero))
 
     @staticmethod

@@ -41,6 +41,10 @@ def inner(input: Tensor, other: Tensor, *, out=None) -> Tensor:
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other (broadcast)."""
+    for name, position, t in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"dist(): argument '{name}' (position {position}) must be Tensor, "
+                            f"not {type(t).__name__}")
     if not (input.dtype.is_float and other.dtype.is_float):
         bad = input.dtype if not input.dtype.is_float else other.dtype
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "

@@ -14,6 +14,7 @@ from lazygrad.frontend import return_types
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.deprecated_overloads import number_first
 from lazygrad.frontend.dtype_mismatch import check_addmm
+from lazygrad.frontend.process_settings import torch_warn_once
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import broadcast_shape
@@ -94,7 +95,8 @@ class MoreMathMixin:
     def nanmean(self, dim=None, keepdim=False, *, dtype=None):
         x = self if dtype is None else self.cast(dtype)
         if not x.dtype.is_float:
-            raise DTypeError(f"nanmean(): expected input to have floating point dtype but got {x.dtype.name}")
+            raise DTypeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                             f"{dtypes.torch_name(x.dtype)}")
         numbers = x.isnan().logical_not()
         return x.nansum(dim, keepdim) / numbers.sum(dim, keepdim).cast(x.dtype)
 
@@ -141,15 +143,22 @@ class MoreMathMixin:
         return x
 
     def cross(self, other, dim=None):
-        shape = broadcast_shape(self.shape, other.shape)
-        a, b = self._broadcast_pair(other)
-        if dim is None:  # torch's (deprecated) default: the first dim of size 3
-            dim = next((k for k, s in enumerate(shape) if s == 3), None)
+        """The cross product along dim (torch's checks first: one rank, length 3 in both)."""
+        if dim is None:  # torch's (deprecated) default: the input's first dim of size 3
+            torch_warn_once("cross default dim", "Using torch.cross without specifying the dim arg is deprecated.\n"
+                            "Please either pass the dim explicitly or simply use torch.linalg.cross.\nThe default "
+                            "value of dim will change to agree with that of linalg.cross in a future release.")
+            dim = next((k for k, s in enumerate(self.shape) if s == 3), None)
             if dim is None:
-                raise RuntimeError(f"no dimension of size 3 in input of shape {list(shape)}")
-        d = a._axis(dim)
-        if shape[d] != 3:
-            raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {shape[d]}")
+                raise RuntimeError("no dimension of size 3 in input")
+        if self.ndim != other.ndim:
+            raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+        d = self._axis(dim)
+        if self.shape[d] != 3 or other.shape[d] != 3:
+            raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. "
+                               f"Got {self.shape[d]} and {other.shape[d]}")
+        broadcast_shape(self.shape, other.shape)  # (torch's error for shapes that do not broadcast)
+        a, b = self._broadcast_pair(other)
         ax, ay, az = (a.narrow(d, k, 1) for k in range(3))
         bx, by, bz = (b.narrow(d, k, 1) for k in range(3))
         return (ay * bz - az * by).cat(az * bx - ax * bz, ax * by - ay * bx, dim=d)

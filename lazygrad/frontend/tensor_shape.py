@@ -32,14 +32,18 @@ def _flat_args(args):
 def _resolve_minus_one(shape: tuple[int, ...], numel: int, given: tuple[int, ...], what: str) -> tuple[int, ...]:
     """Fill in the one -1 of a requested shape so it holds numel elements."""
     if shape.count(-1) > 1:
-        raise ShapeError(f"{what}: only one dim can be -1, got {list(shape)}")
+        raise ShapeError("only one dimension can be inferred")
     if any(s < -1 for s in shape):
         raise ShapeError(f"{what}: invalid size in {list(shape)}")
     if -1 not in shape:
         return shape
     known = math.prod(s for s in shape if s != -1)
     if known == 0 or numel % known:
-        raise ShapeError(f"{what}: cannot view shape {list(given)} ({numel} elements) as {list(shape)}")
+        if what == "unflatten":
+            raise ShapeError(f"unflatten: Provided sizes {list(shape)} don't multiply up to the size of dim "
+                             f"{given} ({numel}) in the input tensor")
+        raise ShapeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
+                         f"(input of shape {list(given)})")
     return tuple(numel // known if s == -1 else s for s in shape)
 
 
@@ -52,6 +56,11 @@ def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
     out = []
     for dims in zip(*padded):
         sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1 and len(shapes) == 2:  # torch's words (its last bad dim), and where in the program
+            i = max(k for k, (p, q) in enumerate(zip(*padded)) if p != q and 1 not in (p, q))
+            raise ShapeError(f"The size of tensor a ({padded[0][i]}) must match the size of tensor b "
+                             f"({padded[1][i]}) at non-singleton dimension {i} (shapes {list(shapes[0])} and "
+                             f"{list(shapes[1])}) (at {user_location()})")
         if len(sizes) > 1:
             raise ShapeError(f"shapes {' and '.join(str(list(s)) for s in shapes)} cannot be "
                              f"broadcast together (dims {sorted(sizes)} differ) "
@@ -88,8 +97,8 @@ class ShapeMixin:
         shape = tuple(int(s) for s in _flat_args(shape))
         shape = _resolve_minus_one(shape, self.numel(), self.shape, "reshape")
         if math.prod(shape) != self.numel():
-            raise ShapeError(f"reshape: cannot view shape {list(self.shape)} ({self.numel()} elements) "
-                             f"as {list(shape)} ({math.prod(shape)} elements)")
+            raise ShapeError(f"shape '{list(shape)}' is invalid for input of size {self.numel()} "
+                             f"(input of shape {list(self.shape)})")
         if shape == self.shape:
             layout = layout_of(self)  # torch's view recomputes a size-1 dim's stride
             if layout is None or torch_layout.reshaped(layout, shape) == layout:
@@ -136,10 +145,10 @@ class ShapeMixin:
 
     def unflatten(self, dim, sizes):
         d = self._axis(dim)
-        sizes = _resolve_minus_one(tuple(int(s) for s in sizes), self.shape[d], self.shape, "unflatten")
+        sizes = _resolve_minus_one(tuple(int(s) for s in sizes), self.shape[d], dim, "unflatten")
         if math.prod(sizes) != self.shape[d]:
-            raise ShapeError(f"unflatten: sizes {list(sizes)} do not multiply to dim {dim} of "
-                             f"shape {list(self.shape)} ({self.shape[d]})")
+            raise ShapeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+                             f"{dim} ({self.shape[d]}) in the input tensor")
         return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
 
     def unsqueeze(self, dim):
@@ -251,8 +260,9 @@ class ShapeMixin:
         target = tuple(p if s == -1 else s for s, p in zip(sizes, padded))
         bad = [i for i, (p, t) in enumerate(zip(padded, target)) if p != t and p != 1]
         if bad:
-            raise ShapeError(f"expand: cannot expand shape {list(self.shape)} to {list(sizes)} "
-                             f"(dim {bad[0]} has size {padded[bad[0]]}, not 1)")
+            raise ShapeError(f"The expanded size of the tensor ({target[bad[0]]}) must match the existing "
+                             f"size ({padded[bad[0]]}) at non-singleton dimension {bad[0]}.  Target sizes: "
+                             f"{list(sizes)}.  Tensor sizes: {list(self.shape)}")
         # a view of self's storage, as torch's, never _broadcast_to's shortcuts (a new constant, or
         # self itself): a write through it must reach self, or raise where elements repeat
         t = self if padded == self.shape else self._movement(Op.RESHAPE, padded)

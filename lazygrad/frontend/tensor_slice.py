@@ -193,10 +193,16 @@ class SliceMixin:
         real = [p for p in pieces if not (p.ndim == 1 and p.shape[0] == 0)] or pieces[:1]
         ref = real[0]
         d = ref._axis(dim)
-        for p in real[1:]:
-            if p.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(p.shape, ref.shape)) if i != d):
-                raise ShapeError(f"cat: shapes {' and '.join(str(list(q.shape)) for q in pieces)} "
-                                 f"must match in every dim but {dim}")
+        for p in real[1:]:  # (torch's words: the first mismatch, numbered in the list as given)
+            if p.ndim != ref.ndim:
+                raise ShapeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {p.ndim}")
+            bad = [i for i, (a, b) in enumerate(zip(p.shape, ref.shape)) if i != d and a != b]
+            if bad:
+                number = next(k for k, q in enumerate(pieces) if q is p)
+                raise ShapeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                 f"{ref.shape[bad[0]]} but got size {p.shape[bad[0]]} for tensor number "
+                                 f"{number} in the list. (shapes "
+                                 f"{' and '.join(str(list(q.shape)) for q in pieces)})")
         dtype = ref.dtype
         for p in pieces:  # (the skipped empty ones count too: cat([tensor([]), longs]) is float32)
             dtype = dtypes.promote_types(dtype, p.dtype)
@@ -224,9 +230,9 @@ class SliceMixin:
 
     def stack(self, *others, dim=0):
         pieces = [self, *others]
-        for p in pieces[1:]:
+        for k, p in enumerate(pieces[1:], start=1):
             if p.shape != self.shape:
-                raise ShapeError(f"stack: every tensor needs the same shape, got "
-                                 f"{' and '.join(str(list(q.shape)) for q in pieces)}")
+                raise ShapeError(f"stack expects each tensor to be equal size, but got {list(self.shape)} at "
+                                 f"entry 0 and {list(p.shape)} at entry {k}")
         d = self._axis(dim, self.ndim + 1)
         return pieces[0].unsqueeze(d).cat(*(p.unsqueeze(d) for p in pieces[1:]), dim=d)

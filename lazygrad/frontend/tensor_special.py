@@ -263,7 +263,8 @@ class SpecialMixin:
         return _computed(self, _trigamma)
 
     def polygamma(self, n):
-        """polygamma(n, x) for n = 0 (digamma) and 1 (trigamma); higher orders are not here."""
+        """polygamma(n, x) for n = 0 (digamma) and 1 (trigamma); tensor_zeta.py replaces this
+        with the version that has the higher orders (through zeta, which imports this module)."""
         if n == 0:
             return self.digamma()
         if n == 1:

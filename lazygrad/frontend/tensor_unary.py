@@ -250,6 +250,10 @@ class UnaryMathMixin:
         start, end = self._broadcast_pair(end)
         if not isinstance(weight, TensorBase) and start.dtype != dtypes.float64:  # half computes in float32
             dtypes.check_fits(weight, dtypes.float32 if dtypes.is_half(start.dtype) else start.dtype)
+        if dtypes.is_half(start.dtype):  # torch's opmath: float32 throughout (the weight too), one rounding
+            half, wide = start.dtype, dtypes.float32
+            w = weight.cast(wide) if isinstance(weight, TensorBase) else weight
+            return start.cast(wide).lerp(end.cast(wide), w).cast(half)
         w = weight if isinstance(weight, TensorBase) else start._const(weight, shape=())
         diff = end - start
         return (w.abs() < 0.5).if_else(start + w * diff, end - diff * (1 - w))

@@ -105,3 +105,19 @@ def zeta(input, other):
     """The Hurwitz zeta function zeta(input, other) (torch.special.zeta); one may be a number."""
     x, q, _ = operands("zeta", input, other)
     return zeta_tensors(x, q)
+
+
+_low_order_polygamma = Tensor.polygamma
+
+
+def polygamma(self, n):
+    """polygamma(n, x): digamma and trigamma for n = 0 and 1, and for n >= 2
+    (-1)^(n+1) n! zeta(n + 1, x), as torch's kernel computes it. zeta's gradient in q makes its
+    gradient (-1)^(n+2) (n+1)! zeta(n + 2, x) = polygamma(n + 1, x), torch's."""
+    if n < 2:
+        return _low_order_polygamma(self, n)
+    x = self if self.dtype.is_float else self.cast(dtypes.default_float)
+    return zeta(float(n + 1), x) * float((-1) ** (n + 1) * math.factorial(n))
+
+
+Tensor.polygamma = polygamma

@@ -14,9 +14,8 @@ import numpy as np
 
 from lazygrad import dtypes
 from lazygrad.frontend.autocast_policy import autocast_op
-from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.ir.gradient import add_gradient_path
+from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.nn import conv
 from lazygrad.nn.conv import _ceil_extra, _first_max, _pool_args, _tuple
 from lazygrad.nn.windows import pad_dims, windows
@@ -92,21 +91,19 @@ def _max_unpool(input: Tensor, indices: Tensor, nd: int, kernel_size, stride, pa
     plane = math.prod(outs)
     base = Tensor(np.zeros(lead + (plane,), dtype=input.dtype.np), device=input.device)
     flat_index = indices.reshape(lead + (-1,))
-    declared = input.requires_grad and is_grad_enabled()
-    source = input._path_input() if declared else input
-    out = base.scatter(-1, flat_index, source.reshape(lead + (-1,))).reshape(lead + outs)
-    if declared:
+    index_node, input_shape = flat_index.node, tuple(input.shape)  # no tensors: see add_gradient_path
+
+    def compute(source):
+        return base.scatter(-1, flat_index, source.reshape(lead + (-1,))).reshape(lead + outs)
+
+    def derivative(_i, _args, _result, grad):
         # torch's backward gathers the output gradient at every index, so two windows that
         # share a maximum (overlapping windows) both get its gradient; a scatter's own
-        # gradient would give it to the one write that stays
-        out._mark_requires_grad(True)
-        index_node, input_shape = flat_index.node, tuple(input.shape)  # no tensors: see add_gradient_path
-
-        def input_grad(node, grad):
-            g = Tensor._wrap(grad).reshape(lead + (plane,))
-            return g.gather(-1, Tensor._wrap(index_node)).reshape(input_shape).node
-        add_gradient_path(out.node, input.node, input_grad)
-    return out
+        # gradient would give it to the one write that stays. (Declared on a DETACH of the
+        # result, as input_gradient does: a path on the reshape view was lost when realizing
+        # the output rebound the view to its base's buffer, and backward then gave no grad.)
+        return grad.reshape(lead + (plane,)).gather(-1, Tensor._wrap(index_node)).reshape(input_shape)
+    return input_gradient((input,), compute, derivative)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

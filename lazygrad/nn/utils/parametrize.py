@@ -179,10 +179,10 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
         if not leave_parametrized:
             raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is "
                              "parametrized in terms of a sequence of tensors.")
-        with no_grad():
-            value = getattr(module, tensor_name).detach()
-        first = plist.originals()[0]
-        original = Parameter(value, first.requires_grad) if isinstance(first, Parameter) else value
+        # torch computes the value in the caller's grad mode and keeps a Parameter only where it
+        # requires grad: under no_grad (or from frozen originals) it comes back as a buffer
+        value = getattr(module, tensor_name)
+        original = Parameter(value.detach(), True) if value.requires_grad else value
     delattr(type(module), tensor_name)
     del module.parametrizations[tensor_name]
     if isinstance(original, Parameter):
