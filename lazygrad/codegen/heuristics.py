@@ -199,9 +199,8 @@ def _choose_upcasts(ast: Node, nodes: list[Node], ops: int) -> dict[int, int]:
     if not upcasts:
         rows = profile.stream_rows if only_streams(reduce) else profile.rows
         return _row_lanes(ast, reduce, mapping, strides, reduce_size, rows)
-    vector_red = mapping[next(iter(upcasts))]
-    vector_loads = [s for s in strides if s[vector_red] == 1]
     vector_dim = next(iter(upcasts))
+    vector_loads = [s for s in strides if s[mapping[vector_dim]] == 1]
     for out_dim, red_dim in reversed(list(mapping.items())):
         rows = next((r for r in profile.reuse if ast.shape[out_dim] % r == 0), 0)
         wide = _wide_tile(ast, vector_dim, out_dim, tile)

@@ -51,7 +51,7 @@ def _packed(a, b):
     computes (each packed in turn where it is big enough), not derived through the panels'
     copies and pads."""
     rows = a.reshape(-1, a.shape[-1])
-    out = input_gradient((rows, b), lambda x, y: _packed_matmul(x, y), _product_gradient)
+    out = input_gradient((rows, b), _packed_matmul, _product_gradient)
     return out.reshape(a.shape[:-1] + (b.shape[1],))
 
 
