@@ -470,3 +470,26 @@ def test_an_epilogue_that_reads_after_it_writes_keeps_its_scalar_stores():
     def vector_stores(t):
         return sum(isinstance(s, VecStore) for s in walk_stmts(register_tiles(parse_loop_ir(t)).body))
     assert vector_stores(text) == 16 // WIDTH and vector_stores(after) == 0  # (a 16-lane row)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+@pytest.mark.parametrize("rows, pads", [(2, (1, 2)), (2, (2, 1)), (3, (2, 0)), (16, (1, 1)), (16, (2, 2))])
+def test_rows_padded_onto_two_columns_are_right_on_every_device(device, dtype, rows, pads):
+    """gcc 12.2 -O3 on AVX2 loop-vectorized this pad's two neighbouring gated loads as masked
+    loads with the wrong mask: a row of the input came back as zeros, with no error. Where a
+    probe finds the compiler doing so, kernels with gated loads are built without
+    if-conversion (runtime/c_miscompiles.py)."""
+    a = np.arange(1, 2 * rows + 1).astype(dtype).reshape(rows, 2)
+    out = lg.Tensor(a, device=device)._pad((pads, (0, 0))) + 0
+    np.testing.assert_array_equal(out.numpy(), np.pad(a, (pads, (0, 0))))
+
+
+def test_a_kernel_with_gated_loads_is_marked_for_the_c_runtime():
+    """The C renderer marks kernels with a gated load (the macro is empty unless the runtime
+    defines it); a kernel without one is not marked."""
+    from lazygrad.codegen.render_c import GATED_LOADS_MACRO
+    x = lg.Tensor(np.ones((4, 2), np.float32), device="c")
+    padded = (x._pad(((1, 1), (0, 0))) + 1).schedule()[-1].source("c")
+    plain = (x + 1).schedule()[-1].source("c")
+    assert f"{GATED_LOADS_MACRO} void" in padded and f"#ifndef {GATED_LOADS_MACRO}" in padded
+    assert GATED_LOADS_MACRO not in plain

@@ -43,3 +43,30 @@ def test_devices_lists_records():
     infos = {d.name: d for d in lg.devices()}
     assert infos["c"].available and infos["python"].available
     assert all(isinstance(d.reason, str) for d in infos.values())
+
+
+def test_a_compiler_that_miscompiles_gated_loads_gets_the_first_workaround_that_is_right():
+    """c_miscompiles.choose builds the test kernels, runs them and keeps the first flags that
+    make them right; here `build` hands out a right library (the real kernels at -O0) or a wrong
+    one (kernels that write nothing) by the flags it is given."""
+    from lazygrad.runtime import c_miscompiles
+    right = cruntime.compile_c(c_miscompiles.probe_source(), "lg_probe_right", ("-O0", "-fPIC", "-shared"))
+    names = [name for name, *_ in c_miscompiles._cases()]
+    wrong = cruntime.compile_c("".join(f"void {n}(void* p0, const void* p1) {{ }}\n" for n in names),
+                               "lg_probe_wrong", ("-O0", "-fPIC", "-shared"))
+    assert c_miscompiles.wrong_kernels(right) == [] and c_miscompiles.wrong_kernels(wrong) == names
+    first, second = c_miscompiles.WORKAROUNDS
+
+    def builds(right_with):
+        return lambda flags: right if right_with(flags) else wrong
+    assert c_miscompiles.choose(["-O3"], builds(lambda f: True)) == []
+    assert c_miscompiles.choose(["-O3"], builds(lambda f: first in f)) == [first]
+    assert c_miscompiles.choose(["-O3"], builds(lambda f: second in f)) == [second]
+    assert c_miscompiles.choose(["-O3"], lambda flags: None) == []  # (does not build: no kernel will)
+
+
+def test_the_compiler_flags_build_the_gated_load_kernels_right():
+    """Whatever the probe chose for this machine's compiler, its flags get the test kernels right."""
+    from lazygrad.runtime import c_miscompiles
+    library = cruntime.compile_c(c_miscompiles.probe_source(), "lg_probe_check")
+    assert c_miscompiles.wrong_kernels(library) == []

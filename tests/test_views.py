@@ -1,7 +1,7 @@
 """Movement ops never copy: random chains of them must read exactly what numpy reads."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import lazygrad as lg
@@ -95,6 +95,7 @@ def _apply_tensor(t: lg.Tensor, ops) -> lg.Tensor:
 @pytest.mark.parametrize("dev", ["c", "python"])
 @settings(max_examples=60, deadline=None)
 @given(chain=movement_chains())
+@example(chain=((2, 2), [("pad", ((1, 2), (0, 0)))]))  # gcc 12.2 lost the row [3, 4] (c_miscompiles)
 def test_random_movement_chains_match_numpy(dev, chain):
     shape, ops = chain
     a = np.arange(1, int(np.prod(shape)) + 1, dtype=np.float32).reshape(shape)

@@ -22,6 +22,10 @@ from lazygrad.dtypes import DType, bfloat16, float16, float32
 from lazygrad.errors import CompileError
 from lazygrad.ir.ops import Op
 
+# the attribute a kernel with gated loads is printed with: defined empty unless the runtime defines
+# it as a compiler's workaround (runtime/c_miscompiles.py)
+GATED_LOADS_MACRO = "LG_GATED_LOADS"
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if "
@@ -33,7 +37,10 @@ class CRenderer(CStyleRenderer):
     language = "c"
 
     def prelude(self, kernel: LoopKernel) -> list[str]:
-        return ["#include <math.h>", "#include <stdint.h>"]
+        lines = ["#include <math.h>", "#include <stdint.h>"]
+        if _marks_gated_loads(kernel):
+            lines += [f"#ifndef {GATED_LOADS_MACRO}", f"#define {GATED_LOADS_MACRO}", "#endif"]
+        return lines
 
     def math_function(self, op: Op, dtype: DType, arg: str) -> str:
         """float32 (and float16, computed in float32) use the vectorizable versions."""
@@ -109,6 +116,8 @@ class CRenderer(CStyleRenderer):
             # float64 select over flipped reads (a reversed cumsum) gave wrong numbers with no
             # error (tests/test_codegen.py); such a kernel is left to SLP and scalar code
             prefix = '__attribute__((optimize("no-tree-loop-vectorize"))) '
+        elif _marks_gated_loads(kernel):
+            prefix = GATED_LOADS_MACRO + " "
         return f"{prefix}void {kernel.name}({', '.join(params)})"
 
     def loop_header(self, loop: Loop, kernel: LoopKernel, accs_inside: list[Acc]) -> list[str]:
@@ -146,6 +155,33 @@ def _has_register_lanes(kernel: LoopKernel) -> bool:
             updates = [s.name for s in st.body if isinstance(s, Update)]
             if (len(updates) > 1 or vectors.intersection(updates)) and st.kind != "simd":
                 return True
+    return False
+
+
+def _marks_gated_loads(kernel: LoopKernel) -> bool:
+    """A loop-vectorized kernel with a gated load (`valid ? p[i] : 0`), the load gcc 12.2
+    turns into a masked one, sometimes with the wrong mask (runtime/c_miscompiles.py)."""
+    return not _has_register_lanes(kernel) and not _reads_backwards(kernel) and _has_gated_load(kernel)
+
+
+def _has_gated_load(kernel: LoopKernel) -> bool:
+    stack: list = []
+    for st in walk_stmts(kernel.body):
+        if isinstance(st, (Let, Update)):
+            stack.append(st.value)
+        elif isinstance(st, (Store, VecStore)):
+            stack += [st.index, st.value]
+        elif isinstance(st, Acc):
+            stack.append(st.init)
+    seen: set[int] = set()
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if e.op is Op.LOAD and not (e.srcs[1].op is Op.CONST and e.srcs[1].arg):
+            return True
+        stack.extend(e.srcs)
     return False
 
 

@@ -33,7 +33,7 @@ from lazygrad.codegen.pipeline import loop_passes_for
 from lazygrad.codegen.render_c import render_c
 from lazygrad.config import memo, settings
 from lazygrad.errors import CompileError
-from lazygrad.runtime import cache_entry, threads
+from lazygrad.runtime import c_miscompiles, cache_entry, threads
 from lazygrad.runtime.combine import COMBINED_FORMAT, combined_source
 from lazygrad.runtime.device import PROGRAMS, Device
 from lazygrad.runtime.disk_cache import cpu_tag
@@ -107,8 +107,8 @@ def _build(cc: tuple[str, ...], flags: list[str], source: str, tmp: str) -> str:
       "cannot build a library if it cannot (no key: one a process)", 1, depends=("cc",))
 def probe() -> tuple[tuple[str, ...], str]:
     """(flags, problem): -O3 for this CPU, -fno-trapping-math (docs/performance.md), -fopenmp
-    when a test program builds with it, minus the CPU features the toolchain turns on but cannot
-    assemble (probed, never assumed); problem says why no test program builds ('' if they do)."""
+    when a test program builds with it, a workaround where test kernels run wrong (runtime/
+    c_miscompiles.py), minus the CPU features the toolchain turns on but cannot assemble (probed, never assumed); problem says why no test program builds ('' if they do)."""
     cc = compiler_command()
     base = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-std=gnu11"]
     if not cc:
@@ -124,6 +124,8 @@ def probe() -> tuple[tuple[str, ...], str]:
         if not problem and not _build(cc, base + ["-fopenmp"], "#include <omp.h>\nint f(void) { return "
                                                                  "omp_get_max_threads(); }\n", tmp):
             base.append("-fopenmp")
+    if not problem:
+        base += c_miscompiles.workaround(cc, base, compile_c)
     return tuple(base), problem
 
 
