@@ -74,3 +74,45 @@ def test_errors_are_torchs():
             theirs()
         with pytest.raises(error):
             ours()
+
+
+SECOND_ORDER = [  # function, input shape, weight shape, keyword arguments
+    ("conv2d", (2, 4, 6, 5), (6, 2, 3, 3), {"padding": 1, "groups": 2}),
+    ("conv2d", (1, 3, 7, 7), (2, 3, 3, 2), {"stride": 2, "padding": 1, "dilation": (1, 2)}),
+    ("conv1d", (2, 3, 9), (4, 3, 3), {"padding": 2, "dilation": 2}),
+    ("conv_transpose2d", (1, 4, 4, 3), (4, 3, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+]
+
+
+@pytest.mark.parametrize("name, xs, ws, kw", SECOND_ORDER,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(SECOND_ORDER)])
+def test_second_derivatives_of_a_convolution_match_torch(device, name, xs, ws, kw):
+    """The first-order gradients of input and weight, differentiated again for input, weight
+    and the incoming gradient (a gradient penalty's terms): the weight's gradient depends on
+    the input, and lost that term when derived through the detached read the input's
+    transposed-conv gradient needs (d/dx came back None)."""
+    x0, w0 = R.standard_normal(xs), R.standard_normal(ws)
+    y_shape = getattr(torch.nn.functional, name)(torch.tensor(x0), torch.tensor(w0), **kw).shape
+    v0, ux, uw = R.standard_normal(tuple(y_shape)), R.standard_normal(xs), R.standard_normal(ws)
+
+    def second(lib, **dev):
+        x, w, v = (lib.tensor(a, requires_grad=True, **dev) for a in (x0, w0, v0))
+        y = getattr(lib.nn.functional, name)(x, w, **kw)
+        gx, gw = lib.autograd.grad(y, (x, w), v, create_graph=True)
+        s = (gx * lib.tensor(ux, **dev)).sum() + (gw * lib.tensor(uw, **dev)).sum()
+        return lib.autograd.grad(s, (x, w, v))
+    want = second(torch)
+    got = second(lg, device=device)
+    for g, t in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_a_convolution_of_a_tensor_with_itself_has_both_gradients(device):
+    """Input and weight one tensor: both gradient paths lead to it, so the weight's is derived
+    (a declared one would replace the input's on the same node)."""
+    x0 = R.standard_normal((1, 1, 3, 3))
+    t = torch.tensor(x0, requires_grad=True)
+    torch.nn.functional.conv2d(t, t, padding=1).pow(2).sum().backward()
+    x = lg.tensor(x0, requires_grad=True, device=device)
+    lg.nn.functional.conv2d(x, x, padding=1).pow(2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-9)

@@ -18,7 +18,7 @@ from lazygrad.frontend.dtype_mismatch import check_conv, check_conv_weight, tran
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import piecewise_linear
-from lazygrad.ir.gradient import add_gradient_path
+from lazygrad.ir.gradient import add_gradient_path, gradient_nodes
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 from lazygrad.nn.windows import pad_dims, windows
@@ -60,9 +60,7 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
     if input.ndim != nd + 2:
         raise ShapeError(f"conv{nd}d expects a (N, C, {'*' * nd}) input of {nd + 2} dims, got shape "
                          f"{list(input.shape)}")
-    n, c = input.shape[:2]
-    o, cg = weight.shape[:2]
-    kernel = weight.shape[2:]
+    c, (o, cg), kernel = input.shape[1], weight.shape[:2], weight.shape[2:]
     if c != cg * groups or o % groups:
         raise ShapeError(f"conv{nd}d: input has {c} channels, weight {list(weight.shape)} expects "
                          f"{cg * groups} (groups={groups})")
@@ -72,21 +70,50 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
         raise ShapeError("padding='same' is not supported for strided convolutions")
     transposed_grad = (nd in (1, 2) and input.requires_grad and is_grad_enabled()
                        and all(lo == hi for lo, hi in pads))
-    x = pad_dims(input._path_input() if transposed_grad else input, ((0, 0), (0, 0)) + pads)
-    win = windows(x, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    # (input and weight one tensor: both paths would lead to one node, one replacing the other)
+    weight_path = transposed_grad and weight.requires_grad and weight.node is not input.node
+    x = input._path_input() if transposed_grad else input
+    w = weight._path_input() if weight_path else weight
+    out = _window_product(x, w, pads, stride, dilation, groups)
+    if transposed_grad:
+        out._mark_requires_grad(True)
+        _input_gradient_by_transposed_conv(out, input, weight, stride, tuple(p for p, _ in pads),
+                                           dilation, groups)
+        if weight_path:
+            _weight_gradient_with_history(out, input, w, weight, (pads, stride, dilation, groups))
+    if bias is not None:
+        out = out + bias.reshape((1, o) + (1,) * nd)
+    return _with_result_format(out, input, weight)
+
+
+def _window_product(x: Tensor, weight: Tensor, pads, stride, dilation, groups: int) -> Tensor:
+    """The convolution of x by weight: windows of padded x times weight, summed over the
+    channels of a group and the kernel."""
+    (n, _), (o, cg), kernel = x.shape[:2], weight.shape[:2], weight.shape[2:]
+    nd = len(kernel)
+    win = windows(pad_dims(x, ((0, 0), (0, 0)) + tuple(pads)), kernel, stride, dilation)  # (N, C, *out, *k)
     outs = win.shape[2:2 + nd]
     # (N, G, 1, C/G, *out, *k) * (1, G, O/G, C/G, *1, *k), summed over C/G and the kernel
     win = win.reshape((n, groups, 1, cg) + outs + kernel)
     w = weight.reshape((1, groups, o // groups, cg) + (1,) * nd + kernel)
     axes = (3,) + tuple(range(4 + nd, 4 + 2 * nd))
-    out = (win * w).sum(axes).reshape((n, o) + outs)
-    if transposed_grad:
-        out._mark_requires_grad(True)
-        _input_gradient_by_transposed_conv(out, input, weight, stride, tuple(p for p, _ in pads),
-                                           dilation, groups)
-    if bias is not None:
-        out = out + bias.reshape((1, o) + (1,) * nd)
-    return _with_result_format(out, input, weight)
+    return (win * w).sum(axes).reshape((n, o) + outs)
+
+
+def _weight_gradient_with_history(out: Tensor, input: Tensor, read: Tensor, weight: Tensor, how) -> None:
+    """The weight's gradient, from the product reading the weight as `read` (detached): the
+    rules' own. Declared because the product reads the input detached too (its gradient goes
+    by a transposed conv): derived through that read, the weight's gradient would not depend
+    on the input, and a second derivative (a gradient penalty, gradgradcheck) would miss that
+    term. So where the gradient is built with history (create_graph), it is derived from the
+    same product over the input itself; else from the product as it is (the same kernels)."""
+    input_node, read_node = input.node, read.node  # (the path holds no tensor: see add_gradient_path)
+
+    def weight_grad(node, grad):
+        if is_grad_enabled():
+            node = _window_product(Tensor._wrap(input_node), Tensor._wrap(read_node), *how).node
+        return gradient_nodes([node], [grad], [read_node])[read_node]
+    add_gradient_path(out.node, weight.node, weight_grad)
 
 
 def _input_gradient_by_transposed_conv(out: Tensor, input: Tensor, weight: Tensor, stride, padding,
