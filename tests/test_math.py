@@ -116,8 +116,9 @@ def test_nan_and_inf_propagate_like_torch(device):
     assert np.isnan(x.tanh().numpy()[0]) and x.tanh().numpy()[1:3].tolist() == [1.0, -1.0]
     assert np.isnan(x.abs().numpy()[0]) and np.isnan(x.sign().numpy()[0])
     assert x.sign().numpy()[1:].tolist() == [1.0, -1.0, -1.0, 0.0]
-    assert np.isnan(x.maximum(0).numpy()[0]) and np.isnan(tensor(np.float32(0), device).maximum(x).numpy()[0])
-    assert np.isnan(x.minimum(5).numpy()[0])
+    zero, five = tensor(np.float32(0), device), tensor(np.float32(5), device)
+    assert np.isnan(x.maximum(zero).numpy()[0]) and np.isnan(zero.maximum(x).numpy()[0])
+    assert np.isnan(x.minimum(five).numpy()[0])
     assert np.isnan(x.clamp(-1, 1).numpy()[0])
 
 
@@ -465,3 +466,17 @@ def test_pow_of_minus_infinity_is_c_pows(device, exponent):
     np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-6)
     g = lg.autograd.grad(o[:2].sum(), ours)[0].numpy()
     np.testing.assert_allclose(g, torch.autograd.grad(t[:2].sum(), theirs)[0].numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, argument", [("maximum", "other"), ("minimum", "other"), ("fmax", "other"),
+                                            ("fmin", "other"), ("ldexp", "other"), ("nextafter", "other"),
+                                            ("heaviside", "values"), ("logical_and", "other"),
+                                            ("logical_or", "other"), ("logical_xor", "other")])
+def test_ops_that_take_only_tensors_refuse_a_number_as_torch(device, name, argument):
+    """torch has no Scalar overload for these: a number is a TypeError naming the argument, at
+    position 1 of the method and 2 of the function (lg.maximum(x, 2) used to run)."""
+    x = tensor(np.array([1.0, 2.0], np.float32), device)
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument '{argument}' \(position 1\) must be Tensor, not int"):
+        getattr(x, name)(2)
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument '{argument}' \(position 2\) must be Tensor, not float"):
+        getattr(lg, name)(x, 2.0)

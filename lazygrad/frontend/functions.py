@@ -11,6 +11,7 @@ from lazygrad.dtypes import torch_name
 from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_base import TENSOR_OPERAND, tensor_operand
 from lazygrad.frontend.tensor_linalg import einsum as _einsum
 from lazygrad.frontend.tensor_saved import keeps
 
@@ -45,6 +46,8 @@ def number_input(name: str, input, other) -> Tensor:
 def _method_alias(name: str):
     def alias(input, *args, **kwargs):
         other = args[0] if args else next(iter(kwargs.values()), None)
+        if name in TENSOR_OPERAND and isinstance(input, Tensor):
+            tensor_operand(name, args[0] if args else kwargs.get(TENSOR_OPERAND[name]), position=2)
         return getattr(number_input(name, input, other), name)(*args, **kwargs)
     alias.__name__ = name
     alias.__qualname__ = name
@@ -52,34 +55,7 @@ def _method_alias(name: str):
     return alias
 
 
-METHOD_ALIASES = (
-    "exp log log2 sqrt rsqrt sin cos tan tanh sigmoid relu abs sign neg reciprocal floor ceil "
-    "round trunc clamp clip maximum minimum pow isnan isinf nan_to_num lerp exp2 square erf "
-    "logical_not logical_and logical_or remainder fmod add sub mul div "
-    "sum mean max min amax amin argmax argmin prod std var logsumexp all any cumsum cumprod "
-    "reshape flatten unflatten permute transpose squeeze unsqueeze flip roll narrow select chunk split "
-    "tile matmul dot bmm outer gather index_select masked_fill tril triu "
-    "std_mean var_mean softmax log_softmax unbind movedim moveaxis diagonal swapaxes mm mv "
-    "tensor_split scatter_add broadcast_to expm1 log1p log10 isfinite logical_xor clamp_min "
-    "clamp_max frac "
-    "asin acos atan atan2 sinh cosh asinh acosh atanh arcsin arccos arctan arctan2 arcsinh arccosh "
-    "arctanh logaddexp logaddexp2 copysign hypot signbit bitwise_not bitwise_and bitwise_or "
-    "bitwise_xor bitwise_left_shift bitwise_right_shift isclose allclose equal diag diag_embed trace "
-    "sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive "
-    "cummax cummin logcumsumexp nonzero argwhere masked_select count_nonzero "
-    "scatter_reduce index_add index_copy index_fill index_put index_put_ take take_along_dim masked_scatter "
-    "eq ne lt le gt ge greater greater_equal less less_equal not_equal divide multiply subtract true_divide "
-    "floor_divide negative positive absolute fix deg2rad rad2deg xlogy heaviside fmax fmin logit sinc "
-    "float_power nansum nanmean aminmax diff cross norm addmm addmv addbmm baddbmm addr addcmul addcdiv "
-    "clone detach t swapdims exp_ log_ sqrt_ sigmoid_ tanh_ relu_ clamp_ clamp_min_ clamp_max_ clip_ "
-    "floor_ ceil_ round_ trunc_ frac_ neg_ negative_ reciprocal_ rsqrt_ sin_ cos_ tan_ erf_ exp2_ expm1_ "
-    "log10_ log1p_ log2_ abs_ fix_ square_ sinc_ logit_ deg2rad_ rad2deg_ xlogy_ nan_to_num_ sinh_ cosh_ "
-    "asin_ acos_ atan_ asinh_ acosh_ atanh_ arcsin_ arccos_ arctan_ arcsinh_ arccosh_ arctanh_ sgn isposinf "
-    "isneginf quantile nanquantile bincount histc select_scatter slice_scatter diagonal_scatter "
-    "kron rot90 ravel diagflat vdot ger isin erfc erfc_ erfinv lgamma digamma i0 i0_ igamma igammac mvlgamma "
-    "frexp ldexp ldexp_ gcd gcd_ lcm lcm_ nextafter det slogdet logdet inverse unsafe_chunk unsafe_split "
-    "unsafe_split_with_sizes"
-).split()
+METHOD_ALIASES = ["exp", "log", "log2", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs", "sign", "neg", "reciprocal", "floor", "ceil", "round", "trunc", "clamp", "clip", "maximum", "minimum", "pow", "isnan", "isinf", "nan_to_num", "lerp", "exp2", "square", "erf", "logical_not", "logical_and", "logical_or", "remainder", "fmod", "add", "sub", "mul", "div", "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "prod", "std", "var", "logsumexp", "all", "any", "cumsum", "cumprod", "reshape", "flatten", "unflatten", "permute", "transpose", "squeeze", "unsqueeze", "flip", "roll", "narrow", "select", "chunk", "split", "tile", "matmul", "dot", "bmm", "outer", "gather", "index_select", "masked_fill", "tril", "triu", "std_mean", "var_mean", "softmax", "log_softmax", "unbind", "movedim", "moveaxis", "diagonal", "swapaxes", "mm", "mv", "tensor_split", "scatter_add", "broadcast_to", "expm1", "log1p", "log10", "isfinite", "logical_xor", "clamp_min", "clamp_max", "frac", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arctan2", "arcsinh", "arccosh", "arctanh", "logaddexp", "logaddexp2", "copysign", "hypot", "signbit", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "isclose", "allclose", "equal", "diag", "diag_embed", "trace", "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "unique", "unique_consecutive", "cummax", "cummin", "logcumsumexp", "nonzero", "argwhere", "masked_select", "count_nonzero", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put", "index_put_", "take", "take_along_dim", "masked_scatter", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "divide", "multiply", "subtract", "true_divide", "floor_divide", "negative", "positive", "absolute", "fix", "deg2rad", "rad2deg", "xlogy", "heaviside", "fmax", "fmin", "logit", "sinc", "float_power", "nansum", "nanmean", "aminmax", "diff", "cross", "norm", "addmm", "addmv", "addbmm", "baddbmm", "addr", "addcmul", "addcdiv", "clone", "detach", "t", "swapdims", "exp_", "log_", "sqrt_", "sigmoid_", "tanh_", "relu_", "clamp_", "clamp_min_", "clamp_max_", "clip_", "floor_", "ceil_", "round_", "trunc_", "frac_", "neg_", "negative_", "reciprocal_", "rsqrt_", "sin_", "cos_", "tan_", "erf_", "exp2_", "expm1_", "log10_", "log1p_", "log2_", "abs_", "fix_", "square_", "sinc_", "logit_", "deg2rad_", "rad2deg_", "xlogy_", "nan_to_num_", "sinh_", "cosh_", "asin_", "acos_", "atan_", "asinh_", "acosh_", "atanh_", "arcsin_", "arccos_", "arctan_", "arcsinh_", "arccosh_", "arctanh_", "sgn", "isposinf", "isneginf", "quantile", "nanquantile", "bincount", "histc", "select_scatter", "slice_scatter", "diagonal_scatter", "kron", "rot90", "ravel", "diagflat", "vdot", "ger", "isin", "erfc", "erfc_", "erfinv", "lgamma", "digamma", "i0", "i0_", "igamma", "igammac", "mvlgamma", "frexp", "ldexp", "ldexp_", "gcd", "gcd_", "lcm", "lcm_", "nextafter", "det", "slogdet", "logdet", "inverse", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes"]
 
 for _name in METHOD_ALIASES:
     globals()[_name] = _method_alias(_name)

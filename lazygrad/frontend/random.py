@@ -333,7 +333,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     if replacement:
         cdf = w.cumsum(-1)
         drawn = u * cdf[:, -1:]
-        picked = (cdf.unsqueeze(1) <= drawn.unsqueeze(-1)).sum(-1).minimum(k - 1)
+        picked = (cdf.unsqueeze(1) <= drawn.unsqueeze(-1)).sum(-1)._minimum(k - 1)
     else:  # past the positive weights, zero ones in index order; a winner's key is inf
         position = Tensor(np.arange(k), device=input.device)
         race = -(1 - rand(n, k, device=input.device, generator=generator)).log() / w

@@ -94,7 +94,7 @@ def geometric_(self, p: float, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
     work = dtypes.float64 if self.dtype == dtypes.float64 else dtypes.float32
     v = 1.0 - _uniform_like(self, generator, work)
-    return _fill(self, (v.log() / math.log1p(-p)).ceil().maximum(1.0))
+    return _fill(self, (v.log() / math.log1p(-p)).ceil()._maximum(1.0))
 
 
 def bernoulli_(self, p=0.5, *, generator=None):

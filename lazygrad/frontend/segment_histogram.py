@@ -72,11 +72,11 @@ def segment_reduce(data: Tensor, reduce: str, *, lengths=None, indices=None, off
         out = getattr(spread, {"sum": "sum", "mean": "sum", "prod": "prod", "max": "amax", "min": "amin"}[reduce])(1)
     if initial is not None:
         out = {"sum": out + initial, "mean": out + initial, "prod": out * initial,
-               "max": out.maximum(full_like(out, initial)), "min": out.minimum(full_like(out, initial))}[reduce]
+               "max": out._maximum(full_like(out, initial)), "min": out._minimum(full_like(out, initial))}[reduce]
     if reduce == "mean":
         count = Tensor([float(m) for m in sizes], dtype=out.dtype, device=data.device).reshape((len(sizes),) +
                                                                                                 trailing)
-        out = out / count if initial is None else out / count.maximum(1.0)
+        out = out / count if initial is None else out / count._maximum(1.0)
     return out.movedim(0, axis)
 
 

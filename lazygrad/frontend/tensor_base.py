@@ -14,6 +14,20 @@ from __future__ import annotations
 
 from typing import Any
 
+# torch's binary ops that take no Python number for their second operand -> its argument name
+TENSOR_OPERAND = {"maximum": "other", "minimum": "other", "fmax": "other", "fmin": "other", "ldexp": "other",
+                  "nextafter": "other", "heaviside": "values", "logical_and": "other", "logical_or": "other",
+                  "logical_xor": "other"}
+
+
+def tensor_operand(name: str, value, position: int = 1):
+    """value, which torch's `name` takes only as a tensor: anything else is its TypeError (the
+    method's words; the function's, position 2, come from functions.py)."""
+    if not isinstance(value, TensorBase):
+        raise TypeError(f"{name}(): argument '{TENSOR_OPERAND[name]}' (position {position}) must be Tensor, "
+                        f"not {type(value).__name__}")
+    return value
+
 
 class TensorBase:
     """The base of Tensor that its parts test against; tensor.py implements the methods."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from lazygrad import dtypes
 from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend import return_types
-from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_base import TensorBase, tensor_operand
 from lazygrad.frontend.tensor_declared import input_gradient
 
 # float dtype: (integer of its width, mantissa bits, exponent mask, smallest normal)
@@ -62,8 +62,7 @@ class BitsMixin:
         """self * 2^other in the float type torch's promotion of the two gives (a 0-d or an
         integer exponent leaves float16 as it is; int64 and int64 give float32); half types are
         computed in float32 and rounded once. The gradient is mul's."""
-        if not isinstance(other, TensorBase):
-            other = self._float()._const(float(other), self._float().dtype, ())
+        tensor_operand("ldexp", other)
         dt = dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
         dt = dt if dt.is_float else dtypes.default_float
         wide = dtypes.float32 if dtypes.is_half(dt) else dt
@@ -71,7 +70,7 @@ class BitsMixin:
 
     def nextafter(self, other):
         """The next float after self towards other (other where they are equal; NaN if either is)."""
-        x, y = self._broadcast_pair(other)
+        x, y = self._broadcast_pair(tensor_operand("nextafter", other))
         if not x.dtype.is_float:
             raise DTypeNotImplementedError(f'"nextafter_cpu" not implemented for '
                                            f"'{dtypes.torch_name(x.dtype)}'")

@@ -73,6 +73,6 @@ class MaskedMixin:
             raise RuntimeError(f"torch.histc: max must be larger than min (min {lo}, max {hi})")
         x = self.reshape(-1)
         inside = (x >= lo) & (x <= hi)
-        slot = ((x - lo) / (hi - lo) * bins).floor().minimum(bins - 1)
+        slot = ((x - lo) / (hi - lo) * bins).floor()._minimum(bins - 1)
         hit = inside.unsqueeze(-1) & (slot.unsqueeze(-1) == positions(self, bins, 1, 2).cast(self.dtype))
         return hit.sum(0).cast(self.dtype)

@@ -11,7 +11,7 @@ from lazygrad.errors import DTypeError, DTypeNotImplementedError
 from lazygrad.frontend.deprecated_overloads import number_first
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import check_all
-from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_base import TensorBase, tensor_operand
 from lazygrad.frontend.tensor_shape import broadcast_shape
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
@@ -285,13 +285,13 @@ class MathMixin:
         return self._bitwise(Op.SHR, other)
 
     def logical_and(self, other):
-        return self.bool() & (other.bool() if hasattr(other, "bool") else bool(other))
+        return self.bool() & tensor_operand("logical_and", other).bool()
 
     def logical_or(self, other):
-        return self.bool() | (other.bool() if hasattr(other, "bool") else bool(other))
+        return self.bool() | tensor_operand("logical_or", other).bool()
 
     def logical_xor(self, other):
-        return self.bool() ^ (other.bool() if hasattr(other, "bool") else bool(other))
+        return self.bool() ^ tensor_operand("logical_xor", other).bool()
 
     # ---- selection ---------------------------------------------------------------------------
     def where(self, condition, other):
@@ -327,10 +327,17 @@ class MathMixin:
         return a._derive(make(Op.WHERE, (c.node, a.node, b.node)), c, a, b)
 
     def maximum(self, other):
+        return self._maximum(tensor_operand("maximum", other))
+
+    def minimum(self, other):
+        return self._minimum(tensor_operand("minimum", other))
+
+    def _maximum(self, other):
+        """maximum that also takes a number (for lazygrad's own code; torch's takes tensors)."""
         a, b = self._broadcast_pair(other)
         return a._binary(Op.MAX, b)
 
-    def minimum(self, other):
+    def _minimum(self, other):
         a, b = self._broadcast_pair(other)
         if a.dtype.is_float:
             return -((-a)._binary(Op.MAX, -b))

@@ -15,7 +15,7 @@ from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.deprecated_overloads import number_first
 from lazygrad.frontend.dtype_mismatch import check_addmm
 from lazygrad.frontend.process_settings import torch_warn_once
-from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_base import TensorBase, tensor_operand
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import broadcast_shape
 
@@ -42,7 +42,7 @@ class MoreMathMixin:
         return x * cut.if_else(0.0, cut.if_else(1.0, y).log())
 
     def heaviside(self, values):
-        if isinstance(values, TensorBase) and values.dtype != self.dtype:
+        if tensor_operand("heaviside", values).dtype != self.dtype:
             raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
         zero = self._const(0, self.dtype, ())
         return (self == 0).if_else(values, (self > 0).if_else(self._const(1, self.dtype, ()), zero))
@@ -50,13 +50,13 @@ class MoreMathMixin:
     def fmax(self, other):
         """maximum, except that a NaN loses to a number; at a tie the gradient goes to self (as
         torch's fmax, where maximum shares it)."""
-        a, b = self._broadcast_pair(other)
+        a, b = self._broadcast_pair(tensor_operand("fmax", other))
         if not a.dtype.is_float:
             return a.maximum(b)
         return ((a >= b) | b.isnan()).if_else(a, b)
 
     def fmin(self, other):
-        a, b = self._broadcast_pair(other)
+        a, b = self._broadcast_pair(tensor_operand("fmin", other))
         if not a.dtype.is_float:
             return a.minimum(b)
         return ((a <= b) | b.isnan()).if_else(a, b)

@@ -45,7 +45,7 @@ class QuantileMixin:
         qs = self._from_data(values.reshape(-1).astype(self.dtype.np), dtype=self.dtype, device=self.device)
         if ignore_nan:
             count = row.isnan().logical_not().sum(-1, keepdim=True).cast(self.dtype)
-            pos = qs * (count - 1).maximum(0)  # (..., m)
+            pos = qs * (count - 1)._maximum(0)  # (..., m)
         else:
             pos = (qs * float(n - 1))._broadcast_to(row.shape[:-1] + qs.shape)
         lo, hi = pos.floor(), pos.ceil()

@@ -76,7 +76,7 @@ def _half_exp(a):
     computed exactly (Cody and Waite), so the error stays about an ulp for every a, and the
     result overflows only where e^a / 2 does. k is capped (the result is inf long before)."""
     limit = 1100.0 if a.dtype == dtypes.float64 else 200.0
-    kf = (a * LOG2_E).minimum(limit)
+    kf = (a * LOG2_E)._minimum(limit)
     kf = (kf != kf).if_else(0.0, kf)  # noqa: PLR0124  (a NaN becomes 0: it goes on through r)
     k = kf.cast(dtypes.int32).cast(a.dtype)  # floor, as kf >= 0
     r = (a - k * LN2_HEAD) - k * LN2_TAIL
@@ -119,7 +119,7 @@ def _atanh(x):
 
 def _atan2(y, x):
     ax, ay = x.abs(), y.abs()
-    num, den = ax.minimum(ay), ax.maximum(ay)
+    num, den = ax._minimum(ay), ax._maximum(ay)
     # 0/0 (both zero) is 0, inf/inf (both infinite) is 1: the angle then comes from the signs
     r = (num == math.inf).if_else(1.0, (den == 0).if_else(0.0, num / den))
     t = _atan(r)

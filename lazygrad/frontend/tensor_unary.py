@@ -203,9 +203,9 @@ class UnaryMathMixin:
     def _clamp_values(self, min, max):
         out = self
         if min is not None:
-            out = out.maximum(min)
+            out = out._maximum(min)
         if max is not None:
-            out = out.minimum(max)
+            out = out._minimum(max)
         return out
 
     clip = clamp

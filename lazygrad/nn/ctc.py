@@ -20,7 +20,7 @@ from lazygrad.nn.loss import _reduce
 
 def _logsumexp3(a: Tensor, b: Tensor, c: Tensor) -> Tensor:
     """log(e^a + e^b + e^c) with -inf entries; all -inf gives -inf with a zero gradient."""
-    m = a.maximum(b).maximum(c)
+    m = a._maximum(b)._maximum(c)
     finite = m > -math.inf
     m = finite.if_else(m, 0.0).detach()
     s = (a - m).exp() + (b - m).exp() + (c - m).exp()

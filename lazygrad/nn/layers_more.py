@@ -49,7 +49,7 @@ def grad_scaled_by_frequency(weight: Tensor, input: Tensor, sparse: bool) -> Ten
         return weight
     num = weight.shape[0]
     counts = _shared.one_hot(input.reshape(-1), num, weight.dtype).sum(0)
-    scale_node = (1.0 / counts.maximum(1.0)).reshape((num,) + (1,) * (weight.ndim - 1)).node
+    scale_node = (1.0 / counts._maximum(1.0)).reshape((num,) + (1,) * (weight.ndim - 1)).node
 
     def scaled(_node, g):  # torch differentiates this again as if unscaled (its double backward drops the scale)
         node = path_carrier(Op.DETACH, (Tensor._wrap(g).detach() * Tensor._wrap(scale_node)).node, "scaled_grad")
@@ -120,7 +120,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, no
     if mode == "sum":
         return total
     count = weights.sum(1, keepdim=True)
-    return total / count.maximum(1.0)
+    return total / count._maximum(1.0)
 
 
 def first_maximum(member: Tensor, rows: Tensor) -> Tensor:

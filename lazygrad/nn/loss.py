@@ -78,7 +78,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
 
 
 def _log_clamped(x: Tensor) -> Tensor:
-    return x.log().maximum(-100.0)  # torch clamps BCE's logs at -100 so 0 * log 0 stays finite
+    return x.log()._maximum(-100.0)  # torch clamps BCE's logs at -100 so 0 * log 0 stays finite
 
 
 @autocast_op("float32")

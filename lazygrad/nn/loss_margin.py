@@ -67,5 +67,5 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     d = distance_function if distance_function is not None else pairwise_distance
     d_pos, d_neg = d(anchor, positive), d(anchor, negative)
     if swap:
-        d_neg = d_neg.minimum(d(positive, negative))
+        d_neg = d_neg._minimum(d(positive, negative))
     return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)

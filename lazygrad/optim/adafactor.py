@@ -66,7 +66,7 @@ class Adafactor(Optimizer):
             eps1 = float(np.finfo(p.dtype.np).eps)
         weight = self.scalar(lambda: float(step_of(state)) ** group["beta2_decay"], p)
         rho = self.scalar(lambda: min(group["lr"], 1 / float(step_of(state)) ** 0.5), p)
-        alpha = _rms(p).maximum(self.scalar(eps2, p)) * rho
+        alpha = _rms(p)._maximum(self.scalar(eps2, p)) * rho
         if group["weight_decay"] != 0:
             param = p * self.scalar(lambda: 1 - group["lr"] * group["weight_decay"], p)
         else:
@@ -81,6 +81,6 @@ class Adafactor(Optimizer):
             estimate = state["variance"] + weight * (grad * grad - state["variance"])
             new[state["variance"]] = estimate
         step = estimate.clamp(min=eps1 * eps1).rsqrt() * grad
-        denom = (_rms(step) / group["d"]).maximum(self.scalar(1.0, p))
+        denom = (_rms(step) / group["d"])._maximum(self.scalar(1.0, p))
         new[p] = param - alpha / denom * step
         return new

@@ -51,7 +51,7 @@ class Adam(Optimizer):
         m = state["exp_avg"] * b1 + grad * (1 - b1)
         v = state["exp_avg_sq"] * b2 + grad * grad * (1 - b2)
         out = {state["exp_avg"]: m, state["exp_avg_sq"]: v}
-        v = state["max_exp_avg_sq"].maximum(v)
+        v = state["max_exp_avg_sq"]._maximum(v)
         out[state["max_exp_avg_sq"]] = v
         out[p] = param - step_size * m / (v.sqrt() * correction + group["eps"])
         return out

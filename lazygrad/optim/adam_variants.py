@@ -51,7 +51,7 @@ class Adamax(Optimizer):
         self.count_step(state)
         param, g = _decayed(self, group, p, grad)
         m = state["exp_avg"] * b1 + g * (1 - b1)
-        u = (state["exp_inf"] * b2).maximum(g.abs() + group["eps"])
+        u = (state["exp_inf"] * b2)._maximum(g.abs() + group["eps"])
         step_size = self.scalar(lambda: group["lr"] / (1 - b1 ** step_of(state)), p)
         return {state["exp_avg"]: m, state["exp_inf"]: u, p: param - step_size * m / u}
 

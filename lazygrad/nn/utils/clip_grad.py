@@ -25,7 +25,7 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
         if norm_type == math.inf:
             total = ts[0].abs().amax()
             for t in ts[1:]:
-                total = total.maximum(t.abs().amax())
+                total = total._maximum(t.abs().amax())
         else:
             total = sum((t.abs() ** norm_type).sum() for t in ts) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total.item()):
@@ -42,7 +42,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, forea
     if not params:
         return
     with no_grad():
-        coef = (max_norm / (total_norm + 1e-6)).minimum(1.0)
+        coef = (max_norm / (total_norm + 1e-6))._minimum(1.0)
         for p in params:
             p.grad = p.grad.detach() * coef
 
