@@ -275,3 +275,23 @@ def test_a_packed_product_of_a_batch_of_rows_matches_torch(rng, monkeypatch):
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-5, atol=1e-5)
     assert out.grad_fn.name() == tout.grad_fn.name() and out.is_contiguous()
+
+
+PRODUCT_OPERANDS = [("matmul", "other"), ("dot", "tensor"), ("mv", "vec"), ("mm", "mat2"), ("bmm", "mat2"),
+                    ("outer", "vec2"), ("kron", "other")]
+
+
+@pytest.mark.parametrize("name, argument", PRODUCT_OPERANDS)
+def test_products_refuse_a_number_as_torch(device, name, argument):
+    """A Python number for a product's second operand is torch's TypeError (it was a ShapeError
+    about a 0-d operand, or an AttributeError); `x @ 2` is Python's, as torch's."""
+    x = lg.tensor([1.0, 2.0], device=device)
+    words = rf"^{name}\(\): argument '{argument}' \(position {{}}\) must be Tensor, not {{}}"
+    with pytest.raises(TypeError, match=words.format(1, "int")):
+        getattr(x, name)(2)
+    with pytest.raises(TypeError, match=words.format(2, "float")):
+        getattr(lg, name)(x, 2.0)
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'Tensor' and 'int'"):
+        x @ 2
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'int' and 'Tensor'"):
+        2 @ x

@@ -29,6 +29,18 @@ def tensor_operand(name: str, value, position: int = 1):
     return value
 
 
+# torch's products that take no Python number (lazygrad's also take data: a list, an array)
+NUMBER_REFUSED = {"matmul": "other", "dot": "tensor", "mv": "vec", "mm": "mat2", "bmm": "mat2",
+                  "outer": "vec2", "kron": "other"}
+
+
+def refuse_number(name: str, value, position: int = 1) -> None:
+    """torch's TypeError where `name` is given a Python number for its second operand."""
+    if isinstance(value, (bool, int, float, complex)):
+        raise TypeError(f"{name}(): argument '{NUMBER_REFUSED[name]}' (position {position}) must be Tensor, "
+                        f"not {type(value).__name__}")
+
+
 class TensorBase:
     """The base of Tensor that its parts test against; tensor.py implements the methods."""
 
