@@ -203,6 +203,29 @@ def walk_stmts(body: tuple[Stmt, ...]):
             stack.extend(reversed(s.body))
 
 
+def walk_exprs(body: tuple[Stmt, ...]):
+    """Every expression the statements compute or index with, each once (lanes share
+    subexpressions), depth first."""
+    stack: list[Expr] = []
+    for st in walk_stmts(body):
+        if isinstance(st, (Let, Update)):
+            stack.append(st.value)
+        elif isinstance(st, (Store, VecStore)):
+            stack += [st.index, st.value]
+        elif isinstance(st, Acc):
+            stack.append(st.init)
+        elif isinstance(st, VecLoad):
+            stack.append(st.index)
+    seen: set[int] = set()
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        stack.extend(e.srcs)
+
+
 def plain_loops(kernel: LoopKernel) -> LoopKernel:
     """The kernel without its OpenCL launch: a Grid as the loop nest of its variables (the
     outermost parallel), shared and tiled loops as serial ones, a Stage as a Let. What runs

@@ -16,6 +16,7 @@ from lazygrad.codegen.loop_ir import (
     VecStore,
     carries_state,
     load_steps,
+    walk_exprs,
     walk_stmts,
 )
 from lazygrad.dtypes import DType, bfloat16, float16, float32
@@ -38,9 +39,16 @@ class CRenderer(CStyleRenderer):
 
     def prelude(self, kernel: LoopKernel) -> list[str]:
         lines = ["#include <math.h>", "#include <stdint.h>"]
-        if _marks_gated_loads(kernel):
+        if self._attribute(kernel) == GATED_LOADS_MACRO + " ":
             lines += [f"#ifndef {GATED_LOADS_MACRO}", f"#define {GATED_LOADS_MACRO}", "#endif"]
         return lines
+
+    def _attribute(self, kernel: LoopKernel) -> str:
+        """_function_attribute of the kernel being rendered, found once (prelude and signature)."""
+        found = getattr(self, "_found_attribute", None)
+        if found is None or found[0] is not kernel:
+            found = self._found_attribute = (kernel, _function_attribute(kernel))
+        return found[1]
 
     def math_function(self, op: Op, dtype: DType, arg: str) -> str:
         """float32 (and float16, computed in float32) use the vectorizable versions."""
@@ -103,21 +111,7 @@ class CRenderer(CStyleRenderer):
             const = "" if p.is_output else "const "
             ctype = "unsigned short" if p.dtype == bfloat16 else self.type_name(p.dtype)
             params.append(f"{const}{ctype}* {p.name}")
-        prefix = ""
-        if _has_register_lanes(kernel):
-            # the lanes vectorize across accumulators (SLP); gcc's loop vectorizer would
-            # instead vectorize the reduce loop along its strided axis, 20-40x slower.
-            # Predictive commoning would carry a conv's input lanes from one step of the
-            # kernel window to the next as scalars, so SLP could no longer load them as one
-            # vector (conv2d 3x3: 1.5 -> 1.2 ms without it)
-            prefix = '__attribute__((optimize("no-tree-loop-vectorize", "no-predictive-commoning"))) '
-        elif _reads_backwards(kernel):
-            # gcc 12.2 with AVX-512VL miscompiles the loop vectorizer's masked reversed loads: a
-            # float64 select over flipped reads (a reversed cumsum) gave wrong numbers with no
-            # error (tests/test_codegen.py); such a kernel is left to SLP and scalar code
-            prefix = '__attribute__((optimize("no-tree-loop-vectorize"))) '
-        elif _marks_gated_loads(kernel):
-            prefix = GATED_LOADS_MACRO + " "
+        prefix = self._attribute(kernel)
         return f"{prefix}void {kernel.name}({', '.join(params)})"
 
     def loop_header(self, loop: Loop, kernel: LoopKernel, accs_inside: list[Acc]) -> list[str]:
@@ -158,31 +152,30 @@ def _has_register_lanes(kernel: LoopKernel) -> bool:
     return False
 
 
-def _marks_gated_loads(kernel: LoopKernel) -> bool:
-    """A loop-vectorized kernel with a gated load (`valid ? p[i] : 0`), the load gcc 12.2
-    turns into a masked one, sometimes with the wrong mask (runtime/c_miscompiles.py)."""
-    return not _has_register_lanes(kernel) and not _reads_backwards(kernel) and _has_gated_load(kernel)
+def _function_attribute(kernel: LoopKernel) -> str:
+    """What the kernel's function is declared with, before `void` ('' or ends in a space)."""
+    if _has_register_lanes(kernel):
+        # the lanes vectorize across accumulators (SLP); gcc's loop vectorizer would
+        # instead vectorize the reduce loop along its strided axis, 20-40x slower.
+        # Predictive commoning would carry a conv's input lanes from one step of the
+        # kernel window to the next as scalars, so SLP could no longer load them as one
+        # vector (conv2d 3x3: 1.5 -> 1.2 ms without it)
+        return '__attribute__((optimize("no-tree-loop-vectorize", "no-predictive-commoning"))) '
+    if _reads_backwards(kernel):
+        # gcc 12.2 with AVX-512VL miscompiles the loop vectorizer's masked reversed loads: a
+        # float64 select over flipped reads (a reversed cumsum) gave wrong numbers with no
+        # error (tests/test_codegen.py); such a kernel is left to SLP and scalar code
+        return '__attribute__((optimize("no-tree-loop-vectorize"))) '
+    if _has_gated_load(kernel):
+        # a loop-vectorized gated load (`valid ? p[i] : 0`): gcc 12.2 turns it into a masked
+        # load, sometimes with the wrong mask (runtime/c_miscompiles.py defines the macro then)
+        return GATED_LOADS_MACRO + " "
+    return ""
 
 
 def _has_gated_load(kernel: LoopKernel) -> bool:
-    stack: list = []
-    for st in walk_stmts(kernel.body):
-        if isinstance(st, (Let, Update)):
-            stack.append(st.value)
-        elif isinstance(st, (Store, VecStore)):
-            stack += [st.index, st.value]
-        elif isinstance(st, Acc):
-            stack.append(st.init)
-    seen: set[int] = set()
-    while stack:
-        e = stack.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if e.op is Op.LOAD and not (e.srcs[1].op is Op.CONST and e.srcs[1].arg):
-            return True
-        stack.extend(e.srcs)
-    return False
+    return any(e.op is Op.LOAD and not (e.srcs[1].op is Op.CONST and e.srcs[1].arg)
+               for e in walk_exprs(kernel.body))
 
 
 def _reads_backwards(kernel: LoopKernel) -> bool:

@@ -11,7 +11,7 @@ from lazygrad.dtypes import torch_name
 from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.frontend.tensor_base import NUMBER_REFUSED, TENSOR_OPERAND, refuse_number, tensor_operand
+from lazygrad.frontend.tensor_base import TENSOR_OPERAND, tensor_operand
 from lazygrad.frontend.tensor_linalg import einsum as _einsum
 from lazygrad.frontend.tensor_saved import keeps
 
@@ -48,8 +48,6 @@ def _method_alias(name: str):
         other = args[0] if args else next(iter(kwargs.values()), None)
         if name in TENSOR_OPERAND and isinstance(input, Tensor):
             tensor_operand(name, args[0] if args else kwargs.get(TENSOR_OPERAND[name]), position=2)
-        if name in NUMBER_REFUSED and isinstance(input, Tensor):
-            refuse_number(name, args[0] if args else kwargs.get(NUMBER_REFUSED[name]), position=2)
         return getattr(number_input(name, input, other), name)(*args, **kwargs)
     alias.__name__ = name
     alias.__qualname__ = name

@@ -14,31 +14,24 @@ from __future__ import annotations
 
 from typing import Any
 
-# torch's binary ops that take no Python number for their second operand -> its argument name
+# torch's ops that take no Python number for their second operand -> that argument's name
 TENSOR_OPERAND = {"maximum": "other", "minimum": "other", "fmax": "other", "fmin": "other", "ldexp": "other",
                   "nextafter": "other", "heaviside": "values", "logical_and": "other", "logical_or": "other",
-                  "logical_xor": "other"}
+                  "logical_xor": "other", "matmul": "other", "dot": "tensor", "mv": "vec", "mm": "mat2",
+                  "bmm": "mat2", "outer": "vec2", "kron": "other"}
+# of which lazygrad's also take data (a list, an array) where torch wants a tensor
+TAKES_DATA = frozenset(("matmul", "dot", "mv", "mm", "bmm", "outer", "kron"))
 
 
 def tensor_operand(name: str, value, position: int = 1):
-    """value, which torch's `name` takes only as a tensor: anything else is its TypeError (the
-    method's words; the function's, position 2, come from functions.py)."""
-    if not isinstance(value, TensorBase):
+    """value, which torch's `name` takes only as a tensor (lazygrad's products also as data):
+    anything else is its TypeError (the method's words; the function's, position 2, come from
+    functions.py)."""
+    number = isinstance(value, (bool, int, float, complex))
+    if number or not (isinstance(value, TensorBase) or name in TAKES_DATA):
         raise TypeError(f"{name}(): argument '{TENSOR_OPERAND[name]}' (position {position}) must be Tensor, "
                         f"not {type(value).__name__}")
     return value
-
-
-# torch's products that take no Python number (lazygrad's also take data: a list, an array)
-NUMBER_REFUSED = {"matmul": "other", "dot": "tensor", "mv": "vec", "mm": "mat2", "bmm": "mat2",
-                  "outer": "vec2", "kron": "other"}
-
-
-def refuse_number(name: str, value, position: int = 1) -> None:
-    """torch's TypeError where `name` is given a Python number for its second operand."""
-    if isinstance(value, (bool, int, float, complex)):
-        raise TypeError(f"{name}(): argument '{NUMBER_REFUSED[name]}' (position {position}) must be Tensor, "
-                        f"not {type(value).__name__}")
 
 
 class TensorBase:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
-from lazygrad.frontend.tensor_base import TensorBase, refuse_number
+from lazygrad.frontend.tensor_base import TensorBase, tensor_operand
 
 
 class CompositesMixin:
     def kron(self, other):
         """The Kronecker product: out[i*m + k] = a[i] * b[k] in every dim (the shorter shape
         padded with leading 1s, as torch)."""
-        refuse_number("kron", other)
+        tensor_operand("kron", other)
         n = max(self.ndim, other.ndim)
         a = self.reshape((1,) * (n - self.ndim) + tuple(self.shape))
         b = other.reshape((1,) * (n - other.ndim) + tuple(other.shape))

@@ -13,7 +13,7 @@ from lazygrad.codegen.heuristics import MATMUL_PANELS, PACKING
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op, lowered
 from lazygrad.frontend.dtype_mismatch import check_einsum_step, check_matmul
-from lazygrad.frontend.tensor_base import TensorBase, refuse_number
+from lazygrad.frontend.tensor_base import TensorBase, tensor_operand
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import _unviewed, broadcast_shape
 from lazygrad.ir.ops import Op
@@ -123,7 +123,7 @@ def _matmul_error(a: tuple, b: tuple) -> str | None:
 class LinalgMixin:
     @autocast_op("lower")
     def matmul(self, other):
-        refuse_number("matmul", other)
+        tensor_operand("matmul", other)
         a, b = self, _as_tensor(self, other)
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
@@ -169,7 +169,7 @@ class LinalgMixin:
 
     @autocast_op("keep")
     def dot(self, other):
-        refuse_number("dot", other)
+        tensor_operand("dot", other)
         other = _as_tensor(self, other)
         if self.ndim != 1 or other.ndim != 1:
             raise ShapeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
@@ -179,21 +179,21 @@ class LinalgMixin:
 
     @autocast_op("keep")
     def mv(self, vec):
-        refuse_number("mv", vec)
+        tensor_operand("mv", vec)
         vec = _as_tensor(self, vec)
         if self.ndim != 2 or vec.ndim != 1:  # (torch's words are addmv's: its first operand a vector)
             raise ShapeError(f"vector + matrix @ vector expected, got 1, {self.ndim}, {vec.ndim}")
         return self.matmul(vec)
 
     def mm(self, mat2):
-        refuse_number("mm", mat2)
+        tensor_operand("mm", mat2)
         mat2 = _as_tensor(self, mat2)
         if self.ndim != 2 or mat2.ndim != 2:
             raise ShapeError("self must be a matrix" if self.ndim != 2 else "mat2 must be a matrix")
         return self.matmul(mat2)
 
     def bmm(self, mat2):
-        refuse_number("bmm", mat2)
+        tensor_operand("bmm", mat2)
         mat2 = _as_tensor(self, mat2)
         if self.ndim != 3 or mat2.ndim != 3:
             raise ShapeError("batch1 must be a 3D tensor" if self.ndim != 3 else "batch2 must be a 3D tensor")
@@ -204,7 +204,7 @@ class LinalgMixin:
         return self.matmul(mat2)
 
     def outer(self, vec2):
-        refuse_number("outer", vec2)
+        tensor_operand("outer", vec2)
         vec2 = _as_tensor(self, vec2)
         if self.ndim != 1 or vec2.ndim != 1:
             which, t = ("self", self) if self.ndim != 1 else ("vec2", vec2)

@@ -86,11 +86,12 @@ def workaround(cc: tuple[str, ...], flags: list[str], compile_c: Callable[..., s
     cannot build them (nor, then, a kernel). `compile_c(source, name, flags)` -> a library's
     path goes through the library cache (a gcc process costs 50-150 ms at every start): the
     source names the compiler's program file, its size and time (another compiler, another key)."""
+    program = os.path.realpath(cc[0])
     try:
-        found = os.stat(os.path.realpath(cc[0]))
+        found = os.stat(program)
     except OSError:
         return []
-    source = f"/* {os.path.realpath(cc[0])} {found.st_size} {found.st_mtime_ns} */\n" + probe_source()
+    source = f"/* {program} {found.st_size} {found.st_mtime_ns} */\n" + probe_source()
 
     def build(with_flags: list[str]) -> str | None:
         try:
