@@ -1,5 +1,6 @@
-"""torch.linalg's basics: det, slogdet, inv, solve (Gaussian elimination with partial pivoting,
-for small matrices: frontend/tensor_solve.py), the norms (vector_norm, matrix_norm, norm), and
+"""torch.linalg's basics: det, slogdet (Gaussian elimination with partial pivoting, for small
+matrices: frontend/tensor_solve.py), inv and solve (LAPACK's, raising for a singular matrix:
+frontend/linalg_inverse.py), the norms (vector_norm, matrix_norm, norm), and
 products (matmul, multi_dot, matrix_power, vecdot, cross, diagonal), each with gradients from
 the ops they are written in; and the factorizations (cholesky, qr, eigh, eig, svd, lu, ldl) and what
 is built on them, computed by numpy's LAPACK in host steps with gradients written in lazygrad
@@ -27,11 +28,13 @@ from lazygrad.frontend.linalg_derived import (
 )
 from lazygrad.frontend.linalg_eig import eig, eigvals
 from lazygrad.frontend.linalg_factor import cholesky, cholesky_ex, eigh, eigvalsh, qr, svd, svdvals
+from lazygrad.frontend.linalg_host import writes_out
+from lazygrad.frontend.linalg_inverse import solve
 from lazygrad.frontend.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from lazygrad.frontend.linalg_lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from lazygrad.frontend.linalg_triangular import solve_triangular
 from lazygrad.frontend.tensor_declared import input_gradient
-from lazygrad.frontend.tensor_solve import _check_square, solve, vector_norm
+from lazygrad.frontend.tensor_solve import _check_square, vector_norm
 
 
 def det(A):
@@ -43,6 +46,7 @@ def slogdet(A):
 
 
 @autocast_op("float32")
+@writes_out
 def inv(A):
     return A.inverse()
 

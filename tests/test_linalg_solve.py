@@ -1,5 +1,5 @@
-"""lg.linalg: det, slogdet, inv, solve (Gaussian elimination with partial pivoting) and the
-norms, against torch.linalg: values for batches of small matrices, gradients, singular
+"""lg.linalg: det, slogdet (Gaussian elimination with partial pivoting), inv, solve (LAPACK's,
+raising for a singular matrix) and the norms, against torch.linalg: values for batches of small matrices, gradients, singular
 matrices, shapes and error classes."""
 import math
 
@@ -77,13 +77,91 @@ def test_gradients_match_torch(device, name):
         np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-8, atol=1e-10)
 
 
-def test_a_singular_matrix_has_determinant_zero_and_an_inverse_of_inf_or_nan(device):
+def test_a_singular_matrix_has_determinant_zero(device):
     singular = lg.tensor([[1.0, 2.0], [2.0, 4.0]], device=device)
     assert lg.linalg.det(singular).item() == 0.0
     sign, logabs = lg.linalg.slogdet(singular)
     assert sign.item() == 0.0 and logabs.item() == -math.inf
-    assert not np.isfinite(lg.linalg.inv(singular).numpy()).all()  # (torch raises here)
     assert lg.linalg.det(lg.zeros(0, 0, device=device)).item() == 1.0
+
+
+def _raised(fn, *args):
+    with pytest.raises(Exception) as caught:
+        fn(*args)
+    return caught
+
+
+_SINGULAR_CALLS = {
+    "linalg.inv": lambda m, a, b: m.linalg.inv(a),
+    "inverse": lambda m, a, b: m.inverse(a),
+    "method": lambda m, a, b: a.inverse(),
+    "solve": lambda m, a, b: m.linalg.solve(a, b),
+    "solve right": lambda m, a, b: m.linalg.solve(a, b.mT, left=False),
+    "matrix_power -2": lambda m, a, b: m.linalg.matrix_power(a, -2),
+}
+
+
+@pytest.mark.parametrize("call", list(_SINGULAR_CALLS))
+@pytest.mark.parametrize("a", [[[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]],
+                               [[[1.0, 0.0], [0.0, 1.0]], [[1.0, 1.0], [1.0, 1.0]]],
+                               [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]])
+def test_a_singular_matrix_raises_torchs_linalg_error_at_the_call(device, call, a):
+    """torch refuses to invert or solve with a singular matrix, naming the zero pivot and the
+    batch element; the error comes from the call (not a NaN, and not later)."""
+    fn = _SINGULAR_CALLS[call]
+    n = len(a[-1])
+    b = np.ones(np.shape(a)[:-1] + (2,))
+    expected = _raised(fn, torch, torch.tensor(a, dtype=torch.float64), torch.tensor(b))
+    got = _raised(fn, lg, lg.tensor(a, dtype=lg.float64, device=device), lg.tensor(b, device=device))
+    assert isinstance(got.value, lg.linalg.LinAlgError) and isinstance(got.value, RuntimeError)
+    assert str(got.value) == str(expected.value), n
+    identity = lg.eye(n, dtype=lg.float64, device=device)  # (the device goes on working)
+    np.testing.assert_allclose(fn(lg, 2 * identity, lg.ones(n, 2, dtype=lg.float64, device=device)).numpy(),
+                               fn(torch, 2 * torch.eye(n, dtype=torch.float64), torch.ones(n, 2, dtype=torch.float64)))
+
+
+def test_a_matrix_of_nan_inverts_to_nan_as_torchs(device):
+    a = [[1.0, math.nan], [2.0, 4.0]]
+    np.testing.assert_array_equal(lg.linalg.inv(lg.tensor(a, device=device)).numpy(),
+                                  torch.linalg.inv(torch.tensor(a)).numpy())
+
+
+def test_jit_raises_for_a_singular_matrix_when_the_call_replays(device):
+    @lg.jit
+    def step(a, b):
+        return a.inverse() * 2 + lg.linalg.solve(a, b)
+
+    b = lg.ones(3, 1, device=device)
+    for scale in (1.0, 2.0, 4.0):  # capture, then replays
+        a = lg.eye(3, device=device) * scale
+        np.testing.assert_allclose(step(a, b).numpy(), np.eye(3) * 2 / scale + 1 / scale, rtol=1e-6)
+    with pytest.raises(lg.linalg.LinAlgError, match="singular"):
+        step(lg.zeros(3, 3, device=device), b).numpy()
+    np.testing.assert_allclose(step(lg.eye(3, device=device) * 5, b).numpy(), np.eye(3) * 0.4 + 0.2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["inv", "solve"])
+def test_second_derivatives_match_finite_differences(device, name):
+    rng = np.random.default_rng(3)
+    a = lg.tensor(rng.standard_normal((2, 3, 3)) + 3 * np.eye(3), device=device, requires_grad=True)
+    b = lg.tensor(rng.standard_normal((2, 3, 2)), device=device, requires_grad=True)
+    fn, args = (lg.linalg.inv, (a,)) if name == "inv" else (lg.linalg.solve, (a, b))
+    assert lg.autograd.gradcheck(fn, args)
+    assert lg.autograd.gradgradcheck(fn, args)
+
+
+def test_inv_and_solve_write_out_and_refuse_low_precision_as_torch(device):
+    a = lg.tensor([[2.0, 0.0], [0.0, 4.0]], device=device)
+    out = lg.empty(2, 2, device=device)
+    assert lg.linalg.inv(a, out=out) is out
+    np.testing.assert_allclose(out.numpy(), [[0.5, 0.0], [0.0, 0.25]])
+    x = lg.empty(2, device=device)
+    assert lg.linalg.solve(a, lg.ones(2, device=device), out=x) is x
+    np.testing.assert_allclose(x.numpy(), [0.5, 0.25])
+    with pytest.raises(RuntimeError, match="linalg.inv: Low precision dtypes not supported. Got Half"):
+        lg.linalg.inv(a.half())
+    with pytest.raises(NotImplementedError, match="\"lu_cpu\" not implemented for 'Half'"):
+        lg.linalg.solve(a.half(), lg.ones(2, device=device).half())
 
 
 def test_errors_are_torchs(device):

@@ -29,7 +29,8 @@ from lazygrad.frontend.complex_tensor import ComplexTensor, wrap
 from lazygrad.frontend.custom_function import Function
 from lazygrad.frontend.functions import cat
 from lazygrad.frontend.linalg_host import as_output, host_call, writes_out
-from lazygrad.frontend.tensor_solve import check_square_shape, solve
+from lazygrad.frontend.linalg_inverse import solve
+from lazygrad.frontend.tensor_solve import check_square_shape
 from lazygrad.frontend.tensor_storage import realize
 
 _PHASE = ("linalg_eig_backward: The eigenvectors in the complex case are specified up to multiplication by "

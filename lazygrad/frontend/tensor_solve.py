@@ -1,12 +1,12 @@
-"""Small dense linear algebra: det, slogdet, inverse and solve, by Gaussian elimination with
-partial pivoting written in existing ops (so every device runs it and gradients come from
-the ops'), and the vector and matrix norms of torch.linalg.
+"""Small dense linear algebra: det and slogdet by Gaussian elimination with partial pivoting
+written in existing ops (so every device runs it and gradients come from the ops'), and the
+vector and matrix norms of torch.linalg.
 
 The elimination is unrolled over the n columns: n steps of O(n^2) elementwise work on the
 whole batch at once, a graph that grows with n. It suits the small matrices of models
-(2x2 to a few dozen); for large n a LAPACK-style blocked factorization would be the tool.
-A singular matrix is not an error here (that would need its values while the graph is
-built): det gives 0, inverse and solve give inf or NaN where torch raises.
+(2x2 to a few dozen). A singular matrix is no error for a determinant (it is 0, as torch's);
+inverse and solve, which torch refuses a singular matrix, are host steps that can see the
+pivots and raise (linalg_inverse.py).
 """
 from __future__ import annotations
 
@@ -59,16 +59,6 @@ def _eliminate(a, b=None):
     return a, b, sign
 
 
-def _back_substitute(u, b):
-    n = u.shape[-1]
-    rows = u.new_tensor(list(range(n)), dtype=dtypes.int64).reshape(n, 1)
-    for k in reversed(range(n)):
-        x_k = b[..., k:k + 1, :] / u[..., k:k + 1, k:k + 1]
-        b = (rows == k).if_else(x_k, b)
-        b = b - (rows < k).if_else(u[..., :, k:k + 1], 0.0) * x_k
-    return b
-
-
 class SolveMixin:
     def det(self):
         _check_square("linalg.det", self)
@@ -88,37 +78,6 @@ class SolveMixin:
         """log det: NaN where the determinant is negative, -inf where it is 0 (torch's)."""
         s, logabs = self.slogdet()
         return (s < 0).if_else(math.nan, logabs)
-
-    def inverse(self):
-        _check_square("linalg.inv", self)
-        n = self.shape[-1]
-        eye = self.new_tensor(list(range(n)), dtype=dtypes.int64)
-        identity = (eye.reshape(n, 1) == eye.reshape(1, n)).cast(self.dtype).expand(self.shape)
-        return _solve(self, identity)
-
-
-def _solve(a, b):
-    u, c, _ = _eliminate(a, b)
-    return _back_substitute(u, c)
-
-
-def solve(a, b, *, left: bool = True):
-    """x with a @ x = b (x @ a = b with left=False); b a batch of vectors where it has one dim
-    less than a (torch's rule), batch dims broadcast."""
-    _check_square("linalg.solve", a)
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
-                           f"{a.dtype.name} and B of type {b.dtype.name} instead")
-    if not left:
-        return solve(a.transpose(-2, -1), b.transpose(-2, -1)).transpose(-2, -1)
-    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and tuple(b.shape) == tuple(a.shape[:-1]))
-    bm = b.unsqueeze(-1) if vector else b
-    if bm.shape[-2] != a.shape[-1]:
-        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-                           f"({a.shape[-2]}x{a.shape[-1]} and {bm.shape[-2]}x{bm.shape[-1]})")
-    batch = _broadcast(tuple(a.shape[:-2]), tuple(bm.shape[:-2]))
-    x = _solve(a.expand(batch + tuple(a.shape[-2:])), bm.expand(batch + tuple(bm.shape[-2:])))
-    return x.squeeze(-1) if vector else x
 
 
 def _broadcast(s: tuple, t: tuple) -> tuple:

@@ -22,7 +22,7 @@ from lazygrad.frontend.linalg_factor import qr
 from lazygrad.frontend.linalg_torch_names import geqrf
 from lazygrad.frontend.random import randn
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.frontend.tensor_solve import solve
+from lazygrad.frontend.linalg_inverse import solve
 from lazygrad.nn.modules.module import Module
 from lazygrad.nn.utils import parametrize
 
