@@ -33,6 +33,7 @@ from lazygrad.frontend.linalg_inverse import solve
 from lazygrad.frontend.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from lazygrad.frontend.linalg_lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from lazygrad.frontend.linalg_triangular import solve_triangular
+from lazygrad.frontend.tensor_base import tensor_argument
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_solve import _check_square, vector_norm
 
@@ -60,7 +61,8 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
 
 
 def cross(input, other, *, dim: int = -1):
-    return input.cross(other, dim)
+    tensor_argument("linalg_cross", "input", input, 1)
+    return input.cross(tensor_argument("linalg_cross", "other", other, 2), dim)
 
 
 @autocast_op("lower")

@@ -68,3 +68,39 @@ def test_a_number_where_torch_wants_a_tensor_is_its_type_error(name):
         args = (2,) if name in ("exp", "sum", "abs") else (2, T.tensor(x))
         with pytest.raises(TypeError, match=rf"^{name}\(\): argument 'input' \(position 1\) must be Tensor, not int$"):
             getattr(T, name)(*args)
+
+
+MISPLACED_NUMBERS = {
+    "cross": lambda T, x: T.cross(x, 2, dim=0),
+    "linalg.cross": lambda T, x: T.linalg.cross(x, 2),
+    "method cross": lambda T, x: x.cross(2, dim=0),
+    "inner": lambda T, x: T.inner(x, 2),
+    "cdist": lambda T, x: T.cdist(x.reshape(1, 3), 2),
+    "bucketize": lambda T, x: T.bucketize(x, 2),
+    "searchsorted": lambda T, x: T.searchsorted(2, x),
+    "cosine_similarity": lambda T, x: T.nn.functional.cosine_similarity(x, 2, 0),
+    "pairwise_distance": lambda T, x: T.nn.functional.pairwise_distance(x, 2),
+    "lerp": lambda T, x: x.lerp(2, 0.5),
+    "take_along_dim": lambda T, x: T.take_along_dim(x, 2),
+    "method take_along_dim": lambda T, x: x.take_along_dim(2),
+    "masked_fill": lambda T, x: x.masked_fill(2, 1.0),
+    "index_select": lambda T, x: x.index_select(0, 2),
+    "gather": lambda T, x: x.gather(0, 2),
+    "cartesian_prod": lambda T, x: T.cartesian_prod(x, 2),
+    "block_diag": lambda T, x: T.block_diag(x, 2),
+    "stack": lambda T, x: T.stack([x, 2]),
+    "trapezoid": lambda T, x: T.trapezoid(x, 2),
+    "cumulative_trapezoid": lambda T, x: T.cumulative_trapezoid(x, 2),
+}
+
+
+@pytest.mark.parametrize("name", MISPLACED_NUMBERS)
+def test_a_number_for_a_tensor_argument_is_torchs_type_error(device, name):
+    """A number where torch takes only a tensor is torch's TypeError with its first line (it
+    was an AttributeError on an int inside lazygrad, or it ran)."""
+    call = MISPLACED_NUMBERS[name]
+    with pytest.raises(TypeError) as theirs:
+        call(torch, torch.ones(3))
+    with pytest.raises(TypeError) as ours:
+        call(lg, lg.ones(3, device=device))
+    assert str(ours.value).splitlines()[0] == str(theirs.value).splitlines()[0]

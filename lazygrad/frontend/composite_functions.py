@@ -20,6 +20,7 @@ from lazygrad.frontend.dtype_mismatch import check_tensordot
 from lazygrad.frontend.factories import _device, _finish, arange, as_tensor, linspace
 from lazygrad.frontend.random import randint
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_base import tensor_argument, tensor_elements
 
 _MESHGRID_WARNING = "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument."
 _RANGE_WARNING = ("torch.range is deprecated and will be removed in a future release because its behavior is "
@@ -71,7 +72,7 @@ def _vector(t: Tensor) -> None:
 
 
 def cartesian_prod(*tensors) -> Tensor:
-    tensors = _tensors(tensors)
+    tensors = tensor_elements(_tensors(tensors))
     for t in tensors:
         _vector(t)
     if len(tensors) == 1:
@@ -99,7 +100,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
 def block_diag(*tensors) -> Tensor:
     """The tensors (0-D as 1x1, 1-D as one row) along the diagonal of one matrix, in their
     promoted dtype."""
-    tensors = _tensors(tensors)
+    tensors = tensor_elements(_tensors(tensors))
     for i, t in enumerate(tensors):
         if t.ndim > 2:
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. "
@@ -151,8 +152,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     """The p-norm distance between each row of x1 (..., P, M) and of x2 (..., R, M): (..., P, R).
     Always the direct form |x1_i - x2_j|_p, whatever compute_mode says (torch's matmul form
     for p=2 is faster on big inputs and less exact; the values agree to rounding)."""
-    for name, t in (("X1", x1), ("X2", x2)):
-        if t.ndim < 2:
+    for position, (name, t) in enumerate((("X1", x1), ("X2", x2)), start=1):
+        if tensor_argument("cdist", name.lower(), t, position).ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {t.ndim}D")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")

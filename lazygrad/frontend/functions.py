@@ -11,7 +11,7 @@ from lazygrad.dtypes import torch_name
 from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.frontend.tensor_base import TENSOR_OPERAND, tensor_operand
+from lazygrad.frontend.tensor_base import TENSOR_OPERAND, tensor_elements, tensor_operand
 from lazygrad.frontend.tensor_linalg import einsum as _einsum
 from lazygrad.frontend.tensor_saved import keeps
 
@@ -103,6 +103,7 @@ concat = concatenate = cat
 def stack(tensors, dim: int = 0) -> Tensor:
     if not len(tensors):
         raise RuntimeError("stack expects a non-empty list of tensors")
+    tensor_elements(tensors)
     return tensors[0].stack(*tensors[1:], dim=dim)
 
 

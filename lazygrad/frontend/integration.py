@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from lazygrad import dtypes
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_base import TensorBase, invalid_combination
 
 
 def _wrap(dim: int, ndim: int) -> int:
@@ -50,9 +51,12 @@ def _x_steps(name: str, y: Tensor, x: Tensor, dim: int) -> Tensor:
     return _slice(x, dim, 1, None) - _slice(x, dim, 0, -1)
 
 
-def _check_args(name: str, x, dx) -> None:
+def _check_args(name: str, y, x, dx) -> None:
     if x is not None and dx is not None:
         raise TypeError(f"{name}() received an invalid combination of arguments: x and dx are exclusive")
+    if x is not None and not isinstance(x, TensorBase):
+        raise invalid_combination(name, (y, x), "Tensor y, Tensor x, *, int dim = -1",
+                                  "Tensor y, *, Number dx = 1, int dim = -1")
     if isinstance(dx, (bool, complex)):
         raise RuntimeError(f"{name}: Currently, we only support dx as a real number.")  # noqa: TRY004  (aten's)
 
@@ -60,7 +64,7 @@ def _check_args(name: str, x, dx) -> None:
 def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
     """The trapezoid rule along dim: with sample points x (1-D along dim, or broadcasting with
     y) or a constant spacing dx (1 by default)."""
-    _check_args("trapezoid", x, dx)
+    _check_args("trapezoid", y, x, dx)
     dim = _wrap(dim, y.ndim)
     if y.shape[dim] == 0:
         return _empty_result(y, dim)
@@ -74,13 +78,13 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
 
 def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
     """torch.trapz: trapezoid's older name (dx a float)."""
-    _check_args("trapz", x, dx)
+    _check_args("trapz", y, x, dx)
     return trapezoid(y, x, dim=dim) if x is not None else trapezoid(y, dx=float(1 if dx is None else dx), dim=dim)
 
 
 def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
     """The running trapezoid rule along dim: one value fewer than the samples."""
-    _check_args("cumulative_trapezoid", x, dx)
+    _check_args("cumulative_trapezoid", y, x, dx)
     dim = _wrap(dim, y.ndim)
     _no_bools("cumulative_trapezoid", y, x)
     left, right = _slice(y, dim, 0, -1), _slice(y, dim, 1, None)

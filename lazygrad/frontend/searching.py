@@ -7,7 +7,7 @@ compare over (values, row) and one sum: fused into one kernel, O(len(values) * l
 from __future__ import annotations
 
 from lazygrad import dtypes
-from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_base import TensorBase, invalid_combination
 from lazygrad.frontend.tensor_sort import _before
 
 
@@ -25,6 +25,11 @@ def _side(right: bool, side: str | None) -> bool:
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Indices into each innermost row of sorted_sequence where input's values would go to
     keep it sorted (side="left": the first such place; "right": the last)."""
+    if not isinstance(sorted_sequence, TensorBase):
+        raise invalid_combination("searchsorted", (sorted_sequence, input), "Tensor sorted_sequence, Tensor input, "
+                                  "*, bool out_int32 = False, bool right = False, str side = None, Tensor sorter = None",
+                                  "Tensor sorted_sequence, Number self, *, bool out_int32 = False, bool right = False, "
+                                  "str side = None, Tensor sorter = None")
     right = _side(right, side)
     seq = sorted_sequence
     scalar = not isinstance(input, TensorBase)
@@ -46,6 +51,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value for 1-d boundaries: searchsorted(boundaries, input, right=right)."""
+    if not isinstance(boundaries, TensorBase):
+        raise invalid_combination("bucketize", (input, boundaries),
+                                  "Tensor input, Tensor boundaries, *, bool out_int32 = False, bool right = False",
+                                  "Number self, Tensor boundaries, *, bool out_int32 = False, bool right = False")
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)

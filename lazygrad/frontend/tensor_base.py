@@ -18,20 +18,42 @@ from typing import Any
 TENSOR_OPERAND = {"maximum": "other", "minimum": "other", "fmax": "other", "fmin": "other", "ldexp": "other",
                   "nextafter": "other", "heaviside": "values", "logical_and": "other", "logical_or": "other",
                   "logical_xor": "other", "matmul": "other", "dot": "tensor", "mv": "vec", "mm": "mat2",
-                  "bmm": "mat2", "outer": "vec2", "kron": "other"}
+                  "bmm": "mat2", "outer": "vec2", "kron": "other", "cross": "other",
+                  "take_along_dim": "indices"}
 # of which lazygrad's also take data (a list, an array) where torch wants a tensor
-TAKES_DATA = frozenset(("matmul", "dot", "mv", "mm", "bmm", "outer", "kron"))
+TAKES_DATA = frozenset(("matmul", "dot", "mv", "mm", "bmm", "outer", "kron", "take_along_dim"))
 
 
 def tensor_operand(name: str, value, position: int = 1):
     """value, which torch's `name` takes only as a tensor (lazygrad's products also as data):
     anything else is its TypeError (the method's words; the function's, position 2, come from
     functions.py)."""
-    number = isinstance(value, (bool, int, float, complex))
-    if number or not (isinstance(value, TensorBase) or name in TAKES_DATA):
-        raise TypeError(f"{name}(): argument '{TENSOR_OPERAND[name]}' (position {position}) must be Tensor, "
+    if name in TAKES_DATA and not isinstance(value, (bool, int, float, complex)):
+        return value
+    return tensor_argument(name, TENSOR_OPERAND[name], value, position)
+
+
+def tensor_argument(function: str, argument: str, value, position: int):
+    """value if it is a tensor, else torch's TypeError naming the argument and its position."""
+    if not isinstance(value, TensorBase):
+        raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be Tensor, "
                         f"not {type(value).__name__}")
     return value
+
+
+def tensor_elements(values, argument: int = 0):
+    """values, a sequence of tensors, else torch's TypeError naming the first that is not one."""
+    for i, v in enumerate(values):
+        if not isinstance(v, TensorBase):
+            raise TypeError(f"expected Tensor as element {i} in argument {argument}, but got {type(v).__name__}")
+    return values
+
+
+def invalid_combination(function: str, args: tuple, *signatures: str):
+    """torch's TypeError for arguments of the wrong kinds: what came and what is taken."""
+    got = ", ".join("Tensor" if isinstance(a, TensorBase) else type(a).__name__ for a in args)
+    return TypeError(f"{function}() received an invalid combination of arguments - got ({got}), but expected "
+                     "one of:\n" + "".join(f" * ({s})\n" for s in signatures))
 
 
 class TensorBase:

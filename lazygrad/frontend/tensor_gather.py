@@ -15,7 +15,7 @@ from lazygrad import dtypes
 from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.process_settings import torch_warn_once
-from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_base import TensorBase, invalid_combination
 from lazygrad.frontend.tensor_shape import _new_tensor, broadcast_shape
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -42,6 +42,16 @@ def _check_bounds(index, size: int, dim: int, allow_negative: bool = True, error
     describe = describe or (lambda v: f"index {v} is out of bounds for dimension {dim} with size {size}")
     values = check_range(index, -size if allow_negative else 0, size, describe, error)
     return index.numel() == 0 or (values is not None and bool((values >= 0).all()))
+
+
+_NUMBERS = (bool, int, float, complex)
+
+
+def _not_a_number(function: str, index):
+    """index (a tensor, or data lazygrad takes as one); a Python number is torch's TypeError."""
+    if isinstance(index, _NUMBERS):
+        raise TypeError(f"{function}(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
+    return index
 
 
 def _as_index_tensor(x, i):
@@ -92,7 +102,7 @@ class GatherMixin:
         return d
 
     def gather(self, dim, index, sparse_grad=False):
-        index = _as_index_tensor(self, index)
+        index = _as_index_tensor(self, _not_a_number("gather", index))
         if (vectors := as_nonempty(self, index)) is not None:
             return vectors[0].gather(dim, vectors[1]).reshape(index.shape)
         d = self._check_gather_shapes("gather", dim, index)
@@ -154,13 +164,15 @@ class GatherMixin:
         return self._scatter(dim, index, src, reduce="add")
 
     def index_select(self, dim, index):
-        index = _as_index_tensor(self, index)
+        index = _as_index_tensor(self, _not_a_number("index_select", index))
         if index.ndim > 1:
             raise ShapeError(f"index_select: the index must be 0-d or 1-d, got shape {list(index.shape)}")
         d = self._axis(dim)
         return self[(slice(None),) * d + (index.reshape(-1),)]
 
     def masked_fill(self, mask, value):
+        if isinstance(mask, _NUMBERS):
+            raise invalid_combination("masked_fill", (mask, value), "Tensor mask, Tensor value", "Tensor mask, Number value")
         mask = _as_index_tensor(self, mask)
         if not mask.dtype.is_bool:
             raise DTypeError(f"masked_fill: the mask must be bool, got {mask.dtype.name}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
+from lazygrad.frontend.tensor_base import tensor_operand
 from lazygrad.frontend.tensor_gather import (
     _as_index_tensor,
     _check_bounds,
@@ -180,7 +181,7 @@ class IndexOpsMixin:
         return self.reshape(-1)[index]
 
     def take_along_dim(self, indices, dim=None):
-        indices = _as_index_tensor(self, indices)
+        indices = _as_index_tensor(self, tensor_operand("take_along_dim", indices))
         if dim is None:
             return self.reshape(-1).gather(0, indices.reshape(-1))
         d = self._axis(dim)

@@ -13,6 +13,7 @@ from lazygrad.errors import warn_once
 from lazygrad.frontend.autocast_policy import lowered
 from lazygrad.frontend.linalg_derived import matrix_norm
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_base import tensor_argument
 from lazygrad.frontend.tensor_gather import positions
 from lazygrad.frontend.tensor_solve import vector_norm
 
@@ -21,6 +22,7 @@ def inner(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """The sum over the last dims of both (a product with a 0-D operand)."""
     if out is not None:
         raise NotImplementedError("inner(out=...) is not supported")
+    tensor_argument("inner", "input", input, 1), tensor_argument("inner", "other", other, 2)
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     if input.shape[-1] != other.shape[-1]:

@@ -151,7 +151,7 @@ class MoreMathMixin:
             dim = next((k for k, s in enumerate(self.shape) if s == 3), None)
             if dim is None:
                 raise RuntimeError("no dimension of size 3 in input")
-        if self.ndim != other.ndim:
+        if self.ndim != tensor_operand("cross", other).ndim:
             raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
         d = self._axis(dim)
         if self.shape[d] != 3 or other.shape[d] != 3:

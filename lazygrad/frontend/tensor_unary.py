@@ -15,7 +15,7 @@ from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.elementwise_templates import templated
 from lazygrad.frontend.erf_fits import erf_value
 from lazygrad.frontend.grad_mode import is_grad_enabled
-from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_base import TensorBase, invalid_combination
 from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, result_gradient, zero_linked
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import Node, make
@@ -247,6 +247,8 @@ class UnaryMathMixin:
     def lerp(self, end, weight):
         """self + weight * (end - self), in torch's two-sided form so that weight 1 gives
         exactly end."""
+        if not isinstance(end, TensorBase):
+            raise invalid_combination("lerp", (end, weight), "Tensor end, Tensor weight", "Tensor end, Number weight")
         start, end = self._broadcast_pair(end)
         if not isinstance(weight, TensorBase) and start.dtype != dtypes.float64:  # half computes in float32
             dtypes.check_fits(weight, dtypes.float32 if dtypes.is_half(start.dtype) else start.dtype)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_base import tensor_argument
 
 
 def vector_norm(x: Tensor, p: float = 2.0, dim: int = -1, keepdim: bool = False) -> Tensor:
@@ -37,9 +38,14 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     return input / vector_norm(input, p, dim, keepdim=True).clamp_min(eps)
 
 
+def _both_tensors(function: str, x1, x2) -> None:
+    tensor_argument(function, "x1", x1, 1), tensor_argument(function, "x2", x2, 2)
+
+
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """sum(x1/||x1|| * x2/||x2||) along dim, each norm clamped below at eps (torch's order:
     normalize first, so large inputs do not overflow the product of norms)."""
+    _both_tensors("cosine_similarity", x1, x2)
     a, b = x1._broadcast_pair(x2)
     na = vector_norm(a, 2.0, dim, keepdim=True).clamp_min(eps)
     nb = vector_norm(b, 2.0, dim, keepdim=True).clamp_min(eps)
@@ -48,6 +54,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p over the last dim (torch adds eps before the norm)."""
+    _both_tensors("pairwise_distance", x1, x2)
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
