@@ -137,3 +137,36 @@ def test_max_unpool_keeps_its_gradient_when_its_output_is_read_before_backward(d
         grads.append(t.grad)
     assert grads[0] is not None
     np.testing.assert_allclose(grads[0].numpy(), grads[1].numpy())
+
+
+NAN_CASES = {
+    "max_pool1d": lambda f, x: f.max_pool1d(x.flatten(2), 4, return_indices=True),
+    "max_pool2d": lambda f, x: f.max_pool2d(x, 2, return_indices=True),
+    "max_pool2d_padded": lambda f, x: f.max_pool2d(x, 3, 1, 1, return_indices=True),
+    "max_pool2d_plain": lambda f, x: f.max_pool2d(x, 3, 2, 1),
+    "max_pool3d": lambda f, x: f.max_pool3d(x.unsqueeze(2), (1, 2, 2), return_indices=True),
+    "adaptive_max_pool2d": lambda f, x: f.adaptive_max_pool2d(x, (2, 3), return_indices=True),
+    "adaptive_max_pool2d_plain": lambda f, x: f.adaptive_max_pool2d(x, 3),
+}
+
+
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("name", NAN_CASES)
+def test_a_window_with_nan_pools_to_nan_and_indexes_its_last_nan_as_torch(device, name, grad):
+    """A window holding NaN has max NaN, and torch's index (so its gradient) is the window's
+    last NaN; ties elsewhere go to the first maximum. (The value was the window's first
+    maximum of the other elements, or 0: silently not torch's.)"""
+    x = np.round(R.standard_normal((2, 2, 6, 6)), 0).astype(np.float32)
+    x[0, 0, 1, 1] = x[0, 0, 1, 0] = x[1, 1, 4, 5] = x[0, 1, 0, 0] = np.nan
+    lx = lg.Tensor(x, device=device, requires_grad=grad)
+    tx = torch.tensor(x, requires_grad=grad)
+    lo, to = NAN_CASES[name](F, lx), NAN_CASES[name](TF, tx)
+    if isinstance(to, tuple):
+        np.testing.assert_array_equal(lo[1].numpy(), to[1].numpy())
+        lo, to = lo[0], to[0]
+    np.testing.assert_array_equal(lo.detach().numpy(), to.detach().numpy())
+    if grad:
+        w = R.standard_normal(tuple(to.shape)).astype(np.float32)
+        (lo.nan_to_num() * lg.Tensor(w, device=device)).sum().backward()
+        (to.nan_to_num() * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-6)  # (overlaps add)

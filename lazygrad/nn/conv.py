@@ -234,18 +234,35 @@ def pad_for_max(input: Tensor, pads) -> Tensor:
 
 
 def _first_max(x: Tensor) -> Tensor:
-    """Max over the last dim whose gradient goes to the first maximal element only, as torch's
-    max pooling routes it through its indices (a plain amax would share it among ties).
-    Linear in x between the points where the maximum moves: torch's gradient takes x too."""
-    if not x.dtype.is_float:  # no gradient to route: the max keeps the input's dtype
+    """Max over the last dim (NaN where a window has one) whose gradient goes to the element
+    torch's max pooling picks (max_slot), as torch routes it through its indices (a plain amax
+    would share it among ties). Linear in x between the points where the pick moves: torch's
+    gradient takes x too. Without a gradient to route it is the amax: one reduction."""
+    if not (x.dtype.is_float and x.requires_grad and is_grad_enabled()):
         return x.amax(-1)
-    n = x.shape[-1]
-    position = x._new(make(Op.IOTA, (), None, dtypes.int32, (n,), x.device))  # a lazy 0..n-1: no buffer
+    position = _positions(x)
 
-    def first_max(v):
-        first = (v == v.amax(-1, keepdim=True)).if_else(position, n).amin(-1, keepdim=True)
-        return (position == first).if_else(v, 0.0).sum(-1)
-    return piecewise_linear(x, first_max)
+    def picked(v):
+        return (position == max_slot(v)).if_else(v, 0.0).sum(-1)
+    return piecewise_linear(x, picked)
+
+
+def _positions(x: Tensor) -> Tensor:
+    """0..n-1 along x's last dim, int32: a lazy iota, no buffer."""
+    return x._new(make(Op.IOTA, (), None, dtypes.int32, (x.shape[-1],), x.device))
+
+
+def max_slot(x: Tensor) -> Tensor:
+    """The position along the last dim (kept, int32) of the maximum torch's pooling picks: the
+    first maximal element, or the last NaN where there is one (its kernel takes `v > max or
+    isnan(v)`). One key per element, NaNs above maxima, so a single amax finds it."""
+    n, position = x.shape[-1], _positions(x)
+    is_top = x == x.amax(-1, keepdim=True)
+    key = is_top.if_else(n - position, 0)
+    if x.dtype.is_float:
+        key = x.isnan().if_else(position + 2 * n, key)
+    best = key.amax(-1, keepdim=True)
+    return (best >= 2 * n).if_else(best - 2 * n, n - best)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,

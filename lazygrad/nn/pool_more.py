@@ -17,7 +17,7 @@ from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.nn import conv
-from lazygrad.nn.conv import _ceil_extra, _first_max, _pool_args, _tuple
+from lazygrad.nn.conv import _ceil_extra, _first_max, _pool_args, _tuple, max_slot
 from lazygrad.nn.windows import pad_dims, windows
 
 
@@ -50,10 +50,8 @@ def _max_pool(input: Tensor, nd: int, kernel_size, stride, padding, dilation, ce
         along = coords[a] * stride[a] - padding[a] + coords[nd + a] * dilation[a]
         position = position * spatial[a] + along
     table = Tensor(position.reshape(outs + (math.prod(kernel),)), device=input.device)
-    top = flat.amax(-1, keepdim=True)
     slot = Tensor(np.arange(math.prod(kernel)), device=input.device).cast(dtypes.int32)
-    first = (flat == top).if_else(slot, math.prod(kernel)).amin(-1, keepdim=True)
-    indices = (slot == first).if_else(table, 0).sum(-1)
+    indices = (slot == max_slot(flat.detach())).if_else(table, 0).sum(-1)
     return values, indices.detach()
 
 
@@ -197,12 +195,13 @@ def adaptive_avg_pool3d(input, output_size):
 def _adaptive_max(input: Tensor, nd: int, output_size, return_indices: bool, name: str):
     """Values only: per axis, gather each bin's elements (short bins repeat their last element, which
     changes no maximum and, coming after it, takes no gradient) and take the first maximum;
-    axis by axis, that is the first maximum of the bin in row-major order, torch's choice."""
+    axis by axis from the last, that is the first maximum of the bin in row-major order, torch's
+    choice (from the first axis it would be the first in column-major order)."""
     outs = _adaptive_sizes(input, nd, output_size, name)
     if return_indices:
         return _adaptive_max_with_indices(input, nd, outs)
     x = input
-    for a, o in enumerate(outs):
+    for a, o in reversed(list(enumerate(outs))):
         axis, size = input.ndim - nd + a, input.shape[input.ndim - nd + a]
         bins = _bins(o, size)
         width = max(hi - lo for lo, hi in bins)
@@ -236,11 +235,9 @@ def _adaptive_max_with_indices(input: Tensor, nd: int, outs: tuple[int, ...]):
     plane = input.reshape(lead + (math.prod(spatial),))
     gathered = plane[..., Tensor(table, device=input.device)].reshape(lead + outs + (k,))
     values = _first_max(gathered)
-    top = gathered.amax(-1, keepdim=True)
     slot = Tensor(np.arange(k), device=input.device).cast(dtypes.int32)
-    first = (gathered == top).if_else(slot, k).amin(-1, keepdim=True)
     where = Tensor(table.reshape(outs + (k,)), device=input.device)
-    return values, (slot == first).if_else(where, 0).sum(-1).detach()
+    return values, (slot == max_slot(gathered.detach())).if_else(where, 0).sum(-1).detach()
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
