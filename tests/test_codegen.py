@@ -112,6 +112,31 @@ def test_a_transposed_store_runs_its_lanes_along_the_stored_rows():
     assert source.count(f"*(lg_v{WIDTH}fu*)(p0 + ") == math.prod(ups.values()) // WIDTH
 
 
+_MAX_VALUES = np.array([-0.0, 0.0, -np.inf, np.inf, np.nan, -1.5, 2.5, 1e-40, -3.0, 7.0, 0.5, -0.0,
+                        np.nan, 1.0, -2.0, 3.0], np.float32)
+
+
+@pytest.mark.parametrize("window", [2, 4, 16, 64])
+def test_float32_maxima_blend_where_branches_mispredict_and_keep_every_value(device, window):
+    """A float32 max outside an accumulation, and an accumulation over a short window, render
+    as bit blends on the c device (gcc branched on each: relu after a pad, max pooling); a
+    long accumulation keeps the ?: form. Every value stays the ?: form's: NaN from either
+    side, infinities (which zero of -0 and +0 is unspecified, as in torch)."""
+    rows = np.stack([np.roll(np.resize(_MAX_VALUES, window), k) for k in range(8)])
+    x = lg.Tensor(rows, device=device)
+    pairwise, windowed = lg.maximum(x, x.flip(1)), x.amax(1)
+    if device == "c":
+        assert "lg_max_bits_f32(" in _kernel(pairwise).source("c")
+        assert ("lg_max_bits_f32(" in _kernel(windowed).source("c")) == (window <= 16)
+    flipped = rows[:, ::-1]
+    with np.errstate(invalid="ignore"):
+        ref = np.where(np.isnan(rows) | (rows > flipped), rows, flipped)  # (the ?: form's values)
+        ref_relu = np.where(np.isnan(rows) | (rows > 0), rows, np.float32(0.0))
+    np.testing.assert_array_equal(pairwise.numpy(), ref)
+    np.testing.assert_array_equal(windowed.numpy(), np.where(np.isnan(rows).any(1), np.nan, rows.max(1)))
+    np.testing.assert_array_equal(x.relu().numpy(), ref_relu)
+
+
 def test_float32_selects_render_as_bit_blends_and_keep_every_value(device):
     """gcc turns `c ? a : b` into branches; several of them on one condition (erf's pieces)
     kept the erf-GELU backward scalar. The c renderer blends the bits instead: the values

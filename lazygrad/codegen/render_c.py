@@ -66,6 +66,7 @@ class CRenderer(CStyleRenderer):
 
     def render(self, kernel: LoopKernel) -> str:
         self._exprs: dict | None = {}  # Expr -> text: subexpressions (lane 0's index) recur
+        self._kernel, self._loop_extents = kernel, []
         try:
             return super().render(kernel)
         finally:
@@ -93,13 +94,32 @@ class CRenderer(CStyleRenderer):
             return f"(({self.type_name(e.dtype)}){self.call('lg_f32_to_bf16', self.expr(e.srcs[0]))})"
         elif e.op is Op.WHERE and e.dtype == float32:  # see c_math._SELECT
             return self.call("lg_select_f32", *(self.expr(s) for s in e.srcs))
+        elif e.op is Op.MAX and e.dtype == float32:  # see c_math._MAX
+            return self.call("lg_max_bits_f32", *(self.expr(s) for s in e.srcs))
         return super().expr(e)
+
+    def expr_max(self, dtype, a: str, b: str) -> str:
+        """A max accumulation: a bit blend over a short window or where the kernel is left to
+        SLP and scalar code, since a running max over few elements changes often (max pooling
+        3x3 took 172 ms branching, 14 ms blended; 2x2, 15 ms and 2 ms); elsewhere the ?: form,
+        whose branch a long reduction predicts well (a row max of 64 elements: 8 ms, 21 ms
+        blended, a dependency chain through the accumulator)."""
+        short = self._loop_extents and self._loop_extents[-1] <= _SHORT_MAX_WINDOW
+        if dtype == float32 and (short or _NO_LOOP_VECTORIZER in self._attribute(self._kernel)):
+            return self.call("lg_max_bits_f32", a, b)
+        return super().expr_max(dtype, a, b)
 
     def stmt(self, st, kernel: LoopKernel, depth: int, out: list[str]) -> None:
         if isinstance(st, Store) and kernel.param(st.param).dtype == bfloat16:
             pad = self.indent_unit * depth
             out.append(f"{pad}{st.param}[{self.expr(st.index)}] = {self.call('lg_f32_to_bf16', self.expr(st.value))};")
             return
+        if isinstance(st, Loop):  # (expr_max reads the extent of the loop it is in)
+            self._loop_extents.append(st.extent)
+            try:
+                return super().stmt(st, kernel, depth, out)
+            finally:
+                self._loop_extents.pop()
         super().stmt(st, kernel, depth, out)
 
     def signature(self, kernel: LoopKernel) -> str:
@@ -152,6 +172,12 @@ def _has_register_lanes(kernel: LoopKernel) -> bool:
     return False
 
 
+_NO_LOOP_VECTORIZER = "no-tree-loop-vectorize"
+# a max over at most this many elements blends (expr_max): a random running max changes in
+# about ln(n) of n steps, a mispredicted branch each, which outweighs the blend's latency
+_SHORT_MAX_WINDOW = 16
+
+
 def _function_attribute(kernel: LoopKernel) -> str:
     """What the kernel's function is declared with, before `void` ('' or ends in a space)."""
     if _has_register_lanes(kernel):
@@ -160,12 +186,12 @@ def _function_attribute(kernel: LoopKernel) -> str:
         # Predictive commoning would carry a conv's input lanes from one step of the
         # kernel window to the next as scalars, so SLP could no longer load them as one
         # vector (conv2d 3x3: 1.5 -> 1.2 ms without it)
-        return '__attribute__((optimize("no-tree-loop-vectorize", "no-predictive-commoning"))) '
+        return f'__attribute__((optimize("{_NO_LOOP_VECTORIZER}", "no-predictive-commoning"))) '
     if _reads_backwards(kernel):
         # gcc 12.2 with AVX-512VL miscompiles the loop vectorizer's masked reversed loads: a
         # float64 select over flipped reads (a reversed cumsum) gave wrong numbers with no
         # error (tests/test_codegen.py); such a kernel is left to SLP and scalar code
-        return '__attribute__((optimize("no-tree-loop-vectorize"))) '
+        return f'__attribute__((optimize("{_NO_LOOP_VECTORIZER}"))) '
     if _has_gated_load(kernel):
         # a loop-vectorized gated load (`valid ? p[i] : 0`): gcc 12.2 turns it into a masked
         # load, sometimes with the wrong mask (runtime/c_miscompiles.py defines the macro then)
