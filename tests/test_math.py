@@ -122,6 +122,53 @@ def test_nan_and_inf_propagate_like_torch(device):
     assert np.isnan(x.clamp(-1, 1).numpy()[0])
 
 
+TRIG_ARGS = np.array([0.0, -0.0, 1e-30, 0.5, 1.5707964, 3.1415927, -2.0, 1e3 + 0.1, 1e4 + 0.3, 12345.678,
+                      -54321.5, 1e5 + 0.7, 1e6 + 3, 3e6 + 1, 1e7 + 1])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cos_tan_and_their_gradients_stay_exact_for_large_arguments(device, dtype):
+    """cos was sin(pi/2 - x) with pi/2 - x rounded: float32 cos(12345.678) was off by 1e-4,
+    cos(1e7 + 1) by 0.15, and sin's gradient (its rule's cos) too. Now the quarter turns are
+    counted exactly; against float64 (float32 rounding allows 1.2e-7 here)."""
+    require_dtype(device, dtype)
+    a = TRIG_ARGS.astype(dtype)
+    wide = a.astype(np.float64)
+    x = lg.tensor(a, device=device, requires_grad=True)
+    tol = 1.2e-7 if dtype == "float32" else 1e-15
+    np.testing.assert_allclose(x.cos().detach().numpy(), np.cos(wide), rtol=0, atol=tol)
+    np.testing.assert_allclose(x.sin().detach().numpy(), np.sin(wide), rtol=0, atol=tol)
+    t = x.tan().detach().numpy()[:-1]  # (the last: 1e7 + 1, where tan's value is large)
+    np.testing.assert_allclose(t, np.tan(wide[:-1]), rtol=2e-6 if dtype == "float32" else 1e-13)
+    (x.sin() + 2 * x.cos()).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(wide) - 2 * np.sin(wide), rtol=0, atol=4 * tol)
+    # forward mode differentiates the formulas themselves, and SIN's rule counts the turns in
+    # the node's dtype (the graph layer does not know whether the device has float64): exact
+    # to |x| of about 1e5
+    plain = lg.tensor(a[:11], device=device)
+    with lg.autograd.forward_ad.dual_level():
+        dual = lg.autograd.forward_ad.make_dual(plain, lg.ones_like(plain))
+        tangent = lg.autograd.forward_ad.unpack_dual(dual.cos() + 2 * dual.sin()).tangent
+    np.testing.assert_allclose(tangent.numpy(), 2 * np.cos(wide[:11]) - np.sin(wide[:11]), rtol=0, atol=4 * tol)
+    assert np.signbit(lg.tensor(a[:2], device=device).sin().numpy()).tolist() == [False, True]
+    assert np.isnan(lg.tensor(np.array([np.inf, -np.inf, np.nan], dtype), device=device).cos().numpy()).all()
+
+
+def test_edges_where_formulas_overflowed_or_lost_a_sign(device):
+    """expm1 near float32's top (um1 * x overflowed first), -0.0 to odd powers (C's pow keeps
+    the sign: -0 ** -1 is -inf), xlogy(0, inf) (0, as torch's), each as torch gives them."""
+    big = tensor(np.array([88.0, 88.5, 88.7], np.float32), device)
+    np.testing.assert_allclose(big.expm1().numpy(), np.expm1(np.array([88.0, 88.5, 88.7])), rtol=1e-5)
+    for dtype in ("float32", "float64"):
+        base = tensor(np.array([-0.0, -0.0, -0.0, -0.0, 0.0], dtype), device)
+        out = base ** tensor(np.array([-1.0, -3.0, 1.0, -2.0, -1.0], dtype), device)
+        assert out.numpy().tolist() == [-np.inf, -np.inf, 0.0, np.inf, np.inf]
+        assert np.signbit(out.numpy()).tolist() == [True, True, True, False, False]
+    x, y = tensor(np.array([0.0, 0.0, 0.0, 1.0], np.float32), device), tensor(
+        np.array([np.inf, -1.0, np.nan, np.inf], np.float32), device)
+    np.testing.assert_array_equal(lg.xlogy(x, y).numpy(), [0.0, 0.0, np.nan, np.inf])
+
+
 FLOAT_EDGES = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999997, -0.49999997, 2.0 ** 23 - 0.5, 2.0 ** 23,
                2.0 ** 23 + 1, 3e38, -3e38, 1e10 + 0.5, 7.3, -7.3, 0.0, np.inf, -np.inf, np.nan]
 FLOAT64_EDGES = FLOAT_EDGES + [2.0 ** 52 + 1, 2.0 ** 52 - 0.5, -(2.0 ** 53) - 2, 1e300, 4503599627370495.5]

@@ -66,12 +66,12 @@ _SIN = f"""static inline float lg_sin_f32(float x) {{
   int huge = !(xd < 1e15 && xd > -1e15);
   double kd = huge ? 0.0 : __builtin_rint(xd * 0.63661977236758134308);
   float r = (float)(xd - kd * 1.57079632679489661923);
-  int q = (int)((long long)kd & 3);
+  int q = (int)(kd - 4.0 * __builtin_floor(kd * 0.25));  /* kd mod 4, kept in doubles: AVX2 has no double -> 64-bit int */
   float r2 = r * r;
   float s = {_horner(SIN, "r2")} * r;
   float c = {_horner(COS, "r2")};
   float res = q == 0 ? s : (q == 1 ? c : (q == 2 ? -s : -c));
-  return huge ? (x != x ? x : NAN) : res;
+  return huge ? (x != x ? x : NAN) : (x == 0.0f ? x : res);  /* (-0 - -0 * c is +0: sin(-0) is -0) */
 }}"""
 
 _BF16 = """static inline float lg_bf16_to_f32(unsigned short b) { return lg_f32_from_bits((unsigned int)b << 16); }

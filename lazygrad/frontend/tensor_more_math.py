@@ -36,9 +36,10 @@ class MoreMathMixin:
 
     def xlogy(self, other):
         """x * log(y), 0 where x is 0 unless y is NaN (torch). The gradient for x is log(y) at
-        x = 0 too; where x = 0 and y <= 0 the log is not taken (so no NaN leaks in)."""
+        x = 0 too; where x = 0 and y <= 0 or y = inf the log is not taken (so no NaN leaks in:
+        0 * log(inf) is 0 here, as torch's)."""
         x, y = self._float()._broadcast_pair(other._float() if isinstance(other, TensorBase) else float(other))
-        cut = (x == 0) & (y <= 0)
+        cut = (x == 0) & ((y <= 0) | (y == math.inf))
         return x * cut.if_else(0.0, cut.if_else(1.0, y).log())
 
     def heaviside(self, values):

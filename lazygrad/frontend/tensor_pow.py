@@ -125,15 +125,16 @@ def _pow_gradient(which: list[int], operands: tuple, new):
 
 
 def _float_pow(base, exp):
-    """base ** exp for floats as C's pow does: |base|**exp by exp2/log2, negative bases
-    with integral exponents get the sign of the parity, other negative bases give NaN but
-    -inf, whose power is +inf (exp > 0) or +0 (exp < 0), the magnitude's."""
+    """base ** exp for floats as C's pow does: |base|**exp by exp2/log2, negative bases (-0
+    too: -0 ** -1 is -inf) with odd integral exponents are negative, other negative bases
+    give NaN but -inf, whose power is +inf (exp > 0) or +0 (exp < 0), the magnitude's."""
     magnitude = (exp * base._magnitude().log2()).exp2()
     integral = exp.trunc() == exp
     half = exp * 0.5
     odd = integral & (half.trunc() != half)
-    signed = odd.if_else(-magnitude, magnitude)
-    out = (base < 0).if_else(integral.if_else(signed, (base == -math.inf).if_else(magnitude, math.nan)), magnitude)
+    signed = (odd & base.signbit()).if_else(-magnitude, magnitude)
+    fractional = (base < 0) & integral.logical_not()
+    out = fractional.if_else((base == -math.inf).if_else(magnitude, math.nan), signed)
     one = (exp == 0) | (base == 1) | ((base == -1) & exp.isinf())
     return one.if_else(1.0, out)
 

@@ -20,9 +20,21 @@ from lazygrad.frontend.tensor_declared import input_gradient, piecewise_linear, 
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import Node, make
 from lazygrad.ir.ops import Op
+from lazygrad.ir.quarter_turns import cos_node
+from lazygrad.runtime.registry import get_device
 
 LOG2_E = 1.0 / math.log(2.0)
 LN_2 = math.log(2.0)
+
+
+def _cos_value(x):
+    """cos x for float32 or float64 x by ir/quarter_turns.py, the quarter turns counted in
+    float64 where the device has it (float32 x to 1e12 within 1e-7 of torch's; float64 x exactly
+    to 1.6e6), else in x's dtype (float32: exact to about 1e5); NaN from 1e15 on, where r would
+    be noise (torch reduces exactly there: lazygrad does not)."""
+    wide = x.dtype == dtypes.float32 and get_device(x.device).supports(dtypes.float64)
+    value = x._new(cos_node(x.node, wide))
+    return (x.abs() < 1e15).if_else(value, math.nan)
 
 
 class UnaryMathMixin:
@@ -52,7 +64,7 @@ class UnaryMathMixin:
         def f(x):
             u = x.exp()
             um1 = u - 1
-            fixed = um1 * x / u.log()
+            fixed = um1 * (x / u.log())  # (um1 * x first overflowed from x = 88 on)
             out = (um1 == -1).if_else(-1.0, (u == math.inf).if_else(math.inf, fixed))
             return (u == 1).if_else(x, out)
         # torch's gradient, from the result (the formula's own would be inexact and read x)
@@ -76,16 +88,17 @@ class UnaryMathMixin:
         return self._in_float(lambda x: x._unary(Op.SQRT)._unary(Op.RECIP))
 
     def sin(self):
-        return self._in_float(lambda x: x._unary(Op.SIN))
+        """The SIN primitive (each backend reduces its argument itself); its gradient is cos(x)
+        as cos() computes it, declared (SIN's own rule counts the turns in x's dtype, the graph
+        layer not knowing whether the device has float64: float32 exact only to about 1e5)."""
+        return self._in_float(lambda x: input_gradient((x,), lambda v: v._unary(Op.SIN),
+                                                       lambda i, args, out, g: g * args[0].cos()))
 
     def cos(self):
-        """sin(pi/2 - x), with pi/2 as a rounded head plus the tail it lost: near pi/2 the
-        difference is exact and the tail then keeps cos's small values accurate."""
-        def f(x):
-            head = float(np.array(math.pi / 2, x.dtype.np))
-            tail = math.pi / 2 - head if x.dtype == dtypes.float32 else 6.123233995736766e-17
-            return ((head - x) + tail)._unary(Op.SIN)
-        return self._in_float(f)
+        """sin(x + pi/2) with the quarter turns counted exactly (_cos_value); its gradient is
+        -sin(x), declared."""
+        return self._in_float(lambda x: input_gradient((x,), _cos_value,
+                                                       lambda i, args, out, g: -(g * args[0].sin())))
 
     def tan(self):
         return self._in_float(lambda x: result_gradient(x, lambda v: v.sin() / v.cos(),

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from lazygrad import dtypes
 from lazygrad.ir.node import Node, make, toposort
 from lazygrad.ir.ops import Op
+from lazygrad.ir.quarter_turns import HALF_PI_PARTS, cos_node
 
 # ---- tiny node builders (the vocabulary the rules are written in) ----------------------------
 
@@ -79,6 +80,14 @@ def sum_to(g: Node, shape: tuple[int, ...]) -> Node:
     return make(Op.SUM, (g,), axes)
 
 
+def _cos(x: Node) -> Node:
+    """cos x, SIN's derivative: quarter turns counted (ir/quarter_turns.py), as sin(pi/2 - x)
+    rounded pi/2 - x (1e-4 off at x = 12345.678 in float32)."""
+    if x.dtype.name in HALF_PI_PARTS:
+        return cos_node(x)
+    return make(Op.SIN, (add(const(x, math.pi / 2), neg(x)),))
+
+
 def _half_on_ties(a: Node, b: Node) -> Node:
     """d max(a, b) / da as torch defines it: 1 where a > b, 1/2 where a == b, else 0."""
     one, zero, half = const(a, 1.0), const(a, 0.0), const(a, 0.5)
@@ -129,7 +138,7 @@ GRADIENT_RULES: dict[Op, GradRule] = {
     Op.NEG: lambda y, g: (neg(g),),                                        # -1
     Op.EXP2: lambda y, g: (mul(g, scale(y, LN_2)),),                       # 2^x ln2
     Op.LOG2: lambda y, g: (mul(g, scale(recip(y.srcs[0]), 1 / LN_2)),),    # 1 / (x ln2)
-    Op.SIN: lambda y, g: (mul(g, make(Op.SIN, (add(const(y, math.pi / 2), neg(y.srcs[0])),))),),  # cos x
+    Op.SIN: lambda y, g: (mul(g, _cos(y.srcs[0])),),                        # cos x
     Op.SQRT: lambda y, g: (mul(g, scale(recip(y), 0.5)),),                 # 1 / (2 sqrt x)
     Op.RECIP: lambda y, g: (neg(mul(g, mul(y, y))),),                      # -1 / x^2
     Op.CAST: _cast_grad,                                                   # 1, cast back to x's float type
@@ -175,7 +184,7 @@ class _NoGradient:
 
 
 NO_GRADIENT = _NoGradient()
-_PATHS: "weakref.WeakKeyDictionary[Node, dict[Node, PathFn]]" = weakref.WeakKeyDictionary()
+_PATHS: weakref.WeakKeyDictionary[Node, dict[Node, PathFn]] = weakref.WeakKeyDictionary()
 
 
 def add_gradient_path(node: Node, target: Node, fn: PathFn) -> None:
@@ -272,9 +281,7 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
     needed: set[Node] = set()
     for n in order:
         if n in wanted or (n.op is not Op.DETACH and n.op in GRADIENT_RULES
-                           and any(s in needed for s in n.srcs)):
-            needed.add(n)
-        elif extra is not None and any(t in needed for t in extra(n)):
+                           and any(s in needed for s in n.srcs)) or extra is not None and any(t in needed for t in extra(n)):
             needed.add(n)
     grads: dict[Node, Node | _NoGradient] = {}
 
