@@ -26,10 +26,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     """Indices into each innermost row of sorted_sequence where input's values would go to
     keep it sorted (side="left": the first such place; "right": the last)."""
     if not isinstance(sorted_sequence, TensorBase):
-        raise invalid_combination("searchsorted", (sorted_sequence, input), "Tensor sorted_sequence, Tensor input, "
-                                  "*, bool out_int32 = False, bool right = False, str side = None, Tensor sorter = None",
-                                  "Tensor sorted_sequence, Number self, *, bool out_int32 = False, bool right = False, "
-                                  "str side = None, Tensor sorter = None")
+        keywords = "*, bool out_int32 = False, bool right = False, str side = None, Tensor sorter = None"
+        raise invalid_combination("searchsorted", (sorted_sequence, input),
+                                  f"Tensor sorted_sequence, Tensor input, {keywords}",
+                                  f"Tensor sorted_sequence, Number self, {keywords}")
     right = _side(right, side)
     seq = sorted_sequence
     scalar = not isinstance(input, TensorBase)

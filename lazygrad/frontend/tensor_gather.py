@@ -172,7 +172,8 @@ class GatherMixin:
 
     def masked_fill(self, mask, value):
         if isinstance(mask, _NUMBERS):
-            raise invalid_combination("masked_fill", (mask, value), "Tensor mask, Tensor value", "Tensor mask, Number value")
+            raise invalid_combination("masked_fill", (mask, value), "Tensor mask, Tensor value",
+                                      "Tensor mask, Number value")
         mask = _as_index_tensor(self, mask)
         if not mask.dtype.is_bool:
             raise DTypeError(f"masked_fill: the mask must be bool, got {mask.dtype.name}")

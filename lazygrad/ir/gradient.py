@@ -81,7 +81,7 @@ def sum_to(g: Node, shape: tuple[int, ...]) -> Node:
 
 
 def _cos(x: Node) -> Node:
-    """cos x, SIN's derivative: quarter turns counted (ir/quarter_turns.py), as sin(pi/2 - x)
+    """cos x, SIN's derivative, with the quarter turns counted (ir/quarter_turns.py): sin(pi/2 - x)
     rounded pi/2 - x (1e-4 off at x = 12345.678 in float32)."""
     if x.dtype.name in HALF_PI_PARTS:
         return cos_node(x)
@@ -184,7 +184,7 @@ class _NoGradient:
 
 
 NO_GRADIENT = _NoGradient()
-_PATHS: weakref.WeakKeyDictionary[Node, dict[Node, PathFn]] = weakref.WeakKeyDictionary()
+_PATHS: "weakref.WeakKeyDictionary[Node, dict[Node, PathFn]]" = weakref.WeakKeyDictionary()
 
 
 def add_gradient_path(node: Node, target: Node, fn: PathFn) -> None:
@@ -281,7 +281,9 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
     needed: set[Node] = set()
     for n in order:
         if n in wanted or (n.op is not Op.DETACH and n.op in GRADIENT_RULES
-                           and any(s in needed for s in n.srcs)) or extra is not None and any(t in needed for t in extra(n)):
+                           and any(s in needed for s in n.srcs)):
+            needed.add(n)
+        elif extra is not None and any(t in needed for t in extra(n)):
             needed.add(n)
     grads: dict[Node, Node | _NoGradient] = {}
 
