@@ -80,7 +80,7 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
         _input_gradient_by_transposed_conv(out, input, weight, stride, tuple(p for p, _ in pads),
                                            dilation, groups)
         if weight_path:
-            _weight_gradient_with_history(out, input, w, weight, (pads, stride, dilation, groups))
+            _weight_gradient_with_history(out, input, x, weight, (pads, stride, dilation, groups))
     if bias is not None:
         out = out + bias.reshape((1, o) + (1,) * nd)
     return _with_result_format(out, input, weight)
@@ -101,18 +101,23 @@ def _window_product(x: Tensor, weight: Tensor, pads, stride, dilation, groups: i
 
 
 def _weight_gradient_with_history(out: Tensor, input: Tensor, read: Tensor, weight: Tensor, how) -> None:
-    """The weight's gradient, from the product reading the weight as `read` (detached): the
-    rules' own. Declared because the product reads the input detached too (its gradient goes
-    by a transposed conv): derived through that read, the weight's gradient would not depend
-    on the input, and a second derivative (a gradient penalty, gradgradcheck) would miss that
-    term. So where the gradient is built with history (create_graph), it is derived from the
-    same product over the input itself; else from the product as it is (the same kernels)."""
-    input_node, read_node = input.node, read.node  # (the path holds no tensor: see add_gradient_path)
+    """The weight's gradient: the product's own rules, derived for a stand-in of the weight.
+    Declared because the product reads the input detached (`read`: its gradient goes by a
+    transposed conv): derived through that read, the weight's gradient would not depend on the
+    input, and a second derivative (a gradient penalty, gradgradcheck) would miss that term.
+    So where the gradient is built with history (create_graph), it is derived from the product
+    over the input itself; else over the read (the same kernels as the product's own).
+    The stand-in, which no forward graph reads, keeps the derivation to this one product: the
+    weight as the product reads it is one node for every conv of that weight, and a walk from
+    this product (its declared paths, or the input's history) reaches the others' products
+    (a weight used twice got both convs' share twice over)."""
+    input_node, read_node, weight_node = input.node, read.node, weight.node  # (no tensor: see add_gradient_path)
 
     def weight_grad(node, grad):
-        if is_grad_enabled():
-            node = _window_product(Tensor._wrap(input_node), Tensor._wrap(read_node), *how).node
-        return gradient_nodes([node], [grad], [read_node])[read_node]
+        stand_in = make(Op.DETACH, (weight_node,), ("conv weight stand-in",))
+        source = input_node if is_grad_enabled() else read_node
+        product = _window_product(Tensor._wrap(source), Tensor._wrap(stand_in), *how).node
+        return gradient_nodes([product], [grad], [stand_in])[stand_in]
     add_gradient_path(out.node, weight.node, weight_grad)
 
 
