@@ -527,3 +527,24 @@ def test_ops_that_take_only_tensors_refuse_a_number_as_torch(device, name, argum
         getattr(x, name)(2)
     with pytest.raises(TypeError, match=rf"^{name}\(\): argument '{argument}' \(position 2\) must be Tensor, not float"):
         getattr(lg, name)(x, 2.0)
+
+
+GRADIENT_EDGES = {  # torch's gradient where a formula's own gave NaN or 0
+    "log1p below -1": (lambda m, x: x.log1p(), [-3.0, -2.0, -1.0, -0.5, 0.0, 2.0]),
+    "logit at and beyond 0 and 1": (lambda m, x: x.logit(), [-1.0, 0.0, 0.25, 1.0, 2.0]),
+    "logit eps": (lambda m, x: x.logit(eps=0.1), [-1.0, 0.05, 0.1, 0.5, 0.95, 2.0]),
+    "maximum at NaN": (lambda m, x: m.maximum(x, x.flip(0)), [np.nan, 1.0, 2.0, 2.0, 0.0]),
+    "minimum at NaN": (lambda m, x: m.minimum(x, x.flip(0)), [np.nan, 1.0, 2.0, 2.0, 0.0]),
+}
+
+
+@pytest.mark.parametrize("name", GRADIENT_EDGES)
+def test_gradients_at_domain_edges_are_torchs(device, name):
+    torch = pytest.importorskip("torch")
+    fn, values = GRADIENT_EDGES[name]
+    a = np.array(values, np.float32)
+    t = torch.tensor(a, requires_grad=True)
+    fn(torch, t).sum().backward()
+    x = lg.tensor(a, device=device, requires_grad=True)
+    fn(lg, x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6, equal_nan=True)

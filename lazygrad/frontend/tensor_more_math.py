@@ -72,10 +72,20 @@ class MoreMathMixin:
         return self == -math.inf if self.dtype.is_float else self._const(False, dtypes.bool_, self.shape)
 
     def logit(self, eps=None):
-        x = self._float()
-        if eps is not None:
-            x = x.clamp(eps, 1 - eps)
-        return (x / (1 - x)).log()
+        """log(x / (1 - x)), x clamped to [eps, 1 - eps] if given; torch's gradient, declared:
+        g / (x (1 - x)) (inf at 0 and 1, where the formula's gave NaN), NaN outside [0, 1]
+        without eps, 0 outside [eps, 1 - eps] with it."""
+        def compute(x):
+            x = x if eps is None else x.clamp(eps, 1 - eps)
+            return (x / (1 - x)).log()
+
+        def derivative(i, args, out, g):
+            x = args[0]
+            d = g / (x * (1 - x))
+            if eps is None:
+                return ((x < 0) | (x > 1)).if_else(math.nan, d)
+            return ((x < eps) | (x > 1 - eps)).if_else(0.0, d)
+        return input_gradient((self._float(),), compute, derivative)
 
     def sinc(self):
         """sin(pi x) / (pi x), 1 at 0 (gradient 0 there, as torch)."""

@@ -79,7 +79,8 @@ class UnaryMathMixin:
             special = tiny | huge
             fixed = special.if_else(2.0, u).log() * x / special.if_else(1.0, u - 1)
             return tiny.if_else(x, huge.if_else(math.inf, fixed))
-        return self._in_float(f)
+        # torch's gradient, 1 / (1 + x), declared: the formula's was NaN from x = -1 down
+        return self._in_float(lambda x: input_gradient((x,), f, lambda i, args, out, g: g / (args[0] + 1)))
 
     def sqrt(self):
         return self._in_float(lambda x: x._unary(Op.SQRT))

@@ -89,9 +89,10 @@ def _cos(x: Node) -> Node:
 
 
 def _half_on_ties(a: Node, b: Node) -> Node:
-    """d max(a, b) / da as torch defines it: 1 where a > b, 1/2 where a == b, else 0."""
+    """d max(a, b) / da as torch defines it: 0 where a < b, 1/2 where a == b, else 1 (so where
+    either is NaN, both operands take the whole gradient, as torch's)."""
     one, zero, half = const(a, 1.0), const(a, 0.0), const(a, 0.5)
-    return where(make(Op.CMPLT, (b, a)), one, where(make(Op.CMPNE, (a, b)), zero, half))
+    return where(make(Op.CMPLT, (a, b)), zero, where(make(Op.CMPNE, (a, b)), one, half))
 
 
 def _reduce_max_grad(node: Node, g: Node) -> tuple[Node]:
