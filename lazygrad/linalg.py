@@ -10,8 +10,8 @@ from __future__ import annotations
 from functools import reduce
 
 from lazygrad import dtypes
-from lazygrad.frontend import return_types
 from lazygrad.errors import LinAlgError
+from lazygrad.frontend import return_types
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.linalg_derived import (
     cond,

@@ -19,10 +19,10 @@ from lazygrad.frontend.functions import cat
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.linalg_derived import householder_product, matrix_exp
 from lazygrad.frontend.linalg_factor import qr
+from lazygrad.frontend.linalg_inverse import solve
 from lazygrad.frontend.linalg_torch_names import geqrf
 from lazygrad.frontend.random import randn
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.frontend.linalg_inverse import solve
 from lazygrad.nn.modules.module import Module
 from lazygrad.nn.utils import parametrize
 
