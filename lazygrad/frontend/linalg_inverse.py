@@ -20,7 +20,14 @@ from lazygrad import dtypes
 from lazygrad.engine.jit import capturing
 from lazygrad.errors import DTypeNotImplementedError, LinAlgError
 from lazygrad.frontend.custom_function import Function
-from lazygrad.frontend.linalg_host import as_output, batch_prefix, check_matrix, host_call, writes_out
+from lazygrad.frontend.linalg_host import (
+    as_output,
+    batch_prefix,
+    check_matrix,
+    host_call,
+    raise_singular,
+    writes_out,
+)
 from lazygrad.frontend.linalg_lu import getrf
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_solve import _broadcast
@@ -43,25 +50,20 @@ def _zero_pivots(a: np.ndarray) -> np.ndarray:
     return info
 
 
-def _first_singular(info: np.ndarray) -> int:
-    return int(np.nonzero(info)[0][0])
-
-
 def _inverse_np(a: np.ndarray):
     try:
         return (np.linalg.inv(a),)
     except np.linalg.LinAlgError:
-        info = _zero_pivots(a)
-        i = _first_singular(info)
-        raise LinAlgError(f"linalg.inv: {batch_prefix(a.shape, i)}The diagonal element {int(info[i])} is zero, "
-                          "the inversion could not be completed because the input matrix is singular.") from None
+        pass
+    raise_singular("linalg.inv", a.shape, _zero_pivots(a))  # (one pivot is set: it raises)
+    raise LinAlgError("linalg.inv: the input matrix is singular.")  # (not reached)
 
 
 def _solve_np(a: np.ndarray, b: np.ndarray):
     try:
         return (np.linalg.solve(a, b),)
     except np.linalg.LinAlgError:
-        i = _first_singular(_zero_pivots(a))
+        i = int(np.nonzero(_zero_pivots(a))[0][0])
         raise LinAlgError(f"torch.linalg.solve: {batch_prefix(a.shape, i)}The solver failed because the input "
                           "matrix is singular.") from None
 

@@ -20,7 +20,14 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import LinAlgError
 from lazygrad.frontend.custom_function import Function
-from lazygrad.frontend.linalg_host import as_output, batch_prefix, check_matrix, host_call, writes_out
+from lazygrad.frontend.linalg_host import (
+    as_output,
+    batch_prefix,
+    check_matrix,
+    host_call,
+    raise_singular,
+    writes_out,
+)
 from lazygrad.frontend.linalg_triangular import solve_triangular
 from lazygrad.frontend.tensor_solve import _broadcast
 
@@ -214,17 +221,8 @@ def inv_ex(A, *, check_errors: bool = False) -> InvEx:
     lu_, piv, info = lu_factor_ex(A)
     eye = _identity(A, A.shape[-1]).expand(A.shape)
     if check_errors:
-        _raise_singular("linalg.inv_ex", A.shape, info)
+        raise_singular("linalg.inv_ex", A.shape, np.asarray(info.numpy()))
     return InvEx(lu_solve(lu_, piv, eye), info)
-
-
-def _raise_singular(name: str, shape: tuple, info) -> None:
-    flat = np.asarray(info.numpy()).reshape(-1)
-    bad = np.nonzero(flat)[0]
-    if bad.size:
-        i = int(bad[0])
-        raise LinAlgError(f"{name}: {batch_prefix(shape, i)}The diagonal element {int(flat[i])} is zero, the "
-                          "inversion could not be completed because the input matrix is singular.")
 
 
 @writes_out

@@ -15,7 +15,7 @@ from lazygrad import dtypes
 from lazygrad.errors import DTypeError, ShapeError
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.process_settings import torch_warn_once
-from lazygrad.frontend.tensor_base import TensorBase, invalid_combination
+from lazygrad.frontend.tensor_base import TensorBase, invalid_combination, tensor_argument
 from lazygrad.frontend.tensor_shape import _new_tensor, broadcast_shape
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -49,9 +49,7 @@ _NUMBERS = (bool, int, float, complex)
 
 def _not_a_number(function: str, index):
     """index (a tensor, or data lazygrad takes as one); a Python number is torch's TypeError."""
-    if isinstance(index, _NUMBERS):
-        raise TypeError(f"{function}(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
-    return index
+    return tensor_argument(function, "index", index, 2) if isinstance(index, _NUMBERS) else index
 
 
 def _as_index_tensor(x, i):

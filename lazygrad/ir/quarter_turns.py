@@ -23,7 +23,9 @@ from lazygrad.ir.ops import Op
 HALF_PI_PARTS = {"float32": (1.5703125, 4.837512969970703125e-4, 7.549789948768648e-8),
                  "float64": (1.57079632673412561417, 6.07710050630396597660e-11, 2.02226624879595063154e-21)}
 # adding and taking away 1.5 * 2**(mantissa bits) rounds to a whole number (while |v| < 2**(bits
-# - 1)): floor() casts to int64, which AVX2 cannot vectorize (cos was 4x slower)
+# - 1)): floor() casts to int64, which AVX2 cannot vectorize (cos was 4x slower). Sound because
+# float additions are never reassociated (ir/simplify.py only drops + 0; symbolic.py folds
+# integer sums only; no fast-math flag reaches a compiler); tests/test_math.py would see it
 ROUNDER = {"float32": 12582912.0, "float64": 6755399441055744.0}
 
 
