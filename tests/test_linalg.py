@@ -193,14 +193,17 @@ def test_einsum_chain_contracts_pairwise(device, rng):
 
 @pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("m", [1008, 1000])
-def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, transposed, m):
+@pytest.mark.parametrize("b_outer", [True, False])
+def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, monkeypatch, transposed, m, b_outer):
     """On the c device a big float32 product copies A and B into panels of the register tile's
     rows and columns first (two copy kernels and the product, which stores straight into the
     result's layout). Rows that the tile's do not divide are padded with zeros in A's copy and
     left out by a copy of the result (a tensor of its own, as torch's). Only c packs: its
     kernels are the ones the panels are laid out for. Gradients flow through the copies as
-    through any view."""
+    through any view. Either panel's loop may be the outer one (tensor_linalg._b_panels_outer)."""
     from lazygrad.codegen.heuristics import MATMUL_PANELS, PACKING
+    from lazygrad.frontend import tensor_linalg
+    monkeypatch.setattr(tensor_linalg, "_b_panels_outer", lambda rows, cols, n: b_outer)
     k, n = 512, 1056
     rows, cols = MATMUL_PANELS
     padded = -(-m // rows) * rows
@@ -210,7 +213,8 @@ def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, transposed, m):
     w = lg.Tensor(b, device="c", requires_grad=True)
     out = x @ (w.T if transposed else w)
     names = [kern.name for kern in out.schedule()]
-    assert f"R_{padded // rows}_{n // cols}_{k}_{rows}_{cols}" in names, names
+    outer, inner = (n // cols, padded // rows) if b_outer else (padded // rows, n // cols)
+    assert f"R_{outer}_{inner}_{k}_{rows}_{cols}" in names, names
     assert len(names) == 3 + (padded != m), names
     assert out.shape == (m, n) and out.is_contiguous() and out.storage_offset() == 0
     assert out.untyped_storage().nbytes() == m * n * 4
@@ -295,3 +299,13 @@ def test_products_refuse_a_number_as_torch(device, name, argument):
         x @ 2
     with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'int' and 'Tensor'"):
         2 @ x
+
+
+def test_the_wider_panel_is_the_outer_loop_while_it_leaves_every_core_work():
+    """The outer loop's panel stays in cache while the inner loop's stream past: B's when a
+    tile reads more of B than of A a step, unless B has fewer panels than MIN_STRIPS."""
+    from lazygrad.codegen.heuristics import MIN_STRIPS
+    from lazygrad.frontend.tensor_linalg import _b_panels_outer
+    assert _b_panels_outer(6, 16, 16 * MIN_STRIPS) and _b_panels_outer(14, 32, 32 * MIN_STRIPS)
+    assert not _b_panels_outer(14, 32, 32 * (MIN_STRIPS - 1))
+    assert not _b_panels_outer(16, 16, 16 * MIN_STRIPS)

@@ -1,5 +1,6 @@
-"""The wide register tile (codegen/heuristics.py WIDE_TILE): on a CPU with 16 vector registers
-a matmul whose dims divide takes 6 rows x two vectors (12 accumulators) instead of 8 x one.
+"""The wide register tile (codegen/heuristics.py WIDE_TILE): a matmul whose dims divide takes
+rows x two vectors (on a CPU with 16 vector registers 6 rows, 12 accumulators) instead of the
+plain tile of one vector's width. These tests give c the 16-register tile on any CPU.
 The tile is a lowering choice: values never depend on it."""
 from dataclasses import replace
 
@@ -19,7 +20,7 @@ WIDE = (6, 2 * WIDTH)
 
 @pytest.fixture
 def wide_profile():
-    """The c profile with the wide tile, whatever this CPU's own profile is (AVX-512 has none)."""
+    """The c profile with the 16-register wide tile, whatever this CPU's own is (AVX-512: 14 rows)."""
     old = h.lane_profile("c")
     h.set_lane_profile("c", replace(old, wide_tile=WIDE))
     yield

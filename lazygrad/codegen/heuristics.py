@@ -46,16 +46,21 @@ MIN_STRIPS = 2 * (os.cpu_count() or 1)  # strips left for the parallel outer loo
 # matmul 1024 37-38 -> 28-31 ms, 2048 346-359 -> 277-281 ms, conv2d 8-10 -> 6-8 ms; 4 rows of 8
 # lanes 53-67 ms. A dim that the rows do not divide takes half as many.
 REUSE_LANES = 16 if cpu().has("avx512f") else 8
-# With 16 vector registers (AVX2 and older), 8 accumulators leave the two FMA units (4 cycles
-# of latency each) no slack: a tile of 6 rows x two vectors (12 accumulators, 2 vector loads
-# and 6 broadcasts a step) keeps them busy. Taken where the dims divide (the packed matmul
-# pads its rows to a multiple of 6: frontend/tensor_linalg.py). Measured on Zen 3 (2 cores,
-# AVX2), 128x784x256 in C, 2 threads, best of 200: 8x8 0.41-0.51 ms, 6x16 0.25-0.26; matmul
-# 1024 packed, kernel alone: 125 -> 175 GFLOP/s. AVX-512's 32 registers hold a 16x16 tile.
-WIDE_TILE: tuple[int, int] | None = None if cpu().has("avx512f") else (6, 2 * REGISTER_LANES)
+# A tile of two vectors' width keeps both FMA units busy where the registers hold it: rows x 2
+# accumulators, the two vectors of B and a broadcast of A take (registers - 4) // 2 rows: 6 on
+# AVX2 and older (16 registers: 12 accumulators, 2 vector loads and 6 broadcasts a step), 14
+# on AVX-512 (32 registers: 28 accumulators, 2 loads and 14 broadcasts for 28 multiply-adds).
+# Taken where the dims divide (the packed matmul pads its rows to a multiple: frontend/
+# tensor_linalg.py). Measured on Zen 3 (2 cores, AVX2), 128x784x256 in C, 2 threads, best of
+# 200: 8x8 0.41-0.51 ms, 6x16 0.25-0.26; matmul 1024 packed, kernel alone: 125 -> 175 GFLOP/s.
+# On an Intel Xeon with AVX-512 (2 cores; gcc's -march=native: rocketlake), whole packed
+# matmuls, fastest of 9, against 16x16: 1024 12.0 -> 9.4 ms, 2048 76 -> 61 ms with B's panels
+# outer (_packed_matmul); 12x32 9.0 / 63 ms, 8x32 and 6x64 slower than 16x16.
+VECTOR_REGISTERS = 32 if cpu().has("avx512f") else 16  # (ARM's 32 NEON registers: unmeasured, 16 assumed)
+WIDE_TILE: tuple[int, int] = ((VECTOR_REGISTERS - 4) // 2, 2 * REGISTER_LANES)
 # The packed matmul's panels (frontend/tensor_linalg.py): rows of A and columns of B that one
 # register tile reads, each panel's floats consecutive per step of the sum.
-MATMUL_PANELS = WIDE_TILE or (REUSE_LANES, VECTOR_LANES)
+MATMUL_PANELS = WIDE_TILE
 # (multiply-adds, smallest dim) from which a matmul packs: below, the copies cost more than
 # they save (on 2 AVX-512 cores with 16x16 tiles packing lost at 256^3 and 512^3). Smaller
 # products gained on Zen 3 (AVX2, the wide tile, forward kernels alone: 1024x128x512 3.5 ->
@@ -75,32 +80,24 @@ class LaneProfile:
     """The register lanes a device's kernels get. vector: lane counts tried for the vector
     dim, widest first; reuse: rows tried for the reuse dim; wide: the widest strip of a
     reduce with no reuse dim (0: such a reduce gets no lanes); rows: outputs a reduce that
-    streams along its own loop (a row max, a softmax's sums) updates at once (0: one at a
-    time); stream_rows: the same for a sum that only streams (STREAM_OPS on one load that runs
-    along the row: a row sum, a mean, a sum of squares)."""
+    streams along its own loop (a row sum or max, a softmax's sums) updates at once (0: one at
+    a time)."""
     vector: tuple[int, ...]
     reuse: tuple[int, ...]
     wide: int
     rows: int = 0
     transpose: bool = False  # block elementwise kernels that read across what they store
-    stream_rows: int = 0
     wide_tile: tuple[int, int] | None = None  # (rows, lanes) preferred where both dims divide
 
 
 # A row sum's loop is one chain of vector adds, each waiting for the last: four rows at once
-# are four chains and four streams for the prefetcher.
+# are four chains and four streams for the prefetcher. Sums that only stream (a row sum, a
+# mean, a sum of squares) once read one row at a time where an AVX-512 add takes a whole cache
+# line; since float32 sums add in float64 (wide_sums.py) a row is a chain of float64 adds, and
+# four rows won there too: 4096x4096 on 2 Intel AVX-512 cores, fastest of 40, row sum 1.6 ->
+# 1.4 ms, mean 1.7 -> 1.4, sum of squares 1.8 -> 1.4 (torch 1.2 ms).
 ROW_LANES = 4
 ROW_MIN_REDUCE = 256
-# A sum that only streams is bound by memory, not by its chain of adds, once each add takes a
-# whole 64-byte line: an AVX-512 vector (the c device's stream-lanes pass asks for 16 float32
-# lanes, which gcc's tuning for some AVX-512 CPUs would otherwise split in two). Then four
-# rows are only four streams 16 KB apart where one row is one stream through memory: 4096x4096
-# row sum on a 2-core AMD EPYC (AVX-512), the kernel alone, fastest of 40 rounds alternating
-# in one process, four runs: 0.74-0.87 ms with 4 rows, 0.56-0.65 ms with 1 (rows that fit in
-# the cache: the same either way). An AVX2 add takes half a line, and one chain falls behind
-# (the same kernels built without AVX-512: 4 rows 0.76 ms, 1 row 0.84): AVX2 keeps ROW_LANES.
-STREAM_ROWS = 1 if cpu().has("avx512f") else ROW_LANES
-STREAM_OPS = frozenset({Op.LOAD, Op.CONST, Op.CAST, Op.ADD, Op.MUL, Op.NEG})
 # An elementwise kernel that stores along one dim and reads along another (a transpose) walks
 # a new page with every load. Blocks of 16 read-contiguous x 4 store-contiguous lanes keep
 # both sides in a few lines (4096x4096 transpose 50 -> 4.7 ms; a conv gradient's
@@ -110,7 +107,7 @@ STREAM_OPS = frozenset({Op.LOAD, Op.CONST, Op.CAST, Op.ADD, Op.MUL, Op.NEG})
 TRANSPOSE_LANES = (16, 4)
 TRANSPOSE_MIN_SIZE = 1 << 18
 CPU_PROFILE = LaneProfile(tuple(dict.fromkeys((VECTOR_LANES, 8, 4))), (REUSE_LANES, REUSE_LANES // 2), WIDE_LANES,
-                         ROW_LANES, True, STREAM_ROWS, WIDE_TILE)
+                         ROW_LANES, True, WIDE_TILE)
 # A GPU runs thousands of work items, each with a few hundred registers at most: 4x4 tiles
 # (16 accumulators), which a work group shares through local memory (codegen/opencl_tiles.py),
 # and no strips for a column sum (render_opencl shares its columns among work groups so that
@@ -197,8 +194,7 @@ def _choose_upcasts(ast: Node, nodes: list[Node], ops: int) -> dict[int, int]:
         if upcasts:
             break
     if not upcasts:
-        rows = profile.stream_rows if only_streams(reduce) else profile.rows
-        return _row_lanes(ast, reduce, mapping, strides, reduce_size, rows)
+        return _row_lanes(ast, reduce, mapping, strides, reduce_size, profile.rows)
     vector_dim = next(iter(upcasts))
     vector_loads = [s for s in strides if s[mapping[vector_dim]] == 1]
     for out_dim, red_dim in reversed(list(mapping.items())):
@@ -242,18 +238,6 @@ def _transpose_lanes(ast: Node, nodes: list[Node]) -> dict[int, int]:
             if d != stored and strides[d] == 1 and n % read_lanes == 0:
                 return {d: read_lanes, stored: store_lanes}
     return {}
-
-
-def only_streams(reduce: Node) -> bool:
-    """A sum of one load that moves along the reduce (others stay put) through STREAM_OPS, in
-    runs of at least ROW_MIN_REDUCE along its innermost axis (a short run, such as a bias
-    gradient's 4x4 pixels, is a chain of a few adds: rows keep their chains)."""
-    src = reduce.srcs[0]
-    if reduce.op is not Op.SUM or src.shape[max(reduce.arg)] < ROW_MIN_REDUCE:
-        return False
-    nodes = toposort([src])
-    moving = [n for n in nodes if n.op is Op.LOAD and any(effective_strides(n.arg[1])[a] for a in reduce.arg)]
-    return len(moving) == 1 and all(n.op in STREAM_OPS for n in nodes)
 
 
 def _row_lanes(ast: Node, reduce: Node, mapping: dict[int, int], strides: list, reduce_size: int,

@@ -1,9 +1,10 @@
 """On the c device, a float32 sum that only streams keeps 16 partial sums: a Loop IR -> Loop IR
 pass that marks such a loop `lanes 16`.
 
-A row sum whose one load runs along the loop (heuristics.only_streams) is bound by memory once
-each vector add takes a whole 64-byte line, and the heuristics then give it one row, one
-stream (heuristics.STREAM_ROWS). gcc's loop vectorizer picks its own width, and its tuning for
+A sum whose one load runs along the loop, through cheap ops only, is bound by memory once
+each vector add takes a whole 64-byte line; a row sum takes four rows at once where the rows
+divide (heuristics.ROW_LANES), and is one stream where they do not (7 rows) or where it is
+one row. gcc's loop vectorizer picks its own width, and its tuning for
 some AVX-512 CPUs prefers 256-bit vectors: half a line an add on a single chain. The C renderer
 prints a `lanes n` loop as `#pragma omp simd simdlen(n)`: 16 float32 lanes, one AVX-512 vector
 (an AVX2 build keeps its 8). Elsewhere a lanes loop is a plain loop and sums the same values;
@@ -40,7 +41,7 @@ def _marked(body: tuple[Stmt, ...], accs: dict[str, Acc]) -> tuple[Stmt, ...]:
 
 
 def _streams(loop: Loop, accs: dict[str, Acc]) -> bool:
-    """A simd loop of at least ROW_MIN_REDUCE steps (heuristics.only_streams' long run) of
+    """A simd loop of at least ROW_MIN_REDUCE steps (a long run: heuristics.ROW_MIN_REDUCE) of
     Lets and one Update of a float32 sum declared outside it, whose values read one load
     moving along the loop by 1 (any others stay put) through cheap ops only."""
     if loop.kind != "simd" or loop.extent < ROW_MIN_REDUCE:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from lazygrad import dtypes
-from lazygrad.codegen.heuristics import MATMUL_PANELS, PACKING
+from lazygrad.codegen.heuristics import MATMUL_PANELS, MIN_STRIPS, PACKING
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op, lowered
 from lazygrad.frontend.dtype_mismatch import check_einsum_step, check_matmul
@@ -83,9 +83,22 @@ def _packed_matmul(a, b):
         a = a.pad((0, 0, 0, padded - m))
     a_panels = a.reshape(padded // rows, rows, k).permute(0, 2, 1)._contiguous()
     b_panels = b.reshape(k, n // cols, cols).permute(1, 0, 2)._contiguous()
-    tiles = a_panels.reshape(padded // rows, 1, k, rows, 1) * b_panels.reshape(1, n // cols, k, 1, cols)
-    out = tiles.sum(2).permute(0, 2, 1, 3).reshape(padded, n)
+    if _b_panels_outer(rows, cols, n):
+        tiles = a_panels.reshape(1, padded // rows, k, rows, 1) * b_panels.reshape(n // cols, 1, k, 1, cols)
+        out = tiles.sum(2).permute(1, 2, 0, 3).reshape(padded, n)
+    else:
+        tiles = a_panels.reshape(padded // rows, 1, k, rows, 1) * b_panels.reshape(1, n // cols, k, 1, cols)
+        out = tiles.sum(2).permute(0, 2, 1, 3).reshape(padded, n)
     return _unviewed(out.narrow(0, 0, m) if padded != m else out)
+
+
+def _b_panels_outer(rows: int, cols: int, n: int) -> bool:
+    """Whether the product's outer (parallel) loop runs over B's panels. A tile reads `cols`
+    floats of B and `rows` of A a step; the panel of the outer loop stays in the core's cache
+    while the inner loop's panels stream past, so the wider one should stay: measured on 2
+    AVX-512 cores with 14x32 tiles, 2048^3 68 -> 61 ms and 1024^3 10.8 -> 9.4 ms against A's
+    panels outer. Unless B has too few panels to keep every core busy (MIN_STRIPS)."""
+    return cols > rows and n // cols >= MIN_STRIPS
 
 
 def _matmul_error(a: tuple, b: tuple) -> str | None:
