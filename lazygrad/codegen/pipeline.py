@@ -3,6 +3,8 @@
     schedule        Graph IR -> Kernel IR, one kernel a fusion group (schedule/schedule.py)
     lower           Kernel IR -> Loop IR: loops, accumulators, upcasts chosen by
                     codegen/heuristics.py, loops marked parallel or simd (codegen/optimize.py)
+    split-guards    Loop IR -> Loop IR, on c: an innermost loop whose guards flip at fixed
+                    iterations runs as one loop a stretch (codegen/split_guards.py)
     stream-lanes    Loop IR -> Loop IR, on c: a float32 sum that only streams keeps 16
                     partial sums (codegen/stream_lanes.py)
     wide-sums       Loop IR -> Loop IR, on c and an OpenCL CPU: a float32 sum of cheap
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.max_lanes import max_lanes
 from lazygrad.codegen.register_tiles import register_tiles
+from lazygrad.codegen.split_guards import split_guards
 from lazygrad.codegen.stream_lanes import stream_lanes
 from lazygrad.codegen.wide_sums import wide_sums
 from lazygrad.codegen.work_groups import work_groups
@@ -46,6 +49,10 @@ class LoopPass:
 
 
 LOOP_PASSES: tuple[LoopPass, ...] = (
+    LoopPass("split-guards", split_guards, ("c",),
+             "an innermost loop whose guards compare its variable alone with constants splits where "
+             "they flip, one loop a stretch with the guards folded: a pad's middle is a plain copy "
+             "(codegen/split_guards.py)"),
     LoopPass("stream-lanes", stream_lanes, ("c",),
              "a simd loop that only streams into one float32 sum keeps 16 partial sums, a 64-byte "
              "vector (codegen/stream_lanes.py)"),

@@ -361,7 +361,11 @@ def rebuild(x: Expr, srcs: tuple[Expr, ...]) -> Expr:
     if srcs == x.srcs:
         return x
     if x.op is Op.LOAD:
+        if srcs[1].op is Op.CONST and not srcs[1].arg:  # never read: its value is 0
+            return const(cast_scalar(0, x.dtype), x.dtype)
         return load(x.arg, srcs[0], srcs[1], x.dtype)
+    if x.op is Op.CMPNE and x.dtype == bool_ and srcs[1].op is Op.CONST and srcs[1].arg is True:
+        return logical_not(srcs[0])  # (a guard's "not": folds once its comparison has)
     simplifying = {Op.ADD: add, Op.MUL: mul, Op.IDIV: idiv, Op.MOD: mod, Op.CMPLT: lt,
                    Op.AND: logical_and}
     if x.op in simplifying and not x.dtype.is_float and x.dtype != bool_ or x.op in (Op.CMPLT, Op.AND):
