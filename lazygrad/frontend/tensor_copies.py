@@ -11,6 +11,7 @@ from typing import Any
 
 from lazygrad.frontend import memory_format as formats
 from lazygrad.frontend import torch_layout
+from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.torch_layout import set_layout
 from lazygrad.frontend.write_overlap import strided_view
 from lazygrad.ir.node import make
@@ -22,7 +23,11 @@ class CopyMixin:
     def clone(self, memory_format=None) -> Any:
         """A copy; torch's strides: memory_format's (preserve_format, the default, keeps a
         dense tensor's own when the user's code calls it: frontend/result_layouts.py)."""
-        out = self._wrap(make(Op.CONTIGUOUS, (self.node,)), self.requires_grad)
+        node = make(Op.CONTIGUOUS, (self.node,))
+        if self.requires_grad and not is_grad_enabled():  # (torch: no history, requires_grad False)
+            out = self._wrap(make(Op.DETACH, (node,)), False)
+        else:
+            out = self._wrap(node, self.requires_grad)
         if memory_format is not None and memory_format is not formats.preserve_format:
             out._in_format(formats.checked(memory_format))
         return out

@@ -24,10 +24,19 @@ from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
 
+def without_history(t):
+    """t as a computation with grad off reads it: detached where it requires grad. A composite
+    builds some of its nodes itself (cos's quarter turns, over x's node), not through the Tensor
+    ops that cut the history when grad is off; read from x itself, those nodes would lead a later
+    gradient back to x (`with no_grad(): y = x.cos()`, then `(y * x).sum()`: y's own derivative
+    got into x's gradient)."""
+    return t.detach() if t.requires_grad else t
+
+
 def result_gradient(x, compute: Callable, derivative: Callable):
     """compute(x), whose gradient for x is derivative(result, grad) (tensors, no history)."""
     if not (x.requires_grad and is_grad_enabled()):
-        return compute(x)
+        return compute(without_history(x))
     value = compute(x._path_input())
     out = x._new(make(Op.DETACH, (value.node,)), True)
     new = x._new  # (a static constructor: the path holds no tensor, nor its own node, which
@@ -51,7 +60,7 @@ def input_gradient(inputs: tuple, compute: Callable, derivative: Callable):
     derivative(i, inputs, result, grad) gives the gradient of inputs[i] (tensors with
     history, so a second derivative goes on through them)."""
     if not (is_grad_enabled() and any(t.requires_grad for t in inputs)):
-        return compute(*inputs)
+        return compute(*(without_history(t) for t in inputs))
     value = compute(*(t._path_input() if t.requires_grad else t for t in inputs))
     first = inputs[0]
     out = first._new(make(Op.DETACH, (value.node,)), True)
@@ -92,7 +101,7 @@ def piecewise_linear(x, compute: Callable):
     change (relu's kin, abs, max pooling): the gradient its own rules give, which reads x
     only through those masks, zero-linked to x as torch's backward ops are."""
     if not (x.requires_grad and is_grad_enabled()):
-        return compute(x)
+        return compute(without_history(x))
     inner = x._path_input()
     value = compute(inner)
     out = x._new(make(Op.DETACH, (value.node,)), True)

@@ -11,6 +11,7 @@ import math
 from lazygrad import dtypes
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.frontend.tensor_declared import without_history
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -81,7 +82,7 @@ def _declared_pow(base, exp, compute=None):
         def compute(b, e):
             return b._in_float(lambda x: _float_pow(x, _exponent_like(e, x)))
     if not given or not is_grad_enabled():
-        return compute(base, exp)
+        return compute(*(without_history(t) if isinstance(t, TensorBase) else t for t in (base, exp)))
     b, e = (t._path_input() if isinstance(t, TensorBase) and t.requires_grad else t for t in (base, exp))
     value = compute(b, e)
     out = base._new(make(Op.DETACH, (value.node,)), True)  # only the declared paths lead on
