@@ -70,3 +70,14 @@ def test_the_compiler_flags_build_the_gated_load_kernels_right():
     from lazygrad.runtime import c_miscompiles
     library = cruntime.compile_c(c_miscompiles.probe_source(), "lg_probe_check")
     assert c_miscompiles.wrong_kernels(library) == []
+
+
+def test_the_compiler_flags_build_every_float16_kernel_form_that_failed_somewhere(tmp_path):
+    """gcc's -march=native can turn on AVX512-FP16 forms the installed assembler cannot encode
+    ('unsupported masking for vmovsh': relu of a (4, 6) float16 tensor on an Intel Xeon with
+    Debian 12's toolchain); the probe then builds without them. Whatever it chose, the forms
+    build, and so does the kernel that failed."""
+    cc = cruntime.compiler_command()
+    assert cruntime._build(cc, list(cruntime.compiler_flags()), cruntime._HALF_PROBE, str(tmp_path)) == ""
+    x = lg.Tensor(np.linspace(-3, 3, 24, dtype=np.float16).reshape(4, 6), device="c")
+    np.testing.assert_array_equal(x.relu().numpy(), np.maximum(x.numpy(), np.float16(0)))

@@ -79,10 +79,20 @@ def _missing() -> str:
 
 
 # half-precision code as the renderer writes it: on some machines gcc's -march=native turns on
-# AVX512-FP16 that the installed assembler cannot encode ("unsupported masking for vmovsh")
+# AVX512-FP16 that the installed assembler cannot encode ("unsupported masking for vmovsh"; gcc
+# 12.2 and binutils 2.40 of Debian 12 on an Intel Xeon with AVX512-FP16). Each form that was
+# seen to fail: a select, and relu's max of a (4, 6) float16 tensor (the select alone built).
 _HALF_PROBE = """void f(_Float16* p0, const _Float16* p1) {
   for (long long i = 0; i < 24; i++) { _Float16 v = p1[i]; unsigned char c = (v < ((_Float16)0.0f));
     p0[i] = c ? ((_Float16)0.0f) : v; }
+}
+static inline _Float16 lg_max_float16(_Float16 a, _Float16 b) { return (a != a || a > b) ? a : b; }
+void g(_Float16* p0, const _Float16* p1) {
+  for (long long i0 = 0; i0 < 4; i0++) {
+    for (long long i1 = 0; i1 < 6; i1++) {
+      p0[((i0 * 6LL) + i1)] = lg_max_float16(((_Float16)0.0f), p1[((i0 * 6LL) + i1)]);
+    }
+  }
 }
 """
 
