@@ -55,7 +55,10 @@ with torch.no_grad():
     for name, p in model.named_parameters():
         p.copy_(torch.from_numpy(r.normal(0, 0.5, tuple(p.shape)).astype(np.float32)))
 optimizer = torch.optim.Adam(model.parameters(), lr=0.02, weight_decay=1e-4)
-for epoch in range(60):
+# 41 steps: from about step 40 on, clipped gradient norms of 4-17 amplify last-place rounding
+# (1e-4 apart at step 14) into percents by step 59, whichever library rounds (an Intel AVX-512
+# machine's run ended 2% off torch's; the AMD one's stayed within 1e-3 by chance)
+for epoch in range(41):
     pi, sigma, mu = model(x)
     loss = mdn_loss(pi, sigma, mu, y)
     optimizer.zero_grad()
