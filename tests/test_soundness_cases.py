@@ -906,3 +906,22 @@ def test_copy_takes_a_source_on_another_device(device):
     assert y.device == lazygrad.device(device)
     assert y.tolist() == [1.0, 2.0, 3.0]
     assert source.grad.tolist() == [1.0, 10.0, 100.0]
+
+
+@pytest.mark.parametrize("no_cache", ["none", "realized", "all"])
+def test_a_value_read_again_after_its_inputs_are_written_in_place_with_any_cache_off(device, no_cache):
+    """v = cat([c, c]).narrow(...).argmax(); c.sub_(v) computes v before the write; v read again
+    later must give that value. With the realized cache off the write's schedule computed v's
+    inputs again and let that copy go after its last reader, dropping the value from before an
+    earlier in-place write that no kernel could compute any more: InplaceModifiedError (found by
+    the differential test's caches-off comparison, seed 12)."""
+    from lazygrad import config
+    with config.override(no_cache=no_cache):
+        c = lazygrad.tensor([1], dtype=lazygrad.int64, device=device)
+        v3 = lazygrad.cat([c, c], dim=0)
+        v4 = v3.narrow(0, 1, 1)  # (alive: it reads v3's storage)
+        v = v4.argmax()
+        v3.add_(lazygrad.tensor(-3, dtype=lazygrad.int64, device=device))
+        c.sub_(v)
+        assert (v <= 0.25).tolist() is True and v.tolist() == 0
+        assert c.tolist() == [1] and v3.tolist() == [-2, -2] and v4.tolist() == [-2]
