@@ -329,12 +329,7 @@ def realize_nodes(nodes: list[Node], written: dict | None = None,
                     results[k.target] = buffer_node(new, k.output.shape, k.target.loc)
                     continue
                 results[k.target] = value = buffer_node(out, k.target.shape, k.target.loc)
-                # a value computed again (the realized cache off, or lg.jit recording) leaves the
-                # node its earlier one, the same value: letting this one go after its last reader
-                # must not drop a value that no kernel can compute any more once an input is
-                # written in place (`v = x.argmax(); x.sub_(v)`, then v read again)
-                given = schedule.stand_ins.get(k.target)
-                for node in (k.target, given):
+                for node in (k.target, schedule.stand_ins.get(k.target)):  # (computed again: keeps its own)
                     if node is not None and cached(node) is None:
                         node.realized = value
                 for n in release.get(i, ()):
