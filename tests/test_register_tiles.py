@@ -61,7 +61,8 @@ def test_a_tiled_kernel_runs_to_the_same_numbers_on_every_device(device, shape):
 
 
 def test_the_c_device_runs_the_pass_and_its_renderer_only_prints_it():
-    assert [p.name for p in loop_passes_for("c")] == ["split-guards", "stream-lanes", "wide-sums", "register-tiles"]
+    assert [p.name for p in loop_passes_for("c")] == ["split-guards", "stream-lanes", "wide-sums", "register-tiles",
+                                                         "prefetch"]
     assert loop_passes_for("python") == ()
     assert [p.name for p in loop_passes_for("opencl")] == ["wide-sums", "work-groups", "max-lanes"]
     (k,) = [k for k in (lg.tensor(A) @ lg.tensor(B)).schedule() if k.ast is not None]

@@ -16,6 +16,7 @@ from lazygrad.codegen.loop_ir import (
     Let,
     Loop,
     LoopKernel,
+    Prefetch,
     Stmt,
     Store,
     Update,
@@ -92,6 +93,11 @@ class CStyleRenderer:
 
     def vector_load(self, load: VecLoad) -> str:
         return f"*(const {self.vector_type(load.dtype, load.width)}u*)({load.param} + {self.expr(load.index)})"
+
+    def prefetch(self, st: Prefetch) -> str:
+        """A line that asks for param[index] ahead of its load; '' where the language has
+        no such hint worth giving (a prefetch changes no value)."""
+        return ""
 
     def vector_store(self, store: VecStore) -> str:
         return (f"*({self.vector_type(float32, store.width)}u*)({store.param} + {self.expr(store.index)}) = "
@@ -224,6 +230,10 @@ class CStyleRenderer:
             out.append(f"{pad}{st.param}[{self.expr(st.index)}] = {self.expr(st.value)};")
         elif isinstance(st, VecStore):
             out.append(pad + self.vector_store(st))
+        elif isinstance(st, Prefetch):
+            line = self.prefetch(st)
+            if line:
+                out.append(pad + line)
         else:
             raise TypeError(st)
 

@@ -17,6 +17,9 @@ A LoopKernel is a name, its parameters (parameter 0 is the output) and a body of
                                     a vector value: param[index + l] for each lane l
     VecStore(param, index, value, width)
                                     param[index + l] = lane l of value, for each lane l
+    Prefetch(param, index)          a hint: param[index] will be read soon (codegen/
+                                    prefetch.py); it reads nothing a program sees and never
+                                    faults, so index may lie past the buffer's end
 
 In an Update of a VecAcc and in the value of a VecStore, a variable that names a VecLoad or
 a VecAcc is a vector and every other operand is a scalar broadcast to all lanes (a register
@@ -127,6 +130,12 @@ class VecStore:
 
 
 @dataclass(frozen=True)
+class Prefetch:
+    param: str
+    index: Expr
+
+
+@dataclass(frozen=True)
 class Stage(Let):
     dim: int = 0  # the work-group dimension (0 or 1) the value varies along
     reduce_fastest: bool = True  # the group fills its local copy along the reduce index
@@ -174,7 +183,7 @@ class Grid:
         return [v for dim in reversed(self.dims) for v in dim]
 
 
-Stmt = Union[Loop, Let, Acc, Update, Store, VecAcc, VecLoad, VecStore, Grid]
+Stmt = Union[Loop, Let, Acc, Update, Store, VecAcc, VecLoad, VecStore, Prefetch, Grid]
 ACCUMULATORS = (Acc, VecAcc)
 
 
@@ -214,7 +223,7 @@ def walk_exprs(body: tuple[Stmt, ...]):
             stack += [st.index, st.value]
         elif isinstance(st, Acc):
             stack.append(st.init)
-        elif isinstance(st, VecLoad):
+        elif isinstance(st, (VecLoad, Prefetch)):
             stack.append(st.index)
     seen: set[int] = set()
     while stack:

@@ -29,6 +29,7 @@ from lazygrad.codegen.loop_ir import (
     Loop,
     LoopKernel,
     Param,
+    Prefetch,
     Stage,
     Stmt,
     Store,
@@ -275,6 +276,10 @@ class _LoopBuilder:
         if self.param(param).dtype != dtypes.float32:
             raise self.error(f"vector stores are float32, {param} is {self.param(param).dtype.name}", param)
         return VecStore(str(param), self.expr(index), self.expr(value), lanes)
+
+    def prefetch(self, param, index) -> Prefetch:
+        self.param(param)
+        return Prefetch(str(param), self.expr(index))
 
     def store(self, param, index, value) -> Store:
         self.param(param)

@@ -37,6 +37,7 @@ from lazygrad.codegen.loop_ir import (
     Let,
     Loop,
     LoopKernel,
+    Prefetch,
     Stage,
     Stmt,
     Store,
@@ -84,6 +85,8 @@ def _stmt(st: Stmt, accs: dict[str, Acc | VecAcc], depth: int, out: list[str]) -
         out.append(f"{pad}{st.name}: {st.dtype.name}[{st.width}] = vload({st.param}, {st.index})")
     elif isinstance(st, VecStore):
         out.append(f"{pad}vstore[{st.width}] {st.param}[{st.index}] = {st.value}")
+    elif isinstance(st, Prefetch):
+        out.append(f"{pad}prefetch {st.param}[{st.index}]")
     else:
         raise TypeError(st)
 

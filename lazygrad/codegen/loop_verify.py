@@ -15,6 +15,7 @@ from lazygrad.codegen.loop_ir import (
     Grid,
     Let,
     Loop,
+    Prefetch,
     Store,
     Update,
     VecAcc,
@@ -80,6 +81,10 @@ def verify_loop(kernel) -> None:
                                         f"{st.param!r}, which is not such a parameter")
                 check(st.index, scope, what)
                 scope.add(st.name)
+            elif isinstance(st, Prefetch):
+                if st.param not in params:
+                    raise IRVerifyError(f"{what}: prefetches from {st.param!r}, which is not a parameter")
+                check(st.index, scope, what)
             elif isinstance(st, Update):
                 if st.name not in scope or st.name not in accs:
                     raise IRVerifyError(f"{what}: {st.name} is not an accumulator in scope")

@@ -11,6 +11,8 @@
                     terms, outside a tile of products, adds in float64 (codegen/wide_sums.py)
     register-tiles  Loop IR -> Loop IR, on c: a tile of accumulators as vectors
                     (codegen/register_tiles.py)
+    prefetch        Loop IR -> Loop IR, on c: an innermost loop whose loads jump a cache
+                    line a step asks for them ahead (codegen/prefetch.py)
     work-groups     Loop IR -> Loop IR, on opencl: the NDRange and its work groups, a
                     reduce a work group shares, values staged in local memory, as a Grid
                     (codegen/work_groups.py); a search's launch options steer it
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 
 from lazygrad.codegen.loop_ir import LoopKernel
 from lazygrad.codegen.max_lanes import max_lanes
+from lazygrad.codegen.prefetch import prefetch_streams
 from lazygrad.codegen.register_tiles import register_tiles
 from lazygrad.codegen.split_guards import split_guards
 from lazygrad.codegen.stream_lanes import stream_lanes
@@ -63,6 +66,9 @@ LOOP_PASSES: tuple[LoopPass, ...] = (
     LoopPass("register-tiles", register_tiles, ("c",),
              "a tile of float32 sum accumulators as vectors of 16 (VecAcc, VecLoad, VecStore), where its "
              "updates line up lane by lane (codegen/register_tiles.py)"),
+    LoopPass("prefetch", prefetch_streams, ("c",),
+             "an innermost serial loop whose loads jump a cache line or more a step prefetches the lines "
+             "it reads 16 steps later (codegen/prefetch.py; a hint: no value changes)"),
     LoopPass("work-groups", work_groups, ("opencl",),
              "the OpenCL NDRange as a Grid: work groups, a reduce a work group shares, values "
              "staged in local memory (codegen/work_groups.py; the opencl device plans for its "

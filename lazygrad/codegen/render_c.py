@@ -122,6 +122,12 @@ class CRenderer(CStyleRenderer):
                 self._loop_extents.pop()
         super().stmt(st, kernel, depth, out)
 
+    def prefetch(self, st) -> str:
+        # (the address may lie past the buffer: a prefetch never faults, and the char
+        # pointer's arithmetic is done as an integer's so no pointer leaves its object)
+        size = self._kernel.param(st.param).dtype.itemsize
+        return f"__builtin_prefetch((const char*)((uintptr_t){st.param} + {size} * ({self.expr(st.index)})));"
+
     def signature(self, kernel: LoopKernel) -> str:
         if not _IDENTIFIER.fullmatch(kernel.name) or kernel.name in _C_KEYWORDS:
             raise CompileError(f"kernel name {kernel.name!r} is not a usable C function name "

@@ -131,6 +131,7 @@ class Interpreter:
                 target[index.reshape(-1)] = value.reshape(-1)
             elif isinstance(st, Loop):
                 self.loop(st, level)
+            # (a Prefetch is a hint to hardware caches: nothing to interpret)
 
     def loop(self, loop: Loop, level: int) -> None:
         inside = list(walk_stmts(loop.body))
