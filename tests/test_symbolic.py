@@ -107,3 +107,24 @@ def test_step_along_is_a_variables_coefficient_in_a_linear_index():
     assert sym.step_along(index, "j0") == 0  # not in the index: it stays put
     assert sym.step_along(sym.idiv(r, sym.const(4)), "r0") is None
     assert sym.step_along(sym.mul(r, sym.const(2)), "r0") == 2
+
+
+def test_an_aligned_base_plus_a_small_constant_keeps_the_constant_outside_mod_and_div():
+    """(16x + 16y + l) % 32 is (16x + 16y) % 32 + l for l < 16, and the quotient the base's:
+    a tile's lanes l = 0..15 then read consecutive elements. Brute force over every case."""
+    for g, c in ((2, 4), (4, 8), (16, 32), (16, 48), (8, 8), (3, 9)):
+        x, y = sym.var("x", 0, 7), sym.var("y", 0, 3)
+        for k in range(0, 3 * c):
+            for coeffs in ((g, 0), (g, 2 * g), (3 * g, g)):
+                e = x * coeffs[0] + y * coeffs[1] + k
+                m, d = e % c, e // c
+                for vx in range(8):
+                    for vy in range(4):
+                        env = {"x": vx, "y": vy}
+                        v = coeffs[0] * vx + coeffs[1] * vy + k
+                        assert (_eval(m, env), _eval(d, env)) == (v % c, v // c), (e, c, env)
+                        assert m.vmin <= v % c <= m.vmax and d.vmin <= v // c <= d.vmax
+    x = sym.var("x", 0, 7)
+    lanes = [(x * 16 + lane) % 32 for lane in range(16)]
+    assert [str(m) for m in lanes[1:3]] == ["x*16%32 + 1", "x*16%32 + 2"]
+    assert {str((x * 16 + lane) // 32) for lane in range(16)} == {"x/2"}

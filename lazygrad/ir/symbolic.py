@@ -240,6 +240,9 @@ def idiv(a: Expr, b: Expr) -> Expr:
         if pulled or k >= c:
             if rest_expr.vmin >= 0:
                 return add(_from_linear(pulled, k // c), idiv(rest_expr, b))
+        aligned = _aligned_base(terms, k, c)
+        if aligned is not None:  # (16x + 5) // 32 == 16x // 32
+            return idiv(aligned[0], b)
         # divide through by a common factor: (4x + 2y) // 8 == (2x + y) // 4
         g = math.gcd(c, k, *terms.values())
         if g > 1:
@@ -267,7 +270,25 @@ def mod(a: Expr, b: Expr) -> Expr:
             reduced = _from_linear(rest, k % c)
             if reduced.vmin >= 0:
                 return mod(reduced, b)
+        aligned = _aligned_base(terms, k, c)
+        if aligned is not None:  # (16x + 5) % 32 == 16x % 32 + 5: lanes of a tile line up
+            return add_const(mod(aligned[0], b), aligned[1])
     return _raw(Op.MOD, (a, b))
+
+
+def _aligned_base(terms: dict, k: int, c: int) -> tuple[Expr, int] | None:
+    """For x = sum(terms) + k >= 0 whose terms are multiples of g = gcd(c, coefficients) > 1:
+    (base, k % g), base = x - k % g, when k % g > 0 and the base is >= 0, else None. The base is a multiple
+    of g, and so is its remainder by c (g divides c): that remainder is at most c - g, so
+    adding k % g (< g) neither reaches c nor changes the quotient. (x + k) % c is then
+    base % c + k % g, and (x + k) // c is base // c."""
+    if not terms:
+        return None
+    g = math.gcd(c, *terms.values())
+    if g <= 1 or k % g == 0:
+        return None
+    base = _from_linear(dict(terms), k - k % g)
+    return (base, k % g) if base.vmin >= 0 else None
 
 
 # ---- comparisons and logic (index validity) --------------------------------------------------
