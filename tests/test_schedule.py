@@ -333,6 +333,25 @@ def test_q_k_transposed_product_copies_the_side_that_lines_up_with_the_output(de
     np.testing.assert_allclose(scores.numpy(), ref, rtol=1e-4, atol=1e-3)
 
 
+def test_a_sum_of_products_with_one_operand_read_across_its_rows_gets_vector_lanes(device, rng):
+    """An input gradient that sums several products (x used by three projections) has one
+    operand read across its rows (w[n, k], n the output dim): a load whose lanes would lie 128
+    floats apart keeps the whole tile scalar (256 scalar accumulators, 50-75 GFLOP/s), however
+    well the other products line up. Such a kernel is not vector-ready; it reads a copy in
+    the layout the lanes want, and its tile is vectors on c."""
+    from lazygrad.codegen.loop_ir import VecAcc, walk_stmts
+    from lazygrad.schedule.kernel_ast import TRANSPOSED_COPY, vector_ready
+    a, b, c, d = (rng.standard_normal(s).astype(np.float32) for s in ((128, 64), (64, 128), (128, 64), (128, 64)))
+    A, B, C, D = (lg.Tensor(v, device=device) for v in (a, b, c, d))
+    out = (A.reshape(128, 64, 1) * B.reshape(1, 64, 128) + C.reshape(128, 64, 1) * D.T.reshape(1, 64, 128)).sum(1)
+    sched = create_schedule([out.node])
+    product = sched.kernels[-1]
+    assert vector_ready(product.ast) and TRANSPOSED_COPY in sched.why.values()
+    if device == "c":
+        assert any(isinstance(st, VecAcc) for st in walk_stmts(product.loop_ir("c").body))
+    np.testing.assert_allclose(out.numpy(), a @ b + c @ d.T, rtol=1e-4, atol=1e-3)
+
+
 def _rule_cases():
     """One computation per rule of REALIZE_RULES, with the rule it must make a boundary by."""
     x, y = _t((16, 16)), _t((16, 16), 1)

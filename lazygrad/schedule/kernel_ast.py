@@ -107,11 +107,13 @@ def _the_reduce(ast: Node) -> Node | None:
 
 def _lane_dims(reduce: Node) -> set[int]:
     """Output dims of the reduce (in its shape) that take vector lanes: a lane count divides
-    them and some load is contiguous along them."""
+    them, some load is contiguous along them and every other load stays put along them (is
+    broadcast to the lanes). A load that moves further a lane (w read across its rows in a
+    sum of several products: an attention block's input gradient) keeps the tile scalar."""
     kept = [d for d, n in enumerate(reduce.shape)
             if d not in reduce.arg and any(n % lanes == 0 for lanes in _LANE_DIVISORS)]
     strides = [effective_strides(n.arg[1]) for n in toposort([reduce]) if n.op is Op.LOAD]
-    return {d for d in kept if any(s[d] == 1 for s in strides)}
+    return {d for d in kept if any(s[d] == 1 for s in strides) and all(s[d] in (0, 1) for s in strides)}
 
 
 def _stored_rows(ast: Node, reduce: Node) -> set[int]:
