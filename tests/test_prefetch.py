@@ -146,3 +146,9 @@ def test_a_prefetch_of_an_unknown_name_is_refused():
         loop, body=(bad, *loop.body[1:])), *kernel.body[0].body[2:])),))
     with pytest.raises(IRVerifyError, match="p9"):
         verify_loop(broken)
+
+
+def test_a_transposing_copy_gets_no_prefetch():
+    """Only sums were measured: a copy that reads across rows is left to the hardware."""
+    x = lg.Tensor(np.ones((512, 128), np.float32), device="c")
+    assert not _hints(prefetch_streams(_before_prefetch(x.t() + 0)))

@@ -13,16 +13,17 @@ the operands in cache, 1.12 -> 0.83 ms with them in memory; distances of 8 and 1
 slower.
 
 A prefetch reads nothing a program sees and never faults: every value, load and store stays as
-it was (its address may lie past the buffer near the loop's end). Only serial innermost loops
-get them, and only streams of at most MAX_STREAM_LINES lines a step: wider strips (a column
-sum's) and contiguous streams are left to the hardware. The c device renders it as
+it was (its address may lie past the buffer near the loop's end). Only the serial innermost
+loops of sums get them (what was measured; a transpose's copy loop is left alone), and only
+streams of at most MAX_STREAM_LINES lines a step: wider strips (a column sum's) and contiguous
+streams are left to the hardware. The c device renders it as
 __builtin_prefetch; the other devices read it as nothing.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Prefetch, Stmt, VecLoad, walk_exprs, walk_stmts
+from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Prefetch, Stmt, Update, VecLoad, walk_exprs, walk_stmts
 from lazygrad.ir import symbolic as sym
 from lazygrad.ir.ops import Op
 
@@ -33,8 +34,8 @@ MAX_PREFETCHES = 4  # hints a loop body
 
 
 def prefetch_streams(kernel: LoopKernel) -> LoopKernel:
-    """The kernel with prefetches at the top of each innermost serial loop whose streams jump
-    a cache line or more a step."""
+    """The kernel with prefetches at the top of each innermost serial loop of a sum whose
+    streams jump a cache line or more a step."""
     body = _visit(kernel.body, kernel)
     return kernel if body == kernel.body else replace(kernel, body=body)
 
@@ -44,7 +45,8 @@ def _visit(body: tuple[Stmt, ...], kernel: LoopKernel) -> tuple[Stmt, ...]:
     for s in body:
         if isinstance(s, Loop) and any(isinstance(x, Loop) for x in s.body):
             s = replace(s, body=_visit(s.body, kernel))
-        elif isinstance(s, Loop) and s.kind == "serial" and s.extent >= 2 * DISTANCE:
+        elif (isinstance(s, Loop) and s.kind == "serial" and s.extent >= 2 * DISTANCE
+              and any(isinstance(x, Update) for x in s.body)):
             hints = _hints(s, kernel)
             if hints:
                 s = replace(s, body=(*hints, *s.body))
