@@ -81,3 +81,18 @@ def test_the_compiler_flags_build_every_float16_kernel_form_that_failed_somewher
     assert cruntime._build(cc, list(cruntime.compiler_flags()), cruntime._HALF_PROBE, str(tmp_path)) == ""
     x = lg.Tensor(np.linspace(-3, 3, 24, dtype=np.float16).reshape(4, 6), device="c")
     np.testing.assert_array_equal(x.relu().numpy(), np.maximum(x.numpy(), np.float16(0)))
+
+
+def test_full_width_vectors_exactly_where_the_cpu_has_avx512(tmp_path):
+    """gcc's vectorizer tunes to 256-bit registers on AVX-512 cores; the c device asks for the
+    full width there (WIDE_VECTORS), and only there: on AVX2 the flag would ask for vectors the
+    CPU cannot hold. The flags it chose build a program."""
+    from lazygrad.config import cpu
+    flags = cruntime.compiler_flags()
+    cc = cruntime.compiler_command()
+    assert (cruntime.WIDE_VECTORS in flags) == (cpu().has("avx512f") and cruntime._build(
+        cc, [f for f in flags if f != cruntime.WIDE_VECTORS] + [cruntime.WIDE_VECTORS], cruntime._PLAIN_PROBE,
+        str(tmp_path)) == "")
+    assert cruntime._build(cc, list(flags), cruntime._PLAIN_PROBE, str(tmp_path)) == ""
+    x = lg.Tensor(np.linspace(-3, 3, 4096, dtype=np.float32), device="c")
+    np.testing.assert_allclose(x.softmax(0).numpy(), np.exp(x.numpy()) / np.exp(x.numpy()).sum(), rtol=1e-5)
