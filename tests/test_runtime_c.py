@@ -78,7 +78,7 @@ def test_the_compiler_flags_build_every_float16_kernel_form_that_failed_somewher
     Debian 12's toolchain); the probe then builds without them. Whatever it chose, the forms
     build, and so does the kernel that failed."""
     cc = cruntime.compiler_command()
-    assert cruntime._build(cc, list(cruntime.compiler_flags()), cruntime._HALF_PROBE, str(tmp_path)) == ""
+    assert cruntime.build_library(cc, list(cruntime.compiler_flags()), cruntime.HALF_PROBE, str(tmp_path)) == ""
     x = lg.Tensor(np.linspace(-3, 3, 24, dtype=np.float16).reshape(4, 6), device="c")
     np.testing.assert_array_equal(x.relu().numpy(), np.maximum(x.numpy(), np.float16(0)))
 
@@ -90,9 +90,9 @@ def test_full_width_vectors_exactly_where_the_cpu_has_avx512(tmp_path):
     from lazygrad.config import cpu
     flags = cruntime.compiler_flags()
     cc = cruntime.compiler_command()
-    assert (cruntime.WIDE_VECTORS in flags) == (cpu().has("avx512f") and cruntime._build(
-        cc, [f for f in flags if f != cruntime.WIDE_VECTORS] + [cruntime.WIDE_VECTORS], cruntime._PLAIN_PROBE,
+    assert (cruntime.WIDE_VECTORS in flags) == (cpu().has("avx512f") and cruntime.build_library(
+        cc, [f for f in flags if f != cruntime.WIDE_VECTORS] + [cruntime.WIDE_VECTORS], cruntime.PLAIN_PROBE,
         str(tmp_path)) == "")
-    assert cruntime._build(cc, list(flags), cruntime._PLAIN_PROBE, str(tmp_path)) == ""
+    assert cruntime.build_library(cc, list(flags), cruntime.PLAIN_PROBE, str(tmp_path)) == ""
     x = lg.Tensor(np.linspace(-3, 3, 4096, dtype=np.float32), device="c")
     np.testing.assert_allclose(x.softmax(0).numpy(), np.exp(x.numpy()) / np.exp(x.numpy()).sum(), rtol=1e-5)
