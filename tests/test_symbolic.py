@@ -114,7 +114,7 @@ def test_an_aligned_base_plus_a_small_constant_keeps_the_constant_outside_mod_an
     a tile's lanes l = 0..15 then read consecutive elements. Brute force over every case."""
     for g, c in ((2, 4), (4, 8), (16, 32), (16, 48), (8, 8), (3, 9)):
         x, y = sym.var("x", 0, 7), sym.var("y", 0, 3)
-        for k in range(0, 3 * c):
+        for k in range(3 * c):
             for coeffs in ((g, 0), (g, 2 * g), (3 * g, g)):
                 e = x * coeffs[0] + y * coeffs[1] + k
                 m, d = e % c, e // c

@@ -23,7 +23,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lazygrad.codegen.loop_ir import Let, Loop, LoopKernel, Prefetch, Stmt, Update, VecLoad, walk_exprs, walk_stmts
+from lazygrad.codegen.loop_ir import (
+    Let,
+    Loop,
+    LoopKernel,
+    Prefetch,
+    Stmt,
+    Update,
+    VecLoad,
+    walk_exprs,
+    walk_stmts,
+)
 from lazygrad.ir import symbolic as sym
 from lazygrad.ir.ops import Op
 

@@ -8,6 +8,7 @@ semantics only fire when the numerator is known to be non-negative.
 """
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from typing import Any
@@ -240,8 +241,7 @@ def idiv(a: Expr, b: Expr) -> Expr:
         if pulled or k >= c:
             if rest_expr.vmin >= 0:
                 return add(_from_linear(pulled, k // c), idiv(rest_expr, b))
-        aligned = _aligned_base(terms, k, c)
-        if aligned is not None:  # (16x + 5) // 32 == 16x // 32
+        if (aligned := _aligned_base(terms, k, c)) is not None:  # (16x + 5) // 32 == 16x // 32
             return idiv(aligned[0], b)
         # divide through by a common factor: (4x + 2y) // 8 == (2x + y) // 4
         g = math.gcd(c, k, *terms.values())
@@ -270,25 +270,19 @@ def mod(a: Expr, b: Expr) -> Expr:
             reduced = _from_linear(rest, k % c)
             if reduced.vmin >= 0:
                 return mod(reduced, b)
-        aligned = _aligned_base(terms, k, c)
-        if aligned is not None:  # (16x + 5) % 32 == 16x % 32 + 5: lanes of a tile line up
+        if (aligned := _aligned_base(terms, k, c)) is not None:  # (16x + 5) % 32 == 16x % 32 + 5
             return add_const(mod(aligned[0], b), aligned[1])
     return _raw(Op.MOD, (a, b))
 
 
 def _aligned_base(terms: dict, k: int, c: int) -> tuple[Expr, int] | None:
-    """For x = sum(terms) + k >= 0 whose terms are multiples of g = gcd(c, coefficients) > 1:
-    (base, k % g), base = x - k % g, when k % g > 0 and the base is >= 0, else None. The base is a multiple
-    of g, and so is its remainder by c (g divides c): that remainder is at most c - g, so
-    adding k % g (< g) neither reaches c nor changes the quotient. (x + k) % c is then
-    base % c + k % g, and (x + k) // c is base // c."""
-    if not terms:
-        return None
+    """(base, k % g) with base = x - k % g, for x = sum(terms) + k whose terms are multiples
+    of g = gcd(c, coefficients) > 1, where k % g > 0 and base >= 0. base % c is a multiple of g
+    (g divides c), at most c - g: adding k % g < g cannot carry into the quotient."""
     g = math.gcd(c, *terms.values())
-    if g <= 1 or k % g == 0:
+    if not terms or g <= 1 or k % g == 0 or (base := _from_linear(dict(terms), k - k % g)).vmin < 0:
         return None
-    base = _from_linear(dict(terms), k - k % g)
-    return (base, k % g) if base.vmin >= 0 else None
+    return base, k % g
 
 
 # ---- comparisons and logic (index validity) --------------------------------------------------
@@ -321,10 +315,7 @@ def logical_and(a: Expr, b: Expr) -> Expr:
 
 
 def all_of(conds: list[Expr]) -> Expr:
-    result = const(True, bool_)
-    for c in conds:
-        result = logical_and(result, c)
-    return result
+    return functools.reduce(logical_and, conds, TRUE)
 
 
 # ---- general values (Loop IR) ---------------------------------------------------------------
@@ -407,5 +398,3 @@ def free_vars(e: Expr) -> set[str]:
 
 TRUE = const(True, bool_)
 FALSE = const(False, bool_)
-ZERO = const(0)
-ONE = const(1)
