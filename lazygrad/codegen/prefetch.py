@@ -72,8 +72,7 @@ def _hints(loop: Loop, kernel: LoopKernel) -> list[Prefetch]:
     streams: dict[tuple, list] = {}  # (param, index less its constant) -> [index, low, high]
     for param, index, lanes in _reads(loop):
         step = sym.step_along(index, loop.var)
-        size = kernel.param(param).dtype.itemsize
-        if not step or abs(step) * size < LINE_BYTES or _names(index) & inside:
+        if not step or abs(step) * kernel.param(param).dtype.itemsize < LINE_BYTES or sym.free_vars(index) & inside:
             continue
         terms, c = sym.linear_form(index)
         key = (param, frozenset(terms.items()))
@@ -102,6 +101,3 @@ def _reads(loop: Loop):
         if e.op is Op.LOAD:
             yield e.arg, e.srcs[0], 1
 
-
-def _names(index: sym.Expr) -> set[str]:
-    return {sym.var_name(e) for e in walk_exprs((Let("_", index),)) if e.op is Op.VAR}

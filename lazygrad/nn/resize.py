@@ -14,7 +14,7 @@ when shrinking: out i averages the inputs within support * scale of its centre s
 sinc(x) sinc(x/3), which torch runs only antialiased), each weighted by the
 filter at its distance / scale, the weights normalised to sum to 1; growing, the filter keeps
 its own width. uint8 images (bilinear and bicubic, as torch takes them) resize in fixed point
-as torch's do (_resize_uint8), to the bit.
+as torch's do (_fixed_point), to the bit.
 """
 from __future__ import annotations
 
@@ -154,21 +154,26 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         return _adaptive_avg(input, nd, outs, "interpolate")
     if mode == "nearest" and all(s is None or (o % i == 0 and s == o // i) for s, i, o in zip(scales, spatial, outs)):
         return conv.interpolate(input, size=outs)  # floor(i * in / out): whole repeats are views there
-    if uint8:
-        return _resize_uint8(input, spatial, outs, scales, mode, bool(align_corners), antialias)
-    x = input
-    for a, (i, o, s) in enumerate(zip(spatial, outs, scales)):
+    x = input.to(dtypes.int64) if uint8 else input
+    for a in ((1, 0) if uint8 else range(nd)):  # (uint8: the width first, as torch)
+        i, o, s = spatial[a], outs[a], scales[a]
         if i == o and s in (None, 1.0):  # every mode's weights are the identity there
             continue
         weights = (_antialias_matrix if antialias else _matrix)(mode, i, o, s, bool(align_corners))
-        mat = Tensor(weights.T, dtype=input.dtype, device=input.device)
+        if uint8:
+            weights, bits = _fixed_point(weights)
+        mat = Tensor(weights.T, dtype=x.dtype, device=input.device)
         x = _along(x, 2 + a, lambda t, mat=mat: t @ mat)
-    return x
+        if uint8:  # each pass rounded (halves up) and clamped
+            x = ((x + (1 << bits >> 1)) // (1 << bits)).clamp(0, 255)
+    return x.to(dtypes.uint8) if uint8 else x
 
 
-# torch's uint8 weights are int16 with as many fraction bits as the largest weight leaves room
-# for (at most 22); each pass rounds its sums to the nearest integer (halves up) and clamps them
-# to 0..255, the width before the height (aten's separable uint8 resampling).
+# torch resizes uint8 (bilinear, bicubic) in fixed point: int16 weights with as many fraction
+# bits as the largest weight leaves room for (at most 22), each pass's sums rounded to the
+# nearest integer (halves up) and clamped to 0..255, the width before the height. So does
+# interpolate, to torch's bit (tests/test_interpolate_modes.py), where a float resize rounded
+# back would miss by one in a pixel of six and bicubic's clamped first pass by up to 30.
 _FRACTION_BITS_LIMIT = 22
 
 
@@ -181,23 +186,6 @@ def _fixed_point(weights: np.ndarray) -> tuple[np.ndarray, int]:
             break
     scaled = weights * (1 << bits)
     return np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5)).astype(np.int64), bits
-
-
-def _resize_uint8(input: Tensor, spatial, outs, scales, mode: str, align_corners: bool, antialias: bool) -> Tensor:
-    """torch's uint8 bilinear and bicubic: pass by pass in fixed point, as _fixed_point says;
-    exactly torch's values (tests/test_interpolate_uint8.py), where a float matrix cast back
-    to uint8 would miss by one in a pixel of six and, for bicubic, by up to 30 (torch clamps
-    the first pass's overshoot)."""
-    x = input.to(dtypes.int64)
-    for a in (1, 0):  # the width first
-        i, o, s = spatial[a], outs[a], scales[a]
-        if i == o and s in (None, 1.0):
-            continue
-        weights, bits = _fixed_point((_antialias_matrix if antialias else _matrix)(mode, i, o, s, align_corners))
-        mat = Tensor(weights.T, dtype=dtypes.int64, device=input.device)
-        x = _along(x, 2 + a, lambda t, mat=mat: t @ mat)
-        x = ((x + (1 << bits >> 1)) // (1 << bits)).clamp(0, 255)
-    return x.to(dtypes.uint8)
 
 
 def _deprecated(name: str) -> None:

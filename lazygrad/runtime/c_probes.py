@@ -34,7 +34,7 @@ void g(_Float16* p0, const _Float16* p1) {
 # model steps within noise.
 WIDE_VECTORS = "-mprefer-vector-width=512"
 PLAIN_PROBE = ("float f(const float* p, long long n) { float s = 0; for (long long i = 0; i < n; i++) s += p[i];"
-                " return s; }\n")
+               " return s; }\n")
 
 
 def build_library(cc: tuple[str, ...], flags: list[str], source: str, tmp: str) -> str:
@@ -51,7 +51,6 @@ def build_library(cc: tuple[str, ...], flags: list[str], source: str, tmp: str) 
         return why and f"{why}; it said: {said or '(nothing)'}"
     except OSError as e:
         return str(e)
-
 
 
 def not_loadable(data: bytes) -> str:
