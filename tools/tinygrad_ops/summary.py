@@ -33,10 +33,10 @@ MANUAL = {
     "TestOps::test_slice_fancy_indexing_errors": "Tensor.randint(*shape, high=) signature",
     "TestOps::test_arange": "asserts tinygrad's OverflowError on out-of-range ints",
     "TestOps::test_stack": "asserts tinygrad's ValueError for Tensor.stack((a, b), c)",
+    "TestOps::test_cat": "asserts tinygrad's IndexError for a 0-d cat (torch: RuntimeError)",
     "TestOps::test_negative_dims": "tinygrad-only factories (normal, uniform, scaled_uniform, glorot_uniform)",
 }
 AUTO = [  # (text in the failure, why the case does not apply)
-    ("dot: expected two 1-D", "dot as matmul (torch's dot is 1-D only)"),
     ("logcumsumexp() missing 1 required positional argument", "logcumsumexp without dim"),
     ("detect_positive", "isinf(detect_positive=)"),
     ("'DType' object has no attribute", "dtypes.max/min helpers"),

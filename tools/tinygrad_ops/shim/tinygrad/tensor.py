@@ -8,9 +8,18 @@ import lazygrad.nn.functional as F
 from tinygrad.dtype import TinygradOnly, to_dtype
 
 
+def _python_data(data, dtype):
+    """tinygrad's Tensor(3) or Tensor([[0, 1]]) is torch.tensor's (0-d, integer stays integer), not
+    torch.Tensor's legacy constructor (Tensor(3) is 3 uninitialized floats); floats are float32."""
+    if dtype is not None or not isinstance(data, (bool, int, float, list, tuple)):
+        return data
+    arr = np.asarray(data)
+    return arr.astype(np.float32) if arr.dtype.kind == "f" else arr
+
+
 class Tensor(lg.Tensor):
     def __init__(self, data, dtype=None, device=None, requires_grad=None):
-        super().__init__(data, dtype=to_dtype(dtype), device=None)
+        super().__init__(_python_data(data, dtype), dtype=to_dtype(dtype), device=None)
         if requires_grad is None:
             requires_grad = self.is_floating_point()
         if requires_grad:
@@ -112,6 +121,15 @@ def sparse_categorical_crossentropy(self, Y, ignore_index=-1, label_smoothing=0.
     )
 
 
+def _scalar_operand(fn):
+    """tinygrad's maximum/minimum take a Python number where torch's need a tensor."""
+    def call(self, other):
+        if not isinstance(other, lg.Tensor):
+            other = lg.full_like(self, other)
+        return fn(self, other)
+    return call
+
+
 ALIASES = {
     "gradient": gradient,
     "conv2d": conv2d,
@@ -159,6 +177,9 @@ ALIASES = {
     "rshift": lambda self, x: self.bitwise_right_shift(x),
     "mod": lambda self, x: self.remainder(x),
 }
+lg.Tensor.dot = lambda self, w, dtype=None: self.matmul(w)  # tinygrad's dot is matmul (torch's: 1-D only)
+lg.Tensor.maximum = _scalar_operand(lg.Tensor.maximum)
+lg.Tensor.minimum = _scalar_operand(lg.Tensor.minimum)
 lg.Tensor.pad = pad  # tinygrad's pad: torch's F.pad order, or (lo, hi) groups (tinygrad only)
 lg.Tensor.einsum = staticmethod(lambda formula, *operands, dtype=None: lg.einsum(formula, *operands))
 for _name, _fn in ALIASES.items():
