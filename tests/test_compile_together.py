@@ -144,3 +144,32 @@ def test_a_group_compiles_while_the_next_is_rendered(monkeypatch):
         value = np.zeros(1, np.float32)
         device.program_for(f"g{i}", f"void g{i}(float* p0) {{ p0[0] = {i}.0f; }}\n")(value)
         assert value[0] == i
+
+
+def test_kernels_with_gated_loads_are_compiled_with_the_rest(runs, rng):
+    """A cat's kernel is printed with the LG_GATED_LOADS attribute macro before its `void`
+    (codegen/render_c.py); the combiner finds its name there too, so a schedule with one is
+    still one compiler run a thread (the whole group was compiled a kernel at a time)."""
+    a = rng.standard_normal((6, 5)).astype(np.float32)
+    x = lg.Tensor(a, device="c").realize()
+
+    def program(x):
+        y = lg.cat([x.exp(), (x * 2).sin()], 0)
+        return (y - y.amax(1, keepdim=True)).exp().sum(1)
+    kernels = [k for k in program(x).schedule() if k.ast is not None]
+    assert len(kernels) >= 2 and any("LG_GATED_LOADS void" in k.source() for k in kernels)
+    _forget(runs)
+    got = program(x).numpy()
+    assert len(runs) == 1  # (one group: the schedule is far below GROUP_KERNELS)
+    y = np.concatenate([np.exp(a), np.sin(a * 2)])
+    np.testing.assert_allclose(got, np.exp(y - y.max(1, keepdims=True)).sum(1), rtol=1e-5)
+
+
+def test_a_failed_group_compiles_its_other_kernels_in_the_pool(runs):
+    device = get_device("c")
+    named = [("fine_a", "void fine_a(float* p0) { p0[0] = 1.0f; }\n"),
+             ("broken_b", "void broken_b(float* p0) {\n  p0[0] = no_such_name;\n}\n"),
+             ("fine_c", "void fine_c(float* p0) { p0[0] = 3.0f; }\n")]
+    device.prepare_sources(named)
+    assert ("fine_a", named[0][1]) in device._programs and ("fine_c", named[2][1]) in device._programs
+    assert ("broken_b", named[1][1]) not in device._programs

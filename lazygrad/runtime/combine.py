@@ -16,8 +16,9 @@ from lazygrad.errors import CompileError
 COMBINED_FORMAT = "lgk-prefix-1"  # how combined_source names things: part of a combined binary's key
 
 # a name a renderer defines at the top level of a kernel's source: its helpers (`static
-# inline`), its kernel (`void name(` in C, `__kernel void name(` in OpenCL C)
-_DEFINED = re.compile(r"^(?:__attribute__\(\(.*?\)\)\s+)?(?:__kernel\s+)?"
+# inline`), its kernel (`void name(` in C, `__kernel void name(` in OpenCL C), after an
+# attribute or an attribute macro (C's LG_GATED_LOADS, codegen/render_c.py)
+_DEFINED = re.compile(r"^(?:__attribute__\(\(.*?\)\)\s+|[A-Z][A-Z0-9_]*\s+)?(?:__kernel\s+)?"
                       r"(?:static inline|void)\s[^(=;]*?\b(\w+)\(", re.MULTILINE)
 
 
