@@ -21,6 +21,7 @@ import numpy as np
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.grad_mode import is_grad_enabled
+from lazygrad.frontend.index_host import host_gather, host_scatter
 from lazygrad.frontend.index_plan import apply_plan, invert_plan
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_gather import _as_index_tensor, _check_bounds, positions, select_sum
@@ -224,11 +225,14 @@ def _scatter_advanced(view, advanced, value):
     if perm is not None:
         result_shape = tuple(result_shape[p] for p in perm)
     value = _value_to(value, view.dtype, result_shape)
-    if perm is not None:  # back to (batch, rest) order
-        value = value.permute([perm.index(i) for i in range(len(perm))])
     count = int(np.prod(batch))
     if count == 0:
         return view
+    hosted = host_scatter(view, advanced, value, batch, perm)
+    if hosted is not None:
+        return hosted
+    if perm is not None:  # back to (batch, rest) order
+        value = value.permute([perm.index(i) for i in range(len(perm))])
     value = value.permute(list(range(b, b + len(rest))) + list(range(b)))
     value = value.reshape(tuple(1 if k in dims else view.shape[k] for k in range(v)) + (count,))
     full = view.shape + (count,)
@@ -259,7 +263,10 @@ class IndexMixin:
     def __getitem__(self, index):
         parsed = _parse(self, index)
         view = apply_plan(self, parsed.plan)
-        return _gather_advanced(view, parsed.advanced) if parsed.advanced else view
+        if not parsed.advanced:
+            return view
+        hosted = host_gather(view, parsed.advanced)
+        return _gather_advanced(view, parsed.advanced) if hosted is None else hosted
 
     def __setitem__(self, index, value):
         """x[index] = value, in place: every other reference to x, and every view of its
