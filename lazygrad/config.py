@@ -381,7 +381,11 @@ def describe_cpu(path: str) -> CPU:
 
 # ---- per-thread modes --------------------------------------------------------------------------
 
-_LOCAL = threading.local()
+class _Local(threading.local):
+    fresh = 0  # (a class default: a plain read on every realize, not getattr's caught AttributeError)
+
+
+_LOCAL = _Local()
 
 
 @contextmanager
@@ -389,7 +393,7 @@ def fresh_values() -> Iterator[None]:
     """Inside the block (this thread only), values cached on graph nodes are not reused: lg.jit
     records a function this way, so that every value it needs is computed by a kernel the plan
     replays, from the storages as they are at replay time, never a value frozen at trace time."""
-    _LOCAL.fresh = getattr(_LOCAL, "fresh", 0) + 1
+    _LOCAL.fresh += 1
     try:
         yield
     finally:
@@ -397,4 +401,4 @@ def fresh_values() -> Iterator[None]:
 
 
 def values_fresh() -> bool:
-    return bool(getattr(_LOCAL, "fresh", 0))
+    return bool(_LOCAL.fresh)

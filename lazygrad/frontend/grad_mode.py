@@ -12,11 +12,21 @@ import functools
 import inspect
 import threading
 
-_state = threading.local()
+
+class _State(threading.local):
+    """Each thread's modes; a thread that set none reads these class defaults (a plain attribute
+    read: getattr with a default raised and caught an AttributeError on every tensor made,
+    a microsecond each)."""
+    enabled = True
+    multithreading = True
+    inference = False
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_grad(enabled: bool) -> None:
@@ -27,11 +37,11 @@ def is_multithreading_enabled() -> bool:
     """torch's switch for running backward on worker threads. lazygrad's backward builds graph
     nodes on the calling thread and its kernels pick their own threads, so it is only kept and
     read back (per thread, as torch's)."""
-    return getattr(_state, "multithreading", True)
+    return _state.multithreading
 
 
 def is_inference_mode_enabled() -> bool:
-    return getattr(_state, "inference", False)
+    return _state.inference
 
 
 class _GradMode(contextlib.ContextDecorator):

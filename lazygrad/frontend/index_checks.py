@@ -43,7 +43,12 @@ class _Probe:
     loc: str
 
 
-_PENDING = threading.local()
+class _Pending(threading.local):
+    probes: list | None = None  # (a class default: pending() on every realize reads it plainly;
+    traced: list | None = None  # each thread sets lists of its own)
+
+
+_PENDING = _Pending()
 
 
 def is_computed(t: TensorBase) -> bool:
@@ -111,7 +116,7 @@ def failure(probe: _Probe, code: int) -> Exception | None:
 def pending() -> bool:
     """Whether index checks wait for a realize in this thread (not while lg.jit records: they
     belong to no jitted function, and wait for the next realize outside it)."""
-    return bool(getattr(_PENDING, "probes", None)) and not capturing()
+    return bool(_PENDING.probes) and not capturing()
 
 
 def take_pending() -> list[_Probe]:
