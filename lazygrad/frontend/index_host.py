@@ -65,7 +65,7 @@ def host_gather(view, advanced):
     spec: list = [slice(None)] * view.ndim
     for d, values in zip(dims, indices):
         spec[d] = values
-    picked = np.ascontiguousarray(view.numpy()[tuple(spec)])
+    picked = np.array(view.numpy()[tuple(spec)], order="C")  # (0-d stays 0-d: ascontiguousarray makes it 1-d)
     return view._from_data(picked, dtype=view.dtype, device=view.device)
 
 
