@@ -6,6 +6,7 @@ import pytest
 
 import lazygrad as lg
 from lazygrad.frontend import index_host
+from lazygrad.runtime.registry import get_device
 
 CASES = [  # (tensor shape, index: tuple of (dim, index array) or slices), numpy's spelling
     ((7, 5), lambda r: (r.integers(0, 7, 9),)),
@@ -141,3 +142,41 @@ def test_only_big_ones_go_to_the_host(monkeypatch):
     np.testing.assert_array_equal(small.numpy(), np.arange(10, dtype=np.float32))
     np.testing.assert_array_equal(big.numpy(), np.arange(1000, dtype=np.float32) * 5)
     assert taken[0] is None and taken[1] is not None
+
+
+def test_random_gathers_and_scatters_agree_with_torch_and_the_lazy_form(device, monkeypatch):
+    """Random shapes, dtypes and index specs (ints, slices, index arrays, 0-d indices): the host
+    form, the lazy form and torch give the same result (the scatter where no element is written
+    twice; with repeats, host and lazy agree)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    dtypes = [np.float32, np.int64, np.int32, np.uint8, np.bool_]
+    if get_device(device).supports(lg.float16):
+        dtypes.append(np.float16)
+    for _ in range(20):
+        shape = tuple(int(s) for s in rng.integers(1, 6, rng.integers(1, 4)))
+        dt = dtypes[rng.integers(len(dtypes))]
+        a = (rng.standard_normal(shape) * 5).astype(dt)
+        batch = tuple(int(s) for s in rng.integers(1, 4, rng.integers(0, 3)))
+        spec = [[slice(None), int(rng.integers(-n, n)), rng.integers(-n, n, batch),
+                 slice(int(rng.integers(0, n)), None, 2)][rng.integers(4)] for n in shape]
+        if not any(isinstance(s, np.ndarray) for s in spec):
+            spec[0] = rng.integers(0, shape[0], batch)
+        ours = tuple(lg.Tensor(s, device=device) if isinstance(s, np.ndarray) else s for s in spec)
+        theirs = tuple(torch.tensor(s) if isinstance(s, np.ndarray) else s for s in spec)
+        want = torch.from_numpy(a.copy())[theirs]
+        value = np.asarray((rng.standard_normal(tuple(want.shape)) * 3).astype(dt))
+        written = torch.from_numpy(a.copy())
+        written[theirs] = torch.from_numpy(value)
+        targets = torch.arange(a.size).reshape(shape)[theirs].numpy().ravel()
+        results = []
+        for limit in (-1, 1 << 62):
+            monkeypatch.setattr(index_host, "HOST_INDEX_ABOVE", limit)
+            got = lg.Tensor(a, device=device)[ours].numpy()
+            x = lg.Tensor(a, device=device)
+            x[ours] = lg.Tensor(value, device=device)
+            results.append(x.numpy())
+            assert got.shape == tuple(want.shape) and np.array_equal(got, want.numpy()), (shape, dt, spec)
+        np.testing.assert_array_equal(results[0], results[1])
+        if len(np.unique(targets)) == targets.size:
+            np.testing.assert_array_equal(results[0], written.numpy())
