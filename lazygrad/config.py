@@ -381,11 +381,7 @@ def describe_cpu(path: str) -> CPU:
 
 # ---- per-thread modes --------------------------------------------------------------------------
 
-class _Local(threading.local):
-    fresh = 0  # (a class default: a plain read on every realize, not getattr's caught AttributeError)
-
-
-_LOCAL = _Local()
+_LOCAL = threading.local()  # (read through its __dict__: getattr with a default raised and caught)
 
 
 @contextmanager
@@ -393,7 +389,7 @@ def fresh_values() -> Iterator[None]:
     """Inside the block (this thread only), values cached on graph nodes are not reused: lg.jit
     records a function this way, so that every value it needs is computed by a kernel the plan
     replays, from the storages as they are at replay time, never a value frozen at trace time."""
-    _LOCAL.fresh += 1
+    _LOCAL.fresh = _LOCAL.__dict__.get("fresh", 0) + 1
     try:
         yield
     finally:
@@ -401,4 +397,4 @@ def fresh_values() -> Iterator[None]:
 
 
 def values_fresh() -> bool:
-    return bool(_LOCAL.fresh)
+    return bool(_LOCAL.__dict__.get("fresh"))

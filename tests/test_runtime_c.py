@@ -96,3 +96,36 @@ def test_full_width_vectors_exactly_where_the_cpu_has_avx512(tmp_path):
     assert cruntime.build_library(cc, list(flags), cruntime.PLAIN_PROBE, str(tmp_path)) == ""
     x = lg.Tensor(np.linspace(-3, 3, 4096, dtype=np.float32), device="c")
     np.testing.assert_allclose(x.softmax(0).numpy(), np.exp(x.numpy()) / np.exp(x.numpy()).sum(), rtol=1e-5)
+
+
+def _probing_process(tmp_path, cc: str, **env) -> list[str]:
+    """A new process that makes one tensor (which probes the compiler); the compiler runs that
+    built a test program (into a t.so of their own; kernels go to the cache), as the wrapper cc
+    logged them, without the output's path."""
+    log = tmp_path / "runs.log"
+    log.write_text("")
+    script = "import numpy as np, lazygrad as lg; print((lg.Tensor(np.ones(3, np.float32)) + 1).numpy())"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                         env=dict(os.environ, LAZYGRAD_CACHE=str(tmp_path / "cache"), CC=cc, CC_LOG=str(log), **env))
+    assert out.returncode == 0, out.stderr
+    return [line.rsplit(" -o ", 1)[0] for line in log.read_text().splitlines() if line.endswith("/t.so")]
+
+
+def test_a_new_process_takes_the_probed_flags_from_disk(tmp_path):
+    """The second process of a toolchain and CPU builds no test program; a changed compiler
+    file (its time), a damaged entry or the cache switched off probe again, to the same flags."""
+    real = cruntime.compiler_command()
+    cc = tmp_path / "cc"
+    cc.write_text(f'#!/bin/sh\necho "$*" >> "$CC_LOG"\nexec {real[0]} "$@"\n')
+    cc.chmod(0o755)
+    first = _probing_process(tmp_path, str(cc))
+    assert len(first) >= 3  # (the half-precision, OpenMP and vector-width tests at least)
+    assert _probing_process(tmp_path, str(cc)) == []
+    assert _probing_process(tmp_path, str(cc), LAZYGRAD_NO_CACHE="c-probes") == first
+    entries = list((tmp_path / "cache" / "probes").glob("*.json"))
+    assert len(entries) == 1
+    entries[0].write_bytes(entries[0].read_bytes()[:-3] + b"xx]")  # damaged: a miss, probed again
+    assert _probing_process(tmp_path, str(cc)) == first
+    assert _probing_process(tmp_path, str(cc)) == []
+    os.utime(cc, ns=(cc.stat().st_atime_ns, cc.stat().st_mtime_ns + 10**9))  # the compiler changed
+    assert _probing_process(tmp_path, str(cc)) == first

@@ -32,7 +32,7 @@ from lazygrad.codegen.pipeline import loop_passes_for
 from lazygrad.codegen.render_c import render_c
 from lazygrad.config import cpu, memo, settings
 from lazygrad.errors import CompileError
-from lazygrad.runtime import c_miscompiles, cache_entry, threads
+from lazygrad.runtime import c_miscompiles, cache_entry, probe_cache, threads
 from lazygrad.runtime.c_probes import HALF_PROBE, PLAIN_PROBE, WIDE_VECTORS, build_library, not_loadable
 from lazygrad.runtime.combine import COMBINED_FORMAT, combined_source
 from lazygrad.runtime.device import PROGRAMS, Device
@@ -90,6 +90,9 @@ def probe() -> tuple[tuple[str, ...], str]:
     base = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-std=gnu11"]
     if not cc:
         return tuple(base), _missing()
+    known = probe_cache.load(cc)  # (chosen before for this toolchain and CPU: runtime/probe_cache.py)
+    if known is not None:
+        return known, ""
     problem = ""
     with tempfile.TemporaryDirectory() as tmp:
         if build_library(cc, base, HALF_PROBE, tmp):
@@ -105,6 +108,7 @@ def probe() -> tuple[tuple[str, ...], str]:
             base.append(WIDE_VECTORS)
     if not problem:
         base += c_miscompiles.workaround(cc, base, compile_c)
+        probe_cache.store(cc, tuple(base))
     return tuple(base), problem
 
 
