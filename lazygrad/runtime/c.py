@@ -90,26 +90,33 @@ def probe() -> tuple[tuple[str, ...], str]:
     base = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-std=gnu11"]
     if not cc:
         return tuple(base), _missing()
-    known = probe_cache.load(cc)  # (chosen before for this toolchain and CPU: runtime/probe_cache.py)
+    known = probe_cache.load(cc)  # (built before for this toolchain and CPU: runtime/probe_cache.py)
+    problem = _add_buildable_flags(cc, base) if known is None else ""
     if known is not None:
-        return known, ""
-    problem = ""
+        base = list(known)
+    elif not problem:
+        probe_cache.store(cc, tuple(base))
+    if not problem:  # (run in every process, never kept with the flags: a wrong kernel is a wrong value)
+        base += c_miscompiles.workaround(cc, base, compile_c)
+    return tuple(base), problem
+
+
+def _add_buildable_flags(cc: tuple[str, ...], base: list[str]) -> str:
+    """Add to base the flags the test programs build with; '' or why no program builds."""
     with tempfile.TemporaryDirectory() as tmp:
         if build_library(cc, base, HALF_PROBE, tmp):
             if not build_library(cc, base + ["-mno-avx512fp16"], HALF_PROBE, tmp):
                 base.append("-mno-avx512fp16")
             else:  # (or no _Float16: gcc before 12) does a plain program build?
                 why = build_library(cc, base, "int lg_probe(void) { return 0; }\n", tmp)
-                problem = why and f"the C compiler {shlex.join(cc)} cannot build a shared library: {why}"
-        if not problem and not build_library(cc, base + ["-fopenmp"], "#include <omp.h>\nint f(void) { return "
-                                                                 "omp_get_max_threads(); }\n", tmp):
+                if why:
+                    return f"the C compiler {shlex.join(cc)} cannot build a shared library: {why}"
+        if not build_library(cc, base + ["-fopenmp"], "#include <omp.h>\nint f(void) { return "
+                                                      "omp_get_max_threads(); }\n", tmp):
             base.append("-fopenmp")
-        if not problem and cpu().has("avx512f") and not build_library(cc, base + [WIDE_VECTORS], PLAIN_PROBE, tmp):
+        if cpu().has("avx512f") and not build_library(cc, base + [WIDE_VECTORS], PLAIN_PROBE, tmp):
             base.append(WIDE_VECTORS)
-    if not problem:
-        base += c_miscompiles.workaround(cc, base, compile_c)
-        probe_cache.store(cc, tuple(base))
-    return tuple(base), problem
+    return ""
 
 
 def compiler_flags() -> tuple[str, ...]:

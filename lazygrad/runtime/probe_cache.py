@@ -1,9 +1,12 @@
 """The c device's probed compiler flags on disk, so that a new process builds no test programs.
 
-Choosing the flags (runtime/c.py probe) builds four test programs and runs test kernels: 0.3 s
-on 2 cores, most of a new process's first tensor (a script, a test worker, a benchmark child).
-What it finds is a function of the compiler and the tools it runs, the CPU, and lazygrad's code,
-so the entry's key is a hash of all of them:
+Choosing the flags (runtime/c.py probe) builds four test programs: 0.2-0.3 s on 2 cores, most of
+a new process's first tensor (a script, a test worker, a benchmark child). Only what builds is
+kept: a stale entry could at worst ask for a flag the toolchain lacks (a compile error) or leave
+out one it has (slower code). The miscompile check (runtime/c_miscompiles.py), whose outcome
+decides values, runs in every process on top of these flags (its test library comes from the
+library cache: no compiler run). What the builds find is a function of the compiler and the
+tools it runs, the CPU, and lazygrad's code, so the entry's key is a hash of all of them:
   - the cache format and a hash of the code generator and runtimes (source_cache.code_fingerprint:
     the test programs, the flags tried and the choice are code there);
   - the compiler's command, and the real path, size and modification time of each word of it
@@ -30,7 +33,7 @@ from lazygrad.runtime.source_cache import code_fingerprint
 FORMAT = "c-probe-1"
 TOOL_ENVIRONMENT = ("PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH", "CPATH", "C_INCLUDE_PATH")
 PROBES = register_cache(
-    "c-probes", "the c device's probed compiler flags, on disk (key: the compiler's command and the identity "
+    "c-probes", "the flags the c device's compiler builds test programs with, on disk (key: the compiler's command and the identity "
     "of its files, the assembler and linker, the tool environment, the CPU and lazygrad's code)",
     "on disk: one small file a toolchain and CPU", lambda: None)
 
