@@ -35,7 +35,7 @@ from lazygrad.frontend.tensor_storage import (
     realize,
     version_counter,
 )
-from lazygrad.frontend.write_overlap import check_write_overlap, same_data
+from lazygrad.frontend.write_overlap import check_no_overlap, check_write_overlap, same_data
 from lazygrad.ir.gradient import add_gradient_path, const, path_carrier
 from lazygrad.ir.node import Node
 from lazygrad.ir.ops import MOVEMENT, Op
@@ -253,6 +253,12 @@ def _scatter_advanced(view, advanced, value):
     return written.if_else(placed, view)
 
 
+def _index_tensors(index) -> tuple:
+    """The tensors among an index's parts, as the user gave them."""
+    parts = index if isinstance(index, (tuple, list)) else (index,)
+    return tuple(p for p in parts if isinstance(p, TensorBase))
+
+
 class IndexMixin:
     def __iter__(self):
         """Rows along dim 0, as torch iterates (a, b = x unpacks them)."""
@@ -286,7 +292,10 @@ class IndexMixin:
             return
         parsed = _parse(self, index)
         if parsed.advanced:
-            value = _temporary(_scatter_advanced(apply_plan(self, parsed.plan), parsed.advanced, value))
+            view = apply_plan(self, parsed.plan)
+            # torch's index_put_ reads the values and the index tensors while it writes
+            check_no_overlap(view, (value,) + _index_tensors(index))
+            value = _temporary(_scatter_advanced(view, parsed.advanced, value))
         self._write_view(parsed.plan, value)  # (no view of self of ours stays alive: not an alias)
 
     def _lead_to(self, value: Node, path) -> None:

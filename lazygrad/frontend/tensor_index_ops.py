@@ -237,36 +237,41 @@ class IndexOpsMixin:
 
     # ---- in-place forms ------------------------------------------------------------------------
     def scatter_(self, dim, index, src=None, reduce=None, value=None):
-        return self._inplace(lambda: self.scatter(dim, index, src, reduce, value), src)
+        return self._inplace(lambda: self.scatter(dim, index, src, reduce, value), src, reads=(index, src))
 
     def scatter_add_(self, dim, index, src):
-        return self._inplace(lambda: self.scatter_add(dim, index, src), src)
+        return self._inplace(lambda: self.scatter_add(dim, index, src), src, reads=(index, src))
 
     def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
         return self._inplace(lambda: self.scatter_reduce(dim, index, src, reduce, include_self=include_self), src,
-                             keeps_target=reduce in ("prod", "amax", "amin"))
+                             keeps_target=reduce in ("prod", "amax", "amin"), reads=(index, src))
 
     def index_add_(self, dim, index, source, *, alpha=1):
-        return self._inplace(lambda: self.index_add(dim, index, source, alpha=alpha), source)
+        return self._inplace(lambda: self.index_add(dim, index, source, alpha=alpha), source, reads=(index, source))
 
     def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
         return self._inplace(lambda: self.index_reduce(dim, index, source, reduce, include_self=include_self), source,
-                             keeps_target=reduce in ("prod", "amax", "amin"))
+                             keeps_target=reduce in ("prod", "amax", "amin"), reads=(index, source))
 
     def index_copy_(self, dim, index, source):
-        return self._inplace(lambda: self.index_copy(dim, index, source), source)
+        return self._inplace(lambda: self.index_copy(dim, index, source), source, reads=(index, source))
 
     def index_fill_(self, dim, index, value):
-        return self._inplace(lambda: self.index_fill(dim, index, value), value)
+        # a tensor value is 0-dim, read once before the write (torch: value.item())
+        return self._inplace(lambda: self.index_fill(dim, index, value), reads=(index,))
 
     def index_put_(self, indices, values, accumulate=False):
-        return self._inplace(lambda: self.index_put(indices, values, accumulate), values)
+        parts = tuple(indices) if isinstance(indices, (tuple, list)) else ()
+        return self._inplace(lambda: self.index_put(indices, values, accumulate), values, reads=(values,) + parts)
 
     def put_(self, index, source, accumulate=False):
-        return self._inplace(lambda: self.put(index, source, accumulate), source)
+        return self._inplace(lambda: self.put(index, source, accumulate), source, reads=(index, source))
 
     def masked_fill_(self, mask, value):
-        return self._inplace(lambda: self.masked_fill(mask, value), value)
+        # a tensor value is 0-dim, read once before the write (torch: value.item())
+        return self._inplace(lambda: self.masked_fill(mask, value))
 
     def masked_scatter_(self, mask, source):
+        # torch checks nothing here and writes in its loop's order; lazygrad refuses a source
+        # that shares some of the target's elements rather than give another answer
         return self._inplace(lambda: self.masked_scatter(mask, source), source)

@@ -22,7 +22,7 @@ from lazygrad.frontend.tensor_storage import (
     _without_detach,
     version_counter,
 )
-from lazygrad.frontend.write_overlap import check_write_overlap, same_data
+from lazygrad.frontend.write_overlap import check_no_overlap, check_write_overlap, same_data
 from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path, path_carrier
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
@@ -72,11 +72,13 @@ class InplaceMixin:
         version_counter(self).value += 1
         return self
 
-    def _inplace(self, compute, operand=None, keeps_target: bool = False):
+    def _inplace(self, compute, operand=None, keeps_target: bool = False, reads=()):
         """x += y and friends: torch semantics, computed now. compute() gives the new value;
         torch's in-place ops keep a copy of the target where their backward needs it
         (keeps_target: x *= w and x /= w, for w's gradient), so what the op keeps of the
-        target is not checked (tensor_saved.writing_into)."""
+        target is not checked (tensor_saved.writing_into). reads: what an indexed write
+        (scatter_, index_copy_) reads while it writes, which may share no element with self."""
+        check_no_overlap(self, reads)
         with writing_into(self):
             needed = keeps_target and self._old_value_needed(operand)
             value = self._from_old_copy(compute) if needed else compute()

@@ -81,6 +81,33 @@ def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False)
                 what="some elements of the input tensor and the written-to tensor", loc=user_location()))
 
 
+def check_no_overlap(target: TensorBase, reads=()) -> None:
+    """torch's assert_no_overlap before an indexed write (index_put_, x[idx] = v, index_copy_,
+    scatter_ and kin): none of the tensors it reads (the values, the indices) may share any
+    element with the target, the very same ones included (`x[idx] = x` raises): the kernel
+    reads them while it writes. Numbers and fresh tensors pass."""
+    if target.numel() == 0:
+        return
+    for src in reads:
+        if getattr(src, "node", None) is None or src.numel() == 0 or not _same_storage(src, target):
+            continue
+        mine, theirs = layout_of(target), layout_of(src)
+        if mine is not None and theirs is not None:
+            shared = torch_layout.overlap(mine, theirs) in ("full", "partial")
+        else:
+            view, other = strided_view(target), strided_view(src)
+            shared = view is not None and other is not None and _ranges_meet(view, other)
+        if shared:
+            raise RuntimeError(_OVERLAP.format(
+                what="some elements of the input tensor and the written-to tensor", loc=user_location()))
+
+
+def _ranges_meet(view: View, other: View) -> bool:
+    """Whether two dense views share a storage element (torch checks only dense ones)."""
+    mine, theirs = _dense_range(view), _dense_range(other)
+    return mine is not None and theirs is not None and mine[0] < theirs[1] and theirs[0] < mine[1]
+
+
 def _holds_twice(layout) -> bool:
     """Whether two indices of a view with these sizes and strides reach one storage element:
     never where some order of the dims is row-major with room to spare (each stride passes
