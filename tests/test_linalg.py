@@ -200,10 +200,10 @@ def test_big_matmul_packs_panels_and_keeps_values_and_grads(rng, monkeypatch, tr
     result's layout). Rows that the tile's do not divide are padded with zeros in A's copy and
     left out by a copy of the result (a tensor of its own, as torch's). Only c packs: its
     kernels are the ones the panels are laid out for. Gradients flow through the copies as
-    through any view. Either panel's loop may be the outer one (tensor_linalg._b_panels_outer)."""
+    through any view. Either panel's loop may be the outer one (product_nodes._b_panels_outer)."""
     from lazygrad.codegen.heuristics import MATMUL_PANELS, PACKING
-    from lazygrad.frontend import tensor_linalg
-    monkeypatch.setattr(tensor_linalg, "_b_panels_outer", lambda rows, cols, n: b_outer)
+    from lazygrad.frontend import product_nodes
+    monkeypatch.setattr(product_nodes, "_b_panels_outer", lambda rows, cols, n: b_outer)
     k, n = 512, 1056
     rows, cols = MATMUL_PANELS
     padded = -(-m // rows) * rows
@@ -305,7 +305,7 @@ def test_the_wider_panel_is_the_outer_loop_while_it_leaves_every_core_work():
     """The outer loop's panel stays in cache while the inner loop's stream past: B's when a
     tile reads more of B than of A a step, unless B has fewer panels than MIN_STRIPS."""
     from lazygrad.codegen.heuristics import MIN_STRIPS
-    from lazygrad.frontend.tensor_linalg import _b_panels_outer
+    from lazygrad.frontend.product_nodes import _b_panels_outer
     assert _b_panels_outer(6, 16, 16 * MIN_STRIPS) and _b_panels_outer(14, 32, 32 * MIN_STRIPS)
     assert not _b_panels_outer(14, 32, 32 * (MIN_STRIPS - 1))
     assert not _b_panels_outer(16, 16, 16 * MIN_STRIPS)

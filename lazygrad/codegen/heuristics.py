@@ -55,7 +55,7 @@ REUSE_LANES = 16 if cpu().has("avx512f") else 8
 # 200: 8x8 0.41-0.51 ms, 6x16 0.25-0.26; matmul 1024 packed, kernel alone: 125 -> 175 GFLOP/s.
 # On an Intel Xeon with AVX-512 (2 cores; gcc's -march=native: rocketlake), whole packed
 # matmuls, fastest of 9, against 16x16: 1024 12.0 -> 9.4 ms, 2048 76 -> 61 ms with B's panels
-# outer (_packed_matmul); 12x32 9.0 / 63 ms, 8x32 and 6x64 slower than 16x16.
+# outer (packed_matmul); 12x32 9.0 / 63 ms, 8x32 and 6x64 slower than 16x16.
 VECTOR_REGISTERS = 32 if cpu().has("avx512f") else 16  # (ARM's 32 NEON registers: unmeasured, 16 assumed)
 WIDE_TILE: tuple[int, int] = ((VECTOR_REGISTERS - 4) // 2, 2 * REGISTER_LANES)
 # The packed matmul's panels (frontend/tensor_linalg.py): rows of A and columns of B that one

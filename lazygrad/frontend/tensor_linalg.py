@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 
 from lazygrad import dtypes
-from lazygrad.codegen.heuristics import MATMUL_PANELS, MIN_STRIPS, PACKING
+from lazygrad.codegen.heuristics import MATMUL_PANELS, PACKING
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op, lowered
 from lazygrad.frontend.dtype_mismatch import check_einsum_step, check_matmul
+from lazygrad.frontend.product_nodes import packed_matmul, product_node
 from lazygrad.frontend.tensor_base import TensorBase, tensor_operand
 from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import _unviewed, broadcast_shape
@@ -37,7 +38,7 @@ def _reads_transposed(t) -> bool:
 
 def _packs(a, b) -> bool:
     """A big enough float32 product of a 2-D B on the c device multiplies packed panels
-    (_packed_matmul); A's leading dims are its rows (nn.Linear on a batch of sequences)."""
+    (packed_matmul); A's leading dims are its rows (nn.Linear on a batch of sequences)."""
     if a.ndim < 2 or b.ndim != 2 or a.device != "c" or b.device != "c":
         return False
     (k, n), m = b.shape, math.prod(a.shape[:-1])
@@ -47,11 +48,11 @@ def _packs(a, b) -> bool:
 
 
 def _packed(a, b):
-    """a @ b by _packed_matmul, its gradients declared as the two products torch's mm backward
+    """a @ b by packed_matmul, its gradients declared as the two products torch's mm backward
     computes (each packed in turn where it is big enough), not derived through the panels'
     copies and pads."""
     rows = a.reshape(-1, a.shape[-1])
-    out = input_gradient((rows, b), _packed_matmul, _product_gradient)
+    out = input_gradient((rows, b), packed_matmul, _product_gradient)
     return out.reshape(a.shape[:-1] + (b.shape[1],))
 
 
@@ -64,41 +65,7 @@ def _derived_product(a, b):
     """A product whose own gradient is derived (through the panels' copies where it packs):
     `grad` comes to a declared gradient as a tensor without history, so a product declared
     on it would drop what it depends on from a second derivative."""
-    return _packed_matmul(a, b) if _packs(a, b) else a.matmul(b)
-
-
-def _packed_matmul(a, b):
-    """a @ b over panels, as BLAS libraries do: A as (m/r, k, r) and B as (n/c, k, c), r x c
-    the register tile (codegen/heuristics.py MATMUL_PANELS), each copied once, so a tile
-    reads r and c consecutive floats per step of k. Read in place, a tile's rows of A and
-    pieces of B's rows lie a power of two apart and fight over the same cache sets: measured
-    on 2 AVX-512 cores, 2048^3 went from 110 to 49 ms and 1024^3 from 8.2 to 5.7 ms (at 256^3
-    and 512^3 the copies cost more than they save). A's rows are padded with zeros to a
-    multiple of r in its copy (AVX2's 6-row tile); the product stores its tiles straight into
-    a @ b's layout and the padded rows are left out of the result."""
-    (m, k), n = a.shape, b.shape[1]
-    rows, cols = MATMUL_PANELS
-    padded = -(-m // rows) * rows
-    if padded != m:
-        a = a.pad((0, 0, 0, padded - m))
-    a_panels = a.reshape(padded // rows, rows, k).permute(0, 2, 1)._contiguous()
-    b_panels = b.reshape(k, n // cols, cols).permute(1, 0, 2)._contiguous()
-    if _b_panels_outer(rows, cols, n):
-        tiles = a_panels.reshape(1, padded // rows, k, rows, 1) * b_panels.reshape(n // cols, 1, k, 1, cols)
-        out = tiles.sum(2).permute(1, 2, 0, 3).reshape(padded, n)
-    else:
-        tiles = a_panels.reshape(padded // rows, 1, k, rows, 1) * b_panels.reshape(1, n // cols, k, 1, cols)
-        out = tiles.sum(2).permute(0, 2, 1, 3).reshape(padded, n)
-    return _unviewed(out.narrow(0, 0, m) if padded != m else out)
-
-
-def _b_panels_outer(rows: int, cols: int, n: int) -> bool:
-    """Whether the product's outer (parallel) loop runs over B's panels. A tile reads `cols`
-    floats of B and `rows` of A a step; the panel of the outer loop stays in the core's cache
-    while the inner loop's panels stream past, so the wider one should stay: measured on 2
-    AVX-512 cores with 14x32 tiles, 2048^3 68 -> 61 ms and 1024^3 10.8 -> 9.4 ms against A's
-    panels outer. Unless B has too few panels to keep every core busy (MIN_STRIPS)."""
-    return cols > rows and n // cols >= MIN_STRIPS
+    return packed_matmul(a, b) if _packs(a, b) else a.matmul(b)
 
 
 def _matmul_error(a: tuple, b: tuple) -> str | None:
@@ -161,9 +128,12 @@ class LinalgMixin:
             # contiguously along the output (the 4x16 register tile of codegen/heuristics.py)
             b2 = b2._contiguous()
         # (..., n, k, 1) * (..., 1, k, m) summed over k; batch dims broadcast in the multiply
-        x = a2.reshape(a2.shape[:-1] + (a2.shape[-1], 1))
-        y = b2.reshape(b2.shape[:-2] + (1,) + b2.shape[-2:])
-        out = _contract(x * y, -2, dtype)
+        if a2.dtype is b2.dtype is dtype and dtype.is_float and not dtypes.is_half(dtype):
+            out = product_node(a2, b2)
+        else:
+            x = a2.reshape(a2.shape[:-1] + (a2.shape[-1], 1))
+            y = b2.reshape(b2.shape[:-2] + (1,) + b2.shape[-2:])
+            out = _contract(x * y, -2, dtype)
         if a.ndim == 1:
             out = out.squeeze(-2)
         if b.ndim == 1:
