@@ -29,7 +29,7 @@ from lazygrad.frontend.generator import MASK32, Generator, RandomState
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.torch_device import resolve_device
-from lazygrad.ir.node import Node, make
+from lazygrad.ir.node import Node, make, one_user_line
 from lazygrad.ir.ops import Op
 
 ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
@@ -101,24 +101,32 @@ def _u32(value: int, like: Node) -> Node:
     return make(Op.CONST, (), value & MASK32, dtypes.uint32, like.shape, like.device)
 
 
-def _rotate_left(x: Node, r: int) -> Node:
-    return make(Op.OR, (make(Op.SHL, (x, _u32(r, x))), make(Op.SHR, (x, _u32(32 - r, x)))))
-
-
 def threefry_nodes(key: tuple, x0: Node, x1: Node) -> tuple[Node, Node]:
     """Threefry-2x32 with 20 rounds on two uint32 nodes of one shape; key is two Python ints
     or two uint32 nodes of that shape. Built on graph nodes, not tensors: a dropout mask's 150
-    ops would otherwise pay a tensor op's dispatch each, every step."""
-    k0, k1 = (k if isinstance(k, Node) else _u32(k, x0) for k in key)
-    ks = (k0, k1, make(Op.XOR, (make(Op.XOR, (_u32(KEY_PARITY, x0), k0)), k1)))
+    ops would otherwise pay a tensor op's dispatch each, every step; each constant is made
+    once a call."""
+    consts: dict[int, Node] = {}
+
+    def u32(value: int) -> Node:
+        node = consts.get(value)
+        if node is None:
+            node = consts[value] = _u32(value, x0)
+        return node
+
+    def rotate_left(x: Node, r: int) -> Node:
+        return make(Op.OR, (make(Op.SHL, (x, u32(r))), make(Op.SHR, (x, u32(32 - r)))))
+
+    k0, k1 = (k if isinstance(k, Node) else u32(k) for k in key)
+    ks = (k0, k1, make(Op.XOR, (make(Op.XOR, (u32(KEY_PARITY), k0)), k1)))
     x0, x1 = make(Op.ADD, (x0, ks[0])), make(Op.ADD, (x1, ks[1]))
     for r in range(20):
         x0 = make(Op.ADD, (x0, x1))
-        x1 = make(Op.XOR, (_rotate_left(x1, ROTATIONS[r % 8]), x0))
+        x1 = make(Op.XOR, (rotate_left(x1, ROTATIONS[r % 8]), x0))
         if r % 4 == 3:
             i = r // 4 + 1
             x0 = make(Op.ADD, (x0, ks[i % 3]))
-            x1 = make(Op.ADD, (x1, make(Op.ADD, (ks[(i + 1) % 3], _u32(i, x0)))))
+            x1 = make(Op.ADD, (x1, make(Op.ADD, (ks[(i + 1) % 3], u32(i)))))
     return x0, x1
 
 
@@ -171,10 +179,11 @@ def random_bits(shape: tuple[int, ...], device: str, generator=None):
     source = _generator(generator)
     _, counter = source.next_key_and_counter()
     n = math.prod(shape)
-    index = make(Op.IOTA, (), None, dtypes.uint32, (n,), device)
     state = _state_tensor(device, counter, source).node
-    k0, k1, count = (make(Op.EXPAND, (make(Op.SHRINK, (state,), ((i, i + 1),)),), (n,)) for i in range(3))
-    x0, x1 = threefry_nodes((k0, k1), index, count)
+    with one_user_line():
+        index = make(Op.IOTA, (), None, dtypes.uint32, (n,), device)
+        k0, k1, count = (make(Op.EXPAND, (make(Op.SHRINK, (state,), ((i, i + 1),)),), (n,)) for i in range(3))
+        x0, x1 = threefry_nodes((k0, k1), index, count)
     return Tensor._wrap(x0).reshape(shape), Tensor._wrap(x1).reshape(shape)
 
 

@@ -6,6 +6,7 @@ object, so structural equality is identity, hashing is O(1) even for 100k-deep g
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -45,6 +46,23 @@ class _OpScope(threading.local):
 
 
 OP_SCOPE = _OpScope()
+
+
+@contextlib.contextmanager
+def one_user_line():
+    """Nodes made inside take the user's line found by the first (an _OpScope of their own):
+    for a builder of many nodes that runs no user code (the random bits' 150), which would
+    otherwise walk the stack once a node."""
+    scope = OP_SCOPE
+    if scope.depth:
+        yield
+        return
+    scope.depth += 1
+    try:
+        yield
+    finally:
+        scope.depth -= 1
+        scope.loc = None
 
 
 def user_location() -> str:
