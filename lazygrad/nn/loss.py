@@ -13,7 +13,7 @@ from lazygrad.errors import DTypeError, ShapeError, user_stacklevel
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.nn import _shared
+from lazygrad.nn import _shared, nll_nodes
 from lazygrad.nn.activation import log_softmax
 
 
@@ -128,6 +128,10 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
     if tuple(target.shape) != tuple(logp.shape[:-1]):
         raise ValueError(f"nll_loss: target shape {list(target.shape)} does not match input shape "
                          f"{list(input.shape)}")
+    if nll_nodes.fits(logp, target, weight):
+        check_range(target, 0, c, lambda v: f"Target {v} is out of bounds.", ignore=ignore_index)
+        loss, valid = nll_nodes.picked_losses(logp, target, ignore_index)
+        return loss.sum() / valid.sum() if reduction == "mean" else _reduce(loss, reduction)
     valid = target != ignore_index
     safe = valid.if_else(target, 0)
     check_range(target, 0, c, lambda v: f"Target {v} is out of bounds.", ignore=ignore_index)
