@@ -58,6 +58,7 @@ from lazygrad.frontend.tensor_saved import install as install_saved_values
 from lazygrad.frontend.tensor_selection import SelectionMixin
 from lazygrad.frontend.tensor_shape import ShapeMixin, broadcast_shape
 from lazygrad.frontend.tensor_slice import SliceMixin
+from lazygrad.frontend.tensor_softmax import SoftmaxMixin
 from lazygrad.frontend.tensor_storage import _LAZY, _bind, _view_of, held_nodes, realize, version_counter
 from lazygrad.frontend.tensor_torch_more import TorchMoreMixin
 from lazygrad.frontend.tensor_trig import TrigMixin
@@ -73,7 +74,7 @@ from lazygrad.schedule.schedule import create_schedule
 Scalar = bool | int | float
 
 
-class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, ShapeMixin, SliceMixin, IndexMixin,
+class Tensor(MathMixin, UnaryMathMixin, RoundingMixin, PowMixin, ReduceMixin, SoftmaxMixin, ShapeMixin, SliceMixin, IndexMixin,
              GatherMixin, LinalgMixin, InplaceMixin, ConvertMixin, CopyMixin, TrigMixin, FloatPairsMixin,
              BitwiseMixin, CompareMixin, DiagMixin, SelectionMixin, MoreMathMixin, TorchMoreMixin, AliasMixin,
              AutogradMixin, PickleMixin, TensorBase):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from lazygrad.errors import ShapeError
+from lazygrad.frontend import node_expr
 from lazygrad.frontend.dtype_mismatch import check_norm
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
@@ -79,8 +80,14 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: flo
                          f"last dims of input shape {list(input.shape)}")
     source, input = input, _widened(input, weight, bias)
     axes = tuple(range(input.ndim - k, input.ndim))
-    mean, var = _moments(input, axes)
-    y = (input - mean) * (var + eps).rsqrt()
+    if k and node_expr.fits(input):  # the nodes of the Tensor form below, without its tensors
+        x = node_expr.Expr(input.node)
+        mean = x.mean(axes)
+        diff = x - mean
+        y = input._derive(((x - mean) * ((diff * diff).mean(axes) + eps).rsqrt()).node, input)
+    else:
+        mean, var = _moments(input, axes)
+        y = (input - mean) * (var + eps).rsqrt()
     return _in_dtype_of(source, _affine(y, weight, bias, normalized_shape))
 
 

@@ -1,0 +1,58 @@
+"""softmax and log_softmax: exp(x - max) / sum(exp(x - max)) along a dim, and its log, each
+with torch's gradient from the result (tensor_declared.result_gradient). Built as nodes
+(node_expr): the same graph as the Tensor ops give."""
+from __future__ import annotations
+
+from lazygrad import dtypes
+from lazygrad.frontend import node_expr
+from lazygrad.frontend.tensor_declared import result_gradient
+
+
+class SoftmaxMixin:
+    def softmax(self, dim=None, dtype=None):
+        """exp(x - max) / sum(exp(x - max)): three kernels for a row softmax (max, sum, the
+        division, which recomputes exp instead of storing it)."""
+        x = self._softmax_input(dim, dtype)
+        axis = x._axis(_softmax_dim(x, dim))
+        if dtypes.is_half(x.dtype):
+            return x.float().softmax(axis).cast(x.dtype)
+        def compute(v):
+            if v.ndim and node_expr.fits(v):  # the same nodes, without the tensors between
+                x = node_expr.Expr(v.node)
+                shifted = x - x.amax((axis,)) if _nonempty(v, axis) else x
+                e = shifted.exp()
+                return v._derive((e / e.sum((axis,))).node, v)
+            shifted = v - v.amax(axis, keepdim=True) if _nonempty(v, axis) else v
+            e = shifted.exp()
+            return e / e.sum(axis, keepdim=True)
+        return result_gradient(x, compute, lambda y, g: (g - (g * y).sum(axis, keepdim=True)) * y)
+
+    def log_softmax(self, dim=None, dtype=None):
+        x = self._softmax_input(dim, dtype)
+        axis = x._axis(_softmax_dim(x, dim))
+        if dtypes.is_half(x.dtype):
+            return x.float().log_softmax(axis).cast(x.dtype)
+        def compute(v):
+            if v.ndim and node_expr.fits(v):  # the same nodes, without the tensors between
+                x = node_expr.Expr(v.node)
+                shifted = x - x.amax((axis,)) if _nonempty(v, axis) else x
+                return v._derive((shifted - shifted.exp().sum((axis,)).log()).node, v)
+            shifted = v - v.amax(axis, keepdim=True) if _nonempty(v, axis) else v
+            return shifted - shifted.exp().sum(axis, keepdim=True).log()
+        return result_gradient(x, compute, lambda y, g: g - y.exp() * g.sum(axis, keepdim=True))
+
+    def _softmax_input(self, dim, dtype):
+        x = self if dtype is None else self.cast(dtype)
+        return x if x.dtype.is_float else x._float()
+
+
+def _nonempty(v, axis: int) -> bool:
+    """Whether the softmax axis has elements to take a max over (a 0-d tensor is its own axis)."""
+    return v.ndim == 0 or v.shape[axis] != 0
+
+
+def _softmax_dim(x, dim) -> int:
+    """torch's legacy rule when no dim is given: 0 for 0-, 1- and 3-d tensors, else 1."""
+    if dim is not None:
+        return dim
+    return 0 if x.ndim in (0, 1, 3) else 1
