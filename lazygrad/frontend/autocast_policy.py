@@ -23,6 +23,7 @@ from lazygrad import dtypes
 from lazygrad.engine.jit import guard
 from lazygrad.frontend import autocast_state as state
 from lazygrad.frontend.tensor_base import TensorBase
+from lazygrad.ir.node import on_one_user_line
 
 POLICIES = ("lower", "float32", "keep")
 
@@ -65,5 +66,5 @@ def autocast_op(policy: str):
                 return fn(*args, **kwargs)
             finally:
                 enabled["cpu"] = True
-        return op
+        return on_one_user_line(op)  # (an op with a policy is a composite that calls no user code)
     return decorate

@@ -265,7 +265,8 @@ def _recording(fn, describe, method: bool):
             out = fn(*args, **kwargs)
         finally:
             inside.depth -= 1
-            inside.loc = None
+            if not inside.lines:  # (inside a composite on one line the line stays)
+                inside.loc = None
         if isinstance(out, TensorBase) and out.requires_grad and is_grad_enabled() and out.node.op is not Op.BUFFER:
             try:
                 record = describe(args[0], args[1:], kwargs, out) if method else describe(*args, **kwargs)

@@ -7,6 +7,7 @@ object, so structural equality is identity, hashing is O(1) even for 100k-deep g
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import sys
@@ -40,8 +41,11 @@ class _OpScope(threading.local):
     """The front-end op being built (depth > 0 inside one) and its user's line, found once:
     every node it makes was called for by that line (erf alone makes 200), and walking the
     stack from each was a tenth of building a training step's graph. The front end's
-    outermost op wrapper enters and leaves it (frontend/grad_fn_records.py)."""
+    outermost op wrapper enters and leaves it (frontend/grad_fn_records.py). `lines` > 0:
+    inside a composite that calls no user code (one_user_line), which only shares the line
+    (its inner ops are still recorded: their grad_fn names stay)."""
     depth = 0
+    lines = 0
     loc: str | None = None
 
 
@@ -50,19 +54,36 @@ OP_SCOPE = _OpScope()
 
 @contextlib.contextmanager
 def one_user_line():
-    """Nodes made inside take the user's line found by the first (an _OpScope of their own):
-    for a builder of many nodes that runs no user code (the random bits' 150), which would
-    otherwise walk the stack once a node."""
+    """Nodes made inside take the user's line found by the first: for a builder of many
+    nodes that runs no user code (the random bits' 150), which would otherwise walk the
+    stack once a node. The line is found again after (a new call is a new line)."""
     scope = OP_SCOPE
-    if scope.depth:
+    if scope.depth or scope.lines:
         yield
         return
-    scope.depth += 1
+    scope.lines = 1
     try:
         yield
     finally:
-        scope.depth -= 1
+        scope.lines = 0
         scope.loc = None
+
+
+def on_one_user_line(fn):
+    """fn, a composite op that runs no user code (no callbacks, no modules), with every node
+    it makes on the user's line found once (one_user_line)."""
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        scope = OP_SCOPE
+        if scope.depth or scope.lines:
+            return fn(*args, **kwargs)
+        scope.lines = 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            scope.lines = 0
+            scope.loc = None
+    return op
 
 
 def user_location() -> str:
@@ -70,7 +91,7 @@ def user_location() -> str:
     records one, so which files are ours is remembered, not tested again); inside a
     front-end op, the one its first node found."""
     scope = OP_SCOPE
-    if scope.depth:
+    if scope.depth or scope.lines:
         loc = scope.loc
         if loc is None:
             loc = scope.loc = _walk(sys._getframe(1))

@@ -15,6 +15,7 @@ from lazygrad import dtypes
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.dtype_mismatch import check_linear
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.ir.node import on_one_user_line
 from lazygrad.nn.activation import softmax
 from lazygrad.nn.dropout import dropout
 
@@ -49,6 +50,7 @@ def _append(k: Tensor, v: Tensor, key: Tensor) -> tuple:
     return k.cat(key[0], dim=2), v.cat(key[1], dim=2)
 
 
+@on_one_user_line
 def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int,
                                  num_heads: int, in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn: bool,
                                  dropout_p: float, out_proj_weight: Tensor, out_proj_bias, training: bool = True,

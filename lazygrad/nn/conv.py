@@ -19,7 +19,7 @@ from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_declared import piecewise_linear
 from lazygrad.ir.gradient import add_gradient_path, gradient_nodes
-from lazygrad.ir.node import make
+from lazygrad.ir.node import make, on_one_user_line
 from lazygrad.ir.ops import Op
 from lazygrad.nn.windows import pad_dims, windows
 
@@ -213,6 +213,7 @@ def _ceil_extra(size, k, s, p, d, ceil_mode: bool) -> int:
     return max(0, (out - 1) * s + eff - (size + 2 * p))
 
 
+@on_one_user_line
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False) -> Tensor:
     if return_indices:
@@ -270,6 +271,7 @@ def max_slot(x: Tensor) -> Tensor:
     return (best >= 2 * n).if_else(best - 2 * n, n - best)
 
 
+@on_one_user_line
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None) -> Tensor:
     """Mean over each window; padding counts in the divisor unless count_include_pad=False

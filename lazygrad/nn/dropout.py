@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from lazygrad.frontend import random
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.ir.node import on_one_user_line
 
 
+@on_one_user_line
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (training only)."""
     if not 0.0 <= p <= 1.0:

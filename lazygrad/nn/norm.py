@@ -9,6 +9,7 @@ from lazygrad.frontend import node_expr
 from lazygrad.frontend.dtype_mismatch import check_norm
 from lazygrad.frontend.grad_mode import no_grad
 from lazygrad.frontend.tensor import Tensor, realize
+from lazygrad.ir.node import on_one_user_line
 
 
 def _moments(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
@@ -41,6 +42,7 @@ def _in_dtype_of(input: Tensor, out: Tensor) -> Tensor:
     return out if out.dtype == input.dtype else out.cast(input.dtype)
 
 
+@on_one_user_line
 def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalize over every dim but the channel dim (1). In training the batch statistics are
@@ -72,6 +74,7 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     return _in_dtype_of(source, _affine(y, weight, bias, shape))
 
 
+@on_one_user_line
 def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(normalized_shape)
@@ -91,6 +94,7 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: flo
     return _in_dtype_of(source, _affine(y, weight, bias, normalized_shape))
 
 
+@on_one_user_line
 def group_norm(input: Tensor, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     n, c = input.shape[:2]
     if c % num_groups:
