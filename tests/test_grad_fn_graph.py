@@ -47,6 +47,28 @@ PROGRAMS = {  # name -> program over the tensors above and the library
     "indexing": lambda t, T: t["a"][0].sum() + t["a"][:, 1].sum() + t["a"][1:, 0].sum(),
     "cat and stack": lambda t, T: T.cat([t["a"], t["c"]]).sum() + T.stack([t["a"], t["a"]]).sum(),
     "max and clamp": lambda t, T: t["a"].max() + t["a"].clamp(0, 1),
+    "convolution with and without bias": lambda t, T: (
+        T.nn.functional.conv2d(t["x3"].reshape(1, 2, 3, 4), t["w"][:2].reshape(2, 2, 1, 2), t["v"][:2]).sum()
+        + T.nn.functional.conv1d(t["x3"], t["a"].reshape(1, 3, 4)).sum()),
+    "layer norm": lambda t, T: T.nn.functional.layer_norm(t["x3"], (4,), t["v"], t["v"] * 2) + 1,
+    "layer norm without affine": lambda t, T: T.nn.functional.layer_norm(t["a"], (4,)),
+    "group norm": lambda t, T: T.nn.functional.group_norm(t["x3"], 3),
+    "batch norm": lambda t, T: T.nn.functional.batch_norm(t["x3"], None, None, t["v"][:3], t["v"][1:], training=True),
+    "pooling": lambda t, T: (T.nn.functional.max_pool2d(t["x3"].unsqueeze(0), 2).sum()
+                             + T.nn.functional.avg_pool2d(t["x3"].unsqueeze(0), 2).sum()),
+    "adaptive average pooling": lambda t, T: (T.nn.functional.adaptive_avg_pool2d(t["x3"].unsqueeze(0), 1).sum()
+                                              + T.nn.functional.adaptive_avg_pool2d(t["x3"].unsqueeze(0), 2).sum()),
+    "activations": lambda t, T: (T.nn.functional.gelu(t["a"]) + T.nn.functional.silu(t["a"])
+                                 + T.nn.functional.leaky_relu(t["a"]) + T.nn.functional.hardtanh(t["a"])),
+    "constant pad": lambda t, T: T.nn.functional.pad(t["a"], (1, 2)),
+    "embedding": lambda t, T: T.nn.functional.embedding(T.tensor([0, 2], device=t["w"].device), t["w"]),
+    "losses with targets": lambda t, T: (
+        T.nn.functional.binary_cross_entropy_with_logits(t["a"], t["c"].sigmoid())
+        + T.nn.functional.binary_cross_entropy(t["a"].sigmoid(), t["c"].sigmoid())
+        + T.nn.functional.smooth_l1_loss(t["a"], t["c"]) + T.nn.functional.huber_loss(t["a"], t["c"])),
+    "nll loss of a vector and of rows": lambda t, T: (
+        T.nn.functional.nll_loss(t["a"], T.tensor([0, 1, 2], device=t["a"].device))
+        + T.nn.functional.cross_entropy(t["v"], T.tensor(3, device=t["v"].device))),
 }
 
 

@@ -183,9 +183,62 @@ def _linear(input, weight, bias=None, *rest, **kwargs):
 
 
 def _cross_entropy(input, target, *rest, **kwargs):
-    if not isinstance(input, TensorBase) or input.ndim != 2 or target.is_floating_point():
-        return None
+    if (not isinstance(input, TensorBase) or input.ndim not in (1, 2) or target.is_floating_point()
+            or kwargs.get("label_smoothing") or len(rest) >= 6 and rest[5]):
+        return None  # (class probabilities, more dims or label smoothing: torch's other ops)
     return "NllLossBackward0", (("made", "LogSoftmaxBackward0", _operands(input)) if input.requires_grad else None,)
+
+
+def _convolution(input, weight, bias=None, *rest, **kwargs):
+    """Every convolution, transposed or not, of any rank: torch's one convolution op."""
+    return "ConvolutionBackward0", _operands(input, weight, bias)
+
+
+def _normed(name):
+    """layer_norm(input, shape, weight, bias) and batch_norm(input, mean, var, weight, bias):
+    torch's native op takes input, weight and bias."""
+    def record(input, stats_or_shape, *args, **kwargs):
+        return name, _operands(input, *_affine_args(name, args, kwargs))
+    return record
+
+
+def _affine_args(name: str, args: tuple, kwargs: dict) -> tuple:
+    """(weight, bias) of a norm's call: after the running stats for batch_norm."""
+    skip = 1 if name == "NativeBatchNormBackward0" else 0  # (batch_norm's running_var comes first)
+    rest = args[skip:]
+    weight = rest[0] if len(rest) > 0 else kwargs.get("weight")
+    bias = rest[1] if len(rest) > 1 else kwargs.get("bias")
+    return weight, bias
+
+
+def _first(name):
+    return lambda x, *a, **kw: (name, _operands(x))
+
+
+def _with_target(name):
+    return lambda input, target, *a, **kw: (name, _operands(input, target))
+
+
+def _group_norm(input, num_groups, weight=None, bias=None, *rest, **kwargs):
+    return "NativeGroupNormBackward0", _operands(input, weight, bias)
+
+
+def _constant_pad(input, pad, mode="constant", value=None):
+    return ("ConstantPadNdBackward0", _operands(input)) if mode == "constant" else None
+
+
+def _nll_loss(input, target, *rest, **kwargs):
+    return ("NllLossBackward0", _operands(input)) if input.ndim in (1, 2) else None
+
+
+def _dropout(input, p=0.5, training=True, inplace=False):
+    """torch's dropout is input * mask (the mask needs no gradient)."""
+    return ("MulBackward0", (_input(input), None)) if training and p and not inplace else None
+
+
+def _adaptive_avg_pool2d(input, output_size):
+    to_one = output_size == 1 or output_size == (1, 1) or output_size == [1, 1]
+    return ("MeanBackward1" if to_one else "AdaptiveAvgPool2DBackward0"), _operands(input)
 
 
 # function of a namespace (lazygrad.*, lazygrad.nn.functional) -> (args, kwargs) -> record
@@ -199,6 +252,26 @@ FUNCTIONS = {
     "mse_loss": lambda x, target, *a, **kw: ("MseLossBackward0", _operands(x, target)),
     "softmax": lambda x, *a, **kw: ("SoftmaxBackward0", _operands(x)),
     "log_softmax": lambda x, *a, **kw: ("LogSoftmaxBackward0", _operands(x)),
+    **dict.fromkeys(["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"],
+                    _convolution),
+    "layer_norm": _normed("NativeLayerNormBackward0"),
+    "batch_norm": _normed("NativeBatchNormBackward0"),
+    "max_pool2d": _first("MaxPool2DWithIndicesBackward0"),
+    "avg_pool2d": _first("AvgPool2DBackward0"),
+    "gelu": _first("GeluBackward0"),
+    "silu": _first("SiluBackward0"),
+    "embedding": lambda input, weight, *a, **kw: ("EmbeddingBackward0", _operands(weight)),
+    "group_norm": _group_norm,
+    "pad": _constant_pad,
+    "nll_loss": _nll_loss,
+    "dropout": _dropout,
+    "adaptive_avg_pool2d": _adaptive_avg_pool2d,
+    "leaky_relu": _first("LeakyReluBackward0"),
+    "hardtanh": _first("HardtanhBackward0"),
+    "binary_cross_entropy_with_logits": _with_target("BinaryCrossEntropyWithLogitsBackward0"),
+    "binary_cross_entropy": _with_target("BinaryCrossEntropyBackward0"),
+    "smooth_l1_loss": _with_target("SmoothL1LossBackward0"),
+    "huber_loss": _with_target("HuberLossBackward0"),
 }
 
 
@@ -267,7 +340,8 @@ def _recording(fn, describe, method: bool):
             inside.depth -= 1
             if not inside.lines:  # (inside a composite on one line the line stays)
                 inside.loc = None
-        if isinstance(out, TensorBase) and out.requires_grad and is_grad_enabled() and out.node.op is not Op.BUFFER:
+        if (isinstance(out, TensorBase) and out.requires_grad and is_grad_enabled() and out.node.op is not Op.BUFFER
+                and not any(getattr(a, "node", None) is out.node for a in args)):  # (an input given back: its own)
             try:
                 record = describe(args[0], args[1:], kwargs, out) if method else describe(*args, **kwargs)
             except (TypeError, AttributeError, IndexError):
