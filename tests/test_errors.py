@@ -64,3 +64,19 @@ def test_lazy_compile_failure_names_the_users_line(monkeypatch):
     with pytest.raises(lg.CompileError, match=r"test_errors.py:\d+"):
         y.numpy()
     dev._by_kernel.clear()
+
+
+def test_every_node_of_a_composite_records_the_users_line(device):
+    """Composites that find the user's line once (ir/node.on_one_user_line: pooling, dropout,
+    the norms, the random bits) give each of their nodes that line, and a later op its own."""
+    import inspect
+
+    from lazygrad.ir.node import toposort
+
+    x = lg.randn(2, 3, 8, 8, device=device, requires_grad=True)
+    here = inspect.currentframe().f_lineno
+    pooled = lg.nn.functional.dropout(lg.nn.functional.max_pool2d(x, 2), 0.5)
+    normed = lg.nn.functional.layer_norm(pooled, (4,))
+    lines = {n.loc for n in toposort([pooled.node]) if n.op.value not in ("buffer",)} - {x.node.loc}
+    assert lines == {f"test_errors.py:{here + 1}"}
+    assert {n.loc for n in toposort([normed.node])} - lines - {x.node.loc} == {f"test_errors.py:{here + 2}"}
