@@ -66,6 +66,11 @@ PROGRAMS = {  # name -> program over the tensors above and the library
         T.nn.functional.binary_cross_entropy_with_logits(t["a"], t["c"].sigmoid())
         + T.nn.functional.binary_cross_entropy(t["a"].sigmoid(), t["c"].sigmoid())
         + T.nn.functional.smooth_l1_loss(t["a"], t["c"]) + T.nn.functional.huber_loss(t["a"], t["c"])),
+    "max and min along a dim and of two tensors": lambda t, T: (
+        t["a"].max(1)[0].sum() + t["a"].min(dim=0).values.sum() + t["a"].max(t["c"]).sum() + t["a"].min(t["c"] * 2).sum()),
+    "sort, topk, kthvalue and cummax values": lambda t, T: (
+        t["a"].sort(1).values.sum() + t["a"].topk(2).values.sum() + t["a"].kthvalue(2).values.sum()
+        + t["a"].cummax(1).values.sum()),
     "nll loss of a vector and of rows": lambda t, T: (
         T.nn.functional.nll_loss(t["a"], T.tensor([0, 1, 2], device=t["a"].device))
         + T.nn.functional.cross_entropy(t["v"], T.tensor(3, device=t["v"].device))),

@@ -126,11 +126,22 @@ def _getitem(self, args, kwargs, out):
     return entry[1:] if entry is not None and entry[0] == "made" else None
 
 
-def _extreme(name):
-    """max() is one ATen overload (MaxBackward1); max(dim) returns a named tuple."""
+def _extreme(whole, along, pairwise):
+    """max() is one ATen overload (MaxBackward1), max(dim) another (MaxBackward0: its values
+    are recorded), max(other) is maximum."""
     def record(self, args, kwargs, out):
-        return (name, _operands(self)) if not args and not kwargs else None
+        if not args and not kwargs:
+            return whole, _operands(self)
+        other = _other(args, kwargs)
+        if isinstance(other, TensorBase):
+            return pairwise, _operands(self, other)
+        return (along, _operands(self)) if isinstance(out, tuple) else None
     return record
+
+
+def _values_of(name):
+    """An op that gives (values, indices): its values' node."""
+    return lambda self, args, kwargs, out: (name, _operands(self)) if isinstance(out, tuple) else None
 
 
 def _clamp(self, args, kwargs, out):
@@ -163,7 +174,11 @@ METHODS = {
     "bmm": _binary("BmmBackward0"),
     "sum": _by_dim("SumBackward0", "SumBackward1"), "mean": _by_dim("MeanBackward0", "MeanBackward1"),
     **dict.fromkeys(["__pow__", "pow"], _pow),
-    "max": _extreme("MaxBackward1"), "min": _extreme("MinBackward1"),
+    "max": _extreme("MaxBackward1", "MaxBackward0", "MaximumBackward0"),
+    "min": _extreme("MinBackward1", "MinBackward0", "MinimumBackward0"),
+    "sort": _values_of("SortBackward0"), "topk": _values_of("TopkBackward0"),
+    "kthvalue": _values_of("KthvalueBackward0"), "cummax": _values_of("CummaxBackward0"),
+    "cummin": _values_of("CumminBackward0"),
     **dict.fromkeys(["clamp", "clip"], _clamp),
     "reshape": _reshape, "flatten": _reshape, "squeeze": _squeeze, "__getitem__": _getitem,
 }
@@ -340,14 +355,16 @@ def _recording(fn, describe, method: bool):
             inside.depth -= 1
             if not inside.lines:  # (inside a composite on one line the line stays)
                 inside.loc = None
-        if (isinstance(out, TensorBase) and out.requires_grad and is_grad_enabled() and out.node.op is not Op.BUFFER
-                and not any(getattr(a, "node", None) is out.node for a in args)):  # (an input given back: its own)
+        # (values, indices): the values carry the op's record
+        made = out[0] if isinstance(out, tuple) and out and isinstance(out[0], TensorBase) else out
+        if (isinstance(made, TensorBase) and made.requires_grad and is_grad_enabled() and made.node.op is not Op.BUFFER
+                and not any(getattr(a, "node", None) is made.node for a in args)):  # (an input given back: its own)
             try:
                 record = describe(args[0], args[1:], kwargs, out) if method else describe(*args, **kwargs)
             except (TypeError, AttributeError, IndexError):
                 record = None  # a call shape the table does not describe: the graph's own name
             if record is not None:
-                RECORDS[out.node] = record
+                RECORDS[made.node] = record
         return out
     return recorded
 
