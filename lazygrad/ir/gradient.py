@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Callable, Sequence
 
 from lazygrad import dtypes
-from lazygrad.ir.node import Node, make, toposort
+from lazygrad.ir.node import Node, make, one_user_line, own_lines, toposort
 from lazygrad.ir.ops import Op
 from lazygrad.ir.quarter_turns import HALF_PI_PARTS, cos_node
 
@@ -295,6 +295,16 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
     for r, g in zip(roots, root_grads):
         if r in needed:
             accumulate(r, g)
+    with one_user_line():  # (every rule's nodes are the caller's line; a path may be user code)
+        _walk_back(order, grads, needed, accumulate, extra, cut, through)
+    if every is not None:  # (anomaly mode: every node's gradient, in the order they were made)
+        every.extend((n, grads[n]) for n in reversed(order) if n in grads and grads[n] is not NO_GRADIENT)
+    return {t: grads[t] for t in targets if t in grads and grads[t] is not NO_GRADIENT}
+
+
+def _walk_back(order, grads, needed, accumulate, extra, cut, through) -> None:
+    """gradient_nodes' walk from the roots: each node's gradient to its srcs by its rule, and
+    along its declared paths (run as code of their own: a custom Function's backward)."""
     for n in reversed(order):
         g = grads.get(n)
         if g is None:
@@ -305,7 +315,11 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
             for target, fn in (_PATHS.get(n, {}) if cut is None or not cut(n) else {}).items():
                 if target not in needed or not target.dtype.is_float:
                     continue
-                tg = fn(n, g) if g is not NO_GRADIENT or getattr(fn, "takes_no_gradient", False) else g
+                if g is not NO_GRADIENT or getattr(fn, "takes_no_gradient", False):
+                    with own_lines():
+                        tg = fn(n, g)
+                else:
+                    tg = g
                 accumulate(target, NO_GRADIENT if tg is None else tg)  # (None: as a Function's None)
         if n.op not in GRADIENT_RULES or not n.srcs:
             continue
@@ -314,6 +328,3 @@ def gradient_nodes(roots: Sequence[Node], root_grads: Sequence[Node],
             if sg is None or src not in needed or not src.dtype.is_float:
                 continue
             accumulate(src, sg)
-    if every is not None:  # (anomaly mode: every node's gradient, in the order they were made)
-        every.extend((n, grads[n]) for n in reversed(order) if n in grads and grads[n] is not NO_GRADIENT)
-    return {t: grads[t] for t in targets if t in grads and grads[t] is not NO_GRADIENT}

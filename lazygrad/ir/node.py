@@ -69,6 +69,19 @@ def one_user_line():
         scope.loc = None
 
 
+@contextlib.contextmanager
+def own_lines():
+    """Inside one_user_line, around code that may be the user's own (a custom Function's
+    backward, a hook): the nodes it makes find their own line, as outside."""
+    scope = OP_SCOPE
+    lines, loc = scope.lines, scope.loc
+    scope.lines, scope.loc = 0, None
+    try:
+        yield
+    finally:
+        scope.lines, scope.loc = lines, loc
+
+
 def on_one_user_line(fn):
     """fn, a composite op that runs no user code (no callbacks, no modules), with every node
     it makes on the user's line found once (one_user_line)."""
