@@ -16,34 +16,41 @@ class SoftmaxMixin:
         axis = x._axis(_softmax_dim(x, dim))
         if dtypes.is_half(x.dtype):
             return x.float().softmax(axis).cast(x.dtype)
-        def compute(v):
-            if v.ndim and node_expr.fits(v):  # the same nodes, without the tensors between
-                x = node_expr.Expr(v.node)
-                shifted = x - x.amax((axis,)) if _nonempty(v, axis) else x
-                e = shifted.exp()
-                return v._derive((e / e.sum((axis,))).node, v)
-            shifted = v - v.amax(axis, keepdim=True) if _nonempty(v, axis) else v
-            e = shifted.exp()
-            return e / e.sum(axis, keepdim=True)
-        return result_gradient(x, compute, lambda y, g: (g - (g * y).sum(axis, keepdim=True)) * y)
+        return result_gradient(x, lambda v: _of_shifted(v, axis, _softmax_of),
+                               lambda y, g: (g - (g * y).sum(axis, keepdim=True)) * y)
 
     def log_softmax(self, dim=None, dtype=None):
         x = self._softmax_input(dim, dtype)
         axis = x._axis(_softmax_dim(x, dim))
         if dtypes.is_half(x.dtype):
             return x.float().log_softmax(axis).cast(x.dtype)
-        def compute(v):
-            if v.ndim and node_expr.fits(v):  # the same nodes, without the tensors between
-                x = node_expr.Expr(v.node)
-                shifted = x - x.amax((axis,)) if _nonempty(v, axis) else x
-                return v._derive((shifted - shifted.exp().sum((axis,)).log()).node, v)
-            shifted = v - v.amax(axis, keepdim=True) if _nonempty(v, axis) else v
-            return shifted - shifted.exp().sum(axis, keepdim=True).log()
-        return result_gradient(x, compute, lambda y, g: g - y.exp() * g.sum(axis, keepdim=True))
+        return result_gradient(x, lambda v: _of_shifted(v, axis, _log_softmax_of),
+                               lambda y, g: g - y.exp() * g.sum(axis, keepdim=True))
 
     def _softmax_input(self, dim, dtype):
         x = self if dtype is None else self.cast(dtype)
         return x if x.dtype.is_float else x._float()
+
+
+def _of_shifted(v, axis: int, finish):
+    """finish(shifted, total): v less its max along axis, total(t) t's sum along it (kept).
+    Built as nodes where node_expr can (the very nodes of the Tensor ops, without the
+    tensors between), else by the Tensor ops."""
+    if v.ndim and node_expr.fits(v):
+        x = node_expr.Expr(v.node)
+        shifted = x - x.amax((axis,)) if _nonempty(v, axis) else x
+        return v._derive(finish(shifted, lambda t: t.sum((axis,))).node, v)
+    shifted = v - v.amax(axis, keepdim=True) if _nonempty(v, axis) else v
+    return finish(shifted, lambda t: t.sum(axis, keepdim=True))
+
+
+def _softmax_of(shifted, total):
+    e = shifted.exp()
+    return e / total(e)
+
+
+def _log_softmax_of(shifted, total):
+    return shifted - total(shifted.exp()).log()
 
 
 def _nonempty(v, axis: int) -> bool:
