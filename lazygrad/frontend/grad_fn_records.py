@@ -209,21 +209,15 @@ def _convolution(input, weight, bias=None, *rest, **kwargs):
     return "ConvolutionBackward0", _operands(input, weight, bias)
 
 
-def _normed(name):
+def _normed(name, stats: int):
     """layer_norm(input, shape, weight, bias) and batch_norm(input, mean, var, weight, bias):
-    torch's native op takes input, weight and bias."""
-    def record(input, stats_or_shape, *args, **kwargs):
-        return name, _operands(input, *_affine_args(name, args, kwargs))
+    torch's native op takes input, weight and bias (after `stats` more positional arguments)."""
+    def record(input, first, *args, **kwargs):
+        rest = args[stats:]
+        weight = rest[0] if len(rest) > 0 else kwargs.get("weight")
+        bias = rest[1] if len(rest) > 1 else kwargs.get("bias")
+        return name, _operands(input, weight, bias)
     return record
-
-
-def _affine_args(name: str, args: tuple, kwargs: dict) -> tuple:
-    """(weight, bias) of a norm's call: after the running stats for batch_norm."""
-    skip = 1 if name == "NativeBatchNormBackward0" else 0  # (batch_norm's running_var comes first)
-    rest = args[skip:]
-    weight = rest[0] if len(rest) > 0 else kwargs.get("weight")
-    bias = rest[1] if len(rest) > 1 else kwargs.get("bias")
-    return weight, bias
 
 
 def _first(name):
@@ -269,8 +263,8 @@ FUNCTIONS = {
     "log_softmax": lambda x, *a, **kw: ("LogSoftmaxBackward0", _operands(x)),
     **dict.fromkeys(["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"],
                     _convolution),
-    "layer_norm": _normed("NativeLayerNormBackward0"),
-    "batch_norm": _normed("NativeBatchNormBackward0"),
+    "layer_norm": _normed("NativeLayerNormBackward0", 0),
+    "batch_norm": _normed("NativeBatchNormBackward0", 1),
     "max_pool2d": _first("MaxPool2DWithIndicesBackward0"),
     "avg_pool2d": _first("AvgPool2DBackward0"),
     "gelu": _first("GeluBackward0"),

@@ -47,7 +47,7 @@ class Expr:
             a, b = self.node, other.node
             if a.shape != b.shape:
                 shape = broadcast_shape(a.shape, b.shape)
-                a, b = _broadcast(a, shape), _broadcast(b, shape)
+                a, b = broadcast(a, shape), broadcast(b, shape)
         else:
             a, b = self.node, self._const(other, self.node.shape)
         return (b, a) if reverse else (a, b)
@@ -106,7 +106,7 @@ class Expr:
         return self.sum(axes) / float(math.prod(self.shape[a] for a in axes) if self.shape else 1)
 
 
-def _broadcast(node: Node, shape: tuple[int, ...]) -> Node:
+def broadcast(node: Node, shape: tuple[int, ...]) -> Node:
     """node as an operand of shape (Tensor._broadcast_operand): a scalar constant grows,
     else leading 1s and an expand."""
     if node.shape == shape:

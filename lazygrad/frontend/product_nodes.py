@@ -10,6 +10,7 @@ are the calling Tensor method's (tensor_linalg.matmul).
 from __future__ import annotations
 
 from lazygrad.codegen.heuristics import MATMUL_PANELS, MIN_STRIPS
+from lazygrad.frontend.node_expr import broadcast
 from lazygrad.frontend.tensor_shape import broadcast_shape
 from lazygrad.ir.gradient import expand
 from lazygrad.ir.node import make
@@ -62,17 +63,10 @@ def product_node(a, b):
     x = _node(Op.RESHAPE, an, an.shape[:-1] + (an.shape[-1], 1))
     y = _node(Op.RESHAPE, bn, bn.shape[:-2] + (1,) + bn.shape[-2:])
     shape = broadcast_shape(x.shape, y.shape)
-    product = make(Op.MUL, (_broadcast(x, shape), _broadcast(y, shape)))
+    product = make(Op.MUL, (broadcast(x, shape), broadcast(y, shape)))
     axis = len(shape) - 2
     out = _node(Op.RESHAPE, _node(Op.SUM, product, (axis,)), shape[:axis] + shape[axis + 1:])
     return a._derive(out, a, b)
-
-
-def _broadcast(node, shape):
-    """node expanded to shape, leading 1s added first (as an elementwise op's operand)."""
-    if len(node.shape) < len(shape):
-        node = _node(Op.RESHAPE, node, (1,) * (len(shape) - len(node.shape)) + node.shape)
-    return expand(node, shape)
 
 
 def _b_panels_outer(rows: int, cols: int, n: int) -> bool:

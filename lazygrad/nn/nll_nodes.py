@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from lazygrad import dtypes
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_math import _not
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
@@ -42,8 +43,3 @@ def picked_losses(logp: Tensor, target: Tensor, ignore_index: int) -> tuple[Tens
     last = len(shape) - 1
     loss = make(Op.NEG, (make(Op.RESHAPE, (make(Op.SUM, (picked,), (last,)),), rows),))
     return logp._derive(loss, logp), Tensor._wrap(make(Op.CAST, (valid,), None, lp.dtype))
-
-
-def _not(node):
-    """not node, for a bool node: node != True (what Tensor's == builds)."""
-    return make(Op.CMPNE, (node, make(Op.CONST, (), True, dtypes.bool_, node.shape, node.device)))
