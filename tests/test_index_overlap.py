@@ -83,3 +83,43 @@ def test_a_write_from_a_clone_reads_the_old_values(device):
     x = lg.arange(10.0, device=device)
     x[lg.tensor([0, 1, 2], device=device)] = x[2:5].clone()
     np.testing.assert_array_equal(x.numpy(), [2, 3, 4, 3, 4, 5, 6, 7, 8, 9])
+
+
+def _expanded(m, device):
+    """[1, -1, 2] seen as 4 rows of 3 (strides 0, 1): each element held 4 times."""
+    base = m.tensor([1.0, -1.0, 2.0], device=device) if m is lg else m.tensor([1.0, -1.0, 2.0])
+    return base, base.unsqueeze(0).expand(4, 3)
+
+
+# torch writes a fill into an expanded view (with a deprecation warning): an element is filled
+# where any of its copies is selected, the same value at every copy, so no loop order shows
+EXPANDED_FILLS = [
+    ("masked_fill_by_value", lambda m, d, y: y.masked_fill_(y > 0, -0.5)),
+    ("masked_fill_one_copy", lambda m, d, y: y.masked_fill_(_ix(m, d, *[[False] * 3] * 3, [True, False, False]), 9.0)),
+    ("masked_fill_transposed", lambda m, d, y: y.t().masked_fill_(_ix(m, d, [False] * 4, [False, True, False, False],
+                                                                     [False] * 4), 9.0)),
+    ("index_fill_along_the_copies", lambda m, d, y: y.index_fill_(0, _ix(m, d, 2), 7.0)),
+    ("index_fill_along_the_elements", lambda m, d, y: y.index_fill_(1, _ix(m, d, 0, 2), 7.0)),
+    ("mask_setitem_scalar", lambda m, d, y: y.__setitem__(_ix(m, d, True, False, False, False), 5.0)),
+]
+
+
+@pytest.mark.parametrize("name,write", EXPANDED_FILLS, ids=[c[0] for c in EXPANDED_FILLS])
+def test_a_fill_into_an_expanded_view_writes_each_element_once(device, name, write):
+    torch = pytest.importorskip("torch")
+    want, view = _expanded(torch, device)
+    with pytest.warns(UserWarning, match="on expanded tensors is deprecated"):
+        write(torch, device, view)
+    got, view = _expanded(lg, device)
+    with pytest.warns(UserWarning, match="on expanded tensors is deprecated"):
+        write(lg, device, view)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_a_fill_into_an_expanded_view_without_torch(device):
+    base, view = _expanded(lg, device)
+    with pytest.warns(UserWarning, match="masked_fill_ on expanded tensors"):
+        view.masked_fill_(lg.tensor([[False, False, True]] + [[False] * 3] * 3, device=device), 0.0)
+    np.testing.assert_array_equal(base.numpy(), [1.0, -1.0, 0.0])
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers"):
+        view.add_(1)  # a value that differs between copies: torch refuses it

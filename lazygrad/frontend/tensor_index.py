@@ -35,7 +35,7 @@ from lazygrad.frontend.tensor_storage import (
     realize,
     version_counter,
 )
-from lazygrad.frontend.write_overlap import check_no_overlap, check_write_overlap, same_data
+from lazygrad.frontend.write_overlap import check_no_overlap, check_write_overlap, repeated_dims, same_data
 from lazygrad.ir.gradient import add_gradient_path, const, path_carrier
 from lazygrad.ir.node import Node
 from lazygrad.ir.ops import MOVEMENT, Op
@@ -288,6 +288,9 @@ class IndexMixin:
                 and value.numel() == 1:
             # x[mask] = scalar needs no count of the mask: one fused select
             mask = index.reshape(index.shape + (1,) * (self.ndim - index.ndim))
+            if repeated_dims(self):  # an expanded view: torch's masked_fill_ (deprecated, warns)
+                self.masked_fill_(mask, value.reshape(()))
+                return
             self._write_view([], _temporary(mask.if_else(value.cast(self.dtype).reshape(()), self)))
             return
         parsed = _parse(self, index)

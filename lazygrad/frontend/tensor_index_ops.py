@@ -10,6 +10,8 @@ cumsum of the mask gives k), so nothing but its size check reads values on the h
 """
 from __future__ import annotations
 
+import warnings
+
 from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend.tensor_base import tensor_operand
@@ -21,6 +23,7 @@ from lazygrad.frontend.tensor_gather import (
     positions,
 )
 from lazygrad.frontend.tensor_shape import broadcast_shape
+from lazygrad.frontend.write_overlap import repeated_dims
 
 REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
@@ -258,7 +261,21 @@ class IndexOpsMixin:
 
     def index_fill_(self, dim, index, value):
         # a tensor value is 0-dim, read once before the write (torch: value.item())
+        if repeated_dims(self):
+            hit = self.new_zeros(self.shape, dtype=dtypes.bool_).index_fill(dim, index, True)
+            return self._fill_expanded("index_fill_", hit, value, reads=(index,))
         return self._inplace(lambda: self.index_fill(dim, index, value), reads=(index,))
+
+    def _fill_expanded(self, name, hit, value, reads=()):
+        """masked_fill_/index_fill_ into a view that holds elements many times (an expanded
+        view): torch warns (deprecated) and writes each storage element that any of its
+        copies selects; here `hit` is made the same at every copy, so the write is uniform."""
+        warnings.warn(f"Use of {name} on expanded tensors is deprecated. Please clone() the tensor before "
+                      f"performing this operation. This also applies to advanced indexing e.g. "
+                      f"tensor[mask] = scalar", UserWarning, stacklevel=3)
+        for d in repeated_dims(self):
+            hit = hit.any(d, keepdim=True).expand(self.shape)
+        return self._inplace(lambda: self.masked_fill(hit, value), reads=reads, uniform=True)
 
     def index_put_(self, indices, values, accumulate=False):
         parts = tuple(indices) if isinstance(indices, (tuple, list)) else ()
@@ -269,6 +286,9 @@ class IndexOpsMixin:
 
     def masked_fill_(self, mask, value):
         # a tensor value is 0-dim, read once before the write (torch: value.item())
+        if repeated_dims(self):
+            hit = self.new_zeros(self.shape, dtype=dtypes.bool_).masked_fill(mask, True)
+            return self._fill_expanded("masked_fill_", hit, value)
         return self._inplace(lambda: self.masked_fill(mask, value))
 
     def masked_scatter_(self, mask, source):

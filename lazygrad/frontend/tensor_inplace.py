@@ -13,7 +13,7 @@ from lazygrad.errors import CastError, DeviceError
 from lazygrad.frontend.deprecated_overloads import number_first
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
-from lazygrad.frontend.tensor_saved import writing_into
+from lazygrad.frontend.tensor_saved import KEEPS, writing_into
 from lazygrad.frontend.tensor_storage import (
     _check_inplace,
     _has_aliases,
@@ -26,6 +26,10 @@ from lazygrad.frontend.write_overlap import check_no_overlap, check_write_overla
 from lazygrad.ir.gradient import add_gradient_path, const, has_gradient_path, path_carrier
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
+
+
+# ops whose gradient reads only their result: in place, no copy of the old value is needed
+READS_RESULT_ONLY = frozenset(name for name, items in KEEPS.items() if items == ("result",))
 
 
 class InplaceMixin:
@@ -72,20 +76,27 @@ class InplaceMixin:
         version_counter(self).value += 1
         return self
 
-    def _inplace(self, compute, operand=None, keeps_target: bool = False, reads=()):
+    def _inplace(self, compute, operand=None, keeps_target: bool = False, reads=(), uniform: bool = False,
+                 reads_target: bool = True):
         """x += y and friends: torch semantics, computed now. compute() gives the new value;
         torch's in-place ops keep a copy of the target where their backward needs it
         (keeps_target: x *= w and x /= w, for w's gradient), so what the op keeps of the
         target is not checked (tensor_saved.writing_into). reads: what an indexed write
-        (scatter_, index_copy_) reads while it writes, which may share no element with self."""
+        (scatter_, index_copy_) reads while it writes, which may share no element with self.
+        uniform: the value is the same at every index of one storage element, so a view that
+        holds an element twice may take it (check_write_overlap). reads_target: the op's own
+        derivative reads the old value (sin_, pow_, clamp_; not add_, nor relu_, whose reads
+        the result): where self has storage, the write replaces that value, so it is computed
+        from a copy, as torch keeps one (x.mul_(2); x.sin_(); backward worked in torch)."""
         check_no_overlap(self, reads)
         with writing_into(self):
-            needed = keeps_target and self._old_value_needed(operand)
+            needed = (keeps_target and self._old_value_needed(operand)
+                      or reads_target and self._own_old_value_needed(compute))
             value = self._from_old_copy(compute) if needed else compute()
         if not dtypes.can_cast(value.dtype, self.dtype):
             raise CastError(f"result type {value.dtype.name} can't be cast to the in-place "
                              f"target's dtype {self.dtype.name}")
-        check_write_overlap(self, (operand,))
+        check_write_overlap(self, (operand,), uniform=uniform)
         return self.assign(value).realize()
 
     def _old_value_needed(self, operand) -> bool:
@@ -93,6 +104,10 @@ class InplaceMixin:
         has storage, the write replaces it; where x is lazy, its graph reads buffers that a
         later write may replace (only x's result is computed before such a write)."""
         return isinstance(operand, TensorBase) and operand.requires_grad and is_grad_enabled()
+
+    def _own_old_value_needed(self, compute) -> bool:
+        return (self.requires_grad and is_grad_enabled() and _storage_view(self.node) is not None
+                and getattr(compute, "__name__", None) not in READS_RESULT_ONLY)
 
     def _from_old_copy(self, compute):
         """compute() reading a copy of self, as torch's in-place ops keep one for the backward.
@@ -105,32 +120,32 @@ class InplaceMixin:
             self.node = old
 
     def __iadd__(self, other):
-        return self._inplace(lambda: self + other, other)
+        return self._inplace(lambda: self + other, other, reads_target=False)
 
     def __isub__(self, other):
-        return self._inplace(lambda: self - other, other)
+        return self._inplace(lambda: self - other, other, reads_target=False)
 
     def __imul__(self, other):
-        return self._inplace(lambda: self * other, other, keeps_target=True)
+        return self._inplace(lambda: self * other, other, keeps_target=True, reads_target=False)
 
     def __itruediv__(self, other):
-        return self._inplace(lambda: self / other, other, keeps_target=True)
+        return self._inplace(lambda: self / other, other, keeps_target=True, reads_target=False)
 
     def add_(self, other, alpha=1):
         if number_first("add_", (other, alpha)):  # add_(Number alpha, Tensor other), deprecated
             other, alpha = alpha, other
-        return self._inplace(lambda: self.add(other, alpha=alpha), other)
+        return self._inplace(lambda: self.add(other, alpha=alpha), other, reads_target=False)
 
     def sub_(self, other, alpha=1):
         if number_first("sub_", (other, alpha)):
             other, alpha = alpha, other
-        return self._inplace(lambda: self.sub(other, alpha=alpha), other)
+        return self._inplace(lambda: self.sub(other, alpha=alpha), other, reads_target=False)
 
     def mul_(self, other):
-        return self._inplace(lambda: self * other, other, keeps_target=True)
+        return self._inplace(lambda: self * other, other, keeps_target=True, reads_target=False)
 
     def div_(self, other):
-        return self._inplace(lambda: self / other, other, keeps_target=True)
+        return self._inplace(lambda: self / other, other, keeps_target=True, reads_target=False)
 
     def pow_(self, exponent):
         return self._inplace(lambda: self.pow(exponent), exponent, keeps_target=True)

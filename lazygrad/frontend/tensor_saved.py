@@ -154,10 +154,11 @@ def _needs(rules, values: dict, copies, target, node, tensor_cls) -> tuple:
     return "result" in kept and _storage_view(node) is None, tuple(operands), tuple(buffers)
 
 
-def _wrap(name: str, fn, items: tuple, tensor_cls):
+def _wrap(name: str, fn, items: tuple, tensor_cls, in_place: tuple | None = None):
     params = list(inspect.signature(fn).parameters)
     first = params[1] if len(params) > 1 else None
-    rules = tuple(_parse(i) for i in items)
+    out_of_place_rules = tuple(_parse(i) for i in items)
+    in_place_rules = out_of_place_rules if in_place is None else tuple(_parse(i) for i in in_place)
 
     @functools.wraps(fn)
     def keeping(*args, **kwargs):
@@ -174,6 +175,10 @@ def _wrap(name: str, fn, items: tuple, tensor_cls):
             out = fn(self, *args, **kwargs)
         finally:
             inside.depth -= 1
+        # out is self: written in place (F.elu(x, inplace=True)), where torch keeps what its
+        # in-place op's formula reads (the result, or a copy of the old value, which is never
+        # stale: our op read the old value, or a copy where the write replaced it)
+        rules = in_place_rules if out is self else out_of_place_rules
         if rules and isinstance(out, tensor_cls) and out.requires_grad and is_grad_enabled():
             values = {"self": self, "arg": args[0] if args else kwargs.get(first), "result": out}
             target = inside.target
@@ -183,7 +188,8 @@ def _wrap(name: str, fn, items: tuple, tensor_cls):
                 raise RuntimeError(INFERENCE_KEPT)
             kept = tuple((version_counter(values[what]), _NAMES[what]) for what, kind, who in rules
                          if isinstance(values[what], tensor_cls) and _holds(kind, values.get(who), tensor_cls)
-                         and not (what == "self" and values[what] is target) and what not in copies)
+                         and not (what == "self" and (values[what] is target or out is self))
+                         and what not in copies)
             # on the node of the value itself: a view's (amax's reshape) is not on the
             # gradient's way once a write has given that value storage
             root = _root(out)
@@ -204,8 +210,9 @@ def install(tensor_cls) -> None:
         setattr(tensor_cls, name, _wrap(name, getattr(tensor_cls, name), items, tensor_cls))
 
 
-def keeps(*items: str):
-    """The same for a function of the functional API (its first parameter is `self`)."""
+def keeps(*items: str, in_place: tuple | None = None):
+    """The same for a function of the functional API (its first parameter is `self`); in_place:
+    what torch's in-place form keeps, where it differs (elu_ keeps its result)."""
     def decorate(fn):
-        return _wrap(fn.__name__, fn, items, TensorBase)
+        return _wrap(fn.__name__, fn, items, TensorBase, in_place)
     return decorate

@@ -42,24 +42,37 @@ def strided_view(t: TensorBase) -> View | None:
     return view if view.mask is None else None
 
 
-_OVERLAP = ("unsupported operation: {what} refer to a single memory location (at {loc}). Please "
+_OVERLAP = ("unsupported operation: {what} to a single memory location (at {loc}). Please "
             "clone() the tensor before performing the operation.")
 
 
-def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False) -> None:
-    """torch's overlap checks before an in-place write: the target may not hold one element
-    twice (an expanded view), and no source may share some but not all of its elements (a
-    shifted slice of the same storage: torch would read elements it has already written)."""
-    if target.numel() == 0:
-        return  # nothing is written
+def repeated_dims(target: TensorBase) -> tuple[int, ...]:
+    """The dims along which target holds one storage element many times (stride 0, size > 1:
+    an expanded view), by its view chain or by torch's strides where it is a view."""
     # (a detach() of a view is the view: x.expand(2, 3).detach().add_(1) writes one element twice)
     view = strided_view(target) if target.node.op in _VIEW_OPS else None
     mine = layout_of(target) if target.__dict__.get("_base") is not None else None
-    if ((view is not None and any(st == 0 and d > 1 for d, st in zip(view.shape, view.strides)))
-            or (mine is not None and any(st == 0 and d > 1 for d, st in zip(mine[0], mine[1])))):
-        raise RuntimeError(_OVERLAP.format(what="more than one element of the written-to tensor",
+    for layout in ((view.shape, view.strides) if view is not None else None, mine):
+        if layout is not None:
+            dims = tuple(d for d, (n, st) in enumerate(zip(layout[0], layout[1])) if st == 0 and n > 1)
+            if dims:
+                return dims
+    return ()
+
+
+def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False, uniform: bool = False) -> None:
+    """torch's overlap checks before an in-place write: the target may not hold one element
+    twice (an expanded view; unless the write is uniform, giving every copy of an element the
+    same value, as masked_fill_ on an expanded view does), and no source may share some but
+    not all of its elements (a shifted slice of the same storage: torch would read elements
+    it has already written)."""
+    if target.numel() == 0:
+        return  # nothing is written
+    mine = layout_of(target) if target.__dict__.get("_base") is not None else None
+    if not uniform and repeated_dims(target):
+        raise RuntimeError(_OVERLAP.format(what="more than one element of the written-to tensor refers",
                                            loc=user_location()))
-    if _holds_twice(mine):
+    if not uniform and _holds_twice(mine):
         # (an as_strided view): torch writes it in its loop's order, reading what it has written
         raise RuntimeError(f"lazygrad cannot write in place into a view that holds one storage element twice "
                            f"(strides {list(mine[1])}), as torch's result depends on the order its "
@@ -78,7 +91,7 @@ def check_write_overlap(target: TensorBase, sources=(), broadcast: bool = False)
             partial = _partial_overlap(strided_view(target), strided_view(src), broadcast)
         if partial:
             raise RuntimeError(_OVERLAP.format(
-                what="some elements of the input tensor and the written-to tensor", loc=user_location()))
+                what="some elements of the input tensor and the written-to tensor refer", loc=user_location()))
 
 
 def check_no_overlap(target: TensorBase, reads=()) -> None:
@@ -99,7 +112,7 @@ def check_no_overlap(target: TensorBase, reads=()) -> None:
             shared = view is not None and other is not None and _ranges_meet(view, other)
         if shared:
             raise RuntimeError(_OVERLAP.format(
-                what="some elements of the input tensor and the written-to tensor", loc=user_location()))
+                what="some elements of the input tensor and the written-to tensor refer", loc=user_location()))
 
 
 def _ranges_meet(view: View, other: View) -> bool:

@@ -10,13 +10,14 @@ from lazygrad.frontend.tensor_saved import keeps
 from lazygrad.nn.float_kernels import floats_only
 
 
+@keeps("result", in_place=("result",))  # (in place: the written input, as torch's relu_)
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) whose gradient at exactly 0 is 0, as torch's; keeps the dtype and NaN."""
     return input._inplace(input.relu) if inplace else input.relu()
 
 
 @floats_only
-@keeps("self")
+@keeps("self", in_place=("result",))
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     if inplace:
         return input._inplace(lambda: leaky_relu(input, negative_slope))

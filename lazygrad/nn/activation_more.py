@@ -39,17 +39,19 @@ def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
 
 
 @floats_only
-@keeps("self")
+@keeps("self", in_place=("result",))
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _apply(input, lambda x: _elu(x, alpha, 1.0, 1.0), inplace)
 
 
 @floats_only
+@keeps("self", in_place=("result",))
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return _apply(input, lambda x: _elu(x, SELU_ALPHA, SELU_SCALE, 1.0), inplace)
 
 
 @floats_only
+@keeps("self", in_place=("result",))
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu's alpha must not be 0")
