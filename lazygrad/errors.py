@@ -89,6 +89,11 @@ class DeviceWarning(RuntimeWarning):
     """The default device is not the first choice, because that one does not work here."""
 
 
+class IndexRangeError(LazygradError, IndexError, RuntimeError):
+    """An index out of range where torch's class depends on which of its kernels runs (its
+    index_select raises IndexError along some dims and RuntimeError along others)."""
+
+
 class LinAlgError(LazygradError, RuntimeError):
     """torch.linalg.LinAlgError: a matrix a factorization cannot take (not positive-definite,
     singular), found while computing it. A RuntimeError, as torch's."""

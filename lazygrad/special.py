@@ -14,6 +14,8 @@ from lazygrad.frontend import (
 )
 from lazygrad.frontend.functions import _as_tensor, number_input
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_declared import input_gradient
+from lazygrad.frontend.tensor_more_math import xlog_derivative
 
 
 def _method(name: str, torch_name: str):
@@ -146,13 +148,22 @@ def xlog1py(input, other) -> Tensor:
     x = number_input("xlog1py", input, other)._float()
     y = other if isinstance(other, Tensor) else x._const(float(other), x.dtype, ())
     x, y = x._broadcast_pair(y._float())
+    return input_gradient((x, y), _xlog1py, lambda i, args, out, g: xlog_derivative(
+        i, args, g, _xlog1py, -1.0, lambda y: y + 1))
+
+
+def _xlog1py(x, y):
     cut = (x == 0) & ~y.isnan()
     return cut.if_else(0.0, x * cut.if_else(0.0, y).log1p())
 
 
 def entr(input) -> Tensor:
-    """-x log x: 0 at 0, -inf below 0 (torch's)."""
-    x = _as_tensor(input)._float()
+    """-x log x: 0 at 0, -inf below 0 (torch's); the gradient is torch's -(1 + log x), NaN
+    below 0 and inf at 0."""
+    return input_gradient((_as_tensor(input)._float(),), _entr, lambda i, args, out, g: -g * (args[0].log() + 1))
+
+
+def _entr(x):
     positive = x > 0
     value = -x * positive.if_else(x, 1.0).log()
     return positive.if_else(value, (x == 0).if_else(0.0, (x < 0).if_else(-math.inf, x)))

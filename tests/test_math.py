@@ -245,6 +245,10 @@ def test_a_number_divided_by_a_tensor_is_torchs_reciprocal_times_the_number(devi
 @pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc"])
 def test_rounding_keeps_int_dtype(device, name, dtype):
     a = np.array([0, 1, 1, 0], dtype=dtype) if dtype == "bool" else np.array([-3, 0, 7, 100], dtype=dtype) if dtype != "uint8" else np.array([0, 3, 255, 9], dtype=dtype)
+    if dtype == "bool":  # torch has no bool rounding kernel ("floor_vml_cpu" not implemented for 'Bool')
+        with pytest.raises(NotImplementedError, match=f"{name}_vml_cpu"):
+            getattr(tensor(a, device), name)()
+        return
     out = getattr(tensor(a, device), name)()
     assert out.dtype.name == dtype
     assert out.tolist() == a.tolist()

@@ -31,7 +31,7 @@ from lazygrad import dtypes
 from lazygrad.engine.jit import capturing
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.ir.node import user_location
-from lazygrad.ir.ops import Op
+from lazygrad.ir.ops import MOVEMENT, Op
 from lazygrad.runtime.meta import is_meta
 
 
@@ -52,8 +52,16 @@ _PENDING = _Pending()
 
 
 def is_computed(t: TensorBase) -> bool:
+    """Whether t's values are at hand without a kernel: a buffer or a realized node, a buffer
+    reshaped (a 0-dim index made 1-dim), or a constant however viewed (a 0-dim literal)."""
     node = t.node
-    return node.op is Op.BUFFER or node.realized is not None
+    if node.op is Op.BUFFER or node.realized is not None:
+        return True
+    if node.op is Op.RESHAPE and node.srcs[0].op is Op.BUFFER:
+        return True
+    while node.op in MOVEMENT:
+        node = node.srcs[0]
+    return node.op is Op.CONST
 
 
 def check_range(index: TensorBase, low: int, high: int, describe: Callable[[int], str],

@@ -7,6 +7,7 @@ compare over (values, row) and one sum: fused into one kernel, O(len(values) * l
 from __future__ import annotations
 
 from lazygrad import dtypes
+from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.tensor_base import TensorBase, invalid_combination
 from lazygrad.frontend.tensor_sort import _before
 
@@ -31,6 +32,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                   f"Tensor sorted_sequence, Tensor input, {keywords}",
                                   f"Tensor sorted_sequence, Number self, {keywords}")
     right = _side(right, side)
+    if sorted_sequence.dtype.is_bool and getattr(input, "dtype", dtypes.bool_) is dtypes.bool_:
+        raise DTypeNotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
     seq = sorted_sequence
     scalar = not isinstance(input, TensorBase)
     values = seq._from_data(input, device=seq.device) if scalar else input

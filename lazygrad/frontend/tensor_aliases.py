@@ -73,7 +73,7 @@ class AliasMixin:
 
     def positive(self):
         if self.dtype.is_bool:
-            raise TypeError("The `+` operator, on a bool tensor is not supported.")
+            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
         return self
 
     def absolute(self):

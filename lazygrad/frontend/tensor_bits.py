@@ -61,12 +61,16 @@ class BitsMixin:
     def ldexp(self, other):
         """self * 2^other in the float type torch's promotion of the two gives (a 0-d or an
         integer exponent leaves float16 as it is; int64 and int64 give float32); half types are
-        computed in float32 and rounded once. The gradient is mul's."""
+        computed in float32 and rounded once; a float exponent's power of 2 is taken in its own
+        type (torch's pow(2, other)). The gradient is mul's."""
         tensor_operand("ldexp", other)
+        if other.dtype.is_bool and self.dtype.is_float:  # (as torch: an integer self takes it)
+            raise DTypeNotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
         dt = dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
         dt = dt if dt.is_float else dtypes.default_float
         wide = dtypes.float32 if dtypes.is_half(dt) else dt
-        return (self.cast(wide) * other.cast(wide).exp2()).cast(dt)
+        power = other.exp2().cast(wide) if other.dtype.is_float else other.cast(wide).exp2()
+        return (self.cast(wide) * power).cast(dt)
 
     def nextafter(self, other):
         """The next float after self towards other (other where they are equal; NaN if either is)."""

@@ -84,6 +84,16 @@ def _copysign_derivative(i, inputs, result, g):
 
 
 class FloatPairsMixin:
+    def _float_operands(self, other, reverse: bool = False):
+        """Both operands broadcast in torch's promoted type, or in the default float where that
+        is not a float: each cast from its own type, as torch's integer-to-float ops do (a
+        0-dim int32 -5 beside uint8 is -5.0, not 251.0 through a common uint8)."""
+        if isinstance(other, TensorBase):
+            dt = dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
+        else:
+            dt = dtypes.result_type_with_scalar(self.dtype, other)
+        return self._broadcast_pair(other, reverse, dt if dt.is_float else dtypes.default_float)
+
     def _float_pair(self, name: str, other, compute, derivative):
         """compute(x, y) of self and a tensor other, broadcast and promoted, in float32 for
         16-bit floats (rounded once at the end)."""
@@ -113,9 +123,7 @@ class FloatPairsMixin:
     def copysign(self, other):
         """|self| with other's sign bit; integers promote to the default float. other may be a
         number."""
-        x, y = self._broadcast_pair(other)
-        if not x.dtype.is_float:
-            x, y = x.cast(dtypes.default_float), y.cast(dtypes.default_float)
+        x, y = self._float_operands(other)
         return input_gradient((x, y), _copysign, _copysign_derivative)
 
     def signbit(self):

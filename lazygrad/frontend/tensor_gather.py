@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeError, ShapeError
+from lazygrad.errors import DTypeError, IndexRangeError, ShapeError
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.process_settings import torch_warn_once
 from lazygrad.frontend.tensor_base import TensorBase, invalid_combination, tensor_argument
@@ -166,6 +166,14 @@ class GatherMixin:
         if index.ndim > 1:
             raise ShapeError(f"index_select: the index must be 0-d or 1-d, got shape {list(index.shape)}")
         d = self._axis(dim)
+        if self.ndim == 0 and index.numel() != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.numel()} value(s)")
+        n = self.shape[d] if self.ndim else 1
+        # torch's index_select takes no negative index (indexing does)
+        check_range(index, 0, n, lambda v: f"index_select(): index {v} is out of range for dimension {d} "
+                    f"of size {n}", error=IndexRangeError)
+        if self.ndim == 0:
+            return self.clone()
         return self[(slice(None),) * d + (index.reshape(-1),)]
 
     def masked_fill(self, mask, value):

@@ -44,7 +44,7 @@ class MaskedMixin:
     def bincount(self, weights=None, minlength=0):
         """How often each value 0..max occurs (weighted: the sum of the weights), at least
         minlength bins. The length is max + 1, so the values are read (as torch does)."""
-        if not (self.dtype.is_int or self.dtype.is_bool):
+        if not self.dtype.is_int:
             name = dtypes.torch_name(self.dtype)
             raise DTypeNotImplementedError(f'"bincount_cpu" not implemented for \'{name}\'')
         values = self.detach().numpy()

@@ -7,26 +7,46 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.engine.jit import capturing
 from lazygrad.errors import DTypeError, DTypeNotImplementedError
 from lazygrad.frontend.deprecated_overloads import number_first
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.index_checks import check_all
 from lazygrad.frontend.tensor_base import TensorBase, tensor_operand
+from lazygrad.frontend.tensor_declared import input_gradient
 from lazygrad.frontend.tensor_shape import broadcast_shape
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import MOVEMENT, Op
 
 
-def _int_divisor(b):
-    """b, an integer divisor: torch raises RuntimeError("ZeroDivisionError") where it holds a 0
+def _computed(node) -> bool:
+    return node.op is Op.BUFFER or node.realized is not None
+
+
+def _unmoved(node):
+    """The node a chain of views and casts reads: where it is computed, a divisor's values are
+    one small kernel away, and torch's check is made at once."""
+    while node.op in MOVEMENT or node.op is Op.CAST:
+        node = node.srcs[0]
+    return node
+
+
+def _int_divisor(b, kernel: str = "div_trunc_cpu"):
+    """b, an integer divisor of torch's kernel (which has none for bool): torch raises
+    RuntimeError("ZeroDivisionError") where it holds a 0
     (now for a constant; for a computed value from a check on the device at the next realize,
     frontend/index_checks.py). The quotient's kernel alone would give 0."""
+    if b.dtype.is_bool:
+        raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     node = b.node
-    while node.op in MOVEMENT:
-        node = node.srcs[0]
+    while node.op in MOVEMENT or node.op is Op.CAST and node.srcs[0].op is Op.CONST:
+        node = node.srcs[0]  # (a cast of a constant: 0.5 and 256 cast to uint8 are 0 too)
     if node.op is Op.CONST:
-        if node.arg == 0:
+        if np.asarray(node.arg).astype(b.dtype.np) == 0:
+            raise RuntimeError("ZeroDivisionError: integer division or modulo by zero")
+    elif _computed(_unmoved(b.node)) and not capturing():  # values at hand: checked now, as torch
+        if b.numel() and bool((b == 0).any().item()):
             raise RuntimeError("ZeroDivisionError: integer division or modulo by zero")
     else:
         check_all(b != 0, "ZeroDivisionError: integer division or modulo by zero")
@@ -124,10 +144,10 @@ class MathMixin:
             a, b = self._broadcast_pair(other)
             return self._float_floordiv(a, b) if a.dtype.is_float else self._int_floordiv(a, b)
         a, b = self._broadcast_pair(other)
-        if rounding_mode == "trunc" and a.dtype.is_int:
+        if rounding_mode == "trunc" and (a.dtype.is_int or a.dtype.is_bool):
             return a._binary(Op.IDIV, _int_divisor(b))  # C's division, exact for every int64
         if not a.dtype.is_float:
-            a, b = a.cast(dtypes.default_float), b.cast(dtypes.default_float)
+            a, b = self._float_operands(other)
         out = a._binary(Op.DIV, b)  # correctly rounded, as torch's (a * (1 / b) gave 41 / 41 < 1)
         return out.trunc() if rounding_mode == "trunc" else out
 
@@ -168,7 +188,7 @@ class MathMixin:
         return mod + ((mod != 0) & ((b < 0) != (mod < 0))).if_else(b, -0.0)
 
     def _int_floordiv(self, a, b):
-        q = a._binary(Op.IDIV, _int_divisor(b))
+        q = a._binary(Op.IDIV, _int_divisor(b, "div_floor_cpu"))
         r = a._binary(Op.MOD, b)
         fix = (r != 0) & ((r < 0) != (b < 0))
         return q - fix.cast(q.dtype)
@@ -196,7 +216,7 @@ class MathMixin:
         a, b = self._broadcast_pair(other)
         if a.dtype.is_float:
             return self._float_remainder(a, b)
-        r = a._binary(Op.MOD, _int_divisor(b))
+        r = a._binary(Op.MOD, _int_divisor(b, "remainder_cpu"))
         fix = (r != 0) & ((r < 0) != (b < 0))
         return r + fix.if_else(b, 0)
 
@@ -216,8 +236,11 @@ class MathMixin:
     def fmod(self, other):
         a, b = self._broadcast_pair(other)
         if a.dtype.is_float:
-            return self._float_fmod(a, b)
-        return a._binary(Op.MOD, _int_divisor(b))
+            # torch's derivative for b is -trunc(a / b) of the rounded quotient, while its
+            # remainder's is the exact floor_divide (the primitive's rule: (a - mod) / b)
+            return input_gradient((a, b), self._float_fmod, lambda i, args, out, g: g if i == 0 else
+                                  -g * (args[0] / args[1]).trunc())
+        return a._binary(Op.MOD, _int_divisor(b, "fmod_cpu"))
 
     # ---- comparisons and logic -------------------------------------------------------------
     def __lt__(self, other):

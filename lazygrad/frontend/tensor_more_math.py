@@ -27,6 +27,20 @@ def _scaled_sum(self, product, beta, alpha):
     return (self if beta == 1 else self * beta) + product
 
 
+def xlogy_of(x, y):
+    cut = (x == 0) & ((y <= 0) | (y == math.inf))
+    return x * cut.if_else(0.0, cut.if_else(1.0, y).log())
+
+
+def xlog_derivative(i: int, args, g, of, bound: float, inner):
+    """torch's derivatives of x * log(inner(y)) (xlogy, xlog1py): of(g, y) for x, 0 where x is 0
+    and y <= bound (the log's domain ends there); g * x / inner(y) for y."""
+    x, y = args
+    if i == 1:
+        return g * x / inner(y)
+    return ((x == 0) & (y <= bound)).if_else(0.0, of(g, y))
+
+
 class MoreMathMixin:
     def deg2rad(self):
         return self._float() * (math.pi / 180.0)
@@ -35,12 +49,12 @@ class MoreMathMixin:
         return self._float() * (180.0 / math.pi)
 
     def xlogy(self, other):
-        """x * log(y), 0 where x is 0 unless y is NaN (torch). The gradient for x is log(y) at
-        x = 0 too; where x = 0 and y <= 0 or y = inf the log is not taken (so no NaN leaks in:
-        0 * log(inf) is 0 here, as torch's)."""
-        x, y = self._float()._broadcast_pair(other._float() if isinstance(other, TensorBase) else float(other))
-        cut = (x == 0) & ((y <= 0) | (y == math.inf))
-        return x * cut.if_else(0.0, cut.if_else(1.0, y).log())
+        """x * log(y), 0 where x is 0 unless y is NaN (torch); where x = 0 and y <= 0 or y = inf
+        the log is not taken (0 * log(inf) is 0, as torch's). The gradients are torch's
+        formulas: xlogy(g, y) for x (0 where x = 0 and y <= 0), g * x / y for y (NaN at 0 / 0)."""
+        x, y = self._float_operands(other if isinstance(other, TensorBase) else float(other))
+        return input_gradient((x, y), xlogy_of, lambda i, args, out, g: xlog_derivative(
+            i, args, g, xlogy_of, 0.0, lambda y: y))
 
     def heaviside(self, values):
         if tensor_operand("heaviside", values).dtype != self.dtype:
@@ -104,10 +118,13 @@ class MoreMathMixin:
         return x.sum(dim, keepdim, dtype=dtype)
 
     def nanmean(self, dim=None, keepdim=False, *, dtype=None):
-        x = self if dtype is None else self.cast(dtype)
-        if not x.dtype.is_float:
+        if not self.dtype.is_float:  # (a float dtype= does not help, as in torch)
             raise DTypeError(f"nanmean(): expected input to have floating point or complex dtype but got "
-                             f"{dtypes.torch_name(x.dtype)}")
+                             f"{dtypes.torch_name(self.dtype)}")
+        if dtype is not None and not dtypes.to_dtype(dtype).is_float:
+            raise DTypeError(f"nanmean(): could not infer output dtype. Optional dtype must be either a floating "
+                             f"point or complex dtype. Got: {dtypes.torch_name(dtypes.to_dtype(dtype))}")
+        x = self if dtype is None else self.cast(dtype)
         numbers = x.isnan().logical_not()
         return x.nansum(dim, keepdim) / numbers.sum(dim, keepdim).cast(x.dtype)
 
@@ -117,6 +134,9 @@ class MoreMathMixin:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """Vector norms over dim (all of it by default): p = 2 / "fro", 1, inf, -inf, 0 or any
         other number. The 2-norm's gradient is x / norm, 0 where the norm is 0 (as torch)."""
+        if not self.dtype.is_float:  # (even with a float dtype=, as torch)
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                               f"Got {dtypes.torch_name(self.dtype)}")
         x = self if dtype is None else self.cast(dtype)
         x = x._float()
         if p == "fro" or p == 2:

@@ -141,23 +141,21 @@ def _float_pow(base, exp):
 
 
 def _int_pow(base, exp):
-    """Integer ** integer tensors, wrapping like C: square-and-multiply over the exponent's
-    bits up to the type's width (larger exponents overflow for |base| >= 2, and bases 0, 1
-    and -1 are handled apart). Negative exponents give 0 except for bases 1 and -1."""
+    """Integer ** integer tensors, wrapping like C: square-and-multiply over every bit the
+    exponent can have (wrapping products are exact modulo 2^width, so 3 ** 65 in int64 is
+    C's; the bits below the exponent's largest were not enough: an odd base never wraps to 0).
+    Negative exponents give 0 except for bases 1 and -1."""
     if base.dtype.is_bool:
         base, exp = base.cast(dtypes.int64), exp.cast(dtypes.int64)
-    bits = base.dtype.bits.bit_length() - 1  # 64 -> 6: exponents below 64 computed exactly
+    bits = base.dtype.bits - (0 if base.dtype.is_unsigned else 1)  # a non-negative exponent's
     positive = (exp < 0).if_else(0, exp)
     result, square, k = base._const(1), base, positive
-    for _ in range(bits):
+    for i in range(bits):
         result = ((k & 1) != 0).if_else(result * square, result)
-        square = square * square
-        k = k >> 1
+        if i + 1 < bits:
+            square, k = square * square, k >> 1
     odd = (exp & 1) != 0
     unit = (base == 1) | (base == -1)
     one, minus_one = base._const(1), base._const(-1)
     unit_power = (base == 1).if_else(one, odd.if_else(minus_one, one))
-    large = exp >= (1 << bits)
-    out = large.if_else((base == 0).if_else(0, result), result)
-    out = ((exp < 0) | large).if_else(unit.if_else(unit_power, (exp < 0).if_else(0, out)), out)
-    return out
+    return (exp < 0).if_else(unit.if_else(unit_power, 0), result)

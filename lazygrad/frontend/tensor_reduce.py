@@ -22,6 +22,11 @@ TREE_LEVELS_A_KERNEL = 5  # prod: 32 inputs an output in each kernel
 BLOCK = 32  # cumsum/cumprod: elements a block (inside a block the scan is O(BLOCK^2))
 
 
+def _not_bool(name: str, dt) -> None:
+    if dt.is_bool:
+        raise RuntimeError(f"{name}(): does not support bool input")
+
+
 class ValuesIndices(NamedTuple):
     """What max/min along a dim return, like torch.return_types.max."""
     values: object
@@ -37,7 +42,8 @@ class ReduceMixin:
         if self.ndim == 0:  # dim 0 or -1 of a 0-d tensor is allowed and reduces nothing
             return ()
         if len(set(axes)) != len(axes):
-            raise ValueError(f"dim {dim} names an axis twice")
+            twice = next(a for a in axes if axes.count(a) > 1)
+            raise RuntimeError(f"dim {twice} appears multiple times in the list of dims")
         return axes
 
     def _count(self, axes: tuple[int, ...]) -> int:
@@ -112,11 +118,13 @@ class ReduceMixin:
         x = self if self.dtype.is_float else self._float()
         return _variance(x, dim, unbiased, keepdim, correction, "std_mean").sqrt(), x.mean(dim, keepdim)
 
-    def logsumexp(self, dim=None, keepdim=False):
+    def logsumexp(self, dim, keepdim=False):
         """log(sum(exp(x))) with the max taken out first, so large values do not overflow;
         a max of +-inf is replaced by 0 so that all -inf gives -inf and +inf gives +inf."""
         x = self._float()
         axes = x._axes(dim)
+        if x._count(axes) == 0:  # the log of an empty sum: -inf
+            return x.exp().sum(axes, keepdim).log()
         m = x.amax(axes, keepdim=True)
         m = m.isinf().if_else(0.0, m)
         out = (x - m).exp().sum(axes, keepdim=True).log() + m
@@ -141,14 +149,14 @@ class ReduceMixin:
             return self.maximum(dim)
         if dim is None:
             return self.amax()
-        return return_types.max(self._values_at(self.argmax(dim, keepdim=True), dim, keepdim))
+        return return_types.max(self._values_at(self._argmax(dim, keepdim=True), dim, keepdim))
 
     def min(self, dim=None, keepdim=False):
         if hasattr(dim, "node"):
             return self.minimum(dim)
         if dim is None:
             return self.amin()
-        return return_types.min(self._values_at(self.argmin(dim, keepdim=True), dim, keepdim))
+        return return_types.min(self._values_at(self._argmin(dim, keepdim=True), dim, keepdim))
 
     def _values_at(self, index, dim, keepdim):
         """(values, indices) of max/min(dim): the values gathered at the indices, so that the
@@ -162,10 +170,18 @@ class ReduceMixin:
         return ValuesIndices(values, index)
 
     def argmax(self, dim=None, keepdim=False):
+        _not_bool("argmax", self.dtype)
+        return self._argmax(dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        _not_bool("argmin", self.dtype)
+        return self._argmin(dim, keepdim)
+
+    def _argmax(self, dim=None, keepdim=False):
         """The first index of the max along dim (NaN counts as the max, as in torch); with
-        dim=None, the index into the flattened tensor."""
+        dim=None, the index into the flattened tensor. Bool too (max along a dim takes it)."""
         if dim is None:
-            out = self.reshape(-1).argmax(0)
+            out = self.reshape(-1)._argmax(0)
             return out.reshape((1,) * self.ndim) if keepdim else out
         axis = self._axis(dim)
         x = self if self.ndim else self.reshape(1)
@@ -181,16 +197,19 @@ class ReduceMixin:
             first = _unviewed(first.squeeze(axis) if self.ndim else first.reshape(()))
         return first
 
-    def argmin(self, dim=None, keepdim=False):
+    def _argmin(self, dim=None, keepdim=False):
         if self.dtype.is_bool:
-            return self.logical_not().argmax(dim, keepdim)
+            return self.logical_not()._argmax(dim, keepdim)
         flipped = -self if self.dtype.is_float else ~self
-        return flipped.argmax(dim, keepdim)
+        return flipped._argmax(dim, keepdim)
 
     # ---- products ------------------------------------------------------------------------
     @autocast_op("float32")
     def prod(self, dim=None, keepdim=False, dtype=None):
-        """A pairwise tree of multiplies (exact for ints, well rounded for floats)."""
+        """A pairwise tree of multiplies (exact for ints, well rounded for floats). One dim or
+        all: torch's prod takes no list of dims."""
+        if isinstance(dim, (tuple, list)):
+            raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
         x = self._accumulated(dtype)
         if dtypes.is_half(x.dtype):
             return x.float().prod(dim, keepdim).cast(x.dtype)

@@ -179,8 +179,10 @@ class ShapeMixin:
     def transpose(self, dim0=-2, dim1=-1):
         if self.ndim < 2 and (dim0, dim1) == (-2, -1):
             return self
-        order = list(range(self.ndim))
         a, b = self._axis(dim0), self._axis(dim1)
+        if self.ndim == 0:  # (dims 0 and -1 name a 0-dim tensor's no dim, as torch allows)
+            return self
+        order = list(range(self.ndim))
         order[a], order[b] = order[b], order[a]
         return self.permute(order)
 
@@ -223,7 +225,7 @@ class ShapeMixin:
         if len(set(given)) != len(given):
             raise RuntimeError(f"flip: dim {next(d for d in given if given.count(d) > 1)} appears "
                                f"multiple times in the list of dims {list(dims)}")
-        axes = tuple(sorted(given))
+        axes = tuple(sorted(given)) if self.ndim else ()  # (a 0-dim tensor's dim 0 is no dim)
         return self._movement(Op.FLIP, axes) if axes else self
 
     def roll(self, shifts, dims=None):
@@ -307,6 +309,8 @@ class ShapeMixin:
 
     def repeat(self, *sizes):
         """torch's repeat: the whole tensor tiled sizes[i] times along dim i (numpy's tile)."""
+        if not sizes:
+            raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
         sizes = tuple(int(s) for s in _flat_args(sizes))
         if len(sizes) < self.ndim:
             raise ShapeError(f"repeat: got {len(sizes)} repeat counts for shape {list(self.shape)}; "

@@ -55,6 +55,8 @@ class SliceMixin:
         return self.narrow(d, i % n, 1).squeeze(d)
 
     def split(self, split_size_or_sections, dim=0):
+        if self.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
         d = self._axis(dim)
         n = self.shape[d]
         if isinstance(split_size_or_sections, (list, tuple)):
@@ -74,9 +76,13 @@ class SliceMixin:
         return tuple(out)
 
     def chunk(self, chunks, dim=0):
+        if self.ndim == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
         if int(chunks) <= 0:
             raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
         n = self.shape[self._axis(dim)]
+        if n == 0:  # torch: as many empty pieces as asked for
+            return tuple(self.narrow(self._axis(dim), 0, 0) for _ in range(int(chunks)))
         return self.split(max(1, -(-n // int(chunks))), dim)
 
     def tensor_split(self, sections, dim=0):
@@ -132,6 +138,12 @@ class SliceMixin:
         if mode not in ("reflect", "replicate", "circular"):
             raise NotImplementedError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
                              f"'replicate' or 'circular'")
+        if len(pad) // 2 not in (self.ndim - 1, self.ndim - 2) or not pad:  # torch pads 1-3 trailing
+            # dims in these modes, with one or two leading (batch, channel) dims
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {self.ndim}D input tensor.\nSupported "
+                f"combinations for non-constant padding: 2D or 3D input (padding size 2), 3D or 4D input "
+                f"(padding size 4), 4D or 5D input (padding size 6)")
         if mode != "circular" and len(pad) == 2 and self.shape[-1] + pad[0] + pad[1] == 0:
             # torch refuses an empty result of a one-dim reflect or replicate (not of more dims)
             raise ShapeError(f"pad: {mode} padding {list(pad)} leaves no elements of the last dim "

@@ -4,6 +4,7 @@ with torch's gradient from the result (tensor_declared.result_gradient). Built a
 from __future__ import annotations
 
 from lazygrad import dtypes
+from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend import node_expr
 from lazygrad.frontend.tensor_declared import result_gradient
 
@@ -12,24 +13,33 @@ class SoftmaxMixin:
     def softmax(self, dim=None, dtype=None):
         """exp(x - max) / sum(exp(x - max)): three kernels for a row softmax (max, sum, the
         division, which recomputes exp instead of storing it)."""
-        x = self._softmax_input(dim, dtype)
+        x = self if dtype is None else self.cast(dtype)
         axis = x._axis(_softmax_dim(x, dim))
+        if not x.dtype.is_float:
+            return _integer_input(x, axis, "softmax")
         if dtypes.is_half(x.dtype):
             return x.float().softmax(axis).cast(x.dtype)
         return result_gradient(x, lambda v: _of_shifted(v, axis, _softmax_of),
                                lambda y, g: (g - (g * y).sum(axis, keepdim=True)) * y)
 
     def log_softmax(self, dim=None, dtype=None):
-        x = self._softmax_input(dim, dtype)
+        x = self if dtype is None else self.cast(dtype)
         axis = x._axis(_softmax_dim(x, dim))
+        if not x.dtype.is_float:
+            return _integer_input(x, axis, "log_softmax")
         if dtypes.is_half(x.dtype):
             return x.float().log_softmax(axis).cast(x.dtype)
         return result_gradient(x, lambda v: _of_shifted(v, axis, _log_softmax_of),
                                lambda y, g: g - y.exp() * g.sum(axis, keepdim=True))
 
-    def _softmax_input(self, dim, dtype):
-        x = self if dtype is None else self.cast(dtype)
-        return x if x.dtype.is_float else x._float()
+
+def _integer_input(x, axis: int, name: str):
+    """torch has no softmax kernel for integers (or bool): it raises, naming its kernel, unless
+    there is nothing to compute (an empty tensor comes back as it is)."""
+    if x.numel() == 0:
+        return x.clone()
+    kernel = f"{name}_lastdim_kernel_impl" if axis == x.ndim - 1 or x.ndim == 0 else f"{name}_kernel_impl"
+    raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.torch_name(x.dtype)}'")
 
 
 def _of_shifted(v, axis: int, finish):

@@ -92,7 +92,7 @@ def _broadcast(s: tuple, t: tuple) -> tuple:
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
-    if not (x.dtype.is_float or dtype is not None):
+    if not x.dtype.is_float:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {dtypes.torch_name(x.dtype)}")
     if isinstance(ord, str):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
+from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_gather import positions, select_sum
 from lazygrad.frontend.tensor_reduce import ValuesIndices
@@ -115,6 +116,8 @@ class SortMixin:
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """The k largest (or smallest) along dim, in order (also when sorted=False, which leaves
         the order to the implementation in torch)."""
+        if self.dtype.is_bool:
+            raise RuntimeError("topk does not support bool dtypes on CPU")
         x, axis = self._last(dim)
         n = x.shape[-1]
         if not 0 <= k <= n:
@@ -143,6 +146,7 @@ class SortMixin:
 
     def kthvalue(self, k, dim=-1, keepdim=False):
         """The k-th smallest (k from 1) along dim, and its index."""
+        _no_bool_kernel("kthvalue_cpu", self.dtype)
         x, axis = self._last(dim)
         self._nonempty_dim("kthvalue", axis)
         if not 1 <= k <= x.shape[-1]:
@@ -154,6 +158,7 @@ class SortMixin:
         """The lower median (torch's: the element of rank (n - 1) // 2), NaN where the row has
         one (its first). median() of the whole tensor shares the gradient among the elements
         equal to it, as torch's does; median(dim) gives it to the index returned."""
+        _no_bool_kernel("median_cpu" if dim is None else "median_out", self.dtype)
         if dim is None:
             if self.numel() == 0:
                 return self._const(float("nan"), self._float().dtype, ())
@@ -175,10 +180,19 @@ class SortMixin:
 
     def nanmedian(self, dim=None, keepdim=False):
         """The lower median of the numbers, NaN ignored (NaN where a row has only NaN)."""
+        _no_bool_kernel("median_cpu" if dim is None else "median_out", self.dtype)
         if not self.dtype.is_float:
             return self.median(dim, keepdim)
         if dim is None:
-            return self.reshape(-1).nanmedian(0).values if self.numel() else self.median()
+            if not self.numel():
+                return self.median()
+            value = self.reshape(-1).nanmedian(0).values
+            if not (self.dtype.is_float and self.requires_grad):
+                return value
+            v = value.detach()  # the gradient shared among the elements equal to it (torch's)
+            flat = self.reshape(-1)
+            ties = (flat == v) | (flat.isnan() & v.isnan())  # (all NaN: the NaNs share it)
+            return v + ties.if_else(flat - v, 0).sum() / ties.sum()
         x, axis = self._last(dim)
         self._nonempty_dim("nanmedian", axis)
         numbers = x.isnan().logical_not().sum(-1, keepdim=True)
@@ -206,3 +220,8 @@ class SortMixin:
             values = values.cast(dtypes.bool_)
         return return_types.mode((self._back(values, axis, keepdim), self._back(index, axis, keepdim)))
 
+
+def _no_bool_kernel(kernel: str, dt) -> None:
+    """torch has no kernel of this order statistic for bool."""
+    if dt.is_bool:
+        raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")

@@ -187,9 +187,7 @@ class TrigMixin:
         """The angle of the point (other, self), in (-pi, pi]: torch's argument order (y, x)."""
         if not isinstance(other, TensorBase):
             raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
-        y, x = self._broadcast_pair(other)
-        if not y.dtype.is_float:
-            y, x = y.cast(dtypes.default_float), x.cast(dtypes.default_float)
+        y, x = self._float_operands(other)
         if dtypes.is_half(y.dtype):
             f32 = dtypes.float32
             return input_gradient((y.cast(f32), x.cast(f32)), _atan2, _atan2_derivative).cast(y.dtype)

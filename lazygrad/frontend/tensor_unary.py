@@ -109,7 +109,7 @@ class UnaryMathMixin:
         """max(x, 0) with torch's gradient: 0 at x == 0 (the max rule would split it), and nan
         stays nan."""
         if self.dtype.is_bool:
-            return self.clone()  # a new tensor, as torch's (never an alias)
+            raise RuntimeError("Boolean inputs not supported for relu")
         if not self.dtype.is_float:
             return (self <= 0).if_else(0, self)
         # max(0, x) in one node, as torch's: nan stays nan (the max primitive keeps a nan of
@@ -187,7 +187,8 @@ class UnaryMathMixin:
         return (self < 0).if_else(-self, self)
 
     def square(self):
-        return self * self
+        x = self.long() if self.dtype.is_bool else self  # torch: pow(x, 2), bool promoted to int64
+        return x * x
 
     # ---- clamping and selection helpers --------------------------------------------------------
     def clamp(self, min=None, max=None):

@@ -1,0 +1,55 @@
+"""Gradients at the edges of their formulas, as torch's derivatives give them: found by
+differentiating random functions at points like 0, -0, 300 and 1e-3 and comparing with torch.
+
+torch's formulas differ where ours were derived from the forward: fmod's gradient for its
+divisor is -trunc(a / b) of the rounded quotient (remainder's is the exact floor division),
+xlogy's and xlog1py's for x is the log taken even where x = 0, entr's is -(1 + log x) (NaN
+below 0), and nanmedian of the whole tensor shares its gradient among equal elements, as
+median does. Each case states torch's gradients (float64), checked against torch itself where
+it is installed.
+"""
+import importlib
+import math
+
+import numpy as np
+import pytest
+
+import lazygrad as lg
+
+INF, NAN = math.inf, math.nan
+
+# (name, function of the inputs, the inputs, torch's gradient of each input for a sum)
+CASES = [
+    ("fmod_by_minus_zero", lambda m, a, b: m.fmod(a, b), ([2.5], [-0.0]), ([1.0], [INF])),
+    ("fmod_where_the_quotient_rounds", lambda m, a, b: m.fmod(a, b), ([-2.0], [0.001]), ([1.0], [2000.0])),
+    ("remainder_floors_exactly", lambda m, a, b: m.remainder(a, b), ([1.5], [0.001]), ([1.0], [-1499.0])),
+    ("xlogy_at_x_zero", lambda m, x, y: m.xlogy(x, y), ([0.0, 0.0], [2.0, -1.0]), ([math.log(2.0), 0.0], [0.0, 0.0])),
+    ("xlogy_at_zero_over_zero", lambda m, x, y: m.xlogy(x, y), ([0.0], [-0.0]), ([0.0], [NAN])),
+    ("xlog1py_at_x_zero", lambda m, x, y: m.special.xlog1py(x, y), ([0.0, 0.0], [0.25, -1.0]),
+     ([math.log1p(0.25), 0.0], [0.0, NAN])),
+    ("entr_below_zero", lambda m, x: m.special.entr(x), ([2.0, -0.5],), ([-(1 + math.log(2.0)), NAN],)),
+    ("nanmedian_ties_share", lambda m, x: x.nanmedian(), ([NAN, 1.0, 1.0, 2.0],), ([0.0, 0.5, 0.5, 0.0],)),
+]
+
+
+def _gradients(m, device, fn, inputs):
+    def leaf(v):
+        if m is lg:
+            return lg.tensor(v, dtype=lg.float64, device=device, requires_grad=True)
+        return m.tensor(v, dtype=m.float64, requires_grad=True)
+    leaves = [leaf(v) for v in inputs]
+    fn(m, *leaves).sum().backward()
+    return [t.grad.numpy() for t in leaves]
+
+
+@pytest.mark.parametrize("name,fn,inputs,grads", CASES, ids=[c[0] for c in CASES])
+def test_gradients_at_the_edges_are_torchs(device, name, fn, inputs, grads):
+    try:
+        torch = importlib.import_module("torch")
+    except ImportError:
+        torch = None
+    if torch is not None:
+        for got, want in zip(_gradients(torch, "cpu", fn, inputs), grads):
+            np.testing.assert_allclose(got, want, rtol=1e-12, err_msg="the case's gradient is not torch's")
+    for got, want in zip(_gradients(lg, device, fn, inputs), grads):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
