@@ -68,6 +68,7 @@ CASES = [
     ("integer_division_by_a_computed_zero", RuntimeError,
      lambda m, d: _t(m, d, [3, 4], "int64") // _t(m, d, [1, 0], "int64")),
     ("uint8_by_256_is_by_zero", RuntimeError, lambda m, d: _t(m, d, [3], "uint8") // 256),
+    ("nothing_by_zero", ([], "uint8"), lambda m, d: m.fmod(_t(m, d, [], "uint8"), 0)),
     ("floor_divide_of_bool", NotImplementedError,
      lambda m, d: _t(m, d, [True], "bool") // _t(m, d, [True], "bool")),
     ("remainder_of_bool", NotImplementedError, lambda m, d: m.remainder(_t(m, d, True, "bool"), True)),

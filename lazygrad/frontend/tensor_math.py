@@ -39,6 +39,8 @@ def _int_divisor(b, kernel: str = "div_trunc_cpu"):
     frontend/index_checks.py). The quotient's kernel alone would give 0."""
     if b.dtype.is_bool:
         raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if b.numel() == 0:  # (b is broadcast with the dividend: nothing is divided)
+        return b
     node = b.node
     while node.op in MOVEMENT or node.op is Op.CAST and node.srcs[0].op is Op.CONST:
         node = node.srcs[0]  # (a cast of a constant: 0.5 and 256 cast to uint8 are 0 too)
