@@ -7,12 +7,12 @@ something. It converts each integer operand to float on its own for a float resu
 0-dim int32 beside uint8 is -5.0, not 251.0 through a common uint8). Each case states torch's
 outcome, checked against torch itself where it is installed; lazygrad gives it on every device.
 """
-import importlib
 import math
 
 import numpy as np
 import pytest
 from device_dtypes import require_dtype
+from torch_reference import installed_torch
 
 import lazygrad as lg
 
@@ -137,10 +137,7 @@ def _matches(got, want) -> bool:
 
 @pytest.mark.parametrize("name,outcome,call", CASES, ids=[c[0] for c in CASES])
 def test_dtype_rules_are_torchs(device, name, outcome, call):
-    try:
-        torch = importlib.import_module("torch")
-    except ImportError:
-        torch = None
+    torch = installed_torch()
     if torch is not None:  # the stated outcome is torch's own
         theirs = _outcome(torch, "cpu", call)
         assert _matches(theirs, outcome), f"torch gives {theirs!r}, the case says {outcome!r}"

@@ -8,11 +8,11 @@ below 0), and nanmedian of the whole tensor shares its gradient among equal elem
 median does. Each case states torch's gradients (float64), checked against torch itself where
 it is installed.
 """
-import importlib
 import math
 
 import numpy as np
 import pytest
+from torch_reference import installed_torch
 
 import lazygrad as lg
 
@@ -44,10 +44,7 @@ def _gradients(m, device, fn, inputs):
 
 @pytest.mark.parametrize("name,fn,inputs,grads", CASES, ids=[c[0] for c in CASES])
 def test_gradients_at_the_edges_are_torchs(device, name, fn, inputs, grads):
-    try:
-        torch = importlib.import_module("torch")
-    except ImportError:
-        torch = None
+    torch = installed_torch()
     if torch is not None:
         for got, want in zip(_gradients(torch, "cpu", fn, inputs), grads):
             np.testing.assert_allclose(got, want, rtol=1e-12, err_msg="the case's gradient is not torch's")

@@ -3,10 +3,10 @@ refuse values or indices that share any element with the tensor written (the ver
 elements too), while a fill from a 0-dim value (masked_fill_, index_fill_, x[mask] = v) reads
 the value once and goes on. Each case states torch's outcome, checked against torch itself
 where it is installed, and lazygrad must give the same one on every device."""
-import importlib
 
 import numpy as np
 import pytest
+from torch_reference import installed_torch
 
 import lazygrad as lg
 
@@ -55,10 +55,7 @@ CASES = [
 
 @pytest.mark.parametrize("name,outcome,kind,write", CASES, ids=[c[0] for c in CASES])
 def test_indexed_write_reading_its_target(device, name, outcome, kind, write):
-    try:
-        torch = importlib.import_module("torch")
-    except ImportError:
-        torch = None
+    torch = installed_torch()
     if torch is not None:  # the table says what torch does
         if outcome == RAISES:
             with pytest.raises(RuntimeError, match="single memory location"):

@@ -8,11 +8,11 @@ Found by random programs of views and in-place ops compared with torch: here the
 replaced, so lazygrad refused a program torch runs. Each case states torch's outcome (the
 gradient of the leaf, or RuntimeError), checked against torch itself where it is installed.
 """
-import importlib
 import math
 
 import numpy as np
 import pytest
+from torch_reference import installed_torch
 
 import lazygrad as lg
 
@@ -50,10 +50,7 @@ def _run(m, device, write):
 
 @pytest.mark.parametrize("name,write,want", CASES, ids=[c[0] for c in CASES])
 def test_a_write_after_an_in_place_op_is_as_torchs(device, name, write, want):
-    try:
-        torch = importlib.import_module("torch")
-    except ImportError:
-        torch = None
+    torch = installed_torch()
     for m, dev in ((torch, "cpu"), (lg, device)) if torch is not None else ((lg, device),):
         got = _run(m, dev, write)
         if isinstance(want, type):
