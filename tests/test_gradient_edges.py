@@ -4,9 +4,9 @@ differentiating random functions at points like 0, -0, 300 and 1e-3 and comparin
 torch's formulas differ where ours were derived from the forward: fmod's gradient for its
 divisor is -trunc(a / b) of the rounded quotient (remainder's is the exact floor division),
 xlogy's and xlog1py's for x is the log taken even where x = 0, entr's is -(1 + log x) (NaN
-below 0), and nanmedian of the whole tensor shares its gradient among equal elements, as
-median does. Each case states torch's gradients (float64), checked against torch itself where
-it is installed.
+below 0), nanmedian of the whole tensor shares its gradient among equal elements, as median
+does, and std's is 0 where the std is 0 (sqrt's own gave NaN). Each case states torch's
+gradients (float64), checked against torch itself where it is installed.
 """
 import math
 
@@ -29,6 +29,9 @@ CASES = [
      ([math.log1p(0.25), 0.0], [0.0, NAN])),
     ("entr_below_zero", lambda m, x: m.special.entr(x), ([2.0, -0.5],), ([-(1 + math.log(2.0)), NAN],)),
     ("nanmedian_ties_share", lambda m, x: x.nanmedian(), ([NAN, 1.0, 1.0, 2.0],), ([0.0, 0.5, 0.5, 0.0],)),
+    ("std_of_a_constant_row", lambda m, x: x.std(1), ([[3.0, 3.0, 3.0], [1.0, 2.0, 3.0]],),
+     ([[0.0, 0.0, 0.0], [-0.5, 0.0, 0.5]],)),
+    ("std_mean_of_zeros", lambda m, x: m.std_mean(x)[0], ([-0.0, 0.0, 0.0],), ([0.0, 0.0, 0.0],)),
 ]
 
 

@@ -14,12 +14,19 @@ from lazygrad import dtypes
 from lazygrad.errors import DTypeError, user_stacklevel
 from lazygrad.frontend import return_types
 from lazygrad.frontend.autocast_policy import autocast_op
+from lazygrad.frontend.tensor_declared import result_gradient
 from lazygrad.frontend.tensor_shape import _flat_args, _new_tensor, _unviewed
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
 
 TREE_LEVELS_A_KERNEL = 5  # prod: 32 inputs an output in each kernel
 BLOCK = 32  # cumsum/cumprod: elements a block (inside a block the scan is O(BLOCK^2))
+
+
+def _root_of(variance):
+    """std from the variance, with torch's gradient: 0 where the std is 0 (a constant row), as
+    torch's std_backward masks it; sqrt's own would give 0 * inf = NaN there."""
+    return result_gradient(variance, lambda v: v.sqrt(), lambda y, g: (y == 0).if_else(0.0, g / (y * 2)))
 
 
 def _not_bool(name: str, dt) -> None:
@@ -104,7 +111,7 @@ class ReduceMixin:
         return _variance(self, dim, unbiased, keepdim, correction, "var")
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _variance(self, dim, unbiased, keepdim, correction, "std").sqrt()
+        return _root_of(_variance(self, dim, unbiased, keepdim, correction, "std"))
 
     def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if isinstance(dim, bool):
@@ -116,7 +123,7 @@ class ReduceMixin:
         if isinstance(dim, bool):
             dim, unbiased = None, dim
         x = self if self.dtype.is_float else self._float()
-        return _variance(x, dim, unbiased, keepdim, correction, "std_mean").sqrt(), x.mean(dim, keepdim)
+        return _root_of(_variance(x, dim, unbiased, keepdim, correction, "std_mean")), x.mean(dim, keepdim)
 
     def logsumexp(self, dim, keepdim=False):
         """log(sum(exp(x))) with the max taken out first, so large values do not overflow;
