@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 from lazygrad.codegen.loop_text import print_loop_ir
 from lazygrad.codegen.lower import lower
 from lazygrad.config import settings, values_fresh
+from lazygrad.engine.graph_lock import one_thread_at_a_time
 from lazygrad.engine.search import beam_width
 from lazygrad.engine.search import choose as beam_choose
 from lazygrad.errors import InplaceModifiedError, LazygradError
@@ -41,10 +42,9 @@ _local = threading.local()  # lg.jit captures are per thread: another thread's k
 
 def captures() -> list:
     """This thread's active lg.jit captures; each gets record(kernel, program, out, inputs)."""
-    found = getattr(_local, "captures", None)
-    if found is None:
-        found = _local.captures = []
-    return found
+    if not hasattr(_local, "captures"):
+        _local.captures = []
+    return _local.captures
 
 # Observers: the hook the `lazygrad-ir` debug tool and lg.profiler use to see what runs. Each is called
 #   observer("schedule", schedule=s)                          before a schedule's kernels run
@@ -68,7 +68,7 @@ class _StatsCounter:
     def __init__(self) -> None:
         self._stats = Stats()
 
-    def __call__(self) -> Stats:
+    def __call__(self) -> Stats:  # a copy
         return Stats(self._stats.kernels, self._stats.flops, self._stats.bytes)
 
     def reset(self) -> None:
@@ -90,9 +90,7 @@ def buffer_node(buf: Buffer, shape: tuple[int, ...], loc: str | None = None) -> 
 
 
 def _buffer_of(node: Node) -> Buffer:
-    if node.op is Op.BUFFER:
-        return node.buffer
-    return node.realized.buffer
+    return node.buffer if node.op is Op.BUFFER else node.realized.buffer
 
 
 class _HostCopy:
@@ -275,6 +273,7 @@ def _rendered(device, kernels) -> Iterator[tuple[str, str]]:
             continue
 
 
+@one_thread_at_a_time
 def realize_nodes(nodes: list[Node], written: dict | None = None,
                   held: Callable[[], set] | None = None) -> list[Node]:
     """Compute nodes; returns for each the BUFFER node (of the node's shape) holding it (for

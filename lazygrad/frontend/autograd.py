@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
+from lazygrad.engine.graph_lock import one_thread_at_a_time
 from lazygrad.engine.realize import cached, check_current
 from lazygrad.errors import InplaceModifiedError
 from lazygrad.frontend import anomaly_mode
@@ -55,10 +56,10 @@ def _leaf_tensors() -> dict:
     """Leaf tensors by their storage: a graph built before an in-place write (an optimizer
     step) reads an older version of a leaf, and its gradient is still that leaf's."""
     by_storage: dict = {}
-    for ref in list(_REQUIRES_GRAD.values()):
-        t = ref()
-        if t is not None and t.is_leaf and t.requires_grad:
-            by_storage.setdefault(t.node.buffer.storage, []).append(t)
+    for t in live_leaves():
+        storage = _leaf_storage(t.node)  # (None where another thread's write just replaced it)
+        if storage is not None:
+            by_storage.setdefault(storage, []).append(t)
     return by_storage
 
 
@@ -260,6 +261,7 @@ def _retains(retain_graph, create_graph: bool) -> bool:
     return bool(create_graph if retain_graph is None else retain_graph)
 
 
+@one_thread_at_a_time
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
          allow_unused: bool = False) -> tuple:
     """torch.autograd.grad: the gradients of outputs with respect to inputs, one per input.
@@ -323,6 +325,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     return tuple(result)
 
 
+@one_thread_at_a_time
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
     """torch.autograd.backward: several outputs at once, their gradients summed into .grad."""
     outputs = [tensors] if isinstance(tensors, TensorBase) else list(tensors)

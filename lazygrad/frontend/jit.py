@@ -39,6 +39,7 @@ from typing import Any, Callable
 import numpy as np
 
 from lazygrad.config import fresh_values
+from lazygrad.engine.graph_lock import one_thread_at_a_time
 from lazygrad.engine.jit import (
     CACHE,
     MAX_SIGNATURES,
@@ -199,6 +200,7 @@ class JitFunction:
         functools.update_wrapper(self, fn)
         register_plans(self)
 
+    @one_thread_at_a_time  # a capture reads every live leaf's .grad: no other thread's backward meanwhile
     def __call__(self, *args, **kwargs):
         tensors = _tensor_args(args, kwargs)
         key = (tuple(_arg_key(a) for a in args), tuple((k, _arg_key(v)) for k, v in sorted(kwargs.items())),

@@ -16,6 +16,7 @@ import weakref
 
 from lazygrad import dtypes
 from lazygrad.config import values_fresh
+from lazygrad.engine.graph_lock import one_thread_at_a_time
 from lazygrad.engine.jit import capturing
 from lazygrad.engine.realize import base_buffer, buffer_node, cached, copy_buffer, realize_nodes
 from lazygrad.errors import InplaceViewError
@@ -213,9 +214,11 @@ def _move_views(written: dict, grad_storages=frozenset()) -> None:
     """After in-place writes, every tensor viewing a written storage sees the new version; one
     written with a value that requires grad now requires grad too, as a non-leaf."""
     for t in list(_LAZY):
-        base = _storage_view(t.node)
-        if base is not None and base.buffer.storage in written and base.buffer.stale:
-            t.node = _rebase(t.node, buffer_node(written[base.buffer.storage], base.shape))
+        node = t.node  # (read once: another thread may replace it; and a template's
+        base = _storage_view(node)  # placeholder, elementwise_templates.py, has no buffer)
+        if (base is not None and base.buffer is not None and base.buffer.storage in written
+                and base.buffer.stale):
+            t.node = _rebase(node, buffer_node(written[base.buffer.storage], base.shape))
             if base.buffer.storage in grad_storages and t.dtype.is_float:
                 t.__dict__["_nonleaf"] = True
                 t._mark_requires_grad(True)
@@ -237,16 +240,18 @@ def _pending_readers(written: set, exclude: set[int]) -> tuple[list, list, list]
     def done(n: Node) -> bool:
         return not fresh and cached(n) is not None
     # views of the buffer see the write, as in torch
-    candidates = [t for t in list(_LAZY)
-                  if id(t) not in exclude and t.node.op is not Op.BUFFER
-                  and _storage_view(t.node) is None and not t.__dict__.get("_temporary")]
+    # each tensor's node read once (another thread may replace it meanwhile; its tensors
+    # read none of this thread's storages)
+    candidates = [(t, node) for t, node in ((t, t.node) for t in _LAZY)
+                  if id(t) not in exclude and node.op is not Op.BUFFER
+                  and _storage_view(node) is None and not t.__dict__.get("_temporary")]
     kept = [n for n in awaited_values() if _storage_view(n) is None]
     if not candidates and not kept:
         return [], [], []
     # one walk over all their graphs (they share most nodes), sources first, not past results
     reads: dict[int, bool] = {}
     in_written: list[Node] = []
-    for n in toposort([t.node for t in candidates] + kept, stop=done):
+    for n in toposort([node for _, node in candidates] + kept, stop=done):
         value = cached(n)
         if (value is not None and n.op is not Op.BUFFER and value.buffer.storage in written
                 and _storage_view(n) is None):
@@ -256,10 +261,11 @@ def _pending_readers(written: set, exclude: set[int]) -> tuple[list, list, list]
             continue
         reads[id(n)] = ((n.op is Op.BUFFER and n.buffer is not None and n.buffer.storage in written
                          and not n.buffer.stale) or any(reads[id(s)] for s in n.srcs))
-    return ([t for t in candidates if reads[id(t.node)]],
+    return ([t for t, node in candidates if reads[id(node)]],
             list({id(n): n for n in kept if reads[id(n)]}.values()), in_written)
 
 
+@one_thread_at_a_time
 def realize(*tensors) -> None:
     """Compute several tensors in one schedule (shared work is done once). A tensor that asks
     for gradients keeps its graph (the value is cached on it); any other takes its value as its

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,9 @@ _INHERITED = [False]
 os.register_at_fork(after_in_child=lambda: _INHERITED.__setitem__(0, _made.cache_info().currsize > 0))
 
 
+_MAKING = threading.RLock()
+
+
 def context() -> CLContext:
     """This process's OpenCL context (see _made)."""
     if _INHERITED[0]:
@@ -136,7 +140,8 @@ def context() -> CLContext:
                           "OpenCL context does not survive a fork: start worker processes with the 'spawn' method "
                           "(torch.multiprocessing.spawn, mp.get_context('spawn'), DataLoader(..., "
                           "multiprocessing_context='spawn')), or use the OpenCL device only after forking")
-    return _made()
+    with _MAKING:  # two threads' first uses must not open two contexts (a buffer of one
+        return _made()  # enqueued on the other's queue is INVALID_CONTEXT)
 
 
 # One context a process, made on first use: the device's connection, not a cache (every buffer

@@ -7,6 +7,7 @@ it computes nothing.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from lazygrad.runtime.device import Device
 _FACTORIES: dict[str, Callable[[], Device]] = {}
 _DEVICES: dict[str, Device] = {}
 _ENTRY_POINTS_LOADED = False
+_MAKING = threading.RLock()  # one Device a name: two threads' first uses must not make two
 DEFAULT_ORDER = ("c", "opencl", "python")
 
 
@@ -63,7 +65,11 @@ def get_device(name: str) -> Device:
     dev = _DEVICES.get(name)  # a canonical name of a device made before: the hot path
     if dev is not None:
         return dev
-    name = canonical(name)
+    with _MAKING:
+        return _made(canonical(name))
+
+
+def _made(name: str) -> Device:
     dev = _DEVICES.get(name)
     if dev is not None:
         return dev
