@@ -226,7 +226,23 @@ def test_a_launcher_disagreeing_with_mpi_is_refused(tmp_path):
     out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "WORLD_SIZE": "3"})
     assert out.returncode != 0
-    assert "ValueError: init_process_group: WORLD_SIZE=3 but MPI says 2" in out.stderr
+    # both ranks raise at once: the launcher prints the first traceback whole (mpiexec forwards
+    # the two interleaved line by line)
+    first = out.stderr[out.stderr.index("lazygrad.distributed.run: the first failure, on rank "):]
+    assert "ValueError: init_process_group: WORLD_SIZE=3 but MPI says 2" in first, out.stderr
+
+
+@needs_mpi
+def test_ranks_failing_before_init_have_the_first_traceback_printed_whole(tmp_path):
+    script = tmp_path / "early.py"
+    script.write_text("import lazygrad.distributed\nraise KeyError('no data for this rank')\n")
+    cmd = [sys.executable, "-m", "lazygrad.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    first = out.stderr[out.stderr.index("lazygrad.distributed.run: the first failure, on a rank (before "
+                                        "init_process_group) (1 more rank(s) raised too):\n"):]
+    assert "Traceback (most recent call last):\n  File " in first and "line 2, in <module>\n" in first
+    assert "KeyError: 'no data for this rank'\n" in first, out.stderr
 
 
 @needs_mpi

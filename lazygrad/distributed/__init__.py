@@ -54,5 +54,7 @@ __all__ = [
 ]
 
 if config.settings.dist_run_dir:  # a rank lazygrad's launcher started: torchrun's variables, as
-    from lazygrad.distributed.supervise import torch_variables  # torchrun gives its workers
+    from lazygrad.distributed.group import record_uncaught_errors  # torchrun gives its workers,
+    from lazygrad.distributed.supervise import torch_variables  # and its error files
     config.export(torch_variables(config.environment()))
+    record_uncaught_errors()

@@ -166,8 +166,26 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     _World.default = ProcessGroup(comm, list(range(comm.Get_size())), timeout or _default_timeout(),
                                   group_name or "default_pg", exchange(comm), RollCall(side, MPI))
     _World.groups = [_World.default]
-    _World.excepthook = sys.excepthook
+    if sys.excepthook is not _record_uncaught:  # (that one, under the launcher, hands over)
+        _World.excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught
+
+
+def record_uncaught_errors() -> None:
+    """Under the launcher, from import on: an uncaught exception is also written where the
+    launcher prints it whole after the job. Ranks that fail together before
+    init_process_group (a launcher check every rank makes) print their tracebacks at once,
+    and mpiexec forwards them interleaved line by line; init_process_group's hook takes over."""
+    if sys.excepthook is not _record_uncaught:
+        _World.excepthook = sys.excepthook
+        sys.excepthook = _record_uncaught
+
+
+def _record_uncaught(kind, value, traceback) -> None:
+    (_World.excepthook or sys.__excepthook__)(kind, value, traceback)
+    MPI = sys.modules.get("mpi4py.MPI")  # (a rank that got as far as MPI knows its number)
+    rank = MPI.COMM_WORLD.Get_rank() if MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized() else "?"
+    record_error(settings.dist_run_dir, rank, "".join(format_exception(kind, value, traceback)))
 
 
 def _abort_on_uncaught(kind, value, traceback) -> None:
@@ -189,7 +207,8 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
     """Free a group's communicator; without a group, every group and the default one."""
     if group is None:
         if sys.excepthook is _abort_on_uncaught:
-            sys.excepthook = _World.excepthook or sys.__excepthook__
+            sys.excepthook = _record_uncaught if settings.dist_run_dir.strip() else (
+                _World.excepthook or sys.__excepthook__)
         for g in _World.groups:
             if g.comm is not None:
                 g.comm.Free()

@@ -85,7 +85,8 @@ def _print_first_error(errors: list[str]) -> None:
     if parsed:
         _, rank, body = min(parsed)
         more = f" ({len(parsed) - 1} more rank(s) raised too)" if len(parsed) > 1 else ""
-        sys.stderr.write(f"lazygrad.distributed.run: the first failure, on rank {rank}{more}:\n{body}")
+        who = f"rank {rank}" if rank != "?" else "a rank (before init_process_group)"
+        sys.stderr.write(f"lazygrad.distributed.run: the first failure, on {who}{more}:\n{body}")
 
 
 if __name__ == "__main__":

@@ -60,9 +60,10 @@ def announce(run_dir: str, rank: int) -> None:
         pass  # (naming a dead rank is a courtesy, never a reason to fail)
 
 
-def record_error(run_dir: str, rank: int, text: str) -> None:
+def record_error(run_dir: str, rank: int | str, text: str) -> None:
     """Called by a rank's uncaught-exception hook under the launcher, before it aborts the job:
-    `time rank` on the first line, then the traceback, for the launcher to print whole."""
+    `time rank` on the first line (rank "?" before MPI told it), then the traceback, for the
+    launcher to print whole."""
     from lazygrad.runtime.disk_cache import atomic_write  # (the rank has lazygrad loaded)
     try:
         atomic_write(os.path.join(run_dir, f"error-of-{os.getppid()}"), f"{time.time_ns()} {rank}\n{text}",
