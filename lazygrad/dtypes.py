@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lazygrad.errors import DTypeError
+from lazygrad.errors import DTypeError, DTypeNotImplementedError
 
 
 @dataclass(frozen=True)
@@ -360,6 +360,17 @@ TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bflo
 
 def torch_name(d: DType) -> str:
     return TORCH_NAMES.get(d.name, d.name)
+
+
+def no_kernel(kernel: str, d: DType) -> DTypeNotImplementedError:
+    """torch's error for an op without a kernel for d: "floor_vml_cpu" not implemented for 'Bool'."""
+    return DTypeNotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(d)}'")
+
+
+def refuse_bool(kernel: str, d: DType) -> None:
+    """Raise torch's error where torch's kernel (named) has no bool version and d is bool."""
+    if d.is_bool:
+        raise no_kernel(kernel, d)
 
 
 # ---- bfloat16 ---------------------------------------------------------------------------------

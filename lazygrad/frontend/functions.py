@@ -7,8 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.dtypes import torch_name
-from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.factories import arange
 from lazygrad.frontend.tensor import Tensor
 from lazygrad.frontend.tensor_base import TENSOR_OPERAND, tensor_elements, tensor_operand
@@ -84,7 +82,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
     if counts.ndim != 1:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
     if counts.dtype.is_float or counts.dtype.is_bool:
-        raise DTypeNotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{torch_name(counts.dtype)}'")
+        raise dtypes.no_kernel("repeat_interleave_cpu", counts.dtype)
     if (counts < 0).any().item():
         raise RuntimeError("repeats can not be negative")
     ids = arange(counts.shape[0], dtype=counts.dtype, device=counts.device)

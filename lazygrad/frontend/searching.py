@@ -7,7 +7,6 @@ compare over (values, row) and one sum: fused into one kernel, O(len(values) * l
 from __future__ import annotations
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.tensor_base import TensorBase, invalid_combination
 from lazygrad.frontend.tensor_sort import _before
 
@@ -33,7 +32,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                   f"Tensor sorted_sequence, Number self, {keywords}")
     right = _side(right, side)
     if sorted_sequence.dtype.is_bool and getattr(input, "dtype", dtypes.bool_) is dtypes.bool_:
-        raise DTypeNotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+        raise dtypes.no_kernel("searchsorted_out_cpu", dtypes.bool_)
     seq = sorted_sequence
     scalar = not isinstance(input, TensorBase)
     values = seq._from_data(input, device=seq.device) if scalar else input

@@ -4,7 +4,6 @@ bits, read through a bitcast to the integer of its width), gcd and lcm (integers
 from __future__ import annotations
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_base import TensorBase, tensor_operand
 from lazygrad.frontend.tensor_declared import input_gradient
@@ -65,7 +64,7 @@ class BitsMixin:
         type (torch's pow(2, other)). The gradient is mul's."""
         tensor_operand("ldexp", other)
         if other.dtype.is_bool and self.dtype.is_float:  # (as torch: an integer self takes it)
-            raise DTypeNotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
+            raise dtypes.no_kernel("ldexp_cpu_exp", other.dtype)
         dt = dtypes.result_type(self.dtype, self.ndim == 0, other.dtype, other.ndim == 0)
         dt = dt if dt.is_float else dtypes.default_float
         wide = dtypes.float32 if dtypes.is_half(dt) else dt
@@ -76,8 +75,7 @@ class BitsMixin:
         """The next float after self towards other (other where they are equal; NaN if either is)."""
         x, y = self._broadcast_pair(tensor_operand("nextafter", other))
         if not x.dtype.is_float:
-            raise DTypeNotImplementedError(f'"nextafter_cpu" not implemented for '
-                                           f"'{dtypes.torch_name(x.dtype)}'")
+            raise dtypes.no_kernel("nextafter_cpu", x.dtype)
         ints, bits, _, smallest_normal = _LAYOUTS[x.dtype.name]
         tiny = smallest_normal * 2.0 ** -bits  # the smallest subnormal
 
@@ -115,4 +113,4 @@ class BitsMixin:
 
 def _integers(name: str, dt) -> None:
     if not dt.is_int:
-        raise DTypeNotImplementedError(f"\"{name}_cpu\" not implemented for '{dtypes.torch_name(dt)}'")
+        raise dtypes.no_kernel(f"{name}_cpu", dt)

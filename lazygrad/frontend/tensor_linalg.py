@@ -10,7 +10,7 @@ import math
 
 from lazygrad import dtypes
 from lazygrad.codegen.heuristics import MATMUL_PANELS, PACKING
-from lazygrad.errors import DTypeNotImplementedError, ShapeError
+from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op, lowered
 from lazygrad.frontend.dtype_mismatch import check_einsum_step, check_matmul
 from lazygrad.frontend.product_nodes import packed_matmul, product_node
@@ -123,7 +123,7 @@ class LinalgMixin:
             raise ShapeError(_matmul_error(tuple(a.shape), tuple(b.shape)))
         if dtype.is_bool:  # torch has no bool product kernel
             kernel = "dot" if a.ndim == b.ndim == 1 else "addmv_impl_cpu" if b.ndim == 1 else "addmm_impl_cpu_"
-            raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+            raise dtypes.no_kernel(kernel, dtype)
         if _packs(a2, b2):
             return _unviewed(_packed(a2, b2))
         if _reads_transposed(b2):

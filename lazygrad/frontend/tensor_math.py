@@ -37,8 +37,7 @@ def _int_divisor(b, kernel: str = "div_trunc_cpu"):
     RuntimeError("ZeroDivisionError") where it holds a 0
     (now for a constant; for a computed value from a check on the device at the next realize,
     frontend/index_checks.py). The quotient's kernel alone would give 0."""
-    if b.dtype.is_bool:
-        raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    dtypes.refuse_bool(kernel, b.dtype)
     if b.numel() == 0:  # (b is broadcast with the dividend: nothing is divided)
         return b
     node = b.node

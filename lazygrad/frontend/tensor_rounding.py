@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.tensor_declared import result_gradient
 
 # floats at or beyond this magnitude are integers; the integer type that holds the rest
@@ -28,12 +27,6 @@ def _step_function(method):
     return stepped
 
 
-def _no_bool(name: str, dt) -> None:
-    """torch has no rounding kernel for bool (its integer ones copy the input)."""
-    if dt.is_bool:
-        raise DTypeNotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
-
-
 class RoundingMixin:
     @_step_function
     def sign(self):
@@ -49,7 +42,7 @@ class RoundingMixin:
         """Through a cast to an integer type; floats at or beyond 2**mantissa_bits are
         already integral (and may not fit the integer), so they pass through unchanged. A zero
         keeps self's sign, as C's trunc (-0.5 -> -0.0)."""
-        _no_bool("trunc", self.dtype)
+        dtypes.refuse_bool("trunc_vml_cpu", self.dtype)
         if not self.dtype.is_float:
             return self.clone()  # a new tensor, as torch's (never an alias)
         limit, int_type = _INTEGRAL_FROM[self.dtype.name]
@@ -59,7 +52,7 @@ class RoundingMixin:
 
     @_step_function
     def floor(self):
-        _no_bool("floor", self.dtype)
+        dtypes.refuse_bool("floor_vml_cpu", self.dtype)
         if not self.dtype.is_float:
             return self.clone()  # a new tensor, as torch's (never an alias)
         t = self.trunc()
@@ -67,7 +60,7 @@ class RoundingMixin:
 
     @_step_function
     def ceil(self):
-        _no_bool("ceil", self.dtype)
+        dtypes.refuse_bool("ceil_vml_cpu", self.dtype)
         if not self.dtype.is_float:
             return self.clone()  # a new tensor, as torch's (never an alias)
         return -(-self).floor()  # so ceil(-0.5) is -0.0, as C's
@@ -77,7 +70,7 @@ class RoundingMixin:
         """Round half to even, as torch and numpy do (2.5 -> 2, 3.5 -> 4); a zero keeps self's
         sign (-0.4 -> -0.0). With decimals, torch's formula: round(x * 10^d) / 10^d, or
         round(x / 10^-d) * 10^-d for d < 0."""
-        _no_bool("round", self.dtype)
+        dtypes.refuse_bool("round_vml_cpu", self.dtype)
         if not self.dtype.is_float:
             return self.clone()  # a new tensor, as torch's (never an alias)
         if decimals > 0:
@@ -94,5 +87,5 @@ class RoundingMixin:
 
     def frac(self):
         if not self.dtype.is_float:
-            raise DTypeNotImplementedError(f"\"frac_cpu\" not implemented for '{dtypes.torch_name(self.dtype)}'")
+            raise dtypes.no_kernel("frac_cpu", self.dtype)
         return self - self.trunc()

@@ -4,7 +4,6 @@ with torch's gradient from the result (tensor_declared.result_gradient). Built a
 from __future__ import annotations
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend import node_expr
 from lazygrad.frontend.tensor_declared import result_gradient
 
@@ -39,7 +38,7 @@ def _integer_input(x, axis: int, name: str):
     if x.numel() == 0:
         return x.clone()
     kernel = f"{name}_lastdim_kernel_impl" if axis == x.ndim - 1 or x.ndim == 0 else f"{name}_kernel_impl"
-    raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.torch_name(x.dtype)}'")
+    raise dtypes.no_kernel(kernel, x.dtype)
 
 
 def _of_shifted(v, axis: int, finish):

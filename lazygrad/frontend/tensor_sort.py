@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend import return_types
 from lazygrad.frontend.tensor_gather import positions, select_sum
 from lazygrad.frontend.tensor_reduce import ValuesIndices
@@ -146,7 +145,7 @@ class SortMixin:
 
     def kthvalue(self, k, dim=-1, keepdim=False):
         """The k-th smallest (k from 1) along dim, and its index."""
-        _no_bool_kernel("kthvalue_cpu", self.dtype)
+        dtypes.refuse_bool("kthvalue_cpu", self.dtype)
         x, axis = self._last(dim)
         self._nonempty_dim("kthvalue", axis)
         if not 1 <= k <= x.shape[-1]:
@@ -158,7 +157,7 @@ class SortMixin:
         """The lower median (torch's: the element of rank (n - 1) // 2), NaN where the row has
         one (its first). median() of the whole tensor shares the gradient among the elements
         equal to it, as torch's does; median(dim) gives it to the index returned."""
-        _no_bool_kernel("median_cpu" if dim is None else "median_out", self.dtype)
+        dtypes.refuse_bool("median_cpu" if dim is None else "median_out", self.dtype)
         if dim is None:
             if self.numel() == 0:
                 return self._const(float("nan"), self._float().dtype, ())
@@ -180,7 +179,7 @@ class SortMixin:
 
     def nanmedian(self, dim=None, keepdim=False):
         """The lower median of the numbers, NaN ignored (NaN where a row has only NaN)."""
-        _no_bool_kernel("median_cpu" if dim is None else "median_out", self.dtype)
+        dtypes.refuse_bool("median_cpu" if dim is None else "median_out", self.dtype)
         if not self.dtype.is_float:
             return self.median(dim, keepdim)
         if dim is None:
@@ -220,8 +219,3 @@ class SortMixin:
             values = values.cast(dtypes.bool_)
         return return_types.mode((self._back(values, axis, keepdim), self._back(index, axis, keepdim)))
 
-
-def _no_bool_kernel(kernel: str, dt) -> None:
-    """torch has no kernel of this order statistic for bool."""
-    if dt.is_bool:
-        raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")

@@ -11,7 +11,6 @@ import math
 import numpy as np
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.elementwise_templates import templated
 from lazygrad.frontend.erf_fits import erf_value
 from lazygrad.frontend.grad_mode import is_grad_enabled
@@ -168,8 +167,7 @@ class UnaryMathMixin:
     def abs(self):
         """A select rather than max(x, -x), which would turn +0.0 into -0.0. Zeros and NaN
         are constants of their own branch: torch's gradient there is 0, not 1."""
-        if self.dtype.is_bool:
-            raise DTypeNotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+        dtypes.refuse_bool("abs_cpu", self.dtype)
         if self.dtype.is_unsigned:
             return self.clone()  # a new tensor, as torch's (never an alias)
         if not self.dtype.is_float:

@@ -9,7 +9,7 @@ NaN as in torch. `inplace=True` writes the result into the input, as torch does.
 from __future__ import annotations
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeError, DTypeNotImplementedError
+from lazygrad.errors import DTypeError
 from lazygrad.frontend import random
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.factories import arange
@@ -127,7 +127,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError(f"prelu: Type promoting not supported. Got {dtypes.torch_name(input.dtype)} and "
                            f"{dtypes.torch_name(weight.dtype)}")
     if not input.dtype.is_float:
-        raise DTypeNotImplementedError(f"\"prelu_cpu\" not implemented for '{dtypes.torch_name(input.dtype)}'")
+        raise dtypes.no_kernel("prelu_cpu", input.dtype)
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() != 1 and weight.numel() != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
@@ -174,8 +174,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """value where x <= threshold, else x. An integer input keeps its dtype: torch converts
     both numbers to it (truncating; one that does not fit raises)."""
-    if input.dtype.is_bool:
-        raise DTypeNotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    dtypes.refuse_bool("threshold_cpu", input.dtype)
     if not input.dtype.is_float:
         for number in (threshold, value):
             dtypes.check_fits(number, input.dtype)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 
 from lazygrad import dtypes
-from lazygrad.errors import DTypeNotImplementedError
 from lazygrad.frontend.tensor_base import TensorBase
 
 TORCH_KERNELS = {
@@ -27,6 +26,6 @@ def floats_only(fn):
     @functools.wraps(fn)
     def checked(input, *args, **kwargs):
         if isinstance(input, TensorBase) and not input.dtype.is_float:
-            raise DTypeNotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.torch_name(input.dtype)}'")
+            raise dtypes.no_kernel(kernel, input.dtype)
         return fn(input, *args, **kwargs)
     return checked
