@@ -12,6 +12,7 @@ from lazygrad import dtypes
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.frontend.tensor_declared import without_history
+from lazygrad.frontend.tensor_shape import not_aliasing
 from lazygrad.ir.gradient import add_gradient_path
 from lazygrad.ir.node import make
 from lazygrad.ir.ops import Op
@@ -45,6 +46,8 @@ class PowMixin:
         if not dt.is_float or dtypes.is_half(dt):  # float32 and float64 take it as a double
             dtypes.check_fits(exponent, dt)  # torch: uint8 ** 256 is an error, as is float16 ** 1e5
         x = self.cast(dt)
+        if exponent == 1:  # a copy, as torch's (never self, to be written through)
+            return not_aliasing(x, self)
         integral = float(exponent).is_integer()
         if not dt.is_float:
             return _pow_by_squaring(x, int(exponent))

@@ -15,7 +15,7 @@ from lazygrad import dtypes
 from lazygrad.errors import ShapeError
 from lazygrad.frontend import memory_format as formats
 from lazygrad.frontend import torch_layout
-from lazygrad.frontend.tensor_storage import _storage_view
+from lazygrad.frontend.tensor_storage import _root, _storage_view
 from lazygrad.frontend.torch_layout import layout_of, set_layout
 from lazygrad.frontend.write_overlap import strided_view
 from lazygrad.ir.node import make, user_location
@@ -79,6 +79,15 @@ def _new_tensor(t):
         return t._derive(t.node)  # a new tensor, never t itself nor a view: no alias of the input
     true = make(Op.CONST, (), True, dtypes.bool_, t.shape, t.device)
     return t._derive(make(Op.WHERE, (true, t.node, t.node)))
+
+
+def not_aliasing(out, input):
+    """out, or a value of its own where out is input or a view of it: for an op torch gives new
+    storage whatever its arguments (interpolate to the same size, pixel_shuffle by 1, x ** 1),
+    where our shortcut for the trivial case would hand back the input to be written through."""
+    if _root(out) is _root(input):
+        return _new_tensor(out)
+    return out
 
 
 def _unviewed(t):

@@ -14,6 +14,7 @@ from lazygrad.errors import ShapeError
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.dtype_mismatch import check_conv_weight, transposed_conv_bias
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_shape import not_aliasing
 from lazygrad.nn.conv import _conv, _tuple, conv_transpose2d
 from lazygrad.nn.windows import pad_dims, windows
 
@@ -136,7 +137,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     lead, nl = tuple(lead), len(lead)
     x = input.reshape(lead + (cr // (r * r), r, r, h, w))
     x = x.permute(tuple(range(nl)) + tuple(nl + a for a in (0, 3, 1, 4, 2)))
-    return x.reshape(lead + (cr // (r * r), h * r, w * r))
+    return not_aliasing(x.reshape(lead + (cr // (r * r), h * r, w * r)), input)  # (r = 1: a copy, as torch's)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -153,7 +154,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     lead, nl = tuple(lead), len(lead)
     x = input.reshape(lead + (c, hr // r, r, wr // r, r))
     x = x.permute(tuple(range(nl)) + tuple(nl + a for a in (0, 2, 4, 1, 3)))
-    return x.reshape(lead + (c * r * r, hr // r, wr // r))
+    return not_aliasing(x.reshape(lead + (c * r * r, hr // r, wr // r)), input)
 
 
 

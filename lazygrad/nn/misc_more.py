@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_shape import not_aliasing
 from lazygrad.nn.conv import _tuple, avg_pool2d
 from lazygrad.nn.pool_more import avg_pool1d, avg_pool3d
 
@@ -35,7 +36,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
     rest = tuple(input.shape[2:])
-    return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
+    return not_aliasing(input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest), input)
 
 
 native_channel_shuffle = channel_shuffle  # (torch's kernel of the same shuffle)

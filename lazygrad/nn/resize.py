@@ -27,6 +27,7 @@ from lazygrad import dtypes
 from lazygrad.errors import user_stacklevel
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.tensor import Tensor
+from lazygrad.frontend.tensor_shape import not_aliasing
 from lazygrad.nn import conv
 from lazygrad.nn.pool_more import _adaptive_avg, _along
 
@@ -150,10 +151,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         outs = tuple(math.floor(float(i) * s) for i, s in zip(spatial, scales))
         if recompute_scale_factor:
             scales = (None,) * nd
-    if mode == "area":
-        return _adaptive_avg(input, nd, outs, "interpolate")
+    if mode == "area":  # (every mode: a copy at the input's own size, as torch's, never the input)
+        return not_aliasing(_adaptive_avg(input, nd, outs, "interpolate"), input)
     if mode == "nearest" and all(s is None or (o % i == 0 and s == o // i) for s, i, o in zip(scales, spatial, outs)):
-        return conv.interpolate(input, size=outs)  # floor(i * in / out): whole repeats are views there
+        return not_aliasing(conv.interpolate(input, size=outs), input)  # floor(i * in / out): whole repeats
     x = input.to(dtypes.int64) if uint8 else input
     for a in ((1, 0) if uint8 else range(nd)):  # (uint8: the width first, as torch)
         i, o, s = spatial[a], outs[a], scales[a]
@@ -166,7 +167,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         x = _along(x, 2 + a, lambda t, mat=mat: t @ mat)
         if uint8:  # each pass rounded (halves up) and clamped
             x = ((x + (1 << bits >> 1)) // (1 << bits)).clamp(0, 255)
-    return x.to(dtypes.uint8) if uint8 else x
+    return not_aliasing(x.to(dtypes.uint8) if uint8 else x, input)
 
 
 # torch resizes uint8 (bilinear, bicubic) in fixed point: int16 weights with as many fraction
