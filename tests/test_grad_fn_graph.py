@@ -71,6 +71,40 @@ PROGRAMS = {  # name -> program over the tensors above and the library
     "sort, topk, kthvalue and cummax values": lambda t, T: (
         t["a"].sort(1).values.sum() + t["a"].topk(2).values.sum() + t["a"].kthvalue(2).values.sum()
         + t["a"].cummax(1).values.sum()),
+    "reductions named by torch's op": lambda t, T: (
+        t["a"].std() + t["a"].var(1).sum() + t["a"].logsumexp(1).sum() + t["a"].prod(1).sum() + t["a"].prod()
+        + t["a"].amax(1).sum() + t["a"].norm() + t["a"].median() + t["a"].median(1)[0].sum() + t["a"].trace()),
+    "elementwise named by torch's op": lambda t, T: (
+        t["a"].log1p() + t["a"].erf() + t["a"].expm1() + t["a"].sign() + t["a"].square() + t["a"].frac()
+        + t["a"].sinc() + t["a"].exp2() + 2 ** t["a"] + t["a"].atan2(t["c"]) + T.minimum(t["a"], t["c"] * 2)),
+    "scans and reorderings": lambda t, T: (
+        t["a"].cumsum(1) + t["a"].cumprod(0) + t["a"].flip(0) + t["a"].roll(1, 1) + t["a"].tril()
+        + t["a"].repeat(1, 2)[:, :4] + t["a"].clone() + t["a"].t().contiguous().t() + t["a"].double().float()),
+    "products with an addend and interpolation": lambda t, T: (
+        t["a"].addcmul(t["a"], t["c"]) + T.addmm(t["a"], t["a"], t["w"].t()[:, :4]) + t["a"].lerp(t["c"], 0.3)
+        + t["a"].lerp(t["c"], t["c"].sigmoid()) + t["a"].masked_fill(t["c"] > 0, 0.0)),
+    "gathers and indexing with tensors": lambda t, T: (
+        t["a"].gather(1, T.zeros(3, 1, dtype=T.long, device=t["a"].device)).sum()
+        + t["a"].index_select(0, T.tensor([0, 2], device=t["a"].device)).sum()
+        + t["a"][T.tensor([0, 2], device=t["a"].device)].sum() + t["a"][1:, T.tensor([1], device=t["a"].device)].sum()
+        + t["a"][t["c"] > 0].sum() + t["a"][None].sum() + t["a"][..., 0].sum()),
+    "pieces of a split": lambda t, T: (
+        t["a"].chunk(2, 1)[1].sum() + t["a"].split(2, 1)[0].sum() + t["a"].split([1, 3], 1)[1].sum()
+        + t["a"].unbind(0)[2].sum()),
+    "resizing": lambda t, T: (
+        T.nn.functional.interpolate(t["x3"], scale_factor=2).sum()
+        + T.nn.functional.interpolate(t["x3"].unsqueeze(0), scale_factor=2, mode="bilinear").sum()
+        + T.nn.functional.interpolate(t["x3"], size=2, mode="linear").sum()
+        + T.nn.functional.interpolate(t["x3"], size=2, mode="area").sum()
+        + T.nn.functional.pixel_shuffle(t["x3"].reshape(1, 8, 1, 3), 2).sum()),
+    "activations named by torch's op": lambda t, T: (
+        T.nn.functional.selu(t["a"]) + T.nn.functional.mish(t["a"]) + T.nn.functional.logsigmoid(t["a"])
+        + T.nn.functional.hardsigmoid(t["a"]) + T.nn.functional.relu6(t["a"]) + T.nn.functional.threshold(t["a"], 0.1, 2.0)
+        + T.nn.functional.glu(t["a"], 1).sum()),
+    "losses over more dims": lambda t, T: (
+        T.nn.functional.nll_loss(t["x3"].unsqueeze(0), T.zeros(1, 3, 4, dtype=T.long, device=t["a"].device))
+        + T.nn.functional.cross_entropy(t["x3"], T.zeros(2, 4, dtype=T.long, device=t["a"].device))
+        + T.nn.functional.cross_entropy(t["x3"].unsqueeze(0), T.zeros(1, 3, 4, dtype=T.long, device=t["a"].device))),
     "nll loss of a vector and of rows": lambda t, T: (
         T.nn.functional.nll_loss(t["a"], T.tensor([0, 1, 2], device=t["a"].device))
         + T.nn.functional.cross_entropy(t["v"], T.tensor(3, device=t["v"].device))),

@@ -20,6 +20,9 @@ from __future__ import annotations
 import functools
 import weakref
 
+from lazygrad.frontend import grad_fn_names
+from lazygrad.frontend.grad_fn_operands import entries_of as _operands
+from lazygrad.frontend.grad_fn_operands import entry_of as _input
 from lazygrad.frontend.grad_mode import is_grad_enabled
 from lazygrad.frontend.tensor_base import TensorBase
 from lazygrad.ir.node import OP_SCOPE, Node
@@ -27,19 +30,8 @@ from lazygrad.ir.ops import Op
 
 # node -> (name, inputs); weak on the node, and a record never holds its own key
 RECORDS: weakref.WeakKeyDictionary[Node, tuple] = weakref.WeakKeyDictionary()
-
-
-def _input(value) -> tuple | None:
-    """One next_functions entry for an op's operand."""
-    if not isinstance(value, TensorBase) or not value.requires_grad:
-        return None
-    if value.is_leaf:
-        return ("leaf", value)
-    return ("node", value.node)
-
-
-def _operands(*values) -> tuple:
-    return tuple(_input(v) for v in values)
+# a piece of a split, chunk or unbind -> which of the op's outputs it is (the third: 2)
+OUTPUT_NUMBER: weakref.WeakKeyDictionary[Node, int] = weakref.WeakKeyDictionary()
 
 
 def _other(args, kwargs, key="other"):
@@ -114,15 +106,21 @@ def _getitem(self, args, kwargs, out):
     """x[i] is a select, x[a:b] a slice, x[i, a:b] one after the other (a full `:` is none)."""
     index = args[0] if args else None
     parts = index if isinstance(index, tuple) else (index,)
-    entry = _input(self)
+    entry, advanced = _input(self), False
     for part in parts:
         if isinstance(part, int) and not isinstance(part, bool):
             entry = ("made", "SelectBackward0", (entry,))
         elif isinstance(part, slice):
             if part != slice(None):
                 entry = ("made", "SliceBackward0", (entry,))
-        else:
-            return None  # a tensor, None or ... index: the graph's own name
+        elif part is None:
+            entry = ("made", "UnsqueezeBackward0", (entry,))
+        elif isinstance(part, (TensorBase, list)):
+            advanced = True  # (torch indexes once, after the basic parts' views)
+        elif part is not Ellipsis:
+            return None  # (an index of another kind: the graph's own name)
+    if advanced and entry is not None:
+        entry = ("made", "IndexBackward0", (entry,))
     return entry[1:] if entry is not None and entry[0] == "made" else None
 
 
@@ -161,6 +159,7 @@ _ELEMENTWISE = ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "sin", "
 
 # Tensor method -> (self, args, kwargs, result) -> (name, inputs), or None: not recorded
 METHODS = {
+    **grad_fn_names.methods(),
     **{name: _unary("".join(p.capitalize() for p in name.split("_")) + "Backward0") for name in _ELEMENTWISE},
     "__neg__": _unary("NegBackward0"),
     **dict.fromkeys(["__add__", "__radd__", "add"], _binary("AddBackward0")),
@@ -198,10 +197,11 @@ def _linear(input, weight, bias=None, *rest, **kwargs):
 
 
 def _cross_entropy(input, target, *rest, **kwargs):
-    if (not isinstance(input, TensorBase) or input.ndim not in (1, 2) or target.is_floating_point()
+    if (not isinstance(input, TensorBase) or input.ndim == 0 or target.is_floating_point()
             or kwargs.get("label_smoothing") or len(rest) >= 6 and rest[5]):
-        return None  # (class probabilities, more dims or label smoothing: torch's other ops)
-    return "NllLossBackward0", (("made", "LogSoftmaxBackward0", _operands(input)) if input.requires_grad else None,)
+        return None  # (class probabilities or label smoothing: torch's other ops)
+    entry = ("made", "LogSoftmaxBackward0", _operands(input)) if input.requires_grad else None
+    return ("NllLossBackward0", (entry,)) if input.ndim <= 2 else _nll_loss_2d(entry, input.ndim)
 
 
 def _convolution(input, weight, bias=None, *rest, **kwargs):
@@ -237,7 +237,14 @@ def _constant_pad(input, pad, mode="constant", value=None):
 
 
 def _nll_loss(input, target, *rest, **kwargs):
-    return ("NllLossBackward0", _operands(input)) if input.ndim in (1, 2) else None
+    if input.ndim in (1, 2):
+        return "NllLossBackward0", _operands(input)
+    return _nll_loss_2d(_input(input), input.ndim)
+
+
+def _nll_loss_2d(entry, ndim: int):
+    """torch's loss over more dims is its 2-d one, of a view to 4 dims where it has not 4."""
+    return "NllLoss2DBackward0", (entry if entry is None or ndim == 4 else ("made", "ViewBackward0", (entry,)),)
 
 
 def _dropout(input, p=0.5, training=True, inplace=False):
@@ -252,6 +259,7 @@ def _adaptive_avg_pool2d(input, output_size):
 
 # function of a namespace (lazygrad.*, lazygrad.nn.functional) -> (args, kwargs) -> record
 FUNCTIONS = {
+    **grad_fn_names.functions(),
     "matmul": lambda a, b, **kw: _matmul_of(a, b),
     "cat": lambda tensors, *a, **kw: ("CatBackward0", _operands(*tensors)),
     "stack": lambda tensors, *a, **kw: ("StackBackward0", _operands(*tensors)),
@@ -309,7 +317,8 @@ def next_functions(inputs: tuple, grad_fn) -> tuple:
         if entry[0] == "leaf":
             return AccumulateGrad(entry[1])
         return grad_fn(entry[1]) if entry[0] == "node" else grad_fn(None, entry[1:])
-    return tuple((node_of(entry), 0) for entry in inputs)
+    return tuple((node_of(entry), OUTPUT_NUMBER.get(entry[1], 0) if entry and entry[0] == "node" else 0)
+                 for entry in inputs)
 
 
 def inputs_in_graph(node: Node, leaf_of) -> tuple:
@@ -357,8 +366,12 @@ def _recording(fn, describe, method: bool):
                 record = describe(args[0], args[1:], kwargs, out) if method else describe(*args, **kwargs)
             except (TypeError, AttributeError, IndexError):
                 record = None  # a call shape the table does not describe: the graph's own name
-            if record is not None:
-                RECORDS[made.node] = record
+            if record is not None:  # (a split's pieces each carry it, numbered)
+                several = getattr(describe, "each_output", False)
+                for i, piece in enumerate(out if several else (made,)):
+                    RECORDS[piece.node] = record
+                    if several:
+                        OUTPUT_NUMBER[piece.node] = i
         return out
     return recorded
 

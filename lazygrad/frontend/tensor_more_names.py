@@ -21,6 +21,7 @@ import numpy as np
 from lazygrad.dtypes import to_dtype
 from lazygrad.frontend import torch_layout
 from lazygrad.frontend.factories import full
+from lazygrad.frontend.grad_fn_records import OUTPUT_NUMBER
 from lazygrad.frontend.functions import cat
 from lazygrad.frontend.tensor import Tensor
 
@@ -106,10 +107,15 @@ def _dim_order(self: Tensor, *, ambiguity_check=False) -> tuple[int, ...]:
 
 
 def _output_nr(self: Tensor) -> int:
+    """Which output of its op the tensor is: 0 without a grad_fn; a piece of split, chunk or
+    unbind is numbered (grad_fn_records.py). Elsewhere the op may have been several outputs'
+    composite that records none (aminmax's max carries amax's record), so no guess."""
     if self.grad_fn is None:
         return 0
+    if self.node in OUTPUT_NUMBER:
+        return OUTPUT_NUMBER[self.node]
     raise NotImplementedError("output_nr of a tensor with a grad_fn: lazygrad's graph does not record which "
-                              "output of a multi-output op (split, unbind, std_mean, ...) it was")
+                              "output of a multi-output op (std_mean, aminmax, ...) it was")
 
 
 def _resize(self: Tensor, *sizes) -> Tensor:
