@@ -235,6 +235,7 @@ STATE = {
     "config.py:_REGISTRY": "the cache registry itself",
     "config.py:_OVERRIDES": "the open override blocks: settings, not a cache",
     "config.py:_LOCAL": "per thread: the depth of fresh_values blocks",
+    "engine/graph_lock.py:GRAPH_LOCK": "the lock threads take turns on (a forked child makes its own), not a cache",
     "frontend/index_checks.py:_PENDING": "per thread: index checks waiting for the next realize, not a cache",
     "utils/data/_utils/worker.py:_worker_info": "per process: a DataLoader worker's own WorkerInfo, not a cache",
     "codegen/heuristics.py:_PROFILES": "a setting a runtime makes (opencl: GPU lanes once it finds a GPU)",
@@ -276,6 +277,8 @@ STATE = {
     "frontend/random.py:_trace_base": "lg.jit's random trace",
     "frontend/tensor_storage.py:_LAZY": "every live tensor (weak): an in-place write reaches its readers",
     "ir/gradient.py:_PATHS": "declared gradient paths (weak keys): semantics",
+    "frontend/grad_fn_records.py:OUTPUT_NUMBER": "which output of split/chunk/unbind a node is (weak keys), a fact "
+                                                  "of the node as RECORDS is, not a cache",
     "frontend/grad_fn_records.py:RECORDS": "which front-end op made a node (weak keys): what "
                                            "grad_fn.next_functions shows, not a cache",
     "distributions/kl.py:KL_RULES": "the KL registry (register_kl): declarations, not a cache",
