@@ -102,3 +102,26 @@ def test_a_device_first_used_by_several_threads_at_once_is_made_once():
         registry._FACTORIES.pop("threads_test_device", None)
         registry._DEVICES.pop("threads_test_device", None)
     assert len(made) == 1 and all(d is found[0] for d in found)
+
+
+def test_threads_sharing_one_model_get_what_each_gets_alone(device):
+    lg.manual_seed(0)
+    model = lg.nn.Sequential(lg.nn.Linear(6, 16), lg.nn.GELU(), lg.nn.LayerNorm(16), lg.nn.Linear(16, 3)).to(device)
+    xs = [lg.tensor(np.random.default_rng(k).standard_normal((4, 6)).astype(np.float32), device=device)
+          for k in range(3)]
+    served = lg.jit(lambda x: model(x))  # (one jitted function called from every thread too)
+
+    def work(k):
+        with lg.no_grad():
+            outs = [model(xs[k]).numpy() for _ in range(5)] + [served(xs[k]).numpy() for _ in range(3)]
+        x = xs[k].clone().requires_grad_()
+        (g,) = lg.autograd.grad(model(x).sum(), x)
+        return outs, g.numpy()
+    for k, (outs, g) in enumerate(_in_threads(work)):
+        with lg.no_grad():
+            alone = model(xs[k]).numpy()
+        x = xs[k].clone().requires_grad_()
+        (alone_g,) = lg.autograd.grad(model(x).sum(), x)
+        for out in outs:
+            np.testing.assert_allclose(out, alone, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(g, alone_g.numpy(), rtol=1e-5, atol=1e-6)
