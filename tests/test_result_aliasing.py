@@ -49,6 +49,8 @@ CASES = [  # (name, outcome, the op on a (1, 1, 2, 2) float32 tensor x of ones)
     ("expand_as", SHARES, lambda T, x: x.expand_as(x)),
     ("squeeze", SHARES, lambda T, x: x.squeeze()),
     ("to its own dtype", SHARES, lambda T, x: x.to(T.float32)),
+    ("unfold into windows that do not overlap", SHARES, lambda T, x: x.unfold(3, 1, 1)),
+    ("unfold of a transpose", SHARES, lambda T, x: x.transpose(2, 3).unfold(2, 2, 2)),
 ]
 
 
