@@ -101,6 +101,10 @@ PROGRAMS = {  # name -> program over the tensors above and the library
         T.nn.functional.selu(t["a"]) + T.nn.functional.mish(t["a"]) + T.nn.functional.logsigmoid(t["a"])
         + T.nn.functional.hardsigmoid(t["a"]) + T.nn.functional.relu6(t["a"]) + T.nn.functional.threshold(t["a"], 0.1, 2.0)
         + T.nn.functional.glu(t["a"], 1).sum()),
+    "poolings of one and three dims": lambda t, T: (
+        T.nn.functional.avg_pool1d(t["x3"], 2).sum() + T.nn.functional.max_pool1d(t["x3"], 2).sum()
+        + T.nn.functional.adaptive_avg_pool1d(t["x3"], 2).sum() + T.nn.functional.adaptive_max_pool1d(t["x3"], 2).sum()
+        + T.nn.functional.avg_pool3d(t["x3"][None], 1).sum()),
     "losses over more dims": lambda t, T: (
         T.nn.functional.nll_loss(t["x3"].unsqueeze(0), T.zeros(1, 3, 4, dtype=T.long, device=t["a"].device))
         + T.nn.functional.cross_entropy(t["x3"], T.zeros(2, 4, dtype=T.long, device=t["a"].device))

@@ -44,7 +44,13 @@ FUNCTIONAL_NAME = {
     "hardshrink": "HardshrinkBackward0", "softshrink": "SoftshrinkBackward0", "softplus": "SoftplusBackward0",
     "pixel_shuffle": "PixelShuffleBackward0", "pixel_unshuffle": "PixelUnshuffleBackward0",
     "max_pool3d": "MaxPool3DWithIndicesBackward0", "avg_pool3d": "AvgPool3DBackward0",
-    "adaptive_max_pool2d": "AdaptiveMaxPool2DBackward0",
+    "adaptive_max_pool2d": "AdaptiveMaxPool2DBackward0", "adaptive_avg_pool3d": "AdaptiveAvgPool3DBackward0",
+}
+
+# the 1-d poolings: torch's 2-d op over an unsqueeze, squeezed back
+POOLED_1D = {
+    "avg_pool1d": "AvgPool2DBackward0", "max_pool1d": "MaxPool2DWithIndicesBackward0",
+    "adaptive_avg_pool1d": "AdaptiveAvgPool2DBackward0", "adaptive_max_pool1d": "AdaptiveMaxPool2DBackward0",
 }
 
 # name -> (torch's name with a number there, with a tensor there, where: position after self, keyword)
@@ -123,6 +129,13 @@ def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corn
     return UPSAMPLE[mode].format(spatial), float_operands((input,))
 
 
+def _pooled_1d(name):
+    def function(input, *args, **kwargs):
+        inner = ("made", name, (("made", "UnsqueezeBackward0", float_operands((input,))),))
+        return "SqueezeBackward1", (inner if input.requires_grad else None,)
+    return function
+
+
 def methods() -> dict:
     """Tensor method -> record maker (self, args, kwargs, out) -> (name, inputs)."""
     found = {name: _of_all(torch_name)[0] for name, torch_name in ONE_NAME.items()}
@@ -136,5 +149,6 @@ def methods() -> dict:
 def functions() -> dict:
     """Function (lazygrad.*, nn.functional) -> record maker (*args, **kwargs) -> (name, inputs)."""
     found = {name: _of_all(torch_name)[1] for name, torch_name in {**ONE_NAME, **FUNCTIONAL_NAME}.items()}
+    found.update({name: _pooled_1d(torch_name) for name, torch_name in POOLED_1D.items()})
     found["interpolate"] = _interpolate
     return found
