@@ -201,6 +201,7 @@ from lazygrad.frontend import torch_kwargs as _torch_kwargs  # (after every op i
 
 _grad_fn_records.install(Tensor, globals())  # what grad_fn.next_functions shows
 _grad_fn_records.install_functions(nn.functional.__dict__)
+_grad_fn_records.install_functions(linalg.__dict__, _grad_fn_records.grad_fn_names.linalg_functions())
 _torch_kwargs.install(Tensor, globals())  # axis=/keepdims= aliases, out=, format(t, spec)
 _complex_functions.install(Tensor, globals(), (nn.functional.__dict__,))  # complex tensors: their functions, a guard on all others
 _sparse_functions.install(Tensor, globals())  # sparse tensors: constructors, products with a sparse operand

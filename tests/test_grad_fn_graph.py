@@ -101,6 +101,9 @@ PROGRAMS = {  # name -> program over the tensors above and the library
         T.nn.functional.selu(t["a"]) + T.nn.functional.mish(t["a"]) + T.nn.functional.logsigmoid(t["a"])
         + T.nn.functional.hardsigmoid(t["a"]) + T.nn.functional.relu6(t["a"]) + T.nn.functional.threshold(t["a"], 0.1, 2.0)
         + T.nn.functional.glu(t["a"], 1).sum()),
+    "linalg norms": lambda t, T: (
+        T.linalg.norm(t["a"]) + T.linalg.norm(t["a"], ord="fro") + T.linalg.norm(t["a"], dim=1).sum()
+        + T.linalg.vector_norm(t["a"], 3)),
     "poolings of one and three dims": lambda t, T: (
         T.nn.functional.avg_pool1d(t["x3"], 2).sum() + T.nn.functional.max_pool1d(t["x3"], 2).sum()
         + T.nn.functional.adaptive_avg_pool1d(t["x3"], 2).sum() + T.nn.functional.adaptive_max_pool1d(t["x3"], 2).sum()

@@ -136,6 +136,17 @@ def _pooled_1d(name):
     return function
 
 
+def _linalg_norm(A, ord=None, dim=None, keepdim=False, **kwargs):
+    """linalg.norm is a vector norm where no matrix norm is asked for (torch's dispatch)."""
+    vector = ord in (None, "fro") or A.ndim == 1 or isinstance(dim, int) or (dim is not None and len(dim) == 1)
+    return ("LinalgVectorNormBackward0", float_operands((A,))) if vector else None
+
+
+def linalg_functions() -> dict:
+    """torch.linalg's functions -> record maker."""
+    return {"vector_norm": _of_all("LinalgVectorNormBackward0")[1], "norm": _linalg_norm}
+
+
 def methods() -> dict:
     """Tensor method -> record maker (self, args, kwargs, out) -> (name, inputs)."""
     found = {name: _of_all(torch_name)[0] for name, torch_name in ONE_NAME.items()}

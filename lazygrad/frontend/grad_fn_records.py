@@ -385,8 +385,8 @@ def install(tensor_cls, namespace: dict) -> None:
     install_functions(namespace)
 
 
-def install_functions(namespace: dict) -> None:
-    for name, describe in FUNCTIONS.items():
+def install_functions(namespace: dict, table: dict | None = None) -> None:
+    for name, describe in (FUNCTIONS if table is None else table).items():
         fn = namespace.get(name)
         if callable(fn) and not isinstance(fn, type):
             namespace[name] = _recording(fn, describe, method=False)
