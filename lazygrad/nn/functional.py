@@ -351,3 +351,7 @@ __all__ += [  # grid.py
 ]
 
 __all__ += ["ctc_loss"]  # ctc.py
+
+from lazygrad.nn.linear_cross_entropy import linear_cross_entropy  # noqa: E402  (it calls linear and cross_entropy)
+
+__all__ += ["linear_cross_entropy"]

@@ -1,4 +1,5 @@
 """nn modules, one family a file."""
+from lazygrad.nn.linear_cross_entropy import LinearCrossEntropyOptions
 from lazygrad.nn.modules import utils as utils  # (torch.nn.modules.utils)
 from lazygrad.nn.modules.activation import (
                                             GELU,
@@ -58,22 +59,30 @@ from lazygrad.nn.modules.layers_more import (
                                             LocalResponseNorm,
 )
 from lazygrad.nn.modules.lazy import (
-    LazyBatchNorm1d,
-    LazyBatchNorm2d,
-    LazyBatchNorm3d,
-    LazyConv1d,
-    LazyConv2d,
-    LazyConv3d,
-    LazyConvTranspose1d,
-    LazyConvTranspose2d,
-    LazyConvTranspose3d,
-    LazyInstanceNorm1d,
-    LazyInstanceNorm2d,
-    LazyInstanceNorm3d,
-    LazyLinear,
+                                            LazyBatchNorm1d,
+                                            LazyBatchNorm2d,
+                                            LazyBatchNorm3d,
+                                            LazyConv1d,
+                                            LazyConv2d,
+                                            LazyConv3d,
+                                            LazyConvTranspose1d,
+                                            LazyConvTranspose2d,
+                                            LazyConvTranspose3d,
+                                            LazyInstanceNorm1d,
+                                            LazyInstanceNorm2d,
+                                            LazyInstanceNorm3d,
+                                            LazyLinear,
 )
 from lazygrad.nn.modules.linear import Embedding, Flatten, Identity, Linear, Unflatten
-from lazygrad.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from lazygrad.nn.modules.loss import (
+                                            BCELoss,
+                                            BCEWithLogitsLoss,
+                                            CrossEntropyLoss,
+                                            L1Loss,
+                                            LinearCrossEntropyLoss,
+                                            MSELoss,
+                                            NLLLoss,
+)
 from lazygrad.nn.modules.loss_more import (
                                             CosineEmbeddingLoss,
                                             CTCLoss,
@@ -343,3 +352,4 @@ __all__ += [  # lazy.py
 ]
 
 __all__ += ["CTCLoss"]  # loss_more.py
+__all__ += ["LinearCrossEntropyLoss", "LinearCrossEntropyOptions"]  # loss.py, linear_cross_entropy.py
