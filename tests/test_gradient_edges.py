@@ -5,7 +5,8 @@ torch's formulas differ where ours were derived from the forward: fmod's gradien
 divisor is -trunc(a / b) of the rounded quotient (remainder's is the exact floor division),
 xlogy's and xlog1py's for x is the log taken even where x = 0, entr's is -(1 + log x) (NaN
 below 0), nanmedian of the whole tensor shares its gradient among equal elements, as median
-does, and std's is 0 where the std is 0 (sqrt's own gave NaN). Each case states torch's
+does, std's is 0 where the std is 0 (sqrt's own gave NaN), remainder's for a divisor of 0 is
+-a / b (the exact quotient is NaN there), and logit's at -0 is 1 / +0. Each case states torch's
 gradients (float64), checked against torch itself where it is installed.
 """
 import math
@@ -23,6 +24,10 @@ CASES = [
     ("fmod_by_minus_zero", lambda m, a, b: m.fmod(a, b), ([2.5], [-0.0]), ([1.0], [INF])),
     ("fmod_where_the_quotient_rounds", lambda m, a, b: m.fmod(a, b), ([-2.0], [0.001]), ([1.0], [2000.0])),
     ("remainder_floors_exactly", lambda m, a, b: m.remainder(a, b), ([1.5], [0.001]), ([1.0], [-1499.0])),
+    ("remainder_by_zero", lambda m, a, b: m.remainder(a, b), ([0.5, -2.0, 0.0, 1.0], [-0.0, 0.0, 0.0, -0.0]),
+     ([1.0, 1.0, 1.0, 1.0], [INF, INF, NAN, INF])),
+    ("logit_at_minus_zero", lambda m, x: m.logit(x) * m.tensor([-1.0, 2.0], dtype=m.float64, device=x.device),
+     ([-0.0, 0.0],), ([-INF, INF],)),
     ("xlogy_at_x_zero", lambda m, x, y: m.xlogy(x, y), ([0.0, 0.0], [2.0, -1.0]), ([math.log(2.0), 0.0], [0.0, 0.0])),
     ("xlogy_at_zero_over_zero", lambda m, x, y: m.xlogy(x, y), ([0.0], [-0.0]), ([0.0], [NAN])),
     ("xlog1py_at_x_zero", lambda m, x, y: m.special.xlog1py(x, y), ([0.0, 0.0], [0.25, -1.0]),

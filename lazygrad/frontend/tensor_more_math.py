@@ -95,7 +95,7 @@ class MoreMathMixin:
 
         def derivative(i, args, out, g):
             x = args[0]
-            d = g / (x * (1 - x))
+            d = g / ((x == 0).if_else(0.0, x) * (1 - x))  # (at -0 too: 1 / +0, as torch)
             if eps is None:
                 return ((x < 0) | (x > 1)).if_else(math.nan, d)
             return ((x < eps) | (x > 1 - eps)).if_else(0.0, d)

@@ -129,6 +129,13 @@ def _max_grad(y: Node, g: Node) -> tuple:
     return mul(g, _half_on_ties(*y.srcs)), mul(g, _half_on_ties(*reversed(y.srcs)))
 
 
+def _mod_quotient(y: Node) -> Node:
+    """(a - fmod(a, b)) / b, the exact quotient; a / b where b is 0 (fmod is NaN there, and
+    torch's quotient, its floor division's, is a / b: an infinity, or NaN for 0 / 0)."""
+    a, b = y.srcs
+    return where(make(Op.CMPNE, (b, const(b, 0))), div(add(a, neg(y)), b), div(a, b))
+
+
 def _where_grad(y: Node, g: Node) -> tuple:
     return None, where(y.srcs[0], g, const(g, 0.0)), where(y.srcs[0], const(g, 0.0), g)
 LN_2 = math.log(2.0)
@@ -147,7 +154,7 @@ GRADIENT_RULES: dict[Op, GradRule] = {
     Op.ADD: lambda y, g: (g, g),                                           # 1, 1
     Op.MUL: lambda y, g: (mul(g, y.srcs[1]), mul(g, y.srcs[0])),           # b, a
     Op.DIV: lambda y, g: (div(g, y.srcs[1]), neg(mul(g, div(y, y.srcs[1])))),  # 1 / b, -(a / b) / b
-    Op.MOD: lambda y, g: (g, neg(mul(g, div(add(y.srcs[0], neg(y)), y.srcs[1])))),  # fmod: 1, -trunc(a / b)
+    Op.MOD: lambda y, g: (g, neg(mul(g, _mod_quotient(y)))),                # fmod: 1, -trunc(a / b)
     Op.MAX: _max_grad,                                                     # a > b, b > a (1/2 on ties)
     # ternary: the condition gets nothing
     Op.WHERE: _where_grad,                                                 # -, c, not c
