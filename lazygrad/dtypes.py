@@ -202,8 +202,7 @@ def _round_float(v: float, d: DType) -> float:
     return float(np.array(v, dtype=np.float64).astype(d.np))
 
 
-# ---- Python scalars entering a tensor: torch's overflow checks --------------------------------
-# Three doors, three rules (each torch's own):
+# ---- Python scalars entering a tensor: torch's overflow checks; three doors, three rules (torch's):
 # - a Python int becomes a 64-bit Scalar wherever it enters (int64, or uint64 from 2**63 up);
 #   anything wider is an OverflowError, even for x + 2**70 with a float x;
 # - an operand of a binary op then wraps to the result dtype, like C (uint8 + 300 is uint8 + 44);
@@ -213,10 +212,9 @@ def _round_float(v: float, d: DType) -> float:
 INT64_MIN, INT64_MAX, UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
 
 # c10 names the C++ type in checked_convert's message; tensor construction names the dtype
-_CPP_NAMES = {"bool": "bool", "uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t",
-              "uint16": "uint16_t", "int32": "int", "uint32": "uint32_t", "int64": "int64_t",
-              "uint64": "uint64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-              "float32": "float", "float64": "double"}
+_CPP_NAMES = {"bool": "bool", "uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "uint16": "uint16_t",
+              "int32": "int", "uint32": "uint32_t", "int64": "int64_t", "uint64": "uint64_t", "float16": "c10::Half",
+              "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
 _LIMITS: dict[str, tuple[int | float, int | float]] = {
     d.name: ((int(np.iinfo(d.np).min), int(np.iinfo(d.np).max)) if d.is_int else
              (-3.3895313892515355e38, 3.3895313892515355e38) if d == bfloat16 else
@@ -367,8 +365,7 @@ def no_kernel(kernel: str, d: DType) -> DTypeNotImplementedError:
     return DTypeNotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(d)}'")
 
 
-def refuse_bool(kernel: str, d: DType) -> None:
-    """Raise torch's error where torch's kernel (named) has no bool version and d is bool."""
+def refuse_bool(kernel: str, d: DType) -> None:  # (torch's kernel, named, has no bool version)
     if d.is_bool:
         raise no_kernel(kernel, d)
 

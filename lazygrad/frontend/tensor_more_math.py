@@ -10,7 +10,7 @@ import math
 
 from lazygrad import dtypes
 from lazygrad.errors import DTypeError
-from lazygrad.frontend import return_types, torch_layout
+from lazygrad.frontend import return_types
 from lazygrad.frontend.autocast_policy import autocast_op
 from lazygrad.frontend.deprecated_overloads import number_first
 from lazygrad.frontend.dtype_mismatch import check_addmm
@@ -208,7 +208,7 @@ class MoreMathMixin:
             raise RuntimeError(f"step is {step} but must be > 0")
         count = (n - size) // step + 1
         if self.ndim and x.numel():
-            view = _strided_windows(x, d, size, step, count)
+            view = x._unfold_view(d, size, step, count)  # (tensor_strided.py; None: no dense storage)
             if view is not None:
                 return view
         last = x.movedim(d, -1)
@@ -270,18 +270,3 @@ def _unit(x, out, axes):
     """x / its norm (0 where the norm is 0), out reshaped to keep the reduced dims."""
     n = out.reshape(_kept(x, axes))
     return (n == 0).if_else(0.0, x / n)
-
-
-def _strided_windows(x, d: int, size: int, step: int, count: int):
-    """x.unfold(d, size, step) as torch's strides over x's storage (tensor_strided.py cuts
-    them from x's line with movement ops), or None where x's storage is not dense."""
-    from lazygrad.frontend import tensor_strided  # (it imports Tensor, which this mixin is part of)
-    from lazygrad.frontend.tensor_storage import _view_of
-    from lazygrad.frontend.torch_layout import set_layout
-    sizes, strides, offset = tensor_strided._geometry(x)
-    if not torch_layout.is_dense((sizes, strides, offset)):
-        return None
-    new_sizes = sizes[:d] + (count,) + sizes[d + 1:] + (size,)
-    new_strides = strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],)
-    view = tensor_strided._strided(tensor_strided._line(x), new_sizes, new_strides, 0)
-    return set_layout(_view_of(x, view), (new_sizes, new_strides, offset))

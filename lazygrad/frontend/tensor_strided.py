@@ -262,7 +262,20 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     return empty_strided(size, tuple(strides), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def _unfold_view(x: Tensor, d: int, size: int, step: int, count: int) -> Tensor | None:
+    """x.unfold(d, size, step) as torch's strides over x's storage, cut from x's line, or None
+    where x's storage is not dense (Tensor.unfold then builds the windows as a value)."""
+    sizes, strides, offset = _geometry(x)
+    if not torch_layout.is_dense((sizes, strides, offset)):
+        return None
+    new_sizes = sizes[:d] + (count,) + sizes[d + 1:] + (size,)
+    new_strides = strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],)
+    view = _strided(_line(x), new_sizes, new_strides, 0)
+    return set_layout(_view_of(x, view), (new_sizes, new_strides, offset))
+
+
 Tensor.as_strided = as_strided
+Tensor._unfold_view = _unfold_view
 Tensor.as_strided_ = _as_strided_
 Tensor.as_strided_scatter = as_strided_scatter
 Tensor.new_empty_strided = _new_empty_strided

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from lazygrad.errors import DTypeError
 from lazygrad.frontend.autocast_policy import autocast_op
-from lazygrad.frontend.dtype_mismatch import check_linear
 from lazygrad.frontend.index_checks import check_range
 from lazygrad.frontend.sparse_grad import sparse_rows, wants_sparse_grad
 from lazygrad.frontend.tensor import Tensor
@@ -74,6 +73,8 @@ from lazygrad.nn.layers_more import (
     local_response_norm,
     renorm_rows_,
 )
+from lazygrad.nn.linear_cross_entropy import linear_cross_entropy
+from lazygrad.nn.linear_op import linear
 from lazygrad.nn.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -137,14 +138,6 @@ from lazygrad.nn.pool_more import (
     max_unpool3d,
 )
 from lazygrad.nn.resize import interpolate, upsample, upsample_bilinear, upsample_nearest
-
-
-@autocast_op("lower")
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight.T + bias, weight of shape (out_features, in_features)."""
-    check_linear(input, weight, bias)
-    out = input @ weight.T
-    return out if bias is None else out + bias
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -352,6 +345,4 @@ __all__ += [  # grid.py
 
 __all__ += ["ctc_loss"]  # ctc.py
 
-from lazygrad.nn.linear_cross_entropy import linear_cross_entropy  # noqa: E402  (it calls linear and cross_entropy)
-
-__all__ += ["linear_cross_entropy"]
+__all__ += ["linear_cross_entropy"]  # linear_cross_entropy.py

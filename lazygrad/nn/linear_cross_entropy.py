@@ -16,7 +16,8 @@ import warnings
 from lazygrad import dtypes
 from lazygrad.errors import user_stacklevel
 from lazygrad.frontend.tensor import Tensor
-from lazygrad.nn.functional import cross_entropy, linear
+from lazygrad.nn.linear_op import linear
+from lazygrad.nn.loss import cross_entropy
 
 _POLICIES = {"auto", "accurate", "balanced", "compact"}
 

@@ -30,6 +30,7 @@ TORCH_FILES = {
     "instancenorm": "InstanceNorm1d LazyInstanceNorm1d InstanceNorm2d LazyInstanceNorm2d InstanceNorm3d "
                     "LazyInstanceNorm3d",
     "linear": "Bilinear LazyLinear",
+    "linear_cross_entropy_options": "LinearCrossEntropyOptions",
     "loss": "NLLLoss2d PoissonNLLLoss GaussianNLLLoss KLDivLoss HingeEmbeddingLoss MultiLabelMarginLoss SmoothL1Loss "
             "HuberLoss SoftMarginLoss MultiLabelSoftMarginLoss CosineEmbeddingLoss MarginRankingLoss "
             "MultiMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss CTCLoss",
