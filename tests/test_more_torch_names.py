@@ -74,6 +74,8 @@ def test_tensor_queries_as_torch(device):
     assert lg.init_num_threads() is None
     w = lg.ones(6, device=device, requires_grad=True)
     assert [p.output_nr for p in w.split(2)] == [0, 1, 2] and (w * 2).unbind()[4].output_nr == 4
+    with pytest.raises(NotImplementedError):  # rows 2:4: split(2)'s piece 1 and split([1, 1, 2, 2])'s 2
+        _ = (w.split(2)[1], w.split([1, 1, 2, 2])[2])[0].output_nr
     with pytest.raises(NotImplementedError):  # (aminmax's max carries amax's record: no guess)
         _ = lg.aminmax(w * 1)[1].output_nr
 

@@ -317,7 +317,7 @@ def next_functions(inputs: tuple, grad_fn) -> tuple:
         if entry[0] == "leaf":
             return AccumulateGrad(entry[1])
         return grad_fn(entry[1]) if entry[0] == "node" else grad_fn(None, entry[1:])
-    return tuple((node_of(entry), OUTPUT_NUMBER.get(entry[1], 0) if entry and entry[0] == "node" else 0)
+    return tuple((node_of(entry), (OUTPUT_NUMBER.get(entry[1]) or 0) if entry and entry[0] == "node" else 0)
                  for entry in inputs)
 
 
@@ -370,8 +370,8 @@ def _recording(fn, describe, method: bool):
                 several = getattr(describe, "each_output", False)
                 for i, piece in enumerate(out if several else (made,)):
                     RECORDS[piece.node] = record
-                    if several:
-                        OUTPUT_NUMBER[piece.node] = i
+                    if several:  # (one node met as two different pieces: no number, never a stale one)
+                        OUTPUT_NUMBER[piece.node] = i if OUTPUT_NUMBER.get(piece.node, i) == i else None
         return out
     return recorded
 

@@ -112,7 +112,7 @@ def _output_nr(self: Tensor) -> int:
     composite that records none (aminmax's max carries amax's record), so no guess."""
     if self.grad_fn is None:
         return 0
-    if self.node in OUTPUT_NUMBER:
+    if OUTPUT_NUMBER.get(self.node) is not None:
         return OUTPUT_NUMBER[self.node]
     raise NotImplementedError("output_nr of a tensor with a grad_fn: lazygrad's graph does not record which "
                               "output of a multi-output op (std_mean, aminmax, ...) it was")
